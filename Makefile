@@ -1,0 +1,61 @@
+# tarn - thin driver over CMake.  `make run` builds and runs the demo; `make test` runs
+# the whole suite: gcc and clang with -Werror, ASan+UBSan, Valgrind memcheck, cross builds.
+JOBS    ?= 2
+CMAKE   ?= cmake
+CTEST   ?= ctest --output-on-failure -j$(JOBS)
+VALGRIND = valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --quiet
+space   := $(subst ,, )
+SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+BUILD   ?= build
+# Each mk/<part>.mk adds its own targets and may append to TEST_EXTRA (run by `make test`).
+TEST_EXTRA :=
+-include $(sort $(wildcard mk/*.mk))
+
+.PHONY: all run test test-gcc test-clang test-asan test-valgrind cross size bench fuzz clean
+
+all: test
+
+define configure
+	$(CMAKE) -S . -B $(BUILD)/$(1) -DCMAKE_BUILD_TYPE=$(2) -DCMAKE_C_COMPILER=$(3) -DTARN_WERROR=ON $(4) >/dev/null
+	$(CMAKE) --build $(BUILD)/$(1) -j$(JOBS)
+endef
+
+run:
+	$(CMAKE) -S . -B $(BUILD)/gcc -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=gcc -DTARN_WERROR=ON >/dev/null
+	$(CMAKE) --build $(BUILD)/gcc -j$(JOBS) --target example_demo
+	./$(BUILD)/gcc/example_demo
+
+test: test-gcc test-clang test-asan test-valgrind cross $(TEST_EXTRA)
+	@echo "make test: all suites passed"
+
+test-gcc:
+	$(call configure,gcc,Release,gcc,)
+	cd $(BUILD)/gcc && $(CTEST)
+
+test-clang:
+	$(call configure,clang,Release,clang,)
+	cd $(BUILD)/clang && $(CTEST)
+
+test-asan:
+	$(call configure,asan,Debug,clang,"-DCMAKE_C_FLAGS=$(SAN) -O1" "-DCMAKE_EXE_LINKER_FLAGS=$(SAN)")
+	cd $(BUILD)/asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 $(CTEST)
+
+test-valgrind:
+	$(call configure,valgrind,Debug,gcc,"-DCMAKE_C_FLAGS=-O1 -g" -DTARN_TEST_SCALE=20 "-DTARN_TEST_WRAPPER=$(subst $(space),;,$(VALGRIND))")
+	cd $(BUILD)/valgrind && $(CTEST)
+
+cross:
+	tools/cross.sh
+
+size:
+	tools/cross.sh size
+
+bench:
+	$(CMAKE) -S . -B $(BUILD)/bench -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=gcc -DTARN_BUILD_BENCH=ON \
+	  "-DCMAKE_C_FLAGS=-DTARN_SANITIZE=0" >/dev/null
+	$(CMAKE) --build $(BUILD)/bench -j$(JOBS)
+	@for b in $(BUILD)/bench/bench_*; do echo "== $$b"; $$b $(BENCH_ARGS) || exit 1; done
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,74 @@
+/*
+ * tarn/config.h - compile-time configuration of tarn, with defaults.
+ *
+ * One configuration point: define TARN_CONFIG_FILE (for example
+ * -DTARN_CONFIG_FILE='"my_tarn_config.h"') and that file is included first;
+ * every option it defines overrides the default below.  No file is required.
+ *
+ * Options
+ *   TARN_CHECK_LEVEL   0 = trust the caller (no validation of pointers handed back),
+ *                      1 = O(1) validation of every pointer/handle handed back (default),
+ *                      2 = level 1 plus a full integrity check on each call (slow, debug).
+ *   TARN_STATS         1 = keep statistics (counters, watermarks); 0 = compile them out.
+ *   TARN_LOCKING       1 = honour the lock hooks given at init; 0 = compile locking out.
+ *   TARN_POISON_FREE   1 = fill freed memory with TARN_POISON_BYTE (catches stale reads
+ *                      on targets without sanitizers); 0 = leave it (default).
+ *   TARN_POISON_BYTE   the fill byte for TARN_POISON_FREE (default 0xDB).
+ *   TARN_SANITIZE      1 = tell AddressSanitizer / Valgrind memcheck which pool bytes are
+ *                      live.  Default: on when compiled with ASan, or when the Valgrind
+ *                      client-request header is available; off otherwise (and on targets).
+ *   TARN_ALIGN         alignment of every block handed out, a power of two >= 4
+ *                      (default 8).
+ *   TARN_ASSERT(c)     hook called on internal invariant failures (never on bad user
+ *                      input, which is reported by status).  Default: does nothing.
+ *   TARN_NO_INTRINSICS 1 = use the portable C bit-scan code instead of compiler builtins.
+ */
+#ifndef TARN_CONFIG_H
+#define TARN_CONFIG_H
+
+#ifdef TARN_CONFIG_FILE
+#include TARN_CONFIG_FILE
+#endif
+
+#ifndef TARN_CHECK_LEVEL
+#define TARN_CHECK_LEVEL 1
+#endif
+
+#ifndef TARN_STATS
+#define TARN_STATS 1
+#endif
+
+#ifndef TARN_LOCKING
+#define TARN_LOCKING 1
+#endif
+
+#ifndef TARN_POISON_FREE
+#define TARN_POISON_FREE 0
+#endif
+
+#ifndef TARN_POISON_BYTE
+#define TARN_POISON_BYTE 0xDBu
+#endif
+
+#ifndef TARN_ALIGN
+#define TARN_ALIGN 8u
+#endif
+
+#ifndef TARN_ASSERT
+#define TARN_ASSERT(c) ((void)0)
+#endif
+
+#ifndef TARN_NO_INTRINSICS
+#define TARN_NO_INTRINSICS 0
+#endif
+
+/* TARN_SANITIZE default is decided in src/internal.h, where the tool headers are probed. */
+
+#if (TARN_CHECK_LEVEL < 0) || (TARN_CHECK_LEVEL > 2)
+#error "TARN_CHECK_LEVEL must be 0, 1 or 2"
+#endif
+#if (TARN_ALIGN < 4) || ((TARN_ALIGN & (TARN_ALIGN - 1)) != 0)
+#error "TARN_ALIGN must be a power of two >= 4"
+#endif
+
+#endif /* TARN_CONFIG_H */

@@ -1,0 +1,214 @@
+/*
+ * src/internal.h - private helpers shared by every tarn module (not installed).
+ *
+ *  - bit scans (clz/ctz/log2) with compiler intrinsics and portable C fallbacks;
+ *  - lock-hook helpers;
+ *  - sanitizer annotations: which pool bytes are live, for AddressSanitizer (manual
+ *    poisoning) and Valgrind memcheck (mempool client requests);
+ *  - compile-time assertions and branch hints.
+ *
+ * Sanitizer model used by every module
+ *  - At init the whole managed buffer becomes NOACCESS (except control structures that
+ *    live inside it, which the module marks DEFINED).
+ *  - TARN_SAN_ALLOC(pool, p, n): bytes [p, p+n) become a live block (UNDEFINED contents).
+ *  - TARN_SAN_FREE(pool, p, n): the block becomes NOACCESS again.
+ *  - Metadata stored inside free memory (free-list links, headers) is opened with
+ *    TARN_SAN_OPEN(p, n) right before the allocator touches it and closed with
+ *    TARN_SAN_CLOSE(p, n) right after, so user code touching it is reported.
+ */
+#ifndef TARN_INTERNAL_H
+#define TARN_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#include "tarn/tarn.h"
+
+/* <string.h>: the only libc header the library uses.  A freestanding toolchain without
+ * a C library (riscv64-unknown-elf here) still has to provide these four functions, which
+ * GCC and Clang may emit calls to on their own, so declaring them is enough. */
+#if defined(__has_include)
+#if __has_include(<string.h>)
+#include <string.h>
+#define TARN_HAVE_STRING_H_ 1
+#endif
+#else
+#include <string.h>
+#define TARN_HAVE_STRING_H_ 1
+#endif
+#ifndef TARN_HAVE_STRING_H_
+void *memcpy(void *dst, const void *src, size_t n);
+void *memmove(void *dst, const void *src, size_t n);
+void *memset(void *dst, int c, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+#endif
+
+/* ---- compiler helpers -------------------------------------------------------------- */
+#if defined(__GNUC__) || defined(__clang__)
+#define TARN_LIKELY(x) __builtin_expect(!!(x), 1)
+#define TARN_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define TARN_UNUSED __attribute__((unused))
+#else
+#define TARN_LIKELY(x) (x)
+#define TARN_UNLIKELY(x) (x)
+#define TARN_UNUSED
+#endif
+
+#define TARN_CAT_(a, b) a##b
+#define TARN_CAT(a, b) TARN_CAT_(a, b)
+/** C99-compatible static assertion usable at file scope. */
+#define TARN_STATIC_ASSERT(cond, tag) \
+    typedef char TARN_CAT(tarn_static_assert_, tag)[(cond) ? 1 : -1]
+
+/* ---- bit scans ---------------------------------------------------------------------- */
+/** Index of the highest set bit of x (x != 0): floor(log2(x)). */
+static inline unsigned tarn_log2_u32(uint32_t x)
+{
+    TARN_ASSERT(x != 0u);
+#if !TARN_NO_INTRINSICS && (defined(__GNUC__) || defined(__clang__))
+    return 31u - (unsigned)__builtin_clz(x);
+#else
+    unsigned r = 0;
+    if (x & 0xFFFF0000u) { x >>= 16; r += 16; }
+    if (x & 0x0000FF00u) { x >>= 8; r += 8; }
+    if (x & 0x000000F0u) { x >>= 4; r += 4; }
+    if (x & 0x0000000Cu) { x >>= 2; r += 2; }
+    if (x & 0x00000002u) { r += 1; }
+    return r;
+#endif
+}
+
+/** Index of the lowest set bit of x (x != 0). */
+static inline unsigned tarn_ctz_u32(uint32_t x)
+{
+    TARN_ASSERT(x != 0u);
+#if !TARN_NO_INTRINSICS && (defined(__GNUC__) || defined(__clang__))
+    return (unsigned)__builtin_ctz(x);
+#else
+    return tarn_log2_u32(x & (0u - x));
+#endif
+}
+
+/** Smallest power of two >= x, for 1 <= x <= 2^31. */
+static inline uint32_t tarn_pow2_ceil_u32(uint32_t x)
+{
+    return (x <= 1u) ? 1u : (uint32_t)1u << (tarn_log2_u32(x - 1u) + 1u);
+}
+
+/* ---- exact divisibility without a divide (Lemire, Kaser, Kurz 2019) ----------------
+ * For a 32-bit divisor d > 0 let M = floor((2^64 - 1) / d) + 1.  Then for any 32-bit n,
+ * n % d == 0  <=>  n * M (mod 2^64) <= M - 1, and n / d == high 64 bits of n * M
+ * computed as a 128-bit product (we only need divisibility and the quotient for
+ * offsets below 2^32, computed here with one 32x32 multiply). */
+static inline uint64_t tarn_divmagic(uint32_t d)
+{
+    return (UINT64_MAX / d) + 1u;
+}
+static inline bool tarn_divisible(uint32_t n, uint64_t magic)
+{
+    return (uint64_t)(n * magic) <= magic - 1u;
+}
+
+/* ---- lock hooks --------------------------------------------------------------------- */
+#if TARN_LOCKING
+#define TARN_LOCK(l)                               \
+    do {                                           \
+        if ((l).lock != NULL) { (l).lock((l).ctx); } \
+    } while (0)
+#define TARN_UNLOCK(l)                                   \
+    do {                                                 \
+        if ((l).unlock != NULL) { (l).unlock((l).ctx); } \
+    } while (0)
+#else
+#define TARN_LOCK(l) ((void)0)
+#define TARN_UNLOCK(l) ((void)0)
+#endif
+
+/** Validate a lock hook from a config: both callbacks or none. */
+static inline bool tarn_lock_valid(const tarn_lock *l)
+{
+    return (l->lock == NULL) == (l->unlock == NULL);
+}
+
+/* ---- statistics -------------------------------------------------------------------- */
+#if TARN_STATS
+#define TARN_STAT(stmt) do { stmt; } while (0)
+#else
+#define TARN_STAT(stmt) ((void)0)
+#endif
+
+/* ---- poisoning of freed memory (for targets without sanitizers) --------------------- */
+#if TARN_POISON_FREE
+#define TARN_FILL_FREED(p, n) memset((p), (int)TARN_POISON_BYTE, (n))
+#else
+#define TARN_FILL_FREED(p, n) ((void)0)
+#endif
+
+/* ---- sanitizer annotations ----------------------------------------------------------- */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TARN_HAVE_ASAN_ 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) && !defined(TARN_HAVE_ASAN_)
+#define TARN_HAVE_ASAN_ 1
+#endif
+
+#if !defined(TARN_HAVE_ASAN_) && defined(__has_include)
+#if __has_include(<valgrind/memcheck.h>)
+#define TARN_HAVE_VALGRIND_ 1
+#endif
+#endif
+
+#ifndef TARN_SANITIZE
+#if defined(TARN_HAVE_ASAN_) || defined(TARN_HAVE_VALGRIND_)
+#define TARN_SANITIZE 1
+#else
+#define TARN_SANITIZE 0
+#endif
+#endif
+
+#if TARN_SANITIZE && defined(TARN_HAVE_ASAN_)
+#include <sanitizer/asan_interface.h>
+#define TARN_SAN_POOL_CREATE(pool) ((void)(pool))
+#define TARN_SAN_POOL_DESTROY(pool) ((void)(pool))
+#define TARN_SAN_NOACCESS(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define TARN_SAN_ALLOC(pool, p, n) ((void)(pool), ASAN_UNPOISON_MEMORY_REGION((p), (n)))
+#define TARN_SAN_FREE(pool, p, n) ((void)(pool), ASAN_POISON_MEMORY_REGION((p), (n)))
+#define TARN_SAN_OPEN(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#define TARN_SAN_CLOSE(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define TARN_SAN_DEFINED(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#elif TARN_SANITIZE && defined(TARN_HAVE_VALGRIND_)
+#include <valgrind/memcheck.h>
+/* A pool anchor may be re-initialised without being destroyed (static pools reset by
+ * tests, stack buffers reused): drop the stale Valgrind pool first. */
+#define TARN_SAN_POOL_CREATE(pool)                                          \
+    do {                                                                    \
+        if (VALGRIND_MEMPOOL_EXISTS(pool)) { VALGRIND_DESTROY_MEMPOOL(pool); } \
+        VALGRIND_CREATE_MEMPOOL((pool), 0, 0);                              \
+    } while (0)
+#define TARN_SAN_POOL_DESTROY(pool)                                         \
+    do {                                                                    \
+        if (VALGRIND_MEMPOOL_EXISTS(pool)) { VALGRIND_DESTROY_MEMPOOL(pool); } \
+    } while (0)
+#define TARN_SAN_NOACCESS(p, n) ((void)VALGRIND_MAKE_MEM_NOACCESS((p), (n)))
+#define TARN_SAN_ALLOC(pool, p, n) VALGRIND_MEMPOOL_ALLOC((pool), (p), (n))
+#define TARN_SAN_FREE(pool, p, n) ((void)(n), VALGRIND_MEMPOOL_FREE((pool), (p)))
+#define TARN_SAN_OPEN(p, n) ((void)VALGRIND_MAKE_MEM_DEFINED((p), (n)))
+#define TARN_SAN_CLOSE(p, n) ((void)VALGRIND_MAKE_MEM_NOACCESS((p), (n)))
+#define TARN_SAN_DEFINED(p, n) ((void)VALGRIND_MAKE_MEM_DEFINED((p), (n)))
+#else
+#undef TARN_SANITIZE
+#define TARN_SANITIZE 0
+#define TARN_SAN_POOL_CREATE(pool) ((void)(pool))
+#define TARN_SAN_POOL_DESTROY(pool) ((void)(pool))
+#define TARN_SAN_NOACCESS(p, n) ((void)(p), (void)(n))
+#define TARN_SAN_ALLOC(pool, p, n) ((void)(pool), (void)(p), (void)(n))
+#define TARN_SAN_FREE(pool, p, n) ((void)(pool), (void)(p), (void)(n))
+#define TARN_SAN_OPEN(p, n) ((void)(p), (void)(n))
+#define TARN_SAN_CLOSE(p, n) ((void)(p), (void)(n))
+#define TARN_SAN_DEFINED(p, n) ((void)(p), (void)(n))
+#endif
+
+#endif /* TARN_INTERNAL_H */
