@@ -46,10 +46,10 @@ test-valgrind:
 	cd $(BUILD)/valgrind && $(CTEST)
 
 cross:
-	tools/cross.sh
+	BUILD=$(BUILD) tools/cross.sh
 
 size:
-	tools/cross.sh size
+	BUILD=$(BUILD) tools/cross.sh size
 
 bench:
 	$(CMAKE) -S . -B $(BUILD)/bench -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=gcc -DTARN_BUILD_BENCH=ON \

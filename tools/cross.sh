@@ -5,7 +5,7 @@
 #   tools/cross.sh size     also print .text/.data/.bss per module (Cortex-M4 and M0+)
 set -eu
 cd "$(dirname "$0")/.."
-out=build/cross
+out=${BUILD:-build}/cross
 mkdir -p "$out"
 WARN="-Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes"
 COMMON="-Os -ffreestanding -ffunction-sections -fdata-sections -Iinclude -Isrc $WARN"

@@ -1,0 +1,220 @@
+/*
+ * tarn/block.h - block pools: N blocks of one size, O(1) get and put.
+ *
+ * A block pool hands out fixed-size blocks from a caller buffer.  Get and put are O(1);
+ * init is O(1) too: never-used blocks are carved from the end of the used part of the
+ * buffer on demand instead of being threaded onto the free list at init.  At checking
+ * level >= 1 (the default) every put is validated in O(1): a foreign pointer, a pointer
+ * inside a block and a block that is already free are reported and change nothing.
+ *
+ *     #include "tarn/block.h"
+ *     TARN_BLOCK_POOL_DEFINE(rx_pool, 16, 60);      // 16 blocks of >= 60 bytes, static
+ *     void *pkt = tarn_block_get(&rx_pool);          // NULL when exhausted
+ *     tarn_block_put(&rx_pool, pkt);                 // TARN_OK, or why not
+ *
+ * Or over any buffer (static, linker section, or taken once from malloc):
+ *     static uint8_t mem[TARN_BLOCK_POOL_BYTES(32, sizeof(struct msg))] TARN_BLOCK_ALIGNED;
+ *     tarn_block_pool pool;
+ *     tarn_status st = tarn_block_init(&pool, mem, sizeof mem, sizeof(struct msg), NULL);
+ */
+#ifndef TARN_BLOCK_H
+#define TARN_BLOCK_H
+
+#include "tarn/tarn.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- sizing -------------------------------------------------------------------------- */
+/**
+ * True size of one block for a requested size: at least two pointers (a free block holds
+ * its free-list link and a check word) and a multiple of TARN_ALIGN.  Constant expression.
+ */
+#define TARN_BLOCK_SIZE(size) \
+    TARN_ALIGN_UP(TARN_MAX((size_t)(size), 2u * sizeof(void *)), TARN_ALIGN)
+/** Bytes of buffer needed for `count` blocks of `size` bytes.  Constant expression. */
+#define TARN_BLOCK_POOL_BYTES(count, size) ((size_t)(count) * TARN_BLOCK_SIZE(size))
+/** Smallest usable buffer: one block. */
+#define TARN_BLOCK_MIN_SIZE(size) TARN_BLOCK_SIZE(size)
+/** Attribute giving a buffer the alignment block pools require (GCC/Clang). */
+#define TARN_BLOCK_ALIGNED __attribute__((aligned(TARN_ALIGN)))
+
+/* ---- types ----------------------------------------------------------------------------- */
+struct tarn_block_pool;
+struct tarn_block_registry;
+
+/**
+ * Put callback of an extended pool (see tarn_block_set_put_cb).  Called by tarn_block_put
+ * after the block has been validated, without the pool lock held; it decides what to do
+ * with the block, typically calling tarn_block_put_from_cb() to really return it.
+ */
+typedef tarn_status (*tarn_block_put_fn)(struct tarn_block_pool *pool, void *block, void *arg);
+
+/**
+ * A block pool.  The struct is public so that pools can be static; every field is private
+ * to block.c: read the pool through the functions below.
+ */
+typedef struct tarn_block_pool {
+    unsigned char *base;    /* first block (aligned to TARN_ALIGN) */
+    unsigned char *carve;   /* first never-used block; base <= carve <= end */
+    unsigned char *end;     /* base + count * block_size */
+    void *free_head;        /* list of returned blocks, linked through their first word */
+    uint64_t divmagic;      /* tarn_divmagic(block_size): O(1) "is a block start" test */
+    uint32_t block_size;    /* true block size, TARN_BLOCK_SIZE(requested) */
+    uint32_t count;         /* number of blocks */
+    uint32_t num_free;      /* free blocks: on the free list plus never carved */
+    uint32_t min_free;      /* lowest num_free ever (watermark) */
+    uint32_t failed_gets;   /* gets that found the pool empty */
+    uint8_t last_error;     /* tarn_status of the last failed operation */
+    uint8_t san_ready;      /* sanitizer state set up (statically defined pools: lazily) */
+    uint16_t reserved_;
+    tarn_lock lock;
+    const char *name;
+    tarn_block_put_fn put_cb;
+    void *put_arg;
+    struct tarn_block_pool *reg_next;       /* registry link */
+    struct tarn_block_registry *registry;   /* registry holding this pool, or NULL */
+} tarn_block_pool;
+
+/**
+ * Declare a static pool `name` of `count` blocks of `size` bytes, usable at once without
+ * init (no lock hook, name = "name").  Its buffer is `name##_mem`; to add a lock hook,
+ * call tarn_block_init(&name, name##_mem, sizeof name##_mem, size, &cfg) at start-up.
+ */
+#define TARN_BLOCK_POOL_DEFINE(name, count, size)                                          \
+    static unsigned char name##_mem[TARN_BLOCK_POOL_BYTES(count, size)] TARN_BLOCK_ALIGNED;  \
+    static tarn_block_pool name = {                                                        \
+        name##_mem, name##_mem, name##_mem + TARN_BLOCK_POOL_BYTES(count, size), NULL,     \
+        (UINT64_MAX / TARN_BLOCK_SIZE(size)) + 1u, (uint32_t)TARN_BLOCK_SIZE(size),        \
+        (uint32_t)(count), (uint32_t)(count), (uint32_t)(count), 0u, 0u, 0u, 0u,           \
+        {NULL, NULL, NULL}, #name, NULL, NULL, NULL, NULL}
+
+/** Statistics of a block pool (a consistent snapshot, taken under the lock). */
+typedef struct tarn_block_stats {
+    size_t block_size;      /**< true block size in bytes */
+    uint32_t count;         /**< number of blocks */
+    uint32_t free;          /**< blocks free now */
+    uint32_t min_free;      /**< fewest blocks ever free (high-water mark of use) */
+    uint32_t failed_gets;   /**< gets that returned NULL because the pool was empty */
+} tarn_block_stats;
+
+/* ---- core API ------------------------------------------------------------------------ */
+/**
+ * Initialise `pool` over `mem`: as many blocks of TARN_BLOCK_SIZE(block_size) bytes as fit
+ * in `mem_size` bytes.  O(1): no block is touched (the buffer may hold garbage).
+ * cfg may be NULL (no lock, no name); cfg->flags is unused by block pools.
+ * Errors: TARN_EINVAL (pool or mem NULL, block_size 0, lock hook with only one of
+ * lock/unlock), TARN_EALIGN (mem not aligned to TARN_ALIGN), TARN_ETOOSMALL (not even one
+ * block fits), TARN_EOVERFLOW (block size or buffer of 4 GiB or more).  On error the pool
+ * is left unusable (every call on it fails cleanly).  Not ISR-safe; not thread-safe
+ * (initialise before sharing the pool).
+ */
+tarn_status tarn_block_init(tarn_block_pool *pool, void *mem, size_t mem_size,
+                            size_t block_size, const tarn_config *cfg);
+
+/**
+ * Take one block.  O(1).  Returns NULL when the pool is empty (recorded as TARN_ENOMEM in
+ * last_error and counted in failed_gets) or pool is NULL.  The block's contents are
+ * undefined.  Thread-safe with a lock hook; ISR-safe if the hook is (or if no other
+ * context uses the pool).
+ */
+void *tarn_block_get(tarn_block_pool *pool);
+
+/**
+ * Return a block.  O(1).  If the pool has a put callback (tarn_block_set_put_cb) the
+ * validated block is handed to it instead; otherwise as tarn_block_put_from_cb.
+ * Errors (nothing is changed): TARN_EINVAL (pool or block NULL), TARN_EFOREIGN (not a
+ * block start of this pool: outside it, or inside a block), TARN_EDOUBLE (block already
+ * free).  Without checking (TARN_CHECK_LEVEL 0) only NULL is rejected.  Thread/ISR safety
+ * as tarn_block_get.
+ */
+tarn_status tarn_block_put(tarn_block_pool *pool, void *block);
+
+/** Return a block to the pool bypassing the put callback (for use inside it).  O(1).
+ *  Errors as tarn_block_put.  Thread/ISR safety as tarn_block_get. */
+tarn_status tarn_block_put_from_cb(tarn_block_pool *pool, void *block);
+
+/**
+ * Check, without changing anything, that `block` is a block of this pool that is handed
+ * out now.  O(1).  TARN_OK, or the error tarn_block_put would return.  Thread-safe with a
+ * lock hook.
+ */
+tarn_status tarn_block_validate(tarn_block_pool *pool, const void *block);
+
+/** Make the pool extended: tarn_block_put hands validated blocks to fn(pool, block, arg).
+ *  fn NULL removes the callback.  O(1).  Thread-safe with a lock hook. */
+void tarn_block_set_put_cb(tarn_block_pool *pool, tarn_block_put_fn fn, void *arg);
+
+/** True when p is the start of one of this pool's blocks (free or not).  O(1), lock-free
+ *  (reads only fields fixed at init), ISR-safe. */
+bool tarn_block_owns(const tarn_block_pool *pool, const void *p);
+
+/** Index (0..count-1) of the block starting at p, or -1 if p is not a block start.  O(1). */
+long tarn_block_index(const tarn_block_pool *pool, const void *p);
+
+/**
+ * Return every block to the pool at once, whoever holds it.  O(1).  Every pointer handed
+ * out before becomes invalid.  Errors: TARN_EINVAL (pool NULL).  A pool of any count
+ * (including one that failed init) is handled.  Thread-safe with a lock hook.
+ */
+tarn_status tarn_block_clear(tarn_block_pool *pool);
+
+/** Fill *out with a snapshot of the pool's statistics.  O(1).  Errors: TARN_EINVAL. */
+tarn_status tarn_block_stats_get(tarn_block_pool *pool, tarn_block_stats *out);
+
+/**
+ * Full integrity check: walks the free list (O(free blocks)), verifying every link is a
+ * free block start of this pool, no cycle, and that the count matches.  TARN_OK or
+ * TARN_ECORRUPT (also TARN_EINVAL for NULL).  Thread-safe with a lock hook.
+ */
+tarn_status tarn_block_check(tarn_block_pool *pool);
+
+/** Status of the last failed operation on this pool (TARN_OK if none).  O(1). */
+tarn_status tarn_block_last_error(const tarn_block_pool *pool);
+
+/** The pool's name (may be NULL).  O(1). */
+const char *tarn_block_name(const tarn_block_pool *pool);
+
+/** True block size of the pool's blocks (0 for NULL).  O(1). */
+size_t tarn_block_size(const tarn_block_pool *pool);
+
+/* ---- registry: named pools and iteration over all of them ----------------------------- */
+/**
+ * A caller-owned list of pools (tarn keeps no global state).  Initialise with
+ * TARN_BLOCK_REGISTRY_INIT or tarn_block_registry_init().  Registry operations take the
+ * registry's own lock hook, never a pool's.
+ */
+typedef struct tarn_block_registry {
+    tarn_block_pool *head;  /* private */
+    tarn_block_pool *tail;  /* private */
+    tarn_lock lock;         /* private */
+} tarn_block_registry;
+
+#define TARN_BLOCK_REGISTRY_INIT {NULL, NULL, {NULL, NULL, NULL}}
+
+/** Initialise an empty registry with an optional lock hook (NULL = none).
+ *  Errors: TARN_EINVAL (reg NULL or half a lock hook). */
+tarn_status tarn_block_registry_init(tarn_block_registry *reg, const tarn_lock *lock);
+
+/** Append a pool (iteration order = registration order).  O(1).  Errors: TARN_EINVAL
+ *  (NULL), TARN_EBUSY (pool already in a registry). */
+tarn_status tarn_block_register(tarn_block_registry *reg, tarn_block_pool *pool);
+
+/** Remove a pool.  O(registered pools).  Errors: TARN_EINVAL (NULL), TARN_ENOENT (not in
+ *  this registry). */
+tarn_status tarn_block_unregister(tarn_block_registry *reg, tarn_block_pool *pool);
+
+/** Pool after `prev` (first pool if prev is NULL); NULL at the end, or if prev is no
+ *  longer in this registry.  O(1). */
+tarn_block_pool *tarn_block_registry_next(tarn_block_registry *reg, const tarn_block_pool *prev);
+
+/** First registered pool whose name equals `name`; NULL if none or name is NULL.
+ *  O(registered pools). */
+tarn_block_pool *tarn_block_find(tarn_block_registry *reg, const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TARN_BLOCK_H */

@@ -1,0 +1,438 @@
+/*
+ * src/block.c - block pools (see include/tarn/block.h).
+ *
+ * Layout of the caller's buffer (count blocks of block_size bytes, block_size a multiple
+ * of TARN_ALIGN and >= 2 pointers):
+ *
+ *   base                         carve                                    end
+ *   |  handed out or on the free list  |  never used yet (carved on demand)  |
+ *   [blk 0][blk 1][blk 2] ... [blk k-1][blk k] ...                  [blk n-1]
+ *
+ *   a free block on the free list:   [ next | tag = next ^ key(pool) | ...unused... ]
+ *   a block handed out:              [ user data (word 1 zeroed by get)        ... ]
+ *
+ * Invariants (checked by tarn_block_check):
+ *   - base <= carve <= end, (carve - base) and (end - base) are multiples of block_size;
+ *   - every block on the free list lies in [base, carve), starts a block, carries a valid
+ *     tag, and appears once; the list length is num_free - (end - carve) / block_size;
+ *   - min_free <= num_free <= count.
+ *
+ * Double-free detection in O(1): a block on the free list carries in its second word
+ * the tag next ^ key(pool), where key(pool) mixes the pool's address with a constant whose
+ * low bit is set; get writes 0 there, which is never a valid tag (links are aligned, so a
+ * tag always has its low bit set).  A block handed out is therefore taken for a free one
+ * only if the user stored exactly (x, x ^ key) in its first two words.  A block at or
+ * after `carve` has never been handed out: putting it is a double free too.
+ *
+ * "Is a block start" is tested without a divide: offset % block_size == 0 via
+ * tarn_divisible() (one multiply), which is why a pool spans less than 4 GiB.
+ */
+#include "tarn/block.h"
+#include "internal.h"
+
+#define BLOCK_KEY_CONST ((uintptr_t)0x9E3779B97F4A7C15ull | 1u)
+
+TARN_STATIC_ASSERT(TARN_BLOCK_SIZE(1) >= 2 * sizeof(void *), block_holds_link_and_tag);
+TARN_STATIC_ASSERT(TARN_BLOCK_SIZE(1) % TARN_ALIGN == 0, block_size_aligned);
+
+static inline uintptr_t block_key(const tarn_block_pool *pool)
+{
+    return ((uintptr_t)pool * 0x9E3779B1u) ^ BLOCK_KEY_CONST;
+}
+
+/* Free-block words, accessed only through these (they open the bytes for sanitizers). */
+static inline void block_write_free(const tarn_block_pool *pool, void *blk, void *next)
+{
+    void **w = (void **)blk;
+    TARN_SAN_OPEN(blk, 2 * sizeof(void *));
+    w[0] = next;
+    ((uintptr_t *)blk)[1] = (uintptr_t)next ^ block_key(pool);
+    TARN_SAN_CLOSE(blk, 2 * sizeof(void *));
+}
+
+/* True when blk (a block start below carve) carries a valid free tag. */
+static inline bool block_is_tagged(const tarn_block_pool *pool, const void *blk)
+{
+    uintptr_t w0, w1;
+    TARN_SAN_OPEN(blk, 2 * sizeof(void *));
+    w0 = ((const uintptr_t *)blk)[0];
+    w1 = ((const uintptr_t *)blk)[1];
+    TARN_SAN_CLOSE(blk, 2 * sizeof(void *));
+    return w1 == (w0 ^ block_key(pool));
+}
+
+/* Statically defined pools skip init: give the sanitizers their view on first use. */
+static void block_san_setup(tarn_block_pool *pool)
+{
+#if TARN_SANITIZE
+    if (!pool->san_ready && pool->base != NULL) {
+        TARN_SAN_POOL_CREATE(pool);
+        TARN_SAN_NOACCESS(pool->base, (size_t)(pool->end - pool->base));
+        pool->san_ready = 1;
+    }
+#else
+    (void)pool;
+#endif
+}
+
+/* O(1) classification of a pointer handed back.  Caller holds the lock. */
+static tarn_status block_classify(const tarn_block_pool *pool, const void *p)
+{
+    uintptr_t off;
+    if (TARN_UNLIKELY(p == NULL)) return TARN_EINVAL;
+#if TARN_CHECK_LEVEL >= 1
+    off = (uintptr_t)p - (uintptr_t)pool->base;
+    if (TARN_UNLIKELY(off >= (uintptr_t)(pool->end - pool->base))) return TARN_EFOREIGN;
+    if (TARN_UNLIKELY(!tarn_divisible((uint32_t)off, pool->divmagic))) return TARN_EFOREIGN;
+    if (TARN_UNLIKELY((const unsigned char *)p >= pool->carve)) return TARN_EDOUBLE;
+    if (TARN_UNLIKELY(block_is_tagged(pool, p))) return TARN_EDOUBLE;
+#else
+    (void)off;
+#endif
+    return TARN_OK;
+}
+
+static tarn_status block_check_locked(const tarn_block_pool *pool);
+
+#if TARN_CHECK_LEVEL >= 2
+#define BLOCK_DEEP_CHECK(pool) (void)block_check_locked(pool)
+#else
+#define BLOCK_DEEP_CHECK(pool) ((void)0)
+#endif
+
+tarn_status tarn_block_init(tarn_block_pool *pool, void *mem, size_t mem_size,
+                            size_t block_size, const tarn_config *cfg)
+{
+    size_t bs, count;
+    if (pool == NULL) return TARN_EINVAL;
+    memset(pool, 0, sizeof *pool);
+    pool->last_error = TARN_EINVAL;
+    if (mem == NULL || block_size == 0) return TARN_EINVAL;
+    if (cfg != NULL && !tarn_lock_valid(&cfg->lock)) return TARN_EINVAL;
+    if (!TARN_IS_ALIGNED(mem, TARN_ALIGN)) return (tarn_status)(pool->last_error = TARN_EALIGN);
+    if (block_size > (size_t)UINT32_MAX - 2u * TARN_ALIGN) {
+        return (tarn_status)(pool->last_error = TARN_EOVERFLOW);
+    }
+    bs = TARN_BLOCK_SIZE(block_size);
+    count = mem_size / bs;
+    if (count == 0) return (tarn_status)(pool->last_error = TARN_ETOOSMALL);
+    if (count > (size_t)UINT32_MAX / bs) count = (size_t)UINT32_MAX / bs;  /* span < 4 GiB */
+
+    pool->base = (unsigned char *)mem;
+    pool->carve = pool->base;
+    pool->end = pool->base + count * bs;
+    pool->divmagic = tarn_divmagic((uint32_t)bs);
+    pool->block_size = (uint32_t)bs;
+    pool->count = (uint32_t)count;
+    pool->num_free = (uint32_t)count;
+    pool->min_free = (uint32_t)count;
+    pool->last_error = TARN_OK;
+    if (cfg != NULL) {
+        pool->lock = cfg->lock;
+        pool->name = cfg->name;
+    }
+    block_san_setup(pool);
+    return TARN_OK;
+}
+
+void *tarn_block_get(tarn_block_pool *pool)
+{
+    unsigned char *blk;
+    if (TARN_UNLIKELY(pool == NULL)) return NULL;
+    TARN_LOCK(pool->lock);
+    block_san_setup(pool);
+    BLOCK_DEEP_CHECK(pool);
+    blk = (unsigned char *)pool->free_head;
+    if (TARN_LIKELY(blk != NULL)) {
+        TARN_SAN_OPEN(blk, 2 * sizeof(void *));
+        pool->free_head = *(void **)blk;
+        ((uintptr_t *)blk)[1] = 0;  /* kill the tag: this block is live now */
+    } else if (pool->carve < pool->end) {
+        blk = pool->carve;
+        pool->carve += pool->block_size;
+    } else {
+        TARN_STAT(pool->failed_gets++);
+        pool->last_error = TARN_ENOMEM;
+        TARN_UNLOCK(pool->lock);
+        return NULL;
+    }
+    pool->num_free--;
+    if (pool->num_free < pool->min_free) pool->min_free = pool->num_free;
+    TARN_SAN_ALLOC(pool, blk, pool->block_size);
+    TARN_UNLOCK(pool->lock);
+    return blk;
+}
+
+static tarn_status block_release_locked(tarn_block_pool *pool, void *block)
+{
+    tarn_status st = block_classify(pool, block);
+    if (TARN_UNLIKELY(st != TARN_OK)) {
+        pool->last_error = (uint8_t)st;
+        return st;
+    }
+    TARN_SAN_FREE(pool, block, pool->block_size);
+#if TARN_POISON_FREE
+    TARN_SAN_OPEN(block, pool->block_size);
+    TARN_FILL_FREED(block, pool->block_size);
+    TARN_SAN_CLOSE(block, pool->block_size);
+#endif
+    block_write_free(pool, block, pool->free_head);
+    pool->free_head = block;
+    pool->num_free++;
+    BLOCK_DEEP_CHECK(pool);
+    return TARN_OK;
+}
+
+tarn_status tarn_block_put_from_cb(tarn_block_pool *pool, void *block)
+{
+    tarn_status st;
+    if (TARN_UNLIKELY(pool == NULL)) return TARN_EINVAL;
+    TARN_LOCK(pool->lock);
+    block_san_setup(pool);
+    st = block_release_locked(pool, block);
+    TARN_UNLOCK(pool->lock);
+    return st;
+}
+
+tarn_status tarn_block_put(tarn_block_pool *pool, void *block)
+{
+    tarn_status st;
+    tarn_block_put_fn cb;
+    void *arg;
+    if (TARN_UNLIKELY(pool == NULL)) return TARN_EINVAL;
+    TARN_LOCK(pool->lock);
+    block_san_setup(pool);
+    cb = pool->put_cb;
+    if (TARN_LIKELY(cb == NULL)) {
+        st = block_release_locked(pool, block);
+        TARN_UNLOCK(pool->lock);
+        return st;
+    }
+    arg = pool->put_arg;
+    st = block_classify(pool, block);
+    if (st != TARN_OK) pool->last_error = (uint8_t)st;
+    TARN_UNLOCK(pool->lock);
+    return (st == TARN_OK) ? cb(pool, block, arg) : st;
+}
+
+tarn_status tarn_block_validate(tarn_block_pool *pool, const void *block)
+{
+    tarn_status st;
+    if (pool == NULL) return TARN_EINVAL;
+    TARN_LOCK(pool->lock);
+    block_san_setup(pool);
+    st = block_classify(pool, block);
+    TARN_UNLOCK(pool->lock);
+    return st;
+}
+
+void tarn_block_set_put_cb(tarn_block_pool *pool, tarn_block_put_fn fn, void *arg)
+{
+    if (pool == NULL) return;
+    TARN_LOCK(pool->lock);
+    pool->put_cb = fn;
+    pool->put_arg = arg;
+    TARN_UNLOCK(pool->lock);
+}
+
+long tarn_block_index(const tarn_block_pool *pool, const void *p)
+{
+    uintptr_t off;
+    if (pool == NULL || p == NULL || pool->block_size == 0) return -1;
+    off = (uintptr_t)p - (uintptr_t)pool->base;
+    if (off >= (uintptr_t)(pool->end - pool->base)) return -1;
+    if (!tarn_divisible((uint32_t)off, pool->divmagic)) return -1;
+    return (long)(off / pool->block_size);
+}
+
+bool tarn_block_owns(const tarn_block_pool *pool, const void *p)
+{
+    return tarn_block_index(pool, p) >= 0;
+}
+
+tarn_status tarn_block_clear(tarn_block_pool *pool)
+{
+    if (pool == NULL) return TARN_EINVAL;
+    TARN_LOCK(pool->lock);
+    pool->free_head = NULL;
+    pool->carve = pool->base;
+    pool->num_free = pool->count;
+#if TARN_SANITIZE
+    pool->san_ready = 0;  /* forget every live chunk: recreate the tool's pool */
+    block_san_setup(pool);
+#endif
+    TARN_UNLOCK(pool->lock);
+    return TARN_OK;
+}
+
+tarn_status tarn_block_stats_get(tarn_block_pool *pool, tarn_block_stats *out)
+{
+    if (pool == NULL || out == NULL) return TARN_EINVAL;
+    TARN_LOCK(pool->lock);
+    out->block_size = pool->block_size;
+    out->count = pool->count;
+    out->free = pool->num_free;
+    out->min_free = pool->min_free;
+    out->failed_gets = pool->failed_gets;
+    TARN_UNLOCK(pool->lock);
+    return TARN_OK;
+}
+
+static tarn_status block_check_locked(const tarn_block_pool *pool)
+{
+    const unsigned char *p;
+    uint32_t listed = 0, uncarved, limit;
+    size_t span = (size_t)(pool->end - pool->base);
+    if (pool->count == 0 || pool->block_size == 0) {
+        return (pool->base == NULL && pool->free_head == NULL) ? TARN_OK : TARN_ECORRUPT;
+    }
+    if (pool->carve < pool->base || pool->carve > pool->end ||
+        span != (size_t)pool->count * pool->block_size ||
+        !tarn_divisible((uint32_t)(pool->carve - pool->base), pool->divmagic) ||
+        pool->num_free > pool->count || pool->min_free > pool->num_free) {
+        return TARN_ECORRUPT;
+    }
+    uncarved = (uint32_t)((size_t)(pool->end - pool->carve) / pool->block_size);
+    if (uncarved > pool->num_free) return TARN_ECORRUPT;
+    limit = pool->num_free - uncarved;
+    for (p = (const unsigned char *)pool->free_head; p != NULL;) {
+        uintptr_t off = (uintptr_t)p - (uintptr_t)pool->base;
+        if (listed == limit) return TARN_ECORRUPT; /* too long, or a cycle */
+        if (off >= (uintptr_t)(pool->carve - pool->base) ||
+            !tarn_divisible((uint32_t)off, pool->divmagic) || !block_is_tagged(pool, p)) {
+            return TARN_ECORRUPT;
+        }
+        listed++;
+        TARN_SAN_OPEN(p, sizeof(void *));
+        {
+            const unsigned char *next = *(unsigned char *const *)p;
+            TARN_SAN_CLOSE(p, sizeof(void *));
+            p = next;
+        }
+    }
+    return (listed == limit) ? TARN_OK : TARN_ECORRUPT;
+}
+
+tarn_status tarn_block_check(tarn_block_pool *pool)
+{
+    tarn_status st;
+    if (pool == NULL) return TARN_EINVAL;
+    TARN_LOCK(pool->lock);
+    block_san_setup(pool);
+    st = block_check_locked(pool);
+    TARN_UNLOCK(pool->lock);
+    return st;
+}
+
+tarn_status tarn_block_last_error(const tarn_block_pool *pool)
+{
+    return (pool == NULL) ? TARN_EINVAL : (tarn_status)pool->last_error;
+}
+
+const char *tarn_block_name(const tarn_block_pool *pool)
+{
+    return (pool == NULL) ? NULL : pool->name;
+}
+
+size_t tarn_block_size(const tarn_block_pool *pool)
+{
+    return (pool == NULL) ? 0u : pool->block_size;
+}
+
+/* ---- registry ------------------------------------------------------------------------ */
+tarn_status tarn_block_registry_init(tarn_block_registry *reg, const tarn_lock *lock)
+{
+    if (reg == NULL || (lock != NULL && !tarn_lock_valid(lock))) return TARN_EINVAL;
+    reg->head = NULL;
+    reg->tail = NULL;
+    if (lock != NULL) {
+        reg->lock = *lock;
+    } else {
+        reg->lock.lock = NULL;
+        reg->lock.unlock = NULL;
+        reg->lock.ctx = NULL;
+    }
+    return TARN_OK;
+}
+
+tarn_status tarn_block_register(tarn_block_registry *reg, tarn_block_pool *pool)
+{
+    tarn_status st = TARN_OK;
+    if (reg == NULL || pool == NULL) return TARN_EINVAL;
+    TARN_LOCK(reg->lock);
+    if (pool->registry != NULL) {
+        st = TARN_EBUSY;
+    } else {
+        pool->reg_next = NULL;
+        pool->registry = reg;
+        if (reg->tail != NULL) {
+            reg->tail->reg_next = pool;
+        } else {
+            reg->head = pool;
+        }
+        reg->tail = pool;
+    }
+    TARN_UNLOCK(reg->lock);
+    return st;
+}
+
+tarn_status tarn_block_unregister(tarn_block_registry *reg, tarn_block_pool *pool)
+{
+    tarn_block_pool *prev = NULL, *cur;
+    tarn_status st = TARN_ENOENT;
+    if (reg == NULL || pool == NULL) return TARN_EINVAL;
+    TARN_LOCK(reg->lock);
+    if (pool->registry == reg) {
+        for (cur = reg->head; cur != NULL; prev = cur, cur = cur->reg_next) {
+            if (cur == pool) {
+                if (prev != NULL) {
+                    prev->reg_next = cur->reg_next;
+                } else {
+                    reg->head = cur->reg_next;
+                }
+                if (reg->tail == cur) reg->tail = prev;
+                cur->reg_next = NULL;
+                cur->registry = NULL;
+                st = TARN_OK;
+                break;
+            }
+        }
+    }
+    TARN_UNLOCK(reg->lock);
+    return st;
+}
+
+tarn_block_pool *tarn_block_registry_next(tarn_block_registry *reg, const tarn_block_pool *prev)
+{
+    tarn_block_pool *next = NULL;
+    if (reg == NULL) return NULL;
+    TARN_LOCK(reg->lock);
+    if (prev == NULL) {
+        next = reg->head;
+    } else if (prev->registry == reg) {
+        next = prev->reg_next;
+    }
+    TARN_UNLOCK(reg->lock);
+    return next;
+}
+
+static bool block_name_eq(const char *a, const char *b)
+{
+    while (*a != '\0' && *a == *b) {
+        a++;
+        b++;
+    }
+    return *a == *b;
+}
+
+tarn_block_pool *tarn_block_find(tarn_block_registry *reg, const char *name)
+{
+    tarn_block_pool *cur;
+    if (reg == NULL || name == NULL) return NULL;
+    TARN_LOCK(reg->lock);
+    for (cur = reg->head; cur != NULL; cur = cur->reg_next) {
+        if (cur->name != NULL && block_name_eq(cur->name, name)) break;
+    }
+    TARN_UNLOCK(reg->lock);
+    return cur;
+}
