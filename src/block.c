@@ -10,6 +10,7 @@
  *
  *   a free block on the free list:   [ next | tag = next ^ key(pool) | ...unused... ]
  *   a block handed out:              [ user data (word 1 zeroed by get)        ... ]
+ *   a never-used block:              [ anything, even a stale tag of an earlier pool ]
  *
  * Invariants (checked by tarn_block_check):
  *   - base <= carve <= end, (carve - base) and (end - base) are multiples of block_size;
@@ -37,7 +38,7 @@ TARN_STATIC_ASSERT(TARN_BLOCK_SIZE(1) % TARN_ALIGN == 0, block_size_aligned);
 
 static inline uintptr_t block_key(const tarn_block_pool *pool)
 {
-    return ((uintptr_t)pool * 0x9E3779B1u) ^ BLOCK_KEY_CONST;
+    return (uintptr_t)pool ^ BLOCK_KEY_CONST;
 }
 
 /* Free-block words, accessed only through these (they open the bytes for sanitizers). */
@@ -53,12 +54,9 @@ static inline void block_write_free(const tarn_block_pool *pool, void *blk, void
 /* True when blk (a block start below carve) carries a valid free tag. */
 static inline bool block_is_tagged(const tarn_block_pool *pool, const void *blk)
 {
-    uintptr_t w0, w1;
-    TARN_SAN_OPEN(blk, 2 * sizeof(void *));
-    w0 = ((const uintptr_t *)blk)[0];
-    w1 = ((const uintptr_t *)blk)[1];
-    TARN_SAN_CLOSE(blk, 2 * sizeof(void *));
-    return w1 == (w0 ^ block_key(pool));
+    uintptr_t w[2];
+    tarn_san_peek(w, blk, sizeof w);  /* blk may be live or free: leave its state alone */
+    return w[1] == (w[0] ^ block_key(pool));
 }
 
 /* Statically defined pools skip init: give the sanitizers their view on first use. */
@@ -135,35 +133,60 @@ tarn_status tarn_block_init(tarn_block_pool *pool, void *mem, size_t mem_size,
     return TARN_OK;
 }
 
-void *tarn_block_get(tarn_block_pool *pool)
+/* The body of get; caller holds the lock (if any). */
+static inline void *block_get_core(tarn_block_pool *pool)
 {
     unsigned char *blk;
-    if (TARN_UNLIKELY(pool == NULL)) return NULL;
-    TARN_LOCK(pool->lock);
     block_san_setup(pool);
     BLOCK_DEEP_CHECK(pool);
     blk = (unsigned char *)pool->free_head;
     if (TARN_LIKELY(blk != NULL)) {
         TARN_SAN_OPEN(blk, 2 * sizeof(void *));
         pool->free_head = *(void **)blk;
-        ((uintptr_t *)blk)[1] = 0;  /* kill the tag: this block is live now */
     } else if (pool->carve < pool->end) {
         blk = pool->carve;
         pool->carve += pool->block_size;
+        TARN_SAN_OPEN(blk, 2 * sizeof(void *));
     } else {
         TARN_STAT(pool->failed_gets++);
         pool->last_error = TARN_ENOMEM;
-        TARN_UNLOCK(pool->lock);
         return NULL;
     }
+    /* Kill any tag: the block is live now.  A carved block may hold a stale tag left by
+     * an earlier pool on the same buffer, so it is cleared too. */
+    ((uintptr_t *)blk)[1] = 0;
     pool->num_free--;
-    if (pool->num_free < pool->min_free) pool->min_free = pool->num_free;
+    TARN_STAT(if (pool->num_free < pool->min_free) pool->min_free = pool->num_free);
     TARN_SAN_ALLOC(pool, blk, pool->block_size);
+    return blk;
+}
+
+#if defined(__GNUC__) || defined(__clang__)
+#define BLOCK_NOINLINE __attribute__((noinline))
+#else
+#define BLOCK_NOINLINE
+#endif
+
+/* get with a lock hook; kept out of line so the hook-less path needs no stack frame. */
+static BLOCK_NOINLINE void *block_get_locked(tarn_block_pool *pool)
+{
+    void *blk;
+    TARN_LOCK(pool->lock);
+    blk = block_get_core(pool);
     TARN_UNLOCK(pool->lock);
     return blk;
 }
 
-static tarn_status block_release_locked(tarn_block_pool *pool, void *block)
+void *tarn_block_get(tarn_block_pool *pool)
+{
+    if (TARN_UNLIKELY(pool == NULL)) return NULL;
+#if TARN_LOCKING
+    if (pool->lock.lock != NULL) return block_get_locked(pool);
+#endif
+    return block_get_core(pool);
+}
+
+static inline tarn_status block_release_locked(tarn_block_pool *pool, void *block)
 {
     tarn_status st = block_classify(pool, block);
     if (TARN_UNLIKELY(st != TARN_OK)) {
@@ -194,25 +217,31 @@ tarn_status tarn_block_put_from_cb(tarn_block_pool *pool, void *block)
     return st;
 }
 
-tarn_status tarn_block_put(tarn_block_pool *pool, void *block)
+/* put with a lock hook or a callback: validate under the lock, call the callback
+ * without it. */
+static BLOCK_NOINLINE tarn_status block_put_to_cb(tarn_block_pool *pool, void *block)
 {
     tarn_status st;
     tarn_block_put_fn cb;
     void *arg;
-    if (TARN_UNLIKELY(pool == NULL)) return TARN_EINVAL;
     TARN_LOCK(pool->lock);
     block_san_setup(pool);
     cb = pool->put_cb;
-    if (TARN_LIKELY(cb == NULL)) {
-        st = block_release_locked(pool, block);
-        TARN_UNLOCK(pool->lock);
-        return st;
-    }
     arg = pool->put_arg;
-    st = block_classify(pool, block);
+    st = (cb != NULL) ? block_classify(pool, block) : block_release_locked(pool, block);
     if (st != TARN_OK) pool->last_error = (uint8_t)st;
     TARN_UNLOCK(pool->lock);
-    return (st == TARN_OK) ? cb(pool, block, arg) : st;
+    return (st == TARN_OK && cb != NULL) ? cb(pool, block, arg) : st;
+}
+
+tarn_status tarn_block_put(tarn_block_pool *pool, void *block)
+{
+    if (TARN_UNLIKELY(pool == NULL)) return TARN_EINVAL;
+    if (TARN_LIKELY(pool->put_cb == NULL && (!TARN_LOCKING || pool->lock.lock == NULL))) {
+        block_san_setup(pool);
+        return block_release_locked(pool, block);
+    }
+    return block_put_to_cb(pool, block);
 }
 
 tarn_status tarn_block_validate(tarn_block_pool *pool, const void *block)

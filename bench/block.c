@@ -1,0 +1,192 @@
+/*
+ * bench/block.c - block pool get+put pairs: tarn against a bare intrusive free list (the
+ * physical limit), the system allocators, and a null baseline (the loop alone).
+ *
+ * Workload: `live` blocks of `size` bytes are taken first; then each step frees the block
+ * in a slot chosen by a precomputed random sequence and takes a new one for that slot.
+ * The figure is net instructions per get+put pair: (kernel - null) / pairs.
+ */
+#include "bench_common.h"
+#include "tarn/block.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LIVE 1000u
+#define SIZE 32u
+
+typedef struct workload {
+    uint32_t pairs;
+    uint32_t *order;      /* slot freed at each step */
+    void **slots;
+} workload;
+
+static workload W;
+
+/* ---- the kernels ---------------------------------------------------------------------- */
+static void run_null(void *ctx)
+{
+    uint32_t i;
+    volatile uintptr_t sink = 0;
+    (void)ctx;
+    for (i = 0; i < W.pairs; i++) {
+        void **s = &W.slots[W.order[i]];
+        sink ^= (uintptr_t)*s;
+        *s = (void *)(uintptr_t)i;
+    }
+}
+
+/* A bare intrusive free list: no checks, no stats, no carving (threaded up front). */
+typedef struct bare_list { void *head; } bare_list;
+static bare_list bare;
+static unsigned char bare_mem[(LIVE + 1) * SIZE] __attribute__((aligned(16)));
+
+__attribute__((noinline)) static void *bare_get(bare_list *l)
+{
+    void *p = l->head;
+    if (p != NULL) l->head = *(void **)p;
+    return p;
+}
+__attribute__((noinline)) static void bare_put(bare_list *l, void *p)
+{
+    *(void **)p = l->head;
+    l->head = p;
+}
+
+static void bare_setup(void)
+{
+    uint32_t i;
+    bare.head = NULL;
+    for (i = LIVE + 1; i-- > 0;) bare_put(&bare, bare_mem + i * SIZE);
+    for (i = 0; i < LIVE; i++) W.slots[i] = bare_get(&bare);
+}
+
+static void run_bare(void *ctx)
+{
+    uint32_t i;
+    (void)ctx;
+    for (i = 0; i < W.pairs; i++) {
+        void **s = &W.slots[W.order[i]];
+        bare_put(&bare, *s);
+        *s = bare_get(&bare);
+    }
+}
+
+static tarn_block_pool pool;
+static unsigned char pool_mem[TARN_BLOCK_POOL_BYTES(LIVE + 1, SIZE)] TARN_BLOCK_ALIGNED;
+
+static void tarn_setup(void)
+{
+    uint32_t i;
+    if (tarn_block_init(&pool, pool_mem, sizeof pool_mem, SIZE, NULL) != TARN_OK) abort();
+    for (i = 0; i < LIVE; i++) W.slots[i] = tarn_block_get(&pool);
+}
+
+static void run_tarn(void *ctx)
+{
+    uint32_t i;
+    (void)ctx;
+    for (i = 0; i < W.pairs; i++) {
+        void **s = &W.slots[W.order[i]];
+        tarn_block_put(&pool, *s);
+        *s = tarn_block_get(&pool);
+    }
+}
+
+static bench_sys *cur_sys;
+static void sys_setup(bench_sys *a)
+{
+    uint32_t i;
+    for (i = 0; i < LIVE; i++) W.slots[i] = a->malloc_fn(SIZE);
+}
+static void sys_teardown(bench_sys *a)
+{
+    uint32_t i;
+    for (i = 0; i < LIVE; i++) a->free_fn(W.slots[i]);
+}
+static void run_sys(void *ctx)
+{
+    bench_sys *a = (bench_sys *)ctx;
+    uint32_t i;
+    for (i = 0; i < W.pairs; i++) {
+        void **s = &W.slots[W.order[i]];
+        a->free_fn(*s);
+        *s = a->malloc_fn(SIZE);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    static const char *const cols[] = {"allocator", "ns/pair", "instr/pair", "net instr/pair",
+                                       "x bare list", "x mimalloc"};
+    bench_sys sys[4];
+    int nsys, k;
+    uint32_t i;
+    uint64_t x = 12345;
+    bench_result rnull, rbare, rtarn, rsys[4];
+    double net_bare, net_mi = -1.0;
+
+    bench_init(argc, argv);
+    W.pairs = bench_quick ? 100000u : 1000000u;
+    W.order = malloc(W.pairs * sizeof *W.order);
+    W.slots = malloc(LIVE * sizeof *W.slots);
+    if (W.order == NULL || W.slots == NULL) return 1;
+    for (i = 0; i < W.pairs; i++) {
+        x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+        W.order[i] = (uint32_t)(x % LIVE);
+    }
+    nsys = bench_sys_allocators(sys, 4);
+
+    memset(W.slots, 0, LIVE * sizeof *W.slots);
+    rnull = bench_run("null", run_null, NULL);
+    bare_setup();
+    rbare = bench_run("bare", run_bare, NULL);
+    tarn_setup();
+    rtarn = bench_run("tarn", run_tarn, NULL);
+    if (!bench_is_child() && tarn_block_check(&pool) != TARN_OK) {
+        fprintf(stderr, "bench/block: pool corrupted\n");
+        return 1;
+    }
+    for (k = 0; k < nsys; k++) {
+        char kname[32];
+        cur_sys = &sys[k];
+        snprintf(kname, sizeof kname, "sys-%s", sys[k].name);
+        sys_setup(cur_sys);
+        rsys[k] = bench_run(kname, run_sys, cur_sys);
+        sys_teardown(cur_sys);
+        if (strcmp(sys[k].name, "mimalloc") == 0 && rsys[k].instr >= 0) {
+            net_mi = (rsys[k].instr - rnull.instr) / W.pairs;
+        }
+    }
+    if (bench_is_child()) return 0;
+
+    net_bare = (rbare.instr - rnull.instr) / W.pairs;
+    bench_table_begin("block", bench_fmt("%u live %u-byte blocks, %u get+put pairs, random order",
+                                         LIVE, SIZE, W.pairs), cols, 6);
+    {
+        const char *names[8];
+        bench_result *res[8];
+        int n = 0, r;
+        names[n] = "null (loop only)"; res[n++] = &rnull;
+        names[n] = "bare free list"; res[n++] = &rbare;
+        names[n] = "tarn block pool (check 1)"; res[n++] = &rtarn;
+        for (k = 0; k < nsys; k++) { names[n] = sys[k].name; res[n++] = &rsys[k]; }
+        for (r = 0; r < n; r++) {
+            double net = (res[r]->instr - rnull.instr) / W.pairs;
+            const char *cells[6];
+            cells[0] = names[r];
+            cells[1] = bench_fmt("%.2f", res[r]->ns / W.pairs);
+            cells[2] = res[r]->instr >= 0 ? bench_fmt("%.1f", res[r]->instr / W.pairs) : "n/a";
+            cells[3] = (res[r]->instr >= 0 && r > 0) ? bench_fmt("%.1f", net) : "-";
+            cells[4] = (res[r]->instr >= 0 && r > 0 && net_bare > 0) ? bench_fmt("%.2f", net / net_bare) : "-";
+            cells[5] = (res[r]->instr >= 0 && r > 0 && net_mi > 0) ? bench_fmt("%.2f", net / net_mi) : "-";
+            bench_row(cells);
+        }
+    }
+    bench_table_end();
+    bench_note("net = instructions of the kernel minus the null loop, per get+put pair (callgrind).");
+    free(W.order);
+    free(W.slots);
+    return 0;
+}

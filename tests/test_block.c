@@ -1,0 +1,439 @@
+/* tests/test_block.c - block pools: API, every bad input, and a model-based random test. */
+#include "check.h"
+#include "tarn/block.h"
+#include "internal.h"
+
+#define NB 37u
+#define BS 24u
+
+static unsigned char mem[TARN_BLOCK_POOL_BYTES(NB, BS) + 64] TARN_BLOCK_ALIGNED;
+
+TARN_BLOCK_POOL_DEFINE(static_pool, 5, 10);
+
+static int lock_depth, lock_calls, lock_bad;
+static void t_lock(void *ctx)
+{
+    if (ctx != &lock_depth || lock_depth != 0) lock_bad++;
+    lock_depth++;
+    lock_calls++;
+}
+static void t_unlock(void *ctx)
+{
+    if (ctx != &lock_depth || lock_depth != 1) lock_bad++;
+    lock_depth--;
+}
+
+static void test_sizing(void)
+{
+    CHECK(TARN_BLOCK_SIZE(1) == TARN_ALIGN_UP(2 * sizeof(void *), TARN_ALIGN));
+    CHECK(TARN_BLOCK_SIZE(BS) % TARN_ALIGN == 0 && TARN_BLOCK_SIZE(BS) >= BS);
+    CHECK(TARN_BLOCK_SIZE(TARN_ALIGN * 5u) == TARN_ALIGN * 5u);
+    CHECK(TARN_BLOCK_POOL_BYTES(NB, BS) == NB * TARN_BLOCK_SIZE(BS));
+    CHECK(TARN_BLOCK_MIN_SIZE(BS) == TARN_BLOCK_SIZE(BS));
+}
+
+static void test_init_errors(void)
+{
+    tarn_block_pool p;
+    tarn_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    CHECK_EQ(tarn_block_init(NULL, mem, sizeof mem, BS, NULL), TARN_EINVAL);
+    CHECK_EQ(tarn_block_init(&p, NULL, sizeof mem, BS, NULL), TARN_EINVAL);
+    CHECK(tarn_block_get(&p) == NULL);                       /* failed init: unusable, safe */
+    CHECK_EQ(tarn_block_put(&p, mem), TARN_EFOREIGN);
+    CHECK_EQ(tarn_block_clear(&p), TARN_OK);
+    CHECK(tarn_block_get(&p) == NULL);
+    CHECK_EQ(tarn_block_check(&p), TARN_OK);
+    CHECK_EQ(tarn_block_init(&p, mem, sizeof mem, 0, NULL), TARN_EINVAL);
+    CHECK_EQ(tarn_block_init(&p, mem + 1, sizeof mem - 1, BS, NULL), TARN_EALIGN);
+    CHECK_EQ(tarn_block_last_error(&p), TARN_EALIGN);
+    CHECK_EQ(tarn_block_init(&p, mem, TARN_BLOCK_SIZE(BS) - 1, BS, NULL), TARN_ETOOSMALL);
+    CHECK_EQ(tarn_block_init(&p, mem, 0, BS, NULL), TARN_ETOOSMALL);
+    CHECK_EQ(tarn_block_init(&p, mem, sizeof mem, SIZE_MAX, NULL), TARN_EOVERFLOW);
+    CHECK_EQ(tarn_block_init(&p, mem, sizeof mem, SIZE_MAX / 2, NULL), TARN_EOVERFLOW);
+    cfg.lock.lock = t_lock;  /* half a hook */
+    CHECK_EQ(tarn_block_init(&p, mem, sizeof mem, BS, &cfg), TARN_EINVAL);
+    /* exactly one block fits */
+    CHECK_EQ(tarn_block_init(&p, mem, TARN_BLOCK_SIZE(BS), BS, NULL), TARN_OK);
+    {
+        void *a = tarn_block_get(&p);
+        CHECK(a == (void *)mem);
+        CHECK(tarn_block_get(&p) == NULL);
+        CHECK_EQ(tarn_block_last_error(&p), TARN_ENOMEM);
+        CHECK_EQ(tarn_block_put(&p, a), TARN_OK);
+        CHECK(tarn_block_get(&p) == a);
+    }
+    /* garbage in the buffer before init changes nothing */
+    memset(mem, 0xA5, sizeof mem);
+    CHECK_EQ(tarn_block_init(&p, mem, sizeof mem, BS, NULL), TARN_OK);
+    CHECK_EQ(tarn_block_check(&p), TARN_OK);
+    /* NULL everywhere */
+    CHECK(tarn_block_get(NULL) == NULL);
+    CHECK_EQ(tarn_block_put(NULL, mem), TARN_EINVAL);
+    CHECK_EQ(tarn_block_put(&p, NULL), TARN_EINVAL);
+    CHECK_EQ(tarn_block_put_from_cb(NULL, mem), TARN_EINVAL);
+    CHECK_EQ(tarn_block_validate(NULL, mem), TARN_EINVAL);
+    CHECK_EQ(tarn_block_clear(NULL), TARN_EINVAL);
+    CHECK_EQ(tarn_block_check(NULL), TARN_EINVAL);
+    CHECK_EQ(tarn_block_stats_get(NULL, NULL), TARN_EINVAL);
+    CHECK_EQ(tarn_block_stats_get(&p, NULL), TARN_EINVAL);
+    CHECK_EQ(tarn_block_last_error(NULL), TARN_EINVAL);
+    CHECK(tarn_block_name(NULL) == NULL && tarn_block_size(NULL) == 0);
+    CHECK(!tarn_block_owns(NULL, mem) && !tarn_block_owns(&p, NULL));
+    tarn_block_set_put_cb(NULL, NULL, NULL);
+}
+
+static void test_basic(void)
+{
+    tarn_block_pool p;
+    tarn_block_stats st;
+    tarn_config cfg;
+    void *b[NB];
+    unsigned i;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.name = "basic";
+    REQUIRE(tarn_block_init(&p, mem, TARN_BLOCK_POOL_BYTES(NB, BS), BS, &cfg) == TARN_OK);
+    CHECK(strcmp(tarn_block_name(&p), "basic") == 0);
+    CHECK_EQ(tarn_block_size(&p), TARN_BLOCK_SIZE(BS));
+    for (i = 0; i < NB; i++) {
+        b[i] = tarn_block_get(&p);
+        REQUIRE(b[i] != NULL);
+        CHECK(TARN_IS_ALIGNED(b[i], TARN_ALIGN));
+        CHECK(tarn_block_owns(&p, b[i]));
+        CHECK_EQ(tarn_block_index(&p, b[i]), (long)i);  /* carved in order */
+        CHECK_EQ(tarn_block_validate(&p, b[i]), TARN_OK);
+        check_fill(b[i], BS, i);
+    }
+    CHECK(tarn_block_get(&p) == NULL);
+    CHECK(tarn_block_get(&p) == NULL);
+    CHECK_EQ(tarn_block_stats_get(&p, &st), TARN_OK);
+    CHECK_EQ(st.count, NB);
+    CHECK_EQ(st.free, 0);
+    CHECK_EQ(st.min_free, 0);
+    CHECK_EQ(st.failed_gets, 2);
+    CHECK_EQ(st.block_size, TARN_BLOCK_SIZE(BS));
+    for (i = 0; i < NB; i++) CHECK(check_verify(b[i], BS, i));
+    /* put in a scrambled order, get back LIFO */
+    for (i = 0; i < NB; i += 2) CHECK_EQ(tarn_block_put(&p, b[i]), TARN_OK);
+    for (i = 1; i < NB; i += 2) CHECK(check_verify(b[i], BS, i));
+    CHECK_EQ(tarn_block_check(&p), TARN_OK);
+    CHECK(tarn_block_get(&p) == b[(NB - 1) & ~1u]);
+    CHECK_EQ(tarn_block_stats_get(&p, &st), TARN_OK);
+    CHECK_EQ(st.free, (NB + 1) / 2 - 1);
+    CHECK_EQ(st.min_free, 0);
+    /* clear returns everything; pointers are dead, pool is whole again */
+    CHECK_EQ(tarn_block_clear(&p), TARN_OK);
+    CHECK_EQ(tarn_block_stats_get(&p, &st), TARN_OK);
+    CHECK_EQ(st.free, NB);
+    CHECK_EQ(tarn_block_put(&p, b[1]), TARN_EDOUBLE);  /* never handed out since clear */
+    CHECK_EQ(tarn_block_check(&p), TARN_OK);
+    for (i = 0; i < NB; i++) CHECK(tarn_block_get(&p) != NULL);
+    CHECK(tarn_block_get(&p) == NULL);
+}
+
+static void test_bad_puts(void)
+{
+    tarn_block_pool p, q;
+    static unsigned char other[TARN_BLOCK_POOL_BYTES(4, BS)] TARN_BLOCK_ALIGNED;
+    unsigned char *a, *b2, *c;
+    tarn_block_stats st;
+    REQUIRE(tarn_block_init(&p, mem, TARN_BLOCK_POOL_BYTES(NB, BS), BS, NULL) == TARN_OK);
+    REQUIRE(tarn_block_init(&q, other, sizeof other, BS, NULL) == TARN_OK);
+    a = (unsigned char *)tarn_block_get(&p);
+    b2 = (unsigned char *)tarn_block_get(&p);
+    c = (unsigned char *)tarn_block_get(&q);
+    REQUIRE(a && b2 && c);
+    check_fill(a, BS, 1);
+    check_fill(b2, BS, 2);
+    check_fill(c, BS, 3);
+    /* interior pointers */
+    CHECK_EQ(tarn_block_put(&p, a + 1), TARN_EFOREIGN);
+    CHECK_EQ(tarn_block_put(&p, a + TARN_ALIGN), TARN_EFOREIGN);
+    CHECK_EQ(tarn_block_put(&p, b2 - 1), TARN_EFOREIGN);
+    /* foreign: another pool, before/after the buffer, the stack */
+    CHECK_EQ(tarn_block_put(&p, c), TARN_EFOREIGN);
+    CHECK_EQ(tarn_block_put(&p, mem + sizeof mem), TARN_EFOREIGN);
+    CHECK_EQ(tarn_block_put(&p, (unsigned char *)&p), TARN_EFOREIGN);
+    CHECK_EQ(tarn_block_put(&p, (void *)((uintptr_t)a - TARN_BLOCK_SIZE(BS))), TARN_EFOREIGN);
+    CHECK_EQ(tarn_block_last_error(&p), TARN_EFOREIGN);
+    /* never handed out */
+    CHECK_EQ(tarn_block_put(&p, b2 + TARN_BLOCK_SIZE(BS)), TARN_EDOUBLE);
+    /* double free, also after other traffic */
+    CHECK_EQ(tarn_block_put(&p, a), TARN_OK);
+    CHECK_EQ(tarn_block_put(&p, a), TARN_EDOUBLE);
+    CHECK_EQ(tarn_block_validate(&p, a), TARN_EDOUBLE);
+    CHECK_EQ(tarn_block_last_error(&p), TARN_EDOUBLE);
+    CHECK_EQ(tarn_block_put(&q, c), TARN_OK);
+    CHECK_EQ(tarn_block_put(&q, c), TARN_EDOUBLE);
+    /* nothing was lost: the live block is intact and the pools are consistent */
+    CHECK(check_verify(b2, BS, 2));
+    CHECK_EQ(tarn_block_check(&p), TARN_OK);
+    CHECK_EQ(tarn_block_check(&q), TARN_OK);
+    CHECK_EQ(tarn_block_stats_get(&p, &st), TARN_OK);
+    CHECK_EQ(st.free, NB - 1);
+    /* a live block whose user data starts with zeros is not mistaken for a free one */
+    memset(b2, 0, BS);
+    CHECK_EQ(tarn_block_validate(&p, b2), TARN_OK);
+    CHECK_EQ(tarn_block_put(&p, b2), TARN_OK);
+    /* reuse after the bad puts works and hands out each block once */
+    CHECK(tarn_block_get(&p) == b2);
+    CHECK(tarn_block_get(&p) == a);
+}
+
+static void test_corruption(void)
+{
+    tarn_block_pool p;
+    unsigned char *a, *b2;
+    REQUIRE(tarn_block_init(&p, mem, sizeof mem, BS, NULL) == TARN_OK);
+    a = (unsigned char *)tarn_block_get(&p);
+    b2 = (unsigned char *)tarn_block_get(&p);
+    REQUIRE(tarn_block_put(&p, a) == TARN_OK);
+    REQUIRE(tarn_block_put(&p, b2) == TARN_OK);
+    CHECK_EQ(tarn_block_check(&p), TARN_OK);
+    /* a write-after-free smashes the free list link of b2: the check reports it */
+    TARN_SAN_DEFINED(b2, 2 * sizeof(void *));
+    *(void **)b2 = mem + 3;
+    CHECK_EQ(tarn_block_check(&p), TARN_ECORRUPT);
+    /* a cycle */
+    *(void **)b2 = b2;
+    CHECK_EQ(tarn_block_check(&p), TARN_ECORRUPT);
+    /* a miscount */
+    *(void **)b2 = a;
+    ((uintptr_t *)b2)[1] = (uintptr_t)a ^ ((uintptr_t)&p ^ ((uintptr_t)0x9E3779B97F4A7C15ull | 1u));
+    CHECK_EQ(tarn_block_check(&p), TARN_OK);
+    p.num_free--;
+    CHECK_EQ(tarn_block_check(&p), TARN_ECORRUPT);
+    p.num_free++;
+    p.min_free = p.num_free + 1;
+    CHECK_EQ(tarn_block_check(&p), TARN_ECORRUPT);
+    TARN_SAN_NOACCESS(b2, 2 * sizeof(void *));
+}
+
+/* Re-initialising a pool over a buffer whose blocks still carry free tags of the earlier
+ * pool must not make fresh blocks look free. */
+static void test_reinit_stale_tags(void)
+{
+    tarn_block_pool p;
+    void *b[NB];
+    unsigned i;
+    REQUIRE(tarn_block_init(&p, mem, TARN_BLOCK_POOL_BYTES(NB, BS), BS, NULL) == TARN_OK);
+    for (i = 0; i < NB; i++) b[i] = tarn_block_get(&p);
+    for (i = 0; i < NB; i++) CHECK_EQ(tarn_block_put(&p, b[i]), TARN_OK);
+    REQUIRE(tarn_block_init(&p, mem, TARN_BLOCK_POOL_BYTES(NB, BS), BS, NULL) == TARN_OK);
+    for (i = 0; i < NB; i++) {
+        b[i] = tarn_block_get(&p);
+        CHECK_EQ(tarn_block_validate(&p, b[i]), TARN_OK);
+    }
+    for (i = 0; i < NB; i++) CHECK_EQ(tarn_block_put(&p, b[i]), TARN_OK);
+    CHECK_EQ(tarn_block_clear(&p), TARN_OK);
+    b[0] = tarn_block_get(&p);
+    CHECK_EQ(tarn_block_put(&p, b[0]), TARN_OK);
+}
+
+static int cb_calls;
+static void *cb_last;
+static tarn_status put_cb(tarn_block_pool *pool, void *blk, void *arg)
+{
+    cb_calls++;
+    cb_last = blk;
+    CHECK(arg == &cb_calls);
+    return tarn_block_put_from_cb(pool, blk);
+}
+
+static void test_ext_and_lock(void)
+{
+    tarn_block_pool p;
+    tarn_config cfg;
+    void *a;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.lock.lock = t_lock;
+    cfg.lock.unlock = t_unlock;
+    cfg.lock.ctx = &lock_depth;
+    REQUIRE(tarn_block_init(&p, mem, sizeof mem, BS, &cfg) == TARN_OK);
+    tarn_block_set_put_cb(&p, put_cb, &cb_calls);
+    a = tarn_block_get(&p);
+    REQUIRE(a != NULL);
+    CHECK_EQ(tarn_block_put(&p, a), TARN_OK);
+    CHECK_EQ(cb_calls, 1);
+    CHECK(cb_last == a);
+    /* a bad put never reaches the callback */
+    CHECK_EQ(tarn_block_put(&p, a), TARN_EDOUBLE);
+    CHECK_EQ(tarn_block_put(&p, (char *)a + 1), TARN_EFOREIGN);
+    CHECK_EQ(cb_calls, 1);
+    tarn_block_set_put_cb(&p, NULL, NULL);
+    a = tarn_block_get(&p);
+    CHECK_EQ(tarn_block_put(&p, a), TARN_OK);
+    CHECK_EQ(cb_calls, 1);
+    {
+        tarn_block_stats st;
+        int before = lock_calls;
+        CHECK_EQ(tarn_block_stats_get(&p, &st), TARN_OK);
+        CHECK_EQ(tarn_block_check(&p), TARN_OK);
+        CHECK_EQ(tarn_block_clear(&p), TARN_OK);
+        CHECK_EQ(tarn_block_validate(&p, a), TARN_EDOUBLE);
+        CHECK_EQ(lock_calls - before, 4);
+    }
+    CHECK_EQ(lock_depth, 0);
+    CHECK_EQ(lock_bad, 0);
+    CHECK(lock_calls >= 8);
+}
+
+static void test_static_pool(void)
+{
+    void *v[5];
+    int i;
+    tarn_block_stats st;
+    CHECK(strcmp(tarn_block_name(&static_pool), "static_pool") == 0);
+    for (i = 0; i < 5; i++) {
+        v[i] = tarn_block_get(&static_pool);
+        REQUIRE(v[i] != NULL);
+        check_fill(v[i], 10, (uint32_t)i);
+    }
+    CHECK(tarn_block_get(&static_pool) == NULL);
+    for (i = 0; i < 5; i++) CHECK(check_verify(v[i], 10, (uint32_t)i));
+    for (i = 4; i >= 0; i--) CHECK_EQ(tarn_block_put(&static_pool, v[i]), TARN_OK);
+    CHECK_EQ(tarn_block_put(&static_pool, v[2]), TARN_EDOUBLE);
+    CHECK_EQ(tarn_block_stats_get(&static_pool, &st), TARN_OK);
+    CHECK_EQ(st.free, 5);
+    CHECK_EQ(st.min_free, 0);
+    CHECK_EQ(st.failed_gets, 1);
+    CHECK_EQ(tarn_block_check(&static_pool), TARN_OK);
+}
+
+static void test_registry(void)
+{
+    static tarn_block_pool a, b2, c;
+    static unsigned char ma[64] TARN_BLOCK_ALIGNED, mb[64] TARN_BLOCK_ALIGNED, mc[64] TARN_BLOCK_ALIGNED;
+    tarn_block_registry reg = TARN_BLOCK_REGISTRY_INIT;
+    tarn_config cfg;
+    tarn_lock half;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.name = "a";
+    REQUIRE(tarn_block_init(&a, ma, sizeof ma, 8, &cfg) == TARN_OK);
+    cfg.name = "b";
+    REQUIRE(tarn_block_init(&b2, mb, sizeof mb, 8, &cfg) == TARN_OK);
+    REQUIRE(tarn_block_init(&c, mc, sizeof mc, 8, NULL) == TARN_OK);  /* unnamed */
+    memset(&half, 0, sizeof half);
+    half.unlock = t_unlock;
+    CHECK_EQ(tarn_block_registry_init(&reg, &half), TARN_EINVAL);
+    CHECK_EQ(tarn_block_registry_init(&reg, NULL), TARN_OK);
+    CHECK(tarn_block_registry_next(&reg, NULL) == NULL);
+    CHECK_EQ(tarn_block_register(&reg, &a), TARN_OK);
+    CHECK_EQ(tarn_block_register(&reg, &c), TARN_OK);
+    CHECK_EQ(tarn_block_register(&reg, &b2), TARN_OK);
+    CHECK_EQ(tarn_block_register(&reg, &b2), TARN_EBUSY);
+    CHECK_EQ(tarn_block_register(NULL, &b2), TARN_EINVAL);
+    CHECK(tarn_block_registry_next(&reg, NULL) == &a);
+    CHECK(tarn_block_registry_next(&reg, &a) == &c);
+    CHECK(tarn_block_registry_next(&reg, &c) == &b2);
+    CHECK(tarn_block_registry_next(&reg, &b2) == NULL);
+    CHECK(tarn_block_find(&reg, "b") == &b2);
+    CHECK(tarn_block_find(&reg, "a") == &a);
+    CHECK(tarn_block_find(&reg, "") == NULL);
+    CHECK(tarn_block_find(&reg, "bb") == NULL);
+    CHECK(tarn_block_find(&reg, NULL) == NULL);
+    CHECK_EQ(tarn_block_unregister(&reg, &c), TARN_OK);
+    CHECK_EQ(tarn_block_unregister(&reg, &c), TARN_ENOENT);
+    CHECK(tarn_block_registry_next(&reg, &c) == NULL);   /* no longer registered */
+    CHECK(tarn_block_registry_next(&reg, &a) == &b2);
+    CHECK_EQ(tarn_block_unregister(&reg, &b2), TARN_OK); /* tail */
+    CHECK_EQ(tarn_block_register(&reg, &c), TARN_OK);    /* appended after new tail */
+    CHECK(tarn_block_registry_next(&reg, &a) == &c);
+    CHECK_EQ(tarn_block_unregister(&reg, &a), TARN_OK);  /* head */
+    CHECK(tarn_block_registry_next(&reg, NULL) == &c);
+    CHECK_EQ(tarn_block_unregister(NULL, &a), TARN_EINVAL);
+}
+
+/* Model-based random test: random get/put/clear plus every invalid put kind. */
+static void test_random_model(void)
+{
+    enum { N = 61, SZ = 20 };
+    static unsigned char rmem[TARN_BLOCK_POOL_BYTES(N, SZ)] TARN_BLOCK_ALIGNED;
+    static unsigned char *live[N];
+    static uint32_t tags[N];
+    static unsigned char *freed[N];
+    unsigned nlive = 0, nfreed = 0, min_free = N, failed = 0;
+    tarn_block_pool p;
+    tarn_block_stats st;
+    long iters = CHECK_ITERS(1000000L), it;
+    uint32_t tag = 1;
+
+    check_seed(2024);
+    REQUIRE(tarn_block_init(&p, rmem, sizeof rmem, SZ, NULL) == TARN_OK);
+    for (it = 0; it < iters; it++) {
+        uint32_t op = check_below(100);
+        if (op < 45) {                                   /* get */
+            unsigned char *b = (unsigned char *)tarn_block_get(&p);
+            if (nlive == N) {
+                CHECK(b == NULL);
+                failed++;
+            } else {
+                unsigned k;
+                REQUIRE(b != NULL);
+                for (k = 0; k < nlive; k++) REQUIRE(live[k] != b);  /* never handed out twice */
+                for (k = 0; k < nfreed; k++) {
+                    if (freed[k] == b) { freed[k] = freed[--nfreed]; break; }
+                }
+                live[nlive] = b;
+                tags[nlive] = tag;
+                check_fill(b, SZ, tag++);
+                nlive++;
+                if (N - nlive < min_free) min_free = N - nlive;
+            }
+        } else if (op < 88) {                            /* put a live block */
+            if (nlive > 0) {
+                unsigned k = check_below(nlive);
+                CHECK(check_verify(live[k], SZ, tags[k]));
+                CHECK_EQ(tarn_block_put(&p, live[k]), TARN_OK);
+                freed[nfreed++] = live[k];
+                live[k] = live[nlive - 1];
+                tags[k] = tags[nlive - 1];
+                nlive--;
+            }
+        } else if (op < 92) {                            /* double free */
+            if (nfreed > 0) CHECK_EQ(tarn_block_put(&p, freed[check_below(nfreed)]), TARN_EDOUBLE);
+        } else if (op < 95) {                            /* interior pointer */
+            if (nlive > 0) {
+                unsigned k = check_below(nlive);
+                CHECK_EQ(tarn_block_put(&p, live[k] + 1 + check_below(TARN_BLOCK_SIZE(SZ) - 1)),
+                         TARN_EFOREIGN);
+            }
+        } else if (op < 98) {                            /* foreign pointer */
+            uintptr_t base = (uintptr_t)rmem;
+            unsigned char *f = (unsigned char *)(check_below(2) ? base + sizeof rmem + check_below(64)
+                                                                : base - 1 - check_below(64));
+            CHECK_EQ(tarn_block_put(&p, f), TARN_EFOREIGN);
+        } else if (op < 99) {                            /* full check */
+            CHECK_EQ(tarn_block_check(&p), TARN_OK);
+        } else if (check_below(20) == 0) {               /* clear, rarely */
+            CHECK_EQ(tarn_block_clear(&p), TARN_OK);
+            nlive = 0;
+            nfreed = 0;
+        }
+        if ((it & 1023) == 0) {
+            unsigned k;
+            for (k = 0; k < nlive; k++) CHECK(check_verify(live[k], SZ, tags[k]));
+            CHECK_EQ(tarn_block_stats_get(&p, &st), TARN_OK);
+            CHECK_EQ(st.free, N - nlive);
+            CHECK_EQ(st.min_free, min_free);
+            CHECK_EQ(st.failed_gets, failed);
+        }
+    }
+    CHECK_EQ(tarn_block_check(&p), TARN_OK);
+    printf("random model: %ld operations\n", iters);
+}
+
+int main(void)
+{
+    test_sizing();
+    test_init_errors();
+    test_basic();
+    test_bad_puts();
+    test_corruption();
+    test_reinit_stale_tags();
+    test_ext_and_lock();
+    test_static_pool();
+    test_registry();
+    test_random_model();
+    return check_done();
+}
