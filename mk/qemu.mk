@@ -1,0 +1,28 @@
+# mk/qemu.mk - `make test-qemu`: tarn's portable tests (every tests/test_*.c without the
+# host-only marker) built bare-metal for Cortex-M3 and M4 (QEMU mps2-an385/an386, newlib
+# semihosting) and run under QEMU, one image per test; see ports/cortex-m/README.md.
+#   QEMU_CPUS   cores to run on: "m3 m4" (default; m3 = Cortex-M3 on mps2-an385, m4 = Cortex-M4F on mps2-an386)
+#   QEMU_SCALE  TARN_TEST_SCALE of the images (default 10)
+#   QEMU_TIMEOUT seconds per test (default 120)
+# Skipped, with a message, when qemu-system-arm or arm-none-eabi-gcc is not installed.
+
+QEMU_CPUS    ?= m3 m4
+QEMU_SCALE   ?= 10
+QEMU_TIMEOUT ?= 120
+
+# Defining a rule here must not change the Makefile's default goal.
+qemu_mk_goal_ := $(.DEFAULT_GOAL)
+
+.PHONY: test-qemu
+test-qemu:
+	@if ! command -v qemu-system-arm >/dev/null 2>&1; then \
+	  echo "test-qemu: SKIPPED: qemu-system-arm is not on PATH (Debian: apt-get install qemu-system-arm)"; \
+	elif ! command -v arm-none-eabi-gcc >/dev/null 2>&1; then \
+	  echo "test-qemu: SKIPPED: arm-none-eabi-gcc is not on PATH (Debian: gcc-arm-none-eabi libnewlib-arm-none-eabi)"; \
+	else \
+	  ports/cortex-m/test.sh -b $(BUILD)/qemu -j $(JOBS) -c "$(QEMU_CPUS)" -s $(QEMU_SCALE) -t $(QEMU_TIMEOUT); \
+	fi
+
+.DEFAULT_GOAL := $(qemu_mk_goal_)
+
+TEST_EXTRA += test-qemu
