@@ -363,6 +363,17 @@ const char *tarn_block_name(const tarn_block_pool *pool)
     return (pool == NULL) ? NULL : pool->name;
 }
 
+void *tarn_block_next_free(tarn_block_pool *pool)
+{
+    void *next;
+    if (pool == NULL) return NULL;
+    TARN_LOCK(pool->lock);
+    next = pool->free_head;
+    if (next == NULL && pool->carve < pool->end) next = pool->carve;
+    TARN_UNLOCK(pool->lock);
+    return next;
+}
+
 size_t tarn_block_size(const tarn_block_pool *pool)
 {
     return (pool == NULL) ? 0u : pool->block_size;

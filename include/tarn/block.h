@@ -176,6 +176,10 @@ tarn_status tarn_block_last_error(const tarn_block_pool *pool);
 /** The pool's name (may be NULL).  O(1). */
 const char *tarn_block_name(const tarn_block_pool *pool);
 
+/** The block the next tarn_block_get will return, or NULL if the pool is empty.  O(1).
+ *  Does not take the block.  Thread-safe with a lock hook. */
+void *tarn_block_next_free(tarn_block_pool *pool);
+
 /** True block size of the pool's blocks (0 for NULL).  O(1). */
 size_t tarn_block_size(const tarn_block_pool *pool);
 
