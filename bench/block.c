@@ -119,7 +119,7 @@ static void run_sys(void *ctx)
 int main(int argc, char **argv)
 {
     static const char *const cols[] = {"allocator", "ns/pair", "instr/pair", "net instr/pair",
-                                       "x bare list", "x mimalloc"};
+                                       "net instr/op", "x bare list", "x mimalloc"};
     bench_sys sys[4];
     int nsys, k;
     uint32_t i;
@@ -163,7 +163,7 @@ int main(int argc, char **argv)
 
     net_bare = (rbare.instr - rnull.instr) / W.pairs;
     bench_table_begin("block", bench_fmt("%u live %u-byte blocks, %u get+put pairs, random order",
-                                         LIVE, SIZE, W.pairs), cols, 6);
+                                         LIVE, SIZE, W.pairs), cols, 7);
     {
         const char *names[8];
         bench_result *res[8];
@@ -174,18 +174,20 @@ int main(int argc, char **argv)
         for (k = 0; k < nsys; k++) { names[n] = sys[k].name; res[n++] = &rsys[k]; }
         for (r = 0; r < n; r++) {
             double net = (res[r]->instr - rnull.instr) / W.pairs;
-            const char *cells[6];
+            const char *cells[7];
             cells[0] = names[r];
             cells[1] = bench_fmt("%.2f", res[r]->ns / W.pairs);
             cells[2] = res[r]->instr >= 0 ? bench_fmt("%.1f", res[r]->instr / W.pairs) : "n/a";
             cells[3] = (res[r]->instr >= 0 && r > 0) ? bench_fmt("%.1f", net) : "-";
-            cells[4] = (res[r]->instr >= 0 && r > 0 && net_bare > 0) ? bench_fmt("%.2f", net / net_bare) : "-";
-            cells[5] = (res[r]->instr >= 0 && r > 0 && net_mi > 0) ? bench_fmt("%.2f", net / net_mi) : "-";
+            cells[4] = (res[r]->instr >= 0 && r > 0) ? bench_fmt("%.1f", net / 2) : "-";
+            cells[5] = (res[r]->instr >= 0 && r > 0 && net_bare > 0) ? bench_fmt("%.2f", net / net_bare) : "-";
+            cells[6] = (res[r]->instr >= 0 && r > 0 && net_mi > 0) ? bench_fmt("%.2f", net / net_mi) : "-";
             bench_row(cells);
         }
     }
     bench_table_end();
-    bench_note("net = instructions of the kernel minus the null loop, per get+put pair (callgrind).");
+    bench_note("net = callgrind instructions of the kernel minus the null loop; per pair (get+put)"
+               " and per operation (half a pair).");
     free(W.order);
     free(W.slots);
     return 0;

@@ -80,9 +80,13 @@ static tarn_status block_classify(const tarn_block_pool *pool, const void *p)
     if (TARN_UNLIKELY(p == NULL)) return TARN_EINVAL;
 #if TARN_CHECK_LEVEL >= 1
     off = (uintptr_t)p - (uintptr_t)pool->base;
-    if (TARN_UNLIKELY(off >= (uintptr_t)(pool->end - pool->base))) return TARN_EFOREIGN;
+    /* One compare on the fast path: at or past `carve` is either outside the pool or a
+     * block never handed out; tell which only when reporting. */
+    if (TARN_UNLIKELY(off >= (uintptr_t)(pool->carve - pool->base))) {
+        if (off >= (uintptr_t)(pool->end - pool->base)) return TARN_EFOREIGN;
+        return tarn_divisible((uint32_t)off, pool->divmagic) ? TARN_EDOUBLE : TARN_EFOREIGN;
+    }
     if (TARN_UNLIKELY(!tarn_divisible((uint32_t)off, pool->divmagic))) return TARN_EFOREIGN;
-    if (TARN_UNLIKELY((const unsigned char *)p >= pool->carve)) return TARN_EDOUBLE;
     if (TARN_UNLIKELY(block_is_tagged(pool, p))) return TARN_EDOUBLE;
 #else
     (void)off;
