@@ -1,0 +1,261 @@
+/*
+ * tarn/lfblock.h - lock-free block pool: N blocks of one size, get and put safe from any
+ * number of threads, interrupt handlers and cores at once, without a lock.
+ *
+ * The free list is a stack of block indices.  Its head (index of the top block plus an
+ * ABA tag) is one machine word changed by a single compare-and-swap; the link of each
+ * free block lives in a per-block state word at the front of the buffer, never inside
+ * the block, so a block handed out is never read by the pool.  Never-used blocks are
+ * carved on demand by an atomic bump index, so init is O(1).
+ *
+ *     #include "tarn/lfblock.h"
+ *     static uint8_t mem[TARN_LFBLOCK_POOL_BYTES(32, sizeof(struct msg))] TARN_LFBLOCK_ALIGNED;
+ *     static tarn_lfblock_pool pool;
+ *     tarn_lfblock_init(&pool, mem, sizeof mem, sizeof(struct msg), NULL);  // at start-up
+ *     struct msg *m = tarn_lfblock_get(&pool);     // any thread, ISR or core; NULL if empty
+ *     tarn_lfblock_put(&pool, m);                  // TARN_OK, or why not
+ *
+ * Word width and the lock-free guarantee (decided at compile time, see
+ * TARN_LFBLOCK_WORD_BITS below)
+ *   64  where a 64-bit CAS is lock-free (x86-64, AArch64, 32-bit x86): 32-bit tag over a
+ *       block index of up to 32 bits.
+ *   32  on 32-bit parts with a lock-free 32-bit CAS (Cortex-M3/M4/M7/M33 via LDREX/STREX,
+ *       RV32 with the A extension via LR/SC): the index takes as few bits as the block
+ *       count needs (at most 16, so at most TARN_LFBLOCK_MAX_COUNT = 65535 blocks) and the
+ *       tag gets the rest (at least 16 bits).
+ *   0   FALLBACK, no lock-free CAS of a usable width (Cortex-M0/M0+ and other ARMv6-M
+ *       parts, RV32 without the A extension, compilers that do not predefine
+ *       __GCC_ATOMIC_INT_LOCK_FREE): get and put run the same algorithm under the lock hook
+ *       of the config, which is then REQUIRED (init fails with TARN_EINVAL without one).
+ *       On a single core the hook should mask interrupts (a critical section); see
+ *       ports/README.md.  TARN_LFBLOCK_LOCK_FREE is 0 in this build, so code can test it.
+ *
+ * ABA and the tag-wrap bound
+ *   Every successful change of the head (a get from the free list or a put) adds one to
+ *   the tag.  A get that read the head and is then pre-empted can be fooled (ABA) only if,
+ *   before it resumes, the head changes back to the very same word: the same top block
+ *   AND the same tag.  That takes at least 2^T successful gets/puts on this pool by other
+ *   contexts while it is stopped between its two steps, where T is the tag width:
+ *   T = 64 - index bits (>= 32) with 64-bit words, T = 32 - index bits (>= 16) with
+ *   32-bit words, where index bits = floor(log2(count)) + 1 (e.g. 256 blocks: 9 index
+ *   bits, 23 tag bits, 8 388 608 operations).  tarn_lfblock_stats_get reports T.  The
+ *   window to protect is a handful of instructions; size T so that no context can be
+ *   stopped there for 2^T operations (a task pre-empted by a storm of ISR puts is the case
+ *   to think about).  The fallback build has no ABA window.
+ *
+ * Progress
+ *   Each attempt of a get or put is wait-free: a fixed number of instructions, no loop.
+ *   An attempt fails and is retried only when another get or put on the same pool
+ *   succeeded in between (or, on LL/SC machines, when an interrupt or another core's
+ *   access to the same cache line broke the reservation).  So a call makes at most
+ *   1 + k attempts, where k is the number of gets and puts that complete on the pool
+ *   during the call plus the reservation losses: an interrupt handler that nothing
+ *   pre-empts succeeds at its first attempt on a single core.  The failed attempts are
+ *   counted in tarn_lfblock_stats.retries.
+ *
+ * Validation (TARN_CHECK_LEVEL >= 1, the default): every put is checked in O(1) without a
+ * lock.  Guarantees: a pointer outside the pool or inside a block is refused
+ * (TARN_EFOREIGN); a block that is not handed out now (never handed out, or already put)
+ * is refused (TARN_EDOUBLE), and when two contexts put the same block at once exactly one
+ * succeeds and the other gets TARN_EDOUBLE.  The one case not caught: a put of a block by
+ * a context that does not own it, racing with the get that is handing the block out (the
+ * caller could only know that pointer by guessing).  Level 2 adds nothing here: a full
+ * walk cannot run while other contexts change the pool (use tarn_lfblock_check on a
+ * quiescent pool).  Level 0 checks nothing but NULL.
+ */
+#ifndef TARN_LFBLOCK_H
+#define TARN_LFBLOCK_H
+
+#include "tarn/tarn.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- word width (override with -DTARN_LFBLOCK_WORD_BITS=0/32/64 or the config file) ---- */
+#ifndef TARN_LFBLOCK_WORD_BITS
+#if defined(__GCC_ATOMIC_LLONG_LOCK_FREE) && (__GCC_ATOMIC_LLONG_LOCK_FREE == 2) && \
+    defined(__SIZEOF_LONG_LONG__) && (__SIZEOF_LONG_LONG__ == 8)
+#define TARN_LFBLOCK_WORD_BITS 64
+#elif defined(__GCC_ATOMIC_INT_LOCK_FREE) && (__GCC_ATOMIC_INT_LOCK_FREE == 2) && \
+    defined(__SIZEOF_INT__) && (__SIZEOF_INT__ == 4)
+#define TARN_LFBLOCK_WORD_BITS 32
+#else
+#define TARN_LFBLOCK_WORD_BITS 0
+#endif
+#endif
+
+#if TARN_LFBLOCK_WORD_BITS == 64
+typedef uint64_t tarn_lfblock_word;
+/** 1 when get/put are lock-free in this build, 0 in the lock-hook fallback. */
+#define TARN_LFBLOCK_LOCK_FREE 1
+/** Most blocks one pool manages (a larger buffer is used only up to this many). */
+#define TARN_LFBLOCK_MAX_COUNT 0xFFFFFFFEu
+#elif TARN_LFBLOCK_WORD_BITS == 32
+typedef uint32_t tarn_lfblock_word;
+#define TARN_LFBLOCK_LOCK_FREE 1
+#define TARN_LFBLOCK_MAX_COUNT 65535u
+#elif TARN_LFBLOCK_WORD_BITS == 0
+typedef uint32_t tarn_lfblock_word;
+#define TARN_LFBLOCK_LOCK_FREE 0
+#define TARN_LFBLOCK_MAX_COUNT 65535u
+#else
+#error "TARN_LFBLOCK_WORD_BITS must be 0 (lock fallback), 32 or 64"
+#endif
+
+/* ---- sizing -------------------------------------------------------------------------- */
+/** True size of one block for a requested size: a multiple of TARN_ALIGN (the pool keeps
+ *  nothing inside blocks, so even 1-byte blocks cost only TARN_ALIGN).  Constant expr. */
+#define TARN_LFBLOCK_SIZE(size) TARN_ALIGN_UP(TARN_MAX((size_t)(size), (size_t)1), TARN_ALIGN)
+/** Bytes of state words for `count` blocks (4 per block, rounded up to TARN_ALIGN). */
+#define TARN_LFBLOCK_META_BYTES(count) TARN_ALIGN_UP((size_t)(count) * 4u, TARN_ALIGN)
+/** Bytes of buffer (aligned to TARN_ALIGN) needed for `count` blocks of `size` bytes. */
+#define TARN_LFBLOCK_POOL_BYTES(count, size) \
+    (TARN_LFBLOCK_META_BYTES(count) + (size_t)(count) * TARN_LFBLOCK_SIZE(size))
+/** Smallest usable buffer: one block and its state word. */
+#define TARN_LFBLOCK_MIN_SIZE(size) TARN_LFBLOCK_POOL_BYTES(1u, size)
+/** Attribute giving a buffer the alignment the pool requires (GCC/Clang). */
+#define TARN_LFBLOCK_ALIGNED __attribute__((aligned(TARN_ALIGN)))
+
+/* ---- types ----------------------------------------------------------------------------- */
+/**
+ * A lock-free block pool.  Public so that pools can be static; every field is private to
+ * lfblock.c (the fields marked "atomic" are accessed only through C11 atomics there, so
+ * this header stays C99).  Read the pool through the functions below.
+ */
+typedef struct tarn_lfblock_pool {
+    /* atomic: free-list head, (tag << idx_bits) | index of the top block; index == count
+     * means the list is empty.  Aligned to its size so one CAS covers it. */
+    tarn_lfblock_word head __attribute__((aligned(sizeof(tarn_lfblock_word))));
+    tarn_lfblock_word tag_one;  /* 1 << idx_bits: adding it bumps the tag */
+    tarn_lfblock_word idx_mask; /* (1 << idx_bits) - 1 */
+    uint32_t carve;             /* atomic: blocks [carve, count) were never handed out */
+    uint32_t num_free;          /* atomic: free blocks (see tarn_lfblock_stats.free) */
+    uint32_t min_free;          /* atomic: lowest num_free ever */
+    uint32_t failed_gets;       /* atomic: gets that found the pool empty */
+    uint32_t retries;           /* atomic: CAS attempts that failed and were retried */
+    uint32_t last_error;        /* atomic: tarn_status of the latest failed operation */
+    uint32_t *state;            /* per-block words: next index while free, USED while out */
+    unsigned char *base;        /* first block, aligned to TARN_ALIGN */
+    uint64_t divmagic;          /* tarn_divmagic(block_size): O(1) block-start test */
+    uint32_t block_size;        /* true block size, TARN_LFBLOCK_SIZE(requested) */
+    uint32_t count;             /* number of blocks; 0 after a failed init */
+    uint32_t idx_bits;          /* bits of the head word holding the index */
+    uint32_t reserved_;
+    tarn_lock lock;             /* used by get/put only in the fallback build */
+    const char *name;
+} tarn_lfblock_pool;
+
+/**
+ * Statistics of a lock-free pool.  Each field is read atomically, but not all at the
+ * same instant: while other contexts work, `free` may be off by the operations in
+ * flight.  On a quiescent pool every field is exact.
+ */
+typedef struct tarn_lfblock_stats {
+    size_t block_size;     /**< true block size in bytes */
+    uint32_t count;        /**< number of blocks */
+    uint32_t free;         /**< free blocks.  A put counts its block free just before
+                                publishing it and a get counts it used just after taking
+                                it, so `free` never drops below the true number of free
+                                blocks and equals it when no get/put is in flight */
+    uint32_t min_free;     /**< lowest value `free` ever took (use high-water mark).  It
+                                may miss a dip that lasted only while a put was between
+                                its two steps; it is never below the true minimum */
+    uint32_t failed_gets;  /**< gets that returned NULL because the pool was empty */
+    uint32_t retries;      /**< failed CAS attempts (contention; see Progress above) */
+    uint32_t tag_bits;     /**< ABA tag width T: ABA needs 2^T operations in one window;
+                                0 in the fallback build (no ABA window) */
+    bool lock_free;        /**< TARN_LFBLOCK_LOCK_FREE of the build */
+} tarn_lfblock_stats;
+
+/* ---- API --------------------------------------------------------------------------------- */
+/**
+ * Initialise `pool` over `mem`: state words for N blocks at the front, then N blocks of
+ * TARN_LFBLOCK_SIZE(block_size) bytes, N as large as fits (at most TARN_LFBLOCK_MAX_COUNT,
+ * and the blocks must span less than 4 GiB; the rest of a larger buffer is left alone).
+ * O(1): no block and no state word is touched (the buffer may hold garbage).
+ * cfg may be NULL (no lock, no name); cfg->flags is unused.  In the lock-free build the
+ * lock hook is accepted and not used; in the fallback build (TARN_LFBLOCK_LOCK_FREE 0) it
+ * is required.
+ * Errors: TARN_EINVAL (pool or mem NULL, block_size 0, a lock hook with only one of
+ * lock/unlock, or no lock hook in the fallback build), TARN_EALIGN (mem not aligned to
+ * TARN_ALIGN), TARN_ETOOSMALL (not even one block fits, see TARN_LFBLOCK_MIN_SIZE),
+ * TARN_EOVERFLOW (true block size of 4 GiB or more).  On error (pool non-NULL) the pool is
+ * left empty: every get returns NULL and every put fails cleanly.
+ * Not thread-safe: initialise before other contexts see the pool (the act of publishing
+ * it, e.g. creating the threads or enabling the interrupt, must order the init first).
+ */
+tarn_status tarn_lfblock_init(tarn_lfblock_pool *pool, void *mem, size_t mem_size,
+                              size_t block_size, const tarn_config *cfg);
+
+/**
+ * Take one block: a never-used block while any remain, else the top of the free list.
+ * Lock-free, O(1) per attempt (see Progress).  Returns NULL when the pool is empty
+ * (recorded as TARN_ENOMEM in last_error and counted in failed_gets) or pool is NULL.
+ * An empty result is exact: at one instant during the call no block was free.
+ * The block's contents are undefined; everything the previous owner wrote before its put
+ * happens-before the return (acquire/release).  Safe from any thread, ISR or core,
+ * concurrently with any get and put (fallback build: as safe as the lock hook).
+ */
+void *tarn_lfblock_get(tarn_lfblock_pool *pool);
+
+/**
+ * Return a block.  Lock-free, O(1) per attempt (see Progress).  The caller's writes to
+ * the block happen-before the next owner's get returns it.
+ * Errors (nothing is changed): TARN_EINVAL (pool or block NULL), TARN_EFOREIGN (not a
+ * block start of this pool: outside it, or inside a block), TARN_EDOUBLE (block not
+ * handed out now: already put, or never handed out); see Validation above.  With
+ * TARN_CHECK_LEVEL 0 only NULL is rejected.  Safety as tarn_lfblock_get.
+ */
+tarn_status tarn_lfblock_put(tarn_lfblock_pool *pool, void *block);
+
+/**
+ * Check, without changing anything, that `block` is a block of this pool that is handed
+ * out now.  O(1), lock-free.  TARN_OK, or the error tarn_lfblock_put would return (at the
+ * instant of the check).  Safety as tarn_lfblock_get.
+ */
+tarn_status tarn_lfblock_validate(tarn_lfblock_pool *pool, const void *block);
+
+/** True when p is the start of one of this pool's blocks (free or not).  O(1), reads only
+ *  fields fixed at init: safe from any context. */
+bool tarn_lfblock_owns(const tarn_lfblock_pool *pool, const void *p);
+
+/** Index (0..count-1) of the block starting at p, or -1 if p is not a block start (or
+ *  pool is NULL).  O(1), safe from any context. */
+long tarn_lfblock_index(const tarn_lfblock_pool *pool, const void *p);
+
+/**
+ * Fill *out with the pool's statistics (see tarn_lfblock_stats for what "exact" means
+ * while other contexts work).  O(1), lock-free, safe from any context.
+ * Errors: TARN_EINVAL (pool or out NULL).
+ */
+tarn_status tarn_lfblock_stats_get(tarn_lfblock_pool *pool, tarn_lfblock_stats *out);
+
+/**
+ * Full integrity check of a QUIESCENT pool (no get or put in flight; in the fallback build
+ * it takes the lock hook, so it may run any time): walks the free list, O(count), and
+ * verifies every link is a carved block of this pool, that there is no cycle, that every
+ * block not on the list is marked handed out, and that the free count matches.
+ * TARN_OK, TARN_ECORRUPT, or TARN_EINVAL (pool NULL).  Running it while other contexts
+ * use a lock-free pool gives no reliable answer (but does not harm the pool).
+ */
+tarn_status tarn_lfblock_check(tarn_lfblock_pool *pool);
+
+/** Status of the latest failed operation on this pool by any context (TARN_OK if none).
+ *  O(1), safe from any context.  TARN_EINVAL for a NULL pool. */
+tarn_status tarn_lfblock_last_error(const tarn_lfblock_pool *pool);
+
+/** The pool's name (may be NULL).  O(1). */
+const char *tarn_lfblock_name(const tarn_lfblock_pool *pool);
+
+/** True block size of the pool's blocks (0 for NULL).  O(1). */
+size_t tarn_lfblock_size(const tarn_lfblock_pool *pool);
+
+/** Number of blocks of the pool (0 for NULL or after a failed init).  O(1). */
+uint32_t tarn_lfblock_count(const tarn_lfblock_pool *pool);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TARN_LFBLOCK_H */

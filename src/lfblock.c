@@ -1,0 +1,560 @@
+/*
+ * src/lfblock.c - lock-free block pool (see include/tarn/lfblock.h for the contract).
+ *
+ * The only file of tarn that uses C11 <stdatomic.h>; the build compiles it as C11.
+ *
+ * Memory layout (mem aligned to TARN_ALIGN, N = count, S = block_size, a multiple of
+ * TARN_ALIGN):
+ *
+ *   mem                                   base = mem + META_BYTES(N)
+ *   |                                     |
+ *   v                                     v
+ *   +------+------+-----+--------+-------+---------+---------+-----+-----------+-------
+ *   | st 0 | st 1 | ... | st N-1 | (pad) | block 0 | block 1 | ... | block N-1 | unused
+ *   +------+------+-----+--------+-------+---------+---------+-----+-----------+-------
+ *    uint32_t state words, one per block   N blocks of S bytes; the pool never reads
+ *    (never inside a block)                or writes a block's bytes (only the sanitizer
+ *                                          annotations and TARN_POISON_FREE touch them)
+ *
+ *   pool->head  = (tag << idx_bits) | top       top == N: the free list is empty
+ *   pool->carve = C: blocks [C, N) were never handed out; their state words are garbage
+ *
+ *   state[i] for i < C:  USED (0xFFFFFFFF)  block i is handed out (or a get that has just
+ *                                           taken it is about to mark it so)
+ *                        j in [0, N]        block i is free (or a put is publishing it)
+ *                                           and j is the next block of the free list
+ *                                           (N = end of list)
+ *
+ * Invariants on a quiescent pool (checked by tarn_lfblock_check):
+ *   - C <= N; following head then state[] from the top visits distinct blocks < C and
+ *     ends at N; those blocks are exactly the carved blocks whose state is not USED;
+ *   - num_free == (length of the list) + (N - C); min_free <= num_free.
+ *
+ * Algorithm (a Treiber stack of indices with a version tag; the Promela model of exactly
+ * these steps is tests/spin/lfblock.pml):
+ *
+ *   get:  1. while C < N: CAS carve C -> C+1; success: block C is ours (fresh).
+ *         2. h = head; loop: i = top(h); i == N: empty, fail.  next = state[i];
+ *            CAS head h -> (tag(h)+1, next); success: block i is ours; failure reloads h.
+ *         3. state[i] = USED.
+ *   put:  1. i = index of the pointer (O(1), rejects foreign/interior pointers);
+ *            i >= C: never handed out, EDOUBLE.
+ *         2. h = head; CAS state[i] USED -> top(h) (strong): failure means the block is
+ *            not out (EDOUBLE); exactly one of two racing puts of one block wins here.
+ *         3. loop: CAS head h -> (tag(h)+1, i); failure reloads h and stores
+ *            state[i] = top(h) before retrying.
+ *
+ * Why the tag: without it, a get that read top A and next B and was pre-empted could,
+ * after others took A, took B and put A back, swing the head to B while B is handed
+ * out (tests/spin shows spin finding exactly that in the untagged variant).  With the
+ * tag, its CAS can only succeed if the head word is bit-identical, i.e. no successful get
+ * or put happened in between, or 2^T of them did (T = tag bits; the header documents this
+ * bound).  Puts need no tag for their own safety but bump it too, which keeps the bound
+ * a plain count of operations.
+ *
+ * Memory orders
+ *   - head load in get: acquire, CAS success acq_rel, failure acquire.  Acquire makes the
+ *     pusher's state[i] store (its link) and every write the previous owner made to the
+ *     block visible: they are sequenced before the pusher's release CAS, and every later
+ *     modification of head is a read-modify-write, so it continues that release sequence.
+ *     Release on the get's CAS orders its (relaxed) read of state[i] before any later
+ *     owner's write of state[i], so the link read can never come from the future.
+ *   - head CAS in put: success release (publishes the link and the block's contents),
+ *     failure relaxed (the reloaded head is only used to form the new link).
+ *   - state[] accesses: relaxed; ordered by the head CASes as above.  The USED store at
+ *     get step 3 reaches a later put of the same block through whatever synchronisation
+ *     passed the pointer to the putting context (program order if it is the same one).
+ *   - carve: relaxed; a carved block has no previous owner whose writes must be seen.
+ *   - statistics and last_error: relaxed; they order nothing.
+ *   num_free is incremented before a put publishes its block and decremented after a get
+ *   has taken one, so it never falls below the true number of free blocks (see
+ *   tarn_lfblock_stats in the header).
+ *
+ * Fallback (TARN_LFBLOCK_WORD_BITS 0, e.g. Cortex-M0+): the same steps, with the atomic
+ * helpers below reduced to plain volatile accesses and get/put/validate/stats/check run
+ * inside the lock hook, so no CAS ever fails and no atomic library call is emitted.
+ */
+#include <stdatomic.h>
+
+#include "tarn/lfblock.h"
+#include "internal.h"
+
+#define LF_USED 0xFFFFFFFFu
+
+TARN_STATIC_ASSERT(sizeof(uint32_t) == 4, u32_is_4_bytes);
+TARN_STATIC_ASSERT(TARN_LFBLOCK_MAX_COUNT < LF_USED, used_marker_is_not_an_index);
+TARN_STATIC_ASSERT(TARN_LFBLOCK_META_BYTES(3) == TARN_ALIGN_UP(12u, TARN_ALIGN), meta_bytes);
+
+/* ---- atomic helpers ------------------------------------------------------------------ */
+#if TARN_LFBLOCK_LOCK_FREE
+
+/* The pool struct keeps plain integer fields so that its header stays C99; here they are
+ * accessed as _Atomic objects of the same type.  That is sound only if the atomic type has
+ * the same size and alignment and is lock-free (no hidden lock inside the object). */
+TARN_STATIC_ASSERT(sizeof(_Atomic uint32_t) == sizeof(uint32_t), atomic_u32_size);
+TARN_STATIC_ASSERT(_Alignof(_Atomic uint32_t) == _Alignof(uint32_t), atomic_u32_align);
+TARN_STATIC_ASSERT(sizeof(_Atomic tarn_lfblock_word) == sizeof(tarn_lfblock_word), atomic_word_size);
+TARN_STATIC_ASSERT(_Alignof(_Atomic tarn_lfblock_word) <= sizeof(tarn_lfblock_word), atomic_word_align);
+#if ATOMIC_INT_LOCK_FREE != 2
+#error "lfblock: the 32-bit CAS is not lock-free on this target; build with TARN_LFBLOCK_WORD_BITS=0"
+#endif
+#if TARN_LFBLOCK_WORD_BITS == 64 && ATOMIC_LLONG_LOCK_FREE != 2
+#error "lfblock: the 64-bit CAS is not lock-free on this target; build with TARN_LFBLOCK_WORD_BITS=32"
+#endif
+
+#define MO_RLX memory_order_relaxed
+#define MO_ACQ memory_order_acquire
+#define MO_REL memory_order_release
+#define MO_AR memory_order_acq_rel
+typedef memory_order lf_mo;
+#define A32(p) ((_Atomic uint32_t *)(p))
+#define AW(p) ((_Atomic tarn_lfblock_word *)(p))
+
+static inline uint32_t ld32(const uint32_t *p, lf_mo mo)
+{
+    return atomic_load_explicit(A32((uint32_t *)(uintptr_t)p), mo);
+}
+static inline void st32(uint32_t *p, uint32_t v, lf_mo mo) { atomic_store_explicit(A32(p), v, mo); }
+static inline uint32_t add32(uint32_t *p, uint32_t v) { return atomic_fetch_add_explicit(A32(p), v, MO_RLX); }
+static inline uint32_t sub32(uint32_t *p, uint32_t v) { return atomic_fetch_sub_explicit(A32(p), v, MO_RLX); }
+/* Weak CAS: may fail spuriously (LL/SC); used only inside retry loops. */
+static inline bool cas32w(uint32_t *p, uint32_t *exp, uint32_t des, lf_mo ok, lf_mo bad)
+{
+    return atomic_compare_exchange_weak_explicit(A32(p), exp, des, ok, bad);
+}
+/* Strong CAS: fails only if *p != *exp; used where a failure is reported to the caller. */
+static inline bool cas32s(uint32_t *p, uint32_t *exp, uint32_t des, lf_mo ok, lf_mo bad)
+{
+    return atomic_compare_exchange_strong_explicit(A32(p), exp, des, ok, bad);
+}
+static inline tarn_lfblock_word ldw(const tarn_lfblock_word *p, lf_mo mo)
+{
+    return atomic_load_explicit(AW((tarn_lfblock_word *)(uintptr_t)p), mo);
+}
+static inline void stw(tarn_lfblock_word *p, tarn_lfblock_word v, lf_mo mo) { atomic_store_explicit(AW(p), v, mo); }
+static inline bool casww(tarn_lfblock_word *p, tarn_lfblock_word *exp, tarn_lfblock_word des,
+                         lf_mo ok, lf_mo bad)
+{
+    return atomic_compare_exchange_weak_explicit(AW(p), exp, des, ok, bad);
+}
+#define LF_LOCK(pool) ((void)0)
+#define LF_UNLOCK(pool) ((void)0)
+
+#else /* fallback: everything below runs under the pool's lock hook */
+
+typedef int lf_mo;
+#define MO_RLX 0
+#define MO_ACQ 0
+#define MO_REL 0
+#define MO_AR 0
+static inline uint32_t ld32(const uint32_t *p, lf_mo mo) { (void)mo; return *(const volatile uint32_t *)p; }
+static inline void st32(uint32_t *p, uint32_t v, lf_mo mo) { (void)mo; *(volatile uint32_t *)p = v; }
+static inline uint32_t add32(uint32_t *p, uint32_t v) { uint32_t o = *p; *p = o + v; return o; }
+static inline uint32_t sub32(uint32_t *p, uint32_t v) { uint32_t o = *p; *p = o - v; return o; }
+static inline bool cas32w(uint32_t *p, uint32_t *exp, uint32_t des, lf_mo ok, lf_mo bad)
+{
+    (void)ok; (void)bad;
+    if (*p == *exp) { *p = des; return true; }
+    *exp = *p;
+    return false;
+}
+#define cas32s cas32w
+static inline tarn_lfblock_word ldw(const tarn_lfblock_word *p, lf_mo mo) { (void)mo; return *(const volatile tarn_lfblock_word *)p; }
+static inline void stw(tarn_lfblock_word *p, tarn_lfblock_word v, lf_mo mo) { (void)mo; *(volatile tarn_lfblock_word *)p = v; }
+static inline bool casww(tarn_lfblock_word *p, tarn_lfblock_word *exp, tarn_lfblock_word des,
+                         lf_mo ok, lf_mo bad)
+{
+    (void)ok; (void)bad;
+    if (*p == *exp) { *p = des; return true; }
+    *exp = *p;
+    return false;
+}
+#define LF_LOCK(pool) TARN_LOCK((pool)->lock)
+#define LF_UNLOCK(pool) TARN_UNLOCK((pool)->lock)
+
+#endif
+
+/* ---- small helpers ---------------------------------------------------------------------- */
+static inline uint32_t lf_top(const tarn_lfblock_pool *pool, tarn_lfblock_word h)
+{
+    return (uint32_t)(h & pool->idx_mask);
+}
+
+/* New head word: h's tag plus one, over index `top`.  `top` is masked so that a link read
+ * from a block that was taken meanwhile (the CAS then fails anyway) can never spill into
+ * the tag bits. */
+static inline tarn_lfblock_word lf_next_head(const tarn_lfblock_pool *pool, tarn_lfblock_word h,
+                                             uint32_t top)
+{
+    return ((h & ~pool->idx_mask) + pool->tag_one) | ((tarn_lfblock_word)top & pool->idx_mask);
+}
+
+static inline void lf_error(tarn_lfblock_pool *pool, tarn_status st)
+{
+    st32(&pool->last_error, (uint32_t)st, MO_RLX);
+}
+
+/* floor(n / d) for n < 2^32, from magic = tarn_divmagic(d): the high 64 bits of the 96-bit
+ * product magic * n (Lemire, Kaser, Kurz 2019), without a divide instruction (Cortex-M0+
+ * has none) and without 128-bit arithmetic. */
+static inline uint32_t lf_quotient(uint32_t n, uint64_t magic)
+{
+    uint64_t lo = (uint64_t)(uint32_t)magic * n;
+    uint64_t hi = (magic >> 32) * n;
+    return (uint32_t)((hi + (lo >> 32)) >> 32);
+}
+
+/* Index of the block starting at p; false if p is outside the blocks or inside one. */
+static bool lf_index(const tarn_lfblock_pool *pool, const void *p, uint32_t *out)
+{
+    uintptr_t a = (uintptr_t)p;
+    uintptr_t b = (uintptr_t)pool->base;
+    uint32_t off;
+    if (pool->count == 0u || a < b) {
+        return false;
+    }
+    if ((uint64_t)(a - b) >= (uint64_t)pool->count * pool->block_size) {
+        return false;
+    }
+    off = (uint32_t)(a - b); /* < count * block_size < 2^32, ensured by init */
+    if (!tarn_divisible(off, pool->divmagic)) {
+        return false;
+    }
+    *out = lf_quotient(off, pool->divmagic);
+    return true;
+}
+
+#if TARN_STATS
+static void lf_count_taken(tarn_lfblock_pool *pool)
+{
+    uint32_t now = sub32(&pool->num_free, 1u) - 1u;
+    uint32_t low = ld32(&pool->min_free, MO_RLX);
+    while (now < low && !cas32w(&pool->min_free, &low, now, MO_RLX, MO_RLX)) {
+        /* low reloaded; another context lowered it meanwhile: retry while still higher */
+    }
+}
+#define LF_RETRY(pool) ((void)add32(&(pool)->retries, 1u))
+#else
+#define lf_count_taken(pool) ((void)0)
+#define LF_RETRY(pool) ((void)0)
+#endif
+
+/* Leave the pool empty and harmless: no block, empty list, nothing to carve. */
+static void lf_make_empty(tarn_lfblock_pool *pool)
+{
+    pool->count = 0u;
+    pool->idx_bits = 1u;
+    pool->tag_one = 2u;
+    pool->idx_mask = 1u;
+    pool->state = NULL;
+    pool->base = NULL;
+    pool->divmagic = 0u;
+    pool->block_size = 0u;
+    pool->reserved_ = 0u;
+    pool->lock.lock = NULL;
+    pool->lock.unlock = NULL;
+    pool->lock.ctx = NULL;
+    pool->name = NULL;
+    stw(&pool->head, 0u, MO_RLX); /* top 0 == count 0: empty */
+    st32(&pool->carve, 0u, MO_RLX);
+    st32(&pool->num_free, 0u, MO_RLX);
+    st32(&pool->min_free, 0u, MO_RLX);
+    st32(&pool->failed_gets, 0u, MO_RLX);
+    st32(&pool->retries, 0u, MO_RLX);
+    st32(&pool->last_error, 0u, MO_RLX);
+}
+
+/* ---- API ------------------------------------------------------------------------------- */
+tarn_status tarn_lfblock_init(tarn_lfblock_pool *pool, void *mem, size_t mem_size,
+                              size_t block_size, const tarn_config *cfg)
+{
+    size_t stride, n;
+    unsigned char *m = (unsigned char *)mem;
+    tarn_status st = TARN_OK;
+
+    if (pool == NULL) {
+        return TARN_EINVAL;
+    }
+    lf_make_empty(pool);
+    if (mem == NULL || block_size == 0u || (cfg != NULL && !tarn_lock_valid(&cfg->lock))) {
+        st = TARN_EINVAL;
+    }
+#if !TARN_LFBLOCK_LOCK_FREE && TARN_LOCKING
+    else if (cfg == NULL || cfg->lock.lock == NULL) {
+        st = TARN_EINVAL; /* the fallback build is safe only under a lock hook */
+    }
+#endif
+    else if (!TARN_IS_ALIGNED(mem, TARN_ALIGN)) {
+        st = TARN_EALIGN;
+    } else if (block_size > (size_t)UINT32_MAX - (TARN_ALIGN - 1u)) {
+        st = TARN_EOVERFLOW;
+    }
+    if (st != TARN_OK) {
+        lf_error(pool, st);
+        return st;
+    }
+
+    stride = TARN_LFBLOCK_SIZE(block_size);
+    /* N blocks need META_BYTES(N) + N * stride <= N * (stride + 4) + TARN_ALIGN - 4 bytes,
+     * so n = mem_size / (stride + 4) is at most one too many (stride >= TARN_ALIGN). */
+    n = mem_size / (stride + 4u);
+    if (n > 0u && TARN_LFBLOCK_POOL_BYTES(n, stride) > mem_size) {
+        n--;
+    }
+    if (n > (size_t)TARN_LFBLOCK_MAX_COUNT) {
+        n = TARN_LFBLOCK_MAX_COUNT;
+    }
+    if (n > (size_t)UINT32_MAX / stride) {
+        n = (size_t)UINT32_MAX / stride; /* keep block offsets below 2^32 */
+    }
+    if (n == 0u) {
+        lf_error(pool, TARN_ETOOSMALL);
+        return TARN_ETOOSMALL;
+    }
+
+    pool->count = (uint32_t)n;
+    pool->block_size = (uint32_t)stride;
+    pool->divmagic = tarn_divmagic((uint32_t)stride);
+    pool->idx_bits = tarn_log2_u32((uint32_t)n) + 1u; /* room for 0..n, n = end of list */
+    pool->tag_one = (tarn_lfblock_word)1u << pool->idx_bits;
+    pool->idx_mask = pool->tag_one - 1u;
+    pool->state = (uint32_t *)(void *)m;
+    pool->base = m + TARN_LFBLOCK_META_BYTES(n);
+    if (cfg != NULL) {
+        pool->lock = cfg->lock;
+        pool->name = cfg->name;
+    }
+    stw(&pool->head, (tarn_lfblock_word)n, MO_RLX); /* tag 0, top == count: empty list */
+    st32(&pool->num_free, (uint32_t)n, MO_RLX);
+    st32(&pool->min_free, (uint32_t)n, MO_RLX);
+
+    TARN_SAN_POOL_CREATE(pool);
+    TARN_SAN_DEFINED(pool->state, TARN_LFBLOCK_META_BYTES(n));
+    TARN_SAN_NOACCESS(pool->base, n * stride);
+    return TARN_OK;
+}
+
+void *tarn_lfblock_get(tarn_lfblock_pool *pool)
+{
+    uint32_t i, c;
+    tarn_lfblock_word h;
+    unsigned char *p;
+
+    if (pool == NULL) {
+        return NULL;
+    }
+    LF_LOCK(pool);
+    /* 1. a never-used block while any remain (once C == N this is one relaxed load) */
+    c = ld32(&pool->carve, MO_RLX);
+    while (c < pool->count) {
+        if (cas32w(&pool->carve, &c, c + 1u, MO_RLX, MO_RLX)) {
+            i = c;
+            goto taken;
+        }
+        LF_RETRY(pool);
+    }
+    /* 2. the top of the free list.  C == N from here on (it never decreases), so an empty
+     *    list seen below means no block was free at that instant. */
+    h = ldw(&pool->head, MO_ACQ);
+    for (;;) {
+        uint32_t next;
+        i = lf_top(pool, h);
+        if (i >= pool->count) {
+            TARN_STAT((void)add32(&pool->failed_gets, 1u));
+            lf_error(pool, TARN_ENOMEM);
+            LF_UNLOCK(pool);
+            return NULL;
+        }
+        next = ld32(&pool->state[i], MO_RLX);
+        if (casww(&pool->head, &h, lf_next_head(pool, h, next), MO_AR, MO_ACQ)) {
+            break;
+        }
+        LF_RETRY(pool);
+    }
+taken:
+    /* 3. mark it handed out (for put's double-free test) */
+    st32(&pool->state[i], LF_USED, MO_RLX);
+    lf_count_taken(pool);
+    LF_UNLOCK(pool);
+    p = pool->base + (size_t)i * pool->block_size;
+    TARN_SAN_ALLOC(pool, p, pool->block_size);
+    return p;
+}
+
+tarn_status tarn_lfblock_put(tarn_lfblock_pool *pool, void *block)
+{
+    uint32_t i = 0u;
+    tarn_lfblock_word h;
+    tarn_status st = TARN_OK;
+
+    if (pool == NULL) {
+        return TARN_EINVAL;
+    }
+    if (block == NULL) {
+        lf_error(pool, TARN_EINVAL);
+        return TARN_EINVAL;
+    }
+    LF_LOCK(pool);
+#if TARN_CHECK_LEVEL >= 1
+    if (!lf_index(pool, block, &i)) {
+        st = TARN_EFOREIGN;
+    } else if (i >= ld32(&pool->carve, MO_RLX)) {
+        st = TARN_EDOUBLE; /* never handed out */
+    } else {
+        uint32_t expect = LF_USED;
+        h = ldw(&pool->head, MO_RLX);
+        /* 2. claim: the one CAS that turns "handed out" into "being put" */
+        if (!cas32s(&pool->state[i], &expect, lf_top(pool, h), MO_RLX, MO_RLX)) {
+            st = TARN_EDOUBLE;
+        }
+    }
+    if (st != TARN_OK) {
+        lf_error(pool, st);
+        LF_UNLOCK(pool);
+        return st;
+    }
+#else
+    (void)lf_index(pool, block, &i);
+    h = ldw(&pool->head, MO_RLX);
+    st32(&pool->state[i], lf_top(pool, h), MO_RLX);
+#endif
+    TARN_FILL_FREED(block, pool->block_size);
+    TARN_SAN_FREE(pool, block, pool->block_size);
+    TARN_STAT((void)add32(&pool->num_free, 1u)); /* before publishing: see the header */
+    /* 3. publish: push i */
+    while (!casww(&pool->head, &h, lf_next_head(pool, h, i), MO_REL, MO_RLX)) {
+        LF_RETRY(pool);
+        st32(&pool->state[i], lf_top(pool, h), MO_RLX);
+    }
+    LF_UNLOCK(pool);
+    return TARN_OK;
+}
+
+tarn_status tarn_lfblock_validate(tarn_lfblock_pool *pool, const void *block)
+{
+    uint32_t i;
+    tarn_status st = TARN_OK;
+    if (pool == NULL || block == NULL) {
+        return TARN_EINVAL;
+    }
+    LF_LOCK(pool);
+    if (!lf_index(pool, block, &i)) {
+        st = TARN_EFOREIGN;
+    } else if (i >= ld32(&pool->carve, MO_RLX) || ld32(&pool->state[i], MO_RLX) != LF_USED) {
+        st = TARN_EDOUBLE;
+    }
+    LF_UNLOCK(pool);
+    return st;
+}
+
+bool tarn_lfblock_owns(const tarn_lfblock_pool *pool, const void *p)
+{
+    uint32_t i;
+    return pool != NULL && lf_index(pool, p, &i);
+}
+
+long tarn_lfblock_index(const tarn_lfblock_pool *pool, const void *p)
+{
+    uint32_t i;
+    if (pool == NULL || !lf_index(pool, p, &i)) {
+        return -1;
+    }
+    return (long)i;
+}
+
+tarn_status tarn_lfblock_stats_get(tarn_lfblock_pool *pool, tarn_lfblock_stats *out)
+{
+    if (pool == NULL || out == NULL) {
+        return TARN_EINVAL;
+    }
+    memset(out, 0, sizeof *out);
+    out->block_size = pool->block_size;
+    out->count = pool->count;
+    out->lock_free = TARN_LFBLOCK_LOCK_FREE != 0;
+#if TARN_LFBLOCK_LOCK_FREE
+    out->tag_bits = (uint32_t)(8u * sizeof(tarn_lfblock_word)) - pool->idx_bits;
+#endif
+#if TARN_STATS
+    LF_LOCK(pool);
+    out->free = ld32(&pool->num_free, MO_RLX);
+    out->min_free = ld32(&pool->min_free, MO_RLX);
+    out->failed_gets = ld32(&pool->failed_gets, MO_RLX);
+    out->retries = ld32(&pool->retries, MO_RLX);
+    LF_UNLOCK(pool);
+#endif
+    return TARN_OK;
+}
+
+tarn_status tarn_lfblock_check(tarn_lfblock_pool *pool)
+{
+    uint32_t n, c, i, steps = 0u, used = 0u;
+    tarn_status st = TARN_OK;
+
+    if (pool == NULL) {
+        return TARN_EINVAL;
+    }
+    LF_LOCK(pool);
+    n = pool->count;
+    c = ld32(&pool->carve, MO_ACQ);
+    if (c > n || (n != 0u && (pool->state == NULL || pool->base == NULL))) {
+        st = TARN_ECORRUPT;
+        goto out;
+    }
+    /* the free list: distinct carved blocks, ending at n */
+    i = lf_top(pool, ldw(&pool->head, MO_ACQ));
+    while (i != n) {
+        uint32_t s;
+        if (i >= c || ++steps > c) { /* not a carved block, or longer than possible: cycle */
+            st = TARN_ECORRUPT;
+            goto out;
+        }
+        s = ld32(&pool->state[i], MO_RLX);
+        if (s == LF_USED) {
+            st = TARN_ECORRUPT;
+            goto out;
+        }
+        i = s;
+    }
+    /* every carved block not on the list is marked handed out */
+    for (i = 0u; i < c; i++) {
+        used += (ld32(&pool->state[i], MO_RLX) == LF_USED) ? 1u : 0u;
+    }
+    if (used + steps != c) {
+        st = TARN_ECORRUPT;
+        goto out;
+    }
+#if TARN_STATS
+    {
+        uint32_t nf = ld32(&pool->num_free, MO_RLX);
+        if (nf != steps + (n - c) || ld32(&pool->min_free, MO_RLX) > nf) {
+            st = TARN_ECORRUPT;
+        }
+    }
+#endif
+out:
+    LF_UNLOCK(pool);
+    return st;
+}
+
+tarn_status tarn_lfblock_last_error(const tarn_lfblock_pool *pool)
+{
+    if (pool == NULL) {
+        return TARN_EINVAL;
+    }
+    return (tarn_status)ld32(&pool->last_error, MO_RLX);
+}
+
+const char *tarn_lfblock_name(const tarn_lfblock_pool *pool)
+{
+    return pool != NULL ? pool->name : NULL;
+}
+
+size_t tarn_lfblock_size(const tarn_lfblock_pool *pool)
+{
+    return pool != NULL ? pool->block_size : 0u;
+}
+
+uint32_t tarn_lfblock_count(const tarn_lfblock_pool *pool)
+{
+    return pool != NULL ? pool->count : 0u;
+}
