@@ -12,7 +12,7 @@ BUILD   ?= build
 TEST_EXTRA :=
 -include $(sort $(wildcard mk/*.mk))
 
-.PHONY: all run test test-gcc test-clang test-asan test-valgrind cross size bench fuzz clean
+.PHONY: all run test test-gcc test-clang test-asan test-valgrind test-matrix cross size bench fuzz clean
 
 all: test
 
@@ -26,7 +26,7 @@ run:
 	$(CMAKE) --build $(BUILD)/gcc -j$(JOBS) --target example_demo
 	./$(BUILD)/gcc/example_demo
 
-test: test-gcc test-clang test-asan test-valgrind cross $(TEST_EXTRA)
+test: test-gcc test-clang test-asan test-valgrind test-matrix cross $(TEST_EXTRA)
 	@echo "make test: all suites passed"
 
 test-gcc:
@@ -44,6 +44,14 @@ test-asan:
 test-valgrind:
 	$(call configure,valgrind,Debug,gcc,"-DCMAKE_C_FLAGS=-O1 -g" -DTARN_TEST_SCALE=20 "-DTARN_TEST_WRAPPER=$(subst $(space),;,$(VALGRIND))")
 	cd $(BUILD)/valgrind && $(CTEST)
+
+# Portability matrix: a 32-bit host build, and the strictest configuration (full integrity
+# check on every call, freed memory poisoned, portable bit scans instead of intrinsics).
+test-matrix:
+	$(call configure,m32,Release,gcc,"-DCMAKE_C_FLAGS=-m32" "-DCMAKE_EXE_LINKER_FLAGS=-m32")
+	cd $(BUILD)/m32 && $(CTEST)
+	$(call configure,strict,Release,gcc,"-DCMAKE_C_FLAGS=-DTARN_CHECK_LEVEL=2 -DTARN_POISON_FREE=1 -DTARN_NO_INTRINSICS=1")
+	cd $(BUILD)/strict && $(CTEST)
 
 cross:
 	BUILD=$(BUILD) tools/cross.sh

@@ -97,9 +97,10 @@ static tarn_status block_classify(const tarn_block_pool *pool, const void *p)
 static tarn_status block_check_locked(const tarn_block_pool *pool);
 
 #if TARN_CHECK_LEVEL >= 2
-#define BLOCK_DEEP_CHECK(pool) (void)block_check_locked(pool)
+/* Level 2: every get/put first runs the full check; a damaged pool refuses the call. */
+#define BLOCK_DEEP_CHECK_FAILS(pool) (block_check_locked(pool) != TARN_OK)
 #else
-#define BLOCK_DEEP_CHECK(pool) ((void)0)
+#define BLOCK_DEEP_CHECK_FAILS(pool) 0
 #endif
 
 tarn_status tarn_block_init(tarn_block_pool *pool, void *mem, size_t mem_size,
@@ -142,7 +143,10 @@ static inline void *block_get_core(tarn_block_pool *pool)
 {
     unsigned char *blk;
     block_san_setup(pool);
-    BLOCK_DEEP_CHECK(pool);
+    if (BLOCK_DEEP_CHECK_FAILS(pool)) {
+        pool->last_error = TARN_ECORRUPT;
+        return NULL;
+    }
     blk = (unsigned char *)pool->free_head;
     if (TARN_LIKELY(blk != NULL)) {
         TARN_SAN_OPEN(blk, 2 * sizeof(void *));
@@ -192,7 +196,7 @@ void *tarn_block_get(tarn_block_pool *pool)
 
 static inline tarn_status block_release_locked(tarn_block_pool *pool, void *block)
 {
-    tarn_status st = block_classify(pool, block);
+    tarn_status st = BLOCK_DEEP_CHECK_FAILS(pool) ? TARN_ECORRUPT : block_classify(pool, block);
     if (TARN_UNLIKELY(st != TARN_OK)) {
         pool->last_error = (uint8_t)st;
         return st;
@@ -206,7 +210,6 @@ static inline tarn_status block_release_locked(tarn_block_pool *pool, void *bloc
     block_write_free(pool, block, pool->free_head);
     pool->free_head = block;
     pool->num_free++;
-    BLOCK_DEEP_CHECK(pool);
     return TARN_OK;
 }
 
