@@ -360,6 +360,20 @@ tarn_status tarn_block_check(tarn_block_pool *pool)
     return st;
 }
 
+tarn_status tarn_block_walk(tarn_block_pool *pool, tarn_block_walk_fn fn, void *ctx)
+{
+    unsigned char *b;
+    if (pool == NULL || fn == NULL) return TARN_EINVAL;
+    TARN_LOCK(pool->lock);
+    block_san_setup(pool);
+    for (b = pool->base; b != NULL && b < pool->end; b += pool->block_size) {
+        bool used = (b < pool->carve) && !block_is_tagged(pool, b);
+        if (!fn(ctx, b, pool->block_size, used)) break;
+    }
+    TARN_UNLOCK(pool->lock);
+    return TARN_OK;
+}
+
 tarn_status tarn_block_last_error(const tarn_block_pool *pool)
 {
     return (pool == NULL) ? TARN_EINVAL : (tarn_status)pool->last_error;

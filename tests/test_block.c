@@ -352,6 +352,40 @@ static void test_registry(void)
     CHECK_EQ(tarn_block_unregister(NULL, &a), TARN_EINVAL);
 }
 
+static unsigned walk_used, walk_free, walk_calls;
+static void *walk_prev;
+static bool walk_count(void *ctx, void *block, size_t size, bool used)
+{
+    CHECK(size == TARN_BLOCK_SIZE(BS));
+    CHECK(walk_prev == NULL || (char *)block == (char *)walk_prev + size);
+    walk_prev = block;
+    walk_calls++;
+    if (used) walk_used++; else walk_free++;
+    return ctx == NULL || walk_calls < *(unsigned *)ctx;
+}
+
+static void test_walk(void)
+{
+    tarn_block_pool p;
+    void *b[NB];
+    unsigned i, stop = 3;
+    REQUIRE(tarn_block_init(&p, mem, TARN_BLOCK_POOL_BYTES(NB, BS), BS, NULL) == TARN_OK);
+    for (i = 0; i < 10; i++) b[i] = tarn_block_get(&p);
+    for (i = 0; i < 10; i += 3) CHECK_EQ(tarn_block_put(&p, b[i]), TARN_OK);
+    walk_used = walk_free = walk_calls = 0;
+    walk_prev = NULL;
+    CHECK_EQ(tarn_block_walk(&p, walk_count, NULL), TARN_OK);
+    CHECK_EQ(walk_calls, NB);
+    CHECK_EQ(walk_used, 6);       /* 10 taken, 4 returned (0, 3, 6, 9) */
+    CHECK_EQ(walk_free, NB - 6);
+    walk_calls = 0;
+    walk_prev = NULL;
+    CHECK_EQ(tarn_block_walk(&p, walk_count, &stop), TARN_OK);
+    CHECK_EQ(walk_calls, 3);      /* the callback stopped it */
+    CHECK_EQ(tarn_block_walk(&p, NULL, NULL), TARN_EINVAL);
+    CHECK_EQ(tarn_block_walk(NULL, walk_count, NULL), TARN_EINVAL);
+}
+
 /* Model-based random test: random get/put/clear plus every invalid put kind. */
 static void test_random_model(void)
 {
@@ -442,6 +476,7 @@ int main(void)
     test_ext_and_lock();
     test_static_pool();
     test_registry();
+    test_walk();
     test_random_model();
     return check_done();
 }

@@ -170,6 +170,17 @@ tarn_status tarn_block_stats_get(tarn_block_pool *pool, tarn_block_stats *out);
  */
 tarn_status tarn_block_check(tarn_block_pool *pool);
 
+/** Walk callback: one call per block in address order; `used` tells whether it is
+ *  handed out.  Return false to stop the walk. */
+typedef bool (*tarn_block_walk_fn)(void *ctx, void *block, size_t size, bool used);
+
+/**
+ * Call fn for every block of the pool, in address order.  O(count).  The pool lock is held
+ * during the walk: fn must not call into this pool.  A block is reported free when it is
+ * on the free list or was never handed out.  Errors: TARN_EINVAL (pool or fn NULL).
+ */
+tarn_status tarn_block_walk(tarn_block_pool *pool, tarn_block_walk_fn fn, void *ctx);
+
 /** Status of the last failed operation on this pool (TARN_OK if none).  O(1). */
 tarn_status tarn_block_last_error(const tarn_block_pool *pool);
 
