@@ -350,6 +350,24 @@ static void test_registry(void)
     CHECK_EQ(tarn_block_unregister(&reg, &a), TARN_OK);  /* head */
     CHECK(tarn_block_registry_next(&reg, NULL) == &c);
     CHECK_EQ(tarn_block_unregister(NULL, &a), TARN_EINVAL);
+    {
+        /* with a lock hook every registry operation is bracketed by lock/unlock */
+        tarn_lock l;
+        int before;
+        l.lock = t_lock;
+        l.unlock = t_unlock;
+        l.ctx = &lock_depth;
+        CHECK_EQ(tarn_block_registry_init(&reg, &l), TARN_OK);
+        before = lock_calls;
+        CHECK_EQ(tarn_block_register(&reg, &a), TARN_OK);
+        CHECK(tarn_block_registry_next(&reg, NULL) == &a);
+        CHECK(tarn_block_find(&reg, "a") == &a);
+        CHECK_EQ(tarn_block_unregister(&reg, &a), TARN_OK);
+        CHECK(tarn_block_find(&reg, "a") == NULL);
+        CHECK_EQ(lock_calls - before, 5);
+        CHECK_EQ(lock_depth, 0);
+        CHECK_EQ(lock_bad, 0);
+    }
 }
 
 static unsigned walk_used, walk_free, walk_calls;
