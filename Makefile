@@ -12,7 +12,7 @@ BUILD   ?= build
 TEST_EXTRA :=
 -include $(sort $(wildcard mk/*.mk))
 
-.PHONY: all run test test-gcc test-clang test-asan test-valgrind test-matrix cross size bench fuzz clean
+.PHONY: all run test test-gcc test-clang test-asan test-valgrind test-matrix cross size bench coverage clean
 
 all: test
 
@@ -64,6 +64,18 @@ bench:
 	  "-DCMAKE_C_FLAGS=-DTARN_SANITIZE=0" >/dev/null
 	$(CMAKE) --build $(BUILD)/bench -j$(JOBS)
 	@for b in $(BUILD)/bench/bench_*; do echo "== $$b"; $$b $(BENCH_ARGS) || exit 1; done
+
+# Line and branch coverage of src/ and compat/ over the whole suite (gcov + gcovr).
+coverage:
+	$(CMAKE) -S . -B $(BUILD)/coverage -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=gcc \
+	  "-DCMAKE_C_FLAGS=--coverage -fprofile-update=atomic -O0 -DTARN_SANITIZE=0" "-DCMAKE_EXE_LINKER_FLAGS=--coverage" >/dev/null
+	$(CMAKE) --build $(BUILD)/coverage -j$(JOBS)
+	find $(BUILD)/coverage -name '*.gcda' -delete
+	cd $(BUILD)/coverage && $(CTEST) >/dev/null || echo "coverage: some tests FAILED (figures below still show what ran)"
+	gcovr -r . --object-directory $(BUILD)/coverage -f 'src/' -f 'compat/' \
+	  --exclude-unreachable-branches --exclude-throw-branches \
+	  --txt $(BUILD)/coverage/coverage.txt --html-details $(BUILD)/coverage/index.html --print-summary
+	@echo "details: $(BUILD)/coverage/coverage.txt, $(BUILD)/coverage/index.html"
 
 clean:
 	rm -rf $(BUILD)
