@@ -12,7 +12,7 @@ BUILD   ?= build
 TEST_EXTRA :=
 -include $(sort $(wildcard mk/*.mk))
 
-.PHONY: all run test test-gcc test-clang test-asan test-valgrind test-matrix cross size bench coverage clean
+.PHONY: all run test test-gcc test-clang test-asan test-valgrind test-matrix cross size bench lint coverage clean
 
 all: test
 
@@ -64,6 +64,19 @@ bench:
 	  "-DCMAKE_C_FLAGS=-DTARN_SANITIZE=0" >/dev/null
 	$(CMAKE) --build $(BUILD)/bench -j$(JOBS)
 	@for b in $(BUILD)/bench/bench_*; do echo "== $$b"; $$b $(BENCH_ARGS) || exit 1; done
+
+# Static analysis of the library and compat layers: cppcheck and clang-tidy (.clang-tidy).
+LINT_SRC = $(wildcard src/*.c compat/*/*.c)
+LINT_INC = -Iinclude -Isrc $(addprefix -I,$(wildcard compat/*))
+lint:
+	cppcheck --enable=warning,style,performance,portability --std=c99 --inline-suppr \
+	  --error-exitcode=1 -q $(LINT_INC) -UTARN_CONFIG_FILE -DTARN_SANITIZE=0 -D__GNUC__ \
+	  --suppress=missingIncludeSystem --suppress=variableScope --suppress=unusedFunction $(LINT_SRC)
+	@for f in $(LINT_SRC); do \
+	  std=c99; grep -q stdatomic.h $$f && std=c11; \
+	  out=$$(clang-tidy -quiet $$f -- -std=$$std $(LINT_INC) -DTARN_SANITIZE=0 2>&1); rc=$$?; \
+	  echo "$$out" | grep -v "warnings generated" | grep . ; [ $$rc -eq 0 ] || exit 1; \
+	done; echo "lint: cppcheck and clang-tidy clean on $(words $(LINT_SRC)) files"
 
 # Line and branch coverage of src/ and compat/ over the whole suite (gcov + gcovr).
 coverage:

@@ -113,7 +113,7 @@ tarn_status tarn_block_init(tarn_block_pool *pool, void *mem, size_t mem_size,
     if (mem == NULL || block_size == 0) return TARN_EINVAL;
     if (cfg != NULL && !tarn_lock_valid(&cfg->lock)) return TARN_EINVAL;
     if (!TARN_IS_ALIGNED(mem, TARN_ALIGN)) return (tarn_status)(pool->last_error = TARN_EALIGN);
-    if (block_size > (size_t)UINT32_MAX - 2u * TARN_ALIGN) {
+    if (block_size > (size_t)UINT32_MAX - (size_t)2u * TARN_ALIGN) {
         return (tarn_status)(pool->last_error = TARN_EOVERFLOW);
     }
     bs = TARN_BLOCK_SIZE(block_size);

@@ -30,14 +30,13 @@ static void dump_str(tarn_dump *d, const char *s)
 /* A name as one field: spaces and control bytes become '_', NULL or "" becomes '-'. */
 static void dump_name(tarn_dump *d, const char *s)
 {
-    char c;
     if (s == NULL || *s == '\0') {
         dump_put(d, "-", 1);
         return;
     }
     for (; *s != '\0'; s++) {
-        c = (*s <= ' ' || *s == 0x7f) ? '_' : *s;
-        dump_put(d, &c, 1);
+        bool plain = (unsigned char)*s > ' ' && (unsigned char)*s != 0x7fu;
+        dump_put(d, plain ? s : "_", 1);
     }
 }
 
