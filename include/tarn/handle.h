@@ -1,0 +1,370 @@
+/*
+ * tarn/handle.h - handle pool: movable blocks behind handles, with compaction.
+ *
+ * A handle pool hands out variable-size blocks that it may move.  The caller never keeps
+ * a block's address: it keeps a handle (an opaque 32-bit value, never 0) and asks for the
+ * current address with tarn_handle_lock(), which also pins the block so that it stays put
+ * until the matching tarn_handle_unlock().  Because unpinned blocks may move, the pool can
+ * compact itself: tarn_handle_compact() slides every unpinned block towards the start of
+ * the buffer, so that without pins all free space becomes one region at the end, and
+ * tarn_handle_compact_step() does the same a bounded number of bytes at a time.  This is
+ * the classic handle-based heap of the Mac OS Memory Manager and Palm OS.
+ *
+ *     static unsigned char mem[TARN_HANDLE_BYTES(4096, 64)] TARN_HANDLE_ALIGNED;
+ *     tarn_handle_pool pool;
+ *     tarn_handle_init(&pool, mem, sizeof mem, 64, NULL);   // 4096 data bytes, 64 handles
+ *     tarn_handle h = tarn_handle_alloc(&pool, 100);        // null handle on failure
+ *     char *p = tarn_handle_lock(&pool, h);                 // pinned: p stays valid...
+ *     p[0] = 'x';
+ *     tarn_handle_unlock(&pool, h);                         // ...until here
+ *     tarn_handle_compact(&pool);                           // may move the block
+ *     tarn_handle_free(&pool, h);
+ *
+ * Memory.  The pool keeps all of its metadata in a table: a fixed control part of
+ * TARN_HANDLE_CTL_SIZE bytes plus TARN_HANDLE_ENTRY_SIZE (20) bytes per handle (and one
+ * more entry used as a list head).  The data area holds nothing but user bytes: a block
+ * costs its size rounded up to TARN_ALIGN and no header.  The table sits at the start of
+ * the caller's buffer (tarn_handle_init) or in a second caller buffer (tarn_handle_init_split),
+ * for instance in faster RAM.
+ *
+ * Handles.  A handle carries the index of its table slot and a 16-bit generation; the
+ * generation changes every time the slot is freed, so using a freed handle is rejected
+ * (TARN_ESTALE, or TARN_EDOUBLE for a second free) and never touches the block that now
+ * uses the slot.  Four bits of the generation are a per-pool tag, so a handle of another
+ * pool is rejected as TARN_EFOREIGN unless both pools drew the same tag (1 chance in 16;
+ * then it is reported as TARN_ESTALE).  A stale handle could only be taken for a live one
+ * after its slot has been reused 4096 times; free slots are reused oldest-first, and slots
+ * never used before are preferred, which makes that as late as possible.
+ *
+ * Complexity.  alloc, free, lock, unlock, size and the handle checks are O(1): free space
+ * is found through segregated lists of free regions indexed by two bitmaps (a good-fit
+ * search in the manner of TLSF), and freed space merges with its neighbours at once.  An
+ * allocation can fail although the free bytes would suffice when they are split into
+ * regions that are each too small: that is what compaction is for (on demand, stepwise, or
+ * automatically with TARN_HANDLE_F_AUTOCOMPACT, which makes such an alloc O(live data)).
+ *
+ * Thread safety.  With a lock hook in the tarn_config given at init every public function
+ * runs under it (a compaction holds it for the whole pass).  A pointer from
+ * tarn_handle_lock() may be used without the hook held until the matching unlock.  None of
+ * these functions is ISR-safe unless the hook masks interrupts.
+ */
+#ifndef TARN_HANDLE_H
+#define TARN_HANDLE_H
+
+#include "tarn/tarn.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- handles --------------------------------------------------------------------------- */
+/**
+ * A handle: an opaque 32-bit value wrapped in a struct so that it type-checks against
+ * nothing else (not against integers, not against pointers).  The null handle (value 0)
+ * is never valid.  Handles may be copied and compared (tarn_handle_eq) freely; to store one
+ * in a 32-bit field use tarn_handle_to_u32 / tarn_handle_from_u32.
+ */
+typedef struct tarn_handle {
+    uint32_t v; /* private: (generation << 16) | slot index */
+} tarn_handle;
+
+/** Initialiser of a null handle: `tarn_handle h = TARN_HANDLE_NULL_INIT;` */
+#define TARN_HANDLE_NULL_INIT {0u}
+
+/** The null handle.  O(1). */
+static inline tarn_handle tarn_handle_null(void)
+{
+    tarn_handle h = TARN_HANDLE_NULL_INIT;
+    return h;
+}
+/** True for the null handle (what a failed alloc returns).  O(1). */
+static inline bool tarn_handle_is_null(tarn_handle h) { return h.v == 0u; }
+/** True when a and b are the same handle.  O(1). */
+static inline bool tarn_handle_eq(tarn_handle a, tarn_handle b) { return a.v == b.v; }
+/** The handle's raw value, for storage; 0 for the null handle.  O(1). */
+static inline uint32_t tarn_handle_to_u32(tarn_handle h) { return h.v; }
+/** Rebuild a handle from tarn_handle_to_u32's value.  O(1). */
+static inline tarn_handle tarn_handle_from_u32(uint32_t v)
+{
+    tarn_handle h;
+    h.v = v;
+    return h;
+}
+
+/* ---- sizing ---------------------------------------------------------------------------- */
+/** Bytes of table per handle (offset, size, address-order links, free-region links,
+ *  generation, lock count). */
+#define TARN_HANDLE_ENTRY_SIZE 20u
+/** Fixed bytes of table: the segregated free-region list heads and their bitmaps. */
+#define TARN_HANDLE_CTL_SIZE 292u
+/** Largest handle capacity of one pool. */
+#define TARN_HANDLE_MAX_COUNT 65533u
+/** Largest data area of one pool: offsets are 32-bit.  Larger buffers are used up to it. */
+#define TARN_HANDLE_MAX_DATA ((size_t)0xFFFFFFFFu & ~((size_t)TARN_ALIGN - 1u))
+/** Bytes of table for `handles` handles (control part + one entry per handle + a list
+ *  head).  Constant expression.  Give at least this to tarn_handle_init_split. */
+#define TARN_HANDLE_TABLE_SIZE(handles) \
+    ((size_t)TARN_HANDLE_CTL_SIZE + ((size_t)(handles) + 1u) * TARN_HANDLE_ENTRY_SIZE)
+/** Bytes the table takes at the start of a shared buffer (rounded up to TARN_ALIGN). */
+#define TARN_HANDLE_TABLE_SPACE(handles) TARN_ALIGN_UP(TARN_HANDLE_TABLE_SIZE(handles), TARN_ALIGN)
+/** Buffer bytes for tarn_handle_init giving at least `data_bytes` of data area and
+ *  `handles` handles.  Constant expression. */
+#define TARN_HANDLE_BYTES(data_bytes, handles) \
+    (TARN_HANDLE_TABLE_SPACE(handles) + TARN_ALIGN_UP((size_t)(data_bytes), TARN_ALIGN))
+/** Smallest buffer tarn_handle_init accepts for `handles` handles: the table plus room for
+ *  one block of TARN_ALIGN bytes. */
+#define TARN_HANDLE_MIN_SIZE(handles) TARN_HANDLE_BYTES(TARN_ALIGN, handles)
+/** Attribute giving a buffer the alignment handle pools require (GCC/Clang). */
+#define TARN_HANDLE_ALIGNED __attribute__((aligned(TARN_ALIGN)))
+
+/** Budget charged by tarn_handle_compact_step for each block it examines without moving
+ *  it, so that a call's work is bounded even where nothing needs to move. */
+#define TARN_HANDLE_STEP_VISIT_COST 32u
+
+/* ---- flags (tarn_config.flags) ---------------------------------------------------------- */
+/** When an alloc or resize finds no free region large enough, compact the pool (O(live
+ *  data)) and try once more before failing. */
+#define TARN_HANDLE_F_AUTOCOMPACT 0x1u
+/**
+ * Debug aid: after every alloc, resize and unlock, move every unpinned block (alternately
+ * packing them at the start and at the end of the data area) and poison the bytes they
+ * left: filled with TARN_POISON_BYTE and, under AddressSanitizer or Valgrind, made
+ * inaccessible, so code that kept a raw pointer past unlock fails at once.  A block's old
+ * place is entirely vacated when the pool is at most half full.  Costs O(live data) per
+ * call: for tests only.
+ */
+#define TARN_HANDLE_F_SCRAMBLE 0x2u
+
+/* ---- types ------------------------------------------------------------------------------ */
+/**
+ * A handle pool.  The struct is public so that pools can be static; every field is
+ * private to handle.c: use the functions below.
+ */
+typedef struct tarn_handle_pool {
+    unsigned char *data;    /* data area, aligned to TARN_ALIGN */
+    void *table;            /* control part, then entries 0..capacity */
+    uint32_t data_size;     /* bytes of data area, a multiple of TARN_ALIGN */
+    uint32_t used;          /* bytes taken by blocks (sizes rounded up to TARN_ALIGN) */
+    uint32_t requested;     /* sum of the blocks' requested sizes */
+    uint32_t magic;         /* set by init, cleared by deinit */
+    uint16_t capacity;      /* handle slots */
+    uint16_t carved;        /* slots 1..carved have been used at least once */
+    uint16_t live;          /* blocks allocated */
+    uint16_t pinned;        /* blocks with a lock count > 0 */
+    uint16_t free_head;     /* oldest freed slot (FIFO of freed slots) */
+    uint16_t free_tail;     /* newest freed slot */
+    uint16_t cursor;        /* compact_step: the block after which the scan continues */
+    uint16_t transit;       /* block being moved by compact_step, or none */
+    uint32_t transit_src;   /* its old offset */
+    uint32_t transit_done;  /* bytes of it moved so far */
+    uint16_t gen0;          /* first generation of every slot; low 4 bits = pool tag */
+    uint8_t flags;          /* TARN_HANDLE_F_* */
+    uint8_t last_error;     /* tarn_status of the last failed operation */
+    uint8_t scramble_high;  /* next scramble packs towards the end */
+    uint8_t reserved_[3];
+    uint32_t failed_allocs; /* allocs that returned the null handle for lack of space */
+    uint32_t compactions;   /* full compactions (explicit and automatic) */
+    uint64_t moved;         /* bytes moved by compaction, compact_step and scramble */
+    tarn_lock lock;
+    const char *name;
+} tarn_handle_pool;
+
+/** Statistics of a handle pool: a consistent snapshot taken under the lock. */
+typedef struct tarn_handle_stats {
+    size_t capacity;        /**< bytes of data area */
+    size_t used;            /**< bytes taken by blocks (sizes rounded up to TARN_ALIGN) */
+    size_t requested;       /**< sum of the requested sizes of live blocks */
+    size_t free;            /**< capacity - used */
+    size_t largest_free;    /**< largest free region (what one alloc can get without
+                                 compaction); see tarn_handle_stats_get */
+    size_t handles;         /**< handle capacity */
+    size_t handles_used;    /**< live blocks */
+    size_t pinned;          /**< blocks locked now */
+    uint64_t bytes_moved;   /**< bytes moved by compaction (all kinds) since init */
+    uint32_t compactions;   /**< full compactions since init (explicit and automatic) */
+    uint32_t failed_allocs; /**< allocs that failed for lack of space or handles */
+} tarn_handle_stats;
+
+/** What tarn_handle_walk reports for each block. */
+typedef struct tarn_handle_block {
+    tarn_handle handle;     /**< the block's handle */
+    size_t offset;          /**< offset of the block in the data area */
+    size_t size;            /**< requested size */
+    size_t gap_after;       /**< free bytes between this block's end and the next block */
+    unsigned locks;         /**< lock count (0 = the pool may move it) */
+} tarn_handle_block;
+
+/** Walk callback: return true to continue, false to stop.  Runs with the pool's lock hook
+ *  held; it must not call functions of the same pool. */
+typedef bool (*tarn_handle_walk_fn)(const tarn_handle_block *block, void *ctx);
+
+/* ---- init ------------------------------------------------------------------------------- */
+/**
+ * Initialise `pool` over `mem`: the table for `handles` handles at the start, the rest
+ * (from TARN_HANDLE_TABLE_SPACE(handles) on, up to TARN_HANDLE_MAX_DATA bytes) is the data
+ * area.  O(1): slots are set up on first use; the buffer may hold garbage.
+ * cfg may be NULL (no lock, no name, no flags); cfg->flags takes TARN_HANDLE_F_*.
+ * Errors: TARN_EINVAL (pool or mem NULL, handles 0 or above TARN_HANDLE_MAX_COUNT, unknown
+ * flag, lock hook with only one of lock/unlock), TARN_EALIGN (mem not aligned to
+ * TARN_ALIGN), TARN_ETOOSMALL (size below TARN_HANDLE_MIN_SIZE(handles)).  On error the pool
+ * is left unusable: every call on it fails cleanly with TARN_EINVAL.  Not thread-safe
+ * (initialise before sharing the pool); not ISR-safe.
+ */
+tarn_status tarn_handle_init(tarn_handle_pool *pool, void *mem, size_t size, size_t handles,
+                             const tarn_config *cfg);
+
+/**
+ * As tarn_handle_init, with the table in its own buffer: `table` (table_size >=
+ * TARN_HANDLE_TABLE_SIZE(handles), aligned to 4) and the data area in `data` (all of it, up
+ * to TARN_HANDLE_MAX_DATA bytes; data_size >= TARN_ALIGN; aligned to TARN_ALIGN).  The two
+ * buffers must not overlap.  O(1).  Errors as tarn_handle_init (TARN_EINVAL also when the
+ * buffers overlap).
+ */
+tarn_status tarn_handle_init_split(tarn_handle_pool *pool, void *data, size_t data_size,
+                                   void *table, size_t table_size, size_t handles,
+                                   const tarn_config *cfg);
+
+/**
+ * End the pool: every handle becomes invalid, every call on the pool fails with
+ * TARN_EINVAL until it is initialised again, and the buffers are handed back to the caller
+ * (sanitizer annotations removed).  O(1).  Errors: TARN_EINVAL (pool NULL or not
+ * initialised), TARN_EBUSY (a block is locked: nothing is changed).
+ */
+tarn_status tarn_handle_deinit(tarn_handle_pool *pool);
+
+/* ---- blocks ----------------------------------------------------------------------------- */
+/**
+ * Allocate a block of `size` bytes (contents undefined) and return its handle.  O(1)
+ * (with TARN_HANDLE_F_AUTOCOMPACT, O(live data) when it has to compact; with
+ * TARN_HANDLE_F_SCRAMBLE, O(live data) always).  Returns the null handle on failure and
+ * records why in tarn_handle_last_error: TARN_EINVAL (pool NULL or not initialised, size
+ * 0), TARN_ENOMEM (size larger than the data area, no free handle, or no free region large
+ * enough: see compaction), TARN_ECORRUPT (TARN_CHECK_LEVEL 2 found damage).
+ */
+tarn_handle tarn_handle_alloc(tarn_handle_pool *pool, size_t size);
+
+/**
+ * Free a block.  O(1).  The handle and every copy of it become stale.
+ * Errors (nothing is changed): TARN_EINVAL (pool NULL or not initialised, null handle),
+ * TARN_EFOREIGN (not a handle of this pool), TARN_EDOUBLE (freed already, slot not reused
+ * since), TARN_ESTALE (freed already, slot reused since), TARN_EBUSY (block locked),
+ * TARN_ECORRUPT (the slot's entry is damaged).
+ */
+tarn_status tarn_handle_free(tarn_handle_pool *pool, tarn_handle h);
+
+/**
+ * Check that h is a live handle of this pool, without changing anything.  O(1).
+ * TARN_OK or the error tarn_handle_lock would record (TARN_EINVAL, TARN_EFOREIGN,
+ * TARN_ESTALE, TARN_ECORRUPT).
+ */
+tarn_status tarn_handle_validate(tarn_handle_pool *pool, tarn_handle h);
+
+/** Requested size of the block, or 0 for a bad handle (reason in last_error, as
+ *  tarn_handle_validate).  O(1). */
+size_t tarn_handle_size(tarn_handle_pool *pool, tarn_handle h);
+
+/** Lock count of the block (0 = unpinned), or 0 for a bad handle (reason in last_error).
+ *  O(1). */
+unsigned tarn_handle_lock_count(tarn_handle_pool *pool, tarn_handle h);
+
+/**
+ * Change the block's size, keeping its contents up to the smaller of the two sizes (new
+ * bytes are undefined).  The block grows or shrinks in place when the free space after it
+ * allows; otherwise an unpinned block moves (to any free region large enough, or down
+ * into the free space just before it), and a pinned one cannot grow.  O(block size) when
+ * it moves, else O(1); with TARN_HANDLE_F_AUTOCOMPACT it may compact (O(live data)).
+ * Errors (the block is unchanged): TARN_EINVAL (size 0, bad pool), TARN_EFOREIGN,
+ * TARN_ESTALE, TARN_ECORRUPT (as tarn_handle_validate), TARN_ENOMEM (no room),
+ * TARN_EBUSY (pinned and no room in place).
+ */
+tarn_status tarn_handle_resize(tarn_handle_pool *pool, tarn_handle h, size_t size);
+
+/**
+ * Pin the block and return its current address (aligned to TARN_ALIGN; valid for
+ * tarn_handle_size(h) bytes until the matching tarn_handle_unlock).  Locks nest: the block
+ * is unpinned when every lock has been undone.  O(1) - except for the one block that an
+ * unfinished tarn_handle_compact_step is moving, whose move is completed first (at most its
+ * size in bytes).  Returns NULL on failure, with the reason in last_error: TARN_EINVAL,
+ * TARN_EFOREIGN, TARN_ESTALE, TARN_ECORRUPT (as tarn_handle_validate), TARN_EOVERFLOW (the
+ * block is already locked 65535 times; its count is unchanged).
+ */
+void *tarn_handle_lock(tarn_handle_pool *pool, tarn_handle h);
+
+/**
+ * Undo one tarn_handle_lock.  O(1) (O(live data) with TARN_HANDLE_F_SCRAMBLE).
+ * Errors (nothing is changed): as tarn_handle_validate, and TARN_EINVAL when the block is
+ * not locked.
+ */
+tarn_status tarn_handle_unlock(tarn_handle_pool *pool, tarn_handle h);
+
+/**
+ * Copy the whole of block src to the start of block dst (dst must be at least as large;
+ * its bytes beyond src's size are kept).  dst == src does nothing.  Neither needs to be
+ * locked.  O(size of src).  Errors (nothing is changed): as tarn_handle_validate for
+ * either handle, TARN_ERANGE (dst smaller than src).
+ */
+tarn_status tarn_handle_copy(tarn_handle_pool *pool, tarn_handle dst, tarn_handle src);
+
+/** Fill the block with zero bytes.  O(block size).  Errors as tarn_handle_validate. */
+tarn_status tarn_handle_clear(tarn_handle_pool *pool, tarn_handle h);
+
+/* ---- compaction -------------------------------------------------------------------------- */
+/**
+ * Slide every unpinned block towards the start of the data area, keeping the blocks'
+ * order: each one moves down to the end of the block before it.  Pinned blocks stay put,
+ * so free space remains just before them; with no pins, all free space becomes one region
+ * at the end.  Returns the number of bytes moved (0 for a bad pool).  Time linear in the
+ * live data: one pass over the blocks, one memmove per moved block, one pass to rebuild
+ * the free-region lists.  Holds the lock hook for the whole pass.  Completes an
+ * unfinished tarn_handle_compact_step pass.
+ */
+size_t tarn_handle_compact(tarn_handle_pool *pool);
+
+/**
+ * Incremental compaction: continue a pass that does what tarn_handle_compact does, moving
+ * at most `budget_bytes` bytes in this call (a block larger than the budget is moved over
+ * several calls; it cannot be used meanwhile, and locking it completes its move).  Each
+ * block examined without being moved costs TARN_HANDLE_STEP_VISIT_COST bytes of budget,
+ * so the work of one call is O(budget_bytes).  Returns true when the pass reached the end
+ * of the pool in this call (the next call starts a new pass from the start), false when
+ * work remains or budget_bytes is 0 or the pool is bad.  *moved (may be NULL) receives the
+ * bytes moved by this call.  Allocations, frees and locks may be interleaved freely with
+ * the steps of a pass; space freed behind the scan is reclaimed by the next pass.
+ */
+bool tarn_handle_compact_step(tarn_handle_pool *pool, size_t budget_bytes, size_t *moved);
+
+/* ---- diagnostics --------------------------------------------------------------------- */
+/**
+ * Fill *out with a snapshot of the statistics.  O(1) plus the length of the free-region
+ * list of the largest size class (for largest_free).  During an unfinished compact_step
+ * pass the region the moving block may still occupy is not counted in largest_free.
+ * Errors: TARN_EINVAL (pool NULL or not initialised, out NULL).
+ */
+tarn_status tarn_handle_stats_get(tarn_handle_pool *pool, tarn_handle_stats *out);
+
+/**
+ * Call fn for every block in address order, under the lock hook.  O(blocks).  Stops early
+ * when fn returns false.  Errors: TARN_EINVAL (pool NULL or not initialised, fn NULL).
+ */
+tarn_status tarn_handle_walk(tarn_handle_pool *pool, tarn_handle_walk_fn fn, void *ctx);
+
+/**
+ * Full integrity check of every table entry, the address-ordered block list, the free
+ * slot list, the free-region lists and their bitmaps, and the counters.  O(handles + size
+ * classes).  TARN_OK, TARN_ECORRUPT, or TARN_EINVAL (pool NULL or not initialised).
+ * Takes the lock hook.
+ */
+tarn_status tarn_handle_check(tarn_handle_pool *pool);
+
+/** Status of the last failed operation on this pool (TARN_OK if none).  O(1).  With several
+ *  threads it is the last failure of any of them. */
+tarn_status tarn_handle_last_error(const tarn_handle_pool *pool);
+
+/** The pool's name from its config (may be NULL).  O(1). */
+const char *tarn_handle_name(const tarn_handle_pool *pool);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TARN_HANDLE_H */

@@ -1,0 +1,1141 @@
+/*
+ * src/handle.c - handle pool (see include/tarn/handle.h).
+ *
+ * Layout.  All metadata lives in the table; the data area holds user bytes only.
+ *
+ *   table (start of the caller's buffer, or a buffer of its own):
+ *   +-----------------------------+---------+---------+---------+-----+-------------+
+ *   | ctl: fl_map, sl_map[32],    | entry 0 | entry 1 | entry 2 | ... | entry cap   |
+ *   |      bin[32][4] (292 bytes) | (head)  |         |         |     |             |
+ *   +-----------------------------+---------+---------+---------+-----+-------------+
+ *   entry (20 bytes): off, size | next, prev | fnext, fprev | gen | lock
+ *
+ *   data area (offsets 0 .. data_size, every block starts at a multiple of TARN_ALIGN):
+ *   0                                                                          data_size
+ *   |gap of 0 | block 7 |pad| gap of 7 | block 2 | block 5 |pad| gap of 5          |
+ *             ^ off(7)      ^ off(7) + size(7)
+ *             |<- cap(7) -->|   cap = size rounded up to TARN_ALIGN
+ *
+ * Every live block is an entry on a circular doubly-linked list in address order whose
+ * head is entry 0 (off 0, size 0: its "block" is empty and its gap is the free space before
+ * the first block).  The free space after a block up to the next block (or the end) is the
+ * block's gap; it is computed from the two offsets, never stored.  Free regions are
+ * therefore merged implicitly: freeing a block unlinks it, and its bytes and its gap join
+ * the gap of the block before it, in O(1).
+ *
+ * Every non-empty gap is on one segregated list (fnext/fprev, heads in ctl.bin) chosen by
+ * its size: first level floor(log2(gap)), second level the next 2 bits below it, with a
+ * bitmap of non-empty lists per level (TLSF's two-level scheme).  An allocation of n bytes
+ * rounds n up to the next list boundary and takes the head of the first non-empty list at
+ * or above it: every gap there fits, so the search is O(1) with two bit scans.  If none is
+ * found, the head of n's own list is tried too.  The block is placed at the start of the
+ * gap, so the gap's owner keeps nothing and the new block owns the rest.
+ *
+ * Slots: entries 1..carved have been used; carved grows on demand (init is O(1)).  A free
+ * slot has size 0 and sits on a FIFO (free_head .. free_tail, linked through `next`), so
+ * a freed slot is reused as late as possible.  Handle = (gen << 16) | index; gen changes
+ * by 16 at every free, its low 4 bits are the pool's tag.
+ *
+ * Incremental compaction moves one block at a time from `transit_src` down to `off`, up to
+ * the budget per call, copying front to back (safe for an overlapping move towards lower
+ * addresses).  While a block is in transit its entry already has the new offset, the gap
+ * before it is 0 and its own gap is kept off the free lists, so nothing is allocated in
+ * [off, transit_src + size) until the move completes.
+ *
+ * Invariants (tarn_handle_check verifies all of them):
+ *   - the block list visits `live` distinct slots in 1..carved with size > 0, offsets
+ *     multiples of TARN_ALIGN, and off(x) >= off(prev) + cap(prev), end <= data_size;
+ *   - used = sum of caps, requested = sum of sizes, pinned = number of blocks locked;
+ *   - the free FIFO holds carved - live slots, each with size 0;
+ *   - a slot (or the head) is on a free list iff its gap > 0 and it is not in transit; it is
+ *     on the list its gap maps to; the bitmaps mark exactly the non-empty lists;
+ *   - every generation's low 4 bits are the pool's tag;
+ *   - a block in transit is live and unpinned, off < transit_src, transit_done < size and
+ *     transit_src + size <= the next block's offset.
+ *
+ * Sanitizers: the data area is NOACCESS except the `size` bytes of each block (padding up
+ * to cap stays NOACCESS, so a one-byte overflow is caught).  A move re-registers the block
+ * at its new place and makes the bytes it left NOACCESS (and fills them with
+ * TARN_POISON_BYTE in scramble mode or with TARN_POISON_FREE).  The table is metadata in
+ * the caller's buffer and stays DEFINED.
+ */
+#include "tarn/handle.h"
+#include "internal.h"
+
+#define HP_NIL 0xFFFFu      /* end of a list */
+#define HP_OUT 0xFFFEu      /* fprev of an entry whose gap is on no free list */
+#define HP_MAGIC 0x7448506Cu
+#define HP_FL 32u
+#define HP_SL_BITS 2u
+#define HP_SL (1u << HP_SL_BITS)
+#define HP_TAG_MASK 0x000Fu
+#define HP_GEN_STEP 0x0010u
+#define HP_LOCK_MAX 0xFFFFu
+#define HP_A ((uint32_t)TARN_ALIGN)
+
+typedef struct hp_entry {
+    uint32_t off;       /* live: offset in the data area */
+    uint32_t size;      /* live: requested bytes (> 0); free slot: 0 */
+    uint16_t next;      /* live: next block in address order (0 = end); free: FIFO link */
+    uint16_t prev;      /* live: previous block in address order (0 = head) */
+    uint16_t fnext;     /* free-region list links of this entry's gap */
+    uint16_t fprev;     /* HP_NIL = first on its list, HP_OUT = on no list */
+    uint16_t gen;       /* generation; low 4 bits = pool tag */
+    uint16_t lock;      /* lock count */
+} hp_entry;
+
+typedef struct hp_ctl {
+    uint32_t fl_map;            /* bit f: some list of first level f is non-empty */
+    uint8_t sl_map[HP_FL];      /* bit s: list [f][s] is non-empty */
+    uint16_t bin[HP_FL][HP_SL]; /* list heads (entry index or HP_NIL) */
+} hp_ctl;
+
+TARN_STATIC_ASSERT(sizeof(hp_entry) == TARN_HANDLE_ENTRY_SIZE, hp_entry_size);
+TARN_STATIC_ASSERT(sizeof(hp_ctl) == TARN_HANDLE_CTL_SIZE, hp_ctl_size);
+TARN_STATIC_ASSERT(TARN_HANDLE_CTL_SIZE % 4u == 0, hp_ctl_keeps_entries_aligned);
+TARN_STATIC_ASSERT(TARN_HANDLE_MAX_COUNT < HP_OUT, hp_index_below_markers);
+TARN_STATIC_ASSERT(TARN_ALIGN >= (1u << HP_SL_BITS), hp_gap_has_second_level);
+TARN_STATIC_ASSERT(HP_SL <= 8u, hp_sl_map_is_a_byte);
+
+/* ---- small helpers -------------------------------------------------------------------- */
+static inline hp_ctl *hp_c(const tarn_handle_pool *p)
+{
+    return (hp_ctl *)p->table;
+}
+static inline hp_entry *hp_t(const tarn_handle_pool *p)
+{
+    return (hp_entry *)(void *)((unsigned char *)p->table + sizeof(hp_ctl));
+}
+static inline uint32_t hp_cap(uint32_t n)
+{
+    return (n + (HP_A - 1u)) & ~(HP_A - 1u);
+}
+static inline uint32_t hp_end(const hp_entry *e)
+{
+    return e->off + hp_cap(e->size);
+}
+/* Offset where x's gap ends: the next block's offset, or the end of the data area. */
+static inline uint32_t hp_limit(const tarn_handle_pool *p, const hp_entry *t, uint16_t x)
+{
+    uint16_t n = t[x].next;
+    return n == 0 ? p->data_size : t[n].off;
+}
+static inline uint32_t hp_gap(const tarn_handle_pool *p, const hp_entry *t, uint16_t x)
+{
+    return hp_limit(p, t, x) - hp_end(&t[x]);
+}
+static inline uint32_t hp_min32(uint32_t a, uint32_t b)
+{
+    return a < b ? a : b;
+}
+static inline bool hp_ready(const tarn_handle_pool *p)
+{
+    return p != NULL && p->magic == HP_MAGIC;
+}
+static inline tarn_handle hp_make(const hp_entry *t, uint16_t x)
+{
+    return tarn_handle_from_u32(((uint32_t)t[x].gen << 16) | x);
+}
+static inline bool hp_poisoning(const tarn_handle_pool *p)
+{
+    return TARN_POISON_FREE || (p->flags & TARN_HANDLE_F_SCRAMBLE) != 0u;
+}
+
+/* ---- segregated free-region lists ------------------------------------------------------ */
+static inline void hp_mapping(uint32_t g, unsigned *fl, unsigned *sl)
+{
+    unsigned f = tarn_log2_u32(g); /* g >= TARN_ALIGN >= 4, so f >= HP_SL_BITS */
+    *fl = f;
+    *sl = (unsigned)(g >> (f - HP_SL_BITS)) & (HP_SL - 1u);
+}
+
+/* Put x's gap on its list (if it has one and x is not in transit). */
+static void hp_bin(tarn_handle_pool *p, hp_entry *t, uint16_t x)
+{
+    hp_ctl *c = hp_c(p);
+    uint32_t g = hp_gap(p, t, x);
+    unsigned fl, sl;
+    uint16_t h;
+    t[x].fprev = HP_OUT;
+    if (g == 0 || x == p->transit) return;
+    hp_mapping(g, &fl, &sl);
+    h = c->bin[fl][sl];
+    t[x].fnext = h;
+    t[x].fprev = HP_NIL;
+    if (h != HP_NIL) t[h].fprev = x;
+    c->bin[fl][sl] = x;
+    c->fl_map |= (uint32_t)1u << fl;
+    c->sl_map[fl] = (uint8_t)(c->sl_map[fl] | (1u << sl));
+}
+
+/* Take x's gap off its list.  Must run before anything changes the gap's size. */
+static void hp_unbin(tarn_handle_pool *p, hp_entry *t, uint16_t x)
+{
+    hp_ctl *c = hp_c(p);
+    unsigned fl, sl;
+    uint16_t n = t[x].fnext, pv = t[x].fprev;
+    if (pv == HP_OUT) return;
+    hp_mapping(hp_gap(p, t, x), &fl, &sl);
+    if (pv == HP_NIL) {
+        TARN_ASSERT(c->bin[fl][sl] == x);
+        c->bin[fl][sl] = n;
+    } else {
+        t[pv].fnext = n;
+    }
+    if (n != HP_NIL) t[n].fprev = pv;
+    if (c->bin[fl][sl] == HP_NIL) {
+        c->sl_map[fl] = (uint8_t)(c->sl_map[fl] & ~(1u << sl));
+        if (c->sl_map[fl] == 0u) c->fl_map &= ~((uint32_t)1u << fl);
+    }
+    t[x].fprev = HP_OUT;
+}
+
+/* An entry whose gap holds `need` bytes (need a multiple of TARN_ALIGN), or HP_NIL.  O(1). */
+static uint16_t hp_find(const tarn_handle_pool *p, const hp_entry *t, uint32_t need)
+{
+    const hp_ctl *c = hp_c(p);
+    unsigned fl, sl;
+    uint64_t r = (uint64_t)need + ((uint64_t)1u << (tarn_log2_u32(need) - HP_SL_BITS)) - 1u;
+    uint16_t h;
+    if (r <= 0xFFFFFFFFu) {
+        uint32_t m;
+        hp_mapping((uint32_t)r, &fl, &sl);
+        m = (uint32_t)c->sl_map[fl] & (~0u << sl);
+        if (m == 0u) {
+            m = (fl + 1u < HP_FL) ? (c->fl_map & (~0u << (fl + 1u))) : 0u;
+            if (m != 0u) {
+                fl = tarn_ctz_u32(m);
+                m = c->sl_map[fl];
+            }
+        }
+        if (m != 0u) return c->bin[fl][tarn_ctz_u32(m)];
+    }
+    /* Nothing certain to fit: the head of need's own list may still be large enough. */
+    hp_mapping(need, &fl, &sl);
+    h = c->bin[fl][sl];
+    if (h != HP_NIL && hp_gap(p, t, h) >= need) return h;
+    return HP_NIL;
+}
+
+static void hp_rebin_all(tarn_handle_pool *p, hp_entry *t)
+{
+    hp_ctl *c = hp_c(p);
+    unsigned i, j;
+    uint16_t x = 0;
+    c->fl_map = 0;
+    for (i = 0; i < HP_FL; i++) {
+        c->sl_map[i] = 0;
+        for (j = 0; j < HP_SL; j++) c->bin[i][j] = HP_NIL;
+    }
+    do {
+        hp_bin(p, t, x);
+        x = t[x].next;
+    } while (x != 0);
+}
+
+/* ---- address-ordered block list -------------------------------------------------------- */
+/* Insert x (size already set) at offset `off` inside o's gap, right after o. */
+static void hp_link_after(tarn_handle_pool *p, hp_entry *t, uint16_t o, uint16_t x, uint32_t off)
+{
+    uint16_t n = t[o].next;
+    hp_unbin(p, t, o);
+    t[x].off = off;
+    t[x].prev = o;
+    t[x].next = n;
+    t[o].next = x;
+    t[n].prev = x;
+    hp_bin(p, t, o);
+    hp_bin(p, t, x);
+}
+
+/* Remove x from the list: its bytes and its gap join the gap of the block before it. */
+static void hp_unlink(tarn_handle_pool *p, hp_entry *t, uint16_t x)
+{
+    uint16_t pr = t[x].prev, n = t[x].next;
+    hp_unbin(p, t, pr);
+    hp_unbin(p, t, x);
+    t[pr].next = n;
+    t[n].prev = pr;
+    hp_bin(p, t, pr);
+    if (p->cursor == x) p->cursor = pr;
+}
+
+/* ---- slots ---------------------------------------------------------------------------- */
+static inline bool hp_slot_available(const tarn_handle_pool *p)
+{
+    return p->carved < p->capacity || p->free_head != HP_NIL;
+}
+
+static uint16_t hp_slot_take(tarn_handle_pool *p, hp_entry *t)
+{
+    uint16_t x;
+    if (p->carved < p->capacity) {
+        x = ++p->carved;   /* never used: its generation is the pool's first */
+        t[x].gen = p->gen0;
+    } else {
+        x = p->free_head;  /* the slot freed longest ago */
+        p->free_head = t[x].next;
+        if (p->free_head == HP_NIL) p->free_tail = HP_NIL;
+    }
+    t[x].lock = 0;
+    t[x].fprev = HP_OUT;
+    return x;
+}
+
+static void hp_slot_release(tarn_handle_pool *p, hp_entry *t, uint16_t x)
+{
+    t[x].off = 0;
+    t[x].size = 0;
+    t[x].lock = 0;
+    t[x].prev = HP_NIL;
+    t[x].next = HP_NIL;
+    t[x].fnext = HP_NIL;
+    t[x].fprev = HP_OUT;
+    t[x].gen = (uint16_t)(t[x].gen + HP_GEN_STEP); /* keeps the tag bits */
+    if (p->free_tail == HP_NIL) {
+        p->free_head = x;
+    } else {
+        t[p->free_tail].next = x;
+    }
+    p->free_tail = x;
+}
+
+/* Find the live slot of handle h.  for_free: report a second free of a slot that has not
+ * been reused since as TARN_EDOUBLE. */
+static tarn_status hp_lookup(const tarn_handle_pool *p, tarn_handle h, uint16_t *out, bool for_free)
+{
+    uint32_t idx = h.v & 0xFFFFu;
+    uint16_t gen = (uint16_t)(h.v >> 16);
+    const hp_entry *e;
+    if (h.v == 0u) return TARN_EINVAL;
+    if (idx == 0u || idx > p->carved) return TARN_EFOREIGN;
+    if ((gen & HP_TAG_MASK) != (p->gen0 & HP_TAG_MASK)) return TARN_EFOREIGN;
+    e = &hp_t(p)[idx];
+    if (e->size == 0u) {
+        if ((uint16_t)(gen + HP_GEN_STEP) == e->gen) return for_free ? TARN_EDOUBLE : TARN_ESTALE;
+        return e->gen == gen ? TARN_EFOREIGN : TARN_ESTALE; /* never issued, or older */
+    }
+    if (e->gen != gen) return TARN_ESTALE;
+#if TARN_CHECK_LEVEL >= 1
+    if ((e->off & (HP_A - 1u)) != 0u || e->off > p->data_size ||
+        e->size > p->data_size - e->off || hp_cap(e->size) > p->data_size - e->off ||
+        e->next > p->carved || e->prev > p->carved) {
+        return TARN_ECORRUPT;
+    }
+#endif
+    *out = (uint16_t)idx;
+    return TARN_OK;
+}
+
+/* ---- moving bytes ----------------------------------------------------------------------- */
+/* Bytes [off, off+n) no longer belong to a block: poison them (in scramble mode or with
+ * TARN_POISON_FREE, also fill them) and make them NOACCESS. */
+static void hp_vacate(const tarn_handle_pool *p, uint32_t off, uint32_t n)
+{
+    unsigned char *q = p->data + off;
+    if (n == 0u) return;
+    if (hp_poisoning(p)) {
+        TARN_SAN_OPEN(q, n);
+        memset(q, (int)TARN_POISON_BYTE, n);
+    }
+    TARN_SAN_NOACCESS(q, n);
+}
+
+/* Move a live block's n bytes from src to dst (any overlap), keeping the sanitizers'
+ * view right: the block is registered at dst and the bytes it left are NOACCESS. */
+static void hp_move(tarn_handle_pool *p, uint32_t src, uint32_t dst, uint32_t n)
+{
+    unsigned char *s = p->data + src, *d = p->data + dst;
+    uint32_t lo, hi;
+    TARN_SAN_FREE(p, s, n);
+    TARN_SAN_ALLOC(p, d, n);
+    TARN_SAN_OPEN(s, n);
+    memmove(d, s, n);
+    if (dst < src) {
+        lo = (dst + n > src) ? dst + n : src;
+        hi = src + n;
+    } else {
+        lo = src;
+        hi = (src + n < dst) ? src + n : dst;
+    }
+    hp_vacate(p, lo, hi - lo);
+}
+
+/* The block at off changes from old to n bytes in place: re-register it. */
+static void hp_san_resize(tarn_handle_pool *p, uint32_t off, uint32_t old, uint32_t n)
+{
+    unsigned char *q = p->data + off;
+    TARN_SAN_FREE(p, q, old);
+    TARN_SAN_ALLOC(p, q, n);
+    TARN_SAN_DEFINED(q, hp_min32(old, n));
+    if (n < old) hp_vacate(p, off + n, old - n);
+}
+
+/* ---- incremental move (compact_step) ------------------------------------------------------ */
+static void hp_transit_start(tarn_handle_pool *p, hp_entry *t, uint16_t x, uint32_t dst)
+{
+    uint32_t src = t[x].off, n = t[x].size;
+    uint16_t pr = t[x].prev;
+    hp_unbin(p, t, pr);
+    hp_unbin(p, t, x);
+    TARN_SAN_FREE(p, p->data + src, n);
+    TARN_SAN_OPEN(p->data + dst, src + n - dst);
+    t[x].off = dst;
+    p->transit = x;
+    p->transit_src = src;
+    p->transit_done = 0;
+    hp_bin(p, t, pr); /* its gap is 0 now: stays off the lists */
+}
+
+static void hp_transit_complete(tarn_handle_pool *p, hp_entry *t)
+{
+    uint16_t x = p->transit;
+    uint32_t dst = t[x].off, src = p->transit_src, n = t[x].size;
+    uint32_t lo = (dst + n > src) ? dst + n : src;
+    TARN_SAN_NOACCESS(p->data + dst, src + n - dst);
+    hp_vacate(p, lo, src + n - lo);
+    TARN_SAN_ALLOC(p, p->data + dst, n);
+    TARN_SAN_DEFINED(p->data + dst, n);
+    p->transit = HP_NIL;
+    hp_bin(p, t, x);
+}
+
+/* Move up to `work` more bytes of the block in transit; returns the bytes moved. */
+static uint32_t hp_transit_step(tarn_handle_pool *p, hp_entry *t, size_t work)
+{
+    uint16_t x = p->transit;
+    uint32_t n = t[x].size, done = p->transit_done;
+    uint32_t c = n - done;
+    if ((size_t)c > work) c = (uint32_t)work;
+    /* Front to back: a chunk only overwrites bytes already copied or the chunk itself. */
+    memmove(p->data + t[x].off + done, p->data + p->transit_src + done, c);
+    p->transit_done = done + c;
+    if (p->transit_done == n) hp_transit_complete(p, t);
+    return c;
+}
+
+static void hp_transit_finish(tarn_handle_pool *p)
+{
+    if (p->transit != HP_NIL) {
+        hp_entry *t = hp_t(p);
+        p->moved += hp_transit_step(p, t, t[p->transit].size);
+    }
+}
+
+/* The block in transit is being freed: forget the move. */
+static void hp_transit_drop(tarn_handle_pool *p, hp_entry *t)
+{
+    uint16_t x = p->transit;
+    uint32_t dst = t[x].off;
+    hp_vacate(p, dst, p->transit_src + t[x].size - dst);
+    p->transit = HP_NIL;
+}
+
+/* ---- whole-pool moves ---------------------------------------------------------------- */
+/* Slide every unpinned block to the start (high = false) or the end (high = true). */
+static uint32_t hp_pack(tarn_handle_pool *p, bool high)
+{
+    hp_entry *t = hp_t(p);
+    uint32_t moved = 0, dest;
+    uint16_t x;
+    hp_transit_finish(p);
+    if (!high) {
+        dest = 0;
+        for (x = t[0].next; x != 0; x = t[x].next) {
+            if (t[x].lock == 0u && t[x].off != dest) {
+                hp_move(p, t[x].off, dest, t[x].size);
+                t[x].off = dest;
+                moved += t[x].size;
+            }
+            dest = hp_end(&t[x]);
+        }
+    } else {
+        dest = p->data_size;
+        for (x = t[0].prev; x != 0; x = t[x].prev) {
+            uint32_t to = dest - hp_cap(t[x].size);
+            if (t[x].lock == 0u && t[x].off != to) {
+                hp_move(p, t[x].off, to, t[x].size);
+                t[x].off = to;
+                moved += t[x].size;
+            }
+            dest = t[x].off;
+        }
+    }
+    hp_rebin_all(p, t);
+    p->cursor = 0;
+    p->moved += moved;
+    return moved;
+}
+
+static uint32_t hp_compact(tarn_handle_pool *p)
+{
+    p->compactions++;
+    return hp_pack(p, false);
+}
+
+static void hp_scramble(tarn_handle_pool *p)
+{
+    if ((p->flags & TARN_HANDLE_F_SCRAMBLE) == 0u) return;
+    (void)hp_pack(p, p->scramble_high != 0u);
+    p->scramble_high = (uint8_t)!p->scramble_high;
+}
+
+/* ---- integrity check ---------------------------------------------------------------------- */
+static tarn_status hp_check(const tarn_handle_pool *p)
+{
+    hp_entry *t = hp_t(p);
+    const hp_ctl *c = hp_c(p);
+    uint32_t used = 0, requested = 0, end = 0, binned = 0, listed = 0;
+    uint32_t live = 0, pinned = 0, freed = 0, steps;
+    unsigned fl, sl;
+    uint16_t x, pr;
+
+    if (p->carved > p->capacity || p->live > p->carved || p->pinned > p->live) return TARN_ECORRUPT;
+    if (p->used > p->data_size || (p->data_size & (HP_A - 1u)) != 0u) return TARN_ECORRUPT;
+    if (t[0].off != 0u || t[0].size != 0u) return TARN_ECORRUPT;
+    /* address-ordered list */
+    pr = 0;
+    x = t[0].next;
+    if (x > p->carved || t[0].prev > p->carved) return TARN_ECORRUPT;
+    for (steps = 0; x != 0; steps++) {
+        const hp_entry *e = &t[x];
+        if (steps >= p->carved || x > p->carved || e->size == 0u || e->prev != pr) return TARN_ECORRUPT;
+        if (e->next > p->carved) return TARN_ECORRUPT;
+        if ((e->gen & HP_TAG_MASK) != (p->gen0 & HP_TAG_MASK)) return TARN_ECORRUPT;
+        if ((e->off & (HP_A - 1u)) != 0u || e->off < end || e->off > p->data_size ||
+            hp_cap(e->size) > p->data_size - e->off || hp_cap(e->size) == 0u) {
+            return TARN_ECORRUPT;
+        }
+        end = hp_end(e);
+        used += hp_cap(e->size);
+        requested += e->size;
+        live++;
+        if (e->lock != 0u) pinned++;
+        if (e->fprev != HP_OUT) binned++;
+        if ((e->fprev == HP_OUT) != (hp_gap(p, t, x) == 0u || x == p->transit)) return TARN_ECORRUPT;
+        pr = x;
+        x = e->next;
+    }
+    if (t[0].prev != pr) return TARN_ECORRUPT;
+    if (t[0].fprev != HP_OUT) binned++;
+    if ((t[0].fprev == HP_OUT) != (hp_gap(p, t, 0) == 0u)) return TARN_ECORRUPT;
+    if (live != p->live || used != p->used || requested != p->requested || pinned != p->pinned) {
+        return TARN_ECORRUPT;
+    }
+    /* free slots */
+    x = p->free_head;
+    pr = HP_NIL;
+    for (steps = 0; x != HP_NIL; steps++) {
+        if (steps >= p->carved || x == 0u || x > p->carved || t[x].size != 0u) return TARN_ECORRUPT;
+        if ((t[x].gen & HP_TAG_MASK) != (p->gen0 & HP_TAG_MASK)) return TARN_ECORRUPT;
+        freed++;
+        pr = x;
+        x = t[x].next;
+    }
+    if (pr != p->free_tail || freed + live != p->carved) return TARN_ECORRUPT;
+    /* free-region lists and bitmaps */
+    for (fl = 0; fl < HP_FL; fl++) {
+        bool any_sl = false;
+        for (sl = 0; sl < HP_SL; sl++) {
+            uint16_t prev = HP_NIL;
+            bool nonempty = c->bin[fl][sl] != HP_NIL;
+            if (nonempty != (((c->sl_map[fl] >> sl) & 1u) != 0u)) return TARN_ECORRUPT;
+            any_sl = any_sl || nonempty;
+            x = c->bin[fl][sl];
+            for (steps = 0; x != HP_NIL; steps++) {
+                unsigned f2, s2;
+                uint32_t g;
+                if (steps > p->carved || x > p->carved || t[x].fprev != prev) return TARN_ECORRUPT;
+                if ((x != 0u && t[x].size == 0u) || t[x].next > p->carved) return TARN_ECORRUPT;
+                g = hp_gap(p, t, x);
+                if (g == 0u || x == p->transit) return TARN_ECORRUPT;
+                hp_mapping(g, &f2, &s2);
+                if (f2 != fl || s2 != sl) return TARN_ECORRUPT;
+                listed++;
+                prev = x;
+                x = t[x].fnext;
+            }
+        }
+        if ((c->sl_map[fl] >> HP_SL) != 0u) return TARN_ECORRUPT;
+        if (any_sl != (((c->fl_map >> fl) & 1u) != 0u)) return TARN_ECORRUPT;
+    }
+    if (listed != binned) return TARN_ECORRUPT;
+    /* compact_step state */
+    if (p->cursor != 0u && (p->cursor > p->carved || t[p->cursor].size == 0u)) return TARN_ECORRUPT;
+    if (p->transit != HP_NIL) {
+        const hp_entry *e;
+        if (p->transit == 0u || p->transit > p->carved) return TARN_ECORRUPT;
+        e = &t[p->transit];
+        if (e->size == 0u || e->lock != 0u || e->off >= p->transit_src ||
+            p->transit_done >= e->size || p->transit_src + e->size > hp_limit(p, t, p->transit)) {
+            return TARN_ECORRUPT;
+        }
+    }
+    return TARN_OK;
+}
+
+/* At TARN_CHECK_LEVEL 2 every call starts with a full check. */
+static inline tarn_status hp_precheck(const tarn_handle_pool *p)
+{
+#if TARN_CHECK_LEVEL >= 2
+    return hp_check(p);
+#else
+    (void)p;
+    return TARN_OK;
+#endif
+}
+
+static inline tarn_status hp_fail(tarn_handle_pool *p, tarn_status st)
+{
+    if (st != TARN_OK) p->last_error = (uint8_t)st;
+    return st;
+}
+
+/* ---- init ------------------------------------------------------------------------------ */
+static uint16_t hp_salt(const void *a, const void *b, const void *c)
+{
+    uint64_t x = (uint64_t)(uintptr_t)a ^ ((uint64_t)(uintptr_t)b * 0x9E3779B97F4A7C15ull) ^
+                 ((uint64_t)(uintptr_t)c << 7);
+    x ^= x >> 33;
+    x *= 0xFF51AFD7ED558CCDull;
+    x ^= x >> 33;
+    x *= 0xC4CEB9FE1A85EC53ull;
+    x ^= x >> 33;
+    return (uint16_t)(x >> 8);
+}
+
+static tarn_status hp_setup(tarn_handle_pool *p, unsigned char *data, size_t dsize, void *table,
+                            size_t tsize, size_t handles, const tarn_config *cfg)
+{
+    hp_ctl *c;
+    hp_entry *t;
+    unsigned i, j;
+    if (cfg != NULL) {
+        if (!tarn_lock_valid(&cfg->lock)) return TARN_EINVAL;
+        if ((cfg->flags & ~(uint32_t)(TARN_HANDLE_F_AUTOCOMPACT | TARN_HANDLE_F_SCRAMBLE)) != 0u) {
+            return TARN_EINVAL;
+        }
+    }
+    if (dsize > TARN_HANDLE_MAX_DATA) dsize = TARN_HANDLE_MAX_DATA;
+    dsize &= ~(size_t)(HP_A - 1u);
+
+    TARN_SAN_POOL_CREATE(p); /* drops the chunks of an earlier pool at this anchor */
+    TARN_SAN_DEFINED(table, tsize);
+    p->data = data;
+    p->table = table;
+    p->data_size = (uint32_t)dsize;
+    p->used = 0;
+    p->requested = 0;
+    p->capacity = (uint16_t)handles;
+    p->carved = 0;
+    p->live = 0;
+    p->pinned = 0;
+    p->free_head = HP_NIL;
+    p->free_tail = HP_NIL;
+    p->cursor = 0;
+    p->transit = HP_NIL;
+    p->transit_src = 0;
+    p->transit_done = 0;
+    p->gen0 = hp_salt(p, data, table);
+    p->flags = (uint8_t)(cfg != NULL ? cfg->flags : 0u);
+    p->last_error = TARN_OK;
+    p->scramble_high = 1;
+    for (i = 0; i < sizeof p->reserved_; i++) p->reserved_[i] = 0;
+    p->failed_allocs = 0;
+    p->compactions = 0;
+    p->moved = 0;
+    if (cfg != NULL) {
+        p->lock = cfg->lock;
+        p->name = cfg->name;
+    } else {
+        p->lock.lock = NULL;
+        p->lock.unlock = NULL;
+        p->lock.ctx = NULL;
+        p->name = NULL;
+    }
+
+    c = hp_c(p);
+    c->fl_map = 0;
+    for (i = 0; i < HP_FL; i++) {
+        c->sl_map[i] = 0;
+        for (j = 0; j < HP_SL; j++) c->bin[i][j] = HP_NIL;
+    }
+    t = hp_t(p);
+    t[0].off = 0;
+    t[0].size = 0;
+    t[0].next = 0;
+    t[0].prev = 0;
+    t[0].fnext = HP_NIL;
+    t[0].fprev = HP_OUT;
+    t[0].gen = 0;
+    t[0].lock = 0;
+
+    TARN_SAN_NOACCESS(data, dsize);
+    hp_bin(p, t, 0); /* the whole data area is the head's gap */
+    p->magic = HP_MAGIC;
+    return TARN_OK;
+}
+
+tarn_status tarn_handle_init(tarn_handle_pool *pool, void *mem, size_t size, size_t handles,
+                             const tarn_config *cfg)
+{
+    size_t tspace;
+    if (pool != NULL) pool->magic = 0;
+    if (pool == NULL || mem == NULL) return TARN_EINVAL;
+    if (handles == 0u || handles > TARN_HANDLE_MAX_COUNT) return TARN_EINVAL;
+    if (!TARN_IS_ALIGNED(mem, TARN_ALIGN)) return TARN_EALIGN;
+    tspace = TARN_HANDLE_TABLE_SPACE(handles);
+    if (size < tspace || size - tspace < HP_A) return TARN_ETOOSMALL;
+    return hp_setup(pool, (unsigned char *)mem + tspace, size - tspace, mem, tspace, handles, cfg);
+}
+
+tarn_status tarn_handle_init_split(tarn_handle_pool *pool, void *data, size_t data_size,
+                                   void *table, size_t table_size, size_t handles,
+                                   const tarn_config *cfg)
+{
+    uintptr_t d, tb;
+    if (pool != NULL) pool->magic = 0;
+    if (pool == NULL || data == NULL || table == NULL) return TARN_EINVAL;
+    if (handles == 0u || handles > TARN_HANDLE_MAX_COUNT) return TARN_EINVAL;
+    if (!TARN_IS_ALIGNED(data, TARN_ALIGN) || !TARN_IS_ALIGNED(table, 4u)) return TARN_EALIGN;
+    if (table_size < TARN_HANDLE_TABLE_SIZE(handles) || data_size < HP_A) return TARN_ETOOSMALL;
+    d = (uintptr_t)data;
+    tb = (uintptr_t)table;
+    if (d < tb + TARN_HANDLE_TABLE_SIZE(handles) && tb < d + data_size) return TARN_EINVAL;
+    return hp_setup(pool, (unsigned char *)data, data_size, table,
+                    TARN_HANDLE_TABLE_SIZE(handles), handles, cfg);
+}
+
+tarn_status tarn_handle_deinit(tarn_handle_pool *pool)
+{
+    tarn_status st = TARN_OK;
+    tarn_lock l;
+    if (!hp_ready(pool)) return TARN_EINVAL;
+    l = pool->lock;
+    TARN_LOCK(l);
+    if (pool->pinned != 0u) {
+        st = hp_fail(pool, TARN_EBUSY);
+    } else {
+        pool->magic = 0;
+        TARN_SAN_POOL_DESTROY(pool);
+        TARN_SAN_DEFINED(pool->data, pool->data_size);
+    }
+    TARN_UNLOCK(l);
+    return st;
+}
+
+/* ---- blocks ------------------------------------------------------------------------------- */
+static tarn_status hp_alloc(tarn_handle_pool *p, size_t size, uint16_t *out)
+{
+    hp_entry *t = hp_t(p);
+    uint32_t need;
+    uint16_t o, x;
+    if (size == 0u) return TARN_EINVAL;
+    if (size > p->data_size || !hp_slot_available(p)) {
+        p->failed_allocs++;
+        return TARN_ENOMEM;
+    }
+    need = hp_cap((uint32_t)size);
+    o = hp_find(p, t, need);
+    if (o == HP_NIL && (p->flags & TARN_HANDLE_F_AUTOCOMPACT) != 0u) {
+        (void)hp_compact(p);
+        o = hp_find(p, t, need);
+    }
+    if (o == HP_NIL) {
+        p->failed_allocs++;
+        return TARN_ENOMEM;
+    }
+    x = hp_slot_take(p, t);
+    t[x].size = (uint32_t)size;
+    hp_link_after(p, t, o, x, hp_end(&t[o]));
+    TARN_SAN_ALLOC(p, p->data + t[x].off, t[x].size);
+    p->used += need;
+    p->requested += (uint32_t)size;
+    p->live++;
+    *out = x;
+    hp_scramble(p);
+    return TARN_OK;
+}
+
+tarn_handle tarn_handle_alloc(tarn_handle_pool *pool, size_t size)
+{
+    tarn_handle h = TARN_HANDLE_NULL_INIT;
+    tarn_status st;
+    uint16_t x = 0;
+    if (!hp_ready(pool)) return h;
+    TARN_LOCK(pool->lock);
+    st = hp_precheck(pool);
+    if (st == TARN_OK) st = hp_alloc(pool, size, &x);
+    if (st == TARN_OK) {
+        h = hp_make(hp_t(pool), x);
+    } else {
+        (void)hp_fail(pool, st);
+    }
+    TARN_UNLOCK(pool->lock);
+    return h;
+}
+
+tarn_status tarn_handle_free(tarn_handle_pool *pool, tarn_handle h)
+{
+    tarn_status st;
+    uint16_t x = 0;
+    if (!hp_ready(pool)) return TARN_EINVAL;
+    TARN_LOCK(pool->lock);
+    st = hp_precheck(pool);
+    if (st == TARN_OK) st = hp_lookup(pool, h, &x, true);
+    if (st == TARN_OK && hp_t(pool)[x].lock != 0u) st = TARN_EBUSY;
+    if (st == TARN_OK) {
+        hp_entry *t = hp_t(pool);
+        uint32_t off = t[x].off, n = t[x].size;
+        if (x == pool->transit) {
+            hp_transit_drop(pool, t);
+        } else {
+            TARN_SAN_FREE(pool, pool->data + off, n);
+            hp_vacate(pool, off, n);
+        }
+        pool->used -= hp_cap(n);
+        pool->requested -= n;
+        pool->live--;
+        hp_unlink(pool, t, x);
+        hp_slot_release(pool, t, x);
+    }
+    (void)hp_fail(pool, st);
+    TARN_UNLOCK(pool->lock);
+    return st;
+}
+
+tarn_status tarn_handle_validate(tarn_handle_pool *pool, tarn_handle h)
+{
+    tarn_status st;
+    uint16_t x;
+    if (!hp_ready(pool)) return TARN_EINVAL;
+    TARN_LOCK(pool->lock);
+    st = hp_precheck(pool);
+    if (st == TARN_OK) st = hp_lookup(pool, h, &x, false);
+    TARN_UNLOCK(pool->lock);
+    return st;
+}
+
+size_t tarn_handle_size(tarn_handle_pool *pool, tarn_handle h)
+{
+    tarn_status st;
+    size_t n = 0;
+    uint16_t x = 0;
+    if (!hp_ready(pool)) return 0;
+    TARN_LOCK(pool->lock);
+    st = hp_precheck(pool);
+    if (st == TARN_OK) st = hp_lookup(pool, h, &x, false);
+    if (st == TARN_OK) n = hp_t(pool)[x].size;
+    (void)hp_fail(pool, st);
+    TARN_UNLOCK(pool->lock);
+    return n;
+}
+
+unsigned tarn_handle_lock_count(tarn_handle_pool *pool, tarn_handle h)
+{
+    tarn_status st;
+    unsigned n = 0;
+    uint16_t x = 0;
+    if (!hp_ready(pool)) return 0;
+    TARN_LOCK(pool->lock);
+    st = hp_precheck(pool);
+    if (st == TARN_OK) st = hp_lookup(pool, h, &x, false);
+    if (st == TARN_OK) n = hp_t(pool)[x].lock;
+    (void)hp_fail(pool, st);
+    TARN_UNLOCK(pool->lock);
+    return n;
+}
+
+static tarn_status hp_resize(tarn_handle_pool *p, uint16_t x, size_t size)
+{
+    hp_entry *t = hp_t(p);
+    uint32_t old, ocap, ncap;
+    bool compacted = false;
+    if (size == 0u) return TARN_EINVAL;
+    if (size > p->data_size) return TARN_ENOMEM;
+    if (x == p->transit) hp_transit_finish(p);
+    old = t[x].size;
+    ocap = hp_cap(old);
+    ncap = hp_cap((uint32_t)size);
+    for (;;) {
+        uint32_t g = hp_gap(p, t, x);
+        uint16_t o, pr;
+        if (ncap <= ocap + g) { /* in place */
+            hp_unbin(p, t, x);
+            hp_san_resize(p, t[x].off, old, (uint32_t)size);
+            t[x].size = (uint32_t)size;
+            hp_bin(p, t, x);
+            break;
+        }
+        if (t[x].lock != 0u) return TARN_EBUSY;
+        o = hp_find(p, t, ncap);
+        if (o != HP_NIL) { /* to another free region (disjoint from the block) */
+            uint32_t src = t[x].off, dst = hp_end(&t[o]);
+            TARN_SAN_ALLOC(p, p->data + dst, (uint32_t)size);
+            memcpy(p->data + dst, p->data + src, hp_min32(old, (uint32_t)size));
+            TARN_SAN_FREE(p, p->data + src, old);
+            hp_vacate(p, src, old);
+            hp_unlink(p, t, x);
+            t[x].size = (uint32_t)size;
+            hp_link_after(p, t, o, x, dst);
+            break;
+        }
+        pr = t[x].prev;
+        if (pr != p->transit && (uint64_t)hp_gap(p, t, pr) + ocap + g >= ncap) {
+            /* down into the free space just before it */
+            uint32_t dst = hp_end(&t[pr]);
+            hp_unbin(p, t, pr);
+            hp_unbin(p, t, x);
+            hp_move(p, t[x].off, dst, old);
+            t[x].off = dst;
+            hp_san_resize(p, dst, old, (uint32_t)size);
+            t[x].size = (uint32_t)size;
+            hp_bin(p, t, pr);
+            hp_bin(p, t, x);
+            break;
+        }
+        if (compacted || (p->flags & TARN_HANDLE_F_AUTOCOMPACT) == 0u) return TARN_ENOMEM;
+        (void)hp_compact(p);
+        compacted = true;
+    }
+    p->used = p->used - ocap + ncap;
+    p->requested = p->requested - old + (uint32_t)size;
+    hp_scramble(p);
+    return TARN_OK;
+}
+
+tarn_status tarn_handle_resize(tarn_handle_pool *pool, tarn_handle h, size_t size)
+{
+    tarn_status st;
+    uint16_t x = 0;
+    if (!hp_ready(pool)) return TARN_EINVAL;
+    TARN_LOCK(pool->lock);
+    st = hp_precheck(pool);
+    if (st == TARN_OK) st = hp_lookup(pool, h, &x, false);
+    if (st == TARN_OK) st = hp_resize(pool, x, size);
+    (void)hp_fail(pool, st);
+    TARN_UNLOCK(pool->lock);
+    return st;
+}
+
+void *tarn_handle_lock(tarn_handle_pool *pool, tarn_handle h)
+{
+    tarn_status st;
+    void *ptr = NULL;
+    uint16_t x = 0;
+    if (!hp_ready(pool)) return NULL;
+    TARN_LOCK(pool->lock);
+    st = hp_precheck(pool);
+    if (st == TARN_OK) st = hp_lookup(pool, h, &x, false);
+    if (st == TARN_OK) {
+        hp_entry *t = hp_t(pool);
+        if (x == pool->transit) hp_transit_finish(pool);
+        if (t[x].lock == HP_LOCK_MAX) {
+            st = TARN_EOVERFLOW;
+        } else {
+            if (t[x].lock++ == 0u) pool->pinned++;
+            ptr = pool->data + t[x].off;
+        }
+    }
+    (void)hp_fail(pool, st);
+    TARN_UNLOCK(pool->lock);
+    return ptr;
+}
+
+tarn_status tarn_handle_unlock(tarn_handle_pool *pool, tarn_handle h)
+{
+    tarn_status st;
+    uint16_t x = 0;
+    if (!hp_ready(pool)) return TARN_EINVAL;
+    TARN_LOCK(pool->lock);
+    st = hp_precheck(pool);
+    if (st == TARN_OK) st = hp_lookup(pool, h, &x, false);
+    if (st == TARN_OK) {
+        hp_entry *t = hp_t(pool);
+        if (t[x].lock == 0u) {
+            st = TARN_EINVAL;
+        } else {
+            if (--t[x].lock == 0u) pool->pinned--;
+            hp_scramble(pool);
+        }
+    }
+    (void)hp_fail(pool, st);
+    TARN_UNLOCK(pool->lock);
+    return st;
+}
+
+tarn_status tarn_handle_copy(tarn_handle_pool *pool, tarn_handle dst, tarn_handle src)
+{
+    tarn_status st;
+    uint16_t xd = 0, xs = 0;
+    if (!hp_ready(pool)) return TARN_EINVAL;
+    TARN_LOCK(pool->lock);
+    st = hp_precheck(pool);
+    if (st == TARN_OK) st = hp_lookup(pool, dst, &xd, false);
+    if (st == TARN_OK) st = hp_lookup(pool, src, &xs, false);
+    if (st == TARN_OK && xd != xs) {
+        hp_entry *t = hp_t(pool);
+        if (t[xd].size < t[xs].size) {
+            st = TARN_ERANGE;
+        } else {
+            if (pool->transit == xd || pool->transit == xs) hp_transit_finish(pool);
+            memcpy(pool->data + t[xd].off, pool->data + t[xs].off, t[xs].size);
+        }
+    }
+    (void)hp_fail(pool, st);
+    TARN_UNLOCK(pool->lock);
+    return st;
+}
+
+tarn_status tarn_handle_clear(tarn_handle_pool *pool, tarn_handle h)
+{
+    tarn_status st;
+    uint16_t x = 0;
+    if (!hp_ready(pool)) return TARN_EINVAL;
+    TARN_LOCK(pool->lock);
+    st = hp_precheck(pool);
+    if (st == TARN_OK) st = hp_lookup(pool, h, &x, false);
+    if (st == TARN_OK) {
+        hp_entry *t = hp_t(pool);
+        if (x == pool->transit) hp_transit_finish(pool);
+        memset(pool->data + t[x].off, 0, t[x].size);
+    }
+    (void)hp_fail(pool, st);
+    TARN_UNLOCK(pool->lock);
+    return st;
+}
+
+/* ---- compaction ------------------------------------------------------------------------ */
+size_t tarn_handle_compact(tarn_handle_pool *pool)
+{
+    size_t moved = 0;
+    uint64_t before;
+    if (!hp_ready(pool)) return 0;
+    TARN_LOCK(pool->lock);
+    if (hp_fail(pool, hp_precheck(pool)) == TARN_OK) {
+        before = pool->moved;
+        (void)hp_compact(pool);
+        moved = (size_t)(pool->moved - before); /* includes the end of an unfinished step */
+    }
+    TARN_UNLOCK(pool->lock);
+    return moved;
+}
+
+bool tarn_handle_compact_step(tarn_handle_pool *pool, size_t budget_bytes, size_t *moved)
+{
+    size_t work = budget_bytes, total = 0;
+    bool done = false;
+    if (moved != NULL) *moved = 0;
+    if (!hp_ready(pool) || budget_bytes == 0u) return false;
+    TARN_LOCK(pool->lock);
+    if (hp_fail(pool, hp_precheck(pool)) == TARN_OK) {
+        hp_entry *t = hp_t(pool);
+        for (;;) {
+            uint16_t x;
+            if (pool->transit != HP_NIL) {
+                uint16_t y = pool->transit;
+                uint32_t c = hp_transit_step(pool, t, work);
+                total += c;
+                work -= c;
+                if (pool->transit != HP_NIL) break; /* budget used up mid-block */
+                pool->cursor = y;
+            }
+            x = t[pool->cursor].next;
+            if (x == 0u) { /* end of the pass */
+                pool->cursor = 0;
+                done = true;
+                break;
+            }
+            if (work == 0u) break;
+            if (hp_gap(pool, t, pool->cursor) == 0u || t[x].lock != 0u) {
+                pool->cursor = x; /* already in place, or pinned */
+                work -= (work < TARN_HANDLE_STEP_VISIT_COST) ? work : TARN_HANDLE_STEP_VISIT_COST;
+                continue;
+            }
+            hp_transit_start(pool, t, x, hp_end(&t[pool->cursor]));
+        }
+        pool->moved += total;
+    }
+    TARN_UNLOCK(pool->lock);
+    if (moved != NULL) *moved = total;
+    return done;
+}
+
+/* ---- diagnostics ------------------------------------------------------------------------ */
+tarn_status tarn_handle_stats_get(tarn_handle_pool *pool, tarn_handle_stats *out)
+{
+    tarn_status st;
+    if (!hp_ready(pool) || out == NULL) return TARN_EINVAL;
+    TARN_LOCK(pool->lock);
+    st = hp_fail(pool, hp_precheck(pool));
+    if (st == TARN_OK) {
+        const hp_ctl *c = hp_c(pool);
+        hp_entry *t = hp_t(pool);
+        uint32_t largest = 0;
+        if (c->fl_map != 0u) {
+            unsigned fl = tarn_log2_u32(c->fl_map);
+            uint16_t x = c->bin[fl][tarn_log2_u32(c->sl_map[fl])];
+            for (; x != HP_NIL; x = t[x].fnext) {
+                uint32_t g = hp_gap(pool, t, x);
+                if (g > largest) largest = g;
+            }
+        }
+        out->capacity = pool->data_size;
+        out->used = pool->used;
+        out->requested = pool->requested;
+        out->free = pool->data_size - pool->used;
+        out->largest_free = largest;
+        out->handles = pool->capacity;
+        out->handles_used = pool->live;
+        out->pinned = pool->pinned;
+        out->bytes_moved = pool->moved;
+        out->compactions = pool->compactions;
+        out->failed_allocs = pool->failed_allocs;
+    }
+    TARN_UNLOCK(pool->lock);
+    return st;
+}
+
+tarn_status tarn_handle_walk(tarn_handle_pool *pool, tarn_handle_walk_fn fn, void *ctx)
+{
+    tarn_status st;
+    if (!hp_ready(pool) || fn == NULL) return TARN_EINVAL;
+    TARN_LOCK(pool->lock);
+    st = hp_fail(pool, hp_precheck(pool));
+    if (st == TARN_OK) {
+        hp_entry *t = hp_t(pool);
+        uint16_t x;
+        uint32_t steps = 0;
+        for (x = t[0].next; x != 0 && steps < pool->live; x = t[x].next, steps++) {
+            tarn_handle_block b;
+            b.handle = hp_make(t, x);
+            b.offset = t[x].off;
+            b.size = t[x].size;
+            b.gap_after = hp_gap(pool, t, x);
+            b.locks = t[x].lock;
+            if (!fn(&b, ctx)) break;
+        }
+    }
+    TARN_UNLOCK(pool->lock);
+    return st;
+}
+
+tarn_status tarn_handle_check(tarn_handle_pool *pool)
+{
+    tarn_status st;
+    if (!hp_ready(pool)) return TARN_EINVAL;
+    TARN_LOCK(pool->lock);
+    st = hp_fail(pool, hp_check(pool));
+    TARN_UNLOCK(pool->lock);
+    return st;
+}
+
+tarn_status tarn_handle_last_error(const tarn_handle_pool *pool)
+{
+    return pool == NULL ? TARN_EINVAL : (tarn_status)pool->last_error;
+}
+
+const char *tarn_handle_name(const tarn_handle_pool *pool)
+{
+    return pool == NULL ? NULL : pool->name;
+}

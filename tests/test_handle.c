@@ -1,0 +1,847 @@
+/* tests/test_handle.c - handle pool: every function, every bad input, lock hooks, flags. */
+#include "check.h"
+#include "tarn/handle.h"
+#include "internal.h"
+
+#define NH 16u
+#define DATA 1024u
+
+static unsigned char mem[TARN_HANDLE_BYTES(DATA, NH)] TARN_HANDLE_ALIGNED;
+static unsigned char mem2[TARN_HANDLE_BYTES(DATA, NH)] TARN_HANDLE_ALIGNED;
+static unsigned char table_buf[TARN_HANDLE_TABLE_SIZE(NH) + 16] TARN_HANDLE_ALIGNED;
+static unsigned char data_buf[DATA] TARN_HANDLE_ALIGNED;
+static tarn_handle_pool pool, pool2;
+
+static int lock_depth, lock_calls, lock_bad;
+static void t_lock(void *ctx)
+{
+    if (ctx != &lock_depth || lock_depth != 0) lock_bad++;
+    lock_depth++;
+    lock_calls++;
+}
+static void t_unlock(void *ctx)
+{
+    if (ctx != &lock_depth || lock_depth != 1) lock_bad++;
+    lock_depth--;
+}
+
+static void init_plain(uint32_t flags)
+{
+    tarn_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.flags = flags;
+    REQUIRE(tarn_handle_init(&pool, mem, sizeof mem, NH, &cfg) == TARN_OK);
+}
+
+/* Lock, fill with a tag pattern, unlock. */
+static void put_pattern(tarn_handle h, uint32_t tag)
+{
+    unsigned char *p = (unsigned char *)tarn_handle_lock(&pool, h);
+    REQUIRE(p != NULL);
+    check_fill(p, tarn_handle_size(&pool, h), tag);
+    CHECK_EQ(tarn_handle_unlock(&pool, h), TARN_OK);
+}
+static int has_pattern(tarn_handle h, size_t n, uint32_t tag)
+{
+    unsigned char *p = (unsigned char *)tarn_handle_lock(&pool, h);
+    int ok;
+    if (p == NULL) return 0;
+    ok = check_verify(p, n, tag);
+    CHECK_EQ(tarn_handle_unlock(&pool, h), TARN_OK);
+    return ok;
+}
+
+static void test_sizing(void)
+{
+    CHECK_EQ(TARN_HANDLE_TABLE_SIZE(0), TARN_HANDLE_CTL_SIZE + TARN_HANDLE_ENTRY_SIZE);
+    CHECK_EQ(TARN_HANDLE_TABLE_SIZE(10) - TARN_HANDLE_TABLE_SIZE(9), TARN_HANDLE_ENTRY_SIZE);
+    CHECK_EQ(TARN_HANDLE_TABLE_SPACE(NH) % TARN_ALIGN, 0);
+    CHECK(TARN_HANDLE_TABLE_SPACE(NH) >= TARN_HANDLE_TABLE_SIZE(NH));
+    CHECK_EQ(TARN_HANDLE_BYTES(DATA, NH), TARN_HANDLE_TABLE_SPACE(NH) + DATA);
+    CHECK_EQ(TARN_HANDLE_MIN_SIZE(NH), TARN_HANDLE_TABLE_SPACE(NH) + TARN_ALIGN);
+    CHECK_EQ(sizeof(tarn_handle), 4);
+    CHECK(tarn_handle_is_null(tarn_handle_null()));
+    CHECK(tarn_handle_eq(tarn_handle_from_u32(77u), tarn_handle_from_u32(77u)));
+    CHECK_EQ(tarn_handle_to_u32(tarn_handle_from_u32(0xABCDu)), 0xABCDu);
+}
+
+static void test_init_errors(void)
+{
+    tarn_handle_pool p;
+    tarn_config cfg;
+    tarn_handle h;
+    memset(&cfg, 0, sizeof cfg);
+    memset(&p, 0, sizeof p);
+    CHECK_EQ(tarn_handle_init(NULL, mem, sizeof mem, NH, NULL), TARN_EINVAL);
+    CHECK_EQ(tarn_handle_init(&p, NULL, sizeof mem, NH, NULL), TARN_EINVAL);
+    /* a pool whose init failed is unusable and safe */
+    h = tarn_handle_alloc(&p, 8);
+    CHECK(tarn_handle_is_null(h));
+    CHECK_EQ(tarn_handle_free(&p, tarn_handle_from_u32(0x10001u)), TARN_EINVAL);
+    CHECK(tarn_handle_lock(&p, tarn_handle_from_u32(0x10001u)) == NULL);
+    CHECK_EQ(tarn_handle_unlock(&p, tarn_handle_from_u32(0x10001u)), TARN_EINVAL);
+    CHECK_EQ(tarn_handle_compact(&p), 0);
+    CHECK(!tarn_handle_compact_step(&p, 100, NULL));
+    CHECK_EQ(tarn_handle_check(&p), TARN_EINVAL);
+    CHECK_EQ(tarn_handle_deinit(&p), TARN_EINVAL);
+    CHECK_EQ(tarn_handle_init(&p, mem, sizeof mem, 0, NULL), TARN_EINVAL);
+    CHECK_EQ(tarn_handle_init(&p, mem, sizeof mem, TARN_HANDLE_MAX_COUNT + 1u, NULL), TARN_EINVAL);
+    CHECK_EQ(tarn_handle_init(&p, mem + 1, sizeof mem - 1, NH, NULL), TARN_EALIGN);
+    CHECK_EQ(tarn_handle_init(&p, mem + TARN_ALIGN / 2, sizeof mem - TARN_ALIGN, NH, NULL), TARN_EALIGN);
+    CHECK_EQ(tarn_handle_init(&p, mem, TARN_HANDLE_MIN_SIZE(NH) - 1u, NH, NULL), TARN_ETOOSMALL);
+    CHECK_EQ(tarn_handle_init(&p, mem, 0, NH, NULL), TARN_ETOOSMALL);
+    CHECK_EQ(tarn_handle_init(&p, mem, TARN_HANDLE_TABLE_SPACE(NH), NH, NULL), TARN_ETOOSMALL);
+    /* a handle capacity whose table does not fit */
+    CHECK_EQ(tarn_handle_init(&p, mem, sizeof mem, 1000, NULL), TARN_ETOOSMALL);
+    cfg.lock.lock = t_lock; /* half a hook */
+    CHECK_EQ(tarn_handle_init(&p, mem, sizeof mem, NH, &cfg), TARN_EINVAL);
+    cfg.lock.lock = NULL;
+    cfg.lock.unlock = t_unlock;
+    CHECK_EQ(tarn_handle_init(&p, mem, sizeof mem, NH, &cfg), TARN_EINVAL);
+    cfg.lock.unlock = NULL;
+    cfg.flags = 0x80u; /* unknown flag */
+    CHECK_EQ(tarn_handle_init(&p, mem, sizeof mem, NH, &cfg), TARN_EINVAL);
+    CHECK(tarn_handle_is_null(tarn_handle_alloc(&p, 8)));
+
+    /* the smallest buffer: exactly one block of TARN_ALIGN bytes */
+    CHECK_EQ(tarn_handle_init(&p, mem, TARN_HANDLE_MIN_SIZE(NH), NH, NULL), TARN_OK);
+    h = tarn_handle_alloc(&p, TARN_ALIGN);
+    CHECK(!tarn_handle_is_null(h));
+    CHECK(tarn_handle_is_null(tarn_handle_alloc(&p, 1)));
+    CHECK_EQ(tarn_handle_last_error(&p), TARN_ENOMEM);
+    CHECK_EQ(tarn_handle_free(&p, h), TARN_OK);
+    CHECK(!tarn_handle_is_null(tarn_handle_alloc(&p, 1)));
+    CHECK_EQ(tarn_handle_check(&p), TARN_OK);
+    CHECK_EQ(tarn_handle_deinit(&p), TARN_OK);
+
+    /* garbage in the buffer before init changes nothing */
+    memset(mem, 0xA5, sizeof mem);
+    CHECK_EQ(tarn_handle_init(&p, mem, sizeof mem, NH, NULL), TARN_OK);
+    CHECK_EQ(tarn_handle_check(&p), TARN_OK);
+    CHECK_EQ(tarn_handle_deinit(&p), TARN_OK);
+
+    /* split tables */
+    CHECK_EQ(tarn_handle_init_split(&p, data_buf, sizeof data_buf, table_buf, TARN_HANDLE_TABLE_SIZE(NH) - 1u, NH, NULL), TARN_ETOOSMALL);
+    CHECK_EQ(tarn_handle_init_split(&p, data_buf, TARN_ALIGN - 1u, table_buf, sizeof table_buf, NH, NULL), TARN_ETOOSMALL);
+    CHECK_EQ(tarn_handle_init_split(&p, data_buf + 1, sizeof data_buf - 1, table_buf, sizeof table_buf, NH, NULL), TARN_EALIGN);
+    CHECK_EQ(tarn_handle_init_split(&p, data_buf, sizeof data_buf, table_buf + 2, sizeof table_buf - 2, NH, NULL), TARN_EALIGN);
+    CHECK_EQ(tarn_handle_init_split(&p, NULL, sizeof data_buf, table_buf, sizeof table_buf, NH, NULL), TARN_EINVAL);
+    CHECK_EQ(tarn_handle_init_split(&p, data_buf, sizeof data_buf, NULL, sizeof table_buf, NH, NULL), TARN_EINVAL);
+    CHECK_EQ(tarn_handle_init_split(NULL, data_buf, sizeof data_buf, table_buf, sizeof table_buf, NH, NULL), TARN_EINVAL);
+    CHECK_EQ(tarn_handle_init_split(&p, data_buf, sizeof data_buf, table_buf, sizeof table_buf, 0, NULL), TARN_EINVAL);
+    /* overlapping buffers */
+    CHECK_EQ(tarn_handle_init_split(&p, mem, sizeof mem, mem + 64, TARN_HANDLE_TABLE_SIZE(NH), NH, NULL), TARN_EINVAL);
+    CHECK_EQ(tarn_handle_init_split(&p, mem + 512, 512, mem, TARN_HANDLE_TABLE_SIZE(NH), NH, NULL), TARN_EINVAL);
+    CHECK_EQ(tarn_handle_init_split(&p, data_buf, sizeof data_buf, table_buf, sizeof table_buf, NH, NULL), TARN_OK);
+    {
+        tarn_handle_stats st;
+        tarn_handle a = tarn_handle_alloc(&p, DATA); /* the whole data buffer is data */
+        unsigned char *q;
+        CHECK(!tarn_handle_is_null(a));
+        q = (unsigned char *)tarn_handle_lock(&p, a);
+        CHECK(q == data_buf);
+        CHECK_EQ(tarn_handle_unlock(&p, a), TARN_OK);
+        CHECK_EQ(tarn_handle_stats_get(&p, &st), TARN_OK);
+        CHECK_EQ(st.capacity, DATA);
+        CHECK_EQ(st.free, 0);
+        CHECK_EQ(tarn_handle_free(&p, a), TARN_OK);
+        CHECK_EQ(tarn_handle_deinit(&p), TARN_OK);
+    }
+}
+
+static void test_alloc_free(void)
+{
+    tarn_handle h[NH + 1], g;
+    tarn_handle_stats st;
+    unsigned i;
+    init_plain(0);
+    CHECK_EQ(tarn_handle_stats_get(&pool, &st), TARN_OK);
+    CHECK_EQ(st.capacity, DATA);
+    CHECK_EQ(st.free, DATA);
+    CHECK_EQ(st.largest_free, DATA);
+    CHECK_EQ(st.handles, NH);
+    /* bad sizes */
+    g = tarn_handle_alloc(&pool, 0);
+    CHECK(tarn_handle_is_null(g));
+    CHECK_EQ(tarn_handle_last_error(&pool), TARN_EINVAL);
+    g = tarn_handle_alloc(&pool, DATA + 1u);
+    CHECK(tarn_handle_is_null(g));
+    CHECK_EQ(tarn_handle_last_error(&pool), TARN_ENOMEM);
+    g = tarn_handle_alloc(&pool, SIZE_MAX);
+    CHECK(tarn_handle_is_null(g));
+    CHECK_EQ(tarn_handle_last_error(&pool), TARN_ENOMEM);
+    g = tarn_handle_alloc(&pool, SIZE_MAX - TARN_ALIGN + 2u);
+    CHECK(tarn_handle_is_null(g));
+    CHECK(tarn_handle_is_null(tarn_handle_alloc(NULL, 8)));
+    /* every handle distinct, never null; blocks aligned and disjoint */
+    for (i = 0; i < NH; i++) {
+        unsigned j;
+        unsigned char *p;
+        h[i] = tarn_handle_alloc(&pool, 1u + i * 5u);
+        REQUIRE(!tarn_handle_is_null(h[i]));
+        for (j = 0; j < i; j++) CHECK(!tarn_handle_eq(h[i], h[j]));
+        CHECK_EQ(tarn_handle_size(&pool, h[i]), 1u + i * 5u);
+        p = (unsigned char *)tarn_handle_lock(&pool, h[i]);
+        CHECK(p != NULL && TARN_IS_ALIGNED(p, TARN_ALIGN));
+        CHECK_EQ(tarn_handle_unlock(&pool, h[i]), TARN_OK);
+        put_pattern(h[i], i);
+    }
+    /* handle table exhausted */
+    g = tarn_handle_alloc(&pool, 8);
+    CHECK(tarn_handle_is_null(g));
+    CHECK_EQ(tarn_handle_last_error(&pool), TARN_ENOMEM);
+    for (i = 0; i < NH; i++) CHECK(has_pattern(h[i], 1u + i * 5u, i));
+    CHECK_EQ(tarn_handle_stats_get(&pool, &st), TARN_OK);
+    CHECK_EQ(st.handles_used, NH);
+    CHECK_EQ(st.failed_allocs, 4);
+    CHECK_EQ(st.requested, NH * 1u + 5u * (NH * (NH - 1u) / 2u));
+    CHECK(st.used >= st.requested && st.used % TARN_ALIGN == 0);
+    CHECK_EQ(st.free, DATA - st.used);
+    CHECK_EQ(st.largest_free, st.free); /* packed from the start: one region at the end */
+
+    /* free: bad handles change nothing */
+    CHECK_EQ(tarn_handle_free(&pool, tarn_handle_null()), TARN_EINVAL);
+    CHECK_EQ(tarn_handle_free(NULL, h[0]), TARN_EINVAL);
+    CHECK_EQ(tarn_handle_free(&pool, tarn_handle_from_u32(h[0].v & 0xFFFF0000u)), TARN_EFOREIGN); /* index 0 */
+    CHECK_EQ(tarn_handle_free(&pool, tarn_handle_from_u32((h[0].v & 0xFFFF0000u) | (NH + 1u))), TARN_EFOREIGN);
+    CHECK_EQ(tarn_handle_free(&pool, tarn_handle_from_u32(h[0].v ^ 0x00010000u)), TARN_EFOREIGN); /* tag */
+    CHECK_EQ(tarn_handle_free(&pool, tarn_handle_from_u32(h[0].v + 0x00100000u)), TARN_ESTALE);  /* other generation */
+    /* free and double free */
+    CHECK_EQ(tarn_handle_free(&pool, h[3]), TARN_OK);
+    CHECK_EQ(tarn_handle_free(&pool, h[3]), TARN_EDOUBLE);
+    CHECK_EQ(tarn_handle_last_error(&pool), TARN_EDOUBLE);
+    CHECK(tarn_handle_lock(&pool, h[3]) == NULL);
+    CHECK_EQ(tarn_handle_last_error(&pool), TARN_ESTALE);
+    CHECK_EQ(tarn_handle_size(&pool, h[3]), 0);
+    CHECK_EQ(tarn_handle_validate(&pool, h[3]), TARN_ESTALE);
+    /* the handle the slot will get next was never issued: foreign, not stale */
+    CHECK_EQ(tarn_handle_validate(&pool, tarn_handle_from_u32(h[3].v + 0x00100000u)), TARN_EFOREIGN);
+    /* reuse of the slot: the old handle stays stale and never reaches the new block */
+    g = tarn_handle_alloc(&pool, 16);
+    CHECK(!tarn_handle_is_null(g));
+    CHECK_EQ(g.v & 0xFFFFu, h[3].v & 0xFFFFu); /* same slot (the only free one) */
+    CHECK(!tarn_handle_eq(g, h[3]));
+    put_pattern(g, 99);
+    CHECK_EQ(tarn_handle_free(&pool, h[3]), TARN_ESTALE);
+    CHECK(tarn_handle_lock(&pool, h[3]) == NULL);
+    CHECK_EQ(tarn_handle_unlock(&pool, h[3]), TARN_ESTALE);
+    CHECK_EQ(tarn_handle_clear(&pool, h[3]), TARN_ESTALE);
+    CHECK_EQ(tarn_handle_copy(&pool, h[3], h[0]), TARN_ESTALE);
+    CHECK_EQ(tarn_handle_copy(&pool, h[0], h[3]), TARN_ESTALE);
+    CHECK_EQ(tarn_handle_resize(&pool, h[3], 4), TARN_ESTALE);
+    CHECK(has_pattern(g, 16, 99));
+    CHECK_EQ(tarn_handle_check(&pool), TARN_OK);
+    for (i = 0; i < NH; i++) {
+        if (i != 3) CHECK_EQ(tarn_handle_free(&pool, h[i]), TARN_OK);
+    }
+    CHECK_EQ(tarn_handle_free(&pool, g), TARN_OK);
+    CHECK_EQ(tarn_handle_stats_get(&pool, &st), TARN_OK);
+    CHECK_EQ(st.used, 0);
+    CHECK_EQ(st.handles_used, 0);
+    CHECK_EQ(st.largest_free, DATA); /* all merged again */
+    CHECK_EQ(tarn_handle_check(&pool), TARN_OK);
+}
+
+static void test_other_pool(void)
+{
+    tarn_handle a, b;
+    int foreign = 0, k;
+    init_plain(0);
+    a = tarn_handle_alloc(&pool, 32);
+    put_pattern(a, 5);
+    /* Pools draw a 4-bit tag from their addresses: over a few pools most must differ, and
+     * a handle of another pool is never accepted when it is not a live handle here. */
+    for (k = 0; k < 8; k++) {
+        tarn_status s;
+        REQUIRE(tarn_handle_init(&pool2, mem2 + k * TARN_ALIGN * 4u, sizeof mem2 - 128u, NH, NULL) == TARN_OK);
+        b = tarn_handle_alloc(&pool2, 32);
+        REQUIRE(!tarn_handle_is_null(b));
+        s = tarn_handle_free(&pool, b);
+        CHECK(s == TARN_EFOREIGN || s == TARN_ESTALE);
+        if (s == TARN_EFOREIGN) foreign++;
+        CHECK(tarn_handle_lock(&pool, b) == NULL);
+        s = tarn_handle_free(&pool2, a);
+        CHECK(s == TARN_EFOREIGN || s == TARN_ESTALE);
+        CHECK_EQ(tarn_handle_size(&pool2, b), 32);
+        CHECK_EQ(tarn_handle_deinit(&pool2), TARN_OK);
+    }
+    CHECK(foreign > 0);
+    CHECK(has_pattern(a, 32, 5));
+    CHECK_EQ(tarn_handle_check(&pool), TARN_OK);
+}
+
+static void test_lock_unlock(void)
+{
+    tarn_handle a, b;
+    unsigned char *p, *q;
+    unsigned long i;
+    init_plain(0);
+    a = tarn_handle_alloc(&pool, 40);
+    b = tarn_handle_alloc(&pool, 40);
+    CHECK(tarn_handle_lock(&pool, tarn_handle_null()) == NULL);
+    CHECK_EQ(tarn_handle_last_error(&pool), TARN_EINVAL);
+    CHECK(tarn_handle_lock(NULL, a) == NULL);
+    CHECK_EQ(tarn_handle_unlock(&pool, a), TARN_EINVAL); /* not locked */
+    CHECK_EQ(tarn_handle_lock_count(&pool, a), 0);
+    p = (unsigned char *)tarn_handle_lock(&pool, a);
+    q = (unsigned char *)tarn_handle_lock(&pool, a);
+    CHECK(p != NULL && p == q);
+    CHECK_EQ(tarn_handle_lock_count(&pool, a), 2);
+    CHECK_EQ(tarn_handle_free(&pool, a), TARN_EBUSY);
+    CHECK_EQ(tarn_handle_deinit(&pool), TARN_EBUSY);
+    CHECK_EQ(tarn_handle_unlock(&pool, a), TARN_OK);
+    CHECK_EQ(tarn_handle_free(&pool, a), TARN_EBUSY);
+    CHECK_EQ(tarn_handle_unlock(&pool, a), TARN_OK);
+    CHECK_EQ(tarn_handle_unlock(&pool, a), TARN_EINVAL);
+    CHECK_EQ(tarn_handle_lock_count(&pool, a), 0);
+    /* overflow is an error, not a wrap */
+    for (i = 0; i < 65535ul; i++) {
+        if (tarn_handle_lock(&pool, b) == NULL) break;
+    }
+    CHECK_EQ(i, 65535ul);
+    CHECK(tarn_handle_lock(&pool, b) == NULL);
+    CHECK_EQ(tarn_handle_last_error(&pool), TARN_EOVERFLOW);
+    CHECK_EQ(tarn_handle_lock_count(&pool, b), 65535u);
+    for (i = 0; i < 65535ul; i++) {
+        if (tarn_handle_unlock(&pool, b) != TARN_OK) break;
+    }
+    CHECK_EQ(i, 65535ul);
+    CHECK_EQ(tarn_handle_unlock(&pool, b), TARN_EINVAL);
+    CHECK_EQ(tarn_handle_free(&pool, b), TARN_OK);
+    CHECK_EQ(tarn_handle_free(&pool, a), TARN_OK);
+    CHECK_EQ(tarn_handle_lock_count(&pool, a), 0);
+    CHECK_EQ(tarn_handle_last_error(&pool), TARN_ESTALE);
+    CHECK_EQ(tarn_handle_check(&pool), TARN_OK);
+}
+
+static void test_resize(void)
+{
+    tarn_handle a, b, c;
+    unsigned char *p, *q;
+    tarn_handle_stats st;
+    init_plain(0);
+    a = tarn_handle_alloc(&pool, 24);
+    b = tarn_handle_alloc(&pool, 24);
+    c = tarn_handle_alloc(&pool, 24);
+    put_pattern(a, 1);
+    put_pattern(b, 2);
+    put_pattern(c, 3);
+    CHECK_EQ(tarn_handle_resize(&pool, a, 0), TARN_EINVAL);
+    CHECK_EQ(tarn_handle_resize(&pool, a, DATA + 1u), TARN_ENOMEM);
+    CHECK_EQ(tarn_handle_resize(&pool, a, SIZE_MAX), TARN_ENOMEM);
+    CHECK_EQ(tarn_handle_resize(NULL, a, 8), TARN_EINVAL);
+    CHECK_EQ(tarn_handle_resize(&pool, tarn_handle_null(), 8), TARN_EINVAL);
+    CHECK_EQ(tarn_handle_size(&pool, a), 24);
+    /* shrink in place (pinned is fine) */
+    p = (unsigned char *)tarn_handle_lock(&pool, b);
+    CHECK_EQ(tarn_handle_resize(&pool, b, 10), TARN_OK);
+    CHECK_EQ(tarn_handle_size(&pool, b), 10);
+    CHECK(check_verify(p, 10, 2));
+    /* grow within its old rounding and the gap it just made: still in place */
+    CHECK_EQ(tarn_handle_resize(&pool, b, 24), TARN_OK);
+    q = (unsigned char *)tarn_handle_lock(&pool, b);
+    CHECK(q == p);
+    CHECK_EQ(tarn_handle_unlock(&pool, b), TARN_OK);
+    /* pinned, no room after it: cannot grow */
+    CHECK_EQ(tarn_handle_resize(&pool, b, 200), TARN_EBUSY);
+    CHECK_EQ(tarn_handle_size(&pool, b), 24);
+    CHECK_EQ(tarn_handle_unlock(&pool, b), TARN_OK);
+    /* unpinned: moves, contents kept */
+    CHECK_EQ(tarn_handle_resize(&pool, b, 200), TARN_OK);
+    CHECK_EQ(tarn_handle_size(&pool, b), 200);
+    CHECK(has_pattern(b, 10, 2));
+    CHECK(has_pattern(a, 24, 1));
+    CHECK(has_pattern(c, 24, 3));
+    put_pattern(b, 4);
+    /* the last block grows in place into the end */
+    CHECK_EQ(tarn_handle_resize(&pool, b, 300), TARN_OK);
+    CHECK(has_pattern(b, 200, 4));
+    /* free a: the hole before c; fill the rest so that only that hole can serve c */
+    CHECK_EQ(tarn_handle_free(&pool, a), TARN_OK);
+    CHECK_EQ(tarn_handle_stats_get(&pool, &st), TARN_OK);
+    CHECK_EQ(st.largest_free, st.free - 48u);
+    a = tarn_handle_alloc(&pool, st.free - 48u);
+    REQUIRE(!tarn_handle_is_null(a));
+    CHECK_EQ(tarn_handle_resize(&pool, c, 48), TARN_OK); /* moves into the hole */
+    p = (unsigned char *)tarn_handle_lock(&pool, c);
+    CHECK(p == mem + TARN_HANDLE_TABLE_SPACE(NH));
+    CHECK(check_verify(p, 24, 3));
+    CHECK_EQ(tarn_handle_unlock(&pool, c), TARN_OK);
+    CHECK_EQ(tarn_handle_free(&pool, a), TARN_OK);
+    CHECK(has_pattern(b, 200, 4));
+    /* no room at all */
+    CHECK_EQ(tarn_handle_resize(&pool, b, DATA), TARN_ENOMEM);
+    CHECK(has_pattern(b, 200, 4));
+    CHECK_EQ(tarn_handle_check(&pool), TARN_OK);
+}
+
+static void test_resize_down_slide(void)
+{
+    tarn_handle a, b, c, filler;
+    tarn_handle_stats st;
+    unsigned char *p;
+    init_plain(0);
+    a = tarn_handle_alloc(&pool, 64);
+    b = tarn_handle_alloc(&pool, 64);
+    c = tarn_handle_alloc(&pool, 64);
+    CHECK_EQ(tarn_handle_stats_get(&pool, &st), TARN_OK);
+    filler = tarn_handle_alloc(&pool, st.free); /* nothing free after c's neighbour */
+    REQUIRE(!tarn_handle_is_null(filler));
+    put_pattern(b, 7);
+    CHECK_EQ(tarn_handle_free(&pool, a), TARN_OK);
+    /* b: 64 free bytes before it, none after: growing to 128 slides it down */
+    p = (unsigned char *)tarn_handle_lock(&pool, b);
+    CHECK(p != NULL);
+    CHECK_EQ(tarn_handle_resize(&pool, b, 128), TARN_EBUSY); /* pinned: may not move */
+    CHECK_EQ(tarn_handle_unlock(&pool, b), TARN_OK);
+    CHECK_EQ(tarn_handle_resize(&pool, b, 128), TARN_OK);
+    CHECK(has_pattern(b, 64, 7));
+    p = (unsigned char *)tarn_handle_lock(&pool, b);
+    CHECK(p == mem + TARN_HANDLE_TABLE_SPACE(NH)); /* at the start of the data area */
+    CHECK_EQ(tarn_handle_unlock(&pool, b), TARN_OK);
+    CHECK_EQ(tarn_handle_resize(&pool, b, 129), TARN_ENOMEM);
+    CHECK_EQ(tarn_handle_check(&pool), TARN_OK);
+    (void)c;
+}
+
+static void test_copy_clear(void)
+{
+    tarn_handle a, b, c;
+    unsigned char *p;
+    size_t i;
+    int zero = 1;
+    init_plain(0);
+    a = tarn_handle_alloc(&pool, 50);
+    b = tarn_handle_alloc(&pool, 30);
+    c = tarn_handle_alloc(&pool, 50);
+    put_pattern(a, 11);
+    put_pattern(b, 12);
+    put_pattern(c, 13);
+    CHECK_EQ(tarn_handle_copy(&pool, b, a), TARN_ERANGE); /* dst smaller */
+    CHECK(has_pattern(b, 30, 12));
+    CHECK_EQ(tarn_handle_copy(&pool, a, a), TARN_OK);
+    CHECK(has_pattern(a, 50, 11));
+    CHECK_EQ(tarn_handle_copy(&pool, a, b), TARN_OK); /* 30 bytes of b into a */
+    p = (unsigned char *)tarn_handle_lock(&pool, a);
+    CHECK(check_verify(p, 30, 12));
+    {
+        unsigned char ref[50];
+        check_fill(ref, 50, 11);
+        CHECK(memcmp(p + 30, ref + 30, 20) == 0); /* the rest of a is kept */
+    }
+    CHECK_EQ(tarn_handle_unlock(&pool, a), TARN_OK);
+    CHECK_EQ(tarn_handle_copy(&pool, c, tarn_handle_null()), TARN_EINVAL);
+    CHECK_EQ(tarn_handle_copy(NULL, c, a), TARN_EINVAL);
+    CHECK_EQ(tarn_handle_clear(&pool, tarn_handle_null()), TARN_EINVAL);
+    CHECK_EQ(tarn_handle_clear(NULL, c), TARN_EINVAL);
+    CHECK_EQ(tarn_handle_clear(&pool, c), TARN_OK);
+    p = (unsigned char *)tarn_handle_lock(&pool, c);
+    for (i = 0; i < 50; i++) zero &= p[i] == 0;
+    CHECK(zero);
+    CHECK_EQ(tarn_handle_unlock(&pool, c), TARN_OK);
+    CHECK(has_pattern(b, 30, 12));
+    CHECK_EQ(tarn_handle_check(&pool), TARN_OK);
+}
+
+static void test_compact(void)
+{
+    tarn_handle h[8];
+    unsigned char *pin, *p;
+    tarn_handle_stats st;
+    unsigned i;
+    init_plain(0);
+    CHECK_EQ(tarn_handle_compact(&pool), 0);
+    for (i = 0; i < 8; i++) {
+        h[i] = tarn_handle_alloc(&pool, 16u * (i + 1u));
+        put_pattern(h[i], 100 + i);
+    }
+    /* free 0 and 2: blocks 1 and 3..7 slide down */
+    CHECK_EQ(tarn_handle_free(&pool, h[0]), TARN_OK);
+    CHECK_EQ(tarn_handle_free(&pool, h[2]), TARN_OK);
+    CHECK_EQ(tarn_handle_compact(&pool), 32u + (64u + 80u + 96u + 112u + 128u));
+    CHECK_EQ(tarn_handle_stats_get(&pool, &st), TARN_OK);
+    CHECK_EQ(st.largest_free, st.free);
+    CHECK_EQ(st.bytes_moved, 32u + (64u + 80u + 96u + 112u + 128u));
+    CHECK_EQ(st.compactions, 2); /* the empty one counts */
+    for (i = 1; i < 8; i++) {
+        if (i != 2) CHECK(has_pattern(h[i], 16u * (i + 1u), 100 + i));
+    }
+    p = (unsigned char *)tarn_handle_lock(&pool, h[1]);
+    CHECK(p == mem + TARN_HANDLE_TABLE_SPACE(NH));
+    CHECK_EQ(tarn_handle_unlock(&pool, h[1]), TARN_OK);
+    CHECK_EQ(tarn_handle_compact(&pool), 0); /* nothing left to do */
+    /* a pinned block stays: blocks after it slide only to its end */
+    CHECK_EQ(tarn_handle_free(&pool, h[1]), TARN_OK);
+    CHECK_EQ(tarn_handle_free(&pool, h[5]), TARN_OK);
+    pin = (unsigned char *)tarn_handle_lock(&pool, h[4]);
+    CHECK_EQ(tarn_handle_compact(&pool), 64u + 112u + 128u); /* 3 to the start; 6, 7 to 4's end */
+    CHECK(tarn_handle_lock(&pool, h[4]) == pin);
+    CHECK_EQ(tarn_handle_unlock(&pool, h[4]), TARN_OK);
+    CHECK_EQ(tarn_handle_stats_get(&pool, &st), TARN_OK);
+    CHECK_EQ(st.pinned, 1);
+    CHECK(st.largest_free < st.free); /* the hole before the pinned block stays */
+    CHECK_EQ(tarn_handle_unlock(&pool, h[4]), TARN_OK);
+    CHECK(tarn_handle_compact(&pool) > 0);
+    CHECK_EQ(tarn_handle_stats_get(&pool, &st), TARN_OK);
+    CHECK_EQ(st.largest_free, st.free);
+    for (i = 3; i < 8; i++) {
+        if (i != 5) CHECK(has_pattern(h[i], 16u * (i + 1u), 100 + i));
+    }
+    CHECK_EQ(tarn_handle_check(&pool), TARN_OK);
+}
+
+static void test_compact_step(void)
+{
+    tarn_handle a, big, c, d, e;
+    size_t moved = 0, total = 0;
+    unsigned calls = 0;
+    bool done = false;
+    unsigned char *p;
+    tarn_handle_stats st;
+    init_plain(0);
+    CHECK(!tarn_handle_compact_step(&pool, 0, &moved));
+    CHECK_EQ(moved, 0);
+    CHECK(!tarn_handle_compact_step(NULL, 100, &moved));
+    CHECK(tarn_handle_compact_step(&pool, 100, &moved)); /* empty pool: the pass ends at once */
+    a = tarn_handle_alloc(&pool, 40);
+    big = tarn_handle_alloc(&pool, 300);
+    c = tarn_handle_alloc(&pool, 40);
+    put_pattern(big, 21);
+    put_pattern(c, 22);
+    CHECK_EQ(tarn_handle_free(&pool, a), TARN_OK);
+    /* budget 50: the big block moves over several calls, never more than 50 bytes a call */
+    while (!done && calls < 100) {
+        done = tarn_handle_compact_step(&pool, 50, &moved);
+        CHECK(moved <= 50);
+        total += moved;
+        calls++;
+        CHECK_EQ(tarn_handle_check(&pool), TARN_OK);
+    }
+    CHECK(done);
+    CHECK_EQ(total, 340);
+    CHECK(calls >= 7);
+    CHECK(has_pattern(big, 300, 21));
+    CHECK(has_pattern(c, 40, 22));
+    CHECK_EQ(tarn_handle_stats_get(&pool, &st), TARN_OK);
+    CHECK_EQ(st.largest_free, st.free);
+    CHECK_EQ(st.bytes_moved, 340);
+
+    /* interleaving: lock in mid-move completes the move */
+    d = tarn_handle_alloc(&pool, 64);
+    CHECK_EQ(tarn_handle_free(&pool, big), TARN_OK);
+    put_pattern(c, 23);
+    put_pattern(d, 24);
+    CHECK(!tarn_handle_compact_step(&pool, 10, &moved)); /* c starts moving */
+    CHECK_EQ(moved, 10);
+    CHECK_EQ(tarn_handle_check(&pool), TARN_OK);
+    /* an allocation meanwhile never lands where c is moving */
+    e = tarn_handle_alloc(&pool, 200);
+    CHECK(!tarn_handle_is_null(e));
+    put_pattern(e, 25);
+    p = (unsigned char *)tarn_handle_lock(&pool, c);
+    CHECK(p == mem + TARN_HANDLE_TABLE_SPACE(NH));
+    CHECK(check_verify(p, 40, 23));
+    CHECK_EQ(tarn_handle_unlock(&pool, c), TARN_OK);
+    CHECK(has_pattern(d, 64, 24));
+    CHECK(has_pattern(e, 200, 25));
+    /* free in mid-move: c is in place (one visit), then d starts moving down to c's end */
+    CHECK(!tarn_handle_compact_step(&pool, TARN_HANDLE_STEP_VISIT_COST + 40u, &moved));
+    CHECK_EQ(moved, 40);
+    CHECK_EQ(tarn_handle_check(&pool), TARN_OK);
+    CHECK_EQ(tarn_handle_free(&pool, d), TARN_OK);
+    CHECK_EQ(tarn_handle_check(&pool), TARN_OK);
+    CHECK(has_pattern(e, 200, 25));
+    CHECK(has_pattern(c, 40, 23));
+    while (!tarn_handle_compact_step(&pool, 16, NULL)) {
+    }
+    CHECK_EQ(tarn_handle_stats_get(&pool, &st), TARN_OK);
+    CHECK_EQ(st.largest_free, st.free);
+    CHECK(has_pattern(e, 200, 25));
+    CHECK(has_pattern(c, 40, 23));
+    CHECK_EQ(tarn_handle_check(&pool), TARN_OK);
+}
+
+static void test_transit_ops(void)
+{
+    tarn_handle a, b, c, x;
+    size_t moved;
+    unsigned char *p;
+    init_plain(0);
+    a = tarn_handle_alloc(&pool, 100);
+    b = tarn_handle_alloc(&pool, 100);
+    c = tarn_handle_alloc(&pool, 100);
+    put_pattern(b, 31);
+    put_pattern(c, 32);
+    CHECK_EQ(tarn_handle_free(&pool, a), TARN_OK);
+    CHECK(!tarn_handle_compact_step(&pool, 30, &moved)); /* b in transit, 30 bytes moved */
+    CHECK_EQ(moved, 30);
+    /* copy, clear, resize and compact on a block in transit complete its move first */
+    x = tarn_handle_alloc(&pool, 100);
+    REQUIRE(!tarn_handle_is_null(x));
+    CHECK_EQ(tarn_handle_copy(&pool, x, b), TARN_OK);
+    CHECK(has_pattern(x, 100, 31));
+    CHECK(has_pattern(b, 100, 31));
+    CHECK_EQ(tarn_handle_free(&pool, x), TARN_OK);
+    CHECK_EQ(tarn_handle_compact(&pool), 100); /* copy completed b's move; c follows it */
+    CHECK(has_pattern(b, 100, 31));
+    CHECK(has_pattern(c, 100, 32));
+    CHECK_EQ(tarn_handle_free(&pool, b), TARN_OK);
+    CHECK(!tarn_handle_compact_step(&pool, 30, &moved)); /* c in transit */
+    CHECK_EQ(tarn_handle_resize(&pool, c, 180), TARN_OK);
+    CHECK(has_pattern(c, 100, 32));
+    CHECK_EQ(tarn_handle_check(&pool), TARN_OK);
+    a = tarn_handle_alloc(&pool, 64);
+    put_pattern(a, 33);
+    CHECK_EQ(tarn_handle_compact(&pool), 0);
+    CHECK(tarn_handle_compact_step(&pool, 2u * TARN_HANDLE_STEP_VISIT_COST, &moved)); /* two visits */
+    CHECK_EQ(moved, 0);
+    CHECK_EQ(tarn_handle_clear(&pool, c), TARN_OK);
+    p = (unsigned char *)tarn_handle_lock(&pool, c);
+    CHECK(p != NULL && p[0] == 0 && p[179] == 0);
+    CHECK_EQ(tarn_handle_unlock(&pool, c), TARN_OK);
+    CHECK(has_pattern(a, 64, 33));
+    CHECK_EQ(tarn_handle_check(&pool), TARN_OK);
+}
+
+typedef struct walk_ctx {
+    unsigned n, stop_after;
+    size_t last_end, sizes;
+    int ordered;
+} walk_ctx;
+static bool walk_cb(const tarn_handle_block *b, void *ctx)
+{
+    walk_ctx *w = (walk_ctx *)ctx;
+    if (b->offset < w->last_end) w->ordered = 0;
+    w->last_end = b->offset + b->size;
+    w->sizes += b->size;
+    w->n++;
+    return w->n < w->stop_after;
+}
+
+static void test_walk_stats(void)
+{
+    tarn_handle h[5];
+    walk_ctx w;
+    tarn_handle_stats st;
+    unsigned i;
+    init_plain(0);
+    for (i = 0; i < 5; i++) h[i] = tarn_handle_alloc(&pool, 10u * (i + 1u));
+    CHECK_EQ(tarn_handle_free(&pool, h[1]), TARN_OK);
+    (void)tarn_handle_lock(&pool, h[3]);
+    memset(&w, 0, sizeof w);
+    w.ordered = 1;
+    w.stop_after = 100;
+    CHECK_EQ(tarn_handle_walk(&pool, walk_cb, &w), TARN_OK);
+    CHECK_EQ(w.n, 4);
+    CHECK_EQ(w.sizes, 10 + 30 + 40 + 50);
+    CHECK(w.ordered);
+    memset(&w, 0, sizeof w);
+    w.stop_after = 2;
+    CHECK_EQ(tarn_handle_walk(&pool, walk_cb, &w), TARN_OK);
+    CHECK_EQ(w.n, 2);
+    CHECK_EQ(tarn_handle_walk(&pool, NULL, &w), TARN_EINVAL);
+    CHECK_EQ(tarn_handle_walk(NULL, walk_cb, &w), TARN_EINVAL);
+    CHECK_EQ(tarn_handle_stats_get(&pool, NULL), TARN_EINVAL);
+    CHECK_EQ(tarn_handle_stats_get(NULL, &st), TARN_EINVAL);
+    CHECK_EQ(tarn_handle_stats_get(&pool, &st), TARN_OK);
+    CHECK_EQ(st.handles_used, 4);
+    CHECK_EQ(st.pinned, 1);
+    CHECK_EQ(st.requested, 130);
+    CHECK_EQ(st.largest_free, st.free - TARN_ALIGN_UP(20u, TARN_ALIGN));
+    CHECK(tarn_handle_name(&pool) == NULL);
+    CHECK(tarn_handle_name(NULL) == NULL);
+    CHECK_EQ(tarn_handle_last_error(NULL), TARN_EINVAL);
+    CHECK_EQ(tarn_handle_unlock(&pool, h[3]), TARN_OK);
+}
+
+static void test_corruption(void)
+{
+    tarn_handle a, b;
+    unsigned char saved[TARN_HANDLE_ENTRY_SIZE];
+    unsigned char *entry1 = mem + TARN_HANDLE_CTL_SIZE + TARN_HANDLE_ENTRY_SIZE; /* slot 1 */
+    init_plain(0);
+    a = tarn_handle_alloc(&pool, 40);
+    b = tarn_handle_alloc(&pool, 40);
+    put_pattern(b, 41);
+    CHECK_EQ(tarn_handle_check(&pool), TARN_OK);
+    CHECK_EQ(a.v & 0xFFFFu, 1);
+    memcpy(saved, entry1, sizeof saved);
+    memset(entry1, 0xFF, 8); /* offset and size destroyed, generation kept */
+    CHECK_EQ(tarn_handle_check(&pool), TARN_ECORRUPT);
+    CHECK(tarn_handle_lock(&pool, a) == NULL);
+    CHECK_EQ(tarn_handle_last_error(&pool), TARN_ECORRUPT);
+    CHECK_EQ(tarn_handle_free(&pool, a), TARN_ECORRUPT);
+    memcpy(entry1, saved, sizeof saved);
+    CHECK_EQ(tarn_handle_check(&pool), TARN_OK);
+    /* a damaged free-region head */
+    memcpy(saved, mem, 4);
+    mem[0] ^= 0x40; /* a bitmap bit without a list */
+    CHECK_EQ(tarn_handle_check(&pool), TARN_ECORRUPT);
+    memcpy(mem, saved, 4);
+    CHECK_EQ(tarn_handle_check(&pool), TARN_OK);
+    CHECK(has_pattern(b, 40, 41));
+    CHECK_EQ(tarn_handle_free(&pool, a), TARN_OK);
+}
+
+static void test_lock_hook(void)
+{
+    tarn_config cfg;
+    tarn_handle a, b;
+    tarn_handle_stats st;
+    walk_ctx w;
+    size_t moved;
+    int before;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.lock.lock = t_lock;
+    cfg.lock.unlock = t_unlock;
+    cfg.lock.ctx = &lock_depth;
+    cfg.name = "hooked";
+    REQUIRE(tarn_handle_init(&pool, mem, sizeof mem, NH, &cfg) == TARN_OK);
+    CHECK(strcmp(tarn_handle_name(&pool), "hooked") == 0);
+    lock_calls = 0;
+#define ONE_LOCK(expr)                         \
+    do {                                       \
+        before = lock_calls;                   \
+        expr;                                  \
+        CHECK_EQ(lock_calls - before, 1);      \
+        CHECK_EQ(lock_depth, 0);               \
+    } while (0)
+    ONE_LOCK(a = tarn_handle_alloc(&pool, 40));
+    ONE_LOCK(b = tarn_handle_alloc(&pool, 40));
+    ONE_LOCK((void)tarn_handle_lock(&pool, b));
+    ONE_LOCK((void)tarn_handle_unlock(&pool, b));
+    ONE_LOCK((void)tarn_handle_size(&pool, b));
+    ONE_LOCK((void)tarn_handle_lock_count(&pool, b));
+    ONE_LOCK((void)tarn_handle_validate(&pool, b));
+    ONE_LOCK((void)tarn_handle_resize(&pool, b, 50));
+    ONE_LOCK((void)tarn_handle_copy(&pool, b, a));
+    ONE_LOCK((void)tarn_handle_clear(&pool, a));
+    ONE_LOCK((void)tarn_handle_free(&pool, a));
+    ONE_LOCK((void)tarn_handle_free(&pool, a)); /* failing calls too */
+    ONE_LOCK((void)tarn_handle_compact_step(&pool, 8, &moved));
+    ONE_LOCK((void)tarn_handle_compact(&pool));
+    ONE_LOCK((void)tarn_handle_stats_get(&pool, &st));
+    memset(&w, 0, sizeof w);
+    w.stop_after = 10;
+    ONE_LOCK((void)tarn_handle_walk(&pool, walk_cb, &w));
+    ONE_LOCK((void)tarn_handle_check(&pool));
+    ONE_LOCK((void)tarn_handle_deinit(&pool));
+    CHECK_EQ(lock_bad, 0);
+#undef ONE_LOCK
+}
+
+static void test_flags(void)
+{
+    tarn_handle h[6], big;
+    tarn_handle_stats st;
+    unsigned char *p1, *p2;
+    unsigned i;
+    /* automatic compaction: a fragmented pool still serves a large request */
+    init_plain(TARN_HANDLE_F_AUTOCOMPACT);
+    for (i = 0; i < 6; i++) {
+        h[i] = tarn_handle_alloc(&pool, 160);
+        put_pattern(h[i], 50 + i);
+    }
+    CHECK_EQ(tarn_handle_free(&pool, h[0]), TARN_OK);
+    CHECK_EQ(tarn_handle_free(&pool, h[2]), TARN_OK);
+    CHECK_EQ(tarn_handle_free(&pool, h[4]), TARN_OK);
+    CHECK_EQ(tarn_handle_stats_get(&pool, &st), TARN_OK);
+    CHECK(st.largest_free < 400u && st.free >= 400u);
+    big = tarn_handle_alloc(&pool, 400);
+    CHECK(!tarn_handle_is_null(big));
+    CHECK_EQ(tarn_handle_stats_get(&pool, &st), TARN_OK);
+    CHECK_EQ(st.compactions, 1);
+    CHECK(has_pattern(h[1], 160, 51));
+    CHECK(has_pattern(h[3], 160, 53));
+    CHECK(has_pattern(h[5], 160, 55));
+    /* and resize likewise */
+    CHECK_EQ(tarn_handle_free(&pool, big), TARN_OK);
+    CHECK_EQ(tarn_handle_free(&pool, h[3]), TARN_OK);
+    h[3] = tarn_handle_alloc(&pool, 8);
+    CHECK_EQ(tarn_handle_resize(&pool, h[1], 600), TARN_OK);
+    CHECK(has_pattern(h[1], 160, 51));
+    CHECK(has_pattern(h[5], 160, 55));
+    CHECK_EQ(tarn_handle_check(&pool), TARN_OK);
+
+    /* scramble: every unlock and alloc moves unpinned blocks */
+    init_plain(TARN_HANDLE_F_SCRAMBLE);
+    h[0] = tarn_handle_alloc(&pool, 100);
+    h[1] = tarn_handle_alloc(&pool, 60);
+    put_pattern(h[0], 61);
+    put_pattern(h[1], 62);
+    p1 = (unsigned char *)tarn_handle_lock(&pool, h[0]);
+    CHECK_EQ(tarn_handle_unlock(&pool, h[0]), TARN_OK);
+    p2 = (unsigned char *)tarn_handle_lock(&pool, h[0]);
+    CHECK(p1 != p2);
+#if !TARN_SANITIZE
+    /* the old place is poisoned (with sanitizers it is NOACCESS: see test_handle_death) */
+    CHECK(p1[0] == (unsigned char)TARN_POISON_BYTE && p1[99] == (unsigned char)TARN_POISON_BYTE);
+#endif
+    /* a pinned block never moves, even in scramble mode */
+    h[2] = tarn_handle_alloc(&pool, 30);
+    CHECK(tarn_handle_lock(&pool, h[0]) == p2);
+    CHECK_EQ(tarn_handle_unlock(&pool, h[0]), TARN_OK);
+    CHECK_EQ(tarn_handle_unlock(&pool, h[0]), TARN_OK);
+    CHECK(has_pattern(h[0], 100, 61));
+    CHECK(has_pattern(h[1], 60, 62));
+    CHECK_EQ(tarn_handle_check(&pool), TARN_OK);
+    CHECK_EQ(tarn_handle_stats_get(&pool, &st), TARN_OK);
+    CHECK(st.bytes_moved > 0);
+    (void)h[2];
+}
+
+static void test_generation_wrap(void)
+{
+    /* One slot: its generation steps by 16 in 16 bits, so a freed handle stays rejected
+     * for the next 4095 reuses of the slot and only the 4096th reissues the same value. */
+    tarn_handle first, h;
+    unsigned i, stale_ok = 1;
+    REQUIRE(tarn_handle_init(&pool, mem, sizeof mem, 1, NULL) == TARN_OK);
+    first = tarn_handle_alloc(&pool, 8);
+    CHECK_EQ(tarn_handle_free(&pool, first), TARN_OK);
+    for (i = 1; i < 4096u; i++) {
+        h = tarn_handle_alloc(&pool, 8);
+        if (tarn_handle_eq(h, first) || tarn_handle_validate(&pool, first) != TARN_ESTALE) stale_ok = 0;
+        CHECK_EQ(tarn_handle_free(&pool, h), TARN_OK);
+    }
+    CHECK(stale_ok);
+    h = tarn_handle_alloc(&pool, 8);
+    CHECK(tarn_handle_eq(h, first)); /* the documented limit */
+}
+
+static void test_deinit_reinit(void)
+{
+    tarn_handle a;
+    init_plain(0);
+    a = tarn_handle_alloc(&pool, 64);
+    CHECK_EQ(tarn_handle_deinit(&pool), TARN_OK);
+    CHECK_EQ(tarn_handle_deinit(&pool), TARN_EINVAL);
+    CHECK(tarn_handle_lock(&pool, a) == NULL);
+    CHECK_EQ(tarn_handle_free(&pool, a), TARN_EINVAL);
+    memset(mem, 0, sizeof mem); /* the buffer is the caller's again */
+    init_plain(0);
+    CHECK(!tarn_handle_is_null(tarn_handle_alloc(&pool, 64)));
+    CHECK_EQ(tarn_handle_deinit(&pool), TARN_OK);
+}
+
+int main(void)
+{
+    test_sizing();
+    test_init_errors();
+    test_alloc_free();
+    test_other_pool();
+    test_lock_unlock();
+    test_resize();
+    test_resize_down_slide();
+    test_copy_clear();
+    test_compact();
+    test_compact_step();
+    test_transit_ops();
+    test_walk_stats();
+    test_corruption();
+    test_lock_hook();
+    test_flags();
+    test_generation_wrap();
+    test_deinit_reinit();
+    return check_done();
+}
