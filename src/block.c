@@ -96,6 +96,16 @@ static tarn_status block_classify(const tarn_block_pool *pool, const void *p)
 
 static tarn_status block_check_locked(const tarn_block_pool *pool);
 
+/* Record a rejected put; with TARN_F_SAN_REPORT also report it to the memory tool. */
+static tarn_status block_reject(tarn_block_pool *pool, const void *block, tarn_status st)
+{
+    pool->last_error = (uint8_t)st;
+    if (pool->report_ && (st == TARN_EDOUBLE || st == TARN_EFOREIGN)) {
+        TARN_SAN_REPORT_BAD_FREE(pool, block);
+    }
+    return st;
+}
+
 #if TARN_CHECK_LEVEL >= 2
 /* Level 2: every get/put first runs the full check; a damaged pool refuses the call. */
 #define BLOCK_DEEP_CHECK_FAILS(pool) (block_check_locked(pool) != TARN_OK)
@@ -133,6 +143,7 @@ tarn_status tarn_block_init(tarn_block_pool *pool, void *mem, size_t mem_size,
     if (cfg != NULL) {
         pool->lock = cfg->lock;
         pool->name = cfg->name;
+        pool->report_ = (cfg->flags & TARN_F_SAN_REPORT) ? 1u : 0u;
     }
     block_san_setup(pool);
     return TARN_OK;
@@ -197,10 +208,7 @@ void *tarn_block_get(tarn_block_pool *pool)
 static inline tarn_status block_release_locked(tarn_block_pool *pool, void *block)
 {
     tarn_status st = BLOCK_DEEP_CHECK_FAILS(pool) ? TARN_ECORRUPT : block_classify(pool, block);
-    if (TARN_UNLIKELY(st != TARN_OK)) {
-        pool->last_error = (uint8_t)st;
-        return st;
-    }
+    if (TARN_UNLIKELY(st != TARN_OK)) return block_reject(pool, block, st);
     TARN_SAN_FREE(pool, block, pool->block_size);
 #if TARN_POISON_FREE
     TARN_SAN_OPEN(block, pool->block_size);
@@ -235,8 +243,12 @@ static BLOCK_NOINLINE tarn_status block_put_to_cb(tarn_block_pool *pool, void *b
     block_san_setup(pool);
     cb = pool->put_cb;
     arg = pool->put_arg;
-    st = (cb != NULL) ? block_classify(pool, block) : block_release_locked(pool, block);
-    if (st != TARN_OK) pool->last_error = (uint8_t)st;
+    if (cb != NULL) {
+        st = block_classify(pool, block);
+        if (st != TARN_OK) (void)block_reject(pool, block, st);
+    } else {
+        st = block_release_locked(pool, block);
+    }
     TARN_UNLOCK(pool->lock);
     return (st == TARN_OK && cb != NULL) ? cb(pool, block, arg) : st;
 }

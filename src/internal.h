@@ -181,6 +181,15 @@ static inline bool tarn_lock_valid(const tarn_lock *l)
 #define TARN_SAN_OPEN(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
 #define TARN_SAN_CLOSE(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
 #define TARN_SAN_DEFINED(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+/* A bad free of a poisoned (freed) block: touch it so that ASan reports it, with stack. */
+#define TARN_SAN_REPORT_BAD_FREE(pool, p)                                                  \
+    do {                                                                                   \
+        (void)(pool);                                                                      \
+        if ((p) != NULL && __asan_address_is_poisoned(p)) {                                \
+            volatile unsigned char tarn_san_touch_ = *(const volatile unsigned char *)(p); \
+            (void)tarn_san_touch_;                                                         \
+        }                                                                                  \
+    } while (0)
 #elif TARN_SANITIZE && defined(TARN_HAVE_VALGRIND_)
 #include <valgrind/memcheck.h>
 /* A pool anchor may be re-initialised without being destroyed (static pools reset by
@@ -202,6 +211,9 @@ static inline bool tarn_lock_valid(const tarn_lock *l)
 #define TARN_SAN_OPEN(p, n) ((void)VALGRIND_MAKE_MEM_DEFINED((p), (n)))
 #define TARN_SAN_CLOSE(p, n) ((void)VALGRIND_MAKE_MEM_NOACCESS((p), (n)))
 #define TARN_SAN_DEFINED(p, n) ((void)VALGRIND_MAKE_MEM_DEFINED((p), (n)))
+/* A bad free: hand it to memcheck's pool tracking, which reports "Invalid free()". */
+#define TARN_SAN_REPORT_BAD_FREE(pool, p) \
+    do { VALGRIND_MEMPOOL_FREE((pool), (p)); } while (0)
 #else
 #undef TARN_SANITIZE
 #define TARN_SANITIZE 0
@@ -213,6 +225,7 @@ static inline bool tarn_lock_valid(const tarn_lock *l)
 #define TARN_SAN_OPEN(p, n) ((void)(p), (void)(n))
 #define TARN_SAN_CLOSE(p, n) ((void)(p), (void)(n))
 #define TARN_SAN_DEFINED(p, n) ((void)(p), (void)(n))
+#define TARN_SAN_REPORT_BAD_FREE(pool, p) ((void)(pool), (void)(p))
 #endif
 
 /*

@@ -41,6 +41,31 @@ static void read_never_used(void *arg)
     (void)v;
 }
 
+static tarn_block_pool rpool;
+static unsigned char rmem[TARN_BLOCK_POOL_BYTES(4, 32)] TARN_BLOCK_ALIGNED;
+
+/* With TARN_F_SAN_REPORT a double free is reported by the tool, not only by status. */
+static void double_free_reported(void *arg)
+{
+    void *b = tarn_block_get(&rpool);
+    tarn_status st;
+    (void)arg;
+    tarn_block_put(&rpool, b);
+    st = tarn_block_put(&rpool, b);      /* the bug */
+    if (st != TARN_EDOUBLE) _Exit(3);
+}
+
+/* Without the flag the status alone reports it (the tool stays quiet). */
+static void double_free_status_only(void *arg)
+{
+    void *b = tarn_block_get(&pool);
+    tarn_status st;
+    (void)arg;
+    tarn_block_put(&pool, b);
+    st = tarn_block_put(&pool, b);
+    if (st != TARN_EDOUBLE) _Exit(3);
+}
+
 static void live_block_is_fine(void *arg)
 {
     volatile unsigned char *b = (volatile unsigned char *)tarn_block_get(&pool);
@@ -58,6 +83,16 @@ int main(void)
         return 77;
     }
     REQUIRE(tarn_block_init(&pool, mem, sizeof mem, 32, NULL) == TARN_OK);
+    {
+        tarn_config cfg;
+        memset(&cfg, 0, sizeof cfg);
+        cfg.flags = TARN_F_SAN_REPORT;
+        REQUIRE(tarn_block_init(&rpool, rmem, sizeof rmem, 32, &cfg) == TARN_OK);
+    }
+    r = death_expect_report(double_free_reported, NULL, "use-after-poison");
+    CHECK_EQ(r, 1);
+    r = death_expect_report(double_free_status_only, NULL, NULL);
+    CHECK_EQ(r, 0);
     r = death_expect_report(read_after_free, NULL, "use-after-poison");
     CHECK_EQ(r, 1);
     r = death_expect_report(write_past_end, NULL, "use-after-poison");

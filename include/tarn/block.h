@@ -68,7 +68,7 @@ typedef struct tarn_block_pool {
     uint32_t failed_gets;   /* gets that found the pool empty */
     uint8_t last_error;     /* tarn_status of the last failed operation */
     uint8_t san_ready;      /* sanitizer state set up (statically defined pools: lazily) */
-    uint16_t reserved_;
+    uint16_t report_;       /* TARN_F_SAN_REPORT given at init */
     tarn_lock lock;
     const char *name;
     tarn_block_put_fn put_cb;

@@ -88,6 +88,16 @@ typedef struct tarn_config {
     uint32_t flags;      /**< module-specific flags (see each module's TARN_*_F_*) */
 } tarn_config;
 
+/**
+ * Config flag common to every module (modules' own flags use the low bits): a bad free
+ * (double free, foreign or interior pointer) is also reported to the active memory tool
+ * as the error it is — Valgrind memcheck reports "Invalid free()", AddressSanitizer a
+ * use-after-poison at the block — with the caller's stack.  Without a tool, or when the
+ * tool lets the program go on, the call still returns its status and changes nothing.
+ * Meant for debug builds and death tests; off by default.
+ */
+#define TARN_F_SAN_REPORT 0x80000000u
+
 /* ---- alignment and sizing helpers (usable in constant expressions) ----------------- */
 /** Round x up to a multiple of a (a power of two). */
 #define TARN_ALIGN_UP(x, a) (((x) + ((a) - 1u)) & ~((size_t)(a) - 1u))
