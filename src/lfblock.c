@@ -385,7 +385,9 @@ tarn_status tarn_lfblock_put(tarn_lfblock_pool *pool, void *block)
 {
     uint32_t i = 0u;
     tarn_lfblock_word h;
+#if TARN_CHECK_LEVEL >= 1
     tarn_status st = TARN_OK;
+#endif
 
     if (pool == NULL) {
         return TARN_EINVAL;
