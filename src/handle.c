@@ -1113,6 +1113,7 @@ tarn_status tarn_handle_walk(tarn_handle_pool *pool, tarn_handle_walk_fn fn, voi
             b.size = t[x].size;
             b.gap_after = hp_gap(pool, t, x);
             b.locks = t[x].lock;
+            b.moving = x == pool->transit;
             if (!fn(&b, ctx)) break;
         }
     }

@@ -603,6 +603,33 @@ static void test_transit_ops(void)
     CHECK_EQ(tarn_handle_check(&pool), TARN_OK);
 }
 
+/* A block just after one in mid-move must not grow down into the space the moving block
+ * is still being copied from. */
+static void test_transit_neighbour(void)
+{
+    tarn_handle a, m, x, filler;
+    tarn_handle_stats st;
+    size_t moved;
+    init_plain(0);
+    a = tarn_handle_alloc(&pool, 64);
+    m = tarn_handle_alloc(&pool, 128);
+    x = tarn_handle_alloc(&pool, 64);
+    CHECK_EQ(tarn_handle_stats_get(&pool, &st), TARN_OK);
+    filler = tarn_handle_alloc(&pool, st.free);
+    REQUIRE(!tarn_handle_is_null(filler));
+    put_pattern(m, 71);
+    put_pattern(x, 72);
+    CHECK_EQ(tarn_handle_free(&pool, a), TARN_OK);
+    CHECK(!tarn_handle_compact_step(&pool, 32, &moved)); /* m: 32 of 128 bytes moved */
+    CHECK_EQ(moved, 32);
+    CHECK_EQ(tarn_handle_resize(&pool, x, 128), TARN_ENOMEM);
+    CHECK(has_pattern(x, 64, 72));
+    CHECK(has_pattern(m, 128, 71));
+    CHECK_EQ(tarn_handle_resize(&pool, x, 128), TARN_OK); /* m's move is complete now */
+    CHECK(has_pattern(x, 64, 72));
+    CHECK_EQ(tarn_handle_check(&pool), TARN_OK);
+}
+
 typedef struct walk_ctx {
     unsigned n, stop_after;
     size_t last_end, sizes;
@@ -837,6 +864,7 @@ int main(void)
     test_compact();
     test_compact_step();
     test_transit_ops();
+    test_transit_neighbour();
     test_walk_stats();
     test_corruption();
     test_lock_hook();

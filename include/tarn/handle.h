@@ -192,6 +192,8 @@ typedef struct tarn_handle_block {
     size_t size;            /**< requested size */
     size_t gap_after;       /**< free bytes between this block's end and the next block */
     unsigned locks;         /**< lock count (0 = the pool may move it) */
+    bool moving;            /**< an unfinished tarn_handle_compact_step is moving it: its
+                                 bytes are not all at `offset` yet (lock it to finish) */
 } tarn_handle_block;
 
 /** Walk callback: return true to continue, false to stop.  Runs with the pool's lock hook
