@@ -250,7 +250,7 @@ static void lf_make_empty(tarn_lfblock_pool *pool)
     pool->base = NULL;
     pool->divmagic = 0u;
     pool->block_size = 0u;
-    pool->reserved_ = 0u;
+    pool->flags = 0u;
     pool->lock.lock = NULL;
     pool->lock.unlock = NULL;
     pool->lock.ctx = NULL;
@@ -323,6 +323,7 @@ tarn_status tarn_lfblock_init(tarn_lfblock_pool *pool, void *mem, size_t mem_siz
     if (cfg != NULL) {
         pool->lock = cfg->lock;
         pool->name = cfg->name;
+        pool->flags = cfg->flags;
     }
     stw(&pool->head, (tarn_lfblock_word)n, MO_RLX); /* tag 0, top == count: empty list */
     st32(&pool->num_free, (uint32_t)n, MO_RLX);
@@ -413,6 +414,10 @@ tarn_status tarn_lfblock_put(tarn_lfblock_pool *pool, void *block)
     if (st != TARN_OK) {
         lf_error(pool, st);
         LF_UNLOCK(pool);
+        if ((pool->flags & TARN_F_SAN_REPORT) != 0u) {
+            /* best effort: a block popped meanwhile by another context is live again */
+            TARN_SAN_REPORT_BAD_FREE(pool, block);
+        }
         return st;
     }
 #else

@@ -5,6 +5,8 @@
  * malloc'd memory; the pool's own state words (outside the blocks) are not.  Each error
  * runs in a child process; skipped (77) when no tool watches this process.
  */
+#include <stdlib.h>
+
 #include "check.h"
 #include "support/death.h"
 #include "tarn/lfblock.h"
@@ -52,6 +54,30 @@ static void read_never_used(void *arg)
     (void)v;
 }
 
+/* With TARN_F_SAN_REPORT a double put is reported by the tool, not only by status. */
+static tarn_lfblock_pool rpool;
+static unsigned char rmem[TARN_LFBLOCK_POOL_BYTES(4, BS)] TARN_LFBLOCK_ALIGNED;
+static void double_put_reported(void *arg)
+{
+    void *b = tarn_lfblock_get(&rpool);
+    tarn_status st;
+    (void)arg;
+    tarn_lfblock_put(&rpool, b);
+    st = tarn_lfblock_put(&rpool, b); /* the bug */
+    if (st != TARN_EDOUBLE) _Exit(3);
+}
+
+/* Without the flag the status alone reports it (the tool stays quiet). */
+static void double_put_status_only(void *arg)
+{
+    void *b = tarn_lfblock_get(&pool);
+    tarn_status st;
+    (void)arg;
+    tarn_lfblock_put(&pool, b);
+    st = tarn_lfblock_put(&pool, b);
+    if (st != TARN_EDOUBLE) _Exit(3);
+}
+
 static void live_block_is_fine(void *arg)
 {
     volatile unsigned char *b = (volatile unsigned char *)tarn_lfblock_get(&pool);
@@ -75,6 +101,16 @@ int main(void)
         return 77;
     }
     REQUIRE(tarn_lfblock_init(&pool, mem, sizeof mem, BS, NULL) == TARN_OK);
+    {
+        tarn_config cfg;
+        memset(&cfg, 0, sizeof cfg);
+        cfg.flags = TARN_F_SAN_REPORT;
+        REQUIRE(tarn_lfblock_init(&rpool, rmem, sizeof rmem, BS, &cfg) == TARN_OK);
+    }
+    r = death_expect_report(double_put_reported, NULL, "use-after-poison");
+    CHECK_EQ(r, 1);
+    r = death_expect_report(double_put_status_only, NULL, NULL);
+    CHECK_EQ(r, 0);
     r = death_expect_report(read_after_put, NULL, "use-after-poison");
     CHECK_EQ(r, 1);
     r = death_expect_report(write_after_put, NULL, "use-after-poison");

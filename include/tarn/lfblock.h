@@ -141,7 +141,7 @@ typedef struct tarn_lfblock_pool {
     uint32_t block_size;        /* true block size, TARN_LFBLOCK_SIZE(requested) */
     uint32_t count;             /* number of blocks; 0 after a failed init */
     uint32_t idx_bits;          /* bits of the head word holding the index */
-    uint32_t reserved_;
+    uint32_t flags;             /* cfg->flags at init (TARN_F_SAN_REPORT) */
     tarn_lock lock;             /* used by get/put only in the fallback build */
     const char *name;
 } tarn_lfblock_pool;
@@ -174,7 +174,8 @@ typedef struct tarn_lfblock_stats {
  * TARN_LFBLOCK_SIZE(block_size) bytes, N as large as fits (at most TARN_LFBLOCK_MAX_COUNT,
  * and the blocks must span less than 4 GiB; the rest of a larger buffer is left alone).
  * O(1): no block and no state word is touched (the buffer may hold garbage).
- * cfg may be NULL (no lock, no name); cfg->flags is unused.  In the lock-free build the
+ * cfg may be NULL (no lock, no name, no flags); cfg->flags may hold TARN_F_SAN_REPORT
+ * (a refused put is also reported to ASan/Valgrind; see tarn.h).  In the lock-free build the
  * lock hook is accepted and not used; in the fallback build (TARN_LFBLOCK_LOCK_FREE 0) it
  * is required.
  * Errors: TARN_EINVAL (pool or mem NULL, block_size 0, a lock hook with only one of
