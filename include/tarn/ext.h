@@ -1,0 +1,282 @@
+/*
+ * tarn/ext.h - external memory manager: memory the CPU cannot address (SRAM, FRAM, EEPROM
+ * on I2C or SPI), reached only through read/write callbacks, safe across power loss.
+ *
+ * The managed region lives on the device: a superblock, a few persistent root slots, then
+ * the blocks, each with a redundant 16-byte header.  The manager keeps one fixed-size
+ * struct in RAM (independent of the region size and the number of blocks) and never calls
+ * malloc.  A power cut at any instant - between two callback writes, in the middle of a
+ * write, with the last byte half programmed, or (on media with write buffers) with the
+ * writes since the last sync landing in any order - leaves a device that tarn_ext_mount
+ * accepts: every alloc, free and root update that returned before the cut has taken effect
+ * and no allocation's data was touched by the manager; the operation in flight has
+ * happened completely or not at all.  src/ext.c explains how.
+ *
+ * Addresses are 32-bit device addresses, never pointers: an allocation is the device
+ * address of its first data byte, 0 means "none".  Cost in bus transactions (the figure
+ * that matters on a serial bus): free = 2 header reads + 1 write; alloc = 1 or 2 writes
+ * and usually no read (see tarn_ext_alloc); mount = 1 read per block.
+ *
+ *     static int fram_read(void *ctx, uint32_t addr, void *buf, size_t n);   // 0 = ok
+ *     static int fram_write(void *ctx, uint32_t addr, const void *buf, size_t n);
+ *     static const tarn_ext_io fram = {fram_read, fram_write, NULL, NULL};
+ *     static tarn_ext ext;
+ *
+ *     if (tarn_ext_mount(&ext, &fram, 0, 32768, NULL) != TARN_OK)     // after every reset
+ *         tarn_ext_format(&ext, &fram, 0, 32768, 1, NULL);             // first use: 1 root
+ *     uint32_t log;
+ *     tarn_ext_root_get(&ext, 0, &log);                                // found again
+ *     if (log == 0 && tarn_ext_alloc(&ext, 256, &log) == TARN_OK) {
+ *         tarn_ext_write(&ext, log, 0, "hello", 5);
+ *         tarn_ext_root_set(&ext, 0, log);                             // atomic publish
+ *     }
+ */
+#ifndef TARN_EXT_H
+#define TARN_EXT_H
+
+#include "tarn/tarn.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- configuration (override through TARN_CONFIG_FILE) -------------------------------- */
+#ifndef TARN_EXT_MAX_ROOTS
+/** Most root slots a region can have (each costs 16 bytes of device and 5 of RAM). */
+#define TARN_EXT_MAX_ROOTS 8
+#endif
+#ifndef TARN_EXT_CACHE_RUNS
+/** Free runs remembered in RAM (12 bytes each); alloc rescans the device when none fits. */
+#define TARN_EXT_CACHE_RUNS 8
+#endif
+
+/* ---- sizing ------------------------------------------------------------------------------ */
+/** Allocation granularity: sizes, base and region size are multiples of this. */
+#define TARN_EXT_UNIT 4u
+/** Device bytes of one block header (two 8-byte slots). */
+#define TARN_EXT_HEADER_SIZE 16u
+/** Device bytes of the superblock at the start of the region. */
+#define TARN_EXT_SUPER_SIZE 20u
+/** Device bytes of one root slot. */
+#define TARN_EXT_ROOT_SIZE 16u
+/** Smallest region holding `nroots` roots and one allocation of 4 bytes. */
+#define TARN_EXT_MIN_SIZE(nroots) \
+    (TARN_EXT_SUPER_SIZE + TARN_EXT_ROOT_SIZE * (uint32_t)(nroots) + TARN_EXT_HEADER_SIZE + TARN_EXT_UNIT)
+/** Largest region: the whole 32-bit device address space. */
+#define TARN_EXT_MAX_SIZE ((uint64_t)1 << 32)
+/** Device bytes taken by an allocation of `size` bytes (header included), when it is
+ *  not enlarged to absorb a too-small remainder (see tarn_ext_alloc).  size > 0. */
+#define TARN_EXT_BLOCK_BYTES(size) (TARN_EXT_HEADER_SIZE + TARN_ALIGN_UP((size_t)(size), TARN_EXT_UNIT))
+
+/* ---- types ------------------------------------------------------------------------------ */
+/**
+ * The device, as callbacks.  Each returns 0 on success and anything else on failure (the
+ * manager then returns TARN_EIO).  `addr` is a device address; the manager only touches
+ * [base, base + size) of the region it was given.
+ *  - read: copy n bytes at device address addr into buf.
+ *  - write: program n bytes of buf at device address addr.  A write that returns 0 need
+ *    not be durable yet if `sync` is given.
+ *  - sync: make every write issued before it durable (media with write buffers or caches);
+ *    NULL when writes are durable as soon as `write` returns.  The manager calls it after
+ *    each write that must reach the device before the next one.
+ *  - ctx: passed to every callback.
+ * The callbacks are called with the manager's lock held and must not call back into it.
+ */
+typedef struct tarn_ext_io {
+    int (*read)(void *ctx, uint32_t addr, void *buf, size_t n);
+    int (*write)(void *ctx, uint32_t addr, const void *buf, size_t n);
+    int (*sync)(void *ctx);
+    void *ctx;
+} tarn_ext_io;
+
+/** A run of adjacent free blocks remembered in RAM (private to ext.c; in 4-byte units
+ *  from the region base). */
+typedef struct tarn_ext_run_ {
+    uint32_t start;   /* header of the first free block */
+    uint32_t end;     /* one past the last free block of the run */
+    uint32_t first;   /* payload units of the first block (its header's size field) */
+} tarn_ext_run_;
+
+/**
+ * The manager's RAM state: a fixed-size struct, whatever the region size and block count.
+ * Public so that it can be static; every field is private to ext.c.
+ */
+typedef struct tarn_ext {
+    tarn_ext_io io;
+    uint32_t base;         /* device address of the region (superblock) */
+    uint32_t units;        /* region size in 4-byte units (<= 2^30) */
+    uint32_t heap;         /* unit of the first block header */
+    uint32_t nonce;        /* format identity, mixed into every check code */
+    uint32_t live_blocks;  /* allocations */
+    uint32_t live_units;   /* their payload, in units */
+    uint32_t used_units;   /* their payload + headers, in units */
+    uint32_t nomem_above;  /* no run larger than this (units) exists; UINT32_MAX = unknown */
+    uint32_t roots[TARN_EXT_MAX_ROOTS];     /* root values (device addresses, 0 = none) */
+    uint8_t root_seq[TARN_EXT_MAX_ROOTS];   /* newest slot sequence of each root */
+    tarn_ext_run_ runs[TARN_EXT_CACHE_RUNS];
+    uint8_t run_seq[TARN_EXT_CACHE_RUNS];   /* newest slot sequence of each run's first header */
+    uint8_t nruns;         /* cached runs */
+    uint8_t nroots;        /* root slots of the region */
+    uint8_t state;         /* unusable / mounted / must re-read the device (after EIO) */
+    uint8_t last_error;    /* tarn_status of the last failed operation */
+    /* counters (TARN_STATS) */
+    uint32_t n_allocs, n_frees, n_failed, n_rescans, n_repairs, n_ioerr;
+    uint32_t n_reads, n_writes, n_syncs;
+    uint64_t read_bytes, write_bytes;
+    tarn_lock lock;
+    const char *name;
+} tarn_ext;
+
+/** Statistics (a consistent snapshot taken under the lock). */
+typedef struct tarn_ext_stats {
+    uint64_t region_size;   /**< bytes of the region (superblock, roots, blocks) */
+    uint32_t heap_size;     /**< bytes of the block area */
+    uint32_t live_blocks;   /**< allocations */
+    uint32_t live_bytes;    /**< their usable bytes (tarn_ext_size summed) */
+    uint32_t free_bytes;    /**< block-area bytes not in allocations (free headers included) */
+    uint32_t cached_runs;   /**< free runs known in RAM */
+    uint32_t roots;         /**< root slots */
+    /* counters since format/mount (0 with TARN_STATS 0) */
+    uint32_t allocs;        /**< successful allocations */
+    uint32_t frees;         /**< successful frees */
+    uint32_t failed;        /**< failed calls (any status) */
+    uint32_t rescans;       /**< full device scans made by alloc because no cached run fitted */
+    uint32_t repairs;       /**< torn header/root slots rewritten by mount or re-sync */
+    uint32_t io_errors;     /**< callback failures seen */
+    uint32_t reads;         /**< read transactions */
+    uint32_t writes;        /**< write transactions */
+    uint32_t syncs;         /**< sync calls */
+    uint64_t read_bytes;    /**< bytes read */
+    uint64_t write_bytes;   /**< bytes written */
+} tarn_ext_stats;
+
+/** Walk callback: one call per block in address order.  addr is the block's data address,
+ *  size its usable bytes, used whether it is allocated.  Return false to stop the walk. */
+typedef bool (*tarn_ext_walk_fn)(void *ctx, uint32_t addr, size_t size, bool used);
+
+/* ---- region ------------------------------------------------------------------------------ */
+/**
+ * Create an empty managed region of `size` bytes at device address `base`, with `nroots`
+ * root slots (all 0), and mount it in `ext`.  Everything the region held is lost.
+ * Writes the superblock last, so a format cut by power loss leaves a region that mount
+ * rejects with TARN_ENOENT (format again).  Bus: 1 read, 4 writes (3 without roots).
+ * cfg may be NULL (no lock, no name); cfg->flags is unused.
+ * Errors: TARN_EINVAL (ext, io, io->read or io->write NULL; nroots > TARN_EXT_MAX_ROOTS;
+ * half a lock hook), TARN_EALIGN (base or size not a multiple of 4), TARN_ETOOSMALL (size
+ * below TARN_EXT_MIN_SIZE(nroots)), TARN_ERANGE (size above 4 GiB or base + size beyond the
+ * 32-bit address space), TARN_EIO.  On error ext is left unusable (every call fails with
+ * TARN_EINVAL).  Not thread-safe: format before sharing ext.
+ */
+tarn_status tarn_ext_format(tarn_ext *ext, const tarn_ext_io *io, uint32_t base, uint64_t size,
+                            unsigned nroots, const tarn_config *cfg);
+
+/**
+ * Rebuild the RAM state of a region formatted before (after a reset or a power loss):
+ * reads the superblock, the roots and every block header, checks them, and repairs the
+ * one header or root slot a power cut may have left half written (the operation in flight
+ * then either happened or not; see src/ext.c).  `base` and `size` must be those given to
+ * tarn_ext_format.  O(blocks): 2 reads + 1 read per block; writes only to repair.
+ * Errors: TARN_EINVAL (arguments as tarn_ext_format; size differs from the formatted size),
+ * TARN_EALIGN, TARN_ERANGE, TARN_ETOOSMALL (as format), TARN_ENOENT (no formatted region at
+ * base: blank, foreign, or a format cut short), TARN_ECORRUPT (damage that no power cut can
+ * cause: a header or root with both copies bad, blocks not tiling the region, a root naming
+ * no allocation), TARN_EIO.  On error ext is left unusable.  Not thread-safe.
+ */
+tarn_status tarn_ext_mount(tarn_ext *ext, const tarn_ext_io *io, uint32_t base, uint64_t size,
+                           const tarn_config *cfg);
+
+/* ---- allocations ------------------------------------------------------------------------- */
+/**
+ * Allocate `size` bytes on the device and store its address in *addr (0 on failure).  The
+ * block's contents are whatever the device held.  Usable size: size rounded up to 4, or up
+ * to 16 bytes more when the rest of the free run would be too small to form a block or
+ * would overlap a header (tarn_ext_size tells).
+ * Bus: 1 write (the whole run is taken) or 2, each followed by a sync; no read when the
+ * run comes from the RAM cache and fits in its first block; 1 read per further free block
+ * it spans otherwise.  When no cached run fits, the device is rescanned first (O(blocks)
+ * reads, no writes); see src/ext.c for how often that can happen.
+ * Errors (nothing changes): TARN_EINVAL (ext or addr NULL, size 0, ext not mounted),
+ * TARN_ENOMEM (no free run large enough, including size beyond the region), TARN_ECORRUPT
+ * (a header read on the way is damaged), TARN_EIO (see tarn_ext_free).
+ * Thread-safe with a lock hook; not ISR-safe (bus I/O).
+ */
+tarn_status tarn_ext_alloc(tarn_ext *ext, size_t size, uint32_t *addr);
+
+/**
+ * Free the allocation at `addr`; merges it with the free block that follows.  Its data is
+ * not erased.  Bus: 2 reads (its header, the next header), 1 write, 1 sync.
+ * Errors (nothing changes): TARN_EINVAL (ext NULL or not mounted), TARN_EFOREIGN (not the
+ * address of a block of this region: outside it, misaligned, inside a block), TARN_EDOUBLE
+ * (the header there says free: freed already), TARN_EBUSY (a root names it: clear the root
+ * first), TARN_ECORRUPT, TARN_EIO.
+ * TARN_EIO (any call): a callback failed.  The device is left consistent - the operation
+ * happened completely or not at all, as after a power cut - and the RAM state is re-read
+ * from the device before the call returns (or, if that fails too, by the next call).
+ * Thread-safe with a lock hook; not ISR-safe.
+ */
+tarn_status tarn_ext_free(tarn_ext *ext, uint32_t addr);
+
+/**
+ * Usable bytes of the allocation at addr, in *size (0 on failure).  Bus: 1 read.
+ * Errors: TARN_EINVAL (NULL, not mounted), TARN_EFOREIGN (not a live allocation: outside
+ * the region, inside a block, or freed), TARN_EIO.  Thread-safe with a lock hook.
+ */
+tarn_status tarn_ext_size(tarn_ext *ext, uint32_t addr, size_t *size);
+
+/**
+ * Bounds-checked copy of n bytes at offset `off` of the allocation at addr into buf.
+ * Bus: 1 header read + 1 data read (none for n = 0).  Errors: TARN_EINVAL (NULL ext, NULL
+ * buf with n > 0, not mounted), TARN_EFOREIGN (as tarn_ext_size), TARN_ERANGE (off + n
+ * beyond the usable size), TARN_EIO.  Thread-safe with a lock hook.
+ */
+tarn_status tarn_ext_read(tarn_ext *ext, uint32_t addr, size_t off, void *buf, size_t n);
+
+/**
+ * Bounds-checked copy of n bytes of buf to offset `off` of the allocation at addr, then a
+ * sync: durable when it returns TARN_OK.  Data writes are the application's: a power cut
+ * during this call may leave any part of [off, off + n) written, nothing else.
+ * Bus: 1 header read + 1 write + 1 sync.  Errors as tarn_ext_read.
+ */
+tarn_status tarn_ext_write(tarn_ext *ext, uint32_t addr, size_t off, const void *buf, size_t n);
+
+/* ---- roots: how the application finds its data after a reset ------------------------------- */
+/**
+ * Set root slot `idx` to `addr` (an allocation, or 0 to clear it).  Power-safe: after a
+ * cut the root holds the old or the new value.  While a root names an allocation,
+ * tarn_ext_free refuses it (TARN_EBUSY).  Bus: 1 header read (addr != 0), 1 write + 1 sync
+ * (none when the value is unchanged).  Errors: TARN_EINVAL (NULL, idx >= roots, not
+ * mounted), TARN_EFOREIGN (addr is not a live allocation), TARN_EIO.
+ */
+tarn_status tarn_ext_root_set(tarn_ext *ext, unsigned idx, uint32_t addr);
+
+/** Value of root slot idx in *addr (0 = empty).  O(1), no bus traffic.
+ *  Errors: TARN_EINVAL (NULL, idx >= roots, not mounted). */
+tarn_status tarn_ext_root_get(tarn_ext *ext, unsigned idx, uint32_t *addr);
+
+/* ---- inspection --------------------------------------------------------------------------- */
+/**
+ * Call fn for every block (allocated and free), in address order.  O(blocks): 1 read per
+ * block.  The lock is held: fn must not call into this manager.  Errors: TARN_EINVAL
+ * (NULL, not mounted), TARN_ECORRUPT, TARN_EIO (the walk stops; nothing changes).
+ */
+tarn_status tarn_ext_walk(tarn_ext *ext, tarn_ext_walk_fn fn, void *ctx);
+
+/** Snapshot of the statistics.  O(1), no bus traffic.  Errors: TARN_EINVAL. */
+tarn_status tarn_ext_stats_get(tarn_ext *ext, tarn_ext_stats *out);
+
+/**
+ * Full check, changing nothing: superblock and roots as in RAM, every header intact (both
+ * copies valid), the blocks tile the region, the RAM counters and cached free runs agree
+ * with the device, every root names an allocation.  O(blocks) reads.
+ * TARN_OK, TARN_ECORRUPT, TARN_EIO, or TARN_EINVAL (NULL, not mounted).
+ */
+tarn_status tarn_ext_check(tarn_ext *ext);
+
+/** Status of the last failed operation (TARN_OK if none; TARN_EINVAL for NULL).  O(1). */
+tarn_status tarn_ext_last_error(const tarn_ext *ext);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TARN_EXT_H */

@@ -1,0 +1,1096 @@
+/*
+ * src/ext.c - external memory manager (see include/tarn/ext.h).
+ *
+ * DESIGN
+ *
+ * 1. Device layout (all sizes in 4-byte units "u"; device address = base + 4 * unit)
+ *
+ *   base
+ *   | superblock 20 B | root 0 16 B | ... | root n-1 | hdr 16 B | data ... | hdr | data ... |
+ *                                                    ^ heap                         region end ^
+ *
+ *   superblock: magic "TEX1" | nonce | units | version | nroots | crc16 | ~magic
+ *   root slot and block header: the same 16-byte "record" of two 8-byte slots, A then B:
+ *
+ *     slot: | seq | word (32 bits, little-endian) | crc16 | ~seq |
+ *             crc16 (CCITT) covers nonce, the slot's device address, seq and word.
+ *     block header word: bits 0-29 payload size in units (>= 1), bit 30 used, bit 31 zero.
+ *     root word: the root's device address (0 = empty).
+ *
+ *   Slot A always holds an even seq, slot B an odd one.  A record is INTACT when both
+ *   slots are valid and their seqs are consecutive (mod 256): the newer slot (seq = other
+ *   + 1) holds the current value, the older one the previous value.  The blocks tile the
+ *   heap exactly: header h, payload p units, next header at h + 4 + p.  There is no
+ *   persistent free list, no free bitmap, no other metadata.
+ *
+ * 2. Updating a record in place (free, the commit of alloc, a root update)
+ *
+ *   One write transaction of 8 bytes overwrites the OLDER slot with seq = newest + 1 and
+ *   the new word; the newer slot, holding the current value, is not touched.  This single
+ *   write is the commit point.  If it is cut (any prefix of its bytes landed, the last of
+ *   them with any mix of old and new bits), the slot is detectably torn and the other slot
+ *   still holds the value from before: the update did not happen.  Torn slots are found
+ *   deterministically, not only with the crc's probability: the slot being overwritten
+ *   held a valid slot with seq q - 1 (hence last byte ~(q - 1)); the new one starts with
+ *   seq q + 1 and ends with ~(q + 1) != ~(q - 1).  A cut after byte 0 leaves the old last
+ *   byte behind a new first byte; a cut inside the last byte leaves a mix of ~(q - 1) and
+ *   ~(q + 1) that equals ~(q + 1) only if all its bits were programmed, i.e. the write
+ *   completed.  (A cut inside byte 0 with nothing else landed leaves the old slot, valid.)
+ *   The crc rejects any other damage and binds the slot to its address and format.
+ *
+ * 3. alloc: at most 2 writes, each followed by a sync
+ *
+ *   Take a cached free run [a, end) (one or more adjacent free blocks, the first at a).
+ *   The new allocation is [a, r), r = a + 4 + need, moved up a little if needed (below).
+ *     write 1 (only if a remainder is left): the header of the remainder [r, end), free:
+ *       - a FRESH header (both slots in one 16-byte write) when r falls inside the payload
+ *         of a block of the run, with room for the header before the next header: those
+ *         bytes are free space that no walk visits, so a cut there changes nothing;
+ *       - or an in-place update of the header already at r when r is exactly the header of
+ *         a later free block of the run: that block grows to the end of the run, which is
+ *         a merge of free blocks and leaves the set of allocations unchanged.
+ *       r is moved up when the fresh header would overlap a live header (it is never
+ *       written over another header's bytes) or when the remainder would be smaller than
+ *       a header plus 4 bytes (then the allocation takes the whole run, write 1 is skipped).
+ *     sync
+ *     write 2, THE COMMIT: update a's header in place to "used, r - a - 4 units".
+ *     sync
+ *   Before write 2 completes, mount sees the old free run (a's header rolls back if torn);
+ *   after it, the walk goes a -> r (written and synced before) -> end.  Headers of the
+ *   run's later blocks end up inside the allocation or the remainder: stale, never
+ *   visited.  Invariant: every stale header of this format says "free" (only free blocks
+ *   are ever absorbed), so a stale header can never pass for an allocation.
+ *
+ * 4. free: 1 write
+ *
+ *   Read the header at addr - 16 (must be intact and used) and the next header.  One
+ *   in-place update of the freed block's header, the commit, makes it free with a size
+ *   that also covers the next block if that one is free (forward merge).  The previous
+ *   block is never changed: merging backwards would leave the freed header, still saying
+ *   "used", stale inside a free block.  Adjacent free blocks are instead merged lazily by
+ *   the next alloc that uses the run (section 3), at no extra write.
+ *
+ * 5. mount: O(blocks) reads
+ *
+ *   Read the superblock, the roots, then walk the headers from the heap start.  A record
+ *   with exactly one valid slot is the one a cut interrupted: its valid slot is the value
+ *   from before, and mount repairs the torn slot by writing the valid value into it with
+ *   the next seq (itself a record update: a cut during the repair is repaired by the next
+ *   mount).  At most one record is torn at any time, because every record write is
+ *   followed by a sync before the next one.  Anything else - both slots bad, seqs not
+ *   consecutive, blocks not tiling the heap, a root naming no allocation - is TARN_ECORRUPT:
+ *   no power cut produces it.  Write buffers: since there is a sync after every record
+ *   write, the writes pending at a cut are at most the one record write in flight (or
+ *   several independent repairs during mount), so any subset landing in any order is one
+ *   of the cases above.  format writes the superblock last, after zeroing the old one.
+ *
+ * 6. Finding free space with a fixed RAM footprint
+ *
+ *   RAM remembers up to TARN_EXT_CACHE_RUNS free runs (start, end, size and seq of the
+ *   first block).  alloc takes the best fit among them: O(1) bus transactions, and no read
+ *   at all when the allocation ends inside the run's first block.  A free adds its block
+ *   to the cache, joining a cached run that ends where it starts (backward merge in RAM
+ *   only) or absorbing the cached run it merged with.  When no cached run fits, alloc
+ *   rescans the whole device (O(blocks) reads, no write) and keeps the largest runs;
+ *   after a rescan that found no fit, alloc fails at once until the next free.
+ *
+ *   Trade-off chosen: the write budget (<= 2 per alloc, 1 per free, no free list on the
+ *   device to wear out) and the fixed RAM size are guaranteed; O(1) bus transactions are
+ *   guaranteed for free and for allocs served from the cache, not for every alloc.  An exact
+ *   O(1) index of all free space needs either RAM growing with the number of blocks or an
+ *   index on the device that every alloc and free must rewrite (more writes, more wear).
+ *
+ * 7. Validating addresses in O(1)
+ *
+ *   free/size/read/write/root_set read the header just before addr: it must be intact,
+ *   say "used", and fit in the region.  Interior addresses hit user data (whose chance of
+ *   passing as an intact record is ~2^-50) or a stale header (always "free", see 3);
+ *   headers of an earlier format carry another nonce.  A deliberate forgery of both slots'
+ *   crc by the application is not defended against.
+ *
+ * 8. Callback errors
+ *
+ *   A failed read before any write changes nothing.  After a failed write or sync the
+ *   device is in one of the states a power cut could have left (a write that failed may
+ *   have landed partly), so the manager marks its RAM state stale and re-reads it from the
+ *   device exactly as mount does (repairing a torn record) before returning TARN_EIO; if
+ *   that fails too, every later call retries it first.
+ *
+ * Invariants (tarn_ext_check): every header reached from the heap start is intact and the
+ * blocks tile [heap, units); live_blocks/live_units/used_units count the used blocks; every
+ * cached run starts at a free block of the cached size and seq and spans whole free blocks;
+ * every non-zero root is the data address of a used block.
+ */
+#include "tarn/ext.h"
+#include "internal.h"
+
+#define U_HDR 4u                     /* header size in units */
+#define SLOT_BYTES 8u
+#define REC_BYTES 16u
+#define SUPER_BYTES 20u
+#define W_UNITS 0x3FFFFFFFu
+#define W_USED 0x40000000u
+#define W_RSVD 0x80000000u
+#define EXT_MAGIC 0x31584554u        /* "TEX1" little-endian */
+#define EXT_VERSION 1u
+
+#define ST_NONE 0u
+#define ST_MOUNTED 0xA5u
+#define ST_RESYNC 0x3Cu
+
+TARN_STATIC_ASSERT(TARN_EXT_HEADER_SIZE == REC_BYTES && REC_BYTES == 2u * SLOT_BYTES, ext_record);
+TARN_STATIC_ASSERT(TARN_EXT_HEADER_SIZE == U_HDR * TARN_EXT_UNIT, ext_header_units);
+TARN_STATIC_ASSERT(TARN_EXT_SUPER_SIZE == SUPER_BYTES && SUPER_BYTES % TARN_EXT_UNIT == 0, ext_super);
+TARN_STATIC_ASSERT(TARN_EXT_ROOT_SIZE == REC_BYTES, ext_root);
+TARN_STATIC_ASSERT(TARN_EXT_MAX_ROOTS >= 0 && TARN_EXT_MAX_ROOTS <= 64, ext_max_roots);
+TARN_STATIC_ASSERT(TARN_EXT_CACHE_RUNS >= 1 && TARN_EXT_CACHE_RUNS <= 64, ext_cache_runs);
+TARN_STATIC_ASSERT(TARN_EXT_MIN_SIZE(0) == 40u, ext_min_size);
+
+/* ---- little-endian fields and crc16 (CCITT, poly 0x1021, nibble table) ------------------ */
+static void put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
+static uint32_t get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+
+static const uint16_t crc16_nib[16] = {
+    0x0000u, 0x1021u, 0x2042u, 0x3063u, 0x4084u, 0x50A5u, 0x60C6u, 0x70E7u,
+    0x8108u, 0x9129u, 0xA14Au, 0xB16Bu, 0xC18Cu, 0xD1ADu, 0xE1CEu, 0xF1EFu,
+};
+static uint16_t crc16(uint16_t crc, const uint8_t *p, size_t n)
+{
+    while (n-- > 0) {
+        uint8_t b = *p++;
+        crc = (uint16_t)((crc << 4) ^ crc16_nib[((crc >> 12) ^ (b >> 4)) & 0xFu]);
+        crc = (uint16_t)((crc << 4) ^ crc16_nib[((crc >> 12) ^ b) & 0xFu]);
+    }
+    return crc;
+}
+
+/* ---- slots and records ---------------------------------------------------------------- */
+static uint16_t slot_crc(uint32_t nonce, uint32_t addr, const uint8_t *seq_word)
+{
+    uint8_t pre[8];
+    put32(pre, nonce);
+    put32(pre + 4, addr);
+    return crc16(crc16(0xFFFFu, pre, sizeof pre), seq_word, 5);
+}
+
+static void slot_encode(uint8_t *out, uint32_t nonce, uint32_t addr, uint8_t seq, uint32_t word)
+{
+    uint16_t c;
+    out[0] = seq;
+    put32(out + 1, word);
+    c = slot_crc(nonce, addr, out);
+    out[5] = (uint8_t)c;
+    out[6] = (uint8_t)(c >> 8);
+    out[7] = (uint8_t)~seq;
+}
+
+static bool slot_valid(const uint8_t *in, uint32_t nonce, uint32_t addr, unsigned parity)
+{
+    uint16_t c;
+    if ((uint8_t)(in[7] ^ in[0]) != 0xFFu || (in[0] & 1u) != parity) return false;
+    c = slot_crc(nonce, addr, in);
+    return in[5] == (uint8_t)c && in[6] == (uint8_t)(c >> 8);
+}
+
+enum { REC_OK, REC_TORN, REC_BAD };
+
+typedef struct rec {
+    uint32_t word;   /* current value (newest valid slot) */
+    uint8_t seq;     /* its seq */
+    uint8_t state;   /* REC_OK, REC_TORN (one slot valid), REC_BAD */
+} rec;
+
+static void rec_decode(const uint8_t *in, uint32_t nonce, uint32_t addr, rec *r)
+{
+    bool a = slot_valid(in, nonce, addr, 0u);
+    bool b = slot_valid(in + SLOT_BYTES, nonce, addr + SLOT_BYTES, 1u);
+    const uint8_t *pick = NULL;
+    r->state = REC_BAD;
+    if (a && b) {
+        if ((uint8_t)(in[SLOT_BYTES] - in[0]) == 1u) pick = in + SLOT_BYTES;
+        else if ((uint8_t)(in[0] - in[SLOT_BYTES]) == 1u) pick = in;
+        if (pick != NULL) r->state = REC_OK;
+    } else if (a || b) {
+        pick = a ? in : in + SLOT_BYTES;
+        r->state = REC_TORN;
+    }
+    if (pick != NULL) {
+        r->seq = pick[0];
+        r->word = get32(pick + 1);
+    } else {
+        r->seq = 0;
+        r->word = 0;
+    }
+}
+
+/* ---- bus access (counted) --------------------------------------------------------------- */
+static inline uint32_t dev_addr(const tarn_ext *e, uint32_t unit)
+{
+    return e->base + unit * TARN_EXT_UNIT;
+}
+
+static tarn_status bus_read(tarn_ext *e, uint32_t addr, void *buf, size_t n)
+{
+    TARN_STAT((e->n_reads++, e->read_bytes += n));
+    if (e->io.read(e->io.ctx, addr, buf, n) != 0) {
+        TARN_STAT(e->n_ioerr++);
+        return TARN_EIO;
+    }
+    return TARN_OK;
+}
+
+static tarn_status bus_write(tarn_ext *e, uint32_t addr, const void *buf, size_t n)
+{
+    TARN_STAT((e->n_writes++, e->write_bytes += n));
+    if (e->io.write(e->io.ctx, addr, buf, n) != 0) {
+        TARN_STAT(e->n_ioerr++);
+        return TARN_EIO;
+    }
+    return TARN_OK;
+}
+
+static tarn_status bus_sync(tarn_ext *e)
+{
+    if (e->io.sync == NULL) return TARN_OK;
+    TARN_STAT(e->n_syncs++);
+    if (e->io.sync(e->io.ctx) != 0) {
+        TARN_STAT(e->n_ioerr++);
+        return TARN_EIO;
+    }
+    return TARN_OK;
+}
+
+/* Write a fresh record (both slots, one transaction) at unit u: newest seq becomes 1. */
+static tarn_status rec_write_fresh(tarn_ext *e, uint32_t u, uint32_t word)
+{
+    uint8_t buf[REC_BYTES];
+    uint32_t a = dev_addr(e, u);
+    slot_encode(buf, e->nonce, a, 0u, word);
+    slot_encode(buf + SLOT_BYTES, e->nonce, a + SLOT_BYTES, 1u, word);
+    return bus_write(e, a, buf, sizeof buf);
+}
+
+/* Update the record at unit u in place: overwrite its older slot with seq = newest + 1. */
+static tarn_status rec_write_update(tarn_ext *e, uint32_t u, uint8_t newest, uint32_t word)
+{
+    uint8_t buf[SLOT_BYTES];
+    uint8_t seq = (uint8_t)(newest + 1u);
+    uint32_t a = dev_addr(e, u) + SLOT_BYTES * (seq & 1u);
+    slot_encode(buf, e->nonce, a, seq, word);
+    return bus_write(e, a, buf, sizeof buf);
+}
+
+/* ---- superblock ---------------------------------------------------------------------- */
+static void super_encode(uint8_t *out, uint32_t base, uint32_t nonce, uint32_t units, unsigned nroots)
+{
+    uint8_t pre[4];
+    uint16_t c;
+    put32(out, EXT_MAGIC);
+    put32(out + 4, nonce);
+    put32(out + 8, units);
+    out[12] = (uint8_t)EXT_VERSION;
+    out[13] = (uint8_t)nroots;
+    put32(pre, base);
+    c = crc16(crc16(0xFFFFu, pre, 4), out, 14);
+    out[14] = (uint8_t)c;
+    out[15] = (uint8_t)(c >> 8);
+    put32(out + 16, ~(uint32_t)EXT_MAGIC);
+}
+
+static bool super_valid(const uint8_t *in, uint32_t base)
+{
+    uint8_t pre[4];
+    uint16_t c;
+    if (get32(in) != EXT_MAGIC || get32(in + 16) != ~(uint32_t)EXT_MAGIC) return false;
+    if (in[12] != EXT_VERSION || in[13] > TARN_EXT_MAX_ROOTS) return false;
+    put32(pre, base);
+    c = crc16(crc16(0xFFFFu, pre, 4), in, 14);
+    return in[14] == (uint8_t)c && in[15] == (uint8_t)(c >> 8);
+}
+
+/* ---- cached free runs --------------------------------------------------------------------- */
+static inline uint32_t run_cap(const tarn_ext_run_ *r)
+{
+    return r->end - r->start - U_HDR;
+}
+
+static void run_remove(tarn_ext *e, unsigned i)
+{
+    unsigned last = (unsigned)e->nruns - 1u;
+    e->runs[i] = e->runs[last];
+    e->run_seq[i] = e->run_seq[last];
+    e->nruns--;
+}
+
+/* Remember a run if there is room, or if it is larger than the smallest one remembered. */
+static void run_offer(tarn_ext *e, uint32_t start, uint32_t end, uint32_t first, uint8_t seq)
+{
+    unsigned i, slot = (unsigned)e->nruns;
+    tarn_ext_run_ r;
+    r.start = start;
+    r.end = end;
+    r.first = first;
+    if (slot >= TARN_EXT_CACHE_RUNS) {
+        unsigned small = 0;
+        for (i = 1; i < (unsigned)e->nruns; i++) {
+            if (run_cap(&e->runs[i]) < run_cap(&e->runs[small])) small = i;
+        }
+        if (run_cap(&e->runs[small]) >= run_cap(&r)) return;
+        slot = small;
+    } else {
+        e->nruns++;
+    }
+    e->runs[slot] = r;
+    e->run_seq[slot] = seq;
+}
+
+static int run_find_start(const tarn_ext *e, uint32_t start)
+{
+    unsigned i;
+    for (i = 0; i < (unsigned)e->nruns; i++) {
+        if (e->runs[i].start == start) return (int)i;
+    }
+    return -1;
+}
+
+static int run_find_end(const tarn_ext *e, uint32_t end)
+{
+    unsigned i;
+    for (i = 0; i < (unsigned)e->nruns; i++) {
+        if (e->runs[i].end == end) return (int)i;
+    }
+    return -1;
+}
+
+/* Best fit among the cached runs: smallest capacity >= need, preferring runs whose first
+ * block holds the allocation (no read needed).  -1 if none fits. */
+static int run_pick(const tarn_ext *e, uint32_t need)
+{
+    int best = -1;
+    uint32_t best_key = 0;
+    unsigned i;
+    for (i = 0; i < (unsigned)e->nruns; i++) {
+        const tarn_ext_run_ *r = &e->runs[i];
+        uint32_t cap = run_cap(r), key;
+        if (cap < need) continue;
+        /* runs whose first block suffices sort before the others */
+        key = cap >> 1;
+        if (r->first < need) key |= 0x80000000u;
+        if (best < 0 || key < best_key) {
+            best = (int)i;
+            best_key = key;
+        }
+    }
+    return best;
+}
+
+/* ---- reading headers ------------------------------------------------------------------ */
+typedef struct blk {
+    uint32_t h;       /* header unit */
+    uint32_t units;   /* payload units */
+    uint8_t seq;      /* newest slot seq */
+    bool used;
+} blk;
+
+/* Read and check the block header at unit h.  With `repair`, a torn header (one valid
+ * slot) is rewritten; without, it is TARN_ECORRUPT.  *repaired is set when a write was made. */
+static tarn_status blk_load(tarn_ext *e, uint32_t h, bool repair, blk *b, bool *repaired)
+{
+    uint8_t buf[REC_BYTES];
+    rec r;
+    tarn_status st;
+    if (h > e->units || e->units - h < U_HDR + 1u) return TARN_ECORRUPT;
+    st = bus_read(e, dev_addr(e, h), buf, sizeof buf);
+    if (st != TARN_OK) return st;
+    rec_decode(buf, e->nonce, dev_addr(e, h), &r);
+    if (r.state == REC_BAD) return TARN_ECORRUPT;
+    if ((r.word & W_RSVD) != 0 || (r.word & W_UNITS) == 0 ||
+        (r.word & W_UNITS) > e->units - h - U_HDR) {
+        return TARN_ECORRUPT;
+    }
+    if (r.state == REC_TORN) {
+        if (!repair) return TARN_ECORRUPT;
+        st = rec_write_update(e, h, r.seq, r.word);
+        if (st != TARN_OK) return st;
+        r.seq = (uint8_t)(r.seq + 1u);
+        TARN_STAT(e->n_repairs++);
+        *repaired = true;
+    }
+    b->h = h;
+    b->units = r.word & W_UNITS;
+    b->seq = r.seq;
+    b->used = (r.word & W_USED) != 0;
+    return TARN_OK;
+}
+
+/* O(1) classification of an address handed back: the live block whose data starts at addr.
+ * TARN_EFOREIGN (not a block start), TARN_EDOUBLE (a header that says free), TARN_EIO. */
+static tarn_status ext_locate(tarn_ext *e, uint32_t addr, blk *b)
+{
+    uint32_t off, pu;
+    bool dummy = false;
+    tarn_status st;
+    if (addr < e->base) return TARN_EFOREIGN;
+    off = addr - e->base;
+    if ((off & (TARN_EXT_UNIT - 1u)) != 0) return TARN_EFOREIGN;
+    pu = off / TARN_EXT_UNIT;
+    if (pu < e->heap + U_HDR || pu >= e->units) return TARN_EFOREIGN;
+    st = blk_load(e, pu - U_HDR, false, b, &dummy);
+    if (st == TARN_ECORRUPT) return TARN_EFOREIGN;   /* not a header: inside a block */
+    if (st != TARN_OK) return st;
+    return b->used ? TARN_OK : TARN_EDOUBLE;
+}
+
+/* ---- whole-device scans ------------------------------------------------------------------ */
+enum { SCAN_MOUNT, SCAN_RESCAN, SCAN_CHECK, SCAN_WALK };
+
+typedef struct scan_ctx {
+    tarn_ext_walk_fn fn;
+    void *arg;
+} scan_ctx;
+
+/*
+ * Walk every header from the heap start.
+ *  SCAN_MOUNT:  repair torn headers, recount, rebuild the cached runs, check the roots.
+ *  SCAN_RESCAN: rebuild the cached runs (and check the counters).
+ *  SCAN_CHECK:  check counters, cached runs and roots against the device.
+ *  SCAN_WALK:   call the user's function.
+ */
+static tarn_status ext_scan(tarn_ext *e, int mode, const scan_ctx *sc, bool *repaired)
+{
+    uint32_t h = e->heap;
+    uint32_t nlive = 0, nunits = 0, nused = 0, maxcap = 0;
+    uint64_t roots_found = 0;     /* root i names a used block */
+    uint64_t run_ok = 0;          /* SCAN_CHECK: cached run i starts and ends at headers */
+    uint64_t run_start = 0;
+    bool open = false;
+    uint32_t r_start = 0, r_first = 0, r_end = 0;
+    uint8_t r_seq = 0;
+    unsigned i;
+    bool stop = false;
+    tarn_status st;
+
+    if (mode == SCAN_MOUNT || mode == SCAN_RESCAN) e->nruns = 0;
+    while (h < e->units && !stop) {
+        blk b;
+        uint32_t next;
+        st = blk_load(e, h, mode == SCAN_MOUNT, &b, repaired);
+        if (st != TARN_OK) return st;
+        next = h + U_HDR + b.units;
+        if (mode == SCAN_WALK) {
+            stop = !sc->fn(sc->arg, dev_addr(e, h + U_HDR), (size_t)b.units * TARN_EXT_UNIT, b.used);
+        } else if (mode == SCAN_CHECK) {
+            for (i = 0; i < (unsigned)e->nruns; i++) {
+                const tarn_ext_run_ *r = &e->runs[i];
+                if (h == r->start) {
+                    if (b.used || b.units != r->first || b.seq != e->run_seq[i]) return TARN_ECORRUPT;
+                    run_start |= (uint64_t)1 << i;
+                }
+                if (h >= r->start && h < r->end) {
+                    if (b.used || next > r->end) return TARN_ECORRUPT;
+                    if (next == r->end) run_ok |= (uint64_t)1 << i;
+                }
+            }
+        }
+        if (b.used) {
+            nlive++;
+            nunits += b.units;
+            nused += U_HDR + b.units;
+            for (i = 0; i < (unsigned)e->nroots; i++) {
+                if (e->roots[i] == dev_addr(e, h + U_HDR)) roots_found |= (uint64_t)1 << i;
+            }
+            if (open && (mode == SCAN_MOUNT || mode == SCAN_RESCAN)) {
+                run_offer(e, r_start, r_end, r_first, r_seq);
+                if (r_end - r_start - U_HDR > maxcap) maxcap = r_end - r_start - U_HDR;
+            }
+            open = false;
+        } else if (!open) {
+            open = true;
+            r_start = h;
+            r_first = b.units;
+            r_seq = b.seq;
+            r_end = next;
+        } else {
+            r_end = next;
+        }
+        h = next;
+    }
+    if (mode == SCAN_WALK) return TARN_OK;
+    if (h != e->units) return TARN_ECORRUPT;
+    if (open && (mode == SCAN_MOUNT || mode == SCAN_RESCAN)) {
+        run_offer(e, r_start, r_end, r_first, r_seq);
+        if (r_end - r_start - U_HDR > maxcap) maxcap = r_end - r_start - U_HDR;
+    }
+    for (i = 0; i < (unsigned)e->nroots; i++) {
+        if (e->roots[i] != 0 && (roots_found & ((uint64_t)1 << i)) == 0) return TARN_ECORRUPT;
+    }
+    if (mode == SCAN_MOUNT) {
+        e->live_blocks = nlive;
+        e->live_units = nunits;
+        e->used_units = nused;
+    } else if (nlive != e->live_blocks || nunits != e->live_units || nused != e->used_units) {
+        return TARN_ECORRUPT;
+    }
+    if (mode == SCAN_MOUNT || mode == SCAN_RESCAN) {
+        e->nomem_above = maxcap;
+    } else if (mode == SCAN_CHECK) {
+        for (i = 0; i < (unsigned)e->nruns; i++) {
+            if (((run_ok & run_start) & ((uint64_t)1 << i)) == 0) return TARN_ECORRUPT;
+        }
+    }
+    return TARN_OK;
+}
+
+/* Read and check the superblock; with `first`, adopt its nonce and roots count, else
+ * require them unchanged. */
+static tarn_status ext_read_super(tarn_ext *e, bool first)
+{
+    uint8_t sb[SUPER_BYTES];
+    tarn_status st = bus_read(e, e->base, sb, sizeof sb);
+    if (st != TARN_OK) return st;
+    if (!super_valid(sb, e->base)) return first ? TARN_ENOENT : TARN_ECORRUPT;
+    if (first) {
+        if (get32(sb + 8) != e->units) return TARN_EINVAL;
+        e->nonce = get32(sb + 4);
+        e->nroots = sb[13];
+        e->heap = (SUPER_BYTES + REC_BYTES * (uint32_t)e->nroots) / TARN_EXT_UNIT;
+        if (e->units < e->heap + U_HDR + 1u) return TARN_ECORRUPT;
+    } else if (get32(sb + 4) != e->nonce || get32(sb + 8) != e->units || sb[13] != e->nroots) {
+        return TARN_ECORRUPT;
+    }
+    return TARN_OK;
+}
+
+/* Rebuild the whole RAM state from the device (mount, and re-sync after an I/O error). */
+static tarn_status ext_mount_core(tarn_ext *e, bool first)
+{
+    uint8_t rb[REC_BYTES * (TARN_EXT_MAX_ROOTS > 0 ? TARN_EXT_MAX_ROOTS : 1)];
+    bool repaired = false;
+    unsigned i;
+    tarn_status st = ext_read_super(e, first);
+    if (st != TARN_OK) return st;
+    if (e->nroots > 0) {
+        st = bus_read(e, dev_addr(e, SUPER_BYTES / TARN_EXT_UNIT), rb, REC_BYTES * (size_t)e->nroots);
+        if (st != TARN_OK) return st;
+    }
+    for (i = 0; i < (unsigned)e->nroots; i++) {
+        uint32_t u = (SUPER_BYTES + REC_BYTES * (uint32_t)i) / TARN_EXT_UNIT;
+        rec r;
+        rec_decode(rb + REC_BYTES * i, e->nonce, dev_addr(e, u), &r);
+        if (r.state == REC_BAD) return TARN_ECORRUPT;
+        if (r.state == REC_TORN) {
+            st = rec_write_update(e, u, r.seq, r.word);
+            if (st != TARN_OK) return st;
+            r.seq = (uint8_t)(r.seq + 1u);
+            TARN_STAT(e->n_repairs++);
+            repaired = true;
+        }
+        e->roots[i] = r.word;
+        e->root_seq[i] = r.seq;
+    }
+    st = ext_scan(e, SCAN_MOUNT, NULL, &repaired);
+    if (st != TARN_OK) return st;
+    if (repaired) {
+        st = bus_sync(e);
+        if (st != TARN_OK) return st;
+    }
+    e->state = ST_MOUNTED;
+    return TARN_OK;
+}
+
+/* After a failed write or sync: re-read the RAM state from the device now if possible. */
+static tarn_status ext_io_failed(tarn_ext *e)
+{
+    e->state = ST_RESYNC;
+    e->nruns = 0;
+    e->nomem_above = UINT32_MAX;
+    (void)ext_mount_core(e, false);
+    return TARN_EIO;
+}
+
+/* Entry check of every operation on a mounted region. */
+static tarn_status ext_ready(tarn_ext *e)
+{
+    if (e->state == ST_MOUNTED) return TARN_OK;
+    if (e->state == ST_RESYNC) {
+        tarn_status st = ext_mount_core(e, false);
+        if (st != TARN_OK) {
+            e->state = ST_RESYNC;
+            e->nruns = 0;
+        }
+        return st;
+    }
+    return TARN_EINVAL;
+}
+
+static inline tarn_status ext_fail(tarn_ext *e, tarn_status st)
+{
+    if (st != TARN_OK) {
+        e->last_error = (uint8_t)st;
+        TARN_STAT(e->n_failed++);
+    }
+    return st;
+}
+
+#if TARN_CHECK_LEVEL >= 2
+#define EXT_DEEP_CHECK(e)                                                    \
+    do {                                                                     \
+        bool r_ = false;                                                     \
+        TARN_ASSERT(ext_scan((e), SCAN_CHECK, NULL, &r_) != TARN_ECORRUPT); \
+        (void)r_;                                                            \
+    } while (0)
+#else
+#define EXT_DEEP_CHECK(e) ((void)0)
+#endif
+
+/* ---- format and mount ------------------------------------------------------------------ */
+static tarn_status ext_setup(tarn_ext *e, const tarn_ext_io *io, uint32_t base, uint64_t size,
+                             const tarn_config *cfg)
+{
+    if (cfg != NULL && !tarn_lock_valid(&cfg->lock)) return TARN_EINVAL;
+    if (io == NULL || io->read == NULL || io->write == NULL) return TARN_EINVAL;
+    if ((base & (TARN_EXT_UNIT - 1u)) != 0 || (size & (TARN_EXT_UNIT - 1u)) != 0) return TARN_EALIGN;
+    if (size > TARN_EXT_MAX_SIZE || (uint64_t)base + size > TARN_EXT_MAX_SIZE) return TARN_ERANGE;
+    if (size < TARN_EXT_MIN_SIZE(0)) return TARN_ETOOSMALL;
+    memset(e, 0, sizeof *e);
+    e->io = *io;
+    e->base = base;
+    e->units = (uint32_t)(size / TARN_EXT_UNIT);
+    e->nomem_above = UINT32_MAX;
+    if (cfg != NULL) {
+        e->lock = cfg->lock;
+        e->name = cfg->name;
+    }
+    return TARN_OK;
+}
+
+tarn_status tarn_ext_format(tarn_ext *ext, const tarn_ext_io *io, uint32_t base, uint64_t size,
+                            unsigned nroots, const tarn_config *cfg)
+{
+    uint8_t buf[REC_BYTES * (TARN_EXT_MAX_ROOTS > 0 ? TARN_EXT_MAX_ROOTS : 1)];
+    uint8_t sb[SUPER_BYTES];
+    uint32_t nonce, first;
+    unsigned i;
+    tarn_status st;
+
+    if (ext == NULL) return TARN_EINVAL;
+    ext->state = ST_NONE;
+    if (nroots > TARN_EXT_MAX_ROOTS) return TARN_EINVAL;
+    st = ext_setup(ext, io, base, size, cfg);
+    if (st != TARN_OK) return st;
+    if (size < TARN_EXT_MIN_SIZE(nroots)) return TARN_ETOOSMALL;
+    ext->nroots = (uint8_t)nroots;
+    ext->heap = (SUPER_BYTES + REC_BYTES * (uint32_t)nroots) / TARN_EXT_UNIT;
+
+    /* A new nonce: the old one + 1 when a superblock is there, else a hash of the bytes
+     * found, so that headers of an earlier format never validate under this one. */
+    st = bus_read(ext, base, sb, sizeof sb);
+    if (st != TARN_OK) return st;
+    if (get32(sb) == EXT_MAGIC) {
+        nonce = get32(sb + 4) + 1u;
+    } else {
+        uint8_t pre[8];
+        put32(pre, base);
+        put32(pre + 4, ext->units);
+        nonce = ((uint32_t)crc16(0x1D0Fu, sb, sizeof sb) << 16) | crc16(0xFFFFu, pre, sizeof pre);
+        nonce ^= get32(sb + 4);
+    }
+    ext->nonce = nonce;
+
+    /* 1. invalidate the old superblock; 2. roots and the one free block; 3. superblock. */
+    memset(sb, 0, sizeof sb);
+    st = bus_write(ext, base, sb, sizeof sb);
+    if (st == TARN_OK) st = bus_sync(ext);
+    for (i = 0; st == TARN_OK && i < nroots; i++) {
+        uint32_t a = dev_addr(ext, (SUPER_BYTES + REC_BYTES * (uint32_t)i) / TARN_EXT_UNIT);
+        slot_encode(buf + REC_BYTES * i, nonce, a, 0u, 0u);
+        slot_encode(buf + REC_BYTES * i + SLOT_BYTES, nonce, a + SLOT_BYTES, 1u, 0u);
+        ext->roots[i] = 0;
+        ext->root_seq[i] = 1u;
+    }
+    if (st == TARN_OK && nroots > 0) {
+        st = bus_write(ext, dev_addr(ext, SUPER_BYTES / TARN_EXT_UNIT), buf, REC_BYTES * (size_t)nroots);
+    }
+    first = ext->units - ext->heap - U_HDR;
+    if (st == TARN_OK) st = rec_write_fresh(ext, ext->heap, first);
+    if (st == TARN_OK) st = bus_sync(ext);
+    if (st == TARN_OK) {
+        super_encode(sb, base, nonce, ext->units, nroots);
+        st = bus_write(ext, base, sb, sizeof sb);
+    }
+    if (st == TARN_OK) st = bus_sync(ext);
+    if (st != TARN_OK) return st;
+
+    ext->nruns = 0;
+    run_offer(ext, ext->heap, ext->units, first, 1u);
+    ext->nomem_above = first;
+    ext->state = ST_MOUNTED;
+    return TARN_OK;
+}
+
+tarn_status tarn_ext_mount(tarn_ext *ext, const tarn_ext_io *io, uint32_t base, uint64_t size,
+                           const tarn_config *cfg)
+{
+    tarn_status st;
+    if (ext == NULL) return TARN_EINVAL;
+    ext->state = ST_NONE;
+    st = ext_setup(ext, io, base, size, cfg);
+    if (st != TARN_OK) return st;
+    st = ext_mount_core(ext, true);
+    if (st != TARN_OK) {
+        ext->state = ST_NONE;
+        ext->last_error = (uint8_t)st;
+    }
+    return st;
+}
+
+/* ---- alloc ----------------------------------------------------------------------------- */
+static tarn_status ext_alloc_run(tarn_ext *e, unsigned ri, uint32_t need, uint32_t *addr)
+{
+    const tarn_ext_run_ R = e->runs[ri];
+    const uint8_t a_seq = e->run_seq[ri];
+    const uint32_t a = R.start;
+    uint32_t r = a + U_HDR + need;
+    uint32_t blk_h = a, blk_next = a + U_HDR + R.first;
+    uint8_t blk_seq = a_seq;
+    enum { NONE, FRESH, UPDATE } kind = NONE;
+    uint8_t rem_seq = 0;
+    tarn_status st;
+
+    /* Where does the remainder's header go?  (see DESIGN, section 3) */
+    if (R.end - r < U_HDR + 1u) {
+        r = R.end;
+    } else {
+        for (;;) {
+            if (r >= blk_next) {
+                blk b;
+                bool dummy = false;
+                if (blk_next >= R.end) return TARN_ECORRUPT;
+                st = blk_load(e, blk_next, false, &b, &dummy);
+                if (st != TARN_OK) return st;
+                if (b.used || blk_next + U_HDR + b.units > R.end) return TARN_ECORRUPT;
+                blk_h = blk_next;
+                blk_seq = b.seq;
+                blk_next = blk_h + U_HDR + b.units;
+                continue;
+            }
+            if (r == blk_h) {               /* exactly a later header of the run */
+                kind = UPDATE;
+                break;
+            }
+            if (r < blk_h + U_HDR) r = blk_h + U_HDR;   /* never over a header's bytes */
+            if (r + U_HDR <= blk_next) {    /* room for a fresh header in this block */
+                if (R.end - r >= U_HDR + 1u) kind = FRESH;
+                else r = R.end;
+                break;
+            }
+            r = blk_next;                   /* try the next header */
+            if (R.end - r < U_HDR + 1u) {
+                r = R.end;
+                break;
+            }
+        }
+    }
+
+    if (kind == FRESH) {
+        st = rec_write_fresh(e, r, R.end - r - U_HDR);
+        rem_seq = 1u;
+    } else if (kind == UPDATE) {
+        st = rec_write_update(e, r, blk_seq, R.end - r - U_HDR);
+        rem_seq = (uint8_t)(blk_seq + 1u);
+    } else {
+        st = TARN_OK;
+    }
+    if (st == TARN_OK && kind != NONE) st = bus_sync(e);
+    if (st == TARN_OK) st = rec_write_update(e, a, a_seq, W_USED | (r - a - U_HDR));   /* commit */
+    if (st == TARN_OK) st = bus_sync(e);
+    if (st != TARN_OK) return ext_io_failed(e);
+
+    run_remove(e, ri);
+    if (r < R.end) run_offer(e, r, R.end, R.end - r - U_HDR, rem_seq);
+    e->live_blocks++;
+    e->live_units += r - a - U_HDR;
+    e->used_units += r - a;
+    *addr = dev_addr(e, a + U_HDR);
+    return TARN_OK;
+}
+
+tarn_status tarn_ext_alloc(tarn_ext *ext, size_t size, uint32_t *addr)
+{
+    tarn_status st;
+    uint32_t need;
+    int ri;
+    if (addr != NULL) *addr = 0;
+    if (ext == NULL) return TARN_EINVAL;
+    TARN_LOCK(ext->lock);
+    st = ext_ready(ext);
+    if (st == TARN_OK && (addr == NULL || size == 0)) st = TARN_EINVAL;
+    if (st == TARN_OK && size > (size_t)(ext->units - ext->heap - U_HDR) * TARN_EXT_UNIT) st = TARN_ENOMEM;
+    if (st == TARN_OK) {
+        need = (uint32_t)((size + TARN_EXT_UNIT - 1u) / TARN_EXT_UNIT);
+        if (need > ext->nomem_above) {
+            st = TARN_ENOMEM;
+        } else {
+            ri = run_pick(ext, need);
+            if (ri < 0) {
+                bool dummy = false;
+                TARN_STAT(ext->n_rescans++);
+                st = ext_scan(ext, SCAN_RESCAN, NULL, &dummy);
+                if (st != TARN_OK) {
+                    ext->nruns = 0;
+                    ext->nomem_above = UINT32_MAX;
+                }
+                ri = run_pick(ext, need);
+                if (st == TARN_OK && ri < 0) st = TARN_ENOMEM;
+            }
+            if (st == TARN_OK) st = ext_alloc_run(ext, (unsigned)ri, need, addr);
+            if (st == TARN_OK) TARN_STAT(ext->n_allocs++);
+        }
+    }
+    EXT_DEEP_CHECK(ext);
+    st = ext_fail(ext, st);
+    TARN_UNLOCK(ext->lock);
+    return st;
+}
+
+/* ---- free ------------------------------------------------------------------------------- */
+static tarn_status ext_free_blk(tarn_ext *e, const blk *b)
+{
+    uint32_t next = b->h + U_HDR + b->units;
+    uint32_t first = b->units, run_end = next;
+    uint8_t seq = (uint8_t)(b->seq + 1u);
+    int i;
+    tarn_status st;
+
+    if (next < e->units) {
+        blk n;
+        bool dummy = false;
+        st = blk_load(e, next, false, &n, &dummy);
+        if (st != TARN_OK) return st;
+        if (!n.used) {
+            first += U_HDR + n.units;       /* forward merge, same single write */
+            run_end = next + U_HDR + n.units;
+        }
+    }
+    st = rec_write_update(e, b->h, b->seq, first);   /* commit */
+    if (st == TARN_OK) st = bus_sync(e);
+    if (st != TARN_OK) return ext_io_failed(e);
+
+    e->live_blocks--;
+    e->live_units -= b->units;
+    e->used_units -= U_HDR + b->units;
+    e->nomem_above = UINT32_MAX;
+    /* a cached run starting at the absorbed block continues after it */
+    if (run_end != next && (i = run_find_start(e, next)) >= 0) {
+        run_end = e->runs[i].end;
+        run_remove(e, (unsigned)i);
+    }
+    /* a cached run ending here grows over the freed block (merged in RAM only) */
+    if ((i = run_find_end(e, b->h)) >= 0) {
+        e->runs[i].end = run_end;
+    } else {
+        run_offer(e, b->h, run_end, first, seq);
+    }
+    return TARN_OK;
+}
+
+tarn_status tarn_ext_free(tarn_ext *ext, uint32_t addr)
+{
+    tarn_status st;
+    blk b;
+    unsigned i;
+    if (ext == NULL) return TARN_EINVAL;
+    TARN_LOCK(ext->lock);
+    st = ext_ready(ext);
+    if (st == TARN_OK) st = ext_locate(ext, addr, &b);
+    for (i = 0; st == TARN_OK && i < (unsigned)ext->nroots; i++) {
+        if (ext->roots[i] == addr) st = TARN_EBUSY;
+    }
+    if (st == TARN_OK) st = ext_free_blk(ext, &b);
+    if (st == TARN_OK) TARN_STAT(ext->n_frees++);
+    EXT_DEEP_CHECK(ext);
+    st = ext_fail(ext, st);
+    TARN_UNLOCK(ext->lock);
+    return st;
+}
+
+/* ---- size, read, write --------------------------------------------------------------- */
+static tarn_status ext_locate_live(tarn_ext *e, uint32_t addr, blk *b)
+{
+    tarn_status st = ext_ready(e);
+    if (st == TARN_OK) st = ext_locate(e, addr, b);
+    return st == TARN_EDOUBLE ? TARN_EFOREIGN : st;
+}
+
+tarn_status tarn_ext_size(tarn_ext *ext, uint32_t addr, size_t *size)
+{
+    tarn_status st;
+    blk b;
+    if (size != NULL) *size = 0;
+    if (ext == NULL || size == NULL) return TARN_EINVAL;
+    TARN_LOCK(ext->lock);
+    st = ext_locate_live(ext, addr, &b);
+    if (st == TARN_OK) *size = (size_t)b.units * TARN_EXT_UNIT;
+    st = ext_fail(ext, st);
+    TARN_UNLOCK(ext->lock);
+    return st;
+}
+
+static tarn_status ext_data(tarn_ext *e, uint32_t addr, size_t off, void *rbuf, const void *wbuf,
+                            size_t n)
+{
+    blk b;
+    size_t sz;
+    tarn_status st = ext_locate_live(e, addr, &b);
+    if (st != TARN_OK) return st;
+    sz = (size_t)b.units * TARN_EXT_UNIT;
+    if (off > sz || n > sz - off) return TARN_ERANGE;
+    if (n == 0) return TARN_OK;
+    if (rbuf != NULL) return bus_read(e, addr + (uint32_t)off, rbuf, n);
+    st = bus_write(e, addr + (uint32_t)off, wbuf, n);
+    if (st == TARN_OK) st = bus_sync(e);
+    return st;
+}
+
+tarn_status tarn_ext_read(tarn_ext *ext, uint32_t addr, size_t off, void *buf, size_t n)
+{
+    tarn_status st;
+    if (ext == NULL || (buf == NULL && n > 0)) return TARN_EINVAL;
+    TARN_LOCK(ext->lock);
+    st = ext_fail(ext, ext_data(ext, addr, off, buf != NULL ? buf : (void *)&st, NULL, n));
+    TARN_UNLOCK(ext->lock);
+    return st;
+}
+
+tarn_status tarn_ext_write(tarn_ext *ext, uint32_t addr, size_t off, const void *buf, size_t n)
+{
+    tarn_status st;
+    if (ext == NULL || (buf == NULL && n > 0)) return TARN_EINVAL;
+    TARN_LOCK(ext->lock);
+    st = ext_fail(ext, ext_data(ext, addr, off, NULL, buf != NULL ? buf : (const void *)&st, n));
+    TARN_UNLOCK(ext->lock);
+    return st;
+}
+
+/* ---- roots ----------------------------------------------------------------------------- */
+tarn_status tarn_ext_root_set(tarn_ext *ext, unsigned idx, uint32_t addr)
+{
+    tarn_status st;
+    blk b;
+    if (ext == NULL) return TARN_EINVAL;
+    TARN_LOCK(ext->lock);
+    st = ext_ready(ext);
+    if (st == TARN_OK && idx >= (unsigned)ext->nroots) st = TARN_EINVAL;
+    if (st == TARN_OK && addr != 0) st = ext_locate_live(ext, addr, &b);
+    if (st == TARN_OK && ext->roots[idx] != addr) {
+        uint32_t u = (SUPER_BYTES + REC_BYTES * (uint32_t)idx) / TARN_EXT_UNIT;
+        st = rec_write_update(ext, u, ext->root_seq[idx], addr);   /* commit */
+        if (st == TARN_OK) st = bus_sync(ext);
+        if (st != TARN_OK) {
+            st = ext_io_failed(ext);
+        } else {
+            ext->roots[idx] = addr;
+            ext->root_seq[idx] = (uint8_t)(ext->root_seq[idx] + 1u);
+        }
+    }
+    EXT_DEEP_CHECK(ext);
+    st = ext_fail(ext, st);
+    TARN_UNLOCK(ext->lock);
+    return st;
+}
+
+tarn_status tarn_ext_root_get(tarn_ext *ext, unsigned idx, uint32_t *addr)
+{
+    tarn_status st;
+    if (addr != NULL) *addr = 0;
+    if (ext == NULL || addr == NULL) return TARN_EINVAL;
+    TARN_LOCK(ext->lock);
+    st = ext_ready(ext);
+    if (st == TARN_OK && idx >= (unsigned)ext->nroots) st = TARN_EINVAL;
+    if (st == TARN_OK) *addr = ext->roots[idx];
+    st = ext_fail(ext, st);
+    TARN_UNLOCK(ext->lock);
+    return st;
+}
+
+/* ---- inspection ------------------------------------------------------------------------- */
+tarn_status tarn_ext_walk(tarn_ext *ext, tarn_ext_walk_fn fn, void *ctx)
+{
+    tarn_status st;
+    scan_ctx sc;
+    bool dummy = false;
+    if (ext == NULL || fn == NULL) return TARN_EINVAL;
+    sc.fn = fn;
+    sc.arg = ctx;
+    TARN_LOCK(ext->lock);
+    st = ext_ready(ext);
+    if (st == TARN_OK) st = ext_scan(ext, SCAN_WALK, &sc, &dummy);
+    st = ext_fail(ext, st);
+    TARN_UNLOCK(ext->lock);
+    return st;
+}
+
+tarn_status tarn_ext_stats_get(tarn_ext *ext, tarn_ext_stats *out)
+{
+    if (ext == NULL || out == NULL) return TARN_EINVAL;
+    memset(out, 0, sizeof *out);
+    TARN_LOCK(ext->lock);
+    out->region_size = (uint64_t)ext->units * TARN_EXT_UNIT;
+    out->heap_size = (ext->units - ext->heap) * TARN_EXT_UNIT;
+    out->live_blocks = ext->live_blocks;
+    out->live_bytes = ext->live_units * TARN_EXT_UNIT;
+    out->free_bytes = (ext->units - ext->heap - ext->used_units) * TARN_EXT_UNIT;
+    out->cached_runs = ext->nruns;
+    out->roots = ext->nroots;
+    out->allocs = ext->n_allocs;
+    out->frees = ext->n_frees;
+    out->failed = ext->n_failed;
+    out->rescans = ext->n_rescans;
+    out->repairs = ext->n_repairs;
+    out->io_errors = ext->n_ioerr;
+    out->reads = ext->n_reads;
+    out->writes = ext->n_writes;
+    out->syncs = ext->n_syncs;
+    out->read_bytes = ext->read_bytes;
+    out->write_bytes = ext->write_bytes;
+    TARN_UNLOCK(ext->lock);
+    return TARN_OK;
+}
+
+tarn_status tarn_ext_check(tarn_ext *ext)
+{
+    tarn_status st;
+    bool dummy = false;
+    uint8_t rb[REC_BYTES];
+    unsigned i;
+    if (ext == NULL) return TARN_EINVAL;
+    TARN_LOCK(ext->lock);
+    st = ext_ready(ext);
+    if (st == TARN_OK) st = ext_read_super(ext, false);
+    for (i = 0; st == TARN_OK && i < (unsigned)ext->nroots; i++) {
+        uint32_t u = (SUPER_BYTES + REC_BYTES * (uint32_t)i) / TARN_EXT_UNIT;
+        rec r;
+        st = bus_read(ext, dev_addr(ext, u), rb, sizeof rb);
+        if (st != TARN_OK) break;
+        rec_decode(rb, ext->nonce, dev_addr(ext, u), &r);
+        if (r.state != REC_OK || r.word != ext->roots[i] || r.seq != ext->root_seq[i]) st = TARN_ECORRUPT;
+    }
+    if (st == TARN_OK) st = ext_scan(ext, SCAN_CHECK, NULL, &dummy);
+    st = ext_fail(ext, st);
+    TARN_UNLOCK(ext->lock);
+    return st;
+}
+
+tarn_status tarn_ext_last_error(const tarn_ext *ext)
+{
+    return ext == NULL ? TARN_EINVAL : (tarn_status)ext->last_error;
+}

@@ -1,0 +1,910 @@
+/* tests/test_ext.c - external memory manager: every function, every bad input, bus budget,
+ * merging, roots, corruption found by mount and check, a long model-based random run, and
+ * regions at the edges of the 32-bit address space. */
+#include "check.h"
+#include "tarn/ext.h"
+#include "support/emudev.h"
+
+#define BASE 0x2000u
+#define REGION 4096u
+
+static uint8_t mem[REGION];
+static uint8_t mem2[REGION];
+static emudev dev, dev2;
+static tarn_ext ext, ext2;
+
+static tarn_ext_io io_of(emudev *d) { return emudev_io(d, true); }
+
+static void fresh(unsigned nroots, size_t size)
+{
+    tarn_ext_io io;
+    unsigned i;
+    for (i = 0; i < sizeof mem; i++) mem[i] = (uint8_t)check_rand();   /* garbage */
+    emudev_init(&dev, mem, BASE, size);
+    io = io_of(&dev);
+    REQUIRE(tarn_ext_format(&ext, &io, BASE, size, nroots, NULL) == TARN_OK);
+}
+
+static void remount(tarn_ext *e)
+{
+    tarn_ext_io io = io_of(&dev);
+    tarn_status st = tarn_ext_mount(e, &io, BASE, dev.size, NULL);
+    if (st != TARN_OK) fprintf(stderr, "mount: %s\n", tarn_strerror(st));
+    REQUIRE(st == TARN_OK);
+}
+
+/* ---- walk helpers ---------------------------------------------------------------------- */
+typedef struct wlist {
+    unsigned n, used;
+    uint32_t addr[512];
+    uint32_t size[512];
+    bool is_used[512];
+    uint64_t bytes;
+    unsigned stop_after;
+} wlist;
+
+static bool collect(void *ctx, uint32_t addr, size_t size, bool used)
+{
+    wlist *w = (wlist *)ctx;
+    if (w->n < 512) {
+        w->addr[w->n] = addr;
+        w->size[w->n] = (uint32_t)size;
+        w->is_used[w->n] = used;
+    }
+    w->n++;
+    w->used += used ? 1u : 0u;
+    w->bytes += TARN_EXT_HEADER_SIZE + size;
+    return w->stop_after == 0 || w->n < w->stop_after;
+}
+
+static void walk(tarn_ext *e, wlist *w)
+{
+    memset(w, 0, sizeof *w);
+    CHECK_EQ(tarn_ext_walk(e, collect, w), TARN_OK);
+}
+
+/* Two managers over the same device agree on everything observable. */
+static void same_state(tarn_ext *a, tarn_ext *b)
+{
+    static wlist wa, wb;
+    tarn_ext_stats sa, sb;
+    unsigned i;
+    walk(a, &wa);
+    walk(b, &wb);
+    CHECK_EQ(wa.n, wb.n);
+    for (i = 0; i < wa.n && i < wb.n && i < 512; i++) {
+        CHECK_EQ(wa.addr[i], wb.addr[i]);
+        CHECK_EQ(wa.size[i], wb.size[i]);
+        CHECK_EQ(wa.is_used[i], wb.is_used[i]);
+    }
+    tarn_ext_stats_get(a, &sa);
+    tarn_ext_stats_get(b, &sb);
+    CHECK_EQ(sa.live_blocks, sb.live_blocks);
+    CHECK_EQ(sa.live_bytes, sb.live_bytes);
+    CHECK_EQ(sa.free_bytes, sb.free_bytes);
+    CHECK_EQ(sa.roots, sb.roots);
+    for (i = 0; i < sa.roots; i++) {
+        uint32_t ra, rb;
+        tarn_ext_root_get(a, i, &ra);
+        tarn_ext_root_get(b, i, &rb);
+        CHECK_EQ(ra, rb);
+    }
+}
+
+/* ---- format and mount arguments ---------------------------------------------------------- */
+static void test_format_args(void)
+{
+    tarn_ext_io io, bad;
+    tarn_config cfg;
+    uint32_t a;
+    emudev_init(&dev, mem, BASE, sizeof mem);
+    io = io_of(&dev);
+    CHECK_EQ(tarn_ext_format(NULL, &io, BASE, REGION, 0, NULL), TARN_EINVAL);
+    CHECK_EQ(tarn_ext_format(&ext, NULL, BASE, REGION, 0, NULL), TARN_EINVAL);
+    bad = io;
+    bad.read = NULL;
+    CHECK_EQ(tarn_ext_format(&ext, &bad, BASE, REGION, 0, NULL), TARN_EINVAL);
+    bad = io;
+    bad.write = NULL;
+    CHECK_EQ(tarn_ext_format(&ext, &bad, BASE, REGION, 0, NULL), TARN_EINVAL);
+    CHECK_EQ(tarn_ext_format(&ext, &io, BASE + 2, REGION - 4, 0, NULL), TARN_EALIGN);
+    CHECK_EQ(tarn_ext_format(&ext, &io, BASE, REGION - 2, 0, NULL), TARN_EALIGN);
+    CHECK_EQ(tarn_ext_format(&ext, &io, BASE, TARN_EXT_MIN_SIZE(0) - 4, 0, NULL), TARN_ETOOSMALL);
+    CHECK_EQ(tarn_ext_format(&ext, &io, BASE, 16, 0, NULL), TARN_ETOOSMALL);
+    CHECK_EQ(tarn_ext_format(&ext, &io, BASE, 0, 0, NULL), TARN_ETOOSMALL);
+    CHECK_EQ(tarn_ext_format(&ext, &io, BASE, TARN_EXT_MIN_SIZE(2) - 4, 2, NULL), TARN_ETOOSMALL);
+    CHECK_EQ(tarn_ext_format(&ext, &io, BASE, REGION, TARN_EXT_MAX_ROOTS + 1, NULL), TARN_EINVAL);
+    CHECK_EQ(tarn_ext_format(&ext, &io, BASE, TARN_EXT_MAX_SIZE + 4, 0, NULL), TARN_ERANGE);
+    CHECK_EQ(tarn_ext_format(&ext, &io, 0xFFFFF000u, 0x2000u, 0, NULL), TARN_ERANGE);
+    memset(&cfg, 0, sizeof cfg);
+    cfg.lock.lock = (void (*)(void *))0x1;   /* half a hook: never called */
+    CHECK_EQ(tarn_ext_format(&ext, &io, BASE, REGION, 0, &cfg), TARN_EINVAL);
+    CHECK_EQ(dev.writes, 0);                  /* nothing was written by a refused format */
+    /* a refused format leaves ext unusable, cleanly */
+    CHECK_EQ(tarn_ext_alloc(&ext, 8, &a), TARN_EINVAL);
+    CHECK_EQ(a, 0);
+    CHECK_EQ(tarn_ext_free(&ext, BASE + 64), TARN_EINVAL);
+    CHECK_EQ(tarn_ext_check(&ext), TARN_EINVAL);
+    CHECK_EQ(tarn_ext_mount(NULL, &io, BASE, REGION, NULL), TARN_EINVAL);
+    CHECK_EQ(tarn_ext_mount(&ext, &io, BASE + 1, REGION, NULL), TARN_EALIGN);
+    CHECK_EQ(tarn_ext_mount(&ext, &io, BASE, 8, NULL), TARN_ETOOSMALL);
+}
+
+static void test_mount_errors(void)
+{
+    tarn_ext_io io;
+    uint32_t a;
+    tarn_ext_stats st;
+    /* blank devices, erased (0xFF) or zeroed, hold no region */
+    memset(mem, 0xFF, sizeof mem);
+    emudev_init(&dev, mem, BASE, sizeof mem);
+    io = io_of(&dev);
+    CHECK_EQ(tarn_ext_mount(&ext, &io, BASE, REGION, NULL), TARN_ENOENT);
+    CHECK_EQ(tarn_ext_alloc(&ext, 8, &a), TARN_EINVAL);
+    memset(mem, 0, sizeof mem);
+    CHECK_EQ(tarn_ext_mount(&ext, &io, BASE, REGION, NULL), TARN_ENOENT);
+    CHECK_EQ(tarn_ext_last_error(&ext), TARN_ENOENT);
+    CHECK_EQ(dev.writes, 0);                  /* mount of a bad device writes nothing */
+
+    fresh(2, REGION);
+    io = io_of(&dev);
+    CHECK_EQ(tarn_ext_mount(&ext2, &io, BASE, REGION - 64, NULL), TARN_EINVAL);   /* other size */
+    CHECK_EQ(tarn_ext_mount(&ext2, &io, BASE + 4, REGION - 4, NULL), TARN_ENOENT); /* other base */
+    CHECK_EQ(tarn_ext_mount(&ext2, &io, BASE, REGION, NULL), TARN_OK);
+    tarn_ext_stats_get(&ext2, &st);
+    CHECK_EQ(st.roots, 2);
+    CHECK_EQ(st.live_blocks, 0);
+    CHECK_EQ(st.heap_size, REGION - TARN_EXT_SUPER_SIZE - 2 * TARN_EXT_ROOT_SIZE);
+    CHECK_EQ(st.free_bytes, st.heap_size);
+    CHECK_EQ(st.region_size, REGION);
+    /* mount costs: superblock, roots, 1 header */
+    CHECK_EQ(st.reads, 3);
+    CHECK_EQ(st.writes, 0);
+
+    /* a format cut before its last write (the superblock) is "no region" */
+    fresh(0, REGION);
+    emudev_init(&dev, mem, BASE, sizeof mem);
+    io = io_of(&dev);
+    emudev_cut_after(&dev, 2, 7, 0x0F);       /* format writes: 0 zero sb, 1 header, 2 sb */
+    CHECK_EQ(tarn_ext_format(&ext, &io, BASE, REGION, 0, NULL), TARN_EIO);
+    emudev_power_on(&dev);
+    CHECK_EQ(tarn_ext_mount(&ext, &io, BASE, REGION, NULL), TARN_ENOENT);
+    CHECK_EQ(tarn_ext_format(&ext, &io, BASE, REGION, 0, NULL), TARN_OK);
+    CHECK_EQ(tarn_ext_mount(&ext2, &io, BASE, REGION, NULL), TARN_OK);
+}
+
+/* ---- alloc / free / size -------------------------------------------------------------------- */
+static void test_alloc_free_basic(void)
+{
+    uint32_t a, b, c, d;
+    size_t sz;
+    tarn_ext_stats st;
+    uint32_t cap;
+
+    fresh(0, REGION);
+    cap = REGION - TARN_EXT_SUPER_SIZE - TARN_EXT_HEADER_SIZE;
+    CHECK_EQ(tarn_ext_alloc(&ext, 0, &a), TARN_EINVAL);
+    CHECK_EQ(a, 0);
+    CHECK_EQ(tarn_ext_alloc(&ext, 8, NULL), TARN_EINVAL);
+    CHECK_EQ(tarn_ext_alloc(NULL, 8, &a), TARN_EINVAL);
+    CHECK_EQ(tarn_ext_alloc(&ext, (size_t)-1, &a), TARN_ENOMEM);
+    CHECK_EQ(tarn_ext_alloc(&ext, cap + 1, &a), TARN_ENOMEM);
+    CHECK_EQ(tarn_ext_last_error(&ext), TARN_ENOMEM);
+    CHECK_EQ(tarn_ext_check(&ext), TARN_OK);
+
+    /* the whole capacity in one allocation, then nothing more */
+    CHECK_EQ(tarn_ext_alloc(&ext, cap, &a), TARN_OK);
+    CHECK_EQ(a, BASE + TARN_EXT_SUPER_SIZE + TARN_EXT_HEADER_SIZE);
+    CHECK_EQ(tarn_ext_size(&ext, a, &sz), TARN_OK);
+    CHECK_EQ(sz, cap);
+    CHECK_EQ(tarn_ext_alloc(&ext, 4, &b), TARN_ENOMEM);
+    CHECK_EQ(b, 0);
+    CHECK_EQ(tarn_ext_free(&ext, a), TARN_OK);
+    CHECK_EQ(tarn_ext_free(&ext, a), TARN_EDOUBLE);
+    CHECK_EQ(tarn_ext_check(&ext), TARN_OK);
+
+    /* sizes round to 4 bytes, minimum 4 */
+    CHECK_EQ(tarn_ext_alloc(&ext, 1, &a), TARN_OK);
+    CHECK_EQ(tarn_ext_size(&ext, a, &sz), TARN_OK);
+    CHECK_EQ(sz, 4);
+    CHECK_EQ(tarn_ext_alloc(&ext, 5, &b), TARN_OK);
+    CHECK_EQ(tarn_ext_size(&ext, b, &sz), TARN_OK);
+    CHECK_EQ(sz, 8);
+    CHECK_EQ(b, a + 4 + TARN_EXT_HEADER_SIZE);
+    CHECK_EQ(tarn_ext_alloc(&ext, 100, &c), TARN_OK);
+    CHECK_EQ(c, b + 8 + TARN_EXT_HEADER_SIZE);
+    tarn_ext_stats_get(&ext, &st);
+    CHECK_EQ(st.live_blocks, 3);
+    CHECK_EQ(st.live_bytes, 4 + 8 + 100);
+    CHECK_EQ(st.free_bytes, st.heap_size - (3 * TARN_EXT_HEADER_SIZE + 112));
+    CHECK_EQ(st.allocs, 4);
+
+    /* size() of things that are not live allocations */
+    CHECK_EQ(tarn_ext_size(&ext, a + 4, &sz), TARN_EFOREIGN);
+    CHECK_EQ(sz, 0);
+    CHECK_EQ(tarn_ext_size(&ext, 0, &sz), TARN_EFOREIGN);
+    CHECK_EQ(tarn_ext_size(&ext, a, NULL), TARN_EINVAL);
+    CHECK_EQ(tarn_ext_free(&ext, b), TARN_OK);
+    CHECK_EQ(tarn_ext_size(&ext, b, &sz), TARN_EFOREIGN);
+
+    /* a freed hole is reused first fit for a small request */
+    CHECK_EQ(tarn_ext_alloc(&ext, 8, &d), TARN_OK);
+    CHECK_EQ(d, b);
+    CHECK_EQ(tarn_ext_free(&ext, a), TARN_OK);
+    CHECK_EQ(tarn_ext_free(&ext, c), TARN_OK);
+    CHECK_EQ(tarn_ext_free(&ext, d), TARN_OK);
+    tarn_ext_stats_get(&ext, &st);
+    CHECK_EQ(st.live_blocks, 0);
+    CHECK_EQ(st.free_bytes, st.heap_size);
+    CHECK_EQ(tarn_ext_check(&ext), TARN_OK);
+    /* all of it merges back: the full capacity is allocatable again */
+    CHECK_EQ(tarn_ext_alloc(&ext, cap, &a), TARN_OK);
+    CHECK_EQ(tarn_ext_check(&ext), TARN_OK);
+}
+
+static void test_min_region(void)
+{
+    uint32_t a, b;
+    size_t sz;
+    tarn_ext_io io;
+    fresh(0, TARN_EXT_MIN_SIZE(0));
+    CHECK_EQ(tarn_ext_alloc(&ext, 5, &a), TARN_ENOMEM);
+    CHECK_EQ(tarn_ext_alloc(&ext, 4, &a), TARN_OK);
+    CHECK_EQ(tarn_ext_size(&ext, a, &sz), TARN_OK);
+    CHECK_EQ(sz, 4);
+    CHECK_EQ(tarn_ext_alloc(&ext, 1, &b), TARN_ENOMEM);
+    CHECK_EQ(tarn_ext_write(&ext, a, 0, "abcd", 4), TARN_OK);
+    remount(&ext2);
+    {
+        char buf[4];
+        CHECK_EQ(tarn_ext_read(&ext2, a, 0, buf, 4), TARN_OK);
+        CHECK(memcmp(buf, "abcd", 4) == 0);
+    }
+    CHECK_EQ(tarn_ext_free(&ext2, a), TARN_OK);
+    CHECK_EQ(tarn_ext_check(&ext2), TARN_OK);
+    /* with roots */
+    emudev_init(&dev, mem, BASE, TARN_EXT_MIN_SIZE(3));
+    io = io_of(&dev);
+    CHECK_EQ(tarn_ext_format(&ext, &io, BASE, TARN_EXT_MIN_SIZE(3), 3, NULL), TARN_OK);
+    CHECK_EQ(tarn_ext_alloc(&ext, 4, &a), TARN_OK);
+    CHECK_EQ(tarn_ext_root_set(&ext, 2, a), TARN_OK);
+    CHECK_EQ(dev.range_errors, 0);
+    remount(&ext2);
+    CHECK_EQ(tarn_ext_root_get(&ext2, 2, &b), TARN_OK);
+    CHECK_EQ(b, a);
+}
+
+/* ---- bad frees: nothing changes -------------------------------------------------------------- */
+static void test_bad_free(void)
+{
+    uint32_t a, b, c, x, y, z, big, off;
+    uint8_t buf[64], hdr[16];
+    static uint8_t before[REGION];
+    tarn_ext_io io2;
+    unsigned i;
+
+    fresh(0, REGION);
+    CHECK_EQ(tarn_ext_alloc(&ext, 40, &a), TARN_OK);
+    CHECK_EQ(tarn_ext_alloc(&ext, 40, &b), TARN_OK);
+    CHECK_EQ(tarn_ext_alloc(&ext, 40, &c), TARN_OK);
+    for (i = 0; i < 40; i++) buf[i] = (uint8_t)check_rand();
+    CHECK_EQ(tarn_ext_write(&ext, b, 0, buf, 40), TARN_OK);
+    memcpy(before, mem, sizeof before);
+    dev.writes = 0;
+
+    CHECK_EQ(tarn_ext_free(NULL, a), TARN_EINVAL);
+    CHECK_EQ(tarn_ext_free(&ext, 0), TARN_EFOREIGN);
+    CHECK_EQ(tarn_ext_free(&ext, BASE), TARN_EFOREIGN);                         /* superblock */
+    CHECK_EQ(tarn_ext_free(&ext, BASE + TARN_EXT_SUPER_SIZE), TARN_EFOREIGN);   /* a header */
+    CHECK_EQ(tarn_ext_free(&ext, a - TARN_EXT_HEADER_SIZE), TARN_EFOREIGN);
+    CHECK_EQ(tarn_ext_free(&ext, a + 1), TARN_EFOREIGN);                        /* misaligned */
+    CHECK_EQ(tarn_ext_free(&ext, a + 2), TARN_EFOREIGN);
+    CHECK_EQ(tarn_ext_free(&ext, BASE + REGION), TARN_EFOREIGN);               /* past the end */
+    CHECK_EQ(tarn_ext_free(&ext, BASE + REGION - 4), TARN_EFOREIGN);
+    CHECK_EQ(tarn_ext_free(&ext, 0xFFFFFFFCu), TARN_EFOREIGN);
+    CHECK_EQ(tarn_ext_free(&ext, BASE - 4), TARN_EFOREIGN);
+    for (off = 4; off < 40; off += 4) CHECK_EQ(tarn_ext_free(&ext, b + off), TARN_EFOREIGN); /* interior */
+    /* unallocated space: free run beyond c */
+    CHECK_EQ(tarn_ext_free(&ext, c + 40 + TARN_EXT_HEADER_SIZE), TARN_EDOUBLE);  /* the free block */
+    CHECK_EQ(tarn_ext_free(&ext, c + 40 + 2 * TARN_EXT_HEADER_SIZE + 64), TARN_EFOREIGN);
+    CHECK_EQ(dev.writes, 0);
+    CHECK(memcmp(before, mem, sizeof before) == 0);
+    CHECK_EQ(dev.range_errors, 0);
+
+    /* an address of another region (other device, other base) */
+    emudev_init(&dev2, mem2, 0x80000u, sizeof mem2);
+    io2 = io_of(&dev2);
+    CHECK_EQ(tarn_ext_format(&ext2, &io2, 0x80000u, sizeof mem2, 0, NULL), TARN_OK);
+    CHECK_EQ(tarn_ext_alloc(&ext2, 40, &x), TARN_OK);
+    CHECK_EQ(tarn_ext_free(&ext, x), TARN_EFOREIGN);
+    CHECK_EQ(tarn_ext_free(&ext2, a), TARN_EFOREIGN);
+    /* the same layout on another device at the same base: its headers do not validate here */
+    memcpy(before, mem, sizeof before);
+    emudev_init(&dev2, mem2, BASE, sizeof mem2);
+    io2 = io_of(&dev2);
+    CHECK_EQ(tarn_ext_format(&ext2, &io2, BASE, REGION, 0, NULL), TARN_OK);
+    CHECK_EQ(tarn_ext_alloc(&ext2, 8, &x), TARN_OK);
+    CHECK_EQ(tarn_ext_alloc(&ext2, 8, &y), TARN_OK);
+    CHECK_EQ(x, a);
+    CHECK_EQ(y, a + 8 + TARN_EXT_HEADER_SIZE);      /* its header lies inside our a */
+    /* copy a real header of this region into the data of b: a copy at another address is
+     * not a header (each slot's check code covers its own address) */
+    memcpy(hdr, mem + (a - TARN_EXT_HEADER_SIZE - BASE), 16);
+    CHECK_EQ(tarn_ext_write(&ext, b, 8, hdr, 16), TARN_OK);
+    CHECK_EQ(tarn_ext_free(&ext, b + 8 + 16), TARN_EFOREIGN);
+    CHECK_EQ(tarn_ext_size(&ext, b + 8 + 16, NULL), TARN_EINVAL);
+    /* a header of the other device's format copied to the same address in ours */
+    memcpy(hdr, mem2 + (y - TARN_EXT_HEADER_SIZE - BASE), 16);
+    memcpy(mem + (y - TARN_EXT_HEADER_SIZE - BASE), hdr, 16);   /* into a's data */
+    CHECK_EQ(tarn_ext_free(&ext, y), TARN_EFOREIGN);
+    CHECK_EQ(tarn_ext_check(&ext), TARN_OK);
+
+    /* stale headers: x, y, z then free y and x (x merges over y), then allocate over both:
+     * y's old header is inside the new block and says "free" */
+    fresh(0, REGION);
+    CHECK_EQ(tarn_ext_alloc(&ext, 16, &x), TARN_OK);
+    CHECK_EQ(tarn_ext_alloc(&ext, 16, &y), TARN_OK);
+    CHECK_EQ(tarn_ext_alloc(&ext, 16, &z), TARN_OK);
+    CHECK_EQ(tarn_ext_free(&ext, y), TARN_OK);
+    CHECK_EQ(tarn_ext_free(&ext, x), TARN_OK);
+    CHECK_EQ(tarn_ext_alloc(&ext, 48, &big), TARN_OK);
+    CHECK_EQ(big, x);
+    CHECK_EQ(tarn_ext_free(&ext, y), TARN_EDOUBLE);          /* stale, says free */
+    CHECK_EQ(tarn_ext_size(&ext, y, NULL), TARN_EINVAL);
+    {
+        size_t sz;
+        CHECK_EQ(tarn_ext_size(&ext, y, &sz), TARN_EFOREIGN);
+    }
+    /* the user overwrites one slot of the stale header: still not a block */
+    memset(buf, 0xA7, sizeof buf);
+    CHECK_EQ(tarn_ext_write(&ext, big, 16 + 8, buf, 8), TARN_OK);
+    CHECK_EQ(tarn_ext_free(&ext, y), TARN_EFOREIGN);
+    CHECK_EQ(tarn_ext_write(&ext, big, 16, buf, 8), TARN_OK);
+    CHECK_EQ(tarn_ext_free(&ext, y), TARN_EFOREIGN);
+    CHECK_EQ(tarn_ext_check(&ext), TARN_OK);
+    CHECK_EQ(tarn_ext_free(&ext, z), TARN_OK);
+    CHECK_EQ(tarn_ext_free(&ext, big), TARN_OK);
+    CHECK_EQ(tarn_ext_free(&ext, big), TARN_EDOUBLE);
+    CHECK_EQ(tarn_ext_check(&ext), TARN_OK);
+}
+
+/* ---- read / write helpers ---------------------------------------------------------------------- */
+static void test_read_write(void)
+{
+    uint32_t a, b;
+    uint8_t in[100], out[100];
+    unsigned i;
+    fresh(0, REGION);
+    CHECK_EQ(tarn_ext_alloc(&ext, 99, &a), TARN_OK);
+    CHECK_EQ(tarn_ext_alloc(&ext, 10, &b), TARN_OK);
+    for (i = 0; i < 100; i++) in[i] = (uint8_t)(i * 3 + 1);
+    CHECK_EQ(tarn_ext_write(&ext, a, 0, in, 100), TARN_OK);    /* usable size is 100 */
+    CHECK_EQ(tarn_ext_write(&ext, a, 0, in, 101), TARN_ERANGE);
+    CHECK_EQ(tarn_ext_write(&ext, a, 1, in, 100), TARN_ERANGE);
+    CHECK_EQ(tarn_ext_write(&ext, a, 101, in, 0), TARN_ERANGE);
+    CHECK_EQ(tarn_ext_write(&ext, a, 100, in, 0), TARN_OK);
+    CHECK_EQ(tarn_ext_write(&ext, a, 50, NULL, 0), TARN_OK);
+    CHECK_EQ(tarn_ext_write(&ext, a, 0, NULL, 1), TARN_EINVAL);
+    CHECK_EQ(tarn_ext_write(&ext, a, (size_t)-1, in, 2), TARN_ERANGE);
+    CHECK_EQ(tarn_ext_write(&ext, a, 2, in, (size_t)-1), TARN_ERANGE);
+    CHECK_EQ(tarn_ext_write(NULL, a, 0, in, 1), TARN_EINVAL);
+    CHECK_EQ(tarn_ext_write(&ext, a + 4, 0, in, 1), TARN_EFOREIGN);
+    CHECK_EQ(tarn_ext_read(&ext, a, 0, out, 100), TARN_OK);
+    CHECK(memcmp(in, out, 100) == 0);
+    CHECK_EQ(tarn_ext_read(&ext, a, 37, out, 20), TARN_OK);
+    CHECK(memcmp(in + 37, out, 20) == 0);
+    CHECK_EQ(tarn_ext_read(&ext, a, 81, out, 20), TARN_ERANGE);
+    CHECK_EQ(tarn_ext_read(&ext, a, 0, NULL, 4), TARN_EINVAL);
+    CHECK_EQ(tarn_ext_read(&ext, a, 0, NULL, 0), TARN_OK);
+    CHECK_EQ(tarn_ext_read(&ext, 0, 0, out, 1), TARN_EFOREIGN);
+    /* the neighbour was not touched by the full-size write */
+    CHECK_EQ(tarn_ext_write(&ext, b, 0, "0123456789AB", 12), TARN_OK);
+    CHECK_EQ(tarn_ext_read(&ext, a, 0, out, 100), TARN_OK);
+    CHECK(memcmp(in, out, 100) == 0);
+    /* a write is one bus write + sync after one header read */
+    emudev_reset_counters(&dev);
+    CHECK_EQ(tarn_ext_write(&ext, a, 3, in, 7), TARN_OK);
+    CHECK_EQ(dev.reads, 1);
+    CHECK_EQ(dev.writes, 1);
+    CHECK_EQ(dev.syncs, 1);
+    CHECK_EQ(tarn_ext_free(&ext, a), TARN_OK);
+    CHECK_EQ(tarn_ext_read(&ext, a, 0, out, 4), TARN_EFOREIGN);
+    CHECK_EQ(tarn_ext_write(&ext, a, 0, out, 4), TARN_EFOREIGN);
+    CHECK_EQ(tarn_ext_check(&ext), TARN_OK);
+}
+
+/* ---- roots ---------------------------------------------------------------------------------- */
+static void test_roots(void)
+{
+    uint32_t a, b, r;
+    tarn_ext_stats st;
+    fresh(3, REGION);
+    CHECK_EQ(tarn_ext_root_get(&ext, 0, &r), TARN_OK);
+    CHECK_EQ(r, 0);
+    CHECK_EQ(tarn_ext_root_get(&ext, 3, &r), TARN_EINVAL);
+    CHECK_EQ(tarn_ext_root_get(&ext, 0, NULL), TARN_EINVAL);
+    CHECK_EQ(tarn_ext_root_get(NULL, 0, &r), TARN_EINVAL);
+    CHECK_EQ(tarn_ext_alloc(&ext, 24, &a), TARN_OK);
+    CHECK_EQ(tarn_ext_alloc(&ext, 24, &b), TARN_OK);
+    CHECK_EQ(tarn_ext_root_set(&ext, 3, a), TARN_EINVAL);
+    CHECK_EQ(tarn_ext_root_set(NULL, 0, a), TARN_EINVAL);
+    CHECK_EQ(tarn_ext_root_set(&ext, 0, a + 4), TARN_EFOREIGN);
+    CHECK_EQ(tarn_ext_root_set(&ext, 0, 12345), TARN_EFOREIGN);
+    CHECK_EQ(tarn_ext_root_set(&ext, 0, a), TARN_OK);
+    CHECK_EQ(tarn_ext_root_set(&ext, 2, b), TARN_OK);
+    emudev_reset_counters(&dev);
+    CHECK_EQ(tarn_ext_root_set(&ext, 2, b), TARN_OK);       /* unchanged: no write */
+    CHECK_EQ(dev.writes, 0);
+    CHECK_EQ(tarn_ext_free(&ext, a), TARN_EBUSY);           /* rooted */
+    CHECK_EQ(tarn_ext_last_error(&ext), TARN_EBUSY);
+    CHECK_EQ(tarn_ext_root_get(&ext, 0, &r), TARN_OK);
+    CHECK_EQ(r, a);
+    remount(&ext2);
+    CHECK_EQ(tarn_ext_root_get(&ext2, 0, &r), TARN_OK);
+    CHECK_EQ(r, a);
+    CHECK_EQ(tarn_ext_root_get(&ext2, 1, &r), TARN_OK);
+    CHECK_EQ(r, 0);
+    CHECK_EQ(tarn_ext_root_get(&ext2, 2, &r), TARN_OK);
+    CHECK_EQ(r, b);
+    CHECK_EQ(tarn_ext_free(&ext2, b), TARN_EBUSY);
+    CHECK_EQ(tarn_ext_root_set(&ext2, 2, 0), TARN_OK);
+    CHECK_EQ(tarn_ext_free(&ext2, b), TARN_OK);
+    CHECK_EQ(tarn_ext_root_set(&ext2, 1, b), TARN_EFOREIGN);   /* freed */
+    /* many updates of one root: the slots alternate, the value survives every mount */
+    {
+        unsigned i;
+        for (i = 0; i < 600; i++) {
+            CHECK_EQ(tarn_ext_root_set(&ext2, 1, (i & 1) ? a : 0), TARN_OK);
+            if (i % 97 == 0) {
+                remount(&ext);
+                CHECK_EQ(tarn_ext_root_get(&ext, 1, &r), TARN_OK);
+                CHECK_EQ(r, (i & 1) ? a : 0);
+                remount(&ext2);
+            }
+        }
+    }
+    tarn_ext_stats_get(&ext2, &st);
+    CHECK_EQ(st.roots, 3);
+    CHECK_EQ(tarn_ext_check(&ext2), TARN_OK);
+    /* no roots */
+    fresh(0, REGION);
+    CHECK_EQ(tarn_ext_root_get(&ext, 0, &r), TARN_EINVAL);
+    CHECK_EQ(tarn_ext_root_set(&ext, 0, 0), TARN_EINVAL);
+}
+
+/* ---- walk, stats, lock ------------------------------------------------------------------------- */
+static unsigned locks, unlocks;
+static void lk(void *c) { (void)c; locks++; }
+static void ulk(void *c) { (void)c; unlocks++; }
+
+static void test_walk_stats_lock(void)
+{
+    static wlist w;
+    uint32_t a[10], r;
+    unsigned i;
+    tarn_ext_stats st;
+    tarn_config cfg;
+    tarn_ext_io io;
+    size_t sz;
+    uint8_t buf[4];
+
+    fresh(1, REGION);
+    for (i = 0; i < 10; i++) CHECK_EQ(tarn_ext_alloc(&ext, 4 + 8 * i, &a[i]), TARN_OK);
+    CHECK_EQ(tarn_ext_free(&ext, a[3]), TARN_OK);
+    CHECK_EQ(tarn_ext_free(&ext, a[7]), TARN_OK);
+    walk(&ext, &w);
+    CHECK_EQ(w.n, 11);          /* 8 used, 2 freed holes, the free rest */
+    CHECK_EQ(w.used, 8);
+    CHECK_EQ(w.bytes, REGION - TARN_EXT_SUPER_SIZE - TARN_EXT_ROOT_SIZE);
+    CHECK_EQ(w.addr[0], a[0]);
+    CHECK(!w.is_used[3] && w.addr[3] == a[3] && w.size[3] == 4 + 24);
+    for (i = 1; i < w.n; i++) CHECK(w.addr[i] == w.addr[i - 1] + w.size[i - 1] + TARN_EXT_HEADER_SIZE);
+    memset(&w, 0, sizeof w);
+    w.stop_after = 4;
+    CHECK_EQ(tarn_ext_walk(&ext, collect, &w), TARN_OK);
+    CHECK_EQ(w.n, 4);
+    CHECK_EQ(tarn_ext_walk(&ext, NULL, &w), TARN_EINVAL);
+    CHECK_EQ(tarn_ext_walk(NULL, collect, &w), TARN_EINVAL);
+    CHECK_EQ(tarn_ext_stats_get(&ext, NULL), TARN_EINVAL);
+    CHECK_EQ(tarn_ext_stats_get(NULL, &st), TARN_EINVAL);
+    tarn_ext_stats_get(&ext, &st);
+    CHECK_EQ(st.live_blocks, 8);
+    CHECK_EQ(st.frees, 2);
+    CHECK_EQ(st.live_bytes + st.free_bytes + 8 * TARN_EXT_HEADER_SIZE, st.heap_size);
+    CHECK(st.writes > 0 && st.reads > 0 && st.write_bytes > 0);
+    CHECK_EQ(st.writes, dev.writes);
+    CHECK_EQ(st.reads, dev.reads);
+    CHECK_EQ(st.read_bytes, dev.read_bytes);
+    CHECK_EQ(st.write_bytes, dev.write_bytes);
+    CHECK_EQ(tarn_ext_last_error(NULL), TARN_EINVAL);
+
+    /* every public operation takes and releases the lock */
+    memset(&cfg, 0, sizeof cfg);
+    cfg.lock.lock = lk;
+    cfg.lock.unlock = ulk;
+    cfg.name = "fram";
+    emudev_init(&dev, mem, BASE, REGION);
+    io = io_of(&dev);
+    CHECK_EQ(tarn_ext_format(&ext, &io, BASE, REGION, 1, &cfg), TARN_OK);
+    CHECK_EQ(ext.name, cfg.name);
+    locks = unlocks = 0;
+    CHECK_EQ(tarn_ext_alloc(&ext, 8, &a[0]), TARN_OK);
+    CHECK_EQ(locks, 1);
+    tarn_ext_size(&ext, a[0], &sz);
+    tarn_ext_write(&ext, a[0], 0, "abcd", 4);
+    tarn_ext_read(&ext, a[0], 0, buf, 4);
+    tarn_ext_root_set(&ext, 0, a[0]);
+    tarn_ext_root_get(&ext, 0, &r);
+    tarn_ext_root_set(&ext, 0, 0);
+    tarn_ext_walk(&ext, collect, &w);
+    tarn_ext_stats_get(&ext, &st);
+    tarn_ext_check(&ext);
+    tarn_ext_free(&ext, a[0]);
+    tarn_ext_free(&ext, a[0]);          /* failing calls too */
+    CHECK_EQ(locks, 12);
+    CHECK_EQ(unlocks, locks);
+    CHECK_EQ(tarn_ext_mount(&ext2, &io, BASE, REGION, &cfg), TARN_OK);
+    CHECK_EQ(tarn_ext_alloc(&ext2, 8, &a[0]), TARN_OK);
+    CHECK_EQ(unlocks, locks);
+}
+
+/* ---- bus budget per operation ------------------------------------------------------------------ */
+static void test_bus_budget(void)
+{
+    uint32_t a[64];
+    unsigned i, n = 0;
+    unsigned long w0, r0;
+    fresh(0, REGION);
+    for (i = 0; i < 64; i++) {
+        w0 = dev.writes;
+        r0 = dev.reads;
+        if (tarn_ext_alloc(&ext, 1 + check_below(60), &a[n]) != TARN_OK) break;
+        CHECK(dev.writes - w0 >= 1 && dev.writes - w0 <= 2);
+        CHECK_EQ(dev.reads - r0, 0);          /* served from the cached run */
+        n++;
+    }
+    CHECK(n > 40);
+    for (i = 0; i < n; i += 2) {
+        w0 = dev.writes;
+        r0 = dev.reads;
+        CHECK_EQ(tarn_ext_free(&ext, a[i]), TARN_OK);
+        CHECK_EQ(dev.writes - w0, 1);
+        CHECK_EQ(dev.reads - r0, 2);
+    }
+    /* every alloc into the freed holes: at most 2 writes whatever the layout */
+    for (i = 0; i < 200; i++) {
+        uint32_t x;
+        tarn_status st;
+        w0 = dev.writes;
+        st = tarn_ext_alloc(&ext, 1 + check_below(200), &x);
+        CHECK(dev.writes - w0 <= 2);
+        if (st == TARN_OK) {
+            CHECK(dev.writes - w0 >= 1);
+            w0 = dev.writes;
+            CHECK_EQ(tarn_ext_free(&ext, x), TARN_OK);
+            CHECK_EQ(dev.writes - w0, 1);
+        }
+    }
+    CHECK_EQ(tarn_ext_check(&ext), TARN_OK);
+    /* without a sync callback nothing else changes */
+    {
+        tarn_ext_io io = emudev_io(&dev, false);
+        uint32_t x;
+        CHECK_EQ(tarn_ext_mount(&ext2, &io, BASE, REGION, NULL), TARN_OK);
+        dev.syncs = 0;
+        CHECK_EQ(tarn_ext_alloc(&ext2, 40, &x), TARN_OK);
+        CHECK_EQ(tarn_ext_free(&ext2, x), TARN_OK);
+        CHECK_EQ(dev.syncs, 0);
+        CHECK_EQ(tarn_ext_check(&ext2), TARN_OK);
+    }
+}
+
+/* ---- merging of free space, cache misses ------------------------------------------------------- */
+static void test_merge_all(void)
+{
+    static uint32_t a[256];
+    unsigned n = 0, i, round;
+    uint32_t big;
+    tarn_ext_stats st;
+    for (round = 0; round < 4; round++) {
+        fresh(0, REGION);
+        n = 0;
+        while (n < 256 && tarn_ext_alloc(&ext, 1 + check_below(round == 0 ? 4 : 48), &a[n]) == TARN_OK) n++;
+        CHECK(n > 20);
+        /* free in random order: many runs of several blocks, more than the cache holds */
+        for (i = 0; i < n; i++) {
+            unsigned j = i + check_below(n - i);
+            uint32_t t = a[i];
+            a[i] = a[j];
+            a[j] = t;
+            CHECK_EQ(tarn_ext_free(&ext, a[i]), TARN_OK);
+            if (i % 16 == 0) CHECK_EQ(tarn_ext_check(&ext), TARN_OK);
+        }
+        tarn_ext_stats_get(&ext, &st);
+        CHECK_EQ(st.live_blocks, 0);
+        CHECK_EQ(tarn_ext_check(&ext), TARN_OK);
+        /* the whole heap again as one block */
+        CHECK_EQ(tarn_ext_alloc(&ext, st.heap_size - TARN_EXT_HEADER_SIZE, &big), TARN_OK);
+        CHECK_EQ(tarn_ext_check(&ext), TARN_OK);
+        CHECK_EQ(tarn_ext_free(&ext, big), TARN_OK);
+        /* and after a mount too */
+        remount(&ext2);
+        CHECK_EQ(tarn_ext_alloc(&ext2, st.heap_size - TARN_EXT_HEADER_SIZE, &big), TARN_OK);
+        CHECK_EQ(tarn_ext_check(&ext2), TARN_OK);
+    }
+    /* holes everywhere: allocations that fit only in uncached holes force rescans */
+    fresh(0, REGION);
+    n = 0;
+    while (n < 256 && tarn_ext_alloc(&ext, 12, &a[n]) == TARN_OK) n++;
+    for (i = 0; i < n; i += 2) CHECK_EQ(tarn_ext_free(&ext, a[i]), TARN_OK);
+    for (i = 0; i < n; i += 2) CHECK_EQ(tarn_ext_alloc(&ext, 12, &a[i]), TARN_OK);
+    for (i = 0; i < 4 && tarn_ext_alloc(&ext, 4, &big) == TARN_OK; i++) continue;   /* the tail */
+    CHECK(i < 4);
+    CHECK_EQ(tarn_ext_alloc(&ext, 4, &big), TARN_ENOMEM);
+    tarn_ext_stats_get(&ext, &st);
+    CHECK(st.rescans > 0);
+    CHECK(st.rescans <= n / 2 / (TARN_EXT_CACHE_RUNS - 1) + 2);
+    /* a second ENOMEM right away needs no bus traffic */
+    emudev_reset_counters(&dev);
+    CHECK_EQ(tarn_ext_alloc(&ext, 4, &big), TARN_ENOMEM);
+    CHECK_EQ(dev.reads + dev.writes, 0);
+    CHECK_EQ(tarn_ext_check(&ext), TARN_OK);
+}
+
+/* ---- corruption: found by check and mount, one torn slot repaired -------------------------------- */
+static void test_corruption(void)
+{
+    uint32_t a, b, c, r;
+    tarn_ext_stats st;
+    size_t off, older;
+    static uint8_t image[REGION];
+
+    fresh(2, REGION);
+    CHECK_EQ(tarn_ext_alloc(&ext, 20, &a), TARN_OK);
+    CHECK_EQ(tarn_ext_alloc(&ext, 20, &b), TARN_OK);
+    CHECK_EQ(tarn_ext_alloc(&ext, 20, &c), TARN_OK);
+    CHECK_EQ(tarn_ext_root_set(&ext, 1, c), TARN_OK);
+    CHECK_EQ(tarn_ext_write(&ext, b, 0, "payload-of-b-20bytes", 20), TARN_OK);
+    memcpy(image, mem, sizeof image);
+
+    /* the older slot of b's header damaged: check reports it, mount repairs it (damage
+     * to the newer slot is indistinguishable from a torn update: it rolls back) */
+    off = b - TARN_EXT_HEADER_SIZE - BASE;
+    older = (uint8_t)(mem[off + 8] - mem[off]) == 1u ? 0u : 8u;
+    mem[off + older + 3] ^= 0x10;
+    CHECK_EQ(tarn_ext_check(&ext), TARN_ECORRUPT);
+    remount(&ext2);
+    tarn_ext_stats_get(&ext2, &st);
+    CHECK_EQ(st.repairs, 1);
+    CHECK_EQ(st.live_blocks, 3);
+    CHECK_EQ(tarn_ext_check(&ext2), TARN_OK);
+    CHECK_EQ(tarn_ext_free(&ext2, b), TARN_OK);
+
+    /* both slots damaged: mount refuses */
+    memcpy(mem, image, sizeof mem);
+    mem[off + 3] ^= 0x10;
+    mem[off + 8 + 2] ^= 0x01;
+    CHECK_EQ(tarn_ext_check(&ext), TARN_ECORRUPT);
+    {
+        tarn_ext_io io = io_of(&dev);
+        CHECK_EQ(tarn_ext_mount(&ext2, &io, BASE, REGION, NULL), TARN_ECORRUPT);
+        CHECK_EQ(tarn_ext_alloc(&ext2, 4, &r), TARN_EINVAL);
+        /* damaged superblock: no region */
+        memcpy(mem, image, sizeof mem);
+        mem[9] ^= 0x40;
+        CHECK_EQ(tarn_ext_mount(&ext2, &io, BASE, REGION, NULL), TARN_ENOENT);
+        /* a root with both slots damaged */
+        memcpy(mem, image, sizeof mem);
+        mem[TARN_EXT_SUPER_SIZE + 16 + 1] ^= 1;
+        mem[TARN_EXT_SUPER_SIZE + 16 + 9] ^= 1;
+        CHECK_EQ(tarn_ext_mount(&ext2, &io, BASE, REGION, NULL), TARN_ECORRUPT);
+        /* a root with one slot damaged: repaired, value kept */
+        memcpy(mem, image, sizeof mem);
+        mem[TARN_EXT_SUPER_SIZE + 16 + 9] ^= 1;
+        CHECK_EQ(tarn_ext_mount(&ext2, &io, BASE, REGION, NULL), TARN_OK);
+        CHECK_EQ(tarn_ext_root_get(&ext2, 1, &r), TARN_OK);
+        CHECK_EQ(r, c);
+        CHECK_EQ(tarn_ext_check(&ext2), TARN_OK);
+        /* garbage in one slot's size field breaks that slot only: repaired */
+        memcpy(mem, image, sizeof mem);
+        mem[off + older + 1] = 0xFF;
+        CHECK_EQ(tarn_ext_mount(&ext2, &io, BASE, REGION, NULL), TARN_OK);
+        /* the same region with a root naming a freed block cannot come from power loss */
+        memcpy(mem, image, sizeof mem);
+        CHECK_EQ(tarn_ext_mount(&ext2, &io, BASE, REGION, NULL), TARN_OK);
+        CHECK_EQ(tarn_ext_root_set(&ext2, 1, 0), TARN_OK);
+        CHECK_EQ(tarn_ext_free(&ext2, c), TARN_OK);
+        memcpy(mem + TARN_EXT_SUPER_SIZE + 16, image + TARN_EXT_SUPER_SIZE + 16, 16);  /* old root */
+        CHECK_EQ(tarn_ext_check(&ext2), TARN_ECORRUPT);
+        CHECK_EQ(tarn_ext_mount(&ext2, &io, BASE, REGION, NULL), TARN_ECORRUPT);
+    }
+    /* a damaged header met by check after mount; the RAM state cache disagrees with the device */
+    memcpy(mem, image, sizeof mem);
+    remount(&ext2);
+    CHECK_EQ(tarn_ext_check(&ext2), TARN_OK);
+    mem[REGION - 1] ^= 0xFF;    /* free space: harmless */
+    CHECK_EQ(tarn_ext_check(&ext2), TARN_OK);
+    mem[c - BASE + 20 + 5] ^= 0x22;   /* header of the free rest */
+    CHECK_EQ(tarn_ext_check(&ext2), TARN_ECORRUPT);
+}
+
+/* ---- model-based random run ----------------------------------------------------------------- */
+#define MLIVE 256
+static struct {
+    uint32_t addr, req, usable, tag;
+} live[MLIVE];
+
+static bool model_verify(tarn_ext *e)
+{
+    static wlist w;
+    static uint8_t buf[1024];
+    unsigned i, j, found = 0;
+    bool ok = true;
+    walk(e, &w);
+    for (i = 0; i < w.n && i < 512; i++) {
+        if (!w.is_used[i]) continue;
+        for (j = 0; j < MLIVE; j++) {
+            if (live[j].addr == w.addr[i]) break;
+        }
+        if (j == MLIVE || live[j].usable != w.size[i]) ok = false;
+        else found++;
+    }
+    for (j = 0; j < MLIVE; j++) {
+        if (live[j].addr == 0) continue;
+        if (tarn_ext_read(e, live[j].addr, 0, buf, live[j].req) != TARN_OK ||
+            !check_verify(buf, live[j].req, live[j].tag)) {
+            ok = false;
+        }
+    }
+    return ok && found == w.used;
+}
+
+static void test_random_model(void)
+{
+    static uint8_t buf[1024];
+    unsigned it, iters = (unsigned)CHECK_ITERS(60000), nlive = 0, nomem = 0;
+    fresh(0, REGION);
+    memset(live, 0, sizeof live);
+    for (it = 0; it < iters; it++) {
+        unsigned j = check_below(MLIVE);
+        if (live[j].addr == 0) {
+            uint32_t req = check_below(8) == 0 ? 1 + check_below(700) : 1 + check_below(64), a;
+            tarn_status st = tarn_ext_alloc(&ext, req, &a);
+            if (st == TARN_ENOMEM) {
+                nomem++;
+                continue;
+            }
+            CHECK_EQ(st, TARN_OK);
+            if (st != TARN_OK) break;
+            live[j].addr = a;
+            live[j].req = req;
+            live[j].tag = (uint32_t)check_rand();
+            {
+                size_t sz;
+                CHECK_EQ(tarn_ext_size(&ext, a, &sz), TARN_OK);
+                live[j].usable = (uint32_t)sz;
+                CHECK(sz >= TARN_ALIGN_UP(req, 4u) && sz <= TARN_ALIGN_UP(req, 4u) + 40u);
+            }
+            CHECK(a >= BASE && a + live[j].usable <= BASE + REGION);
+            check_fill(buf, req, live[j].tag);
+            CHECK_EQ(tarn_ext_write(&ext, a, 0, buf, req), TARN_OK);
+            nlive++;
+        } else {
+            CHECK_EQ(tarn_ext_free(&ext, live[j].addr), TARN_OK);
+            live[j].addr = 0;
+            nlive--;
+        }
+        if (it % 997 == 0) {
+            CHECK(model_verify(&ext));
+            CHECK_EQ(tarn_ext_check(&ext), TARN_OK);
+        }
+        if (it % 4999 == 0) {
+            remount(&ext2);
+            same_state(&ext, &ext2);
+            remount(&ext);
+        }
+    }
+    CHECK(model_verify(&ext));
+    CHECK_EQ(tarn_ext_check(&ext), TARN_OK);
+    CHECK(nomem > 0);            /* the run did reach a full region */
+    CHECK_EQ(dev.range_errors, 0);
+    {
+        tarn_ext_stats st;
+        tarn_ext_stats_get(&ext, &st);
+        CHECK_EQ(st.live_blocks, nlive);
+    }
+}
+
+/* ---- regions at the edges of the address space ---------------------------------------------------- */
+/* A sparse 4 GiB device: 64 KiB backed at the bottom, 64 KiB at the top. */
+static uint8_t lo[65536], hi[65536];
+static unsigned long sparse_bad;
+static uint8_t *sparse_at(uint32_t addr, size_t n)
+{
+    if (addr < sizeof lo && n <= sizeof lo - addr) return lo + addr;
+    if (addr >= 0xFFFF0000u && n <= 0xFFFFFFFFu - addr + 1u) return hi + (addr - 0xFFFF0000u);
+    sparse_bad++;
+    return NULL;
+}
+static int sparse_read(void *ctx, uint32_t addr, void *buf, size_t n)
+{
+    uint8_t *p = sparse_at(addr, n);
+    (void)ctx;
+    if (p == NULL) return -1;
+    memcpy(buf, p, n);
+    return 0;
+}
+static int sparse_write(void *ctx, uint32_t addr, const void *buf, size_t n)
+{
+    uint8_t *p = sparse_at(addr, n);
+    (void)ctx;
+    if (p == NULL) return -1;
+    memcpy(p, buf, n);
+    return 0;
+}
+
+static void test_address_space_edges(void)
+{
+    tarn_ext_io io = {sparse_read, sparse_write, NULL, NULL};
+    uint32_t a, b, c;
+    size_t sz;
+    tarn_ext_stats st;
+    static wlist w;
+
+    /* the whole 4 GiB address space as one region */
+    CHECK_EQ(tarn_ext_format(&ext, &io, 0, TARN_EXT_MAX_SIZE, 4, NULL), TARN_OK);
+    tarn_ext_stats_get(&ext, &st);
+    CHECK_EQ(st.region_size, TARN_EXT_MAX_SIZE);
+    CHECK_EQ(st.free_bytes, 0xFFFFFFFFu - TARN_EXT_SUPER_SIZE - 4 * TARN_EXT_ROOT_SIZE + 1u);
+    CHECK_EQ(tarn_ext_alloc(&ext, 100, &a), TARN_OK);
+    CHECK_EQ(tarn_ext_alloc(&ext, 3000, &b), TARN_OK);
+    CHECK_EQ(tarn_ext_root_set(&ext, 3, b), TARN_OK);
+    CHECK_EQ(tarn_ext_alloc(&ext, (size_t)0xFFFFFF00u, &c), TARN_ENOMEM);
+    CHECK_EQ(tarn_ext_write(&ext, b, 2990, "end-of-b!!", 10), TARN_OK);
+    CHECK_EQ(tarn_ext_mount(&ext2, &io, 0, TARN_EXT_MAX_SIZE, NULL), TARN_OK);
+    CHECK_EQ(tarn_ext_check(&ext2), TARN_OK);
+    same_state(&ext, &ext2);
+    walk(&ext2, &w);
+    CHECK_EQ(w.n, 3);
+    CHECK_EQ(w.size[2] + (uint64_t)w.addr[2], TARN_EXT_MAX_SIZE);
+    CHECK_EQ(tarn_ext_size(&ext2, b, &sz), TARN_OK);
+    CHECK_EQ(sz, 3000);
+    CHECK_EQ(tarn_ext_free(&ext2, a), TARN_OK);
+    CHECK_EQ(tarn_ext_free(&ext2, 0xFFFFFFFCu), TARN_EFOREIGN);
+    CHECK_EQ(sparse_bad, 0);
+
+    /* a region ending exactly at the top of the address space */
+    CHECK_EQ(tarn_ext_format(&ext, &io, 0xFFFF0000u, 0x10000u, 1, NULL), TARN_OK);
+    for (;;) {
+        if (tarn_ext_alloc(&ext, 1000, &a) != TARN_OK) break;
+        CHECK(a >= 0xFFFF0000u);
+        b = a;
+    }
+    CHECK_EQ(tarn_ext_size(&ext, b, &sz), TARN_OK);
+    CHECK_EQ((uint64_t)b + sz <= TARN_EXT_MAX_SIZE, 1);
+    CHECK_EQ(tarn_ext_write(&ext, b, sz - 4, "top!", 4), TARN_OK);
+    CHECK_EQ(tarn_ext_mount(&ext2, &io, 0xFFFF0000u, 0x10000u, NULL), TARN_OK);
+    CHECK_EQ(tarn_ext_check(&ext2), TARN_OK);
+    CHECK_EQ(tarn_ext_free(&ext2, b), TARN_OK);
+    CHECK_EQ(tarn_ext_check(&ext2), TARN_OK);
+    CHECK_EQ(sparse_bad, 0);
+}
+
+int main(void)
+{
+    check_seed(0xE47u);
+    test_format_args();
+    test_mount_errors();
+    test_alloc_free_basic();
+    test_min_region();
+    test_bad_free();
+    test_read_write();
+    test_roots();
+    test_walk_stats_lock();
+    test_bus_budget();
+    test_merge_all();
+    test_corruption();
+    test_random_model();
+    test_address_space_edges();
+    return check_done();
+}
