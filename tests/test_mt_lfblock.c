@@ -12,7 +12,7 @@
 #include "tarn/lfblock.h"
 #include "../ports/posix/tarn_pthread.h"
 
-#define NBLK 40u
+#define NBLK 34u
 #define BSZ 24u
 
 static unsigned char mem[TARN_LFBLOCK_POOL_BYTES(NBLK, BSZ)] TARN_LFBLOCK_ALIGNED;
@@ -104,7 +104,7 @@ int main(void)
     REQUIRE(tarn_lfblock_init(&pool, mem, sizeof mem, BSZ, &cfg) == TARN_OK);
     REQUIRE(tarn_lfblock_count(&pool) == NBLK);
 
-    /* 1. random traffic: 4 threads x 16 slots want ~32 of 40 blocks on average */
+    /* 1. random traffic: 4 threads x 16 slots want ~32 of 34 blocks on average */
     memset(&m, 0, sizeof m);
     m.name = TARN_LFBLOCK_LOCK_FREE ? "lfblock (lock-free)" : "lfblock (fallback, mutex)";
     m.ctx = &pool;
@@ -116,7 +116,9 @@ int main(void)
     m.units = NBLK;
     CHECK_EQ(mt_run(&m, MT_THREADS, CHECK_ITERS(1000000L), 16, 11, &r), 0);
     MT_CHECK_RESULT(r);
+#if TARN_TEST_SCALE == 1 /* under Valgrind threads run in turns and may never meet */
     CHECK(r.failed > 0); /* the pool did run empty */
+#endif
     CHECK_EQ(tarn_lfblock_check(&pool), TARN_OK);
     CHECK_EQ(tarn_lfblock_stats_get(&pool, &st), TARN_OK);
 #if TARN_STATS
