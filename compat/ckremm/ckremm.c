@@ -1,0 +1,162 @@
+/*
+ * ckremm.c - the ckreMM API on tarn (see ckremm.h).
+ *
+ * t_pool: a control block (struct t_pool) followed by a tarn handle pool over the rest of
+ * the same memory:
+ *
+ *   [ struct t_pool (CKREMM_T_POOL_HEADER bytes) | handle table | data area ............ ]
+ *
+ * The control block records whether the memory came from malloc (`owned`) and carries a
+ * magic number so that a destroyed caller-buffer pool is refused.
+ */
+#include "ckremm.h"
+#include "internal.h"
+
+#include <string.h>
+#ifndef CKREMM_NO_MALLOC
+#include <stdlib.h>
+#endif
+
+#define CKREMM_T_MAGIC 0x744B5254u
+
+struct t_pool {
+    tarn_handle_pool hp;
+    void *owned;     /* memory to free() on destroy, or NULL for a caller buffer */
+    uint32_t magic;  /* CKREMM_T_MAGIC while the pool lives */
+};
+
+/* The control block fits its documented room and keeps the table behind it aligned. */
+TARN_STATIC_ASSERT(sizeof(struct t_pool) <= CKREMM_T_POOL_HEADER, ckremm_t_pool_fits);
+TARN_STATIC_ASSERT(CKREMM_T_POOL_HEADER % TARN_ALIGN == 0, ckremm_t_pool_aligned);
+
+static bool t_ok(const t_pool *pool)
+{
+    return pool != NULL && pool->magic == CKREMM_T_MAGIC;
+}
+
+/* Handles for a buffer of `bytes` (after the control block): one per 32 bytes of the data
+ * area that remains once their table is taken out. */
+static size_t t_default_handles(size_t bytes)
+{
+    size_t fixed = TARN_HANDLE_CTL_SIZE + TARN_HANDLE_ENTRY_SIZE, n;
+    if (bytes <= fixed + TARN_HANDLE_ENTRY_SIZE + TARN_ALIGN) return 1u;
+    n = (bytes - fixed) / (32u + TARN_HANDLE_ENTRY_SIZE);
+    if (n < 1u) n = 1u;
+    if (n > TARN_HANDLE_MAX_COUNT) n = TARN_HANDLE_MAX_COUNT;
+    return n;
+}
+
+t_pool *create_pool_in(void *mem, size_t mem_size, size_t handles, const tarn_lock *lock)
+{
+    t_pool *pool = (t_pool *)mem;
+    tarn_config cfg;
+    size_t rest;
+    if (mem == NULL || !TARN_IS_ALIGNED(mem, TARN_ALIGN) || mem_size <= CKREMM_T_POOL_HEADER) {
+        return NULL;
+    }
+    rest = mem_size - CKREMM_T_POOL_HEADER;
+    if (handles == 0u) handles = t_default_handles(rest);
+    memset(&cfg, 0, sizeof cfg);
+    cfg.name = "t_pool";
+    if (lock != NULL) cfg.lock = *lock;
+    memset(pool, 0, sizeof *pool);
+    if (tarn_handle_init(&pool->hp, (unsigned char *)mem + CKREMM_T_POOL_HEADER, rest, handles,
+                         &cfg) != TARN_OK) {
+        return NULL;
+    }
+    pool->owned = NULL;
+    pool->magic = CKREMM_T_MAGIC;
+    return pool;
+}
+
+#ifndef CKREMM_NO_MALLOC
+t_pool *create_pool_ex(size_t size, size_t handles, const tarn_lock *lock)
+{
+    size_t bytes;
+    void *mem;
+    t_pool *pool;
+    if (size == 0u || size > TARN_HANDLE_MAX_DATA) return NULL;
+    if (handles == 0u) handles = CKREMM_T_DEFAULT_HANDLES(size);
+    if (handles > TARN_HANDLE_MAX_COUNT) return NULL;
+    bytes = CKREMM_T_POOL_BYTES(size, handles);
+    mem = malloc(bytes); /* malloc's alignment covers TARN_ALIGN on every supported host */
+    if (mem == NULL) return NULL;
+    pool = create_pool_in(mem, bytes, handles, lock);
+    if (pool == NULL) {
+        free(mem);
+        return NULL;
+    }
+    pool->owned = mem;
+    return pool;
+}
+
+t_pool *create_pool(size_t size)
+{
+    return create_pool_ex(size, 0, NULL);
+}
+#endif
+
+t_handle t_pool_alloc(t_pool *pool, size_t size)
+{
+    if (!t_ok(pool)) return tarn_handle_null();
+    return tarn_handle_alloc(&pool->hp, size);
+}
+
+bool t_pool_dealloc(t_pool *pool, t_handle h)
+{
+    return t_ok(pool) && tarn_handle_free(&pool->hp, h) == TARN_OK;
+}
+
+bool destroy_t_pool(t_pool *pool)
+{
+    void *owned;
+    if (!t_ok(pool)) return false;
+    if (tarn_handle_deinit(&pool->hp) != TARN_OK) return false; /* a block is locked */
+    owned = pool->owned;
+    pool->magic = 0;
+#ifndef CKREMM_NO_MALLOC
+    free(owned);
+#else
+    (void)owned;
+#endif
+    return true;
+}
+
+bool clean_t_ptr(t_pool *pool, t_handle h)
+{
+    return t_ok(pool) && tarn_handle_clear(&pool->hp, h) == TARN_OK;
+}
+
+bool reorder_t_mem(t_pool *pool)
+{
+    tarn_handle_stats st;
+    if (!t_ok(pool)) return false;
+    (void)tarn_handle_compact(&pool->hp);
+    if (tarn_handle_stats_get(&pool->hp, &st) != TARN_OK) return false;
+    return st.largest_free == st.free;
+}
+
+bool copy_t_ptr(t_pool *pool, t_handle dst, t_handle src)
+{
+    return t_ok(pool) && tarn_handle_copy(&pool->hp, dst, src) == TARN_OK;
+}
+
+void *t_pool_lock(t_pool *pool, t_handle h)
+{
+    return t_ok(pool) ? tarn_handle_lock(&pool->hp, h) : NULL;
+}
+
+bool t_pool_unlock(t_pool *pool, t_handle h)
+{
+    return t_ok(pool) && tarn_handle_unlock(&pool->hp, h) == TARN_OK;
+}
+
+size_t t_pool_size(t_pool *pool, t_handle h)
+{
+    return t_ok(pool) ? tarn_handle_size(&pool->hp, h) : 0u;
+}
+
+tarn_handle_pool *t_pool_tarn(t_pool *pool)
+{
+    return t_ok(pool) ? &pool->hp : NULL;
+}

@@ -1,0 +1,122 @@
+/*
+ * ckremm.h - the ckreMM API on tarn: the table-based pool (t_pool) on a tarn handle pool.
+ *
+ * ckreMM plans a table-based pool whose blocks are managed by a separate table, with
+ * allocate, copy, clean and free, and reorder_t_mem to move blocks so that all free space
+ * becomes one region, locking the pool while it does.  Moving blocks is only sound if no
+ * one holds their addresses, so here a t_pool block is named by a handle (t_handle), and
+ * t_pool_lock gives its address until t_pool_unlock.
+ *
+ * Every function returns what ckreMM lists (bool success, a pool pointer or NULL); a bad
+ * argument (NULL, a stale or foreign handle, a double free) returns false or NULL and
+ * changes nothing.  The create functions that take only a size obtain the memory with
+ * malloc (compile with CKREMM_NO_MALLOC to leave them out); the _in variants use a caller
+ * buffer and never allocate.  Multi-processing: the _ex and _in variants take an optional
+ * lock hook (tarn_lock), held around every operation and for a whole reorder.
+ */
+#ifndef CKREMM_H
+#define CKREMM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "tarn/handle.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- t_pool: table-based pool (tarn handle pool) ---------------------------------------- */
+
+/** A table-based pool. */
+typedef struct t_pool t_pool;
+
+/** A t_pool block.  t_pool blocks move (reorder_t_mem), so the table pool works on handles,
+ *  not pointers: t_pool_lock(pool, h) gives the address until t_pool_unlock(pool, h). */
+typedef tarn_handle t_handle;
+
+/** Handles of a pool made by create_pool(size): one per 32 bytes, between 8 and
+ *  TARN_HANDLE_MAX_COUNT. */
+#define CKREMM_T_DEFAULT_HANDLES(size)                                                    \
+    ((size_t)(size) / 32u < 8u ? (size_t)8u                                               \
+     : (size_t)(size) / 32u > TARN_HANDLE_MAX_COUNT ? (size_t)TARN_HANDLE_MAX_COUNT         \
+     : (size_t)(size) / 32u)
+
+/** Bytes of the t_pool control block that create_pool_in places at the start of its buffer. */
+#define CKREMM_T_POOL_HEADER TARN_ALIGN_UP(160u, TARN_ALIGN)
+/** Buffer bytes for create_pool_in giving `size` bytes of data and `handles` handles.
+ *  Constant expression. */
+#define CKREMM_T_POOL_BYTES(size, handles) \
+    ((size_t)CKREMM_T_POOL_HEADER + TARN_HANDLE_BYTES(size, handles))
+
+#ifndef CKREMM_NO_MALLOC
+/**
+ * Create a pool with `size` bytes of data area and CKREMM_T_DEFAULT_HANDLES(size) handles,
+ * in memory from malloc (control, table and data in one block).  NULL if size is 0 or
+ * malloc fails.  Free it with destroy_t_pool.
+ */
+t_pool *create_pool(size_t size);
+
+/** As create_pool with a chosen handle count (0 = default) and an optional lock hook
+ *  (NULL = none; copied).  NULL on bad arguments or when malloc fails. */
+t_pool *create_pool_ex(size_t size, size_t handles, const tarn_lock *lock);
+#endif
+
+/**
+ * Create a pool inside a caller buffer (aligned to TARN_ALIGN; see CKREMM_T_POOL_BYTES):
+ * the control block, then the table for `handles` handles (0 = one handle per 32 bytes of
+ * the data area that remains), then the data area.  Never allocates.  lock may be NULL.  NULL when the buffer is NULL,
+ * misaligned or too small, or the lock hook has only one of lock/unlock.
+ */
+t_pool *create_pool_in(void *mem, size_t mem_size, size_t handles, const tarn_lock *lock);
+
+/** Allocate `size` bytes; the null handle (tarn_handle_is_null) when size is 0, pool is
+ *  NULL, or there is no room.  O(1).  Contents undefined. */
+t_handle t_pool_alloc(t_pool *pool, size_t size);
+
+/** Free a block.  false (and nothing changes) for a NULL pool, a null, stale or foreign
+ *  handle, a block freed already, or a block that is locked.  O(1). */
+bool t_pool_dealloc(t_pool *pool, t_handle h);
+
+/**
+ * Destroy the pool: every handle becomes invalid; memory from create_pool/create_pool_ex
+ * goes back to free(), a caller buffer back to the caller.  false (and nothing changes)
+ * for NULL, a pool destroyed already (caller-buffer pools; destroying a malloc'd pool twice
+ * is a double free, as with free()), or a pool with a locked block.
+ */
+bool destroy_t_pool(t_pool *pool);
+
+/** Fill the block with zeros.  false for a bad pool or handle.  O(block size). */
+bool clean_t_ptr(t_pool *pool, t_handle h);
+
+/**
+ * Reorder: slide every block that is not locked towards the start of the pool, holding the
+ * pool's lock hook for the whole pass, so that all free space becomes one region at the
+ * end.  Returns true when afterwards the free space is one region (always, unless locked
+ * blocks split it); false for a bad pool.  O(live data).
+ */
+bool reorder_t_mem(t_pool *pool);
+
+/** Copy the whole of block src to the start of block dst (ckreMM's block copy).  false for
+ *  a bad pool or handle, or when dst is smaller than src (nothing is copied).  O(size). */
+bool copy_t_ptr(t_pool *pool, t_handle dst, t_handle src);
+
+/** The block's address, pinned (it does not move) until t_pool_unlock; locks nest.  NULL
+ *  for a bad pool or handle.  O(1). */
+void *t_pool_lock(t_pool *pool, t_handle h);
+
+/** Undo one t_pool_lock.  false for a bad pool or handle, or a block that is not locked. */
+bool t_pool_unlock(t_pool *pool, t_handle h);
+
+/** Requested size of a block; 0 for a bad pool or handle.  O(1). */
+size_t t_pool_size(t_pool *pool, t_handle h);
+
+/** The tarn handle pool underneath (for stats, walks, checks, compact_step); NULL for a
+ *  bad pool. */
+tarn_handle_pool *t_pool_tarn(t_pool *pool);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CKREMM_H */

@@ -1,0 +1,241 @@
+/* tests/test_ckremm.c - the ckreMM compat layer over caller buffers (no malloc): every
+ * function, every bad argument, and a short random run against a model. */
+#include "check.h"
+#include "ckremm.h"
+
+#define TDATA 4096u
+#define TH 64u
+
+static unsigned char tmem[CKREMM_T_POOL_BYTES(TDATA, TH)] TARN_HANDLE_ALIGNED;
+
+static int t_lock_depth, t_lock_calls;
+static void t_lock(void *ctx)
+{
+    (void)ctx;
+    t_lock_depth++;
+    t_lock_calls++;
+}
+static void t_unlock(void *ctx)
+{
+    (void)ctx;
+    t_lock_depth--;
+}
+
+static void fill(t_pool *p, t_handle h, uint32_t tag)
+{
+    unsigned char *q = (unsigned char *)t_pool_lock(p, h);
+    REQUIRE(q != NULL);
+    check_fill(q, t_pool_size(p, h), tag);
+    CHECK(t_pool_unlock(p, h));
+}
+static int holds(t_pool *p, t_handle h, size_t n, uint32_t tag)
+{
+    unsigned char *q = (unsigned char *)t_pool_lock(p, h);
+    int ok;
+    if (q == NULL) return 0;
+    ok = check_verify(q, n, tag);
+    CHECK(t_pool_unlock(p, h));
+    return ok;
+}
+
+static void test_t_create(void)
+{
+    t_pool *p;
+    tarn_lock half = {t_lock, NULL, NULL};
+    tarn_handle_stats st;
+    CHECK(create_pool_in(NULL, sizeof tmem, TH, NULL) == NULL);
+    CHECK(create_pool_in(tmem + 1, sizeof tmem - 1, TH, NULL) == NULL);
+    CHECK(create_pool_in(tmem, CKREMM_T_POOL_HEADER, TH, NULL) == NULL);
+    CHECK(create_pool_in(tmem, CKREMM_T_POOL_BYTES(TARN_ALIGN, TH) - 1u, TH, NULL) == NULL);
+    CHECK(create_pool_in(tmem, sizeof tmem, TH, &half) == NULL);
+    CHECK(create_pool_in(tmem, sizeof tmem, TARN_HANDLE_MAX_COUNT + 1u, NULL) == NULL);
+    /* exact sizing: TDATA bytes of data, TH handles */
+    p = create_pool_in(tmem, sizeof tmem, TH, NULL);
+    REQUIRE(p != NULL);
+    CHECK_EQ(tarn_handle_stats_get(t_pool_tarn(p), &st), TARN_OK);
+    CHECK_EQ(st.capacity, TDATA);
+    CHECK_EQ(st.handles, TH);
+    CHECK(destroy_t_pool(p));
+    CHECK(!destroy_t_pool(p)); /* destroyed already */
+    CHECK(!destroy_t_pool(NULL));
+    /* default handle count for the buffer */
+    p = create_pool_in(tmem, sizeof tmem, 0, NULL);
+    REQUIRE(p != NULL);
+    CHECK_EQ(tarn_handle_stats_get(t_pool_tarn(p), &st), TARN_OK);
+    CHECK(st.handles >= 8u && st.capacity >= st.handles * 16u);
+    CHECK(destroy_t_pool(p));
+    /* the smallest buffer */
+    p = create_pool_in(tmem, CKREMM_T_POOL_BYTES(TARN_ALIGN, 1), 1, NULL);
+    REQUIRE(p != NULL);
+    CHECK(!tarn_handle_is_null(t_pool_alloc(p, TARN_ALIGN)));
+    CHECK(tarn_handle_is_null(t_pool_alloc(p, 1)));
+    CHECK(destroy_t_pool(p));
+}
+
+static void test_t_api(void)
+{
+    t_pool *p = create_pool_in(tmem, sizeof tmem, TH, NULL);
+    t_handle a, b, c, bad;
+    unsigned char *q;
+    size_t i;
+    int zero = 1;
+    REQUIRE(p != NULL);
+    a = t_pool_alloc(p, 100);
+    b = t_pool_alloc(p, 60);
+    c = t_pool_alloc(p, 200);
+    CHECK(!tarn_handle_is_null(a) && !tarn_handle_is_null(b) && !tarn_handle_is_null(c));
+    CHECK(tarn_handle_is_null(t_pool_alloc(p, 0)));
+    CHECK(tarn_handle_is_null(t_pool_alloc(p, TDATA + 1u)));
+    CHECK(tarn_handle_is_null(t_pool_alloc(NULL, 8)));
+    CHECK_EQ(t_pool_size(p, a), 100);
+    CHECK_EQ(t_pool_size(NULL, a), 0);
+    fill(p, a, 1);
+    fill(p, b, 2);
+    fill(p, c, 3);
+    /* copy: the listed block copy */
+    CHECK(!copy_t_ptr(p, b, a));        /* dst smaller: refused, nothing copied */
+    CHECK(holds(p, b, 60, 2));
+    CHECK(copy_t_ptr(p, c, a));
+    CHECK(holds(p, c, 100, 1));
+    CHECK(!copy_t_ptr(NULL, c, a));
+    CHECK(!copy_t_ptr(p, c, tarn_handle_null()));
+    /* clean */
+    CHECK(clean_t_ptr(p, b));
+    q = (unsigned char *)t_pool_lock(p, b);
+    for (i = 0; i < 60; i++) zero &= q[i] == 0;
+    CHECK(zero);
+    CHECK(t_pool_unlock(p, b));
+    CHECK(!clean_t_ptr(NULL, b));
+    CHECK(!clean_t_ptr(p, tarn_handle_null()));
+    /* lock / unlock */
+    CHECK(!t_pool_unlock(p, a));        /* not locked */
+    CHECK(t_pool_lock(NULL, a) == NULL);
+    CHECK(!t_pool_unlock(NULL, a));
+    /* dealloc: double free and stale handles are refused without harm */
+    CHECK(t_pool_dealloc(p, a));
+    CHECK(!t_pool_dealloc(p, a));
+    CHECK(t_pool_lock(p, a) == NULL);
+    CHECK(!clean_t_ptr(p, a));
+    CHECK(!copy_t_ptr(p, c, a));
+    CHECK(!t_pool_dealloc(NULL, b));
+    CHECK(!t_pool_dealloc(p, tarn_handle_null()));
+    bad = tarn_handle_from_u32(0xDEAD0003u);
+    CHECK(!t_pool_dealloc(p, bad) || tarn_handle_eq(bad, b) || tarn_handle_eq(bad, c));
+    /* a locked block cannot be freed, and the pool cannot be destroyed */
+    q = (unsigned char *)t_pool_lock(p, c);
+    CHECK(q != NULL);
+    CHECK(!t_pool_dealloc(p, c));
+    CHECK(!destroy_t_pool(p));
+    CHECK(t_pool_unlock(p, c));
+    CHECK(holds(p, c, 100, 1));
+    CHECK(t_pool_tarn(NULL) == NULL);
+    CHECK_EQ(tarn_handle_check(t_pool_tarn(p)), TARN_OK);
+    CHECK(destroy_t_pool(p));
+    CHECK(t_pool_lock(p, c) == NULL); /* every call on a destroyed pool fails cleanly */
+    CHECK(tarn_handle_is_null(t_pool_alloc(p, 8)));
+    CHECK(!reorder_t_mem(p));
+}
+
+static void test_t_reorder(void)
+{
+    t_pool *p = create_pool_in(tmem, sizeof tmem, TH, NULL);
+    t_handle h[32], big;
+    tarn_handle_stats st;
+    unsigned i;
+    REQUIRE(p != NULL);
+    for (i = 0; i < 32; i++) {
+        h[i] = t_pool_alloc(p, 128);
+        REQUIRE(!tarn_handle_is_null(h[i]));
+        fill(p, h[i], 10 + i);
+    }
+    for (i = 0; i < 32; i += 2) CHECK(t_pool_dealloc(p, h[i]));
+    big = t_pool_alloc(p, 1024);
+    CHECK(tarn_handle_is_null(big));         /* fragmented: 2048 free in 128-byte holes */
+    CHECK(reorder_t_mem(p));                 /* one free region now */
+    CHECK_EQ(tarn_handle_stats_get(t_pool_tarn(p), &st), TARN_OK);
+    CHECK_EQ(st.largest_free, st.free);
+    big = t_pool_alloc(p, 1024);
+    CHECK(!tarn_handle_is_null(big));
+    for (i = 1; i < 32; i += 2) CHECK(holds(p, h[i], 128, 10 + i));
+    /* a locked block splits the free space: reorder says so */
+    CHECK(t_pool_dealloc(p, h[1]));
+    CHECK(t_pool_lock(p, h[5]) != NULL);
+    CHECK(!reorder_t_mem(p));
+    CHECK(t_pool_unlock(p, h[5]));
+    CHECK(reorder_t_mem(p));
+    CHECK(!reorder_t_mem(NULL));
+    CHECK(destroy_t_pool(p));
+}
+
+static void test_t_lock_hook(void)
+{
+    tarn_lock hook = {t_lock, t_unlock, NULL};
+    t_pool *p = create_pool_in(tmem, sizeof tmem, TH, &hook);
+    t_handle a;
+    REQUIRE(p != NULL);
+    t_lock_calls = 0;
+    a = t_pool_alloc(p, 10);
+    CHECK_EQ(t_lock_calls, 1);
+    CHECK(reorder_t_mem(p));
+    CHECK(t_pool_dealloc(p, a));
+    CHECK(t_lock_calls >= 3);
+    CHECK_EQ(t_lock_depth, 0);
+    CHECK(destroy_t_pool(p));
+}
+
+/* Random operations against a model, with reorders in between. */
+static void test_t_model(void)
+{
+    t_pool *p = create_pool_in(tmem, sizeof tmem, TH, NULL);
+    t_handle h[TH];
+    size_t sz[TH], kn[TH]; /* size, and leading bytes holding tag's pattern */
+    uint32_t tag[TH];
+    unsigned n = 0, k, iters = (unsigned)CHECK_ITERS(100000), i;
+    REQUIRE(p != NULL);
+    check_seed(3);
+    for (k = 0; k < iters; k++) {
+        uint32_t r = check_below(100);
+        if (n == 0 || (r < 45 && n < TH)) {
+            size_t s = 1u + check_below(300);
+            t_handle x = t_pool_alloc(p, s);
+            if (tarn_handle_is_null(x)) continue;
+            h[n] = x;
+            sz[n] = kn[n] = s;
+            tag[n] = (uint32_t)check_rand();
+            fill(p, x, tag[n]);
+            n++;
+        } else if (r < 90) {
+            i = check_below(n);
+            CHECK(t_pool_dealloc(p, h[i]));
+            CHECK(!t_pool_dealloc(p, h[i]));
+            h[i] = h[--n];
+            sz[i] = sz[n];
+            kn[i] = kn[n];
+            tag[i] = tag[n];
+        } else if (r < 97) {
+            CHECK(reorder_t_mem(p));
+            for (i = 0; i < n; i++) CHECK(holds(p, h[i], kn[i], tag[i]));
+        } else {
+            unsigned d = check_below(n), s = check_below(n);
+            bool ok = copy_t_ptr(p, h[d], h[s]);
+            CHECK_EQ(ok, sz[d] >= sz[s]);
+            if (ok && d != s) {
+                kn[d] = kn[s]; /* the model now knows only the copied part */
+                tag[d] = tag[s];
+            }
+        }
+    }
+    CHECK_EQ(tarn_handle_check(t_pool_tarn(p)), TARN_OK);
+    while (n > 0) CHECK(t_pool_dealloc(p, h[--n]));
+    CHECK(destroy_t_pool(p));
+}
+
+int main(void)
+{
+    test_t_create();
+    test_t_api();
+    test_t_reorder();
+    test_t_lock_hook();
+    test_t_model();
+    return check_done();
+}
