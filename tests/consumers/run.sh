@@ -16,7 +16,7 @@
 #                   and manifest_mutants.sh: broken copies of the manifests are rejected
 # Every program checks what it gets back from tarn and exits non-zero on any failure.
 # Needs cmake, make, a C compiler and pkg-config; the last two steps need python3 and are
-# skipped, with a message, without it.  Environment: CC (default cc), CMAKE (cmake),
+# skipped, with a message, without it.  Environment: CC (default gcc), CMAKE (cmake),
 # JOBS (2), PYTHON (python3).
 set -eu
 
@@ -28,7 +28,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 mkdir -p "$1"
 B=$(cd "$1" && pwd)
-CC=${CC:-cc}
+CC=${CC:-gcc}
 CMAKE=${CMAKE:-cmake}
 JOBS=${JOBS:-2}
 PYTHON=${PYTHON:-python3}
