@@ -217,22 +217,6 @@ static uint16_t hp_find(const tarn_handle_pool *p, const hp_entry *t, uint32_t n
     return HP_NIL;
 }
 
-static void hp_rebin_all(tarn_handle_pool *p, hp_entry *t)
-{
-    hp_ctl *c = hp_c(p);
-    unsigned i, j;
-    uint16_t x = 0;
-    c->fl_map = 0;
-    for (i = 0; i < HP_FL; i++) {
-        c->sl_map[i] = 0;
-        for (j = 0; j < HP_SL; j++) c->bin[i][j] = HP_NIL;
-    }
-    do {
-        hp_bin(p, t, x);
-        x = t[x].next;
-    } while (x != 0);
-}
-
 /* ---- address-ordered block list -------------------------------------------------------- */
 /* Insert x (size already set) at offset `off` inside o's gap, right after o. */
 static void hp_link_after(tarn_handle_pool *p, hp_entry *t, uint16_t o, uint16_t x, uint32_t off)
@@ -300,9 +284,8 @@ static void hp_slot_release(tarn_handle_pool *p, hp_entry *t, uint16_t x)
     p->free_tail = x;
 }
 
-/* Find the live slot of handle h.  for_free: report a second free of a slot that has not
- * been reused since as TARN_EDOUBLE. */
-static tarn_status hp_lookup(const tarn_handle_pool *p, tarn_handle h, uint16_t *out, bool for_free)
+/* Why handle h (which failed the fast test in hp_lookup) is not a live handle here. */
+static tarn_status hp_lookup_fail(const tarn_handle_pool *p, tarn_handle h, bool for_free)
 {
     uint32_t idx = h.v & 0xFFFFu;
     uint16_t gen = (uint16_t)(h.v >> 16);
@@ -315,11 +298,26 @@ static tarn_status hp_lookup(const tarn_handle_pool *p, tarn_handle h, uint16_t 
         if ((uint16_t)(gen + HP_GEN_STEP) == e->gen) return for_free ? TARN_EDOUBLE : TARN_ESTALE;
         return e->gen == gen ? TARN_EFOREIGN : TARN_ESTALE; /* never issued, or older */
     }
-    if (e->gen != gen) return TARN_ESTALE;
+    return TARN_ESTALE;
+}
+
+/* Find the live slot of handle h.  O(1).  for_free: report a second free of a slot that
+ * has not been reused since as TARN_EDOUBLE.  A live entry's generation carries the pool
+ * tag, so a matching generation also proves the tag. */
+static inline tarn_status hp_lookup(const tarn_handle_pool *p, tarn_handle h, uint16_t *out, bool for_free)
+{
+    uint32_t idx = h.v & 0xFFFFu;
+    const hp_entry *e;
+    if (TARN_UNLIKELY(idx - 1u >= (uint32_t)p->carved)) return hp_lookup_fail(p, h, for_free);
+    e = &hp_t(p)[idx];
+    if (TARN_UNLIKELY(e->gen != (uint16_t)(h.v >> 16) || e->size == 0u)) {
+        return hp_lookup_fail(p, h, for_free);
+    }
 #if TARN_CHECK_LEVEL >= 1
-    if ((e->off & (HP_A - 1u)) != 0u || e->off > p->data_size ||
-        e->size > p->data_size - e->off || hp_cap(e->size) > p->data_size - e->off ||
-        e->next > p->carved || e->prev > p->carved) {
+    /* O(1) sanity of the entry: a damaged table must not send us outside the data area */
+    if (TARN_UNLIKELY((e->off & (HP_A - 1u)) != 0u ||
+                      (uint64_t)e->off + e->size > (uint64_t)p->data_size ||
+                      e->next > p->carved || e->prev > p->carved)) {
         return TARN_ECORRUPT;
     }
 #endif
@@ -346,19 +344,21 @@ static void hp_vacate(const tarn_handle_pool *p, uint32_t off, uint32_t n)
 static void hp_move(tarn_handle_pool *p, uint32_t src, uint32_t dst, uint32_t n)
 {
     unsigned char *s = p->data + src, *d = p->data + dst;
-    uint32_t lo, hi;
     TARN_SAN_FREE(p, s, n);
     TARN_SAN_ALLOC(p, d, n);
     TARN_SAN_OPEN(s, n);
     memmove(d, s, n);
-    if (dst < src) {
-        lo = (dst + n > src) ? dst + n : src;
-        hi = src + n;
-    } else {
-        lo = src;
-        hi = (src + n < dst) ? src + n : dst;
+    if (TARN_SANITIZE || hp_poisoning(p)) {
+        uint32_t lo, hi;
+        if (dst < src) {
+            lo = (dst + n > src) ? dst + n : src;
+            hi = src + n;
+        } else {
+            lo = src;
+            hi = (src + n < dst) ? src + n : dst;
+        }
+        hp_vacate(p, lo, hi - lo);
     }
-    hp_vacate(p, lo, hi - lo);
 }
 
 /* The block at off changes from old to n bytes in place: re-register it. */
@@ -433,35 +433,56 @@ static void hp_transit_drop(tarn_handle_pool *p, hp_entry *t)
 
 /* ---- whole-pool moves ---------------------------------------------------------------- */
 /* Slide every unpinned block to the start (high = false) or the end (high = true). */
+/* Slide every unpinned block to the start (high = false) or the end (high = true), and
+ * rebuild the free-region lists on the way.  One pass over the blocks. */
 static uint32_t hp_pack(tarn_handle_pool *p, bool high)
 {
     hp_entry *t = hp_t(p);
+    hp_ctl *c = hp_c(p);
     uint32_t moved = 0, dest;
-    uint16_t x;
+    unsigned i, j;
+    uint16_t x, prev;
     hp_transit_finish(p);
+    c->fl_map = 0;
+    for (i = 0; i < HP_FL; i++) {
+        c->sl_map[i] = 0;
+        for (j = 0; j < HP_SL; j++) c->bin[i][j] = HP_NIL;
+    }
     if (!high) {
+        /* a block's gap is known once the next block has its final place */
         dest = 0;
+        prev = 0;
         for (x = t[0].next; x != 0; x = t[x].next) {
-            if (t[x].lock == 0u && t[x].off != dest) {
-                hp_move(p, t[x].off, dest, t[x].size);
-                t[x].off = dest;
-                moved += t[x].size;
+            hp_entry *e = &t[x];
+            if (e->lock == 0u && e->off != dest) {
+                hp_move(p, e->off, dest, e->size);
+                e->off = dest;
+                moved += e->size;
             }
-            dest = hp_end(&t[x]);
+            if (e->off != dest) {
+                hp_bin(p, t, prev);
+            } else {
+                t[prev].fprev = HP_OUT;
+            }
+            dest = e->off + hp_cap(e->size);
+            prev = x;
         }
+        hp_bin(p, t, prev);
     } else {
         dest = p->data_size;
         for (x = t[0].prev; x != 0; x = t[x].prev) {
-            uint32_t to = dest - hp_cap(t[x].size);
-            if (t[x].lock == 0u && t[x].off != to) {
-                hp_move(p, t[x].off, to, t[x].size);
-                t[x].off = to;
-                moved += t[x].size;
+            hp_entry *e = &t[x];
+            uint32_t to = dest - hp_cap(e->size);
+            if (e->lock == 0u && e->off != to) {
+                hp_move(p, e->off, to, e->size);
+                e->off = to;
+                moved += e->size;
             }
-            dest = t[x].off;
+            hp_bin(p, t, x);
+            dest = e->off;
         }
+        hp_bin(p, t, 0);
     }
-    hp_rebin_all(p, t);
     p->cursor = 0;
     p->moved += moved;
     return moved;
