@@ -18,6 +18,8 @@
 # Needs cmake, make, a C compiler and pkg-config; the last two steps need python3 and are
 # skipped, with a message, without it.  Environment: CC (default gcc), CMAKE (cmake),
 # JOBS (2), PYTHON (python3).
+# $WARN, $flags, $incs and the like hold several words on purpose.
+# shellcheck disable=SC2086
 set -eu
 
 if [ $# -ne 1 ]; then
@@ -90,7 +92,7 @@ for src in "$ROOT"/src/*.c; do
     [ -f "$ROOT/include/tarn/$m.h" ] || fail "src/$m.c has no header include/tarn/$m.h"
     d="$B/copy-$m"
     copy_common "$d" "$m"
-    std=c99
+    std="c99"
     uses_atomics "$d/$m.c" && std=c11
     printf 'int main(void) { return 0; }\n' >"$d/probe.c"
     quiet "$CC" -std=$std $WARN -O2 -I"$d" -c "$d/$m.c" -o "$d/$m.o"
@@ -164,7 +166,6 @@ cp "$APP/main.c" "$d/"
 pcver=$(PKG_CONFIG_LIBDIR="$pcdir" pkg-config --modversion tarn) || fail "pkg-config --modversion tarn"
 [ "$pcver" = "$VERSION" ] || fail "pkg-config says tarn $pcver, tarn.h says $VERSION"
 flags=$(PKG_CONFIG_LIBDIR="$pcdir" pkg-config --cflags --libs tarn) || fail "pkg-config --cflags --libs tarn"
-# shellcheck disable=SC2086
 quiet "$CC" -std=c99 $WARN -O2 -DCONSUMER='"pkg-config"' -DEXPECT_VERSION="\"$VERSION\"" \
     "$d/main.c" $flags -o "$d/app"
 quiet "$d/app"
@@ -174,7 +175,6 @@ mpcdir=$(pcdir_of "$MOVED")
 mprefix=$(PKG_CONFIG_LIBDIR="$mpcdir" pkg-config --variable=prefix tarn)
 if [ "$(cd "$mprefix" 2>/dev/null && pwd)" = "$MOVED" ]; then
     mflags=$(PKG_CONFIG_LIBDIR="$mpcdir" pkg-config --cflags --libs tarn)
-    # shellcheck disable=SC2086
     quiet "$CC" -std=c99 $WARN -O2 -DCONSUMER='"pkg-config-moved"' "$d/main.c" $mflags -o "$d/app-moved"
     quiet "$d/app-moved"
     ok pkg-config-moved
@@ -220,13 +220,11 @@ if command -v "$PYTHON" >/dev/null 2>&1; then
     objs=""
     for s in $srcs; do
         o="$d/$(basename "$s" .c).o"
-        std=c99
+        std="c99"
         uses_atomics "$s" && std=c11
-        # shellcheck disable=SC2086
         quiet "$CC" -std=$std $WARN -O2 $incs $pflags -I"$(dirname "$s")" -c "$s" -o "$o"
         objs="$objs $o"
     done
-    # shellcheck disable=SC2086
     quiet "$CC" -std=c99 $WARN -O2 $incs $pflags -DCONSUMER='"platformio-host"' \
         -DEXPECT_VERSION="\"$VERSION\"" "$APP/main.c" $objs -o "$d/app"
     quiet "$d/app"
