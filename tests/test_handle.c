@@ -149,6 +149,62 @@ static void test_init_errors(void)
     }
 }
 
+static void test_fit_bound(void)
+{
+    size_t n, prev = 0;
+    int mono = 1, tight = 1;
+    tarn_handle a, b, c;
+    tarn_handle_stats st;
+    CHECK_EQ(tarn_handle_fit_bound(0), SIZE_MAX);
+    CHECK_EQ(tarn_handle_fit_bound(SIZE_MAX), SIZE_MAX);
+    CHECK_EQ(tarn_handle_fit_bound(1), TARN_ALIGN);
+    CHECK_EQ(tarn_handle_fit_bound(TARN_ALIGN * 4u), TARN_ALIGN * 4u); /* a class boundary */
+    CHECK_EQ(tarn_handle_fit_bound(100), TARN_ALIGN <= 8u ? 112u : tarn_handle_fit_bound(100));
+    for (n = 1; n < 70000u; n += 1u + n / 64u) {
+        size_t f = tarn_handle_fit_bound(n);
+        if (f < prev || f < TARN_ALIGN_UP(n, TARN_ALIGN)) mono = 0;
+        if (f > TARN_ALIGN_UP(n, TARN_ALIGN) + TARN_ALIGN_UP(n, TARN_ALIGN) / 4u) tight = 0;
+        prev = f;
+    }
+    CHECK(mono);
+    CHECK(tight);
+    /* the guarantee: the only free region is exactly fit_bound(100) bytes, and it is found */
+    init_plain(0);
+    a = tarn_handle_alloc(&pool, tarn_handle_fit_bound(100));
+    b = tarn_handle_alloc(&pool, 8);
+    CHECK_EQ(tarn_handle_stats_get(&pool, &st), TARN_OK);
+    c = tarn_handle_alloc(&pool, st.free); /* the rest */
+    CHECK(!tarn_handle_is_null(c));
+    CHECK_EQ(tarn_handle_free(&pool, a), TARN_OK);
+    CHECK_EQ(tarn_handle_stats_get(&pool, &st), TARN_OK);
+    CHECK_EQ(st.largest_free, tarn_handle_fit_bound(100));
+    CHECK(!tarn_handle_is_null(tarn_handle_alloc(&pool, 100)));
+    (void)b;
+#if TARN_ALIGN == 8
+    {
+        /* The documented limit: free regions of 96 and 104 bytes share a size class; the
+         * head of its list is the 96-byte one, so a 104-byte request is not served although
+         * the 104-byte region would fit (fit_bound(104) = 112).  Compaction serves it. */
+        tarn_handle x1, x2;
+        init_plain(0);
+        x1 = tarn_handle_alloc(&pool, 96);
+        (void)tarn_handle_alloc(&pool, 8);
+        x2 = tarn_handle_alloc(&pool, 104);
+        (void)tarn_handle_alloc(&pool, 8);
+        CHECK_EQ(tarn_handle_stats_get(&pool, &st), TARN_OK);
+        CHECK(!tarn_handle_is_null(tarn_handle_alloc(&pool, st.free)));
+        CHECK_EQ(tarn_handle_free(&pool, x2), TARN_OK);
+        CHECK_EQ(tarn_handle_free(&pool, x1), TARN_OK);
+        CHECK_EQ(tarn_handle_stats_get(&pool, &st), TARN_OK);
+        CHECK_EQ(st.largest_free, 104);
+        CHECK_EQ(tarn_handle_fit_bound(104), 112);
+        CHECK(tarn_handle_is_null(tarn_handle_alloc(&pool, 104)));
+        (void)tarn_handle_compact(&pool);
+        CHECK(!tarn_handle_is_null(tarn_handle_alloc(&pool, 104)));
+    }
+#endif
+}
+
 static void test_alloc_free(void)
 {
     tarn_handle h[NH + 1], g;
@@ -855,6 +911,7 @@ int main(void)
 {
     test_sizing();
     test_init_errors();
+    test_fit_bound();
     test_alloc_free();
     test_other_pool();
     test_lock_unlock();

@@ -38,10 +38,13 @@
  *
  * Complexity.  alloc, free, lock, unlock, size and the handle checks are O(1): free space
  * is found through segregated lists of free regions indexed by two bitmaps (a good-fit
- * search in the manner of TLSF), and freed space merges with its neighbours at once.  An
- * allocation can fail although the free bytes would suffice when they are split into
- * regions that are each too small: that is what compaction is for (on demand, stepwise, or
- * automatically with TARN_HANDLE_F_AUTOCOMPACT, which makes such an alloc O(live data)).
+ * search in the manner of TLSF), and freed space merges with its neighbours at once.  The
+ * search is sure to find a region of at least tarn_handle_fit_bound(n) bytes for a request
+ * of n (n rounded up to its size class: at most about n + n/4); a region between n and
+ * that bound is found only when it heads its list.  An allocation therefore fails when the
+ * free bytes are split into regions that are each too small, or just too small to be sure:
+ * that is what compaction is for (on demand, stepwise, or automatically with
+ * TARN_HANDLE_F_AUTOCOMPACT, which makes such an alloc O(live data)).
  *
  * Thread safety.  With a lock hook in the tarn_config given at init every public function
  * runs under it (a compaction holds it for the whole pass).  A pointer from
@@ -175,8 +178,9 @@ typedef struct tarn_handle_stats {
     size_t used;            /**< bytes taken by blocks (sizes rounded up to TARN_ALIGN) */
     size_t requested;       /**< sum of the requested sizes of live blocks */
     size_t free;            /**< capacity - used */
-    size_t largest_free;    /**< largest free region (what one alloc can get without
-                                 compaction); see tarn_handle_stats_get */
+    size_t largest_free;    /**< largest free region; an alloc of n bytes is sure to
+                                 succeed (given a free handle) when
+                                 tarn_handle_fit_bound(n) <= largest_free */
     size_t handles;         /**< handle capacity */
     size_t handles_used;    /**< live blocks */
     size_t pinned;          /**< blocks locked now */
@@ -240,10 +244,21 @@ tarn_status tarn_handle_deinit(tarn_handle_pool *pool);
  * (with TARN_HANDLE_F_AUTOCOMPACT, O(live data) when it has to compact; with
  * TARN_HANDLE_F_SCRAMBLE, O(live data) always).  Returns the null handle on failure and
  * records why in tarn_handle_last_error: TARN_EINVAL (pool NULL or not initialised, size
- * 0), TARN_ENOMEM (size larger than the data area, no free handle, or no free region large
- * enough: see compaction), TARN_ECORRUPT (TARN_CHECK_LEVEL 2 found damage).
+ * 0), TARN_ENOMEM (size larger than the data area, no free handle, or no free region found:
+ * one of tarn_handle_fit_bound(size) bytes or more is always found, a smaller one that
+ * still fits only when it heads its list; see compaction), TARN_ECORRUPT
+ * (TARN_CHECK_LEVEL 2 found damage).
  */
 tarn_handle tarn_handle_alloc(tarn_handle_pool *pool, size_t size);
+
+/**
+ * Size of the smallest free region that tarn_handle_alloc(size) and a moving
+ * tarn_handle_resize to `size` are sure to find: size rounded up to TARN_ALIGN, then to the
+ * lower bound of the next size class (classes split each power of two into 4).  At most
+ * about size + size / 4.  SIZE_MAX for 0 or sizes above TARN_HANDLE_MAX_DATA.  O(1),
+ * pure (no pool), ISR-safe.
+ */
+size_t tarn_handle_fit_bound(size_t size);
 
 /**
  * Free a block.  O(1).  The handle and every copy of it become stale.
