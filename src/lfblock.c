@@ -94,7 +94,9 @@ TARN_STATIC_ASSERT(TARN_LFBLOCK_META_BYTES(3) == TARN_ALIGN_UP(12u, TARN_ALIGN),
 TARN_STATIC_ASSERT(sizeof(_Atomic uint32_t) == sizeof(uint32_t), atomic_u32_size);
 TARN_STATIC_ASSERT(_Alignof(_Atomic uint32_t) == _Alignof(uint32_t), atomic_u32_align);
 TARN_STATIC_ASSERT(sizeof(_Atomic tarn_lfblock_word) == sizeof(tarn_lfblock_word), atomic_word_size);
-TARN_STATIC_ASSERT(_Alignof(_Atomic tarn_lfblock_word) <= sizeof(tarn_lfblock_word), atomic_word_align);
+/* The head field is declared aligned to its own size in the header, which is the most any
+ * lock-free atomic of that size needs (8 for 64-bit words even on 32-bit x86). */
+TARN_STATIC_ASSERT(offsetof(tarn_lfblock_pool, head) == 0, head_first_and_aligned);
 #if ATOMIC_INT_LOCK_FREE != 2
 #error "lfblock: the 32-bit CAS is not lock-free on this target; build with TARN_LFBLOCK_WORD_BITS=0"
 #endif
@@ -107,35 +109,39 @@ TARN_STATIC_ASSERT(_Alignof(_Atomic tarn_lfblock_word) <= sizeof(tarn_lfblock_wo
 #define MO_REL memory_order_release
 #define MO_AR memory_order_acq_rel
 typedef memory_order lf_mo;
-#define A32(p) ((_Atomic uint32_t *)(p))
-#define AW(p) ((_Atomic tarn_lfblock_word *)(p))
+typedef _Atomic uint32_t lf_a32;
+typedef _Atomic tarn_lfblock_word lf_aw;
 
-static inline uint32_t ld32(const uint32_t *p, lf_mo mo)
+static inline uint32_t lf_ld32(const lf_a32 *p, lf_mo mo) { return atomic_load_explicit(p, mo); }
+static inline void lf_st32(lf_a32 *p, uint32_t v, lf_mo mo) { atomic_store_explicit(p, v, mo); }
+static inline uint32_t lf_add32(lf_a32 *p, uint32_t v) { return atomic_fetch_add_explicit(p, v, MO_RLX); }
+static inline uint32_t lf_sub32(lf_a32 *p, uint32_t v) { return atomic_fetch_sub_explicit(p, v, MO_RLX); }
+/* Weak CAS: may fail spuriously (LL/SC); used only inside retry loops.  On failure *exp
+ * receives the value found. */
+static inline bool lf_cas32w(lf_a32 *p, uint32_t *exp, uint32_t des, lf_mo ok, lf_mo bad)
 {
-    return atomic_load_explicit(A32((uint32_t *)(uintptr_t)p), mo);
-}
-static inline void st32(uint32_t *p, uint32_t v, lf_mo mo) { atomic_store_explicit(A32(p), v, mo); }
-static inline uint32_t add32(uint32_t *p, uint32_t v) { return atomic_fetch_add_explicit(A32(p), v, MO_RLX); }
-static inline uint32_t sub32(uint32_t *p, uint32_t v) { return atomic_fetch_sub_explicit(A32(p), v, MO_RLX); }
-/* Weak CAS: may fail spuriously (LL/SC); used only inside retry loops. */
-static inline bool cas32w(uint32_t *p, uint32_t *exp, uint32_t des, lf_mo ok, lf_mo bad)
-{
-    return atomic_compare_exchange_weak_explicit(A32(p), exp, des, ok, bad);
+    uint32_t e = *exp;
+    bool done = atomic_compare_exchange_weak_explicit(p, &e, des, ok, bad);
+    *exp = e;
+    return done;
 }
 /* Strong CAS: fails only if *p != *exp; used where a failure is reported to the caller. */
-static inline bool cas32s(uint32_t *p, uint32_t *exp, uint32_t des, lf_mo ok, lf_mo bad)
+static inline bool lf_cas32s(lf_a32 *p, uint32_t *exp, uint32_t des, lf_mo ok, lf_mo bad)
 {
-    return atomic_compare_exchange_strong_explicit(A32(p), exp, des, ok, bad);
+    uint32_t e = *exp;
+    bool done = atomic_compare_exchange_strong_explicit(p, &e, des, ok, bad);
+    *exp = e;
+    return done;
 }
-static inline tarn_lfblock_word ldw(const tarn_lfblock_word *p, lf_mo mo)
+static inline tarn_lfblock_word lf_ldw(const lf_aw *p, lf_mo mo) { return atomic_load_explicit(p, mo); }
+static inline void lf_stw(lf_aw *p, tarn_lfblock_word v, lf_mo mo) { atomic_store_explicit(p, v, mo); }
+static inline bool lf_casww(lf_aw *p, tarn_lfblock_word *exp, tarn_lfblock_word des, lf_mo ok,
+                            lf_mo bad)
 {
-    return atomic_load_explicit(AW((tarn_lfblock_word *)(uintptr_t)p), mo);
-}
-static inline void stw(tarn_lfblock_word *p, tarn_lfblock_word v, lf_mo mo) { atomic_store_explicit(AW(p), v, mo); }
-static inline bool casww(tarn_lfblock_word *p, tarn_lfblock_word *exp, tarn_lfblock_word des,
-                         lf_mo ok, lf_mo bad)
-{
-    return atomic_compare_exchange_weak_explicit(AW(p), exp, des, ok, bad);
+    tarn_lfblock_word e = *exp;
+    bool done = atomic_compare_exchange_weak_explicit(p, &e, des, ok, bad);
+    *exp = e;
+    return done;
 }
 #define LF_LOCK(pool) ((void)0)
 #define LF_UNLOCK(pool) ((void)0)
@@ -147,32 +153,56 @@ typedef int lf_mo;
 #define MO_ACQ 0
 #define MO_REL 0
 #define MO_AR 0
-static inline uint32_t ld32(const uint32_t *p, lf_mo mo) { (void)mo; return *(const volatile uint32_t *)p; }
-static inline void st32(uint32_t *p, uint32_t v, lf_mo mo) { (void)mo; *(volatile uint32_t *)p = v; }
-static inline uint32_t add32(uint32_t *p, uint32_t v) { uint32_t o = *p; *p = o + v; return o; }
-static inline uint32_t sub32(uint32_t *p, uint32_t v) { uint32_t o = *p; *p = o - v; return o; }
-static inline bool cas32w(uint32_t *p, uint32_t *exp, uint32_t des, lf_mo ok, lf_mo bad)
+typedef volatile uint32_t lf_a32;
+typedef volatile tarn_lfblock_word lf_aw;
+static inline uint32_t lf_ld32(const lf_a32 *p, lf_mo mo) { (void)mo; return *p; }
+static inline void lf_st32(lf_a32 *p, uint32_t v, lf_mo mo) { (void)mo; *p = v; }
+static inline uint32_t lf_add32(lf_a32 *p, uint32_t v) { uint32_t o = *p; *p = o + v; return o; }
+static inline uint32_t lf_sub32(lf_a32 *p, uint32_t v) { uint32_t o = *p; *p = o - v; return o; }
+static inline bool lf_cas32w(lf_a32 *p, uint32_t *exp, uint32_t des, lf_mo ok, lf_mo bad)
 {
-    (void)ok; (void)bad;
-    if (*p == *exp) { *p = des; return true; }
-    *exp = *p;
+    uint32_t now = *p;
+    (void)ok;
+    (void)bad;
+    if (now == *exp) {
+        *p = des;
+        return true;
+    }
+    *exp = now;
     return false;
 }
-#define cas32s cas32w
-static inline tarn_lfblock_word ldw(const tarn_lfblock_word *p, lf_mo mo) { (void)mo; return *(const volatile tarn_lfblock_word *)p; }
-static inline void stw(tarn_lfblock_word *p, tarn_lfblock_word v, lf_mo mo) { (void)mo; *(volatile tarn_lfblock_word *)p = v; }
-static inline bool casww(tarn_lfblock_word *p, tarn_lfblock_word *exp, tarn_lfblock_word des,
-                         lf_mo ok, lf_mo bad)
+#define lf_cas32s lf_cas32w
+static inline tarn_lfblock_word lf_ldw(const lf_aw *p, lf_mo mo) { (void)mo; return *p; }
+static inline void lf_stw(lf_aw *p, tarn_lfblock_word v, lf_mo mo) { (void)mo; *p = v; }
+static inline bool lf_casww(lf_aw *p, tarn_lfblock_word *exp, tarn_lfblock_word des, lf_mo ok,
+                            lf_mo bad)
 {
-    (void)ok; (void)bad;
-    if (*p == *exp) { *p = des; return true; }
-    *exp = *p;
+    tarn_lfblock_word now = *p;
+    (void)ok;
+    (void)bad;
+    if (now == *exp) {
+        *p = des;
+        return true;
+    }
+    *exp = now;
     return false;
 }
 #define LF_LOCK(pool) TARN_LOCK((pool)->lock)
 #define LF_UNLOCK(pool) TARN_UNLOCK((pool)->lock)
 
 #endif
+
+/* The pool's "atomic" fields are plain integers in the C99 header: these view them as the
+ * atomic (or, in the fallback, volatile) objects they are here. */
+#define ld32(p, mo) lf_ld32((const lf_a32 *)(p), (mo))
+#define st32(p, v, mo) lf_st32((lf_a32 *)(p), (v), (mo))
+#define add32(p, v) lf_add32((lf_a32 *)(p), (v))
+#define sub32(p, v) lf_sub32((lf_a32 *)(p), (v))
+#define cas32w(p, e, d, ok, bad) lf_cas32w((lf_a32 *)(p), (e), (d), (ok), (bad))
+#define cas32s(p, e, d, ok, bad) lf_cas32s((lf_a32 *)(p), (e), (d), (ok), (bad))
+#define ldw(p, mo) lf_ldw((const lf_aw *)(p), (mo))
+#define stw(p, v, mo) lf_stw((lf_aw *)(p), (v), (mo))
+#define casww(p, e, d, ok, bad) lf_casww((lf_aw *)(p), (e), (d), (ok), (bad))
 
 /* ---- small helpers ---------------------------------------------------------------------- */
 static inline uint32_t lf_top(const tarn_lfblock_pool *pool, tarn_lfblock_word h)
