@@ -781,12 +781,11 @@ static tarn_status hp_alloc(tarn_handle_pool *p, size_t size, uint16_t *out)
 size_t tarn_handle_fit_bound(size_t size)
 {
     uint32_t need, q;
-    uint64_t b;
     if (size == 0u || size > TARN_HANDLE_MAX_DATA) return SIZE_MAX;
     need = hp_cap((uint32_t)size);
     q = (uint32_t)1u << (tarn_log2_u32(need) - HP_SL_BITS); /* width of need's class */
-    b = ((uint64_t)need + q - 1u) & ~(uint64_t)(q - 1u);
-    return ((uint64_t)(size_t)b == b) ? (size_t)b : SIZE_MAX;
+    if (need > 0xFFFFFFFFu - (q - 1u)) return SIZE_MAX;      /* no pool can be that large */
+    return (size_t)((need + (q - 1u)) & ~(q - 1u));
 }
 
 tarn_handle tarn_handle_alloc(tarn_handle_pool *pool, size_t size)

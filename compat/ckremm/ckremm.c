@@ -39,9 +39,8 @@ static bool t_ok(const t_pool *pool)
 static size_t t_default_handles(size_t bytes)
 {
     size_t fixed = TARN_HANDLE_CTL_SIZE + TARN_HANDLE_ENTRY_SIZE, n;
-    if (bytes <= fixed + TARN_HANDLE_ENTRY_SIZE + TARN_ALIGN) return 1u;
-    n = (bytes - fixed) / (32u + TARN_HANDLE_ENTRY_SIZE);
-    if (n < 1u) n = 1u;
+    if (bytes < fixed + 32u + TARN_HANDLE_ENTRY_SIZE) return 1u;
+    n = (bytes - fixed) / (32u + TARN_HANDLE_ENTRY_SIZE); /* >= 1 */
     if (n > TARN_HANDLE_MAX_COUNT) n = TARN_HANDLE_MAX_COUNT;
     return n;
 }

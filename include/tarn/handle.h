@@ -255,8 +255,8 @@ tarn_handle tarn_handle_alloc(tarn_handle_pool *pool, size_t size);
  * Size of the smallest free region that tarn_handle_alloc(size) and a moving
  * tarn_handle_resize to `size` are sure to find: size rounded up to TARN_ALIGN, then to the
  * lower bound of the next size class (classes split each power of two into 4).  At most
- * about size + size / 4.  SIZE_MAX for 0 or sizes above TARN_HANDLE_MAX_DATA.  O(1),
- * pure (no pool), ISR-safe.
+ * about size + size / 4.  SIZE_MAX for 0, and when the bound would not fit in any pool
+ * (4 GiB or more).  O(1), pure (no pool), ISR-safe.
  */
 size_t tarn_handle_fit_bound(size_t size);
 
