@@ -33,6 +33,7 @@ extern "C" {
 
 /* ---- Mynewt's os_error_t ------------------------------------------------------------- */
 #ifndef OS_OK
+/** Mynewt's error codes. */
 enum os_error {
     OS_OK = 0,
     OS_ENOMEM = 1,
@@ -48,21 +49,26 @@ enum os_error {
     OS_EBUSY = 11,
     OS_ERROR = 12
 };
+/** Mynewt's error type. */
 typedef enum os_error os_error_t;
 #endif
 
 /* ---- alignment and buffer sizing ------------------------------------------------------ */
 #ifndef OS_ALIGNMENT
+/** Block alignment: tarn's TARN_ALIGN. */
 #define OS_ALIGNMENT TARN_ALIGN
 #endif
 #if OS_ALIGNMENT != TARN_ALIGN
 #error "OS_ALIGNMENT must equal TARN_ALIGN (set TARN_ALIGN in the tarn configuration)"
 #endif
 #if TARN_ALIGN == 4
+/** Element type of pool buffers: gives them OS_ALIGNMENT. */
 typedef uint32_t os_membuf_t;
 #elif TARN_ALIGN == 8
+/** Element type of pool buffers: gives them OS_ALIGNMENT. */
 typedef uint64_t os_membuf_t;
 #else
+/** Element type of pool buffers: gives them OS_ALIGNMENT. */
 typedef struct { uint64_t w_[TARN_ALIGN / 8]; } os_membuf_t;
 #endif
 
@@ -74,7 +80,7 @@ typedef struct { uint64_t w_[TARN_ALIGN / 8]; } os_membuf_t;
 /* ---- types ------------------------------------------------------------------------------ */
 /** A free block, as Mynewt declares it (first word of a free block). */
 struct os_memblock {
-    struct { struct os_memblock *sle_next; } mb_next;
+    struct { struct os_memblock *sle_next; } mb_next; /**< free-list link */
 };
 
 /** A memory pool.  Fields are read-only for users; tarn_pool_ is private. */
@@ -88,10 +94,11 @@ struct os_mempool {
     struct { struct os_mempool *stqe_next; } mp_list; /**< not maintained (see above) */
     struct os_memblock *slh_first; /**< SLIST_FIRST(mp): block the next get returns */
     char *name;                    /**< pool name (may be NULL) */
-    tarn_block_pool tarn_pool_;    /* private */
+    tarn_block_pool tarn_pool_;    /**< private */
 };
 
 #ifndef SLIST_FIRST
+/** First element of a singly-linked list head (here: the next block get returns). */
 #define SLIST_FIRST(head) ((head)->slh_first)
 #endif
 
@@ -103,21 +110,23 @@ struct os_mempool_ext;
  *  must free the block with os_memblock_put_from_cb().  Non-zero = block not freed. */
 typedef os_error_t os_mempool_put_fn(struct os_mempool_ext *ome, void *data, void *arg);
 
+/** An extended pool: a pool with a put callback. */
 struct os_mempool_ext {
-    struct os_mempool mpe_mp;
+    struct os_mempool mpe_mp;       /**< the pool itself (first: the pointers convert) */
     os_mempool_put_fn *mpe_put_cb;  /**< set by the application after init, or NULL */
-    void *mpe_put_arg;
+    void *mpe_put_arg;              /**< argument of mpe_put_cb */
 };
 
+/** Size of omi_name, terminator included. */
 #define OS_MEMPOOL_INFO_NAME_LEN (32)
 
 /** Pool information for management layers. */
 struct os_mempool_info {
-    int omi_block_size;
-    int omi_num_blocks;
-    int omi_num_free;
-    int omi_min_free;
-    char omi_name[OS_MEMPOOL_INFO_NAME_LEN];
+    int omi_block_size;                      /**< mp_block_size */
+    int omi_num_blocks;                      /**< mp_num_blocks */
+    int omi_num_free;                        /**< mp_num_free */
+    int omi_min_free;                        /**< mp_min_free */
+    char omi_name[OS_MEMPOOL_INFO_NAME_LEN]; /**< name, truncated and terminated */
 };
 
 /* ---- functions (Mynewt's contracts; complexities are tarn's) ------------------------- */

@@ -56,31 +56,32 @@ typedef tarn_status (*tarn_block_put_fn)(struct tarn_block_pool *pool, void *blo
  * to block.c: read the pool through the functions below.
  */
 typedef struct tarn_block_pool {
-    unsigned char *base;    /* first block (aligned to TARN_ALIGN) */
-    unsigned char *carve;   /* first never-used block; base <= carve <= end */
-    unsigned char *end;     /* base + count * block_size */
-    void *free_head;        /* list of returned blocks, linked through their first word */
-    uint64_t divmagic;      /* tarn_divmagic(block_size): O(1) "is a block start" test */
-    uint32_t block_size;    /* true block size, TARN_BLOCK_SIZE(requested) */
-    uint32_t count;         /* number of blocks */
-    uint32_t num_free;      /* free blocks: on the free list plus never carved */
-    uint32_t min_free;      /* lowest num_free ever (watermark) */
-    uint32_t failed_gets;   /* gets that found the pool empty */
-    uint8_t last_error;     /* tarn_status of the last failed operation */
-    uint8_t san_ready;      /* sanitizer state set up (statically defined pools: lazily) */
-    uint16_t report_;       /* TARN_F_SAN_REPORT given at init */
-    tarn_lock lock;
-    const char *name;
-    tarn_block_put_fn put_cb;
-    void *put_arg;
-    struct tarn_block_pool *reg_next;       /* registry link */
-    struct tarn_block_registry *registry;   /* registry holding this pool, or NULL */
+    unsigned char *base;    /**< first block (aligned to TARN_ALIGN) */
+    unsigned char *carve;   /**< first never-used block; base <= carve <= end */
+    unsigned char *end;     /**< base + count * block_size */
+    void *free_head;        /**< list of returned blocks, linked through their first word */
+    uint64_t divmagic;      /**< tarn_divmagic(block_size): O(1) "is a block start" test */
+    uint32_t block_size;    /**< true block size, TARN_BLOCK_SIZE(requested) */
+    uint32_t count;         /**< number of blocks */
+    uint32_t num_free;      /**< free blocks: on the free list plus never carved */
+    uint32_t min_free;      /**< lowest num_free ever (watermark) */
+    uint32_t failed_gets;   /**< gets that found the pool empty */
+    uint8_t last_error;     /**< tarn_status of the last failed operation */
+    uint8_t san_ready;      /**< sanitizer state set up (statically defined pools: lazily) */
+    uint16_t report_;       /**< TARN_F_SAN_REPORT given at init */
+    tarn_lock lock;         /**< lock hook from the config */
+    const char *name;       /**< name from the config (may be NULL) */
+    tarn_block_put_fn put_cb; /**< put callback of an extended pool, or NULL */
+    void *put_arg;          /**< argument of put_cb */
+    struct tarn_block_pool *reg_next;       /**< registry link */
+    struct tarn_block_registry *registry;   /**< registry holding this pool, or NULL */
 } tarn_block_pool;
 
 /**
  * Declare a static pool `name` of `count` blocks of `size` bytes, usable at once without
- * init (no lock hook, name = "name").  Its buffer is `name##_mem`; to add a lock hook,
- * call tarn_block_init(&name, name##_mem, sizeof name##_mem, size, &cfg) at start-up.
+ * init (no lock hook, name = "name").  Its buffer is the array NAME_mem (the pool's name
+ * followed by _mem); to add a lock hook, call
+ * tarn_block_init(&pool, pool_mem, sizeof pool_mem, size, &cfg) at start-up.
  */
 #define TARN_BLOCK_POOL_DEFINE(name, count, size)                                          \
     static unsigned char name##_mem[TARN_BLOCK_POOL_BYTES(count, size)] TARN_BLOCK_ALIGNED;  \
@@ -201,11 +202,12 @@ size_t tarn_block_size(const tarn_block_pool *pool);
  * registry's own lock hook, never a pool's.
  */
 typedef struct tarn_block_registry {
-    tarn_block_pool *head;  /* private */
-    tarn_block_pool *tail;  /* private */
-    tarn_lock lock;         /* private */
+    tarn_block_pool *head;  /**< private */
+    tarn_block_pool *tail;  /**< private */
+    tarn_lock lock;         /**< private */
 } tarn_block_registry;
 
+/** Static initialiser of an empty registry without a lock hook. */
 #define TARN_BLOCK_REGISTRY_INIT {NULL, NULL, {NULL, NULL, NULL}}
 
 /** Initialise an empty registry with an optional lock hook (NULL = none).

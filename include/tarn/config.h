@@ -31,34 +31,42 @@
 #endif
 
 #ifndef TARN_CHECK_LEVEL
+/** Validation level: 0, 1 (default) or 2; see above. */
 #define TARN_CHECK_LEVEL 1
 #endif
 
 #ifndef TARN_STATS
+/** Keep statistics (1, default) or compile them out (0). */
 #define TARN_STATS 1
 #endif
 
 #ifndef TARN_LOCKING
+/** Honour lock hooks (1, default) or compile locking out (0). */
 #define TARN_LOCKING 1
 #endif
 
 #ifndef TARN_POISON_FREE
+/** Fill freed memory with TARN_POISON_BYTE (1) or not (0, default). */
 #define TARN_POISON_FREE 0
 #endif
 
 #ifndef TARN_POISON_BYTE
+/** Fill byte for TARN_POISON_FREE. */
 #define TARN_POISON_BYTE 0xDBu
 #endif
 
 #ifndef TARN_ALIGN
+/** Alignment of every block handed out (power of two >= 4; default 8). */
 #define TARN_ALIGN 8u
 #endif
 
 #ifndef TARN_ASSERT
+/** Hook for internal invariant failures (default: nothing). */
 #define TARN_ASSERT(c) ((void)0)
 #endif
 
 #ifndef TARN_NO_INTRINSICS
+/** Use portable C instead of compiler bit-scan builtins (1) or not (0). */
 #define TARN_NO_INTRINSICS 0
 #endif
 

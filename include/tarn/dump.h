@@ -4,6 +4,7 @@
  * flash, through a debugger), and rendered as an SVG by tools/heapmap.
  *
  * Format (one record per line, fields separated by one space, numbers in decimal):
+ *
  *     tarn-dump 1
  *     pool <kind> <name> <capacity>           kind: block, heap, handle, ext
  *     r <offset> <size> <state>               state: u used, f free, p pinned, m metadata
@@ -44,13 +45,13 @@ typedef enum tarn_dump_state {
 
 /** A dump in progress.  Fields are private. */
 typedef struct tarn_dump {
-    tarn_dump_write_fn write;
-    void *ctx;
-    char *buf;
-    size_t cap;
-    size_t len;
-    uintptr_t base;
-    tarn_status status;
+    tarn_dump_write_fn write; /**< write callback, or NULL when writing to buf */
+    void *ctx;              /**< argument of write */
+    char *buf;              /**< output buffer (buffer mode) */
+    size_t cap;             /**< its size */
+    size_t len;             /**< bytes written so far */
+    uintptr_t base;         /**< address offsets are measured from */
+    tarn_status status;     /**< first error met, or TARN_OK */
 } tarn_dump;
 
 /** Start a dump into buf[0..cap).  If it does not fit, tarn_dump_end reports TARN_ENOMEM.

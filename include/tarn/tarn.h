@@ -20,10 +20,11 @@ extern "C" {
 #endif
 
 /* ---- version ----------------------------------------------------------------------- */
-#define TARN_VERSION_MAJOR 0
-#define TARN_VERSION_MINOR 1
-#define TARN_VERSION_PATCH 0
+#define TARN_VERSION_MAJOR 0 /**< major version: incompatible API changes */
+#define TARN_VERSION_MINOR 1 /**< minor version: compatible additions */
+#define TARN_VERSION_PATCH 0 /**< patch version: fixes */
 #define TARN_STR_(x) #x
+/** Stringify a macro's value. */
 #define TARN_STR(x) TARN_STR_(x)
 /** "MAJOR.MINOR.PATCH"; the build system reads the numbers above. */
 #define TARN_VERSION_STRING \
@@ -72,9 +73,9 @@ const char *tarn_strerror(tarn_status status);
  * twice without an unlock in between.
  */
 typedef struct tarn_lock {
-    void (*lock)(void *ctx);
-    void (*unlock)(void *ctx);
-    void *ctx;
+    void (*lock)(void *ctx);   /**< take the lock (NULL: no locking) */
+    void (*unlock)(void *ctx); /**< release it (NULL exactly when lock is NULL) */
+    void *ctx;                 /**< passed to both */
 } tarn_lock;
 
 /**
