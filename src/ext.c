@@ -1041,9 +1041,11 @@ tarn_status tarn_ext_walk(tarn_ext *ext, tarn_ext_walk_fn fn, void *ctx)
 
 tarn_status tarn_ext_stats_get(tarn_ext *ext, tarn_ext_stats *out)
 {
+    tarn_status st;
     if (ext == NULL || out == NULL) return TARN_EINVAL;
     memset(out, 0, sizeof *out);
     TARN_LOCK(ext->lock);
+    st = ext_ready(ext);
     out->region_size = (uint64_t)ext->units * TARN_EXT_UNIT;
     out->heap_size = (ext->units - ext->heap) * TARN_EXT_UNIT;
     out->live_blocks = ext->live_blocks;
@@ -1063,7 +1065,7 @@ tarn_status tarn_ext_stats_get(tarn_ext *ext, tarn_ext_stats *out)
     out->read_bytes = ext->read_bytes;
     out->write_bytes = ext->write_bytes;
     TARN_UNLOCK(ext->lock);
-    return TARN_OK;
+    return st;
 }
 
 tarn_status tarn_ext_check(tarn_ext *ext)

@@ -261,7 +261,9 @@ tarn_status tarn_ext_root_get(tarn_ext *ext, unsigned idx, uint32_t *addr);
  */
 tarn_status tarn_ext_walk(tarn_ext *ext, tarn_ext_walk_fn fn, void *ctx);
 
-/** Snapshot of the statistics.  O(1), no bus traffic.  Errors: TARN_EINVAL. */
+/** Snapshot of the statistics (filled even on error).  O(1), no bus traffic - except
+ *  when an earlier callback error left the RAM state to be re-read: that happens first.
+ *  Errors: TARN_EINVAL (NULL, not mounted), and those of tarn_ext_mount for the re-read. */
 tarn_status tarn_ext_stats_get(tarn_ext *ext, tarn_ext_stats *out);
 
 /**

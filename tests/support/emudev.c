@@ -63,13 +63,28 @@ static void program(emudev *d, size_t off, const uint8_t *src, size_t n, size_t 
     }
 }
 
+/* An injected error on this call: the chosen call, or one of the burst after it. */
+static bool inject(emudev *d, long idx, long at)
+{
+    if (idx == at) {
+        d->failures++;
+        d->burst = d->fail_more;
+        return true;
+    }
+    if (d->burst > 0) {
+        d->burst--;
+        d->failures++;
+        return true;
+    }
+    return false;
+}
+
 int emudev_read(void *ctx, uint32_t addr, void *buf, size_t n)
 {
     emudev *d = (emudev *)ctx;
     long idx = (long)d->reads++;
     if (d->dead) return -1;
-    if (idx == d->fail_read_at) {
-        d->failures++;
+    if (inject(d, idx, d->fail_read_at)) {
         memset(buf, 0xEE, n);      /* garbage, as a failed bus read may leave */
         return -1;
     }
@@ -145,8 +160,7 @@ int emudev_write(void *ctx, uint32_t addr, const void *buf, size_t n)
         d->dead = true;
         return -1;
     }
-    if (idx == d->fail_write_at) {
-        d->failures++;
+    if (inject(d, idx, d->fail_write_at)) {
         if (d->buffered) log_pending(d, off, src, n < d->fail_write_keep ? n : d->fail_write_keep);
         program(d, off, src, n, d->fail_write_keep, 0);
         return -1;
@@ -161,10 +175,7 @@ int emudev_sync(void *ctx)
     emudev *d = (emudev *)ctx;
     long idx = (long)d->syncs++;
     if (d->dead) return -1;
-    if (idx == d->fail_sync_at) {
-        d->failures++;
-        return -1;
-    }
+    if (inject(d, idx, d->fail_sync_at)) return -1;
     if (!d->sync_ignored) flush(d);
     return 0;
 }

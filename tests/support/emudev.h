@@ -18,7 +18,8 @@
  *    `sync_ignored` makes sync a no-op barrier (a device that lies), for negative tests.
  *  - callback errors: the read, write or sync call numbered fail_read_at / fail_write_at /
  *    fail_sync_at fails (returns -1); a failing write still lands its first
- *    `fail_write_keep` bytes.  The device stays alive.
+ *    `fail_write_keep` bytes; after it, the next `fail_more` calls of any kind fail too.
+ *    The device stays alive.
  *
  * Any access outside [base, base + size) fails and is counted in range_errors.
  * Plain C with no allocation: usable bare-metal.
@@ -74,7 +75,9 @@ typedef struct emudev {
     /* callback errors */
     long fail_read_at, fail_write_at, fail_sync_at;   /* -1 = never */
     size_t fail_write_keep;
+    unsigned long fail_more;       /* after an injected error, this many more calls fail */
     unsigned long failures;        /* injected errors returned */
+    unsigned long burst;           /* failures still to come in the current burst */
 } emudev;
 
 /** Set up a device over mem[0..size) at device address base: counters zero, no faults,
