@@ -1,0 +1,373 @@
+/*
+ * tarn/heap.h - the heap: variable-size blocks, O(1) worst-case alloc and free,
+ * immediate coalescing, no per-allocation header.
+ *
+ * The heap manages one caller buffer; its control structure lives at the start of that
+ * buffer, so any number of heaps can exist and the library keeps no global state.
+ * Allocation is a two-level segregated good fit (the TLSF family): free blocks are kept
+ * in size classes, 2^k classes per power of two (k = 5 for heaps of 16 KiB and more),
+ * and a request is served from the head of the smallest non-empty class whose every
+ * block is large enough, found with two bit scans.  Block boundaries and free/used
+ * states are kept in two bitmaps outside the blocks (1 bit per granule each, where a
+ * granule is TARN_HEAP_GRANULE = max(8, TARN_ALIGN) bytes); a used block therefore
+ * costs no header at all: a 1..8 byte allocation consumes exactly 8 bytes of blocks,
+ * plus the 2 bits (and a 1/32 share of a summary level) of bitmap per granule, about
+ * 3.2 % of the buffer.  A block-start bitmap also makes pointer validation exact.
+ *
+ *     #include "tarn/heap.h"
+ *     static unsigned char mem[16384];
+ *     tarn_heap *h;
+ *     if (tarn_heap_init(&h, mem, sizeof mem, NULL) != TARN_OK) { ... }
+ *     char *s = tarn_heap_alloc(h, 100);            // NULL on failure; see last_error
+ *     s = tarn_heap_realloc(h, s, 200);             // grows in place when it can
+ *     tarn_status st = tarn_heap_free(h, s);        // TARN_OK, or why not
+ *
+ *     TARN_HEAP_DEFINE(app, 8192);                  // static heap + app_alloc/app_free/...
+ *     void *p = app_alloc(40);
+ *
+ * Checking (TARN_CHECK_LEVEL, include/tarn/config.h):
+ *   0  trust the caller: free/realloc/usable_size do not validate pointers.
+ *   1  (default) every pointer handed back is validated in O(1) and exactly: a pointer
+ *      that is not the start of a live block - NULL, outside the heap, inside a block,
+ *      or already freed - is rejected with a status and changes nothing.  Free-list
+ *      links (the only metadata stored inside the blocks area, in free blocks) are
+ *      checked before being followed: a use-after-free write that damages them makes
+ *      the heap report TARN_ECORRUPT instead of writing outside its free memory.
+ *   2  level 1, plus the full integrity check (tarn_heap_check) before every call:
+ *      a damaged heap refuses the call with TARN_ECORRUPT.
+ *
+ * Module options (define in the TARN_CONFIG_FILE, see config.h):
+ *   TARN_HEAP_TRACE  1 = compile in the trace hook (tarn_heap_set_trace); default 0:
+ *                    no code and no field when unused.
+ *
+ * Worst case: see tarn_heap_size_for() for the buffer size that guarantees that a
+ * workload with a given peak of live bytes, largest request and number of live blocks
+ * never sees a failed allocation, and docs/heap.md for the derivation.
+ */
+#ifndef TARN_HEAP_H
+#define TARN_HEAP_H
+
+#include "tarn/tarn.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifndef TARN_HEAP_TRACE
+#define TARN_HEAP_TRACE 0
+#endif
+
+/** Allocation unit and alignment of every block: max(8, TARN_ALIGN) bytes. */
+#define TARN_HEAP_GRANULE (TARN_ALIGN > 8u ? (size_t)TARN_ALIGN : (size_t)8u)
+
+/** Most levels the block-start summary tree can have (2^30 granules, 32-way). */
+#define TARN_HEAP_TREE_MAX 6
+
+/** Flag for tarn_config.flags: clear (zero) the memory of every block when it is freed. */
+#define TARN_HEAP_F_CLEAR_FREED 0x1u
+
+/** Events reported to a trace hook. */
+typedef enum tarn_heap_event {
+    TARN_HEAP_EV_ALLOC,   /**< a block was handed out: ptr, usable size */
+    TARN_HEAP_EV_FREE,    /**< a block was freed: ptr, usable size it had */
+    TARN_HEAP_EV_RESIZE,  /**< a block was resized in place: ptr, new usable size */
+    TARN_HEAP_EV_FAIL,    /**< an allocation failed: ptr NULL, requested size, status */
+    TARN_HEAP_EV_REJECT   /**< a pointer handed back was rejected: ptr, 0, status */
+} tarn_heap_event;
+
+/**
+ * Trace hook (TARN_HEAP_TRACE 1): called with the heap's lock held, after the event took
+ * place, with the context given to tarn_heap_set_trace.  It must not call the heap.
+ */
+typedef void (*tarn_heap_trace_fn)(void *ctx, tarn_heap_event ev, const void *ptr,
+                                   size_t size, tarn_status status);
+
+/**
+ * A heap.  It is placed by tarn_heap_init at the start of the caller's buffer; the struct
+ * is public only so that TARN_HEAP_MIN_SIZE is a constant.  Every field is private to
+ * heap.c: use the functions below.
+ */
+typedef struct tarn_heap {
+    struct tarn_heap *self;     /* this heap while it is live (NULL once destroyed) */
+    unsigned char *blocks;      /* address of granule 0 */
+    size_t nbytes;              /* N * TARN_HEAP_GRANULE */
+    uint32_t *fmap;             /* F: bit g set <=> a free block starts at granule g */
+    uint32_t *smap;             /* S: bit g set <=> a block starts at g (tree level 0) */
+    uint32_t *s1;               /* tree level 1 (bit j <=> smap[j] != 0) */
+    uint32_t *heads;            /* first free block (granule) of each class, or NIL */
+    uint32_t *groups;           /* bit c of the class bitmap: class c is non-empty */
+    uint32_t ngran;             /* N: granules of the blocks area; granule N = end sentinel */
+    uint32_t top;               /* bit i: groups[i] != 0 */
+    uint32_t lmask;             /* (2 << k) - 1 */
+    uint32_t nclasses;          /* number of classes (heads[] entries) */
+    uint8_t k;                  /* log2(classes per power of two), 0..5 */
+    uint8_t depth;              /* levels of the start-bitmap tree, 1..TARN_HEAP_TREE_MAX */
+    uint8_t flags;              /* TARN_HEAP_F_* */
+    uint8_t last_error;         /* tarn_status of the last failed call */
+    uint32_t lvl[TARN_HEAP_TREE_MAX]; /* word offset of each tree level from smap */
+    size_t used;                /* bytes in used blocks */
+    size_t peak;                /* highest `used` */
+    size_t allocs;              /* successful allocations */
+    size_t frees;               /* successful frees */
+    size_t failed;              /* failed allocations */
+    tarn_lock lock;
+    const char *name;
+    void *mem;                  /* the caller's buffer, as given */
+    size_t mem_size;
+#if TARN_HEAP_TRACE
+    tarn_heap_trace_fn trace;
+    void *trace_ctx;
+#endif
+} tarn_heap;
+
+/**
+ * Smallest buffer (bytes, any alignment) on which tarn_heap_init succeeds: the control
+ * structure, its smallest class table and bitmaps, and one granule of blocks.
+ */
+#define TARN_HEAP_MIN_SIZE                                                          \
+    (TARN_ALIGN_UP(sizeof(tarn_heap) + 6u * sizeof(uint32_t), TARN_HEAP_GRANULE) + \
+     2u * TARN_HEAP_GRANULE - 1u)
+
+/** Statistics of a heap (a consistent snapshot, taken under the lock). */
+typedef struct tarn_heap_stats {
+    size_t capacity;       /**< bytes of the blocks area (what all blocks together can hold) */
+    size_t used;           /**< bytes in allocated blocks (their usable sizes) */
+    size_t free;           /**< capacity - used */
+    size_t peak_used;      /**< highest `used` since init */
+    size_t largest_free;   /**< size of the largest free block */
+    size_t max_alloc;      /**< largest request guaranteed to succeed now (<= largest_free) */
+    size_t free_blocks;    /**< number of free blocks (fragments) */
+    size_t live_blocks;    /**< allocations not yet freed */
+    size_t total_allocs;   /**< successful allocations since init (realloc moves count) */
+    size_t total_frees;    /**< successful frees since init */
+    size_t failed_allocs;  /**< allocation requests that returned NULL */
+    size_t overhead;       /**< bytes of the buffer not in the blocks area (control, bitmaps,
+                                alignment) */
+} tarn_heap_stats;
+
+/**
+ * Block visitor for tarn_heap_walk: one call per block in address order, with the
+ * block's address, its size in bytes and whether it is allocated.  Return non-zero to
+ * stop the walk.
+ */
+typedef int (*tarn_heap_walk_fn)(void *ctx, void *block, size_t size, bool used);
+
+/* ---- life cycle ------------------------------------------------------------------------ */
+/**
+ * Create a heap in `mem` (any alignment; the heap aligns internally) of `size` bytes and
+ * store it in *out.  The control structure, class table and bitmaps take the start of
+ * the buffer; the rest, rounded down to whole granules, is one free block.  Buffers of
+ * more than 2^30 granules (8 GiB with 8-byte granules) are used up to that size.
+ * cfg may be NULL (no lock, no name, no flags); cfg->flags may hold
+ * TARN_HEAP_F_CLEAR_FREED.  O(size / 256) (bitmaps are cleared; blocks are not touched).
+ * Errors: TARN_EINVAL (out or mem NULL, lock hook with only one of lock/unlock, unknown
+ * flag), TARN_ETOOSMALL (size < TARN_HEAP_MIN_SIZE for this alignment of mem).  On error
+ * *out is NULL (when out is not).  Not ISR-safe; not thread-safe (initialise before
+ * sharing the heap).
+ */
+tarn_status tarn_heap_init(tarn_heap **out, void *mem, size_t size, const tarn_config *cfg);
+
+/**
+ * End a heap: every block becomes invalid, the buffer is handed back to the caller (and
+ * to memory tools as ordinary memory), and every later call on `h` fails with
+ * TARN_EINVAL.  O(1).  Errors: TARN_EINVAL (h NULL or not a live heap).  Not thread-safe.
+ */
+tarn_status tarn_heap_destroy(tarn_heap *h);
+
+/* ---- allocation ------------------------------------------------------------------------ */
+/**
+ * Allocate `size` bytes, aligned to TARN_HEAP_GRANULE.  O(1) worst case (two bit scans,
+ * at most 2 * depth summary-tree probes, at most two free-list updates).  The contents
+ * are undefined.  Returns NULL on failure and records why in last_error: TARN_EINVAL
+ * (size 0, or h not a heap), TARN_ENOMEM (no free block large enough, including any size
+ * larger than the heap), TARN_ECORRUPT (damaged free-list links found).  Thread-safe with
+ * a lock hook; ISR-safe only if the hook is (or no other context uses the heap).
+ */
+void *tarn_heap_alloc(tarn_heap *h, size_t size);
+
+/**
+ * Allocate nitems * size bytes set to zero.  O(1) plus the clearing.  NULL on failure:
+ * TARN_EOVERFLOW (nitems * size does not fit in size_t), otherwise as tarn_heap_alloc
+ * (a zero product is TARN_EINVAL).  Thread/ISR safety as tarn_heap_alloc.
+ */
+void *tarn_heap_calloc(tarn_heap *h, size_t nitems, size_t size);
+
+/**
+ * Allocate `size` bytes aligned to `alignment` (any power of two; up to the granule this
+ * is tarn_heap_alloc).  The block remembers its alignment (in bitmap bits, no header):
+ * realloc keeps it.  Over-aligned blocks are at least 7 granules (56 bytes) long.  O(1).
+ * NULL on failure: TARN_EINVAL (alignment 0 or not a power of two, size 0), TARN_ENOMEM,
+ * TARN_ECORRUPT.  Thread/ISR safety as tarn_heap_alloc.
+ */
+void *tarn_heap_aligned_alloc(tarn_heap *h, size_t alignment, size_t size);
+
+/**
+ * Resize the block at p to hold `size` bytes, keeping its contents (up to the smaller
+ * size) and its alignment.
+ *  - p NULL: same as tarn_heap_alloc(h, size).
+ *  - size 0: frees p and returns NULL (last_error is set only if p was rejected).
+ *  - shrinking, or growing into a free right neighbour: done in place, same pointer.
+ *  - otherwise: a new block is allocated, the contents copied, p freed.
+ * O(1) plus the copy.  Returns NULL on failure, and then p is untouched and still valid:
+ * TARN_EFOREIGN / TARN_EDOUBLE / TARN_EINVAL (p rejected as by tarn_heap_free),
+ * TARN_ENOMEM (no room, including size beyond the heap), TARN_ECORRUPT.  Thread/ISR
+ * safety as tarn_heap_alloc.
+ */
+void *tarn_heap_realloc(tarn_heap *h, void *p, size_t size);
+
+/**
+ * Resize the block at p to hold `size` bytes without moving it: shrinking always
+ * succeeds, growing succeeds when the right neighbour is free and large enough.  O(1).
+ * Errors (nothing changes): TARN_EINVAL (h or p NULL, size 0), TARN_EFOREIGN,
+ * TARN_EDOUBLE, TARN_ENOMEM (cannot grow in place), TARN_ECORRUPT.  Thread/ISR safety
+ * as tarn_heap_alloc.
+ */
+tarn_status tarn_heap_resize(tarn_heap *h, void *p, size_t size);
+
+/**
+ * Free the block at p; it is merged at once with free neighbours.  O(1) worst case.
+ * Errors (nothing changes, every block stays intact): TARN_EINVAL (h or p NULL),
+ * TARN_EFOREIGN (p outside the heap, misaligned, or not the start of a block - e.g. a
+ * pointer into a block, or a freed block since merged into its neighbour), TARN_EDOUBLE
+ * (p is a free block: freed twice), TARN_ECORRUPT (damaged free-list links found).
+ * At TARN_CHECK_LEVEL 0 pointers are trusted.  Thread/ISR safety as tarn_heap_alloc.
+ */
+tarn_status tarn_heap_free(tarn_heap *h, void *p);
+
+/**
+ * Usable size of the block at p in bytes (at least what was requested; every byte of
+ * it may be used).  O(1).  Returns 0 if p is rejected (see tarn_heap_free; recorded in
+ * last_error).  Thread-safe with a lock hook.
+ */
+size_t tarn_heap_usable_size(tarn_heap *h, const void *p);
+
+/**
+ * Check, without changing anything, that p is the start of a live block of h.  O(1).
+ * TARN_OK or the error tarn_heap_free would return.  Thread-safe with a lock hook.
+ */
+tarn_status tarn_heap_validate(tarn_heap *h, const void *p);
+
+/* ---- diagnostics ----------------------------------------------------------------------- */
+/** Status of the last failed call on h (TARN_OK if none; TARN_EINVAL for NULL).  O(1). */
+tarn_status tarn_heap_last_error(const tarn_heap *h);
+
+/** The name given at init (may be NULL).  O(1). */
+const char *tarn_heap_name(const tarn_heap *h);
+
+/**
+ * Fill *out with a snapshot of the statistics.  O(free blocks of the largest non-empty
+ * class) for largest_free, O(number of classes / 32) for free_blocks... see heap.c; all
+ * other fields O(1).  With TARN_STATS 0 the counters are computed by a walk (O(blocks)).
+ * Errors: TARN_EINVAL (NULL).  Thread-safe with a lock hook.
+ */
+tarn_status tarn_heap_stats_get(tarn_heap *h, tarn_heap_stats *out);
+
+/**
+ * Call fn(ctx, block, size, used) for every block in address order, until fn returns
+ * non-zero.  O(blocks * depth).  Runs with the lock held: fn must not call the heap.
+ * Errors: TARN_EINVAL (NULL), TARN_ECORRUPT (inconsistent bitmaps: the walk stops).
+ */
+tarn_status tarn_heap_walk(tarn_heap *h, tarn_heap_walk_fn fn, void *ctx);
+
+/**
+ * Full integrity check: geometry, the summary tree against the start bitmap, every block
+ * (free blocks never adjacent, no stray state bits, over-aligned blocks aligned as
+ * recorded), every free list (each node a free block of the list's class, back links,
+ * no cycle, every free block listed once), the class bitmaps, and the counters.
+ * O(size / 32 + blocks).  TARN_OK or TARN_ECORRUPT (TARN_EINVAL for NULL).  Never follows
+ * a link or a size outside the heap.  Thread-safe with a lock hook.
+ */
+tarn_status tarn_heap_check(tarn_heap *h);
+
+/**
+ * O(1) sanity check: the control structure (identity, geometry, sentinels), the class
+ * bitmaps, the head of the largest and smallest non-empty class, the counters.
+ * TARN_OK or TARN_ECORRUPT (TARN_EINVAL for NULL).  Thread-safe with a lock hook.
+ */
+tarn_status tarn_heap_sane(tarn_heap *h);
+
+/**
+ * Worst-case sizing: a buffer size (bytes, for any alignment of the buffer) on which no
+ * allocation can fail, for any sequence of alloc/free (and realloc seen as alloc+free)
+ * in which at every moment the live requested bytes, counting the request being served,
+ * are at most `peak_bytes`, no request exceeds `max_request` bytes, and at most
+ * `max_live` blocks are live (counting the request).  Pass max_live 0 for "unknown": it
+ * is then bounded by peak_bytes (every request is at least 1 byte).  The formula and its
+ * proof are at the top of heap.c.  Returns 0 if the result does not fit in size_t or
+ * exceeds the largest heap.  O(1).  Pure function: ISR-safe and reentrant.
+ */
+size_t tarn_heap_size_for(size_t peak_bytes, size_t max_request, size_t max_live);
+
+#if TARN_HEAP_TRACE
+/**
+ * Install (fn non-NULL) or remove (fn NULL) the trace hook; see tarn_heap_trace_fn.
+ * O(1).  Errors: TARN_EINVAL (h NULL).  Thread-safe with a lock hook.
+ */
+tarn_status tarn_heap_set_trace(tarn_heap *h, tarn_heap_trace_fn fn, void *ctx);
+#endif
+
+/* ---- static heaps ---------------------------------------------------------------------- */
+/** Internal: the type giving a static buffer the alignment of any object. */
+typedef union tarn_heap_align_ {
+    long double ld;
+    void *p;
+    uint64_t u;
+    void (*fn)(void);
+} tarn_heap_align_;
+
+/**
+ * Declare a static heap `name` over a buffer of `bytes` bytes (at least
+ * TARN_HEAP_MIN_SIZE), initialised on first use (no lock, name "name"), with its own API:
+ *     void *name_alloc(size_t size);
+ *     void *name_calloc(size_t nitems, size_t size);
+ *     void *name_realloc(void *p, size_t size);
+ *     tarn_status name_free(void *p);
+ *     size_t name_size(void *p);          (usable size; 0 if p is rejected)
+ *     tarn_heap *name_heap(void);         (the heap, for every other function; NULL
+ *                                          only if bytes < TARN_HEAP_MIN_SIZE)
+ * The functions are static inline: use the macro at file scope, once per heap.  The
+ * first-use initialisation is not thread-safe: call name_heap() once at start-up before
+ * sharing it (or init the buffer name##_mem yourself with a lock hook).
+ */
+#define TARN_HEAP_DEFINE(name, bytes)                                                     \
+    static union {                                                                        \
+        tarn_heap_align_ align_;                                                          \
+        unsigned char b[(bytes)];                                                         \
+    } name##_mem;                                                                         \
+    static tarn_heap *name##_heap_;                                                       \
+    static inline tarn_heap *name##_heap(void)                                            \
+    {                                                                                     \
+        if (name##_heap_ == NULL) {                                                       \
+            tarn_config name##_cfg_ = {{NULL, NULL, NULL}, #name, 0u};                    \
+            (void)tarn_heap_init(&name##_heap_, name##_mem.b, sizeof name##_mem.b,        \
+                                 &name##_cfg_);                                           \
+        }                                                                                 \
+        return name##_heap_;                                                              \
+    }                                                                                     \
+    static inline void *name##_alloc(size_t size)                                         \
+    {                                                                                     \
+        return tarn_heap_alloc(name##_heap(), size);                                      \
+    }                                                                                     \
+    static inline void *name##_calloc(size_t nitems, size_t size)                         \
+    {                                                                                     \
+        return tarn_heap_calloc(name##_heap(), nitems, size);                             \
+    }                                                                                     \
+    static inline void *name##_realloc(void *p, size_t size)                              \
+    {                                                                                     \
+        return tarn_heap_realloc(name##_heap(), p, size);                                 \
+    }                                                                                     \
+    static inline tarn_status name##_free(void *p)                                        \
+    {                                                                                     \
+        return tarn_heap_free(name##_heap(), p);                                          \
+    }                                                                                     \
+    static inline size_t name##_size(void *p)                                             \
+    {                                                                                     \
+        return tarn_heap_usable_size(name##_heap(), p);                                   \
+    }                                                                                     \
+    typedef int name##_tarn_heap_defined_
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TARN_HEAP_H */

@@ -1,0 +1,1526 @@
+/*
+ * src/heap.c - the heap (see include/tarn/heap.h).
+ *
+ * ---- Layout -------------------------------------------------------------------------
+ *
+ *  caller's buffer (any alignment)
+ *  |pad|<----------------- control (a multiple of G) ---------------->|<---- blocks area ---->|
+ *      [tarn_heap][heads: nclasses][groups][F: N+1 bits][S tree: N+1 bits, /32, ...][g0][g1]...[gN-1]
+ *      ^ h, aligned to G                                               ^ h->blocks
+ *
+ *  G = TARN_HEAP_GRANULE = max(8, TARN_ALIGN) bytes; the blocks area is N granules.
+ *  Granule N does not exist in memory: it is the end sentinel (S[N] = 1, F[N] = 0).
+ *
+ *  Every block is a run of whole granules [g, e).  Nothing is stored in a used block:
+ *
+ *      S (start bitmap):  1 0 0 0 1 0 1 0 0 0 0 1 ...            1   <- S[N]
+ *      F (free starts):   0 0 0 0 1 0 0 0 0 0 0 0 ...            0
+ *      granules:         [ used 4  ][free2][ used 5     ][ ...
+ *
+ *  size of the block at g  = (next set bit of S after g) - g
+ *  block before g          = last set bit of S before g
+ *  the block at g is free  <=> F[g]
+ *
+ *  A free block holds its free-list links in its first granule (the only metadata
+ *  inside the blocks area), as granule numbers:
+ *
+ *      [ next (NIL = 0xFFFFFFFF) | prev (a granule, or TAG | class for a list head) ]
+ *
+ *  A list head's prev field names its class, so a block can be unlinked without knowing
+ *  its size.  S is level 0 of a 32-way summary tree (bit j of level l+1 <=> word j of
+ *  level l is non-zero), so "next/last set bit" is at most 2 * depth word probes,
+ *  depth <= 6 (2^30 granules): O(1) worst case, independent of block and list counts.
+ *
+ *  Free blocks are segregated by size into classes: with u the size in granules and
+ *  e = max(0, floor(log2 u) - k), class(u) = (e << k) + (u >> e).  Sizes below 2^(k+1)
+ *  granules have one class each (exact fit); above, each power of two is split into 2^k
+ *  classes of width 2^e.  k = 5 except for small heaps (the class table must stay
+ *  within 1/16 of the buffer).  A request of u granules searches from
+ *  class_up(u) = (e << k) + ceil(u / 2^e), the smallest class whose every block has
+ *  >= u granules ("good fit"); groups/top are a two-level bitmap of non-empty classes,
+ *  so the search is two bit scans.  The chosen block (the head of its list) is split
+ *  at its END: the free remainder keeps its start, its list node and, usually, its
+ *  class, so most splits change no list at all.
+ *
+ *  Over-aligned blocks (tarn_heap_aligned_alloc beyond G) record their alignment in F
+ *  bits of their own interior, which are otherwise always 0: F[g+1] = 1 and
+ *  F[g+2..g+6] = log2(alignment) - log2(G) - 1.  Such blocks are >= 7 granules.
+ *
+ * ---- Invariants (tarn_heap_check verifies every one) ---------------------------------
+ *   I1  S[0] = 1, S[N] = 1, no bit beyond N; every tree level summarises the one below.
+ *   I2  F[g] = 1 only at a free block start, or at the aligned-field bits g+1..g+6 of an
+ *       over-aligned used block at g; F[N] = 0.
+ *   I3  No two free blocks are adjacent (coalescing is immediate).
+ *   I4  Every free block is on exactly one list, that of class(size); list links are
+ *       consistent both ways; heads[c] = NIL <=> class c empty <=> its groups bit is 0;
+ *       top bit i <=> groups[i] != 0.
+ *   I5  used = bytes of used blocks; peak >= used; allocs - frees = used blocks.
+ *
+ * ---- Checking ------------------------------------------------------------------------
+ *  Level >= 1: a pointer handed back is accepted only if it lies in the blocks area, on
+ *  a granule boundary, with S set (a block starts there) and F clear (it is not free).
+ *  This is exact - no interior, foreign or freed pointer can pass - and reads no byte of
+ *  the block.  Its memory cost is the S bitmap, which the design needs anyway.  Links
+ *  read from a free block are followed only if they name a free block start (S and F
+ *  set) or, for a head, name the class whose head it is: damaged links give
+ *  TARN_ECORRUPT, and no write ever lands outside the link words of free blocks.
+ *  Sizes and states live in the bitmaps, out of reach of buffer overruns.
+ *
+ * ---- Worst-case sizing (tarn_heap_size_for) -------------------------------------------
+ *  Let a workload keep at every moment at most M live requested bytes and at most L live
+ *  blocks (both counting the request being served), with requests of at most n bytes.
+ *  Write r = ceil(n / G) and s = the largest class rounding below r: s = 0 when
+ *  r < 2^(k+1) (exact classes), else s = 2^e - 1 with e = floor(log2 r) - k.  Claim: if
+ *  the blocks area has
+ *
+ *        N  >=  Mg + (L - 1) (r - 1) + L s   granules,   Mg = floor((M + L (G - 1)) / G),
+ *
+ *  no allocation fails.  Proof: a request of u <= r granules fails only when no free
+ *  block has a class >= class_up(u), i.e. every free block is shorter than
+ *  lb(class_up(u)) <= u + s, so has at most u + s - 1 granules.  Free blocks are never
+ *  adjacent (I3), so with L' <= L - 1 live blocks (not counting the request) there are
+ *  at most L' + 1 <= L of them.  The live blocks hold at most Mg - u granules (a b-byte
+ *  request takes ceil(b/G) <= (b + G - 1)/G granules, and Mg counts the request too).
+ *  So N <= Mg - u + L (u + s - 1) = Mg + (L - 1) u + L s - L <= Mg + (L - 1)(r - 1) +
+ *  L s - 1, below the bound.  With one live block the bound is exact; it grows like
+ *  L * n because many small live blocks can pin free holes just too small for the
+ *  largest request: no good-fit (or best-fit) allocator has a better general bound.
+ *  tests/test_heap_sizing.c runs adversarial sequences in heaps of exactly this size and
+ *  never sees a failure, checks that every failure in smaller heaps happens only when
+ *  every free block is too small, and shows a sequence that fails at about half the
+ *  bound.
+ */
+#include "tarn/heap.h"
+#include "internal.h"
+
+/* ---- constants ------------------------------------------------------------------------ */
+#define G ((uint32_t)TARN_HEAP_GRANULE)
+#define LG                                                                                  \
+    (G == 8u ? 3u : G == 16u ? 4u : G == 32u ? 5u : G == 64u ? 6u : G == 128u ? 7u           \
+     : G == 256u ? 8u : G == 512u ? 9u : G == 1024u ? 10u : G == 2048u ? 11u : 12u)
+#define NIL 0xFFFFFFFFu
+#define TAG 0x80000000u
+#define HEAP_MAX_GRAN ((1u << 30) - 1u)   /* N + 1 <= 2^30: tree depth <= 6 */
+#define AL_MIN 7u                         /* granules of an over-aligned block */
+
+TARN_STATIC_ASSERT((1u << LG) == G, heap_granule_is_pow2_up_to_4096);
+TARN_STATIC_ASSERT(TARN_HEAP_GRANULE >= 2u * sizeof(uint32_t), heap_granule_holds_links);
+TARN_STATIC_ASSERT(TARN_HEAP_TREE_MAX == 6, heap_tree_depth_for_2e30_granules);
+TARN_STATIC_ASSERT(sizeof(uint32_t) == 4, heap_words_are_32_bit);
+
+#define HEAP_CHECKING (TARN_CHECK_LEVEL >= 1)
+
+#if defined(__GNUC__) || defined(__clang__)
+#define HEAP_NOINLINE __attribute__((noinline))
+#define HEAP_COLD __attribute__((noinline, cold))
+#define HEAP_INLINE __attribute__((always_inline)) inline
+#else
+#define HEAP_NOINLINE
+#define HEAP_COLD
+#define HEAP_INLINE inline
+#endif
+
+/* In-place resize of a live block for the memory tools. */
+#if TARN_SANITIZE && defined(TARN_HAVE_VALGRIND_)
+#define HEAP_SAN_RESIZE(h, p, oldn, newn)                                                  \
+    do {                                                                                   \
+        VALGRIND_MEMPOOL_CHANGE((h), (p), (p), (newn));                                    \
+        if ((newn) > (oldn)) {                                                             \
+            (void)VALGRIND_MAKE_MEM_UNDEFINED((unsigned char *)(p) + (oldn), (newn) - (oldn)); \
+        } else {                                                                           \
+            (void)VALGRIND_MAKE_MEM_NOACCESS((unsigned char *)(p) + (newn), (oldn) - (newn)); \
+        }                                                                                  \
+    } while (0)
+#elif TARN_SANITIZE && defined(TARN_HAVE_ASAN_)
+#define HEAP_SAN_RESIZE(h, p, oldn, newn)                                                  \
+    do {                                                                                   \
+        (void)(h);                                                                         \
+        if ((newn) > (oldn)) {                                                             \
+            ASAN_UNPOISON_MEMORY_REGION((unsigned char *)(p) + (oldn), (newn) - (oldn));   \
+        } else {                                                                           \
+            ASAN_POISON_MEMORY_REGION((unsigned char *)(p) + (newn), (oldn) - (newn));     \
+        }                                                                                  \
+    } while (0)
+#else
+#define HEAP_SAN_RESIZE(h, p, oldn, newn) ((void)(h), (void)(p), (void)(oldn), (void)(newn))
+#endif
+
+#if TARN_HEAP_TRACE
+#define HEAP_TRACE(h, ev, p, n, st)                                                        \
+    do {                                                                                   \
+        if ((h)->trace != NULL) { (h)->trace((h)->trace_ctx, (ev), (p), (n), (st)); }      \
+    } while (0)
+#else
+#define HEAP_TRACE(h, ev, p, n, st) ((void)0)
+#endif
+
+/* ---- bitmaps ----------------------------------------------------------------------------- */
+static inline uint32_t bit_get(const uint32_t *m, uint32_t i)
+{
+    return (m[i >> 5] >> (i & 31u)) & 1u;
+}
+static inline void bit_set(uint32_t *m, uint32_t i)
+{
+    m[i >> 5] |= 1u << (i & 31u);
+}
+static inline void bit_clr(uint32_t *m, uint32_t i)
+{
+    m[i >> 5] &= ~(1u << (i & 31u));
+}
+
+static inline uint32_t *tree_level(const tarn_heap *h, unsigned l)
+{
+    return h->smap + h->lvl[l];
+}
+
+/* Mark granule i as a block start (S and the summary tree). */
+static inline void start_set(tarn_heap *h, uint32_t i)
+{
+    uint32_t *w = &h->smap[i >> 5];
+    uint32_t old = *w;
+    *w = old | (1u << (i & 31u));
+    if (TARN_UNLIKELY(old == 0u)) {
+        unsigned l;
+        uint32_t j = i >> 5;
+        for (l = 1; l < h->depth; l++) {
+            w = &tree_level(h, l)[j >> 5];
+            old = *w;
+            *w = old | (1u << (j & 31u));
+            if (old != 0u) break;
+            j >>= 5;
+        }
+    }
+}
+
+/* Granule i no longer starts a block. */
+static inline void start_clr(tarn_heap *h, uint32_t i)
+{
+    uint32_t *w = &h->smap[i >> 5];
+    *w &= ~(1u << (i & 31u));
+    if (TARN_UNLIKELY(*w == 0u)) {
+        unsigned l;
+        uint32_t j = i >> 5;
+        for (l = 1; l < h->depth; l++) {
+            w = &tree_level(h, l)[j >> 5];
+            *w &= ~(1u << (j & 31u));
+            if (*w != 0u) break;
+            j >>= 5;
+        }
+    }
+}
+
+/* Smallest block start >= i, climbing from tree level 2 (i: bit index there). */
+static HEAP_NOINLINE uint32_t next_start_far(const tarn_heap *h, uint32_t i)
+{
+    unsigned l;
+    uint32_t w = 0;
+    for (l = 2; l < h->depth; l++) {
+        w = tree_level(h, l)[i >> 5] & (~0u << (i & 31u));
+        if (w != 0u) break;
+        i = (i >> 5) + 1u;
+    }
+    if (TARN_UNLIKELY(w == 0u)) return h->ngran;   /* damaged tree: stay inside */
+    i = (i & ~31u) | tarn_ctz_u32(w);              /* a non-empty word of level l - 1 */
+    while (l > 0) {
+        l--;
+        i = (i << 5) | tarn_ctz_u32(tree_level(h, l)[i]);
+    }
+    return i;
+}
+
+/* Smallest block start >= i, for i <= N (S[N] is set, so one exists).  Blocks shorter
+ * than a few hundred granules are found in level 0 or 1, inline. */
+static inline uint32_t next_start(const tarn_heap *h, uint32_t i)
+{
+    uint32_t w = h->smap[i >> 5] & (~0u << (i & 31u)), j;
+    if (TARN_LIKELY(w != 0u)) return (i & ~31u) | tarn_ctz_u32(w);
+    j = (i >> 5) + 1u;                             /* next level-0 word = level-1 bit */
+    w = h->s1[j >> 5] & (~0u << (j & 31u));
+    if (TARN_LIKELY(w != 0u)) {
+        j = (j & ~31u) | tarn_ctz_u32(w);
+        return (j << 5) | tarn_ctz_u32(h->smap[j]);
+    }
+    return next_start_far(h, (j >> 5) + 1u);
+}
+
+/* Largest block start <= i, climbing from tree level 2 (i: bit index there). */
+static HEAP_NOINLINE uint32_t prev_start_far(const tarn_heap *h, uint32_t i)
+{
+    unsigned l;
+    uint32_t w = 0;
+    for (l = 2; l < h->depth; l++) {
+        w = tree_level(h, l)[i >> 5] & (0xFFFFFFFFu >> (31u - (i & 31u)));
+        if (w != 0u || (i >> 5) == 0u) break;
+        i = (i >> 5) - 1u;
+    }
+    if (TARN_UNLIKELY(w == 0u)) return 0u;         /* damaged tree: stay inside */
+    i = (i & ~31u) | tarn_log2_u32(w);
+    while (l > 0) {
+        l--;
+        i = (i << 5) | tarn_log2_u32(tree_level(h, l)[i]);
+    }
+    return i;
+}
+
+/* Largest block start <= i (S[0] is set, so one exists). */
+static inline uint32_t prev_start(const tarn_heap *h, uint32_t i)
+{
+    uint32_t w = h->smap[i >> 5] & (0xFFFFFFFFu >> (31u - (i & 31u))), j;
+    if (TARN_LIKELY(w != 0u)) return (i & ~31u) | tarn_log2_u32(w);
+    j = i >> 5;
+    if (TARN_UNLIKELY(j == 0u)) return 0u;         /* damaged: S[0] must be set */
+    j--;                                           /* previous level-0 word = level-1 bit */
+    w = h->s1[j >> 5] & (0xFFFFFFFFu >> (31u - (j & 31u)));
+    if (TARN_LIKELY(w != 0u)) {
+        j = (j & ~31u) | tarn_log2_u32(w);
+        return (j << 5) | tarn_log2_u32(h->smap[j]);
+    }
+    j >>= 5;
+    if (TARN_UNLIKELY(j == 0u)) return 0u;
+    return prev_start_far(h, j - 1u);
+}
+
+/* ---- size classes --------------------------------------------------------------------- */
+static inline uint32_t class_k(uint32_t u, unsigned k)
+{
+    uint32_t e = tarn_log2_u32(u | ((2u << k) - 1u)) - k;
+    return (e << k) + (u >> e);
+}
+/* Smallest size (granules) in class c. */
+static inline uint32_t class_lb_k(uint32_t c, unsigned k)
+{
+    uint32_t e;
+    if (c < (2u << k)) return c;
+    e = (c >> k) - 1u;
+    return (c - (e << k)) << e;
+}
+
+/* Sizes below 2^(k+1) granules (up to 504 bytes with k = 5) have a class of their own,
+ * equal to the size: one compare instead of a bit scan and two shifts. */
+static HEAP_NOINLINE uint32_t cls_of_big(const tarn_heap *h, uint32_t u)
+{
+    uint32_t e = tarn_log2_u32(u) - h->k;
+    return (e << h->k) + (u >> e);
+}
+static inline uint32_t cls_of(const tarn_heap *h, uint32_t u)
+{
+    return TARN_LIKELY(u <= h->lmask) ? u : cls_of_big(h, u);
+}
+static HEAP_NOINLINE uint32_t cls_up_big(const tarn_heap *h, uint32_t u)
+{
+    uint32_t e = tarn_log2_u32(u) - h->k;
+    return (e << h->k) + ((u + (1u << e) - 1u) >> e);
+}
+static inline uint32_t cls_up(const tarn_heap *h, uint32_t u)
+{
+    return TARN_LIKELY(u <= h->lmask) ? u : cls_up_big(h, u);
+}
+
+static inline void cls_mark(tarn_heap *h, uint32_t c)
+{
+    h->groups[c >> 5] |= 1u << (c & 31u);
+    h->top |= 1u << (c >> 5);
+}
+static inline void cls_unmark(tarn_heap *h, uint32_t c)
+{
+    uint32_t g = c >> 5;
+    h->groups[g] &= ~(1u << (c & 31u));
+    if (h->groups[g] == 0u) h->top &= ~(1u << g);
+}
+/* Smallest non-empty class >= c, or NIL. */
+static inline uint32_t cls_find(const tarn_heap *h, uint32_t c)
+{
+    uint32_t g = c >> 5;
+    uint32_t w = h->groups[g] & (~0u << (c & 31u));
+    if (w == 0u) {
+        uint32_t t = h->top & (~1u << g);
+        if (t == 0u) return NIL;
+        g = tarn_ctz_u32(t);
+        w = h->groups[g];
+    }
+    return (g << 5) | tarn_ctz_u32(w);
+}
+
+/* ---- free-list nodes (the first granule of a free block) -------------------------------- */
+static inline uint32_t *node_at(const tarn_heap *h, uint32_t x)
+{
+    return (uint32_t *)(void *)(h->blocks + ((size_t)x << LG));
+}
+static inline void node_read(const tarn_heap *h, uint32_t x, uint32_t *next, uint32_t *prev)
+{
+    uint32_t *w = node_at(h, x);
+    TARN_SAN_OPEN(w, 8);
+    *next = w[0];
+    *prev = w[1];
+    TARN_SAN_CLOSE(w, 8);
+}
+static inline void node_write(const tarn_heap *h, uint32_t x, uint32_t next, uint32_t prev)
+{
+    uint32_t *w = node_at(h, x);
+    TARN_SAN_OPEN(w, 8);
+    w[0] = next;
+    w[1] = prev;
+    TARN_SAN_CLOSE(w, 8);
+}
+static inline void node_set_next(const tarn_heap *h, uint32_t x, uint32_t next)
+{
+    uint32_t *w = node_at(h, x);
+    TARN_SAN_OPEN(w, 4);
+    w[0] = next;
+    TARN_SAN_CLOSE(w, 4);
+}
+static inline void node_set_prev(const tarn_heap *h, uint32_t x, uint32_t prev)
+{
+    uint32_t *w = node_at(h, x) + 1;
+    TARN_SAN_OPEN(w, 4);
+    *w = prev;
+    TARN_SAN_CLOSE(w, 4);
+}
+
+/* v may be followed as a free-list link: inside the heap with its free bit set.  (Exact
+ * "free block start" also needs S[v]; F alone differs only at the alignment fields of
+ * over-aligned used blocks, see the top of the file.) */
+static inline bool is_free_node(const tarn_heap *h, uint32_t v)
+{
+    return v < h->ngran && bit_get(h->fmap, v) != 0u;
+}
+
+/* v is the start of a free block. */
+static inline bool is_free_start(const tarn_heap *h, uint32_t v)
+{
+    return is_free_node(h, v) && bit_get(h->smap, v) != 0u;
+}
+
+/* Links (next, prev) read from free block x may be followed. */
+static inline bool links_ok(const tarn_heap *h, uint32_t x, uint32_t next, uint32_t prev)
+{
+    if (next != NIL && !is_free_node(h, next)) return false;
+    if (prev & TAG) {
+        uint32_t c = prev & ~TAG;
+        return c < h->nclasses && h->heads[c] == x;
+    }
+    return is_free_node(h, prev);
+}
+
+static inline void list_push(tarn_heap *h, uint32_t x, uint32_t c)
+{
+    uint32_t old = h->heads[c];
+    node_write(h, x, old, TAG | c);
+    h->heads[c] = x;
+    if (old != NIL) {
+        node_set_prev(h, old, x);
+    } else {
+        cls_mark(h, c);
+    }
+}
+
+/* Remove a node whose links (next, prev) were read and validated. */
+static inline void list_unlink(tarn_heap *h, uint32_t next, uint32_t prev)
+{
+    if (prev & TAG) {
+        uint32_t c = prev & ~TAG;
+        h->heads[c] = next;
+        if (next == NIL) cls_unmark(h, c);
+    } else {
+        node_set_next(h, prev, next);
+    }
+    if (next != NIL) node_set_prev(h, next, prev);
+}
+
+/* Remove x, the head of class c.  False (nothing changed) if its links are damaged. */
+static inline bool list_pop_head(tarn_heap *h, uint32_t x, uint32_t c)
+{
+    uint32_t next, prev;
+    node_read(h, x, &next, &prev);
+#if HEAP_CHECKING
+    if (TARN_UNLIKELY(prev != (TAG | c) || (next != NIL && !is_free_node(h, next)))) return false;
+#else
+    (void)prev;
+#endif
+    h->heads[c] = next;
+    if (next != NIL) {
+        node_set_prev(h, next, TAG | c);
+    } else {
+        cls_unmark(h, c);
+    }
+    return true;
+}
+
+/* ---- over-aligned blocks ---------------------------------------------------------------- */
+/* log2 of the alignment recorded for the used block [g, g+sz), or 0 if none. */
+static uint32_t align_get(const tarn_heap *h, uint32_t g, uint32_t sz)
+{
+    uint32_t v = 0, i;
+    if (sz < AL_MIN || bit_get(h->fmap, g + 1u) == 0u) return 0u;
+    for (i = 0; i < 5u; i++) v |= bit_get(h->fmap, g + 2u + i) << i;
+    return v + LG + 1u;
+}
+static void align_put(tarn_heap *h, uint32_t g, uint32_t log2a)
+{
+    uint32_t v = log2a - LG - 1u, i;
+    bit_set(h->fmap, g + 1u);
+    for (i = 0; i < 5u; i++) {
+        if ((v >> i) & 1u) bit_set(h->fmap, g + 2u + i);
+    }
+}
+static void align_clear(tarn_heap *h, uint32_t g)
+{
+    uint32_t i;
+    for (i = 1; i < AL_MIN; i++) bit_clr(h->fmap, g + i);
+}
+
+/* ---- geometry -------------------------------------------------------------------------- */
+typedef struct heap_geom {
+    uint32_t n, k, nclasses, ngroups, fwords, swords, depth;
+    uint32_t lvl[TARN_HEAP_TREE_MAX];
+    size_t ctrl;   /* bytes from the heap struct to granule 0 (a multiple of G) */
+} heap_geom;
+
+static void geom_for(heap_geom *g, uint32_t n, uint32_t k)
+{
+    uint32_t bits = n + 1u, words, off = 0;
+    g->n = n;
+    g->k = k;
+    g->nclasses = class_k(n, k) + 2u;       /* + 1 spare: class_up(n) may be class(n) + 1 */
+    g->ngroups = (g->nclasses + 31u) >> 5;
+    g->fwords = (n + 1u + 31u) >> 5;
+    g->depth = 0;
+    do {
+        words = (bits + 31u) >> 5;
+        g->lvl[g->depth++] = off;
+        off += words;
+        bits = words;
+    } while (words > 1u);
+    g->swords = off;
+    g->ctrl = TARN_ALIGN_UP(sizeof(tarn_heap) +
+                                (size_t)4u * (g->nclasses + g->ngroups + g->fwords + g->swords),
+                            (size_t)G);
+}
+
+/* Classes per octave for a buffer of `avail` bytes: the class table within 1/16 of it. */
+static uint32_t geom_k(size_t avail)
+{
+    uint32_t k;
+    size_t n = avail >> LG;
+    if (n > HEAP_MAX_GRAN) n = HEAP_MAX_GRAN;
+    if (n == 0u) return 0u;
+    for (k = 5; k > 0; k--) {
+        if ((size_t)4u * (class_k((uint32_t)n, k) + 2u) <= avail / 16u) break;
+    }
+    return k;
+}
+
+/* Largest heap fitting in `avail` bytes starting at a G-aligned address. */
+static bool geom_layout(heap_geom *g, size_t avail)
+{
+    uint32_t k = geom_k(avail), lo = 0, hi;
+    size_t maxn = avail >> LG;
+    hi = maxn > HEAP_MAX_GRAN ? HEAP_MAX_GRAN : (uint32_t)maxn;
+    while (lo < hi) {   /* largest n in [0, hi] with ctrl(n) + n G <= avail */
+        uint32_t mid = lo + (hi - lo + 1u) / 2u;
+        geom_for(g, mid, k);
+        if (g->ctrl <= avail && ((size_t)mid << LG) <= avail - g->ctrl) {
+            lo = mid;
+        } else {
+            hi = mid - 1u;
+        }
+    }
+    if (lo == 0u) return false;
+    geom_for(g, lo, k);
+    return true;
+}
+
+/* ---- validation --------------------------------------------------------------------------- */
+static inline bool heap_valid(const tarn_heap *h)
+{
+#if HEAP_CHECKING
+    return h != NULL && h->self == h;
+#else
+    return h != NULL;
+#endif
+}
+
+/* Granule of the live block starting at p, or why p is not one.  O(1), reads no byte of
+ * the block.  At level 0 only NULL is rejected. */
+static tarn_status heap_locate(const tarn_heap *h, const void *p, uint32_t *out)
+{
+    uintptr_t d;
+    if (TARN_UNLIKELY(p == NULL)) return TARN_EINVAL;
+    d = (uintptr_t)p - (uintptr_t)h->blocks;
+#if HEAP_CHECKING
+    if (TARN_UNLIKELY(d >= (uintptr_t)h->nbytes || (d & (G - 1u)) != 0u)) return TARN_EFOREIGN;
+    *out = (uint32_t)(d >> LG);
+    if (TARN_UNLIKELY(bit_get(h->smap, *out) == 0u)) return TARN_EFOREIGN;
+    if (TARN_UNLIKELY(bit_get(h->fmap, *out) != 0u)) return TARN_EDOUBLE;
+#else
+    *out = (uint32_t)(d >> LG);
+#endif
+    return TARN_OK;
+}
+
+static tarn_status heap_check_locked(const tarn_heap *h);
+
+#if TARN_CHECK_LEVEL >= 2
+#define HEAP_DEEP_CHECK_FAILS(h) (heap_check_locked(h) != TARN_OK)
+#else
+#define HEAP_DEEP_CHECK_FAILS(h) 0
+#endif
+
+/* Record a failed allocation; returns NULL. */
+static HEAP_COLD void *heap_alloc_fail(tarn_heap *h, size_t size, tarn_status st)
+{
+    h->last_error = (uint8_t)st;
+    TARN_STAT(h->failed++);
+    HEAP_TRACE(h, TARN_HEAP_EV_FAIL, NULL, size, st);
+    (void)size;
+    return NULL;
+}
+
+/* Record a rejected call; returns st. */
+static HEAP_COLD tarn_status heap_reject(tarn_heap *h, const void *p, tarn_status st)
+{
+    h->last_error = (uint8_t)st;
+    HEAP_TRACE(h, TARN_HEAP_EV_REJECT, p, 0u, st);
+    (void)p;
+    return st;
+}
+
+/* A pointer handed to free failed the fast test: say why. */
+static HEAP_COLD tarn_status heap_free_reject(tarn_heap *h, const void *p)
+{
+    uint32_t g = 0;
+    tarn_status st = heap_locate(h, p, &g);
+    return heap_reject(h, p, st != TARN_OK ? st : TARN_EFOREIGN);
+}
+
+/* Clear / poison the bytes of a block being freed (while they are still accessible). */
+static inline void heap_scrub(const tarn_heap *h, unsigned char *p, size_t n)
+{
+    if (TARN_UNLIKELY((h->flags & TARN_HEAP_F_CLEAR_FREED) != 0u)) memset(p, 0, n);
+    TARN_FILL_FREED(p, n);
+    (void)h;
+    (void)p;
+    (void)n;
+}
+
+/* ---- the core ----------------------------------------------------------------------------- */
+/* No class above u's holds a block: the head of u's own class may still be long enough
+ * (u is not a class lower bound).  O(1), on the failure path only; it can only turn a
+ * failure into a success, so the worst-case bound is unaffected. */
+static HEAP_NOINLINE uint32_t heap_last_chance(const tarn_heap *h, uint32_t u)
+{
+    uint32_t c = cls_of(h, u), x;
+    if (bit_get(h->groups, c) == 0u) return NIL;
+    x = h->heads[c];
+    if (!is_free_node(h, x)) return c;          /* let the caller report the damage */
+    return next_start(h, x + 1u) - x >= u ? c : NIL;
+}
+
+/* Take a block of exactly u granules (1 <= u <= N), the tail of the head of the smallest
+ * class holding only blocks >= u.  Returns its granule, or NIL with *st set (nothing
+ * changed). */
+static HEAP_INLINE uint32_t heap_take(tarn_heap *h, uint32_t u, tarn_status *st)
+{
+    uint32_t c, fb, end, rem;
+    c = cls_find(h, cls_up(h, u));
+    if (TARN_UNLIKELY(c == NIL)) {
+        c = heap_last_chance(h, u);
+        if (c == NIL) {
+            *st = TARN_ENOMEM;
+            return NIL;
+        }
+    }
+    fb = h->heads[c];
+#if HEAP_CHECKING
+    if (TARN_UNLIKELY(!is_free_node(h, fb))) goto corrupt;
+#endif
+    {   /* end of the free block: in fb's own S word when the block is short */
+        uint32_t sw = h->smap[fb >> 5] & (0u - ((1u << (fb & 31u)) << 1));
+        end = TARN_LIKELY(sw != 0u) ? ((fb & ~31u) | tarn_ctz_u32(sw))
+                                    : next_start(h, (fb | 31u) + 1u);
+    }
+    rem = end - fb - u;
+#if HEAP_CHECKING
+    if (TARN_UNLIKELY(rem > end - fb)) goto corrupt;   /* block shorter than u: mislisted */
+#endif
+    if (TARN_LIKELY(rem != 0u)) {
+        uint32_t c2 = cls_of(h, rem);
+        if (c2 != c) {
+            if (TARN_UNLIKELY(!list_pop_head(h, fb, c))) goto corrupt;
+            list_push(h, fb, c2);
+        }
+        start_set(h, fb + rem);        /* F there is 0: it was inside a free block */
+        return fb + rem;
+    }
+    if (TARN_UNLIKELY(!list_pop_head(h, fb, c))) goto corrupt;
+    bit_clr(h->fmap, fb);
+    return fb;
+corrupt:
+    *st = TARN_ECORRUPT;
+    return NIL;
+}
+
+/* How release() is used: freeing a whole block, or the tail cut off a block resized in
+ * place (whose memory-tool state and counters the caller handles). */
+#define REL_BLOCK 1
+#define REL_TAIL 0
+
+/* Make the used run [g, end) free, merged at once with free neighbours.  All links that
+ * will be followed are validated first: on TARN_ECORRUPT nothing has changed. */
+static HEAP_NOINLINE tarn_status heap_release(tarn_heap *h, uint32_t g, uint32_t end, int mode)
+{
+    uint32_t pg = g, nend = end, cp = 0, cn = 0, nnx = 0, npv = 0, x, y;
+    bool nf = bit_get(h->fmap, end) != 0u;   /* F[N] = 0 */
+    bool pf = false;
+    if (g != 0u) {
+        pg = prev_start(h, g - 1u);
+        pf = bit_get(h->fmap, pg) != 0u;
+    }
+    if (TARN_UNLIKELY(nf)) {
+        node_read(h, end, &nnx, &npv);
+#if HEAP_CHECKING
+        if (TARN_UNLIKELY(!links_ok(h, end, nnx, npv))) return TARN_ECORRUPT;
+#endif
+        nend = next_start(h, end + 1u);
+    }
+    if (pf) {
+        cp = cls_of(h, g - pg);
+        cn = cls_of(h, nend - pg);
+#if HEAP_CHECKING
+        if (cp != cn) {
+            node_read(h, pg, &x, &y);
+            if (TARN_UNLIKELY(!links_ok(h, pg, x, y))) return TARN_ECORRUPT;
+        }
+#endif
+    }
+    /* validated: from here on nothing can fail */
+    if (mode == REL_BLOCK) {
+        unsigned char *p = h->blocks + ((size_t)g << LG);
+        size_t bytes = (size_t)(end - g) << LG;
+        if (end - g >= AL_MIN && bit_get(h->fmap, g + 1u) != 0u) align_clear(h, g);
+        heap_scrub(h, p, bytes);
+        TARN_SAN_FREE(h, p, bytes);
+        TARN_STAT(h->used -= bytes; h->frees++);
+        HEAP_TRACE(h, TARN_HEAP_EV_FREE, p, bytes, TARN_OK);
+    }
+    if (nf) {
+        list_unlink(h, nnx, npv);
+        bit_clr(h->fmap, end);
+        start_clr(h, end);
+    }
+    if (pf) {
+        start_clr(h, g);
+        if (cp != cn) {
+            node_read(h, pg, &x, &y);      /* (re)read: the unlink above may have changed them */
+            list_unlink(h, x, y);
+            list_push(h, pg, cn);
+        }
+    } else {
+        bit_set(h->fmap, g);
+        list_push(h, g, cls_of(h, nend - g));
+    }
+    return TARN_OK;
+}
+
+/* ---- init / destroy ---------------------------------------------------------------------- */
+tarn_status tarn_heap_init(tarn_heap **out, void *mem, size_t size, const tarn_config *cfg)
+{
+    heap_geom geo;
+    size_t pad, avail, i;
+    tarn_heap *h;
+    unsigned char *base;
+    uint32_t *words;
+
+    if (out != NULL) *out = NULL;
+    if (out == NULL || mem == NULL) return TARN_EINVAL;
+    if (cfg != NULL &&
+        (!tarn_lock_valid(&cfg->lock) || (cfg->flags & ~(uint32_t)TARN_HEAP_F_CLEAR_FREED) != 0u)) {
+        return TARN_EINVAL;
+    }
+    pad = (size_t)((G - ((uintptr_t)mem & (G - 1u))) & (G - 1u));
+    if (size < pad) return TARN_ETOOSMALL;
+    avail = size - pad;
+    if (!geom_layout(&geo, avail)) return TARN_ETOOSMALL;
+
+    base = (unsigned char *)mem + pad;
+    TARN_SAN_DEFINED(mem, size);
+    h = (tarn_heap *)(void *)base;
+    memset(base, 0, geo.ctrl);
+    words = (uint32_t *)(void *)(base + sizeof(tarn_heap));
+    h->heads = words;
+    h->groups = h->heads + geo.nclasses;
+    h->fmap = h->groups + geo.ngroups;
+    h->smap = h->fmap + geo.fwords;
+    h->s1 = h->smap + geo.lvl[geo.depth > 1u ? 1u : 0u];
+    h->ngran = geo.n;
+    h->blocks = base + geo.ctrl;
+    h->nbytes = (size_t)geo.n << LG;
+    h->nclasses = geo.nclasses;
+    h->k = (uint8_t)geo.k;
+    h->lmask = (2u << geo.k) - 1u;
+    h->depth = (uint8_t)geo.depth;
+    for (i = 0; i < geo.depth; i++) h->lvl[i] = geo.lvl[i];
+    for (i = 0; i < geo.nclasses; i++) h->heads[i] = NIL;
+    h->mem = mem;
+    h->mem_size = size;
+    h->last_error = TARN_OK;
+    if (cfg != NULL) {
+        h->lock = cfg->lock;
+        h->name = cfg->name;
+        h->flags = (uint8_t)cfg->flags;
+    }
+    h->self = h;
+
+    TARN_SAN_POOL_CREATE(h);
+    if (pad != 0u) TARN_SAN_NOACCESS(mem, pad);
+    TARN_SAN_NOACCESS(h->blocks, size - pad - geo.ctrl);
+    start_set(h, 0u);
+    start_set(h, geo.n);
+    bit_set(h->fmap, 0u);
+    list_push(h, 0u, cls_of(h, geo.n));
+    *out = h;
+    return TARN_OK;
+}
+
+tarn_status tarn_heap_destroy(tarn_heap *h)
+{
+    void *mem;
+    size_t size;
+    if (!heap_valid(h)) return TARN_EINVAL;
+    TARN_LOCK(h->lock);
+    mem = h->mem;
+    size = h->mem_size;
+    h->self = NULL;
+    TARN_UNLOCK(h->lock);
+    TARN_SAN_POOL_DESTROY(h);
+    TARN_SAN_DEFINED(mem, size);
+    (void)mem;
+    (void)size;
+    return TARN_OK;
+}
+
+/* ---- allocation ------------------------------------------------------------------------- */
+static HEAP_INLINE void *heap_alloc_core(tarn_heap *h, size_t size)
+{
+    uint32_t u, g;
+    tarn_status st = TARN_OK;
+    unsigned char *p;
+    if (HEAP_DEEP_CHECK_FAILS(h)) return heap_alloc_fail(h, size, TARN_ECORRUPT);
+    if (TARN_UNLIKELY(size - 1u >= h->nbytes)) {
+        return heap_alloc_fail(h, size, size == 0u ? TARN_EINVAL : TARN_ENOMEM);
+    }
+    u = (uint32_t)((size + (G - 1u)) >> LG);
+    g = heap_take(h, u, &st);
+    if (TARN_UNLIKELY(g == NIL)) return heap_alloc_fail(h, size, st);
+    p = h->blocks + ((size_t)g << LG);
+    TARN_SAN_ALLOC(h, p, (size_t)u << LG);
+    TARN_STAT(h->used += (size_t)u << LG; if (h->used > h->peak) h->peak = h->used; h->allocs++);
+    HEAP_TRACE(h, TARN_HEAP_EV_ALLOC, p, (size_t)u << LG, TARN_OK);
+    return p;
+}
+
+/* Out-of-line allocation and free for the rarer callers (realloc, locked paths). */
+static HEAP_NOINLINE void *heap_alloc_slow(tarn_heap *h, size_t size)
+{
+    return heap_alloc_core(h, size);
+}
+
+#if TARN_LOCKING
+static HEAP_NOINLINE void *heap_alloc_locked(tarn_heap *h, size_t size)
+{
+    void *p;
+    TARN_LOCK(h->lock);
+    p = heap_alloc_slow(h, size);
+    TARN_UNLOCK(h->lock);
+    return p;
+}
+#endif
+
+void *tarn_heap_alloc(tarn_heap *h, size_t size)
+{
+    if (TARN_UNLIKELY(!heap_valid(h))) return NULL;
+#if TARN_LOCKING
+    if (h->lock.lock != NULL) return heap_alloc_locked(h, size);
+#endif
+    return heap_alloc_core(h, size);
+}
+
+void *tarn_heap_calloc(tarn_heap *h, size_t nitems, size_t size)
+{
+    void *p;
+    if (!heap_valid(h)) return NULL;
+    if (size != 0u && nitems > SIZE_MAX / size) {
+        TARN_LOCK(h->lock);
+        (void)heap_alloc_fail(h, SIZE_MAX, TARN_EOVERFLOW);
+        TARN_UNLOCK(h->lock);
+        return NULL;
+    }
+    p = tarn_heap_alloc(h, nitems * size);
+    if (p != NULL) memset(p, 0, nitems * size);
+    return p;
+}
+
+/* Over-aligned allocation (alignment > G, a power of two); lock held. */
+static void *heap_aligned_core(tarn_heap *h, size_t alignment, size_t size)
+{
+    uint32_t u, ag, c, fb, end, nb, lead, trail;
+    uintptr_t last, aligned;
+    unsigned char *p;
+    if (HEAP_DEEP_CHECK_FAILS(h)) return heap_alloc_fail(h, size, TARN_ECORRUPT);
+    if (size == 0u) return heap_alloc_fail(h, size, TARN_EINVAL);
+    if (size > h->nbytes || alignment > h->nbytes) return heap_alloc_fail(h, size, TARN_ENOMEM);
+    u = (uint32_t)((size + (G - 1u)) >> LG);
+    if (u < AL_MIN) u = AL_MIN;
+    ag = (uint32_t)(alignment >> LG);
+    if ((uint64_t)u + ag - 1u > h->ngran) return heap_alloc_fail(h, size, TARN_ENOMEM);
+    /* any free run of u + ag - 1 granules holds an aligned run of u */
+    c = cls_find(h, cls_up(h, u + ag - 1u));
+    if (c == NIL) return heap_alloc_fail(h, size, TARN_ENOMEM);
+    fb = h->heads[c];
+    if (HEAP_CHECKING && !is_free_node(h, fb)) return heap_alloc_fail(h, size, TARN_ECORRUPT);
+    end = next_start(h, fb + 1u);
+    if (HEAP_CHECKING && end - fb < u + ag - 1u) return heap_alloc_fail(h, size, TARN_ECORRUPT);
+    /* the highest aligned start with the block inside [fb, end): the rest stays free */
+    last = (uintptr_t)(h->blocks + ((size_t)(end - u) << LG));
+    aligned = last & ~(uintptr_t)(alignment - 1u);
+    nb = (uint32_t)((aligned - (uintptr_t)h->blocks) >> LG);
+    lead = nb - fb;
+    trail = end - nb - u;
+    if (lead != 0u) {
+        uint32_t c2 = cls_of(h, lead);
+        if (c2 != c) {
+            if (!list_pop_head(h, fb, c)) return heap_alloc_fail(h, size, TARN_ECORRUPT);
+            list_push(h, fb, c2);
+        }
+        start_set(h, nb);
+    } else {
+        if (!list_pop_head(h, fb, c)) return heap_alloc_fail(h, size, TARN_ECORRUPT);
+        bit_clr(h->fmap, fb);
+    }
+    if (trail != 0u) {
+        start_set(h, nb + u);
+        bit_set(h->fmap, nb + u);
+        list_push(h, nb + u, cls_of(h, trail));
+    }
+    align_put(h, nb, tarn_log2_u32(ag) + LG);
+    p = h->blocks + ((size_t)nb << LG);
+    TARN_SAN_ALLOC(h, p, (size_t)u << LG);
+    TARN_STAT(h->used += (size_t)u << LG; if (h->used > h->peak) h->peak = h->used; h->allocs++);
+    HEAP_TRACE(h, TARN_HEAP_EV_ALLOC, p, (size_t)u << LG, TARN_OK);
+    return p;
+}
+
+void *tarn_heap_aligned_alloc(tarn_heap *h, size_t alignment, size_t size)
+{
+    void *p;
+    if (!heap_valid(h)) return NULL;
+    if (alignment <= G && TARN_IS_POW2(alignment)) return tarn_heap_alloc(h, size);
+    TARN_LOCK(h->lock);
+    if (!TARN_IS_POW2(alignment)) {
+        p = heap_alloc_fail(h, size, TARN_EINVAL);
+    } else {
+        p = heap_aligned_core(h, alignment, size);
+    }
+    TARN_UNLOCK(h->lock);
+    return p;
+}
+
+/* ---- free ------------------------------------------------------------------------------- */
+/* Free the used block at granule g (validated), of `end - g` granules, whose left
+ * neighbour starts at pg (pf: it is free) and whose right neighbour at end is free when
+ * nf.  The fast path of free is the case without a free right neighbour. */
+static HEAP_INLINE tarn_status heap_free_at(tarn_heap *h, uint32_t g, uint32_t end, uint32_t pg,
+                                       bool pf, bool nf)
+{
+    unsigned char *p;
+    size_t bytes;
+    uint32_t cp = 0, cn = 0, x = 0, y = 0;
+    if (TARN_UNLIKELY(nf)) return heap_release(h, g, end, REL_BLOCK);
+    if (pf) {
+        cp = cls_of(h, g - pg);
+        cn = cls_of(h, end - pg);
+        if (cp != cn) {
+            node_read(h, pg, &x, &y);
+#if HEAP_CHECKING
+            if (TARN_UNLIKELY(!links_ok(h, pg, x, y))) return TARN_ECORRUPT;
+#endif
+        }
+    }
+    p = h->blocks + ((size_t)g << LG);
+    bytes = (size_t)(end - g) << LG;
+    if (end - g >= AL_MIN && bit_get(h->fmap, g + 1u) != 0u) align_clear(h, g);
+    heap_scrub(h, p, bytes);
+    TARN_SAN_FREE(h, p, bytes);
+    TARN_STAT(h->used -= bytes; h->frees++);
+    HEAP_TRACE(h, TARN_HEAP_EV_FREE, p, bytes, TARN_OK);
+    if (pf) {
+        start_clr(h, g);
+        if (cp != cn) {
+            list_unlink(h, x, y);
+            list_push(h, pg, cn);
+        }
+    } else {
+        bit_set(h->fmap, g);
+        list_push(h, g, cls_of(h, end - g));
+    }
+    return TARN_OK;
+}
+
+static HEAP_INLINE tarn_status heap_free_core(tarn_heap *h, void *ptr)
+{
+    uintptr_t d = (uintptr_t)ptr - (uintptr_t)h->blocks;
+    uint32_t g = (uint32_t)(d >> LG), bit, sw, fw, above, below, end, pg;
+    bool pf, nf;
+    tarn_status st;
+    if (HEAP_DEEP_CHECK_FAILS(h)) return heap_reject(h, ptr, TARN_ECORRUPT);
+#if HEAP_CHECKING
+    if (TARN_UNLIKELY(d >= (uintptr_t)h->nbytes || (d & (G - 1u)) != 0u)) {
+        return heap_free_reject(h, ptr);
+    }
+#else
+    if (TARN_UNLIKELY(ptr == NULL)) return heap_reject(h, ptr, TARN_EINVAL);
+#endif
+    /* One S word and one F word answer, in the common case, everything free needs:
+     * is g a used block start, where are its neighbours, and are they free. */
+    bit = 1u << (g & 31u);
+    sw = h->smap[g >> 5];
+    fw = h->fmap[g >> 5];
+#if HEAP_CHECKING
+    if (TARN_UNLIKELY((sw & bit) == 0u || (fw & bit) != 0u)) return heap_free_reject(h, ptr);
+#endif
+    above = sw & (0u - (bit << 1));            /* starts after g in this word */
+    if (TARN_LIKELY(above != 0u)) {
+        end = (g & ~31u) | tarn_ctz_u32(above);
+        nf = (fw & above & (0u - above)) != 0u;
+    } else {
+        end = next_start(h, (g | 31u) + 1u);
+        nf = bit_get(h->fmap, end) != 0u;      /* F[N] = 0 */
+    }
+    below = sw & (bit - 1u);                   /* starts before g in this word */
+    if (TARN_LIKELY(below != 0u)) {
+        pg = (g & ~31u) | tarn_log2_u32(below);
+        pf = ((fw >> (pg & 31u)) & 1u) != 0u;
+    } else if (g >= 32u) {
+        pg = prev_start(h, (g & ~31u) - 1u);
+        pf = bit_get(h->fmap, pg) != 0u;
+    } else {
+        pg = g;
+        pf = false;
+    }
+    st = heap_free_at(h, g, end, pg, pf, nf);
+    if (TARN_UNLIKELY(st != TARN_OK)) return heap_reject(h, ptr, st);
+    return TARN_OK;
+}
+
+static HEAP_NOINLINE tarn_status heap_free_slow(tarn_heap *h, void *ptr)
+{
+    return heap_free_core(h, ptr);
+}
+
+#if TARN_LOCKING
+static HEAP_NOINLINE tarn_status heap_free_locked(tarn_heap *h, void *ptr)
+{
+    tarn_status st;
+    TARN_LOCK(h->lock);
+    st = heap_free_slow(h, ptr);
+    TARN_UNLOCK(h->lock);
+    return st;
+}
+#endif
+
+tarn_status tarn_heap_free(tarn_heap *h, void *ptr)
+{
+    if (TARN_UNLIKELY(!heap_valid(h))) return TARN_EINVAL;
+#if TARN_LOCKING
+    if (h->lock.lock != NULL) return heap_free_locked(h, ptr);
+#endif
+    return heap_free_core(h, ptr);
+}
+
+/* ---- resize ------------------------------------------------------------------------------- */
+/* Resize the used block [g, g+sz) at p to u granules without moving it; lock held.
+ * TARN_OK, TARN_ENOMEM (cannot grow in place) or TARN_ECORRUPT; nothing changes on error. */
+static tarn_status heap_resize_inplace(tarn_heap *h, unsigned char *p, uint32_t g, uint32_t sz,
+                                       uint32_t u)
+{
+    tarn_status st;
+    if (u == sz) return TARN_OK;
+    if (u < sz) {
+        /* the tail [g+u, g+sz) becomes free; its left neighbour is the block itself */
+        heap_scrub(h, p + ((size_t)u << LG), (size_t)(sz - u) << LG);
+        HEAP_SAN_RESIZE(h, p, (size_t)sz << LG, (size_t)u << LG);
+        start_set(h, g + u);
+        st = heap_release(h, g + u, g + sz, REL_TAIL);
+        if (TARN_UNLIKELY(st != TARN_OK)) {
+            start_clr(h, g + u);
+            HEAP_SAN_RESIZE(h, p, (size_t)u << LG, (size_t)sz << LG);
+            return st;
+        }
+        TARN_STAT(h->used -= (size_t)(sz - u) << LG);
+        return TARN_OK;
+    } else {
+        uint32_t end = g + sz, nend, nx, pv, t = g + u;
+        if (bit_get(h->fmap, end) == 0u) return TARN_ENOMEM;
+        nend = next_start(h, end + 1u);
+        if (nend < t) return TARN_ENOMEM;
+        node_read(h, end, &nx, &pv);
+        if (HEAP_CHECKING && !links_ok(h, end, nx, pv)) return TARN_ECORRUPT;
+        list_unlink(h, nx, pv);
+        bit_clr(h->fmap, end);
+        start_clr(h, end);
+        if (nend > t) {
+            start_set(h, t);
+            bit_set(h->fmap, t);
+            list_push(h, t, cls_of(h, nend - t));
+        }
+        HEAP_SAN_RESIZE(h, p, (size_t)sz << LG, (size_t)u << LG);
+        TARN_STAT(h->used += (size_t)(u - sz) << LG; if (h->used > h->peak) h->peak = h->used);
+        return TARN_OK;
+    }
+}
+
+/* Granules for a resize of the block at g (size sz) to `size` bytes; 0 if too large. */
+static uint32_t heap_resize_units(const tarn_heap *h, uint32_t g, uint32_t sz, size_t size,
+                                  uint32_t *log2a)
+{
+    uint32_t u;
+    *log2a = align_get(h, g, sz);
+    if (size > h->nbytes) return 0u;
+    u = (uint32_t)((size + (G - 1u)) >> LG);
+    if (*log2a != 0u && u < AL_MIN) u = AL_MIN;
+    return u;
+}
+
+static void *heap_realloc_core(tarn_heap *h, void *ptr, size_t size)
+{
+    uint32_t g = 0, sz, u, log2a;
+    tarn_status st;
+    unsigned char *q;
+    if (HEAP_DEEP_CHECK_FAILS(h)) return heap_alloc_fail(h, size, TARN_ECORRUPT);
+    st = heap_locate(h, ptr, &g);
+    if (st != TARN_OK) {
+        (void)heap_reject(h, ptr, st);
+        return NULL;
+    }
+    sz = next_start(h, g + 1u) - g;
+    u = heap_resize_units(h, g, sz, size, &log2a);
+    if (u == 0u) return heap_alloc_fail(h, size, TARN_ENOMEM);
+    st = heap_resize_inplace(h, (unsigned char *)ptr, g, sz, u);
+    if (st == TARN_OK) {
+        HEAP_TRACE(h, TARN_HEAP_EV_RESIZE, ptr, (size_t)u << LG, TARN_OK);
+        return ptr;
+    }
+    if (st != TARN_ENOMEM) return heap_alloc_fail(h, size, st);
+    q = (unsigned char *)(log2a != 0u ? heap_aligned_core(h, (size_t)1u << log2a, size)
+                                      : heap_alloc_slow(h, size));
+    if (q == NULL) return NULL;
+    memcpy(q, ptr, (size_t)sz << LG);   /* sz < u here: the old block is the smaller */
+    st = heap_free_slow(h, ptr);
+    TARN_ASSERT(st == TARN_OK);
+    (void)st;
+    return q;
+}
+
+void *tarn_heap_realloc(tarn_heap *h, void *ptr, size_t size)
+{
+    void *q;
+    if (!heap_valid(h)) return NULL;
+    if (ptr == NULL) return tarn_heap_alloc(h, size);
+    if (size == 0u) {
+        (void)tarn_heap_free(h, ptr);
+        return NULL;
+    }
+    TARN_LOCK(h->lock);
+    q = heap_realloc_core(h, ptr, size);
+    TARN_UNLOCK(h->lock);
+    return q;
+}
+
+tarn_status tarn_heap_resize(tarn_heap *h, void *ptr, size_t size)
+{
+    uint32_t g = 0, sz, u, log2a;
+    tarn_status st;
+    if (!heap_valid(h)) return TARN_EINVAL;
+    TARN_LOCK(h->lock);
+    st = HEAP_DEEP_CHECK_FAILS(h) ? TARN_ECORRUPT : heap_locate(h, ptr, &g);
+    if (st == TARN_OK && size == 0u) st = TARN_EINVAL;
+    if (st == TARN_OK) {
+        sz = next_start(h, g + 1u) - g;
+        u = heap_resize_units(h, g, sz, size, &log2a);
+        st = (u == 0u) ? TARN_ENOMEM : heap_resize_inplace(h, (unsigned char *)ptr, g, sz, u);
+        if (st == TARN_OK) HEAP_TRACE(h, TARN_HEAP_EV_RESIZE, ptr, (size_t)u << LG, TARN_OK);
+    }
+    if (st != TARN_OK) (void)heap_reject(h, ptr, st);
+    TARN_UNLOCK(h->lock);
+    return st;
+}
+
+/* ---- queries ------------------------------------------------------------------------------ */
+size_t tarn_heap_usable_size(tarn_heap *h, const void *ptr)
+{
+    uint32_t g = 0;
+    size_t n = 0;
+    tarn_status st;
+    if (!heap_valid(h)) return 0u;
+    TARN_LOCK(h->lock);
+    st = heap_locate(h, ptr, &g);
+    if (st == TARN_OK) {
+        n = (size_t)(next_start(h, g + 1u) - g) << LG;
+    } else {
+        (void)heap_reject(h, ptr, st);
+    }
+    TARN_UNLOCK(h->lock);
+    return n;
+}
+
+tarn_status tarn_heap_validate(tarn_heap *h, const void *ptr)
+{
+    uint32_t g = 0;
+    tarn_status st;
+    if (!heap_valid(h)) return TARN_EINVAL;
+    TARN_LOCK(h->lock);
+    st = heap_locate(h, ptr, &g);
+#if !HEAP_CHECKING
+    /* level 0 trusts pointers elsewhere; a query still answers exactly */
+    if (st == TARN_OK) {
+        uintptr_t d = (uintptr_t)ptr - (uintptr_t)h->blocks;
+        if (d >= (uintptr_t)h->nbytes || (d & (G - 1u)) != 0u || bit_get(h->smap, g) == 0u) {
+            st = TARN_EFOREIGN;
+        } else if (bit_get(h->fmap, g) != 0u) {
+            st = TARN_EDOUBLE;
+        }
+    }
+#endif
+    TARN_UNLOCK(h->lock);
+    return st;
+}
+
+tarn_status tarn_heap_last_error(const tarn_heap *h)
+{
+    if (!heap_valid(h)) return TARN_EINVAL;
+    return (tarn_status)h->last_error;
+}
+
+const char *tarn_heap_name(const tarn_heap *h)
+{
+    return heap_valid(h) ? h->name : NULL;
+}
+
+#if TARN_HEAP_TRACE
+tarn_status tarn_heap_set_trace(tarn_heap *h, tarn_heap_trace_fn fn, void *ctx)
+{
+    if (!heap_valid(h)) return TARN_EINVAL;
+    TARN_LOCK(h->lock);
+    h->trace = fn;
+    h->trace_ctx = fn != NULL ? ctx : NULL;
+    TARN_UNLOCK(h->lock);
+    return TARN_OK;
+}
+#endif
+
+tarn_status tarn_heap_stats_get(tarn_heap *h, tarn_heap_stats *out)
+{
+    uint32_t c, x, nx, pv, largest = 0, nfree = 0, steps = 0;
+    if (!heap_valid(h) || out == NULL) return TARN_EINVAL;
+    TARN_LOCK(h->lock);
+    memset(out, 0, sizeof *out);
+    out->capacity = h->nbytes;
+    out->overhead = h->mem_size - h->nbytes;
+    /* free blocks: walk every list (bounded by N steps in case of damage) */
+    for (c = 0; c < h->nclasses; c++) {
+        for (x = h->heads[c]; x != NIL && steps < h->ngran; x = nx) {
+            uint32_t sz;
+            if (!is_free_start(h, x)) break;
+            sz = next_start(h, x + 1u) - x;
+            if (sz > largest) largest = sz;
+            nfree++;
+            steps++;
+            node_read(h, x, &nx, &pv);
+        }
+    }
+    out->largest_free = (size_t)largest << LG;
+    out->free_blocks = nfree;
+    if (h->top != 0u) {
+        c = tarn_log2_u32(h->top);
+        c = (c << 5) | tarn_log2_u32(h->groups[c]);
+        out->max_alloc = (size_t)class_lb_k(c, h->k) << LG;
+        if (out->max_alloc > out->largest_free) out->max_alloc = out->largest_free;
+    }
+#if TARN_STATS
+    out->used = h->used;
+    out->peak_used = h->peak;
+    out->live_blocks = h->allocs - h->frees;
+    out->total_allocs = h->allocs;
+    out->total_frees = h->frees;
+    out->failed_allocs = h->failed;
+#else
+    {
+        uint32_t g = 0;
+        size_t used = 0, live = 0;
+        while (g < h->ngran) {
+            uint32_t e = next_start(h, g + 1u);
+            if (bit_get(h->fmap, g) == 0u) {
+                used += (size_t)(e - g) << LG;
+                live++;
+            }
+            g = e;
+        }
+        out->used = used;
+        out->peak_used = used;
+        out->live_blocks = live;
+    }
+#endif
+    out->free = h->nbytes - out->used;
+    TARN_UNLOCK(h->lock);
+    return TARN_OK;
+}
+
+tarn_status tarn_heap_walk(tarn_heap *h, tarn_heap_walk_fn fn, void *ctx)
+{
+    uint32_t g = 0, e;
+    tarn_status st = TARN_OK;
+    if (!heap_valid(h) || fn == NULL) return TARN_EINVAL;
+    TARN_LOCK(h->lock);
+    while (g < h->ngran) {
+        e = next_start(h, g + 1u);
+        if (e <= g || e > h->ngran) {
+            st = TARN_ECORRUPT;
+            break;
+        }
+        if (fn(ctx, h->blocks + ((size_t)g << LG), (size_t)(e - g) << LG,
+               bit_get(h->fmap, g) == 0u) != 0) {
+            break;
+        }
+        g = e;
+    }
+    TARN_UNLOCK(h->lock);
+    return st;
+}
+
+/* ---- integrity ---------------------------------------------------------------------------- */
+/* Any bit set in [from, to) of m? */
+static bool bits_any(const uint32_t *m, uint32_t from, uint32_t to)
+{
+    while (from < to) {
+        uint32_t w = m[from >> 5] >> (from & 31u);
+        uint32_t n = 32u - (from & 31u);
+        if (n > to - from) n = to - from;
+        if (n < 32u) w &= (1u << n) - 1u;
+        if (w != 0u) return true;
+        from += n;
+    }
+    return false;
+}
+
+static tarn_status heap_geometry_ok(const tarn_heap *h)
+{
+    heap_geom geo;
+    unsigned l;
+    if (h->ngran == 0u || h->ngran > HEAP_MAX_GRAN || h->k > 5u || h->depth == 0u ||
+        h->depth > TARN_HEAP_TREE_MAX || h->lmask != (2u << h->k) - 1u ||
+        h->nbytes != (size_t)h->ngran << LG) {
+        return TARN_ECORRUPT;
+    }
+    geom_for(&geo, h->ngran, h->k);
+    if (geo.nclasses != h->nclasses || geo.depth != h->depth ||
+        h->heads != (uint32_t *)(void *)((unsigned char *)(void *)h + sizeof(tarn_heap)) ||
+        h->groups != h->heads + geo.nclasses || h->fmap != h->groups + geo.ngroups ||
+        h->smap != h->fmap + geo.fwords || h->s1 != h->smap + geo.lvl[geo.depth > 1u ? 1u : 0u] ||
+        h->blocks != (unsigned char *)(void *)h + geo.ctrl) {
+        return TARN_ECORRUPT;
+    }
+    for (l = 0; l < h->depth; l++) {
+        if (h->lvl[l] != geo.lvl[l]) return TARN_ECORRUPT;
+    }
+    if (bit_get(h->smap, 0u) == 0u || bit_get(h->smap, h->ngran) == 0u ||
+        bit_get(h->fmap, h->ngran) != 0u) {
+        return TARN_ECORRUPT;
+    }
+    return TARN_OK;
+}
+
+static tarn_status heap_check_locked(const tarn_heap *h)
+{
+    heap_geom geo;
+    uint32_t g, e, l, c, i, bits, nfree = 0, listed = 0, ngroups;
+    size_t used = 0, nused = 0;
+    bool prev_free = false;
+
+    if (heap_geometry_ok(h) != TARN_OK) return TARN_ECORRUPT;
+    geom_for(&geo, h->ngran, h->k);
+    ngroups = geo.ngroups;
+
+    /* I1: nothing beyond the sentinel; each tree level summarises the one below */
+    if (bits_any(h->smap, h->ngran + 1u, geo.fwords * 32u)) return TARN_ECORRUPT;
+    if (bits_any(h->fmap, h->ngran + 1u, geo.fwords * 32u)) return TARN_ECORRUPT;
+    bits = h->ngran + 1u;
+    for (l = 1; l < h->depth; l++) {
+        const uint32_t *below = tree_level(h, l - 1u), *here = tree_level(h, l);
+        uint32_t words = (bits + 31u) >> 5;
+        for (i = 0; i < words; i++) {
+            if ((bit_get(here, i) != 0u) != (below[i] != 0u)) return TARN_ECORRUPT;
+        }
+        if (bits_any(here, words, ((words + 31u) >> 5) * 32u)) return TARN_ECORRUPT;
+        bits = words;
+    }
+
+    /* blocks: I2, I3, aligned fields, counters */
+    g = 0;
+    while (g < h->ngran) {
+        e = next_start(h, g + 1u);
+        if (e <= g || e > h->ngran) return TARN_ECORRUPT;
+        if (bit_get(h->fmap, g) != 0u) {
+            if (prev_free) return TARN_ECORRUPT;                    /* I3 */
+            if (bits_any(h->fmap, g + 1u, e)) return TARN_ECORRUPT; /* I2 */
+            prev_free = true;
+            nfree++;
+        } else {
+            uint32_t from = g + 1u;
+            if (e - g >= AL_MIN && bit_get(h->fmap, g + 1u) != 0u) {
+                uint32_t log2a = align_get(h, g, e - g);
+                uintptr_t addr = (uintptr_t)(h->blocks + ((size_t)g << LG));
+                if (log2a >= 8u * sizeof(uintptr_t) || ((size_t)1u << log2a) > h->nbytes ||
+                    (addr & (((uintptr_t)1u << log2a) - 1u)) != 0u) {
+                    return TARN_ECORRUPT;
+                }
+                from = g + AL_MIN;
+            }
+            if (bits_any(h->fmap, from, e)) return TARN_ECORRUPT;    /* I2 */
+            prev_free = false;
+            used += (size_t)(e - g) << LG;
+            nused++;
+        }
+        g = e;
+    }
+
+    /* I4: lists and class bitmaps */
+    for (i = 0; i < ngroups; i++) {
+        if (((h->top >> i) & 1u) != (h->groups[i] != 0u ? 1u : 0u)) return TARN_ECORRUPT;
+    }
+    if ((ngroups < 32u && (h->top >> ngroups) != 0u) ||
+        bits_any(h->groups, h->nclasses, ngroups * 32u)) {
+        return TARN_ECORRUPT;
+    }
+    for (c = 0; c < h->nclasses; c++) {
+        uint32_t x = h->heads[c], expect_prev = TAG | c, nx, pv;
+        if ((x != NIL) != (bit_get(h->groups, c) != 0u)) return TARN_ECORRUPT;
+        while (x != NIL) {
+            if (!is_free_start(h, x) || ++listed > nfree) return TARN_ECORRUPT;
+            e = next_start(h, x + 1u);
+            if (cls_of(h, e - x) != c) return TARN_ECORRUPT;
+            node_read(h, x, &nx, &pv);
+            if (pv != expect_prev) return TARN_ECORRUPT;
+            expect_prev = x;
+            x = nx;
+        }
+    }
+    if (listed != nfree) return TARN_ECORRUPT;
+
+    /* I5 */
+#if TARN_STATS
+    if (h->used != used || h->peak < h->used || h->allocs - h->frees != nused) {
+        return TARN_ECORRUPT;
+    }
+#else
+    (void)used;
+    (void)nused;
+#endif
+    return TARN_OK;
+}
+
+tarn_status tarn_heap_check(tarn_heap *h)
+{
+    tarn_status st;
+    if (!heap_valid(h)) return TARN_EINVAL;
+    TARN_LOCK(h->lock);
+    st = heap_check_locked(h);
+    TARN_UNLOCK(h->lock);
+    return st;
+}
+
+tarn_status tarn_heap_sane(tarn_heap *h)
+{
+    tarn_status st;
+    uint32_t i, ngroups;
+    if (!heap_valid(h)) return TARN_EINVAL;
+    TARN_LOCK(h->lock);
+    st = heap_geometry_ok(h);
+    ngroups = (h->nclasses + 31u) >> 5;
+    if (st == TARN_OK && ngroups < 32u && (h->top >> ngroups) != 0u) st = TARN_ECORRUPT;
+    for (i = 0; st == TARN_OK && i < ngroups; i++) {
+        if (((h->top >> i) & 1u) != (h->groups[i] != 0u ? 1u : 0u)) st = TARN_ECORRUPT;
+    }
+    if (st == TARN_OK && h->top != 0u) {
+        /* heads of the smallest and the largest non-empty class */
+        uint32_t ends[2], j;
+        ends[0] = cls_find(h, 0u);
+        i = tarn_log2_u32(h->top);
+        ends[1] = (i << 5) | tarn_log2_u32(h->groups[i]);
+        for (j = 0; j < 2u && st == TARN_OK; j++) {
+            uint32_t c = ends[j], x, nx, pv;
+            if (c >= h->nclasses) {
+                st = TARN_ECORRUPT;
+                break;
+            }
+            x = h->heads[c];
+            if (!is_free_start(h, x)) {
+                st = TARN_ECORRUPT;
+                break;
+            }
+            node_read(h, x, &nx, &pv);
+            if (pv != (TAG | c) || !links_ok(h, x, nx, pv) ||
+                cls_of(h, next_start(h, x + 1u) - x) != c) {
+                st = TARN_ECORRUPT;
+            }
+        }
+    }
+#if TARN_STATS
+    if (st == TARN_OK && (h->used > h->nbytes || h->peak < h->used || h->peak > h->nbytes ||
+                          h->frees > h->allocs)) {
+        st = TARN_ECORRUPT;
+    }
+#endif
+    TARN_UNLOCK(h->lock);
+    return st;
+}
+
+/* ---- worst-case sizing ------------------------------------------------------------------- */
+/* Granules that guarantee success (see the top of the file): Mg + (L-1)(r-1) + L s. */
+static uint64_t heap_need(uint64_t mg, uint64_t r, uint64_t L, uint32_t k)
+{
+    uint64_t slack = 0;
+    if (r >= (2u << k)) slack = ((uint64_t)1u << (tarn_log2_u32((uint32_t)r) - k)) - 1u;
+    return mg + (L - 1u) * (r - 1u) + L * slack;
+}
+
+size_t tarn_heap_size_for(size_t peak_bytes, size_t max_request, size_t max_live)
+{
+    uint64_t L, mg, r, need, total;
+    heap_geom geo;
+    unsigned iter;
+    if (peak_bytes == 0u || max_request == 0u) return TARN_HEAP_MIN_SIZE;
+    L = max_live != 0u ? (uint64_t)max_live : (uint64_t)peak_bytes;
+    if (L > HEAP_MAX_GRAN) return 0u;
+    mg = ((uint64_t)peak_bytes + L * (G - 1u)) >> LG;
+    r = ((uint64_t)max_request + G - 1u) >> LG;
+    if (r > HEAP_MAX_GRAN || mg > HEAP_MAX_GRAN) return 0u;
+    /* Granules needed with the finest classes (k = 5), then the size of a buffer whose
+     * layout has them - recomputed with the class split the layout really chooses. */
+    need = heap_need(mg, r, L, 5u);
+    if (need > HEAP_MAX_GRAN) return 0u;
+    geom_for(&geo, (uint32_t)need, 5u);
+    total = (uint64_t)geo.ctrl + (need << LG) + (G - 1u);
+    for (iter = 0; iter < 64u; iter++) {
+        if (total > (uint64_t)SIZE_MAX) return 0u;
+        /* worst alignment of the buffer: G - 1 bytes lost in front */
+        if (geom_layout(&geo, (size_t)(total - (G - 1u)))) {
+            need = heap_need(mg, r, L, geo.k);
+            if (geo.n >= need) return (size_t)total;
+            if (geo.n == HEAP_MAX_GRAN || need > HEAP_MAX_GRAN) return 0u;
+            total += ((need - geo.n) << LG) + (need - geo.n) / 8u + G;
+        } else {
+            total += G;
+        }
+    }
+    return 0u;
+}
