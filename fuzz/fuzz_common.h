@@ -41,6 +41,14 @@ __attribute__((destructor)) static void fz_report_ops(void)
 }
 #endif
 
+/** Trace of the operations, for reading a crashing input: build the replay program with
+ *  -DTARN_FUZZ_TRACE and run it on the input alone. */
+#ifdef TARN_FUZZ_TRACE
+#define FZ_TRACE(...) fprintf(stderr, __VA_ARGS__)
+#else
+#define FZ_TRACE(...) ((void)0)
+#endif
+
 /** The undecoded rest of one input. */
 typedef struct fz_in {
     const uint8_t *p;

@@ -96,6 +96,6 @@ done
 if [ "$mode" = run ]; then
     echo
     cat "$summary"
-    awk 'NR > 1 && $4 ~ /^[0-9]+$/ { e += $3; o += $4 } END { printf "total: %d executions, %d operations\n", e, o }' "$summary"
+    awk 'NR > 1 { if ($3 ~ /^[0-9]+$/) e += $3; if ($4 ~ /^[0-9]+$/) o += $4 } END { printf "total: %d executions, %d operations\n", e, o }' "$summary"
 fi
 exit $status
