@@ -1,5 +1,5 @@
-/* tests/test_ckremm.c - the ckreMM compat layer over caller buffers (no malloc): every
- * function, every bad argument, and a short random run against a model. */
+/* tests/test_ckremm.c - the ckreMM compat layer over caller buffers (no malloc): h_pool and
+ * t_pool, every function, every bad argument, and short random runs against models. */
 #include "check.h"
 #include "ckremm.h"
 
@@ -7,6 +7,8 @@
 #define TH 64u
 
 static unsigned char tmem[CKREMM_T_POOL_BYTES(TDATA, TH)] TARN_HANDLE_ALIGNED;
+static unsigned char hmem[8192 + 64] TARN_HANDLE_ALIGNED;
+static unsigned char hmem2[2048] TARN_HANDLE_ALIGNED;
 
 static int t_lock_depth, t_lock_calls;
 static void t_lock(void *ctx)
@@ -230,8 +232,126 @@ static void test_t_model(void)
     CHECK(destroy_t_pool(p));
 }
 
+/* ---- h_pool ---------------------------------------------------------------------------- */
+static void test_h_create(void)
+{
+    h_pool *p;
+    tarn_lock half = {NULL, t_unlock, NULL};
+    tarn_heap_stats st;
+    CHECK(create_h_pool_in(NULL, sizeof hmem, NULL) == NULL);
+    CHECK(create_h_pool_in(hmem, 16, NULL) == NULL);
+    CHECK(create_h_pool_in(hmem, CKREMM_H_POOL_HEADER + TARN_HEAP_MIN_SIZE - 1u, NULL) == NULL);
+    CHECK(create_h_pool_in(hmem, sizeof hmem, &half) == NULL);
+    /* any alignment of the buffer */
+    p = create_h_pool_in(hmem + 3, sizeof hmem - 3, NULL);
+    REQUIRE(p != NULL);
+    CHECK_EQ(tarn_heap_stats_get(h_pool_tarn(p), &st), TARN_OK);
+    CHECK(st.capacity > 7000u && st.capacity < sizeof hmem);
+    CHECK(destroy_h_pool(p));
+    CHECK(!destroy_h_pool(p)); /* destroyed already */
+    CHECK(!destroy_h_pool(NULL));
+    CHECK(h_pool_alloc(p, 8) == NULL);
+    CHECK(h_pool_tarn(p) == NULL);
+}
+
+static void test_h_api(void)
+{
+    h_pool *p = create_h_pool_in(hmem, sizeof hmem, NULL);
+    h_pool *q = create_h_pool_in(hmem2, sizeof hmem2, NULL);
+    unsigned char *a, *b, *c, *x, local[16];
+    size_t i;
+    int zero = 1;
+    REQUIRE(p != NULL && q != NULL);
+    CHECK(reorder_h_mem(p));                    /* empty: one free region */
+    a = (unsigned char *)h_pool_alloc((poolh *)p, 100);
+    b = (unsigned char *)h_pool_alloc(p, 200);
+    c = (unsigned char *)h_pool_alloc(p, 300);
+    CHECK(a != NULL && b != NULL && c != NULL);
+    CHECK(TARN_IS_ALIGNED(a, TARN_HEAP_GRANULE));
+    CHECK(h_pool_alloc(p, 0) == NULL);
+    CHECK(h_pool_alloc(p, sizeof hmem) == NULL);
+    CHECK(h_pool_alloc(NULL, 8) == NULL);
+    CHECK(h_pool_size(p, a) >= 100u);
+    CHECK_EQ(h_pool_size(p, a + 1), 0);
+    CHECK_EQ(h_pool_size(NULL, a), 0);
+    check_fill(a, 100, 1);
+    check_fill(b, 200, 2);
+    check_fill(c, 300, 3);
+    /* clean */
+    CHECK(clean_h_ptr(p, b));
+    for (i = 0; i < 200; i++) zero &= b[i] == 0;
+    CHECK(zero);
+    CHECK(!clean_h_ptr(p, b + 8));              /* interior pointer */
+    CHECK(!clean_h_ptr(p, local));              /* foreign */
+    CHECK(!clean_h_ptr(p, NULL));
+    CHECK(!clean_h_ptr(NULL, b));
+    /* bad frees change nothing */
+    CHECK(!h_pool_dealloc(p, NULL));
+    CHECK(!h_pool_dealloc(NULL, a));
+    CHECK(!h_pool_dealloc(p, local));
+    CHECK(!h_pool_dealloc(p, a + 16));
+    x = (unsigned char *)h_pool_alloc(q, 32);
+    CHECK(x != NULL);
+    CHECK(!h_pool_dealloc(p, x));               /* a block of another pool */
+    CHECK(h_pool_dealloc(q, x));
+    CHECK(check_verify(a, 100, 1) && check_verify(c, 300, 3));
+    /* reorder reports whether the free space is one region; it cannot move blocks */
+    CHECK(reorder_h_mem(p));                    /* a, b, c packed: the rest is one region */
+    CHECK(h_pool_dealloc(p, b));
+    CHECK(!h_pool_dealloc(p, b));               /* double free */
+    CHECK(!reorder_h_mem(p));                   /* b's hole and the tail: split by c */
+    CHECK(h_pool_dealloc(p, c));                /* c merges the hole with the tail */
+    CHECK(reorder_h_mem(p));
+    CHECK(!reorder_h_mem(NULL));
+    CHECK(check_verify(a, 100, 1));
+    CHECK_EQ(tarn_heap_check(h_pool_tarn(p)), TARN_OK);
+    CHECK(destroy_h_pool(p));
+    CHECK(destroy_h_pool(q));
+}
+
+static void test_h_model(void)
+{
+    h_pool *p = create_h_pool_in(hmem, sizeof hmem, NULL);
+    unsigned char *blk[64];
+    size_t sz[64];
+    uint32_t tag[64];
+    unsigned n = 0, k, i, iters = (unsigned)CHECK_ITERS(100000);
+    REQUIRE(p != NULL);
+    check_seed(5);
+    for (k = 0; k < iters; k++) {
+        if (n == 0 || (check_below(100) < 50 && n < 64)) {
+            size_t s = 1u + check_below(400);
+            unsigned char *b = (unsigned char *)h_pool_alloc(p, s);
+            if (b == NULL) continue;
+            blk[n] = b;
+            sz[n] = s;
+            tag[n] = (uint32_t)check_rand();
+            check_fill(b, s, tag[n]);
+            n++;
+        } else {
+            i = check_below(n);
+            CHECK(check_verify(blk[i], sz[i], tag[i]));
+            CHECK(h_pool_dealloc(p, blk[i]));
+            CHECK(!h_pool_dealloc(p, blk[i]));
+            blk[i] = blk[--n];
+            sz[i] = sz[n];
+            tag[i] = tag[n];
+        }
+    }
+    for (i = 0; i < n; i++) {
+        CHECK(check_verify(blk[i], sz[i], tag[i]));
+        CHECK(h_pool_dealloc(p, blk[i]));
+    }
+    CHECK(reorder_h_mem(p));
+    CHECK_EQ(tarn_heap_check(h_pool_tarn(p)), TARN_OK);
+    CHECK(destroy_h_pool(p));
+}
+
 int main(void)
 {
+    test_h_create();
+    test_h_api();
+    test_h_model();
     test_t_create();
     test_t_api();
     test_t_reorder();

@@ -1,12 +1,15 @@
 /*
  * ckremm.c - the ckreMM API on tarn (see ckremm.h).
  *
- * t_pool: a control block (struct t_pool) followed by a tarn handle pool over the rest of
- * the same memory:
+ * h_pool: a control block followed by a tarn heap over the rest of the same memory:
+ *
+ *   [ pad to a pointer | struct h_pool (CKREMM_H_POOL_HEADER bytes) | tarn heap ........ ]
+ *
+ * t_pool: a control block followed by a tarn handle pool over the rest of the memory:
  *
  *   [ struct t_pool (CKREMM_T_POOL_HEADER bytes) | handle table | data area ............ ]
  *
- * The control block records whether the memory came from malloc (`owned`) and carries a
+ * Each control block records whether the memory came from malloc (`owned`) and carries a
  * magic number so that a destroyed caller-buffer pool is refused.
  */
 #include "ckremm.h"
@@ -18,6 +21,130 @@
 #endif
 
 #define CKREMM_T_MAGIC 0x744B5254u
+#define CKREMM_H_MAGIC 0x684B5248u
+
+/* ---- h_pool ------------------------------------------------------------------------------ */
+struct h_pool {
+    tarn_heap *heap;
+    void *owned;     /* memory to free() on destroy, or NULL for a caller buffer */
+    uint32_t magic;  /* CKREMM_H_MAGIC while the pool lives */
+};
+
+TARN_STATIC_ASSERT(sizeof(struct h_pool) <= CKREMM_H_POOL_HEADER, ckremm_h_pool_fits);
+
+static bool h_ok(const h_pool *pool)
+{
+    return pool != NULL && pool->magic == CKREMM_H_MAGIC;
+}
+
+h_pool *create_h_pool_in(void *mem, size_t mem_size, const tarn_lock *lock)
+{
+    size_t pad;
+    h_pool *pool;
+    tarn_config cfg;
+    if (mem == NULL) return NULL;
+    pad = (size_t)(TARN_ALIGN_UP((uintptr_t)mem, sizeof(void *)) - (uintptr_t)mem);
+    if (mem_size < pad + CKREMM_H_POOL_HEADER + TARN_HEAP_MIN_SIZE) return NULL;
+    pool = (h_pool *)(void *)((unsigned char *)mem + pad);
+    memset(&cfg, 0, sizeof cfg);
+    cfg.name = "h_pool";
+    if (lock != NULL) cfg.lock = *lock;
+    memset(pool, 0, sizeof *pool);
+    if (tarn_heap_init(&pool->heap, (unsigned char *)pool + CKREMM_H_POOL_HEADER,
+                       mem_size - pad - CKREMM_H_POOL_HEADER, &cfg) != TARN_OK) {
+        return NULL;
+    }
+    pool->owned = NULL;
+    pool->magic = CKREMM_H_MAGIC;
+    return pool;
+}
+
+#ifndef CKREMM_NO_MALLOC
+h_pool *create_h_pool_ex(size_t size, const tarn_lock *lock)
+{
+    /* the heap's control structure, class table and bitmaps come on top of `size`: start
+     * with an estimate and grow until one block of `size` bytes is sure to fit */
+    size_t extra = size / 16u + CKREMM_H_POOL_HEADER + TARN_HEAP_MIN_SIZE + 256u;
+    int attempt;
+    if (size == 0u || size > (SIZE_MAX / 2u) - extra) return NULL;
+    for (attempt = 0; attempt < 4; attempt++) {
+        size_t bytes = size + extra;
+        void *mem = malloc(bytes);
+        h_pool *pool;
+        tarn_heap_stats st;
+        if (mem == NULL) return NULL;
+        pool = create_h_pool_in(mem, bytes, lock);
+        if (pool != NULL && tarn_heap_stats_get(pool->heap, &st) == TARN_OK && st.max_alloc >= size) {
+            pool->owned = mem;
+            return pool;
+        }
+        if (pool != NULL) (void)tarn_heap_destroy(pool->heap);
+        free(mem);
+        if (extra > (SIZE_MAX / 2u) - size) return NULL;
+        extra *= 2u;
+    }
+    return NULL;
+}
+
+h_pool *create_h_pool(size_t size)
+{
+    return create_h_pool_ex(size, NULL);
+}
+#endif
+
+void *h_pool_alloc(poolh *pool, size_t size)
+{
+    return h_ok(pool) ? tarn_heap_alloc(pool->heap, size) : NULL;
+}
+
+bool h_pool_dealloc(h_pool *pool, void *ptr)
+{
+    return h_ok(pool) && tarn_heap_free(pool->heap, ptr) == TARN_OK;
+}
+
+bool destroy_h_pool(h_pool *pool)
+{
+    void *owned;
+    if (!h_ok(pool)) return false;
+    if (tarn_heap_destroy(pool->heap) != TARN_OK) return false;
+    owned = pool->owned;
+    pool->magic = 0;
+#ifndef CKREMM_NO_MALLOC
+    free(owned);
+#else
+    (void)owned;
+#endif
+    return true;
+}
+
+bool clean_h_ptr(h_pool *pool, void *ptr)
+{
+    size_t n;
+    if (!h_ok(pool)) return false;
+    n = tarn_heap_usable_size(pool->heap, ptr);
+    if (n == 0u) return false;
+    memset(ptr, 0, n);
+    return true;
+}
+
+bool reorder_h_mem(h_pool *pool)
+{
+    tarn_heap_stats st;
+    if (!h_ok(pool) || tarn_heap_stats_get(pool->heap, &st) != TARN_OK) return false;
+    return st.free_blocks <= 1u;
+}
+
+size_t h_pool_size(h_pool *pool, const void *ptr)
+{
+    return h_ok(pool) ? tarn_heap_usable_size(pool->heap, ptr) : 0u;
+}
+
+tarn_heap *h_pool_tarn(h_pool *pool)
+{
+    return h_ok(pool) ? pool->heap : NULL;
+}
+
+/* ---- t_pool ------------------------------------------------------------------------------ */
 
 struct t_pool {
     tarn_handle_pool hp;

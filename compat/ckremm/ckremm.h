@@ -1,18 +1,21 @@
 /*
- * ckremm.h - the ckreMM API on tarn: the table-based pool (t_pool) on a tarn handle pool.
+ * ckremm.h - the ckreMM API on tarn: the header-based pool (h_pool) on the tarn heap, and
+ * the table-based pool (t_pool) on the tarn handle pool.
  *
- * ckreMM plans a table-based pool whose blocks are managed by a separate table, with
- * allocate, copy, clean and free, and reorder_t_mem to move blocks so that all free space
- * becomes one region, locking the pool while it does.  Moving blocks is only sound if no
- * one holds their addresses, so here a t_pool block is named by a handle (t_handle), and
- * t_pool_lock gives its address until t_pool_unlock.
+ * ckreMM plans two pools.  The header-based pool hands out raw pointers: here it is a tarn
+ * heap (O(1) alloc and free, free neighbours merged at once).  The table-based pool keeps
+ * its blocks in a separate table, with allocate, copy, clean and free, and reorder_t_mem
+ * moves blocks so that all free space becomes one region, locking the pool while it does.
+ * Moving blocks is only sound if no one holds their addresses, so a t_pool block is named
+ * by a handle (t_handle), and t_pool_lock gives its address until t_pool_unlock.
  *
- * Every function returns what ckreMM lists (bool success, a pool pointer or NULL); a bad
- * argument (NULL, a stale or foreign handle, a double free) returns false or NULL and
- * changes nothing.  The create functions that take only a size obtain the memory with
- * malloc (compile with CKREMM_NO_MALLOC to leave them out); the _in variants use a caller
- * buffer and never allocate.  Multi-processing: the _ex and _in variants take an optional
- * lock hook (tarn_lock), held around every operation and for a whole reorder.
+ * Every function returns what ckreMM lists (bool success, a pointer or NULL); a bad
+ * argument (NULL, a foreign or interior pointer, a stale handle, a double free) returns
+ * false or NULL and changes nothing.  The create functions that take only a size obtain
+ * the memory with malloc (compile with CKREMM_NO_MALLOC to leave them out); the _in
+ * variants use a caller buffer and never allocate.  Multi-processing: the _ex and _in
+ * variants take an optional lock hook (tarn_lock), held around every pool operation and
+ * for a whole reorder.
  */
 #ifndef CKREMM_H
 #define CKREMM_H
@@ -21,10 +24,81 @@
 #include <stddef.h>
 
 #include "tarn/handle.h"
+#include "tarn/heap.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* ---- h_pool: header-based pool (tarn heap) ------------------------------------------------ */
+
+/** A header-based pool. */
+typedef struct h_pool h_pool;
+/** ckreMM declares h_pool_alloc with this spelling of the type. */
+typedef h_pool poolh;
+
+/** Bytes of the h_pool control block that create_h_pool_in places at the start of its
+ *  buffer (the heap takes the rest). */
+#define CKREMM_H_POOL_HEADER 64u
+
+#ifndef CKREMM_NO_MALLOC
+/**
+ * Create a header-based pool that can hold at least `size` bytes of blocks (one block of
+ * `size` bytes fits into a new pool), in memory from malloc.  NULL if size is 0 or too
+ * large, or malloc fails.  Free it with destroy_h_pool.
+ */
+h_pool *create_h_pool(size_t size);
+
+/** As create_h_pool with an optional lock hook (NULL = none; copied). */
+h_pool *create_h_pool_ex(size_t size, const tarn_lock *lock);
+#endif
+
+/**
+ * Create a header-based pool inside a caller buffer (any alignment): a control block, then
+ * a tarn heap over the rest.  Never allocates.  lock may be NULL.  NULL when mem is NULL,
+ * the buffer is too small (CKREMM_H_POOL_HEADER + TARN_HEAP_MIN_SIZE + alignment), or the
+ * lock hook has only one of lock/unlock.
+ */
+h_pool *create_h_pool_in(void *mem, size_t mem_size, const tarn_lock *lock);
+
+/** Allocate `size` bytes (aligned to TARN_HEAP_GRANULE, contents undefined).  NULL when
+ *  pool is bad, size is 0, or there is no room.  O(1). */
+void *h_pool_alloc(poolh *pool, size_t size);
+
+/** Free the block at ptr.  false (and nothing changes) for a bad pool, NULL, a pointer
+ *  that is not the start of a live block of this pool (foreign, interior), or a block
+ *  freed already.  O(1). */
+bool h_pool_dealloc(h_pool *pool, void *ptr);
+
+/**
+ * Destroy the pool: every block becomes invalid; memory from create_h_pool/create_h_pool_ex
+ * goes back to free(), a caller buffer back to the caller.  false for NULL or a pool
+ * destroyed already (caller-buffer pools; destroying a malloc'd pool twice is a double
+ * free, as with free()).
+ */
+bool destroy_h_pool(h_pool *pool);
+
+/** Fill the block at ptr (all of its usable size) with zeros.  false for a bad pool or a
+ *  pointer that is not a live block.  O(block size).  The block must not be freed by
+ *  another thread meanwhile. */
+bool clean_h_ptr(h_pool *pool, void *ptr);
+
+/**
+ * "Merge all the free chunks into one big free chunk": h_pool blocks are raw pointers, so
+ * nothing can move; the tarn heap merges free neighbours at once, so free space is always
+ * as merged as the live blocks allow.  reorder_h_mem therefore moves nothing and reports
+ * whether the free space is one region (true also for a full pool); false when live blocks
+ * split it, or for a bad pool.  Only the table-based pool (reorder_t_mem) can defragment.
+ * O(1) plus the heap's statistics.
+ */
+bool reorder_h_mem(h_pool *pool);
+
+/** Usable size of the block at ptr (at least what was asked); 0 for a bad pool or
+ *  pointer.  O(1). */
+size_t h_pool_size(h_pool *pool, const void *ptr);
+
+/** The tarn heap underneath (for stats, walks, checks); NULL for a bad pool. */
+tarn_heap *h_pool_tarn(h_pool *pool);
 
 /* ---- t_pool: table-based pool (tarn handle pool) ---------------------------------------- */
 

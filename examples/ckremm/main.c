@@ -1,8 +1,9 @@
 /*
- * examples/ckremm - ckreMM's table-based pool on tarn, used the way ckreMM describes it:
- * create a pool, allocate blocks, copy and clean them, free some, reorder the pool so that
- * its free space is one block again, destroy it.  Blocks of a table pool move when the
- * pool is reordered, so they are named by handles and locked while used.
+ * examples/ckremm - ckreMM's two pools on tarn, used the way ckreMM describes them:
+ *  - the header-based pool (h_pool): create, allocate, clean, free, reorder, destroy;
+ *  - the table-based pool (t_pool): create, allocate, copy, clean, free, reorder so that
+ *    the free space is one block again, destroy.  Blocks of a table pool move when the
+ *    pool is reordered, so they are named by handles and locked while used.
  * Exit status 0 when every step behaved as documented.
  */
 #include <stdio.h>
@@ -26,6 +27,38 @@ static void print_stats(t_pool *pool, const char *when)
         printf("  %-26s used %5zu  free %5zu  largest free region %5zu  blocks %zu\n", when,
                st.used, st.free, st.largest_free, st.handles_used);
     }
+}
+
+static void header_pool(void)
+{
+    h_pool *pool = create_h_pool(2048);
+    char *msg, *tmp, *big;
+    tarn_heap_stats st;
+    printf("header pool (h_pool) of 2048 bytes\n");
+    EXPECT(pool != NULL);
+    if (pool == NULL) return;
+    msg = (char *)h_pool_alloc(pool, 32);           /* raw pointers: these never move */
+    tmp = (char *)h_pool_alloc(pool, 500);
+    big = (char *)h_pool_alloc(pool, 1000);
+    EXPECT(msg != NULL && tmp != NULL && big != NULL);
+    if (msg == NULL || tmp == NULL || big == NULL) return;
+    strcpy(msg, "hello from h_pool");
+    EXPECT(clean_h_ptr(pool, tmp));
+    EXPECT(tmp[0] == 0 && tmp[499] == 0);
+    EXPECT(h_pool_dealloc(pool, tmp));
+    EXPECT(!h_pool_dealloc(pool, tmp));             /* double free: refused, no harm */
+    EXPECT(!h_pool_dealloc(pool, msg + 4));         /* interior pointer: refused */
+    /* the heap merged tmp's space at once, but big still splits the free space */
+    EXPECT(!reorder_h_mem(pool));
+    EXPECT(h_pool_dealloc(pool, big));
+    EXPECT(reorder_h_mem(pool));                    /* one free region again */
+    if (tarn_heap_stats_get(h_pool_tarn(pool), &st) == TARN_OK) {
+        printf("  after frees: used %zu  free %zu  largest free block %zu\n", st.used, st.free,
+               st.largest_free);
+    }
+    printf("  %s\n", msg);
+    EXPECT(strcmp(msg, "hello from h_pool") == 0);
+    EXPECT(destroy_h_pool(pool));
 }
 
 static void table_pool(void)
@@ -74,6 +107,7 @@ static void table_pool(void)
 
 int main(void)
 {
+    header_pool();
     table_pool();
     if (failures == 0) {
         printf("ckremm example: ok\n");
