@@ -585,6 +585,7 @@ static HEAP_COLD tarn_status heap_reject(tarn_heap *h, const void *p, tarn_statu
     return st;
 }
 
+#if HEAP_CHECKING
 /* A pointer handed to free failed the fast test: say why. */
 static HEAP_COLD tarn_status heap_free_reject(tarn_heap *h, const void *p)
 {
@@ -592,6 +593,7 @@ static HEAP_COLD tarn_status heap_free_reject(tarn_heap *h, const void *p)
     tarn_status st = heap_locate(h, p, &g);
     return heap_reject(h, p, st != TARN_OK ? st : TARN_EFOREIGN);
 }
+#endif
 
 /* Clear / poison the bytes of a block being freed (while they are still accessible). */
 static inline void heap_scrub(const tarn_heap *h, unsigned char *p, size_t n)
