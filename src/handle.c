@@ -733,6 +733,7 @@ tarn_status tarn_handle_deinit(tarn_handle_pool *pool)
     tarn_lock l;
     if (!hp_ready(pool)) return TARN_EINVAL;
     l = pool->lock;
+    (void)l; /* unused when TARN_LOCKING is 0 */
     TARN_LOCK(l);
     if (pool->pinned != 0u) {
         st = hp_fail(pool, TARN_EBUSY);

@@ -177,10 +177,10 @@ static void test_t_lock_hook(void)
     REQUIRE(p != NULL);
     t_lock_calls = 0;
     a = t_pool_alloc(p, 10);
-    CHECK_EQ(t_lock_calls, 1);
+    CHECK_EQ(t_lock_calls, TARN_LOCKING ? 1 : 0);
     CHECK(reorder_t_mem(p));
     CHECK(t_pool_dealloc(p, a));
-    CHECK(t_lock_calls >= 3);
+    CHECK(t_lock_calls >= (TARN_LOCKING ? 3 : 0));
     CHECK_EQ(t_lock_depth, 0);
     CHECK(destroy_t_pool(p));
 }
@@ -262,6 +262,7 @@ static void test_h_api(void)
     size_t i;
     int zero = 1;
     REQUIRE(p != NULL && q != NULL);
+    (void)local;
     CHECK(reorder_h_mem(p));                    /* empty: one free region */
     a = (unsigned char *)h_pool_alloc((poolh *)p, 100);
     b = (unsigned char *)h_pool_alloc(p, 200);
@@ -272,7 +273,9 @@ static void test_h_api(void)
     CHECK(h_pool_alloc(p, sizeof hmem) == NULL);
     CHECK(h_pool_alloc(NULL, 8) == NULL);
     CHECK(h_pool_size(p, a) >= 100u);
+#if TARN_CHECK_LEVEL >= 1 /* level 0 trusts pointers */
     CHECK_EQ(h_pool_size(p, a + 1), 0);
+#endif
     CHECK_EQ(h_pool_size(NULL, a), 0);
     check_fill(a, 100, 1);
     check_fill(b, 200, 2);
@@ -281,24 +284,28 @@ static void test_h_api(void)
     CHECK(clean_h_ptr(p, b));
     for (i = 0; i < 200; i++) zero &= b[i] == 0;
     CHECK(zero);
-    CHECK(!clean_h_ptr(p, b + 8));              /* interior pointer */
-    CHECK(!clean_h_ptr(p, local));              /* foreign */
     CHECK(!clean_h_ptr(p, NULL));
     CHECK(!clean_h_ptr(NULL, b));
-    /* bad frees change nothing */
     CHECK(!h_pool_dealloc(p, NULL));
     CHECK(!h_pool_dealloc(NULL, a));
-    CHECK(!h_pool_dealloc(p, local));
-    CHECK(!h_pool_dealloc(p, a + 16));
     x = (unsigned char *)h_pool_alloc(q, 32);
     CHECK(x != NULL);
+#if TARN_CHECK_LEVEL >= 1 /* level 0 trusts pointers */
+    CHECK(!clean_h_ptr(p, b + 8));              /* interior pointer */
+    CHECK(!clean_h_ptr(p, local));              /* foreign */
+    /* bad frees change nothing */
+    CHECK(!h_pool_dealloc(p, local));
+    CHECK(!h_pool_dealloc(p, a + 16));
     CHECK(!h_pool_dealloc(p, x));               /* a block of another pool */
+#endif
     CHECK(h_pool_dealloc(q, x));
     CHECK(check_verify(a, 100, 1) && check_verify(c, 300, 3));
     /* reorder reports whether the free space is one region; it cannot move blocks */
     CHECK(reorder_h_mem(p));                    /* a, b, c packed: the rest is one region */
     CHECK(h_pool_dealloc(p, b));
+#if TARN_CHECK_LEVEL >= 1
     CHECK(!h_pool_dealloc(p, b));               /* double free */
+#endif
     CHECK(!reorder_h_mem(p));                   /* b's hole and the tail: split by c */
     CHECK(h_pool_dealloc(p, c));                /* c merges the hole with the tail */
     CHECK(reorder_h_mem(p));
@@ -332,7 +339,9 @@ static void test_h_model(void)
             i = check_below(n);
             CHECK(check_verify(blk[i], sz[i], tag[i]));
             CHECK(h_pool_dealloc(p, blk[i]));
-            CHECK(!h_pool_dealloc(p, blk[i]));
+#if TARN_CHECK_LEVEL >= 1
+            CHECK(!h_pool_dealloc(p, blk[i])); /* double free */
+#endif
             blk[i] = blk[--n];
             sz[i] = sz[n];
             tag[i] = tag[n];

@@ -415,8 +415,8 @@ static void test_resize(void)
     /* free a: the hole before c; fill the rest so that only that hole can serve c */
     CHECK_EQ(tarn_handle_free(&pool, a), TARN_OK);
     CHECK_EQ(tarn_handle_stats_get(&pool, &st), TARN_OK);
-    CHECK_EQ(st.largest_free, st.free - 48u);
-    a = tarn_handle_alloc(&pool, st.free - 48u);
+    CHECK_EQ(st.largest_free, st.free - 2u * TARN_ALIGN_UP(24u, TARN_ALIGN));
+    a = tarn_handle_alloc(&pool, st.largest_free);
     REQUIRE(!tarn_handle_is_null(a));
     CHECK_EQ(tarn_handle_resize(&pool, c, 48), TARN_OK); /* moves into the hole */
     p = (unsigned char *)tarn_handle_lock(&pool, c);
@@ -751,9 +751,11 @@ static void test_corruption(void)
     memcpy(saved, entry1, sizeof saved);
     memset(entry1, 0xFF, 8); /* offset and size destroyed, generation kept */
     CHECK_EQ(tarn_handle_check(&pool), TARN_ECORRUPT);
+#if TARN_CHECK_LEVEL >= 1 /* level 0 trusts the table */
     CHECK(tarn_handle_lock(&pool, a) == NULL);
     CHECK_EQ(tarn_handle_last_error(&pool), TARN_ECORRUPT);
     CHECK_EQ(tarn_handle_free(&pool, a), TARN_ECORRUPT);
+#endif
     memcpy(entry1, saved, sizeof saved);
     CHECK_EQ(tarn_handle_check(&pool), TARN_OK);
     /* a damaged free-region head */
@@ -786,7 +788,7 @@ static void test_lock_hook(void)
     do {                                       \
         before = lock_calls;                   \
         expr;                                  \
-        CHECK_EQ(lock_calls - before, 1);      \
+        CHECK_EQ(lock_calls - before, TARN_LOCKING ? 1 : 0); \
         CHECK_EQ(lock_depth, 0);               \
     } while (0)
     ONE_LOCK(a = tarn_handle_alloc(&pool, 40));
