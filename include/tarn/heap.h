@@ -128,6 +128,20 @@ typedef struct tarn_heap {
     (TARN_ALIGN_UP(sizeof(tarn_heap) + 6u * sizeof(uint32_t), TARN_HEAP_GRANULE) + \
      2u * TARN_HEAP_GRANULE - 1u)
 
+/**
+ * A buffer size (bytes, any alignment) whose heap can hold at least `usable` bytes of
+ * blocks (stats.capacity >= usable): the usable bytes plus an upper bound of the
+ * control structure, class table and bitmaps - the smaller of a bound good for small
+ * heaps (within 11 %) and one good for large heaps (within 3.3 % + 4 KiB).  Constant
+ * expression.
+ */
+#define TARN_HEAP_BYTES(usable)                                                           \
+    TARN_HEAP_MIN_((((size_t)(usable) + sizeof(tarn_heap) + 336u) / 9u * 10u + 10u),       \
+                   (((size_t)(usable) + sizeof(tarn_heap) + 3648u) / 31u * 32u + 32u)) +    \
+        TARN_HEAP_GRANULE
+/** Internal: smaller of two constant expressions. */
+#define TARN_HEAP_MIN_(a, b) ((a) < (b) ? (a) : (b))
+
 /** Statistics of a heap (a consistent snapshot, taken under the lock). */
 typedef struct tarn_heap_stats {
     size_t capacity;       /**< bytes of the blocks area (what all blocks together can hold) */
@@ -307,6 +321,13 @@ tarn_status tarn_heap_set_trace(tarn_heap *h, tarn_heap_trace_fn fn, void *ctx);
 #endif
 
 /* ---- static heaps ---------------------------------------------------------------------- */
+/** Internal: marks generated functions that a program may leave unused. */
+#if defined(__GNUC__) || defined(__clang__)
+#define TARN_HEAP_MAYBE_UNUSED_ __attribute__((unused))
+#else
+#define TARN_HEAP_MAYBE_UNUSED_
+#endif
+
 /** Internal: the type giving a static buffer the alignment of any object. */
 typedef union tarn_heap_align_ {
     long double ld;
@@ -335,7 +356,7 @@ typedef union tarn_heap_align_ {
         unsigned char b[(bytes)];                                                         \
     } name##_mem;                                                                         \
     static tarn_heap *name##_heap_;                                                       \
-    static inline tarn_heap *name##_heap(void)                                            \
+    static inline TARN_HEAP_MAYBE_UNUSED_ tarn_heap *name##_heap(void)                                            \
     {                                                                                     \
         if (name##_heap_ == NULL) {                                                       \
             tarn_config name##_cfg_ = {{NULL, NULL, NULL}, #name, 0u};                    \
@@ -344,23 +365,23 @@ typedef union tarn_heap_align_ {
         }                                                                                 \
         return name##_heap_;                                                              \
     }                                                                                     \
-    static inline void *name##_alloc(size_t size)                                         \
+    static inline TARN_HEAP_MAYBE_UNUSED_ void *name##_alloc(size_t size)                                         \
     {                                                                                     \
         return tarn_heap_alloc(name##_heap(), size);                                      \
     }                                                                                     \
-    static inline void *name##_calloc(size_t nitems, size_t size)                         \
+    static inline TARN_HEAP_MAYBE_UNUSED_ void *name##_calloc(size_t nitems, size_t size)                         \
     {                                                                                     \
         return tarn_heap_calloc(name##_heap(), nitems, size);                             \
     }                                                                                     \
-    static inline void *name##_realloc(void *p, size_t size)                              \
+    static inline TARN_HEAP_MAYBE_UNUSED_ void *name##_realloc(void *p, size_t size)                              \
     {                                                                                     \
         return tarn_heap_realloc(name##_heap(), p, size);                                 \
     }                                                                                     \
-    static inline tarn_status name##_free(void *p)                                        \
+    static inline TARN_HEAP_MAYBE_UNUSED_ tarn_status name##_free(void *p)                                        \
     {                                                                                     \
         return tarn_heap_free(name##_heap(), p);                                          \
     }                                                                                     \
-    static inline size_t name##_size(void *p)                                             \
+    static inline TARN_HEAP_MAYBE_UNUSED_ size_t name##_size(void *p)                                             \
     {                                                                                     \
         return tarn_heap_usable_size(name##_heap(), p);                                   \
     }                                                                                     \
