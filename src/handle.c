@@ -36,6 +36,12 @@
  * a freed slot is reused as late as possible.  Handle = (gen << 16) | index; gen changes
  * by 16 at every free, its low 4 bits are the pool's tag.
  *
+ * Compaction walks the block list once: each unpinned block moves down to the end of the
+ * block before it (one memmove; blocks keep their order), a pinned block stays and the
+ * blocks after it follow it, and the free lists are rebuilt on the way (a block's gap is
+ * known once the next block has its final place).  Scramble mode packs alternately
+ * towards the start and towards the end.
+ *
  * Incremental compaction moves one block at a time from `transit_src` down to `off`, up to
  * the budget per call, copying front to back (safe for an overlapping move towards lower
  * addresses).  While a block is in transit its entry already has the new offset, the gap

@@ -287,9 +287,11 @@ unsigned tarn_handle_lock_count(tarn_handle_pool *pool, tarn_handle h);
 /**
  * Change the block's size, keeping its contents up to the smaller of the two sizes (new
  * bytes are undefined).  The block grows or shrinks in place when the free space after it
- * allows; otherwise an unpinned block moves (to any free region large enough, or down
- * into the free space just before it), and a pinned one cannot grow.  O(block size) when
- * it moves, else O(1); with TARN_HANDLE_F_AUTOCOMPACT it may compact (O(live data)).
+ * allows (shrinking always does); otherwise an unpinned block moves (to a free region the
+ * good-fit search finds, see tarn_handle_fit_bound, or down into the free space just
+ * before it), and a pinned one fails.  O(block size) when it moves, else O(1); with
+ * TARN_HANDLE_F_AUTOCOMPACT it may compact, with TARN_HANDLE_F_SCRAMBLE it always
+ * scrambles (O(live data)).
  * Errors (the block is unchanged): TARN_EINVAL (size 0, bad pool), TARN_EFOREIGN,
  * TARN_ESTALE, TARN_ECORRUPT (as tarn_handle_validate), TARN_ENOMEM (no room),
  * TARN_EBUSY (pinned and no room in place).
@@ -331,9 +333,9 @@ tarn_status tarn_handle_clear(tarn_handle_pool *pool, tarn_handle h);
  * order: each one moves down to the end of the block before it.  Pinned blocks stay put,
  * so free space remains just before them; with no pins, all free space becomes one region
  * at the end.  Returns the number of bytes moved (0 for a bad pool).  Time linear in the
- * live data: one pass over the blocks, one memmove per moved block, one pass to rebuild
- * the free-region lists.  Holds the lock hook for the whole pass.  Completes an
- * unfinished tarn_handle_compact_step pass.
+ * live data: one pass over the blocks, with one memmove per moved block, that also
+ * rebuilds the free-region lists.  Holds the lock hook for the whole pass.  Completes the
+ * block an unfinished tarn_handle_compact_step was moving, and restarts its scan.
  */
 size_t tarn_handle_compact(tarn_handle_pool *pool);
 
