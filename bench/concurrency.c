@@ -28,7 +28,7 @@
 #define SIZE 64u
 #define LIVE 64u
 #define MAXT 4
-#define REPS 3
+#define REPS 5
 #define NBLOCKS (MAXT * LIVE)
 
 typedef struct alloc_if {
