@@ -46,7 +46,8 @@
  *
  * Why the tag: without it, a get that read top A and next B and was pre-empted could,
  * after others took A, took B and put A back, swing the head to B while B is handed
- * out (tests/spin shows spin finding exactly that in the untagged variant).  With the
+ * out; or, reading the link of a block taken meanwhile, install a bogus head and lose
+ * blocks (spin finds such interleavings in the untagged model of tests/spin).  With the
  * tag, its CAS can only succeed if the head word is bit-identical, i.e. no successful get
  * or put happened in between, or 2^T of them did (T = tag bits; the header documents this
  * bound).  Puts need no tag for their own safety but bump it too, which keeps the bound
