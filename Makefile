@@ -24,7 +24,7 @@ endef
 run:
 	$(CMAKE) -S . -B $(BUILD)/gcc -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=gcc -DTARN_WERROR=ON >/dev/null
 	$(CMAKE) --build $(BUILD)/gcc -j$(JOBS) --target example_demo
-	./$(BUILD)/gcc/example_demo
+	./$(BUILD)/gcc/example_demo $(BUILD)/heapmap.svg
 
 test: test-gcc test-clang test-asan test-valgrind test-matrix cross $(TEST_EXTRA)
 	@echo "make test: all suites passed"
