@@ -55,6 +55,8 @@
  *       consistent both ways; heads[c] = NIL <=> class c empty <=> its groups bit is 0;
  *       top bit i <=> groups[i] != 0.
  *   I5  used = bytes of used blocks; peak >= used; allocs - frees = used blocks.
+ *   I6  mb_start = NIL, or [mb_start, mb_end) is exactly a free block (the remembered
+ *       block, see "the remembered block" below).
  *
  * ---- Checking ------------------------------------------------------------------------
  *  Level >= 1: a pointer handed back is accepted only if it lies in the blocks area, on
@@ -305,6 +307,14 @@ static HEAP_NOINLINE uint32_t cls_of_big(const tarn_heap *h, uint32_t u)
 static inline uint32_t cls_of(const tarn_heap *h, uint32_t u)
 {
     return TARN_LIKELY(u <= h->lmask) ? u : cls_of_big(h, u);
+}
+/* cls_of without a call, for the call-free fast paths. */
+static HEAP_INLINE uint32_t cls_of_leaf(const tarn_heap *h, uint32_t u)
+{
+    uint32_t e;
+    if (TARN_LIKELY(u <= h->lmask)) return u;
+    e = tarn_log2_u32(u) - h->k;
+    return (e << h->k) + (u >> e);
 }
 static HEAP_NOINLINE uint32_t cls_up_big(const tarn_heap *h, uint32_t u)
 {
@@ -585,37 +595,74 @@ static HEAP_COLD tarn_status heap_reject(tarn_heap *h, const void *p, tarn_statu
     return st;
 }
 
-#if HEAP_CHECKING
-/* A pointer handed to free failed the fast test: say why. */
-static HEAP_COLD tarn_status heap_free_reject(tarn_heap *h, const void *p)
-{
-    uint32_t g = 0;
-    tarn_status st = heap_locate(h, p, &g);
-    return heap_reject(h, p, st != TARN_OK ? st : TARN_EFOREIGN);
-}
-#endif
-
 /* Clear / poison the bytes of a block being freed (while they are still accessible). */
 static inline void heap_scrub(const tarn_heap *h, unsigned char *p, size_t n)
 {
-    if (TARN_UNLIKELY((h->flags & TARN_HEAP_F_CLEAR_FREED) != 0u)) memset(p, 0, n);
-    TARN_FILL_FREED(p, n);
+    if (TARN_UNLIKELY((h->flags & TARN_HEAP_F_CLEAR_FREED) != 0u)) {
+        memset(p, 0, n);            /* the run-time request wins over TARN_POISON_FREE */
+    } else {
+        TARN_FILL_FREED(p, n);
+    }
     (void)h;
     (void)p;
     (void)n;
 }
 
 /* ---- the core ----------------------------------------------------------------------------- */
-/* No class above u's holds a block: the head of u's own class may still be long enough
- * (u is not a class lower bound).  O(1), on the failure path only; it can only turn a
- * failure into a success, so the worst-case bound is unaffected. */
-static HEAP_NOINLINE uint32_t heap_last_chance(const tarn_heap *h, uint32_t u)
+/* ---- the remembered block --------------------------------------------------------------
+ * Sizes come from bitmap scans, which climb the summary tree for blocks of more than
+ * about a thousand granules.  The heap remembers the extent of one such free block (I6:
+ * if mb_start != NIL, [mb_start, mb_end) is exactly a free block): splitting it or
+ * merging into it then costs no scan - the common case of a heap working at one end of
+ * a large free area.  Every operation that changes that block keeps the memo right. */
+#define MEMO_MIN 256u   /* blocks from this many granules are remembered when scanned */
+
+/* End of the free block starting at x, found by a scan that leaves x's S word; the
+ * block is remembered when it is large. */
+static HEAP_NOINLINE uint32_t heap_memo_scan(tarn_heap *h, uint32_t x)
+{
+    uint32_t end = next_start(h, x + 1u);
+    if (end - x >= MEMO_MIN) {
+        h->mb_start = x;
+        h->mb_end = end;
+    }
+    return end;
+}
+
+/* End of the free block starting at x (any length). */
+static inline uint32_t free_end(const tarn_heap *h, uint32_t x)
+{
+    if (x == h->mb_start && h->mb_end <= h->ngran && h->mb_end > x) return h->mb_end;
+    return next_start(h, x + 1u);
+}
+
+/* Start of the block ending at g (g > 0): the remembered block, or a scan. */
+static inline uint32_t block_before(const tarn_heap *h, uint32_t g)
+{
+    return (g == h->mb_end && h->mb_start < g) ? h->mb_start : prev_start(h, g - 1u);
+}
+
+/* The free block [x, end) was just formed by a merge that may have involved the
+ * remembered block (which started at `a` or `b`): keep I6. */
+static inline void memo_merged(tarn_heap *h, uint32_t a, uint32_t b, uint32_t x, uint32_t end)
+{
+    if (h->mb_start == a || h->mb_start == b || end - x >= MEMO_MIN) {
+        h->mb_start = x;
+        h->mb_end = end;
+    }
+}
+
+/* Requests of u > 2^(k+1) granules first look at the head of their own class (which
+ * good fit alone never uses for them: its blocks may be shorter than u): a block that
+ * fits there is a closer fit than any the search below returns.  O(1).  It only adds
+ * successes, so the worst-case bound (which rests on the search alone) is unaffected. */
+static HEAP_NOINLINE uint32_t heap_own_class(const tarn_heap *h, uint32_t u)
 {
     uint32_t c = cls_of(h, u), x;
     if (bit_get(h->groups, c) == 0u) return NIL;
     x = h->heads[c];
     if (!is_free_node(h, x)) return c;          /* let the caller report the damage */
-    return next_start(h, x + 1u) - x >= u ? c : NIL;
+    return free_end(h, x) - x >= u ? c : NIL;
 }
 
 /* Take a block of exactly u granules (1 <= u <= N), the tail of the head of the smallest
@@ -623,11 +670,11 @@ static HEAP_NOINLINE uint32_t heap_last_chance(const tarn_heap *h, uint32_t u)
  * changed). */
 static HEAP_INLINE uint32_t heap_take(tarn_heap *h, uint32_t u, tarn_status *st)
 {
-    uint32_t c, fb, end, rem;
-    c = cls_find(h, cls_up(h, u));
-    if (TARN_UNLIKELY(c == NIL)) {
-        c = heap_last_chance(h, u);
-        if (c == NIL) {
+    uint32_t c = NIL, fb, end, rem;
+    if (TARN_UNLIKELY(u > h->lmask)) c = heap_own_class(h, u);
+    if (c == NIL) {
+        c = cls_find(h, cls_up(h, u));
+        if (TARN_UNLIKELY(c == NIL)) {
             *st = TARN_ENOMEM;
             return NIL;
         }
@@ -636,10 +683,15 @@ static HEAP_INLINE uint32_t heap_take(tarn_heap *h, uint32_t u, tarn_status *st)
 #if HEAP_CHECKING
     if (TARN_UNLIKELY(!is_free_node(h, fb))) goto corrupt;
 #endif
-    {   /* end of the free block: in fb's own S word when the block is short */
+    if (fb == h->mb_start) {
+        end = h->mb_end;              /* the remembered block: no scan */
+#if HEAP_CHECKING
+        if (TARN_UNLIKELY(end > h->ngran)) goto corrupt;
+#endif
+    } else {                          /* in fb's own S word when the block is short */
         uint32_t sw = h->smap[fb >> 5] & (0u - ((1u << (fb & 31u)) << 1));
         end = TARN_LIKELY(sw != 0u) ? ((fb & ~31u) | tarn_ctz_u32(sw))
-                                    : next_start(h, (fb | 31u) + 1u);
+                                    : heap_memo_scan(h, fb);
     }
     rem = end - fb - u;
 #if HEAP_CHECKING
@@ -652,10 +704,12 @@ static HEAP_INLINE uint32_t heap_take(tarn_heap *h, uint32_t u, tarn_status *st)
             list_push(h, fb, c2);
         }
         start_set(h, fb + rem);        /* F there is 0: it was inside a free block */
+        if (fb == h->mb_start) h->mb_end = fb + rem;
         return fb + rem;
     }
     if (TARN_UNLIKELY(!list_pop_head(h, fb, c))) goto corrupt;
     bit_clr(h->fmap, fb);
+    if (fb == h->mb_start) h->mb_start = NIL;
     return fb;
 corrupt:
     *st = TARN_ECORRUPT;
@@ -675,7 +729,7 @@ static HEAP_NOINLINE tarn_status heap_release(tarn_heap *h, uint32_t g, uint32_t
     bool nf = bit_get(h->fmap, end) != 0u;   /* F[N] = 0 */
     bool pf = false;
     if (g != 0u) {
-        pg = prev_start(h, g - 1u);
+        pg = block_before(h, g);
         pf = bit_get(h->fmap, pg) != 0u;
     }
     if (TARN_UNLIKELY(nf)) {
@@ -683,7 +737,7 @@ static HEAP_NOINLINE tarn_status heap_release(tarn_heap *h, uint32_t g, uint32_t
 #if HEAP_CHECKING
         if (TARN_UNLIKELY(!links_ok(h, end, nnx, npv))) return TARN_ECORRUPT;
 #endif
-        nend = next_start(h, end + 1u);
+        nend = free_end(h, end);
     }
     if (pf) {
         cp = cls_of(h, g - pg);
@@ -717,9 +771,11 @@ static HEAP_NOINLINE tarn_status heap_release(tarn_heap *h, uint32_t g, uint32_t
             list_unlink(h, x, y);
             list_push(h, pg, cn);
         }
+        memo_merged(h, pg, nf ? end : pg, pg, nend);
     } else {
         bit_set(h->fmap, g);
         list_push(h, g, cls_of(h, nend - g));
+        if (nf) memo_merged(h, end, end, g, nend);
     }
     return TARN_OK;
 }
@@ -780,6 +836,8 @@ tarn_status tarn_heap_init(tarn_heap **out, void *mem, size_t size, const tarn_c
     start_set(h, geo.n);
     bit_set(h->fmap, 0u);
     list_push(h, 0u, cls_of(h, geo.n));
+    h->mb_start = 0u;
+    h->mb_end = geo.n;
     *out = h;
     return TARN_OK;
 }
@@ -821,6 +879,58 @@ static HEAP_INLINE void *heap_alloc_core(tarn_heap *h, size_t size)
     return p;
 }
 
+/* The exact-fit fast path: the request's own (exact) class has a block.  Its size is
+ * checked against the start bitmap (the next start must be exactly u granules on),
+ * from one S word or, when the block straddles two, from both.  NULL: not this case
+ * (nothing changed); the general path decides. */
+static HEAP_INLINE void *heap_alloc_exact(tarn_heap *h, uint32_t u)
+{
+    uint32_t fb, sh, fw, sw, next, prev;
+    uint32_t *node;
+    unsigned char *p;
+    if ((h->groups[u >> 5] & (1u << (u & 31u))) == 0u) return NULL;
+    fb = h->heads[u];
+    if (TARN_UNLIKELY(fb >= h->ngran)) return NULL;
+    sh = fb & 31u;
+    fw = h->fmap[fb >> 5];
+    sw = h->smap[fb >> 5] >> sh;                  /* bit 0: fb */
+#if HEAP_CHECKING
+    if (TARN_UNLIKELY(((fw >> sh) & 1u) == 0u)) return NULL;
+#endif
+    if (sh + u < 32u) {
+        /* bits fb+1 .. fb+u-1 clear, bit fb+u set */
+        if ((sw & ((2u << u) - 1u)) != (1u | (1u << u))) return NULL;
+    } else if (u <= 32u) {
+        uint32_t e = (fb + u) & 31u, sw1 = h->smap[(fb >> 5) + 1u];
+        if ((sw >> 1) != 0u || (sw1 & ((2u << e) - 1u)) != (1u << e)) return NULL;
+    } else {
+        return NULL;
+    }
+    node = node_at(h, fb);
+    TARN_SAN_OPEN(node, 8);
+    next = node[0];
+    prev = node[1];
+    TARN_SAN_CLOSE(node, 8);
+#if HEAP_CHECKING
+    if (TARN_UNLIKELY(prev != (TAG | u) || (next != NIL && !is_free_node(h, next)))) return NULL;
+#else
+    (void)prev;
+#endif
+    h->heads[u] = next;
+    if (next != NIL) {
+        node_set_prev(h, next, TAG | u);
+    } else {
+        cls_unmark(h, u);
+    }
+    h->fmap[fb >> 5] = fw & ~(1u << sh);
+    if (TARN_UNLIKELY(fb == h->mb_start)) h->mb_start = NIL;
+    p = h->blocks + ((size_t)fb << LG);
+    TARN_SAN_ALLOC(h, p, (size_t)u << LG);
+    TARN_STAT(h->used += (size_t)u << LG; if (h->used > h->peak) h->peak = h->used; h->allocs++);
+    HEAP_TRACE(h, TARN_HEAP_EV_ALLOC, p, (size_t)u << LG, TARN_OK);
+    return p;
+}
+
 /* Out-of-line allocation and free for the rarer callers (realloc, locked paths). */
 static HEAP_NOINLINE void *heap_alloc_slow(tarn_heap *h, size_t size)
 {
@@ -844,7 +954,13 @@ void *tarn_heap_alloc(tarn_heap *h, size_t size)
 #if TARN_LOCKING
     if (h->lock.lock != NULL) return heap_alloc_locked(h, size);
 #endif
-    return heap_alloc_core(h, size);
+#if TARN_CHECK_LEVEL < 2
+    if (TARN_LIKELY(size - 1u < (size_t)h->lmask << LG)) {   /* 1 .. 2^(k+1)-1 granules */
+        void *p = heap_alloc_exact(h, (uint32_t)((size + (G - 1u)) >> LG));
+        if (p != NULL) return p;
+    }
+#endif
+    return heap_alloc_slow(h, size);
 }
 
 void *tarn_heap_calloc(tarn_heap *h, size_t nitems, size_t size)
@@ -880,7 +996,7 @@ static void *heap_aligned_core(tarn_heap *h, size_t alignment, size_t size)
     if (c == NIL) return heap_alloc_fail(h, size, TARN_ENOMEM);
     fb = h->heads[c];
     if (HEAP_CHECKING && !is_free_node(h, fb)) return heap_alloc_fail(h, size, TARN_ECORRUPT);
-    end = next_start(h, fb + 1u);
+    end = free_end(h, fb);
     if (HEAP_CHECKING && end - fb < u + ag - 1u) return heap_alloc_fail(h, size, TARN_ECORRUPT);
     /* the highest aligned start with the block inside [fb, end): the rest stays free */
     last = (uintptr_t)(h->blocks + ((size_t)(end - u) << LG));
@@ -895,9 +1011,11 @@ static void *heap_aligned_core(tarn_heap *h, size_t alignment, size_t size)
             list_push(h, fb, c2);
         }
         start_set(h, nb);
+        if (fb == h->mb_start) h->mb_end = nb;
     } else {
         if (!list_pop_head(h, fb, c)) return heap_alloc_fail(h, size, TARN_ECORRUPT);
         bit_clr(h->fmap, fb);
+        if (fb == h->mb_start) h->mb_start = NIL;
     }
     if (trail != 0u) {
         start_set(h, nb + u);
@@ -928,95 +1046,82 @@ void *tarn_heap_aligned_alloc(tarn_heap *h, size_t alignment, size_t size)
 }
 
 /* ---- free ------------------------------------------------------------------------------- */
-/* Free the used block at granule g (validated), of `end - g` granules, whose left
- * neighbour starts at pg (pf: it is free) and whose right neighbour at end is free when
- * nf.  The fast path of free is the case without a free right neighbour. */
-static HEAP_INLINE tarn_status heap_free_at(tarn_heap *h, uint32_t g, uint32_t end, uint32_t pg,
-                                       bool pf, bool nf)
+/* The general free: validate, then make the block free with every merge it needs. */
+static HEAP_NOINLINE tarn_status heap_free_slow(tarn_heap *h, void *ptr)
 {
-    unsigned char *p;
-    size_t bytes;
-    uint32_t cp = 0, cn = 0, x = 0, y = 0;
-    if (TARN_UNLIKELY(nf)) return heap_release(h, g, end, REL_BLOCK);
-    if (pf) {
-        cp = cls_of(h, g - pg);
-        cn = cls_of(h, end - pg);
-        if (cp != cn) {
-            node_read(h, pg, &x, &y);
-#if HEAP_CHECKING
-            if (TARN_UNLIKELY(!links_ok(h, pg, x, y))) return TARN_ECORRUPT;
-#endif
-        }
-    }
-    p = h->blocks + ((size_t)g << LG);
-    bytes = (size_t)(end - g) << LG;
-    if (end - g >= AL_MIN && bit_get(h->fmap, g + 1u) != 0u) align_clear(h, g);
-    heap_scrub(h, p, bytes);
-    TARN_SAN_FREE(h, p, bytes);
-    TARN_STAT(h->used -= bytes; h->frees++);
-    HEAP_TRACE(h, TARN_HEAP_EV_FREE, p, bytes, TARN_OK);
-    if (pf) {
-        start_clr(h, g);
-        if (cp != cn) {
-            list_unlink(h, x, y);
-            list_push(h, pg, cn);
-        }
-    } else {
-        bit_set(h->fmap, g);
-        list_push(h, g, cls_of(h, end - g));
-    }
-    return TARN_OK;
-}
-
-static HEAP_INLINE tarn_status heap_free_core(tarn_heap *h, void *ptr)
-{
-    uintptr_t d = (uintptr_t)ptr - (uintptr_t)h->blocks;
-    uint32_t g = (uint32_t)(d >> LG), bit, sw, fw, above, below, end, pg;
-    bool pf, nf;
+    uint32_t g = 0;
     tarn_status st;
     if (HEAP_DEEP_CHECK_FAILS(h)) return heap_reject(h, ptr, TARN_ECORRUPT);
-#if HEAP_CHECKING
-    if (TARN_UNLIKELY(d >= (uintptr_t)h->nbytes || (d & (G - 1u)) != 0u)) {
-        return heap_free_reject(h, ptr);
-    }
-#else
-    if (TARN_UNLIKELY(ptr == NULL)) return heap_reject(h, ptr, TARN_EINVAL);
-#endif
-    /* One S word and one F word answer, in the common case, everything free needs:
-     * is g a used block start, where are its neighbours, and are they free. */
-    bit = 1u << (g & 31u);
-    sw = h->smap[g >> 5];
-    fw = h->fmap[g >> 5];
-#if HEAP_CHECKING
-    if (TARN_UNLIKELY((sw & bit) == 0u || (fw & bit) != 0u)) return heap_free_reject(h, ptr);
-#endif
-    above = sw & (0u - (bit << 1));            /* starts after g in this word */
-    if (TARN_LIKELY(above != 0u)) {
-        end = (g & ~31u) | tarn_ctz_u32(above);
-        nf = (fw & above & (0u - above)) != 0u;
-    } else {
-        end = next_start(h, (g | 31u) + 1u);
-        nf = bit_get(h->fmap, end) != 0u;      /* F[N] = 0 */
-    }
-    below = sw & (bit - 1u);                   /* starts before g in this word */
-    if (TARN_LIKELY(below != 0u)) {
-        pg = (g & ~31u) | tarn_log2_u32(below);
-        pf = ((fw >> (pg & 31u)) & 1u) != 0u;
-    } else if (g >= 32u) {
-        pg = prev_start(h, (g & ~31u) - 1u);
-        pf = bit_get(h->fmap, pg) != 0u;
-    } else {
-        pg = g;
-        pf = false;
-    }
-    st = heap_free_at(h, g, end, pg, pf, nf);
+    st = heap_locate(h, ptr, &g);
+    if (TARN_UNLIKELY(st != TARN_OK)) return heap_reject(h, ptr, st);
+    st = heap_release(h, g, next_start(h, g + 1u), REL_BLOCK);
     if (TARN_UNLIKELY(st != TARN_OK)) return heap_reject(h, ptr, st);
     return TARN_OK;
 }
 
-static HEAP_NOINLINE tarn_status heap_free_slow(tarn_heap *h, void *ptr)
+/* The fast path of free: the block's neighbours start in its own S word or the next one
+ * over, the right neighbour is used, and the left one is used (the block becomes a free
+ * block of its own) or free and keeps its class when the block joins it.  A few S and F
+ * words answer everything.  Returns 1 when done, 0 to take the general path (nothing
+ * changed). */
+static HEAP_INLINE int heap_free_fast(tarn_heap *h, void *ptr)
 {
-    return heap_free_core(h, ptr);
+    uintptr_t d = (uintptr_t)ptr - (uintptr_t)h->blocks;
+    uint32_t g = (uint32_t)(d >> LG), wi = g >> 5, bit, sw, fw, w, end, pg, sz;
+    bool nf, pf;
+    size_t bytes;
+    if (TARN_UNLIKELY(d >= (uintptr_t)h->nbytes || (d & (G - 1u)) != 0u)) return 0;
+    bit = 1u << (g & 31u);
+    sw = h->smap[wi];
+    fw = h->fmap[wi];
+    if (TARN_UNLIKELY((sw & bit) == 0u || (fw & bit) != 0u)) return 0;   /* bad pointer */
+    /* right neighbour: in this word, else in the next (which exists: S[N] is set) */
+    w = sw & (0u - (bit << 1));
+    if (TARN_LIKELY(w != 0u)) {
+        end = (g & ~31u) | tarn_ctz_u32(w);
+        nf = (fw & w & (0u - w)) != 0u;
+    } else {
+        w = h->smap[wi + 1u];
+        if (TARN_UNLIKELY(w == 0u)) return 0;
+        end = ((wi + 1u) << 5) | tarn_ctz_u32(w);
+        nf = (h->fmap[wi + 1u] & w & (0u - w)) != 0u;
+    }
+    if (TARN_UNLIKELY(nf)) return 0;
+    sz = end - g;
+    if (TARN_UNLIKELY(sz >= AL_MIN && bit_get(h->fmap, g + 1u) != 0u)) return 0;  /* aligned */
+    /* left neighbour: in this word, else in the previous one; none for g = 0 */
+    w = sw & (bit - 1u);
+    if (TARN_LIKELY(w != 0u)) {
+        pg = (g & ~31u) | tarn_log2_u32(w);
+        pf = ((fw >> (pg & 31u)) & 1u) != 0u;
+    } else if (wi != 0u) {
+        w = h->smap[wi - 1u];
+        if (TARN_UNLIKELY(w == 0u)) return 0;
+        pg = ((wi - 1u) << 5) | tarn_log2_u32(w);
+        pf = ((h->fmap[wi - 1u] >> (pg & 31u)) & 1u) != 0u;
+    } else {
+        pg = 0u;
+        pf = false;
+    }
+    if (TARN_UNLIKELY(h->flags != 0u)) return 0;   /* clearing: the general path */
+    bytes = (size_t)sz << LG;
+    if (pf) {
+        /* joins its free left neighbour, whose list node stays where it is */
+        if (cls_of_leaf(h, g - pg) != cls_of_leaf(h, end - pg)) return 0;
+        if (TARN_UNLIKELY((sw & ~bit) == 0u)) return 0;   /* the summary tree changes */
+        TARN_FILL_FREED(ptr, bytes);
+        TARN_SAN_FREE(h, ptr, bytes);
+        h->smap[wi] = sw & ~bit;
+        if (pg == h->mb_start) h->mb_end = end;
+    } else {
+        TARN_FILL_FREED(ptr, bytes);
+        TARN_SAN_FREE(h, ptr, bytes);
+        h->fmap[wi] = fw | bit;
+        list_push(h, g, cls_of_leaf(h, sz));
+    }
+    TARN_STAT(h->used -= bytes; h->frees++);
+    HEAP_TRACE(h, TARN_HEAP_EV_FREE, ptr, bytes, TARN_OK);
+    return 1;
 }
 
 #if TARN_LOCKING
@@ -1036,7 +1141,10 @@ tarn_status tarn_heap_free(tarn_heap *h, void *ptr)
 #if TARN_LOCKING
     if (h->lock.lock != NULL) return heap_free_locked(h, ptr);
 #endif
-    return heap_free_core(h, ptr);
+#if TARN_CHECK_LEVEL < 2
+    if (TARN_LIKELY(heap_free_fast(h, ptr))) return TARN_OK;
+#endif
+    return heap_free_slow(h, ptr);
 }
 
 /* ---- resize ------------------------------------------------------------------------------- */
@@ -1063,17 +1171,19 @@ static tarn_status heap_resize_inplace(tarn_heap *h, unsigned char *p, uint32_t 
     } else {
         uint32_t end = g + sz, nend, nx, pv, t = g + u;
         if (bit_get(h->fmap, end) == 0u) return TARN_ENOMEM;
-        nend = next_start(h, end + 1u);
+        nend = free_end(h, end);
         if (nend < t) return TARN_ENOMEM;
         node_read(h, end, &nx, &pv);
         if (HEAP_CHECKING && !links_ok(h, end, nx, pv)) return TARN_ECORRUPT;
         list_unlink(h, nx, pv);
         bit_clr(h->fmap, end);
         start_clr(h, end);
+        if (end == h->mb_start) h->mb_start = NIL;
         if (nend > t) {
             start_set(h, t);
             bit_set(h->fmap, t);
             list_push(h, t, cls_of(h, nend - t));
+            memo_merged(h, NIL, NIL, t, nend);
         }
         HEAP_SAN_RESIZE(h, p, (size_t)sz << LG, (size_t)u << LG);
         TARN_STAT(h->used += (size_t)(u - sz) << LG; if (h->used > h->peak) h->peak = h->used);
@@ -1417,6 +1527,11 @@ static tarn_status heap_check_locked(const tarn_heap *h)
         }
     }
     if (listed != nfree) return TARN_ECORRUPT;
+    /* I6: the remembered block is exactly a free block */
+    if (h->mb_start != NIL &&
+        (!is_free_start(h, h->mb_start) || next_start(h, h->mb_start + 1u) != h->mb_end)) {
+        return TARN_ECORRUPT;
+    }
 
     /* I5 */
 #if TARN_STATS
@@ -1475,6 +1590,10 @@ tarn_status tarn_heap_sane(tarn_heap *h)
                 st = TARN_ECORRUPT;
             }
         }
+    }
+    if (st == TARN_OK && h->mb_start != NIL &&
+        (h->mb_start >= h->mb_end || h->mb_end > h->ngran || !is_free_start(h, h->mb_start))) {
+        st = TARN_ECORRUPT;
     }
 #if TARN_STATS
     if (st == TARN_OK && (h->used > h->nbytes || h->peak < h->used || h->peak > h->nbytes ||

@@ -341,7 +341,7 @@ int main(void)
                " explained\n", (unsigned long)w.M, (unsigned long)w.n, (unsigned long)w.L,
                (unsigned long)bound, w.allocs, fails_small);
     }
-    CHECK(total_small > 100u);   /* the smaller heaps did fail: part B was exercised */
+    CHECK(total_small > 10u);    /* the smaller heaps did fail: part B was exercised */
     test_tightness();
     return check_done();
 }

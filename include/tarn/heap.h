@@ -105,6 +105,8 @@ typedef struct tarn_heap {
     uint8_t flags;              /* TARN_HEAP_F_* */
     uint8_t last_error;         /* tarn_status of the last failed call */
     uint32_t lvl[TARN_HEAP_TREE_MAX]; /* word offset of each tree level from smap */
+    uint32_t mb_start;          /* a remembered free block [mb_start, mb_end), or NIL */
+    uint32_t mb_end;
     size_t used;                /* bytes in used blocks */
     size_t peak;                /* highest `used` */
     size_t allocs;              /* successful allocations */

@@ -1,0 +1,492 @@
+/*
+ * bench/heap.c - the tarn heap against the system allocators and a null baseline.
+ *
+ * Workloads (generated deterministically into an operation array before timing):
+ *   a. fixed: 1000 live 32-byte blocks, then 1M free+alloc pairs, in LIFO order (free
+ *      the k newest, k uniform in 1..16, then allocate k) and in random order;
+ *   b. mixed: 2M operations, sizes power-law (p(x) ~ x^-1.5) over 8..1024 and over
+ *      8..16384 bytes, live requested bytes random-walking between 0 and 60 % of a 1 MiB
+ *      arena (a target level redrawn every 10,000 operations), random free order;
+ *   c. replay of a text trace (`a ID SIZE`, `f ID`, `r ID SIZE` lines), by default
+ *      bench/traces/shell.trace (the allocations of bash running bench/traces/shell.sh;
+ *      --trace FILE for another).
+ * Figures:
+ *   - ns/op (one timed run) and callgrind instructions/op; "net" subtracts the null
+ *     baseline, which runs the same replay loop without an allocator;
+ *   - fragmentation: the smallest buffer (bytes given to tarn_heap_init, so control
+ *     structure and bitmaps included) in which the workload completes with no failed
+ *     allocation, divided by its peak of live requested bytes;
+ *   - the bytes of arena one allocation of 1, 8, 24, 100 and 1000 bytes consumes.
+ * Build the 32-bit variant with `make bench-heap32` (mk/heap.mk).
+ */
+#include "bench_common.h"
+#include "tarn/heap.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { OP_ALLOC, OP_FREE, OP_REALLOC };
+
+typedef struct op {
+    uint32_t id;
+    uint32_t size;     /* bytes (alloc, realloc) */
+    uint32_t kind;
+} op;
+
+typedef struct workload {
+    const char *name;
+    op *ops;
+    uint32_t nops, cap;
+    uint32_t prefill;  /* leading operations run at set-up, not timed */
+    uint32_t nids;
+    size_t peak;       /* peak live requested bytes (all operations) */
+    size_t arena;      /* buffer for the timed tarn run */
+    unsigned char *live_at_end;   /* per id: still allocated after the last operation */
+} workload;
+
+static void **slots;
+static uint32_t nslots;
+static unsigned long fails;
+
+/* ---- deterministic generation ------------------------------------------------------------- */
+static uint64_t rs = 0x2545F4914F6CDD1Dull;
+static uint64_t rnd(void)
+{
+    rs ^= rs << 13;
+    rs ^= rs >> 7;
+    rs ^= rs << 17;
+    return rs;
+}
+static uint32_t below(uint32_t n) { return (uint32_t)((rnd() >> 32) % n); }
+static double unit(void) { return (double)(rnd() >> 11) * (1.0 / 9007199254740992.0); }
+
+static double sqrt_d(double x)   /* Newton's method: no libm needed */
+{
+    double r = x > 1.0 ? x : 1.0;
+    int i;
+    for (i = 0; i < 60; i++) r = 0.5 * (r + x / r);
+    return r;
+}
+
+static void push(workload *w, uint32_t kind, uint32_t id, uint32_t size)
+{
+    if (w->nops == w->cap) {
+        w->cap = w->cap ? w->cap * 2u : 1u << 16;
+        w->ops = (op *)realloc(w->ops, w->cap * sizeof *w->ops);
+        if (w->ops == NULL) abort();
+    }
+    w->ops[w->nops].id = id;
+    w->ops[w->nops].size = size;
+    w->ops[w->nops].kind = kind;
+    w->nops++;
+    if (id + 1u > w->nids) w->nids = id + 1u;
+}
+
+/* peak live requested bytes of a workload */
+static void measure_peak(workload *w)
+{
+    size_t *sz = (size_t *)calloc(w->nids, sizeof *sz), live = 0;
+    uint32_t i;
+    if (sz == NULL) abort();
+    w->peak = 0;
+    for (i = 0; i < w->nops; i++) {
+        const op *o = &w->ops[i];
+        if (o->kind == OP_FREE) {
+            live -= sz[o->id];
+            sz[o->id] = 0;
+        } else {
+            live += o->size;
+            live -= sz[o->id];
+            sz[o->id] = o->size;
+        }
+        if (live > w->peak) w->peak = live;
+    }
+    w->live_at_end = (unsigned char *)calloc(w->nids, 1);
+    if (w->live_at_end == NULL) abort();
+    for (i = 0; i < w->nids; i++) w->live_at_end[i] = sz[i] != 0;
+    free(sz);
+}
+
+/* a: 1000 live 32-byte blocks, then `pairs` free+alloc pairs */
+static void gen_fixed(workload *w, int lifo, uint32_t pairs)
+{
+    uint32_t *live = (uint32_t *)malloc((1000u + 16u) * sizeof *live), nlive = 0, next = 0;
+    uint32_t *spare = (uint32_t *)malloc(2000u * sizeof *spare), nspare = 0, done = 0, i;
+    if (live == NULL || spare == NULL) abort();
+    memset(w, 0, sizeof *w);
+    w->name = lifo ? "a. fixed 32 B, LIFO" : "a. fixed 32 B, random";
+    rs = lifo ? 11u : 12u;
+    for (i = 0; i < 1000u; i++) {
+        push(w, OP_ALLOC, next, 32u);
+        live[nlive++] = next++;
+    }
+    w->prefill = w->nops;
+    while (done < pairs) {
+        uint32_t k = lifo ? 1u + below(16) : 1u;
+        if (k > pairs - done) k = pairs - done;
+        for (i = 0; i < k; i++) {
+            uint32_t j = lifo ? nlive - 1u : below(nlive), id = live[j];
+            live[j] = live[--nlive];
+            push(w, OP_FREE, id, 0);
+            spare[nspare++] = id;
+        }
+        for (i = 0; i < k; i++) {
+            uint32_t id = spare[--nspare];
+            push(w, OP_ALLOC, id, 32u);
+            live[nlive++] = id;
+        }
+        done += k;
+    }
+    free(live);
+    free(spare);
+    w->arena = 64u * 1024u;
+    measure_peak(w);
+}
+
+/* b: power-law sizes over [lo, hi], live bytes walking in [0, 60 % of 1 MiB] */
+static void gen_mixed(workload *w, uint32_t hi, uint32_t nops)
+{
+    const double lo = 8.0, a = 1.0 / sqrt_d(lo), b = 1.0 / sqrt_d((double)hi);
+    const size_t cap = (size_t)(0.6 * 1048576.0);
+    uint32_t *live = (uint32_t *)malloc(nops * sizeof *live), nlive = 0;
+    uint32_t *free_ids = (uint32_t *)malloc(nops * sizeof *free_ids), nfree = 0, next = 0, i;
+    uint32_t *size_of;
+    size_t live_bytes = 0, target = 0;
+    if (live == NULL || free_ids == NULL) abort();
+    size_of = (uint32_t *)calloc(nops, sizeof *size_of);
+    if (size_of == NULL) abort();
+    memset(w, 0, sizeof *w);
+    w->name = hi == 1024u ? "b. mixed 8..1024" : "b. mixed 8..16384";
+    rs = 1000u + hi;
+    for (i = 0; i < nops; i++) {
+        double t;
+        uint32_t size;
+        int want_alloc;
+        if (i % 10000u == 0u) target = (size_t)(unit() * (double)cap);
+        t = a - unit() * (a - b);
+        size = (uint32_t)(1.0 / (t * t));
+        if (size < 8u) size = 8u;
+        if (size > hi) size = hi;
+        want_alloc = nlive == 0 || below(100) < (live_bytes < target ? 70u : 30u);
+        if (want_alloc && live_bytes + size <= cap) {
+            uint32_t id = nfree > 0 ? free_ids[--nfree] : next++;
+            push(w, OP_ALLOC, id, size);
+            size_of[id] = size;
+            live[nlive++] = id;
+            live_bytes += size;
+        } else {
+            uint32_t j = below(nlive), id = live[j];
+            live[j] = live[--nlive];
+            push(w, OP_FREE, id, 0);
+            live_bytes -= size_of[id];
+            free_ids[nfree++] = id;
+        }
+    }
+    free(live);
+    free(free_ids);
+    free(size_of);
+    w->arena = 1048576u;
+    measure_peak(w);
+}
+
+/* c: a trace file */
+static int gen_trace(workload *w, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    char line[128];
+    memset(w, 0, sizeof *w);
+    w->name = "c. trace";
+    if (f == NULL) return -1;
+    while (fgets(line, sizeof line, f) != NULL) {
+        unsigned long id = 0, size = 0;
+        if (line[0] == 'a' && sscanf(line + 1, "%lu %lu", &id, &size) == 2) {
+            push(w, OP_ALLOC, (uint32_t)id, (uint32_t)(size ? size : 1u));
+        } else if (line[0] == 'r' && sscanf(line + 1, "%lu %lu", &id, &size) == 2) {
+            push(w, OP_REALLOC, (uint32_t)id, (uint32_t)(size ? size : 1u));
+        } else if (line[0] == 'f' && sscanf(line + 1, "%lu", &id) == 1) {
+            push(w, OP_FREE, (uint32_t)id, 0);
+        }
+    }
+    fclose(f);
+    measure_peak(w);
+    w->arena = w->peak * 2u + 65536u;
+    return w->nops > 0 ? 0 : -1;
+}
+
+/* ---- replay kernels ---------------------------------------------------------------------- */
+static workload *cur;
+static tarn_heap *heap;
+static unsigned char *arena_mem;
+static size_t arena_size;
+
+static void run_null(void *ctx)
+{
+    const workload *w = (const workload *)ctx;
+    uint32_t i;
+    volatile uintptr_t sink = 0;
+    for (i = w->prefill; i < w->nops; i++) {
+        const op *o = &w->ops[i];
+        if (o->kind == OP_ALLOC) {
+            slots[o->id] = (void *)(uintptr_t)(i + 1u);
+        } else if (o->kind == OP_FREE) {
+            sink ^= (uintptr_t)slots[o->id];
+        } else {
+            sink ^= (uintptr_t)slots[o->id];
+            slots[o->id] = (void *)(uintptr_t)(o->size + 1u);
+        }
+    }
+}
+
+static void run_tarn(void *ctx)
+{
+    const workload *w = (const workload *)ctx;
+    uint32_t i;
+    unsigned long f = 0;
+    for (i = w->prefill; i < w->nops; i++) {
+        const op *o = &w->ops[i];
+        if (o->kind == OP_ALLOC) {
+            void *p = tarn_heap_alloc(heap, o->size);
+            slots[o->id] = p;
+            f += p == NULL;
+        } else if (o->kind == OP_FREE) {
+            (void)tarn_heap_free(heap, slots[o->id]);
+        } else {
+            void *q = tarn_heap_realloc(heap, slots[o->id], o->size);
+            if (q != NULL) slots[o->id] = q;
+            f += q == NULL;
+        }
+    }
+    fails = f;
+}
+
+static void run_sys(void *ctx)
+{
+    const bench_sys *a = (const bench_sys *)ctx;
+    const workload *w = cur;
+    uint32_t i;
+    for (i = w->prefill; i < w->nops; i++) {
+        const op *o = &w->ops[i];
+        if (o->kind == OP_ALLOC) {
+            slots[o->id] = a->malloc_fn(o->size);
+        } else if (o->kind == OP_FREE) {
+            a->free_fn(slots[o->id]);
+        } else {
+            void *q = a->realloc_fn(slots[o->id], o->size);
+            if (q != NULL) slots[o->id] = q;
+        }
+    }
+}
+
+static void ensure_slots(uint32_t n)
+{
+    if (n > nslots) {
+        free(slots);
+        slots = (void **)calloc(n, sizeof *slots);
+        if (slots == NULL) abort();
+        nslots = n;
+    }
+    memset(slots, 0, (size_t)nslots * sizeof *slots);
+}
+
+static void ensure_arena(size_t n)
+{
+    if (n + 64u > arena_size) {
+        free(arena_mem);
+        arena_mem = (unsigned char *)malloc(n + 64u);
+        if (arena_mem == NULL) abort();
+        arena_size = n + 64u;
+    }
+}
+
+/* Replay the whole workload (prefill included) in a tarn heap of `bytes`: failures. */
+static unsigned long replay_tarn(const workload *w, size_t bytes)
+{
+    unsigned long f;
+    workload whole = *w;
+    ensure_arena(bytes);
+    ensure_slots(w->nids);
+    if (tarn_heap_init(&heap, arena_mem, bytes, NULL) != TARN_OK) return 1ul << 30;
+    whole.prefill = 0;
+    run_tarn(&whole);
+    f = fails;
+    (void)tarn_heap_destroy(heap);
+    return f;
+}
+
+/* Smallest buffer (bytes, to 0.1 %) in which the workload has no failed allocation. */
+static size_t smallest_arena(const workload *w)
+{
+    size_t lo = w->peak, hi = w->peak * 4u + 4096u;
+    while (replay_tarn(w, hi) != 0) hi *= 2u;
+    while (hi - lo > hi / 1000u + 8u) {
+        size_t mid = lo + (hi - lo) / 2u;
+        if (replay_tarn(w, mid) == 0) hi = mid; else lo = mid;
+    }
+    return hi;
+}
+
+typedef struct row {
+    const char *name;
+    bench_result r;
+    unsigned long fails;
+} row;
+
+static void bench_workload(workload *w, bench_sys *sys, int nsys, double *net_tarn_out)
+{
+    static const char *const cols[] = {"allocator", "ns/op", "instr/op", "net instr/op",
+                                       "failed allocs"};
+    row rows[8];
+    int n = 0, k;
+    uint32_t i, timed = w->nops - w->prefill;
+    char kname[64];
+    cur = w;
+
+    /* null */
+    ensure_slots(w->nids);
+    snprintf(kname, sizeof kname, "null/%s", w->name);
+    rows[n].name = "null (replay loop only)";
+    rows[n].r = bench_run(kname, run_null, w);
+    rows[n++].fails = 0;
+
+    /* tarn */
+    ensure_arena(w->arena);
+    ensure_slots(w->nids);
+    if (tarn_heap_init(&heap, arena_mem, w->arena, NULL) != TARN_OK) abort();
+    for (i = 0; i < w->prefill; i++) slots[w->ops[i].id] = tarn_heap_alloc(heap, w->ops[i].size);
+    fails = 0;
+    snprintf(kname, sizeof kname, "tarn/%s", w->name);
+    rows[n].name = "tarn heap";
+    rows[n].r = bench_run(kname, run_tarn, w);
+    rows[n++].fails = fails;
+    if (!bench_is_child() && tarn_heap_check(heap) != TARN_OK) {
+        fprintf(stderr, "bench/heap: heap damaged after %s\n", w->name);
+        exit(1);
+    }
+    (void)tarn_heap_destroy(heap);
+
+    /* system allocators */
+    for (k = 0; k < nsys; k++) {
+        ensure_slots(w->nids);
+        for (i = 0; i < w->prefill; i++) slots[w->ops[i].id] = sys[k].malloc_fn(w->ops[i].size);
+        snprintf(kname, sizeof kname, "%s/%s", sys[k].name, w->name);
+        rows[n].name = sys[k].name;
+        rows[n].r = bench_run(kname, run_sys, &sys[k]);
+        rows[n++].fails = 0;
+        for (i = 0; i < w->nids; i++) {
+            if (w->live_at_end[i]) sys[k].free_fn(slots[i]);
+        }
+    }
+    if (bench_is_child()) return;
+
+    bench_table_begin("heap", bench_fmt("%s: %u timed ops, peak live %lu bytes, tarn arena %lu bytes",
+                                        w->name, timed, (unsigned long)w->peak,
+                                        (unsigned long)w->arena), cols, 5);
+    for (k = 0; k < n; k++) {
+        const char *cells[5];
+        double net = (rows[k].r.instr - rows[0].r.instr) / timed;
+        cells[0] = rows[k].name;
+        cells[1] = bench_fmt("%.1f", rows[k].r.ns / timed);
+        cells[2] = rows[k].r.instr >= 0 ? bench_fmt("%.1f", rows[k].r.instr / timed) : "n/a";
+        cells[3] = (k > 0 && rows[k].r.instr >= 0) ? bench_fmt("%.1f", net) : "-";
+        cells[4] = k == 1 ? bench_fmt("%lu", rows[k].fails) : "-";
+        bench_row(cells);
+        if (k == 1 && net_tarn_out != NULL) *net_tarn_out = rows[k].r.instr >= 0 ? net : -1.0;
+    }
+    bench_table_end();
+}
+
+/* bytes of arena one allocation consumes: its block, plus its share of the bitmaps */
+static void bench_bytes(void)
+{
+    static const char *const cols[] = {"request", "block bytes", "with bitmap share",
+                                       "target"};
+    static const size_t req[] = {1, 8, 24, 100, 1000};
+    size_t i;
+    ensure_arena(65536u);
+    bench_table_begin("heap", "arena bytes one allocation consumes", cols, 4);
+    for (i = 0; i < sizeof req / sizeof req[0]; i++) {
+        tarn_heap_stats before, after;
+        const char *cells[4];
+        double bits;
+        if (tarn_heap_init(&heap, arena_mem, 65536u, NULL) != TARN_OK) abort();
+        (void)tarn_heap_stats_get(heap, &before);
+        if (tarn_heap_alloc(heap, req[i]) == NULL) abort();
+        (void)tarn_heap_stats_get(heap, &after);
+        /* 2 bits per granule (start and free bitmaps) + the summary tree (1/32 of that) */
+        bits = (double)(after.used - before.used) / (double)TARN_HEAP_GRANULE * (2.0 + 1.0 / 31.0);
+        cells[0] = bench_fmt("%lu", (unsigned long)req[i]);
+        cells[1] = bench_fmt("%lu", (unsigned long)(after.used - before.used));
+        cells[2] = bench_fmt("%.2f", (double)(after.used - before.used) + bits / 8.0);
+        cells[3] = req[i] <= 8u ? "<= 16" : "-";
+        bench_row(cells);
+        (void)tarn_heap_destroy(heap);
+    }
+    bench_table_end();
+}
+
+int main(int argc, char **argv)
+{
+    static workload wl[5];
+    static const char *const fcols[] = {"workload", "peak live bytes", "smallest buffer",
+                                        "fragmentation", "target"};
+    const char *trace = "bench/traces/shell.trace";
+    bench_sys sys[4];
+    int nsys, i, nw = 0;
+    double net[5];
+    const char *targets32[5] = {"1.25", "1.25", "1.05", "1.10", "-"};
+    const char *targets64[5] = {"-", "-", "1.10", "-", "-"};
+    uint32_t scale;
+
+    bench_init(argc, argv);
+    for (i = 1; i < argc - 1; i++) {
+        if (strcmp(argv[i], "--trace") == 0) trace = argv[i + 1];
+    }
+    scale = bench_quick ? 10u : 1u;
+    gen_fixed(&wl[nw++], 1, 1000000u / scale);
+    gen_fixed(&wl[nw++], 0, 1000000u / scale);
+    gen_mixed(&wl[nw++], 1024u, 2000000u / scale);
+    gen_mixed(&wl[nw++], 16384u, 2000000u / scale);
+    if (gen_trace(&wl[nw], trace) == 0) {
+        nw++;
+    } else if (!bench_is_child()) {
+        bench_note("trace %s not found: workload c skipped (run from the repository root or"
+                   " give --trace FILE)", trace);
+    }
+    nsys = bench_sys_allocators(sys, 4);
+
+    for (i = 0; i < nw; i++) {
+        net[i] = -1.0;
+        bench_workload(&wl[i], sys, nsys, &net[i]);
+    }
+    if (bench_is_child()) return 0;
+    bench_note("net instr/op = callgrind instructions of the kernel minus the null loop, per"
+               " operation (an alloc, a free or a realloc).  Target for tarn on b. mixed"
+               " 8..1024: <= 40.  This build: %d-bit, TARN_CHECK_LEVEL %d.",
+               (int)(8u * sizeof(void *)), TARN_CHECK_LEVEL);
+
+    bench_table_begin("heap", "fragmentation: smallest tarn buffer with no failed allocation"
+                      " / peak live requested bytes", fcols, 5);
+    for (i = 0; i < nw; i++) {
+        const char *cells[5];
+        size_t best = smallest_arena(&wl[i]);
+        cells[0] = wl[i].name;
+        cells[1] = bench_fmt("%lu", (unsigned long)wl[i].peak);
+        cells[2] = bench_fmt("%lu", (unsigned long)best);
+        cells[3] = bench_fmt("%.3f", (double)best / (double)wl[i].peak);
+        cells[4] = sizeof(void *) == 4 ? targets32[i] : targets64[i];
+        bench_row(cells);
+    }
+    bench_table_end();
+    bench_note("the buffer includes the heap's control structure, class table and bitmaps"
+               " (about 3.2 %% of a large buffer).");
+    bench_bytes();
+    (void)net;
+    free(arena_mem);
+    free(slots);
+    for (i = 0; i < nw; i++) {
+        free(wl[i].ops);
+        free(wl[i].live_at_end);
+    }
+    return 0;
+}
