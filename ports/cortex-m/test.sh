@@ -128,7 +128,7 @@ for cpu in $cpus; do
         done ;;
     esac
   done
-  secs=$(for t in $tests; do cat "$out/$t.time" 2>/dev/null; echo; done | awk '{s += $1} END {printf "%.1f", s}')
+  secs=$(for t in $tests; do cat "$out/$t.time" 2>/dev/null || :; echo; done | awk '{s += $1} END {printf "%.1f", s}')
   echo "cortex-m: [$cpu $board, TARN_TEST_SCALE=$scale] $pass passed, $skip skipped, $fail failed of $total ($secs s in QEMU)"
   [ $fail -eq 0 ] || { echo "cortex-m: [$cpu] FAILED:$failed"; status=1; }
 done
