@@ -17,6 +17,8 @@
  *                 the same crash on the host.
  * _sbrk           newlib's malloc grows into [end, __stack_limit) and fails with ENOMEM
  *                 there, whatever bounds the semihosting host reports.
+ * usage_report    at exit, prints the stack high-water mark (the stack is painted at
+ *                 reset) and the heap used, for test.sh.
  *
  * Define TARN_PORT_UNALIGN_TRAP=1 to also trap every unaligned load/store (stricter than
  * the reset default of the core, which only faults on unaligned LDRD/STRD/LDM/STM).
@@ -38,6 +40,8 @@ void Reset_Handler(void) __attribute__((noreturn));
 void fault_entry(void) __attribute__((naked, noreturn));
 void fault_report(const uint32_t *frame, uint32_t exc_return) __attribute__((noreturn, used));
 void *_sbrk(ptrdiff_t incr);
+
+static char *brk; /* current heap end for _sbrk; NULL until the first call */
 
 /* ---- System Control Block and MPU registers (ARMv7-M) ------------------------------ */
 #define REG32(a) (*(volatile uint32_t *)(uintptr_t)(a))
@@ -65,6 +69,8 @@ void *_sbrk(ptrdiff_t incr);
 
 /** Bytes at the bottom of the stack reservation that no code may touch (MPU region). */
 #define STACK_GUARD_BYTES 256u
+/** Fill of never-used stack words. */
+#define STACK_PAINT 0x5AC3A55Cu
 
 /* ---- vector table: initial SP, reset, 14 system exceptions, 32 AN385 interrupts ---- */
 typedef void (*vector_fn)(void);
@@ -93,7 +99,13 @@ void Reset_Handler(void)
 {
     uint32_t *dst = __data_start__;
     const uint32_t *src = __data_load__;
+    uint32_t *sp;
     while (dst < __data_end__) *dst++ = *src++;
+    /* paint the unused stack so that the exit report can measure the high-water mark */
+    __asm__ volatile("mov %0, sp" : "=r"(sp));
+    for (dst = (uint32_t *)(void *)(__stack_limit + STACK_GUARD_BYTES); dst < sp - 16; dst++) {
+        *dst = STACK_PAINT;
+    }
 
 #if defined(__ARM_FP)
     SCB_CPACR |= 0xFu << 20; /* CP10/CP11 full access: hard-float code may run */
@@ -131,6 +143,21 @@ static uint32_t semihost(uint32_t op, const void *arg)
 
 static void put_str(const char *s) { (void)semihost(0x04u /* SYS_WRITE0 */, s); }
 
+static void put_dec(const char *label, uint32_t v)
+{
+    char buf[48];
+    char dig[12];
+    size_t i = 0, k = 0;
+    while (label[i] != '\0' && i < 32u) { buf[i] = label[i]; i++; }
+    do {
+        dig[k++] = (char)('0' + v % 10u);
+        v /= 10u;
+    } while (v != 0u);
+    while (k > 0u) buf[i++] = dig[--k];
+    buf[i] = '\0';
+    put_str(buf);
+}
+
 static void put_hex(const char *label, uint32_t v)
 {
     char buf[48];
@@ -153,6 +180,22 @@ static void __attribute__((noreturn)) exit_status(uint32_t code)
     (void)semihost(0x18u /* SYS_EXIT */, (const void *)(uintptr_t)0x20023u /* RunTimeError */);
     for (;;) {
     }
+}
+
+/*
+ * At exit (newlib runs the destructors from exit()): how much stack and heap the program
+ * used, one line on the console for test.sh to pick up.
+ */
+static void usage_report(void) __attribute__((destructor, used));
+static void usage_report(void)
+{
+    const uint32_t *w = (const uint32_t *)(const void *)(__stack_limit + STACK_GUARD_BYTES);
+    const uint32_t *top = (const uint32_t *)(const void *)__stack;
+    while (w < top && *w == STACK_PAINT) w++;
+    put_dec("cortex-m: stack high-water ", (uint32_t)((const char *)top - (const char *)w));
+    put_dec(" of ", (uint32_t)(__stack - __stack_limit - STACK_GUARD_BYTES));
+    put_dec(" bytes, heap ", brk == NULL ? 0u : (uint32_t)(brk - end));
+    put_str(" bytes\n");
 }
 
 /* ---- faults ------------------------------------------------------------------------- */
@@ -210,9 +253,9 @@ void fault_report(const uint32_t *frame, uint32_t exc_return)
 }
 
 /* ---- heap for newlib ---------------------------------------------------------------- */
+
 void *_sbrk(ptrdiff_t incr)
 {
-    static char *brk;
     char *prev;
     if (brk == NULL) brk = end;
     if (incr < 0 ? (size_t)-incr > (size_t)(brk - end)

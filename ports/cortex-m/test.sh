@@ -15,6 +15,7 @@
 # Exit status of a test = main's return value (semihosting exit): 0 passed, 77 skipped,
 # anything else failed; 124 = timed out; 136/139 = the core faulted (division by zero /
 # memory fault; the fault registers and the faulting PC, resolved to file:line, are shown).
+# After each test that exits, its stack high-water mark and heap use are shown.
 # The Cortex-M4 library (hard float) is always compiled too, as a build check.
 set -eu
 cd "$(dirname "$0")/../.."
@@ -115,7 +116,10 @@ for cpu in $cpus; do
       139) res="***Fault: memory" ;;
       *) res="***Failed (exit $rc)" ;;
     esac
-    printf '%3d/%d [%s %s] %-28s %s  %s s\n' "$n" "$total" "$cpu" "$board" "$t" "$res" "$tm"
+    # stack high-water mark and heap use, reported by startup.c at exit
+    use=$(sed -n 's/^cortex-m: stack high-water \([0-9]*\) of [0-9]* bytes, heap \([0-9]*\) bytes.*/  (stack \1 B, heap \2 B)/p' \
+          "$out/$t.log" 2>/dev/null | tail -1)
+    printf '%3d/%d [%s %s] %-28s %s  %s s%s\n' "$n" "$total" "$cpu" "$board" "$t" "$res" "$tm" "$use"
     case $rc in
       0|77) ;;
       *)
