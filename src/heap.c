@@ -308,6 +308,7 @@ static inline uint32_t cls_of(const tarn_heap *h, uint32_t u)
 {
     return TARN_LIKELY(u <= h->lmask) ? u : cls_of_big(h, u);
 }
+#if TARN_CHECK_LEVEL < 2 && TARN_HEAP_FAST
 /* cls_of without a call, for the call-free fast paths. */
 static HEAP_INLINE uint32_t cls_of_leaf(const tarn_heap *h, uint32_t u)
 {
@@ -316,6 +317,7 @@ static HEAP_INLINE uint32_t cls_of_leaf(const tarn_heap *h, uint32_t u)
     e = tarn_log2_u32(u) - h->k;
     return (e << h->k) + (u >> e);
 }
+#endif
 static HEAP_NOINLINE uint32_t cls_up_big(const tarn_heap *h, uint32_t u)
 {
     uint32_t e = tarn_log2_u32(u) - h->k;
@@ -721,17 +723,14 @@ corrupt:
 #define REL_BLOCK 1
 #define REL_TAIL 0
 
-/* Make the used run [g, end) free, merged at once with free neighbours.  All links that
+/* Make the used run [g, end) free, merged at once with free neighbours; the block before
+ * it starts at pg and is free when pf (pg = g when g = 0).  All links that
  * will be followed are validated first: on TARN_ECORRUPT nothing has changed. */
-static HEAP_NOINLINE tarn_status heap_release(tarn_heap *h, uint32_t g, uint32_t end, int mode)
+static HEAP_NOINLINE tarn_status heap_release_at(tarn_heap *h, uint32_t g, uint32_t end,
+                                                 uint32_t pg, bool pf, int mode)
 {
-    uint32_t pg = g, nend = end, cp = 0, cn = 0, nnx = 0, npv = 0, x, y;
+    uint32_t nend = end, cp = 0, cn = 0, nnx = 0, npv = 0, x, y;
     bool nf = bit_get(h->fmap, end) != 0u;   /* F[N] = 0 */
-    bool pf = false;
-    if (g != 0u) {
-        pg = block_before(h, g);
-        pf = bit_get(h->fmap, pg) != 0u;
-    }
     if (TARN_UNLIKELY(nf)) {
         node_read(h, end, &nnx, &npv);
 #if HEAP_CHECKING
@@ -778,6 +777,18 @@ static HEAP_NOINLINE tarn_status heap_release(tarn_heap *h, uint32_t g, uint32_t
         if (nf) memo_merged(h, end, end, g, nend);
     }
     return TARN_OK;
+}
+
+/* heap_release_at, finding the left neighbour itself. */
+static tarn_status heap_release(tarn_heap *h, uint32_t g, uint32_t end, int mode)
+{
+    uint32_t pg = g;
+    bool pf = false;
+    if (g != 0u) {
+        pg = block_before(h, g);
+        pf = bit_get(h->fmap, pg) != 0u;
+    }
+    return heap_release_at(h, g, end, pg, pf, mode);
 }
 
 /* ---- init / destroy ---------------------------------------------------------------------- */
@@ -879,6 +890,7 @@ static HEAP_INLINE void *heap_alloc_core(tarn_heap *h, size_t size)
     return p;
 }
 
+#if TARN_CHECK_LEVEL < 2 && TARN_HEAP_FAST
 /* The exact-fit fast path: the request's own (exact) class has a block.  Its size is
  * checked against the start bitmap (the next start must be exactly u granules on),
  * from one S word or, when the block straddles two, from both.  NULL: not this case
@@ -930,6 +942,7 @@ static HEAP_INLINE void *heap_alloc_exact(tarn_heap *h, uint32_t u)
     HEAP_TRACE(h, TARN_HEAP_EV_ALLOC, p, (size_t)u << LG, TARN_OK);
     return p;
 }
+#endif
 
 /* Out-of-line allocation and free for the rarer callers (realloc, locked paths). */
 static HEAP_NOINLINE void *heap_alloc_slow(tarn_heap *h, size_t size)
@@ -954,7 +967,7 @@ void *tarn_heap_alloc(tarn_heap *h, size_t size)
 #if TARN_LOCKING
     if (h->lock.lock != NULL) return heap_alloc_locked(h, size);
 #endif
-#if TARN_CHECK_LEVEL < 2
+#if TARN_CHECK_LEVEL < 2 && TARN_HEAP_FAST
     if (TARN_LIKELY(size - 1u < (size_t)h->lmask << LG)) {   /* 1 .. 2^(k+1)-1 granules */
         void *p = heap_alloc_exact(h, (uint32_t)((size + (G - 1u)) >> LG));
         if (p != NULL) return p;
@@ -1059,22 +1072,33 @@ static HEAP_NOINLINE tarn_status heap_free_slow(tarn_heap *h, void *ptr)
     return TARN_OK;
 }
 
+#if TARN_CHECK_LEVEL < 2 && TARN_HEAP_FAST
+#define HEAP_NOT_DONE TARN_STATUS_COUNT_
+
+/* Free the used block [g, end) at ptr whose left neighbour (pg, pf) is known. */
+static HEAP_NOINLINE tarn_status heap_free_known(tarn_heap *h, void *ptr, uint32_t g,
+                                                 uint32_t end, uint32_t pg, bool pf)
+{
+    tarn_status st = heap_release_at(h, g, end, pg, pf, REL_BLOCK);
+    return st == TARN_OK ? TARN_OK : heap_reject(h, ptr, st);
+}
+
 /* The fast path of free: the block's neighbours start in its own S word or the next one
  * over, the right neighbour is used, and the left one is used (the block becomes a free
  * block of its own) or free and keeps its class when the block joins it.  A few S and F
  * words answer everything.  Returns 1 when done, 0 to take the general path (nothing
  * changed). */
-static HEAP_INLINE int heap_free_fast(tarn_heap *h, void *ptr)
+static HEAP_INLINE tarn_status heap_free_fast(tarn_heap *h, void *ptr)
 {
     uintptr_t d = (uintptr_t)ptr - (uintptr_t)h->blocks;
     uint32_t g = (uint32_t)(d >> LG), wi = g >> 5, bit, sw, fw, w, end, pg, sz;
     bool nf, pf;
     size_t bytes;
-    if (TARN_UNLIKELY(d >= (uintptr_t)h->nbytes || (d & (G - 1u)) != 0u)) return 0;
+    if (TARN_UNLIKELY(d >= (uintptr_t)h->nbytes || (d & (G - 1u)) != 0u)) return HEAP_NOT_DONE;
     bit = 1u << (g & 31u);
     sw = h->smap[wi];
     fw = h->fmap[wi];
-    if (TARN_UNLIKELY((sw & bit) == 0u || (fw & bit) != 0u)) return 0;   /* bad pointer */
+    if (TARN_UNLIKELY((sw & bit) == 0u || (fw & bit) != 0u)) return HEAP_NOT_DONE;   /* bad pointer */
     /* right neighbour: in this word, else in the next (which exists: S[N] is set) */
     w = sw & (0u - (bit << 1));
     if (TARN_LIKELY(w != 0u)) {
@@ -1082,13 +1106,11 @@ static HEAP_INLINE int heap_free_fast(tarn_heap *h, void *ptr)
         nf = (fw & w & (0u - w)) != 0u;
     } else {
         w = h->smap[wi + 1u];
-        if (TARN_UNLIKELY(w == 0u)) return 0;
+        if (TARN_UNLIKELY(w == 0u)) return HEAP_NOT_DONE;
         end = ((wi + 1u) << 5) | tarn_ctz_u32(w);
         nf = (h->fmap[wi + 1u] & w & (0u - w)) != 0u;
     }
-    if (TARN_UNLIKELY(nf)) return 0;
     sz = end - g;
-    if (TARN_UNLIKELY(sz >= AL_MIN && bit_get(h->fmap, g + 1u) != 0u)) return 0;  /* aligned */
     /* left neighbour: in this word, else in the previous one; none for g = 0 */
     w = sw & (bit - 1u);
     if (TARN_LIKELY(w != 0u)) {
@@ -1096,19 +1118,24 @@ static HEAP_INLINE int heap_free_fast(tarn_heap *h, void *ptr)
         pf = ((fw >> (pg & 31u)) & 1u) != 0u;
     } else if (wi != 0u) {
         w = h->smap[wi - 1u];
-        if (TARN_UNLIKELY(w == 0u)) return 0;
+        if (TARN_UNLIKELY(w == 0u)) return HEAP_NOT_DONE;
         pg = ((wi - 1u) << 5) | tarn_log2_u32(w);
         pf = ((h->fmap[wi - 1u] >> (pg & 31u)) & 1u) != 0u;
     } else {
         pg = 0u;
         pf = false;
     }
-    if (TARN_UNLIKELY(h->flags != 0u)) return 0;   /* clearing: the general path */
+    if (TARN_UNLIKELY(nf || h->flags != 0u || (sz >= AL_MIN && bit_get(h->fmap, g + 1u) != 0u))) {
+        /* a merge to the right, clearing, or an over-aligned block: the neighbours are
+         * known, the general release does the rest */
+        return heap_free_known(h, ptr, g, end, pg, pf);
+    }
     bytes = (size_t)sz << LG;
     if (pf) {
         /* joins its free left neighbour, whose list node stays where it is */
-        if (cls_of_leaf(h, g - pg) != cls_of_leaf(h, end - pg)) return 0;
-        if (TARN_UNLIKELY((sw & ~bit) == 0u)) return 0;   /* the summary tree changes */
+        if (cls_of_leaf(h, g - pg) != cls_of_leaf(h, end - pg) || (sw & ~bit) == 0u) {
+            return heap_free_known(h, ptr, g, end, pg, pf);
+        }
         TARN_FILL_FREED(ptr, bytes);
         TARN_SAN_FREE(h, ptr, bytes);
         h->smap[wi] = sw & ~bit;
@@ -1121,8 +1148,9 @@ static HEAP_INLINE int heap_free_fast(tarn_heap *h, void *ptr)
     }
     TARN_STAT(h->used -= bytes; h->frees++);
     HEAP_TRACE(h, TARN_HEAP_EV_FREE, ptr, bytes, TARN_OK);
-    return 1;
+    return TARN_OK;
 }
+#endif
 
 #if TARN_LOCKING
 static HEAP_NOINLINE tarn_status heap_free_locked(tarn_heap *h, void *ptr)
@@ -1141,8 +1169,11 @@ tarn_status tarn_heap_free(tarn_heap *h, void *ptr)
 #if TARN_LOCKING
     if (h->lock.lock != NULL) return heap_free_locked(h, ptr);
 #endif
-#if TARN_CHECK_LEVEL < 2
-    if (TARN_LIKELY(heap_free_fast(h, ptr))) return TARN_OK;
+#if TARN_CHECK_LEVEL < 2 && TARN_HEAP_FAST
+    {
+        tarn_status st = heap_free_fast(h, ptr);
+        if (TARN_LIKELY(st != HEAP_NOT_DONE)) return st;
+    }
 #endif
     return heap_free_slow(h, ptr);
 }

@@ -39,6 +39,9 @@
  * Module options (define in the TARN_CONFIG_FILE, see config.h):
  *   TARN_HEAP_TRACE  1 = compile in the trace hook (tarn_heap_set_trace); default 0:
  *                    no code and no field when unused.
+ *   TARN_HEAP_FAST   1 (default) = separate fast paths for the commonest alloc (exact
+ *                    fit) and free (no merge to the right); 0 = the general paths only:
+ *                    the same behaviour in less code, slower.
  *
  * Worst case: see tarn_heap_size_for() for the buffer size that guarantees that a
  * workload with a given peak of live bytes, largest request and number of live blocks
@@ -55,6 +58,9 @@ extern "C" {
 
 #ifndef TARN_HEAP_TRACE
 #define TARN_HEAP_TRACE 0
+#endif
+#ifndef TARN_HEAP_FAST
+#define TARN_HEAP_FAST 1
 #endif
 
 /** Allocation unit and alignment of every block: max(8, TARN_ALIGN) bytes. */

@@ -1,0 +1,46 @@
+# mk/heap.mk - heap extras (see bench/heap.c):
+#   make bench-heap32     bench/heap built for a 32-bit host (-m32, Debian gcc-multilib) and
+#                         run; BENCH_ARGS are passed (e.g. BENCH_ARGS=--quick)
+#   make bench-heap-size  Cortex-M4 -Os image growth (--gc-sections) of a program that uses
+#                         tarn_heap_init, _alloc, _free and _realloc, over one that does not
+#                         (HEAP_SIZE_FLAGS adds compile options, e.g. -DTARN_HEAP_FAST=0)
+
+heap_mk_goal_ := $(.DEFAULT_GOAL)
+
+.PHONY: bench-heap32 bench-heap-size
+
+bench-heap32:
+	$(CMAKE) -S . -B $(BUILD)/bench32 -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=gcc \
+	  -DTARN_BUILD_BENCH=ON "-DCMAKE_C_FLAGS=-m32 -DTARN_SANITIZE=0" \
+	  -DCMAKE_EXE_LINKER_FLAGS=-m32 >/dev/null
+	$(CMAKE) --build $(BUILD)/bench32 -j$(JOBS) --target bench_heap
+	$(BUILD)/bench32/bench_heap $(BENCH_ARGS)
+
+HEAP_SIZE_CC    ?= arm-none-eabi-gcc -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16
+HEAP_SIZE_FLAGS ?=
+heap_size_dir_  := $(BUILD)/heapsize
+heap_size_cc_    = $(HEAP_SIZE_CC) -Os -std=c99 -ffunction-sections -fdata-sections \
+                   -Iinclude -Isrc $(HEAP_SIZE_FLAGS)
+
+bench-heap-size:
+	@mkdir -p $(heap_size_dir_)
+	@printf '%s\n' '#include "tarn/heap.h"' 'static unsigned char mem[4096];' \
+	  'volatile int sink;' 'int main(void)' '{' '    tarn_heap *h;' '    void *p;' \
+	  '    if (tarn_heap_init(&h, mem, sizeof mem, 0) != TARN_OK) return 1;' \
+	  '    p = tarn_heap_alloc(h, 100);' '    p = tarn_heap_realloc(h, p, 300);' \
+	  '    sink = tarn_heap_free(h, p);' '    return 0;' '}' > $(heap_size_dir_)/with.c
+	@printf '%s\n' 'static unsigned char mem[4096];' 'volatile int sink;' 'int main(void)' '{' \
+	  '    sink = mem[sink];' '    return 0;' '}' > $(heap_size_dir_)/without.c
+	@$(heap_size_cc_) -c src/heap.c -o $(heap_size_dir_)/heap.o
+	@$(heap_size_cc_) --specs=nosys.specs -Wl,--gc-sections $(heap_size_dir_)/with.c \
+	  $(heap_size_dir_)/heap.o -o $(heap_size_dir_)/with.elf
+	@$(heap_size_cc_) --specs=nosys.specs -Wl,--gc-sections $(heap_size_dir_)/without.c \
+	  -o $(heap_size_dir_)/without.elf
+	@w=$$(arm-none-eabi-size $(heap_size_dir_)/with.elf | awk 'NR==2{print $$1}'); \
+	 o=$$(arm-none-eabi-size $(heap_size_dir_)/without.elf | awk 'NR==2{print $$1}'); \
+	 lib=$$(arm-none-eabi-nm -S -t d --size-sort $(heap_size_dir_)/with.elf | \
+	   awk '$$4=="memcpy"||$$4=="memset"{s+=$$2} END{print s+0}'); \
+	 echo "heap .text growth, Cortex-M4 -Os --gc-sections, init+alloc+free+realloc:" \
+	   "$$((w - o)) bytes (of which libc memcpy/memset: $$lib) [target <= 1024]"
+
+.DEFAULT_GOAL := $(heap_mk_goal_)
