@@ -86,19 +86,32 @@
  *
  * 6. Finding free space with a fixed RAM footprint
  *
- *   RAM remembers up to TARN_EXT_CACHE_RUNS free runs (start, end, size and seq of the
- *   first block).  alloc takes the best fit among them: O(1) bus transactions, and no read
- *   at all when the allocation ends inside the run's first block.  A free adds its block
- *   to the cache, joining a cached run that ends where it starts (backward merge in RAM
- *   only) or absorbing the cached run it merged with.  When no cached run fits, alloc
- *   rescans the whole device (O(blocks) reads, no write) and keeps the largest runs;
- *   after a rescan that found no fit, alloc fails at once until the next free.
+ *   RAM remembers up to TARN_EXT_CACHE_RUNS free runs, one per size class (capacities
+ *   1, 2-3, 4-7, ... units; the last class takes everything larger), keeping the largest
+ *   run seen of each class: start, end, size and seq of the first block.  alloc takes the
+ *   best fit among them: no read at all when the allocation ends inside the run's first
+ *   block.  A free offers its block, grows a cached run that ends where it starts
+ *   (backward merge in RAM only) or absorbs the cached run it merged with.
+ *   Runs not in the cache are found by partial scans from a cursor that walks the heap
+ *   round-robin (it always rests on a live header; alloc and free move it off headers they
+ *   absorb).  Every run a scan passes is offered to the cache (merged with cached runs it
+ *   overlaps, as a scan may start or stop inside a run).  Scans happen only while free
+ *   space exists outside the cached runs (free units minus cached extents, known in RAM):
+ *     - when the best cached fit is 4 or more times too large, alloc reads up to
+ *       EXT_LOOSE_BUDGET (8) headers looking for a closer fit (keeps small requests from
+ *       carving up large runs: this is what holds fragmentation down);
+ *     - when nothing cached fits, the scan goes on until a run fits;
+ *     - once round without a fit, an exact full scan (which also merges runs cut by the
+ *       cursor) decides, and TARN_ENOMEM is then answered at once until the next free.
  *
  *   Trade-off chosen: the write budget (<= 2 per alloc, 1 per free, no free list on the
- *   device to wear out) and the fixed RAM size are guaranteed; O(1) bus transactions are
- *   guaranteed for free and for allocs served from the cache, not for every alloc.  An exact
- *   O(1) index of all free space needs either RAM growing with the number of blocks or an
- *   index on the device that every alloc and free must rewrite (more writes, more wear).
+ *   device to wear out) and the fixed RAM size are guaranteed.  Free is O(1) (2 reads,
+ *   1 write).  Alloc is O(1) writes always, but its reads are O(1) only amortized: a
+ *   request that no cached run fits reads headers until one does (O(blocks) worst case).
+ *   An exact O(1) index of all free space needs either RAM growing with the number of
+ *   blocks or an index on the device that every alloc and free must rewrite (more writes,
+ *   more wear, and more to make power-safe).  bench/ext measures the read cost and the
+ *   fragmentation this placement causes against a global best fit.
  *
  * 7. Validating addresses in O(1)
  *
@@ -134,6 +147,13 @@
 #define EXT_MAGIC 0x31584554u        /* "TEX1" little-endian */
 #define EXT_VERSION 1u
 
+#ifndef EXT_LOOSE
+#define EXT_LOOSE 2u            /* a fit 2 classes (4x) too large is loose */
+#endif
+#ifndef EXT_LOOSE_BUDGET
+#define EXT_LOOSE_BUDGET 8u     /* headers read looking for a closer fit */
+#endif
+
 #define ST_NONE 0u
 #define ST_MOUNTED 0xA5u
 #define ST_RESYNC 0x3Cu
@@ -143,7 +163,7 @@ TARN_STATIC_ASSERT(TARN_EXT_HEADER_SIZE == U_HDR * TARN_EXT_UNIT, ext_header_uni
 TARN_STATIC_ASSERT(TARN_EXT_SUPER_SIZE == SUPER_BYTES && SUPER_BYTES % TARN_EXT_UNIT == 0, ext_super);
 TARN_STATIC_ASSERT(TARN_EXT_ROOT_SIZE == REC_BYTES, ext_root);
 TARN_STATIC_ASSERT(TARN_EXT_MAX_ROOTS >= 0 && TARN_EXT_MAX_ROOTS <= 64, ext_max_roots);
-TARN_STATIC_ASSERT(TARN_EXT_CACHE_RUNS >= 1 && TARN_EXT_CACHE_RUNS <= 64, ext_cache_runs);
+TARN_STATIC_ASSERT(TARN_EXT_CACHE_RUNS >= 2 && TARN_EXT_CACHE_RUNS <= 16, ext_cache_runs);
 TARN_STATIC_ASSERT(TARN_EXT_MIN_SIZE(0) == 40u, ext_min_size);
 
 /* ---- little-endian fields and crc16 (CCITT, poly 0x1021, nibble table) ------------------ */
@@ -323,41 +343,83 @@ static inline uint32_t run_cap(const tarn_ext_run_ *r)
     return r->end - r->start - U_HDR;
 }
 
+/* Size class of a run: its cache slot.  Capacities 1-3 units, 4-15, 16-63, ... (powers of
+ * 4); the last slot takes everything larger. */
+static unsigned run_class(uint32_t cap)
+{
+    unsigned c = tarn_log2_u32(cap);
+    return c < TARN_EXT_CACHE_RUNS ? c : TARN_EXT_CACHE_RUNS - 1u;
+}
+
+static inline bool run_used(const tarn_ext *e, unsigned i)
+{
+    return e->runs[i].end != 0;
+}
+
 static void run_remove(tarn_ext *e, unsigned i)
 {
-    unsigned last = (unsigned)e->nruns - 1u;
-    e->runs[i] = e->runs[last];
-    e->run_seq[i] = e->run_seq[last];
+    e->runs[i].end = 0;
     e->nruns--;
 }
 
-/* Remember a run if there is room, or if it is larger than the smallest one remembered. */
+/* Remember a run in the slot of its size class, unless that slot holds a larger run. */
 static void run_offer(tarn_ext *e, uint32_t start, uint32_t end, uint32_t first, uint8_t seq)
 {
-    unsigned i, slot = (unsigned)e->nruns;
-    tarn_ext_run_ r;
-    r.start = start;
-    r.end = end;
-    r.first = first;
-    if (slot >= TARN_EXT_CACHE_RUNS) {
-        unsigned small = 0;
-        for (i = 1; i < (unsigned)e->nruns; i++) {
-            if (run_cap(&e->runs[i]) < run_cap(&e->runs[small])) small = i;
-        }
-        if (run_cap(&e->runs[small]) >= run_cap(&r)) return;
-        slot = small;
+    unsigned slot = run_class(end - start - U_HDR);
+    if (run_used(e, slot)) {
+        if (run_cap(&e->runs[slot]) >= end - start - U_HDR) return;
     } else {
         e->nruns++;
     }
-    e->runs[slot] = r;
+    e->runs[slot].start = start;
+    e->runs[slot].end = end;
+    e->runs[slot].first = first;
     e->run_seq[slot] = seq;
+}
+
+/* Offer a run met by a partial scan.  The scan may start or stop inside a run, so the run
+ * may overlap cached ones: both are sequences of whole free blocks that share blocks, so
+ * their union is one, and replaces them. */
+static void run_offer_found(tarn_ext *e, uint32_t start, uint32_t end, uint32_t first, uint8_t seq)
+{
+    unsigned i;
+    for (i = 0; i < TARN_EXT_CACHE_RUNS; i++) {
+        tarn_ext_run_ c = e->runs[i];
+        if (!run_used(e, i) || start >= c.end || c.start >= end) continue;
+        if (c.start < start) {
+            start = c.start;
+            first = c.first;
+            seq = e->run_seq[i];
+        }
+        if (c.end > end) end = c.end;
+        run_remove(e, i);
+    }
+    run_offer(e, start, end, first, seq);
+}
+
+/* Free units (headers included) that no cached run covers: what a scan could still find. */
+static uint32_t run_uncached(const tarn_ext *e)
+{
+    uint32_t free_units = e->units - e->heap - e->used_units;
+    unsigned i;
+    for (i = 0; i < TARN_EXT_CACHE_RUNS; i++) {
+        if (run_used(e, i)) free_units -= e->runs[i].end - e->runs[i].start;
+    }
+    return free_units;
+}
+
+static void run_clear(tarn_ext *e)
+{
+    unsigned i;
+    for (i = 0; i < TARN_EXT_CACHE_RUNS; i++) e->runs[i].end = 0;
+    e->nruns = 0;
 }
 
 static int run_find_start(const tarn_ext *e, uint32_t start)
 {
     unsigned i;
-    for (i = 0; i < (unsigned)e->nruns; i++) {
-        if (e->runs[i].start == start) return (int)i;
+    for (i = 0; i < TARN_EXT_CACHE_RUNS; i++) {
+        if (run_used(e, i) && e->runs[i].start == start) return (int)i;
     }
     return -1;
 }
@@ -365,8 +427,8 @@ static int run_find_start(const tarn_ext *e, uint32_t start)
 static int run_find_end(const tarn_ext *e, uint32_t end)
 {
     unsigned i;
-    for (i = 0; i < (unsigned)e->nruns; i++) {
-        if (e->runs[i].end == end) return (int)i;
+    for (i = 0; i < TARN_EXT_CACHE_RUNS; i++) {
+        if (run_used(e, i) && e->runs[i].end == end) return (int)i;
     }
     return -1;
 }
@@ -378,9 +440,11 @@ static int run_pick(const tarn_ext *e, uint32_t need)
     int best = -1;
     uint32_t best_key = 0;
     unsigned i;
-    for (i = 0; i < (unsigned)e->nruns; i++) {
+    for (i = 0; i < TARN_EXT_CACHE_RUNS; i++) {
         const tarn_ext_run_ *r = &e->runs[i];
-        uint32_t cap = run_cap(r), key;
+        uint32_t cap, key;
+        if (!run_used(e, i)) continue;
+        cap = run_cap(r);
         if (cap < need) continue;
         /* runs whose first block suffices sort before the others */
         key = cap >> 1;
@@ -472,6 +536,7 @@ static tarn_status ext_scan(tarn_ext *e, int mode, const scan_ctx *sc, bool *rep
     uint64_t roots_found = 0;     /* root i names a used block */
     uint64_t run_ok = 0;          /* SCAN_CHECK: cached run i starts and ends at headers */
     uint64_t run_start = 0;
+    bool cursor_ok = false;
     bool open = false;
     uint32_t r_start = 0, r_first = 0, r_end = 0;
     uint8_t r_seq = 0;
@@ -479,18 +544,23 @@ static tarn_status ext_scan(tarn_ext *e, int mode, const scan_ctx *sc, bool *rep
     bool stop = false;
     tarn_status st;
 
-    if (mode == SCAN_MOUNT || mode == SCAN_RESCAN) e->nruns = 0;
+    if (mode == SCAN_MOUNT || mode == SCAN_RESCAN) {
+        run_clear(e);
+        e->cursor = e->heap;
+    }
     while (h < e->units && !stop) {
         blk b;
         uint32_t next;
         st = blk_load(e, h, mode == SCAN_MOUNT, &b, repaired);
         if (st != TARN_OK) return st;
         next = h + U_HDR + b.units;
+        if (h == e->cursor) cursor_ok = true;
         if (mode == SCAN_WALK) {
             stop = !sc->fn(sc->arg, dev_addr(e, h + U_HDR), (size_t)b.units * TARN_EXT_UNIT, b.used);
         } else if (mode == SCAN_CHECK) {
-            for (i = 0; i < (unsigned)e->nruns; i++) {
+            for (i = 0; i < TARN_EXT_CACHE_RUNS; i++) {
                 const tarn_ext_run_ *r = &e->runs[i];
+                if (!run_used(e, i)) continue;
                 if (h == r->start) {
                     if (b.used || b.units != r->first || b.seq != e->run_seq[i]) return TARN_ECORRUPT;
                     run_start |= (uint64_t)1 << i;
@@ -543,11 +613,65 @@ static tarn_status ext_scan(tarn_ext *e, int mode, const scan_ctx *sc, bool *rep
     if (mode == SCAN_MOUNT || mode == SCAN_RESCAN) {
         e->nomem_above = maxcap;
     } else if (mode == SCAN_CHECK) {
-        for (i = 0; i < (unsigned)e->nruns; i++) {
-            if (((run_ok & run_start) & ((uint64_t)1 << i)) == 0) return TARN_ECORRUPT;
+        if (!cursor_ok && e->cursor != e->units && e->cursor != e->heap) return TARN_ECORRUPT;
+        for (i = 0; i < TARN_EXT_CACHE_RUNS; i++) {
+            if (run_used(e, i) && ((run_ok & run_start) & ((uint64_t)1 << i)) == 0) return TARN_ECORRUPT;
+            if (run_used(e, i) && run_class(run_cap(&e->runs[i])) != i) return TARN_ECORRUPT;
         }
     }
     return TARN_OK;
+}
+
+/*
+ * Partial scan from the cursor (DESIGN, section 6): read up to `budget` headers, offering
+ * every run met to the cache, and stop early once a run of `lo` to `hi` units has been
+ * offered.  *covered counts the units scanned (over successive calls); *cycle is set once
+ * it reaches the whole heap.  The cursor
+ * always rests on a live header (or at the heap end, meaning the heap start).
+ */
+static tarn_status ext_scan_step(tarn_ext *e, uint32_t lo, uint32_t hi, uint32_t budget, uint32_t *covered,
+                                 bool *cycle)
+{
+    uint32_t h = e->cursor, heap_units = e->units - e->heap;
+    bool open = false, found = false;
+    uint32_t r_start = 0, r_first = 0, r_end = 0;
+    uint8_t r_seq = 0;
+    tarn_status st = TARN_OK;
+
+    *cycle = false;
+    while (budget > 0 && !found && !*cycle) {
+        blk b;
+        bool dummy = false;
+        if (h >= e->units) h = e->heap;
+        st = blk_load(e, h, false, &b, &dummy);
+        if (st != TARN_OK) break;
+        budget--;
+        if (b.used) {
+            if (open) {
+                run_offer_found(e, r_start, r_end, r_first, r_seq);
+                open = false;
+            }
+        } else {
+            if (!open) {
+                open = true;
+                r_start = h;
+                r_first = b.units;
+                r_seq = b.seq;
+            }
+            r_end = h + U_HDR + b.units;
+            found = r_end - r_start - U_HDR >= lo && r_end - r_start - U_HDR < hi;
+        }
+        *covered += U_HDR + b.units;
+        h += U_HDR + b.units;
+        if (h >= e->units && open) {        /* runs end at the heap end */
+            run_offer_found(e, r_start, r_end, r_first, r_seq);
+            open = false;
+        }
+        if (*covered >= heap_units) *cycle = true;
+    }
+    if (open) run_offer_found(e, r_start, r_end, r_first, r_seq);
+    e->cursor = h >= e->units ? e->heap : h;
+    return st;
 }
 
 /* Read and check the superblock; with `first`, adopt its nonce and roots count, else
@@ -611,7 +735,8 @@ static tarn_status ext_mount_core(tarn_ext *e, bool first)
 static tarn_status ext_io_failed(tarn_ext *e)
 {
     e->state = ST_RESYNC;
-    e->nruns = 0;
+    run_clear(e);
+    e->cursor = e->heap;
     e->nomem_above = UINT32_MAX;
     (void)ext_mount_core(e, false);
     return TARN_EIO;
@@ -625,7 +750,7 @@ static tarn_status ext_ready(tarn_ext *e)
         tarn_status st = ext_mount_core(e, false);
         if (st != TARN_OK) {
             e->state = ST_RESYNC;
-            e->nruns = 0;
+            run_clear(e);
         }
         return st;
     }
@@ -730,8 +855,9 @@ tarn_status tarn_ext_format(tarn_ext *ext, const tarn_ext_io *io, uint32_t base,
     if (st == TARN_OK) st = bus_sync(ext);
     if (st != TARN_OK) return st;
 
-    ext->nruns = 0;
+    run_clear(ext);
     run_offer(ext, ext->heap, ext->units, first, 1u);
+    ext->cursor = ext->heap;
     ext->nomem_above = first;
     ext->state = ST_MOUNTED;
     return TARN_OK;
@@ -817,6 +943,7 @@ static tarn_status ext_alloc_run(tarn_ext *e, unsigned ri, uint32_t need, uint32
 
     run_remove(e, ri);
     if (r < R.end) run_offer(e, r, R.end, R.end - r - U_HDR, rem_seq);
+    if (e->cursor > a && e->cursor < R.end && e->cursor != r) e->cursor = a;   /* absorbed */
     e->live_blocks++;
     e->live_units += r - a - U_HDR;
     e->used_units += r - a;
@@ -840,17 +967,36 @@ tarn_status tarn_ext_alloc(tarn_ext *ext, size_t size, uint32_t *addr)
         if (need > ext->nomem_above) {
             st = TARN_ENOMEM;
         } else {
+            bool cycle = false;
+            uint32_t covered = 0;
+            uint32_t uncached = run_uncached(ext);
             ri = run_pick(ext, need);
-            if (ri < 0) {
+            if (uncached >= need + U_HDR &&
+                (ri < 0 || run_class(run_cap(&ext->runs[ri])) >= run_class(need) + EXT_LOOSE)) {
+                /* nothing cached fits, or only a much larger run: first look a little
+                 * further for a close fit */
+                uint32_t hi = need < (UINT32_MAX >> EXT_LOOSE) ? need << EXT_LOOSE : UINT32_MAX;
+                st = ext_scan_step(ext, need, hi, EXT_LOOSE_BUDGET, &covered, &cycle);
+                ri = run_pick(ext, need);
+            }
+            while (st == TARN_OK && ri < 0 && !cycle && uncached > 0) {
+                /* nothing cached fits: scan on until something does, at most once round */
+                st = ext_scan_step(ext, need, UINT32_MAX, UINT32_MAX, &covered, &cycle);
+                ri = run_pick(ext, need);
+            }
+            if (st == TARN_OK && ri < 0) {
+                /* once round without a fit (runs cut by the cursor may hide one): an exact
+                 * full scan decides, and remembers the largest run for later requests */
                 bool dummy = false;
                 TARN_STAT(ext->n_rescans++);
                 st = ext_scan(ext, SCAN_RESCAN, NULL, &dummy);
-                if (st != TARN_OK) {
-                    ext->nruns = 0;
-                    ext->nomem_above = UINT32_MAX;
-                }
                 ri = run_pick(ext, need);
                 if (st == TARN_OK && ri < 0) st = TARN_ENOMEM;
+            }
+            if (st != TARN_OK && st != TARN_ENOMEM) {
+                run_clear(ext);
+                ext->cursor = ext->heap;
+                ext->nomem_above = UINT32_MAX;
             }
             if (st == TARN_OK) st = ext_alloc_run(ext, (unsigned)ri, need, addr);
             if (st == TARN_OK) TARN_STAT(ext->n_allocs++);
@@ -889,6 +1035,7 @@ static tarn_status ext_free_blk(tarn_ext *e, const blk *b)
     e->live_units -= b->units;
     e->used_units -= U_HDR + b->units;
     e->nomem_above = UINT32_MAX;
+    if (run_end != next && e->cursor == next) e->cursor = b->h;   /* absorbed */
     /* a cached run starting at the absorbed block continues after it */
     if (run_end != next && (i = run_find_start(e, next)) >= 0) {
         run_end = e->runs[i].end;
@@ -896,7 +1043,10 @@ static tarn_status ext_free_blk(tarn_ext *e, const blk *b)
     }
     /* a cached run ending here grows over the freed block (merged in RAM only) */
     if ((i = run_find_end(e, b->h)) >= 0) {
-        e->runs[i].end = run_end;
+        tarn_ext_run_ p = e->runs[i];
+        uint8_t pseq = e->run_seq[i];
+        run_remove(e, (unsigned)i);
+        run_offer(e, p.start, run_end, p.first, pseq);
     } else {
         run_offer(e, b->h, run_end, first, seq);
     }

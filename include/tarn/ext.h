@@ -46,7 +46,9 @@ extern "C" {
 #define TARN_EXT_MAX_ROOTS 8
 #endif
 #ifndef TARN_EXT_CACHE_RUNS
-/** Free runs remembered in RAM (12 bytes each); alloc rescans the device when none fits. */
+/** Free runs remembered in RAM, one per size class (capacities 4 bytes, 8-12, 16-28, ...
+ *  each class twice the previous; the last class takes all larger runs); 13 bytes of RAM
+ *  each, 2 to 16.  alloc scans the device for more when none of them fits well. */
 #define TARN_EXT_CACHE_RUNS 8
 #endif
 
@@ -111,6 +113,7 @@ typedef struct tarn_ext {
     uint32_t live_units;   /* their payload, in units */
     uint32_t used_units;   /* their payload + headers, in units */
     uint32_t nomem_above;  /* no run larger than this (units) exists; UINT32_MAX = unknown */
+    uint32_t cursor;       /* next header a partial scan reads (a live header, or units) */
     uint32_t roots[TARN_EXT_MAX_ROOTS];     /* root values (device addresses, 0 = none) */
     uint8_t root_seq[TARN_EXT_MAX_ROOTS];   /* newest slot sequence of each root */
     tarn_ext_run_ runs[TARN_EXT_CACHE_RUNS];
@@ -140,7 +143,9 @@ typedef struct tarn_ext_stats {
     uint32_t allocs;        /**< successful allocations */
     uint32_t frees;         /**< successful frees */
     uint32_t failed;        /**< failed calls (any status) */
-    uint32_t rescans;       /**< full device scans made by alloc because no cached run fitted */
+    uint32_t rescans;       /**< full scans made by alloc after a partial scan went once round
+                                 without a fit (each precedes a TARN_ENOMEM, or finds a run the
+                                 cursor had cut) */
     uint32_t repairs;       /**< torn header/root slots rewritten by mount or re-sync */
     uint32_t io_errors;     /**< callback failures seen */
     uint32_t reads;         /**< read transactions */
@@ -191,10 +196,12 @@ tarn_status tarn_ext_mount(tarn_ext *ext, const tarn_ext_io *io, uint32_t base, 
  * block's contents are whatever the device held.  Usable size: size rounded up to 4, or up
  * to 16 bytes more when the rest of the free run would be too small to form a block or
  * would overlap a header (tarn_ext_size tells).
- * Bus: 1 write (the whole run is taken) or 2, each followed by a sync; no read when the
- * run comes from the RAM cache and fits in its first block; 1 read per further free block
- * it spans otherwise.  When no cached run fits, the device is rescanned first (O(blocks)
- * reads, no writes); see src/ext.c for how often that can happen.
+ * Bus: 1 write (the whole run is taken) or 2, each followed by a sync; no read when a
+ * cached run fits well and the allocation ends inside its first block; 1 read per further
+ * free block it spans.  When the cached runs fit badly or not at all and free space exists
+ * outside them, headers are read from a round-robin cursor until a run fits (up to 8 for a
+ * closer fit; O(blocks) worst case, once round, then a full scan before TARN_ENOMEM).
+ * No write is ever made by the search.  See src/ext.c, section 6.
  * Errors (nothing changes): TARN_EINVAL (ext or addr NULL, size 0, ext not mounted),
  * TARN_ENOMEM (no free run large enough, including size beyond the region), TARN_ECORRUPT
  * (a header read on the way is damaged), TARN_EIO (see tarn_ext_free).
