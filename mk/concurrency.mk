@@ -1,5 +1,5 @@
 # mk/concurrency.mk - concurrency evidence for `make test`:
-#   make test-tsan   the multi-thread stress tests (test_mt_*) and the lock-free pool's tests
+#   make test-tsan   the multi-thread tests (test_mt_*, test_handle_threads, test_ckremm_host) and the lock-free pool's tests
 #                    (test_lfblock*) built with clang -fsanitize=thread in $(BUILD)/tsan
 #                    TSAN_SCALE: TARN_TEST_SCALE of that build (default 1: full length)
 #   make test-spin   the Promela model of the lock-free pool's get/put (tests/spin), checked
@@ -19,7 +19,7 @@ test-tsan:
 	  "-DCMAKE_C_FLAGS=$(TSAN) -O1 -g" "-DCMAKE_EXE_LINKER_FLAGS=$(TSAN)" >/dev/null
 	$(CMAKE) --build $(BUILD)/tsan -j$(JOBS)
 	cd $(BUILD)/tsan && TSAN_OPTIONS=halt_on_error=1:abort_on_error=0:exitcode=66 \
-	  $(CTEST) -R 'test_mt_|test_lfblock'
+	  $(CTEST) -R 'test_mt_|test_lfblock|test_handle_threads|test_ckremm_host'
 
 test-spin:
 	tests/spin/run.sh $(BUILD)/spin
