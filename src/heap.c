@@ -812,8 +812,11 @@ tarn_status tarn_heap_init(tarn_heap **out, void *mem, size_t size, const tarn_c
     if (!geom_layout(&geo, avail)) return TARN_ETOOSMALL;
 
     base = (unsigned char *)mem + pad;
-    TARN_SAN_DEFINED(mem, size);
     h = (tarn_heap *)(void *)base;
+    /* A heap re-initialised without tarn_heap_destroy: forget the old pool's blocks
+     * (which makes them inaccessible) before the new control structure is written. */
+    TARN_SAN_POOL_CREATE(h);
+    TARN_SAN_DEFINED(mem, size);
     memset(base, 0, geo.ctrl);
     words = (uint32_t *)(void *)(base + sizeof(tarn_heap));
     h->heads = words;
@@ -840,7 +843,6 @@ tarn_status tarn_heap_init(tarn_heap **out, void *mem, size_t size, const tarn_c
     }
     h->self = h;
 
-    TARN_SAN_POOL_CREATE(h);
     if (pad != 0u) TARN_SAN_NOACCESS(mem, pad);
     TARN_SAN_NOACCESS(h->blocks, size - pad - geo.ctrl);
     start_set(h, 0u);

@@ -693,6 +693,27 @@ static void test_destroy_and_define(void)
     CHECK_EQ(tarn_heap_check(app_heap()), TARN_OK);
 }
 
+/* Re-initialising a buffer whose heap still has live blocks (without destroy), with a
+ * larger control structure over them: the new heap is sound, and the memory tools see
+ * its control structure as accessible. */
+static void test_reinit(void)
+{
+    tarn_heap *h;
+    tarn_heap_stats st;
+    int n = 0;
+    drop();
+    REQUIRE(tarn_heap_init(&h, mem, 600, NULL) == TARN_OK);
+    while (tarn_heap_alloc(h, 8) != NULL) n++;
+    CHECK(n > 10);
+    REQUIRE(tarn_heap_init(&cur, mem, ARENA, NULL) == TARN_OK);   /* no destroy before */
+    CHECK_EQ(tarn_heap_check(cur), TARN_OK);
+    CHECK_EQ(tarn_heap_stats_get(cur, &st), TARN_OK);
+    CHECK_EQ(st.used, 0);
+    CHECK(tarn_heap_alloc(cur, 100) != NULL);
+    CHECK_EQ(tarn_heap_check(cur), TARN_OK);
+    drop();
+}
+
 static void test_size_for(void)
 {
     size_t s;
@@ -734,6 +755,7 @@ int main(void)
     test_corruption();
     test_lock_and_clear();
     test_destroy_and_define();
+    test_reinit();
     test_size_for();
     drop();
     return check_done();
