@@ -302,7 +302,8 @@ static void test_tightness(void)
         CHECK_EQ(tarn_heap_destroy(h), TARN_OK);
     }
     printf("tightness: r = %u granules, %u pins: fails in %lu bytes, bound %lu bytes (%.1f %%)\n",
-           r, K, (unsigned long)lo, (unsigned long)bound, 100.0 * (double)lo / (double)bound);
+           (unsigned)r, (unsigned)K, (unsigned long)lo, (unsigned long)bound,
+           100.0 * (double)lo / (double)bound);
     CHECK(lo * 100u >= bound * 95u);
 }
 
