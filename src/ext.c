@@ -98,7 +98,7 @@
  *   overlaps, as a scan may start or stop inside a run).  Scans happen only while free
  *   space exists outside the cached runs (free units minus cached extents, known in RAM):
  *     - when the best cached fit is 4 or more times too large, alloc reads up to
- *       EXT_LOOSE_BUDGET (8) headers looking for a closer fit (keeps small requests from
+ *       TARN_EXT_FIT_READS (8) headers looking for a closer fit (keeps small requests from
  *       carving up large runs: this is what holds fragmentation down);
  *     - when nothing cached fits, the scan goes on until a run fits;
  *     - once round without a fit, an exact full scan (which also merges runs cut by the
@@ -131,8 +131,9 @@
  *
  * Invariants (tarn_ext_check): every header reached from the heap start is intact and the
  * blocks tile [heap, units); live_blocks/live_units/used_units count the used blocks; every
- * cached run starts at a free block of the cached size and seq and spans whole free blocks;
- * every non-zero root is the data address of a used block.
+ * cached run starts at a free block of the cached size and seq, spans whole free blocks,
+ * sits in the slot of its size class, and overlaps no other cached run; the cursor rests
+ * on a header; every non-zero root is the data address of a used block.
  */
 #include "tarn/ext.h"
 #include "internal.h"
@@ -150,9 +151,6 @@
 #ifndef EXT_LOOSE
 #define EXT_LOOSE 2u            /* a fit 2 classes (4x) too large is loose */
 #endif
-#ifndef EXT_LOOSE_BUDGET
-#define EXT_LOOSE_BUDGET 8u     /* headers read looking for a closer fit */
-#endif
 
 #define ST_NONE 0u
 #define ST_MOUNTED 0xA5u
@@ -162,7 +160,7 @@ TARN_STATIC_ASSERT(TARN_EXT_HEADER_SIZE == REC_BYTES && REC_BYTES == 2u * SLOT_B
 TARN_STATIC_ASSERT(TARN_EXT_HEADER_SIZE == U_HDR * TARN_EXT_UNIT, ext_header_units);
 TARN_STATIC_ASSERT(TARN_EXT_SUPER_SIZE == SUPER_BYTES && SUPER_BYTES % TARN_EXT_UNIT == 0, ext_super);
 TARN_STATIC_ASSERT(TARN_EXT_ROOT_SIZE == REC_BYTES, ext_root);
-TARN_STATIC_ASSERT(TARN_EXT_MAX_ROOTS >= 0 && TARN_EXT_MAX_ROOTS <= 64, ext_max_roots);
+TARN_STATIC_ASSERT(TARN_EXT_MAX_ROOTS >= 1 && TARN_EXT_MAX_ROOTS <= 64, ext_max_roots);
 TARN_STATIC_ASSERT(TARN_EXT_CACHE_RUNS >= 2 && TARN_EXT_CACHE_RUNS <= 16, ext_cache_runs);
 TARN_STATIC_ASSERT(TARN_EXT_MIN_SIZE(0) == 40u, ext_min_size);
 
@@ -614,6 +612,14 @@ static tarn_status ext_scan(tarn_ext *e, int mode, const scan_ctx *sc, bool *rep
         e->nomem_above = maxcap;
     } else if (mode == SCAN_CHECK) {
         if (!cursor_ok && e->cursor != e->units && e->cursor != e->heap) return TARN_ECORRUPT;
+        for (i = 0; i < TARN_EXT_CACHE_RUNS; i++) {     /* cached runs are disjoint */
+            unsigned j;
+            for (j = i + 1; run_used(e, i) && j < TARN_EXT_CACHE_RUNS; j++) {
+                if (run_used(e, j) && e->runs[i].start < e->runs[j].end && e->runs[j].start < e->runs[i].end) {
+                    return TARN_ECORRUPT;
+                }
+            }
+        }
         for (i = 0; i < TARN_EXT_CACHE_RUNS; i++) {
             if (run_used(e, i) && ((run_ok & run_start) & ((uint64_t)1 << i)) == 0) return TARN_ECORRUPT;
             if (run_used(e, i) && run_class(run_cap(&e->runs[i])) != i) return TARN_ECORRUPT;
@@ -626,8 +632,7 @@ static tarn_status ext_scan(tarn_ext *e, int mode, const scan_ctx *sc, bool *rep
  * Partial scan from the cursor (DESIGN, section 6): read up to `budget` headers, offering
  * every run met to the cache, and stop early once a run of `lo` to `hi` units has been
  * offered.  *covered counts the units scanned (over successive calls); *cycle is set once
- * it reaches the whole heap.  The cursor
- * always rests on a live header (or at the heap end, meaning the heap start).
+ * it reaches the whole heap.  The cursor always rests on a live header.
  */
 static tarn_status ext_scan_step(tarn_ext *e, uint32_t lo, uint32_t hi, uint32_t budget, uint32_t *covered,
                                  bool *cycle)
@@ -976,10 +981,10 @@ tarn_status tarn_ext_alloc(tarn_ext *ext, size_t size, uint32_t *addr)
                 /* nothing cached fits, or only a much larger run: first look a little
                  * further for a close fit */
                 uint32_t hi = need < (UINT32_MAX >> EXT_LOOSE) ? need << EXT_LOOSE : UINT32_MAX;
-                st = ext_scan_step(ext, need, hi, EXT_LOOSE_BUDGET, &covered, &cycle);
+                st = ext_scan_step(ext, need, hi, TARN_EXT_FIT_READS, &covered, &cycle);
                 ri = run_pick(ext, need);
             }
-            while (st == TARN_OK && ri < 0 && !cycle && uncached > 0) {
+            while (st == TARN_OK && ri < 0 && !cycle && run_uncached(ext) > 0) {
                 /* nothing cached fits: scan on until something does, at most once round */
                 st = ext_scan_step(ext, need, UINT32_MAX, UINT32_MAX, &covered, &cycle);
                 ri = run_pick(ext, need);

@@ -632,7 +632,8 @@ static void test_merge_all(void)
         CHECK_EQ(tarn_ext_alloc(&ext2, st.heap_size - TARN_EXT_HEADER_SIZE, &big), TARN_OK);
         CHECK_EQ(tarn_ext_check(&ext2), TARN_OK);
     }
-    /* holes everywhere: allocations that fit only in uncached holes force rescans */
+    /* holes everywhere, more than the cache holds: the allocations that fit only in
+     * uncached holes find them by partial scans; a full scan only comes before ENOMEM */
     fresh(0, REGION);
     n = 0;
     while (n < 256 && tarn_ext_alloc(&ext, 12, &a[n]) == TARN_OK) n++;
@@ -642,8 +643,7 @@ static void test_merge_all(void)
     CHECK(i < 4);
     CHECK_EQ(tarn_ext_alloc(&ext, 4, &big), TARN_ENOMEM);
     tarn_ext_stats_get(&ext, &st);
-    CHECK(st.rescans > 0);
-    CHECK(st.rescans <= n / 2 / (TARN_EXT_CACHE_RUNS - 1) + 2);
+    CHECK(st.rescans >= 1 && st.rescans <= 2);
     /* a second ENOMEM right away needs no bus traffic */
     emudev_reset_counters(&dev);
     CHECK_EQ(tarn_ext_alloc(&ext, 4, &big), TARN_ENOMEM);

@@ -64,8 +64,9 @@ typedef uint32_t u32;
 /** Memory access callback: copy `size` bytes from src_addr to dst_addr; 0 on success. */
 typedef int (*smm_mem_opt)(u8 *dst_addr, u8 *src_addr, u32 size);
 
-/** Root slots of every SMM memory (tarn extension). */
-#define SMM_ROOTS 4
+/** Root slots of every SMM memory (tarn extension): 4, or fewer if tarn is configured
+ *  with fewer (TARN_EXT_MAX_ROOTS). */
+#define SMM_ROOTS (TARN_EXT_MAX_ROOTS < 4 ? TARN_EXT_MAX_ROOTS : 4)
 /** Smallest memory SMM can manage (one 4-byte allocation). */
 #define SMM_MIN_SIZE TARN_EXT_MIN_SIZE(SMM_ROOTS)
 

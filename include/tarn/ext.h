@@ -42,7 +42,8 @@ extern "C" {
 
 /* ---- configuration (override through TARN_CONFIG_FILE) -------------------------------- */
 #ifndef TARN_EXT_MAX_ROOTS
-/** Most root slots a region can have (each costs 16 bytes of device and 5 of RAM). */
+/** Most root slots a region can have, 1 to 64 (each costs 5 bytes of RAM; a region pays
+ *  16 device bytes per root it is formatted with). */
 #define TARN_EXT_MAX_ROOTS 8
 #endif
 #ifndef TARN_EXT_CACHE_RUNS
@@ -50,6 +51,13 @@ extern "C" {
  *  each class twice the previous; the last class takes all larger runs); 13 bytes of RAM
  *  each, 2 to 16.  alloc scans the device for more when none of them fits well. */
 #define TARN_EXT_CACHE_RUNS 8
+#endif
+
+#ifndef TARN_EXT_FIT_READS
+/** Headers alloc may read looking for a closer fit when the best cached run is 4 or more
+ *  times too large (and free space exists outside the cache): more reads per alloc, less
+ *  fragmentation.  0 disables the search (a fit is then searched only when none is cached). */
+#define TARN_EXT_FIT_READS 8u
 #endif
 
 /* ---- sizing ------------------------------------------------------------------------------ */
