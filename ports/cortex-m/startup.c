@@ -1,6 +1,6 @@
 /*
  * ports/cortex-m/startup.c - vector table, reset and fault handling, heap bounds for
- * tarn's bare-metal test images on a Cortex-M3/M4 (QEMU `-M mps2-an385`).
+ * tarn's bare-metal test images on a Cortex-M3/M4 (QEMU `-M mps2-an385` / `mps2-an386`).
  *
  * Reset_Handler   copies .data from flash to SRAM, makes the core strict where the host
  *                 is strict (integer division by zero traps, as SIGFPE does on the host),
