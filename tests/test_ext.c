@@ -526,7 +526,7 @@ static void test_walk_stats_lock(void)
     emudev_init(&dev, mem, BASE, REGION);
     io = io_of(&dev);
     CHECK_EQ(tarn_ext_format(&ext, &io, BASE, REGION, 1, &cfg), TARN_OK);
-    CHECK_EQ(ext.name, cfg.name);
+    CHECK(ext.name == cfg.name);
     locks = unlocks = 0;
     CHECK_EQ(tarn_ext_alloc(&ext, 8, &a[0]), TARN_OK);
     CHECK_EQ(locks, 1);

@@ -232,9 +232,10 @@ tarn_status tarn_ext_alloc(tarn_ext *ext, size_t size, uint32_t *addr);
 tarn_status tarn_ext_free(tarn_ext *ext, uint32_t addr);
 
 /**
- * Usable bytes of the allocation at addr, in *size (0 on failure).  Bus: 1 read.
+ * Usable bytes of the allocation at addr, in *size (0 on failure).  O(1), bus: 1 read.
  * Errors: TARN_EINVAL (NULL, not mounted), TARN_EFOREIGN (not a live allocation: outside
- * the region, inside a block, or freed), TARN_EIO.  Thread-safe with a lock hook.
+ * the region, inside a block, or freed), TARN_EIO.  Thread-safe with a lock hook; not
+ * ISR-safe (bus I/O).
  */
 tarn_status tarn_ext_size(tarn_ext *ext, uint32_t addr, size_t *size);
 
@@ -242,7 +243,8 @@ tarn_status tarn_ext_size(tarn_ext *ext, uint32_t addr, size_t *size);
  * Bounds-checked copy of n bytes at offset `off` of the allocation at addr into buf.
  * Bus: 1 header read + 1 data read (none for n = 0).  Errors: TARN_EINVAL (NULL ext, NULL
  * buf with n > 0, not mounted), TARN_EFOREIGN (as tarn_ext_size), TARN_ERANGE (off + n
- * beyond the usable size), TARN_EIO.  Thread-safe with a lock hook.
+ * beyond the usable size), TARN_EIO.  O(1) + the copy.  Thread-safe with a lock hook; not
+ * ISR-safe.
  */
 tarn_status tarn_ext_read(tarn_ext *ext, uint32_t addr, size_t off, void *buf, size_t n);
 
@@ -250,7 +252,7 @@ tarn_status tarn_ext_read(tarn_ext *ext, uint32_t addr, size_t off, void *buf, s
  * Bounds-checked copy of n bytes of buf to offset `off` of the allocation at addr, then a
  * sync: durable when it returns TARN_OK.  Data writes are the application's: a power cut
  * during this call may leave any part of [off, off + n) written, nothing else.
- * Bus: 1 header read + 1 write + 1 sync.  Errors as tarn_ext_read.
+ * Bus: 1 header read + 1 write + 1 sync.  Errors, complexity and safety as tarn_ext_read.
  */
 tarn_status tarn_ext_write(tarn_ext *ext, uint32_t addr, size_t off, const void *buf, size_t n);
 
@@ -259,13 +261,15 @@ tarn_status tarn_ext_write(tarn_ext *ext, uint32_t addr, size_t off, const void 
  * Set root slot `idx` to `addr` (an allocation, or 0 to clear it).  Power-safe: after a
  * cut the root holds the old or the new value.  While a root names an allocation,
  * tarn_ext_free refuses it (TARN_EBUSY).  Bus: 1 header read (addr != 0), 1 write + 1 sync
- * (none when the value is unchanged).  Errors: TARN_EINVAL (NULL, idx >= roots, not
- * mounted), TARN_EFOREIGN (addr is not a live allocation), TARN_EIO.
+ * (none when the value is unchanged).  O(1).  Errors: TARN_EINVAL (NULL, idx >= roots, not
+ * mounted), TARN_EFOREIGN (addr is not a live allocation), TARN_EIO.  Thread-safe with a
+ * lock hook; not ISR-safe.
  */
 tarn_status tarn_ext_root_set(tarn_ext *ext, unsigned idx, uint32_t addr);
 
-/** Value of root slot idx in *addr (0 = empty).  O(1), no bus traffic.
- *  Errors: TARN_EINVAL (NULL, idx >= roots, not mounted). */
+/** Value of root slot idx in *addr (0 = empty).  O(1), no bus traffic (unless an earlier
+ *  I/O error left the RAM state to be re-read).  Errors: TARN_EINVAL (NULL, idx >= roots,
+ *  not mounted).  Thread-safe with a lock hook. */
 tarn_status tarn_ext_root_get(tarn_ext *ext, unsigned idx, uint32_t *addr);
 
 /* ---- inspection --------------------------------------------------------------------------- */
@@ -273,23 +277,27 @@ tarn_status tarn_ext_root_get(tarn_ext *ext, unsigned idx, uint32_t *addr);
  * Call fn for every block (allocated and free), in address order.  O(blocks): 1 read per
  * block.  The lock is held: fn must not call into this manager.  Errors: TARN_EINVAL
  * (NULL, not mounted), TARN_ECORRUPT, TARN_EIO (the walk stops; nothing changes).
+ * Thread-safe with a lock hook; not ISR-safe.
  */
 tarn_status tarn_ext_walk(tarn_ext *ext, tarn_ext_walk_fn fn, void *ctx);
 
 /** Snapshot of the statistics (filled even on error).  O(1), no bus traffic - except
  *  when an earlier callback error left the RAM state to be re-read: that happens first.
- *  Errors: TARN_EINVAL (NULL, not mounted), and those of tarn_ext_mount for the re-read. */
+ *  Errors: TARN_EINVAL (NULL, not mounted), and those of tarn_ext_mount for the re-read.
+ *  Thread-safe with a lock hook. */
 tarn_status tarn_ext_stats_get(tarn_ext *ext, tarn_ext_stats *out);
 
 /**
  * Full check, changing nothing: superblock and roots as in RAM, every header intact (both
  * copies valid), the blocks tile the region, the RAM counters and cached free runs agree
  * with the device, every root names an allocation.  O(blocks) reads.
- * TARN_OK, TARN_ECORRUPT, TARN_EIO, or TARN_EINVAL (NULL, not mounted).
+ * TARN_OK, TARN_ECORRUPT, TARN_EIO, or TARN_EINVAL (NULL, not mounted).  Thread-safe with
+ * a lock hook; not ISR-safe.
  */
 tarn_status tarn_ext_check(tarn_ext *ext);
 
-/** Status of the last failed operation (TARN_OK if none; TARN_EINVAL for NULL).  O(1). */
+/** Status of the last failed operation (TARN_OK if none; TARN_EINVAL for NULL).  O(1),
+ *  lock-free read of one byte, ISR-safe. */
 tarn_status tarn_ext_last_error(const tarn_ext *ext);
 
 #ifdef __cplusplus
