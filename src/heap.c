@@ -38,9 +38,17 @@
  *  within 1/16 of the buffer).  A request of u granules searches from
  *  class_up(u) = (e << k) + ceil(u / 2^e), the smallest class whose every block has
  *  >= u granules ("good fit"); groups/top are a two-level bitmap of non-empty classes,
- *  so the search is two bit scans.  The chosen block (the head of its list) is split
- *  at its END: the free remainder keeps its start, its list node and, usually, its
- *  class, so most splits change no list at all.
+ *  so the search is two bit scans.  Requests beyond the exact classes first try the head
+ *  of their own class, which good fit alone never uses for them (a closer fit; it only
+ *  adds successes).  The chosen block is split at its END: the free remainder keeps its
+ *  start, its list node and, usually, its class, so most splits change no list at all.
+ *
+ *  Fast paths (TARN_HEAP_FAST): an exact-fit allocation pops its class's head after
+ *  checking the head's size against one or two S words; a free whose neighbours start
+ *  in its own or an adjacent S word (or whose left neighbour is the remembered block)
+ *  is finished with a few word operations, or handed with its neighbours to the general
+ *  release.  Both fast paths make no calls, and fall back to the general path for
+ *  anything else, so behaviour never depends on them.
  *
  *  Over-aligned blocks (tarn_heap_aligned_alloc beyond G) record their alignment in F
  *  bits of their own interior, which are otherwise always 0: F[g+1] = 1 and
@@ -63,10 +71,14 @@
  *  a granule boundary, with S set (a block starts there) and F clear (it is not free).
  *  This is exact - no interior, foreign or freed pointer can pass - and reads no byte of
  *  the block.  Its memory cost is the S bitmap, which the design needs anyway.  Links
- *  read from a free block are followed only if they name a free block start (S and F
- *  set) or, for a head, name the class whose head it is: damaged links give
- *  TARN_ECORRUPT, and no write ever lands outside the link words of free blocks.
- *  Sizes and states live in the bitmaps, out of reach of buffer overruns.
+ *  read from a free block are followed only if they name a granule of the heap whose F
+ *  bit is set, or, for a head, the class whose head it is: damaged links give
+ *  TARN_ECORRUPT and every write stays inside the heap.  (F bits are also set in the
+ *  alignment fields of over-aligned used blocks; a damaged link naming exactly one of
+ *  those seven granules passes this O(1) test - tarn_heap_check and level 2 catch it.)
+ *  A block taken from a list is checked against the bitmaps (its size must be what its
+ *  class promises), so a mislisted block is refused, not handed out too short.  Sizes
+ *  and states live in the bitmaps, out of reach of buffer overruns.
  *
  * ---- Worst-case sizing (tarn_heap_size_for) -------------------------------------------
  *  Let a workload keep at every moment at most M live requested bytes and at most L live
@@ -1118,6 +1130,9 @@ static HEAP_INLINE tarn_status heap_free_fast(tarn_heap *h, void *ptr)
     if (TARN_LIKELY(w != 0u)) {
         pg = (g & ~31u) | tarn_log2_u32(w);
         pf = ((fw >> (pg & 31u)) & 1u) != 0u;
+    } else if (g == h->mb_end && h->mb_start < g) {
+        pg = h->mb_start;                      /* the remembered free block ends at g */
+        pf = true;
     } else if (wi != 0u) {
         w = h->smap[wi - 1u];
         if (TARN_UNLIKELY(w == 0u)) return HEAP_NOT_DONE;
