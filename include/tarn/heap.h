@@ -277,10 +277,11 @@ tarn_status tarn_heap_last_error(const tarn_heap *h);
 const char *tarn_heap_name(const tarn_heap *h);
 
 /**
- * Fill *out with a snapshot of the statistics.  O(free blocks of the largest non-empty
- * class) for largest_free, O(number of classes / 32) for free_blocks... see heap.c; all
- * other fields O(1).  With TARN_STATS 0 the counters are computed by a walk (O(blocks)).
- * Errors: TARN_EINVAL (NULL).  Thread-safe with a lock hook.
+ * Fill *out with a snapshot of the statistics.  O(free blocks): largest_free and
+ * free_blocks walk the free lists (at most N steps, even on a damaged heap); every other
+ * field is O(1).  With TARN_STATS 0 the counters are computed by a walk (O(blocks)) and
+ * peak_used is the current use.  Errors: TARN_EINVAL (NULL).  Thread-safe with a lock
+ * hook.
  */
 tarn_status tarn_heap_stats_get(tarn_heap *h, tarn_heap_stats *out);
 
