@@ -82,7 +82,8 @@
  *   no power cut produces it.  Write buffers: since there is a sync after every record
  *   write, the writes pending at a cut are at most the one record write in flight (or
  *   several independent repairs during mount), so any subset landing in any order is one
- *   of the cases above.  format writes the superblock last, after zeroing the old one.
+ *   of the cases above.  format writes the superblock last, after an invalid one that
+ *   already carries the new nonce (so that nonces keep counting up across cut formats).
  *
  * 6. Finding free space with a fixed RAM footprint
  *
@@ -836,8 +837,13 @@ tarn_status tarn_ext_format(tarn_ext *ext, const tarn_ext_io *io, uint32_t base,
     }
     ext->nonce = nonce;
 
-    /* 1. invalidate the old superblock; 2. roots and the one free block; 3. superblock. */
-    memset(sb, 0, sizeof sb);
+    /* 1. replace the old superblock by an invalid one (version 0, trailer 0) that already
+     *    carries the new nonce, so that a format cut and run again still counts up;
+     * 2. roots and the one free block; 3. the superblock, whose last 4 bytes (~magic)
+     *    land last: a torn one is never valid. */
+    super_encode(sb, base, nonce, ext->units, nroots);
+    sb[12] = 0;
+    memset(sb + 16, 0, 4);
     st = bus_write(ext, base, sb, sizeof sb);
     if (st == TARN_OK) st = bus_sync(ext);
     for (i = 0; st == TARN_OK && i < nroots; i++) {

@@ -173,6 +173,32 @@ static void test_mount_errors(void)
     CHECK_EQ(tarn_ext_mount(&ext2, &io, BASE, REGION, NULL), TARN_OK);
 }
 
+/* A format cut after its first write and run again must still get a nonce of its own:
+ * headers left by an earlier format (here: one made from the same zeroed device) must
+ * not validate under the new one. */
+static void test_reformat_nonce(void)
+{
+    tarn_ext_io io;
+    uint32_t a, x, y;
+    memset(mem, 0, sizeof mem);
+    emudev_init(&dev, mem, BASE, REGION);
+    io = io_of(&dev);
+    CHECK_EQ(tarn_ext_format(&ext, &io, BASE, REGION, 0, NULL), TARN_OK);
+    CHECK_EQ(tarn_ext_alloc(&ext, 8, &a), TARN_OK);
+    CHECK_EQ(tarn_ext_alloc(&ext, 8, &x), TARN_OK);      /* its header is not the heap's first */
+    emudev_cut_after(&dev, 1, 0, 0);                      /* cut right after format's first write */
+    CHECK_EQ(tarn_ext_format(&ext, &io, BASE, REGION, 0, NULL), TARN_EIO);
+    emudev_power_on(&dev);
+    CHECK_EQ(tarn_ext_mount(&ext, &io, BASE, REGION, NULL), TARN_ENOENT);
+    CHECK_EQ(tarn_ext_format(&ext, &io, BASE, REGION, 0, NULL), TARN_OK);
+    CHECK_EQ(tarn_ext_free(&ext, x), TARN_EFOREIGN);      /* the old header is not a block */
+    CHECK_EQ(tarn_ext_size(&ext, x, NULL), TARN_EINVAL);
+    CHECK_EQ(tarn_ext_alloc(&ext, 100, &y), TARN_OK);
+    CHECK_EQ(y, a);
+    CHECK_EQ(tarn_ext_free(&ext, x), TARN_EFOREIGN);      /* now inside y's data */
+    CHECK_EQ(tarn_ext_check(&ext), TARN_OK);
+}
+
 /* ---- alloc / free / size -------------------------------------------------------------------- */
 static void test_alloc_free_basic(void)
 {
@@ -895,6 +921,7 @@ int main(void)
     check_seed(0xE47u);
     test_format_args();
     test_mount_errors();
+    test_reformat_nonce();
     test_alloc_free_basic();
     test_min_region();
     test_bad_free();
