@@ -590,7 +590,15 @@ static void op_write(model *m, fz_in *in)
     uint32_t off = fz_u16(in), len = fz_u8(in) % 32u, j;
     uint8_t bytes[32];
     if (!m->ok || e == NULL) return;
+    /* gcc 12 at -O3 reports a false -Wstringop-overflow on this vectorised loop */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wstringop-overflow"
+#endif
     for (j = 0; j < len; j++) bytes[j] = fz_u8(in);
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
     user_write(m, e, off, len, bytes, 0);
 }
 

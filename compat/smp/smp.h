@@ -27,13 +27,6 @@
 #include <stddef.h>
 #include "tarn/heap.h"
 
-/* The usage example of the SMP documentation defines `int main()`, valid C that GCC's
- * -Wstrict-prototypes flags; it is kept building under that warning.  Define
- * SMP_KEEP_STRICT_PROTOTYPES before including smp.h to keep the warning. */
-#if defined(__GNUC__) && !defined(__clang__) && !defined(SMP_KEEP_STRICT_PROTOTYPES)
-#pragma GCC diagnostic ignored "-Wstrict-prototypes"
-#endif
-
 #ifdef __cplusplus
 extern "C" {
 #endif
