@@ -57,9 +57,11 @@ extern "C" {
 #endif
 
 #ifndef TARN_HEAP_TRACE
+/** 1 = compile in the trace hook (tarn_heap_set_trace); default 0: no code and no field. */
 #define TARN_HEAP_TRACE 0
 #endif
 #ifndef TARN_HEAP_FAST
+/** 1 (default) = fast paths for exact-fit alloc and no-merge-right free; 0 = general only. */
 #define TARN_HEAP_FAST 1
 #endif
 
@@ -94,37 +96,37 @@ typedef void (*tarn_heap_trace_fn)(void *ctx, tarn_heap_event ev, const void *pt
  * heap.c: use the functions below.
  */
 typedef struct tarn_heap {
-    struct tarn_heap *self;     /* this heap while it is live (NULL once destroyed) */
-    unsigned char *blocks;      /* address of granule 0 */
-    size_t nbytes;              /* N * TARN_HEAP_GRANULE */
-    uint32_t *fmap;             /* F: bit g set <=> a free block starts at granule g */
-    uint32_t *smap;             /* S: bit g set <=> a block starts at g (tree level 0) */
-    uint32_t *s1;               /* tree level 1 (bit j <=> smap[j] != 0) */
-    uint32_t *heads;            /* first free block (granule) of each class, or NIL */
-    uint32_t *groups;           /* bit c of the class bitmap: class c is non-empty */
-    uint32_t ngran;             /* N: granules of the blocks area; granule N = end sentinel */
-    uint32_t top;               /* bit i: groups[i] != 0 */
-    uint32_t lmask;             /* (2 << k) - 1 */
-    uint32_t nclasses;          /* number of classes (heads[] entries) */
-    uint8_t k;                  /* log2(classes per power of two), 0..5 */
-    uint8_t depth;              /* levels of the start-bitmap tree, 1..TARN_HEAP_TREE_MAX */
-    uint8_t flags;              /* TARN_HEAP_F_* */
-    uint8_t last_error;         /* tarn_status of the last failed call */
-    uint32_t lvl[TARN_HEAP_TREE_MAX]; /* word offset of each tree level from smap */
-    uint32_t mb_start;          /* a remembered free block [mb_start, mb_end), or NIL */
-    uint32_t mb_end;
-    size_t used;                /* bytes in used blocks */
-    size_t peak;                /* highest `used` */
-    size_t allocs;              /* successful allocations */
-    size_t frees;               /* successful frees */
-    size_t failed;              /* failed allocations */
-    tarn_lock lock;
-    const char *name;
-    void *mem;                  /* the caller's buffer, as given */
-    size_t mem_size;
+    struct tarn_heap *self;     /**< this heap while it is live (NULL once destroyed) */
+    unsigned char *blocks;      /**< address of granule 0 */
+    size_t nbytes;              /**< N * TARN_HEAP_GRANULE */
+    uint32_t *fmap;             /**< F: bit g set <=> a free block starts at granule g */
+    uint32_t *smap;             /**< S: bit g set <=> a block starts at g (tree level 0) */
+    uint32_t *s1;               /**< tree level 1 (bit j <=> smap[j] != 0) */
+    uint32_t *heads;            /**< first free block (granule) of each class, or NIL */
+    uint32_t *groups;           /**< bit c of the class bitmap: class c is non-empty */
+    uint32_t ngran;             /**< N: granules of the blocks area; granule N = end sentinel */
+    uint32_t top;               /**< bit i: groups[i] != 0 */
+    uint32_t lmask;             /**< (2 << k) - 1 */
+    uint32_t nclasses;          /**< number of classes (heads[] entries) */
+    uint8_t k;                  /**< log2(classes per power of two), 0..5 */
+    uint8_t depth;              /**< levels of the start-bitmap tree, 1..TARN_HEAP_TREE_MAX */
+    uint8_t flags;              /**< TARN_HEAP_F_* */
+    uint8_t last_error;         /**< tarn_status of the last failed call */
+    uint32_t lvl[TARN_HEAP_TREE_MAX]; /**< word offset of each tree level from smap */
+    uint32_t mb_start;          /**< a remembered free block [mb_start, mb_end), or NIL */
+    uint32_t mb_end;            /**< end (exclusive granule) of the remembered free block */
+    size_t used;                /**< bytes in used blocks */
+    size_t peak;                /**< highest `used` */
+    size_t allocs;              /**< successful allocations */
+    size_t frees;               /**< successful frees */
+    size_t failed;              /**< failed allocations */
+    tarn_lock lock;             /**< lock hook from tarn_config (all NULL: no locking) */
+    const char *name;           /**< name from tarn_config, or NULL */
+    void *mem;                  /**< the caller's buffer, as given */
+    size_t mem_size;            /**< size of the caller's buffer, as given */
 #if TARN_HEAP_TRACE
-    tarn_heap_trace_fn trace;
-    void *trace_ctx;
+    tarn_heap_trace_fn trace;   /**< trace hook, or NULL (TARN_HEAP_TRACE 1 only) */
+    void *trace_ctx;            /**< context passed to the trace hook */
 #endif
 } tarn_heap;
 
@@ -357,7 +359,7 @@ typedef union tarn_heap_align_ {
  *                                          only if bytes < TARN_HEAP_MIN_SIZE)
  * The functions are static inline: use the macro at file scope, once per heap.  The
  * first-use initialisation is not thread-safe: call name_heap() once at start-up before
- * sharing it (or init the buffer name##_mem yourself with a lock hook).
+ * sharing it (or init the buffer `name##_mem` yourself with a lock hook).
  */
 #define TARN_HEAP_DEFINE(name, bytes)                                                     \
     static union {                                                                        \
