@@ -68,7 +68,7 @@ extern "C" {
  * in a 32-bit field use tarn_handle_to_u32 / tarn_handle_from_u32.
  */
 typedef struct tarn_handle {
-    uint32_t v; /* private: (generation << 16) | slot index */
+    uint32_t v; /**< private: (generation << 16) | slot index */
 } tarn_handle;
 
 /** Initialiser of a null handle: `tarn_handle h = TARN_HANDLE_NULL_INIT;` */
@@ -144,32 +144,32 @@ static inline tarn_handle tarn_handle_from_u32(uint32_t v)
  * private to handle.c: use the functions below.
  */
 typedef struct tarn_handle_pool {
-    unsigned char *data;    /* data area, aligned to TARN_ALIGN */
-    void *table;            /* control part, then entries 0..capacity */
-    uint32_t data_size;     /* bytes of data area, a multiple of TARN_ALIGN */
-    uint32_t used;          /* bytes taken by blocks (sizes rounded up to TARN_ALIGN) */
-    uint32_t requested;     /* sum of the blocks' requested sizes */
-    uint32_t magic;         /* set by init, cleared by deinit */
-    uint16_t capacity;      /* handle slots */
-    uint16_t carved;        /* slots 1..carved have been used at least once */
-    uint16_t live;          /* blocks allocated */
-    uint16_t pinned;        /* blocks with a lock count > 0 */
-    uint16_t free_head;     /* oldest freed slot (FIFO of freed slots) */
-    uint16_t free_tail;     /* newest freed slot */
-    uint16_t cursor;        /* compact_step: the block after which the scan continues */
-    uint16_t transit;       /* block being moved by compact_step, or none */
-    uint32_t transit_src;   /* its old offset */
-    uint32_t transit_done;  /* bytes of it moved so far */
-    uint16_t gen0;          /* first generation of every slot; low 4 bits = pool tag */
-    uint8_t flags;          /* TARN_HANDLE_F_* */
-    uint8_t last_error;     /* tarn_status of the last failed operation */
-    uint8_t scramble_high;  /* next scramble packs towards the end */
+    unsigned char *data;    /**< data area, aligned to TARN_ALIGN */
+    void *table;            /**< control part, then entries 0..capacity */
+    uint32_t data_size;     /**< bytes of data area, a multiple of TARN_ALIGN */
+    uint32_t used;          /**< bytes taken by blocks (sizes rounded up to TARN_ALIGN) */
+    uint32_t requested;     /**< sum of the blocks' requested sizes */
+    uint32_t magic;         /**< set by init, cleared by deinit */
+    uint16_t capacity;      /**< handle slots */
+    uint16_t carved;        /**< slots 1..carved have been used at least once */
+    uint16_t live;          /**< blocks allocated */
+    uint16_t pinned;        /**< blocks with a lock count > 0 */
+    uint16_t free_head;     /**< oldest freed slot (FIFO of freed slots) */
+    uint16_t free_tail;     /**< newest freed slot */
+    uint16_t cursor;        /**< compact_step: the block after which the scan continues */
+    uint16_t transit;       /**< block being moved by compact_step, or none */
+    uint32_t transit_src;   /**< old offset of the block in transit */
+    uint32_t transit_done;  /**< bytes of the block in transit moved so far */
+    uint16_t gen0;          /**< first generation of every slot; low 4 bits = pool tag */
+    uint8_t flags;          /**< TARN_HANDLE_F_* */
+    uint8_t last_error;     /**< tarn_status of the last failed operation */
+    uint8_t scramble_high;  /**< next scramble packs towards the end */
     uint8_t reserved_[3];
-    uint32_t failed_allocs; /* allocs that returned the null handle for lack of space */
-    uint32_t compactions;   /* full compactions (explicit and automatic) */
-    uint64_t moved;         /* bytes moved by compaction, compact_step and scramble */
-    tarn_lock lock;
-    const char *name;
+    uint32_t failed_allocs; /**< allocs that returned the null handle for lack of space */
+    uint32_t compactions;   /**< full compactions (explicit and automatic) */
+    uint64_t moved;         /**< bytes moved by compaction, compact_step and scramble */
+    tarn_lock lock;         /**< lock hook from tarn_config (all NULL: no locking) */
+    const char *name;       /**< name from tarn_config, or NULL */
 } tarn_handle_pool;
 
 /** Statistics of a handle pool: a consistent snapshot taken under the lock. */
