@@ -76,28 +76,38 @@ extern "C" {
 #ifndef TARN_LFBLOCK_WORD_BITS
 #if defined(__GCC_ATOMIC_LLONG_LOCK_FREE) && (__GCC_ATOMIC_LLONG_LOCK_FREE == 2) && \
     defined(__SIZEOF_LONG_LONG__) && (__SIZEOF_LONG_LONG__ == 8)
+/** Width of the free-list head word: 64, a 64-bit CAS is lock-free here. */
 #define TARN_LFBLOCK_WORD_BITS 64
 #elif defined(__GCC_ATOMIC_INT_LOCK_FREE) && (__GCC_ATOMIC_INT_LOCK_FREE == 2) && \
     defined(__SIZEOF_INT__) && (__SIZEOF_INT__ == 4)
+/** Width of the free-list head word: 32, a 32-bit CAS is lock-free here. */
 #define TARN_LFBLOCK_WORD_BITS 32
 #else
+/** Width of the free-list head word: 0, no usable lock-free CAS (lock-hook fallback). */
 #define TARN_LFBLOCK_WORD_BITS 0
 #endif
 #endif
 
 #if TARN_LFBLOCK_WORD_BITS == 64
+/** The free-list head word (tag and top index), changed by one 64-bit CAS. */
 typedef uint64_t tarn_lfblock_word;
 /** 1 when get/put are lock-free in this build, 0 in the lock-hook fallback. */
 #define TARN_LFBLOCK_LOCK_FREE 1
 /** Most blocks one pool manages (a larger buffer is used only up to this many). */
 #define TARN_LFBLOCK_MAX_COUNT 0xFFFFFFFEu
 #elif TARN_LFBLOCK_WORD_BITS == 32
+/** The free-list head word (tag and top index), changed by one 32-bit CAS. */
 typedef uint32_t tarn_lfblock_word;
+/** 1 when get/put are lock-free in this build, 0 in the lock-hook fallback. */
 #define TARN_LFBLOCK_LOCK_FREE 1
+/** Most blocks one pool manages (the index takes at most 16 bits of the head word). */
 #define TARN_LFBLOCK_MAX_COUNT 65535u
 #elif TARN_LFBLOCK_WORD_BITS == 0
+/** The free-list head word (tag and top index), changed under the lock hook. */
 typedef uint32_t tarn_lfblock_word;
+/** 1 when get/put are lock-free in this build, 0 in the lock-hook fallback. */
 #define TARN_LFBLOCK_LOCK_FREE 0
+/** Most blocks one pool manages (a larger buffer is used only up to this many). */
 #define TARN_LFBLOCK_MAX_COUNT 65535u
 #else
 #error "TARN_LFBLOCK_WORD_BITS must be 0 (lock fallback), 32 or 64"
@@ -124,26 +134,26 @@ typedef uint32_t tarn_lfblock_word;
  * this header stays C99).  Read the pool through the functions below.
  */
 typedef struct tarn_lfblock_pool {
-    /* atomic: free-list head, (tag << idx_bits) | index of the top block; index == count
+    /** atomic: free-list head, (tag << idx_bits) | index of the top block; index == count
      * means the list is empty.  Aligned to its size so one CAS covers it. */
     tarn_lfblock_word head __attribute__((aligned(sizeof(tarn_lfblock_word))));
-    tarn_lfblock_word tag_one;  /* 1 << idx_bits: adding it bumps the tag */
-    tarn_lfblock_word idx_mask; /* (1 << idx_bits) - 1 */
-    uint32_t carve;             /* atomic: blocks [carve, count) were never handed out */
-    uint32_t num_free;          /* atomic: free blocks (see tarn_lfblock_stats.free) */
-    uint32_t min_free;          /* atomic: lowest num_free ever */
-    uint32_t failed_gets;       /* atomic: gets that found the pool empty */
-    uint32_t retries;           /* atomic: CAS attempts that failed and were retried */
-    uint32_t last_error;        /* atomic: tarn_status of the latest failed operation */
-    uint32_t *state;            /* per-block words: next index while free, USED while out */
-    unsigned char *base;        /* first block, aligned to TARN_ALIGN */
-    uint64_t divmagic;          /* tarn_divmagic(block_size): O(1) block-start test */
-    uint32_t block_size;        /* true block size, TARN_LFBLOCK_SIZE(requested) */
-    uint32_t count;             /* number of blocks; 0 after a failed init */
-    uint32_t idx_bits;          /* bits of the head word holding the index */
-    uint32_t flags;             /* cfg->flags at init (TARN_F_SAN_REPORT) */
-    tarn_lock lock;             /* used by get/put only in the fallback build */
-    const char *name;
+    tarn_lfblock_word tag_one;  /**< 1 << idx_bits: adding it bumps the tag */
+    tarn_lfblock_word idx_mask; /**< (1 << idx_bits) - 1 */
+    uint32_t carve;             /**< atomic: blocks [carve, count) were never handed out */
+    uint32_t num_free;          /**< atomic: free blocks (see tarn_lfblock_stats.free) */
+    uint32_t min_free;          /**< atomic: lowest num_free ever */
+    uint32_t failed_gets;       /**< atomic: gets that found the pool empty */
+    uint32_t retries;           /**< atomic: CAS attempts that failed and were retried */
+    uint32_t last_error;        /**< atomic: tarn_status of the latest failed operation */
+    uint32_t *state;            /**< per-block words: next index while free, USED while out */
+    unsigned char *base;        /**< first block, aligned to TARN_ALIGN */
+    uint64_t divmagic;          /**< tarn_divmagic(block_size): O(1) block-start test */
+    uint32_t block_size;        /**< true block size, TARN_LFBLOCK_SIZE(requested) */
+    uint32_t count;             /**< number of blocks; 0 after a failed init */
+    uint32_t idx_bits;          /**< bits of the head word holding the index */
+    uint32_t flags;             /**< cfg->flags at init (TARN_F_SAN_REPORT) */
+    tarn_lock lock;             /**< used by get/put only in the fallback build */
+    const char *name;           /**< name from tarn_config, or NULL */
 } tarn_lfblock_pool;
 
 /**
