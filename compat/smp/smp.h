@@ -38,10 +38,10 @@ typedef size_t smp_size_t;
 
 /** A pool.  Declare with SMP_POOL; the fields are private. */
 typedef struct smp_pool {
-    void *mem;          /* the static buffer */
-    smp_size_t bytes;   /* its size (TARN_HEAP_BYTES(pool_size)) */
-    const char *name;   /* the pool's name, for the heap's diagnostics */
-    tarn_heap *heap;    /* NULL until the first use */
+    void *mem;          /**< the static buffer */
+    smp_size_t bytes;   /**< size of the buffer, TARN_HEAP_BYTES(pool_size) */
+    const char *name;   /**< the pool's name, for the heap's diagnostics */
+    tarn_heap *heap;    /**< NULL until the first use */
 } smp_pool_t;
 
 /** Create a static pool `pool_name` with room for `pool_size` bytes of blocks. */
