@@ -93,9 +93,13 @@ extern "C" {
  * The callbacks are called with the manager's lock held and must not call back into it.
  */
 typedef struct tarn_ext_io {
+    /** Copy n bytes at device address addr into buf; 0 on success. */
     int (*read)(void *ctx, uint32_t addr, void *buf, size_t n);
+    /** Program n bytes of buf at device address addr; 0 on success. */
     int (*write)(void *ctx, uint32_t addr, const void *buf, size_t n);
+    /** Make every earlier write durable; 0 on success.  NULL if writes are durable at once. */
     int (*sync)(void *ctx);
+    /** Passed to every callback. */
     void *ctx;
 } tarn_ext_io;
 
@@ -112,30 +116,51 @@ typedef struct tarn_ext_run_ {
  * Public so that it can be static; every field is private to ext.c.
  */
 typedef struct tarn_ext {
-    tarn_ext_io io;
-    uint32_t base;         /* device address of the region (superblock) */
-    uint32_t units;        /* region size in 4-byte units (<= 2^30) */
-    uint32_t heap;         /* unit of the first block header */
-    uint32_t nonce;        /* format identity, mixed into every check code */
-    uint32_t live_blocks;  /* allocations */
-    uint32_t live_units;   /* their payload, in units */
-    uint32_t used_units;   /* their payload + headers, in units */
-    uint32_t nomem_above;  /* no run larger than this (units) exists; UINT32_MAX = unknown */
-    uint32_t cursor;       /* next header a partial scan reads (a live header, or units) */
-    uint32_t roots[TARN_EXT_MAX_ROOTS];     /* root values (device addresses, 0 = none) */
-    uint8_t root_seq[TARN_EXT_MAX_ROOTS];   /* newest slot sequence of each root */
-    tarn_ext_run_ runs[TARN_EXT_CACHE_RUNS];
-    uint8_t run_seq[TARN_EXT_CACHE_RUNS];   /* newest slot sequence of each run's first header */
-    uint8_t nruns;         /* cached runs */
-    uint8_t nroots;        /* root slots of the region */
-    uint8_t state;         /* unusable / mounted / must re-read the device (after EIO) */
-    uint8_t last_error;    /* tarn_status of the last failed operation */
-    /* counters (TARN_STATS) */
+    tarn_ext_io io;        /**< the device callbacks, copied at format/mount */
+    uint32_t base;         /**< device address of the region (superblock) */
+    uint32_t units;        /**< region size in 4-byte units (<= 2^30) */
+    uint32_t heap;         /**< unit of the first block header */
+    uint32_t nonce;        /**< format identity, mixed into every check code */
+    uint32_t live_blocks;  /**< allocations */
+    uint32_t live_units;   /**< their payload, in units */
+    uint32_t used_units;   /**< their payload + headers, in units */
+    uint32_t nomem_above;  /**< no run larger than this (units) exists; UINT32_MAX = unknown */
+    uint32_t cursor;       /**< next header a partial scan reads (a live header, or units) */
+    uint32_t roots[TARN_EXT_MAX_ROOTS];     /**< root values (device addresses, 0 = none) */
+    uint8_t root_seq[TARN_EXT_MAX_ROOTS];   /**< newest slot sequence of each root */
+    tarn_ext_run_ runs[TARN_EXT_CACHE_RUNS]; /**< cached free runs (nruns of them) */
+    uint8_t run_seq[TARN_EXT_CACHE_RUNS];   /**< newest slot sequence of each run's first header */
+    uint8_t nruns;         /**< cached runs */
+    uint8_t nroots;        /**< root slots of the region */
+    uint8_t state;         /**< unusable / mounted / must re-read the device (after EIO) */
+    uint8_t last_error;    /**< tarn_status of the last failed operation */
+    /** @var n_allocs
+     *  successful allocations (TARN_STATS)
+     *  @var n_frees
+     *  successful frees (TARN_STATS)
+     *  @var n_failed
+     *  failed calls, any status (TARN_STATS)
+     *  @var n_rescans
+     *  full scans made by alloc after a partial scan went once round (TARN_STATS)
+     *  @var n_repairs
+     *  torn header/root slots rewritten (TARN_STATS)
+     *  @var n_ioerr
+     *  callback failures seen (TARN_STATS) */
     uint32_t n_allocs, n_frees, n_failed, n_rescans, n_repairs, n_ioerr;
+    /** @var n_reads
+     *  read transactions (TARN_STATS)
+     *  @var n_writes
+     *  write transactions (TARN_STATS)
+     *  @var n_syncs
+     *  sync calls (TARN_STATS) */
     uint32_t n_reads, n_writes, n_syncs;
+    /** @var read_bytes
+     *  bytes read (TARN_STATS)
+     *  @var write_bytes
+     *  bytes written (TARN_STATS) */
     uint64_t read_bytes, write_bytes;
-    tarn_lock lock;
-    const char *name;
+    tarn_lock lock;        /**< lock hook from tarn_config (all NULL: no locking) */
+    const char *name;      /**< name from tarn_config, or NULL */
 } tarn_ext;
 
 /** Statistics (a consistent snapshot taken under the lock). */
