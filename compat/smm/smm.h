@@ -58,6 +58,7 @@ extern "C" {
 #ifndef SMM_NO_BASIC_TYPES
 /** SMM's basic types (define SMM_NO_BASIC_TYPES if your project already has them). */
 typedef uint8_t u8;
+/** SMM's 32-bit unsigned type (sizes and addresses). */
 typedef uint32_t u32;
 #endif
 
