@@ -715,7 +715,7 @@ static tarn_status ext_mount_core(tarn_ext *e, bool first)
     for (i = 0; i < (unsigned)e->nroots; i++) {
         uint32_t u = (SUPER_BYTES + REC_BYTES * (uint32_t)i) / TARN_EXT_UNIT;
         rec r;
-        rec_decode(rb + REC_BYTES * i, e->nonce, dev_addr(e, u), &r);
+        rec_decode(rb + REC_BYTES * (size_t)i, e->nonce, dev_addr(e, u), &r);
         if (r.state == REC_BAD) return TARN_ECORRUPT;
         if (r.state == REC_TORN) {
             st = rec_write_update(e, u, r.seq, r.word);
@@ -848,8 +848,8 @@ tarn_status tarn_ext_format(tarn_ext *ext, const tarn_ext_io *io, uint32_t base,
     if (st == TARN_OK) st = bus_sync(ext);
     for (i = 0; st == TARN_OK && i < nroots; i++) {
         uint32_t a = dev_addr(ext, (SUPER_BYTES + REC_BYTES * (uint32_t)i) / TARN_EXT_UNIT);
-        slot_encode(buf + REC_BYTES * i, nonce, a, 0u, 0u);
-        slot_encode(buf + REC_BYTES * i + SLOT_BYTES, nonce, a + SLOT_BYTES, 1u, 0u);
+        slot_encode(buf + REC_BYTES * (size_t)i, nonce, a, 0u, 0u);
+        slot_encode(buf + REC_BYTES * (size_t)i + SLOT_BYTES, nonce, a + SLOT_BYTES, 1u, 0u);
         ext->roots[i] = 0;
         ext->root_seq[i] = 1u;
     }
