@@ -11,14 +11,14 @@
 static int smm_read_cb(void *ctx, uint32_t addr, void *buf, size_t n)
 {
     struct smm_mem_info *m = (struct smm_mem_info *)ctx;
-    return m->read((u8 *)buf, (u8 *)(uintptr_t)addr, (u32)n) == 0 ? 0 : -1;
+    return m->read((u8 *)buf, (u8 *)(uintptr_t)addr, (u32)n) == 0 ? 0 : -1; // NOLINT(performance-no-int-to-ptr): device address by SMM's design
 }
 
 static int smm_write_cb(void *ctx, uint32_t addr, const void *buf, size_t n)
 {
     struct smm_mem_info *m = (struct smm_mem_info *)ctx;
     /* SMM's callback type has no const; the buffer is only read by a write. */
-    return m->write((u8 *)(uintptr_t)addr, (u8 *)(uintptr_t)buf, (u32)n) == 0 ? 0 : -1;
+    return m->write((u8 *)(uintptr_t)addr, (u8 *)buf, (u32)n) == 0 ? 0 : -1; // NOLINT(performance-no-int-to-ptr): device address by SMM's design
 }
 
 /* The region and callbacks of info; TARN_OK or why they are unusable. */
@@ -79,7 +79,7 @@ void *smm_malloc(struct smm_mem_info *info, u32 size)
     if (info == NULL) return NULL;
     st = tarn_ext_alloc(&info->priv.ext, size, &addr);
     smm_status(info, st);
-    return st == TARN_OK ? (void *)(uintptr_t)addr : NULL;
+    return st == TARN_OK ? (void *)(uintptr_t)addr : NULL; // NOLINT(performance-no-int-to-ptr): SMM returns device addresses as pointers
 }
 
 /* A pointer carrying a device address, or TARN_EFOREIGN if it cannot be one. */
@@ -118,7 +118,7 @@ void *smm_root_get(struct smm_mem_info *info, unsigned idx)
     if (info == NULL) return NULL;
     st = tarn_ext_root_get(&info->priv.ext, idx, &addr);
     smm_status(info, st);
-    return st == TARN_OK ? (void *)(uintptr_t)addr : NULL;
+    return st == TARN_OK ? (void *)(uintptr_t)addr : NULL; // NOLINT(performance-no-int-to-ptr): SMM returns device addresses as pointers
 }
 
 int smm_last_error(const struct smm_mem_info *info)
