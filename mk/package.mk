@@ -49,4 +49,4 @@ docs:
 
 .DEFAULT_GOAL := $(package_mk_goal_)
 
-TEST_EXTRA += test-consumers test-docs-gate
+TEST_EXTRA += test-consumers test-docs-gate docs
