@@ -194,7 +194,7 @@ def header_version():
     txt = read("include/tarn/tarn.h")
     parts = []
     for k in ("MAJOR", "MINOR", "PATCH"):
-        m = re.search(r"^#define TARN_VERSION_%s (\d+)\s*$" % k, txt, re.M)
+        m = re.search(r"^#define TARN_VERSION_%s (\d+)\s*(/\*.*\*/\s*)?$" % k, txt, re.M)
         if not m:
             err("include/tarn/tarn.h", "no '#define TARN_VERSION_%s <number>'" % k)
             return None
@@ -321,7 +321,7 @@ def config_options():
     """tarn's compile-time options: {name: default text} from include/tarn/config.h."""
     txt = read("include/tarn/config.h")
     opts = {}
-    for m in re.finditer(r"^#ifndef (TARN_\w+)\n#define \1(\(\w+\))?[ \t]+(.+)$", txt, re.M):
+    for m in re.finditer(r"^#ifndef (TARN_\w+)\n(?:/\*\*.*\*/\n)?#define \1(\(\w+\))?[ \t]+(.+)$", txt, re.M):
         opts[m.group(1)] = ("()" if m.group(2) else "") + m.group(3).strip()
     if not opts:
         err("include/tarn/config.h", "no '#ifndef TARN_X / #define TARN_X default' options found")
