@@ -26,7 +26,7 @@ run:
 	$(CMAKE) --build $(BUILD)/gcc -j$(JOBS) --target example_demo
 	./$(BUILD)/gcc/example_demo $(BUILD)/heapmap.svg
 
-test: test-gcc test-clang test-asan test-valgrind test-matrix cross $(TEST_EXTRA)
+test: test-gcc test-clang test-asan test-valgrind test-matrix cross lint $(TEST_EXTRA)
 	@echo "make test: all suites passed"
 
 test-gcc:

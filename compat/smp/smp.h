@@ -58,19 +58,19 @@ typedef struct smp_pool {
 #define SMP_API(pool_name)                                                              \
     static inline TARN_HEAP_MAYBE_UNUSED_ smp_ptr_t pool_name##_alloc(smp_size_t size)                          \
     {                                                                                   \
-        return smp_alloc(&pool_name, size);                                             \
+        return smp_alloc(&(pool_name), size);                                           \
     }                                                                                   \
     static inline TARN_HEAP_MAYBE_UNUSED_ smp_ptr_t pool_name##_calloc(smp_size_t nitems, smp_size_t size)      \
     {                                                                                   \
-        return smp_calloc(&pool_name, nitems, size);                                    \
+        return smp_calloc(&(pool_name), nitems, size);                                  \
     }                                                                                   \
     static inline TARN_HEAP_MAYBE_UNUSED_ void pool_name##_dealloc(smp_ptr_t ptr)                               \
     {                                                                                   \
-        smp_dealloc(&pool_name, ptr);                                                   \
+        smp_dealloc(&(pool_name), ptr);                                                 \
     }                                                                                   \
     static inline TARN_HEAP_MAYBE_UNUSED_ smp_size_t pool_name##_size(smp_ptr_t ptr)                            \
     {                                                                                   \
-        return smp_size(&pool_name, ptr);                                               \
+        return smp_size(&(pool_name), ptr);                                             \
     }                                                                                   \
     typedef int pool_name##_smp_api_t_
 
