@@ -217,6 +217,43 @@ static void test_corruption(void)
     TARN_SAN_NOACCESS(b2, 2 * sizeof(void *));
 }
 
+/* Every damaged control field is reported by the full check (and nothing is followed). */
+static void test_corrupt_fields(void)
+{
+    tarn_block_pool p, saved;
+    void *a, *b2;
+    REQUIRE(tarn_block_init(&p, mem, TARN_BLOCK_POOL_BYTES(NB, BS), BS, NULL) == TARN_OK);
+    a = tarn_block_get(&p);
+    b2 = tarn_block_get(&p);
+    (void)tarn_block_get(&p);
+    REQUIRE(tarn_block_put(&p, a) == TARN_OK);
+    REQUIRE(tarn_block_put(&p, b2) == TARN_OK);
+    saved = p;
+#define DAMAGE(stmt)                                     \
+    do {                                                 \
+        p = saved;                                       \
+        stmt;                                            \
+        CHECK_EQ(tarn_block_check(&p), TARN_ECORRUPT);   \
+    } while (0)
+    CHECK_EQ(tarn_block_check(&p), TARN_OK);
+    DAMAGE(p.carve = p.base - TARN_BLOCK_SIZE(BS));
+    DAMAGE(p.carve = p.end + TARN_BLOCK_SIZE(BS));
+    DAMAGE(p.carve += 1);
+    DAMAGE(p.end -= TARN_BLOCK_SIZE(BS));
+    DAMAGE(p.count += 1);
+    DAMAGE(p.num_free = p.count + 1);
+    DAMAGE(p.min_free = p.num_free + 1);
+    DAMAGE(p.carve = p.base);                           /* list longer than carved area */
+    DAMAGE((p.num_free = 1, p.min_free = 0));           /* fewer free than never carved */
+    DAMAGE(p.free_head = (unsigned char *)a + 1);        /* interior link */
+    DAMAGE(p.free_head = p.carve);                       /* link past the carve line */
+    DAMAGE(p.free_head = (unsigned char *)saved.carve - TARN_BLOCK_SIZE(BS)); /* live block */
+    DAMAGE((p.count = 0, p.free_head = a));              /* an empty pool with a list */
+#undef DAMAGE
+    p = saved;
+    CHECK_EQ(tarn_block_check(&p), TARN_OK);
+}
+
 /* Re-initialising a pool over a buffer whose blocks still carry free tags of the earlier
  * pool must not make fresh blocks look free. */
 static void test_reinit_stale_tags(void)
@@ -491,6 +528,7 @@ int main(void)
     test_bad_puts();
     test_corruption();
     test_reinit_stale_tags();
+    test_corrupt_fields();
     test_ext_and_lock();
     test_static_pool();
     test_registry();

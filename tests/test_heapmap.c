@@ -128,7 +128,35 @@ int main(void)
         tarn_dump_pool(&d, "block", "x", mem, sizeof mem);
         CHECK_EQ(tarn_dump_end(&d, NULL), TARN_ENOMEM);
     }
+    {
+        static char buf2[256];
+        size_t len2 = 0;
+        /* NULL dumps are ignored; odd names become one field; zero prints as 0 */
+        tarn_dump_pool(NULL, "block", "x", mem, 1);
+        tarn_dump_region(NULL, 0, 1, TARN_DUMP_USED);
+        tarn_dump_region_at(NULL, mem, 1, TARN_DUMP_USED);
+        tarn_dump_stat(NULL, "k", 1);
+        CHECK_EQ(tarn_dump_end(NULL, NULL), TARN_EINVAL);
+        CHECK_EQ(tarn_dump_to_buffer(&d, buf2, sizeof buf2 - 1), TARN_OK);
+        tarn_dump_pool(&d, "block", "", mem, 0);
+        tarn_dump_stat(&d, "a b\tc\x7f", 0);
+        tarn_dump_region(&d, 0, 0, TARN_DUMP_META);
+        CHECK_EQ(tarn_dump_end(&d, &len2), TARN_OK);
+        buf2[len2] = '\0';
+        CHECK(strcmp(buf2, "tarn-dump 1\npool block - 0\ns a_b_c_ 0\nr 0 0 m\nend\n") == 0);
+        /* after a writer error nothing more is written */
+        writer_calls = 0;
+        writer_fail_at = 0;
+        wlen = 0;
+        CHECK_EQ(tarn_dump_to_writer(&d, writer, NULL), TARN_OK);
+        tarn_dump_stat(&d, "after", 1);
+        CHECK_EQ(tarn_dump_end(&d, NULL), TARN_EIO);
+        CHECK_EQ(writer_calls, 1);
+        CHECK_EQ(wlen, 0);
+    }
     CHECK_EQ(tarn_dump_to_buffer(NULL, buf, 1), TARN_EINVAL);
+    CHECK_EQ(tarn_dump_to_buffer(&d, NULL, 1), TARN_EINVAL);
+    CHECK_EQ(tarn_dump_to_writer(NULL, writer, NULL), TARN_EINVAL);
     CHECK_EQ(tarn_dump_to_writer(&d, NULL, NULL), TARN_EINVAL);
 
     /* render, then check the SVG: well-formed, one rect per walked block, same sizes */
