@@ -236,8 +236,8 @@ static void test_corrupt_fields(void)
         CHECK_EQ(tarn_block_check(&p), TARN_ECORRUPT);   \
     } while (0)
     CHECK_EQ(tarn_block_check(&p), TARN_OK);
-    DAMAGE(p.carve = p.base - TARN_BLOCK_SIZE(BS));
-    DAMAGE(p.carve = p.end + TARN_BLOCK_SIZE(BS));
+    DAMAGE(p.carve = (unsigned char *)((uintptr_t)p.base - TARN_BLOCK_SIZE(BS)));
+    DAMAGE(p.carve = (unsigned char *)((uintptr_t)p.end + TARN_BLOCK_SIZE(BS)));
     DAMAGE(p.carve += 1);
     DAMAGE(p.end -= TARN_BLOCK_SIZE(BS));
     DAMAGE(p.count += 1);
