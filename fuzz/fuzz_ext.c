@@ -535,7 +535,8 @@ static tarn_status op_rw(fz_in *in, inflight *f, bool write)
         off %= e->size + 1u;
         if (n > e->size - off) n = e->size - off;
     }
-    f->op = F_WRITE;
+    /* in flight only if it can land: a live block, in bounds */
+    f->op = (write && e != NULL && off + n <= e->size) ? F_WRITE : F_NONE;
     f->addr = a;
     f->woff = off;
     f->wn = n;
