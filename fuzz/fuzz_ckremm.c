@@ -84,7 +84,7 @@ typedef struct hw {
     size_t used_blocks;
 } hw;
 
-static int h_walk_cb(void *ctx, void *block, size_t size, bool used)
+static bool h_walk_cb(void *ctx, void *block, size_t size, bool used)
 {
     hw *w = (hw *)ctx;
     (void)size;
@@ -95,7 +95,7 @@ static int h_walk_cb(void *ctx, void *block, size_t size, bool used)
     } else {
         w->nfree++;
     }
-    return 0;
+    return true;
 }
 
 static void h_check(void)

@@ -107,7 +107,7 @@ typedef struct walk_out {
 
 static walk_out W;
 
-static int walk_cb(void *ctx, void *block, size_t size, bool used)
+static bool walk_cb(void *ctx, void *block, size_t size, bool used)
 {
     walk_out *w = (walk_out *)ctx;
     FZ_CHECK(w->n < sizeof w->b / sizeof w->b[0]);
@@ -115,7 +115,7 @@ static int walk_cb(void *ctx, void *block, size_t size, bool used)
     w->b[w->n].size = size;
     w->b[w->n].used = used;
     w->n++;
-    return w->stop_after > 0 && (int)w->n >= w->stop_after;
+    return !(w->stop_after > 0 && (int)w->n >= w->stop_after);
 }
 
 /* Walk the heap and check the layout against the model (contents included). */

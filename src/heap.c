@@ -1447,8 +1447,8 @@ tarn_status tarn_heap_walk(tarn_heap *h, tarn_heap_walk_fn fn, void *ctx)
             st = TARN_ECORRUPT;
             break;
         }
-        if (fn(ctx, h->blocks + ((size_t)g << LG), (size_t)(e - g) << LG,
-               bit_get(h->fmap, g) == 0u) != 0) {
+        if (!fn(ctx, h->blocks + ((size_t)g << LG), (size_t)(e - g) << LG,
+                bit_get(h->fmap, g) == 0u)) {
             break;
         }
         g = e;

@@ -460,7 +460,7 @@ typedef struct walk_acc {
     int order_ok;
 } walk_acc;
 
-static int walk_cb(void *ctx, void *block, size_t size, bool used)
+static bool walk_cb(void *ctx, void *block, size_t size, bool used)
 {
     walk_acc *w = (walk_acc *)ctx;
     if (w->last != NULL && (unsigned char *)block != w->last) w->order_ok = 0;
@@ -468,7 +468,7 @@ static int walk_cb(void *ctx, void *block, size_t size, bool used)
     w->blocks++;
     w->total += size;
     if (used) w->used_bytes += size;
-    return w->stop_after != 0 && w->blocks >= w->stop_after;
+    return !(w->stop_after != 0 && w->blocks >= w->stop_after);
 }
 
 static void test_stats_walk(void)

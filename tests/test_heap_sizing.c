@@ -59,7 +59,7 @@ typedef struct walk_free {
     size_t nfree, too_long;
 } walk_free;
 
-static int on_block(void *ctx, void *block, size_t size, bool used)
+static bool on_block(void *ctx, void *block, size_t size, bool used)
 {
     walk_free *w = (walk_free *)ctx;
     (void)block;
@@ -67,7 +67,7 @@ static int on_block(void *ctx, void *block, size_t size, bool used)
         w->nfree++;
         if (size / GR >= w->limit) w->too_long++;
     }
-    return 0;
+    return true;
 }
 
 /* B: a failure of a request of `bytes` must satisfy the proof's premises. */

@@ -218,17 +218,12 @@ static void heap_row(void)
     demo_row("msg", "heap", s.capacity, s.used, s.peak_used, s.free, s.failed_allocs);
 }
 
-static int heap_walk_dump(void *ctx, void *block, size_t size, bool used)
-{
-    return tarn_dump_walk_cb(ctx, block, size, used) ? 0 : 1;
-}
-
-static int heap_lowest_block(void *ctx, void *block, size_t size, bool used)
+static bool heap_lowest_block(void *ctx, void *block, size_t size, bool used)
 {
     (void)size;
     (void)used;
     if (*(void **)ctx == NULL || (uintptr_t)block < (uintptr_t)*(void **)ctx) *(void **)ctx = block;
-    return 0;
+    return true;
 }
 
 typedef struct handle_dump { tarn_dump *d; size_t next; } handle_dump;
@@ -262,7 +257,7 @@ static int write_heap_map(const char *path)
         tarn_heap_walk(msg_heap(), heap_lowest_block, &first);
         tarn_dump_pool(&d, "heap", "msg", first, hs.capacity);
     }
-    tarn_heap_walk(msg_heap(), heap_walk_dump, &d);
+    tarn_heap_walk(msg_heap(), tarn_dump_walk_cb, &d);
     tarn_dump_stat(&d, "used", hs.used);
     tarn_dump_stat(&d, "largest_free", hs.largest_free);
     tarn_handle_stats_get(&fw, &fs);

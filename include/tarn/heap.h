@@ -171,10 +171,11 @@ typedef struct tarn_heap_stats {
 
 /**
  * Block visitor for tarn_heap_walk: one call per block in address order, with the
- * block's address, its size in bytes and whether it is allocated.  Return non-zero to
- * stop the walk.
+ * block's address, its size in bytes and whether it is allocated.  Return true to go on,
+ * false to stop the walk (the same shape as the block pool's walk callback, so
+ * tarn_dump_walk_cb can be passed directly).
  */
-typedef int (*tarn_heap_walk_fn)(void *ctx, void *block, size_t size, bool used);
+typedef bool (*tarn_heap_walk_fn)(void *ctx, void *block, size_t size, bool used);
 
 /* ---- life cycle ------------------------------------------------------------------------ */
 /**
@@ -289,7 +290,7 @@ tarn_status tarn_heap_stats_get(tarn_heap *h, tarn_heap_stats *out);
 
 /**
  * Call fn(ctx, block, size, used) for every block in address order, until fn returns
- * non-zero.  O(blocks * depth).  Runs with the lock held: fn must not call the heap.
+ * false.  O(blocks * depth).  Runs with the lock held: fn must not call the heap.
  * Errors: TARN_EINVAL (NULL), TARN_ECORRUPT (inconsistent bitmaps: the walk stops).
  */
 tarn_status tarn_heap_walk(tarn_heap *h, tarn_heap_walk_fn fn, void *ctx);
