@@ -80,8 +80,9 @@ for m in "$@"; do
         # -use_counters=0: keep the fewest inputs that reach every edge (not every hit count)
         (cd "$top/$dir/run/$m" && "$bin" -merge=1 -use_counters=0 $args "$out" "$seed" "$work" \
             >"$top/$dir/run/$m/merge.log" 2>&1) || { echo "merge of $m failed"; status=1; continue; }
-        # regression inputs stay under their own name, once
-        for f in "$seed"/regress-*; do
+        # regression inputs (regress-*) and long sequences (soak-*) stay under their own
+        # name, once
+        for f in "$seed"/regress-* "$seed"/soak-*; do
             [ -f "$f" ] || continue
             for g in "$out"/*; do cmp -s "$f" "$g" && rm -f "$g"; done
             cp "$f" "$out/"

@@ -8,7 +8,8 @@
 #                      left in $(BUILD)/fuzz/artifacts/<m>/).
 #   make fuzz-build    only build the targets.
 #   make fuzz-merge    minimise committed + work corpus back into fuzz/corpus/<m>/ (inputs
-#                      named regress-* are always kept: they reproduce fixed or reported bugs).
+#                      named regress-* - reported or fixed bugs - and soak-* - a few long
+#                      sequences - are always kept).
 #   make fuzz-cov      line/branch coverage of src/ and compat/ reached by replaying the work
 #                      corpus (clang source-based coverage, llvm-cov).
 #
