@@ -854,34 +854,32 @@ tarn_status tarn_handle_validate(tarn_handle_pool *pool, tarn_handle h)
     return st;
 }
 
-size_t tarn_handle_size(tarn_handle_pool *pool, tarn_handle h)
+/* Look a handle up under the lock and copy its entry; a failure is recorded. */
+static tarn_status hp_query(tarn_handle_pool *pool, tarn_handle h, hp_entry *out)
 {
     tarn_status st;
-    size_t n = 0;
     uint16_t x = 0;
-    if (!hp_ready(pool)) return 0;
     TARN_LOCK(pool->lock);
     st = hp_precheck(pool);
     if (st == TARN_OK) st = hp_lookup(pool, h, &x, false);
-    if (st == TARN_OK) n = hp_t(pool)[x].size;
+    if (st == TARN_OK) *out = hp_t(pool)[x];
     (void)hp_fail(pool, st);
     TARN_UNLOCK(pool->lock);
-    return n;
+    return st;
+}
+
+size_t tarn_handle_size(tarn_handle_pool *pool, tarn_handle h)
+{
+    hp_entry e;
+    if (!hp_ready(pool)) return 0;
+    return (hp_query(pool, h, &e) == TARN_OK) ? e.size : 0u;
 }
 
 unsigned tarn_handle_lock_count(tarn_handle_pool *pool, tarn_handle h)
 {
-    tarn_status st;
-    unsigned n = 0;
-    uint16_t x = 0;
+    hp_entry e;
     if (!hp_ready(pool)) return 0;
-    TARN_LOCK(pool->lock);
-    st = hp_precheck(pool);
-    if (st == TARN_OK) st = hp_lookup(pool, h, &x, false);
-    if (st == TARN_OK) n = hp_t(pool)[x].lock;
-    (void)hp_fail(pool, st);
-    TARN_UNLOCK(pool->lock);
-    return n;
+    return (hp_query(pool, h, &e) == TARN_OK) ? e.lock : 0u;
 }
 
 static tarn_status hp_resize(tarn_handle_pool *p, uint16_t x, size_t size)
