@@ -618,6 +618,25 @@ static inline tarn_status hp_fail(tarn_handle_pool *p, tarn_status st)
     return st;
 }
 
+/* The frame of the operations on one handle: take the lock, check (level 2), look the
+ * handle up (*x = its slot)... */
+static inline tarn_status hp_enter(tarn_handle_pool *p, tarn_handle h, uint16_t *x)
+{
+    tarn_status st;
+    TARN_LOCK(p->lock);
+    st = hp_precheck(p);
+    if (st == TARN_OK) st = hp_lookup(p, h, x, false);
+    return st;
+}
+
+/* ...and leave: record a failure, release the lock. */
+static inline tarn_status hp_leave(tarn_handle_pool *p, tarn_status st)
+{
+    (void)hp_fail(p, st);
+    TARN_UNLOCK(p->lock);
+    return st;
+}
+
 /* ---- init ------------------------------------------------------------------------------ */
 static uint16_t hp_salt(const void *a, const void *b, const void *c)
 {
@@ -837,9 +856,7 @@ tarn_status tarn_handle_free(tarn_handle_pool *pool, tarn_handle h)
         hp_unlink(pool, t, x);
         hp_slot_release(pool, t, x);
     }
-    (void)hp_fail(pool, st);
-    TARN_UNLOCK(pool->lock);
-    return st;
+    return hp_leave(pool, st);
 }
 
 tarn_status tarn_handle_validate(tarn_handle_pool *pool, tarn_handle h)
@@ -847,9 +864,7 @@ tarn_status tarn_handle_validate(tarn_handle_pool *pool, tarn_handle h)
     tarn_status st;
     uint16_t x;
     if (!hp_ready(pool)) return TARN_EINVAL;
-    TARN_LOCK(pool->lock);
-    st = hp_precheck(pool);
-    if (st == TARN_OK) st = hp_lookup(pool, h, &x, false);
+    st = hp_enter(pool, h, &x);
     TARN_UNLOCK(pool->lock);
     return st;
 }
@@ -859,13 +874,9 @@ static tarn_status hp_query(tarn_handle_pool *pool, tarn_handle h, hp_entry *out
 {
     tarn_status st;
     uint16_t x = 0;
-    TARN_LOCK(pool->lock);
-    st = hp_precheck(pool);
-    if (st == TARN_OK) st = hp_lookup(pool, h, &x, false);
+    st = hp_enter(pool, h, &x);
     if (st == TARN_OK) *out = hp_t(pool)[x];
-    (void)hp_fail(pool, st);
-    TARN_UNLOCK(pool->lock);
-    return st;
+    return hp_leave(pool, st);
 }
 
 size_t tarn_handle_size(tarn_handle_pool *pool, tarn_handle h)
@@ -945,13 +956,9 @@ tarn_status tarn_handle_resize(tarn_handle_pool *pool, tarn_handle h, size_t siz
     tarn_status st;
     uint16_t x = 0;
     if (!hp_ready(pool)) return TARN_EINVAL;
-    TARN_LOCK(pool->lock);
-    st = hp_precheck(pool);
-    if (st == TARN_OK) st = hp_lookup(pool, h, &x, false);
+    st = hp_enter(pool, h, &x);
     if (st == TARN_OK) st = hp_resize(pool, x, size);
-    (void)hp_fail(pool, st);
-    TARN_UNLOCK(pool->lock);
-    return st;
+    return hp_leave(pool, st);
 }
 
 void *tarn_handle_lock(tarn_handle_pool *pool, tarn_handle h)
@@ -960,9 +967,7 @@ void *tarn_handle_lock(tarn_handle_pool *pool, tarn_handle h)
     void *ptr = NULL;
     uint16_t x = 0;
     if (!hp_ready(pool)) return NULL;
-    TARN_LOCK(pool->lock);
-    st = hp_precheck(pool);
-    if (st == TARN_OK) st = hp_lookup(pool, h, &x, false);
+    st = hp_enter(pool, h, &x);
     if (st == TARN_OK) {
         hp_entry *t = hp_t(pool);
         if (x == pool->transit) hp_transit_finish(pool);
@@ -973,8 +978,7 @@ void *tarn_handle_lock(tarn_handle_pool *pool, tarn_handle h)
             ptr = pool->data + t[x].off;
         }
     }
-    (void)hp_fail(pool, st);
-    TARN_UNLOCK(pool->lock);
+    (void)hp_leave(pool, st);
     return ptr;
 }
 
@@ -983,9 +987,7 @@ tarn_status tarn_handle_unlock(tarn_handle_pool *pool, tarn_handle h)
     tarn_status st;
     uint16_t x = 0;
     if (!hp_ready(pool)) return TARN_EINVAL;
-    TARN_LOCK(pool->lock);
-    st = hp_precheck(pool);
-    if (st == TARN_OK) st = hp_lookup(pool, h, &x, false);
+    st = hp_enter(pool, h, &x);
     if (st == TARN_OK) {
         hp_entry *t = hp_t(pool);
         if (t[x].lock == 0u) {
@@ -995,9 +997,7 @@ tarn_status tarn_handle_unlock(tarn_handle_pool *pool, tarn_handle h)
             hp_scramble(pool);
         }
     }
-    (void)hp_fail(pool, st);
-    TARN_UNLOCK(pool->lock);
-    return st;
+    return hp_leave(pool, st);
 }
 
 tarn_status tarn_handle_copy(tarn_handle_pool *pool, tarn_handle dst, tarn_handle src)
@@ -1005,9 +1005,7 @@ tarn_status tarn_handle_copy(tarn_handle_pool *pool, tarn_handle dst, tarn_handl
     tarn_status st;
     uint16_t xd = 0, xs = 0;
     if (!hp_ready(pool)) return TARN_EINVAL;
-    TARN_LOCK(pool->lock);
-    st = hp_precheck(pool);
-    if (st == TARN_OK) st = hp_lookup(pool, dst, &xd, false);
+    st = hp_enter(pool, dst, &xd);
     if (st == TARN_OK) st = hp_lookup(pool, src, &xs, false);
     if (st == TARN_OK && xd != xs) {
         hp_entry *t = hp_t(pool);
@@ -1018,9 +1016,7 @@ tarn_status tarn_handle_copy(tarn_handle_pool *pool, tarn_handle dst, tarn_handl
             memcpy(pool->data + t[xd].off, pool->data + t[xs].off, t[xs].size);
         }
     }
-    (void)hp_fail(pool, st);
-    TARN_UNLOCK(pool->lock);
-    return st;
+    return hp_leave(pool, st);
 }
 
 tarn_status tarn_handle_clear(tarn_handle_pool *pool, tarn_handle h)
@@ -1028,17 +1024,13 @@ tarn_status tarn_handle_clear(tarn_handle_pool *pool, tarn_handle h)
     tarn_status st;
     uint16_t x = 0;
     if (!hp_ready(pool)) return TARN_EINVAL;
-    TARN_LOCK(pool->lock);
-    st = hp_precheck(pool);
-    if (st == TARN_OK) st = hp_lookup(pool, h, &x, false);
+    st = hp_enter(pool, h, &x);
     if (st == TARN_OK) {
         hp_entry *t = hp_t(pool);
         if (x == pool->transit) hp_transit_finish(pool);
         memset(pool->data + t[x].off, 0, t[x].size);
     }
-    (void)hp_fail(pool, st);
-    TARN_UNLOCK(pool->lock);
-    return st;
+    return hp_leave(pool, st);
 }
 
 /* ---- compaction ------------------------------------------------------------------------ */
