@@ -23,7 +23,7 @@ sources() {
     mynewt) echo compat/mynewt/*.c src/block.c ;;
     smp|mem_pool) echo compat/$1/*.c src/heap.c ;;
     ckremm) echo compat/ckremm/*.c src/handle.c src/heap.c ;;
-    smm) echo compat/smm/*.c src/ext.c src/heap.c ;;
+    smm) echo compat/smm/*.c src/ext.c ;;
     *) echo src/*.c compat/*/*.c ;;
     esac | tr ' ' '\n' | while read -r f; do [ -f "$f" ] && echo "$f"; done
 }
