@@ -430,11 +430,14 @@ tarn_status tarn_block_registry_init(tarn_block_registry *reg, const tarn_lock *
 
 tarn_status tarn_block_register(tarn_block_registry *reg, tarn_block_pool *pool)
 {
+    tarn_block_pool *cur;
     tarn_status st = TARN_OK;
     if (reg == NULL || pool == NULL) return TARN_EINVAL;
     TARN_LOCK(reg->lock);
-    if (pool->registry != NULL) {
-        st = TARN_EBUSY;
+    for (cur = reg->head; cur != NULL && cur != pool; cur = cur->reg_next) {
+    }
+    if (pool->registry != NULL || cur == pool) {
+        st = TARN_EBUSY;  /* linking it twice would make the list a cycle */
     } else {
         pool->reg_next = NULL;
         pool->registry = reg;

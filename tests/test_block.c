@@ -402,6 +402,16 @@ static void test_registry(void)
         CHECK_EQ(tarn_block_unregister(&reg, &a), TARN_OK);
         CHECK(tarn_block_find(&reg, "a") == NULL);
         CHECK_EQ(lock_calls - before, 5);
+        /* re-initialised while registered (a misuse): registering again is refused
+         * instead of linking the pool twice into a cycle */
+        REQUIRE(tarn_block_init(&c, mc, sizeof mc, 8, NULL) == TARN_OK);
+        CHECK_EQ(tarn_block_register(&reg, &a), TARN_OK);
+        CHECK_EQ(tarn_block_register(&reg, &c), TARN_OK);
+        REQUIRE(tarn_block_init(&c, mc, sizeof mc, 8, NULL) == TARN_OK);
+        CHECK_EQ(tarn_block_register(&reg, &c), TARN_EBUSY);
+        CHECK(tarn_block_registry_next(&reg, &a) == &c);
+        CHECK(tarn_block_find(&reg, "zz") == NULL);     /* terminates */
+        CHECK_EQ(tarn_block_unregister(&reg, &a), TARN_OK);
         CHECK_EQ(lock_depth, 0);
         CHECK_EQ(lock_bad, 0);
     }

@@ -48,6 +48,11 @@ int main(void)
     CHECK_EQ(os_mempool_init(&p1, NB, BS, NULL, "x"), OS_INVALID_PARM);
     CHECK_EQ(os_mempool_init(&p1, NB, BS, (char *)buf1 + 1, "x"), OS_MEM_NOT_ALIGNED);
     CHECK_EQ(os_mempool_ext_init(NULL, NB, BS, buf1, "x"), OS_INVALID_PARM);
+    if (sizeof(size_t) > 4) {
+        /* 2 blocks of 2 GiB: tarn pools span less than 4 GiB, so this is refused rather
+         * than silently giving fewer blocks (the buffer is never touched) */
+        CHECK_EQ(os_mempool_init(&p1, 2, 0x80000000u, buf1, "big"), OS_INVALID_PARM);
+    }
 
     /* a normal pool; fields true after every call */
     CHECK_EQ(os_mempool_init(&p1, NB, BS, buf1, "p1"), OS_OK);

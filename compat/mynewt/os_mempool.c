@@ -59,6 +59,10 @@ os_error_t os_mempool_init(struct os_mempool *mp, uint16_t blocks, uint32_t bloc
         st = tarn_block_init(&mp->tarn_pool_, membuf, TARN_BLOCK_POOL_BYTES(blocks, block_size),
                              block_size, &cfg);
         if (st != TARN_OK) return os_err(st);
+        if (mp->tarn_pool_.count != blocks) {   /* the pool would span 4 GiB or more */
+            memset(&mp->tarn_pool_, 0, sizeof mp->tarn_pool_);
+            return OS_INVALID_PARM;
+        }
     } else {
         /* an empty pool: every get fails, every put is foreign, clear is a no-op */
         mp->tarn_pool_.name = name;

@@ -109,7 +109,8 @@ typedef struct tarn_block_stats {
  * lock/unlock), TARN_EALIGN (mem not aligned to TARN_ALIGN), TARN_ETOOSMALL (not even one
  * block fits), TARN_EOVERFLOW (block size or buffer of 4 GiB or more).  On error the pool
  * is left unusable (every call on it fails cleanly).  Not ISR-safe; not thread-safe
- * (initialise before sharing the pool).
+ * (initialise before sharing the pool).  Init clears the pool's registry link: a pool in a
+ * registry must be unregistered before it is initialised again.
  */
 tarn_status tarn_block_init(tarn_block_pool *pool, void *mem, size_t mem_size,
                             size_t block_size, const tarn_config *cfg);
@@ -214,8 +215,9 @@ typedef struct tarn_block_registry {
  *  Errors: TARN_EINVAL (reg NULL or half a lock hook). */
 tarn_status tarn_block_registry_init(tarn_block_registry *reg, const tarn_lock *lock);
 
-/** Append a pool (iteration order = registration order).  O(1).  Errors: TARN_EINVAL
- *  (NULL), TARN_EBUSY (pool already in a registry). */
+/** Append a pool (iteration order = registration order).  O(registered pools).  Errors:
+ *  TARN_EINVAL (NULL), TARN_EBUSY (pool already in a registry, or still linked in this
+ *  one because it was initialised again without being unregistered). */
 tarn_status tarn_block_register(tarn_block_registry *reg, tarn_block_pool *pool);
 
 /** Remove a pool.  O(registered pools).  Errors: TARN_EINVAL (NULL), TARN_ENOENT (not in

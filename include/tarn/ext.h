@@ -197,7 +197,8 @@ typedef bool (*tarn_ext_walk_fn)(void *ctx, uint32_t addr, size_t size, bool use
  * Create an empty managed region of `size` bytes at device address `base`, with `nroots`
  * root slots (all 0), and mount it in `ext`.  Everything the region held is lost.
  * Writes the superblock last, so a format cut by power loss leaves a region that mount
- * rejects with TARN_ENOENT (format again).  Bus: 1 read, 4 writes (3 without roots).
+ * rejects with TARN_ENOENT (format again) — or, when the cut came before the first byte
+ * landed, the previous region, intact.  Bus: 1 read, 4 writes (3 without roots).
  * cfg may be NULL (no lock, no name); cfg->flags is unused.
  * Errors: TARN_EINVAL (ext, io, io->read or io->write NULL; nroots > TARN_EXT_MAX_ROOTS;
  * half a lock hook), TARN_EALIGN (base or size not a multiple of 4), TARN_ETOOSMALL (size
@@ -227,7 +228,7 @@ tarn_status tarn_ext_mount(tarn_ext *ext, const tarn_ext_io *io, uint32_t base, 
 /**
  * Allocate `size` bytes on the device and store its address in *addr (0 on failure).  The
  * block's contents are whatever the device held.  Usable size: size rounded up to 4, or up
- * to 16 bytes more when the rest of the free run would be too small to form a block or
+ * to 28 bytes more when the rest of the free run would be too small to form a block or
  * would overlap a header (tarn_ext_size tells).
  * Bus: 1 write (the whole run is taken) or 2, each followed by a sync; no read when a
  * cached run fits well and the allocation ends inside its first block; 1 read per further
