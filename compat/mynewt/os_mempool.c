@@ -56,13 +56,15 @@ os_error_t os_mempool_init(struct os_mempool *mp, uint16_t blocks, uint32_t bloc
     cfg.lock = mynewt_lock;
     cfg.name = name;
     if (blocks != 0) {
+        /* tarn pools span less than 4 GiB: refuse, before the buffer is touched, a count
+         * that would not fit rather than give fewer blocks */
+        uint64_t rounded = ((uint64_t)block_size + TARN_ALIGN - 1u) & ~(uint64_t)(TARN_ALIGN - 1u);
+        if ((uint64_t)blocks * rounded > UINT32_MAX) {
+            return OS_INVALID_PARM;
+        }
         st = tarn_block_init(&mp->tarn_pool_, membuf, TARN_BLOCK_POOL_BYTES(blocks, block_size),
                              block_size, &cfg);
         if (st != TARN_OK) return os_err(st);
-        if (mp->tarn_pool_.count != blocks) {   /* the pool would span 4 GiB or more */
-            memset(&mp->tarn_pool_, 0, sizeof mp->tarn_pool_);
-            return OS_INVALID_PARM;
-        }
     } else {
         /* an empty pool: every get fails, every put is foreign, clear is a no-op */
         mp->tarn_pool_.name = name;
