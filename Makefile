@@ -6,6 +6,9 @@ CTEST   ?= ctest --output-on-failure -j$(JOBS)
 VALGRIND = valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --quiet
 space   := $(subst ,, )
 SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+# The sanitizer builds compile the debug quarantine in (tests turn it on per pool with
+# TARN_F_QUARANTINE); the strict build adds canary mode to every block as well.
+DEBUGOPT = -DTARN_QUARANTINE=16
 
 BUILD   ?= build
 # Each mk/<part>.mk adds its own targets and may append to TEST_EXTRA (run by `make test`).
@@ -38,19 +41,20 @@ test-clang:
 	cd $(BUILD)/clang && $(CTEST)
 
 test-asan:
-	$(call configure,asan,Debug,clang,"-DCMAKE_C_FLAGS=$(SAN) -O1" "-DCMAKE_EXE_LINKER_FLAGS=$(SAN)")
+	$(call configure,asan,Debug,clang,"-DCMAKE_C_FLAGS=$(SAN) -O1 $(DEBUGOPT)" "-DCMAKE_EXE_LINKER_FLAGS=$(SAN)")
 	cd $(BUILD)/asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 $(CTEST)
 
 test-valgrind:
-	$(call configure,valgrind,Debug,gcc,"-DCMAKE_C_FLAGS=-O1 -g" -DTARN_TEST_SCALE=20 "-DTARN_TEST_WRAPPER=$(subst $(space),;,$(VALGRIND))")
+	$(call configure,valgrind,Debug,gcc,"-DCMAKE_C_FLAGS=-O1 -g $(DEBUGOPT)" -DTARN_TEST_SCALE=20 "-DTARN_TEST_WRAPPER=$(subst $(space),;,$(VALGRIND))")
 	cd $(BUILD)/valgrind && $(CTEST)
 
 # Portability matrix: a 32-bit host build, and the strictest configuration (full integrity
-# check on every call, freed memory poisoned, portable bit scans instead of intrinsics).
+# check on every call, freed memory poisoned, canary mode, quarantine compiled in, portable
+# bit scans instead of intrinsics).
 test-matrix:
 	$(call configure,m32,Release,gcc,"-DCMAKE_C_FLAGS=-m32" "-DCMAKE_EXE_LINKER_FLAGS=-m32")
 	cd $(BUILD)/m32 && $(CTEST)
-	$(call configure,strict,Release,gcc,"-DCMAKE_C_FLAGS=-DTARN_CHECK_LEVEL=2 -DTARN_POISON_FREE=1 -DTARN_NO_INTRINSICS=1")
+	$(call configure,strict,Release,gcc,"-DCMAKE_C_FLAGS=-DTARN_CHECK_LEVEL=2 -DTARN_POISON_FREE=1 -DTARN_GUARD=1 $(DEBUGOPT) -DTARN_NO_INTRINSICS=1")
 	cd $(BUILD)/strict && $(CTEST)
 
 cross:

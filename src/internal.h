@@ -257,4 +257,86 @@ static inline void tarn_san_peek(void *dst, const void *src, size_t n)
 }
 #endif
 
+/* ---- byte patterns: guard bytes and poisoned (quarantined) blocks --------------------- */
+/*
+ * True when the n bytes at p all equal `byte`.  Reads through tarn_san_peek, so the bytes
+ * may be poisoned (guard bytes and quarantined blocks are) and their state is left alone.
+ */
+static inline bool tarn_bytes_are(const void *p, size_t n, unsigned byte)
+{
+    const unsigned char *s = (const unsigned char *)p;
+    unsigned char buf[32];
+    while (n > 0) {
+        size_t k = n < sizeof buf ? n : sizeof buf;
+        size_t i;
+        tarn_san_peek(buf, s, k);
+        for (i = 0; i < k; i++) {
+            if (buf[i] != (unsigned char)byte) return false;
+        }
+        s += k;
+        n -= k;
+    }
+    return true;
+}
+
+#if TARN_GUARD
+/* Write the guard bytes [p, p + n) (memory the pool owns; left as the caller found it). */
+static inline void tarn_guard_fill(void *p, size_t n)
+{
+    TARN_SAN_OPEN(p, n);
+    memset(p, (int)TARN_GUARD_BYTE, n);
+    TARN_SAN_CLOSE(p, n);
+}
+/* True when the guard bytes [p, p + n) are intact. */
+static inline bool tarn_guard_intact(const void *p, size_t n)
+{
+    return tarn_bytes_are(p, n, TARN_GUARD_BYTE);
+}
+#endif
+
+/* ---- debug quarantine (TARN_QUARANTINE, TARN_F_QUARANTINE) ------------------------------ */
+#if TARN_QUARANTINE > 0
+/* Set up an empty ring; on = the pool was given TARN_F_QUARANTINE. */
+static inline void tarn_q_init(tarn_quarantine *q, uint32_t flags)
+{
+    q->first = 0;
+    q->count = 0;
+    q->on = (flags & TARN_F_QUARANTINE) != 0u;
+}
+/* Slot of the i-th held block, 0 = oldest (i < count). */
+static inline void *tarn_q_at(const tarn_quarantine *q, unsigned i)
+{
+    return q->slot[(q->first + i) % TARN_QUARANTINE];
+}
+/* True when p is held (a second free of it is a double free).  O(TARN_QUARANTINE). */
+static inline bool tarn_q_holds(const tarn_quarantine *q, const void *p)
+{
+    unsigned i;
+    for (i = 0; i < q->count; i++) {
+        if (tarn_q_at(q, i) == p) return true;
+    }
+    return false;
+}
+/* Release the oldest held block: returns it, or NULL when none is held. */
+static inline void *tarn_q_pop(tarn_quarantine *q)
+{
+    void *p;
+    if (q->count == 0) return NULL;
+    p = q->slot[q->first];
+    q->first = (uint16_t)((q->first + 1u) % TARN_QUARANTINE);
+    q->count--;
+    return p;
+}
+/* Hold p; when the ring was full, the oldest block is pushed out and returned (the caller
+ * really frees it), else NULL. */
+static inline void *tarn_q_push(tarn_quarantine *q, void *p)
+{
+    void *out = NULL;
+    if (q->count == TARN_QUARANTINE) out = tarn_q_pop(q);
+    q->slot[(q->first + q->count) % TARN_QUARANTINE] = p;
+    q->count++;
+    return out;
+}
+#endif
+
 #endif /* TARN_INTERNAL_H */

@@ -22,6 +22,19 @@
  *   TARN_ASSERT(c)     hook called on internal invariant failures (never on bad user
  *                      input, which is reported by status).  Default: does nothing.
  *   TARN_NO_INTRINSICS 1 = use the portable C bit-scan code instead of compiler builtins.
+ *   TARN_GUARD         1 = canary mode for targets without sanitizers: every block of the
+ *                      block pool, the heap and the handle pool is followed by at least
+ *                      TARN_GUARD_SIZE guard bytes holding TARN_GUARD_BYTE; a free/put
+ *                      whose guard was overwritten returns TARN_ECORRUPT (the block stays
+ *                      allocated, nothing else changes) and each module's check reports
+ *                      every damaged guard.  0 = no guard bytes (default).
+ *   TARN_GUARD_SIZE    guard bytes after each block in canary mode (default 8).
+ *   TARN_GUARD_BYTE    the guard byte (default 0xFD).
+ *   TARN_QUARANTINE    capacity of the debug quarantine: pools given the flag
+ *                      TARN_F_QUARANTINE at init hold up to this many freed blocks back
+ *                      from reuse (oldest released first; released early when the pool
+ *                      would otherwise fail a request), so a use-after-free keeps hitting
+ *                      poisoned memory.  0 = quarantine compiled out (default).
  */
 #ifndef TARN_CONFIG_H
 #define TARN_CONFIG_H
@@ -70,6 +83,26 @@
 #define TARN_NO_INTRINSICS 0
 #endif
 
+#ifndef TARN_GUARD
+/** Canary mode: guard bytes after every block (1) or not (0, default). */
+#define TARN_GUARD 0
+#endif
+
+#ifndef TARN_GUARD_SIZE
+/** Guard bytes after each block in canary mode. */
+#define TARN_GUARD_SIZE 8u
+#endif
+
+#ifndef TARN_GUARD_BYTE
+/** Value of every guard byte in canary mode. */
+#define TARN_GUARD_BYTE 0xFDu
+#endif
+
+#ifndef TARN_QUARANTINE
+/** Capacity of the debug quarantine (0 = compiled out, default). */
+#define TARN_QUARANTINE 0
+#endif
+
 /* TARN_SANITIZE default is decided in src/internal.h, where the tool headers are probed. */
 
 #if (TARN_CHECK_LEVEL < 0) || (TARN_CHECK_LEVEL > 2)
@@ -77,6 +110,16 @@
 #endif
 #if (TARN_ALIGN < 4) || ((TARN_ALIGN & (TARN_ALIGN - 1)) != 0)
 #error "TARN_ALIGN must be a power of two >= 4"
+#endif
+
+#if (TARN_GUARD != 0) && (TARN_GUARD != 1)
+#error "TARN_GUARD must be 0 or 1"
+#endif
+#if TARN_GUARD && (TARN_GUARD_SIZE < 1)
+#error "TARN_GUARD_SIZE must be at least 1"
+#endif
+#if (TARN_QUARANTINE < 0) || (TARN_QUARANTINE > 65535)
+#error "TARN_QUARANTINE must be 0..65535"
 #endif
 
 #endif /* TARN_CONFIG_H */

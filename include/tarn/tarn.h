@@ -99,6 +99,29 @@ typedef struct tarn_config {
  */
 #define TARN_F_SAN_REPORT 0x80000000u
 
+/**
+ * Config flag common to the block pool, the heap and the handle pool: turn on the debug
+ * quarantine (see TARN_QUARANTINE in tarn/config.h).  A freed block is held back, still
+ * poisoned for the memory tools (and filled with TARN_POISON_BYTE when TARN_POISON_FREE
+ * is on), until TARN_QUARANTINE later frees push it out, so a use-after-free is reported
+ * even after the pool has been busy.  A second free of a quarantined block is still a
+ * double free.  Ignored when TARN_QUARANTINE is 0 (compiled out).
+ */
+#define TARN_F_QUARANTINE 0x40000000u
+
+#if TARN_QUARANTINE > 0
+/**
+ * The quarantine ring inside a pool struct (private; see TARN_F_QUARANTINE): freed blocks
+ * in the order they were freed, `first` the oldest, `count` how many are held.
+ */
+typedef struct tarn_quarantine {
+    void *slot[TARN_QUARANTINE]; /**< held blocks, a ring */
+    uint16_t first;              /**< index of the oldest held block */
+    uint16_t count;              /**< blocks held */
+    uint16_t on;                 /**< TARN_F_QUARANTINE given at init */
+} tarn_quarantine;
+#endif
+
 /* ---- alignment and sizing helpers (usable in constant expressions) ----------------- */
 /** Round x up to a multiple of a (a power of two). */
 #define TARN_ALIGN_UP(x, a) (((x) + ((a) - 1u)) & ~((size_t)(a) - 1u))
