@@ -31,7 +31,8 @@
 #define DEV_MAX 6144u
 #define MAXB 320u          /* a 6 KiB region holds at most 6144 / 20 blocks */
 #define NDEAD 32u
-#define HDR TARN_EXT_HEADER_SIZE
+/* header bytes: regions of at most TARN_EXT_COMPACT_MAX_SIZE use the compact format */
+#define HDR (X.size <= TARN_EXT_COMPACT_MAX_SIZE ? TARN_EXT_COMPACT_HEADER_SIZE : TARN_EXT_HEADER_SIZE)
 /* ext.h: usable size = size rounded up to 4, "or up to 16 bytes more" when the rest of the
  * run is too small or would overlap a header.  When the run starts with free blocks too
  * small to hold a fresh header, the allocation also absorbs the next block: up to
@@ -91,7 +92,11 @@ static struct {
 } X;
 
 static uint32_t off_of(uint32_t addr) { return addr - X.base; }
-static uint32_t heap_start(void) { return X.base + TARN_EXT_SUPER_SIZE + TARN_EXT_ROOT_SIZE * X.nroots; }
+static uint32_t heap_start(void)
+{
+    if (X.size <= TARN_EXT_COMPACT_MAX_SIZE) return X.base + 4u;   /* compact superblock, no roots */
+    return X.base + TARN_EXT_SUPER_SIZE + TARN_EXT_ROOT_SIZE * X.nroots;
+}
 
 static xblk *find_live(uint32_t addr)
 {
@@ -317,7 +322,8 @@ static void do_format(fz_in *in, unsigned bad)
 {
     unsigned f = fz_u8(in);
     unsigned nroots = fz_u8(in) % (TARN_EXT_MAX_ROOTS + 1u);
-    uint32_t minsz = TARN_EXT_MIN_SIZE(nroots);
+    /* normal-format sizes from 40 bytes; with flag 32 and no roots, a compact region */
+    uint32_t minsz = nroots == 0 ? TARN_EXT_COMPACT_MAX_SIZE + 4u : TARN_EXT_MIN_SIZE(nroots);
     uint32_t size = minsz + 4u * fz_below(in, (DEV_MAX - minsz) / 4u + 1u);
     uint32_t base;
     uint64_t fsize = size;
@@ -328,6 +334,7 @@ static void do_format(fz_in *in, unsigned bad)
     tarn_ext *e = &X.ext;
 
     if (size > DEV_MAX) size = DEV_MAX - DEV_MAX % 4u;
+    if ((f & 32u) && nroots == 0) size = TARN_EXT_MIN_SIZE(0) + 4u * (size / 4u % 6u);
     base = where == 0 ? 0u : where == 1 ? 4u * fz_u16(in) : (uint32_t)(0u - size);
     X.base = base;
     X.size = size;
@@ -347,7 +354,7 @@ static void do_format(fz_in *in, unsigned bad)
     case 2: io.read = NULL; ex = TARN_EINVAL; break;
     case 3: nr = TARN_EXT_MAX_ROOTS + 1u + fz_u8(in) % 4u; ex = TARN_EINVAL; break;
     case 4: fsize = size - 1u - fz_u8(in) % 3u; ex = TARN_EALIGN; break;
-    case 5: fsize = minsz - 4u * (1u + fz_u8(in) % 4u); ex = TARN_ETOOSMALL; break;
+    case 5: fsize = TARN_EXT_MIN_SIZE(nroots) - 4u * (1u + fz_u8(in) % 4u); ex = TARN_ETOOSMALL; break;
     case 6: fsize = TARN_EXT_MAX_SIZE + 4u * (1u + fz_u8(in)); ex = TARN_ERANGE; break;
     case 7: /* past the top of the address space (when the region ends there) */
         if ((uint32_t)(base + size) == 0u && base != 0) { fsize = (uint64_t)size + 4u * (1u + fz_u8(in) % 8u); ex = TARN_ERANGE; }

@@ -23,6 +23,16 @@
  *   heap exactly: header h, payload p units, next header at h + 4 + p.  There is no
  *   persistent free list, no free bitmap, no other metadata.
  *
+ *   Compact format, for regions of 16 to 36 bytes (TARN_EXT_COMPACT_MAX_SIZE), chosen by
+ *   the region size alone: superblock | 0xC5 | nonce (8 bits) | units | 0x3A |, no roots,
+ *   and 8-byte records of two 4-byte slots | seq | word | check | ~seq |, the word packing
+ *   the used bit and 7 bits of size, the check being the low byte of the same crc16.  The
+ *   slots end with ~seq like the normal ones, so everything below - the commit points,
+ *   torn-write detection, mount - holds unchanged with a header of 2 units instead of 4;
+ *   only damage (not power loss) and stale records of an earlier format are caught with
+ *   8 bits of check instead of 16.  The smallest region, 16 bytes, holds one allocation of
+ *   4 bytes.
+ *
  * 2. Updating a record in place (free, the commit of alloc, a root update)
  *
  *   One write transaction of 8 bytes overwrites the OLDER slot with seq = newest + 1 and
@@ -76,7 +86,11 @@
  *   with exactly one valid slot is the one a cut interrupted: its valid slot is the value
  *   from before, and mount repairs the torn slot by writing the valid value into it with
  *   the next seq (itself a record update: a cut during the repair is repaired by the next
- *   mount).  At most one record is torn at any time, because every record write is
+ *   mount).  A torn header whose older value is "free" is rolled back only after its
+ *   restored extent has been read and found to hold no intact "used" header (a cut can
+ *   only tear the latest write, so nothing was allocated inside since; see
+ *   ext_hidden_used): damage to a newer slot that would silently free later allocations
+ *   is TARN_ECORRUPT.  At most one record is torn at any time, because every record write is
  *   followed by a sync before the next one.  Anything else - both slots bad, seqs not
  *   consecutive, blocks not tiling the heap, a root naming no allocation - is TARN_ECORRUPT:
  *   no power cut produces it.  Write buffers: since there is a sync after every record
@@ -139,10 +153,16 @@
 #include "tarn/ext.h"
 #include "internal.h"
 
-#define U_HDR 4u                     /* header size in units */
+#define U_HDR 4u                     /* header size in units (normal format) */
 #define SLOT_BYTES 8u
 #define REC_BYTES 16u
 #define SUPER_BYTES 20u
+#define C_HDR 2u                     /* compact format: header units, superblock bytes */
+#define C_SUPER_BYTES 4u
+#define C_MAGIC 0xC5u
+#define C_TRAILER 0x3Au
+#define HU(e) ((uint32_t)(e)->hu)    /* header units of e's format */
+#define SLOT_OF(e) (HU(e) * 2u)      /* bytes of one slot: 8, or 4 in compact format */
 #define W_UNITS 0x3FFFFFFFu
 #define W_USED 0x40000000u
 #define W_RSVD 0x80000000u
@@ -163,7 +183,10 @@ TARN_STATIC_ASSERT(TARN_EXT_SUPER_SIZE == SUPER_BYTES && SUPER_BYTES % TARN_EXT_
 TARN_STATIC_ASSERT(TARN_EXT_ROOT_SIZE == REC_BYTES, ext_root);
 TARN_STATIC_ASSERT(TARN_EXT_MAX_ROOTS >= 1 && TARN_EXT_MAX_ROOTS <= 64, ext_max_roots);
 TARN_STATIC_ASSERT(TARN_EXT_CACHE_RUNS >= 2 && TARN_EXT_CACHE_RUNS <= 16, ext_cache_runs);
-TARN_STATIC_ASSERT(TARN_EXT_MIN_SIZE(0) == 40u, ext_min_size);
+TARN_STATIC_ASSERT(TARN_EXT_MIN_SIZE(0) == 16u && TARN_EXT_MIN_SIZE(1) == 56u, ext_min_size);
+TARN_STATIC_ASSERT(TARN_EXT_COMPACT_HEADER_SIZE == C_HDR * TARN_EXT_UNIT, ext_compact_header);
+TARN_STATIC_ASSERT(TARN_EXT_COMPACT_MAX_SIZE + TARN_EXT_UNIT == SUPER_BYTES + REC_BYTES + TARN_EXT_UNIT,
+                   ext_compact_below_normal);
 
 /* ---- little-endian fields and crc16 (CCITT, poly 0x1021, nibble table) ------------------ */
 static void put32(uint8_t *p, uint32_t v)
@@ -193,30 +216,54 @@ static uint16_t crc16(uint16_t crc, const uint8_t *p, size_t n)
 }
 
 /* ---- slots and records ---------------------------------------------------------------- */
-static uint16_t slot_crc(uint32_t nonce, uint32_t addr, const uint8_t *seq_word)
+/* crc16 of the slot's nonce, device address and its first n bytes (seq and word). */
+static uint16_t slot_crc(uint32_t nonce, uint32_t addr, const uint8_t *seq_word, size_t n)
 {
     uint8_t pre[8];
     put32(pre, nonce);
     put32(pre + 4, addr);
-    return crc16(crc16(0xFFFFu, pre, sizeof pre), seq_word, 5);
+    return crc16(crc16(0xFFFFu, pre, sizeof pre), seq_word, n);
 }
 
-static void slot_encode(uint8_t *out, uint32_t nonce, uint32_t addr, uint8_t seq, uint32_t word)
+/* Compact format: the 8-bit word field holds the used bit and 7 bits of units. */
+#define C_USED 0x80u
+static uint8_t word_pack(uint32_t word)
 {
+    return (uint8_t)(((word & W_USED) != 0 ? C_USED : 0u) | (word & 0x7Fu));
+}
+static uint32_t word_unpack(uint8_t w)
+{
+    return ((w & C_USED) != 0 ? W_USED : 0u) | (uint32_t)(w & 0x7Fu);
+}
+
+/*
+ * One slot at device address addr.  Normal: | seq | word (4 B) | crc16 (2 B) | ~seq |.
+ * Compact (regions below 40 bytes): | seq | word (1 B) | crc16 low byte | ~seq |.  Both
+ * end with ~seq, which is what makes a torn slot detectable (DESIGN, section 2).
+ */
+static void slot_encode(uint8_t *out, const tarn_ext *e, uint32_t addr, uint8_t seq, uint32_t word)
+{
+    uint32_t last = SLOT_OF(e) - 1u;
     uint16_t c;
     out[0] = seq;
-    put32(out + 1, word);
-    c = slot_crc(nonce, addr, out);
-    out[5] = (uint8_t)c;
-    out[6] = (uint8_t)(c >> 8);
-    out[7] = (uint8_t)~seq;
+    if (HU(e) == C_HDR) {
+        out[1] = word_pack(word);
+        out[2] = (uint8_t)slot_crc(e->nonce, addr, out, 2);
+    } else {
+        put32(out + 1, word);
+        c = slot_crc(e->nonce, addr, out, 5);
+        out[5] = (uint8_t)c;
+        out[6] = (uint8_t)(c >> 8);
+    }
+    out[last] = (uint8_t)~seq;
 }
 
-static bool slot_valid(const uint8_t *in, uint32_t nonce, uint32_t addr, unsigned parity)
+static bool slot_valid(const uint8_t *in, const tarn_ext *e, uint32_t addr, unsigned parity)
 {
     uint16_t c;
-    if ((uint8_t)(in[7] ^ in[0]) != 0xFFu || (in[0] & 1u) != parity) return false;
-    c = slot_crc(nonce, addr, in);
+    if ((uint8_t)(in[SLOT_OF(e) - 1u] ^ in[0]) != 0xFFu || (in[0] & 1u) != parity) return false;
+    if (HU(e) == C_HDR) return in[2] == (uint8_t)slot_crc(e->nonce, addr, in, 2);
+    c = slot_crc(e->nonce, addr, in, 5);
     return in[5] == (uint8_t)c && in[6] == (uint8_t)(c >> 8);
 }
 
@@ -228,23 +275,24 @@ typedef struct rec {
     uint8_t state;   /* REC_OK, REC_TORN (one slot valid), REC_BAD */
 } rec;
 
-static void rec_decode(const uint8_t *in, uint32_t nonce, uint32_t addr, rec *r)
+static void rec_decode(const uint8_t *in, const tarn_ext *e, uint32_t addr, rec *r)
 {
-    bool a = slot_valid(in, nonce, addr, 0u);
-    bool b = slot_valid(in + SLOT_BYTES, nonce, addr + SLOT_BYTES, 1u);
+    const uint32_t sl = SLOT_OF(e);
+    bool a = slot_valid(in, e, addr, 0u);
+    bool b = slot_valid(in + sl, e, addr + sl, 1u);
     const uint8_t *pick = NULL;
     r->state = REC_BAD;
     if (a && b) {
-        if ((uint8_t)(in[SLOT_BYTES] - in[0]) == 1u) pick = in + SLOT_BYTES;
-        else if ((uint8_t)(in[0] - in[SLOT_BYTES]) == 1u) pick = in;
+        if ((uint8_t)(in[sl] - in[0]) == 1u) pick = in + sl;
+        else if ((uint8_t)(in[0] - in[sl]) == 1u) pick = in;
         if (pick != NULL) r->state = REC_OK;
     } else if (a || b) {
-        pick = a ? in : in + SLOT_BYTES;
+        pick = a ? in : in + sl;
         r->state = REC_TORN;
     }
     if (pick != NULL) {
         r->seq = pick[0];
-        r->word = get32(pick + 1);
+        r->word = HU(e) == C_HDR ? word_unpack(pick[1]) : get32(pick + 1);
     } else {
         r->seq = 0;
         r->word = 0;
@@ -293,9 +341,9 @@ static tarn_status rec_write_fresh(tarn_ext *e, uint32_t u, uint32_t word)
 {
     uint8_t buf[REC_BYTES];
     uint32_t a = dev_addr(e, u);
-    slot_encode(buf, e->nonce, a, 0u, word);
-    slot_encode(buf + SLOT_BYTES, e->nonce, a + SLOT_BYTES, 1u, word);
-    return bus_write(e, a, buf, sizeof buf);
+    slot_encode(buf, e, a, 0u, word);
+    slot_encode(buf + SLOT_OF(e), e, a + SLOT_OF(e), 1u, word);
+    return bus_write(e, a, buf, (size_t)SLOT_OF(e) * 2u);
 }
 
 /* Update the record at unit u in place: overwrite its older slot with seq = newest + 1. */
@@ -303,43 +351,63 @@ static tarn_status rec_write_update(tarn_ext *e, uint32_t u, uint8_t newest, uin
 {
     uint8_t buf[SLOT_BYTES];
     uint8_t seq = (uint8_t)(newest + 1u);
-    uint32_t a = dev_addr(e, u) + SLOT_BYTES * (seq & 1u);
-    slot_encode(buf, e->nonce, a, seq, word);
-    return bus_write(e, a, buf, sizeof buf);
+    uint32_t a = dev_addr(e, u) + SLOT_OF(e) * (seq & 1u);
+    slot_encode(buf, e, a, seq, word);
+    return bus_write(e, a, buf, SLOT_OF(e));
 }
 
 /* ---- superblock ---------------------------------------------------------------------- */
-static void super_encode(uint8_t *out, uint32_t base, uint32_t nonce, uint32_t units, unsigned nroots)
+/* Bytes of e's superblock. */
+static inline uint32_t super_bytes(const tarn_ext *e)
+{
+    return HU(e) == C_HDR ? C_SUPER_BYTES : SUPER_BYTES;
+}
+
+/*
+ * The superblock of e (base, nonce, units, nroots).  Normal: magic, nonce, units, version,
+ * nroots, crc16, ~magic.  Compact: | C_MAGIC | nonce (low byte) | units | C_TRAILER |.
+ * Both end with a constant trailer that the invalid superblock written first by format
+ * does not have, so a torn superblock is never valid.
+ */
+static void super_encode(uint8_t *out, const tarn_ext *e)
 {
     uint8_t pre[4];
     uint16_t c;
+    if (HU(e) == C_HDR) {
+        out[0] = C_MAGIC;
+        out[1] = (uint8_t)e->nonce;
+        out[2] = (uint8_t)e->units;
+        out[3] = C_TRAILER;
+        return;
+    }
     put32(out, EXT_MAGIC);
-    put32(out + 4, nonce);
-    put32(out + 8, units);
+    put32(out + 4, e->nonce);
+    put32(out + 8, e->units);
     out[12] = (uint8_t)EXT_VERSION;
-    out[13] = (uint8_t)nroots;
-    put32(pre, base);
+    out[13] = e->nroots;
+    put32(pre, e->base);
     c = crc16(crc16(0xFFFFu, pre, 4), out, 14);
     out[14] = (uint8_t)c;
     out[15] = (uint8_t)(c >> 8);
     put32(out + 16, ~(uint32_t)EXT_MAGIC);
 }
 
-static bool super_valid(const uint8_t *in, uint32_t base)
+static bool super_valid(const uint8_t *in, const tarn_ext *e)
 {
     uint8_t pre[4];
     uint16_t c;
+    if (HU(e) == C_HDR) return in[0] == C_MAGIC && in[3] == C_TRAILER;
     if (get32(in) != EXT_MAGIC || get32(in + 16) != ~(uint32_t)EXT_MAGIC) return false;
     if (in[12] != EXT_VERSION || in[13] > TARN_EXT_MAX_ROOTS) return false;
-    put32(pre, base);
+    put32(pre, e->base);
     c = crc16(crc16(0xFFFFu, pre, 4), in, 14);
     return in[14] == (uint8_t)c && in[15] == (uint8_t)(c >> 8);
 }
 
 /* ---- cached free runs --------------------------------------------------------------------- */
-static inline uint32_t run_cap(const tarn_ext_run_ *r)
+static inline uint32_t run_cap(const tarn_ext *e, const tarn_ext_run_ *r)
 {
-    return r->end - r->start - U_HDR;
+    return r->end - r->start - HU(e);
 }
 
 /* Size class of a run: its cache slot.  Capacities 1-3 units, 4-15, 16-63, ... (powers of
@@ -364,9 +432,9 @@ static void run_remove(tarn_ext *e, unsigned i)
 /* Remember a run in the slot of its size class, unless that slot holds a larger run. */
 static void run_offer(tarn_ext *e, uint32_t start, uint32_t end, uint32_t first, uint8_t seq)
 {
-    unsigned slot = run_class(end - start - U_HDR);
+    unsigned slot = run_class(end - start - HU(e));
     if (run_used(e, slot)) {
-        if (run_cap(&e->runs[slot]) >= end - start - U_HDR) return;
+        if (run_cap(e, &e->runs[slot]) >= end - start - HU(e)) return;
     } else {
         e->nruns++;
     }
@@ -443,7 +511,7 @@ static int run_pick(const tarn_ext *e, uint32_t need)
         const tarn_ext_run_ *r = &e->runs[i];
         uint32_t cap, key;
         if (!run_used(e, i)) continue;
-        cap = run_cap(r);
+        cap = run_cap(e, r);
         if (cap < need) continue;
         /* runs whose first block suffices sort before the others */
         key = cap >> 1;
@@ -464,6 +532,38 @@ typedef struct blk {
     bool used;
 } blk;
 
+/*
+ * Before a torn header at h is rolled back to "free, units": the restored extent
+ * [h + U_HDR, h + U_HDR + units) must hold no intact record that says "used".  A power cut
+ * tears only the latest write; if that was the commit of an alloc, the extent holds only
+ * stale headers (always "free", DESIGN 3) and the fresh remainder header (free).  Any used
+ * header there means the newer slot was damaged long after it was written (later
+ * allocations were made inside the block): rolling back would free them silently and let
+ * their space be handed out twice, so mount refuses with TARN_ECORRUPT instead.  Reads the
+ * extent once, in windows of SCAN_WIN units overlapping by a record; runs only on a mount
+ * that finds a torn header whose older value is "free".
+ */
+#define SCAN_WIN 16u
+TARN_STATIC_ASSERT(SCAN_WIN > U_HDR, scan_window_holds_a_record);
+static tarn_status ext_hidden_used(tarn_ext *e, uint32_t lo, uint32_t hi)
+{
+    uint8_t buf[SCAN_WIN * TARN_EXT_UNIT];
+    uint32_t u = lo;
+    while (u < hi && hi - u >= HU(e) + 1u) {
+        uint32_t n = hi - u < SCAN_WIN ? hi - u : SCAN_WIN;
+        uint32_t k;
+        tarn_status st = bus_read(e, dev_addr(e, u), buf, (size_t)n * TARN_EXT_UNIT);
+        if (st != TARN_OK) return st;
+        for (k = 0; k + HU(e) <= n; k++) {
+            rec r;
+            rec_decode(buf + (size_t)k * TARN_EXT_UNIT, e, dev_addr(e, u + k), &r);
+            if (r.state == REC_OK && (r.word & W_USED) != 0) return TARN_ECORRUPT;
+        }
+        u += n - (HU(e) - 1u);
+    }
+    return TARN_OK;
+}
+
 /* Read and check the block header at unit h.  With `repair`, a torn header (one valid
  * slot) is rewritten; without, it is TARN_ECORRUPT.  *repaired is set when a write was made. */
 static tarn_status blk_load(tarn_ext *e, uint32_t h, bool repair, blk *b, bool *repaired)
@@ -471,17 +571,21 @@ static tarn_status blk_load(tarn_ext *e, uint32_t h, bool repair, blk *b, bool *
     uint8_t buf[REC_BYTES];
     rec r;
     tarn_status st;
-    if (h > e->units || e->units - h < U_HDR + 1u) return TARN_ECORRUPT;
-    st = bus_read(e, dev_addr(e, h), buf, sizeof buf);
+    if (h > e->units || e->units - h < HU(e) + 1u) return TARN_ECORRUPT;
+    st = bus_read(e, dev_addr(e, h), buf, (size_t)HU(e) * TARN_EXT_UNIT);
     if (st != TARN_OK) return st;
-    rec_decode(buf, e->nonce, dev_addr(e, h), &r);
+    rec_decode(buf, e, dev_addr(e, h), &r);
     if (r.state == REC_BAD) return TARN_ECORRUPT;
     if ((r.word & W_RSVD) != 0 || (r.word & W_UNITS) == 0 ||
-        (r.word & W_UNITS) > e->units - h - U_HDR) {
+        (r.word & W_UNITS) > e->units - h - HU(e)) {
         return TARN_ECORRUPT;
     }
     if (r.state == REC_TORN) {
         if (!repair) return TARN_ECORRUPT;
+        if ((r.word & W_USED) == 0) {
+            st = ext_hidden_used(e, h + HU(e), h + HU(e) + (r.word & W_UNITS));
+            if (st != TARN_OK) return st;
+        }
         st = rec_write_update(e, h, r.seq, r.word);
         if (st != TARN_OK) return st;
         r.seq = (uint8_t)(r.seq + 1u);
@@ -506,8 +610,8 @@ static tarn_status ext_locate(tarn_ext *e, uint32_t addr, blk *b)
     off = addr - e->base;
     if ((off & (TARN_EXT_UNIT - 1u)) != 0) return TARN_EFOREIGN;
     pu = off / TARN_EXT_UNIT;
-    if (pu < e->heap + U_HDR || pu >= e->units) return TARN_EFOREIGN;
-    st = blk_load(e, pu - U_HDR, false, b, &dummy);
+    if (pu < e->heap + HU(e) || pu >= e->units) return TARN_EFOREIGN;
+    st = blk_load(e, pu - HU(e), false, b, &dummy);
     if (st == TARN_ECORRUPT) return TARN_EFOREIGN;   /* not a header: inside a block */
     if (st != TARN_OK) return st;
     return b->used ? TARN_OK : TARN_EDOUBLE;
@@ -552,10 +656,10 @@ static tarn_status ext_scan(tarn_ext *e, int mode, const scan_ctx *sc, bool *rep
         uint32_t next;
         st = blk_load(e, h, mode == SCAN_MOUNT, &b, repaired);
         if (st != TARN_OK) return st;
-        next = h + U_HDR + b.units;
+        next = h + HU(e) + b.units;
         if (h == e->cursor) cursor_ok = true;
         if (mode == SCAN_WALK) {
-            stop = !sc->fn(sc->arg, dev_addr(e, h + U_HDR), (size_t)b.units * TARN_EXT_UNIT, b.used);
+            stop = !sc->fn(sc->arg, dev_addr(e, h + HU(e)), (size_t)b.units * TARN_EXT_UNIT, b.used);
         } else if (mode == SCAN_CHECK) {
             for (i = 0; i < TARN_EXT_CACHE_RUNS; i++) {
                 const tarn_ext_run_ *r = &e->runs[i];
@@ -573,13 +677,13 @@ static tarn_status ext_scan(tarn_ext *e, int mode, const scan_ctx *sc, bool *rep
         if (b.used) {
             nlive++;
             nunits += b.units;
-            nused += U_HDR + b.units;
+            nused += HU(e) + b.units;
             for (i = 0; i < (unsigned)e->nroots; i++) {
-                if (e->roots[i] == dev_addr(e, h + U_HDR)) roots_found |= (uint64_t)1 << i;
+                if (e->roots[i] == dev_addr(e, h + HU(e))) roots_found |= (uint64_t)1 << i;
             }
             if (open && (mode == SCAN_MOUNT || mode == SCAN_RESCAN)) {
                 run_offer(e, r_start, r_end, r_first, r_seq);
-                if (r_end - r_start - U_HDR > maxcap) maxcap = r_end - r_start - U_HDR;
+                if (r_end - r_start - HU(e) > maxcap) maxcap = r_end - r_start - HU(e);
             }
             open = false;
         } else if (!open) {
@@ -597,7 +701,7 @@ static tarn_status ext_scan(tarn_ext *e, int mode, const scan_ctx *sc, bool *rep
     if (h != e->units) return TARN_ECORRUPT;
     if (open && (mode == SCAN_MOUNT || mode == SCAN_RESCAN)) {
         run_offer(e, r_start, r_end, r_first, r_seq);
-        if (r_end - r_start - U_HDR > maxcap) maxcap = r_end - r_start - U_HDR;
+        if (r_end - r_start - HU(e) > maxcap) maxcap = r_end - r_start - HU(e);
     }
     for (i = 0; i < (unsigned)e->nroots; i++) {
         if (e->roots[i] != 0 && (roots_found & ((uint64_t)1 << i)) == 0) return TARN_ECORRUPT;
@@ -623,7 +727,7 @@ static tarn_status ext_scan(tarn_ext *e, int mode, const scan_ctx *sc, bool *rep
         }
         for (i = 0; i < TARN_EXT_CACHE_RUNS; i++) {
             if (run_used(e, i) && ((run_ok & run_start) & ((uint64_t)1 << i)) == 0) return TARN_ECORRUPT;
-            if (run_used(e, i) && run_class(run_cap(&e->runs[i])) != i) return TARN_ECORRUPT;
+            if (run_used(e, i) && run_class(run_cap(e, &e->runs[i])) != i) return TARN_ECORRUPT;
         }
     }
     return TARN_OK;
@@ -664,11 +768,11 @@ static tarn_status ext_scan_step(tarn_ext *e, uint32_t lo, uint32_t hi, uint32_t
                 r_first = b.units;
                 r_seq = b.seq;
             }
-            r_end = h + U_HDR + b.units;
-            found = r_end - r_start - U_HDR >= lo && r_end - r_start - U_HDR < hi;
+            r_end = h + HU(e) + b.units;
+            found = r_end - r_start - HU(e) >= lo && r_end - r_start - HU(e) < hi;
         }
-        *covered += U_HDR + b.units;
-        h += U_HDR + b.units;
+        *covered += HU(e) + b.units;
+        h += HU(e) + b.units;
         if (h >= e->units && open) {        /* runs end at the heap end */
             run_offer_found(e, r_start, r_end, r_first, r_seq);
             open = false;
@@ -685,15 +789,26 @@ static tarn_status ext_scan_step(tarn_ext *e, uint32_t lo, uint32_t hi, uint32_t
 static tarn_status ext_read_super(tarn_ext *e, bool first)
 {
     uint8_t sb[SUPER_BYTES];
-    tarn_status st = bus_read(e, e->base, sb, sizeof sb);
+    tarn_status st = bus_read(e, e->base, sb, super_bytes(e));
     if (st != TARN_OK) return st;
-    if (!super_valid(sb, e->base)) return first ? TARN_ENOENT : TARN_ECORRUPT;
+    if (!super_valid(sb, e)) {
+        /* the superblock of the other format: a region of another size */
+        bool other = HU(e) == C_HDR ? get32(sb) == EXT_MAGIC : (sb[0] == C_MAGIC && sb[3] == C_TRAILER);
+        if (!first) return TARN_ECORRUPT;
+        return other ? TARN_EINVAL : TARN_ENOENT;
+    }
+    if (HU(e) == C_HDR) {                  /* compact: no roots, heap after the superblock */
+        if (sb[2] != e->units) return first ? TARN_EINVAL : TARN_ECORRUPT;
+        if (first) e->nonce = sb[1];
+        else if (sb[1] != (uint8_t)e->nonce) return TARN_ECORRUPT;
+        return TARN_OK;
+    }
     if (first) {
         if (get32(sb + 8) != e->units) return TARN_EINVAL;
         e->nonce = get32(sb + 4);
         e->nroots = sb[13];
         e->heap = (SUPER_BYTES + REC_BYTES * (uint32_t)e->nroots) / TARN_EXT_UNIT;
-        if (e->units < e->heap + U_HDR + 1u) return TARN_ECORRUPT;
+        if (e->units < e->heap + HU(e) + 1u) return TARN_ECORRUPT;
     } else if (get32(sb + 4) != e->nonce || get32(sb + 8) != e->units || sb[13] != e->nroots) {
         return TARN_ECORRUPT;
     }
@@ -715,7 +830,7 @@ static tarn_status ext_mount_core(tarn_ext *e, bool first)
     for (i = 0; i < (unsigned)e->nroots; i++) {
         uint32_t u = (SUPER_BYTES + REC_BYTES * (uint32_t)i) / TARN_EXT_UNIT;
         rec r;
-        rec_decode(rb + REC_BYTES * (size_t)i, e->nonce, dev_addr(e, u), &r);
+        rec_decode(rb + REC_BYTES * (size_t)i, e, dev_addr(e, u), &r);
         if (r.state == REC_BAD) return TARN_ECORRUPT;
         if (r.state == REC_TORN) {
             st = rec_write_update(e, u, r.seq, r.word);
@@ -796,6 +911,8 @@ static tarn_status ext_setup(tarn_ext *e, const tarn_ext_io *io, uint32_t base, 
     e->io = *io;
     e->base = base;
     e->units = (uint32_t)(size / TARN_EXT_UNIT);
+    e->hu = (uint8_t)(size <= TARN_EXT_COMPACT_MAX_SIZE ? C_HDR : U_HDR);
+    e->heap = super_bytes(e) / TARN_EXT_UNIT;
     e->nomem_above = UINT32_MAX;
     if (cfg != NULL) {
         e->lock = cfg->lock;
@@ -820,14 +937,15 @@ tarn_status tarn_ext_format(tarn_ext *ext, const tarn_ext_io *io, uint32_t base,
     if (st != TARN_OK) return st;
     if (size < TARN_EXT_MIN_SIZE(nroots)) return TARN_ETOOSMALL;
     ext->nroots = (uint8_t)nroots;
-    ext->heap = (SUPER_BYTES + REC_BYTES * (uint32_t)nroots) / TARN_EXT_UNIT;
+    ext->heap = (super_bytes(ext) + REC_BYTES * (uint32_t)nroots) / TARN_EXT_UNIT;
 
     /* A new nonce: the old one + 1 when a superblock is there, else a hash of the bytes
      * found, so that headers of an earlier format never validate under this one. */
-    st = bus_read(ext, base, sb, sizeof sb);
+    memset(sb, 0, sizeof sb);
+    st = bus_read(ext, base, sb, super_bytes(ext));
     if (st != TARN_OK) return st;
-    if (get32(sb) == EXT_MAGIC) {
-        nonce = get32(sb + 4) + 1u;
+    if (HU(ext) == C_HDR ? sb[0] == C_MAGIC : get32(sb) == EXT_MAGIC) {
+        nonce = (HU(ext) == C_HDR ? sb[1] : get32(sb + 4)) + 1u;
     } else {
         uint8_t pre[8];
         put32(pre, base);
@@ -835,33 +953,37 @@ tarn_status tarn_ext_format(tarn_ext *ext, const tarn_ext_io *io, uint32_t base,
         nonce = ((uint32_t)crc16(0x1D0Fu, sb, sizeof sb) << 16) | crc16(0xFFFFu, pre, sizeof pre);
         nonce ^= get32(sb + 4);
     }
-    ext->nonce = nonce;
+    ext->nonce = HU(ext) == C_HDR ? (uint8_t)nonce : nonce;
 
     /* 1. replace the old superblock by an invalid one (version 0, trailer 0) that already
      *    carries the new nonce, so that a format cut and run again still counts up;
      * 2. roots and the one free block; 3. the superblock, whose last 4 bytes (~magic)
      *    land last: a torn one is never valid. */
-    super_encode(sb, base, nonce, ext->units, nroots);
-    sb[12] = 0;
-    memset(sb + 16, 0, 4);
-    st = bus_write(ext, base, sb, sizeof sb);
+    super_encode(sb, ext);
+    if (HU(ext) == C_HDR) {
+        sb[3] = 0;
+    } else {
+        sb[12] = 0;
+        memset(sb + 16, 0, 4);
+    }
+    st = bus_write(ext, base, sb, super_bytes(ext));
     if (st == TARN_OK) st = bus_sync(ext);
     for (i = 0; st == TARN_OK && i < nroots; i++) {
         uint32_t a = dev_addr(ext, (SUPER_BYTES + REC_BYTES * (uint32_t)i) / TARN_EXT_UNIT);
-        slot_encode(buf + REC_BYTES * (size_t)i, nonce, a, 0u, 0u);
-        slot_encode(buf + REC_BYTES * (size_t)i + SLOT_BYTES, nonce, a + SLOT_BYTES, 1u, 0u);
+        slot_encode(buf + REC_BYTES * (size_t)i, ext, a, 0u, 0u);
+        slot_encode(buf + REC_BYTES * (size_t)i + SLOT_BYTES, ext, a + SLOT_BYTES, 1u, 0u);
         ext->roots[i] = 0;
         ext->root_seq[i] = 1u;
     }
     if (st == TARN_OK && nroots > 0) {
         st = bus_write(ext, dev_addr(ext, SUPER_BYTES / TARN_EXT_UNIT), buf, REC_BYTES * (size_t)nroots);
     }
-    first = ext->units - ext->heap - U_HDR;
+    first = ext->units - ext->heap - HU(ext);
     if (st == TARN_OK) st = rec_write_fresh(ext, ext->heap, first);
     if (st == TARN_OK) st = bus_sync(ext);
     if (st == TARN_OK) {
-        super_encode(sb, base, nonce, ext->units, nroots);
-        st = bus_write(ext, base, sb, sizeof sb);
+        super_encode(sb, ext);
+        st = bus_write(ext, base, sb, super_bytes(ext));
     }
     if (st == TARN_OK) st = bus_sync(ext);
     if (st != TARN_OK) return st;
@@ -896,15 +1018,15 @@ static tarn_status ext_alloc_run(tarn_ext *e, unsigned ri, uint32_t need, uint32
     const tarn_ext_run_ R = e->runs[ri];
     const uint8_t a_seq = e->run_seq[ri];
     const uint32_t a = R.start;
-    uint32_t r = a + U_HDR + need;
-    uint32_t blk_h = a, blk_next = a + U_HDR + R.first;
+    uint32_t r = a + HU(e) + need;
+    uint32_t blk_h = a, blk_next = a + HU(e) + R.first;
     uint8_t blk_seq = a_seq;
     enum { NONE, FRESH, UPDATE } kind = NONE;
     uint8_t rem_seq = 0;
     tarn_status st;
 
     /* Where does the remainder's header go?  (see DESIGN, section 3) */
-    if (R.end - r < U_HDR + 1u) {
+    if (R.end - r < HU(e) + 1u) {
         r = R.end;
     } else {
         for (;;) {
@@ -914,24 +1036,24 @@ static tarn_status ext_alloc_run(tarn_ext *e, unsigned ri, uint32_t need, uint32
                 if (blk_next >= R.end) return TARN_ECORRUPT;
                 st = blk_load(e, blk_next, false, &b, &dummy);
                 if (st != TARN_OK) return st;
-                if (b.used || blk_next + U_HDR + b.units > R.end) return TARN_ECORRUPT;
+                if (b.used || blk_next + HU(e) + b.units > R.end) return TARN_ECORRUPT;
                 blk_h = blk_next;
                 blk_seq = b.seq;
-                blk_next = blk_h + U_HDR + b.units;
+                blk_next = blk_h + HU(e) + b.units;
                 continue;
             }
             if (r == blk_h) {               /* exactly a later header of the run */
                 kind = UPDATE;
                 break;
             }
-            if (r < blk_h + U_HDR) r = blk_h + U_HDR;   /* never over a header's bytes */
-            if (r + U_HDR <= blk_next) {    /* room for a fresh header in this block */
-                if (R.end - r >= U_HDR + 1u) kind = FRESH;
+            if (r < blk_h + HU(e)) r = blk_h + HU(e);   /* never over a header's bytes */
+            if (r + HU(e) <= blk_next) {    /* room for a fresh header in this block */
+                if (R.end - r >= HU(e) + 1u) kind = FRESH;
                 else r = R.end;
                 break;
             }
             r = blk_next;                   /* try the next header */
-            if (R.end - r < U_HDR + 1u) {
+            if (R.end - r < HU(e) + 1u) {
                 r = R.end;
                 break;
             }
@@ -939,26 +1061,26 @@ static tarn_status ext_alloc_run(tarn_ext *e, unsigned ri, uint32_t need, uint32
     }
 
     if (kind == FRESH) {
-        st = rec_write_fresh(e, r, R.end - r - U_HDR);
+        st = rec_write_fresh(e, r, R.end - r - HU(e));
         rem_seq = 1u;
     } else if (kind == UPDATE) {
-        st = rec_write_update(e, r, blk_seq, R.end - r - U_HDR);
+        st = rec_write_update(e, r, blk_seq, R.end - r - HU(e));
         rem_seq = (uint8_t)(blk_seq + 1u);
     } else {
         st = TARN_OK;
     }
     if (st == TARN_OK && kind != NONE) st = bus_sync(e);
-    if (st == TARN_OK) st = rec_write_update(e, a, a_seq, W_USED | (r - a - U_HDR));   /* commit */
+    if (st == TARN_OK) st = rec_write_update(e, a, a_seq, W_USED | (r - a - HU(e)));   /* commit */
     if (st == TARN_OK) st = bus_sync(e);
     if (st != TARN_OK) return ext_io_failed(e);
 
     run_remove(e, ri);
-    if (r < R.end) run_offer(e, r, R.end, R.end - r - U_HDR, rem_seq);
+    if (r < R.end) run_offer(e, r, R.end, R.end - r - HU(e), rem_seq);
     if (e->cursor > a && e->cursor < R.end && e->cursor != r) e->cursor = a;   /* absorbed */
     e->live_blocks++;
-    e->live_units += r - a - U_HDR;
+    e->live_units += r - a - HU(e);
     e->used_units += r - a;
-    *addr = dev_addr(e, a + U_HDR);
+    *addr = dev_addr(e, a + HU(e));
     return TARN_OK;
 }
 
@@ -972,7 +1094,7 @@ tarn_status tarn_ext_alloc(tarn_ext *ext, size_t size, uint32_t *addr)
     TARN_LOCK(ext->lock);
     st = ext_ready(ext);
     if (st == TARN_OK && (addr == NULL || size == 0)) st = TARN_EINVAL;
-    if (st == TARN_OK && size > (size_t)(ext->units - ext->heap - U_HDR) * TARN_EXT_UNIT) st = TARN_ENOMEM;
+    if (st == TARN_OK && size > (size_t)(ext->units - ext->heap - HU(ext)) * TARN_EXT_UNIT) st = TARN_ENOMEM;
     if (st == TARN_OK) {
         need = (uint32_t)((size + TARN_EXT_UNIT - 1u) / TARN_EXT_UNIT);
         if (need > ext->nomem_above) {
@@ -982,8 +1104,8 @@ tarn_status tarn_ext_alloc(tarn_ext *ext, size_t size, uint32_t *addr)
             uint32_t covered = 0;
             uint32_t uncached = run_uncached(ext);
             ri = run_pick(ext, need);
-            if (uncached >= need + U_HDR &&
-                (ri < 0 || run_class(run_cap(&ext->runs[ri])) >= run_class(need) + EXT_LOOSE)) {
+            if (uncached >= need + HU(ext) &&
+                (ri < 0 || run_class(run_cap(ext, &ext->runs[ri])) >= run_class(need) + EXT_LOOSE)) {
                 /* nothing cached fits, or only a much larger run: first look a little
                  * further for a close fit */
                 uint32_t hi = need < (UINT32_MAX >> EXT_LOOSE) ? need << EXT_LOOSE : UINT32_MAX;
@@ -1022,7 +1144,7 @@ tarn_status tarn_ext_alloc(tarn_ext *ext, size_t size, uint32_t *addr)
 /* ---- free ------------------------------------------------------------------------------- */
 static tarn_status ext_free_blk(tarn_ext *e, const blk *b)
 {
-    uint32_t next = b->h + U_HDR + b->units;
+    uint32_t next = b->h + HU(e) + b->units;
     uint32_t first = b->units, run_end = next;
     uint8_t seq = (uint8_t)(b->seq + 1u);
     int i;
@@ -1034,8 +1156,8 @@ static tarn_status ext_free_blk(tarn_ext *e, const blk *b)
         st = blk_load(e, next, false, &n, &dummy);
         if (st != TARN_OK) return st;
         if (!n.used) {
-            first += U_HDR + n.units;       /* forward merge, same single write */
-            run_end = next + U_HDR + n.units;
+            first += HU(e) + n.units;       /* forward merge, same single write */
+            run_end = next + HU(e) + n.units;
         }
     }
     st = rec_write_update(e, b->h, b->seq, first);   /* commit */
@@ -1044,7 +1166,7 @@ static tarn_status ext_free_blk(tarn_ext *e, const blk *b)
 
     e->live_blocks--;
     e->live_units -= b->units;
-    e->used_units -= U_HDR + b->units;
+    e->used_units -= HU(e) + b->units;
     e->nomem_above = UINT32_MAX;
     if (run_end != next && e->cursor == next) e->cursor = b->h;   /* absorbed */
     /* a cached run starting at the absorbed block continues after it */
@@ -1244,7 +1366,7 @@ tarn_status tarn_ext_check(tarn_ext *ext)
         rec r;
         st = bus_read(ext, dev_addr(ext, u), rb, sizeof rb);
         if (st != TARN_OK) break;
-        rec_decode(rb, ext->nonce, dev_addr(ext, u), &r);
+        rec_decode(rb, ext, dev_addr(ext, u), &r);
         if (r.state != REC_OK || r.word != ext->roots[i] || r.seq != ext->root_seq[i]) st = TARN_ECORRUPT;
     }
     if (st == TARN_OK) st = ext_scan(ext, SCAN_CHECK, NULL, &dummy);

@@ -110,7 +110,8 @@ static void test_format_args(void)
     CHECK_EQ(tarn_ext_format(&ext, &io, BASE + 2, REGION - 4, 0, NULL), TARN_EALIGN);
     CHECK_EQ(tarn_ext_format(&ext, &io, BASE, REGION - 2, 0, NULL), TARN_EALIGN);
     CHECK_EQ(tarn_ext_format(&ext, &io, BASE, TARN_EXT_MIN_SIZE(0) - 4, 0, NULL), TARN_ETOOSMALL);
-    CHECK_EQ(tarn_ext_format(&ext, &io, BASE, 16, 0, NULL), TARN_ETOOSMALL);
+    CHECK_EQ(tarn_ext_format(&ext, &io, BASE, 16, 1, NULL), TARN_ETOOSMALL);   /* compact: no roots */
+    CHECK_EQ(tarn_ext_format(&ext, &io, BASE, TARN_EXT_MIN_SIZE(1) - 4, 1, NULL), TARN_ETOOSMALL);
     CHECK_EQ(tarn_ext_format(&ext, &io, BASE, 0, 0, NULL), TARN_ETOOSMALL);
     CHECK_EQ(tarn_ext_format(&ext, &io, BASE, TARN_EXT_MIN_SIZE(2) - 4, 2, NULL), TARN_ETOOSMALL);
     CHECK_EQ(tarn_ext_format(&ext, &io, BASE, REGION, TARN_EXT_MAX_ROOTS + 1, NULL), TARN_EINVAL);
@@ -754,6 +755,101 @@ static void test_corruption(void)
     CHECK_EQ(tarn_ext_check(&ext2), TARN_ECORRUPT);
 }
 
+/* ---- the compact format (regions of 16 to 36 bytes) ------------------------------------------ */
+static void test_compact(void)
+{
+    uint32_t a, b, c;
+    size_t sz;
+    tarn_ext_io io;
+    tarn_ext_stats st;
+    wlist w;
+    fresh(0, TARN_EXT_COMPACT_MAX_SIZE);
+    CHECK_EQ(tarn_ext_stats_get(&ext, &st), TARN_OK);
+    CHECK_EQ(st.heap_size, TARN_EXT_COMPACT_MAX_SIZE - 4u);       /* 4-byte superblock, no roots */
+    CHECK_EQ(st.free_bytes, st.heap_size);
+    CHECK_EQ(tarn_ext_alloc(&ext, 5, &a), TARN_OK);
+    CHECK_EQ(a, BASE + 4u + TARN_EXT_COMPACT_HEADER_SIZE);
+    CHECK_EQ(tarn_ext_size(&ext, a, &sz), TARN_OK);
+    CHECK_EQ(sz, 8);
+    CHECK_EQ(tarn_ext_alloc(&ext, 4, &b), TARN_OK);
+    CHECK_EQ(b, a + 8u + TARN_EXT_COMPACT_HEADER_SIZE);
+    CHECK_EQ(tarn_ext_size(&ext, b, &sz), TARN_OK);
+    CHECK_EQ(sz, 8);              /* the 4 bytes after it could not hold a header: b took them */
+    CHECK_EQ(tarn_ext_alloc(&ext, 1, &c), TARN_ENOMEM);
+    CHECK_EQ(tarn_ext_write(&ext, a, 0, "12345678", 8), TARN_OK);
+    CHECK_EQ(tarn_ext_write(&ext, b, 0, "abcd", 4), TARN_OK);
+    CHECK_EQ(tarn_ext_write(&ext, b, 5, "abcd", 4), TARN_ERANGE);
+    /* bad addresses: nothing changes */
+    CHECK_EQ(tarn_ext_free(&ext, a + 4u), TARN_EFOREIGN);
+    CHECK_EQ(tarn_ext_free(&ext, BASE), TARN_EFOREIGN);
+    CHECK_EQ(tarn_ext_free(&ext, BASE + TARN_EXT_COMPACT_MAX_SIZE), TARN_EFOREIGN);
+    CHECK_EQ(tarn_ext_root_set(&ext, 0, a), TARN_EINVAL);     /* no roots in this format */
+    CHECK_EQ(tarn_ext_free(&ext, a), TARN_OK);
+    CHECK_EQ(tarn_ext_free(&ext, a), TARN_EDOUBLE);
+    CHECK_EQ(tarn_ext_check(&ext), TARN_OK);
+    /* a fresh manager finds the same state and data */
+    remount(&ext2);
+    same_state(&ext, &ext2);
+    walk(&ext2, &w);
+    CHECK_EQ(w.n, 2);
+    {
+        char buf[4];
+        CHECK_EQ(tarn_ext_read(&ext2, b, 0, buf, 4), TARN_OK);
+        CHECK(memcmp(buf, "abcd", 4) == 0);
+    }
+    CHECK_EQ(tarn_ext_alloc(&ext2, 8, &c), TARN_OK);          /* the freed block again */
+    CHECK_EQ(c, a);
+    /* the wrong size: the other format's superblock, or another compact size */
+    io = io_of(&dev);
+    dev.size = REGION;
+    CHECK_EQ(tarn_ext_mount(&ext2, &io, BASE, TARN_EXT_COMPACT_MAX_SIZE + 4u, NULL), TARN_EINVAL);
+    CHECK_EQ(tarn_ext_mount(&ext2, &io, BASE, TARN_EXT_COMPACT_MAX_SIZE - 4u, NULL), TARN_EINVAL);
+    fresh(0, 64);
+    io = io_of(&dev);
+    CHECK_EQ(tarn_ext_mount(&ext2, &io, BASE, TARN_EXT_COMPACT_MAX_SIZE, NULL), TARN_EINVAL);
+    CHECK_EQ(dev.range_errors, 0);
+}
+
+/* ---- damage that looks like a torn write but hides allocations ------------------------------ */
+static void test_rollback_hides_nothing(void)
+{
+    static uint8_t image[REGION];
+    uint32_t a, b, h;
+    tarn_ext_io io;
+    tarn_ext_stats st;
+    fresh(0, REGION);
+    CHECK_EQ(tarn_ext_alloc(&ext, 100, &a), TARN_OK);   /* the commit wrote slot A (seq 2) */
+    h = a - TARN_EXT_HEADER_SIZE - BASE;
+    memcpy(image, mem, sizeof image);
+    /* a's newer slot torn, nothing allocated since: the cut of a's commit, rolled back */
+    mem[h + 3] ^= 0x10;
+    remount(&ext2);
+    tarn_ext_stats_get(&ext2, &st);
+    CHECK_EQ(st.repairs, 1);
+    CHECK_EQ(st.live_blocks, 0);
+    CHECK_EQ(tarn_ext_check(&ext2), TARN_OK);
+    /* the same damage after an allocation was made inside the block's old extent: a power
+     * cut cannot produce it (it tears only the latest write), and rolling back would free
+     * b silently - mount refuses, and writes nothing */
+    memcpy(mem, image, sizeof mem);
+    remount(&ext);
+    CHECK_EQ(tarn_ext_alloc(&ext, 40, &b), TARN_OK);
+    CHECK(b > a);
+    memcpy(image, mem, sizeof image);
+    mem[h + 3] ^= 0x10;
+    io = io_of(&dev);
+    dev.writes = 0;
+    CHECK_EQ(tarn_ext_mount(&ext2, &io, BASE, REGION, NULL), TARN_ECORRUPT);
+    CHECK_EQ(dev.writes, 0);
+    /* the older slot damaged instead: an ordinary repair, both allocations kept */
+    memcpy(mem, image, sizeof mem);
+    mem[h + 8 + 3] ^= 0x10;
+    remount(&ext2);
+    tarn_ext_stats_get(&ext2, &st);
+    CHECK_EQ(st.live_blocks, 2);
+    CHECK_EQ(tarn_ext_check(&ext2), TARN_OK);
+}
+
 /* ---- model-based random run ----------------------------------------------------------------- */
 #define MLIVE 256
 static struct {
@@ -931,6 +1027,8 @@ int main(void)
     test_bus_budget();
     test_merge_all();
     test_corruption();
+    test_compact();
+    test_rollback_hides_nothing();
     test_random_model();
     test_address_space_edges();
     return check_done();

@@ -33,7 +33,7 @@
 #include "support/emudev.h"
 
 #define BASE 0x40000u
-#define REGION 4096u
+#define REGION 4096u       /* largest geometry: sizes of the arrays */
 #define NROOTS 3u
 #define NOPS 240
 #define MAXLIVE 256
@@ -78,6 +78,9 @@ static model M, M2;
 static size_t wlen[MAXWRITES];     /* length of every write of the dry run */
 static unsigned long nwrites;      /* writes of the dry run */
 static bool logging;
+/* The geometry under test: the 4 KiB region with NROOTS roots, then compact regions. */
+static uint32_t g_region = REGION;
+static unsigned g_nroots = NROOTS;
 static unsigned long failures_shown;
 
 static int log_write(void *ctx, uint32_t addr, const void *buf, size_t n)
@@ -107,12 +110,13 @@ static void gen_ops(void)
             uint32_t s = check_below(100);
             o->kind = OP_ALLOC;
             o->size = s < 80 ? 1 + check_below(64) : s < 95 ? 65 + check_below(136) : 201 + check_below(400);
+            if (g_region < 256u) o->size = 1 + check_below(g_region / 2u);   /* small regions */
         } else if (k < 72) {
             o->kind = OP_FREE;
         } else if (k < 90) {
             o->kind = OP_WRITE;
         } else {
-            o->kind = OP_ROOT;
+            o->kind = g_nroots > 0 ? OP_ROOT : OP_WRITE;
         }
     }
 }
@@ -147,7 +151,7 @@ static void model_remove(model *m, unsigned i)
 static bool rooted(const model *m, uint32_t addr)
 {
     unsigned i;
-    for (i = 0; i < NROOTS; i++) {
+    for (i = 0; i < g_nroots; i++) {
         if (m->roots[i] == addr) return true;
     }
     return false;
@@ -227,7 +231,7 @@ static int exec_op(tarn_ext *e, model *m, const op *o, inflight *fl)
         model_store(m, a + fl->off, buf, fl->len);
         return 0;
     case OP_ROOT:
-        fl->root = o->r1 % NROOTS;
+        fl->root = o->r1 % g_nroots;
         fl->root_new = (o->r2 % 4 == 0 || m->n == 0) ? 0 : m->b[o->r2 % m->n].addr;
         st = tarn_ext_root_set(e, fl->root, fl->root_new);
         if (st == TARN_EIO) return 1;
@@ -321,7 +325,7 @@ static bool verify(tarn_ext *e, const model *m, const inflight *fl, model *out)
     if (extra == 1 && (extra_size < TARN_ALIGN_UP(fl->req, 4u) || extra_size > TARN_ALIGN_UP(fl->req, 4u) + 40u)) {
         return fail("in-flight allocation has a wrong size", extra_size);
     }
-    for (i = 0; i < NROOTS; i++) {
+    for (i = 0; i < g_nroots; i++) {
         uint32_t r;
         if (tarn_ext_root_get(e, i, &r) != TARN_OK) return fail("root_get", i);
         if (r == m->roots[i]) continue;
@@ -374,14 +378,14 @@ static bool replay(const cut *c)
     tarn_status s;
 
     replays++;
-    memcpy(mem, formatted, REGION);
-    emudev_init(&dev, mem, BASE, REGION);
+    memcpy(mem, formatted, g_region);
+    emudev_init(&dev, mem, BASE, g_region);
     dev.buffered = c->buffered;
     dev.land_reverse = c->reverse;
     dev.land_mask = c->mask;
     dev.sync_ignored = c->lying_sync;
     io = dev_io();
-    if (tarn_ext_mount(&ext, &io, BASE, REGION, NULL) != TARN_OK) return fail("mount of the formatted image", 0);
+    if (tarn_ext_mount(&ext, &io, BASE, g_region, NULL) != TARN_OK) return fail("mount of the formatted image", 0);
     model_reset(&M);
     fl.kind = OP_NONE;
     if (c->at >= 0) emudev_cut_after(&dev, c->at, c->keep, c->bits);
@@ -397,9 +401,9 @@ static bool replay(const cut *c)
     if (r == 1 && dev.cuts == 0) return fail("EIO without a cut", i);
     emudev_power_on(&dev);
     dev.sync_ignored = false;
-    memcpy(postcut, mem, REGION);
+    memcpy(postcut, mem, g_region);
 
-    s = tarn_ext_mount(&ext2, &io, BASE, REGION, NULL);
+    s = tarn_ext_mount(&ext2, &io, BASE, g_region, NULL);
     if (s != TARN_OK) return fail("mount after the cut", (unsigned long)s);
     if (!verify(&ext2, &M, &fl, &M2)) return false;
 
@@ -410,11 +414,11 @@ static bool replay(const cut *c)
         repaired_mounts++;
         for (keep = 0; keep < 8; keep += 1 + (size_t)check_below(3)) {
             static model M3;
-            memcpy(mem, postcut, REGION);
+            memcpy(mem, postcut, g_region);
             emudev_cut_after(&dev, 0, keep, (uint8_t)check_rand());
-            if (tarn_ext_mount(&ext2, &io, BASE, REGION, NULL) != TARN_EIO) return fail("repair not cut", keep);
+            if (tarn_ext_mount(&ext2, &io, BASE, g_region, NULL) != TARN_EIO) return fail("repair not cut", keep);
             emudev_power_on(&dev);
-            s = tarn_ext_mount(&ext2, &io, BASE, REGION, NULL);
+            s = tarn_ext_mount(&ext2, &io, BASE, g_region, NULL);
             if (s != TARN_OK) return fail("mount after a cut repair", (unsigned long)s);
             if (!verify(&ext2, &M, &fl, &M3)) return false;
             M2 = M3;
@@ -429,7 +433,7 @@ static bool replay(const cut *c)
             if (exec_op(&ext2, &M2, &ops[j], &f2) != 0) return fail("operation after recovery", j);
         }
     }
-    if (tarn_ext_mount(&ext, &io, BASE, REGION, NULL) != TARN_OK) return fail("final mount", 0);
+    if (tarn_ext_mount(&ext, &io, BASE, g_region, NULL) != TARN_OK) return fail("final mount", 0);
     fl.kind = OP_NONE;
     if (!verify(&ext, &M2, &fl, &M)) return false;
     if (dev.range_errors != 0) return fail("access outside the region", dev.range_errors);
@@ -576,7 +580,7 @@ static bool same_state(tarn_ext *a, tarn_ext *b)
     if (sa.live_blocks != sb.live_blocks || sa.live_bytes != sb.live_bytes || sa.free_bytes != sb.free_bytes) {
         return fail("RAM counters differ from a fresh mount", sa.live_blocks);
     }
-    for (i = 0; i < NROOTS; i++) {
+    for (i = 0; i < g_nroots; i++) {
         uint32_t ra = 1, rb = 2;
         tarn_ext_root_get(a, i, &ra);
         tarn_ext_root_get(b, i, &rb);
@@ -595,10 +599,10 @@ static bool error_replay(int kind, long at, size_t keep, unsigned long more)
     int r = 0;
 
     replays++;
-    memcpy(mem, formatted, REGION);
-    emudev_init(&dev, mem, BASE, REGION);
+    memcpy(mem, formatted, g_region);
+    emudev_init(&dev, mem, BASE, g_region);
     io = emudev_io(&dev, true);
-    if (tarn_ext_mount(&ext, &io, BASE, REGION, NULL) != TARN_OK) return fail("mount of the formatted image", 0);
+    if (tarn_ext_mount(&ext, &io, BASE, g_region, NULL) != TARN_OK) return fail("mount of the formatted image", 0);
     dev.reads = dev.writes = dev.syncs = 0;
     if (kind == F_READ) dev.fail_read_at = at;
     if (kind == F_WRITE) dev.fail_write_at = at;
@@ -615,7 +619,7 @@ static bool error_replay(int kind, long at, size_t keep, unsigned long more)
     if (r == 0) return dev.failures == 0 ? true : fail("an error went unreported", (unsigned long)at);
     /* the failing call returned TARN_EIO; the burst of failures is over now */
     dev.burst = 0;
-    if (tarn_ext_mount(&ext2, &io, BASE, REGION, NULL) != TARN_OK) return fail("mount after the error", 0);
+    if (tarn_ext_mount(&ext2, &io, BASE, g_region, NULL) != TARN_OK) return fail("mount after the error", 0);
     if (!verify(&ext2, &M, &fl, &M2)) return false;
     if (!same_state(&ext, &ext2)) return false;
     /* the same manager, not remounted, runs the rest of the workload */
@@ -623,7 +627,7 @@ static bool error_replay(int kind, long at, size_t keep, unsigned long more)
         inflight f2;
         if (exec_op(&ext, &M2, &ops[j], &f2) != 0) return fail("operation after the error", j);
     }
-    if (tarn_ext_mount(&ext2, &io, BASE, REGION, NULL) != TARN_OK) return fail("final mount", 0);
+    if (tarn_ext_mount(&ext2, &io, BASE, g_region, NULL) != TARN_OK) return fail("final mount", 0);
     fl.kind = OP_NONE;
     if (!verify(&ext2, &M2, &fl, &M)) return false;
     return same_state(&ext, &ext2);
@@ -650,7 +654,8 @@ static void test_callback_errors(unsigned long nreads, unsigned long nsyncs)
     CHECK_EQ(bad, 0);
 }
 
-int main(void)
+/* Sections 1-4 and the negative control on one geometry. */
+static void run_geometry(uint32_t region, unsigned nroots)
 {
     unsigned long dry_reads, dry_syncs;
     cut c;
@@ -661,21 +666,26 @@ int main(void)
     unsigned i;
     inflight fl;
 
-    check_seed(0x5EEDu);
-    test_layouts();
+    g_region = region;
+    g_nroots = nroots;
+    nwrites = 0;
+    replays = repaired_mounts = 0;
+    failures_shown = 0;
+    printf("-- region of %u bytes, %u roots (%s format)\n", (unsigned)region, nroots,
+           region <= TARN_EXT_COMPACT_MAX_SIZE ? "compact" : "normal");
     gen_ops();
 
     /* a device full of garbage, formatted once */
-    for (i = 0; i < REGION; i++) mem[i] = (uint8_t)check_rand();
-    emudev_init(&dev, mem, BASE, REGION);
+    for (i = 0; i < g_region; i++) mem[i] = (uint8_t)check_rand();
+    emudev_init(&dev, mem, BASE, g_region);
     io = emudev_io(&dev, true);
-    REQUIRE(tarn_ext_format(&ext, &io, BASE, REGION, NROOTS, NULL) == TARN_OK);
-    memcpy(formatted, mem, REGION);
+    REQUIRE(tarn_ext_format(&ext, &io, BASE, g_region, g_nroots, NULL) == TARN_OK);
+    memcpy(formatted, mem, g_region);
 
     /* dry run: no cut; count and measure the writes */
-    emudev_init(&dev, mem, BASE, REGION);
+    emudev_init(&dev, mem, BASE, g_region);
     io = dev_io();
-    REQUIRE(tarn_ext_mount(&ext, &io, BASE, REGION, NULL) == TARN_OK);
+    REQUIRE(tarn_ext_mount(&ext, &io, BASE, g_region, NULL) == TARN_OK);
     model_reset(&M);
     logging = true;
     dev.reads = dev.syncs = 0;
@@ -692,10 +702,10 @@ int main(void)
     dry_reads = dev.reads;
     dry_syncs = dev.syncs;
     REQUIRE(nwrites < MAXWRITES);
-    REQUIRE(nwrites > NOPS);
+    REQUIRE(nwrites > (region <= TARN_EXT_COMPACT_MAX_SIZE ? NOPS / 2u : NOPS));
     {
         tarn_ext_io io2 = emudev_io(&dev, true);
-        REQUIRE(tarn_ext_mount(&ext2, &io2, BASE, REGION, NULL) == TARN_OK);
+        REQUIRE(tarn_ext_mount(&ext2, &io2, BASE, g_region, NULL) == TARN_OK);
         fl.kind = OP_NONE;
         CHECK(verify(&ext2, &M, &fl, &M2));
     }
@@ -777,5 +787,15 @@ int main(void)
     printf("negative control (sync ignored by the device): %lu of %lu cuts break the guarantee\n",
            caught, nwrites);
     CHECK(caught > 0);
+}
+
+int main(void)
+{
+    check_seed(0x5EEDu);
+    test_layouts();
+    run_geometry(REGION, NROOTS);
+    /* the compact format: the smallest region, and the largest that uses it */
+    run_geometry(TARN_EXT_MIN_SIZE(0), 0);
+    run_geometry(TARN_EXT_COMPACT_MAX_SIZE, 0);
     return check_done();
 }

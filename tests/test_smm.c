@@ -138,7 +138,7 @@ static void api(void)
     }
     CHECK_EQ(smm_root_set(&m2, 0, NULL), 0);
     CHECK_EQ(smm_free(&m2, p[35]), 0);
-    q = smm_malloc(&m2, SIZE - SMM_MIN_SIZE);      /* everything merged back */
+    q = smm_malloc(&m2, SIZE - SMM_ROOTS_MIN_SIZE + 4u);      /* everything merged back */
     CHECK(q != NULL);
     CHECK_EQ(smm_free(&m2, q), 0);
 
@@ -160,8 +160,17 @@ static void api(void)
     q = smm_malloc(&m2, 4);
     CHECK(q != NULL && (uintptr_t)q > BASE + 1 && (uintptr_t)q + 4 <= BASE + 1 + SMM_MIN_SIZE + 3);
     CHECK(smm_malloc(&m2, 4) == NULL);
+    CHECK(smm_root_set(&m2, 0, q) != 0);           /* a memory this small has no roots */
     CHECK_EQ(smm_memory_rebuild(&m2), 0);
     CHECK_EQ(smm_free(&m2, q), 0);
+    m2.base_addr = BASE;                           /* the smallest with roots */
+    m2.size = SMM_ROOTS_MIN_SIZE;
+    CHECK_EQ(smm_memory_create(&m2), 0);
+    q = smm_malloc(&m2, 4);
+    CHECK(q != NULL);
+    CHECK_EQ(smm_root_set(&m2, SMM_ROOTS - 1, q), 0);
+    CHECK_EQ(smm_memory_rebuild(&m2), 0);
+    CHECK(smm_root_get(&m2, SMM_ROOTS - 1) == q);
     m2.base_addr = 0xFFFFFFFFu;
     m2.size = 4096;
     CHECK(smm_memory_create(&m2) != 0);

@@ -4,7 +4,7 @@
  * Each struct smm_mem_info holds a tarn_ext whose I/O callbacks adapt SMM's pointer-style
  * callbacks: a device address travels as (u8 *)(uintptr_t)addr, RAM buffers as they are.
  * The region is [base_addr rounded up to 4, base_addr + size rounded down to 4) with
- * SMM_ROOTS root slots; create formats it, rebuild mounts it.
+ * SMM_ROOTS root slots (none below SMM_ROOTS_MIN_SIZE); create formats it, rebuild mounts it.
  */
 #include "smm.h"
 
@@ -53,7 +53,10 @@ int smm_memory_create(struct smm_mem_info *info)
     if (info == NULL) return (int)TARN_EINVAL;
     info->priv.last = 0;
     st = smm_region(info, &io, &base, &size);
-    if (st == TARN_OK) st = tarn_ext_format(&info->priv.ext, &io, base, size, SMM_ROOTS, NULL);
+    if (st == TARN_OK) {
+        unsigned nroots = size >= SMM_ROOTS_MIN_SIZE ? SMM_ROOTS : 0u;
+        st = tarn_ext_format(&info->priv.ext, &io, base, size, nroots, NULL);
+    }
     else info->priv.ext.state = 0;
     return smm_status(info, st);
 }

@@ -36,11 +36,12 @@
  *    every completed call in effect and the interrupted one complete or absent;
  *  - smm_free rejects foreign, interior and double frees (non-zero return, nothing
  *    changes); smm_free returns int (0 = freed), the original's callers may ignore it;
- *  - the smallest memory is SMM_MIN_SIZE (40) bytes, not 16: each block carries a
- *    16-byte redundant header and the memory a 20-byte superblock (that is what makes
- *    the rebuild verifiable); the largest is 4 GiB - 4 (the original: 2 MiB);
+ *  - the smallest memory is SMM_MIN_SIZE (16) bytes, as the original's; memories of 16
+ *    to 36 bytes use tarn_ext's compact format (8-byte headers, no root slots), larger
+ *    ones 16-byte redundant headers; the largest is 4 GiB - 4 (the original: 2 MiB);
  *  - base_addr is rounded up and size down to multiples of 4;
  *  - extensions: SMM_ROOTS persistent root slots to find data again after a rebuild
+ *    (memories of at least SMM_ROOTS_MIN_SIZE bytes; smaller ones have none)
  *    (smm_root_set / smm_root_get), smm_last_error, smm_ext for the full tarn_ext API.
  *  - Not thread-safe (as the original); do not copy a struct smm_mem_info after create
  *    or rebuild (the callbacks' context is its address).
@@ -69,7 +70,9 @@ typedef int (*smm_mem_opt)(u8 *dst_addr, u8 *src_addr, u32 size);
  *  with fewer (TARN_EXT_MAX_ROOTS). */
 #define SMM_ROOTS (TARN_EXT_MAX_ROOTS < 4 ? TARN_EXT_MAX_ROOTS : 4)
 /** Smallest memory SMM can manage (one 4-byte allocation). */
-#define SMM_MIN_SIZE TARN_EXT_MIN_SIZE(SMM_ROOTS)
+#define SMM_MIN_SIZE TARN_EXT_MIN_SIZE(0)
+/** Smallest memory that gets the SMM_ROOTS root slots (smaller ones have none). */
+#define SMM_ROOTS_MIN_SIZE TARN_EXT_MIN_SIZE(SMM_ROOTS)
 
 /**
  * Description of one managed memory.  Fill the four public fields; the rest is private

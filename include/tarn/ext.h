@@ -3,7 +3,8 @@
  * on I2C or SPI), reached only through read/write callbacks, safe across power loss.
  *
  * The managed region lives on the device: a superblock, a few persistent root slots, then
- * the blocks, each with a redundant 16-byte header.  The manager keeps one fixed-size
+ * the blocks, each with a redundant 16-byte header (regions of 16 to 36 bytes use a compact
+ * format: 4-byte superblock, 8-byte headers, no roots).  The manager keeps one fixed-size
  * struct in RAM (independent of the region size and the number of blocks) and never calls
  * malloc.  A power cut at any instant - between two callback writes, in the middle of a
  * write, with the last byte half programmed, or (on media with write buffers) with the
@@ -69,9 +70,19 @@ extern "C" {
 #define TARN_EXT_SUPER_SIZE 20u
 /** Device bytes of one root slot. */
 #define TARN_EXT_ROOT_SIZE 16u
-/** Smallest region holding `nroots` roots and one allocation of 4 bytes. */
-#define TARN_EXT_MIN_SIZE(nroots) \
-    (TARN_EXT_SUPER_SIZE + TARN_EXT_ROOT_SIZE * (uint32_t)(nroots) + TARN_EXT_HEADER_SIZE + TARN_EXT_UNIT)
+/** Regions of at most this many bytes use the compact format (see below). */
+#define TARN_EXT_COMPACT_MAX_SIZE 36u
+/** Device bytes of one block header in the compact format (two 4-byte slots). */
+#define TARN_EXT_COMPACT_HEADER_SIZE 8u
+/**
+ * Smallest region holding `nroots` roots and one allocation of 4 bytes: 16 bytes without
+ * roots.  Regions of 16 to 36 bytes (TARN_EXT_COMPACT_MAX_SIZE) use the compact format: a
+ * 4-byte superblock, 8-byte headers whose slots carry an 8-bit check instead of 16 bits,
+ * and no roots; everything else - power-loss safety included - is the same.  Regions of 40
+ * bytes and more use the normal format.
+ */
+#define TARN_EXT_MIN_SIZE(nroots) ((nroots) == 0 ? 16u : \
+    (TARN_EXT_SUPER_SIZE + TARN_EXT_ROOT_SIZE * (uint32_t)(nroots) + TARN_EXT_HEADER_SIZE + TARN_EXT_UNIT))
 /** Largest region: the whole 32-bit device address space. */
 #define TARN_EXT_MAX_SIZE ((uint64_t)1 << 32)
 /** Device bytes taken by an allocation of `size` bytes (header included), when it is
@@ -134,6 +145,7 @@ typedef struct tarn_ext {
     uint8_t nroots;        /**< root slots of the region */
     uint8_t state;         /**< unusable / mounted / must re-read the device (after EIO) */
     uint8_t last_error;    /**< tarn_status of the last failed operation */
+    uint8_t hu;            /**< header size in units: 4, or 2 in the compact format */
     /** @var n_allocs
      *  successful allocations (TARN_STATS)
      *  @var n_frees
