@@ -34,7 +34,8 @@ typedef struct model {
     fz_lock lock;
     bool ok;                  /* initialised successfully */
     unsigned char *mem;
-    size_t bs;                /* true block size */
+    size_t bs;                /* block stride (guard bytes included) */
+    size_t ub;                /* usable bytes of a block (tarn_block_size) */
     uint32_t count;
     uint32_t nfree, min_free, failed;
     int reg;                  /* registry index holding the pool, or -1 */
@@ -85,7 +86,7 @@ static void verify_live(const model *m)
     uint32_t i;
     for (i = 0; m->ok && i < m->count; i++) {
         if (m->state[i] == B_LIVE || m->state[i] == B_HELD) {
-            FZ_EQ(memcmp(blk(m, i), m->shadow + (size_t)i * m->bs, m->bs), 0);
+            FZ_EQ(memcmp(blk(m, i), m->shadow + (size_t)i * m->bs, m->ub), 0);
         }
     }
 }
@@ -98,13 +99,13 @@ static void user_write(model *m, uint32_t i, size_t off, size_t len, const uint8
     unsigned char *b = blk(m, i), *s = m->shadow + (size_t)i * m->bs;
     uintptr_t w;
     size_t j;
-    if (off >= m->bs) off %= m->bs;
-    if (len > m->bs - off) len = m->bs - off;
+    if (off >= m->ub) off %= m->ub;
+    if (len > m->ub - off) len = m->ub - off;
     for (j = 0; j < len; j++) b[off + j] = src ? src[j] : fz_pat(tag, j);
     memcpy(&w, b + sizeof(void *), sizeof w);
     w &= ~(uintptr_t)1u;
     memcpy(b + sizeof(void *), &w, sizeof w);
-    memcpy(s, b, m->bs);
+    memcpy(s, b, m->ub);
 }
 
 static void check_stats(model *m)
@@ -112,7 +113,7 @@ static void check_stats(model *m)
     tarn_block_stats st;
     FZ_ST(tarn_block_stats_get(&m->pool, &st), TARN_OK);
     if (!m->ok) return;
-    FZ_EQ(st.block_size, m->bs);
+    FZ_EQ(st.block_size, m->ub);
     FZ_EQ(st.count, m->count);
     FZ_EQ(st.free, m->nfree);
 #if TARN_STATS
@@ -226,10 +227,11 @@ static void do_init(model *m, fz_in *in, unsigned bad)
     m->ok = true;
     m->mem = mem;
     m->bs = bs;
+    m->ub = TARN_BLOCK_USABLE(req);
     m->count = count;
     m->nfree = m->min_free = count;
     memset(m->state, B_NEVER, sizeof m->state);
-    FZ_EQ(tarn_block_size(&m->pool), bs);
+    FZ_EQ(tarn_block_size(&m->pool), m->ub);
     FZ_CHECK(tarn_block_name(&m->pool) == (cp != NULL ? cfg.name : NULL));
     check_all(m);
 }
@@ -309,7 +311,7 @@ static void op_get(model *m, bool peek)
     m->nfree--;
     if (m->nfree < m->min_free) m->min_free = m->nfree;
     /* the whole block is usable: write all of it */
-    user_write(m, (uint32_t)i, 0, m->bs, NULL, (uint32_t)tarn_fuzz_ops);
+    user_write(m, (uint32_t)i, 0, m->ub, NULL, (uint32_t)tarn_fuzz_ops);
 }
 
 static void op_put(model *m, fz_in *in, bool from_cb)
@@ -322,7 +324,7 @@ static void op_put(model *m, fz_in *in, bool from_cb)
 #if TARN_CHECK_LEVEL == 0
     if (ex != TARN_OK && p != NULL) return;   /* not detected without checking */
 #endif
-    if (i >= 0) FZ_EQ(memcmp(p, m->shadow + (size_t)i * m->bs, m->bs), 0);
+    if (i >= 0) FZ_EQ(memcmp(p, m->shadow + (size_t)i * m->bs, m->ub), 0);
     if (ex == TARN_OK && m->state[i] == B_HELD && !from_cb) {
         /* handing a held block back again through put would stash it twice: the
          * callback's business, not the pool's; return it past the callback instead */

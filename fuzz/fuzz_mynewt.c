@@ -36,7 +36,8 @@ typedef struct model {
     bool registered;
     uint16_t blocks;
     uint32_t req;               /* block size as requested */
-    size_t bs;                  /* true block size */
+    size_t bs;                  /* block stride (guard bytes included) */
+    size_t ub;                  /* usable bytes of a block (guard bytes excluded) */
     unsigned char *mem;
     char *name;
     uint32_t nfree, min_free;
@@ -101,7 +102,7 @@ static void check_all(model *m)
     FZ_CHECK(os_mempool_is_sane(MP(m)));
     for (i = 0; i < m->blocks; i++) {
         if (m->state[i] == B_LIVE || m->state[i] == B_HELD) {
-            FZ_EQ(memcmp(blk(m, i), m->shadow + (size_t)i * m->bs, m->bs), 0);
+            FZ_EQ(memcmp(blk(m, i), m->shadow + (size_t)i * m->bs, m->ub), 0);
         }
     }
     FZ_EQ(the_lock.depth, 0);
@@ -115,13 +116,13 @@ static void user_write(model *m, uint32_t i, size_t off, size_t len, const uint8
     unsigned char *b = blk(m, i);
     uintptr_t w;
     size_t j;
-    if (off >= m->bs) off %= m->bs;
-    if (len > m->bs - off) len = m->bs - off;
+    if (off >= m->ub) off %= m->ub;
+    if (len > m->ub - off) len = m->ub - off;
     for (j = 0; j < len; j++) b[off + j] = src ? src[j] : fz_pat(tag, j);
     memcpy(&w, b + sizeof(void *), sizeof w);
     w &= ~(uintptr_t)1u;
     memcpy(b + sizeof(void *), &w, sizeof w);
-    memcpy(m->shadow + (size_t)i * m->bs, b, m->bs);
+    memcpy(m->shadow + (size_t)i * m->bs, b, m->ub);
 }
 
 static void reg_remove(int k)
@@ -240,6 +241,7 @@ static void do_init(model *m, fz_in *in, unsigned bad)
     m->blocks = blocks;
     m->req = req;
     m->bs = TARN_BLOCK_SIZE(req);
+    m->ub = TARN_BLOCK_USABLE(req);
     m->mem = mem;
     m->name = name;
     m->nfree = m->min_free = blocks;
@@ -301,7 +303,7 @@ static void op_get(model *m)
     m->state[i] = B_LIVE;
     if (--m->nfree < m->min_free) m->min_free = m->nfree;
     /* all of mp_block_size is the application's (and the rounded-up rest too) */
-    user_write(m, (uint32_t)i, 0, m->bs, NULL, (uint32_t)tarn_fuzz_ops);
+    user_write(m, (uint32_t)i, 0, m->ub, NULL, (uint32_t)tarn_fuzz_ops);
     check_fields(m);
 }
 
@@ -316,7 +318,7 @@ static void op_put(model *m, fz_in *in, bool from_cb)
 #if TARN_CHECK_LEVEL == 0
     if (!ok && p != NULL) return;
 #endif
-    if (ok) FZ_EQ(memcmp(p, m->shadow + (size_t)i * m->bs, m->bs), 0);
+    if (ok) FZ_EQ(memcmp(p, m->shadow + (size_t)i * m->bs, m->ub), 0);
     rc = from_cb ? os_memblock_put_from_cb(MP(m), p) : os_memblock_put(MP(m), p);
     if (!ok) {
         FZ_EQ(rc, OS_INVALID_PARM);

@@ -27,6 +27,24 @@
  *
  * "Is a block start" is tested without a divide: offset % block_size == 0 via
  * tarn_divisible() (one multiply), which is why a pool spans less than 4 GiB.
+ *
+ * Canary mode (TARN_GUARD): block_size = usable + G with G = TARN_BLOCK_GUARD_BYTES;
+ *
+ *   [ usable bytes (the user's)          | G guard bytes, TARN_GUARD_BYTE, NOACCESS ]
+ *
+ * get writes the guard of the block it hands out, so every block below `carve` has had
+ * its guard written; nobody but an overflow changes it afterwards.  put refuses a block
+ * with a damaged guard (TARN_ECORRUPT, the block stays handed out); check verifies the
+ * guards of all blocks below `carve`.
+ *
+ * Debug quarantine (TARN_QUARANTINE > 0 and TARN_F_QUARANTINE): a validated put goes into
+ * the ring `quarantine` instead of onto the free list, still NOACCESS for the tools (and
+ * filled with TARN_POISON_BYTE under TARN_POISON_FREE); the block a full ring pushes out is
+ * linked onto the free list.  Held blocks carry no tag (they are not free) and count as
+ * used in num_free; put finds them with tarn_q_holds (a second put is TARN_EDOUBLE).  get
+ * on a pool with no free block releases the oldest held one.  Extra invariants: every
+ * held block is a block start below `carve`, untagged, held once, and (poison mode) still
+ * all poison bytes.
  */
 #include "tarn/block.h"
 #include "internal.h"
@@ -35,6 +53,14 @@
 
 TARN_STATIC_ASSERT(TARN_BLOCK_SIZE(1) >= 2 * sizeof(void *), block_holds_link_and_tag);
 TARN_STATIC_ASSERT(TARN_BLOCK_SIZE(1) % TARN_ALIGN == 0, block_size_aligned);
+
+#define BLOCK_GUARD TARN_BLOCK_GUARD_BYTES
+
+/* Usable bytes of a block (the stride less the guard); 0 for a pool that failed init. */
+static inline size_t block_usable(const tarn_block_pool *pool)
+{
+    return (pool->block_size == 0) ? 0u : (size_t)pool->block_size - BLOCK_GUARD;
+}
 
 static inline uintptr_t block_key(const tarn_block_pool *pool)
 {
@@ -57,6 +83,64 @@ static inline bool block_is_tagged(const tarn_block_pool *pool, const void *blk)
     uintptr_t w[2];
     tarn_san_peek(w, blk, sizeof w);  /* blk may be live or free: leave its state alone */
     return w[1] == (w[0] ^ block_key(pool));
+}
+
+#if TARN_GUARD
+/* True when the guard bytes after blk's usable bytes are intact. */
+static inline bool block_guard_ok(const tarn_block_pool *pool, const void *blk)
+{
+    return tarn_guard_intact((const unsigned char *)blk + block_usable(pool), BLOCK_GUARD);
+}
+#endif
+
+/* Link a validated block onto the free list (it is NOACCESS for the tools already). */
+static inline void block_link_free(tarn_block_pool *pool, void *block)
+{
+    block_write_free(pool, block, pool->free_head);
+    pool->free_head = block;
+    pool->num_free++;
+}
+
+#if TARN_QUARANTINE > 0
+/* True when a block leaving the quarantine is as it was put: poison bytes unchanged
+ * (TARN_POISON_FREE) and guard intact (TARN_GUARD). */
+static bool block_held_intact(const tarn_block_pool *pool, const void *blk)
+{
+    bool ok = true;
+#if TARN_POISON_FREE
+    ok = tarn_bytes_are(blk, block_usable(pool), TARN_POISON_BYTE);
+#endif
+#if TARN_GUARD
+    ok = ok && block_guard_ok(pool, blk);
+#endif
+    (void)pool;
+    (void)blk;
+    return ok;
+}
+
+/* Free a block leaving the quarantine; a write while it was held is recorded as the last
+ * error (the caller's operation goes on).  Returns false in that case. */
+static bool block_unhold(tarn_block_pool *pool, void *blk)
+{
+    bool ok = block_held_intact(pool, blk);
+    if (!ok) pool->last_error = TARN_ECORRUPT;
+    block_link_free(pool, blk);
+    return ok;
+}
+#endif
+
+/* Free the oldest quarantined block, if any.  True when one was freed. */
+static inline bool block_unhold_oldest(tarn_block_pool *pool)
+{
+#if TARN_QUARANTINE > 0
+    void *blk = pool->quarantine.on ? tarn_q_pop(&pool->quarantine) : NULL;
+    if (blk == NULL) return false;
+    (void)block_unhold(pool, blk);
+    return true;
+#else
+    (void)pool;
+    return false;
+#endif
 }
 
 /* Statically defined pools skip init: give the sanitizers their view on first use. */
@@ -91,6 +175,14 @@ static tarn_status block_classify(const tarn_block_pool *pool, const void *p)
 #else
     (void)off;
 #endif
+#if TARN_QUARANTINE > 0
+    /* held blocks are untagged: look them up (at every level: a block pushed twice would
+     * be freed twice when it leaves the ring) */
+    if (pool->quarantine.on && tarn_q_holds(&pool->quarantine, p)) return TARN_EDOUBLE;
+#endif
+#if TARN_GUARD
+    if (TARN_UNLIKELY(!block_guard_ok(pool, p))) return TARN_ECORRUPT;
+#endif
     return TARN_OK;
 }
 
@@ -123,7 +215,7 @@ tarn_status tarn_block_init(tarn_block_pool *pool, void *mem, size_t mem_size,
     if (mem == NULL || block_size == 0) return TARN_EINVAL;
     if (cfg != NULL && !tarn_lock_valid(&cfg->lock)) return TARN_EINVAL;
     if (!TARN_IS_ALIGNED(mem, TARN_ALIGN)) return (tarn_status)(pool->last_error = TARN_EALIGN);
-    if (block_size > (size_t)UINT32_MAX - (size_t)2u * TARN_ALIGN) {
+    if (block_size > (size_t)UINT32_MAX - (size_t)2u * TARN_ALIGN - BLOCK_GUARD) {
         return (tarn_status)(pool->last_error = TARN_EOVERFLOW);
     }
     bs = TARN_BLOCK_SIZE(block_size);
@@ -144,6 +236,9 @@ tarn_status tarn_block_init(tarn_block_pool *pool, void *mem, size_t mem_size,
         pool->lock = cfg->lock;
         pool->name = cfg->name;
         pool->report_ = (cfg->flags & TARN_F_SAN_REPORT) ? 1u : 0u;
+#if TARN_QUARANTINE > 0
+        tarn_q_init(&pool->quarantine, cfg->flags);
+#endif
     }
     block_san_setup(pool);
     return TARN_OK;
@@ -166,6 +261,11 @@ static inline void *block_get_core(tarn_block_pool *pool)
         blk = pool->carve;
         pool->carve += pool->block_size;
         TARN_SAN_OPEN(blk, 2 * sizeof(void *));
+    } else if (block_unhold_oldest(pool)) {
+        /* the quarantine gives back its oldest block rather than let the get fail */
+        blk = (unsigned char *)pool->free_head;
+        TARN_SAN_OPEN(blk, 2 * sizeof(void *));
+        pool->free_head = *(void **)blk;
     } else {
         TARN_STAT(pool->failed_gets++);
         pool->last_error = TARN_ENOMEM;
@@ -176,7 +276,10 @@ static inline void *block_get_core(tarn_block_pool *pool)
     ((uintptr_t *)blk)[1] = 0;
     pool->num_free--;
     TARN_STAT(if (pool->num_free < pool->min_free) pool->min_free = pool->num_free);
-    TARN_SAN_ALLOC(pool, blk, pool->block_size);
+#if TARN_GUARD
+    tarn_guard_fill(blk + block_usable(pool), BLOCK_GUARD);
+#endif
+    TARN_SAN_ALLOC(pool, blk, block_usable(pool));
     return blk;
 }
 
@@ -209,15 +312,20 @@ static inline tarn_status block_release_locked(tarn_block_pool *pool, void *bloc
 {
     tarn_status st = BLOCK_DEEP_CHECK_FAILS(pool) ? TARN_ECORRUPT : block_classify(pool, block);
     if (TARN_UNLIKELY(st != TARN_OK)) return block_reject(pool, block, st);
-    TARN_SAN_FREE(pool, block, pool->block_size);
+    TARN_SAN_FREE(pool, block, block_usable(pool));
 #if TARN_POISON_FREE
-    TARN_SAN_OPEN(block, pool->block_size);
-    TARN_FILL_FREED(block, pool->block_size);
-    TARN_SAN_CLOSE(block, pool->block_size);
+    TARN_SAN_OPEN(block, block_usable(pool));
+    TARN_FILL_FREED(block, block_usable(pool));
+    TARN_SAN_CLOSE(block, block_usable(pool));
 #endif
-    block_write_free(pool, block, pool->free_head);
-    pool->free_head = block;
-    pool->num_free++;
+#if TARN_QUARANTINE > 0
+    if (pool->quarantine.on) {
+        block = tarn_q_push(&pool->quarantine, block);   /* the block pushed out, if any */
+        if (block != NULL) (void)block_unhold(pool, block);
+        return TARN_OK;
+    }
+#endif
+    block_link_free(pool, block);
     return TARN_OK;
 }
 
@@ -305,6 +413,9 @@ tarn_status tarn_block_clear(tarn_block_pool *pool)
     pool->free_head = NULL;
     pool->carve = pool->base;
     pool->num_free = pool->count;
+#if TARN_QUARANTINE > 0
+    tarn_q_init(&pool->quarantine, pool->quarantine.on ? TARN_F_QUARANTINE : 0u);
+#endif
 #if TARN_SANITIZE
     pool->san_ready = 0;  /* forget every live chunk: recreate the tool's pool */
     block_san_setup(pool);
@@ -317,12 +428,48 @@ tarn_status tarn_block_stats_get(tarn_block_pool *pool, tarn_block_stats *out)
 {
     if (pool == NULL || out == NULL) return TARN_EINVAL;
     TARN_LOCK(pool->lock);
-    out->block_size = pool->block_size;
+    out->block_size = block_usable(pool);
     out->count = pool->count;
     out->free = pool->num_free;
     out->min_free = pool->min_free;
     out->failed_gets = pool->failed_gets;
+#if TARN_QUARANTINE > 0
+    out->held = pool->quarantine.count;
+#else
+    out->held = 0;
+#endif
     TARN_UNLOCK(pool->lock);
+    return TARN_OK;
+}
+
+/* The quarantine part of the check: every held block is a block start below carve, not
+ * on the free list (untagged), held once, and unchanged since it was put.  `listed` free
+ * blocks lie below carve too, so listed + held cannot exceed the carved blocks. */
+static tarn_status block_check_held(const tarn_block_pool *pool, uint32_t listed)
+{
+#if TARN_QUARANTINE > 0
+    const tarn_quarantine *q = &pool->quarantine;
+    unsigned i, j;
+    uint32_t carved = (uint32_t)((size_t)(pool->carve - pool->base) / pool->block_size);
+    if (q->count > TARN_QUARANTINE || q->first >= TARN_QUARANTINE) return TARN_ECORRUPT;
+    if (q->count != 0 && !q->on) return TARN_ECORRUPT;
+    if ((uint64_t)listed + q->count > carved) return TARN_ECORRUPT;
+    for (i = 0; i < q->count; i++) {
+        const unsigned char *h = (const unsigned char *)tarn_q_at(q, i);
+        uintptr_t off = (uintptr_t)h - (uintptr_t)pool->base;
+        if (off >= (uintptr_t)(pool->carve - pool->base) ||
+            !tarn_divisible((uint32_t)off, pool->divmagic) || block_is_tagged(pool, h) ||
+            !block_held_intact(pool, h)) {
+            return TARN_ECORRUPT;
+        }
+        for (j = 0; j < i; j++) {
+            if (tarn_q_at(q, j) == h) return TARN_ECORRUPT;
+        }
+    }
+#else
+    (void)pool;
+    (void)listed;
+#endif
     return TARN_OK;
 }
 
@@ -358,7 +505,14 @@ static tarn_status block_check_locked(const tarn_block_pool *pool)
             p = next;
         }
     }
-    return (listed == limit) ? TARN_OK : TARN_ECORRUPT;
+    if (listed != limit) return TARN_ECORRUPT;
+    if (block_check_held(pool, listed) != TARN_OK) return TARN_ECORRUPT;
+#if TARN_GUARD
+    for (p = pool->base; p < pool->carve; p += pool->block_size) {
+        if (!block_guard_ok(pool, p)) return TARN_ECORRUPT;
+    }
+#endif
+    return TARN_OK;
 }
 
 tarn_status tarn_block_check(tarn_block_pool *pool)
@@ -380,7 +534,10 @@ tarn_status tarn_block_walk(tarn_block_pool *pool, tarn_block_walk_fn fn, void *
     block_san_setup(pool);
     for (b = pool->base; b != NULL && b < pool->end; b += pool->block_size) {
         bool used = (b < pool->carve) && !block_is_tagged(pool, b);
-        if (!fn(ctx, b, pool->block_size, used)) break;
+#if TARN_QUARANTINE > 0
+        if (used && pool->quarantine.on && tarn_q_holds(&pool->quarantine, b)) used = false;
+#endif
+        if (!fn(ctx, b, block_usable(pool), used)) break;
     }
     TARN_UNLOCK(pool->lock);
     return TARN_OK;
@@ -403,13 +560,36 @@ void *tarn_block_next_free(tarn_block_pool *pool)
     TARN_LOCK(pool->lock);
     next = pool->free_head;
     if (next == NULL && pool->carve < pool->end) next = pool->carve;
+#if TARN_QUARANTINE > 0
+    if (next == NULL && pool->quarantine.on && pool->quarantine.count > 0) {
+        next = tarn_q_at(&pool->quarantine, 0);   /* get would release it */
+    }
+#endif
     TARN_UNLOCK(pool->lock);
     return next;
 }
 
 size_t tarn_block_size(const tarn_block_pool *pool)
 {
-    return (pool == NULL) ? 0u : pool->block_size;
+    return (pool == NULL) ? 0u : block_usable(pool);
+}
+
+/* cppcheck-suppress constParameter ; the pool is changed when the quarantine is compiled in */
+tarn_status tarn_block_quarantine_flush(tarn_block_pool *pool)
+{
+    tarn_status st = TARN_OK;
+    if (pool == NULL) return TARN_EINVAL;
+#if TARN_QUARANTINE > 0
+    TARN_LOCK(pool->lock);
+    if (pool->quarantine.on) {
+        void *blk;
+        while ((blk = tarn_q_pop(&pool->quarantine)) != NULL) {
+            if (!block_unhold(pool, blk)) st = TARN_ECORRUPT;
+        }
+    }
+    TARN_UNLOCK(pool->lock);
+#endif
+    return st;
 }
 
 /* ---- registry ------------------------------------------------------------------------ */

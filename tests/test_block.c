@@ -25,9 +25,17 @@ static void t_unlock(void *ctx)
 
 static void test_sizing(void)
 {
-    CHECK(TARN_BLOCK_SIZE(1) == TARN_ALIGN_UP(2 * sizeof(void *), TARN_ALIGN));
-    CHECK(TARN_BLOCK_SIZE(BS) % TARN_ALIGN == 0 && TARN_BLOCK_SIZE(BS) >= BS);
-    CHECK(TARN_BLOCK_SIZE(TARN_ALIGN * 5u) == TARN_ALIGN * 5u);
+    CHECK(TARN_BLOCK_USABLE(1) == TARN_ALIGN_UP(2 * sizeof(void *), TARN_ALIGN));
+    CHECK(TARN_BLOCK_USABLE(BS) % TARN_ALIGN == 0 && TARN_BLOCK_USABLE(BS) >= BS);
+    CHECK(TARN_BLOCK_USABLE(TARN_ALIGN * 5u) == TARN_ALIGN * 5u);
+    CHECK(TARN_BLOCK_SIZE(BS) % TARN_ALIGN == 0);
+    /* the stride is the usable bytes plus the guard of canary mode */
+    CHECK(TARN_BLOCK_SIZE(BS) == TARN_BLOCK_USABLE(BS) + TARN_BLOCK_GUARD_BYTES);
+#if TARN_GUARD
+    CHECK(TARN_BLOCK_GUARD_BYTES >= TARN_GUARD_SIZE);
+#else
+    CHECK(TARN_BLOCK_GUARD_BYTES == 0);
+#endif
     CHECK(TARN_BLOCK_POOL_BYTES(NB, BS) == NB * TARN_BLOCK_SIZE(BS));
     CHECK(TARN_BLOCK_MIN_SIZE(BS) == TARN_BLOCK_SIZE(BS));
 }
@@ -96,7 +104,7 @@ static void test_basic(void)
     cfg.name = "basic";
     REQUIRE(tarn_block_init(&p, mem, TARN_BLOCK_POOL_BYTES(NB, BS), BS, &cfg) == TARN_OK);
     CHECK(strcmp(tarn_block_name(&p), "basic") == 0);
-    CHECK_EQ(tarn_block_size(&p), TARN_BLOCK_SIZE(BS));
+    CHECK_EQ(tarn_block_size(&p), TARN_BLOCK_USABLE(BS));
     for (i = 0; i < NB; i++) {
         b[i] = tarn_block_get(&p);
         REQUIRE(b[i] != NULL);
@@ -113,7 +121,8 @@ static void test_basic(void)
     CHECK_EQ(st.free, 0);
     CHECK_EQ(st.min_free, 0);
     CHECK_EQ(st.failed_gets, 2);
-    CHECK_EQ(st.block_size, TARN_BLOCK_SIZE(BS));
+    CHECK_EQ(st.block_size, TARN_BLOCK_USABLE(BS));
+    CHECK_EQ(st.held, 0);
     for (i = 0; i < NB; i++) CHECK(check_verify(b[i], BS, i));
     /* put in a scrambled order, get back LIFO */
     for (i = 0; i < NB; i += 2) CHECK_EQ(tarn_block_put(&p, b[i]), TARN_OK);
@@ -421,8 +430,8 @@ static unsigned walk_used, walk_free, walk_calls;
 static void *walk_prev;
 static bool walk_count(void *ctx, void *block, size_t size, bool used)
 {
-    CHECK(size == TARN_BLOCK_SIZE(BS));
-    CHECK(walk_prev == NULL || (char *)block == (char *)walk_prev + size);
+    CHECK(size == TARN_BLOCK_USABLE(BS));
+    CHECK(walk_prev == NULL || (char *)block == (char *)walk_prev + TARN_BLOCK_SIZE(BS));
     walk_prev = block;
     walk_calls++;
     if (used) walk_used++; else walk_free++;

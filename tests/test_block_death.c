@@ -2,7 +2,10 @@
 /*
  * tests/test_block_death.c - a use-after-free or an overflow into a block pool is reported
  * by AddressSanitizer / Valgrind memcheck exactly as for malloc'd memory.  Each error runs
- * in a child process; skipped (77) when no tool watches this process.
+ * in a child process; skipped (77) when no tool watches this process.  With the debug
+ * quarantine (TARN_QUARANTINE > 0, TARN_F_QUARANTINE) a read after free is still reported
+ * after the pool has handed out another block; without it that block is the freed one,
+ * and the same read goes unseen (shown too).
  */
 #include "check.h"
 #include "support/death.h"
@@ -66,6 +69,54 @@ static void double_free_status_only(void *arg)
     if (st != TARN_EDOUBLE) _Exit(3);
 }
 
+/* A write one byte past the usable end of a block: into the guard bytes in canary mode,
+ * else into the next block (never used here). */
+static void write_one_past_usable(void *arg)
+{
+    volatile unsigned char *b = (volatile unsigned char *)tarn_block_get(&pool);
+    volatile size_t n = tarn_block_size(&pool);
+    (void)arg;
+    b[n] = 1;                   /* the bug */
+}
+
+#if TARN_QUARANTINE > 0
+static tarn_block_pool qpool;
+static unsigned char qmem[TARN_BLOCK_POOL_BYTES(4, 32)] TARN_BLOCK_ALIGNED;
+
+/* Read after free, after the pool handed out another block of the same size.  In the
+ * child: exits 0 without a report when the quarantine did not keep the block back. */
+static void read_after_free_reused(void *arg)
+{
+    tarn_block_pool *p = (tarn_block_pool *)arg;
+    volatile unsigned char *a, *b;
+    unsigned char v;
+    a = (volatile unsigned char *)tarn_block_get(p);
+    a[5] = 7;
+    tarn_block_put(p, (void *)a);
+    b = (volatile unsigned char *)tarn_block_get(p);   /* reuse: the same block without */
+    b[0] = 1;                                          /* the quarantine */
+    v = a[5];                                          /* the bug */
+    (void)v;
+}
+
+/* Even a pool emptied by gets: the held block comes back only when nothing else is left,
+ * so a stale read before that is reported. */
+static void read_after_free_busy_pool(void *arg)
+{
+    void *x[3];
+    volatile unsigned char *a;
+    unsigned char v;
+    int i;
+    (void)arg;
+    a = (volatile unsigned char *)tarn_block_get(&qpool);
+    tarn_block_put(&qpool, (void *)a);
+    for (i = 0; i < 3; i++) x[i] = tarn_block_get(&qpool);  /* every other block */
+    if (x[0] == (void *)a || x[1] == (void *)a || x[2] == (void *)a) return;
+    v = a[0];                                          /* the bug */
+    (void)v;
+}
+#endif
+
 static void live_block_is_fine(void *arg)
 {
     volatile unsigned char *b = (volatile unsigned char *)tarn_block_get(&pool);
@@ -99,6 +150,27 @@ int main(void)
     CHECK_EQ(r, 1);
     r = death_expect_report(read_never_used, NULL, "use-after-poison");
     CHECK_EQ(r, 1);
+    r = death_expect_report(write_one_past_usable, NULL, "use-after-poison");
+    CHECK_EQ(r, 1);
+#if TARN_QUARANTINE > 0
+    {
+        tarn_config cfg;
+        memset(&cfg, 0, sizeof cfg);
+        cfg.flags = TARN_F_QUARANTINE;
+        REQUIRE(tarn_block_init(&qpool, qmem, sizeof qmem, 32, &cfg) == TARN_OK);
+        r = death_expect_report(read_after_free_reused, &qpool, "use-after-poison");
+        CHECK_EQ(r, 1);
+        r = death_expect_report(read_after_free_busy_pool, NULL, "use-after-poison");
+        CHECK_EQ(r, 1);
+        /* the same read without the quarantine: the block was handed out again, so the
+         * tools cannot see it (what the quarantine is for) */
+        REQUIRE(tarn_block_init(&qpool, qmem, sizeof qmem, 32, NULL) == TARN_OK);
+        r = death_expect_report(read_after_free_reused, &qpool, NULL);
+        CHECK_EQ(r, 0);
+    }
+#else
+    printf("quarantine death tests skipped: TARN_QUARANTINE is 0 in this build\n");
+#endif
     /* control: correct use is not reported, so the checks above can fail */
     r = death_expect_report(live_block_is_fine, NULL, NULL);
     CHECK_EQ(r, 0);

@@ -58,7 +58,8 @@ os_error_t os_mempool_init(struct os_mempool *mp, uint16_t blocks, uint32_t bloc
     if (blocks != 0) {
         /* tarn pools span less than 4 GiB: refuse, before the buffer is touched, a count
          * that would not fit rather than give fewer blocks */
-        uint64_t rounded = ((uint64_t)block_size + TARN_ALIGN - 1u) & ~(uint64_t)(TARN_ALIGN - 1u);
+        uint64_t rounded = (((uint64_t)block_size + TARN_ALIGN - 1u) & ~(uint64_t)(TARN_ALIGN - 1u)) +
+                           TARN_BLOCK_GUARD_BYTES;
         if ((uint64_t)blocks * rounded > UINT32_MAX) {
             return OS_INVALID_PARM;
         }

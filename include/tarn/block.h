@@ -7,6 +7,12 @@
  * level >= 1 (the default) every put is validated in O(1): a foreign pointer, a pointer
  * inside a block and a block that is already free are reported and change nothing.
  *
+ * Debug modes (see tarn/config.h): in canary mode (TARN_GUARD=1) each block is followed by
+ * TARN_BLOCK_GUARD_BYTES guard bytes that put and tarn_block_check verify (an overflow is
+ * TARN_ECORRUPT); the sizing macros below include them, tarn_block_size() does not.  With
+ * TARN_QUARANTINE > 0, a pool initialised with TARN_F_QUARANTINE holds put blocks back
+ * from reuse so that a use-after-free keeps hitting poisoned memory.
+ *
  *     #include "tarn/block.h"
  *     TARN_BLOCK_POOL_DEFINE(rx_pool, 16, 60);      // 16 blocks of >= 60 bytes, static
  *     void *pkt = tarn_block_get(&rx_pool);          // NULL when exhausted
@@ -28,11 +34,27 @@ extern "C" {
 
 /* ---- sizing -------------------------------------------------------------------------- */
 /**
- * True size of one block for a requested size: at least two pointers (a free block holds
- * its free-list link and a check word) and a multiple of TARN_ALIGN.  Constant expression.
+ * Guard bytes after each block: 0, or in canary mode (TARN_GUARD=1) TARN_GUARD_SIZE
+ * rounded up to TARN_ALIGN.  Constant expression.
  */
-#define TARN_BLOCK_SIZE(size) \
+#if TARN_GUARD
+#define TARN_BLOCK_GUARD_BYTES TARN_ALIGN_UP((size_t)TARN_GUARD_SIZE, TARN_ALIGN)
+#else
+#define TARN_BLOCK_GUARD_BYTES ((size_t)0)
+#endif
+/**
+ * Bytes of a block the user may use for a requested size: at least two pointers (a free
+ * block holds its free-list link and a check word) and a multiple of TARN_ALIGN.  This is
+ * what tarn_block_size() returns.  Constant expression.
+ */
+#define TARN_BLOCK_USABLE(size) \
     TARN_ALIGN_UP(TARN_MAX((size_t)(size), 2u * sizeof(void *)), TARN_ALIGN)
+/**
+ * Bytes of buffer one block takes (the distance between two blocks): its usable bytes
+ * plus, in canary mode, TARN_BLOCK_GUARD_BYTES guard bytes.  Without canary mode equal to
+ * TARN_BLOCK_USABLE(size).  Constant expression.
+ */
+#define TARN_BLOCK_SIZE(size) (TARN_BLOCK_USABLE(size) + TARN_BLOCK_GUARD_BYTES)
 /** Bytes of buffer needed for `count` blocks of `size` bytes.  Constant expression. */
 #define TARN_BLOCK_POOL_BYTES(count, size) ((size_t)(count) * TARN_BLOCK_SIZE(size))
 /** Smallest usable buffer: one block. */
@@ -61,7 +83,7 @@ typedef struct tarn_block_pool {
     unsigned char *end;     /**< base + count * block_size */
     void *free_head;        /**< list of returned blocks, linked through their first word */
     uint64_t divmagic;      /**< tarn_divmagic(block_size): O(1) "is a block start" test */
-    uint32_t block_size;    /**< true block size, TARN_BLOCK_SIZE(requested) */
+    uint32_t block_size;    /**< block stride, TARN_BLOCK_SIZE(requested) (guard included) */
     uint32_t count;         /**< number of blocks */
     uint32_t num_free;      /**< free blocks: on the free list plus never carved */
     uint32_t min_free;      /**< lowest num_free ever (watermark) */
@@ -75,7 +97,16 @@ typedef struct tarn_block_pool {
     void *put_arg;          /**< argument of put_cb */
     struct tarn_block_pool *reg_next;       /**< registry link */
     struct tarn_block_registry *registry;   /**< registry holding this pool, or NULL */
+#if TARN_QUARANTINE > 0
+    tarn_quarantine quarantine;             /**< debug quarantine (TARN_F_QUARANTINE) */
+#endif
 } tarn_block_pool;
+
+#if TARN_QUARANTINE > 0
+#define TARN_BLOCK_Q_INIT_ , {{NULL}, 0u, 0u, 0u}
+#else
+#define TARN_BLOCK_Q_INIT_
+#endif
 
 /**
  * Declare a static pool `name` of `count` blocks of `size` bytes, usable at once without
@@ -89,22 +120,29 @@ typedef struct tarn_block_pool {
         name##_mem, name##_mem, name##_mem + TARN_BLOCK_POOL_BYTES(count, size), NULL,     \
         (UINT64_MAX / TARN_BLOCK_SIZE(size)) + 1u, (uint32_t)TARN_BLOCK_SIZE(size),        \
         (uint32_t)(count), (uint32_t)(count), (uint32_t)(count), 0u, 0u, 0u, 0u,           \
-        {NULL, NULL, NULL}, #name, NULL, NULL, NULL, NULL}
+        {NULL, NULL, NULL}, #name, NULL, NULL, NULL, NULL TARN_BLOCK_Q_INIT_}
 
 /** Statistics of a block pool (a consistent snapshot, taken under the lock). */
 typedef struct tarn_block_stats {
-    size_t block_size;      /**< true block size in bytes */
+    size_t block_size;      /**< usable bytes per block (tarn_block_size) */
     uint32_t count;         /**< number of blocks */
-    uint32_t free;          /**< blocks free now */
+    uint32_t free;          /**< blocks free now (quarantined blocks are not free) */
     uint32_t min_free;      /**< fewest blocks ever free (high-water mark of use) */
     uint32_t failed_gets;   /**< gets that returned NULL because the pool was empty */
+    uint32_t held;          /**< blocks held in the debug quarantine (0 without it);
+                                 they are counted as used: count - free - held are
+                                 handed out */
 } tarn_block_stats;
 
 /* ---- core API ------------------------------------------------------------------------ */
 /**
  * Initialise `pool` over `mem`: as many blocks of TARN_BLOCK_SIZE(block_size) bytes as fit
  * in `mem_size` bytes.  O(1): no block is touched (the buffer may hold garbage).
- * cfg may be NULL (no lock, no name); cfg->flags is unused by block pools.
+ * cfg may be NULL (no lock, no name, no flags).  cfg->flags: TARN_F_SAN_REPORT (bad puts
+ * are also reported to the memory tool), TARN_F_QUARANTINE (debug quarantine, when
+ * TARN_QUARANTINE > 0: a put block is held back from reuse until TARN_QUARANTINE later
+ * puts push it out, or until the pool would otherwise be empty; see
+ * tarn_block_quarantine_flush).
  * Errors: TARN_EINVAL (pool or mem NULL, block_size 0, lock hook with only one of
  * lock/unlock), TARN_EALIGN (mem not aligned to TARN_ALIGN), TARN_ETOOSMALL (not even one
  * block fits), TARN_EOVERFLOW (block size or buffer of 4 GiB or more).  On error the pool
@@ -116,20 +154,29 @@ tarn_status tarn_block_init(tarn_block_pool *pool, void *mem, size_t mem_size,
                             size_t block_size, const tarn_config *cfg);
 
 /**
- * Take one block.  O(1).  Returns NULL when the pool is empty (recorded as TARN_ENOMEM in
- * last_error and counted in failed_gets) or pool is NULL.  The block's contents are
- * undefined.  Thread-safe with a lock hook; ISR-safe if the hook is (or if no other
- * context uses the pool).
+ * Take one block of tarn_block_size(pool) usable bytes.  O(1).  Returns NULL when the pool
+ * is empty (recorded as TARN_ENOMEM in last_error and counted in failed_gets) or pool is
+ * NULL.  The block's contents are undefined.  With the quarantine on, a pool with no free
+ * block releases its oldest quarantined block and returns it instead of failing (if that
+ * block was written while held, TARN_ECORRUPT is recorded in last_error and the block is
+ * still returned).  In canary mode the block's guard bytes are (re)written.
+ * Thread-safe with a lock hook; ISR-safe if the hook is (or if no other context uses the
+ * pool).
  */
 void *tarn_block_get(tarn_block_pool *pool);
 
 /**
  * Return a block.  O(1).  If the pool has a put callback (tarn_block_set_put_cb) the
  * validated block is handed to it instead; otherwise as tarn_block_put_from_cb.
- * Errors (nothing is changed): TARN_EINVAL (pool or block NULL), TARN_EFOREIGN (not a
- * block start of this pool: outside it, or inside a block), TARN_EDOUBLE (block already
- * free).  Without checking (TARN_CHECK_LEVEL 0) only NULL is rejected.  Thread/ISR safety
- * as tarn_block_get.
+ * Errors (nothing is changed; recorded in last_error): TARN_EINVAL (pool or block NULL),
+ * TARN_EFOREIGN (not a block start of this pool: outside it, or inside a block),
+ * TARN_EDOUBLE (block already free, or held in the quarantine), TARN_ECORRUPT (canary
+ * mode: the block's guard bytes were overwritten; the block stays handed out).  Without
+ * checking (TARN_CHECK_LEVEL 0) only NULL, a quarantined block and a damaged guard are
+ * rejected.  With the quarantine on, the block is held instead of freed (O(TARN_QUARANTINE)
+ * for the double-put test) and the block pushed out of a full quarantine is freed; if that
+ * one was written while held (TARN_POISON_FREE), TARN_ECORRUPT is recorded in last_error
+ * but the put still succeeds.  Thread/ISR safety as tarn_block_get.
  */
 tarn_status tarn_block_put(tarn_block_pool *pool, void *block);
 
@@ -156,8 +203,8 @@ bool tarn_block_owns(const tarn_block_pool *pool, const void *p);
 long tarn_block_index(const tarn_block_pool *pool, const void *p);
 
 /**
- * Return every block to the pool at once, whoever holds it.  O(1).  Every pointer handed
- * out before becomes invalid.  Errors: TARN_EINVAL (pool NULL).  A pool of any count
+ * Return every block to the pool at once, whoever holds it, and empty the quarantine.
+ * O(1).  Every pointer handed out before becomes invalid.  Errors: TARN_EINVAL (pool NULL).  A pool of any count
  * (including one that failed init) is handled.  Thread-safe with a lock hook.
  */
 tarn_status tarn_block_clear(tarn_block_pool *pool);
@@ -167,19 +214,25 @@ tarn_status tarn_block_stats_get(tarn_block_pool *pool, tarn_block_stats *out);
 
 /**
  * Full integrity check: walks the free list (O(free blocks)), verifying every link is a
- * free block start of this pool, no cycle, and that the count matches.  TARN_OK or
- * TARN_ECORRUPT (also TARN_EINVAL for NULL).  Thread-safe with a lock hook.
+ * free block start of this pool, no cycle, and that the count matches.  With the
+ * quarantine on it also verifies every held block (a block of this pool, held once, not
+ * free, and with TARN_POISON_FREE still holding only poison bytes: a write after free is
+ * reported).  In canary mode it also verifies the guard bytes of every block ever handed
+ * out (O(count)): a block whose guard was overwritten (an overflow, perhaps on into the
+ * next block) is reported.  TARN_OK or TARN_ECORRUPT (also TARN_EINVAL for NULL); nothing
+ * is changed.  Thread-safe with a lock hook.
  */
 tarn_status tarn_block_check(tarn_block_pool *pool);
 
-/** Walk callback: one call per block in address order; `used` tells whether it is
- *  handed out.  Return false to stop the walk. */
+/** Walk callback: one call per block in address order, with its usable size; `used`
+ *  tells whether it is handed out.  Return false to stop the walk. */
 typedef bool (*tarn_block_walk_fn)(void *ctx, void *block, size_t size, bool used);
 
 /**
  * Call fn for every block of the pool, in address order.  O(count).  The pool lock is held
  * during the walk: fn must not call into this pool.  A block is reported free when it is
- * on the free list or was never handed out.  Errors: TARN_EINVAL (pool or fn NULL).
+ * on the free list, held in the quarantine, or was never handed out.  Errors: TARN_EINVAL
+ * (pool or fn NULL).
  */
 tarn_status tarn_block_walk(tarn_block_pool *pool, tarn_block_walk_fn fn, void *ctx);
 
@@ -193,8 +246,19 @@ const char *tarn_block_name(const tarn_block_pool *pool);
  *  Does not take the block.  Thread-safe with a lock hook. */
 void *tarn_block_next_free(tarn_block_pool *pool);
 
-/** True block size of the pool's blocks (0 for NULL).  O(1). */
+/** Usable bytes of each of the pool's blocks, TARN_BLOCK_USABLE(requested size); guard
+ *  bytes of canary mode are not included (0 for NULL or a pool that failed init).  O(1). */
 size_t tarn_block_size(const tarn_block_pool *pool);
+
+/**
+ * Release every block held in the debug quarantine (oldest first), so that they can be
+ * handed out again.  O(TARN_QUARANTINE).  Returns TARN_OK; TARN_ECORRUPT (also recorded
+ * as last error) when some held block had been written while held (TARN_POISON_FREE) or
+ * its guard damaged: every block is released all the same.  TARN_EINVAL for NULL.
+ * Without the quarantine (flag not given, or TARN_QUARANTINE 0) it does nothing.
+ * Thread-safe with a lock hook.
+ */
+tarn_status tarn_block_quarantine_flush(tarn_block_pool *pool);
 
 /* ---- registry: named pools and iteration over all of them ----------------------------- */
 /**
