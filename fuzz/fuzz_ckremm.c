@@ -306,7 +306,7 @@ static void t_check(void)
 static void t_create(fz_in *in)
 {
     unsigned f = fz_u8(in);
-    size_t data = 8u + fz_u16(in) % (TDATA - 7u);
+    size_t data = TARN_HANDLE_SPAN(1u) + fz_u16(in) % (TDATA - 7u); /* a 1-byte block fits */
     size_t handles = (f & 2u) ? 0u : 1u + fz_u8(in) % 64u;
     size_t bytes = CKREMM_T_POOL_BYTES(data, handles ? handles : 64u);
     tarn_lock lk = fz_lock_hook(&tlock);

@@ -74,7 +74,10 @@ static model M[NPOOL];
 
 static int midx(const model *m) { return (int)(m - M); }
 static tarn_handle H(uint32_t v) { return tarn_handle_from_u32(v); }
-static uint32_t capof(uint32_t n) { return (uint32_t)TARN_ALIGN_UP(n, TARN_ALIGN); }
+/* Bytes a block of n takes (with its guard bytes in canary mode). */
+static uint32_t capof(uint32_t n) { return (uint32_t)TARN_HANDLE_SPAN(n); }
+/* Largest size a block may have in a data area of ds bytes. */
+static size_t max_size(uint32_t ds) { return (size_t)ds - TARN_HANDLE_GUARD; }
 static uint32_t slot_of(uint32_t v) { return v & 0xFFFFu; }
 
 /* Largest size an alloc is sure to get when the largest free region is g bytes (g a
@@ -340,7 +343,7 @@ static void do_init(model *m, fz_in *in, unsigned bad)
     switch (bad % 10u) {
     case 1: mem = NULL; ex = TARN_EINVAL; break;
     case 2: handles = (f & 0x40u) ? 0u : TARN_HANDLE_MAX_COUNT + 1u + fz_u8(in); ex = TARN_EINVAL; break;
-    case 3: cp = &cfg; cfg.flags |= 4u << (fz_u8(in) % 29u); ex = TARN_EINVAL; break;
+    case 3: cp = &cfg; cfg.flags |= 4u << (fz_u8(in) % 28u); ex = TARN_EINVAL; break; /* below the common TARN_F_ flags */
     case 4: cp = &cfg; cfg.lock.lock = fz_lock_take; cfg.lock.unlock = NULL; ex = TARN_EINVAL; break;
     case 5: mem += 1u + fz_u8(in) % (TARN_ALIGN - 1u); ex = TARN_EALIGN; break;
     case 6:
@@ -357,6 +360,15 @@ static void do_init(model *m, fz_in *in, unsigned bad)
         break;
     case 9: if (split) { size = fz_u8(in) % TARN_ALIGN; ex = TARN_ETOOSMALL; } break;
     default: break;
+    }
+    {   /* room for one block of 1 byte (more than TARN_ALIGN in canary mode): checked after
+         * the arguments and alignment, before overlap, flags and lock hook */
+        size_t d = split ? size : (size >= TARN_HANDLE_TABLE_SPACE(cap) ? size - TARN_HANDLE_TABLE_SPACE(cap) : 0u);
+        unsigned c = bad % 10u;
+        if ((d & ~(size_t)(TARN_ALIGN - 1u)) < TARN_HANDLE_SPAN(1u) &&
+            (ex == TARN_OK || c == 3u || c == 4u || c == 8u)) {
+            ex = TARN_ETOOSMALL;
+        }
     }
     if (m->ok) forget_all(m);
     m->ok = false;
@@ -447,7 +459,7 @@ static void try_alloc(model *m, size_t size)
         FZ_ST(tarn_handle_last_error(&m->pool), TARN_EINVAL);
         return;
     }
-    if (size > m->data_size || m->nlive == m->cap) {
+    if (size > max_size(m->data_size) || m->nlive == m->cap) {
         FZ_CHECK(tarn_handle_is_null(h));
         FZ_ST(tarn_handle_last_error(&m->pool), TARN_ENOMEM);
         m->failed++;
@@ -478,11 +490,11 @@ static void op_alloc_largest(model *m)
     size_t want;
     if (!m->ok || m->nlive == m->cap) return;
     check_stats(m, &st);
-    if (st.largest_free == 0) return;
-    want = sure_size((uint32_t)st.largest_free);
+    if (st.largest_free == 0 || sure_size((uint32_t)st.largest_free) <= TARN_HANDLE_GUARD) return;
+    want = sure_size((uint32_t)st.largest_free) - TARN_HANDLE_GUARD; /* its span: the bound */
     FZ_CHECK(tarn_handle_fit_bound(want) <= st.largest_free);
     FZ_CHECK(tarn_handle_fit_bound(want + TARN_ALIGN) > st.largest_free ||
-             want + TARN_ALIGN > st.largest_free);
+             capof((uint32_t)want + TARN_ALIGN) > st.largest_free);
     h = tarn_handle_alloc(&m->pool, want);
     FZ_TRACE("  alloc(%zu) = %#x (largest_free %zu)\n", want, (unsigned)tarn_handle_to_u32(h),
              st.largest_free);
@@ -612,7 +624,7 @@ static void op_resize(model *m, fz_in *in)
     FZ_EQ(m->lock.depth, 0);
     if (p.kind != X_LIVE) { expect_bad(m, &p, st, false); return; }
     if (size == 0) { FZ_ST(st, TARN_EINVAL); return; }
-    if (size > m->data_size) { FZ_ST(st, TARN_ENOMEM); return; }
+    if (size > max_size(m->data_size)) { FZ_ST(st, TARN_ENOMEM); return; }
     old = p.e->size;
     if (capof((uint32_t)size) <= capof(old)) FZ_ST(st, TARN_OK);   /* a shrink always fits */
     if (st != TARN_OK) {
@@ -669,11 +681,11 @@ static void op_clear(model *m, fz_in *in)
 static void check_fit_bound(size_t size)
 {
     size_t fb = tarn_handle_fit_bound(size);
-    uint64_t cap = ((uint64_t)size + TARN_ALIGN - 1u) & ~(uint64_t)(TARN_ALIGN - 1u);
-    if (size == 0 || size > TARN_HANDLE_MAX_DATA) { FZ_CHECK(fb == SIZE_MAX); return; }
+    uint64_t cap = ((uint64_t)size + TARN_HANDLE_GUARD + TARN_ALIGN - 1u) & ~(uint64_t)(TARN_ALIGN - 1u);
+    if (size == 0 || size > TARN_HANDLE_MAX_DATA - TARN_HANDLE_GUARD) { FZ_CHECK(fb == SIZE_MAX); return; }
     if (fb == SIZE_MAX) { FZ_CHECK(cap + cap / 4u > (uint64_t)UINT32_MAX - TARN_ALIGN); return; }
     FZ_CHECK((uint64_t)fb >= cap && (uint64_t)fb <= cap + cap / 4u && fb % TARN_ALIGN == 0);
-    FZ_CHECK(tarn_handle_fit_bound(fb) == fb);      /* a class bound is its own bound */
+    FZ_CHECK(tarn_handle_fit_bound(fb - TARN_HANDLE_GUARD) == fb); /* a class bound is its own bound */
 }
 
 static void op_query(model *m, fz_in *in)

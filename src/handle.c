@@ -49,18 +49,45 @@
  * [off, transit_src + size) until the move completes.
  *
  * Invariants (tarn_handle_check verifies all of them):
- *   - the block list visits `live` distinct slots in 1..carved with size > 0, offsets
- *     multiples of TARN_ALIGN, and off(x) >= off(prev) + cap(prev), end <= data_size;
- *   - used = sum of caps, requested = sum of sizes, pinned = number of blocks locked;
- *   - the free FIFO holds carved - live slots, each with size 0;
+ *   - the block list visits `live` + held distinct slots in 1..carved with size > 0,
+ *     offsets multiples of TARN_ALIGN, and off(x) >= off(prev) + span(prev), end <= data_size;
+ *   - used = sum of spans (blocks and held regions), requested = sum of the blocks' sizes,
+ *     pinned = number of blocks locked; a held entry has lock 0 and is in the ring, and
+ *     the ring holds nothing else;
+ *   - the free FIFO holds carved - live - held slots, each with size 0;
  *   - a slot (or the head) is on a free list iff its gap > 0 and it is not in transit; it is
  *     on the list its gap maps to; the bitmaps mark exactly the non-empty lists;
- *   - every generation's low 4 bits are the pool's tag;
+ *   - every generation's low 4 bits are the pool's tag (tag ^ HP_HELD_MARK when held);
+ *   - (full check only) every block's guard bytes are intact, every held region still
+ *     holds its poison when the pool poisons freed bytes;
  *   - a block in transit is live and unpinned, off < transit_src, transit_done < size and
  *     transit_src + size <= the next block's offset.
  *
+ * Canary mode (TARN_GUARD).  A block's span is its size plus TARN_GUARD_SIZE rounded up to
+ * TARN_ALIGN (hp_span; without canary mode the span is the cap), and every byte of the span
+ * after the user's `size` bytes is a guard byte:
+ *
+ *   | block 7: size bytes | guard: TARN_GUARD_BYTE ... |  gap of 7  | block 2 ...
+ *   ^ off(7)              ^ off + size                 ^ off + span(size)
+ *
+ * The guard is written when the block gets its size (alloc, resize) and is otherwise moved
+ * with the block: every move copies the block's body (size + guard, hp_body; without
+ * canary mode only the size bytes, as the padding holds nothing).  Frees, resizes, copies,
+ * clears and the full check verify it; a block in transit has the part of its guard not
+ * copied yet still at its source.
+ *
+ * Quarantine (TARN_QUARANTINE > 0, pool given TARN_F_QUARANTINE).  A freed block's entry
+ * stays on the address-ordered list as a held region: same off and size (so its span stays
+ * out of every gap), generation advanced as by a free (the handle is stale at once) and
+ * with the tag bit HP_HELD_MARK flipped, which marks it held and makes every lookup of it
+ * fail without an extra test on the fast path.  Its lock count is 0; compaction passes
+ * (pack, compact_step) leave held entries where they are, as they leave pinned blocks.
+ * The ring (tarn_quarantine) holds pointers to the held entries, oldest first.  Releasing
+ * one unlinks the entry (its span joins the gap before it, as a free does) and puts the
+ * slot on the free FIFO without advancing the generation again.
+ *
  * Sanitizers: the data area is NOACCESS except the `size` bytes of each block (padding up
- * to cap stays NOACCESS, so a one-byte overflow is caught).  A move re-registers the block
+ * to cap, the guard bytes and held regions stay NOACCESS, so a one-byte overflow is caught).  A move re-registers the block
  * at its new place and makes the bytes it left NOACCESS (and fills them with
  * TARN_POISON_BYTE in scramble mode or with TARN_POISON_FREE).  The table is metadata in
  * the caller's buffer and stays DEFINED.
@@ -78,6 +105,8 @@
 #define HP_GEN_STEP 0x0010u
 #define HP_LOCK_MAX 0xFFFFu
 #define HP_A ((uint32_t)TARN_ALIGN)
+#define HP_G ((uint32_t)TARN_HANDLE_GUARD) /* guard bytes a block needs at least */
+#define HP_HELD_MARK 0x0008u               /* tag bit flipped in a held entry's generation */
 
 typedef struct hp_entry {
     uint32_t off;       /* live: offset in the data area */
@@ -116,9 +145,23 @@ static inline uint32_t hp_cap(uint32_t n)
 {
     return (n + (HP_A - 1u)) & ~(HP_A - 1u);
 }
+/* Bytes of data area a block of n bytes takes (0 for the list head and free slots). */
+static inline uint32_t hp_span(uint32_t n)
+{
+#if TARN_GUARD
+    return n == 0u ? 0u : hp_cap(n + HP_G);
+#else
+    return hp_cap(n);
+#endif
+}
+/* Bytes a move of a block of n bytes copies: its data and, in canary mode, its guard. */
+static inline uint32_t hp_body(uint32_t n)
+{
+    return TARN_GUARD ? hp_span(n) : n;
+}
 static inline uint32_t hp_end(const hp_entry *e)
 {
-    return e->off + hp_cap(e->size);
+    return e->off + hp_span(e->size);
 }
 /* Offset where x's gap ends: the next block's offset, or the end of the data area. */
 static inline uint32_t hp_limit(const tarn_handle_pool *p, const hp_entry *t, uint16_t x)
@@ -145,6 +188,23 @@ static inline tarn_handle hp_make(const hp_entry *t, uint16_t x)
 static inline bool hp_poisoning(const tarn_handle_pool *p)
 {
     return TARN_POISON_FREE || (p->flags & TARN_HANDLE_F_SCRAMBLE) != 0u;
+}
+/* The pool holds freed regions back (TARN_F_QUARANTINE given and compiled in). */
+#if TARN_QUARANTINE > 0
+#define HP_Q_ON(p) ((p)->quarantine.on != 0u)
+#else
+#define HP_Q_ON(p) false
+#endif
+/* True when entry e (not the list head) is a region held by the quarantine. */
+static inline bool hp_held(const tarn_handle_pool *p, const hp_entry *e)
+{
+#if TARN_QUARANTINE > 0
+    return ((e->gen ^ p->gen0) & HP_TAG_MASK) == HP_HELD_MARK;
+#else
+    (void)p;
+    (void)e;
+    return false;
+#endif
 }
 
 /* ---- segregated free-region lists ------------------------------------------------------ */
@@ -272,7 +332,9 @@ static uint16_t hp_slot_take(tarn_handle_pool *p, hp_entry *t)
     return x;
 }
 
-static void hp_slot_release(tarn_handle_pool *p, hp_entry *t, uint16_t x)
+/* Put slot x on the free FIFO; bump: advance its generation (a held region's slot had it
+ * advanced when the region was taken in). */
+static void hp_slot_release(tarn_handle_pool *p, hp_entry *t, uint16_t x, bool bump)
 {
     t[x].off = 0;
     t[x].size = 0;
@@ -281,7 +343,7 @@ static void hp_slot_release(tarn_handle_pool *p, hp_entry *t, uint16_t x)
     t[x].next = HP_NIL;
     t[x].fnext = HP_NIL;
     t[x].fprev = HP_OUT;
-    t[x].gen = (uint16_t)(t[x].gen + HP_GEN_STEP); /* keeps the tag bits */
+    if (bump) t[x].gen = (uint16_t)(t[x].gen + HP_GEN_STEP); /* keeps the tag bits */
     if (p->free_tail == HP_NIL) {
         p->free_head = x;
     } else {
@@ -300,16 +362,17 @@ static tarn_status hp_lookup_fail(const tarn_handle_pool *p, tarn_handle h, bool
     if (idx == 0u || idx > p->carved) return TARN_EFOREIGN;
     if ((gen & HP_TAG_MASK) != (p->gen0 & HP_TAG_MASK)) return TARN_EFOREIGN;
     e = &hp_t(p)[idx];
-    if (e->size == 0u) {
-        if ((uint16_t)(gen + HP_GEN_STEP) == e->gen) return for_free ? TARN_EDOUBLE : TARN_ESTALE;
-        return e->gen == gen ? TARN_EFOREIGN : TARN_ESTALE; /* never issued, or older */
+    if (e->size == 0u || hp_held(p, e)) { /* a free slot, or one whose region is held */
+        uint16_t cur = hp_held(p, e) ? (uint16_t)(e->gen ^ HP_HELD_MARK) : e->gen;
+        if ((uint16_t)(gen + HP_GEN_STEP) == cur) return for_free ? TARN_EDOUBLE : TARN_ESTALE;
+        return cur == gen ? TARN_EFOREIGN : TARN_ESTALE; /* never issued, or older */
     }
     return TARN_ESTALE;
 }
 
 /* Find the live slot of handle h.  O(1).  for_free: report a second free of a slot that
  * has not been reused since as TARN_EDOUBLE.  A live entry's generation carries the pool
- * tag, so a matching generation also proves the tag. */
+ * tag, so a matching generation also proves the tag (and that the entry is not held). */
 static inline tarn_status hp_lookup(const tarn_handle_pool *p, tarn_handle h, uint16_t *out, bool for_free)
 {
     uint32_t idx = h.v & 0xFFFFu;
@@ -345,46 +408,86 @@ static void hp_vacate(const tarn_handle_pool *p, uint32_t off, uint32_t n)
     TARN_SAN_NOACCESS(q, n);
 }
 
-/* Move a live block's n bytes from src to dst (any overlap), keeping the sanitizers'
- * view right: the block is registered at dst and the bytes it left are NOACCESS. */
+/* Canary mode: write the guard of the block of n bytes at off (the rest of its span). */
+static inline void hp_guard_set(const tarn_handle_pool *p, uint32_t off, uint32_t n)
+{
+#if TARN_GUARD
+    tarn_guard_fill(p->data + off + n, hp_span(n) - n);
+#else
+    (void)p;
+    (void)off;
+    (void)n;
+#endif
+}
+
+/* Canary mode: true when block x's guard bytes are intact (always true otherwise).  For
+ * the block in transit, the part of its body not copied yet is still at its source. */
+static bool hp_guard_ok(const tarn_handle_pool *p, const hp_entry *t, uint16_t x)
+{
+#if TARN_GUARD
+    uint32_t n = t[x].size, b = hp_span(n);
+    const unsigned char *at = p->data + t[x].off;
+    if (x == p->transit) {
+        uint32_t mid = p->transit_done > n ? p->transit_done : n;
+        return tarn_guard_intact(at + n, mid - n) &&
+               tarn_guard_intact(p->data + p->transit_src + mid, b - mid);
+    }
+    return tarn_guard_intact(at + n, b - n);
+#else
+    (void)p;
+    (void)t;
+    (void)x;
+    return true;
+#endif
+}
+
+/* Move a live block of n bytes (its body: data and guard) from src to dst (any overlap),
+ * keeping the sanitizers' view right: the block is registered at dst, its guard there is
+ * NOACCESS, and the bytes it left are NOACCESS. */
 static void hp_move(tarn_handle_pool *p, uint32_t src, uint32_t dst, uint32_t n)
 {
     unsigned char *s = p->data + src, *d = p->data + dst;
+    uint32_t b = hp_body(n);
     TARN_SAN_FREE(p, s, n);
     TARN_SAN_ALLOC(p, d, n);
-    TARN_SAN_OPEN(s, n);
-    memmove(d, s, n);
+    TARN_SAN_OPEN(s, b);
+    if (b > n) TARN_SAN_OPEN(d + n, b - n);
+    memmove(d, s, b);
+    if (b > n) TARN_SAN_NOACCESS(d + n, b - n);
     if (TARN_SANITIZE || hp_poisoning(p)) {
         uint32_t lo, hi;
         if (dst < src) {
-            lo = (dst + n > src) ? dst + n : src;
-            hi = src + n;
+            lo = (dst + b > src) ? dst + b : src;
+            hi = src + b;
         } else {
             lo = src;
-            hi = (src + n < dst) ? src + n : dst;
+            hi = (src + b < dst) ? src + b : dst;
         }
         hp_vacate(p, lo, hi - lo);
     }
 }
 
-/* The block at off changes from old to n bytes in place: re-register it. */
+/* The block at off changes from old to n bytes in place: re-register it, give up the
+ * bytes it no longer takes, and write its guard at the new end. */
 static void hp_san_resize(tarn_handle_pool *p, uint32_t off, uint32_t old, uint32_t n)
 {
     unsigned char *q = p->data + off;
+    uint32_t ob = hp_body(old), nb = hp_body(n);
     TARN_SAN_FREE(p, q, old);
     TARN_SAN_ALLOC(p, q, n);
     TARN_SAN_DEFINED(q, hp_min32(old, n));
-    if (n < old) hp_vacate(p, off + n, old - n);
+    if (nb < ob) hp_vacate(p, off + nb, ob - nb);
+    hp_guard_set(p, off, n);
 }
 
 /* ---- incremental move (compact_step) ------------------------------------------------------ */
 static void hp_transit_start(tarn_handle_pool *p, hp_entry *t, uint16_t x, uint32_t dst)
 {
-    uint32_t src = t[x].off, n = t[x].size;
+    uint32_t src = t[x].off, n = hp_body(t[x].size);
     uint16_t pr = t[x].prev;
     hp_unbin(p, t, pr);
     hp_unbin(p, t, x);
-    TARN_SAN_FREE(p, p->data + src, n);
+    TARN_SAN_FREE(p, p->data + src, t[x].size);
     TARN_SAN_OPEN(p->data + dst, src + n - dst);
     t[x].off = dst;
     p->transit = x;
@@ -396,21 +499,22 @@ static void hp_transit_start(tarn_handle_pool *p, hp_entry *t, uint16_t x, uint3
 static void hp_transit_complete(tarn_handle_pool *p, hp_entry *t)
 {
     uint16_t x = p->transit;
-    uint32_t dst = t[x].off, src = p->transit_src, n = t[x].size;
+    uint32_t dst = t[x].off, src = p->transit_src, n = hp_body(t[x].size);
     uint32_t lo = (dst + n > src) ? dst + n : src;
     TARN_SAN_NOACCESS(p->data + dst, src + n - dst);
     hp_vacate(p, lo, src + n - lo);
-    TARN_SAN_ALLOC(p, p->data + dst, n);
-    TARN_SAN_DEFINED(p->data + dst, n);
+    TARN_SAN_ALLOC(p, p->data + dst, t[x].size);
+    TARN_SAN_DEFINED(p->data + dst, t[x].size);
     p->transit = HP_NIL;
     hp_bin(p, t, x);
 }
 
-/* Move up to `work` more bytes of the block in transit; returns the bytes moved. */
+/* Move up to `work` more bytes of the block in transit (of its body); returns the bytes
+ * moved. */
 static uint32_t hp_transit_step(tarn_handle_pool *p, hp_entry *t, size_t work)
 {
     uint16_t x = p->transit;
-    uint32_t n = t[x].size, done = p->transit_done;
+    uint32_t n = hp_body(t[x].size), done = p->transit_done;
     uint32_t c = n - done;
     if ((size_t)c > work) c = (uint32_t)work;
     /* Front to back: a chunk only overwrites bytes already copied or the chunk itself. */
@@ -424,7 +528,7 @@ static void hp_transit_finish(tarn_handle_pool *p)
 {
     if (p->transit != HP_NIL) {
         hp_entry *t = hp_t(p);
-        p->moved += hp_transit_step(p, t, t[p->transit].size);
+        p->moved += hp_transit_step(p, t, hp_body(t[p->transit].size));
     }
 }
 
@@ -433,14 +537,81 @@ static void hp_transit_drop(tarn_handle_pool *p, hp_entry *t)
 {
     uint16_t x = p->transit;
     uint32_t dst = t[x].off;
-    hp_vacate(p, dst, p->transit_src + t[x].size - dst);
+    hp_vacate(p, dst, p->transit_src + hp_body(t[x].size) - dst);
     p->transit = HP_NIL;
 }
 
+/* ---- debug quarantine ---------------------------------------------------------------- */
+#if TARN_QUARANTINE > 0
+/* Really free held region x: its span joins the gap before it, its slot the free FIFO.
+ * Returns false (and records TARN_ECORRUPT) when its poison changed while it was held. */
+static bool hp_release(tarn_handle_pool *p, hp_entry *t, uint16_t x)
+{
+    bool ok = !hp_poisoning(p) ||
+              tarn_bytes_are(p->data + t[x].off, hp_body(t[x].size), TARN_POISON_BYTE);
+    if (!ok) p->last_error = (uint8_t)TARN_ECORRUPT;
+    p->used -= hp_span(t[x].size);
+    t[x].gen ^= HP_HELD_MARK;
+    hp_unlink(p, t, x);
+    hp_slot_release(p, t, x, false);
+    return ok;
+}
+
+static inline uint16_t hp_index_of(const tarn_handle_pool *p, const void *e)
+{
+    return (uint16_t)((const hp_entry *)e - hp_t(p));
+}
+
+/* Hold block x's region instead of freeing it (the block passed every check of a free). */
+static void hp_hold(tarn_handle_pool *p, hp_entry *t, uint16_t x)
+{
+    void *out;
+    if (x == p->transit) hp_transit_finish(p); /* a held region lies in one place */
+    TARN_SAN_FREE(p, p->data + t[x].off, t[x].size);
+    hp_vacate(p, t[x].off, hp_body(t[x].size));
+    p->requested -= t[x].size;
+    p->live--;
+    t[x].gen = (uint16_t)((t[x].gen + HP_GEN_STEP) ^ HP_HELD_MARK);
+    out = tarn_q_push(&p->quarantine, &t[x]);
+    if (out != NULL) (void)hp_release(p, t, hp_index_of(p, out));
+}
+
+/* Release the oldest held region; false when none is held. */
+static bool hp_release_oldest(tarn_handle_pool *p)
+{
+    void *e = tarn_q_pop(&p->quarantine);
+    if (e == NULL) return false;
+    (void)hp_release(p, hp_t(p), hp_index_of(p, e));
+    return true;
+}
+
+/* Release every held region; false when one of them had been written after its free. */
+static bool hp_flush(tarn_handle_pool *p)
+{
+    bool ok = true;
+    void *e;
+    while ((e = tarn_q_pop(&p->quarantine)) != NULL) {
+        if (!hp_release(p, hp_t(p), hp_index_of(p, e))) ok = false;
+    }
+    return ok;
+}
+#else
+static inline bool hp_release_oldest(tarn_handle_pool *p)
+{
+    (void)p;
+    return false;
+}
+static inline bool hp_flush(tarn_handle_pool *p)
+{
+    (void)p;
+    return true;
+}
+#endif
+
 /* ---- whole-pool moves ---------------------------------------------------------------- */
-/* Slide every unpinned block to the start (high = false) or the end (high = true). */
 /* Slide every unpinned block to the start (high = false) or the end (high = true), and
- * rebuild the free-region lists on the way.  One pass over the blocks. */
+ * rebuild the free-region lists on the way.  One pass over the blocks.  Held regions stay
+ * where they are, like pinned blocks. */
 static uint32_t hp_pack(tarn_handle_pool *p, bool high)
 {
     hp_entry *t = hp_t(p);
@@ -460,17 +631,17 @@ static uint32_t hp_pack(tarn_handle_pool *p, bool high)
         prev = 0;
         for (x = t[0].next; x != 0; x = t[x].next) {
             hp_entry *e = &t[x];
-            if (e->lock == 0u && e->off != dest) {
+            if (e->lock == 0u && e->off != dest && !hp_held(p, e)) {
                 hp_move(p, e->off, dest, e->size);
                 e->off = dest;
-                moved += e->size;
+                moved += hp_body(e->size);
             }
             if (e->off != dest) {
                 hp_bin(p, t, prev);
             } else {
                 t[prev].fprev = HP_OUT;
             }
-            dest = e->off + hp_cap(e->size);
+            dest = hp_end(e);
             prev = x;
         }
         hp_bin(p, t, prev);
@@ -478,11 +649,11 @@ static uint32_t hp_pack(tarn_handle_pool *p, bool high)
         dest = p->data_size;
         for (x = t[0].prev; x != 0; x = t[x].prev) {
             hp_entry *e = &t[x];
-            uint32_t to = dest - hp_cap(e->size);
-            if (e->lock == 0u && e->off != to) {
+            uint32_t to = dest - hp_span(e->size);
+            if (e->lock == 0u && e->off != to && !hp_held(p, e)) {
                 hp_move(p, e->off, to, e->size);
                 e->off = to;
-                moved += e->size;
+                moved += hp_body(e->size);
             }
             hp_bin(p, t, x);
             dest = e->off;
@@ -494,8 +665,11 @@ static uint32_t hp_pack(tarn_handle_pool *p, bool high)
     return moved;
 }
 
+/* A full compaction; it releases every held region first (moving blocks over them would
+ * be reuse anyway, and this keeps the promise of one free region without pins). */
 static uint32_t hp_compact(tarn_handle_pool *p)
 {
+    (void)hp_flush(p);
     p->compactions++;
     return hp_pack(p, false);
 }
@@ -508,12 +682,60 @@ static void hp_scramble(tarn_handle_pool *p)
 }
 
 /* ---- integrity check ---------------------------------------------------------------------- */
-static tarn_status hp_check(const tarn_handle_pool *p)
+/* The quarantine ring: `held` entries, each a held region of this table, no two alike.
+ * O(held^2) (the ring is small). */
+static tarn_status hp_check_ring(const tarn_handle_pool *p, uint32_t held)
+{
+#if TARN_QUARANTINE > 0
+    const tarn_quarantine *q = &p->quarantine;
+    uintptr_t t0 = (uintptr_t)hp_t(p);
+    unsigned i, j;
+    if (q->count != held || q->first >= TARN_QUARANTINE || (!HP_Q_ON(p) && held != 0u)) {
+        return TARN_ECORRUPT;
+    }
+    for (i = 0; i < q->count; i++) {
+        uintptr_t a = (uintptr_t)tarn_q_at(q, i);
+        uint32_t x;
+        if (a <= t0 || (a - t0) % sizeof(hp_entry) != 0u) return TARN_ECORRUPT;
+        x = (uint32_t)((a - t0) / sizeof(hp_entry));
+        if (x > p->carved || hp_t(p)[x].size == 0u || !hp_held(p, &hp_t(p)[x])) return TARN_ECORRUPT;
+        for (j = 0; j < i; j++) {
+            if (tarn_q_at(q, j) == tarn_q_at(q, i)) return TARN_ECORRUPT;
+        }
+    }
+#else
+    (void)p;
+    if (held != 0u) return TARN_ECORRUPT;
+#endif
+    return TARN_OK;
+}
+
+/* The bytes the full check reads: every block's guard, every held region's poison.  Runs
+ * after the structure has been found sound. */
+static tarn_status hp_check_bytes(const tarn_handle_pool *p)
+{
+    const hp_entry *t = hp_t(p);
+    uint16_t x;
+    for (x = t[0].next; x != 0; x = t[x].next) {
+        if (hp_held(p, &t[x])) {
+            if (hp_poisoning(p) &&
+                !tarn_bytes_are(p->data + t[x].off, hp_body(t[x].size), TARN_POISON_BYTE)) {
+                return TARN_ECORRUPT; /* written after its free */
+            }
+        } else if (!hp_guard_ok(p, t, x)) {
+            return TARN_ECORRUPT;
+        }
+    }
+    return TARN_OK;
+}
+
+/* The integrity check; bytes: also the guard and held bytes (tarn_handle_check). */
+static tarn_status hp_check(const tarn_handle_pool *p, bool bytes)
 {
     hp_entry *t = hp_t(p);
     const hp_ctl *c = hp_c(p);
     uint32_t used = 0, requested = 0, end = 0, binned = 0, listed = 0;
-    uint32_t live = 0, pinned = 0, freed = 0, steps;
+    uint32_t live = 0, held = 0, pinned = 0, freed = 0, steps;
     unsigned fl, sl;
     uint16_t x, pr;
 
@@ -528,15 +750,21 @@ static tarn_status hp_check(const tarn_handle_pool *p)
         const hp_entry *e = &t[x];
         if (steps >= p->carved || x > p->carved || e->size == 0u || e->prev != pr) return TARN_ECORRUPT;
         if (e->next > p->carved) return TARN_ECORRUPT;
-        if ((e->gen & HP_TAG_MASK) != (p->gen0 & HP_TAG_MASK)) return TARN_ECORRUPT;
+        if ((e->gen & HP_TAG_MASK) != (p->gen0 & HP_TAG_MASK) && !hp_held(p, e)) return TARN_ECORRUPT;
         if ((e->off & (HP_A - 1u)) != 0u || e->off < end || e->off > p->data_size ||
-            hp_cap(e->size) > p->data_size - e->off || hp_cap(e->size) == 0u) {
+            (uint64_t)e->size + HP_G > p->data_size - e->off ||
+            hp_span(e->size) > p->data_size - e->off) {
             return TARN_ECORRUPT;
         }
         end = hp_end(e);
-        used += hp_cap(e->size);
-        requested += e->size;
-        live++;
+        used += hp_span(e->size);
+        if (hp_held(p, e)) {
+            if (e->lock != 0u || x == p->transit) return TARN_ECORRUPT;
+            held++;
+        } else {
+            requested += e->size;
+            live++;
+        }
         if (e->lock != 0u) pinned++;
         if (e->fprev != HP_OUT) binned++;
         if ((e->fprev == HP_OUT) != (hp_gap(p, t, x) == 0u || x == p->transit)) return TARN_ECORRUPT;
@@ -559,7 +787,8 @@ static tarn_status hp_check(const tarn_handle_pool *p)
         pr = x;
         x = t[x].next;
     }
-    if (pr != p->free_tail || freed + live != p->carved) return TARN_ECORRUPT;
+    if (pr != p->free_tail || freed + live + held != p->carved) return TARN_ECORRUPT;
+    if (hp_check_ring(p, held) != TARN_OK) return TARN_ECORRUPT;
     /* free-region lists and bitmaps */
     for (fl = 0; fl < HP_FL; fl++) {
         bool any_sl = false;
@@ -594,18 +823,19 @@ static tarn_status hp_check(const tarn_handle_pool *p)
         if (p->transit == 0u || p->transit > p->carved) return TARN_ECORRUPT;
         e = &t[p->transit];
         if (e->size == 0u || e->lock != 0u || e->off >= p->transit_src ||
-            p->transit_done >= e->size || p->transit_src + e->size > hp_limit(p, t, p->transit)) {
+            p->transit_done >= hp_body(e->size) ||
+            p->transit_src + hp_body(e->size) > hp_limit(p, t, p->transit)) {
             return TARN_ECORRUPT;
         }
     }
-    return TARN_OK;
+    return bytes ? hp_check_bytes(p) : TARN_OK;
 }
 
 /* At TARN_CHECK_LEVEL 2 every call starts with a full check. */
 static inline tarn_status hp_precheck(const tarn_handle_pool *p)
 {
 #if TARN_CHECK_LEVEL >= 2
-    return hp_check(p);
+    return hp_check(p, false);
 #else
     (void)p;
     return TARN_OK;
@@ -658,7 +888,8 @@ static tarn_status hp_setup(tarn_handle_pool *p, unsigned char *data, size_t dsi
     unsigned i, j;
     if (cfg != NULL) {
         if (!tarn_lock_valid(&cfg->lock)) return TARN_EINVAL;
-        if ((cfg->flags & ~(uint32_t)(TARN_HANDLE_F_AUTOCOMPACT | TARN_HANDLE_F_SCRAMBLE)) != 0u) {
+        if ((cfg->flags & ~(uint32_t)(TARN_HANDLE_F_AUTOCOMPACT | TARN_HANDLE_F_SCRAMBLE |
+                                      TARN_F_QUARANTINE | TARN_F_SAN_REPORT)) != 0u) {
             return TARN_EINVAL;
         }
     }
@@ -683,7 +914,11 @@ static tarn_status hp_setup(tarn_handle_pool *p, unsigned char *data, size_t dsi
     p->transit_src = 0;
     p->transit_done = 0;
     p->gen0 = hp_salt(p, data, table);
-    p->flags = (uint8_t)(cfg != NULL ? cfg->flags : 0u);
+    p->flags = (uint8_t)(cfg != NULL ? cfg->flags & (TARN_HANDLE_F_AUTOCOMPACT | TARN_HANDLE_F_SCRAMBLE) : 0u);
+    p->report = (uint8_t)(cfg != NULL && (cfg->flags & TARN_F_SAN_REPORT) != 0u);
+#if TARN_QUARANTINE > 0
+    tarn_q_init(&p->quarantine, cfg != NULL ? cfg->flags : 0u);
+#endif
     p->last_error = TARN_OK;
     p->scramble_high = 1;
     for (i = 0; i < sizeof p->reserved_; i++) p->reserved_[i] = 0;
@@ -713,7 +948,7 @@ static tarn_status hp_setup(tarn_handle_pool *p, unsigned char *data, size_t dsi
     t[0].prev = 0;
     t[0].fnext = HP_NIL;
     t[0].fprev = HP_OUT;
-    t[0].gen = 0;
+    t[0].gen = p->gen0; /* never handed out; carries the tag like every entry */
     t[0].lock = 0;
 
     TARN_SAN_NOACCESS(data, dsize);
@@ -731,7 +966,7 @@ tarn_status tarn_handle_init(tarn_handle_pool *pool, void *mem, size_t size, siz
     if (handles == 0u || handles > TARN_HANDLE_MAX_COUNT) return TARN_EINVAL;
     if (!TARN_IS_ALIGNED(mem, TARN_ALIGN)) return TARN_EALIGN;
     tspace = TARN_HANDLE_TABLE_SPACE(handles);
-    if (size < tspace || size - tspace < HP_A) return TARN_ETOOSMALL;
+    if (size < tspace || size - tspace < hp_span(1u)) return TARN_ETOOSMALL;
     return hp_setup(pool, (unsigned char *)mem + tspace, size - tspace, mem, tspace, handles, cfg);
 }
 
@@ -744,7 +979,7 @@ tarn_status tarn_handle_init_split(tarn_handle_pool *pool, void *data, size_t da
     if (pool == NULL || data == NULL || table == NULL) return TARN_EINVAL;
     if (handles == 0u || handles > TARN_HANDLE_MAX_COUNT) return TARN_EINVAL;
     if (!TARN_IS_ALIGNED(data, TARN_ALIGN) || !TARN_IS_ALIGNED(table, 4u)) return TARN_EALIGN;
-    if (table_size < TARN_HANDLE_TABLE_SIZE(handles) || data_size < HP_A) return TARN_ETOOSMALL;
+    if (table_size < TARN_HANDLE_TABLE_SIZE(handles) || data_size < hp_span(1u)) return TARN_ETOOSMALL;
     d = (uintptr_t)data;
     tb = (uintptr_t)table;
     if (d < tb + TARN_HANDLE_TABLE_SIZE(handles) && tb < d + data_size) return TARN_EINVAL;
@@ -778,12 +1013,19 @@ static tarn_status hp_alloc(tarn_handle_pool *p, size_t size, uint16_t *out)
     uint32_t need;
     uint16_t o, x;
     if (size == 0u) return TARN_EINVAL;
-    if (size > p->data_size || !hp_slot_available(p)) {
+    if (size > (size_t)(p->data_size - HP_G)) { /* data_size >= hp_span(1) > HP_G */
         p->failed_allocs++;
         return TARN_ENOMEM;
     }
-    need = hp_cap((uint32_t)size);
+    while (!hp_slot_available(p)) { /* a held region's slot comes back with it */
+        if (!hp_release_oldest(p)) {
+            p->failed_allocs++;
+            return TARN_ENOMEM;
+        }
+    }
+    need = hp_span((uint32_t)size);
     o = hp_find(p, t, need);
+    while (o == HP_NIL && hp_release_oldest(p)) o = hp_find(p, t, need);
     if (o == HP_NIL && (p->flags & TARN_HANDLE_F_AUTOCOMPACT) != 0u) {
         (void)hp_compact(p);
         o = hp_find(p, t, need);
@@ -796,6 +1038,7 @@ static tarn_status hp_alloc(tarn_handle_pool *p, size_t size, uint16_t *out)
     t[x].size = (uint32_t)size;
     hp_link_after(p, t, o, x, hp_end(&t[o]));
     TARN_SAN_ALLOC(p, p->data + t[x].off, t[x].size);
+    hp_guard_set(p, t[x].off, t[x].size);
     p->used += need;
     p->requested += (uint32_t)size;
     p->live++;
@@ -807,8 +1050,8 @@ static tarn_status hp_alloc(tarn_handle_pool *p, size_t size, uint16_t *out)
 size_t tarn_handle_fit_bound(size_t size)
 {
     uint32_t need, q;
-    if (size == 0u || size > TARN_HANDLE_MAX_DATA) return SIZE_MAX;
-    need = hp_cap((uint32_t)size);
+    if (size == 0u || size > TARN_HANDLE_MAX_DATA - HP_G) return SIZE_MAX;
+    need = hp_span((uint32_t)size);
     q = (uint32_t)1u << (tarn_log2_u32(need) - HP_SL_BITS); /* width of need's class */
     if (need > 0xFFFFFFFFu - (q - 1u)) return SIZE_MAX;      /* no pool can be that large */
     return (size_t)((need + (q - 1u)) & ~(q - 1u));
@@ -832,6 +1075,33 @@ tarn_handle tarn_handle_alloc(tarn_handle_pool *pool, size_t size)
     return h;
 }
 
+/* TARN_F_SAN_REPORT: hand a refused free of handle h to the memory tool, at the handle's
+ * memory if it has any (its region, held by the quarantine), else at its table entry (the
+ * head entry for an index out of range), made NOACCESS for the moment of the report. */
+static void hp_report_bad_free(tarn_handle_pool *p, tarn_handle h)
+{
+#if TARN_SANITIZE
+    hp_entry *t = hp_t(p);
+    uint32_t idx = h.v & 0xFFFFu;
+    unsigned char *at;
+    if (idx > p->carved) idx = 0;
+#if TARN_QUARANTINE > 0
+    if (idx != 0u && hp_held(p, &t[idx]) &&
+        (uint16_t)((h.v >> 16) + HP_GEN_STEP) == (uint16_t)(t[idx].gen ^ HP_HELD_MARK)) {
+        TARN_SAN_REPORT_BAD_FREE(p, p->data + t[idx].off); /* poisoned, no longer a block */
+        return;
+    }
+#endif
+    at = (unsigned char *)&t[idx];
+    TARN_SAN_NOACCESS(at, sizeof *t);
+    TARN_SAN_REPORT_BAD_FREE(p, at);
+    TARN_SAN_DEFINED(at, sizeof *t);
+#else
+    (void)p;
+    (void)h;
+#endif
+}
+
 tarn_status tarn_handle_free(tarn_handle_pool *pool, tarn_handle h)
 {
     tarn_status st;
@@ -841,20 +1111,30 @@ tarn_status tarn_handle_free(tarn_handle_pool *pool, tarn_handle h)
     st = hp_precheck(pool);
     if (st == TARN_OK) st = hp_lookup(pool, h, &x, true);
     if (st == TARN_OK && hp_t(pool)[x].lock != 0u) st = TARN_EBUSY;
+    if (st == TARN_OK && !hp_guard_ok(pool, hp_t(pool), x)) st = TARN_ECORRUPT;
     if (st == TARN_OK) {
         hp_entry *t = hp_t(pool);
         uint32_t off = t[x].off, n = t[x].size;
+#if TARN_QUARANTINE > 0
+        if (HP_Q_ON(pool)) {
+            hp_hold(pool, t, x);
+            return hp_leave(pool, st);
+        }
+#endif
         if (x == pool->transit) {
             hp_transit_drop(pool, t);
         } else {
             TARN_SAN_FREE(pool, pool->data + off, n);
-            hp_vacate(pool, off, n);
+            hp_vacate(pool, off, hp_body(n));
         }
-        pool->used -= hp_cap(n);
+        pool->used -= hp_span(n);
         pool->requested -= n;
         pool->live--;
         hp_unlink(pool, t, x);
-        hp_slot_release(pool, t, x);
+        hp_slot_release(pool, t, x, true);
+    } else if (pool->report != 0u &&
+               (st == TARN_EDOUBLE || st == TARN_ESTALE || st == TARN_EFOREIGN)) {
+        hp_report_bad_free(pool, h);
     }
     return hp_leave(pool, st);
 }
@@ -899,11 +1179,12 @@ static tarn_status hp_resize(tarn_handle_pool *p, uint16_t x, size_t size)
     uint32_t old, ocap, ncap;
     bool compacted = false;
     if (size == 0u) return TARN_EINVAL;
-    if (size > p->data_size) return TARN_ENOMEM;
+    if (size > (size_t)(p->data_size - HP_G)) return TARN_ENOMEM; /* also: no span overflow */
     if (x == p->transit) hp_transit_finish(p);
+    if (!hp_guard_ok(p, t, x)) return TARN_ECORRUPT;
     old = t[x].size;
-    ocap = hp_cap(old);
-    ncap = hp_cap((uint32_t)size);
+    ocap = hp_span(old);
+    ncap = hp_span((uint32_t)size);
     for (;;) {
         uint32_t g = hp_gap(p, t, x);
         uint16_t o, pr;
@@ -914,17 +1195,21 @@ static tarn_status hp_resize(tarn_handle_pool *p, uint16_t x, size_t size)
             hp_bin(p, t, x);
             break;
         }
-        if (t[x].lock != 0u) return TARN_EBUSY;
+        if (t[x].lock != 0u) {
+            if (hp_release_oldest(p)) continue; /* a held region may be in the way */
+            return TARN_EBUSY;
+        }
         o = hp_find(p, t, ncap);
         if (o != HP_NIL) { /* to another free region (disjoint from the block) */
             uint32_t src = t[x].off, dst = hp_end(&t[o]);
             TARN_SAN_ALLOC(p, p->data + dst, (uint32_t)size);
             memcpy(p->data + dst, p->data + src, hp_min32(old, (uint32_t)size));
             TARN_SAN_FREE(p, p->data + src, old);
-            hp_vacate(p, src, old);
+            hp_vacate(p, src, hp_body(old));
             hp_unlink(p, t, x);
             t[x].size = (uint32_t)size;
             hp_link_after(p, t, o, x, dst);
+            hp_guard_set(p, dst, (uint32_t)size);
             break;
         }
         pr = t[x].prev;
@@ -941,6 +1226,7 @@ static tarn_status hp_resize(tarn_handle_pool *p, uint16_t x, size_t size)
             hp_bin(p, t, x);
             break;
         }
+        if (hp_release_oldest(p)) continue;
         if (compacted || (p->flags & TARN_HANDLE_F_AUTOCOMPACT) == 0u) return TARN_ENOMEM;
         (void)hp_compact(p);
         compacted = true;
@@ -1007,11 +1293,15 @@ tarn_status tarn_handle_copy(tarn_handle_pool *pool, tarn_handle dst, tarn_handl
     if (!hp_ready(pool)) return TARN_EINVAL;
     st = hp_enter(pool, dst, &xd);
     if (st == TARN_OK) st = hp_lookup(pool, src, &xs, false);
-    if (st == TARN_OK && xd != xs) {
+    if (st == TARN_OK) {
         hp_entry *t = hp_t(pool);
-        if (t[xd].size < t[xs].size) {
+        if (!hp_guard_ok(pool, t, xd) || !hp_guard_ok(pool, t, xs)) {
+            st = TARN_ECORRUPT;
+        } else if (xd == xs) {
+            /* nothing to copy */
+        } else if (t[xd].size < t[xs].size) {
             st = TARN_ERANGE;
-        } else {
+        } else { /* never past dst's size: its guard stays untouched */
             if (pool->transit == xd || pool->transit == xs) hp_transit_finish(pool);
             memcpy(pool->data + t[xd].off, pool->data + t[xs].off, t[xs].size);
         }
@@ -1025,10 +1315,11 @@ tarn_status tarn_handle_clear(tarn_handle_pool *pool, tarn_handle h)
     uint16_t x = 0;
     if (!hp_ready(pool)) return TARN_EINVAL;
     st = hp_enter(pool, h, &x);
+    if (st == TARN_OK && !hp_guard_ok(pool, hp_t(pool), x)) st = TARN_ECORRUPT;
     if (st == TARN_OK) {
         hp_entry *t = hp_t(pool);
         if (x == pool->transit) hp_transit_finish(pool);
-        memset(pool->data + t[x].off, 0, t[x].size);
+        memset(pool->data + t[x].off, 0, t[x].size); /* the size bytes only, never the guard */
     }
     return hp_leave(pool, st);
 }
@@ -1075,8 +1366,8 @@ bool tarn_handle_compact_step(tarn_handle_pool *pool, size_t budget_bytes, size_
                 break;
             }
             if (work == 0u) break;
-            if (hp_gap(pool, t, pool->cursor) == 0u || t[x].lock != 0u) {
-                pool->cursor = x; /* already in place, or pinned */
+            if (hp_gap(pool, t, pool->cursor) == 0u || t[x].lock != 0u || hp_held(pool, &t[x])) {
+                pool->cursor = x; /* already in place, pinned, or a held region */
                 work -= (work < TARN_HANDLE_STEP_VISIT_COST) ? work : TARN_HANDLE_STEP_VISIT_COST;
                 continue;
             }
@@ -1119,6 +1410,18 @@ tarn_status tarn_handle_stats_get(tarn_handle_pool *pool, tarn_handle_stats *out
         out->bytes_moved = pool->moved;
         out->compactions = pool->compactions;
         out->failed_allocs = pool->failed_allocs;
+        out->quarantined = 0;
+        out->quarantined_bytes = 0;
+#if TARN_QUARANTINE > 0
+        {
+            unsigned i;
+            for (i = 0; i < pool->quarantine.count; i++) {
+                const hp_entry *e = (const hp_entry *)tarn_q_at(&pool->quarantine, i);
+                out->quarantined++;
+                out->quarantined_bytes += hp_span(e->size);
+            }
+        }
+#endif
     }
     TARN_UNLOCK(pool->lock);
     return st;
@@ -1134,8 +1437,9 @@ tarn_status tarn_handle_walk(tarn_handle_pool *pool, tarn_handle_walk_fn fn, voi
         hp_entry *t = hp_t(pool);
         uint16_t x;
         uint32_t steps = 0;
-        for (x = t[0].next; x != 0 && steps < pool->live; x = t[x].next, steps++) {
+        for (x = t[0].next; x != 0 && steps < pool->carved; x = t[x].next, steps++) {
             tarn_handle_block b;
+            if (hp_held(pool, &t[x])) continue; /* not a block: its span is not free either */
             b.handle = hp_make(t, x);
             b.offset = t[x].off;
             b.size = t[x].size;
@@ -1154,7 +1458,19 @@ tarn_status tarn_handle_check(tarn_handle_pool *pool)
     tarn_status st;
     if (!hp_ready(pool)) return TARN_EINVAL;
     TARN_LOCK(pool->lock);
-    st = hp_fail(pool, hp_check(pool));
+    st = hp_fail(pool, hp_check(pool, true));
+    TARN_UNLOCK(pool->lock);
+    return st;
+}
+
+tarn_status tarn_handle_quarantine_flush(tarn_handle_pool *pool)
+{
+    tarn_status st;
+    if (!hp_ready(pool)) return TARN_EINVAL;
+    TARN_LOCK(pool->lock);
+    st = hp_precheck(pool);
+    if (st == TARN_OK && !hp_flush(pool)) st = TARN_ECORRUPT;
+    (void)hp_fail(pool, st);
     TARN_UNLOCK(pool->lock);
     return st;
 }

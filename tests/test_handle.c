@@ -6,6 +6,14 @@
 #define NH 16u
 #define DATA 1024u
 
+/* Canary mode (TARN_GUARD) gives every block guard bytes: SPAN(n) is what a block of n
+ * bytes takes, FIT(r) the largest block a free region of r bytes holds, BODY(n) the bytes
+ * a move of the block copies (its guard moves with it).  Without canary mode they reduce
+ * to the plain figures. */
+#define SPAN(n) TARN_HANDLE_SPAN(n)
+#define FIT(r) ((size_t)(r) - TARN_HANDLE_GUARD)
+#define BODY(n) (TARN_GUARD ? TARN_HANDLE_SPAN(n) : (size_t)(n))
+
 static unsigned char mem[TARN_HANDLE_BYTES(DATA, NH)] TARN_HANDLE_ALIGNED;
 static unsigned char mem2[TARN_HANDLE_BYTES(DATA, NH)] TARN_HANDLE_ALIGNED;
 static unsigned char table_buf[TARN_HANDLE_TABLE_SIZE(NH) + 16] TARN_HANDLE_ALIGNED;
@@ -58,7 +66,9 @@ static void test_sizing(void)
     CHECK_EQ(TARN_HANDLE_TABLE_SPACE(NH) % TARN_ALIGN, 0);
     CHECK(TARN_HANDLE_TABLE_SPACE(NH) >= TARN_HANDLE_TABLE_SIZE(NH));
     CHECK_EQ(TARN_HANDLE_BYTES(DATA, NH), TARN_HANDLE_TABLE_SPACE(NH) + DATA);
-    CHECK_EQ(TARN_HANDLE_MIN_SIZE(NH), TARN_HANDLE_TABLE_SPACE(NH) + TARN_ALIGN);
+    CHECK_EQ(TARN_HANDLE_MIN_SIZE(NH), TARN_HANDLE_TABLE_SPACE(NH) + SPAN(1));
+    CHECK_EQ(SPAN(1), TARN_ALIGN_UP(1u + TARN_HANDLE_GUARD, TARN_ALIGN));
+    CHECK(SPAN(TARN_ALIGN) - TARN_ALIGN >= TARN_HANDLE_GUARD);
     CHECK_EQ(sizeof(tarn_handle), 4);
     CHECK(tarn_handle_is_null(tarn_handle_null()));
     CHECK(tarn_handle_eq(tarn_handle_from_u32(77u), tarn_handle_from_u32(77u)));
@@ -103,9 +113,9 @@ static void test_init_errors(void)
     CHECK_EQ(tarn_handle_init(&p, mem, sizeof mem, NH, &cfg), TARN_EINVAL);
     CHECK(tarn_handle_is_null(tarn_handle_alloc(&p, 8)));
 
-    /* the smallest buffer: exactly one block of TARN_ALIGN bytes */
+    /* the smallest buffer: exactly one block of SPAN(1) bytes */
     CHECK_EQ(tarn_handle_init(&p, mem, TARN_HANDLE_MIN_SIZE(NH), NH, NULL), TARN_OK);
-    h = tarn_handle_alloc(&p, TARN_ALIGN);
+    h = tarn_handle_alloc(&p, FIT(SPAN(1)));
     CHECK(!tarn_handle_is_null(h));
     CHECK(tarn_handle_is_null(tarn_handle_alloc(&p, 1)));
     CHECK_EQ(tarn_handle_last_error(&p), TARN_ENOMEM);
@@ -122,7 +132,7 @@ static void test_init_errors(void)
 
     /* split tables */
     CHECK_EQ(tarn_handle_init_split(&p, data_buf, sizeof data_buf, table_buf, TARN_HANDLE_TABLE_SIZE(NH) - 1u, NH, NULL), TARN_ETOOSMALL);
-    CHECK_EQ(tarn_handle_init_split(&p, data_buf, TARN_ALIGN - 1u, table_buf, sizeof table_buf, NH, NULL), TARN_ETOOSMALL);
+    CHECK_EQ(tarn_handle_init_split(&p, data_buf, SPAN(1) - 1u, table_buf, sizeof table_buf, NH, NULL), TARN_ETOOSMALL);
     CHECK_EQ(tarn_handle_init_split(&p, data_buf + 1, sizeof data_buf - 1, table_buf, sizeof table_buf, NH, NULL), TARN_EALIGN);
     CHECK_EQ(tarn_handle_init_split(&p, data_buf, sizeof data_buf, table_buf + 2, sizeof table_buf - 2, NH, NULL), TARN_EALIGN);
     CHECK_EQ(tarn_handle_init_split(&p, NULL, sizeof data_buf, table_buf, sizeof table_buf, NH, NULL), TARN_EINVAL);
@@ -135,7 +145,7 @@ static void test_init_errors(void)
     CHECK_EQ(tarn_handle_init_split(&p, data_buf, sizeof data_buf, table_buf, sizeof table_buf, NH, NULL), TARN_OK);
     {
         tarn_handle_stats st;
-        tarn_handle a = tarn_handle_alloc(&p, DATA); /* the whole data buffer is data */
+        tarn_handle a = tarn_handle_alloc(&p, FIT(DATA)); /* the whole data buffer is data */
         unsigned char *q;
         CHECK(!tarn_handle_is_null(a));
         q = (unsigned char *)tarn_handle_lock(&p, a);
@@ -157,23 +167,24 @@ static void test_fit_bound(void)
     tarn_handle_stats st;
     CHECK_EQ(tarn_handle_fit_bound(0), SIZE_MAX);
     CHECK_EQ(tarn_handle_fit_bound(SIZE_MAX), SIZE_MAX);
-    CHECK_EQ(tarn_handle_fit_bound(1), TARN_ALIGN);
-    CHECK_EQ(tarn_handle_fit_bound(TARN_ALIGN * 4u), TARN_ALIGN * 4u); /* a class boundary */
-    CHECK_EQ(tarn_handle_fit_bound(100), TARN_ALIGN <= 8u ? 112u : tarn_handle_fit_bound(100));
+    CHECK_EQ(tarn_handle_fit_bound(1), SPAN(1));
+    CHECK_EQ(tarn_handle_fit_bound(FIT(TARN_ALIGN * 4u)), TARN_ALIGN * 4u); /* a class boundary */
+    CHECK_EQ(tarn_handle_fit_bound(FIT(112u)), TARN_ALIGN <= 8u ? 112u : tarn_handle_fit_bound(FIT(112u)));
+    CHECK_EQ(tarn_handle_fit_bound(TARN_HANDLE_MAX_DATA - TARN_HANDLE_GUARD + 1u), SIZE_MAX);
     for (n = 1; n < 70000u; n += 1u + n / 64u) {
         size_t f = tarn_handle_fit_bound(n);
-        if (f < prev || f < TARN_ALIGN_UP(n, TARN_ALIGN)) mono = 0;
-        if (f > TARN_ALIGN_UP(n, TARN_ALIGN) + TARN_ALIGN_UP(n, TARN_ALIGN) / 4u) tight = 0;
+        if (f < prev || f < SPAN(n)) mono = 0;
+        if (f > SPAN(n) + SPAN(n) / 4u) tight = 0;
         prev = f;
     }
     CHECK(mono);
     CHECK(tight);
     /* the guarantee: the only free region is exactly fit_bound(100) bytes, and it is found */
     init_plain(0);
-    a = tarn_handle_alloc(&pool, tarn_handle_fit_bound(100));
+    a = tarn_handle_alloc(&pool, FIT(tarn_handle_fit_bound(100)));
     b = tarn_handle_alloc(&pool, 8);
     CHECK_EQ(tarn_handle_stats_get(&pool, &st), TARN_OK);
-    c = tarn_handle_alloc(&pool, st.free); /* the rest */
+    c = tarn_handle_alloc(&pool, FIT(st.free)); /* the rest */
     CHECK(!tarn_handle_is_null(c));
     CHECK_EQ(tarn_handle_free(&pool, a), TARN_OK);
     CHECK_EQ(tarn_handle_stats_get(&pool, &st), TARN_OK);
@@ -187,20 +198,20 @@ static void test_fit_bound(void)
          * the 104-byte region would fit (fit_bound(104) = 112).  Compaction serves it. */
         tarn_handle x1, x2;
         init_plain(0);
-        x1 = tarn_handle_alloc(&pool, 96);
+        x1 = tarn_handle_alloc(&pool, FIT(96));
         (void)tarn_handle_alloc(&pool, 8);
-        x2 = tarn_handle_alloc(&pool, 104);
+        x2 = tarn_handle_alloc(&pool, FIT(104));
         (void)tarn_handle_alloc(&pool, 8);
         CHECK_EQ(tarn_handle_stats_get(&pool, &st), TARN_OK);
-        CHECK(!tarn_handle_is_null(tarn_handle_alloc(&pool, st.free)));
+        CHECK(!tarn_handle_is_null(tarn_handle_alloc(&pool, FIT(st.free))));
         CHECK_EQ(tarn_handle_free(&pool, x2), TARN_OK);
         CHECK_EQ(tarn_handle_free(&pool, x1), TARN_OK);
         CHECK_EQ(tarn_handle_stats_get(&pool, &st), TARN_OK);
         CHECK_EQ(st.largest_free, 104);
-        CHECK_EQ(tarn_handle_fit_bound(104), 112);
-        CHECK(tarn_handle_is_null(tarn_handle_alloc(&pool, 104)));
+        CHECK_EQ(tarn_handle_fit_bound(FIT(104)), 112);
+        CHECK(tarn_handle_is_null(tarn_handle_alloc(&pool, FIT(104))));
         (void)tarn_handle_compact(&pool);
-        CHECK(!tarn_handle_is_null(tarn_handle_alloc(&pool, 104)));
+        CHECK(!tarn_handle_is_null(tarn_handle_alloc(&pool, FIT(104))));
     }
 #endif
 }
@@ -415,8 +426,8 @@ static void test_resize(void)
     /* free a: the hole before c; fill the rest so that only that hole can serve c */
     CHECK_EQ(tarn_handle_free(&pool, a), TARN_OK);
     CHECK_EQ(tarn_handle_stats_get(&pool, &st), TARN_OK);
-    CHECK_EQ(st.largest_free, st.free - 2u * TARN_ALIGN_UP(24u, TARN_ALIGN));
-    a = tarn_handle_alloc(&pool, st.largest_free);
+    CHECK_EQ(st.largest_free, st.free - 2u * SPAN(24u));
+    a = tarn_handle_alloc(&pool, FIT(st.largest_free));
     REQUIRE(!tarn_handle_is_null(a));
     CHECK_EQ(tarn_handle_resize(&pool, c, 48), TARN_OK); /* moves into the hole */
     p = (unsigned char *)tarn_handle_lock(&pool, c);
@@ -441,7 +452,7 @@ static void test_resize_down_slide(void)
     b = tarn_handle_alloc(&pool, 64);
     c = tarn_handle_alloc(&pool, 64);
     CHECK_EQ(tarn_handle_stats_get(&pool, &st), TARN_OK);
-    filler = tarn_handle_alloc(&pool, st.free); /* nothing free after c's neighbour */
+    filler = tarn_handle_alloc(&pool, FIT(st.free)); /* nothing free after c's neighbour */
     REQUIRE(!tarn_handle_is_null(filler));
     put_pattern(b, 7);
     CHECK_EQ(tarn_handle_free(&pool, a), TARN_OK);
@@ -455,7 +466,7 @@ static void test_resize_down_slide(void)
     p = (unsigned char *)tarn_handle_lock(&pool, b);
     CHECK(p == mem + TARN_HANDLE_TABLE_SPACE(NH)); /* at the start of the data area */
     CHECK_EQ(tarn_handle_unlock(&pool, b), TARN_OK);
-    CHECK_EQ(tarn_handle_resize(&pool, b, 129), TARN_ENOMEM);
+    CHECK_EQ(tarn_handle_resize(&pool, b, FIT(2u * SPAN(64u)) + 1u), TARN_ENOMEM); /* a and b: all there is */
     CHECK_EQ(tarn_handle_check(&pool), TARN_OK);
     (void)c;
 }
@@ -514,10 +525,10 @@ static void test_compact(void)
     /* free 0 and 2: blocks 1 and 3..7 slide down */
     CHECK_EQ(tarn_handle_free(&pool, h[0]), TARN_OK);
     CHECK_EQ(tarn_handle_free(&pool, h[2]), TARN_OK);
-    CHECK_EQ(tarn_handle_compact(&pool), 32u + (64u + 80u + 96u + 112u + 128u));
+    CHECK_EQ(tarn_handle_compact(&pool), BODY(32u) + (BODY(64u) + BODY(80u) + BODY(96u) + BODY(112u) + BODY(128u)));
     CHECK_EQ(tarn_handle_stats_get(&pool, &st), TARN_OK);
     CHECK_EQ(st.largest_free, st.free);
-    CHECK_EQ(st.bytes_moved, 32u + (64u + 80u + 96u + 112u + 128u));
+    CHECK_EQ(st.bytes_moved, BODY(32u) + (BODY(64u) + BODY(80u) + BODY(96u) + BODY(112u) + BODY(128u)));
     CHECK_EQ(st.compactions, 2); /* the empty one counts */
     for (i = 1; i < 8; i++) {
         if (i != 2) CHECK(has_pattern(h[i], 16u * (i + 1u), 100 + i));
@@ -530,7 +541,7 @@ static void test_compact(void)
     CHECK_EQ(tarn_handle_free(&pool, h[1]), TARN_OK);
     CHECK_EQ(tarn_handle_free(&pool, h[5]), TARN_OK);
     pin = (unsigned char *)tarn_handle_lock(&pool, h[4]);
-    CHECK_EQ(tarn_handle_compact(&pool), 64u + 112u + 128u); /* 3 to the start; 6, 7 to 4's end */
+    CHECK_EQ(tarn_handle_compact(&pool), BODY(64u) + BODY(112u) + BODY(128u)); /* 3 to the start; 6, 7 to 4's end */
     CHECK(tarn_handle_lock(&pool, h[4]) == pin);
     CHECK_EQ(tarn_handle_unlock(&pool, h[4]), TARN_OK);
     CHECK_EQ(tarn_handle_stats_get(&pool, &st), TARN_OK);
@@ -574,13 +585,13 @@ static void test_compact_step(void)
         CHECK_EQ(tarn_handle_check(&pool), TARN_OK);
     }
     CHECK(done);
-    CHECK_EQ(total, 340);
+    CHECK_EQ(total, BODY(300u) + BODY(40u));
     CHECK(calls >= 7);
     CHECK(has_pattern(big, 300, 21));
     CHECK(has_pattern(c, 40, 22));
     CHECK_EQ(tarn_handle_stats_get(&pool, &st), TARN_OK);
     CHECK_EQ(st.largest_free, st.free);
-    CHECK_EQ(st.bytes_moved, 340);
+    CHECK_EQ(st.bytes_moved, BODY(300u) + BODY(40u));
 
     /* interleaving: lock in mid-move completes the move */
     d = tarn_handle_alloc(&pool, 64);
@@ -638,7 +649,7 @@ static void test_transit_ops(void)
     CHECK(has_pattern(x, 100, 31));
     CHECK(has_pattern(b, 100, 31));
     CHECK_EQ(tarn_handle_free(&pool, x), TARN_OK);
-    CHECK_EQ(tarn_handle_compact(&pool), 100); /* copy completed b's move; c follows it */
+    CHECK_EQ(tarn_handle_compact(&pool), BODY(100u)); /* copy completed b's move; c follows it */
     CHECK(has_pattern(b, 100, 31));
     CHECK(has_pattern(c, 100, 32));
     CHECK_EQ(tarn_handle_free(&pool, b), TARN_OK);
@@ -671,7 +682,7 @@ static void test_transit_neighbour(void)
     m = tarn_handle_alloc(&pool, 128);
     x = tarn_handle_alloc(&pool, 64);
     CHECK_EQ(tarn_handle_stats_get(&pool, &st), TARN_OK);
-    filler = tarn_handle_alloc(&pool, st.free);
+    filler = tarn_handle_alloc(&pool, FIT(st.free));
     REQUIRE(!tarn_handle_is_null(filler));
     put_pattern(m, 71);
     put_pattern(x, 72);
@@ -730,7 +741,7 @@ static void test_walk_stats(void)
     CHECK_EQ(st.handles_used, 4);
     CHECK_EQ(st.pinned, 1);
     CHECK_EQ(st.requested, 130);
-    CHECK_EQ(st.largest_free, st.free - TARN_ALIGN_UP(20u, TARN_ALIGN));
+    CHECK_EQ(st.largest_free, st.free - SPAN(20u));
     CHECK(tarn_handle_name(&pool) == NULL);
     CHECK(tarn_handle_name(NULL) == NULL);
     CHECK_EQ(tarn_handle_last_error(NULL), TARN_EINVAL);

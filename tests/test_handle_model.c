@@ -47,9 +47,10 @@ static size_t rnd_size(void)
     return 513u + check_below(MAXB - 512u);
 }
 
+/* Bytes a block of n takes (its guard bytes included in canary mode). */
 static uint32_t cap_of(size_t n)
 {
-    return (uint32_t)TARN_ALIGN_UP(n, TARN_ALIGN);
+    return (uint32_t)TARN_HANDLE_SPAN(n);
 }
 
 static void stats(tarn_handle_stats *st)
@@ -307,7 +308,9 @@ static void op_compact(void)
     tarn_handle_stats st;
     size_t moved = tarn_handle_compact(&pool);
     stats(&st);
-    CHECK(moved <= st.used);
+    /* each block moves at most once, plus the rest of one a step had left in transit (in
+     * canary mode a block's whole span moves, so there is no padding to absorb that) */
+    CHECK(moved <= st.used + cap_of(MAXB));
     if (npinned == 0) CHECK_EQ(st.largest_free, st.free);
     n_compact++;
     verify_all();

@@ -201,10 +201,10 @@ t_pool *create_pool_ex(size_t size, size_t handles, const tarn_lock *lock)
     size_t bytes;
     void *mem;
     t_pool *pool;
-    if (size == 0u || size > TARN_HANDLE_MAX_DATA) return NULL;
+    if (size == 0u || size > TARN_HANDLE_MAX_DATA - TARN_HANDLE_GUARD) return NULL;
     if (handles == 0u) handles = CKREMM_T_DEFAULT_HANDLES(size);
     if (handles > TARN_HANDLE_MAX_COUNT) return NULL;
-    bytes = CKREMM_T_POOL_BYTES(size, handles);
+    bytes = CKREMM_T_POOL_BYTES(TARN_HANDLE_SPAN(size), handles); /* one block of size fits */
     mem = malloc(bytes); /* malloc's alignment covers TARN_ALIGN on every supported host */
     if (mem == NULL) return NULL;
     pool = create_pool_in(mem, bytes, handles, lock);

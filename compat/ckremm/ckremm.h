@@ -116,8 +116,14 @@ typedef tarn_handle t_handle;
      : (size_t)(size) / 32u > TARN_HANDLE_MAX_COUNT ? (size_t)TARN_HANDLE_MAX_COUNT         \
      : (size_t)(size) / 32u)
 
+#if TARN_QUARANTINE > 0
+/** Bytes of the t_pool control block that create_pool_in places at the start of its buffer
+ *  (the handle pool in it carries the debug quarantine's ring). */
+#define CKREMM_T_POOL_HEADER TARN_ALIGN_UP(160u + sizeof(tarn_quarantine), TARN_ALIGN)
+#else
 /** Bytes of the t_pool control block that create_pool_in places at the start of its buffer. */
 #define CKREMM_T_POOL_HEADER TARN_ALIGN_UP(160u, TARN_ALIGN)
+#endif
 /** Buffer bytes for create_pool_in giving `size` bytes of data and `handles` handles.
  *  Constant expression. */
 #define CKREMM_T_POOL_BYTES(size, handles) \
@@ -125,9 +131,10 @@ typedef tarn_handle t_handle;
 
 #ifndef CKREMM_NO_MALLOC
 /**
- * Create a pool with `size` bytes of data area and CKREMM_T_DEFAULT_HANDLES(size) handles,
- * in memory from malloc (control, table and data in one block).  NULL if size is 0 or
- * malloc fails.  Free it with destroy_t_pool.
+ * Create a pool with room for one block of `size` bytes (TARN_HANDLE_SPAN(size) bytes of
+ * data area: `size` rounded up to TARN_ALIGN, plus the guard bytes in canary mode) and
+ * CKREMM_T_DEFAULT_HANDLES(size) handles, in memory from malloc (control, table and data in
+ * one block).  NULL if size is 0 or too large, or malloc fails.  Free it with destroy_t_pool.
  */
 t_pool *create_pool(size_t size);
 

@@ -46,6 +46,51 @@
  * that is what compaction is for (on demand, stepwise, or automatically with
  * TARN_HANDLE_F_AUTOCOMPACT, which makes such an alloc O(live data)).
  *
+ * Canary mode (TARN_GUARD 1 in tarn/config.h).  Every block is followed by guard bytes of
+ * TARN_GUARD_BYTE: from the end of its tarn_handle_size() bytes to the end of its span
+ * (TARN_HANDLE_SPAN), so at least TARN_GUARD_SIZE of them.  The user may not touch them
+ * (the pool's own copy and clear never do); for AddressSanitizer and Valgrind they are
+ * NOACCESS, so the tools report an overflow at once.  The guard travels with its block:
+ * compaction, compact_step, scramble mode and a moving resize copy it with the data (and
+ * count it in bytes moved), so damage is still found after a move.  tarn_handle_free,
+ * tarn_handle_resize, tarn_handle_copy and tarn_handle_clear of a block whose guard is
+ * damaged return TARN_ECORRUPT and change nothing (the block stays allocated), and
+ * tarn_handle_check reports any damaged guard.  Blocks have no headers, so an overflow that
+ * runs on into the next block is seen by the guard it crosses first.
+ *
+ * Debug quarantine (TARN_QUARANTINE > 0 and TARN_F_QUARANTINE in cfg->flags).  A handle is
+ * stale the moment it is freed (generations catch every later use of it); what the
+ * quarantine holds back is the freed REGION, so that a raw pointer kept past the free keeps
+ * pointing at poisoned bytes (NOACCESS for the tools, filled with TARN_POISON_BYTE when
+ * TARN_POISON_FREE or scramble mode is on) instead of at the next block placed there.
+ *   - tarn_handle_free validates as usual, then holds the region; the handle's table slot
+ *     stays with it (it names the region in the address-ordered list) and returns to the
+ *     free slots when the region is released.  A second free of the handle is TARN_EDOUBLE
+ *     (TARN_ESTALE once the slot has been reused), as without the quarantine.
+ *   - At most TARN_QUARANTINE regions are held; the oldest is released when a new one comes.
+ *     When an alloc or resize would fail for lack of space or of a free slot, held regions
+ *     are released oldest first until it succeeds, so the quarantine makes no request fail.
+ *   - tarn_handle_compact (and automatic compaction) releases every held region first:
+ *     moving blocks over them would be reuse anyway, and it keeps compaction's promise of
+ *     one free region.  tarn_handle_compact_step and scramble mode leave held regions where
+ *     they are, as they leave pinned blocks (a step pass never moves anything into them).
+ *   - Statistics count held regions as used (free is what can really be allocated) and
+ *     report them in quarantined / quarantined_bytes; handles_used counts live blocks only.
+ *   - With TARN_POISON_FREE (or scramble mode), a held region whose poison bytes changed (a
+ *     write after free) is reported: tarn_handle_check returns TARN_ECORRUPT while it is
+ *     held, and its release records TARN_ECORRUPT as the last error without failing the
+ *     operation that released it (tarn_handle_quarantine_flush returns it).
+ * Without the flag, or with TARN_QUARANTINE 0, the pool behaves exactly as without this.
+ *
+ * Bad frees reported to the memory tools (TARN_F_SAN_REPORT in cfg->flags).  A
+ * tarn_handle_free refused as TARN_EDOUBLE, TARN_ESTALE or TARN_EFOREIGN is also reported to
+ * AddressSanitizer (a read of a poisoned byte: "use-after-poison", with the caller's stack)
+ * or Valgrind ("Invalid free()").  A handle is not a pointer, so the address reported is
+ * the handle's memory when it still has some: its freed region while the quarantine holds
+ * it.  Otherwise (region released or reused, handle never issued or of another pool) it is
+ * the handle's table entry (the list-head entry when the index is out of range), made
+ * NOACCESS just for the report.  A null handle is not reported (like free(NULL)).
+ *
  * Thread safety.  With a lock hook in the tarn_config given at init every public function
  * runs under it (a compaction holds it for the whole pass).  A pointer from
  * tarn_handle_lock() may be used without the hook held until the matching unlock.  None of
@@ -114,9 +159,19 @@ static inline tarn_handle tarn_handle_from_u32(uint32_t v)
  *  `handles` handles.  Constant expression. */
 #define TARN_HANDLE_BYTES(data_bytes, handles) \
     (TARN_HANDLE_TABLE_SPACE(handles) + TARN_ALIGN_UP((size_t)(data_bytes), TARN_ALIGN))
+#if TARN_GUARD
+/** Guard bytes a block needs at least: TARN_GUARD_SIZE in canary mode. */
+#define TARN_HANDLE_GUARD ((size_t)TARN_GUARD_SIZE)
+#else
+/** Guard bytes a block needs at least: none without canary mode (TARN_GUARD 0). */
+#define TARN_HANDLE_GUARD ((size_t)0u)
+#endif
+/** Bytes of data area a block of n bytes takes: n, plus TARN_HANDLE_GUARD guard bytes in
+ *  canary mode, rounded up to TARN_ALIGN.  Constant expression. */
+#define TARN_HANDLE_SPAN(n) TARN_ALIGN_UP((size_t)(n) + TARN_HANDLE_GUARD, TARN_ALIGN)
 /** Smallest buffer tarn_handle_init accepts for `handles` handles: the table plus room for
- *  one block of TARN_ALIGN bytes. */
-#define TARN_HANDLE_MIN_SIZE(handles) TARN_HANDLE_BYTES(TARN_ALIGN, handles)
+ *  one block of 1 byte (TARN_ALIGN bytes, more in canary mode). */
+#define TARN_HANDLE_MIN_SIZE(handles) TARN_HANDLE_BYTES(TARN_HANDLE_SPAN(1u), handles)
 /** Attribute giving a buffer the alignment handle pools require (GCC/Clang). */
 #define TARN_HANDLE_ALIGNED __attribute__((aligned(TARN_ALIGN)))
 
@@ -147,12 +202,12 @@ typedef struct tarn_handle_pool {
     unsigned char *data;    /**< data area, aligned to TARN_ALIGN */
     void *table;            /**< control part, then entries 0..capacity */
     uint32_t data_size;     /**< bytes of data area, a multiple of TARN_ALIGN */
-    uint32_t used;          /**< bytes taken by blocks (sizes rounded up to TARN_ALIGN) */
+    uint32_t used;          /**< bytes taken by blocks and held regions (their spans) */
     uint32_t requested;     /**< sum of the blocks' requested sizes */
     uint32_t magic;         /**< set by init, cleared by deinit */
     uint16_t capacity;      /**< handle slots */
     uint16_t carved;        /**< slots 1..carved have been used at least once */
-    uint16_t live;          /**< blocks allocated */
+    uint16_t live;          /**< blocks allocated (held regions not counted) */
     uint16_t pinned;        /**< blocks with a lock count > 0 */
     uint16_t free_head;     /**< oldest freed slot (FIFO of freed slots) */
     uint16_t free_tail;     /**< newest freed slot */
@@ -164,18 +219,23 @@ typedef struct tarn_handle_pool {
     uint8_t flags;          /**< TARN_HANDLE_F_* */
     uint8_t last_error;     /**< tarn_status of the last failed operation */
     uint8_t scramble_high;  /**< next scramble packs towards the end */
-    uint8_t reserved_[3];
+    uint8_t report;         /**< TARN_F_SAN_REPORT given at init */
+    uint8_t reserved_[2];
     uint32_t failed_allocs; /**< allocs that returned the null handle for lack of space */
     uint32_t compactions;   /**< full compactions (explicit and automatic) */
     uint64_t moved;         /**< bytes moved by compaction, compact_step and scramble */
     tarn_lock lock;         /**< lock hook from tarn_config (all NULL: no locking) */
     const char *name;       /**< name from tarn_config, or NULL */
+#if TARN_QUARANTINE > 0
+    tarn_quarantine quarantine; /**< held regions: their table entries, oldest first */
+#endif
 } tarn_handle_pool;
 
 /** Statistics of a handle pool: a consistent snapshot taken under the lock. */
 typedef struct tarn_handle_stats {
     size_t capacity;        /**< bytes of data area */
-    size_t used;            /**< bytes taken by blocks (sizes rounded up to TARN_ALIGN) */
+    size_t used;            /**< bytes taken by blocks and held regions (each its span:
+                                 TARN_HANDLE_SPAN of its size) */
     size_t requested;       /**< sum of the requested sizes of live blocks */
     size_t free;            /**< capacity - used */
     size_t largest_free;    /**< largest free region; an alloc of n bytes is sure to
@@ -187,6 +247,9 @@ typedef struct tarn_handle_stats {
     uint64_t bytes_moved;   /**< bytes moved by compaction (all kinds) since init */
     uint32_t compactions;   /**< full compactions since init (explicit and automatic) */
     uint32_t failed_allocs; /**< allocs that failed for lack of space or handles */
+    size_t quarantined;     /**< freed regions the debug quarantine holds (each keeps its
+                                 handle slot); 0 without TARN_F_QUARANTINE */
+    size_t quarantined_bytes; /**< bytes of those regions (part of used) */
 } tarn_handle_stats;
 
 /** What tarn_handle_walk reports for each block. */
@@ -209,7 +272,8 @@ typedef bool (*tarn_handle_walk_fn)(const tarn_handle_block *block, void *ctx);
  * Initialise `pool` over `mem`: the table for `handles` handles at the start, the rest
  * (from TARN_HANDLE_TABLE_SPACE(handles) on, up to TARN_HANDLE_MAX_DATA bytes) is the data
  * area.  O(1): slots are set up on first use; the buffer may hold garbage.
- * cfg may be NULL (no lock, no name, no flags); cfg->flags takes TARN_HANDLE_F_*.
+ * cfg may be NULL (no lock, no name, no flags); cfg->flags takes TARN_HANDLE_F_*,
+ * TARN_F_QUARANTINE (ignored when TARN_QUARANTINE is 0) and TARN_F_SAN_REPORT.
  * Errors: TARN_EINVAL (pool or mem NULL, handles 0 or above TARN_HANDLE_MAX_COUNT, unknown
  * flag, lock hook with only one of lock/unlock), TARN_EALIGN (mem not aligned to
  * TARN_ALIGN), TARN_ETOOSMALL (size below TARN_HANDLE_MIN_SIZE(handles)).  On error the pool
@@ -222,7 +286,7 @@ tarn_status tarn_handle_init(tarn_handle_pool *pool, void *mem, size_t size, siz
 /**
  * As tarn_handle_init, with the table in its own buffer: `table` (table_size >=
  * TARN_HANDLE_TABLE_SIZE(handles), aligned to 4) and the data area in `data` (all of it, up
- * to TARN_HANDLE_MAX_DATA bytes; data_size >= TARN_ALIGN; aligned to TARN_ALIGN).  The two
+ * to TARN_HANDLE_MAX_DATA bytes; data_size >= TARN_HANDLE_SPAN(1); aligned to TARN_ALIGN).  The two
  * buffers must not overlap.  O(1).  Errors as tarn_handle_init (TARN_EINVAL also when the
  * buffers overlap).
  */
@@ -240,9 +304,10 @@ tarn_status tarn_handle_deinit(tarn_handle_pool *pool);
 
 /* ---- blocks ----------------------------------------------------------------------------- */
 /**
- * Allocate a block of `size` bytes (contents undefined) and return its handle.  O(1)
- * (with TARN_HANDLE_F_AUTOCOMPACT, O(live data) when it has to compact; with
- * TARN_HANDLE_F_SCRAMBLE, O(live data) always).  Returns the null handle on failure and
+ * Allocate a block of `size` bytes (contents undefined) and return its handle; it takes
+ * TARN_HANDLE_SPAN(size) bytes of the data area.  O(1) (with TARN_HANDLE_F_AUTOCOMPACT,
+ * O(live data) when it has to compact; with TARN_HANDLE_F_SCRAMBLE, O(live data) always;
+ * with the quarantine, O(bytes released) when it has to release held regions).  Returns the null handle on failure and
  * records why in tarn_handle_last_error: TARN_EINVAL (pool NULL or not initialised, size
  * 0), TARN_ENOMEM (size larger than the data area, no free handle, or no free region found:
  * one of tarn_handle_fit_bound(size) bytes or more is always found, a smaller one that
@@ -253,19 +318,23 @@ tarn_handle tarn_handle_alloc(tarn_handle_pool *pool, size_t size);
 
 /**
  * Size of the smallest free region that tarn_handle_alloc(size) and a moving
- * tarn_handle_resize to `size` are sure to find: size rounded up to TARN_ALIGN, then to the
+ * tarn_handle_resize to `size` are sure to find: TARN_HANDLE_SPAN(size), rounded up to the
  * lower bound of the next size class (classes split each power of two into 4).  At most
- * about size + size / 4.  SIZE_MAX for 0, and when the bound would not fit in any pool
+ * about span + span / 4.  SIZE_MAX for 0, and when the bound would not fit in any pool
  * (4 GiB or more).  O(1), pure (no pool), ISR-safe.
  */
 size_t tarn_handle_fit_bound(size_t size);
 
 /**
- * Free a block.  O(1).  The handle and every copy of it become stale.
- * Errors (nothing is changed): TARN_EINVAL (pool NULL or not initialised, null handle),
- * TARN_EFOREIGN (not a handle of this pool), TARN_EDOUBLE (freed already, slot not reused
- * since), TARN_ESTALE (freed already, slot reused since), TARN_EBUSY (block locked),
- * TARN_ECORRUPT (the slot's entry is damaged).
+ * Free a block.  O(1) (O(block size) when the freed bytes are poisoned, in canary mode,
+ * and with the quarantine, which also releases the oldest held region when full).  The
+ * handle and every copy of it become stale.  With the quarantine the region is held back
+ * (see above).  Errors (nothing is changed): TARN_EINVAL (pool NULL or not initialised,
+ * null handle), TARN_EFOREIGN (not a handle of this pool), TARN_EDOUBLE (freed already,
+ * slot not reused since; also while the quarantine holds its region), TARN_ESTALE (freed
+ * already, slot reused since), TARN_EBUSY (block locked), TARN_ECORRUPT (the slot's entry
+ * is damaged, or in canary mode the block's guard bytes are).  With TARN_F_SAN_REPORT a
+ * TARN_EFOREIGN, TARN_EDOUBLE or TARN_ESTALE is also reported to the memory tool.
  */
 tarn_status tarn_handle_free(tarn_handle_pool *pool, tarn_handle h);
 
@@ -293,8 +362,8 @@ unsigned tarn_handle_lock_count(tarn_handle_pool *pool, tarn_handle h);
  * TARN_HANDLE_F_AUTOCOMPACT it may compact, with TARN_HANDLE_F_SCRAMBLE it always
  * scrambles (O(live data)).
  * Errors (the block is unchanged): TARN_EINVAL (size 0, bad pool), TARN_EFOREIGN,
- * TARN_ESTALE, TARN_ECORRUPT (as tarn_handle_validate), TARN_ENOMEM (no room),
- * TARN_EBUSY (pinned and no room in place).
+ * TARN_ESTALE, TARN_ECORRUPT (as tarn_handle_validate, or its guard bytes are damaged),
+ * TARN_ENOMEM (no room), TARN_EBUSY (pinned and no room in place).
  */
 tarn_status tarn_handle_resize(tarn_handle_pool *pool, tarn_handle h, size_t size);
 
@@ -320,11 +389,13 @@ tarn_status tarn_handle_unlock(tarn_handle_pool *pool, tarn_handle h);
  * Copy the whole of block src to the start of block dst (dst must be at least as large;
  * its bytes beyond src's size are kept).  dst == src does nothing.  Neither needs to be
  * locked.  O(size of src).  Errors (nothing is changed): as tarn_handle_validate for
- * either handle, TARN_ERANGE (dst smaller than src).
+ * either handle, TARN_ERANGE (dst smaller than src), TARN_ECORRUPT (canary mode: the guard
+ * of either block is damaged).
  */
 tarn_status tarn_handle_copy(tarn_handle_pool *pool, tarn_handle dst, tarn_handle src);
 
-/** Fill the block with zero bytes.  O(block size).  Errors as tarn_handle_validate. */
+/** Fill the block's tarn_handle_size() bytes with zeros.  O(block size).  Errors as
+ *  tarn_handle_validate, and TARN_ECORRUPT in canary mode when its guard is damaged. */
 tarn_status tarn_handle_clear(tarn_handle_pool *pool, tarn_handle h);
 
 /* ---- compaction -------------------------------------------------------------------------- */
@@ -335,7 +406,9 @@ tarn_status tarn_handle_clear(tarn_handle_pool *pool, tarn_handle h);
  * at the end.  Returns the number of bytes moved (0 for a bad pool).  Time linear in the
  * live data: one pass over the blocks, with one memmove per moved block, that also
  * rebuilds the free-region lists.  Holds the lock hook for the whole pass.  Completes the
- * block an unfinished tarn_handle_compact_step was moving, and restarts its scan.
+ * block an unfinished tarn_handle_compact_step was moving, and restarts its scan.  Releases
+ * every region the debug quarantine holds first (see above).  In canary mode the guard
+ * bytes move with their blocks and are counted.
  */
 size_t tarn_handle_compact(tarn_handle_pool *pool);
 
@@ -348,7 +421,9 @@ size_t tarn_handle_compact(tarn_handle_pool *pool);
  * of the pool in this call (the next call starts a new pass from the start), false when
  * work remains or budget_bytes is 0 or the pool is bad.  *moved (may be NULL) receives the
  * bytes moved by this call.  Allocations, frees and locks may be interleaved freely with
- * the steps of a pass; space freed behind the scan is reclaimed by the next pass.
+ * the steps of a pass; space freed behind the scan is reclaimed by the next pass.  Regions
+ * held by the debug quarantine are passed over like pinned blocks.  In canary mode a
+ * block's guard bytes move with it and count against the budget.
  */
 bool tarn_handle_compact_step(tarn_handle_pool *pool, size_t budget_bytes, size_t *moved);
 
@@ -369,11 +444,25 @@ tarn_status tarn_handle_walk(tarn_handle_pool *pool, tarn_handle_walk_fn fn, voi
 
 /**
  * Full integrity check of every table entry, the address-ordered block list, the free
- * slot list, the free-region lists and their bitmaps, and the counters.  O(handles + size
- * classes).  TARN_OK, TARN_ECORRUPT, or TARN_EINVAL (pool NULL or not initialised).
- * Takes the lock hook.
+ * slot list, the free-region lists and their bitmaps, the quarantine ring and the
+ * counters; in canary mode also every live block's guard bytes, and with TARN_POISON_FREE
+ * (or scramble mode) the poison of every region the quarantine holds.  O(handles + size
+ * classes), plus the guard and held bytes.  TARN_OK, TARN_ECORRUPT, or TARN_EINVAL (pool
+ * NULL or not initialised).  Takes the lock hook.  (At TARN_CHECK_LEVEL 2 every call
+ * starts with this check minus the guard and held bytes, which only the operations named
+ * above and this function look at.)
  */
 tarn_status tarn_handle_check(tarn_handle_pool *pool);
+
+/**
+ * Release every region the debug quarantine holds (oldest first), so that their space
+ * and slots can be used again.  O(held regions + their bytes when poisoned).  Returns
+ * TARN_OK (also when nothing is held, without TARN_F_QUARANTINE, or with TARN_QUARANTINE
+ * 0), TARN_ECORRUPT when a released region's poison bytes had changed (a write after free;
+ * everything is released all the same, and it is recorded as the last error), TARN_EINVAL
+ * (pool NULL or not initialised).  Takes the lock hook.
+ */
+tarn_status tarn_handle_quarantine_flush(tarn_handle_pool *pool);
 
 /** Status of the last failed operation on this pool (TARN_OK if none).  O(1).  With several
  *  threads it is the last failure of any of them. */
