@@ -24,7 +24,8 @@
  *   persistent free list, no free bitmap, no other metadata.
  *
  *   Compact format, for regions of 16 to 36 bytes (TARN_EXT_COMPACT_MAX_SIZE), chosen by
- *   the region size alone: superblock | 0xC5 | nonce (8 bits) | units | 0x3A |, no roots,
+ *   the region size alone: superblock | 0xC5 | nonce (8 bits) | units, ~units (4 bits each)
+ *   | 0x3A |, no roots,
  *   and 8-byte records of two 4-byte slots | seq | word | check | ~seq |, the word packing
  *   the used bit and 7 bits of size, the check being the low byte of the same crc16.  The
  *   slots end with ~seq like the normal ones, so everything below - the commit points,
@@ -366,7 +367,8 @@ static inline uint32_t super_bytes(const tarn_ext *e)
 /*
  * The superblock of e (base, nonce, units, nroots).  Normal: magic, nonce, units, version,
  * nroots, crc16, ~magic.  Compact: | C_MAGIC | nonce (low byte) | units | C_TRAILER |.
- * Both end with a constant trailer that the invalid superblock written first by format
+ * (units < 16: the high nibble of that byte is the complement of the low one, so a flipped
+ * bit is damage, not another size).  Both end with a constant trailer that the invalid superblock written first by format
  * does not have, so a torn superblock is never valid.
  */
 static void super_encode(uint8_t *out, const tarn_ext *e)
@@ -376,7 +378,7 @@ static void super_encode(uint8_t *out, const tarn_ext *e)
     if (HU(e) == C_HDR) {
         out[0] = C_MAGIC;
         out[1] = (uint8_t)e->nonce;
-        out[2] = (uint8_t)e->units;
+        out[2] = (uint8_t)(e->units | ((~e->units & 0xFu) << 4));   /* units, and its complement */
         out[3] = C_TRAILER;
         return;
     }
@@ -396,7 +398,9 @@ static bool super_valid(const uint8_t *in, const tarn_ext *e)
 {
     uint8_t pre[4];
     uint16_t c;
-    if (HU(e) == C_HDR) return in[0] == C_MAGIC && in[3] == C_TRAILER;
+    if (HU(e) == C_HDR) {
+        return in[0] == C_MAGIC && in[3] == C_TRAILER && ((in[2] ^ (in[2] >> 4)) & 0xFu) == 0xFu;
+    }
     if (get32(in) != EXT_MAGIC || get32(in + 16) != ~(uint32_t)EXT_MAGIC) return false;
     if (in[12] != EXT_VERSION || in[13] > TARN_EXT_MAX_ROOTS) return false;
     put32(pre, e->base);
@@ -798,7 +802,7 @@ static tarn_status ext_read_super(tarn_ext *e, bool first)
         return other ? TARN_EINVAL : TARN_ENOENT;
     }
     if (HU(e) == C_HDR) {                  /* compact: no roots, heap after the superblock */
-        if (sb[2] != e->units) return first ? TARN_EINVAL : TARN_ECORRUPT;
+        if ((sb[2] & 0xFu) != e->units) return first ? TARN_EINVAL : TARN_ECORRUPT;
         if (first) e->nonce = sb[1];
         else if (sb[1] != (uint8_t)e->nonce) return TARN_ECORRUPT;
         return TARN_OK;
