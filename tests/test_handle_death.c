@@ -3,6 +3,12 @@
  * tests/test_handle_death.c - a raw pointer kept past unlock, into a block that compaction
  * or scramble mode then moved, is reported by AddressSanitizer / Valgrind memcheck; so are
  * a use after free, an overflow into a block's padding and a read of never-used space.
+ * With the debug quarantine a read through a pointer kept past free is still reported
+ * after the pool has handed out a block of the same size again; without it the new block
+ * sits there and the read goes unseen (both shown).  With TARN_F_SAN_REPORT a bad free
+ * (double free, stale or foreign handle) is reported by the tool too.  A write past the
+ * end of a block straight into the next block is seen only in canary mode
+ * (test_handle_guard_death); here, without it, the tools cannot see it (shown).
  * Each error runs in a child process; skipped (77) when no tool watches this process.
  */
 #include "check.h"
@@ -115,6 +121,97 @@ static void read_never_used(void *arg)
     (void)v;
 }
 
+/* A block of 48 bytes is freed and one of the same size allocated; *kept is a raw pointer
+ * into the freed block, *again the new block's address. */
+static void free_then_reuse(uint32_t flags, volatile unsigned char **kept, unsigned char **again)
+{
+    tarn_handle h, n;
+    init(flags);
+    h = tarn_handle_alloc(&pool, 48);
+    (void)tarn_handle_alloc(&pool, 16);       /* so that the freed place is not the end */
+    *kept = (volatile unsigned char *)tarn_handle_lock(&pool, h);
+    (*kept)[5] = 1;
+    tarn_handle_unlock(&pool, h);
+    tarn_handle_free(&pool, h);
+    n = tarn_handle_alloc(&pool, 48);
+    *again = (unsigned char *)tarn_handle_lock(&pool, n);
+    (*again)[5] = 2;
+    tarn_handle_unlock(&pool, n);
+}
+
+/* The bug: a read through the pointer kept past free, after the pool was busy again. */
+static void read_after_reuse(void *arg)
+{
+    volatile unsigned char *p;
+    unsigned char *again, v;
+    free_then_reuse(*(const uint32_t *)arg, &p, &again);
+    v = p[5];
+    (void)v;
+}
+
+/* A write past a block's end lands in the next block's first byte (no padding between). */
+static void write_into_next_block(void *arg)
+{
+    tarn_handle a;
+    volatile unsigned char *p;
+    (void)arg;
+    init(0);
+    a = tarn_handle_alloc(&pool, 64);
+    (void)tarn_handle_alloc(&pool, 64);
+    p = (volatile unsigned char *)tarn_handle_lock(&pool, a);
+    p[64] = 1;                  /* the bug */
+}
+
+/* TARN_F_SAN_REPORT: bad frees reported by the tool. */
+static void double_free_held(void *arg)
+{
+    tarn_handle h;
+    (void)arg;
+    init(TARN_F_QUARANTINE | TARN_F_SAN_REPORT);
+    h = tarn_handle_alloc(&pool, 40);
+    tarn_handle_free(&pool, h);
+    if (tarn_handle_free(&pool, h) != TARN_EDOUBLE) _Exit(3); /* the bug, at its region */
+}
+static void double_free_released(void *arg)
+{
+    tarn_handle h;
+    (void)arg;
+    init(TARN_F_SAN_REPORT);
+    h = tarn_handle_alloc(&pool, 40);
+    tarn_handle_free(&pool, h);
+    if (tarn_handle_free(&pool, h) != TARN_EDOUBLE) _Exit(3); /* the bug, at its entry */
+}
+static void stale_handle_free(void *arg)
+{
+    tarn_handle h;
+    (void)arg;
+    init(TARN_F_SAN_REPORT);
+    h = tarn_handle_alloc(&pool, 40);
+    /* an older generation of a live slot: must not be taken for the live block */
+    if (tarn_handle_free(&pool, tarn_handle_from_u32(h.v - 0x00100000u)) != TARN_ESTALE) _Exit(3);
+    if (tarn_handle_validate(&pool, h) != TARN_OK) _Exit(4);
+}
+static void foreign_handle_free(void *arg)
+{
+    (void)arg;
+    init(TARN_F_SAN_REPORT);
+    (void)tarn_handle_alloc(&pool, 40);
+    if (tarn_handle_free(&pool, tarn_handle_from_u32(0x12340000u | (NH + 3u))) != TARN_EFOREIGN) _Exit(3);
+}
+/* Without the flag the status alone reports them (the tool stays quiet). */
+static void bad_frees_status_only(void *arg)
+{
+    tarn_handle h;
+    (void)arg;
+    init(TARN_F_QUARANTINE);
+    h = tarn_handle_alloc(&pool, 40);
+    tarn_handle_free(&pool, h);
+    if (tarn_handle_free(&pool, h) != TARN_EDOUBLE) _Exit(3);
+    if (tarn_handle_free(&pool, tarn_handle_from_u32(0x12340000u | (NH + 3u))) != TARN_EFOREIGN) _Exit(4);
+    init(TARN_F_SAN_REPORT);
+    if (tarn_handle_free(&pool, tarn_handle_null()) != TARN_EINVAL) _Exit(5); /* like free(NULL) */
+}
+
 /* Control: the same steps done right are not reported (so the checks above can fail). */
 static void correct_use(void *arg)
 {
@@ -151,5 +248,32 @@ int main(void)
     CHECK_EQ(death_expect_report(overflow_into_padding, NULL, "use-after-poison"), 1);
     CHECK_EQ(death_expect_report(read_never_used, NULL, "use-after-poison"), 1);
     CHECK_EQ(death_expect_report(correct_use, NULL, NULL), 0);
+
+    /* read after free and reuse: unseen without the quarantine, reported with it */
+    {
+        static const uint32_t plain = 0, held = TARN_F_QUARANTINE;
+        volatile unsigned char *p;
+        unsigned char *again;
+        free_then_reuse(plain, &p, &again);
+        CHECK(again == (unsigned char *)p);       /* the freed place was reused... */
+        CHECK_EQ(death_expect_report(read_after_reuse, (void *)&plain, NULL), 0); /* ...unseen */
+#if TARN_QUARANTINE > 0
+        free_then_reuse(held, &p, &again);
+        CHECK(again != (unsigned char *)p);       /* the freed region is held back... */
+        CHECK_EQ(death_expect_report(read_after_reuse, (void *)&held, "use-after-poison"), 1);
+#else
+        (void)held;
+#endif
+    }
+    /* a write straight into the next block: only canary mode gives the tools a guard */
+    CHECK_EQ(death_expect_report(write_into_next_block, NULL, "use-after-poison"), TARN_GUARD ? 1 : 0);
+    /* bad frees with TARN_F_SAN_REPORT */
+#if TARN_QUARANTINE > 0
+    CHECK_EQ(death_expect_report(double_free_held, NULL, "use-after-poison"), 1);
+#endif
+    CHECK_EQ(death_expect_report(double_free_released, NULL, "use-after-poison"), 1);
+    CHECK_EQ(death_expect_report(stale_handle_free, NULL, "use-after-poison"), 1);
+    CHECK_EQ(death_expect_report(foreign_handle_free, NULL, "use-after-poison"), 1);
+    CHECK_EQ(death_expect_report(bad_frees_status_only, NULL, NULL), 0);
     return check_done();
 }
