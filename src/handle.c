@@ -1453,26 +1453,37 @@ tarn_status tarn_handle_walk(tarn_handle_pool *pool, tarn_handle_walk_fn fn, voi
     return st;
 }
 
-tarn_status tarn_handle_check(tarn_handle_pool *pool)
+/* The frame of a whole-pool call: op under the lock, its failure recorded. */
+static tarn_status hp_whole(tarn_handle_pool *pool, tarn_status (*op)(tarn_handle_pool *))
 {
     tarn_status st;
     if (!hp_ready(pool)) return TARN_EINVAL;
     TARN_LOCK(pool->lock);
-    st = hp_fail(pool, hp_check(pool, true));
+    st = hp_fail(pool, op(pool));
     TARN_UNLOCK(pool->lock);
     return st;
 }
 
+static tarn_status hp_full_check(tarn_handle_pool *p)
+{
+    return hp_check(p, true);
+}
+
+static tarn_status hp_flush_all(tarn_handle_pool *p)
+{
+    tarn_status st = hp_precheck(p);
+    if (st == TARN_OK && !hp_flush(p)) st = TARN_ECORRUPT;
+    return st;
+}
+
+tarn_status tarn_handle_check(tarn_handle_pool *pool)
+{
+    return hp_whole(pool, hp_full_check);
+}
+
 tarn_status tarn_handle_quarantine_flush(tarn_handle_pool *pool)
 {
-    tarn_status st;
-    if (!hp_ready(pool)) return TARN_EINVAL;
-    TARN_LOCK(pool->lock);
-    st = hp_precheck(pool);
-    if (st == TARN_OK && !hp_flush(pool)) st = TARN_ECORRUPT;
-    (void)hp_fail(pool, st);
-    TARN_UNLOCK(pool->lock);
-    return st;
+    return hp_whole(pool, hp_flush_all);
 }
 
 tarn_status tarn_handle_last_error(const tarn_handle_pool *pool)

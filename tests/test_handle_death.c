@@ -7,8 +7,9 @@
  * after the pool has handed out a block of the same size again; without it the new block
  * sits there and the read goes unseen (both shown).  With TARN_F_SAN_REPORT a bad free
  * (double free, stale or foreign handle) is reported by the tool too.  A write past the
- * end of a block straight into the next block is seen only in canary mode
- * (test_handle_guard_death); here, without it, the tools cannot see it (shown).
+ * end of a block straight into the next block is seen only in canary mode, which gives
+ * the tools guard bytes to watch: test_handle_guard_death runs this file again with the
+ * pool compiled in canary mode; without it the tools cannot see that write (shown).
  * Each error runs in a child process; skipped (77) when no tool watches this process.
  */
 #include "check.h"
@@ -162,24 +163,15 @@ static void write_into_next_block(void *arg)
     p[64] = 1;                  /* the bug */
 }
 
-/* TARN_F_SAN_REPORT: bad frees reported by the tool. */
-static void double_free_held(void *arg)
+/* TARN_F_SAN_REPORT: bad frees reported by the tool.  A double free is reported at the
+ * freed region while the quarantine holds it, else at the handle's table entry. */
+static void double_free(void *arg)
 {
     tarn_handle h;
-    (void)arg;
-    init(TARN_F_QUARANTINE | TARN_F_SAN_REPORT);
+    init(*(const uint32_t *)arg | TARN_F_SAN_REPORT);
     h = tarn_handle_alloc(&pool, 40);
     tarn_handle_free(&pool, h);
-    if (tarn_handle_free(&pool, h) != TARN_EDOUBLE) _Exit(3); /* the bug, at its region */
-}
-static void double_free_released(void *arg)
-{
-    tarn_handle h;
-    (void)arg;
-    init(TARN_F_SAN_REPORT);
-    h = tarn_handle_alloc(&pool, 40);
-    tarn_handle_free(&pool, h);
-    if (tarn_handle_free(&pool, h) != TARN_EDOUBLE) _Exit(3); /* the bug, at its entry */
+    if (tarn_handle_free(&pool, h) != TARN_EDOUBLE) _Exit(3); /* the bug */
 }
 static void stale_handle_free(void *arg)
 {
@@ -212,15 +204,45 @@ static void bad_frees_status_only(void *arg)
     if (tarn_handle_free(&pool, tarn_handle_null()) != TARN_EINVAL) _Exit(5); /* like free(NULL) */
 }
 
-/* Control: the same steps done right are not reported (so the checks above can fail). */
+#if TARN_GUARD
+/* Canary mode: a longer overrun meant for the next block crosses the guard first. */
+static void write_on_into_next(void *arg)
+{
+    tarn_handle a;
+    unsigned char *p;
+    (void)arg;
+    init(0);
+    a = tarn_handle_alloc(&pool, 24);
+    (void)tarn_handle_alloc(&pool, 24);
+    p = (unsigned char *)tarn_handle_lock(&pool, a);
+    memset(p, 0x41, TARN_HANDLE_SPAN(24) + 8u); /* the bug */
+}
+
+/* Canary mode: a read of the last guaranteed guard byte. */
+static void read_guard(void *arg)
+{
+    tarn_handle a;
+    volatile unsigned char *p;
+    unsigned char v;
+    (void)arg;
+    init(0);
+    a = tarn_handle_alloc(&pool, 29);
+    p = (volatile unsigned char *)tarn_handle_lock(&pool, a);
+    v = p[29 + TARN_GUARD_SIZE - 1u]; /* the bug */
+    (void)v;
+}
+#endif
+
+/* Control: the same steps done right are not reported (so the checks above can fail).
+ * Also run outside a child, where arg receives whether the pool's own check agrees. */
 static void correct_use(void *arg)
 {
-    tarn_handle a, b;
+    tarn_handle a, b, c;
     volatile unsigned char *p;
-    (void)arg;
     init(TARN_HANDLE_F_SCRAMBLE);
     a = tarn_handle_alloc(&pool, 512);
     b = tarn_handle_alloc(&pool, 64);
+    c = tarn_handle_alloc(&pool, 37);
     p = (volatile unsigned char *)tarn_handle_lock(&pool, b);
     p[0] = 1;
     p[63] = p[0];
@@ -232,7 +254,13 @@ static void correct_use(void *arg)
     p = (volatile unsigned char *)tarn_handle_lock(&pool, b); /* ask again after moves */
     p[1] = p[0];
     tarn_handle_unlock(&pool, b);
+    tarn_handle_copy(&pool, b, c);
+    tarn_handle_clear(&pool, c);
+    tarn_handle_resize(&pool, c, 300);
+    tarn_handle_resize(&pool, c, 5);
+    if (arg != NULL) *(int *)arg = tarn_handle_check(&pool) == TARN_OK;
     tarn_handle_free(&pool, b);
+    tarn_handle_free(&pool, c);
 }
 
 int main(void)
@@ -248,6 +276,15 @@ int main(void)
     CHECK_EQ(death_expect_report(overflow_into_padding, NULL, "use-after-poison"), 1);
     CHECK_EQ(death_expect_report(read_never_used, NULL, "use-after-poison"), 1);
     CHECK_EQ(death_expect_report(correct_use, NULL, NULL), 0);
+    {
+        int intact = 0;
+        correct_use(&intact);
+        CHECK(intact);
+    }
+#if TARN_GUARD
+    CHECK_EQ(death_expect_report(write_on_into_next, NULL, "use-after-poison"), 1);
+    CHECK_EQ(death_expect_report(read_guard, NULL, "use-after-poison"), 1);
+#endif
 
     /* read after free and reuse: unseen without the quarantine, reported with it */
     {
@@ -268,10 +305,15 @@ int main(void)
     /* a write straight into the next block: only canary mode gives the tools a guard */
     CHECK_EQ(death_expect_report(write_into_next_block, NULL, "use-after-poison"), TARN_GUARD ? 1 : 0);
     /* bad frees with TARN_F_SAN_REPORT */
+    {
+        static const uint32_t held = TARN_F_QUARANTINE, released = 0;
 #if TARN_QUARANTINE > 0
-    CHECK_EQ(death_expect_report(double_free_held, NULL, "use-after-poison"), 1);
+        CHECK_EQ(death_expect_report(double_free, (void *)&held, "use-after-poison"), 1);
+#else
+        (void)held;
 #endif
-    CHECK_EQ(death_expect_report(double_free_released, NULL, "use-after-poison"), 1);
+        CHECK_EQ(death_expect_report(double_free, (void *)&released, "use-after-poison"), 1);
+    }
     CHECK_EQ(death_expect_report(stale_handle_free, NULL, "use-after-poison"), 1);
     CHECK_EQ(death_expect_report(foreign_handle_free, NULL, "use-after-poison"), 1);
     CHECK_EQ(death_expect_report(bad_frees_status_only, NULL, NULL), 0);
