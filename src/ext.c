@@ -29,8 +29,10 @@
  *   and 8-byte records of two 4-byte slots | seq | word | check | ~seq |, the word packing
  *   the used bit and 7 bits of size, the check being the low byte of the same crc16.  The
  *   slots end with ~seq like the normal ones, so everything below - the commit points,
- *   torn-write detection, mount - holds unchanged with a header of 2 units instead of 4;
- *   only damage (not power loss) and stale records of an earlier format are caught with
+ *   torn-write detection, mount - holds unchanged with a header of 2 units instead of 4.  A
+ *   format's first, invalid superblock starts with 0xC4 instead of 0xC5 (it carries the
+ *   new nonce, which no crc covers here).
+ *   Only damage (not power loss) and stale records of an earlier format are caught with
  *   8 bits of check instead of 16.  The smallest region, 16 bytes, holds one allocation of
  *   4 bytes.
  *
@@ -161,6 +163,7 @@
 #define C_HDR 2u                     /* compact format: header units, superblock bytes */
 #define C_SUPER_BYTES 4u
 #define C_MAGIC 0xC5u
+#define C_MAGIC_NEW 0xC4u            /* the invalid superblock a compact format writes first */
 #define C_TRAILER 0x3Au
 #define HU(e) ((uint32_t)(e)->hu)    /* header units of e's format */
 #define SLOT_OF(e) (HU(e) * 2u)      /* bytes of one slot: 8, or 4 in compact format */
@@ -948,7 +951,7 @@ tarn_status tarn_ext_format(tarn_ext *ext, const tarn_ext_io *io, uint32_t base,
     memset(sb, 0, sizeof sb);
     st = bus_read(ext, base, sb, super_bytes(ext));
     if (st != TARN_OK) return st;
-    if (HU(ext) == C_HDR ? sb[0] == C_MAGIC : get32(sb) == EXT_MAGIC) {
+    if (HU(ext) == C_HDR ? (sb[0] | 1u) == C_MAGIC : get32(sb) == EXT_MAGIC) {
         nonce = (HU(ext) == C_HDR ? sb[1] : get32(sb + 4)) + 1u;
     } else {
         uint8_t pre[8];
@@ -965,6 +968,9 @@ tarn_status tarn_ext_format(tarn_ext *ext, const tarn_ext_io *io, uint32_t base,
      *    land last: a torn one is never valid. */
     super_encode(sb, ext);
     if (HU(ext) == C_HDR) {
+        /* its first byte already differs: with no crc over the nonce, a landed prefix
+         * must not leave a valid superblock with the new nonce */
+        sb[0] = C_MAGIC_NEW;
         sb[3] = 0;
     } else {
         sb[12] = 0;
