@@ -808,6 +808,44 @@ static void test_compact(void)
     io = io_of(&dev);
     CHECK_EQ(tarn_ext_mount(&ext2, &io, BASE, TARN_EXT_COMPACT_MAX_SIZE, NULL), TARN_EINVAL);
     CHECK_EQ(dev.range_errors, 0);
+
+    /* a format of a compact region cut at every write and byte: mount finds nothing
+     * (TARN_ENOENT) or the old region with its allocation and data */
+    {
+        static uint8_t image[TARN_EXT_COMPACT_MAX_SIZE];
+        unsigned wi, keep, bits, cases = 0;
+        fresh(0, TARN_EXT_COMPACT_MAX_SIZE);
+        CHECK_EQ(tarn_ext_alloc(&ext, 8, &a), TARN_OK);
+        CHECK_EQ(tarn_ext_write(&ext, a, 0, "compact!", 8), TARN_OK);
+        memcpy(image, mem, sizeof image);
+        for (wi = 0; wi < 3; wi++) {
+            for (keep = 0; keep <= 8; keep++) {
+                for (bits = 0; bits < 256; bits += 85) {
+                    tarn_status s;
+                    memcpy(mem, image, sizeof image);
+                    emudev_init(&dev, mem, BASE, TARN_EXT_COMPACT_MAX_SIZE);
+                    io = io_of(&dev);
+                    emudev_cut_after(&dev, (long)wi, keep, (uint8_t)bits);
+                    s = tarn_ext_format(&ext2, &io, BASE, TARN_EXT_COMPACT_MAX_SIZE, 0, NULL);
+                    emudev_power_on(&dev);
+                    s = tarn_ext_mount(&ext2, &io, BASE, TARN_EXT_COMPACT_MAX_SIZE, NULL);
+                    cases++;
+                    if (s == TARN_OK) {
+                        char buf[8];
+                        CHECK_EQ(tarn_ext_check(&ext2), TARN_OK);
+                        walk(&ext2, &w);
+                        if (w.n == 1 && !w.is_used[0]) continue;   /* the new, empty region */
+                        CHECK(w.n >= 1 && w.is_used[0] && w.addr[0] == a);
+                        CHECK_EQ(tarn_ext_read(&ext2, a, 0, buf, 8), TARN_OK);
+                        CHECK(memcmp(buf, "compact!", 8) == 0);
+                    } else {
+                        CHECK_EQ(s, TARN_ENOENT);
+                    }
+                }
+            }
+        }
+        CHECK(cases > 90);
+    }
 }
 
 /* ---- damage that looks like a torn write but hides allocations ------------------------------ */
