@@ -29,9 +29,7 @@
  *   and 8-byte records of two 4-byte slots | seq | word | check | ~seq |, the word packing
  *   the used bit and 7 bits of size, the check being the low byte of the same crc16.  The
  *   slots end with ~seq like the normal ones, so everything below - the commit points,
- *   torn-write detection, mount - holds unchanged with a header of 2 units instead of 4.  A
- *   format's first, invalid superblock starts with 0xC4 instead of 0xC5 (it carries the
- *   new nonce, which no crc covers here).
+ *   torn-write detection, mount - holds unchanged with a header of 2 units instead of 4.
  *   Only damage (not power loss) and stale records of an earlier format are caught with
  *   8 bits of check instead of 16.  The smallest region, 16 bytes, holds one allocation of
  *   4 bytes.
@@ -100,7 +98,9 @@
  *   write, the writes pending at a cut are at most the one record write in flight (or
  *   several independent repairs during mount), so any subset landing in any order is one
  *   of the cases above.  format writes the superblock last, after an invalid one that
- *   already carries the new nonce (so that nonces keep counting up across cut formats).
+ *   already carries the new nonce (so that nonces keep counting up across cut formats) and
+ *   whose first byte differs from a valid one's (so that no landed prefix of it leaves a
+ *   valid superblock naming the new nonce).
  *
  * 6. Finding free space with a fixed RAM footprint
  *
@@ -171,6 +171,7 @@
 #define W_USED 0x40000000u
 #define W_RSVD 0x80000000u
 #define EXT_MAGIC 0x31584554u        /* "TEX1" little-endian */
+#define EXT_MAGIC_NEW 0x31584555u    /* "UEX1": the invalid superblock format writes first */
 #define EXT_VERSION 1u
 
 #ifndef EXT_LOOSE
@@ -951,7 +952,7 @@ tarn_status tarn_ext_format(tarn_ext *ext, const tarn_ext_io *io, uint32_t base,
     memset(sb, 0, sizeof sb);
     st = bus_read(ext, base, sb, super_bytes(ext));
     if (st != TARN_OK) return st;
-    if (HU(ext) == C_HDR ? (sb[0] | 1u) == C_MAGIC : get32(sb) == EXT_MAGIC) {
+    if (HU(ext) == C_HDR ? (sb[0] | 1u) == C_MAGIC : (get32(sb) | 1u) == EXT_MAGIC_NEW) {
         nonce = (HU(ext) == C_HDR ? sb[1] : get32(sb + 4)) + 1u;
     } else {
         uint8_t pre[8];
@@ -963,16 +964,17 @@ tarn_status tarn_ext_format(tarn_ext *ext, const tarn_ext_io *io, uint32_t base,
     ext->nonce = HU(ext) == C_HDR ? (uint8_t)nonce : nonce;
 
     /* 1. replace the old superblock by an invalid one (version 0, trailer 0) that already
-     *    carries the new nonce, so that a format cut and run again still counts up;
+     *    carries the new nonce, so that a format cut and run again still counts up; its
+     *    first byte already differs from a valid one's, so no prefix of this write that
+     *    lands leaves a valid superblock with the new nonce;
      * 2. roots and the one free block; 3. the superblock, whose last 4 bytes (~magic)
      *    land last: a torn one is never valid. */
     super_encode(sb, ext);
     if (HU(ext) == C_HDR) {
-        /* its first byte already differs: with no crc over the nonce, a landed prefix
-         * must not leave a valid superblock with the new nonce */
         sb[0] = C_MAGIC_NEW;
         sb[3] = 0;
     } else {
+        put32(sb, EXT_MAGIC_NEW);
         sb[12] = 0;
         memset(sb + 16, 0, 4);
     }

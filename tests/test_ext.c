@@ -809,26 +809,26 @@ static void test_compact(void)
     CHECK_EQ(tarn_ext_mount(&ext2, &io, BASE, TARN_EXT_COMPACT_MAX_SIZE, NULL), TARN_EINVAL);
     CHECK_EQ(dev.range_errors, 0);
 
-    /* a format of a compact region cut at every write and byte: mount finds nothing
-     * (TARN_ENOENT) or the old region with its allocation and data */
-    {
-        static uint8_t image[TARN_EXT_COMPACT_MAX_SIZE];
+    /* a format cut at every write and byte, over a compact and a normal region: mount
+     * finds nothing (TARN_ENOENT) or the old region with its allocation and data */
+    for (sz = TARN_EXT_COMPACT_MAX_SIZE; sz <= 128; sz += 128 - TARN_EXT_COMPACT_MAX_SIZE) {
+        static uint8_t image[128];
         unsigned wi, keep, bits, cases = 0;
-        fresh(0, TARN_EXT_COMPACT_MAX_SIZE);
+        fresh(0, sz);
         CHECK_EQ(tarn_ext_alloc(&ext, 8, &a), TARN_OK);
         CHECK_EQ(tarn_ext_write(&ext, a, 0, "compact!", 8), TARN_OK);
         memcpy(image, mem, sizeof image);
         for (wi = 0; wi < 3; wi++) {
-            for (keep = 0; keep <= 8; keep++) {
+            for (keep = 0; keep <= 20; keep++) {
                 for (bits = 0; bits < 256; bits += 85) {
                     tarn_status s;
                     memcpy(mem, image, sizeof image);
-                    emudev_init(&dev, mem, BASE, TARN_EXT_COMPACT_MAX_SIZE);
+                    emudev_init(&dev, mem, BASE, sz);
                     io = io_of(&dev);
                     emudev_cut_after(&dev, (long)wi, keep, (uint8_t)bits);
-                    s = tarn_ext_format(&ext2, &io, BASE, TARN_EXT_COMPACT_MAX_SIZE, 0, NULL);
+                    s = tarn_ext_format(&ext2, &io, BASE, sz, 0, NULL);
                     emudev_power_on(&dev);
-                    s = tarn_ext_mount(&ext2, &io, BASE, TARN_EXT_COMPACT_MAX_SIZE, NULL);
+                    s = tarn_ext_mount(&ext2, &io, BASE, sz, NULL);
                     cases++;
                     if (s == TARN_OK) {
                         char buf[8];
@@ -844,7 +844,7 @@ static void test_compact(void)
                 }
             }
         }
-        CHECK(cases > 90);
+        CHECK(cases > 200);
     }
 }
 
