@@ -372,14 +372,16 @@ static tarn_status hp_lookup_fail(const tarn_handle_pool *p, tarn_handle h, bool
 
 /* Find the live slot of handle h.  O(1).  for_free: report a second free of a slot that
  * has not been reused since as TARN_EDOUBLE.  A live entry's generation carries the pool
- * tag, so a matching generation also proves the tag (and that the entry is not held). */
+ * tag, so a matching generation also proves the tag. */
 static inline tarn_status hp_lookup(const tarn_handle_pool *p, tarn_handle h, uint16_t *out, bool for_free)
 {
     uint32_t idx = h.v & 0xFFFFu;
     const hp_entry *e;
     if (TARN_UNLIKELY(idx - 1u >= (uint32_t)p->carved)) return hp_lookup_fail(p, h, for_free);
     e = &hp_t(p)[idx];
-    if (TARN_UNLIKELY(e->gen != (uint16_t)(h.v >> 16) || e->size == 0u)) {
+    /* (a held entry's generation has a flipped tag bit: a handle can match it only if it
+     * carries that tag, as one of another pool may; hp_held is false without a quarantine) */
+    if (TARN_UNLIKELY(e->gen != (uint16_t)(h.v >> 16) || e->size == 0u || hp_held(p, e))) {
         return hp_lookup_fail(p, h, for_free);
     }
 #if TARN_CHECK_LEVEL >= 1
@@ -682,9 +684,9 @@ static void hp_scramble(tarn_handle_pool *p)
 }
 
 /* ---- integrity check ---------------------------------------------------------------------- */
-/* The quarantine ring: `held` entries, each a held region of this table, no two alike.
- * O(held^2) (the ring is small). */
-static tarn_status hp_check_ring(const tarn_handle_pool *p, uint32_t held)
+/* The quarantine ring: `held` entries, each a held region of this table; full: also no
+ * two alike, O(held^2) (left to the full check: the level-2 check runs on every call). */
+static tarn_status hp_check_ring(const tarn_handle_pool *p, uint32_t held, bool full)
 {
 #if TARN_QUARANTINE > 0
     const tarn_quarantine *q = &p->quarantine;
@@ -699,12 +701,13 @@ static tarn_status hp_check_ring(const tarn_handle_pool *p, uint32_t held)
         if (a <= t0 || (a - t0) % sizeof(hp_entry) != 0u) return TARN_ECORRUPT;
         x = (uint32_t)((a - t0) / sizeof(hp_entry));
         if (x > p->carved || hp_t(p)[x].size == 0u || !hp_held(p, &hp_t(p)[x])) return TARN_ECORRUPT;
-        for (j = 0; j < i; j++) {
+        for (j = 0; full && j < i; j++) {
             if (tarn_q_at(q, j) == tarn_q_at(q, i)) return TARN_ECORRUPT;
         }
     }
 #else
     (void)p;
+    (void)full;
     if (held != 0u) return TARN_ECORRUPT;
 #endif
     return TARN_OK;
@@ -788,7 +791,7 @@ static tarn_status hp_check(const tarn_handle_pool *p, bool bytes)
         x = t[x].next;
     }
     if (pr != p->free_tail || freed + live + held != p->carved) return TARN_ECORRUPT;
-    if (hp_check_ring(p, held) != TARN_OK) return TARN_ECORRUPT;
+    if (hp_check_ring(p, held, bytes) != TARN_OK) return TARN_ECORRUPT;
     /* free-region lists and bitmaps */
     for (fl = 0; fl < HP_FL; fl++) {
         bool any_sl = false;

@@ -140,6 +140,18 @@ static void test_hold(void)
     CHECK_EQ(tarn_handle_walk(&pool, count_cb, &blocks), TARN_OK);
     CHECK_EQ(blocks, 2); /* c and b: a held region is no block */
     CHECK_EQ(tarn_handle_check(&pool), TARN_OK);
+    {
+        /* a handle carrying the held entry's own generation (tag bit flipped, as a handle of
+         * another pool may) is not taken for a live block */
+        uint32_t x = a.v & 0xFFFFu;
+        tarn_handle forged = tarn_handle_from_u32(((uint32_t)hp_t(&pool)[x].gen << 16) | x);
+        CHECK_EQ(tarn_handle_free(&pool, forged), TARN_EFOREIGN);
+        CHECK_EQ(tarn_handle_validate(&pool, forged), TARN_EFOREIGN);
+        CHECK(tarn_handle_lock(&pool, forged) == NULL);
+        stats(&st);
+        CHECK_EQ(st.quarantined, 1);
+        CHECK_EQ(tarn_handle_check(&pool), TARN_OK);
+    }
     /* released: the slot is free again, the handle still a double free until reused */
     CHECK_EQ(tarn_handle_quarantine_flush(&pool), TARN_OK);
     stats(&st);

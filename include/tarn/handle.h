@@ -257,7 +257,8 @@ typedef struct tarn_handle_block {
     tarn_handle handle;     /**< the block's handle */
     size_t offset;          /**< offset of the block in the data area */
     size_t size;            /**< requested size */
-    size_t gap_after;       /**< free bytes between this block's end and the next block */
+    size_t gap_after;       /**< free bytes between this block's span and the next block
+                                 or region held by the quarantine */
     unsigned locks;         /**< lock count (0 = the pool may move it) */
     bool moving;            /**< an unfinished tarn_handle_compact_step is moving it: its
                                  bytes are not all at `offset` yet (lock it to finish) */
@@ -438,7 +439,8 @@ tarn_status tarn_handle_stats_get(tarn_handle_pool *pool, tarn_handle_stats *out
 
 /**
  * Call fn for every block in address order, under the lock hook.  O(blocks).  Stops early
- * when fn returns false.  Errors: TARN_EINVAL (pool NULL or not initialised, fn NULL).
+ * when fn returns false.  Regions held by the debug quarantine are not blocks and are not
+ * reported (their bytes are in no block's gap_after either).  Errors: TARN_EINVAL (pool NULL or not initialised, fn NULL).
  */
 tarn_status tarn_handle_walk(tarn_handle_pool *pool, tarn_handle_walk_fn fn, void *ctx);
 
