@@ -4,29 +4,41 @@
  * Layout of the caller's buffer (count blocks of block_size bytes, block_size a multiple
  * of TARN_ALIGN and >= 2 pointers):
  *
- *   base                         carve                                    end
+ *   base                      carve = base + carved                        end
  *   |  handed out or on the free list  |  never used yet (carved on demand)  |
  *   [blk 0][blk 1][blk 2] ... [blk k-1][blk k] ...                  [blk n-1]
  *
- *   a free block on the free list:   [ next | tag = next ^ key(pool) | ...unused... ]
+ *   a free block on the free list:   [ next | tag = key | ...unused...            ]
  *   a block handed out:              [ user data (word 1 zeroed by get)        ... ]
  *   a never-used block:              [ anything, even a stale tag of an earlier pool ]
  *
  * Invariants (checked by tarn_block_check):
- *   - base <= carve <= end, (carve - base) and (end - base) are multiples of block_size;
- *   - every block on the free list lies in [base, carve), starts a block, carries a valid
- *     tag, and appears once; the list length is num_free - (end - carve) / block_size;
- *   - min_free <= num_free <= count.
+ *   - carved <= end - base, carved and end - base are multiples of block_size;
+ *   - every block on the free list lies below the carve line, starts a block, carries
+ *     the tag, and appears once; the list length is num_free - (never carved blocks);
+ *   - num_free <= count, min_free <= count, key == block_key(pool).
  *
- * Double-free detection in O(1): a block on the free list carries in its second word
- * the tag next ^ key(pool), where key(pool) mixes the pool's address with a constant whose
- * low bit is set; get writes 0 there, which is never a valid tag (links are aligned, so a
- * tag always has its low bit set).  A block handed out is therefore taken for a free one
- * only if the user stored exactly (x, x ^ key) in its first two words.  A block at or
- * after `carve` has never been handed out: putting it is a double free too.
+ * Double-free detection in O(1): a block on the free list carries in its second word the
+ * pool's tag key = address of the pool ^ a constant whose low bit is set; get writes 0
+ * there, which is never the tag.  A block handed out is therefore taken for a free one
+ * only if the user stored exactly the key in its second word.  A block at or after the
+ * carve line has never been handed out: putting it is a double free too.  The free list's
+ * links are not covered by the tag; the check finds any damaged link all the same (it
+ * leads outside the carved blocks, to an untagged block, into a cycle, or makes the list
+ * too short).
  *
  * "Is a block start" is tested without a divide: offset % block_size == 0 via
  * tarn_divisible() (one multiply), which is why a pool spans less than 4 GiB.
+ *
+ * Fast paths: tarn_block_get and tarn_block_put are inline in block.h and handle the
+ * common case (free list not empty; a valid block) of a pool whose slow_ is 0.  slow_
+ * (BLOCK_SLOW_*) is non-zero for a statically defined pool before its first use, a pool
+ * that failed init, a lock hook, a put callback, the quarantine, and in every build whose
+ * get/put do more per call (sanitizer annotations, canary mode, level-2 checks, poisoning
+ * of freed blocks); the out-of-line tarn_block_get_slow_/put_slow_ do everything else.
+ * The watermark costs the fast path nothing: blocks are carved only when the free list is
+ * empty, so the most blocks ever in use since the last clear is exactly the number carved,
+ * and min_free = min(min_free before the last clear, count - carved blocks).
  *
  * Canary mode (TARN_GUARD): block_size = usable + G with G = TARN_BLOCK_GUARD_BYTES;
  *
@@ -51,6 +63,24 @@
 
 #define BLOCK_KEY_CONST ((uintptr_t)0x9E3779B97F4A7C15ull | 1u)
 
+/* Bits of pool->slow_. */
+#define BLOCK_SLOW_SETUP TARN_BLOCK_SLOW_SETUP_ /* statically defined, not yet set up */
+#define BLOCK_SLOW_BROKEN 2u                    /* init failed */
+#define BLOCK_SLOW_LOCK 4u                      /* lock hook */
+#define BLOCK_SLOW_CB 8u                        /* put callback */
+#define BLOCK_SLOW_QUAR 16u                     /* quarantine on */
+#define BLOCK_SLOW_BUILD 32u                    /* this build does more per get/put */
+/* The bits that make get take the full path: they are fixed at init (or at the set-up of
+ * a statically defined pool, while its list is empty), so where the list lives is too. */
+#define BLOCK_SLOW_GET (BLOCK_SLOW_SETUP | BLOCK_SLOW_BROKEN | BLOCK_SLOW_LOCK | BLOCK_SLOW_BUILD)
+TARN_STATIC_ASSERT(BLOCK_SLOW_GET == TARN_BLOCK_SLOW_GET_, slow_get_bits_match);
+
+#if TARN_SANITIZE || TARN_GUARD || TARN_POISON_FREE || TARN_CHECK_LEVEL >= 2
+#define BLOCK_SLOW_BUILD_BITS BLOCK_SLOW_BUILD
+#else
+#define BLOCK_SLOW_BUILD_BITS 0u
+#endif
+
 TARN_STATIC_ASSERT(TARN_BLOCK_SIZE(1) >= 2 * sizeof(void *), block_holds_link_and_tag);
 TARN_STATIC_ASSERT(TARN_BLOCK_SIZE(1) % TARN_ALIGN == 0, block_size_aligned);
 
@@ -67,22 +97,89 @@ static inline uintptr_t block_key(const tarn_block_pool *pool)
     return (uintptr_t)pool ^ BLOCK_KEY_CONST;
 }
 
+/* The carve line: first never-used block. */
+static inline unsigned char *block_carve(const tarn_block_pool *pool)
+{
+    return (pool->carved == 0) ? pool->base : pool->base + pool->carved;  /* base may be NULL */
+}
+
+/* The free list's head lives in free_head where the inline get reads it, except in pools
+ * whose get takes the full path: there free_head stays NULL (so the inline get always
+ * calls the full path) and the list lives in slow_head_. */
+static inline void **block_headp(tarn_block_pool *pool)
+{
+    return (pool->slow_ & BLOCK_SLOW_GET) ? &pool->slow_head_ : &pool->free_head;
+}
+static inline void *block_head(const tarn_block_pool *pool)
+{
+    return (pool->slow_ & BLOCK_SLOW_GET) ? pool->slow_head_ : pool->free_head;
+}
+
+/* put_limit_ mirrors carved while put may take the inline path, else stays 0 (the inline
+ * put then finds every block "past the carve line" and calls the full path). */
+static inline void block_set_carved(tarn_block_pool *pool, uintptr_t carved)
+{
+    pool->carved = carved;
+    pool->put_limit_ = (pool->slow_ == 0) ? carved : 0u;
+}
+
+/* Blocks carved so far (pool set up: block_size > 0). */
+static inline uint32_t block_carved_count(const tarn_block_pool *pool)
+{
+    return (pool->block_size == 0) ? 0u : (uint32_t)(pool->carved / pool->block_size);
+}
+
+/* Fewest blocks ever free: see "watermark" above. */
+static inline uint32_t block_min_free(const tarn_block_pool *pool)
+{
+    uint32_t since_clear = pool->count - block_carved_count(pool);
+    return since_clear < pool->min_free ? since_clear : pool->min_free;
+}
+
 /* Free-block words, accessed only through these (they open the bytes for sanitizers). */
 static inline void block_write_free(const tarn_block_pool *pool, void *blk, void *next)
 {
-    void **w = (void **)blk;
     TARN_SAN_OPEN(blk, 2 * sizeof(void *));
-    w[0] = next;
-    ((uintptr_t *)blk)[1] = (uintptr_t)next ^ block_key(pool);
+    *(tarn_block_link_ *)blk = next;
+    ((tarn_block_word_ *)blk)[1] = pool->key;
     TARN_SAN_CLOSE(blk, 2 * sizeof(void *));
 }
 
-/* True when blk (a block start below carve) carries a valid free tag. */
+/* True when blk (a block start below carve) carries the free tag. */
 static inline bool block_is_tagged(const tarn_block_pool *pool, const void *blk)
 {
-    uintptr_t w[2];
-    tarn_san_peek(w, blk, sizeof w);  /* blk may be live or free: leave its state alone */
-    return w[1] == (w[0] ^ block_key(pool));
+    uintptr_t w;
+    /* blk may be live or free: leave its state alone */
+    tarn_san_peek(&w, (const unsigned char *)blk + sizeof(uintptr_t), sizeof w);
+    return w == pool->key;
+}
+
+/* What slow_ must be for the pool's settings (a set-up pool). */
+static uint32_t block_slow_bits(const tarn_block_pool *pool)
+{
+    uint32_t s = BLOCK_SLOW_BUILD_BITS;
+    if (pool->base == NULL) s |= BLOCK_SLOW_BROKEN;
+#if TARN_LOCKING
+    if (pool->lock.lock != NULL) s |= BLOCK_SLOW_LOCK;
+#endif
+    if (pool->put_cb != NULL) s |= BLOCK_SLOW_CB;
+#if TARN_QUARANTINE > 0
+    if (pool->quarantine.on) s |= BLOCK_SLOW_QUAR;
+#endif
+    return s;
+}
+
+/* Recompute slow_ from the pool's settings, and put the list head and put_limit_ where
+ * the new slow_ wants them. */
+static void block_update_slow(tarn_block_pool *pool)
+{
+    void *head = block_head(pool);
+    uint32_t s = block_slow_bits(pool);
+    pool->free_head = NULL;
+    pool->slow_head_ = NULL;
+    pool->slow_ = s;
+    *block_headp(pool) = head;
+    block_set_carved(pool, pool->carved);
 }
 
 #if TARN_GUARD
@@ -96,8 +193,8 @@ static inline bool block_guard_ok(const tarn_block_pool *pool, const void *blk)
 /* Link a validated block onto the free list (it is NOACCESS for the tools already). */
 static inline void block_link_free(tarn_block_pool *pool, void *block)
 {
-    block_write_free(pool, block, pool->free_head);
-    pool->free_head = block;
+    block_write_free(pool, block, block_head(pool));
+    *block_headp(pool) = block;
     pool->num_free++;
 }
 
@@ -143,17 +240,20 @@ static inline bool block_unhold_oldest(tarn_block_pool *pool)
 #endif
 }
 
-/* Statically defined pools skip init: give the sanitizers their view on first use. */
+/* Statically defined pools skip init: set the key and slow_, and give the sanitizers
+ * their view, on first use.  Every out-of-line operation starts here. */
 static void block_san_setup(tarn_block_pool *pool)
 {
+    if (TARN_UNLIKELY(pool->slow_ & BLOCK_SLOW_SETUP)) {
+        pool->key = block_key(pool);
+        block_update_slow(pool);
+    }
 #if TARN_SANITIZE
     if (!pool->san_ready && pool->base != NULL) {
         TARN_SAN_POOL_CREATE(pool);
         TARN_SAN_NOACCESS(pool->base, (size_t)(pool->end - pool->base));
         pool->san_ready = 1;
     }
-#else
-    (void)pool;
 #endif
 }
 
@@ -166,7 +266,7 @@ static tarn_status block_classify(const tarn_block_pool *pool, const void *p)
     off = (uintptr_t)p - (uintptr_t)pool->base;
     /* One compare on the fast path: at or past `carve` is either outside the pool or a
      * block never handed out; tell which only when reporting. */
-    if (TARN_UNLIKELY(off >= (uintptr_t)(pool->carve - pool->base))) {
+    if (TARN_UNLIKELY(off >= pool->carved)) {
         if (off >= (uintptr_t)(pool->end - pool->base)) return TARN_EFOREIGN;
         return tarn_divisible((uint32_t)off, pool->divmagic) ? TARN_EDOUBLE : TARN_EFOREIGN;
     }
@@ -212,6 +312,7 @@ tarn_status tarn_block_init(tarn_block_pool *pool, void *mem, size_t mem_size,
     if (pool == NULL) return TARN_EINVAL;
     memset(pool, 0, sizeof *pool);
     pool->last_error = TARN_EINVAL;
+    pool->slow_ = BLOCK_SLOW_BROKEN;  /* until init succeeds */
     if (mem == NULL || block_size == 0) return TARN_EINVAL;
     if (cfg != NULL && !tarn_lock_valid(&cfg->lock)) return TARN_EINVAL;
     if (!TARN_IS_ALIGNED(mem, TARN_ALIGN)) return (tarn_status)(pool->last_error = TARN_EALIGN);
@@ -224,7 +325,8 @@ tarn_status tarn_block_init(tarn_block_pool *pool, void *mem, size_t mem_size,
     if (count > (size_t)UINT32_MAX / bs) count = (size_t)UINT32_MAX / bs;  /* span < 4 GiB */
 
     pool->base = (unsigned char *)mem;
-    pool->carve = pool->base;
+    pool->carved = 0;
+    pool->key = block_key(pool);
     pool->end = pool->base + count * bs;
     pool->divmagic = tarn_divmagic((uint32_t)bs);
     pool->block_size = (uint32_t)bs;
@@ -240,6 +342,7 @@ tarn_status tarn_block_init(tarn_block_pool *pool, void *mem, size_t mem_size,
         tarn_q_init(&pool->quarantine, cfg->flags);
 #endif
     }
+    block_update_slow(pool);
     block_san_setup(pool);
     return TARN_OK;
 }
@@ -253,19 +356,19 @@ static inline void *block_get_core(tarn_block_pool *pool)
         pool->last_error = TARN_ECORRUPT;
         return NULL;
     }
-    blk = (unsigned char *)pool->free_head;
+    blk = (unsigned char *)block_head(pool);
     if (TARN_LIKELY(blk != NULL)) {
         TARN_SAN_OPEN(blk, 2 * sizeof(void *));
-        pool->free_head = *(void **)blk;
-    } else if (pool->carve < pool->end) {
-        blk = pool->carve;
-        pool->carve += pool->block_size;
+        *block_headp(pool) = *(tarn_block_link_ *)blk;
+    } else if (block_carve(pool) < pool->end) {
+        blk = block_carve(pool);
+        block_set_carved(pool, pool->carved + pool->block_size);
         TARN_SAN_OPEN(blk, 2 * sizeof(void *));
     } else if (block_unhold_oldest(pool)) {
         /* the quarantine gives back its oldest block rather than let the get fail */
-        blk = (unsigned char *)pool->free_head;
+        blk = (unsigned char *)block_head(pool);
         TARN_SAN_OPEN(blk, 2 * sizeof(void *));
-        pool->free_head = *(void **)blk;
+        *block_headp(pool) = *(tarn_block_link_ *)blk;
     } else {
         TARN_STAT(pool->failed_gets++);
         pool->last_error = TARN_ENOMEM;
@@ -273,9 +376,8 @@ static inline void *block_get_core(tarn_block_pool *pool)
     }
     /* Kill any tag: the block is live now.  A carved block may hold a stale tag left by
      * an earlier pool on the same buffer, so it is cleared too. */
-    ((uintptr_t *)blk)[1] = 0;
+    ((tarn_block_word_ *)blk)[1] = 0;
     pool->num_free--;
-    TARN_STAT(if (pool->num_free < pool->min_free) pool->min_free = pool->num_free);
 #if TARN_GUARD
     tarn_guard_fill(blk + block_usable(pool), BLOCK_GUARD);
 #endif
@@ -289,6 +391,7 @@ static inline void *block_get_core(tarn_block_pool *pool)
 #define BLOCK_NOINLINE
 #endif
 
+#if TARN_LOCKING
 /* get with a lock hook; kept out of line so the hook-less path needs no stack frame. */
 static BLOCK_NOINLINE void *block_get_locked(tarn_block_pool *pool)
 {
@@ -298,8 +401,9 @@ static BLOCK_NOINLINE void *block_get_locked(tarn_block_pool *pool)
     TARN_UNLOCK(pool->lock);
     return blk;
 }
+#endif
 
-void *tarn_block_get(tarn_block_pool *pool)
+void *tarn_block_get_slow_(tarn_block_pool *pool)
 {
     if (TARN_UNLIKELY(pool == NULL)) return NULL;
 #if TARN_LOCKING
@@ -361,7 +465,7 @@ static BLOCK_NOINLINE tarn_status block_put_to_cb(tarn_block_pool *pool, void *b
     return (st == TARN_OK && cb != NULL) ? cb(pool, block, arg) : st;
 }
 
-tarn_status tarn_block_put(tarn_block_pool *pool, void *block)
+tarn_status tarn_block_put_slow_(tarn_block_pool *pool, void *block)
 {
     if (TARN_UNLIKELY(pool == NULL)) return TARN_EINVAL;
     if (TARN_LIKELY(pool->put_cb == NULL && (!TARN_LOCKING || pool->lock.lock == NULL))) {
@@ -386,8 +490,10 @@ void tarn_block_set_put_cb(tarn_block_pool *pool, tarn_block_put_fn fn, void *ar
 {
     if (pool == NULL) return;
     TARN_LOCK(pool->lock);
+    block_san_setup(pool);
     pool->put_cb = fn;
     pool->put_arg = arg;
+    block_update_slow(pool);
     TARN_UNLOCK(pool->lock);
 }
 
@@ -410,8 +516,12 @@ tarn_status tarn_block_clear(tarn_block_pool *pool)
 {
     if (pool == NULL) return TARN_EINVAL;
     TARN_LOCK(pool->lock);
-    pool->free_head = NULL;
-    pool->carve = pool->base;
+    block_san_setup(pool);
+    if (pool->count - block_carved_count(pool) < pool->min_free) {
+        pool->min_free = pool->count - block_carved_count(pool);  /* keep the watermark */
+    }
+    *block_headp(pool) = NULL;
+    block_set_carved(pool, 0);
     pool->num_free = pool->count;
 #if TARN_QUARANTINE > 0
     tarn_q_init(&pool->quarantine, pool->quarantine.on ? TARN_F_QUARANTINE : 0u);
@@ -431,7 +541,7 @@ tarn_status tarn_block_stats_get(tarn_block_pool *pool, tarn_block_stats *out)
     out->block_size = block_usable(pool);
     out->count = pool->count;
     out->free = pool->num_free;
-    out->min_free = pool->min_free;
+    out->min_free = block_min_free(pool);
     out->failed_gets = pool->failed_gets;
 #if TARN_QUARANTINE > 0
     out->held = pool->quarantine.count;
@@ -450,14 +560,14 @@ static tarn_status block_check_held(const tarn_block_pool *pool, uint32_t listed
 #if TARN_QUARANTINE > 0
     const tarn_quarantine *q = &pool->quarantine;
     unsigned i, j;
-    uint32_t carved = (uint32_t)((size_t)(pool->carve - pool->base) / pool->block_size);
+    uint32_t carved = block_carved_count(pool);
     if (q->count > TARN_QUARANTINE || q->first >= TARN_QUARANTINE) return TARN_ECORRUPT;
     if (q->count != 0 && !q->on) return TARN_ECORRUPT;
     if ((uint64_t)listed + q->count > carved) return TARN_ECORRUPT;
     for (i = 0; i < q->count; i++) {
         const unsigned char *h = (const unsigned char *)tarn_q_at(q, i);
         uintptr_t off = (uintptr_t)h - (uintptr_t)pool->base;
-        if (off >= (uintptr_t)(pool->carve - pool->base) ||
+        if (off >= pool->carved ||
             !tarn_divisible((uint32_t)off, pool->divmagic) || block_is_tagged(pool, h) ||
             !block_held_intact(pool, h)) {
             return TARN_ECORRUPT;
@@ -479,22 +589,30 @@ static tarn_status block_check_locked(const tarn_block_pool *pool)
     uint32_t listed = 0, uncarved, limit;
     size_t span = (size_t)(pool->end - pool->base);
     if (pool->count == 0 || pool->block_size == 0) {
-        return (pool->base == NULL && pool->free_head == NULL) ? TARN_OK : TARN_ECORRUPT;
+        return (pool->base == NULL && pool->free_head == NULL && pool->slow_head_ == NULL)
+                   ? TARN_OK : TARN_ECORRUPT;
     }
-    if (pool->carve < pool->base || pool->carve > pool->end ||
-        span != (size_t)pool->count * pool->block_size ||
-        !tarn_divisible((uint32_t)(pool->carve - pool->base), pool->divmagic) ||
-        pool->num_free > pool->count || pool->min_free > pool->num_free) {
+    if (pool->carved > span || span != (size_t)pool->count * pool->block_size ||
+        !tarn_divisible((uint32_t)pool->carved, pool->divmagic) ||
+        pool->num_free > pool->count || pool->min_free > pool->count ||
+        pool->key != block_key(pool)) {
         return TARN_ECORRUPT;
     }
-    uncarved = (uint32_t)((size_t)(pool->end - pool->carve) / pool->block_size);
+    uncarved = pool->count - block_carved_count(pool);
     if (uncarved > pool->num_free) return TARN_ECORRUPT;
     limit = pool->num_free - uncarved;
-    for (p = (const unsigned char *)pool->free_head; p != NULL;) {
+    /* the list lives in one head field, the other is NULL; put_limit_ mirrors carved
+     * exactly when put may take the inline path */
+    if (((pool->slow_ & BLOCK_SLOW_GET) ? pool->free_head : pool->slow_head_) != NULL ||
+        pool->put_limit_ != (pool->slow_ == 0 ? pool->carved : 0u) ||
+        pool->slow_ != block_slow_bits(pool)) {
+        return TARN_ECORRUPT;
+    }
+    for (p = (const unsigned char *)block_head(pool); p != NULL;) {
         uintptr_t off = (uintptr_t)p - (uintptr_t)pool->base;
         if (listed == limit) return TARN_ECORRUPT; /* too long, or a cycle */
-        if (off >= (uintptr_t)(pool->carve - pool->base) ||
-            !tarn_divisible((uint32_t)off, pool->divmagic) || !block_is_tagged(pool, p)) {
+        if (off >= pool->carved || !tarn_divisible((uint32_t)off, pool->divmagic) ||
+            !block_is_tagged(pool, p)) {
             return TARN_ECORRUPT;
         }
         listed++;
@@ -508,7 +626,7 @@ static tarn_status block_check_locked(const tarn_block_pool *pool)
     if (listed != limit) return TARN_ECORRUPT;
     if (block_check_held(pool, listed) != TARN_OK) return TARN_ECORRUPT;
 #if TARN_GUARD
-    for (p = pool->base; p < pool->carve; p += pool->block_size) {
+    for (p = pool->base; p < block_carve(pool); p += pool->block_size) {
         if (!block_guard_ok(pool, p)) return TARN_ECORRUPT;
     }
 #endif
@@ -533,7 +651,7 @@ tarn_status tarn_block_walk(tarn_block_pool *pool, tarn_block_walk_fn fn, void *
     TARN_LOCK(pool->lock);
     block_san_setup(pool);
     for (b = pool->base; b != NULL && b < pool->end; b += pool->block_size) {
-        bool used = (b < pool->carve) && !block_is_tagged(pool, b);
+        bool used = (b < block_carve(pool)) && !block_is_tagged(pool, b);
 #if TARN_QUARANTINE > 0
         if (used && pool->quarantine.on && tarn_q_holds(&pool->quarantine, b)) used = false;
 #endif
@@ -558,8 +676,8 @@ void *tarn_block_next_free(tarn_block_pool *pool)
     void *next;
     if (pool == NULL) return NULL;
     TARN_LOCK(pool->lock);
-    next = pool->free_head;
-    if (next == NULL && pool->carve < pool->end) next = pool->carve;
+    next = block_head(pool);
+    if (next == NULL && block_carve(pool) < pool->end) next = block_carve(pool);
 #if TARN_QUARANTINE > 0
     if (next == NULL && pool->quarantine.on && pool->quarantine.count > 0) {
         next = tarn_q_at(&pool->quarantine, 0);   /* get would release it */

@@ -3,6 +3,12 @@
 #include "tarn/block.h"
 #include "internal.h"
 
+/* The field holding the head of the free list (block.h: slow_head_ in pools whose get
+ * takes the full path). */
+#define HEAD(p) (*(((p).slow_ & TARN_BLOCK_SLOW_GET_) ? &(p).slow_head_ : &(p).free_head))
+/* ... and the other one, NULL */
+#define OTHER_HEAD(p) (*(((p).slow_ & TARN_BLOCK_SLOW_GET_) ? &(p).free_head : &(p).slow_head_))
+
 #define NB 37u
 #define BS 24u
 
@@ -104,6 +110,11 @@ static void test_basic(void)
     cfg.name = "basic";
     REQUIRE(tarn_block_init(&p, mem, TARN_BLOCK_POOL_BYTES(NB, BS), BS, &cfg) == TARN_OK);
     CHECK(strcmp(tarn_block_name(&p), "basic") == 0);
+#if !TARN_SANITIZE && !TARN_GUARD && !TARN_POISON_FREE && TARN_CHECK_LEVEL < 2
+    CHECK_EQ(p.slow_, 0);        /* get and put take the inline fast paths */
+#else
+    CHECK(p.slow_ != 0);         /* this build does more per call: the full path */
+#endif
     CHECK_EQ(tarn_block_size(&p), TARN_BLOCK_USABLE(BS));
     for (i = 0; i < NB; i++) {
         b[i] = tarn_block_get(&p);
@@ -212,17 +223,31 @@ static void test_corruption(void)
     CHECK_EQ(tarn_block_put(&p, b2), TARN_ECORRUPT);
 #endif
     /* a cycle */
+    TARN_SAN_DEFINED(b2, 2 * sizeof(void *));   /* the check closes the link again */
     *(void **)b2 = b2;
     CHECK_EQ(tarn_block_check(&p), TARN_ECORRUPT);
     /* a miscount */
+    TARN_SAN_DEFINED(b2, 2 * sizeof(void *));   /* the check closes the link again */
     *(void **)b2 = a;
-    ((uintptr_t *)b2)[1] = (uintptr_t)a ^ ((uintptr_t)&p ^ ((uintptr_t)0x9E3779B97F4A7C15ull | 1u));
     CHECK_EQ(tarn_block_check(&p), TARN_OK);
     p.num_free--;
     CHECK_EQ(tarn_block_check(&p), TARN_ECORRUPT);
     p.num_free++;
-    p.min_free = p.num_free + 1;
+    p.min_free = p.count + 1;
     CHECK_EQ(tarn_block_check(&p), TARN_ECORRUPT);
+    p.min_free = p.count;
+    /* the tag is the pool's key, not the link: any link damage is still found */
+    TARN_SAN_DEFINED(b2, 2 * sizeof(void *));   /* the check closes the link again */
+    *(void **)b2 = NULL;                                /* list too short */
+    CHECK_EQ(tarn_block_check(&p), TARN_ECORRUPT);
+    TARN_SAN_DEFINED(b2, 2 * sizeof(void *));   /* the check closes the link again */
+    *(void **)b2 = a;
+    TARN_SAN_DEFINED(b2, 2 * sizeof(void *));
+    ((uintptr_t *)b2)[1] ^= 2u;                         /* tag damaged */
+    CHECK_EQ(tarn_block_check(&p), TARN_ECORRUPT);
+    TARN_SAN_DEFINED(b2, 2 * sizeof(void *));
+    ((uintptr_t *)b2)[1] ^= 2u;
+    CHECK_EQ(tarn_block_check(&p), TARN_OK);
     TARN_SAN_NOACCESS(b2, 2 * sizeof(void *));
 }
 
@@ -245,19 +270,23 @@ static void test_corrupt_fields(void)
         CHECK_EQ(tarn_block_check(&p), TARN_ECORRUPT);   \
     } while (0)
     CHECK_EQ(tarn_block_check(&p), TARN_OK);
-    DAMAGE(p.carve = (unsigned char *)((uintptr_t)p.base - TARN_BLOCK_SIZE(BS)));
-    DAMAGE(p.carve = (unsigned char *)((uintptr_t)p.end + TARN_BLOCK_SIZE(BS)));
-    DAMAGE(p.carve += 1);
+    DAMAGE(p.carved = (uintptr_t)0 - TARN_BLOCK_SIZE(BS));
+    DAMAGE(p.carved = (uintptr_t)(p.end - p.base) + TARN_BLOCK_SIZE(BS));
+    DAMAGE(p.carved += 1);
     DAMAGE(p.end -= TARN_BLOCK_SIZE(BS));
     DAMAGE(p.count += 1);
     DAMAGE(p.num_free = p.count + 1);
-    DAMAGE(p.min_free = p.num_free + 1);
-    DAMAGE(p.carve = p.base);                           /* list longer than carved area */
+    DAMAGE(p.min_free = p.count + 1);
+    DAMAGE(p.key ^= 4u);                                 /* every tag looks wrong */
+    DAMAGE(p.carved = 0);                               /* list longer than carved area */
     DAMAGE((p.num_free = 1, p.min_free = 0));           /* fewer free than never carved */
-    DAMAGE(p.free_head = (unsigned char *)a + 1);        /* interior link */
-    DAMAGE(p.free_head = p.carve);                       /* link past the carve line */
-    DAMAGE(p.free_head = (unsigned char *)saved.carve - TARN_BLOCK_SIZE(BS)); /* live block */
-    DAMAGE((p.count = 0, p.free_head = a));              /* an empty pool with a list */
+    DAMAGE(HEAD(p) = (unsigned char *)a + 1);            /* interior link */
+    DAMAGE(HEAD(p) = p.base + p.carved);                 /* link past the carve line */
+    DAMAGE(HEAD(p) = saved.base + saved.carved - TARN_BLOCK_SIZE(BS)); /* live block */
+    DAMAGE((p.count = 0, HEAD(p) = a));                  /* an empty pool with a list */
+    DAMAGE(OTHER_HEAD(p) = a);                           /* the list in the wrong place */
+    DAMAGE(p.put_limit_ = p.carved + TARN_BLOCK_SIZE(BS)); /* the inline put's limit */
+    DAMAGE(p.slow_ ^= 8u);                               /* put callback bit, no callback */
 #undef DAMAGE
     p = saved;
     CHECK_EQ(tarn_block_check(&p), TARN_OK);

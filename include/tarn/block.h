@@ -74,19 +74,27 @@ struct tarn_block_registry;
 typedef tarn_status (*tarn_block_put_fn)(struct tarn_block_pool *pool, void *block, void *arg);
 
 /**
- * A block pool.  The struct is public so that pools can be static; every field is private
- * to block.c: read the pool through the functions below.
+ * A block pool.  The struct is public so that pools can be static and so that get and put
+ * can be inlined; every field is private to block.c and the inline functions below: read
+ * the pool through the functions.  The first fields are the ones the inline fast paths
+ * read.
  */
 typedef struct tarn_block_pool {
+    void *free_head;        /**< list of returned blocks, linked through their first word;
+                                 NULL (list in slow_head_) when get takes the full path */
     unsigned char *base;    /**< first block (aligned to TARN_ALIGN) */
-    unsigned char *carve;   /**< first never-used block; base <= carve <= end */
-    unsigned char *end;     /**< base + count * block_size */
-    void *free_head;        /**< list of returned blocks, linked through their first word */
+    uintptr_t put_limit_;   /**< carved when put may take the inline path, else 0 */
+    uintptr_t key;          /**< free-block tag of this pool (second word of a free block) */
     uint64_t divmagic;      /**< tarn_divmagic(block_size): O(1) "is a block start" test */
+    uint32_t num_free;      /**< free blocks: on the free list plus never carved */
+    uint32_t slow_;         /**< why get/put must take the full path in block.c (bits) */
+    void *slow_head_;       /**< the free list when get takes the full path, else NULL */
+    uintptr_t carved;       /**< bytes carved: blocks in [base, base + carved) have been
+                                 handed out at least once; the rest never were */
+    unsigned char *end;     /**< base + count * block_size */
     uint32_t block_size;    /**< block stride, TARN_BLOCK_SIZE(requested) (guard included) */
     uint32_t count;         /**< number of blocks */
-    uint32_t num_free;      /**< free blocks: on the free list plus never carved */
-    uint32_t min_free;      /**< lowest num_free ever (watermark) */
+    uint32_t min_free;      /**< lowest num_free before the last clear (see stats) */
     uint32_t failed_gets;   /**< gets that found the pool empty */
     uint8_t last_error;     /**< tarn_status of the last failed operation */
     uint8_t san_ready;      /**< sanitizer state set up (statically defined pools: lazily) */
@@ -102,6 +110,12 @@ typedef struct tarn_block_pool {
 #endif
 } tarn_block_pool;
 
+/** Private: the value of slow_ in a pool not yet set up (TARN_BLOCK_POOL_DEFINE). */
+#define TARN_BLOCK_SLOW_SETUP_ 1u
+/** Private: the bits of slow_ that send get down the full path (free list in slow_head_). */
+#define TARN_BLOCK_SLOW_GET_ 0x27u
+
+/** Private: the quarantine part of TARN_BLOCK_POOL_DEFINE's initialiser. */
 #if TARN_QUARANTINE > 0
 #define TARN_BLOCK_Q_INIT_ , {{NULL}, 0u, 0u, 0u}
 #else
@@ -117,9 +131,10 @@ typedef struct tarn_block_pool {
 #define TARN_BLOCK_POOL_DEFINE(name, count, size)                                          \
     static unsigned char name##_mem[TARN_BLOCK_POOL_BYTES(count, size)] TARN_BLOCK_ALIGNED;  \
     static tarn_block_pool name = {                                                        \
-        name##_mem, name##_mem, name##_mem + TARN_BLOCK_POOL_BYTES(count, size), NULL,     \
-        (UINT64_MAX / TARN_BLOCK_SIZE(size)) + 1u, (uint32_t)TARN_BLOCK_SIZE(size),        \
-        (uint32_t)(count), (uint32_t)(count), (uint32_t)(count), 0u, 0u, 0u, 0u,           \
+        NULL, name##_mem, 0u, 0u, (UINT64_MAX / TARN_BLOCK_SIZE(size)) + 1u,               \
+        (uint32_t)(count), TARN_BLOCK_SLOW_SETUP_, NULL, 0u,                               \
+        name##_mem + TARN_BLOCK_POOL_BYTES(count, size), (uint32_t)TARN_BLOCK_SIZE(size),  \
+        (uint32_t)(count), (uint32_t)(count), 0u, 0u, 0u, 0u,                              \
         {NULL, NULL, NULL}, #name, NULL, NULL, NULL, NULL TARN_BLOCK_Q_INIT_}
 
 /** Statistics of a block pool (a consistent snapshot, taken under the lock). */
@@ -161,9 +176,10 @@ tarn_status tarn_block_init(tarn_block_pool *pool, void *mem, size_t mem_size,
  * block was written while held, TARN_ECORRUPT is recorded in last_error and the block is
  * still returned).  In canary mode the block's guard bytes are (re)written.
  * Thread-safe with a lock hook; ISR-safe if the hook is (or if no other context uses the
- * pool).
+ * pool).  Inline (GCC, Clang): a pool without lock hook, put callback or debug option
+ * takes a block off its free list right here; anything else calls tarn_block_get_slow_.
  */
-void *tarn_block_get(tarn_block_pool *pool);
+static inline void *tarn_block_get(tarn_block_pool *pool);
 
 /**
  * Return a block.  O(1).  If the pool has a put callback (tarn_block_set_put_cb) the
@@ -176,9 +192,22 @@ void *tarn_block_get(tarn_block_pool *pool);
  * rejected.  With the quarantine on, the block is held instead of freed (O(TARN_QUARANTINE)
  * for the double-put test) and the block pushed out of a full quarantine is freed; if that
  * one was written while held (TARN_POISON_FREE), TARN_ECORRUPT is recorded in last_error
- * but the put still succeeds.  Thread/ISR safety as tarn_block_get.
+ * but the put still succeeds.  Thread/ISR safety as tarn_block_get.  Inline (GCC, Clang):
+ * a valid block of a pool without lock hook, put callback or debug option is validated
+ * and linked right here; anything else, every error included, goes to
+ * tarn_block_put_slow_.
  */
-tarn_status tarn_block_put(tarn_block_pool *pool, void *block);
+static inline tarn_status tarn_block_put(tarn_block_pool *pool, void *block);
+
+/** The full path of tarn_block_get (lock hook, carving, quarantine, debug options,
+ *  errors); what the inline tarn_block_get calls when it cannot finish itself.  Same
+ *  contract as tarn_block_get; call that instead. */
+void *tarn_block_get_slow_(tarn_block_pool *pool);
+
+/** The full path of tarn_block_put (lock hook, put callback, quarantine, debug options,
+ *  every error); what the inline tarn_block_put calls when it cannot finish itself.
+ *  Same contract as tarn_block_put; call that instead. */
+tarn_status tarn_block_put_slow_(tarn_block_pool *pool, void *block);
 
 /** Return a block to the pool bypassing the put callback (for use inside it).  O(1).
  *  Errors as tarn_block_put.  Thread/ISR safety as tarn_block_get. */
@@ -295,6 +324,68 @@ tarn_block_pool *tarn_block_registry_next(tarn_block_registry *reg, const tarn_b
 /** First registered pool whose name equals `name`; NULL if none or name is NULL.
  *  O(registered pools). */
 tarn_block_pool *tarn_block_find(tarn_block_registry *reg, const char *name);
+
+/* ---- inline fast paths of get and put ------------------------------------------------- */
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(TARN_BLOCK_NO_INLINE)
+/** Private: a word of a block, accessed whatever type the user stored there. */
+typedef uintptr_t __attribute__((may_alias)) tarn_block_word_;
+/** Private: a link in a free block, accessed whatever type the user stored there. */
+typedef void *__attribute__((may_alias)) tarn_block_link_;
+
+static inline void *tarn_block_get(tarn_block_pool *pool)
+{
+    void *blk;
+    /* free_head is NULL when the list is empty and in every pool whose get must take the
+     * full path (lock hook, debug build, not set up): one test covers all */
+    if (__builtin_expect(pool == NULL || (blk = pool->free_head) == NULL, 0)) {
+        return tarn_block_get_slow_(pool);
+    }
+    pool->free_head = *(tarn_block_link_ *)blk;
+    ((tarn_block_word_ *)blk)[1] = 0u;   /* no longer tagged free */
+    pool->num_free--;
+    return blk;
+}
+
+static inline tarn_status tarn_block_put(tarn_block_pool *pool, void *block)
+{
+    uintptr_t key;
+    void *head;
+#if TARN_CHECK_LEVEL >= 1
+    uintptr_t off;
+    if (__builtin_expect(pool == NULL, 0)) return tarn_block_put_slow_(pool, block);
+    /* a block start below the carve line (one compare, one multiply) that is not tagged
+     * free; anything else (NULL too) is sorted out by the full path.  put_limit_ is 0 in
+     * every pool whose put must take the full path, so the first compare covers that. */
+    off = (uintptr_t)block - (uintptr_t)pool->base;
+    key = pool->key;
+    if (__builtin_expect(off >= pool->put_limit_ ||
+                         (uint64_t)off * pool->divmagic >= pool->divmagic ||
+                         ((const tarn_block_word_ *)block)[1] == key, 0)) {
+        return tarn_block_put_slow_(pool, block);
+    }
+#else
+    if (__builtin_expect(pool == NULL || pool->slow_ != 0u || block == NULL, 0)) {
+        return tarn_block_put_slow_(pool, block);
+    }
+    key = pool->key;
+#endif
+    head = pool->free_head;
+    *(tarn_block_link_ *)block = head;
+    ((tarn_block_word_ *)block)[1] = key;
+    pool->free_head = block;
+    pool->num_free++;
+    return TARN_OK;
+}
+#else
+static inline void *tarn_block_get(tarn_block_pool *pool)
+{
+    return tarn_block_get_slow_(pool);
+}
+static inline tarn_status tarn_block_put(tarn_block_pool *pool, void *block)
+{
+    return tarn_block_put_slow_(pool, block);
+}
+#endif
 
 #ifdef __cplusplus
 }
