@@ -2,9 +2,10 @@
  * fuzz/fuzz_handle.c - fuzz target of the handle pool (include/tarn/handle.h).
  *
  * Two pools (table at the start of the buffer, or in a buffer of its own; flags
- * AUTOCOMPACT and SCRAMBLE chosen by the input; optional lock hook) are driven by the
- * input: byte b selects the pool (b & 1) and the operation ((b >> 1) % OP_COUNT), its
- * arguments follow.
+ * AUTOCOMPACT, SCRAMBLE and, where it is compiled in, the debug quarantine chosen by the
+ * input; optional lock hook) are driven by the input: byte b selects the pool (b & 1) and
+ * the operation ((b >> 1) % OP_COUNT), its arguments follow.  Sizes count the guard bytes
+ * of canary mode (TARN_HANDLE_SPAN).
  *
  * The model holds every live handle with its requested size, lock count and (while
  * locked) its address, a shadow copy of its bytes, the handles freed in this incarnation
@@ -25,7 +26,11 @@
  *     most stats.largest_free succeeds; a shrink always succeeds in place; fit_bound's own
  *     bounds (>= size rounded up, <= that plus a quarter, SIZE_MAX for 0 and huge);
  *   - compact_step moves at most its budget and ends a pass within a bounded number of
- *     calls; the lock hook is balanced.
+ *     calls; the lock hook is balanced;
+ *   - with the quarantine: a freed region stays counted as used and its handle a double
+ *     free until it is released, at most TARN_QUARANTINE are held, releases go oldest first
+ *     (the model drops its oldest held spans to the pool's count and the used bytes must
+ *     still agree), a failed request or a compaction leaves none held.
  */
 #include "fuzz_common.h"
 #include "tarn/handle.h"
@@ -35,6 +40,7 @@
 #define MAXH 48u
 #define NDEAD 64u
 #define BUF_BYTES (TARN_HANDLE_BYTES(DATA_MAX, MAXH) + 64u)
+#define QCAP (TARN_QUARANTINE > 0 ? TARN_QUARANTINE : 1)
 
 typedef struct hent {
     bool used;
@@ -65,6 +71,9 @@ typedef struct model {
     uint32_t dead_pos;
     uint32_t ancient[NDEAD];
     uint32_t nancient;
+    bool quar;              /* the quarantine is on */
+    uint32_t qspan[QCAP];   /* spans of the held regions, oldest first */
+    uint32_t qn;
     unsigned char shadow[MAXH][DATA_MAX];
 } model;
 
@@ -116,6 +125,33 @@ static hent *pick_live(model *m, uint32_t k, int want_locked)
 }
 
 static unsigned char *shadow(model *m, const hent *e) { return m->shadow[e - m->live]; }
+
+/* ---- quarantine ------------------------------------------------------------------------ */
+static void q_pop(model *m)
+{
+    uint32_t i;
+    m->used -= m->qspan[0];
+    for (i = 1; i < m->qn; i++) m->qspan[i - 1] = m->qspan[i];
+    m->qn--;
+}
+
+/* A freed block's region is held (still used); a full ring lets its oldest go. */
+static void q_hold(model *m, uint32_t size)
+{
+    if (m->qn == (uint32_t)QCAP) q_pop(m);
+    m->qspan[m->qn++] = capof(size);
+}
+
+/* The pool releases held regions, oldest first, when a request needs them, and all of
+ * them at a compaction: follow its count (the used bytes then show the order was right). */
+static void q_sync(model *m)
+{
+    tarn_handle_stats st;
+    if (!m->ok || m->qn == 0) return;
+    FZ_ST(tarn_handle_stats_get(&m->pool, &st), TARN_OK);
+    FZ_CHECK(st.quarantined <= m->qn);
+    while (m->qn > st.quarantined) q_pop(m);
+}
 
 /* ---- expected outcome of a handle handed to the pool ------------------------------------ */
 enum { X_LIVE, X_DOUBLE, X_STALE, X_FOREIGN, X_NULL, X_ANY };
@@ -233,6 +269,7 @@ static int check_walk(model *m, uint32_t *largest)
     walk_out w;
     uint32_t i, end = 0, seen = 0, gaps = 0, big = 0;
     bool moving = false;
+    q_sync(m);
     w.n = 0;
     w.stop_after = -1;
     FZ_ST(tarn_handle_walk(&m->pool, walk_cb, &w), TARN_OK);
@@ -247,7 +284,8 @@ static int check_walk(model *m, uint32_t *largest)
         FZ_EQ(b->offset % TARN_ALIGN, 0);
         FZ_CHECK(b->offset >= end);                         /* address order, no overlap */
         if (b->offset > end) { gaps++; if (b->offset - end > big) big = (uint32_t)(b->offset - end); }
-        if (i > 0) FZ_EQ(w.b[i - 1].gap_after, b->offset - end);
+        if (i > 0 && m->qn == 0) FZ_EQ(w.b[i - 1].gap_after, b->offset - end);
+        if (i > 0) FZ_CHECK(w.b[i - 1].gap_after <= b->offset - end); /* a held region may end it */
         end = (uint32_t)b->offset + capof(e->size);
         FZ_CHECK(end <= m->data_size);
         if (e->locks > 0) FZ_CHECK(e->pin == m->data + b->offset);
@@ -259,7 +297,7 @@ static int check_walk(model *m, uint32_t *largest)
         }
         seen++;
     }
-    if (w.n > 0) FZ_EQ(w.b[w.n - 1].gap_after, m->data_size - end);
+    if (w.n > 0 && m->qn == 0) FZ_EQ(w.b[w.n - 1].gap_after, m->data_size - end);
     if (m->data_size > end) { gaps++; if (m->data_size - end > big) big = m->data_size - end; }
     FZ_EQ(seen, m->nlive);
     if (w.n > 1) {     /* a walk stops when the callback says so */
@@ -269,12 +307,17 @@ static int check_walk(model *m, uint32_t *largest)
         FZ_EQ(w.n, 1);
     }
     *largest = big;
-    return moving ? -1 : (int)gaps;
+    return (moving || m->qn > 0) ? -1 : (int)gaps; /* held regions look like gaps here */
 }
 
 static void check_stats(model *m, tarn_handle_stats *st)
 {
+    uint32_t i, held = 0;
+    q_sync(m);
     FZ_ST(tarn_handle_stats_get(&m->pool, st), TARN_OK);
+    for (i = 0; i < m->qn; i++) held += m->qspan[i];
+    FZ_EQ(st->quarantined, m->qn);
+    FZ_EQ(st->quarantined_bytes, held);
     FZ_EQ(st->capacity, m->data_size);
     FZ_EQ(st->used, m->used);
     FZ_EQ(st->requested, m->requested);
@@ -318,6 +361,7 @@ static void forget_all(model *m)
     for (i = 0; i < m->ndead && m->nancient < NDEAD; i++) m->ancient[m->nancient++] = m->dead[i].v;
     m->ndead = m->dead_pos = 0;
     m->nlive = m->used = m->requested = m->pinned = 0;
+    m->qn = 0;
     m->compactions = m->failed = 0;
 }
 
@@ -336,6 +380,7 @@ static void do_init(model *m, fz_in *in, unsigned bad)
 
     memset(&cfg, 0, sizeof cfg);
     cfg.flags = (f >> 1) & 3u;
+    if (f & 0x20u) cfg.flags |= TARN_F_QUARANTINE; /* ignored where it is compiled out */
     if (f & 8u) cfg.lock = fz_lock_hook(&m->lock);
     cfg.name = (f & 16u) ? "pool" : NULL;
     if ((f & 0xE0u) == 0xE0u) cp = NULL;
@@ -388,6 +433,7 @@ static void do_init(model *m, fz_in *in, unsigned bad)
     }
     m->ok = true;
     m->flags = cp != NULL ? cfg.flags : 0u;
+    m->quar = TARN_QUARANTINE > 0 && (m->flags & TARN_F_QUARANTINE) != 0u;
     m->cap = cap;
     m->data = split ? mem : mem + TARN_HANDLE_TABLE_SPACE(cap);
     m->data_size = (uint32_t)((split ? size : size - TARN_HANDLE_TABLE_SPACE(cap)) &
@@ -468,6 +514,8 @@ static void try_alloc(model *m, size_t size)
     if (tarn_handle_is_null(h)) {
         FZ_ST(tarn_handle_last_error(&m->pool), TARN_ENOMEM);
         m->failed++;
+        q_sync(m);
+        FZ_EQ(m->qn, 0);                /* released everything before giving up */
         /* refused only when no free region is large enough */
         regions = check_walk(m, &largest);
         if (regions >= 0) FZ_CHECK(largest < tarn_handle_fit_bound(size));
@@ -522,7 +570,8 @@ static void op_free(model *m, fz_in *in)
     FZ_ST(st, TARN_OK);
     p.e->used = false;
     m->nlive--;
-    m->used -= capof(p.e->size);
+    if (m->quar) q_hold(m, p.e->size);   /* still used until released */
+    else m->used -= capof(p.e->size);
     m->requested -= p.e->size;
     m->dead[m->dead_pos].v = p.v;
     m->dead[m->dead_pos].reused = false;
@@ -627,8 +676,10 @@ static void op_resize(model *m, fz_in *in)
     if (size > max_size(m->data_size)) { FZ_ST(st, TARN_ENOMEM); return; }
     old = p.e->size;
     if (capof((uint32_t)size) <= capof(old)) FZ_ST(st, TARN_OK);   /* a shrink always fits */
+    q_sync(m);
     if (st != TARN_OK) {
         uint32_t largest;
+        FZ_EQ(m->qn, 0);                /* released everything before giving up */
         FZ_ST(st, p.e->locks > 0 ? TARN_EBUSY : TARN_ENOMEM);
         FZ_ST(tarn_handle_last_error(&m->pool), st);
         /* a moving resize is sure to find a region of the fit bound */
@@ -714,6 +765,7 @@ static void check_packed(model *m)
     uint32_t largest;
     if (m->pinned != 0) return;
     check_stats(m, &st);
+    if (m->qn != 0) return;             /* compact_step leaves held regions in place */
     FZ_EQ(st.largest_free, st.free);
     FZ_CHECK(check_walk(m, &largest) <= 1);
     FZ_EQ(largest, m->data_size - m->used);
@@ -725,6 +777,8 @@ static void op_compact(model *m)
     FZ_TRACE("  compact() = %zu (used %u)\n", moved, (unsigned)m->used);
     FZ_EQ(m->lock.depth, 0);
     if (!m->ok) { FZ_EQ(moved, 0); return; }
+    q_sync(m);
+    FZ_EQ(m->qn, 0);                    /* a compaction releases every held region */
     /* every block moves once at most, the one a compact_step left half-moved twice */
     FZ_CHECK(moved <= 2u * m->used);
     m->compactions++;
