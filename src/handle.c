@@ -46,7 +46,7 @@
  * the budget per call, copying front to back (safe for an overlapping move towards lower
  * addresses).  While a block is in transit its entry already has the new offset, the gap
  * before it is 0 and its own gap is kept off the free lists, so nothing is allocated in
- * [off, transit_src + size) until the move completes.
+ * [off, transit_src + body) until the move completes.
  *
  * Invariants (tarn_handle_check verifies all of them):
  *   - the block list visits `live` + held distinct slots in 1..carved with size > 0,
@@ -60,8 +60,8 @@
  *   - every generation's low 4 bits are the pool's tag (tag ^ HP_HELD_MARK when held);
  *   - (full check only) every block's guard bytes are intact, every held region still
  *     holds its poison when the pool poisons freed bytes;
- *   - a block in transit is live and unpinned, off < transit_src, transit_done < size and
- *     transit_src + size <= the next block's offset.
+ *   - a block in transit is live and unpinned, off < transit_src, transit_done < body and
+ *     transit_src + body <= the next block's offset (body: see canary mode below).
  *
  * Canary mode (TARN_GUARD).  A block's span is its size plus TARN_GUARD_SIZE rounded up to
  * TARN_ALIGN (hp_span; without canary mode the span is the cap), and every byte of the span
@@ -79,17 +79,19 @@
  * Quarantine (TARN_QUARANTINE > 0, pool given TARN_F_QUARANTINE).  A freed block's entry
  * stays on the address-ordered list as a held region: same off and size (so its span stays
  * out of every gap), generation advanced as by a free (the handle is stale at once) and
- * with the tag bit HP_HELD_MARK flipped, which marks it held and makes every lookup of it
- * fail without an extra test on the fast path.  Its lock count is 0; compaction passes
+ * with the tag bit HP_HELD_MARK flipped, which marks it held (a handle of this pool never
+ * carries that tag; the lookup still tests the mark, as one of another pool may).  Its
+ * lock count is 0; compaction passes
  * (pack, compact_step) leave held entries where they are, as they leave pinned blocks.
  * The ring (tarn_quarantine) holds pointers to the held entries, oldest first.  Releasing
  * one unlinks the entry (its span joins the gap before it, as a free does) and puts the
  * slot on the free FIFO without advancing the generation again.
  *
- * Sanitizers: the data area is NOACCESS except the `size` bytes of each block (padding up
- * to cap, the guard bytes and held regions stay NOACCESS, so a one-byte overflow is caught).  A move re-registers the block
- * at its new place and makes the bytes it left NOACCESS (and fills them with
- * TARN_POISON_BYTE in scramble mode or with TARN_POISON_FREE).  The table is metadata in
+ * Sanitizers: the data area is NOACCESS except the `size` bytes of each block (the rest of
+ * its span - padding or guard - and held regions stay NOACCESS, so a one-byte overflow is
+ * caught).  A move re-registers the block at its new place and makes the bytes it left
+ * NOACCESS (and fills them with TARN_POISON_BYTE in scramble mode or with
+ * TARN_POISON_FREE; so are held regions when they are taken in).  The table is metadata in
  * the caller's buffer and stays DEFINED.
  */
 #include "tarn/handle.h"
@@ -700,7 +702,9 @@ static tarn_status hp_check_ring(const tarn_handle_pool *p, uint32_t held, bool 
         uint32_t x;
         if (a <= t0 || (a - t0) % sizeof(hp_entry) != 0u) return TARN_ECORRUPT;
         x = (uint32_t)((a - t0) / sizeof(hp_entry));
-        if (x > p->carved || hp_t(p)[x].size == 0u || !hp_held(p, &hp_t(p)[x])) return TARN_ECORRUPT;
+        if (x > p->carved || hp_t(p)[x].size == 0u || !hp_held(p, &hp_t(p)[x])) {
+            return TARN_ECORRUPT;
+        }
         for (j = 0; full && j < i; j++) {
             if (tarn_q_at(q, j) == tarn_q_at(q, i)) return TARN_ECORRUPT;
         }
@@ -753,7 +757,9 @@ static tarn_status hp_check(const tarn_handle_pool *p, bool bytes)
         const hp_entry *e = &t[x];
         if (steps >= p->carved || x > p->carved || e->size == 0u || e->prev != pr) return TARN_ECORRUPT;
         if (e->next > p->carved) return TARN_ECORRUPT;
-        if ((e->gen & HP_TAG_MASK) != (p->gen0 & HP_TAG_MASK) && !hp_held(p, e)) return TARN_ECORRUPT;
+        if ((e->gen & HP_TAG_MASK) != (p->gen0 & HP_TAG_MASK) && !hp_held(p, e)) {
+            return TARN_ECORRUPT;
+        }
         if ((e->off & (HP_A - 1u)) != 0u || e->off < end || e->off > p->data_size ||
             (uint64_t)e->size + HP_G > p->data_size - e->off ||
             hp_span(e->size) > p->data_size - e->off) {
@@ -917,7 +923,8 @@ static tarn_status hp_setup(tarn_handle_pool *p, unsigned char *data, size_t dsi
     p->transit_src = 0;
     p->transit_done = 0;
     p->gen0 = hp_salt(p, data, table);
-    p->flags = (uint8_t)(cfg != NULL ? cfg->flags & (TARN_HANDLE_F_AUTOCOMPACT | TARN_HANDLE_F_SCRAMBLE) : 0u);
+    p->flags = (uint8_t)(cfg != NULL ? cfg->flags & (TARN_HANDLE_F_AUTOCOMPACT |
+                                                      TARN_HANDLE_F_SCRAMBLE) : 0u);
     p->report = (uint8_t)(cfg != NULL && (cfg->flags & TARN_F_SAN_REPORT) != 0u);
 #if TARN_QUARANTINE > 0
     tarn_q_init(&p->quarantine, cfg != NULL ? cfg->flags : 0u);
@@ -982,7 +989,9 @@ tarn_status tarn_handle_init_split(tarn_handle_pool *pool, void *data, size_t da
     if (pool == NULL || data == NULL || table == NULL) return TARN_EINVAL;
     if (handles == 0u || handles > TARN_HANDLE_MAX_COUNT) return TARN_EINVAL;
     if (!TARN_IS_ALIGNED(data, TARN_ALIGN) || !TARN_IS_ALIGNED(table, 4u)) return TARN_EALIGN;
-    if (table_size < TARN_HANDLE_TABLE_SIZE(handles) || data_size < hp_span(1u)) return TARN_ETOOSMALL;
+    if (table_size < TARN_HANDLE_TABLE_SIZE(handles) || data_size < hp_span(1u)) {
+        return TARN_ETOOSMALL;
+    }
     d = (uintptr_t)data;
     tb = (uintptr_t)table;
     if (d < tb + TARN_HANDLE_TABLE_SIZE(handles) && tb < d + data_size) return TARN_EINVAL;

@@ -308,9 +308,10 @@ tarn_status tarn_handle_deinit(tarn_handle_pool *pool);
  * Allocate a block of `size` bytes (contents undefined) and return its handle; it takes
  * TARN_HANDLE_SPAN(size) bytes of the data area.  O(1) (with TARN_HANDLE_F_AUTOCOMPACT,
  * O(live data) when it has to compact; with TARN_HANDLE_F_SCRAMBLE, O(live data) always;
- * with the quarantine, O(bytes released) when it has to release held regions).  Returns the null handle on failure and
- * records why in tarn_handle_last_error: TARN_EINVAL (pool NULL or not initialised, size
- * 0), TARN_ENOMEM (size larger than the data area, no free handle, or no free region found:
+ * with the quarantine, O(bytes released) when it has to release held regions).  Returns
+ * the null handle on failure and records why in tarn_handle_last_error: TARN_EINVAL (pool
+ * NULL or not initialised, size 0), TARN_ENOMEM (size + TARN_HANDLE_GUARD larger than the
+ * data area, no free handle, or no free region found even after releasing every held region:
  * one of tarn_handle_fit_bound(size) bytes or more is always found, a smaller one that
  * still fits only when it heads its list; see compaction), TARN_ECORRUPT
  * (TARN_CHECK_LEVEL 2 found damage).
@@ -440,7 +441,8 @@ tarn_status tarn_handle_stats_get(tarn_handle_pool *pool, tarn_handle_stats *out
 /**
  * Call fn for every block in address order, under the lock hook.  O(blocks).  Stops early
  * when fn returns false.  Regions held by the debug quarantine are not blocks and are not
- * reported (their bytes are in no block's gap_after either).  Errors: TARN_EINVAL (pool NULL or not initialised, fn NULL).
+ * reported (their bytes are in no block's gap_after either).  Errors: TARN_EINVAL (pool
+ * NULL or not initialised, fn NULL).
  */
 tarn_status tarn_handle_walk(tarn_handle_pool *pool, tarn_handle_walk_fn fn, void *ctx);
 
