@@ -115,18 +115,29 @@ static inline void *block_head(const tarn_block_pool *pool)
     return (pool->slow_ & BLOCK_SLOW_GET) ? pool->slow_head_ : pool->free_head;
 }
 
+/* Blocks carved so far (0 in a pool that is not set up). */
+static inline uint32_t block_carved_count(const tarn_block_pool *pool)
+{
+    return (pool->block_size == 0) ? 0u : (uint32_t)(pool->carved / pool->block_size);
+}
+
 /* put_limit_ mirrors carved while put may take the inline path, else stays 0 (the inline
  * put then finds every block "past the carve line" and calls the full path). */
 static inline void block_set_carved(tarn_block_pool *pool, uintptr_t carved)
 {
     pool->carved = carved;
-    pool->put_limit_ = (pool->slow_ == 0) ? carved : 0u;
+    pool->put_limit_ = (pool->slow_ == 0) ? block_carved_count(pool) : 0u;
 }
 
-/* Blocks carved so far (pool set up: block_size > 0). */
-static inline uint32_t block_carved_count(const tarn_block_pool *pool)
+/* The inline put's block-start test (see tarn_block_put): block_size = odd << rot_, inv_ =
+ * odd^-1 modulo 2^(bits of uintptr_t), by Newton's iteration (each step doubles the
+ * correct low bits; odd * odd == 1 modulo 8 gives the first three). */
+static uintptr_t block_inverse(uint32_t block_size)
 {
-    return (pool->block_size == 0) ? 0u : (uint32_t)(pool->carved / pool->block_size);
+    uintptr_t odd = (uintptr_t)(block_size >> tarn_ctz_u32(block_size)), x = odd;
+    unsigned i;
+    for (i = 0; i < 5; i++) x *= (uintptr_t)2u - odd * x;
+    return x;
 }
 
 /* Fewest blocks ever free: see "watermark" above. */
@@ -240,12 +251,21 @@ static inline bool block_unhold_oldest(tarn_block_pool *pool)
 #endif
 }
 
-/* Statically defined pools skip init: set the key and slow_, and give the sanitizers
- * their view, on first use.  Every out-of-line operation starts here. */
+/* The fields derived from the address and the block size: set by init, and by the
+ * first use of a statically defined pool. */
+static void block_set_derived(tarn_block_pool *pool)
+{
+    pool->key = block_key(pool);
+    pool->inv_ = block_inverse(pool->block_size);
+    pool->rot_ = tarn_ctz_u32(pool->block_size);
+}
+
+/* Statically defined pools skip init: set the derived fields and slow_, and give the
+ * sanitizers their view, on first use.  Every out-of-line operation starts here. */
 static void block_san_setup(tarn_block_pool *pool)
 {
     if (TARN_UNLIKELY(pool->slow_ & BLOCK_SLOW_SETUP)) {
-        pool->key = block_key(pool);
+        block_set_derived(pool);
         block_update_slow(pool);
     }
 #if TARN_SANITIZE
@@ -326,7 +346,6 @@ tarn_status tarn_block_init(tarn_block_pool *pool, void *mem, size_t mem_size,
 
     pool->base = (unsigned char *)mem;
     pool->carved = 0;
-    pool->key = block_key(pool);
     pool->end = pool->base + count * bs;
     pool->divmagic = tarn_divmagic((uint32_t)bs);
     pool->block_size = (uint32_t)bs;
@@ -334,6 +353,7 @@ tarn_status tarn_block_init(tarn_block_pool *pool, void *mem, size_t mem_size,
     pool->num_free = (uint32_t)count;
     pool->min_free = (uint32_t)count;
     pool->last_error = TARN_OK;
+    block_set_derived(pool);
     if (cfg != NULL) {
         pool->lock = cfg->lock;
         pool->name = cfg->name;
@@ -595,7 +615,8 @@ static tarn_status block_check_locked(const tarn_block_pool *pool)
     if (pool->carved > span || span != (size_t)pool->count * pool->block_size ||
         !tarn_divisible((uint32_t)pool->carved, pool->divmagic) ||
         pool->num_free > pool->count || pool->min_free > pool->count ||
-        pool->key != block_key(pool)) {
+        pool->key != block_key(pool) || pool->inv_ != block_inverse(pool->block_size) ||
+        pool->rot_ != tarn_ctz_u32(pool->block_size)) {
         return TARN_ECORRUPT;
     }
     uncarved = pool->count - block_carved_count(pool);
@@ -604,7 +625,7 @@ static tarn_status block_check_locked(const tarn_block_pool *pool)
     /* the list lives in one head field, the other is NULL; put_limit_ mirrors carved
      * exactly when put may take the inline path */
     if (((pool->slow_ & BLOCK_SLOW_GET) ? pool->free_head : pool->slow_head_) != NULL ||
-        pool->put_limit_ != (pool->slow_ == 0 ? pool->carved : 0u) ||
+        pool->put_limit_ != (pool->slow_ == 0 ? block_carved_count(pool) : 0u) ||
         pool->slow_ != block_slow_bits(pool)) {
         return TARN_ECORRUPT;
     }

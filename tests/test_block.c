@@ -285,7 +285,9 @@ static void test_corrupt_fields(void)
     DAMAGE(HEAD(p) = saved.base + saved.carved - TARN_BLOCK_SIZE(BS)); /* live block */
     DAMAGE((p.count = 0, HEAD(p) = a));                  /* an empty pool with a list */
     DAMAGE(OTHER_HEAD(p) = a);                           /* the list in the wrong place */
-    DAMAGE(p.put_limit_ = p.carved + TARN_BLOCK_SIZE(BS)); /* the inline put's limit */
+    DAMAGE(p.put_limit_ += 1);                           /* the inline put's limit */
+    DAMAGE(p.inv_ ^= 2u);                                /* its block-start test */
+    DAMAGE(p.rot_ += 1);
     DAMAGE(p.slow_ ^= 8u);                               /* put callback bit, no callback */
 #undef DAMAGE
     p = saved;
@@ -489,6 +491,43 @@ static void test_walk(void)
     CHECK_EQ(tarn_block_walk(NULL, walk_count, NULL), TARN_EINVAL);
 }
 
+/* For many block sizes, every address around and inside the pool: put accepts exactly the
+ * starts of blocks handed out, and classifies every other address (the O(1) block-start
+ * test, in the inline path too). */
+static void test_block_starts(void)
+{
+    static const size_t sizes[] = {1, 8, 9, 16, 17, 24, 25, 31, 40, 48, 56, 63, 64, 72, 96,
+                                   100, 104, 120, 127, 128, 200, 232};
+    size_t k;
+    for (k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        tarn_block_pool p;
+        size_t stride = TARN_BLOCK_SIZE(sizes[k]), nblk = sizeof mem / stride, taken, i;
+        void *b[NB];
+        long o;
+        if (nblk > NB) nblk = NB;
+        REQUIRE(tarn_block_init(&p, mem, nblk * stride, sizes[k], NULL) == TARN_OK);
+        taken = (nblk + 1) / 2;                       /* the rest is never carved */
+        for (i = 0; i < taken; i++) REQUIRE((b[i] = tarn_block_get(&p)) != NULL);
+        for (o = -(long)stride - 9; o < (long)(nblk * stride) + (long)stride + 9; o++) {
+            void *q = (void *)((uintptr_t)mem + (uintptr_t)o);
+            tarn_status want;
+            if (o < 0 || o >= (long)(nblk * stride) || (size_t)o % stride != 0) {
+                want = TARN_EFOREIGN;
+            } else if ((size_t)o / stride >= taken) {
+                want = TARN_EDOUBLE;                  /* never handed out */
+            } else {
+                want = TARN_OK;
+            }
+            CHECK_EQ(tarn_block_put(&p, q), want);
+            if (want == TARN_OK) {
+                CHECK_EQ(tarn_block_put(&p, q), TARN_EDOUBLE);
+                CHECK(tarn_block_get(&p) == q);
+            }
+        }
+        CHECK_EQ(tarn_block_check(&p), TARN_OK);
+    }
+}
+
 /* Model-based random test: random get/put/clear plus every invalid put kind. */
 static void test_random_model(void)
 {
@@ -581,6 +620,7 @@ int main(void)
     test_static_pool();
     test_registry();
     test_walk();
+    test_block_starts();
     test_random_model();
     return check_done();
 }

@@ -83,12 +83,15 @@ typedef struct tarn_block_pool {
     void *free_head;        /**< list of returned blocks, linked through their first word;
                                  NULL (list in slow_head_) when get takes the full path */
     unsigned char *base;    /**< first block (aligned to TARN_ALIGN) */
-    uintptr_t put_limit_;   /**< carved when put may take the inline path, else 0 */
+    uintptr_t put_limit_;   /**< blocks carved when put may take the inline path, else 0 */
     uintptr_t key;          /**< free-block tag of this pool (second word of a free block) */
-    uint64_t divmagic;      /**< tarn_divmagic(block_size): O(1) "is a block start" test */
+    uintptr_t inv_;         /**< inverse of block_size's odd part modulo 2^(bits of a
+                                 pointer), for the inline put's block-start test */
     uint32_t num_free;      /**< free blocks: on the free list plus never carved */
     uint32_t slow_;         /**< why get/put must take the full path in block.c (bits) */
+    uint32_t rot_;          /**< block_size = odd part << rot_ */
     void *slow_head_;       /**< the free list when get takes the full path, else NULL */
+    uint64_t divmagic;      /**< tarn_divmagic(block_size): O(1) "is a block start" test */
     uintptr_t carved;       /**< bytes carved: blocks in [base, base + carved) have been
                                  handed out at least once; the rest never were */
     unsigned char *end;     /**< base + count * block_size */
@@ -131,8 +134,8 @@ typedef struct tarn_block_pool {
 #define TARN_BLOCK_POOL_DEFINE(name, count, size)                                          \
     static unsigned char name##_mem[TARN_BLOCK_POOL_BYTES(count, size)] TARN_BLOCK_ALIGNED;  \
     static tarn_block_pool name = {                                                        \
-        NULL, name##_mem, 0u, 0u, (UINT64_MAX / TARN_BLOCK_SIZE(size)) + 1u,               \
-        (uint32_t)(count), TARN_BLOCK_SLOW_SETUP_, NULL, 0u,                               \
+        NULL, name##_mem, 0u, 0u, 0u, (uint32_t)(count), TARN_BLOCK_SLOW_SETUP_, 0u, NULL,   \
+        (UINT64_MAX / TARN_BLOCK_SIZE(size)) + 1u, 0u,                                     \
         name##_mem + TARN_BLOCK_POOL_BYTES(count, size), (uint32_t)TARN_BLOCK_SIZE(size),  \
         (uint32_t)(count), (uint32_t)(count), 0u, 0u, 0u, 0u,                              \
         {NULL, NULL, NULL}, #name, NULL, NULL, NULL, NULL TARN_BLOCK_Q_INIT_}
@@ -351,16 +354,23 @@ static inline tarn_status tarn_block_put(tarn_block_pool *pool, void *block)
     uintptr_t key;
     void *head;
 #if TARN_CHECK_LEVEL >= 1
-    uintptr_t off;
+    uintptr_t q;
+    unsigned r;
     if (__builtin_expect(pool == NULL, 0)) return tarn_block_put_slow_(pool, block);
-    /* a block start below the carve line (one compare, one multiply) that is not tagged
-     * free; anything else (NULL too) is sorted out by the full path.  put_limit_ is 0 in
-     * every pool whose put must take the full path, so the first compare covers that. */
-    off = (uintptr_t)block - (uintptr_t)pool->base;
+    /* Block start test (Granlund-Montgomery): with block_size = odd << rot_ and inv_ the
+     * inverse of odd, rotating (offset * inv_) right by rot_ gives offset / block_size
+     * when the offset is a multiple of block_size, and a number above every block index
+     * when it is not (an offset below base wraps to a huge one).  So one compare against
+     * the blocks carved accepts exactly the blocks that may be handed out; and since
+     * put_limit_ is 0 in every pool whose put must take the full path, it covers that too.
+     * Then the block must not carry the free tag.  Anything refused here (NULL too) is
+     * sorted out by the full path. */
+    q = ((uintptr_t)block - (uintptr_t)pool->base) * pool->inv_;
+    r = (unsigned)pool->rot_;
+    q = (q >> r) | (q << ((0u - r) & (unsigned)(sizeof(uintptr_t) * 8u - 1u)));
     key = pool->key;
-    if (__builtin_expect(off >= pool->put_limit_ ||
-                         (uint64_t)off * pool->divmagic >= pool->divmagic ||
-                         ((const tarn_block_word_ *)block)[1] == key, 0)) {
+    if (__builtin_expect(q >= pool->put_limit_ || ((const tarn_block_word_ *)block)[1] == key,
+                         0)) {
         return tarn_block_put_slow_(pool, block);
     }
 #else
