@@ -298,8 +298,9 @@ tarn_status tarn_handle_init_split(tarn_handle_pool *pool, void *data, size_t da
 /**
  * End the pool: every handle becomes invalid, every call on the pool fails with
  * TARN_EINVAL until it is initialised again, and the buffers are handed back to the caller
- * (sanitizer annotations removed).  O(1).  Errors: TARN_EINVAL (pool NULL or not
- * initialised), TARN_EBUSY (a block is locked: nothing is changed).
+ * (sanitizer annotations removed; regions the debug quarantine holds go with the pool,
+ * and a new init starts with an empty quarantine).  O(1).  Errors: TARN_EINVAL (pool NULL
+ * or not initialised), TARN_EBUSY (a block is locked: nothing is changed).
  */
 tarn_status tarn_handle_deinit(tarn_handle_pool *pool);
 
