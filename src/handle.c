@@ -128,6 +128,8 @@ typedef struct hp_ctl {
 } hp_ctl;
 
 TARN_STATIC_ASSERT(sizeof(hp_entry) == TARN_HANDLE_ENTRY_SIZE, hp_entry_size);
+/* tests read a table entry's offset and generation at these places */
+TARN_STATIC_ASSERT(offsetof(hp_entry, off) == 0u && offsetof(hp_entry, gen) == 16u, hp_entry_fields);
 TARN_STATIC_ASSERT(sizeof(hp_ctl) == TARN_HANDLE_CTL_SIZE, hp_ctl_size);
 TARN_STATIC_ASSERT(TARN_HANDLE_CTL_SIZE % 4u == 0, hp_ctl_keeps_entries_aligned);
 TARN_STATIC_ASSERT(TARN_HANDLE_MAX_COUNT < HP_OUT, hp_index_below_markers);

@@ -6,17 +6,20 @@
  * scramble mode; a write into a held region is reported by the check and on release;
  * without the flag the pool behaves as before.
  *
- * This file compiles the handle pool itself with the quarantine compiled in (capacity 4
- * unless the build chose one with TARN_QUARANTINE), so it runs in every build.  Some checks
- * look at the pool's private state (which slot a held region keeps, its offset).  Writes
- * after free go through the sanitizer window (TARN_SAN_OPEN/CLOSE): the memory tools report
- * the real thing at once (test_handle_death).
+ * Where the build compiles the quarantine in (TARN_QUARANTINE > 0) this tests the library;
+ * elsewhere this file compiles the handle pool itself with a quarantine of 4, so it runs in
+ * every build.  Some checks look at the pool's private state (the table entry a held region
+ * keeps: its offset and generation).  Writes after free go through the sanitizer window
+ * (TARN_SAN_OPEN/CLOSE): the memory tools report the real thing at once (test_handle_death).
  */
 #if !defined(TARN_QUARANTINE) || TARN_QUARANTINE == 0
 #undef TARN_QUARANTINE
 #define TARN_QUARANTINE 4
-#endif
 #include "handle.c"
+#else
+#include "tarn/handle.h"
+#include "internal.h"
+#endif
 #include "check.h"
 
 #define Q TARN_QUARANTINE
@@ -48,11 +51,25 @@ static tarn_handle make(size_t n)
     return x;
 }
 
-/* Offset of the block or held region in slot `of` (private state). */
+/* The pool's private table: entry x after the control part; its offset is its first
+ * field, its generation the 16 bits at byte 16. */
+static void *entry(uint32_t x)
+{
+    return (unsigned char *)pool.table + TARN_HANDLE_CTL_SIZE + x * TARN_HANDLE_ENTRY_SIZE;
+}
 static uint32_t off_of(tarn_handle of)
 {
-    return hp_t(&pool)[of.v & 0xFFFFu].off;
+    uint32_t off;
+    memcpy(&off, entry(of.v & 0xFFFFu), sizeof off);
+    return off;
 }
+static uint16_t gen_of(uint32_t x)
+{
+    uint16_t gen;
+    memcpy(&gen, (unsigned char *)entry(x) + 16, sizeof gen);
+    return gen;
+}
+#define NO_TRANSIT 0xFFFFu /* pool.transit when no block is in transit */
 
 static unsigned char *at(tarn_handle x)
 {
@@ -144,7 +161,7 @@ static void test_hold(void)
         /* a handle carrying the held entry's own generation (tag bit flipped, as a handle of
          * another pool may) is not taken for a live block */
         uint32_t x = a.v & 0xFFFFu;
-        tarn_handle forged = tarn_handle_from_u32(((uint32_t)hp_t(&pool)[x].gen << 16) | x);
+        tarn_handle forged = tarn_handle_from_u32(((uint32_t)gen_of(x) << 16) | x);
         CHECK_EQ(tarn_handle_free(&pool, forged), TARN_EFOREIGN);
         CHECK_EQ(tarn_handle_validate(&pool, forged), TARN_EFOREIGN);
         CHECK(tarn_handle_lock(&pool, forged) == NULL);
@@ -176,7 +193,7 @@ static void test_ring(void)
     }
     /* held: h[2] .. h[Q+1], oldest first */
     for (i = 0; i < Q; i++) {
-        CHECK(tarn_q_at(&pool.quarantine, i) == (void *)&hp_t(&pool)[h[i + 2u].v & 0xFFFFu]);
+        CHECK(tarn_q_at(&pool.quarantine, i) == entry(h[i + 2u].v & 0xFFFFu));
     }
     stats(&st);
     {
@@ -351,9 +368,9 @@ static void test_free_in_transit(void)
     CHECK_EQ(tarn_handle_free(&pool, h[0]), TARN_OK);
     CHECK_EQ(tarn_handle_quarantine_flush(&pool), TARN_OK);
     CHECK(!tarn_handle_compact_step(&pool, 8, &moved));
-    REQUIRE(pool.transit != HP_NIL);
+    REQUIRE(pool.transit != NO_TRANSIT);
     CHECK_EQ(tarn_handle_free(&pool, h[1]), TARN_OK);
-    CHECK(pool.transit == HP_NIL);
+    CHECK(pool.transit == NO_TRANSIT);
     CHECK_EQ(off_of(h[1]), 0);
     stats(&st);
     CHECK_EQ(st.quarantined, 1);
@@ -466,7 +483,7 @@ static void test_check_ring(void)
     CHECK_EQ(tarn_handle_free(&pool, h[0]), TARN_OK);
     CHECK_EQ(tarn_handle_check(&pool), TARN_OK);
     saved = pool.quarantine.slot[pool.quarantine.first];
-    pool.quarantine.slot[pool.quarantine.first] = &hp_t(&pool)[h[1].v & 0xFFFFu]; /* a live block */
+    pool.quarantine.slot[pool.quarantine.first] = entry(h[1].v & 0xFFFFu); /* a live block */
     CHECK_EQ(tarn_handle_check(&pool), TARN_ECORRUPT);
     pool.quarantine.slot[pool.quarantine.first] = (unsigned char *)saved + 1;
     CHECK_EQ(tarn_handle_check(&pool), TARN_ECORRUPT);
