@@ -34,6 +34,23 @@
 #define MAXL 96u
 #define NDEAD 64u
 #define GR TARN_HEAP_GRANULE
+#define XB TARN_HEAP_EXTRA     /* guard and trailer of a block in canary mode, else 0 */
+
+/* Bytes of the block behind a live block of `usable` bytes: whole granules (guard and
+ * trailer included in canary mode, where usable is the request), over-aligned blocks at
+ * least 7 granules. */
+static size_t blk_len(size_t usable, size_t align)
+{
+    size_t b = TARN_ALIGN_UP(usable + XB, GR);
+    return (align > GR && b < 7u * GR) ? 7u * GR : b;
+}
+
+/* The usable size reported for a block handed out for `req` bytes: exact in canary
+ * mode, else whole granules. */
+static bool usable_ok(size_t us, size_t req)
+{
+    return TARN_GUARD ? us == req : (us >= req && us % GR == 0);
+}
 
 typedef struct lblk {
     bool used;
@@ -96,6 +113,7 @@ static lblk *pick_live(model *m, uint32_t k)
 typedef struct wblk {
     unsigned char *p;
     size_t size;
+    size_t len;        /* bytes of the block (check_walk) */
     bool used;
 } wblk;
 
@@ -132,28 +150,32 @@ static void check_walk(model *m)
     FZ_CHECK(W.b[0].p >= m->mem && W.b[0].p + m->cap <= m->mem + m->mem_size);
     for (i = 0; i < W.n; i++) {
         const wblk *b = &W.b[i];
-        FZ_CHECK(b->size > 0 && b->size % GR == 0 && TARN_IS_ALIGNED(b->p, GR));
+        size_t len = b->size;      /* a used block's size is its usable size */
+        FZ_CHECK(b->size > 0 && TARN_IS_ALIGNED(b->p, GR));
         if (i > 0) {
-            FZ_CHECK(b->p == W.b[i - 1].p + W.b[i - 1].size);    /* contiguous */
+            FZ_CHECK(b->p == W.b[i - 1].p + W.b[i - 1].len);     /* contiguous */
             FZ_CHECK(b->used || W.b[i - 1].used);                 /* coalesced */
         }
-        total += b->size;
         if (b->used) {
             lblk *e = find_live(m, b->p);
             FZ_CHECK(e != NULL);
             FZ_EQ(b->size, e->usable);
             FZ_EQ(memcmp(b->p, shadow_of(m, b->p), e->usable), 0);
+            len = blk_len(e->usable, e->align);
             nused++;
         } else {
+            FZ_CHECK(b->size % GR == 0);
             nfree++;
             if (b->size > largest) largest = b->size;
         }
+        W.b[i].len = len;
+        total += len;
     }
-    FZ_EQ(total, m->cap);
+    FZ_EQ(total, m->cap + XB);
     FZ_EQ(nused, m->nlive);
     FZ_ST(tarn_heap_stats_get(m->h, &st), TARN_OK);
     FZ_EQ(st.free_blocks, nfree);
-    FZ_EQ(st.largest_free, largest);
+    FZ_EQ(st.largest_free, largest > XB ? largest - XB : 0u);
     if (W.n > 1) {     /* a non-zero return stops the walk */
         static walk_out w1;
         w1.n = 0;
@@ -225,7 +247,7 @@ static lblk *note_alloc(model *m, unsigned char *p, size_t req, size_t align)
     size_t us = tarn_heap_usable_size(m->h, p);
     FZ_CHECK(find_live(m, p) == NULL);
     FZ_CHECK(TARN_IS_ALIGNED(p, align > GR ? align : GR));
-    FZ_CHECK(us >= req && us % GR == 0);
+    FZ_CHECK(usable_ok(us, req));
     FZ_CHECK(p >= m->mem && p + us <= m->mem + m->mem_size);
     for (i = 0; i < MAXL && e == NULL; i++) {
         if (!m->live[i].used) e = &m->live[i];
@@ -342,7 +364,7 @@ static void do_init(model *m, fz_in *in, unsigned bad)
     FZ_CHECK(tarn_heap_name(m->h) == (cp ? cfg.name : NULL));
     FZ_ST(tarn_heap_stats_get(m->h, &hs), TARN_OK);
     m->cap = hs.capacity;
-    FZ_CHECK(m->cap >= GR && m->cap % GR == 0 && m->cap <= size);
+    FZ_CHECK(m->cap + XB >= GR && (m->cap + XB) % GR == 0 && m->cap <= size);
     FZ_EQ(hs.free_blocks, 1);
     FZ_EQ(hs.largest_free, m->cap);
     check_all(m);
@@ -590,7 +612,9 @@ static void op_realloc(model *m, fz_in *in, bool in_place_only)
             FZ_CHECK(size > old_us);
             for (i = 0; i < W.n && W.b[i].p != p; i++) {}
             FZ_CHECK(i < W.n);
-            if (i + 1 < W.n && !W.b[i + 1].used) FZ_CHECK(old_us + W.b[i + 1].size < size);
+            if (i + 1 < W.n && !W.b[i + 1].used) {
+                FZ_CHECK(blk_len(old_us, e->align) + W.b[i + 1].size < blk_len(size, e->align));
+            }
             return;
         }
         q = p;
@@ -653,7 +677,7 @@ static void op_realloc(model *m, fz_in *in, bool in_place_only)
         FZ_EQ(m->allocs, allocs + 1u);
     } else {
         size_t us = tarn_heap_usable_size(m->h, q);
-        FZ_CHECK(us >= size && us % GR == 0);
+        FZ_CHECK(usable_ok(us, size));
         m->used = m->used - e->usable + us;
         if (m->used > m->peak) m->peak = m->used;
         m->live_req = m->live_req - e->req + size;

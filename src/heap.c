@@ -54,6 +54,31 @@
  *  bits of their own interior, which are otherwise always 0: F[g+1] = 1 and
  *  F[g+2..g+6] = log2(alignment) - log2(G) - 1.  Such blocks are >= 7 granules.
  *
+ *  Canary mode (TARN_GUARD 1): a used block of B bytes handed out for n requested bytes
+ *  ends with a guard and a trailer, all inside its granules:
+ *
+ *      |<------------------------------- B = u * G ------------------------------->|
+ *      [ user bytes: n                | guard: >= TARN_GUARD_SIZE x 0xFD | slack (4) ]
+ *      ^ p                            ^ p + n = p + B - slack             ^ p + B - 4
+ *
+ *  u = ceil((n + TARN_GUARD_SIZE + 4) / G) (at least 7 when over-aligned); the trailer
+ *  holds slack = B - n (< 2^16) in its low 16 bits and the complement of slack in its
+ *  high 16 bits, so free and tarn_heap_check find where the guard starts, and damage
+ *  to the trailer alone is seen too; a trailer is accepted only if both halves agree
+ *  and TARN_GUARD_SIZE + 4 <= slack <= B.
+ *  Guard and trailer are NOACCESS for the memory tools (the tools see a block of n
+ *  bytes), usable_size is n, realloc and resize rewrite them for the new size.  An
+ *  overflow out of a block damages its own guard before anything else, so the owner's
+ *  free and tarn_heap_check report it (TARN_ECORRUPT) before the next block or a free
+ *  block's links are trusted.  The fast paths are compiled out in this mode.
+ *
+ *  Quarantine (TARN_QUARANTINE > 0, TARN_F_QUARANTINE): a freed block is validated, its
+ *  guard checked, its bytes filled (as a freed block) and poisoned for the tools, then
+ *  pushed into the ring h->quarantine.  A held block stays used in S and F (so nothing
+ *  can merge into it or allocate it); what the ring pushes out is released for real,
+ *  after checking that the fill is intact (TARN_POISON_FREE or TARN_HEAP_F_CLEAR_FREED).
+ *  An allocation that finds no room releases held blocks, oldest first, and retries.
+ *
  * ---- Invariants (tarn_heap_check verifies every one) ---------------------------------
  *   I1  S[0] = 1, S[N] = 1, no bit beyond N; every tree level summarises the one below.
  *   I2  F[g] = 1 only at a free block start, or at the aligned-field bits g+1..g+6 of an
@@ -62,9 +87,15 @@
  *   I4  Every free block is on exactly one list, that of class(size); list links are
  *       consistent both ways; heads[c] = NIL <=> class c empty <=> its groups bit is 0;
  *       top bit i <=> groups[i] != 0.
- *   I5  used = bytes of used blocks; peak >= used; allocs - frees = used blocks.
+ *   I5  used = usable bytes of the live blocks (used blocks not held by the quarantine;
+ *       in canary mode their requested sizes); peak >= used; allocs - frees = live
+ *       blocks.
  *   I6  mb_start = NIL, or [mb_start, mb_end) is exactly a free block (the remembered
  *       block, see "the remembered block" below).
+ *   I7  (canary mode) every used block not held by the quarantine has a valid trailer
+ *       and an intact guard.
+ *   I8  (quarantine) every held block is a used block, held once, and (when freed memory
+ *       is filled) all its bytes still hold the fill.
  *
  * ---- Checking ------------------------------------------------------------------------
  *  Level >= 1: a pointer handed back is accepted only if it lies in the blocks area, on
@@ -102,7 +133,9 @@
  *  tests/test_heap_sizing.c runs adversarial sequences in heaps of exactly this size and
  *  never sees a failure, checks that every failure in smaller heaps happens only when
  *  every free block is too small, and shows a sequence that fails at about half the
- *  bound.
+ *  bound.  Canary mode adds X = TARN_GUARD_SIZE + 4 bytes to every request: read
+ *  r = ceil((n + X) / G) and Mg = floor((M + L (X + G - 1)) / G).  The quarantine does
+ *  not change the bound: an allocation fails only after every held block is released.
  */
 #include "tarn/heap.h"
 #include "internal.h"
@@ -123,6 +156,19 @@ TARN_STATIC_ASSERT(TARN_HEAP_TREE_MAX == 6, heap_tree_depth_for_2e30_granules);
 TARN_STATIC_ASSERT(sizeof(uint32_t) == 4, heap_words_are_32_bit);
 
 #define HEAP_CHECKING (TARN_CHECK_LEVEL >= 1)
+/* The call-free fast paths of alloc and free (not in canary mode or at level 2). */
+#define HEAP_FAST_PATHS (TARN_CHECK_LEVEL < 2 && TARN_HEAP_FAST && !TARN_GUARD)
+
+/* h->flags: TARN_HEAP_F_CLEAR_FREED, and this bit for TARN_F_SAN_REPORT. */
+#define HEAP_FL_REPORT 0x80u
+TARN_STATIC_ASSERT((TARN_HEAP_F_CLEAR_FREED & HEAP_FL_REPORT) == 0u, heap_flag_bits_differ);
+
+/* Canary mode: bytes a used block needs beyond the request (guard and trailer). */
+#define HEAP_EXTRA TARN_HEAP_EXTRA
+#if TARN_GUARD
+#define HEAP_TRAILER 4u
+TARN_STATIC_ASSERT(TARN_HEAP_EXTRA == (size_t)TARN_GUARD_SIZE + HEAP_TRAILER, heap_extra_is_guard_trailer);
+#endif
 
 #if defined(__GNUC__) || defined(__clang__)
 #define HEAP_NOINLINE __attribute__((noinline))
@@ -320,7 +366,7 @@ static inline uint32_t cls_of(const tarn_heap *h, uint32_t u)
 {
     return TARN_LIKELY(u <= h->lmask) ? u : cls_of_big(h, u);
 }
-#if TARN_CHECK_LEVEL < 2 && TARN_HEAP_FAST
+#if HEAP_FAST_PATHS
 /* cls_of without a call, for the call-free fast paths. */
 static HEAP_INLINE uint32_t cls_of_leaf(const tarn_heap *h, uint32_t u)
 {
@@ -609,6 +655,16 @@ static HEAP_COLD tarn_status heap_reject(tarn_heap *h, const void *p, tarn_statu
     return st;
 }
 
+/* A rejected free or realloc: with TARN_F_SAN_REPORT also report it to the memory tool
+ * (a double free or a foreign / interior pointer) with the caller's stack. */
+static HEAP_COLD tarn_status heap_reject_free(tarn_heap *h, const void *p, tarn_status st)
+{
+    if ((h->flags & HEAP_FL_REPORT) != 0u && (st == TARN_EDOUBLE || st == TARN_EFOREIGN)) {
+        TARN_SAN_REPORT_BAD_FREE(h, p);
+    }
+    return heap_reject(h, p, st);
+}
+
 /* Clear / poison the bytes of a block being freed (while they are still accessible). */
 static inline void heap_scrub(const tarn_heap *h, unsigned char *p, size_t n)
 {
@@ -620,6 +676,105 @@ static inline void heap_scrub(const tarn_heap *h, unsigned char *p, size_t n)
     (void)h;
     (void)p;
     (void)n;
+}
+
+/* Granules for a request of `size` bytes (1 <= size <= nbytes), guard and trailer
+ * included in canary mode. */
+static inline uint32_t heap_units(size_t size)
+{
+    return (uint32_t)((size + HEAP_EXTRA + (G - 1u)) >> LG);
+}
+
+/* ---- canary mode ------------------------------------------------------------------------ */
+#if TARN_GUARD
+/* The trailer word: slack in the low half, its complement in the high half, so that
+ * any damage confined to the trailer is seen too. */
+#define GUARD_WORD(slack) ((uint32_t)(slack) | (((uint32_t)(slack) ^ 0xFFFFu) << 16))
+/* slack < max(7 G, TARN_HEAP_EXTRA + G): it fits in the low half */
+TARN_STATIC_ASSERT(TARN_HEAP_EXTRA + 7u * TARN_HEAP_GRANULE <= 0xFFFFu, heap_guard_slack_fits_16_bits);
+
+/* Write the guard and trailer of the used block [p, p + bytes) handed out for n bytes. */
+static void guard_put(unsigned char *p, size_t bytes, size_t n)
+{
+    uint32_t slack = GUARD_WORD(bytes - n);
+    unsigned char *t = p + bytes - HEAP_TRAILER;
+    tarn_guard_fill(p + n, bytes - n - HEAP_TRAILER);
+    TARN_SAN_OPEN(t, HEAP_TRAILER);
+    memcpy(t, &slack, HEAP_TRAILER);
+    /* closed as one region: AddressSanitizer's shadow keeps only an accessible prefix
+     * of each 8 bytes, so closing the trailer alone would reopen guard bytes before it */
+    TARN_SAN_CLOSE(p + n, bytes - n);
+}
+
+/* The slack recorded in the trailer of the used block [p, p + bytes), or 0xFFFFFFFF
+ * when the trailer is damaged. */
+static uint32_t guard_tail(const unsigned char *p, size_t bytes)
+{
+    uint32_t w;
+    tarn_san_peek(&w, p + bytes - HEAP_TRAILER, HEAP_TRAILER);
+    return w == GUARD_WORD(w & 0xFFFFu) ? (w & 0xFFFFu) : 0xFFFFFFFFu;
+}
+
+/* Bytes the caller may use in the used block [p, p + bytes), from its trailer; SIZE_MAX
+ * when the trailer or the guard is damaged.  Reads only the block's own tail. */
+static size_t guard_live(const unsigned char *p, size_t bytes)
+{
+    uint32_t slack = guard_tail(p, bytes);
+    if (slack > 0xFFFFu || slack < HEAP_EXTRA || slack > bytes) return SIZE_MAX;
+    if (!tarn_guard_intact(p + bytes - slack, slack - HEAP_TRAILER)) return SIZE_MAX;
+    return bytes - slack;
+}
+#endif
+
+/* Bytes the caller may use in the used block of sz granules at p (SIZE_MAX: damaged
+ * guard).  Without canary mode: the whole block. */
+static inline size_t heap_live(const unsigned char *p, uint32_t sz)
+{
+#if TARN_GUARD
+    return guard_live(p, (size_t)sz << LG);
+#else
+    (void)p;
+    return (size_t)sz << LG;
+#endif
+}
+
+/* The block of u granules at granule g was just taken for `size` requested bytes: hand
+ * it out (memory tools, guard, counters, trace).  Returns its address. */
+static inline void *heap_hand_out(tarn_heap *h, uint32_t g, uint32_t u, size_t size)
+{
+    unsigned char *p = h->blocks + ((size_t)g << LG);
+    size_t bytes = (size_t)u << LG;
+#if TARN_GUARD
+    guard_put(p, bytes, size);
+#else
+    size = bytes;                   /* the whole block is the caller's */
+#endif
+    TARN_SAN_ALLOC(h, p, size);
+    HEAP_TRACE(h, TARN_HEAP_EV_ALLOC, p, size, TARN_OK);
+    TARN_STAT(h->used += size; if (h->used > h->peak) h->peak = h->used; h->allocs++);
+    return p;
+}
+
+/* ---- quarantine ------------------------------------------------------------------------- */
+#if TARN_QUARANTINE > 0
+/* Freed blocks are filled (TARN_POISON_FREE, or TARN_HEAP_F_CLEAR_FREED): the byte a held
+ * block must still hold, or -1 when they are not. */
+static inline int heap_fill_byte(const tarn_heap *h)
+{
+    if ((h->flags & TARN_HEAP_F_CLEAR_FREED) != 0u) return 0;
+    return TARN_POISON_FREE ? (int)TARN_POISON_BYTE : -1;
+}
+#define HEAP_HOLDS(h, p) ((h)->quarantine.count != 0u && tarn_q_holds(&(h)->quarantine, (p)))
+#else
+#define HEAP_HOLDS(h, p) ((void)(h), (void)(p), false)
+#endif
+
+/* heap_locate, and a block held by the quarantine is already freed: TARN_EDOUBLE. */
+static inline tarn_status heap_locate_live(const tarn_heap *h, const void *p, uint32_t *out)
+{
+    tarn_status st = heap_locate(h, p, out);
+    if (st == TARN_OK && HEAP_HOLDS(h, p)) st = TARN_EDOUBLE;
+    return st;
 }
 
 /* ---- the core ----------------------------------------------------------------------------- */
@@ -730,10 +885,12 @@ corrupt:
     return NIL;
 }
 
-/* How release() is used: freeing a whole block, or the tail cut off a block resized in
- * place (whose memory-tool state and counters the caller handles). */
+/* How release() is used: freeing a whole block, the tail cut off a block resized in
+ * place (whose memory-tool state and counters the caller handles), or a block leaving
+ * the quarantine (already filled and poisoned when it was freed). */
 #define REL_BLOCK 1
 #define REL_TAIL 0
+#define REL_HELD 2
 
 /* Make the used run [g, end) free, merged at once with free neighbours; the block before
  * it starts at pg and is free when pf (pg = g when g = 0).  All links that
@@ -761,14 +918,26 @@ static HEAP_NOINLINE tarn_status heap_release_at(tarn_heap *h, uint32_t g, uint3
 #endif
     }
     /* validated: from here on nothing can fail */
-    if (mode == REL_BLOCK) {
+    if (mode != REL_TAIL) {
         unsigned char *p = h->blocks + ((size_t)g << LG);
         size_t bytes = (size_t)(end - g) << LG;
         if (end - g >= AL_MIN && bit_get(h->fmap, g + 1u) != 0u) align_clear(h, g);
-        heap_scrub(h, p, bytes);
-        TARN_SAN_FREE(h, p, bytes);
-        TARN_STAT(h->used -= bytes; h->frees++);
-        HEAP_TRACE(h, TARN_HEAP_EV_FREE, p, bytes, TARN_OK);
+        if (mode == REL_BLOCK) {   /* (a held block was handled when it was freed) */
+#if TARN_GUARD
+            uint32_t slack = guard_tail(p, bytes);
+            size_t live = slack <= bytes ? bytes - slack : 0u;   /* validated by the caller */
+            TARN_SAN_OPEN(p + live, bytes - live);     /* guard and trailer */
+            heap_scrub(h, p, bytes);
+            TARN_SAN_CLOSE(p + live, bytes - live);
+#else
+            size_t live = bytes;
+            heap_scrub(h, p, bytes);
+#endif
+            HEAP_TRACE(h, TARN_HEAP_EV_FREE, p, live, TARN_OK);
+            TARN_SAN_FREE(h, p, bytes);
+            TARN_STAT(h->used -= live; h->frees++);
+            (void)live;
+        }
     }
     if (nf) {
         list_unlink(h, nnx, npv);
@@ -815,13 +984,15 @@ tarn_status tarn_heap_init(tarn_heap **out, void *mem, size_t size, const tarn_c
     if (out != NULL) *out = NULL;
     if (out == NULL || mem == NULL) return TARN_EINVAL;
     if (cfg != NULL &&
-        (!tarn_lock_valid(&cfg->lock) || (cfg->flags & ~(uint32_t)TARN_HEAP_F_CLEAR_FREED) != 0u)) {
+        (!tarn_lock_valid(&cfg->lock) ||
+         (cfg->flags & ~(uint32_t)(TARN_HEAP_F_CLEAR_FREED | TARN_F_SAN_REPORT |
+                                   TARN_F_QUARANTINE)) != 0u)) {
         return TARN_EINVAL;
     }
     pad = (size_t)((G - ((uintptr_t)mem & (G - 1u))) & (G - 1u));
     if (size < pad) return TARN_ETOOSMALL;
     avail = size - pad;
-    if (!geom_layout(&geo, avail)) return TARN_ETOOSMALL;
+    if (!geom_layout(&geo, avail) || geo.n < heap_units(1u)) return TARN_ETOOSMALL;
 
     base = (unsigned char *)mem + pad;
     h = (tarn_heap *)(void *)base;
@@ -851,8 +1022,12 @@ tarn_status tarn_heap_init(tarn_heap **out, void *mem, size_t size, const tarn_c
     if (cfg != NULL) {
         h->lock = cfg->lock;
         h->name = cfg->name;
-        h->flags = (uint8_t)cfg->flags;
+        h->flags = (uint8_t)(cfg->flags & TARN_HEAP_F_CLEAR_FREED);
+        if ((cfg->flags & TARN_F_SAN_REPORT) != 0u) h->flags |= HEAP_FL_REPORT;
     }
+#if TARN_QUARANTINE > 0
+    tarn_q_init(&h->quarantine, cfg != NULL ? cfg->flags : 0u);
+#endif
     h->self = h;
 
     if (pad != 0u) TARN_SAN_NOACCESS(mem, pad);
@@ -885,26 +1060,51 @@ tarn_status tarn_heap_destroy(tarn_heap *h)
 }
 
 /* ---- allocation ------------------------------------------------------------------------- */
-static HEAP_INLINE void *heap_alloc_core(tarn_heap *h, size_t size)
+/* Release the oldest block held by the quarantine: true if there was one. */
+#if TARN_QUARANTINE > 0
+static tarn_status heap_q_release(tarn_heap *h, void *p);
+static HEAP_NOINLINE bool heap_q_relieve(tarn_heap *h)
+{
+    void *p = tarn_q_pop(&h->quarantine);
+    if (p == NULL) return false;
+    (void)heap_q_release(h, p);
+    return true;
+}
+#define HEAP_Q_RELIEVE(h) heap_q_relieve(h)
+#else
+#define HEAP_Q_RELIEVE(h) ((void)(h), false)
+#endif
+
+/* Allocate without recording a failure: NULL with *st set (nothing changed). */
+static HEAP_INLINE void *heap_alloc_try(tarn_heap *h, size_t size, tarn_status *st)
 {
     uint32_t u, g;
-    tarn_status st = TARN_OK;
-    unsigned char *p;
-    if (HEAP_DEEP_CHECK_FAILS(h)) return heap_alloc_fail(h, size, TARN_ECORRUPT);
-    if (TARN_UNLIKELY(size - 1u >= h->nbytes)) {
-        return heap_alloc_fail(h, size, size == 0u ? TARN_EINVAL : TARN_ENOMEM);
+    if (HEAP_DEEP_CHECK_FAILS(h)) {
+        *st = TARN_ECORRUPT;
+        return NULL;
     }
-    u = (uint32_t)((size + (G - 1u)) >> LG);
-    g = heap_take(h, u, &st);
-    if (TARN_UNLIKELY(g == NIL)) return heap_alloc_fail(h, size, st);
-    p = h->blocks + ((size_t)g << LG);
-    TARN_SAN_ALLOC(h, p, (size_t)u << LG);
-    TARN_STAT(h->used += (size_t)u << LG; if (h->used > h->peak) h->peak = h->used; h->allocs++);
-    HEAP_TRACE(h, TARN_HEAP_EV_ALLOC, p, (size_t)u << LG, TARN_OK);
+    if (TARN_UNLIKELY(size - 1u >= h->nbytes)) {
+        *st = size == 0u ? TARN_EINVAL : TARN_ENOMEM;
+        return NULL;
+    }
+    u = heap_units(size);
+    g = heap_take(h, u, st);
+    while (TARN_UNLIKELY(g == NIL) && *st == TARN_ENOMEM && HEAP_Q_RELIEVE(h)) {
+        g = heap_take(h, u, st);
+    }
+    if (TARN_UNLIKELY(g == NIL)) return NULL;
+    return heap_hand_out(h, g, u, size);
+}
+
+static HEAP_INLINE void *heap_alloc_core(tarn_heap *h, size_t size)
+{
+    tarn_status st = TARN_OK;
+    void *p = heap_alloc_try(h, size, &st);
+    if (TARN_UNLIKELY(p == NULL)) return heap_alloc_fail(h, size, st);
     return p;
 }
 
-#if TARN_CHECK_LEVEL < 2 && TARN_HEAP_FAST
+#if HEAP_FAST_PATHS
 /* The exact-fit fast path: the request's own (exact) class has a block.  Its size is
  * checked against the start bitmap (the next start must be exactly u granules on),
  * from one S word or, when the block straddles two, from both.  NULL: not this case
@@ -913,7 +1113,6 @@ static HEAP_INLINE void *heap_alloc_exact(tarn_heap *h, uint32_t u)
 {
     uint32_t fb, sh, fw, sw, next, prev;
     uint32_t *node;
-    unsigned char *p;
     if ((h->groups[u >> 5] & (1u << (u & 31u))) == 0u) return NULL;
     fb = h->heads[u];
     if (TARN_UNLIKELY(fb >= h->ngran)) return NULL;
@@ -950,11 +1149,7 @@ static HEAP_INLINE void *heap_alloc_exact(tarn_heap *h, uint32_t u)
     }
     h->fmap[fb >> 5] = fw & ~(1u << sh);
     if (TARN_UNLIKELY(fb == h->mb_start)) h->mb_start = NIL;
-    p = h->blocks + ((size_t)fb << LG);
-    TARN_SAN_ALLOC(h, p, (size_t)u << LG);
-    TARN_STAT(h->used += (size_t)u << LG; if (h->used > h->peak) h->peak = h->used; h->allocs++);
-    HEAP_TRACE(h, TARN_HEAP_EV_ALLOC, p, (size_t)u << LG, TARN_OK);
-    return p;
+    return heap_hand_out(h, fb, u, (size_t)u << LG);
 }
 #endif
 
@@ -981,7 +1176,7 @@ void *tarn_heap_alloc(tarn_heap *h, size_t size)
 #if TARN_LOCKING
     if (h->lock.lock != NULL) return heap_alloc_locked(h, size);
 #endif
-#if TARN_CHECK_LEVEL < 2 && TARN_HEAP_FAST
+#if HEAP_FAST_PATHS
     if (TARN_LIKELY(size - 1u < (size_t)h->lmask << LG)) {   /* 1 .. 2^(k+1)-1 granules */
         void *p = heap_alloc_exact(h, (uint32_t)((size + (G - 1u)) >> LG));
         if (p != NULL) return p;
@@ -1005,26 +1200,32 @@ void *tarn_heap_calloc(tarn_heap *h, size_t nitems, size_t size)
     return p;
 }
 
-/* Over-aligned allocation (alignment > G, a power of two); lock held. */
-static void *heap_aligned_core(tarn_heap *h, size_t alignment, size_t size)
+/* Over-aligned allocation (alignment > G, a power of two); lock held.  Without recording
+ * a failure: NULL with *st set (nothing changed). */
+static void *heap_aligned_try(tarn_heap *h, size_t alignment, size_t size, tarn_status *st)
 {
     uint32_t u, ag, c, fb, end, nb, lead, trail;
     uintptr_t last, aligned;
-    unsigned char *p;
-    if (HEAP_DEEP_CHECK_FAILS(h)) return heap_alloc_fail(h, size, TARN_ECORRUPT);
-    if (size == 0u) return heap_alloc_fail(h, size, TARN_EINVAL);
-    if (size > h->nbytes || alignment > h->nbytes) return heap_alloc_fail(h, size, TARN_ENOMEM);
-    u = (uint32_t)((size + (G - 1u)) >> LG);
+    *st = TARN_ECORRUPT;
+    if (HEAP_DEEP_CHECK_FAILS(h)) return NULL;
+    *st = TARN_EINVAL;
+    if (size == 0u) return NULL;
+    *st = TARN_ENOMEM;
+    if (size > h->nbytes || alignment > h->nbytes) return NULL;
+    u = heap_units(size);
     if (u < AL_MIN) u = AL_MIN;
     ag = (uint32_t)(alignment >> LG);
-    if ((uint64_t)u + ag - 1u > h->ngran) return heap_alloc_fail(h, size, TARN_ENOMEM);
+    if ((uint64_t)u + ag - 1u > h->ngran) return NULL;
     /* any free run of u + ag - 1 granules holds an aligned run of u */
-    c = cls_find(h, cls_up(h, u + ag - 1u));
-    if (c == NIL) return heap_alloc_fail(h, size, TARN_ENOMEM);
+    do {
+        c = cls_find(h, cls_up(h, u + ag - 1u));
+    } while (c == NIL && HEAP_Q_RELIEVE(h));
+    if (c == NIL) return NULL;
+    *st = TARN_ECORRUPT;
     fb = h->heads[c];
-    if (HEAP_CHECKING && !is_free_node(h, fb)) return heap_alloc_fail(h, size, TARN_ECORRUPT);
+    if (HEAP_CHECKING && !is_free_node(h, fb)) return NULL;
     end = free_end(h, fb);
-    if (HEAP_CHECKING && end - fb < u + ag - 1u) return heap_alloc_fail(h, size, TARN_ECORRUPT);
+    if (HEAP_CHECKING && end - fb < u + ag - 1u) return NULL;
     /* the highest aligned start with the block inside [fb, end): the rest stays free */
     last = (uintptr_t)(h->blocks + ((size_t)(end - u) << LG));
     aligned = last & ~(uintptr_t)(alignment - 1u);
@@ -1034,13 +1235,13 @@ static void *heap_aligned_core(tarn_heap *h, size_t alignment, size_t size)
     if (lead != 0u) {
         uint32_t c2 = cls_of(h, lead);
         if (c2 != c) {
-            if (!list_pop_head(h, fb, c)) return heap_alloc_fail(h, size, TARN_ECORRUPT);
+            if (!list_pop_head(h, fb, c)) return NULL;
             list_push(h, fb, c2);
         }
         start_set(h, nb);
         if (fb == h->mb_start) h->mb_end = nb;
     } else {
-        if (!list_pop_head(h, fb, c)) return heap_alloc_fail(h, size, TARN_ECORRUPT);
+        if (!list_pop_head(h, fb, c)) return NULL;
         bit_clr(h->fmap, fb);
         if (fb == h->mb_start) h->mb_start = NIL;
     }
@@ -1050,11 +1251,15 @@ static void *heap_aligned_core(tarn_heap *h, size_t alignment, size_t size)
         list_push(h, nb + u, cls_of(h, trail));
     }
     align_put(h, nb, tarn_log2_u32(ag) + LG);
-    p = h->blocks + ((size_t)nb << LG);
-    TARN_SAN_ALLOC(h, p, (size_t)u << LG);
-    TARN_STAT(h->used += (size_t)u << LG; if (h->used > h->peak) h->peak = h->used; h->allocs++);
-    HEAP_TRACE(h, TARN_HEAP_EV_ALLOC, p, (size_t)u << LG, TARN_OK);
-    return p;
+    *st = TARN_OK;
+    return heap_hand_out(h, nb, u, size);
+}
+
+static void *heap_aligned_core(tarn_heap *h, size_t alignment, size_t size)
+{
+    tarn_status st = TARN_OK;
+    void *p = heap_aligned_try(h, alignment, size, &st);
+    return p != NULL ? p : heap_alloc_fail(h, size, st);
 }
 
 void *tarn_heap_aligned_alloc(tarn_heap *h, size_t alignment, size_t size)
@@ -1073,20 +1278,69 @@ void *tarn_heap_aligned_alloc(tarn_heap *h, size_t alignment, size_t size)
 }
 
 /* ---- free ------------------------------------------------------------------------------- */
+#if TARN_QUARANTINE > 0
+/* Really release the held block p that just left the ring.  A write after free (the
+ * fill changed) or a release refused on damaged neighbour links is recorded in
+ * last_error and returned as TARN_ECORRUPT; the caller's own operation goes on. */
+static tarn_status heap_q_release(tarn_heap *h, void *p)
+{
+    uint32_t g = 0, end;
+    tarn_status st = TARN_OK;
+    int fill = heap_fill_byte(h);
+    if (heap_locate(h, p, &g) != TARN_OK) {   /* not a used block: the ring was damaged */
+        h->last_error = TARN_ECORRUPT;
+        return TARN_ECORRUPT;
+    }
+    end = next_start(h, g + 1u);
+    if (fill >= 0 && !tarn_bytes_are(p, (size_t)(end - g) << LG, (unsigned)fill)) {
+        st = TARN_ECORRUPT;                   /* written after it was freed */
+    }
+    if (heap_release(h, g, end, REL_HELD) != TARN_OK) st = TARN_ECORRUPT;
+    if (st != TARN_OK) h->last_error = (uint8_t)st;
+    return st;
+}
+
+/* Free with the quarantine on: the validated used block [g, end) at p, with `live`
+ * bytes in use, is filled, poisoned and held; the block pushed out is released. */
+static void heap_q_hold(tarn_heap *h, unsigned char *p, uint32_t g, uint32_t end, size_t live)
+{
+    size_t bytes = (size_t)(end - g) << LG;
+    void *out;
+    if (live < bytes) TARN_SAN_OPEN(p + live, bytes - live);   /* guard and trailer */
+    heap_scrub(h, p, bytes);
+    if (live < bytes) TARN_SAN_CLOSE(p + live, bytes - live);
+    TARN_SAN_FREE(h, p, bytes);
+    HEAP_TRACE(h, TARN_HEAP_EV_FREE, p, live, TARN_OK);
+    TARN_STAT(h->used -= live; h->frees++);   /* freed for the caller and the stats */
+    out = tarn_q_push(&h->quarantine, p);
+    if (out != NULL) (void)heap_q_release(h, out);
+}
+#endif
+
 /* The general free: validate, then make the block free with every merge it needs. */
 static HEAP_NOINLINE tarn_status heap_free_slow(tarn_heap *h, void *ptr)
 {
-    uint32_t g = 0;
+    uint32_t g = 0, end;
+    size_t live;
     tarn_status st;
     if (HEAP_DEEP_CHECK_FAILS(h)) return heap_reject(h, ptr, TARN_ECORRUPT);
-    st = heap_locate(h, ptr, &g);
-    if (TARN_UNLIKELY(st != TARN_OK)) return heap_reject(h, ptr, st);
-    st = heap_release(h, g, next_start(h, g + 1u), REL_BLOCK);
+    st = heap_locate_live(h, ptr, &g);
+    if (TARN_UNLIKELY(st != TARN_OK)) return heap_reject_free(h, ptr, st);
+    end = next_start(h, g + 1u);
+    live = heap_live((unsigned char *)ptr, end - g);
+    if (TARN_UNLIKELY(live == SIZE_MAX)) return heap_reject(h, ptr, TARN_ECORRUPT);
+#if TARN_QUARANTINE > 0
+    if (h->quarantine.on) {
+        heap_q_hold(h, (unsigned char *)ptr, g, end, live);
+        return TARN_OK;
+    }
+#endif
+    st = heap_release(h, g, end, REL_BLOCK);
     if (TARN_UNLIKELY(st != TARN_OK)) return heap_reject(h, ptr, st);
     return TARN_OK;
 }
 
-#if TARN_CHECK_LEVEL < 2 && TARN_HEAP_FAST
+#if HEAP_FAST_PATHS
 #define HEAP_NOT_DONE TARN_STATUS_COUNT_
 
 /* Free the used block [g, end) at ptr whose left neighbour (pg, pf) is known. */
@@ -1186,7 +1440,10 @@ tarn_status tarn_heap_free(tarn_heap *h, void *ptr)
 #if TARN_LOCKING
     if (h->lock.lock != NULL) return heap_free_locked(h, ptr);
 #endif
-#if TARN_CHECK_LEVEL < 2 && TARN_HEAP_FAST
+#if TARN_QUARANTINE > 0
+    if (h->quarantine.on) return heap_free_slow(h, ptr);
+#endif
+#if HEAP_FAST_PATHS
     {
         tarn_status st = heap_free_fast(h, ptr);
         if (TARN_LIKELY(st != HEAP_NOT_DONE)) return st;
@@ -1197,7 +1454,8 @@ tarn_status tarn_heap_free(tarn_heap *h, void *ptr)
 
 /* ---- resize ------------------------------------------------------------------------------- */
 /* Resize the used block [g, g+sz) at p to u granules without moving it; lock held.
- * TARN_OK, TARN_ENOMEM (cannot grow in place) or TARN_ECORRUPT; nothing changes on error. */
+ * TARN_OK, TARN_ENOMEM (cannot grow in place) or TARN_ECORRUPT; nothing changes on error.
+ * The counters are the caller's (heap_resize_block). */
 static tarn_status heap_resize_inplace(tarn_heap *h, unsigned char *p, uint32_t g, uint32_t sz,
                                        uint32_t u)
 {
@@ -1214,7 +1472,6 @@ static tarn_status heap_resize_inplace(tarn_heap *h, unsigned char *p, uint32_t 
             HEAP_SAN_RESIZE(h, p, (size_t)u << LG, (size_t)sz << LG);
             return st;
         }
-        TARN_STAT(h->used -= (size_t)(sz - u) << LG);
         return TARN_OK;
     } else {
         uint32_t end = g + sz, nend, nx, pv, t = g + u;
@@ -1234,7 +1491,6 @@ static tarn_status heap_resize_inplace(tarn_heap *h, unsigned char *p, uint32_t 
             memo_merged(h, NIL, NIL, t, nend);
         }
         HEAP_SAN_RESIZE(h, p, (size_t)sz << LG, (size_t)u << LG);
-        TARN_STAT(h->used += (size_t)(u - sz) << LG; if (h->used > h->peak) h->peak = h->used);
         return TARN_OK;
     }
 }
@@ -1246,35 +1502,97 @@ static uint32_t heap_resize_units(const tarn_heap *h, uint32_t g, uint32_t sz, s
     uint32_t u;
     *log2a = align_get(h, g, sz);
     if (size > h->nbytes) return 0u;
-    u = (uint32_t)((size + (G - 1u)) >> LG);
+    u = heap_units(size);
     if (*log2a != 0u && u < AL_MIN) u = AL_MIN;
     return u;
 }
 
+/* Resize in place the used block [g, g+sz) at p, of which the caller uses `live` bytes,
+ * to u granules holding `size` bytes.  Canary mode: the tools see the whole block during
+ * the change, then the new guard and trailer are written (the old ones again if the
+ * resize fails).  TARN_OK, TARN_ENOMEM or TARN_ECORRUPT; nothing changes on error. */
+static tarn_status heap_resize_block(tarn_heap *h, unsigned char *p, uint32_t g, uint32_t sz,
+                                     size_t live, uint32_t u, size_t size)
+{
+    tarn_status st;
+#if TARN_GUARD
+    size_t ob = (size_t)sz << LG, nb = (size_t)u << LG;
+    HEAP_SAN_RESIZE(h, p, live, ob);
+    st = heap_resize_inplace(h, p, g, sz, u);
+    if (st == TARN_OK) {
+        HEAP_SAN_RESIZE(h, p, nb, size);
+        guard_put(p, nb, size);
+    } else {
+        HEAP_SAN_RESIZE(h, p, ob, live);
+        guard_put(p, ob, live);
+    }
+#else
+    st = heap_resize_inplace(h, p, g, sz, u);
+    size = (size_t)u << LG;         /* the whole block is the caller's */
+#endif
+    if (st == TARN_OK) {
+        TARN_STAT(h->used = h->used - live + size; if (h->used > h->peak) h->peak = h->used);
+    }
+    (void)live;
+    (void)size;
+    return st;
+}
+
+/* A live block at ptr, located and checked: its granule, size and live bytes. */
+typedef struct heap_blk {
+    uint32_t g, sz;
+    size_t live;
+} heap_blk;
+
+/* Validate ptr as a live block (as free does) and describe it; lock held. */
+static tarn_status heap_block_of(const tarn_heap *h, const void *ptr, heap_blk *b)
+{
+    tarn_status st;
+    b->g = 0;
+    st = heap_locate_live(h, ptr, &b->g);
+    if (st != TARN_OK) return st;
+    b->sz = next_start(h, b->g + 1u) - b->g;
+    b->live = heap_live((const unsigned char *)ptr, b->sz);
+    return b->live == SIZE_MAX ? TARN_ECORRUPT : TARN_OK;
+}
+
 static void *heap_realloc_core(tarn_heap *h, void *ptr, size_t size)
 {
-    uint32_t g = 0, sz, u, log2a;
+    heap_blk b;
+    uint32_t u, log2a;
     tarn_status st;
     unsigned char *q;
+#if TARN_QUARANTINE > 0
+    bool held = h->quarantine.count != 0u;
+#else
+    bool held = false;
+#endif
     if (HEAP_DEEP_CHECK_FAILS(h)) return heap_alloc_fail(h, size, TARN_ECORRUPT);
-    st = heap_locate(h, ptr, &g);
+    st = heap_block_of(h, ptr, &b);
     if (st != TARN_OK) {
-        (void)heap_reject(h, ptr, st);
+        (void)heap_reject_free(h, ptr, st);
         return NULL;
     }
-    sz = next_start(h, g + 1u) - g;
-    u = heap_resize_units(h, g, sz, size, &log2a);
+    u = heap_resize_units(h, b.g, b.sz, size, &log2a);
     if (u == 0u) return heap_alloc_fail(h, size, TARN_ENOMEM);
-    st = heap_resize_inplace(h, (unsigned char *)ptr, g, sz, u);
+    st = heap_resize_block(h, (unsigned char *)ptr, b.g, b.sz, b.live, u, size);
     if (st == TARN_OK) {
-        HEAP_TRACE(h, TARN_HEAP_EV_RESIZE, ptr, (size_t)u << LG, TARN_OK);
+        HEAP_TRACE(h, TARN_HEAP_EV_RESIZE, ptr, TARN_GUARD ? size : (size_t)u << LG, TARN_OK);
         return ptr;
     }
     if (st != TARN_ENOMEM) return heap_alloc_fail(h, size, st);
-    q = (unsigned char *)(log2a != 0u ? heap_aligned_core(h, (size_t)1u << log2a, size)
-                                      : heap_alloc_slow(h, size));
-    if (q == NULL) return NULL;
-    memcpy(q, ptr, (size_t)sz << LG);   /* sz < u here: the old block is the smaller */
+    q = (unsigned char *)(log2a != 0u ? heap_aligned_try(h, (size_t)1u << log2a, size, &st)
+                                      : heap_alloc_try(h, size, &st));
+    if (q == NULL && st == TARN_ENOMEM && held) {
+        /* the quarantine was emptied to find room: in place may work now */
+        st = heap_resize_block(h, (unsigned char *)ptr, b.g, b.sz, b.live, u, size);
+        if (st == TARN_OK) {
+            HEAP_TRACE(h, TARN_HEAP_EV_RESIZE, ptr, TARN_GUARD ? size : (size_t)u << LG, TARN_OK);
+            return ptr;
+        }
+    }
+    if (q == NULL) return heap_alloc_fail(h, size, st);
+    memcpy(q, ptr, b.live);   /* b.live < size here: the old block is the smaller */
     st = heap_free_slow(h, ptr);
     TARN_ASSERT(st == TARN_OK);
     (void)st;
@@ -1298,17 +1616,23 @@ void *tarn_heap_realloc(tarn_heap *h, void *ptr, size_t size)
 
 tarn_status tarn_heap_resize(tarn_heap *h, void *ptr, size_t size)
 {
-    uint32_t g = 0, sz, u, log2a;
+    heap_blk b;
+    uint32_t u, log2a;
     tarn_status st;
     if (!heap_valid(h)) return TARN_EINVAL;
     TARN_LOCK(h->lock);
-    st = HEAP_DEEP_CHECK_FAILS(h) ? TARN_ECORRUPT : heap_locate(h, ptr, &g);
+    st = HEAP_DEEP_CHECK_FAILS(h) ? TARN_ECORRUPT : heap_block_of(h, ptr, &b);
     if (st == TARN_OK && size == 0u) st = TARN_EINVAL;
     if (st == TARN_OK) {
-        sz = next_start(h, g + 1u) - g;
-        u = heap_resize_units(h, g, sz, size, &log2a);
-        st = (u == 0u) ? TARN_ENOMEM : heap_resize_inplace(h, (unsigned char *)ptr, g, sz, u);
-        if (st == TARN_OK) HEAP_TRACE(h, TARN_HEAP_EV_RESIZE, ptr, (size_t)u << LG, TARN_OK);
+        u = heap_resize_units(h, b.g, b.sz, size, &log2a);
+        st = (u == 0u) ? TARN_ENOMEM
+                       : heap_resize_block(h, (unsigned char *)ptr, b.g, b.sz, b.live, u, size);
+        while (st == TARN_ENOMEM && u != 0u && HEAP_Q_RELIEVE(h)) {
+            st = heap_resize_block(h, (unsigned char *)ptr, b.g, b.sz, b.live, u, size);
+        }
+        if (st == TARN_OK) {
+            HEAP_TRACE(h, TARN_HEAP_EV_RESIZE, ptr, TARN_GUARD ? size : (size_t)u << LG, TARN_OK);
+        }
     }
     if (st != TARN_OK) (void)heap_reject(h, ptr, st);
     TARN_UNLOCK(h->lock);
@@ -1318,14 +1642,14 @@ tarn_status tarn_heap_resize(tarn_heap *h, void *ptr, size_t size)
 /* ---- queries ------------------------------------------------------------------------------ */
 size_t tarn_heap_usable_size(tarn_heap *h, const void *ptr)
 {
-    uint32_t g = 0;
+    heap_blk b;
     size_t n = 0;
     tarn_status st;
     if (!heap_valid(h)) return 0u;
     TARN_LOCK(h->lock);
-    st = heap_locate(h, ptr, &g);
+    st = heap_block_of(h, ptr, &b);
     if (st == TARN_OK) {
-        n = (size_t)(next_start(h, g + 1u) - g) << LG;
+        n = b.live;
     } else {
         (void)heap_reject(h, ptr, st);
     }
@@ -1335,22 +1659,26 @@ size_t tarn_heap_usable_size(tarn_heap *h, const void *ptr)
 
 tarn_status tarn_heap_validate(tarn_heap *h, const void *ptr)
 {
-    uint32_t g = 0;
+    heap_blk b;
     tarn_status st;
     if (!heap_valid(h)) return TARN_EINVAL;
     TARN_LOCK(h->lock);
-    st = heap_locate(h, ptr, &g);
 #if !HEAP_CHECKING
     /* level 0 trusts pointers elsewhere; a query still answers exactly */
-    if (st == TARN_OK) {
+    if (ptr != NULL) {
         uintptr_t d = (uintptr_t)ptr - (uintptr_t)h->blocks;
+        uint32_t g = (uint32_t)(d >> LG);
         if (d >= (uintptr_t)h->nbytes || (d & (G - 1u)) != 0u || bit_get(h->smap, g) == 0u) {
-            st = TARN_EFOREIGN;
-        } else if (bit_get(h->fmap, g) != 0u) {
-            st = TARN_EDOUBLE;
+            TARN_UNLOCK(h->lock);
+            return TARN_EFOREIGN;
+        }
+        if (bit_get(h->fmap, g) != 0u) {
+            TARN_UNLOCK(h->lock);
+            return TARN_EDOUBLE;
         }
     }
 #endif
+    st = heap_block_of(h, ptr, &b);
     TARN_UNLOCK(h->lock);
     return st;
 }
@@ -1378,14 +1706,25 @@ tarn_status tarn_heap_set_trace(tarn_heap *h, tarn_heap_trace_fn fn, void *ctx)
 }
 #endif
 
+/* The block [g, e) is live (used and not held by the quarantine): the bytes its caller
+ * may use (the whole block when its guard is damaged); 0 when it is not live. */
+static size_t heap_live_block(const tarn_heap *h, uint32_t g, uint32_t e)
+{
+    const unsigned char *p = h->blocks + ((size_t)g << LG);
+    size_t n;
+    if (bit_get(h->fmap, g) != 0u || HEAP_HOLDS(h, p)) return 0u;
+    n = heap_live(p, e - g);
+    return n != SIZE_MAX ? n : (size_t)(e - g) << LG;
+}
+
 tarn_status tarn_heap_stats_get(tarn_heap *h, tarn_heap_stats *out)
 {
     uint32_t c, x, nx, pv, largest = 0, nfree = 0, steps = 0;
     if (!heap_valid(h) || out == NULL) return TARN_EINVAL;
     TARN_LOCK(h->lock);
     memset(out, 0, sizeof *out);
-    out->capacity = h->nbytes;
-    out->overhead = h->mem_size - h->nbytes;
+    out->capacity = h->nbytes - HEAP_EXTRA;     /* the largest request (N >= 2 granules) */
+    out->overhead = h->mem_size - out->capacity;
     /* free blocks: walk every list (bounded by N steps in case of damage) */
     for (c = 0; c < h->nclasses; c++) {
         for (x = h->heads[c]; x != NIL && steps < h->ngran; x = nx) {
@@ -1399,11 +1738,13 @@ tarn_status tarn_heap_stats_get(tarn_heap *h, tarn_heap_stats *out)
         }
     }
     out->largest_free = (size_t)largest << LG;
+    out->largest_free = out->largest_free > HEAP_EXTRA ? out->largest_free - HEAP_EXTRA : 0u;
     out->free_blocks = nfree;
     if (h->top != 0u) {
         c = tarn_log2_u32(h->top);
         c = (c << 5) | tarn_log2_u32(h->groups[c]);
         out->max_alloc = (size_t)class_lb_k(c, h->k) << LG;
+        out->max_alloc = out->max_alloc > HEAP_EXTRA ? out->max_alloc - HEAP_EXTRA : 0u;
         if (out->max_alloc > out->largest_free) out->max_alloc = out->largest_free;
     }
 #if TARN_STATS
@@ -1419,8 +1760,9 @@ tarn_status tarn_heap_stats_get(tarn_heap *h, tarn_heap_stats *out)
         size_t used = 0, live = 0;
         while (g < h->ngran) {
             uint32_t e = next_start(h, g + 1u);
-            if (bit_get(h->fmap, g) == 0u) {
-                used += (size_t)(e - g) << LG;
+            size_t n = heap_live_block(h, g, e);
+            if (n != 0u) {
+                used += n;
                 live++;
             }
             g = e;
@@ -1430,14 +1772,35 @@ tarn_status tarn_heap_stats_get(tarn_heap *h, tarn_heap_stats *out)
         out->live_blocks = live;
     }
 #endif
-    out->free = h->nbytes - out->used;
+    out->free = out->capacity - out->used;
+#if TARN_QUARANTINE > 0
+    out->held_blocks = h->quarantine.count;
+#endif
     TARN_UNLOCK(h->lock);
     return TARN_OK;
+}
+
+tarn_status tarn_heap_quarantine_flush(tarn_heap *h)
+{
+    tarn_status st = TARN_OK;
+    if (!heap_valid(h)) return TARN_EINVAL;
+#if TARN_QUARANTINE > 0
+    {
+        void *p;
+        TARN_LOCK(h->lock);
+        while ((p = tarn_q_pop(&h->quarantine)) != NULL) {
+            if (heap_q_release(h, p) != TARN_OK) st = TARN_ECORRUPT;
+        }
+        TARN_UNLOCK(h->lock);
+    }
+#endif
+    return st;
 }
 
 tarn_status tarn_heap_walk(tarn_heap *h, tarn_heap_walk_fn fn, void *ctx)
 {
     uint32_t g = 0, e;
+    size_t n;
     tarn_status st = TARN_OK;
     if (!heap_valid(h) || fn == NULL) return TARN_EINVAL;
     TARN_LOCK(h->lock);
@@ -1447,8 +1810,9 @@ tarn_status tarn_heap_walk(tarn_heap *h, tarn_heap_walk_fn fn, void *ctx)
             st = TARN_ECORRUPT;
             break;
         }
-        if (!fn(ctx, h->blocks + ((size_t)g << LG), (size_t)(e - g) << LG,
-                bit_get(h->fmap, g) == 0u)) {
+        n = heap_live_block(h, g, e);
+        if (!fn(ctx, h->blocks + ((size_t)g << LG), n != 0u ? n : (size_t)(e - g) << LG,
+                n != 0u)) {
             break;
         }
         g = e;
@@ -1499,14 +1863,58 @@ static tarn_status heap_geometry_ok(const tarn_heap *h)
     return TARN_OK;
 }
 
+/* I7 and I8 for the used block [g, e): the usable bytes of a live block, 0 for a
+ * held one, SIZE_MAX when damaged. */
+static size_t heap_check_used(const tarn_heap *h, uint32_t g, uint32_t e)
+{
+    const unsigned char *p = h->blocks + ((size_t)g << LG);
+#if TARN_QUARANTINE > 0
+    if (HEAP_HOLDS(h, p)) {
+        int fill = heap_fill_byte(h);
+        if (fill >= 0 && !tarn_bytes_are(p, (size_t)(e - g) << LG, (unsigned)fill)) {
+            return SIZE_MAX;               /* written after it was freed */
+        }
+        return 0u;
+    }
+#endif
+    return heap_live(p, e - g);            /* SIZE_MAX: a damaged guard */
+}
+
+/* I8: the ring holds distinct used blocks. */
+static tarn_status heap_check_ring(const tarn_heap *h)
+{
+#if TARN_QUARANTINE > 0
+    const tarn_quarantine *q = &h->quarantine;
+    unsigned i, j;
+    uint32_t g;
+    if (q->count > TARN_QUARANTINE || q->first >= TARN_QUARANTINE ||
+        (q->count != 0u && !q->on)) {
+        return TARN_ECORRUPT;
+    }
+    for (i = 0; i < q->count; i++) {
+        const void *p = tarn_q_at(q, i);
+        uintptr_t d = (uintptr_t)p - (uintptr_t)h->blocks;
+        if (p == NULL || d >= (uintptr_t)h->nbytes || (d & (G - 1u)) != 0u) return TARN_ECORRUPT;
+        g = (uint32_t)(d >> LG);
+        if (bit_get(h->smap, g) == 0u || bit_get(h->fmap, g) != 0u) return TARN_ECORRUPT;
+        for (j = 0; j < i; j++) {
+            if (tarn_q_at(q, j) == p) return TARN_ECORRUPT;
+        }
+    }
+#else
+    (void)h;
+#endif
+    return TARN_OK;
+}
+
 static tarn_status heap_check_locked(const tarn_heap *h)
 {
     heap_geom geo;
     uint32_t g, e, l, c, i, bits, nfree = 0, listed = 0, ngroups;
-    size_t used = 0, nused = 0;
+    size_t used = 0, nused = 0, n;
     bool prev_free = false;
 
-    if (heap_geometry_ok(h) != TARN_OK) return TARN_ECORRUPT;
+    if (heap_geometry_ok(h) != TARN_OK || heap_check_ring(h) != TARN_OK) return TARN_ECORRUPT;
     geom_for(&geo, h->ngran, h->k);
     ngroups = geo.ngroups;
 
@@ -1546,9 +1954,13 @@ static tarn_status heap_check_locked(const tarn_heap *h)
                 from = g + AL_MIN;
             }
             if (bits_any(h->fmap, from, e)) return TARN_ECORRUPT;    /* I2 */
+            n = heap_check_used(h, g, e);                        /* I7, I8 */
+            if (n == SIZE_MAX) return TARN_ECORRUPT;
             prev_free = false;
-            used += (size_t)(e - g) << LG;
-            nused++;
+            if (n != 0u) {                   /* held blocks count as freed */
+                used += n;
+                nused++;
+            }
         }
         g = e;
     }
@@ -1670,8 +2082,8 @@ size_t tarn_heap_size_for(size_t peak_bytes, size_t max_request, size_t max_live
     if (peak_bytes == 0u || max_request == 0u) return TARN_HEAP_MIN_SIZE;
     L = max_live != 0u ? (uint64_t)max_live : (uint64_t)peak_bytes;
     if (L > HEAP_MAX_GRAN) return 0u;
-    mg = ((uint64_t)peak_bytes + L * (G - 1u)) >> LG;
-    r = ((uint64_t)max_request + G - 1u) >> LG;
+    mg = ((uint64_t)peak_bytes + L * (HEAP_EXTRA + G - 1u)) >> LG;
+    r = ((uint64_t)max_request + HEAP_EXTRA + G - 1u) >> LG;
     if (r > HEAP_MAX_GRAN || mg > HEAP_MAX_GRAN) return 0u;
     /* Granules needed with the finest classes (k = 5), then the size of a buffer whose
      * layout has them - recomputed with the class split the layout really chooses. */

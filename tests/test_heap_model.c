@@ -24,13 +24,15 @@ typedef struct slot {
     unsigned char *p;
     size_t size;      /* bytes requested (and filled with the pattern) */
     size_t usable;
+    size_t bytes;     /* bytes of blocks it consumes */
     size_t align;     /* alignment asked for (GR for plain allocations) */
     uint32_t tag;
 } slot;
 
 static slot live[MAXLIVE];
 static uint32_t nlive;
-static size_t live_usable;
+static size_t live_usable;  /* usable bytes of the live blocks: stats.used */
+static size_t live_bytes;   /* bytes of the live blocks */
 static uint32_t next_tag = 1;
 static unsigned char *stale[64];   /* recently freed pointers */
 static unsigned nstale;
@@ -52,6 +54,20 @@ static size_t round_gr(size_t n)
     return (n + GR - 1u) & ~(GR - 1u);
 }
 
+/* Bytes of blocks a request of n bytes takes: whole granules (guard and trailer included
+ * in canary mode), over-aligned blocks at least 7 of them. */
+static size_t block_bytes(size_t n, size_t align)
+{
+    size_t b = round_gr(n + TARN_HEAP_EXTRA);
+    return (align > GR && b < 7u * GR) ? 7u * GR : b;
+}
+
+/* Exact usable size: the whole block, or in canary mode exactly the request. */
+static size_t usable_of(size_t n, size_t align)
+{
+    return TARN_GUARD ? n : block_bytes(n, align);
+}
+
 static void add_live(unsigned char *p, size_t size, size_t align)
 {
     slot *s = &live[nlive++];
@@ -60,9 +76,10 @@ static void add_live(unsigned char *p, size_t size, size_t align)
     s->align = align;
     s->tag = next_tag++;
     s->usable = tarn_heap_usable_size(h, p);
-    CHECK(s->usable >= size);
-    CHECK(s->usable < round_gr(size) + (align > GR ? 7u * GR : GR));
+    s->bytes = block_bytes(size, align);
+    CHECK_EQ(s->usable, usable_of(size, align));
     CHECK(((uintptr_t)p & (align - 1u)) == 0u);
+    live_bytes += s->bytes;
     live_usable += s->usable;
     check_fill(p, size, s->tag);
 }
@@ -74,6 +91,7 @@ static void remember_stale(unsigned char *p)
 
 static void drop_live(uint32_t i)
 {
+    live_bytes -= live[i].bytes;
     live_usable -= live[i].usable;
     live[i] = live[--nlive];
 }
@@ -95,7 +113,8 @@ static void verify_all(void)
     CHECK(st.max_alloc <= st.largest_free && st.largest_free <= st.free);
 }
 
-/* Predicts success exactly (good fit): n fits iff round_gr(n) <= max_alloc. */
+/* Predicts success exactly (good fit): n fits iff n <= max_alloc (rounding its block,
+ * minus guard and trailer in canary mode). */
 static void *checked_alloc(size_t n, int zero)
 {
     tarn_heap_stats st;
@@ -112,9 +131,9 @@ static void *checked_alloc(size_t n, int zero)
         p = (unsigned char *)tarn_heap_alloc(h, n);
     }
     if (predict) {   /* good fit: guaranteed up to max_alloc, impossible past largest_free */
-        if (round_gr(n) <= st.max_alloc) CHECK(p != NULL);
-        if (round_gr(n) > st.largest_free) CHECK(p == NULL);
-        if (p == NULL && round_gr(n) <= st.largest_free) n_near++;
+        if (block_bytes(n, GR) - TARN_HEAP_EXTRA <= st.max_alloc) CHECK(p != NULL);
+        if (block_bytes(n, GR) - TARN_HEAP_EXTRA > st.largest_free) CHECK(p == NULL);
+        if (p == NULL && block_bytes(n, GR) - TARN_HEAP_EXTRA <= st.largest_free) n_near++;
     }
     if (p == NULL) {
         CHECK_EQ(tarn_heap_last_error(h), TARN_ENOMEM);
@@ -167,11 +186,14 @@ static void op_realloc(void)
         n_moved++;
         remember_stale(s->p);
     }
+    live_bytes -= s->bytes;
     live_usable -= s->usable;
     s->p = q;
     s->size = n;
     s->usable = tarn_heap_usable_size(h, q);
-    CHECK(s->usable >= n);
+    s->bytes = block_bytes(n, s->align);
+    CHECK_EQ(s->usable, usable_of(n, s->align));
+    live_bytes += s->bytes;
     live_usable += s->usable;
     check_fill(q, n, s->tag);
 }
@@ -190,13 +212,13 @@ static void op_resize(void)
         return;
     }
     CHECK(check_verify(s->p, keep, s->tag));
+    live_bytes -= s->bytes;
     live_usable -= s->usable;
     s->size = n;
     s->usable = tarn_heap_usable_size(h, s->p);
-    {   /* exact: whole granules, over-aligned blocks at least 7 of them */
-        size_t least = s->align > GR ? 7u * GR : 1u;
-        CHECK_EQ(s->usable, round_gr(n > least ? n : least));
-    }
+    s->bytes = block_bytes(n, s->align);
+    CHECK_EQ(s->usable, usable_of(n, s->align));   /* exact */
+    live_bytes += s->bytes;
     live_usable += s->usable;
     check_fill(s->p, n, s->tag);
 }
@@ -234,7 +256,7 @@ static void op_bad(void)
         if (nlive == 0) return;
         {
             slot *s = &live[check_below(nlive)];
-            p = s->p + 1u + check_below((uint32_t)s->usable - 1u);
+            p = s->p + 1u + check_below((uint32_t)s->bytes - 1u);
         }
         break;
     case 6:                                                     /* misaligned */
@@ -289,7 +311,7 @@ int main(void)
     for (i = 0; i < iters; i++) {
         uint32_t r = check_below(100);
         /* fill up to ~80 % of the arena, then hover there (large requests fail) */
-        int full = nlive >= MAXLIVE - 1u || live_usable > ARENA / 10u * 8u;
+        int full = nlive >= MAXLIVE - 1u || live_bytes > ARENA / 10u * 8u;
         if (nlive > 0 && (full ? r < 55 : r < 22)) {
             op_free();
         } else if (r < 40 && nlive < MAXLIVE) {

@@ -36,6 +36,22 @@
  *   2  level 1, plus the full integrity check (tarn_heap_check) before every call:
  *      a damaged heap refuses the call with TARN_ECORRUPT.
  *
+ * Debug modes (include/tarn/config.h; both off by default, no code when off):
+ *   TARN_GUARD 1     canary mode: a block of n requested bytes is followed by at least
+ *                    TARN_GUARD_SIZE guard bytes (TARN_GUARD_BYTE) and a 4-byte trailer
+ *                    recording where the guard starts, inside the block's granules.
+ *                    usable_size is then exactly n; the guard is poisoned for memory
+ *                    tools; free/realloc/resize of a block whose guard or trailer is
+ *                    damaged returns TARN_ECORRUPT and changes nothing, and
+ *                    tarn_heap_check reports every such block.
+ *   TARN_QUARANTINE  with cfg->flags TARN_F_QUARANTINE: freed blocks are held back (still
+ *                    poisoned, still "used" in the bitmaps, stats and walk; see
+ *                    tarn_heap_stats.held_blocks) until TARN_QUARANTINE later frees push
+ *                    them out, so a use-after-free stays visible to memory tools; see
+ *                    tarn_heap_quarantine_flush.
+ *   TARN_F_SAN_REPORT  (cfg->flags) a rejected free or realloc (double free, foreign or
+ *                    interior pointer) is also reported to the memory tool.
+ *
  * Module options (define in the TARN_CONFIG_FILE, see config.h):
  *   TARN_HEAP_TRACE  1 = compile in the trace hook (tarn_heap_set_trace); default 0:
  *                    no code and no field when unused.
@@ -110,7 +126,7 @@ typedef struct tarn_heap {
     uint32_t nclasses;          /**< number of classes (heads[] entries) */
     uint8_t k;                  /**< log2(classes per power of two), 0..5 */
     uint8_t depth;              /**< levels of the start-bitmap tree, 1..TARN_HEAP_TREE_MAX */
-    uint8_t flags;              /**< TARN_HEAP_F_* */
+    uint8_t flags;              /**< TARN_HEAP_F_CLEAR_FREED, and 0x80 for TARN_F_SAN_REPORT */
     uint8_t last_error;         /**< tarn_status of the last failed call */
     uint32_t lvl[TARN_HEAP_TREE_MAX]; /**< word offset of each tree level from smap */
     uint32_t mb_start;          /**< a remembered free block [mb_start, mb_end), or NIL */
@@ -128,15 +144,37 @@ typedef struct tarn_heap {
     tarn_heap_trace_fn trace;   /**< trace hook, or NULL (TARN_HEAP_TRACE 1 only) */
     void *trace_ctx;            /**< context passed to the trace hook */
 #endif
+#if TARN_QUARANTINE > 0
+    tarn_quarantine quarantine; /**< freed blocks held back (TARN_F_QUARANTINE) */
+#endif
 } tarn_heap;
+
+/** Bytes a block needs beyond the request: 0, or in canary mode (TARN_GUARD 1) the guard
+ *  (TARN_GUARD_SIZE) and the 4-byte trailer recording where it starts. */
+#if TARN_GUARD
+#define TARN_HEAP_EXTRA ((size_t)TARN_GUARD_SIZE + 4u)
+#else
+#define TARN_HEAP_EXTRA ((size_t)0u)
+#endif
+
+/** Bytes of blocks an allocation of n bytes (1 <= n) consumes (not over-aligned):
+ *  n plus TARN_HEAP_EXTRA, rounded up to the granule.  Constant expression. */
+#define TARN_HEAP_BLOCK_BYTES(n) TARN_ALIGN_UP((size_t)(n) + TARN_HEAP_EXTRA, TARN_HEAP_GRANULE)
+
+/** Internal: granules of the smallest block (a 1-byte request). */
+#define TARN_HEAP_MIN_UNITS_ (TARN_HEAP_BLOCK_BYTES(1) / TARN_HEAP_GRANULE)
 
 /**
  * Smallest buffer (bytes, any alignment) on which tarn_heap_init succeeds: the control
- * structure, its smallest class table and bitmaps, and one granule of blocks.
+ * structure, its smallest class table and bitmaps, and the blocks of one 1-byte
+ * allocation (one granule; more in canary mode).  Exact while that block is at most 30
+ * granules, an upper bound beyond.
  */
-#define TARN_HEAP_MIN_SIZE                                                          \
-    (TARN_ALIGN_UP(sizeof(tarn_heap) + 6u * sizeof(uint32_t), TARN_HEAP_GRANULE) + \
-     2u * TARN_HEAP_GRANULE - 1u)
+#define TARN_HEAP_MIN_SIZE                                                                \
+    (TARN_ALIGN_UP(sizeof(tarn_heap) + (TARN_HEAP_MIN_UNITS_ + 5u +                       \
+                                        3u * (TARN_HEAP_MIN_UNITS_ / 30u)) * sizeof(uint32_t), \
+                   TARN_HEAP_GRANULE) +                                                   \
+     (TARN_HEAP_MIN_UNITS_ + 1u) * TARN_HEAP_GRANULE - 1u)
 
 /**
  * A buffer size (bytes, any alignment) whose heap can hold at least `usable` bytes of
@@ -152,26 +190,39 @@ typedef struct tarn_heap {
 /** Internal: smaller of two constant expressions. */
 #define TARN_HEAP_MIN_(a, b) ((a) < (b) ? (a) : (b))
 
-/** Statistics of a heap (a consistent snapshot, taken under the lock). */
+/**
+ * Statistics of a heap (a consistent snapshot, taken under the lock).  Sizes are what
+ * callers can use: in canary mode (TARN_GUARD 1) each block's guard and trailer
+ * (TARN_HEAP_EXTRA bytes) are not counted in used and are taken off capacity,
+ * largest_free and max_alloc, so that a request of capacity (or largest_free) bytes is
+ * the largest that can fit.  Blocks held by the quarantine count as freed.
+ */
 typedef struct tarn_heap_stats {
-    size_t capacity;       /**< bytes of the blocks area (what all blocks together can hold) */
+    size_t capacity;       /**< bytes of the blocks area (what all blocks together can hold),
+                                minus TARN_HEAP_EXTRA */
     size_t used;           /**< bytes in allocated blocks (their usable sizes) */
     size_t free;           /**< capacity - used */
     size_t peak_used;      /**< highest `used` since init */
-    size_t largest_free;   /**< size of the largest free block */
+    size_t largest_free;   /**< size of the largest free block (minus TARN_HEAP_EXTRA) */
     size_t max_alloc;      /**< largest request guaranteed to succeed now (<= largest_free) */
     size_t free_blocks;    /**< number of free blocks (fragments) */
     size_t live_blocks;    /**< allocations not yet freed */
     size_t total_allocs;   /**< successful allocations since init (realloc moves count) */
     size_t total_frees;    /**< successful frees since init */
     size_t failed_allocs;  /**< allocation requests that returned NULL */
-    size_t overhead;       /**< bytes of the buffer not in the blocks area (control, bitmaps,
-                                alignment) */
+    size_t overhead;       /**< bytes of the buffer not in capacity (control, bitmaps,
+                                alignment; TARN_HEAP_EXTRA) */
+    size_t held_blocks;    /**< freed blocks the quarantine holds back (TARN_F_QUARANTINE):
+                                counted as freed (not in used or live_blocks, in
+                                total_frees), since an allocation short of room releases
+                                them */
 } tarn_heap_stats;
 
 /**
  * Block visitor for tarn_heap_walk: one call per block in address order, with the
- * block's address, its size in bytes and whether it is allocated.  Return true to go on,
+ * block's address, its size in bytes and whether it is allocated (for an allocated
+ * block the size is its usable size: in canary mode the requested size; a block held
+ * by the quarantine is reported as free).  Return true to go on,
  * false to stop the walk (the same shape as the block pool's walk callback, so
  * tarn_dump_walk_cb can be passed directly).
  */
@@ -184,7 +235,8 @@ typedef bool (*tarn_heap_walk_fn)(void *ctx, void *block, size_t size, bool used
  * the buffer; the rest, rounded down to whole granules, is one free block.  Buffers of
  * more than 2^30 granules (8 GiB with 8-byte granules) are used up to that size.
  * cfg may be NULL (no lock, no name, no flags); cfg->flags may hold
- * TARN_HEAP_F_CLEAR_FREED.  O(size / 256) (bitmaps are cleared; blocks are not touched).
+ * TARN_HEAP_F_CLEAR_FREED, TARN_F_SAN_REPORT and TARN_F_QUARANTINE (ignored when
+ * TARN_QUARANTINE is 0).  O(size / 256) (bitmaps are cleared; blocks are not touched).
  * Errors: TARN_EINVAL (out or mem NULL, lock hook with only one of lock/unlock, unknown
  * flag), TARN_ETOOSMALL (size < TARN_HEAP_MIN_SIZE for this alignment of mem).  On error
  * *out is NULL (when out is not).  Not ISR-safe; not thread-safe (initialise before
@@ -203,7 +255,8 @@ tarn_status tarn_heap_destroy(tarn_heap *h);
 /**
  * Allocate `size` bytes, aligned to TARN_HEAP_GRANULE.  O(1) worst case (two bit scans,
  * at most 2 * depth summary-tree probes, at most two free-list updates).  The contents
- * are undefined.  Returns NULL on failure and records why in last_error: TARN_EINVAL
+ * are undefined.  With the quarantine on, a request that finds no room first releases
+ * held blocks, oldest first, and retries (O(TARN_QUARANTINE) then).  Returns NULL on failure and records why in last_error: TARN_EINVAL
  * (size 0, or h not a heap), TARN_ENOMEM (no free block large enough, including any size
  * larger than the heap), TARN_ECORRUPT (damaged free-list links found).  Thread-safe with
  * a lock hook; ISR-safe only if the hook is (or no other context uses the heap).
@@ -254,14 +307,20 @@ tarn_status tarn_heap_resize(tarn_heap *h, void *p, size_t size);
  * Errors (nothing changes, every block stays intact): TARN_EINVAL (h or p NULL),
  * TARN_EFOREIGN (p outside the heap, misaligned, or not the start of a block - e.g. a
  * pointer into a block, or a freed block since merged into its neighbour), TARN_EDOUBLE
- * (p is a free block: freed twice), TARN_ECORRUPT (damaged free-list links found).
- * At TARN_CHECK_LEVEL 0 pointers are trusted.  Thread/ISR safety as tarn_heap_alloc.
+ * (p is a free block: freed twice, or held by the quarantine), TARN_ECORRUPT (damaged
+ * free-list links found; in canary mode also a damaged guard or trailer: the block stays
+ * allocated).  With the quarantine on the block is held instead of released (O(
+ * TARN_QUARANTINE) for the double-free test); the block it pushes out of a full ring is
+ * released, and if that block was written while held (TARN_POISON_FREE or
+ * TARN_HEAP_F_CLEAR_FREED fill it), TARN_ECORRUPT is recorded in last_error while this
+ * call still returns TARN_OK.  At TARN_CHECK_LEVEL 0 pointers are trusted.  Thread/ISR
+ * safety as tarn_heap_alloc.
  */
 tarn_status tarn_heap_free(tarn_heap *h, void *p);
 
 /**
  * Usable size of the block at p in bytes (at least what was requested; every byte of
- * it may be used).  O(1).  Returns 0 if p is rejected (see tarn_heap_free; recorded in
+ * it may be used; in canary mode exactly what was requested).  O(1).  Returns 0 if p is rejected (see tarn_heap_free; recorded in
  * last_error).  Thread-safe with a lock hook.
  */
 size_t tarn_heap_usable_size(tarn_heap *h, const void *p);
@@ -299,8 +358,11 @@ tarn_status tarn_heap_walk(tarn_heap *h, tarn_heap_walk_fn fn, void *ctx);
  * Full integrity check: geometry, the summary tree against the start bitmap, every block
  * (free blocks never adjacent, no stray state bits, over-aligned blocks aligned as
  * recorded), every free list (each node a free block of the list's class, back links,
- * no cycle, every free block listed once), the class bitmaps, and the counters.
- * O(size / 32 + blocks).  TARN_OK or TARN_ECORRUPT (TARN_EINVAL for NULL).  Never follows
+ * no cycle, every free block listed once), the class bitmaps, and the counters; in
+ * canary mode the guard and trailer of every used block; with the quarantine, that each
+ * held block is a used block held once and, when freed memory is filled, still holds
+ * the fill (a write after free).  O(size / 32 + blocks), plus O(blocks * TARN_QUARANTINE)
+ * with the quarantine on.  TARN_OK or TARN_ECORRUPT (TARN_EINVAL for NULL).  Never follows
  * a link or a size outside the heap.  Thread-safe with a lock hook.
  */
 tarn_status tarn_heap_check(tarn_heap *h);
@@ -323,6 +385,16 @@ tarn_status tarn_heap_sane(tarn_heap *h);
  * exceeds the largest heap.  O(1).  Pure function: ISR-safe and reentrant.
  */
 size_t tarn_heap_size_for(size_t peak_bytes, size_t max_request, size_t max_live);
+
+/**
+ * Release every block held by the quarantine (TARN_F_QUARANTINE), oldest first.
+ * O(TARN_QUARANTINE).  TARN_OK, or TARN_ECORRUPT (also recorded in last_error) when a
+ * held block had been written after it was freed, or could not be released (damaged
+ * neighbour links); every held block has left the ring either way.  TARN_EINVAL for a
+ * NULL heap.  A no-op returning TARN_OK without the flag or with TARN_QUARANTINE 0.
+ * Thread-safe with a lock hook.
+ */
+tarn_status tarn_heap_quarantine_flush(tarn_heap *h);
 
 #if TARN_HEAP_TRACE
 /**
