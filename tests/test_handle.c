@@ -769,6 +769,10 @@ static void test_corruption(void)
 #endif
     memcpy(entry1, saved, sizeof saved);
     CHECK_EQ(tarn_handle_check(&pool), TARN_OK);
+    entry1[16] ^= 0x01; /* a generation without the pool's tag */
+    CHECK_EQ(tarn_handle_check(&pool), TARN_ECORRUPT);
+    memcpy(entry1, saved, sizeof saved);
+    CHECK_EQ(tarn_handle_check(&pool), TARN_OK);
     /* a damaged free-region head */
     memcpy(saved, mem, 4);
     mem[0] ^= 0x40; /* a bitmap bit without a list */
@@ -886,6 +890,26 @@ static void test_flags(void)
     (void)h[2];
 }
 
+/* TARN_F_SAN_REPORT hands bad frees to a memory tool as well (test_handle_death); where no
+ * tool watches, they are refused exactly as without it. */
+static void test_san_report_flag(void)
+{
+#if !TARN_SANITIZE
+    tarn_handle a, b;
+    init_plain(TARN_F_SAN_REPORT);
+    a = tarn_handle_alloc(&pool, 24);
+    b = tarn_handle_alloc(&pool, 24);
+    put_pattern(b, 90);
+    CHECK_EQ(tarn_handle_free(&pool, a), TARN_OK);
+    CHECK_EQ(tarn_handle_free(&pool, a), TARN_EDOUBLE);
+    CHECK_EQ(tarn_handle_free(&pool, tarn_handle_from_u32(b.v - 0x00100000u)), TARN_ESTALE);
+    CHECK_EQ(tarn_handle_free(&pool, tarn_handle_from_u32((b.v & 0xFFFF0000u) | (NH + 1u))), TARN_EFOREIGN);
+    CHECK_EQ(tarn_handle_free(&pool, tarn_handle_null()), TARN_EINVAL);
+    CHECK(has_pattern(b, 24, 90));
+    CHECK_EQ(tarn_handle_check(&pool), TARN_OK);
+#endif
+}
+
 static void test_generation_wrap(void)
 {
     /* One slot: its generation steps by 16 in 16 bits, so a freed handle stays rejected
@@ -939,6 +963,7 @@ int main(void)
     test_corruption();
     test_lock_hook();
     test_flags();
+    test_san_report_flag();
     test_generation_wrap();
     test_deinit_reinit();
     return check_done();
