@@ -5,6 +5,12 @@
  * Workload: `live` blocks of `size` bytes are taken first; then each step frees the block
  * in a slot chosen by a precomputed random sequence and takes a new one for that slot.
  * The figure is net instructions per get+put pair: (kernel - null) / pairs.
+ *
+ * tarn's get and put are inline functions (block.h) whose common case is done at the call
+ * site; the reference rows "bare free list" (the issue's physical limit) call out-of-line
+ * functions.  Two more rows keep the comparison honest: the bare list inlined too, and
+ * tarn through its out-of-line full path (what a pool with a lock hook, or a compiler
+ * without GNU C, gets).
  */
 #include "bench_common.h"
 #include "tarn/block.h"
@@ -62,6 +68,30 @@ static void bare_setup(void)
     for (i = 0; i < LIVE; i++) W.slots[i] = bare_get(&bare);
 }
 
+/* The same list, inlined at the call site. */
+static inline void *bare_get_inline(bare_list *l)
+{
+    void *p = l->head;
+    if (p != NULL) l->head = *(void **)p;
+    return p;
+}
+static inline void bare_put_inline(bare_list *l, void *p)
+{
+    *(void **)p = l->head;
+    l->head = p;
+}
+
+static void run_bare_inline(void *ctx)
+{
+    uint32_t i;
+    (void)ctx;
+    for (i = 0; i < W.pairs; i++) {
+        void **s = &W.slots[W.order[i]];
+        bare_put_inline(&bare, *s);
+        *s = bare_get_inline(&bare);
+    }
+}
+
 static void run_bare(void *ctx)
 {
     uint32_t i;
@@ -91,6 +121,18 @@ static void run_tarn(void *ctx)
         void **s = &W.slots[W.order[i]];
         tarn_block_put(&pool, *s);
         *s = tarn_block_get(&pool);
+    }
+}
+
+/* tarn through the out-of-line full path only */
+static void run_tarn_call(void *ctx)
+{
+    uint32_t i;
+    (void)ctx;
+    for (i = 0; i < W.pairs; i++) {
+        void **s = &W.slots[W.order[i]];
+        tarn_block_put_slow_(&pool, *s);
+        *s = tarn_block_get_slow_(&pool);
     }
 }
 
@@ -124,7 +166,7 @@ int main(int argc, char **argv)
     int nsys, k;
     uint32_t i;
     uint64_t x = 12345;
-    bench_result rnull, rbare, rtarn, rsys[4];
+    bench_result rnull, rbare, rbare_in, rtarn, rtarn_call, rsys[4];
     double net_bare, net_mi = -1.0;
 
     bench_init(argc, argv);
@@ -142,8 +184,12 @@ int main(int argc, char **argv)
     rnull = bench_run("null", run_null, NULL);
     bare_setup();
     rbare = bench_run("bare", run_bare, NULL);
+    bare_setup();
+    rbare_in = bench_run("bare-inline", run_bare_inline, NULL);
     tarn_setup();
     rtarn = bench_run("tarn", run_tarn, NULL);
+    tarn_setup();
+    rtarn_call = bench_run("tarn-call", run_tarn_call, NULL);
     if (!bench_is_child() && tarn_block_check(&pool) != TARN_OK) {
         fprintf(stderr, "bench/block: pool corrupted\n");
         return 1;
@@ -165,12 +211,14 @@ int main(int argc, char **argv)
     bench_table_begin("block", bench_fmt("%u live %u-byte blocks, %u get+put pairs, random order",
                                          LIVE, SIZE, W.pairs), cols, 7);
     {
-        const char *names[8];
-        bench_result *res[8];
+        const char *names[10];
+        bench_result *res[10];
         int n = 0, r;
         names[n] = "null (loop only)"; res[n++] = &rnull;
         names[n] = "bare free list"; res[n++] = &rbare;
         names[n] = "tarn block pool (check 1)"; res[n++] = &rtarn;
+        names[n] = "bare free list, inlined"; res[n++] = &rbare_in;
+        names[n] = "tarn, out-of-line path"; res[n++] = &rtarn_call;
         for (k = 0; k < nsys; k++) { names[n] = sys[k].name; res[n++] = &rsys[k]; }
         for (r = 0; r < n; r++) {
             double net = (res[r]->instr - rnull.instr) / W.pairs;

@@ -4,7 +4,7 @@
  * Layout of the caller's buffer (count blocks of block_size bytes, block_size a multiple
  * of TARN_ALIGN and >= 2 pointers):
  *
- *   base                      carve = base + carved                        end
+ *   base               carve = base + carved * block_size                  end
  *   |  handed out or on the free list  |  never used yet (carved on demand)  |
  *   [blk 0][blk 1][blk 2] ... [blk k-1][blk k] ...                  [blk n-1]
  *
@@ -13,7 +13,7 @@
  *   a never-used block:              [ anything, even a stale tag of an earlier pool ]
  *
  * Invariants (checked by tarn_block_check):
- *   - carved <= end - base, carved and end - base are multiples of block_size;
+ *   - carved <= count, end - base == count * block_size;
  *   - every block on the free list lies below the carve line, starts a block, carries
  *     the tag, and appears once; the list length is num_free - (never carved blocks);
  *   - num_free <= count, min_free <= count, key == block_key(pool).
@@ -27,8 +27,13 @@
  * leads outside the carved blocks, to an untagged block, into a cycle, or makes the list
  * too short).
  *
- * "Is a block start" is tested without a divide: offset % block_size == 0 via
- * tarn_divisible() (one multiply), which is why a pool spans less than 4 GiB.
+ * "Is a block start, and which" is answered without a divide (Granlund-Montgomery): with
+ * block_size = odd << rot_ and inv_ = odd^-1 modulo 2^(bits of uintptr_t), rotating
+ * (p - base) * inv_ right by rot_ gives the block index when p - base is a multiple of
+ * block_size, and a number above every index of a pool of fewer than 2^32 blocks (or
+ * any pool that fits the address space) when it is not.  block_q() computes it; a
+ * pointer is a block below the carve line iff block_q < carved, a block of the pool iff
+ * block_q < count.
  *
  * Fast paths: tarn_block_get and tarn_block_put are inline in block.h and handle the
  * common case (free list not empty; a valid block) of a pool whose slow_ is 0.  slow_
@@ -100,7 +105,8 @@ static inline uintptr_t block_key(const tarn_block_pool *pool)
 /* The carve line: first never-used block. */
 static inline unsigned char *block_carve(const tarn_block_pool *pool)
 {
-    return (pool->carved == 0) ? pool->base : pool->base + pool->carved;  /* base may be NULL */
+    /* base may be NULL (a pool that failed init): no arithmetic on it then */
+    return (pool->carved == 0) ? pool->base : pool->base + (size_t)pool->carved * pool->block_size;
 }
 
 /* The free list's head lives in free_head where the inline get reads it, except in pools
@@ -115,22 +121,22 @@ static inline void *block_head(const tarn_block_pool *pool)
     return (pool->slow_ & BLOCK_SLOW_GET) ? pool->slow_head_ : pool->free_head;
 }
 
-/* Blocks carved so far (0 in a pool that is not set up). */
+/* Blocks carved so far. */
 static inline uint32_t block_carved_count(const tarn_block_pool *pool)
 {
-    return (pool->block_size == 0) ? 0u : (uint32_t)(pool->carved / pool->block_size);
+    return pool->carved;
 }
 
 /* put_limit_ mirrors carved while put may take the inline path, else stays 0 (the inline
  * put then finds every block "past the carve line" and calls the full path). */
-static inline void block_set_carved(tarn_block_pool *pool, uintptr_t carved)
+static inline void block_set_carved(tarn_block_pool *pool, uint32_t carved)
 {
     pool->carved = carved;
     pool->put_limit_ = (pool->slow_ == 0) ? block_carved_count(pool) : 0u;
 }
 
-/* The inline put's block-start test (see tarn_block_put): block_size = odd << rot_, inv_ =
- * odd^-1 modulo 2^(bits of uintptr_t), by Newton's iteration (each step doubles the
+/* The block-start test's inverse (see the top of this file): odd^-1 modulo 2^(bits of
+ * uintptr_t) for block_size = odd << rot_, by Newton's iteration (each step doubles the
  * correct low bits; odd * odd == 1 modulo 8 gives the first three). */
 static uintptr_t block_inverse(uint32_t block_size)
 {
@@ -138,6 +144,19 @@ static uintptr_t block_inverse(uint32_t block_size)
     unsigned i;
     for (i = 0; i < 5; i++) x *= (uintptr_t)2u - odd * x;
     return x;
+}
+
+/* Rotate right by r (0 <= r < bits of uintptr_t). */
+static inline uintptr_t block_ror(uintptr_t x, unsigned r)
+{
+    return (x >> r) | (x << ((0u - r) & (unsigned)(sizeof(uintptr_t) * 8u - 1u)));
+}
+
+/* The block index of p when p starts a block of the pool (< count), else a number
+ * >= count (see the top of this file).  The pool must be set up (inv_ and rot_). */
+static inline uintptr_t block_q(const tarn_block_pool *pool, const void *p)
+{
+    return block_ror(((uintptr_t)p - (uintptr_t)pool->base) * pool->inv_, pool->rot_);
 }
 
 /* Fewest blocks ever free: see "watermark" above. */
@@ -150,9 +169,10 @@ static inline uint32_t block_min_free(const tarn_block_pool *pool)
 /* Free-block words, accessed only through these (they open the bytes for sanitizers). */
 static inline void block_write_free(const tarn_block_pool *pool, void *blk, void *next)
 {
+    uintptr_t key = pool->key;
     TARN_SAN_OPEN(blk, 2 * sizeof(void *));
     *(tarn_block_link_ *)blk = next;
-    ((tarn_block_word_ *)blk)[1] = pool->key;
+    ((tarn_block_word_ *)blk)[1] = key;
     TARN_SAN_CLOSE(blk, 2 * sizeof(void *));
 }
 
@@ -204,8 +224,9 @@ static inline bool block_guard_ok(const tarn_block_pool *pool, const void *blk)
 /* Link a validated block onto the free list (it is NOACCESS for the tools already). */
 static inline void block_link_free(tarn_block_pool *pool, void *block)
 {
-    block_write_free(pool, block, block_head(pool));
-    *block_headp(pool) = block;
+    void **headp = block_headp(pool);
+    block_write_free(pool, block, *headp);
+    *headp = block;
     pool->num_free++;
 }
 
@@ -280,20 +301,15 @@ static void block_san_setup(tarn_block_pool *pool)
 /* O(1) classification of a pointer handed back.  Caller holds the lock. */
 static tarn_status block_classify(const tarn_block_pool *pool, const void *p)
 {
-    uintptr_t off;
     if (TARN_UNLIKELY(p == NULL)) return TARN_EINVAL;
 #if TARN_CHECK_LEVEL >= 1
-    off = (uintptr_t)p - (uintptr_t)pool->base;
-    /* One compare on the fast path: at or past `carve` is either outside the pool or a
-     * block never handed out; tell which only when reporting. */
-    if (TARN_UNLIKELY(off >= pool->carved)) {
-        if (off >= (uintptr_t)(pool->end - pool->base)) return TARN_EFOREIGN;
-        return tarn_divisible((uint32_t)off, pool->divmagic) ? TARN_EDOUBLE : TARN_EFOREIGN;
+    {
+        /* One compare on the fast path: a block below the carve line, or not; tell a
+         * block never handed out from a foreign pointer only when reporting. */
+        uintptr_t q = block_q(pool, p);
+        if (TARN_UNLIKELY(q >= pool->carved)) return (q < pool->count) ? TARN_EDOUBLE : TARN_EFOREIGN;
     }
-    if (TARN_UNLIKELY(!tarn_divisible((uint32_t)off, pool->divmagic))) return TARN_EFOREIGN;
     if (TARN_UNLIKELY(block_is_tagged(pool, p))) return TARN_EDOUBLE;
-#else
-    (void)off;
 #endif
 #if TARN_QUARANTINE > 0
     /* held blocks are untagged: look them up (at every level: a block pushed twice would
@@ -347,7 +363,6 @@ tarn_status tarn_block_init(tarn_block_pool *pool, void *mem, size_t mem_size,
     pool->base = (unsigned char *)mem;
     pool->carved = 0;
     pool->end = pool->base + count * bs;
-    pool->divmagic = tarn_divmagic((uint32_t)bs);
     pool->block_size = (uint32_t)bs;
     pool->count = (uint32_t)count;
     pool->num_free = (uint32_t)count;
@@ -367,28 +382,28 @@ tarn_status tarn_block_init(tarn_block_pool *pool, void *mem, size_t mem_size,
     return TARN_OK;
 }
 
-/* The body of get; caller holds the lock (if any). */
+/* The body of get; caller holds the lock (if any), pool set up. */
 static inline void *block_get_core(tarn_block_pool *pool)
 {
     unsigned char *blk;
-    block_san_setup(pool);
+    void **headp = block_headp(pool);
     if (BLOCK_DEEP_CHECK_FAILS(pool)) {
         pool->last_error = TARN_ECORRUPT;
         return NULL;
     }
-    blk = (unsigned char *)block_head(pool);
+    blk = (unsigned char *)*headp;
     if (TARN_LIKELY(blk != NULL)) {
         TARN_SAN_OPEN(blk, 2 * sizeof(void *));
-        *block_headp(pool) = *(tarn_block_link_ *)blk;
+        *headp = *(tarn_block_link_ *)blk;
     } else if (block_carve(pool) < pool->end) {
         blk = block_carve(pool);
-        block_set_carved(pool, pool->carved + pool->block_size);
+        block_set_carved(pool, pool->carved + 1u);
         TARN_SAN_OPEN(blk, 2 * sizeof(void *));
     } else if (block_unhold_oldest(pool)) {
         /* the quarantine gives back its oldest block rather than let the get fail */
-        blk = (unsigned char *)block_head(pool);
+        blk = (unsigned char *)*headp;
         TARN_SAN_OPEN(blk, 2 * sizeof(void *));
-        *block_headp(pool) = *(tarn_block_link_ *)blk;
+        *headp = *(tarn_block_link_ *)blk;
     } else {
         TARN_STAT(pool->failed_gets++);
         pool->last_error = TARN_ENOMEM;
@@ -411,24 +426,26 @@ static inline void *block_get_core(tarn_block_pool *pool)
 #define BLOCK_NOINLINE
 #endif
 
-#if TARN_LOCKING
-/* get with a lock hook; kept out of line so the hook-less path needs no stack frame. */
+/* get with a lock hook, or the first get of a statically defined pool; kept out of line
+ * so that the plain path needs no stack frame. */
 static BLOCK_NOINLINE void *block_get_locked(tarn_block_pool *pool)
 {
     void *blk;
     TARN_LOCK(pool->lock);
+    block_san_setup(pool);
     blk = block_get_core(pool);
     TARN_UNLOCK(pool->lock);
     return blk;
 }
-#endif
+
+/* True when a get or put must take the lock, or set the pool up first. */
+#define BLOCK_NEEDS_FRAME(pool) \
+    (((pool)->slow_ & BLOCK_SLOW_SETUP) != 0u || (TARN_LOCKING && (pool)->lock.lock != NULL))
 
 void *tarn_block_get_slow_(tarn_block_pool *pool)
 {
     if (TARN_UNLIKELY(pool == NULL)) return NULL;
-#if TARN_LOCKING
-    if (pool->lock.lock != NULL) return block_get_locked(pool);
-#endif
+    if (TARN_UNLIKELY(BLOCK_NEEDS_FRAME(pool))) return block_get_locked(pool);
     return block_get_core(pool);
 }
 
@@ -488,11 +505,10 @@ static BLOCK_NOINLINE tarn_status block_put_to_cb(tarn_block_pool *pool, void *b
 tarn_status tarn_block_put_slow_(tarn_block_pool *pool, void *block)
 {
     if (TARN_UNLIKELY(pool == NULL)) return TARN_EINVAL;
-    if (TARN_LIKELY(pool->put_cb == NULL && (!TARN_LOCKING || pool->lock.lock == NULL))) {
-        block_san_setup(pool);
-        return block_release_locked(pool, block);
+    if (TARN_UNLIKELY(BLOCK_NEEDS_FRAME(pool) || pool->put_cb != NULL)) {
+        return block_put_to_cb(pool, block);
     }
-    return block_put_to_cb(pool, block);
+    return block_release_locked(pool, block);
 }
 
 tarn_status tarn_block_validate(tarn_block_pool *pool, const void *block)
@@ -519,12 +535,13 @@ void tarn_block_set_put_cb(tarn_block_pool *pool, tarn_block_put_fn fn, void *ar
 
 long tarn_block_index(const tarn_block_pool *pool, const void *p)
 {
-    uintptr_t off;
+    uintptr_t q;
     if (pool == NULL || p == NULL || pool->block_size == 0) return -1;
-    off = (uintptr_t)p - (uintptr_t)pool->base;
-    if (off >= (uintptr_t)(pool->end - pool->base)) return -1;
-    if (!tarn_divisible((uint32_t)off, pool->divmagic)) return -1;
-    return (long)(off / pool->block_size);
+    /* from the fields fixed at init only (inv_ and rot_ of a statically defined pool are
+     * set on its first use, perhaps by another context right now) */
+    q = block_ror(((uintptr_t)p - (uintptr_t)pool->base) * block_inverse(pool->block_size),
+                  tarn_ctz_u32(pool->block_size));
+    return (q < pool->count) ? (long)q : -1;
 }
 
 bool tarn_block_owns(const tarn_block_pool *pool, const void *p)
@@ -586,9 +603,7 @@ static tarn_status block_check_held(const tarn_block_pool *pool, uint32_t listed
     if ((uint64_t)listed + q->count > carved) return TARN_ECORRUPT;
     for (i = 0; i < q->count; i++) {
         const unsigned char *h = (const unsigned char *)tarn_q_at(q, i);
-        uintptr_t off = (uintptr_t)h - (uintptr_t)pool->base;
-        if (off >= pool->carved ||
-            !tarn_divisible((uint32_t)off, pool->divmagic) || block_is_tagged(pool, h) ||
+        if (block_q(pool, h) >= pool->carved || block_is_tagged(pool, h) ||
             !block_held_intact(pool, h)) {
             return TARN_ECORRUPT;
         }
@@ -612,8 +627,7 @@ static tarn_status block_check_locked(const tarn_block_pool *pool)
         return (pool->base == NULL && pool->free_head == NULL && pool->slow_head_ == NULL)
                    ? TARN_OK : TARN_ECORRUPT;
     }
-    if (pool->carved > span || span != (size_t)pool->count * pool->block_size ||
-        !tarn_divisible((uint32_t)pool->carved, pool->divmagic) ||
+    if (pool->carved > pool->count || span != (size_t)pool->count * pool->block_size ||
         pool->num_free > pool->count || pool->min_free > pool->count ||
         pool->key != block_key(pool) || pool->inv_ != block_inverse(pool->block_size) ||
         pool->rot_ != tarn_ctz_u32(pool->block_size)) {
@@ -630,12 +644,8 @@ static tarn_status block_check_locked(const tarn_block_pool *pool)
         return TARN_ECORRUPT;
     }
     for (p = (const unsigned char *)block_head(pool); p != NULL;) {
-        uintptr_t off = (uintptr_t)p - (uintptr_t)pool->base;
         if (listed == limit) return TARN_ECORRUPT; /* too long, or a cycle */
-        if (off >= pool->carved || !tarn_divisible((uint32_t)off, pool->divmagic) ||
-            !block_is_tagged(pool, p)) {
-            return TARN_ECORRUPT;
-        }
+        if (block_q(pool, p) >= pool->carved || !block_is_tagged(pool, p)) return TARN_ECORRUPT;
         listed++;
         TARN_SAN_OPEN(p, sizeof(void *));
         {

@@ -270,9 +270,9 @@ static void test_corrupt_fields(void)
         CHECK_EQ(tarn_block_check(&p), TARN_ECORRUPT);   \
     } while (0)
     CHECK_EQ(tarn_block_check(&p), TARN_OK);
-    DAMAGE(p.carved = (uintptr_t)0 - TARN_BLOCK_SIZE(BS));
-    DAMAGE(p.carved = (uintptr_t)(p.end - p.base) + TARN_BLOCK_SIZE(BS));
-    DAMAGE(p.carved += 1);
+    DAMAGE(p.carved = UINT32_MAX);
+    DAMAGE(p.carved = p.count + 1);
+    DAMAGE(p.carved += 1);                               /* a block never handed out */
     DAMAGE(p.end -= TARN_BLOCK_SIZE(BS));
     DAMAGE(p.count += 1);
     DAMAGE(p.num_free = p.count + 1);
@@ -281,8 +281,8 @@ static void test_corrupt_fields(void)
     DAMAGE(p.carved = 0);                               /* list longer than carved area */
     DAMAGE((p.num_free = 1, p.min_free = 0));           /* fewer free than never carved */
     DAMAGE(HEAD(p) = (unsigned char *)a + 1);            /* interior link */
-    DAMAGE(HEAD(p) = p.base + p.carved);                 /* link past the carve line */
-    DAMAGE(HEAD(p) = saved.base + saved.carved - TARN_BLOCK_SIZE(BS)); /* live block */
+    DAMAGE(HEAD(p) = p.base + p.carved * TARN_BLOCK_SIZE(BS)); /* past the carve line */
+    DAMAGE(HEAD(p) = saved.base + (saved.carved - 1) * TARN_BLOCK_SIZE(BS)); /* live block */
     DAMAGE((p.count = 0, HEAD(p) = a));                  /* an empty pool with a list */
     DAMAGE(OTHER_HEAD(p) = a);                           /* the list in the wrong place */
     DAMAGE(p.put_limit_ += 1);                           /* the inline put's limit */

@@ -90,10 +90,9 @@ typedef struct tarn_block_pool {
     uint32_t num_free;      /**< free blocks: on the free list plus never carved */
     uint32_t slow_;         /**< why get/put must take the full path in block.c (bits) */
     uint32_t rot_;          /**< block_size = odd part << rot_ */
+    uint32_t carved;        /**< blocks carved: blocks 0 .. carved-1 have been handed out
+                                 at least once; the rest never were */
     void *slow_head_;       /**< the free list when get takes the full path, else NULL */
-    uint64_t divmagic;      /**< tarn_divmagic(block_size): O(1) "is a block start" test */
-    uintptr_t carved;       /**< bytes carved: blocks in [base, base + carved) have been
-                                 handed out at least once; the rest never were */
     unsigned char *end;     /**< base + count * block_size */
     uint32_t block_size;    /**< block stride, TARN_BLOCK_SIZE(requested) (guard included) */
     uint32_t count;         /**< number of blocks */
@@ -134,8 +133,8 @@ typedef struct tarn_block_pool {
 #define TARN_BLOCK_POOL_DEFINE(name, count, size)                                          \
     static unsigned char name##_mem[TARN_BLOCK_POOL_BYTES(count, size)] TARN_BLOCK_ALIGNED;  \
     static tarn_block_pool name = {                                                        \
-        NULL, name##_mem, 0u, 0u, 0u, (uint32_t)(count), TARN_BLOCK_SLOW_SETUP_, 0u, NULL,   \
-        (UINT64_MAX / TARN_BLOCK_SIZE(size)) + 1u, 0u,                                     \
+        NULL, name##_mem, 0u, 0u, 0u, (uint32_t)(count), TARN_BLOCK_SLOW_SETUP_, 0u, 0u,     \
+        NULL,                                                                              \
         name##_mem + TARN_BLOCK_POOL_BYTES(count, size), (uint32_t)TARN_BLOCK_SIZE(size),  \
         (uint32_t)(count), (uint32_t)(count), 0u, 0u, 0u, 0u,                              \
         {NULL, NULL, NULL}, #name, NULL, NULL, NULL, NULL TARN_BLOCK_Q_INIT_}
