@@ -301,6 +301,7 @@ static void block_san_setup(tarn_block_pool *pool)
 /* O(1) classification of a pointer handed back.  Caller holds the lock. */
 static tarn_status block_classify(const tarn_block_pool *pool, const void *p)
 {
+    (void)pool;
     if (TARN_UNLIKELY(p == NULL)) return TARN_EINVAL;
 #if TARN_CHECK_LEVEL >= 1
     {
