@@ -168,9 +168,10 @@ static void reset_model(model *m)
  * by `bad` (0 = none), one error at a time, and the status is predicted. */
 static void do_init(model *m, fz_in *in, unsigned bad)
 {
-    static const size_t huge[] = {(size_t)UINT32_MAX, (size_t)UINT32_MAX - 2u * TARN_ALIGN,
-                                  (size_t)UINT32_MAX - 2u * TARN_ALIGN + 1u, SIZE_MAX,
-                                  SIZE_MAX / 2u, 4u * REGION};
+    /* the largest block size init accepts (canary mode's guard bytes count too) */
+    const size_t bs_max = (size_t)UINT32_MAX - 2u * TARN_ALIGN - TARN_BLOCK_GUARD_BYTES;
+    const size_t huge[] = {(size_t)UINT32_MAX, bs_max, bs_max + 1u, SIZE_MAX, SIZE_MAX / 2u,
+                           4u * REGION};
     size_t req = sizes[fz_u8(in) % NSIZES], bs = TARN_BLOCK_SIZE(req), mem_size, lim;
     uint32_t count;
     unsigned flags = fz_u8(in);
@@ -203,7 +204,7 @@ static void do_init(model *m, fz_in *in, unsigned bad)
     case 4: mem += 1u + fz_u8(in) % (TARN_ALIGN - 1u); ex = TARN_EALIGN; break;
     case 5:
         req = huge[fz_u8(in) % (sizeof huge / sizeof huge[0])];
-        ex = (req > (size_t)UINT32_MAX - 2u * TARN_ALIGN) ? TARN_EOVERFLOW : TARN_ETOOSMALL;
+        ex = (req > bs_max) ? TARN_EOVERFLOW : TARN_ETOOSMALL;
         break;
     case 6: mem_size = fz_u8(in) % bs; ex = TARN_ETOOSMALL; break;
     default: break;
