@@ -283,7 +283,7 @@ static void quarantine_model(void)
 {
     tarn_block_pool p;
     static void *flist[Q_NB], *ring[TARN_QUARANTINE], *live[Q_NB];
-    unsigned nfl = 0, nring = 0, nlive = 0, carved = 0;
+    unsigned nfl = 0, nring = 0, nlive = 0, carved = 0, min_free = Q_NB;
     long it, iters = CHECK_ITERS(200000L);
     check_seed(4242);
     REQUIRE(q_init(&p, TARN_F_QUARANTINE, NULL) == TARN_OK);
@@ -346,10 +346,12 @@ static void quarantine_model(void)
             CHECK_EQ(tarn_block_clear(&p), TARN_OK);
             nfl = nring = nlive = carved = 0;
         }
+        if (Q_NB - nlive - nring < min_free) min_free = Q_NB - nlive - nring;
         if ((it & 255) == 0) {
             tarn_block_stats st = q_stats(&p);
             CHECK_EQ(st.held, nring);
             CHECK_EQ(st.free, Q_NB - nlive - nring);
+            CHECK_EQ(st.min_free, min_free);     /* held blocks count as used */
         }
     }
     CHECK_EQ(tarn_block_check(&p), TARN_OK);
