@@ -10,7 +10,8 @@
  * block is large enough, found with two bit scans.  Block boundaries and free/used
  * states are kept in two bitmaps outside the blocks (1 bit per granule each, where a
  * granule is TARN_HEAP_GRANULE = max(8, TARN_ALIGN) bytes); a used block therefore
- * costs no header at all: a 1..8 byte allocation consumes exactly 8 bytes of blocks,
+ * costs no header at all: a 1..8 byte allocation consumes exactly 8 bytes of blocks
+ * (outside canary mode, which adds TARN_HEAP_EXTRA bytes of guard and trailer),
  * plus the 2 bits (and a 1/32 share of a summary level) of bitmap per granule, about
  * 3.2 % of the buffer.  A block-start bitmap also makes pointer validation exact.
  *
@@ -285,7 +286,8 @@ void *tarn_heap_aligned_alloc(tarn_heap *h, size_t alignment, size_t size);
  *  - p NULL: same as tarn_heap_alloc(h, size).
  *  - size 0: frees p and returns NULL (last_error is set only if p was rejected).
  *  - shrinking, or growing into a free right neighbour: done in place, same pointer.
- *  - otherwise: a new block is allocated, the contents copied, p freed.
+ *  - otherwise: a new block is allocated, the contents copied, p freed (held by the
+ *    quarantine when it is on).
  * O(1) plus the copy.  Returns NULL on failure, and then p is untouched and still valid:
  * TARN_EFOREIGN / TARN_EDOUBLE / TARN_EINVAL (p rejected as by tarn_heap_free),
  * TARN_ENOMEM (no room, including size beyond the heap), TARN_ECORRUPT.  Thread/ISR
