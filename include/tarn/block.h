@@ -7,6 +7,13 @@
  * level >= 1 (the default) every put is validated in O(1): a foreign pointer, a pointer
  * inside a block and a block that is already free are reported and change nothing.
  *
+ * Speed: with GCC or Clang, tarn_block_get and tarn_block_put are inline; the common case
+ * (a pool without lock hook, put callback or debug option; a free block available; a
+ * valid block handed back) costs about 7 instructions for get and 15 for put at checking
+ * level 1, and calls nothing.  Everything else goes to the out-of-line full path.  Define
+ * TARN_BLOCK_NO_INLINE to always call the full path.  The library and its users must see
+ * the same configuration (tarn/config.h), as the pool's layout depends on it anyway.
+ *
  * Debug modes (see tarn/config.h): in canary mode (TARN_GUARD=1) each block is followed by
  * TARN_BLOCK_GUARD_BYTES guard bytes that put and tarn_block_check verify (an overflow is
  * TARN_ECORRUPT); the sizing macros below include them, tarn_block_size() does not.  With
