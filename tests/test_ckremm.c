@@ -3,7 +3,7 @@
 #include "check.h"
 #include "ckremm.h"
 
-#define TDATA 4096u
+#define TDATA (32u * TARN_HANDLE_SPAN(128u))   /* 4096 bytes, more in canary mode */
 #define TH 64u
 
 static unsigned char tmem[CKREMM_T_POOL_BYTES(TDATA, TH)] TARN_HANDLE_ALIGNED;
@@ -67,7 +67,7 @@ static void test_t_create(void)
     CHECK(st.handles >= 8u && st.capacity >= st.handles * 16u);
     CHECK(destroy_t_pool(p));
     /* the smallest buffer */
-    p = create_pool_in(tmem, CKREMM_T_POOL_BYTES(TARN_ALIGN, 1), 1, NULL);
+    p = create_pool_in(tmem, CKREMM_T_POOL_BYTES(TARN_HANDLE_SPAN(TARN_ALIGN), 1), 1, NULL);  /* guard bytes in canary mode */
     REQUIRE(p != NULL);
     CHECK(!tarn_handle_is_null(t_pool_alloc(p, TARN_ALIGN)));
     CHECK(tarn_handle_is_null(t_pool_alloc(p, 1)));
