@@ -266,15 +266,14 @@ static inline bool tarn_bytes_are(const void *p, size_t n, unsigned byte)
 {
     const unsigned char *s = (const unsigned char *)p;
     unsigned char buf[32];
-    while (n > 0) {
-        size_t k = n < sizeof buf ? n : sizeof buf;
-        size_t i;
-        tarn_san_peek(buf, s, k);
+    size_t off, i;
+    for (off = 0; off < n; off += sizeof buf) {
+        size_t k = n - off;
+        if (k > sizeof buf) k = sizeof buf;
+        tarn_san_peek(buf, s + off, k);
         for (i = 0; i < k; i++) {
             if (buf[i] != (unsigned char)byte) return false;
         }
-        s += k;
-        n -= k;
     }
     return true;
 }

@@ -37,6 +37,16 @@
 #define TARN_NO_INTRINSICS 0
 #endif
 
+#if defined(CONFIG_TARN_GUARD)
+#define TARN_GUARD 1
+#define TARN_GUARD_SIZE CONFIG_TARN_GUARD_SIZE
+#define TARN_GUARD_BYTE CONFIG_TARN_GUARD_BYTE
+#else
+#define TARN_GUARD 0
+#endif
+
+#define TARN_QUARANTINE CONFIG_TARN_QUARANTINE
+
 #if defined(CONFIG_TARN_ASSERT)
 #include <zephyr/sys/__assert.h>
 #define TARN_ASSERT(c) __ASSERT_NO_MSG(c)
