@@ -336,7 +336,8 @@ static void do_init(model *m, fz_in *in, unsigned bad)
     case 1: out = NULL; ex = TARN_EINVAL; break;
     case 2: mem = NULL; ex = TARN_EINVAL; break;
     case 3: cp = &cfg; cfg.lock.lock = fz_lock_take; cfg.lock.unlock = NULL; ex = TARN_EINVAL; break;
-    case 4: cp = &cfg; cfg.flags |= 2u << (fz_u8(in) % 30u); ex = TARN_EINVAL; break;
+    /* an unknown flag: bits 1..29 (bit 30 is TARN_F_QUARANTINE, bit 31 TARN_F_SAN_REPORT) */
+    case 4: cp = &cfg; cfg.flags |= 2u << (fz_u8(in) % 29u); ex = TARN_EINVAL; break;
     case 5: size = fz_u8(in) % (TARN_HEAP_MIN_SIZE - GR + 1u); ex = TARN_ETOOSMALL; break;
     default: break;
     }
