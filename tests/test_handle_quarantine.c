@@ -84,6 +84,17 @@ static void stats(tarn_handle_stats *st)
     REQUIRE(tarn_handle_stats_get(&pool, st) == TARN_OK);
 }
 
+/* Nothing is held any more and the pool is sound; returns the statistics. */
+static tarn_handle_stats none_held(void)
+{
+    tarn_handle_stats st;
+    stats(&st);
+    CHECK_EQ(st.quarantined, 0);
+    CHECK_EQ(st.quarantined_bytes, 0);
+    CHECK_EQ(tarn_handle_check(&pool), TARN_OK);
+    return st;
+}
+
 /* A store into freed memory through the sanitizer window (see the top). */
 static void write_after_free(unsigned char *p, unsigned char v)
 {
@@ -235,10 +246,8 @@ static void test_release_for_space(void)
         CHECK_EQ(st.failed_allocs, 1);
         h[4] = tarn_handle_alloc(&pool, 100);          /* h[6]'s place */
         CHECK(!tarn_handle_is_null(h[4]));
-        stats(&st);
-        CHECK_EQ(st.quarantined, 0);
+        st = none_held();
         CHECK_EQ(st.free, 0);
-        CHECK_EQ(tarn_handle_check(&pool), TARN_OK);
     }
 }
 
@@ -318,10 +327,8 @@ static void test_compact_releases(void)
     CHECK_EQ(tarn_handle_free(&pool, h[3]), TARN_OK);
     CHECK(DATA - 6u * SPAN(600) < 2u * SPAN(600)); /* no free region is large enough... */
     CHECK(!tarn_handle_is_null(tarn_handle_alloc(&pool, FIT(2u * SPAN(600))))); /* ...together */
-    stats(&st);
-    CHECK_EQ(st.quarantined, 0);
+    st = none_held();
     CHECK_EQ(st.compactions, 1);
-    CHECK_EQ(tarn_handle_check(&pool), TARN_OK);
 }
 
 /* compact_step passes over held regions as over pinned blocks; a flush lets the next pass
