@@ -51,6 +51,8 @@ static const size_t sizes[] = {1, 3, 4, 7, 8, 9, 12, 16, 24, 33, 64, 100, 256, 1
 
 static int midx(const model *m) { return (int)(m - M); }
 static unsigned char *blk(const model *m, uint32_t i) { return m->base + (size_t)i * m->bs; }
+/* bytes of a block the user may touch (all but the guard in canary mode) */
+#define USABLE(m) ((m)->bs - TARN_LFBLOCK_GUARD)
 
 static long pick_state(const model *m, unsigned mask, uint32_t k)
 {
@@ -76,7 +78,7 @@ static void check_all(model *m)
     FZ_EQ(st.lock_free, TARN_LFBLOCK_LOCK_FREE);
     FZ_ST(tarn_lfblock_last_error(&m->pool), m->last);
     if (!m->ok) return;
-    FZ_EQ(st.block_size, m->bs);
+    FZ_EQ(st.block_size, m->bs - TARN_LFBLOCK_GUARD);
     FZ_EQ(st.free, m->nfree);
 #if TARN_STATS
     FZ_EQ(st.min_free, m->min_free);
@@ -85,16 +87,19 @@ static void check_all(model *m)
     if (TARN_LFBLOCK_LOCK_FREE) FZ_CHECK(st.tag_bits >= 16u);
     for (i = 0; i < m->count; i++) {
         if (m->state[i] == B_LIVE) {
-            FZ_EQ(memcmp(blk(m, i), m->shadow + (size_t)i * m->bs, m->bs), 0);
+            FZ_EQ(memcmp(blk(m, i), m->shadow + (size_t)i * m->bs, USABLE(m)), 0);
         }
     }
 }
+
+/* Buffer bytes for n blocks of true size bs (a TARN_LFBLOCK_SIZE already). */
+#define POOL_BYTES_BS(n, bs) (TARN_LFBLOCK_META_BYTES(n) + (size_t)(n) * (bs))
 
 /* N as large as fits: state words (4 per block, rounded up) and the blocks. */
 static uint32_t count_for(size_t mem_size, size_t bs)
 {
     size_t n = mem_size / bs;
-    while (n > 0 && TARN_LFBLOCK_POOL_BYTES(n, bs) > mem_size) n--;
+    while (n > 0 && POOL_BYTES_BS(n, bs) > mem_size) n--;
     if (n > TARN_LFBLOCK_MAX_COUNT) n = TARN_LFBLOCK_MAX_COUNT;
     if (n > (size_t)UINT32_MAX / bs) n = (size_t)UINT32_MAX / bs;
     return (uint32_t)n;
@@ -119,7 +124,7 @@ static void do_init(model *m, fz_in *in, unsigned bad)
     if ((f & 4u) && TARN_LFBLOCK_LOCK_FREE) cp = NULL;
     n = count_for(mem_size, bs);
     if (n > MAX_COUNT) {            /* the model's limit */
-        mem_size = TARN_LFBLOCK_POOL_BYTES(MAX_COUNT, bs);
+        mem_size = POOL_BYTES_BS(MAX_COUNT, bs);
         n = count_for(mem_size, bs);
     }
     switch (bad % 8u) {
@@ -165,7 +170,7 @@ static void do_init(model *m, fz_in *in, unsigned bad)
     m->nfree = m->min_free = n;
     m->failed = 0;
     memset(m->state, B_NEVER, sizeof m->state);
-    FZ_EQ(tarn_lfblock_size(&m->pool), bs);
+    FZ_EQ(tarn_lfblock_size(&m->pool), bs - TARN_LFBLOCK_GUARD);
     FZ_CHECK(tarn_lfblock_name(&m->pool) == (cp != NULL ? cfg.name : NULL));
     FZ_EQ(tarn_lfblock_index(&m->pool, m->base), 0);     /* blocks follow the state words */
     check_all(m);
@@ -190,9 +195,9 @@ static void op_get(model *m, fz_in *in)
     m->state[i] = B_LIVE;
     if (--m->nfree < m->min_free) m->min_free = m->nfree;
     /* the user may store anything, the pool's state is elsewhere */
-    fz_fill(p, m->bs, (uint32_t)tarn_fuzz_ops);
-    for (j = 0; j < m->bs && j < 16u; j++) p[j] = fz_u8(in);
-    memcpy(m->shadow + (size_t)i * m->bs, p, m->bs);
+    fz_fill(p, USABLE(m), (uint32_t)tarn_fuzz_ops);
+    for (j = 0; j < USABLE(m) && j < 16u; j++) p[j] = fz_u8(in);
+    memcpy(m->shadow + (size_t)i * m->bs, p, USABLE(m));
 }
 
 /* An address to hand back and what put/validate must say. */
@@ -246,7 +251,7 @@ static void op_put(model *m, fz_in *in, bool validate)
 #if TARN_CHECK_LEVEL == 0
     if (ex != TARN_OK && p != NULL) return;
 #endif
-    if (i >= 0) FZ_EQ(memcmp(p, m->shadow + (size_t)i * m->bs, m->bs), 0);
+    if (i >= 0) FZ_EQ(memcmp(p, m->shadow + (size_t)i * m->bs, USABLE(m)), 0);
     st = validate ? tarn_lfblock_validate(&m->pool, p) : tarn_lfblock_put(&m->pool, p);
     FZ_EQ(m->lock.depth, 0);
     FZ_ST(st, ex);
@@ -285,8 +290,8 @@ static void op_write(model *m, fz_in *in)
     unsigned char *b;
     if (!m->ok || i < 0) return;
     b = blk(m, (uint32_t)i);
-    off %= m->bs;
-    if (len > m->bs - off) len = m->bs - off;
+    off %= USABLE(m);
+    if (len > USABLE(m) - off) len = USABLE(m) - off;
     for (j = 0; j < len; j++) b[off + j] = fz_u8(in);
     memcpy(m->shadow + (size_t)i * m->bs + off, b + off, len);
 }

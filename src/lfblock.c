@@ -15,6 +15,9 @@
  *    uint32_t state words, one per block   N blocks of S bytes; the pool never reads
  *    (never inside a block)                or writes a block's bytes (only the sanitizer
  *                                          annotations and TARN_POISON_FREE touch them)
+ *                                          except, in canary mode (TARN_GUARD), its last
+ *                                          TARN_LFBLOCK_GUARD bytes: guard bytes that get
+ *                                          writes and put, validate and check verify
  *
  *   pool->head  = (tag << idx_bits) | top       top == N: the free list is empty
  *   pool->carve = C: blocks [C, N) were never handed out; their state words are garbage
@@ -281,6 +284,7 @@ static void lf_make_empty(tarn_lfblock_pool *pool)
     pool->base = NULL;
     pool->divmagic = 0u;
     pool->block_size = 0u;
+    pool->usable = 0u;
     pool->flags = 0u;
     pool->lock.lock = NULL;
     pool->lock.unlock = NULL;
@@ -329,7 +333,7 @@ tarn_status tarn_lfblock_init(tarn_lfblock_pool *pool, void *mem, size_t mem_siz
     /* N blocks need META_BYTES(N) + N * stride <= N * (stride + 4) + TARN_ALIGN - 4 bytes,
      * so n = mem_size / (stride + 4) is at most one too many (stride >= TARN_ALIGN). */
     n = mem_size / (stride + 4u);
-    if (n > 0u && TARN_LFBLOCK_POOL_BYTES(n, stride) > mem_size) {
+    if (n > 0u && TARN_LFBLOCK_META_BYTES(n) + n * stride > mem_size) {
         n--;
     }
     if (n > (size_t)TARN_LFBLOCK_MAX_COUNT) {
@@ -345,6 +349,7 @@ tarn_status tarn_lfblock_init(tarn_lfblock_pool *pool, void *mem, size_t mem_siz
 
     pool->count = (uint32_t)n;
     pool->block_size = (uint32_t)stride;
+    pool->usable = (uint32_t)(stride - TARN_LFBLOCK_GUARD);
     pool->divmagic = tarn_divmagic((uint32_t)stride);
     pool->idx_bits = tarn_log2_u32((uint32_t)n) + 1u; /* room for 0..n, n = end of list */
     pool->tag_one = (tarn_lfblock_word)1u << pool->idx_bits;
@@ -409,8 +414,23 @@ taken:
     lf_count_taken(pool);
     LF_UNLOCK(pool);
     p = pool->base + (size_t)i * pool->block_size;
-    TARN_SAN_ALLOC(pool, p, pool->block_size);
+    TARN_SAN_ALLOC(pool, p, pool->usable);
+#if TARN_GUARD
+    tarn_guard_fill(p + pool->usable, TARN_LFBLOCK_GUARD);
+#endif
     return p;
+}
+
+/* Canary mode: the guard bytes of block i are intact (always true without canary mode). */
+static bool lf_guard_ok(const tarn_lfblock_pool *pool, uint32_t i)
+{
+#if TARN_GUARD
+    return tarn_guard_intact(pool->base + (size_t)i * pool->block_size + pool->usable, TARN_LFBLOCK_GUARD);
+#else
+    (void)pool;
+    (void)i;
+    return true;
+#endif
 }
 
 tarn_status tarn_lfblock_put(tarn_lfblock_pool *pool, void *block)
@@ -434,6 +454,8 @@ tarn_status tarn_lfblock_put(tarn_lfblock_pool *pool, void *block)
         st = TARN_EFOREIGN;
     } else if (i >= ld32(&pool->carve, MO_RLX)) {
         st = TARN_EDOUBLE; /* never handed out */
+    } else if (ld32(&pool->state[i], MO_RLX) == LF_USED && !lf_guard_ok(pool, i)) {
+        st = TARN_ECORRUPT; /* canary mode: an overrun; the block stays handed out */
     } else {
         uint32_t expect = LF_USED;
         h = ldw(&pool->head, MO_RLX);
@@ -456,7 +478,7 @@ tarn_status tarn_lfblock_put(tarn_lfblock_pool *pool, void *block)
     h = ldw(&pool->head, MO_RLX);
     st32(&pool->state[i], lf_top(pool, h), MO_RLX);
 #endif
-    TARN_FILL_FREED(block, pool->block_size);
+    TARN_FILL_FREED(block, pool->usable);
     TARN_SAN_FREE(pool, block, pool->block_size);
     TARN_STAT((void)add32(&pool->num_free, 1u)); /* before publishing: see the header */
     /* 3. publish: push i */
@@ -480,6 +502,8 @@ tarn_status tarn_lfblock_validate(tarn_lfblock_pool *pool, const void *block)
         st = TARN_EFOREIGN;
     } else if (i >= ld32(&pool->carve, MO_RLX) || ld32(&pool->state[i], MO_RLX) != LF_USED) {
         st = TARN_EDOUBLE;
+    } else if (!lf_guard_ok(pool, i)) {
+        st = TARN_ECORRUPT;
     }
     LF_UNLOCK(pool);
     return st;
@@ -506,7 +530,7 @@ tarn_status tarn_lfblock_stats_get(tarn_lfblock_pool *pool, tarn_lfblock_stats *
         return TARN_EINVAL;
     }
     memset(out, 0, sizeof *out);
-    out->block_size = pool->block_size;
+    out->block_size = pool->usable;
     out->count = pool->count;
     out->lock_free = TARN_LFBLOCK_LOCK_FREE != 0;
 #if TARN_LFBLOCK_LOCK_FREE
@@ -555,7 +579,13 @@ tarn_status tarn_lfblock_check(tarn_lfblock_pool *pool)
     }
     /* every carved block not on the list is marked handed out */
     for (i = 0u; i < c; i++) {
-        used += (ld32(&pool->state[i], MO_RLX) == LF_USED) ? 1u : 0u;
+        if (ld32(&pool->state[i], MO_RLX) == LF_USED) {
+            used++;
+            if (!lf_guard_ok(pool, i)) {
+                st = TARN_ECORRUPT; /* canary mode: an overrun of a handed-out block */
+                goto out;
+            }
+        }
     }
     if (used + steps != c) {
         st = TARN_ECORRUPT;
@@ -589,7 +619,7 @@ const char *tarn_lfblock_name(const tarn_lfblock_pool *pool)
 
 size_t tarn_lfblock_size(const tarn_lfblock_pool *pool)
 {
-    return pool != NULL ? pool->block_size : 0u;
+    return pool != NULL ? pool->usable : 0u;
 }
 
 uint32_t tarn_lfblock_count(const tarn_lfblock_pool *pool)

@@ -44,10 +44,12 @@ static tarn_config hook_cfg(const char *name)
 
 static void test_sizing(void)
 {
-    CHECK(TARN_LFBLOCK_SIZE(1) == TARN_ALIGN);
-    CHECK(TARN_LFBLOCK_SIZE(0) == TARN_ALIGN);
-    CHECK(TARN_LFBLOCK_SIZE(BS) % TARN_ALIGN == 0 && TARN_LFBLOCK_SIZE(BS) >= BS);
-    CHECK(TARN_LFBLOCK_SIZE(TARN_ALIGN * 3u) == TARN_ALIGN * 3u);
+    /* G = guard bytes in canary mode, else 0 */
+    CHECK(TARN_LFBLOCK_SIZE(1) == TARN_ALIGN_UP(1u + TARN_LFBLOCK_GUARD, TARN_ALIGN));
+    CHECK(TARN_LFBLOCK_SIZE(0) == TARN_LFBLOCK_SIZE(1));
+    CHECK(TARN_LFBLOCK_SIZE(BS) % TARN_ALIGN == 0 && TARN_LFBLOCK_USABLE(BS) >= BS);
+    CHECK(TARN_LFBLOCK_SIZE(TARN_ALIGN * 3u) == TARN_ALIGN_UP(TARN_ALIGN * 3u + TARN_LFBLOCK_GUARD, TARN_ALIGN));
+    CHECK(TARN_LFBLOCK_USABLE(BS) + TARN_LFBLOCK_GUARD == TARN_LFBLOCK_SIZE(BS));
     CHECK(TARN_LFBLOCK_META_BYTES(1) == TARN_ALIGN_UP(4u, TARN_ALIGN));
     CHECK(TARN_LFBLOCK_POOL_BYTES(NB, BS) ==
           TARN_ALIGN_UP(NB * 4u, TARN_ALIGN) + NB * TARN_LFBLOCK_SIZE(BS));
@@ -153,7 +155,7 @@ static void test_basic(void)
 
     REQUIRE(tarn_lfblock_init(&p, mem, TARN_LFBLOCK_POOL_BYTES(NB, BS), BS, &cfg) == TARN_OK);
     CHECK(strcmp(tarn_lfblock_name(&p), "basic") == 0);
-    CHECK_EQ(tarn_lfblock_size(&p), TARN_LFBLOCK_SIZE(BS));
+    CHECK_EQ(tarn_lfblock_size(&p), TARN_LFBLOCK_USABLE(BS));
     CHECK_EQ(tarn_lfblock_count(&p), NB);
     CHECK_EQ(tarn_lfblock_check(&p), TARN_OK);
     calls = lock_calls;
@@ -173,7 +175,7 @@ static void test_basic(void)
     CHECK_EQ(tarn_lfblock_last_error(&p), TARN_ENOMEM);
     CHECK_EQ(tarn_lfblock_stats_get(&p, &st), TARN_OK);
     CHECK_EQ(st.count, NB);
-    CHECK_EQ(st.block_size, TARN_LFBLOCK_SIZE(BS));
+    CHECK_EQ(st.block_size, TARN_LFBLOCK_USABLE(BS));
 #if TARN_STATS
     CHECK_EQ(st.free, 0);
     CHECK_EQ(st.min_free, 0);

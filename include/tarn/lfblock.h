@@ -114,9 +114,19 @@ typedef uint32_t tarn_lfblock_word;
 #endif
 
 /* ---- sizing -------------------------------------------------------------------------- */
-/** True size of one block for a requested size: a multiple of TARN_ALIGN (the pool keeps
- *  nothing inside blocks, so even 1-byte blocks cost only TARN_ALIGN).  Constant expr. */
-#define TARN_LFBLOCK_SIZE(size) TARN_ALIGN_UP(TARN_MAX((size_t)(size), (size_t)1), TARN_ALIGN)
+/** Guard bytes after each block in canary mode (TARN_GUARD), else 0. */
+#if TARN_GUARD
+#define TARN_LFBLOCK_GUARD TARN_GUARD_SIZE
+#else
+#define TARN_LFBLOCK_GUARD 0u
+#endif
+/** True size of one block for a requested size: a multiple of TARN_ALIGN holding the size
+ *  and, in canary mode, TARN_LFBLOCK_GUARD guard bytes (the pool keeps nothing else inside
+ *  blocks, so 1-byte blocks cost only TARN_ALIGN).  Constant expr. */
+#define TARN_LFBLOCK_SIZE(size) \
+    TARN_ALIGN_UP(TARN_MAX((size_t)(size), (size_t)1) + TARN_LFBLOCK_GUARD, TARN_ALIGN)
+/** Bytes of a block the user may use: TARN_LFBLOCK_SIZE(size) less the guard bytes. */
+#define TARN_LFBLOCK_USABLE(size) (TARN_LFBLOCK_SIZE(size) - TARN_LFBLOCK_GUARD)
 /** Bytes of state words for `count` blocks (4 per block, rounded up to TARN_ALIGN). */
 #define TARN_LFBLOCK_META_BYTES(count) TARN_ALIGN_UP((size_t)(count) * 4u, TARN_ALIGN)
 /** Bytes of buffer (aligned to TARN_ALIGN) needed for `count` blocks of `size` bytes. */
@@ -149,6 +159,7 @@ typedef struct tarn_lfblock_pool {
     unsigned char *base;        /**< first block, aligned to TARN_ALIGN */
     uint64_t divmagic;          /**< tarn_divmagic(block_size): O(1) block-start test */
     uint32_t block_size;        /**< true block size, TARN_LFBLOCK_SIZE(requested) */
+    uint32_t usable;            /**< bytes of it the user may use (all but the guard) */
     uint32_t count;             /**< number of blocks; 0 after a failed init */
     uint32_t idx_bits;          /**< bits of the head word holding the index */
     uint32_t flags;             /**< cfg->flags at init (TARN_F_SAN_REPORT) */
@@ -162,7 +173,7 @@ typedef struct tarn_lfblock_pool {
  * flight.  On a quiescent pool every field is exact.
  */
 typedef struct tarn_lfblock_stats {
-    size_t block_size;     /**< true block size in bytes */
+    size_t block_size;     /**< usable bytes of a block (TARN_LFBLOCK_USABLE) */
     uint32_t count;        /**< number of blocks */
     uint32_t free;         /**< free blocks.  A put counts its block free just before
                                 publishing it and a get counts it used just after taking
@@ -215,8 +226,12 @@ void *tarn_lfblock_get(tarn_lfblock_pool *pool);
  * the block happen-before the next owner's get returns it.
  * Errors (nothing is changed): TARN_EINVAL (pool or block NULL), TARN_EFOREIGN (not a
  * block start of this pool: outside it, or inside a block), TARN_EDOUBLE (block not
- * handed out now: already put, or never handed out); see Validation above.  With
- * TARN_CHECK_LEVEL 0 only NULL is rejected.  Safety as tarn_lfblock_get.
+ * handed out now: already put, or never handed out); see Validation above; in canary
+ * mode (TARN_GUARD) TARN_ECORRUPT when the block's guard bytes were overwritten (the block
+ * stays handed out).  With TARN_CHECK_LEVEL 0 only NULL is rejected.  The debug quarantine
+ * (TARN_F_QUARANTINE) is not offered by this pool: holding blocks back would need a
+ * second shared structure on the lock-free path; debug with tarn_block_pool instead.
+ * Safety as tarn_lfblock_get.
  */
 tarn_status tarn_lfblock_put(tarn_lfblock_pool *pool, void *block);
 
@@ -246,7 +261,8 @@ tarn_status tarn_lfblock_stats_get(tarn_lfblock_pool *pool, tarn_lfblock_stats *
  * Full integrity check of a QUIESCENT pool (no get or put in flight; in the fallback build
  * it takes the lock hook, so it may run any time): walks the free list, O(count), and
  * verifies every link is a carved block of this pool, that there is no cycle, that every
- * block not on the list is marked handed out, and that the free count matches.
+ * block not on the list is marked handed out, and that the free count matches; in canary
+ * mode also the guard bytes of every handed-out block.
  * TARN_OK, TARN_ECORRUPT, or TARN_EINVAL (pool NULL).  Running it while other contexts
  * use a lock-free pool gives no reliable answer (but does not harm the pool).
  */
