@@ -41,7 +41,9 @@
  * least 7 granules. */
 static size_t blk_len(size_t usable, size_t align)
 {
-    size_t b = TARN_ALIGN_UP(usable + XB, GR);
+    size_t b;
+    if (usable > SIZE_MAX - XB - GR) return SIZE_MAX;   /* no block is that long */
+    b = TARN_ALIGN_UP(usable + XB, GR);
     return (align > GR && b < 7u * GR) ? 7u * GR : b;
 }
 
