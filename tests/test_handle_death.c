@@ -122,19 +122,20 @@ static void read_never_used(void *arg)
     (void)v;
 }
 
-/* A block of 48 bytes is freed and one of the same size allocated; *kept is a raw pointer
- * into the freed block, *again the new block's address. */
+/* A block taking 64 bytes (a size class's lower bound: the good-fit search takes such a
+ * region) is freed and one of the same size allocated; *kept is a raw pointer into the
+ * freed block, *again the new block's address. */
 static void free_then_reuse(uint32_t flags, volatile unsigned char **kept, unsigned char **again)
 {
     tarn_handle h, n;
     init(flags);
-    h = tarn_handle_alloc(&pool, 48);
+    h = tarn_handle_alloc(&pool, 64u - TARN_HANDLE_GUARD);
     (void)tarn_handle_alloc(&pool, 16);       /* so that the freed place is not the end */
     *kept = (volatile unsigned char *)tarn_handle_lock(&pool, h);
     (*kept)[5] = 1;
     tarn_handle_unlock(&pool, h);
     tarn_handle_free(&pool, h);
-    n = tarn_handle_alloc(&pool, 48);
+    n = tarn_handle_alloc(&pool, 64u - TARN_HANDLE_GUARD);
     *again = (unsigned char *)tarn_handle_lock(&pool, n);
     (*again)[5] = 2;
     tarn_handle_unlock(&pool, n);

@@ -16,8 +16,11 @@
 #define SLOT TARN_HANDLE_SPAN(SMALL)
 #define BODY(n) (TARN_GUARD ? TARN_HANDLE_SPAN(n) : (size_t)(n))
 #define FIT(r) ((size_t)(r) - TARN_HANDLE_GUARD)
-/* Free bytes once every other small block is freed. */
-#define HALF_FREE (DATA - (DATA / SLOT / 2u) * SLOT)
+/* An even number of small blocks fills the pool (the last one stays live); the free bytes
+ * once every other one is freed, and what is left at the end. */
+#define NSMALL ((DATA / SLOT) & ~1u)
+#define HALF_FREE (DATA - (NSMALL / 2u) * SLOT)
+#define TAIL (DATA - NSMALL * SLOT)
 
 static unsigned char mem[TARN_HANDLE_BYTES(DATA, NH)] TARN_HANDLE_ALIGNED;
 static tarn_handle_pool pool;
@@ -57,7 +60,7 @@ static void fragment(uint32_t flags)
     memset(&cfg, 0, sizeof cfg);
     cfg.flags = flags;
     REQUIRE(tarn_handle_init(&pool, mem, sizeof mem, NH, &cfg) == TARN_OK);
-    n = DATA / SLOT;
+    n = NSMALL;
     for (i = 0; i < n; i++) {
         h[i] = tarn_handle_alloc(&pool, SMALL);
         REQUIRE(!tarn_handle_is_null(h[i]));
@@ -71,7 +74,7 @@ static void fragment(uint32_t flags)
     }
     CHECK_EQ(tarn_handle_stats_get(&pool, &st), TARN_OK);
     CHECK_EQ(st.free, HALF_FREE);
-    CHECK_EQ(st.largest_free, SLOT);
+    CHECK_EQ(st.largest_free, TAIL > SLOT ? TAIL : SLOT);
 }
 
 static void test_full_compaction(void)
@@ -84,7 +87,7 @@ static void test_full_compaction(void)
     CHECK(tarn_handle_is_null(big));                 /* fails without compaction... */
     CHECK_EQ(tarn_handle_last_error(&pool), TARN_ENOMEM);
     moved = tarn_handle_compact(&pool);
-    CHECK_EQ(moved, (DATA / SLOT / 2u) * BODY(SMALL)); /* every surviving block moved once */
+    CHECK_EQ(moved, (NSMALL / 2u) * BODY(SMALL)); /* every surviving block moved once */
     CHECK_EQ(tarn_handle_stats_get(&pool, &st), TARN_OK);
     CHECK_EQ(st.largest_free, HALF_FREE);
     big = tarn_handle_alloc(&pool, BIG);
@@ -108,8 +111,8 @@ static void test_stepwise(void)
     }
     total += moved;
     CHECK(worst <= 100u);
-    CHECK_EQ(total, (DATA / SLOT / 2u) * BODY(SMALL));
-    CHECK(calls >= total / 100u);
+    CHECK_EQ(total, (NSMALL / 2u) * BODY(SMALL));
+    CHECK(calls + 1u >= total / 100u); /* the last call, which ended the pass, moved some too */
     big = tarn_handle_alloc(&pool, BIG);
     CHECK(!tarn_handle_is_null(big));
     CHECK_EQ(intact(), 0);
@@ -134,7 +137,7 @@ static void test_pinned(void)
 {
     unsigned char *pin;
     tarn_handle_stats st;
-    unsigned mid = DATA / SLOT / 2u + 1u; /* an odd index: a live block in the middle */
+    unsigned mid = (NSMALL / 2u) | 1u; /* an odd index: a live block in the middle */
     fragment(0);
     pin = (unsigned char *)tarn_handle_lock(&pool, h[mid]);
     REQUIRE(pin != NULL);

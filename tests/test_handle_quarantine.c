@@ -110,14 +110,15 @@ static bool count_cb(const tarn_handle_block *b, void *ctx)
     return true;
 }
 
-/* Without the flag nothing is held: the next block of that size takes the freed place. */
+/* Without the flag nothing is held: the next block of that size takes the freed place (a
+ * span of 64 bytes is a size class's lower bound, so the good-fit search takes it). */
 static void test_off_as_before(void)
 {
     tarn_handle a, b;
     tarn_handle_stats st;
     unsigned char *p;
     init(0);
-    a = make(48);
+    a = make(FIT(64));
     (void)make(16);
     p = at(a);
     CHECK_EQ(tarn_handle_free(&pool, a), TARN_OK);
@@ -125,7 +126,7 @@ static void test_off_as_before(void)
     CHECK_EQ(st.quarantined, 0);
     CHECK_EQ(st.quarantined_bytes, 0);
     CHECK_EQ(st.used, SPAN(16));
-    b = make(48);
+    b = make(FIT(64));
     CHECK(at(b) == p);
     CHECK_EQ(tarn_handle_free(&pool, a), TARN_EDOUBLE); /* b has a never-used slot */
     CHECK_EQ(tarn_handle_quarantine_flush(&pool), TARN_OK);
@@ -263,8 +264,8 @@ static void test_release_for_slot(void)
     CHECK_EQ(tarn_handle_free(&pool, h[2]), TARN_OK);
     stats(&st);
     CHECK_EQ(st.handles_used, 2);
-    CHECK_EQ(st.quarantined, 2);
-    x = make(40); /* no slot is free: the oldest held region gives its slot back */
+    CHECK_EQ(st.quarantined, Q >= 2 ? 2 : 1);
+    x = make(40); /* no slot is free (Q >= 2): the oldest held region gives its slot back */
     CHECK_EQ(x.v & 0xFFFFu, h[1].v & 0xFFFFu);
     CHECK_EQ(tarn_handle_free(&pool, h[1]), TARN_ESTALE);
     stats(&st);
