@@ -347,7 +347,7 @@ static tarn_status rec_write_fresh(tarn_ext *e, uint32_t u, uint32_t word)
     uint8_t buf[REC_BYTES];
     uint32_t a = dev_addr(e, u);
     slot_encode(buf, e, a, 0u, word);
-    slot_encode(buf + SLOT_OF(e), e, a + SLOT_OF(e), 1u, word);
+    slot_encode(buf + (size_t)SLOT_OF(e), e, a + SLOT_OF(e), 1u, word);
     return bus_write(e, a, buf, (size_t)SLOT_OF(e) * 2u);
 }
 
@@ -358,7 +358,7 @@ static tarn_status rec_write_update(tarn_ext *e, uint32_t u, uint8_t newest, uin
     uint8_t seq = (uint8_t)(newest + 1u);
     uint32_t a = dev_addr(e, u) + SLOT_OF(e) * (seq & 1u);
     slot_encode(buf, e, a, seq, word);
-    return bus_write(e, a, buf, SLOT_OF(e));
+    return bus_write(e, a, buf, (size_t)SLOT_OF(e));
 }
 
 /* ---- superblock ---------------------------------------------------------------------- */
