@@ -357,7 +357,7 @@ static inline uint32_t class_lb_k(uint32_t c, unsigned k)
 
 /* Sizes below 2^(k+1) granules (up to 504 bytes with k = 5) have a class of their own,
  * equal to the size: one compare instead of a bit scan and two shifts. */
-static inline uint32_t cls_of_big(const tarn_heap *h, uint32_t u)
+static HEAP_NOINLINE uint32_t cls_of_big(const tarn_heap *h, uint32_t u)
 {
     uint32_t e = tarn_log2_u32(u) - h->k;
     return (e << h->k) + (u >> e);
@@ -788,7 +788,7 @@ static inline tarn_status heap_locate_live(const tarn_heap *h, const void *p, ui
 
 /* End of the free block starting at x, found by a scan that leaves x's S word; the
  * block is remembered when it is large. */
-static HEAP_INLINE uint32_t heap_memo_scan(tarn_heap *h, uint32_t x)
+static HEAP_NOINLINE uint32_t heap_memo_scan(tarn_heap *h, uint32_t x)
 {
     uint32_t end = next_start(h, x + 1u);
     if (end - x >= MEMO_MIN) {
@@ -895,7 +895,7 @@ corrupt:
 /* Make the used run [g, end) free, merged at once with free neighbours; the block before
  * it starts at pg and is free when pf (pg = g when g = 0).  All links that
  * will be followed are validated first: on TARN_ECORRUPT nothing has changed. */
-static HEAP_INLINE tarn_status heap_release_at(tarn_heap *h, uint32_t g, uint32_t end,
+static HEAP_NOINLINE tarn_status heap_release_at(tarn_heap *h, uint32_t g, uint32_t end,
                                                  uint32_t pg, bool pf, int mode)
 {
     uint32_t nend = end, cp = 0, cn = 0, nnx = 0, npv = 0, x, y;
@@ -961,7 +961,7 @@ static HEAP_INLINE tarn_status heap_release_at(tarn_heap *h, uint32_t g, uint32_
 }
 
 /* heap_release_at, finding the left neighbour itself. */
-static HEAP_NOINLINE tarn_status heap_release(tarn_heap *h, uint32_t g, uint32_t end, int mode)
+static tarn_status heap_release(tarn_heap *h, uint32_t g, uint32_t end, int mode)
 {
     uint32_t pg = g;
     bool pf = false;
