@@ -128,11 +128,13 @@ static inline uint32_t block_carved_count(const tarn_block_pool *pool)
 }
 
 /* put_limit_ mirrors carved while put may take the inline path, else stays 0 (the inline
- * put then finds every block "past the carve line" and calls the full path). */
+ * put then finds every block "past the carve line" and calls the full path).  In a pool
+ * with a lock hook the inline put reads put_limit_ without the lock, so it is written only
+ * when slow_ changes (block_update_slow), never by the locked get and put. */
 static inline void block_set_carved(tarn_block_pool *pool, uint32_t carved)
 {
     pool->carved = carved;
-    pool->put_limit_ = (pool->slow_ == 0) ? block_carved_count(pool) : 0u;
+    if (pool->slow_ == 0) pool->put_limit_ = block_carved_count(pool);
 }
 
 /* The block-start test's inverse (see the top of this file): odd^-1 modulo 2^(bits of
@@ -210,6 +212,7 @@ static void block_update_slow(tarn_block_pool *pool)
     pool->slow_head_ = NULL;
     pool->slow_ = s;
     *block_headp(pool) = head;
+    if (s != 0) pool->put_limit_ = 0u;
     block_set_carved(pool, pool->carved);
 }
 
