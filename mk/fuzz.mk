@@ -17,6 +17,7 @@
 #   FUZZ_SECONDS  seconds per target (default 60)
 #   FUZZ_MAX_LEN  longest input libFuzzer generates (default 4096)
 #   FUZZ_ARGS     extra libFuzzer flags
+#   FUZZ_DEBUG    debug options compiled in (default -DTARN_QUARANTINE=16)
 # The corpus replays run in every `make test` variant through CTest (replay_<m>), so this
 # file adds nothing to TEST_EXTRA.
 
@@ -31,8 +32,11 @@ fuzz_mk_goal_ := $(.DEFAULT_GOAL)
 
 FUZZ_INC     := -Iinclude -Isrc -Itests $(addprefix -I,$(wildcard compat/*))
 FUZZ_SAN     := address,undefined
+# The quarantine is compiled in (as in the sanitizer test builds): the targets turn it on
+# for some pools through TARN_F_QUARANTINE.  FUZZ_DEBUG adds more (e.g. -DTARN_GUARD=1).
+FUZZ_DEBUG   ?= -DTARN_QUARANTINE=16
 FUZZ_CFLAGS  := -std=c11 -g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=all \
-                -D_POSIX_C_SOURCE=200809L -DTARN_FUZZ_LIBFUZZER -Wall -Wextra $(FUZZ_INC)
+                -D_POSIX_C_SOURCE=200809L -DTARN_FUZZ_LIBFUZZER -Wall -Wextra $(FUZZ_DEBUG) $(FUZZ_INC)
 FUZZ_LIB_SRC := $(sort $(wildcard src/*.c compat/*/*.c tests/support/*.c))
 FUZZ_OBJ     := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(FUZZ_LIB_SRC))
 FUZZ_BINS    := $(addprefix $(FUZZ_DIR)/fuzz_,$(FUZZ_TARGETS))
