@@ -36,32 +36,36 @@ fi
 dir=$1 secs=$2 maxlen=$3 args=$4
 shift 4
 top=$(pwd)
+case $dir in /*) base=$dir ;; *) base=$top/$dir ;; esac   # BUILD may be absolute
 status=0
 summary=$dir/summary.txt
 : >"$summary"
 printf '%-10s %8s %12s %14s %10s %8s %8s %8s %s\n' target seconds executions operations ops/exec cov ft corpus result >>"$summary"
 
 for m in "$@"; do
-    bin=$top/$dir/fuzz_$m
+    bin=$base/fuzz_$m
     seed=$top/fuzz/corpus/$m
-    work=$top/$dir/corpus/$m
-    mkdir -p "$work" "$top/$dir/artifacts/$m" "$top/$dir/run/$m" "$seed"
+    work=$base/corpus/$m
+    mkdir -p "$work" "$base/artifacts/$m" "$base/run/$m" "$seed"
     case $mode in
     run)
         echo "== fuzz_$m: $secs s (log: $dir/run/$m/fuzz-0.log)"
-        rm -f "$top/$dir/run/$m"/fuzz-*.log
+        rm -f "$base/run/$m"/fuzz-*.log
         # shellcheck disable=SC2086
-        (cd "$top/$dir/run/$m" && "$bin" -jobs=1 -max_total_time="$secs" -max_len="$maxlen" \
-            -print_final_stats=1 -artifact_prefix="$top/$dir/artifacts/$m/" $args \
+        (cd "$base/run/$m" && "$bin" -jobs=1 -max_total_time="$secs" -max_len="$maxlen" \
+            -print_final_stats=1 -artifact_prefix="$base/artifacts/$m/" $args \
             "$work" "$seed" >/dev/null 2>&1)
-        log=$top/$dir/run/$m/fuzz-0.log
+        log=$base/run/$m/fuzz-0.log
         execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
         ops=$(sed -n 's/^tarn-fuzz: operations: *//p' "$log" | tail -1)
         cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
         ft=$(grep -o 'ft: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
         n=$(ls "$work" | wc -l)
         res=ok
-        if grep -q -e '==ERROR' -e 'fuzz model mismatch' -e 'runtime error' -e 'deadly signal' \
+        if [ ! -s "$log" ] || [ -z "${execs:-}" ]; then
+            res="NO RUN"          # the target did not start or printed no statistics
+            status=1
+        elif grep -q -e '==ERROR' -e 'fuzz model mismatch' -e 'runtime error' -e 'deadly signal' \
                    -e 'Test unit written' "$log"; then
             res=CRASH
             status=1
@@ -73,13 +77,13 @@ for m in "$@"; do
             "$ope" "${cov:-?}" "${ft:-?}" "$n" "$res" >>"$summary"
         ;;
     merge)
-        out=$top/$dir/merged/$m
+        out=$base/merged/$m
         rm -rf "$out"
         mkdir -p "$out"
         # shellcheck disable=SC2086
         # -use_counters=0: keep the fewest inputs that reach every edge (not every hit count)
-        (cd "$top/$dir/run/$m" && "$bin" -merge=1 -use_counters=0 $args "$out" "$seed" "$work" \
-            >"$top/$dir/run/$m/merge.log" 2>&1) || { echo "merge of $m failed"; status=1; continue; }
+        (cd "$base/run/$m" && "$bin" -merge=1 -use_counters=0 $args "$out" "$seed" "$work" \
+            >"$base/run/$m/merge.log" 2>&1) || { echo "merge of $m failed"; status=1; continue; }
         # regression inputs (regress-*) and long sequences (soak-*) stay under their own
         # name, once
         for f in "$seed"/regress-* "$seed"/soak-*; do
