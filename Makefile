@@ -83,10 +83,11 @@ lint:
 	done; echo "lint: cppcheck and clang-tidy clean on $(words $(LINT_SRC)) files"
 
 # Line and branch coverage of src/ and compat/ over the whole suite (gcov + gcovr), with the
-# debug quarantine compiled in (the tests that turn it on cover it).
+# debug quarantine compiled in and freed memory poisoned (the tests that turn the quarantine
+# on, and check for writes after free, cover that code in the library itself).
 coverage:
 	$(CMAKE) -S . -B $(BUILD)/coverage -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=gcc \
-	  "-DCMAKE_C_FLAGS=--coverage -fprofile-update=atomic -O0 -DTARN_SANITIZE=0 $(DEBUGOPT)" "-DCMAKE_EXE_LINKER_FLAGS=--coverage" >/dev/null
+	  "-DCMAKE_C_FLAGS=--coverage -fprofile-update=atomic -O0 -DTARN_SANITIZE=0 -DTARN_POISON_FREE=1 $(DEBUGOPT)" "-DCMAKE_EXE_LINKER_FLAGS=--coverage" >/dev/null
 	$(CMAKE) --build $(BUILD)/coverage -j$(JOBS)
 	find $(BUILD)/coverage -name '*.gcda' -delete
 	cd $(BUILD)/coverage && $(CTEST) >/dev/null || echo "coverage: some tests FAILED (figures below still show what ran)"

@@ -4,16 +4,20 @@
  * freed), a second free of it is a double free, the oldest is released when the ring is
  * full, a write into a held block is found by the check and when it leaves the ring,
  * an allocation short of room releases held blocks first, and the flush releases all.
- * This file compiles src/heap.c itself with the quarantine (16 blocks unless the build
- * sets another size) and freed-memory poisoning on, so it runs in every build.
+ * Where the build compiles the quarantine and freed-memory poisoning in, this tests the
+ * library (so coverage measures it); elsewhere this file compiles src/heap.c itself with
+ * both on (a quarantine of 16), so it runs in every build.
  */
-#if !defined(TARN_QUARANTINE) || TARN_QUARANTINE == 0
+#if defined(TARN_QUARANTINE) && TARN_QUARANTINE > 0 && defined(TARN_POISON_FREE) && TARN_POISON_FREE
+#include "tarn/heap.h"
+#include "internal.h"
+#else
 #undef TARN_QUARANTINE
 #define TARN_QUARANTINE 16
-#endif
 #undef TARN_POISON_FREE
 #define TARN_POISON_FREE 1
 #include "heap.c"
+#endif
 
 #include "check.h"
 
