@@ -223,6 +223,13 @@ static inline tarn_lfblock_word lf_next_head(const tarn_lfblock_pool *pool, tarn
     return ((h & ~pool->idx_mask) + pool->tag_one) | ((tarn_lfblock_word)top & pool->idx_mask);
 }
 
+/* Bytes of a block the user may use: all but the guard bytes of canary mode (0 for a pool
+ * whose init failed). */
+static inline uint32_t lf_usable(const tarn_lfblock_pool *pool)
+{
+    return pool->block_size != 0u ? pool->block_size - (uint32_t)TARN_LFBLOCK_GUARD : 0u;
+}
+
 static inline void lf_error(tarn_lfblock_pool *pool, tarn_status st)
 {
     st32(&pool->last_error, (uint32_t)st, MO_RLX);
@@ -284,7 +291,6 @@ static void lf_make_empty(tarn_lfblock_pool *pool)
     pool->base = NULL;
     pool->divmagic = 0u;
     pool->block_size = 0u;
-    pool->usable = 0u;
     pool->flags = 0u;
     pool->lock.lock = NULL;
     pool->lock.unlock = NULL;
@@ -349,7 +355,6 @@ tarn_status tarn_lfblock_init(tarn_lfblock_pool *pool, void *mem, size_t mem_siz
 
     pool->count = (uint32_t)n;
     pool->block_size = (uint32_t)stride;
-    pool->usable = (uint32_t)(stride - TARN_LFBLOCK_GUARD);
     pool->divmagic = tarn_divmagic((uint32_t)stride);
     pool->idx_bits = tarn_log2_u32((uint32_t)n) + 1u; /* room for 0..n, n = end of list */
     pool->tag_one = (tarn_lfblock_word)1u << pool->idx_bits;
@@ -414,9 +419,9 @@ taken:
     lf_count_taken(pool);
     LF_UNLOCK(pool);
     p = pool->base + (size_t)i * pool->block_size;
-    TARN_SAN_ALLOC(pool, p, pool->usable);
+    TARN_SAN_ALLOC(pool, p, lf_usable(pool));
 #if TARN_GUARD
-    tarn_guard_fill(p + pool->usable, TARN_LFBLOCK_GUARD);
+    tarn_guard_fill(p + lf_usable(pool), TARN_LFBLOCK_GUARD);
 #endif
     return p;
 }
@@ -425,7 +430,7 @@ taken:
 static bool lf_guard_ok(const tarn_lfblock_pool *pool, uint32_t i)
 {
 #if TARN_GUARD
-    return tarn_guard_intact(pool->base + (size_t)i * pool->block_size + pool->usable, TARN_LFBLOCK_GUARD);
+    return tarn_guard_intact(pool->base + (size_t)i * pool->block_size + lf_usable(pool), TARN_LFBLOCK_GUARD);
 #else
     (void)pool;
     (void)i;
@@ -478,7 +483,7 @@ tarn_status tarn_lfblock_put(tarn_lfblock_pool *pool, void *block)
     h = ldw(&pool->head, MO_RLX);
     st32(&pool->state[i], lf_top(pool, h), MO_RLX);
 #endif
-    TARN_FILL_FREED(block, pool->usable);
+    TARN_FILL_FREED(block, lf_usable(pool));
     TARN_SAN_FREE(pool, block, pool->block_size);
     TARN_STAT((void)add32(&pool->num_free, 1u)); /* before publishing: see the header */
     /* 3. publish: push i */
@@ -530,7 +535,7 @@ tarn_status tarn_lfblock_stats_get(tarn_lfblock_pool *pool, tarn_lfblock_stats *
         return TARN_EINVAL;
     }
     memset(out, 0, sizeof *out);
-    out->block_size = pool->usable;
+    out->block_size = lf_usable(pool);
     out->count = pool->count;
     out->lock_free = TARN_LFBLOCK_LOCK_FREE != 0;
 #if TARN_LFBLOCK_LOCK_FREE
@@ -619,7 +624,7 @@ const char *tarn_lfblock_name(const tarn_lfblock_pool *pool)
 
 size_t tarn_lfblock_size(const tarn_lfblock_pool *pool)
 {
-    return pool != NULL ? pool->usable : 0u;
+    return pool != NULL ? lf_usable(pool) : 0u;
 }
 
 uint32_t tarn_lfblock_count(const tarn_lfblock_pool *pool)

@@ -159,7 +159,6 @@ typedef struct tarn_lfblock_pool {
     unsigned char *base;        /**< first block, aligned to TARN_ALIGN */
     uint64_t divmagic;          /**< tarn_divmagic(block_size): O(1) block-start test */
     uint32_t block_size;        /**< true block size, TARN_LFBLOCK_SIZE(requested) */
-    uint32_t usable;            /**< bytes of it the user may use (all but the guard) */
     uint32_t count;             /**< number of blocks; 0 after a failed init */
     uint32_t idx_bits;          /**< bits of the head word holding the index */
     uint32_t flags;             /**< cfg->flags at init (TARN_F_SAN_REPORT) */
