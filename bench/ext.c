@@ -36,6 +36,15 @@ static uint32_t xs(void)
     rng ^= rng << 5;
     return rng;
 }
+/* One row of a two-column table. */
+static void row2(const char *label, const char *value)
+{
+    const char *c[2];
+    c[0] = label;
+    c[1] = value;
+    bench_row(c);
+}
+
 static uint32_t pick_size(void)
 {
     uint32_t k = xs() % 100u;
@@ -305,30 +314,13 @@ int main(int argc, char **argv)
             }
             bench_table_begin("ext", bench_fmt("wear: writes per device byte over %u free+alloc steps",
                                                nsteps), wcols, 2);
-            {
-                const char *c[2];
-                c[0] = "bytes written (manager)";
-                c[1] = bench_fmt("%llu", sum);
-                bench_row(c);
-                c[0] = "max writes to one byte";
-                c[1] = bench_fmt("%u", mx);
-                bench_row(c);
-                c[0] = "max per 1,000 operations";
-                c[1] = bench_fmt("%.2f", 1000.0 * mx / (2.0 * nsteps));
-                bench_row(c);
-                c[0] = "mean over the region";
-                c[1] = bench_fmt("%.2f", mean);
-                bench_row(c);
-                c[0] = "mean over bytes written";
-                c[1] = bench_fmt("%.2f", mean_touched);
-                bench_row(c);
-                c[0] = "bytes ever written (%)";
-                c[1] = bench_fmt("%.1f", 100.0 * touched / REGION);
-                bench_row(c);
-                c[0] = "bytes > 10x that mean";
-                c[1] = bench_fmt("%u", over);
-                bench_row(c);
-            }
+            row2("bytes written (manager)", bench_fmt("%llu", sum));
+            row2("max writes to one byte", bench_fmt("%u", mx));
+            row2("max per 1,000 operations", bench_fmt("%.2f", 1000.0 * mx / (2.0 * nsteps)));
+            row2("mean over the region", bench_fmt("%.2f", mean));
+            row2("mean over bytes written", bench_fmt("%.2f", mean_touched));
+            row2("bytes ever written (%)", bench_fmt("%.1f", 100.0 * touched / REGION));
+            row2("bytes > 10x that mean", bench_fmt("%u", over));
             bench_table_end();
             bench_note("hottest byte at region offset %u (a block header: headers are the only "
                        "metadata; there is no free list or bitmap to rewrite).", mx_at);
