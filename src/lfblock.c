@@ -459,9 +459,13 @@ tarn_status tarn_lfblock_put(tarn_lfblock_pool *pool, void *block)
         st = TARN_EFOREIGN;
     } else if (i >= ld32(&pool->carve, MO_RLX)) {
         st = TARN_EDOUBLE; /* never handed out */
-    } else if (ld32(&pool->state[i], MO_RLX) == LF_USED && !lf_guard_ok(pool, i)) {
+    }
+#if TARN_GUARD
+    else if (ld32(&pool->state[i], MO_RLX) == LF_USED && !lf_guard_ok(pool, i)) {
         st = TARN_ECORRUPT; /* canary mode: an overrun; the block stays handed out */
-    } else {
+    }
+#endif
+    else {
         uint32_t expect = LF_USED;
         h = ldw(&pool->head, MO_RLX);
         /* 2. claim: the one CAS that turns "handed out" into "being put" */
