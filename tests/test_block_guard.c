@@ -7,6 +7,7 @@
 #include "check.h"
 #include "tarn/block.h"
 #include "internal.h"
+#include "support/poke.h"
 
 #if TARN_GUARD
 
@@ -21,15 +22,6 @@ static unsigned char g_mem[TARN_BLOCK_POOL_BYTES(G_NB, G_SZ)] TARN_BLOCK_ALIGNED
 
 TARN_BLOCK_POOL_DEFINE(g_static, 3, 12);
 
-/* Write one byte the user may not touch (a guard byte, or a byte of a free block): the
- * bug being simulated, done so that a memory tool lets it through. */
-static void g_poke(unsigned char *p, unsigned char v)
-{
-    TARN_SAN_OPEN(p, 1);
-    *(volatile unsigned char *)p = v;
-    TARN_SAN_CLOSE(p, 1);
-}
-
 static bool g_guard_intact(const unsigned char *blk)
 {
     return tarn_bytes_are(blk + G_U, G_G, TARN_GUARD_BYTE);
@@ -38,7 +30,7 @@ static bool g_guard_intact(const unsigned char *blk)
 static void g_restore_guard(unsigned char *blk)
 {
     size_t j;
-    for (j = 0; j < G_G; j++) g_poke(blk + G_U + j, (unsigned char)TARN_GUARD_BYTE);
+    for (j = 0; j < G_G; j++) test_poke8(blk + G_U + j, (unsigned char)TARN_GUARD_BYTE);
 }
 
 static uint32_t g_free(tarn_block_pool *p)
@@ -98,7 +90,7 @@ static void guard_one_past_end(void)
     check_fill(b, G_U, 2);
     check_fill(c, G_U, 3);
     for (j = 0; j < G_G; j++) {
-        g_poke(a + G_U + j, (unsigned char)(TARN_GUARD_BYTE ^ 0x40u));
+        test_poke8(a + G_U + j, (unsigned char)(TARN_GUARD_BYTE ^ 0x40u));
         CHECK_EQ(tarn_block_put(&p, a), TARN_ECORRUPT);
         CHECK_EQ(tarn_block_last_error(&p), TARN_ECORRUPT);
         CHECK_EQ(tarn_block_validate(&p, a), TARN_ECORRUPT);
@@ -145,7 +137,7 @@ static void guard_into_next_block(void)
     /* a overflows through its guard into live b: b's guard is intact, so b goes back
      * (its data is the overflow's victim); a is refused by put and by check */
     for (j = 0; j < G_U; j++) a[j] = (unsigned char)j;
-    for (j = 0; j < G_G; j++) g_poke(a + G_U + j, 0x11);
+    for (j = 0; j < G_G; j++) test_poke8(a + G_U + j, 0x11);
     for (j = 0; j < 4; j++) b[j] = 0x11;
     CHECK_EQ(tarn_block_check(&p), TARN_ECORRUPT);
     CHECK_EQ(tarn_block_put(&p, a), TARN_ECORRUPT);
@@ -160,18 +152,18 @@ static void guard_into_next_block(void)
     /* c overflows into free d: the free block's link is smashed as well */
     CHECK_EQ(tarn_block_put(&p, d), TARN_OK);
     tarn_san_peek(saved, d, sizeof saved);
-    for (j = 0; j < G_G; j++) g_poke(c + G_U + j, 0x22);
-    for (j = 0; j < sizeof(void *); j++) g_poke(d + j, 0x22);
+    for (j = 0; j < G_G; j++) test_poke8(c + G_U + j, 0x22);
+    for (j = 0; j < sizeof(void *); j++) test_poke8(d + j, 0x22);
     CHECK_EQ(tarn_block_check(&p), TARN_ECORRUPT);
     CHECK_EQ(tarn_block_put(&p, c), TARN_ECORRUPT);
     g_restore_guard(c);
     CHECK_EQ(tarn_block_check(&p), TARN_ECORRUPT);       /* d's link still broken */
-    for (j = 0; j < sizeof saved; j++) g_poke(d + j, ((unsigned char *)saved)[j]);
+    for (j = 0; j < sizeof saved; j++) test_poke8(d + j, ((unsigned char *)saved)[j]);
     CHECK_EQ(tarn_block_check(&p), TARN_OK);
     CHECK(tarn_block_get(&p) == d);
 
     /* d (the last block carved) overflows into never-used memory */
-    for (j = 0; j < G_G + 8; j++) g_poke(d + G_U + j, 0x33);
+    for (j = 0; j < G_G + 8; j++) test_poke8(d + G_U + j, 0x33);
     CHECK_EQ(tarn_block_check(&p), TARN_ECORRUPT);
     CHECK_EQ(tarn_block_put(&p, d), TARN_ECORRUPT);
     g_restore_guard(d);
@@ -192,9 +184,9 @@ static void guard_check_reports_each(void)
     REQUIRE(tarn_block_init(&p, g_mem, sizeof g_mem, G_SZ, NULL) == TARN_OK);
     for (i = 0; i < 5; i++) REQUIRE((b[i] = (unsigned char *)tarn_block_get(&p)) != NULL);
     CHECK_EQ(tarn_block_put(&p, b[4]), TARN_OK);
-    g_poke(b[1] + G_U + G_G - 1, 0);                     /* last guard byte of b1 */
-    g_poke(b[3] + G_U, 0);
-    g_poke(b[4] + G_U + 1, 0);                           /* a write past a FREE block */
+    test_poke8(b[1] + G_U + G_G - 1, 0);                     /* last guard byte of b1 */
+    test_poke8(b[3] + G_U, 0);
+    test_poke8(b[4] + G_U + 1, 0);                           /* a write past a FREE block */
     CHECK_EQ(tarn_block_check(&p), TARN_ECORRUPT);
     g_restore_guard(b[1]);
     CHECK_EQ(tarn_block_check(&p), TARN_ECORRUPT);
@@ -210,7 +202,7 @@ static void guard_check_reports_each(void)
     CHECK_EQ(tarn_block_check(&p), TARN_OK);
     /* clear forgets every block: damaged guards of the old ones no longer matter, and
      * each block gets its guard again when handed out */
-    g_poke(b[0] + G_U, 0);
+    test_poke8(b[0] + G_U, 0);
     CHECK_EQ(tarn_block_clear(&p), TARN_OK);
     CHECK_EQ(tarn_block_check(&p), TARN_OK);
     CHECK(tarn_block_get(&p) == b[0]);
@@ -236,7 +228,7 @@ static void guard_put_callback(void)
     g_cb_calls = 0;
     a = (unsigned char *)tarn_block_get(&p);
     REQUIRE(a != NULL);
-    g_poke(a + G_U + 2, 0);
+    test_poke8(a + G_U + 2, 0);
     CHECK_EQ(tarn_block_put(&p, a), TARN_ECORRUPT);
     CHECK_EQ(g_cb_calls, 0);
     CHECK_EQ(tarn_block_put_from_cb(&p, a), TARN_ECORRUPT);
@@ -255,10 +247,10 @@ static void guard_static_pool(void)
     a = (unsigned char *)tarn_block_get(&g_static);
     REQUIRE(a != NULL);
     CHECK(tarn_bytes_are(a + TARN_BLOCK_USABLE(12), G_G, TARN_GUARD_BYTE));
-    g_poke(a + TARN_BLOCK_USABLE(12), 1);
+    test_poke8(a + TARN_BLOCK_USABLE(12), 1);
     CHECK_EQ(tarn_block_check(&g_static), TARN_ECORRUPT);
     CHECK_EQ(tarn_block_put(&g_static, a), TARN_ECORRUPT);
-    g_poke(a + TARN_BLOCK_USABLE(12), (unsigned char)TARN_GUARD_BYTE);
+    test_poke8(a + TARN_BLOCK_USABLE(12), (unsigned char)TARN_GUARD_BYTE);
     CHECK_EQ(tarn_block_put(&g_static, a), TARN_OK);
     CHECK_EQ(tarn_block_check(&g_static), TARN_OK);
 }
@@ -292,7 +284,7 @@ static void guard_random(void)
         } else if (nlive > 0) {
             unsigned k = check_below(nlive);
             size_t n = 1 + check_below((uint32_t)G_G), j;
-            for (j = 0; j < n; j++) g_poke(live[k] + G_U + j, (unsigned char)(0x5A + j));
+            for (j = 0; j < n; j++) test_poke8(live[k] + G_U + j, (unsigned char)(0x5A + j));
             CHECK_EQ(tarn_block_check(&p), TARN_ECORRUPT);
             CHECK_EQ(tarn_block_put(&p, live[k]), TARN_ECORRUPT);
             g_restore_guard(live[k]);

@@ -10,6 +10,7 @@
 #include "check.h"
 #include "tarn/block.h"
 #include "internal.h"
+#include "support/poke.h"
 
 #if TARN_QUARANTINE > 0
 
@@ -216,10 +217,7 @@ static void quarantine_put_callback(void)
 /* Write one byte into a held (poisoned, NOACCESS) block: the use-after-free simulated. */
 static void q_poke(void *blk, size_t off)
 {
-    unsigned char *c = (unsigned char *)blk + off;
-    TARN_SAN_OPEN(c, 1);
-    *(volatile unsigned char *)c = 0x42;
-    TARN_SAN_CLOSE(c, 1);
+    test_poke8((unsigned char *)blk + off, 0x42);
 }
 
 /* A write into a held block is reported by the check, and by the path that releases the

@@ -15,6 +15,7 @@
 #define TARN_GUARD 1
 #include "handle.c"
 #include "check.h"
+#include "support/poke.h"
 
 #define NH 16u
 #define DATA 1024u
@@ -73,13 +74,6 @@ static bool guard_clean(tarn_handle h, size_t n)
 }
 
 /* A store of v at guard byte p (through the sanitizer window, see the top). */
-static void poke(unsigned char *p, unsigned char v)
-{
-    TARN_SAN_OPEN(p, 1);
-    *p = v;
-    TARN_SAN_CLOSE(p, 1);
-}
-
 static void stats(tarn_handle_stats *st)
 {
     REQUIRE(tarn_handle_stats_get(&pool, st) == TARN_OK);
@@ -135,7 +129,7 @@ static void test_damage_refused(void)
         c = make(24, 12);
         stats(&before);
         g = where(b) + at[k];
-        poke(g, 0x00);
+        test_poke8(g, 0x00);
         CHECK_EQ(tarn_handle_free(&pool, b), TARN_ECORRUPT);
         CHECK_EQ(tarn_handle_last_error(&pool), TARN_ECORRUPT);
         CHECK_EQ(tarn_handle_check(&pool), TARN_ECORRUPT);
@@ -159,7 +153,7 @@ static void test_damage_refused(void)
         CHECK(holds(c, 24, 10));
         CHECK_EQ(tarn_handle_free(&pool, a), TARN_OK);
         /* put the guard byte back: b is good again */
-        poke(g, (unsigned char)TARN_GUARD_BYTE);
+        test_poke8(g, (unsigned char)TARN_GUARD_BYTE);
         CHECK_EQ(tarn_handle_check(&pool), TARN_OK);
         CHECK_EQ(tarn_handle_free(&pool, b), TARN_OK);
         CHECK_EQ(tarn_handle_free(&pool, c), TARN_OK);
@@ -180,7 +174,7 @@ static void test_overrun_into_next(void)
     p = (unsigned char *)tarn_handle_lock(&pool, a);
     q = where(b);
     CHECK(q == p + SPAN(32));
-    for (i = 32; i < SPAN(32); i++) poke(p + i, 0x41); /* the guard... */
+    for (i = 32; i < SPAN(32); i++) test_poke8(p + i, 0x41); /* the guard... */
     for (i = 0; i < 4; i++) q[i] = 0x41;                  /* ...and on into b */
     CHECK_EQ(tarn_handle_unlock(&pool, a), TARN_OK);
     CHECK_EQ(tarn_handle_check(&pool), TARN_ECORRUPT);
@@ -222,7 +216,7 @@ static void test_compaction_moves_guard(void)
     a = make(64, 40);
     b = make(24, 41);
     c = make(50, 42);
-    poke(where(b) + 24 + 3, 0x77);
+    test_poke8(where(b) + 24 + 3, 0x77);
     CHECK_EQ(tarn_handle_free(&pool, a), TARN_OK);
     CHECK_EQ(tarn_handle_compact(&pool), SPAN(24) + SPAN(50)); /* whole spans move */
     p = where(b);
@@ -238,7 +232,7 @@ static void test_compaction_moves_guard(void)
     CHECK(holds(c, 50, 42));
     CHECK_EQ(tarn_handle_check(&pool), TARN_ECORRUPT);
     CHECK_EQ(tarn_handle_free(&pool, b), TARN_ECORRUPT);
-    poke(p + 24 + 3, (unsigned char)TARN_GUARD_BYTE);
+    test_poke8(p + 24 + 3, (unsigned char)TARN_GUARD_BYTE);
     CHECK_EQ(tarn_handle_free(&pool, b), TARN_OK);
     CHECK_EQ(tarn_handle_check(&pool), TARN_OK);
     (void)c;
@@ -340,7 +334,7 @@ static void test_scramble(void)
         CHECK_EQ(tarn_handle_check(&pool), TARN_OK);
     }
     p = (unsigned char *)tarn_handle_lock(&pool, a);
-    poke(p + 31, 0);
+    test_poke8(p + 31, 0);
     CHECK_EQ(tarn_handle_unlock(&pool, a), TARN_OK);   /* a moves */
     CHECK(where(a) != p);
     CHECK_EQ(tarn_handle_check(&pool), TARN_ECORRUPT);

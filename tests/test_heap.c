@@ -2,6 +2,7 @@
 #include "check.h"
 #include "tarn/heap.h"
 #include "internal.h"
+#include "support/poke.h"
 
 #define GR TARN_HEAP_GRANULE
 #define ARENA 16384u
@@ -35,9 +36,7 @@ static void t_unlock(void *ctx)
  * without tripping the memory tools. */
 static void poke32(void *p, uint32_t v)
 {
-    TARN_SAN_OPEN(p, 4);
-    memcpy(p, &v, 4);
-    TARN_SAN_CLOSE(p, 4);
+    test_poke(p, &v, 4);
 }
 static uint32_t peek32(const void *p)
 {

@@ -13,6 +13,7 @@
 #include "heap.c"
 
 #include "check.h"
+#include "support/poke.h"
 
 #define GR TARN_HEAP_GRANULE
 #define XB TARN_HEAP_EXTRA
@@ -29,12 +30,6 @@ static unsigned char peek8(const unsigned char *p)
     unsigned char v;
     tarn_san_peek(&v, p, 1);
     return v;
-}
-static void poke8(unsigned char *p, unsigned char v)
-{
-    TARN_SAN_OPEN(p, 1);
-    *p = v;
-    TARN_SAN_CLOSE(p, 1);
 }
 static uint32_t peek32(const unsigned char *p)
 {
@@ -111,7 +106,7 @@ static void damage_case(size_t n, size_t off, unsigned char v)
     CHECK_EQ(tarn_heap_check(h), TARN_OK);
     CHECK_EQ(tarn_heap_stats_get(h, &before), TARN_OK);
     saved = peek8(b + off);
-    poke8(b + off, v);                                   /* the overflow */
+    test_poke8(b + off, v);                              /* the overflow */
     CHECK_EQ(tarn_heap_check(h), TARN_ECORRUPT);
     CHECK_EQ(tarn_heap_free(h, b), TARN_ECORRUPT);
     CHECK_EQ(tarn_heap_last_error(h), TARN_ECORRUPT);
@@ -130,7 +125,7 @@ static void damage_case(size_t n, size_t off, unsigned char v)
     CHECK_EQ(after.live_blocks, before.live_blocks);
     CHECK_EQ(after.free_blocks, before.free_blocks);
     CHECK_EQ(after.total_frees, before.total_frees);
-    poke8(b + off, saved);                               /* repaired */
+    test_poke8(b + off, saved);                               /* repaired */
     CHECK_EQ(tarn_heap_check(h), TARN_OK);
     {
         size_t i;
@@ -172,20 +167,20 @@ static void test_into_next(void)
     REQUIRE(a && b && b + BB(24) == a);
     len = BB(24) - 24u + 8u;                     /* guard, trailer and a's first 8 bytes */
     for (i = 0; i < len; i++) save[i] = peek8(b + 24u + i);
-    for (i = 0; i < len; i++) poke8(b + 24u + i, 0x55);
+    for (i = 0; i < len; i++) test_poke8(b + 24u + i, 0x55);
     CHECK_EQ(tarn_heap_check(h), TARN_ECORRUPT);
     CHECK_EQ(tarn_heap_free(h, b), TARN_ECORRUPT);
-    for (i = 0; i < len; i++) poke8(b + 24u + i, save[i]);
+    for (i = 0; i < len; i++) test_poke8(b + 24u + i, save[i]);
     CHECK_EQ(tarn_heap_check(h), TARN_OK);
     CHECK_EQ(tarn_heap_free(h, a), TARN_OK);     /* a is free now: b's right neighbour */
     /* into a free block's links: the overflowing block is refused before they are used */
     for (i = 0; i < len; i++) save[i] = peek8(b + 24u + i);
-    for (i = 0; i < len; i++) poke8(b + 24u + i, 0x55);
+    for (i = 0; i < len; i++) test_poke8(b + 24u + i, 0x55);
     CHECK_EQ(tarn_heap_check(h), TARN_ECORRUPT);
     CHECK_EQ(tarn_heap_free(h, b), TARN_ECORRUPT);
     CHECK(tarn_heap_realloc(h, b, 100) == NULL);
     CHECK_EQ(tarn_heap_last_error(h), TARN_ECORRUPT);
-    for (i = 0; i < len; i++) poke8(b + 24u + i, save[i]);
+    for (i = 0; i < len; i++) test_poke8(b + 24u + i, save[i]);
     CHECK_EQ(tarn_heap_check(h), TARN_OK);
     c = (unsigned char *)tarn_heap_realloc(h, b, 60);    /* grows in place into a's room */
     CHECK(c == b && tarn_heap_usable_size(h, c) == 60u && guard_ok(c, 60, BB(60)));
@@ -252,9 +247,9 @@ static void test_calloc_aligned_stats(void)
         q = (unsigned char *)tarn_heap_realloc(h, p, 500);   /* keeps its alignment */
         REQUIRE(q != NULL);
         CHECK(((uintptr_t)q & (a - 1u)) == 0u && guard_ok(q, 500, BB(500)));
-        poke8(q + 500, 0);
+        test_poke8(q + 500, 0);
         CHECK_EQ(tarn_heap_free(h, q), TARN_ECORRUPT);
-        poke8(q + 500, TARN_GUARD_BYTE);
+        test_poke8(q + 500, TARN_GUARD_BYTE);
         CHECK_EQ(tarn_heap_free(h, q), TARN_OK);
     }
     /* capacity is the largest request: its guard fills the rest of the heap */
@@ -299,10 +294,10 @@ static void test_random(void)
         } else if (check_below(8) == 0) {
             size_t off = n[k] + check_below((uint32_t)(BB(n[k]) - n[k]));
             unsigned char s = peek8(p[k] + off);
-            poke8(p[k] + off, (unsigned char)(s ^ (1u << check_below(8))));
+            test_poke8(p[k] + off, (unsigned char)(s ^ (1u << check_below(8))));
             CHECK_EQ(tarn_heap_check(h), TARN_ECORRUPT);
             CHECK_EQ(tarn_heap_free(h, p[k]), TARN_ECORRUPT);
-            poke8(p[k] + off, s);
+            test_poke8(p[k] + off, s);
         } else {
             CHECK(check_verify(p[k], n[k], k));
             CHECK_EQ(tarn_heap_free(h, p[k]), TARN_OK);

@@ -20,6 +20,7 @@
 #endif
 
 #include "check.h"
+#include "support/poke.h"
 
 #define GR TARN_HEAP_GRANULE
 #define Q TARN_QUARANTINE
@@ -27,13 +28,6 @@
 
 static unsigned char mem[ARENA] __attribute__((aligned(16)));
 static tarn_heap *h;
-
-static void poke8(unsigned char *p, unsigned char v)   /* a write after free */
-{
-    TARN_SAN_OPEN(p, 1);
-    *p = v;
-    TARN_SAN_CLOSE(p, 1);
-}
 
 static void fresh(uint32_t flags)
 {
@@ -147,7 +141,7 @@ static void test_write_after_free(uint32_t flags, unsigned char fill)
         p[k] = (unsigned char *)tarn_heap_alloc(h, 16);
         REQUIRE(p[k] != NULL);
     }
-    poke8(a + 17, 0x42);                              /* the bug */
+    test_poke8(a + 17, 0x42);                              /* the bug */
     CHECK_EQ(tarn_heap_check(h), TARN_ECORRUPT);
 #if TARN_CHECK_LEVEL < 2
     for (k = 0; k < Q - 1u; k++) CHECK_EQ(tarn_heap_free(h, p[k]), TARN_OK);

@@ -8,6 +8,7 @@
 #include "check.h"
 #include "tarn/lfblock.h"
 #include "internal.h"
+#include "support/poke.h"
 
 #if TARN_GUARD
 
@@ -16,14 +17,6 @@
 #define LG_U TARN_LFBLOCK_USABLE(LG_SZ)
 
 static unsigned char lg_mem[TARN_LFBLOCK_POOL_BYTES(LG_NB, LG_SZ)] TARN_LFBLOCK_ALIGNED;
-
-/* Write one byte the user may not touch (the simulated bug), past the memory tools. */
-static void lg_poke(unsigned char *p, unsigned char v)
-{
-    TARN_SAN_OPEN(p, 1);
-    *(volatile unsigned char *)p = v;
-    TARN_SAN_CLOSE(p, 1);
-}
 
 static void lfblock_guard_tests(void)
 {
@@ -48,7 +41,7 @@ static void lfblock_guard_tests(void)
     for (i = 0; i < LG_NB; i++) CHECK_EQ(tarn_lfblock_validate(&p, b[i]), TARN_OK);
 
     /* one byte past the end of b[2]: refused by validate, put and check; b[2] stays out */
-    lg_poke(b[2] + LG_U, 0x00);
+    test_poke8(b[2] + LG_U, 0x00);
     CHECK_EQ(tarn_lfblock_validate(&p, b[2]), TARN_ECORRUPT);
     CHECK_EQ(tarn_lfblock_put(&p, b[2]), TARN_ECORRUPT);
     CHECK_EQ(tarn_lfblock_last_error(&p), TARN_ECORRUPT);
@@ -63,12 +56,12 @@ static void lfblock_guard_tests(void)
     CHECK_EQ(tarn_lfblock_put(&p, b[3]), TARN_OK);
     CHECK_EQ(tarn_lfblock_put(&p, b[3]), TARN_EDOUBLE);   /* a freed block: double, not corrupt */
     /* the last guard byte, and a repaired guard */
-    lg_poke(b[2] + LG_U, (unsigned char)TARN_GUARD_BYTE);
-    lg_poke(b[4] + LG_U + TARN_LFBLOCK_GUARD - 1u, 0x5A);
+    test_poke8(b[2] + LG_U, (unsigned char)TARN_GUARD_BYTE);
+    test_poke8(b[4] + LG_U + TARN_LFBLOCK_GUARD - 1u, 0x5A);
     CHECK_EQ(tarn_lfblock_put(&p, b[2]), TARN_OK);
     CHECK_EQ(tarn_lfblock_check(&p), TARN_ECORRUPT);
     CHECK_EQ(tarn_lfblock_put(&p, b[4]), TARN_ECORRUPT);
-    lg_poke(b[4] + LG_U + TARN_LFBLOCK_GUARD - 1u, (unsigned char)TARN_GUARD_BYTE);
+    test_poke8(b[4] + LG_U + TARN_LFBLOCK_GUARD - 1u, (unsigned char)TARN_GUARD_BYTE);
     CHECK_EQ(tarn_lfblock_check(&p), TARN_OK);
     for (i = 0; i < LG_NB; i++) {
         if (i == 2 || i == 3) continue;
