@@ -1096,14 +1096,6 @@ static HEAP_INLINE void *heap_alloc_try(tarn_heap *h, size_t size, tarn_status *
     return heap_hand_out(h, g, u, size);
 }
 
-static HEAP_INLINE void *heap_alloc_core(tarn_heap *h, size_t size)
-{
-    tarn_status st = TARN_OK;
-    void *p = heap_alloc_try(h, size, &st);
-    if (TARN_UNLIKELY(p == NULL)) return heap_alloc_fail(h, size, st);
-    return p;
-}
-
 #if HEAP_FAST_PATHS
 /* The exact-fit fast path: the request's own (exact) class has a block.  Its size is
  * checked against the start bitmap (the next start must be exactly u granules on),
@@ -1153,10 +1145,18 @@ static HEAP_INLINE void *heap_alloc_exact(tarn_heap *h, uint32_t u)
 }
 #endif
 
-/* Out-of-line allocation and free for the rarer callers (realloc, locked paths). */
-static HEAP_NOINLINE void *heap_alloc_slow(tarn_heap *h, size_t size)
+/* The one out-of-line copy of the general allocation (the fast path's fallback, realloc,
+ * locked paths).  A failure is recorded; with st not NULL it is only reported in *st
+ * (realloc may still succeed in place). */
+static HEAP_NOINLINE void *heap_alloc_slow(tarn_heap *h, size_t size, tarn_status *st)
 {
-    return heap_alloc_core(h, size);
+    tarn_status s = TARN_OK;
+    void *p = heap_alloc_try(h, size, &s);
+    if (TARN_UNLIKELY(p == NULL)) {
+        if (st == NULL) return heap_alloc_fail(h, size, s);
+        *st = s;
+    }
+    return p;
 }
 
 #if TARN_LOCKING
@@ -1164,7 +1164,7 @@ static HEAP_NOINLINE void *heap_alloc_locked(tarn_heap *h, size_t size)
 {
     void *p;
     TARN_LOCK(h->lock);
-    p = heap_alloc_slow(h, size);
+    p = heap_alloc_slow(h, size, NULL);
     TARN_UNLOCK(h->lock);
     return p;
 }
@@ -1182,7 +1182,7 @@ void *tarn_heap_alloc(tarn_heap *h, size_t size)
         if (p != NULL) return p;
     }
 #endif
-    return heap_alloc_slow(h, size);
+    return heap_alloc_slow(h, size, NULL);
 }
 
 void *tarn_heap_calloc(tarn_heap *h, size_t nitems, size_t size)
@@ -1582,7 +1582,7 @@ static void *heap_realloc_core(tarn_heap *h, void *ptr, size_t size)
     }
     if (st != TARN_ENOMEM) return heap_alloc_fail(h, size, st);
     q = (unsigned char *)(log2a != 0u ? heap_aligned_try(h, (size_t)1u << log2a, size, &st)
-                                      : heap_alloc_try(h, size, &st));
+                                      : heap_alloc_slow(h, size, &st));
     if (q == NULL && st == TARN_ENOMEM && held) {
         /* the quarantine was emptied to find room: in place may work now */
         st = heap_resize_block(h, (unsigned char *)ptr, b.g, b.sz, b.live, u, size);
