@@ -17,7 +17,7 @@
 #define DATA 4096u
 #define NHANDLES 80u
 #define MAXSZ 200u
-#define GRAN 8u /* granule of the pinned-range map, in bytes */
+#define GRAN ((size_t)TARN_ALIGN) /* granule of the pinned-range map: blocks start on it */
 
 static unsigned char mem[TARN_HANDLE_BYTES(DATA, NHANDLES)] TARN_HANDLE_ALIGNED;
 static tarn_handle_pool pool;
