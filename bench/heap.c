@@ -12,16 +12,20 @@
  *      --trace FILE for another).
  * `--seed N` draws other mixed workloads (b) of the same distribution; 0 (the default)
  * gives the published figures.
+ * Allocators: tarn's heap, a TLSF-style reference written for this bench
+ * (bench/ref_tlsf.h: good fit, boundary tags, no checks), the system allocators.
  * Figures:
  *   - ns/op (one timed run) and callgrind instructions/op; "net" subtracts the null
  *     baseline, which runs the same replay loop without an allocator;
  *   - fragmentation: the smallest buffer (bytes given to tarn_heap_init, so control
  *     structure and bitmaps included) in which the workload completes with no failed
- *     allocation, divided by its peak of live requested bytes;
+ *     allocation, divided by its peak of live requested bytes (also for the reference,
+ *     whose buffer holds its control structure too);
  *   - the bytes of arena one allocation of 1, 8, 24, 100 and 1000 bytes consumes.
  * Build the 32-bit variant with `make bench-heap32` (mk/heap.mk).
  */
 #include "bench_common.h"
+#include "ref_tlsf.h"
 #include "tarn/heap.h"
 
 #include <stdio.h>
@@ -276,6 +280,30 @@ static void run_tarn(void *ctx)
     fails = f;
 }
 
+static rt_heap *ref;
+
+static void run_ref(void *ctx)
+{
+    const workload *w = (const workload *)ctx;
+    uint32_t i;
+    unsigned long f = 0;
+    for (i = w->prefill; i < w->nops; i++) {
+        const op *o = &w->ops[i];
+        if (o->kind == OP_ALLOC) {
+            void *p = rt_alloc(ref, o->size);
+            slots[o->id] = p;
+            f += p == NULL;
+        } else if (o->kind == OP_FREE) {
+            rt_free(ref, slots[o->id]);
+        } else {
+            void *q = rt_realloc(ref, slots[o->id], o->size);
+            if (q != NULL) slots[o->id] = q;
+            f += q == NULL;
+        }
+    }
+    fails = f;
+}
+
 static void run_sys(void *ctx)
 {
     const bench_sys *a = (const bench_sys *)ctx;
@@ -315,29 +343,37 @@ static void ensure_arena(size_t n)
     }
 }
 
-/* Replay the whole workload (prefill included) in a tarn heap of `bytes`: failures. */
-static unsigned long replay_tarn(const workload *w, size_t bytes)
+/* Replay the whole workload (prefill included) in a buffer of `bytes`, in tarn's heap
+ * (which = 0) or the reference (1): failed allocations. */
+static unsigned long replay(const workload *w, size_t bytes, int which)
 {
     unsigned long f;
     workload whole = *w;
     ensure_arena(bytes);
     ensure_slots(w->nids);
-    if (tarn_heap_init(&heap, arena_mem, bytes, NULL) != TARN_OK) return 1ul << 30;
     whole.prefill = 0;
-    run_tarn(&whole);
-    f = fails;
-    (void)tarn_heap_destroy(heap);
+    if (which == 0) {
+        if (tarn_heap_init(&heap, arena_mem, bytes, NULL) != TARN_OK) return 1ul << 30;
+        run_tarn(&whole);
+        f = fails;
+        (void)tarn_heap_destroy(heap);
+    } else {
+        ref = rt_init(arena_mem, bytes);
+        if (ref == NULL) return 1ul << 30;
+        run_ref(&whole);
+        f = fails;
+    }
     return f;
 }
 
 /* Smallest buffer (bytes, to 0.1 %) in which the workload has no failed allocation. */
-static size_t smallest_arena(const workload *w)
+static size_t smallest_arena(const workload *w, int which)
 {
     size_t lo = w->peak, hi = w->peak * 4u + 4096u;
-    while (replay_tarn(w, hi) != 0) hi *= 2u;
+    while (replay(w, hi, which) != 0) hi *= 2u;
     while (hi - lo > hi / 1000u + 8u) {
         size_t mid = lo + (hi - lo) / 2u;
-        if (replay_tarn(w, mid) == 0) hi = mid; else lo = mid;
+        if (replay(w, mid, which) == 0) hi = mid; else lo = mid;
     }
     return hi;
 }
@@ -381,6 +417,20 @@ static void bench_workload(workload *w, bench_sys *sys, int nsys, double *net_ta
     }
     (void)tarn_heap_destroy(heap);
 
+    /* the TLSF-style reference, in a buffer of the same size */
+    ensure_slots(w->nids);
+    ref = rt_init(arena_mem, w->arena);
+    if (ref == NULL) abort();
+    for (i = 0; i < w->prefill; i++) slots[w->ops[i].id] = rt_alloc(ref, w->ops[i].size);
+    snprintf(kname, sizeof kname, "ref/%s", w->name);
+    rows[n].name = "TLSF-style reference";
+    rows[n].r = bench_run(kname, run_ref, w);
+    rows[n++].fails = fails;
+    if (!bench_is_child() && !rt_check(ref, rt_first(ref))) {
+        fprintf(stderr, "bench/heap: reference heap damaged after %s\n", w->name);
+        exit(1);
+    }
+
     /* system allocators */
     for (k = 0; k < nsys; k++) {
         ensure_slots(w->nids);
@@ -408,7 +458,7 @@ static void bench_workload(workload *w, bench_sys *sys, int nsys, double *net_ta
         cells[1] = bench_fmt("%.1f", rows[k].r.ns / timed);
         cells[2] = rows[k].r.instr >= 0 ? bench_fmt("%.1f", rows[k].r.instr / timed) : "n/a";
         cells[3] = (k > 0 && rows[k].r.instr >= 0) ? bench_fmt("%.1f", net) : "-";
-        cells[4] = k == 1 ? bench_fmt("%lu", rows[k].fails) : "-";
+        cells[4] = (k == 1 || k == 2) ? bench_fmt("%lu", rows[k].fails) : "-";
         bench_row(cells);
         if (k == 1 && net_tarn_out != NULL) *net_tarn_out = rows[k].r.instr >= 0 ? net : -1.0;
     }
@@ -419,14 +469,14 @@ static void bench_workload(workload *w, bench_sys *sys, int nsys, double *net_ta
 static void bench_bytes(void)
 {
     static const char *const cols[] = {"request", "block bytes", "with bitmap share",
-                                       "target"};
+                                       "target", "TLSF-style ref"};
     static const size_t req[] = {1, 8, 24, 100, 1000};
     size_t i;
     ensure_arena(65536u);
-    bench_table_begin("heap", "arena bytes one allocation consumes", cols, 4);
+    bench_table_begin("heap", "arena bytes one allocation consumes", cols, 5);
     for (i = 0; i < sizeof req / sizeof req[0]; i++) {
         tarn_heap_stats before, after;
-        const char *cells[4];
+        const char *cells[5];
         double bits;
         if (tarn_heap_init(&heap, arena_mem, 65536u, NULL) != TARN_OK) abort();
         (void)tarn_heap_stats_get(heap, &before);
@@ -438,6 +488,7 @@ static void bench_bytes(void)
         cells[1] = bench_fmt("%lu", (unsigned long)(after.used - before.used));
         cells[2] = bench_fmt("%.2f", (double)(after.used - before.used) + bits / 8.0);
         cells[3] = req[i] <= 8u ? "<= 16" : "-";
+        cells[4] = bench_fmt("%lu", (unsigned long)rt_footprint(req[i]));
         bench_row(cells);
         (void)tarn_heap_destroy(heap);
     }
@@ -448,8 +499,8 @@ int main(int argc, char **argv)
 {
     static workload wl[5];
     static const char *const fcols[] = {"workload", "peak live bytes", "smallest buffer",
-                                        "fragmentation", "target", "granule floor",
-                                        "floor, 4 B header"};
+                                        "fragmentation", "target", "TLSF-style ref",
+                                        "granule floor", "floor, 4 B header"};
     const char *trace = "bench/traces/shell.trace";
     bench_sys sys[4];
     int nsys, i, nw = 0;
@@ -487,17 +538,18 @@ int main(int argc, char **argv)
                (int)(8u * sizeof(void *)), TARN_CHECK_LEVEL);
 
     bench_table_begin("heap", "fragmentation: smallest tarn buffer with no failed allocation"
-                      " / peak live requested bytes", fcols, 7);
+                      " / peak live requested bytes", fcols, 8);
     for (i = 0; i < nw; i++) {
-        const char *cells[7];
-        size_t best = smallest_arena(&wl[i]);
+        const char *cells[8];
+        size_t best = smallest_arena(&wl[i], 0), best_ref = smallest_arena(&wl[i], 1);
         cells[0] = wl[i].name;
         cells[1] = bench_fmt("%lu", (unsigned long)wl[i].peak);
         cells[2] = bench_fmt("%lu", (unsigned long)best);
         cells[3] = bench_fmt("%.3f", (double)best / (double)wl[i].peak);
         cells[4] = sizeof(void *) == 4 ? targets32[i] : targets64[i];
-        cells[5] = bench_fmt("%.3f", (double)wl[i].gpeak / (double)wl[i].peak);
-        cells[6] = bench_fmt("%.3f", (double)wl[i].hpeak / (double)wl[i].peak);
+        cells[5] = bench_fmt("%.3f", (double)best_ref / (double)wl[i].peak);
+        cells[6] = bench_fmt("%.3f", (double)wl[i].gpeak / (double)wl[i].peak);
+        cells[7] = bench_fmt("%.3f", (double)wl[i].hpeak / (double)wl[i].peak);
         bench_row(cells);
     }
     bench_table_end();
