@@ -258,51 +258,42 @@ static void run_null(void *ctx)
     }
 }
 
-static void run_tarn(void *ctx)
-{
-    const workload *w = (const workload *)ctx;
-    uint32_t i;
-    unsigned long f = 0;
-    for (i = w->prefill; i < w->nops; i++) {
-        const op *o = &w->ops[i];
-        if (o->kind == OP_ALLOC) {
-            void *p = tarn_heap_alloc(heap, o->size);
-            slots[o->id] = p;
-            f += p == NULL;
-        } else if (o->kind == OP_FREE) {
-            (void)tarn_heap_free(heap, slots[o->id]);
-        } else {
-            void *q = tarn_heap_realloc(heap, slots[o->id], o->size);
-            if (q != NULL) slots[o->id] = q;
-            f += q == NULL;
-        }
+/* A replay kernel: the timed operations of ctx (a workload) through one allocator, the
+ * failed allocations left in `fails`.  Expanded once per allocator, so each is called
+ * directly (as an application would) rather than through a pointer. */
+#define REPLAY_KERNEL(name, ALLOC, FREE, REALLOC)                                         \
+    static void name(void *ctx)                                                           \
+    {                                                                                     \
+        const workload *w = (const workload *)ctx;                                        \
+        uint32_t i;                                                                       \
+        unsigned long f = 0;                                                              \
+        for (i = w->prefill; i < w->nops; i++) {                                          \
+            const op *o = &w->ops[i];                                                     \
+            if (o->kind == OP_ALLOC) {                                                    \
+                void *p = ALLOC(o->size);                                                 \
+                slots[o->id] = p;                                                         \
+                f += p == NULL;                                                           \
+            } else if (o->kind == OP_FREE) {                                              \
+                FREE(slots[o->id]);                                                       \
+            } else {                                                                      \
+                void *q = REALLOC(slots[o->id], o->size);                                 \
+                if (q != NULL) slots[o->id] = q;                                          \
+                f += q == NULL;                                                           \
+            }                                                                             \
+        }                                                                                 \
+        fails = f;                                                                        \
     }
-    fails = f;
-}
 
 static rt_heap *ref;
 
-static void run_ref(void *ctx)
-{
-    const workload *w = (const workload *)ctx;
-    uint32_t i;
-    unsigned long f = 0;
-    for (i = w->prefill; i < w->nops; i++) {
-        const op *o = &w->ops[i];
-        if (o->kind == OP_ALLOC) {
-            void *p = rt_alloc(ref, o->size);
-            slots[o->id] = p;
-            f += p == NULL;
-        } else if (o->kind == OP_FREE) {
-            rt_free(ref, slots[o->id]);
-        } else {
-            void *q = rt_realloc(ref, slots[o->id], o->size);
-            if (q != NULL) slots[o->id] = q;
-            f += q == NULL;
-        }
-    }
-    fails = f;
-}
+#define TARN_ALLOC(n) tarn_heap_alloc(heap, (n))
+#define TARN_FREE(p) (void)tarn_heap_free(heap, (p))
+#define TARN_REALLOC(p, n) tarn_heap_realloc(heap, (p), (n))
+#define REF_ALLOC(n) rt_alloc(ref, (n))
+#define REF_FREE(p) rt_free(ref, (p))
+#define REF_REALLOC(p, n) rt_realloc(ref, (p), (n))
+REPLAY_KERNEL(run_tarn, TARN_ALLOC, TARN_FREE, TARN_REALLOC)
+REPLAY_KERNEL(run_ref, REF_ALLOC, REF_FREE, REF_REALLOC)
 
 static void run_sys(void *ctx)
 {

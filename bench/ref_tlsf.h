@@ -145,23 +145,30 @@ static void rt_link_next(rt_block *b, int free_)
     }
 }
 
+/* b was just made free (its flag set): absorb a free successor, tell the block after it
+ * that its predecessor is free, and list it. */
+static void rt_release(rt_heap *h, rt_block *b)
+{
+    rt_block *n = rt_next(b);
+    if (n->size & RT_FREE) {
+        rt_remove(h, n);
+        b->size += rt_size(n) + RT_W;
+    }
+    rt_link_next(b, 1);
+    rt_insert(h, b);
+}
+
 /* Cut b (used or being handed out) to payload s; the tail becomes a free block, merged
  * with a free successor. */
 static void rt_trim(rt_heap *h, rt_block *b, size_t s)
 {
     size_t have = rt_size(b);
-    rt_block *rest, *n;
+    rt_block *rest;
     if (have < s + RT_MIN + RT_W) return;
     rest = (rt_block *)(void *)(rt_ptr(b) + s - RT_W);
     rest->size = (have - s - RT_W) | RT_FREE;
     b->size = s | (b->size & RT_FLAGS);
-    n = rt_next(rest);
-    if (n->size & RT_FREE) {
-        rt_remove(h, n);
-        rest->size += rt_size(n) + RT_W;
-    }
-    rt_link_next(rest, 1);
-    rt_insert(h, rest);
+    rt_release(h, rest);
 }
 
 /* The first user pointer of a heap made by rt_init. */
@@ -224,7 +231,7 @@ static void *rt_alloc(rt_heap *h, size_t n)
 
 static void rt_free(rt_heap *h, void *p)
 {
-    rt_block *b, *n;
+    rt_block *b;
     if (p == NULL) return;
     b = rt_of(p);
     if (b->size & RT_PREV_FREE) {
@@ -235,13 +242,7 @@ static void rt_free(rt_heap *h, void *p)
     } else {
         b->size |= RT_FREE;
     }
-    n = rt_next(b);
-    if (n->size & RT_FREE) {
-        rt_remove(h, n);
-        b->size += rt_size(n) + RT_W;
-    }
-    rt_link_next(b, 1);
-    rt_insert(h, b);
+    rt_release(h, b);
 }
 
 static void *rt_realloc(rt_heap *h, void *p, size_t n)

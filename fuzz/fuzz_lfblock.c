@@ -8,7 +8,10 @@
  * arguments follow.
  *
  * The model is exact: lfblock.h says a get returns a never-used block while any remain
- * (carved in index order) and otherwise the top of the free list, a stack.  It also keeps
+ * (carved in index order) and otherwise the top of the free list, a stack; with the debug
+ * quarantine (TARN_QUARANTINE > 0, chosen at init) a put block is held in a ring of
+ * slots, pushing out (freeing) the block in its slot, and a get on an empty pool takes the
+ * oldest held block.  It also keeps
  * a shadow copy of every block handed out: the pool keeps its state outside the blocks,
  * so not a single byte of a live block may change, whatever the user stored in it.
  * Checked: statuses (double put, never-used block, interior, neighbour and foreign
@@ -25,7 +28,13 @@
 #define MAX_COUNT 1024u
 #define SLACK 256u
 
-enum { B_NEVER = 0, B_FREE, B_LIVE };
+enum { B_NEVER = 0, B_FREE, B_LIVE, B_HELD };
+
+#if TARN_QUARANTINE > 0
+#define QCAP ((uint32_t)TARN_QUARANTINE)
+#else
+#define QCAP 1u
+#endif
 
 typedef struct model {
     tarn_lfblock_pool pool;
@@ -39,6 +48,9 @@ typedef struct model {
     uint32_t stack[MAX_COUNT];
     uint32_t depth;           /* free-list stack */
     uint32_t nfree, min_free, failed;
+    bool q;                   /* debug quarantine on (TARN_F_QUARANTINE) */
+    uint32_t qslot[QCAP];     /* ring: index + 1 of a held block, 0 = empty */
+    uint32_t qnext, held;     /* ring cursor, blocks held */
     tarn_status last;
     unsigned char state[MAX_COUNT];
     unsigned char shadow[REGION];
@@ -81,6 +93,7 @@ static void check_all(model *m)
     FZ_EQ(st.block_size, m->bs - TARN_LFBLOCK_GUARD);
     FZ_EQ(st.free, m->nfree);
 #if TARN_STATS
+    FZ_EQ(st.held, m->held);
     FZ_EQ(st.min_free, m->min_free);
     FZ_EQ(st.failed_gets, m->failed);
 #endif
@@ -121,6 +134,7 @@ static void do_init(model *m, fz_in *in, unsigned bad)
     memset(&cfg, 0, sizeof cfg);
     if ((f & 1u) || !TARN_LFBLOCK_LOCK_FREE) cfg.lock = fz_lock_hook(&m->lock);
     cfg.name = (f & 2u) ? "isr-pool" : NULL;
+    if (TARN_QUARANTINE > 0 && (f & 8u)) cfg.flags = TARN_F_QUARANTINE;
     if ((f & 4u) && TARN_LFBLOCK_LOCK_FREE) cp = NULL;
     n = count_for(mem_size, bs);
     if (n > MAX_COUNT) {            /* the model's limit */
@@ -169,6 +183,9 @@ static void do_init(model *m, fz_in *in, unsigned bad)
     m->depth = 0;
     m->nfree = m->min_free = n;
     m->failed = 0;
+    m->q = cp != NULL && (cfg.flags & TARN_F_QUARANTINE) != 0u;
+    memset(m->qslot, 0, sizeof m->qslot);
+    m->qnext = m->held = 0;
     memset(m->state, B_NEVER, sizeof m->state);
     FZ_EQ(tarn_lfblock_size(&m->pool), bs - TARN_LFBLOCK_GUARD);
     FZ_CHECK(tarn_lfblock_name(&m->pool) == (cp != NULL ? cfg.name : NULL));
@@ -176,24 +193,55 @@ static void do_init(model *m, fz_in *in, unsigned bad)
     check_all(m);
 }
 
+/* The oldest held block (the first found from the ring cursor on), taken out of the
+ * ring; -1 when none is held. */
+static long take_held(model *m)
+{
+    uint32_t k;
+    for (k = 0; k < QCAP; k++) {
+        uint32_t s = (m->qnext + k) % QCAP, v = m->qslot[s];
+        if (v != 0u) {
+            m->qslot[s] = 0u;
+            m->held--;
+            return (long)(v - 1u);
+        }
+    }
+    return -1;
+}
+
+/* Block i is freed: on top of the free-list stack. */
+static void model_free(model *m, uint32_t i)
+{
+    m->state[i] = B_FREE;
+    m->stack[m->depth++] = i;
+    m->nfree++;
+}
+
 static void op_get(model *m, fz_in *in)
 {
     unsigned char *p = (unsigned char *)tarn_lfblock_get(&m->pool);
     uint32_t i, j;
+    long h = -1;
     FZ_EQ(m->lock.depth, 0);
-    if (!m->ok || m->nfree == 0) {
+    if (m->ok && m->nfree == 0 && m->q) h = take_held(m);   /* rather than fail */
+    if (!m->ok || (m->nfree == 0 && h < 0)) {
         FZ_CHECK(p == NULL);
         m->last = TARN_ENOMEM;
         FZ_ST(tarn_lfblock_last_error(&m->pool), TARN_ENOMEM);
         if (m->ok) m->failed++;
         return;
     }
-    /* a never-used block while any remain, else the top of the stack */
-    i = m->carve < m->count ? m->carve++ : m->stack[--m->depth];
+    /* a never-used block while any remain, else the top of the stack, else a held one */
+    if (h >= 0) {
+        i = (uint32_t)h;
+        FZ_CHECK(m->state[i] == B_HELD);
+    } else {
+        i = m->carve < m->count ? m->carve++ : m->stack[--m->depth];
+        FZ_CHECK(m->state[i] != B_LIVE && m->state[i] != B_HELD);
+        if (--m->nfree < m->min_free) m->min_free = m->nfree;
+    }
     FZ_CHECK(p == blk(m, i));
-    FZ_CHECK(m->state[i] != B_LIVE);
     m->state[i] = B_LIVE;
-    if (--m->nfree < m->min_free) m->min_free = m->nfree;
     /* the user may store anything, the pool's state is elsewhere */
     fz_fill(p, USABLE(m), (uint32_t)tarn_fuzz_ops);
     for (j = 0; j < USABLE(m) && j < 16u; j++) p[j] = fz_u8(in);
@@ -220,7 +268,7 @@ static void *pick_addr(model *m, fz_in *in, tarn_status *ex, long *idx)
         if (i >= 0) { *ex = TARN_OK; *idx = i; return blk(m, (uint32_t)i); }
         /* fall through */
     case 2:
-        i = pick_state(m, (1u << B_NEVER) | (1u << B_FREE), k);
+        i = pick_state(m, (1u << B_NEVER) | (1u << B_FREE) | (1u << B_HELD), k);
         if (i >= 0) { *ex = TARN_EDOUBLE; return blk(m, (uint32_t)i); }
         /* fall through */
     case 3:
@@ -261,9 +309,28 @@ static void op_put(model *m, fz_in *in, bool validate)
         return;
     }
     if (validate) return;
-    m->state[i] = B_FREE;
-    m->stack[m->depth++] = (uint32_t)i;
-    m->nfree++;
+    if (m->q) {                  /* held; the block in its slot before is freed */
+        uint32_t s = m->qnext++ % QCAP, out = m->qslot[s];
+        m->state[i] = B_HELD;
+        m->qslot[s] = (uint32_t)i + 1u;
+        if (out != 0u) {
+            model_free(m, out - 1u);
+        } else {
+            m->held++;
+        }
+        return;
+    }
+    model_free(m, (uint32_t)i);
+}
+
+/* Flush: every held block freed, oldest first. */
+static void op_flush(model *m)
+{
+    long i;
+    FZ_ST(tarn_lfblock_quarantine_flush(&m->pool), TARN_OK);
+    FZ_EQ(m->lock.depth, 0);
+    if (!m->ok) return;
+    while ((i = take_held(m)) >= 0) model_free(m, (uint32_t)i);
 }
 
 static void op_owns(model *m, fz_in *in)
@@ -297,7 +364,7 @@ static void op_write(model *m, fz_in *in)
 }
 
 enum { OP_GET, OP_GET2, OP_PUT, OP_PUT2, OP_VALIDATE, OP_OWNS, OP_WRITE, OP_CHECK,
-       OP_INIT, OP_BAD_INIT, OP_COUNT };
+       OP_INIT, OP_BAD_INIT, OP_FLUSH, OP_COUNT };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -317,6 +384,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case OP_WRITE: op_write(m, &in); break;
         case OP_CHECK: check_all(m); break;
         case OP_INIT: do_init(m, &in, 0); break;
+        case OP_FLUSH: op_flush(m); break;
         default: do_init(m, &in, 1u + fz_u8(&in) % 7u); break;
         }
     }

@@ -74,6 +74,22 @@
  *   has taken one, so it never falls below the true number of free blocks (see
  *   tarn_lfblock_stats in the header).
  *
+ * Debug quarantine (TARN_QUARANTINE > 0, pool flag TARN_F_QUARANTINE; not in the Promela
+ * model, tested by test_mt_lfblock_quarantine under ThreadSanitizer):
+ *   state[i] = HELD (0xFFFFFFFE, never an index: count <= 2^30) while block i is held.
+ *   q_slot[k] = i + 1 when slot k holds block i, 0 when empty; q_next = ring cursor.
+ *   put:  the claim CAS of step 2 turns USED into HELD (so a second put, which finds HELD,
+ *         is TARN_EDOUBLE, and of racing puts exactly one wins); then one exchange stores
+ *         i + 1 into slot (q_next++ mod Q).  The value it returns names the block pushed
+ *         out, which now belongs to this context alone: it is linked and pushed as in
+ *         step 3.  So a block is at any instant on the list, handed out, in one slot, or
+ *         owned by exactly one context moving it between those.
+ *   get:  on an empty list, exchange 0 into the slots from the cursor on (oldest first);
+ *         the first block found is handed out (USED) instead of failing.
+ *   The exchanges are acq_rel: the putter's fill of the block (TARN_POISON_FREE) is
+ *   visible to whoever takes it out and verifies it.  q_held counts the occupied slots
+ *   (incremented by a put that found its slot empty, decremented by a take).
+ *
  * Fallback (TARN_LFBLOCK_WORD_BITS 0, e.g. Cortex-M0+): the same steps, with the atomic
  * helpers below reduced to plain volatile accesses and get/put/validate/stats/check run
  * inside the lock hook, so no CAS ever fails and no atomic library call is emitted.
@@ -84,9 +100,13 @@
 #include "internal.h"
 
 #define LF_USED 0xFFFFFFFFu
+#define LF_HELD 0xFFFFFFFEu   /* held in the debug quarantine */
 
 TARN_STATIC_ASSERT(sizeof(uint32_t) == 4, u32_is_4_bytes);
 TARN_STATIC_ASSERT(TARN_LFBLOCK_MAX_COUNT < LF_USED, used_marker_is_not_an_index);
+/* init keeps count <= UINT32_MAX / block_size <= 2^30 (block_size >= TARN_ALIGN >= 4), so
+ * no index or end marker equals LF_HELD either */
+TARN_STATIC_ASSERT(TARN_ALIGN >= 4u, held_marker_is_not_an_index);
 TARN_STATIC_ASSERT(TARN_LFBLOCK_META_BYTES(3) == TARN_ALIGN_UP(12u, TARN_ALIGN), meta_bytes);
 
 /* ---- atomic helpers ------------------------------------------------------------------ */
@@ -120,6 +140,9 @@ static inline uint32_t lf_ld32(const lf_a32 *p, lf_mo mo) { return atomic_load_e
 static inline void lf_st32(lf_a32 *p, uint32_t v, lf_mo mo) { atomic_store_explicit(p, v, mo); }
 static inline uint32_t lf_add32(lf_a32 *p, uint32_t v) { return atomic_fetch_add_explicit(p, v, MO_RLX); }
 static inline uint32_t lf_sub32(lf_a32 *p, uint32_t v) { return atomic_fetch_sub_explicit(p, v, MO_RLX); }
+#if TARN_QUARANTINE > 0
+static inline uint32_t lf_xchg32(lf_a32 *p, uint32_t v, lf_mo mo) { return atomic_exchange_explicit(p, v, mo); }
+#endif
 /* Weak CAS: may fail spuriously (LL/SC); used only inside retry loops.  On failure *exp
  * receives the value found. */
 static inline bool lf_cas32w(lf_a32 *p, uint32_t *exp, uint32_t des, lf_mo ok, lf_mo bad)
@@ -129,6 +152,7 @@ static inline bool lf_cas32w(lf_a32 *p, uint32_t *exp, uint32_t des, lf_mo ok, l
     *exp = e;
     return done;
 }
+#if TARN_CHECK_LEVEL >= 1 || TARN_QUARANTINE > 0
 /* Strong CAS: fails only if *p != *exp; used where a failure is reported to the caller. */
 static inline bool lf_cas32s(lf_a32 *p, uint32_t *exp, uint32_t des, lf_mo ok, lf_mo bad)
 {
@@ -137,6 +161,7 @@ static inline bool lf_cas32s(lf_a32 *p, uint32_t *exp, uint32_t des, lf_mo ok, l
     *exp = e;
     return done;
 }
+#endif
 static inline tarn_lfblock_word lf_ldw(const lf_aw *p, lf_mo mo) { return atomic_load_explicit(p, mo); }
 static inline void lf_stw(lf_aw *p, tarn_lfblock_word v, lf_mo mo) { atomic_store_explicit(p, v, mo); }
 static inline bool lf_casww(lf_aw *p, tarn_lfblock_word *exp, tarn_lfblock_word des, lf_mo ok,
@@ -163,6 +188,9 @@ static inline uint32_t lf_ld32(const lf_a32 *p, lf_mo mo) { (void)mo; return *p;
 static inline void lf_st32(lf_a32 *p, uint32_t v, lf_mo mo) { (void)mo; *p = v; }
 static inline uint32_t lf_add32(lf_a32 *p, uint32_t v) { uint32_t o = *p; *p = o + v; return o; }
 static inline uint32_t lf_sub32(lf_a32 *p, uint32_t v) { uint32_t o = *p; *p = o - v; return o; }
+#if TARN_QUARANTINE > 0
+static inline uint32_t lf_xchg32(lf_a32 *p, uint32_t v, lf_mo mo) { uint32_t o = *p; (void)mo; *p = v; return o; }
+#endif
 static inline bool lf_cas32w(lf_a32 *p, uint32_t *exp, uint32_t des, lf_mo ok, lf_mo bad)
 {
     uint32_t now = *p;
@@ -202,6 +230,7 @@ static inline bool lf_casww(lf_aw *p, tarn_lfblock_word *exp, tarn_lfblock_word 
 #define st32(p, v, mo) lf_st32((lf_a32 *)(p), (v), (mo))
 #define add32(p, v) lf_add32((lf_a32 *)(p), (v))
 #define sub32(p, v) lf_sub32((lf_a32 *)(p), (v))
+#define xchg32(p, v, mo) lf_xchg32((lf_a32 *)(p), (v), (mo))
 #define cas32w(p, e, d, ok, bad) lf_cas32w((lf_a32 *)(p), (e), (d), (ok), (bad))
 #define cas32s(p, e, d, ok, bad) lf_cas32s((lf_a32 *)(p), (e), (d), (ok), (bad))
 #define ldw(p, mo) lf_ldw((const lf_aw *)(p), (mo))
@@ -303,6 +332,14 @@ static void lf_make_empty(tarn_lfblock_pool *pool)
     st32(&pool->failed_gets, 0u, MO_RLX);
     st32(&pool->retries, 0u, MO_RLX);
     st32(&pool->last_error, 0u, MO_RLX);
+#if TARN_QUARANTINE > 0
+    {
+        unsigned k;
+        st32(&pool->q_next, 0u, MO_RLX);
+        st32(&pool->q_held, 0u, MO_RLX);
+        for (k = 0; k < TARN_QUARANTINE; k++) st32(&pool->q_slot[k], 0u, MO_RLX);
+    }
+#endif
 }
 
 /* ---- API ------------------------------------------------------------------------------- */
@@ -376,6 +413,88 @@ tarn_status tarn_lfblock_init(tarn_lfblock_pool *pool, void *mem, size_t mem_siz
     return TARN_OK;
 }
 
+/* Canary mode: the guard bytes of block i are intact (always true without canary mode). */
+static bool lf_guard_ok(const tarn_lfblock_pool *pool, uint32_t i)
+{
+#if TARN_GUARD
+    return tarn_guard_intact(pool->base + (size_t)i * pool->block_size + lf_usable(pool), TARN_LFBLOCK_GUARD);
+#else
+    (void)pool;
+    (void)i;
+    return true;
+#endif
+}
+
+/* Put's last step: push block i, whose link state[i] already names top(h), onto the free
+ * list (h: the head as last read). */
+static void lf_push(tarn_lfblock_pool *pool, uint32_t i, tarn_lfblock_word h)
+{
+    TARN_STAT((void)add32(&pool->num_free, 1u)); /* before publishing: see the header */
+    while (!casww(&pool->head, &h, lf_next_head(pool, h, i), MO_REL, MO_RLX)) {
+        LF_RETRY(pool);
+        st32(&pool->state[i], lf_top(pool, h), MO_RLX);
+    }
+}
+
+#if TARN_QUARANTINE > 0
+static inline bool lf_q_on(const tarn_lfblock_pool *pool)
+{
+    return (pool->flags & TARN_F_QUARANTINE) != 0u;
+}
+#define LF_Q_ON(pool) lf_q_on(pool)
+
+/* Held block i is as it was put: guard intact and (TARN_POISON_FREE) fill unchanged. */
+static bool lf_held_intact(const tarn_lfblock_pool *pool, uint32_t i)
+{
+    bool ok = lf_guard_ok(pool, i);
+#if TARN_POISON_FREE
+    ok = ok && tarn_bytes_are(pool->base + (size_t)i * pool->block_size, lf_usable(pool),
+                              TARN_POISON_BYTE);
+#endif
+    return ok;
+}
+
+/* Hold block i (claimed by put: state LF_HELD): one exchange into the slot under the ring
+ * cursor.  Returns the block pushed out (index + 1; only the caller can reach it now), or
+ * 0 when the slot was empty. */
+static uint32_t lf_hold(tarn_lfblock_pool *pool, uint32_t i)
+{
+    uint32_t k = add32(&pool->q_next, 1u) % TARN_QUARANTINE;
+    uint32_t out = xchg32(&pool->q_slot[k], i + 1u, MO_AR);
+    if (out == 0u) (void)add32(&pool->q_held, 1u);
+    return out;
+}
+
+/* Take one held block out of the ring, oldest slot first (the one the cursor overwrites
+ * next): its index + 1 (only the caller can reach it now), or 0 when none is held. */
+static uint32_t lf_take_held(tarn_lfblock_pool *pool)
+{
+    uint32_t k, start = ld32(&pool->q_next, MO_RLX);
+    for (k = 0; k < TARN_QUARANTINE; k++) {
+        uint32_t out = xchg32(&pool->q_slot[(start + k) % TARN_QUARANTINE], 0u, MO_AR);
+        if (out != 0u) {
+            (void)sub32(&pool->q_held, 1u);
+            return out;
+        }
+    }
+    return 0u;
+}
+
+/* Free held block i (taken out of the ring: only the caller reaches it).  False (and
+ * TARN_ECORRUPT recorded) when it was written while held. */
+static bool lf_unhold(tarn_lfblock_pool *pool, uint32_t i)
+{
+    bool ok = lf_held_intact(pool, i);
+    tarn_lfblock_word h = ldw(&pool->head, MO_RLX);
+    if (!ok) lf_error(pool, TARN_ECORRUPT);
+    st32(&pool->state[i], lf_top(pool, h), MO_RLX);
+    lf_push(pool, i, h);
+    return ok;
+}
+#else
+#define LF_Q_ON(pool) ((void)(pool), false)
+#endif
+
 void *tarn_lfblock_get(tarn_lfblock_pool *pool)
 {
     uint32_t i, c;
@@ -402,6 +521,17 @@ void *tarn_lfblock_get(tarn_lfblock_pool *pool)
         uint32_t next;
         i = lf_top(pool, h);
         if (i >= pool->count) {
+#if TARN_QUARANTINE > 0
+            /* rather than fail, take a held block (it was never counted free) */
+            uint32_t out = lf_q_on(pool) ? lf_take_held(pool) : 0u;
+            if (out != 0u) {
+                i = out - 1u;
+                if (!lf_held_intact(pool, i)) lf_error(pool, TARN_ECORRUPT);
+                st32(&pool->state[i], LF_USED, MO_RLX);
+                LF_UNLOCK(pool);
+                goto hand_out;
+            }
+#endif
             TARN_STAT((void)add32(&pool->failed_gets, 1u));
             lf_error(pool, TARN_ENOMEM);
             LF_UNLOCK(pool);
@@ -418,24 +548,15 @@ taken:
     st32(&pool->state[i], LF_USED, MO_RLX);
     lf_count_taken(pool);
     LF_UNLOCK(pool);
+#if TARN_QUARANTINE > 0
+hand_out:
+#endif
     p = pool->base + (size_t)i * pool->block_size;
     TARN_SAN_ALLOC(pool, p, lf_usable(pool));
 #if TARN_GUARD
     tarn_guard_fill(p + lf_usable(pool), TARN_LFBLOCK_GUARD);
 #endif
     return p;
-}
-
-/* Canary mode: the guard bytes of block i are intact (always true without canary mode). */
-static bool lf_guard_ok(const tarn_lfblock_pool *pool, uint32_t i)
-{
-#if TARN_GUARD
-    return tarn_guard_intact(pool->base + (size_t)i * pool->block_size + lf_usable(pool), TARN_LFBLOCK_GUARD);
-#else
-    (void)pool;
-    (void)i;
-    return true;
-#endif
 }
 
 tarn_status tarn_lfblock_put(tarn_lfblock_pool *pool, void *block)
@@ -468,8 +589,9 @@ tarn_status tarn_lfblock_put(tarn_lfblock_pool *pool, void *block)
     else {
         uint32_t expect = LF_USED;
         h = ldw(&pool->head, MO_RLX);
-        /* 2. claim: the one CAS that turns "handed out" into "being put" */
-        if (!cas32s(&pool->state[i], &expect, lf_top(pool, h), MO_RLX, MO_RLX)) {
+        /* 2. claim: the one CAS that turns "handed out" into "being put" (or "held") */
+        if (!cas32s(&pool->state[i], &expect, LF_Q_ON(pool) ? LF_HELD : lf_top(pool, h),
+                    MO_RLX, MO_RLX)) {
             st = TARN_EDOUBLE;
         }
     }
@@ -485,16 +607,33 @@ tarn_status tarn_lfblock_put(tarn_lfblock_pool *pool, void *block)
 #else
     (void)lf_index(pool, block, &i);
     h = ldw(&pool->head, MO_RLX);
-    st32(&pool->state[i], lf_top(pool, h), MO_RLX);
+#if TARN_QUARANTINE > 0
+    if (lf_q_on(pool)) {
+        uint32_t expect = LF_USED;   /* the claim of level 1: a held block is refused */
+        if (!cas32s(&pool->state[i], &expect, LF_HELD, MO_RLX, MO_RLX)) {
+            lf_error(pool, TARN_EDOUBLE);
+            LF_UNLOCK(pool);
+            return TARN_EDOUBLE;
+        }
+    } else
+#endif
+    {
+        st32(&pool->state[i], lf_top(pool, h), MO_RLX);
+    }
 #endif
     TARN_FILL_FREED(block, lf_usable(pool));
     TARN_SAN_FREE(pool, block, pool->block_size);
-    TARN_STAT((void)add32(&pool->num_free, 1u)); /* before publishing: see the header */
-    /* 3. publish: push i */
-    while (!casww(&pool->head, &h, lf_next_head(pool, h, i), MO_REL, MO_RLX)) {
-        LF_RETRY(pool);
-        st32(&pool->state[i], lf_top(pool, h), MO_RLX);
+#if TARN_QUARANTINE > 0
+    if (lf_q_on(pool)) {
+        /* held instead of freed; the block pushed out of the ring is freed */
+        uint32_t out = lf_hold(pool, i);
+        if (out != 0u) (void)lf_unhold(pool, out - 1u);
+        LF_UNLOCK(pool);
+        return TARN_OK;
     }
+#endif
+    /* 3. publish: push i */
+    lf_push(pool, i, h);
     LF_UNLOCK(pool);
     return TARN_OK;
 }
@@ -550,15 +689,47 @@ tarn_status tarn_lfblock_stats_get(tarn_lfblock_pool *pool, tarn_lfblock_stats *
     out->free = ld32(&pool->num_free, MO_RLX);
     out->min_free = ld32(&pool->min_free, MO_RLX);
     out->failed_gets = ld32(&pool->failed_gets, MO_RLX);
+#if TARN_QUARANTINE > 0
+    out->held = ld32(&pool->q_held, MO_RLX);
+#endif
     out->retries = ld32(&pool->retries, MO_RLX);
     LF_UNLOCK(pool);
 #endif
     return TARN_OK;
 }
 
+/* The quarantine part of the check (quiescent pool, c carved blocks of which `held` are
+ * marked held): the ring holds exactly those, each once, unchanged since their put.
+ * Without the quarantine no block may be marked held. */
+static tarn_status lf_check_ring(const tarn_lfblock_pool *pool, uint32_t c, uint32_t held)
+{
+#if TARN_QUARANTINE > 0
+    unsigned k, j;
+    uint32_t found = 0u;
+    if (ld32(&pool->q_held, MO_RLX) != held) return TARN_ECORRUPT;
+    for (k = 0; k < TARN_QUARANTINE; k++) {
+        uint32_t v = ld32(&pool->q_slot[k], MO_RLX);
+        if (v == 0u) continue;
+        if (v - 1u >= c || ld32(&pool->state[v - 1u], MO_RLX) != LF_HELD ||
+            !lf_held_intact(pool, v - 1u)) {
+            return TARN_ECORRUPT;
+        }
+        for (j = 0; j < k; j++) {
+            if (ld32(&pool->q_slot[j], MO_RLX) == v) return TARN_ECORRUPT;
+        }
+        found++;
+    }
+    return found == held ? TARN_OK : TARN_ECORRUPT;
+#else
+    (void)pool;
+    (void)c;
+    return held == 0u ? TARN_OK : TARN_ECORRUPT;
+#endif
+}
+
 tarn_status tarn_lfblock_check(tarn_lfblock_pool *pool)
 {
-    uint32_t n, c, i, steps = 0u, used = 0u;
+    uint32_t n, c, i, steps = 0u, used = 0u, held = 0u;
     tarn_status st = TARN_OK;
 
     if (pool == NULL) {
@@ -586,17 +757,20 @@ tarn_status tarn_lfblock_check(tarn_lfblock_pool *pool)
         }
         i = s;
     }
-    /* every carved block not on the list is marked handed out */
+    /* every carved block not on the list is marked handed out, or held */
     for (i = 0u; i < c; i++) {
-        if (ld32(&pool->state[i], MO_RLX) == LF_USED) {
+        uint32_t s = ld32(&pool->state[i], MO_RLX);
+        if (s == LF_USED) {
             used++;
             if (!lf_guard_ok(pool, i)) {
                 st = TARN_ECORRUPT; /* canary mode: an overrun of a handed-out block */
                 goto out;
             }
+        } else if (s == LF_HELD) {
+            held++;
         }
     }
-    if (used + steps != c) {
+    if (used + steps + held != c || lf_check_ring(pool, c, held) != TARN_OK) {
         st = TARN_ECORRUPT;
         goto out;
     }
@@ -610,6 +784,28 @@ tarn_status tarn_lfblock_check(tarn_lfblock_pool *pool)
 #endif
 out:
     LF_UNLOCK(pool);
+    return st;
+}
+
+/* cppcheck-suppress constParameter ; the pool is changed when the quarantine is compiled in */
+tarn_status tarn_lfblock_quarantine_flush(tarn_lfblock_pool *pool)
+{
+    tarn_status st = TARN_OK;
+    if (pool == NULL) {
+        return TARN_EINVAL;
+    }
+#if TARN_QUARANTINE > 0
+    if (lf_q_on(pool)) {
+        unsigned k;
+        uint32_t out;
+        LF_LOCK(pool);
+        /* at most one pass worth: puts racing with the flush may hold new blocks */
+        for (k = 0; k < TARN_QUARANTINE && (out = lf_take_held(pool)) != 0u; k++) {
+            if (!lf_unhold(pool, out - 1u)) st = TARN_ECORRUPT;
+        }
+        LF_UNLOCK(pool);
+    }
+#endif
     return st;
 }
 

@@ -5,8 +5,9 @@
  *   1. random get/put traffic over a pool smaller than what the threads want, so the pool
  *      runs empty often: no block handed out twice, every pattern intact, stats exact;
  *   2. racing double puts: 4 threads put the same block at once; exactly one succeeds.
- * Also compiled by test_mt_lfblock_word32.c (32-bit head word) and
- * test_mt_lfblock_fallback.c (the lock-hook fallback, with a pthread mutex).
+ * Also compiled by test_mt_lfblock_word32.c (32-bit head word),
+ * test_mt_lfblock_fallback.c (the lock-hook fallback, with a pthread mutex) and
+ * test_mt_lfblock_quarantine.c (the debug quarantine on).
  */
 #include "test_mt_harness.h"
 #include "tarn/lfblock.h"
@@ -14,6 +15,9 @@
 
 #define NBLK 34u
 #define BSZ 24u
+#ifndef MT_LF_FLAGS
+#define MT_LF_FLAGS 0u   /* test_mt_lfblock_quarantine.c: TARN_F_QUARANTINE */
+#endif
 
 static unsigned char mem[TARN_LFBLOCK_POOL_BYTES(NBLK, BSZ)] TARN_LFBLOCK_ALIGNED;
 static tarn_lfblock_pool pool;
@@ -96,6 +100,7 @@ int main(void)
 
     memset(&cfg, 0, sizeof cfg);
     cfg.name = "mt";
+    cfg.flags = MT_LF_FLAGS;
 #if !TARN_LFBLOCK_LOCK_FREE
     cfg.lock = tarn_pthread_hook(&mutex); /* the fallback needs its lock */
 #else
@@ -120,6 +125,10 @@ int main(void)
     CHECK(r.failed > 0); /* the pool did run empty */
 #endif
     CHECK_EQ(tarn_lfblock_check(&pool), TARN_OK);
+    /* held blocks are not free: release them before the counts are compared */
+    CHECK_EQ(tarn_lfblock_quarantine_flush(&pool), TARN_OK);
+    CHECK(tarn_lfblock_last_error(&pool) != TARN_ECORRUPT);   /* no write into a held block */
+    CHECK_EQ(tarn_lfblock_check(&pool), TARN_OK);
     CHECK_EQ(tarn_lfblock_stats_get(&pool, &st), TARN_OK);
 #if TARN_STATS
     CHECK_EQ(st.free, NBLK);
@@ -143,6 +152,7 @@ int main(void)
     printf("double-put races: %ld rounds of %d puts of one block, exactly one accepted in each\n",
            R.rounds, MT_THREADS);
     CHECK_EQ(tarn_lfblock_check(&pool), TARN_OK);
+    CHECK_EQ(tarn_lfblock_quarantine_flush(&pool), TARN_OK);
     CHECK_EQ(tarn_lfblock_stats_get(&pool, &st), TARN_OK);
 #if TARN_STATS
     CHECK_EQ(st.free, NBLK);

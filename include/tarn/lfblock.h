@@ -161,9 +161,14 @@ typedef struct tarn_lfblock_pool {
     uint32_t block_size;        /**< true block size, TARN_LFBLOCK_SIZE(requested) */
     uint32_t count;             /**< number of blocks; 0 after a failed init */
     uint32_t idx_bits;          /**< bits of the head word holding the index */
-    uint32_t flags;             /**< cfg->flags at init (TARN_F_SAN_REPORT) */
+    uint32_t flags;             /**< cfg->flags at init (TARN_F_SAN_REPORT, TARN_F_QUARANTINE) */
     tarn_lock lock;             /**< used by get/put only in the fallback build */
     const char *name;           /**< name from tarn_config, or NULL */
+#if TARN_QUARANTINE > 0
+    uint32_t q_next;            /**< atomic: ring cursor of the debug quarantine */
+    uint32_t q_held;            /**< atomic: blocks held in the quarantine */
+    uint32_t q_slot[TARN_QUARANTINE]; /**< atomic: index + 1 of a held block, 0 = empty */
+#endif
 } tarn_lfblock_pool;
 
 /**
@@ -182,6 +187,8 @@ typedef struct tarn_lfblock_stats {
                                 may miss a dip that lasted only while a put was between
                                 its two steps; it is never below the true minimum */
     uint32_t failed_gets;  /**< gets that returned NULL because the pool was empty */
+    uint32_t held;         /**< blocks held in the debug quarantine (not free; 0 without
+                                it) */
     uint32_t retries;      /**< failed CAS attempts (contention; see Progress above) */
     uint32_t tag_bits;     /**< ABA tag width T: ABA needs 2^T operations in one window;
                                 0 in the fallback build (no ABA window) */
@@ -227,9 +234,15 @@ void *tarn_lfblock_get(tarn_lfblock_pool *pool);
  * block start of this pool: outside it, or inside a block), TARN_EDOUBLE (block not
  * handed out now: already put, or never handed out); see Validation above; in canary
  * mode (TARN_GUARD) TARN_ECORRUPT when the block's guard bytes were overwritten (the block
- * stays handed out).  With TARN_CHECK_LEVEL 0 only NULL is rejected.  The debug quarantine
- * (TARN_F_QUARANTINE) is not offered by this pool: holding blocks back would need a
- * second shared structure on the lock-free path; debug with tarn_block_pool instead.
+ * stays handed out).  With TARN_CHECK_LEVEL 0 only NULL is rejected (and, with the
+ * quarantine on, a held block).
+ * Debug quarantine (TARN_QUARANTINE > 0, pool initialised with TARN_F_QUARANTINE): the
+ * block is held back instead of freed, still poisoned for the memory tools, in a ring of
+ * TARN_QUARANTINE slots (one atomic exchange, so put stays lock-free); the block the
+ * exchange pushes out is freed.  A second put of a held block is TARN_EDOUBLE.  With
+ * TARN_POISON_FREE (or canary mode) a held block whose bytes changed is reported when it
+ * leaves the ring: recorded as TARN_ECORRUPT in last_error, the put itself succeeds.  A
+ * get that finds no free block takes a held block instead of failing.
  * Safety as tarn_lfblock_get.
  */
 tarn_status tarn_lfblock_put(tarn_lfblock_pool *pool, void *block);
@@ -260,12 +273,23 @@ tarn_status tarn_lfblock_stats_get(tarn_lfblock_pool *pool, tarn_lfblock_stats *
  * Full integrity check of a QUIESCENT pool (no get or put in flight; in the fallback build
  * it takes the lock hook, so it may run any time): walks the free list, O(count), and
  * verifies every link is a carved block of this pool, that there is no cycle, that every
- * block not on the list is marked handed out, and that the free count matches; in canary
- * mode also the guard bytes of every handed-out block.
+ * block not on the list is marked handed out or held, and that the free count matches; in
+ * canary mode also the guard bytes of every handed-out block; with the quarantine, that
+ * the held blocks are exactly those in the ring, each once, and (TARN_POISON_FREE) still
+ * as they were put.
  * TARN_OK, TARN_ECORRUPT, or TARN_EINVAL (pool NULL).  Running it while other contexts
  * use a lock-free pool gives no reliable answer (but does not harm the pool).
  */
 tarn_status tarn_lfblock_check(tarn_lfblock_pool *pool);
+
+/**
+ * Free every block held in the debug quarantine, so that they can be handed out again.
+ * O(TARN_QUARANTINE), lock-free, safe from any context.  TARN_OK; TARN_ECORRUPT (also
+ * recorded in last_error) when a held block was written after its put (with
+ * TARN_POISON_FREE or canary mode); TARN_EINVAL (pool NULL).  Without the quarantine (flag
+ * not given, or TARN_QUARANTINE 0) it does nothing.
+ */
+tarn_status tarn_lfblock_quarantine_flush(tarn_lfblock_pool *pool);
 
 /** Status of the latest failed operation on this pool by any context (TARN_OK if none).
  *  O(1), safe from any context.  TARN_EINVAL for a NULL pool. */
