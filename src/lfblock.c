@@ -74,8 +74,8 @@
  *   has taken one, so it never falls below the true number of free blocks (see
  *   tarn_lfblock_stats in the header).
  *
- * Debug quarantine (TARN_QUARANTINE > 0, pool flag TARN_F_QUARANTINE; not in the Promela
- * model, tested by test_mt_lfblock_quarantine under ThreadSanitizer):
+ * Debug quarantine (TARN_QUARANTINE > 0, pool flag TARN_F_QUARANTINE; in the Promela model
+ * with -DQ, and run by test_mt_lfblock_quarantine under ThreadSanitizer):
  *   state[i] = HELD (0xFFFFFFFE, never an index: count <= 2^30) while block i is held.
  *   q_slot[k] = i + 1 when slot k holds block i, 0 when empty; q_next = ring cursor.
  *   put:  the claim CAS of step 2 turns USED into HELD (so a second put, which finds HELD,

@@ -23,8 +23,20 @@
  *   - the free counter is never below the true number of free blocks, nor above N.
  * When every process has finished, the counter must equal N exactly.
  *
+ * With Q > 0 the debug quarantine is on (TARN_F_QUARANTINE, a ring of Q slots):
+ *   put:  CAS state[i] USED -> HELD (the claim); fetch-and-add the ring cursor; exchange
+ *         i + 1 into that slot; if the exchange returned a block, that block is freed by
+ *         the steps of an ordinary put (load head, store its link, counter, push loop).
+ *   get:  on an empty list, exchange 0 into each slot from the cursor on; the first block
+ *         found is handed out (state USED; the free counter is not touched: a held block
+ *         was never counted free).
+ *   Ghost: a block in a slot is held by the ring; inv() also checks that the slots hold
+ *   distinct blocks, marked HELD, neither listed nor held by a process, and counts them in
+ *   the conservation law.  -DQBROKEN splits put's exchange into a load and a store: two
+ *   puts can then push out (and free) the same block, which spin must find.
+ *
  * Parameters (spin -D...): N blocks (<= 3: MASK), P processes, ROUNDS get/put cycles per
- * process, TAGMOD = 2^(tag bits).  TAGMOD=1 is the broken variant without a tag: spin must
+ * process, TAGMOD = 2^(tag bits), Q quarantine slots (0 = off).  TAGMOD=1 is the broken variant without a tag: spin must
  * find the ABA there.  A small TAGMOD (4) shows the wrap bound is real: enough operations
  * while one process is stopped in its window, and ABA strikes.
  */
@@ -40,8 +52,17 @@
 #ifndef TAGMOD
 #define TAGMOD 64
 #endif
+#ifndef Q
+#define Q 0
+#endif
+#if Q > 0
+#define QS Q
+#else
+#define QS 1
+#endif
 #define MASK 3      /* index bits for N <= 3: floor(log2(N)) + 1 = 2 */
 #define USED 255    /* state word of a handed-out block (all ones, as in C) */
+#define HELD 254    /* state word of a block held in the quarantine */
 
 byte top = N;       /* head word, index part: N = empty list */
 byte tag = 0;       /* head word, tag part */
@@ -49,6 +70,8 @@ byte carve = 0;     /* blocks [carve, N) were never handed out */
 byte state[N];      /* next index while free, USED while handed out */
 byte nfree = N;     /* the free counter (stats.free) */
 byte holding[P] = N; /* ghost: block held by each process, N = none */
+byte qslot[QS];     /* quarantine ring: index + 1 of a held block, 0 = empty */
+byte qnext = 0;     /* ring cursor (kept modulo Q) */
 byte done = 0;
 
 hidden byte w, L, H, k, seen;   /* scratch of inv(), reset after use */
@@ -61,7 +84,7 @@ inline inv()
         assert(w < carve);                  /* only carved blocks are ever listed */
         assert((seen & (1 << w)) == 0);     /* no cycle: each block listed once */
         seen = seen | (1 << w);
-        assert(state[w] != USED);           /* a listed block is not marked handed out */
+        assert(state[w] != USED && state[w] != HELD); /* a listed block is free */
         L++;
         w = state[w] & MASK
     :: else -> break
@@ -79,6 +102,21 @@ inline inv()
         k++
     :: else -> break
     od;
+    k = 0;
+    do
+    :: k < QS && Q > 0 ->
+        if
+        :: qslot[k] > 0 ->
+            assert(qslot[k] <= carve);      /* a carved block */
+            assert(state[qslot[k] - 1] == HELD);
+            assert((seen & (1 << (qslot[k] - 1))) == 0); /* in two places at once */
+            seen = seen | (1 << (qslot[k] - 1));
+            H++
+        :: else -> skip
+        fi;
+        k++
+    :: else -> break
+    od;
     assert(L + (N - carve) + H == N);       /* conserved: none lost, none created */
     assert(nfree >= L + (N - carve) && nfree <= N);
     w = 0; L = 0; H = 0; k = 0; seen = 0
@@ -86,8 +124,8 @@ inline inv()
 
 active [P] proctype worker()
 {
-    byte r = 0, c, i, ht, hg, nx;
-    bool ok, published;
+    byte r = 0, c, i, ht, hg, nx, qs, out, qk;
+    bool ok, published, fromq;
 
     do
     :: r < ROUNDS ->
@@ -109,11 +147,31 @@ active [P] proctype worker()
         :: else -> break
         od;
         /* ---- get, step 2: pop the top of the free list ---- */
+        fromq = false;
         if
         :: !ok ->
             atomic { ht = top; hg = tag };
             do
-            :: ht >= N -> break             /* empty: the get fails */
+            :: ht >= N && Q > 0 ->          /* empty: take a held block, oldest first */
+                qs = qnext; qk = 0;
+                do
+                :: qk < QS ->
+                    atomic {
+                        out = qslot[(qs + qk) % QS]; qslot[(qs + qk) % QS] = 0;
+                        if
+                        :: out > 0 -> i = out - 1; ok = true; fromq = true; holding[_pid] = i
+                        :: else -> skip
+                        fi;
+                        inv()
+                    };
+                    if
+                    :: ok -> break
+                    :: else -> qk++
+                    fi
+                :: else -> break
+                od;
+                break                       /* none held either: the get fails */
+            :: ht >= N && Q == 0 -> break   /* empty: the get fails */
             :: else ->
                 nx = state[ht];
                 atomic {
@@ -135,15 +193,50 @@ active [P] proctype worker()
         :: ok ->
             /* ---- get, step 3, and the counter ---- */
             atomic { state[i] = USED; inv() };
-            atomic { nfree = nfree - 1; inv() };
+            if
+            :: !fromq -> atomic { nfree = nfree - 1; inv() }
+            :: else -> skip
+            fi;
             /* ---- put ---- */
             atomic { ht = top; hg = tag };
-            atomic {
+            if
+            :: Q > 0 ->
+                atomic {
+                    if
+                    :: state[i] == USED -> state[i] = HELD; inv()
+                    :: else -> assert(false) /* the owner's own put is never refused */
+                    fi
+                };
+                atomic { qs = qnext; qnext = (qnext + 1) % QS };
+#ifdef QBROKEN
+                out = qslot[qs];            /* broken: load and store, not one exchange */
+#endif
+                atomic {
+#ifndef QBROKEN
+                    out = qslot[qs];
+#endif
+                    qslot[qs] = i + 1;
+                    if
+                    :: out > 0 -> holding[_pid] = out - 1   /* pushed out: ours to free */
+                    :: else -> holding[_pid] = N
+                    fi;
+                    inv()
+                };
                 if
-                :: state[i] == USED -> state[i] = ht; inv()
-                :: else -> assert(false)    /* the owner's own put is never refused */
+                :: out > 0 ->
+                    i = out - 1;
+                    atomic { ht = top; hg = tag };
+                    atomic { state[i] = ht; inv() }
+                :: else -> goto next_round
                 fi
-            };
+            :: else ->
+                atomic {
+                    if
+                    :: state[i] == USED -> state[i] = ht; inv()
+                    :: else -> assert(false) /* the owner's own put is never refused */
+                    fi
+                }
+            fi;
             atomic { nfree = nfree + 1; inv() };
             published = false;
             do
@@ -162,6 +255,7 @@ active [P] proctype worker()
             od
         :: else -> skip
         fi;
+next_round:
         r++
     :: else -> break
     od;
@@ -171,10 +265,16 @@ active [P] proctype worker()
 /* When every process is done, the pool is whole again and the counter exact. */
 active proctype final()
 {
+    byte c;
     done == P;
     atomic {
         inv();
-        assert(nfree == N);
+        c = 0; k = 0;
+        do
+        :: k < QS && Q > 0 -> c = c + (qslot[k] > 0 -> 1 : 0); k++
+        :: else -> break
+        od;
+        assert(nfree + c == N);             /* held blocks are the only ones not free */
         assert(holding[0] == N)
     }
 }

@@ -5,6 +5,9 @@
 #   correct model, 3 blocks, 3 processes x 2 rounds                must verify: 0 errors
 #   broken: no tag (TAGMOD=1)                                      spin must find the ABA
 #   narrow tag: 2 bits (TAGMOD=4), wraps within one window         spin must find the ABA
+#   quarantine on (Q slots), ring smaller than and as large as
+#   the pool                                                       must verify: 0 errors
+#   broken quarantine: put's exchange split into load + store      spin must find it
 # Exhaustive search (no bit-state hashing; -DCOLLAPSE only compresses states), safety
 # properties (assertions, including the invariant checked after every shared step).
 # Skipped, with a message, when spin or a C compiler is missing.
@@ -64,5 +67,8 @@ check correct-n2 pass -DN=2 -DP=3 -DROUNDS=2 -DTAGMOD=64
 check correct-n3 pass -DN=3 -DP=3 -DROUNDS=2 -DTAGMOD=64
 check broken-no-tag fail -DN=2 -DP=3 -DROUNDS=2 -DTAGMOD=1
 check broken-2bit-tag fail -DN=2 -DP=3 -DROUNDS=2 -DTAGMOD=4
+check quarantine-n2-q1 pass -DN=2 -DP=3 -DROUNDS=2 -DTAGMOD=64 -DQ=1
+check quarantine-n2-q2 pass -DN=2 -DP=3 -DROUNDS=2 -DTAGMOD=64 -DQ=2
+check broken-quarantine-xchg fail -DN=2 -DP=3 -DROUNDS=2 -DTAGMOD=64 -DQ=1 -DQBROKEN
 [ $status -eq 0 ] && echo "test-spin: passed"
 exit $status
