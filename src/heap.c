@@ -44,11 +44,13 @@
  *  start, its list node and, usually, its class, so most splits change no list at all.
  *
  *  Fast paths (TARN_HEAP_FAST): an exact-fit allocation pops its class's head after
- *  checking the head's size against one or two S words; a free whose neighbours start
- *  in its own or an adjacent S word (or whose left neighbour is the remembered block)
- *  is finished with a few word operations, or handed with its neighbours to the general
- *  release.  Both fast paths make no calls, and fall back to the general path for
- *  anything else, so behaviour never depends on them.
+ *  checking the head's size against one or two S words; a free of a valid pointer finds
+ *  its neighbours in its own S word, the previous one or the remembered block (else by
+ *  an out-of-line tree scan), and is finished with a few word operations when it merges
+ *  with nothing or joins its left neighbour without a class change, or handed with its
+ *  neighbours to the general release.  The fast paths call out only for those scans and
+ *  the general paths (a bad pointer takes the general free, which reports it), so
+ *  behaviour never depends on them.
  *
  *  Over-aligned blocks (tarn_heap_aligned_alloc beyond G) record their alignment in F
  *  bits of their own interior, which are otherwise always 0: F[g+1] = 1 and
@@ -1341,7 +1343,15 @@ static HEAP_NOINLINE tarn_status heap_free_slow(tarn_heap *h, void *ptr)
 }
 
 #if HEAP_FAST_PATHS
-#define HEAP_NOT_DONE TARN_STATUS_COUNT_
+/* Out-of-line scans for the fast path of free, for neighbours beyond the adjacent S words. */
+static HEAP_NOINLINE uint32_t heap_next_start_out(const tarn_heap *h, uint32_t i)
+{
+    return next_start(h, i);
+}
+static HEAP_NOINLINE uint32_t heap_prev_start_out(const tarn_heap *h, uint32_t i)
+{
+    return prev_start(h, i);
+}
 
 /* Free the used block [g, end) at ptr whose left neighbour (pg, pf) is known. */
 static HEAP_NOINLINE tarn_status heap_free_known(tarn_heap *h, void *ptr, uint32_t g,
@@ -1351,32 +1361,32 @@ static HEAP_NOINLINE tarn_status heap_free_known(tarn_heap *h, void *ptr, uint32
     return st == TARN_OK ? TARN_OK : heap_reject(h, ptr, st);
 }
 
-/* The fast path of free: the block's neighbours start in its own S word or the next one
- * over, the right neighbour is used, and the left one is used (the block becomes a free
- * block of its own) or free and keeps its class when the block joins it.  A few S and F
- * words answer everything.  Returns 1 when done, 0 to take the general path (nothing
- * changed). */
+/* The fast path of free: a valid pointer whose right neighbour is used, and whose left
+ * one is used (the block becomes a free block of its own) or free and keeps its class
+ * when the block joins it, is finished with a few S and F word operations.  Neighbours
+ * are found in the block's own S word (the left one also in the previous word or as the
+ * remembered block), else by an out-of-line scan.  Every other free of a valid pointer
+ * goes to the general release with its neighbours known; a pointer that is not a live
+ * block goes to the general free, which reports it. */
 static HEAP_INLINE tarn_status heap_free_fast(tarn_heap *h, void *ptr)
 {
     uintptr_t d = (uintptr_t)ptr - (uintptr_t)h->blocks;
     uint32_t g = (uint32_t)(d >> LG), wi = g >> 5, bit, sw, fw, w, end, pg, sz;
     bool nf, pf;
     size_t bytes;
-    if (TARN_UNLIKELY(d >= (uintptr_t)h->nbytes || (d & (G - 1u)) != 0u)) return HEAP_NOT_DONE;
+    if (TARN_UNLIKELY(d >= (uintptr_t)h->nbytes || (d & (G - 1u)) != 0u)) return heap_free_slow(h, ptr);
     bit = 1u << (g & 31u);
     sw = h->smap[wi];
     fw = h->fmap[wi];
-    if (TARN_UNLIKELY((sw & bit) == 0u || (fw & bit) != 0u)) return HEAP_NOT_DONE;   /* bad pointer */
+    if (TARN_UNLIKELY((sw & bit) == 0u || (fw & bit) != 0u)) return heap_free_slow(h, ptr);   /* bad pointer */
     /* right neighbour: in this word, else in the next (which exists: S[N] is set) */
     w = sw & (0u - (bit << 1));
     if (TARN_LIKELY(w != 0u)) {
         end = (g & ~31u) | tarn_ctz_u32(w);
         nf = (fw & w & (0u - w)) != 0u;
     } else {
-        w = h->smap[wi + 1u];
-        if (TARN_UNLIKELY(w == 0u)) return HEAP_NOT_DONE;
-        end = ((wi + 1u) << 5) | tarn_ctz_u32(w);
-        nf = (h->fmap[wi + 1u] & w & (0u - w)) != 0u;
+        end = heap_next_start_out(h, g + 1u);  /* a long block: climb the tree */
+        nf = bit_get(h->fmap, end) != 0u;
     }
     sz = end - g;
     /* left neighbour: in this word, else in the previous one; none for g = 0 */
@@ -1387,14 +1397,15 @@ static HEAP_INLINE tarn_status heap_free_fast(tarn_heap *h, void *ptr)
     } else if (g == h->mb_end && h->mb_start < g) {
         pg = h->mb_start;                      /* the remembered free block ends at g */
         pf = true;
-    } else if (wi != 0u) {
-        w = h->smap[wi - 1u];
-        if (TARN_UNLIKELY(w == 0u)) return HEAP_NOT_DONE;
+    } else if (wi == 0u) {
+        pg = 0u;
+        pf = false;
+    } else if (TARN_LIKELY((w = h->smap[wi - 1u]) != 0u)) {
         pg = ((wi - 1u) << 5) | tarn_log2_u32(w);
         pf = ((h->fmap[wi - 1u] >> (pg & 31u)) & 1u) != 0u;
     } else {
-        pg = 0u;
-        pf = false;
+        pg = heap_prev_start_out(h, g - 1u);    /* a long left neighbour: climb the tree */
+        pf = bit_get(h->fmap, pg) != 0u;
     }
     if (TARN_UNLIKELY(nf || h->flags != 0u || (sz >= AL_MIN && bit_get(h->fmap, g + 1u) != 0u))) {
         /* a merge to the right, clearing, or an over-aligned block: the neighbours are
@@ -1444,12 +1455,10 @@ tarn_status tarn_heap_free(tarn_heap *h, void *ptr)
     if (h->quarantine.on) return heap_free_slow(h, ptr);
 #endif
 #if HEAP_FAST_PATHS
-    {
-        tarn_status st = heap_free_fast(h, ptr);
-        if (TARN_LIKELY(st != HEAP_NOT_DONE)) return st;
-    }
-#endif
+    return heap_free_fast(h, ptr);
+#else
     return heap_free_slow(h, ptr);
+#endif
 }
 
 /* ---- resize ------------------------------------------------------------------------------- */
