@@ -896,7 +896,8 @@ corrupt:
 
 /* Make the used run [g, end) free, merged at once with free neighbours; the block before
  * it starts at pg and is free when pf (pg = g when g = 0).  All links that
- * will be followed are validated first: on TARN_ECORRUPT nothing has changed. */
+ * will be followed are validated first: on TARN_ECORRUPT nothing has changed (and when
+ * freeing a whole block, the rejection is recorded as for the caller's free). */
 static HEAP_NOINLINE tarn_status heap_release_at(tarn_heap *h, uint32_t g, uint32_t end,
                                                  uint32_t pg, bool pf, int mode)
 {
@@ -905,7 +906,7 @@ static HEAP_NOINLINE tarn_status heap_release_at(tarn_heap *h, uint32_t g, uint3
     if (TARN_UNLIKELY(nf)) {
         node_read(h, end, &nnx, &npv);
 #if HEAP_CHECKING
-        if (TARN_UNLIKELY(!links_ok(h, end, nnx, npv))) return TARN_ECORRUPT;
+        if (TARN_UNLIKELY(!links_ok(h, end, nnx, npv))) goto corrupt;
 #endif
         nend = free_end(h, end);
     }
@@ -915,7 +916,7 @@ static HEAP_NOINLINE tarn_status heap_release_at(tarn_heap *h, uint32_t g, uint3
 #if HEAP_CHECKING
         if (cp != cn) {
             node_read(h, pg, &x, &y);
-            if (TARN_UNLIKELY(!links_ok(h, pg, x, y))) return TARN_ECORRUPT;
+            if (TARN_UNLIKELY(!links_ok(h, pg, x, y))) goto corrupt;
         }
 #endif
     }
@@ -960,6 +961,11 @@ static HEAP_NOINLINE tarn_status heap_release_at(tarn_heap *h, uint32_t g, uint3
         if (nf) memo_merged(h, end, end, g, nend);
     }
     return TARN_OK;
+#if HEAP_CHECKING
+corrupt:   /* a freed block's rejection is recorded here, so free can tail-call this */
+    if (mode == REL_BLOCK) return heap_reject(h, h->blocks + ((size_t)g << LG), TARN_ECORRUPT);
+    return TARN_ECORRUPT;
+#endif
 }
 
 /* heap_release_at, finding the left neighbour itself. */
@@ -1337,9 +1343,7 @@ static HEAP_NOINLINE tarn_status heap_free_slow(tarn_heap *h, void *ptr)
         return TARN_OK;
     }
 #endif
-    st = heap_release(h, g, end, REL_BLOCK);
-    if (TARN_UNLIKELY(st != TARN_OK)) return heap_reject(h, ptr, st);
-    return TARN_OK;
+    return heap_release(h, g, end, REL_BLOCK);   /* records a rejection itself */
 }
 
 #if HEAP_FAST_PATHS
@@ -1351,14 +1355,6 @@ static HEAP_NOINLINE uint32_t heap_next_start_out(const tarn_heap *h, uint32_t i
 static HEAP_NOINLINE uint32_t heap_prev_start_out(const tarn_heap *h, uint32_t i)
 {
     return prev_start(h, i);
-}
-
-/* Free the used block [g, end) at ptr whose left neighbour (pg, pf) is known. */
-static HEAP_NOINLINE tarn_status heap_free_known(tarn_heap *h, void *ptr, uint32_t g,
-                                                 uint32_t end, uint32_t pg, bool pf)
-{
-    tarn_status st = heap_release_at(h, g, end, pg, pf, REL_BLOCK);
-    return st == TARN_OK ? TARN_OK : heap_reject(h, ptr, st);
 }
 
 /* The fast path of free: a valid pointer whose right neighbour is used, and whose left
@@ -1410,13 +1406,13 @@ static HEAP_INLINE tarn_status heap_free_fast(tarn_heap *h, void *ptr)
     if (TARN_UNLIKELY(nf || h->flags != 0u || (sz >= AL_MIN && bit_get(h->fmap, g + 1u) != 0u))) {
         /* a merge to the right, clearing, or an over-aligned block: the neighbours are
          * known, the general release does the rest */
-        return heap_free_known(h, ptr, g, end, pg, pf);
+        return heap_release_at(h, g, end, pg, pf, REL_BLOCK);
     }
     bytes = (size_t)sz << LG;
     if (pf) {
         /* joins its free left neighbour, whose list node stays where it is */
         if (cls_of_leaf(h, g - pg) != cls_of_leaf(h, end - pg) || (sw & ~bit) == 0u) {
-            return heap_free_known(h, ptr, g, end, pg, pf);
+            return heap_release_at(h, g, end, pg, pf, REL_BLOCK);
         }
         TARN_FILL_FREED(ptr, bytes);
         TARN_SAN_FREE(h, ptr, bytes);
