@@ -1104,6 +1104,8 @@ static HEAP_INLINE void *heap_alloc_try(tarn_heap *h, size_t size, tarn_status *
     return heap_hand_out(h, g, u, size);
 }
 
+static HEAP_NOINLINE void *heap_alloc_slow(tarn_heap *h, size_t size, tarn_status *st);
+
 #if HEAP_FAST_PATHS
 /* The exact-fit fast path: the request's own (exact) class has a block.  Its size is
  * checked against the start bitmap (the next start must be exactly u granules on),
@@ -1113,7 +1115,6 @@ static HEAP_INLINE void *heap_alloc_exact(tarn_heap *h, uint32_t u)
 {
     uint32_t fb, sh, fw, sw, next, prev;
     uint32_t *node;
-    if ((h->groups[u >> 5] & (1u << (u & 31u))) == 0u) return NULL;
     fb = h->heads[u];
     if (TARN_UNLIKELY(fb >= h->ngran)) return NULL;
     sh = fb & 31u;
@@ -1151,6 +1152,15 @@ static HEAP_INLINE void *heap_alloc_exact(tarn_heap *h, uint32_t u)
     if (TARN_UNLIKELY(fb == h->mb_start)) h->mb_start = NIL;
     return heap_hand_out(h, fb, u, (size_t)u << LG);
 }
+
+/* Allocate size bytes, u granules, whose exact class is not empty: the fast path, else
+ * the general one.  Out of line, so that a request whose class is empty reaches the
+ * general path without this path's register saves. */
+static HEAP_NOINLINE void *heap_alloc_fast(tarn_heap *h, size_t size, uint32_t u)
+{
+    void *p = heap_alloc_exact(h, u);
+    return p != NULL ? p : heap_alloc_slow(h, size, NULL);
+}
 #endif
 
 /* The one out-of-line copy of the general allocation (the fast path's fallback, realloc,
@@ -1186,8 +1196,8 @@ void *tarn_heap_alloc(tarn_heap *h, size_t size)
 #endif
 #if HEAP_FAST_PATHS
     if (TARN_LIKELY(size - 1u < (size_t)h->lmask << LG)) {   /* 1 .. 2^(k+1)-1 granules */
-        void *p = heap_alloc_exact(h, (uint32_t)((size + (G - 1u)) >> LG));
-        if (p != NULL) return p;
+        uint32_t u = (uint32_t)((size + (G - 1u)) >> LG);
+        if ((h->groups[u >> 5] & (1u << (u & 31u))) != 0u) return heap_alloc_fast(h, size, u);
     }
 #endif
     return heap_alloc_slow(h, size, NULL);
