@@ -44,13 +44,15 @@
  *  start, its list node and, usually, its class, so most splits change no list at all.
  *
  *  Fast paths (TARN_HEAP_FAST): an exact-fit allocation pops its class's head after
- *  checking the head's size against one or two S words; a free of a valid pointer finds
- *  its neighbours in its own S word, the previous one or the remembered block (else by
- *  an out-of-line tree scan), and is finished with a few word operations when it merges
- *  with nothing or joins its left neighbour without a class change, or handed with its
- *  neighbours to the general release.  The fast paths call out only for those scans and
- *  the general paths (a bad pointer takes the general free, which reports it), so
- *  behaviour never depends on them.
+ *  checking the head's size against one or two S words (a request whose exact class is
+ *  empty goes straight to the general path); a free of a valid pointer finds its
+ *  neighbours in its own S word, the previous one or the remembered block (else by the
+ *  general scans, out of line), and is finished with a few word operations when it
+ *  merges with nothing or joins its left neighbour without a class change, or handed
+ *  with its neighbours to the general release.  The fast paths are split into small
+ *  functions that tail-call one another (so few registers are saved), and fall back to
+ *  the general paths for anything else (a bad pointer takes the general free, which
+ *  reports it), so behaviour never depends on them.
  *
  *  Over-aligned blocks (tarn_heap_aligned_alloc beyond G) record their alignment in F
  *  bits of their own interior, which are otherwise always 0: F[g+1] = 1 and
@@ -1357,29 +1359,70 @@ static HEAP_NOINLINE tarn_status heap_free_slow(tarn_heap *h, void *ptr)
 }
 
 #if HEAP_FAST_PATHS
-/* Out-of-line scans for the fast path of free, for neighbours beyond the adjacent S words. */
-static HEAP_NOINLINE uint32_t heap_next_start_out(const tarn_heap *h, uint32_t i)
+/* The pieces of free that the fast path below tail-calls, so that it saves few registers
+ * itself.  The used block [g, g+sz), neither over-aligned nor to be cleared, has no free
+ * neighbour: it becomes a free block of its own. */
+static HEAP_NOINLINE tarn_status heap_free_alone(tarn_heap *h, uint32_t g, uint32_t sz)
 {
-    return next_start(h, i);
-}
-static HEAP_NOINLINE uint32_t heap_prev_start_out(const tarn_heap *h, uint32_t i)
-{
-    return prev_start(h, i);
+    unsigned char *p = h->blocks + ((size_t)g << LG);
+    size_t bytes = (size_t)sz << LG;
+    TARN_FILL_FREED(p, bytes);
+    TARN_SAN_FREE(h, p, bytes);
+    bit_set(h->fmap, g);
+    list_push(h, g, cls_of_leaf(h, sz));
+    TARN_STAT(h->used -= bytes; h->frees++);
+    HEAP_TRACE(h, TARN_HEAP_EV_FREE, p, bytes, TARN_OK);
+    return TARN_OK;
 }
 
-/* The fast path of free: a valid pointer whose right neighbour is used, and whose left
- * one is used (the block becomes a free block of its own) or free and keeps its class
- * when the block joins it, is finished with a few S and F word operations.  Neighbours
- * are found in the block's own S word (the left one also in the previous word or as the
- * remembered block), else by an out-of-line scan.  Every other free of a valid pointer
- * goes to the general release with its neighbours known; a pointer that is not a live
- * block goes to the general free, which reports it. */
+/* The used block [g, end), neither over-aligned nor to be cleared, has a free left
+ * neighbour at pg and a used right one: when the merged block keeps pg's class, the block
+ * just joins it (pg's list node stays where it is); otherwise the general release. */
+static HEAP_NOINLINE tarn_status heap_free_join(tarn_heap *h, uint32_t g, uint32_t end,
+                                                uint32_t pg)
+{
+    unsigned char *p = h->blocks + ((size_t)g << LG);
+    size_t bytes = (size_t)(end - g) << LG;
+    if (cls_of(h, g - pg) != cls_of(h, end - pg)) {
+        return heap_release_at(h, g, end, pg, true, REL_BLOCK);
+    }
+    TARN_FILL_FREED(p, bytes);
+    TARN_SAN_FREE(h, p, bytes);
+    start_clr(h, g);
+    if (pg == h->mb_start) h->mb_end = end;
+    TARN_STAT(h->used -= bytes; h->frees++);
+    HEAP_TRACE(h, TARN_HEAP_EV_FREE, p, bytes, TARN_OK);
+    return TARN_OK;
+}
+
+/* The used block at g has a neighbour starting beyond the S words the fast path reads:
+ * both neighbours are found by the general scans, then it goes on as the fast path. */
+static HEAP_NOINLINE tarn_status heap_free_far(tarn_heap *h, uint32_t g)
+{
+    uint32_t end = next_start(h, g + 1u), pg = g;
+    bool pf = false;
+    if (g != 0u) {
+        pg = block_before(h, g);
+        pf = bit_get(h->fmap, pg) != 0u;
+    }
+    if (TARN_LIKELY(!pf && bit_get(h->fmap, end) == 0u && h->flags == 0u &&
+                    (end - g < AL_MIN || bit_get(h->fmap, g + 1u) == 0u))) {
+        return heap_free_alone(h, g, end - g);
+    }
+    return heap_release_at(h, g, end, pg, pf, REL_BLOCK);
+}
+
+/* The fast path of free: validate the pointer from its S and F words (a pointer that is
+ * not a live block goes to the general free, which reports it), find the neighbours in
+ * the block's own S word (the left one also in the previous word or as the remembered
+ * block; else heap_free_far), then hand the block to heap_free_alone or heap_free_join,
+ * or, for a merge to the right, clearing or an over-aligned block, to the general release
+ * with its neighbours known.  Every call is a tail call. */
 static HEAP_INLINE tarn_status heap_free_fast(tarn_heap *h, void *ptr)
 {
     uintptr_t d = (uintptr_t)ptr - (uintptr_t)h->blocks;
     uint32_t g = (uint32_t)(d >> LG), wi = g >> 5, bit, sw, fw, w, end, pg, sz;
     bool nf, pf;
-    size_t bytes;
     if (TARN_UNLIKELY(d >= (uintptr_t)h->nbytes || (d & (G - 1u)) != 0u)) return heap_free_slow(h, ptr);
     bit = 1u << (g & 31u);
     sw = h->smap[wi];
@@ -1391,8 +1434,7 @@ static HEAP_INLINE tarn_status heap_free_fast(tarn_heap *h, void *ptr)
         end = (g & ~31u) | tarn_ctz_u32(w);
         nf = (fw & w & (0u - w)) != 0u;
     } else {
-        end = heap_next_start_out(h, g + 1u);  /* a long block: climb the tree */
-        nf = bit_get(h->fmap, end) != 0u;
+        return heap_free_far(h, g);           /* a long block: climb the tree */
     }
     sz = end - g;
     /* left neighbour: in this word, else in the previous one; none for g = 0 */
@@ -1410,33 +1452,14 @@ static HEAP_INLINE tarn_status heap_free_fast(tarn_heap *h, void *ptr)
         pg = ((wi - 1u) << 5) | tarn_log2_u32(w);
         pf = ((h->fmap[wi - 1u] >> (pg & 31u)) & 1u) != 0u;
     } else {
-        pg = heap_prev_start_out(h, g - 1u);    /* a long left neighbour: climb the tree */
-        pf = bit_get(h->fmap, pg) != 0u;
+        return heap_free_far(h, g);           /* a long left neighbour: climb the tree */
     }
     if (TARN_UNLIKELY(nf || h->flags != 0u || (sz >= AL_MIN && bit_get(h->fmap, g + 1u) != 0u))) {
         /* a merge to the right, clearing, or an over-aligned block: the neighbours are
          * known, the general release does the rest */
         return heap_release_at(h, g, end, pg, pf, REL_BLOCK);
     }
-    bytes = (size_t)sz << LG;
-    if (pf) {
-        /* joins its free left neighbour, whose list node stays where it is */
-        if (cls_of_leaf(h, g - pg) != cls_of_leaf(h, end - pg) || (sw & ~bit) == 0u) {
-            return heap_release_at(h, g, end, pg, pf, REL_BLOCK);
-        }
-        TARN_FILL_FREED(ptr, bytes);
-        TARN_SAN_FREE(h, ptr, bytes);
-        h->smap[wi] = sw & ~bit;
-        if (pg == h->mb_start) h->mb_end = end;
-    } else {
-        TARN_FILL_FREED(ptr, bytes);
-        TARN_SAN_FREE(h, ptr, bytes);
-        h->fmap[wi] = fw | bit;
-        list_push(h, g, cls_of_leaf(h, sz));
-    }
-    TARN_STAT(h->used -= bytes; h->frees++);
-    HEAP_TRACE(h, TARN_HEAP_EV_FREE, ptr, bytes, TARN_OK);
-    return TARN_OK;
+    return pf ? heap_free_join(h, g, end, pg) : heap_free_alone(h, g, sz);
 }
 #endif
 
