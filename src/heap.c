@@ -1128,7 +1128,7 @@ static HEAP_INLINE void *heap_alloc_exact(tarn_heap *h, uint32_t u)
     if (sh + u < 32u) {
         /* bits fb+1 .. fb+u-1 clear, bit fb+u set */
         if ((sw & ((2u << u) - 1u)) != (1u | (1u << u))) return NULL;
-    } else if (u <= 32u) {
+    } else if (sh + u < 64u) {                    /* the next start is in the next word */
         uint32_t e = (fb + u) & 31u, sw1 = h->smap[(fb >> 5) + 1u];
         if ((sw >> 1) != 0u || (sw1 & ((2u << e) - 1u)) != (1u << e)) return NULL;
     } else {
