@@ -44,11 +44,15 @@
  *  start, its list node and, usually, its class, so most splits change no list at all.
  *
  *  Fast paths (TARN_HEAP_FAST): an exact-fit allocation pops its class's head after
- *  checking the head's size against one or two S words; a free whose neighbours start
- *  in its own or an adjacent S word (or whose left neighbour is the remembered block)
- *  is finished with a few word operations, or handed with its neighbours to the general
- *  release.  Both fast paths make no calls, and fall back to the general path for
- *  anything else, so behaviour never depends on them.
+ *  checking the head's size against one or two S words (a request whose exact class is
+ *  empty goes straight to the general path); a free of a valid pointer finds its
+ *  neighbours in its own S word, the previous one or the remembered block (else by the
+ *  general scans, out of line), and is finished with a few word operations when it
+ *  merges with nothing or joins its left neighbour without a class change, or handed
+ *  with its neighbours to the general release.  The fast paths are split into small
+ *  functions that tail-call one another (so few registers are saved), and fall back to
+ *  the general paths for anything else (a bad pointer takes the general free, which
+ *  reports it), so behaviour never depends on them.
  *
  *  Over-aligned blocks (tarn_heap_aligned_alloc beyond G) record their alignment in F
  *  bits of their own interior, which are otherwise always 0: F[g+1] = 1 and
@@ -894,7 +898,8 @@ corrupt:
 
 /* Make the used run [g, end) free, merged at once with free neighbours; the block before
  * it starts at pg and is free when pf (pg = g when g = 0).  All links that
- * will be followed are validated first: on TARN_ECORRUPT nothing has changed. */
+ * will be followed are validated first: on TARN_ECORRUPT nothing has changed (and when
+ * freeing a whole block, the rejection is recorded as for the caller's free). */
 static HEAP_NOINLINE tarn_status heap_release_at(tarn_heap *h, uint32_t g, uint32_t end,
                                                  uint32_t pg, bool pf, int mode)
 {
@@ -903,7 +908,7 @@ static HEAP_NOINLINE tarn_status heap_release_at(tarn_heap *h, uint32_t g, uint3
     if (TARN_UNLIKELY(nf)) {
         node_read(h, end, &nnx, &npv);
 #if HEAP_CHECKING
-        if (TARN_UNLIKELY(!links_ok(h, end, nnx, npv))) return TARN_ECORRUPT;
+        if (TARN_UNLIKELY(!links_ok(h, end, nnx, npv))) goto corrupt;
 #endif
         nend = free_end(h, end);
     }
@@ -913,7 +918,7 @@ static HEAP_NOINLINE tarn_status heap_release_at(tarn_heap *h, uint32_t g, uint3
 #if HEAP_CHECKING
         if (cp != cn) {
             node_read(h, pg, &x, &y);
-            if (TARN_UNLIKELY(!links_ok(h, pg, x, y))) return TARN_ECORRUPT;
+            if (TARN_UNLIKELY(!links_ok(h, pg, x, y))) goto corrupt;
         }
 #endif
     }
@@ -958,6 +963,11 @@ static HEAP_NOINLINE tarn_status heap_release_at(tarn_heap *h, uint32_t g, uint3
         if (nf) memo_merged(h, end, end, g, nend);
     }
     return TARN_OK;
+#if HEAP_CHECKING
+corrupt:   /* a freed block's rejection is recorded here, so free can tail-call this */
+    if (mode == REL_BLOCK) return heap_reject(h, h->blocks + ((size_t)g << LG), TARN_ECORRUPT);
+    return TARN_ECORRUPT;
+#endif
 }
 
 /* heap_release_at, finding the left neighbour itself. */
@@ -1096,6 +1106,8 @@ static HEAP_INLINE void *heap_alloc_try(tarn_heap *h, size_t size, tarn_status *
     return heap_hand_out(h, g, u, size);
 }
 
+static HEAP_NOINLINE void *heap_alloc_slow(tarn_heap *h, size_t size, tarn_status *st);
+
 #if HEAP_FAST_PATHS
 /* The exact-fit fast path: the request's own (exact) class has a block.  Its size is
  * checked against the start bitmap (the next start must be exactly u granules on),
@@ -1105,7 +1117,6 @@ static HEAP_INLINE void *heap_alloc_exact(tarn_heap *h, uint32_t u)
 {
     uint32_t fb, sh, fw, sw, next, prev;
     uint32_t *node;
-    if ((h->groups[u >> 5] & (1u << (u & 31u))) == 0u) return NULL;
     fb = h->heads[u];
     if (TARN_UNLIKELY(fb >= h->ngran)) return NULL;
     sh = fb & 31u;
@@ -1117,7 +1128,7 @@ static HEAP_INLINE void *heap_alloc_exact(tarn_heap *h, uint32_t u)
     if (sh + u < 32u) {
         /* bits fb+1 .. fb+u-1 clear, bit fb+u set */
         if ((sw & ((2u << u) - 1u)) != (1u | (1u << u))) return NULL;
-    } else if (u <= 32u) {
+    } else if (sh + u < 64u) {                    /* the next start is in the next word */
         uint32_t e = (fb + u) & 31u, sw1 = h->smap[(fb >> 5) + 1u];
         if ((sw >> 1) != 0u || (sw1 & ((2u << e) - 1u)) != (1u << e)) return NULL;
     } else {
@@ -1142,6 +1153,15 @@ static HEAP_INLINE void *heap_alloc_exact(tarn_heap *h, uint32_t u)
     h->fmap[fb >> 5] = fw & ~(1u << sh);
     if (TARN_UNLIKELY(fb == h->mb_start)) h->mb_start = NIL;
     return heap_hand_out(h, fb, u, (size_t)u << LG);
+}
+
+/* Allocate size bytes, u granules, whose exact class is not empty: the fast path, else
+ * the general one.  Out of line, so that a request whose class is empty reaches the
+ * general path without this path's register saves. */
+static HEAP_NOINLINE void *heap_alloc_fast(tarn_heap *h, size_t size, uint32_t u)
+{
+    void *p = heap_alloc_exact(h, u);
+    return p != NULL ? p : heap_alloc_slow(h, size, NULL);
 }
 #endif
 
@@ -1178,8 +1198,8 @@ void *tarn_heap_alloc(tarn_heap *h, size_t size)
 #endif
 #if HEAP_FAST_PATHS
     if (TARN_LIKELY(size - 1u < (size_t)h->lmask << LG)) {   /* 1 .. 2^(k+1)-1 granules */
-        void *p = heap_alloc_exact(h, (uint32_t)((size + (G - 1u)) >> LG));
-        if (p != NULL) return p;
+        uint32_t u = (uint32_t)((size + (G - 1u)) >> LG);
+        if ((h->groups[u >> 5] & (1u << (u & 31u))) != 0u) return heap_alloc_fast(h, size, u);
     }
 #endif
     return heap_alloc_slow(h, size, NULL);
@@ -1335,48 +1355,86 @@ static HEAP_NOINLINE tarn_status heap_free_slow(tarn_heap *h, void *ptr)
         return TARN_OK;
     }
 #endif
-    st = heap_release(h, g, end, REL_BLOCK);
-    if (TARN_UNLIKELY(st != TARN_OK)) return heap_reject(h, ptr, st);
-    return TARN_OK;
+    return heap_release(h, g, end, REL_BLOCK);   /* records a rejection itself */
 }
 
 #if HEAP_FAST_PATHS
-#define HEAP_NOT_DONE TARN_STATUS_COUNT_
-
-/* Free the used block [g, end) at ptr whose left neighbour (pg, pf) is known. */
-static HEAP_NOINLINE tarn_status heap_free_known(tarn_heap *h, void *ptr, uint32_t g,
-                                                 uint32_t end, uint32_t pg, bool pf)
+/* The pieces of free that the fast path below tail-calls, so that it saves few registers
+ * itself.  The used block [g, g+sz), neither over-aligned nor to be cleared, has no free
+ * neighbour: it becomes a free block of its own. */
+static HEAP_NOINLINE tarn_status heap_free_alone(tarn_heap *h, uint32_t g, uint32_t sz)
 {
-    tarn_status st = heap_release_at(h, g, end, pg, pf, REL_BLOCK);
-    return st == TARN_OK ? TARN_OK : heap_reject(h, ptr, st);
+    unsigned char *p = h->blocks + ((size_t)g << LG);
+    size_t bytes = (size_t)sz << LG;
+    TARN_FILL_FREED(p, bytes);
+    TARN_SAN_FREE(h, p, bytes);
+    bit_set(h->fmap, g);
+    list_push(h, g, cls_of_leaf(h, sz));
+    TARN_STAT(h->used -= bytes; h->frees++);
+    HEAP_TRACE(h, TARN_HEAP_EV_FREE, p, bytes, TARN_OK);
+    return TARN_OK;
 }
 
-/* The fast path of free: the block's neighbours start in its own S word or the next one
- * over, the right neighbour is used, and the left one is used (the block becomes a free
- * block of its own) or free and keeps its class when the block joins it.  A few S and F
- * words answer everything.  Returns 1 when done, 0 to take the general path (nothing
- * changed). */
+/* The used block [g, end), neither over-aligned nor to be cleared, has a free left
+ * neighbour at pg and a used right one: when the merged block keeps pg's class, the block
+ * just joins it (pg's list node stays where it is); otherwise the general release. */
+static HEAP_NOINLINE tarn_status heap_free_join(tarn_heap *h, uint32_t g, uint32_t end,
+                                                uint32_t pg)
+{
+    unsigned char *p = h->blocks + ((size_t)g << LG);
+    size_t bytes = (size_t)(end - g) << LG;
+    if (cls_of(h, g - pg) != cls_of(h, end - pg)) {
+        return heap_release_at(h, g, end, pg, true, REL_BLOCK);
+    }
+    TARN_FILL_FREED(p, bytes);
+    TARN_SAN_FREE(h, p, bytes);
+    start_clr(h, g);
+    if (pg == h->mb_start) h->mb_end = end;
+    TARN_STAT(h->used -= bytes; h->frees++);
+    HEAP_TRACE(h, TARN_HEAP_EV_FREE, p, bytes, TARN_OK);
+    return TARN_OK;
+}
+
+/* The used block at g has a neighbour starting beyond the S words the fast path reads:
+ * both neighbours are found by the general scans, then it goes on as the fast path. */
+static HEAP_NOINLINE tarn_status heap_free_far(tarn_heap *h, uint32_t g)
+{
+    uint32_t end = next_start(h, g + 1u), pg = g;
+    bool pf = false;
+    if (g != 0u) {
+        pg = block_before(h, g);
+        pf = bit_get(h->fmap, pg) != 0u;
+    }
+    if (TARN_LIKELY(!pf && bit_get(h->fmap, end) == 0u && h->flags == 0u &&
+                    (end - g < AL_MIN || bit_get(h->fmap, g + 1u) == 0u))) {
+        return heap_free_alone(h, g, end - g);
+    }
+    return heap_release_at(h, g, end, pg, pf, REL_BLOCK);
+}
+
+/* The fast path of free: validate the pointer from its S and F words (a pointer that is
+ * not a live block goes to the general free, which reports it), find the neighbours in
+ * the block's own S word (the left one also in the previous word or as the remembered
+ * block; else heap_free_far), then hand the block to heap_free_alone or heap_free_join,
+ * or, for a merge to the right, clearing or an over-aligned block, to the general release
+ * with its neighbours known.  Every call is a tail call. */
 static HEAP_INLINE tarn_status heap_free_fast(tarn_heap *h, void *ptr)
 {
     uintptr_t d = (uintptr_t)ptr - (uintptr_t)h->blocks;
     uint32_t g = (uint32_t)(d >> LG), wi = g >> 5, bit, sw, fw, w, end, pg, sz;
     bool nf, pf;
-    size_t bytes;
-    if (TARN_UNLIKELY(d >= (uintptr_t)h->nbytes || (d & (G - 1u)) != 0u)) return HEAP_NOT_DONE;
+    if (TARN_UNLIKELY(d >= (uintptr_t)h->nbytes || (d & (G - 1u)) != 0u)) return heap_free_slow(h, ptr);
     bit = 1u << (g & 31u);
     sw = h->smap[wi];
     fw = h->fmap[wi];
-    if (TARN_UNLIKELY((sw & bit) == 0u || (fw & bit) != 0u)) return HEAP_NOT_DONE;   /* bad pointer */
+    if (TARN_UNLIKELY((sw & bit) == 0u || (fw & bit) != 0u)) return heap_free_slow(h, ptr);   /* bad pointer */
     /* right neighbour: in this word, else in the next (which exists: S[N] is set) */
     w = sw & (0u - (bit << 1));
     if (TARN_LIKELY(w != 0u)) {
         end = (g & ~31u) | tarn_ctz_u32(w);
         nf = (fw & w & (0u - w)) != 0u;
     } else {
-        w = h->smap[wi + 1u];
-        if (TARN_UNLIKELY(w == 0u)) return HEAP_NOT_DONE;
-        end = ((wi + 1u) << 5) | tarn_ctz_u32(w);
-        nf = (h->fmap[wi + 1u] & w & (0u - w)) != 0u;
+        return heap_free_far(h, g);           /* a long block: climb the tree */
     }
     sz = end - g;
     /* left neighbour: in this word, else in the previous one; none for g = 0 */
@@ -1387,39 +1445,21 @@ static HEAP_INLINE tarn_status heap_free_fast(tarn_heap *h, void *ptr)
     } else if (g == h->mb_end && h->mb_start < g) {
         pg = h->mb_start;                      /* the remembered free block ends at g */
         pf = true;
-    } else if (wi != 0u) {
-        w = h->smap[wi - 1u];
-        if (TARN_UNLIKELY(w == 0u)) return HEAP_NOT_DONE;
+    } else if (wi == 0u) {
+        pg = 0u;
+        pf = false;
+    } else if (TARN_LIKELY((w = h->smap[wi - 1u]) != 0u)) {
         pg = ((wi - 1u) << 5) | tarn_log2_u32(w);
         pf = ((h->fmap[wi - 1u] >> (pg & 31u)) & 1u) != 0u;
     } else {
-        pg = 0u;
-        pf = false;
+        return heap_free_far(h, g);           /* a long left neighbour: climb the tree */
     }
     if (TARN_UNLIKELY(nf || h->flags != 0u || (sz >= AL_MIN && bit_get(h->fmap, g + 1u) != 0u))) {
         /* a merge to the right, clearing, or an over-aligned block: the neighbours are
          * known, the general release does the rest */
-        return heap_free_known(h, ptr, g, end, pg, pf);
+        return heap_release_at(h, g, end, pg, pf, REL_BLOCK);
     }
-    bytes = (size_t)sz << LG;
-    if (pf) {
-        /* joins its free left neighbour, whose list node stays where it is */
-        if (cls_of_leaf(h, g - pg) != cls_of_leaf(h, end - pg) || (sw & ~bit) == 0u) {
-            return heap_free_known(h, ptr, g, end, pg, pf);
-        }
-        TARN_FILL_FREED(ptr, bytes);
-        TARN_SAN_FREE(h, ptr, bytes);
-        h->smap[wi] = sw & ~bit;
-        if (pg == h->mb_start) h->mb_end = end;
-    } else {
-        TARN_FILL_FREED(ptr, bytes);
-        TARN_SAN_FREE(h, ptr, bytes);
-        h->fmap[wi] = fw | bit;
-        list_push(h, g, cls_of_leaf(h, sz));
-    }
-    TARN_STAT(h->used -= bytes; h->frees++);
-    HEAP_TRACE(h, TARN_HEAP_EV_FREE, ptr, bytes, TARN_OK);
-    return TARN_OK;
+    return pf ? heap_free_join(h, g, end, pg) : heap_free_alone(h, g, sz);
 }
 #endif
 
@@ -1444,12 +1484,10 @@ tarn_status tarn_heap_free(tarn_heap *h, void *ptr)
     if (h->quarantine.on) return heap_free_slow(h, ptr);
 #endif
 #if HEAP_FAST_PATHS
-    {
-        tarn_status st = heap_free_fast(h, ptr);
-        if (TARN_LIKELY(st != HEAP_NOT_DONE)) return st;
-    }
-#endif
+    return heap_free_fast(h, ptr);
+#else
     return heap_free_slow(h, ptr);
+#endif
 }
 
 /* ---- resize ------------------------------------------------------------------------------- */
