@@ -3,7 +3,8 @@
 #                         run; BENCH_ARGS are passed (e.g. BENCH_ARGS=--quick)
 #   make bench-heap-size  Cortex-M4 -Os image growth (--gc-sections) of a program that uses
 #                         tarn_heap_init, _alloc, _free and _realloc, over one that does not
-#                         (HEAP_SIZE_FLAGS adds compile options, e.g. -DTARN_HEAP_FAST=0)
+#                         (HEAP_SIZE_FLAGS adds compile options, e.g. -DTARN_HEAP_FAST=0),
+#                         and of the same program on the bench's TLSF-style reference
 
 heap_mk_goal_ := $(.DEFAULT_GOAL)
 
@@ -42,5 +43,17 @@ bench-heap-size:
 	   awk '$$4=="memcpy"||$$4=="memset"{s+=$$2} END{print s+0}'); \
 	 echo "heap .text growth, Cortex-M4 -Os --gc-sections, init+alloc+free+realloc:" \
 	   "$$((w - o)) bytes (of which libc memcpy/memset: $$lib) [target <= 1024]"
+	@printf '%s\n' '#include "ref_tlsf.h"' 'static unsigned char mem[4096];' 'volatile int sink;' \
+	  'int main(void)' '{' '    rt_heap *h = rt_init(mem, sizeof mem);' '    void *p;' \
+	  '    if (h == 0) return 1;' '    p = rt_alloc(h, 100);' '    p = rt_realloc(h, p, 300);' \
+	  '    rt_free(h, p);' '    sink = 1;' '    return 0;' '}' > $(heap_size_dir_)/ref.c
+	@$(heap_size_cc_) -Ibench --specs=nosys.specs -Wl,--gc-sections $(heap_size_dir_)/ref.c \
+	  -o $(heap_size_dir_)/ref.elf
+	@r=$$(arm-none-eabi-size $(heap_size_dir_)/ref.elf | awk 'NR==2{print $$1}'); \
+	 o=$$(arm-none-eabi-size $(heap_size_dir_)/without.elf | awk 'NR==2{print $$1}'); \
+	 lib=$$(arm-none-eabi-nm -S -t d --size-sort $(heap_size_dir_)/ref.elf | \
+	   awk '$$4=="memcpy"||$$4=="memset"{s+=$$2} END{print s+0}'); \
+	 echo "the same for the TLSF-style reference (bench/ref_tlsf.h, no checks):" \
+	   "$$((r - o)) bytes (of which libc memcpy/memset: $$lib)"
 
 .DEFAULT_GOAL := $(heap_mk_goal_)
