@@ -550,6 +550,8 @@ static void test_corruption(void)
     CHECK_EQ(tarn_heap_validate(h, a), TARN_OK);         /* a untouched, still live */
     CHECK(tarn_heap_realloc(h, c, 100) == NULL);         /* growing into b needs its links */
     CHECK_EQ(tarn_heap_last_error(h), TARN_ECORRUPT);
+    CHECK_EQ(tarn_heap_resize(h, c, 8), TARN_ECORRUPT);  /* so does a cut tail joining b */
+    CHECK_EQ(tarn_heap_usable_size(h, c), 64);           /* c unchanged */
     poke32(b, saved);
     CHECK(memcmp(guard, mem + ARENA, sizeof guard) == 0);
     CHECK_EQ(tarn_heap_check(h), TARN_OK);
