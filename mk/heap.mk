@@ -23,6 +23,17 @@ heap_size_dir_  := $(BUILD)/heapsize
 heap_size_cc_    = $(HEAP_SIZE_CC) -Os -std=c99 -ffunction-sections -fdata-sections \
                    -Iinclude -Isrc $(HEAP_SIZE_FLAGS)
 
+# $(call heap_growth_,NAME,LABEL_VAR): text growth of NAME.elf over without.elf, and the
+# part of it that is newlib's memcpy and memset, printed after the text in LABEL_VAR.
+heap_size_tarn_ := heap .text growth, Cortex-M4 -Os --gc-sections, init+alloc+free+realloc:
+heap_size_ref_  := the same for the TLSF-style reference (bench/ref_tlsf.h, no checks):
+heap_growth_ = w=$$(arm-none-eabi-size $(heap_size_dir_)/$(1).elf | awk 'NR==2{print $$1}'); \
+	 o=$$(arm-none-eabi-size $(heap_size_dir_)/without.elf | awk 'NR==2{print $$1}'); \
+	 lib=$$(arm-none-eabi-nm -S -t d --size-sort $(heap_size_dir_)/$(1).elf | \
+	   awk '$$4=="memcpy"||$$4=="memset"{s+=$$2} END{print s+0}'); \
+	 echo "$($(2))" "$$((w - o)) bytes (of which libc memcpy/memset: $$lib)$(if \
+	   $(filter with,$(1)), [target <= 1024])"
+
 bench-heap-size:
 	@mkdir -p $(heap_size_dir_)
 	@printf '%s\n' '#include "tarn/heap.h"' 'static unsigned char mem[4096];' \
@@ -37,23 +48,13 @@ bench-heap-size:
 	  $(heap_size_dir_)/heap.o -o $(heap_size_dir_)/with.elf
 	@$(heap_size_cc_) --specs=nosys.specs -Wl,--gc-sections $(heap_size_dir_)/without.c \
 	  -o $(heap_size_dir_)/without.elf
-	@w=$$(arm-none-eabi-size $(heap_size_dir_)/with.elf | awk 'NR==2{print $$1}'); \
-	 o=$$(arm-none-eabi-size $(heap_size_dir_)/without.elf | awk 'NR==2{print $$1}'); \
-	 lib=$$(arm-none-eabi-nm -S -t d --size-sort $(heap_size_dir_)/with.elf | \
-	   awk '$$4=="memcpy"||$$4=="memset"{s+=$$2} END{print s+0}'); \
-	 echo "heap .text growth, Cortex-M4 -Os --gc-sections, init+alloc+free+realloc:" \
-	   "$$((w - o)) bytes (of which libc memcpy/memset: $$lib) [target <= 1024]"
+	@$(call heap_growth_,with,heap_size_tarn_)
 	@printf '%s\n' '#include "ref_tlsf.h"' 'static unsigned char mem[4096];' 'volatile int sink;' \
 	  'int main(void)' '{' '    rt_heap *h = rt_init(mem, sizeof mem);' '    void *p;' \
 	  '    if (h == 0) return 1;' '    p = rt_alloc(h, 100);' '    p = rt_realloc(h, p, 300);' \
 	  '    rt_free(h, p);' '    sink = 1;' '    return 0;' '}' > $(heap_size_dir_)/ref.c
 	@$(heap_size_cc_) -Ibench --specs=nosys.specs -Wl,--gc-sections $(heap_size_dir_)/ref.c \
 	  -o $(heap_size_dir_)/ref.elf
-	@r=$$(arm-none-eabi-size $(heap_size_dir_)/ref.elf | awk 'NR==2{print $$1}'); \
-	 o=$$(arm-none-eabi-size $(heap_size_dir_)/without.elf | awk 'NR==2{print $$1}'); \
-	 lib=$$(arm-none-eabi-nm -S -t d --size-sort $(heap_size_dir_)/ref.elf | \
-	   awk '$$4=="memcpy"||$$4=="memset"{s+=$$2} END{print s+0}'); \
-	 echo "the same for the TLSF-style reference (bench/ref_tlsf.h, no checks):" \
-	   "$$((r - o)) bytes (of which libc memcpy/memset: $$lib)"
+	@$(call heap_growth_,ref,heap_size_ref_)
 
 .DEFAULT_GOAL := $(heap_mk_goal_)

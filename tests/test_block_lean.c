@@ -7,22 +7,7 @@
  * clears checks every block handed out, the LIFO order, the counters and the full check.
  * This file compiles src/block.c itself.
  */
-#undef TARN_CHECK_LEVEL
-#undef TARN_STATS
-#undef TARN_LOCKING
-#undef TARN_SANITIZE
-#undef TARN_NO_INTRINSICS
-#undef TARN_GUARD
-#undef TARN_POISON_FREE
-#undef TARN_QUARANTINE
-#define TARN_CHECK_LEVEL 0
-#define TARN_STATS 0
-#define TARN_LOCKING 0
-#define TARN_SANITIZE 0
-#define TARN_NO_INTRINSICS 1
-#define TARN_GUARD 0
-#define TARN_POISON_FREE 0
-#define TARN_QUARANTINE 0
+#include "support/lean.h"
 #include "block.c"
 
 #include "check.h"
