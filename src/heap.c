@@ -970,15 +970,20 @@ corrupt:   /* a freed block's rejection is recorded here, so free can tail-call 
 #endif
 }
 
+/* The block before the one at g in *pg (g itself when g = 0); true when it is free. */
+static inline bool heap_left(const tarn_heap *h, uint32_t g, uint32_t *pg)
+{
+    *pg = g;
+    if (g == 0u) return false;
+    *pg = block_before(h, g);
+    return bit_get(h->fmap, *pg) != 0u;
+}
+
 /* heap_release_at, finding the left neighbour itself. */
 static tarn_status heap_release(tarn_heap *h, uint32_t g, uint32_t end, int mode)
 {
-    uint32_t pg = g;
-    bool pf = false;
-    if (g != 0u) {
-        pg = block_before(h, g);
-        pf = bit_get(h->fmap, pg) != 0u;
-    }
+    uint32_t pg;
+    bool pf = heap_left(h, g, &pg);
     return heap_release_at(h, g, end, pg, pf, mode);
 }
 
@@ -1399,12 +1404,8 @@ static HEAP_NOINLINE tarn_status heap_free_join(tarn_heap *h, uint32_t g, uint32
  * both neighbours are found by the general scans, then it goes on as the fast path. */
 static HEAP_NOINLINE tarn_status heap_free_far(tarn_heap *h, uint32_t g)
 {
-    uint32_t end = next_start(h, g + 1u), pg = g;
-    bool pf = false;
-    if (g != 0u) {
-        pg = block_before(h, g);
-        pf = bit_get(h->fmap, pg) != 0u;
-    }
+    uint32_t end = next_start(h, g + 1u), pg;
+    bool pf = heap_left(h, g, &pg);
     if (TARN_LIKELY(!pf && bit_get(h->fmap, end) == 0u && h->flags == 0u &&
                     (end - g < AL_MIN || bit_get(h->fmap, g + 1u) == 0u))) {
         return heap_free_alone(h, g, end - g);
