@@ -454,6 +454,15 @@ static bool lf_held_intact(const tarn_lfblock_pool *pool, uint32_t i)
     return ok;
 }
 
+/* A held block leaves the ring: false, with TARN_ECORRUPT recorded, when it was written
+ * while held. */
+static bool lf_held_verify(tarn_lfblock_pool *pool, uint32_t i)
+{
+    if (lf_held_intact(pool, i)) return true;
+    lf_error(pool, TARN_ECORRUPT);
+    return false;
+}
+
 /* Hold block i (claimed by put: state LF_HELD): one exchange into the slot under the ring
  * cursor.  Returns the block pushed out (index + 1; only the caller can reach it now), or
  * 0 when the slot was empty. */
@@ -484,15 +493,26 @@ static uint32_t lf_take_held(tarn_lfblock_pool *pool)
  * TARN_ECORRUPT recorded) when it was written while held. */
 static bool lf_unhold(tarn_lfblock_pool *pool, uint32_t i)
 {
-    bool ok = lf_held_intact(pool, i);
+    bool ok = lf_held_verify(pool, i);
     tarn_lfblock_word h = ldw(&pool->head, MO_RLX);
-    if (!ok) lf_error(pool, TARN_ECORRUPT);
     st32(&pool->state[i], lf_top(pool, h), MO_RLX);
     lf_push(pool, i, h);
     return ok;
 }
 #else
 #define LF_Q_ON(pool) ((void)(pool), false)
+#endif
+
+#if TARN_CHECK_LEVEL >= 1 || TARN_QUARANTINE > 0
+/* Put's step 2, the claim: the one CAS that turns "handed out" into "being put" (state[i]
+ * then links to top(h)) or, with the quarantine, into "held".  False when block i is not
+ * handed out (a double put); exactly one of racing puts of one block succeeds. */
+static inline bool lf_claim(tarn_lfblock_pool *pool, uint32_t i, tarn_lfblock_word h)
+{
+    uint32_t expect = LF_USED;
+    return cas32s(&pool->state[i], &expect, LF_Q_ON(pool) ? LF_HELD : lf_top(pool, h),
+                  MO_RLX, MO_RLX);
+}
 #endif
 
 void *tarn_lfblock_get(tarn_lfblock_pool *pool)
@@ -526,7 +546,7 @@ void *tarn_lfblock_get(tarn_lfblock_pool *pool)
             uint32_t out = lf_q_on(pool) ? lf_take_held(pool) : 0u;
             if (out != 0u) {
                 i = out - 1u;
-                if (!lf_held_intact(pool, i)) lf_error(pool, TARN_ECORRUPT);
+                (void)lf_held_verify(pool, i);
                 st32(&pool->state[i], LF_USED, MO_RLX);
                 LF_UNLOCK(pool);
                 goto hand_out;
@@ -587,13 +607,8 @@ tarn_status tarn_lfblock_put(tarn_lfblock_pool *pool, void *block)
     }
 #endif
     else {
-        uint32_t expect = LF_USED;
         h = ldw(&pool->head, MO_RLX);
-        /* 2. claim: the one CAS that turns "handed out" into "being put" (or "held") */
-        if (!cas32s(&pool->state[i], &expect, LF_Q_ON(pool) ? LF_HELD : lf_top(pool, h),
-                    MO_RLX, MO_RLX)) {
-            st = TARN_EDOUBLE;
-        }
+        if (!lf_claim(pool, i, h)) st = TARN_EDOUBLE;   /* 2. claim */
     }
     if (st != TARN_OK) {
         lf_error(pool, st);
@@ -609,8 +624,7 @@ tarn_status tarn_lfblock_put(tarn_lfblock_pool *pool, void *block)
     h = ldw(&pool->head, MO_RLX);
 #if TARN_QUARANTINE > 0
     if (lf_q_on(pool)) {
-        uint32_t expect = LF_USED;   /* the claim of level 1: a held block is refused */
-        if (!cas32s(&pool->state[i], &expect, LF_HELD, MO_RLX, MO_RLX)) {
+        if (!lf_claim(pool, i, h)) {   /* as at level 1: a held block is refused */
             lf_error(pool, TARN_EDOUBLE);
             LF_UNLOCK(pool);
             return TARN_EDOUBLE;

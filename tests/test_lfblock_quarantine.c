@@ -53,6 +53,15 @@ static void lq_basics(void)
         CHECK_EQ(tarn_lfblock_validate(&p, b[i]), TARN_EDOUBLE);
     }
     CHECK_EQ(tarn_lfblock_check(&p), TARN_OK);
+    /* other bad puts with the quarantine on: refused, nothing is held or freed */
+    CHECK_EQ(tarn_lfblock_put(&p, NULL), TARN_EINVAL);
+#if TARN_CHECK_LEVEL >= 1
+    CHECK_EQ(tarn_lfblock_put(&p, (unsigned char *)b[LQ_CAP] + 1), TARN_EFOREIGN);
+    CHECK_EQ(tarn_lfblock_put(&p, lq_mem), TARN_EFOREIGN);              /* the state words */
+    CHECK_EQ(tarn_lfblock_put(&p, &p), TARN_EFOREIGN);
+#endif
+    CHECK_EQ(lq_stats(&p).held, LQ_CAP);
+    CHECK_EQ(lq_stats(&p).free, 0u);
     /* a second put of a held block: refused, nothing changes */
     CHECK_EQ(tarn_lfblock_put(&p, b[0]), TARN_EDOUBLE);
     CHECK_EQ(tarn_lfblock_last_error(&p), TARN_EDOUBLE);
