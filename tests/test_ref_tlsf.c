@@ -42,6 +42,17 @@ int main(void)
     CHECK(rt_alloc(h, 0) == NULL);
     CHECK(rt_alloc(h, sizeof mem_words) == NULL);
     CHECK_EQ(rt_footprint(1), 4u * RT_W);   /* header word + the smallest payload */
+    {   /* realloc's edge cases: NULL is alloc, 0 is free, a huge size fails and keeps p */
+        unsigned char *p = (unsigned char *)rt_realloc(h, NULL, 40);
+        REQUIRE(p != NULL);
+        check_fill(p, 40, 7u);
+        CHECK(rt_realloc(h, p, sizeof mem_words) == NULL);
+        CHECK(rt_realloc(h, p, SIZE_MAX) == NULL);
+        CHECK(check_verify(p, 40, 7u));
+        CHECK(rt_realloc(h, p, 0) == NULL);
+        CHECK_EQ(free_blocks(h), 1);          /* freed: the heap is one block again */
+        REQUIRE(rt_check(h, rt_first(h)));
+    }
 
     for (it = 0; it < iters; it++) {
         uint32_t r = check_below(100);
