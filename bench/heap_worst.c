@@ -25,14 +25,18 @@
  * (min(old usable size, new size), the amount both heaps copy) between two scratch buffers
  * at the same offsets within a page as the old and the new block, and subtracts it.  This
  * assumes the heap copies with the C library's memcpy (both heaps measured here do).
+ * As a cross-check the bench also prints the largest moving realloc whose copy is at most
+ * 64 bytes, copy included: the subtracted maxima should not lie far above it.
  * The scratch buffers are half the arena each (a moved block is smaller); if malloc
  * refuses that, 1 MiB, and longer moves are left out of the maxima (the bench says so).
  *
  * The same sequences run on the TLSF-style reference (bench/ref_tlsf.h: good fit, boundary
  * tags, no checks), called through non-inlined wrappers so that each call is one call as
- * for tarn.  The reference has no aligned_alloc (its column shows "-"), does not fit in
- * an arena smaller than its control structure (5,984 bytes on 64-bit: "-" in the 4 KiB
- * row) and refuses requests above 512 MiB (such calls fail at once in it).
+ * for tarn.  The reference has no aligned_alloc of its own: ref_aligned below adds one
+ * the way TLSF does (over-allocate by the alignment plus a minimum free block, give the
+ * front back as a free block, trim the tail).  The reference does not fit in an arena
+ * smaller than its control structure (5,984 bytes on 64-bit: "-" in the 4 KiB row) and
+ * refuses requests above 512 MiB (such calls fail at once in it).
  *
  * Arenas: 4 KiB, 16 KiB, 64 KiB, ... 1 GiB (every power of four), each taken from malloc;
  * a size malloc refuses is skipped and reported.  Every sequence starts from a freshly
@@ -52,6 +56,11 @@
  *                     -8, +8, -16, +16 bytes (covering the rounding to granules and
  *                     headers), each freed again; then the separators are freed (merges);
  *   boundary/empty    the same requests in an empty heap;
+ *   merge             a block freed beside a free left (then right) neighbour of every
+ *                     boundary size up to arena/2;
+ *   random            50,000 operations: sizes log-uniform over 1 .. arena/16, the live
+ *                     count random-walking (at most 4,096), frees and reallocs (to a new
+ *                     random size) of random live blocks; the same stream for both heaps;
  *   huge              the largest request that succeeds (binary search over every size
  *                     up to the arena, each try measured), in an empty heap and after one
  *                     small block; its free; a three-way merge of two huge neighbours;
@@ -87,6 +96,8 @@ typedef struct worst {
     char where[OP_N][96];           /* the sequence and request that gave it */
     unsigned long calls[OP_N];
     int skipped;                    /* the heap does not fit in this arena */
+    unsigned long long small_move;  /* cross-check: largest moving realloc whose copy is at
+                                       most 64 bytes, copy not subtracted */
 } worst;
 
 /* One heap under test: tarn's or the reference, in `mem` of `arena` bytes. */
@@ -103,7 +114,8 @@ typedef struct hx {
 } hx;
 
 static unsigned long long ovh;     /* count of an empty pair of reads */
-static unsigned char *scratch_src, *scratch_dst;
+static unsigned char *scratch_src, *scratch_dst;   /* page-aligned, in scratch_mem */
+static unsigned char *scratch_mem[2];
 static size_t scratch_cap;         /* the longest copy that can be counted */
 static unsigned long uncounted;    /* moving reallocs too long to count the copy of */
 static void **blk;                 /* the blocks of the running sequence */
@@ -115,6 +127,37 @@ __attribute__((noinline)) static void ref_free(rt_heap *h, void *p) { rt_free(h,
 __attribute__((noinline)) static void *ref_realloc(rt_heap *h, void *p, size_t n)
 {
     return rt_realloc(h, p, n);
+}
+
+/* aligned_alloc for the reference, the way TLSF does it (the reference itself has none):
+ * over-allocate by the alignment plus room for a free block in front, give the front
+ * back as a free block, trim the tail.  Uses only the reference's own helpers. */
+__attribute__((noinline)) static void *ref_aligned(rt_heap *h, size_t al, size_t n)
+{
+    const size_t front = RT_MIN + RT_W;   /* the smallest free block in front */
+    unsigned char *p, *q;
+    rt_block *b, *b2;
+    size_t have, lead, s;
+    if (al <= RT_ALIGN) return rt_alloc(h, n);
+    if (n == 0u || n > ((size_t)1 << (RT_FL_MAX - 1u)) || al > ((size_t)1 << (RT_FL_MAX - 1u)))
+        return NULL;
+    s = rt_adjust(n);
+    p = rt_alloc(h, s + al + front);
+    if (p == NULL) return NULL;
+    if (((uintptr_t)p & (al - 1u)) == 0u) {
+        rt_trim(h, rt_of(p), s);
+        return p;
+    }
+    q = (unsigned char *)(((uintptr_t)p + front + al - 1u) & ~(uintptr_t)(al - 1u));
+    b = rt_of(p);
+    have = rt_size(b);
+    lead = (size_t)(q - p) - RT_W;         /* payload of the free block in front */
+    b2 = rt_of(q);
+    b2->size = have - lead - RT_W;         /* used; its predecessor is marked free below */
+    b->size = lead | RT_FREE;              /* b's predecessor is used: b was allocated */
+    rt_release(h, b);                      /* lists b, tells b2 its predecessor is free */
+    rt_trim(h, b2, s);
+    return q;
 }
 
 static void note(hx *h, int op, unsigned long long raw, const char *req, int failed)
@@ -131,6 +174,8 @@ static void note(hx *h, int op, unsigned long long raw, const char *req, int fai
 
 static const char *sz(size_t n)   /* a readable size */
 {
+    if (n >= 1024u * 1024u * 1024u && n % (1024u * 1024u * 1024u) == 0u)
+        return bench_fmt("%zu GiB", n >> 30);
     if (n >= 1024u * 1024u && n % (1024u * 1024u) == 0u) return bench_fmt("%zu MiB", n >> 20);
     if (n >= 1024u && n % 1024u == 0u) return bench_fmt("%zu KiB", n >> 10);
     return bench_fmt("%zu", n);
@@ -208,6 +253,7 @@ static void *h_realloc(hx *h, void *p, size_t n)
         memcpy(d, s, ncopy);
         c1 = ICOUNT_READ();
         copy = c1 - c0 >= ovh ? c1 - c0 - ovh : 0u;
+        if (ncopy <= 64u && b - a - ovh > h->w->small_move) h->w->small_move = b - a - ovh;
     }
     note(h, OP_REALLOC, b - a - copy,
          bench_fmt("realloc(%s -> %s)%s", sz(old), sz(n), q == p ? " in place" :
@@ -219,10 +265,15 @@ static void *h_aligned(hx *h, size_t al, size_t n)
 {
     unsigned long long a, b;
     void *p;
-    if (h->ref) return NULL;
-    a = ICOUNT_READ();
-    p = tarn_heap_aligned_alloc(h->t, al, n);
-    b = ICOUNT_READ();
+    if (h->ref) {
+        a = ICOUNT_READ();
+        p = ref_aligned(h->r, al, n);
+        b = ICOUNT_READ();
+    } else {
+        a = ICOUNT_READ();
+        p = tarn_heap_aligned_alloc(h->t, al, n);
+        b = ICOUNT_READ();
+    }
     note(h, OP_ALIGNED, b - a, bench_fmt("aligned_alloc(%s, %s)", sz(al), sz(n)), p == NULL);
     if (p != NULL && ((uintptr_t)p & (al - 1u)) != 0u) {
         fprintf(stderr, "heap_worst: aligned_alloc(%zu) returned %p\n", al, p);
@@ -385,6 +436,80 @@ static size_t largest(hx *h)
     return lo;
 }
 
+/* Merges with neighbours of every boundary size L (up to arena/2): a free block of L
+ * bytes to the left (then to the right) of the block being freed; each round leaves the
+ * heap empty again. */
+static void seq_merge_sizes(hx *h)
+{
+    size_t i;
+    begin(h, "merge with a free left block of L");
+    for (i = 0; i < nbreq; i++) {
+        void *a, *b, *c;
+        if (breq[i] > h->arena / 2u) continue;
+        a = h_alloc(h, breq[i]);
+        b = h_alloc(h, 8);
+        c = h_alloc(h, 8);
+        h_free(h, a);
+        h_free(h, b);
+        h_free(h, c);
+    }
+    end(h);
+    begin(h, "merge with a free right block of L");
+    for (i = 0; i < nbreq; i++) {
+        void *a, *b, *c;
+        if (breq[i] > h->arena / 2u) continue;
+        a = h_alloc(h, 8);
+        b = h_alloc(h, breq[i]);
+        c = h_alloc(h, 8);
+        h_free(h, b);
+        h_free(h, a);
+        h_free(h, c);
+    }
+    end(h);
+}
+
+/* A random mix (the same for both heaps): sizes log-uniform over 1 .. arena/16, the live
+ * count random-walking, frees and reallocs of random live blocks. */
+static uint64_t rs;
+static uint64_t rnd(void)
+{
+    rs ^= rs << 13;
+    rs ^= rs >> 7;
+    rs ^= rs << 17;
+    return rs;
+}
+
+static void seq_random(hx *h, unsigned nops)
+{
+    unsigned i, maxlog = 0;
+    size_t target = 64;
+    begin(h, "random");
+    rs = 0x9E3779B97F4A7C15ull;
+    while (((size_t)16 << maxlog) < h->arena) maxlog++;
+    for (i = 0; i < nops; i++) {
+        uint64_t r = rnd();
+        size_t n = ((size_t)1 << (r % maxlog)), at;
+        n += (size_t)(r >> 32) % n;
+        if (i % 1000u == 0u) target = 1u + (size_t)(rnd() % (MAX_BLOCKS / 4u));
+        if (nblk > 0u && (nblk >= target || (r >> 8) % 4u == 0u)) {
+            at = (size_t)(rnd() % nblk);
+            if ((r >> 16) % 4u == 0u) {
+                void *q = h_realloc(h, blk[at], n);
+                if (q != NULL && q != blk[at]) blk[at] = q;
+                continue;
+            }
+            h_free(h, blk[at]);
+            blk[at] = blk[--nblk];
+        } else {
+            void *p = h_alloc(h, n);
+            if (p != NULL) keep(p);
+            else if (nblk > 0u) target = nblk / 2u;
+        }
+    }
+    while (nblk > 0u) h_free(h, blk[--nblk]);
+    end(h);
+}
+
 static void seq_huge(hx *h)
 {
     size_t big;
@@ -542,6 +667,24 @@ static void seq_aligned(hx *h)
     end(h);
 }
 
+/* Two scratch buffers of scratch_cap bytes plus a page, each starting on a page boundary
+ * (memcpy's path depends on the page offsets of its operands, which are matched).  */
+static int scratch_get(void)
+{
+    int i;
+    for (i = 0; i < 2; i++) {
+        scratch_mem[i] = malloc(scratch_cap + 8192u);
+        if (scratch_mem[i] == NULL) {
+            if (i == 1) free(scratch_mem[0]);
+            return 0;
+        }
+        memset(scratch_mem[i], 0x5a, scratch_cap + 8192u);
+    }
+    scratch_src = (unsigned char *)(((uintptr_t)scratch_mem[0] + 4095u) & ~(uintptr_t)4095u);
+    scratch_dst = (unsigned char *)(((uintptr_t)scratch_mem[1] + 4095u) & ~(uintptr_t)4095u);
+    return 1;
+}
+
 static void run_all(hx *h)
 {
     static const size_t fixed[] = {1, 8, 24, 100, 1000, 4096, 65536};
@@ -554,6 +697,8 @@ static void run_all(hx *h)
     for (i = 0; i < ns; i++) seq_alternate(h, sizes[i]);
     seq_classes(h);
     seq_boundary_empty(h);
+    seq_merge_sizes(h);
+    seq_random(h, 50000u);
     seq_huge(h);
     seq_realloc_grow(h);
     for (i = 0; i < ns; i++) {
@@ -569,6 +714,7 @@ int main(int argc, char **argv)
     static const char *const cols[] = {"arena", "alloc tarn", "alloc ref", "free tarn",
                                        "free ref", "realloc tarn", "realloc ref",
                                        "aligned tarn", "aligned ref"};
+    static const char *const xcols[] = {"arena", "realloc tarn", "realloc ref"};
     static const char *const wcols[] = {"arena", "operation", "count", "sequence: request"};
     enum { NARENA = 10 };
     size_t arena = 4096u;
@@ -606,17 +752,10 @@ int main(int argc, char **argv)
         }
         /* scratch for counting copies: a moved block is at most half the arena */
         scratch_cap = arena / 2u;
-        scratch_src = malloc(scratch_cap + 4096u);
-        scratch_dst = malloc(scratch_cap + 4096u);
-        if (scratch_src == NULL || scratch_dst == NULL) {
-            free(scratch_src);
-            free(scratch_dst);
+        if (!scratch_get()) {
             scratch_cap = SCRATCH_MIN;
-            scratch_src = malloc(scratch_cap + 4096u);
-            scratch_dst = malloc(scratch_cap + 4096u);
-            if (scratch_src == NULL || scratch_dst == NULL) return 1;
+            if (!scratch_get()) return 1;
         }
-        memset(scratch_src, 0x5a, scratch_cap + 4096u);
         nbreq = boundaries(arena, breq, 16384u);
         for (r = 0; r < 2; r++) {
             h.ref = r;
@@ -628,8 +767,8 @@ int main(int argc, char **argv)
             run_all(&h);
         }
         free(h.mem);
-        free(scratch_src);
-        free(scratch_dst);
+        free(scratch_mem[0]);
+        free(scratch_mem[1]);
         ok[na] = 1;
         last = na;
     }
@@ -644,8 +783,7 @@ int main(int argc, char **argv)
         cells[0] = sz(arenas[i]);
         for (op = 0; op < OP_N; op++) {
             cells[1 + 2 * op] = bench_fmt("%llu", w[i][0].n[op]);
-            cells[2 + 2 * op] = op == OP_ALIGNED || w[i][1].skipped ? "-"
-                                : bench_fmt("%llu", w[i][1].n[op]);
+            cells[2 + 2 * op] = w[i][1].skipped ? "-" : bench_fmt("%llu", w[i][1].n[op]);
         }
         bench_row(cells);
     }
@@ -658,7 +796,7 @@ int main(int argc, char **argv)
             if (!ok[i]) continue;
             for (op = 0; op < OP_N; op++) {
                 const char *cells[4];
-                if (r && (op == OP_ALIGNED || w[i][r].skipped)) continue;
+                if (r && w[i][r].skipped) continue;
                 cells[0] = sz(arenas[i]);
                 cells[1] = op_name[op];
                 cells[2] = bench_fmt("%llu", w[i][r].n[op]);
@@ -668,13 +806,24 @@ int main(int argc, char **argv)
         }
         bench_table_end();
     }
-    bench_note("reference \"-\": no aligned_alloc; in arenas smaller than its control "
-               "structure (%zu bytes) it cannot be initialised", sizeof(rt_heap));
+    bench_note("reference \"-\": the arena is smaller than its control structure (%zu "
+               "bytes); its aligned_alloc is the bench's, TLSF's method", sizeof(rt_heap));
     bench_note("counts exclude the %llu instructions of a pair of reads and include the "
                "call site (1-4 instructions); calls per arena (tarn): alloc %lu, free %lu, "
                "realloc %lu, aligned %lu in the largest arena run",
                ovh, w[last][0].calls[0], w[last][0].calls[1], w[last][0].calls[2],
                w[last][0].calls[3]);
+    bench_table_begin("heap_worst", "cross-check of the copy subtraction: the largest moving "
+                      "realloc that copies at most 64 bytes, copy included", xcols, 3);
+    for (i = 0; i < na; i++) {
+        const char *cells[3];
+        if (!ok[i]) continue;
+        cells[0] = sz(arenas[i]);
+        cells[1] = bench_fmt("%llu", w[i][0].small_move);
+        cells[2] = w[i][1].skipped ? "-" : bench_fmt("%llu", w[i][1].small_move);
+        bench_row(cells);
+    }
+    bench_table_end();
     if (uncounted != 0u)
         bench_note("%lu moving reallocs left out: no scratch to count their copy", uncounted);
     free(blk);
