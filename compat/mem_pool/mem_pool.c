@@ -48,8 +48,10 @@ static int pool_ready(const struct m_pool *pool)
  * cannot fail.  0 if it does not fit in size_t. */
 static size_t pool_bytes_for(size_t need, size_t extra)
 {
+    size_t bytes;
     if (need > SIZE_MAX - extra) return 0u;
-    return tarn_heap_size_for(need + extra, need + extra, 1u);
+    bytes = tarn_heap_size_for(need + extra, need + extra, 1u);
+    return bytes > need + extra ? bytes : 0u;   /* below the request: an overflow, refused */
 }
 
 int pool_init_size(struct m_pool *pool, size_t size)
