@@ -107,7 +107,8 @@ for src in "$ROOT"/src/*.c; do
 done
 
 # ---- (a2) every compat layer with the public headers only (compat.sh) ------------------------
-CC="$CC" quiet "$HERE/compat.sh" "$B/compat"
+export CC
+quiet "$HERE/compat.sh" "$B/compat"
 ok compat-public-headers
 
 # ---- (b) add_subdirectory ---------------------------------------------------------------------
