@@ -20,7 +20,7 @@
 #endif
 
 /* Compile-time check of a layout rule (C99: a negative array size fails). */
-#define CKREMM_STATIC_ASSERT(cond, name) typedef char name[(cond) ? 1 : -1]
+#define CKREMM_STATIC_ASSERT(cond, name) typedef char name[(cond) ? 1 : -1] // NOLINT(bugprone-macro-parentheses): a declarator name
 
 #define CKREMM_T_MAGIC 0x744B5254u
 #define CKREMM_H_MAGIC 0x684B5248u

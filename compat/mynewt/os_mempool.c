@@ -82,6 +82,8 @@ static void mp_peek(void *dst, const void *src, size_t n)
 #endif
 
 #define MP_PTR sizeof(void *)
+/* a free-list link is copied as MP_PTR bytes */
+typedef char mp_link_is_a_pointer[sizeof(struct os_memblock *) == sizeof(void *) ? 1 : -1];
 #define MP_KEY_SALT ((uintptr_t)0x6d706f6f6c5f7431ull | 1u)
 
 /* ---- the list of pools and the lock ------------------------------------------------------ */
@@ -134,13 +136,13 @@ static bool mp_is_block(const struct os_mempool *mp, const void *p)
 static struct os_memblock *mp_link(const void *blk)
 {
     struct os_memblock *next;
-    memcpy(&next, blk, sizeof next);
+    memcpy(&next, blk, MP_PTR);
     return next;
 }
 
 static void mp_set_link(void *blk, const struct os_memblock *next)
 {
-    memcpy(blk, (const void *)&next, sizeof next);
+    memcpy(blk, (const void *)&next, MP_PTR);
 }
 
 static uintptr_t mp_tag(const void *blk)
@@ -318,7 +320,7 @@ static bool mp_is_free(const struct os_mempool *mp, const unsigned char *blk)
     uint32_t n = 0;
     if (mp->tarn_key_ != 0u) return mp_tag(blk) == mp->tarn_key_;
     /* one-pointer blocks: the first word of a free block is NULL or a block start */
-    mp_peek(&w, blk, sizeof w);   /* a handed-out block's word may be undefined */
+    mp_peek(&w, blk, MP_PTR);   /* a handed-out block's word may be undefined */
     if (w != NULL && !mp_is_block(mp, w)) return false;
     for (b = mp->slh_first; b != NULL && n <= mp->mp_num_blocks; b = mp_link(b), n++) {
         if ((const unsigned char *)b == blk) return true;
