@@ -8,7 +8,6 @@
  */
 #include "check.h"
 #include "os/os_mempool.h"
-#include "support/poke.h"
 
 #include <string.h>
 
@@ -363,8 +362,10 @@ int main(void)
     CHECK_EQ(os_memblock_put(&pe.mpe_mp, x), OS_OK);
     CHECK(SLIST_FIRST(&pe.mpe_mp) == x);
     {
+        /* the link word of a free block is readable and writable to memory tools (it is
+         * Mynewt's public free list): the stray write lands without a tool report */
         void *bad = (char *)buf1 + 3;
-        test_poke(x, &bad, sizeof bad);
+        memcpy(x, &bad, sizeof bad);
     }
     CHECK(!os_mempool_is_sane(&pe.mpe_mp));
     CHECK(os_memblock_get(&pe.mpe_mp) == NULL);
