@@ -57,8 +57,9 @@ static int smm_region(struct smm_mem_info *info, tarn_ext_io *io)
         info->priv.last = (int)TARN_EINVAL;
         return SMM_PTR_ERR;
     }
+    /* (the memory may end at the very top of the address space) */
     if (info->size % SMM_BLOCK_ALIGN_BYTES != 0u || info->size < SMM_MIN_SIZE ||
-        (uintptr_t)info->base_addr > UINTPTR_MAX - info->size) {
+        (uintptr_t)info->base_addr > UINTPTR_MAX - (info->size - 1u)) {
         info->priv.last = (int)TARN_EINVAL;
         return SMM_PARAMETER_INVALID;
     }
