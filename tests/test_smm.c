@@ -319,6 +319,7 @@ static void original_behaviour(void)
     u8 *ram = (u8 *)malloc(0x1000), *a, *b, *c, *d;
     u32 test = 0;
     REQUIRE(ram != NULL);
+    memset(ram, 0xA5, 0x1000);   /* a device holds some bytes (create hashes what it finds) */
     /* create: NULL info, base or callback -> SMM_PTR_ERR; a size below 16 or not a
      * multiple of 4 -> SMM_PARAMETER_INVALID */
     CHECK_EQ(smm_memory_create(NULL), SMM_PTR_ERR);
