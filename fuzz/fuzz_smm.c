@@ -260,7 +260,12 @@ static int op_root(fz_in *in, unsigned *idx, uint32_t *val)
     FZ_TRACE("  root_set(%u, %#x) = %d\n", i, (unsigned)a, rc);
     if (!created) { FZ_CHECK(rc != 0 && smm_root_get(cur, i) == NULL); return rc; }
     if (rc == SMM_IO_ERR) return rc;
-    if (i >= SMM_ROOTS) { FZ_EQ(rc, SMM_PARAMETER_INVALID); FZ_CHECK(smm_root_get(cur, i) == NULL); return rc; }
+    /* an index out of range, or a memory too small to have root slots */
+    if (i >= SMM_ROOTS || msize < SMM_ROOTS_MIN_SIZE) {
+        FZ_EQ(rc, SMM_PARAMETER_INVALID);
+        FZ_CHECK(smm_root_get(cur, i) == NULL);
+        return rc;
+    }
     FZ_EQ(rc, (a == 0 || find_live(a) >= 0) ? SMM_OK : SMM_PARAMETER_INVALID);
     if (rc == 0) roots[i] = a;
     FZ_CHECK((uint32_t)(uintptr_t)smm_root_get(cur, i) == roots[i]);

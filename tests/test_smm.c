@@ -129,6 +129,8 @@ static void api(void)
     CHECK_EQ(smm_root_set(&m, 0, p[35]), 0);
     CHECK_EQ(smm_root_set(&m, SMM_ROOTS, p[35]), SMM_PARAMETER_INVALID);
     CHECK_EQ(smm_root_set(&m, 1, (u8 *)p[35] + 4), SMM_PARAMETER_INVALID);
+    CHECK_EQ(smm_root_set(&m, 1, BASEP), SMM_PARAMETER_INVALID);   /* base_addr: no block */
+    CHECK(smm_root_get(&m, 1) == NULL);
     CHECK_EQ(smm_last_error(&m), TARN_EFOREIGN);
     CHECK_EQ(smm_free(&m, p[35]), SMM_FREE_FAILED);             /* a root names it */
     CHECK_EQ(smm_last_error(&m), TARN_EBUSY);

@@ -149,6 +149,8 @@ int smm_root_set(struct smm_mem_info *mem_info, unsigned idx, u8 *ptr)
     tarn_status st = TARN_OK;
     if (mem_info == NULL || mem_info->base_addr == NULL) return SMM_PTR_ERR;
     if (ptr != NULL) st = smm_off(mem_info, ptr, &off);
+    /* offset 0 (base_addr itself) is never a block: for tarn_ext it would mean "clear" */
+    if (ptr != NULL && st == TARN_OK && off == 0u) st = TARN_EFOREIGN;
     if (st == TARN_OK) st = tarn_ext_root_set(&mem_info->priv.ext, idx, ptr != NULL ? off : 0u);
     return smm_status(mem_info, st, false);
 }
