@@ -74,6 +74,20 @@ static os_error_t put_cb(struct os_mempool_ext *ome, void *data, void *arg)
     return os_memblock_put_from_cb(&ome->mpe_mp, data);
 }
 
+/* A put callback that takes and returns a block of its own pool before freeing the one
+ * it was given (Mynewt allows it: the callback runs outside the pool's critical section). */
+static int nested_calls;
+static os_error_t nested_cb(struct os_mempool_ext *ome, void *data, void *arg)
+{
+    (void)arg;
+    if (++nested_calls == 1) {
+        void *other = os_memblock_get(&ome->mpe_mp);
+        CHECK(other != NULL && other != data);
+        CHECK_EQ(os_memblock_put(&ome->mpe_mp, other), OS_OK);   /* re-enters this cb */
+    }
+    return os_memblock_put_from_cb(&ome->mpe_mp, data);
+}
+
 static int locks, unlocks;
 static void lk(void *ctx) { CHECK(ctx == &locks); CHECK_EQ(locks, unlocks); locks++; }
 static void ulk(void *ctx) { CHECK(ctx == &locks); unlocks++; CHECK_EQ(locks, unlocks); }
@@ -355,6 +369,25 @@ int main(void)
         x = os_memblock_get(&pe.mpe_mp);
         CHECK_EQ(os_memblock_put(&pe.mpe_mp, x), OS_OK);
         CHECK_EQ(locks, i);
+    }
+
+    /* the callback may use its pool, with or without a lock hook */
+    {
+        tarn_lock lock = {lk, ulk, &locks};
+        int round;
+        pe.mpe_put_cb = nested_cb;
+        for (round = 0; round < 2; round++) {
+            os_mempool_set_lock(round ? &lock : NULL);
+            nested_calls = 0;
+            x = os_memblock_get(&pe.mpe_mp);
+            CHECK_EQ(os_memblock_put(&pe.mpe_mp, x), OS_OK);
+            CHECK_EQ(nested_calls, 2);
+            CHECK_EQ(pe.mpe_mp.mp_num_free, NB);
+            CHECK(os_mempool_is_sane(&pe.mpe_mp));
+            CHECK_EQ(locks, unlocks);
+        }
+        os_mempool_set_lock(NULL);
+        pe.mpe_put_cb = put_cb;
     }
 
     /* a write after put that damages a link is reported, and get does not follow it */
