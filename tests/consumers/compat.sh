@@ -37,8 +37,8 @@ L="$B/lib"
 rm -rf "$L"
 mkdir -p "$L"
 for src in "$ROOT"/src/*.c; do
-    std=c99
-    grep -q 'stdatomic\.h' "$src" && std=c11
+    std="c99"
+    grep -q 'stdatomic\.h' "$src" && std="c11"
     quiet "$CC" -std=$std $WARN $CFLAGS -O2 -I"$ROOT/include" -I"$ROOT/src" -c "$src" \
         -o "$L/$(basename "$src" .c).o"
 done
