@@ -12,8 +12,8 @@
  * result, bad arguments included (NULL pool, NULL or foreign or interior or freed
  * pointers, null, stale and foreign handles, locked blocks, copies into smaller blocks,
  * double destroy, buffers too small or misaligned, half a lock hook); a new pool holds one
- * block of the size it was created for; clean zeroes the block; reorder_h_mem tells
- * whether the free space is one region (compared with a heap walk), reorder_t_mem makes it
+ * block of the size it was created for; clean zeroes the block; reorder_h_mem is true
+ * for every valid pool and changes nothing (compared with a heap walk), reorder_t_mem makes it
  * one region unless locked blocks split it, and never moves a locked block; contents kept
  * across everything; the heap and handle pool underneath pass their checks.
  */
@@ -110,8 +110,15 @@ static void h_check(void)
     FZ_ST(tarn_heap_check(h_pool_tarn(H)), TARN_OK);
     FZ_ST(tarn_heap_walk(h_pool_tarn(H), h_walk_cb, &w), TARN_OK);
     FZ_EQ(w.used_blocks, nh);
-    /* "reports whether free space is one region" (true also for a full pool) */
-    FZ_EQ(reorder_h_mem(H), w.nfree <= 1);
+    /* nothing can move and free neighbours are merged already: true for a valid pool,
+     * and the heap is unchanged */
+    FZ_CHECK(reorder_h_mem(H));
+    {
+        hw w2 = {0, 0};
+        FZ_ST(tarn_heap_walk(h_pool_tarn(H), h_walk_cb, &w2), TARN_OK);
+        FZ_EQ(w2.used_blocks, w.used_blocks);
+        FZ_EQ(w2.nfree, w.nfree);
+    }
     for (i = 0; i < MAXL; i++) {
         if (hl[i].used) FZ_EQ(memcmp(hl[i].p, hshadow + (hl[i].p - hbuf), hl[i].usable), 0);
     }

@@ -7,8 +7,8 @@
  * the end of every input.
  *
  * The model keeps the live blocks (pointer, size, type tag) and a shadow of their bytes.
- * Checked: every return value (0 / -1), including an init of a live pool, sizes below the
- * minimum, invalid type tags, size 0 and sizes beyond the pool, a free with the wrong
+ * Checked: every return value (0 / -1), including an init of a live pool, size 0,
+ * one allocation of the whole size in a fresh pool (the capacity rule), invalid type tags, size 0 and sizes beyond the pool, a free with the wrong
  * size, of NULL, of a copy of a freed pointer, of interior and foreign pointers, calls on
  * a destroyed pool; alignment of each tag; blocks inside [base_address, top_address) and
  * disjoint; *ptr untouched on failure and set to NULL by a successful free; contents kept;
@@ -33,7 +33,7 @@ static mblk live[MAXL];
 static uint32_t nlive;
 static unsigned char *dead[32];
 static uint32_t ndead, dead_pos;
-static unsigned char shadow[POOL_MAX];
+static unsigned char shadow[4u * POOL_MAX];   /* mirror of the pool's block (control data included) */
 
 static unsigned char *base(void) { return (unsigned char *)pool.base_address; }
 
@@ -69,7 +69,8 @@ static void check_all(void)
         FZ_EQ(pool_destroy(&pool), -1);
         return;
     }
-    FZ_CHECK(base() + pool.size == (unsigned char *)pool.top_address);
+    FZ_CHECK(base() + pool.size < (unsigned char *)pool.top_address);   /* control data on top */
+    FZ_CHECK((size_t)((unsigned char *)pool.top_address - base()) <= sizeof shadow);
     FZ_ST(tarn_heap_check(pool.heap), TARN_OK);
     FZ_ST(tarn_heap_stats_get(pool.heap, &st), TARN_OK);
     FZ_EQ(st.live_blocks, nlive);
@@ -88,12 +89,13 @@ static void op_init(fz_in *in)
 {
     unsigned kind = fz_u8(in) % 4u;
     size_t size = kind == 0 ? MEM_POOL_SIZE
-                  : kind == 1 ? fz_u8(in) % TARN_HEAP_MIN_SIZE
-                              : TARN_HEAP_MIN_SIZE + fz_u16(in) % (POOL_MAX - TARN_HEAP_MIN_SIZE + 1u);
+                  : kind == 1 ? fz_u8(in) % 8u
+                              : 1u + fz_u16(in) % POOL_MAX;
+    enum m_type type = (enum m_type)(fz_u8(in) % M_TYPE_COUNT_);
     int rc = kind == 0 ? pool_init(&pool) : pool_init_size(&pool, size);
     FZ_TRACE("  init(%zu) = %d\n", size, rc);
-    if (live_pool || size < TARN_HEAP_MIN_SIZE) {
-        FZ_EQ(rc, -1);                         /* already live, or too small: unchanged */
+    if (live_pool || size == 0u) {
+        FZ_EQ(rc, -1);                         /* already live, or nothing to store: unchanged */
         check_all();
         return;
     }
@@ -101,6 +103,11 @@ static void op_init(fz_in *in)
     live_pool = true;
     forget();
     FZ_EQ(pool.size, size);
+    {   /* capacity: one allocation of the whole size, of any type tag, fits */
+        void *v = NULL;
+        FZ_EQ(pool_alloc(&pool, &v, size, type), 0);
+        FZ_EQ(pool_free(&v, size, &pool), 0);
+    }
     check_all();
 }
 
@@ -126,7 +133,9 @@ static void op_alloc(fz_in *in)
     if (nlive == MAXL) return;
     rc = pool_alloc(&pool, &v, size, type);
     FZ_TRACE("  alloc(%zu, tag %d) = %d %p\n", size, (int)type, rc, v);
-    if (!live_pool || align == 0 || size == 0 || size > pool.size) {
+    /* a size beyond pool.size may still fit (the pool's one block of pool.size, or what
+     * is left of it): no room is allowed then, never required */
+    if (!live_pool || align == 0 || size == 0) {
         FZ_EQ(rc, -1);
         FZ_CHECK(v == (void *)&k);
         FZ_EQ(pool_alloc(&pool, NULL, 8, i32), -1);

@@ -1,6 +1,6 @@
 /*
  * fuzz/fuzz_mynewt.c - fuzz target of the Mynewt os_mempool layer (compat/mynewt), which
- * runs on the block pool.
+ * keeps Mynewt's own free list (blocks carved at init) with tarn's checks.
  *
  * Three pools (plain or extended, each over its own region of a static arena with slack
  * around it) are driven by the input, through the Mynewt API only:
@@ -9,10 +9,12 @@
  *   then     one operation per step: byte b selects the pool (b % 3) and the operation
  *            ((b / 3) % OP_COUNT); its arguments follow.
  *
- * The model keeps per block whether it was never handed out, is free, live, or held by
- * the application's put callback; a shadow copy of live blocks; the free count and
- * watermark; the list of registered pools in order.  After every call the fields Mynewt
- * code reads directly (mp_num_free, mp_min_free, SLIST_FIRST, mp_block_size,
+ * The model keeps per block whether it is free, live, or held by the application's put
+ * callback; the free list exactly (a stack: address order after init and clear, then
+ * LIFO); a shadow copy of live blocks; the free count and watermark; the list of
+ * registered pools in order.  After every call the free list walked through SLIST_FIRST
+ * and mb_next must be the model's, and the fields Mynewt
+ * code reads directly (mp_num_free, mp_min_free, mp_block_size,
  * mp_num_blocks, mp_membuf_addr, mp_flags, name) must be true, os_mempool_is_sane must
  * hold, the lock hook must be balanced, and bad input (double free, never-used, interior,
  * neighbour and foreign pointers, NULL, bad init parameters, huge block sizes, pools of
@@ -26,7 +28,7 @@
 #define MAX_COUNT 512u
 #define SLACK 128u
 
-enum { B_NEVER = 0, B_FREE, B_LIVE, B_HELD };
+enum { B_FREE = 0, B_LIVE, B_HELD };
 enum { CB_NONE = 0, CB_FREE, CB_STASH, CB_REFUSE, CB_MODES };
 
 typedef struct model {
@@ -45,6 +47,8 @@ typedef struct model {
     uint32_t cb_calls;
     uint32_t nstash;
     uint32_t stash[MAX_COUNT];
+    uint32_t nfl;                 /* the free list, top (SLIST_FIRST) = fl[nfl - 1] */
+    uint32_t fl[MAX_COUNT];
     unsigned char state[MAX_COUNT];
     unsigned char shadow[REGION];
 } model;
@@ -77,10 +81,35 @@ static long pick_state(const model *m, unsigned mask, uint32_t k)
     return -1;
 }
 
+/* Mynewt's geometry: usable bytes (block size rounded up to OS_ALIGNMENT) and stride
+ * (plus one os_membuf_t of guard for non-extended pools with OS_MEMPOOL_GUARD). */
+static size_t usable_of(uint32_t req)
+{
+    return ((size_t)req + OS_ALIGNMENT - 1u) / OS_ALIGNMENT * OS_ALIGNMENT;
+}
+static size_t stride_of(uint32_t req, bool ext)
+{
+    return usable_of(req) + ((OS_MEMPOOL_GUARD && !ext) ? sizeof(os_membuf_t) : 0u);
+}
+
+/* All blocks free, the free list in address order (block 0 first). */
+static void model_carve(model *m)
+{
+    uint32_t i;
+    for (i = 0; i < m->blocks; i++) {
+        m->state[i] = B_FREE;
+        m->fl[i] = m->blocks - 1u - i;
+    }
+    m->nfl = m->blocks;
+    m->nfree = m->min_free = m->blocks;
+}
+
 /* Everything Mynewt code may read directly must be true after every call. */
 static void check_fields(model *m)
 {
     struct os_mempool *mp = MP(m);
+    struct os_memblock *b;
+    uint32_t n = 0;
     FZ_EQ(the_lock.depth, 0);
     if (!m->inited) return;
     FZ_EQ(mp->mp_block_size, m->req);
@@ -90,8 +119,15 @@ static void check_fields(model *m)
     FZ_CHECK(mp->mp_membuf_addr == (uintptr_t)m->mem);
     FZ_EQ(mp->mp_flags, m->is_ext ? OS_MEMPOOL_F_EXT : 0);
     FZ_CHECK(mp->name == m->name);
-    if (m->nfree == 0) FZ_CHECK(SLIST_FIRST(mp) == NULL);
-    else FZ_CHECK(SLIST_FIRST(mp) != NULL && os_memblock_from(mp, SLIST_FIRST(mp)) == 1);
+    FZ_EQ(m->nfl, m->nfree);
+    /* the free list, walked as Mynewt code walks it, is exactly the model's */
+    SLIST_FOREACH(b, mp, mb_next) {
+        FZ_CHECK(n < m->nfl);
+        if (n >= m->nfl) break;
+        FZ_CHECK((void *)b == (void *)blk(m, m->fl[m->nfl - 1u - n]));
+        n++;
+    }
+    FZ_EQ(n, m->nfl);
 }
 
 static void check_all(model *m)
@@ -119,9 +155,11 @@ static void user_write(model *m, uint32_t i, size_t off, size_t len, const uint8
     if (off >= m->ub) off %= m->ub;
     if (len > m->ub - off) len = m->ub - off;
     for (j = 0; j < len; j++) b[off + j] = src ? src[j] : fz_pat(tag, j);
-    memcpy(&w, b + sizeof(void *), sizeof w);
-    w &= ~(uintptr_t)1u;
-    memcpy(b + sizeof(void *), &w, sizeof w);
+    if (m->ub >= 2u * sizeof(void *)) {   /* one-pointer blocks carry no tag */
+        memcpy(&w, b + sizeof(void *), sizeof w);
+        w &= ~(uintptr_t)1u;
+        memcpy(b + sizeof(void *), &w, sizeof w);
+    }
     memcpy(m->shadow + (size_t)i * m->bs, b, m->ub);
 }
 
@@ -183,11 +221,11 @@ static void do_init(model *m, fz_in *in, unsigned bad)
     static const uint32_t sizes[] = {1, 3, 4, 8, 12, 16, 17, 24, 33, 64, 100, 128, 250, 512};
     uint32_t req = sizes[fz_u8(in) % (sizeof sizes / sizeof sizes[0])];
     unsigned flags = fz_u8(in);
-    size_t bs = TARN_BLOCK_SIZE(req), lim = REGION / bs;
+    bool ext = (flags & 1u) != 0;
+    size_t bs = stride_of(req, ext), lim = REGION / bs;
     uint16_t blocks = (uint16_t)fz_below(in, (uint32_t)(lim > MAX_COUNT ? MAX_COUNT : lim) + 1u);
     unsigned char *mem = region(m);
     char *name = (flags & 4u) ? name_buf[(flags >> 3) % 3u] : NULL;
-    bool ext = (flags & 1u) != 0;
     os_error_t ex = OS_OK, rc;
     bool keeps = false;        /* a refused init leaves the pool as it was */
 
@@ -198,10 +236,13 @@ static void do_init(model *m, fz_in *in, unsigned bad)
         mem = NULL; ex = OS_INVALID_PARM; keeps = true;
         break;
     case 3: mem += 1u + fz_u8(in) % (OS_ALIGNMENT - 1u); ex = OS_MEM_NOT_ALIGNED; keeps = true; break;
-    case 4: /* a block too big for tarn: refused after the old pool is dropped */
-        req = UINT32_MAX - fz_u8(in) % (2u * TARN_ALIGN);
+    case 4: /* blocks that would run past the end of the address space: refused before
+             * anything is written, the old pool stays as it was */
+        req = UINT32_MAX - fz_u8(in) % (2u * OS_ALIGNMENT);
         if (blocks == 0) blocks = 1;
+        mem = (unsigned char *)(uintptr_t)((UINTPTR_MAX - 0xFFFFu) & ~(uintptr_t)(OS_ALIGNMENT - 1u)); // NOLINT(performance-no-int-to-ptr)
         ex = OS_INVALID_PARM;
+        keeps = true;
         break;
     case 5: /* zero blocks: any block size, any buffer (even none) */
         blocks = 0;
@@ -240,12 +281,11 @@ static void do_init(model *m, fz_in *in, unsigned bad)
     order[norder++] = midx(m);
     m->blocks = blocks;
     m->req = req;
-    m->bs = TARN_BLOCK_SIZE(req);
-    m->ub = TARN_BLOCK_USABLE(req);
+    m->bs = stride_of(req, ext);
+    m->ub = usable_of(req);
     m->mem = mem;
     m->name = name;
-    m->nfree = m->min_free = blocks;
-    memset(m->state, B_NEVER, sizeof m->state);
+    model_carve(m);
     if (ext) {
         FZ_CHECK(m->ext.mpe_put_cb == NULL && m->ext.mpe_put_arg == NULL);
     }
@@ -272,7 +312,7 @@ static void *pick_addr(model *m, fz_in *in, bool *ok, long *idx)
         if (i >= 0) { *ok = true; *idx = i; return blk(m, (uint32_t)i); }
         /* fall through */
     case 1:
-        i = pick_state(m, (1u << B_NEVER) | (1u << B_FREE), k);
+        i = pick_state(m, 1u << B_FREE, k);
         return i >= 0 ? blk(m, (uint32_t)i) : NULL;
     case 2: return blk(m, k % m->blocks) + 1u + (k >> 8) % (m->bs - 1u);
     case 3: return m->mem - 1u - k % SLACK;
@@ -299,7 +339,9 @@ static void op_get(model *m)
     FZ_EQ(os_memblock_from(MP(m), p), 1);
     i = (long)((size_t)(p - m->mem) / m->bs);
     FZ_CHECK(i >= 0 && i < m->blocks && p == blk(m, (uint32_t)i));
-    FZ_CHECK(m->state[i] == B_NEVER || m->state[i] == B_FREE);
+    FZ_CHECK(m->state[i] == B_FREE);
+    FZ_CHECK(m->nfl > 0 && m->fl[m->nfl - 1u] == (uint32_t)i);
+    m->nfl--;
     m->state[i] = B_LIVE;
     if (--m->nfree < m->min_free) m->min_free = m->nfree;
     /* all of mp_block_size is the application's (and the rounded-up rest too) */
@@ -315,9 +357,6 @@ static void op_put(model *m, fz_in *in, bool from_cb)
     uint32_t calls = m->cb_calls;
     int mode = (from_cb || !m->is_ext) ? CB_NONE : m->cb_mode;
     os_error_t rc;
-#if TARN_CHECK_LEVEL == 0
-    if (!ok && p != NULL) return;
-#endif
     if (ok) FZ_EQ(memcmp(p, m->shadow + (size_t)i * m->bs, m->ub), 0);
     rc = from_cb ? os_memblock_put_from_cb(MP(m), p) : os_memblock_put(MP(m), p);
     if (!ok) {
@@ -333,6 +372,7 @@ static void op_put(model *m, fz_in *in, bool from_cb)
     default:
         FZ_EQ(rc, OS_OK);
         m->state[i] = B_FREE;
+        m->fl[m->nfl++] = (uint32_t)i;
         m->nfree++;
         break;
     }
@@ -346,6 +386,7 @@ static void op_flush(model *m)
         FZ_CHECK(m->state[i] == B_HELD);
         FZ_EQ(os_memblock_put_from_cb(MP(m), blk(m, i)), OS_OK);
         m->state[i] = B_FREE;
+        m->fl[m->nfl++] = i;
         m->nfree++;
     }
     check_fields(m);
@@ -386,12 +427,10 @@ static void op_write(model *m, fz_in *in)
 
 static void op_clear(model *m)
 {
-    uint32_t i;
     FZ_EQ(os_mempool_clear(MP(m)), OS_OK);
     if (m->inited) {
-        for (i = 0; i < m->blocks; i++) m->state[i] = B_NEVER;
+        model_carve(m);
         m->nstash = 0;
-        m->nfree = m->blocks;
     }
     check_all(m);
 }

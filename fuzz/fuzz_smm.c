@@ -2,15 +2,18 @@
  * fuzz/fuzz_smm.c - fuzz target of the SMM compat layer (compat/smm), which runs on the
  * external memory manager.
  *
- * One managed memory described as SMM users do (base_addr and size - unaligned ones
- * included, up to the top of the 32-bit address space -, memcpy-style read/write
+ * One managed memory described as SMM users do (base_addr, a device pointer, and size -
+ * unaligned bases, sizes that are not multiples of 4 and a NULL base included, up to the
+ * top of the 32-bit address space -, memcpy-style read/write
  * callbacks without context) on an emulated device that is exactly that memory.  The
  * input drives smm_malloc/free/root_set/root_get, the application's own writes into its
  * blocks through the callbacks, rebuilds on a fresh struct, and power cuts in the middle
  * of malloc, free and root_set (torn bytes, half-programmed bits) followed by a rebuild.
  *
  * The model keeps the live blocks, a mirror of their bytes and the roots.  Checked: every
- * return value, bad input included (size 0, sizes beyond the memory, NULL, foreign,
+ * return value (the original's SMM_RET_VAL codes, and tarn's precise status through
+ * smm_last_error), bad input included (size 0 or not a multiple of 4, sizes beyond the
+ * memory, NULL, foreign,
  * interior, freed pointers, a block named by a root, root index out of range, memory
  * too small or beyond the address space, NULL callbacks); blocks inside the memory,
  * 4-aligned, disjoint; the manager never writes into a block nor outside the memory;
@@ -42,7 +45,7 @@ static uint32_t ndead;
 static uint32_t roots[SMM_ROOTS];
 
 static uint32_t off_of(uint32_t a) { return a - mbase; }
-static void *P(uint32_t a) { return (void *)(uintptr_t)a; }
+static u8 *P(uint32_t a) { return (u8 *)(uintptr_t)a; } // NOLINT(performance-no-int-to-ptr)
 
 static int find_live(uint32_t a)
 {
@@ -83,7 +86,7 @@ static bool walk_cb(void *ctx, uint32_t addr, size_t size, bool used)
 {
     (void)ctx;
     FZ_CHECK(W.n < MAXB * 2u);
-    W.a[W.n] = addr;
+    W.a[W.n] = mbase + addr;   /* tarn_ext's addresses are offsets from base_addr */
     W.s[W.n] = (uint32_t)size;
     W.u[W.n] = used;
     W.n++;
@@ -142,7 +145,7 @@ static struct smm_mem_info *fresh(void)
 {
     struct smm_mem_info *o = (cur == &S[0]) ? &S[1] : &S[0];
     memset(o, 0, sizeof *o);
-    o->base_addr = mbase;
+    o->base_addr = P(mbase);
     o->size = msize;
     o->read = dev_read;
     o->write = dev_write;
@@ -154,8 +157,8 @@ static void do_create(fz_in *in, unsigned bad)
     unsigned where = fz_u8(in) % 3u;
     uint32_t size = fz_below(in, MEM_MAX + 1u);
     uint32_t base = where == 0 ? fz_u16(in) : where == 1 ? 0u : (uint32_t)(0u - size);
-    uint64_t b = ((uint64_t)base + 3u) & ~(uint64_t)3u, e = ((uint64_t)base + size) & ~(uint64_t)3u;
-    int rc, ex = 0;
+    int rc, ex = SMM_OK;
+    if (fz_u8(in) & 7u) size &= ~3u;       /* mostly a multiple of 4, as SMM requires */
     if (fz_u8(in) & 1u) memset(dev_mem, 0xFF, sizeof dev_mem);
     mbase = base;
     msize = size;
@@ -163,21 +166,25 @@ static void do_create(fz_in *in, unsigned bad)
     cur = fresh();
     nlive = ndead = 0;
     memset(roots, 0, sizeof roots);
-    if (e < b + SMM_MIN_SIZE || e > ((uint64_t)1 << 32)) ex = (int)TARN_ETOOSMALL;
+    /* the original's rules: a size that is a multiple of 4 and at least 16 (and within the
+     * address space); NULL base or callback: SMM_PTR_ERR, checked first */
+    if (size % 4u != 0u || size < SMM_MIN_SIZE || (uint64_t)base + size - 1u > (uint64_t)UINTPTR_MAX) {
+        ex = SMM_PARAMETER_INVALID;
+    }
+    if (base == 0u) ex = SMM_PTR_ERR;
     switch (bad % 4u) {
-    case 1: cur->read = NULL; ex = (int)TARN_EINVAL; break;
-    case 2: cur->write = NULL; ex = (int)TARN_EINVAL; break;
-    case 3: FZ_EQ(smm_memory_create(NULL), (int)TARN_EINVAL); break;
+    case 1: cur->read = NULL; ex = SMM_PTR_ERR; break;
+    case 2: cur->write = NULL; ex = SMM_PTR_ERR; break;
+    case 3: FZ_EQ(smm_memory_create(NULL), SMM_PTR_ERR); break;
     default: break;
     }
     rc = smm_memory_create(cur);
     FZ_TRACE("  create(base %#x, size %u) = %d\n", (unsigned)base, (unsigned)size, rc);
     FZ_EQ(G.range_errors, 0);
-    if (ex == (int)TARN_ETOOSMALL && e > ((uint64_t)1 << 32)) FZ_CHECK(rc == (int)TARN_ERANGE || rc == ex);
-    else FZ_EQ(rc, ex);
-    created = rc == 0;
+    FZ_EQ(rc, ex);
+    created = rc == SMM_OK;
     if (!created) {
-        FZ_EQ(smm_last_error(cur), rc);
+        FZ_EQ(smm_last_error(cur), (int)TARN_EINVAL);
         FZ_CHECK(smm_malloc(cur, 8) == NULL);
         return;
     }
@@ -200,7 +207,8 @@ static uint32_t pick_addr(fz_in *in)
 static int op_malloc(fz_in *in)
 {
     unsigned kind = fz_u8(in) % 8u;
-    uint32_t size = kind < 6 ? 1u + fz_u16(in) % 300u : kind == 6 ? 0u : msize + fz_u8(in);
+    uint32_t size = kind < 5 ? 4u * (1u + fz_u16(in) % 75u)
+                    : kind == 5 ? 1u + fz_u16(in) % 300u : kind == 6 ? 0u : msize + fz_u8(in);
     uint32_t a;
     if (nlive == MAXB) return 0;
     a = (uint32_t)(uintptr_t)smm_malloc(cur, size);
@@ -208,11 +216,11 @@ static int op_malloc(fz_in *in)
     if (!created) { FZ_CHECK(a == 0); return -1; }
     if (a == 0) {
         int why = smm_last_error(cur);
-        if (size == 0) FZ_EQ(why, (int)TARN_EINVAL);
+        if (size == 0 || size % 4u != 0u) FZ_EQ(why, (int)TARN_EINVAL);   /* the original's rule */
         else FZ_CHECK(why == (int)TARN_ENOMEM || why == (int)TARN_EIO);
         return why;
     }
-    FZ_CHECK(size > 0 && a % 4u == 0 && find_live(a) < 0);
+    FZ_CHECK(size > 0 && size % 4u == 0 && (a - mbase) % 4u == 0 && find_live(a) < 0);
     /* the usable size comes from the walk (sync_model) */
     sync_model(F_MALLOC, 0, size, 0, 0);
     return 0;
@@ -224,16 +232,20 @@ static int op_free(fz_in *in)
     int rc = smm_free(cur, P(a)), li = find_live(a);
     bool rooted = false;
     FZ_TRACE("  free(%#x) = %d\n", (unsigned)a, rc);
-    if (!created) { FZ_CHECK(rc != 0); return rc; }
-    if (rc == (int)TARN_EIO) return rc;
+    if (!created) { FZ_CHECK(rc != SMM_OK); return rc; }
+    if (rc == SMM_IO_ERR) { FZ_EQ(smm_last_error(cur), (int)TARN_EIO); return rc; }
     for (i = 0; i < SMM_ROOTS; i++) rooted |= roots[i] == a && a != 0;
     if (li < 0) {
-        FZ_CHECK(rc == (int)TARN_EFOREIGN || rc == (int)TARN_EDOUBLE || (a == 0 && rc == (int)TARN_EINVAL));
-        FZ_EQ(smm_last_error(cur), rc);
+        if (a == 0) {
+            FZ_EQ(rc, SMM_PARAMETER_INVALID);
+        } else {
+            FZ_EQ(rc, SMM_FREE_FAILED);
+            FZ_CHECK(smm_last_error(cur) == (int)TARN_EFOREIGN || smm_last_error(cur) == (int)TARN_EDOUBLE);
+        }
         return rc;
     }
-    if (rooted) { FZ_EQ(rc, (int)TARN_EBUSY); return rc; }
-    FZ_EQ(rc, 0);
+    if (rooted) { FZ_EQ(rc, SMM_FREE_FAILED); FZ_EQ(smm_last_error(cur), (int)TARN_EBUSY); return rc; }
+    FZ_EQ(rc, SMM_OK);
     drop((uint32_t)li);
     return rc;
 }
@@ -247,9 +259,14 @@ static int op_root(fz_in *in, unsigned *idx, uint32_t *val)
     *val = a;
     FZ_TRACE("  root_set(%u, %#x) = %d\n", i, (unsigned)a, rc);
     if (!created) { FZ_CHECK(rc != 0 && smm_root_get(cur, i) == NULL); return rc; }
-    if (rc == (int)TARN_EIO) return rc;
-    if (i >= SMM_ROOTS) { FZ_EQ(rc, (int)TARN_EINVAL); FZ_CHECK(smm_root_get(cur, i) == NULL); return rc; }
-    FZ_EQ(rc, (a == 0 || find_live(a) >= 0) ? 0 : (int)TARN_EFOREIGN);
+    if (rc == SMM_IO_ERR) return rc;
+    /* an index out of range, or a memory too small to have root slots */
+    if (i >= SMM_ROOTS || msize < SMM_ROOTS_MIN_SIZE) {
+        FZ_EQ(rc, SMM_PARAMETER_INVALID);
+        FZ_CHECK(smm_root_get(cur, i) == NULL);
+        return rc;
+    }
+    FZ_EQ(rc, (a == 0 || find_live(a) >= 0) ? SMM_OK : SMM_PARAMETER_INVALID);
     if (rc == 0) roots[i] = a;
     FZ_CHECK((uint32_t)(uintptr_t)smm_root_get(cur, i) == roots[i]);
     return rc;
@@ -287,7 +304,7 @@ static void op_rebuild(void)
     }
     cur = fresh();
     rc = smm_memory_rebuild(cur);
-    FZ_EQ(rc, 0);
+    FZ_EQ(rc, SMM_OK);
     sync_model(F_NONE, 0, 0, 0, 0);
 }
 

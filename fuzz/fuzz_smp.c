@@ -23,6 +23,13 @@ SMP_POOL_WITH_API(small, 24);
 SMP_POOL_WITH_API(mid, 512);
 SMP_POOL_WITH_API(big, 4000);
 
+/* SMP_API generates alloc, calloc and dealloc (the original's set); the size query of
+ * each pool, for the table below. */
+static smp_size_t tiny_size(smp_ptr_t p) { return smp_size(&tiny, p); }
+static smp_size_t small_size(smp_ptr_t p) { return smp_size(&small, p); }
+static smp_size_t mid_size(smp_ptr_t p) { return smp_size(&mid, p); }
+static smp_size_t big_size(smp_ptr_t p) { return smp_size(&big, p); }
+
 #define NPOOL 4
 #define MAXL 128u
 
@@ -50,7 +57,7 @@ static model M[NPOOL] = {{&tiny, 1, {{0}}, 0, {0}, 0, 0, sh_tiny},
                          {&mid, 512, {{0}}, 0, {0}, 0, 0, sh_mid},
                          {&big, 4000, {{0}}, 0, {0}, 0, 0, sh_big}};
 
-static unsigned char *mem_of(const model *m) { return (unsigned char *)m->pool->mem; }
+static unsigned char *mem_of(const model *m) { return (unsigned char *)m->pool->memory; }
 static unsigned char *shadow_of(const model *m, const void *p)
 {
     return m->shadow + ((const unsigned char *)p - mem_of(m));
@@ -111,7 +118,7 @@ static void note_alloc(model *m, unsigned char *p, size_t req, bool zero)
     size_t us = smp_size(m->pool, p);
     FZ_CHECK(find_live(m, p) == NULL);
     FZ_CHECK(TARN_IS_ALIGNED(p, 8u));
-    FZ_CHECK(us >= req && p >= mem_of(m) && p + us <= mem_of(m) + m->pool->bytes);
+    FZ_CHECK(us >= req && p >= mem_of(m) && p + us <= mem_of(m) + m->pool->bytes_);
     if (zero) {
         for (i = 0; i < req; i++) FZ_EQ(p[i], 0);
     }
@@ -177,7 +184,7 @@ static void op_dealloc(model *m, fz_in *in, bool query)
     case 4: p = (e = pick_live(m, k)) != NULL ? e->p + 1u + (k >> 1) % e->usable : NULL; break;
     case 5: p = mem_of(&M[(m - M + 1) % NPOOL]) + k % 64u; break;
     case 6: p = (k & 2u) ? &local : elsewhere + k % sizeof elsewhere; break;
-    default: p = (unsigned char *)m->pool->mem + k % m->pool->bytes; break;
+    default: p = (unsigned char *)m->pool->memory + k % m->pool->bytes_; break;
     }
     e = find_live(m, p);
     if (query) {

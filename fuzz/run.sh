@@ -20,7 +20,7 @@ sources() {
     heap) echo src/heap.c ;;
     handle) echo src/handle.c ;;
     ext) echo src/ext.c ;;
-    mynewt) echo compat/mynewt/*.c src/block.c ;;
+    mynewt) echo compat/mynewt/*.c ;;
     smp|mem_pool) echo compat/$1/*.c src/heap.c ;;
     ckremm) echo compat/ckremm/*.c src/handle.c src/heap.c ;;
     smm) echo compat/smm/*.c src/ext.c ;;

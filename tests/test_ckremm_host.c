@@ -22,7 +22,8 @@ static atomic_ulong bad, reorders;
 
 static void test_malloc_create(void)
 {
-    static const size_t sizes[] = {1, 8, 100, 1000, 4096, 65536, 1u << 20};
+    /* capacity: `size` is what the pool stores; one block of it fits a new pool */
+    static const size_t sizes[] = {1, 3, 8, 100, 1000, 1023, 1024, 1025, 4096, 5000, 12345, 65536, 1u << 20};
     size_t i;
     for (i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         h_pool *h = create_h_pool(sizes[i]);

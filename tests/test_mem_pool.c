@@ -9,12 +9,15 @@ static void test_init_destroy(void)
     struct m_pool pool = {0};
     void *base;
     CHECK_EQ(pool_init(NULL), -1);
-    CHECK_EQ(pool_init_size(&pool, 10), -1);               /* cannot hold a heap */
+    CHECK_EQ(pool_init_size(&pool, 0), -1);                /* nothing to store */
+    CHECK_EQ(pool_init_size(&pool, SIZE_MAX), -1);
     CHECK(pool.base_address == NULL);
     CHECK_EQ(pool_init(&pool), 0);
     CHECK(pool.base_address != NULL);
-    CHECK_EQ((size_t)((unsigned char *)pool.top_address - (unsigned char *)pool.base_address),
-             MEM_POOL_SIZE);
+    CHECK_EQ(pool.size, MEM_POOL_SIZE);
+    /* the control data comes on top of the capacity */
+    CHECK((size_t)((unsigned char *)pool.top_address - (unsigned char *)pool.base_address) >
+          MEM_POOL_SIZE);
     base = pool.base_address;
     CHECK_EQ(pool_init(&pool), -1);                        /* already initialised: no leak */
     CHECK(pool.base_address == base);
@@ -25,6 +28,43 @@ static void test_init_destroy(void)
     CHECK_EQ(pool_init_size(&pool, 1u << 16), 0);
     CHECK_EQ(pool.size, 1u << 16);
     CHECK_EQ(pool_destroy(&pool), 0);
+}
+
+/* Capacity: a user sizes a pool by what it stores.  A fresh pool of any size serves one
+ * allocation of that size, with any type tag (the study's pool_init: 1024 bytes). */
+static void test_capacity(void)
+{
+    static const size_t sizes[] = {1, 3, 8, 20, 100, 1000, 1024, 1025, 4096, 5000, 65536};
+    size_t i;
+    int t;
+    for (i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        for (t = 0; t < M_TYPE_COUNT_; t++) {
+            struct m_pool pool = {0};
+            unsigned char *p = NULL;
+            REQUIRE(pool_init_size(&pool, sizes[i]) == 0);
+            CHECK_EQ(pool_alloc(&pool, (void **)&p, sizes[i], (enum m_type)t), 0);
+            if (p != NULL) {
+                CHECK_EQ((uintptr_t)p % pool_type_align((enum m_type)t), 0);
+                memset(p, 0x77, sizes[i]);
+                CHECK_EQ(pool_free((void **)&p, sizes[i], &pool), 0);
+            }
+            CHECK_EQ(tarn_heap_check(pool.heap), TARN_OK);
+            CHECK_EQ(pool_destroy(&pool), 0);
+        }
+    }
+    {   /* pool_init: 1024 bytes in one piece, and the study's two allocations */
+        struct m_pool pool = {0};
+        int *ints = NULL;
+        char *str = NULL;
+        REQUIRE(pool_init(&pool) == 0);
+        CHECK_EQ(pool_alloc(&pool, (void **)&ints, 1024, u8), 0);
+        CHECK_EQ(pool_free((void **)&ints, 1024, &pool), 0);
+        CHECK_EQ(pool_alloc(&pool, (void **)&ints, 5 * sizeof(int), i32), 0);
+        CHECK_EQ(pool_alloc(&pool, (void **)&str, 5, s), 0);
+        CHECK_EQ(pool_free((void **)&str, 5, &pool), 0);
+        CHECK_EQ(pool_free((void **)&ints, 5 * sizeof(int), &pool), 0);
+        CHECK_EQ(pool_destroy(&pool), 0);
+    }
 }
 
 static void test_types(void)
@@ -74,7 +114,7 @@ static void test_bad_input(void)
     CHECK_EQ(pool_alloc(&pool, &q, 0, i32), -1);
     CHECK_EQ(pool_alloc(&pool, &q, 8, M_TYPE_COUNT_), -1);
     CHECK_EQ(pool_alloc(&pool, &q, 8, (enum m_type)-1), -1);
-    CHECK_EQ(pool_alloc(&pool, &q, MEM_POOL_SIZE, i32), -1);  /* no room */
+    CHECK_EQ(pool_alloc(&pool, &q, 4u * MEM_POOL_SIZE, i32), -1);  /* no room */
     CHECK_EQ(pool_alloc(&pool, &q, SIZE_MAX, i32), -1);
     CHECK(q == NULL);                                        /* untouched on failure */
 
@@ -146,6 +186,7 @@ static void test_reuse(void)
 int main(void)
 {
     test_init_destroy();
+    test_capacity();
     test_types();
     test_bad_input();
     test_reuse();

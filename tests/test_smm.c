@@ -1,11 +1,16 @@
-/* tests/test_smm.c - the SMM compat layer: the seed's usage, callback directions, device
- * addresses, bad input, rebuild after a reset and after power cuts, roots, callback errors. */
+/* tests/test_smm.c - the SMM compat layer: the original's public header and the
+ * behaviour its own tests check (return codes, size rules, RAM-backed memory with memcpy
+ * callbacks), the seed's usage, callback directions, device addresses, bad input, rebuild
+ * after a reset and after power cuts, roots, callback errors. */
 #include "check.h"
 #include "smm.h"
 #include "support/emudev.h"
 
+#include <stdlib.h>
+
 #define BASE 0x10000u
 #define SIZE 8192u
+#define BASEP ((u8 *)(uintptr_t)BASE)
 
 static uint8_t cells[SIZE];
 static emudev dev;
@@ -40,13 +45,13 @@ static void seed_usage(void)
 {
     /* the seed's example, with its designated initializer */
     struct smm_mem_info mem_mgr = {
-        .base_addr = BASE,
+        .base_addr = BASEP,
         .size = SIZE,
         .read = dev_read,
         .write = dev_write,
     };
     void *ptr;
-    CHECK_EQ(smm_memory_create(&mem_mgr), 0);
+    CHECK_EQ(smm_memory_create(&mem_mgr), SMM_OK);
     ptr = smm_malloc(&mem_mgr, 128);
     CHECK(ptr != NULL);
     CHECK((uintptr_t)ptr >= BASE && (uintptr_t)ptr + 128 <= BASE + SIZE);
@@ -66,38 +71,41 @@ static void api(void)
 
     memset(cells, 0xFF, sizeof cells);           /* an erased device */
     m = zero;
-    m.base_addr = BASE;
+    m.base_addr = BASEP;
     m.size = SIZE;
     m.read = dev_read;
     m.write = dev_write;
     /* nothing to rebuild on a blank device */
-    CHECK_EQ(smm_memory_rebuild(&m), TARN_ENOENT);
+    CHECK_EQ(smm_memory_rebuild(&m), SMM_NOT_FOUND);
+    CHECK_EQ(smm_last_error(&m), TARN_ENOENT);
     CHECK(smm_malloc(&m, 8) == NULL);
     CHECK_EQ(smm_last_error(&m), TARN_EINVAL);   /* not created */
     CHECK_EQ(smm_memory_create(&m), 0);
 
     /* bad input */
-    CHECK_EQ(smm_memory_create(NULL), TARN_EINVAL);
-    CHECK_EQ(smm_memory_rebuild(NULL), TARN_EINVAL);
+    CHECK_EQ(smm_memory_create(NULL), SMM_PTR_ERR);
+    CHECK_EQ(smm_memory_rebuild(NULL), SMM_PTR_ERR);
     CHECK(smm_malloc(NULL, 8) == NULL);
     CHECK(smm_malloc(&m, 0) == NULL);
     CHECK_EQ(smm_last_error(&m), TARN_EINVAL);
     CHECK(smm_malloc(&m, SIZE) == NULL);
     CHECK_EQ(smm_last_error(&m), TARN_ENOMEM);
-    CHECK_EQ(smm_free(NULL, NULL), TARN_EINVAL);
-    CHECK_EQ(smm_free(&m, NULL), TARN_EFOREIGN);
+    CHECK(smm_malloc(&m, 6) == NULL);                /* not a multiple of 4 */
+    CHECK_EQ(smm_last_error(&m), TARN_EINVAL);
+    CHECK_EQ(smm_free(NULL, NULL), SMM_PTR_ERR);
+    CHECK_EQ(smm_free(&m, NULL), SMM_PARAMETER_INVALID);
     CHECK_EQ(smm_last_error(NULL), TARN_EINVAL);
     CHECK(smm_ext(NULL) == NULL);
     CHECK(smm_root_get(NULL, 0) == NULL);
-    CHECK_EQ(smm_root_set(NULL, 0, NULL), TARN_EINVAL);
+    CHECK_EQ(smm_root_set(NULL, 0, NULL), SMM_PTR_ERR);
 
-    /* minimum allocation 4 bytes; every block inside the device, none overlapping */
+    /* sizes in multiples of 4; every block inside the device, none overlapping */
     for (n = 0; n < 64; n++) {
-        p[n] = smm_malloc(&m, 1 + n % 37);
+        p[n] = smm_malloc(&m, 4u * (1u + n % 9u));
         CHECK(p[n] != NULL);
         CHECK(((uintptr_t)p[n] & 3u) == 0);
-        CHECK_EQ(tarn_ext_size(smm_ext(&m), (uint32_t)(uintptr_t)p[n], &sz), TARN_OK);
-        CHECK(sz >= 4 && sz >= 1 + n % 37);
+        CHECK_EQ(tarn_ext_size(smm_ext(&m), (uint32_t)((uintptr_t)p[n] - BASE), &sz), TARN_OK);
+        CHECK(sz >= 4u * (1u + n % 9u));
         if (n > 0) CHECK((uintptr_t)p[n] >= (uintptr_t)p[n - 1] + 4);
     }
     /* data goes through the caller's own write callback, at the returned address */
@@ -105,25 +113,31 @@ static void api(void)
     CHECK_EQ(dev_write((u8 *)p[35], buf, 32), 0);
     CHECK_EQ(dev_read(back, (u8 *)p[35], 32), 0);
     CHECK(memcmp(buf, back, 32) == 0);
-    CHECK_EQ(smm_free(&m, (u8 *)p[3] + 4), TARN_EFOREIGN);      /* interior */
-    CHECK_EQ(smm_free(&m, (u8 *)p[3] + 1), TARN_EFOREIGN);      /* misaligned */
-    CHECK_EQ(smm_free(&m, (void *)(uintptr_t)(BASE + SIZE)), TARN_EFOREIGN);
-    CHECK_EQ(smm_free(&m, buf), TARN_EFOREIGN);                 /* a RAM pointer */
-    CHECK_EQ(smm_free(&m, p[3]), 0);
-    CHECK_EQ(smm_free(&m, p[3]), TARN_EDOUBLE);
+    CHECK_EQ(smm_free(&m, (u8 *)p[3] + 4), SMM_FREE_FAILED);    /* interior */
+    CHECK_EQ(smm_last_error(&m), TARN_EFOREIGN);
+    CHECK_EQ(smm_free(&m, (u8 *)p[3] + 1), SMM_FREE_FAILED);    /* misaligned */
+    CHECK_EQ(smm_free(&m, BASEP + SIZE), SMM_FREE_FAILED);
+    CHECK_EQ(smm_free(&m, BASEP - 4), SMM_FREE_FAILED);
+    CHECK_EQ(smm_free(&m, buf), SMM_FREE_FAILED);               /* a RAM pointer */
+    CHECK_EQ(smm_free(&m, p[3]), SMM_OK);
+    CHECK_EQ(smm_free(&m, p[3]), SMM_FREE_FAILED);
     CHECK_EQ(smm_last_error(&m), TARN_EDOUBLE);
     p[3] = NULL;
 
     /* roots */
     CHECK(smm_root_get(&m, 0) == NULL);
     CHECK_EQ(smm_root_set(&m, 0, p[35]), 0);
-    CHECK_EQ(smm_root_set(&m, SMM_ROOTS, p[35]), TARN_EINVAL);
-    CHECK_EQ(smm_root_set(&m, 1, (u8 *)p[35] + 4), TARN_EFOREIGN);
-    CHECK_EQ(smm_free(&m, p[35]), TARN_EBUSY);
+    CHECK_EQ(smm_root_set(&m, SMM_ROOTS, p[35]), SMM_PARAMETER_INVALID);
+    CHECK_EQ(smm_root_set(&m, 1, (u8 *)p[35] + 4), SMM_PARAMETER_INVALID);
+    CHECK_EQ(smm_root_set(&m, 1, BASEP), SMM_PARAMETER_INVALID);   /* base_addr: no block */
+    CHECK(smm_root_get(&m, 1) == NULL);
+    CHECK_EQ(smm_last_error(&m), TARN_EFOREIGN);
+    CHECK_EQ(smm_free(&m, p[35]), SMM_FREE_FAILED);             /* a root names it */
+    CHECK_EQ(smm_last_error(&m), TARN_EBUSY);
 
     /* rebuild on a fresh struct describing the same memory */
     m2 = zero;
-    m2.base_addr = BASE;
+    m2.base_addr = BASEP;
     m2.size = SIZE;
     m2.read = dev_read;
     m2.write = dev_write;
@@ -144,26 +158,28 @@ static void api(void)
 
     /* a rebuild with another size, or a missing callback, is refused */
     m2.size = SIZE - 64;
-    CHECK_EQ(smm_memory_rebuild(&m2), TARN_EINVAL);
+    CHECK_EQ(smm_memory_rebuild(&m2), SMM_PARAMETER_INVALID);
     m2.size = SIZE;
     m2.read = NULL;
-    CHECK_EQ(smm_memory_rebuild(&m2), TARN_EINVAL);
+    CHECK_EQ(smm_memory_rebuild(&m2), SMM_PTR_ERR);
     CHECK(smm_malloc(&m2, 8) == NULL);
     m2.read = dev_read;
 
-    /* sizes: too small, unaligned base and size are rounded inwards */
-    m2.size = SMM_MIN_SIZE - 1;
-    CHECK_EQ(smm_memory_create(&m2), TARN_ETOOSMALL);
-    m2.base_addr = BASE + 1;
+    /* sizes (the original's rules): a multiple of 4, at least 16 bytes; any base */
+    m2.size = SMM_MIN_SIZE - 4;
+    CHECK_EQ(smm_memory_create(&m2), SMM_PARAMETER_INVALID);
     m2.size = SMM_MIN_SIZE + 3;
-    CHECK_EQ(smm_memory_create(&m2), 0);
+    CHECK_EQ(smm_memory_create(&m2), SMM_PARAMETER_INVALID);
+    m2.base_addr = BASEP + 1;
+    m2.size = SMM_MIN_SIZE;
+    CHECK_EQ(smm_memory_create(&m2), SMM_OK);
     q = smm_malloc(&m2, 4);
-    CHECK(q != NULL && (uintptr_t)q > BASE + 1 && (uintptr_t)q + 4 <= BASE + 1 + SMM_MIN_SIZE + 3);
+    CHECK(q != NULL && (uintptr_t)q > BASE + 1 && (uintptr_t)q + 4 <= BASE + 1 + SMM_MIN_SIZE);
     CHECK(smm_malloc(&m2, 4) == NULL);
     CHECK(smm_root_set(&m2, 0, q) != 0);           /* a memory this small has no roots */
     CHECK_EQ(smm_memory_rebuild(&m2), 0);
     CHECK_EQ(smm_free(&m2, q), 0);
-    m2.base_addr = BASE;                           /* the smallest with roots */
+    m2.base_addr = BASEP;                           /* the smallest with roots */
     m2.size = SMM_ROOTS_MIN_SIZE;
     CHECK_EQ(smm_memory_create(&m2), 0);
     q = smm_malloc(&m2, 4);
@@ -171,9 +187,11 @@ static void api(void)
     CHECK_EQ(smm_root_set(&m2, SMM_ROOTS - 1, q), 0);
     CHECK_EQ(smm_memory_rebuild(&m2), 0);
     CHECK(smm_root_get(&m2, SMM_ROOTS - 1) == q);
-    m2.base_addr = 0xFFFFFFFFu;
+    m2.base_addr = (u8 *)(UINTPTR_MAX - 100u);     /* beyond the address space */
     m2.size = 4096;
-    CHECK(smm_memory_create(&m2) != 0);
+    CHECK_EQ(smm_memory_create(&m2), SMM_PARAMETER_INVALID);
+    m2.base_addr = NULL;
+    CHECK_EQ(smm_memory_create(&m2), SMM_PTR_ERR);
     CHECK_EQ(bad_dir, 0);
 }
 
@@ -184,7 +202,7 @@ static void callback_errors(void)
     void *keep, *p;
     int k, failed = 0;
     m = zero;
-    m.base_addr = BASE;
+    m.base_addr = BASEP;
     m.size = SIZE;
     m.read = dev_read;
     m.write = dev_write;
@@ -234,7 +252,7 @@ static void power_cuts(void)
     unsigned long before, total, cut;
     tarn_ext_stats st;
     m = zero;
-    m.base_addr = BASE;
+    m.base_addr = BASEP;
     m.size = SIZE;
     m.read = dev_read;
     m.write = dev_write;
@@ -254,7 +272,7 @@ static void power_cuts(void)
             if (p != NULL) (void)smm_free(&m, p);
             emudev_power_on(&dev);
             m = zero;
-            m.base_addr = BASE;
+            m.base_addr = BASEP;
             m.size = SIZE;
             m.read = dev_read;
             m.write = dev_write;
@@ -267,20 +285,117 @@ static void power_cuts(void)
                 /* the malloc's commit landed (and the free did not): one whole block more */
                 struct other o;
                 CHECK(cut >= 1);
-                o.keep = (uint32_t)(uintptr_t)keep;
+                o.keep = (uint32_t)((uintptr_t)keep - BASE);
                 o.found = 0;
                 CHECK_EQ(tarn_ext_walk(smm_ext(&m), find_other, &o), TARN_OK);
                 CHECK(o.size >= 300 && o.size <= 340);
-                CHECK_EQ(smm_free(&m, (void *)(uintptr_t)o.found), 0);
+                CHECK_EQ(smm_free(&m, BASEP + o.found), SMM_OK);
             }
         }
     }
+}
+
+/* ---- the behaviour the original's own tests check, written anew: a RAM buffer managed
+ * through memcpy callbacks, 0x1000 bytes ---------------------------------------------------- */
+static int ram_read(u8 *dst_addr, u8 *src_addr, u32 size)
+{
+    memcpy(dst_addr, src_addr, size);
+    return 0;
+}
+
+static int ram_write(u8 *dst_addr, u8 *src_addr, u32 size)
+{
+    memcpy(dst_addr, src_addr, size);
+    return 0;
+}
+
+/* True if [p, p+n) and [q, q+m) do not overlap. */
+static bool apart(const u8 *p, size_t n, const u8 *q, size_t m)
+{
+    return p + n <= q || q + m <= p;
+}
+
+static void original_behaviour(void)
+{
+    struct smm_mem_info mi;      /* left uninitialised, as the original's users do */
+    u8 *ram = (u8 *)malloc(0x1000), *a, *b, *c, *d;
+    u32 test = 0;
+    REQUIRE(ram != NULL);
+    memset(ram, 0xA5, 0x1000);   /* a device holds some bytes (create hashes what it finds) */
+    /* create: NULL info, base or callback -> SMM_PTR_ERR; a size below 16 or not a
+     * multiple of 4 -> SMM_PARAMETER_INVALID */
+    CHECK_EQ(smm_memory_create(NULL), SMM_PTR_ERR);
+    mi.base_addr = NULL; mi.size = 0x1000; mi.read = ram_read; mi.write = ram_write;
+    CHECK_EQ(smm_memory_create(&mi), SMM_PTR_ERR);
+    mi.base_addr = ram; mi.size = 4;
+    CHECK_EQ(smm_memory_create(&mi), SMM_PARAMETER_INVALID);
+    mi.size = 0x1000 - 1;
+    CHECK_EQ(smm_memory_create(&mi), SMM_PARAMETER_INVALID);
+    mi.size = 0x1000; mi.read = NULL;
+    CHECK_EQ(smm_memory_create(&mi), SMM_PTR_ERR);
+    mi.read = ram_read; mi.write = NULL;
+    CHECK_EQ(smm_memory_create(&mi), SMM_PTR_ERR);
+    mi.write = ram_write;
+    CHECK_EQ(smm_memory_create(&mi), SMM_OK);
+    CHECK_EQ(SMM_MAX_MANAGER_MEM_SIZE, 2u * 1024u * 1024u);
+    CHECK_EQ(SMM_BLOCK_ALIGN_BYTES, 4);
+
+    /* malloc: NULL info, a size not a multiple of 4, more than there is -> NULL */
+    CHECK(smm_malloc(NULL, 0x8) == NULL);
+    CHECK(smm_malloc(&mi, 0x7) == NULL);
+    CHECK(smm_malloc(&mi, 0x1000) == NULL);
+    /* blocks inside the memory, distinct, usable through the callbacks (here: RAM) */
+    a = smm_malloc(&mi, 0x8);
+    b = smm_malloc(&mi, 0x20);
+    c = smm_malloc(&mi, 0x30);
+    d = smm_malloc(&mi, 0x100);
+    REQUIRE(a != NULL && b != NULL && c != NULL && d != NULL);
+    CHECK(a >= ram && d + 0x100 <= ram + 0x1000);
+    CHECK(apart(a, 0x8, b, 0x20) && apart(a, 0x8, c, 0x30) && apart(a, 0x8, d, 0x100));
+    CHECK(apart(b, 0x20, c, 0x30) && apart(b, 0x20, d, 0x100) && apart(c, 0x30, d, 0x100));
+    memset(a, 1, 0x8); memset(b, 2, 0x20); memset(c, 3, 0x30); memset(d, 4, 0x100);
+    CHECK(smm_malloc(&mi, 0xF00) == NULL);              /* what is left is less */
+
+    /* free: NULL info -> SMM_PTR_ERR; NULL block -> SMM_PARAMETER_INVALID; a pointer that
+     * is not a block (far inside the memory, interior) -> SMM_FREE_FAILED */
+    CHECK_EQ(smm_free(NULL, (u8 *)&test), SMM_PTR_ERR);
+    CHECK_EQ(smm_free(&mi, NULL), SMM_PARAMETER_INVALID);
+    CHECK_EQ(smm_free(&mi, ram + 8 * 80), SMM_FREE_FAILED);
+    CHECK_EQ(smm_free(&mi, c + 0x10), SMM_FREE_FAILED);
+    CHECK(a[7] == 1 && b[31] == 2 && c[47] == 3 && d[255] == 4);
+    CHECK_EQ(smm_free(&mi, a), SMM_OK);
+    CHECK_EQ(smm_free(&mi, b), SMM_OK);
+    CHECK_EQ(smm_free(&mi, c), SMM_OK);
+    CHECK_EQ(smm_free(&mi, d), SMM_OK);
+
+    /* combined: free space is reused */
+    a = smm_malloc(&mi, 0x8);
+    CHECK(a != NULL);
+    CHECK_EQ(smm_free(&mi, a), SMM_OK);
+    a = smm_malloc(&mi, 0x30);
+    b = smm_malloc(&mi, 0x100);
+    REQUIRE(a != NULL && b != NULL);
+    CHECK_EQ(smm_free(&mi, a), SMM_OK);
+    c = smm_malloc(&mi, 0x10);
+    REQUIRE(c != NULL);
+    CHECK_EQ(smm_free(&mi, c + 0x10), SMM_FREE_FAILED);
+    CHECK_EQ(smm_free(&mi, b), SMM_OK);
+    CHECK_EQ(smm_free(&mi, c), SMM_OK);
+    CHECK(smm_malloc(&mi, 0x1000) == NULL);
+    {   /* everything merged back */
+        tarn_ext_stats st;
+        CHECK_EQ(tarn_ext_stats_get(smm_ext(&mi), &st), TARN_OK);
+        CHECK_EQ(st.live_blocks, 0);
+        CHECK_EQ(tarn_ext_check(smm_ext(&mi)), TARN_OK);
+    }
+    free(ram);
 }
 
 int main(void)
 {
     emudev_init(&dev, cells, BASE, SIZE);
     check_seed(77);
+    original_behaviour();
     seed_usage();
     api();
     callback_errors();

@@ -1,10 +1,55 @@
-/* tests/test_smp.c - the SMP compat layer: every function, every bad input. */
+/* tests/test_smp.c - the SMP compat layer: every function, every bad input, the macros
+ * written as the original allows (with or without a trailing semicolon), and the
+ * capacity rule (one allocation of pool_size bytes fits a fresh pool). */
 #include "check.h"
 #include "smp.h"
 
 SMP_POOL_WITH_API(tp, 2048);
 SMP_POOL(p2, 100);
 SMP_API(p2);
+
+/* the original's macros are complete definitions: no semicolon needed */
+SMP_POOL_WITH_API(nosemi, 256)
+SMP_POOL(nosemi2, 64)
+SMP_API(nosemi2)
+
+/* capacity: pools of many sizes, each must serve one block of its full pool_size */
+SMP_POOL_WITH_API(c1, 1)
+SMP_POOL_WITH_API(c7, 7)
+SMP_POOL_WITH_API(c8, 8)
+SMP_POOL_WITH_API(c100, 100)
+SMP_POOL_WITH_API(c512, 512)
+SMP_POOL_WITH_API(c1000, 1000)
+SMP_POOL_WITH_API(c1024, 1024)
+SMP_POOL_WITH_API(c4097, 4097)
+SMP_POOL_WITH_API(c16k, 16384)
+SMP_POOL_WITH_API(c65k, 65536 + 24)
+
+static void test_capacity(void)
+{
+    static smp_pool_t *const pools[] = {&c1, &c7, &c8, &c100, &c512, &c1000, &c1024,
+                                        &c4097, &c16k, &c65k, &tp, &p2, &nosemi, &nosemi2};
+    size_t i;
+    for (i = 0; i < sizeof pools / sizeof pools[0]; i++) {
+        smp_pool_t *p = pools[i];
+        void *a = smp_alloc(p, p->size);
+        CHECK(a != NULL);
+        CHECK(smp_size(p, a) >= p->size);
+        if (a != NULL) memset(a, 0x3C, p->size);
+        smp_dealloc(p, a);
+        CHECK_EQ(tarn_heap_check(smp_heap(p)), TARN_OK);
+    }
+    /* the seed's example, as written */
+    {
+        char *d = (char *)c512_alloc(128);
+        int k;
+        REQUIRE(d != NULL);
+        for (k = 0; k < 128; k++) d[k] = (char)k;
+        c512_dealloc(d);
+    }
+    CHECK(nosemi_alloc(256) != NULL);
+    CHECK(nosemi2_calloc(8, 8) != NULL);
+}
 
 static int other;
 
@@ -23,7 +68,7 @@ static void test_api(void)
     b = (unsigned char *)tp_alloc(1);
     c = (unsigned char *)tp_alloc(300);
     REQUIRE(a && b && c);
-    CHECK(tp_size(a) >= 100u && tp_size(b) >= 1u && tp_size(c) >= 300u);
+    CHECK(smp_size(&tp, a) >= 100u && smp_size(&tp, b) >= 1u && smp_size(&tp, c) >= 300u);
     CHECK(((uintptr_t)a & 7u) == 0u && ((uintptr_t)b & 7u) == 0u);
     memset(a, 0xA1, 100);
     memset(c, 0xC3, 300);
@@ -40,9 +85,9 @@ static void test_api(void)
     CHECK(smp_alloc(NULL, 8) == NULL);
     CHECK(smp_calloc(NULL, 1, 8) == NULL);
     CHECK_EQ(smp_size(NULL, a), 0);
-    CHECK_EQ(tp_size(NULL), 0);
-    CHECK_EQ(tp_size(a + 8), 0);
-    CHECK_EQ(tp_size(&other), 0);
+    CHECK_EQ(smp_size(&tp, NULL), 0);
+    CHECK_EQ(smp_size(&tp, a + 8), 0);
+    CHECK_EQ(smp_size(&tp, &other), 0);
     CHECK(smp_heap(NULL) == NULL);
 
     /* deallocating anything that is not a live block changes nothing */
@@ -75,8 +120,8 @@ static void test_api(void)
 
     /* the second pool, declared with the two separate macros */
     a = (unsigned char *)p2_alloc(100);
-    CHECK(a != NULL && p2_size(a) >= 100u);
-    CHECK_EQ(tp_size(a), 0);    /* not tp's */
+    CHECK(a != NULL && smp_size(&p2, a) >= 100u);
+    CHECK_EQ(smp_size(&tp, a), 0);    /* not tp's */
     p2_dealloc(a);
     CHECK_EQ(tarn_heap_stats_get(smp_heap(&p2), &st), TARN_OK);
     CHECK(st.capacity >= 100u);
@@ -90,8 +135,8 @@ static void test_api(void)
 static void test_tiny_pool(void)
 {
     static unsigned char buf[16];
-    smp_pool_t tiny = {buf, sizeof buf, "tiny", NULL};
-    smp_pool_t none = {NULL, 100, "none", NULL};
+    smp_pool_t tiny = {buf, 1, sizeof buf, "tiny", NULL};
+    smp_pool_t none = {NULL, 100, 100, "none", NULL};
     CHECK(smp_heap(&tiny) == NULL);
     CHECK(smp_alloc(&tiny, 1) == NULL);
     CHECK(smp_calloc(&tiny, 1, 1) == NULL);
@@ -126,6 +171,7 @@ static void test_churn(void)
 
 int main(void)
 {
+    test_capacity();
     test_api();
     test_tiny_pool();
     test_churn();

@@ -13,12 +13,14 @@
  * magic number so that a destroyed caller-buffer pool is refused.
  */
 #include "ckremm.h"
-#include "internal.h"
 
 #include <string.h>
 #ifndef CKREMM_NO_MALLOC
 #include <stdlib.h>
 #endif
+
+/* Compile-time check of a layout rule (C99: a negative array size fails). */
+#define CKREMM_STATIC_ASSERT(cond, name) typedef char name[(cond) ? 1 : -1] // NOLINT(bugprone-macro-parentheses): a declarator name
 
 #define CKREMM_T_MAGIC 0x744B5254u
 #define CKREMM_H_MAGIC 0x684B5248u
@@ -30,7 +32,7 @@ struct h_pool {
     uint32_t magic;  /* CKREMM_H_MAGIC while the pool lives */
 };
 
-TARN_STATIC_ASSERT(sizeof(struct h_pool) <= CKREMM_H_POOL_HEADER, ckremm_h_pool_fits);
+CKREMM_STATIC_ASSERT(sizeof(struct h_pool) <= CKREMM_H_POOL_HEADER, ckremm_h_pool_fits);
 
 static bool h_ok(const h_pool *pool)
 {
@@ -62,28 +64,26 @@ h_pool *create_h_pool_in(void *mem, size_t mem_size, const tarn_lock *lock)
 #ifndef CKREMM_NO_MALLOC
 h_pool *create_h_pool_ex(size_t size, const tarn_lock *lock)
 {
-    /* the heap's control structure, class table and bitmaps come on top of `size`: start
-     * with an estimate and grow until one block of `size` bytes is sure to fit */
-    size_t extra = size / 16u + CKREMM_H_POOL_HEADER + TARN_HEAP_MIN_SIZE + 256u;
-    int attempt;
-    if (size == 0u || size > (SIZE_MAX / 2u) - extra) return NULL;
-    for (attempt = 0; attempt < 4; attempt++) {
-        size_t bytes = size + extra;
-        void *mem = malloc(bytes);
-        h_pool *pool;
-        tarn_heap_stats st;
-        if (mem == NULL) return NULL;
-        pool = create_h_pool_in(mem, bytes, lock);
-        if (pool != NULL && tarn_heap_stats_get(pool->heap, &st) == TARN_OK && st.max_alloc >= size) {
-            pool->owned = mem;
-            return pool;
-        }
-        if (pool != NULL) (void)tarn_heap_destroy(pool->heap);
+    /* `size` is the usable capacity: the heap's control data, the pool's control block
+     * and the alignment padding come on top.  tarn_heap_size_for(size, size, 1) is a
+     * buffer on which one request of `size` bytes cannot fail. */
+    size_t heap_bytes, fixed = (sizeof(void *) - 1u) + CKREMM_H_POOL_HEADER, bytes;
+    void *mem;
+    h_pool *pool;
+    if (size == 0u) return NULL;
+    heap_bytes = tarn_heap_size_for(size, size, 1u);
+    /* (a result below the request is an overflow in the sizing: refused as too large) */
+    if (heap_bytes <= size || heap_bytes > SIZE_MAX - fixed) return NULL;
+    bytes = fixed + heap_bytes;
+    mem = malloc(bytes);
+    if (mem == NULL) return NULL;
+    pool = create_h_pool_in(mem, bytes, lock);
+    if (pool == NULL) {
         free(mem);
-        if (extra > (SIZE_MAX / 2u) - size) return NULL;
-        extra *= 2u;
+        return NULL;
     }
-    return NULL;
+    pool->owned = mem;
+    return pool;
 }
 
 h_pool *create_h_pool(size_t size)
@@ -129,9 +129,8 @@ bool clean_h_ptr(h_pool *pool, void *ptr)
 
 bool reorder_h_mem(h_pool *pool)
 {
-    tarn_heap_stats st;
-    if (!h_ok(pool) || tarn_heap_stats_get(pool->heap, &st) != TARN_OK) return false;
-    return st.free_blocks <= 1u;
+    /* nothing to move (see ckremm.h): the result says whether the pool is sound */
+    return h_ok(pool) && tarn_heap_sane(pool->heap) == TARN_OK;
 }
 
 size_t h_pool_size(h_pool *pool, const void *ptr)
@@ -153,8 +152,8 @@ struct t_pool {
 };
 
 /* The control block fits its documented room and keeps the table behind it aligned. */
-TARN_STATIC_ASSERT(sizeof(struct t_pool) <= CKREMM_T_POOL_HEADER, ckremm_t_pool_fits);
-TARN_STATIC_ASSERT(CKREMM_T_POOL_HEADER % TARN_ALIGN == 0, ckremm_t_pool_aligned);
+CKREMM_STATIC_ASSERT(sizeof(struct t_pool) <= CKREMM_T_POOL_HEADER, ckremm_t_pool_fits);
+CKREMM_STATIC_ASSERT(CKREMM_T_POOL_HEADER % TARN_ALIGN == 0, ckremm_t_pool_aligned);
 
 static bool t_ok(const t_pool *pool)
 {

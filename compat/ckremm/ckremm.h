@@ -9,6 +9,19 @@
  * Moving blocks is only sound if no one holds their addresses, so a t_pool block is named
  * by a handle (t_handle), and t_pool_lock gives its address until t_pool_unlock.
  *
+ * Signatures.  Every function the seed lists exists under its name.  These take or give
+ * a t_handle where the seed wrote void *, because t_pool blocks move (reorder_t_mem) and a
+ * raw pointer to a moving block would dangle; the h_pool functions keep the seed's
+ * signatures exactly.  Migration of seed code, one line each:
+ *   void *t_pool_alloc(t_pool *, size_t)      -> t_handle h = t_pool_alloc(pool, n);
+ *                                                char *p = t_pool_lock(pool, h); ... t_pool_unlock(pool, h);
+ *   bool t_pool_dealloc(t_pool *, void *ptr)  -> t_pool_dealloc(pool, h);
+ *   bool clean_t_ptr(t_pool *, void *ptr)     -> clean_t_ptr(pool, h);
+ * A pointer kept for good (never moved) is what h_pool_alloc gives.
+ *
+ * Capacity: create_h_pool(size) and create_pool(size) take `size` as what the pool stores
+ * (one allocation of `size` bytes fits the new pool); the control data comes on top.
+ *
  * Every function returns what ckreMM lists (bool success, a pointer or NULL); a bad
  * argument (NULL, a foreign or interior pointer, a stale handle, a double free) returns
  * false or NULL and changes nothing.  The create functions that take only a size obtain
@@ -38,14 +51,16 @@ typedef struct h_pool h_pool;
 typedef h_pool poolh;
 
 /** Bytes of the h_pool control block that create_h_pool_in places at the start of its
- *  buffer (the heap takes the rest). */
+ *  buffer (the heap takes the rest; the static assertion in ckremm.c checks it fits). */
 #define CKREMM_H_POOL_HEADER 64u
 
 #ifndef CKREMM_NO_MALLOC
 /**
- * Create a header-based pool that can hold at least `size` bytes of blocks (one block of
- * `size` bytes fits into a new pool), in memory from malloc.  NULL if size is 0 or too
- * large, or malloc fails.  Free it with destroy_h_pool.
+ * Create a header-based pool of `size` usable bytes: one allocation of `size` bytes fits
+ * the new pool; the heap's control data and the pool's control block come on top
+ * (tarn_heap_size_for(size, size, 1) + CKREMM_H_POOL_HEADER bytes in all, from malloc).
+ * O(size / 256).  NULL if size is 0 or too large, or malloc fails.  Free it with
+ * destroy_h_pool.  Not ISR-safe.
  */
 h_pool *create_h_pool(size_t size);
 
@@ -85,11 +100,12 @@ bool clean_h_ptr(h_pool *pool, void *ptr);
 
 /**
  * "Merge all the free chunks into one big free chunk": h_pool blocks are raw pointers, so
- * nothing can move; the tarn heap merges free neighbours at once, so free space is always
- * as merged as the live blocks allow.  reorder_h_mem therefore moves nothing and reports
- * whether the free space is one region (true also for a full pool); false when live blocks
- * split it, or for a bad pool.  Only the table-based pool (reorder_t_mem) can defragment.
- * O(1) plus the heap's statistics.
+ * no live block can move, and the tarn heap merges free neighbours at once, so every free
+ * chunk that can be merged already is.  reorder_h_mem therefore has nothing to do: it
+ * returns true for every valid pool (whatever its fragmentation), and false only for a bad
+ * pool (NULL, destroyed, or failing the heap's O(1) sanity check, tarn_heap_sane), so seed
+ * code written as `if (!reorder_h_mem(pool)) fail();` works.  Only the table-based pool
+ * (reorder_t_mem) can defragment.  O(1).
  */
 bool reorder_h_mem(h_pool *pool);
 
@@ -116,14 +132,10 @@ typedef tarn_handle t_handle;
      : (size_t)(size) / 32u > TARN_HANDLE_MAX_COUNT ? (size_t)TARN_HANDLE_MAX_COUNT         \
      : (size_t)(size) / 32u)
 
-#if TARN_QUARANTINE > 0
-/** Bytes of the t_pool control block that create_pool_in places at the start of its buffer
- *  (the handle pool in it carries the debug quarantine's ring). */
-#define CKREMM_T_POOL_HEADER TARN_ALIGN_UP(160u + sizeof(tarn_quarantine), TARN_ALIGN)
-#else
-/** Bytes of the t_pool control block that create_pool_in places at the start of its buffer. */
-#define CKREMM_T_POOL_HEADER TARN_ALIGN_UP(160u, TARN_ALIGN)
-#endif
+/** Bytes of the t_pool control block that create_pool_in places at the start of its buffer:
+ *  the tarn handle pool and two words, rounded up to TARN_ALIGN (checked in ckremm.c). */
+#define CKREMM_T_POOL_HEADER \
+    TARN_ALIGN_UP(sizeof(tarn_handle_pool) + 2u * sizeof(void *) + 16u, TARN_ALIGN)
 /** Buffer bytes for create_pool_in giving `size` bytes of data and `handles` handles.
  *  Constant expression. */
 #define CKREMM_T_POOL_BYTES(size, handles) \

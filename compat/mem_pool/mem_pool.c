@@ -43,22 +43,52 @@ static int pool_ready(const struct m_pool *pool)
     return pool != NULL && pool->base_address != NULL && pool->heap != NULL;
 }
 
+/* Buffer bytes for a pool whose one block must hold `need` bytes with `extra` bytes of
+ * room for alignment: tarn_heap_size_for gives the buffer on which that one request
+ * cannot fail.  0 if it does not fit in size_t. */
+static size_t pool_bytes_for(size_t need, size_t extra)
+{
+    size_t bytes;
+    if (need > SIZE_MAX - extra) return 0u;
+    bytes = tarn_heap_size_for(need + extra, need + extra, 1u);
+    return bytes > need + extra ? bytes : 0u;   /* below the request: an overflow, refused */
+}
+
 int pool_init_size(struct m_pool *pool, size_t size)
 {
-    void *mem;
-    tarn_heap *h = NULL;
-    if (pool == NULL || pool->base_address != NULL || size < TARN_HEAP_MIN_SIZE) return -1;
-    mem = malloc(size);
-    if (mem == NULL) return -1;
-    if (tarn_heap_init(&h, mem, size, NULL) != TARN_OK) {
-        free(mem);
+    /* one allocation of `size` bytes and its tag, of the strictest type alignment, must fit
+     * a fresh pool: the heap's over-aligned allocations need some room to align (at
+     * least 7 granules and the alignment, include/tarn/heap.h); the result is verified
+     * and the room doubled until it fits */
+    size_t align = pool_type_align(maxal), need, extra, bytes;
+    int attempt;
+    if (pool == NULL || pool->base_address != NULL || size == 0u || size > (size_t)UINT32_MAX - 8u) {
         return -1;
     }
-    pool->base_address = mem;
-    pool->top_address = (unsigned char *)mem + size;
-    pool->size = size;
-    pool->heap = h;
-    return 0;
+    need = size + sizeof(uint32_t);
+    extra = align > TARN_HEAP_GRANULE ? align + 7u * TARN_HEAP_GRANULE : 0u;
+    for (attempt = 0; attempt < 8; attempt++) {
+        tarn_heap *h = NULL;
+        void *mem, *probe;
+        bytes = pool_bytes_for(need, extra);
+        if (bytes == 0u) return -1;
+        mem = malloc(bytes);
+        if (mem == NULL) return -1;
+        if (tarn_heap_init(&h, mem, bytes, NULL) == TARN_OK) {
+            probe = tarn_heap_aligned_alloc(h, align, need);
+            if (probe != NULL && tarn_heap_free(h, probe) == TARN_OK) {
+                pool->base_address = mem;
+                pool->top_address = (unsigned char *)mem + bytes;
+                pool->size = size;
+                pool->heap = h;
+                return 0;
+            }
+            (void)tarn_heap_destroy(h);
+        }
+        free(mem);
+        extra = extra * 2u + TARN_HEAP_GRANULE;
+    }
+    return -1;
 }
 
 int pool_init(struct m_pool *pool)

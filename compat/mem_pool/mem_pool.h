@@ -1,11 +1,17 @@
 /*
  * mem_pool.h - the mem_pool study's API on a tarn heap.
  *
- * pool_init() takes one block from malloc (MEM_POOL_SIZE bytes, 1024 unless defined
- * before this header is included; pool_init_size() takes any size) and carves typed,
- * aligned allocations out of it; pool_free() returns them; pool_destroy() gives the block
- * back to the system.  This layer is the only part of tarn that calls malloc, because the
- * study documents that behaviour; the heap itself (include/tarn/heap.h) never does.
+ * pool_init() takes one block from malloc and carves typed, aligned allocations out of it;
+ * pool_free() returns them; pool_destroy() gives the block back to the system.  This
+ * layer is the only part of tarn that calls malloc, because the study documents that
+ * behaviour; the heap itself (include/tarn/heap.h) never does.
+ *
+ * Capacity: the size asked for (MEM_POOL_SIZE, 1024 unless defined before this header is
+ * included; pool_init_size() takes any size) is what the pool stores: one allocation of
+ * that many bytes, of any type tag, fits a fresh pool.  The heap's control data comes on
+ * top (the malloc'd block, base_address to top_address, is larger; tarn_heap_size_for
+ * sizes it).  Each allocation of n bytes takes n + 4 bytes (the size tag, below) rounded
+ * up to 8 (TARN_HEAP_GRANULE), plus alignment padding for over-aligned types.
  *
  *     struct m_pool pool = {0};
  *     if (pool_init(&pool) == -1) ...;
@@ -39,8 +45,8 @@ extern "C" {
 /** A pool.  Zero it before pool_init ({0}); base_address and top_address are public. */
 struct m_pool {
     void *base_address;    /**< first byte of the pool's block (NULL before init) */
-    void *top_address;     /**< one past its last byte */
-    size_t size;           /**< bytes of the block */
+    void *top_address;     /**< one past its last byte (control data included) */
+    size_t size;           /**< usable capacity asked for (MEM_POOL_SIZE or pool_init_size) */
     tarn_heap *heap;       /**< private: the heap carved in the block */
 };
 
@@ -68,12 +74,11 @@ enum m_type {
 /** Alignment (bytes) of a type tag, 0 for an invalid tag. */
 size_t pool_type_align(enum m_type type);
 
-/** Take MEM_POOL_SIZE bytes from malloc for the pool.  Returns 0, or -1 if pool is NULL,
- *  already initialised (base_address not NULL) or malloc fails. */
+/** Create a pool of MEM_POOL_SIZE usable bytes in one block from malloc.  Returns 0, or
+ *  -1 if pool is NULL, already initialised (base_address not NULL) or malloc fails. */
 int pool_init(struct m_pool *pool);
 
-/** As pool_init with `size` bytes.  -1 also when size cannot hold a heap
- *  (TARN_HEAP_MIN_SIZE). */
+/** As pool_init with `size` usable bytes.  -1 also when size is 0 or 4 GiB - 8 or more. */
 int pool_init_size(struct m_pool *pool, size_t size);
 
 /** Allocate `size` bytes aligned for `type` and store the pointer in *ptr.  O(1).

@@ -5,19 +5,19 @@
 
 tarn_heap *smp_heap(smp_pool_t *pool)
 {
-    if (pool == NULL || pool->mem == NULL) return NULL;
-    if (pool->heap == NULL) {
+    if (pool == NULL || pool->memory == NULL) return NULL;
+    if (pool->heap_ == NULL) {
         tarn_config cfg;
         tarn_heap *h = NULL;
         cfg.lock.lock = NULL;
         cfg.lock.unlock = NULL;
         cfg.lock.ctx = NULL;
-        cfg.name = pool->name;
+        cfg.name = pool->name_;
         cfg.flags = 0u;
-        if (tarn_heap_init(&h, pool->mem, pool->bytes, &cfg) != TARN_OK) return NULL;
-        pool->heap = h;
+        if (tarn_heap_init(&h, pool->memory, pool->bytes_, &cfg) != TARN_OK) return NULL;
+        pool->heap_ = h;
     }
-    return pool->heap;
+    return pool->heap_;
 }
 
 smp_ptr_t smp_alloc(smp_pool_t *pool, smp_size_t size)

@@ -9,9 +9,15 @@
  *     my_pool_dealloc(data);
  *
  * Each pool is a tarn heap (include/tarn/heap.h): O(1) alloc and dealloc, free neighbours
- * merged at once, blocks aligned to TARN_HEAP_GRANULE (8 bytes).  `pool_size` is the
- * room for blocks: the static buffer is larger by the heap's control structure and
- * bitmaps (TARN_HEAP_BYTES).  A pool is initialised on its first use.
+ * merged at once, blocks aligned to TARN_HEAP_GRANULE (8 bytes).  Capacity: `pool_size`
+ * is what the pool stores; a fresh pool serves one allocation of pool_size bytes, and
+ * the heap's control structure and bitmaps come on top of it (the static buffer is
+ * TARN_HEAP_BYTES(pool_size) bytes; the original kept a 12-byte header per block inside
+ * pool_size).  Blocks carry no header: each costs its size rounded up to 8.  A pool is
+ * initialised on its first use.
+ *
+ * Names: SMP_API generates exactly the original's pool_name_alloc, _calloc and _dealloc;
+ * the size query is smp_size(&pool, ptr).
  *
  * Bad input never harms a pool: a NULL or unknown pool, a zero size, an overflowing
  * calloc give NULL (or 0 from smp_size); smp_dealloc ignores NULL, foreign, interior and
@@ -35,48 +41,61 @@ extern "C" {
 typedef void *smp_ptr_t;
 /** A size in bytes. */
 typedef size_t smp_size_t;
+/** A byte of pool memory. */
+typedef unsigned char smp_byte_t;
 
-/** A pool.  Declare with SMP_POOL; the fields are private. */
+/** A pool.  Declare with SMP_POOL; read-only for users, the fields ending in _ private. */
 typedef struct smp_pool {
-    void *mem;          /**< the static buffer */
-    smp_size_t bytes;   /**< size of the buffer, TARN_HEAP_BYTES(pool_size) */
-    const char *name;   /**< the pool's name, for the heap's diagnostics */
-    tarn_heap *heap;    /**< NULL until the first use */
+    smp_byte_t *memory;  /**< the static buffer */
+    smp_size_t size;     /**< pool_size as declared: what one allocation may take */
+    smp_size_t bytes_;   /**< size of the buffer, TARN_HEAP_BYTES(pool_size) */
+    const char *name_;   /**< the pool's name, for the heap's diagnostics */
+    tarn_heap *heap_;    /**< NULL until the first use */
 } smp_pool_t;
 
-/** Create a static pool `pool_name` with room for `pool_size` bytes of blocks. */
+/* SMP_POOL and SMP_API are complete definitions: like the original's, they may be written
+ * with or without a trailing semicolon.  Under GCC and Clang each ends with __extension__,
+ * which makes a following `;` an empty declaration that -Wpedantic accepts, and is
+ * harmless before the next declaration; elsewhere they end with the definition itself.
+ * Use them at file scope, as the seed does (a function body does not accept the tail). */
+#if defined(__GNUC__) || defined(__clang__)
+#define SMP_TAIL_ __extension__
+#else
+#define SMP_TAIL_
+#endif
+
+/** Create a static pool `pool_name` in which one allocation of `pool_size` bytes fits
+ *  (the heap's control data comes on top: the buffer is TARN_HEAP_BYTES(pool_size)). */
 #define SMP_POOL(pool_name, pool_size)                                                  \
     static union {                                                                      \
         tarn_heap_align_ align_;                                                        \
-        unsigned char b[TARN_HEAP_BYTES(pool_size)];                                    \
+        smp_byte_t b[TARN_HEAP_BYTES(pool_size)];                                       \
     } pool_name##_smp_mem_;                                                             \
-    static smp_pool_t pool_name = {pool_name##_smp_mem_.b, sizeof pool_name##_smp_mem_.b, \
-                                   #pool_name, NULL}
+    static smp_pool_t pool_name = {pool_name##_smp_mem_.b, (smp_size_t)(pool_size),     \
+                                   sizeof pool_name##_smp_mem_.b, #pool_name, NULL};    \
+    SMP_TAIL_
 
-/** Generate pool_name_alloc(size), pool_name_calloc(nitems, size),
- *  pool_name_dealloc(ptr) and pool_name_size(ptr) for a pool declared by SMP_POOL. */
+/** Generate pool_name_alloc(size), pool_name_calloc(nitems, size) and
+ *  pool_name_dealloc(ptr) (the original's three) for a pool declared by SMP_POOL. */
 #define SMP_API(pool_name)                                                              \
-    static inline TARN_HEAP_MAYBE_UNUSED_ smp_ptr_t pool_name##_alloc(smp_size_t size)                          \
+    static inline TARN_HEAP_MAYBE_UNUSED_ smp_ptr_t pool_name##_alloc(smp_size_t size)   \
     {                                                                                   \
         return smp_alloc(&(pool_name), size);                                           \
     }                                                                                   \
-    static inline TARN_HEAP_MAYBE_UNUSED_ smp_ptr_t pool_name##_calloc(smp_size_t nitems, smp_size_t size)      \
+    static inline TARN_HEAP_MAYBE_UNUSED_ smp_ptr_t pool_name##_calloc(smp_size_t nitems, \
+                                                                     smp_size_t size)   \
     {                                                                                   \
         return smp_calloc(&(pool_name), nitems, size);                                  \
     }                                                                                   \
-    static inline TARN_HEAP_MAYBE_UNUSED_ void pool_name##_dealloc(smp_ptr_t ptr)                               \
+    static inline TARN_HEAP_MAYBE_UNUSED_ void pool_name##_dealloc(smp_ptr_t ptr)       \
     {                                                                                   \
         smp_dealloc(&(pool_name), ptr);                                                 \
     }                                                                                   \
-    static inline TARN_HEAP_MAYBE_UNUSED_ smp_size_t pool_name##_size(smp_ptr_t ptr)                            \
-    {                                                                                   \
-        return smp_size(&(pool_name), ptr);                                             \
-    }                                                                                   \
-    typedef int pool_name##_smp_api_t_
+    SMP_TAIL_
 
 /** SMP_POOL and SMP_API together. */
 #define SMP_POOL_WITH_API(pool_name, pool_size) \
-    SMP_POOL(pool_name, pool_size);             \
+    SMP_POOL(pool_name, pool_size)              \
     SMP_API(pool_name)
 
 /** Allocate `size` bytes from the pool.  O(1).  NULL if the pool is NULL, size is 0,

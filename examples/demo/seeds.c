@@ -35,7 +35,7 @@ int demo_seed_apis(void)
         fails += (c == NULL);
         if (c != NULL) strcpy(c, "sample_rate=10Hz");
         printf("   smp      cfg_pool_alloc(100): usable %u bytes, \"%s\"\n",
-               (unsigned)(c ? cfg_pool_size(c) : 0u), c ? c : "");
+               (unsigned)(c ? smp_size(&cfg_pool, c) : 0u), c ? c : "");
         cfg_pool_dealloc(c);
     }
     {   /* mem_pool: one malloc'd block carved into typed allocations */

@@ -9,25 +9,26 @@
 
 static u8 cal_fram[1024];
 
-/* SMM callbacks: read(RAM dst, device src), write(device dst, RAM src). */
+/* SMM callbacks: read(RAM dst, device src), write(device dst, RAM src); the "FRAM" here is
+ * a RAM array, so the device addresses SMM passes (base_addr + offset) are its bytes. */
 static int cal_read(u8 *dst, u8 *src, u32 size)
 {
-    memcpy(dst, cal_fram + (uintptr_t)src, size);
+    memcpy(dst, src, size);
     return 0;
 }
 static int cal_write(u8 *dst, u8 *src, u32 size)
 {
-    memcpy(cal_fram + (uintptr_t)dst, src, size);
+    memcpy(dst, src, size);
     return 0;
 }
 
 int demo_smm(void)
 {
     struct smm_mem_info mem, after;
-    void *table;
+    u8 *table;
     int ok;
     memset(&mem, 0, sizeof mem);
-    mem.base_addr = 0;
+    mem.base_addr = cal_fram;
     mem.size = sizeof cal_fram;
     mem.read = cal_read;
     mem.write = cal_write;
@@ -37,9 +38,9 @@ int demo_smm(void)
     if (table == NULL || smm_root_set(&mem, 0, table) != 0) return 2;
     ok = smm_memory_rebuild(&after) == 0 && smm_root_get(&after, 0) == table;
     printf("   smm      smm_malloc(128) at device +%u, found after rebuild: %s\n",
-           (unsigned)(uintptr_t)table, ok ? "yes" : "NO");
+           (unsigned)(table - cal_fram), ok ? "yes" : "NO");
     /* a block a root slot still names is not freed by mistake */
-    ok = ok && smm_free(&after, table) == TARN_EBUSY;
+    ok = ok && smm_free(&after, table) == SMM_FREE_FAILED;
     ok = ok && smm_root_set(&after, 0, NULL) == 0 && smm_free(&after, table) == 0;
     return ok ? 0 : 3;
 }

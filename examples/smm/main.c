@@ -16,7 +16,17 @@
 #include "smm.h"
 #include "spi_fram.h"
 
-#define YOUR_MEMORY_START_ADDRESS 0u
+/* SMM, like the original, names device memory with u8 pointers from base_addr on and
+ * refuses a NULL base; the FRAM's addresses start at 0, so the application places them at
+ * FRAM_WINDOW in SMM's pointers and its callbacks take the window off again. */
+#define FRAM_WINDOW 0x100000u
+#define YOUR_MEMORY_START_ADDRESS ((u8 *)(uintptr_t)FRAM_WINDOW)
+
+/* The FRAM address a pointer from SMM names. */
+static uint32_t fram_addr(const u8 *p)
+{
+    return (uint32_t)((uintptr_t)p - FRAM_WINDOW);
+}
 
 /* ---- the application's FRAM driver: SMM's read/write callbacks ------------------------- */
 static void fram_command(uint8_t op, uint32_t a)
@@ -31,7 +41,7 @@ static void fram_command(uint8_t op, uint32_t a)
 /* read: dst = RAM buffer, src = FRAM address (static only to keep clear of libc's read) */
 static int read(u8 *dst_addr, u8 *src_addr, u32 size)
 {
-    fram_command(FRAM_READ, (uint32_t)(uintptr_t)src_addr);
+    fram_command(FRAM_READ, fram_addr(src_addr));
     while (size-- > 0) *dst_addr++ = spi_transfer(0);
     fram_select(false);
     return 0;
@@ -43,7 +53,7 @@ static int write(u8 *dst_addr, u8 *src_addr, u32 size)
     fram_select(true);
     spi_transfer(FRAM_WREN);
     fram_select(false);
-    fram_command(FRAM_WRITE, (uint32_t)(uintptr_t)dst_addr);
+    fram_command(FRAM_WRITE, fram_addr(dst_addr));
     while (size-- > 0) spi_transfer(*src_addr++);
     fram_select(false);
     return 0;
@@ -144,12 +154,12 @@ int main(void)
         ptr = smm_malloc(&seed_mgr, 128);
         EXPECT(ptr != NULL);
         printf("smm_malloc(128) = FRAM address 0x%06lx: %lu SPI commands, %lu bytes on the bus\n",
-               (unsigned long)(uintptr_t)ptr, fram_commands - c0, fram_bytes - b0);
+               (unsigned long)fram_addr((u8 *)ptr), fram_commands - c0, fram_bytes - b0);
         c0 = fram_commands;
         b0 = fram_bytes;
         EXPECT(smm_free(&seed_mgr, ptr) == 0);
         printf("smm_free: %lu SPI commands, %lu bytes on the bus\n", fram_commands - c0, fram_bytes - b0);
-        EXPECT(smm_free(&seed_mgr, ptr) == (int)TARN_EDOUBLE);   /* refused, harmless */
+        EXPECT(smm_free(&seed_mgr, ptr) == SMM_FREE_FAILED);     /* refused, harmless */
         mem_mgr = seed_mgr;
     }
     /* mem_mgr was copied: the callbacks' context is the struct's address, so mount it
@@ -165,7 +175,7 @@ int main(void)
     EXPECT(rec != NULL);
     write((u8 *)rec, (u8 *)&s, sizeof s);
     EXPECT(smm_root_set(&mem_mgr, 0, rec) == 0);
-    EXPECT(smm_free(&mem_mgr, rec) == (int)TARN_EBUSY);          /* rooted: refused */
+    EXPECT(smm_free(&mem_mgr, rec) == SMM_FREE_FAILED);          /* rooted: refused */
 
     /* 3. power cut in the middle of an allocation's commit */
     before = live_blocks();
@@ -198,10 +208,10 @@ int main(void)
             /* the free was cut: that block is still allocated.  An application finds such
              * blocks by walking and comparing with what its roots lead to. */
             struct other o;
-            o.keep = (uint32_t)(uintptr_t)smm_root_get(&mem_mgr, 0);
+            o.keep = fram_addr(smm_root_get(&mem_mgr, 0));   /* tarn_ext: offsets */
             o.found = 0;
             tarn_ext_walk(smm_ext(&mem_mgr), find_other, &o);
-            EXPECT(o.found != 0 && smm_free(&mem_mgr, (void *)(uintptr_t)o.found) == 0);
+            EXPECT(o.found != 0 && smm_free(&mem_mgr, YOUR_MEMORY_START_ADDRESS + o.found) == 0);
         }
         if (failures == 0) cuts_ok++;
     }

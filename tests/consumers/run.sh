@@ -6,6 +6,9 @@
 #   copy-<module>   every other module copied alone with the common files: compiles and
 #                   links with nothing else (DESIGN: a module is its .h, its .c and the
 #                   common files)
+#   compat-public-headers  every compat layer compiled with -Iinclude -Icompat/<name>
+#                   only, linked with the library and its seed-user example, run
+#                   (tests/consumers/compat.sh)
 #   cmake-subdir    add_subdirectory(tarn) + tarn::tarn (and tarn::compat)
 #   cmake-installed cmake --install (moved with --prefix), then find_package(tarn CONFIG REQUIRED)
 #   pkg-config      pkg-config --cflags --libs tarn from the install prefix, plain cc
@@ -102,6 +105,11 @@ for src in "$ROOT"/src/*.c; do
     quiet "$CC" -std=c99 "$d/probe.c" "$d/$m.o" "$d/tarn.o" -o "$d/probe"
     ok "copy-$m"
 done
+
+# ---- (a2) every compat layer with the public headers only (compat.sh) ------------------------
+export CC
+quiet "$HERE/compat.sh" "$B/compat"
+ok compat-public-headers
 
 # ---- (b) add_subdirectory ---------------------------------------------------------------------
 d="$B/cmake-subdir"
