@@ -15,3 +15,28 @@ foreach(_t IN LISTS _tarn_frt_tests)
   target_include_directories(${_n} PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/tests/freertos)
   tarn_add_test(${_n})
 endforeach()
+
+# ---- libc malloc: the API test (prefixed build, any configuration) -------------------
+tarn_program(port_libc_api tests/port_libc_api.c)
+target_include_directories(port_libc_api PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/ports/libc)
+tarn_add_test(port_libc_api)
+
+# ---- libc malloc: libtarn_malloc.so run under real programs with LD_PRELOAD -------------
+# Only where the programs can load it: a 64-bit Linux host build without sanitizers (an
+# instrumented library cannot be preloaded into uninstrumented programs).  The full
+# integrity check on every call (TARN_CHECK_LEVEL 2, O(heap size)) is brought back to
+# level 1 for it: a compiler run makes millions of calls on a 256 MiB heap.
+if(CMAKE_SYSTEM_NAME STREQUAL "Linux" AND CMAKE_SIZEOF_VOID_P EQUAL 8
+   AND NOT CMAKE_C_FLAGS MATCHES "-fsanitize")
+  add_library(tarn_malloc SHARED ${TARN_SOURCES} ports/libc/tarn_malloc.c)
+  target_include_directories(tarn_malloc PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/include
+                             ${CMAKE_CURRENT_SOURCE_DIR}/src ${CMAKE_CURRENT_SOURCE_DIR}/ports/libc)
+  target_compile_definitions(tarn_malloc PRIVATE TARN_MALLOC_REPORT=1 TARN_MALLOC_ABORT_ON_BAD_FREE=1)
+  target_compile_options(tarn_malloc PRIVATE ${TARN_WARNINGS} -UTARN_CHECK_LEVEL -DTARN_CHECK_LEVEL=1)
+  set_target_properties(tarn_malloc PROPERTIES C_STANDARD 11 C_STANDARD_REQUIRED ON)
+  add_test(NAME port_libc_preload
+           COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/tests/port_libc_preload.sh $<TARGET_FILE:tarn_malloc>)
+  set_tests_properties(port_libc_preload PROPERTIES TIMEOUT 600)
+else()
+  message(STATUS "tarn: port_libc_preload not built (needs a 64-bit Linux build without sanitizers)")
+endif()
