@@ -23,14 +23,22 @@ int main(void)
     size_t n = 0, i, free0;
     unsigned long hooks0;
     free0 = xPortGetFreeHeapSize();
-    CHECK(free0 > 3500 && free0 < configTOTAL_HEAP_SIZE);
+    {   /* all of ucHeap but tarn's control structure and bitmaps */
+        static uint8_t probe[configTOTAL_HEAP_SIZE] __attribute__((aligned(8)));
+        tarn_heap *ph;
+        tarn_heap_stats ps;
+        REQUIRE(tarn_heap_init(&ph, probe, sizeof probe, NULL) == TARN_OK);
+        REQUIRE(tarn_heap_stats_get(ph, &ps) == TARN_OK);
+        CHECK_EQ(free0, ps.free);
+        CHECK(free0 > configTOTAL_HEAP_SIZE / 2u && free0 < configTOTAL_HEAP_SIZE);
+    }
     CHECK(xRegions[0].pucStart == ucHeap);
     hooks0 = h_hooks;
     while (n < 64 && (blk[n] = pvPortMalloc(100)) != NULL) {
         CHECK((uint8_t *)blk[n] >= ucHeap && (uint8_t *)blk[n] + 100 <= ucHeap + sizeof ucHeap);
         n++;
     }
-    CHECK(n >= 3500 / 104);
+    CHECK(n >= free0 / TARN_ALIGN_UP(100u + TARN_HEAP_EXTRA, TARN_HEAP_GRANULE) - 1u);
     CHECK(n < 64);
     CHECK_EQ(h_hooks, hooks0 + 1);
     for (i = 0; i < n; i++) vPortFree(blk[i]);

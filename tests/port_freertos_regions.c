@@ -82,10 +82,13 @@ static void test_regions_in_order(void)
     CHECK(s.xSizeOfLargestFreeBlockInBytes < 200 + 32);
     CHECK_EQ(s.xNumberOfSuccessfulAllocations, n);
 
-    /* a block freed in region 0 is found again first; it comes back cleared */
+    /* two neighbours freed in region 0: a new block is found there first, and it comes
+     * back cleared (an over-aligned request may need more than one freed block) */
     i = 3;
-    CHECK_EQ(where[i], 0);
+    CHECK_EQ(where[i + 1], 0);
     vPortFree(blk[i]);
+    vPortFree(blk[i + 1]);
+    blk[i + 1] = NULL;
     blk[i] = pvPortMalloc(200);
     REQUIRE(blk[i] != NULL);
     CHECK_EQ(region_of(blk[i]), 0);
@@ -105,6 +108,7 @@ static void test_regions_in_order(void)
     h_asserts = 0;
 
     for (i = 0; i < n; i++) {
+        if (blk[i] == NULL) continue;
         CHECK(check_verify(blk[i], 200, (uint32_t)i));
         vPortFree(blk[i]);
     }

@@ -318,6 +318,8 @@ static bool prvSmallestFree(void *ctx, void *block, size_t size, bool used)
 {
     size_t *smallest = (size_t *)ctx;
     (void)block;
+    /* as tarn's largest_free: what the block can hold (less canary mode's guard) */
+    size = (size > TARN_HEAP_EXTRA) ? size - TARN_HEAP_EXTRA : 0u;
     if (!used && size < *smallest) {
         *smallest = size;
     }
