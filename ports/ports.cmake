@@ -40,3 +40,46 @@ if(CMAKE_SYSTEM_NAME STREQUAL "Linux" AND CMAKE_SIZEOF_VOID_P EQUAL 8
 else()
   message(STATUS "tarn: port_libc_preload not built (needs a 64-bit Linux build without sanitizers)")
 endif()
+
+# ---- examples on libraries (Debian: liblua5.4-dev, libsqlite3-dev, libcjson-dev) --------
+# Each is built only if pkg-config finds the library AND a program using it links with
+# this build's flags (a -m32 build has no 32-bit copies, for instance).
+find_package(PkgConfig QUIET)
+include(CheckCSourceCompiles)
+function(tarn_port_example name pcname header call)
+  if(NOT PKG_CONFIG_FOUND)
+    message(STATUS "tarn: example_${name} not built (no pkg-config)")
+    return()
+  endif()
+  pkg_check_modules(TARN_PC_${name} QUIET ${pcname})
+  if(NOT TARN_PC_${name}_FOUND)
+    message(STATUS "tarn: example_${name} not built (${pcname} not found)")
+    return()
+  endif()
+  set(CMAKE_REQUIRED_INCLUDES ${TARN_PC_${name}_INCLUDE_DIRS})
+  set(CMAKE_REQUIRED_LIBRARIES ${TARN_PC_${name}_LINK_LIBRARIES})
+  check_c_source_compiles("#include <${header}>\nint main(void) { ${call}; return 0; }"
+                          TARN_PC_${name}_LINKS)
+  if(NOT TARN_PC_${name}_LINKS)
+    message(STATUS "tarn: example_${name} not built (${pcname} does not link in this configuration)")
+    return()
+  endif()
+  file(GLOB _src CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/examples/${name}/*.c)
+  tarn_program(example_${name} ${_src})
+  target_include_directories(example_${name} PRIVATE ${TARN_PC_${name}_INCLUDE_DIRS})
+  target_link_libraries(example_${name} PRIVATE ${TARN_PC_${name}_LINK_LIBRARIES})
+  tarn_add_test(example_${name})
+endfunction()
+tarn_port_example(lua lua5.4 lauxlib.h "lua_close(luaL_newstate())")
+tarn_port_example(sqlite sqlite3 sqlite3.h "sqlite3_initialize()")
+tarn_port_example(cjson libcjson cJSON.h "cJSON_Delete(cJSON_CreateNull())")
+if(TARGET example_lua)
+  # the stock interpreter's output for the same script, when it is installed
+  find_program(TARN_LUA5_4 NAMES lua5.4)
+  if(TARN_LUA5_4)
+    add_test(NAME example_lua_vs_lua5.4
+             COMMAND sh -c "'${TARN_LUA5_4}' examples/lua/workload.lua > \"$1.stock\" && \"$0\" --print examples/lua/workload.lua > \"$1.tarn\" && cmp \"$1.stock\" \"$1.tarn\" && echo 'same output as lua5.4'"
+                     $<TARGET_FILE:example_lua> ${CMAKE_CURRENT_BINARY_DIR}/example_lua_out
+             WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
+  endif()
+endif()
