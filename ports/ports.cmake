@@ -22,12 +22,12 @@ target_include_directories(port_libc_api PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/por
 tarn_add_test(port_libc_api)
 
 # ---- libc malloc: libtarn_malloc.so run under real programs with LD_PRELOAD -------------
-# Only where the programs can load it: a 64-bit Linux host build without sanitizers (an
-# instrumented library cannot be preloaded into uninstrumented programs).  The full
+# Only where the programs can load it: a 64-bit Linux host build without sanitizers or
+# coverage (an instrumented library cannot be preloaded into uninstrumented programs).  The full
 # integrity check on every call (TARN_CHECK_LEVEL 2, O(heap size)) is brought back to
 # level 1 for it: a compiler run makes millions of calls on a 256 MiB heap.
 if(CMAKE_SYSTEM_NAME STREQUAL "Linux" AND CMAKE_SIZEOF_VOID_P EQUAL 8
-   AND NOT CMAKE_C_FLAGS MATCHES "-fsanitize")
+   AND NOT CMAKE_C_FLAGS MATCHES "-fsanitize|--coverage")
   add_library(tarn_malloc SHARED ${TARN_SOURCES} ports/libc/tarn_malloc.c)
   target_include_directories(tarn_malloc PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/include
                              ${CMAKE_CURRENT_SOURCE_DIR}/src ${CMAKE_CURRENT_SOURCE_DIR}/ports/libc)
@@ -38,7 +38,7 @@ if(CMAKE_SYSTEM_NAME STREQUAL "Linux" AND CMAKE_SIZEOF_VOID_P EQUAL 8
            COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/tests/port_libc_preload.sh $<TARGET_FILE:tarn_malloc>)
   set_tests_properties(port_libc_preload PROPERTIES TIMEOUT 600)
 else()
-  message(STATUS "tarn: port_libc_preload not built (needs a 64-bit Linux build without sanitizers)")
+  message(STATUS "tarn: port_libc_preload not built (needs a 64-bit Linux build without sanitizers or coverage)")
 endif()
 
 # ---- heavy workloads in the strictest build --------------------------------------------

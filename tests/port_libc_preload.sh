@@ -6,7 +6,7 @@
 # program, that no bad pointer was handed back, and that the heap passed its full check.
 #   1. a shell pipeline: seq | sort | awk | sort | uniq | tr | md5sum, plus sh's own work
 #   2. python3 with PYTHONMALLOC=malloc (every Python object through malloc): dicts,
-#      lists, strings, json, sorting, a million-element sum
+#      lists, strings, json, sorting, a million-element sum, four threads allocating
 #   3. a compiler run: gcc -O2 -c on a C file (cc1 and as on tarn): the same object bytes
 set -u
 lib=${1:?usage: port_libc_preload.sh path/to/libtarn_malloc.so}
@@ -56,6 +56,17 @@ c = collections.Counter(w for w in s.split(",") if w)
 print(len(s), len(c), c.most_common(3))
 print(sum(range(1000000)), sorted(d, key=lambda k: (-len(d[k]), k))[:5])
 print(" ".join(sorted(set("the quick brown fox jumps over the lazy dog".split()))))
+import threading
+res = [None] * 4
+def work(k):
+    d = {}
+    for i in range(30000):
+        d[(k, i)] = str(i * k) * (i % 5)
+    res[k] = sum(len(v) for v in d.values())
+ts = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+for t in ts: t.start()
+for t in ts: t.join()
+print("threads", res)
 '
 else
   echo "python: SKIPPED (no python3)"
