@@ -121,21 +121,25 @@ static BaseType_t prvRegionAdd(TarnRegion_t *r)
     return pdTRUE;
 }
 
-/* First region, in the order given, that serves n bytes; NULL if none. */
-static void *prvRegionAlloc(size_t n)
+/* First region, in the order given, that serves n bytes; NULL if none.  *owner gets the
+ * heap that served it. */
+static void *prvRegionAlloc(size_t n, tarn_heap **owner)
 {
     size_t i;
     for (i = 0; i < xRegionCount; i++) {
         void *p;
-        if (xRegions[i].pxHeap == NULL) {
+        tarn_heap *h = xRegions[i].pxHeap;
+        if (h == NULL) {
             continue;
         }
-#if portBYTE_ALIGNMENT > 8
-        p = tarn_heap_aligned_alloc(xRegions[i].pxHeap, (size_t)portBYTE_ALIGNMENT, n);
-#else
-        p = tarn_heap_alloc(xRegions[i].pxHeap, n);
-#endif
+        /* a constant test: tarn's granule already gives up to 8 (or TARN_ALIGN) bytes */
+        if ((size_t)portBYTE_ALIGNMENT > TARN_HEAP_GRANULE) {
+            p = tarn_heap_aligned_alloc(h, (size_t)portBYTE_ALIGNMENT, n);
+        } else {
+            p = tarn_heap_alloc(h, n);
+        }
         if (p != NULL) {
+            *owner = h;
             return p;
         }
     }
@@ -223,9 +227,10 @@ void *pvPortMalloc(size_t xWantedSize)
         /* No ucHeap and vPortDefineHeapRegions() not called: nothing to allocate from. */
         configASSERT(xRegionCount > 0u);
         if (xWantedSize > 0u && xHeapReady == pdTRUE) {
-            pvReturn = prvRegionAlloc(xWantedSize);
+            tarn_heap *h = NULL;
+            pvReturn = prvRegionAlloc(xWantedSize, &h);
             if (pvReturn != NULL) {
-                xFreeBytes -= tarn_heap_usable_size(prvRegionOf(pvReturn), pvReturn);
+                xFreeBytes -= tarn_heap_usable_size(h, pvReturn);
                 if (xFreeBytes < xMinEverFreeBytes) {
                     xMinEverFreeBytes = xFreeBytes;
                 }
