@@ -159,20 +159,20 @@
 #define U_HDR 4u                     /* header size in units (normal format) */
 #define SLOT_BYTES 8u
 #define REC_BYTES 16u
-#define SUPER_BYTES 20u
+#define SB_COPY 20u                  /* one copy of the superblock */
+#define SUPER_BYTES (2u * SB_COPY)   /* the superblock area: two copies */
 #define C_HDR 2u                     /* compact format: header units, superblock bytes */
-#define C_SUPER_BYTES 4u
+#define C_SB_COPY 4u
 #define C_MAGIC 0xC5u
-#define C_MAGIC_NEW 0xC4u            /* the invalid superblock a compact format writes first */
-#define C_TRAILER 0x3Au
+#define C_MAGIC_NEW 0xC4u            /* first byte of a pending compact superblock copy */
 #define HU(e) ((uint32_t)(e)->hu)    /* header units of e's format */
 #define SLOT_OF(e) (HU(e) * 2u)      /* bytes of one slot: 8, or 4 in compact format */
 #define W_UNITS 0x3FFFFFFFu
 #define W_USED 0x40000000u
 #define W_RSVD 0x80000000u
 #define EXT_MAGIC 0x31584554u        /* "TEX1" little-endian */
-#define EXT_MAGIC_NEW 0x31584555u    /* "UEX1": the invalid superblock format writes first */
-#define EXT_VERSION 1u
+#define EXT_MAGIC_NEW 0x31584555u    /* "UEX1": a pending superblock copy (format in progress) */
+#define EXT_VERSION 2u               /* 2: two superblock copies */
 
 #ifndef EXT_LOOSE
 #define EXT_LOOSE 2u            /* a fit 2 classes (4x) too large is loose */
@@ -188,7 +188,8 @@ TARN_STATIC_ASSERT(TARN_EXT_SUPER_SIZE == SUPER_BYTES && SUPER_BYTES % TARN_EXT_
 TARN_STATIC_ASSERT(TARN_EXT_ROOT_SIZE == REC_BYTES, ext_root);
 TARN_STATIC_ASSERT(TARN_EXT_MAX_ROOTS >= 1 && TARN_EXT_MAX_ROOTS <= 64, ext_max_roots);
 TARN_STATIC_ASSERT(TARN_EXT_CACHE_RUNS >= 2 && TARN_EXT_CACHE_RUNS <= 16, ext_cache_runs);
-TARN_STATIC_ASSERT(TARN_EXT_MIN_SIZE(0) == 16u && TARN_EXT_MIN_SIZE(1) == 56u, ext_min_size);
+TARN_STATIC_ASSERT(TARN_EXT_MIN_SIZE(0) == 20u && TARN_EXT_MIN_SIZE(1) == 76u, ext_min_size);
+TARN_STATIC_ASSERT(TARN_EXT_COMPACT_MAX_SIZE / TARN_EXT_UNIT < 16u, ext_compact_units_in_a_nibble);
 TARN_STATIC_ASSERT(TARN_EXT_COMPACT_HEADER_SIZE == C_HDR * TARN_EXT_UNIT, ext_compact_header);
 TARN_STATIC_ASSERT(TARN_EXT_COMPACT_MAX_SIZE + TARN_EXT_UNIT == SUPER_BYTES + REC_BYTES + TARN_EXT_UNIT,
                    ext_compact_below_normal);
@@ -361,55 +362,83 @@ static tarn_status rec_write_update(tarn_ext *e, uint32_t u, uint8_t newest, uin
     return bus_write(e, a, buf, (size_t)SLOT_OF(e));
 }
 
-/* ---- superblock ---------------------------------------------------------------------- */
-/* Bytes of e's superblock. */
+/* ---- superblock: two copies -------------------------------------------------------------- */
+/* Bytes of one copy of e's superblock, and of both (the superblock area). */
+static inline uint32_t sb_copy(const tarn_ext *e)
+{
+    return HU(e) == C_HDR ? C_SB_COPY : SB_COPY;
+}
 static inline uint32_t super_bytes(const tarn_ext *e)
 {
-    return HU(e) == C_HDR ? C_SUPER_BYTES : SUPER_BYTES;
+    return 2u * sb_copy(e);
+}
+
+/* Check code of a copy: crc16 of the base and the body (everything but magic, check and
+ * trailer), so that the pending copy (first byte changed) has the same body and check. */
+static uint16_t super_crc(const tarn_ext *e, const uint8_t *body, size_t n)
+{
+    uint8_t pre[4];
+    put32(pre, e->base);
+    return crc16(crc16(0xFFFFu, pre, 4), body, n);
 }
 
 /*
- * The superblock of e (base, nonce, units, nroots).  Normal: magic, nonce, units, version,
- * nroots, crc16, ~magic.  Compact: | C_MAGIC | nonce (low byte) | units | C_TRAILER |.
- * (units < 16: the high nibble of that byte is the complement of the low one, so a flipped
- * bit is damage, not another size).  Both end with a constant trailer that the invalid superblock written first by format
- * does not have, so a torn superblock is never valid.
+ * One copy of the superblock of e (base, nonce, units, nroots).  Normal (20 bytes): magic
+ * "TEX1", nonce, units, version, nroots, crc16, ~magic.  Compact (4 bytes): | C_MAGIC |
+ * nonce (low byte) | units, ~units (4 bits each) | check (low byte of the crc) |.  The
+ * PENDING copy is the same with the first byte's low bit flipped ("UEX1", C_MAGIC_NEW):
+ * format turns a copy into it, and back, with one-byte writes that change one bit, so no
+ * tear of them is anything but the copy before or after (DESIGN, section 5).
  */
-static void super_encode(uint8_t *out, const tarn_ext *e)
+static void super_encode(uint8_t *out, const tarn_ext *e, bool pending)
 {
-    uint8_t pre[4];
     uint16_t c;
     if (HU(e) == C_HDR) {
-        out[0] = C_MAGIC;
+        out[0] = pending ? C_MAGIC_NEW : C_MAGIC;
         out[1] = (uint8_t)e->nonce;
         out[2] = (uint8_t)(e->units | ((~e->units & 0xFu) << 4));   /* units, and its complement */
-        out[3] = C_TRAILER;
+        out[3] = (uint8_t)super_crc(e, out + 1, 2);
         return;
     }
-    put32(out, EXT_MAGIC);
+    put32(out, pending ? EXT_MAGIC_NEW : EXT_MAGIC);
     put32(out + 4, e->nonce);
     put32(out + 8, e->units);
     out[12] = (uint8_t)EXT_VERSION;
     out[13] = e->nroots;
-    put32(pre, e->base);
-    c = crc16(crc16(0xFFFFu, pre, 4), out, 14);
+    c = super_crc(e, out + 4, 10);
     out[14] = (uint8_t)c;
     out[15] = (uint8_t)(c >> 8);
     put32(out + 16, ~(uint32_t)EXT_MAGIC);
 }
 
-static bool super_valid(const uint8_t *in, const tarn_ext *e)
+enum { SB_VALID, SB_PENDING, SB_BLANK, SB_OTHER, SB_BAD };
+
+/* What one copy holds: valid, pending (format in progress), blank (all 0xFF or all 0x00),
+ * the superblock of the other format (a region of another size), or anything else. */
+static int super_kind(const uint8_t *in, const tarn_ext *e)
 {
-    uint8_t pre[4];
+    const uint32_t n = sb_copy(e);
+    uint32_t i, ff = 0, zero = 0;
     uint16_t c;
-    if (HU(e) == C_HDR) {
-        return in[0] == C_MAGIC && in[3] == C_TRAILER && ((in[2] ^ (in[2] >> 4)) & 0xFu) == 0xFu;
+    for (i = 0; i < n; i++) {
+        ff += in[i] == 0xFFu;
+        zero += in[i] == 0u;
     }
-    if (get32(in) != EXT_MAGIC || get32(in + 16) != ~(uint32_t)EXT_MAGIC) return false;
-    if (in[12] != EXT_VERSION || in[13] > TARN_EXT_MAX_ROOTS) return false;
-    put32(pre, e->base);
-    c = crc16(crc16(0xFFFFu, pre, 4), in, 14);
-    return in[14] == (uint8_t)c && in[15] == (uint8_t)(c >> 8);
+    if (ff == n || zero == n) return SB_BLANK;
+    if (HU(e) == C_HDR) {
+        if (get32(in) == EXT_MAGIC) return SB_OTHER;
+        if ((in[0] | 1u) != C_MAGIC || ((in[2] ^ (in[2] >> 4)) & 0xFu) != 0xFu ||
+            in[3] != (uint8_t)super_crc(e, in + 1, 2)) {
+            return SB_BAD;
+        }
+        return in[0] == C_MAGIC ? SB_VALID : SB_PENDING;
+    }
+    if (in[0] == C_MAGIC && ((in[2] ^ (in[2] >> 4)) & 0xFu) == 0xFu) return SB_OTHER;
+    if ((get32(in) | 1u) != EXT_MAGIC_NEW || get32(in + 16) != ~(uint32_t)EXT_MAGIC) return SB_BAD;
+    if (in[12] != EXT_VERSION || in[13] > TARN_EXT_MAX_ROOTS) return SB_BAD;
+    c = super_crc(e, in + 4, 10);
+    if (in[14] != (uint8_t)c || in[15] != (uint8_t)(c >> 8)) return SB_BAD;
+    return get32(in) == EXT_MAGIC ? SB_VALID : SB_PENDING;
 }
 
 /* ---- cached free runs --------------------------------------------------------------------- */
@@ -792,33 +821,53 @@ static tarn_status ext_scan_step(tarn_ext *e, uint32_t lo, uint32_t hi, uint32_t
     return st;
 }
 
-/* Read and check the superblock; with `first`, adopt its nonce and roots count, else
- * require them unchanged. */
-static tarn_status ext_read_super(tarn_ext *e, bool first)
+/*
+ * Read and check the superblock (both copies).  SB_FIRST (mount): adopt its nonce and
+ * roots count.  SB_RESYNC: require them unchanged.  Both rewrite a copy that is not intact
+ * when the other is (*repaired is then set).  SB_CHECK: require both copies intact and
+ * equal, changing nothing.
+ * No intact copy: TARN_ENOENT when a copy is blank or pending (nothing formatted, or a format
+ * cut before its commit), TARN_EINVAL when a copy is the other format's (another size),
+ * TARN_ECORRUPT otherwise.
+ */
+enum { SB_FIRST, SB_RESYNC, SB_CHECK };
+static tarn_status ext_read_super(tarn_ext *e, int mode, bool *repaired)
 {
     uint8_t sb[SUPER_BYTES];
+    const uint32_t n = sb_copy(e);
+    const uint8_t *use;
+    int ka, kb;
     tarn_status st = bus_read(e, e->base, sb, super_bytes(e));
     if (st != TARN_OK) return st;
-    if (!super_valid(sb, e)) {
-        /* the superblock of the other format: a region of another size */
-        bool other = HU(e) == C_HDR ? get32(sb) == EXT_MAGIC : (sb[0] == C_MAGIC && sb[3] == C_TRAILER);
-        if (!first) return TARN_ECORRUPT;
-        return other ? TARN_EINVAL : TARN_ENOENT;
+    ka = super_kind(sb, e);
+    kb = super_kind(sb + n, e);
+    if (ka == SB_VALID && kb == SB_VALID && memcmp(sb, sb + n, n) != 0) return TARN_ECORRUPT;
+    if (ka != SB_VALID && kb != SB_VALID) {
+        if (mode != SB_FIRST) return TARN_ECORRUPT;
+        if (ka == SB_OTHER || kb == SB_OTHER) return TARN_EINVAL;
+        if (ka == SB_BLANK || ka == SB_PENDING || kb == SB_BLANK || kb == SB_PENDING) return TARN_ENOENT;
+        return TARN_ECORRUPT;
     }
+    if (mode == SB_CHECK && (ka != SB_VALID || kb != SB_VALID)) return TARN_ECORRUPT;
+    use = ka == SB_VALID ? sb : sb + n;
     if (HU(e) == C_HDR) {                  /* compact: no roots, heap after the superblock */
-        if ((sb[2] & 0xFu) != e->units) return first ? TARN_EINVAL : TARN_ECORRUPT;
-        if (first) e->nonce = sb[1];
-        else if (sb[1] != (uint8_t)e->nonce) return TARN_ECORRUPT;
-        return TARN_OK;
-    }
-    if (first) {
-        if (get32(sb + 8) != e->units) return TARN_EINVAL;
-        e->nonce = get32(sb + 4);
-        e->nroots = sb[13];
+        if ((use[2] & 0xFu) != e->units) return mode == SB_FIRST ? TARN_EINVAL : TARN_ECORRUPT;
+        if (mode == SB_FIRST) e->nonce = use[1];
+        else if (use[1] != (uint8_t)e->nonce) return TARN_ECORRUPT;
+    } else if (mode == SB_FIRST) {
+        if (get32(use + 8) != e->units) return TARN_EINVAL;
+        e->nonce = get32(use + 4);
+        e->nroots = use[13];
         e->heap = (SUPER_BYTES + REC_BYTES * (uint32_t)e->nroots) / TARN_EXT_UNIT;
         if (e->units < e->heap + HU(e) + 1u) return TARN_ECORRUPT;
-    } else if (get32(sb + 4) != e->nonce || get32(sb + 8) != e->units || sb[13] != e->nroots) {
+    } else if (get32(use + 4) != e->nonce || get32(use + 8) != e->units || use[13] != e->nroots) {
         return TARN_ECORRUPT;
+    }
+    if (ka != SB_VALID || kb != SB_VALID) {  /* one copy damaged (or a format given up): rewrite it */
+        st = bus_write(e, e->base + (ka == SB_VALID ? n : 0u), use, n);
+        if (st != TARN_OK) return st;
+        TARN_STAT(e->n_repairs++);
+        *repaired = true;
     }
     return TARN_OK;
 }
@@ -829,7 +878,7 @@ static tarn_status ext_mount_core(tarn_ext *e, bool first)
     uint8_t rb[REC_BYTES * (TARN_EXT_MAX_ROOTS > 0 ? TARN_EXT_MAX_ROOTS : 1)];
     bool repaired = false;
     unsigned i;
-    tarn_status st = ext_read_super(e, first);
+    tarn_status st = ext_read_super(e, first ? SB_FIRST : SB_RESYNC, &repaired);
     if (st != TARN_OK) return st;
     if (e->nroots > 0) {
         st = bus_read(e, dev_addr(e, SUPER_BYTES / TARN_EXT_UNIT), rb, REC_BYTES * (size_t)e->nroots);
@@ -934,7 +983,8 @@ tarn_status tarn_ext_format(tarn_ext *ext, const tarn_ext_io *io, uint32_t base,
 {
     uint8_t buf[REC_BYTES * (TARN_EXT_MAX_ROOTS > 0 ? TARN_EXT_MAX_ROOTS : 1)];
     uint8_t sb[SUPER_BYTES];
-    uint32_t nonce, first;
+    uint32_t nonce, first, n;
+    int kind[2];
     unsigned i;
     tarn_status st;
 
@@ -947,13 +997,18 @@ tarn_status tarn_ext_format(tarn_ext *ext, const tarn_ext_io *io, uint32_t base,
     ext->nroots = (uint8_t)nroots;
     ext->heap = (super_bytes(ext) + REC_BYTES * (uint32_t)nroots) / TARN_EXT_UNIT;
 
-    /* A new nonce: the old one + 1 when a superblock is there, else a hash of the bytes
-     * found, so that headers of an earlier format never validate under this one. */
+    /* A new nonce: the old one + 1 when a superblock copy is there (intact or pending),
+     * else a hash of the bytes found, so that headers of an earlier format never validate
+     * under this one. */
     memset(sb, 0, sizeof sb);
     st = bus_read(ext, base, sb, super_bytes(ext));
     if (st != TARN_OK) return st;
-    if (HU(ext) == C_HDR ? (sb[0] | 1u) == C_MAGIC : (get32(sb) | 1u) == EXT_MAGIC_NEW) {
-        nonce = (HU(ext) == C_HDR ? sb[1] : get32(sb + 4)) + 1u;
+    n = sb_copy(ext);
+    kind[0] = super_kind(sb, ext);
+    kind[1] = super_kind(sb + n, ext);
+    if (kind[0] <= SB_PENDING || kind[1] <= SB_PENDING) {
+        const uint8_t *c = kind[0] <= SB_PENDING ? sb : sb + n;
+        nonce = (HU(ext) == C_HDR ? c[1] : get32(c + 4)) + 1u;
     } else {
         uint8_t pre[8];
         put32(pre, base);
@@ -963,23 +1018,24 @@ tarn_status tarn_ext_format(tarn_ext *ext, const tarn_ext_io *io, uint32_t base,
     }
     ext->nonce = HU(ext) == C_HDR ? (uint8_t)nonce : nonce;
 
-    /* 1. replace the old superblock by an invalid one (version 0, trailer 0) that already
-     *    carries the new nonce, so that a format cut and run again still counts up; its
-     *    first byte already differs from a valid one's, so no prefix of this write that
-     *    lands leaves a valid superblock with the new nonce;
-     * 2. roots and the one free block; 3. the superblock, whose last 4 bytes (~magic)
-     *    land last: a torn one is never valid. */
-    super_encode(sb, ext);
-    if (HU(ext) == C_HDR) {
-        sb[0] = C_MAGIC_NEW;
-        sb[3] = 0;
-    } else {
-        put32(sb, EXT_MAGIC_NEW);
-        sb[12] = 0;
-        memset(sb + 16, 0, 4);
+    /* (DESIGN, section 5)
+     * 1. each intact copy becomes pending: one byte, one bit changed (atomic);
+     * 2. copy A, then copy B, becomes the new superblock, pending (each write is torn
+     *    while the other copy is pending or blank, or the old one intact);
+     * 3. roots and the one free block;
+     * 4. the commit: copy A's first byte becomes valid (one bit), then copy B's. */
+    for (i = 0; st == TARN_OK && i < 2u; i++) {
+        if (kind[i] == SB_VALID) {
+            uint8_t b = HU(ext) == C_HDR ? (uint8_t)C_MAGIC_NEW : (uint8_t)EXT_MAGIC_NEW;
+            st = bus_write(ext, base + n * i, &b, 1);
+        }
     }
-    st = bus_write(ext, base, sb, super_bytes(ext));
-    if (st == TARN_OK) st = bus_sync(ext);
+    if (st == TARN_OK && (kind[0] == SB_VALID || kind[1] == SB_VALID)) st = bus_sync(ext);
+    super_encode(sb, ext, true);
+    for (i = 0; st == TARN_OK && i < 2u; i++) {
+        st = bus_write(ext, base + n * i, sb, n);
+        if (st == TARN_OK) st = bus_sync(ext);
+    }
     for (i = 0; st == TARN_OK && i < nroots; i++) {
         uint32_t a = dev_addr(ext, (SUPER_BYTES + REC_BYTES * (uint32_t)i) / TARN_EXT_UNIT);
         slot_encode(buf + REC_BYTES * (size_t)i, ext, a, 0u, 0u);
@@ -993,11 +1049,11 @@ tarn_status tarn_ext_format(tarn_ext *ext, const tarn_ext_io *io, uint32_t base,
     first = ext->units - ext->heap - HU(ext);
     if (st == TARN_OK) st = rec_write_fresh(ext, ext->heap, first);
     if (st == TARN_OK) st = bus_sync(ext);
-    if (st == TARN_OK) {
-        super_encode(sb, ext);
-        st = bus_write(ext, base, sb, super_bytes(ext));
+    super_encode(sb, ext, false);
+    for (i = 0; st == TARN_OK && i < 2u; i++) {
+        st = bus_write(ext, base + n * i, sb, 1);
+        if (st == TARN_OK) st = bus_sync(ext);
     }
-    if (st == TARN_OK) st = bus_sync(ext);
     if (st != TARN_OK) return st;
 
     run_clear(ext);
@@ -1372,7 +1428,7 @@ tarn_status tarn_ext_check(tarn_ext *ext)
     if (ext == NULL) return TARN_EINVAL;
     TARN_LOCK(ext->lock);
     st = ext_ready(ext);
-    if (st == TARN_OK) st = ext_read_super(ext, false);
+    if (st == TARN_OK) st = ext_read_super(ext, SB_CHECK, &dummy);
     for (i = 0; st == TARN_OK && i < (unsigned)ext->nroots; i++) {
         uint32_t u = (SUPER_BYTES + REC_BYTES * (uint32_t)i) / TARN_EXT_UNIT;
         rec r;

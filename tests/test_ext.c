@@ -150,7 +150,8 @@ static void test_mount_errors(void)
     fresh(2, REGION);
     io = io_of(&dev);
     CHECK_EQ(tarn_ext_mount(&ext2, &io, BASE, REGION - 64, NULL), TARN_EINVAL);   /* other size */
-    CHECK_EQ(tarn_ext_mount(&ext2, &io, BASE + 4, REGION - 4, NULL), TARN_ENOENT); /* other base */
+    /* other base: what is found there is not blank, so it is damage, not "nothing" */
+    CHECK_EQ(tarn_ext_mount(&ext2, &io, BASE + 4, REGION - 4, NULL), TARN_ECORRUPT);
     CHECK_EQ(tarn_ext_mount(&ext2, &io, BASE, REGION, NULL), TARN_OK);
     tarn_ext_stats_get(&ext2, &st);
     CHECK_EQ(st.roots, 2);
@@ -166,7 +167,9 @@ static void test_mount_errors(void)
     fresh(0, REGION);
     emudev_init(&dev, mem, BASE, sizeof mem);
     io = io_of(&dev);
-    emudev_cut_after(&dev, 2, 7, 0x0F);       /* format writes: 0 zero sb, 1 header, 2 sb */
+    /* format writes: 0-1 both copies pending (one bit each), 2-3 the new copies (pending),
+     * 4 the header, 5-6 both copies valid (one bit each) */
+    emudev_cut_after(&dev, 2, 7, 0x0F);
     CHECK_EQ(tarn_ext_format(&ext, &io, BASE, REGION, 0, NULL), TARN_EIO);
     emudev_power_on(&dev);
     CHECK_EQ(tarn_ext_mount(&ext, &io, BASE, REGION, NULL), TARN_ENOENT);
@@ -187,7 +190,7 @@ static void test_reformat_nonce(void)
     CHECK_EQ(tarn_ext_format(&ext, &io, BASE, REGION, 0, NULL), TARN_OK);
     CHECK_EQ(tarn_ext_alloc(&ext, 8, &a), TARN_OK);
     CHECK_EQ(tarn_ext_alloc(&ext, 8, &x), TARN_OK);      /* its header is not the heap's first */
-    emudev_cut_after(&dev, 1, 0, 0);                      /* cut right after format's first write */
+    emudev_cut_after(&dev, 2, 0, 0);                      /* cut once both copies are pending */
     CHECK_EQ(tarn_ext_format(&ext, &io, BASE, REGION, 0, NULL), TARN_EIO);
     emudev_power_on(&dev);
     CHECK_EQ(tarn_ext_mount(&ext, &io, BASE, REGION, NULL), TARN_ENOENT);
@@ -716,10 +719,19 @@ static void test_corruption(void)
         tarn_ext_io io = io_of(&dev);
         CHECK_EQ(tarn_ext_mount(&ext2, &io, BASE, REGION, NULL), TARN_ECORRUPT);
         CHECK_EQ(tarn_ext_alloc(&ext2, 4, &r), TARN_EINVAL);
-        /* damaged superblock: no region */
+        /* a damaged superblock copy: the other one serves, and mount rewrites the bad one */
         memcpy(mem, image, sizeof mem);
         mem[9] ^= 0x40;
-        CHECK_EQ(tarn_ext_mount(&ext2, &io, BASE, REGION, NULL), TARN_ENOENT);
+        CHECK_EQ(tarn_ext_mount(&ext2, &io, BASE, REGION, NULL), TARN_OK);
+        tarn_ext_stats_get(&ext2, &st);
+        CHECK_EQ(st.repairs, 1);
+        CHECK(memcmp(mem, image, TARN_EXT_SUPER_SIZE) == 0);
+        CHECK_EQ(tarn_ext_check(&ext2), TARN_OK);
+        /* both copies damaged: TARN_ECORRUPT, never "no region" (formatting would lose it) */
+        mem[9] ^= 0x40;
+        mem[TARN_EXT_SUPER_SIZE / 2 + 9] ^= 0x01;
+        CHECK_EQ(tarn_ext_check(&ext2), TARN_ECORRUPT);
+        CHECK_EQ(tarn_ext_mount(&ext2, &io, BASE, REGION, NULL), TARN_ECORRUPT);
         /* a root with both slots damaged */
         memcpy(mem, image, sizeof mem);
         mem[TARN_EXT_SUPER_SIZE + 16 + 1] ^= 1;
@@ -755,7 +767,8 @@ static void test_corruption(void)
     CHECK_EQ(tarn_ext_check(&ext2), TARN_ECORRUPT);
 }
 
-/* ---- the compact format (regions of 16 to 36 bytes) ------------------------------------------ */
+/* ---- the compact format (regions of 20 to 56 bytes) ------------------------------------------ */
+#define CREGION 40u
 static void test_compact(void)
 {
     uint32_t a, b, c;
@@ -763,12 +776,12 @@ static void test_compact(void)
     tarn_ext_io io;
     tarn_ext_stats st;
     wlist w;
-    fresh(0, TARN_EXT_COMPACT_MAX_SIZE);
+    fresh(0, CREGION);
     CHECK_EQ(tarn_ext_stats_get(&ext, &st), TARN_OK);
-    CHECK_EQ(st.heap_size, TARN_EXT_COMPACT_MAX_SIZE - 4u);       /* 4-byte superblock, no roots */
+    CHECK_EQ(st.heap_size, CREGION - 8u);      /* two 4-byte superblock copies, no roots */
     CHECK_EQ(st.free_bytes, st.heap_size);
     CHECK_EQ(tarn_ext_alloc(&ext, 5, &a), TARN_OK);
-    CHECK_EQ(a, BASE + 4u + TARN_EXT_COMPACT_HEADER_SIZE);
+    CHECK_EQ(a, BASE + 8u + TARN_EXT_COMPACT_HEADER_SIZE);
     CHECK_EQ(tarn_ext_size(&ext, a, &sz), TARN_OK);
     CHECK_EQ(sz, 8);
     CHECK_EQ(tarn_ext_alloc(&ext, 4, &b), TARN_OK);
@@ -782,7 +795,7 @@ static void test_compact(void)
     /* bad addresses: nothing changes */
     CHECK_EQ(tarn_ext_free(&ext, a + 4u), TARN_EFOREIGN);
     CHECK_EQ(tarn_ext_free(&ext, BASE), TARN_EFOREIGN);
-    CHECK_EQ(tarn_ext_free(&ext, BASE + TARN_EXT_COMPACT_MAX_SIZE), TARN_EFOREIGN);
+    CHECK_EQ(tarn_ext_free(&ext, BASE + CREGION), TARN_EFOREIGN);
     CHECK_EQ(tarn_ext_root_set(&ext, 0, a), TARN_EINVAL);     /* no roots in this format */
     CHECK_EQ(tarn_ext_free(&ext, a), TARN_OK);
     CHECK_EQ(tarn_ext_free(&ext, a), TARN_EDOUBLE);
@@ -802,8 +815,8 @@ static void test_compact(void)
     /* the wrong size: the other format's superblock, or another compact size */
     io = io_of(&dev);
     dev.size = REGION;
-    CHECK_EQ(tarn_ext_mount(&ext2, &io, BASE, TARN_EXT_COMPACT_MAX_SIZE + 4u, NULL), TARN_EINVAL);
-    CHECK_EQ(tarn_ext_mount(&ext2, &io, BASE, TARN_EXT_COMPACT_MAX_SIZE - 4u, NULL), TARN_EINVAL);
+    CHECK_EQ(tarn_ext_mount(&ext2, &io, BASE, CREGION + 4u, NULL), TARN_EINVAL);
+    CHECK_EQ(tarn_ext_mount(&ext2, &io, BASE, CREGION - 4u, NULL), TARN_EINVAL);
     fresh(0, 64);
     io = io_of(&dev);
     CHECK_EQ(tarn_ext_mount(&ext2, &io, BASE, TARN_EXT_COMPACT_MAX_SIZE, NULL), TARN_EINVAL);
@@ -818,7 +831,7 @@ static void test_compact(void)
         CHECK_EQ(tarn_ext_alloc(&ext, 8, &a), TARN_OK);
         CHECK_EQ(tarn_ext_write(&ext, a, 0, "compact!", 8), TARN_OK);
         memcpy(image, mem, sizeof image);
-        for (wi = 0; wi < 3; wi++) {
+        for (wi = 0; wi < 8; wi++) {
             for (keep = 0; keep <= 20; keep++) {
                 for (bits = 0; bits < 256; bits += 85) {
                     tarn_status s;

@@ -110,7 +110,7 @@ static void gen_ops(void)
             uint32_t s = check_below(100);
             o->kind = OP_ALLOC;
             o->size = s < 80 ? 1 + check_below(64) : s < 95 ? 65 + check_below(136) : 201 + check_below(400);
-            if (g_region < 256u) o->size = 1 + check_below(g_region / 2u);   /* small regions */
+            if (g_region < 256u) o->size = 1 + check_below(g_region < 32u ? 4u : g_region / 2u);   /* small regions */
         } else if (k < 72) {
             o->kind = OP_FREE;
         } else if (k < 90) {

@@ -3,8 +3,9 @@
  * on I2C or SPI), reached only through read/write callbacks, safe across power loss.
  *
  * The managed region lives on the device: a superblock, a few persistent root slots, then
- * the blocks, each with a redundant 16-byte header (regions of 16 to 36 bytes use a compact
- * format: 4-byte superblock, 8-byte headers, no roots).  The manager keeps one fixed-size
+ * the blocks, each with a redundant 16-byte header (regions of 20 to 56 bytes use a compact
+ * format: 8-byte superblock, 8-byte headers, no roots).  The superblock is kept twice: one
+ * damaged copy loses nothing.  The manager keeps one fixed-size
  * struct in RAM (independent of the region size and the number of blocks) and never calls
  * malloc.  A power cut at any instant - between two callback writes, in the middle of a
  * write, with the last byte half programmed, or (on media with write buffers) with the
@@ -23,8 +24,10 @@
  *     static const tarn_ext_io fram = {fram_read, fram_write, NULL, NULL};
  *     static tarn_ext ext;
  *
- *     if (tarn_ext_mount(&ext, &fram, 0, 32768, NULL) != TARN_OK)     // after every reset
- *         tarn_ext_format(&ext, &fram, 0, 32768, 1, NULL);             // first use: 1 root
+ *     tarn_status st = tarn_ext_mount(&ext, &fram, 0, 32768, NULL);   // after every reset
+ *     if (st == TARN_ENOENT)                                           // blank: first use
+ *         st = tarn_ext_format(&ext, &fram, 0, 32768, 1, NULL);        // 1 root
+ *     if (st != TARN_OK) ...;     // TARN_ECORRUPT: damaged - never format it blindly
  *     uint32_t log;
  *     tarn_ext_root_get(&ext, 0, &log);                                // found again
  *     if (log == 0 && tarn_ext_alloc(&ext, 256, &log) == TARN_OK) {
@@ -66,22 +69,22 @@ extern "C" {
 #define TARN_EXT_UNIT 4u
 /** Device bytes of one block header (two 8-byte slots). */
 #define TARN_EXT_HEADER_SIZE 16u
-/** Device bytes of the superblock at the start of the region. */
-#define TARN_EXT_SUPER_SIZE 20u
+/** Device bytes of the superblock at the start of the region (two copies of 20 bytes). */
+#define TARN_EXT_SUPER_SIZE 40u
 /** Device bytes of one root slot. */
 #define TARN_EXT_ROOT_SIZE 16u
 /** Regions of at most this many bytes use the compact format (see below). */
-#define TARN_EXT_COMPACT_MAX_SIZE 36u
+#define TARN_EXT_COMPACT_MAX_SIZE 56u
 /** Device bytes of one block header in the compact format (two 4-byte slots). */
 #define TARN_EXT_COMPACT_HEADER_SIZE 8u
 /**
- * Smallest region holding `nroots` roots and one allocation of 4 bytes: 16 bytes without
- * roots.  Regions of 16 to 36 bytes (TARN_EXT_COMPACT_MAX_SIZE) use the compact format: a
- * 4-byte superblock, 8-byte headers whose slots carry an 8-bit check instead of 16 bits,
- * and no roots; everything else - power-loss safety included - is the same.  Regions of 40
- * bytes and more use the normal format.
+ * Smallest region holding `nroots` roots and one allocation of 4 bytes: 20 bytes without
+ * roots.  Regions of 20 to 56 bytes (TARN_EXT_COMPACT_MAX_SIZE) use the compact format: a
+ * superblock of two 4-byte copies, 8-byte headers whose slots carry an 8-bit check instead
+ * of 16 bits, and no roots; everything else is the same.  Regions of 60 bytes and more use
+ * the normal format.
  */
-#define TARN_EXT_MIN_SIZE(nroots) ((nroots) == 0 ? 16u : \
+#define TARN_EXT_MIN_SIZE(nroots) ((nroots) == 0 ? 20u : \
     (TARN_EXT_SUPER_SIZE + TARN_EXT_ROOT_SIZE * (uint32_t)(nroots) + TARN_EXT_HEADER_SIZE + TARN_EXT_UNIT))
 /** Largest region: the whole 32-bit device address space. */
 #define TARN_EXT_MAX_SIZE ((uint64_t)1 << 32)
@@ -208,9 +211,11 @@ typedef bool (*tarn_ext_walk_fn)(void *ctx, uint32_t addr, size_t size, bool use
 /**
  * Create an empty managed region of `size` bytes at device address `base`, with `nroots`
  * root slots (all 0), and mount it in `ext`.  Everything the region held is lost.
- * Writes the superblock last, so a format cut by power loss leaves a region that mount
- * rejects with TARN_ENOENT (format again) — or, when the cut came before the first byte
- * landed, the previous region, intact.  Bus: 1 read, 4 writes (3 without roots).
+ * Marks both superblock copies pending first and makes them valid last (one bit each),
+ * so a format cut by power loss leaves a region that mount rejects with TARN_ENOENT
+ * (format again) - or, when the cut came before the first copy became pending, the
+ * previous region, intact.  Bus: 1 read, up to 7 writes (2 one-byte writes per copy,
+ * 1 per copy for the new superblock, the roots, the first header), each then synced.
  * cfg may be NULL (no lock, no name); cfg->flags is unused.
  * Errors: TARN_EINVAL (ext, io, io->read or io->write NULL; nroots > TARN_EXT_MAX_ROOTS;
  * half a lock hook), TARN_EALIGN (base or size not a multiple of 4), TARN_ETOOSMALL (size
@@ -227,11 +232,15 @@ tarn_status tarn_ext_format(tarn_ext *ext, const tarn_ext_io *io, uint32_t base,
  * one header or root slot a power cut may have left half written (the operation in flight
  * then either happened or not; see src/ext.c).  `base` and `size` must be those given to
  * tarn_ext_format.  O(blocks): 2 reads + 1 read per block; writes only to repair.
+ * A damaged superblock copy is rewritten from the other one.
  * Errors: TARN_EINVAL (arguments as tarn_ext_format; size differs from the formatted size),
- * TARN_EALIGN, TARN_ERANGE, TARN_ETOOSMALL (as format), TARN_ENOENT (no formatted region at
- * base: blank, foreign, or a format cut short), TARN_ECORRUPT (damage that no power cut can
- * cause: a header or root with both copies bad, blocks not tiling the region, a root naming
- * no allocation), TARN_EIO.  On error ext is left unusable.  Not thread-safe.
+ * TARN_EALIGN, TARN_ERANGE, TARN_ETOOSMALL (as format), TARN_ENOENT (nothing formatted at
+ * base: the superblock area is erased (0xFF) or zeroed, or a format was cut before its
+ * commit - the only status on which formatting is safe), TARN_ECORRUPT (anything else:
+ * both superblock copies damaged, a device that holds something else, a header or root
+ * with both copies bad, blocks not tiling the region, a root naming no allocation; never
+ * format on it without a reason to give up the data), TARN_EIO.  On error ext is left
+ * unusable.  Not thread-safe.
  */
 tarn_status tarn_ext_mount(tarn_ext *ext, const tarn_ext_io *io, uint32_t base, uint64_t size,
                            const tarn_config *cfg);

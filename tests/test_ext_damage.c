@@ -1,0 +1,530 @@
+/*
+ * tests/test_ext_damage.c - the external memory manager against damage that is not a clean
+ * power cut: bit-order tears of record writes, callback errors inside alloc/free/root_set,
+ * single flipped bits in the metadata, and a damaged superblock.
+ *
+ * 1. Bit-order tears: on small regions (compact and normal format), every write an
+ *    operation makes is torn in every way its changed bits can land (exhaustively when the
+ *    write changes few enough bits, else a random sample); mount must yield the state
+ *    before or after the operation.  Counts: images tried, wrong states, refused mounts.
+ * 2. Callback errors: every read, write and sync made by an alloc (and a free, a root
+ *    update) fails in turn, its data landed or not; afterwards the caller can reach a state
+ *    with nothing leaked: after an alloc, *addr is 0 and the next mount shows no new
+ *    allocation, or *addr is the allocation the next mount shows.
+ * 3. Every single-bit flip of every metadata byte (superblock, roots, headers reached by
+ *    the walk) of populated regions: mount yields exactly the committed state or
+ *    TARN_ECORRUPT, never another state.
+ * 4. The superblock: erased or zeroed reads as TARN_ENOENT; any single flipped bit of it
+ *    is harmless (the region mounts, unchanged); a foreign or damaged superblock area is
+ *    TARN_ECORRUPT; a format cut at any write and byte gives TARN_ENOENT, the old region
+ *    or the new one.
+ * The device here is a plain array (writes durable at once), fast enough for exhaustive
+ * runs; the emulated device with write buffers is exercised by test_ext_faults.
+ */
+#include "check.h"
+#include "tarn/ext.h"
+
+#define BASE 0x1000u
+#define MAXREG 4096u
+#define MAXLOG 64
+#define MAXBLK 256
+
+/* ---- the device ------------------------------------------------------------------------ */
+static uint8_t dev[MAXREG];
+static uint32_t dev_size;
+static bool logging;
+typedef struct wlog {
+    uint32_t addr;
+    uint32_t len;
+    uint8_t old_b[64], new_b[64];
+} wlog;
+static wlog wl[MAXLOG];
+static unsigned nlog;
+/* injected failure: kind 0 read, 1 write, 2 sync; the call numbered `at` of that kind */
+static int f_kind = -1;
+static long f_at = -1;
+static size_t f_keep;
+static long n_calls[3];
+
+static bool in_dev(uint32_t addr, size_t n)
+{
+    return addr >= BASE && n <= dev_size && addr - BASE <= dev_size - n;
+}
+
+static int d_read(void *ctx, uint32_t addr, void *buf, size_t n)
+{
+    (void)ctx;
+    if (f_kind == 0 && n_calls[0]++ == f_at) return -1;
+    if (!in_dev(addr, n)) return -1;
+    memcpy(buf, dev + (addr - BASE), n);
+    return 0;
+}
+
+static int d_write(void *ctx, uint32_t addr, const void *buf, size_t n)
+{
+    (void)ctx;
+    if (!in_dev(addr, n)) return -1;
+    if (logging && nlog < MAXLOG && n <= 64) {
+        wl[nlog].addr = addr;
+        wl[nlog].len = (uint32_t)n;
+        memcpy(wl[nlog].old_b, dev + (addr - BASE), n);
+        memcpy(wl[nlog].new_b, buf, n);
+        nlog++;
+    }
+    if (f_kind == 1 && n_calls[1]++ == f_at) {
+        memcpy(dev + (addr - BASE), buf, f_keep < n ? f_keep : n);
+        return -1;
+    }
+    memcpy(dev + (addr - BASE), buf, n);
+    return 0;
+}
+
+static int d_sync(void *ctx)
+{
+    (void)ctx;
+    if (f_kind == 2 && n_calls[2]++ == f_at) return -1;
+    return 0;
+}
+
+static const tarn_ext_io IO = {d_read, d_write, d_sync, NULL};
+
+static void no_faults(void)
+{
+    f_kind = -1;
+    f_at = -1;
+    n_calls[0] = n_calls[1] = n_calls[2] = 0;
+}
+
+/* ---- states ------------------------------------------------------------------------------ */
+typedef struct state {
+    tarn_status st;
+    unsigned n;
+    uint32_t addr[MAXBLK];
+    uint32_t size[MAXBLK];
+    bool used[MAXBLK];
+    uint32_t roots[TARN_EXT_MAX_ROOTS];
+} state;
+
+static bool collect(void *ctx, uint32_t addr, size_t size, bool used)
+{
+    state *s = (state *)ctx;
+    if (s->n < MAXBLK) {
+        s->addr[s->n] = addr;
+        s->size[s->n] = (uint32_t)size;
+        s->used[s->n] = used;
+        s->n++;
+    }
+    return true;
+}
+
+/* The allocations and roots of a mounted manager (free blocks are not part of the state:
+ * how free space is cut into blocks may legitimately differ). */
+static void snap(tarn_ext *e, unsigned nroots, state *s)
+{
+    state all;
+    unsigned i;
+    memset(s, 0, sizeof *s);
+    memset(&all, 0, sizeof all);
+    s->st = tarn_ext_check(e);
+    if (s->st == TARN_OK) s->st = tarn_ext_walk(e, collect, &all);
+    for (i = 0; i < all.n; i++) {
+        if (!all.used[i]) continue;
+        s->addr[s->n] = all.addr[i];
+        s->size[s->n] = all.size[i];
+        s->used[s->n] = true;
+        s->n++;
+    }
+    for (i = 0; i < nroots; i++) (void)tarn_ext_root_get(e, i, &s->roots[i]);
+}
+
+static bool same(const state *a, const state *b, unsigned nroots)
+{
+    unsigned i;
+    if (a->st != TARN_OK || b->st != TARN_OK || a->n != b->n) return false;
+    for (i = 0; i < a->n; i++) {
+        if (a->addr[i] != b->addr[i] || a->size[i] != b->size[i]) return false;
+    }
+    for (i = 0; i < nroots; i++) {
+        if (a->roots[i] != b->roots[i]) return false;
+    }
+    return true;
+}
+
+/* Mount the device as it is now and take its state (st = the mount's status on failure). */
+static void mount_snap(unsigned nroots, state *s)
+{
+    static tarn_ext m;
+    tarn_status st = tarn_ext_mount(&m, &IO, BASE, dev_size, NULL);
+    if (st != TARN_OK) {
+        memset(s, 0, sizeof *s);
+        s->st = st;
+        return;
+    }
+    snap(&m, nroots, s);
+}
+
+/* ---- a random populated region ------------------------------------------------------------ */
+static tarn_ext E;
+
+/* One random operation on E: alloc, free or root update. */
+static void random_op(unsigned nroots, uint32_t maxsz)
+{
+    state s;
+    uint32_t k = check_below(100), a;
+    snap(&E, nroots, &s);
+    if (k < 50 || s.n == 0) {
+        (void)tarn_ext_alloc(&E, 1 + check_below(maxsz), &a);
+    } else if (k < 85 || nroots == 0) {
+        (void)tarn_ext_free(&E, s.addr[check_below(s.n)]);
+    } else {
+        (void)tarn_ext_root_set(&E, check_below(nroots), check_below(4) == 0 ? 0 : s.addr[check_below(s.n)]);
+    }
+}
+
+static void populate(uint32_t size, unsigned nroots, unsigned ops, uint32_t maxsz)
+{
+    unsigned i;
+    dev_size = size;
+    for (i = 0; i < size; i++) dev[i] = (uint8_t)check_rand();
+    no_faults();
+    REQUIRE(tarn_ext_format(&E, &IO, BASE, size, nroots, NULL) == TARN_OK);
+    for (i = 0; i < ops; i++) random_op(nroots, maxsz);
+}
+
+/* ---- 1. bit-order tears ------------------------------------------------------------------ */
+static unsigned long t_images, t_wrong, t_refused;
+
+/* Tear write w of the log (applied on top of image `pre` with the log's earlier writes) in
+ * every way (or a sample), mounting each result; old/new: the states allowed. */
+static void tear_write(const uint8_t *pre, unsigned w, unsigned nroots, const state *old_s, const state *new_s)
+{
+    static uint8_t base_img[MAXREG];
+    uint8_t diffpos[512];
+    unsigned nd = 0, i, j;
+    unsigned long nmix, m, step;
+    const wlog *x = &wl[w];
+    memcpy(base_img, pre, dev_size);
+    for (j = 0; j < w; j++) memcpy(base_img + (wl[j].addr - BASE), wl[j].new_b, wl[j].len);
+    for (i = 0; i < x->len; i++) {
+        uint8_t d = (uint8_t)(x->old_b[i] ^ x->new_b[i]);
+        for (j = 0; j < 8; j++) {
+            if ((d >> j) & 1u) diffpos[nd++] = (uint8_t)(i * 8u + j);
+        }
+    }
+    /* exhaustive up to 2^13 mixes (2^9 at a large test scale), else a sample */
+    nmix = nd <= (TARN_TEST_SCALE > 1 ? 9u : 13u) ? 1ul << nd : (unsigned long)CHECK_ITERS(4096);
+    step = 0;
+    for (m = 0; m < nmix; m++) {
+        state s;
+        memcpy(dev, base_img, dev_size);
+        if (nd <= 13u && nmix == 1ul << nd) step = m;
+        else step = (unsigned long)check_rand();
+        for (i = 0; i < nd; i++) {
+            if ((step >> (i % 64u)) & 1u || (nd > 64u && check_below(2) == 0)) {
+                unsigned bit = diffpos[i];
+                dev[x->addr - BASE + bit / 8u] ^= (uint8_t)(1u << (bit % 8u));
+            }
+        }
+        t_images++;
+        mount_snap(nroots, &s);
+        if (s.st != TARN_OK) {
+            if (++t_refused <= 5) fprintf(stderr, "  tear: refused (%d), write %u of %u, %u changed bits\n", (int)s.st, w, nlog, nd);
+        } else if (!same(&s, old_s, nroots) && !same(&s, new_s, nroots)) {
+            if (++t_wrong <= 5) fprintf(stderr, "  tear: a third state, write %u of %u, %u changed bits\n", w, nlog, nd);
+        }
+    }
+}
+
+static void tears_geometry(uint32_t size, unsigned nroots, unsigned ops)
+{
+    static uint8_t pre[MAXREG], post[MAXREG];
+    unsigned i, w;
+    populate(size, nroots, 0, 1);
+    for (i = 0; i < ops; i++) {
+        state old_s, new_s;
+        snap(&E, nroots, &old_s);
+        memcpy(pre, dev, dev_size);
+        nlog = 0;
+        logging = true;
+        random_op(nroots, size / 3u);
+        logging = false;
+        snap(&E, nroots, &new_s);
+        memcpy(post, dev, dev_size);
+        for (w = 0; w < nlog; w++) tear_write(pre, w, nroots, &old_s, &new_s);
+        memcpy(dev, post, dev_size);
+        REQUIRE(tarn_ext_mount(&E, &IO, BASE, dev_size, NULL) == TARN_OK);
+    }
+}
+
+static void test_tears(void)
+{
+    static const uint32_t sizes[] = {20, 24, 36, 56, 60, 64, 128};
+    unsigned k;
+    t_images = t_wrong = t_refused = 0;
+    for (k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        tears_geometry(sizes[k], 0, (unsigned)CHECK_ITERS(60));
+    }
+    tears_geometry(96, 1, (unsigned)CHECK_ITERS(60));
+    printf("1. bit-order tears of every write of small regions: %lu images, %lu wrong states, %lu refused\n",
+           t_images, t_wrong, t_refused);
+    CHECK_EQ(t_wrong, 0);
+    CHECK_EQ(t_refused, 0);
+}
+
+/* ---- 2. callback errors: nothing leaked ------------------------------------------------- */
+static unsigned long e_cases, e_leaks, e_bad;
+
+static bool used_at(const state *s, uint32_t addr)
+{
+    unsigned i;
+    for (i = 0; i < s->n; i++) {
+        if (s->addr[i] == addr) return true;
+    }
+    return false;
+}
+
+/* The allocations of b that a does not have. */
+static unsigned added(const state *a, const state *b, uint32_t *which)
+{
+    unsigned i, n = 0;
+    for (i = 0; i < b->n; i++) {
+        if (!used_at(a, b->addr[i])) {
+            n++;
+            *which = b->addr[i];
+        }
+    }
+    return n;
+}
+
+static void errors_geometry(uint32_t size, unsigned nroots, unsigned rounds)
+{
+    static uint8_t img[MAXREG];
+    unsigned r;
+    populate(size, nroots, 0, 1);
+    for (r = 0; r < rounds; r++) {
+        state before, after;
+        uint32_t req = 1 + check_below(size / 6u), a;
+        int kind;
+        long at;
+        unsigned keep_i;
+        random_op(nroots, size / 4u);
+        snap(&E, nroots, &before);
+        memcpy(img, dev, dev_size);
+        for (kind = 0; kind < 3; kind++) {
+            for (at = 0;; at++) {
+                for (keep_i = 0; keep_i < (kind == 1 ? 3u : 1u); keep_i++) {
+                    tarn_status st;
+                    uint32_t extra = 0;
+                    unsigned nadd;
+                    memcpy(dev, img, dev_size);
+                    no_faults();
+                    REQUIRE(tarn_ext_mount(&E, &IO, BASE, dev_size, NULL) == TARN_OK);
+                    f_kind = kind;
+                    f_at = at;
+                    f_keep = keep_i == 0 ? 0 : keep_i == 1 ? (size_t)-1 : 1 + check_below(15);
+                    st = tarn_ext_alloc(&E, req, &a);
+                    if (st != TARN_EIO) goto next_kind;   /* no call of this kind left */
+                    e_cases++;
+                    no_faults();
+                    mount_snap(nroots, &after);
+                    if (after.st != TARN_OK) {
+                        e_bad++;
+                        continue;
+                    }
+                    nadd = added(&before, &after, &extra);
+                    if (added(&after, &before, &extra) != 0 && nadd == 0) e_bad++;
+                    if (a == 0 ? nadd != 0 : (nadd != 1 || !used_at(&after, a))) {
+                        if (++e_leaks <= 5) fprintf(stderr, "  alloc error (kind %d at %ld keep %u): *addr %#x, %u new on the device\n",
+                                                    kind, at, keep_i, (unsigned)a, nadd);
+                    }
+                }
+            }
+next_kind:;
+        }
+        /* free and root_set: after an error the caller can finish the job */
+        if (before.n > 0) {
+            uint32_t victim = before.addr[check_below(before.n)];
+            for (kind = 0; kind < 3; kind++) {
+                for (at = 0;; at++) {
+                    tarn_status st;
+                    state s2;
+                    memcpy(dev, img, dev_size);
+                    no_faults();
+                    REQUIRE(tarn_ext_mount(&E, &IO, BASE, dev_size, NULL) == TARN_OK);
+                    f_kind = kind;
+                    f_at = at;
+                    f_keep = check_below(2) == 0 ? 0 : (size_t)-1;
+                    st = tarn_ext_free(&E, victim);
+                    if (st != TARN_EIO) break;
+                    e_cases++;
+                    no_faults();
+                    st = tarn_ext_free(&E, victim);     /* again: done now, or done before */
+                    if (st != TARN_OK && st != TARN_EDOUBLE) e_bad++;
+                    mount_snap(nroots, &s2);
+                    if (s2.st != TARN_OK || used_at(&s2, victim) || s2.n + 1u != before.n) {
+                        if (++e_leaks <= 5) fprintf(stderr, "  free error: block not freed by the retry\n");
+                    }
+                }
+            }
+        }
+        memcpy(dev, img, dev_size);
+        no_faults();
+        REQUIRE(tarn_ext_mount(&E, &IO, BASE, dev_size, NULL) == TARN_OK);
+    }
+}
+
+static void test_errors(void)
+{
+    e_cases = e_leaks = e_bad = 0;
+    errors_geometry(4096, 3, (unsigned)CHECK_ITERS(60));
+    errors_geometry(128, 0, (unsigned)CHECK_ITERS(40));
+    errors_geometry(36, 0, (unsigned)CHECK_ITERS(20));
+    printf("2. an error at every read, write and sync of alloc and free: %lu cases, %lu leaks, %lu other violations\n",
+           e_cases, e_leaks, e_bad);
+    CHECK_EQ(e_leaks, 0);
+    CHECK_EQ(e_bad, 0);
+}
+
+/* ---- 3 and 4. single flipped bits ---------------------------------------------------------- */
+static unsigned long f_images, f_silent, f_enoent, f_corrupt, sb_images, sb_lost;
+
+static bool hdr_collect(void *ctx, uint32_t addr, size_t size, bool used)
+{
+    state *s = (state *)ctx;
+    (void)size;
+    (void)used;
+    if (s->n < MAXBLK) s->addr[s->n++] = addr;
+    return true;
+}
+
+static void flip_geometry(uint32_t size, unsigned nroots, unsigned ops)
+{
+    static uint8_t img[MAXREG];
+    static uint8_t meta[MAXREG];
+    state truth, hdrs, s;
+    uint32_t i, hb, sb_end;
+    unsigned bit;
+    populate(size, nroots, ops, size / 8u);
+    snap(&E, nroots, &truth);
+    REQUIRE(truth.st == TARN_OK);
+    memset(&hdrs, 0, sizeof hdrs);
+    REQUIRE(tarn_ext_walk(&E, hdr_collect, &hdrs) == TARN_OK);
+    memcpy(img, dev, dev_size);
+    /* metadata bytes: superblock area and roots (everything before the first block's
+     * data, less its header), and every header the walk reaches */
+    memset(meta, 0, sizeof meta);
+    hb = size <= TARN_EXT_COMPACT_MAX_SIZE ? TARN_EXT_COMPACT_HEADER_SIZE : TARN_EXT_HEADER_SIZE;
+    sb_end = hdrs.addr[0] - BASE - hb - (nroots > 0 ? 0 : 0);
+    for (i = 0; i < hdrs.n; i++) memset(meta + (hdrs.addr[i] - BASE - hb), 2, hb);
+    for (i = 0; i < sb_end; i++) meta[i] = 1;
+    /* the superblock proper: the first bytes, before the roots */
+    for (i = 0; i < size; i++) {
+        if (meta[i] == 0) continue;
+        for (bit = 0; bit < 8; bit++) {
+            bool is_sb = i < sb_end - (uint32_t)nroots * TARN_EXT_ROOT_SIZE;
+            memcpy(dev, img, dev_size);
+            dev[i] ^= (uint8_t)(1u << bit);
+            mount_snap(nroots, &s);
+            f_images++;
+            if (is_sb) {
+                sb_images++;
+                if (s.st != TARN_OK) sb_lost++;
+            }
+            if (s.st == TARN_ENOENT) {
+                f_enoent++;
+            } else if (s.st == TARN_ECORRUPT) {
+                f_corrupt++;
+            } else if (!same(&s, &truth, nroots)) {
+                if (++f_silent <= 5) fprintf(stderr, "  flip: byte %u bit %u of a %u-byte region: another state (%d)\n",
+                                             (unsigned)i, bit, (unsigned)size, (int)s.st);
+            }
+        }
+    }
+    memcpy(dev, img, dev_size);
+}
+
+static void test_flips(void)
+{
+    f_images = f_silent = f_enoent = f_corrupt = sb_images = sb_lost = 0;
+    flip_geometry(4096, 3, 200);
+    flip_geometry(256, 1, 40);
+    flip_geometry(128, 0, 30);
+    flip_geometry(36, 0, 6);
+    flip_geometry(56, 0, 8);
+    printf("3. every single-bit flip of the metadata: %lu images, %lu silent changes, %lu TARN_ECORRUPT, %lu TARN_ENOENT\n",
+           f_images, f_silent, f_corrupt, f_enoent);
+    printf("4. of them in the superblock: %lu images, %lu not mounted (lost)\n", sb_images, sb_lost);
+    CHECK_EQ(f_silent, 0);
+    CHECK_EQ(f_enoent, 0);
+    CHECK_EQ(sb_lost, 0);
+}
+
+/* ---- 4. blank, foreign and cut formats ------------------------------------------------------ */
+static void test_superblock(void)
+{
+    static const uint32_t sizes[] = {20, 56, 60, 256, 4096};
+    static uint8_t img[MAXREG];
+    unsigned k, w, keep;
+    unsigned long cuts = 0, wrong = 0;
+    for (k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        state s;
+        unsigned nroots = sizes[k] >= 256 ? 2u : 0u;
+        dev_size = sizes[k];
+        no_faults();
+        memset(dev, 0xFF, dev_size);
+        CHECK_EQ(tarn_ext_mount(&E, &IO, BASE, dev_size, NULL), TARN_ENOENT);     /* erased */
+        memset(dev, 0x00, dev_size);
+        CHECK_EQ(tarn_ext_mount(&E, &IO, BASE, dev_size, NULL), TARN_ENOENT);     /* zeroed */
+        for (w = 0; w < dev_size; w++) dev[w] = (uint8_t)check_rand();
+        CHECK_EQ(tarn_ext_mount(&E, &IO, BASE, dev_size, NULL), TARN_ECORRUPT);   /* foreign */
+        /* a populated region: damage in both copies of the superblock is TARN_ECORRUPT */
+        populate(dev_size, nroots, 10, dev_size / 8u);
+        memcpy(img, dev, dev_size);
+        dev[1] ^= 0x10u;
+        dev[dev_size <= TARN_EXT_COMPACT_MAX_SIZE ? 5 : 21] ^= 0x10u;
+        CHECK_EQ(tarn_ext_mount(&E, &IO, BASE, dev_size, NULL), TARN_ECORRUPT);
+        /* a format over it, cut at every write and byte (prefix, half-programmed byte) */
+        for (w = 0; w < 8; w++) {
+            for (keep = 0; keep <= 40; keep++) {
+                state old_s;
+                memcpy(dev, img, dev_size);
+                mount_snap(nroots, &old_s);
+                nlog = 0;
+                logging = true;
+                REQUIRE(tarn_ext_format(&E, &IO, BASE, dev_size, nroots, NULL) == TARN_OK);
+                logging = false;
+                if (w >= nlog || keep > wl[w].len) continue;
+                memcpy(dev, img, dev_size);
+                {
+                    unsigned j;
+                    for (j = 0; j < w; j++) memcpy(dev + (wl[j].addr - BASE), wl[j].new_b, wl[j].len);
+                    memcpy(dev + (wl[w].addr - BASE), wl[w].new_b, keep);
+                    if (keep < wl[w].len) {
+                        uint8_t mask = (uint8_t)check_rand();
+                        uint8_t *p = dev + (wl[w].addr - BASE) + keep;
+                        *p = (uint8_t)((*p & ~mask) | (wl[w].new_b[keep] & mask));
+                    }
+                }
+                cuts++;
+                mount_snap(nroots, &s);
+                if (s.st == TARN_ENOENT) continue;
+                if (s.st == TARN_OK && (same(&s, &old_s, nroots) || s.n == 0)) continue;
+                if (++wrong <= 5) fprintf(stderr, "  format cut at write %u byte %u of a %u-byte region: %d\n",
+                                          w, keep, (unsigned)dev_size, (int)s.st);
+            }
+        }
+    }
+    printf("4. blank, foreign and damaged superblocks; a format cut at every write and byte: %lu cuts, %lu wrong\n",
+           cuts, wrong);
+    CHECK_EQ(wrong, 0);
+}
+
+int main(void)
+{
+    check_seed(0xDA3A6Eu);
+    test_superblock();
+    test_flips();
+    test_errors();
+    test_tears();
+    return check_done();
+}
