@@ -1081,6 +1081,34 @@ tarn_status tarn_ext_mount(tarn_ext *ext, const tarn_ext_io *io, uint32_t base, 
 }
 
 /* ---- alloc ----------------------------------------------------------------------------- */
+/*
+ * The commit write of an alloc, or its sync, failed: the allocation may be on the device
+ * (the write may have landed, wholly or torn).  Re-read the state (as mount does, which
+ * rolls a torn commit back or forward) and look: if header h is now "used, units", the
+ * allocation exists and is handed over (TARN_OK: nothing happened that the caller must
+ * handle); if not, nothing was allocated (TARN_EIO, *addr 0).  If the re-read fails, the
+ * outcome is unknown: TARN_EIO with *addr set to the address the allocation would have, so
+ * that the caller can release it (tarn_ext_free answers TARN_OK, or TARN_EDOUBLE if it was
+ * never made) - it is never leaked out of reach.  ext.h states this contract.
+ */
+static tarn_status ext_alloc_failed(tarn_ext *e, uint32_t h, uint32_t units, uint32_t *addr)
+{
+    blk b;
+    bool dummy = false;
+    tarn_status st;
+    (void)ext_io_failed(e);
+    st = e->state == ST_MOUNTED ? blk_load(e, h, false, &b, &dummy) : TARN_EIO;
+    if (st == TARN_OK && b.used && b.units == units) {
+        *addr = dev_addr(e, h + HU(e));
+        return TARN_OK;
+    }
+    if (st == TARN_EIO) {
+        if (e->state == ST_MOUNTED) e->state = ST_RESYNC;   /* re-read again before the next call */
+        *addr = dev_addr(e, h + HU(e));
+    }
+    return TARN_EIO;
+}
+
 static tarn_status ext_alloc_run(tarn_ext *e, unsigned ri, uint32_t need, uint32_t *addr)
 {
     const tarn_ext_run_ R = e->runs[ri];
@@ -1138,9 +1166,10 @@ static tarn_status ext_alloc_run(tarn_ext *e, unsigned ri, uint32_t need, uint32
         st = TARN_OK;
     }
     if (st == TARN_OK && kind != NONE) st = bus_sync(e);
-    if (st == TARN_OK) st = rec_write_update(e, a, a_seq, W_USED | (r - a - HU(e)));   /* commit */
+    if (st != TARN_OK) return ext_io_failed(e);          /* the commit was not issued */
+    st = rec_write_update(e, a, a_seq, W_USED | (r - a - HU(e)));   /* commit */
     if (st == TARN_OK) st = bus_sync(e);
-    if (st != TARN_OK) return ext_io_failed(e);
+    if (st != TARN_OK) return ext_alloc_failed(e, a, r - a - HU(e), addr);
 
     run_remove(e, ri);
     if (r < R.end) run_offer(e, r, R.end, R.end - r - HU(e), rem_seq);

@@ -296,6 +296,19 @@ static unsigned added(const state *a, const state *b, uint32_t *which)
     return n;
 }
 
+/* A live allocation that no root names (free refuses rooted ones), or 0. */
+static uint32_t pick_victim(const state *s, unsigned nroots)
+{
+    unsigned i, q, k = check_below(s->n);
+    for (i = 0; i < s->n; i++) {
+        uint32_t v = s->addr[(i + k) % s->n];
+        bool rooted = false;
+        for (q = 0; q < nroots; q++) rooted = rooted || s->roots[q] == v;
+        if (!rooted) return v;
+    }
+    return 0;
+}
+
 static void errors_geometry(uint32_t size, unsigned nroots, unsigned rounds)
 {
     static uint8_t img[MAXREG];
@@ -342,8 +355,8 @@ static void errors_geometry(uint32_t size, unsigned nroots, unsigned rounds)
 next_kind:;
         }
         /* free and root_set: after an error the caller can finish the job */
-        if (before.n > 0) {
-            uint32_t victim = before.addr[check_below(before.n)];
+        if (before.n > 0 && pick_victim(&before, nroots) != 0) {
+            uint32_t victim = pick_victim(&before, nroots);
             for (kind = 0; kind < 3; kind++) {
                 for (at = 0;; at++) {
                     tarn_status st;

@@ -260,6 +260,13 @@ tarn_status tarn_ext_mount(tarn_ext *ext, const tarn_ext_io *io, uint32_t base, 
  * Errors (nothing changes): TARN_EINVAL (ext or addr NULL, size 0, ext not mounted),
  * TARN_ENOMEM (no free run large enough, including size beyond the region), TARN_ECORRUPT
  * (a header read on the way is damaged), TARN_EIO (see tarn_ext_free).
+ * Callback errors never leak a block: when the commit write or its sync fails, the state
+ * is re-read from the device; if the allocation is there, it is returned with TARN_OK (the
+ * error is counted in the statistics); if not, TARN_EIO with *addr 0: nothing is allocated,
+ * now or after the next mount.  Only when that re-read fails too is the outcome unknown:
+ * TARN_EIO with *addr set to the address the allocation would have - release it with
+ * tarn_ext_free before any other allocation (TARN_OK: it existed; TARN_EDOUBLE: it never
+ * did).
  * Thread-safe with a lock hook; not ISR-safe (bus I/O).
  */
 tarn_status tarn_ext_alloc(tarn_ext *ext, size_t size, uint32_t *addr);
@@ -274,6 +281,10 @@ tarn_status tarn_ext_alloc(tarn_ext *ext, size_t size, uint32_t *addr);
  * TARN_EIO (any call): a callback failed.  The device is left consistent - the operation
  * happened completely or not at all, as after a power cut - and the RAM state is re-read
  * from the device before the call returns (or, if that fails too, by the next call).
+ * After TARN_EIO from free, calling it again finishes the job: TARN_OK, or TARN_EDOUBLE
+ * when the first call had freed the block; after one from tarn_ext_root_set,
+ * tarn_ext_root_get tells the value on the device; after one from tarn_ext_format,
+ * format again.
  * Thread-safe with a lock hook; not ISR-safe.
  */
 tarn_status tarn_ext_free(tarn_ext *ext, uint32_t addr);
