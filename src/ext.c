@@ -156,17 +156,17 @@
 #include "tarn/ext.h"
 #include "internal.h"
 
-#define U_HDR 4u                     /* header size in units (normal format) */
-#define SLOT_BYTES 8u
-#define REC_BYTES 16u
+#define U_HDR 6u                     /* header (record) size in units */
+#define SLOT_BYTES 12u
+#define REC_BYTES 24u
 #define SB_COPY 20u                  /* one copy of the superblock */
 #define SUPER_BYTES (2u * SB_COPY)   /* the superblock area: two copies */
-#define C_HDR 2u                     /* compact format: header units, superblock bytes */
-#define C_SB_COPY 4u
+#define C_SB_COPY 4u                 /* compact format: one superblock copy */
 #define C_MAGIC 0xC5u
 #define C_MAGIC_NEW 0xC4u            /* first byte of a pending compact superblock copy */
-#define HU(e) ((uint32_t)(e)->hu)    /* header units of e's format */
-#define SLOT_OF(e) (HU(e) * 2u)      /* bytes of one slot: 8, or 4 in compact format */
+#define HU(e) ((void)(e), U_HDR)     /* header units (the same in both formats) */
+#define SLOT_OF(e) ((void)(e), SLOT_BYTES)
+#define COMPACT(e) ((e)->compact != 0u)   /* compact superblock, no roots */
 #define W_UNITS 0x3FFFFFFFu
 #define W_USED 0x40000000u
 #define W_RSVD 0x80000000u
@@ -188,9 +188,9 @@ TARN_STATIC_ASSERT(TARN_EXT_SUPER_SIZE == SUPER_BYTES && SUPER_BYTES % TARN_EXT_
 TARN_STATIC_ASSERT(TARN_EXT_ROOT_SIZE == REC_BYTES, ext_root);
 TARN_STATIC_ASSERT(TARN_EXT_MAX_ROOTS >= 1 && TARN_EXT_MAX_ROOTS <= 64, ext_max_roots);
 TARN_STATIC_ASSERT(TARN_EXT_CACHE_RUNS >= 2 && TARN_EXT_CACHE_RUNS <= 16, ext_cache_runs);
-TARN_STATIC_ASSERT(TARN_EXT_MIN_SIZE(0) == 20u && TARN_EXT_MIN_SIZE(1) == 76u, ext_min_size);
-TARN_STATIC_ASSERT(TARN_EXT_COMPACT_MAX_SIZE / TARN_EXT_UNIT < 16u, ext_compact_units_in_a_nibble);
-TARN_STATIC_ASSERT(TARN_EXT_COMPACT_HEADER_SIZE == C_HDR * TARN_EXT_UNIT, ext_compact_header);
+TARN_STATIC_ASSERT(TARN_EXT_MIN_SIZE(0) == 36u && TARN_EXT_MIN_SIZE(1) == 92u, ext_min_size);
+TARN_STATIC_ASSERT(TARN_EXT_COMPACT_MAX_SIZE / TARN_EXT_UNIT < 256u, ext_compact_units_in_a_byte);
+TARN_STATIC_ASSERT(TARN_EXT_COMPACT_HEADER_SIZE == TARN_EXT_HEADER_SIZE, ext_compact_header);
 TARN_STATIC_ASSERT(TARN_EXT_COMPACT_MAX_SIZE + TARN_EXT_UNIT == SUPER_BYTES + REC_BYTES + TARN_EXT_UNIT,
                    ext_compact_below_normal);
 
@@ -221,56 +221,57 @@ static uint16_t crc16(uint16_t crc, const uint8_t *p, size_t n)
     return crc;
 }
 
+/* crc32 (IEEE 802.3, reflected poly 0xEDB88320), nibble table. */
+static const uint32_t crc32_nib[16] = {
+    0x00000000u, 0x1DB71064u, 0x3B6E20C8u, 0x26D930ACu, 0x76DC4190u, 0x6B6B51F4u, 0x4DB26158u, 0x5005713Cu,
+    0xEDB88320u, 0xF00F9344u, 0xD6D6A3E8u, 0xCB61B38Cu, 0x9B64C2B0u, 0x86D3D2D4u, 0xA00AE278u, 0xBDBDF21Cu,
+};
+static uint32_t crc32_upd(uint32_t crc, const uint8_t *p, size_t n)
+{
+    while (n-- > 0) {
+        crc ^= *p++;
+        crc = (crc >> 4) ^ crc32_nib[crc & 0xFu];
+        crc = (crc >> 4) ^ crc32_nib[crc & 0xFu];
+    }
+    return crc;
+}
+
 /* ---- slots and records ---------------------------------------------------------------- */
-/* crc16 of the slot's nonce, device address and its first n bytes (seq and word). */
-static uint16_t slot_crc(uint32_t nonce, uint32_t addr, const uint8_t *seq_word, size_t n)
+/*
+ * One slot at device address addr, 12 bytes: | seq | word (4 B) | crc32 (4 B) | crc16 (2 B)
+ * | ~seq |.  Both check codes cover the nonce, the slot's device address, seq and word: 48
+ * bits of check, enough that a slot one bit away from a valid one can be corrected (mount,
+ * DESIGN 5) without a torn write ever passing for another value.  The slot ends with ~seq,
+ * which is what makes a torn slot detectable (DESIGN, section 2).
+ */
+static void slot_checks(const tarn_ext *e, uint32_t addr, const uint8_t *seq_word, uint8_t *out)
 {
     uint8_t pre[8];
-    put32(pre, nonce);
+    uint32_t c32;
+    uint16_t c16;
+    put32(pre, e->nonce);
     put32(pre + 4, addr);
-    return crc16(crc16(0xFFFFu, pre, sizeof pre), seq_word, n);
+    c32 = ~crc32_upd(crc32_upd(0xFFFFFFFFu, pre, sizeof pre), seq_word, 5);
+    c16 = crc16(crc16(0xFFFFu, pre, sizeof pre), seq_word, 5);
+    put32(out, c32);
+    out[4] = (uint8_t)c16;
+    out[5] = (uint8_t)(c16 >> 8);
 }
 
-/* Compact format: the 8-bit word field holds the used bit and 7 bits of units. */
-#define C_USED 0x80u
-static uint8_t word_pack(uint32_t word)
-{
-    return (uint8_t)(((word & W_USED) != 0 ? C_USED : 0u) | (word & 0x7Fu));
-}
-static uint32_t word_unpack(uint8_t w)
-{
-    return ((w & C_USED) != 0 ? W_USED : 0u) | (uint32_t)(w & 0x7Fu);
-}
-
-/*
- * One slot at device address addr.  Normal: | seq | word (4 B) | crc16 (2 B) | ~seq |.
- * Compact (regions below 40 bytes): | seq | word (1 B) | crc16 low byte | ~seq |.  Both
- * end with ~seq, which is what makes a torn slot detectable (DESIGN, section 2).
- */
 static void slot_encode(uint8_t *out, const tarn_ext *e, uint32_t addr, uint8_t seq, uint32_t word)
 {
-    uint32_t last = SLOT_OF(e) - 1u;
-    uint16_t c;
     out[0] = seq;
-    if (HU(e) == C_HDR) {
-        out[1] = word_pack(word);
-        out[2] = (uint8_t)slot_crc(e->nonce, addr, out, 2);
-    } else {
-        put32(out + 1, word);
-        c = slot_crc(e->nonce, addr, out, 5);
-        out[5] = (uint8_t)c;
-        out[6] = (uint8_t)(c >> 8);
-    }
-    out[last] = (uint8_t)~seq;
+    put32(out + 1, word);
+    slot_checks(e, addr, out, out + 5);
+    out[SLOT_BYTES - 1u] = (uint8_t)~seq;
 }
 
 static bool slot_valid(const uint8_t *in, const tarn_ext *e, uint32_t addr, unsigned parity)
 {
-    uint16_t c;
-    if ((uint8_t)(in[SLOT_OF(e) - 1u] ^ in[0]) != 0xFFu || (in[0] & 1u) != parity) return false;
-    if (HU(e) == C_HDR) return in[2] == (uint8_t)slot_crc(e->nonce, addr, in, 2);
-    c = slot_crc(e->nonce, addr, in, 5);
-    return in[5] == (uint8_t)c && in[6] == (uint8_t)(c >> 8);
+    uint8_t c[6];
+    if ((uint8_t)(in[SLOT_BYTES - 1u] ^ in[0]) != 0xFFu || (in[0] & 1u) != parity) return false;
+    slot_checks(e, addr, in, c);
+    return memcmp(c, in + 5, sizeof c) == 0;
 }
 
 enum { REC_OK, REC_TORN, REC_BAD };
@@ -279,15 +280,17 @@ typedef struct rec {
     uint32_t word;   /* current value (newest valid slot) */
     uint8_t seq;     /* its seq */
     uint8_t state;   /* REC_OK, REC_TORN (one slot valid), REC_BAD */
+    uint8_t bad;     /* REC_TORN: offset of the invalid slot (0 or SLOT_BYTES) */
 } rec;
 
 static void rec_decode(const uint8_t *in, const tarn_ext *e, uint32_t addr, rec *r)
 {
-    const uint32_t sl = SLOT_OF(e);
+    const uint32_t sl = SLOT_BYTES;
     bool a = slot_valid(in, e, addr, 0u);
     bool b = slot_valid(in + sl, e, addr + sl, 1u);
     const uint8_t *pick = NULL;
     r->state = REC_BAD;
+    r->bad = 0;
     if (a && b) {
         if ((uint8_t)(in[sl] - in[0]) == 1u) pick = in + sl;
         else if ((uint8_t)(in[0] - in[sl]) == 1u) pick = in;
@@ -295,14 +298,38 @@ static void rec_decode(const uint8_t *in, const tarn_ext *e, uint32_t addr, rec 
     } else if (a || b) {
         pick = a ? in : in + sl;
         r->state = REC_TORN;
+        r->bad = (uint8_t)(a ? sl : 0u);
     }
     if (pick != NULL) {
         r->seq = pick[0];
-        r->word = HU(e) == C_HDR ? word_unpack(pick[1]) : get32(pick + 1);
+        r->word = get32(pick + 1);
     } else {
         r->seq = 0;
         r->word = 0;
     }
+}
+
+/*
+ * A torn record (one valid slot, seq r->seq): is its invalid slot one flipped bit away
+ * from a valid slot one seq newer?  Then that slot held the record's current value and was
+ * damaged (or it is a commit that landed but for one bit): *fixed gets the corrected slot
+ * and true is returned, and mount takes its value (DESIGN, section 5).  A slot torn by a
+ * power cut is a mix of the old and the new bytes; with 48 bits of check the chance that
+ * such a mix lies one bit from a third valid slot is about 2^-41.
+ */
+static bool rec_correct(const uint8_t *in, const tarn_ext *e, uint32_t addr, const rec *r, uint8_t *fixed)
+{
+    const uint8_t *bad = in + r->bad;
+    const unsigned parity = r->bad != 0u ? 1u : 0u;
+    unsigned i;
+    if ((uint8_t)(r->seq + 1u) % 2u != parity) return false;
+    memcpy(fixed, bad, SLOT_BYTES);
+    for (i = 0; i < SLOT_BYTES * 8u; i++) {
+        fixed[i / 8u] ^= (uint8_t)(1u << (i % 8u));
+        if (fixed[0] == (uint8_t)(r->seq + 1u) && slot_valid(fixed, e, addr + r->bad, parity)) return true;
+        fixed[i / 8u] ^= (uint8_t)(1u << (i % 8u));
+    }
+    return false;
 }
 
 /* ---- bus access (counted) --------------------------------------------------------------- */
@@ -366,7 +393,7 @@ static tarn_status rec_write_update(tarn_ext *e, uint32_t u, uint8_t newest, uin
 /* Bytes of one copy of e's superblock, and of both (the superblock area). */
 static inline uint32_t sb_copy(const tarn_ext *e)
 {
-    return HU(e) == C_HDR ? C_SB_COPY : SB_COPY;
+    return COMPACT(e) ? C_SB_COPY : SB_COPY;
 }
 static inline uint32_t super_bytes(const tarn_ext *e)
 {
@@ -382,10 +409,26 @@ static uint16_t super_crc(const tarn_ext *e, const uint8_t *body, size_t n)
     return crc16(crc16(0xFFFFu, pre, 4), body, n);
 }
 
+/* Compact format: crc-8 (poly 0x07) of the base, the nonce and units bytes. */
+static uint8_t super_crc8(const tarn_ext *e, const uint8_t *body)
+{
+    uint8_t buf[6];
+    uint8_t c = 0;
+    unsigned i, k;
+    put32(buf, e->base);
+    buf[4] = body[0];
+    buf[5] = body[1];
+    for (i = 0; i < sizeof buf; i++) {
+        c ^= buf[i];
+        for (k = 0; k < 8u; k++) c = (uint8_t)((c & 0x80u) != 0 ? (unsigned)(c << 1) ^ 0x07u : (unsigned)c << 1);
+    }
+    return c;
+}
+
 /*
  * One copy of the superblock of e (base, nonce, units, nroots).  Normal (20 bytes): magic
  * "TEX1", nonce, units, version, nroots, crc16, ~magic.  Compact (4 bytes): | C_MAGIC |
- * nonce (low byte) | units, ~units (4 bits each) | check (low byte of the crc) |.  The
+ * nonce (low byte) | units | crc-8 of base, nonce and units |.  The
  * PENDING copy is the same with the first byte's low bit flipped ("UEX1", C_MAGIC_NEW):
  * format turns a copy into it, and back, with one-byte writes that change one bit, so no
  * tear of them is anything but the copy before or after (DESIGN, section 5).
@@ -393,11 +436,11 @@ static uint16_t super_crc(const tarn_ext *e, const uint8_t *body, size_t n)
 static void super_encode(uint8_t *out, const tarn_ext *e, bool pending)
 {
     uint16_t c;
-    if (HU(e) == C_HDR) {
+    if (COMPACT(e)) {
         out[0] = pending ? C_MAGIC_NEW : C_MAGIC;
         out[1] = (uint8_t)e->nonce;
-        out[2] = (uint8_t)(e->units | ((~e->units & 0xFu) << 4));   /* units, and its complement */
-        out[3] = (uint8_t)super_crc(e, out + 1, 2);
+        out[2] = (uint8_t)e->units;
+        out[3] = super_crc8(e, out + 1);
         return;
     }
     put32(out, pending ? EXT_MAGIC_NEW : EXT_MAGIC);
@@ -425,15 +468,12 @@ static int super_kind(const uint8_t *in, const tarn_ext *e)
         zero += in[i] == 0u;
     }
     if (ff == n || zero == n) return SB_BLANK;
-    if (HU(e) == C_HDR) {
+    if (COMPACT(e)) {
         if (get32(in) == EXT_MAGIC) return SB_OTHER;
-        if ((in[0] | 1u) != C_MAGIC || ((in[2] ^ (in[2] >> 4)) & 0xFu) != 0xFu ||
-            in[3] != (uint8_t)super_crc(e, in + 1, 2)) {
-            return SB_BAD;
-        }
+        if ((in[0] | 1u) != C_MAGIC || in[3] != super_crc8(e, in + 1)) return SB_BAD;
         return in[0] == C_MAGIC ? SB_VALID : SB_PENDING;
     }
-    if (in[0] == C_MAGIC && ((in[2] ^ (in[2] >> 4)) & 0xFu) == 0xFu) return SB_OTHER;
+    if (in[0] == C_MAGIC && in[3] == super_crc8(e, in + 1)) return SB_OTHER;
     if ((get32(in) | 1u) != EXT_MAGIC_NEW || get32(in + 16) != ~(uint32_t)EXT_MAGIC) return SB_BAD;
     if (in[12] != EXT_VERSION || in[13] > TARN_EXT_MAX_ROOTS) return SB_BAD;
     c = super_crc(e, in + 4, 10);
@@ -605,7 +645,8 @@ static tarn_status ext_hidden_used(tarn_ext *e, uint32_t lo, uint32_t hi)
  * slot) is rewritten; without, it is TARN_ECORRUPT.  *repaired is set when a write was made. */
 static tarn_status blk_load(tarn_ext *e, uint32_t h, bool repair, blk *b, bool *repaired)
 {
-    uint8_t buf[REC_BYTES];
+    uint8_t buf[REC_BYTES], fixed[SLOT_BYTES];
+    bool corrected = false;
     rec r;
     tarn_status st;
     if (h > e->units || e->units - h < HU(e) + 1u) return TARN_ECORRUPT;
@@ -613,12 +654,22 @@ static tarn_status blk_load(tarn_ext *e, uint32_t h, bool repair, blk *b, bool *
     if (st != TARN_OK) return st;
     rec_decode(buf, e, dev_addr(e, h), &r);
     if (r.state == REC_BAD) return TARN_ECORRUPT;
+    if (r.state == REC_TORN && !repair) return TARN_ECORRUPT;
+    if (r.state == REC_TORN && rec_correct(buf, e, dev_addr(e, h), &r, fixed)) {
+        corrected = true;              /* the newer slot, one bit off: its value is current */
+        r.seq = fixed[0];
+        r.word = get32(fixed + 1);
+    }
     if ((r.word & W_RSVD) != 0 || (r.word & W_UNITS) == 0 ||
         (r.word & W_UNITS) > e->units - h - HU(e)) {
         return TARN_ECORRUPT;
     }
-    if (r.state == REC_TORN) {
-        if (!repair) return TARN_ECORRUPT;
+    if (corrected) {
+        st = bus_write(e, dev_addr(e, h) + r.bad, fixed, SLOT_BYTES);
+        if (st != TARN_OK) return st;
+        TARN_STAT(e->n_repairs++);
+        *repaired = true;
+    } else if (r.state == REC_TORN) {
         if ((r.word & W_USED) == 0) {
             st = ext_hidden_used(e, h + HU(e), h + HU(e) + (r.word & W_UNITS));
             if (st != TARN_OK) return st;
@@ -850,8 +901,8 @@ static tarn_status ext_read_super(tarn_ext *e, int mode, bool *repaired)
     }
     if (mode == SB_CHECK && (ka != SB_VALID || kb != SB_VALID)) return TARN_ECORRUPT;
     use = ka == SB_VALID ? sb : sb + n;
-    if (HU(e) == C_HDR) {                  /* compact: no roots, heap after the superblock */
-        if ((use[2] & 0xFu) != e->units) return mode == SB_FIRST ? TARN_EINVAL : TARN_ECORRUPT;
+    if (COMPACT(e)) {                  /* compact: no roots, heap after the superblock */
+        if (use[2] != e->units) return mode == SB_FIRST ? TARN_EINVAL : TARN_ECORRUPT;
         if (mode == SB_FIRST) e->nonce = use[1];
         else if (use[1] != (uint8_t)e->nonce) return TARN_ECORRUPT;
     } else if (mode == SB_FIRST) {
@@ -876,6 +927,7 @@ static tarn_status ext_read_super(tarn_ext *e, int mode, bool *repaired)
 static tarn_status ext_mount_core(tarn_ext *e, bool first)
 {
     uint8_t rb[REC_BYTES * (TARN_EXT_MAX_ROOTS > 0 ? TARN_EXT_MAX_ROOTS : 1)];
+    uint8_t fixed[SLOT_BYTES];
     bool repaired = false;
     unsigned i;
     tarn_status st = ext_read_super(e, first ? SB_FIRST : SB_RESYNC, &repaired);
@@ -889,7 +941,15 @@ static tarn_status ext_mount_core(tarn_ext *e, bool first)
         rec r;
         rec_decode(rb + REC_BYTES * (size_t)i, e, dev_addr(e, u), &r);
         if (r.state == REC_BAD) return TARN_ECORRUPT;
-        if (r.state == REC_TORN) {
+        if (r.state == REC_TORN && rec_correct(rb + REC_BYTES * (size_t)i, e, dev_addr(e, u), &r, fixed)) {
+            /* the newer slot, one bit off: its value is the current one; rewrite it */
+            st = bus_write(e, dev_addr(e, u) + r.bad, fixed, SLOT_BYTES);
+            if (st != TARN_OK) return st;
+            r.seq = fixed[0];
+            r.word = get32(fixed + 1);
+            TARN_STAT(e->n_repairs++);
+            repaired = true;
+        } else if (r.state == REC_TORN) {
             st = rec_write_update(e, u, r.seq, r.word);
             if (st != TARN_OK) return st;
             r.seq = (uint8_t)(r.seq + 1u);
@@ -968,7 +1028,7 @@ static tarn_status ext_setup(tarn_ext *e, const tarn_ext_io *io, uint32_t base, 
     e->io = *io;
     e->base = base;
     e->units = (uint32_t)(size / TARN_EXT_UNIT);
-    e->hu = (uint8_t)(size <= TARN_EXT_COMPACT_MAX_SIZE ? C_HDR : U_HDR);
+    e->compact = (uint8_t)(size <= TARN_EXT_COMPACT_MAX_SIZE ? 1u : 0u);
     e->heap = super_bytes(e) / TARN_EXT_UNIT;
     e->nomem_above = UINT32_MAX;
     if (cfg != NULL) {
@@ -1008,7 +1068,7 @@ tarn_status tarn_ext_format(tarn_ext *ext, const tarn_ext_io *io, uint32_t base,
     kind[1] = super_kind(sb + n, ext);
     if (kind[0] <= SB_PENDING || kind[1] <= SB_PENDING) {
         const uint8_t *c = kind[0] <= SB_PENDING ? sb : sb + n;
-        nonce = (HU(ext) == C_HDR ? c[1] : get32(c + 4)) + 1u;
+        nonce = (COMPACT(ext) ? c[1] : get32(c + 4)) + 1u;
     } else {
         uint8_t pre[8];
         put32(pre, base);
@@ -1016,7 +1076,7 @@ tarn_status tarn_ext_format(tarn_ext *ext, const tarn_ext_io *io, uint32_t base,
         nonce = ((uint32_t)crc16(0x1D0Fu, sb, sizeof sb) << 16) | crc16(0xFFFFu, pre, sizeof pre);
         nonce ^= get32(sb + 4);
     }
-    ext->nonce = HU(ext) == C_HDR ? (uint8_t)nonce : nonce;
+    ext->nonce = COMPACT(ext) ? (uint8_t)nonce : nonce;
 
     /* (DESIGN, section 5)
      * 1. each intact copy becomes pending: one byte, one bit changed (atomic);
@@ -1026,7 +1086,7 @@ tarn_status tarn_ext_format(tarn_ext *ext, const tarn_ext_io *io, uint32_t base,
      * 4. the commit: copy A's first byte becomes valid (one bit), then copy B's. */
     for (i = 0; st == TARN_OK && i < 2u; i++) {
         if (kind[i] == SB_VALID) {
-            uint8_t b = HU(ext) == C_HDR ? (uint8_t)C_MAGIC_NEW : (uint8_t)EXT_MAGIC_NEW;
+            uint8_t b = COMPACT(ext) ? (uint8_t)C_MAGIC_NEW : (uint8_t)EXT_MAGIC_NEW;
             st = bus_write(ext, base + n * i, &b, 1);
         }
     }

@@ -228,9 +228,9 @@ static void tear_write(const uint8_t *pre, unsigned w, unsigned nroots, const st
         t_images++;
         mount_snap(nroots, &s);
         if (s.st != TARN_OK) {
-            if (++t_refused <= 5) fprintf(stderr, "  tear: refused (%d), write %u of %u, %u changed bits\n", (int)s.st, w, nlog, nd);
+            if (++t_refused <= 50) fprintf(stderr, "  tear: refused (%d), region %u, write %u of %u (%u bytes at +%u), %u changed bits\n", (int)s.st, (unsigned)dev_size, w, nlog, (unsigned)x->len, (unsigned)(x->addr - BASE), nd);
         } else if (!same(&s, old_s, nroots) && !same(&s, new_s, nroots)) {
-            if (++t_wrong <= 5) fprintf(stderr, "  tear: a third state, write %u of %u, %u changed bits\n", w, nlog, nd);
+            if (++t_wrong <= 50) fprintf(stderr, "  tear: a third state, region %u, write %u of %u (%u bytes at +%u), %u changed bits\n", (unsigned)dev_size, w, nlog, (unsigned)x->len, (unsigned)(x->addr - BASE), nd);
         }
     }
 }
@@ -258,13 +258,13 @@ static void tears_geometry(uint32_t size, unsigned nroots, unsigned ops)
 
 static void test_tears(void)
 {
-    static const uint32_t sizes[] = {20, 24, 36, 56, 60, 64, 128};
+    static const uint32_t sizes[] = {36, 40, 48, 64, 68, 80, 128};
     unsigned k;
     t_images = t_wrong = t_refused = 0;
     for (k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
         tears_geometry(sizes[k], 0, (unsigned)CHECK_ITERS(60));
     }
-    tears_geometry(96, 1, (unsigned)CHECK_ITERS(60));
+    tears_geometry(120, 1, (unsigned)CHECK_ITERS(60));
     printf("1. bit-order tears of every write of small regions: %lu images, %lu wrong states, %lu refused\n",
            t_images, t_wrong, t_refused);
     CHECK_EQ(t_wrong, 0);
@@ -391,7 +391,7 @@ static void test_errors(void)
     e_cases = e_leaks = e_bad = 0;
     errors_geometry(4096, 3, (unsigned)CHECK_ITERS(60));
     errors_geometry(128, 0, (unsigned)CHECK_ITERS(40));
-    errors_geometry(36, 0, (unsigned)CHECK_ITERS(20));
+    errors_geometry(64, 0, (unsigned)CHECK_ITERS(20));
     printf("2. an error at every read, write and sync of alloc and free: %lu cases, %lu leaks, %lu other violations\n",
            e_cases, e_leaks, e_bad);
     CHECK_EQ(e_leaks, 0);
@@ -462,8 +462,8 @@ static void test_flips(void)
     flip_geometry(4096, 3, 200);
     flip_geometry(256, 1, 40);
     flip_geometry(128, 0, 30);
-    flip_geometry(36, 0, 6);
-    flip_geometry(56, 0, 8);
+    flip_geometry(48, 0, 6);
+    flip_geometry(64, 0, 8);
     printf("3. every single-bit flip of the metadata: %lu images, %lu silent changes, %lu TARN_ECORRUPT, %lu TARN_ENOENT\n",
            f_images, f_silent, f_corrupt, f_enoent);
     printf("4. of them in the superblock: %lu images, %lu not mounted (lost)\n", sb_images, sb_lost);
@@ -475,7 +475,7 @@ static void test_flips(void)
 /* ---- 4. blank, foreign and cut formats ------------------------------------------------------ */
 static void test_superblock(void)
 {
-    static const uint32_t sizes[] = {20, 56, 60, 256, 4096};
+    static const uint32_t sizes[] = {36, 64, 68, 256, 4096};
     static uint8_t img[MAXREG];
     unsigned k, w, keep;
     unsigned long cuts = 0, wrong = 0;

@@ -67,16 +67,17 @@ extern "C" {
 /* ---- sizing ------------------------------------------------------------------------------ */
 /** Allocation granularity: sizes, base and region size are multiples of this. */
 #define TARN_EXT_UNIT 4u
-/** Device bytes of one block header (two 8-byte slots). */
-#define TARN_EXT_HEADER_SIZE 16u
+/** Device bytes of one block header (two 12-byte slots). */
+#define TARN_EXT_HEADER_SIZE 24u
 /** Device bytes of the superblock at the start of the region (two copies of 20 bytes). */
 #define TARN_EXT_SUPER_SIZE 40u
-/** Device bytes of one root slot. */
-#define TARN_EXT_ROOT_SIZE 16u
+/** Device bytes of one root slot (a record of two 12-byte slots, as a header). */
+#define TARN_EXT_ROOT_SIZE 24u
 /** Regions of at most this many bytes use the compact format (see below). */
-#define TARN_EXT_COMPACT_MAX_SIZE 56u
-/** Device bytes of one block header in the compact format (two 4-byte slots). */
-#define TARN_EXT_COMPACT_HEADER_SIZE 8u
+#define TARN_EXT_COMPACT_MAX_SIZE 64u
+/** Device bytes of one block header in the compact format: the same as the normal one
+ *  (the compact format differs only in its superblock and in having no roots). */
+#define TARN_EXT_COMPACT_HEADER_SIZE 24u
 /**
  * Smallest region holding `nroots` roots and one allocation of 4 bytes: 20 bytes without
  * roots.  Regions of 20 to 56 bytes (TARN_EXT_COMPACT_MAX_SIZE) use the compact format: a
@@ -84,7 +85,7 @@ extern "C" {
  * of 16 bits, and no roots; everything else is the same.  Regions of 60 bytes and more use
  * the normal format.
  */
-#define TARN_EXT_MIN_SIZE(nroots) ((nroots) == 0 ? 20u : \
+#define TARN_EXT_MIN_SIZE(nroots) ((nroots) == 0 ? 36u : \
     (TARN_EXT_SUPER_SIZE + TARN_EXT_ROOT_SIZE * (uint32_t)(nroots) + TARN_EXT_HEADER_SIZE + TARN_EXT_UNIT))
 /** Largest region: the whole 32-bit device address space. */
 #define TARN_EXT_MAX_SIZE ((uint64_t)1 << 32)
@@ -148,7 +149,7 @@ typedef struct tarn_ext {
     uint8_t nroots;        /**< root slots of the region */
     uint8_t state;         /**< unusable / mounted / must re-read the device (after EIO) */
     uint8_t last_error;    /**< tarn_status of the last failed operation */
-    uint8_t hu;            /**< header size in units: 4, or 2 in the compact format */
+    uint8_t compact;       /**< 1: compact superblock, no roots (regions up to 64 bytes) */
     /** @var n_allocs
      *  successful allocations (TARN_STATS)
      *  @var n_frees
