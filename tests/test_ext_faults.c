@@ -110,7 +110,7 @@ static void gen_ops(void)
             uint32_t s = check_below(100);
             o->kind = OP_ALLOC;
             o->size = s < 80 ? 1 + check_below(64) : s < 95 ? 65 + check_below(136) : 201 + check_below(400);
-            if (g_region < 256u) o->size = 1 + check_below(g_region < 32u ? 4u : g_region / 2u);   /* small regions */
+            if (g_region < 256u) o->size = 1 + check_below(g_region < 2u * TARN_EXT_MIN_SIZE(0) ? 4u : g_region / 2u);   /* small regions */
         } else if (k < 72) {
             o->kind = OP_FREE;
         } else if (k < 90) {
@@ -188,7 +188,7 @@ static int exec_op(tarn_ext *e, model *m, const op *o, inflight *fl)
             m->n++;
             return 1;
         }
-        if (st != TARN_OK || sz < TARN_ALIGN_UP(o->size, 4u) || sz > TARN_ALIGN_UP(o->size, 4u) + 40u) return -1;
+        if (st != TARN_OK || sz < TARN_ALIGN_UP(o->size, 4u) || sz > TARN_ALIGN_UP(o->size, 4u) + TARN_EXT_MAX_SLACK) return -1;
         m->b[m->n].addr = a;
         m->b[m->n].req = o->size;
         m->b[m->n].usable = (uint32_t)sz;
@@ -303,7 +303,7 @@ static bool verify(tarn_ext *e, const model *m, const inflight *fl, model *out)
         }
         seen[j] = true;
         if (b->usable == 0) {               /* size not learnt before the error */
-            if (u.size[j] < TARN_ALIGN_UP(b->req, 4u) || u.size[j] > TARN_ALIGN_UP(b->req, 4u) + 40u) {
+            if (u.size[j] < TARN_ALIGN_UP(b->req, 4u) || u.size[j] > TARN_ALIGN_UP(b->req, 4u) + TARN_EXT_MAX_SLACK) {
                 return fail("allocation has a wrong size", b->addr);
             }
             out->b[i].usable = u.size[j];
@@ -325,7 +325,7 @@ static bool verify(tarn_ext *e, const model *m, const inflight *fl, model *out)
         extra_size = u.size[j];
     }
     if (extra > 1 || (extra == 1 && fl->kind != OP_ALLOC)) return fail("allocation appeared", extra_addr);
-    if (extra == 1 && (extra_size < TARN_ALIGN_UP(fl->req, 4u) || extra_size > TARN_ALIGN_UP(fl->req, 4u) + 40u)) {
+    if (extra == 1 && (extra_size < TARN_ALIGN_UP(fl->req, 4u) || extra_size > TARN_ALIGN_UP(fl->req, 4u) + TARN_EXT_MAX_SLACK)) {
         return fail("in-flight allocation has a wrong size", extra_size);
     }
     for (i = 0; i < g_nroots; i++) {
@@ -499,7 +499,7 @@ static bool layout_case(unsigned p1, unsigned p2, unsigned p3, unsigned need, lo
     tarn_ext_walk(&ext2, collect_used, &u);
     for (j = 0; j < u.n; j++) {
         if (u.addr[j] == y) continue;
-        if (u.n != 2 || u.addr[j] != x1 || u.size[j] < need * 4u || u.size[j] > need * 4u + 40u) {
+        if (u.n != 2 || u.addr[j] != x1 || u.size[j] < need * 4u || u.size[j] > need * 4u + TARN_EXT_MAX_SLACK) {
             return fail("layout: wrong allocation after cut", u.size[j]);
         }
     }
@@ -528,7 +528,7 @@ static void test_layouts(void)
                     if (!layout_case(p1, p2, p3, need, -1, 0, 0, &nw)) bad++;
                     cases++;
                     for (w = 0; w < nw; w++) {
-                        size_t len = 16;
+                        size_t len = TARN_EXT_HEADER_SIZE;
                         for (keep = 0; keep <= len; keep += 1u + (size_t)check_below((uint32_t)CHECK_ITERS(4) * 2u)) {
                             if (!layout_case(p1, p2, p3, need, (long)w, keep, (uint8_t)check_rand(), &nw)) bad++;
                             cases++;

@@ -89,6 +89,10 @@ extern "C" {
     (TARN_EXT_SUPER_SIZE + TARN_EXT_ROOT_SIZE * (uint32_t)(nroots) + TARN_EXT_HEADER_SIZE + TARN_EXT_UNIT))
 /** Largest region: the whole 32-bit device address space. */
 #define TARN_EXT_MAX_SIZE ((uint64_t)1 << 32)
+/** Most bytes an allocation's usable size can exceed its size rounded up to 4: alloc
+ *  enlarges it rather than leave a remainder too small for a block or write a header over
+ *  another one (3 headers - 8 bytes). */
+#define TARN_EXT_MAX_SLACK (3u * TARN_EXT_HEADER_SIZE - 8u)
 /** Device bytes taken by an allocation of `size` bytes (header included), when it is
  *  not enlarged to absorb a too-small remainder (see tarn_ext_alloc).  size > 0. */
 #define TARN_EXT_BLOCK_BYTES(size) (TARN_EXT_HEADER_SIZE + TARN_ALIGN_UP((size_t)(size), TARN_EXT_UNIT))
@@ -250,8 +254,8 @@ tarn_status tarn_ext_mount(tarn_ext *ext, const tarn_ext_io *io, uint32_t base, 
 /**
  * Allocate `size` bytes on the device and store its address in *addr (0 on failure).  The
  * block's contents are whatever the device held.  Usable size: size rounded up to 4, or up
- * to 28 bytes more when the rest of the free run would be too small to form a block or
- * would overlap a header (tarn_ext_size tells).
+ * to TARN_EXT_MAX_SLACK (64) bytes more when the rest of the free run would be too small to
+ * form a block or would overlap a header (tarn_ext_size tells).
  * Bus: 1 write (the whole run is taken) or 2, each followed by a sync; no read when a
  * cached run fits well and the allocation ends inside its first block; 1 read per further
  * free block it spans.  When the cached runs fit badly or not at all and free space exists
