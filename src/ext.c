@@ -6,37 +6,42 @@
  * 1. Device layout (all sizes in 4-byte units "u"; device address = base + 4 * unit)
  *
  *   base
- *   | superblock 20 B | root 0 16 B | ... | root n-1 | hdr 16 B | data ... | hdr | data ... |
- *                                                    ^ heap                         region end ^
+ *   | superblock 2 x 20 B | root 0 24 B | ... | root n-1 | hdr 24 B | data ... | hdr | data ... |
+ *                                                        ^ heap                        region end ^
  *
- *   superblock: magic "TEX1" | nonce | units | version | nroots | crc16 | ~magic
- *   root slot and block header: the same 16-byte "record" of two 8-byte slots, A then B:
+ *   superblock copy (A at base, B right after it, the same bytes):
+ *     magic "TEX1" | nonce | units | version (2) | nroots | crc16 | ~magic
+ *     the crc covers the base and the fields between magic and crc, not the magic, so the
+ *     PENDING copy - the same bytes with the first one's low bit flipped ("UEX1") - differs
+ *     from the valid one in exactly one bit (section 5).
+ *   root slot and block header: the same 24-byte "record" of two 12-byte slots, A then B:
  *
- *     slot: | seq | word (32 bits, little-endian) | crc16 | ~seq |
- *             crc16 (CCITT) covers nonce, the slot's device address, seq and word.
+ *     slot: | seq | word (32 bits, little-endian) | crc32 | crc16 | ~seq |
+ *             both checks cover nonce, the slot's device address, seq and word.
  *     block header word: bits 0-29 payload size in units (>= 1), bit 30 used, bit 31 zero.
  *     root word: the root's device address (0 = empty).
  *
  *   Slot A always holds an even seq, slot B an odd one.  A record is INTACT when both
  *   slots are valid and their seqs are consecutive (mod 256): the newer slot (seq = other
  *   + 1) holds the current value, the older one the previous value.  The blocks tile the
- *   heap exactly: header h, payload p units, next header at h + 4 + p.  There is no
+ *   heap exactly: header h, payload p units, next header at h + 6 + p.  There is no
  *   persistent free list, no free bitmap, no other metadata.
  *
- *   Compact format, for regions of 16 to 36 bytes (TARN_EXT_COMPACT_MAX_SIZE), chosen by
- *   the region size alone: superblock | 0xC5 | nonce (8 bits) | units, ~units (4 bits each)
- *   | 0x3A |, no roots,
- *   and 8-byte records of two 4-byte slots | seq | word | check | ~seq |, the word packing
- *   the used bit and 7 bits of size, the check being the low byte of the same crc16.  The
- *   slots end with ~seq like the normal ones, so everything below - the commit points,
- *   torn-write detection, mount - holds unchanged with a header of 2 units instead of 4.
- *   Only damage (not power loss) and stale records of an earlier format are caught with
- *   8 bits of check instead of 16.  The smallest region, 16 bytes, holds one allocation of
- *   4 bytes.
+ *   Why 48 bits of check: a write torn with its bits landing in any order (a parallel-
+ *   programming EEPROM) is a mix of the old and new bytes; it must never pass for a third
+ *   valid slot, and mount corrects a slot one bit away from a valid one (section 5), which
+ *   multiplies the chance by the 97 neighbours of each mix.  With 48 bits that chance is
+ *   about 2^-41 per torn write; with 16 bits (the earlier 8-byte slots) it was 2^-9.
+ *
+ *   Compact format, for regions of 36 to 64 bytes (TARN_EXT_COMPACT_MAX_SIZE), chosen by
+ *   the region size alone: no roots, and a superblock of two 4-byte copies
+ *   | 0xC5 | nonce (8 bits) | units | crc-8 of base, nonce and units | (pending: 0xC4).
+ *   Records are the normal ones, so everything below holds unchanged.  The smallest
+ *   region, 36 bytes, holds one allocation of 4 bytes.
  *
  * 2. Updating a record in place (free, the commit of alloc, a root update)
  *
- *   One write transaction of 8 bytes overwrites the OLDER slot with seq = newest + 1 and
+ *   One write transaction of 12 bytes overwrites the OLDER slot with seq = newest + 1 and
  *   the new word; the newer slot, holding the current value, is not touched.  This single
  *   write is the commit point.  If it is cut (any prefix of its bytes landed, the last of
  *   them with any mix of old and new bits), the slot is detectably torn and the other slot
@@ -47,14 +52,14 @@
  *   byte behind a new first byte; a cut inside the last byte leaves a mix of ~(q - 1) and
  *   ~(q + 1) that equals ~(q + 1) only if all its bits were programmed, i.e. the write
  *   completed.  (A cut inside byte 0 with nothing else landed leaves the old slot, valid.)
- *   The crc rejects any other damage and binds the slot to its address and format.
+ *   The checks reject any other damage and bind the slot to its address and format.
  *
  * 3. alloc: at most 2 writes, each followed by a sync
  *
  *   Take a cached free run [a, end) (one or more adjacent free blocks, the first at a).
  *   The new allocation is [a, r), r = a + 4 + need, moved up a little if needed (below).
  *     write 1 (only if a remainder is left): the header of the remainder [r, end), free:
- *       - a FRESH header (both slots in one 16-byte write) when r falls inside the payload
+ *       - a FRESH header (both slots in one 24-byte write) when r falls inside the payload
  *         of a block of the run, with room for the header before the next header: those
  *         bytes are free space that no walk visits, so a cut there changes nothing;
  *       - or an in-place update of the header already at r when r is exactly the header of
@@ -74,7 +79,7 @@
  *
  * 4. free: 1 write
  *
- *   Read the header at addr - 16 (must be intact and used) and the next header.  One
+ *   Read the header at addr - 24 (must be intact and used) and the next header.  One
  *   in-place update of the freed block's header, the commit, makes it free with a size
  *   that also covers the next block if that one is free (forward merge).  The previous
  *   block is never changed: merging backwards would leave the freed header, still saying
@@ -83,11 +88,20 @@
  *
  * 5. mount: O(blocks) reads
  *
- *   Read the superblock, the roots, then walk the headers from the heap start.  A record
- *   with exactly one valid slot is the one a cut interrupted: its valid slot is the value
- *   from before, and mount repairs the torn slot by writing the valid value into it with
- *   the next seq (itself a record update: a cut during the repair is repaired by the next
- *   mount).  A torn header whose older value is "free" is rolled back only after its
+ *   Read the superblock, the roots, then walk the headers from the heap start.
+ *   Superblock: one intact copy suffices (a damaged or pending other copy is rewritten from
+ *   it); both intact but different is TARN_ECORRUPT.  With no intact copy, a blank (all
+ *   0xFF or all 0x00) or pending copy means nothing was formatted (TARN_ENOENT), anything
+ *   else is damage (TARN_ECORRUPT).
+ *   A record with exactly one valid slot is either the one a cut interrupted or a damaged
+ *   one.  If its invalid slot is one bit away from a valid slot one seq newer than the
+ *   valid one, that newer slot held the current value (a flipped bit, or a commit that
+ *   landed but for one bit: either way the value to keep) and mount rewrites it, corrected.
+ *   Otherwise the valid slot is the value from before, and mount repairs the torn slot by
+ *   writing the valid value into it with the next seq (itself a record update: a cut
+ *   during the repair is repaired by the next mount).  So a single flipped bit anywhere in
+ *   the metadata changes nothing: in an older slot or a superblock copy it is repaired, in
+ *   a newer slot it is corrected (tests/test_ext_damage.c flips every bit).  A torn header whose older value is "free" is rolled back only after its
  *   restored extent has been read and found to hold no intact "used" header (a cut can
  *   only tear the latest write, so nothing was allocated inside since; see
  *   ext_hidden_used): damage to a newer slot that would silently free later allocations
@@ -97,10 +111,15 @@
  *   no power cut produces it.  Write buffers: since there is a sync after every record
  *   write, the writes pending at a cut are at most the one record write in flight (or
  *   several independent repairs during mount), so any subset landing in any order is one
- *   of the cases above.  format writes the superblock last, after an invalid one that
- *   already carries the new nonce (so that nonces keep counting up across cut formats) and
- *   whose first byte differs from a valid one's (so that no landed prefix of it leaves a
- *   valid superblock naming the new nonce).
+ *   of the cases above.
+ *   format: (1) each intact superblock copy becomes pending (a one-byte write changing one
+ *   bit: atomic under any tear), sync; (2) copy A, then copy B, is written as the new
+ *   superblock, pending, each followed by a sync (a tear of either leaves the other copy
+ *   pending or blank, or, before (1) completed, the old region intact); (3) roots and the
+ *   first header, sync; (4) the commit: copy A's first byte becomes valid (one bit), sync,
+ *   then copy B's.  A format cut anywhere thus reads as TARN_ENOENT, the old region (cut in
+ *   (1)), or the new one (cut after (4) began); a pending copy keeps the new nonce, so
+ *   that nonces count up across cut formats.
  *
  * 6. Finding free space with a fixed RAM footprint
  *

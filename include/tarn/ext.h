@@ -3,9 +3,8 @@
  * on I2C or SPI), reached only through read/write callbacks, safe across power loss.
  *
  * The managed region lives on the device: a superblock, a few persistent root slots, then
- * the blocks, each with a redundant 16-byte header (regions of 20 to 56 bytes use a compact
- * format: 8-byte superblock, 8-byte headers, no roots).  The superblock is kept twice: one
- * damaged copy loses nothing.  The manager keeps one fixed-size
+ * the blocks, each with a redundant 24-byte header (regions of 36 to 64 bytes use a compact
+ * format: 8-byte superblock, no roots).  The manager keeps one fixed-size
  * struct in RAM (independent of the region size and the number of blocks) and never calls
  * malloc.  A power cut at any instant - between two callback writes, in the middle of a
  * write, with the last byte half programmed, or (on media with write buffers) with the
@@ -13,6 +12,20 @@
  * accepts: every alloc, free and root update that returned before the cut has taken effect
  * and no allocation's data was touched by the manager; the operation in flight has
  * happened completely or not at all.  src/ext.c explains how.
+ *
+ * Contract against damage other than a clean cut (tests/test_ext_damage.c):
+ *  - Torn writes on any device: bits of the write in flight may land in any order and any
+ *    subset (parallel-programming EEPROM), in every region size and format: mount yields
+ *    the state before or after the operation, never a third one, and never refuses it.
+ *    (Records carry a 48-bit check; the chance that a torn record passes for a third value
+ *    is about 2^-41 per torn write - never seen in exhaustive runs over small regions.)
+ *  - One flipped bit anywhere in the metadata (superblock, roots, headers): mount yields
+ *    exactly the committed state (the superblock is kept twice; a record slot one bit off
+ *    is corrected) or, for damage it cannot undo, TARN_ECORRUPT - never silently another
+ *    state.  Two or more damaged bits in one record may be taken for a torn write.
+ *  - Callback errors never leak a block (see tarn_ext_alloc).
+ *  - TARN_ENOENT from mount means nothing was formatted there (blank area, or a format cut
+ *    before its commit): the only status on which formatting is safe.
  *
  * Addresses are 32-bit device addresses, never pointers: an allocation is the device
  * address of its first data byte, 0 means "none".  Cost in bus transactions (the figure
@@ -79,11 +92,10 @@ extern "C" {
  *  (the compact format differs only in its superblock and in having no roots). */
 #define TARN_EXT_COMPACT_HEADER_SIZE 24u
 /**
- * Smallest region holding `nroots` roots and one allocation of 4 bytes: 20 bytes without
- * roots.  Regions of 20 to 56 bytes (TARN_EXT_COMPACT_MAX_SIZE) use the compact format: a
- * superblock of two 4-byte copies, 8-byte headers whose slots carry an 8-bit check instead
- * of 16 bits, and no roots; everything else is the same.  Regions of 60 bytes and more use
- * the normal format.
+ * Smallest region holding `nroots` roots and one allocation of 4 bytes: 36 bytes without
+ * roots.  Regions of 36 to 64 bytes (TARN_EXT_COMPACT_MAX_SIZE) use the compact format: a
+ * superblock of two 4-byte copies instead of two of 20 bytes, and no roots; headers and
+ * everything else are the same.  Regions of 68 bytes and more use the normal format.
  */
 #define TARN_EXT_MIN_SIZE(nroots) ((nroots) == 0 ? 36u : \
     (TARN_EXT_SUPER_SIZE + TARN_EXT_ROOT_SIZE * (uint32_t)(nroots) + TARN_EXT_HEADER_SIZE + TARN_EXT_UNIT))
