@@ -893,15 +893,16 @@ static tarn_status ext_scan_step(tarn_ext *e, uint32_t lo, uint32_t hi, uint32_t
 
 /*
  * Read and check the superblock (both copies).  SB_FIRST (mount): adopt its nonce and
- * roots count.  SB_RESYNC: require them unchanged.  Both rewrite a copy that is not intact
- * when the other is (*repaired is then set).  SB_CHECK: require both copies intact and
- * equal, changing nothing.
+ * roots count.  SB_RESYNC: require them unchanged.  With both, a copy that is not intact
+ * while the other is gets rewritten by ext_super_fix once the rest of the region has been
+ * found sound (*fix: its offset, else UINT32_MAX).  SB_CHECK: require both copies intact
+ * and equal.  Writes nothing.
  * No intact copy: TARN_ENOENT when a copy is blank or pending (nothing formatted, or a format
  * cut before its commit), TARN_EINVAL when a copy is the other format's (another size),
  * TARN_ECORRUPT otherwise.
  */
 enum { SB_FIRST, SB_RESYNC, SB_CHECK };
-static tarn_status ext_read_super(tarn_ext *e, int mode, bool *repaired)
+static tarn_status ext_read_super(tarn_ext *e, int mode, uint32_t *fix)
 {
     uint8_t sb[SUPER_BYTES];
     const uint32_t n = sb_copy(e);
@@ -933,13 +934,20 @@ static tarn_status ext_read_super(tarn_ext *e, int mode, bool *repaired)
     } else if (get32(use + 4) != e->nonce || get32(use + 8) != e->units || use[13] != e->nroots) {
         return TARN_ECORRUPT;
     }
-    if (ka != SB_VALID || kb != SB_VALID) {  /* one copy damaged (or a format given up): rewrite it */
-        st = bus_write(e, e->base + (ka == SB_VALID ? n : 0u), use, n);
-        if (st != TARN_OK) return st;
-        TARN_STAT(e->n_repairs++);
-        *repaired = true;
-    }
+    *fix = ka != SB_VALID || kb != SB_VALID ? (ka == SB_VALID ? n : 0u) : UINT32_MAX;
     return TARN_OK;
+}
+
+/* Rewrite the superblock copy at offset `fix` (damaged, or pending from a format given up)
+ * from the intact one. */
+static tarn_status ext_super_fix(tarn_ext *e, uint32_t fix)
+{
+    uint8_t sb[SB_COPY];
+    tarn_status st;
+    super_encode(sb, e, false);
+    st = bus_write(e, e->base + fix, sb, sb_copy(e));
+    if (st == TARN_OK) TARN_STAT(e->n_repairs++);
+    return st;
 }
 
 /* Rebuild the whole RAM state from the device (mount, and re-sync after an I/O error). */
@@ -948,8 +956,9 @@ static tarn_status ext_mount_core(tarn_ext *e, bool first)
     uint8_t rb[REC_BYTES * (TARN_EXT_MAX_ROOTS > 0 ? TARN_EXT_MAX_ROOTS : 1)];
     uint8_t fixed[SLOT_BYTES];
     bool repaired = false;
+    uint32_t fix = UINT32_MAX;
     unsigned i;
-    tarn_status st = ext_read_super(e, first ? SB_FIRST : SB_RESYNC, &repaired);
+    tarn_status st = ext_read_super(e, first ? SB_FIRST : SB_RESYNC, &fix);
     if (st != TARN_OK) return st;
     if (e->nroots > 0) {
         st = bus_read(e, dev_addr(e, SUPER_BYTES / TARN_EXT_UNIT), rb, REC_BYTES * (size_t)e->nroots);
@@ -980,6 +989,11 @@ static tarn_status ext_mount_core(tarn_ext *e, bool first)
     }
     st = ext_scan(e, SCAN_MOUNT, NULL, &repaired);
     if (st != TARN_OK) return st;
+    if (fix != UINT32_MAX) {
+        st = ext_super_fix(e, fix);
+        if (st != TARN_OK) return st;
+        repaired = true;
+    }
     if (repaired) {
         st = bus_sync(e);
         if (st != TARN_OK) return st;
@@ -1536,7 +1550,10 @@ tarn_status tarn_ext_check(tarn_ext *ext)
     if (ext == NULL) return TARN_EINVAL;
     TARN_LOCK(ext->lock);
     st = ext_ready(ext);
-    if (st == TARN_OK) st = ext_read_super(ext, SB_CHECK, &dummy);
+    if (st == TARN_OK) {
+        uint32_t fix = UINT32_MAX;
+        st = ext_read_super(ext, SB_CHECK, &fix);
+    }
     for (i = 0; st == TARN_OK && i < (unsigned)ext->nroots; i++) {
         uint32_t u = (SUPER_BYTES + REC_BYTES * (uint32_t)i) / TARN_EXT_UNIT;
         rec r;

@@ -740,6 +740,18 @@ static void test_corruption(void)
         CHECK_EQ(st.repairs, 1);
         CHECK(memcmp(mem, image, TARN_EXT_SUPER_SIZE) == 0);
         CHECK_EQ(tarn_ext_check(&ext2), TARN_OK);
+        /* a damaged copy is rewritten only once the region is found sound: with a header
+         * damaged beyond repair too, mount fails and writes nothing */
+        memcpy(mem, image, sizeof mem);
+        mem[9] ^= 0x40;
+        mem[off + 3] ^= 0x10;
+        mem[off + SLOT + 2] ^= 0x01;
+        dev.writes = 0;
+        CHECK_EQ(tarn_ext_mount(&ext2, &io, BASE, REGION, NULL), TARN_ECORRUPT);
+        CHECK_EQ(dev.writes, 0);
+        memcpy(mem, image, sizeof mem);
+        mem[9] ^= 0x40;
+        CHECK_EQ(tarn_ext_mount(&ext2, &io, BASE, REGION, NULL), TARN_OK);
         /* both copies damaged: TARN_ECORRUPT, never "no region" (formatting would lose it) */
         mem[9] ^= 0x40;
         mem[TARN_EXT_SUPER_SIZE / 2 + 9] ^= 0x01;
