@@ -175,7 +175,7 @@ typedef struct tarn_ext {
      *  @var n_rescans
      *  full scans made by alloc after a partial scan went once round (TARN_STATS)
      *  @var n_repairs
-     *  torn header/root slots rewritten (TARN_STATS)
+     *  torn or damaged header/root slots and superblock copies rewritten (TARN_STATS)
      *  @var n_ioerr
      *  callback failures seen (TARN_STATS) */
     uint32_t n_allocs, n_frees, n_failed, n_rescans, n_repairs, n_ioerr;
@@ -211,7 +211,8 @@ typedef struct tarn_ext_stats {
     uint32_t rescans;       /**< full scans made by alloc after a partial scan went once round
                                  without a fit (each precedes a TARN_ENOMEM, or finds a run the
                                  cursor had cut) */
-    uint32_t repairs;       /**< torn header/root slots rewritten by mount or re-sync */
+    uint32_t repairs;       /**< torn or damaged header/root slots and superblock copies
+                                 rewritten by mount or re-sync */
     uint32_t io_errors;     /**< callback failures seen */
     uint32_t reads;         /**< read transactions */
     uint32_t writes;        /**< write transactions */
@@ -249,7 +250,10 @@ tarn_status tarn_ext_format(tarn_ext *ext, const tarn_ext_io *io, uint32_t base,
  * one header or root slot a power cut may have left half written (the operation in flight
  * then either happened or not; see src/ext.c).  `base` and `size` must be those given to
  * tarn_ext_format.  O(blocks): 2 reads + 1 read per block; writes only to repair.
- * A damaged superblock copy is rewritten from the other one.
+ * A record slot one bit away from the newer value is corrected, a damaged superblock copy
+ * is rewritten from the other one (both only once the region is found sound).  Regions
+ * written by the earlier layout (superblock version 1: one superblock, 16-byte headers)
+ * are TARN_ECORRUPT.
  * Errors: TARN_EINVAL (arguments as tarn_ext_format; size differs from the formatted size),
  * TARN_EALIGN, TARN_ERANGE, TARN_ETOOSMALL (as format), TARN_ENOENT (nothing formatted at
  * base: the superblock area is erased (0xFF) or zeroed, or a format was cut before its
