@@ -250,8 +250,8 @@ tarn_status tarn_ext_format(tarn_ext *ext, const tarn_ext_io *io, uint32_t base,
  * one header or root slot a power cut may have left half written (the operation in flight
  * then either happened or not; see src/ext.c).  `base` and `size` must be those given to
  * tarn_ext_format.  O(blocks): 2 reads + 1 read per block; writes only to repair.
- * A record slot one bit away from the newer value is corrected, a damaged superblock copy
- * is rewritten from the other one (both only once the region is found sound).  Regions
+ * A record slot one bit away from the newer value is rewritten corrected; a damaged
+ * superblock copy is rewritten from the other one once the rest is found sound.  Regions
  * written by the earlier layout (superblock version 1: one superblock, 16-byte headers)
  * are TARN_ECORRUPT.
  * Errors: TARN_EINVAL (arguments as tarn_ext_format; size differs from the formatted size),
