@@ -180,7 +180,9 @@ static void random_op(unsigned nroots, uint32_t maxsz)
     } else if (k < 85 || nroots == 0) {
         (void)tarn_ext_free(&E, s.addr[check_below(s.n)]);
     } else {
-        (void)tarn_ext_root_set(&E, check_below(nroots), check_below(4) == 0 ? 0 : s.addr[check_below(s.n)]);
+        unsigned idx = check_below(nroots);     /* one call per line: the same sequence with any compiler */
+        uint32_t v = check_below(4) == 0 ? 0 : s.addr[check_below(s.n)];
+        (void)tarn_ext_root_set(&E, idx, v);
     }
 }
 
@@ -202,30 +204,31 @@ static unsigned long t_images, t_wrong, t_refused, t_exhaustive, t_sampled;
 static void tear_write(const uint8_t *pre, unsigned w, unsigned nroots, const state *old_s, const state *new_s)
 {
     static uint8_t base_img[MAXREG];
-    uint8_t diffpos[512];
+    uint16_t diffpos[512];
     unsigned nd = 0, i, j;
-    unsigned long nmix, m, step;
+    unsigned long nmix, m;
+    uint64_t step;
+    bool every;
     const wlog *x = &wl[w];
     memcpy(base_img, pre, dev_size);
     for (j = 0; j < w; j++) memcpy(base_img + (wl[j].addr - BASE), wl[j].new_b, wl[j].len);
     for (i = 0; i < x->len; i++) {
         uint8_t d = (uint8_t)(x->old_b[i] ^ x->new_b[i]);
         for (j = 0; j < 8; j++) {
-            if ((d >> j) & 1u) diffpos[nd++] = (uint8_t)(i * 8u + j);
+            if ((d >> j) & 1u) diffpos[nd++] = (uint16_t)(i * 8u + j);
         }
     }
     /* exhaustive up to 2^13 mixes (2^9 at a large test scale), else a sample */
-    nmix = nd <= (TARN_TEST_SCALE > 1 ? 9u : 13u) ? 1ul << nd : (unsigned long)CHECK_ITERS(4096);
-    if (nmix == 1ul << nd) t_exhaustive++;
+    every = nd <= (TARN_TEST_SCALE > 1 ? 9u : 13u);
+    nmix = every ? 1ul << nd : (unsigned long)CHECK_ITERS(4096);
+    if (every) t_exhaustive++;
     else t_sampled++;
-    step = 0;
     for (m = 0; m < nmix; m++) {
         state s;
         memcpy(dev, base_img, dev_size);
-        if (nd <= 13u && nmix == 1ul << nd) step = m;
-        else step = (unsigned long)check_rand();
+        step = every ? (uint64_t)m : check_rand();
         for (i = 0; i < nd; i++) {
-            if ((step >> (i % 64u)) & 1u || (nd > 64u && check_below(2) == 0)) {
+            if (((step >> (i % 64u)) & 1u) != 0 || (nd > 64u && check_below(2) == 0)) {
                 unsigned bit = diffpos[i];
                 dev[x->addr - BASE + bit / 8u] ^= (uint8_t)(1u << (bit % 8u));
             }
@@ -345,7 +348,11 @@ static void tear_exact(const wlog *x)
         if (wrank + 1u != nd) x_weak++;
     }
     x_writes++;
-    x_tears += (double)(1ull << nd);
+    {
+        double t = 1.0;
+        for (j = 0; j < nd; j++) t *= 2.0;
+        x_tears += t;
+    }
     if (rank + 1u != nd) x_third++;            /* a tear other than old and new is valid */
     for (j = 0; j < SLOTB * 8u; j++) {
         uint64_t b2[57];
