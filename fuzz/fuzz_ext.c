@@ -33,12 +33,13 @@
 #define NDEAD 32u
 /* header bytes: regions of at most TARN_EXT_COMPACT_MAX_SIZE use the compact format */
 #define HDR (X.size <= TARN_EXT_COMPACT_MAX_SIZE ? TARN_EXT_COMPACT_HEADER_SIZE : TARN_EXT_HEADER_SIZE)
-/* ext.h: usable size = size rounded up to 4, "or up to 16 bytes more" when the rest of the
- * run is too small or would overlap a header.  When the run starts with free blocks too
- * small to hold a fresh header, the allocation also absorbs the next block: up to
- * 12 + 16 bytes more (regress-ext-usable-slack: free blocks of 4 and 12 bytes, alloc(12)
- * gets 32).  Checked against this bound; see fuzz/README.md. */
-#define EXT_SLACK 28u
+/* ext.h: usable size = size rounded up to 4, or up to TARN_EXT_MAX_SLACK bytes more when
+ * the rest of the run is too small or would overlap a header: r moves past a header
+ * (header - 4 bytes), past a block too small for a fresh header (another header - 4), and
+ * the remainder left is too small (a header) - 3 headers - 8 bytes; with 24-byte headers,
+ * 64 (regress-ext-usable-slack: free blocks of 4 and 12 bytes, alloc(12) got 32 with
+ * 16-byte headers).  Checked against this bound; see fuzz/README.md. */
+#define EXT_SLACK TARN_EXT_MAX_SLACK
 
 /* Damage: after a mount that accepts a damaged region, the target goes on with what the
  * walk shows (regress-ext-damage-rollback: a bit flipped in the newer slot of a split
