@@ -350,7 +350,7 @@ int main(int argc, char **argv)
             (void)image;
             bench_row(c);
             bench_table_end();
-            bench_note("reads = superblock + roots + one 16-byte header per block (live or free).");
+            bench_note("reads = superblock + roots + one %u-byte header per block (live or free).", (unsigned)TARN_EXT_HEADER_SIZE);
         }
     }
 

@@ -33,12 +33,13 @@
 #define NDEAD 32u
 /* header bytes: regions of at most TARN_EXT_COMPACT_MAX_SIZE use the compact format */
 #define HDR (X.size <= TARN_EXT_COMPACT_MAX_SIZE ? TARN_EXT_COMPACT_HEADER_SIZE : TARN_EXT_HEADER_SIZE)
-/* ext.h: usable size = size rounded up to 4, "or up to 16 bytes more" when the rest of the
- * run is too small or would overlap a header.  When the run starts with free blocks too
- * small to hold a fresh header, the allocation also absorbs the next block: up to
- * 12 + 16 bytes more (regress-ext-usable-slack: free blocks of 4 and 12 bytes, alloc(12)
- * gets 32).  Checked against this bound; see fuzz/README.md. */
-#define EXT_SLACK 28u
+/* ext.h: usable size = size rounded up to 4, or up to TARN_EXT_MAX_SLACK bytes more when
+ * the rest of the run is too small or would overlap a header: r moves past a header
+ * (header - 4 bytes), past a block too small for a fresh header (another header - 4), and
+ * the remainder left is too small (a header) - 3 headers - 8 bytes; with 24-byte headers,
+ * 64 (regress-ext-usable-slack: free blocks of 4 and 12 bytes, alloc(12) got 32 with
+ * 16-byte headers).  Checked against this bound; see fuzz/README.md. */
+#define EXT_SLACK TARN_EXT_MAX_SLACK
 
 /* Damage: after a mount that accepts a damaged region, the target goes on with what the
  * walk shows (regress-ext-damage-rollback: a bit flipped in the newer slot of a split
@@ -88,7 +89,7 @@ static struct {
 static uint32_t off_of(uint32_t addr) { return addr - X.base; }
 static uint32_t heap_start(void)
 {
-    if (X.size <= TARN_EXT_COMPACT_MAX_SIZE) return X.base + 4u;   /* compact superblock, no roots */
+    if (X.size <= TARN_EXT_COMPACT_MAX_SIZE) return X.base + 8u;   /* compact superblock (2 copies), no roots */
     return X.base + TARN_EXT_SUPER_SIZE + TARN_EXT_ROOT_SIZE * X.nroots;
 }
 
@@ -316,7 +317,7 @@ static void do_format(fz_in *in, unsigned bad)
 {
     unsigned f = fz_u8(in);
     unsigned nroots = fz_u8(in) % (TARN_EXT_MAX_ROOTS + 1u);
-    /* normal-format sizes from 40 bytes; with flag 32 and no roots, a compact region */
+    /* normal-format sizes from 60 bytes; with flag 32 and no roots, a compact region */
     uint32_t minsz = nroots == 0 ? TARN_EXT_COMPACT_MAX_SIZE + 4u : TARN_EXT_MIN_SIZE(nroots);
     uint32_t size = minsz + 4u * fz_below(in, (DEV_MAX - minsz) / 4u + 1u);
     uint32_t base;
@@ -328,7 +329,7 @@ static void do_format(fz_in *in, unsigned bad)
     tarn_ext *e = &X.ext;
 
     if (size > DEV_MAX) size = DEV_MAX - DEV_MAX % 4u;
-    if ((f & 32u) && nroots == 0) size = TARN_EXT_MIN_SIZE(0) + 4u * (size / 4u % 6u);
+    if ((f & 32u) && nroots == 0) size = TARN_EXT_MIN_SIZE(0) + 4u * (size / 4u % 10u);
     base = where == 0 ? 0u : where == 1 ? 4u * fz_u16(in) : (uint32_t)(0u - size);
     X.base = base;
     X.size = size;

@@ -6,37 +6,42 @@
  * 1. Device layout (all sizes in 4-byte units "u"; device address = base + 4 * unit)
  *
  *   base
- *   | superblock 20 B | root 0 16 B | ... | root n-1 | hdr 16 B | data ... | hdr | data ... |
- *                                                    ^ heap                         region end ^
+ *   | superblock 2 x 20 B | root 0 24 B | ... | root n-1 | hdr 24 B | data ... | hdr | data ... |
+ *                                                        ^ heap                        region end ^
  *
- *   superblock: magic "TEX1" | nonce | units | version | nroots | crc16 | ~magic
- *   root slot and block header: the same 16-byte "record" of two 8-byte slots, A then B:
+ *   superblock copy (A at base, B right after it, the same bytes):
+ *     magic "TEX1" | nonce | units | version (2) | nroots | crc16 | ~magic
+ *     the crc covers the base and the fields between magic and crc, not the magic, so the
+ *     PENDING copy - the same bytes with the first one's low bit flipped ("UEX1") - differs
+ *     from the valid one in exactly one bit (section 5).
+ *   root slot and block header: the same 24-byte "record" of two 12-byte slots, A then B:
  *
- *     slot: | seq | word (32 bits, little-endian) | crc16 | ~seq |
- *             crc16 (CCITT) covers nonce, the slot's device address, seq and word.
+ *     slot: | seq | word (32 bits, little-endian) | crc32 | crc16 | ~seq |
+ *             both checks cover nonce, the slot's device address, seq and word.
  *     block header word: bits 0-29 payload size in units (>= 1), bit 30 used, bit 31 zero.
  *     root word: the root's device address (0 = empty).
  *
  *   Slot A always holds an even seq, slot B an odd one.  A record is INTACT when both
  *   slots are valid and their seqs are consecutive (mod 256): the newer slot (seq = other
  *   + 1) holds the current value, the older one the previous value.  The blocks tile the
- *   heap exactly: header h, payload p units, next header at h + 4 + p.  There is no
+ *   heap exactly: header h, payload p units, next header at h + 6 + p.  There is no
  *   persistent free list, no free bitmap, no other metadata.
  *
- *   Compact format, for regions of 16 to 36 bytes (TARN_EXT_COMPACT_MAX_SIZE), chosen by
- *   the region size alone: superblock | 0xC5 | nonce (8 bits) | units, ~units (4 bits each)
- *   | 0x3A |, no roots,
- *   and 8-byte records of two 4-byte slots | seq | word | check | ~seq |, the word packing
- *   the used bit and 7 bits of size, the check being the low byte of the same crc16.  The
- *   slots end with ~seq like the normal ones, so everything below - the commit points,
- *   torn-write detection, mount - holds unchanged with a header of 2 units instead of 4.
- *   Only damage (not power loss) and stale records of an earlier format are caught with
- *   8 bits of check instead of 16.  The smallest region, 16 bytes, holds one allocation of
- *   4 bytes.
+ *   Why 48 bits of check: a write torn with its bits landing in any order (a parallel-
+ *   programming EEPROM) is a mix of the old and new bytes; it must never pass for a third
+ *   valid slot, and mount corrects a slot one bit away from a valid one (section 5), which
+ *   multiplies the chance by the 97 neighbours of each mix.  With 48 bits that chance is
+ *   about 2^-41 per torn write; with 16 bits (the earlier 8-byte slots) it was 2^-9.
+ *
+ *   Compact format, for regions of 36 to 64 bytes (TARN_EXT_COMPACT_MAX_SIZE), chosen by
+ *   the region size alone: no roots, and a superblock of two 4-byte copies
+ *   | 0xC5 | nonce (8 bits) | units | crc-8 of base, nonce and units | (pending: 0xC4).
+ *   Records are the normal ones, so everything below holds unchanged.  The smallest
+ *   region, 36 bytes, holds one allocation of 4 bytes.
  *
  * 2. Updating a record in place (free, the commit of alloc, a root update)
  *
- *   One write transaction of 8 bytes overwrites the OLDER slot with seq = newest + 1 and
+ *   One write transaction of 12 bytes overwrites the OLDER slot with seq = newest + 1 and
  *   the new word; the newer slot, holding the current value, is not touched.  This single
  *   write is the commit point.  If it is cut (any prefix of its bytes landed, the last of
  *   them with any mix of old and new bits), the slot is detectably torn and the other slot
@@ -47,14 +52,14 @@
  *   byte behind a new first byte; a cut inside the last byte leaves a mix of ~(q - 1) and
  *   ~(q + 1) that equals ~(q + 1) only if all its bits were programmed, i.e. the write
  *   completed.  (A cut inside byte 0 with nothing else landed leaves the old slot, valid.)
- *   The crc rejects any other damage and binds the slot to its address and format.
+ *   The checks reject any other damage and bind the slot to its address and format.
  *
  * 3. alloc: at most 2 writes, each followed by a sync
  *
  *   Take a cached free run [a, end) (one or more adjacent free blocks, the first at a).
  *   The new allocation is [a, r), r = a + 4 + need, moved up a little if needed (below).
  *     write 1 (only if a remainder is left): the header of the remainder [r, end), free:
- *       - a FRESH header (both slots in one 16-byte write) when r falls inside the payload
+ *       - a FRESH header (both slots in one 24-byte write) when r falls inside the payload
  *         of a block of the run, with room for the header before the next header: those
  *         bytes are free space that no walk visits, so a cut there changes nothing;
  *       - or an in-place update of the header already at r when r is exactly the header of
@@ -74,7 +79,7 @@
  *
  * 4. free: 1 write
  *
- *   Read the header at addr - 16 (must be intact and used) and the next header.  One
+ *   Read the header at addr - 24 (must be intact and used) and the next header.  One
  *   in-place update of the freed block's header, the commit, makes it free with a size
  *   that also covers the next block if that one is free (forward merge).  The previous
  *   block is never changed: merging backwards would leave the freed header, still saying
@@ -83,11 +88,20 @@
  *
  * 5. mount: O(blocks) reads
  *
- *   Read the superblock, the roots, then walk the headers from the heap start.  A record
- *   with exactly one valid slot is the one a cut interrupted: its valid slot is the value
- *   from before, and mount repairs the torn slot by writing the valid value into it with
- *   the next seq (itself a record update: a cut during the repair is repaired by the next
- *   mount).  A torn header whose older value is "free" is rolled back only after its
+ *   Read the superblock, the roots, then walk the headers from the heap start.
+ *   Superblock: one intact copy suffices (a damaged or pending other copy is rewritten from
+ *   it); both intact but different is TARN_ECORRUPT.  With no intact copy, a blank (all
+ *   0xFF or all 0x00) or pending copy means nothing was formatted (TARN_ENOENT), anything
+ *   else is damage (TARN_ECORRUPT).
+ *   A record with exactly one valid slot is either the one a cut interrupted or a damaged
+ *   one.  If its invalid slot is one bit away from a valid slot one seq newer than the
+ *   valid one, that newer slot held the current value (a flipped bit, or a commit that
+ *   landed but for one bit: either way the value to keep) and mount rewrites it, corrected.
+ *   Otherwise the valid slot is the value from before, and mount repairs the torn slot by
+ *   writing the valid value into it with the next seq (itself a record update: a cut
+ *   during the repair is repaired by the next mount).  So a single flipped bit anywhere in
+ *   the metadata changes nothing: in an older slot or a superblock copy it is repaired, in
+ *   a newer slot it is corrected (tests/test_ext_damage.c flips every bit).  A torn header whose older value is "free" is rolled back only after its
  *   restored extent has been read and found to hold no intact "used" header (a cut can
  *   only tear the latest write, so nothing was allocated inside since; see
  *   ext_hidden_used): damage to a newer slot that would silently free later allocations
@@ -97,10 +111,15 @@
  *   no power cut produces it.  Write buffers: since there is a sync after every record
  *   write, the writes pending at a cut are at most the one record write in flight (or
  *   several independent repairs during mount), so any subset landing in any order is one
- *   of the cases above.  format writes the superblock last, after an invalid one that
- *   already carries the new nonce (so that nonces keep counting up across cut formats) and
- *   whose first byte differs from a valid one's (so that no landed prefix of it leaves a
- *   valid superblock naming the new nonce).
+ *   of the cases above.
+ *   format: (1) each intact superblock copy becomes pending (a one-byte write changing one
+ *   bit: atomic under any tear), sync; (2) copy A, then copy B, is written as the new
+ *   superblock, pending, each followed by a sync (a tear of either leaves the other copy
+ *   pending or blank, or, before (1) completed, the old region intact); (3) roots and the
+ *   first header, sync; (4) the commit: copy A's first byte becomes valid (one bit), sync,
+ *   then copy B's.  A format cut anywhere thus reads as TARN_ENOENT, the old region (cut in
+ *   (1)), or the new one (cut after (4) began); a pending copy keeps the new nonce, so
+ *   that nonces count up across cut formats.
  *
  * 6. Finding free space with a fixed RAM footprint
  *
@@ -156,23 +175,23 @@
 #include "tarn/ext.h"
 #include "internal.h"
 
-#define U_HDR 4u                     /* header size in units (normal format) */
-#define SLOT_BYTES 8u
-#define REC_BYTES 16u
-#define SUPER_BYTES 20u
-#define C_HDR 2u                     /* compact format: header units, superblock bytes */
-#define C_SUPER_BYTES 4u
+#define U_HDR 6u                     /* header (record) size in units */
+#define SLOT_BYTES 12u
+#define REC_BYTES 24u
+#define SB_COPY 20u                  /* one copy of the superblock */
+#define SUPER_BYTES (2u * SB_COPY)   /* the superblock area: two copies */
+#define C_SB_COPY 4u                 /* compact format: one superblock copy */
 #define C_MAGIC 0xC5u
-#define C_MAGIC_NEW 0xC4u            /* the invalid superblock a compact format writes first */
-#define C_TRAILER 0x3Au
-#define HU(e) ((uint32_t)(e)->hu)    /* header units of e's format */
-#define SLOT_OF(e) (HU(e) * 2u)      /* bytes of one slot: 8, or 4 in compact format */
+#define C_MAGIC_NEW 0xC4u            /* first byte of a pending compact superblock copy */
+#define HU(e) ((void)(e), U_HDR)     /* header units (the same in both formats) */
+#define SLOT_OF(e) ((void)(e), SLOT_BYTES)
+#define COMPACT(e) ((e)->compact != 0u)   /* compact superblock, no roots */
 #define W_UNITS 0x3FFFFFFFu
 #define W_USED 0x40000000u
 #define W_RSVD 0x80000000u
 #define EXT_MAGIC 0x31584554u        /* "TEX1" little-endian */
-#define EXT_MAGIC_NEW 0x31584555u    /* "UEX1": the invalid superblock format writes first */
-#define EXT_VERSION 1u
+#define EXT_MAGIC_NEW 0x31584555u    /* "UEX1": a pending superblock copy (format in progress) */
+#define EXT_VERSION 2u               /* 2: two superblock copies */
 
 #ifndef EXT_LOOSE
 #define EXT_LOOSE 2u            /* a fit 2 classes (4x) too large is loose */
@@ -188,8 +207,9 @@ TARN_STATIC_ASSERT(TARN_EXT_SUPER_SIZE == SUPER_BYTES && SUPER_BYTES % TARN_EXT_
 TARN_STATIC_ASSERT(TARN_EXT_ROOT_SIZE == REC_BYTES, ext_root);
 TARN_STATIC_ASSERT(TARN_EXT_MAX_ROOTS >= 1 && TARN_EXT_MAX_ROOTS <= 64, ext_max_roots);
 TARN_STATIC_ASSERT(TARN_EXT_CACHE_RUNS >= 2 && TARN_EXT_CACHE_RUNS <= 16, ext_cache_runs);
-TARN_STATIC_ASSERT(TARN_EXT_MIN_SIZE(0) == 16u && TARN_EXT_MIN_SIZE(1) == 56u, ext_min_size);
-TARN_STATIC_ASSERT(TARN_EXT_COMPACT_HEADER_SIZE == C_HDR * TARN_EXT_UNIT, ext_compact_header);
+TARN_STATIC_ASSERT(TARN_EXT_MIN_SIZE(0) == 36u && TARN_EXT_MIN_SIZE(1) == 92u, ext_min_size);
+TARN_STATIC_ASSERT(TARN_EXT_COMPACT_MAX_SIZE / TARN_EXT_UNIT < 256u, ext_compact_units_in_a_byte);
+TARN_STATIC_ASSERT(TARN_EXT_COMPACT_HEADER_SIZE == TARN_EXT_HEADER_SIZE, ext_compact_header);
 TARN_STATIC_ASSERT(TARN_EXT_COMPACT_MAX_SIZE + TARN_EXT_UNIT == SUPER_BYTES + REC_BYTES + TARN_EXT_UNIT,
                    ext_compact_below_normal);
 
@@ -220,56 +240,57 @@ static uint16_t crc16(uint16_t crc, const uint8_t *p, size_t n)
     return crc;
 }
 
+/* crc32 (IEEE 802.3, reflected poly 0xEDB88320), nibble table. */
+static const uint32_t crc32_nib[16] = {
+    0x00000000u, 0x1DB71064u, 0x3B6E20C8u, 0x26D930ACu, 0x76DC4190u, 0x6B6B51F4u, 0x4DB26158u, 0x5005713Cu,
+    0xEDB88320u, 0xF00F9344u, 0xD6D6A3E8u, 0xCB61B38Cu, 0x9B64C2B0u, 0x86D3D2D4u, 0xA00AE278u, 0xBDBDF21Cu,
+};
+static uint32_t crc32_upd(uint32_t crc, const uint8_t *p, size_t n)
+{
+    while (n-- > 0) {
+        crc ^= *p++;
+        crc = (crc >> 4) ^ crc32_nib[crc & 0xFu];
+        crc = (crc >> 4) ^ crc32_nib[crc & 0xFu];
+    }
+    return crc;
+}
+
 /* ---- slots and records ---------------------------------------------------------------- */
-/* crc16 of the slot's nonce, device address and its first n bytes (seq and word). */
-static uint16_t slot_crc(uint32_t nonce, uint32_t addr, const uint8_t *seq_word, size_t n)
+/*
+ * One slot at device address addr, 12 bytes: | seq | word (4 B) | crc32 (4 B) | crc16 (2 B)
+ * | ~seq |.  Both check codes cover the nonce, the slot's device address, seq and word: 48
+ * bits of check, enough that a slot one bit away from a valid one can be corrected (mount,
+ * DESIGN 5) without a torn write ever passing for another value.  The slot ends with ~seq,
+ * which is what makes a torn slot detectable (DESIGN, section 2).
+ */
+static void slot_checks(const tarn_ext *e, uint32_t addr, const uint8_t *seq_word, uint8_t *out)
 {
     uint8_t pre[8];
-    put32(pre, nonce);
+    uint32_t c32;
+    uint16_t c16;
+    put32(pre, e->nonce);
     put32(pre + 4, addr);
-    return crc16(crc16(0xFFFFu, pre, sizeof pre), seq_word, n);
+    c32 = ~crc32_upd(crc32_upd(0xFFFFFFFFu, pre, sizeof pre), seq_word, 5);
+    c16 = crc16(crc16(0xFFFFu, pre, sizeof pre), seq_word, 5);
+    put32(out, c32);
+    out[4] = (uint8_t)c16;
+    out[5] = (uint8_t)(c16 >> 8);
 }
 
-/* Compact format: the 8-bit word field holds the used bit and 7 bits of units. */
-#define C_USED 0x80u
-static uint8_t word_pack(uint32_t word)
-{
-    return (uint8_t)(((word & W_USED) != 0 ? C_USED : 0u) | (word & 0x7Fu));
-}
-static uint32_t word_unpack(uint8_t w)
-{
-    return ((w & C_USED) != 0 ? W_USED : 0u) | (uint32_t)(w & 0x7Fu);
-}
-
-/*
- * One slot at device address addr.  Normal: | seq | word (4 B) | crc16 (2 B) | ~seq |.
- * Compact (regions below 40 bytes): | seq | word (1 B) | crc16 low byte | ~seq |.  Both
- * end with ~seq, which is what makes a torn slot detectable (DESIGN, section 2).
- */
 static void slot_encode(uint8_t *out, const tarn_ext *e, uint32_t addr, uint8_t seq, uint32_t word)
 {
-    uint32_t last = SLOT_OF(e) - 1u;
-    uint16_t c;
     out[0] = seq;
-    if (HU(e) == C_HDR) {
-        out[1] = word_pack(word);
-        out[2] = (uint8_t)slot_crc(e->nonce, addr, out, 2);
-    } else {
-        put32(out + 1, word);
-        c = slot_crc(e->nonce, addr, out, 5);
-        out[5] = (uint8_t)c;
-        out[6] = (uint8_t)(c >> 8);
-    }
-    out[last] = (uint8_t)~seq;
+    put32(out + 1, word);
+    slot_checks(e, addr, out, out + 5);
+    out[SLOT_BYTES - 1u] = (uint8_t)~seq;
 }
 
 static bool slot_valid(const uint8_t *in, const tarn_ext *e, uint32_t addr, unsigned parity)
 {
-    uint16_t c;
-    if ((uint8_t)(in[SLOT_OF(e) - 1u] ^ in[0]) != 0xFFu || (in[0] & 1u) != parity) return false;
-    if (HU(e) == C_HDR) return in[2] == (uint8_t)slot_crc(e->nonce, addr, in, 2);
-    c = slot_crc(e->nonce, addr, in, 5);
-    return in[5] == (uint8_t)c && in[6] == (uint8_t)(c >> 8);
+    uint8_t c[6];
+    if ((uint8_t)(in[SLOT_BYTES - 1u] ^ in[0]) != 0xFFu || (in[0] & 1u) != parity) return false;
+    slot_checks(e, addr, in, c);
+    return memcmp(c, in + 5, sizeof c) == 0;
 }
 
 enum { REC_OK, REC_TORN, REC_BAD };
@@ -278,15 +299,17 @@ typedef struct rec {
     uint32_t word;   /* current value (newest valid slot) */
     uint8_t seq;     /* its seq */
     uint8_t state;   /* REC_OK, REC_TORN (one slot valid), REC_BAD */
+    uint8_t bad;     /* REC_TORN: offset of the invalid slot (0 or SLOT_BYTES) */
 } rec;
 
 static void rec_decode(const uint8_t *in, const tarn_ext *e, uint32_t addr, rec *r)
 {
-    const uint32_t sl = SLOT_OF(e);
+    const uint32_t sl = SLOT_BYTES;
     bool a = slot_valid(in, e, addr, 0u);
     bool b = slot_valid(in + sl, e, addr + sl, 1u);
     const uint8_t *pick = NULL;
     r->state = REC_BAD;
+    r->bad = 0;
     if (a && b) {
         if ((uint8_t)(in[sl] - in[0]) == 1u) pick = in + sl;
         else if ((uint8_t)(in[0] - in[sl]) == 1u) pick = in;
@@ -294,14 +317,38 @@ static void rec_decode(const uint8_t *in, const tarn_ext *e, uint32_t addr, rec 
     } else if (a || b) {
         pick = a ? in : in + sl;
         r->state = REC_TORN;
+        r->bad = (uint8_t)(a ? sl : 0u);
     }
     if (pick != NULL) {
         r->seq = pick[0];
-        r->word = HU(e) == C_HDR ? word_unpack(pick[1]) : get32(pick + 1);
+        r->word = get32(pick + 1);
     } else {
         r->seq = 0;
         r->word = 0;
     }
+}
+
+/*
+ * A torn record (one valid slot, seq r->seq): is its invalid slot one flipped bit away
+ * from a valid slot one seq newer?  Then that slot held the record's current value and was
+ * damaged (or it is a commit that landed but for one bit): *fixed gets the corrected slot
+ * and true is returned, and mount takes its value (DESIGN, section 5).  A slot torn by a
+ * power cut is a mix of the old and the new bytes; with 48 bits of check the chance that
+ * such a mix lies one bit from a third valid slot is about 2^-41.
+ */
+static bool rec_correct(const uint8_t *in, const tarn_ext *e, uint32_t addr, const rec *r, uint8_t *fixed)
+{
+    const uint8_t *bad = in + r->bad;
+    const unsigned parity = r->bad != 0u ? 1u : 0u;
+    unsigned i;
+    if ((uint8_t)(r->seq + 1u) % 2u != parity) return false;
+    memcpy(fixed, bad, SLOT_BYTES);
+    for (i = 0; i < SLOT_BYTES * 8u; i++) {
+        fixed[i / 8u] ^= (uint8_t)(1u << (i % 8u));
+        if (fixed[0] == (uint8_t)(r->seq + 1u) && slot_valid(fixed, e, addr + r->bad, parity)) return true;
+        fixed[i / 8u] ^= (uint8_t)(1u << (i % 8u));
+    }
+    return false;
 }
 
 /* ---- bus access (counted) --------------------------------------------------------------- */
@@ -361,55 +408,96 @@ static tarn_status rec_write_update(tarn_ext *e, uint32_t u, uint8_t newest, uin
     return bus_write(e, a, buf, (size_t)SLOT_OF(e));
 }
 
-/* ---- superblock ---------------------------------------------------------------------- */
-/* Bytes of e's superblock. */
+/* ---- superblock: two copies -------------------------------------------------------------- */
+/* Bytes of one copy of e's superblock, and of both (the superblock area). */
+static inline uint32_t sb_copy(const tarn_ext *e)
+{
+    return COMPACT(e) ? C_SB_COPY : SB_COPY;
+}
 static inline uint32_t super_bytes(const tarn_ext *e)
 {
-    return HU(e) == C_HDR ? C_SUPER_BYTES : SUPER_BYTES;
+    return 2u * sb_copy(e);
+}
+
+/* Check code of a copy: crc16 of the base and the body (everything but magic, check and
+ * trailer), so that the pending copy (first byte changed) has the same body and check. */
+static uint16_t super_crc(const tarn_ext *e, const uint8_t *body, size_t n)
+{
+    uint8_t pre[4];
+    put32(pre, e->base);
+    return crc16(crc16(0xFFFFu, pre, 4), body, n);
+}
+
+/* Compact format: crc-8 (poly 0x07) of the base, the nonce and units bytes. */
+static uint8_t super_crc8(const tarn_ext *e, const uint8_t *body)
+{
+    uint8_t buf[6];
+    uint8_t c = 0;
+    unsigned i, k;
+    put32(buf, e->base);
+    buf[4] = body[0];
+    buf[5] = body[1];
+    for (i = 0; i < sizeof buf; i++) {
+        c ^= buf[i];
+        for (k = 0; k < 8u; k++) c = (uint8_t)((c & 0x80u) != 0 ? (unsigned)(c << 1) ^ 0x07u : (unsigned)c << 1);
+    }
+    return c;
 }
 
 /*
- * The superblock of e (base, nonce, units, nroots).  Normal: magic, nonce, units, version,
- * nroots, crc16, ~magic.  Compact: | C_MAGIC | nonce (low byte) | units | C_TRAILER |.
- * (units < 16: the high nibble of that byte is the complement of the low one, so a flipped
- * bit is damage, not another size).  Both end with a constant trailer that the invalid superblock written first by format
- * does not have, so a torn superblock is never valid.
+ * One copy of the superblock of e (base, nonce, units, nroots).  Normal (20 bytes): magic
+ * "TEX1", nonce, units, version, nroots, crc16, ~magic.  Compact (4 bytes): | C_MAGIC |
+ * nonce (low byte) | units | crc-8 of base, nonce and units |.  The
+ * PENDING copy is the same with the first byte's low bit flipped ("UEX1", C_MAGIC_NEW):
+ * format turns a copy into it, and back, with one-byte writes that change one bit, so no
+ * tear of them is anything but the copy before or after (DESIGN, section 5).
  */
-static void super_encode(uint8_t *out, const tarn_ext *e)
+static void super_encode(uint8_t *out, const tarn_ext *e, bool pending)
 {
-    uint8_t pre[4];
     uint16_t c;
-    if (HU(e) == C_HDR) {
-        out[0] = C_MAGIC;
+    if (COMPACT(e)) {
+        out[0] = pending ? C_MAGIC_NEW : C_MAGIC;
         out[1] = (uint8_t)e->nonce;
-        out[2] = (uint8_t)(e->units | ((~e->units & 0xFu) << 4));   /* units, and its complement */
-        out[3] = C_TRAILER;
+        out[2] = (uint8_t)e->units;
+        out[3] = super_crc8(e, out + 1);
         return;
     }
-    put32(out, EXT_MAGIC);
+    put32(out, pending ? EXT_MAGIC_NEW : EXT_MAGIC);
     put32(out + 4, e->nonce);
     put32(out + 8, e->units);
     out[12] = (uint8_t)EXT_VERSION;
     out[13] = e->nroots;
-    put32(pre, e->base);
-    c = crc16(crc16(0xFFFFu, pre, 4), out, 14);
+    c = super_crc(e, out + 4, 10);
     out[14] = (uint8_t)c;
     out[15] = (uint8_t)(c >> 8);
     put32(out + 16, ~(uint32_t)EXT_MAGIC);
 }
 
-static bool super_valid(const uint8_t *in, const tarn_ext *e)
+enum { SB_VALID, SB_PENDING, SB_BLANK, SB_OTHER, SB_BAD };
+
+/* What one copy holds: valid, pending (format in progress), blank (all 0xFF or all 0x00),
+ * the superblock of the other format (a region of another size), or anything else. */
+static int super_kind(const uint8_t *in, const tarn_ext *e)
 {
-    uint8_t pre[4];
+    const uint32_t n = sb_copy(e);
+    uint32_t i, ff = 0, zero = 0;
     uint16_t c;
-    if (HU(e) == C_HDR) {
-        return in[0] == C_MAGIC && in[3] == C_TRAILER && ((in[2] ^ (in[2] >> 4)) & 0xFu) == 0xFu;
+    for (i = 0; i < n; i++) {
+        ff += in[i] == 0xFFu;
+        zero += in[i] == 0u;
     }
-    if (get32(in) != EXT_MAGIC || get32(in + 16) != ~(uint32_t)EXT_MAGIC) return false;
-    if (in[12] != EXT_VERSION || in[13] > TARN_EXT_MAX_ROOTS) return false;
-    put32(pre, e->base);
-    c = crc16(crc16(0xFFFFu, pre, 4), in, 14);
-    return in[14] == (uint8_t)c && in[15] == (uint8_t)(c >> 8);
+    if (ff == n || zero == n) return SB_BLANK;
+    if (COMPACT(e)) {
+        if (get32(in) == EXT_MAGIC) return SB_OTHER;
+        if ((in[0] | 1u) != C_MAGIC || in[3] != super_crc8(e, in + 1)) return SB_BAD;
+        return in[0] == C_MAGIC ? SB_VALID : SB_PENDING;
+    }
+    if (in[0] == C_MAGIC && in[3] == super_crc8(e, in + 1)) return SB_OTHER;
+    if ((get32(in) | 1u) != EXT_MAGIC_NEW || get32(in + 16) != ~(uint32_t)EXT_MAGIC) return SB_BAD;
+    if (in[12] != EXT_VERSION || in[13] > TARN_EXT_MAX_ROOTS) return SB_BAD;
+    c = super_crc(e, in + 4, 10);
+    if (in[14] != (uint8_t)c || in[15] != (uint8_t)(c >> 8)) return SB_BAD;
+    return get32(in) == EXT_MAGIC ? SB_VALID : SB_PENDING;
 }
 
 /* ---- cached free runs --------------------------------------------------------------------- */
@@ -576,7 +664,8 @@ static tarn_status ext_hidden_used(tarn_ext *e, uint32_t lo, uint32_t hi)
  * slot) is rewritten; without, it is TARN_ECORRUPT.  *repaired is set when a write was made. */
 static tarn_status blk_load(tarn_ext *e, uint32_t h, bool repair, blk *b, bool *repaired)
 {
-    uint8_t buf[REC_BYTES];
+    uint8_t buf[REC_BYTES], fixed[SLOT_BYTES];
+    bool corrected = false;
     rec r;
     tarn_status st;
     if (h > e->units || e->units - h < HU(e) + 1u) return TARN_ECORRUPT;
@@ -584,12 +673,22 @@ static tarn_status blk_load(tarn_ext *e, uint32_t h, bool repair, blk *b, bool *
     if (st != TARN_OK) return st;
     rec_decode(buf, e, dev_addr(e, h), &r);
     if (r.state == REC_BAD) return TARN_ECORRUPT;
+    if (r.state == REC_TORN && !repair) return TARN_ECORRUPT;
+    if (r.state == REC_TORN && rec_correct(buf, e, dev_addr(e, h), &r, fixed)) {
+        corrected = true;              /* the newer slot, one bit off: its value is current */
+        r.seq = fixed[0];
+        r.word = get32(fixed + 1);
+    }
     if ((r.word & W_RSVD) != 0 || (r.word & W_UNITS) == 0 ||
         (r.word & W_UNITS) > e->units - h - HU(e)) {
         return TARN_ECORRUPT;
     }
-    if (r.state == REC_TORN) {
-        if (!repair) return TARN_ECORRUPT;
+    if (corrected) {
+        st = bus_write(e, dev_addr(e, h) + r.bad, fixed, SLOT_BYTES);
+        if (st != TARN_OK) return st;
+        TARN_STAT(e->n_repairs++);
+        *repaired = true;
+    } else if (r.state == REC_TORN) {
         if ((r.word & W_USED) == 0) {
             st = ext_hidden_used(e, h + HU(e), h + HU(e) + (r.word & W_UNITS));
             if (st != TARN_OK) return st;
@@ -792,44 +891,74 @@ static tarn_status ext_scan_step(tarn_ext *e, uint32_t lo, uint32_t hi, uint32_t
     return st;
 }
 
-/* Read and check the superblock; with `first`, adopt its nonce and roots count, else
- * require them unchanged. */
-static tarn_status ext_read_super(tarn_ext *e, bool first)
+/*
+ * Read and check the superblock (both copies).  SB_FIRST (mount): adopt its nonce and
+ * roots count.  SB_RESYNC: require them unchanged.  With both, a copy that is not intact
+ * while the other is gets rewritten by ext_super_fix once the rest of the region has been
+ * found sound (*fix: its offset, else UINT32_MAX).  SB_CHECK: require both copies intact
+ * and equal.  Writes nothing.
+ * No intact copy: TARN_ENOENT when a copy is blank or pending (nothing formatted, or a format
+ * cut before its commit), TARN_EINVAL when a copy is the other format's (another size),
+ * TARN_ECORRUPT otherwise.
+ */
+enum { SB_FIRST, SB_RESYNC, SB_CHECK };
+static tarn_status ext_read_super(tarn_ext *e, int mode, uint32_t *fix)
 {
     uint8_t sb[SUPER_BYTES];
+    const uint32_t n = sb_copy(e);
+    const uint8_t *use;
+    int ka, kb;
     tarn_status st = bus_read(e, e->base, sb, super_bytes(e));
     if (st != TARN_OK) return st;
-    if (!super_valid(sb, e)) {
-        /* the superblock of the other format: a region of another size */
-        bool other = HU(e) == C_HDR ? get32(sb) == EXT_MAGIC : (sb[0] == C_MAGIC && sb[3] == C_TRAILER);
-        if (!first) return TARN_ECORRUPT;
-        return other ? TARN_EINVAL : TARN_ENOENT;
-    }
-    if (HU(e) == C_HDR) {                  /* compact: no roots, heap after the superblock */
-        if ((sb[2] & 0xFu) != e->units) return first ? TARN_EINVAL : TARN_ECORRUPT;
-        if (first) e->nonce = sb[1];
-        else if (sb[1] != (uint8_t)e->nonce) return TARN_ECORRUPT;
-        return TARN_OK;
-    }
-    if (first) {
-        if (get32(sb + 8) != e->units) return TARN_EINVAL;
-        e->nonce = get32(sb + 4);
-        e->nroots = sb[13];
-        e->heap = (SUPER_BYTES + REC_BYTES * (uint32_t)e->nroots) / TARN_EXT_UNIT;
-        if (e->units < e->heap + HU(e) + 1u) return TARN_ECORRUPT;
-    } else if (get32(sb + 4) != e->nonce || get32(sb + 8) != e->units || sb[13] != e->nroots) {
+    ka = super_kind(sb, e);
+    kb = super_kind(sb + n, e);
+    if (ka == SB_VALID && kb == SB_VALID && memcmp(sb, sb + n, n) != 0) return TARN_ECORRUPT;
+    if (ka != SB_VALID && kb != SB_VALID) {
+        if (mode != SB_FIRST) return TARN_ECORRUPT;
+        if (ka == SB_OTHER || kb == SB_OTHER) return TARN_EINVAL;
+        if (ka == SB_BLANK || ka == SB_PENDING || kb == SB_BLANK || kb == SB_PENDING) return TARN_ENOENT;
         return TARN_ECORRUPT;
     }
+    if (mode == SB_CHECK && (ka != SB_VALID || kb != SB_VALID)) return TARN_ECORRUPT;
+    use = ka == SB_VALID ? sb : sb + n;
+    if (COMPACT(e)) {                  /* compact: no roots, heap after the superblock */
+        if (use[2] != e->units) return mode == SB_FIRST ? TARN_EINVAL : TARN_ECORRUPT;
+        if (mode == SB_FIRST) e->nonce = use[1];
+        else if (use[1] != (uint8_t)e->nonce) return TARN_ECORRUPT;
+    } else if (mode == SB_FIRST) {
+        if (get32(use + 8) != e->units) return TARN_EINVAL;
+        e->nonce = get32(use + 4);
+        e->nroots = use[13];
+        e->heap = (SUPER_BYTES + REC_BYTES * (uint32_t)e->nroots) / TARN_EXT_UNIT;
+        if (e->units < e->heap + HU(e) + 1u) return TARN_ECORRUPT;
+    } else if (get32(use + 4) != e->nonce || get32(use + 8) != e->units || use[13] != e->nroots) {
+        return TARN_ECORRUPT;
+    }
+    *fix = ka != SB_VALID || kb != SB_VALID ? (ka == SB_VALID ? n : 0u) : UINT32_MAX;
     return TARN_OK;
+}
+
+/* Rewrite the superblock copy at offset `fix` (damaged, or pending from a format given up)
+ * from the intact one. */
+static tarn_status ext_super_fix(tarn_ext *e, uint32_t fix)
+{
+    uint8_t sb[SB_COPY];
+    tarn_status st;
+    super_encode(sb, e, false);
+    st = bus_write(e, e->base + fix, sb, sb_copy(e));
+    if (st == TARN_OK) TARN_STAT(e->n_repairs++);
+    return st;
 }
 
 /* Rebuild the whole RAM state from the device (mount, and re-sync after an I/O error). */
 static tarn_status ext_mount_core(tarn_ext *e, bool first)
 {
     uint8_t rb[REC_BYTES * (TARN_EXT_MAX_ROOTS > 0 ? TARN_EXT_MAX_ROOTS : 1)];
+    uint8_t fixed[SLOT_BYTES];
     bool repaired = false;
+    uint32_t fix = UINT32_MAX;
     unsigned i;
-    tarn_status st = ext_read_super(e, first);
+    tarn_status st = ext_read_super(e, first ? SB_FIRST : SB_RESYNC, &fix);
     if (st != TARN_OK) return st;
     if (e->nroots > 0) {
         st = bus_read(e, dev_addr(e, SUPER_BYTES / TARN_EXT_UNIT), rb, REC_BYTES * (size_t)e->nroots);
@@ -840,7 +969,15 @@ static tarn_status ext_mount_core(tarn_ext *e, bool first)
         rec r;
         rec_decode(rb + REC_BYTES * (size_t)i, e, dev_addr(e, u), &r);
         if (r.state == REC_BAD) return TARN_ECORRUPT;
-        if (r.state == REC_TORN) {
+        if (r.state == REC_TORN && rec_correct(rb + REC_BYTES * (size_t)i, e, dev_addr(e, u), &r, fixed)) {
+            /* the newer slot, one bit off: its value is the current one; rewrite it */
+            st = bus_write(e, dev_addr(e, u) + r.bad, fixed, SLOT_BYTES);
+            if (st != TARN_OK) return st;
+            r.seq = fixed[0];
+            r.word = get32(fixed + 1);
+            TARN_STAT(e->n_repairs++);
+            repaired = true;
+        } else if (r.state == REC_TORN) {
             st = rec_write_update(e, u, r.seq, r.word);
             if (st != TARN_OK) return st;
             r.seq = (uint8_t)(r.seq + 1u);
@@ -852,6 +989,11 @@ static tarn_status ext_mount_core(tarn_ext *e, bool first)
     }
     st = ext_scan(e, SCAN_MOUNT, NULL, &repaired);
     if (st != TARN_OK) return st;
+    if (fix != UINT32_MAX) {
+        st = ext_super_fix(e, fix);
+        if (st != TARN_OK) return st;
+        repaired = true;
+    }
     if (repaired) {
         st = bus_sync(e);
         if (st != TARN_OK) return st;
@@ -919,7 +1061,7 @@ static tarn_status ext_setup(tarn_ext *e, const tarn_ext_io *io, uint32_t base, 
     e->io = *io;
     e->base = base;
     e->units = (uint32_t)(size / TARN_EXT_UNIT);
-    e->hu = (uint8_t)(size <= TARN_EXT_COMPACT_MAX_SIZE ? C_HDR : U_HDR);
+    e->compact = (uint8_t)(size <= TARN_EXT_COMPACT_MAX_SIZE ? 1u : 0u);
     e->heap = super_bytes(e) / TARN_EXT_UNIT;
     e->nomem_above = UINT32_MAX;
     if (cfg != NULL) {
@@ -934,7 +1076,8 @@ tarn_status tarn_ext_format(tarn_ext *ext, const tarn_ext_io *io, uint32_t base,
 {
     uint8_t buf[REC_BYTES * (TARN_EXT_MAX_ROOTS > 0 ? TARN_EXT_MAX_ROOTS : 1)];
     uint8_t sb[SUPER_BYTES];
-    uint32_t nonce, first;
+    uint32_t nonce, first, n;
+    int kind[2];
     unsigned i;
     tarn_status st;
 
@@ -947,13 +1090,18 @@ tarn_status tarn_ext_format(tarn_ext *ext, const tarn_ext_io *io, uint32_t base,
     ext->nroots = (uint8_t)nroots;
     ext->heap = (super_bytes(ext) + REC_BYTES * (uint32_t)nroots) / TARN_EXT_UNIT;
 
-    /* A new nonce: the old one + 1 when a superblock is there, else a hash of the bytes
-     * found, so that headers of an earlier format never validate under this one. */
+    /* A new nonce: the old one + 1 when a superblock copy is there (intact or pending),
+     * else a hash of the bytes found, so that headers of an earlier format never validate
+     * under this one. */
     memset(sb, 0, sizeof sb);
     st = bus_read(ext, base, sb, super_bytes(ext));
     if (st != TARN_OK) return st;
-    if (HU(ext) == C_HDR ? (sb[0] | 1u) == C_MAGIC : (get32(sb) | 1u) == EXT_MAGIC_NEW) {
-        nonce = (HU(ext) == C_HDR ? sb[1] : get32(sb + 4)) + 1u;
+    n = sb_copy(ext);
+    kind[0] = super_kind(sb, ext);
+    kind[1] = super_kind(sb + n, ext);
+    if (kind[0] <= SB_PENDING || kind[1] <= SB_PENDING) {
+        const uint8_t *c = kind[0] <= SB_PENDING ? sb : sb + n;
+        nonce = (COMPACT(ext) ? c[1] : get32(c + 4)) + 1u;
     } else {
         uint8_t pre[8];
         put32(pre, base);
@@ -961,25 +1109,26 @@ tarn_status tarn_ext_format(tarn_ext *ext, const tarn_ext_io *io, uint32_t base,
         nonce = ((uint32_t)crc16(0x1D0Fu, sb, sizeof sb) << 16) | crc16(0xFFFFu, pre, sizeof pre);
         nonce ^= get32(sb + 4);
     }
-    ext->nonce = HU(ext) == C_HDR ? (uint8_t)nonce : nonce;
+    ext->nonce = COMPACT(ext) ? (uint8_t)nonce : nonce;
 
-    /* 1. replace the old superblock by an invalid one (version 0, trailer 0) that already
-     *    carries the new nonce, so that a format cut and run again still counts up; its
-     *    first byte already differs from a valid one's, so no prefix of this write that
-     *    lands leaves a valid superblock with the new nonce;
-     * 2. roots and the one free block; 3. the superblock, whose last 4 bytes (~magic)
-     *    land last: a torn one is never valid. */
-    super_encode(sb, ext);
-    if (HU(ext) == C_HDR) {
-        sb[0] = C_MAGIC_NEW;
-        sb[3] = 0;
-    } else {
-        put32(sb, EXT_MAGIC_NEW);
-        sb[12] = 0;
-        memset(sb + 16, 0, 4);
+    /* (DESIGN, section 5)
+     * 1. each intact copy becomes pending: one byte, one bit changed (atomic);
+     * 2. copy A, then copy B, becomes the new superblock, pending (each write is torn
+     *    while the other copy is pending or blank, or the old one intact);
+     * 3. roots and the one free block;
+     * 4. the commit: copy A's first byte becomes valid (one bit), then copy B's. */
+    for (i = 0; st == TARN_OK && i < 2u; i++) {
+        if (kind[i] == SB_VALID) {
+            uint8_t b = COMPACT(ext) ? (uint8_t)C_MAGIC_NEW : (uint8_t)EXT_MAGIC_NEW;
+            st = bus_write(ext, base + n * i, &b, 1);
+        }
     }
-    st = bus_write(ext, base, sb, super_bytes(ext));
-    if (st == TARN_OK) st = bus_sync(ext);
+    if (st == TARN_OK && (kind[0] == SB_VALID || kind[1] == SB_VALID)) st = bus_sync(ext);
+    super_encode(sb, ext, true);
+    for (i = 0; st == TARN_OK && i < 2u; i++) {
+        st = bus_write(ext, base + n * i, sb, n);
+        if (st == TARN_OK) st = bus_sync(ext);
+    }
     for (i = 0; st == TARN_OK && i < nroots; i++) {
         uint32_t a = dev_addr(ext, (SUPER_BYTES + REC_BYTES * (uint32_t)i) / TARN_EXT_UNIT);
         slot_encode(buf + REC_BYTES * (size_t)i, ext, a, 0u, 0u);
@@ -993,11 +1142,11 @@ tarn_status tarn_ext_format(tarn_ext *ext, const tarn_ext_io *io, uint32_t base,
     first = ext->units - ext->heap - HU(ext);
     if (st == TARN_OK) st = rec_write_fresh(ext, ext->heap, first);
     if (st == TARN_OK) st = bus_sync(ext);
-    if (st == TARN_OK) {
-        super_encode(sb, ext);
-        st = bus_write(ext, base, sb, super_bytes(ext));
+    super_encode(sb, ext, false);
+    for (i = 0; st == TARN_OK && i < 2u; i++) {
+        st = bus_write(ext, base + n * i, sb, 1);
+        if (st == TARN_OK) st = bus_sync(ext);
     }
-    if (st == TARN_OK) st = bus_sync(ext);
     if (st != TARN_OK) return st;
 
     run_clear(ext);
@@ -1025,6 +1174,34 @@ tarn_status tarn_ext_mount(tarn_ext *ext, const tarn_ext_io *io, uint32_t base, 
 }
 
 /* ---- alloc ----------------------------------------------------------------------------- */
+/*
+ * The commit write of an alloc, or its sync, failed: the allocation may be on the device
+ * (the write may have landed, wholly or torn).  Re-read the state (as mount does, which
+ * rolls a torn commit back or forward) and look: if header h is now "used, units", the
+ * allocation exists and is handed over (TARN_OK: nothing happened that the caller must
+ * handle); if not, nothing was allocated (TARN_EIO, *addr 0).  If the re-read fails, the
+ * outcome is unknown: TARN_EIO with *addr set to the address the allocation would have, so
+ * that the caller can release it (tarn_ext_free answers TARN_OK, or TARN_EDOUBLE if it was
+ * never made) - it is never leaked out of reach.  ext.h states this contract.
+ */
+static tarn_status ext_alloc_failed(tarn_ext *e, uint32_t h, uint32_t units, uint32_t *addr)
+{
+    blk b;
+    bool dummy = false;
+    tarn_status st;
+    (void)ext_io_failed(e);
+    st = e->state == ST_MOUNTED ? blk_load(e, h, false, &b, &dummy) : TARN_EIO;
+    if (st == TARN_OK && b.used && b.units == units) {
+        *addr = dev_addr(e, h + HU(e));
+        return TARN_OK;
+    }
+    if (st == TARN_EIO) {
+        if (e->state == ST_MOUNTED) e->state = ST_RESYNC;   /* re-read again before the next call */
+        *addr = dev_addr(e, h + HU(e));
+    }
+    return TARN_EIO;
+}
+
 static tarn_status ext_alloc_run(tarn_ext *e, unsigned ri, uint32_t need, uint32_t *addr)
 {
     const tarn_ext_run_ R = e->runs[ri];
@@ -1082,9 +1259,10 @@ static tarn_status ext_alloc_run(tarn_ext *e, unsigned ri, uint32_t need, uint32
         st = TARN_OK;
     }
     if (st == TARN_OK && kind != NONE) st = bus_sync(e);
-    if (st == TARN_OK) st = rec_write_update(e, a, a_seq, W_USED | (r - a - HU(e)));   /* commit */
+    if (st != TARN_OK) return ext_io_failed(e);          /* the commit was not issued */
+    st = rec_write_update(e, a, a_seq, W_USED | (r - a - HU(e)));   /* commit */
     if (st == TARN_OK) st = bus_sync(e);
-    if (st != TARN_OK) return ext_io_failed(e);
+    if (st != TARN_OK) return ext_alloc_failed(e, a, r - a - HU(e), addr);
 
     run_remove(e, ri);
     if (r < R.end) run_offer(e, r, R.end, R.end - r - HU(e), rem_seq);
@@ -1372,7 +1550,10 @@ tarn_status tarn_ext_check(tarn_ext *ext)
     if (ext == NULL) return TARN_EINVAL;
     TARN_LOCK(ext->lock);
     st = ext_ready(ext);
-    if (st == TARN_OK) st = ext_read_super(ext, false);
+    if (st == TARN_OK) {
+        uint32_t fix = UINT32_MAX;
+        st = ext_read_super(ext, SB_CHECK, &fix);
+    }
     for (i = 0; st == TARN_OK && i < (unsigned)ext->nroots; i++) {
         uint32_t u = (SUPER_BYTES + REC_BYTES * (uint32_t)i) / TARN_EXT_UNIT;
         rec r;

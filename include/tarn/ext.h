@@ -3,8 +3,8 @@
  * on I2C or SPI), reached only through read/write callbacks, safe across power loss.
  *
  * The managed region lives on the device: a superblock, a few persistent root slots, then
- * the blocks, each with a redundant 16-byte header (regions of 16 to 36 bytes use a compact
- * format: 4-byte superblock, 8-byte headers, no roots).  The manager keeps one fixed-size
+ * the blocks, each with a redundant 24-byte header (regions of 36 to 64 bytes use a compact
+ * format: 8-byte superblock, no roots).  The manager keeps one fixed-size
  * struct in RAM (independent of the region size and the number of blocks) and never calls
  * malloc.  A power cut at any instant - between two callback writes, in the middle of a
  * write, with the last byte half programmed, or (on media with write buffers) with the
@@ -12,6 +12,20 @@
  * accepts: every alloc, free and root update that returned before the cut has taken effect
  * and no allocation's data was touched by the manager; the operation in flight has
  * happened completely or not at all.  src/ext.c explains how.
+ *
+ * Contract against damage other than a clean cut (tests/test_ext_damage.c):
+ *  - Torn writes on any device: bits of the write in flight may land in any order and any
+ *    subset (parallel-programming EEPROM), in every region size and format: mount yields
+ *    the state before or after the operation, never a third one, and never refuses it.
+ *    (Records carry a 48-bit check; the chance that a torn record passes for a third value
+ *    is about 2^-41 per torn write - never seen in exhaustive runs over small regions.)
+ *  - One flipped bit anywhere in the metadata (superblock, roots, headers): mount yields
+ *    exactly the committed state (the superblock is kept twice; a record slot one bit off
+ *    is corrected) or, for damage it cannot undo, TARN_ECORRUPT - never silently another
+ *    state.  Two or more damaged bits in one record may be taken for a torn write.
+ *  - Callback errors never leak a block (see tarn_ext_alloc).
+ *  - TARN_ENOENT from mount means nothing was formatted there (blank area, or a format cut
+ *    before its commit): the only status on which formatting is safe.
  *
  * Addresses are 32-bit device addresses, never pointers: an allocation is the device
  * address of its first data byte, 0 means "none".  Cost in bus transactions (the figure
@@ -23,8 +37,10 @@
  *     static const tarn_ext_io fram = {fram_read, fram_write, NULL, NULL};
  *     static tarn_ext ext;
  *
- *     if (tarn_ext_mount(&ext, &fram, 0, 32768, NULL) != TARN_OK)     // after every reset
- *         tarn_ext_format(&ext, &fram, 0, 32768, 1, NULL);             // first use: 1 root
+ *     tarn_status st = tarn_ext_mount(&ext, &fram, 0, 32768, NULL);   // after every reset
+ *     if (st == TARN_ENOENT)                                           // blank: first use
+ *         st = tarn_ext_format(&ext, &fram, 0, 32768, 1, NULL);        // 1 root
+ *     if (st != TARN_OK) ...;     // TARN_ECORRUPT: damaged - never format it blindly
  *     uint32_t log;
  *     tarn_ext_root_get(&ext, 0, &log);                                // found again
  *     if (log == 0 && tarn_ext_alloc(&ext, 256, &log) == TARN_OK) {
@@ -64,27 +80,31 @@ extern "C" {
 /* ---- sizing ------------------------------------------------------------------------------ */
 /** Allocation granularity: sizes, base and region size are multiples of this. */
 #define TARN_EXT_UNIT 4u
-/** Device bytes of one block header (two 8-byte slots). */
-#define TARN_EXT_HEADER_SIZE 16u
-/** Device bytes of the superblock at the start of the region. */
-#define TARN_EXT_SUPER_SIZE 20u
-/** Device bytes of one root slot. */
-#define TARN_EXT_ROOT_SIZE 16u
+/** Device bytes of one block header (two 12-byte slots). */
+#define TARN_EXT_HEADER_SIZE 24u
+/** Device bytes of the superblock at the start of the region (two copies of 20 bytes). */
+#define TARN_EXT_SUPER_SIZE 40u
+/** Device bytes of one root slot (a record of two 12-byte slots, as a header). */
+#define TARN_EXT_ROOT_SIZE 24u
 /** Regions of at most this many bytes use the compact format (see below). */
-#define TARN_EXT_COMPACT_MAX_SIZE 36u
-/** Device bytes of one block header in the compact format (two 4-byte slots). */
-#define TARN_EXT_COMPACT_HEADER_SIZE 8u
+#define TARN_EXT_COMPACT_MAX_SIZE 64u
+/** Device bytes of one block header in the compact format: the same as the normal one
+ *  (the compact format differs only in its superblock and in having no roots). */
+#define TARN_EXT_COMPACT_HEADER_SIZE 24u
 /**
- * Smallest region holding `nroots` roots and one allocation of 4 bytes: 16 bytes without
- * roots.  Regions of 16 to 36 bytes (TARN_EXT_COMPACT_MAX_SIZE) use the compact format: a
- * 4-byte superblock, 8-byte headers whose slots carry an 8-bit check instead of 16 bits,
- * and no roots; everything else - power-loss safety included - is the same.  Regions of 40
- * bytes and more use the normal format.
+ * Smallest region holding `nroots` roots and one allocation of 4 bytes: 36 bytes without
+ * roots.  Regions of 36 to 64 bytes (TARN_EXT_COMPACT_MAX_SIZE) use the compact format: a
+ * superblock of two 4-byte copies instead of two of 20 bytes, and no roots; headers and
+ * everything else are the same.  Regions of 68 bytes and more use the normal format.
  */
-#define TARN_EXT_MIN_SIZE(nroots) ((nroots) == 0 ? 16u : \
+#define TARN_EXT_MIN_SIZE(nroots) ((nroots) == 0 ? 36u : \
     (TARN_EXT_SUPER_SIZE + TARN_EXT_ROOT_SIZE * (uint32_t)(nroots) + TARN_EXT_HEADER_SIZE + TARN_EXT_UNIT))
 /** Largest region: the whole 32-bit device address space. */
 #define TARN_EXT_MAX_SIZE ((uint64_t)1 << 32)
+/** Most bytes an allocation's usable size can exceed its size rounded up to 4: alloc
+ *  enlarges it rather than leave a remainder too small for a block or write a header over
+ *  another one (3 headers - 8 bytes). */
+#define TARN_EXT_MAX_SLACK (3u * TARN_EXT_HEADER_SIZE - 8u)
 /** Device bytes taken by an allocation of `size` bytes (header included), when it is
  *  not enlarged to absorb a too-small remainder (see tarn_ext_alloc).  size > 0. */
 #define TARN_EXT_BLOCK_BYTES(size) (TARN_EXT_HEADER_SIZE + TARN_ALIGN_UP((size_t)(size), TARN_EXT_UNIT))
@@ -145,7 +165,7 @@ typedef struct tarn_ext {
     uint8_t nroots;        /**< root slots of the region */
     uint8_t state;         /**< unusable / mounted / must re-read the device (after EIO) */
     uint8_t last_error;    /**< tarn_status of the last failed operation */
-    uint8_t hu;            /**< header size in units: 4, or 2 in the compact format */
+    uint8_t compact;       /**< 1: compact superblock, no roots (regions up to 64 bytes) */
     /** @var n_allocs
      *  successful allocations (TARN_STATS)
      *  @var n_frees
@@ -155,7 +175,7 @@ typedef struct tarn_ext {
      *  @var n_rescans
      *  full scans made by alloc after a partial scan went once round (TARN_STATS)
      *  @var n_repairs
-     *  torn header/root slots rewritten (TARN_STATS)
+     *  torn or damaged header/root slots and superblock copies rewritten (TARN_STATS)
      *  @var n_ioerr
      *  callback failures seen (TARN_STATS) */
     uint32_t n_allocs, n_frees, n_failed, n_rescans, n_repairs, n_ioerr;
@@ -191,7 +211,8 @@ typedef struct tarn_ext_stats {
     uint32_t rescans;       /**< full scans made by alloc after a partial scan went once round
                                  without a fit (each precedes a TARN_ENOMEM, or finds a run the
                                  cursor had cut) */
-    uint32_t repairs;       /**< torn header/root slots rewritten by mount or re-sync */
+    uint32_t repairs;       /**< torn or damaged header/root slots and superblock copies
+                                 rewritten by mount or re-sync */
     uint32_t io_errors;     /**< callback failures seen */
     uint32_t reads;         /**< read transactions */
     uint32_t writes;        /**< write transactions */
@@ -208,9 +229,11 @@ typedef bool (*tarn_ext_walk_fn)(void *ctx, uint32_t addr, size_t size, bool use
 /**
  * Create an empty managed region of `size` bytes at device address `base`, with `nroots`
  * root slots (all 0), and mount it in `ext`.  Everything the region held is lost.
- * Writes the superblock last, so a format cut by power loss leaves a region that mount
- * rejects with TARN_ENOENT (format again) — or, when the cut came before the first byte
- * landed, the previous region, intact.  Bus: 1 read, 4 writes (3 without roots).
+ * Marks both superblock copies pending first and makes them valid last (one bit each),
+ * so a format cut by power loss leaves a region that mount rejects with TARN_ENOENT
+ * (format again) - or, when the cut came before the first copy became pending, the
+ * previous region, intact.  Bus: 1 read, up to 7 writes (2 one-byte writes per copy,
+ * 1 per copy for the new superblock, the roots, the first header), each then synced.
  * cfg may be NULL (no lock, no name); cfg->flags is unused.
  * Errors: TARN_EINVAL (ext, io, io->read or io->write NULL; nroots > TARN_EXT_MAX_ROOTS;
  * half a lock hook), TARN_EALIGN (base or size not a multiple of 4), TARN_ETOOSMALL (size
@@ -227,11 +250,18 @@ tarn_status tarn_ext_format(tarn_ext *ext, const tarn_ext_io *io, uint32_t base,
  * one header or root slot a power cut may have left half written (the operation in flight
  * then either happened or not; see src/ext.c).  `base` and `size` must be those given to
  * tarn_ext_format.  O(blocks): 2 reads + 1 read per block; writes only to repair.
+ * A record slot one bit away from the newer value is rewritten corrected; a damaged
+ * superblock copy is rewritten from the other one once the rest is found sound.  Regions
+ * written by the earlier layout (superblock version 1: one superblock, 16-byte headers)
+ * are TARN_ECORRUPT.
  * Errors: TARN_EINVAL (arguments as tarn_ext_format; size differs from the formatted size),
- * TARN_EALIGN, TARN_ERANGE, TARN_ETOOSMALL (as format), TARN_ENOENT (no formatted region at
- * base: blank, foreign, or a format cut short), TARN_ECORRUPT (damage that no power cut can
- * cause: a header or root with both copies bad, blocks not tiling the region, a root naming
- * no allocation), TARN_EIO.  On error ext is left unusable.  Not thread-safe.
+ * TARN_EALIGN, TARN_ERANGE, TARN_ETOOSMALL (as format), TARN_ENOENT (nothing formatted at
+ * base: the superblock area is erased (0xFF) or zeroed, or a format was cut before its
+ * commit - the only status on which formatting is safe), TARN_ECORRUPT (anything else:
+ * both superblock copies damaged, a device that holds something else, a header or root
+ * with both copies bad, blocks not tiling the region, a root naming no allocation; never
+ * format on it without a reason to give up the data), TARN_EIO.  On error ext is left
+ * unusable.  Not thread-safe.
  */
 tarn_status tarn_ext_mount(tarn_ext *ext, const tarn_ext_io *io, uint32_t base, uint64_t size,
                            const tarn_config *cfg);
@@ -240,8 +270,8 @@ tarn_status tarn_ext_mount(tarn_ext *ext, const tarn_ext_io *io, uint32_t base, 
 /**
  * Allocate `size` bytes on the device and store its address in *addr (0 on failure).  The
  * block's contents are whatever the device held.  Usable size: size rounded up to 4, or up
- * to 28 bytes more when the rest of the free run would be too small to form a block or
- * would overlap a header (tarn_ext_size tells).
+ * to TARN_EXT_MAX_SLACK (64) bytes more when the rest of the free run would be too small to
+ * form a block or would overlap a header (tarn_ext_size tells).
  * Bus: 1 write (the whole run is taken) or 2, each followed by a sync; no read when a
  * cached run fits well and the allocation ends inside its first block; 1 read per further
  * free block it spans.  When the cached runs fit badly or not at all and free space exists
@@ -251,6 +281,13 @@ tarn_status tarn_ext_mount(tarn_ext *ext, const tarn_ext_io *io, uint32_t base, 
  * Errors (nothing changes): TARN_EINVAL (ext or addr NULL, size 0, ext not mounted),
  * TARN_ENOMEM (no free run large enough, including size beyond the region), TARN_ECORRUPT
  * (a header read on the way is damaged), TARN_EIO (see tarn_ext_free).
+ * Callback errors never leak a block: when the commit write or its sync fails, the state
+ * is re-read from the device; if the allocation is there, it is returned with TARN_OK (the
+ * error is counted in the statistics); if not, TARN_EIO with *addr 0: nothing is allocated,
+ * now or after the next mount.  Only when that re-read fails too is the outcome unknown:
+ * TARN_EIO with *addr set to the address the allocation would have - release it with
+ * tarn_ext_free before any other allocation (TARN_OK: it existed; TARN_EDOUBLE: it never
+ * did).
  * Thread-safe with a lock hook; not ISR-safe (bus I/O).
  */
 tarn_status tarn_ext_alloc(tarn_ext *ext, size_t size, uint32_t *addr);
@@ -265,6 +302,10 @@ tarn_status tarn_ext_alloc(tarn_ext *ext, size_t size, uint32_t *addr);
  * TARN_EIO (any call): a callback failed.  The device is left consistent - the operation
  * happened completely or not at all, as after a power cut - and the RAM state is re-read
  * from the device before the call returns (or, if that fails too, by the next call).
+ * After TARN_EIO from free, calling it again finishes the job: TARN_OK, or TARN_EDOUBLE
+ * when the first call had freed the block; after one from tarn_ext_root_set,
+ * tarn_ext_root_get tells the value on the device; after one from tarn_ext_format,
+ * format again.
  * Thread-safe with a lock hook; not ISR-safe.
  */
 tarn_status tarn_ext_free(tarn_ext *ext, uint32_t addr);
