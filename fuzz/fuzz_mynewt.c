@@ -108,20 +108,16 @@ static void check_all(model *m)
     FZ_EQ(the_lock.depth, 0);
 }
 
-/* Bytes written by the application into a live block; the second word never gets its
- * low bit set (such user data can look like a free-list tag: a documented limit). */
+/* Bytes written by the application into a live block: any bytes at all (the pool tells
+ * free from live by its bitmap, never by a block's contents). */
 static void user_write(model *m, uint32_t i, size_t off, size_t len, const uint8_t *src,
                        uint32_t tag)
 {
     unsigned char *b = blk(m, i);
-    uintptr_t w;
     size_t j;
     if (off >= m->ub) off %= m->ub;
     if (len > m->ub - off) len = m->ub - off;
     for (j = 0; j < len; j++) b[off + j] = src ? src[j] : fz_pat(tag, j);
-    memcpy(&w, b + sizeof(void *), sizeof w);
-    w &= ~(uintptr_t)1u;
-    memcpy(b + sizeof(void *), &w, sizeof w);
     memcpy(m->shadow + (size_t)i * m->bs, b, m->ub);
 }
 
@@ -183,7 +179,7 @@ static void do_init(model *m, fz_in *in, unsigned bad)
     static const uint32_t sizes[] = {1, 3, 4, 8, 12, 16, 17, 24, 33, 64, 100, 128, 250, 512};
     uint32_t req = sizes[fz_u8(in) % (sizeof sizes / sizeof sizes[0])];
     unsigned flags = fz_u8(in);
-    size_t bs = TARN_BLOCK_SIZE(req), lim = REGION / bs;
+    size_t bs = TARN_BLOCK_SIZE(OS_MEMPOOL_BLOCK_SZ_(req)), lim = REGION / bs;
     uint16_t blocks = (uint16_t)fz_below(in, (uint32_t)(lim > MAX_COUNT ? MAX_COUNT : lim) + 1u);
     unsigned char *mem = region(m);
     char *name = (flags & 4u) ? name_buf[(flags >> 3) % 3u] : NULL;
@@ -240,8 +236,8 @@ static void do_init(model *m, fz_in *in, unsigned bad)
     order[norder++] = midx(m);
     m->blocks = blocks;
     m->req = req;
-    m->bs = TARN_BLOCK_SIZE(req);
-    m->ub = TARN_BLOCK_USABLE(req);
+    m->bs = TARN_BLOCK_SIZE(OS_MEMPOOL_BLOCK_SZ_(req));
+    m->ub = TARN_BLOCK_USABLE(OS_MEMPOOL_BLOCK_SZ_(req));
     m->mem = mem;
     m->name = name;
     m->nfree = m->min_free = blocks;

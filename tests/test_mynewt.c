@@ -40,7 +40,8 @@ int main(void)
     CHECK(sizeof(os_membuf_t) == OS_ALIGNMENT);
     CHECK(OS_MEMPOOL_BYTES(NB, BS) >= (size_t)NB * BS);
     CHECK(OS_MEMPOOL_BYTES(NB, BS) % OS_ALIGNMENT == 0);
-    CHECK(OS_MEMPOOL_BYTES(3, 4) >= 3 * 2 * sizeof(void *));  /* tiny blocks hold link+tag */
+    CHECK(OS_MEMPOOL_BYTES(3, 4) >= 3 * 4 + 4);  /* tiny blocks hold a link; the bitmap */
+    CHECK(OS_MEMPOOL_BYTES(NB, BS) >= TARN_BLOCK_POOL_BYTES(NB, BS));
 
     /* init errors */
     CHECK_EQ(os_mempool_init(NULL, NB, BS, buf1, "x"), OS_INVALID_PARM);

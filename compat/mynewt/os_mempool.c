@@ -63,8 +63,9 @@ os_error_t os_mempool_init(struct os_mempool *mp, uint16_t blocks, uint32_t bloc
         if ((uint64_t)blocks * rounded > UINT32_MAX) {
             return OS_INVALID_PARM;
         }
-        st = tarn_block_init(&mp->tarn_pool_, membuf, TARN_BLOCK_POOL_BYTES(blocks, block_size),
-                             block_size, &cfg);
+        st = tarn_block_init(&mp->tarn_pool_, membuf,
+                             TARN_BLOCK_POOL_BYTES(blocks, OS_MEMPOOL_BLOCK_SZ_(block_size)),
+                             OS_MEMPOOL_BLOCK_SZ_(block_size), &cfg);
         if (st != TARN_OK) return os_err(st);
     } else {
         /* an empty pool: every get fails, every put is foreign, clear is a no-op */

@@ -15,8 +15,9 @@
  *   - a pool of 0 blocks, a NULL name and re-initialising a registered pool are handled;
  *   - the list of pools can be guarded by a lock hook (os_mempool_set_lock);
  *   - mp_membuf_addr is a uintptr_t (Mynewt: uint32_t) so that 64-bit hosts work;
- *   - OS_MEMPOOL_SIZE/BYTES also reserve room for tarn's free-list check word: blocks
- *     smaller than two pointers are rounded up (use the macros, as Mynewt requires).
+ *   - OS_MEMPOOL_SIZE/BYTES also reserve room for tarn's free bitmap (one bit per block,
+ *     after the blocks; use the macros, as Mynewt requires); blocks smaller than 4 bytes
+ *     are rounded up to 4.
  *   - mp_list is present for layout compatibility but not maintained: iterate with
  *     os_mempool_info_get_next().
  */
@@ -72,8 +73,13 @@ typedef uint64_t os_membuf_t;
 typedef struct { uint64_t w_[TARN_ALIGN / 8]; } os_membuf_t;
 #endif
 
+/** Private: the block size the tarn pool gets: blksize rounded up to OS_ALIGNMENT, so
+ *  that every block is OS_ALIGNMENT-aligned as in Mynewt. */
+#define OS_MEMPOOL_BLOCK_SZ_(blksize) TARN_ALIGN_UP((size_t)(blksize), (size_t)OS_ALIGNMENT)
 /** Number of os_membuf_t elements a pool of n blocks of blksize bytes needs. */
-#define OS_MEMPOOL_SIZE(n, blksize) (TARN_BLOCK_POOL_BYTES((n), (blksize)) / sizeof(os_membuf_t))
+#define OS_MEMPOOL_SIZE(n, blksize)                                                        \
+    ((TARN_BLOCK_POOL_BYTES((n), OS_MEMPOOL_BLOCK_SZ_(blksize)) + sizeof(os_membuf_t) - 1u) / \
+     sizeof(os_membuf_t))
 /** Number of bytes a pool of n blocks of blksize bytes needs. */
 #define OS_MEMPOOL_BYTES(n, blksize) (sizeof(os_membuf_t) * OS_MEMPOOL_SIZE((n), (blksize)))
 
