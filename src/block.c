@@ -365,6 +365,8 @@ static void block_san_setup(tarn_block_pool *pool)
     if (!(pool->flags_ & BLOCK_F_SAN) && pool->base != NULL) {
         TARN_SAN_POOL_CREATE(pool);
         TARN_SAN_NOACCESS(pool->base, (size_t)((unsigned char *)pool->map - pool->base));
+        /* the bitmap is the pool's own: open even if an earlier pool closed those bytes */
+        TARN_SAN_DEFINED(pool->map, TARN_BLOCK_MAP_BYTES(pool->count));
         pool->flags_ |= BLOCK_F_SAN;
     }
 #endif
@@ -508,7 +510,9 @@ static inline void *block_get_core(tarn_block_pool *pool)
         return NULL;
     }
     if (TARN_UNLIKELY(pool->slow_ & BLOCK_SLOW_CORRUPT) || BLOCK_DEEP_CHECK_FAILS(pool)) {
-        block_set_corrupt(pool);
+        /* refused: a pool found corrupt until init or clear; at level 2 also any damage
+         * the full check sees, while it lasts */
+        pool->last_error = TARN_ECORRUPT;
         return NULL;
     }
     if (i == BLOCK_END) {
@@ -579,10 +583,12 @@ static inline tarn_status block_release_locked(tarn_block_pool *pool, void *bloc
 {
     uint32_t i = 0;
     tarn_status st;
-    if (TARN_UNLIKELY(pool->slow_ & BLOCK_SLOW_CORRUPT) || BLOCK_DEEP_CHECK_FAILS(pool)) {
+    /* a bad pointer gets its own status first (changing nothing); a sound one is refused
+     * by a pool found corrupt */
+    st = block_classify(pool, block, &i);
+    if (st == TARN_OK &&
+        (TARN_UNLIKELY(pool->slow_ & BLOCK_SLOW_CORRUPT) || BLOCK_DEEP_CHECK_FAILS(pool))) {
         st = TARN_ECORRUPT;
-    } else {
-        st = block_classify(pool, block, &i);
     }
     if (TARN_UNLIKELY(st != TARN_OK)) return block_reject(pool, block, st);
     TARN_SAN_FREE(pool, block, block_usable(pool));
@@ -626,7 +632,8 @@ static BLOCK_NOINLINE tarn_status block_put_to_cb(tarn_block_pool *pool, void *b
     cb = pool->put_cb;
     arg = pool->put_arg;
     if (cb != NULL) {
-        st = (pool->slow_ & BLOCK_SLOW_CORRUPT) ? TARN_ECORRUPT : block_classify(pool, block, &i);
+        st = block_classify(pool, block, &i);
+        if (st == TARN_OK && (pool->slow_ & BLOCK_SLOW_CORRUPT)) st = TARN_ECORRUPT;
         if (st != TARN_OK) (void)block_reject(pool, block, st);
     } else {
         st = block_release_locked(pool, block);
@@ -844,7 +851,8 @@ void *tarn_block_next_free(tarn_block_pool *pool)
     TARN_LOCK(pool->lock);
     block_san_setup(pool);
     h = block_head(pool);
-    if (pool->count == 0 || (pool->slow_ & (BLOCK_SLOW_CORRUPT | BLOCK_SLOW_BROKEN))) {
+    if (pool->count == 0 || (pool->slow_ & (BLOCK_SLOW_CORRUPT | BLOCK_SLOW_BROKEN)) ||
+        BLOCK_DEEP_CHECK_FAILS(pool)) {
         next = NULL;                     /* get refuses */
     } else if (h != BLOCK_END) {
         /* what get will do: a link that names no free block is refused */

@@ -558,6 +558,25 @@ void *tarn_lfblock_get(tarn_lfblock_pool *pool)
             return NULL;
         }
         next = ld32(&pool->state[i], MO_RLX);
+#if TARN_CHECK_LEVEL >= 1
+        /* The link must name the end of the list or a free block (state not USED/HELD).
+         * A link read from a block taken meanwhile may fail this; then the head has
+         * changed, and we retry.  If the head is still h, nothing was pushed or popped in
+         * between, so the link really is damaged (a stray write into the state words):
+         * refuse rather than hand out a block that may be live. */
+        if (TARN_UNLIKELY(next > pool->count ||
+                          (next < pool->count && ld32(&pool->state[next], MO_RLX) >= LF_HELD))) {
+            tarn_lfblock_word h2 = ldw(&pool->head, MO_ACQ);
+            if (h2 == h) {
+                lf_error(pool, TARN_ECORRUPT);
+                LF_UNLOCK(pool);
+                return NULL;
+            }
+            h = h2;
+            LF_RETRY(pool);
+            continue;
+        }
+#endif
         if (casww(&pool->head, &h, lf_next_head(pool, h, next), MO_AR, MO_ACQ)) {
             break;
         }
