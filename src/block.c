@@ -236,9 +236,13 @@ static inline void block_write_link(void *blk, uint32_t next)
 }
 static inline uint32_t block_read_link(const void *blk)
 {
+#if TARN_SANITIZE
     uint32_t v;
     tarn_san_peek(&v, blk, sizeof v);
     return v;
+#else
+    return *(const tarn_block_link_ *)blk;
+#endif
 }
 
 /* What slow_ must be for the pool's settings (a set-up pool). */
@@ -423,34 +427,18 @@ tarn_status tarn_block_init(tarn_block_pool *pool, void *mem, size_t mem_size,
 {
     size_t bs, count;
     if (pool == NULL) return TARN_EINVAL;
-    /* every field, one by one (no memset: nothing from the C library in a lean image) */
+    {
+        /* zero every field with a loop of byte stores (volatile, so that it stays a loop
+         * and never becomes a memset call: nothing from the C library in a lean image;
+         * NULL is all-zero bits on every target tarn supports) */
+        volatile unsigned char *z = (volatile unsigned char *)(void *)pool;
+        size_t k;
+        for (k = 0; k < sizeof *pool; k++) z[k] = 0;
+    }
     pool->head = BLOCK_END;
-    pool->lim_ = 0;
-    pool->base = NULL;
-    pool->map = NULL;
-    pool->inv_ = 0;
-    pool->block_size = 0;
-    pool->count = 0;
-    pool->carved = 0;
-    pool->num_free = 0;
-    pool->rot_ = 0;
+    pool->shead_ = BLOCK_END;
     pool->slow_ = BLOCK_SLOW_BROKEN;  /* until init succeeds */
     pool->last_error = TARN_EINVAL;
-    pool->flags_ = 0;
-    pool->shead_ = BLOCK_END;
-    pool->min_free = 0;
-    pool->failed_gets = 0;
-    pool->name = NULL;
-    pool->lock.lock = NULL;
-    pool->lock.unlock = NULL;
-    pool->lock.ctx = NULL;
-    pool->put_cb = NULL;
-    pool->put_arg = NULL;
-    pool->reg_next = NULL;
-    pool->registry = NULL;
-#if TARN_QUARANTINE > 0
-    tarn_q_init(&pool->quarantine, 0u);
-#endif
     if (mem == NULL || block_size == 0) return TARN_EINVAL;
     if (cfg != NULL && !tarn_lock_valid(&cfg->lock)) return TARN_EINVAL;
     if (block_size > (size_t)UINT32_MAX - 8u - BLOCK_GUARD) {
@@ -549,17 +537,10 @@ taken:
     return blk;
 }
 
-#if defined(__GNUC__) || defined(__clang__)
-#define BLOCK_NOINLINE __attribute__((noinline))
-#else
-#define BLOCK_NOINLINE
-#endif
-
-/* get with a lock hook, or the first get of a statically defined pool; kept out of line
- * so that the plain path needs no stack frame. */
-static BLOCK_NOINLINE void *block_get_locked(tarn_block_pool *pool)
+void *tarn_block_get_slow_(tarn_block_pool *pool)
 {
     void *blk;
+    if (TARN_UNLIKELY(pool == NULL)) return NULL;
     TARN_LOCK(pool->lock);
     block_san_setup(pool);
     blk = block_get_core(pool);
@@ -567,30 +548,9 @@ static BLOCK_NOINLINE void *block_get_locked(tarn_block_pool *pool)
     return blk;
 }
 
-/* True when a get or put must take the lock, or set the pool up first.  The lock hook is
- * tested first: it is fixed at init, so a pool with one never reads slow_ unlocked. */
-#define BLOCK_NEEDS_FRAME(pool) \
-    ((TARN_LOCKING && (pool)->lock.lock != NULL) || ((pool)->slow_ & BLOCK_SLOW_SETUP) != 0u)
-
-void *tarn_block_get_slow_(tarn_block_pool *pool)
+/* Free validated block i (caller holds the lock). */
+static void block_release(tarn_block_pool *pool, void *block, uint32_t i)
 {
-    if (TARN_UNLIKELY(pool == NULL)) return NULL;
-    if (TARN_UNLIKELY(BLOCK_NEEDS_FRAME(pool))) return block_get_locked(pool);
-    return block_get_core(pool);
-}
-
-static inline tarn_status block_release_locked(tarn_block_pool *pool, void *block)
-{
-    uint32_t i = 0;
-    tarn_status st;
-    /* a bad pointer gets its own status first (changing nothing); a sound one is refused
-     * by a pool found corrupt */
-    st = block_classify(pool, block, &i);
-    if (st == TARN_OK &&
-        (TARN_UNLIKELY(pool->slow_ & BLOCK_SLOW_CORRUPT) || BLOCK_DEEP_CHECK_FAILS(pool))) {
-        st = TARN_ECORRUPT;
-    }
-    if (TARN_UNLIKELY(st != TARN_OK)) return block_reject(pool, block, st);
     TARN_SAN_FREE(pool, block, block_usable(pool));
 #if TARN_POISON_FREE
     TARN_SAN_OPEN(block, block_usable(pool));
@@ -601,42 +561,36 @@ static inline tarn_status block_release_locked(tarn_block_pool *pool, void *bloc
     if (pool->quarantine.on) {
         block = tarn_q_push(&pool->quarantine, block);   /* the block pushed out, if any */
         if (block != NULL) (void)block_unhold(pool, block);
-        return TARN_OK;
+        return;
     }
 #endif
     block_link_free(pool, i);
-    return TARN_OK;
 }
 
-tarn_status tarn_block_put_from_cb(tarn_block_pool *pool, void *block)
-{
-    tarn_status st;
-    if (TARN_UNLIKELY(pool == NULL)) return TARN_EINVAL;
-    TARN_LOCK(pool->lock);
-    block_san_setup(pool);
-    st = block_release_locked(pool, block);
-    TARN_UNLOCK(pool->lock);
-    return st;
-}
-
-/* put with a lock hook or a callback: validate under the lock, call the callback
- * without it. */
-static BLOCK_NOINLINE tarn_status block_put_to_cb(tarn_block_pool *pool, void *block)
+/* The whole of put: validate under the lock; then free the block, or (use_cb and a put
+ * callback set) hand it to the callback, without the lock. */
+static tarn_status block_put_any(tarn_block_pool *pool, void *block, bool use_cb)
 {
     tarn_status st;
     tarn_block_put_fn cb;
     void *arg;
-    uint32_t i;
+    uint32_t i = 0;
+    if (TARN_UNLIKELY(pool == NULL)) return TARN_EINVAL;
     TARN_LOCK(pool->lock);
     block_san_setup(pool);
-    cb = pool->put_cb;
+    cb = use_cb ? pool->put_cb : NULL;
     arg = pool->put_arg;
-    if (cb != NULL) {
-        st = block_classify(pool, block, &i);
-        if (st == TARN_OK && (pool->slow_ & BLOCK_SLOW_CORRUPT)) st = TARN_ECORRUPT;
-        if (st != TARN_OK) (void)block_reject(pool, block, st);
-    } else {
-        st = block_release_locked(pool, block);
+    /* a bad pointer gets its own status first (changing nothing); a sound one is refused
+     * by a pool found corrupt */
+    st = block_classify(pool, block, &i);
+    if (st == TARN_OK &&
+        (TARN_UNLIKELY(pool->slow_ & BLOCK_SLOW_CORRUPT) || BLOCK_DEEP_CHECK_FAILS(pool))) {
+        st = TARN_ECORRUPT;
+    }
+    if (TARN_UNLIKELY(st != TARN_OK)) {
+        (void)block_reject(pool, block, st);
+    } else if (cb == NULL) {
+        block_release(pool, block, i);
     }
     TARN_UNLOCK(pool->lock);
     return (st == TARN_OK && cb != NULL) ? cb(pool, block, arg) : st;
@@ -644,11 +598,12 @@ static BLOCK_NOINLINE tarn_status block_put_to_cb(tarn_block_pool *pool, void *b
 
 tarn_status tarn_block_put_slow_(tarn_block_pool *pool, void *block)
 {
-    if (TARN_UNLIKELY(pool == NULL)) return TARN_EINVAL;
-    if (TARN_UNLIKELY(BLOCK_NEEDS_FRAME(pool) || pool->put_cb != NULL)) {
-        return block_put_to_cb(pool, block);
-    }
-    return block_release_locked(pool, block);
+    return block_put_any(pool, block, true);
+}
+
+tarn_status tarn_block_put_from_cb(tarn_block_pool *pool, void *block)
+{
+    return block_put_any(pool, block, false);
 }
 
 tarn_status tarn_block_validate(tarn_block_pool *pool, const void *block)
