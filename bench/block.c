@@ -370,7 +370,7 @@ int main(int argc, char **argv)
             const char *cells[7];
             cells[0] = names[r];
             cells[1] = bench_fmt("%.2f", res[r]->ns / W.pairs);
-            cells[2] = res[r]->instr >= 0 ? bench_fmt("%.1f", res[r]->instr / W.pairs) : "n/a";
+            cells[2] = res[r]->instr >= 0 ? bench_fmt("%.1f", res[r]->instr * scale[r] / W.pairs) : "n/a";
             cells[3] = (res[r]->instr >= 0 && r > 0) ? bench_fmt("%.1f", net) : "-";
             cells[4] = (res[r]->instr >= 0 && r > 0) ? bench_fmt("%.1f", net / 2) : "-";
             cells[5] = (res[r]->instr >= 0 && r > 0 && net_bare > 0) ? bench_fmt("%.2f", net / net_bare) : "-";
@@ -380,7 +380,7 @@ int main(int argc, char **argv)
     }
     bench_table_end();
     bench_note("net = callgrind instructions of the kernel minus the null loop; per pair (get+put)"
-               " and per operation (half a pair).  The free-list-scan row ran 1% of the pairs"
+               " and per operation (half a pair).  The free-list-scan row ran 1%% of the pairs"
                " (its put is O(free blocks)); its figures are per pair all the same.");
     {
         static const char *const fcols[] = {"pool", "instr (init + 4096 first gets)", "per block"};

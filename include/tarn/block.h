@@ -412,7 +412,19 @@ static inline void *tarn_block_get(tarn_block_pool *pool)
      * and the end of the list (TARN_BLOCK_END_) is above every limit: one test covers an
      * empty list, a pool that needs the full path and a link out of range. */
     h = pool->head;
-    if (__builtin_expect(h >= pool->lim_, 0)) return tarn_block_get_slow_(pool);
+    if (__builtin_expect(h >= pool->lim_, 0)) {
+        /* An empty list (END) in a pool that may take the inline path (lim_ != 0) with a
+         * block never used: carve it here, so that first use costs no call either.  Its
+         * bit is garbage until now (init touches no bitmap word): clear it. */
+        if (h != TARN_BLOCK_END_ || (h = pool->lim_) == 0u || h >= pool->count) {
+            return tarn_block_get_slow_(pool);
+        }
+        pool->lim_ = h + 1u;
+        pool->carved = h + 1u;
+        pool->map[h >> 5] &= ~((uint32_t)1u << (h & 31u));
+        pool->num_free--;
+        return pool->base + (size_t)h * pool->block_size;
+    }
     w = pool->map + (h >> 5);
     bit = (uint32_t)1u << (h & 31u);
     if (__builtin_expect((*w & bit) == 0u, 0)) return tarn_block_get_slow_(pool);
