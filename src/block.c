@@ -276,6 +276,7 @@ static void block_update_slow(tarn_block_pool *pool)
         pool->slow_ = (uint8_t)s;
     }
     lim = block_lim(pool);
+    /* cppcheck-suppress duplicateConditionalAssign ; not writing an unchanged lim_ is the point */
     if (pool->lim_ != lim) pool->lim_ = lim;
 }
 
