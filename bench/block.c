@@ -355,7 +355,9 @@ int main(int argc, char **argv)
         int n = 0, r;
         names[n] = "null (loop only)"; res[n++] = &rnull;
         names[n] = "bare free list"; res[n++] = &rbare;
-        names[n] = "tarn block pool (check 1)"; res[n++] = &rtarn;
+        names[n] = TARN_CHECK_LEVEL == 0 ? "tarn block pool (check 0)"
+                   : TARN_CHECK_LEVEL == 1 ? "tarn block pool (check 1)" : "tarn block pool (check 2)";
+        res[n++] = &rtarn;
         names[n] = "bare free list, inlined"; res[n++] = &rbare_in;
         names[n] = "tarn, out-of-line path"; res[n++] = &rtarn_call;
         names[n] = "Mynewt-style list (range check)"; res[n++] = &rmy;
