@@ -391,9 +391,9 @@ tarn_status tarn_lfblock_init(tarn_lfblock_pool *pool, void *mem, size_t mem_siz
     if (mem_size > (size_t)UINT32_MAX) {
         mem_size = (size_t)UINT32_MAX;   /* the blocks span less than 4 GiB anyway */
     }
-    /* (a stride so close to 4 GiB that stride + 4 wraps cannot fit with its word) */
-    /* cppcheck-suppress knownConditionTrueFalse ; true for strides near 4 GiB (TARN_ALIGN 4) */
-    n = ((uint32_t)stride + 4u < 4u) ? 0u : lf_udiv((uint32_t)mem_size, (uint32_t)stride + 4u);
+    /* (a stride of 4 GiB - 4 or more, guard bytes included, cannot fit with its word) */
+    n = (stride > (size_t)UINT32_MAX - 4u) ? 0u
+                                           : lf_udiv((uint32_t)mem_size, (uint32_t)stride + 4u);
     if (n > 0u && TARN_LFBLOCK_META_BYTES(n) + n * stride > mem_size) {
         n--;
     }
