@@ -21,7 +21,8 @@
  * of every trial (they must not crash whatever the buffer holds).
  *
  * Fixed seed; `test_block_damage N` runs N trials per kind (default 120, fewer under
- * TARN_TEST_SCALE).  Prints a table; fails on any harmful outcome.  This file compiles
+ * TARN_TEST_SCALE).  Prints a table (harmful trials, and trials in which some call
+ * reported TARN_ECORRUPT: the damage was seen); fails on any harmful outcome.  This file compiles
  * src/block.c and src/lfblock.c itself with the sanitizer annotations off, so that the
  * harness can write into free blocks as buggy firmware would (the checks, guard and
  * poison options of the build stay as configured).  POSIX hosts only (fork).
@@ -52,6 +53,8 @@ static const char *const kind_name[K_KINDS] = {"overrun <= 64 B past a live bloc
                                                "write after free", "wild write into buffer",
                                                "write after free, then 2nd put"};
 enum { H_PTR = 1, H_TWICE = 2, H_LIVE = 4, H_OUT = 8, H_SERVED = 16, H_EDBL = 32 };
+#define H_HARM 63         /* the harmful outcomes above */
+#define I_CAUGHT 64       /* not harm: some call reported TARN_ECORRUPT (damage seen) */
 
 /* The arena: guard zone, buffer, guard zone. */
 static unsigned char arena[D_GUARD + D_BUF_MAX + D_GUARD] __attribute__((aligned(64)));
@@ -159,6 +162,10 @@ static void do_get(const dmod *m)
     unsigned char *p = (unsigned char *)m->get();
     unsigned i;
     if (p == NULL) {
+        if (m->last() == TARN_ECORRUPT) {
+            harm |= I_CAUGHT;
+            NOTE();
+        }
         /* the block pool refuses gets once a get has found damage (until init or clear);
          * the lock-free pool refuses each damaged link it meets but keeps no such state */
         if (m->last() == TARN_ECORRUPT && m->sticky) corrupt_seen = true;
@@ -193,6 +200,7 @@ static void do_get(const dmod *m)
 static tarn_status do_put(const dmod *m, unsigned k)
 {
     tarn_status st = m->put(live[k]);
+    if (st == TARN_ECORRUPT) harm |= I_CAUGHT;
     if (st != TARN_OK) {
         verify(m);   /* refused: the block stays the caller's */
         return st;
@@ -295,7 +303,7 @@ static int trial(const dmod *m, int kind, uint64_t seed)
     random_ops(m, D_OPS);
     m->debug();
     verify(m);
-    return harm;
+    return harm & H_HARM;
 }
 
 int main(int argc, char **argv)
@@ -315,11 +323,12 @@ int main(int argc, char **argv)
 
     printf("damage containment, %d trials per kind, %u blocks of %u bytes, %d calls after\n",
            trials, D_NB, D_SZ, D_OPS);
-    printf("%-8s | %-34s | %7s | %s\n", "module", "corruption", "harmful", "outcomes");
+    printf("%-8s | %-34s | %8s | %8s | %s\n", "module", "corruption", "harmful", "ECORRUPT",
+           "harmful outcomes");
     for (mi = 0; mi < 2; mi++) {
         const dmod *m = &mods[mi];
         for (kind = 0; kind < K_KINDS; kind++) {
-            int bad = 0, crash = 0, counts[6] = {0};
+            int bad = 0, crash = 0, caught = 0, counts[6] = {0};
             char detail[160];
             size_t dl = 0;
             for (t = 0; t < trials; t++) {
@@ -331,8 +340,9 @@ int main(int argc, char **argv)
                 REQUIRE(pid >= 0);
                 if (pid == 0) _exit(trial(m, kind, (uint64_t)(mi * 1000003 + kind * 100003 + t)));
                 REQUIRE(waitpid(pid, &status, 0) == pid);
+                if (*harm_shared & I_CAUGHT) caught++;
                 if (WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) != 0)) {
-                    int f = *harm_shared;
+                    int f = *harm_shared & H_HARM;
                     bad++;
                     if (WIFSIGNALED(status)) crash++;
                     for (h = 0; h < 6; h++) counts[h] += (f >> h) & 1;
@@ -343,8 +353,8 @@ int main(int argc, char **argv)
                 if (counts[h]) dl += (size_t)snprintf(detail + dl, sizeof detail - dl, "%s %d ", hname[h], counts[h]);
             }
             if (crash) (void)snprintf(detail + dl, sizeof detail - dl, "crash %d", crash);
-            printf("%-8s | %-34s | %3d/%-3d | %s\n", m->name, kind_name[kind], bad, trials,
-                   bad ? detail : "-");
+            printf("%-8s | %-34s | %4d/%-4d| %8d | %s\n", m->name, kind_name[kind], bad, trials,
+                   caught, bad ? detail : "-");
             total_harm += bad;
         }
     }
