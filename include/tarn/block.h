@@ -18,7 +18,10 @@
  *
  * Speed: with GCC or Clang, tarn_block_get and tarn_block_put are inline; the common case
  * (a pool without lock hook, put callback or debug option; a free block on the list; a
- * valid block handed back) costs about 10 instructions each and calls nothing.
+ * valid block handed back) costs about 20 instructions each on x86-64 (bench/block: 46 per
+ * get+put pair at checking level 1, 40 at level 0; the bitmap test and update and the
+ * link check are about half of it) and calls nothing; the first get of each block is
+ * inline too (init + first get of 4096 blocks: about 103,000 instructions).
  * Everything else goes to the out-of-line full path.  Define TARN_BLOCK_NO_INLINE to
  * always call the full path.  The library and its users must see the same configuration
  * (tarn/config.h), as the pool's layout depends on it anyway.  Sanitizer annotations of
