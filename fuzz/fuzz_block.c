@@ -36,6 +36,7 @@ typedef struct model {
     unsigned char *mem;
     size_t bs;                /* block stride (guard bytes included) */
     size_t ub;                /* usable bytes of a block (tarn_block_size) */
+    size_t align;             /* alignment of the blocks (TARN_BLOCK_ALIGN_OF) */
     uint32_t count;
     uint32_t nfree, min_free, failed;
     int reg;                  /* registry index holding the pool, or -1 */
@@ -91,20 +92,16 @@ static void verify_live(const model *m)
     }
 }
 
-/* User writes to a live block; the shadow follows.  The second word never gets its low
- * bit set: such a pair of words can look like a free-list tag (a documented limit). */
+/* User writes to a live block; the shadow follows.  Any bytes at all: the pool decides
+ * free or not from its bitmap, never from a block's contents. */
 static void user_write(model *m, uint32_t i, size_t off, size_t len, const uint8_t *src,
                        uint32_t tag)
 {
     unsigned char *b = blk(m, i), *s = m->shadow + (size_t)i * m->bs;
-    uintptr_t w;
     size_t j;
     if (off >= m->ub) off %= m->ub;
     if (len > m->ub - off) len = m->ub - off;
     for (j = 0; j < len; j++) b[off + j] = src ? src[j] : fz_pat(tag, j);
-    memcpy(&w, b + sizeof(void *), sizeof w);
-    w &= ~(uintptr_t)1u;
-    memcpy(b + sizeof(void *), &w, sizeof w);
     memcpy(s, b, m->ub);
 }
 
@@ -169,7 +166,7 @@ static void reset_model(model *m)
 static void do_init(model *m, fz_in *in, unsigned bad)
 {
     /* the largest block size init accepts (canary mode's guard bytes count too) */
-    const size_t bs_max = (size_t)UINT32_MAX - 2u * TARN_ALIGN - TARN_BLOCK_GUARD_BYTES;
+    const size_t bs_max = (size_t)UINT32_MAX - 8u - TARN_BLOCK_GUARD_BYTES;
     const size_t huge[] = {(size_t)UINT32_MAX, bs_max, bs_max + 1u, SIZE_MAX, SIZE_MAX / 2u,
                            4u * REGION};
     size_t req = sizes[fz_u8(in) % NSIZES], bs = TARN_BLOCK_SIZE(req), mem_size, lim;
@@ -182,7 +179,8 @@ static void do_init(model *m, fz_in *in, unsigned bad)
     lim = REGION / bs;
     if (lim > MAX_COUNT) lim = MAX_COUNT;
     count = 1u + fz_below(in, (uint32_t)lim);
-    mem_size = (size_t)count * bs + fz_u8(in) % bs;   /* a tail too short for a block */
+    /* the blocks, their bitmap and a tail too short for one more block */
+    mem_size = TARN_BLOCK_POOL_BYTES(count, req) + fz_u8(in) % bs;
 
     if (m->reg >= 0) {
         int r = m->reg, j, k = 0;
@@ -201,7 +199,7 @@ static void do_init(model *m, fz_in *in, unsigned bad)
     case 1: mem = NULL; ex = TARN_EINVAL; break;
     case 2: req = 0; ex = TARN_EINVAL; break;
     case 3: cfg.lock.unlock = NULL; cfg.lock.lock = fz_lock_take; ex = TARN_EINVAL; break;
-    case 4: mem += 1u + fz_u8(in) % (TARN_ALIGN - 1u); ex = TARN_EALIGN; break;
+    case 4: mem += 1u + fz_u8(in) % (TARN_BLOCK_ALIGN_OF(req) - 1u); ex = TARN_EALIGN; break;
     case 5:
         req = huge[fz_u8(in) % (sizeof huge / sizeof huge[0])];
         ex = (req > bs_max) ? TARN_EOVERFLOW : TARN_ETOOSMALL;
@@ -229,6 +227,7 @@ static void do_init(model *m, fz_in *in, unsigned bad)
     m->mem = mem;
     m->bs = bs;
     m->ub = TARN_BLOCK_USABLE(req);
+    m->align = TARN_BLOCK_ALIGN_OF(req);
     m->count = count;
     m->nfree = m->min_free = count;
     memset(m->state, B_NEVER, sizeof m->state);
@@ -304,7 +303,7 @@ static void op_get(model *m, bool peek)
         return;
     }
     FZ_CHECK(p != NULL);
-    FZ_CHECK(TARN_IS_ALIGNED(p, TARN_ALIGN));
+    FZ_CHECK(TARN_IS_ALIGNED(p, m->align));
     i = tarn_block_index(&m->pool, p);
     FZ_CHECK(i >= 0 && (uint32_t)i < m->count && p == blk(m, (uint32_t)i));
     FZ_CHECK(m->state[i] == B_NEVER || m->state[i] == B_FREE);

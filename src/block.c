@@ -2,30 +2,37 @@
  * src/block.c - block pools (see include/tarn/block.h).
  *
  * Layout of the caller's buffer (count blocks of block_size bytes, block_size a multiple
- * of TARN_ALIGN and >= 2 pointers):
+ * of 4 and >= 4, then the free bitmap):
  *
- *   base               carve = base + carved * block_size                  end
- *   |  handed out or on the free list  |  never used yet (carved on demand)  |
- *   [blk 0][blk 1][blk 2] ... [blk k-1][blk k] ...                  [blk n-1]
+ *   base                carve = base + carved * block_size        map = base + count * bs
+ *   |  handed out or on the free list  |  never used yet (carved on demand)  | free bitmap |
+ *   [blk 0][blk 1][blk 2] ... [blk k-1][blk k] ...                  [blk n-1][w0][w1]...
  *
- *   a free block on the free list:   [ next | tag = key | ...unused...            ]
- *   a block handed out:              [ user data (word 1 zeroed by get)        ... ]
- *   a never-used block:              [ anything, even a stale tag of an earlier pool ]
+ *   a free block on the free list:   [ next (uint32_t index, or END) | ...unused...  ]
+ *   a block handed out:              [ user data; the pool never reads or writes it  ]
+ *   a never-used block:              [ anything                                       ]
+ *   bitmap: bit i of word i/32 is 1 when block i is on the free list, 0 when it is handed
+ *   out (or held in the quarantine); bits of blocks never carved are garbage (init is
+ *   O(1) and touches nothing): the carve that first hands a block out clears its bit.
  *
  * Invariants (checked by tarn_block_check):
- *   - carved <= count, end - base == count * block_size;
- *   - every block on the free list lies below the carve line, starts a block, carries
- *     the tag, and appears once; the list length is num_free - (never carved blocks);
- *   - num_free <= count, min_free <= count, key == block_key(pool).
+ *   - carved <= count, map == base + count * block_size;
+ *   - the free list visits distinct blocks below the carve line, each with its bit set;
+ *     exactly the carved blocks with their bit set are on it, and there are num_free -
+ *     (count - carved) of them;
+ *   - num_free <= count, min_free <= count.
  *
- * Double-free detection in O(1): a block on the free list carries in its second word the
- * pool's tag key = address of the pool ^ a constant whose low bit is set; get writes 0
- * there, which is never the tag.  A block handed out is therefore taken for a free one
- * only if the user stored exactly the key in its second word.  A block at or after the
- * carve line has never been handed out: putting it is a double free too.  The free list's
- * links are not covered by the tag; the check finds any damaged link all the same (it
- * leads outside the carved blocks, to an untagged block, into a cycle, or makes the list
- * too short).
+ * Damage containment.  The only pool data inside the blocks is the link word of a free
+ * block, and a stale write can change it.  So get trusts no link: the head it is about to
+ * take must be a block below the carve line whose bit says free (one compare and one bit
+ * test, in the inline get too).  A link that fails names no free block: get reports
+ * TARN_ECORRUPT and the pool goes into the CORRUPT state (slow_ bit), where it refuses
+ * every get and put until init or clear.  A link that passes names a free block, so even
+ * a damaged list can hand out only free blocks of this pool, each once (a shortened list
+ * leaks blocks until clear; the check finds it).  Put decides "already free" from the
+ * bitmap, never from the block's bytes, so a write after free cannot hide a double put.
+ * Bit i is changed only by the get that takes block i and the put that frees it, both
+ * after they have validated i, so the bitmap stays in bounds whatever the blocks hold.
  *
  * "Is a block start, and which" is answered without a divide (Granlund-Montgomery): with
  * block_size = odd << rot_ and inv_ = odd^-1 modulo 2^(bits of uintptr_t), rotating
@@ -36,11 +43,15 @@
  * block_q < count.
  *
  * Fast paths: tarn_block_get and tarn_block_put are inline in block.h and handle the
- * common case (free list not empty; a valid block) of a pool whose slow_ is 0.  slow_
+ * common case (a valid free block at the head; a valid block handed back) of a pool whose
+ * slow_ is 0; lim_ (the carve count, or 0 when slow_ != 0) gates both.  slow_
  * (BLOCK_SLOW_*) is non-zero for a statically defined pool before its first use, a pool
- * that failed init, a lock hook, a put callback, the quarantine, and in every build whose
- * get/put do more per call (sanitizer annotations, canary mode, level-2 checks, poisoning
- * of freed blocks); the out-of-line tarn_block_get_slow_/put_slow_ do everything else.
+ * that failed init, a lock hook, a put callback, the quarantine, a pool found corrupt,
+ * and in every build whose get/put do more per call (sanitizer annotations, canary mode,
+ * level-2 checks, poisoning of freed blocks); the out-of-line tarn_block_get_slow_ and
+ * put_slow_ do everything else.  In a pool with a lock hook lim_ is 0 from init on and
+ * never written again, and the list lives in shead_, so the inline paths read nothing
+ * that a locked operation (set_put_cb included) writes.
  * The watermark costs the fast path nothing: blocks are carved only when the free list is
  * empty, so the most blocks ever in use since the last clear is exactly the number carved,
  * and min_free = min(min_free before the last clear, count - carved blocks).
@@ -57,16 +68,25 @@
  * Debug quarantine (TARN_QUARANTINE > 0 and TARN_F_QUARANTINE): a validated put goes into
  * the ring `quarantine` instead of onto the free list, still NOACCESS for the tools (and
  * filled with TARN_POISON_BYTE under TARN_POISON_FREE); the block a full ring pushes out is
- * linked onto the free list.  Held blocks carry no tag (they are not free) and count as
+ * linked onto the free list.  Held blocks keep bit 0 (they are not free) and count as
  * used in num_free; put finds them with tarn_q_holds (a second put is TARN_EDOUBLE).  get
  * on a pool with no free block releases the oldest held one.  Extra invariants: every
- * held block is a block start below `carve`, untagged, held once, and (poison mode) still
- * all poison bytes.
+ * held block is a block start below `carve`, not marked free, held once, and (poison
+ * mode) still all poison bytes.
  */
 #include "tarn/block.h"
+
+/* Sanitizer annotations of the block pool send every get and put down the full path.
+ * Under AddressSanitizer they are on by default (internal.h); Valgrind memcheck's are
+ * opt-in (TARN_SANITIZE=1), so that a host which merely has the Valgrind headers keeps
+ * the inline fast path. */
+#ifndef TARN_SANITIZE
+#define TARN_SANITIZE TARN_BLOCK_SANITIZE_
+#endif
+
 #include "internal.h"
 
-#define BLOCK_KEY_CONST ((uintptr_t)0x9E3779B97F4A7C15ull | 1u)
+#define BLOCK_END TARN_BLOCK_END_
 
 /* Bits of pool->slow_. */
 #define BLOCK_SLOW_SETUP TARN_BLOCK_SLOW_SETUP_ /* statically defined, not yet set up */
@@ -75,10 +95,16 @@
 #define BLOCK_SLOW_CB 8u                        /* put callback */
 #define BLOCK_SLOW_QUAR 16u                     /* quarantine on */
 #define BLOCK_SLOW_BUILD 32u                    /* this build does more per get/put */
-/* The bits that make get take the full path: they are fixed at init (or at the set-up of
- * a statically defined pool, while its list is empty), so where the list lives is too. */
-#define BLOCK_SLOW_GET (BLOCK_SLOW_SETUP | BLOCK_SLOW_BROKEN | BLOCK_SLOW_LOCK | BLOCK_SLOW_BUILD)
+#define BLOCK_SLOW_CORRUPT 64u                  /* damage found: refuse gets and puts */
+/* The bits that make get take the full path (the list then lives in shead_).  Of these
+ * only CORRUPT changes after init (or set-up), and only in the full path. */
+#define BLOCK_SLOW_GET                                                                   \
+    (BLOCK_SLOW_SETUP | BLOCK_SLOW_BROKEN | BLOCK_SLOW_LOCK | BLOCK_SLOW_BUILD | BLOCK_SLOW_CORRUPT)
 TARN_STATIC_ASSERT(BLOCK_SLOW_GET == TARN_BLOCK_SLOW_GET_, slow_get_bits_match);
+
+/* Bits of pool->flags_. */
+#define BLOCK_F_REPORT 1u   /* TARN_F_SAN_REPORT */
+#define BLOCK_F_SAN 2u      /* sanitizer state set up (statically defined pools: lazily) */
 
 #if TARN_SANITIZE || TARN_GUARD || TARN_POISON_FREE || TARN_CHECK_LEVEL >= 2
 #define BLOCK_SLOW_BUILD_BITS BLOCK_SLOW_BUILD
@@ -86,8 +112,9 @@ TARN_STATIC_ASSERT(BLOCK_SLOW_GET == TARN_BLOCK_SLOW_GET_, slow_get_bits_match);
 #define BLOCK_SLOW_BUILD_BITS 0u
 #endif
 
-TARN_STATIC_ASSERT(TARN_BLOCK_SIZE(1) >= 2 * sizeof(void *), block_holds_link_and_tag);
-TARN_STATIC_ASSERT(TARN_BLOCK_SIZE(1) % TARN_ALIGN == 0, block_size_aligned);
+TARN_STATIC_ASSERT(TARN_BLOCK_SIZE(1) >= sizeof(uint32_t), block_holds_link);
+TARN_STATIC_ASSERT(TARN_BLOCK_SIZE(1) % 4u == 0, block_size_multiple_of_4);
+TARN_STATIC_ASSERT(TARN_BLOCK_SIZE(12) == 12u + TARN_BLOCK_GUARD_BYTES, twelve_byte_blocks);
 
 #define BLOCK_GUARD TARN_BLOCK_GUARD_BYTES
 
@@ -97,44 +124,59 @@ static inline size_t block_usable(const tarn_block_pool *pool)
     return (pool->block_size == 0) ? 0u : (size_t)pool->block_size - BLOCK_GUARD;
 }
 
-static inline uintptr_t block_key(const tarn_block_pool *pool)
+/* Block i's address (i < count). */
+static inline unsigned char *block_at(const tarn_block_pool *pool, uint32_t i)
 {
-    return (uintptr_t)pool ^ BLOCK_KEY_CONST;
+    return pool->base + (size_t)i * pool->block_size;
 }
 
 /* The carve line: first never-used block. */
 static inline unsigned char *block_carve(const tarn_block_pool *pool)
 {
     /* base may be NULL (a pool that failed init): no arithmetic on it then */
-    return (pool->carved == 0) ? pool->base : pool->base + (size_t)pool->carved * pool->block_size;
+    return (pool->carved == 0) ? pool->base : block_at(pool, pool->carved);
 }
 
-/* The free list's head lives in free_head where the inline get reads it, except in pools
- * whose get takes the full path: there free_head stays NULL (so the inline get always
- * calls the full path) and the list lives in slow_head_. */
-static inline void **block_headp(tarn_block_pool *pool)
+/* The free list's head: in head where the inline get reads it, except in pools whose get
+ * takes the full path: there head stays BLOCK_END (so the inline get always calls the
+ * full path) and the list lives in shead_. */
+static inline uint32_t *block_headp(tarn_block_pool *pool)
 {
-    return (pool->slow_ & BLOCK_SLOW_GET) ? &pool->slow_head_ : &pool->free_head;
+    return (pool->slow_ & BLOCK_SLOW_GET) ? &pool->shead_ : &pool->head;
 }
-static inline void *block_head(const tarn_block_pool *pool)
+static inline uint32_t block_head(const tarn_block_pool *pool)
 {
-    return (pool->slow_ & BLOCK_SLOW_GET) ? pool->slow_head_ : pool->free_head;
-}
-
-/* Blocks carved so far. */
-static inline uint32_t block_carved_count(const tarn_block_pool *pool)
-{
-    return pool->carved;
+    return (pool->slow_ & BLOCK_SLOW_GET) ? pool->shead_ : pool->head;
 }
 
-/* put_limit_ mirrors carved while put may take the inline path, else stays 0 (the inline
- * put then finds every block "past the carve line" and calls the full path).  In a pool
- * with a lock hook the inline put reads put_limit_ without the lock, so it is written only
- * when slow_ changes (block_update_slow), never by the locked get and put. */
+/* What lim_ must be: the carve count while get and put may take the inline path, else 0
+ * (the inline paths then find every index out of range and call the full path). */
+static inline uint32_t block_lim(const tarn_block_pool *pool)
+{
+    return pool->slow_ == 0 ? pool->carved : 0u;
+}
+
+/* Set the carve count.  lim_ is written only when its value changes: in a pool with a
+ * lock hook it stays 0, unwritten, so the inline paths may read it without the lock. */
 static inline void block_set_carved(tarn_block_pool *pool, uint32_t carved)
 {
     pool->carved = carved;
-    if (pool->slow_ == 0) pool->put_limit_ = block_carved_count(pool);
+    if (pool->slow_ == 0) pool->lim_ = carved;
+}
+
+/* The free bit of block i (i < carved). */
+static inline bool block_is_free(const tarn_block_pool *pool, uint32_t i)
+{
+    return (pool->map[i >> 5] >> (i & 31u)) & 1u;
+}
+static inline void block_mark(tarn_block_pool *pool, uint32_t i, bool free_)
+{
+    uint32_t bit = (uint32_t)1u << (i & 31u);
+    if (free_) {
+        pool->map[i >> 5] |= bit;
+    } else {
+        pool->map[i >> 5] &= ~bit;
+    }
 }
 
 /* The block-start test's inverse (see the top of this file): odd^-1 modulo 2^(bits of
@@ -161,36 +203,52 @@ static inline uintptr_t block_q(const tarn_block_pool *pool, const void *p)
     return block_ror(((uintptr_t)p - (uintptr_t)pool->base) * pool->inv_, pool->rot_);
 }
 
+/* floor(n / d) for d > 0 by shift and subtract: init's one division, without pulling a
+ * library routine into the image of a part that has no divide instruction. */
+static uint32_t block_udiv(uint32_t n, uint32_t d)
+{
+    uint32_t q = 0, r = 0;
+    int i;
+    for (i = 31; i >= 0; i--) {
+        r = (r << 1) | ((n >> i) & 1u);
+        if (r >= d) {
+            r -= d;
+            q |= (uint32_t)1u << i;
+        }
+    }
+    return q;
+}
+
 /* Fewest blocks ever free: see "watermark" above. */
 static inline uint32_t block_min_free(const tarn_block_pool *pool)
 {
-    uint32_t since_clear = pool->count - block_carved_count(pool);
+    uint32_t since_clear = pool->count - pool->carved;
     return since_clear < pool->min_free ? since_clear : pool->min_free;
 }
 
-/* Free-block words, accessed only through these (they open the bytes for sanitizers). */
-static inline void block_write_free(const tarn_block_pool *pool, void *blk, void *next)
+/* Free-block link words, accessed only through these (they open the bytes for
+ * sanitizers). */
+static inline void block_write_link(void *blk, uint32_t next)
 {
-    uintptr_t key = pool->key;
-    TARN_SAN_OPEN(blk, 2 * sizeof(void *));
+    TARN_SAN_OPEN(blk, sizeof(uint32_t));
     *(tarn_block_link_ *)blk = next;
-    ((tarn_block_word_ *)blk)[1] = key;
-    TARN_SAN_CLOSE(blk, 2 * sizeof(void *));
+    TARN_SAN_CLOSE(blk, sizeof(uint32_t));
 }
-
-/* True when blk (a block start below carve) carries the free tag. */
-static inline bool block_is_tagged(const tarn_block_pool *pool, const void *blk)
+static inline uint32_t block_read_link(const void *blk)
 {
-    uintptr_t w;
-    /* blk may be live or free: leave its state alone */
-    tarn_san_peek(&w, (const unsigned char *)blk + sizeof(uintptr_t), sizeof w);
-    return w == pool->key;
+#if TARN_SANITIZE
+    uint32_t v;
+    tarn_san_peek(&v, blk, sizeof v);
+    return v;
+#else
+    return *(const tarn_block_link_ *)blk;
+#endif
 }
 
 /* What slow_ must be for the pool's settings (a set-up pool). */
 static uint32_t block_slow_bits(const tarn_block_pool *pool)
 {
-    uint32_t s = BLOCK_SLOW_BUILD_BITS;
+    uint32_t s = BLOCK_SLOW_BUILD_BITS | (pool->slow_ & BLOCK_SLOW_CORRUPT);
     if (pool->base == NULL) s |= BLOCK_SLOW_BROKEN;
 #if TARN_LOCKING
     if (pool->lock.lock != NULL) s |= BLOCK_SLOW_LOCK;
@@ -202,18 +260,32 @@ static uint32_t block_slow_bits(const tarn_block_pool *pool)
     return s;
 }
 
-/* Recompute slow_ from the pool's settings, and put the list head and put_limit_ where
- * the new slow_ wants them. */
+/* Recompute slow_ from the pool's settings; move the list head and set lim_ where the new
+ * slow_ wants them, writing only the fields whose value changes (see the top). */
 static void block_update_slow(tarn_block_pool *pool)
 {
-    void *head = block_head(pool);
+    uint32_t head = block_head(pool);
     uint32_t s = block_slow_bits(pool);
-    pool->free_head = NULL;
-    pool->slow_head_ = NULL;
-    pool->slow_ = s;
-    *block_headp(pool) = head;
-    if (s != 0) pool->put_limit_ = 0u;
-    block_set_carved(pool, pool->carved);
+    uint32_t lim;
+    if ((s ^ pool->slow_) & BLOCK_SLOW_GET) {
+        pool->head = BLOCK_END;
+        pool->shead_ = BLOCK_END;
+        pool->slow_ = (uint8_t)s;
+        *block_headp(pool) = head;
+    } else {
+        pool->slow_ = (uint8_t)s;
+    }
+    lim = block_lim(pool);
+    /* cppcheck-suppress duplicateConditionalAssign ; not writing an unchanged lim_ is the point */
+    if (pool->lim_ != lim) pool->lim_ = lim;
+}
+
+/* Damage found: from now on every get and put is refused (TARN_ECORRUPT). */
+static void block_set_corrupt(tarn_block_pool *pool)
+{
+    pool->slow_ |= BLOCK_SLOW_CORRUPT;
+    block_update_slow(pool);
+    pool->last_error = TARN_ECORRUPT;
 }
 
 #if TARN_GUARD
@@ -224,12 +296,13 @@ static inline bool block_guard_ok(const tarn_block_pool *pool, const void *blk)
 }
 #endif
 
-/* Link a validated block onto the free list (it is NOACCESS for the tools already). */
-static inline void block_link_free(tarn_block_pool *pool, void *block)
+/* Link validated block i onto the free list (it is NOACCESS for the tools already). */
+static inline void block_link_free(tarn_block_pool *pool, uint32_t i)
 {
-    void **headp = block_headp(pool);
-    block_write_free(pool, block, *headp);
-    *headp = block;
+    uint32_t *headp = block_headp(pool);
+    block_write_link(block_at(pool, i), *headp);
+    block_mark(pool, i, true);
+    *headp = i;
     pool->num_free++;
 }
 
@@ -256,7 +329,7 @@ static bool block_unhold(tarn_block_pool *pool, void *blk)
 {
     bool ok = block_held_intact(pool, blk);
     if (!ok) pool->last_error = TARN_ECORRUPT;
-    block_link_free(pool, blk);
+    block_link_free(pool, (uint32_t)block_q(pool, blk));
     return ok;
 }
 #endif
@@ -275,13 +348,12 @@ static inline bool block_unhold_oldest(tarn_block_pool *pool)
 #endif
 }
 
-/* The fields derived from the address and the block size: set by init, and by the
- * first use of a statically defined pool. */
+/* The fields derived from the block size: set by init, and by the first use of a
+ * statically defined pool. */
 static void block_set_derived(tarn_block_pool *pool)
 {
-    pool->key = block_key(pool);
     pool->inv_ = block_inverse(pool->block_size);
-    pool->rot_ = tarn_ctz_u32(pool->block_size);
+    pool->rot_ = (uint8_t)tarn_ctz_u32(pool->block_size);
 }
 
 /* Statically defined pools skip init: set the derived fields and slow_, and give the
@@ -290,34 +362,39 @@ static void block_san_setup(tarn_block_pool *pool)
 {
     if (TARN_UNLIKELY(pool->slow_ & BLOCK_SLOW_SETUP)) {
         block_set_derived(pool);
+        pool->slow_ &= (uint8_t)~BLOCK_SLOW_SETUP;
+        pool->slow_ |= BLOCK_SLOW_BROKEN;  /* any GET bit: the list is in shead_ now */
         block_update_slow(pool);
     }
 #if TARN_SANITIZE
-    if (!pool->san_ready && pool->base != NULL) {
+    if (!(pool->flags_ & BLOCK_F_SAN) && pool->base != NULL) {
         TARN_SAN_POOL_CREATE(pool);
-        TARN_SAN_NOACCESS(pool->base, (size_t)(pool->end - pool->base));
-        pool->san_ready = 1;
+        TARN_SAN_NOACCESS(pool->base, (size_t)((unsigned char *)pool->map - pool->base));
+        /* the bitmap is the pool's own: open even if an earlier pool closed those bytes */
+        TARN_SAN_DEFINED(pool->map, TARN_BLOCK_MAP_BYTES(pool->count));
+        pool->flags_ |= BLOCK_F_SAN;
     }
 #endif
 }
 
-/* O(1) classification of a pointer handed back.  Caller holds the lock. */
-static tarn_status block_classify(const tarn_block_pool *pool, const void *p)
+/* O(1) classification of a pointer handed back; *idx receives its block index when it is
+ * a block below the carve line.  Caller holds the lock. */
+static tarn_status block_classify(const tarn_block_pool *pool, const void *p, uint32_t *idx)
 {
-    (void)pool;
+    uintptr_t q;
     if (TARN_UNLIKELY(p == NULL)) return TARN_EINVAL;
+    /* One compare on the fast path: a block below the carve line, or not; tell a block
+     * never handed out from a foreign pointer only when reporting.  Needed at every level:
+     * the bitmap must stay in bounds. */
+    q = block_q(pool, p);
+    if (TARN_UNLIKELY(q >= pool->carved)) return (q < pool->count) ? TARN_EDOUBLE : TARN_EFOREIGN;
+    *idx = (uint32_t)q;
 #if TARN_CHECK_LEVEL >= 1
-    {
-        /* One compare on the fast path: a block below the carve line, or not; tell a
-         * block never handed out from a foreign pointer only when reporting. */
-        uintptr_t q = block_q(pool, p);
-        if (TARN_UNLIKELY(q >= pool->carved)) return (q < pool->count) ? TARN_EDOUBLE : TARN_EFOREIGN;
-    }
-    if (TARN_UNLIKELY(block_is_tagged(pool, p))) return TARN_EDOUBLE;
+    if (TARN_UNLIKELY(block_is_free(pool, (uint32_t)q))) return TARN_EDOUBLE;
 #endif
 #if TARN_QUARANTINE > 0
-    /* held blocks are untagged: look them up (at every level: a block pushed twice would
-     * be freed twice when it leaves the ring) */
+    /* held blocks are not marked free: look them up (at every level: a block pushed twice
+     * would be freed twice when it leaves the ring) */
     if (pool->quarantine.on && tarn_q_holds(&pool->quarantine, p)) return TARN_EDOUBLE;
 #endif
 #if TARN_GUARD
@@ -332,9 +409,10 @@ static tarn_status block_check_locked(const tarn_block_pool *pool);
 static tarn_status block_reject(tarn_block_pool *pool, const void *block, tarn_status st)
 {
     pool->last_error = (uint8_t)st;
-    if (pool->report_ && (st == TARN_EDOUBLE || st == TARN_EFOREIGN)) {
+    if ((pool->flags_ & BLOCK_F_REPORT) && (st == TARN_EDOUBLE || st == TARN_EFOREIGN)) {
         TARN_SAN_REPORT_BAD_FREE(pool, block);
     }
+    (void)block;
     return st;
 }
 
@@ -350,23 +428,43 @@ tarn_status tarn_block_init(tarn_block_pool *pool, void *mem, size_t mem_size,
 {
     size_t bs, count;
     if (pool == NULL) return TARN_EINVAL;
-    memset(pool, 0, sizeof *pool);
-    pool->last_error = TARN_EINVAL;
+    {
+        /* zero every field with a loop of byte stores (volatile, so that it stays a loop
+         * and never becomes a memset call: nothing from the C library in a lean image;
+         * NULL is all-zero bits on every target tarn supports) */
+        volatile unsigned char *z = (volatile unsigned char *)(void *)pool;
+        size_t k;
+        for (k = 0; k < sizeof *pool; k++) z[k] = 0;
+    }
+    pool->head = BLOCK_END;
+    pool->shead_ = BLOCK_END;
     pool->slow_ = BLOCK_SLOW_BROKEN;  /* until init succeeds */
+    pool->last_error = TARN_EINVAL;
     if (mem == NULL || block_size == 0) return TARN_EINVAL;
     if (cfg != NULL && !tarn_lock_valid(&cfg->lock)) return TARN_EINVAL;
-    if (!TARN_IS_ALIGNED(mem, TARN_ALIGN)) return (tarn_status)(pool->last_error = TARN_EALIGN);
-    if (block_size > (size_t)UINT32_MAX - (size_t)2u * TARN_ALIGN - BLOCK_GUARD) {
+    if (block_size > (size_t)UINT32_MAX - 8u - BLOCK_GUARD) {
         return (tarn_status)(pool->last_error = TARN_EOVERFLOW);
     }
     bs = TARN_BLOCK_SIZE(block_size);
-    count = mem_size / bs;
+    if (!TARN_IS_ALIGNED(mem, TARN_BLOCK_ALIGN_OF(block_size))) {
+        return (tarn_status)(pool->last_error = TARN_EALIGN);
+    }
+    if (mem_size > (size_t)UINT32_MAX) mem_size = (size_t)UINT32_MAX;  /* span < 4 GiB */
+    /* the most blocks that fit with their bitmap (count * bs + MAP_BYTES(count) <= size):
+     * k whole groups of 32 blocks and their bitmap word, then r < 32 blocks and one more
+     * word.  A group costs 32 * bs + 4 bytes; when that does not fit in 32 bits, no group
+     * fits in the buffer either (k = 0). */
+    count = 0;
+    if (bs <= ((size_t)UINT32_MAX - 4u) / 32u) {
+        count = block_udiv((uint32_t)mem_size, (uint32_t)(32u * bs + 4u));
+        mem_size -= count * (32u * bs + 4u);
+        count *= 32u;
+    }
+    if (mem_size >= bs + 4u) count += block_udiv((uint32_t)(mem_size - 4u), (uint32_t)bs);
     if (count == 0) return (tarn_status)(pool->last_error = TARN_ETOOSMALL);
-    if (count > (size_t)UINT32_MAX / bs) count = (size_t)UINT32_MAX / bs;  /* span < 4 GiB */
 
     pool->base = (unsigned char *)mem;
-    pool->carved = 0;
-    pool->end = pool->base + count * bs;
+    pool->map = (uint32_t *)(void *)(pool->base + count * bs);
     pool->block_size = (uint32_t)bs;
     pool->count = (uint32_t)count;
     pool->num_free = (uint32_t)count;
@@ -374,9 +472,11 @@ tarn_status tarn_block_init(tarn_block_pool *pool, void *mem, size_t mem_size,
     pool->last_error = TARN_OK;
     block_set_derived(pool);
     if (cfg != NULL) {
-        pool->lock = cfg->lock;
+        pool->lock.lock = cfg->lock.lock;
+        pool->lock.unlock = cfg->lock.unlock;
+        pool->lock.ctx = cfg->lock.ctx;
         pool->name = cfg->name;
-        pool->report_ = (cfg->flags & TARN_F_SAN_REPORT) ? 1u : 0u;
+        pool->flags_ = (cfg->flags & TARN_F_SAN_REPORT) ? BLOCK_F_REPORT : 0u;
 #if TARN_QUARANTINE > 0
         tarn_q_init(&pool->quarantine, cfg->flags);
 #endif
@@ -389,33 +489,47 @@ tarn_status tarn_block_init(tarn_block_pool *pool, void *mem, size_t mem_size,
 /* The body of get; caller holds the lock (if any), pool set up. */
 static inline void *block_get_core(tarn_block_pool *pool)
 {
+    uint32_t *headp = block_headp(pool);
+    uint32_t i = *headp;
     unsigned char *blk;
-    void **headp = block_headp(pool);
-    if (BLOCK_DEEP_CHECK_FAILS(pool)) {
-        pool->last_error = TARN_ECORRUPT;
-        return NULL;
-    }
-    blk = (unsigned char *)*headp;
-    if (TARN_LIKELY(blk != NULL)) {
-        TARN_SAN_OPEN(blk, 2 * sizeof(void *));
-        *headp = *(tarn_block_link_ *)blk;
-    } else if (block_carve(pool) < pool->end) {
-        blk = block_carve(pool);
-        block_set_carved(pool, pool->carved + 1u);
-        TARN_SAN_OPEN(blk, 2 * sizeof(void *));
-    } else if (block_unhold_oldest(pool)) {
-        /* the quarantine gives back its oldest block rather than let the get fail */
-        blk = (unsigned char *)*headp;
-        TARN_SAN_OPEN(blk, 2 * sizeof(void *));
-        *headp = *(tarn_block_link_ *)blk;
-    } else {
+    if (TARN_UNLIKELY(pool->count == 0 || (pool->slow_ & BLOCK_SLOW_BROKEN))) {
+        /* a pool that failed init (or an all-zero struct) has no block */
         TARN_STAT(pool->failed_gets++);
         pool->last_error = TARN_ENOMEM;
         return NULL;
     }
-    /* Kill any tag: the block is live now.  A carved block may hold a stale tag left by
-     * an earlier pool on the same buffer, so it is cleared too. */
-    ((tarn_block_word_ *)blk)[1] = 0;
+    if (TARN_UNLIKELY(pool->slow_ & BLOCK_SLOW_CORRUPT) || BLOCK_DEEP_CHECK_FAILS(pool)) {
+        /* refused: a pool found corrupt until init or clear; at level 2 also any damage
+         * the full check sees, while it lasts */
+        pool->last_error = TARN_ECORRUPT;
+        return NULL;
+    }
+    if (i == BLOCK_END) {
+        if (pool->carved < pool->count) {
+            /* a never-used block: its bit is garbage until now */
+            i = pool->carved;
+            block_set_carved(pool, i + 1u);
+            block_mark(pool, i, false);
+            goto taken;
+        }
+        if (block_unhold_oldest(pool)) {
+            /* the quarantine gives back its oldest block rather than let the get fail */
+            i = *headp;
+        } else {
+            TARN_STAT(pool->failed_gets++);
+            pool->last_error = TARN_ENOMEM;
+            return NULL;
+        }
+    }
+    /* the head came from a free block's link: it must name a free carved block */
+    if (TARN_UNLIKELY(i >= pool->carved || !block_is_free(pool, i))) {
+        block_set_corrupt(pool);
+        return NULL;
+    }
+    block_mark(pool, i, false);
+    *headp = block_read_link(block_at(pool, i));
+taken:
+    blk = block_at(pool, i);
     pool->num_free--;
 #if TARN_GUARD
     tarn_guard_fill(blk + block_usable(pool), BLOCK_GUARD);
@@ -424,17 +538,10 @@ static inline void *block_get_core(tarn_block_pool *pool)
     return blk;
 }
 
-#if defined(__GNUC__) || defined(__clang__)
-#define BLOCK_NOINLINE __attribute__((noinline))
-#else
-#define BLOCK_NOINLINE
-#endif
-
-/* get with a lock hook, or the first get of a statically defined pool; kept out of line
- * so that the plain path needs no stack frame. */
-static BLOCK_NOINLINE void *block_get_locked(tarn_block_pool *pool)
+void *tarn_block_get_slow_(tarn_block_pool *pool)
 {
     void *blk;
+    if (TARN_UNLIKELY(pool == NULL)) return NULL;
     TARN_LOCK(pool->lock);
     block_san_setup(pool);
     blk = block_get_core(pool);
@@ -442,21 +549,9 @@ static BLOCK_NOINLINE void *block_get_locked(tarn_block_pool *pool)
     return blk;
 }
 
-/* True when a get or put must take the lock, or set the pool up first. */
-#define BLOCK_NEEDS_FRAME(pool) \
-    (((pool)->slow_ & BLOCK_SLOW_SETUP) != 0u || (TARN_LOCKING && (pool)->lock.lock != NULL))
-
-void *tarn_block_get_slow_(tarn_block_pool *pool)
+/* Free validated block i (caller holds the lock). */
+static void block_release(tarn_block_pool *pool, void *block, uint32_t i)
 {
-    if (TARN_UNLIKELY(pool == NULL)) return NULL;
-    if (TARN_UNLIKELY(BLOCK_NEEDS_FRAME(pool))) return block_get_locked(pool);
-    return block_get_core(pool);
-}
-
-static inline tarn_status block_release_locked(tarn_block_pool *pool, void *block)
-{
-    tarn_status st = BLOCK_DEEP_CHECK_FAILS(pool) ? TARN_ECORRUPT : block_classify(pool, block);
-    if (TARN_UNLIKELY(st != TARN_OK)) return block_reject(pool, block, st);
     TARN_SAN_FREE(pool, block, block_usable(pool));
 #if TARN_POISON_FREE
     TARN_SAN_OPEN(block, block_usable(pool));
@@ -467,40 +562,36 @@ static inline tarn_status block_release_locked(tarn_block_pool *pool, void *bloc
     if (pool->quarantine.on) {
         block = tarn_q_push(&pool->quarantine, block);   /* the block pushed out, if any */
         if (block != NULL) (void)block_unhold(pool, block);
-        return TARN_OK;
+        return;
     }
 #endif
-    block_link_free(pool, block);
-    return TARN_OK;
+    block_link_free(pool, i);
 }
 
-tarn_status tarn_block_put_from_cb(tarn_block_pool *pool, void *block)
-{
-    tarn_status st;
-    if (TARN_UNLIKELY(pool == NULL)) return TARN_EINVAL;
-    TARN_LOCK(pool->lock);
-    block_san_setup(pool);
-    st = block_release_locked(pool, block);
-    TARN_UNLOCK(pool->lock);
-    return st;
-}
-
-/* put with a lock hook or a callback: validate under the lock, call the callback
- * without it. */
-static BLOCK_NOINLINE tarn_status block_put_to_cb(tarn_block_pool *pool, void *block)
+/* The whole of put: validate under the lock; then free the block, or (use_cb and a put
+ * callback set) hand it to the callback, without the lock. */
+static tarn_status block_put_any(tarn_block_pool *pool, void *block, bool use_cb)
 {
     tarn_status st;
     tarn_block_put_fn cb;
     void *arg;
+    uint32_t i = 0;
+    if (TARN_UNLIKELY(pool == NULL)) return TARN_EINVAL;
     TARN_LOCK(pool->lock);
     block_san_setup(pool);
-    cb = pool->put_cb;
+    cb = use_cb ? pool->put_cb : NULL;
     arg = pool->put_arg;
-    if (cb != NULL) {
-        st = block_classify(pool, block);
-        if (st != TARN_OK) (void)block_reject(pool, block, st);
-    } else {
-        st = block_release_locked(pool, block);
+    /* a bad pointer gets its own status first (changing nothing); a sound one is refused
+     * by a pool found corrupt */
+    st = block_classify(pool, block, &i);
+    if (st == TARN_OK &&
+        (TARN_UNLIKELY(pool->slow_ & BLOCK_SLOW_CORRUPT) || BLOCK_DEEP_CHECK_FAILS(pool))) {
+        st = TARN_ECORRUPT;
+    }
+    if (TARN_UNLIKELY(st != TARN_OK)) {
+        (void)block_reject(pool, block, st);
+    } else if (cb == NULL) {
+        block_release(pool, block, i);
     }
     TARN_UNLOCK(pool->lock);
     return (st == TARN_OK && cb != NULL) ? cb(pool, block, arg) : st;
@@ -508,20 +599,22 @@ static BLOCK_NOINLINE tarn_status block_put_to_cb(tarn_block_pool *pool, void *b
 
 tarn_status tarn_block_put_slow_(tarn_block_pool *pool, void *block)
 {
-    if (TARN_UNLIKELY(pool == NULL)) return TARN_EINVAL;
-    if (TARN_UNLIKELY(BLOCK_NEEDS_FRAME(pool) || pool->put_cb != NULL)) {
-        return block_put_to_cb(pool, block);
-    }
-    return block_release_locked(pool, block);
+    return block_put_any(pool, block, true);
+}
+
+tarn_status tarn_block_put_from_cb(tarn_block_pool *pool, void *block)
+{
+    return block_put_any(pool, block, false);
 }
 
 tarn_status tarn_block_validate(tarn_block_pool *pool, const void *block)
 {
     tarn_status st;
+    uint32_t i;
     if (pool == NULL) return TARN_EINVAL;
     TARN_LOCK(pool->lock);
     block_san_setup(pool);
-    st = block_classify(pool, block);
+    st = block_classify(pool, block, &i);
     TARN_UNLOCK(pool->lock);
     return st;
 }
@@ -558,17 +651,19 @@ tarn_status tarn_block_clear(tarn_block_pool *pool)
     if (pool == NULL) return TARN_EINVAL;
     TARN_LOCK(pool->lock);
     block_san_setup(pool);
-    if (pool->count - block_carved_count(pool) < pool->min_free) {
-        pool->min_free = pool->count - block_carved_count(pool);  /* keep the watermark */
+    if (pool->count - pool->carved < pool->min_free) {
+        pool->min_free = pool->count - pool->carved;  /* keep the watermark */
     }
-    *block_headp(pool) = NULL;
+    pool->slow_ &= (uint8_t)~BLOCK_SLOW_CORRUPT;   /* every block is free again */
+    block_update_slow(pool);
+    *block_headp(pool) = BLOCK_END;
     block_set_carved(pool, 0);
     pool->num_free = pool->count;
 #if TARN_QUARANTINE > 0
     tarn_q_init(&pool->quarantine, pool->quarantine.on ? TARN_F_QUARANTINE : 0u);
 #endif
 #if TARN_SANITIZE
-    pool->san_ready = 0;  /* forget every live chunk: recreate the tool's pool */
+    pool->flags_ &= (uint8_t)~BLOCK_F_SAN;  /* forget every live chunk: recreate the tool's pool */
     block_san_setup(pool);
 #endif
     TARN_UNLOCK(pool->lock);
@@ -594,21 +689,20 @@ tarn_status tarn_block_stats_get(tarn_block_pool *pool, tarn_block_stats *out)
 }
 
 /* The quarantine part of the check: every held block is a block start below carve, not
- * on the free list (untagged), held once, and unchanged since it was put.  `listed` free
- * blocks lie below carve too, so listed + held cannot exceed the carved blocks. */
+ * marked free, held once, and unchanged since it was put.  `listed` free blocks lie
+ * below carve too, so listed + held cannot exceed the carved blocks. */
 static tarn_status block_check_held(const tarn_block_pool *pool, uint32_t listed)
 {
 #if TARN_QUARANTINE > 0
     const tarn_quarantine *q = &pool->quarantine;
     unsigned i, j;
-    uint32_t carved = block_carved_count(pool);
     if (q->count > TARN_QUARANTINE || q->first >= TARN_QUARANTINE) return TARN_ECORRUPT;
     if (q->count != 0 && !q->on) return TARN_ECORRUPT;
-    if ((uint64_t)listed + q->count > carved) return TARN_ECORRUPT;
+    if ((uint64_t)listed + q->count > pool->carved) return TARN_ECORRUPT;
     for (i = 0; i < q->count; i++) {
         const unsigned char *h = (const unsigned char *)tarn_q_at(q, i);
-        if (block_q(pool, h) >= pool->carved || block_is_tagged(pool, h) ||
-            !block_held_intact(pool, h)) {
+        uintptr_t k = block_q(pool, h);
+        if (k >= pool->carved || block_is_free(pool, (uint32_t)k) || !block_held_intact(pool, h)) {
             return TARN_ECORRUPT;
         }
         for (j = 0; j < i; j++) {
@@ -624,45 +718,42 @@ static tarn_status block_check_held(const tarn_block_pool *pool, uint32_t listed
 
 static tarn_status block_check_locked(const tarn_block_pool *pool)
 {
-    const unsigned char *p;
-    uint32_t listed = 0, uncarved, limit;
-    size_t span = (size_t)(pool->end - pool->base);
+    uint32_t listed = 0, marked = 0, uncarved, limit, i;
     if (pool->count == 0 || pool->block_size == 0) {
-        return (pool->base == NULL && pool->free_head == NULL && pool->slow_head_ == NULL)
-                   ? TARN_OK : TARN_ECORRUPT;
+        /* a pool that failed init, or an all-zero struct: no block, nothing to follow */
+        return pool->base == NULL ? TARN_OK : TARN_ECORRUPT;
     }
-    if (pool->carved > pool->count || span != (size_t)pool->count * pool->block_size ||
+    if (pool->slow_ & BLOCK_SLOW_CORRUPT) return TARN_ECORRUPT;
+    if (pool->carved > pool->count || pool->base == NULL || pool->block_size % 4u != 0 ||
+        (uintptr_t)pool->map - (uintptr_t)pool->base != (uintptr_t)pool->count * pool->block_size ||
         pool->num_free > pool->count || pool->min_free > pool->count ||
-        pool->key != block_key(pool) || pool->inv_ != block_inverse(pool->block_size) ||
+        pool->inv_ != block_inverse(pool->block_size) ||
         pool->rot_ != tarn_ctz_u32(pool->block_size)) {
         return TARN_ECORRUPT;
     }
-    uncarved = pool->count - block_carved_count(pool);
+    uncarved = pool->count - pool->carved;
     if (uncarved > pool->num_free) return TARN_ECORRUPT;
     limit = pool->num_free - uncarved;
-    /* the list lives in one head field, the other is NULL; put_limit_ mirrors carved
-     * exactly when put may take the inline path */
-    if (((pool->slow_ & BLOCK_SLOW_GET) ? pool->free_head : pool->slow_head_) != NULL ||
-        pool->put_limit_ != (pool->slow_ == 0 ? block_carved_count(pool) : 0u) ||
-        pool->slow_ != block_slow_bits(pool)) {
+    /* the list lives in one head field, the other is END; lim_ mirrors carved exactly
+     * when get and put may take the inline path */
+    if (((pool->slow_ & BLOCK_SLOW_GET) ? pool->head : pool->shead_) != BLOCK_END ||
+        pool->lim_ != block_lim(pool) || pool->slow_ != block_slow_bits(pool)) {
         return TARN_ECORRUPT;
     }
-    for (p = (const unsigned char *)block_head(pool); p != NULL;) {
-        if (listed == limit) return TARN_ECORRUPT; /* too long, or a cycle */
-        if (block_q(pool, p) >= pool->carved || !block_is_tagged(pool, p)) return TARN_ECORRUPT;
+    /* every link names a carved block marked free, and each is visited once: a list
+     * longer than the marked blocks has a cycle or a link to an unmarked block */
+    for (i = 0; i < pool->carved; i++) marked += block_is_free(pool, i);
+    if (marked != limit) return TARN_ECORRUPT;
+    for (i = block_head(pool); i != BLOCK_END;) {
+        if (listed == limit || i >= pool->carved || !block_is_free(pool, i)) return TARN_ECORRUPT;
         listed++;
-        TARN_SAN_OPEN(p, sizeof(void *));
-        {
-            const unsigned char *next = *(unsigned char *const *)p;
-            TARN_SAN_CLOSE(p, sizeof(void *));
-            p = next;
-        }
+        i = block_read_link(block_at(pool, i));
     }
     if (listed != limit) return TARN_ECORRUPT;
     if (block_check_held(pool, listed) != TARN_OK) return TARN_ECORRUPT;
 #if TARN_GUARD
-    for (p = pool->base; p < block_carve(pool); p += pool->block_size) {
-        if (!block_guard_ok(pool, p)) return TARN_ECORRUPT;
+    for (i = 0; i < pool->carved; i++) {
+        if (!block_guard_ok(pool, block_at(pool, i))) return TARN_ECORRUPT;
     }
 #endif
     return TARN_OK;
@@ -681,12 +772,14 @@ tarn_status tarn_block_check(tarn_block_pool *pool)
 
 tarn_status tarn_block_walk(tarn_block_pool *pool, tarn_block_walk_fn fn, void *ctx)
 {
-    unsigned char *b;
+    uint32_t i;
     if (pool == NULL || fn == NULL) return TARN_EINVAL;
     TARN_LOCK(pool->lock);
     block_san_setup(pool);
-    for (b = pool->base; b != NULL && b < pool->end; b += pool->block_size) {
-        bool used = (b < block_carve(pool)) && !block_is_tagged(pool, b);
+    for (i = 0; i < pool->count && pool->base != NULL; i++) {
+        /* from the pool's state only, never from the block's bytes */
+        bool used = i < pool->carved && !block_is_free(pool, i);
+        unsigned char *b = block_at(pool, i);
 #if TARN_QUARANTINE > 0
         if (used && pool->quarantine.on && tarn_q_holds(&pool->quarantine, b)) used = false;
 #endif
@@ -708,13 +801,23 @@ const char *tarn_block_name(const tarn_block_pool *pool)
 
 void *tarn_block_next_free(tarn_block_pool *pool)
 {
-    void *next;
+    void *next = NULL;
+    uint32_t h;
     if (pool == NULL) return NULL;
     TARN_LOCK(pool->lock);
-    next = block_head(pool);
-    if (next == NULL && block_carve(pool) < pool->end) next = block_carve(pool);
+    block_san_setup(pool);
+    h = block_head(pool);
+    if (pool->count == 0 || (pool->slow_ & (BLOCK_SLOW_CORRUPT | BLOCK_SLOW_BROKEN)) ||
+        BLOCK_DEEP_CHECK_FAILS(pool)) {
+        next = NULL;                     /* get refuses */
+    } else if (h != BLOCK_END) {
+        /* what get will do: a link that names no free block is refused */
+        if (h < pool->carved && block_is_free(pool, h)) next = block_at(pool, h);
+    } else if (pool->carved < pool->count) {
+        next = block_carve(pool);
+    }
 #if TARN_QUARANTINE > 0
-    if (next == NULL && pool->quarantine.on && pool->quarantine.count > 0) {
+    else if (pool->quarantine.on && pool->quarantine.count > 0) {
         next = tarn_q_at(&pool->quarantine, 0);   /* get would release it */
     }
 #endif

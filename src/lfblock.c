@@ -264,33 +264,45 @@ static inline void lf_error(tarn_lfblock_pool *pool, tarn_status st)
     st32(&pool->last_error, (uint32_t)st, MO_RLX);
 }
 
-/* floor(n / d) for n < 2^32, from magic = tarn_divmagic(d): the high 64 bits of the 96-bit
- * product magic * n (Lemire, Kaser, Kurz 2019), without a divide instruction (Cortex-M0+
- * has none) and without 128-bit arithmetic. */
-static inline uint32_t lf_quotient(uint32_t n, uint64_t magic)
+/* floor(n / d) for d > 0 by shift and subtract: init's divisions, without pulling a
+ * library routine (or a 64-bit one) into the image of a part without a divide. */
+static uint32_t lf_udiv(uint32_t n, uint32_t d)
 {
-    uint64_t lo = (uint64_t)(uint32_t)magic * n;
-    uint64_t hi = (magic >> 32) * n;
-    return (uint32_t)((hi + (lo >> 32)) >> 32);
+    uint32_t q = 0, r = 0;
+    int i;
+    for (i = 31; i >= 0; i--) {
+        r = (r << 1) | ((n >> i) & 1u);
+        if (r >= d) {
+            r -= d;
+            q |= (uint32_t)1u << i;
+        }
+    }
+    return q;
 }
 
-/* Index of the block starting at p; false if p is outside the blocks or inside one. */
+/* The block-start test's inverse: odd^-1 modulo 2^(bits of uintptr_t) for block_size =
+ * odd << rot_, by Newton's iteration (each step doubles the correct low bits). */
+static uintptr_t lf_inverse(uint32_t block_size)
+{
+    uintptr_t odd = (uintptr_t)(block_size >> tarn_ctz_u32(block_size)), x = odd;
+    unsigned i;
+    for (i = 0; i < 5; i++) x *= (uintptr_t)2u - odd * x;
+    return x;
+}
+
+/* Index of the block starting at p; false if p is outside the blocks or inside one.
+ * Granlund-Montgomery: rotating (p - base) * inv_ right by rot_ gives the block index
+ * when p - base is a multiple of block_size, and a number above every block index when
+ * it is not (an address below base wraps to a huge offset); blocks span < 4 GiB. */
 static bool lf_index(const tarn_lfblock_pool *pool, const void *p, uint32_t *out)
 {
-    uintptr_t a = (uintptr_t)p;
-    uintptr_t b = (uintptr_t)pool->base;
-    uint32_t off;
-    if (pool->count == 0u || a < b) {
+    uintptr_t q = ((uintptr_t)p - (uintptr_t)pool->base) * pool->inv_;
+    unsigned r = (unsigned)pool->rot_;
+    q = (q >> r) | (q << ((0u - r) & (unsigned)(sizeof(uintptr_t) * 8u - 1u)));
+    if (q >= pool->count) {
         return false;
     }
-    if ((uint64_t)(a - b) >= (uint64_t)pool->count * pool->block_size) {
-        return false;
-    }
-    off = (uint32_t)(a - b); /* < count * block_size < 2^32, ensured by init */
-    if (!tarn_divisible(off, pool->divmagic)) {
-        return false;
-    }
-    *out = lf_quotient(off, pool->divmagic);
+    *out = (uint32_t)q;
     return true;
 }
 
@@ -318,7 +330,8 @@ static void lf_make_empty(tarn_lfblock_pool *pool)
     pool->idx_mask = 1u;
     pool->state = NULL;
     pool->base = NULL;
-    pool->divmagic = 0u;
+    pool->inv_ = 0u;
+    pool->rot_ = 0u;
     pool->block_size = 0u;
     pool->flags = 0u;
     pool->lock.lock = NULL;
@@ -375,15 +388,20 @@ tarn_status tarn_lfblock_init(tarn_lfblock_pool *pool, void *mem, size_t mem_siz
     stride = TARN_LFBLOCK_SIZE(block_size);
     /* N blocks need META_BYTES(N) + N * stride <= N * (stride + 4) + TARN_ALIGN - 4 bytes,
      * so n = mem_size / (stride + 4) is at most one too many (stride >= TARN_ALIGN). */
-    n = mem_size / (stride + 4u);
+    if (mem_size > (size_t)UINT32_MAX) {
+        mem_size = (size_t)UINT32_MAX;   /* the blocks span less than 4 GiB anyway */
+    }
+    /* (a stride of 4 GiB - 4 or more, guard bytes included, cannot fit with its word) */
+    n = (stride > (size_t)UINT32_MAX - 4u) ? 0u
+                                           : lf_udiv((uint32_t)mem_size, (uint32_t)stride + 4u);
     if (n > 0u && TARN_LFBLOCK_META_BYTES(n) + n * stride > mem_size) {
         n--;
     }
     if (n > (size_t)TARN_LFBLOCK_MAX_COUNT) {
         n = TARN_LFBLOCK_MAX_COUNT;
     }
-    if (n > (size_t)UINT32_MAX / stride) {
-        n = (size_t)UINT32_MAX / stride; /* keep block offsets below 2^32 */
+    if (n > (size_t)lf_udiv(UINT32_MAX, (uint32_t)stride)) {
+        n = lf_udiv(UINT32_MAX, (uint32_t)stride); /* keep block offsets below 2^32 */
     }
     if (n == 0u) {
         lf_error(pool, TARN_ETOOSMALL);
@@ -392,7 +410,8 @@ tarn_status tarn_lfblock_init(tarn_lfblock_pool *pool, void *mem, size_t mem_siz
 
     pool->count = (uint32_t)n;
     pool->block_size = (uint32_t)stride;
-    pool->divmagic = tarn_divmagic((uint32_t)stride);
+    pool->inv_ = lf_inverse((uint32_t)stride);
+    pool->rot_ = tarn_ctz_u32((uint32_t)stride);
     pool->idx_bits = tarn_log2_u32((uint32_t)n) + 1u; /* room for 0..n, n = end of list */
     pool->tag_one = (tarn_lfblock_word)1u << pool->idx_bits;
     pool->idx_mask = pool->tag_one - 1u;
@@ -558,6 +577,25 @@ void *tarn_lfblock_get(tarn_lfblock_pool *pool)
             return NULL;
         }
         next = ld32(&pool->state[i], MO_RLX);
+#if TARN_CHECK_LEVEL >= 1
+        /* The link must name the end of the list or a free block (state not USED/HELD).
+         * A link read from a block taken meanwhile may fail this; then the head has
+         * changed, and we retry.  If the head is still h, nothing was pushed or popped in
+         * between, so the link really is damaged (a stray write into the state words):
+         * refuse rather than hand out a block that may be live. */
+        if (TARN_UNLIKELY(next > pool->count ||
+                          (next < pool->count && ld32(&pool->state[next], MO_RLX) >= LF_HELD))) {
+            tarn_lfblock_word h2 = ldw(&pool->head, MO_ACQ);
+            if (h2 == h) {
+                lf_error(pool, TARN_ECORRUPT);
+                LF_UNLOCK(pool);
+                return NULL;
+            }
+            h = h2;
+            LF_RETRY(pool);
+            continue;
+        }
+#endif
         if (casww(&pool->head, &h, lf_next_head(pool, h, next), MO_AR, MO_ACQ)) {
             break;
         }
@@ -691,7 +729,13 @@ tarn_status tarn_lfblock_stats_get(tarn_lfblock_pool *pool, tarn_lfblock_stats *
     if (pool == NULL || out == NULL) {
         return TARN_EINVAL;
     }
-    memset(out, 0, sizeof *out);
+    /* field by field (no memset: nothing from the C library) */
+    out->free = 0u;
+    out->min_free = 0u;
+    out->failed_gets = 0u;
+    out->held = 0u;
+    out->retries = 0u;
+    out->tag_bits = 0u;
     out->block_size = lf_usable(pool);
     out->count = pool->count;
     out->lock_free = TARN_LFBLOCK_LOCK_FREE != 0;

@@ -1,15 +1,24 @@
 /* tarn-test: host-only */
 /*
  * tests/test_block_death.c - a use-after-free or an overflow into a block pool is reported
- * by AddressSanitizer / Valgrind memcheck exactly as for malloc'd memory.  Each error runs
+ * by AddressSanitizer / Valgrind memcheck exactly as for malloc'd memory (Valgrind: with
+ * TARN_SANITIZE=1, which this file sets for the copy of src/block.c it compiles).  Each error runs
  * in a child process; skipped (77) when no tool watches this process.  With the debug
  * quarantine (TARN_QUARANTINE > 0, TARN_F_QUARANTINE) a read after free is still reported
  * after the pool has handed out another block; without it that block is the freed one,
  * and the same read goes unseen (shown too).
  */
+/* The block pool annotates for Valgrind only when asked (TARN_SANITIZE=1; for ASan it
+ * does by default): ask, and compile the pool here with that option. */
+#if !defined(TARN_SANITIZE) && defined(__has_include)
+#if __has_include(<valgrind/memcheck.h>)
+#define TARN_SANITIZE 1
+#endif
+#endif
+#include "block.c"
+
 #include "check.h"
 #include "support/death.h"
-#include "tarn/block.h"
 
 static unsigned char mem[TARN_BLOCK_POOL_BYTES(8, 32)] TARN_BLOCK_ALIGNED;
 static tarn_block_pool pool;

@@ -242,7 +242,7 @@ static void guard_put_callback(void)
 static void guard_static_pool(void)
 {
     unsigned char *a;
-    CHECK_EQ(sizeof g_static_mem, 3 * TARN_BLOCK_SIZE(12));
+    CHECK_EQ(sizeof g_static_mem, 3 * TARN_BLOCK_SIZE(12) + TARN_BLOCK_MAP_BYTES(3));
     CHECK_EQ(tarn_block_size(&g_static), TARN_BLOCK_USABLE(12));
     a = (unsigned char *)tarn_block_get(&g_static);
     REQUIRE(a != NULL);

@@ -24,7 +24,7 @@ int main(void)
     tarn_block_pool p;
     REQUIRE(q_init(&p, TARN_F_QUARANTINE, NULL) == TARN_OK);
     CHECK_EQ(p.slow_, BLOCK_SLOW_QUAR);      /* get inline, put through the full path */
-    CHECK(p.put_limit_ == 0);
+    CHECK(p.lim_ == 0);
     quarantine_tests();
     return check_done();
 }

@@ -3,8 +3,11 @@
  * tests/test_mt_block.c - block pool under 4 threads with the pthread-mutex hook of
  * ports/posix: random get/put traffic over a pool smaller than what the threads want, so
  * it runs empty often; concurrent validate, stats and full checks from the same threads'
- * neighbour (a 5th "auditor" thread).  No block handed out twice, every pattern intact,
- * stats exact at the end, and the hook taken around every call.
+ * neighbour (a 5th "auditor" thread), which also walks the pool and sets and removes a
+ * put callback (that frees the block as put would) while the workers get and put: under
+ * ThreadSanitizer (make test-tsan) neither may race with the inline get/put.  No block
+ * handed out twice, every pattern intact, stats exact at the end, and the hook taken
+ * around every call.
  */
 #include "test_mt_harness.h"
 #include "tarn/block.h"
@@ -52,7 +55,21 @@ static void b_units(void *ctx, uintptr_t obj, size_t size, size_t *first, size_t
 
 /* Auditor: stats and full checks while the workers run; every answer must be sane. */
 static atomic_int stop_audit;
-static atomic_long audit_bad, audits;
+static atomic_long audit_bad, audits, cb_puts;
+
+static tarn_status pass_cb(tarn_block_pool *p, void *blk, void *arg)
+{
+    (void)arg;
+    atomic_fetch_add(&cb_puts, 1);
+    return tarn_block_put_from_cb(p, blk);
+}
+static bool walk_count(void *ctx, void *block, size_t size, bool used)
+{
+    (void)block;
+    if (size != TARN_BLOCK_USABLE(BSZ)) atomic_fetch_add(&audit_bad, 1);
+    if (used) ++*(unsigned *)ctx;
+    return true;
+}
 static void *auditor(void *arg)
 {
     (void)arg;
@@ -63,8 +80,16 @@ static void *auditor(void *arg)
             st.min_free > st.free || st.count != NBLK) {
             atomic_fetch_add(&audit_bad, 1);
         }
+        {
+            unsigned used = 0;
+            if (tarn_block_walk(&pool, walk_count, &used) != TARN_OK || used > NBLK) {
+                atomic_fetch_add(&audit_bad, 1);
+            }
+        }
+        tarn_block_set_put_cb(&pool, (atomic_load(&audits) & 1) ? pass_cb : NULL, NULL);
         atomic_fetch_add(&audits, 1);
     }
+    tarn_block_set_put_cb(&pool, NULL, NULL);
     return NULL;
 }
 
@@ -114,7 +139,8 @@ int main(void)
     CHECK_EQ(st.failed_gets, r.failed);
     CHECK(r.failed == 0 || st.min_free == 0); /* under the lock, a failed get saw 0 free */
     CHECK(st.min_free <= NBLK - r.max_held);
-    printf("stats: free %u, min_free %u, failed_gets %u; %ld audits during the run\n",
-           st.free, st.min_free, st.failed_gets, atomic_load(&audits));
+    printf("stats: free %u, min_free %u, failed_gets %u; %ld audits during the run, %ld puts "
+           "through the callback\n", st.free, st.min_free, st.failed_gets, atomic_load(&audits),
+           atomic_load(&cb_puts));
     return check_done();
 }

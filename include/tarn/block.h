@@ -7,12 +7,33 @@
  * level >= 1 (the default) every put is validated in O(1): a foreign pointer, a pointer
  * inside a block and a block that is already free are reported and change nothing.
  *
+ * Damage containment: which blocks are free is recorded in a bitmap of one bit per block
+ * kept in the caller's buffer after the blocks (TARN_BLOCK_POOL_BYTES counts it), never in
+ * the blocks themselves.  So a stale write into a freed block cannot hide a second put of
+ * it (still TARN_EDOUBLE), and the free-list link that get reads from a free block is
+ * checked against the bitmap before it is followed: a damaged link makes get return NULL
+ * with TARN_ECORRUPT, and from then on the pool refuses every get and put (TARN_ECORRUPT)
+ * until tarn_block_init or tarn_block_clear.  A get never returns a pointer outside the
+ * pool or a block that is handed out, whatever the blocks hold.
+ *
  * Speed: with GCC or Clang, tarn_block_get and tarn_block_put are inline; the common case
- * (a pool without lock hook, put callback or debug option; a free block available; a
- * valid block handed back) costs about 7 instructions for get and 15 for put at checking
- * level 1, and calls nothing.  Everything else goes to the out-of-line full path.  Define
- * TARN_BLOCK_NO_INLINE to always call the full path.  The library and its users must see
- * the same configuration (tarn/config.h), as the pool's layout depends on it anyway.
+ * (a pool without lock hook, put callback or debug option; a free block on the list; a
+ * valid block handed back) costs about 20 instructions each on x86-64 (bench/block: 46 per
+ * get+put pair at checking level 1, 40 at level 0; the bitmap test and update and the
+ * link check are about half of it) and calls nothing; the first get of each block is
+ * inline too (init + first get of 4096 blocks: about 103,000 instructions).
+ * Everything else goes to the out-of-line full path.  Define TARN_BLOCK_NO_INLINE to
+ * always call the full path.  The library and its users must see the same configuration
+ * (tarn/config.h), as the pool's layout depends on it anyway.  Sanitizer annotations of
+ * the block pool (which send every get and put down the full path) are on by default
+ * under AddressSanitizer only; Valgrind memcheck annotations are opt-in (TARN_SANITIZE=1),
+ * so that a host with the Valgrind headers installed keeps the inline fast path.
+ *
+ * Block size and alignment: a block takes its requested size rounded up to a multiple of
+ * 4 (at least 4 bytes: a free block holds its 32-bit link), and blocks are aligned to the
+ * largest power of two dividing that size, up to TARN_ALIGN: 12-byte blocks take 12 bytes
+ * and are 4-aligned, 16-byte blocks 8-aligned.  To ask for more alignment, ask for a size
+ * that is a multiple of it (and give a buffer aligned to it).
  *
  * Debug modes (see tarn/config.h): in canary mode (TARN_GUARD=1) each block is followed by
  * TARN_BLOCK_GUARD_BYTES guard bytes that put and tarn_block_check verify (an overflow is
@@ -39,34 +60,62 @@
 extern "C" {
 #endif
 
+/**
+ * Private: 1 when block.c annotates for a memory tool (and so sends every get and put
+ * down the full path): TARN_SANITIZE when the user defines it, else 1 under
+ * AddressSanitizer only.  Valgrind annotations of the block pool are opt-in.
+ */
+#if defined(TARN_SANITIZE)
+#define TARN_BLOCK_SANITIZE_ TARN_SANITIZE
+#elif defined(__SANITIZE_ADDRESS__)
+#define TARN_BLOCK_SANITIZE_ 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TARN_BLOCK_SANITIZE_ 1
+#else
+#define TARN_BLOCK_SANITIZE_ 0
+#endif
+#else
+#define TARN_BLOCK_SANITIZE_ 0
+#endif
+
 /* ---- sizing -------------------------------------------------------------------------- */
 /**
  * Guard bytes after each block: 0, or in canary mode (TARN_GUARD=1) TARN_GUARD_SIZE
- * rounded up to TARN_ALIGN.  Constant expression.
+ * rounded up to 4.  Constant expression.
  */
 #if TARN_GUARD
-#define TARN_BLOCK_GUARD_BYTES TARN_ALIGN_UP((size_t)TARN_GUARD_SIZE, TARN_ALIGN)
+#define TARN_BLOCK_GUARD_BYTES TARN_ALIGN_UP((size_t)TARN_GUARD_SIZE, 4u)
 #else
 #define TARN_BLOCK_GUARD_BYTES ((size_t)0)
 #endif
 /**
- * Bytes of a block the user may use for a requested size: at least two pointers (a free
- * block holds its free-list link and a check word) and a multiple of TARN_ALIGN.  This is
- * what tarn_block_size() returns.  Constant expression.
+ * Bytes of a block the user may use for a requested size: the size rounded up to a
+ * multiple of 4, at least 4 (a free block holds its 32-bit free-list link).  This is what
+ * tarn_block_size() returns.  Constant expression.
  */
-#define TARN_BLOCK_USABLE(size) \
-    TARN_ALIGN_UP(TARN_MAX((size_t)(size), 2u * sizeof(void *)), TARN_ALIGN)
+#define TARN_BLOCK_USABLE(size) TARN_ALIGN_UP(TARN_MAX((size_t)(size), (size_t)4), 4u)
 /**
  * Bytes of buffer one block takes (the distance between two blocks): its usable bytes
  * plus, in canary mode, TARN_BLOCK_GUARD_BYTES guard bytes.  Without canary mode equal to
  * TARN_BLOCK_USABLE(size).  Constant expression.
  */
 #define TARN_BLOCK_SIZE(size) (TARN_BLOCK_USABLE(size) + TARN_BLOCK_GUARD_BYTES)
-/** Bytes of buffer needed for `count` blocks of `size` bytes.  Constant expression. */
-#define TARN_BLOCK_POOL_BYTES(count, size) ((size_t)(count) * TARN_BLOCK_SIZE(size))
-/** Smallest usable buffer: one block. */
-#define TARN_BLOCK_MIN_SIZE(size) TARN_BLOCK_SIZE(size)
-/** Attribute giving a buffer the alignment block pools require (GCC/Clang). */
+/** Bytes of the free bitmap for `count` blocks (one bit per block, whole 32-bit words),
+ *  kept in the buffer after the blocks.  Constant expression. */
+#define TARN_BLOCK_MAP_BYTES(count) ((((size_t)(count) + 31u) / 32u) * 4u)
+/** Bytes of buffer needed for `count` blocks of `size` bytes: the blocks and their free
+ *  bitmap.  Constant expression. */
+#define TARN_BLOCK_POOL_BYTES(count, size) \
+    ((size_t)(count) * TARN_BLOCK_SIZE(size) + TARN_BLOCK_MAP_BYTES(count))
+/** Smallest usable buffer: one block and its bitmap word. */
+#define TARN_BLOCK_MIN_SIZE(size) TARN_BLOCK_POOL_BYTES(1u, size)
+/** Alignment the blocks of `size` bytes get (and their buffer needs): the largest power
+ *  of two dividing TARN_BLOCK_SIZE(size), at most TARN_ALIGN.  Constant expression. */
+#define TARN_BLOCK_ALIGN_OF(size)                                                    \
+    ((TARN_BLOCK_SIZE(size) & (0u - TARN_BLOCK_SIZE(size))) < (size_t)TARN_ALIGN      \
+         ? (TARN_BLOCK_SIZE(size) & (0u - TARN_BLOCK_SIZE(size))) : (size_t)TARN_ALIGN)
+/** Attribute giving a buffer the alignment any block pool may require (GCC/Clang). */
 #define TARN_BLOCK_ALIGNED __attribute__((aligned(TARN_ALIGN)))
 
 /* ---- types ----------------------------------------------------------------------------- */
@@ -83,33 +132,34 @@ typedef tarn_status (*tarn_block_put_fn)(struct tarn_block_pool *pool, void *blo
 /**
  * A block pool.  The struct is public so that pools can be static and so that get and put
  * can be inlined; every field is private to block.c and the inline functions below: read
- * the pool through the functions.  The first fields are the ones the inline fast paths
- * read.
+ * the pool through the functions.  The first ten words are all that init, get and put
+ * use (40 bytes on a 32-bit part); the rest serves the optional features.
  */
 typedef struct tarn_block_pool {
-    void *free_head;        /**< list of returned blocks, linked through their first word;
-                                 NULL (list in slow_head_) when get takes the full path */
-    unsigned char *base;    /**< first block (aligned to TARN_ALIGN) */
-    uintptr_t put_limit_;   /**< blocks carved when put may take the inline path, else 0 */
-    uintptr_t key;          /**< free-block tag of this pool (second word of a free block) */
+    uint32_t head;          /**< free list (index of its first block, TARN_BLOCK_END_ when
+                                 empty) in pools whose get may take the inline path; else
+                                 TARN_BLOCK_END_ (the list is in shead_) */
+    uint32_t lim_;          /**< blocks carved while get and put may take the inline path,
+                                 else 0 */
+    unsigned char *base;    /**< first block */
+    uint32_t *map;          /**< free bitmap (bit i set: block i on the free list), in the
+                                 buffer after the last block */
     uintptr_t inv_;         /**< inverse of block_size's odd part modulo 2^(bits of a
-                                 pointer), for the inline put's block-start test */
-    uint32_t num_free;      /**< free blocks: on the free list plus never carved */
-    uint32_t slow_;         /**< why get/put must take the full path in block.c (bits) */
-    uint32_t rot_;          /**< block_size = odd part << rot_ */
-    uint32_t carved;        /**< blocks carved: blocks 0 .. carved-1 have been handed out
-                                 at least once; the rest never were */
-    void *slow_head_;       /**< the free list when get takes the full path, else NULL */
-    unsigned char *end;     /**< base + count * block_size */
+                                 pointer), for put's block-start test */
     uint32_t block_size;    /**< block stride, TARN_BLOCK_SIZE(requested) (guard included) */
     uint32_t count;         /**< number of blocks */
+    uint32_t carved;        /**< blocks 0 .. carved-1 have been handed out at least once
+                                 since init or clear; the rest never were */
+    uint32_t num_free;      /**< free blocks: on the free list plus never carved */
+    uint8_t rot_;           /**< block_size = odd part << rot_ */
+    uint8_t slow_;          /**< why get/put must take the full path in block.c (bits) */
+    uint8_t last_error;     /**< tarn_status of the last failed operation */
+    uint8_t flags_;         /**< TARN_F_SAN_REPORT given at init; sanitizer state set up */
+    uint32_t shead_;        /**< the free list when get takes the full path */
     uint32_t min_free;      /**< lowest num_free before the last clear (see stats) */
     uint32_t failed_gets;   /**< gets that found the pool empty */
-    uint8_t last_error;     /**< tarn_status of the last failed operation */
-    uint8_t san_ready;      /**< sanitizer state set up (statically defined pools: lazily) */
-    uint16_t report_;       /**< TARN_F_SAN_REPORT given at init */
-    tarn_lock lock;         /**< lock hook from the config */
     const char *name;       /**< name from the config (may be NULL) */
+    tarn_lock lock;         /**< lock hook from the config */
     tarn_block_put_fn put_cb; /**< put callback of an extended pool, or NULL */
     void *put_arg;          /**< argument of put_cb */
     struct tarn_block_pool *reg_next;       /**< registry link */
@@ -119,10 +169,12 @@ typedef struct tarn_block_pool {
 #endif
 } tarn_block_pool;
 
+/** Private: the end of a free list (no block). */
+#define TARN_BLOCK_END_ 0xFFFFFFFFu
 /** Private: the value of slow_ in a pool not yet set up (TARN_BLOCK_POOL_DEFINE). */
 #define TARN_BLOCK_SLOW_SETUP_ 1u
-/** Private: the bits of slow_ that send get down the full path (free list in slow_head_). */
-#define TARN_BLOCK_SLOW_GET_ 0x27u
+/** Private: the bits of slow_ that send get down the full path (free list in shead_). */
+#define TARN_BLOCK_SLOW_GET_ 0x67u
 
 /** Private: the quarantine part of TARN_BLOCK_POOL_DEFINE's initialiser. */
 #if TARN_QUARANTINE > 0
@@ -133,18 +185,18 @@ typedef struct tarn_block_pool {
 
 /**
  * Declare a static pool `name` of `count` blocks of `size` bytes, usable at once without
- * init (no lock hook, name = "name").  Its buffer is the array NAME_mem (the pool's name
- * followed by _mem); to add a lock hook, call
- * tarn_block_init(&pool, pool_mem, sizeof pool_mem, size, &cfg) at start-up.
+ * init (no lock hook, name = "name"); it is set up on its first use, without a division.
+ * Its buffer is the array NAME_mem (the pool's name followed by _mem); to add a lock hook,
+ * call tarn_block_init(&pool, pool_mem, sizeof pool_mem, size, &cfg) at start-up.
  */
 #define TARN_BLOCK_POOL_DEFINE(name, count, size)                                          \
     static unsigned char name##_mem[TARN_BLOCK_POOL_BYTES(count, size)] TARN_BLOCK_ALIGNED;  \
     static tarn_block_pool name = {                                                        \
-        NULL, name##_mem, 0u, 0u, 0u, (uint32_t)(count), TARN_BLOCK_SLOW_SETUP_, 0u, 0u,     \
-        NULL,                                                                              \
-        name##_mem + TARN_BLOCK_POOL_BYTES(count, size), (uint32_t)TARN_BLOCK_SIZE(size),  \
-        (uint32_t)(count), (uint32_t)(count), 0u, 0u, 0u, 0u,                              \
-        {NULL, NULL, NULL}, #name, NULL, NULL, NULL, NULL TARN_BLOCK_Q_INIT_}
+        TARN_BLOCK_END_, 0u, name##_mem,                                                   \
+        (uint32_t *)(void *)(name##_mem + (size_t)(count) * TARN_BLOCK_SIZE(size)), 0u,    \
+        (uint32_t)TARN_BLOCK_SIZE(size), (uint32_t)(count), 0u, (uint32_t)(count), 0u,     \
+        TARN_BLOCK_SLOW_SETUP_, 0u, 0u, TARN_BLOCK_END_, (uint32_t)(count), 0u, #name,     \
+        {NULL, NULL, NULL}, NULL, NULL, NULL, NULL TARN_BLOCK_Q_INIT_}
 
 /** Statistics of a block pool (a consistent snapshot, taken under the lock). */
 typedef struct tarn_block_stats {
@@ -160,15 +212,17 @@ typedef struct tarn_block_stats {
 
 /* ---- core API ------------------------------------------------------------------------ */
 /**
- * Initialise `pool` over `mem`: as many blocks of TARN_BLOCK_SIZE(block_size) bytes as fit
- * in `mem_size` bytes.  O(1): no block is touched (the buffer may hold garbage).
+ * Initialise `pool` over `mem`: as many blocks of TARN_BLOCK_SIZE(block_size) bytes, and
+ * their free bitmap, as fit in `mem_size` bytes (TARN_BLOCK_POOL_BYTES(n, block_size) <=
+ * mem_size).  O(1) but for a 32-step division loop (no library division): no block and
+ * no bitmap word is touched (the buffer may hold garbage).
  * cfg may be NULL (no lock, no name, no flags).  cfg->flags: TARN_F_SAN_REPORT (bad puts
  * are also reported to the memory tool), TARN_F_QUARANTINE (debug quarantine, when
  * TARN_QUARANTINE > 0: a put block is held back from reuse until TARN_QUARANTINE later
  * puts push it out, or until the pool would otherwise be empty; see
  * tarn_block_quarantine_flush).
  * Errors: TARN_EINVAL (pool or mem NULL, block_size 0, lock hook with only one of
- * lock/unlock), TARN_EALIGN (mem not aligned to TARN_ALIGN), TARN_ETOOSMALL (not even one
+ * lock/unlock), TARN_EALIGN (mem not aligned to TARN_BLOCK_ALIGN_OF(block_size)), TARN_ETOOSMALL (not even one
  * block fits), TARN_EOVERFLOW (block size or buffer of 4 GiB or more).  On error the pool
  * is left unusable (every call on it fails cleanly).  Not ISR-safe; not thread-safe
  * (initialise before sharing the pool).  Init clears the pool's registry link: a pool in a
@@ -180,7 +234,10 @@ tarn_status tarn_block_init(tarn_block_pool *pool, void *mem, size_t mem_size,
 /**
  * Take one block of tarn_block_size(pool) usable bytes.  O(1).  Returns NULL when the pool
  * is empty (recorded as TARN_ENOMEM in last_error and counted in failed_gets) or pool is
- * NULL.  The block's contents are undefined.  With the quarantine on, a pool with no free
+ * NULL, and with TARN_ECORRUPT recorded when the free list's next link does not name a
+ * free block of this pool (a write into a freed block): the pool then refuses every get
+ * and put until tarn_block_init or tarn_block_clear.  Get reads only the pool and the
+ * link word of a free block; it never writes into a block.  The block's contents are undefined.  With the quarantine on, a pool with no free
  * block releases its oldest quarantined block and returns it instead of failing (if that
  * block was written while held, TARN_ECORRUPT is recorded in last_error and the block is
  * still returned).  In canary mode the block's guard bytes are (re)written.
@@ -195,10 +252,14 @@ static inline void *tarn_block_get(tarn_block_pool *pool);
  * validated block is handed to it instead; otherwise as tarn_block_put_from_cb.
  * Errors (nothing is changed; recorded in last_error): TARN_EINVAL (pool or block NULL),
  * TARN_EFOREIGN (not a block start of this pool: outside it, or inside a block),
- * TARN_EDOUBLE (block already free, or held in the quarantine), TARN_ECORRUPT (canary
- * mode: the block's guard bytes were overwritten; the block stays handed out).  Without
- * checking (TARN_CHECK_LEVEL 0) only NULL, a quarantined block and a damaged guard are
- * rejected.  With the quarantine on, the block is held instead of freed (O(TARN_QUARANTINE)
+ * TARN_EDOUBLE (block already free, never handed out, or held in the quarantine; decided
+ * by the free bitmap, so whatever was written into the block since its first put),
+ * TARN_ECORRUPT (canary mode: the block's guard bytes were overwritten, the block stays
+ * handed out; or the pool has found damage to its free list and refuses every call until
+ * it is initialised or cleared again).  Without checking (TARN_CHECK_LEVEL 0) a second
+ * put of a free block is not refused (a later get reports the damage as TARN_ECORRUPT);
+ * NULL, foreign and interior pointers, blocks never handed out, quarantined blocks and
+ * damaged guards still are (the bitmap must stay in bounds).  With the quarantine on, the block is held instead of freed (O(TARN_QUARANTINE)
  * for the double-put test) and the block pushed out of a full quarantine is freed; if that
  * one was written while held (TARN_POISON_FREE), TARN_ECORRUPT is recorded in last_error
  * but the put still succeeds.  Thread/ISR safety as tarn_block_get.  Inline (GCC, Clang):
@@ -230,7 +291,9 @@ tarn_status tarn_block_put_from_cb(tarn_block_pool *pool, void *block);
 tarn_status tarn_block_validate(tarn_block_pool *pool, const void *block);
 
 /** Make the pool extended: tarn_block_put hands validated blocks to fn(pool, block, arg).
- *  fn NULL removes the callback.  O(1).  Thread-safe with a lock hook. */
+ *  fn NULL removes the callback.  O(1).  Thread-safe with a lock hook: in a pool with a
+ *  lock hook every get and put takes the lock, and this writes only fields they read
+ *  under it.  Without a lock hook, call it only while no other context uses the pool. */
 void tarn_block_set_put_cb(tarn_block_pool *pool, tarn_block_put_fn fn, void *arg);
 
 /** True when p is the start of one of this pool's blocks (free or not).  O(1), lock-free
@@ -251,8 +314,10 @@ tarn_status tarn_block_clear(tarn_block_pool *pool);
 tarn_status tarn_block_stats_get(tarn_block_pool *pool, tarn_block_stats *out);
 
 /**
- * Full integrity check: walks the free list (O(free blocks)), verifying every link is a
- * free block start of this pool, no cycle, and that the count matches.  With the
+ * Full integrity check: walks the free list and the bitmap (O(count)), verifying every
+ * link names a carved block whose bit says free, no cycle, that the list holds exactly
+ * the blocks the bitmap marks free, and that the count matches.  It reads only inside the
+ * pool's buffer, whatever the buffer holds.  With the
  * quarantine on it also verifies every held block (a block of this pool, held once, not
  * free, and with TARN_POISON_FREE still holding only poison bytes: a write after free is
  * reported).  In canary mode it also verifies the guard bytes of every block ever handed
@@ -268,8 +333,9 @@ typedef bool (*tarn_block_walk_fn)(void *ctx, void *block, size_t size, bool use
 
 /**
  * Call fn for every block of the pool, in address order.  O(count).  The pool lock is held
- * during the walk: fn must not call into this pool.  A block is reported free when it is
- * on the free list, held in the quarantine, or was never handed out.  Errors: TARN_EINVAL
+ * during the walk: fn must not call into this pool.  A block is reported free when the
+ * bitmap marks it free, it is held in the quarantine, or it was never handed out: the
+ * walk decides from the pool's own state and never reads a block's bytes.  Errors: TARN_EINVAL
  * (pool or fn NULL).
  */
 tarn_status tarn_block_walk(tarn_block_pool *pool, tarn_block_walk_fn fn, void *ctx);
@@ -336,59 +402,68 @@ tarn_block_pool *tarn_block_find(tarn_block_registry *reg, const char *name);
 
 /* ---- inline fast paths of get and put ------------------------------------------------- */
 #if (defined(__GNUC__) || defined(__clang__)) && !defined(TARN_BLOCK_NO_INLINE)
-/** Private: a word of a block, accessed whatever type the user stored there. */
-typedef uintptr_t __attribute__((may_alias)) tarn_block_word_;
-/** Private: a link in a free block, accessed whatever type the user stored there. */
-typedef void *__attribute__((may_alias)) tarn_block_link_;
+/** Private: a free block's link word, accessed whatever type the user stored there. */
+typedef uint32_t __attribute__((may_alias)) tarn_block_link_;
 
 static inline void *tarn_block_get(tarn_block_pool *pool)
 {
-    void *blk;
-    /* free_head is NULL when the list is empty and in every pool whose get must take the
-     * full path (lock hook, debug build, not set up): one test covers all */
-    if (__builtin_expect(pool == NULL || (blk = pool->free_head) == NULL, 0)) {
-        return tarn_block_get_slow_(pool);
+    uint32_t h, bit, *w;
+    unsigned char *blk;
+    if (__builtin_expect(pool == NULL, 0)) return tarn_block_get_slow_(pool);
+    /* The head came from a free block's link: use it only if it names a carved block that
+     * the bitmap says is free.  lim_ is 0 in every pool whose get must take the full path,
+     * and the end of the list (TARN_BLOCK_END_) is above every limit: one test covers an
+     * empty list, a pool that needs the full path and a link out of range. */
+    h = pool->head;
+    if (__builtin_expect(h >= pool->lim_, 0)) {
+        /* An empty list (END) in a pool that may take the inline path (lim_ != 0) with a
+         * block never used: carve it here, so that first use costs no call either.  Its
+         * bit is garbage until now (init touches no bitmap word): clear it. */
+        if (h != TARN_BLOCK_END_ || (h = pool->lim_) == 0u || h >= pool->count) {
+            return tarn_block_get_slow_(pool);
+        }
+        pool->lim_ = h + 1u;
+        pool->carved = h + 1u;
+        pool->map[h >> 5] &= ~((uint32_t)1u << (h & 31u));
+        pool->num_free--;
+        return pool->base + (size_t)h * pool->block_size;
     }
-    pool->free_head = *(tarn_block_link_ *)blk;
-    ((tarn_block_word_ *)blk)[1] = 0u;   /* no longer tagged free */
+    w = pool->map + (h >> 5);
+    bit = (uint32_t)1u << (h & 31u);
+    if (__builtin_expect((*w & bit) == 0u, 0)) return tarn_block_get_slow_(pool);
+    *w &= ~bit;
+    blk = pool->base + (size_t)h * pool->block_size;
+    pool->head = *(const tarn_block_link_ *)(const void *)blk;
     pool->num_free--;
     return blk;
 }
 
 static inline tarn_status tarn_block_put(tarn_block_pool *pool, void *block)
 {
-    uintptr_t key;
-    void *head;
-#if TARN_CHECK_LEVEL >= 1
     uintptr_t q;
     unsigned r;
+    uint32_t bit, *w;
     if (__builtin_expect(pool == NULL, 0)) return tarn_block_put_slow_(pool, block);
     /* Block start test (Granlund-Montgomery): with block_size = odd << rot_ and inv_ the
      * inverse of odd, rotating (offset * inv_) right by rot_ gives offset / block_size
      * when the offset is a multiple of block_size, and a number above every block index
      * when it is not (an offset below base wraps to a huge one).  So one compare against
-     * the blocks carved accepts exactly the blocks that may be handed out; and since
-     * put_limit_ is 0 in every pool whose put must take the full path, it covers that too.
-     * Then the block must not carry the free tag.  Anything refused here (NULL too) is
-     * sorted out by the full path. */
+     * the blocks carved accepts exactly the blocks that may be handed out; and since lim_
+     * is 0 in every pool whose put must take the full path, it covers that too.  Then
+     * (checking level >= 1) the block's bit must say "not free".  Anything refused here
+     * (NULL too) is sorted out by the full path. */
     q = ((uintptr_t)block - (uintptr_t)pool->base) * pool->inv_;
     r = (unsigned)pool->rot_;
     q = (q >> r) | (q << ((0u - r) & (unsigned)(sizeof(uintptr_t) * 8u - 1u)));
-    key = pool->key;
-    if (__builtin_expect(q >= pool->put_limit_ || ((const tarn_block_word_ *)block)[1] == key,
-                         0)) {
-        return tarn_block_put_slow_(pool, block);
-    }
-#else
-    if (__builtin_expect(pool == NULL || pool->slow_ != 0u || block == NULL, 0)) {
-        return tarn_block_put_slow_(pool, block);
-    }
-    key = pool->key;
+    if (__builtin_expect(q >= pool->lim_, 0)) return tarn_block_put_slow_(pool, block);
+    w = pool->map + (q >> 5);
+    bit = (uint32_t)1u << (q & 31u);
+#if TARN_CHECK_LEVEL >= 1
+    if (__builtin_expect((*w & bit) != 0u, 0)) return tarn_block_put_slow_(pool, block);
 #endif
-    head = pool->free_head;
-    *(tarn_block_link_ *)block = head;
-    ((tarn_block_word_ *)block)[1] = key;
-    pool->free_head = block;
+    *w |= bit;
+    *(tarn_block_link_ *)block = pool->head;
+    pool->head = (uint32_t)q;
     pool->num_free++;
     return TARN_OK;
 }

@@ -157,7 +157,9 @@ typedef struct tarn_lfblock_pool {
     uint32_t last_error;        /**< atomic: tarn_status of the latest failed operation */
     uint32_t *state;            /**< per-block words: next index while free, USED while out */
     unsigned char *base;        /**< first block, aligned to TARN_ALIGN */
-    uint64_t divmagic;          /**< tarn_divmagic(block_size): O(1) block-start test */
+    uintptr_t inv_;             /**< inverse of block_size's odd part modulo 2^(bits of a
+                                     pointer): O(1) block-start test without a divide */
+    uint32_t rot_;              /**< block_size = odd part << rot_ */
     uint32_t block_size;        /**< true block size, TARN_LFBLOCK_SIZE(requested) */
     uint32_t count;             /**< number of blocks; 0 after a failed init */
     uint32_t idx_bits;          /**< bits of the head word holding the index */

@@ -5,6 +5,9 @@
  * One Promela statement per shared-memory access of the C code, in the same order:
  *   get:  load carve; CAS carve (loop while blocks remain uncarved);
  *         load head word (index + tag together); loop { empty? fail; load state[top];
+ *         load state[link] (the link check: a link naming no free block while the head
+ *         word is unchanged would be reported TARN_ECORRUPT; the model asserts that this
+ *         never happens on a sound pool, else the head is reloaded and the loop retries);
  *         CAS head (top, tag) -> (state[top] masked, tag + 1) }; store state[i] = USED;
  *         decrement the free counter.
  *   put:  load head word; CAS state[i] USED -> top (the double-free claim);
@@ -124,7 +127,7 @@ inline inv()
 
 active [P] proctype worker()
 {
-    byte r = 0, c, i, ht, hg, nx, qs, out, qk;
+    byte r = 0, c, i, ht, hg, nx, sn, qs, out, qk;
     bool ok, published, fromq;
 
     do
@@ -174,17 +177,34 @@ active [P] proctype worker()
             :: ht >= N && Q == 0 -> break   /* empty: the get fails */
             :: else ->
                 nx = state[ht];
-                atomic {
-                    if
-                    :: top == ht && tag == hg ->
-                        top = nx & MASK; tag = (hg + 1) % TAGMOD;
-                        i = ht; ok = true; holding[_pid] = i; inv()
-                    :: else -> ht = top; hg = tag
-                    fi
-                };
+                /* the link check (checking level >= 1): a link naming neither the end of
+                 * the list nor a free block is damage only if the head is unchanged;
+                 * on a sound pool that must never happen (else: reload and retry) */
                 if
-                :: ok -> break
-                :: else -> skip
+                :: nx < N -> sn = state[nx]
+                :: else -> sn = 0
+                fi;
+                if
+                :: nx > N || (nx < N && sn >= HELD) ->
+                    atomic {
+                        if
+                        :: top == ht && tag == hg -> assert(false) /* false TARN_ECORRUPT */
+                        :: else -> ht = top; hg = tag
+                        fi
+                    }
+                :: else ->
+                    atomic {
+                        if
+                        :: top == ht && tag == hg ->
+                            top = nx & MASK; tag = (hg + 1) % TAGMOD;
+                            i = ht; ok = true; holding[_pid] = i; inv()
+                        :: else -> ht = top; hg = tag
+                        fi
+                    };
+                    if
+                    :: ok -> break
+                    :: else -> skip
+                    fi
                 fi
             od
         :: else -> skip
