@@ -167,7 +167,7 @@ public:
         status_ = tarn_block_init(&pool_, mem, size, block_size, cfg);
         block_size_ = status_ == TARN_OK ? tarn_block_size(&pool_) : 0;
         /* every block is aligned to the lowest set bit of both the first block's address
-         * and the block stride (TARN_ALIGN at least) */
+         * and the block stride (4 at least) */
         if (status_ == TARN_OK && tarn_block_owns(&pool_, mem)) {
             std::size_t bits = static_cast<std::size_t>(reinterpret_cast<std::uintptr_t>(mem)) |
                                TARN_BLOCK_SIZE(block_size) | std::size_t(4096);
