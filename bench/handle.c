@@ -11,10 +11,21 @@
  * bytes moved per second; wall time is the best of 31 runs (the pool is re-fragmented and
  * its data area warmed before each, untimed); callgrind instructions come from one run of
  * each kernel.  Build without sanitizer annotations (make bench passes TARN_SANITIZE=0).
- * tarn_handle_compact_step with a 256-byte budget is measured the same way.
+ * Both ratios are printed: wall time (noisy, and favourable where memmove's fixed cost
+ * dominates) and instructions (repeatable).
+ *
+ * Stepwise compaction.  The same pools compacted by tarn_handle_compact_step with a budget
+ * of STEP_BUDGET units per call: instructions per call and per unit of budget, which
+ * should be about the same for small and large blocks (the budget charges each block
+ * moved TARN_HANDLE_STEP_MOVE_COST units besides its bytes).
  *
  * Lock/unlock.  1M accesses to random blocks among 1024: lock the handle, read a byte,
  * unlock; against reading the byte through a raw pointer, and the bare loop.
+ *
+ * Alloc/free.  A pool of 1024 handles and 160 KiB, filled with blocks of 16..256 bytes and
+ * half of them freed at random (a fragmented steady state); then 256 allocations of random
+ * sizes, and separately the 256 frees of those blocks: instructions per call, loop
+ * included.
  */
 #include "bench_common.h"
 #include "tarn/handle.h"
@@ -105,12 +116,18 @@ static void k_compact(void *ctx)
     kernel_result = tarn_handle_compact(&pool);
 }
 
+#define STEP_BUDGET 4096u
+static size_t step_calls;
 static void k_step(void *ctx)
 {
-    size_t m, total = 0;
+    size_t m, total = 0, calls = 1;
     (void)ctx;
-    while (!tarn_handle_compact_step(&pool, 256, &m)) total += m;
+    while (!tarn_handle_compact_step(&pool, STEP_BUDGET, &m)) {
+        total += m;
+        calls++;
+    }
     kernel_result = total + m;
+    step_calls = calls;
 }
 
 static void k_memmove_blocks(void *ctx)
@@ -160,17 +177,18 @@ static void compaction_table(void)
     };
     static const char *const cols[] = {
         "workload", "blocks moved", "KiB moved", "compact MiB/s", "memmove/block MiB/s",
-        "bulk memmove MiB/s", "compact / memmove-per-block", "compact / bulk",
-        "step(256) MiB/s", "compact instr/KiB", "memmove/block instr/KiB"};
+        "bulk memmove MiB/s", "compact / memmove-per-block (time)", "compact / bulk (time)",
+        "compact instr/KiB", "memmove/block instr/KiB", "compact / memmove-per-block (instr)",
+        "step(4096) MiB/s", "step calls", "step instr/call", "step instr/unit"};
     size_t k, nsc = sizeof sc / sizeof sc[0];
     if (!bench_is_child()) {
         bench_table_begin("handle", "compaction throughput (bytes moved per second), best of runs",
-                          cols, 11);
+                          cols, 15);
     }
     for (k = 0; k < nsc; k++) {
         bench_result rc, rs, rb, rk;
         double tc = 0, ts = 0, tb = 0, tk = 0;
-        size_t moved, count;
+        size_t moved, count, calls;
         char name[64];
         /* instruction counts: one run each (callgrind child runs just the named kernel) */
         fragment(&sc[k]);
@@ -185,6 +203,7 @@ static void compaction_table(void)
         fragment(&sc[k]);
         snprintf(name, sizeof name, "step-%zu", k);
         rs = bench_run(name, k_step, NULL);
+        calls = step_calls;
         snprintf(name, sizeof name, "memmove-blocks-%zu", k);
         rb = bench_run(name, k_memmove_blocks, NULL);
         snprintf(name, sizeof name, "memmove-bulk-%zu", k);
@@ -196,27 +215,49 @@ static void compaction_table(void)
         tb = best_ns(k_memmove_blocks, NULL);
         tk = best_ns(k_memmove_bulk, NULL);
         {
-            const char *cells[11];
+            const char *cells[15];
             cells[0] = sc[k].name;
             cells[1] = bench_fmt("%zu", count);
             cells[2] = bench_fmt("%zu", moved / 1024u);
             cells[3] = mbps((double)moved, tc);
             cells[4] = mbps((double)moved, tb);
             cells[5] = mbps((double)moved, tk);
-            cells[6] = bench_fmt("%.0f%%", 100.0 * tb / tc);
-            cells[7] = bench_fmt("%.0f%%", 100.0 * tk / tc);
-            cells[8] = mbps((double)moved, ts);
-            cells[9] = rc.instr >= 0 ? bench_fmt("%.0f", rc.instr / ((double)moved / 1024.0)) : "n/a";
-            cells[10] = rb.instr >= 0 ? bench_fmt("%.0f", rb.instr / ((double)moved / 1024.0)) : "n/a";
+            cells[6] = bench_fmt("%.2fx", tc / tb);
+            cells[7] = bench_fmt("%.2fx", tc / tk);
+            cells[8] = rc.instr >= 0 ? bench_fmt("%.0f", rc.instr / ((double)moved / 1024.0)) : "n/a";
+            cells[9] = rb.instr >= 0 ? bench_fmt("%.0f", rb.instr / ((double)moved / 1024.0)) : "n/a";
+            cells[10] = (rc.instr >= 0 && rb.instr > 0) ? bench_fmt("%.2fx", rc.instr / rb.instr) : "n/a";
+            cells[11] = mbps((double)moved, ts);
+            cells[12] = bench_fmt("%zu", calls);
+            cells[13] = rs.instr >= 0 ? bench_fmt("%.0f", rs.instr / (double)calls) : "n/a";
+            /* every call but the last spends (nearly) its whole budget */
+            cells[14] = rs.instr >= 0 ? bench_fmt("%.2f", rs.instr / ((double)calls * STEP_BUDGET)) : "n/a";
             bench_row(cells);
         }
-        (void)rs;
         (void)rk;
     }
+    {
+        /* a pass with nothing to move: one visit per block */
+        bench_result rv;
+        size_t calls;
+        fragment(&sc[0]);
+        (void)tarn_handle_compact(&pool);
+        rv = bench_run("step-visit", k_step, NULL);
+        calls = step_calls;
+        if (!bench_is_child()) {
+            bench_table_end();
+            if (rv.instr >= 0) {
+                bench_note("step(%u) over %s already in place (visits only): %zu calls, %.0f instr/call, "
+                           "%.2f instr/unit.", STEP_BUDGET, sc[0].name, calls, rv.instr / (double)calls,
+                           rv.instr / ((double)calls * STEP_BUDGET));
+            }
+        }
+    }
     if (!bench_is_child()) {
-        bench_table_end();
-        bench_note("compact / memmove-per-block = compaction throughput as a share of memmove "
-                   "replaying the same block moves; / bulk = share of one memmove of the same bytes.");
+        bench_note("compact / memmove-per-block = compaction's cost over memmove replaying the same "
+                   "block moves (time: best wall time; instr: callgrind instructions); / bulk = over one "
+                   "memmove of the same bytes.  step: tarn_handle_compact_step(%u) until the pass ends; "
+                   "instr/unit = instructions / (calls x budget).", STEP_BUDGET);
     }
 }
 
@@ -307,6 +348,84 @@ static void lock_table(void)
     free(idx);
 }
 
+/* ---- alloc/free in a fragmented steady state ------------------------------------------- */
+#define AF_H 1024u
+#define AF_N 256u
+static tarn_handle af_h[AF_H];
+static uint32_t af_size[AF_N];
+
+static void af_prepare(void)
+{
+    uint32_t i;
+    if (tarn_handle_init(&pool, pool_mem, TARN_HANDLE_BYTES(160u * 1024u, AF_H), AF_H, NULL) != TARN_OK) abort();
+    rng = 77;
+    for (i = 0; i < AF_H; i++) af_h[i] = tarn_handle_alloc(&pool, 16u + rnd() % 241u);
+    for (i = 0; i < AF_H; i++) {
+        if (!tarn_handle_is_null(af_h[i]) && rnd() % 2u == 0u) {
+            if (tarn_handle_free(&pool, af_h[i]) != TARN_OK) abort();
+            af_h[i] = tarn_handle_null();
+        }
+    }
+    for (i = 0; i < AF_N; i++) af_size[i] = 16u + rnd() % 241u;
+}
+static tarn_handle af_new[AF_N];
+static void k_alloc(void *ctx)
+{
+    uint32_t i;
+    (void)ctx;
+    for (i = 0; i < AF_N; i++) af_new[i] = tarn_handle_alloc(&pool, af_size[i]);
+}
+static void k_free(void *ctx)
+{
+    uint32_t i;
+    unsigned bad = 0;
+    (void)ctx;
+    for (i = 0; i < AF_N; i++) bad += tarn_handle_free(&pool, af_new[i]) != TARN_OK;
+    sink = bad;
+}
+
+static void alloc_free_table(void)
+{
+    static const char *const cols[] = {"call", "ns/call", "instr/call"};
+    bench_result ra, rf;
+    double ta = 1e30, tf = 1e30;
+    uint32_t i;
+    int r;
+    af_prepare();
+    ra = bench_run("af-alloc", k_alloc, NULL);
+    for (i = 0; i < AF_N && !bench_is_child(); i++) {
+        if (tarn_handle_is_null(af_new[i])) abort(); /* the bench wants no failed alloc */
+    }
+    af_prepare();
+    k_alloc(NULL);
+    rf = bench_run("af-free", k_free, NULL);
+    if (bench_is_child()) return;
+    for (r = 0; r < (bench_quick ? 5 : REPS); r++) {
+        uint64_t t0;
+        af_prepare();
+        t0 = bench_now_ns();
+        k_alloc(NULL);
+        if ((double)(bench_now_ns() - t0) < ta) ta = (double)(bench_now_ns() - t0);
+        t0 = bench_now_ns();
+        k_free(NULL);
+        if ((double)(bench_now_ns() - t0) < tf) tf = (double)(bench_now_ns() - t0);
+    }
+    bench_table_begin("handle", bench_fmt("alloc/free, %u calls each, fragmented pool of %u handles",
+                                          AF_N, AF_H), cols, 3);
+    {
+        const char *cells[3];
+        cells[0] = "tarn_handle_alloc (16..256 B)";
+        cells[1] = bench_fmt("%.1f", ta / AF_N);
+        cells[2] = ra.instr >= 0 ? bench_fmt("%.1f", ra.instr / AF_N) : "n/a";
+        bench_row(cells);
+        cells[0] = "tarn_handle_free";
+        cells[1] = bench_fmt("%.1f", tf / AF_N);
+        cells[2] = rf.instr >= 0 ? bench_fmt("%.1f", rf.instr / AF_N) : "n/a";
+        bench_row(cells);
+    }
+    bench_table_end();
+}
+
 int main(int argc, char **argv)
 {
     bench_init(argc, argv);
@@ -317,6 +436,7 @@ int main(int argc, char **argv)
     memset(mm_buf, 0xA5, sizeof mm_buf);
     compaction_table();
     lock_table();
+    alloc_free_table();
     free(hs);
     free(moves);
     return 0;

@@ -8,7 +8,7 @@
  *   | ctl: fl_map, sl_map[32],    | entry 0 | entry 1 | entry 2 | ... | entry cap   |
  *   |      bin[32][4] (292 bytes) | (head)  |         |         |     |             |
  *   +-----------------------------+---------+---------+---------+-----+-------------+
- *   entry (20 bytes): off, size | next, prev | fnext, fprev | gen | lock
+ *   entry (24 bytes): off | size | key | lock, next | prev, fnext | fprev, gen
  *
  *   data area (offsets 0 .. data_size, every block starts at a multiple of TARN_ALIGN):
  *   0                                                                          data_size
@@ -33,8 +33,22 @@
  *
  * Slots: entries 1..carved have been used; carved grows on demand (init is O(1)).  A free
  * slot has size 0 and sits on a FIFO (free_head .. free_tail, linked through `next`), so
- * a freed slot is reused as late as possible.  Handle = (gen << 16) | index; gen changes
- * by 16 at every free, its low 4 bits are the pool's tag.
+ * a freed slot is reused as late as possible.
+ *
+ * Keys.  An entry's key is a 32-bit word: its high bits (above the TARN_HANDLE_INDEX_BITS
+ * index bits) hold the slot's generation XOR the pool's salt, its low bits the slot's
+ * state: the slot index for a live block that lock may take at once, 0 for a free slot
+ * or the block in transit, all ones for a region held by the quarantine (and for the list
+ * head).  A live block's key is therefore its handle, and "handle == key" proves at once
+ * that the index, the generation and the state are right (the inline lock and unlock in
+ * handle.h test just that).  The generation advances at every free and when a slot is
+ * carved by a new pool: carving continues from the low 16 bits of the generation the
+ * entry's `gen` field already holds (left by an earlier pool on this table, or garbage),
+ * instead of resetting it, so handles of earlier pools stay stale.  `gen` is kept
+ * unsalted so that pools on fresh (zeroed) tables start at the same generation and their
+ * handles differ by their salts.  The salt depends on the table's address only, so it is
+ * the same for every pool on one table and differs between tables less than
+ * 2^(32 - bits) words apart.
  *
  * Compaction walks the block list once: each unpinned block moves down to the end of the
  * block before it (one memmove; blocks keep their order), a pinned block stays and the
@@ -51,13 +65,15 @@
  * Invariants (tarn_handle_check verifies all of them):
  *   - the block list visits `live` + held distinct slots in 1..carved with size > 0,
  *     offsets multiples of TARN_ALIGN, and off(x) >= off(prev) + span(prev), end <= data_size;
- *   - used = sum of spans (blocks and held regions), requested = sum of the blocks' sizes,
- *     pinned = number of blocks locked; a held entry has lock 0 and is in the ring, and
+ *   - used = sum of spans (blocks and held regions), requested = sum of the blocks' sizes;
+ *     every carved entry's gen is the low 16 bits of its key's generation; a held entry
+ *     has lock 0 and is in the ring, and
  *     the ring holds nothing else;
  *   - the free FIFO holds carved - live - held slots, each with size 0;
  *   - a slot (or the head) is on a free list iff its gap > 0 and it is not in transit; it is
  *     on the list its gap maps to; the bitmaps mark exactly the non-empty lists;
- *   - every generation's low 4 bits are the pool's tag (tag ^ HP_HELD_MARK when held);
+ *   - a live block's key has its index (0 while in transit) in the low bits, a held
+ *     region's all ones, a free slot's 0;
  *   - (full check only) every block's guard bytes are intact, every held region still
  *     holds its poison when the pool poisons freed bytes;
  *   - a block in transit is live and unpinned, off < transit_src, transit_done < body and
@@ -79,9 +95,8 @@
  * Quarantine (TARN_QUARANTINE > 0, pool given TARN_F_QUARANTINE).  A freed block's entry
  * stays on the address-ordered list as a held region: same off and size (so its span stays
  * out of every gap), generation advanced as by a free (the handle is stale at once) and
- * with the tag bit HP_HELD_MARK flipped, which marks it held (a handle of this pool never
- * carries that tag; the lookup still tests the mark, as one of another pool may).  Its
- * lock count is 0; compaction passes
+ * the all-ones state in its key, which marks it held.  Its lock count is 0; compaction
+ * passes
  * (pack, compact_step) leave held entries where they are, as they leave pinned blocks.
  * The ring (tarn_quarantine) holds pointers to the held entries, oldest first.  Releasing
  * one unlinks the entry (its span joins the gap before it, as a free does) and puts the
@@ -103,23 +118,13 @@
 #define HP_FL 32u
 #define HP_SL_BITS 2u
 #define HP_SL (1u << HP_SL_BITS)
-#define HP_TAG_MASK 0x000Fu
-#define HP_GEN_STEP 0x0010u
+#define HP_IMASK TARN_HANDLE_INDEX_MASK_       /* index (state) bits of a key or handle */
+#define HP_GSTEP (HP_IMASK + 1u)               /* one generation, in key bits */
 #define HP_LOCK_MAX 0xFFFFu
 #define HP_A ((uint32_t)TARN_ALIGN)
 #define HP_G ((uint32_t)TARN_HANDLE_GUARD) /* guard bytes a block needs at least */
-#define HP_HELD_MARK 0x0008u               /* tag bit flipped in a held entry's generation */
-
-typedef struct hp_entry {
-    uint32_t off;       /* live: offset in the data area */
-    uint32_t size;      /* live: requested bytes (> 0); free slot: 0 */
-    uint16_t next;      /* live: next block in address order (0 = end); free: FIFO link */
-    uint16_t prev;      /* live: previous block in address order (0 = head) */
-    uint16_t fnext;     /* free-region list links of this entry's gap */
-    uint16_t fprev;     /* HP_NIL = first on its list, HP_OUT = on no list */
-    uint16_t gen;       /* generation; low 4 bits = pool tag */
-    uint16_t lock;      /* lock count */
-} hp_entry;
+/* The entry (fields documented in tarn/handle.h). */
+typedef tarn_handle_entry_ hp_entry;
 
 typedef struct hp_ctl {
     uint32_t fl_map;            /* bit f: some list of first level f is non-empty */
@@ -128,8 +133,9 @@ typedef struct hp_ctl {
 } hp_ctl;
 
 TARN_STATIC_ASSERT(sizeof(hp_entry) == TARN_HANDLE_ENTRY_SIZE, hp_entry_size);
-/* tests read a table entry's offset and generation at these places */
-TARN_STATIC_ASSERT(offsetof(hp_entry, off) == 0u && offsetof(hp_entry, gen) == 16u, hp_entry_fields);
+/* tests read a table entry's offset and key at these places */
+TARN_STATIC_ASSERT(offsetof(hp_entry, off) == 0u && offsetof(hp_entry, key) == 8u, hp_entry_fields);
+TARN_STATIC_ASSERT(TARN_HANDLE_MAX_COUNT < HP_IMASK, hp_index_below_held_state);
 TARN_STATIC_ASSERT(sizeof(hp_ctl) == TARN_HANDLE_CTL_SIZE, hp_ctl_size);
 TARN_STATIC_ASSERT(TARN_HANDLE_CTL_SIZE % 4u == 0, hp_ctl_keeps_entries_aligned);
 TARN_STATIC_ASSERT(TARN_HANDLE_MAX_COUNT < HP_OUT, hp_index_below_markers);
@@ -143,7 +149,7 @@ static inline hp_ctl *hp_c(const tarn_handle_pool *p)
 }
 static inline hp_entry *hp_t(const tarn_handle_pool *p)
 {
-    return (hp_entry *)(void *)((unsigned char *)p->table + sizeof(hp_ctl));
+    return p->entries;
 }
 static inline uint32_t hp_cap(uint32_t n)
 {
@@ -181,13 +187,29 @@ static inline uint32_t hp_min32(uint32_t a, uint32_t b)
 {
     return a < b ? a : b;
 }
+static inline size_t hp_min_size(size_t a, size_t b)
+{
+    return a < b ? a : b;
+}
 static inline bool hp_ready(const tarn_handle_pool *p)
 {
     return p != NULL && p->magic == HP_MAGIC;
 }
+/* The handle of live slot x: its key with the index as state (also while in transit). */
 static inline tarn_handle hp_make(const hp_entry *t, uint16_t x)
 {
-    return tarn_handle_from_u32(((uint32_t)t[x].gen << 16) | x);
+    return tarn_handle_from_u32((t[x].key & ~HP_IMASK) | x);
+}
+/* The unsalted generation (in the high bits) of key or handle k. */
+static inline uint32_t hp_gen_of(const tarn_handle_pool *p, uint32_t k)
+{
+    return (k ^ p->salt) & ~HP_IMASK;
+}
+/* Give entry e generation g (unsalted, in the high bits) and state s. */
+static inline void hp_set_gen(const tarn_handle_pool *p, hp_entry *e, uint32_t g, uint32_t s)
+{
+    e->key = (g ^ p->salt) | s;
+    e->gen = (uint16_t)(g >> TARN_HANDLE_INDEX_BITS);
 }
 static inline bool hp_poisoning(const tarn_handle_pool *p)
 {
@@ -203,12 +225,20 @@ static inline bool hp_poisoning(const tarn_handle_pool *p)
 static inline bool hp_held(const tarn_handle_pool *p, const hp_entry *e)
 {
 #if TARN_QUARANTINE > 0
-    return ((e->gen ^ p->gen0) & HP_TAG_MASK) == HP_HELD_MARK;
+    (void)p;
+    return (e->key & HP_IMASK) == HP_IMASK;
 #else
     (void)p;
     (void)e;
     return false;
 #endif
+}
+
+/* The inline lock/unlock may be used: no lock hook, no scramble, checking level below 2. */
+static inline bool hp_fast_ok(const tarn_handle_pool *p)
+{
+    return TARN_CHECK_LEVEL < 2 && (!TARN_LOCKING || p->lock.lock == NULL) &&
+           (p->flags & TARN_HANDLE_F_SCRAMBLE) == 0u;
 }
 
 /* ---- segregated free-region lists ------------------------------------------------------ */
@@ -288,17 +318,17 @@ static uint16_t hp_find(const tarn_handle_pool *p, const hp_entry *t, uint32_t n
 }
 
 /* ---- address-ordered block list -------------------------------------------------------- */
-/* Insert x (size already set) at offset `off` inside o's gap, right after o. */
-static void hp_link_after(tarn_handle_pool *p, hp_entry *t, uint16_t o, uint16_t x, uint32_t off)
+/* Insert x (size already set) at the start of o's gap, right after o: o's gap becomes 0
+ * (off the lists), x's is the rest. */
+static void hp_link_after(tarn_handle_pool *p, hp_entry *t, uint16_t o, uint16_t x)
 {
     uint16_t n = t[o].next;
     hp_unbin(p, t, o);
-    t[x].off = off;
+    t[x].off = hp_end(&t[o]);
     t[x].prev = o;
     t[x].next = n;
     t[o].next = x;
     t[n].prev = x;
-    hp_bin(p, t, o);
     hp_bin(p, t, x);
 }
 
@@ -324,13 +354,17 @@ static uint16_t hp_slot_take(tarn_handle_pool *p, hp_entry *t)
 {
     uint16_t x;
     if (p->carved < p->capacity) {
-        x = ++p->carved;   /* never used: its generation is the pool's first */
-        t[x].gen = p->gen0;
+        /* first use by this pool: continue the generation the table holds (an earlier
+         * pool's, or garbage), one step on, so no earlier handle of this slot matches */
+        x = ++p->carved;
+        hp_set_gen(p, &t[x], ((uint32_t)t[x].gen << TARN_HANDLE_INDEX_BITS) + HP_GSTEP, 0u);
+        if (hp_fast_ok(p)) p->fast = p->carved;
     } else {
         x = p->free_head;  /* the slot freed longest ago */
         p->free_head = t[x].next;
         if (p->free_head == HP_NIL) p->free_tail = HP_NIL;
     }
+    t[x].key = (t[x].key & ~HP_IMASK) | x; /* live: the inline lock may take it */
     t[x].lock = 0;
     t[x].fprev = HP_OUT;
     return x;
@@ -347,7 +381,11 @@ static void hp_slot_release(tarn_handle_pool *p, hp_entry *t, uint16_t x, bool b
     t[x].next = HP_NIL;
     t[x].fnext = HP_NIL;
     t[x].fprev = HP_OUT;
-    if (bump) t[x].gen = (uint16_t)(t[x].gen + HP_GEN_STEP); /* keeps the tag bits */
+    if (bump) {
+        hp_set_gen(p, &t[x], hp_gen_of(p, t[x].key) + HP_GSTEP, 0u);
+    } else {
+        t[x].key &= ~HP_IMASK;
+    }
     if (p->free_tail == HP_NIL) {
         p->free_head = x;
     } else {
@@ -359,33 +397,34 @@ static void hp_slot_release(tarn_handle_pool *p, hp_entry *t, uint16_t x, bool b
 /* Why handle h (which failed the fast test in hp_lookup) is not a live handle here. */
 static tarn_status hp_lookup_fail(const tarn_handle_pool *p, tarn_handle h, bool for_free)
 {
-    uint32_t idx = h.v & 0xFFFFu;
-    uint16_t gen = (uint16_t)(h.v >> 16);
+    uint32_t idx = h.v & HP_IMASK;
+    uint32_t gen = hp_gen_of(p, h.v);
     const hp_entry *e;
     if (h.v == 0u) return TARN_EINVAL;
     if (idx == 0u || idx > p->carved) return TARN_EFOREIGN;
-    if ((gen & HP_TAG_MASK) != (p->gen0 & HP_TAG_MASK)) return TARN_EFOREIGN;
     e = &hp_t(p)[idx];
     if (e->size == 0u || hp_held(p, e)) { /* a free slot, or one whose region is held */
-        uint16_t cur = hp_held(p, e) ? (uint16_t)(e->gen ^ HP_HELD_MARK) : e->gen;
-        if ((uint16_t)(gen + HP_GEN_STEP) == cur) return for_free ? TARN_EDOUBLE : TARN_ESTALE;
+        uint32_t cur = hp_gen_of(p, e->key);
+        if (gen + HP_GSTEP == cur) return for_free ? TARN_EDOUBLE : TARN_ESTALE;
         return cur == gen ? TARN_EFOREIGN : TARN_ESTALE; /* never issued, or older */
     }
     return TARN_ESTALE;
 }
 
 /* Find the live slot of handle h.  O(1).  for_free: report a second free of a slot that
- * has not been reused since as TARN_EDOUBLE.  A live entry's generation carries the pool
- * tag, so a matching generation also proves the tag. */
+ * has not been reused since as TARN_EDOUBLE.  The exact test the inline lock makes
+ * (handle == key) proves liveness; the block in transit (state bits 0) is matched on its
+ * generation and index. */
 static inline tarn_status hp_lookup(const tarn_handle_pool *p, tarn_handle h, uint16_t *out, bool for_free)
 {
-    uint32_t idx = h.v & 0xFFFFu;
+    uint32_t idx = h.v & HP_IMASK;
     const hp_entry *e;
     if (TARN_UNLIKELY(idx - 1u >= (uint32_t)p->carved)) return hp_lookup_fail(p, h, for_free);
     e = &hp_t(p)[idx];
-    /* (a held entry's generation has a flipped tag bit: a handle can match it only if it
-     * carries that tag, as one of another pool may; hp_held is false without a quarantine) */
-    if (TARN_UNLIKELY(e->gen != (uint16_t)(h.v >> 16) || e->size == 0u || hp_held(p, e))) {
+    /* a live block's key is its handle; in transit its state bits are 0 */
+    if (TARN_UNLIKELY(e->key != h.v) &&
+        (((e->key ^ h.v) & ~HP_IMASK) != 0u || e->size == 0u || hp_held(p, e) ||
+         idx != p->transit)) {
         return hp_lookup_fail(p, h, for_free);
     }
 #if TARN_CHECK_LEVEL >= 1
@@ -473,6 +512,94 @@ static void hp_move(tarn_handle_pool *p, uint32_t src, uint32_t dst, uint32_t n)
     }
 }
 
+/* 16 bytes between memory and two words (hp_copy_down). */
+static inline void hp_load16(uint64_t *w, const unsigned char *s)
+{
+    memcpy(w, s, 16);
+}
+static inline void hp_store16(unsigned char *d, const uint64_t *w)
+{
+    memcpy(d, w, 16);
+}
+/* Copy n bytes (n > 0 a multiple of TARN_ALIGN: a whole span, padding and all) from s
+ * down to d < s, for compaction without sanitizer annotations or poisoning.  Up to 64
+ * bytes on 64-bit hosts: every byte is loaded before any is stored, so any overlap is safe,
+ * and it costs less than a call to memmove; larger blocks, and every block on 32-bit
+ * targets (where code size comes first), go to memmove. */
+static inline void hp_copy_down(unsigned char *d, const unsigned char *s, uint32_t n)
+{
+    if (UINTPTR_MAX <= 0xFFFFFFFFu) { /* 32-bit targets: small code first */
+        memmove(d, s, n);
+    } else if (n <= 16u) {
+        if (n >= 8u) {
+            uint64_t a, b;
+            memcpy(&a, s, 8);
+            memcpy(&b, s + n - 8u, 8);
+            memcpy(d, &a, 8);
+            memcpy(d + n - 8u, &b, 8);
+        } else {
+            uint32_t a;
+            memcpy(&a, s, 4);
+            memcpy(d, &a, 4);
+        }
+    } else if (n <= 32u) {
+        uint64_t a[2], b[2];
+        hp_load16(a, s);
+        hp_load16(b, s + n - 16u);
+        hp_store16(d, a);
+        hp_store16(d + n - 16u, b);
+    } else if (n <= 64u) {
+        uint64_t a[2], b[2], c[2], e[2];
+        hp_load16(a, s);
+        hp_load16(b, s + 16);
+        hp_load16(c, s + n - 32u);
+        hp_load16(e, s + n - 16u);
+        hp_store16(d, a);
+        hp_store16(d + 16, b);
+        hp_store16(d + n - 32u, c);
+        hp_store16(d + n - 16u, e);
+    } else {
+        memmove(d, s, n);
+    }
+}
+
+#define HP_PLAIN_PACK (!TARN_SANITIZE && UINTPTR_MAX > 0xFFFFFFFFu)
+
+/* hp_pack towards the start: a block's gap is known once the next block has its final
+ * place.  plain: copy with hp_copy_down (no annotations, no poisoning). */
+static inline uint32_t hp_pack_down(tarn_handle_pool *p, hp_entry *t, bool plain)
+{
+    unsigned char *data = p->data;
+    uint32_t moved = 0, dest = 0;
+    uint16_t x = t[0].next, prev = 0;
+    t[0].fprev = HP_OUT;
+    while (x != 0) {
+        hp_entry *e = &t[x];
+        uint32_t off = e->off, size = e->size, span = hp_span(size);
+        uint16_t next = e->next;
+        e->fprev = HP_OUT; /* its gap, if any, is listed when the next block is placed */
+        if (off != dest) {
+            if (e->lock == 0u && !hp_held(p, e)) {
+                e->off = dest;
+                moved += hp_body(size);
+                if (plain) {
+                    hp_copy_down(data + dest, data + off, span);
+                } else {
+                    hp_move(p, off, dest, size);
+                }
+            } else {
+                hp_bin(p, t, prev); /* the gap before a block that stays */
+                dest = off;
+            }
+        }
+        dest += span;
+        prev = x;
+        x = next;
+    }
+    hp_bin(p, t, prev);
+    return moved;
+}
+
 /* The block at off changes from old to n bytes in place: re-register it, give up the
  * bytes it no longer takes, and write its guard at the new end. */
 static void hp_san_resize(tarn_handle_pool *p, uint32_t off, uint32_t old, uint32_t n)
@@ -496,6 +623,7 @@ static void hp_transit_start(tarn_handle_pool *p, hp_entry *t, uint16_t x, uint3
     TARN_SAN_FREE(p, p->data + src, t[x].size);
     TARN_SAN_OPEN(p->data + dst, src + n - dst);
     t[x].off = dst;
+    t[x].key &= ~HP_IMASK; /* the inline lock must not take it */
     p->transit = x;
     p->transit_src = src;
     p->transit_done = 0;
@@ -511,6 +639,7 @@ static void hp_transit_complete(tarn_handle_pool *p, hp_entry *t)
     hp_vacate(p, lo, src + n - lo);
     TARN_SAN_ALLOC(p, p->data + dst, t[x].size);
     TARN_SAN_DEFINED(p->data + dst, t[x].size);
+    t[x].key |= x;
     p->transit = HP_NIL;
     hp_bin(p, t, x);
 }
@@ -557,7 +686,6 @@ static bool hp_release(tarn_handle_pool *p, hp_entry *t, uint16_t x)
               tarn_bytes_are(p->data + t[x].off, hp_body(t[x].size), TARN_POISON_BYTE);
     if (!ok) p->last_error = (uint8_t)TARN_ECORRUPT;
     p->used -= hp_span(t[x].size);
-    t[x].gen ^= HP_HELD_MARK;
     hp_unlink(p, t, x);
     hp_slot_release(p, t, x, false);
     return ok;
@@ -577,7 +705,7 @@ static void hp_hold(tarn_handle_pool *p, hp_entry *t, uint16_t x)
     hp_vacate(p, t[x].off, hp_body(t[x].size));
     p->requested -= t[x].size;
     p->live--;
-    t[x].gen = (uint16_t)((t[x].gen + HP_GEN_STEP) ^ HP_HELD_MARK);
+    hp_set_gen(p, &t[x], hp_gen_of(p, t[x].key) + HP_GSTEP, HP_IMASK);
     out = tarn_q_push(&p->quarantine, &t[x]);
     if (out != NULL) (void)hp_release(p, t, hp_index_of(p, out));
 }
@@ -624,7 +752,7 @@ static uint32_t hp_pack(tarn_handle_pool *p, bool high)
     hp_ctl *c = hp_c(p);
     uint32_t moved = 0, dest;
     unsigned i, j;
-    uint16_t x, prev;
+    uint16_t x;
     hp_transit_finish(p);
     c->fl_map = 0;
     for (i = 0; i < HP_FL; i++) {
@@ -632,25 +760,13 @@ static uint32_t hp_pack(tarn_handle_pool *p, bool high)
         for (j = 0; j < HP_SL; j++) c->bin[i][j] = HP_NIL;
     }
     if (!high) {
-        /* a block's gap is known once the next block has its final place */
-        dest = 0;
-        prev = 0;
-        for (x = t[0].next; x != 0; x = t[x].next) {
-            hp_entry *e = &t[x];
-            if (e->lock == 0u && e->off != dest && !hp_held(p, e)) {
-                hp_move(p, e->off, dest, e->size);
-                e->off = dest;
-                moved += hp_body(e->size);
-            }
-            if (e->off != dest) {
-                hp_bin(p, t, prev);
-            } else {
-                t[prev].fprev = HP_OUT;
-            }
-            dest = hp_end(e);
-            prev = x;
+        /* without annotations or poisoning (release builds) a move is a plain copy; the
+         * loop is compiled for it separately on 64-bit hosts, where it pays */
+        if (HP_PLAIN_PACK && !hp_poisoning(p)) {
+            moved = hp_pack_down(p, t, true);
+        } else {
+            moved = hp_pack_down(p, t, false);
         }
-        hp_bin(p, t, prev);
     } else {
         dest = p->data_size;
         for (x = t[0].prev; x != 0; x = t[x].prev) {
@@ -744,11 +860,13 @@ static tarn_status hp_check(const tarn_handle_pool *p, bool bytes)
     hp_entry *t = hp_t(p);
     const hp_ctl *c = hp_c(p);
     uint32_t used = 0, requested = 0, end = 0, binned = 0, listed = 0;
-    uint32_t live = 0, held = 0, pinned = 0, freed = 0, steps;
+    uint32_t live = 0, held = 0, freed = 0, steps;
     unsigned fl, sl;
     uint16_t x, pr;
 
-    if (p->carved > p->capacity || p->live > p->carved || p->pinned > p->live) return TARN_ECORRUPT;
+    if (p->carved > p->capacity || p->live > p->carved) return TARN_ECORRUPT;
+    if (p->fast != 0u && (p->fast != p->carved || !hp_fast_ok(p))) return TARN_ECORRUPT;
+    if ((p->salt & HP_IMASK) != 0u || t[0].key != HP_IMASK) return TARN_ECORRUPT;
     if (p->used > p->data_size || (p->data_size & (HP_A - 1u)) != 0u) return TARN_ECORRUPT;
     if (t[0].off != 0u || t[0].size != 0u) return TARN_ECORRUPT;
     /* address-ordered list */
@@ -759,7 +877,7 @@ static tarn_status hp_check(const tarn_handle_pool *p, bool bytes)
         const hp_entry *e = &t[x];
         if (steps >= p->carved || x > p->carved || e->size == 0u || e->prev != pr) return TARN_ECORRUPT;
         if (e->next > p->carved) return TARN_ECORRUPT;
-        if ((e->gen & HP_TAG_MASK) != (p->gen0 & HP_TAG_MASK) && !hp_held(p, e)) {
+        if (!hp_held(p, e) && (e->key & HP_IMASK) != (x == p->transit ? 0u : x)) {
             return TARN_ECORRUPT;
         }
         if ((e->off & (HP_A - 1u)) != 0u || e->off < end || e->off > p->data_size ||
@@ -776,7 +894,7 @@ static tarn_status hp_check(const tarn_handle_pool *p, bool bytes)
             requested += e->size;
             live++;
         }
-        if (e->lock != 0u) pinned++;
+        if (e->gen != (uint16_t)(hp_gen_of(p, e->key) >> TARN_HANDLE_INDEX_BITS)) return TARN_ECORRUPT;
         if (e->fprev != HP_OUT) binned++;
         if ((e->fprev == HP_OUT) != (hp_gap(p, t, x) == 0u || x == p->transit)) return TARN_ECORRUPT;
         pr = x;
@@ -785,7 +903,7 @@ static tarn_status hp_check(const tarn_handle_pool *p, bool bytes)
     if (t[0].prev != pr) return TARN_ECORRUPT;
     if (t[0].fprev != HP_OUT) binned++;
     if ((t[0].fprev == HP_OUT) != (hp_gap(p, t, 0) == 0u)) return TARN_ECORRUPT;
-    if (live != p->live || used != p->used || requested != p->requested || pinned != p->pinned) {
+    if (live != p->live || used != p->used || requested != p->requested) {
         return TARN_ECORRUPT;
     }
     /* free slots */
@@ -793,7 +911,10 @@ static tarn_status hp_check(const tarn_handle_pool *p, bool bytes)
     pr = HP_NIL;
     for (steps = 0; x != HP_NIL; steps++) {
         if (steps >= p->carved || x == 0u || x > p->carved || t[x].size != 0u) return TARN_ECORRUPT;
-        if ((t[x].gen & HP_TAG_MASK) != (p->gen0 & HP_TAG_MASK)) return TARN_ECORRUPT;
+        if ((t[x].key & HP_IMASK) != 0u ||
+            t[x].gen != (uint16_t)(hp_gen_of(p, t[x].key) >> TARN_HANDLE_INDEX_BITS)) {
+            return TARN_ECORRUPT;
+        }
         freed++;
         pr = x;
         x = t[x].next;
@@ -842,6 +963,18 @@ static tarn_status hp_check(const tarn_handle_pool *p, bool bytes)
     return bytes ? hp_check_bytes(p) : TARN_OK;
 }
 
+/* Blocks locked now: a walk of the block list (the inline lock keeps no count). */
+static uint32_t hp_pinned(const tarn_handle_pool *p)
+{
+    const hp_entry *t = hp_t(p);
+    uint32_t n = 0, steps = 0;
+    uint16_t x;
+    for (x = t[0].next; x != 0 && x <= p->carved && steps < p->carved; x = t[x].next, steps++) {
+        if (t[x].lock != 0u) n++;
+    }
+    return n;
+}
+
 /* At TARN_CHECK_LEVEL 2 every call starts with a full check. */
 static inline tarn_status hp_precheck(const tarn_handle_pool *p)
 {
@@ -879,16 +1012,14 @@ static inline tarn_status hp_leave(tarn_handle_pool *p, tarn_status st)
 }
 
 /* ---- init ------------------------------------------------------------------------------ */
-static uint16_t hp_salt(const void *a, const void *b, const void *c)
+/* The table's salt, in the generation bits of a key: the table's address in words times an
+ * odd constant, whose low 32 - TARN_HANDLE_INDEX_BITS bits are a bijection of the address's
+ * low bits (tables less than 2^(32 - bits) words apart get different salts). */
+static uint32_t hp_salt(const void *table)
 {
-    uint64_t x = (uint64_t)(uintptr_t)a ^ ((uint64_t)(uintptr_t)b * 0x9E3779B97F4A7C15ull) ^
-                 ((uint64_t)(uintptr_t)c << 7);
-    x ^= x >> 33;
-    x *= 0xFF51AFD7ED558CCDull;
-    x ^= x >> 33;
-    x *= 0xC4CEB9FE1A85EC53ull;
-    x ^= x >> 33;
-    return (uint16_t)(x >> 8);
+    uintptr_t a = (uintptr_t)table;
+    uint32_t w = (uint32_t)(a >> 2) ^ (uint32_t)(a >> 16 >> 18);
+    return (uint32_t)(w * 0x9E3779B1u) << TARN_HANDLE_INDEX_BITS;
 }
 
 static tarn_status hp_setup(tarn_handle_pool *p, unsigned char *data, size_t dsize, void *table,
@@ -911,20 +1042,21 @@ static tarn_status hp_setup(tarn_handle_pool *p, unsigned char *data, size_t dsi
     TARN_SAN_DEFINED(table, tsize);
     p->data = data;
     p->table = table;
+    p->entries = (hp_entry *)(void *)((unsigned char *)table + sizeof(hp_ctl));
+    p->fast = 0;
     p->data_size = (uint32_t)dsize;
     p->used = 0;
     p->requested = 0;
     p->capacity = (uint16_t)handles;
     p->carved = 0;
     p->live = 0;
-    p->pinned = 0;
     p->free_head = HP_NIL;
     p->free_tail = HP_NIL;
     p->cursor = 0;
     p->transit = HP_NIL;
     p->transit_src = 0;
     p->transit_done = 0;
-    p->gen0 = hp_salt(p, data, table);
+    p->salt = hp_salt(table);
     p->flags = (uint8_t)(cfg != NULL ? cfg->flags & (TARN_HANDLE_F_AUTOCOMPACT |
                                                       TARN_HANDLE_F_SCRAMBLE) : 0u);
     p->report = (uint8_t)(cfg != NULL && (cfg->flags & TARN_F_SAN_REPORT) != 0u);
@@ -960,12 +1092,13 @@ static tarn_status hp_setup(tarn_handle_pool *p, unsigned char *data, size_t dsi
     t[0].prev = 0;
     t[0].fnext = HP_NIL;
     t[0].fprev = HP_OUT;
-    t[0].gen = p->gen0; /* never handed out; carries the tag like every entry */
+    t[0].key = HP_IMASK; /* matches no handle (a handle of index 0 has state bits 0) */
     t[0].lock = 0;
+    t[0].gen = 0;
 
     TARN_SAN_NOACCESS(data, dsize);
     hp_bin(p, t, 0); /* the whole data area is the head's gap */
-    p->magic = HP_MAGIC;
+    p->magic = HP_MAGIC; /* p->fast stays 0 until the first carve */
     return TARN_OK;
 }
 
@@ -973,7 +1106,10 @@ tarn_status tarn_handle_init(tarn_handle_pool *pool, void *mem, size_t size, siz
                              const tarn_config *cfg)
 {
     size_t tspace;
-    if (pool != NULL) pool->magic = 0;
+    if (pool != NULL) {
+        pool->magic = 0;
+        pool->fast = 0;
+    }
     if (pool == NULL || mem == NULL) return TARN_EINVAL;
     if (handles == 0u || handles > TARN_HANDLE_MAX_COUNT) return TARN_EINVAL;
     if (!TARN_IS_ALIGNED(mem, TARN_ALIGN)) return TARN_EALIGN;
@@ -987,7 +1123,10 @@ tarn_status tarn_handle_init_split(tarn_handle_pool *pool, void *data, size_t da
                                    const tarn_config *cfg)
 {
     uintptr_t d, tb;
-    if (pool != NULL) pool->magic = 0;
+    if (pool != NULL) {
+        pool->magic = 0;
+        pool->fast = 0;
+    }
     if (pool == NULL || data == NULL || table == NULL) return TARN_EINVAL;
     if (handles == 0u || handles > TARN_HANDLE_MAX_COUNT) return TARN_EINVAL;
     if (!TARN_IS_ALIGNED(data, TARN_ALIGN) || !TARN_IS_ALIGNED(table, 4u)) return TARN_EALIGN;
@@ -1009,10 +1148,11 @@ tarn_status tarn_handle_deinit(tarn_handle_pool *pool)
     l = pool->lock;
     (void)l; /* unused when TARN_LOCKING is 0 */
     TARN_LOCK(l);
-    if (pool->pinned != 0u) {
+    if (hp_pinned(pool) != 0u) {
         st = hp_fail(pool, TARN_EBUSY);
     } else {
         pool->magic = 0;
+        pool->fast = 0;
         TARN_SAN_POOL_DESTROY(pool);
         TARN_SAN_DEFINED(pool->data, pool->data_size);
     }
@@ -1050,7 +1190,7 @@ static tarn_status hp_alloc(tarn_handle_pool *p, size_t size, uint16_t *out)
     }
     x = hp_slot_take(p, t);
     t[x].size = (uint32_t)size;
-    hp_link_after(p, t, o, x, hp_end(&t[o]));
+    hp_link_after(p, t, o, x);
     TARN_SAN_ALLOC(p, p->data + t[x].off, t[x].size);
     hp_guard_set(p, t[x].off, t[x].size);
     p->used += need;
@@ -1096,12 +1236,12 @@ static void hp_report_bad_free(tarn_handle_pool *p, tarn_handle h)
 {
 #if TARN_SANITIZE
     hp_entry *t = hp_t(p);
-    uint32_t idx = h.v & 0xFFFFu;
+    uint32_t idx = h.v & HP_IMASK;
     unsigned char *at;
     if (idx > p->carved) idx = 0;
 #if TARN_QUARANTINE > 0
     if (idx != 0u && hp_held(p, &t[idx]) &&
-        (uint16_t)((h.v >> 16) + HP_GEN_STEP) == (uint16_t)(t[idx].gen ^ HP_HELD_MARK)) {
+        hp_gen_of(p, h.v) + HP_GSTEP == hp_gen_of(p, t[idx].key)) {
         TARN_SAN_REPORT_BAD_FREE(p, p->data + t[idx].off); /* poisoned, no longer a block */
         return;
     }
@@ -1222,7 +1362,7 @@ static tarn_status hp_resize(tarn_handle_pool *p, uint16_t x, size_t size)
             hp_vacate(p, src, hp_body(old));
             hp_unlink(p, t, x);
             t[x].size = (uint32_t)size;
-            hp_link_after(p, t, o, x, dst);
+            hp_link_after(p, t, o, x);
             hp_guard_set(p, dst, (uint32_t)size);
             break;
         }
@@ -1261,7 +1401,7 @@ tarn_status tarn_handle_resize(tarn_handle_pool *pool, tarn_handle h, size_t siz
     return hp_leave(pool, st);
 }
 
-void *tarn_handle_lock(tarn_handle_pool *pool, tarn_handle h)
+void *tarn_handle_lock_slow_(tarn_handle_pool *pool, tarn_handle h)
 {
     tarn_status st;
     void *ptr = NULL;
@@ -1274,7 +1414,7 @@ void *tarn_handle_lock(tarn_handle_pool *pool, tarn_handle h)
         if (t[x].lock == HP_LOCK_MAX) {
             st = TARN_EOVERFLOW;
         } else {
-            if (t[x].lock++ == 0u) pool->pinned++;
+            t[x].lock++;
             ptr = pool->data + t[x].off;
         }
     }
@@ -1282,7 +1422,7 @@ void *tarn_handle_lock(tarn_handle_pool *pool, tarn_handle h)
     return ptr;
 }
 
-tarn_status tarn_handle_unlock(tarn_handle_pool *pool, tarn_handle h)
+tarn_status tarn_handle_unlock_slow_(tarn_handle_pool *pool, tarn_handle h)
 {
     tarn_status st;
     uint16_t x = 0;
@@ -1293,7 +1433,7 @@ tarn_status tarn_handle_unlock(tarn_handle_pool *pool, tarn_handle h)
         if (t[x].lock == 0u) {
             st = TARN_EINVAL;
         } else {
-            if (--t[x].lock == 0u) pool->pinned--;
+            t[x].lock--;
             hp_scramble(pool);
         }
     }
@@ -1357,7 +1497,7 @@ size_t tarn_handle_compact(tarn_handle_pool *pool)
 bool tarn_handle_compact_step(tarn_handle_pool *pool, size_t budget_bytes, size_t *moved)
 {
     size_t work = budget_bytes, total = 0;
-    bool done = false;
+    bool done = false, idle = true; /* idle: nothing done yet in this call */
     if (moved != NULL) *moved = 0;
     if (!hp_ready(pool) || budget_bytes == 0u) return false;
     TARN_LOCK(pool->lock);
@@ -1366,10 +1506,18 @@ bool tarn_handle_compact_step(tarn_handle_pool *pool, size_t budget_bytes, size_
         for (;;) {
             uint16_t x;
             if (pool->transit != HP_NIL) {
+                /* a move costs TARN_HANDLE_STEP_MOVE_COST units, then one per byte; a call
+                 * whose whole budget cannot pay that still moves budget bytes, so that
+                 * every call progresses */
                 uint16_t y = pool->transit;
-                uint32_t c = hp_transit_step(pool, t, work);
+                size_t pay = work > TARN_HANDLE_STEP_MOVE_COST ? work - TARN_HANDLE_STEP_MOVE_COST
+                                                               : (idle ? work : 0u);
+                uint32_t c;
+                if (pay == 0u) break;
+                c = hp_transit_step(pool, t, pay);
                 total += c;
-                work -= c;
+                work -= hp_min_size(work, (size_t)c + TARN_HANDLE_STEP_MOVE_COST);
+                idle = false;
                 if (pool->transit != HP_NIL) break; /* budget used up mid-block */
                 pool->cursor = y;
             }
@@ -1382,7 +1530,8 @@ bool tarn_handle_compact_step(tarn_handle_pool *pool, size_t budget_bytes, size_
             if (work == 0u) break;
             if (hp_gap(pool, t, pool->cursor) == 0u || t[x].lock != 0u || hp_held(pool, &t[x])) {
                 pool->cursor = x; /* already in place, pinned, or a held region */
-                work -= (work < TARN_HANDLE_STEP_VISIT_COST) ? work : TARN_HANDLE_STEP_VISIT_COST;
+                work -= hp_min_size(work, TARN_HANDLE_STEP_VISIT_COST);
+                idle = false;
                 continue;
             }
             hp_transit_start(pool, t, x, hp_end(&t[pool->cursor]));
@@ -1420,7 +1569,7 @@ tarn_status tarn_handle_stats_get(tarn_handle_pool *pool, tarn_handle_stats *out
         out->largest_free = largest;
         out->handles = pool->capacity;
         out->handles_used = pool->live;
-        out->pinned = pool->pinned;
+        out->pinned = hp_pinned(pool);
         out->bytes_moved = pool->moved;
         out->compactions = pool->compactions;
         out->failed_allocs = pool->failed_allocs;

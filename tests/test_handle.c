@@ -33,6 +33,16 @@ static void t_unlock(void *ctx)
     lock_depth--;
 }
 
+/* Handle h with its generation moved on by `by` generations: what its slot issues `by`
+ * uses later (the key layout of handle.c: generation XOR the table's salt above the index
+ * bits). */
+static tarn_handle gen_step(const tarn_handle_pool *p, tarn_handle h, uint32_t by)
+{
+    uint32_t m = TARN_HANDLE_INDEX_MASK_;
+    uint32_t g = ((h.v ^ p->salt) & ~m) + by * (m + 1u);
+    return tarn_handle_from_u32((g ^ p->salt) | (h.v & m));
+}
+
 static void init_plain(uint32_t flags)
 {
     tarn_config cfg;
@@ -271,8 +281,10 @@ static void test_alloc_free(void)
     CHECK_EQ(tarn_handle_free(NULL, h[0]), TARN_EINVAL);
     CHECK_EQ(tarn_handle_free(&pool, tarn_handle_from_u32(h[0].v & 0xFFFF0000u)), TARN_EFOREIGN); /* index 0 */
     CHECK_EQ(tarn_handle_free(&pool, tarn_handle_from_u32((h[0].v & 0xFFFF0000u) | (NH + 1u))), TARN_EFOREIGN);
-    CHECK_EQ(tarn_handle_free(&pool, tarn_handle_from_u32(h[0].v ^ 0x00010000u)), TARN_EFOREIGN); /* tag */
+    CHECK_EQ(tarn_handle_free(&pool, tarn_handle_from_u32(h[0].v | TARN_HANDLE_INDEX_MASK_)), TARN_EFOREIGN); /* held state */
     CHECK_EQ(tarn_handle_free(&pool, tarn_handle_from_u32(h[0].v + 0x00100000u)), TARN_ESTALE);  /* other generation */
+    CHECK_EQ(tarn_handle_free(&pool, gen_step(&pool, h[0], 1u)), TARN_ESTALE);  /* the next one */
+    CHECK_EQ(tarn_handle_free(&pool, gen_step(&pool, h[0], 0xFFFFu)), TARN_ESTALE); /* the last one */
     /* free and double free */
     CHECK_EQ(tarn_handle_free(&pool, h[3]), TARN_OK);
     CHECK_EQ(tarn_handle_free(&pool, h[3]), TARN_EDOUBLE);
@@ -282,7 +294,8 @@ static void test_alloc_free(void)
     CHECK_EQ(tarn_handle_size(&pool, h[3]), 0);
     CHECK_EQ(tarn_handle_validate(&pool, h[3]), TARN_ESTALE);
     /* the handle the slot will get next was never issued: foreign, not stale */
-    CHECK_EQ(tarn_handle_validate(&pool, tarn_handle_from_u32(h[3].v + 0x00100000u)), TARN_EFOREIGN);
+    CHECK_EQ(tarn_handle_validate(&pool, gen_step(&pool, h[3], 1u)), TARN_EFOREIGN);
+    CHECK_EQ(tarn_handle_validate(&pool, gen_step(&pool, h[3], 2u)), TARN_ESTALE);
     /* reuse of the slot: the old handle stays stale and never reaches the new block */
     g = tarn_handle_alloc(&pool, 16);
     CHECK(!tarn_handle_is_null(g));
@@ -311,30 +324,45 @@ static void test_alloc_free(void)
 
 static void test_other_pool(void)
 {
-    tarn_handle a, b;
-    int foreign = 0, k;
-    init_plain(0);
-    a = tarn_handle_alloc(&pool, 32);
-    put_pattern(a, 5);
-    /* Pools draw a 4-bit tag from their addresses: over a few pools most must differ, and
-     * a handle of another pool is never accepted when it is not a live handle here. */
+    /* A handle does not name its pool (handle.h): another pool's handle is refused unless
+     * it equals a live handle here.  Pools whose tables are less than 2^(32 - index bits)
+     * words apart have different salts, so with the same history (fresh zeroed tables, the
+     * same calls) no handle of one is ever a handle of the other. */
+    tarn_handle a[NH], b[NH];
+    unsigned k, i, j, round;
     for (k = 0; k < 8; k++) {
-        tarn_status s;
-        REQUIRE(tarn_handle_init(&pool2, mem2 + k * TARN_ALIGN * 4u, sizeof mem2 - 128u, NH, NULL) == TARN_OK);
-        b = tarn_handle_alloc(&pool2, 32);
-        REQUIRE(!tarn_handle_is_null(b));
-        s = tarn_handle_free(&pool, b);
-        CHECK(s == TARN_EFOREIGN || s == TARN_ESTALE);
-        if (s == TARN_EFOREIGN) foreign++;
-        CHECK(tarn_handle_lock(&pool, b) == NULL);
-        s = tarn_handle_free(&pool2, a);
-        CHECK(s == TARN_EFOREIGN || s == TARN_ESTALE);
-        CHECK_EQ(tarn_handle_size(&pool2, b), 32);
+        TARN_SAN_DEFINED(mem, sizeof mem); /* the pools left on them are abandoned */
+        TARN_SAN_DEFINED(mem2, sizeof mem2);
+        memset(mem, 0, sizeof mem);
+        memset(mem2, 0, sizeof mem2);
+        init_plain(0);
+        REQUIRE(tarn_handle_init(&pool2, mem2 + k * TARN_ALIGN * 4u, sizeof mem2 - k * TARN_ALIGN * 4u, NH,
+                                 NULL) == TARN_OK);
+        CHECK(pool.salt != pool2.salt);
+        for (round = 0; round < 40; round++) {
+            for (i = 0; i < NH; i++) {
+                a[i] = tarn_handle_alloc(&pool, 8u + i);
+                b[i] = tarn_handle_alloc(&pool2, 8u + i);
+                REQUIRE(!tarn_handle_is_null(a[i]) && !tarn_handle_is_null(b[i]));
+            }
+            put_pattern(a[round % NH], 5);
+            for (i = 0; i < NH; i++) {
+                for (j = 0; j < NH; j++) CHECK(!tarn_handle_eq(a[i], b[j]));
+                CHECK(tarn_handle_validate(&pool, b[i]) != TARN_OK);
+                CHECK(tarn_handle_lock(&pool, b[i]) == NULL);
+                CHECK(tarn_handle_unlock(&pool, b[i]) != TARN_OK);
+                CHECK(tarn_handle_free(&pool, b[i]) != TARN_OK);
+                CHECK(tarn_handle_free(&pool2, a[i]) != TARN_OK);
+            }
+            CHECK(has_pattern(a[round % NH], 8u + round % NH, 5));
+            CHECK_EQ(tarn_handle_check(&pool), TARN_OK);
+            for (i = 0; i < NH; i++) {
+                CHECK_EQ(tarn_handle_free(&pool, a[(i * 7u + round) % NH]), TARN_OK);
+                CHECK_EQ(tarn_handle_free(&pool2, b[(i * 7u + round) % NH]), TARN_OK);
+            }
+        }
         CHECK_EQ(tarn_handle_deinit(&pool2), TARN_OK);
     }
-    CHECK(foreign > 0);
-    CHECK(has_pattern(a, 32, 5));
-    CHECK_EQ(tarn_handle_check(&pool), TARN_OK);
 }
 
 static void test_lock_unlock(void)
@@ -613,6 +641,8 @@ static void test_compact_step(void)
     CHECK(has_pattern(e, 200, 25));
     /* free in mid-move: c is in place (one visit), then d starts moving down to c's end */
     CHECK(!tarn_handle_compact_step(&pool, TARN_HANDLE_STEP_VISIT_COST + 40u, &moved));
+    CHECK_EQ(moved, 0); /* after the visit, 40 units cannot pay for a move */
+    CHECK(!tarn_handle_compact_step(&pool, TARN_HANDLE_STEP_MOVE_COST + 40u, &moved));
     CHECK_EQ(moved, 40);
     CHECK_EQ(tarn_handle_check(&pool), TARN_OK);
     CHECK_EQ(tarn_handle_free(&pool, d), TARN_OK);
@@ -626,6 +656,48 @@ static void test_compact_step(void)
     CHECK(has_pattern(e, 200, 25));
     CHECK(has_pattern(c, 40, 23));
     CHECK_EQ(tarn_handle_check(&pool), TARN_OK);
+}
+
+/* compact_step's budget counts blocks as well as bytes: each block it starts or goes on
+ * moving costs TARN_HANDLE_STEP_MOVE_COST units and each byte one, each block passed over
+ * TARN_HANDLE_STEP_VISIT_COST, so a call moves few tiny blocks however large its budget. */
+static void test_step_costs(void)
+{
+    enum { N = 24 };
+    tarn_handle h[N];
+    size_t moved, b = 3u * (TARN_HANDLE_STEP_MOVE_COST + BODY(8u));
+    unsigned i, calls = 0;
+    REQUIRE(tarn_handle_init(&pool, mem, sizeof mem, NH, NULL) == TARN_OK);
+    for (i = 0; i < NH; i++) {
+        h[i] = tarn_handle_alloc(&pool, 8);
+        REQUIRE(!tarn_handle_is_null(h[i]));
+        put_pattern(h[i], 200u + i);
+    }
+    for (i = 0; i < NH; i += 2u) CHECK_EQ(tarn_handle_free(&pool, h[i]), TARN_OK);
+    /* 8 blocks of 8 bytes to move: exactly 3 per call with this budget */
+    while (!tarn_handle_compact_step(&pool, b, &moved)) {
+        CHECK_EQ(moved, 3u * BODY(8u));
+        calls++;
+    }
+    CHECK_EQ(moved, 2u * BODY(8u));
+    CHECK_EQ(calls, 2);
+    for (i = 1; i < NH; i += 2u) CHECK(has_pattern(h[i], 8, 200u + i));
+    /* a pass with nothing to move: a visit each */
+    calls = 0;
+    while (!tarn_handle_compact_step(&pool, 4u * TARN_HANDLE_STEP_VISIT_COST, &moved)) {
+        CHECK_EQ(moved, 0);
+        calls++;
+    }
+    CHECK_EQ(calls, NH / 2u / 4u - 1u); /* 8 blocks, 4 a call; the last call sees the end */
+    /* a budget too small for the move cost still moves up to budget bytes */
+    CHECK_EQ(tarn_handle_free(&pool, h[1]), TARN_OK);
+    CHECK(!tarn_handle_compact_step(&pool, 3, &moved));
+    CHECK_EQ(moved, 3);
+    CHECK(!tarn_handle_compact_step(&pool, TARN_HANDLE_STEP_MOVE_COST + 2u, &moved));
+    CHECK_EQ(moved, 2);
+    CHECK_EQ(tarn_handle_check(&pool), TARN_OK);
+    for (i = 3; i < NH; i += 2u) CHECK(has_pattern(h[i], 8, 200u + i));
+    (void)N;
 }
 
 static void test_transit_ops(void)
@@ -769,7 +841,7 @@ static void test_corruption(void)
 #endif
     memcpy(entry1, saved, sizeof saved);
     CHECK_EQ(tarn_handle_check(&pool), TARN_OK);
-    entry1[16] ^= 0x01; /* a generation without the pool's tag */
+    entry1[8] ^= 0x04; /* a live block's key whose state is not its index */
     CHECK_EQ(tarn_handle_check(&pool), TARN_ECORRUPT);
     memcpy(entry1, saved, sizeof saved);
     CHECK_EQ(tarn_handle_check(&pool), TARN_OK);
@@ -912,16 +984,20 @@ static void test_san_report_flag(void)
 
 static void test_generation_wrap(void)
 {
-    /* One slot: its generation steps by 16 in 16 bits, so a freed handle stays rejected
-     * for the next 4095 reuses of the slot and only the 4096th reissues the same value. */
+    /* One slot: its generation has 32 - TARN_HANDLE_INDEX_BITS bits (16), so a freed
+     * handle stays rejected for the next 65,535 uses of the slot and only the 65,536th
+     * reissues the same value (the window documented in handle.h). */
     tarn_handle first, h;
-    unsigned i, stale_ok = 1;
+    unsigned long i, stale_ok = 1;
     REQUIRE(tarn_handle_init(&pool, mem, sizeof mem, 1, NULL) == TARN_OK);
     first = tarn_handle_alloc(&pool, 8);
     CHECK_EQ(tarn_handle_free(&pool, first), TARN_OK);
-    for (i = 1; i < 4096u; i++) {
+    for (i = 1; i < 65536ul; i++) {
         h = tarn_handle_alloc(&pool, 8);
-        if (tarn_handle_eq(h, first) || tarn_handle_validate(&pool, first) != TARN_ESTALE) stale_ok = 0;
+        if (tarn_handle_eq(h, first) || tarn_handle_validate(&pool, first) != TARN_ESTALE ||
+            tarn_handle_lock(&pool, first) != NULL) {
+            stale_ok = 0;
+        }
         CHECK_EQ(tarn_handle_free(&pool, h), TARN_OK);
     }
     CHECK(stale_ok);
@@ -957,6 +1033,7 @@ int main(void)
     test_copy_clear();
     test_compact();
     test_compact_step();
+    test_step_costs();
     test_transit_ops();
     test_transit_neighbour();
     test_walk_stats();

@@ -42,13 +42,14 @@ int main(void)
 
     DAMAGE(carved, (uint16_t)(pool.capacity + 1u));
     DAMAGE(live, (uint16_t)(pool.carved + 1u));
-    DAMAGE(pinned, (uint16_t)(pool.live + 1u));
+    DAMAGE(fast, pool.carved + 1u);           /* the inline lock's bound */
+    DAMAGE(salt, pool.salt ^ (TARN_HANDLE_INDEX_MASK_ + 1u)); /* keys and gens disagree */
     DAMAGE(used, pool.data_size + 1u);
     DAMAGE(data_size, pool.data_size | 1u);
     DAMAGE(live, (uint16_t)(pool.live - 1u));
     DAMAGE(used, pool.used + TARN_ALIGN);
     DAMAGE(requested, pool.requested + 1u);
-    DAMAGE(pinned, (uint16_t)0u);
+    DAMAGE(salt, pool.salt ^ 0x80000000u);
     DAMAGE(free_head, (uint16_t)(pool.carved + 1u));
     DAMAGE(free_head, (uint16_t)0u);
     DAMAGE(data_size, pool.data_size - TARN_ALIGN * 64u);  /* blocks beyond the data area */

@@ -358,7 +358,7 @@ static void op_garbage(void)
 {
     tarn_handle h = tarn_handle_from_u32((uint32_t)check_rand());
     unsigned i;
-    if (check_below(2)) h = tarn_handle_from_u32((h.v & 0xFFFF0000u) | check_below(NH + 8u));
+    if (check_below(2)) h = tarn_handle_from_u32((h.v & ~TARN_HANDLE_INDEX_MASK_) | check_below(NH + 8u));
     for (i = 0; i < nlive; i++) {
         if (tarn_handle_eq(m[i].h, h)) return;
     }

@@ -52,7 +52,8 @@ static tarn_handle make(size_t n)
 }
 
 /* The pool's private table: entry x after the control part; its offset is its first
- * field, its generation the 16 bits at byte 16. */
+ * field, its key (salted generation above the index bits, state in the index bits; a
+ * live block's key is its handle) the 32 bits at byte 8. */
 static void *entry(uint32_t x)
 {
     return (unsigned char *)pool.table + TARN_HANDLE_CTL_SIZE + x * TARN_HANDLE_ENTRY_SIZE;
@@ -63,11 +64,11 @@ static uint32_t off_of(tarn_handle of)
     memcpy(&off, entry(of.v & 0xFFFFu), sizeof off);
     return off;
 }
-static uint16_t gen_of(uint32_t x)
+static uint32_t key_of(uint32_t x)
 {
-    uint16_t gen;
-    memcpy(&gen, (unsigned char *)entry(x) + 16, sizeof gen);
-    return gen;
+    uint32_t key;
+    memcpy(&key, (unsigned char *)entry(x) + 8, sizeof key);
+    return key;
 }
 #define NO_TRANSIT 0xFFFFu /* pool.transit when no block is in transit */
 
@@ -161,7 +162,9 @@ static void test_hold(void)
     CHECK_EQ(tarn_handle_resize(&pool, a, 8), TARN_ESTALE);
     CHECK_EQ(tarn_handle_clear(&pool, a), TARN_ESTALE);
     /* the generation the slot gets next was never issued */
-    CHECK_EQ(tarn_handle_validate(&pool, tarn_handle_from_u32(a.v + 0x00100000u)), TARN_EFOREIGN);
+    CHECK_EQ(tarn_handle_validate(&pool, tarn_handle_from_u32((key_of(a.v & 0xFFFFu) & 0xFFFF0000u) |
+                                                              (a.v & 0xFFFFu))),
+             TARN_EFOREIGN);
     CHECK_EQ(tarn_handle_check(&pool), TARN_OK);
     /* the same size again lands elsewhere, not over the held bytes */
     b = make(48);
@@ -170,13 +173,19 @@ static void test_hold(void)
     CHECK_EQ(blocks, 2); /* c and b: a held region is no block */
     CHECK_EQ(tarn_handle_check(&pool), TARN_OK);
     {
-        /* a handle carrying the held entry's own generation (tag bit flipped, as a handle of
-         * another pool may) is not taken for a live block */
+        /* a handle carrying the held entry's own key (generation and held state) or its
+         * generation with the slot's index is not taken for a live block */
         uint32_t x = a.v & 0xFFFFu;
-        tarn_handle forged = tarn_handle_from_u32(((uint32_t)gen_of(x) << 16) | x);
+        tarn_handle forged = tarn_handle_from_u32(key_of(x));
+        CHECK_EQ(key_of(x) & 0xFFFFu, 0xFFFFu); /* the held state */
         CHECK_EQ(tarn_handle_free(&pool, forged), TARN_EFOREIGN);
         CHECK_EQ(tarn_handle_validate(&pool, forged), TARN_EFOREIGN);
         CHECK(tarn_handle_lock(&pool, forged) == NULL);
+        forged = tarn_handle_from_u32((key_of(x) & 0xFFFF0000u) | x);
+        CHECK_EQ(tarn_handle_free(&pool, forged), TARN_EFOREIGN);
+        CHECK_EQ(tarn_handle_validate(&pool, forged), TARN_EFOREIGN);
+        CHECK(tarn_handle_lock(&pool, forged) == NULL);
+        CHECK_EQ(tarn_handle_unlock(&pool, forged), TARN_EFOREIGN);
         stats(&st);
         CHECK_EQ(st.quarantined, 1);
         CHECK_EQ(tarn_handle_check(&pool), TARN_OK);

@@ -21,20 +21,41 @@
  *     tarn_handle_free(&pool, h);
  *
  * Memory.  The pool keeps all of its metadata in a table: a fixed control part of
- * TARN_HANDLE_CTL_SIZE bytes plus TARN_HANDLE_ENTRY_SIZE (20) bytes per handle (and one
+ * TARN_HANDLE_CTL_SIZE bytes plus TARN_HANDLE_ENTRY_SIZE (24) bytes per handle (and one
  * more entry used as a list head).  The data area holds nothing but user bytes: a block
  * costs its size rounded up to TARN_ALIGN and no header.  The table sits at the start of
  * the caller's buffer (tarn_handle_init) or in a second caller buffer (tarn_handle_init_split),
  * for instance in faster RAM.
  *
- * Handles.  A handle carries the index of its table slot and a 16-bit generation; the
- * generation changes every time the slot is freed, so using a freed handle is rejected
- * (TARN_ESTALE, or TARN_EDOUBLE for a second free) and never touches the block that now
- * uses the slot.  Four bits of the generation are a per-pool tag, so a handle of another
- * pool is rejected as TARN_EFOREIGN unless both pools drew the same tag (1 chance in 16;
- * then it is reported as TARN_ESTALE).  A stale handle could only be taken for a live one
- * after its slot has been reused 4096 times; free slots are reused oldest-first, and slots
- * never used before are preferred, which makes that as late as possible.
+ * Handles.  A handle carries the index of its table slot (its low TARN_HANDLE_INDEX_BITS
+ * bits, 16 by default) and the slot's generation (the other 32 - TARN_HANDLE_INDEX_BITS
+ * bits), scrambled with a salt drawn from the table's address.  The generation advances
+ * every time the slot is freed, so using a freed handle is rejected (TARN_ESTALE, or
+ * TARN_EDOUBLE for a second free) and never touches the block that now uses the slot.
+ * Stale-handle window: a stale handle could only be taken for a live one once its slot
+ * has been used again 2^(32 - TARN_HANDLE_INDEX_BITS) times (65,536 by default; 2^24 with
+ * TARN_HANDLE_INDEX_BITS 8, which allows 254 handles per pool); free slots are reused
+ * oldest-first, and slots never used before are preferred, which makes that as late as
+ * possible.
+ *
+ * Re-initialisation.  The generations live in the table, in the caller's memory, and
+ * survive tarn_handle_deinit: an init over the same table continues every slot's
+ * generation (advancing it once more when the slot is first used again), so a handle
+ * issued before a deinit is an ordinary stale handle for every later pool on that table:
+ * it is rejected until its slot has been used 65,536 times (default) counting each pool
+ * that used it, so for at least the next 65,535 inits.  The buffer may hold garbage at the
+ * first init (the generations start wherever it says).  If the caller writes over the
+ * table between a deinit and the next init, old handles are rejected only by chance
+ * (about 65,535 times in 65,536).
+ *
+ * Handles of another pool.  A handle does not name its pool.  A handle of another pool
+ * is rejected with TARN_EFOREIGN when its index is not a slot this pool has used, and
+ * otherwise with TARN_ESTALE (or TARN_EFOREIGN), unless it happens to equal a live handle
+ * of this pool - then the call acts on that block.  The salt makes that unlikely: two
+ * pools whose tables start less than 256 KiB apart (2^(32 - TARN_HANDLE_INDEX_BITS) words)
+ * have different salts, so when their slots have the same generations (same history,
+ * e.g. zeroed buffers) no handle of one is a handle of the other; otherwise a foreign
+ * handle is accepted about once in 65,536 (2^(32 - TARN_HANDLE_INDEX_BITS)).
  *
  * Complexity.  alloc, free, lock, unlock, size and the handle checks are O(1): free space
  * is found through segregated lists of free regions indexed by two bitmaps (a good-fit
@@ -113,7 +134,7 @@ extern "C" {
  * in a 32-bit field use tarn_handle_to_u32 / tarn_handle_from_u32.
  */
 typedef struct tarn_handle {
-    uint32_t v; /**< private: (generation << 16) | slot index */
+    uint32_t v; /**< private: salted (generation << TARN_HANDLE_INDEX_BITS) | slot index */
 } tarn_handle;
 
 /** Initialiser of a null handle: `tarn_handle h = TARN_HANDLE_NULL_INIT;` */
@@ -140,13 +161,27 @@ static inline tarn_handle tarn_handle_from_u32(uint32_t v)
 }
 
 /* ---- sizing ---------------------------------------------------------------------------- */
-/** Bytes of table per handle (offset, size, address-order links, free-region links,
- *  generation, lock count). */
-#define TARN_HANDLE_ENTRY_SIZE 20u
+#ifndef TARN_HANDLE_INDEX_BITS
+/** Bits of a handle that hold its slot index (8..16; default 16).  The other bits hold the
+ *  generation: fewer index bits mean fewer handles per pool (2^bits - 2, at most 65,533)
+ *  and a longer stale-handle window (2^(32 - bits) uses of a slot).  Set it for the whole
+ *  program (library and users alike), e.g. in the TARN_CONFIG_FILE. */
+#define TARN_HANDLE_INDEX_BITS 16
+#endif
+#if TARN_HANDLE_INDEX_BITS < 8 || TARN_HANDLE_INDEX_BITS > 16
+#error "TARN_HANDLE_INDEX_BITS must be 8..16"
+#endif
+/** Mask of the index bits of a handle (private). */
+#define TARN_HANDLE_INDEX_MASK_ ((uint32_t)((1ul << TARN_HANDLE_INDEX_BITS) - 1u))
+/** Bytes of table per handle (offset, size, key: generation and state, lock count,
+ *  address-order links, free-region links). */
+#define TARN_HANDLE_ENTRY_SIZE 24u
 /** Fixed bytes of table: the segregated free-region list heads and their bitmaps. */
 #define TARN_HANDLE_CTL_SIZE 292u
-/** Largest handle capacity of one pool. */
-#define TARN_HANDLE_MAX_COUNT 65533u
+/** Largest handle capacity of one pool: 65,533, or 2^TARN_HANDLE_INDEX_BITS - 2 when
+ *  that is smaller (the all-ones index is reserved). */
+#define TARN_HANDLE_MAX_COUNT \
+    (TARN_HANDLE_INDEX_BITS >= 16 ? 65533u : (unsigned)TARN_HANDLE_INDEX_MASK_ - 1u)
 /** Largest data area of one pool: offsets are 32-bit.  Larger buffers are used up to it. */
 #define TARN_HANDLE_MAX_DATA ((size_t)0xFFFFFFFFu & ~((size_t)TARN_ALIGN - 1u))
 /** Bytes of table for `handles` handles (control part + one entry per handle + a list
@@ -175,9 +210,14 @@ static inline tarn_handle tarn_handle_from_u32(uint32_t v)
 /** Attribute giving a buffer the alignment handle pools require (GCC/Clang). */
 #define TARN_HANDLE_ALIGNED __attribute__((aligned(TARN_ALIGN)))
 
-/** Budget charged by tarn_handle_compact_step for each block it examines without moving
- *  it, so that a call's work is bounded even where nothing needs to move. */
-#define TARN_HANDLE_STEP_VISIT_COST 32u
+/** Budget units charged by tarn_handle_compact_step for each block it examines without
+ *  moving it. */
+#define TARN_HANDLE_STEP_VISIT_COST 128u
+/** Budget units charged by tarn_handle_compact_step for each block it starts or goes on
+ *  moving, on top of one unit per byte moved: the fixed cost of a move expressed in bytes
+ *  of copying, so that a unit of budget costs about the same time whatever the block
+ *  sizes (see bench/handle for the instructions per unit). */
+#define TARN_HANDLE_STEP_MOVE_COST 1024u
 
 /* ---- flags (tarn_config.flags) ---------------------------------------------------------- */
 /** When an alloc or resize finds no free region large enough, compact the pool (O(live
@@ -194,6 +234,23 @@ static inline tarn_handle tarn_handle_from_u32(uint32_t v)
 #define TARN_HANDLE_F_SCRAMBLE 0x2u
 
 /* ---- types ------------------------------------------------------------------------------ */
+/** A table entry (private to handle.c; public only for the inline lock/unlock). */
+typedef struct tarn_handle_entry_ {
+    uint32_t off;   /**< live: offset in the data area */
+    uint32_t size;  /**< live: requested bytes (> 0); free slot: 0 */
+    uint32_t key;   /**< high bits: generation XOR the pool's salt; low (index) bits:
+                         the slot index when live and lockable at once (the key is then
+                         the block's handle), the all-ones index when held by the
+                         quarantine, else 0 */
+    uint16_t lock;  /**< lock count */
+    uint16_t next;  /**< live: next block in address order (0 = end); free: FIFO link */
+    uint16_t prev;  /**< live: previous block in address order (0 = head) */
+    uint16_t fnext; /**< free-region list links of this entry's gap */
+    uint16_t fprev; /**< 0xFFFF = first on its list, 0xFFFE = on no list */
+    uint16_t gen;   /**< low 16 bits of the generation, unsalted: what a later pool on
+                         this table continues from */
+} tarn_handle_entry_;
+
 /**
  * A handle pool.  The struct is public so that pools can be static; every field is
  * private to handle.c: use the functions below.
@@ -201,6 +258,10 @@ static inline tarn_handle tarn_handle_from_u32(uint32_t v)
 typedef struct tarn_handle_pool {
     unsigned char *data;    /**< data area, aligned to TARN_ALIGN */
     void *table;            /**< control part, then entries 0..capacity */
+    tarn_handle_entry_ *entries; /**< entry 0 (the list head) of the table */
+    uint32_t fast;          /**< carved when lock/unlock may take their inline path (no
+                                 lock hook, no scramble, checking level below 2), else 0 */
+    uint32_t salt;          /**< the table's salt (generation bits only) */
     uint32_t data_size;     /**< bytes of data area, a multiple of TARN_ALIGN */
     uint32_t used;          /**< bytes taken by blocks and held regions (their spans) */
     uint32_t requested;     /**< sum of the blocks' requested sizes */
@@ -208,14 +269,12 @@ typedef struct tarn_handle_pool {
     uint16_t capacity;      /**< handle slots */
     uint16_t carved;        /**< slots 1..carved have been used at least once */
     uint16_t live;          /**< blocks allocated (held regions not counted) */
-    uint16_t pinned;        /**< blocks with a lock count > 0 */
     uint16_t free_head;     /**< oldest freed slot (FIFO of freed slots) */
     uint16_t free_tail;     /**< newest freed slot */
     uint16_t cursor;        /**< compact_step: the block after which the scan continues */
     uint16_t transit;       /**< block being moved by compact_step, or none */
     uint32_t transit_src;   /**< old offset of the block in transit */
     uint32_t transit_done;  /**< bytes of the block in transit moved so far */
-    uint16_t gen0;          /**< first generation of every slot; low 4 bits = pool tag */
     uint8_t flags;          /**< TARN_HANDLE_F_* */
     uint8_t last_error;     /**< tarn_status of the last failed operation */
     uint8_t scramble_high;  /**< next scramble packs towards the end */
@@ -299,8 +358,10 @@ tarn_status tarn_handle_init_split(tarn_handle_pool *pool, void *data, size_t da
  * End the pool: every handle becomes invalid, every call on the pool fails with
  * TARN_EINVAL until it is initialised again, and the buffers are handed back to the caller
  * (sanitizer annotations removed; regions the debug quarantine holds go with the pool,
- * and a new init starts with an empty quarantine).  O(1).  Errors: TARN_EINVAL (pool NULL
- * or not initialised), TARN_EBUSY (a block is locked: nothing is changed).
+ * and a new init starts with an empty quarantine).  O(blocks): it looks for a locked block
+ * (the inline lock keeps no count).  The table keeps the slots' generations for a later
+ * init on it (see "Re-initialisation" above).  Errors: TARN_EINVAL (pool NULL or not
+ * initialised), TARN_EBUSY (a block is locked: nothing is changed).
  */
 tarn_status tarn_handle_deinit(tarn_handle_pool *pool);
 
@@ -370,6 +431,14 @@ unsigned tarn_handle_lock_count(tarn_handle_pool *pool, tarn_handle h);
  */
 tarn_status tarn_handle_resize(tarn_handle_pool *pool, tarn_handle h, size_t size);
 
+/** Private: the out-of-line path of tarn_handle_lock (every case, fully checked).  Call
+ *  tarn_handle_lock instead.  O(1) as tarn_handle_lock. */
+void *tarn_handle_lock_slow_(tarn_handle_pool *pool, tarn_handle h);
+
+/** Private: the out-of-line path of tarn_handle_unlock (every case, fully checked).  Call
+ *  tarn_handle_unlock instead.  O(1) as tarn_handle_unlock. */
+tarn_status tarn_handle_unlock_slow_(tarn_handle_pool *pool, tarn_handle h);
+
 /**
  * Pin the block and return its current address (aligned to TARN_ALIGN; valid for
  * tarn_handle_size(h) bytes until the matching tarn_handle_unlock).  Locks nest: the block
@@ -378,15 +447,47 @@ tarn_status tarn_handle_resize(tarn_handle_pool *pool, tarn_handle h, size_t siz
  * size in bytes).  Returns NULL on failure, with the reason in last_error: TARN_EINVAL,
  * TARN_EFOREIGN, TARN_ESTALE, TARN_ECORRUPT (as tarn_handle_validate), TARN_EOVERFLOW (the
  * block is already locked 65535 times; its count is unchanged).
+ *
+ * Inline: when the pool has no lock hook, no scramble mode and TARN_CHECK_LEVEL is below
+ * 2, a live block's lock is one comparison of the handle with its slot's key (which is
+ * the handle itself exactly while the slot holds a live block that may be locked at once)
+ * and an increment; every other case goes to the out-of-line path.  At checking level 1
+ * the inline path also checks that the block's offset lies in the data area (the entry's
+ * other O(1) sanity checks run on the out-of-line path and on every other call); at
+ * level 0 it trusts the table.
  */
-void *tarn_handle_lock(tarn_handle_pool *pool, tarn_handle h);
+static inline void *tarn_handle_lock(tarn_handle_pool *pool, tarn_handle h)
+{
+    uint32_t x = h.v & TARN_HANDLE_INDEX_MASK_;
+    if (pool != NULL && x <= pool->fast) { /* entry 0's key matches no handle */
+        tarn_handle_entry_ *e = pool->entries + x;
+        unsigned n = e->lock;
+        if (e->key == h.v && n != 0xFFFFu && (TARN_CHECK_LEVEL < 1 || e->off < pool->data_size)) {
+            e->lock = (uint16_t)(n + 1u);
+            return pool->data + e->off;
+        }
+    }
+    return tarn_handle_lock_slow_(pool, h);
+}
 
 /**
  * Undo one tarn_handle_lock.  O(1) (O(live data) with TARN_HANDLE_F_SCRAMBLE).
  * Errors (nothing is changed): as tarn_handle_validate, and TARN_EINVAL when the block is
- * not locked.
+ * not locked.  Inline like tarn_handle_lock.
  */
-tarn_status tarn_handle_unlock(tarn_handle_pool *pool, tarn_handle h);
+static inline tarn_status tarn_handle_unlock(tarn_handle_pool *pool, tarn_handle h)
+{
+    uint32_t x = h.v & TARN_HANDLE_INDEX_MASK_;
+    if (pool != NULL && x <= pool->fast) {
+        tarn_handle_entry_ *e = pool->entries + x;
+        unsigned n = e->lock;
+        if (e->key == h.v && n != 0u) {
+            e->lock = (uint16_t)(n - 1u);
+            return TARN_OK;
+        }
+    }
+    return tarn_handle_unlock_slow_(pool, h);
+}
 
 /**
  * Copy the whole of block src to the start of block dst (dst must be at least as large;
@@ -416,24 +517,30 @@ tarn_status tarn_handle_clear(tarn_handle_pool *pool, tarn_handle h);
 size_t tarn_handle_compact(tarn_handle_pool *pool);
 
 /**
- * Incremental compaction: continue a pass that does what tarn_handle_compact does, moving
- * at most `budget_bytes` bytes in this call (a block larger than the budget is moved over
- * several calls; it cannot be used meanwhile, and locking it completes its move).  Each
- * block examined without being moved costs TARN_HANDLE_STEP_VISIT_COST bytes of budget,
- * so the work of one call is O(budget_bytes).  Returns true when the pass reached the end
- * of the pool in this call (the next call starts a new pass from the start), false when
- * work remains or budget_bytes is 0 or the pool is bad.  *moved (may be NULL) receives the
- * bytes moved by this call.  Allocations, frees and locks may be interleaved freely with
- * the steps of a pass; space freed behind the scan is reclaimed by the next pass.  Regions
- * held by the debug quarantine are passed over like pinned blocks.  In canary mode a
- * block's guard bytes move with it and count against the budget.
+ * Incremental compaction: continue a pass that does what tarn_handle_compact does, doing
+ * at most `budget_bytes` units of work in this call.  Units: each byte moved costs one,
+ * each block the call starts or goes on moving TARN_HANDLE_STEP_MOVE_COST more, each block
+ * examined without being moved TARN_HANDLE_STEP_VISIT_COST; so the time of a call is
+ * O(budget_bytes), and about the same per unit whatever the block sizes (bench/handle
+ * prints the instructions per unit for small and large blocks).  A block larger than what
+ * the budget pays for is moved over several calls; it cannot be used meanwhile, and
+ * locking it completes its move.  A call whose whole budget is below the cost of a move
+ * still moves up to budget_bytes bytes of one block (every call makes progress).  Returns
+ * true when the pass reached the end of the pool in this call (the next call starts a new
+ * pass from the start), false when work remains or budget_bytes is 0 or the pool is bad.
+ * *moved (may be NULL) receives the bytes moved by this call (at most budget_bytes).
+ * Allocations, frees and locks may be interleaved freely with the steps of a pass; space
+ * freed behind the scan is reclaimed by the next pass.  Regions held by the debug
+ * quarantine are passed over like pinned blocks.  In canary mode a block's guard bytes
+ * move with it and count against the budget.
  */
 bool tarn_handle_compact_step(tarn_handle_pool *pool, size_t budget_bytes, size_t *moved);
 
 /* ---- diagnostics --------------------------------------------------------------------- */
 /**
- * Fill *out with a snapshot of the statistics.  O(1) plus the length of the free-region
- * list of the largest size class (for largest_free).  During an unfinished compact_step
+ * Fill *out with a snapshot of the statistics.  O(blocks) (pinned is counted by a walk of
+ * the blocks) plus the length of the free-region list of the largest size class (for
+ * largest_free).  During an unfinished compact_step
  * pass the region the moving block may still occupy is not counted in largest_free.
  * Errors: TARN_EINVAL (pool NULL or not initialised, out NULL).
  */

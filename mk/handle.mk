@@ -1,0 +1,46 @@
+# mk/handle.mk - handle pool extras:
+#   make bench-handle-size  Cortex-M4 -Os sizes of the handle pool: .text of src/handle.c
+#                           compiled alone (-ffunction-sections), and the image growth
+#                           (--gc-sections) of a program that uses tarn_handle_init, _alloc,
+#                           _lock, _unlock, _free and _compact over one that does not
+#                           (HANDLE_SIZE_FLAGS adds compile options, e.g. -DTARN_CHECK_LEVEL=0)
+
+handle_mk_goal_ := $(.DEFAULT_GOAL)
+
+.PHONY: bench-handle-size
+
+HANDLE_SIZE_CC    ?= arm-none-eabi-gcc -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16
+HANDLE_SIZE_FLAGS ?=
+handle_size_dir_  := $(BUILD)/handlesize
+handle_size_cc_    = $(HANDLE_SIZE_CC) -Os -std=c99 -ffunction-sections -fdata-sections \
+                     -Iinclude -Isrc $(HANDLE_SIZE_FLAGS)
+
+bench-handle-size:
+	@mkdir -p $(handle_size_dir_)
+	@printf '%s\n' '#include "tarn/handle.h"' \
+	  'static unsigned char mem[TARN_HANDLE_BYTES(4096, 32)] TARN_HANDLE_ALIGNED;' \
+	  'static tarn_handle_pool pool;' 'volatile int sink;' 'int main(void)' '{' \
+	  '    tarn_handle h;' '    char *p;' \
+	  '    if (tarn_handle_init(&pool, mem, sizeof mem, 32, 0) != TARN_OK) return 1;' \
+	  '    h = tarn_handle_alloc(&pool, 100);' '    p = (char *)tarn_handle_lock(&pool, h);' \
+	  '    if (p != 0) p[0] = 1;' '    sink = tarn_handle_unlock(&pool, h);' \
+	  '    sink = (int)tarn_handle_compact(&pool);' '    sink = tarn_handle_free(&pool, h);' \
+	  '    return 0;' '}' > $(handle_size_dir_)/with.c
+	@printf '%s\n' 'static unsigned char mem[4096];' 'volatile int sink;' 'int main(void)' '{' \
+	  '    sink = mem[sink];' '    return 0;' '}' > $(handle_size_dir_)/without.c
+	@$(handle_size_cc_) -c src/handle.c -o $(handle_size_dir_)/handle.o
+	@$(handle_size_cc_) -c src/tarn.c -o $(handle_size_dir_)/tarn.o
+	@$(handle_size_cc_) --specs=nosys.specs -Wl,--gc-sections $(handle_size_dir_)/with.c \
+	  $(handle_size_dir_)/handle.o $(handle_size_dir_)/tarn.o -o $(handle_size_dir_)/with.elf
+	@$(handle_size_cc_) --specs=nosys.specs -Wl,--gc-sections $(handle_size_dir_)/without.c \
+	  -o $(handle_size_dir_)/without.elf
+	@echo "handle.c .text, Cortex-M4 -Os: $$(arm-none-eabi-size -A $(handle_size_dir_)/handle.o | \
+	  awk '$$1 ~ /^\.text/ {s += $$2} END {print s}') bytes [target <= 3000]"
+	@w=$$(arm-none-eabi-size $(handle_size_dir_)/with.elf | awk 'NR==2{print $$1}'); \
+	 o=$$(arm-none-eabi-size $(handle_size_dir_)/without.elf | awk 'NR==2{print $$1}'); \
+	 lib=$$(arm-none-eabi-nm -S -t d --size-sort $(handle_size_dir_)/with.elf | \
+	   awk '$$4=="memcpy"||$$4=="memset"||$$4=="memmove"{s+=$$2} END{print s+0}'); \
+	 echo "handle image growth, Cortex-M4 -Os --gc-sections, init+alloc+lock+unlock+free+compact:" \
+	   "$$((w - o)) bytes (of which libc memcpy/memmove/memset: $$lib) [target <= 2000]"
+
+.DEFAULT_GOAL := $(handle_mk_goal_)
