@@ -207,8 +207,8 @@
 #define F_COMPACT 1u                 /* e->compact: compact superblock, no roots */
 #define F_TINY 2u                    /* e->compact: byte-ordered format (16-32 B regions) */
 #define TINY(e) ((e)->compact == F_TINY)
-#define HU(e) (TINY(e) ? T_HDR : U_HDR)          /* header units of e's format */
-#define SLOT_OF(e) (TINY(e) ? T_SLOT : SLOT_BYTES)
+#define HU(e) ((uint32_t)(e)->hu)                /* header units of e's format */
+#define SLOT_OF(e) (HU(e) * 2u)                  /* bytes of one slot */
 #define COMPACT(e) ((e)->compact != 0u)   /* small superblock, no roots (compact or tiny) */
 #define W_UNITS 0x3FFFFFFFu
 #define W_USED 0x40000000u
@@ -226,7 +226,8 @@
 #define ST_RESYNC 0x3Cu
 
 TARN_STATIC_ASSERT(TARN_EXT_HEADER_SIZE == REC_BYTES && REC_BYTES == 2u * SLOT_BYTES, ext_record);
-TARN_STATIC_ASSERT(TARN_EXT_HEADER_SIZE == U_HDR * TARN_EXT_UNIT, ext_header_units);
+TARN_STATIC_ASSERT(TARN_EXT_HEADER_SIZE == U_HDR * TARN_EXT_UNIT && SLOT_BYTES == 2u * U_HDR &&
+                   T_SLOT == 2u * T_HDR, ext_header_units);
 TARN_STATIC_ASSERT(TARN_EXT_SUPER_SIZE == SUPER_BYTES && SUPER_BYTES % TARN_EXT_UNIT == 0, ext_super);
 TARN_STATIC_ASSERT(TARN_EXT_ROOT_SIZE == REC_BYTES, ext_root);
 TARN_STATIC_ASSERT(TARN_EXT_MAX_ROOTS >= 1 && TARN_EXT_MAX_ROOTS <= 64, ext_max_roots);
@@ -1124,6 +1125,7 @@ static tarn_status ext_setup(tarn_ext *e, const tarn_ext_io *io, uint32_t base, 
     e->base = base;
     e->units = (uint32_t)(size / TARN_EXT_UNIT);
     e->compact = (uint8_t)(size < TARN_EXT_MIN_SIZE(0) ? F_TINY : size <= TARN_EXT_COMPACT_MAX_SIZE ? F_COMPACT : 0u);
+    e->hu = (uint8_t)(TINY(e) ? T_HDR : U_HDR);
     e->heap = super_bytes(e) / TARN_EXT_UNIT;
     e->nomem_above = UINT32_MAX;
     if (cfg != NULL) {

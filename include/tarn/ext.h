@@ -205,6 +205,7 @@ typedef struct tarn_ext {
     uint8_t last_error;    /**< tarn_status of the last failed operation */
     uint8_t compact;       /**< 1: compact superblock, no roots (regions of 36 to 64 bytes);
                                 2: byte-ordered format (16 to 32 bytes) */
+    uint8_t hu;            /**< block header size in 4-byte units (6, or 2 in the byte-ordered format) */
     /** @var n_allocs
      *  successful allocations (TARN_STATS)
      *  @var n_frees
