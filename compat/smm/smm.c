@@ -85,9 +85,9 @@ int smm_memory_create(struct smm_mem_info *mem_info)
         return rc;
     }
     nroots = mem_info->size >= SMM_ROOTS_MIN_SIZE ? SMM_ROOTS : 0u;
-    /* SMM's targets are serial SRAM/FRAM/EEPROM written byte by byte over I2C/SPI: memories
-     * of 16 to 32 bytes take tarn_ext's byte-ordered format (the flag changes nothing for
-     * larger ones; smm.h says what it costs) */
+    /* the original accepts memories from 16 bytes: those of 16 to 32 take tarn_ext's
+     * byte-ordered format (meant for serial SRAM and FRAM; smm.h says what it costs on
+     * other devices); the flag changes nothing for memories of 36 bytes and more */
     memset(&cfg, 0, sizeof cfg);
     cfg.flags = TARN_EXT_F_BYTE_ORDERED;
     return smm_status(mem_info,

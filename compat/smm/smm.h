@@ -46,21 +46,22 @@
  *  - smm_free refuses foreign, interior and double frees (SMM_FREE_FAILED, nothing
  *    changes) in O(1) bus transactions (the original walks every block);
  *  - block placement is tarn's: each block costs its size plus tarn's header (24 bytes;
- *    8 in memories below 36 bytes), so addresses differ from the original's and SMM_ELEMENT_HEAD_SIZE (the
- *    original's 8-byte header, kept for code that names it) does not predict them;
+ *    8 in memories below 36 bytes), so addresses differ from the original's and
+ *    SMM_ELEMENT_HEAD_SIZE (the original's 8-byte header, kept for code that names it)
+ *    does not predict them;
  *  - smm_malloc(0) returns NULL (the original hands out an empty block);
  *  - memories of 16 to SMM_MAX_MANAGER_MEM_SIZE (2 MiB) bytes, as the original; larger
  *    ones, up to 4 GiB - 4, are accepted (extension).  Memories of 36 to 64 bytes use
  *    tarn_ext's compact format (two 4-byte superblock copies instead of 40 bytes, no root
  *    slots, the same 24-byte headers and guarantees); larger ones the normal format;
- *  - memories of 16 to 32 bytes get tarn_ext's byte-ordered format
+ *  - memories of 16 to 32 bytes (below 36) get tarn_ext's weaker byte-ordered format
  *    (TARN_EXT_F_BYTE_ORDERED: one 4-byte superblock, 8-byte headers with an 8-bit check,
- *    no root slots), meant for devices whose writes land in byte order, as the original's
- *    serial SRAM/FRAM/EEPROM over I2C/SPI do when written a byte or a page at a time: a
- *    power cut leaves the state before or after the call in flight, but bit-order tears
- *    (parallel-programming EEPROM) and flipped bits are detected with 8-bit strength only,
- *    not with the guarantees of memories of 36 bytes and more (see tarn/ext.h).  Give
- *    such devices at least 36 bytes;
+ *    no root slots), meant for devices whose writes land in byte order, such as serial
+ *    SRAM and FRAM over I2C/SPI: a power cut there leaves the state before or after the
+ *    call in flight, but bit-order tears and flipped bits are detected with 8-bit strength
+ *    only, not with the guarantees of memories of 36 bytes and more (see tarn/ext.h).
+ *    A serial EEPROM programs a whole page at once (its bits may land in any order when
+ *    cut): give it at least 36 bytes;
  *  - extensions: smm_memory_rebuild; SMM_ROOTS persistent root slots to find data again
  *    after a rebuild (memories of at least SMM_ROOTS_MIN_SIZE bytes) (smm_root_set /
  *    smm_root_get); smm_last_error; smm_ext for the full tarn_ext API.

@@ -276,7 +276,7 @@ typedef bool (*tarn_ext_walk_fn)(void *ctx, uint32_t addr, size_t size, bool use
  * 1 per copy for the new superblock, the roots, the first header), each then synced.
  * cfg may be NULL (no lock, no name, no flags); cfg->flags may hold TARN_EXT_F_BYTE_ORDERED
  * (other bits are ignored here).  Regions of 16 to 32 bytes then get the byte-ordered
- * format: one superblock copy, so 1 read and up to 5 writes.
+ * format: one superblock copy, so 1 read and up to 4 writes.
  * Errors: TARN_EINVAL (ext, io, io->read or io->write NULL; nroots > TARN_EXT_MAX_ROOTS;
  * half a lock hook), TARN_EALIGN (base or size not a multiple of 4), TARN_ETOOSMALL (size
  * below TARN_EXT_MIN_SIZE(nroots), unless TARN_EXT_F_BYTE_ORDERED is given, nroots is 0 and
