@@ -15,7 +15,7 @@
  *
  * Contract against damage other than a clean cut (tests/test_ext_damage.c):
  *  - Torn writes on any device: bits of the write in flight may land in any order and any
- *    subset (parallel-programming EEPROM), in every region size and format: mount yields
+ *    subset (parallel-programming EEPROM), in every region of 36 bytes or more: mount yields
  *    the state before or after the operation, never a third one, and never refuses it.
  *    (Records carry a 48-bit check; the chance that a torn record passes for a third value
  *    is about 2^-41 per torn write - never seen in exhaustive runs over small regions.)
@@ -26,9 +26,10 @@
  *  - Callback errors never leak a block (see tarn_ext_alloc).
  *  - TARN_ENOENT from mount means nothing was formatted there (blank area, or a format cut
  *    before its commit): the only status on which formatting is safe.
- * All of the above holds for regions of TARN_EXT_MIN_SIZE(0) (36) bytes and more.  Regions
- * of 16 to 32 bytes exist only as an explicit option, TARN_EXT_F_BYTE_ORDERED, with a
- * weaker contract (see there).
+ * The first two hold for regions of TARN_EXT_MIN_SIZE(0) (36) bytes and more.  Regions of
+ * 16 to 32 bytes exist only as an explicit option, TARN_EXT_F_BYTE_ORDERED, for devices
+ * whose writes land in byte order, and keep the power-cut and callback-error guarantees
+ * but not those two (see there).
  *
  * Addresses are 32-bit device addresses, never pointers: an allocation is the device
  * address of its first data byte, 0 means "none".  Cost in bus transactions (the figure
