@@ -31,8 +31,11 @@
 #define DEV_MAX 6144u
 #define MAXB 320u          /* a 6 KiB region holds at most 6144 / 20 blocks */
 #define NDEAD 32u
-/* header bytes: regions of at most TARN_EXT_COMPACT_MAX_SIZE use the compact format */
-#define HDR (X.size <= TARN_EXT_COMPACT_MAX_SIZE ? TARN_EXT_COMPACT_HEADER_SIZE : TARN_EXT_HEADER_SIZE)
+/* header bytes: regions of 16-32 bytes use the byte-ordered format (TARN_EXT_F_BYTE_ORDERED),
+ * those of at most TARN_EXT_COMPACT_MAX_SIZE the compact format */
+#define TINY_REGION (X.size <= TARN_EXT_BYTE_ORDERED_MAX_SIZE)
+#define HDR (TINY_REGION ? TARN_EXT_BYTE_ORDERED_HEADER_SIZE : \
+             X.size <= TARN_EXT_COMPACT_MAX_SIZE ? TARN_EXT_COMPACT_HEADER_SIZE : TARN_EXT_HEADER_SIZE)
 /* ext.h: usable size = size rounded up to 4, or up to TARN_EXT_MAX_SLACK bytes more when
  * the rest of the run is too small or would overlap a header: r moves past a header
  * (header - 4 bytes), past a block too small for a fresh header (another header - 4), and
@@ -89,6 +92,7 @@ static struct {
 static uint32_t off_of(uint32_t addr) { return addr - X.base; }
 static uint32_t heap_start(void)
 {
+    if (TINY_REGION) return X.base + 4u;      /* byte-ordered: one 4-byte superblock, no roots */
     if (X.size <= TARN_EXT_COMPACT_MAX_SIZE) return X.base + 8u;   /* compact superblock (2 copies), no roots */
     return X.base + TARN_EXT_SUPER_SIZE + TARN_EXT_ROOT_SIZE * X.nroots;
 }
@@ -330,6 +334,8 @@ static void do_format(fz_in *in, unsigned bad)
 
     if (size > DEV_MAX) size = DEV_MAX - DEV_MAX % 4u;
     if ((f & 32u) && nroots == 0) size = TARN_EXT_MIN_SIZE(0) + 4u * (size / 4u % 10u);
+    /* with flags 32 and 64 and no roots, a byte-ordered region of 16 to 32 bytes */
+    if ((f & 96u) == 96u && nroots == 0) size = TARN_EXT_BYTE_ORDERED_MIN_SIZE + 4u * (size / 4u % 5u);
     base = where == 0 ? 0u : where == 1 ? 4u * fz_u16(in) : (uint32_t)(0u - size);
     X.base = base;
     X.size = size;
@@ -339,6 +345,12 @@ static void do_format(fz_in *in, unsigned bad)
     memset(&X.cfg, 0, sizeof X.cfg);
     if (f & 4u) X.cfg.lock = fz_lock_hook(&X.lock);
     X.cfg.name = (f & 8u) ? "fram" : NULL;
+    if (size <= TARN_EXT_BYTE_ORDERED_MAX_SIZE) {
+        X.use_cfg = true;                    /* the option is needed to format it */
+        X.cfg.flags = TARN_EXT_F_BYTE_ORDERED | ((f & 2u) ? TARN_F_SAN_REPORT : 0u);
+    } else if (f & 64u) {
+        X.cfg.flags = TARN_EXT_F_BYTE_ORDERED;   /* changes nothing from 36 bytes on */
+    }
     X.lock.depth = 0;
     if (f & 16u) memset(dev_mem, (int)fz_u8(in), sizeof dev_mem);   /* blank, or old junk */
     emudev_init(&X.d, dev_mem, base, size);
@@ -349,7 +361,11 @@ static void do_format(fz_in *in, unsigned bad)
     case 2: io.read = NULL; ex = TARN_EINVAL; break;
     case 3: nr = TARN_EXT_MAX_ROOTS + 1u + fz_u8(in) % 4u; ex = TARN_EINVAL; break;
     case 4: fsize = size - 1u - fz_u8(in) % 3u; ex = TARN_EALIGN; break;
-    case 5: fsize = TARN_EXT_MIN_SIZE(nroots) - 4u * (1u + fz_u8(in) % 4u); ex = TARN_ETOOSMALL; break;
+    case 5:   /* below the minimum: 36 bytes, or 16 with TARN_EXT_F_BYTE_ORDERED and no roots */
+        fsize = (nroots == 0 && X.use_cfg && (X.cfg.flags & TARN_EXT_F_BYTE_ORDERED) ? TARN_EXT_BYTE_ORDERED_MIN_SIZE
+                 : TARN_EXT_MIN_SIZE(nroots)) - 4u * (1u + fz_u8(in) % 4u);
+        ex = TARN_ETOOSMALL;
+        break;
     case 6: fsize = TARN_EXT_MAX_SIZE + 4u * (1u + fz_u8(in)); ex = TARN_ERANGE; break;
     case 7: /* past the top of the address space (when the region ends there) */
         if ((uint32_t)(base + size) == 0u && base != 0) { fsize = (uint64_t)size + 4u * (1u + fz_u8(in) % 8u); ex = TARN_ERANGE; }
@@ -368,12 +384,26 @@ static void do_format(fz_in *in, unsigned bad)
         FZ_EQ(X.d.writes, writes);
         X.mounted = false;
         X.use_cfg = false;
+        if (TINY_REGION) {          /* a valid config with the option, for later formats */
+            memset(&X.cfg, 0, sizeof X.cfg);
+            X.cfg.flags = TARN_EXT_F_BYTE_ORDERED;
+            X.use_cfg = true;
+        }
         X.formatted = false;
         forget_all();
         check_all();
         return;
     }
     forget_all();
+    if (size <= TARN_EXT_BYTE_ORDERED_MAX_SIZE && (f & 128u)) {
+        /* without the option: refused, nothing written */
+        unsigned long writes = X.d.writes;
+        X.cfg.flags &= ~TARN_EXT_F_BYTE_ORDERED;
+        FZ_ST(tarn_ext_format(&X.ext, &X.io, base, size, nroots, &X.cfg), TARN_ETOOSMALL);
+        FZ_ST(tarn_ext_format(&X.ext, &X.io, base, size, nroots, NULL), TARN_ETOOSMALL);
+        FZ_EQ(X.d.writes, writes);
+        X.cfg.flags |= TARN_EXT_F_BYTE_ORDERED;
+    }
     st = tarn_ext_format(&X.ext, &X.io, base, size, nroots, cfgp());
     FZ_TRACE("  format(base %#x, size %u, roots %u, sync %d) = %s\n", (unsigned)base,
              (unsigned)size, nroots, (int)X.with_sync, tarn_strerror(st));
@@ -726,7 +756,7 @@ static void op_damage(fz_in *in)
     if (st != TARN_OK) {
         /* a compact superblock stores the size with 4 check bits only: damage to both can
          * make it name another size, which mount reports as such */
-        FZ_CHECK(st == TARN_ECORRUPT || st == TARN_ENOENT || (st == TARN_EINVAL && HDR == TARN_EXT_COMPACT_HEADER_SIZE));
+        FZ_CHECK(st == TARN_ECORRUPT || st == TARN_ENOENT || (st == TARN_EINVAL && X.size <= TARN_EXT_COMPACT_MAX_SIZE));
         X.mounted = X.formatted = false;
         check_all();
         return;

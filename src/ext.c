@@ -39,6 +39,21 @@
  *   Records are the normal ones, so everything below holds unchanged.  The smallest
  *   region, 36 bytes, holds one allocation of 4 bytes.
  *
+ *   Byte-ordered format, for regions of 16 to 32 bytes, formatted only with
+ *   TARN_EXT_F_BYTE_ORDERED (mount knows it from the size): one superblock copy
+ *   | 0x5A | nonce (8 bits) | units | crc-8 of base, nonce and units | (pending: 0x5B, and
+ *   any 0x5B first byte reads as pending: the copy is rewritten behind it), no roots, and
+ *   8-byte records of two 4-byte slots | seq | used bit, 7 bits of units | check | ~seq |,
+ *   the check being the low byte of a crc16 over nonce, address, seq and word.  The slots
+ *   end with ~seq like the normal ones, so sections 2 to 5 - commit points, deterministic
+ *   detection of prefix and half-programmed-byte tears, mount - hold unchanged with a
+ *   header of 2 units instead of 6.  What 8 bits cannot give: bit-order tears and flipped
+ *   bits pass a check with a chance of 1 in 256, so no slot is ever corrected (rec_correct)
+ *   and ext.h restricts the format to byte-ordered devices.  The 0x5A/0x5B first byte is
+ *   at least 3 bits from 0xC4/0xC5 and from "T"/"U", and each format's superblock is
+ *   recognised by the others (SB_OTHER: a region of another size).  16 bytes hold one
+ *   allocation of 4 bytes.
+ *
  * 2. Updating a record in place (free, the commit of alloc, a root update)
  *
  *   One write transaction of 12 bytes overwrites the OLDER slot with seq = newest + 1 and
@@ -183,9 +198,18 @@
 #define C_SB_COPY 4u                 /* compact format: one superblock copy */
 #define C_MAGIC 0xC5u
 #define C_MAGIC_NEW 0xC4u            /* first byte of a pending compact superblock copy */
-#define HU(e) ((void)(e), U_HDR)     /* header units (the same in both formats) */
-#define SLOT_OF(e) ((void)(e), SLOT_BYTES)
-#define COMPACT(e) ((e)->compact != 0u)   /* compact superblock, no roots */
+#define T_HDR 2u                     /* byte-ordered format: header units (8-byte records) */
+#define T_SLOT 4u                    /* byte-ordered format: bytes of one slot */
+#define T_SB 4u                      /* byte-ordered format: the one superblock copy */
+#define T_MAGIC 0x5Au                /* its first byte (>= 3 bits from 0xC4/0xC5, "T", "U") */
+#define T_MAGIC_NEW 0x5Bu            /* first byte of a pending byte-ordered superblock */
+#define T_USED 0x80u                 /* byte-ordered slot word: used bit, 7 bits of units */
+#define F_COMPACT 1u                 /* e->compact: compact superblock, no roots */
+#define F_TINY 2u                    /* e->compact: byte-ordered format (16-32 B regions) */
+#define TINY(e) ((e)->compact == F_TINY)
+#define HU(e) ((uint32_t)(e)->hu)                /* header units of e's format */
+#define SLOT_OF(e) (HU(e) * 2u)                  /* bytes of one slot */
+#define COMPACT(e) ((e)->compact != 0u)   /* small superblock, no roots (compact or tiny) */
 #define W_UNITS 0x3FFFFFFFu
 #define W_USED 0x40000000u
 #define W_RSVD 0x80000000u
@@ -202,7 +226,8 @@
 #define ST_RESYNC 0x3Cu
 
 TARN_STATIC_ASSERT(TARN_EXT_HEADER_SIZE == REC_BYTES && REC_BYTES == 2u * SLOT_BYTES, ext_record);
-TARN_STATIC_ASSERT(TARN_EXT_HEADER_SIZE == U_HDR * TARN_EXT_UNIT, ext_header_units);
+TARN_STATIC_ASSERT(TARN_EXT_HEADER_SIZE == U_HDR * TARN_EXT_UNIT && SLOT_BYTES == 2u * U_HDR &&
+                   T_SLOT == 2u * T_HDR, ext_header_units);
 TARN_STATIC_ASSERT(TARN_EXT_SUPER_SIZE == SUPER_BYTES && SUPER_BYTES % TARN_EXT_UNIT == 0, ext_super);
 TARN_STATIC_ASSERT(TARN_EXT_ROOT_SIZE == REC_BYTES, ext_root);
 TARN_STATIC_ASSERT(TARN_EXT_MAX_ROOTS >= 1 && TARN_EXT_MAX_ROOTS <= 64, ext_max_roots);
@@ -212,6 +237,11 @@ TARN_STATIC_ASSERT(TARN_EXT_COMPACT_MAX_SIZE / TARN_EXT_UNIT < 256u, ext_compact
 TARN_STATIC_ASSERT(TARN_EXT_COMPACT_HEADER_SIZE == TARN_EXT_HEADER_SIZE, ext_compact_header);
 TARN_STATIC_ASSERT(TARN_EXT_COMPACT_MAX_SIZE + TARN_EXT_UNIT == SUPER_BYTES + REC_BYTES + TARN_EXT_UNIT,
                    ext_compact_below_normal);
+TARN_STATIC_ASSERT(TARN_EXT_BYTE_ORDERED_MIN_SIZE == T_SB + 2u * T_SLOT + TARN_EXT_UNIT &&
+                   TARN_EXT_BYTE_ORDERED_MAX_SIZE + TARN_EXT_UNIT == TARN_EXT_MIN_SIZE(0) &&
+                   TARN_EXT_BYTE_ORDERED_HEADER_SIZE == T_HDR * TARN_EXT_UNIT, ext_byte_ordered);
+TARN_STATIC_ASSERT((TARN_EXT_BYTE_ORDERED_MAX_SIZE - T_SB) / TARN_EXT_UNIT - T_HDR < T_USED &&
+                   TARN_EXT_BYTE_ORDERED_MAX_SIZE / TARN_EXT_UNIT < 16u, ext_byte_ordered_fields);
 
 /* ---- little-endian fields and crc16 (CCITT, poly 0x1021, nibble table) ------------------ */
 static void put32(uint8_t *p, uint32_t v)
@@ -277,9 +307,27 @@ static void slot_checks(const tarn_ext *e, uint32_t addr, const uint8_t *seq_wor
     out[5] = (uint8_t)(c16 >> 8);
 }
 
+/*
+ * Byte-ordered format (DESIGN 1): 4-byte slots | seq | used bit, 7 bits of units | check |
+ * ~seq |, the check being the low byte of the crc16 of nonce, address, seq and that byte.
+ */
+static uint8_t tiny_check(const tarn_ext *e, uint32_t addr, const uint8_t *seq_word)
+{
+    uint8_t pre[8];
+    put32(pre, e->nonce);
+    put32(pre + 4, addr);
+    return (uint8_t)crc16(crc16(0xFFFFu, pre, sizeof pre), seq_word, 2);
+}
+
 static void slot_encode(uint8_t *out, const tarn_ext *e, uint32_t addr, uint8_t seq, uint32_t word)
 {
     out[0] = seq;
+    if (TINY(e)) {
+        out[1] = (uint8_t)(((word & W_USED) != 0 ? T_USED : 0u) | (word & (T_USED - 1u)));
+        out[2] = tiny_check(e, addr, out);
+        out[3] = (uint8_t)~seq;
+        return;
+    }
     put32(out + 1, word);
     slot_checks(e, addr, out, out + 5);
     out[SLOT_BYTES - 1u] = (uint8_t)~seq;
@@ -288,7 +336,8 @@ static void slot_encode(uint8_t *out, const tarn_ext *e, uint32_t addr, uint8_t 
 static bool slot_valid(const uint8_t *in, const tarn_ext *e, uint32_t addr, unsigned parity)
 {
     uint8_t c[6];
-    if ((uint8_t)(in[SLOT_BYTES - 1u] ^ in[0]) != 0xFFu || (in[0] & 1u) != parity) return false;
+    if ((uint8_t)(in[SLOT_OF(e) - 1u] ^ in[0]) != 0xFFu || (in[0] & 1u) != parity) return false;
+    if (TINY(e)) return in[2] == tiny_check(e, addr, in);
     slot_checks(e, addr, in, c);
     return memcmp(c, in + 5, sizeof c) == 0;
 }
@@ -304,7 +353,7 @@ typedef struct rec {
 
 static void rec_decode(const uint8_t *in, const tarn_ext *e, uint32_t addr, rec *r)
 {
-    const uint32_t sl = SLOT_BYTES;
+    const uint32_t sl = SLOT_OF(e);
     bool a = slot_valid(in, e, addr, 0u);
     bool b = slot_valid(in + sl, e, addr + sl, 1u);
     const uint8_t *pick = NULL;
@@ -321,7 +370,8 @@ static void rec_decode(const uint8_t *in, const tarn_ext *e, uint32_t addr, rec 
     }
     if (pick != NULL) {
         r->seq = pick[0];
-        r->word = get32(pick + 1);
+        r->word = !TINY(e) ? get32(pick + 1)
+                           : ((pick[1] & T_USED) != 0 ? W_USED : 0u) | (uint32_t)(pick[1] & (T_USED - 1u));
     } else {
         r->seq = 0;
         r->word = 0;
@@ -341,6 +391,7 @@ static bool rec_correct(const uint8_t *in, const tarn_ext *e, uint32_t addr, con
     const uint8_t *bad = in + r->bad;
     const unsigned parity = r->bad != 0u ? 1u : 0u;
     unsigned i;
+    if (TINY(e)) return false;       /* 8 bits of check: too weak to correct anything */
     if ((uint8_t)(r->seq + 1u) % 2u != parity) return false;
     memcpy(fixed, bad, SLOT_BYTES);
     for (i = 0; i < SLOT_BYTES * 8u; i++) {
@@ -414,9 +465,13 @@ static inline uint32_t sb_copy(const tarn_ext *e)
 {
     return COMPACT(e) ? C_SB_COPY : SB_COPY;
 }
+static inline uint32_t sb_copies(const tarn_ext *e)
+{
+    return TINY(e) ? 1u : 2u;
+}
 static inline uint32_t super_bytes(const tarn_ext *e)
 {
-    return 2u * sb_copy(e);
+    return sb_copies(e) * sb_copy(e);
 }
 
 /* Check code of a copy: crc16 of the base and the body (everything but magic, check and
@@ -456,7 +511,7 @@ static void super_encode(uint8_t *out, const tarn_ext *e, bool pending)
 {
     uint16_t c;
     if (COMPACT(e)) {
-        out[0] = pending ? C_MAGIC_NEW : C_MAGIC;
+        out[0] = TINY(e) ? (pending ? T_MAGIC_NEW : T_MAGIC) : (pending ? C_MAGIC_NEW : C_MAGIC);
         out[1] = (uint8_t)e->nonce;
         out[2] = (uint8_t)e->units;
         out[3] = super_crc8(e, out + 1);
@@ -487,6 +542,14 @@ static int super_kind(const uint8_t *in, const tarn_ext *e)
         zero += in[i] == 0u;
     }
     if (ff == n || zero == n) return SB_BLANK;
+    if (TINY(e)) {
+        /* one copy: a pending first byte means a format cut before its commit, whatever
+         * the rest holds (the new superblock may have been cut behind it) */
+        if (get32(in) == EXT_MAGIC || (in[0] == C_MAGIC && in[3] == super_crc8(e, in + 1))) return SB_OTHER;
+        if (in[0] == T_MAGIC_NEW) return SB_PENDING;
+        return in[0] == T_MAGIC && in[3] == super_crc8(e, in + 1) ? SB_VALID : SB_BAD;
+    }
+    if (in[0] == T_MAGIC && in[3] == super_crc8(e, in + 1)) return SB_OTHER;
     if (COMPACT(e)) {
         if (get32(in) == EXT_MAGIC) return SB_OTHER;
         if ((in[0] | 1u) != C_MAGIC || in[3] != super_crc8(e, in + 1)) return SB_BAD;
@@ -911,8 +974,8 @@ static tarn_status ext_read_super(tarn_ext *e, int mode, uint32_t *fix)
     tarn_status st = bus_read(e, e->base, sb, super_bytes(e));
     if (st != TARN_OK) return st;
     ka = super_kind(sb, e);
-    kb = super_kind(sb + n, e);
-    if (ka == SB_VALID && kb == SB_VALID && memcmp(sb, sb + n, n) != 0) return TARN_ECORRUPT;
+    kb = TINY(e) ? ka : super_kind(sb + n, e);     /* byte-ordered format: one copy */
+    if (!TINY(e) && ka == SB_VALID && kb == SB_VALID && memcmp(sb, sb + n, n) != 0) return TARN_ECORRUPT;
     if (ka != SB_VALID && kb != SB_VALID) {
         if (mode != SB_FIRST) return TARN_ECORRUPT;
         if (ka == SB_OTHER || kb == SB_OTHER) return TARN_EINVAL;
@@ -1056,12 +1119,13 @@ static tarn_status ext_setup(tarn_ext *e, const tarn_ext_io *io, uint32_t base, 
     if (io == NULL || io->read == NULL || io->write == NULL) return TARN_EINVAL;
     if ((base & (TARN_EXT_UNIT - 1u)) != 0 || (size & (TARN_EXT_UNIT - 1u)) != 0) return TARN_EALIGN;
     if (size > TARN_EXT_MAX_SIZE || (uint64_t)base + size > TARN_EXT_MAX_SIZE) return TARN_ERANGE;
-    if (size < TARN_EXT_MIN_SIZE(0)) return TARN_ETOOSMALL;
+    if (size < TARN_EXT_BYTE_ORDERED_MIN_SIZE) return TARN_ETOOSMALL;
     memset(e, 0, sizeof *e);
     e->io = *io;
     e->base = base;
     e->units = (uint32_t)(size / TARN_EXT_UNIT);
-    e->compact = (uint8_t)(size <= TARN_EXT_COMPACT_MAX_SIZE ? 1u : 0u);
+    e->compact = (uint8_t)(size < TARN_EXT_MIN_SIZE(0) ? F_TINY : size <= TARN_EXT_COMPACT_MAX_SIZE ? F_COMPACT : 0u);
+    e->hu = (uint8_t)(TINY(e) ? T_HDR : U_HDR);
     e->heap = super_bytes(e) / TARN_EXT_UNIT;
     e->nomem_above = UINT32_MAX;
     if (cfg != NULL) {
@@ -1076,7 +1140,7 @@ tarn_status tarn_ext_format(tarn_ext *ext, const tarn_ext_io *io, uint32_t base,
 {
     uint8_t buf[REC_BYTES * (TARN_EXT_MAX_ROOTS > 0 ? TARN_EXT_MAX_ROOTS : 1)];
     uint8_t sb[SUPER_BYTES];
-    uint32_t nonce, first, n;
+    uint32_t nonce, first, n, ncopies;
     int kind[2];
     unsigned i;
     tarn_status st;
@@ -1086,7 +1150,10 @@ tarn_status tarn_ext_format(tarn_ext *ext, const tarn_ext_io *io, uint32_t base,
     if (nroots > TARN_EXT_MAX_ROOTS) return TARN_EINVAL;
     st = ext_setup(ext, io, base, size, cfg);
     if (st != TARN_OK) return st;
-    if (size < TARN_EXT_MIN_SIZE(nroots)) return TARN_ETOOSMALL;
+    /* below TARN_EXT_MIN_SIZE(0): only with the caller's word that the device is byte-ordered */
+    if (TINY(ext) && (cfg == NULL || (cfg->flags & TARN_EXT_F_BYTE_ORDERED) == 0u)) return TARN_ETOOSMALL;
+    if (!TINY(ext) && size < TARN_EXT_MIN_SIZE(nroots)) return TARN_ETOOSMALL;
+    if (TINY(ext) && nroots > 0u) return TARN_ETOOSMALL;
     ext->nroots = (uint8_t)nroots;
     ext->heap = (super_bytes(ext) + REC_BYTES * (uint32_t)nroots) / TARN_EXT_UNIT;
 
@@ -1097,8 +1164,9 @@ tarn_status tarn_ext_format(tarn_ext *ext, const tarn_ext_io *io, uint32_t base,
     st = bus_read(ext, base, sb, super_bytes(ext));
     if (st != TARN_OK) return st;
     n = sb_copy(ext);
+    ncopies = sb_copies(ext);
     kind[0] = super_kind(sb, ext);
-    kind[1] = super_kind(sb + n, ext);
+    kind[1] = ncopies > 1u ? super_kind(sb + n, ext) : SB_BLANK;
     if (kind[0] <= SB_PENDING || kind[1] <= SB_PENDING) {
         const uint8_t *c = kind[0] <= SB_PENDING ? sb : sb + n;
         nonce = (COMPACT(ext) ? c[1] : get32(c + 4)) + 1u;
@@ -1117,15 +1185,15 @@ tarn_status tarn_ext_format(tarn_ext *ext, const tarn_ext_io *io, uint32_t base,
      *    while the other copy is pending or blank, or the old one intact);
      * 3. roots and the one free block;
      * 4. the commit: copy A's first byte becomes valid (one bit), then copy B's. */
-    for (i = 0; st == TARN_OK && i < 2u; i++) {
+    for (i = 0; st == TARN_OK && i < ncopies; i++) {
         if (kind[i] == SB_VALID) {
-            uint8_t b = COMPACT(ext) ? (uint8_t)C_MAGIC_NEW : (uint8_t)EXT_MAGIC_NEW;
+            uint8_t b = TINY(ext) ? (uint8_t)T_MAGIC_NEW : COMPACT(ext) ? (uint8_t)C_MAGIC_NEW : (uint8_t)EXT_MAGIC_NEW;
             st = bus_write(ext, base + n * i, &b, 1);
         }
     }
     if (st == TARN_OK && (kind[0] == SB_VALID || kind[1] == SB_VALID)) st = bus_sync(ext);
     super_encode(sb, ext, true);
-    for (i = 0; st == TARN_OK && i < 2u; i++) {
+    for (i = 0; st == TARN_OK && i < ncopies; i++) {
         st = bus_write(ext, base + n * i, sb, n);
         if (st == TARN_OK) st = bus_sync(ext);
     }
@@ -1143,7 +1211,7 @@ tarn_status tarn_ext_format(tarn_ext *ext, const tarn_ext_io *io, uint32_t base,
     if (st == TARN_OK) st = rec_write_fresh(ext, ext->heap, first);
     if (st == TARN_OK) st = bus_sync(ext);
     super_encode(sb, ext, false);
-    for (i = 0; st == TARN_OK && i < 2u; i++) {
+    for (i = 0; st == TARN_OK && i < ncopies; i++) {
         st = bus_write(ext, base + n * i, sb, 1);
         if (st == TARN_OK) st = bus_sync(ext);
     }

@@ -6,6 +6,7 @@
  * callbacks (offset o travels as base_addr + o).  SMM_ROOTS root slots (none below
  * SMM_ROOTS_MIN_SIZE); create formats the region, rebuild mounts it.
  */
+#include <string.h>
 #include "smm.h"
 
 /* base_addr + off, computed on integers: base_addr names device memory, not a C object. */
@@ -73,6 +74,7 @@ static int smm_region(struct smm_mem_info *info, tarn_ext_io *io)
 int smm_memory_create(struct smm_mem_info *mem_info)
 {
     tarn_ext_io io;
+    tarn_config cfg;
     int rc;
     unsigned nroots;
     if (mem_info == NULL) return SMM_PTR_ERR;
@@ -83,8 +85,13 @@ int smm_memory_create(struct smm_mem_info *mem_info)
         return rc;
     }
     nroots = mem_info->size >= SMM_ROOTS_MIN_SIZE ? SMM_ROOTS : 0u;
+    /* the original accepts memories from 16 bytes: those of 16 to 32 take tarn_ext's
+     * byte-ordered format (meant for serial SRAM and FRAM; smm.h says what it costs on
+     * other devices); the flag changes nothing for memories of 36 bytes and more */
+    memset(&cfg, 0, sizeof cfg);
+    cfg.flags = TARN_EXT_F_BYTE_ORDERED;
     return smm_status(mem_info,
-                      tarn_ext_format(&mem_info->priv.ext, &io, 0u, mem_info->size, nroots, NULL),
+                      tarn_ext_format(&mem_info->priv.ext, &io, 0u, mem_info->size, nroots, &cfg),
                       false);
 }
 

@@ -45,13 +45,23 @@
  *    every completed call in effect and the interrupted one complete or absent;
  *  - smm_free refuses foreign, interior and double frees (SMM_FREE_FAILED, nothing
  *    changes) in O(1) bus transactions (the original walks every block);
- *  - block placement is tarn's: each block costs its size plus tarn's header (8 or 16
- *    bytes), so addresses differ from the original's and SMM_ELEMENT_HEAD_SIZE (the
- *    original's 8-byte header, kept for code that names it) does not predict them;
+ *  - block placement is tarn's: each block costs its size plus tarn's header (24 bytes;
+ *    8 in memories below 36 bytes), so addresses differ from the original's and
+ *    SMM_ELEMENT_HEAD_SIZE (the original's 8-byte header, kept for code that names it)
+ *    does not predict them;
  *  - smm_malloc(0) returns NULL (the original hands out an empty block);
  *  - memories of 16 to SMM_MAX_MANAGER_MEM_SIZE (2 MiB) bytes, as the original; larger
- *    ones, up to 4 GiB - 4, are accepted (extension); 16 to 36 bytes use tarn_ext's
- *    compact format (8-byte headers, no root slots), larger ones 16-byte headers;
+ *    ones, up to 4 GiB - 4, are accepted (extension).  Memories of 36 to 64 bytes use
+ *    tarn_ext's compact format (two 4-byte superblock copies instead of 40 bytes, no root
+ *    slots, the same 24-byte headers and guarantees); larger ones the normal format;
+ *  - memories of 16 to 32 bytes (below 36) get tarn_ext's weaker byte-ordered format
+ *    (TARN_EXT_F_BYTE_ORDERED: one 4-byte superblock, 8-byte headers with an 8-bit check,
+ *    no root slots), meant for devices whose writes land in byte order, such as serial
+ *    SRAM and FRAM over I2C/SPI: a power cut there leaves the state before or after the
+ *    call in flight, but bit-order tears and flipped bits are detected with 8-bit strength
+ *    only, not with the guarantees of memories of 36 bytes and more (see tarn/ext.h).
+ *    A serial EEPROM programs a whole page at once (its bits may land in any order when
+ *    cut): give it at least 36 bytes;
  *  - extensions: smm_memory_rebuild; SMM_ROOTS persistent root slots to find data again
  *    after a rebuild (memories of at least SMM_ROOTS_MIN_SIZE bytes) (smm_root_set /
  *    smm_root_get); smm_last_error; smm_ext for the full tarn_ext API.
@@ -124,8 +134,9 @@ typedef enum {
 /** Root slots of every SMM memory (tarn extension): 4, or fewer if tarn is configured
  *  with fewer (TARN_EXT_MAX_ROOTS). */
 #define SMM_ROOTS (TARN_EXT_MAX_ROOTS < 4 ? TARN_EXT_MAX_ROOTS : 4)
-/** Smallest memory SMM can manage (16 bytes, as the original: one 4-byte allocation). */
-#define SMM_MIN_SIZE TARN_EXT_MIN_SIZE(0)
+/** Smallest memory SMM can manage (16 bytes, as the original: one 4-byte allocation;
+ *  below 36 bytes in tarn_ext's weaker byte-ordered format, see "Differences" above). */
+#define SMM_MIN_SIZE TARN_EXT_BYTE_ORDERED_MIN_SIZE
 /** Smallest memory that gets the SMM_ROOTS root slots (smaller ones have none). */
 #define SMM_ROOTS_MIN_SIZE TARN_EXT_MIN_SIZE(SMM_ROOTS)
 

@@ -15,7 +15,7 @@
  *
  * Contract against damage other than a clean cut (tests/test_ext_damage.c):
  *  - Torn writes on any device: bits of the write in flight may land in any order and any
- *    subset (parallel-programming EEPROM), in every region size and format: mount yields
+ *    subset (parallel-programming EEPROM), in every region of 36 bytes or more: mount yields
  *    the state before or after the operation, never a third one, and never refuses it.
  *    (Records carry a 48-bit check; the chance that a torn record passes for a third value
  *    is about 2^-41 per torn write - never seen in exhaustive runs over small regions.)
@@ -26,6 +26,10 @@
  *  - Callback errors never leak a block (see tarn_ext_alloc).
  *  - TARN_ENOENT from mount means nothing was formatted there (blank area, or a format cut
  *    before its commit): the only status on which formatting is safe.
+ * The first two hold for regions of TARN_EXT_MIN_SIZE(0) (36) bytes and more.  Regions of
+ * 16 to 32 bytes exist only as an explicit option, TARN_EXT_F_BYTE_ORDERED, for devices
+ * whose writes land in byte order, and keep the power-cut and callback-error guarantees
+ * but not those two (see there).
  *
  * Addresses are 32-bit device addresses, never pointers: an allocation is the device
  * address of its first data byte, 0 means "none".  Cost in bus transactions (the figure
@@ -77,6 +81,33 @@ extern "C" {
 #define TARN_EXT_FIT_READS 8u
 #endif
 
+/* ---- configuration flags (tarn_config.flags, read by tarn_ext_format) -------------------- */
+/**
+ * The device's writes land in byte order (FRAM, serial SPI/I2C SRAM: a write cut by power
+ * loss leaves a prefix of its bytes, the last one possibly half programmed), and the caller
+ * accepts the byte-ordered format for a region of TARN_EXT_BYTE_ORDERED_MIN_SIZE (16) to
+ * TARN_EXT_BYTE_ORDERED_MAX_SIZE (32) bytes.  Without this flag tarn_ext_format refuses
+ * such regions (TARN_ETOOSMALL); with it, regions of 36 bytes and more are formatted as
+ * without it (the flag changes nothing there).  tarn_ext_mount needs no flag: the region
+ * size tells the format, and the superblock must match it.
+ * The byte-ordered format: one 4-byte superblock (no second copy), no roots, 8-byte block
+ * headers of two 4-byte slots with an 8-bit check each; 16 bytes hold one allocation of
+ * 4 bytes.  What it guarantees, and what it does not:
+ *  - Power cut on a byte-ordered device (any prefix of the write in flight, the last byte
+ *    half programmed): mount yields the state before or after the operation in flight, as
+ *    in the other formats, with the same write budget.
+ *  - Torn writes whose bits land in any order (parallel-programming EEPROM) and damage such
+ *    as flipped bits are detected with 8-bit strength only: a torn or damaged slot passes
+ *    its check with a chance of about 1 in 256, and mount may then yield a third state or
+ *    refuse a valid one (tests/test_ext.c measures it: 3 third states and 4 refusals in
+ *    111949 bit-order tears of the writes of 16- and 32-byte regions).  None of the
+ *    guarantees of the other formats against bit-order tears and single-bit damage
+ *    applies: no slot is corrected, and a flipped bit in the superblock gives
+ *    TARN_ECORRUPT or, for the bit that marks a format complete, TARN_ENOENT (read as a
+ *    format cut before its commit).  Do not use it on EEPROM.
+ */
+#define TARN_EXT_F_BYTE_ORDERED 0x1u
+
 /* ---- sizing ------------------------------------------------------------------------------ */
 /** Allocation granularity: sizes, base and region size are multiples of this. */
 #define TARN_EXT_UNIT 4u
@@ -91,9 +122,19 @@ extern "C" {
 /** Device bytes of one block header in the compact format: the same as the normal one
  *  (the compact format differs only in its superblock and in having no roots). */
 #define TARN_EXT_COMPACT_HEADER_SIZE 24u
+/** Smallest region of the byte-ordered format (TARN_EXT_F_BYTE_ORDERED): 4-byte
+ *  superblock, one 8-byte header, 4 bytes of data. */
+#define TARN_EXT_BYTE_ORDERED_MIN_SIZE 16u
+/** Largest region of the byte-ordered format: regions of 16 to 32 bytes use it (and need
+ *  TARN_EXT_F_BYTE_ORDERED to be formatted), all larger ones never do. */
+#define TARN_EXT_BYTE_ORDERED_MAX_SIZE 32u
+/** Device bytes of one block header in the byte-ordered format (two 4-byte slots). */
+#define TARN_EXT_BYTE_ORDERED_HEADER_SIZE 8u
 /**
- * Smallest region holding `nroots` roots and one allocation of 4 bytes: 36 bytes without
- * roots.  Regions of 36 to 64 bytes (TARN_EXT_COMPACT_MAX_SIZE) use the compact format: a
+ * Smallest region holding `nroots` roots and one allocation of 4 bytes with the full
+ * contract above (any device): 36 bytes without roots.  Smaller regions, down to
+ * TARN_EXT_BYTE_ORDERED_MIN_SIZE (16) bytes without roots, only with the
+ * TARN_EXT_F_BYTE_ORDERED option and its weaker contract.  Regions of 36 to 64 bytes (TARN_EXT_COMPACT_MAX_SIZE) use the compact format: a
  * superblock of two 4-byte copies instead of two of 20 bytes, and no roots; headers and
  * everything else are the same.  Regions of 68 bytes and more use the normal format.
  */
@@ -165,7 +206,9 @@ typedef struct tarn_ext {
     uint8_t nroots;        /**< root slots of the region */
     uint8_t state;         /**< unusable / mounted / must re-read the device (after EIO) */
     uint8_t last_error;    /**< tarn_status of the last failed operation */
-    uint8_t compact;       /**< 1: compact superblock, no roots (regions up to 64 bytes) */
+    uint8_t compact;       /**< 1: compact superblock, no roots (regions of 36 to 64 bytes);
+                                2: byte-ordered format (16 to 32 bytes) */
+    uint8_t hu;            /**< block header size in 4-byte units (6, or 2 in the byte-ordered format) */
     /** @var n_allocs
      *  successful allocations (TARN_STATS)
      *  @var n_frees
@@ -234,10 +277,13 @@ typedef bool (*tarn_ext_walk_fn)(void *ctx, uint32_t addr, size_t size, bool use
  * (format again) - or, when the cut came before the first copy became pending, the
  * previous region, intact.  Bus: 1 read, up to 7 writes (2 one-byte writes per copy,
  * 1 per copy for the new superblock, the roots, the first header), each then synced.
- * cfg may be NULL (no lock, no name); cfg->flags is unused.
+ * cfg may be NULL (no lock, no name, no flags); cfg->flags may hold TARN_EXT_F_BYTE_ORDERED
+ * (other bits are ignored here).  Regions of 16 to 32 bytes then get the byte-ordered
+ * format: one superblock copy, so 1 read and up to 4 writes.
  * Errors: TARN_EINVAL (ext, io, io->read or io->write NULL; nroots > TARN_EXT_MAX_ROOTS;
  * half a lock hook), TARN_EALIGN (base or size not a multiple of 4), TARN_ETOOSMALL (size
- * below TARN_EXT_MIN_SIZE(nroots)), TARN_ERANGE (size above 4 GiB or base + size beyond the
+ * below TARN_EXT_MIN_SIZE(nroots), unless TARN_EXT_F_BYTE_ORDERED is given, nroots is 0 and
+ * size is at least TARN_EXT_BYTE_ORDERED_MIN_SIZE), TARN_ERANGE (size above 4 GiB or base + size beyond the
  * 32-bit address space), TARN_EIO.  On error ext is left unusable (every call fails with
  * TARN_EINVAL).  Not thread-safe: format before sharing ext.
  */
@@ -253,9 +299,12 @@ tarn_status tarn_ext_format(tarn_ext *ext, const tarn_ext_io *io, uint32_t base,
  * A record slot one bit away from the newer value is rewritten corrected; a damaged
  * superblock copy is rewritten from the other one once the rest is found sound.  Regions
  * written by the earlier layout (superblock version 1: one superblock, 16-byte headers)
- * are TARN_ECORRUPT.
+ * are TARN_ECORRUPT.  A region of 16 to 32 bytes is read as the byte-ordered format
+ * (TARN_EXT_F_BYTE_ORDERED; no flag needed here): its superblock must say so, and one of
+ * another format (or a byte-ordered one read with a size of 36 bytes or more) is
+ * TARN_EINVAL, as a region of another size.
  * Errors: TARN_EINVAL (arguments as tarn_ext_format; size differs from the formatted size),
- * TARN_EALIGN, TARN_ERANGE, TARN_ETOOSMALL (as format), TARN_ENOENT (nothing formatted at
+ * TARN_EALIGN, TARN_ERANGE, TARN_ETOOSMALL (size below 16), TARN_ENOENT (nothing formatted at
  * base: the superblock area is erased (0xFF) or zeroed, or a format was cut before its
  * commit - the only status on which formatting is safe), TARN_ECORRUPT (anything else:
  * both superblock copies damaged, a device that holds something else, a header or root
