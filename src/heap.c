@@ -1100,8 +1100,9 @@ static tarn_status heap_resize_inplace(tarn_heap *h, const heap_blk *b, uint32_t
         heap_scrub(h, p + PBYTES(u), PBYTES(s) - PBYTES(u));
         HEAP_SAN_RESIZE(h, p, PBYTES(s), PBYTES(u));
         st = heap_release(h, g + u, s - u, u, REL_TAIL);
-        if (TARN_UNLIKELY(st != TARN_OK)) {
+        if (TARN_UNLIKELY(st != TARN_OK)) {   /* the tail is the caller's again, as it was */
             HEAP_SAN_RESIZE(h, p, PBYTES(u), PBYTES(s));
+            TARN_SAN_DEFINED(p + PBYTES(u), PBYTES(s) - PBYTES(u));
             return st;
         }
         wr1(h, g, 1u, u);
