@@ -15,6 +15,8 @@
  *      (live + 1) such blocks.
  *   C. The bound is nearly tight: a pinning sequence fails with 88 % of the formula's
  *      granules (less its class rounding term, which such holes cannot reach).
+ *   D. aligned_alloc, counted as the header says, never fails in a heap of the bound;
+ *      near SIZE_MAX the sizing refuses (0).
  */
 #include "check.h"
 #include "tarn/heap.h"
@@ -337,6 +339,55 @@ static void test_tightness(void)
     CHECK((size_t)fail_gran * 100u >= reach * 85u);
 }
 
+/* D: aligned_alloc within the bound: each aligned request of b bytes at alignment A is
+ * counted as b + A + G bytes (in the peak and the largest request), as heap.h says; a
+ * random mix of aligned and plain allocations and frees in a heap of exactly that size,
+ * at every alignment of the buffer, never fails.  And the sizing refuses rather than
+ * overflows near SIZE_MAX. */
+static void test_aligned_bound(void)
+{
+    const size_t A = 64u, n = 200u, L = 20u, M = 2000u;
+    size_t bound = tarn_heap_size_for(M + L * (A + GR), n + A + GR, L), live_b = 0;
+    void *p[20];
+    size_t sz[20];
+    unsigned nl = 0;
+    long i, ops = CHECK_ITERS(200000L);
+    tarn_heap *h;
+    REQUIRE(bound > 0u && bound + GR <= BUF);
+    REQUIRE(tarn_heap_init(&h, buf + check_below(GR), bound, NULL) == TARN_OK);
+    for (i = 0; i < ops; i++) {
+        size_t b = 1u + check_below((uint32_t)n);
+        int al = check_below(3) != 0;
+        if (nl < L && live_b + b + (al ? A + GR : 0u) <= M + L * (A + GR) && check_below(3) != 0) {
+            void *q = al ? tarn_heap_aligned_alloc(h, A, b) : tarn_heap_alloc(h, b);
+            CHECK(q != NULL);
+            if (q == NULL) break;
+            if (al) CHECK(((uintptr_t)q & (A - 1u)) == 0u);
+            p[nl] = q;
+            sz[nl] = b + (al ? A + GR : 0u);
+            live_b += sz[nl];
+            nl++;
+        } else if (nl > 0) {
+            unsigned j = check_below(nl);
+            CHECK_EQ(tarn_heap_free(h, p[j]), TARN_OK);
+            live_b -= sz[j];
+            p[j] = p[--nl];
+            sz[j] = sz[nl];
+        }
+    }
+    CHECK_EQ(tarn_heap_check(h), TARN_OK);
+    CHECK_EQ(tarn_heap_destroy(h), TARN_OK);
+    /* near SIZE_MAX: refused (0), never a buffer smaller than a feasible one's */
+    CHECK_EQ(tarn_heap_size_for(SIZE_MAX - 3u, (size_t)1 << 20, 4), 0);
+    CHECK(tarn_heap_size_for((size_t)4 << 20, (size_t)1 << 20, 4) > ((size_t)4 << 20));
+    CHECK_EQ(tarn_heap_size_for(SIZE_MAX, 8, 4), 0);
+    CHECK_EQ(tarn_heap_size_for(8, SIZE_MAX, 4), 0);
+    CHECK_EQ(tarn_heap_size_for(SIZE_MAX / 2u, SIZE_MAX / 2u, SIZE_MAX / 2u), 0);
+    printf("aligned: %lu-byte heap for M %lu, n %lu, L %lu at alignment %lu: no failure\n",
+           (unsigned long)bound, (unsigned long)M, (unsigned long)n, (unsigned long)L,
+           (unsigned long)A);
+}
+
 int main(void)
 {
     static const size_t params[][3] = {
@@ -374,5 +425,6 @@ int main(void)
     }
     CHECK(total_small > 10u);    /* the smaller heaps did fail: part B was exercised */
     test_tightness();
+    test_aligned_bound();
     return check_done();
 }
