@@ -7,6 +7,10 @@
  *   b. mixed: 2M operations, sizes power-law (p(x) ~ x^-1.5) over 8..1024 and over
  *      8..16384 bytes, live requested bytes random-walking between 0 and 60 % of a 1 MiB
  *      arena (a target level redrawn every 10,000 operations), random free order;
+ *   d. realloc growth: 8 buffers growing by 1.5x steps (16 B .. 32 KiB, then freed and
+ *      started again) among small allocations and frees (8..512 bytes), 400,000
+ *      operations; besides the instructions it counts how many growing reallocs stay in
+ *      place, in tarn and in the reference;
  *   c. replay of a text trace (`a ID SIZE`, `f ID`, `r ID SIZE` lines), by default
  *      bench/traces/shell.trace (the allocations of bash running bench/traces/shell.sh;
  *      --trace FILE for another).
@@ -209,6 +213,47 @@ static void gen_mixed(workload *w, uint32_t hi, uint32_t nops, uint32_t seed)
     measure_peak(w);
 }
 
+/* d: 8 buffers growing by 1.5x steps among small allocations */
+static void gen_realloc(workload *w, uint32_t nops)
+{
+    uint32_t gs[8] = {0}, *live = (uint32_t *)malloc(nops * sizeof *live), nlive = 0;
+    uint32_t *free_ids = (uint32_t *)malloc(nops * sizeof *free_ids), nfree = 0, next = 8, i;
+    if (live == NULL || free_ids == NULL) abort();
+    memset(w, 0, sizeof *w);
+    w->name = "d. realloc growth";
+    rs = 4242u;
+    for (i = 0; i < nops; i++) {
+        uint32_t r = below(100);
+        if (r < 30) {
+            uint32_t g = below(8);
+            if (gs[g] == 0u) {
+                gs[g] = 16u + below(49);
+                push(w, OP_ALLOC, g, gs[g]);
+            } else if (gs[g] * 3u / 2u + 1u > 32768u) {
+                push(w, OP_FREE, g, 0);
+                gs[g] = 0;
+            } else {
+                gs[g] = gs[g] * 3u / 2u + 1u;
+                push(w, OP_REALLOC, g, gs[g]);
+            }
+        } else if (r < 66 && nlive < 1500u) {
+            uint32_t id = nfree > 0 ? free_ids[--nfree] : next++;
+            uint32_t size = 8u + (below(64) == 0 ? below(505) : below(57));
+            push(w, OP_ALLOC, id, size);
+            live[nlive++] = id;
+        } else if (nlive > 0) {
+            uint32_t j = below(nlive), id = live[j];
+            live[j] = live[--nlive];
+            push(w, OP_FREE, id, 0);
+            free_ids[nfree++] = id;
+        }
+    }
+    free(live);
+    free(free_ids);
+    w->arena = 1048576u;
+    measure_peak(w);
+}
+
 /* c: a trace file */
 static int gen_trace(workload *w, const char *path)
 {
@@ -357,6 +402,47 @@ static unsigned long replay(const workload *w, size_t bytes, int which)
     return f;
 }
 
+/* Growing reallocs of a workload that stay in place, in tarn (which = 0) or the
+ * reference (1), replayed whole in a buffer of the workload's arena size; *grows gets
+ * the number of growing reallocs. */
+static unsigned long count_in_place(const workload *w, int which, unsigned long *grows)
+{
+    size_t *sz = (size_t *)calloc(w->nids, sizeof *sz);
+    unsigned long kept = 0, n = 0;
+    uint32_t i;
+    if (sz == NULL) abort();
+    ensure_arena(w->arena);
+    ensure_slots(w->nids);
+    if (which == 0) {
+        if (tarn_heap_init(&heap, arena_mem, w->arena, NULL) != TARN_OK) abort();
+    } else {
+        ref = rt_init(arena_mem, w->arena);
+        if (ref == NULL) abort();
+    }
+    for (i = 0; i < w->nops; i++) {
+        const op *o = &w->ops[i];
+        if (o->kind == OP_ALLOC) {
+            slots[o->id] = which == 0 ? tarn_heap_alloc(heap, o->size) : rt_alloc(ref, o->size);
+        } else if (o->kind == OP_FREE) {
+            if (which == 0) (void)tarn_heap_free(heap, slots[o->id]); else rt_free(ref, slots[o->id]);
+            slots[o->id] = NULL;
+        } else {
+            void *p = slots[o->id], *q;
+            q = which == 0 ? tarn_heap_realloc(heap, p, o->size) : rt_realloc(ref, p, o->size);
+            if (o->size > sz[o->id]) {
+                n++;
+                kept += q == p && p != NULL;
+            }
+            if (q != NULL) slots[o->id] = q;
+        }
+        sz[o->id] = o->kind == OP_FREE ? 0u : o->size;
+    }
+    if (which == 0) (void)tarn_heap_destroy(heap);
+    free(sz);
+    *grows = n;
+    return kept;
+}
+
 /* Smallest buffer (bytes, to 0.1 %) in which the workload has no failed allocation. */
 static size_t smallest_arena(const workload *w, int which)
 {
@@ -456,11 +542,13 @@ static void bench_workload(workload *w, bench_sys *sys, int nsys, double *net_ta
     bench_table_end();
 }
 
-/* bytes of arena one allocation consumes: its block, plus its share of the bitmaps */
+/* bytes of arena one allocation consumes: its block (header included), plus its share of
+ * the used-start bitmap (1 bit per granule) */
 static void bench_bytes(void)
 {
     static const char *const cols[] = {"request", "block bytes", "with bitmap share",
                                        "target", "TLSF-style ref"};
+    size_t blk;
     static const size_t req[] = {1, 8, 24, 100, 1000};
     size_t i;
     ensure_arena(65536u);
@@ -473,11 +561,12 @@ static void bench_bytes(void)
         (void)tarn_heap_stats_get(heap, &before);
         if (tarn_heap_alloc(heap, req[i]) == NULL) abort();
         (void)tarn_heap_stats_get(heap, &after);
-        /* 2 bits per granule (start and free bitmaps) + the summary tree (1/32 of that) */
-        bits = (double)(after.used - before.used) / (double)TARN_HEAP_GRANULE * (2.0 + 1.0 / 31.0);
+        /* the payload (the usable size) and the one-granule header; 1 bit per granule */
+        blk = after.used - before.used + TARN_HEAP_GRANULE;
+        bits = (double)blk / (double)TARN_HEAP_GRANULE;
         cells[0] = bench_fmt("%lu", (unsigned long)req[i]);
-        cells[1] = bench_fmt("%lu", (unsigned long)(after.used - before.used));
-        cells[2] = bench_fmt("%.2f", (double)(after.used - before.used) + bits / 8.0);
+        cells[1] = bench_fmt("%lu", (unsigned long)blk);
+        cells[2] = bench_fmt("%.2f", (double)blk + bits / 8.0);
         cells[3] = req[i] <= 8u ? "<= 16" : "-";
         cells[4] = bench_fmt("%lu", (unsigned long)rt_footprint(req[i]));
         bench_row(cells);
@@ -488,16 +577,16 @@ static void bench_bytes(void)
 
 int main(int argc, char **argv)
 {
-    static workload wl[5];
+    static workload wl[6];
     static const char *const fcols[] = {"workload", "peak live bytes", "smallest buffer",
                                         "fragmentation", "target", "TLSF-style ref",
                                         "granule floor", "floor, 4 B header"};
     const char *trace = "bench/traces/shell.trace";
     bench_sys sys[4];
     int nsys, i, nw = 0;
-    double net[5];
-    const char *targets32[5] = {"1.25", "1.25", "1.05", "1.10", "-"};
-    const char *targets64[5] = {"-", "-", "1.10", "-", "-"};
+    double net[6];
+    const char *targets32[6] = {"1.25", "1.25", "1.05", "1.10", "-", "-"};
+    const char *targets64[6] = {"-", "-", "1.10", "-", "-", "-"};
     uint32_t scale, seed = 0;
 
     bench_init(argc, argv);
@@ -510,6 +599,7 @@ int main(int argc, char **argv)
     gen_fixed(&wl[nw++], 0, 1000000u / scale);
     gen_mixed(&wl[nw++], 1024u, 2000000u / scale, seed);
     gen_mixed(&wl[nw++], 16384u, 2000000u / scale, seed);
+    gen_realloc(&wl[nw++], 400000u / scale);
     if (gen_trace(&wl[nw], trace) == 0) {
         nw++;
     } else if (!bench_is_child()) {
@@ -544,13 +634,22 @@ int main(int argc, char **argv)
         bench_row(cells);
     }
     bench_table_end();
-    bench_note("the buffer includes the heap's control structure, class table and bitmaps"
-               " (about 3.2 %% of a large buffer).  Floors, for an ideal allocator that packs"
+    bench_note("the buffer includes the heap's control structure, class table and bitmap"
+               " (about 1.6 %% of a large buffer).  Floors, for an ideal allocator that packs"
                " the live blocks perfectly at every moment, with blocks aligned to %u bytes:"
                " granule floor = no metadata at all; floor, 4 B header = a 4-byte header per"
                " block (as boundary-tag heaps keep) and no other metadata.  Each is the peak"
                " of the live bytes such an allocator holds / peak live requested bytes: no"
                " allocator of that kind can do better.", (unsigned)TARN_HEAP_GRANULE);
+    {
+        unsigned long g0 = 0, g1 = 0, k0, k1;
+        k0 = count_in_place(&wl[4], 0, &g0);
+        k1 = count_in_place(&wl[4], 1, &g1);
+        bench_note("d. realloc growth: growing reallocs kept in place: tarn %lu of %lu (%.1f %%),"
+                   " TLSF-style reference %lu of %lu (%.1f %%)", k0, g0,
+                   g0 ? 100.0 * (double)k0 / (double)g0 : 0.0, k1, g1,
+                   g1 ? 100.0 * (double)k1 / (double)g1 : 0.0);
+    }
     bench_bytes();
     (void)net;
     free(arena_mem);

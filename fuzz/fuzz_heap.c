@@ -28,6 +28,7 @@
  */
 #include "fuzz_common.h"
 #include "tarn/heap.h"
+#include "internal.h"
 
 #define NHEAP 2
 #define HEAP_MAX 24576u
@@ -36,15 +37,15 @@
 #define GR TARN_HEAP_GRANULE
 #define XB TARN_HEAP_EXTRA     /* guard and trailer of a block in canary mode, else 0 */
 
-/* Bytes of the block behind a live block of `usable` bytes: whole granules (guard and
- * trailer included in canary mode, where usable is the request), over-aligned blocks at
- * least 7 granules. */
+/* Bytes of the block behind a live block of `usable` bytes: the one-granule header and
+ * whole granules of payload (guard and trailer included in canary mode, where usable is
+ * the request, and the block may then hold one granule more: the rest of the free block
+ * it was cut from would have been a single granule). */
 static size_t blk_len(size_t usable, size_t align)
 {
-    size_t b;
-    if (usable > SIZE_MAX - XB - GR) return SIZE_MAX;   /* no block is that long */
-    b = TARN_ALIGN_UP(usable + XB, GR);
-    return (align > GR && b < 7u * GR) ? 7u * GR : b;
+    (void)align;
+    if (usable > SIZE_MAX - XB - 2u * GR) return SIZE_MAX;   /* no block is that long */
+    return TARN_ALIGN_UP(usable + XB, GR) + GR;
 }
 
 /* The usable size reported for a block handed out for `req` bytes: exact in canary
@@ -155,6 +156,10 @@ static void check_walk(model *m)
         size_t len = b->size;      /* a used block's size is its usable size */
         FZ_CHECK(b->size > 0 && TARN_IS_ALIGNED(b->p, GR));
         if (i > 0) {
+            if (TARN_GUARD && W.b[i - 1].used && b->p == W.b[i - 1].p + W.b[i - 1].len + GR) {
+                W.b[i - 1].len += GR;                             /* the granule more */
+                total += GR;
+            }
             FZ_CHECK(b->p == W.b[i - 1].p + W.b[i - 1].len);     /* contiguous */
             FZ_CHECK(b->used || W.b[i - 1].used);                 /* coalesced */
         }
@@ -169,11 +174,13 @@ static void check_walk(model *m)
             FZ_CHECK(b->size % GR == 0);
             nfree++;
             if (b->size > largest) largest = b->size;
+            len = b->size + GR;
         }
         W.b[i].len = len;
         total += len;
     }
-    FZ_EQ(total, m->cap + XB);
+    if (TARN_GUARD && W.b[W.n - 1].used && total + GR == m->cap + XB + GR) total += GR;
+    FZ_EQ(total, m->cap + XB + GR);   /* every granule, the headers included */
     FZ_EQ(nused, m->nlive);
     FZ_ST(tarn_heap_stats_get(m->h, &st), TARN_OK);
     FZ_EQ(st.free_blocks, nfree);
@@ -187,7 +194,11 @@ static void check_walk(model *m)
     }
 }
 
-/* What tarn_heap_free would say about p, from the layout (walk first). */
+/* What tarn_heap_free would say about p, from the layout (walk first): TARN_OK for a
+ * live block, TARN_EDOUBLE for a free one, else TARN_EFOREIGN.  (A pointer that is no
+ * block start is rejected exactly; its reason is TARN_EDOUBLE only when the granule
+ * before it holds bytes that read as a free block's header - user data can: see
+ * reason_ok.) */
 static tarn_status classify(const model *m, const void *p)
 {
     const unsigned char *q = (const unsigned char *)p;
@@ -198,6 +209,22 @@ static tarn_status classify(const model *m, const void *p)
     }
     (void)m;
     return TARN_EFOREIGN;
+}
+
+/* st is what the heap said for p, where classify expected ex. */
+static bool reason_ok(model *m, const void *p, tarn_status st, tarn_status ex)
+{
+    const unsigned char *q = (const unsigned char *)p;
+    if (st == ex) return true;
+    /* an interior pointer whose header granule (inside a live block's bytes) reads
+     * as free: the rejection is exact, the reason a guess */
+    if (ex == TARN_EFOREIGN && st == TARN_EDOUBLE && q >= m->mem + GR &&
+        q <= m->mem + m->mem_size && find_live(m, p) == NULL) {
+        uint32_t w1;
+        tarn_san_peek(&w1, q - GR + 4, 4);
+        return (w1 & 0x80000000u) != 0u;
+    }
+    return false;
 }
 
 static void check_stats(model *m)
@@ -535,6 +562,7 @@ static void op_free(model *m, fz_in *in)
     st = tarn_heap_free(m->h, p);
     FZ_TRACE("  free(%p) = %s\n", (void *)p, tarn_strerror(st));
     FZ_EQ(m->lock.depth, 0);
+    if (reason_ok(m, p, st, ex)) ex = st;
     FZ_ST(st, ex);
     if (st != TARN_OK) {
         FZ_ST(tarn_heap_last_error(m->h), ex);
@@ -560,7 +588,11 @@ static void op_query(model *m, fz_in *in)
 #if TARN_CHECK_LEVEL == 0
     if (ex != TARN_OK) return;
 #endif
-    FZ_ST(tarn_heap_validate(m->h, p), ex);
+    {
+        tarn_status v = tarn_heap_validate(m->h, p);
+        if (reason_ok(m, p, v, ex)) ex = v;
+        FZ_ST(v, ex);
+    }
     FZ_EQ(tarn_heap_usable_size(m->h, p), e != NULL ? e->usable : 0u);
     if (ex != TARN_OK) FZ_ST(tarn_heap_last_error(m->h), ex);
     FZ_EQ(m->lock.depth, 0);
@@ -603,7 +635,7 @@ static void op_realloc(model *m, fz_in *in, bool in_place_only)
         FZ_EQ(m->lock.depth, 0);
         if (p == NULL) { FZ_ST(st, TARN_EINVAL); return; }
         if (ex != TARN_OK) {    /* when the size is bad too, either reason may be given */
-            FZ_CHECK(st == ex || (size == 0 && st == TARN_EINVAL) ||
+            FZ_CHECK(reason_ok(m, p, st, ex) || (size == 0 && st == TARN_EINVAL) ||
                      (size > m->cap && st == TARN_ENOMEM));
             return;
         }
@@ -616,7 +648,7 @@ static void op_realloc(model *m, fz_in *in, bool in_place_only)
             for (i = 0; i < W.n && W.b[i].p != p; i++) {}
             FZ_CHECK(i < W.n);
             if (i + 1 < W.n && !W.b[i + 1].used) {
-                FZ_CHECK(blk_len(old_us, e->align) + W.b[i + 1].size < blk_len(size, e->align));
+                FZ_CHECK(W.b[i].len + W.b[i + 1].len < blk_len(size, e->align));
             }
             return;
         }
@@ -640,7 +672,7 @@ static void op_realloc(model *m, fz_in *in, bool in_place_only)
             tarn_status le = tarn_heap_last_error(m->h);
             FZ_CHECK(q == NULL);
             /* when the size is bad too, either reason may be given */
-            FZ_CHECK(le == ex || (size > m->cap && le == TARN_ENOMEM));
+            FZ_CHECK(reason_ok(m, p, le, ex) || (size > m->cap && le == TARN_ENOMEM));
             FZ_ST(tarn_heap_stats_get(m->h, &st), TARN_OK);
             m->failed = st.failed_allocs;       /* whether a rejection counts is not said */
             return;

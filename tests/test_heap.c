@@ -11,7 +11,7 @@
 #define BB(n) TARN_HEAP_BLOCK_BYTES(n)   /* bytes of blocks it consumes */
 #define XB TARN_HEAP_EXTRA               /* guard and trailer (canary mode), else 0 */
 /* the largest request served by the smallest block */
-#define MINREQ (TARN_HEAP_BLOCK_BYTES(1) - TARN_HEAP_EXTRA)
+#define MINREQ (TARN_HEAP_BLOCK_BYTES(1) - TARN_HEAP_EXTRA - GR)
 
 static unsigned char mem[ARENA + 64] __attribute__((aligned(64)));
 static unsigned char mem2[4096] __attribute__((aligned(64)));
@@ -43,6 +43,15 @@ static uint32_t peek32(const void *p)
     uint32_t v;
     tarn_san_peek(&v, p, 4);
     return v;
+}
+
+/* The class of a free block of u granules (heap.c's class(u)). */
+static uint32_t cls(const tarn_heap *h, size_t u)
+{
+    uint32_t e;
+    if (u < (2u << h->k)) return (uint32_t)u;
+    e = tarn_log2_u32((uint32_t)u) - h->k;
+    return (e << h->k) + ((uint32_t)u >> e);
 }
 
 /* The heap living in `mem`: destroyed before the buffer is reused (the memory tools
@@ -128,13 +137,19 @@ static void test_init(void)
     CHECK(tarn_heap_name(NULL) == NULL);
     CHECK_EQ(tarn_heap_last_error(h), TARN_OK);
     CHECK_EQ(tarn_heap_last_error(NULL), TARN_EINVAL);
-    /* overhead: control structure, class table (k = 5 here) and bitmaps: about 10 % of
-     * a 16 KiB buffer (3.3 % of 1 MiB) */
+    /* overhead: control structure, class table (k = 1 here: 2 classes per power of
+     * two), used-start bitmap, the free block's header and the sentinel: under 3 % of a
+     * 16 KiB buffer on 32-bit hosts (the control structure is larger on 64-bit) */
     {
         tarn_heap_stats st;
         CHECK_EQ(tarn_heap_stats_get(h, &st), TARN_OK);
-        CHECK(st.overhead * 100u < ARENA * 11u);
-        CHECK_EQ(h->k, 5);
+#if TARN_QUARANTINE > 0
+        size_t ring = sizeof(tarn_quarantine);   /* debug builds: the ring in the struct */
+#else
+        size_t ring = 0u;
+#endif
+        CHECK((st.overhead - XB - ring) * 100u < ARENA * (sizeof(void *) == 4u ? 3u : 4u));
+        CHECK_EQ(h->k, 1);
     }
 }
 
@@ -234,7 +249,8 @@ static void test_aligned(void)
         q[i] = (unsigned char *)tarn_heap_aligned_alloc(h, a, 10u + i);
         REQUIRE(q[i] != NULL);
         CHECK(((uintptr_t)q[i] & (a - 1u)) == 0u);
-        CHECK(tarn_heap_usable_size(h, q[i]) >= (TARN_GUARD ? 10u + i : 7u * GR));
+        CHECK_EQ(tarn_heap_usable_size(h, q[i]), RU(10u + i));
+        CHECK_EQ(tarn_heap_validate(h, q[i]), TARN_OK);
         memset(q[i], 0x5A, 10u + i);
         CHECK_EQ(tarn_heap_check(h), TARN_OK);
     }
@@ -261,15 +277,15 @@ static void test_realloc(void)
     CHECK(a != NULL && tarn_heap_usable_size(h, a) == RU(40));
     CHECK(tarn_heap_realloc(h, a, 0) == NULL);
     CHECK_EQ(used_of(h), 0);
-    CHECK_EQ(tarn_heap_validate(h, a), TARN_EFOREIGN);   /* merged back into the free rest */
+    CHECK_EQ(tarn_heap_validate(h, a), TARN_EDOUBLE);    /* the free rest merged into it */
     CHECK(tarn_heap_realloc(NULL, NULL, 8) == NULL);
 
-    /* a b c side by side (tail allocation: c below b below a) */
+    /* a b c side by side (each cut from the front of the free rest) */
     a = (unsigned char *)tarn_heap_alloc(h, 64);
     b = (unsigned char *)tarn_heap_alloc(h, 64);
     c = (unsigned char *)tarn_heap_alloc(h, 64);
     REQUIRE(a && b && c);
-    CHECK(b + BB(64) == a && c + BB(64) == b);
+    CHECK(b == a + BB(64) && c == b + BB(64));
     for (i = 0; i < 64; i++) b[i] = (unsigned char)i;
     /* shrink in place, same pointer, contents kept */
     q = (unsigned char *)tarn_heap_realloc(h, b, 20);
@@ -280,18 +296,25 @@ static void test_realloc(void)
     q = (unsigned char *)tarn_heap_realloc(h, b, 64);
     CHECK(q == b);
     for (i = 0; i < 20; i++) CHECK(b[i] == (unsigned char)i);
-    /* grow beyond: a is in the way, so it moves */
+    /* grow beyond: c is in the way, so it moves (after c) */
     q = (unsigned char *)tarn_heap_realloc(h, b, 200);
     CHECK(q != NULL && q != b);
     for (i = 0; i < 20; i++) CHECK(q[i] == (unsigned char)i);
-    CHECK_EQ(tarn_heap_validate(h, b), TARN_EDOUBLE);    /* between c and a: a free block */
+    CHECK_EQ(tarn_heap_validate(h, b), TARN_EDOUBLE);    /* between a and c: a free block */
+    CHECK(q == c + BB(64));
     b = q;
-    /* free a: c can now grow in place into b's old room and a's */
-    CHECK_EQ(tarn_heap_free(h, a), TARN_OK);
+    /* a can now grow in place into b's old room, and back */
+    memset(a, 7, 64);
+    q = (unsigned char *)tarn_heap_realloc(h, a, 100);
+    CHECK(q == a);
+    CHECK_EQ(tarn_heap_usable_size(h, a), RU(100));
+    for (i = 0; i < 64; i++) CHECK(a[i] == 7);
+    q = (unsigned char *)tarn_heap_realloc(h, a, 2u * BB(64) - GR - XB);   /* all of it */
+    CHECK(q == a);
+    q = (unsigned char *)tarn_heap_realloc(h, a, 2u * BB(64) - GR - XB + 1u);   /* one more moves */
+    CHECK(q != NULL && q != a);
+    CHECK_EQ(tarn_heap_free(h, q), TARN_OK);
     memset(c, 7, 64);
-    q = (unsigned char *)tarn_heap_realloc(h, c, 100);
-    CHECK(q == c);
-    for (i = 0; i < 64; i++) CHECK(c[i] == 7);
     /* failure leaves the block untouched */
     CHECK(tarn_heap_realloc(h, c, ARENA * 2u) == NULL);
     CHECK_EQ(tarn_heap_last_error(h), TARN_ENOMEM);
@@ -315,6 +338,7 @@ static void test_realloc(void)
     CHECK_EQ(tarn_heap_free(h, b), TARN_OK);
     CHECK_EQ(tarn_heap_free(h, c), TARN_OK);
     CHECK_EQ(tarn_heap_check(h), TARN_OK);
+    CHECK_EQ(used_of(h), 0);
 
     /* when the heap is full, realloc fails and keeps the block */
     a = (unsigned char *)tarn_heap_alloc(h, 1000);
@@ -337,9 +361,9 @@ static void test_realloc_aligned(void)
     REQUIRE(a != NULL && ((uintptr_t)a & 255u) == 0u);
     blocker = (unsigned char *)tarn_heap_alloc(h, 8);   /* try to sit right after a */
     for (i = 0; i < 40; i++) a[i] = (unsigned char)(i + 1);
-    /* shrink keeps at least 7 granules and the alignment */
+    /* shrink in place keeps the alignment */
     q = (unsigned char *)tarn_heap_realloc(h, a, 1);
-    CHECK(q == a && tarn_heap_usable_size(h, a) == (TARN_GUARD ? 1u : 7u * GR));
+    CHECK(q == a && tarn_heap_usable_size(h, a) == RU(1));
     q = (unsigned char *)tarn_heap_realloc(h, a, 40);
     CHECK(q == a && a[0] == 1);
     for (i = 1; i < 40; i++) a[i] = (unsigned char)(i + 1);   /* beyond the 1 byte kept */
@@ -362,29 +386,31 @@ static void test_realloc_aligned(void)
 static void test_resize(void)
 {
     tarn_heap *h = fresh(ARENA, NULL);
-    unsigned char *a, *b;
+    unsigned char *a, *b, *c;
     a = (unsigned char *)tarn_heap_alloc(h, 100);
-    b = (unsigned char *)tarn_heap_alloc(h, 100);   /* right below a: a cannot grow... */
-    REQUIRE(a && b);
+    b = (unsigned char *)tarn_heap_alloc(h, 100);   /* right after a: a cannot grow */
+    c = (unsigned char *)tarn_heap_alloc(h, 100);
+    REQUIRE(a && b && c);
     CHECK_EQ(tarn_heap_resize(h, a, 50), TARN_OK);
     CHECK_EQ(tarn_heap_usable_size(h, a), RU(50));
     CHECK_EQ(tarn_heap_resize(h, a, RU(100)), TARN_OK);   /* back into its own tail */
     CHECK_EQ(tarn_heap_usable_size(h, a), RU(100));
-    CHECK_EQ(tarn_heap_resize(h, b, 1000), TARN_ENOMEM);  /* ...and b neither: a is used */
+    CHECK_EQ(tarn_heap_resize(h, a, 1000), TARN_ENOMEM);  /* b is used */
     CHECK_EQ(tarn_heap_last_error(h), TARN_ENOMEM);
-    CHECK_EQ(tarn_heap_usable_size(h, b), RU(100));
+    CHECK_EQ(tarn_heap_usable_size(h, a), RU(100));
     CHECK_EQ(tarn_heap_resize(h, b, 0), TARN_EINVAL);
     CHECK_EQ(tarn_heap_resize(h, b, SIZE_MAX), TARN_ENOMEM);
     CHECK_EQ(tarn_heap_resize(h, NULL, 8), TARN_EINVAL);
     CHECK_EQ(tarn_heap_resize(h, b + GR, 8), TARN_EFOREIGN);
     CHECK_EQ(tarn_heap_resize(NULL, b, 8), TARN_EINVAL);
-    CHECK_EQ(tarn_heap_free(h, a), TARN_OK);
-    CHECK_EQ(tarn_heap_resize(h, a, 8), TARN_EDOUBLE);
-    CHECK_EQ(tarn_heap_resize(h, b, 2u * BB(100) - XB + 1u), TARN_ENOMEM);  /* a's room is free... */
-    CHECK_EQ(tarn_heap_resize(h, b, 2u * BB(100) - XB), TARN_OK);           /* ...exactly this much */
-    CHECK_EQ(tarn_heap_usable_size(h, b), 2u * BB(100) - XB);
-    CHECK_EQ(tarn_heap_check(h), TARN_OK);
     CHECK_EQ(tarn_heap_free(h, b), TARN_OK);
+    CHECK_EQ(tarn_heap_resize(h, b, 8), TARN_EDOUBLE);
+    CHECK_EQ(tarn_heap_resize(h, a, 2u * BB(100) - GR - XB + 1u), TARN_ENOMEM);  /* b's room is free... */
+    CHECK_EQ(tarn_heap_resize(h, a, 2u * BB(100) - GR - XB), TARN_OK);           /* ...exactly this much */
+    CHECK_EQ(tarn_heap_usable_size(h, a), 2u * BB(100) - GR - XB);
+    CHECK_EQ(tarn_heap_check(h), TARN_OK);
+    CHECK_EQ(tarn_heap_free(h, a), TARN_OK);
+    CHECK_EQ(tarn_heap_free(h, c), TARN_OK);
     CHECK_EQ(used_of(h), 0);
 }
 
@@ -441,11 +467,11 @@ static void test_bad_pointers(void)
     CHECK_EQ(tarn_heap_usable_size(h, b), 0);
     CHECK(tarn_heap_realloc(h, b, 8) == NULL);
     CHECK_EQ(tarn_heap_last_error(h), TARN_EDOUBLE);
-    /* a merges into b (its free left neighbour): b still starts a free block, a is now
+    /* b merges into a (its free right neighbour): a starts the free block, b is now
      * inside one */
     CHECK_EQ(tarn_heap_free(h, a), TARN_OK);
-    CHECK_EQ(tarn_heap_free(h, b), TARN_EDOUBLE);
-    CHECK_EQ(tarn_heap_free(h, a), TARN_EFOREIGN);
+    CHECK_EQ(tarn_heap_free(h, a), TARN_EDOUBLE);
+    CHECK_EQ(tarn_heap_free(h, b), TARN_EFOREIGN);
     /* nothing was harmed */
     {
         size_t i;
@@ -468,7 +494,8 @@ typedef struct walk_acc {
 static bool walk_cb(void *ctx, void *block, size_t size, bool used)
 {
     walk_acc *w = (walk_acc *)ctx;
-    size_t len = used ? BB(size) : size;   /* a used block's size is its usable size */
+    /* a used block's size is its usable size; every block has a header granule */
+    size_t len = used ? BB(size) : size + GR;
     if (w->last != NULL && (unsigned char *)block != w->last) w->order_ok = 0;
     w->last = (unsigned char *)block + len;
     w->blocks++;
@@ -499,7 +526,10 @@ static void test_stats_walk(void)
     CHECK_EQ(st.free_blocks, 3);                        /* p[1], p[3], the rest */
     CHECK_EQ(st.largest_free,
              st.capacity - BB(100) - BB(200) - BB(300) - BB(400) - BB(500) - BB(600));
-    CHECK(st.max_alloc <= st.largest_free && st.max_alloc * 32u >= st.largest_free * 31u);
+    /* max_alloc is the smallest size of the largest non-empty class: within 1 - 2^-k of
+     * the largest free block (in whole blocks, header included) */
+    CHECK(st.max_alloc <= st.largest_free &&
+          (st.max_alloc + XB + GR) * (1u << h->k) >= (st.largest_free + XB + GR) * ((1u << h->k) - 1u));
     CHECK(tarn_heap_alloc(h, st.max_alloc) != NULL);   /* guaranteed */
     CHECK_EQ(tarn_heap_stats_get(NULL, &st), TARN_EINVAL);
     CHECK_EQ(tarn_heap_stats_get(h, NULL), TARN_EINVAL);
@@ -509,7 +539,7 @@ static void test_stats_walk(void)
     w.order_ok = 1;
     CHECK_EQ(tarn_heap_walk(h, walk_cb, &w), TARN_OK);
     CHECK(w.order_ok);
-    CHECK_EQ(w.total, st.capacity + XB);
+    CHECK_EQ(w.total, st.capacity + XB + GR);
     CHECK_EQ(w.blocks, st.live_blocks + st.free_blocks);
     CHECK_EQ(w.used_bytes, st.used);
     memset(&w, 0, sizeof w);
@@ -548,10 +578,12 @@ static void test_corruption(void)
     CHECK_EQ(tarn_heap_free(h, a), TARN_ECORRUPT);       /* merging needs b's links */
     CHECK_EQ(tarn_heap_last_error(h), TARN_ECORRUPT);
     CHECK_EQ(tarn_heap_validate(h, a), TARN_OK);         /* a untouched, still live */
-    CHECK(tarn_heap_realloc(h, c, 100) == NULL);         /* growing into b needs its links */
+    CHECK(tarn_heap_realloc(h, a, 100) == NULL);         /* growing into b needs its links */
     CHECK_EQ(tarn_heap_last_error(h), TARN_ECORRUPT);
-    CHECK_EQ(tarn_heap_resize(h, c, 8), TARN_ECORRUPT);  /* so does a cut tail joining b */
-    CHECK_EQ(tarn_heap_usable_size(h, c), 64);           /* c unchanged */
+    CHECK_EQ(tarn_heap_resize(h, a, 8), TARN_ECORRUPT);  /* so does a cut tail joining b */
+    CHECK_EQ(tarn_heap_usable_size(h, a), 64);           /* a unchanged */
+    CHECK(tarn_heap_alloc(h, 8) == NULL);                /* damage seen: no more allocations */
+    CHECK_EQ(tarn_heap_last_error(h), TARN_ECORRUPT);
     poke32(b, saved);
     CHECK(memcmp(guard, mem + ARENA, sizeof guard) == 0);
     CHECK_EQ(tarn_heap_check(h), TARN_OK);
@@ -570,7 +602,20 @@ static void test_corruption(void)
     CHECK_EQ(tarn_heap_sane(h), TARN_ECORRUPT);          /* b heads the smallest class */
     poke32(b + 4, saved);
     CHECK_EQ(tarn_heap_check(h), TARN_OK);
-    CHECK(tarn_heap_alloc(h, 64) == b);                  /* exact fit reuses the hole */
+#if TARN_CHECK_LEVEL < 2
+    CHECK(tarn_heap_alloc(h, 64) == NULL);               /* refused until initialised again */
+    CHECK_EQ(tarn_heap_last_error(h), TARN_ECORRUPT);
+#else
+    /* level 2: the full check refused every call while the damage was there (the O(1)
+     * checks that mark the heap as damaged did not run); repaired, it works */
+    b = (unsigned char *)tarn_heap_alloc(h, 64);
+    CHECK(b != NULL);
+    CHECK_EQ(tarn_heap_free(h, b), TARN_OK);
+#endif
+    CHECK_EQ(tarn_heap_free(h, a), TARN_OK);             /* frees still work (checked) */
+    CHECK_EQ(tarn_heap_free(h, c), TARN_OK);
+    CHECK_EQ(tarn_heap_check(h), TARN_OK);
+    CHECK_EQ(used_of(h), 0);
 
     /* the head of a class pointing nowhere: alloc refuses */
     h = fresh(ARENA, NULL);
@@ -579,27 +624,39 @@ static void test_corruption(void)
     c = (unsigned char *)tarn_heap_alloc(h, 64);
     for (i = 0; i < 64; i++) a[i] = (unsigned char)(i ^ 0x3C);
     CHECK_EQ(tarn_heap_free(h, b), TARN_OK);
-    saved = h->heads[BB(64) / GR];
-    h->heads[BB(64) / GR] = 12345678u;
+    saved = h->heads[cls(h, BB(64) / GR)];
+    h->heads[cls(h, BB(64) / GR)] = 12345678u;
     CHECK_EQ(tarn_heap_sane(h), TARN_ECORRUPT);
     CHECK_EQ(tarn_heap_check(h), TARN_ECORRUPT);
     CHECK(tarn_heap_alloc(h, 64) == NULL);
     CHECK_EQ(tarn_heap_last_error(h), TARN_ECORRUPT);
-    h->heads[BB(64) / GR] = saved;
+    h->heads[cls(h, BB(64) / GR)] = saved;
     CHECK_EQ(tarn_heap_sane(h), TARN_OK);
 
-    /* bitmap damage: a stray block start, a stray free bit, a lost summary bit */
-    h->smap[0] ^= 1u << 7;
-    CHECK_EQ(tarn_heap_check(h), TARN_ECORRUPT);
-    h->smap[0] ^= 1u << 7;
-    h->fmap[1] ^= 1u << 3;
-    CHECK_EQ(tarn_heap_check(h), TARN_ECORRUPT);
-    h->fmap[1] ^= 1u << 3;
-    CHECK_EQ(tarn_heap_check(h), TARN_OK);
-    if (h->depth > 1u) {
-        h->s1[0] ^= 1u;
+    /* bitmap damage: a stray used start inside a, a lost one at a; header damage */
+    {
+        uint32_t ga = (uint32_t)((size_t)(a - h->blocks) / GR) - 1u;   /* a's header granule */
+        h->umap[(ga + 1u) >> 5] ^= 1u << ((ga + 1u) & 31u);
         CHECK_EQ(tarn_heap_check(h), TARN_ECORRUPT);
-        h->s1[0] ^= 1u;
+        h->umap[(ga + 1u) >> 5] ^= 1u << ((ga + 1u) & 31u);
+        CHECK_EQ(tarn_heap_check(h), TARN_OK);
+        h->umap[ga >> 5] ^= 1u << (ga & 31u);
+        CHECK_EQ(tarn_heap_check(h), TARN_ECORRUPT);
+        CHECK_EQ(tarn_heap_validate(h, a), TARN_EFOREIGN);   /* exact: U says no block */
+        h->umap[ga >> 5] ^= 1u << (ga & 31u);
+        CHECK_EQ(tarn_heap_check(h), TARN_OK);
+        saved = peek32(a - 4);                                /* a's size */
+        poke32(a - 4, saved + 1u);
+        CHECK_EQ(tarn_heap_check(h), TARN_ECORRUPT);
+        CHECK_EQ(tarn_heap_validate(h, a), TARN_ECORRUPT);   /* tag of the next disagrees */
+        CHECK_EQ(tarn_heap_usable_size(h, a), 0);
+        poke32(a - 4, saved);
+        saved = peek32(a - 8);                                /* a's boundary tag */
+        poke32(a - 8, saved + 2u);
+        CHECK_EQ(tarn_heap_check(h), TARN_ECORRUPT);
+        CHECK_EQ(tarn_heap_free(h, a), TARN_ECORRUPT);       /* refused, a still live */
+        poke32(a - 8, saved);
+        CHECK_EQ(tarn_heap_check(h), TARN_OK);
     }
     /* counters and class bitmaps */
     h->used += GR;

@@ -60,8 +60,12 @@ int main(void)
         CHECK_EQ(tarn_heap_free(h, small[i]), TARN_OK);
     }
     CHECK_EQ(tarn_heap_free(h, al), TARN_OK);
-    CHECK_EQ(tarn_heap_resize(h, big2, (size_t)700 << 20), TARN_OK);  /* in place */
-    CHECK_EQ(tarn_heap_usable_size(h, big2), (size_t)700 << 20);
+    /* big2 grows in place to the right (into al's room and the rest); big's room, in
+     * front of it, is not reached */
+    CHECK_EQ(tarn_heap_resize(h, big2, (size_t)700 << 20), TARN_ENOMEM);
+    CHECK_EQ(tarn_heap_usable_size(h, big2), (size_t)300 << 20);
+    CHECK_EQ(tarn_heap_resize(h, big2, (size_t)450 << 20), TARN_OK);  /* in place */
+    CHECK_EQ(tarn_heap_usable_size(h, big2), (size_t)450 << 20);
     CHECK_EQ(tarn_heap_free(h, big2), TARN_OK);
     CHECK_EQ(tarn_heap_check(h), TARN_OK);
     CHECK_EQ(tarn_heap_stats_get(h, &st), TARN_OK);

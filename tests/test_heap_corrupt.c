@@ -1,6 +1,6 @@
 /*
  * tests/test_heap_corrupt.c - tarn_heap_check against damaged control data: every field
- * of the control structure the geometry check covers, the bitmap sentinels, and (where
+ * of the control structure the geometry check covers, the bitmap and header sentinels, and (where
  * the quarantine is compiled in) every way the quarantine ring can be damaged.  Each
  * damage alone must give TARN_ECORRUPT, and the heap must check clean again once the
  * field is restored.  Plain C: runs on the host and bare-metal.
@@ -8,6 +8,7 @@
 #include "check.h"
 #include "tarn/heap.h"
 #include "internal.h"
+#include "support/poke.h"
 
 #define ARENA 16384u
 static unsigned char mem[ARENA] __attribute__((aligned(16)));
@@ -33,23 +34,36 @@ static void control_fields(void)
     CHECK_EQ(tarn_heap_check(h), TARN_OK);
     DAMAGE(ngran, 0u);
     DAMAGE(ngran, 1u << 30);
+    DAMAGE(ngran, h->ngran + 1u);
     DAMAGE(k, (uint8_t)6u);
-    DAMAGE(depth, (uint8_t)0u);
-    DAMAGE(depth, (uint8_t)(TARN_HEAP_TREE_MAX + 1u));
-    DAMAGE(lmask, h->lmask ^ 1u);
     DAMAGE(nbytes, h->nbytes + TARN_HEAP_GRANULE);
     DAMAGE(nclasses, h->nclasses + 1u);
     DAMAGE(heads, h->heads + 1);
     DAMAGE(groups, h->groups + 1);
-    DAMAGE(fmap, h->fmap + 1);
-    DAMAGE(smap, h->smap + 1);
-    DAMAGE(s1, h->s1 + 1);
+    DAMAGE(umap, h->umap + 1);
     DAMAGE(blocks, h->blocks + TARN_HEAP_GRANULE);
-    DAMAGE(lvl[0], h->lvl[0] + 1u);
-    /* the start and end sentinels of the bitmaps */
-    DAMAGE(smap[0], h->smap[0] & ~1u);
-    DAMAGE(smap[h->ngran / 32u], h->smap[h->ngran / 32u] & ~(1u << (h->ngran % 32u)));
-    DAMAGE(fmap[h->ngran / 32u], h->fmap[h->ngran / 32u] | (1u << (h->ngran % 32u)));
+    DAMAGE(mem_size, (size_t)100u);
+    /* the sentinel bit of the used-start bitmap, and a stray bit past it */
+    DAMAGE(umap[h->ngran / 32u], h->umap[h->ngran / 32u] & ~(1u << (h->ngran % 32u)));
+    if (h->ngran % 32u != 31u) {
+        DAMAGE(umap[h->ngran / 32u], h->umap[h->ngran / 32u] | (2u << (h->ngran % 32u)));
+    }
+    /* the sentinel header: {size of the last block, 0} */
+    {
+        uint32_t *sent = (uint32_t *)(void *)(h->blocks + (size_t)h->ngran * TARN_HEAP_GRANULE);
+        uint32_t w[2], bad[2];
+        tarn_san_peek(w, sent, sizeof w);   /* (a header: poisoned for the tools) */
+        bad[0] = w[0] + 1u;
+        bad[1] = w[1];
+        test_poke(sent, bad, sizeof bad);
+        CHECK_EQ(tarn_heap_check(h), TARN_ECORRUPT);
+        bad[0] = w[0];
+        bad[1] = 7u;
+        test_poke(sent, bad, sizeof bad);
+        CHECK_EQ(tarn_heap_check(h), TARN_ECORRUPT);
+        test_poke(sent, w, sizeof w);
+        CHECK_EQ(tarn_heap_check(h), TARN_OK);
+    }
     /* nothing was lost: both blocks are intact and go back */
     CHECK_EQ(tarn_heap_free(h, a), TARN_OK);
     CHECK_EQ(tarn_heap_free(h, b), TARN_OK);
@@ -80,7 +94,7 @@ static void quarantine_ring(void)
     DAMAGE(quarantine.slot[i0], h->blocks + h->nbytes);             /* past the blocks */
     DAMAGE(quarantine.slot[i0], a + 1);                              /* not on a granule */
     DAMAGE(quarantine.slot[i0], a + TARN_HEAP_GRANULE);              /* inside a block */
-    DAMAGE(quarantine.slot[i0], c + 64 + 4 * TARN_HEAP_GRANULE + TARN_HEAP_EXTRA); /* free space */
+    DAMAGE(quarantine.slot[i0], c + TARN_HEAP_BLOCK_BYTES(64) + TARN_HEAP_GRANULE); /* free space */
     DAMAGE(quarantine.slot[i0], b);                                  /* held twice */
     CHECK_EQ(tarn_heap_quarantine_flush(h), TARN_OK);
     CHECK_EQ(tarn_heap_free(h, c), TARN_OK);

@@ -18,6 +18,7 @@
 #define GR TARN_HEAP_GRANULE
 #define XB TARN_HEAP_EXTRA
 #define BB(n) TARN_HEAP_BLOCK_BYTES(n)
+#define PB(n) (BB(n) - GR)   /* payload: the block without its header */
 #define ARENA 16384u
 
 static unsigned char mem[ARENA] __attribute__((aligned(16)));
@@ -51,7 +52,7 @@ static size_t used_now(void)
     return st.used;
 }
 
-/* The guard and trailer of a block handed out for n bytes, in a block of b bytes. */
+/* The guard and trailer of a block handed out for n bytes, with a payload of b bytes. */
 static int guard_ok(const unsigned char *p, size_t n, size_t b)
 {
     size_t i;
@@ -73,8 +74,8 @@ static void test_layout(void)
         p[n] = (unsigned char *)tarn_heap_alloc(h, n);
         REQUIRE(p[n] != NULL);
         CHECK_EQ(tarn_heap_usable_size(h, p[n]), n);        /* exactly the request */
-        CHECK(guard_ok(p[n], n, BB(n)));
-        if (n > 1) CHECK(p[n] + BB(n) == p[n - 1]);         /* blocks are BB(n) long */
+        CHECK(guard_ok(p[n], n, PB(n)));
+        if (n > 1) CHECK(p[n] == p[n - 1] + BB(n - 1));     /* blocks are BB(n) long */
         memset(p[n], (int)n, n);
         used += n;
         CHECK_EQ(used_now(), used);
@@ -99,7 +100,7 @@ static void damage_case(size_t n, size_t off, unsigned char v)
     a = (unsigned char *)tarn_heap_alloc(h, 40);
     b = (unsigned char *)tarn_heap_alloc(h, n);
     c = (unsigned char *)tarn_heap_alloc(h, 40);
-    REQUIRE(a && b && c && b + BB(n) == a && c + BB(40) == b);
+    REQUIRE(a && b && c && b == a + BB(40) && c == b + BB(n));
     memset(a, 0xA1, 40);
     memset(b, 0xB2, n);
     memset(c, 0xC3, 40);
@@ -142,7 +143,7 @@ static void test_damage(void)
 {
     size_t n;
     for (n = 1; n <= 3u * GR; n++) {
-        size_t b = BB(n);
+        size_t b = PB(n);
         damage_case(n, n, 0x00);                  /* one byte past the end */
         damage_case(n, n, TARN_GUARD_BYTE ^ 1u);
         damage_case(n, b - 5u, 0x00);             /* the last guard byte */
@@ -150,13 +151,13 @@ static void test_damage(void)
         damage_case(n, b - 1u, 0x7F);             /* the trailer (slack too large) */
     }
     /* one trailer half changed alone, to a plausible slack */
-    damage_case(5, BB(5) - 4u, (unsigned char)(BB(5) - 5u + 1u));
-    damage_case(5, BB(5) - 4u, (unsigned char)(BB(5) - 5u - 1u));
+    damage_case(5, PB(5) - 4u, (unsigned char)(PB(5) - 5u + 1u));
+    damage_case(5, PB(5) - 4u, (unsigned char)(PB(5) - 5u - 1u));
 }
 
-/* An overflow that runs through the guard and trailer into the next block (a used
- * block, or a free one's links): the overflowing block's own free and the check
- * report it. */
+/* An overflow that runs through the guard and trailer into the next block's header (of
+ * a used block, or a free one): the overflowing block's own free and the check report
+ * it, and nothing is written. */
 static void test_into_next(void)
 {
     unsigned char *a, *b, *c, save[64];
@@ -164,26 +165,27 @@ static void test_into_next(void)
     fresh();
     a = (unsigned char *)tarn_heap_alloc(h, 24);
     b = (unsigned char *)tarn_heap_alloc(h, 24);
-    REQUIRE(a && b && b + BB(24) == a);
-    len = BB(24) - 24u + 8u;                     /* guard, trailer and a's first 8 bytes */
-    for (i = 0; i < len; i++) save[i] = peek8(b + 24u + i);
-    for (i = 0; i < len; i++) test_poke8(b + 24u + i, 0x55);
+    REQUIRE(a && b && b == a + BB(24));
+    len = PB(24) - 24u + 8u;                     /* guard, trailer and b's header */
+    for (i = 0; i < len; i++) save[i] = peek8(a + 24u + i);
+    for (i = 0; i < len; i++) test_poke8(a + 24u + i, 0x55);
     CHECK_EQ(tarn_heap_check(h), TARN_ECORRUPT);
-    CHECK_EQ(tarn_heap_free(h, b), TARN_ECORRUPT);
-    for (i = 0; i < len; i++) test_poke8(b + 24u + i, save[i]);
+    CHECK_EQ(tarn_heap_free(h, a), TARN_ECORRUPT);
+    CHECK_EQ(tarn_heap_free(h, b), TARN_ECORRUPT);   /* its header is damaged too */
+    for (i = 0; i < len; i++) test_poke8(a + 24u + i, save[i]);
     CHECK_EQ(tarn_heap_check(h), TARN_OK);
-    CHECK_EQ(tarn_heap_free(h, a), TARN_OK);     /* a is free now: b's right neighbour */
-    /* into a free block's links: the overflowing block is refused before they are used */
-    for (i = 0; i < len; i++) save[i] = peek8(b + 24u + i);
-    for (i = 0; i < len; i++) test_poke8(b + 24u + i, 0x55);
+    CHECK_EQ(tarn_heap_free(h, b), TARN_OK);     /* b is free now: a's right neighbour */
+    /* into a free block's header: the overflowing block is refused before it is used */
+    for (i = 0; i < len; i++) save[i] = peek8(a + 24u + i);
+    for (i = 0; i < len; i++) test_poke8(a + 24u + i, 0x55);
     CHECK_EQ(tarn_heap_check(h), TARN_ECORRUPT);
-    CHECK_EQ(tarn_heap_free(h, b), TARN_ECORRUPT);
-    CHECK(tarn_heap_realloc(h, b, 100) == NULL);
+    CHECK_EQ(tarn_heap_free(h, a), TARN_ECORRUPT);
+    CHECK(tarn_heap_realloc(h, a, 100) == NULL);
     CHECK_EQ(tarn_heap_last_error(h), TARN_ECORRUPT);
-    for (i = 0; i < len; i++) test_poke8(b + 24u + i, save[i]);
+    for (i = 0; i < len; i++) test_poke8(a + 24u + i, save[i]);
     CHECK_EQ(tarn_heap_check(h), TARN_OK);
-    c = (unsigned char *)tarn_heap_realloc(h, b, 60);    /* grows in place into a's room */
-    CHECK(c == b && tarn_heap_usable_size(h, c) == 60u && guard_ok(c, 60, BB(60)));
+    c = (unsigned char *)tarn_heap_realloc(h, a, 60);    /* grows in place into b's room */
+    CHECK(c == a && tarn_heap_usable_size(h, c) == 60u && guard_ok(c, 60, PB(60)));
     CHECK_EQ(tarn_heap_free(h, c), TARN_OK);
     CHECK_EQ(tarn_heap_check(h), TARN_OK);
 }
@@ -194,34 +196,35 @@ static void test_realloc_resize(void)
     size_t i, n;
     fresh();
     a = (unsigned char *)tarn_heap_alloc(h, 100);
-    b = (unsigned char *)tarn_heap_alloc(h, 10);     /* right below a */
+    b = (unsigned char *)tarn_heap_alloc(h, 10);     /* right after a */
     REQUIRE(a && b);
     for (i = 0; i < 100; i++) a[i] = (unsigned char)i;
     /* shrink and grow inside the same block, then out of it, in place */
     for (n = 1; n <= 100; n++) {
         q = (unsigned char *)tarn_heap_realloc(h, a, n);
-        CHECK(q == a && tarn_heap_usable_size(h, a) == n && guard_ok(a, n, BB(n)));
+        CHECK(q == a && tarn_heap_usable_size(h, a) == n &&
+              (guard_ok(a, n, PB(n)) || guard_ok(a, n, PB(n) + GR)));
         for (i = 0; i < n; i++) a[i] = (unsigned char)i;   /* beyond n: lost */
         CHECK_EQ(tarn_heap_check(h), TARN_OK);
     }
     CHECK_EQ(tarn_heap_resize(h, a, 37), TARN_OK);
-    CHECK(tarn_heap_usable_size(h, a) == 37u && guard_ok(a, 37, BB(37)));
+    CHECK(tarn_heap_usable_size(h, a) == 37u && guard_ok(a, 37, PB(37)));
     CHECK_EQ(tarn_heap_resize(h, a, 100), TARN_OK);           /* back into its own tail */
-    CHECK(guard_ok(a, 100, BB(100)));
-    /* b cannot grow in place (a is used): resize fails, realloc moves */
-    memset(b, 0x3B, 10);
-    CHECK_EQ(tarn_heap_resize(h, b, BB(10)), TARN_ENOMEM);
-    CHECK_EQ(tarn_heap_resize(h, b, BB(10) - XB), TARN_OK);  /* what its block holds */
-    CHECK(guard_ok(b, BB(10) - XB, BB(10)));
-    q = (unsigned char *)tarn_heap_realloc(h, b, 300);
-    REQUIRE(q != NULL && q != b);
-    for (i = 0; i < 10; i++) CHECK(q[i] == 0x3B);
-    CHECK(tarn_heap_usable_size(h, q) == 300u && guard_ok(q, 300, BB(300)));
-    CHECK_EQ(tarn_heap_validate(h, b), TARN_EDOUBLE);
-    CHECK_EQ(used_now(), 400);
+    CHECK(guard_ok(a, 100, PB(100)));
+    /* a cannot grow beyond its block in place (b is used): resize fails, realloc moves */
+    for (i = 0; i < 100; i++) a[i] = (unsigned char)i;
+    CHECK_EQ(tarn_heap_resize(h, a, PB(100) - XB + 1u), TARN_ENOMEM);
+    CHECK_EQ(tarn_heap_resize(h, a, PB(100) - XB), TARN_OK);  /* what its block holds */
+    CHECK(guard_ok(a, PB(100) - XB, PB(100)));
+    q = (unsigned char *)tarn_heap_realloc(h, a, 300);
+    REQUIRE(q != NULL && q != a);
+    for (i = 0; i < 100; i++) CHECK(q[i] == (unsigned char)i);
+    CHECK(tarn_heap_usable_size(h, q) == 300u && guard_ok(q, 300, PB(300)));
+    CHECK_EQ(tarn_heap_validate(h, a), TARN_EDOUBLE);
+    CHECK_EQ(used_now(), 310);
     CHECK_EQ(tarn_heap_check(h), TARN_OK);
     CHECK_EQ(tarn_heap_free(h, q), TARN_OK);
-    CHECK_EQ(tarn_heap_free(h, a), TARN_OK);
+    CHECK_EQ(tarn_heap_free(h, b), TARN_OK);
     CHECK_EQ(used_now(), 0);
 }
 
@@ -237,16 +240,16 @@ static void test_calloc_aligned_stats(void)
     p = (unsigned char *)tarn_heap_calloc(h, 7, 9);
     REQUIRE(p != NULL);
     for (i = 0; i < 63; i++) CHECK(p[i] == 0);
-    CHECK(tarn_heap_usable_size(h, p) == 63u && guard_ok(p, 63, BB(63)));
+    CHECK(tarn_heap_usable_size(h, p) == 63u && guard_ok(p, 63, PB(63)));
     CHECK_EQ(tarn_heap_free(h, p), TARN_OK);
     for (a = 2u * GR; a <= 1024u; a <<= 1) {
         p = (unsigned char *)tarn_heap_aligned_alloc(h, a, 3);
         REQUIRE(p != NULL);
         CHECK(((uintptr_t)p & (a - 1u)) == 0u);
-        CHECK(tarn_heap_usable_size(h, p) == 3u && guard_ok(p, 3, 7u * GR));
+        CHECK(tarn_heap_usable_size(h, p) == 3u && guard_ok(p, 3, PB(3)));
         q = (unsigned char *)tarn_heap_realloc(h, p, 500);   /* keeps its alignment */
         REQUIRE(q != NULL);
-        CHECK(((uintptr_t)q & (a - 1u)) == 0u && guard_ok(q, 500, BB(500)));
+        CHECK(((uintptr_t)q & (a - 1u)) == 0u && guard_ok(q, 500, PB(500)));
         test_poke8(q + 500, 0);
         CHECK_EQ(tarn_heap_free(h, q), TARN_ECORRUPT);
         test_poke8(q + 500, TARN_GUARD_BYTE);
@@ -292,7 +295,7 @@ static void test_random(void)
             p[k] = (unsigned char *)tarn_heap_alloc(h, n[k]);
             if (p[k] != NULL) check_fill(p[k], n[k], k);
         } else if (check_below(8) == 0) {
-            size_t off = n[k] + check_below((uint32_t)(BB(n[k]) - n[k]));
+            size_t off = n[k] + check_below((uint32_t)(PB(n[k]) - n[k]));
             unsigned char s = peek8(p[k] + off);
             test_poke8(p[k] + off, (unsigned char)(s ^ (1u << check_below(8))));
             CHECK_EQ(tarn_heap_check(h), TARN_ECORRUPT);

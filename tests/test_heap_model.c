@@ -54,18 +54,38 @@ static size_t round_gr(size_t n)
     return (n + GR - 1u) & ~(GR - 1u);
 }
 
-/* Bytes of blocks a request of n bytes takes: whole granules (guard and trailer included
- * in canary mode), over-aligned blocks at least 7 of them. */
-static size_t block_bytes(size_t n, size_t align)
+/* Payload bytes a request of n bytes takes: whole granules (guard and trailer included
+ * in canary mode). */
+static size_t payload_of(size_t n)
 {
-    size_t b = round_gr(n + TARN_HEAP_EXTRA);
-    return (align > GR && b < 7u * GR) ? 7u * GR : b;
+    return round_gr(n + TARN_HEAP_EXTRA);
 }
 
-/* Exact usable size: the whole block, or in canary mode exactly the request. */
+/* Bytes of blocks it takes: the payload and the one-granule header. */
+static size_t block_bytes(size_t n, size_t align)
+{
+    (void)align;
+    return payload_of(n) + GR;
+}
+
+/* Usable size: the whole payload, or in canary mode exactly the request. */
 static size_t usable_of(size_t n, size_t align)
 {
-    return TARN_GUARD ? n : block_bytes(n, align);
+    (void)align;
+    return TARN_GUARD ? n : payload_of(n);
+}
+
+/* The usable size the heap reports is exact: the payload, or one granule more when the
+ * rest of the free block it was cut from would have been a single granule (which no
+ * free block can be); in canary mode exactly the request.  Returns the block's bytes. */
+static size_t check_usable(size_t got, size_t n, size_t align)
+{
+    if (TARN_GUARD || got == usable_of(n, align)) {
+        CHECK_EQ(got, usable_of(n, align));
+        return block_bytes(n, align);
+    }
+    CHECK_EQ(got, usable_of(n, align) + GR);
+    return block_bytes(n, align) + GR;
 }
 
 static void add_live(unsigned char *p, size_t size, size_t align)
@@ -76,8 +96,7 @@ static void add_live(unsigned char *p, size_t size, size_t align)
     s->align = align;
     s->tag = next_tag++;
     s->usable = tarn_heap_usable_size(h, p);
-    s->bytes = block_bytes(size, align);
-    CHECK_EQ(s->usable, usable_of(size, align));
+    s->bytes = check_usable(s->usable, size, align);
     CHECK(((uintptr_t)p & (align - 1u)) == 0u);
     live_bytes += s->bytes;
     live_usable += s->usable;
@@ -131,9 +150,9 @@ static void *checked_alloc(size_t n, int zero)
         p = (unsigned char *)tarn_heap_alloc(h, n);
     }
     if (predict) {   /* good fit: guaranteed up to max_alloc, impossible past largest_free */
-        if (block_bytes(n, GR) - TARN_HEAP_EXTRA <= st.max_alloc) CHECK(p != NULL);
-        if (block_bytes(n, GR) - TARN_HEAP_EXTRA > st.largest_free) CHECK(p == NULL);
-        if (p == NULL && block_bytes(n, GR) - TARN_HEAP_EXTRA <= st.largest_free) n_near++;
+        if (payload_of(n) - TARN_HEAP_EXTRA <= st.max_alloc) CHECK(p != NULL);
+        if (payload_of(n) - TARN_HEAP_EXTRA > st.largest_free) CHECK(p == NULL);
+        if (p == NULL && payload_of(n) - TARN_HEAP_EXTRA <= st.largest_free) n_near++;
     }
     if (p == NULL) {
         CHECK_EQ(tarn_heap_last_error(h), TARN_ENOMEM);
@@ -191,8 +210,7 @@ static void op_realloc(void)
     s->p = q;
     s->size = n;
     s->usable = tarn_heap_usable_size(h, q);
-    s->bytes = block_bytes(n, s->align);
-    CHECK_EQ(s->usable, usable_of(n, s->align));
+    s->bytes = check_usable(s->usable, n, s->align);
     live_bytes += s->bytes;
     live_usable += s->usable;
     check_fill(q, n, s->tag);
@@ -216,8 +234,7 @@ static void op_resize(void)
     live_usable -= s->usable;
     s->size = n;
     s->usable = tarn_heap_usable_size(h, s->p);
-    s->bytes = block_bytes(n, s->align);
-    CHECK_EQ(s->usable, usable_of(n, s->align));   /* exact */
+    s->bytes = check_usable(s->usable, n, s->align);   /* exact */
     live_bytes += s->bytes;
     live_usable += s->usable;
     check_fill(s->p, n, s->tag);

@@ -255,7 +255,8 @@ static int write_heap_map(const char *path)
     {
         void *first = NULL;
         tarn_heap_walk(msg_heap(), heap_lowest_block, &first);
-        tarn_dump_pool(&d, "heap", "msg", first, hs.capacity);
+        /* from the first block to the end of the last one (headers between them) */
+        tarn_dump_pool(&d, "heap", "msg", first, hs.capacity + TARN_HEAP_EXTRA);
     }
     tarn_heap_walk(msg_heap(), tarn_dump_walk_cb, &d);
     tarn_dump_stat(&d, "used", hs.used);

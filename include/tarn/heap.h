@@ -1,19 +1,21 @@
 /*
  * tarn/heap.h - the heap: variable-size blocks, O(1) worst-case alloc and free,
- * immediate coalescing, no per-allocation header.
+ * immediate coalescing, an 8-byte header per block, exact O(1) pointer checks.
  *
  * The heap manages one caller buffer; its control structure lives at the start of that
  * buffer, so any number of heaps can exist and the library keeps no global state.
  * Allocation is a two-level segregated good fit (the TLSF family): free blocks are kept
- * in size classes, 2^k classes per power of two (k = 5 for heaps of 16 KiB and more),
- * and a request is served from the head of the smallest non-empty class whose every
- * block is large enough, found with two bit scans.  Block boundaries and free/used
- * states are kept in two bitmaps outside the blocks (1 bit per granule each, where a
- * granule is TARN_HEAP_GRANULE = max(8, TARN_ALIGN) bytes); a used block therefore
- * costs no header at all: a 1..8 byte allocation consumes exactly 8 bytes of blocks
- * (outside canary mode, which adds TARN_HEAP_EXTRA bytes of guard and trailer),
- * plus the 2 bits (and a 1/32 share of a summary level) of bitmap per granule, about
- * 3.2 % of the buffer.  A block-start bitmap also makes pointer validation exact.
+ * in size classes, 2^k classes per power of two (k = 0..5, fewer for small buffers so
+ * that the class table stays within size/1024 + 96 bytes), and a request is served from
+ * the head of the smallest non-empty class whose every block is large enough, found
+ * with two bit scans.  Every block starts with an 8-byte header (its size and the size
+ * of the block before, as 27-bit granule numbers, on 32- and 64-bit hosts), where a
+ * granule is TARN_HEAP_GRANULE = max(8, TARN_ALIGN) bytes: a 1..8 byte allocation takes
+ * 16 bytes (outside canary mode, which adds TARN_HEAP_EXTRA bytes of guard and trailer).
+ * The allocation takes the front of the block it is cut from, so a block can grow in
+ * place into the free space after it.  A bitmap of used block starts (1 bit per
+ * granule, 1/64 of the buffer) makes pointer validation exact without trusting any byte
+ * the user can overwrite.
  *
  *     #include "tarn/heap.h"
  *     static unsigned char mem[16384];
@@ -30,10 +32,12 @@
  *   0  trust the caller: free/realloc/usable_size do not validate pointers.
  *   1  (default) every pointer handed back is validated in O(1) and exactly: a pointer
  *      that is not the start of a live block - NULL, outside the heap, inside a block,
- *      or already freed - is rejected with a status and changes nothing.  Free-list
- *      links (the only metadata stored inside the blocks area, in free blocks) are
- *      checked before being followed: a use-after-free write that damages them makes
- *      the heap report TARN_ECORRUPT instead of writing outside its free memory.
+ *      or already freed - is rejected with a status and changes nothing.  Headers are
+ *      cross-checked against their neighbours' boundary tags, and free-list links are
+ *      checked (in range, free, pointing back) before they are followed: damage from an
+ *      overrun, an underrun or a write after free makes the heap report TARN_ECORRUPT
+ *      before it writes anything, and from then on refuse allocations until it is
+ *      initialised again.
  *   2  level 1, plus the full integrity check (tarn_heap_check) before every call:
  *      a damaged heap refuses the call with TARN_ECORRUPT.
  *
@@ -46,7 +50,7 @@
  *                    damaged returns TARN_ECORRUPT and changes nothing, and
  *                    tarn_heap_check reports every such block.
  *   TARN_QUARANTINE  with cfg->flags TARN_F_QUARANTINE: freed blocks are held back (still
- *                    poisoned, still "used" in the bitmaps, stats and walk; see
+ *                    poisoned, still "used" in the bitmap, stats and walk; see
  *                    tarn_heap_stats.held_blocks) until TARN_QUARANTINE later frees push
  *                    them out, so a use-after-free stays visible to memory tools; see
  *                    tarn_heap_quarantine_flush.
@@ -56,9 +60,7 @@
  * Module options (define in the TARN_CONFIG_FILE, see config.h):
  *   TARN_HEAP_TRACE  1 = compile in the trace hook (tarn_heap_set_trace); default 0:
  *                    no code and no field when unused.
- *   TARN_HEAP_FAST   1 (default) = separate fast paths for the commonest alloc (exact
- *                    fit) and free (no merge to the right); 0 = the general paths only:
- *                    the same behaviour in less code, slower.
+ *   TARN_HEAP_FAST   accepted for compatibility; no effect (the heap has one path).
  *
  * Worst case: see tarn_heap_size_for() for the buffer size that guarantees that a
  * workload with a given peak of live bytes, largest request and number of live blocks
@@ -78,15 +80,12 @@ extern "C" {
 #define TARN_HEAP_TRACE 0
 #endif
 #ifndef TARN_HEAP_FAST
-/** 1 (default) = fast paths for exact-fit alloc and no-merge-right free; 0 = general only. */
+/** Accepted for compatibility with earlier versions; no effect. */
 #define TARN_HEAP_FAST 1
 #endif
 
 /** Allocation unit and alignment of every block: max(8, TARN_ALIGN) bytes. */
 #define TARN_HEAP_GRANULE (TARN_ALIGN > 8u ? (size_t)TARN_ALIGN : (size_t)8u)
-
-/** Most levels the block-start summary tree can have (2^30 granules, 32-way). */
-#define TARN_HEAP_TREE_MAX 6
 
 /** Flag for tarn_config.flags: clear (zero) the memory of every block when it is freed. */
 #define TARN_HEAP_F_CLEAR_FREED 0x1u
@@ -114,24 +113,19 @@ typedef void (*tarn_heap_trace_fn)(void *ctx, tarn_heap_event ev, const void *pt
  */
 typedef struct tarn_heap {
     struct tarn_heap *self;     /**< this heap while it is live (NULL once destroyed) */
-    unsigned char *blocks;      /**< address of granule 0 */
-    size_t nbytes;              /**< N * TARN_HEAP_GRANULE */
-    uint32_t *fmap;             /**< F: bit g set <=> a free block starts at granule g */
-    uint32_t *smap;             /**< S: bit g set <=> a block starts at g (tree level 0) */
-    uint32_t *s1;               /**< tree level 1 (bit j <=> smap[j] != 0) */
-    uint32_t *heads;            /**< first free block (granule) of each class, or NIL */
+    unsigned char *blocks;      /**< address of granule 0 (the first block's header) */
+    uint32_t *umap;             /**< U: bit g set <=> a used block starts at granule g */
     uint32_t *groups;           /**< bit c of the class bitmap: class c is non-empty */
-    uint32_t ngran;             /**< N: granules of the blocks area; granule N = end sentinel */
+    uint32_t *heads;            /**< first free block (granule) of each class, or NIL */
+    size_t nbytes;              /**< N * TARN_HEAP_GRANULE */
+    uint32_t ngran;             /**< N: granules of blocks; granule N is the sentinel */
     uint32_t top;               /**< bit i: groups[i] != 0 */
-    uint32_t lmask;             /**< (2 << k) - 1 */
     uint32_t nclasses;          /**< number of classes (heads[] entries) */
     uint8_t k;                  /**< log2(classes per power of two), 0..5 */
-    uint8_t depth;              /**< levels of the start-bitmap tree, 1..TARN_HEAP_TREE_MAX */
     uint8_t flags;              /**< TARN_HEAP_F_CLEAR_FREED, and 0x80 for TARN_F_SAN_REPORT */
     uint8_t last_error;         /**< tarn_status of the last failed call */
-    uint32_t lvl[TARN_HEAP_TREE_MAX]; /**< word offset of each tree level from smap */
-    uint32_t mb_start;          /**< a remembered free block [mb_start, mb_end), or NIL */
-    uint32_t mb_end;            /**< end (exclusive granule) of the remembered free block */
+    uint8_t broken;             /**< damaged metadata was seen: allocations are refused */
+    uint32_t seal;              /**< check of the fields above and the hooks (stray writes) */
     size_t used;                /**< bytes in used blocks */
     size_t peak;                /**< highest `used` */
     size_t allocs;              /**< successful allocations */
@@ -158,38 +152,41 @@ typedef struct tarn_heap {
 #define TARN_HEAP_EXTRA ((size_t)0u)
 #endif
 
-/** Bytes of blocks an allocation of n bytes (1 <= n) consumes (not over-aligned):
- *  n plus TARN_HEAP_EXTRA, rounded up to the granule.  Constant expression. */
-#define TARN_HEAP_BLOCK_BYTES(n) TARN_ALIGN_UP((size_t)(n) + TARN_HEAP_EXTRA, TARN_HEAP_GRANULE)
+/** Bytes of the blocks area an allocation of n bytes (1 <= n) consumes (not
+ *  over-aligned): the 8-byte header (one granule) and n plus TARN_HEAP_EXTRA rounded up
+ *  to the granule (a block may get one granule more when the rest of the free block it
+ *  is cut from would be a single granule).  Constant expression. */
+#define TARN_HEAP_BLOCK_BYTES(n)                                                          \
+    (TARN_ALIGN_UP((size_t)(n) + TARN_HEAP_EXTRA, TARN_HEAP_GRANULE) + TARN_HEAP_GRANULE)
 
 /** Internal: granules of the smallest block (a 1-byte request). */
 #define TARN_HEAP_MIN_UNITS_ (TARN_HEAP_BLOCK_BYTES(1) / TARN_HEAP_GRANULE)
 
 /**
  * Smallest buffer (bytes, any alignment) on which tarn_heap_init succeeds: the control
- * structure, its smallest class table and bitmaps, and the blocks of one 1-byte
- * allocation (one granule; more in canary mode).  Exact while that block is at most 30
- * granules, an upper bound beyond.
+ * structure, its used-start bitmap and class table (TARN_HEAP_MIN_UNITS_ + 2 classes),
+ * the block of one 1-byte allocation (two granules; more in canary mode) and the end
+ * sentinel granule.  Exact while that block is at most 21 granules, an upper bound
+ * beyond.
  */
 #define TARN_HEAP_MIN_SIZE                                                                \
-    (TARN_ALIGN_UP(sizeof(tarn_heap) + (TARN_HEAP_MIN_UNITS_ + 5u +                       \
-                                        3u * (TARN_HEAP_MIN_UNITS_ / 30u)) * sizeof(uint32_t), \
+    (TARN_ALIGN_UP(sizeof(tarn_heap) +                                                    \
+                       (((TARN_HEAP_MIN_UNITS_ + 32u) / 32u) +                            \
+                        ((TARN_HEAP_MIN_UNITS_ + 33u) / 32u) + TARN_HEAP_MIN_UNITS_ + 2u) * \
+                           sizeof(uint32_t),                                              \
                    TARN_HEAP_GRANULE) +                                                   \
-     (TARN_HEAP_MIN_UNITS_ + 1u) * TARN_HEAP_GRANULE - 1u)
+     (TARN_HEAP_MIN_UNITS_ + 1u) * TARN_HEAP_GRANULE + TARN_HEAP_GRANULE - 1u)
 
 /**
  * A buffer size (bytes, any alignment) whose heap can hold at least `usable` bytes of
- * blocks (stats.capacity >= usable): the usable bytes plus an upper bound of the
- * control structure, class table and bitmaps - the smaller of a bound good for small
- * heaps (within 11 %) and one good for large heaps (within 3.3 % + 4 KiB).  Constant
- * expression.
+ * blocks (stats.capacity >= usable, so one request of `usable` bytes succeeds in the
+ * empty heap): the usable bytes plus an upper bound of the header, the sentinel, the
+ * control structure, the used-start bitmap (1/64) and the class table (at most 1/1024
+ * + 96 bytes).  Constant expression.
  */
 #define TARN_HEAP_BYTES(usable)                                                           \
-    TARN_HEAP_MIN_((((size_t)(usable) + sizeof(tarn_heap) + 336u) / 9u * 10u + 10u),       \
-                   (((size_t)(usable) + sizeof(tarn_heap) + 3648u) / 31u * 32u + 32u)) +    \
-        TARN_HEAP_GRANULE
-/** Internal: smaller of two constant expressions. */
-#define TARN_HEAP_MIN_(a, b) ((a) < (b) ? (a) : (b))
+    ((size_t)(usable) + TARN_HEAP_EXTRA + ((size_t)(usable) + TARN_HEAP_EXTRA) / 60u +    \
+     sizeof(tarn_heap) + 6u * TARN_HEAP_GRANULE + 160u)
 
 /**
  * Statistics of a heap (a consistent snapshot, taken under the lock).  Sizes are what
@@ -211,7 +208,7 @@ typedef struct tarn_heap_stats {
     size_t total_allocs;   /**< successful allocations since init (realloc moves count) */
     size_t total_frees;    /**< successful frees since init */
     size_t failed_allocs;  /**< allocation requests that returned NULL */
-    size_t overhead;       /**< bytes of the buffer not in capacity (control, bitmaps,
+    size_t overhead;       /**< bytes of the buffer not in capacity (control, bitmap,
                                 alignment; TARN_HEAP_EXTRA) */
     size_t held_blocks;    /**< freed blocks the quarantine holds back (TARN_F_QUARANTINE):
                                 counted as freed (not in used or live_blocks, in
@@ -232,12 +229,12 @@ typedef bool (*tarn_heap_walk_fn)(void *ctx, void *block, size_t size, bool used
 /* ---- life cycle ------------------------------------------------------------------------ */
 /**
  * Create a heap in `mem` (any alignment; the heap aligns internally) of `size` bytes and
- * store it in *out.  The control structure, class table and bitmaps take the start of
+ * store it in *out.  The control structure, used-start bitmap and class table take the start of
  * the buffer; the rest, rounded down to whole granules, is one free block.  Buffers of
- * more than 2^30 granules (8 GiB with 8-byte granules) are used up to that size.
+ * more than 2^27 - 1 granules (1 GiB with 8-byte granules) are used up to that size.
  * cfg may be NULL (no lock, no name, no flags); cfg->flags may hold
  * TARN_HEAP_F_CLEAR_FREED, TARN_F_SAN_REPORT and TARN_F_QUARANTINE (ignored when
- * TARN_QUARANTINE is 0).  O(size / 256) (bitmaps are cleared; blocks are not touched).
+ * TARN_QUARANTINE is 0).  O(size / 256) (the bitmap is cleared; blocks are not touched).
  * Errors: TARN_EINVAL (out or mem NULL, lock hook with only one of lock/unlock, unknown
  * flag), TARN_ETOOSMALL (size < TARN_HEAP_MIN_SIZE for this alignment of mem).  On error
  * *out is NULL (when out is not).  Not ISR-safe; not thread-safe (initialise before
@@ -255,7 +252,7 @@ tarn_status tarn_heap_destroy(tarn_heap *h);
 /* ---- allocation ------------------------------------------------------------------------ */
 /**
  * Allocate `size` bytes, aligned to TARN_HEAP_GRANULE.  O(1) worst case (two bit scans,
- * at most 2 * depth summary-tree probes, at most two free-list updates).  The contents
+ * header checks, at most two free-list updates).  The contents
  * are undefined.  With the quarantine on, a request that finds no room first releases
  * held blocks, oldest first, and retries (O(TARN_QUARANTINE) then).  Returns NULL on failure and records why in last_error: TARN_EINVAL
  * (size 0, or h not a heap), TARN_ENOMEM (no free block large enough, including any size
@@ -273,8 +270,9 @@ void *tarn_heap_calloc(tarn_heap *h, size_t nitems, size_t size);
 
 /**
  * Allocate `size` bytes aligned to `alignment` (any power of two; up to the granule this
- * is tarn_heap_alloc).  The block remembers its alignment (in bitmap bits, no header):
- * realloc keeps it.  Over-aligned blocks are at least 7 granules (56 bytes) long.  O(1).
+ * is tarn_heap_alloc).  The block remembers its alignment (in its header): realloc keeps
+ * it.  The search needs a free block of the request plus alignment + one granule (what
+ * lies before the aligned start stays free).  O(1).
  * NULL on failure: TARN_EINVAL (alignment 0 or not a power of two, size 0), TARN_ENOMEM,
  * TARN_ECORRUPT.  Thread/ISR safety as tarn_heap_alloc.
  */
@@ -351,13 +349,14 @@ tarn_status tarn_heap_stats_get(tarn_heap *h, tarn_heap_stats *out);
 
 /**
  * Call fn(ctx, block, size, used) for every block in address order, until fn returns
- * false.  O(blocks * depth).  Runs with the lock held: fn must not call the heap.
- * Errors: TARN_EINVAL (NULL), TARN_ECORRUPT (inconsistent bitmaps: the walk stops).
+ * false.  O(blocks).  Runs with the lock held: fn must not call the heap.
+ * Errors: TARN_EINVAL (NULL), TARN_ECORRUPT (a header whose size leaves the heap: the walk stops; it never
+ * reads outside the buffer).
  */
 tarn_status tarn_heap_walk(tarn_heap *h, tarn_heap_walk_fn fn, void *ctx);
 
 /**
- * Full integrity check: geometry, the summary tree against the start bitmap, every block
+ * Full integrity check: geometry, every header (sizes, boundary tags, used-start bitmap), every block
  * (free blocks never adjacent, no stray state bits, over-aligned blocks aligned as
  * recorded), every free list (each node a free block of the list's class, back links,
  * no cycle, every free block listed once), the class bitmaps, and the counters; in
@@ -383,8 +382,11 @@ tarn_status tarn_heap_sane(tarn_heap *h);
  * are at most `peak_bytes`, no request exceeds `max_request` bytes, and at most
  * `max_live` blocks are live (counting the request).  Pass max_live 0 for "unknown": it
  * is then bounded by peak_bytes (every request is at least 1 byte).  The formula and its
- * proof are at the top of heap.c.  Returns 0 if the result does not fit in size_t or
- * exceeds the largest heap.  O(1).  Pure function: ISR-safe and reentrant.
+ * proof are at the top of heap.c.  An aligned_alloc(A, n) counts as a request of n + A +
+ * TARN_HEAP_GRANULE bytes, in peak_bytes and in max_request.  For a heap of several
+ * buffers, size each one for what it alone must hold.  Returns 0 (refuses) when the
+ * result would exceed the largest heap (2^27 - 1 granules) or SIZE_MAX, whatever the
+ * inputs (no overflow).  O(1).  Pure function: ISR-safe and reentrant.
  */
 size_t tarn_heap_size_for(size_t peak_bytes, size_t max_request, size_t max_live);
 
