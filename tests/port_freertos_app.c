@@ -38,7 +38,7 @@ int main(void)
         CHECK((uint8_t *)blk[n] >= ucHeap && (uint8_t *)blk[n] + 100 <= ucHeap + sizeof ucHeap);
         n++;
     }
-    CHECK(n >= free0 / TARN_ALIGN_UP(100u + TARN_HEAP_EXTRA, TARN_HEAP_GRANULE) - 1u);
+    CHECK(n >= free0 / TARN_HEAP_BLOCK_BYTES(100u) - 1u);
     CHECK(n < 64);
     CHECK_EQ(h_hooks, hooks0 + 1);
     for (i = 0; i < n; i++) vPortFree(blk[i]);

@@ -28,7 +28,7 @@
  *     pointer) is refused by tarn and changes nothing; configASSERT() then fails.
  *   - xPortGetFreeHeapSize and the minimum ever free count the usable bytes of the live
  *     blocks, as tarn's statistics do (tarn_heap_stats.free summed over regions);
- *     tarn keeps no per-block header, so a block costs its size rounded up to 8 bytes.
+ *     a block costs its size rounded up to 8 bytes plus an 8-byte header.
  *   - alignment: tarn's granule (8 bytes); a larger portBYTE_ALIGNMENT is honoured with
  *     tarn_heap_aligned_alloc.
  *   - configHEAP_CLEAR_MEMORY_ON_FREE 1 clears freed blocks (TARN_HEAP_F_CLEAR_FREED).

@@ -4,7 +4,7 @@
  * Add this file, tarn's src/heap.c and src/tarn.c and the include paths (include/,
  * ports/libc/) to a program: its malloc, free, calloc, realloc, reallocarray,
  * aligned_alloc, posix_memalign, memalign, valloc, pvalloc and malloc_usable_size are
- * then served by tarn - O(1) worst case per call, no per-block header - and on newlib
+ * then served by tarn - O(1) worst case per call, an 8-byte header per block - and on newlib
  * so are _malloc_r, _free_r, _calloc_r, _realloc_r, _memalign_r, _valloc_r, _pvalloc_r
  * and _malloc_usable_size_r, which newlib's own code (stdio buffers, strdup, ...) calls.
  * The heap never grows: it is set up once, on the first call, in
