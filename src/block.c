@@ -285,7 +285,7 @@ static void block_set_corrupt(tarn_block_pool *pool)
 {
     pool->slow_ |= BLOCK_SLOW_CORRUPT;
     block_update_slow(pool);
-    pool->last_error = TARN_ECORRUPT;
+    TARN_ERR_SET(pool->last_error, (uint8_t)TARN_ECORRUPT);
 }
 
 #if TARN_GUARD
@@ -328,7 +328,7 @@ static bool block_held_intact(const tarn_block_pool *pool, const void *blk)
 static bool block_unhold(tarn_block_pool *pool, void *blk)
 {
     bool ok = block_held_intact(pool, blk);
-    if (!ok) pool->last_error = TARN_ECORRUPT;
+    if (!ok) TARN_ERR_SET(pool->last_error, (uint8_t)TARN_ECORRUPT);
     block_link_free(pool, (uint32_t)block_q(pool, blk));
     return ok;
 }
@@ -408,7 +408,7 @@ static tarn_status block_check_locked(const tarn_block_pool *pool);
 /* Record a rejected put; with TARN_F_SAN_REPORT also report it to the memory tool. */
 static tarn_status block_reject(tarn_block_pool *pool, const void *block, tarn_status st)
 {
-    pool->last_error = (uint8_t)st;
+    TARN_ERR_SET(pool->last_error, (uint8_t)st);
     if ((pool->flags_ & BLOCK_F_REPORT) && (st == TARN_EDOUBLE || st == TARN_EFOREIGN)) {
         TARN_SAN_REPORT_BAD_FREE(pool, block);
     }
@@ -439,15 +439,17 @@ tarn_status tarn_block_init(tarn_block_pool *pool, void *mem, size_t mem_size,
     pool->head = BLOCK_END;
     pool->shead_ = BLOCK_END;
     pool->slow_ = BLOCK_SLOW_BROKEN;  /* until init succeeds */
-    pool->last_error = TARN_EINVAL;
+    TARN_ERR_SET(pool->last_error, (uint8_t)TARN_EINVAL);
     if (mem == NULL || block_size == 0) return TARN_EINVAL;
     if (cfg != NULL && !tarn_lock_valid(&cfg->lock)) return TARN_EINVAL;
     if (block_size > (size_t)UINT32_MAX - 8u - BLOCK_GUARD) {
-        return (tarn_status)(pool->last_error = TARN_EOVERFLOW);
+        TARN_ERR_SET(pool->last_error, (uint8_t)TARN_EOVERFLOW);
+        return TARN_EOVERFLOW;
     }
     bs = TARN_BLOCK_SIZE(block_size);
     if (!TARN_IS_ALIGNED(mem, TARN_BLOCK_ALIGN_OF(block_size))) {
-        return (tarn_status)(pool->last_error = TARN_EALIGN);
+        TARN_ERR_SET(pool->last_error, (uint8_t)TARN_EALIGN);
+        return TARN_EALIGN;
     }
     if (mem_size > (size_t)UINT32_MAX) mem_size = (size_t)UINT32_MAX;  /* span < 4 GiB */
     /* the most blocks that fit with their bitmap (count * bs + MAP_BYTES(count) <= size):
@@ -461,7 +463,10 @@ tarn_status tarn_block_init(tarn_block_pool *pool, void *mem, size_t mem_size,
         count *= 32u;
     }
     if (mem_size >= bs + 4u) count += block_udiv((uint32_t)(mem_size - 4u), (uint32_t)bs);
-    if (count == 0) return (tarn_status)(pool->last_error = TARN_ETOOSMALL);
+    if (count == 0) {
+        TARN_ERR_SET(pool->last_error, (uint8_t)TARN_ETOOSMALL);
+        return TARN_ETOOSMALL;
+    }
 
     pool->base = (unsigned char *)mem;
     pool->map = (uint32_t *)(void *)(pool->base + count * bs);
@@ -469,7 +474,7 @@ tarn_status tarn_block_init(tarn_block_pool *pool, void *mem, size_t mem_size,
     pool->count = (uint32_t)count;
     pool->num_free = (uint32_t)count;
     pool->min_free = (uint32_t)count;
-    pool->last_error = TARN_OK;
+    TARN_ERR_SET(pool->last_error, (uint8_t)TARN_OK);
     block_set_derived(pool);
     if (cfg != NULL) {
         pool->lock.lock = cfg->lock.lock;
@@ -495,13 +500,13 @@ static inline void *block_get_core(tarn_block_pool *pool)
     if (TARN_UNLIKELY(pool->count == 0 || (pool->slow_ & BLOCK_SLOW_BROKEN))) {
         /* a pool that failed init (or an all-zero struct) has no block */
         TARN_STAT(pool->failed_gets++);
-        pool->last_error = TARN_ENOMEM;
+        TARN_ERR_SET(pool->last_error, (uint8_t)TARN_ENOMEM);
         return NULL;
     }
     if (TARN_UNLIKELY(pool->slow_ & BLOCK_SLOW_CORRUPT) || BLOCK_DEEP_CHECK_FAILS(pool)) {
         /* refused: a pool found corrupt until init or clear; at level 2 also any damage
          * the full check sees, while it lasts */
-        pool->last_error = TARN_ECORRUPT;
+        TARN_ERR_SET(pool->last_error, (uint8_t)TARN_ECORRUPT);
         return NULL;
     }
     if (i == BLOCK_END) {
@@ -517,7 +522,7 @@ static inline void *block_get_core(tarn_block_pool *pool)
             i = *headp;
         } else {
             TARN_STAT(pool->failed_gets++);
-            pool->last_error = TARN_ENOMEM;
+            TARN_ERR_SET(pool->last_error, (uint8_t)TARN_ENOMEM);
             return NULL;
         }
     }
@@ -791,7 +796,7 @@ tarn_status tarn_block_walk(tarn_block_pool *pool, tarn_block_walk_fn fn, void *
 
 tarn_status tarn_block_last_error(const tarn_block_pool *pool)
 {
-    return (pool == NULL) ? TARN_EINVAL : (tarn_status)pool->last_error;
+    return (pool == NULL) ? TARN_EINVAL : TARN_ERR_GET(pool->last_error);
 }
 
 const char *tarn_block_name(const tarn_block_pool *pool)

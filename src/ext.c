@@ -1094,7 +1094,7 @@ static tarn_status ext_ready(tarn_ext *e)
 static inline tarn_status ext_fail(tarn_ext *e, tarn_status st)
 {
     if (st != TARN_OK) {
-        e->last_error = (uint8_t)st;
+        TARN_ERR_SET(e->last_error, (uint8_t)st);
         TARN_STAT(e->n_failed++);
     }
     return st;
@@ -1236,7 +1236,7 @@ tarn_status tarn_ext_mount(tarn_ext *ext, const tarn_ext_io *io, uint32_t base, 
     st = ext_mount_core(ext, true);
     if (st != TARN_OK) {
         ext->state = ST_NONE;
-        ext->last_error = (uint8_t)st;
+        TARN_ERR_SET(ext->last_error, (uint8_t)st);
     }
     return st;
 }
@@ -1638,5 +1638,5 @@ tarn_status tarn_ext_check(tarn_ext *ext)
 
 tarn_status tarn_ext_last_error(const tarn_ext *ext)
 {
-    return ext == NULL ? TARN_EINVAL : (tarn_status)ext->last_error;
+    return ext == NULL ? TARN_EINVAL : TARN_ERR_GET(ext->last_error);
 }

@@ -684,7 +684,7 @@ static bool hp_release(tarn_handle_pool *p, hp_entry *t, uint16_t x)
 {
     bool ok = !hp_poisoning(p) ||
               tarn_bytes_are(p->data + t[x].off, hp_body(t[x].size), TARN_POISON_BYTE);
-    if (!ok) p->last_error = (uint8_t)TARN_ECORRUPT;
+    if (!ok) TARN_ERR_SET(p->last_error, (uint8_t)TARN_ECORRUPT);
     p->used -= hp_span(t[x].size);
     hp_unlink(p, t, x);
     hp_slot_release(p, t, x, false);
@@ -988,7 +988,7 @@ static inline tarn_status hp_precheck(const tarn_handle_pool *p)
 
 static inline tarn_status hp_fail(tarn_handle_pool *p, tarn_status st)
 {
-    if (st != TARN_OK) p->last_error = (uint8_t)st;
+    if (st != TARN_OK) TARN_ERR_SET(p->last_error, (uint8_t)st);
     return st;
 }
 
@@ -1063,7 +1063,7 @@ static tarn_status hp_setup(tarn_handle_pool *p, unsigned char *data, size_t dsi
 #if TARN_QUARANTINE > 0
     tarn_q_init(&p->quarantine, cfg != NULL ? cfg->flags : 0u);
 #endif
-    p->last_error = TARN_OK;
+    TARN_ERR_SET(p->last_error, (uint8_t)TARN_OK);
     p->scramble_high = 1;
     for (i = 0; i < sizeof p->reserved_; i++) p->reserved_[i] = 0;
     p->failed_allocs = 0;
@@ -1651,7 +1651,7 @@ tarn_status tarn_handle_quarantine_flush(tarn_handle_pool *pool)
 
 tarn_status tarn_handle_last_error(const tarn_handle_pool *pool)
 {
-    return pool == NULL ? TARN_EINVAL : (tarn_status)pool->last_error;
+    return pool == NULL ? TARN_EINVAL : TARN_ERR_GET(pool->last_error);
 }
 
 const char *tarn_handle_name(const tarn_handle_pool *pool)

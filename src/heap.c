@@ -473,7 +473,7 @@ static HEAP_COLD tarn_status heap_damaged(tarn_heap *h)
 /* Record a failed allocation; returns NULL. */
 static HEAP_COLD void *heap_alloc_fail(tarn_heap *h, size_t size, tarn_status st)
 {
-    h->last_error = (uint8_t)st;
+    TARN_ERR_SET(h->last_error, (uint8_t)st);
     TARN_STAT(h->failed++);
     HEAP_TRACE(h, TARN_HEAP_EV_FAIL, NULL, size, st);
     (void)size;
@@ -483,7 +483,7 @@ static HEAP_COLD void *heap_alloc_fail(tarn_heap *h, size_t size, tarn_status st
 /* Record a rejected call; returns st. */
 static HEAP_COLD tarn_status heap_reject(tarn_heap *h, const void *p, tarn_status st)
 {
-    h->last_error = (uint8_t)st;
+    TARN_ERR_SET(h->last_error, (uint8_t)st);
     HEAP_TRACE(h, TARN_HEAP_EV_REJECT, p, 0u, st);
     (void)p;
     return st;
@@ -1018,21 +1018,21 @@ static tarn_status heap_q_release(tarn_heap *h, void *p)
     /* not a used block: the ring was damaged */
     if (d >= ((uintptr_t)h->ngran - 1u) << LG || (d & (G - 1u)) != 0u ||
         bit_get(h->umap, g) == 0u) {
-        h->last_error = TARN_ECORRUPT;
+        TARN_ERR_SET(h->last_error, (uint8_t)TARN_ECORRUPT);
         return TARN_ECORRUPT;
     }
     s = HD_W1(h, g) & SZ;
     ps = HD_PREV(h, g);
     if (s < MINB || s > h->ngran - g || HD_PREV(h, g + s) != s ||
         (g == 0u ? ps != 0u : (ps < MINB || ps > g || (HD_W1(h, g - ps) & SZ) != ps))) {
-        h->last_error = (uint8_t)heap_damaged(h);
+        TARN_ERR_SET(h->last_error, (uint8_t)heap_damaged(h));
         return TARN_ECORRUPT;
     }
     if (fill >= 0 && !tarn_bytes_are(p, PBYTES(s), (unsigned)fill)) {
         st = TARN_ECORRUPT;                   /* written after it was freed */
     }
     if (heap_release(h, g, s, ps, REL_HELD) != TARN_OK) st = TARN_ECORRUPT;
-    if (st != TARN_OK) h->last_error = (uint8_t)st;
+    if (st != TARN_OK) TARN_ERR_SET(h->last_error, (uint8_t)st);
     return st;
 }
 
@@ -1275,7 +1275,7 @@ tarn_status tarn_heap_validate(tarn_heap *h, const void *ptr)
 tarn_status tarn_heap_last_error(const tarn_heap *h)
 {
     if (!heap_valid(h)) return TARN_EINVAL;
-    return (tarn_status)h->last_error;
+    return TARN_ERR_GET(h->last_error);
 }
 
 const char *tarn_heap_name(const tarn_heap *h)

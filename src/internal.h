@@ -57,6 +57,18 @@ int memcmp(const void *a, const void *b, size_t n);
 #define TARN_UNUSED
 #endif
 
+/* A pool's last_error: written by a failing call (under the pool's lock, when it has one)
+ * and read by tarn_<module>_last_error without the lock.  Relaxed atomic accesses (a plain
+ * load or store on every target tarn builds for) make that read race-free; they order
+ * nothing, and last_error is only meaningful to a single-threaded caller anyway. */
+#if defined(__GNUC__) || defined(__clang__)
+#define TARN_ERR_SET(lv, st) __atomic_store_n(&(lv), (st), __ATOMIC_RELAXED)
+#define TARN_ERR_GET(lv) ((tarn_status)__atomic_load_n(&(lv), __ATOMIC_RELAXED))
+#else
+#define TARN_ERR_SET(lv, st) ((void)((lv) = (st)))
+#define TARN_ERR_GET(lv) ((tarn_status)(lv))
+#endif
+
 #define TARN_CAT_(a, b) a##b
 #define TARN_CAT(a, b) TARN_CAT_(a, b)
 /** C99-compatible static assertion usable at file scope. */

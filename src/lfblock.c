@@ -261,7 +261,7 @@ static inline uint32_t lf_usable(const tarn_lfblock_pool *pool)
 
 static inline void lf_error(tarn_lfblock_pool *pool, tarn_status st)
 {
-    st32(&pool->last_error, (uint32_t)st, MO_RLX);
+    TARN_ERR_SET(pool->last_error, (uint32_t)st);  /* atomic in the fallback build too */
 }
 
 /* floor(n / d) for d > 0 by shift and subtract: init's divisions, without pulling a
@@ -344,7 +344,7 @@ static void lf_make_empty(tarn_lfblock_pool *pool)
     st32(&pool->min_free, 0u, MO_RLX);
     st32(&pool->failed_gets, 0u, MO_RLX);
     st32(&pool->retries, 0u, MO_RLX);
-    st32(&pool->last_error, 0u, MO_RLX);
+    TARN_ERR_SET(pool->last_error, 0u);
 #if TARN_QUARANTINE > 0
     {
         unsigned k;
@@ -872,7 +872,7 @@ tarn_status tarn_lfblock_last_error(const tarn_lfblock_pool *pool)
     if (pool == NULL) {
         return TARN_EINVAL;
     }
-    return (tarn_status)ld32(&pool->last_error, MO_RLX);
+    return TARN_ERR_GET(pool->last_error);
 }
 
 const char *tarn_lfblock_name(const tarn_lfblock_pool *pool)
