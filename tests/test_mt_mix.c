@@ -16,6 +16,7 @@
  * The functional checks hold in any build.  The point of the test is ThreadSanitizer
  * (`make test-tsan`): a data race between any two of these calls is a report there.
  * Operation counts are printed per call.  TARN_TEST_SCALE divides the length.
+ * Also compiled by test_mt_mix_fallback.c (the lock-free pool's lock-hook fallback build).
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -73,7 +74,7 @@ static void cl_unlock(void *ctx)
 }
 
 #define CL_INIT {PTHREAD_MUTEX_INITIALIZER, 0, 0, 0}
-static cl lk_block = CL_INIT, lk_heap = CL_INIT, lk_handle = CL_INIT, lk_ext = CL_INIT;
+static cl lk_block = CL_INIT, lk_lf = CL_INIT, lk_heap = CL_INIT, lk_handle = CL_INIT, lk_ext = CL_INIT;
 
 static void cfg_for(tarn_config *c, cl *l, const char *name, uint32_t flags)
 {
@@ -780,7 +781,7 @@ int main(void)
 #if !TARN_LFBLOCK_LOCK_FREE
     c.lock.lock = cl_lock; /* the fallback build needs one */
     c.lock.unlock = cl_unlock;
-    c.lock.ctx = &lk_block;
+    c.lock.ctx = &lk_lf;
 #endif
     REQUIRE(tarn_lfblock_init(&lp, lfmem, sizeof lfmem, LFSZ, &c) == TARN_OK);
     cfg_for(&c, &lk_heap, "mix-heap", 0);
@@ -818,8 +819,9 @@ int main(void)
     printf("\nmix: %d threads, %ld operations (%ld per thread), %ld put callbacks, %ld heap "
            "trace events\n", MT_THREADS, total, ops, atomic_load(&cb_calls),
            atomic_load(&heap_traces));
-    printf("lock hook calls: block %ld, heap %ld, handle %ld, ext %ld\n",
-           atomic_load(&lk_block.calls), atomic_load(&lk_heap.calls),
+    printf("lock hook calls: block %ld, lock-free pool %ld (fallback build only), heap %ld, "
+           "handle %ld, ext %ld\n", atomic_load(&lk_block.calls), atomic_load(&lk_lf.calls),
+           atomic_load(&lk_heap.calls),
            atomic_load(&lk_handle.calls), atomic_load(&lk_ext.calls));
     if (atomic_load(&first_bad_line) != 0) {
         printf("first wrong answer: line %d\n", atomic_load(&first_bad_line));
@@ -827,6 +829,7 @@ int main(void)
     CHECK_EQ(atomic_load(&nested), 0);
     CHECK_EQ(atomic_load(&unbalanced), 0);
     CHECK_EQ(atomic_load(&lk_block.overlaps), 0);
+    CHECK_EQ(atomic_load(&lk_lf.overlaps), 0);
     CHECK_EQ(atomic_load(&lk_heap.overlaps), 0);
     CHECK_EQ(atomic_load(&lk_handle.overlaps), 0);
     CHECK_EQ(atomic_load(&lk_ext.overlaps), 0);
