@@ -3,9 +3,11 @@
  * tests/test_mt_mix.c - every public call of every module, mixed, from 4 threads at once.
  *
  * One block pool (with a put callback switched on and off while the others get and put),
- * one lock-free pool (debug quarantine asked for; flushed from every thread), one heap,
- * one handle pool (lock/unlock, incremental compaction) and one external-memory manager
- * over a device in RAM.  Each locked module has its own pthread-mutex lock hook wrapped
+ * one lock-free pool, one heap, one handle pool (lock/unlock, incremental compaction) and
+ * one external-memory manager over a device in RAM.  The four pools that have one are
+ * given the debug quarantine (TARN_F_QUARANTINE; it takes effect in builds that compile
+ * it in, TARN_QUARANTINE > 0, e.g. `make test-tsan-mix` and the ASan build) and every
+ * thread flushes it now and then.  Each locked module has its own pthread-mutex lock hook wrapped
  * in a counting hook that records, per thread, the lock depth: it must be 1 inside the
  * hook and 0 after every public call returns (no nested or unbalanced locking), and at
  * most one thread may hold a module's lock at a time.  Every thread also hands every
@@ -773,7 +775,7 @@ int main(void)
     tarn_handle_stats dst;
     tarn_ext_stats est;
 
-    cfg_for(&c, &lk_block, "mix-block", 0);
+    cfg_for(&c, &lk_block, "mix-block", TARN_F_QUARANTINE);
     REQUIRE(tarn_block_init(&bp, bmem, sizeof bmem, BSZ, &c) == TARN_OK);
     memset(&c, 0, sizeof c);
     c.name = "mix-lf";
@@ -784,12 +786,12 @@ int main(void)
     c.lock.ctx = &lk_lf;
 #endif
     REQUIRE(tarn_lfblock_init(&lp, lfmem, sizeof lfmem, LFSZ, &c) == TARN_OK);
-    cfg_for(&c, &lk_heap, "mix-heap", 0);
+    cfg_for(&c, &lk_heap, "mix-heap", TARN_F_QUARANTINE);
     REQUIRE(tarn_heap_init(&hp, hmem, sizeof hmem, &c) == TARN_OK);
 #if TARN_HEAP_TRACE
     REQUIRE(tarn_heap_set_trace(hp, trace, NULL) == TARN_OK);
 #endif
-    cfg_for(&c, &lk_handle, "mix-handle", 0);
+    cfg_for(&c, &lk_handle, "mix-handle", TARN_F_QUARANTINE);
     REQUIRE(tarn_handle_init(&hd, hdmem, sizeof hdmem, NHANDLES, &c) == TARN_OK);
     cfg_for(&c, &lk_ext, "mix-ext", 0);
     REQUIRE(tarn_ext_format(&ext, &io, EBASE, EREGION, MT_THREADS, &c) == TARN_OK);
@@ -814,7 +816,7 @@ int main(void)
         printf("  %-20s %8ld%s", op_name[i], n, (i % 3 == 2) ? "\n" : "");
         if (b != 0) printf("\n  ** %s: %ld wrong answers\n", op_name[i], b);
         CHECK_EQ(b, 0);
-        CHECK(n > 0);
+        if (ops >= 10000) CHECK(n > 0); /* every call ran (not at very high scale divisors) */
     }
     printf("\nmix: %d threads, %ld operations (%ld per thread), %ld put callbacks, %ld heap "
            "trace events\n", MT_THREADS, total, ops, atomic_load(&cb_calls),
