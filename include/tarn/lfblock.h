@@ -62,6 +62,23 @@
  * caller could only know that pointer by guessing).  Level 2 adds nothing here: a full
  * walk cannot run while other contexts change the pool (use tarn_lfblock_check on a
  * quiescent pool).  Level 0 checks nothing but NULL.
+ *
+ * The late second put.  "Exactly one of two racing puts succeeds" holds only while no get
+ * runs between them.  The free list is last-in first-out: the block just put is the next
+ * one a get returns.  So when a context puts a block it no longer owns (a stale pointer:
+ * a double free) after the owner's own put, and any get completes in between, the block
+ * has been handed out again and the late put is accepted: the block is then both handed
+ * out and free, and will be handed out twice.  In a busy pool this is the usual outcome,
+ * not a rare one: with one other context getting and another doing get/put pairs, about
+ * two thirds of late puts arriving a few scheduler yields after the first were accepted
+ * (tests/test_mt_lfblock_race.c, 2 cores).  No check in put can tell it from the new
+ * owner's put.  The defense is the debug quarantine (TARN_QUARANTINE > 0 and
+ * TARN_F_QUARANTINE at init): a put holds the block in the ring instead of freeing it, so
+ * no get hands it out until TARN_QUARANTINE later puts push it out, and a second put of
+ * a held block is TARN_EDOUBLE.  It catches every late put that comes within
+ * TARN_QUARANTINE puts on this pool after the first (the same test: 0 of 4000 accepted);
+ * a later one is not caught.  Size TARN_QUARANTINE for the puts the pool sees during the
+ * longest delay to cover, and turn it on in debug and test builds.
  */
 #ifndef TARN_LFBLOCK_H
 #define TARN_LFBLOCK_H
