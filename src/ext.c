@@ -1100,6 +1100,17 @@ static inline tarn_status ext_fail(tarn_ext *e, tarn_status st)
     return st;
 }
 
+/* A call refused for a bad argument other than the manager itself: counted and recorded
+ * like every failed call, under the lock. */
+static tarn_status ext_refuse(tarn_ext *e)
+{
+    tarn_status st;
+    TARN_LOCK(e->lock);
+    st = ext_fail(e, TARN_EINVAL);
+    TARN_UNLOCK(e->lock);
+    return st;
+}
+
 #if TARN_CHECK_LEVEL >= 2
 #define EXT_DEEP_CHECK(e)                                                    \
     do {                                                                     \
@@ -1477,7 +1488,8 @@ tarn_status tarn_ext_size(tarn_ext *ext, uint32_t addr, size_t *size)
     tarn_status st;
     blk b;
     if (size != NULL) *size = 0;
-    if (ext == NULL || size == NULL) return TARN_EINVAL;
+    if (ext == NULL) return TARN_EINVAL;
+    if (size == NULL) return ext_refuse(ext);
     TARN_LOCK(ext->lock);
     st = ext_locate_live(ext, addr, &b);
     if (st == TARN_OK) *size = (size_t)b.units * TARN_EXT_UNIT;
@@ -1505,7 +1517,8 @@ static tarn_status ext_data(tarn_ext *e, uint32_t addr, size_t off, void *rbuf, 
 tarn_status tarn_ext_read(tarn_ext *ext, uint32_t addr, size_t off, void *buf, size_t n)
 {
     tarn_status st;
-    if (ext == NULL || (buf == NULL && n > 0)) return TARN_EINVAL;
+    if (ext == NULL) return TARN_EINVAL;
+    if ((buf == NULL && n > 0)) return ext_refuse(ext);
     TARN_LOCK(ext->lock);
     st = ext_fail(ext, ext_data(ext, addr, off, buf != NULL ? buf : (void *)&st, NULL, n));
     TARN_UNLOCK(ext->lock);
@@ -1515,7 +1528,8 @@ tarn_status tarn_ext_read(tarn_ext *ext, uint32_t addr, size_t off, void *buf, s
 tarn_status tarn_ext_write(tarn_ext *ext, uint32_t addr, size_t off, const void *buf, size_t n)
 {
     tarn_status st;
-    if (ext == NULL || (buf == NULL && n > 0)) return TARN_EINVAL;
+    if (ext == NULL) return TARN_EINVAL;
+    if ((buf == NULL && n > 0)) return ext_refuse(ext);
     TARN_LOCK(ext->lock);
     st = ext_fail(ext, ext_data(ext, addr, off, NULL, buf != NULL ? buf : (const void *)&st, n));
     TARN_UNLOCK(ext->lock);
@@ -1553,7 +1567,8 @@ tarn_status tarn_ext_root_get(tarn_ext *ext, unsigned idx, uint32_t *addr)
 {
     tarn_status st;
     if (addr != NULL) *addr = 0;
-    if (ext == NULL || addr == NULL) return TARN_EINVAL;
+    if (ext == NULL) return TARN_EINVAL;
+    if (addr == NULL) return ext_refuse(ext);
     TARN_LOCK(ext->lock);
     st = ext_ready(ext);
     if (st == TARN_OK && idx >= (unsigned)ext->nroots) st = TARN_EINVAL;
@@ -1569,7 +1584,8 @@ tarn_status tarn_ext_walk(tarn_ext *ext, tarn_ext_walk_fn fn, void *ctx)
     tarn_status st;
     scan_ctx sc;
     bool dummy = false;
-    if (ext == NULL || fn == NULL) return TARN_EINVAL;
+    if (ext == NULL) return TARN_EINVAL;
+    if (fn == NULL) return ext_refuse(ext);
     sc.fn = fn;
     sc.arg = ctx;
     TARN_LOCK(ext->lock);
@@ -1583,7 +1599,8 @@ tarn_status tarn_ext_walk(tarn_ext *ext, tarn_ext_walk_fn fn, void *ctx)
 tarn_status tarn_ext_stats_get(tarn_ext *ext, tarn_ext_stats *out)
 {
     tarn_status st;
-    if (ext == NULL || out == NULL) return TARN_EINVAL;
+    if (ext == NULL) return TARN_EINVAL;
+    if (out == NULL) return ext_refuse(ext);
     memset(out, 0, sizeof *out);
     TARN_LOCK(ext->lock);
     st = ext_ready(ext);

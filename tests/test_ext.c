@@ -1403,6 +1403,36 @@ static void test_address_space_edges(void)
     CHECK_EQ(sparse_bad, 0);
 }
 
+/* Every call that fails counts in stats.failed and sets last_error, whatever argument is
+ * bad (issue: a NULL buffer, walk callback or stats output used to go uncounted). */
+static void test_failed_counted(void)
+{
+    tarn_ext_stats st;
+    uint32_t a, r;
+    size_t sz;
+    uint32_t before;
+
+    fresh(1, REGION);
+    CHECK_EQ(tarn_ext_alloc(&ext, 16, &a), TARN_OK);
+    CHECK_EQ(tarn_ext_stats_get(&ext, &st), TARN_OK);
+    before = st.failed;
+    CHECK_EQ(tarn_ext_last_error(&ext), TARN_OK);
+    CHECK_EQ(tarn_ext_read(&ext, a, 0, NULL, 4), TARN_EINVAL);
+    CHECK_EQ(tarn_ext_write(&ext, a, 0, NULL, 4), TARN_EINVAL);
+    CHECK_EQ(tarn_ext_size(&ext, a, NULL), TARN_EINVAL);
+    CHECK_EQ(tarn_ext_root_get(&ext, 0, NULL), TARN_EINVAL);
+    CHECK_EQ(tarn_ext_walk(&ext, NULL, NULL), TARN_EINVAL);
+    CHECK_EQ(tarn_ext_stats_get(&ext, NULL), TARN_EINVAL);
+    CHECK_EQ(tarn_ext_last_error(&ext), TARN_EINVAL);
+    CHECK_EQ(tarn_ext_stats_get(&ext, &st), TARN_OK);
+    CHECK_EQ(st.failed, before + 6u);
+    /* the refused calls changed nothing */
+    CHECK_EQ(tarn_ext_size(&ext, a, &sz), TARN_OK);
+    CHECK(sz >= 16);
+    CHECK_EQ(tarn_ext_root_get(&ext, 0, &r), TARN_OK);
+    CHECK_EQ(tarn_ext_free(&ext, a), TARN_OK);
+}
+
 int main(void)
 {
     check_seed(0xE47u);
@@ -1415,6 +1445,7 @@ int main(void)
     test_read_write();
     test_roots();
     test_walk_stats_lock();
+    test_failed_counted();
     test_bus_budget();
     test_merge_all();
     test_corruption();
