@@ -203,22 +203,6 @@ static inline uintptr_t block_q(const tarn_block_pool *pool, const void *p)
     return block_ror(((uintptr_t)p - (uintptr_t)pool->base) * pool->inv_, pool->rot_);
 }
 
-/* floor(n / d) for d > 0 by shift and subtract: init's one division, without pulling a
- * library routine into the image of a part that has no divide instruction. */
-static uint32_t block_udiv(uint32_t n, uint32_t d)
-{
-    uint32_t q = 0, r = 0;
-    int i;
-    for (i = 31; i >= 0; i--) {
-        r = (r << 1) | ((n >> i) & 1u);
-        if (r >= d) {
-            r -= d;
-            q |= (uint32_t)1u << i;
-        }
-    }
-    return q;
-}
-
 /* Fewest blocks ever free: see "watermark" above. */
 static inline uint32_t block_min_free(const tarn_block_pool *pool)
 {
@@ -458,11 +442,11 @@ tarn_status tarn_block_init(tarn_block_pool *pool, void *mem, size_t mem_size,
      * fits in the buffer either (k = 0). */
     count = 0;
     if (bs <= ((size_t)UINT32_MAX - 4u) / 32u) {
-        count = block_udiv((uint32_t)mem_size, (uint32_t)(32u * bs + 4u));
+        count = tarn_udiv32((uint32_t)mem_size, (uint32_t)(32u * bs + 4u));
         mem_size -= count * (32u * bs + 4u);
         count *= 32u;
     }
-    if (mem_size >= bs + 4u) count += block_udiv((uint32_t)(mem_size - 4u), (uint32_t)bs);
+    if (mem_size >= bs + 4u) count += tarn_udiv32((uint32_t)(mem_size - 4u), (uint32_t)bs);
     if (count == 0) {
         TARN_ERR_SET(pool->last_error, (uint8_t)TARN_ETOOSMALL);
         return TARN_ETOOSMALL;

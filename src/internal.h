@@ -69,6 +69,23 @@ int memcmp(const void *a, const void *b, size_t n);
 #define TARN_ERR_GET(lv) ((tarn_status)(lv))
 #endif
 
+/* floor(n / d) for d > 0 by shift and subtract: the block pools' one division at init,
+ * without pulling a library routine (or a 64-bit one) into the image of a part that has
+ * no divide instruction. */
+static inline TARN_UNUSED uint32_t tarn_udiv32(uint32_t n, uint32_t d)
+{
+    uint32_t q = 0, r = 0;
+    int i;
+    for (i = 31; i >= 0; i--) {
+        r = (r << 1) | ((n >> i) & 1u);
+        if (r >= d) {
+            r -= d;
+            q |= (uint32_t)1u << i;
+        }
+    }
+    return q;
+}
+
 #define TARN_CAT_(a, b) a##b
 #define TARN_CAT(a, b) TARN_CAT_(a, b)
 /** C99-compatible static assertion usable at file scope. */

@@ -264,22 +264,6 @@ static inline void lf_error(tarn_lfblock_pool *pool, tarn_status st)
     TARN_ERR_SET(pool->last_error, (uint32_t)st);  /* atomic in the fallback build too */
 }
 
-/* floor(n / d) for d > 0 by shift and subtract: init's divisions, without pulling a
- * library routine (or a 64-bit one) into the image of a part without a divide. */
-static uint32_t lf_udiv(uint32_t n, uint32_t d)
-{
-    uint32_t q = 0, r = 0;
-    int i;
-    for (i = 31; i >= 0; i--) {
-        r = (r << 1) | ((n >> i) & 1u);
-        if (r >= d) {
-            r -= d;
-            q |= (uint32_t)1u << i;
-        }
-    }
-    return q;
-}
-
 /* The block-start test's inverse: odd^-1 modulo 2^(bits of uintptr_t) for block_size =
  * odd << rot_, by Newton's iteration (each step doubles the correct low bits). */
 static uintptr_t lf_inverse(uint32_t block_size)
@@ -393,15 +377,15 @@ tarn_status tarn_lfblock_init(tarn_lfblock_pool *pool, void *mem, size_t mem_siz
     }
     /* (a stride of 4 GiB - 4 or more, guard bytes included, cannot fit with its word) */
     n = (stride > (size_t)UINT32_MAX - 4u) ? 0u
-                                           : lf_udiv((uint32_t)mem_size, (uint32_t)stride + 4u);
+                                           : tarn_udiv32((uint32_t)mem_size, (uint32_t)stride + 4u);
     if (n > 0u && TARN_LFBLOCK_META_BYTES(n) + n * stride > mem_size) {
         n--;
     }
     if (n > (size_t)TARN_LFBLOCK_MAX_COUNT) {
         n = TARN_LFBLOCK_MAX_COUNT;
     }
-    if (n > (size_t)lf_udiv(UINT32_MAX, (uint32_t)stride)) {
-        n = lf_udiv(UINT32_MAX, (uint32_t)stride); /* keep block offsets below 2^32 */
+    if (n > (size_t)tarn_udiv32(UINT32_MAX, (uint32_t)stride)) {
+        n = tarn_udiv32(UINT32_MAX, (uint32_t)stride); /* keep block offsets below 2^32 */
     }
     if (n == 0u) {
         lf_error(pool, TARN_ETOOSMALL);
