@@ -1,5 +1,13 @@
-# tarn - thin driver over CMake.  `make run` builds and runs the demo; `make test` runs
-# the whole suite: gcc and clang with -Werror, ASan+UBSan, Valgrind memcheck, cross builds.
+# tarn - thin driver over CMake.
+#   make run     build and run the demo (examples/demo); prints only the demo, or the compiler's
+#                output when the build fails
+#   make test    the whole suite, one line per part (name, result, seconds), then
+#                "N passed, N failed"; each part's output in $(BUILD)/logs/<part>.log, shown
+#                only for a part that failed; every part runs even when one fails
+#   make check   the edit-and-test loop: the gcc and ASan+UBSan builds with their ctest, long
+#                randomized tests shortened (CHECK_SCALE)
+#   make deps    install what tools/deps.txt lists (`make test` does this first)
+# Each part of `make test` is a target of its own: `make test-asan`, `make lint`, ...
 JOBS    ?= 2
 CMAKE   ?= cmake
 CTEST   ?= ctest --output-on-failure -j$(JOBS)
@@ -9,40 +17,84 @@ SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fram
 # The sanitizer builds compile the debug quarantine in (tests turn it on per pool with
 # TARN_F_QUARANTINE); the strict build adds canary mode to every block as well.
 DEBUGOPT = -DTARN_QUARANTINE=16
+# Ninja when present (Debian: ninja-build): it builds the ~80 test programs of a
+# configuration with less overhead than CMake's Makefiles.
+GENERATOR ?= $(if $(shell command -v ninja 2>/dev/null),Ninja,Unix Makefiles)
+# TARN_TEST_SCALE of the configurations that repeat the evidence of another one (see
+# test-clang, test-m32, test-strict); the gcc and sanitizer builds run every test at full length.
+REPEAT_SCALE ?= 4
+# TARN_TEST_SCALE of `make check`.
+CHECK_SCALE ?= 4
 
 BUILD   ?= build
 # Each mk/<part>.mk adds its own targets and may append to TEST_EXTRA (run by `make test`).
 TEST_EXTRA :=
 -include $(sort $(wildcard mk/*.mk))
 
-.PHONY: all run test test-gcc test-clang test-asan test-valgrind test-matrix cross size bench lint coverage clean
+# The parts of `make test`, in the order they run.
+TEST_PARTS = test-gcc test-clang test-asan test-valgrind test-m32 test-strict cross lint $(TEST_EXTRA)
+
+.PHONY: all run deps test check check-gcc check-asan test-gcc test-clang test-asan test-valgrind \
+        test-matrix test-m32 test-strict cross size bench lint coverage clean
 
 all: test
 
-define configure
-	$(CMAKE) -S . -B $(BUILD)/$(1) -DCMAKE_BUILD_TYPE=$(2) -DCMAKE_C_COMPILER=$(3) -DTARN_WERROR=ON $(4) >/dev/null
-	$(CMAKE) --build $(BUILD)/$(1) -j$(JOBS)
-endef
+# $(call configure,DIR,BUILD_TYPE,C_COMPILER,CMAKE_ARGS[,TARGETS]): one shell command that
+# configures $(BUILD)/DIR and builds it (only TARGETS when given).  A directory configured
+# by another generator is started afresh.
+configure = c=$(BUILD)/$(1)/CMakeCache.txt; \
+  if [ -f $$c ] && ! grep -qx 'CMAKE_GENERATOR:INTERNAL=$(GENERATOR)' $$c; then rm -rf $(BUILD)/$(1); fi; \
+  $(CMAKE) -G "$(GENERATOR)" -S . -B $(BUILD)/$(1) -DCMAKE_BUILD_TYPE=$(2) -DCMAKE_C_COMPILER=$(3) \
+    -DTARN_WERROR=ON $(4) >/dev/null && \
+  $(CMAKE) --build $(BUILD)/$(1) -j$(JOBS) $(if $(5),--target $(5))
 
 run:
-	$(CMAKE) -S . -B $(BUILD)/gcc -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=gcc -DTARN_WERROR=ON >/dev/null
-	$(CMAKE) --build $(BUILD)/gcc -j$(JOBS) --target example_demo
-	./$(BUILD)/gcc/example_demo $(BUILD)/heapmap.svg
+	@mkdir -p $(BUILD)/logs
+	@if ! { $(call configure,gcc,Release,gcc,,example_demo); } >$(BUILD)/logs/run.log 2>&1; then \
+	  cat $(BUILD)/logs/run.log >&2; echo "make run: the build FAILED (log: $(BUILD)/logs/run.log)" >&2; exit 1; fi
+	@./$(BUILD)/gcc/example_demo $(BUILD)/heapmap.svg
 
-test: test-gcc test-clang test-asan test-valgrind test-matrix cross lint $(TEST_EXTRA)
-	@echo "make test: all suites passed"
+# Packages the tests need (tools/deps.txt): installed when missing and possible, otherwise
+# stop with the command to run.
+deps:
+	@DEPS_LOG=$(BUILD)/logs/deps.log tools/deps.sh
 
+# Dependencies first (stops at once when something is missing and cannot be installed);
+# then every part, one line each (tools/parts.sh).
+test: deps
+	@MAKE="$(MAKE)" tools/parts.sh $(BUILD)/logs $(TEST_PARTS)
+
+# The edit-and-test loop, in its own build directories (long randomized tests divided by
+# CHECK_SCALE): what `make test` runs first, in a fraction of the time.
+check:
+	@MAKE="$(MAKE)" tools/parts.sh $(BUILD)/logs check-gcc check-asan
+
+ASAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1
+ASAN_CMAKE = "-DCMAKE_C_FLAGS=$(SAN) -O1 $(DEBUGOPT)" "-DCMAKE_EXE_LINKER_FLAGS=$(SAN)"
+
+check-gcc:
+	$(call configure,check-gcc,Release,gcc,-DTARN_TEST_SCALE=$(CHECK_SCALE))
+	cd $(BUILD)/check-gcc && $(CTEST)
+
+check-asan:
+	$(call configure,check-asan,Debug,clang,$(ASAN_CMAKE) -DTARN_TEST_SCALE=$(CHECK_SCALE))
+	cd $(BUILD)/check-asan && $(ASAN_ENV) $(CTEST)
+
+# gcc Release: every test at full length (the reference run of the randomized tests).
 test-gcc:
 	$(call configure,gcc,Release,gcc,)
 	cd $(BUILD)/gcc && $(CTEST)
 
+# clang Release: the same tests built by the other compiler; the randomized tests repeat
+# test-gcc's evidence, so their lengths are divided by REPEAT_SCALE.
 test-clang:
-	$(call configure,clang,Release,clang,)
+	$(call configure,clang,Release,clang,-DTARN_TEST_SCALE=$(REPEAT_SCALE))
 	cd $(BUILD)/clang && $(CTEST)
 
+# ASan+UBSan (clang -O1, quarantine compiled in): every test at full length.
 test-asan:
-	$(call configure,asan,Debug,clang,"-DCMAKE_C_FLAGS=$(SAN) -O1 $(DEBUGOPT)" "-DCMAKE_EXE_LINKER_FLAGS=$(SAN)")
-	cd $(BUILD)/asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 $(CTEST)
+	$(call configure,asan,Debug,clang,$(ASAN_CMAKE))
+	cd $(BUILD)/asan && $(ASAN_ENV) $(CTEST)
 
 test-valgrind:
 	$(call configure,valgrind,Debug,gcc,"-DCMAKE_C_FLAGS=-O1 -g $(DEBUGOPT)" -DTARN_TEST_SCALE=20 "-DTARN_TEST_WRAPPER=$(subst $(space),;,$(VALGRIND))")
@@ -50,10 +102,15 @@ test-valgrind:
 
 # Portability matrix: a 32-bit host build, and the strictest configuration (full integrity
 # check on every call, freed memory poisoned, canary mode, quarantine compiled in, portable
-# bit scans instead of intrinsics).
-test-matrix:
-	$(call configure,m32,Release,gcc,"-DCMAKE_C_FLAGS=-m32" "-DCMAKE_EXE_LINKER_FLAGS=-m32")
+# bit scans instead of intrinsics).  The 32-bit build repeats test-gcc's randomized runs
+# (which QEMU runs on 32-bit cores too), so they are divided by REPEAT_SCALE there.
+test-matrix: test-m32 test-strict
+
+test-m32:
+	$(call configure,m32,Release,gcc,"-DCMAKE_C_FLAGS=-m32" "-DCMAKE_EXE_LINKER_FLAGS=-m32" -DTARN_TEST_SCALE=$(REPEAT_SCALE))
 	cd $(BUILD)/m32 && $(CTEST)
+
+test-strict:
 	$(call configure,strict,Release,gcc,"-DCMAKE_C_FLAGS=-DTARN_CHECK_LEVEL=2 -DTARN_POISON_FREE=1 -DTARN_GUARD=1 $(DEBUGOPT) -DTARN_NO_INTRINSICS=1")
 	cd $(BUILD)/strict && $(CTEST)
 

@@ -10,19 +10,19 @@
 #   broken quarantine: put's exchange split into load + store      spin must find it
 # Exhaustive search (no bit-state hashing; -DCOLLAPSE only compresses states), safety
 # properties (assertions, including the invariant checked after every shared step).
-# Skipped, with a message, when spin or a C compiler is missing.
+# Fails, naming what to install, when spin or a C compiler is missing.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 out=${1:-build/spin}
 CC=${CC:-cc}
 
 if ! command -v spin >/dev/null 2>&1; then
-  echo "test-spin: SKIPPED: spin is not on PATH (Debian: apt-get install spin)"
-  exit 0
+  echo "test-spin: FAILED: spin is not on PATH (Debian: spin)" >&2
+  exit 1
 fi
 if ! command -v "$CC" >/dev/null 2>&1; then
-  echo "test-spin: SKIPPED: no C compiler ($CC) to build the pan verifier"
-  exit 0
+  echo "test-spin: FAILED: no C compiler ($CC) to build the pan verifier (Debian: gcc)" >&2
+  exit 1
 fi
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
