@@ -130,14 +130,14 @@ bench:
 LINT_SRC = $(wildcard src/*.c compat/*/*.c)
 LINT_INC = -Iinclude -Isrc $(addprefix -I,$(wildcard compat/*))
 lint:
-	cppcheck --enable=warning,style,performance,portability --std=c99 --inline-suppr \
+	cppcheck -j $(JOBS) --enable=warning,style,performance,portability --std=c99 --inline-suppr \
 	  --error-exitcode=1 -q $(LINT_INC) -UTARN_CONFIG_FILE -DTARN_SANITIZE=0 -D__GNUC__ \
 	  --suppress=missingIncludeSystem --suppress=variableScope --suppress=unusedFunction $(LINT_SRC)
-	@for f in $(LINT_SRC); do \
-	  std=c99; grep -q stdatomic.h $$f && std=c11; \
+	@# clang-tidy, JOBS files at a time; each file's findings printed together
+	@printf '%s\n' $(LINT_SRC) | xargs -P $(JOBS) -n 1 sh -c 'f=$$1; std=c99; grep -q stdatomic.h $$f && std=c11; \
 	  out=$$(clang-tidy -quiet $$f -- -std=$$std $(LINT_INC) -DTARN_SANITIZE=0 2>&1); rc=$$?; \
-	  echo "$$out" | grep -v "warnings generated" | grep . ; [ $$rc -eq 0 ] || exit 1; \
-	done; echo "lint: cppcheck and clang-tidy clean on $(words $(LINT_SRC)) files"
+	  echo "$$out" | grep -v "warnings generated" | grep . ; exit $$rc' sh
+	@echo "lint: cppcheck and clang-tidy clean on $(words $(LINT_SRC)) files"
 
 # Line and branch coverage of src/ and compat/ over the whole suite (gcov + gcovr), with the
 # debug quarantine compiled in and freed memory poisoned (the tests that turn the quarantine
