@@ -20,11 +20,12 @@ DEBUGOPT = -DTARN_QUARANTINE=16
 # Ninja when present (Debian: ninja-build): it builds the ~80 test programs of a
 # configuration with less overhead than CMake's Makefiles.
 GENERATOR ?= $(if $(shell command -v ninja 2>/dev/null),Ninja,Unix Makefiles)
-# TARN_TEST_SCALE of the configurations that repeat the evidence of another one (see
-# test-clang, test-m32, test-strict); the gcc and sanitizer builds run every test at full length.
-REPEAT_SCALE ?= 4
+# TARN_TEST_SCALE of the configurations that repeat the evidence of another one (test-clang,
+# test-m32): 10, as on QEMU.  The gcc, sanitizer and strict builds run every test at full
+# length; Valgrind at 1/20.
+REPEAT_SCALE ?= 10
 # TARN_TEST_SCALE of `make check`.
-CHECK_SCALE ?= 4
+CHECK_SCALE ?= 10
 
 BUILD   ?= build
 # Each mk/<part>.mk adds its own targets and may append to TEST_EXTRA (run by `make test`).

@@ -4,7 +4,9 @@
 # A failed part's log follows its line, without the build's progress lines and the tests
 # that passed (at most the last $SHOW_LINES lines; the whole log stays in LOG_DIR).
 # Every part runs even when an earlier one failed, so one run lists every failure.
-# Ends with "N passed, N failed"; exit status 1 when a part failed.
+# Ends with "N passed, N failed"; exit status 1 when a part failed.  LOG_DIR/times.txt
+# gets each part's wall and CPU seconds (CPU with /usr/bin/time only; it does not depend
+# on what else the machine is running, so it shows where the time goes).
 # Environment: MAKE (default make), SHOW_LINES (default 300).
 set -u
 logs=$1
@@ -30,16 +32,23 @@ show() {
     rm -f "$1.shown"
 }
 
+timer=""
+[ ! -x /usr/bin/time ] || timer="/usr/bin/time -o $logs/.cpu -f %U+%S"
+: >"$logs/times.txt"
 passed=0 failed=0 failures=""
 t0=$(date +%s)
 for p in "$@"; do
     s=$(date +%s)
-    if $MAKE --no-print-directory "$p" >"$logs/$p.log" 2>&1; then
+    rm -f "$logs/.cpu"
+    if $timer $MAKE --no-print-directory "$p" >"$logs/$p.log" 2>&1; then
         r=ok passed=$((passed + 1))
     else
         r=FAILED failed=$((failed + 1)) failures="$failures $p"
     fi
-    printf '%-18s %-7s %5d s\n' "$p" "$r" $(($(date +%s) - s))
+    w=$(($(date +%s) - s))
+    printf '%-18s %-7s %5d s\n' "$p" "$r" $w
+    cpu=$(tail -n 1 "$logs/.cpu" 2>/dev/null | awk -F+ '{ printf "%.0f", $1 + $2 }')
+    echo "$p $r wall ${w} s cpu ${cpu:-?} s" >>"$logs/times.txt"
     [ $r = ok ] || show "$logs/$p.log"
 done
 printf '%-18s %-7s %5d s   (logs: %s/)\n' total "" $(($(date +%s) - t0)) "$logs"
