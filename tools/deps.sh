@@ -62,7 +62,7 @@ if command -v apt-get >/dev/null 2>&1; then
 fi
 if [ "$mode" = --check ] || [ $can = no ]; then
     echo "deps: FAILED: missing packages:$missing" >&2
-    echo "deps: run:  sudo sh -c '$cmd'" >&2
+    echo "deps: run:  sudo apt-get update && sudo apt-get install -y --no-install-recommends$missing" >&2
     exit 1
 fi
 
