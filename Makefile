@@ -20,12 +20,19 @@ DEBUGOPT = -DTARN_QUARANTINE=16
 # Ninja when present (Debian: ninja-build): it builds the ~80 test programs of a
 # configuration with less overhead than CMake's Makefiles.
 GENERATOR ?= $(if $(shell command -v ninja 2>/dev/null),Ninja,Unix Makefiles)
-# TARN_TEST_SCALE of the configurations that repeat the evidence of another one (test-clang,
-# test-m32): 10, as on QEMU.  The gcc, sanitizer and strict builds run every test at full
-# length; Valgrind at 1/20.
+# TARN_TEST_SCALE of the configurations that repeat the randomized runs of test-gcc
+# (test-clang, test-m32, test-strict): 10, as on QEMU.  test-gcc and the sanitizer builds
+# run every test at full length; Valgrind at 1/20.  (Not 2..8: test_ext_faults's workload
+# draws from the same random stream as its scaled loops and misses a bound it checks.)
 REPEAT_SCALE ?= 10
 # TARN_TEST_SCALE of `make check`.
 CHECK_SCALE ?= 10
+# Tests whose checks need the full length, left out where the length is divided (they run
+# at full length in test-gcc, test-asan and test-tsan): test_handle_threads
+# requires the compactor thread to have moved something, which a short run on a busy
+# machine may end before the compactor thread gets to run.
+SCALE_FRAGILE ?= test_handle_threads
+CTEST_SCALED = $(CTEST) $(if $(strip $(SCALE_FRAGILE)),-E '^($(subst $(space),|,$(strip $(SCALE_FRAGILE))))$$')
 
 BUILD   ?= build
 # Each mk/<part>.mk adds its own targets and may append to TEST_EXTRA (run by `make test`).
@@ -75,11 +82,11 @@ ASAN_CMAKE = "-DCMAKE_C_FLAGS=$(SAN) -O1 $(DEBUGOPT)" "-DCMAKE_EXE_LINKER_FLAGS=
 
 check-gcc:
 	$(call configure,check-gcc,Release,gcc,-DTARN_TEST_SCALE=$(CHECK_SCALE))
-	cd $(BUILD)/check-gcc && $(CTEST)
+	cd $(BUILD)/check-gcc && $(CTEST_SCALED)
 
 check-asan:
 	$(call configure,check-asan,Debug,clang,$(ASAN_CMAKE) -DTARN_TEST_SCALE=$(CHECK_SCALE))
-	cd $(BUILD)/check-asan && $(ASAN_ENV) $(CTEST)
+	cd $(BUILD)/check-asan && $(ASAN_ENV) $(CTEST_SCALED)
 
 # gcc Release: every test at full length (the reference run of the randomized tests).
 test-gcc:
@@ -90,7 +97,7 @@ test-gcc:
 # test-gcc's evidence, so their lengths are divided by REPEAT_SCALE.
 test-clang:
 	$(call configure,clang,Release,clang,-DTARN_TEST_SCALE=$(REPEAT_SCALE))
-	cd $(BUILD)/clang && $(CTEST)
+	cd $(BUILD)/clang && $(CTEST_SCALED)
 
 # ASan+UBSan (clang -O1, quarantine compiled in): every test at full length.
 test-asan:
@@ -103,17 +110,19 @@ test-valgrind:
 
 # Portability matrix: a 32-bit host build, and the strictest configuration (full integrity
 # check on every call, freed memory poisoned, canary mode, quarantine compiled in, portable
-# bit scans instead of intrinsics).  The 32-bit build repeats test-gcc's randomized runs
-# (which QEMU runs on 32-bit cores too), so they are divided by REPEAT_SCALE there.
+# bit scans instead of intrinsics).  Both repeat test-gcc's randomized runs (32-bit cores
+# run them on QEMU too), so their lengths are divided by REPEAT_SCALE: every test and every
+# check of the strict build still runs, on 1/10 of the operations (at full length the
+# level-2 check on every call made test_heap_model alone take minutes).
 test-matrix: test-m32 test-strict
 
 test-m32:
 	$(call configure,m32,Release,gcc,"-DCMAKE_C_FLAGS=-m32" "-DCMAKE_EXE_LINKER_FLAGS=-m32" -DTARN_TEST_SCALE=$(REPEAT_SCALE))
-	cd $(BUILD)/m32 && $(CTEST)
+	cd $(BUILD)/m32 && $(CTEST_SCALED)
 
 test-strict:
-	$(call configure,strict,Release,gcc,"-DCMAKE_C_FLAGS=-DTARN_CHECK_LEVEL=2 -DTARN_POISON_FREE=1 -DTARN_GUARD=1 $(DEBUGOPT) -DTARN_NO_INTRINSICS=1")
-	cd $(BUILD)/strict && $(CTEST)
+	$(call configure,strict,Release,gcc,"-DCMAKE_C_FLAGS=-DTARN_CHECK_LEVEL=2 -DTARN_POISON_FREE=1 -DTARN_GUARD=1 $(DEBUGOPT) -DTARN_NO_INTRINSICS=1" -DTARN_TEST_SCALE=$(REPEAT_SCALE))
+	cd $(BUILD)/strict && $(CTEST_SCALED)
 
 cross:
 	BUILD=$(BUILD) tools/cross.sh
