@@ -24,7 +24,7 @@ test-tsan:
 	  $(CTEST) -R '^($(subst $(space),|,$(TSAN_TESTS)))$$'
 
 test-spin:
-	tests/spin/run.sh $(BUILD)/spin
+	JOBS=$(JOBS) tests/spin/run.sh $(BUILD)/spin
 
 .DEFAULT_GOAL := $(concurrency_mk_goal_)
 
