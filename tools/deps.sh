@@ -11,6 +11,8 @@
 # distribution) the commands of the list's second column are looked up on PATH instead, and
 # the library packages (second column "-") cannot be checked.
 # Environment: DEPS_LOG  where apt-get's output goes (default build/logs/deps.log).
+# $pkgs and $sudo hold several words (or none) on purpose.
+# shellcheck disable=SC2086
 set -eu
 cd "$(dirname "$0")/.."
 log=${DEPS_LOG:-build/logs/deps.log}

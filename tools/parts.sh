@@ -8,6 +8,8 @@
 # gets each part's wall and CPU seconds (CPU with /usr/bin/time only; it does not depend
 # on what else the machine is running, so it shows where the time goes).
 # Environment: MAKE (default make), SHOW_LINES (default 300).
+# $timer and $MAKE hold several words (or none) on purpose.
+# shellcheck disable=SC2086
 set -u
 logs=$1
 shift
