@@ -1,9 +1,10 @@
 # mk/concurrency.mk - concurrency evidence for `make test`:
 #   make test-tsan   the multi-thread tests (test_mt_*, test_handle_threads, test_ckremm_host) and the lock-free pool's tests
 #                    (test_lfblock*) built with clang -fsanitize=thread in $(BUILD)/tsan
-#                    TSAN_SCALE: TARN_TEST_SCALE of that build (default 1: full length)
+#                    (only those programs are built); TSAN_SCALE: TARN_TEST_SCALE of that
+#                    build (default 1: full length)
 #   make test-spin   the Promela model of the lock-free pool's get/put (tests/spin), checked
-#                    with spin; skipped with a message when spin or a C compiler is missing
+#                    with spin; fails when spin or a C compiler is missing
 
 TSAN       ?= -fsanitize=thread -fno-omit-frame-pointer
 TSAN_SCALE ?= 1
@@ -13,16 +14,17 @@ concurrency_mk_goal_ := $(.DEFAULT_GOAL)
 
 .PHONY: test-tsan test-spin
 
+TSAN_TESTS = $(sort $(patsubst tests/%.c,%,$(wildcard tests/test_mt_*.c tests/test_lfblock*.c \
+               tests/test_handle_threads.c tests/test_ckremm_host.c)))
+
 test-tsan:
-	$(CMAKE) -S . -B $(BUILD)/tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
-	  -DTARN_WERROR=ON -DTARN_TEST_SCALE=$(TSAN_SCALE) \
-	  "-DCMAKE_C_FLAGS=$(TSAN) -O1 -g" "-DCMAKE_EXE_LINKER_FLAGS=$(TSAN)" >/dev/null
-	$(CMAKE) --build $(BUILD)/tsan -j$(JOBS)
+	$(call configure,tsan,RelWithDebInfo,clang,-DTARN_TEST_SCALE=$(TSAN_SCALE) \
+	  "-DCMAKE_C_FLAGS=$(TSAN) -O1 -g" "-DCMAKE_EXE_LINKER_FLAGS=$(TSAN)",$(TSAN_TESTS))
 	cd $(BUILD)/tsan && TSAN_OPTIONS=halt_on_error=1:abort_on_error=0:exitcode=66 \
-	  $(CTEST) -R 'test_mt_|test_lfblock|test_handle_threads|test_ckremm_host'
+	  $(CTEST) -R '^($(subst $(space),|,$(TSAN_TESTS)))$$'
 
 test-spin:
-	tests/spin/run.sh $(BUILD)/spin
+	JOBS=$(JOBS) tests/spin/run.sh $(BUILD)/spin
 
 .DEFAULT_GOAL := $(concurrency_mk_goal_)
 

@@ -5,7 +5,7 @@
 #                         check the manifests and version numbers (tests/consumers/run.sh,
 #                         tools/check_manifests.py); part of `make test`
 #   make check-manifests  only the manifest and version checks (needs python3)
-#   make test-docs-gate   prove that docs/Doxyfile fails on an undocumented symbol (skipped
+#   make test-docs-gate   prove that docs/Doxyfile fails on an undocumented symbol (fails
 #                         without doxygen); part of `make test`
 #   make docs             API reference in $(BUILD)/docs/html with Doxygen; any warning (an
 #                         undocumented public symbol, a broken doc comment) fails, and

@@ -4,7 +4,8 @@
 #   QEMU_CPUS   cores to run on: "m3 m4" (default; m3 = Cortex-M3 on mps2-an385, m4 = Cortex-M4F on mps2-an386)
 #   QEMU_SCALE  TARN_TEST_SCALE of the images (default 10)
 #   QEMU_TIMEOUT seconds per test (default 120)
-# Skipped, with a message, when qemu-system-arm or arm-none-eabi-gcc is not installed.
+# Fails, naming the package, when qemu-system-arm or arm-none-eabi-gcc is not installed
+# (tools/deps.txt lists both; `make test` installs them first).
 
 QEMU_CPUS    ?= m3 m4
 QEMU_SCALE   ?= 10
@@ -16,9 +17,9 @@ qemu_mk_goal_ := $(.DEFAULT_GOAL)
 .PHONY: test-qemu
 test-qemu:
 	@if ! command -v qemu-system-arm >/dev/null 2>&1; then \
-	  echo "test-qemu: SKIPPED: qemu-system-arm is not on PATH (Debian: apt-get install qemu-system-arm)"; \
+	  echo "test-qemu: FAILED: qemu-system-arm is not on PATH (Debian: qemu-system-arm)" >&2; exit 1; \
 	elif ! command -v arm-none-eabi-gcc >/dev/null 2>&1; then \
-	  echo "test-qemu: SKIPPED: arm-none-eabi-gcc is not on PATH (Debian: gcc-arm-none-eabi libnewlib-arm-none-eabi)"; \
+	  echo "test-qemu: FAILED: arm-none-eabi-gcc is not on PATH (Debian: gcc-arm-none-eabi libnewlib-arm-none-eabi)" >&2; exit 1; \
 	else \
 	  ports/cortex-m/test.sh -b $(BUILD)/qemu -j $(JOBS) -c "$(QEMU_CPUS)" -s $(QEMU_SCALE) -t $(QEMU_TIMEOUT); \
 	fi

@@ -20,17 +20,31 @@ cc_for() {
 }
 std_for() { if grep -q 'stdatomic.h' "$1"; then echo "-std=c11"; else echo "-std=c99"; fi; }
 
-status=0
-for t in $targets; do
+# one target: every module, messages to $out/$t.log, status to $out/$t.status
+build_target() {
+  t=$1 st=0
   cc=$(cc_for "$t")
   for f in src/*.c; do
     m=$(basename "$f" .c)
     if ! $cc $(std_for "$f") $COMMON -c "$f" -o "$out/$t-$m.o"; then
-      echo "cross: $t: $f FAILED" >&2
-      status=1
+      echo "cross: $t: $f FAILED"
+      st=1
     fi
   done
-  echo "cross: $t: $(ls src/*.c | wc -l) modules built"
+  [ $st -ne 0 ] || echo "cross: $t: $(ls src/*.c | wc -l) modules built"
+  echo $st >"$out/$t.status"
+}
+
+# the targets side by side (each compiler runs one file at a time), reported in order
+for t in $targets; do
+  rm -f "$out/$t.status"
+  build_target "$t" >"$out/$t.log" 2>&1 &
+done
+wait
+status=0
+for t in $targets; do
+  cat "$out/$t.log"
+  [ "$(cat "$out/$t.status" 2>/dev/null)" = 0 ] || status=1
 done
 [ $status -eq 0 ] || exit $status
 

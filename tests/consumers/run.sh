@@ -18,8 +18,8 @@
 #   manifests       tools/check_manifests.py, with the installed package's version files,
 #                   and manifest_mutants.sh: broken copies of the manifests are rejected
 # Every program checks what it gets back from tarn and exits non-zero on any failure.
-# Needs cmake, make, a C compiler and pkg-config; the last two steps need python3 and are
-# skipped, with a message, without it.  Environment: CC (default gcc), CMAKE (cmake),
+# Needs cmake, make, a C compiler and pkg-config; the last two steps need python3 and fail,
+# naming the package, without it.  Environment: CC (default gcc), CMAKE (cmake),
 # JOBS (2), PYTHON (python3).
 # $WARN, $flags, $incs and the like hold several words on purpose.
 # shellcheck disable=SC2086
@@ -48,7 +48,6 @@ case $VERSION in
 esac
 
 passed=""
-skipped=""
 ok() { passed="$passed $1"; }
 fail() { echo "consumers: FAILED: $*" >&2; exit 1; }
 # run a command quietly; on failure show its output and stop
@@ -247,9 +246,7 @@ if command -v "$PYTHON" >/dev/null 2>&1; then
     quiet "$HERE/manifest_mutants.sh" "$B/manifest-mutants"
     ok manifests
 else
-    skipped="platformio-host manifests"
-    echo "consumers: SKIPPED platformio-host and manifests: $PYTHON is not on PATH (Debian: python3)"
+    fail "platformio-host and manifests cannot run: $PYTHON is not on PATH (Debian: python3)"
 fi
 
 echo "consumers: passed:$passed"
-[ -z "$skipped" ] || echo "consumers: skipped: $skipped"
