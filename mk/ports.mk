@@ -5,8 +5,8 @@
 #   - ports/freertos/heap_tarn.c on Cortex-M3: tests/port_freertos_*.c (stand-in kernel
 #     headers of tests/freertos/).
 # The host tests of the ports, and the examples that need packages or C++, are CTest
-# cases (ports/ports.cmake).  Skipped, with a message, without qemu-system-arm or
-# arm-none-eabi-gcc.
+# cases (ports/ports.cmake).  Fails without qemu-system-arm or arm-none-eabi-gcc
+# (tools/deps.txt lists them).
 
 ports_mk_goal_ := $(.DEFAULT_GOAL)
 
@@ -23,7 +23,7 @@ PORTS_RUN  = timeout -k 5 120 qemu-system-arm -M mps2-an385 -nographic -monitor 
 .PHONY: test-ports
 test-ports:
 	@if ! command -v qemu-system-arm >/dev/null 2>&1 || ! command -v arm-none-eabi-gcc >/dev/null 2>&1; then \
-	  echo "test-ports: SKIPPED: needs qemu-system-arm and arm-none-eabi-gcc"; exit 0; fi; \
+	  echo "test-ports: FAILED: needs qemu-system-arm and arm-none-eabi-gcc (tools/deps.sh installs them)"; exit 1; fi; \
 	set -e; mkdir -p $(PORTS_OUT); \
 	$(PORTS_CC) $(PORTS_CFLAGS) $(PORTS_LIB) ports/libc/tarn_malloc.c tests/port_libc_qemu.c \
 	  ports/cortex-m/startup.c $(PORTS_LDFLAGS) -o $(PORTS_OUT)/port_libc_qemu.elf; \

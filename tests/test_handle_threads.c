@@ -22,6 +22,7 @@ static unsigned char mem[TARN_HANDLE_BYTES(DATA, NH)] TARN_HANDLE_ALIGNED;
 static tarn_handle_pool pool;
 static tarn_pthread_lock mutex = TARN_PTHREAD_LOCK_INIT;
 static atomic_int stop;
+static atomic_int moved; /* the compactor has moved a block: workers may stop */
 static unsigned long bad[WORKERS + 1];
 
 typedef struct worker {
@@ -47,7 +48,9 @@ static void *work(void *arg)
     uint32_t tag[PER];
     unsigned i, k, iters = (unsigned)CHECK_ITERS(200000);
     for (i = 0; i < PER; i++) h[i] = tarn_handle_null();
-    for (k = 0; k < iters; k++) {
+    /* at least iters operations, and on until the compactor has moved something (at a
+     * shortened length the workers could otherwise finish before it ever ran) */
+    for (k = 0; k < iters || (!atomic_load(&moved) && k < 100u * iters); k++) {
         unsigned char *p;
         i = next(&w->rng) % PER;
         if (tarn_handle_is_null(h[i])) {
@@ -91,6 +94,10 @@ static void *compactor(void *arg)
             (void)tarn_handle_compact_step(&pool, 64u + n % 512u, NULL);
         }
         if (n % 64u == 0u && tarn_handle_check(&pool) != TARN_OK) bad[WORKERS]++;
+        if (!atomic_load(&moved) && n % 16u == 0u) {
+            tarn_handle_stats st;
+            if (tarn_handle_stats_get(&pool, &st) == TARN_OK && st.bytes_moved > 0) atomic_store(&moved, 1);
+        }
     }
     return NULL;
 }
