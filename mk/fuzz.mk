@@ -13,6 +13,11 @@
 #   make fuzz-cov      line/branch coverage of src/ and compat/ reached by replaying the work
 #                      corpus (clang source-based coverage, llvm-cov).
 #
+#   make fuzz-damage   the damage-containment harnesses (tests/test_heap_damage.c,
+#                      tests/test_block_damage.c) at length under ASan+UBSan:
+#                      DAMAGE_TRIALS trials per corruption kind (make test runs a few
+#                      hundred); part of `make fuzz`.
+#
 #   FUZZ_TARGETS  targets to run (default: every fuzz/fuzz_<m>.c)
 #   FUZZ_SECONDS  seconds per target (default 60)
 #   FUZZ_MAX_LEN  longest input libFuzzer generates (default 4096)
@@ -41,7 +46,7 @@ FUZZ_LIB_SRC := $(sort $(wildcard src/*.c compat/*/*.c tests/support/*.c))
 FUZZ_OBJ     := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(FUZZ_LIB_SRC))
 FUZZ_BINS    := $(addprefix $(FUZZ_DIR)/fuzz_,$(FUZZ_TARGETS))
 
-.PHONY: fuzz fuzz-build fuzz-merge fuzz-cov
+.PHONY: fuzz fuzz-build fuzz-merge fuzz-cov fuzz-damage
 
 $(FUZZ_DIR)/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -59,8 +64,21 @@ $(FUZZ_DIR)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_DIR)/libtarn_fuzz.a
 
 fuzz-build: $(FUZZ_BINS)
 
-fuzz: fuzz-build
+fuzz: fuzz-build fuzz-damage
 	fuzz/run.sh run "$(FUZZ_DIR)" "$(FUZZ_SECONDS)" "$(FUZZ_MAX_LEN)" "$(FUZZ_ARGS)" $(FUZZ_TARGETS)
+
+DAMAGE_TRIALS ?= 20000
+DAMAGE_LIB_SRC = src/heap.c src/tarn.c src/dump.c tests/support/*.c
+fuzz-damage:
+	@mkdir -p $(FUZZ_DIR)/damage
+	$(FUZZ_CC) -std=c11 -g -O1 -fsanitize=$(FUZZ_SAN) -fno-sanitize-recover=all \
+	  -D_POSIX_C_SOURCE=200809L $(FUZZ_INC) tests/test_heap_damage.c $(DAMAGE_LIB_SRC) \
+	  -o $(FUZZ_DIR)/damage/heap
+	$(FUZZ_CC) -std=c11 -g -O1 -fsanitize=$(FUZZ_SAN) -fno-sanitize-recover=all \
+	  -D_POSIX_C_SOURCE=200809L $(FUZZ_INC) tests/test_block_damage.c src/tarn.c tests/support/*.c \
+	  -o $(FUZZ_DIR)/damage/block
+	$(FUZZ_DIR)/damage/heap --trials $(DAMAGE_TRIALS)
+	$(FUZZ_DIR)/damage/block $(DAMAGE_TRIALS)
 
 fuzz-merge: fuzz-build
 	fuzz/run.sh merge "$(FUZZ_DIR)" 0 "$(FUZZ_MAX_LEN)" "$(FUZZ_ARGS)" $(FUZZ_TARGETS)
