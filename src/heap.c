@@ -356,12 +356,16 @@ static inline void list_unlink(tarn_heap *h, uint32_t x)
     if (nx != NIL) wr1(h, nx + 1u, 1u, pv);
 }
 
-/* The size of the free block at x, checked against its boundary tag; 0 when damaged. */
+/* MINB <= s <= lim, for lim >= 1, in one unsigned comparison (s < MINB wraps around). */
+#define SIZE_IN(s, lim) ((uint32_t)((s) - MINB) < (uint32_t)((lim) - 1u))
+
+/* The size of the free block at x (x < N), checked against its boundary tag; 0 when
+ * damaged. */
 static inline uint32_t free_size(const tarn_heap *h, uint32_t x)
 {
     uint32_t s = HD_W1(h, x) & SZ;
 #if HEAP_CHECKING
-    if (s < MINB || s > h->ngran - x || HD_PREV(h, x + s) != s) return 0u;
+    if (!SIZE_IN(s, h->ngran - x) || HD_PREV(h, x + s) != s) return 0u;
 #endif
     return s;
 }
@@ -627,23 +631,25 @@ static tarn_status heap_block_of(tarn_heap *h, const void *ptr, heap_blk *b, boo
     if (TARN_UNLIKELY(ptr == NULL)) return TARN_EINVAL;
     d = (uintptr_t)ptr - (uintptr_t)h->blocks - G;
 #if HEAP_CHECKING
-    if (TARN_UNLIKELY(d >= ((uintptr_t)h->ngran - 1u) << LG || (d & (G - 1u)) != 0u)) {
-        return TARN_EFOREIGN;
-    }
-    b->g = (uint32_t)(d >> LG);
+    /* d rotated right by LG: d / G when d is a multiple of G, else a number above
+     * 2^(bits - LG) > N; so one comparison checks both the range and the alignment */
+    d = (d >> LG) | (d << (sizeof(uintptr_t) * 8u - LG));
+    if (TARN_UNLIKELY(d >= (uintptr_t)h->ngran - 1u)) return TARN_EFOREIGN;
+    b->g = (uint32_t)d;
     if (TARN_UNLIKELY(bit_get(h->umap, b->g) == 0u)) return heap_why(h, b->g);
     if (TARN_UNLIKELY(HEAP_HOLDS(h, ptr))) return TARN_EDOUBLE;
+    /* a used header's w1 is its size and nothing else: MINB <= w1 <= N - g (so no FREE
+     * or spare bit), and the tag after it names it */
     w1 = HD_W1(h, b->g);
-    b->s = w1 & SZ;
-    if (TARN_UNLIKELY(w1 != b->s || b->s < MINB || b->s > h->ngran - b->g ||
-                      HD_PREV(h, b->g + b->s) != b->s)) {
+    b->s = w1;
+    if (TARN_UNLIKELY(!SIZE_IN(w1, h->ngran - b->g) || HD_PREV(h, b->g + w1) != w1)) {
         return heap_damaged(h);
     }
     if (full) {
         w0 = rd(h, b->g, 0u);
         b->ps = w0 & SZ;
         if (TARN_UNLIKELY(b->g == 0u ? b->ps != 0u
-                                     : (b->ps < MINB || b->ps > b->g ||
+                                     : (!SIZE_IN(b->ps, b->g) ||
                                         (HD_W1(h, b->g - b->ps) & SZ) != b->ps))) {
             return heap_damaged(h);
         }
