@@ -758,7 +758,8 @@ static tarn_status heap_release(tarn_heap *h, uint32_t g, uint32_t s, uint32_t p
 {
     uint32_t n = g + s, ns = 0, l = g - ps;
     bool rf = bit_get(h->umap, n) == 0u;               /* U[N] = 1: never past the end */
-    bool lf = mode != REL_TAIL && g != 0u && bit_get(h->umap, l) == 0u;
+    /* for g = 0, ps = 0 (checked by the callers): l = g, whose U bit is still set */
+    bool lf = mode != REL_TAIL && bit_get(h->umap, l) == 0u;
 
     if (rf && (!HEAP_CHECKING || (HD_W1(h, n) & ~SZ) == FREE)) ns = free_size(h, n);
     if (TARN_UNLIKELY(rf && (ns == 0u || !unlink_ok(h, n)))) return heap_damaged(h);
