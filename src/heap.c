@@ -628,13 +628,15 @@ static tarn_status heap_block_of(tarn_heap *h, const void *ptr, heap_blk *b, boo
     uint32_t w0, w1;
     b->ps = 0;
     b->live = 0;
-    if (TARN_UNLIKELY(ptr == NULL)) return TARN_EINVAL;
     d = (uintptr_t)ptr - (uintptr_t)h->blocks - G;
 #if HEAP_CHECKING
     /* d rotated right by LG: d / G when d is a multiple of G, else a number above
-     * 2^(bits - LG) > N; so one comparison checks both the range and the alignment */
+     * 2^(bits - LG) > N; so one comparison checks both the range and the alignment.
+     * NULL never passes it (no payload of the blocks area is at address 0). */
     d = (d >> LG) | (d << (sizeof(uintptr_t) * 8u - LG));
-    if (TARN_UNLIKELY(d >= (uintptr_t)h->ngran - 1u)) return TARN_EFOREIGN;
+    if (TARN_UNLIKELY(d >= (uintptr_t)h->ngran - 1u)) {
+        return ptr == NULL ? TARN_EINVAL : TARN_EFOREIGN;
+    }
     b->g = (uint32_t)d;
     if (TARN_UNLIKELY(bit_get(h->umap, b->g) == 0u)) return heap_why(h, b->g);
     if (TARN_UNLIKELY(HEAP_HOLDS(h, ptr))) return TARN_EDOUBLE;
@@ -655,6 +657,7 @@ static tarn_status heap_block_of(tarn_heap *h, const void *ptr, heap_blk *b, boo
         }
     }
 #else
+    if (TARN_UNLIKELY(ptr == NULL)) return TARN_EINVAL;
     b->g = (uint32_t)(d >> LG);
     w1 = HD_W1(h, b->g);
     b->s = w1 & SZ;
