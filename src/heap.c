@@ -431,12 +431,13 @@ static bool geom_layout(heap_geom *g, size_t avail, uint32_t k)
 #define SEAL_P(p) ((uintptr_t)(p))
 static inline uint32_t heap_seal(const tarn_heap *h)
 {
-    /* exclusive or of the words (a change in any one field always changes it); 64-bit
-     * words are folded once at the end */
+    /* exclusive or of the fields, unshifted (a change in any one field always changes
+     * it, on 32-bit hosts too: no bit is shifted out); 64-bit words are folded once at
+     * the end */
     uintptr_t v = SEAL_P(h->blocks) ^ SEAL_P(h->umap) ^ SEAL_P(h->groups) ^
                   SEAL_P(h->heads) ^ SEAL_P(h->mem) ^ (uintptr_t)h->mem_size ^
-                  (uintptr_t)h->nbytes ^ (uintptr_t)h->ngran ^ ((uintptr_t)h->nclasses << 16) ^
-                  ((uintptr_t)h->k << 28) ^ (uintptr_t)0x7A5E11EDu;
+                  (uintptr_t)h->nbytes ^ (uintptr_t)(h->ngran ^ h->nclasses ^ h->k) ^
+                  (uintptr_t)0x7A5E11EDu;
 #if TARN_LOCKING
     v ^= SEAL_P(h->lock.lock) ^ SEAL_P(h->lock.unlock) ^ SEAL_P(h->lock.ctx);
 #endif
