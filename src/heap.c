@@ -642,19 +642,26 @@ static tarn_status heap_block_of(tarn_heap *h, const void *ptr, heap_blk *b, boo
     if (TARN_UNLIKELY(bit_get(h->umap, b->g) == 0u)) return heap_why(h, b->g);
     if (TARN_UNLIKELY(HEAP_HOLDS(h, ptr))) return TARN_EDOUBLE;
     /* a used header's w1 is its size and nothing else: MINB <= w1 <= N - g (so no FREE
-     * or spare bit), and the tag after it names it */
-    w1 = HD_W1(h, b->g);
-    b->s = w1;
-    if (TARN_UNLIKELY(!SIZE_IN(w1, h->ngran - b->g) || HD_PREV(h, b->g + w1) != w1)) {
-        return heap_damaged(h);
-    }
-    if (full) {
-        w0 = rd(h, b->g, 0u);
-        b->ps = w0 & SZ;
-        if (TARN_UNLIKELY(b->g == 0u ? b->ps != 0u
-                                     : (!SIZE_IN(b->ps, b->g) ||
-                                        (HD_W1(h, b->g - b->ps) & SZ) != b->ps))) {
-            return heap_damaged(h);
+     * or spare bit), and the tag after it names it.  (The header is the granule before
+     * ptr, now known to be granule g: read through ptr, the same address.) */
+    {
+        const unsigned char *hd = (const unsigned char *)ptr - G;
+        tarn_san_peek(&w1, hd + sizeof(uint32_t), sizeof w1);
+        b->s = w1;
+        if (TARN_UNLIKELY(!SIZE_IN(w1, h->ngran - b->g))) return heap_damaged(h);
+        tarn_san_peek(&w0, hd + ((size_t)w1 << LG), sizeof w0);
+        if (TARN_UNLIKELY((w0 & SZ) != w1)) return heap_damaged(h);
+        if (full) {         /* the tag names a block before whose size agrees */
+            uint32_t lw1;
+            tarn_san_peek(&w0, hd, sizeof w0);
+            b->ps = w0 & SZ;
+            if (b->g == 0u) {
+                if (TARN_UNLIKELY(b->ps != 0u)) return heap_damaged(h);
+            } else {
+                if (TARN_UNLIKELY(!SIZE_IN(b->ps, b->g))) return heap_damaged(h);
+                tarn_san_peek(&lw1, hd - ((size_t)b->ps << LG) + sizeof(uint32_t), sizeof lw1);
+                if (TARN_UNLIKELY((lw1 & SZ) != b->ps)) return heap_damaged(h);
+            }
         }
     }
 #else
