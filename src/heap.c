@@ -356,12 +356,16 @@ static inline void list_unlink(tarn_heap *h, uint32_t x)
     if (nx != NIL) wr1(h, nx + 1u, 1u, pv);
 }
 
-/* The size of the free block at x, checked against its boundary tag; 0 when damaged. */
+/* MINB <= s <= lim, for lim >= 1, in one unsigned comparison (s < MINB wraps around). */
+#define SIZE_IN(s, lim) ((uint32_t)((s) - MINB) < (uint32_t)((lim) - 1u))
+
+/* The size of the free block at x (x < N), checked against its boundary tag; 0 when
+ * damaged. */
 static inline uint32_t free_size(const tarn_heap *h, uint32_t x)
 {
     uint32_t s = HD_W1(h, x) & SZ;
 #if HEAP_CHECKING
-    if (s < MINB || s > h->ngran - x || HD_PREV(h, x + s) != s) return 0u;
+    if (!SIZE_IN(s, h->ngran - x) || HD_PREV(h, x + s) != s) return 0u;
 #endif
     return s;
 }
@@ -427,12 +431,13 @@ static bool geom_layout(heap_geom *g, size_t avail, uint32_t k)
 #define SEAL_P(p) ((uintptr_t)(p))
 static inline uint32_t heap_seal(const tarn_heap *h)
 {
-    /* exclusive or of the words (a change in any one field always changes it); 64-bit
-     * words are folded once at the end */
+    /* exclusive or of the fields, unshifted (a change in any one field always changes
+     * it, on 32-bit hosts too: no bit is shifted out); 64-bit words are folded once at
+     * the end */
     uintptr_t v = SEAL_P(h->blocks) ^ SEAL_P(h->umap) ^ SEAL_P(h->groups) ^
                   SEAL_P(h->heads) ^ SEAL_P(h->mem) ^ (uintptr_t)h->mem_size ^
-                  (uintptr_t)h->nbytes ^ (uintptr_t)h->ngran ^ ((uintptr_t)h->nclasses << 16) ^
-                  ((uintptr_t)h->k << 28) ^ (uintptr_t)0x7A5E11EDu;
+                  (uintptr_t)h->nbytes ^ (uintptr_t)(h->ngran ^ h->nclasses ^ h->k) ^
+                  (uintptr_t)0x7A5E11EDu;
 #if TARN_LOCKING
     v ^= SEAL_P(h->lock.lock) ^ SEAL_P(h->lock.unlock) ^ SEAL_P(h->lock.ctx);
 #endif
@@ -624,31 +629,43 @@ static tarn_status heap_block_of(tarn_heap *h, const void *ptr, heap_blk *b, boo
     uint32_t w0, w1;
     b->ps = 0;
     b->live = 0;
-    if (TARN_UNLIKELY(ptr == NULL)) return TARN_EINVAL;
     d = (uintptr_t)ptr - (uintptr_t)h->blocks - G;
 #if HEAP_CHECKING
-    if (TARN_UNLIKELY(d >= ((uintptr_t)h->ngran - 1u) << LG || (d & (G - 1u)) != 0u)) {
-        return TARN_EFOREIGN;
+    /* d rotated right by LG: d / G when d is a multiple of G, else a number above
+     * 2^(bits - LG) > N; so one comparison checks both the range and the alignment.
+     * NULL never passes it (no payload of the blocks area is at address 0). */
+    d = (d >> LG) | (d << (sizeof(uintptr_t) * 8u - LG));
+    if (TARN_UNLIKELY(d >= (uintptr_t)h->ngran - 1u)) {
+        return ptr == NULL ? TARN_EINVAL : TARN_EFOREIGN;
     }
-    b->g = (uint32_t)(d >> LG);
+    b->g = (uint32_t)d;
     if (TARN_UNLIKELY(bit_get(h->umap, b->g) == 0u)) return heap_why(h, b->g);
     if (TARN_UNLIKELY(HEAP_HOLDS(h, ptr))) return TARN_EDOUBLE;
-    w1 = HD_W1(h, b->g);
-    b->s = w1 & SZ;
-    if (TARN_UNLIKELY(w1 != b->s || b->s < MINB || b->s > h->ngran - b->g ||
-                      HD_PREV(h, b->g + b->s) != b->s)) {
-        return heap_damaged(h);
-    }
-    if (full) {
-        w0 = rd(h, b->g, 0u);
-        b->ps = w0 & SZ;
-        if (TARN_UNLIKELY(b->g == 0u ? b->ps != 0u
-                                     : (b->ps < MINB || b->ps > b->g ||
-                                        (HD_W1(h, b->g - b->ps) & SZ) != b->ps))) {
-            return heap_damaged(h);
+    /* a used header's w1 is its size and nothing else: MINB <= w1 <= N - g (so no FREE
+     * or spare bit), and the tag after it names it.  (The header is the granule before
+     * ptr, now known to be granule g: read through ptr, the same address.) */
+    {
+        const unsigned char *hd = (const unsigned char *)ptr - G;
+        tarn_san_peek(&w1, hd + sizeof(uint32_t), sizeof w1);
+        b->s = w1;
+        if (TARN_UNLIKELY(!SIZE_IN(w1, h->ngran - b->g))) return heap_damaged(h);
+        tarn_san_peek(&w0, hd + ((size_t)w1 << LG), sizeof w0);
+        if (TARN_UNLIKELY((w0 & SZ) != w1)) return heap_damaged(h);
+        if (full) {         /* the tag names a block before whose size agrees */
+            uint32_t lw1;
+            tarn_san_peek(&w0, hd, sizeof w0);
+            b->ps = w0 & SZ;
+            if (b->g == 0u) {
+                if (TARN_UNLIKELY(b->ps != 0u)) return heap_damaged(h);
+            } else {
+                if (TARN_UNLIKELY(!SIZE_IN(b->ps, b->g))) return heap_damaged(h);
+                tarn_san_peek(&lw1, hd - ((size_t)b->ps << LG) + sizeof(uint32_t), sizeof lw1);
+                if (TARN_UNLIKELY((lw1 & SZ) != b->ps)) return heap_damaged(h);
+            }
         }
     }
 #else
+    if (TARN_UNLIKELY(ptr == NULL)) return TARN_EINVAL;
     b->g = (uint32_t)(d >> LG);
     w1 = HD_W1(h, b->g);
     b->s = w1 & SZ;
@@ -752,7 +769,8 @@ static tarn_status heap_release(tarn_heap *h, uint32_t g, uint32_t s, uint32_t p
 {
     uint32_t n = g + s, ns = 0, l = g - ps;
     bool rf = bit_get(h->umap, n) == 0u;               /* U[N] = 1: never past the end */
-    bool lf = mode != REL_TAIL && g != 0u && bit_get(h->umap, l) == 0u;
+    /* for g = 0, ps = 0 (checked by the callers): l = g, whose U bit is still set */
+    bool lf = mode != REL_TAIL && bit_get(h->umap, l) == 0u;
 
     if (rf && (!HEAP_CHECKING || (HD_W1(h, n) & ~SZ) == FREE)) ns = free_size(h, n);
     if (TARN_UNLIKELY(rf && (ns == 0u || !unlink_ok(h, n)))) return heap_damaged(h);

@@ -3,7 +3,8 @@
  * of the control structure the geometry check covers, the bitmap and header sentinels, and (where
  * the quarantine is compiled in) every way the quarantine ring can be damaged.  Each
  * damage alone must give TARN_ECORRUPT, and the heap must check clean again once the
- * field is restored.  Plain C: runs on the host and bare-metal.
+ * field is restored; and each sealed field changed alone, in a low and a high bit, makes
+ * alloc, usable_size and free refuse the heap.  Plain C: runs on the host and bare-metal.
  */
 #include "check.h"
 #include "tarn/heap.h"
@@ -102,9 +103,43 @@ static void quarantine_ring(void)
 }
 #endif
 
+/* The seal refuses every call once any single sealed field changes, in any of its bits
+ * (on 32-bit hosts too, where a shifted field could lose its high bits). */
+#define SEALED(field, flip)                                                  \
+    do {                                                                     \
+        __typeof__(h->field) saved_ = h->field;                              \
+        h->field = (__typeof__(h->field))(h->field ^ (flip));                \
+        CHECK(tarn_heap_alloc(h, 8) == NULL);                                \
+        CHECK_EQ(tarn_heap_usable_size(h, a), 0u);                           \
+        CHECK_EQ(tarn_heap_free(h, a), TARN_EINVAL);                         \
+        h->field = saved_;                                                   \
+        CHECK(tarn_heap_usable_size(h, a) >= 100u);                          \
+    } while (0)
+
+static void sealed_fields(void)
+{
+    void *a;
+    REQUIRE(tarn_heap_init(&h, mem, sizeof mem, NULL) == TARN_OK);
+    a = tarn_heap_alloc(h, 100);
+    REQUIRE(a != NULL);
+    SEALED(ngran, 1u);
+    SEALED(ngran, 0x04000000u);
+    SEALED(nclasses, 1u);
+    SEALED(nclasses, 0x00010000u);
+    SEALED(nclasses, 0x80000000u);
+    SEALED(k, 0x01u);
+    SEALED(k, 0x10u);
+    SEALED(k, 0x80u);
+    SEALED(nbytes, (size_t)1u);
+    SEALED(mem_size, (size_t)1u << (sizeof(size_t) * 8u - 1u));
+    CHECK_EQ(tarn_heap_free(h, a), TARN_OK);
+    CHECK_EQ(tarn_heap_check(h), TARN_OK);
+}
+
 int main(void)
 {
     control_fields();
+    sealed_fields();
 #if TARN_QUARANTINE >= 2
     quarantine_ring();
 #endif
