@@ -1020,6 +1020,32 @@ static void test_deinit_reinit(void)
     CHECK_EQ(tarn_handle_deinit(&pool), TARN_OK);
 }
 
+/* The null handle (index 0) and a pool that was deinitialised or never initialised: lock
+ * and unlock fail cleanly and touch nothing, on the inline path too (slot 0 of a dead
+ * pool's table is the caller's memory again). */
+static void test_dead_pool_lock(void)
+{
+    static tarn_handle_pool zero;            /* never initialised: all zero */
+    static unsigned char copy[sizeof mem];
+    tarn_handle_pool p;
+    tarn_handle h;
+    REQUIRE(tarn_handle_init(&p, mem, sizeof mem, NH, NULL) == TARN_OK);
+    CHECK(tarn_handle_lock(&p, tarn_handle_null()) == NULL);
+    CHECK(tarn_handle_unlock(&p, tarn_handle_null()) != TARN_OK);
+    h = tarn_handle_alloc(&p, 40);
+    REQUIRE(!tarn_handle_is_null(h));
+    CHECK_EQ(tarn_handle_deinit(&p), TARN_OK);
+    memset(mem, 0, sizeof mem);              /* the caller reuses its memory */
+    memcpy(copy, mem, sizeof mem);
+    CHECK(tarn_handle_lock(&p, tarn_handle_null()) == NULL);
+    CHECK(tarn_handle_lock(&p, h) == NULL);
+    CHECK(tarn_handle_unlock(&p, tarn_handle_null()) != TARN_OK);
+    CHECK(tarn_handle_unlock(&p, h) != TARN_OK);
+    CHECK(memcmp(copy, mem, sizeof mem) == 0);
+    CHECK(tarn_handle_lock(&zero, tarn_handle_null()) == NULL);
+    CHECK(tarn_handle_unlock(&zero, tarn_handle_null()) != TARN_OK);
+}
+
 int main(void)
 {
     test_sizing();
@@ -1028,6 +1054,7 @@ int main(void)
     test_alloc_free();
     test_other_pool();
     test_lock_unlock();
+    test_dead_pool_lock();
     test_resize();
     test_resize_down_slide();
     test_copy_clear();

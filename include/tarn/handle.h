@@ -43,7 +43,9 @@
  * generation (advancing it once more when the slot is first used again), so a handle
  * issued before a deinit is an ordinary stale handle for every later pool on that table:
  * it is rejected until its slot has been used 65,536 times (default) counting each pool
- * that used it, so for at least the next 65,535 inits.  The buffer may hold garbage at the
+ * that used it, so for at least the next 65,535 inits.  Only the low 16 bits of a
+ * generation survive a deinit, so across a re-init the window is 65,536 uses whatever
+ * TARN_HANDLE_INDEX_BITS is (with 8 index bits, 2^24 holds within one pool's life).  The buffer may hold garbage at the
  * first init (the generations start wherever it says).  If the caller writes over the
  * table between a deinit and the next init, old handles are rejected only by chance
  * (about 65,535 times in 65,536).
@@ -459,7 +461,7 @@ tarn_status tarn_handle_unlock_slow_(tarn_handle_pool *pool, tarn_handle h);
 static inline void *tarn_handle_lock(tarn_handle_pool *pool, tarn_handle h)
 {
     uint32_t x = h.v & TARN_HANDLE_INDEX_MASK_;
-    if (pool != NULL && x <= pool->fast) { /* entry 0's key matches no handle */
+    if (pool != NULL && x - 1u < pool->fast) { /* slots 1..fast; 0 (null) and fast == 0 go out of line */
         tarn_handle_entry_ *e = pool->entries + x;
         unsigned n = e->lock;
         if (e->key == h.v && n != 0xFFFFu && (TARN_CHECK_LEVEL < 1 || e->off < pool->data_size)) {
@@ -478,7 +480,7 @@ static inline void *tarn_handle_lock(tarn_handle_pool *pool, tarn_handle h)
 static inline tarn_status tarn_handle_unlock(tarn_handle_pool *pool, tarn_handle h)
 {
     uint32_t x = h.v & TARN_HANDLE_INDEX_MASK_;
-    if (pool != NULL && x <= pool->fast) {
+    if (pool != NULL && x - 1u < pool->fast) {
         tarn_handle_entry_ *e = pool->entries + x;
         unsigned n = e->lock;
         if (e->key == h.v && n != 0u) {
