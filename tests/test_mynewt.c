@@ -406,5 +406,23 @@ int main(void)
     CHECK_EQ(os_mempool_clear(&pe.mpe_mp), OS_OK);              /* clear repairs it */
     CHECK(os_mempool_is_sane(&pe.mpe_mp));
     free_list_in_address_order(&pe.mpe_mp, buf1);
+    /* a write after put that stores another live block's address in the freed block's
+     * link: get must not follow it and hand that live block out a second time */
+    {
+        static os_membuf_t wb[OS_MEMPOOL_SIZE(4, BS)];
+        struct os_mempool wp;
+        void *a, *c, *y;
+        REQUIRE(os_mempool_init(&wp, 4, BS, wb, "waf") == OS_OK);
+        a = os_memblock_get(&wp);
+        c = os_memblock_get(&wp);
+        REQUIRE(a != NULL && c != NULL);
+        CHECK_EQ(os_memblock_put(&wp, a), OS_OK);
+        memcpy(a, &c, sizeof c);                /* the stale write (the link word is open) */
+        y = os_memblock_get(&wp);               /* refused: c is not a free block */
+        CHECK(y == NULL);
+        y = os_memblock_get(&wp);
+        CHECK(y == NULL);                       /* never the live block c a second time */
+        CHECK(os_mempool_is_sane(&wp) == 0);    /* and the damage is reported */
+    }
     return check_done();
 }

@@ -337,7 +337,11 @@ void *os_memblock_get(struct os_mempool *mp)
     mp_lock();
     if (mp->mp_num_free != 0u && mp->slh_first != NULL && mp_is_block(mp, mp->slh_first)) {
         next = mp_link(mp->slh_first);
-        if (next == NULL ? mp->mp_num_free == 1u : mp_is_block(mp, next)) {
+        /* the link, read from a free block a stale write may have reached, must be the end
+         * of the list or a block start that (in pools with tagged blocks) is free */
+        if (next == NULL ? mp->mp_num_free == 1u
+                         : (mp_is_block(mp, next) &&
+                            (mp->tarn_key_ == 0u || mp_tag(next) == mp->tarn_key_))) {
             blk = (unsigned char *)mp->slh_first;
             mp->slh_first = next;
             mp->mp_num_free--;

@@ -30,7 +30,10 @@
  *     (which stays readable, so a walk of the free list is clean) and the guard bytes are
  *     always NOACCESS: a use after put or an overflow is reported by the tool;
  *   - a free-list link damaged by a write after put is detected by get (NULL) and by
- *     os_mempool_is_sane instead of being followed;
+ *     os_mempool_is_sane instead of being followed: get takes a link only if it is the
+ *     end of the list or the start of a free block (blocks of two pointers or more carry
+ *     a free tag; in one-pointer blocks get can only check that the link is a block
+ *     start, and os_mempool_is_sane finds the rest);
  *   - os_mempool_set_lock: an optional lock hook (tarn_lock) standing for Mynewt's
  *     critical section, around every pool and list operation;
  *   - os_mempool_unregister hands the buffer back to memory tools as ordinary memory.
