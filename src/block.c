@@ -215,7 +215,11 @@ static inline uint32_t block_min_free(const tarn_block_pool *pool)
 static inline void block_write_link(void *blk, uint32_t next)
 {
     TARN_SAN_OPEN(blk, sizeof(uint32_t));
+#if defined(__GNUC__) || defined(__clang__)
     *(tarn_block_link_ *)blk = next;
+#else
+    memcpy(blk, &next, sizeof next);
+#endif
     TARN_SAN_CLOSE(blk, sizeof(uint32_t));
 }
 static inline uint32_t block_read_link(const void *blk)
@@ -224,8 +228,12 @@ static inline uint32_t block_read_link(const void *blk)
     uint32_t v;
     tarn_san_peek(&v, blk, sizeof v);
     return v;
-#else
+#elif defined(__GNUC__) || defined(__clang__)
     return *(const tarn_block_link_ *)blk;
+#else
+    uint32_t v;
+    memcpy(&v, blk, sizeof v);
+    return v;
 #endif
 }
 
@@ -527,15 +535,25 @@ taken:
     return blk;
 }
 
+void *tarn_block_get_status(tarn_block_pool *pool, tarn_status *st)
+{
+    void *blk = NULL;
+    tarn_status s = TARN_EINVAL;
+    if (TARN_LIKELY(pool != NULL)) {
+        TARN_LOCK(pool->lock);
+        block_san_setup(pool);
+        blk = block_get_core(pool);
+        /* a failing get recorded its reason under this lock: it is this call's */
+        s = (blk != NULL) ? TARN_OK : TARN_ERR_GET(pool->last_error);
+        TARN_UNLOCK(pool->lock);
+    }
+    if (st != NULL) *st = s;
+    return blk;
+}
+
 void *tarn_block_get_slow_(tarn_block_pool *pool)
 {
-    void *blk;
-    if (TARN_UNLIKELY(pool == NULL)) return NULL;
-    TARN_LOCK(pool->lock);
-    block_san_setup(pool);
-    blk = block_get_core(pool);
-    TARN_UNLOCK(pool->lock);
-    return blk;
+    return tarn_block_get_status(pool, NULL);
 }
 
 /* Free validated block i (caller holds the lock). */

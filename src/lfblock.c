@@ -65,9 +65,13 @@
  *     owner's write of state[i], so the link read can never come from the future.
  *   - head CAS in put: success release (publishes the link and the block's contents),
  *     failure relaxed (the reloaded head is only used to form the new link).
- *   - state[] accesses: relaxed; ordered by the head CASes as above.  The USED store at
- *     get step 3 reaches a later put of the same block through whatever synchronisation
- *     passed the pointer to the putting context (program order if it is the same one).
+ *   - state[] accesses: relaxed, ordered by the head CASes as above, except two.  The
+ *     USED store at get step 3 is a release and get's link-check loads of state[] are
+ *     acquires: a get that sees a block marked USED then also sees the head CAS that took
+ *     it, so "head unchanged" after a failed link check means damage, never a race with
+ *     another get (on weakly ordered parts a relaxed pair would allow that).  The USED
+ *     store reaches a later put of the same block through whatever synchronisation passed
+ *     the pointer to the putting context (program order if it is the same one).
  *   - carve: relaxed; a carved block has no previous owner whose writes must be seen.
  *   - statistics and last_error: relaxed; they order nothing.
  *   num_free is incremented before a put publishes its block and decremented after a get
@@ -518,13 +522,16 @@ static inline bool lf_claim(tarn_lfblock_pool *pool, uint32_t i, tarn_lfblock_wo
 }
 #endif
 
-void *tarn_lfblock_get(tarn_lfblock_pool *pool)
+/* The whole of get; *st receives this call's own status (inlined into both entries, so
+ * tarn_lfblock_get pays nothing for it). */
+static inline void *lf_get(tarn_lfblock_pool *pool, tarn_status *st)
 {
     uint32_t i, c;
     tarn_lfblock_word h;
     unsigned char *p;
 
     if (pool == NULL) {
+        *st = TARN_EINVAL;
         return NULL;
     }
     LF_LOCK(pool);
@@ -550,7 +557,7 @@ void *tarn_lfblock_get(tarn_lfblock_pool *pool)
             if (out != 0u) {
                 i = out - 1u;
                 (void)lf_held_verify(pool, i);
-                st32(&pool->state[i], LF_USED, MO_RLX);
+                st32(&pool->state[i], LF_USED, MO_REL);
                 LF_UNLOCK(pool);
                 goto hand_out;
             }
@@ -558,9 +565,13 @@ void *tarn_lfblock_get(tarn_lfblock_pool *pool)
             TARN_STAT((void)add32(&pool->failed_gets, 1u));
             lf_error(pool, TARN_ENOMEM);
             LF_UNLOCK(pool);
+            *st = TARN_ENOMEM;
             return NULL;
         }
-        next = ld32(&pool->state[i], MO_RLX);
+        /* acquire, paired with the release store of LF_USED below: a get that sees a
+         * block taken sees the head change that took it, so a head found unchanged
+         * really means a damaged link, also on weakly ordered multi-core parts */
+        next = ld32(&pool->state[i], MO_ACQ);
 #if TARN_CHECK_LEVEL >= 1
         /* The link must name the end of the list or a free block (state not USED/HELD).
          * A link read from a block taken meanwhile may fail this; then the head has
@@ -568,11 +579,12 @@ void *tarn_lfblock_get(tarn_lfblock_pool *pool)
          * between, so the link really is damaged (a stray write into the state words):
          * refuse rather than hand out a block that may be live. */
         if (TARN_UNLIKELY(next > pool->count ||
-                          (next < pool->count && ld32(&pool->state[next], MO_RLX) >= LF_HELD))) {
+                          (next < pool->count && ld32(&pool->state[next], MO_ACQ) >= LF_HELD))) {
             tarn_lfblock_word h2 = ldw(&pool->head, MO_ACQ);
             if (h2 == h) {
                 lf_error(pool, TARN_ECORRUPT);
                 LF_UNLOCK(pool);
+                *st = TARN_ECORRUPT;
                 return NULL;
             }
             h = h2;
@@ -587,7 +599,7 @@ void *tarn_lfblock_get(tarn_lfblock_pool *pool)
     }
 taken:
     /* 3. mark it handed out (for put's double-free test) */
-    st32(&pool->state[i], LF_USED, MO_RLX);
+    st32(&pool->state[i], LF_USED, MO_REL);   /* after the head CAS that took it (see above) */
     lf_count_taken(pool);
     LF_UNLOCK(pool);
 #if TARN_QUARANTINE > 0
@@ -598,6 +610,21 @@ hand_out:
 #if TARN_GUARD
     tarn_guard_fill(p + lf_usable(pool), TARN_LFBLOCK_GUARD);
 #endif
+    *st = TARN_OK;
+    return p;
+}
+
+void *tarn_lfblock_get(tarn_lfblock_pool *pool)
+{
+    tarn_status st;
+    return lf_get(pool, &st);
+}
+
+void *tarn_lfblock_get_status(tarn_lfblock_pool *pool, tarn_status *st)
+{
+    tarn_status s;
+    void *p = lf_get(pool, &s);
+    if (st != NULL) *st = s;
     return p;
 }
 

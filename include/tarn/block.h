@@ -223,7 +223,8 @@ typedef struct tarn_block_stats {
  * tarn_block_quarantine_flush).
  * Errors: TARN_EINVAL (pool or mem NULL, block_size 0, lock hook with only one of
  * lock/unlock), TARN_EALIGN (mem not aligned to TARN_BLOCK_ALIGN_OF(block_size)), TARN_ETOOSMALL (not even one
- * block fits), TARN_EOVERFLOW (block size or buffer of 4 GiB or more).  On error the pool
+ * block fits), TARN_EOVERFLOW (block size of 4 GiB or more; a larger buffer is used up to
+ * 4 GiB - 1).  On error the pool
  * is left unusable (every call on it fails cleanly).  Not ISR-safe; not thread-safe
  * (initialise before sharing the pool).  Init clears the pool's registry link: a pool in a
  * registry must be unregistered before it is initialised again.
@@ -268,6 +269,15 @@ static inline void *tarn_block_get(tarn_block_pool *pool);
  * tarn_block_put_slow_.
  */
 static inline tarn_status tarn_block_put(tarn_block_pool *pool, void *block);
+
+/**
+ * tarn_block_get with this call's own status in *st (may be NULL): TARN_OK with a block,
+ * else NULL and TARN_ENOMEM (empty), TARN_ECORRUPT (the pool is found or was found
+ * damaged) or TARN_EINVAL (pool NULL).  The status is decided under the pool's lock, so
+ * another thread's failure cannot replace it, as it can replace last_error.  Always takes
+ * the out-of-line path.  O(1); safety as tarn_block_get.
+ */
+void *tarn_block_get_status(tarn_block_pool *pool, tarn_status *st);
 
 /** The full path of tarn_block_get (lock hook, carving, quarantine, debug options,
  *  errors); what the inline tarn_block_get calls when it cannot finish itself.  Same
@@ -340,7 +350,9 @@ typedef bool (*tarn_block_walk_fn)(void *ctx, void *block, size_t size, bool use
  */
 tarn_status tarn_block_walk(tarn_block_pool *pool, tarn_block_walk_fn fn, void *ctx);
 
-/** Status of the last failed operation on this pool (TARN_OK if none).  O(1). */
+/** Status of the last failed operation on this pool (TARN_OK if none).  O(1).  Meant
+ *  for a single-threaded caller: with several threads another one's failure may replace
+ *  yours (read without the lock, atomically); use tarn_block_get_status there. */
 tarn_status tarn_block_last_error(const tarn_block_pool *pool);
 
 /** The pool's name (may be NULL).  O(1). */
@@ -401,9 +413,12 @@ tarn_block_pool *tarn_block_registry_next(tarn_block_registry *reg, const tarn_b
 tarn_block_pool *tarn_block_find(tarn_block_registry *reg, const char *name);
 
 /* ---- inline fast paths of get and put ------------------------------------------------- */
-#if (defined(__GNUC__) || defined(__clang__)) && !defined(TARN_BLOCK_NO_INLINE)
-/** Private: a free block's link word, accessed whatever type the user stored there. */
+/** Private: a free block's link word, accessed whatever type the user stored there (other
+ *  compilers: block.c reads and writes it with memcpy). */
+#if defined(__GNUC__) || defined(__clang__)
 typedef uint32_t __attribute__((may_alias)) tarn_block_link_;
+#endif
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(TARN_BLOCK_NO_INLINE)
 
 static inline void *tarn_block_get(tarn_block_pool *pool)
 {

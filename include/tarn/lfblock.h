@@ -246,6 +246,12 @@ tarn_status tarn_lfblock_init(tarn_lfblock_pool *pool, void *mem, size_t mem_siz
  */
 void *tarn_lfblock_get(tarn_lfblock_pool *pool);
 
+/** tarn_lfblock_get with this call's own status in *st (may be NULL): TARN_OK with a
+ *  block, else NULL and TARN_ENOMEM (no free block), TARN_ECORRUPT (a damaged link was
+ *  refused) or TARN_EINVAL (pool NULL).  Unlike last_error, which every context shares,
+ *  the status is this call's.  Safety and cost as tarn_lfblock_get. */
+void *tarn_lfblock_get_status(tarn_lfblock_pool *pool, tarn_status *st);
+
 /**
  * Return a block.  Lock-free, O(1) per attempt (see Progress).  The caller's writes to
  * the block happen-before the next owner's get returns it.
@@ -311,7 +317,8 @@ tarn_status tarn_lfblock_check(tarn_lfblock_pool *pool);
 tarn_status tarn_lfblock_quarantine_flush(tarn_lfblock_pool *pool);
 
 /** Status of the latest failed operation on this pool by any context (TARN_OK if none).
- *  O(1), safe from any context.  TARN_EINVAL for a NULL pool. */
+ *  O(1), safe from any context.  TARN_EINVAL for a NULL pool.  Shared by every context,
+ *  so only meaningful to a single one; use tarn_lfblock_get_status for a get's own. */
 tarn_status tarn_lfblock_last_error(const tarn_lfblock_pool *pool);
 
 /** The pool's name (may be NULL).  O(1). */
