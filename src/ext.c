@@ -997,7 +997,11 @@ static tarn_status ext_read_super(tarn_ext *e, int mode, uint32_t *fix)
     } else if (get32(use + 4) != e->nonce || get32(use + 8) != e->units || use[13] != e->nroots) {
         return TARN_ECORRUPT;
     }
-    *fix = ka != SB_VALID || kb != SB_VALID ? (ka == SB_VALID ? n : 0u) : UINT32_MAX;
+    if (ka == SB_VALID && kb == SB_VALID) {
+        *fix = UINT32_MAX;                 /* both copies good: nothing to rewrite */
+    } else {
+        *fix = (ka == SB_VALID) ? n : 0u;  /* the offset of the damaged copy */
+    }
     return TARN_OK;
 }
 

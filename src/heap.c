@@ -586,6 +586,9 @@ static void *heap_hand_out(tarn_heap *h, uint32_t g, uint32_t s, size_t size)
     size = PBYTES(s);               /* the whole payload is the caller's */
 #endif
     TARN_SAN_ALLOC(h, p, size);
+    if (TARN_UNLIKELY((h->flags & TARN_HEAP_F_CLEAR_FREED) != 0u)) {
+        memset(p, 0, size);         /* free memory holds the heap's links and old headers */
+    }
     HEAP_TRACE(h, TARN_HEAP_EV_ALLOC, p, size, TARN_OK);
     TARN_STAT(h->used += size; if (h->used > h->peak) h->peak = h->used; h->allocs++);
     return p;
@@ -1144,8 +1147,8 @@ static tarn_status heap_resize_inplace(tarn_heap *h, const heap_blk *b, uint32_t
  * Canary mode: the tools see the whole block during the change, then the new guard and
  * trailer are written (the old ones again if the resize fails).  Nothing changes on
  * error. */
-static tarn_status heap_resize_block(tarn_heap *h, unsigned char *p, const heap_blk *b,
-                                     uint32_t u, size_t size)
+static tarn_status heap_resize_block(tarn_heap *h, unsigned char *p, /* NOLINT(readability-non-const-parameter): written in canary mode */
+                                     const heap_blk *b, uint32_t u, size_t size)
 {
     tarn_status st;
     uint32_t got = b->s;
@@ -1652,7 +1655,7 @@ size_t tarn_heap_size_for(size_t peak_bytes, size_t max_request, size_t max_live
 {
     uint64_t L, mg, r, need, total, next, best;
     heap_geom geo;
-    uint32_t k = 0, iter;
+    uint32_t k, iter;
     const uint64_t maxbytes = (uint64_t)HEAP_MAX_GRAN << LG;
     if (peak_bytes == 0u || max_request == 0u) return TARN_HEAP_MIN_SIZE;
     /* refuse what no heap can hold, before any arithmetic can overflow */

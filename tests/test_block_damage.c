@@ -1,3 +1,4 @@
+/* tarn-test: host-only */
 /*
  * tests/test_block_damage.c - damage containment of the block pools: a buggy write into a
  * pool's buffer must never become a write somewhere else.

@@ -85,14 +85,14 @@ int main(void)
         return 1;
     }
     EXPECT(tarn_block_size(&pool) == TARN_BLOCK_SIZE(REQ_SIZE));
-    EXPECT(tarn_block_size(&pool) % TARN_ALIGN == 0);
+    EXPECT(tarn_block_size(&pool) % TARN_BLOCK_ALIGN_OF(REQ_SIZE) == 0);
 
     /* Take every block: distinct, aligned, inside the buffer, writable. */
     for (i = 0; i < NBLOCKS; i++) {
         blk[i] = tarn_block_get(&pool);
         EXPECT(blk[i] != NULL);
         if (blk[i] == NULL) return 1;
-        EXPECT(TARN_IS_ALIGNED(blk[i], TARN_ALIGN));
+        EXPECT(TARN_IS_ALIGNED(blk[i], TARN_BLOCK_ALIGN_OF(REQ_SIZE)));  /* what the size needs */
         EXPECT((unsigned char *)blk[i] >= mem &&
                (unsigned char *)blk[i] + REQ_SIZE <= mem + sizeof mem);
         memset(blk[i], (int)(0xA0 + i), REQ_SIZE);
