@@ -535,7 +535,9 @@ taken:
     return blk;
 }
 
-void *tarn_block_get_status(tarn_block_pool *pool, tarn_status *st)
+/* The whole of an out-of-line get; *st (if st is not NULL) receives its status.  Inlined
+ * into both entries, so a program that never asks for the status pays nothing for it. */
+static inline void *block_get_locked(tarn_block_pool *pool, tarn_status *st)
 {
     void *blk = NULL;
     tarn_status s = TARN_EINVAL;
@@ -551,9 +553,14 @@ void *tarn_block_get_status(tarn_block_pool *pool, tarn_status *st)
     return blk;
 }
 
+void *tarn_block_get_status(tarn_block_pool *pool, tarn_status *st)
+{
+    return block_get_locked(pool, st);
+}
+
 void *tarn_block_get_slow_(tarn_block_pool *pool)
 {
-    return tarn_block_get_status(pool, NULL);
+    return block_get_locked(pool, NULL);
 }
 
 /* Free validated block i (caller holds the lock). */
