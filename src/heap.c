@@ -1191,6 +1191,7 @@ static void *heap_realloc_core(tarn_heap *h, void *ptr, size_t size)
     st = heap_block_of(h, ptr, &b, true);
     if (st != TARN_OK) {
         (void)heap_reject_free(h, ptr, st);
+        TARN_STAT(h->failed++);     /* a realloc that returned NULL: a failed allocation */
         return NULL;
     }
     if (size > h->nbytes) return heap_alloc_fail(h, size, TARN_ENOMEM);
@@ -1226,6 +1227,75 @@ void *tarn_heap_realloc(tarn_heap *h, void *ptr, size_t size)
     TARN_LOCK(h->lock);
     q = heap_realloc_core(h, ptr, size);
     TARN_UNLOCK(h->lock);
+    return q;
+}
+
+/* ---- the same, with the call's own status -------------------------------------------- */
+/* Every failing allocation records its status under the lock before the lock is released,
+ * so reading last_error back under the same lock gives this call's status. */
+#define HEAP_STATUS_OF(h, p) ((p) != NULL ? TARN_OK : TARN_ERR_GET((h)->last_error))
+
+void *tarn_heap_alloc_status(tarn_heap *h, size_t size, tarn_status *st)
+{
+    void *p = NULL;
+    tarn_status s = TARN_EINVAL;
+    if (heap_valid(h)) {
+        TARN_LOCK(h->lock);
+        p = heap_alloc_core(h, size);
+        s = HEAP_STATUS_OF(h, p);
+        TARN_UNLOCK(h->lock);
+    }
+    if (st != NULL) *st = s;
+    return p;
+}
+
+void *tarn_heap_calloc_status(tarn_heap *h, size_t nitems, size_t size, tarn_status *st)
+{
+    void *p;
+    if (heap_valid(h) && size != 0u && nitems > SIZE_MAX / size) {
+        TARN_LOCK(h->lock);
+        (void)heap_alloc_fail(h, SIZE_MAX, TARN_EOVERFLOW);
+        TARN_UNLOCK(h->lock);
+        if (st != NULL) *st = TARN_EOVERFLOW;
+        return NULL;
+    }
+    p = tarn_heap_alloc_status(h, nitems * size, st);
+    if (p != NULL) memset(p, 0, nitems * size);
+    return p;
+}
+
+void *tarn_heap_aligned_alloc_status(tarn_heap *h, size_t alignment, size_t size,
+                                     tarn_status *st)
+{
+    void *p = NULL;
+    tarn_status s = TARN_EINVAL;
+    if (heap_valid(h) && alignment <= G && TARN_IS_POW2(alignment)) {
+        return tarn_heap_alloc_status(h, size, st);
+    }
+    if (heap_valid(h)) {
+        TARN_LOCK(h->lock);
+        p = TARN_IS_POW2(alignment) ? heap_aligned_try(h, alignment, size, &s) : NULL;
+        if (p == NULL) (void)heap_alloc_fail(h, size, s);
+        TARN_UNLOCK(h->lock);
+    }
+    if (st != NULL) *st = s;
+    return p;
+}
+
+void *tarn_heap_realloc_status(tarn_heap *h, void *ptr, size_t size, tarn_status *st)
+{
+    void *q = NULL;
+    tarn_status s = TARN_EINVAL;
+    if (ptr == NULL) return tarn_heap_alloc_status(h, size, st);
+    if (heap_valid(h) && size == 0u) {
+        s = tarn_heap_free(h, ptr);
+    } else if (heap_valid(h)) {
+        TARN_LOCK(h->lock);
+        q = heap_realloc_core(h, ptr, size);
+        s = HEAP_STATUS_OF(h, q);
+        TARN_UNLOCK(h->lock);
+    }
+    if (st != NULL) *st = s;
     return q;
 }
 

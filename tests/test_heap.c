@@ -807,6 +807,51 @@ static void test_size_for(void)
     CHECK(st.capacity / GR >= (2000u + 50u * (GR - 1u)) / GR + 49u * ((64u + GR - 1u) / GR - 1u));
 }
 
+/* The _status variants give each call its own status; every failing call, realloc of a
+ * bad pointer included, counts in failed_allocs. */
+static void test_status_variants(void)
+{
+    tarn_heap *h = fresh(4096, NULL);
+    tarn_heap_stats hs;
+    tarn_status st = TARN_OK;
+    char *a, *b;
+    size_t f0;
+    CHECK_EQ(tarn_heap_stats_get(h, &hs), TARN_OK);
+    f0 = hs.failed_allocs;
+    a = tarn_heap_alloc_status(h, 100, &st);
+    CHECK(a != NULL);
+    CHECK_EQ(st, TARN_OK);
+    CHECK(tarn_heap_alloc_status(h, 0, &st) == NULL);
+    CHECK_EQ(st, TARN_EINVAL);
+    CHECK(tarn_heap_alloc_status(h, 1u << 20, &st) == NULL);
+    CHECK_EQ(st, TARN_ENOMEM);
+    CHECK(tarn_heap_calloc_status(h, SIZE_MAX / 2u, 4u, &st) == NULL);
+    CHECK_EQ(st, TARN_EOVERFLOW);
+    b = tarn_heap_calloc_status(h, 10, 10, &st);
+    CHECK(b != NULL && b[99] == 0);
+    CHECK_EQ(st, TARN_OK);
+    CHECK(tarn_heap_aligned_alloc_status(h, 24, 10, &st) == NULL);   /* not a power of 2 */
+    CHECK_EQ(st, TARN_EINVAL);
+    CHECK(tarn_heap_realloc_status(h, a + 8, 200, &st) == NULL);     /* interior */
+    CHECK_EQ(st, TARN_EFOREIGN);
+    CHECK(tarn_heap_realloc_status(h, mem2, 200, &st) == NULL);      /* foreign */
+    CHECK_EQ(st, TARN_EFOREIGN);
+    a = tarn_heap_realloc_status(h, a, 300, &st);
+    CHECK(a != NULL);
+    CHECK_EQ(st, TARN_OK);
+    CHECK(tarn_heap_realloc_status(h, a, 0, &st) == NULL);           /* frees a */
+    CHECK_EQ(st, TARN_OK);
+    CHECK(tarn_heap_realloc_status(h, a, 10, &st) == NULL);          /* a is freed */
+    CHECK(st == TARN_EDOUBLE || st == TARN_EFOREIGN);
+    CHECK(tarn_heap_alloc_status(NULL, 8, &st) == NULL);
+    CHECK_EQ(st, TARN_EINVAL);
+    CHECK(tarn_heap_alloc_status(h, 8, NULL) != NULL);               /* st may be NULL */
+    CHECK_EQ(tarn_heap_stats_get(h, &hs), TARN_OK);
+    /* alloc 0, too big, overflow, aligned 24, three bad reallocs */
+    CHECK_EQ(hs.failed_allocs, f0 + 7u);
+    CHECK_EQ(tarn_heap_check(h), TARN_OK);
+}
+
 int main(void)
 {
     test_init();
@@ -822,6 +867,7 @@ int main(void)
     test_destroy_and_define();
     test_reinit();
     test_size_for();
+    test_status_variants();
     drop();
     return check_done();
 }

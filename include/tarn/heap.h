@@ -296,6 +296,24 @@ void *tarn_heap_aligned_alloc(tarn_heap *h, size_t alignment, size_t size);
 void *tarn_heap_realloc(tarn_heap *h, void *p, size_t size);
 
 /**
+ * tarn_heap_alloc, tarn_heap_calloc, tarn_heap_aligned_alloc and tarn_heap_realloc with
+ * the call's own status in *st (st may be NULL): TARN_OK with a block, else NULL and the
+ * reason (TARN_ENOMEM, TARN_EINVAL, TARN_EOVERFLOW, TARN_ECORRUPT, TARN_EFOREIGN,
+ * TARN_EDOUBLE for realloc's pointer; a realloc to size 0 gives free's status).  The status
+ * is decided under the heap's lock, so another thread's failure cannot replace it as it
+ * can replace last_error: use these where several threads share a heap.  Same cost,
+ * effects and safety as the plain functions.
+ */
+void *tarn_heap_alloc_status(tarn_heap *h, size_t size, tarn_status *st);
+/** See tarn_heap_alloc_status. */
+void *tarn_heap_calloc_status(tarn_heap *h, size_t nitems, size_t size, tarn_status *st);
+/** See tarn_heap_alloc_status. */
+void *tarn_heap_aligned_alloc_status(tarn_heap *h, size_t alignment, size_t size,
+                                     tarn_status *st);
+/** See tarn_heap_alloc_status. */
+void *tarn_heap_realloc_status(tarn_heap *h, void *p, size_t size, tarn_status *st);
+
+/**
  * Resize the block at p to hold `size` bytes without moving it: shrinking always
  * succeeds, growing succeeds when the right neighbour is free and large enough.  O(1).
  * Errors (nothing changes): TARN_EINVAL (h or p NULL, size 0), TARN_EFOREIGN,
@@ -334,7 +352,9 @@ size_t tarn_heap_usable_size(tarn_heap *h, const void *p);
 tarn_status tarn_heap_validate(tarn_heap *h, const void *p);
 
 /* ---- diagnostics ----------------------------------------------------------------------- */
-/** Status of the last failed call on h (TARN_OK if none; TARN_EINVAL for NULL).  O(1). */
+/** Status of the last failed call on h (TARN_OK if none; TARN_EINVAL for NULL).  O(1).
+ *  Meant for a single-threaded caller: another thread's failure may replace yours (the
+ *  read is atomic, without the lock); use the _status variants there. */
 tarn_status tarn_heap_last_error(const tarn_heap *h);
 
 /** The name given at init (may be NULL).  O(1). */
