@@ -674,7 +674,9 @@ static void op_realloc(model *m, fz_in *in, bool in_place_only)
             /* when the size is bad too, either reason may be given */
             FZ_CHECK(reason_ok(m, p, le, ex) || (size > m->cap && le == TARN_ENOMEM));
             FZ_ST(tarn_heap_stats_get(m->h, &st), TARN_OK);
-            m->failed = st.failed_allocs;       /* whether a rejection counts is not said */
+            /* a realloc that returns NULL is a failed allocation; realloc(p, 0) is a free */
+            if (size != 0) FZ_EQ(st.failed_allocs, m->failed + 1u);
+            m->failed = st.failed_allocs;
             return;
         }
         if (size == 0) {                        /* = free */
