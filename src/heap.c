@@ -586,9 +586,6 @@ static void *heap_hand_out(tarn_heap *h, uint32_t g, uint32_t s, size_t size)
     size = PBYTES(s);               /* the whole payload is the caller's */
 #endif
     TARN_SAN_ALLOC(h, p, size);
-    if (TARN_UNLIKELY((h->flags & TARN_HEAP_F_CLEAR_FREED) != 0u)) {
-        memset(p, 0, size);         /* free memory holds the heap's links and old headers */
-    }
     HEAP_TRACE(h, TARN_HEAP_EV_ALLOC, p, size, TARN_OK);
     TARN_STAT(h->used += size; if (h->used > h->peak) h->peak = h->used; h->allocs++);
     return p;

@@ -87,9 +87,9 @@ extern "C" {
 /** Allocation unit and alignment of every block: max(8, TARN_ALIGN) bytes. */
 #define TARN_HEAP_GRANULE (TARN_ALIGN > 8u ? (size_t)TARN_ALIGN : (size_t)8u)
 
-/** Flag for tarn_config.flags: clear (zero) the memory of every block when it is freed,
- *  and hand out only zeroed blocks from alloc, calloc and aligned_alloc (free memory also
- *  holds the heap's own links and the headers of merged blocks, which this clears too). */
+/** Flag for tarn_config.flags: clear (zero) the memory of every block when it is freed.
+ *  A block handed out later may still hold the heap's own metadata (free-list links, the
+ *  headers of merged blocks), never a user's freed data. */
 #define TARN_HEAP_F_CLEAR_FREED 0x1u
 
 /** Events reported to a trace hook. */

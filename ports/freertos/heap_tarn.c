@@ -31,7 +31,8 @@
  *     a block costs its size rounded up to 8 bytes plus an 8-byte header.
  *   - alignment: tarn's granule (8 bytes); a larger portBYTE_ALIGNMENT is honoured with
  *     tarn_heap_aligned_alloc.
- *   - configHEAP_CLEAR_MEMORY_ON_FREE 1 clears freed blocks (TARN_HEAP_F_CLEAR_FREED).
+ *   - configHEAP_CLEAR_MEMORY_ON_FREE 1 clears freed blocks (TARN_HEAP_F_CLEAR_FREED) and
+ *     hands out zeroed blocks (tarn's own links and headers live in free memory).
  *   - vPortInitialiseBlocks() empties the heap (heap_1's meaning: every block handed out
  *     becomes invalid); vPortHeapResetState() also forgets the regions, so that
  *     vPortDefineHeapRegions() may be called again (both for tests and restarts).
@@ -230,6 +231,11 @@ void *pvPortMalloc(size_t xWantedSize)
             tarn_heap *h = NULL;
             pvReturn = prvRegionAlloc(xWantedSize, &h);
             if (pvReturn != NULL) {
+#if configHEAP_CLEAR_MEMORY_ON_FREE == 1
+                /* freed data is cleared by tarn; this also clears the heap's own links
+                 * and merged headers, so no byte of an earlier block comes back */
+                (void)memset(pvReturn, 0, tarn_heap_usable_size(h, pvReturn));
+#endif
                 xFreeBytes -= tarn_heap_usable_size(h, pvReturn);
                 if (xFreeBytes < xMinEverFreeBytes) {
                     xMinEverFreeBytes = xFreeBytes;
