@@ -71,19 +71,26 @@ static int smm_region(struct smm_mem_info *info, tarn_ext_io *io)
     return SMM_OK;
 }
 
+/* The start of create and rebuild: the memory's bus callbacks, or why there are none (the
+ * manager is then left unusable). */
+static int smm_open(struct smm_mem_info *mem_info, tarn_ext_io *io)
+{
+    int rc;
+    if (mem_info == NULL) return SMM_PTR_ERR;
+    mem_info->priv.last = 0;
+    rc = smm_region(mem_info, io);
+    if (rc != SMM_OK) mem_info->priv.ext.state = 0;
+    return rc;
+}
+
 int smm_memory_create(struct smm_mem_info *mem_info)
 {
     tarn_ext_io io;
     tarn_config cfg;
     int rc;
     unsigned nroots;
-    if (mem_info == NULL) return SMM_PTR_ERR;
-    mem_info->priv.last = 0;
-    rc = smm_region(mem_info, &io);
-    if (rc != SMM_OK) {
-        mem_info->priv.ext.state = 0;
-        return rc;
-    }
+    rc = smm_open(mem_info, &io);
+    if (rc != SMM_OK) return rc;
     nroots = mem_info->size >= SMM_ROOTS_MIN_SIZE ? SMM_ROOTS : 0u;
     /* the original accepts memories from 16 bytes: those of 16 to 32 take tarn_ext's
      * byte-ordered format (meant for serial SRAM and FRAM; smm.h says what it costs on
@@ -99,13 +106,8 @@ int smm_memory_rebuild(struct smm_mem_info *mem_info)
 {
     tarn_ext_io io;
     int rc;
-    if (mem_info == NULL) return SMM_PTR_ERR;
-    mem_info->priv.last = 0;
-    rc = smm_region(mem_info, &io);
-    if (rc != SMM_OK) {
-        mem_info->priv.ext.state = 0;
-        return rc;
-    }
+    rc = smm_open(mem_info, &io);
+    if (rc != SMM_OK) return rc;
     return smm_status(mem_info, tarn_ext_mount(&mem_info->priv.ext, &io, 0u, mem_info->size, NULL),
                       false);
 }
