@@ -104,7 +104,7 @@ test-asan:
 	cd $(BUILD)/asan && $(ASAN_ENV) $(CTEST)
 
 test-valgrind:
-	$(call configure,valgrind,Debug,gcc,"-DCMAKE_C_FLAGS=-O1 -g $(DEBUGOPT)" -DTARN_TEST_SCALE=20 "-DTARN_TEST_WRAPPER=$(subst $(space),;,$(VALGRIND))")
+	$(call configure,valgrind,Debug,gcc,"-DCMAKE_C_FLAGS=-O1 -g -DTARN_SANITIZE=1 $(DEBUGOPT)" -DTARN_TEST_SCALE=20 "-DTARN_TEST_WRAPPER=$(subst $(space),;,$(VALGRIND))")
 	cd $(BUILD)/valgrind && $(CTEST)
 
 # Portability matrix: a 32-bit host build, and the strictest configuration (full integrity

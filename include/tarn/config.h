@@ -15,11 +15,10 @@
  *                      on targets without sanitizers); 0 = leave it (default).
  *   TARN_POISON_BYTE   the fill byte for TARN_POISON_FREE (default 0xDB).
  *   TARN_SANITIZE      1 = tell AddressSanitizer / Valgrind memcheck which pool bytes are
- *                      live.  Default: on when compiled with ASan; for the heap, handle
- *                      pool and lock-free pool also when the Valgrind client-request header
- *                      is available; off otherwise (and on targets).  The block pool's
- *                      Valgrind annotations are opt-in (TARN_SANITIZE 1), so a host that
- *                      merely has valgrind/memcheck.h keeps its inline get/put.
+ *                      live.  Default: on when compiled with ASan, off otherwise.
+ *                      Valgrind annotations are opt-in: build with TARN_SANITIZE 1 to run
+ *                      under Valgrind with pool-aware checks (a host that merely has
+ *                      valgrind/memcheck.h installed keeps the fast paths).
  *   TARN_ALIGN         alignment of every block handed out, a power of two >= 4
  *                      (default 8).
  *   TARN_ASSERT(c)     hook called on internal invariant failures (never on bad user
