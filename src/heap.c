@@ -954,17 +954,7 @@ void *tarn_heap_alloc(tarn_heap *h, size_t size)
 
 void *tarn_heap_calloc(tarn_heap *h, size_t nitems, size_t size)
 {
-    void *p;
-    if (!heap_valid(h)) return NULL;
-    if (size != 0u && nitems > SIZE_MAX / size) {
-        TARN_LOCK(h->lock);
-        (void)heap_alloc_fail(h, SIZE_MAX, TARN_EOVERFLOW);
-        TARN_UNLOCK(h->lock);
-        return NULL;
-    }
-    p = tarn_heap_alloc(h, nitems * size);
-    if (p != NULL) memset(p, 0, nitems * size);
-    return p;
+    return tarn_heap_calloc_status(h, nitems, size, NULL);
 }
 
 /* Over-aligned allocation (alignment > G, a power of two); lock held.  Without recording
@@ -1011,15 +1001,7 @@ static void *heap_aligned_try(tarn_heap *h, size_t alignment, size_t size, tarn_
 
 void *tarn_heap_aligned_alloc(tarn_heap *h, size_t alignment, size_t size)
 {
-    void *p;
-    tarn_status st = TARN_EINVAL;
-    if (!heap_valid(h)) return NULL;
-    if (alignment <= G && TARN_IS_POW2(alignment)) return tarn_heap_alloc(h, size);
-    TARN_LOCK(h->lock);
-    p = TARN_IS_POW2(alignment) ? heap_aligned_try(h, alignment, size, &st) : NULL;
-    if (p == NULL) (void)heap_alloc_fail(h, size, st);
-    TARN_UNLOCK(h->lock);
-    return p;
+    return tarn_heap_aligned_alloc_status(h, alignment, size, NULL);
 }
 
 /* ---- free ------------------------------------------------------------------------------- */
