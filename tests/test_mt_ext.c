@@ -11,6 +11,7 @@
  */
 #include "test_mt_harness.h"
 #include "tarn/ext.h"
+#include "support/ramdev.h"
 #include "../ports/posix/tarn_pthread.h"
 
 #define BASE 0x100u
@@ -18,32 +19,10 @@
 #define MAXSZ 128u
 
 static unsigned char dev[BASE + REGION];
-static atomic_long dev_bad; /* device accesses outside the region */
+static ramdev rd = {dev, BASE, sizeof dev, 0}; /* accesses outside the region: rd.bad */
+static const tarn_ext_io io = RAMDEV_IO(&rd); /* called with the manager's lock held */
 static tarn_ext ext;
 static tarn_pthread_lock mutex = TARN_PTHREAD_LOCK_INIT;
-
-/* The device: plain memory.  The manager calls these with its lock held. */
-static int dev_read(void *ctx, uint32_t addr, void *buf, size_t n)
-{
-    (void)ctx;
-    if (addr < BASE || addr > sizeof dev || n > sizeof dev - addr) {
-        atomic_fetch_add(&dev_bad, 1);
-        return -1;
-    }
-    memcpy(buf, dev + addr, n);
-    return 0;
-}
-static int dev_write(void *ctx, uint32_t addr, const void *buf, size_t n)
-{
-    (void)ctx;
-    if (addr < BASE || addr > sizeof dev || n > sizeof dev - addr) {
-        atomic_fetch_add(&dev_bad, 1);
-        return -1;
-    }
-    memcpy(dev + addr, buf, n);
-    return 0;
-}
-static const tarn_ext_io io = {dev_read, dev_write, NULL, NULL};
 
 static atomic_long io_errors;
 static uintptr_t e_alloc(void *ctx, size_t size)
@@ -135,7 +114,7 @@ int main(void)
     CHECK(r.failed > 0); /* the region did run short */
 #endif
     CHECK_EQ(atomic_load(&io_errors), 0);
-    CHECK_EQ(atomic_load(&dev_bad), 0);
+    CHECK_EQ(atomic_load(&rd.bad), 0);
     CHECK_EQ(atomic_load(&audit_bad), 0);
 
     CHECK_EQ(tarn_ext_check(&ext), TARN_OK);

@@ -34,6 +34,7 @@
 #include "tarn/handle.h"
 #include "tarn/heap.h"
 #include "tarn/lfblock.h"
+#include "support/ramdev.h"
 
 #define MT_THREADS 4
 
@@ -115,28 +116,8 @@ static tarn_ext ext;
 static unsigned char foreign[64] TARN_BLOCK_ALIGNED; /* memory no pool owns */
 
 /* The device: plain memory, called by the manager with its lock held. */
-static atomic_long dev_bad;
-static int dev_read(void *ctx, uint32_t addr, void *buf, size_t n)
-{
-    (void)ctx;
-    if (addr < EBASE || addr > sizeof dev || n > sizeof dev - addr) {
-        atomic_fetch_add(&dev_bad, 1);
-        return -1;
-    }
-    memcpy(buf, dev + addr, n);
-    return 0;
-}
-static int dev_write(void *ctx, uint32_t addr, const void *buf, size_t n)
-{
-    (void)ctx;
-    if (addr < EBASE || addr > sizeof dev || n > sizeof dev - addr) {
-        atomic_fetch_add(&dev_bad, 1);
-        return -1;
-    }
-    memcpy(dev + addr, buf, n);
-    return 0;
-}
-static const tarn_ext_io io = {dev_read, dev_write, NULL, NULL};
+static ramdev rd = {dev, EBASE, sizeof dev, 0};
+static const tarn_ext_io io = RAMDEV_IO(&rd);
 
 /* ---- operations ------------------------------------------------------------------------ */
 #define OPS(X)                                                                             \
@@ -835,7 +816,7 @@ int main(void)
     CHECK_EQ(atomic_load(&lk_heap.overlaps), 0);
     CHECK_EQ(atomic_load(&lk_handle.overlaps), 0);
     CHECK_EQ(atomic_load(&lk_ext.overlaps), 0);
-    CHECK_EQ(atomic_load(&dev_bad), 0);
+    CHECK_EQ(atomic_load(&rd.bad), 0);
 
     /* quiescent: everything handed back, every check passes, nothing lost */
     tarn_block_set_put_cb(&bp, NULL, NULL);
