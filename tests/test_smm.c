@@ -41,6 +41,17 @@ static int dev_write(u8 *dst_addr, u8 *src_addr, u32 size)
     return emudev_write(&dev, (uint32_t)(uintptr_t)dst_addr, src_addr, size);
 }
 
+/* m describes the test device from base, size bytes, with the test callbacks */
+static void describe(struct smm_mem_info *m, u8 *base, u32 size)
+{
+    static const struct smm_mem_info zero;
+    *m = zero;
+    m->base_addr = base;
+    m->size = size;
+    m->read = dev_read;
+    m->write = dev_write;
+}
+
 static void seed_usage(void)
 {
     /* the seed's example, with its designated initializer */
@@ -63,18 +74,14 @@ static void seed_usage(void)
 
 static void api(void)
 {
-    static struct smm_mem_info m, m2, zero;
+    static struct smm_mem_info m, m2;
     void *p[64], *q;
     unsigned i, n = 0;
     size_t sz;
     u8 buf[32], back[32];
 
     memset(cells, 0xFF, sizeof cells);           /* an erased device */
-    m = zero;
-    m.base_addr = BASEP;
-    m.size = SIZE;
-    m.read = dev_read;
-    m.write = dev_write;
+    describe(&m, BASEP, SIZE);
     /* nothing to rebuild on a blank device */
     CHECK_EQ(smm_memory_rebuild(&m), SMM_NOT_FOUND);
     CHECK_EQ(smm_last_error(&m), TARN_ENOENT);
@@ -136,11 +143,7 @@ static void api(void)
     CHECK_EQ(smm_last_error(&m), TARN_EBUSY);
 
     /* rebuild on a fresh struct describing the same memory */
-    m2 = zero;
-    m2.base_addr = BASEP;
-    m2.size = SIZE;
-    m2.read = dev_read;
-    m2.write = dev_write;
+    describe(&m2, BASEP, SIZE);
     CHECK_EQ(smm_memory_rebuild(&m2), 0);
     CHECK(smm_root_get(&m2, 0) == p[35]);
     CHECK_EQ(dev_read(back, (u8 *)smm_root_get(&m2, 0), 32), 0);
@@ -198,14 +201,10 @@ static void api(void)
 /* callback errors: a failing read or write makes the call fail, nothing is lost */
 static void callback_errors(void)
 {
-    static struct smm_mem_info m, zero;
+    static struct smm_mem_info m;
     void *keep, *p;
     int k, failed = 0;
-    m = zero;
-    m.base_addr = BASEP;
-    m.size = SIZE;
-    m.read = dev_read;
-    m.write = dev_write;
+    describe(&m, BASEP, SIZE);
     CHECK_EQ(smm_memory_create(&m), 0);
     keep = smm_malloc(&m, 100);
     CHECK(keep != NULL);
@@ -247,15 +246,11 @@ static bool find_other(void *ctx, uint32_t addr, size_t size, bool used)
 /* power cut at every byte of a malloc + free, rebuild after each */
 static void power_cuts(void)
 {
-    static struct smm_mem_info m, zero;
+    static struct smm_mem_info m;
     void *keep, *p;
     unsigned long before, total, cut;
     tarn_ext_stats st;
-    m = zero;
-    m.base_addr = BASEP;
-    m.size = SIZE;
-    m.read = dev_read;
-    m.write = dev_write;
+    describe(&m, BASEP, SIZE);
     CHECK_EQ(smm_memory_create(&m), 0);
     keep = smm_malloc(&m, 64);
     CHECK_EQ(smm_root_set(&m, 0, keep), 0);
@@ -271,11 +266,7 @@ static void power_cuts(void)
             p = smm_malloc(&m, 300);
             if (p != NULL) (void)smm_free(&m, p);
             emudev_power_on(&dev);
-            m = zero;
-            m.base_addr = BASEP;
-            m.size = SIZE;
-            m.read = dev_read;
-            m.write = dev_write;
+            describe(&m, BASEP, SIZE);
             CHECK_EQ(smm_memory_rebuild(&m), 0);
             CHECK(smm_root_get(&m, 0) == keep);
             CHECK_EQ(tarn_ext_check(smm_ext(&m)), TARN_OK);
@@ -300,27 +291,19 @@ static void power_cuts(void)
  * (the emulated device lands bytes in order), rebuilt after each */
 static void tiny_memory(void)
 {
-    static struct smm_mem_info m, zero;
+    static struct smm_mem_info m;
     static const u8 data[4] = {0xDE, 0xAD, 0xBE, 0xEF};
     u8 back[4];
     u8 *p;
     unsigned long before, total, cut;
     CHECK_EQ(SMM_MIN_SIZE, 16);
-    m = zero;
-    m.base_addr = BASEP + 64;
-    m.size = 16;
-    m.read = dev_read;
-    m.write = dev_write;
+    describe(&m, BASEP + 64, 16);
     CHECK_EQ(smm_memory_create(&m), SMM_OK);
     p = smm_malloc(&m, 4);
     CHECK(p != NULL && (uintptr_t)p >= BASE + 64 && (uintptr_t)p + 4 <= BASE + 64 + 16);
     CHECK(smm_malloc(&m, 1) == NULL);
     CHECK_EQ(dev_write(p, (u8 *)(uintptr_t)data, 4), 0);
-    m = zero;
-    m.base_addr = BASEP + 64;
-    m.size = 16;
-    m.read = dev_read;
-    m.write = dev_write;
+    describe(&m, BASEP + 64, 16);
     CHECK_EQ(smm_memory_rebuild(&m), SMM_OK);
     CHECK_EQ(tarn_ext_check(smm_ext(&m)), TARN_OK);
     CHECK_EQ(dev_read(back, p, 4), 0);
@@ -347,11 +330,7 @@ static void tiny_memory(void)
             p = smm_malloc(&m, 4);
             if (p != NULL) (void)smm_free(&m, p);
             emudev_power_on(&dev);
-            m = zero;
-            m.base_addr = BASEP + 64;
-            m.size = 16;
-            m.read = dev_read;
-            m.write = dev_write;
+            describe(&m, BASEP + 64, 16);
             CHECK_EQ(smm_memory_rebuild(&m), SMM_OK);
             CHECK_EQ(tarn_ext_check(smm_ext(&m)), TARN_OK);
             tarn_ext_stats_get(smm_ext(&m), &st);
