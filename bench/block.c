@@ -9,8 +9,10 @@
  * tarn's get and put are inline functions (block.h) whose common case is done at the call
  * site; the reference rows "bare free list" (the issue's physical limit) call out-of-line
  * functions.  Two more rows keep the comparison honest: the bare list inlined too, and
- * tarn through its out-of-line full path (what a pool with a lock hook, or a compiler
- * without GNU C, gets).
+ * tarn through its out-of-line entries (what call sites compiled with -Os or
+ * TARN_BLOCK_NO_INLINE, or by a compiler without GNU C, call).  Built with
+ * -DTARN_BLOCK_FAST_ENTRY=0, that row is the full path alone: what a pool with a lock
+ * hook (hook calls aside), or a library built with -Os, pays.
  *
  * Peers (bench/ref_block.h, written from their documentation, locks left out): a
  * Mynewt-style os_mempool (intrusive LIFO list threaded at init; put checks the range and
@@ -135,7 +137,7 @@ static void run_tarn(void *ctx)
     }
 }
 
-/* tarn through the out-of-line full path only */
+/* tarn through its out-of-line entries only */
 static void run_tarn_call(void *ctx)
 {
     uint32_t i;

@@ -29,7 +29,7 @@ block_growth_ = w=$$(arm-none-eabi-size $(block_size_dir_)/$(1)-$(2).elf | awk '
 	  sort -u > $(block_size_dir_)/$(1)-without.syms; \
 	  arm-none-eabi-nm -S -t d --size-sort $(block_size_dir_)/$(1)-$(2).elf | \
 	  awk -v f=$(block_size_dir_)/$(1)-without.syms 'BEGIN{while ((getline l < f) > 0) had[l]=1} \
-	    !had[$$4] && $$4 ~ /^(memset|memcpy|memmove|__aeabi_.*|__.*div.*|__.*di3|__.*si3)$$/{s+=$$2; n=n" "$$4} \
+	    !had[$$4] && $$4 ~ /^(memset|memcpy|memmove|__aeabi_.*|__.*div.*|__.*di3|__.*si3|__c[lt]z.i2|__popcount.i2)$$/{s+=$$2; n=n" "$$4} \
 	    END{printf "%d%s", s, (n=="" ? "" : " =" n)}'); \
 	printf '%-44s %-3s %5d bytes (libgcc/libc helpers added: %s)\n' "$(3)" $(1) $$((w - o)) "$$lib"
 

@@ -44,14 +44,19 @@
  *
  * Fast paths: tarn_block_get and tarn_block_put are inline in block.h and handle the
  * common case (a valid free block at the head; a valid block handed back) of a pool whose
- * slow_ is 0; lim_ (the carve count, or 0 when slow_ != 0) gates both.  slow_
+ * slow_ is 0; lim_ (the carve count, or 0 when slow_ != 0) gates both.  The same code
+ * (tarn_block_get_try_, put_try_) opens the out-of-line entries unless the library is
+ * built for size (BLOCK_FAST_ENTRY).  The full path tests slow_ once for the states that
+ * stop a get (set-up pending, init failed, damage found) and once more for the ones that
+ * change a put (damage, callback); only then does it look at the list.  slow_
  * (BLOCK_SLOW_*) is non-zero for a statically defined pool before its first use, a pool
  * that failed init, a lock hook, a put callback, the quarantine, a pool found corrupt,
  * and in every build whose get/put do more per call (sanitizer annotations, canary mode,
  * level-2 checks, poisoning of freed blocks); the out-of-line tarn_block_get_slow_ and
- * put_slow_ do everything else.  In a pool with a lock hook lim_ is 0 from init on and
- * never written again, and the list lives in shead_, so the inline paths read nothing
- * that a locked operation (set_put_cb included) writes.
+ * put_slow_ do everything else.  In a pool with a lock hook (the LOCK bit, set by init
+ * only) lim_ is 0 from init on and never written again, and the list lives in shead_
+ * while head stays END, so the inline paths read nothing that a locked operation
+ * (set_put_cb included) writes.
  * The watermark costs the fast path nothing: blocks are carved only when the free list is
  * empty, so the most blocks ever in use since the last clear is exactly the number carved,
  * and min_free = min(min_free before the last clear, count - carved blocks).
@@ -88,19 +93,47 @@
 
 #define BLOCK_END TARN_BLOCK_END_
 
-/* Bits of pool->slow_. */
+/* A rare path kept out of the common one's function; a body copied into each public
+ * entry (so that the linker drops the copy of an entry a program does not call). */
+#if defined(__GNUC__) || defined(__clang__)
+#define BLOCK_NOINLINE __attribute__((noinline))
+#define BLOCK_INLINE __attribute__((always_inline)) inline
+#else
+#define BLOCK_NOINLINE
+#define BLOCK_INLINE inline
+#endif
+
+/* The out-of-line tarn_block_get_slow_ and put_slow_ (what a caller without the inline
+ * paths calls, and what the inline paths call when they cannot finish) start with the
+ * same common case as the inline paths (tarn_block_get_try_ and put_try_ of block.h),
+ * then go to the full path: out-of-line get+put costs about the inline figure plus two
+ * calls.  A library optimised for size (-Os) leaves that copy out: its entries are the
+ * full path alone, about 160 bytes less on a Cortex-M.  TARN_BLOCK_FAST_ENTRY 0 or 1
+ * chooses. */
+#ifdef TARN_BLOCK_FAST_ENTRY
+#define BLOCK_FAST_ENTRY TARN_BLOCK_FAST_ENTRY
+#elif (defined(__GNUC__) || defined(__clang__)) && !defined(__OPTIMIZE_SIZE__)
+#define BLOCK_FAST_ENTRY 1
+#else
+#define BLOCK_FAST_ENTRY 0
+#endif
+#if BLOCK_FAST_ENTRY
+#define BLOCK_FULL BLOCK_NOINLINE
+#else
+#define BLOCK_FULL BLOCK_INLINE
+#endif
+
+/* Bits of pool->slow_ (any bit set: get and put take the full path, lim_ is 0). */
 #define BLOCK_SLOW_SETUP TARN_BLOCK_SLOW_SETUP_ /* statically defined, not yet set up */
 #define BLOCK_SLOW_BROKEN 2u                    /* init failed */
-#define BLOCK_SLOW_LOCK 4u                      /* lock hook */
+#define BLOCK_SLOW_LOCK TARN_BLOCK_SLOW_LOCK_   /* lock hook: the list lives in shead_ */
 #define BLOCK_SLOW_CB 8u                        /* put callback */
 #define BLOCK_SLOW_QUAR 16u                     /* quarantine on */
 #define BLOCK_SLOW_BUILD 32u                    /* this build does more per get/put */
 #define BLOCK_SLOW_CORRUPT 64u                  /* damage found: refuse gets and puts */
-/* The bits that make get take the full path (the list then lives in shead_).  Of these
- * only CORRUPT changes after init (or set-up), and only in the full path. */
-#define BLOCK_SLOW_GET                                                                   \
-    (BLOCK_SLOW_SETUP | BLOCK_SLOW_BROKEN | BLOCK_SLOW_LOCK | BLOCK_SLOW_BUILD | BLOCK_SLOW_CORRUPT)
-TARN_STATIC_ASSERT(BLOCK_SLOW_GET == TARN_BLOCK_SLOW_GET_, slow_get_bits_match);
+/* The bits that stop a get or put before it looks at the list: set-up pending, a pool
+ * that failed init, a pool found damaged. */
+#define BLOCK_SLOW_STOP (BLOCK_SLOW_SETUP | BLOCK_SLOW_BROKEN | BLOCK_SLOW_CORRUPT)
 
 /* Bits of pool->flags_. */
 #define BLOCK_F_REPORT 1u   /* TARN_F_SAN_REPORT */
@@ -137,16 +170,16 @@ static inline unsigned char *block_carve(const tarn_block_pool *pool)
     return (pool->carved == 0) ? pool->base : block_at(pool, pool->carved);
 }
 
-/* The free list's head: in head where the inline get reads it, except in pools whose get
- * takes the full path: there head stays BLOCK_END (so the inline get always calls the
- * full path) and the list lives in shead_. */
+/* The free list's head: in head, except in a pool with a lock hook, where head stays
+ * BLOCK_END for ever (so the inline get, which reads it without the lock, always calls
+ * the full path) and the list lives in shead_.  The LOCK bit is set by init only. */
 static inline uint32_t *block_headp(tarn_block_pool *pool)
 {
-    return (pool->slow_ & BLOCK_SLOW_GET) ? &pool->shead_ : &pool->head;
+    return (pool->slow_ & BLOCK_SLOW_LOCK) ? &pool->shead_ : &pool->head;
 }
 static inline uint32_t block_head(const tarn_block_pool *pool)
 {
-    return (pool->slow_ & BLOCK_SLOW_GET) ? pool->shead_ : pool->head;
+    return (pool->slow_ & BLOCK_SLOW_LOCK) ? pool->shead_ : pool->head;
 }
 
 /* What lim_ must be: the carve count while get and put may take the inline path, else 0
@@ -182,9 +215,9 @@ static inline void block_mark(tarn_block_pool *pool, uint32_t i, bool free_)
 /* The block-start test's inverse (see the top of this file): odd^-1 modulo 2^(bits of
  * uintptr_t) for block_size = odd << rot_, by Newton's iteration (each step doubles the
  * correct low bits; odd * odd == 1 modulo 8 gives the first three). */
-static uintptr_t block_inverse(uint32_t block_size)
+static uintptr_t block_inverse(uint32_t odd_part)
 {
-    uintptr_t odd = (uintptr_t)(block_size >> tarn_ctz_u32(block_size)), x = odd;
+    uintptr_t odd = (uintptr_t)odd_part, x = odd;
     unsigned i;
     for (i = 0; i < 5; i++) x *= (uintptr_t)2u - odd * x;
     return x;
@@ -240,11 +273,8 @@ static inline uint32_t block_read_link(const void *blk)
 /* What slow_ must be for the pool's settings (a set-up pool). */
 static uint32_t block_slow_bits(const tarn_block_pool *pool)
 {
-    uint32_t s = BLOCK_SLOW_BUILD_BITS | (pool->slow_ & BLOCK_SLOW_CORRUPT);
+    uint32_t s = BLOCK_SLOW_BUILD_BITS | (pool->slow_ & (BLOCK_SLOW_CORRUPT | BLOCK_SLOW_LOCK));
     if (pool->base == NULL) s |= BLOCK_SLOW_BROKEN;
-#if TARN_LOCKING
-    if (pool->lock.lock != NULL) s |= BLOCK_SLOW_LOCK;
-#endif
     if (pool->put_cb != NULL) s |= BLOCK_SLOW_CB;
 #if TARN_QUARANTINE > 0
     if (pool->quarantine.on) s |= BLOCK_SLOW_QUAR;
@@ -252,32 +282,25 @@ static uint32_t block_slow_bits(const tarn_block_pool *pool)
     return s;
 }
 
-/* Recompute slow_ from the pool's settings; move the list head and set lim_ where the new
- * slow_ wants them, writing only the fields whose value changes (see the top). */
-static void block_update_slow(tarn_block_pool *pool)
+/* Recompute slow_ (after a setting changed) and lim_, writing lim_ only when its value
+ * changes: in a pool with a lock hook it stays 0, unwritten, so that the inline paths may
+ * read it without the lock (see the top). */
+static void block_refresh(tarn_block_pool *pool)
 {
-    uint32_t head = block_head(pool);
-    uint32_t s = block_slow_bits(pool);
     uint32_t lim;
-    if ((s ^ pool->slow_) & BLOCK_SLOW_GET) {
-        pool->head = BLOCK_END;
-        pool->shead_ = BLOCK_END;
-        pool->slow_ = (uint8_t)s;
-        *block_headp(pool) = head;
-    } else {
-        pool->slow_ = (uint8_t)s;
-    }
+    pool->slow_ = (uint8_t)block_slow_bits(pool);
     lim = block_lim(pool);
     /* cppcheck-suppress duplicateConditionalAssign ; not writing an unchanged lim_ is the point */
     if (pool->lim_ != lim) pool->lim_ = lim;
 }
 
-/* Damage found: from now on every get and put is refused (TARN_ECORRUPT). */
+/* Damage found: from now on every get and put is refused (TARN_ECORRUPT).  lim_ becomes
+ * 0 as block_refresh would make it (written only if it is not 0 already). */
 static void block_set_corrupt(tarn_block_pool *pool)
 {
     pool->slow_ |= BLOCK_SLOW_CORRUPT;
-    block_update_slow(pool);
-    TARN_ERR_SET(pool->last_error, (uint8_t)TARN_ECORRUPT);
+    /* cppcheck-suppress duplicateConditionalAssign ; not writing an unchanged lim_ is the point */
+    if (pool->lim_ != 0u) pool->lim_ = 0u;
 }
 
 #if TARN_GUARD
@@ -289,10 +312,10 @@ static inline bool block_guard_ok(const tarn_block_pool *pool, const void *blk)
 #endif
 
 /* Link validated block i onto the free list (it is NOACCESS for the tools already). */
-static inline void block_link_free(tarn_block_pool *pool, uint32_t i)
+static inline void block_link_free(tarn_block_pool *pool, void *blk, uint32_t i)
 {
     uint32_t *headp = block_headp(pool);
-    block_write_link(block_at(pool, i), *headp);
+    block_write_link(blk, *headp);
     block_mark(pool, i, true);
     *headp = i;
     pool->num_free++;
@@ -321,7 +344,7 @@ static bool block_unhold(tarn_block_pool *pool, void *blk)
 {
     bool ok = block_held_intact(pool, blk);
     if (!ok) TARN_ERR_SET(pool->last_error, (uint8_t)TARN_ECORRUPT);
-    block_link_free(pool, (uint32_t)block_q(pool, blk));
+    block_link_free(pool, blk, (uint32_t)block_q(pool, blk));
     return ok;
 }
 #endif
@@ -341,23 +364,29 @@ static inline bool block_unhold_oldest(tarn_block_pool *pool)
 }
 
 /* The fields derived from the block size: set by init, and by the first use of a
- * statically defined pool. */
+ * statically defined pool.  block_size is a non-zero multiple of 4: the loop ends within
+ * 31 steps (no ctz, which is a library call on a Cortex-M0+). */
 static void block_set_derived(tarn_block_pool *pool)
 {
-    pool->inv_ = block_inverse(pool->block_size);
-    pool->rot_ = (uint8_t)tarn_ctz_u32(pool->block_size);
+    unsigned r = 0;
+    while (((pool->block_size >> r) & 1u) == 0u) r++;
+    pool->rot_ = (uint8_t)r;
+    pool->inv_ = block_inverse(pool->block_size >> r);
 }
 
-/* Statically defined pools skip init: set the derived fields and slow_, and give the
- * sanitizers their view, on first use.  Every out-of-line operation starts here. */
-static void block_san_setup(tarn_block_pool *pool)
+/* The first use of a statically defined pool (TARN_BLOCK_POOL_DEFINE) sets up the fields
+ * that init would have set; it has no lock hook, callback or quarantine yet. */
+static BLOCK_NOINLINE void block_setup_static(tarn_block_pool *pool)
 {
-    if (TARN_UNLIKELY(pool->slow_ & BLOCK_SLOW_SETUP)) {
-        block_set_derived(pool);
-        pool->slow_ &= (uint8_t)~BLOCK_SLOW_SETUP;
-        pool->slow_ |= BLOCK_SLOW_BROKEN;  /* any GET bit: the list is in shead_ now */
-        block_update_slow(pool);
-    }
+    block_set_derived(pool);
+    pool->slow_ = (uint8_t)BLOCK_SLOW_BUILD_BITS;
+}
+
+/* Every out-of-line operation starts here: set up a statically defined pool, and give
+ * the sanitizers their view of the pool (once). */
+static inline void block_san_setup(tarn_block_pool *pool)
+{
+    if (TARN_UNLIKELY(pool->slow_ & BLOCK_SLOW_SETUP)) block_setup_static(pool);
 #if TARN_SANITIZE
     if (!(pool->flags_ & BLOCK_F_SAN) && pool->base != NULL) {
         TARN_SAN_POOL_CREATE(pool);
@@ -398,14 +427,15 @@ static tarn_status block_classify(const tarn_block_pool *pool, const void *p, ui
 static tarn_status block_check_locked(const tarn_block_pool *pool);
 
 /* Record a rejected put; with TARN_F_SAN_REPORT also report it to the memory tool. */
-static tarn_status block_reject(tarn_block_pool *pool, const void *block, tarn_status st)
+static void block_reject(tarn_block_pool *pool, const void *block, tarn_status st)
 {
     TARN_ERR_SET(pool->last_error, (uint8_t)st);
+#if TARN_SANITIZE
     if ((pool->flags_ & BLOCK_F_REPORT) && (st == TARN_EDOUBLE || st == TARN_EFOREIGN)) {
         TARN_SAN_REPORT_BAD_FREE(pool, block);
     }
+#endif
     (void)block;
-    return st;
 }
 
 #if TARN_CHECK_LEVEL >= 2
@@ -415,10 +445,27 @@ static tarn_status block_reject(tarn_block_pool *pool, const void *block, tarn_s
 #define BLOCK_DEEP_CHECK_FAILS(pool) 0
 #endif
 
+/* The number of blocks of bs bytes that fit in mem_size bytes with their bitmap (count *
+ * bs + MAP_BYTES(count) <= mem_size): k whole groups of 32 blocks and their bitmap word,
+ * then r < 32 blocks and one more word.  A group costs 32 * bs + 4 bytes; when that does
+ * not fit in 32 bits, no group fits in the buffer either (k = 0). */
+static uint32_t block_fit(uint32_t mem_size, uint32_t bs)
+{
+    uint32_t count = 0;
+    if (bs <= (UINT32_MAX - 4u) / 32u) {
+        count = tarn_udiv32(mem_size, 32u * bs + 4u);
+        mem_size -= count * (32u * bs + 4u);
+        count *= 32u;
+    }
+    if (mem_size >= bs + 4u) count += tarn_udiv32(mem_size - 4u, bs);
+    return count;
+}
+
 tarn_status tarn_block_init(tarn_block_pool *pool, void *mem, size_t mem_size,
                             size_t block_size, const tarn_config *cfg)
 {
-    size_t bs, count;
+    tarn_status st = TARN_EINVAL;
+    uint32_t bs, count;
     if (pool == NULL) return TARN_EINVAL;
     {
         /* zero every field with a loop of byte stores (volatile, so that it stays a loop
@@ -431,122 +478,143 @@ tarn_status tarn_block_init(tarn_block_pool *pool, void *mem, size_t mem_size,
     pool->head = BLOCK_END;
     pool->shead_ = BLOCK_END;
     pool->slow_ = BLOCK_SLOW_BROKEN;  /* until init succeeds */
-    TARN_ERR_SET(pool->last_error, (uint8_t)TARN_EINVAL);
-    if (mem == NULL || block_size == 0) return TARN_EINVAL;
-    if (cfg != NULL && !tarn_lock_valid(&cfg->lock)) return TARN_EINVAL;
-    if (block_size > (size_t)UINT32_MAX - 8u - BLOCK_GUARD) {
-        TARN_ERR_SET(pool->last_error, (uint8_t)TARN_EOVERFLOW);
-        return TARN_EOVERFLOW;
-    }
-    bs = TARN_BLOCK_SIZE(block_size);
-    if (!TARN_IS_ALIGNED(mem, TARN_BLOCK_ALIGN_OF(block_size))) {
-        TARN_ERR_SET(pool->last_error, (uint8_t)TARN_EALIGN);
-        return TARN_EALIGN;
-    }
-    if (mem_size > (size_t)UINT32_MAX) mem_size = (size_t)UINT32_MAX;  /* span < 4 GiB */
-    /* the most blocks that fit with their bitmap (count * bs + MAP_BYTES(count) <= size):
-     * k whole groups of 32 blocks and their bitmap word, then r < 32 blocks and one more
-     * word.  A group costs 32 * bs + 4 bytes; when that does not fit in 32 bits, no group
-     * fits in the buffer either (k = 0). */
-    count = 0;
-    if (bs <= ((size_t)UINT32_MAX - 4u) / 32u) {
-        count = tarn_udiv32((uint32_t)mem_size, (uint32_t)(32u * bs + 4u));
-        mem_size -= count * (32u * bs + 4u);
-        count *= 32u;
-    }
-    if (mem_size >= bs + 4u) count += tarn_udiv32((uint32_t)(mem_size - 4u), (uint32_t)bs);
-    if (count == 0) {
-        TARN_ERR_SET(pool->last_error, (uint8_t)TARN_ETOOSMALL);
-        return TARN_ETOOSMALL;
-    }
-
-    pool->base = (unsigned char *)mem;
-    pool->map = (uint32_t *)(void *)(pool->base + count * bs);
-    pool->block_size = (uint32_t)bs;
-    pool->count = (uint32_t)count;
-    pool->num_free = (uint32_t)count;
-    pool->min_free = (uint32_t)count;
-    TARN_ERR_SET(pool->last_error, (uint8_t)TARN_OK);
-    block_set_derived(pool);
-    if (cfg != NULL) {
-        pool->lock.lock = cfg->lock.lock;
-        pool->lock.unlock = cfg->lock.unlock;
-        pool->lock.ctx = cfg->lock.ctx;
-        pool->name = cfg->name;
-        pool->flags_ = (cfg->flags & TARN_F_SAN_REPORT) ? BLOCK_F_REPORT : 0u;
-#if TARN_QUARANTINE > 0
-        tarn_q_init(&pool->quarantine, cfg->flags);
+    if (mem == NULL || block_size == 0 || (cfg != NULL && !tarn_lock_valid(&cfg->lock))) {
+        st = TARN_EINVAL;
+    } else if (block_size > (size_t)UINT32_MAX - 8u - BLOCK_GUARD) {
+        st = TARN_EOVERFLOW;
+    } else if (!TARN_IS_ALIGNED(mem, TARN_BLOCK_ALIGN_OF(block_size))) {
+        st = TARN_EALIGN;
+    } else {
+        bs = (uint32_t)TARN_BLOCK_SIZE(block_size);
+        /* the blocks' span stays below 4 GiB */
+        count = block_fit(mem_size > (size_t)UINT32_MAX ? UINT32_MAX : (uint32_t)mem_size, bs);
+        st = TARN_ETOOSMALL;
+        if (count != 0) {
+            st = TARN_OK;
+            pool->base = (unsigned char *)mem;
+            pool->map = (uint32_t *)(void *)(pool->base + (size_t)count * bs);
+            pool->block_size = bs;
+            pool->count = count;
+            pool->num_free = count;
+            pool->min_free = count;
+            block_set_derived(pool);
+            pool->slow_ = (uint8_t)BLOCK_SLOW_BUILD_BITS;
+            if (cfg != NULL) {
+#if TARN_LOCKING
+                pool->lock = cfg->lock;
+                if (cfg->lock.lock != NULL) pool->slow_ |= BLOCK_SLOW_LOCK;
 #endif
+                pool->name = cfg->name;
+#if TARN_SANITIZE
+                pool->flags_ = (cfg->flags & TARN_F_SAN_REPORT) ? BLOCK_F_REPORT : 0u;
+#endif
+#if TARN_QUARANTINE > 0
+                tarn_q_init(&pool->quarantine, cfg->flags);
+                if (pool->quarantine.on) pool->slow_ |= BLOCK_SLOW_QUAR;
+#endif
+            }
+#if TARN_SANITIZE
+            block_san_setup(pool);
+#endif
+        }
     }
-    block_update_slow(pool);
-    block_san_setup(pool);
-    return TARN_OK;
+    TARN_ERR_SET(pool->last_error, (uint8_t)st);
+    return st;
 }
 
-/* The body of get; caller holds the lock (if any), pool set up. */
-static inline void *block_get_core(tarn_block_pool *pool)
+/* Why a get cannot even look at the list (slow_ has a STOP bit, or the pool is an
+ * all-zero struct): a pool that failed init has no block (TARN_ENOMEM); a pool found
+ * corrupt refuses until init or clear (TARN_ECORRUPT).  A statically defined pool is set
+ * up instead (TARN_OK: the get goes on). */
+static BLOCK_NOINLINE tarn_status block_get_stopped(tarn_block_pool *pool)
 {
-    uint32_t *headp = block_headp(pool);
-    uint32_t i = *headp;
-    unsigned char *blk;
-    if (TARN_UNLIKELY(pool->count == 0 || (pool->slow_ & BLOCK_SLOW_BROKEN))) {
-        /* a pool that failed init (or an all-zero struct) has no block */
+    if (pool->slow_ & BLOCK_SLOW_SETUP) block_setup_static(pool);
+    if (pool->count == 0 || (pool->slow_ & BLOCK_SLOW_BROKEN)) {
         TARN_STAT(pool->failed_gets++);
-        TARN_ERR_SET(pool->last_error, (uint8_t)TARN_ENOMEM);
+        return TARN_ENOMEM;
+    }
+    return (pool->slow_ & BLOCK_SLOW_CORRUPT) ? TARN_ECORRUPT : TARN_OK;
+}
+
+/* Take a block (caller holds the lock): the head of the free list after checking that it
+ * names a free block below the carve line, else a never-used block, else (quarantine) the
+ * oldest held one.  Returns the block, or NULL with the reason in *st: a pool that failed
+ * init (TARN_ENOMEM) or was found damaged (TARN_ECORRUPT), an empty pool (TARN_ENOMEM), a
+ * damaged link (TARN_ECORRUPT; the pool refuses every get and put from now on). */
+static BLOCK_INLINE unsigned char *block_take(tarn_block_pool *pool, tarn_status *st)
+{
+    uint32_t *headp, i;
+    unsigned char *blk;
+    if (TARN_UNLIKELY(pool->slow_ & BLOCK_SLOW_STOP) &&
+        (*st = block_get_stopped(pool)) != TARN_OK) {
         return NULL;
     }
-    if (TARN_UNLIKELY(pool->slow_ & BLOCK_SLOW_CORRUPT) || BLOCK_DEEP_CHECK_FAILS(pool)) {
-        /* refused: a pool found corrupt until init or clear; at level 2 also any damage
-         * the full check sees, while it lasts */
-        TARN_ERR_SET(pool->last_error, (uint8_t)TARN_ECORRUPT);
+#if TARN_CHECK_LEVEL >= 2
+    /* level 2: any damage the full check sees refuses the get, while it lasts */
+    if (BLOCK_DEEP_CHECK_FAILS(pool)) {
+        *st = TARN_ECORRUPT;
         return NULL;
     }
+#endif
+#if TARN_SANITIZE
+    block_san_setup(pool);
+#endif
+    headp = block_headp(pool);
+    i = *headp;
     if (i == BLOCK_END) {
         if (pool->carved < pool->count) {
             /* a never-used block: its bit is garbage until now */
             i = pool->carved;
             block_set_carved(pool, i + 1u);
             block_mark(pool, i, false);
-            goto taken;
+            return block_at(pool, i);
         }
-        if (block_unhold_oldest(pool)) {
-            /* the quarantine gives back its oldest block rather than let the get fail */
-            i = *headp;
-        } else {
+        if (!block_unhold_oldest(pool)) {
             TARN_STAT(pool->failed_gets++);
-            TARN_ERR_SET(pool->last_error, (uint8_t)TARN_ENOMEM);
+            *st = TARN_ENOMEM;
             return NULL;
         }
+        /* the quarantine gave back its oldest block rather than let the get fail */
+        i = *headp;
     }
     /* the head came from a free block's link: it must name a free carved block */
     if (TARN_UNLIKELY(i >= pool->carved || !block_is_free(pool, i))) {
+        if (pool->count == 0) {
+            /* an all-zero struct (never initialised): no block, nothing damaged */
+            TARN_STAT(pool->failed_gets++);
+            *st = TARN_ENOMEM;
+            return NULL;
+        }
         block_set_corrupt(pool);
+        *st = TARN_ECORRUPT;
         return NULL;
     }
     block_mark(pool, i, false);
-    *headp = block_read_link(block_at(pool, i));
-taken:
     blk = block_at(pool, i);
-    pool->num_free--;
-#if TARN_GUARD
-    tarn_guard_fill(blk + block_usable(pool), BLOCK_GUARD);
-#endif
-    TARN_SAN_ALLOC(pool, blk, block_usable(pool));
+    *headp = block_read_link(blk);
     return blk;
 }
 
-/* The whole of an out-of-line get; *st (if st is not NULL) receives its status.  Inlined
+/* The whole of an out-of-line get; *st (if st is not NULL) receives its status.  Copied
  * into both entries, so a program that never asks for the status pays nothing for it. */
-static inline void *block_get_locked(tarn_block_pool *pool, tarn_status *st)
+static BLOCK_INLINE void *block_get_locked(tarn_block_pool *pool, tarn_status *st)
 {
-    void *blk = NULL;
+    unsigned char *blk = NULL;
     tarn_status s = TARN_EINVAL;
     if (TARN_LIKELY(pool != NULL)) {
         TARN_LOCK(pool->lock);
-        block_san_setup(pool);
-        blk = block_get_core(pool);
-        /* a failing get recorded its reason under this lock: it is this call's */
-        s = (blk != NULL) ? TARN_OK : TARN_ERR_GET(pool->last_error);
+        s = TARN_OK;
+        blk = block_take(pool, &s);
+        if (TARN_LIKELY(blk != NULL)) {
+            pool->num_free--;
+#if TARN_GUARD
+            tarn_guard_fill(blk + block_usable(pool), BLOCK_GUARD);
+#endif
+            TARN_SAN_ALLOC(pool, blk, block_usable(pool));
+        } else {
+            /* a failing get records its reason under this lock: it is this call's */
+            TARN_ERR_SET(pool->last_error, (uint8_t)s);
+        }
         TARN_UNLOCK(pool->lock);
     }
     if (st != NULL) *st = s;
@@ -558,13 +626,22 @@ void *tarn_block_get_status(tarn_block_pool *pool, tarn_status *st)
     return block_get_locked(pool, st);
 }
 
-void *tarn_block_get_slow_(tarn_block_pool *pool)
+static BLOCK_FULL void *block_get_full(tarn_block_pool *pool)
 {
     return block_get_locked(pool, NULL);
 }
 
+void *tarn_block_get_slow_(tarn_block_pool *pool)
+{
+#if BLOCK_FAST_ENTRY
+    return tarn_block_get_try_(pool, block_get_full);
+#else
+    return block_get_full(pool);
+#endif
+}
+
 /* Free validated block i (caller holds the lock). */
-static void block_release(tarn_block_pool *pool, void *block, uint32_t i)
+static inline void block_release(tarn_block_pool *pool, void *block, uint32_t i)
 {
     TARN_SAN_FREE(pool, block, block_usable(pool));
 #if TARN_POISON_FREE
@@ -579,41 +656,56 @@ static void block_release(tarn_block_pool *pool, void *block, uint32_t i)
         return;
     }
 #endif
-    block_link_free(pool, i);
+    block_link_free(pool, block, i);
 }
 
 /* The whole of put: validate under the lock; then free the block, or (use_cb and a put
  * callback set) hand it to the callback, without the lock. */
-static tarn_status block_put_any(tarn_block_pool *pool, void *block, bool use_cb)
+static BLOCK_INLINE tarn_status block_put_any(tarn_block_pool *pool, void *block, bool use_cb)
 {
     tarn_status st;
-    tarn_block_put_fn cb;
-    void *arg;
+    tarn_block_put_fn cb = NULL;
     uint32_t i = 0;
     if (TARN_UNLIKELY(pool == NULL)) return TARN_EINVAL;
     TARN_LOCK(pool->lock);
     block_san_setup(pool);
-    cb = use_cb ? pool->put_cb : NULL;
-    arg = pool->put_arg;
     /* a bad pointer gets its own status first (changing nothing); a sound one is refused
      * by a pool found corrupt */
     st = block_classify(pool, block, &i);
-    if (st == TARN_OK &&
-        (TARN_UNLIKELY(pool->slow_ & BLOCK_SLOW_CORRUPT) || BLOCK_DEEP_CHECK_FAILS(pool))) {
-        st = TARN_ECORRUPT;
+#if TARN_CHECK_LEVEL >= 2
+    if (st == TARN_OK && BLOCK_DEEP_CHECK_FAILS(pool)) st = TARN_ECORRUPT;
+#endif
+    if (TARN_LIKELY(st == TARN_OK) &&
+        TARN_UNLIKELY(pool->slow_ & (BLOCK_SLOW_CORRUPT | BLOCK_SLOW_CB))) {
+        if (pool->slow_ & BLOCK_SLOW_CORRUPT) {
+            st = TARN_ECORRUPT;
+        } else if (use_cb && (cb = pool->put_cb) != NULL) {
+            void *arg = pool->put_arg;
+            TARN_UNLOCK(pool->lock);
+            return cb(pool, block, arg);
+        }
     }
-    if (TARN_UNLIKELY(st != TARN_OK)) {
-        (void)block_reject(pool, block, st);
-    } else if (cb == NULL) {
+    if (TARN_LIKELY(st == TARN_OK)) {
         block_release(pool, block, i);
+    } else {
+        block_reject(pool, block, st);
     }
     TARN_UNLOCK(pool->lock);
-    return (st == TARN_OK && cb != NULL) ? cb(pool, block, arg) : st;
+    return st;
+}
+
+static BLOCK_FULL tarn_status block_put_full(tarn_block_pool *pool, void *block)
+{
+    return block_put_any(pool, block, true);
 }
 
 tarn_status tarn_block_put_slow_(tarn_block_pool *pool, void *block)
 {
-    return block_put_any(pool, block, true);
+#if BLOCK_FAST_ENTRY
+    return tarn_block_put_try_(pool, block, block_put_full);
+#else
+    return block_put_full(pool, block);
+#endif
 }
 
 tarn_status tarn_block_put_from_cb(tarn_block_pool *pool, void *block)
@@ -640,7 +732,7 @@ void tarn_block_set_put_cb(tarn_block_pool *pool, tarn_block_put_fn fn, void *ar
     block_san_setup(pool);
     pool->put_cb = fn;
     pool->put_arg = arg;
-    block_update_slow(pool);
+    block_refresh(pool);
     TARN_UNLOCK(pool->lock);
 }
 
@@ -650,7 +742,7 @@ long tarn_block_index(const tarn_block_pool *pool, const void *p)
     if (pool == NULL || p == NULL || pool->block_size == 0) return -1;
     /* from the fields fixed at init only (inv_ and rot_ of a statically defined pool are
      * set on its first use, perhaps by another context right now) */
-    q = block_ror(((uintptr_t)p - (uintptr_t)pool->base) * block_inverse(pool->block_size),
+    q = block_ror(((uintptr_t)p - (uintptr_t)pool->base) * block_inverse(pool->block_size >> tarn_ctz_u32(pool->block_size)),
                   tarn_ctz_u32(pool->block_size));
     return (q < pool->count) ? (long)q : -1;
 }
@@ -669,9 +761,9 @@ tarn_status tarn_block_clear(tarn_block_pool *pool)
         pool->min_free = pool->count - pool->carved;  /* keep the watermark */
     }
     pool->slow_ &= (uint8_t)~BLOCK_SLOW_CORRUPT;   /* every block is free again */
-    block_update_slow(pool);
     *block_headp(pool) = BLOCK_END;
-    block_set_carved(pool, 0);
+    pool->carved = 0;
+    block_refresh(pool);
     pool->num_free = pool->count;
 #if TARN_QUARANTINE > 0
     tarn_q_init(&pool->quarantine, pool->quarantine.on ? TARN_F_QUARANTINE : 0u);
@@ -741,7 +833,7 @@ static tarn_status block_check_locked(const tarn_block_pool *pool)
     if (pool->carved > pool->count || pool->base == NULL || pool->block_size % 4u != 0 ||
         (uintptr_t)pool->map - (uintptr_t)pool->base != (uintptr_t)pool->count * pool->block_size ||
         pool->num_free > pool->count || pool->min_free > pool->count ||
-        pool->inv_ != block_inverse(pool->block_size) ||
+        pool->inv_ != block_inverse(pool->block_size >> tarn_ctz_u32(pool->block_size)) ||
         pool->rot_ != tarn_ctz_u32(pool->block_size)) {
         return TARN_ECORRUPT;
     }
@@ -750,7 +842,7 @@ static tarn_status block_check_locked(const tarn_block_pool *pool)
     limit = pool->num_free - uncarved;
     /* the list lives in one head field, the other is END; lim_ mirrors carved exactly
      * when get and put may take the inline path */
-    if (((pool->slow_ & BLOCK_SLOW_GET) ? pool->head : pool->shead_) != BLOCK_END ||
+    if (((pool->slow_ & BLOCK_SLOW_LOCK) ? pool->head : pool->shead_) != BLOCK_END ||
         pool->lim_ != block_lim(pool) || pool->slow_ != block_slow_bits(pool)) {
         return TARN_ECORRUPT;
     }

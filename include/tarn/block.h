@@ -22,8 +22,12 @@
  * get+put pair at checking level 1, 40 at level 0; the bitmap test and update and the
  * link check are about half of it) and calls nothing; the first get of each block is
  * inline too (init + first get of 4096 blocks: about 103,000 instructions).
- * Everything else goes to the out-of-line full path.  Define TARN_BLOCK_NO_INLINE to
- * always call the full path.  The library and its users must see the same configuration
+ * Everything else goes to the out-of-line full path.  Call sites compiled for size (-Os)
+ * call the out-of-line tarn_block_get_slow_ and put_slow_ instead of inlining (see
+ * TARN_BLOCK_INLINE), as does TARN_BLOCK_NO_INLINE; a library built for speed starts those
+ * with the same common case (bench/block: 59 instructions per pair), a library built with
+ * -Os goes straight to the full path (109 per pair; a Cortex-M4 program with one pool,
+ * one get and one put grows by 936 bytes).  The library and its users must see the same configuration
  * (tarn/config.h), as the pool's layout depends on it anyway.  Sanitizer annotations of
  * the block pool (which send every get and put down the full path) are on by default
  * under AddressSanitizer only; Valgrind memcheck annotations are opt-in (TARN_SANITIZE=1),
@@ -173,8 +177,11 @@ typedef struct tarn_block_pool {
 #define TARN_BLOCK_END_ 0xFFFFFFFFu
 /** Private: the value of slow_ in a pool not yet set up (TARN_BLOCK_POOL_DEFINE). */
 #define TARN_BLOCK_SLOW_SETUP_ 1u
-/** Private: the bits of slow_ that send get down the full path (free list in shead_). */
-#define TARN_BLOCK_SLOW_GET_ 0x67u
+/** Private: the bit of slow_ set by init for a lock hook; the free list then lives in
+ *  shead_ and head stays TARN_BLOCK_END_. */
+#define TARN_BLOCK_SLOW_LOCK_ 4u
+/** Private: former name of TARN_BLOCK_SLOW_LOCK_ (the list is in shead_ when it is set). */
+#define TARN_BLOCK_SLOW_GET_ TARN_BLOCK_SLOW_LOCK_
 
 /** Private: the quarantine part of TARN_BLOCK_POOL_DEFINE's initialiser. */
 #if TARN_QUARANTINE > 0
@@ -243,8 +250,9 @@ tarn_status tarn_block_init(tarn_block_pool *pool, void *mem, size_t mem_size,
  * block was written while held, TARN_ECORRUPT is recorded in last_error and the block is
  * still returned).  In canary mode the block's guard bytes are (re)written.
  * Thread-safe with a lock hook; ISR-safe if the hook is (or if no other context uses the
- * pool).  Inline (GCC, Clang): a pool without lock hook, put callback or debug option
- * takes a block off its free list right here; anything else calls tarn_block_get_slow_.
+ * pool).  Inline (GCC, Clang, TARN_BLOCK_INLINE): a pool without lock hook, put callback
+ * or debug option takes a block off its free list right here; anything else calls
+ * tarn_block_get_slow_ (which every get calls where TARN_BLOCK_INLINE is 0).
  */
 static inline void *tarn_block_get(tarn_block_pool *pool);
 
@@ -263,10 +271,10 @@ static inline void *tarn_block_get(tarn_block_pool *pool);
  * damaged guards still are (the bitmap must stay in bounds).  With the quarantine on, the block is held instead of freed (O(TARN_QUARANTINE)
  * for the double-put test) and the block pushed out of a full quarantine is freed; if that
  * one was written while held (TARN_POISON_FREE), TARN_ECORRUPT is recorded in last_error
- * but the put still succeeds.  Thread/ISR safety as tarn_block_get.  Inline (GCC, Clang):
- * a valid block of a pool without lock hook, put callback or debug option is validated
- * and linked right here; anything else, every error included, goes to
- * tarn_block_put_slow_.
+ * but the put still succeeds.  Thread/ISR safety as tarn_block_get.  Inline (GCC, Clang,
+ * TARN_BLOCK_INLINE): a valid block of a pool without lock hook, put callback or debug
+ * option is validated and linked right here; anything else, every error included, goes
+ * to tarn_block_put_slow_ (which every put calls where TARN_BLOCK_INLINE is 0).
  */
 static inline tarn_status tarn_block_put(tarn_block_pool *pool, void *block);
 
@@ -418,13 +426,35 @@ tarn_block_pool *tarn_block_find(tarn_block_registry *reg, const char *name);
 #if defined(__GNUC__) || defined(__clang__)
 typedef uint32_t __attribute__((may_alias)) tarn_block_link_;
 #endif
-#if (defined(__GNUC__) || defined(__clang__)) && !defined(TARN_BLOCK_NO_INLINE)
-
-static inline void *tarn_block_get(tarn_block_pool *pool)
+/**
+ * 1 when tarn_block_get and tarn_block_put do their common case inline at the call site,
+ * 0 when they call the out-of-line functions of block.c.  Default: 1 with GCC or Clang,
+ * except when the user's code is optimised for size (-Os or -Oz: __OPTIMIZE_SIZE__),
+ * where each call site would grow by about 100 bytes; 0 with TARN_BLOCK_NO_INLINE or
+ * another compiler.  Define TARN_BLOCK_INLINE to 0 or 1 to choose.  Either way the pool
+ * and the library are the same: only the call sites differ.
+ */
+#ifndef TARN_BLOCK_INLINE
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(TARN_BLOCK_NO_INLINE) && \
+    !defined(__OPTIMIZE_SIZE__)
+#define TARN_BLOCK_INLINE 1
+#else
+#define TARN_BLOCK_INLINE 0
+#endif
+#endif
+#if TARN_BLOCK_INLINE && !(defined(__GNUC__) || defined(__clang__))
+#error "TARN_BLOCK_INLINE 1 needs GCC or Clang"
+#endif
+#if defined(__GNUC__) || defined(__clang__)
+/** Private: the common case of get, or full(pool) for everything else.  The body of the
+ *  inline tarn_block_get (full = tarn_block_get_slow_), and the first part of
+ *  tarn_block_get_slow_ itself in a library built for speed. */
+static inline void *tarn_block_get_try_(tarn_block_pool *pool,
+                                         void *(*full)(tarn_block_pool *))
 {
     uint32_t h, bit, *w;
     unsigned char *blk;
-    if (__builtin_expect(pool == NULL, 0)) return tarn_block_get_slow_(pool);
+    if (__builtin_expect(pool == NULL, 0)) return full(pool);
     /* The head came from a free block's link: use it only if it names a carved block that
      * the bitmap says is free.  lim_ is 0 in every pool whose get must take the full path,
      * and the end of the list (TARN_BLOCK_END_) is above every limit: one test covers an
@@ -435,7 +465,7 @@ static inline void *tarn_block_get(tarn_block_pool *pool)
          * block never used: carve it here, so that first use costs no call either.  Its
          * bit is garbage until now (init touches no bitmap word): clear it. */
         if (h != TARN_BLOCK_END_ || (h = pool->lim_) == 0u || h >= pool->count) {
-            return tarn_block_get_slow_(pool);
+            return full(pool);
         }
         pool->lim_ = h + 1u;
         pool->carved = h + 1u;
@@ -445,7 +475,7 @@ static inline void *tarn_block_get(tarn_block_pool *pool)
     }
     w = pool->map + (h >> 5);
     bit = (uint32_t)1u << (h & 31u);
-    if (__builtin_expect((*w & bit) == 0u, 0)) return tarn_block_get_slow_(pool);
+    if (__builtin_expect((*w & bit) == 0u, 0)) return full(pool);
     *w &= ~bit;
     blk = pool->base + (size_t)h * pool->block_size;
     pool->head = *(const tarn_block_link_ *)(const void *)blk;
@@ -453,12 +483,15 @@ static inline void *tarn_block_get(tarn_block_pool *pool)
     return blk;
 }
 
-static inline tarn_status tarn_block_put(tarn_block_pool *pool, void *block)
+/** Private: the common case of put, or full(pool, block) for everything else (as
+ *  tarn_block_get_try_). */
+static inline tarn_status tarn_block_put_try_(tarn_block_pool *pool, void *block,
+                                              tarn_status (*full)(tarn_block_pool *, void *))
 {
     uintptr_t q;
     unsigned r;
     uint32_t bit, *w;
-    if (__builtin_expect(pool == NULL, 0)) return tarn_block_put_slow_(pool, block);
+    if (__builtin_expect(pool == NULL, 0)) return full(pool, block);
     /* Block start test (Granlund-Montgomery): with block_size = odd << rot_ and inv_ the
      * inverse of odd, rotating (offset * inv_) right by rot_ gives offset / block_size
      * when the offset is a multiple of block_size, and a number above every block index
@@ -470,17 +503,29 @@ static inline tarn_status tarn_block_put(tarn_block_pool *pool, void *block)
     q = ((uintptr_t)block - (uintptr_t)pool->base) * pool->inv_;
     r = (unsigned)pool->rot_;
     q = (q >> r) | (q << ((0u - r) & (unsigned)(sizeof(uintptr_t) * 8u - 1u)));
-    if (__builtin_expect(q >= pool->lim_, 0)) return tarn_block_put_slow_(pool, block);
+    if (__builtin_expect(q >= pool->lim_, 0)) return full(pool, block);
     w = pool->map + (q >> 5);
     bit = (uint32_t)1u << (q & 31u);
 #if TARN_CHECK_LEVEL >= 1
-    if (__builtin_expect((*w & bit) != 0u, 0)) return tarn_block_put_slow_(pool, block);
+    if (__builtin_expect((*w & bit) != 0u, 0)) return full(pool, block);
 #endif
     *w |= bit;
     *(tarn_block_link_ *)block = pool->head;
     pool->head = (uint32_t)q;
     pool->num_free++;
     return TARN_OK;
+}
+#endif
+
+#if TARN_BLOCK_INLINE
+static inline void *tarn_block_get(tarn_block_pool *pool)
+{
+    return tarn_block_get_try_(pool, tarn_block_get_slow_);
+}
+
+static inline tarn_status tarn_block_put(tarn_block_pool *pool, void *block)
+{
+    return tarn_block_put_try_(pool, block, tarn_block_put_slow_);
 }
 #else
 static inline void *tarn_block_get(tarn_block_pool *pool)
