@@ -47,6 +47,25 @@
  *         3. loop: CAS head h -> (tag(h)+1, i); failure reloads h and stores
  *            state[i] = top(h) before retrying.
  *
+ * LL/SC (TARN_LFBLOCK_LLSC 1: ARMv7-M/ARMv8-M mainline LDREX/STREX, RV32A LR.W/SC.W):
+ *   get:  2. loop: h = LL head; acquire fence; i = top(h); i == N: empty (CLREX), fail.
+ *            next = state[i]; link check (a bad link: SC head h, unchanged; success means
+ *            nobody touched the head since the LL, so the link is damage: ECORRUPT);
+ *            SC head (tag(h)+1, next); failure: retry from the LL.
+ *   put:  3. link = top(h) (written by the claim); loop: release fence; h = LL head;
+ *            top(h) != link: CLREX, state[i] = link = top(h), retry (the store stays
+ *            outside the exclusive pair); SC head (tag(h)+1, i); failure: retry.
+ *   The SC fails after any store to the head (any context, any core) and after any
+ *   exception since the LL, so a pop never succeeds on a head that changed in its window:
+ *   ABA-free however many operations happened meanwhile; the tag is kept and bumped but
+ *   is not needed.  Between LL and SC there are only loads and register arithmetic (and,
+ *   in test builds, the TARN_LFBLOCK_LLSC_HOOK call, which tests/test_lfblock_llsc.c uses
+ *   to take an interrupt there).  Ordering: the acquire fence after get's LL stands for
+ *   the acquire load; get's SC needs no release because the stored head depends on the
+ *   link read (a data dependency both architectures keep in order); put's release fence
+ *   stands for the CAS's release.  The Promela model checks this variant with -DLLSC
+ *   (an SC fails if any process wrote the head since its LL), without a tag.
+ *
  * Why the tag: without it, a get that read top A and next B and was pre-empted could,
  * after others took A, took B and put A back, swing the head to B while B is handed
  * out; or, reading the link of a block taken meanwhile, install a bogus head and lose
@@ -102,6 +121,13 @@
 
 #include "tarn/lfblock.h"
 #include "internal.h"
+
+/* Test hook, called between reading the head and changing it (between the LL and the
+ * SC in the LL/SC build, between the load and the CAS elsewhere); op 0 = get, 1 = put.
+ * Only test builds define it (tests/test_lfblock_llsc.c pends an interrupt there). */
+#ifndef TARN_LFBLOCK_LLSC_HOOK
+#define TARN_LFBLOCK_LLSC_HOOK(pool, op) ((void)0)
+#endif
 
 #define LF_USED 0xFFFFFFFFu
 #define LF_HELD 0xFFFFFFFEu   /* held in the debug quarantine */
@@ -178,6 +204,41 @@ static inline bool lf_casww(lf_aw *p, tarn_lfblock_word *exp, tarn_lfblock_word 
 }
 #define LF_LOCK(pool) ((void)0)
 #define LF_UNLOCK(pool) ((void)0)
+
+#if TARN_LFBLOCK_LLSC
+/* Load-linked / store-conditional of the 32-bit head word (see "LL/SC" below).  Each is
+ * one instruction in its own asm statement with a memory clobber, so the compiler keeps
+ * every access to the pool between them in program order.  lf_sc is true when the store
+ * happened. */
+static inline uint32_t lf_ll(const tarn_lfblock_word *p)
+{
+    uint32_t v;
+#if defined(__arm__)
+    __asm__ __volatile__("ldrex %0, [%1]" : "=r"(v) : "r"(p) : "memory");
+#else
+    __asm__ __volatile__("lr.w %0, (%1)" : "=r"(v) : "r"(p) : "memory");
+#endif
+    return v;
+}
+static inline bool lf_sc(tarn_lfblock_word *p, uint32_t v)
+{
+    uint32_t fail;
+#if defined(__arm__)
+    __asm__ __volatile__("strex %0, %2, [%1]" : "=&r"(fail) : "r"(p), "r"(v) : "memory");
+#else
+    __asm__ __volatile__("sc.w %0, %2, (%1)" : "=&r"(fail) : "r"(p), "r"(v) : "memory");
+#endif
+    return fail == 0u;
+}
+/* Give up a reservation without storing (ARM: CLREX; RISC-V keeps it, which is harmless:
+ * every SC of the pool follows its own LR). */
+static inline void lf_clrex(void)
+{
+#if defined(__arm__)
+    __asm__ __volatile__("clrex" ::: "memory");
+#endif
+}
+#endif
 
 #else /* fallback: everything below runs under the pool's lock hook */
 
@@ -437,10 +498,35 @@ static bool lf_guard_ok(const tarn_lfblock_pool *pool, uint32_t i)
 static void lf_push(tarn_lfblock_pool *pool, uint32_t i, tarn_lfblock_word h)
 {
     TARN_STAT((void)add32(&pool->num_free, 1u)); /* before publishing: see the header */
-    while (!casww(&pool->head, &h, lf_next_head(pool, h, i), MO_REL, MO_RLX)) {
+#if TARN_LFBLOCK_LLSC
+    {
+        uint32_t link = lf_top(pool, h); /* what state[i] names now */
+        for (;;) {
+            /* release: the link and the block's contents before the head store */
+            atomic_thread_fence(memory_order_release);
+            h = lf_ll(&pool->head);
+            if (lf_top(pool, h) != link) {
+                /* the top changed since the link was written: relink, outside the
+                 * exclusive pair (no store between LL and SC) */
+                lf_clrex();
+                link = lf_top(pool, h);
+                st32(&pool->state[i], link, MO_RLX);
+                LF_RETRY(pool);
+                continue;
+            }
+            TARN_LFBLOCK_LLSC_HOOK(pool, 1);
+            if (lf_sc(&pool->head, (uint32_t)lf_next_head(pool, h, i))) break;
+            LF_RETRY(pool);
+        }
+    }
+#else
+    for (;;) {
+        TARN_LFBLOCK_LLSC_HOOK(pool, 1);
+        if (casww(&pool->head, &h, lf_next_head(pool, h, i), MO_REL, MO_RLX)) break;
         LF_RETRY(pool);
         st32(&pool->state[i], lf_top(pool, h), MO_RLX);
     }
+#endif
 }
 
 #if TARN_QUARANTINE > 0
@@ -546,28 +632,42 @@ static inline void *lf_get(tarn_lfblock_pool *pool, tarn_status *st)
     }
     /* 2. the top of the free list.  C == N from here on (it never decreases), so an empty
      *    list seen below means no block was free at that instant. */
+#if TARN_LFBLOCK_LLSC
+    /* LL/SC: the head, the top's link and the link check are all read between the
+     * load-exclusive and the store-exclusive, which fails if anything stored to the head
+     * (or an exception was taken) in between: no ABA whatever the tag. */
+    for (;;) {
+        uint32_t next;
+        h = lf_ll(&pool->head);
+        atomic_thread_fence(memory_order_acquire); /* the pusher's link and block contents */
+        i = lf_top(pool, h);
+        if (i >= pool->count) {
+            lf_clrex();
+            goto empty;
+        }
+        next = ld32(&pool->state[i], MO_RLX);
+#if TARN_CHECK_LEVEL >= 1
+        if (TARN_UNLIKELY(next > pool->count ||
+                          (next < pool->count && ld32(&pool->state[next], MO_RLX) >= LF_HELD))) {
+            /* Storing the head back unchanged succeeds only if nothing touched it since
+             * the LL: then the link really is damaged (exact, no tag involved). */
+            if (lf_sc(&pool->head, (uint32_t)h)) goto corrupt;
+            LF_RETRY(pool);
+            continue;
+        }
+#endif
+        TARN_LFBLOCK_LLSC_HOOK(pool, 0);
+        /* the new head's data depends on the link read, which orders that read before
+         * the store (no release needed, as on every LL/SC machine) */
+        if (lf_sc(&pool->head, (uint32_t)lf_next_head(pool, h, next))) break;
+        LF_RETRY(pool);
+    }
+#else
     h = ldw(&pool->head, MO_ACQ);
     for (;;) {
         uint32_t next;
         i = lf_top(pool, h);
-        if (i >= pool->count) {
-#if TARN_QUARANTINE > 0
-            /* rather than fail, take a held block (it was never counted free) */
-            uint32_t out = lf_q_on(pool) ? lf_take_held(pool) : 0u;
-            if (out != 0u) {
-                i = out - 1u;
-                (void)lf_held_verify(pool, i);
-                st32(&pool->state[i], LF_USED, MO_REL);
-                LF_UNLOCK(pool);
-                goto hand_out;
-            }
-#endif
-            TARN_STAT((void)add32(&pool->failed_gets, 1u));
-            lf_error(pool, TARN_ENOMEM);
-            LF_UNLOCK(pool);
-            *st = TARN_ENOMEM;
-            return NULL;
-        }
+        if (i >= pool->count) goto empty;
         /* acquire, paired with the release store of LF_USED below: a get that sees a
          * block taken sees the head change that took it, so a head found unchanged
          * really means a damaged link, also on weakly ordered multi-core parts */
@@ -581,22 +681,19 @@ static inline void *lf_get(tarn_lfblock_pool *pool, tarn_status *st)
         if (TARN_UNLIKELY(next > pool->count ||
                           (next < pool->count && ld32(&pool->state[next], MO_ACQ) >= LF_HELD))) {
             tarn_lfblock_word h2 = ldw(&pool->head, MO_ACQ);
-            if (h2 == h) {
-                lf_error(pool, TARN_ECORRUPT);
-                LF_UNLOCK(pool);
-                *st = TARN_ECORRUPT;
-                return NULL;
-            }
+            if (h2 == h) goto corrupt;
             h = h2;
             LF_RETRY(pool);
             continue;
         }
 #endif
+        TARN_LFBLOCK_LLSC_HOOK(pool, 0);
         if (casww(&pool->head, &h, lf_next_head(pool, h, next), MO_AR, MO_ACQ)) {
             break;
         }
         LF_RETRY(pool);
     }
+#endif
 taken:
     /* 3. mark it handed out (for put's double-free test) */
     st32(&pool->state[i], LF_USED, MO_REL);   /* after the head CAS that took it (see above) */
@@ -612,6 +709,33 @@ hand_out:
 #endif
     *st = TARN_OK;
     return p;
+
+empty:
+#if TARN_QUARANTINE > 0
+    {
+        /* rather than fail, take a held block (it was never counted free) */
+        uint32_t out = lf_q_on(pool) ? lf_take_held(pool) : 0u;
+        if (out != 0u) {
+            i = out - 1u;
+            (void)lf_held_verify(pool, i);
+            st32(&pool->state[i], LF_USED, MO_REL);
+            LF_UNLOCK(pool);
+            goto hand_out;
+        }
+    }
+#endif
+    TARN_STAT((void)add32(&pool->failed_gets, 1u));
+    lf_error(pool, TARN_ENOMEM);
+    LF_UNLOCK(pool);
+    *st = TARN_ENOMEM;
+    return NULL;
+#if TARN_CHECK_LEVEL >= 1
+corrupt:
+    lf_error(pool, TARN_ECORRUPT);
+    LF_UNLOCK(pool);
+    *st = TARN_ECORRUPT;
+    return NULL;
+#endif
 }
 
 void *tarn_lfblock_get(tarn_lfblock_pool *pool)
@@ -750,6 +874,7 @@ tarn_status tarn_lfblock_stats_get(tarn_lfblock_pool *pool, tarn_lfblock_stats *
     out->block_size = lf_usable(pool);
     out->count = pool->count;
     out->lock_free = TARN_LFBLOCK_LOCK_FREE != 0;
+    out->llsc = TARN_LFBLOCK_LLSC != 0;
 #if TARN_LFBLOCK_LOCK_FREE
     out->tag_bits = (uint32_t)(8u * sizeof(tarn_lfblock_word)) - pool->idx_bits;
 #endif

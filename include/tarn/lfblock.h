@@ -30,7 +30,28 @@
  *       On a single core the hook should mask interrupts (a critical section); see
  *       ports/README.md.  TARN_LFBLOCK_LOCK_FREE is 0 in this build, so code can test it.
  *
- * ABA and the tag-wrap bound
+ * Load-linked/store-conditional (TARN_LFBLOCK_LLSC 1, decided at compile time below)
+ *   On ARMv7-M and ARMv8-M mainline parts (Cortex-M3/M4/M7/M33/M55/M85: LDREX/STREX;
+ *   detected by __ARM_ARCH_7M__, __ARM_ARCH_7EM__, __ARM_ARCH_8M_MAIN__,
+ *   __ARM_ARCH_8_1M_MAIN__, or __ARM_FEATURE_LDREX with word support on ARMv7 and later)
+ *   and on RV32 with the A extension (__riscv_atomic: LR.W/SC.W), whenever the head word
+ *   is 32 bits, get and put change the head with a load-exclusive ... store-exclusive pair
+ *   in inline assembly instead of a C11 compare-and-swap.  Everything a get decides from
+ *   (the top block, its link, the link check) is read between the two, and the
+ *   store-exclusive fails if the head was stored to by anyone (another get or put,
+ *   another core) or an exception was taken since the load-exclusive (ARMv7-M and
+ *   ARMv8-M clear the local monitor on exception entry and return; on RISC-V any store
+ *   to the reservation set, and a trap's own SC of the head, does it).  So a pop is
+ *   ABA-free by construction: it can only succeed on a head nobody touched since it was
+ *   read, however many operations other contexts completed meanwhile.  The tag is still
+ *   stored and bumped (the head word, tarn_lfblock_check and the statistics are the
+ *   same on every target) but correctness does not rest on it there; the statistics'
+ *   `llsc` field says which build this is.  Note for RISC-V: the pop is an
+ *   "unconstrained" LR/SC sequence (it loads the link between LR and SC), which the ISA
+ *   does not promise to make progress on every implementation; the cores we know of
+ *   (and QEMU) do.  Define TARN_LFBLOCK_LLSC 0 to force the portable C11 path.
+ *
+ * ABA and the tag-wrap bound (the C11 path: hosts, 64-bit words, other 32-bit parts)
  *   Every successful change of the head (a get from the free list or a put) adds one to
  *   the tag.  A get that read the head and is then pre-empted can be fooled (ABA) only if,
  *   before it resumes, the head changes back to the very same word: the same top block
@@ -41,7 +62,7 @@
  *   bits, 23 tag bits, 8 388 608 operations).  tarn_lfblock_stats_get reports T.  The
  *   window to protect is a handful of instructions; size T so that no context can be
  *   stopped there for 2^T operations (a task pre-empted by a storm of ISR puts is the case
- *   to think about).  The fallback build has no ABA window.
+ *   to think about).  The fallback build has no ABA window, nor has the LL/SC build.
  *
  * Progress
  *   Each attempt of a get or put is wait-free: a fixed number of instructions, no loop.
@@ -130,6 +151,26 @@ typedef uint32_t tarn_lfblock_word;
 #error "TARN_LFBLOCK_WORD_BITS must be 0 (lock fallback), 32 or 64"
 #endif
 
+/* ---- LL/SC (override with -DTARN_LFBLOCK_LLSC=0 to force the C11 compare-and-swap) ----- */
+#ifndef TARN_LFBLOCK_LLSC
+#if TARN_LFBLOCK_WORD_BITS == 32 && defined(__GNUC__) &&                                      \
+    ((defined(__arm__) &&                                                                      \
+      (defined(__ARM_ARCH_7M__) || defined(__ARM_ARCH_7EM__) || defined(__ARM_ARCH_8M_MAIN__) || \
+       defined(__ARM_ARCH_8_1M_MAIN__) ||                                                      \
+       (defined(__ARM_FEATURE_LDREX) && (__ARM_FEATURE_LDREX & 4) && defined(__ARM_ARCH) &&     \
+        __ARM_ARCH >= 7))) ||                                                                  \
+     (defined(__riscv) && defined(__riscv_atomic) && defined(__riscv_xlen) && __riscv_xlen == 32))
+/** 1: get and put change the head with load-exclusive/store-exclusive (ABA-free). */
+#define TARN_LFBLOCK_LLSC 1
+#else
+/** 0: get and put change the head with a C11 compare-and-swap (or under the lock). */
+#define TARN_LFBLOCK_LLSC 0
+#endif
+#endif
+#if TARN_LFBLOCK_LLSC && TARN_LFBLOCK_WORD_BITS != 32
+#error "TARN_LFBLOCK_LLSC needs a 32-bit head word (TARN_LFBLOCK_WORD_BITS 32)"
+#endif
+
 /* ---- sizing -------------------------------------------------------------------------- */
 /** Guard bytes after each block in canary mode (TARN_GUARD), else 0. */
 #if TARN_GUARD
@@ -212,6 +253,8 @@ typedef struct tarn_lfblock_stats {
     uint32_t tag_bits;     /**< ABA tag width T: ABA needs 2^T operations in one window;
                                 0 in the fallback build (no ABA window) */
     bool lock_free;        /**< TARN_LFBLOCK_LOCK_FREE of the build */
+    bool llsc;             /**< TARN_LFBLOCK_LLSC of the build: get/put use LL/SC, so ABA
+                                cannot happen whatever tag_bits is */
 } tarn_lfblock_stats;
 
 /* ---- API --------------------------------------------------------------------------------- */
