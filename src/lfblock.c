@@ -131,6 +131,11 @@
 
 #define LF_USED 0xFFFFFFFFu
 #define LF_HELD 0xFFFFFFFEu   /* held in the debug quarantine */
+/* pool->flags: the cfg flags the pool uses, and the sticky CORRUPT bit, set when get found
+ * a damaged link; from then on every get is refused until init. */
+#define LF_F_KEPT (TARN_F_SAN_REPORT | TARN_F_QUARANTINE)
+#define LF_F_CORRUPT 1u
+TARN_STATIC_ASSERT((LF_F_KEPT & LF_F_CORRUPT) == 0u, corrupt_bit_is_free);
 
 TARN_STATIC_ASSERT(sizeof(uint32_t) == 4, u32_is_4_bytes);
 TARN_STATIC_ASSERT(TARN_LFBLOCK_MAX_COUNT < LF_USED, used_marker_is_not_an_index);
@@ -170,6 +175,7 @@ static inline uint32_t lf_ld32(const lf_a32 *p, lf_mo mo) { return atomic_load_e
 static inline void lf_st32(lf_a32 *p, uint32_t v, lf_mo mo) { atomic_store_explicit(p, v, mo); }
 static inline uint32_t lf_add32(lf_a32 *p, uint32_t v) { return atomic_fetch_add_explicit(p, v, MO_RLX); }
 static inline uint32_t lf_sub32(lf_a32 *p, uint32_t v) { return atomic_fetch_sub_explicit(p, v, MO_RLX); }
+static inline void lf_or32(lf_a32 *p, uint32_t v) { (void)atomic_fetch_or_explicit(p, v, MO_RLX); }
 #if TARN_QUARANTINE > 0
 static inline uint32_t lf_xchg32(lf_a32 *p, uint32_t v, lf_mo mo) { return atomic_exchange_explicit(p, v, mo); }
 #endif
@@ -253,6 +259,7 @@ static inline uint32_t lf_ld32(const lf_a32 *p, lf_mo mo) { (void)mo; return *p;
 static inline void lf_st32(lf_a32 *p, uint32_t v, lf_mo mo) { (void)mo; *p = v; }
 static inline uint32_t lf_add32(lf_a32 *p, uint32_t v) { uint32_t o = *p; *p = o + v; return o; }
 static inline uint32_t lf_sub32(lf_a32 *p, uint32_t v) { uint32_t o = *p; *p = o - v; return o; }
+static inline void lf_or32(lf_a32 *p, uint32_t v) { *p |= v; }
 #if TARN_QUARANTINE > 0
 static inline uint32_t lf_xchg32(lf_a32 *p, uint32_t v, lf_mo mo) { uint32_t o = *p; (void)mo; *p = v; return o; }
 #endif
@@ -295,6 +302,7 @@ static inline bool lf_casww(lf_aw *p, tarn_lfblock_word *exp, tarn_lfblock_word 
 #define st32(p, v, mo) lf_st32((lf_a32 *)(p), (v), (mo))
 #define add32(p, v) lf_add32((lf_a32 *)(p), (v))
 #define sub32(p, v) lf_sub32((lf_a32 *)(p), (v))
+#define or32(p, v) lf_or32((lf_a32 *)(p), (v))
 #define xchg32(p, v, mo) lf_xchg32((lf_a32 *)(p), (v), (mo))
 #define cas32w(p, e, d, ok, bad) lf_cas32w((lf_a32 *)(p), (e), (d), (ok), (bad))
 #define cas32s(p, e, d, ok, bad) lf_cas32s((lf_a32 *)(p), (e), (d), (ok), (bad))
@@ -469,7 +477,7 @@ tarn_status tarn_lfblock_init(tarn_lfblock_pool *pool, void *mem, size_t mem_siz
     if (cfg != NULL) {
         pool->lock = cfg->lock;
         pool->name = cfg->name;
-        pool->flags = cfg->flags;
+        pool->flags = cfg->flags & LF_F_KEPT;
     }
     stw(&pool->head, (tarn_lfblock_word)n, MO_RLX); /* tag 0, top == count: empty list */
     st32(&pool->num_free, (uint32_t)n, MO_RLX);
@@ -532,7 +540,7 @@ static void lf_push(tarn_lfblock_pool *pool, uint32_t i, tarn_lfblock_word h)
 #if TARN_QUARANTINE > 0
 static inline bool lf_q_on(const tarn_lfblock_pool *pool)
 {
-    return (pool->flags & TARN_F_QUARANTINE) != 0u;
+    return (ld32(&pool->flags, MO_RLX) & TARN_F_QUARANTINE) != 0u;
 }
 #define LF_Q_ON(pool) lf_q_on(pool)
 
@@ -621,6 +629,10 @@ static inline void *lf_get(tarn_lfblock_pool *pool, tarn_status *st)
         return NULL;
     }
     LF_LOCK(pool);
+#if TARN_CHECK_LEVEL >= 1
+    /* a pool that found damage hands out nothing more until init */
+    if (TARN_UNLIKELY((ld32(&pool->flags, MO_RLX) & LF_F_CORRUPT) != 0u)) goto refuse;
+#endif
     /* 1. a never-used block while any remain (once C == N this is one relaxed load) */
     c = ld32(&pool->carve, MO_RLX);
     while (c < pool->count) {
@@ -731,6 +743,8 @@ empty:
     return NULL;
 #if TARN_CHECK_LEVEL >= 1
 corrupt:
+    or32(&pool->flags, LF_F_CORRUPT);
+refuse:
     lf_error(pool, TARN_ECORRUPT);
     LF_UNLOCK(pool);
     *st = TARN_ECORRUPT;
@@ -786,7 +800,7 @@ tarn_status tarn_lfblock_put(tarn_lfblock_pool *pool, void *block)
     if (st != TARN_OK) {
         lf_error(pool, st);
         LF_UNLOCK(pool);
-        if ((pool->flags & TARN_F_SAN_REPORT) != 0u) {
+        if ((ld32(&pool->flags, MO_RLX) & TARN_F_SAN_REPORT) != 0u) {
             /* best effort: a block popped meanwhile by another context is live again */
             TARN_SAN_REPORT_BAD_FREE(pool, block);
         }
@@ -932,7 +946,8 @@ tarn_status tarn_lfblock_check(tarn_lfblock_pool *pool)
     LF_LOCK(pool);
     n = pool->count;
     c = ld32(&pool->carve, MO_ACQ);
-    if (c > n || (n != 0u && (pool->state == NULL || pool->base == NULL))) {
+    if (c > n || (n != 0u && (pool->state == NULL || pool->base == NULL)) ||
+        (ld32(&pool->flags, MO_RLX) & LF_F_CORRUPT) != 0u) {
         st = TARN_ECORRUPT;
         goto out;
     }

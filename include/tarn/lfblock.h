@@ -221,7 +221,8 @@ typedef struct tarn_lfblock_pool {
     uint32_t block_size;        /**< true block size, TARN_LFBLOCK_SIZE(requested) */
     uint32_t count;             /**< number of blocks; 0 after a failed init */
     uint32_t idx_bits;          /**< bits of the head word holding the index */
-    uint32_t flags;             /**< cfg->flags at init (TARN_F_SAN_REPORT, TARN_F_QUARANTINE) */
+    uint32_t flags;             /**< atomic: cfg->flags at init (TARN_F_SAN_REPORT,
+                                     TARN_F_QUARANTINE) and the sticky damage bit */
     tarn_lock lock;             /**< used by get/put only in the fallback build */
     const char *name;           /**< name from tarn_config, or NULL */
 #if TARN_QUARANTINE > 0
@@ -283,6 +284,12 @@ tarn_status tarn_lfblock_init(tarn_lfblock_pool *pool, void *mem, size_t mem_siz
  * Lock-free, O(1) per attempt (see Progress).  Returns NULL when the pool is empty
  * (recorded as TARN_ENOMEM in last_error and counted in failed_gets) or pool is NULL.
  * An empty result is exact: at one instant during the call no block was free.
+ * Damage (TARN_CHECK_LEVEL >= 1): a free-list link that names no free block of this pool
+ * (a stray write into the state words) is never followed: the get returns NULL with
+ * TARN_ECORRUPT (last_error, tarn_lfblock_get_status), and from then on the pool is
+ * marked damaged: every later get is refused the same way, and tarn_lfblock_check
+ * reports TARN_ECORRUPT, until tarn_lfblock_init.  Puts are still accepted (they follow
+ * no link), so owners can return their blocks.
  * The block's contents are undefined; everything the previous owner wrote before its put
  * happens-before the return (acquire/release).  Safe from any thread, ISR or core,
  * concurrently with any get and put (fallback build: as safe as the lock hook).
@@ -291,7 +298,7 @@ void *tarn_lfblock_get(tarn_lfblock_pool *pool);
 
 /** tarn_lfblock_get with this call's own status in *st (may be NULL): TARN_OK with a
  *  block, else NULL and TARN_ENOMEM (no free block), TARN_ECORRUPT (a damaged link was
- *  refused) or TARN_EINVAL (pool NULL).  Unlike last_error, which every context shares,
+ *  refused now or by an earlier get: see tarn_lfblock_get) or TARN_EINVAL (pool NULL).  Unlike last_error, which every context shares,
  *  the status is this call's.  Safety and cost as tarn_lfblock_get. */
 void *tarn_lfblock_get_status(tarn_lfblock_pool *pool, tarn_status *st);
 
@@ -345,7 +352,8 @@ tarn_status tarn_lfblock_stats_get(tarn_lfblock_pool *pool, tarn_lfblock_stats *
  * canary mode also the guard bytes of every handed-out block; with the quarantine, that
  * the held blocks are exactly those in the ring, each once, and (TARN_POISON_FREE) still
  * as they were put.
- * TARN_OK, TARN_ECORRUPT, or TARN_EINVAL (pool NULL).  Running it while other contexts
+ * TARN_OK, TARN_ECORRUPT (also when a get found damage earlier: see tarn_lfblock_get),
+ * or TARN_EINVAL (pool NULL).  Running it while other contexts
  * use a lock-free pool gives no reliable answer (but does not harm the pool).
  */
 tarn_status tarn_lfblock_check(tarn_lfblock_pool *pool);
