@@ -38,6 +38,16 @@
  *   the conservation law.  -DQBROKEN splits put's exchange into a load and a store: two
  *   puts can then push out (and free) the same block, which spin must find.
  *
+ * With -DLLSC the head is changed as on LL/SC machines (src/lfblock.c, TARN_LFBLOCK_LLSC):
+ *   get:  loop { LL head; empty? fail; load state[top]; load state[link]; a bad link:
+ *         SC head unchanged (success = false TARN_ECORRUPT, asserted never to happen),
+ *         else SC head (top, tag) -> (state[top] masked, tag + 1); failure: retry }.
+ *   put:  loop { LL head; top != the link state[i] holds: store state[i] = top, retry;
+ *         else SC head -> (i, tag + 1); failure: retry }.
+ *   An SC succeeds only if no process stored to the head since this process's LL, and
+ *   may fail spuriously at any time.  Run with TAGMOD=1 (no tag at all): LL/SC alone must
+ *   rule out ABA.  -DLLSC_BROKEN turns the SC into a plain store, which spin must catch.
+ *
  * Parameters (spin -D...): N blocks (<= 3: MASK), P processes, ROUNDS get/put cycles per
  * process, TAGMOD = 2^(tag bits), Q quarantine slots (0 = off).  TAGMOD=1 is the broken variant without a tag: spin must
  * find the ABA there.  A small TAGMOD (4) shows the wrap bound is real: enough operations
