@@ -316,13 +316,20 @@ static inline uint32_t lf_top(const tarn_lfblock_pool *pool, tarn_lfblock_word h
     return (uint32_t)(h & pool->idx_mask);
 }
 
-/* New head word: h's tag plus one, over index `top`.  `top` is masked so that a link read
- * from a block that was taken meanwhile (the CAS then fails anyway) can never spill into
- * the tag bits. */
+/* New head word: h's tag plus one, over index `top`, which must fit the index bits (put's
+ * validated index does).  Setting the index bits and adding one carries into the tag. */
+static inline tarn_lfblock_word lf_new_head(const tarn_lfblock_pool *pool, tarn_lfblock_word h,
+                                            uint32_t top)
+{
+    return ((h | pool->idx_mask) + 1u) | top;
+}
+
+/* The same over a link read by get, masked so that a link read from a block that was taken
+ * meanwhile (the CAS then fails anyway) can never spill into the tag bits. */
 static inline tarn_lfblock_word lf_next_head(const tarn_lfblock_pool *pool, tarn_lfblock_word h,
                                              uint32_t top)
 {
-    return ((h & ~pool->idx_mask) + pool->tag_one) | ((tarn_lfblock_word)top & pool->idx_mask);
+    return lf_new_head(pool, h, top & pool->idx_mask);
 }
 
 /* Bytes of a block the user may use: all but the guard bytes of canary mode (0 for a pool
@@ -334,7 +341,7 @@ static inline uint32_t lf_usable(const tarn_lfblock_pool *pool)
 
 static inline void lf_error(tarn_lfblock_pool *pool, tarn_status st)
 {
-    TARN_ERR_SET(pool->last_error, (uint32_t)st);  /* atomic in the fallback build too */
+    TARN_ERR_SET(pool->last_error, (uint8_t)st);  /* atomic in the fallback build too */
 }
 
 /* The block-start test's inverse: odd^-1 modulo 2^(bits of uintptr_t) for block_size =
@@ -382,8 +389,6 @@ static void lf_count_taken(tarn_lfblock_pool *pool)
 static void lf_make_empty(tarn_lfblock_pool *pool)
 {
     pool->count = 0u;
-    pool->idx_bits = 1u;
-    pool->tag_one = 2u;
     pool->idx_mask = 1u;
     pool->state = NULL;
     pool->base = NULL;
@@ -391,9 +396,11 @@ static void lf_make_empty(tarn_lfblock_pool *pool)
     pool->rot_ = 0u;
     pool->block_size = 0u;
     pool->flags = 0u;
+#if !TARN_LFBLOCK_LOCK_FREE
     pool->lock.lock = NULL;
     pool->lock.unlock = NULL;
     pool->lock.ctx = NULL;
+#endif
     pool->name = NULL;
     stw(&pool->head, 0u, MO_RLX); /* top 0 == count 0: empty */
     st32(&pool->carve, 0u, MO_RLX);
@@ -401,7 +408,7 @@ static void lf_make_empty(tarn_lfblock_pool *pool)
     st32(&pool->min_free, 0u, MO_RLX);
     st32(&pool->failed_gets, 0u, MO_RLX);
     st32(&pool->retries, 0u, MO_RLX);
-    TARN_ERR_SET(pool->last_error, 0u);
+    TARN_ERR_SET(pool->last_error, (uint8_t)0u);
 #if TARN_QUARANTINE > 0
     {
         unsigned k;
@@ -457,9 +464,7 @@ tarn_status tarn_lfblock_init(tarn_lfblock_pool *pool, void *mem, size_t mem_siz
     if (n > (size_t)TARN_LFBLOCK_MAX_COUNT) {
         n = TARN_LFBLOCK_MAX_COUNT;
     }
-    if (n > (size_t)tarn_udiv32(UINT32_MAX, (uint32_t)stride)) {
-        n = tarn_udiv32(UINT32_MAX, (uint32_t)stride); /* keep block offsets below 2^32 */
-    }
+    /* (block offsets stay below 2^32: n * stride <= mem_size <= UINT32_MAX) */
     if (n == 0u) {
         lf_error(pool, TARN_ETOOSMALL);
         return TARN_ETOOSMALL;
@@ -468,14 +473,16 @@ tarn_status tarn_lfblock_init(tarn_lfblock_pool *pool, void *mem, size_t mem_siz
     pool->count = (uint32_t)n;
     pool->block_size = (uint32_t)stride;
     pool->inv_ = lf_inverse((uint32_t)stride);
-    pool->rot_ = tarn_ctz_u32((uint32_t)stride);
-    pool->idx_bits = tarn_log2_u32((uint32_t)n) + 1u; /* room for 0..n, n = end of list */
-    pool->tag_one = (tarn_lfblock_word)1u << pool->idx_bits;
-    pool->idx_mask = pool->tag_one - 1u;
+    pool->rot_ = (uint8_t)tarn_ctz_u32((uint32_t)stride);
+    /* index bits: room for 0..n (n = end of list); n <= 2^30 (block_size >= 4), so the
+     * shift is defined */
+    pool->idx_mask = ((uint32_t)2u << tarn_log2_u32((uint32_t)n)) - 1u;
     pool->state = (uint32_t *)(void *)m;
     pool->base = m + TARN_LFBLOCK_META_BYTES(n);
     if (cfg != NULL) {
+#if !TARN_LFBLOCK_LOCK_FREE
         pool->lock = cfg->lock;
+#endif
         pool->name = cfg->name;
         pool->flags = cfg->flags & LF_F_KEPT;
     }
@@ -523,14 +530,14 @@ static void lf_push(tarn_lfblock_pool *pool, uint32_t i, tarn_lfblock_word h)
                 continue;
             }
             TARN_LFBLOCK_LLSC_HOOK(pool, 1);
-            if (lf_sc(&pool->head, (uint32_t)lf_next_head(pool, h, i))) break;
+            if (lf_sc(&pool->head, (uint32_t)lf_new_head(pool, h, i))) break;
             LF_RETRY(pool);
         }
     }
 #else
     for (;;) {
         TARN_LFBLOCK_LLSC_HOOK(pool, 1);
-        if (casww(&pool->head, &h, lf_next_head(pool, h, i), MO_REL, MO_RLX)) break;
+        if (casww(&pool->head, &h, lf_new_head(pool, h, i), MO_REL, MO_RLX)) break;
         LF_RETRY(pool);
         st32(&pool->state[i], lf_top(pool, h), MO_RLX);
     }
@@ -890,7 +897,7 @@ tarn_status tarn_lfblock_stats_get(tarn_lfblock_pool *pool, tarn_lfblock_stats *
     out->lock_free = TARN_LFBLOCK_LOCK_FREE != 0;
     out->llsc = TARN_LFBLOCK_LLSC != 0;
 #if TARN_LFBLOCK_LOCK_FREE
-    out->tag_bits = (uint32_t)(8u * sizeof(tarn_lfblock_word)) - pool->idx_bits;
+    out->tag_bits = (uint32_t)(8u * sizeof(tarn_lfblock_word)) - (tarn_log2_u32(pool->idx_mask) + 1u);
 #endif
 #if TARN_STATS
     LF_LOCK(pool);

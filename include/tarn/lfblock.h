@@ -202,29 +202,29 @@ typedef uint32_t tarn_lfblock_word;
  * this header stays C99).  Read the pool through the functions below.
  */
 typedef struct tarn_lfblock_pool {
-    /** atomic: free-list head, (tag << idx_bits) | index of the top block; index == count
-     * means the list is empty.  Aligned to its size so one CAS covers it. */
+    /** atomic: free-list head, (tag << index bits) | index of the top block; index ==
+     * count means the list is empty.  Aligned to its size so one CAS covers it. */
     tarn_lfblock_word head __attribute__((aligned(sizeof(tarn_lfblock_word))));
-    tarn_lfblock_word tag_one;  /**< 1 << idx_bits: adding it bumps the tag */
-    tarn_lfblock_word idx_mask; /**< (1 << idx_bits) - 1 */
+    uint32_t idx_mask;          /**< (1 << index bits) - 1: the head's index part */
     uint32_t carve;             /**< atomic: blocks [carve, count) were never handed out */
     uint32_t num_free;          /**< atomic: free blocks (see tarn_lfblock_stats.free) */
     uint32_t min_free;          /**< atomic: lowest num_free ever */
     uint32_t failed_gets;       /**< atomic: gets that found the pool empty */
     uint32_t retries;           /**< atomic: CAS attempts that failed and were retried */
-    uint32_t last_error;        /**< atomic: tarn_status of the latest failed operation */
+    uint32_t block_size;        /**< true block size, TARN_LFBLOCK_SIZE(requested) */
+    uint32_t count;             /**< number of blocks; 0 after a failed init */
+    uint32_t flags;             /**< atomic: cfg->flags at init (TARN_F_SAN_REPORT,
+                                     TARN_F_QUARANTINE) and the sticky damage bit */
+    uint8_t rot_;               /**< block_size = odd part << rot_ */
+    uint8_t last_error;         /**< atomic: tarn_status of the latest failed operation */
     uint32_t *state;            /**< per-block words: next index while free, USED while out */
     unsigned char *base;        /**< first block, aligned to TARN_ALIGN */
     uintptr_t inv_;             /**< inverse of block_size's odd part modulo 2^(bits of a
                                      pointer): O(1) block-start test without a divide */
-    uint32_t rot_;              /**< block_size = odd part << rot_ */
-    uint32_t block_size;        /**< true block size, TARN_LFBLOCK_SIZE(requested) */
-    uint32_t count;             /**< number of blocks; 0 after a failed init */
-    uint32_t idx_bits;          /**< bits of the head word holding the index */
-    uint32_t flags;             /**< atomic: cfg->flags at init (TARN_F_SAN_REPORT,
-                                     TARN_F_QUARANTINE) and the sticky damage bit */
-    tarn_lock lock;             /**< used by get/put only in the fallback build */
     const char *name;           /**< name from tarn_config, or NULL */
+#if !TARN_LFBLOCK_LOCK_FREE
+    tarn_lock lock;             /**< the fallback build's lock hook (get/put run under it) */
+#endif
 #if TARN_QUARANTINE > 0
     uint32_t q_next;            /**< atomic: ring cursor of the debug quarantine */
     uint32_t q_held;            /**< atomic: blocks held in the quarantine */
