@@ -344,11 +344,20 @@ static inline void lf_error(tarn_lfblock_pool *pool, tarn_status st)
     TARN_ERR_SET(pool->last_error, (uint8_t)st);  /* atomic in the fallback build too */
 }
 
+/* init's one division: the divide instruction where the part has one, else shift and
+ * subtract (no library routine on Cortex-M0/M0+ or RV32 without M). */
+#if (defined(__arm__) && !defined(__ARM_FEATURE_IDIV)) || \
+    (defined(__riscv) && !defined(__riscv_div))
+#define LF_UDIV32(n, d) tarn_udiv32((n), (d))
+#else
+#define LF_UDIV32(n, d) ((n) / (d))
+#endif
+
 /* The block-start test's inverse: odd^-1 modulo 2^(bits of uintptr_t) for block_size =
  * odd << rot_, by Newton's iteration (each step doubles the correct low bits). */
-static uintptr_t lf_inverse(uint32_t block_size)
+static uintptr_t lf_inverse(uint32_t odd_part)
 {
-    uintptr_t odd = (uintptr_t)(block_size >> tarn_ctz_u32(block_size)), x = odd;
+    uintptr_t odd = (uintptr_t)odd_part, x = odd;
     unsigned i;
     for (i = 0; i < 5; i++) x *= (uintptr_t)2u - odd * x;
     return x;
@@ -385,52 +394,17 @@ static void lf_count_taken(tarn_lfblock_pool *pool)
 #define LF_RETRY(pool) ((void)0)
 #endif
 
-/* Leave the pool empty and harmless: no block, empty list, nothing to carve. */
-static void lf_make_empty(tarn_lfblock_pool *pool)
-{
-    pool->count = 0u;
-    pool->idx_mask = 1u;
-    pool->state = NULL;
-    pool->base = NULL;
-    pool->inv_ = 0u;
-    pool->rot_ = 0u;
-    pool->block_size = 0u;
-    pool->flags = 0u;
-#if !TARN_LFBLOCK_LOCK_FREE
-    pool->lock.lock = NULL;
-    pool->lock.unlock = NULL;
-    pool->lock.ctx = NULL;
-#endif
-    pool->name = NULL;
-    stw(&pool->head, 0u, MO_RLX); /* top 0 == count 0: empty */
-    st32(&pool->carve, 0u, MO_RLX);
-    st32(&pool->num_free, 0u, MO_RLX);
-    st32(&pool->min_free, 0u, MO_RLX);
-    st32(&pool->failed_gets, 0u, MO_RLX);
-    st32(&pool->retries, 0u, MO_RLX);
-    TARN_ERR_SET(pool->last_error, (uint8_t)0u);
-#if TARN_QUARANTINE > 0
-    {
-        unsigned k;
-        st32(&pool->q_next, 0u, MO_RLX);
-        st32(&pool->q_held, 0u, MO_RLX);
-        for (k = 0; k < TARN_QUARANTINE; k++) st32(&pool->q_slot[k], 0u, MO_RLX);
-    }
-#endif
-}
-
 /* ---- API ------------------------------------------------------------------------------- */
 tarn_status tarn_lfblock_init(tarn_lfblock_pool *pool, void *mem, size_t mem_size,
                               size_t block_size, const tarn_config *cfg)
 {
-    size_t stride, n;
+    size_t stride = 0u, n = 0u;
     unsigned char *m = (unsigned char *)mem;
     tarn_status st = TARN_OK;
 
     if (pool == NULL) {
         return TARN_EINVAL;
     }
-    lf_make_empty(pool);
     if (mem == NULL || block_size == 0u || (cfg != NULL && !tarn_lock_valid(&cfg->lock))) {
         st = TARN_EINVAL;
     }
@@ -443,52 +417,87 @@ tarn_status tarn_lfblock_init(tarn_lfblock_pool *pool, void *mem, size_t mem_siz
         st = TARN_EALIGN;
     } else if (block_size > (size_t)UINT32_MAX - (TARN_ALIGN - 1u)) {
         st = TARN_EOVERFLOW;
-    }
-    if (st != TARN_OK) {
-        lf_error(pool, st);
-        return st;
+    } else {
+        stride = TARN_LFBLOCK_SIZE(block_size);
+        /* N blocks need META_BYTES(N) + N * stride <= N * (stride + 4) + TARN_ALIGN - 4
+         * bytes, so n = mem_size / (stride + 4) is at most one too many (stride >=
+         * TARN_ALIGN). */
+        if (mem_size > (size_t)UINT32_MAX) {
+            mem_size = (size_t)UINT32_MAX; /* the blocks span less than 4 GiB anyway */
+        }
+        /* (a stride of 4 GiB - 4 or more, guard bytes included, cannot fit with its word) */
+        if (stride <= (size_t)UINT32_MAX - 4u) {
+            n = LF_UDIV32((uint32_t)mem_size, (uint32_t)stride + 4u);
+        }
+        if (n > 0u && TARN_LFBLOCK_META_BYTES(n) + n * stride > mem_size) {
+            n--;
+        }
+        if (n > (size_t)TARN_LFBLOCK_MAX_COUNT) {
+            n = TARN_LFBLOCK_MAX_COUNT;
+        }
+        /* (block offsets stay below 2^32: n * stride <= mem_size <= UINT32_MAX) */
+        if (n == 0u) {
+            st = TARN_ETOOSMALL;
+        }
     }
 
-    stride = TARN_LFBLOCK_SIZE(block_size);
-    /* N blocks need META_BYTES(N) + N * stride <= N * (stride + 4) + TARN_ALIGN - 4 bytes,
-     * so n = mem_size / (stride + 4) is at most one too many (stride >= TARN_ALIGN). */
-    if (mem_size > (size_t)UINT32_MAX) {
-        mem_size = (size_t)UINT32_MAX;   /* the blocks span less than 4 GiB anyway */
-    }
-    /* (a stride of 4 GiB - 4 or more, guard bytes included, cannot fit with its word) */
-    n = (stride > (size_t)UINT32_MAX - 4u) ? 0u
-                                           : tarn_udiv32((uint32_t)mem_size, (uint32_t)stride + 4u);
-    if (n > 0u && TARN_LFBLOCK_META_BYTES(n) + n * stride > mem_size) {
-        n--;
-    }
-    if (n > (size_t)TARN_LFBLOCK_MAX_COUNT) {
-        n = TARN_LFBLOCK_MAX_COUNT;
-    }
-    /* (block offsets stay below 2^32: n * stride <= mem_size <= UINT32_MAX) */
+    /* Every field written once.  On error n == 0: an empty, harmless pool (no block,
+     * empty list, nothing to carve) whose last_error says why. */
     if (n == 0u) {
-        lf_error(pool, TARN_ETOOSMALL);
-        return TARN_ETOOSMALL;
+        stride = 0u;
+        m = NULL;
+        cfg = NULL;
     }
-
     pool->count = (uint32_t)n;
     pool->block_size = (uint32_t)stride;
-    pool->inv_ = lf_inverse((uint32_t)stride);
-    pool->rot_ = (uint8_t)tarn_ctz_u32((uint32_t)stride);
-    /* index bits: room for 0..n (n = end of list); n <= 2^30 (block_size >= 4), so the
-     * shift is defined */
-    pool->idx_mask = ((uint32_t)2u << tarn_log2_u32((uint32_t)n)) - 1u;
-    pool->state = (uint32_t *)(void *)m;
-    pool->base = m + TARN_LFBLOCK_META_BYTES(n);
-    if (cfg != NULL) {
-#if !TARN_LFBLOCK_LOCK_FREE
-        pool->lock = cfg->lock;
-#endif
-        pool->name = cfg->name;
-        pool->flags = cfg->flags & LF_F_KEPT;
+    {
+        /* stride = odd << rot (plain loops, no bit-scan helper from libgcc on parts
+         * without the instructions; init runs once) */
+        uint32_t odd = (uint32_t)stride, rot = 0u, mask = (uint32_t)n | 1u;
+        if (odd != 0u) {
+            while ((odd & 1u) == 0u) {
+                odd >>= 1;
+                rot++;
+            }
+        }
+        pool->inv_ = lf_inverse(odd);
+        pool->rot_ = (uint8_t)rot;
+        /* index bits: room for 0..n (n = end of list; 1 bit for an empty pool): the
+         * smallest 2^k - 1 >= n, by smearing n's top bit down */
+        mask |= mask >> 1;
+        mask |= mask >> 2;
+        mask |= mask >> 4;
+        mask |= mask >> 8;
+        mask |= mask >> 16;
+        pool->idx_mask = mask;
     }
+    pool->state = (uint32_t *)(void *)m;
+    pool->base = m != NULL ? m + TARN_LFBLOCK_META_BYTES(n) : NULL;
+    pool->name = cfg != NULL ? cfg->name : NULL;
+    pool->flags = cfg != NULL ? cfg->flags & LF_F_KEPT : 0u;
+#if !TARN_LFBLOCK_LOCK_FREE
+    pool->lock.lock = cfg != NULL ? cfg->lock.lock : NULL;
+    pool->lock.unlock = cfg != NULL ? cfg->lock.unlock : NULL;
+    pool->lock.ctx = cfg != NULL ? cfg->lock.ctx : NULL;
+#endif
     stw(&pool->head, (tarn_lfblock_word)n, MO_RLX); /* tag 0, top == count: empty list */
+    st32(&pool->carve, 0u, MO_RLX);
     st32(&pool->num_free, (uint32_t)n, MO_RLX);
     st32(&pool->min_free, (uint32_t)n, MO_RLX);
+    st32(&pool->failed_gets, 0u, MO_RLX);
+    st32(&pool->retries, 0u, MO_RLX);
+    TARN_ERR_SET(pool->last_error, (uint8_t)st);
+#if TARN_QUARANTINE > 0
+    {
+        unsigned k;
+        st32(&pool->q_next, 0u, MO_RLX);
+        st32(&pool->q_held, 0u, MO_RLX);
+        for (k = 0; k < TARN_QUARANTINE; k++) st32(&pool->q_slot[k], 0u, MO_RLX);
+    }
+#endif
+    if (st != TARN_OK) {
+        return st;
+    }
 
     TARN_SAN_POOL_CREATE(pool);
     TARN_SAN_DEFINED(pool->state, TARN_LFBLOCK_META_BYTES(n));
