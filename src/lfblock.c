@@ -236,12 +236,22 @@ static inline bool lf_sc(tarn_lfblock_word *p, uint32_t v)
 #endif
     return fail == 0u;
 }
-/* Give up a reservation without storing (ARM: CLREX; RISC-V keeps it, which is harmless:
- * every SC of the pool follows its own LR). */
+/* Give up the reservation without storing to the head, on every path that leaves the LL
+ * without its SC.  ARM: CLREX.  RISC-V has no such instruction; any SC ends the hart's
+ * reservation, so store-conditional to a scratch word (on which no reservation is held,
+ * so it fails; if an implementation's reservation set covered it, it would store 0 into
+ * the scratch word, which nobody reads).  Without this, a handler that ends with an LR of
+ * the head and no SC would leave its own reservation for the context it interrupted to
+ * "succeed" on (QEMU's LR/SC emulation does exactly that; tests/test_lfblock_llsc.c
+ * catches it). */
 static inline void lf_clrex(void)
 {
 #if defined(__arm__)
     __asm__ __volatile__("clrex" ::: "memory");
+#else
+    uint32_t scratch = 0u, fail;
+    __asm__ __volatile__("sc.w %0, zero, (%1)" : "=&r"(fail) : "r"(&scratch) : "memory");
+    (void)fail;
 #endif
 }
 #endif

@@ -31,16 +31,17 @@
  *       ports/README.md.  TARN_LFBLOCK_LOCK_FREE is 0 in this build, so code can test it.
  *
  * Load-linked/store-conditional (TARN_LFBLOCK_LLSC 1, decided at compile time below)
- *   On ARMv7-M and ARMv8-M mainline parts (Cortex-M3/M4/M7/M33/M55/M85: LDREX/STREX;
+ *   On ARMv7-M and ARMv8-M parts (Cortex-M3/M4/M7/M23/M33/M55/M85: LDREX/STREX;
  *   detected by __ARM_ARCH_7M__, __ARM_ARCH_7EM__, __ARM_ARCH_8M_MAIN__,
- *   __ARM_ARCH_8_1M_MAIN__, or __ARM_FEATURE_LDREX with word support on ARMv7 and later)
+ *   __ARM_ARCH_8_1M_MAIN__, or __ARM_FEATURE_LDREX with word support on ARMv7 and later;
+ *   32-bit Cortex-A/R builds normally have a lock-free 64-bit CAS and so 64-bit words)
  *   and on RV32 with the A extension (__riscv_atomic: LR.W/SC.W), whenever the head word
  *   is 32 bits, get and put change the head with a load-exclusive ... store-exclusive pair
  *   in inline assembly instead of a C11 compare-and-swap.  Everything a get decides from
  *   (the top block, its link, the link check) is read between the two, and the
  *   store-exclusive fails if the head was stored to by anyone (another get or put,
- *   another core) or an exception was taken since the load-exclusive (ARMv7-M and
- *   ARMv8-M clear the local monitor on exception entry and return; on RISC-V any store
+ *   another core) or an exception was taken since the load-exclusive (M-profile cores
+ *   clear the local monitor on exception entry and return; on RISC-V any store
  *   to the reservation set, and a trap's own SC of the head, does it).  So a pop is
  *   ABA-free by construction: it can only succeed on a head nobody touched since it was
  *   read, however many operations other contexts completed meanwhile.  The tag is still
