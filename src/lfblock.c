@@ -644,9 +644,18 @@ static inline bool lf_claim(tarn_lfblock_pool *pool, uint32_t i, tarn_lfblock_wo
 
 /* The whole of get; *st receives this call's own status (inlined into both entries, so
  * tarn_lfblock_get pays nothing for it). */
+/* The head a pop installs: at checking level >= 1 the link has passed the link check
+ * (next <= count, within the index bits), so it needs no mask. */
+#if TARN_CHECK_LEVEL >= 1
+#define LF_GET_HEAD(pool, h, next) lf_new_head((pool), (h), (next))
+#else
+#define LF_GET_HEAD(pool, h, next) lf_next_head((pool), (h), (next))
+#endif
+
 static inline void *lf_get(tarn_lfblock_pool *pool, tarn_status *st)
 {
-    uint32_t i, c;
+    uint32_t i, c, n;
+    uint32_t *state;
     tarn_lfblock_word h;
     unsigned char *p;
 
@@ -654,6 +663,9 @@ static inline void *lf_get(tarn_lfblock_pool *pool, tarn_status *st)
         *st = TARN_EINVAL;
         return NULL;
     }
+    /* fixed at init: read once, kept in registers across the atomics below */
+    n = pool->count;
+    state = pool->state;
     LF_LOCK(pool);
 #if TARN_CHECK_LEVEL >= 1
     /* a pool that found damage hands out nothing more until init */
@@ -661,7 +673,7 @@ static inline void *lf_get(tarn_lfblock_pool *pool, tarn_status *st)
 #endif
     /* 1. a never-used block while any remain (once C == N this is one relaxed load) */
     c = ld32(&pool->carve, MO_RLX);
-    while (c < pool->count) {
+    while (c < n) {
         if (cas32w(&pool->carve, &c, c + 1u, MO_RLX, MO_RLX)) {
             i = c;
             goto taken;
@@ -679,14 +691,14 @@ static inline void *lf_get(tarn_lfblock_pool *pool, tarn_status *st)
         h = lf_ll(&pool->head);
         atomic_thread_fence(memory_order_acquire); /* the pusher's link and block contents */
         i = lf_top(pool, h);
-        if (i >= pool->count) {
+        if (i >= n) {
             lf_clrex();
             goto empty;
         }
-        next = ld32(&pool->state[i], MO_RLX);
+        next = ld32(&state[i], MO_RLX);
 #if TARN_CHECK_LEVEL >= 1
-        if (TARN_UNLIKELY(next > pool->count ||
-                          (next < pool->count && ld32(&pool->state[next], MO_RLX) >= LF_HELD))) {
+        if (TARN_UNLIKELY(next > n ||
+                          (next < n && ld32(&state[next], MO_RLX) >= LF_HELD))) {
             /* Storing the head back unchanged succeeds only if nothing touched it since
              * the LL: then the link really is damaged (exact, no tag involved). */
             if (lf_sc(&pool->head, (uint32_t)h)) goto corrupt;
@@ -697,7 +709,7 @@ static inline void *lf_get(tarn_lfblock_pool *pool, tarn_status *st)
         TARN_LFBLOCK_LLSC_HOOK(pool, 0);
         /* the new head's data depends on the link read, which orders that read before
          * the store (no release needed, as on every LL/SC machine) */
-        if (lf_sc(&pool->head, (uint32_t)lf_next_head(pool, h, next))) break;
+        if (lf_sc(&pool->head, (uint32_t)LF_GET_HEAD(pool, h, next))) break;
         LF_RETRY(pool);
     }
 #else
@@ -705,19 +717,19 @@ static inline void *lf_get(tarn_lfblock_pool *pool, tarn_status *st)
     for (;;) {
         uint32_t next;
         i = lf_top(pool, h);
-        if (i >= pool->count) goto empty;
+        if (i >= n) goto empty;
         /* acquire, paired with the release store of LF_USED below: a get that sees a
          * block taken sees the head change that took it, so a head found unchanged
          * really means a damaged link, also on weakly ordered multi-core parts */
-        next = ld32(&pool->state[i], MO_ACQ);
+        next = ld32(&state[i], MO_ACQ);
 #if TARN_CHECK_LEVEL >= 1
         /* The link must name the end of the list or a free block (state not USED/HELD).
          * A link read from a block taken meanwhile may fail this; then the head has
          * changed, and we retry.  If the head is still h, nothing was pushed or popped in
          * between, so the link really is damaged (a stray write into the state words):
          * refuse rather than hand out a block that may be live. */
-        if (TARN_UNLIKELY(next > pool->count ||
-                          (next < pool->count && ld32(&pool->state[next], MO_ACQ) >= LF_HELD))) {
+        if (TARN_UNLIKELY(next > n ||
+                          (next < n && ld32(&state[next], MO_ACQ) >= LF_HELD))) {
             tarn_lfblock_word h2 = ldw(&pool->head, MO_ACQ);
             if (h2 == h) goto corrupt;
             h = h2;
@@ -726,7 +738,7 @@ static inline void *lf_get(tarn_lfblock_pool *pool, tarn_status *st)
         }
 #endif
         TARN_LFBLOCK_LLSC_HOOK(pool, 0);
-        if (casww(&pool->head, &h, lf_next_head(pool, h, next), MO_AR, MO_ACQ)) {
+        if (casww(&pool->head, &h, LF_GET_HEAD(pool, h, next), MO_AR, MO_ACQ)) {
             break;
         }
         LF_RETRY(pool);
@@ -734,7 +746,7 @@ static inline void *lf_get(tarn_lfblock_pool *pool, tarn_status *st)
 #endif
 taken:
     /* 3. mark it handed out (for put's double-free test) */
-    st32(&pool->state[i], LF_USED, MO_REL);   /* after the head CAS that took it (see above) */
+    st32(&state[i], LF_USED, MO_REL);   /* after the head CAS that took it (see above) */
     lf_count_taken(pool);
     LF_UNLOCK(pool);
 #if TARN_QUARANTINE > 0
