@@ -19,7 +19,7 @@
  *                                          TARN_LFBLOCK_GUARD bytes: guard bytes that get
  *                                          writes and put, validate and check verify
  *
- *   pool->head  = (tag << idx_bits) | top       top == N: the free list is empty
+ *   pool->head  = (tag << B) | top   B = index bits; top == N: the free list is empty
  *   pool->carve = C: blocks [C, N) were never handed out; their state words are garbage
  *
  *   state[i] for i < C:  USED (0xFFFFFFFF)  block i is handed out (or a get that has just

@@ -251,9 +251,12 @@ typedef struct tarn_lfblock_stats {
     uint32_t failed_gets;  /**< gets that returned NULL because the pool was empty */
     uint32_t held;         /**< blocks held in the debug quarantine (not free; 0 without
                                 it) */
-    uint32_t retries;      /**< failed CAS attempts (contention; see Progress above) */
-    uint32_t tag_bits;     /**< ABA tag width T: ABA needs 2^T operations in one window;
-                                0 in the fallback build (no ABA window) */
+    uint32_t retries;      /**< failed CAS or store-exclusive attempts (contention, and
+                                on LL/SC parts interrupts; see Progress above) */
+    uint32_t tag_bits;     /**< ABA tag width T: ABA needs 2^T operations in one window
+                                (C11 path); 0 in the fallback build (no ABA window).  In
+                                the LL/SC build (llsc) the tag is kept but ABA cannot
+                                happen at all */
     bool lock_free;        /**< TARN_LFBLOCK_LOCK_FREE of the build */
     bool llsc;             /**< TARN_LFBLOCK_LLSC of the build: get/put use LL/SC, so ABA
                                 cannot happen whatever tag_bits is */
