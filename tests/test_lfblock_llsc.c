@@ -25,6 +25,8 @@
  *              forces the tag back whenever the top is the same as when it was entered);
  *              no block may ever be handed out twice, the pool checks whole at the end,
  *              and every interrupt that changed the head produced a counted retry.
+ *   timer      (Cortex-M only) SysTick interrupts at any point of a random get/put loop,
+ *              the handler doing random gets and puts: no double hand-out, pool whole.
  */
 #include <stdint.h>
 
@@ -49,7 +51,7 @@ static unsigned char mem[TARN_LFBLOCK_POOL_BYTES(NB, BS)] TARN_LFBLOCK_ALIGNED;
 static tarn_lfblock_pool pool;
 
 /* ---- the "interrupt" --------------------------------------------------------------- */
-enum scenario { SC_NONE, SC_ABA, SC_PUT, SC_EXC, SC_STRESS };
+enum scenario { SC_NONE, SC_ABA, SC_PUT, SC_EXC, SC_STRESS, SC_TIMER };
 static volatile int scenario;
 static volatile int in_isr;         /* the handler runs: the hook does nothing */
 static volatile uint32_t fire_left; /* interrupts still to raise from the hook */
@@ -97,6 +99,7 @@ static void isr_body(void)
         break;
     }
     case SC_STRESS:
+    case SC_TIMER:
         n = 1u + isr_rand() % 3u;
         for (k = 0; k < n; k++) {
             if (isr_nheld >= 3u || (isr_nheld > 0u && (isr_rand() & 1u))) {
@@ -134,6 +137,15 @@ static void isr_body(void)
 static uint32_t ram_vectors[64] __attribute__((aligned(256)));
 
 static void pendsv_handler(void) { isr_body(); }
+static volatile uint32_t ticks;
+static void systick_handler(void)
+{
+    ticks++;
+    if (scenario == SC_TIMER) isr_body();
+}
+#define SYST_CSR REG32(0xE000E010u)
+#define SYST_RVR REG32(0xE000E014u)
+#define SYST_CVR REG32(0xE000E018u)
 
 static void install_vectors(void)
 {
@@ -141,6 +153,7 @@ static void install_vectors(void)
     unsigned k;
     for (k = 0; k < 48u; k++) ram_vectors[k] = old[k];
     ram_vectors[14] = (uint32_t)(uintptr_t)pendsv_handler;
+    ram_vectors[15] = (uint32_t)(uintptr_t)systick_handler;
     __asm__ volatile("dsb" ::: "memory");
     SCB_VTOR = (uint32_t)(uintptr_t)ram_vectors;
     __asm__ volatile("dsb\n\tisb" ::: "memory");
@@ -332,6 +345,54 @@ static void test_stress(void)
            (unsigned long)isr_changed, (unsigned long)(retries() - r0));
 }
 
+#if BARE_M
+/* Asynchronous interrupts: SysTick fires wherever the main loop happens to be (inside a
+ * get or put, between them, in the carve or claim steps) and its handler gets and puts
+ * (and, on LL/SC, forces the tag back): still no block handed out twice, the pool whole. */
+static void test_timer(void)
+{
+    void *mine[NB];
+    uint32_t n = 0, k, r0, gets = 0, cap = CHECK_ITERS(2000000u), want = CHECK_ITERS(2000u);
+    reset();
+    r0 = retries();
+    scenario = SC_TIMER;
+    ticks = 0u;
+    SYST_RVR = 1999u; /* every 2000 core clocks */
+    SYST_CVR = 0u;
+    SYST_CSR = 7u;    /* processor clock, interrupt, enable */
+    for (k = 0; k < cap && isr_runs < want; k++) {
+        if (n > 0u && (check_below(2u) == 0u || n == NB)) {
+            uint32_t j = check_below(n);
+            void *p = mine[j];
+            mine[j] = mine[--n];
+            owner[idx(p)] = 0;
+            CHECK_EQ(tarn_lfblock_put(&pool, p), TARN_OK);
+        } else {
+            void *p = tarn_lfblock_get(&pool);
+            if (p != NULL) {
+                gets++;
+                CHECK_EQ(owner[idx(p)], 0);  /* never handed out twice */
+                owner[idx(p)] = 1;
+                mine[n++] = p;
+            }
+        }
+    }
+    SYST_CSR = 0u;
+    scenario = SC_NONE;
+    CHECK_EQ(isr_bad, 0u);
+    CHECK(isr_runs >= want);
+    CHECK(gets > k / 8u);
+    in_isr = 1;
+    while (n > 0u) CHECK_EQ(tarn_lfblock_put(&pool, mine[--n]), TARN_OK);
+    while (isr_nheld > 0u) CHECK_EQ(tarn_lfblock_put(&pool, isr_held[--isr_nheld]), TARN_OK);
+    in_isr = 0;
+    CHECK_EQ(tarn_lfblock_check(&pool), TARN_OK);
+    printf("lfblock llsc: SysTick, %lu ops, %lu interrupts (%lu changed the head), %lu retries\n",
+           (unsigned long)k, (unsigned long)isr_runs, (unsigned long)isr_changed,
+           (unsigned long)(retries() - r0));
+}
+#endif
+
 int main(void)
 {
 #if BARE_M
@@ -347,6 +408,9 @@ int main(void)
     test_exception();
 #endif
     test_stress();
+#if BARE_M
+    test_timer();
+#endif
     return check_done();
 #endif
 }
