@@ -173,9 +173,13 @@ typedef _Atomic tarn_lfblock_word lf_aw;
 
 static inline uint32_t lf_ld32(const lf_a32 *p, lf_mo mo) { return atomic_load_explicit(p, mo); }
 static inline void lf_st32(lf_a32 *p, uint32_t v, lf_mo mo) { atomic_store_explicit(p, v, mo); }
+#if TARN_STATS || TARN_QUARANTINE > 0 /* the counters and the quarantine ring */
 static inline uint32_t lf_add32(lf_a32 *p, uint32_t v) { return atomic_fetch_add_explicit(p, v, MO_RLX); }
 static inline uint32_t lf_sub32(lf_a32 *p, uint32_t v) { return atomic_fetch_sub_explicit(p, v, MO_RLX); }
+#endif
+#if TARN_CHECK_LEVEL >= 1 /* sets the sticky damage bit */
 static inline void lf_or32(lf_a32 *p, uint32_t v) { (void)atomic_fetch_or_explicit(p, v, MO_RLX); }
+#endif
 #if TARN_QUARANTINE > 0
 static inline uint32_t lf_xchg32(lf_a32 *p, uint32_t v, lf_mo mo) { return atomic_exchange_explicit(p, v, mo); }
 #endif
@@ -267,9 +271,13 @@ typedef volatile uint32_t lf_a32;
 typedef volatile tarn_lfblock_word lf_aw;
 static inline uint32_t lf_ld32(const lf_a32 *p, lf_mo mo) { (void)mo; return *p; }
 static inline void lf_st32(lf_a32 *p, uint32_t v, lf_mo mo) { (void)mo; *p = v; }
+#if TARN_STATS || TARN_QUARANTINE > 0 /* the counters and the quarantine ring */
 static inline uint32_t lf_add32(lf_a32 *p, uint32_t v) { uint32_t o = *p; *p = o + v; return o; }
 static inline uint32_t lf_sub32(lf_a32 *p, uint32_t v) { uint32_t o = *p; *p = o - v; return o; }
+#endif
+#if TARN_CHECK_LEVEL >= 1 /* sets the sticky damage bit */
 static inline void lf_or32(lf_a32 *p, uint32_t v) { *p |= v; }
+#endif
 #if TARN_QUARANTINE > 0
 static inline uint32_t lf_xchg32(lf_a32 *p, uint32_t v, lf_mo mo) { uint32_t o = *p; (void)mo; *p = v; return o; }
 #endif
@@ -334,13 +342,7 @@ static inline tarn_lfblock_word lf_new_head(const tarn_lfblock_pool *pool, tarn_
     return ((h | pool->idx_mask) + 1u) | top;
 }
 
-/* The same over a link read by get, masked so that a link read from a block that was taken
- * meanwhile (the CAS then fails anyway) can never spill into the tag bits. */
-static inline tarn_lfblock_word lf_next_head(const tarn_lfblock_pool *pool, tarn_lfblock_word h,
-                                             uint32_t top)
-{
-    return lf_new_head(pool, h, top & pool->idx_mask);
-}
+
 
 /* Bytes of a block the user may use: all but the guard bytes of canary mode (0 for a pool
  * whose init failed). */
@@ -645,11 +647,13 @@ static inline bool lf_claim(tarn_lfblock_pool *pool, uint32_t i, tarn_lfblock_wo
 /* The whole of get; *st receives this call's own status (inlined into both entries, so
  * tarn_lfblock_get pays nothing for it). */
 /* The head a pop installs: at checking level >= 1 the link has passed the link check
- * (next <= count, within the index bits), so it needs no mask. */
+ * (next <= count, within the index bits), so it needs no mask; at level 0 it is masked, so
+ * that a link read from a block taken meanwhile (the CAS then fails anyway) can never
+ * spill into the tag bits. */
 #if TARN_CHECK_LEVEL >= 1
 #define LF_GET_HEAD(pool, h, next) lf_new_head((pool), (h), (next))
 #else
-#define LF_GET_HEAD(pool, h, next) lf_next_head((pool), (h), (next))
+#define LF_GET_HEAD(pool, h, next) lf_new_head((pool), (h), (next) & (pool)->idx_mask)
 #endif
 
 static inline void *lf_get(tarn_lfblock_pool *pool, tarn_status *st)
