@@ -19,7 +19,7 @@
  *                                          TARN_LFBLOCK_GUARD bytes: guard bytes that get
  *                                          writes and put, validate and check verify
  *
- *   pool->head  = (tag << idx_bits) | top       top == N: the free list is empty
+ *   pool->head  = (tag << B) | top   B = index bits; top == N: the free list is empty
  *   pool->carve = C: blocks [C, N) were never handed out; their state words are garbage
  *
  *   state[i] for i < C:  USED (0xFFFFFFFF)  block i is handed out (or a get that has just
@@ -46,6 +46,25 @@
  *            not out (EDOUBLE); exactly one of two racing puts of one block wins here.
  *         3. loop: CAS head h -> (tag(h)+1, i); failure reloads h and stores
  *            state[i] = top(h) before retrying.
+ *
+ * LL/SC (TARN_LFBLOCK_LLSC 1: ARMv7-M/ARMv8-M mainline LDREX/STREX, RV32A LR.W/SC.W):
+ *   get:  2. loop: h = LL head; acquire fence; i = top(h); i == N: empty (CLREX), fail.
+ *            next = state[i]; link check (a bad link: SC head h, unchanged; success means
+ *            nobody touched the head since the LL, so the link is damage: ECORRUPT);
+ *            SC head (tag(h)+1, next); failure: retry from the LL.
+ *   put:  3. link = top(h) (written by the claim); loop: release fence; h = LL head;
+ *            top(h) != link: CLREX, state[i] = link = top(h), retry (the store stays
+ *            outside the exclusive pair); SC head (tag(h)+1, i); failure: retry.
+ *   The SC fails after any store to the head (any context, any core) and after any
+ *   exception since the LL, so a pop never succeeds on a head that changed in its window:
+ *   ABA-free however many operations happened meanwhile; the tag is kept and bumped but
+ *   is not needed.  Between LL and SC there are only loads and register arithmetic (and,
+ *   in test builds, the TARN_LFBLOCK_LLSC_HOOK call, which tests/test_lfblock_llsc.c uses
+ *   to take an interrupt there).  Ordering: the acquire fence after get's LL stands for
+ *   the acquire load; get's SC needs no release because the stored head depends on the
+ *   link read (a data dependency both architectures keep in order); put's release fence
+ *   stands for the CAS's release.  The Promela model checks this variant with -DLLSC
+ *   (an SC fails if any process wrote the head since its LL), without a tag.
  *
  * Why the tag: without it, a get that read top A and next B and was pre-empted could,
  * after others took A, took B and put A back, swing the head to B while B is handed
@@ -103,8 +122,20 @@
 #include "tarn/lfblock.h"
 #include "internal.h"
 
+/* Test hook, called between reading the head and changing it (between the LL and the
+ * SC in the LL/SC build, between the load and the CAS elsewhere); op 0 = get, 1 = put.
+ * Only test builds define it (tests/test_lfblock_llsc.c pends an interrupt there). */
+#ifndef TARN_LFBLOCK_LLSC_HOOK
+#define TARN_LFBLOCK_LLSC_HOOK(pool, op) ((void)0)
+#endif
+
 #define LF_USED 0xFFFFFFFFu
 #define LF_HELD 0xFFFFFFFEu   /* held in the debug quarantine */
+/* pool->flags: the cfg flags the pool uses, and the sticky CORRUPT bit, set when get found
+ * a damaged link; from then on every get is refused until init. */
+#define LF_F_KEPT (TARN_F_SAN_REPORT | TARN_F_QUARANTINE)
+#define LF_F_CORRUPT 1u
+TARN_STATIC_ASSERT((LF_F_KEPT & LF_F_CORRUPT) == 0u, corrupt_bit_is_free);
 
 TARN_STATIC_ASSERT(sizeof(uint32_t) == 4, u32_is_4_bytes);
 TARN_STATIC_ASSERT(TARN_LFBLOCK_MAX_COUNT < LF_USED, used_marker_is_not_an_index);
@@ -142,8 +173,13 @@ typedef _Atomic tarn_lfblock_word lf_aw;
 
 static inline uint32_t lf_ld32(const lf_a32 *p, lf_mo mo) { return atomic_load_explicit(p, mo); }
 static inline void lf_st32(lf_a32 *p, uint32_t v, lf_mo mo) { atomic_store_explicit(p, v, mo); }
+#if TARN_STATS || TARN_QUARANTINE > 0 /* the counters and the quarantine ring */
 static inline uint32_t lf_add32(lf_a32 *p, uint32_t v) { return atomic_fetch_add_explicit(p, v, MO_RLX); }
 static inline uint32_t lf_sub32(lf_a32 *p, uint32_t v) { return atomic_fetch_sub_explicit(p, v, MO_RLX); }
+#endif
+#if TARN_CHECK_LEVEL >= 1 /* sets the sticky damage bit */
+static inline void lf_or32(lf_a32 *p, uint32_t v) { (void)atomic_fetch_or_explicit(p, v, MO_RLX); }
+#endif
 #if TARN_QUARANTINE > 0
 static inline uint32_t lf_xchg32(lf_a32 *p, uint32_t v, lf_mo mo) { return atomic_exchange_explicit(p, v, mo); }
 #endif
@@ -179,6 +215,51 @@ static inline bool lf_casww(lf_aw *p, tarn_lfblock_word *exp, tarn_lfblock_word 
 #define LF_LOCK(pool) ((void)0)
 #define LF_UNLOCK(pool) ((void)0)
 
+#if TARN_LFBLOCK_LLSC
+/* Load-linked / store-conditional of the 32-bit head word (see "LL/SC" below).  Each is
+ * one instruction in its own asm statement with a memory clobber, so the compiler keeps
+ * every access to the pool between them in program order.  lf_sc is true when the store
+ * happened. */
+static inline uint32_t lf_ll(const tarn_lfblock_word *p)
+{
+    uint32_t v;
+#if defined(__arm__)
+    __asm__ __volatile__("ldrex %0, [%1]" : "=r"(v) : "r"(p) : "memory");
+#else
+    __asm__ __volatile__("lr.w %0, (%1)" : "=r"(v) : "r"(p) : "memory");
+#endif
+    return v;
+}
+static inline bool lf_sc(tarn_lfblock_word *p, uint32_t v)
+{
+    uint32_t fail;
+#if defined(__arm__)
+    __asm__ __volatile__("strex %0, %2, [%1]" : "=&r"(fail) : "r"(p), "r"(v) : "memory");
+#else
+    __asm__ __volatile__("sc.w %0, %2, (%1)" : "=&r"(fail) : "r"(p), "r"(v) : "memory");
+#endif
+    return fail == 0u;
+}
+/* Give up the reservation without storing to the head, on every path that leaves the LL
+ * without its SC.  ARM: CLREX.  RISC-V has no such instruction; any SC ends the hart's
+ * reservation, so store-conditional to a scratch word (on which no reservation is held,
+ * so it fails; if an implementation's reservation set covered it, it would store 0 into
+ * the scratch word, which nobody reads).  Without this, a handler that ends with an LR of
+ * the head and no SC would leave its own reservation for the context it interrupted to
+ * "succeed" on (QEMU's LR/SC emulation does exactly that; tests/test_lfblock_llsc.c
+ * catches it). */
+static inline void lf_clrex(void)
+{
+#if defined(__arm__)
+    __asm__ __volatile__("clrex" ::: "memory");
+#else
+    uint32_t scratch = 0u, fail;
+    __asm__ __volatile__("sc.w %0, zero, (%1)" : "=&r"(fail) : "r"(&scratch) : "memory");
+    (void)fail;
+#endif
+}
+#endif
+
 #else /* fallback: everything below runs under the pool's lock hook */
 
 typedef int lf_mo;
@@ -190,8 +271,13 @@ typedef volatile uint32_t lf_a32;
 typedef volatile tarn_lfblock_word lf_aw;
 static inline uint32_t lf_ld32(const lf_a32 *p, lf_mo mo) { (void)mo; return *p; }
 static inline void lf_st32(lf_a32 *p, uint32_t v, lf_mo mo) { (void)mo; *p = v; }
+#if TARN_STATS || TARN_QUARANTINE > 0 /* the counters and the quarantine ring */
 static inline uint32_t lf_add32(lf_a32 *p, uint32_t v) { uint32_t o = *p; *p = o + v; return o; }
 static inline uint32_t lf_sub32(lf_a32 *p, uint32_t v) { uint32_t o = *p; *p = o - v; return o; }
+#endif
+#if TARN_CHECK_LEVEL >= 1 /* sets the sticky damage bit */
+static inline void lf_or32(lf_a32 *p, uint32_t v) { *p |= v; }
+#endif
 #if TARN_QUARANTINE > 0
 static inline uint32_t lf_xchg32(lf_a32 *p, uint32_t v, lf_mo mo) { uint32_t o = *p; (void)mo; *p = v; return o; }
 #endif
@@ -234,6 +320,7 @@ static inline bool lf_casww(lf_aw *p, tarn_lfblock_word *exp, tarn_lfblock_word 
 #define st32(p, v, mo) lf_st32((lf_a32 *)(p), (v), (mo))
 #define add32(p, v) lf_add32((lf_a32 *)(p), (v))
 #define sub32(p, v) lf_sub32((lf_a32 *)(p), (v))
+#define or32(p, v) lf_or32((lf_a32 *)(p), (v))
 #define xchg32(p, v, mo) lf_xchg32((lf_a32 *)(p), (v), (mo))
 #define cas32w(p, e, d, ok, bad) lf_cas32w((lf_a32 *)(p), (e), (d), (ok), (bad))
 #define cas32s(p, e, d, ok, bad) lf_cas32s((lf_a32 *)(p), (e), (d), (ok), (bad))
@@ -247,14 +334,15 @@ static inline uint32_t lf_top(const tarn_lfblock_pool *pool, tarn_lfblock_word h
     return (uint32_t)(h & pool->idx_mask);
 }
 
-/* New head word: h's tag plus one, over index `top`.  `top` is masked so that a link read
- * from a block that was taken meanwhile (the CAS then fails anyway) can never spill into
- * the tag bits. */
-static inline tarn_lfblock_word lf_next_head(const tarn_lfblock_pool *pool, tarn_lfblock_word h,
-                                             uint32_t top)
+/* New head word: h's tag plus one, over index `top`, which must fit the index bits (put's
+ * validated index does).  Setting the index bits and adding one carries into the tag. */
+static inline tarn_lfblock_word lf_new_head(const tarn_lfblock_pool *pool, tarn_lfblock_word h,
+                                            uint32_t top)
 {
-    return ((h & ~pool->idx_mask) + pool->tag_one) | ((tarn_lfblock_word)top & pool->idx_mask);
+    return ((h | pool->idx_mask) + 1u) | top;
 }
+
+
 
 /* Bytes of a block the user may use: all but the guard bytes of canary mode (0 for a pool
  * whose init failed). */
@@ -265,14 +353,23 @@ static inline uint32_t lf_usable(const tarn_lfblock_pool *pool)
 
 static inline void lf_error(tarn_lfblock_pool *pool, tarn_status st)
 {
-    TARN_ERR_SET(pool->last_error, (uint32_t)st);  /* atomic in the fallback build too */
+    TARN_ERR_SET(pool->last_error, (uint8_t)st);  /* atomic in the fallback build too */
 }
+
+/* init's one division: the divide instruction where the part has one, else shift and
+ * subtract (no library routine on Cortex-M0/M0+ or RV32 without M). */
+#if (defined(__arm__) && !defined(__ARM_FEATURE_IDIV)) || \
+    (defined(__riscv) && !defined(__riscv_div))
+#define LF_UDIV32(n, d) tarn_udiv32((n), (d))
+#else
+#define LF_UDIV32(n, d) ((n) / (d))
+#endif
 
 /* The block-start test's inverse: odd^-1 modulo 2^(bits of uintptr_t) for block_size =
  * odd << rot_, by Newton's iteration (each step doubles the correct low bits). */
-static uintptr_t lf_inverse(uint32_t block_size)
+static uintptr_t lf_inverse(uint32_t odd_part)
 {
-    uintptr_t odd = (uintptr_t)(block_size >> tarn_ctz_u32(block_size)), x = odd;
+    uintptr_t odd = (uintptr_t)odd_part, x = odd;
     unsigned i;
     for (i = 0; i < 5; i++) x *= (uintptr_t)2u - odd * x;
     return x;
@@ -309,52 +406,17 @@ static void lf_count_taken(tarn_lfblock_pool *pool)
 #define LF_RETRY(pool) ((void)0)
 #endif
 
-/* Leave the pool empty and harmless: no block, empty list, nothing to carve. */
-static void lf_make_empty(tarn_lfblock_pool *pool)
-{
-    pool->count = 0u;
-    pool->idx_bits = 1u;
-    pool->tag_one = 2u;
-    pool->idx_mask = 1u;
-    pool->state = NULL;
-    pool->base = NULL;
-    pool->inv_ = 0u;
-    pool->rot_ = 0u;
-    pool->block_size = 0u;
-    pool->flags = 0u;
-    pool->lock.lock = NULL;
-    pool->lock.unlock = NULL;
-    pool->lock.ctx = NULL;
-    pool->name = NULL;
-    stw(&pool->head, 0u, MO_RLX); /* top 0 == count 0: empty */
-    st32(&pool->carve, 0u, MO_RLX);
-    st32(&pool->num_free, 0u, MO_RLX);
-    st32(&pool->min_free, 0u, MO_RLX);
-    st32(&pool->failed_gets, 0u, MO_RLX);
-    st32(&pool->retries, 0u, MO_RLX);
-    TARN_ERR_SET(pool->last_error, 0u);
-#if TARN_QUARANTINE > 0
-    {
-        unsigned k;
-        st32(&pool->q_next, 0u, MO_RLX);
-        st32(&pool->q_held, 0u, MO_RLX);
-        for (k = 0; k < TARN_QUARANTINE; k++) st32(&pool->q_slot[k], 0u, MO_RLX);
-    }
-#endif
-}
-
 /* ---- API ------------------------------------------------------------------------------- */
 tarn_status tarn_lfblock_init(tarn_lfblock_pool *pool, void *mem, size_t mem_size,
                               size_t block_size, const tarn_config *cfg)
 {
-    size_t stride, n;
+    size_t stride = 0u, n = 0u;
     unsigned char *m = (unsigned char *)mem;
     tarn_status st = TARN_OK;
 
     if (pool == NULL) {
         return TARN_EINVAL;
     }
-    lf_make_empty(pool);
     if (mem == NULL || block_size == 0u || (cfg != NULL && !tarn_lock_valid(&cfg->lock))) {
         st = TARN_EINVAL;
     }
@@ -367,52 +429,87 @@ tarn_status tarn_lfblock_init(tarn_lfblock_pool *pool, void *mem, size_t mem_siz
         st = TARN_EALIGN;
     } else if (block_size > (size_t)UINT32_MAX - (TARN_ALIGN - 1u)) {
         st = TARN_EOVERFLOW;
-    }
-    if (st != TARN_OK) {
-        lf_error(pool, st);
-        return st;
+    } else {
+        stride = TARN_LFBLOCK_SIZE(block_size);
+        /* N blocks need META_BYTES(N) + N * stride <= N * (stride + 4) + TARN_ALIGN - 4
+         * bytes, so n = mem_size / (stride + 4) is at most one too many (stride >=
+         * TARN_ALIGN). */
+        if (mem_size > (size_t)UINT32_MAX) {
+            mem_size = (size_t)UINT32_MAX; /* the blocks span less than 4 GiB anyway */
+        }
+        /* (a stride of 4 GiB - 4 or more, guard bytes included, cannot fit with its word) */
+        if (stride <= (size_t)UINT32_MAX - 4u) {
+            n = LF_UDIV32((uint32_t)mem_size, (uint32_t)stride + 4u);
+        }
+        if (n > 0u && TARN_LFBLOCK_META_BYTES(n) + n * stride > mem_size) {
+            n--;
+        }
+        if (n > (size_t)TARN_LFBLOCK_MAX_COUNT) {
+            n = TARN_LFBLOCK_MAX_COUNT;
+        }
+        /* (block offsets stay below 2^32: n * stride <= mem_size <= UINT32_MAX) */
+        if (n == 0u) {
+            st = TARN_ETOOSMALL;
+        }
     }
 
-    stride = TARN_LFBLOCK_SIZE(block_size);
-    /* N blocks need META_BYTES(N) + N * stride <= N * (stride + 4) + TARN_ALIGN - 4 bytes,
-     * so n = mem_size / (stride + 4) is at most one too many (stride >= TARN_ALIGN). */
-    if (mem_size > (size_t)UINT32_MAX) {
-        mem_size = (size_t)UINT32_MAX;   /* the blocks span less than 4 GiB anyway */
-    }
-    /* (a stride of 4 GiB - 4 or more, guard bytes included, cannot fit with its word) */
-    n = (stride > (size_t)UINT32_MAX - 4u) ? 0u
-                                           : tarn_udiv32((uint32_t)mem_size, (uint32_t)stride + 4u);
-    if (n > 0u && TARN_LFBLOCK_META_BYTES(n) + n * stride > mem_size) {
-        n--;
-    }
-    if (n > (size_t)TARN_LFBLOCK_MAX_COUNT) {
-        n = TARN_LFBLOCK_MAX_COUNT;
-    }
-    if (n > (size_t)tarn_udiv32(UINT32_MAX, (uint32_t)stride)) {
-        n = tarn_udiv32(UINT32_MAX, (uint32_t)stride); /* keep block offsets below 2^32 */
-    }
+    /* Every field written once.  On error n == 0: an empty, harmless pool (no block,
+     * empty list, nothing to carve) whose last_error says why. */
     if (n == 0u) {
-        lf_error(pool, TARN_ETOOSMALL);
-        return TARN_ETOOSMALL;
+        stride = 0u;
+        m = NULL;
+        cfg = NULL;
     }
-
     pool->count = (uint32_t)n;
     pool->block_size = (uint32_t)stride;
-    pool->inv_ = lf_inverse((uint32_t)stride);
-    pool->rot_ = tarn_ctz_u32((uint32_t)stride);
-    pool->idx_bits = tarn_log2_u32((uint32_t)n) + 1u; /* room for 0..n, n = end of list */
-    pool->tag_one = (tarn_lfblock_word)1u << pool->idx_bits;
-    pool->idx_mask = pool->tag_one - 1u;
-    pool->state = (uint32_t *)(void *)m;
-    pool->base = m + TARN_LFBLOCK_META_BYTES(n);
-    if (cfg != NULL) {
-        pool->lock = cfg->lock;
-        pool->name = cfg->name;
-        pool->flags = cfg->flags;
+    {
+        /* stride = odd << rot (plain loops, no bit-scan helper from libgcc on parts
+         * without the instructions; init runs once) */
+        uint32_t odd = (uint32_t)stride, rot = 0u, mask = (uint32_t)n | 1u;
+        if (odd != 0u) {
+            while ((odd & 1u) == 0u) {
+                odd >>= 1;
+                rot++;
+            }
+        }
+        pool->inv_ = lf_inverse(odd);
+        pool->rot_ = (uint8_t)rot;
+        /* index bits: room for 0..n (n = end of list; 1 bit for an empty pool): the
+         * smallest 2^k - 1 >= n, by smearing n's top bit down */
+        mask |= mask >> 1;
+        mask |= mask >> 2;
+        mask |= mask >> 4;
+        mask |= mask >> 8;
+        mask |= mask >> 16;
+        pool->idx_mask = mask;
     }
+    pool->state = (uint32_t *)(void *)m;
+    pool->base = m != NULL ? m + TARN_LFBLOCK_META_BYTES(n) : NULL;
+    pool->name = cfg != NULL ? cfg->name : NULL;
+    pool->flags = cfg != NULL ? cfg->flags & LF_F_KEPT : 0u;
+#if !TARN_LFBLOCK_LOCK_FREE
+    pool->lock.lock = cfg != NULL ? cfg->lock.lock : NULL;
+    pool->lock.unlock = cfg != NULL ? cfg->lock.unlock : NULL;
+    pool->lock.ctx = cfg != NULL ? cfg->lock.ctx : NULL;
+#endif
     stw(&pool->head, (tarn_lfblock_word)n, MO_RLX); /* tag 0, top == count: empty list */
+    st32(&pool->carve, 0u, MO_RLX);
     st32(&pool->num_free, (uint32_t)n, MO_RLX);
     st32(&pool->min_free, (uint32_t)n, MO_RLX);
+    st32(&pool->failed_gets, 0u, MO_RLX);
+    st32(&pool->retries, 0u, MO_RLX);
+    TARN_ERR_SET(pool->last_error, (uint8_t)st);
+#if TARN_QUARANTINE > 0
+    {
+        unsigned k;
+        st32(&pool->q_next, 0u, MO_RLX);
+        st32(&pool->q_held, 0u, MO_RLX);
+        for (k = 0; k < TARN_QUARANTINE; k++) st32(&pool->q_slot[k], 0u, MO_RLX);
+    }
+#endif
+    if (st != TARN_OK) {
+        return st;
+    }
 
     TARN_SAN_POOL_CREATE(pool);
     TARN_SAN_DEFINED(pool->state, TARN_LFBLOCK_META_BYTES(n));
@@ -437,16 +534,41 @@ static bool lf_guard_ok(const tarn_lfblock_pool *pool, uint32_t i)
 static void lf_push(tarn_lfblock_pool *pool, uint32_t i, tarn_lfblock_word h)
 {
     TARN_STAT((void)add32(&pool->num_free, 1u)); /* before publishing: see the header */
-    while (!casww(&pool->head, &h, lf_next_head(pool, h, i), MO_REL, MO_RLX)) {
+#if TARN_LFBLOCK_LLSC
+    {
+        uint32_t link = lf_top(pool, h); /* what state[i] names now */
+        for (;;) {
+            /* release: the link and the block's contents before the head store */
+            atomic_thread_fence(memory_order_release);
+            h = lf_ll(&pool->head);
+            if (lf_top(pool, h) != link) {
+                /* the top changed since the link was written: relink, outside the
+                 * exclusive pair (no store between LL and SC) */
+                lf_clrex();
+                link = lf_top(pool, h);
+                st32(&pool->state[i], link, MO_RLX);
+                LF_RETRY(pool);
+                continue;
+            }
+            TARN_LFBLOCK_LLSC_HOOK(pool, 1);
+            if (lf_sc(&pool->head, (uint32_t)lf_new_head(pool, h, i))) break;
+            LF_RETRY(pool);
+        }
+    }
+#else
+    for (;;) {
+        TARN_LFBLOCK_LLSC_HOOK(pool, 1);
+        if (casww(&pool->head, &h, lf_new_head(pool, h, i), MO_REL, MO_RLX)) break;
         LF_RETRY(pool);
         st32(&pool->state[i], lf_top(pool, h), MO_RLX);
     }
+#endif
 }
 
 #if TARN_QUARANTINE > 0
 static inline bool lf_q_on(const tarn_lfblock_pool *pool)
 {
-    return (pool->flags & TARN_F_QUARANTINE) != 0u;
+    return (ld32(&pool->flags, MO_RLX) & TARN_F_QUARANTINE) != 0u;
 }
 #define LF_Q_ON(pool) lf_q_on(pool)
 
@@ -524,9 +646,20 @@ static inline bool lf_claim(tarn_lfblock_pool *pool, uint32_t i, tarn_lfblock_wo
 
 /* The whole of get; *st receives this call's own status (inlined into both entries, so
  * tarn_lfblock_get pays nothing for it). */
+/* The head a pop installs: at checking level >= 1 the link has passed the link check
+ * (next <= count, within the index bits), so it needs no mask; at level 0 it is masked, so
+ * that a link read from a block taken meanwhile (the CAS then fails anyway) can never
+ * spill into the tag bits. */
+#if TARN_CHECK_LEVEL >= 1
+#define LF_GET_HEAD(pool, h, next) lf_new_head((pool), (h), (next))
+#else
+#define LF_GET_HEAD(pool, h, next) lf_new_head((pool), (h), (next) & (pool)->idx_mask)
+#endif
+
 static inline void *lf_get(tarn_lfblock_pool *pool, tarn_status *st)
 {
-    uint32_t i, c;
+    uint32_t i, c, n;
+    uint32_t *state;
     tarn_lfblock_word h;
     unsigned char *p;
 
@@ -534,10 +667,17 @@ static inline void *lf_get(tarn_lfblock_pool *pool, tarn_status *st)
         *st = TARN_EINVAL;
         return NULL;
     }
+    /* fixed at init: read once, kept in registers across the atomics below */
+    n = pool->count;
+    state = pool->state;
     LF_LOCK(pool);
+#if TARN_CHECK_LEVEL >= 1
+    /* a pool that found damage hands out nothing more until init */
+    if (TARN_UNLIKELY((ld32(&pool->flags, MO_RLX) & LF_F_CORRUPT) != 0u)) goto refuse;
+#endif
     /* 1. a never-used block while any remain (once C == N this is one relaxed load) */
     c = ld32(&pool->carve, MO_RLX);
-    while (c < pool->count) {
+    while (c < n) {
         if (cas32w(&pool->carve, &c, c + 1u, MO_RLX, MO_RLX)) {
             i = c;
             goto taken;
@@ -546,60 +686,71 @@ static inline void *lf_get(tarn_lfblock_pool *pool, tarn_status *st)
     }
     /* 2. the top of the free list.  C == N from here on (it never decreases), so an empty
      *    list seen below means no block was free at that instant. */
+#if TARN_LFBLOCK_LLSC
+    /* LL/SC: the head, the top's link and the link check are all read between the
+     * load-exclusive and the store-exclusive, which fails if anything stored to the head
+     * (or an exception was taken) in between: no ABA whatever the tag. */
+    for (;;) {
+        uint32_t next;
+        h = lf_ll(&pool->head);
+        atomic_thread_fence(memory_order_acquire); /* the pusher's link and block contents */
+        i = lf_top(pool, h);
+        if (i >= n) {
+            lf_clrex();
+            goto empty;
+        }
+        next = ld32(&state[i], MO_RLX);
+#if TARN_CHECK_LEVEL >= 1
+        if (TARN_UNLIKELY(next > n ||
+                          (next < n && ld32(&state[next], MO_RLX) >= LF_HELD))) {
+            /* Storing the head back unchanged succeeds only if nothing touched it since
+             * the LL: then the link really is damaged (exact, no tag involved). */
+            if (lf_sc(&pool->head, (uint32_t)h)) goto corrupt;
+            LF_RETRY(pool);
+            continue;
+        }
+#endif
+        TARN_LFBLOCK_LLSC_HOOK(pool, 0);
+        /* the new head's data depends on the link read, which orders that read before
+         * the store (no release needed, as on every LL/SC machine) */
+        if (lf_sc(&pool->head, (uint32_t)LF_GET_HEAD(pool, h, next))) break;
+        LF_RETRY(pool);
+    }
+#else
     h = ldw(&pool->head, MO_ACQ);
     for (;;) {
         uint32_t next;
         i = lf_top(pool, h);
-        if (i >= pool->count) {
-#if TARN_QUARANTINE > 0
-            /* rather than fail, take a held block (it was never counted free) */
-            uint32_t out = lf_q_on(pool) ? lf_take_held(pool) : 0u;
-            if (out != 0u) {
-                i = out - 1u;
-                (void)lf_held_verify(pool, i);
-                st32(&pool->state[i], LF_USED, MO_REL);
-                LF_UNLOCK(pool);
-                goto hand_out;
-            }
-#endif
-            TARN_STAT((void)add32(&pool->failed_gets, 1u));
-            lf_error(pool, TARN_ENOMEM);
-            LF_UNLOCK(pool);
-            *st = TARN_ENOMEM;
-            return NULL;
-        }
+        if (i >= n) goto empty;
         /* acquire, paired with the release store of LF_USED below: a get that sees a
          * block taken sees the head change that took it, so a head found unchanged
          * really means a damaged link, also on weakly ordered multi-core parts */
-        next = ld32(&pool->state[i], MO_ACQ);
+        next = ld32(&state[i], MO_ACQ);
 #if TARN_CHECK_LEVEL >= 1
         /* The link must name the end of the list or a free block (state not USED/HELD).
          * A link read from a block taken meanwhile may fail this; then the head has
          * changed, and we retry.  If the head is still h, nothing was pushed or popped in
          * between, so the link really is damaged (a stray write into the state words):
          * refuse rather than hand out a block that may be live. */
-        if (TARN_UNLIKELY(next > pool->count ||
-                          (next < pool->count && ld32(&pool->state[next], MO_ACQ) >= LF_HELD))) {
+        if (TARN_UNLIKELY(next > n ||
+                          (next < n && ld32(&state[next], MO_ACQ) >= LF_HELD))) {
             tarn_lfblock_word h2 = ldw(&pool->head, MO_ACQ);
-            if (h2 == h) {
-                lf_error(pool, TARN_ECORRUPT);
-                LF_UNLOCK(pool);
-                *st = TARN_ECORRUPT;
-                return NULL;
-            }
+            if (h2 == h) goto corrupt;
             h = h2;
             LF_RETRY(pool);
             continue;
         }
 #endif
-        if (casww(&pool->head, &h, lf_next_head(pool, h, next), MO_AR, MO_ACQ)) {
+        TARN_LFBLOCK_LLSC_HOOK(pool, 0);
+        if (casww(&pool->head, &h, LF_GET_HEAD(pool, h, next), MO_AR, MO_ACQ)) {
             break;
         }
         LF_RETRY(pool);
     }
+#endif
 taken:
     /* 3. mark it handed out (for put's double-free test) */
-    st32(&pool->state[i], LF_USED, MO_REL);   /* after the head CAS that took it (see above) */
+    st32(&state[i], LF_USED, MO_REL);   /* after the head CAS that took it (see above) */
     lf_count_taken(pool);
     LF_UNLOCK(pool);
 #if TARN_QUARANTINE > 0
@@ -612,6 +763,35 @@ hand_out:
 #endif
     *st = TARN_OK;
     return p;
+
+empty:
+#if TARN_QUARANTINE > 0
+    {
+        /* rather than fail, take a held block (it was never counted free) */
+        uint32_t out = lf_q_on(pool) ? lf_take_held(pool) : 0u;
+        if (out != 0u) {
+            i = out - 1u;
+            (void)lf_held_verify(pool, i);
+            st32(&pool->state[i], LF_USED, MO_REL);
+            LF_UNLOCK(pool);
+            goto hand_out;
+        }
+    }
+#endif
+    TARN_STAT((void)add32(&pool->failed_gets, 1u));
+    lf_error(pool, TARN_ENOMEM);
+    LF_UNLOCK(pool);
+    *st = TARN_ENOMEM;
+    return NULL;
+#if TARN_CHECK_LEVEL >= 1
+corrupt:
+    or32(&pool->flags, LF_F_CORRUPT);
+refuse:
+    lf_error(pool, TARN_ECORRUPT);
+    LF_UNLOCK(pool);
+    *st = TARN_ECORRUPT;
+    return NULL;
+#endif
 }
 
 void *tarn_lfblock_get(tarn_lfblock_pool *pool)
@@ -662,7 +842,7 @@ tarn_status tarn_lfblock_put(tarn_lfblock_pool *pool, void *block)
     if (st != TARN_OK) {
         lf_error(pool, st);
         LF_UNLOCK(pool);
-        if ((pool->flags & TARN_F_SAN_REPORT) != 0u) {
+        if ((ld32(&pool->flags, MO_RLX) & TARN_F_SAN_REPORT) != 0u) {
             /* best effort: a block popped meanwhile by another context is live again */
             TARN_SAN_REPORT_BAD_FREE(pool, block);
         }
@@ -750,8 +930,9 @@ tarn_status tarn_lfblock_stats_get(tarn_lfblock_pool *pool, tarn_lfblock_stats *
     out->block_size = lf_usable(pool);
     out->count = pool->count;
     out->lock_free = TARN_LFBLOCK_LOCK_FREE != 0;
+    out->llsc = TARN_LFBLOCK_LLSC != 0;
 #if TARN_LFBLOCK_LOCK_FREE
-    out->tag_bits = (uint32_t)(8u * sizeof(tarn_lfblock_word)) - pool->idx_bits;
+    out->tag_bits = (uint32_t)(8u * sizeof(tarn_lfblock_word)) - (tarn_log2_u32(pool->idx_mask) + 1u);
 #endif
 #if TARN_STATS
     LF_LOCK(pool);
@@ -807,7 +988,8 @@ tarn_status tarn_lfblock_check(tarn_lfblock_pool *pool)
     LF_LOCK(pool);
     n = pool->count;
     c = ld32(&pool->carve, MO_ACQ);
-    if (c > n || (n != 0u && (pool->state == NULL || pool->base == NULL))) {
+    if (c > n || (n != 0u && (pool->state == NULL || pool->base == NULL)) ||
+        (ld32(&pool->flags, MO_RLX) & LF_F_CORRUPT) != 0u) {
         st = TARN_ECORRUPT;
         goto out;
     }

@@ -331,6 +331,47 @@ static void test_corruption(void)
     CHECK_EQ(tarn_lfblock_check(&p), TARN_OK);
 }
 
+/* A get that meets a damaged link refuses it, and the pool stays refused (sticky) until
+ * init, even after the damage is undone; puts still work. */
+static void test_sticky_corrupt(void)
+{
+#if TARN_CHECK_LEVEL >= 1
+    tarn_lfblock_pool p;
+    tarn_config cfg = hook_cfg(NULL);
+    void *a, *b2, *c, *all[NB];
+    uint32_t save, k;
+    long ib;
+    tarn_status st = TARN_OK;
+    REQUIRE(tarn_lfblock_init(&p, mem, TARN_LFBLOCK_POOL_BYTES(NB, BS), BS, &cfg) == TARN_OK);
+    for (k = 0; k < NB; k++) REQUIRE((all[k] = tarn_lfblock_get(&p)) != NULL);
+    a = all[0];
+    b2 = all[1];
+    c = all[2];
+    REQUIRE(tarn_lfblock_put(&p, a) == TARN_OK);
+    REQUIRE(tarn_lfblock_put(&p, b2) == TARN_OK); /* list: b2 -> a -> end */
+    ib = tarn_lfblock_index(&p, b2);
+    save = p.state[ib];
+    p.state[ib] = (uint32_t)tarn_lfblock_index(&p, c); /* link to a handed-out block */
+    CHECK(tarn_lfblock_get_status(&p, &st) == NULL);
+    CHECK_EQ(st, TARN_ECORRUPT);
+    CHECK_EQ(tarn_lfblock_last_error(&p), TARN_ECORRUPT);
+    CHECK_EQ(p.state[tarn_lfblock_index(&p, c)], 0xFFFFFFFFu); /* nothing changed */
+    p.state[ib] = save;             /* the damage undone: still refused */
+    CHECK(tarn_lfblock_get_status(&p, &st) == NULL);
+    CHECK_EQ(st, TARN_ECORRUPT);
+    CHECK(tarn_lfblock_get(&p) == NULL);
+    CHECK_EQ(tarn_lfblock_last_error(&p), TARN_ECORRUPT);
+    CHECK_EQ(tarn_lfblock_check(&p), TARN_ECORRUPT);
+    CHECK_EQ(tarn_lfblock_put(&p, c), TARN_OK); /* puts still accepted */
+    CHECK(tarn_lfblock_get(&p) == NULL);
+    /* init clears it */
+    REQUIRE(tarn_lfblock_init(&p, mem, TARN_LFBLOCK_POOL_BYTES(NB, BS), BS, &cfg) == TARN_OK);
+    CHECK(tarn_lfblock_get_status(&p, &st) != NULL);
+    CHECK_EQ(st, TARN_OK);
+    CHECK_EQ(tarn_lfblock_check(&p), TARN_OK);
+#endif
+}
+
 /* The head word carries a tag that every successful list change bumps. */
 static void test_tag(void)
 {
@@ -466,6 +507,7 @@ int main(void)
     test_stats_exact();
     test_bad_puts();
     test_corruption();
+    test_sticky_corrupt();
     test_tag();
     test_tag_wrap();
     test_model();

@@ -30,7 +30,29 @@
  *       On a single core the hook should mask interrupts (a critical section); see
  *       ports/README.md.  TARN_LFBLOCK_LOCK_FREE is 0 in this build, so code can test it.
  *
- * ABA and the tag-wrap bound
+ * Load-linked/store-conditional (TARN_LFBLOCK_LLSC 1, decided at compile time below)
+ *   On ARMv7-M and ARMv8-M parts (Cortex-M3/M4/M7/M23/M33/M55/M85: LDREX/STREX;
+ *   detected by __ARM_ARCH_7M__, __ARM_ARCH_7EM__, __ARM_ARCH_8M_MAIN__,
+ *   __ARM_ARCH_8_1M_MAIN__, or __ARM_FEATURE_LDREX with word support on ARMv7 and later;
+ *   32-bit Cortex-A/R builds normally have a lock-free 64-bit CAS and so 64-bit words)
+ *   and on RV32 with the A extension (__riscv_atomic: LR.W/SC.W), whenever the head word
+ *   is 32 bits, get and put change the head with a load-exclusive ... store-exclusive pair
+ *   in inline assembly instead of a C11 compare-and-swap.  Everything a get decides from
+ *   (the top block, its link, the link check) is read between the two, and the
+ *   store-exclusive fails if the head was stored to by anyone (another get or put,
+ *   another core) or an exception was taken since the load-exclusive (M-profile cores
+ *   clear the local monitor on exception entry and return; on RISC-V any store
+ *   to the reservation set, and a trap's own SC of the head, does it).  So a pop is
+ *   ABA-free by construction: it can only succeed on a head nobody touched since it was
+ *   read, however many operations other contexts completed meanwhile.  The tag is still
+ *   stored and bumped (the head word, tarn_lfblock_check and the statistics are the
+ *   same on every target) but correctness does not rest on it there; the statistics'
+ *   `llsc` field says which build this is.  Note for RISC-V: the pop is an
+ *   "unconstrained" LR/SC sequence (it loads the link between LR and SC), which the ISA
+ *   does not promise to make progress on every implementation; the cores we know of
+ *   (and QEMU) do.  Define TARN_LFBLOCK_LLSC 0 to force the portable C11 path.
+ *
+ * ABA and the tag-wrap bound (the C11 path: hosts, 64-bit words, other 32-bit parts)
  *   Every successful change of the head (a get from the free list or a put) adds one to
  *   the tag.  A get that read the head and is then pre-empted can be fooled (ABA) only if,
  *   before it resumes, the head changes back to the very same word: the same top block
@@ -41,7 +63,7 @@
  *   bits, 23 tag bits, 8 388 608 operations).  tarn_lfblock_stats_get reports T.  The
  *   window to protect is a handful of instructions; size T so that no context can be
  *   stopped there for 2^T operations (a task pre-empted by a storm of ISR puts is the case
- *   to think about).  The fallback build has no ABA window.
+ *   to think about).  The fallback build has no ABA window, nor has the LL/SC build.
  *
  * Progress
  *   Each attempt of a get or put is wait-free: a fixed number of instructions, no loop.
@@ -130,6 +152,26 @@ typedef uint32_t tarn_lfblock_word;
 #error "TARN_LFBLOCK_WORD_BITS must be 0 (lock fallback), 32 or 64"
 #endif
 
+/* ---- LL/SC (override with -DTARN_LFBLOCK_LLSC=0 to force the C11 compare-and-swap) ----- */
+#ifndef TARN_LFBLOCK_LLSC
+#if TARN_LFBLOCK_WORD_BITS == 32 && defined(__GNUC__) &&                                      \
+    ((defined(__arm__) &&                                                                      \
+      (defined(__ARM_ARCH_7M__) || defined(__ARM_ARCH_7EM__) || defined(__ARM_ARCH_8M_MAIN__) || \
+       defined(__ARM_ARCH_8_1M_MAIN__) ||                                                      \
+       (defined(__ARM_FEATURE_LDREX) && (__ARM_FEATURE_LDREX & 4) && defined(__ARM_ARCH) &&     \
+        __ARM_ARCH >= 7))) ||                                                                  \
+     (defined(__riscv) && defined(__riscv_atomic) && defined(__riscv_xlen) && __riscv_xlen == 32))
+/** 1: get and put change the head with load-exclusive/store-exclusive (ABA-free). */
+#define TARN_LFBLOCK_LLSC 1
+#else
+/** 0: get and put change the head with a C11 compare-and-swap (or under the lock). */
+#define TARN_LFBLOCK_LLSC 0
+#endif
+#endif
+#if TARN_LFBLOCK_LLSC && TARN_LFBLOCK_WORD_BITS != 32
+#error "TARN_LFBLOCK_LLSC needs a 32-bit head word (TARN_LFBLOCK_WORD_BITS 32)"
+#endif
+
 /* ---- sizing -------------------------------------------------------------------------- */
 /** Guard bytes after each block in canary mode (TARN_GUARD), else 0. */
 #if TARN_GUARD
@@ -161,28 +203,29 @@ typedef uint32_t tarn_lfblock_word;
  * this header stays C99).  Read the pool through the functions below.
  */
 typedef struct tarn_lfblock_pool {
-    /** atomic: free-list head, (tag << idx_bits) | index of the top block; index == count
-     * means the list is empty.  Aligned to its size so one CAS covers it. */
+    /** atomic: free-list head, (tag << index bits) | index of the top block; index ==
+     * count means the list is empty.  Aligned to its size so one CAS covers it. */
     tarn_lfblock_word head __attribute__((aligned(sizeof(tarn_lfblock_word))));
-    tarn_lfblock_word tag_one;  /**< 1 << idx_bits: adding it bumps the tag */
-    tarn_lfblock_word idx_mask; /**< (1 << idx_bits) - 1 */
+    uint32_t idx_mask;          /**< (1 << index bits) - 1: the head's index part */
     uint32_t carve;             /**< atomic: blocks [carve, count) were never handed out */
     uint32_t num_free;          /**< atomic: free blocks (see tarn_lfblock_stats.free) */
     uint32_t min_free;          /**< atomic: lowest num_free ever */
     uint32_t failed_gets;       /**< atomic: gets that found the pool empty */
     uint32_t retries;           /**< atomic: CAS attempts that failed and were retried */
-    uint32_t last_error;        /**< atomic: tarn_status of the latest failed operation */
+    uint32_t block_size;        /**< true block size, TARN_LFBLOCK_SIZE(requested) */
+    uint32_t count;             /**< number of blocks; 0 after a failed init */
+    uint32_t flags;             /**< atomic: cfg->flags at init (TARN_F_SAN_REPORT,
+                                     TARN_F_QUARANTINE) and the sticky damage bit */
+    uint8_t rot_;               /**< block_size = odd part << rot_ */
+    uint8_t last_error;         /**< atomic: tarn_status of the latest failed operation */
     uint32_t *state;            /**< per-block words: next index while free, USED while out */
     unsigned char *base;        /**< first block, aligned to TARN_ALIGN */
     uintptr_t inv_;             /**< inverse of block_size's odd part modulo 2^(bits of a
                                      pointer): O(1) block-start test without a divide */
-    uint32_t rot_;              /**< block_size = odd part << rot_ */
-    uint32_t block_size;        /**< true block size, TARN_LFBLOCK_SIZE(requested) */
-    uint32_t count;             /**< number of blocks; 0 after a failed init */
-    uint32_t idx_bits;          /**< bits of the head word holding the index */
-    uint32_t flags;             /**< cfg->flags at init (TARN_F_SAN_REPORT, TARN_F_QUARANTINE) */
-    tarn_lock lock;             /**< used by get/put only in the fallback build */
     const char *name;           /**< name from tarn_config, or NULL */
+#if !TARN_LFBLOCK_LOCK_FREE
+    tarn_lock lock;             /**< the fallback build's lock hook (get/put run under it) */
+#endif
 #if TARN_QUARANTINE > 0
     uint32_t q_next;            /**< atomic: ring cursor of the debug quarantine */
     uint32_t q_held;            /**< atomic: blocks held in the quarantine */
@@ -208,10 +251,15 @@ typedef struct tarn_lfblock_stats {
     uint32_t failed_gets;  /**< gets that returned NULL because the pool was empty */
     uint32_t held;         /**< blocks held in the debug quarantine (not free; 0 without
                                 it) */
-    uint32_t retries;      /**< failed CAS attempts (contention; see Progress above) */
-    uint32_t tag_bits;     /**< ABA tag width T: ABA needs 2^T operations in one window;
-                                0 in the fallback build (no ABA window) */
+    uint32_t retries;      /**< failed CAS or store-exclusive attempts (contention, and
+                                on LL/SC parts interrupts; see Progress above) */
+    uint32_t tag_bits;     /**< ABA tag width T: ABA needs 2^T operations in one window
+                                (C11 path); 0 in the fallback build (no ABA window).  In
+                                the LL/SC build (llsc) the tag is kept but ABA cannot
+                                happen at all */
     bool lock_free;        /**< TARN_LFBLOCK_LOCK_FREE of the build */
+    bool llsc;             /**< TARN_LFBLOCK_LLSC of the build: get/put use LL/SC, so ABA
+                                cannot happen whatever tag_bits is */
 } tarn_lfblock_stats;
 
 /* ---- API --------------------------------------------------------------------------------- */
@@ -240,6 +288,12 @@ tarn_status tarn_lfblock_init(tarn_lfblock_pool *pool, void *mem, size_t mem_siz
  * Lock-free, O(1) per attempt (see Progress).  Returns NULL when the pool is empty
  * (recorded as TARN_ENOMEM in last_error and counted in failed_gets) or pool is NULL.
  * An empty result is exact: at one instant during the call no block was free.
+ * Damage (TARN_CHECK_LEVEL >= 1): a free-list link that names no free block of this pool
+ * (a stray write into the state words) is never followed: the get returns NULL with
+ * TARN_ECORRUPT (last_error, tarn_lfblock_get_status), and from then on the pool is
+ * marked damaged: every later get is refused the same way, and tarn_lfblock_check
+ * reports TARN_ECORRUPT, until tarn_lfblock_init.  Puts are still accepted (they follow
+ * no link), so owners can return their blocks.
  * The block's contents are undefined; everything the previous owner wrote before its put
  * happens-before the return (acquire/release).  Safe from any thread, ISR or core,
  * concurrently with any get and put (fallback build: as safe as the lock hook).
@@ -248,7 +302,7 @@ void *tarn_lfblock_get(tarn_lfblock_pool *pool);
 
 /** tarn_lfblock_get with this call's own status in *st (may be NULL): TARN_OK with a
  *  block, else NULL and TARN_ENOMEM (no free block), TARN_ECORRUPT (a damaged link was
- *  refused) or TARN_EINVAL (pool NULL).  Unlike last_error, which every context shares,
+ *  refused now or by an earlier get: see tarn_lfblock_get) or TARN_EINVAL (pool NULL).  Unlike last_error, which every context shares,
  *  the status is this call's.  Safety and cost as tarn_lfblock_get. */
 void *tarn_lfblock_get_status(tarn_lfblock_pool *pool, tarn_status *st);
 
@@ -302,7 +356,8 @@ tarn_status tarn_lfblock_stats_get(tarn_lfblock_pool *pool, tarn_lfblock_stats *
  * canary mode also the guard bytes of every handed-out block; with the quarantine, that
  * the held blocks are exactly those in the ring, each once, and (TARN_POISON_FREE) still
  * as they were put.
- * TARN_OK, TARN_ECORRUPT, or TARN_EINVAL (pool NULL).  Running it while other contexts
+ * TARN_OK, TARN_ECORRUPT (also when a get found damage earlier: see tarn_lfblock_get),
+ * or TARN_EINVAL (pool NULL).  Running it while other contexts
  * use a lock-free pool gives no reliable answer (but does not harm the pool).
  */
 tarn_status tarn_lfblock_check(tarn_lfblock_pool *pool);

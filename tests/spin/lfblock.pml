@@ -38,6 +38,16 @@
  *   the conservation law.  -DQBROKEN splits put's exchange into a load and a store: two
  *   puts can then push out (and free) the same block, which spin must find.
  *
+ * With -DLLSC the head is changed as on LL/SC machines (src/lfblock.c, TARN_LFBLOCK_LLSC):
+ *   get:  loop { LL head; empty? fail; load state[top]; load state[link]; a bad link:
+ *         SC head unchanged (success = false TARN_ECORRUPT, asserted never to happen),
+ *         else SC head (top, tag) -> (state[top] masked, tag + 1); failure: retry }.
+ *   put:  loop { LL head; top != the link state[i] holds: store state[i] = top, retry;
+ *         else SC head -> (i, tag + 1); failure: retry }.
+ *   An SC succeeds only if no process stored to the head since this process's LL, and
+ *   may fail spuriously at any time.  Run with TAGMOD=1 (no tag at all): LL/SC alone must
+ *   rule out ABA.  -DLLSC_BROKEN turns the SC into a plain store, which spin must catch.
+ *
  * Parameters (spin -D...): N blocks (<= 3: MASK), P processes, ROUNDS get/put cycles per
  * process, TAGMOD = 2^(tag bits), Q quarantine slots (0 = off).  TAGMOD=1 is the broken variant without a tag: spin must
  * find the ABA there.  A small TAGMOD (4) shows the wrap bound is real: enough operations
@@ -63,6 +73,27 @@
 #else
 #define QS 1
 #endif
+/* LL/SC (-DLLSC): `resv` has bit p set while process p holds a reservation on the head
+ * word (from its LL); every store to the head clears every reservation, so an SC succeeds
+ * only if nothing stored to the head since that process's LL.  An SC may also fail
+ * spuriously (an exception, or a reservation lost for any other reason). */
+#ifdef LLSC
+#define LL atomic { ht = top; hg = tag; resv = resv | (1 << _pid) }
+#ifdef LLSC_BROKEN
+#define SCOK (1)    /* broken: the SC always stores (a plain store after a plain load) */
+#else
+#define SCOK ((resv & (1 << _pid)) != 0)
+#endif
+#define RELOAD skip
+#define RELINK LL
+#define SPUR :: true -> skip
+#else
+#define LL atomic { ht = top; hg = tag }
+#define SCOK (top == ht && tag == hg)
+#define RELOAD ht = top; hg = tag
+#define RELINK skip
+#define SPUR
+#endif
 #define MASK 3      /* index bits for N <= 3: floor(log2(N)) + 1 = 2 */
 #define USED 255    /* state word of a handed-out block (all ones, as in C) */
 #define HELD 254    /* state word of a block held in the quarantine */
@@ -76,6 +107,7 @@ byte holding[P] = N; /* ghost: block held by each process, N = none */
 byte qslot[QS];     /* quarantine ring: index + 1 of a held block, 0 = empty */
 byte qnext = 0;     /* ring cursor (kept modulo Q) */
 byte done = 0;
+byte resv = 0;      /* LLSC: reservations on the head word, one bit per process */
 
 hidden byte w, L, H, k, seen;   /* scratch of inv(), reset after use */
 
@@ -153,7 +185,7 @@ active [P] proctype worker()
         fromq = false;
         if
         :: !ok ->
-            atomic { ht = top; hg = tag };
+            LL;
             do
             :: ht >= N && Q > 0 ->          /* empty: take a held block, oldest first */
                 qs = qnext; qk = 0;
@@ -186,24 +218,29 @@ active [P] proctype worker()
                 fi;
                 if
                 :: nx > N || (nx < N && sn >= HELD) ->
+                    /* C11: reload the head and compare; LL/SC: store the head back
+                     * unchanged, which succeeds only if nobody stored to it since the LL */
                     atomic {
                         if
-                        :: top == ht && tag == hg -> assert(false) /* false TARN_ECORRUPT */
-                        :: else -> ht = top; hg = tag
+                        :: SCOK -> assert(false) /* false TARN_ECORRUPT */
+                        SPUR
+                        :: else -> RELOAD
                         fi
-                    }
+                    };
+                    RELINK
                 :: else ->
                     atomic {
                         if
-                        :: top == ht && tag == hg ->
-                            top = nx & MASK; tag = (hg + 1) % TAGMOD;
+                        :: SCOK ->
+                            top = nx & MASK; tag = (hg + 1) % TAGMOD; resv = 0;
                             i = ht; ok = true; holding[_pid] = i; inv()
-                        :: else -> ht = top; hg = tag
+                        SPUR
+                        :: else -> RELOAD
                         fi
                     };
                     if
                     :: ok -> break
-                    :: else -> skip
+                    :: else -> RELINK
                     fi
                 fi
             od
@@ -259,11 +296,35 @@ active [P] proctype worker()
             fi;
             atomic { nfree = nfree + 1; inv() };
             published = false;
+#ifdef LLSC
+            /* LL; a top other than the link: relink outside the pair and retry; else SC */
+            nx = ht;                        /* the link state[i] holds */
+            do
+            :: LL;
+               if
+               :: ht != nx -> nx = ht; atomic { state[i] = ht; inv() }
+               :: else ->
+                   atomic {
+                       if
+                       :: SCOK ->
+                           top = i; tag = (hg + 1) % TAGMOD; resv = 0;
+                           holding[_pid] = N; published = true; inv()
+                       SPUR
+                       :: else -> skip
+                       fi
+                   };
+                   if
+                   :: published -> break
+                   :: else -> skip
+                   fi
+               fi
+            od
+#else
             do
             :: atomic {
                    if
                    :: top == ht && tag == hg ->
-                       top = i; tag = (hg + 1) % TAGMOD;
+                       top = i; tag = (hg + 1) % TAGMOD; resv = 0;
                        holding[_pid] = N; published = true; inv()
                    :: else -> ht = top; hg = tag
                    fi
@@ -273,6 +334,7 @@ active [P] proctype worker()
                :: else -> atomic { state[i] = ht; inv() }
                fi
             od
+#endif
         :: else -> skip
         fi;
 next_round:

@@ -8,6 +8,8 @@
 #   quarantine on (Q slots), ring smaller than and as large as
 #   the pool                                                       must verify: 0 errors
 #   broken quarantine: put's exchange split into load + store      spin must find it
+#   LL/SC (LLSC), no tag at all, 2 and 3 blocks                    must verify: 0 errors
+#   broken LL/SC: the store-conditional always stores              spin must find it
 # Exhaustive search (no bit-state hashing; -DCOLLAPSE only compresses states), safety
 # properties (assertions, including the invariant checked after every shared step).
 # Fails, naming what to install, when spin or a C compiler is missing.
@@ -71,20 +73,23 @@ if [ "${SPIN_ONE:-}" = 1 ]; then  # one check, for the xargs below: run.sh OUT N
   exit $status
 fi
 for name in correct-n2 correct-n3 broken-no-tag broken-2bit-tag quarantine-n2-q1 quarantine-n2-q2 \
-            broken-quarantine-xchg; do
+            broken-quarantine-xchg llsc-n2-no-tag llsc-n3-no-tag broken-llsc-plain-store; do
   rm -f "$out/$name.report"
 done
 SPIN_ONE=1 xargs -P "${JOBS:-2}" -L 1 sh "$0" "$out" <<'LIST' || status=1
 quarantine-n2-q1 pass -DN=2 -DP=3 -DROUNDS=2 -DTAGMOD=64 -DQ=1
 quarantine-n2-q2 pass -DN=2 -DP=3 -DROUNDS=2 -DTAGMOD=64 -DQ=2
 broken-quarantine-xchg fail -DN=2 -DP=3 -DROUNDS=2 -DTAGMOD=64 -DQ=1 -DQBROKEN
+llsc-n3-no-tag pass -DN=3 -DP=3 -DROUNDS=2 -DTAGMOD=1 -DLLSC
 correct-n3 pass -DN=3 -DP=3 -DROUNDS=2 -DTAGMOD=64
+llsc-n2-no-tag pass -DN=2 -DP=3 -DROUNDS=2 -DTAGMOD=1 -DLLSC
+broken-llsc-plain-store fail -DN=2 -DP=3 -DROUNDS=2 -DTAGMOD=1 -DLLSC -DLLSC_BROKEN
 correct-n2 pass -DN=2 -DP=3 -DROUNDS=2 -DTAGMOD=64
 broken-2bit-tag fail -DN=2 -DP=3 -DROUNDS=2 -DTAGMOD=4
 broken-no-tag fail -DN=2 -DP=3 -DROUNDS=2 -DTAGMOD=1
 LIST
 for name in correct-n2 correct-n3 broken-no-tag broken-2bit-tag quarantine-n2-q1 quarantine-n2-q2 \
-            broken-quarantine-xchg; do
+            broken-quarantine-xchg llsc-n2-no-tag llsc-n3-no-tag broken-llsc-plain-store; do
   cat "$out/$name.report" 2>/dev/null || { echo "test-spin: $name: did not run"; status=1; }
 done
 [ $status -eq 0 ] && echo "test-spin: passed"
