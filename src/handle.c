@@ -358,7 +358,7 @@ static uint16_t hp_slot_take(tarn_handle_pool *p, hp_entry *t)
          * pool's, or garbage), one step on, so no earlier handle of this slot matches */
         x = ++p->carved;
         hp_set_gen(p, &t[x], ((uint32_t)t[x].gen << TARN_HANDLE_INDEX_BITS) + HP_GSTEP, 0u);
-        if (hp_fast_ok(p)) p->fast = p->carved;
+        if (hp_fast_ok(p)) p->fast = (uint32_t)p->carved + 1u;
     } else {
         x = p->free_head;  /* the slot freed longest ago */
         p->free_head = t[x].next;
@@ -865,7 +865,7 @@ static tarn_status hp_check(const tarn_handle_pool *p, bool bytes)
     uint16_t x, pr;
 
     if (p->carved > p->capacity || p->live > p->carved) return TARN_ECORRUPT;
-    if (p->fast != 0u && (p->fast != p->carved || !hp_fast_ok(p))) return TARN_ECORRUPT;
+    if (p->fast != 0u && (p->fast != (uint32_t)p->carved + 1u || !hp_fast_ok(p))) return TARN_ECORRUPT;
     if ((p->salt & HP_IMASK) != 0u || t[0].key != HP_IMASK) return TARN_ECORRUPT;
     if (p->used > p->data_size || (p->data_size & (HP_A - 1u)) != 0u) return TARN_ECORRUPT;
     if (t[0].off != 0u || t[0].size != 0u) return TARN_ECORRUPT;
@@ -1211,22 +1211,35 @@ size_t tarn_handle_fit_bound(size_t size)
     return (size_t)((need + (q - 1u)) & ~(q - 1u));
 }
 
-tarn_handle tarn_handle_alloc(tarn_handle_pool *pool, size_t size)
+/* The one body of tarn_handle_alloc and tarn_handle_alloc_status (out may be NULL). */
+static tarn_handle hp_alloc_call(tarn_handle_pool *pool, size_t size, tarn_status *out)
 {
     tarn_handle h = TARN_HANDLE_NULL_INIT;
-    tarn_status st;
+    tarn_status st = TARN_EINVAL;
     uint16_t x = 0;
-    if (!hp_ready(pool)) return h;
-    TARN_LOCK(pool->lock);
-    st = hp_precheck(pool);
-    if (st == TARN_OK) st = hp_alloc(pool, size, &x);
-    if (st == TARN_OK) {
-        h = hp_make(hp_t(pool), x);
-    } else {
-        (void)hp_fail(pool, st);
+    if (hp_ready(pool)) {
+        TARN_LOCK(pool->lock);
+        st = hp_precheck(pool);
+        if (st == TARN_OK) st = hp_alloc(pool, size, &x);
+        if (st == TARN_OK) {
+            h = hp_make(hp_t(pool), x);
+        } else {
+            (void)hp_fail(pool, st);
+        }
+        TARN_UNLOCK(pool->lock);
     }
-    TARN_UNLOCK(pool->lock);
+    if (out != NULL) *out = st;
     return h;
+}
+
+tarn_handle tarn_handle_alloc(tarn_handle_pool *pool, size_t size)
+{
+    return hp_alloc_call(pool, size, NULL);
+}
+
+tarn_handle tarn_handle_alloc_status(tarn_handle_pool *pool, size_t size, tarn_status *st)
+{
+    return hp_alloc_call(pool, size, st);
 }
 
 /* TARN_F_SAN_REPORT: hand a refused free of handle h to the memory tool, at the handle's
@@ -1313,18 +1326,35 @@ static tarn_status hp_query(tarn_handle_pool *pool, tarn_handle h, hp_entry *out
     return hp_leave(pool, st);
 }
 
-size_t tarn_handle_size(tarn_handle_pool *pool, tarn_handle h)
+/* The one body of tarn_handle_size, tarn_handle_lock_count and their _status variants:
+ * the size (count: false) or the lock count (count: true) of h's block, 0 on failure. */
+static size_t hp_size_call(tarn_handle_pool *pool, tarn_handle h, bool count, tarn_status *out)
 {
     hp_entry e;
-    if (!hp_ready(pool)) return 0;
-    return (hp_query(pool, h, &e) == TARN_OK) ? e.size : 0u;
+    tarn_status st = hp_ready(pool) ? hp_query(pool, h, &e) : TARN_EINVAL;
+    if (out != NULL) *out = st;
+    if (st != TARN_OK) return 0u;
+    return count ? (size_t)e.lock : (size_t)e.size;
+}
+
+size_t tarn_handle_size(tarn_handle_pool *pool, tarn_handle h)
+{
+    return hp_size_call(pool, h, false, NULL);
+}
+
+size_t tarn_handle_size_status(tarn_handle_pool *pool, tarn_handle h, tarn_status *st)
+{
+    return hp_size_call(pool, h, false, st);
 }
 
 unsigned tarn_handle_lock_count(tarn_handle_pool *pool, tarn_handle h)
 {
-    hp_entry e;
-    if (!hp_ready(pool)) return 0;
-    return (hp_query(pool, h, &e) == TARN_OK) ? e.lock : 0u;
+    return (unsigned)hp_size_call(pool, h, true, NULL);
+}
+
+unsigned tarn_handle_lock_count_status(tarn_handle_pool *pool, tarn_handle h, tarn_status *st)
+{
+    return (unsigned)hp_size_call(pool, h, true, st);
 }
 
 static tarn_status hp_resize(tarn_handle_pool *p, uint16_t x, size_t size)
@@ -1401,25 +1431,38 @@ tarn_status tarn_handle_resize(tarn_handle_pool *pool, tarn_handle h, size_t siz
     return hp_leave(pool, st);
 }
 
-void *tarn_handle_lock_slow_(tarn_handle_pool *pool, tarn_handle h)
+/* The one body of tarn_handle_lock's out-of-line path and tarn_handle_lock_status. */
+static void *hp_lock_call(tarn_handle_pool *pool, tarn_handle h, tarn_status *out)
 {
-    tarn_status st;
+    tarn_status st = TARN_EINVAL;
     void *ptr = NULL;
     uint16_t x = 0;
-    if (!hp_ready(pool)) return NULL;
-    st = hp_enter(pool, h, &x);
-    if (st == TARN_OK) {
-        hp_entry *t = hp_t(pool);
-        if (x == pool->transit) hp_transit_finish(pool);
-        if (t[x].lock == HP_LOCK_MAX) {
-            st = TARN_EOVERFLOW;
-        } else {
-            t[x].lock++;
-            ptr = pool->data + t[x].off;
+    if (hp_ready(pool)) {
+        st = hp_enter(pool, h, &x);
+        if (st == TARN_OK) {
+            hp_entry *t = hp_t(pool);
+            if (x == pool->transit) hp_transit_finish(pool);
+            if (t[x].lock == HP_LOCK_MAX) {
+                st = TARN_EOVERFLOW;
+            } else {
+                t[x].lock++;
+                ptr = pool->data + t[x].off;
+            }
         }
+        (void)hp_leave(pool, st);
     }
-    (void)hp_leave(pool, st);
+    if (out != NULL) *out = st;
     return ptr;
+}
+
+void *tarn_handle_lock_slow_(tarn_handle_pool *pool, tarn_handle h)
+{
+    return hp_lock_call(pool, h, NULL);
+}
+
+void *tarn_handle_lock_status(tarn_handle_pool *pool, tarn_handle h, tarn_status *st)
+{
+    return hp_lock_call(pool, h, st);
 }
 
 tarn_status tarn_handle_unlock_slow_(tarn_handle_pool *pool, tarn_handle h)
@@ -1479,29 +1522,49 @@ tarn_status tarn_handle_clear(tarn_handle_pool *pool, tarn_handle h)
 }
 
 /* ---- compaction ------------------------------------------------------------------------ */
-size_t tarn_handle_compact(tarn_handle_pool *pool)
+/* The one body of tarn_handle_compact and tarn_handle_compact_status. */
+static size_t hp_compact_call(tarn_handle_pool *pool, tarn_status *out)
 {
     size_t moved = 0;
-    uint64_t before;
-    if (!hp_ready(pool)) return 0;
-    TARN_LOCK(pool->lock);
-    if (hp_fail(pool, hp_precheck(pool)) == TARN_OK) {
-        before = pool->moved;
-        (void)hp_compact(pool);
-        moved = (size_t)(pool->moved - before); /* includes the end of an unfinished step */
+    tarn_status st = TARN_EINVAL;
+    if (hp_ready(pool)) {
+        TARN_LOCK(pool->lock);
+        st = hp_fail(pool, hp_precheck(pool));
+        if (st == TARN_OK) {
+            uint64_t before = pool->moved;
+            (void)hp_compact(pool);
+            moved = (size_t)(pool->moved - before); /* includes the end of an unfinished step */
+        }
+        TARN_UNLOCK(pool->lock);
     }
-    TARN_UNLOCK(pool->lock);
+    if (out != NULL) *out = st;
     return moved;
 }
 
-bool tarn_handle_compact_step(tarn_handle_pool *pool, size_t budget_bytes, size_t *moved)
+size_t tarn_handle_compact(tarn_handle_pool *pool)
+{
+    return hp_compact_call(pool, NULL);
+}
+
+size_t tarn_handle_compact_status(tarn_handle_pool *pool, tarn_status *st)
+{
+    return hp_compact_call(pool, st);
+}
+
+/* The one body of tarn_handle_compact_step and tarn_handle_compact_step_status. */
+static bool hp_step_call(tarn_handle_pool *pool, size_t budget_bytes, size_t *moved,
+                         tarn_status *out)
 {
     size_t work = budget_bytes, total = 0;
     bool done = false, idle = true; /* idle: nothing done yet in this call */
+    tarn_status st = hp_ready(pool) ? TARN_OK : TARN_EINVAL;
     if (moved != NULL) *moved = 0;
-    if (!hp_ready(pool) || budget_bytes == 0u) return false;
+    if (out != NULL) *out = st;
+    if (st != TARN_OK || budget_bytes == 0u) return false;
     TARN_LOCK(pool->lock);
-    if (hp_fail(pool, hp_precheck(pool)) == TARN_OK) {
+    st = hp_fail(pool, hp_precheck(pool));
+    if (out != NULL) *out = st;
+    if (st == TARN_OK) {
         hp_entry *t = hp_t(pool);
         for (;;) {
             uint16_t x;
@@ -1541,6 +1604,17 @@ bool tarn_handle_compact_step(tarn_handle_pool *pool, size_t budget_bytes, size_
     TARN_UNLOCK(pool->lock);
     if (moved != NULL) *moved = total;
     return done;
+}
+
+bool tarn_handle_compact_step(tarn_handle_pool *pool, size_t budget_bytes, size_t *moved)
+{
+    return hp_step_call(pool, budget_bytes, moved, NULL);
+}
+
+bool tarn_handle_compact_step_status(tarn_handle_pool *pool, size_t budget_bytes, size_t *moved,
+                                     tarn_status *st)
+{
+    return hp_step_call(pool, budget_bytes, moved, st);
 }
 
 /* ---- diagnostics ------------------------------------------------------------------------ */

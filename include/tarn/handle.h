@@ -114,6 +114,12 @@
  * the handle's table entry (the list-head entry when the index is out of range), made
  * NOACCESS just for the report.  A null handle is not reported (like free(NULL)).
  *
+ * Errors.  Functions that return a tarn_status say why they failed; those that return a
+ * handle, a pointer, a size or a count (alloc, lock, size, lock_count, compact,
+ * compact_step) have a _status variant that also gives the call's own status.  The pool's
+ * last_error (tarn_handle_last_error) is for single-threaded users: another thread's
+ * failure can replace yours.
+ *
  * Thread safety.  With a lock hook in the tarn_config given at init every public function
  * runs under it (a compaction holds it for the whole pass).  A pointer from
  * tarn_handle_lock() may be used without the hook held until the matching unlock.  None of
@@ -261,8 +267,8 @@ typedef struct tarn_handle_pool {
     unsigned char *data;    /**< data area, aligned to TARN_ALIGN */
     void *table;            /**< control part, then entries 0..capacity */
     tarn_handle_entry_ *entries; /**< entry 0 (the list head) of the table */
-    uint32_t fast;          /**< carved when lock/unlock may take their inline path (no
-                                 lock hook, no scramble, checking level below 2), else 0 */
+    uint32_t fast;          /**< carved + 1 when lock/unlock may take their inline path
+                                 (no lock hook, no scramble, checking level below 2), else 0 */
     uint32_t salt;          /**< the table's salt (generation bits only) */
     uint32_t data_size;     /**< bytes of data area, a multiple of TARN_ALIGN */
     uint32_t used;          /**< bytes taken by blocks and held regions (their spans) */
@@ -383,6 +389,16 @@ tarn_status tarn_handle_deinit(tarn_handle_pool *pool);
 tarn_handle tarn_handle_alloc(tarn_handle_pool *pool, size_t size);
 
 /**
+ * tarn_handle_alloc with the call's own status in *st (st may be NULL): TARN_OK with a
+ * live handle, else the null handle and the reason tarn_handle_alloc records (also
+ * recorded in last_error).  The status is decided under the pool's lock hook, so another
+ * thread's failure cannot replace it as it can replace last_error: use the _status
+ * variants where several threads share a pool.  Same cost, effects and safety as
+ * tarn_handle_alloc (one body).
+ */
+tarn_handle tarn_handle_alloc_status(tarn_handle_pool *pool, size_t size, tarn_status *st);
+
+/**
  * Size of the smallest free region that tarn_handle_alloc(size) and a moving
  * tarn_handle_resize to `size` are sure to find: TARN_HANDLE_SPAN(size), rounded up to the
  * lower bound of the next size class (classes split each power of two into 4).  At most
@@ -415,9 +431,18 @@ tarn_status tarn_handle_validate(tarn_handle_pool *pool, tarn_handle h);
  *  tarn_handle_validate).  O(1). */
 size_t tarn_handle_size(tarn_handle_pool *pool, tarn_handle h);
 
+/** tarn_handle_size with the call's own status in *st (st may be NULL): TARN_OK, or the
+ *  error tarn_handle_validate would return (then 0).  O(1).  See tarn_handle_alloc_status. */
+size_t tarn_handle_size_status(tarn_handle_pool *pool, tarn_handle h, tarn_status *st);
+
 /** Lock count of the block (0 = unpinned), or 0 for a bad handle (reason in last_error).
  *  O(1). */
 unsigned tarn_handle_lock_count(tarn_handle_pool *pool, tarn_handle h);
+
+/** tarn_handle_lock_count with the call's own status in *st (st may be NULL): TARN_OK
+ *  (a count of 0 is then an unpinned block), or the error tarn_handle_validate would
+ *  return (then 0).  O(1).  See tarn_handle_alloc_status. */
+unsigned tarn_handle_lock_count_status(tarn_handle_pool *pool, tarn_handle h, tarn_status *st);
 
 /**
  * Change the block's size, keeping its contents up to the smaller of the two sizes (new
@@ -442,6 +467,16 @@ void *tarn_handle_lock_slow_(tarn_handle_pool *pool, tarn_handle h);
 tarn_status tarn_handle_unlock_slow_(tarn_handle_pool *pool, tarn_handle h);
 
 /**
+ * tarn_handle_lock with the call's own status in *st (st may be NULL): TARN_OK with the
+ * block's address, else NULL and the reason tarn_handle_lock records (TARN_EINVAL,
+ * TARN_EFOREIGN, TARN_ESTALE, TARN_ECORRUPT, TARN_EOVERFLOW; also recorded in last_error).
+ * Always out of line: it takes the lock hook when the pool has one, and runs every check
+ * of the out-of-line path.  O(1) as tarn_handle_lock (same body as its out-of-line path);
+ * undo it with tarn_handle_unlock.  See tarn_handle_alloc_status.
+ */
+void *tarn_handle_lock_status(tarn_handle_pool *pool, tarn_handle h, tarn_status *st);
+
+/**
  * Pin the block and return its current address (aligned to TARN_ALIGN; valid for
  * tarn_handle_size(h) bytes until the matching tarn_handle_unlock).  Locks nest: the block
  * is unpinned when every lock has been undone.  O(1) - except for the one block that an
@@ -461,12 +496,20 @@ tarn_status tarn_handle_unlock_slow_(tarn_handle_pool *pool, tarn_handle h);
 static inline void *tarn_handle_lock(tarn_handle_pool *pool, tarn_handle h)
 {
     uint32_t x = h.v & TARN_HANDLE_INDEX_MASK_;
-    if (pool != NULL && x - 1u < pool->fast) { /* slots 1..fast; 0 (null) and fast == 0 go out of line */
+    /* slots 0..fast-1: index 0 (the null handle) meets the list head, whose key matches
+     * no handle; fast == 0 (no inline path, or a dead pool) sends everything out of line */
+    if (pool != NULL && x < pool->fast) {
         tarn_handle_entry_ *e = pool->entries + x;
-        unsigned n = e->lock;
-        if (e->key == h.v && n != 0xFFFFu && (TARN_CHECK_LEVEL < 1 || e->off < pool->data_size)) {
-            e->lock = (uint16_t)(n + 1u);
-            return pool->data + e->off;
+        uint32_t off = e->off;
+        if (e->key == h.v && (TARN_CHECK_LEVEL < 1 || off < pool->data_size)) {
+            unsigned n = (uint16_t)(e->lock + 1u);
+            e->lock = (uint16_t)n;
+#if defined(__GNUC__)
+            if (__builtin_expect(n != 0u, 1)) return pool->data + off;
+#else
+            if (n != 0u) return pool->data + off;
+#endif
+            e->lock = 0xFFFFu; /* it was at its limit: undone, the slow path reports it */
         }
     }
     return tarn_handle_lock_slow_(pool, h);
@@ -480,7 +523,7 @@ static inline void *tarn_handle_lock(tarn_handle_pool *pool, tarn_handle h)
 static inline tarn_status tarn_handle_unlock(tarn_handle_pool *pool, tarn_handle h)
 {
     uint32_t x = h.v & TARN_HANDLE_INDEX_MASK_;
-    if (pool != NULL && x - 1u < pool->fast) {
+    if (pool != NULL && x < pool->fast) {
         tarn_handle_entry_ *e = pool->entries + x;
         unsigned n = e->lock;
         if (e->key == h.v && n != 0u) {
@@ -518,6 +561,12 @@ tarn_status tarn_handle_clear(tarn_handle_pool *pool, tarn_handle h);
  */
 size_t tarn_handle_compact(tarn_handle_pool *pool);
 
+/** tarn_handle_compact with the call's own status in *st (st may be NULL): TARN_OK (also
+ *  when nothing had to move), TARN_EINVAL (pool NULL or not initialised), TARN_ECORRUPT
+ *  (TARN_CHECK_LEVEL 2 found damage; nothing moved).  Same cost as tarn_handle_compact
+ *  (one body).  See tarn_handle_alloc_status. */
+size_t tarn_handle_compact_status(tarn_handle_pool *pool, tarn_status *st);
+
 /**
  * Incremental compaction: continue a pass that does what tarn_handle_compact does, doing
  * at most `budget_bytes` units of work in this call.  Units: each byte moved costs one,
@@ -537,6 +586,14 @@ size_t tarn_handle_compact(tarn_handle_pool *pool);
  * move with it and count against the budget.
  */
 bool tarn_handle_compact_step(tarn_handle_pool *pool, size_t budget_bytes, size_t *moved);
+
+/** tarn_handle_compact_step with the call's own status in *st (st may be NULL), which
+ *  tells a bad pool from work that remains: TARN_OK (also for budget_bytes 0, which does
+ *  nothing), TARN_EINVAL (pool NULL or not initialised), TARN_ECORRUPT (TARN_CHECK_LEVEL 2
+ *  found damage).  Same cost as tarn_handle_compact_step (one body).  See
+ *  tarn_handle_alloc_status. */
+bool tarn_handle_compact_step_status(tarn_handle_pool *pool, size_t budget_bytes, size_t *moved,
+                                     tarn_status *st);
 
 /* ---- diagnostics --------------------------------------------------------------------- */
 /**
@@ -578,8 +635,11 @@ tarn_status tarn_handle_check(tarn_handle_pool *pool);
  */
 tarn_status tarn_handle_quarantine_flush(tarn_handle_pool *pool);
 
-/** Status of the last failed operation on this pool (TARN_OK if none).  O(1).  With several
- *  threads it is the last failure of any of them. */
+/** Status of the last failed operation on this pool (TARN_OK if none; TARN_EINVAL for
+ *  NULL).  O(1).  Meant for a single-threaded caller: with several threads it is the last
+ *  failure of any of them (written and read atomically, the read without the lock hook);
+ *  use the _status variants (tarn_handle_alloc_status, tarn_handle_lock_status, ...) or the
+ *  returned tarn_status there. */
 tarn_status tarn_handle_last_error(const tarn_handle_pool *pool);
 
 /** The pool's name from its config (may be NULL).  O(1). */
