@@ -249,11 +249,11 @@ static inline void hp_mapping(uint32_t g, unsigned *fl, unsigned *sl)
     *sl = (unsigned)(g >> (f - HP_SL_BITS)) & (HP_SL - 1u);
 }
 
-/* Put x's gap on its list (if it has one and x is not in transit). */
-static void hp_bin(tarn_handle_pool *p, hp_entry *t, uint16_t x)
+/* Put x's gap, of g bytes (its current size), on its list if g > 0 and x is not in
+ * transit; else mark it listed nowhere. */
+static inline void hp_list(tarn_handle_pool *p, hp_entry *t, uint16_t x, uint32_t g)
 {
     hp_ctl *c = hp_c(p);
-    uint32_t g = hp_gap(p, t, x);
     unsigned fl, sl;
     uint16_t h;
     t[x].fprev = HP_OUT;
@@ -268,30 +268,43 @@ static void hp_bin(tarn_handle_pool *p, hp_entry *t, uint16_t x)
     c->sl_map[fl] = (uint8_t)(c->sl_map[fl] | (1u << sl));
 }
 
-/* Take x's gap off its list.  Must run before anything changes the gap's size. */
-static void hp_unbin(tarn_handle_pool *p, hp_entry *t, uint16_t x)
+/* Take x's gap, of g bytes (the size it was listed with), off its list if it is on one. */
+static inline void hp_unlist(tarn_handle_pool *p, hp_entry *t, uint16_t x, uint32_t g)
 {
     hp_ctl *c = hp_c(p);
     unsigned fl, sl;
     uint16_t n = t[x].fnext, pv = t[x].fprev;
     if (pv == HP_OUT) return;
-    hp_mapping(hp_gap(p, t, x), &fl, &sl);
-    if (pv == HP_NIL) {
-        TARN_ASSERT(c->bin[fl][sl] == x);
-        c->bin[fl][sl] = n;
-    } else {
-        t[pv].fnext = n;
-    }
+    t[x].fprev = HP_OUT;
     if (n != HP_NIL) t[n].fprev = pv;
-    if (c->bin[fl][sl] == HP_NIL) {
+    if (pv != HP_NIL) {
+        t[pv].fnext = n;
+        return;
+    }
+    hp_mapping(g, &fl, &sl);
+    TARN_ASSERT(c->bin[fl][sl] == x);
+    c->bin[fl][sl] = n;
+    if (n == HP_NIL) { /* the list is empty now */
         c->sl_map[fl] = (uint8_t)(c->sl_map[fl] & ~(1u << sl));
         if (c->sl_map[fl] == 0u) c->fl_map &= ~((uint32_t)1u << fl);
     }
-    t[x].fprev = HP_OUT;
+}
+
+/* Put x's gap on its list (if it has one and x is not in transit). */
+static void hp_bin(tarn_handle_pool *p, hp_entry *t, uint16_t x)
+{
+    hp_list(p, t, x, hp_gap(p, t, x));
+}
+
+/* Take x's gap off its list.  Must run before anything changes the gap's size. */
+static void hp_unbin(tarn_handle_pool *p, hp_entry *t, uint16_t x)
+{
+    if (t[x].fprev != HP_OUT) hp_unlist(p, t, x, hp_gap(p, t, x));
 }
 
 /* An entry whose gap holds `need` bytes (need a multiple of TARN_ALIGN), or HP_NIL.  O(1). */
-static uint16_t hp_find(const tarn_handle_pool *p, const hp_entry *t, uint32_t need)
+static inline uint16_t hp_find(const tarn_handle_pool *p, const hp_entry *t, uint32_t need,
+                        unsigned *list)
 {
     const hp_ctl *c = hp_c(p);
     unsigned fl, sl;
@@ -308,39 +321,63 @@ static uint16_t hp_find(const tarn_handle_pool *p, const hp_entry *t, uint32_t n
                 m = c->sl_map[fl];
             }
         }
-        if (m != 0u) return c->bin[fl][tarn_ctz_u32(m)];
+        if (m != 0u) {
+            sl = tarn_ctz_u32(m);
+            *list = fl * HP_SL + sl;
+            return c->bin[fl][sl];
+        }
     }
     /* Nothing certain to fit: the head of need's own list may still be large enough. */
     hp_mapping(need, &fl, &sl);
     h = c->bin[fl][sl];
+    *list = fl * HP_SL + sl;
     if (h != HP_NIL && hp_gap(p, t, h) >= need) return h;
     return HP_NIL;
+}
+
+/* Take o, the head of free list `list` (hp_find's answer), off that list. */
+static inline void hp_pop(tarn_handle_pool *p, hp_entry *t, uint16_t o, unsigned list)
+{
+    hp_ctl *c = hp_c(p);
+    unsigned fl = list / HP_SL, sl = list % HP_SL;
+    uint16_t n = t[o].fnext;
+    TARN_ASSERT(c->bin[fl][sl] == o && t[o].fprev == HP_NIL);
+    t[o].fprev = HP_OUT;
+    c->bin[fl][sl] = n;
+    if (n != HP_NIL) {
+        t[n].fprev = HP_NIL;
+    } else { /* the list is empty now */
+        c->sl_map[fl] = (uint8_t)(c->sl_map[fl] & ~(1u << sl));
+        if (c->sl_map[fl] == 0u) c->fl_map &= ~((uint32_t)1u << fl);
+    }
 }
 
 /* ---- address-ordered block list -------------------------------------------------------- */
 /* Insert x (size already set) at the start of o's gap, right after o: o's gap becomes 0
  * (off the lists), x's is the rest. */
-static void hp_link_after(tarn_handle_pool *p, hp_entry *t, uint16_t o, uint16_t x)
+static inline void hp_link_after(tarn_handle_pool *p, hp_entry *t, uint16_t o, uint16_t x)
 {
     uint16_t n = t[o].next;
-    hp_unbin(p, t, o);
-    t[x].off = hp_end(&t[o]);
+    uint32_t at = hp_end(&t[o]), lim = n == 0 ? p->data_size : t[n].off;
+    hp_unlist(p, t, o, lim - at);
+    t[x].off = at;
     t[x].prev = o;
     t[x].next = n;
     t[o].next = x;
     t[n].prev = x;
-    hp_bin(p, t, x);
+    hp_list(p, t, x, lim - (at + hp_span(t[x].size)));
 }
 
 /* Remove x from the list: its bytes and its gap join the gap of the block before it. */
-static void hp_unlink(tarn_handle_pool *p, hp_entry *t, uint16_t x)
+static inline void hp_unlink(tarn_handle_pool *p, hp_entry *t, uint16_t x)
 {
     uint16_t pr = t[x].prev, n = t[x].next;
-    hp_unbin(p, t, pr);
-    hp_unbin(p, t, x);
+    uint32_t from = hp_end(&t[pr]), off = t[x].off, lim = n == 0 ? p->data_size : t[n].off;
+    hp_unlist(p, t, pr, off - from);
+    hp_unlist(p, t, x, lim - (off + hp_span(t[x].size)));
     t[pr].next = n;
     t[n].prev = pr;
-    hp_bin(p, t, pr);
+    hp_list(p, t, pr, lim - from);
     if (p->cursor == x) p->cursor = pr;
 }
 
@@ -364,7 +401,7 @@ static uint16_t hp_slot_take(tarn_handle_pool *p, hp_entry *t)
         p->free_head = t[x].next;
         if (p->free_head == HP_NIL) p->free_tail = HP_NIL;
     }
-    t[x].key = (t[x].key & ~HP_IMASK) | x; /* live: the inline lock may take it */
+    t[x].key |= x; /* live: the inline lock may take it (a free slot's state bits are 0) */
     t[x].lock = 0;
     t[x].fprev = HP_OUT;
     return x;
@@ -374,13 +411,11 @@ static uint16_t hp_slot_take(tarn_handle_pool *p, hp_entry *t)
  * advanced when the region was taken in). */
 static void hp_slot_release(tarn_handle_pool *p, hp_entry *t, uint16_t x, bool bump)
 {
-    t[x].off = 0;
+    /* a free slot is told by its size 0 and its key; the other fields are set again when
+     * the slot is taken (off, prev by the link, lock and fprev by hp_slot_take; a freed
+     * block had lock 0 and its gap off the lists) */
     t[x].size = 0;
-    t[x].lock = 0;
-    t[x].prev = HP_NIL;
     t[x].next = HP_NIL;
-    t[x].fnext = HP_NIL;
-    t[x].fprev = HP_OUT;
     if (bump) {
         hp_set_gen(p, &t[x], hp_gen_of(p, t[x].key) + HP_GSTEP, 0u);
     } else {
@@ -1165,6 +1200,8 @@ static tarn_status hp_alloc(tarn_handle_pool *p, size_t size, uint16_t *out)
 {
     hp_entry *t = hp_t(p);
     uint32_t need;
+    unsigned list = 0;
+    bool compacted = false;
     uint16_t o, x;
     if (size == 0u) return TARN_EINVAL;
     if (size > (size_t)(p->data_size - HP_G)) { /* data_size >= hp_span(1) > HP_G */
@@ -1178,21 +1215,35 @@ static tarn_status hp_alloc(tarn_handle_pool *p, size_t size, uint16_t *out)
         }
     }
     need = hp_span((uint32_t)size);
-    o = hp_find(p, t, need);
-    while (o == HP_NIL && hp_release_oldest(p)) o = hp_find(p, t, need);
-    if (o == HP_NIL && (p->flags & TARN_HANDLE_F_AUTOCOMPACT) != 0u) {
+    for (;;) { /* one search; more only when held regions or a compaction may help */
+        o = hp_find(p, t, need, &list);
+        if (TARN_LIKELY(o != HP_NIL) || hp_release_oldest(p)) {
+            if (o != HP_NIL) break;
+            continue;
+        }
+        if (compacted || (p->flags & TARN_HANDLE_F_AUTOCOMPACT) == 0u) {
+            p->failed_allocs++;
+            return TARN_ENOMEM;
+        }
         (void)hp_compact(p);
-        o = hp_find(p, t, need);
-    }
-    if (o == HP_NIL) {
-        p->failed_allocs++;
-        return TARN_ENOMEM;
+        compacted = true;
     }
     x = hp_slot_take(p, t);
     t[x].size = (uint32_t)size;
-    hp_link_after(p, t, o, x);
-    TARN_SAN_ALLOC(p, p->data + t[x].off, t[x].size);
-    hp_guard_set(p, t[x].off, t[x].size);
+    {
+        /* x takes the start of o's gap (o heads the list hp_find named), keeps the rest */
+        uint16_t n = t[o].next;
+        uint32_t at = hp_end(&t[o]), lim = n == 0 ? p->data_size : t[n].off;
+        hp_pop(p, t, o, list);
+        t[x].off = at;
+        t[x].prev = o;
+        t[x].next = n;
+        t[o].next = x;
+        t[n].prev = x;
+        hp_list(p, t, x, lim - at - need);
+        TARN_SAN_ALLOC(p, p->data + at, (uint32_t)size);
+        hp_guard_set(p, at, (uint32_t)size);
+    }
     p->used += need;
     p->requested += (uint32_t)size;
     p->live++;
@@ -1222,7 +1273,7 @@ static tarn_handle hp_alloc_call(tarn_handle_pool *pool, size_t size, tarn_statu
         st = hp_precheck(pool);
         if (st == TARN_OK) st = hp_alloc(pool, size, &x);
         if (st == TARN_OK) {
-            h = hp_make(hp_t(pool), x);
+            h.v = hp_t(pool)[x].key; /* a live block's key is its handle */
         } else {
             (void)hp_fail(pool, st);
         }
@@ -1371,6 +1422,7 @@ static tarn_status hp_resize(tarn_handle_pool *p, uint16_t x, size_t size)
     ncap = hp_span((uint32_t)size);
     for (;;) {
         uint32_t g = hp_gap(p, t, x);
+        unsigned list;
         uint16_t o, pr;
         if (ncap <= ocap + g) { /* in place */
             hp_unbin(p, t, x);
@@ -1383,7 +1435,7 @@ static tarn_status hp_resize(tarn_handle_pool *p, uint16_t x, size_t size)
             if (hp_release_oldest(p)) continue; /* a held region may be in the way */
             return TARN_EBUSY;
         }
-        o = hp_find(p, t, ncap);
+        o = hp_find(p, t, ncap, &list);
         if (o != HP_NIL) { /* to another free region (disjoint from the block) */
             uint32_t src = t[x].off, dst = hp_end(&t[o]);
             TARN_SAN_ALLOC(p, p->data + dst, (uint32_t)size);
