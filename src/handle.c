@@ -547,7 +547,7 @@ static void hp_move(tarn_handle_pool *p, uint32_t src, uint32_t dst, uint32_t n)
     }
 }
 
-/* 16 bytes between memory and two words (hp_copy_down). */
+/* 8 and 16 bytes between memory and registers (hp_copy_down). */
 static inline void hp_load16(uint64_t *w, const unsigned char *s)
 {
     memcpy(w, s, 16);
@@ -556,26 +556,24 @@ static inline void hp_store16(unsigned char *d, const uint64_t *w)
 {
     memcpy(d, w, 16);
 }
-/* Copy n bytes (n > 0 a multiple of TARN_ALIGN: a whole span, padding and all) from s
- * down to d < s, for compaction without sanitizer annotations or poisoning.  Up to 64
- * bytes on 64-bit hosts: every byte is loaded before any is stored, so any overlap is safe,
- * and it costs less than a call to memmove; larger blocks, and every block on 32-bit
- * targets (where code size comes first), go to memmove. */
+/* Copy n bytes (n > 0 a multiple of TARN_ALIGN: whole spans, padding and all) from s down
+ * to d < s, for compaction without sanitizer annotations or poisoning.  Up to 64 bytes on
+ * 64-bit hosts: every byte is loaded before any is stored, so any overlap is safe, and it
+ * costs less than a call to memmove; larger runs, and everything on 32-bit targets (where
+ * code size comes first), go to memmove. */
 static inline void hp_copy_down(unsigned char *d, const unsigned char *s, uint32_t n)
 {
-    if (UINTPTR_MAX <= 0xFFFFFFFFu) { /* 32-bit targets: small code first */
+    if (UINTPTR_MAX <= 0xFFFFFFFFu || n > 64u) {
         memmove(d, s, n);
     } else if (n <= 16u) {
-        if (n >= 8u) {
-            uint64_t a, b;
-            memcpy(&a, s, 8);
-            memcpy(&b, s + n - 8u, 8);
-            memcpy(d, &a, 8);
-            memcpy(d + n - 8u, &b, 8);
-        } else {
-            uint32_t a;
-            memcpy(&a, s, 4);
-            memcpy(d, &a, 4);
+        if (n > 8u) {
+            uint64_t a[2];
+            hp_load16(a, s);
+            hp_store16(d, a);
+        } else { /* 8 (TARN_ALIGN 8) or 4 */
+            uint64_t a = 0;
+            memcpy(&a, s, n);
+            memcpy(d, &a, n);
         }
     } else if (n <= 32u) {
         uint64_t a[2], b[2];
@@ -583,7 +581,7 @@ static inline void hp_copy_down(unsigned char *d, const unsigned char *s, uint32
         hp_load16(b, s + n - 16u);
         hp_store16(d, a);
         hp_store16(d + n - 16u, b);
-    } else if (n <= 64u) {
+    } else {
         uint64_t a[2], b[2], c[2], e[2];
         hp_load16(a, s);
         hp_load16(b, s + 16);
@@ -593,45 +591,88 @@ static inline void hp_copy_down(unsigned char *d, const unsigned char *s, uint32
         hp_store16(d + 16, b);
         hp_store16(d + n - 32u, c);
         hp_store16(d + n - 16u, e);
-    } else {
-        memmove(d, s, n);
     }
 }
 
-#define HP_PLAIN_PACK (!TARN_SANITIZE && UINTPTR_MAX > 0xFFFFFFFFu)
+/* The raw pack (no sanitizer annotations, no poisoning) is compiled in without sanitizer
+ * builds; it is used when the pool does not poison. */
+#define HP_RAW_PACK (!TARN_SANITIZE)
+/* hp_copy_down copies up to 64 bytes inline (64-bit hosts) */
+#define HP_INLINE_COPY (UINTPTR_MAX > 0xFFFFFFFFu)
 
-/* hp_pack towards the start: a block's gap is known once the next block has its final
- * place.  plain: copy with hp_copy_down (no annotations, no poisoning). */
-static inline uint32_t hp_pack_down(tarn_handle_pool *p, hp_entry *t, bool plain)
+/* hp_pack towards the start, with plain copies: every unpinned block moves down to the end
+ * of the block before it; blocks that lie back to back at their source and move by the
+ * same distance are moved by one copy (a run), so the per-block work is a few loads and
+ * stores.  A block's gap is known once the next block has its final place; it is listed
+ * then.  Returns the bytes moved (the blocks' bodies). */
+static uint32_t hp_pack_raw(tarn_handle_pool *p, hp_entry *t)
 {
     unsigned char *data = p->data;
+    /* bytes moved: every block's body less those of the blocks that stay (counted off
+     * the hot path); held regions (none once hp_compact has flushed) are not blocks */
+    uint32_t moved = TARN_GUARD ? p->used : p->requested;
+    /* the pending run: rn bytes that end at dest and move down by `shift`; a block that
+     * moves by the same distance lies right after the run at its source */
+    uint32_t dest = 0, shift = 0, rn = 0;
+    uint16_t x = t[0].next;
+    t[0].fprev = HP_OUT;
+    while (x != 0) {
+        hp_entry *e = &t[x];
+        uint32_t off = e->off, size = e->size, span = hp_span(size), d = off - dest;
+        e->fprev = HP_OUT; /* its gap, if any, is listed when the next block is placed */
+        if (TARN_LIKELY(d != 0u && e->lock == 0u && !hp_held(p, e))) {
+            e->off = dest;
+            if (HP_INLINE_COPY && span <= 64u && rn == 0u) {
+                hp_copy_down(data + dest, data + off, span); /* small: copied at once */
+            } else if (d == shift) {
+                rn += span;
+            } else {
+                if (rn != 0u) hp_copy_down(data + dest - rn, data + dest - rn + shift, rn);
+                shift = d;
+                rn = span;
+            }
+        } else {
+            if (rn != 0u) hp_copy_down(data + dest - rn, data + dest - rn + shift, rn);
+            rn = 0;
+            moved -= hp_held(p, e) ? (TARN_GUARD ? span : 0u) : hp_body(size);
+            if (d != 0u) {
+                hp_bin(p, t, e->prev); /* the gap before a block that stays */
+                dest = off;
+            }
+        }
+        dest += span;
+        x = e->next;
+    }
+    if (rn != 0u) hp_copy_down(data + dest - rn, data + dest - rn + shift, rn);
+    hp_bin(p, t, t[0].prev);
+    return moved;
+}
+
+/* hp_pack towards the start with sanitizer annotations and poisoning: one hp_move per
+ * block. */
+static uint32_t hp_pack_down(tarn_handle_pool *p, hp_entry *t)
+{
     uint32_t moved = 0, dest = 0;
-    uint16_t x = t[0].next, prev = 0;
+    uint16_t x = t[0].next;
     t[0].fprev = HP_OUT;
     while (x != 0) {
         hp_entry *e = &t[x];
         uint32_t off = e->off, size = e->size, span = hp_span(size);
-        uint16_t next = e->next;
         e->fprev = HP_OUT; /* its gap, if any, is listed when the next block is placed */
         if (off != dest) {
             if (e->lock == 0u && !hp_held(p, e)) {
                 e->off = dest;
                 moved += hp_body(size);
-                if (plain) {
-                    hp_copy_down(data + dest, data + off, span);
-                } else {
-                    hp_move(p, off, dest, size);
-                }
+                hp_move(p, off, dest, size);
             } else {
-                hp_bin(p, t, prev); /* the gap before a block that stays */
+                hp_bin(p, t, e->prev); /* the gap before a block that stays */
                 dest = off;
             }
         }
         dest += span;
-        prev = x;
-        x = next;
+        x = e->next;
     }
-    hp_bin(p, t, prev);
+    hp_bin(p, t, t[0].prev);
     return moved;
 }
 
@@ -795,12 +836,11 @@ static uint32_t hp_pack(tarn_handle_pool *p, bool high)
         for (j = 0; j < HP_SL; j++) c->bin[i][j] = HP_NIL;
     }
     if (!high) {
-        /* without annotations or poisoning (release builds) a move is a plain copy; the
-         * loop is compiled for it separately on 64-bit hosts, where it pays */
-        if (HP_PLAIN_PACK && !hp_poisoning(p)) {
-            moved = hp_pack_down(p, t, true);
+        /* without annotations or poisoning (release builds) a move is a plain copy */
+        if (HP_RAW_PACK && !hp_poisoning(p)) {
+            moved = hp_pack_raw(p, t);
         } else {
-            moved = hp_pack_down(p, t, false);
+            moved = hp_pack_down(p, t);
         }
     } else {
         dest = p->data_size;
