@@ -143,6 +143,16 @@ TARN_STATIC_ASSERT(TARN_ALIGN >= (1u << HP_SL_BITS), hp_gap_has_second_level);
 TARN_STATIC_ASSERT(HP_SL <= 8u, hp_sl_map_is_a_byte);
 
 /* ---- small helpers -------------------------------------------------------------------- */
+/* HP_SPEED: 64-bit hosts, where speed comes first (32-bit targets favour code size).  The
+ * hot list and search helpers (HP_HOT) are inlined there, one copy each elsewhere. */
+#define HP_SPEED (UINTPTR_MAX > 0xFFFFFFFFu)
+#if UINTPTR_MAX > 0xFFFFFFFFu
+#define HP_HOT static inline
+#elif defined(__GNUC__)
+#define HP_HOT static __attribute__((noinline))
+#else
+#define HP_HOT static
+#endif
 static inline hp_ctl *hp_c(const tarn_handle_pool *p)
 {
     return (hp_ctl *)p->table;
@@ -251,7 +261,7 @@ static inline void hp_mapping(uint32_t g, unsigned *fl, unsigned *sl)
 
 /* Put x's gap, of g bytes (its current size), on its list if g > 0 and x is not in
  * transit; else mark it listed nowhere. */
-static inline void hp_list(tarn_handle_pool *p, hp_entry *t, uint16_t x, uint32_t g)
+HP_HOT void hp_list(tarn_handle_pool *p, hp_entry *t, uint16_t x, uint32_t g)
 {
     hp_ctl *c = hp_c(p);
     unsigned fl, sl;
@@ -269,7 +279,7 @@ static inline void hp_list(tarn_handle_pool *p, hp_entry *t, uint16_t x, uint32_
 }
 
 /* Take x's gap, of g bytes (the size it was listed with), off its list if it is on one. */
-static inline void hp_unlist(tarn_handle_pool *p, hp_entry *t, uint16_t x, uint32_t g)
+HP_HOT void hp_unlist(tarn_handle_pool *p, hp_entry *t, uint16_t x, uint32_t g)
 {
     hp_ctl *c = hp_c(p);
     unsigned fl, sl;
@@ -303,7 +313,7 @@ static void hp_unbin(tarn_handle_pool *p, hp_entry *t, uint16_t x)
 }
 
 /* An entry whose gap holds `need` bytes (need a multiple of TARN_ALIGN), or HP_NIL.  O(1). */
-static inline uint16_t hp_find(const tarn_handle_pool *p, const hp_entry *t, uint32_t need,
+HP_HOT uint16_t hp_find(const tarn_handle_pool *p, const hp_entry *t, uint32_t need,
                         unsigned *list)
 {
     const hp_ctl *c = hp_c(p);
@@ -336,7 +346,7 @@ static inline uint16_t hp_find(const tarn_handle_pool *p, const hp_entry *t, uin
 }
 
 /* Take o, the head of free list `list` (hp_find's answer), off that list. */
-static inline void hp_pop(tarn_handle_pool *p, hp_entry *t, uint16_t o, unsigned list)
+HP_HOT void hp_pop(tarn_handle_pool *p, hp_entry *t, uint16_t o, unsigned list)
 {
     hp_ctl *c = hp_c(p);
     unsigned fl = list / HP_SL, sl = list % HP_SL;
@@ -352,10 +362,17 @@ static inline void hp_pop(tarn_handle_pool *p, hp_entry *t, uint16_t o, unsigned
     }
 }
 
+/* Empty every free-region list. */
+static void hp_lists_clear(hp_ctl *c)
+{
+    memset(c, 0, offsetof(hp_ctl, bin));         /* both bitmaps */
+    memset(c->bin, 0xFF, sizeof c->bin);         /* every head HP_NIL */
+}
+
 /* ---- address-ordered block list -------------------------------------------------------- */
 /* Insert x (size already set) at the start of o's gap, right after o: o's gap becomes 0
  * (off the lists), x's is the rest. */
-static inline void hp_link_after(tarn_handle_pool *p, hp_entry *t, uint16_t o, uint16_t x)
+HP_HOT void hp_link_after(tarn_handle_pool *p, hp_entry *t, uint16_t o, uint16_t x)
 {
     uint16_t n = t[o].next;
     uint32_t at = hp_end(&t[o]), lim = n == 0 ? p->data_size : t[n].off;
@@ -369,7 +386,7 @@ static inline void hp_link_after(tarn_handle_pool *p, hp_entry *t, uint16_t o, u
 }
 
 /* Remove x from the list: its bytes and its gap join the gap of the block before it. */
-static inline void hp_unlink(tarn_handle_pool *p, hp_entry *t, uint16_t x)
+HP_HOT void hp_unlink(tarn_handle_pool *p, hp_entry *t, uint16_t x)
 {
     uint16_t pr = t[x].prev, n = t[x].next;
     uint32_t from = hp_end(&t[pr]), off = t[x].off, lim = n == 0 ? p->data_size : t[n].off;
@@ -598,18 +615,20 @@ static inline void hp_copy_down(unsigned char *d, const unsigned char *s, uint32
  * builds; it is used when the pool does not poison. */
 #define HP_RAW_PACK (!TARN_SANITIZE)
 /* hp_copy_down copies up to 64 bytes inline (64-bit hosts) */
-#define HP_INLINE_COPY (UINTPTR_MAX > 0xFFFFFFFFu)
+#define HP_INLINE_COPY HP_SPEED
 
-/* hp_pack towards the start, with plain copies: every unpinned block moves down to the end
- * of the block before it; blocks that lie back to back at their source and move by the
- * same distance are moved by one copy (a run), so the per-block work is a few loads and
- * stores.  A block's gap is known once the next block has its final place; it is listed
- * then.  Returns the bytes moved (the blocks' bodies). */
-static uint32_t hp_pack_raw(tarn_handle_pool *p, hp_entry *t)
+/* hp_pack towards the start: every unpinned block moves down to the end of the block
+ * before it.  raw (no sanitizer annotations, no poisoning): plain copies, and blocks that
+ * lie back to back at their source and so move by the same distance are moved by one
+ * copy (a run; on 64-bit hosts blocks up to 64 bytes are copied inline at once instead),
+ * so that the work per block is a few loads and stores.  Otherwise one hp_move per block.
+ * A block's gap is known once the next block has its final place; it is listed then.
+ * Returns the bytes moved (the blocks' bodies). */
+HP_HOT uint32_t hp_pack_down(tarn_handle_pool *p, hp_entry *t, bool raw)
 {
     unsigned char *data = p->data;
     /* bytes moved: every block's body less those of the blocks that stay (counted off
-     * the hot path); held regions (none once hp_compact has flushed) are not blocks */
+     * the hot path); used counts held regions' spans, requested does not */
     uint32_t moved = TARN_GUARD ? p->used : p->requested;
     /* the pending run: rn bytes that end at dest and move down by `shift`; a block that
      * moves by the same distance lies right after the run at its source */
@@ -622,7 +641,9 @@ static uint32_t hp_pack_raw(tarn_handle_pool *p, hp_entry *t)
         e->fprev = HP_OUT; /* its gap, if any, is listed when the next block is placed */
         if (TARN_LIKELY(d != 0u && e->lock == 0u && !hp_held(p, e))) {
             e->off = dest;
-            if (HP_INLINE_COPY && span <= 64u && rn == 0u) {
+            if (!raw) {
+                hp_move(p, off, dest, size);
+            } else if (HP_INLINE_COPY && span <= 64u && rn == 0u) {
                 hp_copy_down(data + dest, data + off, span); /* small: copied at once */
             } else if (d == shift) {
                 rn += span;
@@ -644,34 +665,6 @@ static uint32_t hp_pack_raw(tarn_handle_pool *p, hp_entry *t)
         x = e->next;
     }
     if (rn != 0u) hp_copy_down(data + dest - rn, data + dest - rn + shift, rn);
-    hp_bin(p, t, t[0].prev);
-    return moved;
-}
-
-/* hp_pack towards the start with sanitizer annotations and poisoning: one hp_move per
- * block. */
-static uint32_t hp_pack_down(tarn_handle_pool *p, hp_entry *t)
-{
-    uint32_t moved = 0, dest = 0;
-    uint16_t x = t[0].next;
-    t[0].fprev = HP_OUT;
-    while (x != 0) {
-        hp_entry *e = &t[x];
-        uint32_t off = e->off, size = e->size, span = hp_span(size);
-        e->fprev = HP_OUT; /* its gap, if any, is listed when the next block is placed */
-        if (off != dest) {
-            if (e->lock == 0u && !hp_held(p, e)) {
-                e->off = dest;
-                moved += hp_body(size);
-                hp_move(p, off, dest, size);
-            } else {
-                hp_bin(p, t, e->prev); /* the gap before a block that stays */
-                dest = off;
-            }
-        }
-        dest += span;
-        x = e->next;
-    }
     hp_bin(p, t, t[0].prev);
     return moved;
 }
@@ -827,20 +820,15 @@ static uint32_t hp_pack(tarn_handle_pool *p, bool high)
     hp_entry *t = hp_t(p);
     hp_ctl *c = hp_c(p);
     uint32_t moved = 0, dest;
-    unsigned i, j;
     uint16_t x;
     hp_transit_finish(p);
-    c->fl_map = 0;
-    for (i = 0; i < HP_FL; i++) {
-        c->sl_map[i] = 0;
-        for (j = 0; j < HP_SL; j++) c->bin[i][j] = HP_NIL;
-    }
+    hp_lists_clear(c);
     if (!high) {
         /* without annotations or poisoning (release builds) a move is a plain copy */
-        if (HP_RAW_PACK && !hp_poisoning(p)) {
-            moved = hp_pack_raw(p, t);
+        if (HP_RAW_PACK && !hp_poisoning(p)) { /* two calls: optimising builds specialise */
+            moved = hp_pack_down(p, t, true);
         } else {
-            moved = hp_pack_down(p, t);
+            moved = hp_pack_down(p, t, false);
         }
     } else {
         dest = p->data_size;
@@ -1100,9 +1088,7 @@ static uint32_t hp_salt(const void *table)
 static tarn_status hp_setup(tarn_handle_pool *p, unsigned char *data, size_t dsize, void *table,
                             size_t tsize, size_t handles, const tarn_config *cfg)
 {
-    hp_ctl *c;
     hp_entry *t;
-    unsigned i, j;
     if (cfg != NULL) {
         if (!tarn_lock_valid(&cfg->lock)) return TARN_EINVAL;
         if ((cfg->flags & ~(uint32_t)(TARN_HANDLE_F_AUTOCOMPACT | TARN_HANDLE_F_SCRAMBLE |
@@ -1115,22 +1101,17 @@ static tarn_status hp_setup(tarn_handle_pool *p, unsigned char *data, size_t dsi
 
     TARN_SAN_POOL_CREATE(p); /* drops the chunks of an earlier pool at this anchor */
     TARN_SAN_DEFINED(table, tsize);
+    /* every counter, cursor and flag starts at 0 (p->fast stays 0 until the first carve,
+     * p->magic until the pool is ready) */
+    memset(p, 0, sizeof *p);
     p->data = data;
     p->table = table;
     p->entries = (hp_entry *)(void *)((unsigned char *)table + sizeof(hp_ctl));
-    p->fast = 0;
     p->data_size = (uint32_t)dsize;
-    p->used = 0;
-    p->requested = 0;
     p->capacity = (uint16_t)handles;
-    p->carved = 0;
-    p->live = 0;
     p->free_head = HP_NIL;
     p->free_tail = HP_NIL;
-    p->cursor = 0;
     p->transit = HP_NIL;
-    p->transit_src = 0;
-    p->transit_done = 0;
     p->salt = hp_salt(table);
     p->flags = (uint8_t)(cfg != NULL ? cfg->flags & (TARN_HANDLE_F_AUTOCOMPACT |
                                                       TARN_HANDLE_F_SCRAMBLE) : 0u);
@@ -1140,10 +1121,6 @@ static tarn_status hp_setup(tarn_handle_pool *p, unsigned char *data, size_t dsi
 #endif
     TARN_ERR_SET(p->last_error, (uint8_t)TARN_OK);
     p->scramble_high = 1;
-    for (i = 0; i < sizeof p->reserved_; i++) p->reserved_[i] = 0;
-    p->failed_allocs = 0;
-    p->compactions = 0;
-    p->moved = 0;
     if (cfg != NULL) {
         p->lock = cfg->lock;
         p->name = cfg->name;
@@ -1154,12 +1131,7 @@ static tarn_status hp_setup(tarn_handle_pool *p, unsigned char *data, size_t dsi
         p->name = NULL;
     }
 
-    c = hp_c(p);
-    c->fl_map = 0;
-    for (i = 0; i < HP_FL; i++) {
-        c->sl_map[i] = 0;
-        for (j = 0; j < HP_SL; j++) c->bin[i][j] = HP_NIL;
-    }
+    hp_lists_clear(hp_c(p));
     t = hp_t(p);
     t[0].off = 0;
     t[0].size = 0;
@@ -1270,20 +1242,11 @@ static tarn_status hp_alloc(tarn_handle_pool *p, size_t size, uint16_t *out)
     }
     x = hp_slot_take(p, t);
     t[x].size = (uint32_t)size;
-    {
-        /* x takes the start of o's gap (o heads the list hp_find named), keeps the rest */
-        uint16_t n = t[o].next;
-        uint32_t at = hp_end(&t[o]), lim = n == 0 ? p->data_size : t[n].off;
-        hp_pop(p, t, o, list);
-        t[x].off = at;
-        t[x].prev = o;
-        t[x].next = n;
-        t[o].next = x;
-        t[n].prev = x;
-        hp_list(p, t, x, lim - at - need);
-        TARN_SAN_ALLOC(p, p->data + at, (uint32_t)size);
-        hp_guard_set(p, at, (uint32_t)size);
-    }
+    if (HP_SPEED) hp_pop(p, t, o, list); /* o heads the list hp_find named (else
+                                          * hp_link_after takes it off, in less code) */
+    hp_link_after(p, t, o, x); /* x takes the start of o's gap and keeps the rest */
+    TARN_SAN_ALLOC(p, p->data + t[x].off, (uint32_t)size);
+    hp_guard_set(p, t[x].off, (uint32_t)size);
     p->used += need;
     p->requested += (uint32_t)size;
     p->live++;
