@@ -153,6 +153,12 @@ TARN_STATIC_ASSERT(HP_SL <= 8u, hp_sl_map_is_a_byte);
 #else
 #define HP_HOT static
 #endif
+/* A loop that its callers specialise (64-bit hosts with GCC or Clang) */
+#if UINTPTR_MAX > 0xFFFFFFFFu && defined(__GNUC__)
+#define HP_SPECIALISED static inline __attribute__((always_inline))
+#else
+#define HP_SPECIALISED static
+#endif
 static inline hp_ctl *hp_c(const tarn_handle_pool *p)
 {
     return (hp_ctl *)p->table;
@@ -412,7 +418,7 @@ static uint16_t hp_slot_take(tarn_handle_pool *p, hp_entry *t)
          * pool's, or garbage), one step on, so no earlier handle of this slot matches */
         x = ++p->carved;
         hp_set_gen(p, &t[x], ((uint32_t)t[x].gen << TARN_HANDLE_INDEX_BITS) + HP_GSTEP, 0u);
-        if (hp_fast_ok(p)) p->fast = (uint32_t)p->carved + 1u;
+        if (hp_fast_ok(p)) p->fast = (uintptr_t)p->carved + 1u;
     } else {
         x = p->free_head;  /* the slot freed longest ago */
         p->free_head = t[x].next;
@@ -624,7 +630,7 @@ static inline void hp_copy_down(unsigned char *d, const unsigned char *s, uint32
  * so that the work per block is a few loads and stores.  Otherwise one hp_move per block.
  * A block's gap is known once the next block has its final place; it is listed then.
  * Returns the bytes moved (the blocks' bodies). */
-HP_HOT uint32_t hp_pack_down(tarn_handle_pool *p, hp_entry *t, bool raw)
+HP_SPECIALISED uint32_t hp_pack_down(tarn_handle_pool *p, hp_entry *t, bool raw)
 {
     unsigned char *data = p->data;
     /* bytes moved: every block's body less those of the blocks that stay (counted off
@@ -928,7 +934,7 @@ static tarn_status hp_check(const tarn_handle_pool *p, bool bytes)
     uint16_t x, pr;
 
     if (p->carved > p->capacity || p->live > p->carved) return TARN_ECORRUPT;
-    if (p->fast != 0u && (p->fast != (uint32_t)p->carved + 1u || !hp_fast_ok(p))) return TARN_ECORRUPT;
+    if (p->fast != 0u && (p->fast != (uintptr_t)p->carved + 1u || !hp_fast_ok(p))) return TARN_ECORRUPT;
     if ((p->salt & HP_IMASK) != 0u || t[0].key != HP_IMASK) return TARN_ECORRUPT;
     if (p->used > p->data_size || (p->data_size & (HP_A - 1u)) != 0u) return TARN_ECORRUPT;
     if (t[0].off != 0u || t[0].size != 0u) return TARN_ECORRUPT;

@@ -267,8 +267,9 @@ typedef struct tarn_handle_pool {
     unsigned char *data;    /**< data area, aligned to TARN_ALIGN */
     void *table;            /**< control part, then entries 0..capacity */
     tarn_handle_entry_ *entries; /**< entry 0 (the list head) of the table */
-    uint32_t fast;          /**< carved + 1 when lock/unlock may take their inline path
-                                 (no lock hook, no scramble, checking level below 2), else 0 */
+    uintptr_t fast;         /**< carved + 1 when lock/unlock may take their inline path
+                                 (no lock hook, no scramble, checking level below 2), else 0
+                                 (pointer-wide: the inline test needs no widening) */
     uint32_t salt;          /**< the table's salt (generation bits only) */
     uint32_t data_size;     /**< bytes of data area, a multiple of TARN_ALIGN */
     uint32_t used;          /**< bytes taken by blocks and held regions (their spans) */
@@ -495,7 +496,7 @@ void *tarn_handle_lock_status(tarn_handle_pool *pool, tarn_handle h, tarn_status
  */
 static inline void *tarn_handle_lock(tarn_handle_pool *pool, tarn_handle h)
 {
-    uint32_t x = h.v & TARN_HANDLE_INDEX_MASK_;
+    uintptr_t x = h.v & TARN_HANDLE_INDEX_MASK_;
     /* slots 0..fast-1: index 0 (the null handle) meets the list head, whose key matches
      * no handle; fast == 0 (no inline path, or a dead pool) sends everything out of line */
     if (pool != NULL && x < pool->fast) {
@@ -522,7 +523,7 @@ static inline void *tarn_handle_lock(tarn_handle_pool *pool, tarn_handle h)
  */
 static inline tarn_status tarn_handle_unlock(tarn_handle_pool *pool, tarn_handle h)
 {
-    uint32_t x = h.v & TARN_HANDLE_INDEX_MASK_;
+    uintptr_t x = h.v & TARN_HANDLE_INDEX_MASK_;
     if (pool != NULL && x < pool->fast) {
         tarn_handle_entry_ *e = pool->entries + x;
         unsigned n = e->lock;
