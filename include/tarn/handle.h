@@ -487,9 +487,10 @@ void *tarn_handle_lock_status(tarn_handle_pool *pool, tarn_handle h, tarn_status
  * block is already locked 65535 times; its count is unchanged).
  *
  * Inline: when the pool has no lock hook, no scramble mode and TARN_CHECK_LEVEL is below
- * 2, a live block's lock is one comparison of the handle with its slot's key (which is
- * the handle itself exactly while the slot holds a live block that may be locked at once)
- * and an increment; every other case goes to the out-of-line path.  At checking level 1
+ * 2, the first lock of a live block is one comparison of the handle with its slot's key
+ * (which is the handle itself exactly while the slot holds a live block that may be locked
+ * at once), a test that the block is not locked yet and a store; every other case (a
+ * nested lock among them) goes to the out-of-line path.  At checking level 1
  * the inline path also checks that the block's offset lies in the data area (the entry's
  * other O(1) sanity checks run on the out-of-line path and on every other call); at
  * level 0 it trusts the table.
@@ -502,15 +503,11 @@ static inline void *tarn_handle_lock(tarn_handle_pool *pool, tarn_handle h)
     if (pool != NULL && x < pool->fast) {
         tarn_handle_entry_ *e = pool->entries + x;
         uint32_t off = e->off;
-        if (e->key == h.v && (TARN_CHECK_LEVEL < 1 || off < pool->data_size)) {
-            unsigned n = (uint16_t)(e->lock + 1u);
-            e->lock = (uint16_t)n;
-#if defined(__GNUC__)
-            if (__builtin_expect(n != 0u, 1)) return pool->data + off;
-#else
-            if (n != 0u) return pool->data + off;
-#endif
-            e->lock = 0xFFFFu; /* it was at its limit: undone, the slow path reports it */
+        /* the first lock of a block; a nested one goes out of line (it counts up to the
+         * limit there) */
+        if (e->key == h.v && e->lock == 0u && (TARN_CHECK_LEVEL < 1 || off < pool->data_size)) {
+            e->lock = 1u;
+            return pool->data + off;
         }
     }
     return tarn_handle_lock_slow_(pool, h);
@@ -519,7 +516,8 @@ static inline void *tarn_handle_lock(tarn_handle_pool *pool, tarn_handle h)
 /**
  * Undo one tarn_handle_lock.  O(1) (O(live data) with TARN_HANDLE_F_SCRAMBLE).
  * Errors (nothing is changed): as tarn_handle_validate, and TARN_EINVAL when the block is
- * not locked.  Inline like tarn_handle_lock.
+ * not locked.  Inline like tarn_handle_lock: the inline path undoes the last lock (count 1
+ * to 0); a nested one goes out of line.
  */
 static inline tarn_status tarn_handle_unlock(tarn_handle_pool *pool, tarn_handle h)
 {
@@ -527,8 +525,8 @@ static inline tarn_status tarn_handle_unlock(tarn_handle_pool *pool, tarn_handle
     if (pool != NULL && x < pool->fast) {
         tarn_handle_entry_ *e = pool->entries + x;
         unsigned n = e->lock;
-        if (e->key == h.v && n != 0u) {
-            e->lock = (uint16_t)(n - 1u);
+        if (e->key == h.v && n == 1u) { /* the last lock; nested ones go out of line */
+            e->lock = 0u;
             return TARN_OK;
         }
     }
