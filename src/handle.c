@@ -324,11 +324,12 @@ HP_HOT uint16_t hp_find(const tarn_handle_pool *p, const hp_entry *t, uint32_t n
 {
     const hp_ctl *c = hp_c(p);
     unsigned fl, sl;
-    uint64_t r = (uint64_t)need + ((uint64_t)1u << (tarn_log2_u32(need) - HP_SL_BITS)) - 1u;
+    /* need rounded up to the next class boundary (r < need: beyond 32 bits) */
+    uint32_t r = need + ((uint32_t)1u << (tarn_log2_u32(need) - HP_SL_BITS)) - 1u;
     uint16_t h;
-    if (r <= 0xFFFFFFFFu) {
+    if (r >= need) {
         uint32_t m;
-        hp_mapping((uint32_t)r, &fl, &sl);
+        hp_mapping(r, &fl, &sl);
         m = (uint32_t)c->sl_map[fl] & (~0u << sl);
         if (m == 0u) {
             m = (fl + 1u < HP_FL) ? (c->fl_map & (~0u << (fl + 1u))) : 0u;
