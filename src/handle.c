@@ -1392,7 +1392,10 @@ static tarn_status hp_query(tarn_handle_pool *pool, tarn_handle h, hp_entry *out
 static size_t hp_size_call(tarn_handle_pool *pool, tarn_handle h, bool count, tarn_status *out)
 {
     hp_entry e;
-    tarn_status st = hp_ready(pool) ? hp_query(pool, h, &e) : TARN_EINVAL;
+    tarn_status st = TARN_EINVAL;
+    e.size = 0; /* returned on failure (also keeps compilers sure it is set) */
+    e.lock = 0;
+    if (hp_ready(pool)) st = hp_query(pool, h, &e);
     if (out != NULL) *out = st;
     if (st != TARN_OK) return 0u;
     return count ? (size_t)e.lock : (size_t)e.size;
