@@ -382,26 +382,26 @@ static void hp_lists_clear(hp_ctl *c)
 HP_HOT void hp_link_after(tarn_handle_pool *p, hp_entry *t, uint16_t o, uint16_t x)
 {
     uint16_t n = t[o].next;
-    uint32_t at = hp_end(&t[o]), lim = n == 0 ? p->data_size : t[n].off;
-    hp_unlist(p, t, o, lim - at);
-    t[x].off = at;
+    uint32_t g = hp_gap(p, t, o);
+    hp_unlist(p, t, o, g);
+    t[x].off = hp_end(&t[o]);
     t[x].prev = o;
     t[x].next = n;
     t[o].next = x;
     t[n].prev = x;
-    hp_list(p, t, x, lim - (at + hp_span(t[x].size)));
+    hp_list(p, t, x, g - hp_span(t[x].size));
 }
 
 /* Remove x from the list: its bytes and its gap join the gap of the block before it. */
 HP_HOT void hp_unlink(tarn_handle_pool *p, hp_entry *t, uint16_t x)
 {
     uint16_t pr = t[x].prev, n = t[x].next;
-    uint32_t from = hp_end(&t[pr]), off = t[x].off, lim = n == 0 ? p->data_size : t[n].off;
-    hp_unlist(p, t, pr, off - from);
-    hp_unlist(p, t, x, lim - (off + hp_span(t[x].size)));
+    uint32_t gp = hp_gap(p, t, pr), gx = hp_gap(p, t, x);
+    hp_unlist(p, t, pr, gp);
+    hp_unlist(p, t, x, gx);
     t[pr].next = n;
     t[n].prev = pr;
-    hp_list(p, t, pr, lim - from);
+    hp_list(p, t, pr, gp + hp_span(t[x].size) + gx);
     if (p->cursor == x) p->cursor = pr;
 }
 
