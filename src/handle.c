@@ -571,7 +571,7 @@ static void hp_move(tarn_handle_pool *p, uint32_t src, uint32_t dst, uint32_t n)
     }
 }
 
-/* 8 and 16 bytes between memory and registers (hp_copy_down). */
+/* 16 bytes between memory and two words (hp_copy_down). */
 static inline void hp_load16(uint64_t *w, const unsigned char *s)
 {
     memcpy(w, s, 16);
@@ -589,15 +589,27 @@ static inline void hp_copy_down(unsigned char *d, const unsigned char *s, uint32
 {
     if (UINTPTR_MAX <= 0xFFFFFFFFu || n > 64u) {
         memmove(d, s, n);
-    } else if (n <= 16u) {
+    } else if (n <= 16u && TARN_ALIGN >= 8u) { /* 8 or 16: n is a multiple of TARN_ALIGN */
         if (n > 8u) {
             uint64_t a[2];
             hp_load16(a, s);
             hp_store16(d, a);
-        } else { /* 8 (TARN_ALIGN 8) or 4 */
+        } else { /* n is 8 */
             uint64_t a = 0;
             memcpy(&a, s, n);
             memcpy(d, &a, n);
+        }
+    } else if (n <= 16u) { /* TARN_ALIGN 4: 4, 8, 12 or 16 */
+        if (n >= 8u) { /* two words, which may overlap */
+            uint64_t a, b;
+            memcpy(&a, s, 8);
+            memcpy(&b, s + n - 8u, 8);
+            memcpy(d, &a, 8);
+            memcpy(d + n - 8u, &b, 8);
+        } else {
+            uint32_t a;
+            memcpy(&a, s, 4);
+            memcpy(d, &a, 4);
         }
     } else if (n <= 32u) {
         uint64_t a[2], b[2];
