@@ -51,9 +51,11 @@
  * 2^(32 - bits) words apart.
  *
  * Compaction walks the block list once: each unpinned block moves down to the end of the
- * block before it (one memmove; blocks keep their order), a pinned block stays and the
- * blocks after it follow it, and the free lists are rebuilt on the way (a block's gap is
- * known once the next block has its final place).  Scramble mode packs alternately
+ * block before it (blocks keep their order), a pinned block stays and the blocks after it
+ * follow it, and the free lists are rebuilt on the way (a block's gap is known once the
+ * next block has its final place).  Without sanitizer annotations, blocks that lie back to
+ * back at their source move by the same distance and are moved together by one memmove (a
+ * run); on 64-bit hosts a block of up to 64 bytes is copied inline instead.  Scramble mode packs alternately
  * towards the start and towards the end.
  *
  * Incremental compaction moves one block at a time from `transit_src` down to `off`, up to
@@ -947,7 +949,9 @@ static tarn_status hp_check(const tarn_handle_pool *p, bool bytes)
     uint16_t x, pr;
 
     if (p->carved > p->capacity || p->live > p->carved) return TARN_ECORRUPT;
-    if (p->fast != 0u && (p->fast != (uintptr_t)p->carved + 1u || !hp_fast_ok(p))) return TARN_ECORRUPT;
+    if (p->fast != 0u && (p->fast != (uintptr_t)p->carved + 1u || !hp_fast_ok(p))) {
+        return TARN_ECORRUPT;
+    }
     if ((p->salt & HP_IMASK) != 0u || t[0].key != HP_IMASK) return TARN_ECORRUPT;
     if (p->used > p->data_size || (p->data_size & (HP_A - 1u)) != 0u) return TARN_ECORRUPT;
     if (t[0].off != 0u || t[0].size != 0u) return TARN_ECORRUPT;
