@@ -552,8 +552,9 @@ tarn_status tarn_handle_clear(tarn_handle_pool *pool, tarn_handle h);
  * order: each one moves down to the end of the block before it.  Pinned blocks stay put,
  * so free space remains just before them; with no pins, all free space becomes one region
  * at the end.  Returns the number of bytes moved (0 for a bad pool).  Time linear in the
- * live data: one pass over the blocks, with one memmove per moved block, that also
- * rebuilds the free-region lists.  Holds the lock hook for the whole pass.  Completes the
+ * live data: one pass over the blocks, with one memmove per run of blocks that lie back
+ * to back and move by the same distance (per block under sanitizers; small blocks are
+ * copied inline on 64-bit hosts), that also rebuilds the free-region lists.  Holds the lock hook for the whole pass.  Completes the
  * block an unfinished tarn_handle_compact_step was moving, and restarts its scan.  Releases
  * every region the debug quarantine holds first (see above).  In canary mode the guard
  * bytes move with their blocks and are counted.
