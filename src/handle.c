@@ -1231,12 +1231,28 @@ tarn_status tarn_handle_deinit(tarn_handle_pool *pool)
 }
 
 /* ---- blocks ------------------------------------------------------------------------------- */
+/* The first search found nothing: release held regions (oldest first) and search again
+ * until one fits, then compact once (TARN_HANDLE_F_AUTOCOMPACT) and search again.  Out of
+ * alloc's line (rare, and it keeps alloc's own frame small). */
+#if HP_SPEED && defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static uint16_t hp_find_harder(tarn_handle_pool *p, hp_entry *t, uint32_t need, unsigned *list)
+{
+    uint16_t o = HP_NIL;
+    while (o == HP_NIL && hp_release_oldest(p)) o = hp_find(p, t, need, list);
+    if (o == HP_NIL && (p->flags & TARN_HANDLE_F_AUTOCOMPACT) != 0u) {
+        (void)hp_compact(p);
+        o = hp_find(p, t, need, list);
+    }
+    return o;
+}
+
 static tarn_status hp_alloc(tarn_handle_pool *p, size_t size, uint16_t *out)
 {
     hp_entry *t = hp_t(p);
     uint32_t need;
     unsigned list = 0;
-    bool compacted = false;
     uint16_t o, x;
     if (size == 0u) return TARN_EINVAL;
     if (size > (size_t)(p->data_size - HP_G)) { /* data_size >= hp_span(1) > HP_G */
@@ -1250,18 +1266,13 @@ static tarn_status hp_alloc(tarn_handle_pool *p, size_t size, uint16_t *out)
         }
     }
     need = hp_span((uint32_t)size);
-    for (;;) { /* one search; more only when held regions or a compaction may help */
-        o = hp_find(p, t, need, &list);
-        if (TARN_LIKELY(o != HP_NIL) || hp_release_oldest(p)) {
-            if (o != HP_NIL) break;
-            continue;
-        }
-        if (compacted || (p->flags & TARN_HANDLE_F_AUTOCOMPACT) == 0u) {
+    o = hp_find(p, t, need, &list);
+    if (TARN_UNLIKELY(o == HP_NIL)) {
+        o = hp_find_harder(p, t, need, &list);
+        if (o == HP_NIL) {
             p->failed_allocs++;
             return TARN_ENOMEM;
         }
-        (void)hp_compact(p);
-        compacted = true;
     }
     x = hp_slot_take(p, t);
     t[x].size = (uint32_t)size;
