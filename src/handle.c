@@ -51,9 +51,11 @@
  * 2^(32 - bits) words apart.
  *
  * Compaction walks the block list once: each unpinned block moves down to the end of the
- * block before it (one memmove; blocks keep their order), a pinned block stays and the
- * blocks after it follow it, and the free lists are rebuilt on the way (a block's gap is
- * known once the next block has its final place).  Scramble mode packs alternately
+ * block before it (blocks keep their order), a pinned block stays and the blocks after it
+ * follow it, and the free lists are rebuilt on the way (a block's gap is known once the
+ * next block has its final place).  Without sanitizer annotations, blocks that lie back to
+ * back at their source move by the same distance and are moved together by one memmove (a
+ * run); on 64-bit hosts a block of up to 64 bytes is copied inline instead.  Scramble mode packs alternately
  * towards the start and towards the end.
  *
  * Incremental compaction moves one block at a time from `transit_src` down to `off`, up to
@@ -143,6 +145,22 @@ TARN_STATIC_ASSERT(TARN_ALIGN >= (1u << HP_SL_BITS), hp_gap_has_second_level);
 TARN_STATIC_ASSERT(HP_SL <= 8u, hp_sl_map_is_a_byte);
 
 /* ---- small helpers -------------------------------------------------------------------- */
+/* HP_SPEED: 64-bit hosts, where speed comes first (32-bit targets favour code size).  The
+ * hot list and search helpers (HP_HOT) are inlined there, one copy each elsewhere. */
+#define HP_SPEED (UINTPTR_MAX > 0xFFFFFFFFu)
+#if UINTPTR_MAX > 0xFFFFFFFFu
+#define HP_HOT static inline
+#elif defined(__GNUC__)
+#define HP_HOT static __attribute__((noinline))
+#else
+#define HP_HOT static
+#endif
+/* A loop that its callers specialise (64-bit hosts with GCC or Clang) */
+#if UINTPTR_MAX > 0xFFFFFFFFu && defined(__GNUC__)
+#define HP_SPECIALISED static inline __attribute__((always_inline))
+#else
+#define HP_SPECIALISED static
+#endif
 static inline hp_ctl *hp_c(const tarn_handle_pool *p)
 {
     return (hp_ctl *)p->table;
@@ -249,11 +267,11 @@ static inline void hp_mapping(uint32_t g, unsigned *fl, unsigned *sl)
     *sl = (unsigned)(g >> (f - HP_SL_BITS)) & (HP_SL - 1u);
 }
 
-/* Put x's gap on its list (if it has one and x is not in transit). */
-static void hp_bin(tarn_handle_pool *p, hp_entry *t, uint16_t x)
+/* Put x's gap, of g bytes (its current size), on its list if g > 0 and x is not in
+ * transit; else mark it listed nowhere. */
+HP_HOT void hp_list(tarn_handle_pool *p, hp_entry *t, uint16_t x, uint32_t g)
 {
     hp_ctl *c = hp_c(p);
-    uint32_t g = hp_gap(p, t, x);
     unsigned fl, sl;
     uint16_t h;
     t[x].fprev = HP_OUT;
@@ -268,38 +286,52 @@ static void hp_bin(tarn_handle_pool *p, hp_entry *t, uint16_t x)
     c->sl_map[fl] = (uint8_t)(c->sl_map[fl] | (1u << sl));
 }
 
-/* Take x's gap off its list.  Must run before anything changes the gap's size. */
-static void hp_unbin(tarn_handle_pool *p, hp_entry *t, uint16_t x)
+/* Take x's gap, of g bytes (the size it was listed with), off its list if it is on one. */
+HP_HOT void hp_unlist(tarn_handle_pool *p, hp_entry *t, uint16_t x, uint32_t g)
 {
     hp_ctl *c = hp_c(p);
     unsigned fl, sl;
     uint16_t n = t[x].fnext, pv = t[x].fprev;
     if (pv == HP_OUT) return;
-    hp_mapping(hp_gap(p, t, x), &fl, &sl);
-    if (pv == HP_NIL) {
-        TARN_ASSERT(c->bin[fl][sl] == x);
-        c->bin[fl][sl] = n;
-    } else {
-        t[pv].fnext = n;
-    }
+    t[x].fprev = HP_OUT;
     if (n != HP_NIL) t[n].fprev = pv;
-    if (c->bin[fl][sl] == HP_NIL) {
+    if (pv != HP_NIL) {
+        t[pv].fnext = n;
+        return;
+    }
+    hp_mapping(g, &fl, &sl);
+    TARN_ASSERT(c->bin[fl][sl] == x);
+    c->bin[fl][sl] = n;
+    if (n == HP_NIL) { /* the list is empty now */
         c->sl_map[fl] = (uint8_t)(c->sl_map[fl] & ~(1u << sl));
         if (c->sl_map[fl] == 0u) c->fl_map &= ~((uint32_t)1u << fl);
     }
-    t[x].fprev = HP_OUT;
+}
+
+/* Put x's gap on its list (if it has one and x is not in transit). */
+static void hp_bin(tarn_handle_pool *p, hp_entry *t, uint16_t x)
+{
+    hp_list(p, t, x, hp_gap(p, t, x));
+}
+
+/* Take x's gap off its list.  Must run before anything changes the gap's size. */
+static void hp_unbin(tarn_handle_pool *p, hp_entry *t, uint16_t x)
+{
+    if (t[x].fprev != HP_OUT) hp_unlist(p, t, x, hp_gap(p, t, x));
 }
 
 /* An entry whose gap holds `need` bytes (need a multiple of TARN_ALIGN), or HP_NIL.  O(1). */
-static uint16_t hp_find(const tarn_handle_pool *p, const hp_entry *t, uint32_t need)
+HP_HOT uint16_t hp_find(const tarn_handle_pool *p, const hp_entry *t, uint32_t need,
+                        unsigned *list)
 {
     const hp_ctl *c = hp_c(p);
     unsigned fl, sl;
-    uint64_t r = (uint64_t)need + ((uint64_t)1u << (tarn_log2_u32(need) - HP_SL_BITS)) - 1u;
+    /* need rounded up to the next class boundary (r < need: beyond 32 bits) */
+    uint32_t r = need + ((uint32_t)1u << (tarn_log2_u32(need) - HP_SL_BITS)) - 1u;
     uint16_t h;
-    if (r <= 0xFFFFFFFFu) {
+    if (r >= need) {
         uint32_t m;
-        hp_mapping((uint32_t)r, &fl, &sl);
+        hp_mapping(r, &fl, &sl);
         m = (uint32_t)c->sl_map[fl] & (~0u << sl);
         if (m == 0u) {
             m = (fl + 1u < HP_FL) ? (c->fl_map & (~0u << (fl + 1u))) : 0u;
@@ -308,39 +340,70 @@ static uint16_t hp_find(const tarn_handle_pool *p, const hp_entry *t, uint32_t n
                 m = c->sl_map[fl];
             }
         }
-        if (m != 0u) return c->bin[fl][tarn_ctz_u32(m)];
+        if (m != 0u) {
+            sl = tarn_ctz_u32(m);
+            *list = fl * HP_SL + sl;
+            return c->bin[fl][sl];
+        }
     }
     /* Nothing certain to fit: the head of need's own list may still be large enough. */
     hp_mapping(need, &fl, &sl);
     h = c->bin[fl][sl];
+    *list = fl * HP_SL + sl;
     if (h != HP_NIL && hp_gap(p, t, h) >= need) return h;
     return HP_NIL;
+}
+
+/* Take o, the head of free list `list` (hp_find's answer), off that list. */
+HP_HOT void hp_pop(tarn_handle_pool *p, hp_entry *t, uint16_t o, unsigned list)
+{
+    hp_ctl *c = hp_c(p);
+    unsigned fl = list / HP_SL, sl = list % HP_SL;
+    uint16_t n = t[o].fnext;
+    TARN_ASSERT(c->bin[fl][sl] == o && t[o].fprev == HP_NIL);
+    t[o].fprev = HP_OUT;
+    c->bin[fl][sl] = n;
+    if (n != HP_NIL) {
+        t[n].fprev = HP_NIL;
+    } else { /* the list is empty now */
+        c->sl_map[fl] = (uint8_t)(c->sl_map[fl] & ~(1u << sl));
+        if (c->sl_map[fl] == 0u) c->fl_map &= ~((uint32_t)1u << fl);
+    }
+}
+
+/* Empty every free-region list. */
+static void hp_lists_clear(hp_ctl *c)
+{
+    memset(c, 0, offsetof(hp_ctl, bin));         /* both bitmaps */
+    memset(c->bin, 0xFF, sizeof c->bin);         /* every head HP_NIL */
 }
 
 /* ---- address-ordered block list -------------------------------------------------------- */
 /* Insert x (size already set) at the start of o's gap, right after o: o's gap becomes 0
  * (off the lists), x's is the rest. */
-static void hp_link_after(tarn_handle_pool *p, hp_entry *t, uint16_t o, uint16_t x)
+HP_HOT void hp_link_after(tarn_handle_pool *p, hp_entry *t, uint16_t o, uint16_t x)
 {
     uint16_t n = t[o].next;
-    hp_unbin(p, t, o);
+    uint32_t g = hp_gap(p, t, o);
+    hp_unlist(p, t, o, g);
     t[x].off = hp_end(&t[o]);
     t[x].prev = o;
     t[x].next = n;
     t[o].next = x;
     t[n].prev = x;
-    hp_bin(p, t, x);
+    hp_list(p, t, x, g - hp_span(t[x].size));
 }
 
 /* Remove x from the list: its bytes and its gap join the gap of the block before it. */
-static void hp_unlink(tarn_handle_pool *p, hp_entry *t, uint16_t x)
+HP_HOT void hp_unlink(tarn_handle_pool *p, hp_entry *t, uint16_t x)
 {
     uint16_t pr = t[x].prev, n = t[x].next;
-    hp_unbin(p, t, pr);
-    hp_unbin(p, t, x);
+    uint32_t gp = hp_gap(p, t, pr), gx = hp_gap(p, t, x);
+    hp_unlist(p, t, pr, gp);
+    hp_unlist(p, t, x, gx);
     t[pr].next = n;
     t[n].prev = pr;
-    hp_bin(p, t, pr);
+    hp_list(p, t, pr, gp + hp_span(t[x].size) + gx);
     if (p->cursor == x) p->cursor = pr;
 }
 
@@ -358,13 +421,13 @@ static uint16_t hp_slot_take(tarn_handle_pool *p, hp_entry *t)
          * pool's, or garbage), one step on, so no earlier handle of this slot matches */
         x = ++p->carved;
         hp_set_gen(p, &t[x], ((uint32_t)t[x].gen << TARN_HANDLE_INDEX_BITS) + HP_GSTEP, 0u);
-        if (hp_fast_ok(p)) p->fast = p->carved;
+        if (hp_fast_ok(p)) p->fast = (uintptr_t)p->carved + 1u;
     } else {
         x = p->free_head;  /* the slot freed longest ago */
         p->free_head = t[x].next;
         if (p->free_head == HP_NIL) p->free_tail = HP_NIL;
     }
-    t[x].key = (t[x].key & ~HP_IMASK) | x; /* live: the inline lock may take it */
+    t[x].key |= x; /* live: the inline lock may take it (a free slot's state bits are 0) */
     t[x].lock = 0;
     t[x].fprev = HP_OUT;
     return x;
@@ -374,13 +437,11 @@ static uint16_t hp_slot_take(tarn_handle_pool *p, hp_entry *t)
  * advanced when the region was taken in). */
 static void hp_slot_release(tarn_handle_pool *p, hp_entry *t, uint16_t x, bool bump)
 {
-    t[x].off = 0;
+    /* a free slot is told by its size 0 and its key; the other fields are set again when
+     * the slot is taken (off, prev by the link, lock and fprev by hp_slot_take; a freed
+     * block had lock 0 and its gap off the lists) */
     t[x].size = 0;
-    t[x].lock = 0;
-    t[x].prev = HP_NIL;
     t[x].next = HP_NIL;
-    t[x].fnext = HP_NIL;
-    t[x].fprev = HP_OUT;
     if (bump) {
         hp_set_gen(p, &t[x], hp_gen_of(p, t[x].key) + HP_GSTEP, 0u);
     } else {
@@ -521,17 +582,27 @@ static inline void hp_store16(unsigned char *d, const uint64_t *w)
 {
     memcpy(d, w, 16);
 }
-/* Copy n bytes (n > 0 a multiple of TARN_ALIGN: a whole span, padding and all) from s
- * down to d < s, for compaction without sanitizer annotations or poisoning.  Up to 64
- * bytes on 64-bit hosts: every byte is loaded before any is stored, so any overlap is safe,
- * and it costs less than a call to memmove; larger blocks, and every block on 32-bit
- * targets (where code size comes first), go to memmove. */
+/* Copy n bytes (n > 0 a multiple of TARN_ALIGN: whole spans, padding and all) from s down
+ * to d < s, for compaction without sanitizer annotations or poisoning.  Up to 64 bytes on
+ * 64-bit hosts: every byte is loaded before any is stored, so any overlap is safe, and it
+ * costs less than a call to memmove; larger runs, and everything on 32-bit targets (where
+ * code size comes first), go to memmove. */
 static inline void hp_copy_down(unsigned char *d, const unsigned char *s, uint32_t n)
 {
-    if (UINTPTR_MAX <= 0xFFFFFFFFu) { /* 32-bit targets: small code first */
+    if (UINTPTR_MAX <= 0xFFFFFFFFu || n > 64u) {
         memmove(d, s, n);
-    } else if (n <= 16u) {
-        if (n >= 8u) {
+    } else if (n <= 16u && TARN_ALIGN >= 8u) { /* 8 or 16: n is a multiple of TARN_ALIGN */
+        if (n > 8u) {
+            uint64_t a[2];
+            hp_load16(a, s);
+            hp_store16(d, a);
+        } else { /* n is 8 */
+            uint64_t a = 0;
+            memcpy(&a, s, n);
+            memcpy(d, &a, n);
+        }
+    } else if (n <= 16u) { /* TARN_ALIGN 4: 4, 8, 12 or 16 */
+        if (n >= 8u) { /* two words, which may overlap */
             uint64_t a, b;
             memcpy(&a, s, 8);
             memcpy(&b, s + n - 8u, 8);
@@ -548,7 +619,7 @@ static inline void hp_copy_down(unsigned char *d, const unsigned char *s, uint32
         hp_load16(b, s + n - 16u);
         hp_store16(d, a);
         hp_store16(d + n - 16u, b);
-    } else if (n <= 64u) {
+    } else {
         uint64_t a[2], b[2], c[2], e[2];
         hp_load16(a, s);
         hp_load16(b, s + 16);
@@ -558,45 +629,64 @@ static inline void hp_copy_down(unsigned char *d, const unsigned char *s, uint32
         hp_store16(d + 16, b);
         hp_store16(d + n - 32u, c);
         hp_store16(d + n - 16u, e);
-    } else {
-        memmove(d, s, n);
     }
 }
 
-#define HP_PLAIN_PACK (!TARN_SANITIZE && UINTPTR_MAX > 0xFFFFFFFFu)
+/* The raw pack (no sanitizer annotations, no poisoning) is compiled in without sanitizer
+ * builds; it is used when the pool does not poison. */
+#define HP_RAW_PACK (!TARN_SANITIZE)
+/* hp_copy_down copies up to 64 bytes inline (64-bit hosts) */
+#define HP_INLINE_COPY HP_SPEED
 
-/* hp_pack towards the start: a block's gap is known once the next block has its final
- * place.  plain: copy with hp_copy_down (no annotations, no poisoning). */
-static inline uint32_t hp_pack_down(tarn_handle_pool *p, hp_entry *t, bool plain)
+/* hp_pack towards the start: every unpinned block moves down to the end of the block
+ * before it.  raw (no sanitizer annotations, no poisoning): plain copies, and blocks that
+ * lie back to back at their source and so move by the same distance are moved by one
+ * copy (a run; on 64-bit hosts blocks up to 64 bytes are copied inline at once instead),
+ * so that the work per block is a few loads and stores.  Otherwise one hp_move per block.
+ * A block's gap is known once the next block has its final place; it is listed then.
+ * Returns the bytes moved (the blocks' bodies). */
+HP_SPECIALISED uint32_t hp_pack_down(tarn_handle_pool *p, hp_entry *t, bool raw)
 {
     unsigned char *data = p->data;
-    uint32_t moved = 0, dest = 0;
-    uint16_t x = t[0].next, prev = 0;
+    /* bytes moved: every block's body less those of the blocks that stay (counted off
+     * the hot path); used counts held regions' spans, requested does not */
+    uint32_t moved = TARN_GUARD ? p->used : p->requested;
+    /* the pending run: rn bytes that end at dest and move down by `shift`; a block that
+     * moves by the same distance lies right after the run at its source */
+    uint32_t dest = 0, shift = 0, rn = 0;
+    uint16_t x = t[0].next;
     t[0].fprev = HP_OUT;
     while (x != 0) {
         hp_entry *e = &t[x];
-        uint32_t off = e->off, size = e->size, span = hp_span(size);
-        uint16_t next = e->next;
+        uint32_t off = e->off, size = e->size, span = hp_span(size), d = off - dest;
         e->fprev = HP_OUT; /* its gap, if any, is listed when the next block is placed */
-        if (off != dest) {
-            if (e->lock == 0u && !hp_held(p, e)) {
-                e->off = dest;
-                moved += hp_body(size);
-                if (plain) {
-                    hp_copy_down(data + dest, data + off, span);
-                } else {
-                    hp_move(p, off, dest, size);
-                }
+        if (TARN_LIKELY(d != 0u && e->lock == 0u && !hp_held(p, e))) {
+            e->off = dest;
+            if (!raw) {
+                hp_move(p, off, dest, size);
+            } else if (HP_INLINE_COPY && span <= 64u && rn == 0u) {
+                hp_copy_down(data + dest, data + off, span); /* small: copied at once */
+            } else if (d == shift) {
+                rn += span;
             } else {
-                hp_bin(p, t, prev); /* the gap before a block that stays */
+                if (rn != 0u) hp_copy_down(data + dest - rn, data + dest - rn + shift, rn);
+                shift = d;
+                rn = span;
+            }
+        } else {
+            if (rn != 0u) hp_copy_down(data + dest - rn, data + dest - rn + shift, rn);
+            rn = 0;
+            moved -= hp_held(p, e) ? (TARN_GUARD ? span : 0u) : hp_body(size);
+            if (d != 0u) {
+                hp_bin(p, t, e->prev); /* the gap before a block that stays */
                 dest = off;
             }
         }
         dest += span;
-        prev = x;
-        x = next;
+        x = e->next;
     }
-    hp_bin(p, t, prev);
+    if (rn != 0u) hp_copy_down(data + dest - rn, data + dest - rn + shift, rn);
+    hp_bin(p, t, t[0].prev);
     return moved;
 }
 
@@ -751,18 +841,12 @@ static uint32_t hp_pack(tarn_handle_pool *p, bool high)
     hp_entry *t = hp_t(p);
     hp_ctl *c = hp_c(p);
     uint32_t moved = 0, dest;
-    unsigned i, j;
     uint16_t x;
     hp_transit_finish(p);
-    c->fl_map = 0;
-    for (i = 0; i < HP_FL; i++) {
-        c->sl_map[i] = 0;
-        for (j = 0; j < HP_SL; j++) c->bin[i][j] = HP_NIL;
-    }
+    hp_lists_clear(c);
     if (!high) {
-        /* without annotations or poisoning (release builds) a move is a plain copy; the
-         * loop is compiled for it separately on 64-bit hosts, where it pays */
-        if (HP_PLAIN_PACK && !hp_poisoning(p)) {
+        /* without annotations or poisoning (release builds) a move is a plain copy */
+        if (HP_RAW_PACK && !hp_poisoning(p)) { /* two calls: optimising builds specialise */
             moved = hp_pack_down(p, t, true);
         } else {
             moved = hp_pack_down(p, t, false);
@@ -865,7 +949,9 @@ static tarn_status hp_check(const tarn_handle_pool *p, bool bytes)
     uint16_t x, pr;
 
     if (p->carved > p->capacity || p->live > p->carved) return TARN_ECORRUPT;
-    if (p->fast != 0u && (p->fast != p->carved || !hp_fast_ok(p))) return TARN_ECORRUPT;
+    if (p->fast != 0u && (p->fast != (uintptr_t)p->carved + 1u || !hp_fast_ok(p))) {
+        return TARN_ECORRUPT;
+    }
     if ((p->salt & HP_IMASK) != 0u || t[0].key != HP_IMASK) return TARN_ECORRUPT;
     if (p->used > p->data_size || (p->data_size & (HP_A - 1u)) != 0u) return TARN_ECORRUPT;
     if (t[0].off != 0u || t[0].size != 0u) return TARN_ECORRUPT;
@@ -1025,9 +1111,7 @@ static uint32_t hp_salt(const void *table)
 static tarn_status hp_setup(tarn_handle_pool *p, unsigned char *data, size_t dsize, void *table,
                             size_t tsize, size_t handles, const tarn_config *cfg)
 {
-    hp_ctl *c;
     hp_entry *t;
-    unsigned i, j;
     if (cfg != NULL) {
         if (!tarn_lock_valid(&cfg->lock)) return TARN_EINVAL;
         if ((cfg->flags & ~(uint32_t)(TARN_HANDLE_F_AUTOCOMPACT | TARN_HANDLE_F_SCRAMBLE |
@@ -1040,22 +1124,17 @@ static tarn_status hp_setup(tarn_handle_pool *p, unsigned char *data, size_t dsi
 
     TARN_SAN_POOL_CREATE(p); /* drops the chunks of an earlier pool at this anchor */
     TARN_SAN_DEFINED(table, tsize);
+    /* every counter, cursor and flag starts at 0 (p->fast stays 0 until the first carve,
+     * p->magic until the pool is ready) */
+    memset(p, 0, sizeof *p);
     p->data = data;
     p->table = table;
     p->entries = (hp_entry *)(void *)((unsigned char *)table + sizeof(hp_ctl));
-    p->fast = 0;
     p->data_size = (uint32_t)dsize;
-    p->used = 0;
-    p->requested = 0;
     p->capacity = (uint16_t)handles;
-    p->carved = 0;
-    p->live = 0;
     p->free_head = HP_NIL;
     p->free_tail = HP_NIL;
-    p->cursor = 0;
     p->transit = HP_NIL;
-    p->transit_src = 0;
-    p->transit_done = 0;
     p->salt = hp_salt(table);
     p->flags = (uint8_t)(cfg != NULL ? cfg->flags & (TARN_HANDLE_F_AUTOCOMPACT |
                                                       TARN_HANDLE_F_SCRAMBLE) : 0u);
@@ -1065,10 +1144,6 @@ static tarn_status hp_setup(tarn_handle_pool *p, unsigned char *data, size_t dsi
 #endif
     TARN_ERR_SET(p->last_error, (uint8_t)TARN_OK);
     p->scramble_high = 1;
-    for (i = 0; i < sizeof p->reserved_; i++) p->reserved_[i] = 0;
-    p->failed_allocs = 0;
-    p->compactions = 0;
-    p->moved = 0;
     if (cfg != NULL) {
         p->lock = cfg->lock;
         p->name = cfg->name;
@@ -1079,12 +1154,7 @@ static tarn_status hp_setup(tarn_handle_pool *p, unsigned char *data, size_t dsi
         p->name = NULL;
     }
 
-    c = hp_c(p);
-    c->fl_map = 0;
-    for (i = 0; i < HP_FL; i++) {
-        c->sl_map[i] = 0;
-        for (j = 0; j < HP_SL; j++) c->bin[i][j] = HP_NIL;
-    }
+    hp_lists_clear(hp_c(p));
     t = hp_t(p);
     t[0].off = 0;
     t[0].size = 0;
@@ -1161,10 +1231,28 @@ tarn_status tarn_handle_deinit(tarn_handle_pool *pool)
 }
 
 /* ---- blocks ------------------------------------------------------------------------------- */
+/* The first search found nothing: release held regions (oldest first) and search again
+ * until one fits, then compact once (TARN_HANDLE_F_AUTOCOMPACT) and search again.  Out of
+ * alloc's line (rare, and it keeps alloc's own frame small). */
+#if HP_SPEED && defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static uint16_t hp_find_harder(tarn_handle_pool *p, hp_entry *t, uint32_t need, unsigned *list)
+{
+    uint16_t o = HP_NIL;
+    while (o == HP_NIL && hp_release_oldest(p)) o = hp_find(p, t, need, list);
+    if (o == HP_NIL && (p->flags & TARN_HANDLE_F_AUTOCOMPACT) != 0u) {
+        (void)hp_compact(p);
+        o = hp_find(p, t, need, list);
+    }
+    return o;
+}
+
 static tarn_status hp_alloc(tarn_handle_pool *p, size_t size, uint16_t *out)
 {
     hp_entry *t = hp_t(p);
     uint32_t need;
+    unsigned list = 0;
     uint16_t o, x;
     if (size == 0u) return TARN_EINVAL;
     if (size > (size_t)(p->data_size - HP_G)) { /* data_size >= hp_span(1) > HP_G */
@@ -1178,21 +1266,21 @@ static tarn_status hp_alloc(tarn_handle_pool *p, size_t size, uint16_t *out)
         }
     }
     need = hp_span((uint32_t)size);
-    o = hp_find(p, t, need);
-    while (o == HP_NIL && hp_release_oldest(p)) o = hp_find(p, t, need);
-    if (o == HP_NIL && (p->flags & TARN_HANDLE_F_AUTOCOMPACT) != 0u) {
-        (void)hp_compact(p);
-        o = hp_find(p, t, need);
-    }
-    if (o == HP_NIL) {
-        p->failed_allocs++;
-        return TARN_ENOMEM;
+    o = hp_find(p, t, need, &list);
+    if (TARN_UNLIKELY(o == HP_NIL)) {
+        o = hp_find_harder(p, t, need, &list);
+        if (o == HP_NIL) {
+            p->failed_allocs++;
+            return TARN_ENOMEM;
+        }
     }
     x = hp_slot_take(p, t);
     t[x].size = (uint32_t)size;
-    hp_link_after(p, t, o, x);
-    TARN_SAN_ALLOC(p, p->data + t[x].off, t[x].size);
-    hp_guard_set(p, t[x].off, t[x].size);
+    if (HP_SPEED) hp_pop(p, t, o, list); /* o heads the list hp_find named (else
+                                          * hp_link_after takes it off, in less code) */
+    hp_link_after(p, t, o, x); /* x takes the start of o's gap and keeps the rest */
+    TARN_SAN_ALLOC(p, p->data + t[x].off, (uint32_t)size);
+    hp_guard_set(p, t[x].off, (uint32_t)size);
     p->used += need;
     p->requested += (uint32_t)size;
     p->live++;
@@ -1211,22 +1299,35 @@ size_t tarn_handle_fit_bound(size_t size)
     return (size_t)((need + (q - 1u)) & ~(q - 1u));
 }
 
-tarn_handle tarn_handle_alloc(tarn_handle_pool *pool, size_t size)
+/* The one body of tarn_handle_alloc and tarn_handle_alloc_status (out may be NULL). */
+static tarn_handle hp_alloc_call(tarn_handle_pool *pool, size_t size, tarn_status *out)
 {
     tarn_handle h = TARN_HANDLE_NULL_INIT;
-    tarn_status st;
+    tarn_status st = TARN_EINVAL;
     uint16_t x = 0;
-    if (!hp_ready(pool)) return h;
-    TARN_LOCK(pool->lock);
-    st = hp_precheck(pool);
-    if (st == TARN_OK) st = hp_alloc(pool, size, &x);
-    if (st == TARN_OK) {
-        h = hp_make(hp_t(pool), x);
-    } else {
-        (void)hp_fail(pool, st);
+    if (hp_ready(pool)) {
+        TARN_LOCK(pool->lock);
+        st = hp_precheck(pool);
+        if (st == TARN_OK) st = hp_alloc(pool, size, &x);
+        if (st == TARN_OK) {
+            h.v = hp_t(pool)[x].key; /* a live block's key is its handle */
+        } else {
+            (void)hp_fail(pool, st);
+        }
+        TARN_UNLOCK(pool->lock);
     }
-    TARN_UNLOCK(pool->lock);
+    if (out != NULL) *out = st;
     return h;
+}
+
+tarn_handle tarn_handle_alloc(tarn_handle_pool *pool, size_t size)
+{
+    return hp_alloc_call(pool, size, NULL);
+}
+
+tarn_handle tarn_handle_alloc_status(tarn_handle_pool *pool, size_t size, tarn_status *st)
+{
+    return hp_alloc_call(pool, size, st);
 }
 
 /* TARN_F_SAN_REPORT: hand a refused free of handle h to the memory tool, at the handle's
@@ -1313,18 +1414,38 @@ static tarn_status hp_query(tarn_handle_pool *pool, tarn_handle h, hp_entry *out
     return hp_leave(pool, st);
 }
 
-size_t tarn_handle_size(tarn_handle_pool *pool, tarn_handle h)
+/* The one body of tarn_handle_size, tarn_handle_lock_count and their _status variants:
+ * the size (count: false) or the lock count (count: true) of h's block, 0 on failure. */
+static size_t hp_size_call(tarn_handle_pool *pool, tarn_handle h, bool count, tarn_status *out)
 {
     hp_entry e;
-    if (!hp_ready(pool)) return 0;
-    return (hp_query(pool, h, &e) == TARN_OK) ? e.size : 0u;
+    tarn_status st = TARN_EINVAL;
+    e.size = 0; /* returned on failure (also keeps compilers sure it is set) */
+    e.lock = 0;
+    if (hp_ready(pool)) st = hp_query(pool, h, &e);
+    if (out != NULL) *out = st;
+    if (st != TARN_OK) return 0u;
+    return count ? (size_t)e.lock : (size_t)e.size;
+}
+
+size_t tarn_handle_size(tarn_handle_pool *pool, tarn_handle h)
+{
+    return hp_size_call(pool, h, false, NULL);
+}
+
+size_t tarn_handle_size_status(tarn_handle_pool *pool, tarn_handle h, tarn_status *st)
+{
+    return hp_size_call(pool, h, false, st);
 }
 
 unsigned tarn_handle_lock_count(tarn_handle_pool *pool, tarn_handle h)
 {
-    hp_entry e;
-    if (!hp_ready(pool)) return 0;
-    return (hp_query(pool, h, &e) == TARN_OK) ? e.lock : 0u;
+    return (unsigned)hp_size_call(pool, h, true, NULL);
+}
+
+unsigned tarn_handle_lock_count_status(tarn_handle_pool *pool, tarn_handle h, tarn_status *st)
+{
+    return (unsigned)hp_size_call(pool, h, true, st);
 }
 
 static tarn_status hp_resize(tarn_handle_pool *p, uint16_t x, size_t size)
@@ -1341,6 +1462,7 @@ static tarn_status hp_resize(tarn_handle_pool *p, uint16_t x, size_t size)
     ncap = hp_span((uint32_t)size);
     for (;;) {
         uint32_t g = hp_gap(p, t, x);
+        unsigned list;
         uint16_t o, pr;
         if (ncap <= ocap + g) { /* in place */
             hp_unbin(p, t, x);
@@ -1353,7 +1475,7 @@ static tarn_status hp_resize(tarn_handle_pool *p, uint16_t x, size_t size)
             if (hp_release_oldest(p)) continue; /* a held region may be in the way */
             return TARN_EBUSY;
         }
-        o = hp_find(p, t, ncap);
+        o = hp_find(p, t, ncap, &list);
         if (o != HP_NIL) { /* to another free region (disjoint from the block) */
             uint32_t src = t[x].off, dst = hp_end(&t[o]);
             TARN_SAN_ALLOC(p, p->data + dst, (uint32_t)size);
@@ -1401,25 +1523,38 @@ tarn_status tarn_handle_resize(tarn_handle_pool *pool, tarn_handle h, size_t siz
     return hp_leave(pool, st);
 }
 
-void *tarn_handle_lock_slow_(tarn_handle_pool *pool, tarn_handle h)
+/* The one body of tarn_handle_lock's out-of-line path and tarn_handle_lock_status. */
+static void *hp_lock_call(tarn_handle_pool *pool, tarn_handle h, tarn_status *out)
 {
-    tarn_status st;
+    tarn_status st = TARN_EINVAL;
     void *ptr = NULL;
     uint16_t x = 0;
-    if (!hp_ready(pool)) return NULL;
-    st = hp_enter(pool, h, &x);
-    if (st == TARN_OK) {
-        hp_entry *t = hp_t(pool);
-        if (x == pool->transit) hp_transit_finish(pool);
-        if (t[x].lock == HP_LOCK_MAX) {
-            st = TARN_EOVERFLOW;
-        } else {
-            t[x].lock++;
-            ptr = pool->data + t[x].off;
+    if (hp_ready(pool)) {
+        st = hp_enter(pool, h, &x);
+        if (st == TARN_OK) {
+            hp_entry *t = hp_t(pool);
+            if (x == pool->transit) hp_transit_finish(pool);
+            if (t[x].lock == HP_LOCK_MAX) {
+                st = TARN_EOVERFLOW;
+            } else {
+                t[x].lock++;
+                ptr = pool->data + t[x].off;
+            }
         }
+        (void)hp_leave(pool, st);
     }
-    (void)hp_leave(pool, st);
+    if (out != NULL) *out = st;
     return ptr;
+}
+
+void *tarn_handle_lock_slow_(tarn_handle_pool *pool, tarn_handle h)
+{
+    return hp_lock_call(pool, h, NULL);
+}
+
+void *tarn_handle_lock_status(tarn_handle_pool *pool, tarn_handle h, tarn_status *st)
+{
+    return hp_lock_call(pool, h, st);
 }
 
 tarn_status tarn_handle_unlock_slow_(tarn_handle_pool *pool, tarn_handle h)
@@ -1479,29 +1614,49 @@ tarn_status tarn_handle_clear(tarn_handle_pool *pool, tarn_handle h)
 }
 
 /* ---- compaction ------------------------------------------------------------------------ */
-size_t tarn_handle_compact(tarn_handle_pool *pool)
+/* The one body of tarn_handle_compact and tarn_handle_compact_status. */
+static size_t hp_compact_call(tarn_handle_pool *pool, tarn_status *out)
 {
     size_t moved = 0;
-    uint64_t before;
-    if (!hp_ready(pool)) return 0;
-    TARN_LOCK(pool->lock);
-    if (hp_fail(pool, hp_precheck(pool)) == TARN_OK) {
-        before = pool->moved;
-        (void)hp_compact(pool);
-        moved = (size_t)(pool->moved - before); /* includes the end of an unfinished step */
+    tarn_status st = TARN_EINVAL;
+    if (hp_ready(pool)) {
+        TARN_LOCK(pool->lock);
+        st = hp_fail(pool, hp_precheck(pool));
+        if (st == TARN_OK) {
+            uint64_t before = pool->moved;
+            (void)hp_compact(pool);
+            moved = (size_t)(pool->moved - before); /* includes the end of an unfinished step */
+        }
+        TARN_UNLOCK(pool->lock);
     }
-    TARN_UNLOCK(pool->lock);
+    if (out != NULL) *out = st;
     return moved;
 }
 
-bool tarn_handle_compact_step(tarn_handle_pool *pool, size_t budget_bytes, size_t *moved)
+size_t tarn_handle_compact(tarn_handle_pool *pool)
+{
+    return hp_compact_call(pool, NULL);
+}
+
+size_t tarn_handle_compact_status(tarn_handle_pool *pool, tarn_status *st)
+{
+    return hp_compact_call(pool, st);
+}
+
+/* The one body of tarn_handle_compact_step and tarn_handle_compact_step_status. */
+static bool hp_step_call(tarn_handle_pool *pool, size_t budget_bytes, size_t *moved,
+                         tarn_status *out)
 {
     size_t work = budget_bytes, total = 0;
     bool done = false, idle = true; /* idle: nothing done yet in this call */
+    tarn_status st = hp_ready(pool) ? TARN_OK : TARN_EINVAL;
     if (moved != NULL) *moved = 0;
-    if (!hp_ready(pool) || budget_bytes == 0u) return false;
+    if (out != NULL) *out = st;
+    if (st != TARN_OK || budget_bytes == 0u) return false;
     TARN_LOCK(pool->lock);
-    if (hp_fail(pool, hp_precheck(pool)) == TARN_OK) {
+    st = hp_fail(pool, hp_precheck(pool));
+    if (out != NULL) *out = st;
+    if (st == TARN_OK) {
         hp_entry *t = hp_t(pool);
         for (;;) {
             uint16_t x;
@@ -1541,6 +1696,17 @@ bool tarn_handle_compact_step(tarn_handle_pool *pool, size_t budget_bytes, size_
     TARN_UNLOCK(pool->lock);
     if (moved != NULL) *moved = total;
     return done;
+}
+
+bool tarn_handle_compact_step(tarn_handle_pool *pool, size_t budget_bytes, size_t *moved)
+{
+    return hp_step_call(pool, budget_bytes, moved, NULL);
+}
+
+bool tarn_handle_compact_step_status(tarn_handle_pool *pool, size_t budget_bytes, size_t *moved,
+                                     tarn_status *st)
+{
+    return hp_step_call(pool, budget_bytes, moved, st);
 }
 
 /* ---- diagnostics ------------------------------------------------------------------------ */

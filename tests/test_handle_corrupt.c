@@ -42,7 +42,8 @@ int main(void)
 
     DAMAGE(carved, (uint16_t)(pool.capacity + 1u));
     DAMAGE(live, (uint16_t)(pool.carved + 1u));
-    DAMAGE(fast, pool.carved + 1u);           /* the inline lock's bound */
+    DAMAGE(fast, pool.carved + 2u);           /* the inline lock's bound (carved + 1) */
+    DAMAGE(fast, pool.carved + 0u);
     DAMAGE(salt, pool.salt ^ (TARN_HANDLE_INDEX_MASK_ + 1u)); /* keys and gens disagree */
     DAMAGE(used, pool.data_size + 1u);
     DAMAGE(data_size, pool.data_size | 1u);

@@ -7,6 +7,8 @@
  *     and verified, after any number of moves, before it is freed;
  *   - no handle is live twice (ownership of its slot), and no two pinned blocks ever
  *     overlap (ownership of the data-area granules they cover while pinned);
+ *   - the _status variants (alloc, lock, size, compact_step), used for part of the calls,
+ *     give each call its own status whatever the other threads' failures;
  *   - stats exact at the end: nothing used, nothing pinned, failures counted, and one
  *     compaction gives back the whole data area as one region.
  */
@@ -27,9 +29,26 @@ static unsigned char *data_lo, *data_hi; /* data area bounds, learned from a wal
 static atomic_uchar pinned_map[DATA / GRAN + 1];
 static atomic_long pin_overlaps, pin_errors, pin_outside;
 
+/* Calls whose own status (the _status variants) disagreed with their result: a handle
+ * with a failure, a null handle with TARN_OK or with anything but TARN_ENOMEM (the only
+ * failure this workload can meet), a lock that failed. */
+static atomic_long status_wrong, status_calls;
+
 static uintptr_t h_alloc(void *ctx, size_t size)
 {
-    return (uintptr_t)tarn_handle_to_u32(tarn_handle_alloc((tarn_handle_pool *)ctx, size));
+    static atomic_uint turn;
+    tarn_handle h;
+    tarn_status st = TARN_EINVAL;
+    if ((atomic_fetch_add(&turn, 1u) & 1u) == 0u) {
+        h = tarn_handle_alloc((tarn_handle_pool *)ctx, size);
+    } else {
+        h = tarn_handle_alloc_status((tarn_handle_pool *)ctx, size, &st);
+        atomic_fetch_add(&status_calls, 1);
+        if (tarn_handle_is_null(h) ? st != TARN_ENOMEM : st != TARN_OK) {
+            atomic_fetch_add(&status_wrong, 1);
+        }
+    }
+    return (uintptr_t)tarn_handle_to_u32(h);
 }
 static int h_release(void *ctx, uintptr_t obj, size_t size)
 {
@@ -48,8 +67,19 @@ static void h_units(void *ctx, uintptr_t obj, size_t size, size_t *first, size_t
 static unsigned char *pin(uintptr_t obj, size_t size, int *ok)
 {
     tarn_handle h = tarn_handle_from_u32((uint32_t)obj);
-    unsigned char *p = (unsigned char *)tarn_handle_lock(&pool, h);
+    tarn_status st = TARN_EINVAL;
+    unsigned char *p;
     size_t g, g0, g1;
+    if ((obj & 1u) == 0u) {
+        p = (unsigned char *)tarn_handle_lock(&pool, h);
+    } else {
+        p = (unsigned char *)tarn_handle_lock_status(&pool, h, &st);
+        atomic_fetch_add(&status_calls, 1);
+        if (st != TARN_OK || p == NULL) atomic_fetch_add(&status_wrong, 1);
+        if (tarn_handle_size_status(&pool, h, &st) != size || st != TARN_OK) {
+            atomic_fetch_add(&status_wrong, 1);
+        }
+    }
     *ok = 1;
     if (p == NULL) {
         atomic_fetch_add(&pin_errors, 1);
@@ -115,7 +145,9 @@ static void *compactor(void *arg)
             (void)tarn_handle_compact(&pool);
             atomic_fetch_add(&passes, 1);
         } else {
-            (void)tarn_handle_compact_step(&pool, 64u + (i % 7u) * 40u, &moved);
+            tarn_status st = TARN_EINVAL;
+            (void)tarn_handle_compact_step_status(&pool, 64u + (i % 7u) * 40u, &moved, &st);
+            if (st != TARN_OK) atomic_fetch_add(&status_wrong, 1);
             atomic_fetch_add(&steps, 1);
         }
         if ((i & 15u) == 0 && tarn_handle_check(&pool) != TARN_OK) atomic_fetch_add(&compact_bad, 1);
@@ -174,6 +206,8 @@ int main(void)
     CHECK_EQ(atomic_load(&pin_errors), 0);
     CHECK_EQ(atomic_load(&pin_outside), 0);
     CHECK_EQ(atomic_load(&compact_bad), 0);
+    CHECK_EQ(atomic_load(&status_wrong), 0);
+    CHECK(atomic_load(&status_calls) > 0);
     for (g = 0; g < sizeof pinned_map; g++) CHECK_EQ(atomic_load(&pinned_map[g]), 0);
 
     CHECK_EQ(tarn_handle_check(&pool), TARN_OK);

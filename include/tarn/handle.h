@@ -114,6 +114,12 @@
  * the handle's table entry (the list-head entry when the index is out of range), made
  * NOACCESS just for the report.  A null handle is not reported (like free(NULL)).
  *
+ * Errors.  Functions that return a tarn_status say why they failed; those that return a
+ * handle, a pointer, a size or a count (alloc, lock, size, lock_count, compact,
+ * compact_step) have a _status variant that also gives the call's own status.  The pool's
+ * last_error (tarn_handle_last_error) is for single-threaded users: another thread's
+ * failure can replace yours.
+ *
  * Thread safety.  With a lock hook in the tarn_config given at init every public function
  * runs under it (a compaction holds it for the whole pass).  A pointer from
  * tarn_handle_lock() may be used without the hook held until the matching unlock.  None of
@@ -261,8 +267,9 @@ typedef struct tarn_handle_pool {
     unsigned char *data;    /**< data area, aligned to TARN_ALIGN */
     void *table;            /**< control part, then entries 0..capacity */
     tarn_handle_entry_ *entries; /**< entry 0 (the list head) of the table */
-    uint32_t fast;          /**< carved when lock/unlock may take their inline path (no
-                                 lock hook, no scramble, checking level below 2), else 0 */
+    uintptr_t fast;         /**< carved + 1 when lock/unlock may take their inline path
+                                 (no lock hook, no scramble, checking level below 2), else 0
+                                 (pointer-wide: the inline test needs no widening) */
     uint32_t salt;          /**< the table's salt (generation bits only) */
     uint32_t data_size;     /**< bytes of data area, a multiple of TARN_ALIGN */
     uint32_t used;          /**< bytes taken by blocks and held regions (their spans) */
@@ -383,6 +390,16 @@ tarn_status tarn_handle_deinit(tarn_handle_pool *pool);
 tarn_handle tarn_handle_alloc(tarn_handle_pool *pool, size_t size);
 
 /**
+ * tarn_handle_alloc with the call's own status in *st (st may be NULL): TARN_OK with a
+ * live handle, else the null handle and the reason tarn_handle_alloc records (also
+ * recorded in last_error).  The status is decided under the pool's lock hook, so another
+ * thread's failure cannot replace it as it can replace last_error: use the _status
+ * variants where several threads share a pool.  Same cost, effects and safety as
+ * tarn_handle_alloc (one body).
+ */
+tarn_handle tarn_handle_alloc_status(tarn_handle_pool *pool, size_t size, tarn_status *st);
+
+/**
  * Size of the smallest free region that tarn_handle_alloc(size) and a moving
  * tarn_handle_resize to `size` are sure to find: TARN_HANDLE_SPAN(size), rounded up to the
  * lower bound of the next size class (classes split each power of two into 4).  At most
@@ -415,9 +432,18 @@ tarn_status tarn_handle_validate(tarn_handle_pool *pool, tarn_handle h);
  *  tarn_handle_validate).  O(1). */
 size_t tarn_handle_size(tarn_handle_pool *pool, tarn_handle h);
 
+/** tarn_handle_size with the call's own status in *st (st may be NULL): TARN_OK, or the
+ *  error tarn_handle_validate would return (then 0).  O(1).  See tarn_handle_alloc_status. */
+size_t tarn_handle_size_status(tarn_handle_pool *pool, tarn_handle h, tarn_status *st);
+
 /** Lock count of the block (0 = unpinned), or 0 for a bad handle (reason in last_error).
  *  O(1). */
 unsigned tarn_handle_lock_count(tarn_handle_pool *pool, tarn_handle h);
+
+/** tarn_handle_lock_count with the call's own status in *st (st may be NULL): TARN_OK
+ *  (a count of 0 is then an unpinned block), or the error tarn_handle_validate would
+ *  return (then 0).  O(1).  See tarn_handle_alloc_status. */
+unsigned tarn_handle_lock_count_status(tarn_handle_pool *pool, tarn_handle h, tarn_status *st);
 
 /**
  * Change the block's size, keeping its contents up to the smaller of the two sizes (new
@@ -442,6 +468,16 @@ void *tarn_handle_lock_slow_(tarn_handle_pool *pool, tarn_handle h);
 tarn_status tarn_handle_unlock_slow_(tarn_handle_pool *pool, tarn_handle h);
 
 /**
+ * tarn_handle_lock with the call's own status in *st (st may be NULL): TARN_OK with the
+ * block's address, else NULL and the reason tarn_handle_lock records (TARN_EINVAL,
+ * TARN_EFOREIGN, TARN_ESTALE, TARN_ECORRUPT, TARN_EOVERFLOW; also recorded in last_error).
+ * Always out of line: it takes the lock hook when the pool has one, and runs every check
+ * of the out-of-line path.  O(1) as tarn_handle_lock (same body as its out-of-line path);
+ * undo it with tarn_handle_unlock.  See tarn_handle_alloc_status.
+ */
+void *tarn_handle_lock_status(tarn_handle_pool *pool, tarn_handle h, tarn_status *st);
+
+/**
  * Pin the block and return its current address (aligned to TARN_ALIGN; valid for
  * tarn_handle_size(h) bytes until the matching tarn_handle_unlock).  Locks nest: the block
  * is unpinned when every lock has been undone.  O(1) - except for the one block that an
@@ -451,22 +487,27 @@ tarn_status tarn_handle_unlock_slow_(tarn_handle_pool *pool, tarn_handle h);
  * block is already locked 65535 times; its count is unchanged).
  *
  * Inline: when the pool has no lock hook, no scramble mode and TARN_CHECK_LEVEL is below
- * 2, a live block's lock is one comparison of the handle with its slot's key (which is
- * the handle itself exactly while the slot holds a live block that may be locked at once)
- * and an increment; every other case goes to the out-of-line path.  At checking level 1
+ * 2, the first lock of a live block is one comparison of the handle with its slot's key
+ * (which is the handle itself exactly while the slot holds a live block that may be locked
+ * at once), a test that the block is not locked yet and a store; every other case (a
+ * nested lock among them) goes to the out-of-line path.  At checking level 1
  * the inline path also checks that the block's offset lies in the data area (the entry's
  * other O(1) sanity checks run on the out-of-line path and on every other call); at
  * level 0 it trusts the table.
  */
 static inline void *tarn_handle_lock(tarn_handle_pool *pool, tarn_handle h)
 {
-    uint32_t x = h.v & TARN_HANDLE_INDEX_MASK_;
-    if (pool != NULL && x - 1u < pool->fast) { /* slots 1..fast; 0 (null) and fast == 0 go out of line */
+    uintptr_t x = h.v & TARN_HANDLE_INDEX_MASK_;
+    /* slots 0..fast-1: index 0 (the null handle) meets the list head, whose key matches
+     * no handle; fast == 0 (no inline path, or a dead pool) sends everything out of line */
+    if (pool != NULL && x < pool->fast) {
         tarn_handle_entry_ *e = pool->entries + x;
-        unsigned n = e->lock;
-        if (e->key == h.v && n != 0xFFFFu && (TARN_CHECK_LEVEL < 1 || e->off < pool->data_size)) {
-            e->lock = (uint16_t)(n + 1u);
-            return pool->data + e->off;
+        uint32_t off = e->off;
+        /* the first lock of a block; a nested one goes out of line (it counts up to the
+         * limit there) */
+        if (e->key == h.v && e->lock == 0u && (TARN_CHECK_LEVEL < 1 || off < pool->data_size)) {
+            e->lock = 1u;
+            return pool->data + off;
         }
     }
     return tarn_handle_lock_slow_(pool, h);
@@ -475,16 +516,17 @@ static inline void *tarn_handle_lock(tarn_handle_pool *pool, tarn_handle h)
 /**
  * Undo one tarn_handle_lock.  O(1) (O(live data) with TARN_HANDLE_F_SCRAMBLE).
  * Errors (nothing is changed): as tarn_handle_validate, and TARN_EINVAL when the block is
- * not locked.  Inline like tarn_handle_lock.
+ * not locked.  Inline like tarn_handle_lock: the inline path undoes the last lock (count 1
+ * to 0); a nested one goes out of line.
  */
 static inline tarn_status tarn_handle_unlock(tarn_handle_pool *pool, tarn_handle h)
 {
-    uint32_t x = h.v & TARN_HANDLE_INDEX_MASK_;
-    if (pool != NULL && x - 1u < pool->fast) {
+    uintptr_t x = h.v & TARN_HANDLE_INDEX_MASK_;
+    if (pool != NULL && x < pool->fast) {
         tarn_handle_entry_ *e = pool->entries + x;
         unsigned n = e->lock;
-        if (e->key == h.v && n != 0u) {
-            e->lock = (uint16_t)(n - 1u);
+        if (e->key == h.v && n == 1u) { /* the last lock; nested ones go out of line */
+            e->lock = 0u;
             return TARN_OK;
         }
     }
@@ -510,13 +552,20 @@ tarn_status tarn_handle_clear(tarn_handle_pool *pool, tarn_handle h);
  * order: each one moves down to the end of the block before it.  Pinned blocks stay put,
  * so free space remains just before them; with no pins, all free space becomes one region
  * at the end.  Returns the number of bytes moved (0 for a bad pool).  Time linear in the
- * live data: one pass over the blocks, with one memmove per moved block, that also
- * rebuilds the free-region lists.  Holds the lock hook for the whole pass.  Completes the
+ * live data: one pass over the blocks, with one memmove per run of blocks that lie back
+ * to back and move by the same distance (per block under sanitizers; small blocks are
+ * copied inline on 64-bit hosts), that also rebuilds the free-region lists.  Holds the lock hook for the whole pass.  Completes the
  * block an unfinished tarn_handle_compact_step was moving, and restarts its scan.  Releases
  * every region the debug quarantine holds first (see above).  In canary mode the guard
  * bytes move with their blocks and are counted.
  */
 size_t tarn_handle_compact(tarn_handle_pool *pool);
+
+/** tarn_handle_compact with the call's own status in *st (st may be NULL): TARN_OK (also
+ *  when nothing had to move), TARN_EINVAL (pool NULL or not initialised), TARN_ECORRUPT
+ *  (TARN_CHECK_LEVEL 2 found damage; nothing moved).  Same cost as tarn_handle_compact
+ *  (one body).  See tarn_handle_alloc_status. */
+size_t tarn_handle_compact_status(tarn_handle_pool *pool, tarn_status *st);
 
 /**
  * Incremental compaction: continue a pass that does what tarn_handle_compact does, doing
@@ -537,6 +586,14 @@ size_t tarn_handle_compact(tarn_handle_pool *pool);
  * move with it and count against the budget.
  */
 bool tarn_handle_compact_step(tarn_handle_pool *pool, size_t budget_bytes, size_t *moved);
+
+/** tarn_handle_compact_step with the call's own status in *st (st may be NULL), which
+ *  tells a bad pool from work that remains: TARN_OK (also for budget_bytes 0, which does
+ *  nothing), TARN_EINVAL (pool NULL or not initialised), TARN_ECORRUPT (TARN_CHECK_LEVEL 2
+ *  found damage).  Same cost as tarn_handle_compact_step (one body).  See
+ *  tarn_handle_alloc_status. */
+bool tarn_handle_compact_step_status(tarn_handle_pool *pool, size_t budget_bytes, size_t *moved,
+                                     tarn_status *st);
 
 /* ---- diagnostics --------------------------------------------------------------------- */
 /**
@@ -578,8 +635,11 @@ tarn_status tarn_handle_check(tarn_handle_pool *pool);
  */
 tarn_status tarn_handle_quarantine_flush(tarn_handle_pool *pool);
 
-/** Status of the last failed operation on this pool (TARN_OK if none).  O(1).  With several
- *  threads it is the last failure of any of them. */
+/** Status of the last failed operation on this pool (TARN_OK if none; TARN_EINVAL for
+ *  NULL).  O(1).  Meant for a single-threaded caller: with several threads it is the last
+ *  failure of any of them (written and read atomically, the read without the lock hook);
+ *  use the _status variants (tarn_handle_alloc_status, tarn_handle_lock_status, ...) or the
+ *  returned tarn_status there. */
 tarn_status tarn_handle_last_error(const tarn_handle_pool *pool);
 
 /** The pool's name from its config (may be NULL).  O(1). */
