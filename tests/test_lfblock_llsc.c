@@ -293,6 +293,27 @@ static void test_exception(void)
 }
 #endif
 
+/* One random operation on the n blocks held in mine[]: put one back, or get one (never
+ * a block handed out already).  Returns 1 if a get returned a block. */
+static uint32_t random_step(void **mine, uint32_t *n)
+{
+    void *p;
+    if (*n > 0u && (check_below(2u) == 0u || *n == NB)) {
+        uint32_t j = check_below(*n);
+        p = mine[j];
+        mine[j] = mine[--*n];
+        owner[idx(p)] = 0;
+        CHECK_EQ(tarn_lfblock_put(&pool, p), TARN_OK);
+        return 0u;
+    }
+    p = tarn_lfblock_get(&pool);
+    if (p == NULL) return 0u;
+    CHECK_EQ(owner[idx(p)], 0);  /* never handed out twice */
+    owner[idx(p)] = 1;
+    mine[(*n)++] = p;
+    return 1u;
+}
+
 static void test_stress(void)
 {
     void *mine[NB];
@@ -302,21 +323,7 @@ static void test_stress(void)
     scenario = SC_STRESS;
     for (k = 0; k < ops; k++) {
         fire_left = 1u;
-        if (n > 0u && (check_below(2u) == 0u || n == NB)) {
-            uint32_t j = check_below(n);
-            void *p = mine[j];
-            mine[j] = mine[--n];
-            owner[idx(p)] = 0;
-            CHECK_EQ(tarn_lfblock_put(&pool, p), TARN_OK);
-        } else {
-            void *p = tarn_lfblock_get(&pool);
-            if (p != NULL) {
-                gets++;
-                CHECK_EQ(owner[idx(p)], 0);  /* never handed out twice */
-                owner[idx(p)] = 1;
-                mine[n++] = p;
-            }
-        }
+        gets += random_step(mine, &n);
     }
     fire_left = 0u;
     CHECK_EQ(isr_bad, 0u);
@@ -361,21 +368,7 @@ static void test_timer(void)
     SYST_CVR = 0u;
     SYST_CSR = 7u;    /* processor clock, interrupt, enable */
     for (k = 0; k < cap && isr_runs < want; k++) {
-        if (n > 0u && (check_below(2u) == 0u || n == NB)) {
-            uint32_t j = check_below(n);
-            void *p = mine[j];
-            mine[j] = mine[--n];
-            owner[idx(p)] = 0;
-            CHECK_EQ(tarn_lfblock_put(&pool, p), TARN_OK);
-        } else {
-            void *p = tarn_lfblock_get(&pool);
-            if (p != NULL) {
-                gets++;
-                CHECK_EQ(owner[idx(p)], 0);  /* never handed out twice */
-                owner[idx(p)] = 1;
-                mine[n++] = p;
-            }
-        }
+        gets += random_step(mine, &n);
     }
     SYST_CSR = 0u;
     scenario = SC_NONE;
