@@ -233,6 +233,13 @@ static obj *pick_free(worker *w, obj *arr)
 }
 
 /* ---- per-module steps ------------------------------------------------------------------ */
+/* An allocation's own status (the _status variants): TARN_OK with an object, TARN_ENOMEM
+ * without one; another thread's failure at the same moment must not show here. */
+static bool own_status(bool got, tarn_status s)
+{
+    return got ? s == TARN_OK : s == TARN_ENOMEM;
+}
+
 static void do_block(worker *w, int op)
 {
     obj *o;
@@ -242,7 +249,13 @@ static void do_block(worker *w, int op)
     switch (op) {
     case OP_block_get:
         if ((o = pick_free(w, w->blk)) == NULL) break;
-        p = tarn_block_get(&bp);
+        if (mt_rand(&w->rng) & 1u) {
+            tarn_status s = TARN_EINVAL;
+            p = tarn_block_get_status(&bp, &s);
+            EXPECT(op, own_status(p != NULL, s));
+        } else {
+            p = tarn_block_get(&bp);
+        }
         if (p == NULL) break;
         EXPECT(op, tarn_block_owns(&bp, p));
         o->p = (uintptr_t)p;
@@ -320,7 +333,13 @@ static void do_lf(worker *w, int op)
     switch (op) {
     case OP_lf_get:
         if ((o = pick_free(w, w->lf)) == NULL) break;
-        p = tarn_lfblock_get(&lp);
+        if (mt_rand(&w->rng) & 1u) {
+            tarn_status s = TARN_EINVAL;
+            p = tarn_lfblock_get_status(&lp, &s);
+            EXPECT(op, own_status(p != NULL, s));
+        } else {
+            p = tarn_lfblock_get(&lp);
+        }
         if (p == NULL) break;
         o->p = (uintptr_t)p;
         o->tag = next_tag(w);
@@ -380,12 +399,20 @@ static void do_heap(worker *w, int op)
     size_t size = 1u + (size_t)(mt_rand(&w->rng) % 300u);
     tarn_heap_stats st;
     unsigned long used = 0;
+    tarn_status s;
     switch (op) {
     case OP_heap_alloc:
     case OP_heap_calloc:
     case OP_heap_aligned:
         if ((o = pick_free(w, w->heap)) == NULL) break;
-        if (op == OP_heap_alloc) {
+        if (mt_rand(&w->rng) & 1u) {   /* the same, each call with its own status */
+            s = TARN_EINVAL;
+            if (op == OP_heap_alloc) p = tarn_heap_alloc_status(hp, size, &s);
+            else if (op == OP_heap_calloc) p = tarn_heap_calloc_status(hp, 1, size, &s);
+            else p = tarn_heap_aligned_alloc_status(hp, 64, size, &s);
+            EXPECT(op, own_status(p != NULL, s));
+            EXPECT(op, ((uintptr_t)p & (op == OP_heap_aligned ? 63u : 0u)) == 0);
+        } else if (op == OP_heap_alloc) {
             p = tarn_heap_alloc(hp, size);
         } else if (op == OP_heap_calloc) {
             p = tarn_heap_calloc(hp, 1, size);
@@ -402,7 +429,9 @@ static void do_heap(worker *w, int op)
     case OP_heap_realloc:
         if ((o = pick_used(w, w->heap)) == NULL) break;
         EXPECT(op, check_verify((void *)o->p, o->size, o->tag));
-        p = tarn_heap_realloc(hp, (void *)o->p, size);
+        s = TARN_EINVAL;
+        p = tarn_heap_realloc_status(hp, (void *)o->p, size, &s);
+        EXPECT(op, own_status(p != NULL, s));
         if (p != NULL) {
             /* the kept bytes are the old pattern's prefix; refill the new size */
             heap_take(w, o, p, size);
@@ -452,6 +481,7 @@ static void do_heap(worker *w, int op)
     case OP_heap_bad:
         EXPECT(op, tarn_heap_free(hp, foreign) == TARN_EFOREIGN);
         EXPECT(op, tarn_heap_realloc(hp, foreign, 16) == NULL);
+        EXPECT(op, tarn_heap_realloc_status(hp, foreign, 16, &s) == NULL && s == TARN_EFOREIGN);
         EXPECT(op, tarn_heap_usable_size(hp, foreign) == 0);
         EXPECT(op, tarn_heap_validate(hp, foreign) == TARN_EFOREIGN);
         EXPECT(op, tarn_heap_resize(hp, NULL, 8) == TARN_EINVAL);
@@ -475,13 +505,16 @@ static int hnd_fill(obj *o)
     check_fill(p, o->size, o->tag);
     return tarn_handle_unlock(&hd, h) == TARN_OK;
 }
+/* (with the _status variants: each call's own status must be TARN_OK) */
 static int hnd_verify(obj *o)
 {
     tarn_handle h = tarn_handle_from_u32((uint32_t)o->p);
-    void *p = tarn_handle_lock(&hd, h);
+    tarn_status s1 = TARN_EINVAL, s2 = TARN_EINVAL;
+    void *p = tarn_handle_lock_status(&hd, h, &s1);
     int ok;
-    if (p == NULL) return 0;
-    ok = check_verify(p, o->size, o->tag) && tarn_handle_lock_count(&hd, h) >= 1u;
+    if (p == NULL || s1 != TARN_OK) return 0;
+    ok = check_verify(p, o->size, o->tag) && tarn_handle_lock_count_status(&hd, h, &s2) >= 1u &&
+         s2 == TARN_OK;
     return tarn_handle_unlock(&hd, h) == TARN_OK && ok;
 }
 
@@ -495,7 +528,13 @@ static void do_handle(worker *w, int op)
     switch (op) {
     case OP_handle_alloc:
         if ((o = pick_free(w, w->hnd)) == NULL) break;
-        h = tarn_handle_alloc(&hd, size);
+        if (mt_rand(&w->rng) & 1u) {
+            tarn_status s = TARN_EINVAL;
+            h = tarn_handle_alloc_status(&hd, size, &s);
+            EXPECT(op, own_status(!tarn_handle_is_null(h), s));
+        } else {
+            h = tarn_handle_alloc(&hd, size);
+        }
         if (tarn_handle_is_null(h)) break;
         o->p = tarn_handle_to_u32(h);
         o->size = size;
@@ -541,13 +580,22 @@ static void do_handle(worker *w, int op)
     case OP_handle_size:
         if ((o = pick_used(w, w->hnd)) == NULL) break;
         EXPECT(op, tarn_handle_size(&hd, tarn_handle_from_u32((uint32_t)o->p)) == o->size);
+        {
+            tarn_status s = TARN_EINVAL;
+            EXPECT(op, tarn_handle_size_status(&hd, tarn_handle_from_u32((uint32_t)o->p), &s) ==
+                           o->size && s == TARN_OK);
+        }
         break;
     case OP_handle_compact_step:
         (void)tarn_handle_compact_step(&hd, 256, &moved);
         EXPECT(op, moved <= 256u);
         break;
     case OP_handle_compact:
-        (void)tarn_handle_compact(&hd);
+        {
+            tarn_status s = TARN_EINVAL;
+            (void)tarn_handle_compact_status(&hd, &s);
+            EXPECT(op, s == TARN_OK);
+        }
         break;
     case OP_handle_stats:
         EXPECT(op, tarn_handle_stats_get(&hd, &st) == TARN_OK);
@@ -571,6 +619,10 @@ static void do_handle(worker *w, int op)
         h = tarn_handle_null();
         EXPECT(op, tarn_handle_free(&hd, h) != TARN_OK);
         EXPECT(op, tarn_handle_lock(&hd, h) == NULL);
+        {
+            tarn_status s = TARN_OK;
+            EXPECT(op, tarn_handle_lock_status(&hd, h, &s) == NULL && s != TARN_OK);
+        }
         EXPECT(op, tarn_handle_unlock(&hd, h) != TARN_OK);
         EXPECT(op, tarn_handle_size(&hd, h) == 0);
         if ((o = pick_used(w, w->hnd)) != NULL) { /* not locked: unlock is refused */
