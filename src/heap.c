@@ -132,6 +132,16 @@
 #define FREE 0x80000000u                 /* w1: the block is free */
 #define HEAP_MAX_GRAN SZ                 /* N <= 2^27 - 1 */
 #define MINB 2u                          /* granules of the smallest block */
+#define UTAG 0x78000000u                 /* w1 of a used block: its request's caps tag */
+#define UTAG_REGION 15u                  /* tag: "the caps of the block's region" */
+#define UTAG_OF(w1) (((w1) >> 27) & 15u)
+
+#define HEAP_REGIONS (TARN_HEAP_MAX_REGIONS > 1)
+#if HEAP_REGIONS
+#define HEAP_MULTI(h) ((h)->nrgn > 1u)
+#else
+#define HEAP_MULTI(h) ((void)(h), false)
+#endif
 
 TARN_STATIC_ASSERT((1u << LG) == G, heap_granule_is_pow2_up_to_4096);
 TARN_STATIC_ASSERT(TARN_HEAP_GRANULE >= 2u * sizeof(uint32_t), heap_granule_holds_header);
@@ -459,6 +469,56 @@ static inline bool heap_valid(const tarn_heap *h)
 #endif
 }
 
+/* The seal of the region table and the capability sets: checked (only) by the calls
+ * that use them, so that a one-region heap's fast paths pay nothing for it. */
+static uint32_t heap_rseal(const tarn_heap *h)
+{
+    uint32_t v = 0x3E610A5Bu ^ h->nrgn ^ ((uint32_t)h->ncapset << 8);
+    unsigned i;
+#define RSEAL_MIX(x) (v = ((v << 7) | (v >> 25)) ^ (uint32_t)(x))
+    for (i = 0; i < TARN_HEAP_MAX_REGIONS; i++) RSEAL_MIX(h->caps[i]);
+    for (i = 0; i < TARN_HEAP_CAP_SETS; i++) RSEAL_MIX(h->capset[i]);
+#if HEAP_REGIONS
+    for (i = 0; i + 1u < TARN_HEAP_MAX_REGIONS; i++) {
+        RSEAL_MIX(SEAL_P(h->rgn[i]));
+        RSEAL_MIX(h->rlo[i]);
+        RSEAL_MIX(h->rlen[i]);
+#if UINTPTR_MAX > 0xFFFFFFFFu
+        RSEAL_MIX(SEAL_P(h->rgn[i]) >> 32);
+        RSEAL_MIX(h->rlo[i] >> 32);
+        RSEAL_MIX(h->rlen[i] >> 32);
+#endif
+    }
+#endif
+#undef RSEAL_MIX
+    return v;
+}
+
+static inline bool heap_rgn_ok(const tarn_heap *h)
+{
+    return h->rseal == heap_rseal(h) && h->nrgn >= 1u && h->nrgn <= TARN_HEAP_MAX_REGIONS &&
+           h->ncapset <= TARN_HEAP_CAP_SETS;
+}
+
+#if HEAP_REGIONS
+/* The heap of region ri (checked), or NULL when it or the table is damaged. */
+static tarn_heap *heap_rgn_at(const tarn_heap *h, unsigned ri)
+{
+    tarn_heap *c;
+    if (ri == 0u) return (tarn_heap *)(uintptr_t)h;
+    c = h->rgn[ri - 1u];
+    return (heap_valid(c) && c->nrgn == 1u && (uintptr_t)c->blocks + G == h->rlo[ri - 1u])
+               ? c
+               : NULL;
+}
+#else
+static inline tarn_heap *heap_rgn_at(const tarn_heap *h, unsigned ri)
+{
+    (void)ri;
+    return (tarn_heap *)(uintptr_t)h;
+}
+#endif
+
 static tarn_status heap_check_locked(const tarn_heap *h);
 
 #if TARN_CHECK_LEVEL >= 2
@@ -647,6 +707,7 @@ static tarn_status heap_block_of(tarn_heap *h, const void *ptr, heap_blk *b, boo
     {
         const unsigned char *hd = (const unsigned char *)ptr - G;
         tarn_san_peek(&w1, hd + sizeof(uint32_t), sizeof w1);
+        w1 &= ~UTAG;                /* the request's caps tag (any value is harmless) */
         b->s = w1;
         if (TARN_UNLIKELY(!SIZE_IN(w1, h->ngran - b->g))) return heap_damaged(h);
         tarn_san_peek(&w0, hd + ((size_t)w1 << LG), sizeof w0);
@@ -666,6 +727,8 @@ static tarn_status heap_block_of(tarn_heap *h, const void *ptr, heap_blk *b, boo
     }
 #else
     if (TARN_UNLIKELY(ptr == NULL)) return TARN_EINVAL;
+    /* with several regions even level 0 must find the region (by range only) */
+    if (HEAP_MULTI(h) && d >= ((uintptr_t)h->ngran - 1u) << LG) return TARN_EFOREIGN;
     b->g = (uint32_t)(d >> LG);
     w1 = HD_W1(h, b->g);
     b->s = w1 & SZ;
@@ -865,6 +928,9 @@ tarn_status tarn_heap_init(tarn_heap **out, void *mem, size_t size, const tarn_c
 #endif
     h->self = h;
     h->seal = heap_seal(h);
+    h->nrgn = 1u;
+    h->caps[0] = TARN_HEAP_CAPS0;
+    h->rseal = heap_rseal(h);
 
     if (pad != 0u) TARN_SAN_NOACCESS(mem, pad);
     TARN_SAN_NOACCESS(h->blocks, size - pad - geo.ctrl);
@@ -884,6 +950,18 @@ tarn_status tarn_heap_destroy(tarn_heap *h)
     TARN_LOCK(h->lock);
     mem = h->mem;
     size = h->mem_size;
+#if HEAP_REGIONS
+    {
+        unsigned i;
+        for (i = 1u; heap_rgn_ok(h) && i < h->nrgn; i++) {
+            tarn_heap *c = heap_rgn_at(h, i);
+            if (c == NULL) continue;
+            c->self = NULL;
+            TARN_SAN_POOL_DESTROY(c);
+            TARN_SAN_DEFINED(c->mem, c->mem_size);
+        }
+    }
+#endif
     h->self = NULL;
     TARN_UNLOCK(h->lock);
     TARN_SAN_POOL_DESTROY(h);
@@ -934,12 +1012,25 @@ static void *heap_alloc_try(tarn_heap *h, size_t size, tarn_status *st)
     return heap_hand_out(h, g, got, size);
 }
 
-/* Allocate; a failure is recorded (lock held). */
+#if HEAP_REGIONS
+static void *heap_place(tarn_heap *h, unsigned first, size_t size, size_t alignment,
+                        uint32_t caps, tarn_status *st);
+#endif
+
+/* Allocate; a failure is recorded (lock held).  Region 0 first; the other regions, in
+ * order, only when it has no room. */
 static void *heap_alloc_core(tarn_heap *h, size_t size)
 {
     tarn_status st = TARN_OK;
     void *p = heap_alloc_try(h, size, &st);
-    return TARN_LIKELY(p != NULL) ? p : heap_alloc_fail(h, size, st);
+    if (TARN_LIKELY(p != NULL)) return p;
+#if HEAP_REGIONS
+    if (st == TARN_ENOMEM && HEAP_MULTI(h)) {
+        p = heap_place(h, 1u, size, 0u, 0u, &st);
+        if (p != NULL) return p;
+    }
+#endif
+    return heap_alloc_fail(h, size, st);
 }
 
 void *tarn_heap_alloc(tarn_heap *h, size_t size)
@@ -1053,6 +1144,10 @@ static void heap_q_hold(tarn_heap *h, unsigned char *p, const heap_blk *b)
 }
 #endif
 
+#if HEAP_REGIONS
+static tarn_status heap_free_rgn(tarn_heap *h, void *ptr);
+#endif
+
 /* Free: validate the pointer and the block's header and tags, then release it (merge
  * with free neighbours, put it on its class's list).  Lock held. */
 static tarn_status heap_free_core(tarn_heap *h, void *ptr)
@@ -1061,7 +1156,12 @@ static tarn_status heap_free_core(tarn_heap *h, void *ptr)
     tarn_status st;
     if (HEAP_DEEP_CHECK_FAILS(h)) return heap_reject(h, ptr, TARN_ECORRUPT);
     st = heap_block_of(h, ptr, &b, true);
-    if (TARN_UNLIKELY(st != TARN_OK)) return heap_reject_free(h, ptr, st);
+    if (TARN_UNLIKELY(st != TARN_OK)) {
+#if HEAP_REGIONS
+        if (st == TARN_EFOREIGN && HEAP_MULTI(h)) return heap_free_rgn(h, ptr);
+#endif
+        return heap_reject_free(h, ptr, st);
+    }
 #if TARN_QUARANTINE > 0
     if (h->quarantine.on) {
         heap_q_hold(h, (unsigned char *)ptr, &b);
@@ -1091,6 +1191,7 @@ static tarn_status heap_resize_inplace(tarn_heap *h, const heap_blk *b, uint32_t
                                        uint32_t *got)
 {
     uint32_t g = b->g, s = b->s, n = g + s, ns, t;
+    uint32_t tag = HD_W1(h, g) & UTAG;   /* the request's caps tag stays */
     unsigned char *p = PAYLOAD(h, g);
     tarn_status st;
     *got = s;
@@ -1105,7 +1206,7 @@ static tarn_status heap_resize_inplace(tarn_heap *h, const heap_blk *b, uint32_t
             TARN_SAN_DEFINED(p + PBYTES(u), PBYTES(s) - PBYTES(u));
             return st;
         }
-        wr1(h, g, 1u, u);
+        wr1(h, g, 1u, u | tag);
         *got = u;
         return TARN_OK;
     }
@@ -1118,6 +1219,7 @@ static tarn_status heap_resize_inplace(tarn_heap *h, const heap_blk *b, uint32_t
     t = s + ns;
     set_prev(h, g + t, t);
     *got = heap_cut(h, g, t, u);
+    if (tag != 0u) wr1(h, g, 1u, *got | tag);
     HEAP_SAN_RESIZE(h, p, PBYTES(s), PBYTES(*got));
     return TARN_OK;
 }
@@ -1155,6 +1257,12 @@ static tarn_status heap_resize_block(tarn_heap *h, unsigned char *p, /* NOLINT(r
     return st;
 }
 
+#if HEAP_REGIONS
+static void *heap_realloc_in(tarn_heap *h, tarn_heap *c, unsigned ri, void *ptr,
+                             const heap_blk *b, size_t size, uint32_t caps, bool keep);
+static void *heap_realloc_rgn(tarn_heap *h, void *ptr, size_t size, uint32_t caps, bool keep);
+#endif
+
 static void *heap_realloc_core(tarn_heap *h, void *ptr, size_t size)
 {
     heap_blk b;
@@ -1168,6 +1276,12 @@ static void *heap_realloc_core(tarn_heap *h, void *ptr, size_t size)
 #endif
     if (HEAP_DEEP_CHECK_FAILS(h)) return heap_alloc_fail(h, size, TARN_ECORRUPT);
     st = heap_block_of(h, ptr, &b, true);
+#if HEAP_REGIONS
+    if (HEAP_MULTI(h)) {
+        if (st == TARN_OK) return heap_realloc_in(h, h, 0u, ptr, &b, size, 0u, true);
+        if (st == TARN_EFOREIGN) return heap_realloc_rgn(h, ptr, size, 0u, true);
+    }
+#endif
     if (st != TARN_OK) {
         (void)heap_reject_free(h, ptr, st);
         TARN_STAT(h->failed++);     /* a realloc that returned NULL: a failed allocation */
@@ -1214,6 +1328,435 @@ void *tarn_heap_realloc(tarn_heap *h, void *ptr, size_t size)
  * so reading last_error back under the same lock gives this call's status. */
 #define HEAP_STATUS_OF(h, p) ((p) != NULL ? TARN_OK : TARN_ERR_GET((h)->last_error))
 
+/* ---- regions -------------------------------------------------------------------------------
+ * Region 0 is the heap itself.  Region i >= 1 is a heap of its own (the same layout, its
+ * control part at the start of its buffer, initialised by tarn_heap_init without a
+ * lock), which only this heap calls, with this heap's lock held; h->rgn[i - 1] points at
+ * it and h->rlo/rlen hold the range of its payload addresses, so that a pointer is
+ * mapped to its region by at most TARN_HEAP_MAX_REGIONS - 1 range comparisons on this
+ * heap's own sealed table (h->rseal), before any byte of the region is read.  A region's
+ * heap is checked (self and seal) before it is used: damage there is TARN_ECORRUPT.
+ *
+ * Counters: this heap's used/peak/allocs/frees/failed are the whole heap's.  A region's
+ * heap counts its own; the calls below add what an operation in it changed to this
+ * heap's counters (region 0's own figures are the heap's minus the others').
+ */
+#if HEAP_REGIONS
+typedef struct heap_acct {
+    size_t used, allocs, frees;
+} heap_acct;
+
+static inline void acct_begin(const tarn_heap *c, heap_acct *a)
+{
+    a->used = c->used;
+    a->allocs = c->allocs;
+    a->frees = c->frees;
+}
+
+/* Add what the operation on region heap c changed to h's counters; the damage c saw
+ * makes h refuse allocations too. */
+static void acct_end(tarn_heap *h, const tarn_heap *c, const heap_acct *a)
+{
+    if (c->broken != 0u) h->broken = 1u;
+    if (c == h) return;
+    TARN_STAT(h->used = h->used + c->used - a->used; h->allocs += c->allocs - a->allocs;
+              h->frees += c->frees - a->frees; if (h->used > h->peak) h->peak = h->used);
+    (void)a;
+}
+
+
+/* The region (>= 1) whose payload range holds p: TARN_OK with its heap in *c and its
+ * index in *ri, TARN_EFOREIGN (in no region: outside every buffer, in a gap between
+ * regions, or in a region's control part), TARN_ECORRUPT (table or region damaged; the
+ * heap is marked damaged).  At most TARN_HEAP_MAX_REGIONS - 1 comparisons. */
+static tarn_status heap_rgn_find(tarn_heap *h, const void *p, tarn_heap **c, unsigned *ri)
+{
+    unsigned i;
+    if (TARN_UNLIKELY(!heap_rgn_ok(h))) return heap_damaged(h);
+    for (i = 1u; i < h->nrgn; i++) {
+        if ((uintptr_t)p - h->rlo[i - 1u] < h->rlen[i - 1u]) {
+            *c = heap_rgn_at(h, i);
+            *ri = i;
+            return *c != NULL ? TARN_OK : heap_damaged(h);
+        }
+    }
+    return TARN_EFOREIGN;
+}
+
+/* Locate and check the live block at p in any region. */
+static tarn_status heap_locate(tarn_heap *h, const void *p, heap_blk *b, bool full,
+                               tarn_heap **c, unsigned *ri)
+{
+    tarn_status st = heap_block_of(h, p, b, full);
+    *c = h;
+    *ri = 0u;
+    if (st == TARN_EFOREIGN && HEAP_MULTI(h)) {
+        st = heap_rgn_find(h, p, c, ri);
+        if (st == TARN_OK) {
+            st = heap_block_of(*c, p, b, full);
+            if ((*c)->broken != 0u) h->broken = 1u;
+        }
+    }
+    return st;
+}
+#else
+static tarn_status heap_locate(tarn_heap *h, const void *p, heap_blk *b, bool full,
+                               tarn_heap **c, unsigned *ri)
+{
+    *c = h;
+    *ri = 0u;
+    return heap_block_of(h, p, b, full);
+}
+#endif
+
+/* The tag recording the capabilities `caps` of a request (0 for none): its index + 1 in
+ * the table of sets, added when there is room, else UTAG_REGION. */
+static uint32_t heap_cap_tag(tarn_heap *h, uint32_t caps)
+{
+    unsigned i;
+    if (caps == 0u) return 0u;
+    for (i = 0; i < h->ncapset; i++) {
+        if (h->capset[i] == caps) return i + 1u;
+    }
+    if (h->ncapset >= TARN_HEAP_CAP_SETS) return UTAG_REGION;
+    h->capset[h->ncapset++] = caps;
+    h->rseal = heap_rseal(h);
+    return h->ncapset;
+}
+
+/* Write the tag of caps into the header of the used block at granule g of region c. */
+static void heap_tag_set(tarn_heap *h, const tarn_heap *c, uint32_t g, uint32_t caps)
+{
+    uint32_t t = heap_cap_tag(h, caps);
+    wr1(c, g, 1u, (HD_W1(c, g) & ~UTAG) | (t << 27));
+}
+
+/* The capabilities a block of region ri with header tag t must keep; false when the
+ * tag names no set (damaged). */
+static bool heap_tag_caps(const tarn_heap *h, unsigned ri, uint32_t t, uint32_t *caps)
+{
+    if (t == 0u) {
+        *caps = 0u;
+    } else if (t == UTAG_REGION) {
+        *caps = h->caps[ri];
+    } else if (t <= h->ncapset) {
+        *caps = h->capset[t - 1u];
+    } else {
+        return false;
+    }
+    return true;
+}
+
+/* Allocate `size` bytes (aligned to `alignment` when it is above the granule) from the
+ * first region, from index `first` on, whose capabilities include `caps`; the block is
+ * tagged with caps.  Lock held; a failure is not recorded: NULL with *st set. */
+static void *heap_place(tarn_heap *h, unsigned first, size_t size, size_t alignment,
+                        uint32_t caps, tarn_status *st)
+{
+    unsigned i, n;
+    *st = TARN_ECORRUPT;
+    if (TARN_UNLIKELY(!heap_rgn_ok(h))) return NULL;
+    n = h->nrgn;
+    *st = TARN_ENOMEM;      /* also when no region has the capabilities */
+    for (i = first; i < n; i++) {
+        tarn_heap *c;
+        void *p;
+#if HEAP_REGIONS
+        heap_acct a;
+#endif
+        if ((h->caps[i] & caps) != caps) continue;
+        if (h->broken != 0u) {
+            *st = TARN_ECORRUPT;
+            return NULL;
+        }
+        c = heap_rgn_at(h, i);
+        if (c == NULL) {
+            *st = heap_damaged(h);
+            return NULL;
+        }
+#if HEAP_REGIONS
+        acct_begin(c, &a);
+#endif
+        p = alignment > G ? heap_aligned_try(c, alignment, size, st)
+                          : heap_alloc_try(c, size, st);
+#if HEAP_REGIONS
+        acct_end(h, c, &a);
+#endif
+        if (p != NULL) {
+            if (caps != 0u) {
+                heap_tag_set(h, c, (uint32_t)(((uintptr_t)p - (uintptr_t)c->blocks) >> LG) - 1u,
+                             caps);
+            }
+            return p;
+        }
+        if (*st != TARN_ENOMEM) return NULL;
+    }
+    return NULL;
+}
+
+#if HEAP_REGIONS
+/* Free of a pointer outside region 0 (heap_free_core found none there). */
+static tarn_status heap_free_rgn(tarn_heap *h, void *ptr)
+{
+    tarn_heap *c;
+    unsigned ri;
+    heap_acct a;
+    tarn_status st = heap_rgn_find(h, ptr, &c, &ri);
+    if (st != TARN_OK) return heap_reject_free(h, ptr, st);
+    acct_begin(c, &a);
+    st = heap_free_core(c, ptr);        /* checks, reports and releases in its region */
+    acct_end(h, c, &a);
+    if (st != TARN_OK) TARN_ERR_SET(h->last_error, (uint8_t)st);
+    return st;
+}
+
+/* Realloc of the checked live block b (payload ptr) of region ri (heap c) to `size`
+ * bytes, into a region with the capabilities `caps`, or (keep) those its request had.
+ * Lock held; a failure is recorded, and ptr then stays as it was. */
+static void *heap_realloc_in(tarn_heap *h, tarn_heap *c, unsigned ri, void *ptr,
+                             const heap_blk *b, size_t size, uint32_t caps, bool keep)
+{
+    uint32_t al = rd(c, b->g, 0u) >> 27;
+    tarn_status st = TARN_ENOMEM;
+    heap_acct a;
+    unsigned char *q;
+    if (!heap_rgn_ok(h) ||
+        (keep && !heap_tag_caps(h, ri, UTAG_OF(HD_W1(c, b->g)), &caps))) {
+        return heap_alloc_fail(h, size, heap_damaged(h));
+    }
+    if ((h->caps[ri] & caps) == caps && size <= c->nbytes) {
+        acct_begin(c, &a);
+        st = heap_resize_block(c, (unsigned char *)ptr, b, heap_units(size), size);
+        acct_end(h, c, &a);
+        if (st == TARN_OK) {
+            if (!keep) heap_tag_set(h, c, b->g, caps);
+            return ptr;
+        }
+        if (st != TARN_ENOMEM) return heap_alloc_fail(h, size, st);
+    }
+    q = (unsigned char *)heap_place(h, 0u, size, al != 0u ? (size_t)G << al : 0u, caps, &st);
+    if (q == NULL) return heap_alloc_fail(h, size, st);
+    memcpy(q, ptr, b->live < size ? b->live : size);
+    acct_begin(c, &a);
+    st = heap_free_core(c, ptr);
+    acct_end(h, c, &a);
+    TARN_ASSERT(st == TARN_OK);
+    (void)st;
+    return q;
+}
+
+/* Realloc of ptr wherever it is (not NULL, size not 0).  Lock held. */
+static void *heap_realloc_rgn(tarn_heap *h, void *ptr, size_t size, uint32_t caps, bool keep)
+{
+    heap_blk b;
+    tarn_heap *c;
+    unsigned ri;
+    tarn_status st = heap_locate(h, ptr, &b, true, &c, &ri);
+    if (st != TARN_OK) {
+        (void)heap_reject_free(h, ptr, st);
+        TARN_STAT(h->failed++);
+        return NULL;
+    }
+    return heap_realloc_in(h, c, ri, ptr, &b, size, caps, keep);
+}
+#endif
+
+tarn_status tarn_heap_add_region(tarn_heap *h, void *mem, size_t size, uint32_t caps)
+{
+#if HEAP_REGIONS
+    tarn_status st = TARN_OK;
+    uintptr_t lo = (uintptr_t)mem;
+    unsigned i;
+    if (!heap_valid(h) || mem == NULL || lo + size < lo) return TARN_EINVAL;
+    TARN_LOCK(h->lock);
+    if (!heap_rgn_ok(h)) {
+        st = heap_damaged(h);
+    } else if (h->nrgn >= TARN_HEAP_MAX_REGIONS) {
+        st = TARN_EOVERFLOW;
+    }
+    for (i = 0; i < h->nrgn && st == TARN_OK; i++) {
+        const tarn_heap *c = heap_rgn_at(h, i);
+        if (c == NULL) {
+            st = heap_damaged(h);
+        } else if (lo < (uintptr_t)c->mem + c->mem_size && (uintptr_t)c->mem < lo + size) {
+            st = TARN_EINVAL;       /* overlaps region i */
+        }
+    }
+    if (st == TARN_OK) {
+        tarn_heap *c;
+        tarn_config cfg = {{NULL, NULL, NULL}, NULL, 0u};
+        cfg.name = h->name;
+        cfg.flags = (uint32_t)(h->flags & TARN_HEAP_F_CLEAR_FREED);
+        if ((h->flags & HEAP_FL_REPORT) != 0u) cfg.flags |= TARN_F_SAN_REPORT;
+#if TARN_QUARANTINE > 0
+        if (h->quarantine.on) cfg.flags |= TARN_F_QUARANTINE;
+#endif
+        st = tarn_heap_init(&c, mem, size, &cfg);
+        if (st == TARN_OK) {
+#if TARN_HEAP_TRACE
+            c->trace = h->trace;
+            c->trace_ctx = h->trace_ctx;
+            c->seal = heap_seal(c);
+#endif
+            i = h->nrgn;
+            h->rgn[i - 1u] = c;
+            h->rlo[i - 1u] = (uintptr_t)c->blocks + G;
+            h->rlen[i - 1u] = ((uintptr_t)c->ngran - 1u) << LG;
+            h->caps[i] = caps;
+            h->nrgn = (uint8_t)(i + 1u);
+            h->rseal = heap_rseal(h);
+        }
+    }
+    TARN_UNLOCK(h->lock);
+    return st;
+#else
+    (void)mem;
+    (void)size;
+    (void)caps;
+    return heap_valid(h) ? TARN_EOVERFLOW : TARN_EINVAL;
+#endif
+}
+
+tarn_status tarn_heap_set_caps(tarn_heap *h, unsigned region, uint32_t caps)
+{
+    tarn_status st = TARN_OK;
+    if (!heap_valid(h)) return TARN_EINVAL;
+    TARN_LOCK(h->lock);
+    if (!heap_rgn_ok(h)) {
+        st = heap_damaged(h);
+    } else if (region >= h->nrgn) {
+        st = TARN_ENOENT;
+    } else {
+        h->caps[region] = caps;
+        h->rseal = heap_rseal(h);
+    }
+    TARN_UNLOCK(h->lock);
+    return st;
+}
+
+unsigned tarn_heap_region_count(const tarn_heap *h)
+{
+    return heap_valid(h) && heap_rgn_ok(h) ? h->nrgn : 0u;
+}
+
+tarn_status tarn_heap_region_of(tarn_heap *h, const void *p, unsigned *region)
+{
+    heap_blk b;
+    tarn_heap *c;
+    unsigned ri = 0;
+    tarn_status st;
+    if (!heap_valid(h) || region == NULL) return TARN_EINVAL;
+    TARN_LOCK(h->lock);
+    st = heap_locate(h, p, &b, true, &c, &ri);
+    TARN_UNLOCK(h->lock);
+    *region = ri;
+    return st;
+}
+
+void *tarn_heap_alloc_caps_status(tarn_heap *h, size_t size, uint32_t caps, tarn_status *st)
+{
+    void *p = NULL;
+    tarn_status s = TARN_EINVAL;
+    if (heap_valid(h)) {
+        TARN_LOCK(h->lock);
+        p = heap_place(h, 0u, size, 0u, caps, &s);
+        if (p == NULL) (void)heap_alloc_fail(h, size, s);
+        TARN_UNLOCK(h->lock);
+    }
+    if (st != NULL) *st = s;
+    return p;
+}
+
+void *tarn_heap_alloc_caps(tarn_heap *h, size_t size, uint32_t caps)
+{
+    return tarn_heap_alloc_caps_status(h, size, caps, NULL);
+}
+
+void *tarn_heap_calloc_caps_status(tarn_heap *h, size_t nitems, size_t size, uint32_t caps,
+                                   tarn_status *st)
+{
+    void *p;
+    if (heap_valid(h) && size != 0u && nitems > SIZE_MAX / size) {
+        TARN_LOCK(h->lock);
+        (void)heap_alloc_fail(h, SIZE_MAX, TARN_EOVERFLOW);
+        TARN_UNLOCK(h->lock);
+        if (st != NULL) *st = TARN_EOVERFLOW;
+        return NULL;
+    }
+    p = tarn_heap_alloc_caps_status(h, nitems * size, caps, st);
+    if (p != NULL) memset(p, 0, nitems * size);
+    return p;
+}
+
+void *tarn_heap_calloc_caps(tarn_heap *h, size_t nitems, size_t size, uint32_t caps)
+{
+    return tarn_heap_calloc_caps_status(h, nitems, size, caps, NULL);
+}
+
+void *tarn_heap_aligned_alloc_caps_status(tarn_heap *h, size_t alignment, size_t size,
+                                          uint32_t caps, tarn_status *st)
+{
+    void *p = NULL;
+    tarn_status s = TARN_EINVAL;
+    if (heap_valid(h)) {
+        TARN_LOCK(h->lock);
+        if (TARN_IS_POW2(alignment)) p = heap_place(h, 0u, size, alignment, caps, &s);
+        if (p == NULL) (void)heap_alloc_fail(h, size, s);
+        TARN_UNLOCK(h->lock);
+    }
+    if (st != NULL) *st = s;
+    return p;
+}
+
+void *tarn_heap_aligned_alloc_caps(tarn_heap *h, size_t alignment, size_t size, uint32_t caps)
+{
+    return tarn_heap_aligned_alloc_caps_status(h, alignment, size, caps, NULL);
+}
+
+void *tarn_heap_realloc_caps_status(tarn_heap *h, void *ptr, size_t size, uint32_t caps,
+                                    tarn_status *st)
+{
+    void *q = NULL;
+    tarn_status s = TARN_EINVAL;
+    if (ptr == NULL) return tarn_heap_alloc_caps_status(h, size, caps, st);
+    if (heap_valid(h) && size == 0u) {
+        s = tarn_heap_free(h, ptr);
+    } else if (heap_valid(h)) {
+        TARN_LOCK(h->lock);
+        if (HEAP_DEEP_CHECK_FAILS(h)) {
+            q = heap_alloc_fail(h, size, TARN_ECORRUPT);
+        } else {
+#if HEAP_REGIONS
+            q = heap_realloc_rgn(h, ptr, size, caps, false);
+#else
+            heap_blk b;
+            s = heap_block_of(h, ptr, &b, true);
+            if (s != TARN_OK) {
+                (void)heap_reject_free(h, ptr, s);
+                TARN_STAT(h->failed++);
+            } else if ((h->caps[0] & caps) != caps) {
+                (void)heap_alloc_fail(h, size, TARN_ENOMEM);
+            } else {
+                q = heap_realloc_core(h, ptr, size);
+                if (q != NULL && caps != 0u) {
+                    heap_tag_set(h, h, (uint32_t)(((uintptr_t)q - (uintptr_t)h->blocks) >> LG) - 1u,
+                                 caps);
+                }
+            }
+#endif
+        }
+        s = HEAP_STATUS_OF(h, q);
+        TARN_UNLOCK(h->lock);
+    }
+    if (st != NULL) *st = s;
+    return q;
+}
+
+void *tarn_heap_realloc_caps(tarn_heap *h, void *ptr, size_t size, uint32_t caps)
+{
+    return tarn_heap_realloc_caps_status(h, ptr, size, caps, NULL);
+}
+
 void *tarn_heap_alloc_status(tarn_heap *h, size_t size, tarn_status *st)
 {
     void *p = NULL;
@@ -1254,6 +1797,11 @@ void *tarn_heap_aligned_alloc_status(tarn_heap *h, size_t alignment, size_t size
     if (heap_valid(h)) {
         TARN_LOCK(h->lock);
         p = TARN_IS_POW2(alignment) ? heap_aligned_try(h, alignment, size, &s) : NULL;
+#if HEAP_REGIONS
+        if (p == NULL && s == TARN_ENOMEM && HEAP_MULTI(h)) {
+            p = heap_place(h, 1u, size, alignment, 0u, &s);
+        }
+#endif
         if (p == NULL) (void)heap_alloc_fail(h, size, s);
         TARN_UNLOCK(h->lock);
     }
@@ -1282,17 +1830,27 @@ tarn_status tarn_heap_resize(tarn_heap *h, void *ptr, size_t size)
 {
     heap_blk b;
     tarn_status st;
+    tarn_heap *c = h;
+    unsigned ri = 0;
     if (!heap_valid(h)) return TARN_EINVAL;
     TARN_LOCK(h->lock);
-    st = HEAP_DEEP_CHECK_FAILS(h) ? TARN_ECORRUPT : heap_block_of(h, ptr, &b, true);
+    st = HEAP_DEEP_CHECK_FAILS(h) ? TARN_ECORRUPT : heap_locate(h, ptr, &b, true, &c, &ri);
     if (st == TARN_OK && size == 0u) st = TARN_EINVAL;
     if (st == TARN_OK) {
-        st = size > h->nbytes ? TARN_ENOMEM
-                              : heap_resize_block(h, (unsigned char *)ptr, &b, heap_units(size), size);
-        while (st == TARN_ENOMEM && size <= h->nbytes && HEAP_Q_RELIEVE(h)) {
-            st = heap_resize_block(h, (unsigned char *)ptr, &b, heap_units(size), size);
+#if HEAP_REGIONS
+        heap_acct a;
+        acct_begin(c, &a);
+#endif
+        st = size > c->nbytes ? TARN_ENOMEM
+                              : heap_resize_block(c, (unsigned char *)ptr, &b, heap_units(size), size);
+        while (st == TARN_ENOMEM && size <= c->nbytes && HEAP_Q_RELIEVE(c)) {
+            st = heap_resize_block(c, (unsigned char *)ptr, &b, heap_units(size), size);
         }
+#if HEAP_REGIONS
+        acct_end(h, c, &a);
+#endif
     }
+    (void)ri;
     if (st != TARN_OK) (void)heap_reject(h, ptr, st);
     TARN_UNLOCK(h->lock);
     return st;
@@ -1304,9 +1862,14 @@ size_t tarn_heap_usable_size(tarn_heap *h, const void *ptr)
     heap_blk b;
     size_t n = 0;
     tarn_status st;
+    tarn_heap *c;
+    unsigned ri;
     if (!heap_valid(h)) return 0u;
     TARN_LOCK(h->lock);
     st = heap_block_of(h, ptr, &b, false);
+    if (TARN_UNLIKELY(st == TARN_EFOREIGN) && HEAP_MULTI(h)) {
+        st = heap_locate(h, ptr, &b, false, &c, &ri);
+    }
     if (TARN_LIKELY(st == TARN_OK)) {
         n = b.live;
     } else {
@@ -1320,24 +1883,36 @@ tarn_status tarn_heap_validate(tarn_heap *h, const void *ptr)
 {
     heap_blk b;
     tarn_status st;
+    tarn_heap *c = h;
+    unsigned ri = 0;
     if (!heap_valid(h)) return TARN_EINVAL;
     TARN_LOCK(h->lock);
 #if !HEAP_CHECKING
     /* level 0 trusts pointers elsewhere; a query still answers exactly */
     if (ptr != NULL) {
         uintptr_t d = (uintptr_t)ptr - (uintptr_t)h->blocks - G;
-        if (d >= ((uintptr_t)h->ngran - 1u) << LG || (d & (G - 1u)) != 0u) {
+#if HEAP_REGIONS
+        if (d >= ((uintptr_t)h->ngran - 1u) << LG && HEAP_MULTI(h)) {
+            st = heap_rgn_find(h, ptr, &c, &ri);
+            if (st != TARN_OK) {
+                TARN_UNLOCK(h->lock);
+                return st;
+            }
+            d = (uintptr_t)ptr - (uintptr_t)c->blocks - G;
+        }
+#endif
+        if (d >= ((uintptr_t)c->ngran - 1u) << LG || (d & (G - 1u)) != 0u) {
             TARN_UNLOCK(h->lock);
             return TARN_EFOREIGN;
         }
-        if (bit_get(h->umap, (uint32_t)(d >> LG)) == 0u) {
-            st = heap_why(h, (uint32_t)(d >> LG));
+        if (bit_get(c->umap, (uint32_t)(d >> LG)) == 0u) {
+            st = heap_why(c, (uint32_t)(d >> LG));
             TARN_UNLOCK(h->lock);
             return st;
         }
     }
 #endif
-    st = heap_block_of(h, ptr, &b, true);
+    st = heap_locate(h, ptr, &b, true, &c, &ri);
     TARN_UNLOCK(h->lock);
     return st;
 }
@@ -1361,6 +1936,18 @@ tarn_status tarn_heap_set_trace(tarn_heap *h, tarn_heap_trace_fn fn, void *ctx)
     h->trace = fn;
     h->trace_ctx = fn != NULL ? ctx : NULL;
     h->seal = heap_seal(h);
+#if HEAP_REGIONS
+    {
+        unsigned i;
+        for (i = 1u; heap_rgn_ok(h) && i < h->nrgn; i++) {
+            tarn_heap *c = heap_rgn_at(h, i);
+            if (c == NULL) continue;
+            c->trace = h->trace;
+            c->trace_ctx = h->trace_ctx;
+            c->seal = heap_seal(c);
+        }
+    }
+#endif
     TARN_UNLOCK(h->lock);
     return TARN_OK;
 }
@@ -1390,11 +1977,10 @@ static size_t bytes_less_extra(size_t n)
     return n > HEAP_EXTRA ? n - HEAP_EXTRA : 0u;
 }
 
-tarn_status tarn_heap_stats_get(tarn_heap *h, tarn_heap_stats *out)
+/* The statistics of the region heap h alone (its own counters). */
+static void heap_stats_of(const tarn_heap *h, tarn_heap_stats *out)
 {
     uint32_t c, x, largest = 0, nfree = 0, steps = 0;
-    if (!heap_valid(h) || out == NULL) return TARN_EINVAL;
-    TARN_LOCK(h->lock);
     memset(out, 0, sizeof *out);
     out->capacity = bytes_less_extra(PBYTES(h->ngran));   /* the largest request */
     out->overhead = h->mem_size - out->capacity;
@@ -1446,8 +2032,86 @@ tarn_status tarn_heap_stats_get(tarn_heap *h, tarn_heap_stats *out)
 #if TARN_QUARANTINE > 0
     out->held_blocks = h->quarantine.count;
 #endif
+}
+
+tarn_status tarn_heap_stats_get(tarn_heap *h, tarn_heap_stats *out)
+{
+    tarn_status st = TARN_OK;
+    if (!heap_valid(h) || out == NULL) return TARN_EINVAL;
+    TARN_LOCK(h->lock);
+    heap_stats_of(h, out);
+#if HEAP_REGIONS
+    if (HEAP_MULTI(h)) {    /* the other regions' shares of the whole heap's figures */
+        unsigned i;
+        if (!heap_rgn_ok(h)) st = TARN_ECORRUPT;
+        for (i = 1u; st == TARN_OK && i < h->nrgn; i++) {
+            tarn_heap_stats r;
+            const tarn_heap *c = heap_rgn_at(h, i);
+            if (c == NULL) {
+                st = TARN_ECORRUPT;
+                break;
+            }
+            heap_stats_of(c, &r);
+            out->capacity += r.capacity;
+            out->overhead += r.overhead;
+            out->free_blocks += r.free_blocks;
+            out->held_blocks += r.held_blocks;
+            if (r.largest_free > out->largest_free) out->largest_free = r.largest_free;
+            if (r.max_alloc > out->max_alloc) out->max_alloc = r.max_alloc;
+#if !TARN_STATS
+            out->used += r.used;
+            out->peak_used += r.used;
+            out->live_blocks += r.live_blocks;
+#endif
+        }
+        out->free = out->capacity > out->used ? out->capacity - out->used : 0u;
+    }
+#endif
     TARN_UNLOCK(h->lock);
-    return TARN_OK;
+    return st;
+}
+
+tarn_status tarn_heap_region_get(tarn_heap *h, unsigned region, tarn_heap_region *out)
+{
+    tarn_status st = TARN_OK;
+    const tarn_heap *c;
+    if (!heap_valid(h) || out == NULL) return TARN_EINVAL;
+    TARN_LOCK(h->lock);
+    if (!heap_rgn_ok(h)) {
+        st = TARN_ECORRUPT;
+    } else if (region >= h->nrgn) {
+        st = TARN_ENOENT;
+    } else if ((c = heap_rgn_at(h, region)) == NULL) {
+        st = TARN_ECORRUPT;
+    } else {
+        memset(out, 0, sizeof *out);
+        out->mem = c->mem;
+        out->size = c->mem_size;
+        out->caps = h->caps[region];
+        heap_stats_of(c, &out->stats);
+        out->stats.failed_allocs = 0u;
+#if HEAP_REGIONS && TARN_STATS
+        if (region == 0u) {         /* the heap's counters less the other regions' */
+            unsigned i;
+            for (i = 1u; i < h->nrgn; i++) {
+                const tarn_heap *o = heap_rgn_at(h, i);
+                if (o == NULL) {
+                    st = TARN_ECORRUPT;
+                    break;
+                }
+                out->stats.used -= o->used;
+                out->stats.total_allocs -= o->allocs;
+                out->stats.total_frees -= o->frees;
+            }
+            out->stats.live_blocks = out->stats.total_allocs - out->stats.total_frees;
+            out->stats.free = out->stats.capacity > out->stats.used
+                                  ? out->stats.capacity - out->stats.used
+                                  : 0u;
+        }
+#endif
+    }
+    TARN_UNLOCK(h->lock);
+    return st;
 }
 
 tarn_status tarn_heap_quarantine_flush(tarn_heap *h)
@@ -1457,35 +2121,94 @@ tarn_status tarn_heap_quarantine_flush(tarn_heap *h)
 #if TARN_QUARANTINE > 0
     {
         void *p;
+        unsigned i;
         TARN_LOCK(h->lock);
-        while ((p = tarn_q_pop(&h->quarantine)) != NULL) {
-            if (heap_q_release(h, p) != TARN_OK) st = TARN_ECORRUPT;
+        for (i = 0; i < (heap_rgn_ok(h) ? h->nrgn : 1u); i++) {
+            tarn_heap *c = heap_rgn_at(h, i);
+#if HEAP_REGIONS
+            heap_acct a;
+#endif
+            if (c == NULL) {
+                st = heap_damaged(h);
+                continue;
+            }
+#if HEAP_REGIONS
+            acct_begin(c, &a);
+#endif
+            while ((p = tarn_q_pop(&c->quarantine)) != NULL) {
+                if (heap_q_release(c, p) != TARN_OK) st = TARN_ECORRUPT;
+            }
+#if HEAP_REGIONS
+            acct_end(h, c, &a);
+#endif
         }
+        if (st != TARN_OK) TARN_ERR_SET(h->last_error, (uint8_t)st);
         TARN_UNLOCK(h->lock);
     }
 #endif
     return st;
 }
 
-tarn_status tarn_heap_walk(tarn_heap *h, tarn_heap_walk_fn fn, void *ctx)
+/* Walk the blocks of the region heap h; *go becomes false when fn stops the walk. */
+static tarn_status heap_walk_of(const tarn_heap *h, tarn_heap_walk_fn fn, void *ctx, bool *go)
 {
     uint32_t g = 0, s;
     size_t n;
-    tarn_status st = TARN_OK;
-    if (!heap_valid(h) || fn == NULL) return TARN_EINVAL;
-    TARN_LOCK(h->lock);
     while (g < h->ngran) {
         s = walk_size(h, g);
-        if (s == 0u) {
-            st = TARN_ECORRUPT;
+        if (s == 0u) return TARN_ECORRUPT;
+        n = heap_live_block(h, g, s);
+        if (!fn(ctx, PAYLOAD(h, g), n != 0u ? n : PBYTES(s), n != 0u)) {
+            *go = false;
             break;
         }
-        n = heap_live_block(h, g, s);
-        if (!fn(ctx, PAYLOAD(h, g), n != 0u ? n : PBYTES(s), n != 0u)) break;
         g += s;
+    }
+    return TARN_OK;
+}
+
+/* Walk regions [from, to) (to 0: every region). */
+static tarn_status heap_walk_rgns(tarn_heap *h, unsigned from, unsigned to,
+                                  tarn_heap_walk_fn fn, void *ctx)
+{
+    tarn_status st = TARN_OK;
+    bool go = true;
+    unsigned i;
+    TARN_LOCK(h->lock);
+    if (!heap_rgn_ok(h)) {
+        st = TARN_ECORRUPT;
+        to = 1u;                    /* region 0 can still be walked */
+        if (from != 0u) to = 0u;
+    } else if (to == 0u) {
+        to = h->nrgn;
+    } else if (to > h->nrgn) {
+        st = TARN_ENOENT;
+        to = 0u;
+    }
+    for (i = from; i < to && go; i++) {
+        const tarn_heap *c = heap_rgn_at(h, i);
+        tarn_status s = c != NULL ? heap_walk_of(c, fn, ctx, &go) : TARN_ECORRUPT;
+        if (s != TARN_OK) {
+            st = s;
+            break;
+        }
     }
     TARN_UNLOCK(h->lock);
     return st;
+}
+
+tarn_status tarn_heap_walk(tarn_heap *h, tarn_heap_walk_fn fn, void *ctx)
+{
+    if (!heap_valid(h) || fn == NULL) return TARN_EINVAL;
+    return heap_walk_rgns(h, 0u, 0u, fn, ctx);
+}
+
+tarn_status tarn_heap_region_walk(tarn_heap *h, unsigned region, tarn_heap_walk_fn fn,
+                                  void *ctx)
+{
+    if (!heap_valid(h) || fn == NULL) return TARN_EINVAL;
+    if (region >= TARN_HEAP_MAX_REGIONS) return TARN_ENOENT;
+    return heap_walk_rgns(h, region, region + 1u, fn, ctx);
 }
 
 /* ---- integrity ---------------------------------------------------------------------------- */
@@ -1567,7 +2290,9 @@ static tarn_status heap_check_ring(const tarn_heap *h)
     return TARN_OK;
 }
 
-static tarn_status heap_check_locked(const tarn_heap *h)
+/* The full check of the region heap h (every invariant but I5); *usedp and *nusedp get
+ * the usable bytes and the number of its live blocks. */
+static tarn_status heap_check_one(const tarn_heap *h, size_t *usedp, size_t *nusedp)
 {
     uint32_t g, s, c, x, w0, w1, pv, prev_s = 0, nfree = 0, listed = 0, ngroups, i;
     size_t used = 0, nused = 0, n;
@@ -1581,15 +2306,20 @@ static tarn_status heap_check_locked(const tarn_heap *h)
         w0 = rd(h, g, 0u);
         w1 = HD_W1(h, g);
         s = walk_size(h, g);
-        if (s == 0u || (w0 & SZ) != prev_s || (w1 & 0x78000000u) != 0u) return TARN_ECORRUPT;
+        if (s == 0u || (w0 & SZ) != prev_s) return TARN_ECORRUPT;
         if (bits_any(h->umap, g + 1u, g + s)) return TARN_ECORRUPT;
         if (bit_get(h->umap, g) == 0u) {
-            if ((w1 & FREE) == 0u || (w0 >> 27) != 0u || prev_free) return TARN_ECORRUPT;
+            if ((w1 & FREE) == 0u || (w1 & UTAG) != 0u || (w0 >> 27) != 0u || prev_free) {
+                return TARN_ECORRUPT;
+            }
             prev_free = true;
             nfree++;
         } else {
             uint32_t al = w0 >> 27;
-            if ((w1 & FREE) != 0u) return TARN_ECORRUPT;
+            if ((w1 & FREE) != 0u ||
+                (UTAG_OF(w1) > TARN_HEAP_CAP_SETS && UTAG_OF(w1) != UTAG_REGION)) {
+                return TARN_ECORRUPT;
+            }
             if (al != 0u && (al > 26u || ((size_t)G << al) > h->nbytes ||
                              ((uintptr_t)PAYLOAD(h, g) & (((uintptr_t)G << al) - 1u)) != 0u)) {
                 return TARN_ECORRUPT;
@@ -1628,14 +2358,45 @@ static tarn_status heap_check_locked(const tarn_heap *h)
         }
     }
     if (listed != nfree) return TARN_ECORRUPT;
+    *usedp = used;
+    *nusedp = nused;
+    return TARN_OK;
+}
+
+/* I5 for the counters of h against the usable bytes and live blocks found. */
+static inline bool heap_counts_ok(const tarn_heap *h, size_t used, size_t nused)
+{
 #if TARN_STATS
-    if (h->used != used || h->peak < h->used || h->allocs - h->frees != nused) {
-        return TARN_ECORRUPT;
-    }
-#endif
+    return h->used == used && h->peak >= h->used && h->allocs - h->frees == nused;
+#else
+    (void)h;
     (void)used;
     (void)nused;
-    return TARN_OK;
+    return true;
+#endif
+}
+
+static tarn_status heap_check_locked(const tarn_heap *h)
+{
+    size_t used = 0, nused = 0;
+    if (!heap_rgn_ok(h) || heap_check_one(h, &used, &nused) != TARN_OK) return TARN_ECORRUPT;
+#if HEAP_REGIONS
+    {
+        unsigned i;
+        for (i = 1u; i < h->nrgn; i++) {
+            const tarn_heap *c = heap_rgn_at(h, i);
+            size_t u = 0, n = 0;
+            if (c == NULL || h->rlen[i - 1u] != ((uintptr_t)c->ngran - 1u) << LG ||
+                !heap_rgn_ok(c) || heap_check_one(c, &u, &n) != TARN_OK ||
+                !heap_counts_ok(c, u, n)) {
+                return TARN_ECORRUPT;
+            }
+            used += u;
+            nused += n;
+        }
+    }
+#endif
+    return heap_counts_ok(h, used, nused) ? TARN_OK : TARN_ECORRUPT;
 }
 
 tarn_status tarn_heap_check(tarn_heap *h)
@@ -1649,13 +2410,11 @@ tarn_status tarn_heap_check(tarn_heap *h)
     return st;
 }
 
-tarn_status tarn_heap_sane(tarn_heap *h)
+/* The O(1) sanity check of the region heap h. */
+static tarn_status heap_sane_one(const tarn_heap *h)
 {
     tarn_status st = TARN_OK;
     uint32_t t, c, ngroups;
-    if (h == NULL || h->self != h) return TARN_EINVAL;
-    if (!heap_valid(h)) return TARN_ECORRUPT;   /* a sealed field changed */
-    TARN_LOCK(h->lock);
     ngroups = (h->nclasses + 31u) >> 5;
     if (heap_geometry_ok(h) != TARN_OK ||
         (ngroups < 32u && (h->top >> ngroups) != 0u)) {
@@ -1682,11 +2441,27 @@ tarn_status tarn_heap_sane(tarn_heap *h)
         }
     }
 #if TARN_STATS
+    /* (with several regions, region 0's counters are the whole heap's) */
     if (st == TARN_OK && (h->peak < h->used || h->allocs < h->frees ||
-                          h->used > PBYTES(h->ngran))) {
+                          (!HEAP_MULTI(h) && h->used > PBYTES(h->ngran)))) {
         st = TARN_ECORRUPT;
     }
 #endif
+    return st;
+}
+
+tarn_status tarn_heap_sane(tarn_heap *h)
+{
+    tarn_status st;
+    unsigned i;
+    if (h == NULL || h->self != h) return TARN_EINVAL;
+    if (!heap_valid(h)) return TARN_ECORRUPT;   /* a sealed field changed */
+    TARN_LOCK(h->lock);
+    st = heap_rgn_ok(h) ? heap_sane_one(h) : TARN_ECORRUPT;
+    for (i = 1u; st == TARN_OK && i < h->nrgn; i++) {
+        const tarn_heap *c = heap_rgn_at(h, i);
+        st = c != NULL ? heap_sane_one(c) : TARN_ECORRUPT;
+    }
     TARN_UNLOCK(h->lock);
     return st;
 }

@@ -83,6 +83,36 @@ extern "C" {
 /** Accepted for compatibility with earlier versions; no effect. */
 #define TARN_HEAP_FAST 1
 #endif
+#ifndef TARN_HEAP_CAP_SETS
+/** Distinct capability sets of requests a heap remembers (so that realloc keeps a block
+ *  in memory with its request's capabilities): 1..14, default 6.  See
+ *  tarn_heap_alloc_caps. */
+#define TARN_HEAP_CAP_SETS 6
+#endif
+#if (TARN_HEAP_CAP_SETS < 1) || (TARN_HEAP_CAP_SETS > 14)
+#error "TARN_HEAP_CAP_SETS must be 1..14"
+#endif
+
+/** @name Region capabilities (tarn_heap_add_region, tarn_heap_alloc_caps)
+ *  A region's capability mask says what its memory can do; a request's mask says what
+ *  the block needs, and it is served only from a region having every bit of it.  tarn
+ *  gives bits 0..3 a name; what they mean on a part is the application's choice, tarn
+ *  only matches bits.  Bits 8..31 are free for the application (TARN_CAP_USER(n)).
+ *  @{ */
+#define TARN_CAP_DMA 0x1u        /**< reachable by DMA */
+#define TARN_CAP_INTERNAL 0x2u   /**< internal / fast RAM (on-chip SRAM, TCM, CCM) */
+#define TARN_CAP_EXTERNAL 0x4u   /**< external RAM (PSRAM, SDRAM behind a controller) */
+#define TARN_CAP_EXEC 0x8u       /**< code may run from it */
+/** Application bit n (0..23): bit 8 + n. */
+#define TARN_CAP_USER(n) ((uint32_t)1u << (8u + (unsigned)(n)))
+/** @} */
+
+#ifndef TARN_HEAP_CAPS0
+/** Capabilities of region 0 (the buffer given to tarn_heap_init) until
+ *  tarn_heap_set_caps changes them: none by default, so that a request with any
+ *  capability bit is never placed there unless the application says the buffer has it. */
+#define TARN_HEAP_CAPS0 0u
+#endif
 
 /** Allocation unit and alignment of every block: max(8, TARN_ALIGN) bytes. */
 #define TARN_HEAP_GRANULE (TARN_ALIGN > 8u ? (size_t)TARN_ALIGN : (size_t)8u)
@@ -137,6 +167,17 @@ typedef struct tarn_heap {
     const char *name;           /**< name from tarn_config, or NULL */
     void *mem;                  /**< the caller's buffer, as given */
     size_t mem_size;            /**< size of the caller's buffer, as given */
+#if TARN_HEAP_MAX_REGIONS > 1
+    struct tarn_heap *rgn[TARN_HEAP_MAX_REGIONS - 1]; /**< heap of region i + 1 (its control
+                                                          sits at the start of its memory) */
+    uintptr_t rlo[TARN_HEAP_MAX_REGIONS - 1];  /**< first payload address of region i + 1 */
+    uintptr_t rlen[TARN_HEAP_MAX_REGIONS - 1]; /**< bytes from rlo to its last payload + 1 */
+#endif
+    uint32_t caps[TARN_HEAP_MAX_REGIONS];      /**< capability mask of each region */
+    uint32_t capset[TARN_HEAP_CAP_SETS];       /**< capability sets of requests (tags 1..) */
+    uint32_t rseal;             /**< check of the region table and the capability sets */
+    uint8_t nrgn;               /**< regions in use (1 + regions added) */
+    uint8_t ncapset;            /**< capset entries in use */
 #if TARN_HEAP_TRACE
     tarn_heap_trace_fn trace;   /**< trace hook, or NULL (TARN_HEAP_TRACE 1 only) */
     void *trace_ctx;            /**< context passed to the trace hook */
@@ -312,6 +353,112 @@ void *tarn_heap_aligned_alloc_status(tarn_heap *h, size_t alignment, size_t size
                                      tarn_status *st);
 /** See tarn_heap_alloc_status. */
 void *tarn_heap_realloc_status(tarn_heap *h, void *p, size_t size, tarn_status *st);
+
+/* ---- regions and capabilities ----------------------------------------------------------- */
+/**
+ * Add the buffer [mem, mem + size) (any alignment) to the heap as a new region with the
+ * capability mask `caps` (TARN_CAP_* bits), before or after allocations.  The region
+ * becomes the last in order of preference: a request is served by the first region, in
+ * the order the regions were added (region 0 is the buffer given to tarn_heap_init),
+ * that has every capability it asks for and room for it.  A region is laid out like a
+ * heap of its own (a control part at its start - the same as a one-region heap of that
+ * size, so TARN_HEAP_MIN_SIZE and tarn_heap_size_for apply to it - then its blocks and a
+ * sentinel): blocks never merge across a region's ends.  The new region uses the heap's
+ * flags (TARN_HEAP_F_CLEAR_FREED, TARN_F_SAN_REPORT, TARN_F_QUARANTINE: each region has
+ * its own quarantine ring), name, trace hook and lock.  O(size / 256), as tarn_heap_init.
+ * Errors (nothing changes): TARN_EINVAL (h not a heap, mem NULL, the buffer wraps around
+ * the address space or overlaps a region of this heap), TARN_EOVERFLOW
+ * (TARN_HEAP_MAX_REGIONS regions already), TARN_ETOOSMALL (size < TARN_HEAP_MIN_SIZE for
+ * this alignment), TARN_ECORRUPT (the region table was damaged).  Thread-safe with a
+ * lock hook; not ISR-safe.
+ */
+tarn_status tarn_heap_add_region(tarn_heap *h, void *mem, size_t size, uint32_t caps);
+
+/**
+ * Change the capability mask of region `region` (0 = the buffer of tarn_heap_init, whose
+ * mask is TARN_HEAP_CAPS0 until then).  Blocks already in it stay.  O(1).  Errors:
+ * TARN_EINVAL (h not a heap), TARN_ENOENT (no such region), TARN_ECORRUPT (the region
+ * table was damaged).  Thread-safe with a lock hook.
+ */
+tarn_status tarn_heap_set_caps(tarn_heap *h, unsigned region, uint32_t caps);
+
+/** Number of regions of the heap (1 + regions added; 0 if h is not a heap).  O(1). */
+unsigned tarn_heap_region_count(const tarn_heap *h);
+
+/** What tarn_heap_region_get reports about one region. */
+typedef struct tarn_heap_region {
+    void *mem;              /**< the region's buffer, as given */
+    size_t size;            /**< its size, as given */
+    uint32_t caps;          /**< its capability mask */
+    tarn_heap_stats stats;  /**< its statistics (see tarn_heap_region_get) */
+} tarn_heap_region;
+
+/**
+ * Describe region `region`: its buffer, capabilities and statistics.  Every field of the
+ * statistics is the region's own (capacity, overhead, used, free, largest_free,
+ * max_alloc, free_blocks, live_blocks, total_allocs, total_frees, held_blocks), except:
+ * failed_allocs is 0 (a failed request belongs to no region; the heap's statistics count
+ * it), and peak_used of region 0, in a heap with several regions, is the whole heap's
+ * peak (region 0 keeps the heap's counters; its own are the heap's minus those of the
+ * other regions).  O(free blocks of the region).  Errors: TARN_EINVAL (h or out NULL),
+ * TARN_ENOENT (no such region), TARN_ECORRUPT (region table or region control damaged).
+ * Thread-safe with a lock hook.
+ */
+tarn_status tarn_heap_region_get(tarn_heap *h, unsigned region, tarn_heap_region *out);
+
+/**
+ * tarn_heap_walk over the blocks of one region only.  O(blocks of the region).  Errors:
+ * TARN_EINVAL, TARN_ENOENT (no such region), TARN_ECORRUPT.  Thread-safe with a lock hook.
+ */
+tarn_status tarn_heap_region_walk(tarn_heap *h, unsigned region, tarn_heap_walk_fn fn,
+                                  void *ctx);
+
+/**
+ * Validate p as tarn_heap_validate does and store the index of the region holding it in
+ * *region.  O(TARN_HEAP_MAX_REGIONS).  TARN_OK or the error tarn_heap_free would return
+ * (TARN_EINVAL also for region NULL).  Thread-safe with a lock hook.
+ */
+tarn_status tarn_heap_region_of(tarn_heap *h, const void *p, unsigned *region);
+
+/**
+ * Allocate `size` bytes from the first region, in order of preference (the order regions
+ * were added, region 0 first), whose capability mask has every bit of `caps` (caps 0:
+ * any region; tarn_heap_alloc is caps 0).  The block remembers its request's
+ * capabilities (as a 4-bit tag in its header, indexing a table of TARN_HEAP_CAP_SETS
+ * masks kept by the heap): tarn_heap_realloc moves it only into regions having them.
+ * Once the table is full, a block with a mask not in it is tagged "its region's mask"
+ * and realloc keeps it within regions having every capability of that region (never
+ * fewer than requested).  O(regions) worst case: each region costs at most one O(1)
+ * attempt (two bit scans and header checks), and a request stops at the first region
+ * that serves it.  NULL on failure, with why in last_error: TARN_ENOMEM (no region with
+ * those capabilities has room, or none has them), TARN_EINVAL, TARN_ECORRUPT.
+ * Thread/ISR safety as tarn_heap_alloc.
+ */
+void *tarn_heap_alloc_caps(tarn_heap *h, size_t size, uint32_t caps);
+/** tarn_heap_calloc from regions with the capabilities `caps` (see tarn_heap_alloc_caps). */
+void *tarn_heap_calloc_caps(tarn_heap *h, size_t nitems, size_t size, uint32_t caps);
+/** tarn_heap_aligned_alloc from regions with the capabilities `caps` (see
+ *  tarn_heap_alloc_caps). */
+void *tarn_heap_aligned_alloc_caps(tarn_heap *h, size_t alignment, size_t size,
+                                   uint32_t caps);
+/**
+ * tarn_heap_realloc whose result lies in a region with the capabilities `caps` (which
+ * replace those of the block's request): resized in place when its region has them,
+ * else moved.  p NULL is tarn_heap_alloc_caps; size 0 frees p.  Errors as
+ * tarn_heap_realloc.
+ */
+void *tarn_heap_realloc_caps(tarn_heap *h, void *p, size_t size, uint32_t caps);
+/** tarn_heap_alloc_caps with the call's status in *st (see tarn_heap_alloc_status). */
+void *tarn_heap_alloc_caps_status(tarn_heap *h, size_t size, uint32_t caps, tarn_status *st);
+/** tarn_heap_calloc_caps with the call's status in *st. */
+void *tarn_heap_calloc_caps_status(tarn_heap *h, size_t nitems, size_t size, uint32_t caps,
+                                   tarn_status *st);
+/** tarn_heap_aligned_alloc_caps with the call's status in *st. */
+void *tarn_heap_aligned_alloc_caps_status(tarn_heap *h, size_t alignment, size_t size,
+                                          uint32_t caps, tarn_status *st);
+/** tarn_heap_realloc_caps with the call's status in *st. */
+void *tarn_heap_realloc_caps_status(tarn_heap *h, void *p, size_t size, uint32_t caps,
+                                    tarn_status *st);
 
 /**
  * Resize the block at p to hold `size` bytes without moving it: shrinking always
