@@ -1483,6 +1483,7 @@ static void *heap_place(tarn_heap *h, unsigned first, size_t size, size_t alignm
         acct_end(h, c, &a);
 #endif
         if (p != NULL) {
+            *st = TARN_OK;
             if (caps != 0u) {
                 heap_tag_set(h, c, (uint32_t)(((uintptr_t)p - (uintptr_t)c->blocks) >> LG) - 1u,
                              caps);
