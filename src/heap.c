@@ -469,35 +469,64 @@ static inline bool heap_valid(const tarn_heap *h)
 #endif
 }
 
-/* The seal of the region table and the capability sets: checked (only) by the calls
- * that use them, so that a one-region heap's fast paths pay nothing for it. */
-static uint32_t heap_rseal(const tarn_heap *h)
+/* Check words of the region table (one per entry: region i's heap, payload range and
+ * capabilities) and of the capability sets.  Each call checks only the entry it uses
+ * (a few instructions), so that a one-region heap's fast paths pay nothing and a region's
+ * calls little. */
+#define ROTP(x, r) (((uintptr_t)(x) << (r)) | ((uintptr_t)(x) >> (sizeof(uintptr_t) * 8u - (r))))
+static inline uint32_t heap_ent_seal(const tarn_heap *h, unsigned i)
 {
-    uint32_t v = 0x3E610A5Bu ^ h->nrgn ^ ((uint32_t)h->ncapset << 8);
-    unsigned i;
-#define RSEAL_MIX(x) (v = ((v << 7) | (v >> 25)) ^ (uint32_t)(x))
-    for (i = 0; i < TARN_HEAP_MAX_REGIONS; i++) RSEAL_MIX(h->caps[i]);
-    for (i = 0; i < TARN_HEAP_CAP_SETS; i++) RSEAL_MIX(h->capset[i]);
+    uintptr_t v = (uintptr_t)h->caps[i] ^ ((uintptr_t)0x51ED0000u + i);
 #if HEAP_REGIONS
-    for (i = 0; i + 1u < TARN_HEAP_MAX_REGIONS; i++) {
-        RSEAL_MIX(SEAL_P(h->rgn[i]));
-        RSEAL_MIX(h->rlo[i]);
-        RSEAL_MIX(h->rlen[i]);
+    if (i != 0u) v ^= ROTP(SEAL_P(h->rgn[i - 1u]), 3) ^ ROTP(h->rlo[i - 1u], 11) ^ ROTP(h->rlen[i - 1u], 19);
+#endif
 #if UINTPTR_MAX > 0xFFFFFFFFu
-        RSEAL_MIX(SEAL_P(h->rgn[i]) >> 32);
-        RSEAL_MIX(h->rlo[i] >> 32);
-        RSEAL_MIX(h->rlen[i] >> 32);
+    v ^= v >> 32;
 #endif
-    }
-#endif
-#undef RSEAL_MIX
+    return (uint32_t)v;
+}
+
+static inline bool heap_ent_ok(const tarn_heap *h, unsigned i)
+{
+    return h->rchk[i] == heap_ent_seal(h, i);
+}
+
+static uint32_t heap_cs_seal(const tarn_heap *h)
+{
+    uint32_t v = 0x3E610A5Bu ^ h->ncapset;
+    unsigned i;
+    for (i = 0; i < TARN_HEAP_CAP_SETS; i++) v = ((v << 7) | (v >> 25)) ^ h->capset[i];
     return v;
 }
 
-static inline bool heap_rgn_ok(const tarn_heap *h)
+static inline bool heap_cs_ok(const tarn_heap *h)
 {
-    return h->rseal == heap_rseal(h) && h->nrgn >= 1u && h->nrgn <= TARN_HEAP_MAX_REGIONS &&
-           h->ncapset <= TARN_HEAP_CAP_SETS;
+    return h->ncapset <= TARN_HEAP_CAP_SETS && h->csseal == heap_cs_seal(h);
+}
+
+/* Number of regions, bounded (a damaged count is caught by the entries' checks). */
+static inline unsigned heap_nrgn(const tarn_heap *h)
+{
+    return h->nrgn <= TARN_HEAP_MAX_REGIONS ? h->nrgn : TARN_HEAP_MAX_REGIONS;
+}
+
+/* Seal the region table and the capability sets after a change. */
+static void heap_rgn_reseal(tarn_heap *h)
+{
+    unsigned i;
+    for (i = 0; i < TARN_HEAP_MAX_REGIONS; i++) h->rchk[i] = heap_ent_seal(h, i);
+    h->csseal = heap_cs_seal(h);
+}
+
+/* The whole table: count, every entry, the capability sets. */
+static bool heap_rgn_ok(const tarn_heap *h)
+{
+    unsigned i;
+    if (h->nrgn < 1u || h->nrgn > TARN_HEAP_MAX_REGIONS || !heap_cs_ok(h)) return false;
+    for (i = 0; i < TARN_HEAP_MAX_REGIONS; i++) {
+        if (!heap_ent_ok(h, i)) return false;
+    }
+    return true;
 }
 
 #if HEAP_REGIONS
@@ -507,6 +536,7 @@ static tarn_heap *heap_rgn_at(const tarn_heap *h, unsigned ri)
     tarn_heap *c;
     if (ri == 0u) return (tarn_heap *)(uintptr_t)h;
     c = h->rgn[ri - 1u];
+    if (!heap_ent_ok(h, ri)) return NULL;
     return (heap_valid(c) && c->nrgn == 1u && (uintptr_t)c->blocks + G == h->rlo[ri - 1u])
                ? c
                : NULL;
@@ -930,7 +960,7 @@ tarn_status tarn_heap_init(tarn_heap **out, void *mem, size_t size, const tarn_c
     h->seal = heap_seal(h);
     h->nrgn = 1u;
     h->caps[0] = TARN_HEAP_CAPS0;
-    h->rseal = heap_rseal(h);
+    heap_rgn_reseal(h);
 
     if (pad != 0u) TARN_SAN_NOACCESS(mem, pad);
     TARN_SAN_NOACCESS(h->blocks, size - pad - geo.ctrl);
@@ -1371,9 +1401,8 @@ static void acct_end(tarn_heap *h, const tarn_heap *c, const heap_acct *a)
  * heap is marked damaged).  At most TARN_HEAP_MAX_REGIONS - 1 comparisons. */
 static tarn_status heap_rgn_find(tarn_heap *h, const void *p, tarn_heap **c, unsigned *ri)
 {
-    unsigned i;
-    if (TARN_UNLIKELY(!heap_rgn_ok(h))) return heap_damaged(h);
-    for (i = 1u; i < h->nrgn; i++) {
+    unsigned i, n = heap_nrgn(h);
+    for (i = 1u; i < n; i++) {
         if ((uintptr_t)p - h->rlo[i - 1u] < h->rlen[i - 1u]) {
             *c = heap_rgn_at(h, i);
             *ri = i;
@@ -1415,12 +1444,16 @@ static uint32_t heap_cap_tag(tarn_heap *h, uint32_t caps)
 {
     unsigned i;
     if (caps == 0u) return 0u;
+    if (!heap_cs_ok(h)) {
+        (void)heap_damaged(h);
+        return UTAG_REGION;
+    }
     for (i = 0; i < h->ncapset; i++) {
         if (h->capset[i] == caps) return i + 1u;
     }
     if (h->ncapset >= TARN_HEAP_CAP_SETS) return UTAG_REGION;
     h->capset[h->ncapset++] = caps;
-    h->rseal = heap_rseal(h);
+    heap_rgn_reseal(h);
     return h->ncapset;
 }
 
@@ -1439,7 +1472,7 @@ static bool heap_tag_caps(const tarn_heap *h, unsigned ri, uint32_t t, uint32_t 
         *caps = 0u;
     } else if (t == UTAG_REGION) {
         *caps = h->caps[ri];
-    } else if (t <= h->ncapset) {
+    } else if (t <= h->ncapset && heap_cs_ok(h)) {
         *caps = h->capset[t - 1u];
     } else {
         return false;
@@ -1453,10 +1486,7 @@ static bool heap_tag_caps(const tarn_heap *h, unsigned ri, uint32_t t, uint32_t 
 static void *heap_place(tarn_heap *h, unsigned first, size_t size, size_t alignment,
                         uint32_t caps, tarn_status *st)
 {
-    unsigned i, n;
-    *st = TARN_ECORRUPT;
-    if (TARN_UNLIKELY(!heap_rgn_ok(h))) return NULL;
-    n = h->nrgn;
+    unsigned i, n = heap_nrgn(h);
     *st = TARN_ENOMEM;      /* also when no region has the capabilities */
     for (i = first; i < n; i++) {
         tarn_heap *c;
@@ -1464,6 +1494,10 @@ static void *heap_place(tarn_heap *h, unsigned first, size_t size, size_t alignm
 #if HEAP_REGIONS
         heap_acct a;
 #endif
+        if (TARN_UNLIKELY(!heap_ent_ok(h, i))) {
+            *st = heap_damaged(h);
+            return NULL;
+        }
         if ((h->caps[i] & caps) != caps) continue;
         if (h->broken != 0u) {
             *st = TARN_ECORRUPT;
@@ -1521,7 +1555,7 @@ static void *heap_realloc_in(tarn_heap *h, tarn_heap *c, unsigned ri, void *ptr,
     tarn_status st = TARN_ENOMEM;
     heap_acct a;
     unsigned char *q;
-    if (!heap_rgn_ok(h) ||
+    if (!heap_ent_ok(h, ri) ||
         (keep && !heap_tag_caps(h, ri, UTAG_OF(HD_W1(c, b->g)), &caps))) {
         return heap_alloc_fail(h, size, heap_damaged(h));
     }
@@ -1605,7 +1639,7 @@ tarn_status tarn_heap_add_region(tarn_heap *h, void *mem, size_t size, uint32_t 
             h->rlen[i - 1u] = ((uintptr_t)c->ngran - 1u) << LG;
             h->caps[i] = caps;
             h->nrgn = (uint8_t)(i + 1u);
-            h->rseal = heap_rseal(h);
+            heap_rgn_reseal(h);
         }
     }
     TARN_UNLOCK(h->lock);
@@ -1629,7 +1663,7 @@ tarn_status tarn_heap_set_caps(tarn_heap *h, unsigned region, uint32_t caps)
         st = TARN_ENOENT;
     } else {
         h->caps[region] = caps;
-        h->rseal = heap_rseal(h);
+        heap_rgn_reseal(h);
     }
     TARN_UNLOCK(h->lock);
     return st;

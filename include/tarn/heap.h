@@ -175,7 +175,8 @@ typedef struct tarn_heap {
 #endif
     uint32_t caps[TARN_HEAP_MAX_REGIONS];      /**< capability mask of each region */
     uint32_t capset[TARN_HEAP_CAP_SETS];       /**< capability sets of requests (tags 1..) */
-    uint32_t rseal;             /**< check of the region table and the capability sets */
+    uint32_t rchk[TARN_HEAP_MAX_REGIONS];      /**< check word of each region's entry */
+    uint32_t csseal;            /**< check of capset and ncapset */
     uint8_t nrgn;               /**< regions in use (1 + regions added) */
     uint8_t ncapset;            /**< capset entries in use */
 #if TARN_HEAP_TRACE
