@@ -138,7 +138,7 @@
 
 #define HEAP_REGIONS (TARN_HEAP_MAX_REGIONS > 1)
 #if HEAP_REGIONS
-#define HEAP_MULTI(h) ((h)->nrgn > 1u)
+#define HEAP_MULTI(h) ((h)->rt != NULL)
 #else
 #define HEAP_MULTI(h) ((void)(h), false)
 #endif
@@ -446,7 +446,8 @@ static inline uint32_t heap_seal(const tarn_heap *h)
      * the end */
     uintptr_t v = SEAL_P(h->blocks) ^ SEAL_P(h->umap) ^ SEAL_P(h->groups) ^
                   SEAL_P(h->heads) ^ SEAL_P(h->mem) ^ (uintptr_t)h->mem_size ^
-                  (uintptr_t)h->nbytes ^ (uintptr_t)(h->ngran ^ h->nclasses ^ h->k) ^
+                  (uintptr_t)h->nbytes ^ (uintptr_t)(h->ngran ^ h->nclasses ^ h->k ^ h->caps0) ^
+                  SEAL_P(h->rt) ^
                   (uintptr_t)0x7A5E11EDu;
 #if TARN_LOCKING
     v ^= SEAL_P(h->lock.lock) ^ SEAL_P(h->lock.unlock) ^ SEAL_P(h->lock.ctx);
@@ -469,77 +470,125 @@ static inline bool heap_valid(const tarn_heap *h)
 #endif
 }
 
-/* Check words of the region table (one per entry: region i's heap, payload range and
- * capabilities) and of the capability sets.  Each call checks only the entry it uses
- * (a few instructions), so that a one-region heap's fast paths pay nothing and a region's
- * calls little. */
-#define ROTP(x, r) (((uintptr_t)(x) << (r)) | ((uintptr_t)(x) >> (sizeof(uintptr_t) * 8u - (r))))
-static inline uint32_t heap_ent_seal(const tarn_heap *h, unsigned i)
-{
-    uintptr_t v = (uintptr_t)h->caps[i] ^ ((uintptr_t)0x51ED0000u + i);
+/* ---- the region table ---------------------------------------------------------------------
+ * A heap with one region has none (h->rt NULL).  The first tarn_heap_add_region puts it at
+ * the start of the region it adds (the region's own heap follows it).  Entry i >= 1 names
+ * region i's heap, the range of its payload addresses (a pointer is mapped to its region
+ * by at most TARN_HEAP_MAX_REGIONS - 1 range comparisons on this table, before any byte
+ * of the region is read) and its capabilities.  Each entry has a check word, verified
+ * before the entry is used (a few instructions: a call pays for the entries it uses, a
+ * one-region heap for nothing); the count, the capability sets and region 1's buffer
+ * have one more. */
 #if HEAP_REGIONS
-    if (i != 0u) v ^= ROTP(SEAL_P(h->rgn[i - 1u]), 3) ^ ROTP(h->rlo[i - 1u], 11) ^ ROTP(h->rlen[i - 1u], 19);
-#endif
+typedef struct heap_rtab {
+    tarn_heap *rgn[TARN_HEAP_MAX_REGIONS];   /* [i]: region i's heap ([0] unused) */
+    uintptr_t rlo[TARN_HEAP_MAX_REGIONS];    /* its first payload address */
+    uintptr_t rlen[TARN_HEAP_MAX_REGIONS];   /* bytes from there to its last payload + G */
+    uint32_t caps[TARN_HEAP_MAX_REGIONS];    /* its capabilities ([0]: h->caps0) */
+    uint32_t rchk[TARN_HEAP_MAX_REGIONS];    /* check word of entry i */
+    uint32_t capset[TARN_HEAP_CAP_SETS];     /* request capability sets (tags 1..) */
+    void *mem1;                              /* region 1's buffer as given (holds this) */
+    size_t size1;
+    uint32_t tseal;                          /* check of nrgn, ncapset, capset, mem1, size1 */
+    uint8_t nrgn, ncapset;
+} heap_rtab;
+#define RT(h) ((heap_rtab *)(h)->rt)
+/* Bytes the table takes at the start of a buffer at mem. */
+#define RT_BYTES(mem) \
+    (((G - ((uintptr_t)(mem) & (G - 1u))) & (G - 1u)) + TARN_ALIGN_UP(sizeof(heap_rtab), (size_t)G))
+
+#define ROTP(x, r) (((uintptr_t)(x) << (r)) | ((uintptr_t)(x) >> (sizeof(uintptr_t) * 8u - (r))))
+static inline uint32_t heap_ent_seal(const heap_rtab *t, unsigned i)
+{
+    uintptr_t v = (uintptr_t)t->caps[i] ^ ((uintptr_t)0x51ED0000u + i) ^ ROTP(SEAL_P(t->rgn[i]), 3) ^
+                  ROTP(t->rlo[i], 11) ^ ROTP(t->rlen[i], 19);
 #if UINTPTR_MAX > 0xFFFFFFFFu
     v ^= v >> 32;
 #endif
     return (uint32_t)v;
 }
 
-static inline bool heap_ent_ok(const tarn_heap *h, unsigned i)
+static inline bool heap_ent_ok(const heap_rtab *t, unsigned i)
 {
-    return h->rchk[i] == heap_ent_seal(h, i);
+    return t->rchk[i] == heap_ent_seal(t, i);
 }
 
-static uint32_t heap_cs_seal(const tarn_heap *h)
+static uint32_t heap_t_seal(const heap_rtab *t)
 {
-    uint32_t v = 0x3E610A5Bu ^ h->ncapset;
+    uintptr_t v = (uintptr_t)0x3E610A5Bu ^ t->ncapset ^ ((uintptr_t)t->nrgn << 8) ^
+                  ROTP(SEAL_P(t->mem1), 5) ^ ROTP(t->size1, 13);
     unsigned i;
-    for (i = 0; i < TARN_HEAP_CAP_SETS; i++) v = ((v << 7) | (v >> 25)) ^ h->capset[i];
-    return v;
+    for (i = 0; i < TARN_HEAP_CAP_SETS; i++) v = ROTP(v, 7) ^ t->capset[i];
+#if UINTPTR_MAX > 0xFFFFFFFFu
+    v ^= v >> 32;
+#endif
+    return (uint32_t)v;
 }
 
-static inline bool heap_cs_ok(const tarn_heap *h)
+static inline bool heap_t_ok(const heap_rtab *t)
 {
-    return h->ncapset <= TARN_HEAP_CAP_SETS && h->csseal == heap_cs_seal(h);
+    return t->ncapset <= TARN_HEAP_CAP_SETS && t->nrgn >= 2u &&
+           t->nrgn <= TARN_HEAP_MAX_REGIONS && t->tseal == heap_t_seal(t);
 }
+
+/* Seal the table after a change. */
+static void heap_rgn_reseal(heap_rtab *t)
+{
+    unsigned i;
+    for (i = 1; i < TARN_HEAP_MAX_REGIONS; i++) t->rchk[i] = heap_ent_seal(t, i);
+    t->tseal = heap_t_seal(t);
+}
+#endif
 
 /* Number of regions, bounded (a damaged count is caught by the entries' checks). */
 static inline unsigned heap_nrgn(const tarn_heap *h)
 {
-    return h->nrgn <= TARN_HEAP_MAX_REGIONS ? h->nrgn : TARN_HEAP_MAX_REGIONS;
-}
-
-/* Seal the region table and the capability sets after a change. */
-static void heap_rgn_reseal(tarn_heap *h)
-{
-    unsigned i;
-    for (i = 0; i < TARN_HEAP_MAX_REGIONS; i++) h->rchk[i] = heap_ent_seal(h, i);
-    h->csseal = heap_cs_seal(h);
+#if HEAP_REGIONS
+    if (h->rt != NULL) {
+        unsigned n = RT(h)->nrgn;
+        return n <= TARN_HEAP_MAX_REGIONS ? n : TARN_HEAP_MAX_REGIONS;
+    }
+#endif
+    (void)h;
+    return 1u;
 }
 
 /* The whole table: count, every entry, the capability sets. */
 static bool heap_rgn_ok(const tarn_heap *h)
 {
+#if HEAP_REGIONS
     unsigned i;
-    if (h->nrgn < 1u || h->nrgn > TARN_HEAP_MAX_REGIONS || !heap_cs_ok(h)) return false;
-    for (i = 0; i < TARN_HEAP_MAX_REGIONS; i++) {
-        if (!heap_ent_ok(h, i)) return false;
+    const heap_rtab *t = RT(h);
+    if (t == NULL) return true;
+    if (!heap_t_ok(t)) return false;
+    for (i = 1; i < TARN_HEAP_MAX_REGIONS; i++) {
+        if (!heap_ent_ok(t, i)) return false;
     }
+#endif
+    (void)h;
     return true;
+}
+
+/* Capabilities of region i (i < heap_nrgn; its entry checked by the caller). */
+static inline uint32_t heap_rcaps(const tarn_heap *h, unsigned i)
+{
+#if HEAP_REGIONS
+    if (i != 0u) return RT(h)->caps[i];
+#endif
+    (void)i;
+    return h->caps0;
 }
 
 #if HEAP_REGIONS
 /* The heap of region ri (checked), or NULL when it or the table is damaged. */
 static tarn_heap *heap_rgn_at(const tarn_heap *h, unsigned ri)
 {
+    const heap_rtab *t = RT(h);
     tarn_heap *c;
     if (ri == 0u) return (tarn_heap *)(uintptr_t)h;
-    c = h->rgn[ri - 1u];
-    if (!heap_ent_ok(h, ri)) return NULL;
-    return (heap_valid(c) && c->nrgn == 1u && (uintptr_t)c->blocks + G == h->rlo[ri - 1u])
-               ? c
-               : NULL;
+    if (t == NULL || !heap_ent_ok(t, ri)) return NULL;
+    c = t->rgn[ri];
+    return (heap_valid(c) && c->rt == NULL && (uintptr_t)c->blocks + G == t->rlo[ri]) ? c : NULL;
 }
 #else
 static inline tarn_heap *heap_rgn_at(const tarn_heap *h, unsigned ri)
@@ -956,11 +1005,9 @@ tarn_status tarn_heap_init(tarn_heap **out, void *mem, size_t size, const tarn_c
 #if TARN_QUARANTINE > 0
     tarn_q_init(&h->quarantine, cfg != NULL ? cfg->flags : 0u);
 #endif
+    h->caps0 = TARN_HEAP_CAPS0;
     h->self = h;
     h->seal = heap_seal(h);
-    h->nrgn = 1u;
-    h->caps[0] = TARN_HEAP_CAPS0;
-    heap_rgn_reseal(h);
 
     if (pad != 0u) TARN_SAN_NOACCESS(mem, pad);
     TARN_SAN_NOACCESS(h->blocks, size - pad - geo.ctrl);
@@ -983,7 +1030,7 @@ tarn_status tarn_heap_destroy(tarn_heap *h)
 #if HEAP_REGIONS
     {
         unsigned i;
-        for (i = 1u; heap_rgn_ok(h) && i < h->nrgn; i++) {
+        for (i = 1u; heap_rgn_ok(h) && i < heap_nrgn(h); i++) {
             tarn_heap *c = heap_rgn_at(h, i);
             if (c == NULL) continue;
             c->self = NULL;
@@ -1360,12 +1407,10 @@ void *tarn_heap_realloc(tarn_heap *h, void *ptr, size_t size)
 
 /* ---- regions -------------------------------------------------------------------------------
  * Region 0 is the heap itself.  Region i >= 1 is a heap of its own (the same layout, its
- * control part at the start of its buffer, initialised by tarn_heap_init without a
- * lock), which only this heap calls, with this heap's lock held; h->rgn[i - 1] points at
- * it and h->rlo/rlen hold the range of its payload addresses, so that a pointer is
- * mapped to its region by at most TARN_HEAP_MAX_REGIONS - 1 range comparisons on this
- * heap's own sealed table (h->rseal), before any byte of the region is read.  A region's
- * heap is checked (self and seal) before it is used: damage there is TARN_ECORRUPT.
+ * control part at the start of its buffer - after the region table for region 1 -,
+ * initialised by tarn_heap_init without a lock), which only this heap calls, with this
+ * heap's lock held, through the table (RT).  A region's heap is checked (self and seal)
+ * before it is used: damage there is TARN_ECORRUPT.
  *
  * Counters: this heap's used/peak/allocs/frees/failed are the whole heap's.  A region's
  * heap counts its own; the calls below add what an operation in it changed to this
@@ -1394,16 +1439,16 @@ static void acct_end(tarn_heap *h, const tarn_heap *c, const heap_acct *a)
     (void)a;
 }
 
-
 /* The region (>= 1) whose payload range holds p: TARN_OK with its heap in *c and its
  * index in *ri, TARN_EFOREIGN (in no region: outside every buffer, in a gap between
  * regions, or in a region's control part), TARN_ECORRUPT (table or region damaged; the
  * heap is marked damaged).  At most TARN_HEAP_MAX_REGIONS - 1 comparisons. */
 static tarn_status heap_rgn_find(tarn_heap *h, const void *p, tarn_heap **c, unsigned *ri)
 {
+    const heap_rtab *t = RT(h);
     unsigned i, n = heap_nrgn(h);
     for (i = 1u; i < n; i++) {
-        if ((uintptr_t)p - h->rlo[i - 1u] < h->rlen[i - 1u]) {
+        if ((uintptr_t)p - t->rlo[i] < t->rlen[i]) {
             *c = heap_rgn_at(h, i);
             *ri = i;
             return *c != NULL ? TARN_OK : heap_damaged(h);
@@ -1439,46 +1484,57 @@ static tarn_status heap_locate(tarn_heap *h, const void *p, heap_blk *b, bool fu
 #endif
 
 /* The tag recording the capabilities `caps` of a request (0 for none): its index + 1 in
- * the table of sets, added when there is room, else UTAG_REGION. */
+ * the table of sets, added when there is room, else UTAG_REGION (also while the heap has
+ * one region: the block then keeps the capabilities of its region). */
 static uint32_t heap_cap_tag(tarn_heap *h, uint32_t caps)
 {
+#if HEAP_REGIONS
+    heap_rtab *t = RT(h);
     unsigned i;
     if (caps == 0u) return 0u;
-    if (!heap_cs_ok(h)) {
+    if (t == NULL) return UTAG_REGION;
+    if (!heap_t_ok(t)) {
         (void)heap_damaged(h);
         return UTAG_REGION;
     }
-    for (i = 0; i < h->ncapset; i++) {
-        if (h->capset[i] == caps) return i + 1u;
+    for (i = 0; i < t->ncapset; i++) {
+        if (t->capset[i] == caps) return i + 1u;
     }
-    if (h->ncapset >= TARN_HEAP_CAP_SETS) return UTAG_REGION;
-    h->capset[h->ncapset++] = caps;
-    heap_rgn_reseal(h);
-    return h->ncapset;
+    if (t->ncapset >= TARN_HEAP_CAP_SETS) return UTAG_REGION;
+    t->capset[t->ncapset++] = caps;
+    heap_rgn_reseal(t);
+    return t->ncapset;
+#else
+    (void)h;
+    return caps != 0u ? UTAG_REGION : 0u;
+#endif
 }
 
 /* Write the tag of caps into the header of the used block at granule g of region c. */
 static void heap_tag_set(tarn_heap *h, const tarn_heap *c, uint32_t g, uint32_t caps)
 {
-    uint32_t t = heap_cap_tag(h, caps);
-    wr1(c, g, 1u, (HD_W1(c, g) & ~UTAG) | (t << 27));
+    uint32_t tg = heap_cap_tag(h, caps);
+    wr1(c, g, 1u, (HD_W1(c, g) & ~UTAG) | (tg << 27));
 }
 
-/* The capabilities a block of region ri with header tag t must keep; false when the
+#if HEAP_REGIONS
+/* The capabilities a block of region ri with header tag tg must keep; false when the
  * tag names no set (damaged). */
-static bool heap_tag_caps(const tarn_heap *h, unsigned ri, uint32_t t, uint32_t *caps)
+static bool heap_tag_caps(const tarn_heap *h, unsigned ri, uint32_t tg, uint32_t *caps)
 {
-    if (t == 0u) {
+    const heap_rtab *t = RT(h);
+    if (tg == 0u) {
         *caps = 0u;
-    } else if (t == UTAG_REGION) {
-        *caps = h->caps[ri];
-    } else if (t <= h->ncapset && heap_cs_ok(h)) {
-        *caps = h->capset[t - 1u];
+    } else if (tg == UTAG_REGION) {
+        *caps = heap_rcaps(h, ri);
+    } else if (t != NULL && tg <= t->ncapset && heap_t_ok(t)) {
+        *caps = t->capset[tg - 1u];
     } else {
         return false;
     }
     return true;
 }
+#endif
 
 /* Allocate `size` bytes (aligned to `alignment` when it is above the granule) from the
  * first region, from index `first` on, whose capabilities include `caps`; the block is
@@ -1493,12 +1549,12 @@ static void *heap_place(tarn_heap *h, unsigned first, size_t size, size_t alignm
         void *p;
 #if HEAP_REGIONS
         heap_acct a;
-#endif
-        if (TARN_UNLIKELY(!heap_ent_ok(h, i))) {
+        if (TARN_UNLIKELY(i != 0u && !heap_ent_ok(RT(h), i))) {
             *st = heap_damaged(h);
             return NULL;
         }
-        if ((h->caps[i] & caps) != caps) continue;
+#endif
+        if ((heap_rcaps(h, i) & caps) != caps) continue;
         if (h->broken != 0u) {
             *st = TARN_ECORRUPT;
             return NULL;
@@ -1555,11 +1611,11 @@ static void *heap_realloc_in(tarn_heap *h, tarn_heap *c, unsigned ri, void *ptr,
     tarn_status st = TARN_ENOMEM;
     heap_acct a;
     unsigned char *q;
-    if (!heap_ent_ok(h, ri) ||
+    if ((ri != 0u && !heap_ent_ok(RT(h), ri)) ||
         (keep && !heap_tag_caps(h, ri, UTAG_OF(HD_W1(c, b->g)), &caps))) {
         return heap_alloc_fail(h, size, heap_damaged(h));
     }
-    if ((h->caps[ri] & caps) == caps && size <= c->nbytes) {
+    if ((heap_rcaps(h, ri) & caps) == caps && size <= c->nbytes) {
         acct_begin(c, &a);
         st = heap_resize_block(c, (unsigned char *)ptr, b, heap_units(size), size);
         acct_end(h, c, &a);
@@ -1594,6 +1650,19 @@ static void *heap_realloc_rgn(tarn_heap *h, void *ptr, size_t size, uint32_t cap
     }
     return heap_realloc_in(h, c, ri, ptr, &b, size, caps, keep);
 }
+
+/* The buffer of region ri as the caller gave it. */
+static void heap_rgn_buf(const tarn_heap *h, unsigned ri, const tarn_heap *c, void **mem,
+                         size_t *size)
+{
+    if (ri == 1u) {
+        *mem = RT(h)->mem1;
+        *size = RT(h)->size1;
+    } else {
+        *mem = c->mem;
+        *size = c->mem_size;
+    }
+}
 #endif
 
 tarn_status tarn_heap_add_region(tarn_heap *h, void *mem, size_t size, uint32_t caps)
@@ -1601,45 +1670,64 @@ tarn_status tarn_heap_add_region(tarn_heap *h, void *mem, size_t size, uint32_t 
 #if HEAP_REGIONS
     tarn_status st = TARN_OK;
     uintptr_t lo = (uintptr_t)mem;
-    unsigned i;
+    unsigned i, n;
+    heap_rtab *t;
     if (!heap_valid(h) || mem == NULL || lo + size < lo) return TARN_EINVAL;
     TARN_LOCK(h->lock);
+    t = RT(h);
+    n = heap_nrgn(h);
     if (!heap_rgn_ok(h)) {
         st = heap_damaged(h);
-    } else if (h->nrgn >= TARN_HEAP_MAX_REGIONS) {
+    } else if (n >= TARN_HEAP_MAX_REGIONS) {
         st = TARN_EOVERFLOW;
     }
-    for (i = 0; i < h->nrgn && st == TARN_OK; i++) {
+    for (i = 0; i < n && st == TARN_OK; i++) {
         const tarn_heap *c = heap_rgn_at(h, i);
+        void *m;
+        size_t sz;
         if (c == NULL) {
             st = heap_damaged(h);
-        } else if (lo < (uintptr_t)c->mem + c->mem_size && (uintptr_t)c->mem < lo + size) {
-            st = TARN_EINVAL;       /* overlaps region i */
+            break;
         }
+        heap_rgn_buf(h, i, c, &m, &sz);
+        if (lo < (uintptr_t)m + sz && (uintptr_t)m < lo + size) st = TARN_EINVAL;  /* overlap */
     }
     if (st == TARN_OK) {
         tarn_heap *c;
         tarn_config cfg = {{NULL, NULL, NULL}, NULL, 0u};
+        size_t tb = t == NULL ? RT_BYTES(mem) : 0u;   /* the first region holds the table */
         cfg.name = h->name;
         cfg.flags = (uint32_t)(h->flags & TARN_HEAP_F_CLEAR_FREED);
         if ((h->flags & HEAP_FL_REPORT) != 0u) cfg.flags |= TARN_F_SAN_REPORT;
 #if TARN_QUARANTINE > 0
         if (h->quarantine.on) cfg.flags |= TARN_F_QUARANTINE;
 #endif
-        st = tarn_heap_init(&c, mem, size, &cfg);
+        st = size < tb ? TARN_ETOOSMALL
+                       : tarn_heap_init(&c, (unsigned char *)mem + tb, size - tb, &cfg);
         if (st == TARN_OK) {
 #if TARN_HEAP_TRACE
             c->trace = h->trace;
             c->trace_ctx = h->trace_ctx;
             c->seal = heap_seal(c);
 #endif
-            i = h->nrgn;
-            h->rgn[i - 1u] = c;
-            h->rlo[i - 1u] = (uintptr_t)c->blocks + G;
-            h->rlen[i - 1u] = ((uintptr_t)c->ngran - 1u) << LG;
-            h->caps[i] = caps;
-            h->nrgn = (uint8_t)(i + 1u);
-            heap_rgn_reseal(h);
+            if (t == NULL) {
+                t = (heap_rtab *)(void *)((unsigned char *)mem + (tb - TARN_ALIGN_UP(sizeof(heap_rtab), (size_t)G)));
+                memset(t, 0, sizeof *t);
+                t->nrgn = 1u;
+                t->mem1 = mem;
+                t->size1 = size;
+            }
+            i = t->nrgn;
+            t->rgn[i] = c;
+            t->rlo[i] = (uintptr_t)c->blocks + G;
+            t->rlen[i] = ((uintptr_t)c->ngran - 1u) << LG;
+            t->caps[i] = caps;
+            t->nrgn = (uint8_t)(i + 1u);
+            heap_rgn_reseal(t);
+            if (h->rt == NULL) {
+                h->rt = t;
+                h->seal = heap_seal(h);
+            }
         }
     }
     TARN_UNLOCK(h->lock);
@@ -1659,11 +1747,16 @@ tarn_status tarn_heap_set_caps(tarn_heap *h, unsigned region, uint32_t caps)
     TARN_LOCK(h->lock);
     if (!heap_rgn_ok(h)) {
         st = heap_damaged(h);
-    } else if (region >= h->nrgn) {
+    } else if (region >= heap_nrgn(h)) {
         st = TARN_ENOENT;
+    } else if (region == 0u) {
+        h->caps0 = caps;
+        h->seal = heap_seal(h);
     } else {
-        h->caps[region] = caps;
-        heap_rgn_reseal(h);
+#if HEAP_REGIONS
+        RT(h)->caps[region] = caps;
+        heap_rgn_reseal(RT(h));
+#endif
     }
     TARN_UNLOCK(h->lock);
     return st;
@@ -1671,7 +1764,7 @@ tarn_status tarn_heap_set_caps(tarn_heap *h, unsigned region, uint32_t caps)
 
 unsigned tarn_heap_region_count(const tarn_heap *h)
 {
-    return heap_valid(h) && heap_rgn_ok(h) ? h->nrgn : 0u;
+    return heap_valid(h) && heap_rgn_ok(h) ? heap_nrgn(h) : 0u;
 }
 
 tarn_status tarn_heap_region_of(tarn_heap *h, const void *p, unsigned *region)
@@ -1769,7 +1862,7 @@ void *tarn_heap_realloc_caps_status(tarn_heap *h, void *ptr, size_t size, uint32
             if (s != TARN_OK) {
                 (void)heap_reject_free(h, ptr, s);
                 TARN_STAT(h->failed++);
-            } else if ((h->caps[0] & caps) != caps) {
+            } else if ((h->caps0 & caps) != caps) {
                 (void)heap_alloc_fail(h, size, TARN_ENOMEM);
             } else {
                 q = heap_realloc_core(h, ptr, size);
@@ -1974,7 +2067,7 @@ tarn_status tarn_heap_set_trace(tarn_heap *h, tarn_heap_trace_fn fn, void *ctx)
 #if HEAP_REGIONS
     {
         unsigned i;
-        for (i = 1u; heap_rgn_ok(h) && i < h->nrgn; i++) {
+        for (i = 1u; heap_rgn_ok(h) && i < heap_nrgn(h); i++) {
             tarn_heap *c = heap_rgn_at(h, i);
             if (c == NULL) continue;
             c->trace = h->trace;
@@ -2079,7 +2172,7 @@ tarn_status tarn_heap_stats_get(tarn_heap *h, tarn_heap_stats *out)
     if (HEAP_MULTI(h)) {    /* the other regions' shares of the whole heap's figures */
         unsigned i;
         if (!heap_rgn_ok(h)) st = TARN_ECORRUPT;
-        for (i = 1u; st == TARN_OK && i < h->nrgn; i++) {
+        for (i = 1u; st == TARN_OK && i < heap_nrgn(h); i++) {
             tarn_heap_stats r;
             const tarn_heap *c = heap_rgn_at(h, i);
             if (c == NULL) {
@@ -2089,6 +2182,7 @@ tarn_status tarn_heap_stats_get(tarn_heap *h, tarn_heap_stats *out)
             heap_stats_of(c, &r);
             out->capacity += r.capacity;
             out->overhead += r.overhead;
+            if (i == 1u) out->overhead += RT(h)->size1 - c->mem_size;   /* the table */
             out->free_blocks += r.free_blocks;
             out->held_blocks += r.held_blocks;
             if (r.largest_free > out->largest_free) out->largest_free = r.largest_free;
@@ -2114,7 +2208,7 @@ tarn_status tarn_heap_region_get(tarn_heap *h, unsigned region, tarn_heap_region
     TARN_LOCK(h->lock);
     if (!heap_rgn_ok(h)) {
         st = TARN_ECORRUPT;
-    } else if (region >= h->nrgn) {
+    } else if (region >= heap_nrgn(h)) {
         st = TARN_ENOENT;
     } else if ((c = heap_rgn_at(h, region)) == NULL) {
         st = TARN_ECORRUPT;
@@ -2122,13 +2216,19 @@ tarn_status tarn_heap_region_get(tarn_heap *h, unsigned region, tarn_heap_region
         memset(out, 0, sizeof *out);
         out->mem = c->mem;
         out->size = c->mem_size;
-        out->caps = h->caps[region];
+        out->caps = heap_rcaps(h, region);
         heap_stats_of(c, &out->stats);
         out->stats.failed_allocs = 0u;
+#if HEAP_REGIONS
+        if (region != 0u) {     /* region 1 also holds the region table */
+            heap_rgn_buf(h, region, c, &out->mem, &out->size);
+            out->stats.overhead += out->size - c->mem_size;
+        }
+#endif
 #if HEAP_REGIONS && TARN_STATS
         if (region == 0u) {         /* the heap's counters less the other regions' */
             unsigned i;
-            for (i = 1u; i < h->nrgn; i++) {
+            for (i = 1u; i < heap_nrgn(h); i++) {
                 const tarn_heap *o = heap_rgn_at(h, i);
                 if (o == NULL) {
                     st = TARN_ECORRUPT;
@@ -2158,7 +2258,7 @@ tarn_status tarn_heap_quarantine_flush(tarn_heap *h)
         void *p;
         unsigned i;
         TARN_LOCK(h->lock);
-        for (i = 0; i < (heap_rgn_ok(h) ? h->nrgn : 1u); i++) {
+        for (i = 0; i < (heap_rgn_ok(h) ? heap_nrgn(h) : 1u); i++) {
             tarn_heap *c = heap_rgn_at(h, i);
 #if HEAP_REGIONS
             heap_acct a;
@@ -2215,8 +2315,8 @@ static tarn_status heap_walk_rgns(tarn_heap *h, unsigned from, unsigned to,
         to = 1u;                    /* region 0 can still be walked */
         if (from != 0u) to = 0u;
     } else if (to == 0u) {
-        to = h->nrgn;
-    } else if (to > h->nrgn) {
+        to = heap_nrgn(h);
+    } else if (to > heap_nrgn(h)) {
         st = TARN_ENOENT;
         to = 0u;
     }
@@ -2418,10 +2518,10 @@ static tarn_status heap_check_locked(const tarn_heap *h)
 #if HEAP_REGIONS
     {
         unsigned i;
-        for (i = 1u; i < h->nrgn; i++) {
+        for (i = 1u; i < heap_nrgn(h); i++) {
             const tarn_heap *c = heap_rgn_at(h, i);
             size_t u = 0, n = 0;
-            if (c == NULL || h->rlen[i - 1u] != ((uintptr_t)c->ngran - 1u) << LG ||
+            if (c == NULL || RT(h)->rlen[i] != ((uintptr_t)c->ngran - 1u) << LG ||
                 !heap_rgn_ok(c) || heap_check_one(c, &u, &n) != TARN_OK ||
                 !heap_counts_ok(c, u, n)) {
                 return TARN_ECORRUPT;
@@ -2493,7 +2593,7 @@ tarn_status tarn_heap_sane(tarn_heap *h)
     if (!heap_valid(h)) return TARN_ECORRUPT;   /* a sealed field changed */
     TARN_LOCK(h->lock);
     st = heap_rgn_ok(h) ? heap_sane_one(h) : TARN_ECORRUPT;
-    for (i = 1u; st == TARN_OK && i < h->nrgn; i++) {
+    for (i = 1u; st == TARN_OK && i < heap_nrgn(h); i++) {
         const tarn_heap *c = heap_rgn_at(h, i);
         st = c != NULL ? heap_sane_one(c) : TARN_ECORRUPT;
     }

@@ -9,8 +9,8 @@
  *    plain requests use every region in order; aligned, calloc and realloc variants;
  *    realloc keeps a block in regions with its request's capabilities, realloc_caps
  *    moves it where the new ones are;
- *  - regions of very different sizes: the smallest a region can be (TARN_HEAP_MIN_SIZE
- *    rounded up to 64 bytes: 256 B on 32-bit hosts) up to 64 MiB (taken from malloc);
+ *  - regions of very different sizes: 256 B (or TARN_HEAP_MIN_SIZE rounded up to 64
+ *    bytes where that is more) up to 64 MiB (taken from malloc);
  *  - bad pointers across regions: into the gap between two regions, into a region's
  *    control part, one past a region's blocks, interior, misaligned, freed: each gets its
  *    status and changes nothing;
@@ -29,8 +29,9 @@
 #include <string.h>
 
 #define GR TARN_HEAP_GRANULE
-/* The smallest region this build accepts at any alignment, rounded up to 64 bytes. */
-#define SMALL_REGION ((TARN_HEAP_MIN_SIZE + 63u) / 64u * 64u)
+/* 256 bytes, or the smallest region this build accepts at any alignment (rounded up to
+ * 64 bytes) where that is more. */
+#define SMALL_REGION (TARN_HEAP_MIN_SIZE <= 256u ? 256u : (TARN_HEAP_MIN_SIZE + 63u) / 64u * 64u)
 
 #if TARN_HEAP_MAX_REGIONS >= 4
 

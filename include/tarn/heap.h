@@ -167,18 +167,9 @@ typedef struct tarn_heap {
     const char *name;           /**< name from tarn_config, or NULL */
     void *mem;                  /**< the caller's buffer, as given */
     size_t mem_size;            /**< size of the caller's buffer, as given */
-#if TARN_HEAP_MAX_REGIONS > 1
-    struct tarn_heap *rgn[TARN_HEAP_MAX_REGIONS - 1]; /**< heap of region i + 1 (its control
-                                                          sits at the start of its memory) */
-    uintptr_t rlo[TARN_HEAP_MAX_REGIONS - 1];  /**< first payload address of region i + 1 */
-    uintptr_t rlen[TARN_HEAP_MAX_REGIONS - 1]; /**< bytes from rlo to its last payload + 1 */
-#endif
-    uint32_t caps[TARN_HEAP_MAX_REGIONS];      /**< capability mask of each region */
-    uint32_t capset[TARN_HEAP_CAP_SETS];       /**< capability sets of requests (tags 1..) */
-    uint32_t rchk[TARN_HEAP_MAX_REGIONS];      /**< check word of each region's entry */
-    uint32_t csseal;            /**< check of capset and ncapset */
-    uint8_t nrgn;               /**< regions in use (1 + regions added) */
-    uint8_t ncapset;            /**< capset entries in use */
+    void *rt;                   /**< region table, at the start of the first region added
+                                     (NULL while the heap has one region) */
+    uint32_t caps0;             /**< capability mask of region 0 */
 #if TARN_HEAP_TRACE
     tarn_heap_trace_fn trace;   /**< trace hook, or NULL (TARN_HEAP_TRACE 1 only) */
     void *trace_ctx;            /**< context passed to the trace hook */
