@@ -162,9 +162,16 @@ TARN_STATIC_ASSERT(TARN_HEAP_EXTRA == (size_t)TARN_GUARD_SIZE + HEAP_TRAILER, he
 #if defined(__GNUC__) || defined(__clang__)
 #define HEAP_NOINLINE __attribute__((noinline))
 #define HEAP_COLD __attribute__((noinline, cold))
+#if !defined(__OPTIMIZE_SIZE__)
+/* a hot path kept in its public function although it has other callers (speed builds) */
+#define HEAP_HOT inline __attribute__((always_inline))
+#endif
 #else
 #define HEAP_NOINLINE
 #define HEAP_COLD
+#endif
+#ifndef HEAP_HOT
+#define HEAP_HOT
 #endif
 
 /* In-place resize of a live block for the memory tools. */
@@ -446,8 +453,7 @@ static inline uint32_t heap_seal(const tarn_heap *h)
      * the end */
     uintptr_t v = SEAL_P(h->blocks) ^ SEAL_P(h->umap) ^ SEAL_P(h->groups) ^
                   SEAL_P(h->heads) ^ SEAL_P(h->mem) ^ (uintptr_t)h->mem_size ^
-                  (uintptr_t)h->nbytes ^ (uintptr_t)(h->ngran ^ h->nclasses ^ h->k ^ h->caps0) ^
-                  SEAL_P(h->rt) ^
+                  (uintptr_t)h->nbytes ^ (uintptr_t)(h->ngran ^ h->nclasses ^ h->k) ^
                   (uintptr_t)0x7A5E11EDu;
 #if TARN_LOCKING
     v ^= SEAL_P(h->lock.lock) ^ SEAL_P(h->lock.unlock) ^ SEAL_P(h->lock.ctx);
@@ -492,7 +498,6 @@ typedef struct heap_rtab {
     uint32_t tseal;                          /* check of nrgn, ncapset, capset, mem1, size1 */
     uint8_t nrgn, ncapset;
 } heap_rtab;
-#define RT(h) ((heap_rtab *)(h)->rt)
 /* Bytes the table takes at the start of a buffer at mem. */
 #define RT_BYTES(mem) \
     (((G - ((uintptr_t)(mem) & (G - 1u))) & (G - 1u)) + TARN_ALIGN_UP(sizeof(heap_rtab), (size_t)G))
@@ -540,14 +545,43 @@ static void heap_rgn_reseal(heap_rtab *t)
 }
 #endif
 
+/* The check word of h->rt and h->caps0 (kept out of the seal every call verifies: only
+ * the calls that use them check it). */
+static inline uint32_t heap_rt_seal(const tarn_heap *h)
+{
+    uintptr_t v = SEAL_P(h->rt) ^ SEAL_P(h) ^ h->caps0 ^ (uintptr_t)0x2E610115u;
+#if UINTPTR_MAX > 0xFFFFFFFFu
+    v ^= v >> 32;
+#endif
+    return (uint32_t)v;
+}
+
+static inline bool heap_rt_ok(const tarn_heap *h)
+{
+    return h->rtchk == heap_rt_seal(h);
+}
+
+#if HEAP_REGIONS
+/* The region table, or NULL (one region, or a damaged pointer to it: the heap is then
+ * marked damaged). */
+static heap_rtab *heap_rt(const tarn_heap *h)
+{
+    if (h->rt == NULL) return NULL;
+    if (TARN_UNLIKELY(!heap_rt_ok(h))) {
+        ((tarn_heap *)(uintptr_t)h)->broken = 1u;
+        return NULL;
+    }
+    return (heap_rtab *)h->rt;
+}
+#define RT(h) heap_rt(h)
+#endif
+
 /* Number of regions, bounded (a damaged count is caught by the entries' checks). */
 static inline unsigned heap_nrgn(const tarn_heap *h)
 {
 #if HEAP_REGIONS
-    if (h->rt != NULL) {
-        unsigned n = RT(h)->nrgn;
-        return n <= TARN_HEAP_MAX_REGIONS ? n : TARN_HEAP_MAX_REGIONS;
-    }
+    const heap_rtab *t = RT(h);
+    if (t != NULL) return t->nrgn <= TARN_HEAP_MAX_REGIONS ? t->nrgn : TARN_HEAP_MAX_REGIONS;
 #endif
     (void)h;
     return 1u;
@@ -559,6 +593,7 @@ static bool heap_rgn_ok(const tarn_heap *h)
 #if HEAP_REGIONS
     unsigned i;
     const heap_rtab *t = RT(h);
+    if (!heap_rt_ok(h)) return false;
     if (t == NULL) return true;
     if (!heap_t_ok(t)) return false;
     for (i = 1; i < TARN_HEAP_MAX_REGIONS; i++) {
@@ -573,9 +608,15 @@ static bool heap_rgn_ok(const tarn_heap *h)
 static inline uint32_t heap_rcaps(const tarn_heap *h, unsigned i)
 {
 #if HEAP_REGIONS
-    if (i != 0u) return RT(h)->caps[i];
+    if (i != 0u) {
+        const heap_rtab *t = RT(h);
+        return t != NULL ? t->caps[i] : 0u;
+    }
 #endif
-    (void)i;
+    if (TARN_UNLIKELY(!heap_rt_ok(h))) {
+        ((tarn_heap *)(uintptr_t)h)->broken = 1u;
+        return 0u;
+    }
     return h->caps0;
 }
 
@@ -1006,6 +1047,7 @@ tarn_status tarn_heap_init(tarn_heap **out, void *mem, size_t size, const tarn_c
     tarn_q_init(&h->quarantine, cfg != NULL ? cfg->flags : 0u);
 #endif
     h->caps0 = TARN_HEAP_CAPS0;
+    h->rtchk = heap_rt_seal(h);
     h->self = h;
     h->seal = heap_seal(h);
 
@@ -1227,7 +1269,7 @@ static tarn_status heap_free_rgn(tarn_heap *h, void *ptr);
 
 /* Free: validate the pointer and the block's header and tags, then release it (merge
  * with free neighbours, put it on its class's list).  Lock held. */
-static tarn_status heap_free_core(tarn_heap *h, void *ptr)
+static HEAP_HOT tarn_status heap_free_core(tarn_heap *h, void *ptr)
 {
     heap_blk b;
     tarn_status st;
@@ -1726,7 +1768,7 @@ tarn_status tarn_heap_add_region(tarn_heap *h, void *mem, size_t size, uint32_t 
             heap_rgn_reseal(t);
             if (h->rt == NULL) {
                 h->rt = t;
-                h->seal = heap_seal(h);
+                h->rtchk = heap_rt_seal(h);
             }
         }
     }
@@ -1751,7 +1793,7 @@ tarn_status tarn_heap_set_caps(tarn_heap *h, unsigned region, uint32_t caps)
         st = TARN_ENOENT;
     } else if (region == 0u) {
         h->caps0 = caps;
-        h->seal = heap_seal(h);
+        h->rtchk = heap_rt_seal(h);
     } else {
 #if HEAP_REGIONS
         RT(h)->caps[region] = caps;
