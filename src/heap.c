@@ -493,6 +493,10 @@ typedef struct heap_rtab {
     uint32_t caps[TARN_HEAP_MAX_REGIONS];    /* its capabilities ([0]: h->caps0) */
     uint32_t rchk[TARN_HEAP_MAX_REGIONS];    /* check word of entry i */
     uint32_t capset[TARN_HEAP_CAP_SETS];     /* request capability sets (tags 1..) */
+    uint32_t full[TARN_HEAP_MAX_REGIONS];    /* hint: a search for this many granules (or
+                                                more) failed in region i since its last
+                                                free (UINT32_MAX: none); lets a request skip
+                                                a full region without touching it */
     void *mem1;                              /* region 1's buffer as given (holds this) */
     size_t size1;
     uint32_t tseal;                          /* check of nrgn, ncapset, capset, mem1, size1 */
@@ -622,14 +626,27 @@ static inline uint32_t heap_rcaps(const tarn_heap *h, unsigned i)
 
 #if HEAP_REGIONS
 /* The heap of region ri (checked), or NULL when it or the table is damaged. */
+/* The heap of region ri >= 1 of the table t, whose entry is checked: checked itself
+ * (self, seal, and the entry's range), or NULL. */
+static inline tarn_heap *heap_rgn_chk(const heap_rtab *t, unsigned ri)
+{
+    tarn_heap *c = t->rgn[ri];
+    return (heap_valid(c) && c->rt == NULL && (uintptr_t)c->blocks + G == t->rlo[ri]) ? c : NULL;
+}
+
+/* The heap of region ri (checked), or NULL when it or the table is damaged. */
 static tarn_heap *heap_rgn_at(const tarn_heap *h, unsigned ri)
 {
     const heap_rtab *t = RT(h);
-    tarn_heap *c;
     if (ri == 0u) return (tarn_heap *)(uintptr_t)h;
     if (t == NULL || !heap_ent_ok(t, ri)) return NULL;
-    c = t->rgn[ri];
-    return (heap_valid(c) && c->rt == NULL && (uintptr_t)c->blocks + G == t->rlo[ri]) ? c : NULL;
+    return heap_rgn_chk(t, ri);
+}
+
+/* Memory of region ri was freed: forget that it was full. */
+static inline void heap_rgn_freed(const tarn_heap *h, unsigned ri)
+{
+    if (ri != 0u) ((heap_rtab *)h->rt)->full[ri] = UINT32_MAX;
 }
 #else
 static inline tarn_heap *heap_rgn_at(const tarn_heap *h, unsigned ri)
@@ -1488,10 +1505,12 @@ static void acct_end(tarn_heap *h, const tarn_heap *c, const heap_acct *a)
 static tarn_status heap_rgn_find(tarn_heap *h, const void *p, tarn_heap **c, unsigned *ri)
 {
     const heap_rtab *t = RT(h);
-    unsigned i, n = heap_nrgn(h);
+    unsigned i, n;
+    if (t == NULL) return h->rt != NULL ? heap_damaged(h) : TARN_EFOREIGN;
+    n = t->nrgn <= TARN_HEAP_MAX_REGIONS ? t->nrgn : TARN_HEAP_MAX_REGIONS;
     for (i = 1u; i < n; i++) {
         if ((uintptr_t)p - t->rlo[i] < t->rlen[i]) {
-            *c = heap_rgn_at(h, i);
+            *c = heap_ent_ok(t, i) ? heap_rgn_chk(t, i) : NULL;
             *ri = i;
             return *c != NULL ? TARN_OK : heap_damaged(h);
         }
@@ -1584,24 +1603,38 @@ static bool heap_tag_caps(const tarn_heap *h, unsigned ri, uint32_t tg, uint32_t
 static void *heap_place(tarn_heap *h, unsigned first, size_t size, size_t alignment,
                         uint32_t caps, tarn_status *st)
 {
-    unsigned i, n = heap_nrgn(h);
+    unsigned i, n = 1u;
+#if HEAP_REGIONS
+    heap_rtab *t = RT(h);
+    /* granules the search in a region looks for (for the full-region hint) */
+    uint32_t need = size < ((size_t)1 << 30) && alignment < ((size_t)1 << 30)
+                        ? heap_units(size) + (alignment > G ? (uint32_t)(alignment >> LG) + 1u : 0u)
+                        : UINT32_MAX;
+    if (t != NULL) n = t->nrgn <= TARN_HEAP_MAX_REGIONS ? t->nrgn : TARN_HEAP_MAX_REGIONS;
+#endif
     *st = TARN_ENOMEM;      /* also when no region has the capabilities */
     for (i = first; i < n; i++) {
-        tarn_heap *c;
+        tarn_heap *c = h;
         void *p;
 #if HEAP_REGIONS
         heap_acct a;
-        if (TARN_UNLIKELY(i != 0u && !heap_ent_ok(RT(h), i))) {
-            *st = heap_damaged(h);
-            return NULL;
+        if (i != 0u) {
+            if (TARN_UNLIKELY(!heap_ent_ok(t, i))) {
+                *st = heap_damaged(h);
+                return NULL;
+            }
+            if ((t->caps[i] & caps) != caps || need >= t->full[i]) continue;
+            c = heap_rgn_chk(t, i);
+        } else if ((heap_rcaps(h, 0u) & caps) != caps) {
+            continue;
         }
+#else
+        if ((heap_rcaps(h, 0u) & caps) != caps) continue;
 #endif
-        if ((heap_rcaps(h, i) & caps) != caps) continue;
         if (h->broken != 0u) {
             *st = TARN_ECORRUPT;
             return NULL;
         }
-        c = heap_rgn_at(h, i);
         if (c == NULL) {
             *st = heap_damaged(h);
             return NULL;
@@ -1623,6 +1656,9 @@ static void *heap_place(tarn_heap *h, unsigned first, size_t size, size_t alignm
             return p;
         }
         if (*st != TARN_ENOMEM) return NULL;
+#if HEAP_REGIONS
+        if (i != 0u && need < t->full[i]) t->full[i] = need;
+#endif
     }
     return NULL;
 }
@@ -1639,6 +1675,7 @@ static tarn_status heap_free_rgn(tarn_heap *h, void *ptr)
     acct_begin(c, &a);
     st = heap_free_core(c, ptr);        /* checks, reports and releases in its region */
     acct_end(h, c, &a);
+    heap_rgn_freed(h, ri);
     if (st != TARN_OK) TARN_ERR_SET(h->last_error, (uint8_t)st);
     return st;
 }
@@ -1661,6 +1698,7 @@ static void *heap_realloc_in(tarn_heap *h, tarn_heap *c, unsigned ri, void *ptr,
         acct_begin(c, &a);
         st = heap_resize_block(c, (unsigned char *)ptr, b, heap_units(size), size);
         acct_end(h, c, &a);
+        heap_rgn_freed(h, ri);
         if (st == TARN_OK) {
             if (!keep) heap_tag_set(h, c, b->g, caps);
             return ptr;
@@ -1673,6 +1711,7 @@ static void *heap_realloc_in(tarn_heap *h, tarn_heap *c, unsigned ri, void *ptr,
     acct_begin(c, &a);
     st = heap_free_core(c, ptr);
     acct_end(h, c, &a);
+    heap_rgn_freed(h, ri);
     TARN_ASSERT(st == TARN_OK);
     (void)st;
     return q;
@@ -1764,6 +1803,7 @@ tarn_status tarn_heap_add_region(tarn_heap *h, void *mem, size_t size, uint32_t 
             t->rlo[i] = (uintptr_t)c->blocks + G;
             t->rlen[i] = ((uintptr_t)c->ngran - 1u) << LG;
             t->caps[i] = caps;
+            t->full[i] = UINT32_MAX;
             t->nrgn = (uint8_t)(i + 1u);
             heap_rgn_reseal(t);
             if (h->rt == NULL) {
@@ -2018,6 +2058,7 @@ tarn_status tarn_heap_resize(tarn_heap *h, void *ptr, size_t size)
         }
 #if HEAP_REGIONS
         acct_end(h, c, &a);
+        heap_rgn_freed(h, ri);
 #endif
     }
     (void)ri;
@@ -2317,6 +2358,7 @@ tarn_status tarn_heap_quarantine_flush(tarn_heap *h)
             }
 #if HEAP_REGIONS
             acct_end(h, c, &a);
+            heap_rgn_freed(h, i);
 #endif
         }
         if (st != TARN_OK) TARN_ERR_SET(h->last_error, (uint8_t)st);
