@@ -60,6 +60,15 @@
  *  filled, poisoned and pushed into the ring; it stays used in U (nothing merges into
  *  it) until the ring pushes it out; an allocation short of room releases held blocks.
  *
+ *  Header tag (regions): bits 27..30 of a used block's w1 hold the tag of its request's
+ *  capabilities (0: none; 1..TARN_HEAP_CAP_SETS: an entry of the table of sets;
+ *  UTAG_REGION: those of its region), so that realloc keeps them; every size read masks
+ *  them off.  A free block's bits 27..30 stay 0.
+ *
+ *  Regions (tarn_heap_add_region): region i >= 1 is a heap of its own in its buffer, laid
+ *  out as above, called only through this heap (see "regions" below); the first region
+ *  added starts with the region table (heap_rtab) that maps pointers to regions.
+ *
  * ---- Invariants (tarn_heap_check verifies every one) ---------------------------------
  *   I1  Blocks tile [0, N) exactly: each header's size s >= 2 reaches the next header;
  *       each w0 is the size of the block before (0 for granule 0); the sentinel at N
@@ -72,6 +81,9 @@
  *   I5  used = usable bytes of the live blocks; allocs - frees = live blocks.
  *   I6  (canary mode) every live block has an intact trailer and guard.
  *   I7  (quarantine) every held block is a used block, held once, still filled.
+ *   I8  (regions) the table's check words hold; every region heap is live, has no table
+ *       of its own, and lies where its entry says; I1-I7 hold in each region, I5 for the
+ *       heap's counters against the sum over the regions and for each region's own.
  *
  * ---- Checking ------------------------------------------------------------------------
  *  Level >= 1: a pointer handed back is accepted only if it lies in the blocks area, on
@@ -113,7 +125,10 @@
  *  u(b) + A/G + 1 granules and keeps at most u(b) + 1 of them live (the part in front of
  *  the aligned start is freed): it is covered by counting it as a request of b + A + G
  *  bytes, in M and in n.  The quarantine does not change the bound: an allocation fails
- *  only after every held block is released.  The fixed part (control, U, class table,
+ *  only after every held block is released.  Regions: each region is a heap of its own
+ *  sizing, so the claim holds per region for the requests it serves (a request tries
+ *  every region with its capabilities, so it never fails while the first of them is
+ *  within its bound).  The fixed part (control, U, class table,
  *  sentinel, worst alignment of the buffer) is added exactly by size_for; inputs whose
  *  result would exceed the largest heap (2^27 - 1 granules) or SIZE_MAX give 0.
  *  tests/test_heap_sizing.c runs adversarial sequences in heaps of exactly this size.

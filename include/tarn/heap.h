@@ -28,6 +28,20 @@
  *     TARN_HEAP_DEFINE(app, 8192);                  // static heap + app_alloc/app_free/...
  *     void *p = app_alloc(40);
  *
+ * Several memory regions: tarn_heap_add_region adds more buffers (up to
+ * TARN_HEAP_MAX_REGIONS, default 4), each with a capability mask (TARN_CAP_DMA,
+ * TARN_CAP_INTERNAL, TARN_CAP_EXTERNAL, TARN_CAP_EXEC, TARN_CAP_USER(n));
+ * tarn_heap_alloc_caps and its calloc/aligned/realloc variants place a block in the first
+ * region, in the order added, having every capability asked for, and realloc keeps a
+ * block within such regions.  Blocks never merge across a region's ends; a pointer is
+ * mapped to its region by at most TARN_HEAP_MAX_REGIONS range comparisons before any
+ * byte of a region is read, then checked exactly by that region's used-start bitmap.
+ *
+ *     tarn_heap_set_caps(h, 0, TARN_CAP_INTERNAL | TARN_CAP_DMA);
+ *     tarn_heap_add_region(h, psram, sizeof psram, TARN_CAP_EXTERNAL);
+ *     uint8_t *ring = tarn_heap_aligned_alloc_caps(h, 32, 512, TARN_CAP_DMA);
+ *     float *lut = tarn_heap_calloc_caps(h, 4096, sizeof *lut, TARN_CAP_EXTERNAL);
+ *
  * Checking (TARN_CHECK_LEVEL, include/tarn/config.h):
  *   0  trust the caller: free/realloc/usable_size do not validate pointers.
  *   1  (default) every pointer handed back is validated in O(1) and exactly: a pointer
