@@ -512,6 +512,8 @@ typedef struct heap_rtab {
                                                 more) failed in region i since its last
                                                 free (UINT32_MAX: none); lets a request skip
                                                 a full region without touching it */
+    const struct heap_rops *ops;             /* the region code (see heap_ops) */
+    uint32_t opschk;                         /* check of ops */
     void *mem1;                              /* region 1's buffer as given (holds this) */
     size_t size1;
     uint32_t tseal;                          /* check of nrgn, ncapset, capset, mem1, size1 */
@@ -821,6 +823,34 @@ typedef struct heap_blk {
     uint32_t g, s, ps;   /* header granule, size, size of the block before */
     size_t live;         /* bytes the caller may use */
 } heap_blk;
+
+/* The code that serves several regions, reached from the one-region paths through the
+ * region table, which only tarn_heap_add_region creates: a program that never adds a
+ * region does not link it (the table's check word on the pointer is verified first). */
+typedef struct heap_rops {
+    void *(*place)(tarn_heap *h, unsigned first, size_t size, size_t alignment, uint32_t caps,
+                   tarn_status *st);
+    tarn_status (*free_rgn)(tarn_heap *h, void *ptr);
+    void *(*realloc_in)(tarn_heap *h, tarn_heap *c, unsigned ri, void *ptr, const heap_blk *b,
+                        size_t size, uint32_t caps, bool keep);
+    void *(*realloc_rgn)(tarn_heap *h, void *ptr, size_t size, uint32_t caps, bool keep);
+    tarn_status (*find)(tarn_heap *h, const void *p, tarn_heap **c, unsigned *ri);
+} heap_rops;
+
+#if HEAP_REGIONS
+#define OPS_SEAL(t) ((uint32_t)(((uintptr_t)(t)->ops ^ (uintptr_t)(t) ^ (uintptr_t)0x0B5EA1u) ^ \
+                                (((uintptr_t)(t)->ops ^ (uintptr_t)(t)) >> 16)))
+/* The region code of h (which has a table), or NULL: damaged (h is then marked so). */
+static const heap_rops *heap_ops(const tarn_heap *h)
+{
+    const heap_rtab *t = RT(h);
+    if (TARN_UNLIKELY(t == NULL || t->opschk != OPS_SEAL(t))) {
+        ((tarn_heap *)(uintptr_t)h)->broken = 1u;
+        return NULL;
+    }
+    return t->ops;
+}
+#endif
 
 /* Rejected pointer whose header granule is g: does g hold a plausible free block (a
  * second free), or is it foreign/interior?  Only reads; g < N. */
@@ -1177,7 +1207,9 @@ static void *heap_alloc_core(tarn_heap *h, size_t size)
     if (TARN_LIKELY(p != NULL)) return p;
 #if HEAP_REGIONS
     if (st == TARN_ENOMEM && HEAP_MULTI(h)) {
-        p = heap_place(h, 1u, size, 0u, 0u, &st);
+        const heap_rops *ops = heap_ops(h);
+        p = ops != NULL ? ops->place(h, 1u, size, 0u, 0u, &st) : NULL;
+        if (ops == NULL) st = TARN_ECORRUPT;
         if (p != NULL) return p;
     }
 #endif
@@ -1309,7 +1341,10 @@ static HEAP_HOT tarn_status heap_free_core(tarn_heap *h, void *ptr)
     st = heap_block_of(h, ptr, &b, true);
     if (TARN_UNLIKELY(st != TARN_OK)) {
 #if HEAP_REGIONS
-        if (st == TARN_EFOREIGN && HEAP_MULTI(h)) return heap_free_rgn(h, ptr);
+        if (st == TARN_EFOREIGN && HEAP_MULTI(h)) {
+            const heap_rops *ops = heap_ops(h);
+            return ops != NULL ? ops->free_rgn(h, ptr) : heap_reject(h, ptr, TARN_ECORRUPT);
+        }
 #endif
         return heap_reject_free(h, ptr, st);
     }
@@ -1429,8 +1464,10 @@ static void *heap_realloc_core(tarn_heap *h, void *ptr, size_t size)
     st = heap_block_of(h, ptr, &b, true);
 #if HEAP_REGIONS
     if (HEAP_MULTI(h)) {
-        if (st == TARN_OK) return heap_realloc_in(h, h, 0u, ptr, &b, size, 0u, true);
-        if (st == TARN_EFOREIGN) return heap_realloc_rgn(h, ptr, size, 0u, true);
+        const heap_rops *ops = heap_ops(h);
+        if (ops == NULL) return heap_alloc_fail(h, size, TARN_ECORRUPT);
+        if (st == TARN_OK) return ops->realloc_in(h, h, 0u, ptr, &b, size, 0u, true);
+        if (st == TARN_EFOREIGN) return ops->realloc_rgn(h, ptr, size, 0u, true);
     }
 #endif
     if (st != TARN_OK) {
@@ -1541,7 +1578,8 @@ static tarn_status heap_locate(tarn_heap *h, const void *p, heap_blk *b, bool fu
     *c = h;
     *ri = 0u;
     if (st == TARN_EFOREIGN && HEAP_MULTI(h)) {
-        st = heap_rgn_find(h, p, c, ri);
+        const heap_rops *ops = heap_ops(h);
+        st = ops != NULL ? ops->find(h, p, c, ri) : TARN_ECORRUPT;
         if (st == TARN_OK) {
             st = heap_block_of(*c, p, b, full);
             if ((*c)->broken != 0u) h->broken = 1u;
@@ -1761,6 +1799,11 @@ static void heap_rgn_buf(const tarn_heap *h, unsigned ri, const tarn_heap *c, vo
 }
 #endif
 
+#if HEAP_REGIONS
+static const heap_rops heap_rops_all = {heap_place, heap_free_rgn, heap_realloc_in,
+                                        heap_realloc_rgn, heap_rgn_find};
+#endif
+
 tarn_status tarn_heap_add_region(tarn_heap *h, void *mem, size_t size, uint32_t caps)
 {
 #if HEAP_REGIONS
@@ -1810,6 +1853,8 @@ tarn_status tarn_heap_add_region(tarn_heap *h, void *mem, size_t size, uint32_t 
                 t = (heap_rtab *)(void *)((unsigned char *)mem + (tb - TARN_ALIGN_UP(sizeof(heap_rtab), (size_t)G)));
                 memset(t, 0, sizeof *t);
                 t->nrgn = 1u;
+                t->ops = &heap_rops_all;
+                t->opschk = OPS_SEAL(t);
                 t->mem1 = mem;
                 t->size1 = size;
             }
@@ -2024,7 +2069,9 @@ void *tarn_heap_aligned_alloc_status(tarn_heap *h, size_t alignment, size_t size
         p = TARN_IS_POW2(alignment) ? heap_aligned_try(h, alignment, size, &s) : NULL;
 #if HEAP_REGIONS
         if (p == NULL && s == TARN_ENOMEM && HEAP_MULTI(h)) {
-            p = heap_place(h, 1u, size, alignment, 0u, &s);
+            const heap_rops *ops = heap_ops(h);
+            p = ops != NULL ? ops->place(h, 1u, size, alignment, 0u, &s) : NULL;
+            if (ops == NULL) s = TARN_ECORRUPT;
         }
 #endif
         if (p == NULL) (void)heap_alloc_fail(h, size, s);
@@ -2119,7 +2166,8 @@ tarn_status tarn_heap_validate(tarn_heap *h, const void *ptr)
         uintptr_t d = (uintptr_t)ptr - (uintptr_t)h->blocks - G;
 #if HEAP_REGIONS
         if (d >= ((uintptr_t)h->ngran - 1u) << LG && HEAP_MULTI(h)) {
-            st = heap_rgn_find(h, ptr, &c, &ri);
+            const heap_rops *ops = heap_ops(h);
+            st = ops != NULL ? ops->find(h, ptr, &c, &ri) : TARN_ECORRUPT;
             if (st != TARN_OK) {
                 TARN_UNLOCK(h->lock);
                 return st;
