@@ -634,6 +634,7 @@ static inline uint32_t heap_rcaps(const tarn_heap *h, unsigned i)
         return t != NULL ? t->caps[i] : 0u;
     }
 #endif
+    (void)i;
     if (TARN_UNLIKELY(!heap_rt_ok(h))) {
         ((tarn_heap *)(uintptr_t)h)->broken = 1u;
         return 0u;
