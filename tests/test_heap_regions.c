@@ -23,6 +23,7 @@
  */
 #include "check.h"
 #include "tarn/heap.h"
+#include "support/poke.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -472,6 +473,7 @@ static void test_boundary_overrun(void)
             size_t lastn, cnt[2];
             tarn_status st;
             const uint32_t ca = TARN_CAP_DMA, cb = TARN_CAP_USER(1);
+            TARN_SAN_OPEN(ovbuf, sizeof ovbuf);   /* the previous trial's heap is gone */
             memset(ovbuf, 0x11, sizeof ovbuf);
             if (layout == 0u) {
                 REQUIRE(tarn_heap_init(&h, ovbuf + OV_A, OV_B, NULL) == TARN_OK);
@@ -507,7 +509,14 @@ static void test_boundary_overrun(void)
             memcpy(sh[nsh].copy, last, lastn);
             nsh++;
             /* the bug: k bytes past the end of the last block of region A */
-            for (i = 0; i < k; i++) last[lastn + i] = (unsigned char)(0xA5u ^ i);
+            for (i = 0; i < k; i++) {
+                unsigned char *w = last + lastn + i;
+                if (w < ovbuf + OV_A) {
+                    test_poke8(w, (unsigned char)(0xA5u ^ i));   /* past the memory tools */
+                } else {
+                    *w = (unsigned char)(0xA5u ^ i);   /* region B's control part */
+                }
+            }
             /* the heap detects it: freeing the block, or the check */
             st = tarn_heap_free(h, last);
             if (st == TARN_OK) sh[nsh - 1u].p = NULL;
