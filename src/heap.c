@@ -1453,7 +1453,7 @@ static void *heap_realloc_rgn(tarn_heap *h, void *ptr, size_t size, uint32_t cap
 static void *heap_realloc_core(tarn_heap *h, void *ptr, size_t size)
 {
     heap_blk b;
-    uint32_t u, al;
+    uint32_t u = 0, al;
     tarn_status st;
     unsigned char *q;
 #if TARN_QUARANTINE > 0
@@ -1464,11 +1464,15 @@ static void *heap_realloc_core(tarn_heap *h, void *ptr, size_t size)
     if (HEAP_DEEP_CHECK_FAILS(h)) return heap_alloc_fail(h, size, TARN_ECORRUPT);
     st = heap_block_of(h, ptr, &b, true);
 #if HEAP_REGIONS
-    if (HEAP_MULTI(h)) {
+    /* several regions: a block of another region, or one whose request had capabilities,
+     * takes the general path; a plain block of region 0 this one, which may move to any
+     * region */
+    if (HEAP_MULTI(h) && (st == TARN_EFOREIGN ||
+                          (st == TARN_OK && (HD_W1(h, b.g) & UTAG) != 0u))) {
         const heap_rops *ops = heap_ops(h);
         if (ops == NULL) return heap_alloc_fail(h, size, TARN_ECORRUPT);
         if (st == TARN_OK) return ops->realloc_in(h, h, 0u, ptr, &b, size, 0u, true);
-        if (st == TARN_EFOREIGN) return ops->realloc_rgn(h, ptr, size, 0u, true);
+        return ops->realloc_rgn(h, ptr, size, 0u, true);
     }
 #endif
     if (st != TARN_OK) {
@@ -1476,14 +1480,28 @@ static void *heap_realloc_core(tarn_heap *h, void *ptr, size_t size)
         TARN_STAT(h->failed++);     /* a realloc that returned NULL: a failed allocation */
         return NULL;
     }
-    if (size > h->nbytes) return heap_alloc_fail(h, size, TARN_ENOMEM);
-    u = heap_units(size);
     al = rd(h, b.g, 0u) >> 27;
-    st = heap_resize_block(h, (unsigned char *)ptr, &b, u, size);
-    if (st == TARN_OK) return ptr;
-    if (st != TARN_ENOMEM) return heap_alloc_fail(h, size, st);
-    q = (unsigned char *)(al != 0u ? heap_aligned_try(h, (size_t)G << al, size, &st)
-                                   : heap_alloc_try(h, size, &st));
+    if (size > h->nbytes) {
+        st = TARN_ENOMEM;
+        q = NULL;
+    } else {
+        u = heap_units(size);
+        st = heap_resize_block(h, (unsigned char *)ptr, &b, u, size);
+        if (st == TARN_OK) return ptr;
+        if (st != TARN_ENOMEM) return heap_alloc_fail(h, size, st);
+        q = (unsigned char *)(al != 0u ? heap_aligned_try(h, (size_t)G << al, size, &st)
+                                       : heap_alloc_try(h, size, &st));
+    }
+#if HEAP_REGIONS
+    if (q == NULL && st == TARN_ENOMEM && HEAP_MULTI(h)) {   /* the other regions */
+        const heap_rops *ops = heap_ops(h);
+        q = ops != NULL ? (unsigned char *)ops->place(h, 1u, size, al != 0u ? (size_t)G << al : 0u,
+                                                       0u, &st)
+                        : NULL;
+        if (ops == NULL) st = TARN_ECORRUPT;
+    }
+#endif
+    if (size > h->nbytes && q == NULL) return heap_alloc_fail(h, size, st);
     if (q == NULL && st == TARN_ENOMEM && held) {
         /* the quarantine was emptied to find room: in place may work now */
         st = heap_resize_block(h, (unsigned char *)ptr, &b, u, size);
