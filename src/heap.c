@@ -1463,35 +1463,35 @@ static void *heap_realloc_core(tarn_heap *h, void *ptr, size_t size)
 #endif
     if (HEAP_DEEP_CHECK_FAILS(h)) return heap_alloc_fail(h, size, TARN_ECORRUPT);
     st = heap_block_of(h, ptr, &b, true);
-#if HEAP_REGIONS
-    /* several regions: a block of another region, or one whose request had capabilities,
-     * takes the general path; a plain block of region 0 this one, which may move to any
-     * region */
-    if (HEAP_MULTI(h) && (st == TARN_EFOREIGN ||
-                          (st == TARN_OK && (HD_W1(h, b.g) & UTAG) != 0u))) {
-        const heap_rops *ops = heap_ops(h);
-        if (ops == NULL) return heap_alloc_fail(h, size, TARN_ECORRUPT);
-        if (st == TARN_OK) return ops->realloc_in(h, h, 0u, ptr, &b, size, 0u, true);
-        return ops->realloc_rgn(h, ptr, size, 0u, true);
-    }
-#endif
     if (st != TARN_OK) {
+#if HEAP_REGIONS
+        if (st == TARN_EFOREIGN && HEAP_MULTI(h)) {   /* a block of another region */
+            const heap_rops *ops = heap_ops(h);
+            return ops != NULL ? ops->realloc_rgn(h, ptr, size, 0u, true)
+                               : heap_alloc_fail(h, size, TARN_ECORRUPT);
+        }
+#endif
         (void)heap_reject_free(h, ptr, st);
         TARN_STAT(h->failed++);     /* a realloc that returned NULL: a failed allocation */
         return NULL;
     }
-    al = rd(h, b.g, 0u) >> 27;
-    if (size > h->nbytes) {
-        st = TARN_ENOMEM;
-        q = NULL;
-    } else {
-        u = heap_units(size);
-        st = heap_resize_block(h, (unsigned char *)ptr, &b, u, size);
-        if (st == TARN_OK) return ptr;
-        if (st != TARN_ENOMEM) return heap_alloc_fail(h, size, st);
-        q = (unsigned char *)(al != 0u ? heap_aligned_try(h, (size_t)G << al, size, &st)
-                                       : heap_alloc_try(h, size, &st));
+#if HEAP_REGIONS
+    /* several regions: a block whose request had capabilities takes the general path; a
+     * plain block of region 0 this one, and may move to any region */
+    if (HEAP_MULTI(h) && ((HD_W1(h, b.g) & UTAG) != 0u || size > h->nbytes)) {
+        const heap_rops *ops = heap_ops(h);
+        return ops != NULL ? ops->realloc_in(h, h, 0u, ptr, &b, size, 0u, true)
+                           : heap_alloc_fail(h, size, TARN_ECORRUPT);
     }
+#endif
+    if (size > h->nbytes) return heap_alloc_fail(h, size, TARN_ENOMEM);
+    u = heap_units(size);
+    al = rd(h, b.g, 0u) >> 27;
+    st = heap_resize_block(h, (unsigned char *)ptr, &b, u, size);
+    if (st == TARN_OK) return ptr;
+    if (st != TARN_ENOMEM) return heap_alloc_fail(h, size, st);
+    q = (unsigned char *)(al != 0u ? heap_aligned_try(h, (size_t)G << al, size, &st)
+                                   : heap_alloc_try(h, size, &st));
 #if HEAP_REGIONS
     if (q == NULL && st == TARN_ENOMEM && HEAP_MULTI(h)) {   /* the other regions */
         const heap_rops *ops = heap_ops(h);
@@ -1501,7 +1501,6 @@ static void *heap_realloc_core(tarn_heap *h, void *ptr, size_t size)
         if (ops == NULL) st = TARN_ECORRUPT;
     }
 #endif
-    if (size > h->nbytes && q == NULL) return heap_alloc_fail(h, size, st);
     if (q == NULL && st == TARN_ENOMEM && held) {
         /* the quarantine was emptied to find room: in place may work now */
         st = heap_resize_block(h, (unsigned char *)ptr, &b, u, size);
