@@ -293,9 +293,9 @@ typedef bool (*tarn_heap_walk_fn)(void *ctx, void *block, size_t size, bool used
 tarn_status tarn_heap_init(tarn_heap **out, void *mem, size_t size, const tarn_config *cfg);
 
 /**
- * End a heap: every block becomes invalid, the buffer is handed back to the caller (and
- * to memory tools as ordinary memory), and every later call on `h` fails with
- * TARN_EINVAL.  O(1).  Errors: TARN_EINVAL (h NULL or not a live heap).  Not thread-safe.
+ * End a heap: every block becomes invalid, the buffer (and every region's) is handed back
+ * to the caller (and to memory tools as ordinary memory), and every later call on `h`
+ * fails with TARN_EINVAL.  O(regions).  Errors: TARN_EINVAL (h NULL or not a live heap).  Not thread-safe.
  */
 tarn_status tarn_heap_destroy(tarn_heap *h);
 
@@ -518,14 +518,18 @@ const char *tarn_heap_name(const tarn_heap *h);
  * Fill *out with a snapshot of the statistics.  O(free blocks): largest_free and
  * free_blocks walk the free lists (at most N steps, even on a damaged heap); every other
  * field is O(1).  With TARN_STATS 0 the counters are computed by a walk (O(blocks)) and
- * peak_used is the current use.  Errors: TARN_EINVAL (NULL).  Thread-safe with a lock
- * hook.
+ * peak_used is the current use.  With several regions the figures are the whole heap's
+ * (capacity, overhead, free_blocks summed, largest_free and max_alloc the largest of
+ * any region); tarn_heap_region_get gives one region's.  Errors: TARN_EINVAL (NULL),
+ * TARN_ECORRUPT (a region's control part or the region table is damaged: the figures
+ * cover the regions before it).  Thread-safe with a lock hook.
  */
 tarn_status tarn_heap_stats_get(tarn_heap *h, tarn_heap_stats *out);
 
 /**
- * Call fn(ctx, block, size, used) for every block in address order, until fn returns
- * false.  O(blocks).  Runs with the lock held: fn must not call the heap.
+ * Call fn(ctx, block, size, used) for every block in address order, region after region
+ * (in the order they were added), until fn returns false.  O(blocks).  Runs with the
+ * lock held: fn must not call the heap.
  * Errors: TARN_EINVAL (NULL), TARN_ECORRUPT (a header whose size leaves the heap: the walk stops; it never
  * reads outside the buffer).
  */
@@ -540,7 +544,9 @@ tarn_status tarn_heap_walk(tarn_heap *h, tarn_heap_walk_fn fn, void *ctx);
  * held block is a used block held once and, when freed memory is filled, still holds
  * the fill (a write after free).  O(size / 32 + blocks), plus O(blocks * TARN_QUARANTINE)
  * with the quarantine on.  TARN_OK or TARN_ECORRUPT (TARN_EINVAL for NULL).  Never follows
- * a link or a size outside the heap.  Thread-safe with a lock hook.
+ * a link or a size outside the heap.  With several regions: every region, the region
+ * table's check words, and the heap's counters against the sum of the regions'.
+ * Thread-safe with a lock hook.
  */
 tarn_status tarn_heap_check(tarn_heap *h);
 
