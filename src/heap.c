@@ -583,15 +583,11 @@ static inline bool heap_rt_ok(const tarn_heap *h)
 }
 
 #if HEAP_REGIONS
-/* The region table, or NULL (one region, or a damaged pointer to it: the heap is then
- * marked damaged). */
+/* The region table, or NULL (one region, or a damaged pointer to it: the calls that can
+ * tell - h->rt not NULL - report the damage). */
 static heap_rtab *heap_rt(const tarn_heap *h)
 {
-    if (h->rt == NULL) return NULL;
-    if (TARN_UNLIKELY(!heap_rt_ok(h))) {
-        ((tarn_heap *)(uintptr_t)h)->broken = 1u;
-        return NULL;
-    }
+    if (h->rt == NULL || TARN_UNLIKELY(!heap_rt_ok(h))) return NULL;
     return (heap_rtab *)h->rt;
 }
 #define RT(h) heap_rt(h)
@@ -635,11 +631,7 @@ static inline uint32_t heap_rcaps(const tarn_heap *h, unsigned i)
     }
 #endif
     (void)i;
-    if (TARN_UNLIKELY(!heap_rt_ok(h))) {
-        ((tarn_heap *)(uintptr_t)h)->broken = 1u;
-        return 0u;
-    }
-    return h->caps0;
+    return heap_rt_ok(h) ? h->caps0 : 0u;   /* (heap_place reports the damage) */
 }
 
 #if HEAP_REGIONS
@@ -652,11 +644,19 @@ static inline tarn_heap *heap_rgn_chk(const heap_rtab *t, unsigned ri)
     return (heap_valid(c) && c->rt == NULL && (uintptr_t)c->blocks + G == t->rlo[ri]) ? c : NULL;
 }
 
-/* The heap of region ri (checked), or NULL when it or the table is damaged. */
-static tarn_heap *heap_rgn_at(const tarn_heap *h, unsigned ri)
+/* The heap of region ri >= 1 (checked), or NULL when it or the table is damaged. */
+static const tarn_heap *heap_rgn_at_c(const tarn_heap *h, unsigned ri)
 {
     const heap_rtab *t = RT(h);
-    if (ri == 0u) return (tarn_heap *)(uintptr_t)h;
+    if (t == NULL || !heap_ent_ok(t, ri)) return NULL;
+    return heap_rgn_chk(t, ri);
+}
+
+/* The heap of region ri (checked), or NULL when it or the table is damaged. */
+static tarn_heap *heap_rgn_at(tarn_heap *h, unsigned ri)
+{
+    const heap_rtab *t = RT(h);
+    if (ri == 0u) return h;
     if (t == NULL || !heap_ent_ok(t, ri)) return NULL;
     return heap_rgn_chk(t, ri);
 }
@@ -667,10 +667,10 @@ static inline void heap_rgn_freed(const tarn_heap *h, unsigned ri)
     if (ri != 0u) ((heap_rtab *)h->rt)->full[ri] = UINT32_MAX;
 }
 #else
-static inline tarn_heap *heap_rgn_at(const tarn_heap *h, unsigned ri)
+static inline tarn_heap *heap_rgn_at(tarn_heap *h, unsigned ri)
 {
     (void)ri;
-    return (tarn_heap *)(uintptr_t)h;
+    return h;
 }
 #endif
 
@@ -842,11 +842,11 @@ typedef struct heap_rops {
 #define OPS_SEAL(t) ((uint32_t)(((uintptr_t)(t)->ops ^ (uintptr_t)(t) ^ (uintptr_t)0x0B5EA1u) ^ \
                                 (((uintptr_t)(t)->ops ^ (uintptr_t)(t)) >> 16)))
 /* The region code of h (which has a table), or NULL: damaged (h is then marked so). */
-static const heap_rops *heap_ops(const tarn_heap *h)
+static const heap_rops *heap_ops(tarn_heap *h)
 {
     const heap_rtab *t = RT(h);
     if (TARN_UNLIKELY(t == NULL || t->opschk != OPS_SEAL(t))) {
-        ((tarn_heap *)(uintptr_t)h)->broken = 1u;
+        h->broken = 1u;
         return NULL;
     }
     return t->ops;
@@ -1578,6 +1578,7 @@ static tarn_status heap_rgn_find(tarn_heap *h, const void *p, tarn_heap **c, uns
     unsigned i, n;
     if (t == NULL) return h->rt != NULL ? heap_damaged(h) : TARN_EFOREIGN;
     n = t->nrgn <= TARN_HEAP_MAX_REGIONS ? t->nrgn : TARN_HEAP_MAX_REGIONS;
+    /* cppcheck-suppress knownConditionTrueFalse ; nrgn is 2..TARN_HEAP_MAX_REGIONS here */
     for (i = 1u; i < n; i++) {
         if ((uintptr_t)p - t->rlo[i] < t->rlen[i]) {
             *c = heap_ent_ok(t, i) ? heap_rgn_chk(t, i) : NULL;
@@ -1683,6 +1684,10 @@ static void *heap_place(tarn_heap *h, unsigned first, size_t size, size_t alignm
                         : UINT32_MAX;
     if (t != NULL) n = t->nrgn <= TARN_HEAP_MAX_REGIONS ? t->nrgn : TARN_HEAP_MAX_REGIONS;
 #endif
+    if (TARN_UNLIKELY(!heap_rt_ok(h))) {   /* the table pointer or region 0's caps */
+        *st = heap_damaged(h);
+        return NULL;
+    }
     *st = TARN_ENOMEM;      /* also when no region has the capabilities */
     for (i = first; i < n; i++) {
         tarn_heap *c = h;
@@ -1690,11 +1695,13 @@ static void *heap_place(tarn_heap *h, unsigned first, size_t size, size_t alignm
 #if HEAP_REGIONS
         heap_acct a;
         if (i != 0u) {
+            /* (read before the entry is checked: a damaged value only decides whether
+             * the region is tried, and a region is checked before it is tried) */
+            if ((t->caps[i] & caps) != caps || need >= t->full[i]) continue;
             if (TARN_UNLIKELY(!heap_ent_ok(t, i))) {
                 *st = heap_damaged(h);
                 return NULL;
             }
-            if ((t->caps[i] & caps) != caps || need >= t->full[i]) continue;
             c = heap_rgn_chk(t, i);
         } else if ((heap_rcaps(h, 0u) & caps) != caps) {
             continue;
@@ -2684,7 +2691,7 @@ static tarn_status heap_check_locked(const tarn_heap *h)
     {
         unsigned i;
         for (i = 1u; i < heap_nrgn(h); i++) {
-            const tarn_heap *c = heap_rgn_at(h, i);
+            const tarn_heap *c = heap_rgn_at_c(h, i);
             size_t u = 0, n = 0;
             if (c == NULL || RT(h)->rlen[i] != ((uintptr_t)c->ngran - 1u) << LG ||
                 !heap_rgn_ok(c) || heap_check_one(c, &u, &n) != TARN_OK ||
