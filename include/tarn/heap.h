@@ -302,7 +302,8 @@ tarn_status tarn_heap_destroy(tarn_heap *h);
 /* ---- allocation ------------------------------------------------------------------------ */
 /**
  * Allocate `size` bytes, aligned to TARN_HEAP_GRANULE.  O(1) worst case (two bit scans,
- * header checks, at most two free-list updates).  The contents
+ * header checks, at most two free-list updates).  With several regions, region 0 first,
+ * then the next ones in order when it has no room: O(1) per region tried.  The contents
  * are undefined.  With the quarantine on, a request that finds no room first releases
  * held blocks, oldest first, and retries (O(TARN_QUARANTINE) then).  Returns NULL on failure and records why in last_error: TARN_EINVAL
  * (size 0, or h not a heap), TARN_ENOMEM (no free block large enough, including any size
@@ -335,7 +336,8 @@ void *tarn_heap_aligned_alloc(tarn_heap *h, size_t alignment, size_t size);
  *  - size 0: frees p and returns NULL (last_error is set only if p was rejected).
  *  - shrinking, or growing into a free right neighbour: done in place, same pointer.
  *  - otherwise: a new block is allocated, the contents copied, p freed (held by the
- *    quarantine when it is on).
+ *    quarantine when it is on).  With several regions the new block is placed as
+ *    tarn_heap_alloc_caps would place a request with the capabilities of p's request.
  * O(1) plus the copy.  Returns NULL on failure, and then p is untouched and still valid:
  * TARN_EFOREIGN / TARN_EDOUBLE / TARN_EINVAL (p rejected as by tarn_heap_free),
  * TARN_ENOMEM (no room, including size beyond the heap), TARN_ECORRUPT.  Thread/ISR
@@ -477,7 +479,9 @@ void *tarn_heap_realloc_caps_status(tarn_heap *h, void *p, size_t size, uint32_t
 tarn_status tarn_heap_resize(tarn_heap *h, void *p, size_t size);
 
 /**
- * Free the block at p; it is merged at once with free neighbours.  O(1) worst case.
+ * Free the block at p; it is merged at once with free neighbours.  O(1) worst case (with
+ * several regions, plus at most TARN_HEAP_MAX_REGIONS - 1 range comparisons to find p's
+ * region).
  * Errors (nothing changes, every block stays intact): TARN_EINVAL (h or p NULL),
  * TARN_EFOREIGN (p outside the heap, misaligned, or not the start of a block - e.g. a
  * pointer into a block, or a freed block since merged into its neighbour), TARN_EDOUBLE
