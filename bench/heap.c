@@ -21,6 +21,9 @@
  * Figures:
  *   - ns/op (one timed run) and callgrind instructions/op; "net" subtracts the null
  *     baseline, which runs the same replay loop without an allocator;
+ *   - tarn's heap also over 4 regions (tarn_heap_add_region): the same buffer cut in
+ *     quarters (requests spill from one region to the next), and the whole buffer with 3
+ *     small regions added that the workload never reaches (the price of having regions);
  *   - fragmentation: the smallest buffer (bytes given to tarn_heap_init, so control
  *     structure and bitmaps included) in which the workload completes with no failed
  *     allocation, divided by its peak of live requested bytes (also for the reference,
@@ -465,7 +468,8 @@ static void bench_workload(workload *w, bench_sys *sys, int nsys, double *net_ta
 {
     static const char *const cols[] = {"allocator", "ns/op", "instr/op", "net instr/op",
                                        "failed allocs"};
-    row rows[8];
+    row rows[10];
+    static unsigned char side_mem[3][4096];
     int n = 0, k;
     uint32_t i, timed = w->nops - w->prefill;
     char kname[64];
@@ -492,6 +496,43 @@ static void bench_workload(workload *w, bench_sys *sys, int nsys, double *net_ta
         fprintf(stderr, "bench/heap: heap damaged after %s\n", w->name);
         exit(1);
     }
+    (void)tarn_heap_destroy(heap);
+
+    /* tarn over 4 regions: the same buffer cut in quarters, added as regions 1..3 */
+    ensure_slots(w->nids);
+    if (tarn_heap_init(&heap, arena_mem, w->arena / 4u, NULL) != TARN_OK) abort();
+    for (k = 1; k < 4; k++) {
+        if (tarn_heap_add_region(heap, arena_mem + (size_t)k * (w->arena / 4u), w->arena / 4u,
+                                 0u) != TARN_OK) {
+            abort();
+        }
+    }
+    for (i = 0; i < w->prefill; i++) slots[w->ops[i].id] = tarn_heap_alloc(heap, w->ops[i].size);
+    fails = 0;
+    snprintf(kname, sizeof kname, "tarn4/%s", w->name);
+    rows[n].name = "tarn, 4 regions (quarters)";
+    rows[n].r = bench_run(kname, run_tarn, w);
+    rows[n++].fails = fails;
+    if (!bench_is_child() && tarn_heap_check(heap) != TARN_OK) {
+        fprintf(stderr, "bench/heap: 4-region heap damaged after %s\n", w->name);
+        exit(1);
+    }
+    (void)tarn_heap_destroy(heap);
+
+    /* tarn with 3 small regions added that the workload does not reach */
+    ensure_slots(w->nids);
+    if (tarn_heap_init(&heap, arena_mem, w->arena, NULL) != TARN_OK) abort();
+    for (k = 0; k < 3; k++) {
+        if (tarn_heap_add_region(heap, side_mem[k], sizeof side_mem[k], TARN_CAP_DMA) != TARN_OK) {
+            abort();
+        }
+    }
+    for (i = 0; i < w->prefill; i++) slots[w->ops[i].id] = tarn_heap_alloc(heap, w->ops[i].size);
+    fails = 0;
+    snprintf(kname, sizeof kname, "tarn1+3/%s", w->name);
+    rows[n].name = "tarn + 3 unused regions";
+    rows[n].r = bench_run(kname, run_tarn, w);
+    rows[n++].fails = fails;
     (void)tarn_heap_destroy(heap);
 
     /* the TLSF-style reference, in a buffer of the same size */
@@ -535,7 +576,7 @@ static void bench_workload(workload *w, bench_sys *sys, int nsys, double *net_ta
         cells[1] = bench_fmt("%.1f", rows[k].r.ns / timed);
         cells[2] = rows[k].r.instr >= 0 ? bench_fmt("%.1f", rows[k].r.instr / timed) : "n/a";
         cells[3] = (k > 0 && rows[k].r.instr >= 0) ? bench_fmt("%.1f", net) : "-";
-        cells[4] = (k == 1 || k == 2) ? bench_fmt("%lu", rows[k].fails) : "-";
+        cells[4] = (k >= 1 && k <= 4) ? bench_fmt("%lu", rows[k].fails) : "-";
         bench_row(cells);
         if (k == 1 && net_tarn_out != NULL) *net_tarn_out = rows[k].r.instr >= 0 ? net : -1.0;
     }

@@ -60,6 +60,15 @@
  *  filled, poisoned and pushed into the ring; it stays used in U (nothing merges into
  *  it) until the ring pushes it out; an allocation short of room releases held blocks.
  *
+ *  Header tag (regions): bits 27..30 of a used block's w1 hold the tag of its request's
+ *  capabilities (0: none; 1..TARN_HEAP_CAP_SETS: an entry of the table of sets;
+ *  UTAG_REGION: those of its region), so that realloc keeps them; every size read masks
+ *  them off.  A free block's bits 27..30 stay 0.
+ *
+ *  Regions (tarn_heap_add_region): region i >= 1 is a heap of its own in its buffer, laid
+ *  out as above, called only through this heap (see "regions" below); the first region
+ *  added starts with the region table (heap_rtab) that maps pointers to regions.
+ *
  * ---- Invariants (tarn_heap_check verifies every one) ---------------------------------
  *   I1  Blocks tile [0, N) exactly: each header's size s >= 2 reaches the next header;
  *       each w0 is the size of the block before (0 for granule 0); the sentinel at N
@@ -72,6 +81,9 @@
  *   I5  used = usable bytes of the live blocks; allocs - frees = live blocks.
  *   I6  (canary mode) every live block has an intact trailer and guard.
  *   I7  (quarantine) every held block is a used block, held once, still filled.
+ *   I8  (regions) the table's check words hold; every region heap is live, has no table
+ *       of its own, and lies where its entry says; I1-I7 hold in each region, I5 for the
+ *       heap's counters against the sum over the regions and for each region's own.
  *
  * ---- Checking ------------------------------------------------------------------------
  *  Level >= 1: a pointer handed back is accepted only if it lies in the blocks area, on
@@ -113,7 +125,10 @@
  *  u(b) + A/G + 1 granules and keeps at most u(b) + 1 of them live (the part in front of
  *  the aligned start is freed): it is covered by counting it as a request of b + A + G
  *  bytes, in M and in n.  The quarantine does not change the bound: an allocation fails
- *  only after every held block is released.  The fixed part (control, U, class table,
+ *  only after every held block is released.  Regions: each region is a heap of its own
+ *  sizing, so the claim holds per region for the requests it serves (a request tries
+ *  every region with its capabilities, so it never fails while the first of them is
+ *  within its bound).  The fixed part (control, U, class table,
  *  sentinel, worst alignment of the buffer) is added exactly by size_for; inputs whose
  *  result would exceed the largest heap (2^27 - 1 granules) or SIZE_MAX give 0.
  *  tests/test_heap_sizing.c runs adversarial sequences in heaps of exactly this size.
@@ -132,6 +147,16 @@
 #define FREE 0x80000000u                 /* w1: the block is free */
 #define HEAP_MAX_GRAN SZ                 /* N <= 2^27 - 1 */
 #define MINB 2u                          /* granules of the smallest block */
+#define UTAG 0x78000000u                 /* w1 of a used block: its request's caps tag */
+#define UTAG_REGION 15u                  /* tag: "the caps of the block's region" */
+#define UTAG_OF(w1) (((w1) >> 27) & 15u)
+
+#define HEAP_REGIONS (TARN_HEAP_MAX_REGIONS > 1)
+#if HEAP_REGIONS
+#define HEAP_MULTI(h) ((h)->rt != NULL)
+#else
+#define HEAP_MULTI(h) ((void)(h), false)
+#endif
 
 TARN_STATIC_ASSERT((1u << LG) == G, heap_granule_is_pow2_up_to_4096);
 TARN_STATIC_ASSERT(TARN_HEAP_GRANULE >= 2u * sizeof(uint32_t), heap_granule_holds_header);
@@ -152,9 +177,16 @@ TARN_STATIC_ASSERT(TARN_HEAP_EXTRA == (size_t)TARN_GUARD_SIZE + HEAP_TRAILER, he
 #if defined(__GNUC__) || defined(__clang__)
 #define HEAP_NOINLINE __attribute__((noinline))
 #define HEAP_COLD __attribute__((noinline, cold))
+#if !defined(__OPTIMIZE_SIZE__)
+/* a hot path kept in its public function although it has other callers (speed builds) */
+#define HEAP_HOT inline __attribute__((always_inline))
+#endif
 #else
 #define HEAP_NOINLINE
 #define HEAP_COLD
+#endif
+#ifndef HEAP_HOT
+#define HEAP_HOT
 #endif
 
 /* In-place resize of a live block for the memory tools. */
@@ -459,6 +491,189 @@ static inline bool heap_valid(const tarn_heap *h)
 #endif
 }
 
+/* ---- the region table ---------------------------------------------------------------------
+ * A heap with one region has none (h->rt NULL).  The first tarn_heap_add_region puts it at
+ * the start of the region it adds (the region's own heap follows it).  Entry i >= 1 names
+ * region i's heap, the range of its payload addresses (a pointer is mapped to its region
+ * by at most TARN_HEAP_MAX_REGIONS - 1 range comparisons on this table, before any byte
+ * of the region is read) and its capabilities.  Each entry has a check word, verified
+ * before the entry is used (a few instructions: a call pays for the entries it uses, a
+ * one-region heap for nothing); the count, the capability sets and region 1's buffer
+ * have one more. */
+#if HEAP_REGIONS
+typedef struct heap_rtab {
+    tarn_heap *rgn[TARN_HEAP_MAX_REGIONS];   /* [i]: region i's heap ([0] unused) */
+    uintptr_t rlo[TARN_HEAP_MAX_REGIONS];    /* its first payload address */
+    uintptr_t rlen[TARN_HEAP_MAX_REGIONS];   /* bytes from there to its last payload + G */
+    uint32_t caps[TARN_HEAP_MAX_REGIONS];    /* its capabilities ([0]: h->caps0) */
+    uint32_t rchk[TARN_HEAP_MAX_REGIONS];    /* check word of entry i */
+    uint32_t capset[TARN_HEAP_CAP_SETS];     /* request capability sets (tags 1..) */
+    uint32_t full[TARN_HEAP_MAX_REGIONS];    /* hint: a search for this many granules (or
+                                                more) failed in region i since its last
+                                                free (UINT32_MAX: none); lets a request skip
+                                                a full region without touching it */
+    const struct heap_rops *ops;             /* the region code (see heap_ops) */
+    uint32_t opschk;                         /* check of ops */
+    void *mem1;                              /* region 1's buffer as given (holds this) */
+    size_t size1;
+    uint32_t tseal;                          /* check of nrgn, ncapset, capset, mem1, size1 */
+    uint8_t nrgn, ncapset;
+} heap_rtab;
+/* Bytes the table takes at the start of a buffer at mem. */
+#define RT_BYTES(mem) \
+    (((G - ((uintptr_t)(mem) & (G - 1u))) & (G - 1u)) + TARN_ALIGN_UP(sizeof(heap_rtab), (size_t)G))
+
+#define ROTP(x, r) (((uintptr_t)(x) << (r)) | ((uintptr_t)(x) >> (sizeof(uintptr_t) * 8u - (r))))
+static inline uint32_t heap_ent_seal(const heap_rtab *t, unsigned i)
+{
+    uintptr_t v = (uintptr_t)t->caps[i] ^ ((uintptr_t)0x51ED0000u + i) ^ ROTP(SEAL_P(t->rgn[i]), 3) ^
+                  ROTP(t->rlo[i], 11) ^ ROTP(t->rlen[i], 19);
+#if UINTPTR_MAX > 0xFFFFFFFFu
+    v ^= v >> 32;
+#endif
+    return (uint32_t)v;
+}
+
+static inline bool heap_ent_ok(const heap_rtab *t, unsigned i)
+{
+    return t->rchk[i] == heap_ent_seal(t, i);
+}
+
+static uint32_t heap_t_seal(const heap_rtab *t)
+{
+    uintptr_t v = (uintptr_t)0x3E610A5Bu ^ t->ncapset ^ ((uintptr_t)t->nrgn << 8) ^
+                  ROTP(SEAL_P(t->mem1), 5) ^ ROTP(t->size1, 13);
+    unsigned i;
+    for (i = 0; i < TARN_HEAP_CAP_SETS; i++) v = ROTP(v, 7) ^ t->capset[i];
+#if UINTPTR_MAX > 0xFFFFFFFFu
+    v ^= v >> 32;
+#endif
+    return (uint32_t)v;
+}
+
+static inline bool heap_t_ok(const heap_rtab *t)
+{
+    return t->ncapset <= TARN_HEAP_CAP_SETS && t->nrgn >= 2u &&
+           t->nrgn <= TARN_HEAP_MAX_REGIONS && t->tseal == heap_t_seal(t);
+}
+
+/* Seal the table after a change. */
+static void heap_rgn_reseal(heap_rtab *t)
+{
+    unsigned i;
+    for (i = 1; i < TARN_HEAP_MAX_REGIONS; i++) t->rchk[i] = heap_ent_seal(t, i);
+    t->tseal = heap_t_seal(t);
+}
+#endif
+
+/* The check word of h->rt and h->caps0 (kept out of the seal every call verifies: only
+ * the calls that use them check it). */
+static inline uint32_t heap_rt_seal(const tarn_heap *h)
+{
+    uintptr_t v = SEAL_P(h->rt) ^ SEAL_P(h) ^ h->caps0 ^ (uintptr_t)0x2E610115u;
+#if UINTPTR_MAX > 0xFFFFFFFFu
+    v ^= v >> 32;
+#endif
+    return (uint32_t)v;
+}
+
+static inline bool heap_rt_ok(const tarn_heap *h)
+{
+    return h->rtchk == heap_rt_seal(h);
+}
+
+#if HEAP_REGIONS
+/* The region table, or NULL (one region, or a damaged pointer to it: the calls that can
+ * tell - h->rt not NULL - report the damage). */
+static heap_rtab *heap_rt(const tarn_heap *h)
+{
+    if (h->rt == NULL || TARN_UNLIKELY(!heap_rt_ok(h))) return NULL;
+    return (heap_rtab *)h->rt;
+}
+#define RT(h) heap_rt(h)
+#endif
+
+/* Number of regions, bounded (a damaged count is caught by the entries' checks). */
+static inline unsigned heap_nrgn(const tarn_heap *h)
+{
+#if HEAP_REGIONS
+    const heap_rtab *t = RT(h);
+    if (t != NULL) return t->nrgn <= TARN_HEAP_MAX_REGIONS ? t->nrgn : TARN_HEAP_MAX_REGIONS;
+#endif
+    (void)h;
+    return 1u;
+}
+
+/* The whole table: count, every entry, the capability sets. */
+static bool heap_rgn_ok(const tarn_heap *h)
+{
+#if HEAP_REGIONS
+    unsigned i;
+    const heap_rtab *t = RT(h);
+    if (!heap_rt_ok(h)) return false;
+    if (t == NULL) return true;
+    if (!heap_t_ok(t)) return false;
+    for (i = 1; i < TARN_HEAP_MAX_REGIONS; i++) {
+        if (!heap_ent_ok(t, i)) return false;
+    }
+#endif
+    (void)h;
+    return true;
+}
+
+/* Capabilities of region i (i < heap_nrgn; its entry checked by the caller). */
+static inline uint32_t heap_rcaps(const tarn_heap *h, unsigned i)
+{
+#if HEAP_REGIONS
+    if (i != 0u) {
+        const heap_rtab *t = RT(h);
+        return t != NULL ? t->caps[i] : 0u;
+    }
+#endif
+    (void)i;
+    return heap_rt_ok(h) ? h->caps0 : 0u;   /* (heap_place reports the damage) */
+}
+
+#if HEAP_REGIONS
+/* The heap of region ri (checked), or NULL when it or the table is damaged. */
+/* The heap of region ri >= 1 of the table t, whose entry is checked: checked itself
+ * (self, seal, and the entry's range), or NULL. */
+static inline tarn_heap *heap_rgn_chk(const heap_rtab *t, unsigned ri)
+{
+    tarn_heap *c = t->rgn[ri];
+    return (heap_valid(c) && c->rt == NULL && (uintptr_t)c->blocks + G == t->rlo[ri]) ? c : NULL;
+}
+
+/* The heap of region ri >= 1 (checked), or NULL when it or the table is damaged. */
+static const tarn_heap *heap_rgn_at_c(const tarn_heap *h, unsigned ri)
+{
+    const heap_rtab *t = RT(h);
+    if (t == NULL || !heap_ent_ok(t, ri)) return NULL;
+    return heap_rgn_chk(t, ri);
+}
+
+/* The heap of region ri (checked), or NULL when it or the table is damaged. */
+static tarn_heap *heap_rgn_at(tarn_heap *h, unsigned ri)
+{
+    const heap_rtab *t = RT(h);
+    if (ri == 0u) return h;
+    if (t == NULL || !heap_ent_ok(t, ri)) return NULL;
+    return heap_rgn_chk(t, ri);
+}
+
+/* Memory of region ri was freed: forget that it was full. */
+static inline void heap_rgn_freed(const tarn_heap *h, unsigned ri)
+{
+    if (ri != 0u) ((heap_rtab *)h->rt)->full[ri] = UINT32_MAX;
+}
+#else
+static inline tarn_heap *heap_rgn_at(tarn_heap *h, unsigned ri)
+{
+    (void)ri;
+    return h;
+}
+#endif
+
 static tarn_status heap_check_locked(const tarn_heap *h);
 
 #if TARN_CHECK_LEVEL >= 2
@@ -610,6 +825,34 @@ typedef struct heap_blk {
     size_t live;         /* bytes the caller may use */
 } heap_blk;
 
+/* The code that serves several regions, reached from the one-region paths through the
+ * region table, which only tarn_heap_add_region creates: a program that never adds a
+ * region does not link it (the table's check word on the pointer is verified first). */
+typedef struct heap_rops {
+    void *(*place)(tarn_heap *h, unsigned first, size_t size, size_t alignment, uint32_t caps,
+                   tarn_status *st);
+    tarn_status (*free_rgn)(tarn_heap *h, void *ptr);
+    void *(*realloc_in)(tarn_heap *h, tarn_heap *c, unsigned ri, void *ptr, const heap_blk *b,
+                        size_t size, uint32_t caps, bool keep);
+    void *(*realloc_rgn)(tarn_heap *h, void *ptr, size_t size, uint32_t caps, bool keep);
+    tarn_status (*find)(tarn_heap *h, const void *p, tarn_heap **c, unsigned *ri);
+} heap_rops;
+
+#if HEAP_REGIONS
+#define OPS_SEAL(t) ((uint32_t)(((uintptr_t)(t)->ops ^ (uintptr_t)(t) ^ (uintptr_t)0x0B5EA1u) ^ \
+                                (((uintptr_t)(t)->ops ^ (uintptr_t)(t)) >> 16)))
+/* The region code of h (which has a table), or NULL: damaged (h is then marked so). */
+static const heap_rops *heap_ops(tarn_heap *h)
+{
+    const heap_rtab *t = RT(h);
+    if (TARN_UNLIKELY(t == NULL || t->opschk != OPS_SEAL(t))) {
+        h->broken = 1u;
+        return NULL;
+    }
+    return t->ops;
+}
+#endif
+
 /* Rejected pointer whose header granule is g: does g hold a plausible free block (a
  * second free), or is it foreign/interior?  Only reads; g < N. */
 static tarn_status heap_why(const tarn_heap *h, uint32_t g)
@@ -647,6 +890,7 @@ static tarn_status heap_block_of(tarn_heap *h, const void *ptr, heap_blk *b, boo
     {
         const unsigned char *hd = (const unsigned char *)ptr - G;
         tarn_san_peek(&w1, hd + sizeof(uint32_t), sizeof w1);
+        w1 &= ~UTAG;                /* the request's caps tag (any value is harmless) */
         b->s = w1;
         if (TARN_UNLIKELY(!SIZE_IN(w1, h->ngran - b->g))) return heap_damaged(h);
         tarn_san_peek(&w0, hd + ((size_t)w1 << LG), sizeof w0);
@@ -666,6 +910,8 @@ static tarn_status heap_block_of(tarn_heap *h, const void *ptr, heap_blk *b, boo
     }
 #else
     if (TARN_UNLIKELY(ptr == NULL)) return TARN_EINVAL;
+    /* with several regions even level 0 must find the region (by range only) */
+    if (HEAP_MULTI(h) && d >= ((uintptr_t)h->ngran - 1u) << LG) return TARN_EFOREIGN;
     b->g = (uint32_t)(d >> LG);
     w1 = HD_W1(h, b->g);
     b->s = w1 & SZ;
@@ -863,6 +1109,8 @@ tarn_status tarn_heap_init(tarn_heap **out, void *mem, size_t size, const tarn_c
 #if TARN_QUARANTINE > 0
     tarn_q_init(&h->quarantine, cfg != NULL ? cfg->flags : 0u);
 #endif
+    h->caps0 = TARN_HEAP_CAPS0;
+    h->rtchk = heap_rt_seal(h);
     h->self = h;
     h->seal = heap_seal(h);
 
@@ -884,6 +1132,18 @@ tarn_status tarn_heap_destroy(tarn_heap *h)
     TARN_LOCK(h->lock);
     mem = h->mem;
     size = h->mem_size;
+#if HEAP_REGIONS
+    {
+        unsigned i;
+        for (i = 1u; heap_rgn_ok(h) && i < heap_nrgn(h); i++) {
+            tarn_heap *c = heap_rgn_at(h, i);
+            if (c == NULL) continue;
+            c->self = NULL;
+            TARN_SAN_POOL_DESTROY(c);
+            TARN_SAN_DEFINED(c->mem, c->mem_size);
+        }
+    }
+#endif
     h->self = NULL;
     TARN_UNLOCK(h->lock);
     TARN_SAN_POOL_DESTROY(h);
@@ -934,12 +1194,27 @@ static void *heap_alloc_try(tarn_heap *h, size_t size, tarn_status *st)
     return heap_hand_out(h, g, got, size);
 }
 
-/* Allocate; a failure is recorded (lock held). */
+#if HEAP_REGIONS
+static void *heap_place(tarn_heap *h, unsigned first, size_t size, size_t alignment,
+                        uint32_t caps, tarn_status *st);
+#endif
+
+/* Allocate; a failure is recorded (lock held).  Region 0 first; the other regions, in
+ * order, only when it has no room. */
 static void *heap_alloc_core(tarn_heap *h, size_t size)
 {
     tarn_status st = TARN_OK;
     void *p = heap_alloc_try(h, size, &st);
-    return TARN_LIKELY(p != NULL) ? p : heap_alloc_fail(h, size, st);
+    if (TARN_LIKELY(p != NULL)) return p;
+#if HEAP_REGIONS
+    if (st == TARN_ENOMEM && HEAP_MULTI(h)) {
+        const heap_rops *ops = heap_ops(h);
+        p = ops != NULL ? ops->place(h, 1u, size, 0u, 0u, &st) : NULL;
+        if (ops == NULL) st = TARN_ECORRUPT;
+        if (p != NULL) return p;
+    }
+#endif
+    return heap_alloc_fail(h, size, st);
 }
 
 void *tarn_heap_alloc(tarn_heap *h, size_t size)
@@ -1053,15 +1328,27 @@ static void heap_q_hold(tarn_heap *h, unsigned char *p, const heap_blk *b)
 }
 #endif
 
+#if HEAP_REGIONS
+static tarn_status heap_free_rgn(tarn_heap *h, void *ptr);
+#endif
+
 /* Free: validate the pointer and the block's header and tags, then release it (merge
  * with free neighbours, put it on its class's list).  Lock held. */
-static tarn_status heap_free_core(tarn_heap *h, void *ptr)
+static HEAP_HOT tarn_status heap_free_core(tarn_heap *h, void *ptr)
 {
     heap_blk b;
     tarn_status st;
     if (HEAP_DEEP_CHECK_FAILS(h)) return heap_reject(h, ptr, TARN_ECORRUPT);
     st = heap_block_of(h, ptr, &b, true);
-    if (TARN_UNLIKELY(st != TARN_OK)) return heap_reject_free(h, ptr, st);
+    if (TARN_UNLIKELY(st != TARN_OK)) {
+#if HEAP_REGIONS
+        if (st == TARN_EFOREIGN && HEAP_MULTI(h)) {
+            const heap_rops *ops = heap_ops(h);
+            return ops != NULL ? ops->free_rgn(h, ptr) : heap_reject(h, ptr, TARN_ECORRUPT);
+        }
+#endif
+        return heap_reject_free(h, ptr, st);
+    }
 #if TARN_QUARANTINE > 0
     if (h->quarantine.on) {
         heap_q_hold(h, (unsigned char *)ptr, &b);
@@ -1091,6 +1378,7 @@ static tarn_status heap_resize_inplace(tarn_heap *h, const heap_blk *b, uint32_t
                                        uint32_t *got)
 {
     uint32_t g = b->g, s = b->s, n = g + s, ns, t;
+    uint32_t tag = HD_W1(h, g) & UTAG;   /* the request's caps tag stays */
     unsigned char *p = PAYLOAD(h, g);
     tarn_status st;
     *got = s;
@@ -1105,7 +1393,7 @@ static tarn_status heap_resize_inplace(tarn_heap *h, const heap_blk *b, uint32_t
             TARN_SAN_DEFINED(p + PBYTES(u), PBYTES(s) - PBYTES(u));
             return st;
         }
-        wr1(h, g, 1u, u);
+        wr1(h, g, 1u, u | tag);
         *got = u;
         return TARN_OK;
     }
@@ -1118,6 +1406,7 @@ static tarn_status heap_resize_inplace(tarn_heap *h, const heap_blk *b, uint32_t
     t = s + ns;
     set_prev(h, g + t, t);
     *got = heap_cut(h, g, t, u);
+    if (tag != 0u) wr1(h, g, 1u, *got | tag);
     HEAP_SAN_RESIZE(h, p, PBYTES(s), PBYTES(*got));
     return TARN_OK;
 }
@@ -1155,10 +1444,16 @@ static tarn_status heap_resize_block(tarn_heap *h, unsigned char *p, /* NOLINT(r
     return st;
 }
 
+#if HEAP_REGIONS
+static void *heap_realloc_in(tarn_heap *h, tarn_heap *c, unsigned ri, void *ptr,
+                             const heap_blk *b, size_t size, uint32_t caps, bool keep);
+static void *heap_realloc_rgn(tarn_heap *h, void *ptr, size_t size, uint32_t caps, bool keep);
+#endif
+
 static void *heap_realloc_core(tarn_heap *h, void *ptr, size_t size)
 {
     heap_blk b;
-    uint32_t u, al;
+    uint32_t u = 0, al;
     tarn_status st;
     unsigned char *q;
 #if TARN_QUARANTINE > 0
@@ -1169,10 +1464,26 @@ static void *heap_realloc_core(tarn_heap *h, void *ptr, size_t size)
     if (HEAP_DEEP_CHECK_FAILS(h)) return heap_alloc_fail(h, size, TARN_ECORRUPT);
     st = heap_block_of(h, ptr, &b, true);
     if (st != TARN_OK) {
+#if HEAP_REGIONS
+        if (st == TARN_EFOREIGN && HEAP_MULTI(h)) {   /* a block of another region */
+            const heap_rops *ops = heap_ops(h);
+            return ops != NULL ? ops->realloc_rgn(h, ptr, size, 0u, true)
+                               : heap_alloc_fail(h, size, TARN_ECORRUPT);
+        }
+#endif
         (void)heap_reject_free(h, ptr, st);
         TARN_STAT(h->failed++);     /* a realloc that returned NULL: a failed allocation */
         return NULL;
     }
+#if HEAP_REGIONS
+    /* several regions: a block whose request had capabilities takes the general path; a
+     * plain block of region 0 this one, and may move to any region */
+    if (HEAP_MULTI(h) && ((HD_W1(h, b.g) & UTAG) != 0u || size > h->nbytes)) {
+        const heap_rops *ops = heap_ops(h);
+        return ops != NULL ? ops->realloc_in(h, h, 0u, ptr, &b, size, 0u, true)
+                           : heap_alloc_fail(h, size, TARN_ECORRUPT);
+    }
+#endif
     if (size > h->nbytes) return heap_alloc_fail(h, size, TARN_ENOMEM);
     u = heap_units(size);
     al = rd(h, b.g, 0u) >> 27;
@@ -1181,6 +1492,15 @@ static void *heap_realloc_core(tarn_heap *h, void *ptr, size_t size)
     if (st != TARN_ENOMEM) return heap_alloc_fail(h, size, st);
     q = (unsigned char *)(al != 0u ? heap_aligned_try(h, (size_t)G << al, size, &st)
                                    : heap_alloc_try(h, size, &st));
+#if HEAP_REGIONS
+    if (q == NULL && st == TARN_ENOMEM && HEAP_MULTI(h)) {   /* the other regions */
+        const heap_rops *ops = heap_ops(h);
+        q = ops != NULL ? (unsigned char *)ops->place(h, 1u, size, al != 0u ? (size_t)G << al : 0u,
+                                                       0u, &st)
+                        : NULL;
+        if (ops == NULL) st = TARN_ECORRUPT;
+    }
+#endif
     if (q == NULL && st == TARN_ENOMEM && held) {
         /* the quarantine was emptied to find room: in place may work now */
         st = heap_resize_block(h, (unsigned char *)ptr, &b, u, size);
@@ -1213,6 +1533,524 @@ void *tarn_heap_realloc(tarn_heap *h, void *ptr, size_t size)
 /* Every failing allocation records its status under the lock before the lock is released,
  * so reading last_error back under the same lock gives this call's status. */
 #define HEAP_STATUS_OF(h, p) ((p) != NULL ? TARN_OK : TARN_ERR_GET((h)->last_error))
+
+/* ---- regions -------------------------------------------------------------------------------
+ * Region 0 is the heap itself.  Region i >= 1 is a heap of its own (the same layout, its
+ * control part at the start of its buffer - after the region table for region 1 -,
+ * initialised by tarn_heap_init without a lock), which only this heap calls, with this
+ * heap's lock held, through the table (RT).  A region's heap is checked (self and seal)
+ * before it is used: damage there is TARN_ECORRUPT.
+ *
+ * Counters: this heap's used/peak/allocs/frees/failed are the whole heap's.  A region's
+ * heap counts its own; the calls below add what an operation in it changed to this
+ * heap's counters (region 0's own figures are the heap's minus the others').
+ */
+#if HEAP_REGIONS
+typedef struct heap_acct {
+    size_t used, allocs, frees;
+} heap_acct;
+
+static inline void acct_begin(const tarn_heap *c, heap_acct *a)
+{
+    a->used = c->used;
+    a->allocs = c->allocs;
+    a->frees = c->frees;
+}
+
+/* Add what the operation on region heap c changed to h's counters; the damage c saw
+ * makes h refuse allocations too. */
+static void acct_end(tarn_heap *h, const tarn_heap *c, const heap_acct *a)
+{
+    if (c->broken != 0u) h->broken = 1u;
+    if (c == h) return;
+    TARN_STAT(h->used = h->used + c->used - a->used; h->allocs += c->allocs - a->allocs;
+              h->frees += c->frees - a->frees; if (h->used > h->peak) h->peak = h->used);
+    (void)a;
+}
+
+/* The region (>= 1) whose payload range holds p: TARN_OK with its heap in *c and its
+ * index in *ri, TARN_EFOREIGN (in no region: outside every buffer, in a gap between
+ * regions, or in a region's control part), TARN_ECORRUPT (table or region damaged; the
+ * heap is marked damaged).  At most TARN_HEAP_MAX_REGIONS - 1 comparisons. */
+static tarn_status heap_rgn_find(tarn_heap *h, const void *p, tarn_heap **c, unsigned *ri)
+{
+    const heap_rtab *t = RT(h);
+    unsigned i, n;
+    if (t == NULL) return h->rt != NULL ? heap_damaged(h) : TARN_EFOREIGN;
+    n = t->nrgn <= TARN_HEAP_MAX_REGIONS ? t->nrgn : TARN_HEAP_MAX_REGIONS;
+    /* cppcheck-suppress knownConditionTrueFalse ; nrgn is 2..TARN_HEAP_MAX_REGIONS here */
+    for (i = 1u; i < n; i++) {
+        if ((uintptr_t)p - t->rlo[i] < t->rlen[i]) {
+            *c = heap_ent_ok(t, i) ? heap_rgn_chk(t, i) : NULL;
+            *ri = i;
+            return *c != NULL ? TARN_OK : heap_damaged(h);
+        }
+    }
+    return TARN_EFOREIGN;
+}
+
+/* Locate and check the live block at p in any region. */
+static tarn_status heap_locate(tarn_heap *h, const void *p, heap_blk *b, bool full,
+                               tarn_heap **c, unsigned *ri)
+{
+    tarn_status st = heap_block_of(h, p, b, full);
+    *c = h;
+    *ri = 0u;
+    if (st == TARN_EFOREIGN && HEAP_MULTI(h)) {
+        const heap_rops *ops = heap_ops(h);
+        st = ops != NULL ? ops->find(h, p, c, ri) : TARN_ECORRUPT;
+        if (st == TARN_OK) {
+            st = heap_block_of(*c, p, b, full);
+            if ((*c)->broken != 0u) h->broken = 1u;
+        }
+    }
+    return st;
+}
+#else
+static tarn_status heap_locate(tarn_heap *h, const void *p, heap_blk *b, bool full,
+                               tarn_heap **c, unsigned *ri)
+{
+    *c = h;
+    *ri = 0u;
+    return heap_block_of(h, p, b, full);
+}
+#endif
+
+/* The tag recording the capabilities `caps` of a request (0 for none): its index + 1 in
+ * the table of sets, added when there is room, else UTAG_REGION (also while the heap has
+ * one region: the block then keeps the capabilities of its region). */
+static uint32_t heap_cap_tag(tarn_heap *h, uint32_t caps)
+{
+#if HEAP_REGIONS
+    heap_rtab *t = RT(h);
+    unsigned i;
+    if (caps == 0u) return 0u;
+    if (t == NULL) return UTAG_REGION;
+    if (!heap_t_ok(t)) {
+        (void)heap_damaged(h);
+        return UTAG_REGION;
+    }
+    for (i = 0; i < t->ncapset; i++) {
+        if (t->capset[i] == caps) return i + 1u;
+    }
+    if (t->ncapset >= TARN_HEAP_CAP_SETS) return UTAG_REGION;
+    t->capset[t->ncapset++] = caps;
+    heap_rgn_reseal(t);
+    return t->ncapset;
+#else
+    (void)h;
+    return caps != 0u ? UTAG_REGION : 0u;
+#endif
+}
+
+/* Write the tag of caps into the header of the used block at granule g of region c. */
+static void heap_tag_set(tarn_heap *h, const tarn_heap *c, uint32_t g, uint32_t caps)
+{
+    uint32_t tg = heap_cap_tag(h, caps);
+    wr1(c, g, 1u, (HD_W1(c, g) & ~UTAG) | (tg << 27));
+}
+
+#if HEAP_REGIONS
+/* The capabilities a block of region ri with header tag tg must keep; false when the
+ * tag names no set (damaged). */
+static bool heap_tag_caps(const tarn_heap *h, unsigned ri, uint32_t tg, uint32_t *caps)
+{
+    const heap_rtab *t = RT(h);
+    if (tg == 0u) {
+        *caps = 0u;
+    } else if (tg == UTAG_REGION) {
+        *caps = heap_rcaps(h, ri);
+    } else if (t != NULL && tg <= t->ncapset && heap_t_ok(t)) {
+        *caps = t->capset[tg - 1u];
+    } else {
+        return false;
+    }
+    return true;
+}
+#endif
+
+/* Allocate `size` bytes (aligned to `alignment` when it is above the granule) from the
+ * first region, from index `first` on, whose capabilities include `caps`; the block is
+ * tagged with caps.  Lock held; a failure is not recorded: NULL with *st set. */
+static void *heap_place(tarn_heap *h, unsigned first, size_t size, size_t alignment,
+                        uint32_t caps, tarn_status *st)
+{
+    unsigned i, n = 1u;
+#if HEAP_REGIONS
+    heap_rtab *t = RT(h);
+    /* granules the search in a region looks for (for the full-region hint) */
+    uint32_t need = size < ((size_t)1 << 30) && alignment < ((size_t)1 << 30)
+                        ? heap_units(size) + (alignment > G ? (uint32_t)(alignment >> LG) + 1u : 0u)
+                        : UINT32_MAX;
+    if (t != NULL) n = t->nrgn <= TARN_HEAP_MAX_REGIONS ? t->nrgn : TARN_HEAP_MAX_REGIONS;
+#endif
+    if (TARN_UNLIKELY(!heap_rt_ok(h))) {   /* the table pointer or region 0's caps */
+        *st = heap_damaged(h);
+        return NULL;
+    }
+    *st = TARN_ENOMEM;      /* also when no region has the capabilities */
+    for (i = first; i < n; i++) {
+        tarn_heap *c = h;
+        void *p;
+#if HEAP_REGIONS
+        heap_acct a;
+        if (i != 0u) {
+            /* (read before the entry is checked: a damaged value only decides whether
+             * the region is tried, and a region is checked before it is tried) */
+            if ((t->caps[i] & caps) != caps || need >= t->full[i]) continue;
+            if (TARN_UNLIKELY(!heap_ent_ok(t, i))) {
+                *st = heap_damaged(h);
+                return NULL;
+            }
+            c = heap_rgn_chk(t, i);
+        } else if ((heap_rcaps(h, 0u) & caps) != caps) {
+            continue;
+        }
+#else
+        if ((heap_rcaps(h, 0u) & caps) != caps) continue;
+#endif
+        if (h->broken != 0u) {
+            *st = TARN_ECORRUPT;
+            return NULL;
+        }
+        if (c == NULL) {
+            *st = heap_damaged(h);
+            return NULL;
+        }
+#if HEAP_REGIONS
+        acct_begin(c, &a);
+#endif
+        p = alignment > G ? heap_aligned_try(c, alignment, size, st)
+                          : heap_alloc_try(c, size, st);
+#if HEAP_REGIONS
+        acct_end(h, c, &a);
+#endif
+        if (p != NULL) {
+            *st = TARN_OK;
+            if (caps != 0u) {
+                heap_tag_set(h, c, (uint32_t)(((uintptr_t)p - (uintptr_t)c->blocks) >> LG) - 1u,
+                             caps);
+            }
+            return p;
+        }
+        if (*st != TARN_ENOMEM) return NULL;
+#if HEAP_REGIONS
+        if (i != 0u && need < t->full[i]) t->full[i] = need;
+#endif
+    }
+    return NULL;
+}
+
+#if HEAP_REGIONS
+/* Free of a pointer outside region 0 (heap_free_core found none there). */
+static tarn_status heap_free_rgn(tarn_heap *h, void *ptr)
+{
+    tarn_heap *c;
+    unsigned ri;
+    heap_acct a;
+    tarn_status st = heap_rgn_find(h, ptr, &c, &ri);
+    if (st != TARN_OK) return heap_reject_free(h, ptr, st);
+    acct_begin(c, &a);
+    st = heap_free_core(c, ptr);        /* checks, reports and releases in its region */
+    acct_end(h, c, &a);
+    heap_rgn_freed(h, ri);
+    if (st != TARN_OK) TARN_ERR_SET(h->last_error, (uint8_t)st);
+    return st;
+}
+
+/* Realloc of the checked live block b (payload ptr) of region ri (heap c) to `size`
+ * bytes, into a region with the capabilities `caps`, or (keep) those its request had.
+ * Lock held; a failure is recorded, and ptr then stays as it was. */
+static void *heap_realloc_in(tarn_heap *h, tarn_heap *c, unsigned ri, void *ptr,
+                             const heap_blk *b, size_t size, uint32_t caps, bool keep)
+{
+    uint32_t al = rd(c, b->g, 0u) >> 27;
+    tarn_status st = TARN_ENOMEM;
+    heap_acct a;
+    unsigned char *q;
+    if ((ri != 0u && !heap_ent_ok(RT(h), ri)) ||
+        (keep && !heap_tag_caps(h, ri, UTAG_OF(HD_W1(c, b->g)), &caps))) {
+        return heap_alloc_fail(h, size, heap_damaged(h));
+    }
+    if ((heap_rcaps(h, ri) & caps) == caps && size <= c->nbytes) {
+        acct_begin(c, &a);
+        st = heap_resize_block(c, (unsigned char *)ptr, b, heap_units(size), size);
+        acct_end(h, c, &a);
+        heap_rgn_freed(h, ri);
+        if (st == TARN_OK) {
+            if (!keep) heap_tag_set(h, c, b->g, caps);
+            return ptr;
+        }
+        if (st != TARN_ENOMEM) return heap_alloc_fail(h, size, st);
+    }
+    q = (unsigned char *)heap_place(h, 0u, size, al != 0u ? (size_t)G << al : 0u, caps, &st);
+    if (q == NULL) return heap_alloc_fail(h, size, st);
+    memcpy(q, ptr, b->live < size ? b->live : size);
+    acct_begin(c, &a);
+    st = heap_free_core(c, ptr);
+    acct_end(h, c, &a);
+    heap_rgn_freed(h, ri);
+    TARN_ASSERT(st == TARN_OK);
+    (void)st;
+    return q;
+}
+
+/* Realloc of ptr wherever it is (not NULL, size not 0).  Lock held. */
+static void *heap_realloc_rgn(tarn_heap *h, void *ptr, size_t size, uint32_t caps, bool keep)
+{
+    heap_blk b;
+    tarn_heap *c;
+    unsigned ri;
+    tarn_status st = heap_locate(h, ptr, &b, true, &c, &ri);
+    if (st != TARN_OK) {
+        (void)heap_reject_free(h, ptr, st);
+        TARN_STAT(h->failed++);
+        return NULL;
+    }
+    return heap_realloc_in(h, c, ri, ptr, &b, size, caps, keep);
+}
+
+/* The buffer of region ri as the caller gave it. */
+static void heap_rgn_buf(const tarn_heap *h, unsigned ri, const tarn_heap *c, void **mem,
+                         size_t *size)
+{
+    if (ri == 1u) {
+        *mem = RT(h)->mem1;
+        *size = RT(h)->size1;
+    } else {
+        *mem = c->mem;
+        *size = c->mem_size;
+    }
+}
+#endif
+
+#if HEAP_REGIONS
+static const heap_rops heap_rops_all = {heap_place, heap_free_rgn, heap_realloc_in,
+                                        heap_realloc_rgn, heap_rgn_find};
+#endif
+
+tarn_status tarn_heap_add_region(tarn_heap *h, void *mem, size_t size, uint32_t caps)
+{
+#if HEAP_REGIONS
+    tarn_status st = TARN_OK;
+    uintptr_t lo = (uintptr_t)mem;
+    unsigned i, n;
+    heap_rtab *t;
+    if (!heap_valid(h) || mem == NULL || lo + size < lo) return TARN_EINVAL;
+    TARN_LOCK(h->lock);
+    t = RT(h);
+    n = heap_nrgn(h);
+    if (!heap_rgn_ok(h)) {
+        st = heap_damaged(h);
+    } else if (n >= TARN_HEAP_MAX_REGIONS) {
+        st = TARN_EOVERFLOW;
+    }
+    for (i = 0; i < n && st == TARN_OK; i++) {
+        const tarn_heap *c = heap_rgn_at(h, i);
+        void *m;
+        size_t sz;
+        if (c == NULL) {
+            st = heap_damaged(h);
+            break;
+        }
+        heap_rgn_buf(h, i, c, &m, &sz);
+        if (lo < (uintptr_t)m + sz && (uintptr_t)m < lo + size) st = TARN_EINVAL;  /* overlap */
+    }
+    if (st == TARN_OK) {
+        tarn_heap *c;
+        tarn_config cfg = {{NULL, NULL, NULL}, NULL, 0u};
+        size_t tb = t == NULL ? RT_BYTES(mem) : 0u;   /* the first region holds the table */
+        cfg.name = h->name;
+        cfg.flags = (uint32_t)(h->flags & TARN_HEAP_F_CLEAR_FREED);
+        if ((h->flags & HEAP_FL_REPORT) != 0u) cfg.flags |= TARN_F_SAN_REPORT;
+#if TARN_QUARANTINE > 0
+        if (h->quarantine.on) cfg.flags |= TARN_F_QUARANTINE;
+#endif
+        st = size < tb ? TARN_ETOOSMALL
+                       : tarn_heap_init(&c, (unsigned char *)mem + tb, size - tb, &cfg);
+        if (st == TARN_OK) {
+#if TARN_HEAP_TRACE
+            c->trace = h->trace;
+            c->trace_ctx = h->trace_ctx;
+            c->seal = heap_seal(c);
+#endif
+            if (t == NULL) {
+                t = (heap_rtab *)(void *)((unsigned char *)mem + (tb - TARN_ALIGN_UP(sizeof(heap_rtab), (size_t)G)));
+                memset(t, 0, sizeof *t);
+                t->nrgn = 1u;
+                t->ops = &heap_rops_all;
+                t->opschk = OPS_SEAL(t);
+                t->mem1 = mem;
+                t->size1 = size;
+            }
+            i = t->nrgn;
+            t->rgn[i] = c;
+            t->rlo[i] = (uintptr_t)c->blocks + G;
+            t->rlen[i] = ((uintptr_t)c->ngran - 1u) << LG;
+            t->caps[i] = caps;
+            t->full[i] = UINT32_MAX;
+            t->nrgn = (uint8_t)(i + 1u);
+            heap_rgn_reseal(t);
+            if (h->rt == NULL) {
+                h->rt = t;
+                h->rtchk = heap_rt_seal(h);
+            }
+        }
+    }
+    TARN_UNLOCK(h->lock);
+    return st;
+#else
+    (void)mem;
+    (void)size;
+    (void)caps;
+    return heap_valid(h) ? TARN_EOVERFLOW : TARN_EINVAL;
+#endif
+}
+
+tarn_status tarn_heap_set_caps(tarn_heap *h, unsigned region, uint32_t caps)
+{
+    tarn_status st = TARN_OK;
+    if (!heap_valid(h)) return TARN_EINVAL;
+    TARN_LOCK(h->lock);
+    if (!heap_rgn_ok(h)) {
+        st = heap_damaged(h);
+    } else if (region >= heap_nrgn(h)) {
+        st = TARN_ENOENT;
+    } else if (region == 0u) {
+        h->caps0 = caps;
+        h->rtchk = heap_rt_seal(h);
+    } else {
+#if HEAP_REGIONS
+        RT(h)->caps[region] = caps;
+        heap_rgn_reseal(RT(h));
+#endif
+    }
+    TARN_UNLOCK(h->lock);
+    return st;
+}
+
+unsigned tarn_heap_region_count(const tarn_heap *h)
+{
+    return heap_valid(h) && heap_rgn_ok(h) ? heap_nrgn(h) : 0u;
+}
+
+tarn_status tarn_heap_region_of(tarn_heap *h, const void *p, unsigned *region)
+{
+    heap_blk b;
+    tarn_heap *c;
+    unsigned ri = 0;
+    tarn_status st;
+    if (!heap_valid(h) || region == NULL) return TARN_EINVAL;
+    TARN_LOCK(h->lock);
+    st = heap_locate(h, p, &b, true, &c, &ri);
+    TARN_UNLOCK(h->lock);
+    *region = ri;
+    return st;
+}
+
+void *tarn_heap_alloc_caps_status(tarn_heap *h, size_t size, uint32_t caps, tarn_status *st)
+{
+    void *p = NULL;
+    tarn_status s = TARN_EINVAL;
+    if (heap_valid(h)) {
+        TARN_LOCK(h->lock);
+        p = heap_place(h, 0u, size, 0u, caps, &s);
+        if (p == NULL) (void)heap_alloc_fail(h, size, s);
+        TARN_UNLOCK(h->lock);
+    }
+    if (st != NULL) *st = s;
+    return p;
+}
+
+void *tarn_heap_alloc_caps(tarn_heap *h, size_t size, uint32_t caps)
+{
+    return tarn_heap_alloc_caps_status(h, size, caps, NULL);
+}
+
+void *tarn_heap_calloc_caps_status(tarn_heap *h, size_t nitems, size_t size, uint32_t caps,
+                                   tarn_status *st)
+{
+    void *p;
+    if (heap_valid(h) && size != 0u && nitems > SIZE_MAX / size) {
+        TARN_LOCK(h->lock);
+        (void)heap_alloc_fail(h, SIZE_MAX, TARN_EOVERFLOW);
+        TARN_UNLOCK(h->lock);
+        if (st != NULL) *st = TARN_EOVERFLOW;
+        return NULL;
+    }
+    p = tarn_heap_alloc_caps_status(h, nitems * size, caps, st);
+    if (p != NULL) memset(p, 0, nitems * size);
+    return p;
+}
+
+void *tarn_heap_calloc_caps(tarn_heap *h, size_t nitems, size_t size, uint32_t caps)
+{
+    return tarn_heap_calloc_caps_status(h, nitems, size, caps, NULL);
+}
+
+void *tarn_heap_aligned_alloc_caps_status(tarn_heap *h, size_t alignment, size_t size,
+                                          uint32_t caps, tarn_status *st)
+{
+    void *p = NULL;
+    tarn_status s = TARN_EINVAL;
+    if (heap_valid(h)) {
+        TARN_LOCK(h->lock);
+        if (TARN_IS_POW2(alignment)) p = heap_place(h, 0u, size, alignment, caps, &s);
+        if (p == NULL) (void)heap_alloc_fail(h, size, s);
+        TARN_UNLOCK(h->lock);
+    }
+    if (st != NULL) *st = s;
+    return p;
+}
+
+void *tarn_heap_aligned_alloc_caps(tarn_heap *h, size_t alignment, size_t size, uint32_t caps)
+{
+    return tarn_heap_aligned_alloc_caps_status(h, alignment, size, caps, NULL);
+}
+
+void *tarn_heap_realloc_caps_status(tarn_heap *h, void *ptr, size_t size, uint32_t caps,
+                                    tarn_status *st)
+{
+    void *q = NULL;
+    tarn_status s = TARN_EINVAL;
+    if (ptr == NULL) return tarn_heap_alloc_caps_status(h, size, caps, st);
+    if (heap_valid(h) && size == 0u) {
+        s = tarn_heap_free(h, ptr);
+    } else if (heap_valid(h)) {
+        TARN_LOCK(h->lock);
+        if (HEAP_DEEP_CHECK_FAILS(h)) {
+            q = heap_alloc_fail(h, size, TARN_ECORRUPT);
+        } else {
+#if HEAP_REGIONS
+            q = heap_realloc_rgn(h, ptr, size, caps, false);
+#else
+            heap_blk b;
+            s = heap_block_of(h, ptr, &b, true);
+            if (s != TARN_OK) {
+                (void)heap_reject_free(h, ptr, s);
+                TARN_STAT(h->failed++);
+            } else if ((h->caps0 & caps) != caps) {
+                (void)heap_alloc_fail(h, size, TARN_ENOMEM);
+            } else {
+                q = heap_realloc_core(h, ptr, size);
+                if (q != NULL && caps != 0u) {
+                    heap_tag_set(h, h, (uint32_t)(((uintptr_t)q - (uintptr_t)h->blocks) >> LG) - 1u,
+                                 caps);
+                }
+            }
+#endif
+        }
+        s = HEAP_STATUS_OF(h, q);
+        TARN_UNLOCK(h->lock);
+    }
+    if (st != NULL) *st = s;
+    return q;
+}
+
+void *tarn_heap_realloc_caps(tarn_heap *h, void *ptr, size_t size, uint32_t caps)
+{
+    return tarn_heap_realloc_caps_status(h, ptr, size, caps, NULL);
+}
 
 void *tarn_heap_alloc_status(tarn_heap *h, size_t size, tarn_status *st)
 {
@@ -1254,6 +2092,13 @@ void *tarn_heap_aligned_alloc_status(tarn_heap *h, size_t alignment, size_t size
     if (heap_valid(h)) {
         TARN_LOCK(h->lock);
         p = TARN_IS_POW2(alignment) ? heap_aligned_try(h, alignment, size, &s) : NULL;
+#if HEAP_REGIONS
+        if (p == NULL && s == TARN_ENOMEM && HEAP_MULTI(h)) {
+            const heap_rops *ops = heap_ops(h);
+            p = ops != NULL ? ops->place(h, 1u, size, alignment, 0u, &s) : NULL;
+            if (ops == NULL) s = TARN_ECORRUPT;
+        }
+#endif
         if (p == NULL) (void)heap_alloc_fail(h, size, s);
         TARN_UNLOCK(h->lock);
     }
@@ -1282,17 +2127,28 @@ tarn_status tarn_heap_resize(tarn_heap *h, void *ptr, size_t size)
 {
     heap_blk b;
     tarn_status st;
+    tarn_heap *c = h;
+    unsigned ri = 0;
     if (!heap_valid(h)) return TARN_EINVAL;
     TARN_LOCK(h->lock);
-    st = HEAP_DEEP_CHECK_FAILS(h) ? TARN_ECORRUPT : heap_block_of(h, ptr, &b, true);
+    st = HEAP_DEEP_CHECK_FAILS(h) ? TARN_ECORRUPT : heap_locate(h, ptr, &b, true, &c, &ri);
     if (st == TARN_OK && size == 0u) st = TARN_EINVAL;
     if (st == TARN_OK) {
-        st = size > h->nbytes ? TARN_ENOMEM
-                              : heap_resize_block(h, (unsigned char *)ptr, &b, heap_units(size), size);
-        while (st == TARN_ENOMEM && size <= h->nbytes && HEAP_Q_RELIEVE(h)) {
-            st = heap_resize_block(h, (unsigned char *)ptr, &b, heap_units(size), size);
+#if HEAP_REGIONS
+        heap_acct a;
+        acct_begin(c, &a);
+#endif
+        st = size > c->nbytes ? TARN_ENOMEM
+                              : heap_resize_block(c, (unsigned char *)ptr, &b, heap_units(size), size);
+        while (st == TARN_ENOMEM && size <= c->nbytes && HEAP_Q_RELIEVE(c)) {
+            st = heap_resize_block(c, (unsigned char *)ptr, &b, heap_units(size), size);
         }
+#if HEAP_REGIONS
+        acct_end(h, c, &a);
+        heap_rgn_freed(h, ri);
+#endif
     }
+    (void)ri;
     if (st != TARN_OK) (void)heap_reject(h, ptr, st);
     TARN_UNLOCK(h->lock);
     return st;
@@ -1304,9 +2160,14 @@ size_t tarn_heap_usable_size(tarn_heap *h, const void *ptr)
     heap_blk b;
     size_t n = 0;
     tarn_status st;
+    tarn_heap *c;
+    unsigned ri;
     if (!heap_valid(h)) return 0u;
     TARN_LOCK(h->lock);
     st = heap_block_of(h, ptr, &b, false);
+    if (TARN_UNLIKELY(st == TARN_EFOREIGN) && HEAP_MULTI(h)) {
+        st = heap_locate(h, ptr, &b, false, &c, &ri);
+    }
     if (TARN_LIKELY(st == TARN_OK)) {
         n = b.live;
     } else {
@@ -1320,24 +2181,37 @@ tarn_status tarn_heap_validate(tarn_heap *h, const void *ptr)
 {
     heap_blk b;
     tarn_status st;
+    tarn_heap *c = h;
+    unsigned ri = 0;
     if (!heap_valid(h)) return TARN_EINVAL;
     TARN_LOCK(h->lock);
 #if !HEAP_CHECKING
     /* level 0 trusts pointers elsewhere; a query still answers exactly */
     if (ptr != NULL) {
         uintptr_t d = (uintptr_t)ptr - (uintptr_t)h->blocks - G;
-        if (d >= ((uintptr_t)h->ngran - 1u) << LG || (d & (G - 1u)) != 0u) {
+#if HEAP_REGIONS
+        if (d >= ((uintptr_t)h->ngran - 1u) << LG && HEAP_MULTI(h)) {
+            const heap_rops *ops = heap_ops(h);
+            st = ops != NULL ? ops->find(h, ptr, &c, &ri) : TARN_ECORRUPT;
+            if (st != TARN_OK) {
+                TARN_UNLOCK(h->lock);
+                return st;
+            }
+            d = (uintptr_t)ptr - (uintptr_t)c->blocks - G;
+        }
+#endif
+        if (d >= ((uintptr_t)c->ngran - 1u) << LG || (d & (G - 1u)) != 0u) {
             TARN_UNLOCK(h->lock);
             return TARN_EFOREIGN;
         }
-        if (bit_get(h->umap, (uint32_t)(d >> LG)) == 0u) {
-            st = heap_why(h, (uint32_t)(d >> LG));
+        if (bit_get(c->umap, (uint32_t)(d >> LG)) == 0u) {
+            st = heap_why(c, (uint32_t)(d >> LG));
             TARN_UNLOCK(h->lock);
             return st;
         }
     }
 #endif
-    st = heap_block_of(h, ptr, &b, true);
+    st = heap_locate(h, ptr, &b, true, &c, &ri);
     TARN_UNLOCK(h->lock);
     return st;
 }
@@ -1361,6 +2235,18 @@ tarn_status tarn_heap_set_trace(tarn_heap *h, tarn_heap_trace_fn fn, void *ctx)
     h->trace = fn;
     h->trace_ctx = fn != NULL ? ctx : NULL;
     h->seal = heap_seal(h);
+#if HEAP_REGIONS
+    {
+        unsigned i;
+        for (i = 1u; heap_rgn_ok(h) && i < heap_nrgn(h); i++) {
+            tarn_heap *c = heap_rgn_at(h, i);
+            if (c == NULL) continue;
+            c->trace = h->trace;
+            c->trace_ctx = h->trace_ctx;
+            c->seal = heap_seal(c);
+        }
+    }
+#endif
     TARN_UNLOCK(h->lock);
     return TARN_OK;
 }
@@ -1390,11 +2276,10 @@ static size_t bytes_less_extra(size_t n)
     return n > HEAP_EXTRA ? n - HEAP_EXTRA : 0u;
 }
 
-tarn_status tarn_heap_stats_get(tarn_heap *h, tarn_heap_stats *out)
+/* The statistics of the region heap h alone (its own counters). */
+static void heap_stats_of(const tarn_heap *h, tarn_heap_stats *out)
 {
     uint32_t c, x, largest = 0, nfree = 0, steps = 0;
-    if (!heap_valid(h) || out == NULL) return TARN_EINVAL;
-    TARN_LOCK(h->lock);
     memset(out, 0, sizeof *out);
     out->capacity = bytes_less_extra(PBYTES(h->ngran));   /* the largest request */
     out->overhead = h->mem_size - out->capacity;
@@ -1446,8 +2331,93 @@ tarn_status tarn_heap_stats_get(tarn_heap *h, tarn_heap_stats *out)
 #if TARN_QUARANTINE > 0
     out->held_blocks = h->quarantine.count;
 #endif
+}
+
+tarn_status tarn_heap_stats_get(tarn_heap *h, tarn_heap_stats *out)
+{
+    tarn_status st = TARN_OK;
+    if (!heap_valid(h) || out == NULL) return TARN_EINVAL;
+    TARN_LOCK(h->lock);
+    heap_stats_of(h, out);
+#if HEAP_REGIONS
+    if (HEAP_MULTI(h)) {    /* the other regions' shares of the whole heap's figures */
+        unsigned i;
+        if (!heap_rgn_ok(h)) st = TARN_ECORRUPT;
+        for (i = 1u; st == TARN_OK && i < heap_nrgn(h); i++) {
+            tarn_heap_stats r;
+            const tarn_heap *c = heap_rgn_at(h, i);
+            if (c == NULL) {
+                st = TARN_ECORRUPT;
+                break;
+            }
+            heap_stats_of(c, &r);
+            out->capacity += r.capacity;
+            out->overhead += r.overhead;
+            if (i == 1u) out->overhead += RT(h)->size1 - c->mem_size;   /* the table */
+            out->free_blocks += r.free_blocks;
+            out->held_blocks += r.held_blocks;
+            if (r.largest_free > out->largest_free) out->largest_free = r.largest_free;
+            if (r.max_alloc > out->max_alloc) out->max_alloc = r.max_alloc;
+#if !TARN_STATS
+            out->used += r.used;
+            out->peak_used += r.used;
+            out->live_blocks += r.live_blocks;
+#endif
+        }
+        out->free = out->capacity > out->used ? out->capacity - out->used : 0u;
+    }
+#endif
     TARN_UNLOCK(h->lock);
-    return TARN_OK;
+    return st;
+}
+
+tarn_status tarn_heap_region_get(tarn_heap *h, unsigned region, tarn_heap_region *out)
+{
+    tarn_status st = TARN_OK;
+    const tarn_heap *c;
+    if (!heap_valid(h) || out == NULL) return TARN_EINVAL;
+    TARN_LOCK(h->lock);
+    if (!heap_rgn_ok(h)) {
+        st = TARN_ECORRUPT;
+    } else if (region >= heap_nrgn(h)) {
+        st = TARN_ENOENT;
+    } else if ((c = heap_rgn_at(h, region)) == NULL) {
+        st = TARN_ECORRUPT;
+    } else {
+        memset(out, 0, sizeof *out);
+        out->mem = c->mem;
+        out->size = c->mem_size;
+        out->caps = heap_rcaps(h, region);
+        heap_stats_of(c, &out->stats);
+        out->stats.failed_allocs = 0u;
+#if HEAP_REGIONS
+        if (region != 0u) {     /* region 1 also holds the region table */
+            heap_rgn_buf(h, region, c, &out->mem, &out->size);
+            out->stats.overhead += out->size - c->mem_size;
+        }
+#endif
+#if HEAP_REGIONS && TARN_STATS
+        if (region == 0u) {         /* the heap's counters less the other regions' */
+            unsigned i;
+            for (i = 1u; i < heap_nrgn(h); i++) {
+                const tarn_heap *o = heap_rgn_at(h, i);
+                if (o == NULL) {
+                    st = TARN_ECORRUPT;
+                    break;
+                }
+                out->stats.used -= o->used;
+                out->stats.total_allocs -= o->allocs;
+                out->stats.total_frees -= o->frees;
+            }
+            out->stats.live_blocks = out->stats.total_allocs - out->stats.total_frees;
+            out->stats.free = out->stats.capacity > out->stats.used
+                                  ? out->stats.capacity - out->stats.used
+                                  : 0u;
+        }
+#endif
+    }
+    TARN_UNLOCK(h->lock);
+    return st;
 }
 
 tarn_status tarn_heap_quarantine_flush(tarn_heap *h)
@@ -1457,35 +2427,95 @@ tarn_status tarn_heap_quarantine_flush(tarn_heap *h)
 #if TARN_QUARANTINE > 0
     {
         void *p;
+        unsigned i;
         TARN_LOCK(h->lock);
-        while ((p = tarn_q_pop(&h->quarantine)) != NULL) {
-            if (heap_q_release(h, p) != TARN_OK) st = TARN_ECORRUPT;
+        for (i = 0; i < (heap_rgn_ok(h) ? heap_nrgn(h) : 1u); i++) {
+            tarn_heap *c = heap_rgn_at(h, i);
+#if HEAP_REGIONS
+            heap_acct a;
+#endif
+            if (c == NULL) {
+                st = heap_damaged(h);
+                continue;
+            }
+#if HEAP_REGIONS
+            acct_begin(c, &a);
+#endif
+            while ((p = tarn_q_pop(&c->quarantine)) != NULL) {
+                if (heap_q_release(c, p) != TARN_OK) st = TARN_ECORRUPT;
+            }
+#if HEAP_REGIONS
+            acct_end(h, c, &a);
+            heap_rgn_freed(h, i);
+#endif
         }
+        if (st != TARN_OK) TARN_ERR_SET(h->last_error, (uint8_t)st);
         TARN_UNLOCK(h->lock);
     }
 #endif
     return st;
 }
 
-tarn_status tarn_heap_walk(tarn_heap *h, tarn_heap_walk_fn fn, void *ctx)
+/* Walk the blocks of the region heap h; *go becomes false when fn stops the walk. */
+static tarn_status heap_walk_of(const tarn_heap *h, tarn_heap_walk_fn fn, void *ctx, bool *go)
 {
     uint32_t g = 0, s;
     size_t n;
-    tarn_status st = TARN_OK;
-    if (!heap_valid(h) || fn == NULL) return TARN_EINVAL;
-    TARN_LOCK(h->lock);
     while (g < h->ngran) {
         s = walk_size(h, g);
-        if (s == 0u) {
-            st = TARN_ECORRUPT;
+        if (s == 0u) return TARN_ECORRUPT;
+        n = heap_live_block(h, g, s);
+        if (!fn(ctx, PAYLOAD(h, g), n != 0u ? n : PBYTES(s), n != 0u)) {
+            *go = false;
             break;
         }
-        n = heap_live_block(h, g, s);
-        if (!fn(ctx, PAYLOAD(h, g), n != 0u ? n : PBYTES(s), n != 0u)) break;
         g += s;
+    }
+    return TARN_OK;
+}
+
+/* Walk regions [from, to) (to 0: every region). */
+static tarn_status heap_walk_rgns(tarn_heap *h, unsigned from, unsigned to,
+                                  tarn_heap_walk_fn fn, void *ctx)
+{
+    tarn_status st = TARN_OK;
+    bool go = true;
+    unsigned i;
+    TARN_LOCK(h->lock);
+    if (!heap_rgn_ok(h)) {
+        st = TARN_ECORRUPT;
+        to = 1u;                    /* region 0 can still be walked */
+        if (from != 0u) to = 0u;
+    } else if (to == 0u) {
+        to = heap_nrgn(h);
+    } else if (to > heap_nrgn(h)) {
+        st = TARN_ENOENT;
+        to = 0u;
+    }
+    for (i = from; i < to && go; i++) {
+        const tarn_heap *c = heap_rgn_at(h, i);
+        tarn_status s = c != NULL ? heap_walk_of(c, fn, ctx, &go) : TARN_ECORRUPT;
+        if (s != TARN_OK) {
+            st = s;
+            break;
+        }
     }
     TARN_UNLOCK(h->lock);
     return st;
+}
+
+tarn_status tarn_heap_walk(tarn_heap *h, tarn_heap_walk_fn fn, void *ctx)
+{
+    if (!heap_valid(h) || fn == NULL) return TARN_EINVAL;
+    return heap_walk_rgns(h, 0u, 0u, fn, ctx);
+}
+
+tarn_status tarn_heap_region_walk(tarn_heap *h, unsigned region, tarn_heap_walk_fn fn,
+                                  void *ctx)
+{
+    if (!heap_valid(h) || fn == NULL) return TARN_EINVAL;
+    if (region >= TARN_HEAP_MAX_REGIONS) return TARN_ENOENT;
+    return heap_walk_rgns(h, region, region + 1u, fn, ctx);
 }
 
 /* ---- integrity ---------------------------------------------------------------------------- */
@@ -1567,7 +2597,9 @@ static tarn_status heap_check_ring(const tarn_heap *h)
     return TARN_OK;
 }
 
-static tarn_status heap_check_locked(const tarn_heap *h)
+/* The full check of the region heap h (every invariant but I5); *usedp and *nusedp get
+ * the usable bytes and the number of its live blocks. */
+static tarn_status heap_check_one(const tarn_heap *h, size_t *usedp, size_t *nusedp)
 {
     uint32_t g, s, c, x, w0, w1, pv, prev_s = 0, nfree = 0, listed = 0, ngroups, i;
     size_t used = 0, nused = 0, n;
@@ -1581,15 +2613,20 @@ static tarn_status heap_check_locked(const tarn_heap *h)
         w0 = rd(h, g, 0u);
         w1 = HD_W1(h, g);
         s = walk_size(h, g);
-        if (s == 0u || (w0 & SZ) != prev_s || (w1 & 0x78000000u) != 0u) return TARN_ECORRUPT;
+        if (s == 0u || (w0 & SZ) != prev_s) return TARN_ECORRUPT;
         if (bits_any(h->umap, g + 1u, g + s)) return TARN_ECORRUPT;
         if (bit_get(h->umap, g) == 0u) {
-            if ((w1 & FREE) == 0u || (w0 >> 27) != 0u || prev_free) return TARN_ECORRUPT;
+            if ((w1 & FREE) == 0u || (w1 & UTAG) != 0u || (w0 >> 27) != 0u || prev_free) {
+                return TARN_ECORRUPT;
+            }
             prev_free = true;
             nfree++;
         } else {
             uint32_t al = w0 >> 27;
-            if ((w1 & FREE) != 0u) return TARN_ECORRUPT;
+            if ((w1 & FREE) != 0u ||
+                (UTAG_OF(w1) > TARN_HEAP_CAP_SETS && UTAG_OF(w1) != UTAG_REGION)) {
+                return TARN_ECORRUPT;
+            }
             if (al != 0u && (al > 26u || ((size_t)G << al) > h->nbytes ||
                              ((uintptr_t)PAYLOAD(h, g) & (((uintptr_t)G << al) - 1u)) != 0u)) {
                 return TARN_ECORRUPT;
@@ -1628,14 +2665,45 @@ static tarn_status heap_check_locked(const tarn_heap *h)
         }
     }
     if (listed != nfree) return TARN_ECORRUPT;
+    *usedp = used;
+    *nusedp = nused;
+    return TARN_OK;
+}
+
+/* I5 for the counters of h against the usable bytes and live blocks found. */
+static inline bool heap_counts_ok(const tarn_heap *h, size_t used, size_t nused)
+{
 #if TARN_STATS
-    if (h->used != used || h->peak < h->used || h->allocs - h->frees != nused) {
-        return TARN_ECORRUPT;
-    }
-#endif
+    return h->used == used && h->peak >= h->used && h->allocs - h->frees == nused;
+#else
+    (void)h;
     (void)used;
     (void)nused;
-    return TARN_OK;
+    return true;
+#endif
+}
+
+static tarn_status heap_check_locked(const tarn_heap *h)
+{
+    size_t used = 0, nused = 0;
+    if (!heap_rgn_ok(h) || heap_check_one(h, &used, &nused) != TARN_OK) return TARN_ECORRUPT;
+#if HEAP_REGIONS
+    {
+        unsigned i;
+        for (i = 1u; i < heap_nrgn(h); i++) {
+            const tarn_heap *c = heap_rgn_at_c(h, i);
+            size_t u = 0, n = 0;
+            if (c == NULL || RT(h)->rlen[i] != ((uintptr_t)c->ngran - 1u) << LG ||
+                !heap_rgn_ok(c) || heap_check_one(c, &u, &n) != TARN_OK ||
+                !heap_counts_ok(c, u, n)) {
+                return TARN_ECORRUPT;
+            }
+            used += u;
+            nused += n;
+        }
+    }
+#endif
+    return heap_counts_ok(h, used, nused) ? TARN_OK : TARN_ECORRUPT;
 }
 
 tarn_status tarn_heap_check(tarn_heap *h)
@@ -1649,13 +2717,11 @@ tarn_status tarn_heap_check(tarn_heap *h)
     return st;
 }
 
-tarn_status tarn_heap_sane(tarn_heap *h)
+/* The O(1) sanity check of the region heap h. */
+static tarn_status heap_sane_one(const tarn_heap *h)
 {
     tarn_status st = TARN_OK;
     uint32_t t, c, ngroups;
-    if (h == NULL || h->self != h) return TARN_EINVAL;
-    if (!heap_valid(h)) return TARN_ECORRUPT;   /* a sealed field changed */
-    TARN_LOCK(h->lock);
     ngroups = (h->nclasses + 31u) >> 5;
     if (heap_geometry_ok(h) != TARN_OK ||
         (ngroups < 32u && (h->top >> ngroups) != 0u)) {
@@ -1682,11 +2748,27 @@ tarn_status tarn_heap_sane(tarn_heap *h)
         }
     }
 #if TARN_STATS
+    /* (with several regions, region 0's counters are the whole heap's) */
     if (st == TARN_OK && (h->peak < h->used || h->allocs < h->frees ||
-                          h->used > PBYTES(h->ngran))) {
+                          (!HEAP_MULTI(h) && h->used > PBYTES(h->ngran)))) {
         st = TARN_ECORRUPT;
     }
 #endif
+    return st;
+}
+
+tarn_status tarn_heap_sane(tarn_heap *h)
+{
+    tarn_status st;
+    unsigned i;
+    if (h == NULL || h->self != h) return TARN_EINVAL;
+    if (!heap_valid(h)) return TARN_ECORRUPT;   /* a sealed field changed */
+    TARN_LOCK(h->lock);
+    st = heap_rgn_ok(h) ? heap_sane_one(h) : TARN_ECORRUPT;
+    for (i = 1u; st == TARN_OK && i < heap_nrgn(h); i++) {
+        const tarn_heap *c = heap_rgn_at(h, i);
+        st = c != NULL ? heap_sane_one(c) : TARN_ECORRUPT;
+    }
     TARN_UNLOCK(h->lock);
     return st;
 }

@@ -1,6 +1,7 @@
 /*
  * tests/port_freertos_regions.c - ports/freertos/heap_tarn.c as heap_5: no ucHeap, the
- * heap given by vPortDefineHeapRegions() in several regions, served in order;
+ * heap given by vPortDefineHeapRegions() in several regions, served in order by one tarn
+ * heap (tarn_heap_add_region; its statistics, check and region queries are checked too);
  * portBYTE_ALIGNMENT 32 (over-aligned blocks), configHEAP_CLEAR_MEMORY_ON_FREE, and the
  * malloc-failed hook off.  Stand-in FreeRTOS headers: see tests/freertos/FreeRTOS.h.
  */
@@ -63,8 +64,19 @@ static void test_regions_in_order(void)
     vPortDefineHeapRegions(regions);
     CHECK_EQ(h_asserts, 0);
     CHECK_EQ(xRegionCount, 4);
-    CHECK(xRegions[1].pucStart == RTINY && xRegions[1].pxHeap == NULL); /* too small */
+    CHECK(xRegions[1].pucStart == RTINY && xRegions[1].xInHeap == pdFALSE); /* too small */
     CHECK(xRegions[0].pucStart == R0 && xRegions[2].pucStart == R1 && xRegions[3].pucStart == R2);
+    CHECK(xRegions[0].xInHeap == pdTRUE && xRegions[2].xInHeap == pdTRUE &&
+          xRegions[3].xInHeap == pdTRUE);
+    /* one tarn heap over the three usable regions, in the order given */
+    REQUIRE(pxHeap != NULL);
+    CHECK_EQ(tarn_heap_region_count(pxHeap), 3);
+    {
+        tarn_heap_region r;
+        CHECK(tarn_heap_region_get(pxHeap, 0, &r) == TARN_OK && r.mem == R0 && r.size == 4096);
+        CHECK(tarn_heap_region_get(pxHeap, 1, &r) == TARN_OK && r.mem == R1 && r.size == 8192);
+        CHECK(tarn_heap_region_get(pxHeap, 2, &r) == TARN_OK && r.mem == R2 && r.size == 32768);
+    }
     free0 = xPortGetFreeHeapSize();
     CHECK(free0 > (4096 + 8192 + 32768) * 9 / 10);
 
@@ -79,6 +91,12 @@ static void test_regions_in_order(void)
     }
     CHECK(order_ok);
     CHECK(align_ok);
+    CHECK_EQ(tarn_heap_check(pxHeap), TARN_OK);
+    {
+        unsigned r = 9;
+        CHECK(tarn_heap_region_of(pxHeap, blk[0], &r) == TARN_OK && r == 0u);
+        CHECK(tarn_heap_region_of(pxHeap, blk[n - 1], &r) == TARN_OK && r == 2u);
+    }
     CHECK_EQ(where[0], 0);
     CHECK_EQ(where[n - 1], 2);
     CHECK(n > 150);
@@ -117,7 +135,10 @@ static void test_regions_in_order(void)
     vPortFree((char *)blk[0] + 32);
     vPortFree((char *)blk[n - 1] + 8);
     vPortFree(RTINY);                         /* a region that was skipped */
-    CHECK_EQ(h_asserts, 3);
+    vPortFree(R1 + 8192 + 64);                /* the gap after region 1 */
+    vPortFree(R1 + 16);                       /* region 1's control part */
+    CHECK_EQ(h_asserts, 5);
+    CHECK_EQ(tarn_heap_check(pxHeap), TARN_OK);
     h_asserts = 0;
 
     for (i = 0; i < n; i++) {
@@ -130,6 +151,7 @@ static void test_regions_in_order(void)
     CHECK_EQ(s.xNumberOfFreeBlocks, 3);       /* one per region */
     CHECK(s.xMinimumEverFreeBytesRemaining <= free0 - n * 200); /* all n were live */
     CHECK_EQ(h_asserts, 0);
+    CHECK_EQ(tarn_heap_check(pxHeap), TARN_OK);
 
     /* a second definition while in use is asserted and ignored */
     vPortDefineHeapRegions(regions);

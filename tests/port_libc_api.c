@@ -196,6 +196,25 @@ static void test_exhaustion(void)
     CHECK(n < sizeof blk / sizeof blk[0]);
     CHECK(n > 900);                 /* no header: 1000-byte blocks fill 1 MiB ~1000 times */
     CHECK_EQ(errno, ENOMEM);
+    /* more memory, added as a region after allocations: malloc goes on there */
+    {
+        static union { uint64_t a; unsigned char b[64 * 1024]; } extra;
+        void *q, *r;
+        unsigned region = 9;
+        CHECK_EQ(tarn_malloc_add_region(NULL, 4096, 0u), TARN_EINVAL);
+        CHECK_EQ(tarn_malloc_add_region(extra.b, sizeof extra.b, TARN_CAP_EXTERNAL), TARN_OK);
+        CHECK_EQ(tarn_malloc_add_region(extra.b, 4096, 0u), TARN_EINVAL);   /* overlaps */
+        q = tl_malloc(1000);
+        REQUIRE(q != NULL);
+        CHECK((unsigned char *)q >= extra.b && (unsigned char *)q < extra.b + sizeof extra.b);
+        CHECK(tarn_heap_region_of(tarn_malloc_heap(), q, &region) == TARN_OK && region == 1u);
+        r = tl_realloc(blk[0], 3000);        /* region 0 is full: moves to the new region */
+        REQUIRE(r != NULL);
+        CHECK((unsigned char *)r >= extra.b && (unsigned char *)r < extra.b + sizeof extra.b);
+        blk[0] = r;
+        tl_free(q);
+        CHECK_EQ(tarn_heap_check(tarn_malloc_heap()), TARN_OK);
+    }
     for (i = 0; i < n; i++) tl_free(blk[i]);
     CHECK_EQ(stats().used, s0.used);
 }

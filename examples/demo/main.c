@@ -4,7 +4,9 @@
  *  1. radio packets arrive into block pools (fixed buffers, O(1), no fragmentation); a
  *     packet freed twice is caught instead of corrupting the pool;
  *  2. variable-size messages live on the heap (alloc, realloc, aligned DMA buffer, calloc
- *     overflow and bad frees rejected);
+ *     overflow and bad frees rejected); the heap then spans three memory regions (its
+ *     internal RAM, a DMA-capable SRAM bank, external PSRAM): a DMA buffer and a large
+ *     lookup table are placed by capability, each in its region of the heap map;
  *  3. a firmware image is buffered in the handle pool: fragmentation makes the big buffer
  *     fail until the pool compacts itself around a pinned block;
  *  4. the event log lives in external FRAM and survives a power cut (fram.c);
@@ -119,6 +121,46 @@ static int block_pool_story(void)
 /* ---- 2. messages on the heap --------------------------------------------------------- */
 TARN_HEAP_DEFINE(msg, 6144);
 
+/* Two more memory regions for the same heap: on a part they would be linker sections
+ * (an SRAM bank the DMA controller reaches, external PSRAM); here static arrays. */
+static union { uint64_t a; unsigned char b[2048]; } dma_sram;
+static union { uint64_t a; unsigned char b[12288]; } psram;
+static const char *const region_name[3] = {"msg r0 internal", "msg r1 dma", "msg r2 psram"};
+static void *dma_buf, *lut;
+
+/* The heap spans three regions; a DMA buffer and a big table go where they must. */
+static int regions_story(void)
+{
+    tarn_heap *h = msg_heap();
+    unsigned r_dma = 9, r_lut = 9, i;
+    int fails = 0;
+    uint32_t *table;
+    fails += tarn_heap_set_caps(h, 0, TARN_CAP_INTERNAL) != TARN_OK;
+    fails += tarn_heap_add_region(h, dma_sram.b, sizeof dma_sram.b,
+                                  TARN_CAP_DMA | TARN_CAP_INTERNAL) != TARN_OK;
+    fails += tarn_heap_add_region(h, psram.b, sizeof psram.b, TARN_CAP_EXTERNAL) != TARN_OK;
+    dma_buf = tarn_heap_aligned_alloc_caps(h, 64, 512, TARN_CAP_DMA);   /* SPI DMA ring */
+    table = (uint32_t *)tarn_heap_calloc_caps(h, 2048, sizeof(uint32_t), TARN_CAP_EXTERNAL);
+    lut = table;
+    fails += dma_buf == NULL || table == NULL;
+    if (table != NULL) {
+        for (i = 0; i < 2048; i++) table[i] = i * 2654435761u;   /* a calibration table */
+    }
+    (void)tarn_heap_region_of(h, dma_buf, &r_dma);
+    (void)tarn_heap_region_of(h, lut, &r_lut);
+    printf("   the heap now spans %u regions: internal RAM, a DMA SRAM bank, external PSRAM\n",
+           tarn_heap_region_count(h));
+    printf("   DMA ring (512 B) -> region %u (%s); calibration table (8 KiB) -> region %u (%s)\n",
+           r_dma, r_dma < 3u ? region_name[r_dma] : "?", r_lut,
+           r_lut < 3u ? region_name[r_lut] : "?");
+    fails += r_dma != 1u || r_lut != 2u;
+    printf("   a second 2 KiB DMA buffer -> %s (only the DMA bank may hold it)\n",
+           tarn_heap_alloc_caps(h, 2048, TARN_CAP_DMA) == NULL ? "NULL, TARN_ENOMEM" : "??");
+    printf("   free of a pointer into the DMA bank's control part -> %s\n",
+           tarn_strerror(tarn_heap_free(h, dma_sram.b + 8)));
+    return fails;
+}
+
 static int heap_story(void)
 {
     char *msgs[24];
@@ -152,6 +194,7 @@ static int heap_story(void)
     printf("   double free -> %s; heap check -> %s\n", tarn_strerror(st),
            tarn_strerror(tarn_heap_check(msg_heap())));
     fails += tarn_heap_free(msg_heap(), dma) != TARN_OK;
+    fails += regions_story();
     {
         /* leave a little traffic live so that the heap map shows something */
         static void *keep[6];
@@ -214,8 +257,15 @@ static void handle_row(void)
 static void heap_row(void)
 {
     tarn_heap_stats s;
+    tarn_heap_region r;
+    unsigned i;
     if (tarn_heap_stats_get(msg_heap(), &s) != TARN_OK) return;
     demo_row("msg", "heap", s.capacity, s.used, s.peak_used, s.free, s.failed_allocs);
+    for (i = 1; i < tarn_heap_region_count(msg_heap()); i++) {   /* the added regions */
+        if (tarn_heap_region_get(msg_heap(), i, &r) != TARN_OK) continue;
+        demo_row(i == 1u ? " msg r1" : " msg r2", "region", r.stats.capacity, r.stats.used,
+                 r.stats.peak_used, r.stats.free, 0u);
+    }
 }
 
 static bool heap_lowest_block(void *ctx, void *block, size_t size, bool used)
@@ -251,16 +301,23 @@ static int write_heap_map(const char *path)
     tarn_dump_to_buffer(&d, text, sizeof text);
     tarn_dump_pool(&d, "block", "rx_pool", rx_pool_mem, sizeof rx_pool_mem);
     tarn_block_walk(&rx_pool, tarn_dump_walk_cb, &d);
-    tarn_heap_stats_get(msg_heap(), &hs);
     {
-        void *first = NULL;
-        tarn_heap_walk(msg_heap(), heap_lowest_block, &first);
-        /* from the first block to the end of the last one (headers between them) */
-        tarn_dump_pool(&d, "heap", "msg", first, hs.capacity + TARN_HEAP_EXTRA);
+        /* each region of the heap as a pool of its own, from its first block to the end
+         * of its last one (headers between them) */
+        unsigned i;
+        for (i = 0; i < tarn_heap_region_count(msg_heap()) && i < 3u; i++) {
+            void *first = NULL;
+            tarn_heap_region r;
+            if (tarn_heap_region_get(msg_heap(), i, &r) != TARN_OK) continue;
+            tarn_heap_region_walk(msg_heap(), i, heap_lowest_block, &first);
+            tarn_dump_pool(&d, "heap", region_name[i], first, r.stats.capacity + TARN_HEAP_EXTRA);
+            tarn_heap_region_walk(msg_heap(), i, tarn_dump_walk_cb, &d);
+            tarn_dump_stat(&d, "used", r.stats.used);
+            tarn_dump_stat(&d, "largest_free", r.stats.largest_free);
+        }
     }
-    tarn_heap_walk(msg_heap(), tarn_dump_walk_cb, &d);
-    tarn_dump_stat(&d, "used", hs.used);
-    tarn_dump_stat(&d, "largest_free", hs.largest_free);
+    tarn_heap_stats_get(msg_heap(), &hs);
+    (void)hs;
     tarn_handle_stats_get(&fw, &fs);
     tarn_dump_pool(&d, "handle", "fw_image", NULL, fs.capacity);
     {

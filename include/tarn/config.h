@@ -37,6 +37,9 @@
  *                      from reuse (oldest released first; released early when the pool
  *                      would otherwise fail a request), so a use-after-free keeps hitting
  *                      poisoned memory.  0 = quarantine compiled out (default).
+ *   TARN_HEAP_MAX_REGIONS  most memory regions one heap can span (tarn_heap_add_region):
+ *                      1..16, default 4.  Each region beyond the first costs the heap
+ *                      two pointers, a size and a capability word; 1 compiles regions out.
  */
 #ifndef TARN_CONFIG_H
 #define TARN_CONFIG_H
@@ -105,6 +108,11 @@
 #define TARN_QUARANTINE 0
 #endif
 
+#ifndef TARN_HEAP_MAX_REGIONS
+/** Most memory regions one heap can span (1..16, default 4). */
+#define TARN_HEAP_MAX_REGIONS 4
+#endif
+
 /* TARN_SANITIZE default is decided in src/internal.h, where the tool headers are probed. */
 
 #if (TARN_CHECK_LEVEL < 0) || (TARN_CHECK_LEVEL > 2)
@@ -122,6 +130,10 @@
 #endif
 #if (TARN_QUARANTINE < 0) || (TARN_QUARANTINE > 65535)
 #error "TARN_QUARANTINE must be 0..65535"
+#endif
+
+#if (TARN_HEAP_MAX_REGIONS < 1) || (TARN_HEAP_MAX_REGIONS > 16)
+#error "TARN_HEAP_MAX_REGIONS must be 1..16"
 #endif
 
 #endif /* TARN_CONFIG_H */

@@ -28,6 +28,20 @@
  *     TARN_HEAP_DEFINE(app, 8192);                  // static heap + app_alloc/app_free/...
  *     void *p = app_alloc(40);
  *
+ * Several memory regions: tarn_heap_add_region adds more buffers (up to
+ * TARN_HEAP_MAX_REGIONS, default 4), each with a capability mask (TARN_CAP_DMA,
+ * TARN_CAP_INTERNAL, TARN_CAP_EXTERNAL, TARN_CAP_EXEC, TARN_CAP_USER(n));
+ * tarn_heap_alloc_caps and its calloc/aligned/realloc variants place a block in the first
+ * region, in the order added, having every capability asked for, and realloc keeps a
+ * block within such regions.  Blocks never merge across a region's ends; a pointer is
+ * mapped to its region by at most TARN_HEAP_MAX_REGIONS range comparisons before any
+ * byte of a region is read, then checked exactly by that region's used-start bitmap.
+ *
+ *     tarn_heap_set_caps(h, 0, TARN_CAP_INTERNAL | TARN_CAP_DMA);
+ *     tarn_heap_add_region(h, psram, sizeof psram, TARN_CAP_EXTERNAL);
+ *     uint8_t *ring = tarn_heap_aligned_alloc_caps(h, 32, 512, TARN_CAP_DMA);
+ *     float *lut = tarn_heap_calloc_caps(h, 4096, sizeof *lut, TARN_CAP_EXTERNAL);
+ *
  * Checking (TARN_CHECK_LEVEL, include/tarn/config.h):
  *   0  trust the caller: free/realloc/usable_size do not validate pointers.
  *   1  (default) every pointer handed back is validated in O(1) and exactly: a pointer
@@ -83,6 +97,36 @@ extern "C" {
 /** Accepted for compatibility with earlier versions; no effect. */
 #define TARN_HEAP_FAST 1
 #endif
+#ifndef TARN_HEAP_CAP_SETS
+/** Distinct capability sets of requests a heap remembers (so that realloc keeps a block
+ *  in memory with its request's capabilities): 1..14, default 6.  See
+ *  tarn_heap_alloc_caps. */
+#define TARN_HEAP_CAP_SETS 6
+#endif
+#if (TARN_HEAP_CAP_SETS < 1) || (TARN_HEAP_CAP_SETS > 14)
+#error "TARN_HEAP_CAP_SETS must be 1..14"
+#endif
+
+/** @name Region capabilities (tarn_heap_add_region, tarn_heap_alloc_caps)
+ *  A region's capability mask says what its memory can do; a request's mask says what
+ *  the block needs, and it is served only from a region having every bit of it.  tarn
+ *  gives bits 0..3 a name; what they mean on a part is the application's choice, tarn
+ *  only matches bits.  Bits 8..31 are free for the application (TARN_CAP_USER(n)).
+ *  @{ */
+#define TARN_CAP_DMA 0x1u        /**< reachable by DMA */
+#define TARN_CAP_INTERNAL 0x2u   /**< internal / fast RAM (on-chip SRAM, TCM, CCM) */
+#define TARN_CAP_EXTERNAL 0x4u   /**< external RAM (PSRAM, SDRAM behind a controller) */
+#define TARN_CAP_EXEC 0x8u       /**< code may run from it */
+/** Application bit n (0..23): bit 8 + n. */
+#define TARN_CAP_USER(n) ((uint32_t)1u << (8u + (unsigned)(n)))
+/** @} */
+
+#ifndef TARN_HEAP_CAPS0
+/** Capabilities of region 0 (the buffer given to tarn_heap_init) until
+ *  tarn_heap_set_caps changes them: none by default, so that a request with any
+ *  capability bit is never placed there unless the application says the buffer has it. */
+#define TARN_HEAP_CAPS0 0u
+#endif
 
 /** Allocation unit and alignment of every block: max(8, TARN_ALIGN) bytes. */
 #define TARN_HEAP_GRANULE (TARN_ALIGN > 8u ? (size_t)TARN_ALIGN : (size_t)8u)
@@ -137,6 +181,10 @@ typedef struct tarn_heap {
     const char *name;           /**< name from tarn_config, or NULL */
     void *mem;                  /**< the caller's buffer, as given */
     size_t mem_size;            /**< size of the caller's buffer, as given */
+    void *rt;                   /**< region table, at the start of the first region added
+                                     (NULL while the heap has one region) */
+    uint32_t caps0;             /**< capability mask of region 0 */
+    uint32_t rtchk;             /**< check of rt and caps0 (verified where they are used) */
 #if TARN_HEAP_TRACE
     tarn_heap_trace_fn trace;   /**< trace hook, or NULL (TARN_HEAP_TRACE 1 only) */
     void *trace_ctx;            /**< context passed to the trace hook */
@@ -245,16 +293,17 @@ typedef bool (*tarn_heap_walk_fn)(void *ctx, void *block, size_t size, bool used
 tarn_status tarn_heap_init(tarn_heap **out, void *mem, size_t size, const tarn_config *cfg);
 
 /**
- * End a heap: every block becomes invalid, the buffer is handed back to the caller (and
- * to memory tools as ordinary memory), and every later call on `h` fails with
- * TARN_EINVAL.  O(1).  Errors: TARN_EINVAL (h NULL or not a live heap).  Not thread-safe.
+ * End a heap: every block becomes invalid, the buffer (and every region's) is handed back
+ * to the caller (and to memory tools as ordinary memory), and every later call on `h`
+ * fails with TARN_EINVAL.  O(regions).  Errors: TARN_EINVAL (h NULL or not a live heap).  Not thread-safe.
  */
 tarn_status tarn_heap_destroy(tarn_heap *h);
 
 /* ---- allocation ------------------------------------------------------------------------ */
 /**
  * Allocate `size` bytes, aligned to TARN_HEAP_GRANULE.  O(1) worst case (two bit scans,
- * header checks, at most two free-list updates).  The contents
+ * header checks, at most two free-list updates).  With several regions, region 0 first,
+ * then the next ones in order when it has no room: O(1) per region tried.  The contents
  * are undefined.  With the quarantine on, a request that finds no room first releases
  * held blocks, oldest first, and retries (O(TARN_QUARANTINE) then).  Returns NULL on failure and records why in last_error: TARN_EINVAL
  * (size 0, or h not a heap), TARN_ENOMEM (no free block large enough, including any size
@@ -287,7 +336,8 @@ void *tarn_heap_aligned_alloc(tarn_heap *h, size_t alignment, size_t size);
  *  - size 0: frees p and returns NULL (last_error is set only if p was rejected).
  *  - shrinking, or growing into a free right neighbour: done in place, same pointer.
  *  - otherwise: a new block is allocated, the contents copied, p freed (held by the
- *    quarantine when it is on).
+ *    quarantine when it is on).  With several regions the new block is placed as
+ *    tarn_heap_alloc_caps would place a request with the capabilities of p's request.
  * O(1) plus the copy.  Returns NULL on failure, and then p is untouched and still valid:
  * TARN_EFOREIGN / TARN_EDOUBLE / TARN_EINVAL (p rejected as by tarn_heap_free),
  * TARN_ENOMEM (no room, including size beyond the heap), TARN_ECORRUPT.  Thread/ISR
@@ -313,6 +363,112 @@ void *tarn_heap_aligned_alloc_status(tarn_heap *h, size_t alignment, size_t size
 /** See tarn_heap_alloc_status. */
 void *tarn_heap_realloc_status(tarn_heap *h, void *p, size_t size, tarn_status *st);
 
+/* ---- regions and capabilities ----------------------------------------------------------- */
+/**
+ * Add the buffer [mem, mem + size) (any alignment) to the heap as a new region with the
+ * capability mask `caps` (TARN_CAP_* bits), before or after allocations.  The region
+ * becomes the last in order of preference: a request is served by the first region, in
+ * the order the regions were added (region 0 is the buffer given to tarn_heap_init),
+ * that has every capability it asks for and room for it.  A region is laid out like a
+ * heap of its own (a control part at its start - the same as a one-region heap of that
+ * size, so TARN_HEAP_MIN_SIZE and tarn_heap_size_for apply to it - then its blocks and a
+ * sentinel): blocks never merge across a region's ends.  The new region uses the heap's
+ * flags (TARN_HEAP_F_CLEAR_FREED, TARN_F_SAN_REPORT, TARN_F_QUARANTINE: each region has
+ * its own quarantine ring), name, trace hook and lock.  O(size / 256), as tarn_heap_init.
+ * Errors (nothing changes): TARN_EINVAL (h not a heap, mem NULL, the buffer wraps around
+ * the address space or overlaps a region of this heap), TARN_EOVERFLOW
+ * (TARN_HEAP_MAX_REGIONS regions already), TARN_ETOOSMALL (size < TARN_HEAP_MIN_SIZE for
+ * this alignment), TARN_ECORRUPT (the region table was damaged).  Thread-safe with a
+ * lock hook; not ISR-safe.
+ */
+tarn_status tarn_heap_add_region(tarn_heap *h, void *mem, size_t size, uint32_t caps);
+
+/**
+ * Change the capability mask of region `region` (0 = the buffer of tarn_heap_init, whose
+ * mask is TARN_HEAP_CAPS0 until then).  Blocks already in it stay.  O(1).  Errors:
+ * TARN_EINVAL (h not a heap), TARN_ENOENT (no such region), TARN_ECORRUPT (the region
+ * table was damaged).  Thread-safe with a lock hook.
+ */
+tarn_status tarn_heap_set_caps(tarn_heap *h, unsigned region, uint32_t caps);
+
+/** Number of regions of the heap (1 + regions added; 0 if h is not a heap).  O(1). */
+unsigned tarn_heap_region_count(const tarn_heap *h);
+
+/** What tarn_heap_region_get reports about one region. */
+typedef struct tarn_heap_region {
+    void *mem;              /**< the region's buffer, as given */
+    size_t size;            /**< its size, as given */
+    uint32_t caps;          /**< its capability mask */
+    tarn_heap_stats stats;  /**< its statistics (see tarn_heap_region_get) */
+} tarn_heap_region;
+
+/**
+ * Describe region `region`: its buffer, capabilities and statistics.  Every field of the
+ * statistics is the region's own (capacity, overhead, used, free, largest_free,
+ * max_alloc, free_blocks, live_blocks, total_allocs, total_frees, held_blocks), except:
+ * failed_allocs is 0 (a failed request belongs to no region; the heap's statistics count
+ * it), and peak_used of region 0, in a heap with several regions, is the whole heap's
+ * peak (region 0 keeps the heap's counters; its own are the heap's minus those of the
+ * other regions).  O(free blocks of the region).  Errors: TARN_EINVAL (h or out NULL),
+ * TARN_ENOENT (no such region), TARN_ECORRUPT (region table or region control damaged).
+ * Thread-safe with a lock hook.
+ */
+tarn_status tarn_heap_region_get(tarn_heap *h, unsigned region, tarn_heap_region *out);
+
+/**
+ * tarn_heap_walk over the blocks of one region only.  O(blocks of the region).  Errors:
+ * TARN_EINVAL, TARN_ENOENT (no such region), TARN_ECORRUPT.  Thread-safe with a lock hook.
+ */
+tarn_status tarn_heap_region_walk(tarn_heap *h, unsigned region, tarn_heap_walk_fn fn,
+                                  void *ctx);
+
+/**
+ * Validate p as tarn_heap_validate does and store the index of the region holding it in
+ * *region.  O(TARN_HEAP_MAX_REGIONS).  TARN_OK or the error tarn_heap_free would return
+ * (TARN_EINVAL also for region NULL).  Thread-safe with a lock hook.
+ */
+tarn_status tarn_heap_region_of(tarn_heap *h, const void *p, unsigned *region);
+
+/**
+ * Allocate `size` bytes from the first region, in order of preference (the order regions
+ * were added, region 0 first), whose capability mask has every bit of `caps` (caps 0:
+ * any region; tarn_heap_alloc is caps 0).  The block remembers its request's
+ * capabilities (as a 4-bit tag in its header, indexing a table of TARN_HEAP_CAP_SETS
+ * masks kept by the heap): tarn_heap_realloc moves it only into regions having them.
+ * Once the table is full, a block with a mask not in it is tagged "its region's mask"
+ * and realloc keeps it within regions having every capability of that region (never
+ * fewer than requested).  O(regions) worst case: each region costs at most one O(1)
+ * attempt (two bit scans and header checks), and a request stops at the first region
+ * that serves it.  NULL on failure, with why in last_error: TARN_ENOMEM (no region with
+ * those capabilities has room, or none has them), TARN_EINVAL, TARN_ECORRUPT.
+ * Thread/ISR safety as tarn_heap_alloc.
+ */
+void *tarn_heap_alloc_caps(tarn_heap *h, size_t size, uint32_t caps);
+/** tarn_heap_calloc from regions with the capabilities `caps` (see tarn_heap_alloc_caps). */
+void *tarn_heap_calloc_caps(tarn_heap *h, size_t nitems, size_t size, uint32_t caps);
+/** tarn_heap_aligned_alloc from regions with the capabilities `caps` (see
+ *  tarn_heap_alloc_caps). */
+void *tarn_heap_aligned_alloc_caps(tarn_heap *h, size_t alignment, size_t size,
+                                   uint32_t caps);
+/**
+ * tarn_heap_realloc whose result lies in a region with the capabilities `caps` (which
+ * replace those of the block's request): resized in place when its region has them,
+ * else moved.  p NULL is tarn_heap_alloc_caps; size 0 frees p.  Errors as
+ * tarn_heap_realloc.
+ */
+void *tarn_heap_realloc_caps(tarn_heap *h, void *p, size_t size, uint32_t caps);
+/** tarn_heap_alloc_caps with the call's status in *st (see tarn_heap_alloc_status). */
+void *tarn_heap_alloc_caps_status(tarn_heap *h, size_t size, uint32_t caps, tarn_status *st);
+/** tarn_heap_calloc_caps with the call's status in *st. */
+void *tarn_heap_calloc_caps_status(tarn_heap *h, size_t nitems, size_t size, uint32_t caps,
+                                   tarn_status *st);
+/** tarn_heap_aligned_alloc_caps with the call's status in *st. */
+void *tarn_heap_aligned_alloc_caps_status(tarn_heap *h, size_t alignment, size_t size,
+                                          uint32_t caps, tarn_status *st);
+/** tarn_heap_realloc_caps with the call's status in *st. */
+void *tarn_heap_realloc_caps_status(tarn_heap *h, void *p, size_t size, uint32_t caps,
+                                    tarn_status *st);
+
 /**
  * Resize the block at p to hold `size` bytes without moving it: shrinking always
  * succeeds, growing succeeds when the right neighbour is free and large enough.  O(1).
@@ -323,7 +479,9 @@ void *tarn_heap_realloc_status(tarn_heap *h, void *p, size_t size, tarn_status *
 tarn_status tarn_heap_resize(tarn_heap *h, void *p, size_t size);
 
 /**
- * Free the block at p; it is merged at once with free neighbours.  O(1) worst case.
+ * Free the block at p; it is merged at once with free neighbours.  O(1) worst case (with
+ * several regions, plus at most TARN_HEAP_MAX_REGIONS - 1 range comparisons to find p's
+ * region).
  * Errors (nothing changes, every block stays intact): TARN_EINVAL (h or p NULL),
  * TARN_EFOREIGN (p outside the heap, misaligned, or not the start of a block - e.g. a
  * pointer into a block, or a freed block since merged into its neighbour), TARN_EDOUBLE
@@ -364,14 +522,18 @@ const char *tarn_heap_name(const tarn_heap *h);
  * Fill *out with a snapshot of the statistics.  O(free blocks): largest_free and
  * free_blocks walk the free lists (at most N steps, even on a damaged heap); every other
  * field is O(1).  With TARN_STATS 0 the counters are computed by a walk (O(blocks)) and
- * peak_used is the current use.  Errors: TARN_EINVAL (NULL).  Thread-safe with a lock
- * hook.
+ * peak_used is the current use.  With several regions the figures are the whole heap's
+ * (capacity, overhead, free_blocks summed, largest_free and max_alloc the largest of
+ * any region); tarn_heap_region_get gives one region's.  Errors: TARN_EINVAL (NULL),
+ * TARN_ECORRUPT (a region's control part or the region table is damaged: the figures
+ * cover the regions before it).  Thread-safe with a lock hook.
  */
 tarn_status tarn_heap_stats_get(tarn_heap *h, tarn_heap_stats *out);
 
 /**
- * Call fn(ctx, block, size, used) for every block in address order, until fn returns
- * false.  O(blocks).  Runs with the lock held: fn must not call the heap.
+ * Call fn(ctx, block, size, used) for every block in address order, region after region
+ * (in the order they were added), until fn returns false.  O(blocks).  Runs with the
+ * lock held: fn must not call the heap.
  * Errors: TARN_EINVAL (NULL), TARN_ECORRUPT (a header whose size leaves the heap: the walk stops; it never
  * reads outside the buffer).
  */
@@ -386,7 +548,9 @@ tarn_status tarn_heap_walk(tarn_heap *h, tarn_heap_walk_fn fn, void *ctx);
  * held block is a used block held once and, when freed memory is filled, still holds
  * the fill (a write after free).  O(size / 32 + blocks), plus O(blocks * TARN_QUARANTINE)
  * with the quarantine on.  TARN_OK or TARN_ECORRUPT (TARN_EINVAL for NULL).  Never follows
- * a link or a size outside the heap.  Thread-safe with a lock hook.
+ * a link or a size outside the heap.  With several regions: every region, the region
+ * table's check words, and the heap's counters against the sum of the regions'.
+ * Thread-safe with a lock hook.
  */
 tarn_status tarn_heap_check(tarn_heap *h);
 

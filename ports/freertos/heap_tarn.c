@@ -9,16 +9,21 @@
  *     the application when configAPPLICATION_ALLOCATED_HEAP is 1 (to place it in a
  *     chosen memory section);
  *   - heap_5 style: vPortDefineHeapRegions() before the first allocation hands over up
- *     to configTARN_HEAP_MAX_REGIONS (default 4) regions, in ascending address order and
- *     served in that order (a request goes to the first region with room).  ucHeap is
- *     then not used: leave configTOTAL_HEAP_SIZE undefined or 0 to not reserve it.
+ *     to configTARN_HEAP_MAX_REGIONS (default and at most TARN_HEAP_MAX_REGIONS, 4)
+ *     regions, in ascending address order and served in that order (a request goes to
+ *     the first region with room).  They become one tarn heap: the first region large
+ *     enough for a heap is given to tarn_heap_init, every later one to
+ *     tarn_heap_add_region (a region too small for one, TARN_HEAP_MIN_SIZE, is left
+ *     out).  ucHeap is then not used: leave configTOTAL_HEAP_SIZE undefined or 0 to not
+ *     reserve it.
  *   The heap is created on the first call that needs it, as FreeRTOS's heaps do.
  *
  * Every call that touches the heap runs with the scheduler suspended
  * (vTaskSuspendAll / xTaskResumeAll), as in FreeRTOS's own heaps; like them these
  * functions must not be called from an interrupt.  Each call is O(1) in the heap's size
- * (tarn's heap), plus O(regions) for the region search; vPortGetHeapStats walks the
- * blocks (O(blocks)) for the smallest free block.
+ * (tarn's heap: a free finds its region with at most one range comparison per region,
+ * an allocation tries the next region only when the ones before have no room);
+ * vPortGetHeapStats walks the blocks (O(blocks)) for the smallest free block.
  *
  * Behaviour, compared with heap_4/heap_5:
  *   - pvPortMalloc(0) and a failed request return NULL and, with
@@ -27,7 +32,7 @@
  *   - vPortFree of a pointer that is not a live block (double free, foreign or interior
  *     pointer) is refused by tarn and changes nothing; configASSERT() then fails.
  *   - xPortGetFreeHeapSize and the minimum ever free count the usable bytes of the live
- *     blocks, as tarn's statistics do (tarn_heap_stats.free summed over regions);
+ *     blocks, as tarn's statistics do (tarn_heap_stats.free, over every region);
  *     a block costs its size rounded up to 8 bytes plus an 8-byte header.
  *   - alignment: tarn's granule (8 bytes); a larger portBYTE_ALIGNMENT is honoured with
  *     tarn_heap_aligned_alloc.
@@ -49,7 +54,10 @@
 #include "tarn/heap.h"
 
 #ifndef configTARN_HEAP_MAX_REGIONS
-#define configTARN_HEAP_MAX_REGIONS 4
+#define configTARN_HEAP_MAX_REGIONS TARN_HEAP_MAX_REGIONS
+#endif
+#if configTARN_HEAP_MAX_REGIONS > TARN_HEAP_MAX_REGIONS
+#error "configTARN_HEAP_MAX_REGIONS exceeds TARN_HEAP_MAX_REGIONS: raise that in tarn's config too"
 #endif
 #ifndef configUSE_MALLOC_FAILED_HOOK
 #define configUSE_MALLOC_FAILED_HOOK 0
@@ -88,87 +96,32 @@ PRIVILEGED_DATA static uint8_t ucHeap[configTOTAL_HEAP_SIZE];
 #define TARN_FREERTOS_UCHEAP 0
 #endif
 
-/*
- * The regions.  Today each region is its own tarn heap, searched in order; a pointer is
- * mapped back to its region by address range.  The three functions below are the only
- * code that knows this (prvRegionAdd, prvRegionAlloc, prvRegionOf): when tarn's heap can
- * span several regions itself, they become one heap and one call each.
- */
+/* The regions as given (or ucHeap), and the one tarn heap over them. */
 typedef struct TarnRegion {
     uint8_t *pucStart;   /* the region as given */
     size_t xSize;
-    tarn_heap *pxHeap;   /* the tarn heap in it, NULL until the heap is set up */
+    BaseType_t xInHeap;  /* pdTRUE once it is part of the heap (pdFALSE: too small) */
 } TarnRegion_t;
 
 PRIVILEGED_DATA static TarnRegion_t xRegions[configTARN_HEAP_MAX_REGIONS];
 PRIVILEGED_DATA static size_t xRegionCount;      /* regions given (or ucHeap) */
-PRIVILEGED_DATA static BaseType_t xHeapReady;     /* heaps created in every region */
-PRIVILEGED_DATA static size_t xFreeBytes;         /* sum of tarn's `free` over regions */
+PRIVILEGED_DATA static tarn_heap *pxHeap;         /* NULL until the heap is set up */
+PRIVILEGED_DATA static size_t xFreeBytes;         /* tarn's `free` */
 PRIVILEGED_DATA static size_t xMinEverFreeBytes;
 
-/* Create a tarn heap in region r.  pdFALSE if the region is too small for one. */
-static BaseType_t prvRegionAdd(TarnRegion_t *r)
-{
-    tarn_config cfg = {{NULL, NULL, NULL}, "freertos", 0u};
-    tarn_heap_stats st;
-#if configHEAP_CLEAR_MEMORY_ON_FREE == 1
-    cfg.flags = TARN_HEAP_F_CLEAR_FREED;
-#endif
-    if (tarn_heap_init(&r->pxHeap, r->pucStart, r->xSize, &cfg) != TARN_OK) {
-        return pdFALSE;
-    }
-    (void)tarn_heap_stats_get(r->pxHeap, &st);   /* O(1) on an empty heap */
-    xFreeBytes += st.free;
-    return pdTRUE;
-}
-
-/* First region, in the order given, that serves n bytes; NULL if none.  *owner gets the
- * heap that served it. */
-static void *prvRegionAlloc(size_t n, tarn_heap **owner)
-{
-    size_t i;
-    for (i = 0; i < xRegionCount; i++) {
-        void *p;
-        tarn_heap *h = xRegions[i].pxHeap;
-        if (h == NULL) {
-            continue;
-        }
-        /* a constant test: tarn's granule already gives up to 8 (or TARN_ALIGN) bytes */
-        if ((size_t)portBYTE_ALIGNMENT > TARN_HEAP_GRANULE) {
-            p = tarn_heap_aligned_alloc(h, (size_t)portBYTE_ALIGNMENT, n);
-        } else {
-            p = tarn_heap_alloc(h, n);
-        }
-        if (p != NULL) {
-            *owner = h;
-            return p;
-        }
-    }
-    return NULL;
-}
-
-/* The heap whose region holds p, or NULL (p foreign). */
-static tarn_heap *prvRegionOf(const void *p)
-{
-    size_t i;
-    uintptr_t a = (uintptr_t)p;
-    for (i = 0; i < xRegionCount; i++) {
-        uintptr_t lo = (uintptr_t)xRegions[i].pucStart;
-        if (xRegions[i].pxHeap != NULL && a >= lo && a - lo < xRegions[i].xSize) {
-            return xRegions[i].pxHeap;
-        }
-    }
-    return NULL;
-}
-
-/* Set up the heap(s) if not done yet.  Called with the scheduler suspended. */
+/* Set up the heap if not done yet: the first region that can hold a heap is region 0,
+ * the next ones are added in order.  Called with the scheduler suspended. */
 static void prvHeapInit(void)
 {
     size_t i;
-    BaseType_t any = pdFALSE;
-    if (xHeapReady == pdTRUE) {
+    tarn_config cfg = {{NULL, NULL, NULL}, "freertos", 0u};
+    tarn_heap_stats st;
+    if (pxHeap != NULL) {
         return;
     }
+#if configHEAP_CLEAR_MEMORY_ON_FREE == 1
+    cfg.flags = TARN_HEAP_F_CLEAR_FREED;
+#endif
 #if TARN_FREERTOS_UCHEAP
     if (xRegionCount == 0u) {
         xRegions[0].pucStart = ucHeap;
@@ -176,14 +129,23 @@ static void prvHeapInit(void)
         xRegionCount = 1u;
     }
 #endif
-    xFreeBytes = 0u;
     for (i = 0; i < xRegionCount; i++) {
-        if (prvRegionAdd(&xRegions[i]) == pdTRUE) {
-            any = pdTRUE;
+        TarnRegion_t *r = &xRegions[i];
+        if (pxHeap == NULL) {
+            r->xInHeap = (tarn_heap_init(&pxHeap, r->pucStart, r->xSize, &cfg) == TARN_OK)
+                             ? pdTRUE
+                             : pdFALSE;
+        } else {
+            r->xInHeap = (tarn_heap_add_region(pxHeap, r->pucStart, r->xSize, 0u) == TARN_OK)
+                             ? pdTRUE
+                             : pdFALSE;
         }
     }
+    xFreeBytes = 0u;
+    if (pxHeap != NULL && tarn_heap_stats_get(pxHeap, &st) == TARN_OK) {
+        xFreeBytes = st.free;
+    }
     xMinEverFreeBytes = xFreeBytes;
-    xHeapReady = any;
 }
 
 void vPortDefineHeapRegions(const HeapRegion_t *const pxHeapRegions)
@@ -191,9 +153,9 @@ void vPortDefineHeapRegions(const HeapRegion_t *const pxHeapRegions)
     size_t n = 0;
     uintptr_t prev_end = 0;
     /* Only before the first allocation, and only once (vPortHeapResetState undoes it). */
-    configASSERT(xHeapReady == pdFALSE);
+    configASSERT(pxHeap == NULL);
     configASSERT(pxHeapRegions != NULL);
-    if (xHeapReady == pdTRUE || pxHeapRegions == NULL) {
+    if (pxHeap != NULL || pxHeapRegions == NULL) {
         return;
     }
     xRegionCount = 0u;
@@ -209,14 +171,14 @@ void vPortDefineHeapRegions(const HeapRegion_t *const pxHeapRegions)
         prev_end = (uintptr_t)r->pucStartAddress + r->xSizeInBytes;
         xRegions[xRegionCount].pucStart = r->pucStartAddress;
         xRegions[xRegionCount].xSize = r->xSizeInBytes;
-        xRegions[xRegionCount].pxHeap = NULL;
+        xRegions[xRegionCount].xInHeap = pdFALSE;
         xRegionCount++;
     }
     vTaskSuspendAll();
     prvHeapInit();
     (void)xTaskResumeAll();
     /* At least one region large enough for a tarn heap (TARN_HEAP_MIN_SIZE). */
-    configASSERT(xHeapReady == pdTRUE);
+    configASSERT(pxHeap != NULL);
 }
 
 void *pvPortMalloc(size_t xWantedSize)
@@ -227,9 +189,14 @@ void *pvPortMalloc(size_t xWantedSize)
         prvHeapInit();
         /* No ucHeap and vPortDefineHeapRegions() not called: nothing to allocate from. */
         configASSERT(xRegionCount > 0u);
-        if (xWantedSize > 0u && xHeapReady == pdTRUE) {
-            tarn_heap *h = NULL;
-            pvReturn = prvRegionAlloc(xWantedSize, &h);
+        if (xWantedSize > 0u && pxHeap != NULL) {
+            tarn_heap *h = pxHeap;
+            /* a constant test: tarn's granule already gives up to 8 (or TARN_ALIGN) bytes */
+            if ((size_t)portBYTE_ALIGNMENT > TARN_HEAP_GRANULE) {
+                pvReturn = tarn_heap_aligned_alloc(h, (size_t)portBYTE_ALIGNMENT, xWantedSize);
+            } else {
+                pvReturn = tarn_heap_alloc(h, xWantedSize);
+            }
             if (pvReturn != NULL) {
 #if configHEAP_CLEAR_MEMORY_ON_FREE == 1
                 /* freed data is cleared by tarn; this also clears the heap's own links
@@ -277,13 +244,12 @@ void vPortFree(void *pv)
     }
     vTaskSuspendAll();
     {
-        tarn_heap *h = prvRegionOf(pv);
         size_t n = 0u;
-        if (h == NULL) {
+        if (pxHeap == NULL) {
             st = TARN_EFOREIGN;
         } else {
-            n = tarn_heap_usable_size(h, pv);   /* 0 and refused below if pv is bad */
-            st = tarn_heap_free(h, pv);
+            n = tarn_heap_usable_size(pxHeap, pv);   /* 0 and refused below if pv is bad */
+            st = tarn_heap_free(pxHeap, pv);
         }
         if (st == TARN_OK) {
             xFreeBytes += n;
@@ -339,28 +305,21 @@ static bool prvSmallestFree(void *ctx, void *block, size_t size, bool used)
 
 void vPortGetHeapStats(HeapStats_t *pxHeapStats)
 {
-    size_t i;
     size_t smallest = (size_t)-1;
     HeapStats_t s;
     (void)memset(&s, 0, sizeof s);
     vTaskSuspendAll();
     {
+        tarn_heap_stats st;
         prvHeapInit();
-        for (i = 0; i < xRegionCount; i++) {
-            tarn_heap_stats st;
-            if (xRegions[i].pxHeap == NULL ||
-                tarn_heap_stats_get(xRegions[i].pxHeap, &st) != TARN_OK) {
-                continue;
-            }
-            s.xAvailableHeapSpaceInBytes += st.free;
-            if (st.largest_free > s.xSizeOfLargestFreeBlockInBytes) {
-                s.xSizeOfLargestFreeBlockInBytes = st.largest_free;
-            }
-            s.xNumberOfFreeBlocks += st.free_blocks;
-            s.xNumberOfSuccessfulAllocations += st.total_allocs;
-            s.xNumberOfSuccessfulFrees += st.total_frees;
+        if (pxHeap != NULL && tarn_heap_stats_get(pxHeap, &st) == TARN_OK) {
+            s.xAvailableHeapSpaceInBytes = st.free;
+            s.xSizeOfLargestFreeBlockInBytes = st.largest_free;
+            s.xNumberOfFreeBlocks = st.free_blocks;
+            s.xNumberOfSuccessfulAllocations = st.total_allocs;
+            s.xNumberOfSuccessfulFrees = st.total_frees;
             if (st.free_blocks > 0u) {
-                (void)tarn_heap_walk(xRegions[i].pxHeap, prvSmallestFree, &smallest);
+                (void)tarn_heap_walk(pxHeap, prvSmallestFree, &smallest);   /* every region */
             }
         }
         s.xSizeOfSmallestFreeBlockInBytes = (s.xNumberOfFreeBlocks > 0u) ? smallest : 0u;
@@ -375,13 +334,13 @@ void vPortInitialiseBlocks(void)
 {
     size_t i;
     vTaskSuspendAll();
-    for (i = 0; i < xRegionCount; i++) {
-        if (xRegions[i].pxHeap != NULL) {
-            (void)tarn_heap_destroy(xRegions[i].pxHeap);
-            xRegions[i].pxHeap = NULL;
-        }
+    if (pxHeap != NULL) {
+        (void)tarn_heap_destroy(pxHeap);     /* every region */
+        pxHeap = NULL;
     }
-    xHeapReady = pdFALSE;
+    for (i = 0; i < xRegionCount; i++) {
+        xRegions[i].xInHeap = pdFALSE;
+    }
     xFreeBytes = 0u;
     xMinEverFreeBytes = 0u;
     (void)xTaskResumeAll();

@@ -162,6 +162,19 @@ tarn_status tarn_malloc_use(void *mem, size_t size)
     return st;
 }
 
+tarn_status tarn_malloc_add_region(void *mem, size_t size, uint32_t caps)
+{
+    tarn_status st = TARN_ENOMEM;
+    tarn_heap *h;
+    LOCK();
+    h = heap_get();
+    if (h != NULL) {
+        st = tarn_heap_add_region(h, mem, size, caps);
+    }
+    UNLOCK();
+    return st;
+}
+
 tarn_heap *tarn_malloc_heap(void)
 {
     tarn_heap *h;

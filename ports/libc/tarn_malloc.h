@@ -58,6 +58,17 @@ size_t TARN_MALLOC_NAME(malloc_usable_size)(void *p);
 tarn_status tarn_malloc_use(void *mem, size_t size);
 
 /**
+ * Give malloc more memory: mem[0..size) becomes a region of the heap
+ * (tarn_heap_add_region), served when the regions before it have no room; `caps` are its
+ * capabilities (0, or TARN_CAP_* bits that tarn_heap_alloc_caps(tarn_malloc_heap(), ...)
+ * can ask for).  May be called at any time, also after allocations (the heap is set up
+ * in its default place first if it is not yet).  O(size / 256).  Errors: those of
+ * tarn_heap_add_region (TARN_EINVAL, TARN_EOVERFLOW, TARN_ETOOSMALL), TARN_ENOMEM (no
+ * heap could be set up).  Not ISR-safe; takes the malloc lock.
+ */
+tarn_status tarn_malloc_add_region(void *mem, size_t size, uint32_t caps);
+
+/**
  * The tarn heap behind malloc (set up on the first call if needed), for tarn_heap_stats_get,
  * tarn_heap_check and tarn_heap_walk; NULL if no heap could be set up.  Calls on it do not
  * take the malloc lock: call them when no other thread allocates, or under the lock
