@@ -7,6 +7,7 @@
 #define TARN_SANITIZE TARN_BLOCK_SANITIZE_
 #endif
 #include "internal.h"
+#include "support/lock_hook.h"
 
 /* The field holding the head of the free list, a block index (block.h: shead_ in pools
  * whose get takes the full path). */
@@ -25,18 +26,6 @@ static unsigned char mem[TARN_BLOCK_POOL_BYTES(NB, BS) + 64] TARN_BLOCK_ALIGNED;
 
 TARN_BLOCK_POOL_DEFINE(static_pool, 5, 10);
 
-static int lock_depth, lock_calls, lock_bad;
-static void t_lock(void *ctx)
-{
-    if (ctx != &lock_depth || lock_depth != 0) lock_bad++;
-    lock_depth++;
-    lock_calls++;
-}
-static void t_unlock(void *ctx)
-{
-    if (ctx != &lock_depth || lock_depth != 1) lock_bad++;
-    lock_depth--;
-}
 
 static void test_sizing(void)
 {
@@ -438,9 +427,7 @@ static void test_ext_and_lock(void)
     tarn_config cfg;
     void *a;
     memset(&cfg, 0, sizeof cfg);
-    cfg.lock.lock = t_lock;
-    cfg.lock.unlock = t_unlock;
-    cfg.lock.ctx = &lock_depth;
+    cfg.lock = LOCK_HOOK;
     REQUIRE(tarn_block_init(&p, mem, sizeof mem, BS, &cfg) == TARN_OK);
     tarn_block_set_put_cb(&p, put_cb, &cb_calls);
     a = tarn_block_get(&p);
@@ -538,9 +525,7 @@ static void test_registry(void)
         /* with a lock hook every registry operation is bracketed by lock/unlock */
         tarn_lock l;
         int before;
-        l.lock = t_lock;
-        l.unlock = t_unlock;
-        l.ctx = &lock_depth;
+        l = LOCK_HOOK;
         CHECK_EQ(tarn_block_registry_init(&reg, &l), TARN_OK);
         before = lock_calls;
         CHECK_EQ(tarn_block_register(&reg, &a), TARN_OK);

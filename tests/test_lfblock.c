@@ -8,33 +8,20 @@
 #include "check.h"
 #include "tarn/lfblock.h"
 #include "internal.h"
+#include "support/lock_hook.h"
 
 #define NB 37u
 #define BS 20u
 
 static unsigned char mem[TARN_LFBLOCK_POOL_BYTES(NB, BS) + 64] TARN_LFBLOCK_ALIGNED;
 
-/* A hook that counts calls and catches nesting/unbalanced use.  The lock-free build must
+/* A config with the counting lock hook (support/lock_hook.h).  The lock-free build must
  * never call it from get/put; the fallback build must call it exactly once per call. */
-static int lock_depth, lock_calls, lock_bad;
-static void t_lock(void *ctx)
-{
-    if (ctx != &lock_depth || lock_depth != 0) lock_bad++;
-    lock_depth++;
-    lock_calls++;
-}
-static void t_unlock(void *ctx)
-{
-    if (ctx != &lock_depth || lock_depth != 1) lock_bad++;
-    lock_depth--;
-}
 static tarn_config hook_cfg(const char *name)
 {
     tarn_config c;
     memset(&c, 0, sizeof c);
-    c.lock.lock = t_lock;
-    c.lock.unlock = t_unlock;
-    c.lock.ctx = &lock_depth;
+    c.lock = LOCK_HOOK;
     c.name = name;
     return c;
 }
