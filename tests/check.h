@@ -60,16 +60,19 @@ static unsigned long check_count_;
 
 static uint64_t check_rng_state_ = 0x9E3779B97F4A7C15ull;
 static inline void check_seed(uint64_t s) { check_rng_state_ = s ? s : 1u; }
-/** xorshift64*: deterministic, fast, good enough for test workloads. */
-static inline uint64_t check_rand(void)
+/** xorshift64* on the state *s (nonzero): deterministic, fast, good enough for test
+ *  workloads.  Re-entrant: threads and handlers each keep a state of their own. */
+static inline uint64_t check_rand_r(uint64_t *s)
 {
-    uint64_t x = check_rng_state_;
+    uint64_t x = *s;
     x ^= x >> 12;
     x ^= x << 25;
     x ^= x >> 27;
-    check_rng_state_ = x;
+    *s = x;
     return x * 0x2545F4914F6CDD1Dull;
 }
+/** check_rand_r on the test's one seeded state (check_seed). */
+static inline uint64_t check_rand(void) { return check_rand_r(&check_rng_state_); }
 /** Uniform integer in [0, n) for n > 0. */
 static inline uint32_t check_below(uint32_t n) { return (uint32_t)((check_rand() >> 32) % n); }
 
