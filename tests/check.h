@@ -6,6 +6,7 @@
  * REQUIRE(cond) stops the test.  Return check_done() from main.  Randomized tests
  * scale their length by TARN_TEST_SCALE (1 on the host, larger under Valgrind or QEMU)
  * and use check_rand(), a seeded xorshift generator, so every run is reproducible.
+ * The C++ tests (port_cpp_*.cpp) include it too.
  */
 #ifndef TARN_TESTS_CHECK_H
 #define TARN_TESTS_CHECK_H
