@@ -25,6 +25,10 @@ static tarn_block_pool pool;
 static tarn_block_pool rpool;
 static unsigned char rmem[TARN_BLOCK_POOL_BYTES(4, 32)] TARN_BLOCK_ALIGNED;
 
+static tarn_status binit(void *p, void *m, size_t n, const tarn_config *cfg)
+{
+    return tarn_block_init((tarn_block_pool *)p, m, n, 32, cfg);
+}
 static void *bget(void *p) { return tarn_block_get((tarn_block_pool *)p); }
 static tarn_status bput(void *p, void *b) { return tarn_block_put((tarn_block_pool *)p, b); }
 
@@ -38,10 +42,10 @@ static void write_one_past_usable(void *arg)
     b[n] = 1;                   /* the bug */
 }
 
-#if TARN_QUARANTINE > 0
 static tarn_block_pool qpool;
 static unsigned char qmem[TARN_BLOCK_POOL_BYTES(4, 32)] TARN_BLOCK_ALIGNED;
 
+#if TARN_QUARANTINE > 0
 /* Even a pool emptied by gets: the held block comes back only when nothing else is left,
  * so a stale read before that is reported. */
 static void read_after_free_busy_pool(void *arg)
@@ -58,6 +62,14 @@ static void read_after_free_busy_pool(void *arg)
     v = a[0];                                          /* the bug */
     (void)v;
 }
+
+/* the block pool's own quarantine case, on the quarantined pool */
+static void quarantine_more(void)
+{
+    CHECK_EQ(death_expect_report(read_after_free_busy_pool, NULL, "use-after-poison"), 1);
+}
+#else
+#define quarantine_more NULL
 #endif
 
 static void live_block_is_fine(void *arg)
@@ -74,44 +86,23 @@ int main(void)
     int r;
     pool_death_ops ops;
     pool_death_need_tool();
-    REQUIRE(tarn_block_init(&pool, mem, sizeof mem, 32, NULL) == TARN_OK);
-    {
-        tarn_config cfg;
-        memset(&cfg, 0, sizeof cfg);
-        cfg.flags = TARN_F_SAN_REPORT;
-        REQUIRE(tarn_block_init(&rpool, rmem, sizeof rmem, 32, &cfg) == TARN_OK);
-    }
     memset(&ops, 0, sizeof ops);
+    ops.init = binit;
     ops.get = bget;
     ops.put = bput;
     ops.pool = &pool;
-    ops.rpool = &rpool;
     ops.mem = mem;
+    ops.mem_bytes = sizeof mem;
+    ops.rpool = &rpool;
+    ops.rmem = rmem;
+    ops.rmem_bytes = sizeof rmem;
     ops.next_block = TARN_BLOCK_SIZE(32);
     ops.never_used = 3 * TARN_BLOCK_SIZE(32);
     ops.prime = 0;
     pool_death_run_common(&ops);
     r = death_expect_report(write_one_past_usable, NULL, "use-after-poison");
     CHECK_EQ(r, 1);
-#if TARN_QUARANTINE > 0
-    {
-        tarn_config cfg;
-        memset(&cfg, 0, sizeof cfg);
-        cfg.flags = TARN_F_QUARANTINE;
-        REQUIRE(tarn_block_init(&qpool, qmem, sizeof qmem, 32, &cfg) == TARN_OK);
-        r = death_expect_report(pool_death_read_after_put_reused, &qpool, "use-after-poison");
-        CHECK_EQ(r, 1);
-        r = death_expect_report(read_after_free_busy_pool, NULL, "use-after-poison");
-        CHECK_EQ(r, 1);
-        /* the same read without the quarantine: the block was handed out again, so the
-         * tools cannot see it (what the quarantine is for) */
-        REQUIRE(tarn_block_init(&qpool, qmem, sizeof qmem, 32, NULL) == TARN_OK);
-        r = death_expect_report(pool_death_read_after_put_reused, &qpool, NULL);
-        CHECK_EQ(r, 0);
-    }
-#else
-    printf("quarantine death tests skipped: TARN_QUARANTINE is 0 in this build\n");
-#endif
+    pool_death_run_quarantine(&qpool, qmem, sizeof qmem, quarantine_more);
     /* control: correct use is not reported, so the checks above can fail */
     r = death_expect_report(live_block_is_fine, NULL, NULL);
     CHECK_EQ(r, 0);
