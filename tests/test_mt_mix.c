@@ -230,6 +230,15 @@ static bool own_status(bool got, tarn_status s)
     return got ? s == TARN_OK : s == TARN_ENOMEM;
 }
 
+/* o now holds p, of size bytes, filled with a fresh tag's pattern. */
+static void obj_take(worker *w, obj *o, void *p, size_t size)
+{
+    o->p = (uintptr_t)p;
+    o->size = size;
+    o->tag = next_tag(w);
+    check_fill(p, size, o->tag);
+}
+
 static void do_block(worker *w, int op)
 {
     obj *o;
@@ -248,10 +257,7 @@ static void do_block(worker *w, int op)
         }
         if (p == NULL) break;
         EXPECT(op, tarn_block_owns(&bp, p));
-        o->p = (uintptr_t)p;
-        o->size = BSZ;
-        o->tag = next_tag(w);
-        check_fill(p, BSZ, o->tag);
+        obj_take(w, o, p, BSZ);
         break;
     case OP_block_put:
         if ((o = pick_used(w, w->blk)) == NULL) break;
@@ -331,9 +337,7 @@ static void do_lf(worker *w, int op)
             p = tarn_lfblock_get(&lp);
         }
         if (p == NULL) break;
-        o->p = (uintptr_t)p;
-        o->tag = next_tag(w);
-        check_fill(p, LFSZ, o->tag);
+        obj_take(w, o, p, LFSZ);
         break;
     case OP_lf_put:
         if ((o = pick_used(w, w->lf)) == NULL) break;
@@ -374,14 +378,6 @@ static void do_lf(worker *w, int op)
     }
 }
 
-static void heap_take(worker *w, obj *o, void *p, size_t size)
-{
-    o->p = (uintptr_t)p;
-    o->size = size;
-    o->tag = next_tag(w);
-    check_fill(p, size, o->tag);
-}
-
 static void do_heap(worker *w, int op)
 {
     obj *o;
@@ -414,7 +410,7 @@ static void do_heap(worker *w, int op)
             p = tarn_heap_aligned_alloc(hp, 64, size);
             EXPECT(op, ((uintptr_t)p & 63u) == 0);
         }
-        if (p != NULL) heap_take(w, o, p, size);
+        if (p != NULL) obj_take(w, o, p, size);
         break;
     case OP_heap_realloc:
         if ((o = pick_used(w, w->heap)) == NULL) break;
@@ -424,13 +420,13 @@ static void do_heap(worker *w, int op)
         EXPECT(op, own_status(p != NULL, s));
         if (p != NULL) {
             /* the kept bytes are the old pattern's prefix; refill the new size */
-            heap_take(w, o, p, size);
+            obj_take(w, o, p, size);
         }
         break;
     case OP_heap_resize:
         if ((o = pick_used(w, w->heap)) == NULL) break;
         if (tarn_heap_resize(hp, (void *)o->p, size) == TARN_OK) {
-            heap_take(w, o, (void *)o->p, size);
+            obj_take(w, o, (void *)o->p, size);
         }
         break;
     case OP_heap_free:
