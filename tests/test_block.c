@@ -8,6 +8,7 @@
 #endif
 #include "internal.h"
 #include "support/lock_hook.h"
+#include "support/pool_checks.h"
 
 /* The field holding the head of the free list, a block index (block.h: shead_ in pools
  * whose get takes the full path). */
@@ -173,17 +174,9 @@ static void test_bad_puts(void)
     tarn_block_stats st;
     REQUIRE(tarn_block_init(&p, mem, TARN_BLOCK_POOL_BYTES(NB, BS), BS, NULL) == TARN_OK);
     REQUIRE(tarn_block_init(&q, other, sizeof other, BS, NULL) == TARN_OK);
-    a = (unsigned char *)tarn_block_get(&p);
-    b2 = (unsigned char *)tarn_block_get(&p);
-    c = (unsigned char *)tarn_block_get(&q);
-    REQUIRE(a && b2 && c);
-    check_fill(a, BS, 1);
-    check_fill(b2, BS, 2);
-    check_fill(c, BS, 3);
+    POOL_GET3(tarn_block, &p, &q, a, b2, c, BS);
     /* interior pointers */
-    CHECK_EQ(tarn_block_put(&p, a + 1), TARN_EFOREIGN);
-    CHECK_EQ(tarn_block_put(&p, a + TARN_ALIGN), TARN_EFOREIGN);
-    CHECK_EQ(tarn_block_put(&p, b2 - 1), TARN_EFOREIGN);
+    POOL_CHECK_INTERIOR_PUTS(tarn_block, &p, a, b2);
     /* foreign: another pool, before/after the buffer, the stack */
     CHECK_EQ(tarn_block_put(&p, c), TARN_EFOREIGN);
     CHECK_EQ(tarn_block_put(&p, mem + sizeof mem), TARN_EFOREIGN);
@@ -193,16 +186,7 @@ static void test_bad_puts(void)
     /* never handed out */
     CHECK_EQ(tarn_block_put(&p, b2 + TARN_BLOCK_SIZE(BS)), TARN_EDOUBLE);
     /* double free, also after other traffic */
-    CHECK_EQ(tarn_block_put(&p, a), TARN_OK);
-    CHECK_EQ(tarn_block_put(&p, a), TARN_EDOUBLE);
-    CHECK_EQ(tarn_block_validate(&p, a), TARN_EDOUBLE);
-    CHECK_EQ(tarn_block_last_error(&p), TARN_EDOUBLE);
-    CHECK_EQ(tarn_block_put(&q, c), TARN_OK);
-    CHECK_EQ(tarn_block_put(&q, c), TARN_EDOUBLE);
-    /* nothing was lost: the live block is intact and the pools are consistent */
-    CHECK(check_verify(b2, BS, 2));
-    CHECK_EQ(tarn_block_check(&p), TARN_OK);
-    CHECK_EQ(tarn_block_check(&q), TARN_OK);
+    POOL_CHECK_DOUBLE_PUTS(tarn_block, &p, &q, a, b2, c, BS);
     CHECK_EQ(tarn_block_stats_get(&p, &st), TARN_OK);
     CHECK_EQ(st.free, NB - 1);
     /* a live block whose user data starts with zeros is not mistaken for a free one */
