@@ -368,17 +368,8 @@ static void op_validate(model *m, fz_in *in)
 static void op_owns(model *m, fz_in *in)
 {
     size_t span = (size_t)m->count * m->bs;
-    long off = fz_offset_around(in, span, SLACK), ex;
-    const unsigned char *p = arena[midx(m)] + SLACK + off;
-    if (!m->ok) {
-        FZ_CHECK(!tarn_block_owns(&m->pool, p));
-        FZ_EQ(tarn_block_index(&m->pool, p), -1);
-        return;
-    }
-    p = m->mem + off;
-    ex = fz_block_at(off, span, m->bs);
-    FZ_EQ(tarn_block_index(&m->pool, p), ex);
-    FZ_EQ(tarn_block_owns(&m->pool, p), ex >= 0);
+    long off = fz_offset_around(in, span, SLACK);
+    FZ_CHECK_OWNS(tarn_block, &m->pool, m->ok, m->mem, arena[midx(m)] + SLACK, off, span, m->bs);
 }
 
 static void op_write(model *m, fz_in *in)

@@ -160,6 +160,27 @@ static inline long fz_block_at(long off, size_t span, size_t bs)
     return -1;
 }
 
+/* The owns/index probe of a pool of fixed-size blocks, for the API of prefix `api`
+ * (tarn_block, tarn_lfblock): at offset off (fz_offset_around) from base, the first block
+ * of a run of span bytes of bs-byte blocks, index must name the block starting there (-1
+ * when none) and owns must agree.  A pool that failed to initialize (ok false) owns
+ * nothing: probed at off from `failed` instead. */
+#define FZ_CHECK_OWNS(api, pool, ok, base, failed, off, span, bs)            \
+    do {                                                                      \
+        const unsigned char *fz_p_;                                           \
+        long fz_ex_;                                                          \
+        if (!(ok)) {                                                          \
+            fz_p_ = (failed) + (off);                                         \
+            FZ_CHECK(!api##_owns((pool), fz_p_));                             \
+            FZ_EQ(api##_index((pool), fz_p_), -1);                            \
+            break;                                                            \
+        }                                                                     \
+        fz_p_ = (base) + (off);                                               \
+        fz_ex_ = fz_block_at((off), (span), (bs));                            \
+        FZ_EQ(api##_index((pool), fz_p_), fz_ex_);                            \
+        FZ_EQ(api##_owns((pool), fz_p_), fz_ex_ >= 0);                        \
+    } while (0)
+
 /* ---- user data patterns: detect any byte of a live allocation changed behind its
  * owner's back (overlapping allocations, metadata written into live memory). ---------- */
 static inline unsigned char fz_pat(uint32_t tag, size_t i)

@@ -325,18 +325,8 @@ static void op_flush(model *m)
 static void op_owns(model *m, fz_in *in)
 {
     size_t span = (size_t)m->count * m->bs;
-    long off = fz_offset_around(in, span, SLACK), ex;
-    const unsigned char *p;
-    if (!m->ok) {
-        p = arena[midx(m)] + SLACK + off;
-        FZ_CHECK(!tarn_lfblock_owns(&m->pool, p));
-        FZ_EQ(tarn_lfblock_index(&m->pool, p), -1);
-        return;
-    }
-    p = m->base + off;
-    ex = fz_block_at(off, span, m->bs);
-    FZ_EQ(tarn_lfblock_index(&m->pool, p), ex);
-    FZ_EQ(tarn_lfblock_owns(&m->pool, p), ex >= 0);
+    long off = fz_offset_around(in, span, SLACK);
+    FZ_CHECK_OWNS(tarn_lfblock, &m->pool, m->ok, m->base, arena[midx(m)] + SLACK, off, span, m->bs);
 }
 
 static void op_write(model *m, fz_in *in)
