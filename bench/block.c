@@ -43,6 +43,20 @@ typedef struct workload {
 static workload W;
 
 /* ---- the kernels ---------------------------------------------------------------------- */
+/* A kernel over the stream: for each of the first n steps, free the block in the chosen
+ * slot `*s` (the statement put) and take a new one for it (the expression get). */
+#define PAIR_KERNEL(name, n, put, get)                 \
+    static void name(void *ctx)                        \
+    {                                                  \
+        uint32_t i;                                    \
+        (void)ctx;                                     \
+        for (i = 0; i < (n); i++) {                    \
+            void **s = &W.slots[W.order[i]];           \
+            put;                                       \
+            *s = get;                                  \
+        }                                              \
+    }
+
 static volatile uintptr_t sink;   /* what the null loop reads goes here */
 
 static void run_null(void *ctx)
@@ -94,27 +108,9 @@ static inline void bare_put_inline(bare_list *l, void *p)
     l->head = p;
 }
 
-static void run_bare_inline(void *ctx)
-{
-    uint32_t i;
-    (void)ctx;
-    for (i = 0; i < W.pairs; i++) {
-        void **s = &W.slots[W.order[i]];
-        bare_put_inline(&bare, *s);
-        *s = bare_get_inline(&bare);
-    }
-}
+PAIR_KERNEL(run_bare_inline, W.pairs, bare_put_inline(&bare, *s), bare_get_inline(&bare))
 
-static void run_bare(void *ctx)
-{
-    uint32_t i;
-    (void)ctx;
-    for (i = 0; i < W.pairs; i++) {
-        void **s = &W.slots[W.order[i]];
-        bare_put(&bare, *s);
-        *s = bare_get(&bare);
-    }
-}
+PAIR_KERNEL(run_bare, W.pairs, bare_put(&bare, *s), bare_get(&bare))
 
 static tarn_block_pool pool;
 static unsigned char pool_mem[TARN_BLOCK_POOL_BYTES(LIVE + 1, SIZE)] TARN_BLOCK_ALIGNED;
@@ -126,28 +122,10 @@ static void tarn_setup(void)
     for (i = 0; i < LIVE; i++) W.slots[i] = tarn_block_get(&pool);
 }
 
-static void run_tarn(void *ctx)
-{
-    uint32_t i;
-    (void)ctx;
-    for (i = 0; i < W.pairs; i++) {
-        void **s = &W.slots[W.order[i]];
-        tarn_block_put(&pool, *s);
-        *s = tarn_block_get(&pool);
-    }
-}
+PAIR_KERNEL(run_tarn, W.pairs, tarn_block_put(&pool, *s), tarn_block_get(&pool))
 
 /* tarn through its out-of-line entries only */
-static void run_tarn_call(void *ctx)
-{
-    uint32_t i;
-    (void)ctx;
-    for (i = 0; i < W.pairs; i++) {
-        void **s = &W.slots[W.order[i]];
-        tarn_block_put_slow_(&pool, *s);
-        *s = tarn_block_get_slow_(&pool);
-    }
-}
+PAIR_KERNEL(run_tarn_call, W.pairs, tarn_block_put_slow_(&pool, *s), tarn_block_get_slow_(&pool))
 
 /* ---- peers and the lock-free pool on the same stream ------------------------------------ */
 static ref_mynewt_pool mynewt;
@@ -182,36 +160,11 @@ __attribute__((noinline)) static int mynewt_put_checked_call(void *p)
 __attribute__((noinline)) static void *zephyr_alloc_call(void) { return ref_zephyr_alloc(&zephyr); }
 __attribute__((noinline)) static void zephyr_free_call(void *p) { ref_zephyr_free(&zephyr, p); }
 
-static void run_mynewt(void *ctx)
-{
-    uint32_t i;
-    (void)ctx;
-    for (i = 0; i < W.pairs; i++) {
-        void **s = &W.slots[W.order[i]];
-        (void)mynewt_put_call(*s);
-        *s = mynewt_get_call();
-    }
-}
-static void run_mynewt_checked(void *ctx)
-{
-    uint32_t i, n = W.pairs / 100u;   /* O(free) per put: a hundredth of the stream */
-    (void)ctx;
-    for (i = 0; i < n; i++) {
-        void **s = &W.slots[W.order[i]];
-        (void)mynewt_put_checked_call(*s);
-        *s = mynewt_get_call();
-    }
-}
-static void run_zephyr(void *ctx)
-{
-    uint32_t i;
-    (void)ctx;
-    for (i = 0; i < W.pairs; i++) {
-        void **s = &W.slots[W.order[i]];
-        zephyr_free_call(*s);
-        *s = zephyr_alloc_call();
-    }
-}
+PAIR_KERNEL(run_mynewt, W.pairs, (void)mynewt_put_call(*s), mynewt_get_call())
+/* O(free) per put: a hundredth of the stream */
+PAIR_KERNEL(run_mynewt_checked, W.pairs / 100u, (void)mynewt_put_checked_call(*s),
+            mynewt_get_call())
+PAIR_KERNEL(run_zephyr, W.pairs, zephyr_free_call(*s), zephyr_alloc_call())
 
 static tarn_lfblock_pool lfpool;
 static unsigned char lf_mem[TARN_LFBLOCK_POOL_BYTES(LIVE + 1, SIZE)] TARN_LFBLOCK_ALIGNED;
@@ -221,16 +174,7 @@ static void lf_setup(void)
     if (tarn_lfblock_init(&lfpool, lf_mem, sizeof lf_mem, SIZE, NULL) != TARN_OK) abort();
     for (i = 0; i < LIVE; i++) W.slots[i] = tarn_lfblock_get(&lfpool);
 }
-static void run_lf(void *ctx)
-{
-    uint32_t i;
-    (void)ctx;
-    for (i = 0; i < W.pairs; i++) {
-        void **s = &W.slots[W.order[i]];
-        tarn_lfblock_put(&lfpool, *s);
-        *s = tarn_lfblock_get(&lfpool);
-    }
-}
+PAIR_KERNEL(run_lf, W.pairs, tarn_lfblock_put(&lfpool, *s), tarn_lfblock_get(&lfpool))
 
 /* ---- init + first get of every block ---------------------------------------------------- */
 #define FIRST_N 4096u

@@ -65,22 +65,6 @@ static int midx(const model *m) { return (int)(m - M); }
 /* ---- model helpers ------------------------------------------------------------------- */
 static unsigned char *blk(const model *m, uint32_t i) { return m->mem + (size_t)i * m->bs; }
 
-/* The k-th block index (k taken modulo how many there are) in one of the states of
- * `mask` (bit s = state s), or -1 when none. */
-static long pick_state(const model *m, unsigned mask, uint32_t k)
-{
-    uint32_t i, n = 0;
-    for (i = 0; i < m->count; i++) n += (mask >> m->state[i]) & 1u;
-    if (n == 0) return -1;
-    k %= n;
-    for (i = 0; i < m->count; i++) {
-        if ((mask >> m->state[i]) & 1u) {
-            if (k == 0) return (long)i;
-            k--;
-        }
-    }
-    return -1;
-}
 
 static void verify_live(const model *m)
 {
@@ -255,11 +239,11 @@ static void *pick_addr(model *m, fz_in *in, tarn_status *ex, long *idx)
     }
     switch (kind) {
     case 0: /* a live block */
-        i = pick_state(m, 1u << B_LIVE, k);
+        i = fz_pick_state(m->state, m->count, 1u << B_LIVE, k);
         if (i >= 0) { *ex = TARN_OK; *idx = i; return blk(m, (uint32_t)i); }
         /* fall through */
     case 1: /* a block not handed out: already free, or never used (incl. stale after clear) */
-        i = pick_state(m, (1u << B_NEVER) | (1u << B_FREE), k);
+        i = fz_pick_state(m->state, m->count, (1u << B_NEVER) | (1u << B_FREE), k);
         if (i >= 0) { *ex = TARN_EDOUBLE; return blk(m, (uint32_t)i); }
         break;
     case 2: /* inside a block */
@@ -278,7 +262,7 @@ static void *pick_addr(model *m, fz_in *in, tarn_status *ex, long *idx)
         *ex = TARN_EINVAL;
         return NULL;
     case 7: /* a held block (handed out as far as the pool knows) */
-        i = pick_state(m, 1u << B_HELD, k);
+        i = fz_pick_state(m->state, m->count, 1u << B_HELD, k);
         if (i >= 0) { *ex = TARN_OK; *idx = i; return blk(m, (uint32_t)i); }
         break;
     default:
@@ -384,24 +368,13 @@ static void op_validate(model *m, fz_in *in)
 static void op_owns(model *m, fz_in *in)
 {
     size_t span = (size_t)m->count * m->bs;
-    uint32_t r = fz_u32(in);
-    long off = (long)(r % (uint32_t)(span + 2u * SLACK)) - (long)SLACK;
-    const unsigned char *p = arena[midx(m)] + SLACK + off;
-    long ex = -1;
-    if (!m->ok) {
-        FZ_CHECK(!tarn_block_owns(&m->pool, p));
-        FZ_EQ(tarn_block_index(&m->pool, p), -1);
-        return;
-    }
-    p = m->mem + off;
-    if (off >= 0 && (size_t)off < span && (size_t)off % m->bs == 0) ex = off / (long)m->bs;
-    FZ_EQ(tarn_block_index(&m->pool, p), ex);
-    FZ_EQ(tarn_block_owns(&m->pool, p), ex >= 0);
+    long off = fz_offset_around(in, span, SLACK);
+    FZ_CHECK_OWNS(tarn_block, &m->pool, m->ok, m->mem, arena[midx(m)] + SLACK, off, span, m->bs);
 }
 
 static void op_write(model *m, fz_in *in)
 {
-    long i = pick_state(m, 1u << B_LIVE, fz_u16(in));
+    long i = fz_pick_state(m->state, m->count, 1u << B_LIVE, fz_u16(in));
     size_t off = fz_u16(in), len = fz_u8(in) % 24u;
     uint8_t buf[24];
     size_t j;

@@ -126,6 +126,61 @@ static inline void fz_fail(const char *file, int line, const char *what, long lo
         }                                                                     \
     } while (0)
 
+/* ---- models of pools of fixed-size blocks ------------------------------------------- */
+/* The k-th of the n entries of state[] (k taken modulo how many there are) whose value s
+ * has bit s set in `mask`, as an index, or -1 when none has. */
+static inline long fz_pick_state(const unsigned char *state, uint32_t n, unsigned mask,
+                                 uint32_t k)
+{
+    uint32_t i, hits = 0;
+    for (i = 0; i < n; i++) hits += (mask >> state[i]) & 1u;
+    if (hits == 0) return -1;
+    k %= hits;
+    for (i = 0; i < n; i++) {
+        if ((mask >> state[i]) & 1u) {
+            if (k == 0) return (long)i;
+            k--;
+        }
+    }
+    return -1;
+}
+
+/* An offset in [-slack, span + slack) taken from the input (one u32), for probing what a
+ * pool spanning `span` bytes owns. */
+static inline long fz_offset_around(fz_in *in, size_t span, size_t slack)
+{
+    return (long)(fz_u32(in) % (uint32_t)(span + 2u * slack)) - (long)slack;
+}
+
+/* The index of the bs-byte block starting at offset off of a run of span bytes of such
+ * blocks, or -1 when no block starts there. */
+static inline long fz_block_at(long off, size_t span, size_t bs)
+{
+    if (off >= 0 && (size_t)off < span && (size_t)off % bs == 0) return off / (long)bs;
+    return -1;
+}
+
+/* The owns/index probe of a pool of fixed-size blocks, for the API of prefix `api`
+ * (tarn_block, tarn_lfblock): at offset off (fz_offset_around) from base, the first block
+ * of a run of span bytes of bs-byte blocks, index must name the block starting there (-1
+ * when none) and owns must agree.  A pool that failed to initialize (ok false) owns
+ * nothing: probed at off from `failed` instead. */
+#define FZ_CHECK_OWNS(api, pool, ok, base, failed, off, span, bs)            \
+    do {                                                                      \
+        const unsigned char *fz_p_;                                           \
+        long fz_ex_;                                                          \
+        if (!(ok)) {                                                          \
+            fz_p_ = (failed) + (off);                                         \
+            FZ_CHECK(!api##_owns((pool), fz_p_));                             \
+            FZ_EQ(api##_index((pool), fz_p_), -1);                            \
+            break;                                                            \
+        }                                                                     \
+        fz_p_ = (base) + (off);                                               \
+        fz_ex_ = fz_block_at((off), (span), (bs));                            \
+        FZ_EQ(api##_index((pool), fz_p_), fz_ex_);                            \
+        FZ_EQ(api##_owns((pool), fz_p_), fz_ex_ >= 0);                        \
+    } while (0)
+
 /* ---- user data patterns: detect any byte of a live allocation changed behind its
  * owner's back (overlapping allocations, metadata written into live memory). ---------- */
 static inline unsigned char fz_pat(uint32_t tag, size_t i)

@@ -66,17 +66,6 @@ static unsigned char *blk(const model *m, uint32_t i) { return m->base + (size_t
 /* bytes of a block the user may touch (all but the guard in canary mode) */
 #define USABLE(m) ((m)->bs - TARN_LFBLOCK_GUARD)
 
-static long pick_state(const model *m, unsigned mask, uint32_t k)
-{
-    uint32_t i, n = 0;
-    for (i = 0; i < m->count; i++) n += (mask >> m->state[i]) & 1u;
-    if (n == 0) return -1;
-    k %= n;
-    for (i = 0; i < m->count; i++) {
-        if (((mask >> m->state[i]) & 1u) && k-- == 0) return (long)i;
-    }
-    return -1;
-}
 
 static void check_all(model *m)
 {
@@ -264,11 +253,11 @@ static void *pick_addr(model *m, fz_in *in, tarn_status *ex, long *idx)
     }
     switch (kind) {
     case 0: case 1:
-        i = pick_state(m, 1u << B_LIVE, k);
+        i = fz_pick_state(m->state, m->count, 1u << B_LIVE, k);
         if (i >= 0) { *ex = TARN_OK; *idx = i; return blk(m, (uint32_t)i); }
         /* fall through */
     case 2:
-        i = pick_state(m, (1u << B_NEVER) | (1u << B_FREE) | (1u << B_HELD), k);
+        i = fz_pick_state(m->state, m->count, (1u << B_NEVER) | (1u << B_FREE) | (1u << B_HELD), k);
         if (i >= 0) { *ex = TARN_EDOUBLE; return blk(m, (uint32_t)i); }
         /* fall through */
     case 3:
@@ -336,23 +325,13 @@ static void op_flush(model *m)
 static void op_owns(model *m, fz_in *in)
 {
     size_t span = (size_t)m->count * m->bs;
-    long off = (long)(fz_u32(in) % (uint32_t)(span + 2u * SLACK)) - (long)SLACK, ex = -1;
-    const unsigned char *p;
-    if (!m->ok) {
-        p = arena[midx(m)] + SLACK + off;
-        FZ_CHECK(!tarn_lfblock_owns(&m->pool, p));
-        FZ_EQ(tarn_lfblock_index(&m->pool, p), -1);
-        return;
-    }
-    p = m->base + off;
-    if (off >= 0 && (size_t)off < span && (size_t)off % m->bs == 0) ex = off / (long)m->bs;
-    FZ_EQ(tarn_lfblock_index(&m->pool, p), ex);
-    FZ_EQ(tarn_lfblock_owns(&m->pool, p), ex >= 0);
+    long off = fz_offset_around(in, span, SLACK);
+    FZ_CHECK_OWNS(tarn_lfblock, &m->pool, m->ok, m->base, arena[midx(m)] + SLACK, off, span, m->bs);
 }
 
 static void op_write(model *m, fz_in *in)
 {
-    long i = pick_state(m, 1u << B_LIVE, fz_u16(in));
+    long i = fz_pick_state(m->state, m->count, 1u << B_LIVE, fz_u16(in));
     size_t off = fz_u16(in), len = fz_u8(in) % 24u, j;
     unsigned char *b;
     if (!m->ok || i < 0) return;

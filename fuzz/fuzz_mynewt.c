@@ -66,20 +66,6 @@ static struct os_mempool *MP(model *m) { return &m->ext.mpe_mp; }
 static unsigned char *region(const model *m) { return (unsigned char *)arena[midx(m)] + SLACK; }
 static unsigned char *blk(const model *m, uint32_t i) { return m->mem + (size_t)i * m->bs; }
 
-static long pick_state(const model *m, unsigned mask, uint32_t k)
-{
-    uint32_t i, n = 0;
-    for (i = 0; i < m->blocks; i++) n += (mask >> m->state[i]) & 1u;
-    if (n == 0) return -1;
-    k %= n;
-    for (i = 0; i < m->blocks; i++) {
-        if ((mask >> m->state[i]) & 1u) {
-            if (k == 0) return (long)i;
-            k--;
-        }
-    }
-    return -1;
-}
 
 /* Mynewt's geometry: usable bytes (block size rounded up to OS_ALIGNMENT) and stride
  * (plus one os_membuf_t of guard for non-extended pools with OS_MEMPOOL_GUARD). */
@@ -308,11 +294,11 @@ static void *pick_addr(model *m, fz_in *in, bool *ok, long *idx)
     }
     switch (kind) {
     case 0:
-        i = pick_state(m, 1u << B_LIVE, k);
+        i = fz_pick_state(m->state, m->blocks, 1u << B_LIVE, k);
         if (i >= 0) { *ok = true; *idx = i; return blk(m, (uint32_t)i); }
         /* fall through */
     case 1:
-        i = pick_state(m, 1u << B_FREE, k);
+        i = fz_pick_state(m->state, m->blocks, 1u << B_FREE, k);
         return i >= 0 ? blk(m, (uint32_t)i) : NULL;
     case 2: return blk(m, k % m->blocks) + 1u + (k >> 8) % (m->bs - 1u);
     case 3: return m->mem - 1u - k % SLACK;
@@ -417,7 +403,7 @@ static void op_from(model *m, fz_in *in)
 
 static void op_write(model *m, fz_in *in)
 {
-    long i = pick_state(m, 1u << B_LIVE, fz_u16(in));
+    long i = fz_pick_state(m->state, m->blocks, 1u << B_LIVE, fz_u16(in));
     size_t off = fz_u16(in), len = fz_u8(in) % 24u, j;
     uint8_t buf[24];
     if (!m->inited || i < 0) return;

@@ -6,6 +6,7 @@
  * REQUIRE(cond) stops the test.  Return check_done() from main.  Randomized tests
  * scale their length by TARN_TEST_SCALE (1 on the host, larger under Valgrind or QEMU)
  * and use check_rand(), a seeded xorshift generator, so every run is reproducible.
+ * The C++ tests (port_cpp_*.cpp) include it too.
  */
 #ifndef TARN_TESTS_CHECK_H
 #define TARN_TESTS_CHECK_H
@@ -60,16 +61,19 @@ static unsigned long check_count_;
 
 static uint64_t check_rng_state_ = 0x9E3779B97F4A7C15ull;
 static inline void check_seed(uint64_t s) { check_rng_state_ = s ? s : 1u; }
-/** xorshift64*: deterministic, fast, good enough for test workloads. */
-static inline uint64_t check_rand(void)
+/** xorshift64* on the state *s (nonzero): deterministic, fast, good enough for test
+ *  workloads.  Re-entrant: threads and handlers each keep a state of their own. */
+static inline uint64_t check_rand_r(uint64_t *s)
 {
-    uint64_t x = check_rng_state_;
+    uint64_t x = *s;
     x ^= x >> 12;
     x ^= x << 25;
     x ^= x >> 27;
-    check_rng_state_ = x;
+    *s = x;
     return x * 0x2545F4914F6CDD1Dull;
 }
+/** check_rand_r on the test's one seeded state (check_seed). */
+static inline uint64_t check_rand(void) { return check_rand_r(&check_rng_state_); }
 /** Uniform integer in [0, n) for n > 0. */
 static inline uint32_t check_below(uint32_t n) { return (uint32_t)((check_rand() >> 32) % n); }
 

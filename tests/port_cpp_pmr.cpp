@@ -13,17 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "check.h"
 #include "tarn/tarn.hpp"
-
-static unsigned long failures, checks;
-#define CHECK(c)                                                                   \
-    do {                                                                           \
-        checks++;                                                                  \
-        if (!(c)) {                                                                \
-            failures++;                                                            \
-            std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #c); \
-        }                                                                          \
-    } while (0)
 
 /* An upstream resource that counts what it is asked for (and serves it from new). */
 class counting_resource : public std::pmr::memory_resource {
@@ -232,10 +223,5 @@ int main()
     test_heap_containers();
     test_heap_failure();
     test_block_resource();
-    if (failures != 0) {
-        std::fprintf(stderr, "FAILED: %lu of %lu checks\n", failures, checks);
-        return 1;
-    }
-    std::printf("ok: %lu checks\n", checks);
-    return 0;
+    return check_done();
 }

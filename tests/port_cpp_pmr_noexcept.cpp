@@ -7,21 +7,12 @@
 #include <memory_resource>
 #include <vector>
 
+#include "check.h"
 #include "tarn/tarn.hpp"
 
 #if TARN_HPP_EXCEPTIONS
 #error "this test must be built with -fno-exceptions"
 #endif
-
-static unsigned long failures, checks;
-#define CHECK(c)                                                                   \
-    do {                                                                           \
-        checks++;                                                                  \
-        if (!(c)) {                                                                \
-            failures++;                                                            \
-            std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #c); \
-        }                                                                          \
-    } while (0)
 
 /* Reaches the protected do_allocate, which is what allocate returns. */
 struct heap_probe : tarn::heap_resource {
@@ -59,10 +50,5 @@ int main()
     CHECK(n == 8);                                   /* the buffer holds 8 blocks and their bitmap */
     CHECK(pool.raw(16) == nullptr);                  /* empty, no overflow: nullptr */
     CHECK(pool.raw(1000) != nullptr);                /* other sizes: upstream */
-    if (failures != 0) {
-        std::fprintf(stderr, "FAILED: %lu of %lu checks\n", failures, checks);
-        return 1;
-    }
-    std::printf("ok: %lu checks\n", checks);
-    return 0;
+    return check_done();
 }

@@ -7,6 +7,8 @@
 #define TARN_SANITIZE TARN_BLOCK_SANITIZE_
 #endif
 #include "internal.h"
+#include "support/lock_hook.h"
+#include "support/pool_checks.h"
 
 /* The field holding the head of the free list, a block index (block.h: shead_ in pools
  * whose get takes the full path). */
@@ -25,18 +27,6 @@ static unsigned char mem[TARN_BLOCK_POOL_BYTES(NB, BS) + 64] TARN_BLOCK_ALIGNED;
 
 TARN_BLOCK_POOL_DEFINE(static_pool, 5, 10);
 
-static int lock_depth, lock_calls, lock_bad;
-static void t_lock(void *ctx)
-{
-    if (ctx != &lock_depth || lock_depth != 0) lock_bad++;
-    lock_depth++;
-    lock_calls++;
-}
-static void t_unlock(void *ctx)
-{
-    if (ctx != &lock_depth || lock_depth != 1) lock_bad++;
-    lock_depth--;
-}
 
 static void test_sizing(void)
 {
@@ -184,17 +174,9 @@ static void test_bad_puts(void)
     tarn_block_stats st;
     REQUIRE(tarn_block_init(&p, mem, TARN_BLOCK_POOL_BYTES(NB, BS), BS, NULL) == TARN_OK);
     REQUIRE(tarn_block_init(&q, other, sizeof other, BS, NULL) == TARN_OK);
-    a = (unsigned char *)tarn_block_get(&p);
-    b2 = (unsigned char *)tarn_block_get(&p);
-    c = (unsigned char *)tarn_block_get(&q);
-    REQUIRE(a && b2 && c);
-    check_fill(a, BS, 1);
-    check_fill(b2, BS, 2);
-    check_fill(c, BS, 3);
+    POOL_GET3(tarn_block, &p, &q, a, b2, c, BS);
     /* interior pointers */
-    CHECK_EQ(tarn_block_put(&p, a + 1), TARN_EFOREIGN);
-    CHECK_EQ(tarn_block_put(&p, a + TARN_ALIGN), TARN_EFOREIGN);
-    CHECK_EQ(tarn_block_put(&p, b2 - 1), TARN_EFOREIGN);
+    POOL_CHECK_INTERIOR_PUTS(tarn_block, &p, a, b2);
     /* foreign: another pool, before/after the buffer, the stack */
     CHECK_EQ(tarn_block_put(&p, c), TARN_EFOREIGN);
     CHECK_EQ(tarn_block_put(&p, mem + sizeof mem), TARN_EFOREIGN);
@@ -204,16 +186,7 @@ static void test_bad_puts(void)
     /* never handed out */
     CHECK_EQ(tarn_block_put(&p, b2 + TARN_BLOCK_SIZE(BS)), TARN_EDOUBLE);
     /* double free, also after other traffic */
-    CHECK_EQ(tarn_block_put(&p, a), TARN_OK);
-    CHECK_EQ(tarn_block_put(&p, a), TARN_EDOUBLE);
-    CHECK_EQ(tarn_block_validate(&p, a), TARN_EDOUBLE);
-    CHECK_EQ(tarn_block_last_error(&p), TARN_EDOUBLE);
-    CHECK_EQ(tarn_block_put(&q, c), TARN_OK);
-    CHECK_EQ(tarn_block_put(&q, c), TARN_EDOUBLE);
-    /* nothing was lost: the live block is intact and the pools are consistent */
-    CHECK(check_verify(b2, BS, 2));
-    CHECK_EQ(tarn_block_check(&p), TARN_OK);
-    CHECK_EQ(tarn_block_check(&q), TARN_OK);
+    POOL_CHECK_DOUBLE_PUTS(tarn_block, &p, &q, a, b2, c, BS);
     CHECK_EQ(tarn_block_stats_get(&p, &st), TARN_OK);
     CHECK_EQ(st.free, NB - 1);
     /* a live block whose user data starts with zeros is not mistaken for a free one */
@@ -438,9 +411,7 @@ static void test_ext_and_lock(void)
     tarn_config cfg;
     void *a;
     memset(&cfg, 0, sizeof cfg);
-    cfg.lock.lock = t_lock;
-    cfg.lock.unlock = t_unlock;
-    cfg.lock.ctx = &lock_depth;
+    cfg.lock = LOCK_HOOK;
     REQUIRE(tarn_block_init(&p, mem, sizeof mem, BS, &cfg) == TARN_OK);
     tarn_block_set_put_cb(&p, put_cb, &cb_calls);
     a = tarn_block_get(&p);
@@ -538,9 +509,7 @@ static void test_registry(void)
         /* with a lock hook every registry operation is bracketed by lock/unlock */
         tarn_lock l;
         int before;
-        l.lock = t_lock;
-        l.unlock = t_unlock;
-        l.ctx = &lock_depth;
+        l = LOCK_HOOK;
         CHECK_EQ(tarn_block_registry_init(&reg, &l), TARN_OK);
         before = lock_calls;
         CHECK_EQ(tarn_block_register(&reg, &a), TARN_OK);

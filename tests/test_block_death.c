@@ -18,65 +18,19 @@
 #include "block.c"
 
 #include "check.h"
-#include "support/death.h"
+#include "support/pool_death.h"
 
 static unsigned char mem[TARN_BLOCK_POOL_BYTES(8, 32)] TARN_BLOCK_ALIGNED;
 static tarn_block_pool pool;
-
-static void read_after_free(void *arg)
-{
-    volatile unsigned char *b = (volatile unsigned char *)tarn_block_get(&pool);
-    unsigned char v;
-    (void)arg;
-    b[20] = 1;
-    tarn_block_put(&pool, (void *)b);
-    v = b[20];                 /* the bug */
-    (void)v;
-}
-
-static void write_past_end(void *arg)
-{
-    volatile unsigned char *b = (volatile unsigned char *)tarn_block_get(&pool);
-    (void)arg;
-    b[TARN_BLOCK_SIZE(32)] = 1; /* the bug: first byte of the next (never used) block */
-}
-
-static void read_never_used(void *arg)
-{
-    /* The offset comes through a volatile so that the compiler cannot prove the access
-     * in bounds of the global (ASan skips checks it can prove). */
-    volatile size_t off = 3 * TARN_BLOCK_SIZE(32);
-    volatile unsigned char *p = mem + off;
-    unsigned char v;
-    (void)arg;
-    v = p[0];                   /* the bug: nothing was handed out there */
-    (void)v;
-}
-
 static tarn_block_pool rpool;
 static unsigned char rmem[TARN_BLOCK_POOL_BYTES(4, 32)] TARN_BLOCK_ALIGNED;
 
-/* With TARN_F_SAN_REPORT a double free is reported by the tool, not only by status. */
-static void double_free_reported(void *arg)
+static tarn_status binit(void *p, void *m, size_t n, const tarn_config *cfg)
 {
-    void *b = tarn_block_get(&rpool);
-    tarn_status st;
-    (void)arg;
-    tarn_block_put(&rpool, b);
-    st = tarn_block_put(&rpool, b);      /* the bug */
-    if (st != TARN_EDOUBLE) _Exit(3);
+    return tarn_block_init((tarn_block_pool *)p, m, n, 32, cfg);
 }
-
-/* Without the flag the status alone reports it (the tool stays quiet). */
-static void double_free_status_only(void *arg)
-{
-    void *b = tarn_block_get(&pool);
-    tarn_status st;
-    (void)arg;
-    tarn_block_put(&pool, b);
-    st = tarn_block_put(&pool, b);
-    if (st != TARN_EDOUBLE) _Exit(3);
-}
+static void *bget(void *p) { return tarn_block_get((tarn_block_pool *)p); }
+static tarn_status bput(void *p, void *b) { return tarn_block_put((tarn_block_pool *)p, b); }
 
 /* A write one byte past the usable end of a block: into the guard bytes in canary mode,
  * else into the next block (never used here). */
@@ -88,26 +42,10 @@ static void write_one_past_usable(void *arg)
     b[n] = 1;                   /* the bug */
 }
 
-#if TARN_QUARANTINE > 0
 static tarn_block_pool qpool;
 static unsigned char qmem[TARN_BLOCK_POOL_BYTES(4, 32)] TARN_BLOCK_ALIGNED;
 
-/* Read after free, after the pool handed out another block of the same size.  In the
- * child: exits 0 without a report when the quarantine did not keep the block back. */
-static void read_after_free_reused(void *arg)
-{
-    tarn_block_pool *p = (tarn_block_pool *)arg;
-    volatile unsigned char *a, *b;
-    unsigned char v;
-    a = (volatile unsigned char *)tarn_block_get(p);
-    a[5] = 7;
-    tarn_block_put(p, (void *)a);
-    b = (volatile unsigned char *)tarn_block_get(p);   /* reuse: the same block without */
-    b[0] = 1;                                          /* the quarantine */
-    v = a[5];                                          /* the bug */
-    (void)v;
-}
-
+#if TARN_QUARANTINE > 0
 /* Even a pool emptied by gets: the held block comes back only when nothing else is left,
  * so a stale read before that is reported. */
 static void read_after_free_busy_pool(void *arg)
@@ -124,6 +62,14 @@ static void read_after_free_busy_pool(void *arg)
     v = a[0];                                          /* the bug */
     (void)v;
 }
+
+/* the block pool's own quarantine case, on the quarantined pool */
+static void quarantine_more(void)
+{
+    CHECK_EQ(death_expect_report(read_after_free_busy_pool, NULL, "use-after-poison"), 1);
+}
+#else
+#define quarantine_more NULL
 #endif
 
 static void live_block_is_fine(void *arg)
@@ -138,48 +84,25 @@ static void live_block_is_fine(void *arg)
 int main(void)
 {
     int r;
-    if (death_active_tool() == DEATH_TOOL_NONE) {
-        printf("skipped: no memory tool watches this process\n");
-        return 77;
-    }
-    REQUIRE(tarn_block_init(&pool, mem, sizeof mem, 32, NULL) == TARN_OK);
-    {
-        tarn_config cfg;
-        memset(&cfg, 0, sizeof cfg);
-        cfg.flags = TARN_F_SAN_REPORT;
-        REQUIRE(tarn_block_init(&rpool, rmem, sizeof rmem, 32, &cfg) == TARN_OK);
-    }
-    r = death_expect_report(double_free_reported, NULL, "use-after-poison");
-    CHECK_EQ(r, 1);
-    r = death_expect_report(double_free_status_only, NULL, NULL);
-    CHECK_EQ(r, 0);
-    r = death_expect_report(read_after_free, NULL, "use-after-poison");
-    CHECK_EQ(r, 1);
-    r = death_expect_report(write_past_end, NULL, "use-after-poison");
-    CHECK_EQ(r, 1);
-    r = death_expect_report(read_never_used, NULL, "use-after-poison");
-    CHECK_EQ(r, 1);
+    pool_death_ops ops;
+    pool_death_need_tool();
+    memset(&ops, 0, sizeof ops);
+    ops.init = binit;
+    ops.get = bget;
+    ops.put = bput;
+    ops.pool = &pool;
+    ops.mem = mem;
+    ops.mem_bytes = sizeof mem;
+    ops.rpool = &rpool;
+    ops.rmem = rmem;
+    ops.rmem_bytes = sizeof rmem;
+    ops.next_block = TARN_BLOCK_SIZE(32);
+    ops.never_used = 3 * TARN_BLOCK_SIZE(32);
+    ops.prime = 0;
+    pool_death_run_common(&ops);
     r = death_expect_report(write_one_past_usable, NULL, "use-after-poison");
     CHECK_EQ(r, 1);
-#if TARN_QUARANTINE > 0
-    {
-        tarn_config cfg;
-        memset(&cfg, 0, sizeof cfg);
-        cfg.flags = TARN_F_QUARANTINE;
-        REQUIRE(tarn_block_init(&qpool, qmem, sizeof qmem, 32, &cfg) == TARN_OK);
-        r = death_expect_report(read_after_free_reused, &qpool, "use-after-poison");
-        CHECK_EQ(r, 1);
-        r = death_expect_report(read_after_free_busy_pool, NULL, "use-after-poison");
-        CHECK_EQ(r, 1);
-        /* the same read without the quarantine: the block was handed out again, so the
-         * tools cannot see it (what the quarantine is for) */
-        REQUIRE(tarn_block_init(&qpool, qmem, sizeof qmem, 32, NULL) == TARN_OK);
-        r = death_expect_report(read_after_free_reused, &qpool, NULL);
-        CHECK_EQ(r, 0);
-    }
-#else
-    printf("quarantine death tests skipped: TARN_QUARANTINE is 0 in this build\n");
-#endif
+    pool_death_run_quarantine(&qpool, qmem, sizeof qmem, quarantine_more);
     /* control: correct use is not reported, so the checks above can fail */
     r = death_expect_report(live_block_is_fine, NULL, NULL);
     CHECK_EQ(r, 0);

@@ -65,15 +65,7 @@ static void test_malloc_create(void)
     }
 }
 
-static uint32_t next(uint64_t *s)
-{
-    uint64_t x = *s;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    *s = x;
-    return (uint32_t)((x * 0x2545F4914F6CDD1Dull) >> 32);
-}
+static uint32_t next(uint64_t *s) { return (uint32_t)(check_rand_r(s) >> 32); }
 
 static void *worker(void *arg)
 {

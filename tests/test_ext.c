@@ -795,6 +795,59 @@ static void test_corruption(void)
 
 /* ---- the compact format (regions of 36 to 64 bytes) ------------------------------------------ */
 #define CREGION 64u
+/* ---- a format cut short by a power cut -------------------------------------------------- */
+typedef struct cut_counts { unsigned cases, old, none; } cut_counts;
+
+/* Format ext2 over the device (`size` bytes at BASE), empty. */
+typedef tarn_status (*format_fn)(uint32_t size);
+static tarn_status format_plain(uint32_t size)
+{
+    tarn_ext_io io = io_of(&dev);
+    return tarn_ext_format(&ext2, &io, BASE, size, 0, NULL);
+}
+
+/* From the image (image_len bytes; a `size`-byte region holding one 8-byte allocation at
+ * a with `text`), run fmt cut short at write wi < writes, keeping keep <= max_keep bytes
+ * and the bits `bits` (0 to 255, step bits_step) of the next one.  After power-on a mount
+ * must find the new, empty region, the old one with a and its text (n->old), or nothing
+ * (TARN_ENOENT, n->none); n->cases counts the cuts. */
+static void cut_format_sweep(const uint8_t *image, size_t image_len, uint32_t size,
+                             format_fn fmt, unsigned writes, unsigned max_keep,
+                             unsigned bits_step, uint32_t a, const char *text, cut_counts *n)
+{
+    static wlist w;
+    unsigned wi, keep, bits;
+    for (wi = 0; wi < writes; wi++) {
+        for (keep = 0; keep <= max_keep; keep++) {
+            for (bits = 0; bits < 256; bits += bits_step) {
+                tarn_ext_io io;
+                tarn_status s;
+                char buf[8];
+                memcpy(mem, image, image_len);
+                emudev_init(&dev, mem, BASE, size);
+                emudev_cut_after(&dev, (long)wi, keep, (uint8_t)bits);
+                (void)fmt(size);
+                emudev_power_on(&dev);
+                io = io_of(&dev);
+                s = tarn_ext_mount(&ext2, &io, BASE, size, NULL);
+                n->cases++;
+                if (s != TARN_OK) {
+                    CHECK_EQ(s, TARN_ENOENT);
+                    n->none++;
+                    continue;
+                }
+                CHECK_EQ(tarn_ext_check(&ext2), TARN_OK);
+                walk(&ext2, &w);
+                if (w.n == 1 && !w.is_used[0]) continue;   /* the new, empty region */
+                CHECK(w.n >= 1 && w.is_used[0] && w.addr[0] == a);
+                CHECK_EQ(tarn_ext_read(&ext2, a, 0, buf, 8), TARN_OK);
+                CHECK(memcmp(buf, text, 8) == 0);
+                n->old++;
+            }
+        }
+    }
+}
+
 static void test_compact(void)
 {
     uint32_t a, b, c;
@@ -856,38 +909,14 @@ static void test_compact(void)
      * finds nothing (TARN_ENOENT) or the old region with its allocation and data */
     for (sz = TARN_EXT_COMPACT_MAX_SIZE; sz <= 128; sz += 128 - TARN_EXT_COMPACT_MAX_SIZE) {
         static uint8_t image[128];
-        unsigned wi, keep, bits, cases = 0;
+        cut_counts n = {0, 0, 0};
         fresh(0, sz);
         CHECK_EQ(tarn_ext_alloc(&ext, 8, &a), TARN_OK);
         CHECK_EQ(tarn_ext_write(&ext, a, 0, "compact!", 8), TARN_OK);
         memcpy(image, mem, sizeof image);
-        for (wi = 0; wi < 8; wi++) {
-            for (keep = 0; keep <= 20; keep++) {
-                for (bits = 0; bits < 256; bits += 85) {
-                    tarn_status s;
-                    memcpy(mem, image, sizeof image);
-                    emudev_init(&dev, mem, BASE, sz);
-                    io = io_of(&dev);
-                    emudev_cut_after(&dev, (long)wi, keep, (uint8_t)bits);
-                    s = tarn_ext_format(&ext2, &io, BASE, sz, 0, NULL);
-                    emudev_power_on(&dev);
-                    s = tarn_ext_mount(&ext2, &io, BASE, sz, NULL);
-                    cases++;
-                    if (s == TARN_OK) {
-                        char buf[8];
-                        CHECK_EQ(tarn_ext_check(&ext2), TARN_OK);
-                        walk(&ext2, &w);
-                        if (w.n == 1 && !w.is_used[0]) continue;   /* the new, empty region */
-                        CHECK(w.n >= 1 && w.is_used[0] && w.addr[0] == a);
-                        CHECK_EQ(tarn_ext_read(&ext2, a, 0, buf, 8), TARN_OK);
-                        CHECK(memcmp(buf, "compact!", 8) == 0);
-                    } else {
-                        CHECK_EQ(s, TARN_ENOENT);
-                    }
-                }
-            }
-        }
-        CHECK(cases > 200);
+        cut_format_sweep(image, sizeof image, (uint32_t)sz, format_plain, 8, 20, 85, a,
+                         "compact!", &n);
+        CHECK(n.cases > 200);
     }
 }
 
@@ -899,6 +928,11 @@ static tarn_status format_bo(tarn_ext *e, emudev *d, uint32_t size, unsigned nro
     memset(&cfg, 0, sizeof cfg);
     cfg.flags = flags;
     return tarn_ext_format(e, &io, BASE, size, nroots, &cfg);
+}
+
+static tarn_status format_bo_cut(uint32_t size)
+{
+    return format_bo(&ext2, &dev, size, 0, TARN_EXT_F_BYTE_ORDERED);
 }
 
 static void fresh_bo(uint32_t size)
@@ -1146,40 +1180,13 @@ static void test_byte_ordered(void)
     /* a format cut at every write and byte over a byte-ordered region: mount finds
      * nothing (TARN_ENOENT), the old region with its allocation and data, or the new one */
     {
-        unsigned wi, keep, bits, cases = 0, old = 0, enoent = 0;
+        cut_counts n = {0, 0, 0};
         fresh_bo(32u);
         CHECK_EQ(tarn_ext_alloc(&ext, 8, &a), TARN_OK);
         CHECK_EQ(tarn_ext_write(&ext, a, 0, "byteord!", 8), TARN_OK);
         memcpy(image, mem, 32);
-        for (wi = 0; wi < 6; wi++) {
-            for (keep = 0; keep <= 8; keep++) {
-                for (bits = 0; bits < 256; bits += 51) {
-                    tarn_status s;
-                    memcpy(mem, image, 32);
-                    emudev_init(&dev, mem, BASE, 32u);
-                    emudev_cut_after(&dev, (long)wi, keep, (uint8_t)bits);
-                    s = format_bo(&ext2, &dev, 32u, 0, TARN_EXT_F_BYTE_ORDERED);
-                    emudev_power_on(&dev);
-                    io = io_of(&dev);
-                    s = tarn_ext_mount(&ext2, &io, BASE, 32u, NULL);
-                    cases++;
-                    if (s == TARN_OK) {
-                        char buf[8];
-                        CHECK_EQ(tarn_ext_check(&ext2), TARN_OK);
-                        walk(&ext2, &w);
-                        if (w.n == 1 && !w.is_used[0]) continue;   /* the new, empty region */
-                        CHECK(w.n >= 1 && w.is_used[0] && w.addr[0] == a);
-                        CHECK_EQ(tarn_ext_read(&ext2, a, 0, buf, 8), TARN_OK);
-                        CHECK(memcmp(buf, "byteord!", 8) == 0);
-                        old++;
-                    } else {
-                        CHECK_EQ(s, TARN_ENOENT);
-                        enoent++;
-                    }
-                }
-            }
-        }
-        CHECK(cases > 200 && old > 0 && enoent > 0);
+        cut_format_sweep(image, 32, 32u, format_bo_cut, 6, 8, 51, a, "byteord!", &n);
+        CHECK(n.cases > 200 && n.old > 0 && n.none > 0);
         /* after a cut format, formatting again works and counts the nonce up */
         CHECK_EQ(format_bo(&ext2, &dev, 32u, 0, TARN_EXT_F_BYTE_ORDERED), TARN_OK);
         CHECK_EQ(tarn_ext_check(&ext2), TARN_OK);

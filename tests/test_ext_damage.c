@@ -451,6 +451,24 @@ static uint32_t pick_victim(const state *s, unsigned nroots)
     return 0;
 }
 
+/* The device back to the image img, mounted with no faults armed. */
+static void restore(const uint8_t *img)
+{
+    memcpy(dev, img, dev_size);
+    no_faults();
+    REQUIRE(tarn_ext_mount(&E, &IO, BASE, dev_size, NULL) == TARN_OK);
+}
+
+/* restore(img), then arm the fault: call number `at` of kind `kind` fails, a failing write
+ * landing its first `keep` bytes. */
+static void arm_fault(const uint8_t *img, int kind, long at, size_t keep)
+{
+    restore(img);
+    f_kind = kind;
+    f_at = at;
+    f_keep = keep;
+}
+
 static void errors_geometry(uint32_t size, unsigned nroots, unsigned rounds)
 {
     static uint8_t img[MAXREG];
@@ -471,12 +489,8 @@ static void errors_geometry(uint32_t size, unsigned nroots, unsigned rounds)
                     tarn_status st;
                     uint32_t extra = 0;
                     unsigned nadd;
-                    memcpy(dev, img, dev_size);
-                    no_faults();
-                    REQUIRE(tarn_ext_mount(&E, &IO, BASE, dev_size, NULL) == TARN_OK);
-                    f_kind = kind;
-                    f_at = at;
-                    f_keep = keep_i == 0 ? 0 : keep_i == 1 ? (size_t)-1 : 1 + check_below(15);
+                    arm_fault(img, kind, at,
+                              keep_i == 0 ? 0 : keep_i == 1 ? (size_t)-1 : 1 + check_below(15));
                     st = tarn_ext_alloc(&E, req, &a);
                     if (st != TARN_EIO) goto next_kind;   /* no call of this kind left */
                     e_cases++;
@@ -503,12 +517,7 @@ next_kind:;
                 for (at = 0;; at++) {
                     tarn_status st;
                     state s2;
-                    memcpy(dev, img, dev_size);
-                    no_faults();
-                    REQUIRE(tarn_ext_mount(&E, &IO, BASE, dev_size, NULL) == TARN_OK);
-                    f_kind = kind;
-                    f_at = at;
-                    f_keep = check_below(2) == 0 ? 0 : (size_t)-1;
+                    arm_fault(img, kind, at, check_below(2) == 0 ? 0 : (size_t)-1);
                     st = tarn_ext_free(&E, victim);
                     if (st != TARN_EIO) break;
                     e_cases++;
@@ -531,12 +540,7 @@ next_kind:;
                     tarn_status st;
                     uint32_t got = 1;
                     state s2;
-                    memcpy(dev, img, dev_size);
-                    no_faults();
-                    REQUIRE(tarn_ext_mount(&E, &IO, BASE, dev_size, NULL) == TARN_OK);
-                    f_kind = kind;
-                    f_at = at;
-                    f_keep = check_below(2) == 0 ? 0 : (size_t)-1;
+                    arm_fault(img, kind, at, check_below(2) == 0 ? 0 : (size_t)-1);
                     st = tarn_ext_root_set(&E, idx, target == before.roots[idx] ? 0 : target);
                     if (st != TARN_EIO) break;
                     e_cases++;
@@ -549,9 +553,7 @@ next_kind:;
                 }
             }
         }
-        memcpy(dev, img, dev_size);
-        no_faults();
-        REQUIRE(tarn_ext_mount(&E, &IO, BASE, dev_size, NULL) == TARN_OK);
+        restore(img);
     }
 }
 

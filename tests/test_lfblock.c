@@ -8,33 +8,21 @@
 #include "check.h"
 #include "tarn/lfblock.h"
 #include "internal.h"
+#include "support/lock_hook.h"
+#include "support/pool_checks.h"
 
 #define NB 37u
 #define BS 20u
 
 static unsigned char mem[TARN_LFBLOCK_POOL_BYTES(NB, BS) + 64] TARN_LFBLOCK_ALIGNED;
 
-/* A hook that counts calls and catches nesting/unbalanced use.  The lock-free build must
+/* A config with the counting lock hook (support/lock_hook.h).  The lock-free build must
  * never call it from get/put; the fallback build must call it exactly once per call. */
-static int lock_depth, lock_calls, lock_bad;
-static void t_lock(void *ctx)
-{
-    if (ctx != &lock_depth || lock_depth != 0) lock_bad++;
-    lock_depth++;
-    lock_calls++;
-}
-static void t_unlock(void *ctx)
-{
-    if (ctx != &lock_depth || lock_depth != 1) lock_bad++;
-    lock_depth--;
-}
 static tarn_config hook_cfg(const char *name)
 {
     tarn_config c;
     memset(&c, 0, sizeof c);
-    c.lock.lock = t_lock;
-    c.lock.unlock = t_unlock;
-    c.lock.ctx = &lock_depth;
+    c.lock = LOCK_HOOK;
     c.name = name;
     return c;
 }
@@ -235,17 +223,9 @@ static void test_bad_puts(void)
     tarn_lfblock_stats st;
     REQUIRE(tarn_lfblock_init(&p, mem, TARN_LFBLOCK_POOL_BYTES(3, BS), BS, &cfg) == TARN_OK);
     REQUIRE(tarn_lfblock_init(&q, other, sizeof other, BS, &cfg) == TARN_OK);
-    a = (unsigned char *)tarn_lfblock_get(&p);
-    b2 = (unsigned char *)tarn_lfblock_get(&p);
-    c = (unsigned char *)tarn_lfblock_get(&q);
-    REQUIRE(a && b2 && c);
-    check_fill(a, BS, 1);
-    check_fill(b2, BS, 2);
-    check_fill(c, BS, 3);
+    POOL_GET3(tarn_lfblock, &p, &q, a, b2, c, BS);
     /* interior pointers */
-    CHECK_EQ(tarn_lfblock_put(&p, a + 1), TARN_EFOREIGN);
-    CHECK_EQ(tarn_lfblock_put(&p, a + TARN_ALIGN), TARN_EFOREIGN);
-    CHECK_EQ(tarn_lfblock_put(&p, b2 - 1), TARN_EFOREIGN);
+    POOL_CHECK_INTERIOR_PUTS(tarn_lfblock, &p, a, b2);
     CHECK_EQ(tarn_lfblock_validate(&p, a + 1), TARN_EFOREIGN);
     CHECK_EQ(tarn_lfblock_index(&p, a + 1), -1);
     CHECK(!tarn_lfblock_owns(&p, b2 + 3));
@@ -260,16 +240,7 @@ static void test_bad_puts(void)
     CHECK_EQ(tarn_lfblock_put(&p, b2 + TARN_LFBLOCK_SIZE(BS)), TARN_EDOUBLE);
     CHECK_EQ(tarn_lfblock_validate(&p, b2 + TARN_LFBLOCK_SIZE(BS)), TARN_EDOUBLE);
     /* double put, also after other traffic */
-    CHECK_EQ(tarn_lfblock_put(&p, a), TARN_OK);
-    CHECK_EQ(tarn_lfblock_put(&p, a), TARN_EDOUBLE);
-    CHECK_EQ(tarn_lfblock_validate(&p, a), TARN_EDOUBLE);
-    CHECK_EQ(tarn_lfblock_last_error(&p), TARN_EDOUBLE);
-    CHECK_EQ(tarn_lfblock_put(&q, c), TARN_OK);
-    CHECK_EQ(tarn_lfblock_put(&q, c), TARN_EDOUBLE);
-    /* nothing was lost: the live block is intact and both pools are consistent */
-    CHECK(check_verify(b2, BS, 2));
-    CHECK_EQ(tarn_lfblock_check(&p), TARN_OK);
-    CHECK_EQ(tarn_lfblock_check(&q), TARN_OK);
+    POOL_CHECK_DOUBLE_PUTS(tarn_lfblock, &p, &q, a, b2, c, BS);
     CHECK_EQ(tarn_lfblock_stats_get(&p, &st), TARN_OK);
 #if TARN_STATS
     CHECK_EQ(st.free, 2);

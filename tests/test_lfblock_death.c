@@ -10,23 +10,19 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "support/death.h"
+#include "support/pool_death.h"
 #include "tarn/lfblock.h"
 
 #define BS 32u
 static unsigned char mem[TARN_LFBLOCK_POOL_BYTES(8, BS)] TARN_LFBLOCK_ALIGNED;
 static tarn_lfblock_pool pool;
 
-static void read_after_put(void *arg)
+static tarn_status lfinit(void *p, void *m, size_t n, const tarn_config *cfg)
 {
-    volatile unsigned char *b = (volatile unsigned char *)tarn_lfblock_get(&pool);
-    unsigned char v;
-    (void)arg;
-    b[20] = 1;
-    tarn_lfblock_put(&pool, (void *)b);
-    v = b[20]; /* the bug */
-    (void)v;
+    return tarn_lfblock_init((tarn_lfblock_pool *)p, m, n, BS, cfg);
 }
+static void *lfget(void *p) { return tarn_lfblock_get((tarn_lfblock_pool *)p); }
+static tarn_status lfput(void *p, void *b) { return tarn_lfblock_put((tarn_lfblock_pool *)p, b); }
 
 static void write_after_put(void *arg)
 {
@@ -38,73 +34,10 @@ static void write_after_put(void *arg)
     b[0] = 7; /* the bug: b is on the free list (not at its top) */
 }
 
-static void write_past_end(void *arg)
-{
-    volatile unsigned char *b = (volatile unsigned char *)tarn_lfblock_get(&pool);
-    volatile size_t off = TARN_LFBLOCK_SIZE(BS);
-    (void)arg;
-    b[off] = 1; /* the bug: first byte of the next (never used) block */
-}
-
-static void read_never_used(void *arg)
-{
-    volatile size_t off = TARN_LFBLOCK_META_BYTES(8) + 5 * TARN_LFBLOCK_SIZE(BS);
-    volatile unsigned char *p = mem + off;
-    unsigned char v;
-    (void)arg;
-    v = p[0]; /* the bug: nothing was handed out there */
-    (void)v;
-}
-
-/* With TARN_F_SAN_REPORT a double put is reported by the tool, not only by status. */
 static tarn_lfblock_pool rpool;
 static unsigned char rmem[TARN_LFBLOCK_POOL_BYTES(4, BS)] TARN_LFBLOCK_ALIGNED;
-static void double_put_reported(void *arg)
-{
-    void *b = tarn_lfblock_get(&rpool);
-    tarn_status st;
-    (void)arg;
-    tarn_lfblock_put(&rpool, b);
-    st = tarn_lfblock_put(&rpool, b); /* the bug */
-    if (st != TARN_EDOUBLE) _Exit(3);
-}
-
-/* Without the flag the status alone reports it (the tool stays quiet). */
-static void double_put_status_only(void *arg)
-{
-    void *b = tarn_lfblock_get(&pool);
-    tarn_status st;
-    (void)arg;
-    tarn_lfblock_put(&pool, b);
-    st = tarn_lfblock_put(&pool, b);
-    if (st != TARN_EDOUBLE) _Exit(3);
-}
-
-#if TARN_QUARANTINE > 0
 static tarn_lfblock_pool qpool;
 static unsigned char qmem[TARN_LFBLOCK_POOL_BYTES(4, BS)] TARN_LFBLOCK_ALIGNED;
-
-/* Read after put, after the pool handed out another block (LIFO: the same one without
- * the quarantine).  Every block is used once first, so gets come from the free list (or
- * the ring), not from the never-used ones. */
-static void read_after_put_reused(void *arg)
-{
-    tarn_lfblock_pool *p = (tarn_lfblock_pool *)arg;
-    volatile unsigned char *a, *b;
-    void *all[4];
-    unsigned char v;
-    int i;
-    for (i = 0; i < 4; i++) all[i] = tarn_lfblock_get(p);
-    for (i = 0; i < 4; i++) tarn_lfblock_put(p, all[i]);
-    a = (volatile unsigned char *)tarn_lfblock_get(p);
-    a[5] = 7;
-    tarn_lfblock_put(p, (void *)a);
-    b = (volatile unsigned char *)tarn_lfblock_get(p);
-    b[0] = 1;
-    v = a[5]; /* the bug */
-    (void)v;
-}
-#endif
 
 static void live_block_is_fine(void *arg)
 {
@@ -124,46 +57,25 @@ static void live_block_is_fine(void *arg)
 int main(void)
 {
     int r;
-    if (death_active_tool() == DEATH_TOOL_NONE) {
-        printf("skipped: no memory tool watches this process\n");
-        return 77;
-    }
-    REQUIRE(tarn_lfblock_init(&pool, mem, sizeof mem, BS, NULL) == TARN_OK);
-    {
-        tarn_config cfg;
-        memset(&cfg, 0, sizeof cfg);
-        cfg.flags = TARN_F_SAN_REPORT;
-        REQUIRE(tarn_lfblock_init(&rpool, rmem, sizeof rmem, BS, &cfg) == TARN_OK);
-    }
-    r = death_expect_report(double_put_reported, NULL, "use-after-poison");
-    CHECK_EQ(r, 1);
-    r = death_expect_report(double_put_status_only, NULL, NULL);
-    CHECK_EQ(r, 0);
-    r = death_expect_report(read_after_put, NULL, "use-after-poison");
-    CHECK_EQ(r, 1);
+    pool_death_ops ops;
+    pool_death_need_tool();
+    memset(&ops, 0, sizeof ops);
+    ops.init = lfinit;
+    ops.get = lfget;
+    ops.put = lfput;
+    ops.pool = &pool;
+    ops.mem = mem;
+    ops.mem_bytes = sizeof mem;
+    ops.rpool = &rpool;
+    ops.rmem = rmem;
+    ops.rmem_bytes = sizeof rmem;
+    ops.next_block = TARN_LFBLOCK_SIZE(BS);
+    ops.never_used = TARN_LFBLOCK_META_BYTES(8) + 5 * TARN_LFBLOCK_SIZE(BS);
+    ops.prime = 4; /* every block of qpool once */
+    pool_death_run_common(&ops);
     r = death_expect_report(write_after_put, NULL, "use-after-poison");
     CHECK_EQ(r, 1);
-    r = death_expect_report(write_past_end, NULL, "use-after-poison");
-    CHECK_EQ(r, 1);
-    r = death_expect_report(read_never_used, NULL, "use-after-poison");
-    CHECK_EQ(r, 1);
-#if TARN_QUARANTINE > 0
-    {
-        tarn_config cfg;
-        memset(&cfg, 0, sizeof cfg);
-        cfg.flags = TARN_F_QUARANTINE;
-        REQUIRE(tarn_lfblock_init(&qpool, qmem, sizeof qmem, BS, &cfg) == TARN_OK);
-        r = death_expect_report(read_after_put_reused, &qpool, "use-after-poison");
-        CHECK_EQ(r, 1);
-        /* the same read without the quarantine: the block was handed out again, so the
-         * tools cannot see it (what the quarantine is for) */
-        REQUIRE(tarn_lfblock_init(&qpool, qmem, sizeof qmem, BS, NULL) == TARN_OK);
-        r = death_expect_report(read_after_put_reused, &qpool, NULL);
-        CHECK_EQ(r, 0);
-    }
-#else
-    printf("quarantine death tests skipped: TARN_QUARANTINE is 0 in this build\n");
-#endif
+    pool_death_run_quarantine(&qpool, qmem, sizeof qmem, NULL);
     /* control: correct use is not reported, so the checks above can fail */
     r = death_expect_report(live_block_is_fine, NULL, NULL);
     CHECK_EQ(r, 0);

@@ -79,15 +79,8 @@ typedef struct mt_thread {
     mt_result r;
 } mt_thread;
 
-static inline uint64_t mt_rand(uint64_t *s)
-{
-    uint64_t x = *s;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    *s = x;
-    return x * 0x2545F4914F6CDD1Dull;
-}
+/* The threads' generator: check_rand_r on a state of their own. */
+static inline uint64_t mt_rand(uint64_t *s) { return check_rand_r(s); }
 
 static int mt_claim(mt_thread *t, uintptr_t obj, size_t size, int take)
 {

@@ -33,16 +33,6 @@
 #include "check.h"
 #include "tarn/lfblock.h"
 
-static uint64_t mt_rand(uint64_t *s)
-{
-    uint64_t x = *s;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    *s = x;
-    return x * 0x2545F4914F6CDD1Dull;
-}
-
 #define NBLK 16u
 #define BSZ 32u
 #define BUSY_PAIRS 3 /* busy thread's get/put pairs per round: 1 + 1 + 3 puts < 8 held */
@@ -110,7 +100,7 @@ static void *race_main(void *arg)
                 spin_until(&r->got_done);
             } else {
                 spin_until(&r->put_done);
-                for (d = (long)(mt_rand(&t->rng) % 64u); d > 0; d--) sched_yield();
+                for (d = (long)(check_rand_r(&t->rng) % 64u); d > 0; d--) sched_yield();
             }
             st = tarn_lfblock_put(r->pool, atomic_load(&r->block));
             if (st == TARN_OK) {
@@ -134,7 +124,7 @@ static void *race_main(void *arg)
                 if (mine[k] != NULL && mine[k] == atomic_load(&r->block)) {
                     atomic_fetch_add(&r->regot, 1);
                 }
-                if ((mt_rand(&t->rng) & 1u) != 0) sched_yield();
+                if ((check_rand_r(&t->rng) & 1u) != 0) sched_yield();
             }
             for (k = 0; k < BUSY_PAIRS; k++) {
                 if (mine[k] != NULL && tarn_lfblock_put(r->pool, mine[k]) != TARN_OK) {

@@ -34,16 +34,6 @@ static uint32_t isr_tag[ISR_SLOTS];
 static uint64_t isr_rng = 0x1234567;
 static atomic_long isr_runs, isr_gets, isr_failed, isr_bad;
 
-static uint64_t mt_rand(uint64_t *s)
-{
-    uint64_t x = *s;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    *s = x;
-    return x * 0x2545F4914F6CDD1Dull;
-}
-
 static int claim(void *b, unsigned char who, int take)
 {
     long i = tarn_lfblock_index(&pool, b);
@@ -54,7 +44,7 @@ static int claim(void *b, unsigned char who, int take)
 
 static void on_signal(int sig)
 {
-    int k = (int)(mt_rand(&isr_rng) % ISR_SLOTS);
+    int k = (int)(check_rand_r(&isr_rng) % ISR_SLOTS);
     (void)sig;
     atomic_fetch_add(&isr_runs, 1);
     if (isr_slot[k] == NULL) {
@@ -65,7 +55,7 @@ static void on_signal(int sig)
         }
         atomic_fetch_add(&isr_gets, 1);
         if (!claim(b, 2, 1)) atomic_fetch_add(&isr_bad, 1);
-        isr_tag[k] = 0x20000000u ^ (uint32_t)mt_rand(&isr_rng);
+        isr_tag[k] = 0x20000000u ^ (uint32_t)check_rand_r(&isr_rng);
         check_fill(b, BSZ, isr_tag[k]);
         isr_slot[k] = b;
     } else {
@@ -122,7 +112,7 @@ int main(void)
 
     /* at least `iters` operations, and on until the handler has run min_runs times */
     for (i = 0; i < iters || atomic_load(&isr_runs) < min_runs; i++) {
-        k = (int)(mt_rand(&rng) % MAIN_SLOTS);
+        k = (int)(check_rand_r(&rng) % MAIN_SLOTS);
         if (slot[k] == NULL) {
             void *b = tarn_lfblock_get(&pool);
             if (b == NULL) {

@@ -38,16 +38,6 @@
 
 #define MT_THREADS 4
 
-static uint64_t mt_rand(uint64_t *s)
-{
-    uint64_t x = *s;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    *s = x;
-    return x * 0x2545F4914F6CDD1Dull;
-}
-
 /* ---- counting lock hook -------------------------------------------------------------- */
 typedef struct cl {
     pthread_mutex_t mutex;
@@ -215,7 +205,7 @@ static void trace(void *ctx, tarn_heap_event ev, const void *ptr, size_t size, t
 
 static obj *pick_used(worker *w, obj *arr)
 {
-    int k, s = (int)(mt_rand(&w->rng) % SLOTS);
+    int k, s = (int)(check_rand_r(&w->rng) % SLOTS);
     for (k = 0; k < SLOTS; k++) {
         obj *o = &arr[(s + k) % SLOTS];
         if (o->p != 0) return o;
@@ -224,7 +214,7 @@ static obj *pick_used(worker *w, obj *arr)
 }
 static obj *pick_free(worker *w, obj *arr)
 {
-    int k, s = (int)(mt_rand(&w->rng) % SLOTS);
+    int k, s = (int)(check_rand_r(&w->rng) % SLOTS);
     for (k = 0; k < SLOTS; k++) {
         obj *o = &arr[(s + k) % SLOTS];
         if (o->p == 0) return o;
@@ -240,6 +230,15 @@ static bool own_status(bool got, tarn_status s)
     return got ? s == TARN_OK : s == TARN_ENOMEM;
 }
 
+/* o now holds p, of size bytes, filled with a fresh tag's pattern. */
+static void obj_take(worker *w, obj *o, void *p, size_t size)
+{
+    o->p = (uintptr_t)p;
+    o->size = size;
+    o->tag = next_tag(w);
+    check_fill(p, size, o->tag);
+}
+
 static void do_block(worker *w, int op)
 {
     obj *o;
@@ -249,7 +248,7 @@ static void do_block(worker *w, int op)
     switch (op) {
     case OP_block_get:
         if ((o = pick_free(w, w->blk)) == NULL) break;
-        if (mt_rand(&w->rng) & 1u) {
+        if (check_rand_r(&w->rng) & 1u) {
             tarn_status s = TARN_EINVAL;
             p = tarn_block_get_status(&bp, &s);
             EXPECT(op, own_status(p != NULL, s));
@@ -258,10 +257,7 @@ static void do_block(worker *w, int op)
         }
         if (p == NULL) break;
         EXPECT(op, tarn_block_owns(&bp, p));
-        o->p = (uintptr_t)p;
-        o->size = BSZ;
-        o->tag = next_tag(w);
-        check_fill(p, BSZ, o->tag);
+        obj_take(w, o, p, BSZ);
         break;
     case OP_block_put:
         if ((o = pick_used(w, w->blk)) == NULL) break;
@@ -270,7 +266,7 @@ static void do_block(worker *w, int op)
         o->p = 0;
         break;
     case OP_block_set_put_cb:
-        if (mt_rand(&w->rng) & 1u) {
+        if (check_rand_r(&w->rng) & 1u) {
             tarn_block_set_put_cb(&bp, put_cb, NULL);
         } else {
             tarn_block_set_put_cb(&bp, NULL, NULL);
@@ -333,7 +329,7 @@ static void do_lf(worker *w, int op)
     switch (op) {
     case OP_lf_get:
         if ((o = pick_free(w, w->lf)) == NULL) break;
-        if (mt_rand(&w->rng) & 1u) {
+        if (check_rand_r(&w->rng) & 1u) {
             tarn_status s = TARN_EINVAL;
             p = tarn_lfblock_get_status(&lp, &s);
             EXPECT(op, own_status(p != NULL, s));
@@ -341,9 +337,7 @@ static void do_lf(worker *w, int op)
             p = tarn_lfblock_get(&lp);
         }
         if (p == NULL) break;
-        o->p = (uintptr_t)p;
-        o->tag = next_tag(w);
-        check_fill(p, LFSZ, o->tag);
+        obj_take(w, o, p, LFSZ);
         break;
     case OP_lf_put:
         if ((o = pick_used(w, w->lf)) == NULL) break;
@@ -384,19 +378,11 @@ static void do_lf(worker *w, int op)
     }
 }
 
-static void heap_take(worker *w, obj *o, void *p, size_t size)
-{
-    o->p = (uintptr_t)p;
-    o->size = size;
-    o->tag = next_tag(w);
-    check_fill(p, size, o->tag);
-}
-
 static void do_heap(worker *w, int op)
 {
     obj *o;
     void *p;
-    size_t size = 1u + (size_t)(mt_rand(&w->rng) % 300u);
+    size_t size = 1u + (size_t)(check_rand_r(&w->rng) % 300u);
     tarn_heap_stats st;
     unsigned long used = 0;
     tarn_status s;
@@ -405,7 +391,7 @@ static void do_heap(worker *w, int op)
     case OP_heap_calloc:
     case OP_heap_aligned:
         if ((o = pick_free(w, w->heap)) == NULL) break;
-        if (mt_rand(&w->rng) & 1u) {   /* the same, each call with its own status */
+        if (check_rand_r(&w->rng) & 1u) {   /* the same, each call with its own status */
             s = TARN_EINVAL;
             if (op == OP_heap_alloc) p = tarn_heap_alloc_status(hp, size, &s);
             else if (op == OP_heap_calloc) p = tarn_heap_calloc_status(hp, 1, size, &s);
@@ -424,7 +410,7 @@ static void do_heap(worker *w, int op)
             p = tarn_heap_aligned_alloc(hp, 64, size);
             EXPECT(op, ((uintptr_t)p & 63u) == 0);
         }
-        if (p != NULL) heap_take(w, o, p, size);
+        if (p != NULL) obj_take(w, o, p, size);
         break;
     case OP_heap_realloc:
         if ((o = pick_used(w, w->heap)) == NULL) break;
@@ -434,13 +420,13 @@ static void do_heap(worker *w, int op)
         EXPECT(op, own_status(p != NULL, s));
         if (p != NULL) {
             /* the kept bytes are the old pattern's prefix; refill the new size */
-            heap_take(w, o, p, size);
+            obj_take(w, o, p, size);
         }
         break;
     case OP_heap_resize:
         if ((o = pick_used(w, w->heap)) == NULL) break;
         if (tarn_heap_resize(hp, (void *)o->p, size) == TARN_OK) {
-            heap_take(w, o, (void *)o->p, size);
+            obj_take(w, o, (void *)o->p, size);
         }
         break;
     case OP_heap_free:
@@ -522,13 +508,13 @@ static void do_handle(worker *w, int op)
 {
     obj *o, *o2;
     tarn_handle h;
-    size_t size = 1u + (size_t)(mt_rand(&w->rng) % 200u), moved = 0;
+    size_t size = 1u + (size_t)(check_rand_r(&w->rng) % 200u), moved = 0;
     tarn_handle_stats st;
     unsigned long n = 0;
     switch (op) {
     case OP_handle_alloc:
         if ((o = pick_free(w, w->hnd)) == NULL) break;
-        if (mt_rand(&w->rng) & 1u) {
+        if (check_rand_r(&w->rng) & 1u) {
             tarn_status s = TARN_EINVAL;
             h = tarn_handle_alloc_status(&hd, size, &s);
             EXPECT(op, own_status(!tarn_handle_is_null(h), s));
@@ -638,7 +624,7 @@ static void do_ext(worker *w, int op)
 {
     obj *o;
     uint32_t a = 0;
-    size_t size = 1u + (size_t)(mt_rand(&w->rng) % ESZ), got = 0;
+    size_t size = 1u + (size_t)(check_rand_r(&w->rng) % ESZ), got = 0;
     unsigned char buf[ESZ];
     tarn_ext_stats st;
     unsigned long n = 0;
@@ -718,7 +704,7 @@ static void do_dump(worker *w, int op)
     size_t len = 0, total = 0;
     tarn_block_stats st;
     (void)w;
-    if (mt_rand(&w->rng) & 1u) {
+    if (check_rand_r(&w->rng) & 1u) {
         EXPECT(op, tarn_dump_to_buffer(&d, buf, sizeof buf) == TARN_OK);
     } else {
         EXPECT(op, tarn_dump_to_writer(&d, null_writer, &total) == TARN_OK);
@@ -781,7 +767,7 @@ static void *worker_main(void *arg)
     long i;
     pthread_barrier_wait(w->start);
     for (i = 0; i < w->ops; i++) {
-        int op = (int)(mt_rand(&w->rng) % OP_COUNT);
+        int op = (int)(check_rand_r(&w->rng) % OP_COUNT);
         step(w, op);
         atomic_fetch_add_explicit(&op_count[op], 1, memory_order_relaxed);
         if (depth != 0) {

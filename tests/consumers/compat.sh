@@ -11,26 +11,12 @@
 # shellcheck disable=SC2086
 set -eu
 
-if [ $# -ne 1 ]; then
-    echo "usage: $0 <build-dir>" >&2
-    exit 2
-fi
 HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-mkdir -p "$1"
-B=$(cd "$1" && pwd)
-CC=${CC:-gcc}
+NAME="compat consumers"
+# shellcheck source=common.sh
+. "$HERE/common.sh"
 CFLAGS=${CFLAGS:-}
 WARN="-Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Werror"
-
-fail() { echo "compat consumers: FAILED: $*" >&2; exit 1; }
-quiet() {
-    log="$B/last.log"
-    if ! "$@" >"$log" 2>&1; then
-        cat "$log" >&2
-        fail "$*"
-    fi
-}
 
 # The library, built as its own build does (its sources see src/internal.h).
 L="$B/lib"

@@ -25,15 +25,10 @@
 # shellcheck disable=SC2086
 set -eu
 
-if [ $# -ne 1 ]; then
-    echo "usage: $0 <build-dir>" >&2
-    exit 2
-fi
 HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-mkdir -p "$1"
-B=$(cd "$1" && pwd)
-CC=${CC:-gcc}
+NAME=consumers
+# shellcheck source=common.sh
+. "$HERE/common.sh"
 CMAKE=${CMAKE:-cmake}
 JOBS=${JOBS:-2}
 PYTHON=${PYTHON:-python3}
@@ -49,15 +44,6 @@ esac
 
 passed=""
 ok() { passed="$passed $1"; }
-fail() { echo "consumers: FAILED: $*" >&2; exit 1; }
-# run a command quietly; on failure show its output and stop
-quiet() {
-    log="$B/last.log"
-    if ! "$@" >"$log" 2>&1; then
-        cat "$log" >&2
-        fail "$*"
-    fi
-}
 uses_atomics() { grep -q 'stdatomic\.h' "$1"; }
 
 # ---- (a) copy the module's files ------------------------------------------------------------
@@ -70,7 +56,7 @@ copy_common() {  # copy_common <dir> <module>
 
 d="$B/copy-block"
 copy_common "$d" block
-cp "$APP/main.c" "$d/"
+cp "$APP/main.c" "$APP/expect.h" "$d/"
 quiet "$CC" -std=c99 $WARN -O2 -I"$d" -DCONSUMER='"copy-block"' -DEXPECT_VERSION="\"$VERSION\"" \
     -DEXPECT_ALIGN=8 -DEXPECT_CHECK_LEVEL=1 \
     "$d/main.c" "$d/block.c" "$d/tarn.c" -o "$d/app"
@@ -79,7 +65,7 @@ ok copy-block
 
 d="$B/copy-config"
 copy_common "$d" block
-cp "$APP/main.c" "$APP/my_tarn_config.h" "$d/"
+cp "$APP/main.c" "$APP/expect.h" "$APP/my_tarn_config.h" "$d/"
 quiet "$CC" -std=c99 $WARN -O2 -I"$d" -DTARN_CONFIG_FILE='"my_tarn_config.h"' \
     -DCONSUMER='"copy-config"' -DEXPECT_VERSION="\"$VERSION\"" -DEXPECT_ALIGN=16 \
     -DEXPECT_CHECK_LEVEL=2 -DEXPECT_POISON_FREE=1 -DEXPECT_POISON_BYTE=0x5a \
@@ -169,7 +155,7 @@ pcdir=$(pcdir_of "$PREFIX")
 d="$B/pkg-config"
 rm -rf "$d"
 mkdir -p "$d"
-cp "$APP/main.c" "$d/"
+cp "$APP/main.c" "$APP/expect.h" "$d/"
 pcver=$(PKG_CONFIG_LIBDIR="$pcdir" pkg-config --modversion tarn) || fail "pkg-config --modversion tarn"
 [ "$pcver" = "$VERSION" ] || fail "pkg-config says tarn $pcver, tarn.h says $VERSION"
 flags=$(PKG_CONFIG_LIBDIR="$pcdir" pkg-config --cflags --libs tarn) || fail "pkg-config --cflags --libs tarn"

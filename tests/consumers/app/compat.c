@@ -11,16 +11,7 @@
 #define CONSUMER "compat consumer"
 #endif
 
-static int failures;
-
-#define EXPECT(cond)                                                              \
-    do {                                                                          \
-        if (!(cond)) {                                                            \
-            failures++;                                                           \
-            fprintf(stderr, "%s: %s:%d: check failed: %s\n", CONSUMER, __FILE__,  \
-                    __LINE__, #cond);                                             \
-        }                                                                         \
-    } while (0)
+#include "expect.h"
 
 static os_membuf_t membuf[OS_MEMPOOL_SIZE(3, 40)];
 
@@ -43,10 +34,7 @@ int main(void)
     EXPECT(os_mempool_is_sane(&mp));
     EXPECT(os_mempool_unregister(&mp) == OS_OK);
 
-    if (failures != 0) {
-        fprintf(stderr, "%s: FAILED (%d checks)\n", CONSUMER, failures);
-        return 1;
-    }
+    if (expect_failed()) return 1;
     printf("%s: ok\n", CONSUMER);
     return 0;
 }

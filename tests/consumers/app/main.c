@@ -24,16 +24,7 @@
 #define CONSUMER "consumer"
 #endif
 
-static int failures;
-
-#define EXPECT(cond)                                                              \
-    do {                                                                          \
-        if (!(cond)) {                                                            \
-            failures++;                                                           \
-            fprintf(stderr, "%s: %s:%d: check failed: %s\n", CONSUMER, __FILE__,  \
-                    __LINE__, #cond);                                             \
-        }                                                                         \
-    } while (0)
+#include "expect.h"
 
 #define NBLOCKS 4u
 #define REQ_SIZE 24u
@@ -132,10 +123,7 @@ int main(void)
     EXPECT(tarn_block_stats_get(&pool, &st) == TARN_OK && st.free == NBLOCKS);
     EXPECT(strncmp(tarn_strerror(TARN_EDOUBLE), "TARN_EDOUBLE", 12) == 0);
 
-    if (failures != 0) {
-        fprintf(stderr, "%s: FAILED (%d checks)\n", CONSUMER, failures);
-        return 1;
-    }
+    if (expect_failed()) return 1;
     printf("%s: ok (tarn %s, TARN_ALIGN %u, block size %u)\n", CONSUMER, TARN_VERSION_STRING,
            (unsigned)TARN_ALIGN, (unsigned)tarn_block_size(&pool));
     return 0;
