@@ -3,7 +3,9 @@
 #                           compiled alone (-ffunction-sections), and the image growth
 #                           (--gc-sections) of a program that uses tarn_handle_init, _alloc,
 #                           _lock, _unlock, _free and _compact over one that does not
-#                           (HANDLE_SIZE_FLAGS adds compile options, e.g. -DTARN_CHECK_LEVEL=0)
+#                           (HANDLE_SIZE_FLAGS adds compile options, e.g. -DTARN_CHECK_LEVEL=0);
+#                           fails when that program links code of a feature it does not use
+#                           (scramble mode, compact_step, check, stats, walk)
 
 handle_mk_goal_ := $(.DEFAULT_GOAL)
 
@@ -42,5 +44,9 @@ bench-handle-size:
 	   awk '$$4=="memcpy"||$$4=="memset"||$$4=="memmove"{s+=$$2} END{print s+0}'); \
 	 echo "handle image growth, Cortex-M4 -Os --gc-sections, init+alloc+lock+unlock+free+compact:" \
 	   "$$((w - o)) bytes (of which libc memcpy/memmove/memset: $$lib) [target <= 2000]"
+	@extra=$$(arm-none-eabi-nm $(handle_size_dir_)/with.elf | awk '$$3 ~ \
+	   /^(tarn_handle_scramble_|hp_scramble_run|hp_pack|hp_transit_step|hp_transit_end|hp_transit_drop|hp_step_call|hp_check|hp_full_check|tarn_handle_stats_get|tarn_handle_walk|tarn_handle_check)([.].*)?$$/ \
+	   {print $$3}' | tr '\n' ' '); \
+	 if [ -n "$$extra" ]; then echo "unused features linked: $$extra"; exit 1; fi
 
 .DEFAULT_GOAL := $(handle_mk_goal_)

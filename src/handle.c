@@ -155,8 +155,9 @@ TARN_STATIC_ASSERT(HP_SL <= 8u, hp_sl_map_is_a_byte);
 #else
 #define HP_HOT static
 #endif
-/* A loop that its callers specialise (64-bit hosts with GCC or Clang) */
-#if UINTPTR_MAX > 0xFFFFFFFFu && defined(__GNUC__)
+/* A loop that its callers specialise (GCC or Clang): each caller gets only the kind of
+ * move it makes (the raw pack of a release build links no annotated or poisoning move) */
+#if defined(__GNUC__)
 #define HP_SPECIALISED static inline __attribute__((always_inline))
 #else
 #define HP_SPECIALISED static
@@ -749,21 +750,36 @@ static uint32_t hp_transit_step(tarn_handle_pool *p, hp_entry *t, size_t work)
     return c;
 }
 
-static void hp_transit_finish(tarn_handle_pool *p)
+static void hp_transit_end(tarn_handle_pool *p)
 {
-    if (p->transit != HP_NIL) {
-        hp_entry *t = hp_t(p);
-        p->moved += hp_transit_step(p, t, hp_body(t[p->transit].size));
-    }
+    hp_entry *t = hp_t(p);
+    p->moved += hp_transit_step(p, t, hp_body(t[p->transit].size));
 }
 
 /* The block in transit is being freed: forget the move. */
-static void hp_transit_drop(tarn_handle_pool *p, hp_entry *t)
+static void hp_transit_drop(tarn_handle_pool *p)
 {
+    hp_entry *t = hp_t(p);
     uint16_t x = p->transit;
     uint32_t dst = t[x].off;
     hp_vacate(p, dst, p->transit_src + hp_body(t[x].size) - dst);
     p->transit = HP_NIL;
+}
+
+/* compact_step's code, reached only through the table its first call puts in the pool (a
+ * program that never calls compact_step links none of it: no block is ever in transit) */
+#define HP_STEP_TAG 0x53544550u
+struct tarn_handle_stp_ {
+    uint32_t tag;                           /* HP_STEP_TAG (checked by hp_check) */
+    void (*finish)(tarn_handle_pool *p);    /* complete the move of the block in transit */
+    void (*drop)(tarn_handle_pool *p);      /* the block in transit is being freed */
+};
+static const struct tarn_handle_stp_ hp_step_ops = {HP_STEP_TAG, hp_transit_end, hp_transit_drop};
+
+/* Complete the move of the block in transit, if there is one. */
+static inline void hp_transit_finish(tarn_handle_pool *p)
+{
+    if (p->transit != HP_NIL) p->stp->finish(p);
 }
 
 /* ---- debug quarantine ---------------------------------------------------------------- */
@@ -834,23 +850,19 @@ static inline bool hp_flush(tarn_handle_pool *p)
 
 /* ---- whole-pool moves ---------------------------------------------------------------- */
 /* Slide every unpinned block to the start (high = false) or the end (high = true), and
- * rebuild the free-region lists on the way.  One pass over the blocks.  Held regions stay
- * where they are, like pinned blocks. */
+ * rebuild the free-region lists on the way, annotating and poisoning every move.  One pass
+ * over the blocks.  Held regions stay where they are, like pinned blocks. */
 static uint32_t hp_pack(tarn_handle_pool *p, bool high)
 {
     hp_entry *t = hp_t(p);
-    hp_ctl *c = hp_c(p);
     uint32_t moved = 0, dest;
     uint16_t x;
     hp_transit_finish(p);
-    hp_lists_clear(c);
+    hp_lists_clear(hp_c(p));
     if (!high) {
-        /* without annotations or poisoning (release builds) a move is a plain copy */
-        if (HP_RAW_PACK && !hp_poisoning(p)) { /* two calls: optimising builds specialise */
-            moved = hp_pack_down(p, t, true);
-        } else {
-            moved = hp_pack_down(p, t, false);
-        }
+        /* hp_pack runs only where moves are annotated or poisoned (sanitizer builds,
+         * TARN_POISON_FREE, scramble mode); the raw pack is hp_pack_low's */
+        moved = hp_pack_down(p, t, false);
     } else {
         dest = p->data_size;
         for (x = t[0].prev; x != 0; x = t[x].prev) {
@@ -871,20 +883,53 @@ static uint32_t hp_pack(tarn_handle_pool *p, bool high)
     return moved;
 }
 
+/* Scramble mode: pack alternately towards the end and towards the start. */
+static void hp_scramble_run(tarn_handle_pool *p)
+{
+    (void)hp_pack(p, p->scramble_high != 0u);
+    p->scramble_high = (uint8_t)!p->scramble_high;
+}
+
+/* Scramble mode's code (and the poisoning pack it needs), reached only through this table:
+ * tarn_handle_init (inline in tarn/handle.h) names it when cfg->flags may hold
+ * TARN_HANDLE_F_SCRAMBLE, so a program that never asks for scramble mode links none of it
+ * (when its cfg is NULL or a constant without the flag). */
+#define HP_SCR_TAG 0x53435242u
+struct tarn_handle_scr_ {
+    uint32_t tag;                                   /* HP_SCR_TAG (checked) */
+    void (*scramble)(tarn_handle_pool *p);          /* after alloc, resize, unlock */
+    uint32_t (*pack)(tarn_handle_pool *p, bool high); /* hp_pack, poisoning included */
+};
+const struct tarn_handle_scr_ tarn_handle_scramble_ = {HP_SCR_TAG, hp_scramble_run, hp_pack};
+
+static inline void hp_scramble(tarn_handle_pool *p)
+{
+    if (p->scr != NULL) p->scr->scramble(p);
+}
+
+/* Compaction towards the start.  Without sanitizer annotations and poisoning (release
+ * builds, no scramble mode) it is the raw pack alone: the general one (hp_pack) is
+ * reached through scramble mode's table there. */
+static uint32_t hp_pack_low(tarn_handle_pool *p)
+{
+    uint32_t moved;
+    if (!HP_RAW_PACK || TARN_POISON_FREE) return hp_pack(p, false);
+    if (p->scr != NULL) return p->scr->pack(p, false);
+    hp_transit_finish(p);
+    hp_lists_clear(hp_c(p));
+    moved = hp_pack_down(p, hp_t(p), true);
+    p->cursor = 0;
+    p->moved += moved;
+    return moved;
+}
+
 /* A full compaction; it releases every held region first (moving blocks over them would
  * be reuse anyway, and this keeps the promise of one free region without pins). */
 static uint32_t hp_compact(tarn_handle_pool *p)
 {
     (void)hp_flush(p);
     p->compactions++;
-    return hp_pack(p, false);
-}
-
-static void hp_scramble(tarn_handle_pool *p)
-{
-    if ((p->flags & TARN_HANDLE_F_SCRAMBLE) == 0u) return;
-    (void)hp_pack(p, p->scramble_high != 0u);
-    p->scramble_high = (uint8_t)!p->scramble_high;
+    return hp_pack_low(p);
 }
 
 /* ---- integrity check ---------------------------------------------------------------------- */
@@ -953,6 +998,13 @@ static tarn_status hp_check(const tarn_handle_pool *p, bool bytes)
         return TARN_ECORRUPT;
     }
     if ((p->salt & HP_IMASK) != 0u || t[0].key != HP_IMASK) return TARN_ECORRUPT;
+    if ((p->scr != NULL) != ((p->flags & TARN_HANDLE_F_SCRAMBLE) != 0u) ||
+        (p->scr != NULL && p->scr->tag != HP_SCR_TAG)) {
+        return TARN_ECORRUPT;
+    }
+    if (p->transit != HP_NIL && (p->stp == NULL || p->stp->tag != HP_STEP_TAG)) {
+        return TARN_ECORRUPT;
+    }
     if (p->used > p->data_size || (p->data_size & (HP_A - 1u)) != 0u) return TARN_ECORRUPT;
     if (t[0].off != 0u || t[0].size != 0u) return TARN_ECORRUPT;
     /* address-ordered list */
@@ -1109,9 +1161,15 @@ static uint32_t hp_salt(const void *table)
 }
 
 static tarn_status hp_setup(tarn_handle_pool *p, unsigned char *data, size_t dsize, void *table,
-                            size_t tsize, size_t handles, const tarn_config *cfg)
+                            size_t tsize, size_t handles, const tarn_config *cfg,
+                            const struct tarn_handle_scr_ *scr)
 {
     hp_entry *t;
+    /* scr: scramble mode's code, given exactly when the flag is (see tarn_handle_init) */
+    if ((scr != NULL) != (cfg != NULL && (cfg->flags & TARN_HANDLE_F_SCRAMBLE) != 0u) ||
+        (scr != NULL && scr->tag != HP_SCR_TAG)) {
+        return TARN_EINVAL;
+    }
     if (cfg != NULL) {
         if (!tarn_lock_valid(&cfg->lock)) return TARN_EINVAL;
         if ((cfg->flags & ~(uint32_t)(TARN_HANDLE_F_AUTOCOMPACT | TARN_HANDLE_F_SCRAMBLE |
@@ -1136,6 +1194,7 @@ static tarn_status hp_setup(tarn_handle_pool *p, unsigned char *data, size_t dsi
     p->free_tail = HP_NIL;
     p->transit = HP_NIL;
     p->salt = hp_salt(table);
+    p->scr = scr;
     p->flags = (uint8_t)(cfg != NULL ? cfg->flags & (TARN_HANDLE_F_AUTOCOMPACT |
                                                       TARN_HANDLE_F_SCRAMBLE) : 0u);
     p->report = (uint8_t)(cfg != NULL && (cfg->flags & TARN_F_SAN_REPORT) != 0u);
@@ -1144,36 +1203,24 @@ static tarn_status hp_setup(tarn_handle_pool *p, unsigned char *data, size_t dsi
 #endif
     TARN_ERR_SET(p->last_error, (uint8_t)TARN_OK);
     p->scramble_high = 1;
-    if (cfg != NULL) {
+    if (cfg != NULL) { /* else no lock hook and no name (all 0 from the memset) */
         p->lock = cfg->lock;
         p->name = cfg->name;
-    } else {
-        p->lock.lock = NULL;
-        p->lock.unlock = NULL;
-        p->lock.ctx = NULL;
-        p->name = NULL;
     }
 
     hp_lists_clear(hp_c(p));
     t = hp_t(p);
-    t[0].off = 0;
-    t[0].size = 0;
-    t[0].next = 0;
-    t[0].prev = 0;
-    t[0].fnext = HP_NIL;
-    t[0].fprev = HP_OUT;
+    memset(&t[0], 0, sizeof t[0]); /* off, size, links, lock and gen 0 */
     t[0].key = HP_IMASK; /* matches no handle (a handle of index 0 has state bits 0) */
-    t[0].lock = 0;
-    t[0].gen = 0;
 
     TARN_SAN_NOACCESS(data, dsize);
-    hp_bin(p, t, 0); /* the whole data area is the head's gap */
+    hp_list(p, t, 0, (uint32_t)dsize); /* the whole data area is the head's gap */
     p->magic = HP_MAGIC; /* p->fast stays 0 until the first carve */
     return TARN_OK;
 }
 
-tarn_status tarn_handle_init(tarn_handle_pool *pool, void *mem, size_t size, size_t handles,
-                             const tarn_config *cfg)
+tarn_status tarn_handle_init_ext_(tarn_handle_pool *pool, void *mem, size_t size, size_t handles,
+                                  const tarn_config *cfg, const struct tarn_handle_scr_ *scr)
 {
     size_t tspace;
     if (pool != NULL) {
@@ -1185,12 +1232,14 @@ tarn_status tarn_handle_init(tarn_handle_pool *pool, void *mem, size_t size, siz
     if (!TARN_IS_ALIGNED(mem, TARN_ALIGN)) return TARN_EALIGN;
     tspace = TARN_HANDLE_TABLE_SPACE(handles);
     if (size < tspace || size - tspace < hp_span(1u)) return TARN_ETOOSMALL;
-    return hp_setup(pool, (unsigned char *)mem + tspace, size - tspace, mem, tspace, handles, cfg);
+    return hp_setup(pool, (unsigned char *)mem + tspace, size - tspace, mem, tspace, handles, cfg,
+                    scr);
 }
 
-tarn_status tarn_handle_init_split(tarn_handle_pool *pool, void *data, size_t data_size,
-                                   void *table, size_t table_size, size_t handles,
-                                   const tarn_config *cfg)
+tarn_status tarn_handle_init_split_ext_(tarn_handle_pool *pool, void *data, size_t data_size,
+                                        void *table, size_t table_size, size_t handles,
+                                        const tarn_config *cfg,
+                                        const struct tarn_handle_scr_ *scr)
 {
     uintptr_t d, tb;
     if (pool != NULL) {
@@ -1207,7 +1256,7 @@ tarn_status tarn_handle_init_split(tarn_handle_pool *pool, void *data, size_t da
     tb = (uintptr_t)table;
     if (d < tb + TARN_HANDLE_TABLE_SIZE(handles) && tb < d + data_size) return TARN_EINVAL;
     return hp_setup(pool, (unsigned char *)data, data_size, table,
-                    TARN_HANDLE_TABLE_SIZE(handles), handles, cfg);
+                    TARN_HANDLE_TABLE_SIZE(handles), handles, cfg, scr);
 }
 
 tarn_status tarn_handle_deinit(tarn_handle_pool *pool)
@@ -1377,7 +1426,7 @@ tarn_status tarn_handle_free(tarn_handle_pool *pool, tarn_handle h)
         }
 #endif
         if (x == pool->transit) {
-            hp_transit_drop(pool, t);
+            pool->stp->drop(pool);
         } else {
             TARN_SAN_FREE(pool, pool->data + off, n);
             hp_vacate(pool, off, hp_body(n));
@@ -1658,6 +1707,7 @@ static bool hp_step_call(tarn_handle_pool *pool, size_t budget_bytes, size_t *mo
     if (out != NULL) *out = st;
     if (st == TARN_OK) {
         hp_entry *t = hp_t(pool);
+        pool->stp = &hp_step_ops; /* from now on a block may be in transit */
         for (;;) {
             uint16_t x;
             if (pool->transit != HP_NIL) {
