@@ -269,14 +269,15 @@ static inline void hp_mapping(uint32_t g, unsigned *fl, unsigned *sl)
 }
 
 /* Put x's gap, of g bytes (its current size), on its list if g > 0 and x is not in
- * transit; else mark it listed nowhere. */
-HP_HOT void hp_list(tarn_handle_pool *p, hp_entry *t, uint16_t x, uint32_t g)
+ * transit (moving false: x is known not to be); else mark it listed nowhere. */
+HP_SPECIALISED void hp_list_any(tarn_handle_pool *p, hp_entry *t, uint16_t x, uint32_t g,
+                                bool moving)
 {
     hp_ctl *c = hp_c(p);
     unsigned fl, sl;
     uint16_t h;
     t[x].fprev = HP_OUT;
-    if (g == 0 || x == p->transit) return;
+    if (g == 0 || (moving && x == p->transit)) return;
     hp_mapping(g, &fl, &sl);
     h = c->bin[fl][sl];
     t[x].fnext = h;
@@ -285,6 +286,11 @@ HP_HOT void hp_list(tarn_handle_pool *p, hp_entry *t, uint16_t x, uint32_t g)
     c->bin[fl][sl] = x;
     c->fl_map |= (uint32_t)1u << fl;
     c->sl_map[fl] = (uint8_t)(c->sl_map[fl] | (1u << sl));
+}
+
+HP_HOT void hp_list(tarn_handle_pool *p, hp_entry *t, uint16_t x, uint32_t g)
+{
+    hp_list_any(p, t, x, g, true);
 }
 
 /* Take x's gap, of g bytes (the size it was listed with), off its list if it is on one. */
@@ -392,14 +398,19 @@ HP_HOT void hp_link_after(tarn_handle_pool *p, hp_entry *t, uint16_t o, uint16_t
     t[x].next = n;
     t[o].next = x;
     t[n].prev = x;
-    hp_list(p, t, x, g - hp_span(t[x].size));
+    if (HP_SPEED) { /* x was just placed: it is not moving (one test less) */
+        hp_list_any(p, t, x, g - hp_span(t[x].size), false);
+    } else { /* one copy of the list code */
+        hp_list(p, t, x, g - hp_span(t[x].size));
+    }
 }
 
 /* Remove x from the list: its bytes and its gap join the gap of the block before it. */
 HP_HOT void hp_unlink(tarn_handle_pool *p, hp_entry *t, uint16_t x)
 {
     uint16_t pr = t[x].prev, n = t[x].next;
-    uint32_t gp = hp_gap(p, t, pr), gx = hp_gap(p, t, x);
+    /* pr's gap ends at x (64-bit hosts; elsewhere the shared hp_gap is less code) */
+    uint32_t gp = HP_SPEED ? t[x].off - hp_end(&t[pr]) : hp_gap(p, t, pr), gx = hp_gap(p, t, x);
     hp_unlist(p, t, pr, gp);
     hp_unlist(p, t, x, gx);
     t[pr].next = n;
@@ -423,14 +434,16 @@ static uint16_t hp_slot_take(tarn_handle_pool *p, hp_entry *t)
         x = ++p->carved;
         hp_set_gen(p, &t[x], ((uint32_t)t[x].gen << TARN_HANDLE_INDEX_BITS) + HP_GSTEP, 0u);
         if (hp_fast_ok(p)) p->fast = (uintptr_t)p->carved + 1u;
+        t[x].lock = 0;
+        t[x].fprev = HP_OUT;
     } else {
+        /* a freed slot has lock 0 (free and release want it) and fprev HP_OUT (its gap
+         * left the lists when it was unlinked) */
         x = p->free_head;  /* the slot freed longest ago */
         p->free_head = t[x].next;
         if (p->free_head == HP_NIL) p->free_tail = HP_NIL;
     }
     t[x].key |= x; /* live: the inline lock may take it (a free slot's state bits are 0) */
-    t[x].lock = 0;
-    t[x].fprev = HP_OUT;
     return x;
 }
 
@@ -439,8 +452,8 @@ static uint16_t hp_slot_take(tarn_handle_pool *p, hp_entry *t)
 static void hp_slot_release(tarn_handle_pool *p, hp_entry *t, uint16_t x, bool bump)
 {
     /* a free slot is told by its size 0 and its key; the other fields are set again when
-     * the slot is taken (off, prev by the link, lock and fprev by hp_slot_take; a freed
-     * block had lock 0 and its gap off the lists) */
+     * the slot is taken (off and prev by the link; a freed block had lock 0 and its gap
+     * off the lists, which hp_slot_take relies on) */
     t[x].size = 0;
     t[x].next = HP_NIL;
     if (bump) {
