@@ -236,7 +236,7 @@ static inline bool hp_poisoning(const tarn_handle_pool *p)
 }
 /* The pool holds freed regions back (TARN_F_QUARANTINE given and compiled in). */
 #if TARN_QUARANTINE > 0
-#define HP_Q_ON(p) ((p)->quarantine.on != 0u)
+#define HP_Q_ON(p) ((p)->qua != NULL)
 #else
 #define HP_Q_ON(p) false
 #endif
@@ -830,7 +830,7 @@ static void hp_hold(tarn_handle_pool *p, hp_entry *t, uint16_t x)
 }
 
 /* Release the oldest held region; false when none is held. */
-static bool hp_release_oldest(tarn_handle_pool *p)
+static bool hp_q_release_oldest(tarn_handle_pool *p)
 {
     void *e = tarn_q_pop(&p->quarantine);
     if (e == NULL) return false;
@@ -839,7 +839,7 @@ static bool hp_release_oldest(tarn_handle_pool *p)
 }
 
 /* Release every held region; false when one of them had been written after its free. */
-static bool hp_flush(tarn_handle_pool *p)
+static bool hp_q_flush(tarn_handle_pool *p)
 {
     bool ok = true;
     void *e;
@@ -847,6 +847,28 @@ static bool hp_flush(tarn_handle_pool *p)
         if (!hp_release(p, hp_t(p), hp_index_of(p, e))) ok = false;
     }
     return ok;
+}
+
+/* The quarantine's code, reached only through this table: tarn_handle_init (inline in
+ * tarn/handle.h) names it when cfg->flags may hold TARN_F_QUARANTINE, so a program built
+ * with TARN_QUARANTINE > 0 whose pools do not ask for it links none of it. */
+#define HP_QUA_TAG 0x51554152u
+struct tarn_handle_qua_ {
+    uint32_t tag;                                            /* HP_QUA_TAG (checked) */
+    void (*hold)(tarn_handle_pool *p, hp_entry *t, uint16_t x); /* instead of a free */
+    bool (*release_oldest)(tarn_handle_pool *p);
+    bool (*flush)(tarn_handle_pool *p);
+};
+const struct tarn_handle_qua_ tarn_handle_quarantine_ = {HP_QUA_TAG, hp_hold, hp_q_release_oldest,
+                                                         hp_q_flush};
+
+static inline bool hp_release_oldest(tarn_handle_pool *p)
+{
+    return p->qua != NULL && p->qua->release_oldest(p);
+}
+static inline bool hp_flush(tarn_handle_pool *p)
+{
+    return p->qua == NULL || p->qua->flush(p);
 }
 #else
 static inline bool hp_release_oldest(tarn_handle_pool *p)
@@ -955,6 +977,9 @@ static tarn_status hp_check_ring(const tarn_handle_pool *p, uint32_t held, bool 
     uintptr_t t0 = (uintptr_t)hp_t(p);
     unsigned i, j;
     if (q->count != held || q->first >= TARN_QUARANTINE || (!HP_Q_ON(p) && held != 0u)) {
+        return TARN_ECORRUPT;
+    }
+    if (HP_Q_ON(p) != (q->on != 0u) || (HP_Q_ON(p) && p->qua->tag != HP_QUA_TAG)) {
         return TARN_ECORRUPT;
     }
     for (i = 0; i < q->count; i++) {
@@ -1175,14 +1200,21 @@ static uint32_t hp_salt(const void *table)
 
 static tarn_status hp_setup(tarn_handle_pool *p, unsigned char *data, size_t dsize, void *table,
                             size_t tsize, size_t handles, const tarn_config *cfg,
-                            const struct tarn_handle_scr_ *scr)
+                            const struct tarn_handle_scr_ *scr, const struct tarn_handle_qua_ *qua)
 {
     hp_entry *t;
-    /* scr: scramble mode's code, given exactly when the flag is (see tarn_handle_init) */
-    if ((scr != NULL) != (cfg != NULL && (cfg->flags & TARN_HANDLE_F_SCRAMBLE) != 0u) ||
-        (scr != NULL && scr->tag != HP_SCR_TAG)) {
-        return TARN_EINVAL;
-    }
+    uint32_t flags = cfg != NULL ? cfg->flags : 0u;
+    /* scr, qua: scramble mode's and the quarantine's code, given exactly when their flags
+     * are (see tarn_handle_init; the quarantine's flag is ignored when it is compiled out,
+     * and qua must then be NULL) */
+    uint32_t want = flags & (TARN_HANDLE_F_SCRAMBLE |
+                             (TARN_QUARANTINE > 0 ? TARN_F_QUARANTINE : 0u));
+    uint32_t have = (scr != NULL ? TARN_HANDLE_F_SCRAMBLE : 0u) |
+                    (qua != NULL ? TARN_F_QUARANTINE : 0u);
+    if (want != have || (scr != NULL && scr->tag != HP_SCR_TAG)) return TARN_EINVAL;
+#if TARN_QUARANTINE > 0
+    if (qua != NULL && qua->tag != HP_QUA_TAG) return TARN_EINVAL;
+#endif
     if (cfg != NULL) {
         if (!tarn_lock_valid(&cfg->lock)) return TARN_EINVAL;
         if ((cfg->flags & ~(uint32_t)(TARN_HANDLE_F_AUTOCOMPACT | TARN_HANDLE_F_SCRAMBLE |
@@ -1212,7 +1244,8 @@ static tarn_status hp_setup(tarn_handle_pool *p, unsigned char *data, size_t dsi
                                                       TARN_HANDLE_F_SCRAMBLE) : 0u);
     p->report = (uint8_t)(cfg != NULL && (cfg->flags & TARN_F_SAN_REPORT) != 0u);
 #if TARN_QUARANTINE > 0
-    tarn_q_init(&p->quarantine, cfg != NULL ? cfg->flags : 0u);
+    tarn_q_init(&p->quarantine, flags);
+    p->qua = qua;
 #endif
     TARN_ERR_SET(p->last_error, (uint8_t)TARN_OK);
     p->scramble_high = 1;
@@ -1233,7 +1266,8 @@ static tarn_status hp_setup(tarn_handle_pool *p, unsigned char *data, size_t dsi
 }
 
 tarn_status tarn_handle_init_ext_(tarn_handle_pool *pool, void *mem, size_t size, size_t handles,
-                                  const tarn_config *cfg, const struct tarn_handle_scr_ *scr)
+                                  const tarn_config *cfg, const struct tarn_handle_scr_ *scr,
+                                  const struct tarn_handle_qua_ *qua)
 {
     size_t tspace;
     if (pool != NULL) {
@@ -1246,13 +1280,14 @@ tarn_status tarn_handle_init_ext_(tarn_handle_pool *pool, void *mem, size_t size
     tspace = TARN_HANDLE_TABLE_SPACE(handles);
     if (size < tspace || size - tspace < hp_span(1u)) return TARN_ETOOSMALL;
     return hp_setup(pool, (unsigned char *)mem + tspace, size - tspace, mem, tspace, handles, cfg,
-                    scr);
+                    scr, qua);
 }
 
 tarn_status tarn_handle_init_split_ext_(tarn_handle_pool *pool, void *data, size_t data_size,
                                         void *table, size_t table_size, size_t handles,
                                         const tarn_config *cfg,
-                                        const struct tarn_handle_scr_ *scr)
+                                        const struct tarn_handle_scr_ *scr,
+                                        const struct tarn_handle_qua_ *qua)
 {
     uintptr_t d, tb;
     if (pool != NULL) {
@@ -1269,7 +1304,7 @@ tarn_status tarn_handle_init_split_ext_(tarn_handle_pool *pool, void *data, size
     tb = (uintptr_t)table;
     if (d < tb + TARN_HANDLE_TABLE_SIZE(handles) && tb < d + data_size) return TARN_EINVAL;
     return hp_setup(pool, (unsigned char *)data, data_size, table,
-                    TARN_HANDLE_TABLE_SIZE(handles), handles, cfg, scr);
+                    TARN_HANDLE_TABLE_SIZE(handles), handles, cfg, scr, qua);
 }
 
 tarn_status tarn_handle_deinit(tarn_handle_pool *pool)
@@ -1434,7 +1469,7 @@ tarn_status tarn_handle_free(tarn_handle_pool *pool, tarn_handle h)
         uint32_t off = t[x].off, n = t[x].size;
 #if TARN_QUARANTINE > 0
         if (HP_Q_ON(pool)) {
-            hp_hold(pool, t, x);
+            pool->qua->hold(pool, t, x);
             return hp_leave(pool, st);
         }
 #endif

@@ -872,23 +872,69 @@ static void test_optional_code(void)
     cfg.flags = TARN_HANDLE_F_SCRAMBLE;
     CHECK(tarn_handle_scr_of_(&cfg) == &tarn_handle_scramble_);
     /* the flag without the table, the table without the flag, another table: refused */
-    CHECK_EQ(tarn_handle_init_ext_(&pool, mem, sizeof mem, NH, &cfg, NULL), TARN_EINVAL);
+    CHECK_EQ(tarn_handle_init_ext_(&pool, mem, sizeof mem, NH, &cfg, NULL, NULL), TARN_EINVAL);
     CHECK_EQ(tarn_handle_validate(&pool, tarn_handle_from_u32(1u)), TARN_EINVAL);
     CHECK_EQ(tarn_handle_init_split_ext_(&pool, data_buf, DATA, table_buf, sizeof table_buf, NH,
-                                         &cfg, NULL),
+                                         &cfg, NULL, NULL),
              TARN_EINVAL);
-    CHECK_EQ(tarn_handle_init_ext_(&pool, mem, sizeof mem, NH, NULL, &tarn_handle_scramble_),
+    CHECK_EQ(tarn_handle_init_ext_(&pool, mem, sizeof mem, NH, NULL, &tarn_handle_scramble_, NULL),
              TARN_EINVAL);
     cfg.flags = 0;
-    CHECK_EQ(tarn_handle_init_ext_(&pool, mem, sizeof mem, NH, &cfg, &tarn_handle_scramble_),
+    CHECK_EQ(tarn_handle_init_ext_(&pool, mem, sizeof mem, NH, &cfg, &tarn_handle_scramble_, NULL),
              TARN_EINVAL);
     CHECK_EQ(tarn_handle_init_split_ext_(&pool, data_buf, DATA, table_buf, sizeof table_buf, NH,
-                                         &cfg, &tarn_handle_scramble_),
+                                         &cfg, &tarn_handle_scramble_, NULL),
              TARN_EINVAL);
     cfg.flags = TARN_HANDLE_F_SCRAMBLE;
     CHECK_EQ(tarn_handle_init_ext_(&pool, mem, sizeof mem, NH, &cfg,
-                                   (const struct tarn_handle_scr_ *)(const void *)mem),
+                                   (const struct tarn_handle_scr_ *)(const void *)mem, NULL),
              TARN_EINVAL);
+    /* the quarantine's table: given exactly with its flag (always NULL when compiled out,
+     * where the flag is ignored) */
+    cfg.flags = TARN_F_QUARANTINE;
+#if TARN_QUARANTINE > 0
+    CHECK(tarn_handle_qua_of_(&cfg) == &tarn_handle_quarantine_);
+    CHECK(tarn_handle_qua_of_(NULL) == NULL);
+    CHECK_EQ(tarn_handle_init_ext_(&pool, mem, sizeof mem, NH, &cfg, NULL, NULL), TARN_EINVAL);
+    CHECK_EQ(tarn_handle_init_ext_(&pool, mem, sizeof mem, NH, NULL, NULL,
+                                   &tarn_handle_quarantine_),
+             TARN_EINVAL);
+    CHECK_EQ(tarn_handle_init_ext_(&pool, mem, sizeof mem, NH, &cfg, NULL,
+                                   (const struct tarn_handle_qua_ *)(const void *)mem),
+             TARN_EINVAL);
+    CHECK_EQ(tarn_handle_init(&pool, mem, sizeof mem, NH, &cfg), TARN_OK);
+    CHECK(pool.qua == &tarn_handle_quarantine_ && pool.scr == NULL);
+    a = tarn_handle_alloc(&pool, 40);
+    CHECK_EQ(tarn_handle_free(&pool, a), TARN_OK);
+    CHECK_EQ(tarn_handle_free(&pool, a), TARN_EDOUBLE); /* held by the quarantine */
+    {
+        tarn_handle_stats st;
+        CHECK_EQ(tarn_handle_stats_get(&pool, &st), TARN_OK);
+        CHECK_EQ(st.quarantined, 1);
+    }
+    {
+        const struct tarn_handle_qua_ *qua = pool.qua;
+        pool.qua = NULL; /* a damaged pointer: the ring says the quarantine is on */
+        CHECK_EQ(tarn_handle_check(&pool), TARN_ECORRUPT);
+        pool.qua = qua;
+    }
+    CHECK_EQ(tarn_handle_check(&pool), TARN_OK);
+    CHECK_EQ(tarn_handle_quarantine_flush(&pool), TARN_OK);
+    init_plain(0);
+    CHECK(pool.qua == NULL);
+    a = tarn_handle_alloc(&pool, 40);
+    CHECK_EQ(tarn_handle_free(&pool, a), TARN_OK);
+    CHECK_EQ(tarn_handle_free(&pool, a), TARN_EDOUBLE);
+    {
+        tarn_handle_stats st;
+        CHECK_EQ(tarn_handle_stats_get(&pool, &st), TARN_OK);
+        CHECK_EQ(st.quarantined, 0);
+    }
+#else
+    CHECK(tarn_handle_qua_of_(&cfg) == NULL);
+    CHECK_EQ(tarn_handle_init(&pool, mem, sizeof mem, NH, &cfg), TARN_OK); /* ignored */
+#endif
+    cfg.flags = TARN_HANDLE_F_SCRAMBLE;
     /* init_split with the flag scrambles */
     CHECK_EQ(tarn_handle_init_split(&pool, data_buf, DATA, table_buf, sizeof table_buf, NH, &cfg),
              TARN_OK);
