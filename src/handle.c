@@ -365,14 +365,15 @@ HP_HOT uint16_t hp_find(const tarn_handle_pool *p, const hp_entry *t, uint32_t n
 HP_HOT void hp_pop(tarn_handle_pool *p, hp_entry *t, uint16_t o, unsigned list)
 {
     hp_ctl *c = hp_c(p);
-    unsigned fl = list / HP_SL, sl = list % HP_SL;
+    uint16_t *head = &c->bin[0][0] + list; /* c->bin[list / HP_SL][list % HP_SL] */
     uint16_t n = t[o].fnext;
-    TARN_ASSERT(c->bin[fl][sl] == o && t[o].fprev == HP_NIL);
+    TARN_ASSERT(*head == o && t[o].fprev == HP_NIL);
     t[o].fprev = HP_OUT;
-    c->bin[fl][sl] = n;
+    *head = n;
     if (n != HP_NIL) {
         t[n].fprev = HP_NIL;
     } else { /* the list is empty now */
+        unsigned fl = list / HP_SL, sl = list % HP_SL;
         c->sl_map[fl] = (uint8_t)(c->sl_map[fl] & ~(1u << sl));
         if (c->sl_map[fl] == 0u) c->fl_map &= ~((uint32_t)1u << fl);
     }
@@ -387,12 +388,13 @@ static void hp_lists_clear(hp_ctl *c)
 
 /* ---- address-ordered block list -------------------------------------------------------- */
 /* Insert x (size already set) at the start of o's gap, right after o: o's gap becomes 0
- * (off the lists), x's is the rest. */
-HP_HOT void hp_link_after(tarn_handle_pool *p, hp_entry *t, uint16_t o, uint16_t x)
+ * (off the lists), x's is the rest.  popped: o's gap is off the lists already (hp_pop). */
+HP_SPECIALISED void hp_link_any(tarn_handle_pool *p, hp_entry *t, uint16_t o, uint16_t x,
+                                bool popped)
 {
     uint16_t n = t[o].next;
     uint32_t g = hp_gap(p, t, o);
-    hp_unlist(p, t, o, g);
+    if (!popped) hp_unlist(p, t, o, g);
     t[x].off = hp_end(&t[o]);
     t[x].prev = o;
     t[x].next = n;
@@ -403,6 +405,11 @@ HP_HOT void hp_link_after(tarn_handle_pool *p, hp_entry *t, uint16_t o, uint16_t
     } else { /* one copy of the list code */
         hp_list(p, t, x, g - hp_span(t[x].size));
     }
+}
+
+HP_HOT void hp_link_after(tarn_handle_pool *p, hp_entry *t, uint16_t o, uint16_t x)
+{
+    hp_link_any(p, t, o, x, false);
 }
 
 /* Remove x from the list: its bytes and its gap join the gap of the block before it. */
@@ -1373,9 +1380,12 @@ static tarn_status hp_alloc(tarn_handle_pool *p, size_t size, uint16_t *out)
     }
     x = hp_slot_take(p, t);
     t[x].size = (uint32_t)size;
-    if (HP_SPEED) hp_pop(p, t, o, list); /* o heads the list hp_find named (else
-                                          * hp_link_after takes it off, in less code) */
-    hp_link_after(p, t, o, x); /* x takes the start of o's gap and keeps the rest */
+    if (HP_SPEED) { /* o heads the list hp_find named: popped at once */
+        hp_pop(p, t, o, list);
+        hp_link_any(p, t, o, x, true); /* x takes the start of o's gap and keeps the rest */
+    } else { /* hp_link_after takes it off, in less code */
+        hp_link_after(p, t, o, x);
+    }
     TARN_SAN_ALLOC(p, p->data + t[x].off, (uint32_t)size);
     hp_guard_set(p, t[x].off, (uint32_t)size);
     p->used += need;
@@ -1477,7 +1487,9 @@ tarn_status tarn_handle_free(tarn_handle_pool *pool, tarn_handle h)
             pool->stp->drop(pool);
         } else {
             TARN_SAN_FREE(pool, pool->data + off, n);
-            hp_vacate(pool, off, hp_body(n));
+            /* without annotations and poisoning there is nothing to vacate (tested on
+             * 64-bit hosts; 32-bit targets keep the smaller code) */
+            if (!HP_SPEED || TARN_SANITIZE || hp_poisoning(pool)) hp_vacate(pool, off, hp_body(n));
         }
         pool->used -= hp_span(n);
         pool->requested -= n;
