@@ -6,7 +6,7 @@
  *   table (start of the caller's buffer, or a buffer of its own):
  *   +-----------------------------+---------+---------+---------+-----+-------------+
  *   | ctl: fl_map, sl_map[32],    | entry 0 | entry 1 | entry 2 | ... | entry cap   |
- *   |      bin[32][4] (292 bytes) | (head)  |         |         |     |             |
+ *   |      bin[32 * 4] (292 bytes) | (head)  |         |         |     |             |
  *   +-----------------------------+---------+---------+---------+-----+-------------+
  *   entry (24 bytes): off | size | key | lock, next | prev, fnext | fprev, gen
  *
@@ -131,7 +131,7 @@ typedef tarn_handle_entry_ hp_entry;
 typedef struct hp_ctl {
     uint32_t fl_map;            /* bit f: some list of first level f is non-empty */
     uint8_t sl_map[HP_FL];      /* bit s: list [f][s] is non-empty */
-    uint16_t bin[HP_FL][HP_SL]; /* list heads (entry index or HP_NIL) */
+    uint16_t bin[HP_FL * HP_SL]; /* list heads (entry index or HP_NIL); [f][s] at f*HP_SL+s */
 } hp_ctl;
 
 TARN_STATIC_ASSERT(sizeof(hp_entry) == TARN_HANDLE_ENTRY_SIZE, hp_entry_size);
@@ -279,11 +279,11 @@ HP_SPECIALISED void hp_list_any(tarn_handle_pool *p, hp_entry *t, uint16_t x, ui
     t[x].fprev = HP_OUT;
     if (g == 0 || (moving && x == p->transit)) return;
     hp_mapping(g, &fl, &sl);
-    h = c->bin[fl][sl];
+    h = c->bin[fl * HP_SL + sl];
     t[x].fnext = h;
     t[x].fprev = HP_NIL;
     if (h != HP_NIL) t[h].fprev = x;
-    c->bin[fl][sl] = x;
+    c->bin[fl * HP_SL + sl] = x;
     c->fl_map |= (uint32_t)1u << fl;
     c->sl_map[fl] = (uint8_t)(c->sl_map[fl] | (1u << sl));
 }
@@ -307,8 +307,8 @@ HP_HOT void hp_unlist(tarn_handle_pool *p, hp_entry *t, uint16_t x, uint32_t g)
         return;
     }
     hp_mapping(g, &fl, &sl);
-    TARN_ASSERT(c->bin[fl][sl] == x);
-    c->bin[fl][sl] = n;
+    TARN_ASSERT(c->bin[fl * HP_SL + sl] == x);
+    c->bin[fl * HP_SL + sl] = n;
     if (n == HP_NIL) { /* the list is empty now */
         c->sl_map[fl] = (uint8_t)(c->sl_map[fl] & ~(1u << sl));
         if (c->sl_map[fl] == 0u) c->fl_map &= ~((uint32_t)1u << fl);
@@ -350,12 +350,12 @@ HP_HOT uint16_t hp_find(const tarn_handle_pool *p, const hp_entry *t, uint32_t n
         if (m != 0u) {
             sl = tarn_ctz_u32(m);
             *list = fl * HP_SL + sl;
-            return c->bin[fl][sl];
+            return c->bin[fl * HP_SL + sl];
         }
     }
     /* Nothing certain to fit: the head of need's own list may still be large enough. */
     hp_mapping(need, &fl, &sl);
-    h = c->bin[fl][sl];
+    h = c->bin[fl * HP_SL + sl];
     *list = fl * HP_SL + sl;
     if (h != HP_NIL && hp_gap(p, t, h) >= need) return h;
     return HP_NIL;
@@ -365,7 +365,7 @@ HP_HOT uint16_t hp_find(const tarn_handle_pool *p, const hp_entry *t, uint32_t n
 HP_HOT void hp_pop(tarn_handle_pool *p, hp_entry *t, uint16_t o, unsigned list)
 {
     hp_ctl *c = hp_c(p);
-    uint16_t *head = &c->bin[0][0] + list; /* c->bin[list / HP_SL][list % HP_SL] */
+    uint16_t *head = &c->bin[list];
     uint16_t n = t[o].fnext;
     TARN_ASSERT(*head == o && t[o].fprev == HP_NIL);
     t[o].fprev = HP_OUT;
@@ -1109,10 +1109,10 @@ static tarn_status hp_check(const tarn_handle_pool *p, bool bytes)
         bool any_sl = false;
         for (sl = 0; sl < HP_SL; sl++) {
             uint16_t prev = HP_NIL;
-            bool nonempty = c->bin[fl][sl] != HP_NIL;
+            bool nonempty = c->bin[fl * HP_SL + sl] != HP_NIL;
             if (nonempty != (((c->sl_map[fl] >> sl) & 1u) != 0u)) return TARN_ECORRUPT;
             any_sl = any_sl || nonempty;
-            x = c->bin[fl][sl];
+            x = c->bin[fl * HP_SL + sl];
             for (steps = 0; x != HP_NIL; steps++) {
                 unsigned f2, s2;
                 uint32_t g;
@@ -1832,7 +1832,7 @@ tarn_status tarn_handle_stats_get(tarn_handle_pool *pool, tarn_handle_stats *out
         uint32_t largest = 0;
         if (c->fl_map != 0u) {
             unsigned fl = tarn_log2_u32(c->fl_map);
-            uint16_t x = c->bin[fl][tarn_log2_u32(c->sl_map[fl])];
+            uint16_t x = c->bin[fl * HP_SL + tarn_log2_u32(c->sl_map[fl])];
             for (; x != HP_NIL; x = t[x].fnext) {
                 uint32_t g = hp_gap(pool, t, x);
                 if (g > largest) largest = g;
