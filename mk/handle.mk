@@ -3,7 +3,9 @@
 #                           compiled alone (-ffunction-sections), and the image growth
 #                           (--gc-sections) of a program that uses tarn_handle_init, _alloc,
 #                           _lock, _unlock, _free and _compact over one that does not
-#                           (HANDLE_SIZE_FLAGS adds compile options, e.g. -DTARN_CHECK_LEVEL=0)
+#                           (HANDLE_SIZE_FLAGS adds compile options, e.g. -DTARN_CHECK_LEVEL=0);
+#                           fails when that program links code of a feature it does not use
+#                           (scramble mode, compact_step, quarantine, check, stats, walk)
 
 handle_mk_goal_ := $(.DEFAULT_GOAL)
 
@@ -14,6 +16,12 @@ HANDLE_SIZE_FLAGS ?=
 handle_size_dir_  := $(BUILD)/handlesize
 handle_size_cc_    = $(HANDLE_SIZE_CC) -Os -std=c99 -ffunction-sections -fdata-sections \
                      -Iinclude -Isrc $(HANDLE_SIZE_FLAGS)
+
+# code of features the size program does not use (gc-sections must drop all of it)
+handle_size_unused_ := tarn_handle_scramble_ hp_scramble_run hp_pack hp_transit_step \
+                       hp_transit_end hp_transit_drop hp_step_call tarn_handle_quarantine_ \
+                       hp_hold hp_q_release_oldest hp_q_flush hp_release hp_check hp_full_check \
+                       tarn_handle_stats_get tarn_handle_walk tarn_handle_check
 
 bench-handle-size:
 	@mkdir -p $(handle_size_dir_)
@@ -42,5 +50,9 @@ bench-handle-size:
 	   awk '$$4=="memcpy"||$$4=="memset"||$$4=="memmove"{s+=$$2} END{print s+0}'); \
 	 echo "handle image growth, Cortex-M4 -Os --gc-sections, init+alloc+lock+unlock+free+compact:" \
 	   "$$((w - o)) bytes (of which libc memcpy/memmove/memset: $$lib) [target <= 2000]"
+	@extra=$$(arm-none-eabi-nm $(handle_size_dir_)/with.elf | \
+	   awk -v re='^($(subst $(space),|,$(strip $(handle_size_unused_))))([.].*)?$$' \
+	   '$$3 ~ re {print $$3}' | tr '\n' ' '); \
+	 if [ -n "$$extra" ]; then echo "unused features linked: $$extra"; exit 1; fi
 
 .DEFAULT_GOAL := $(handle_mk_goal_)

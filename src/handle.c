@@ -6,7 +6,7 @@
  *   table (start of the caller's buffer, or a buffer of its own):
  *   +-----------------------------+---------+---------+---------+-----+-------------+
  *   | ctl: fl_map, sl_map[32],    | entry 0 | entry 1 | entry 2 | ... | entry cap   |
- *   |      bin[32][4] (292 bytes) | (head)  |         |         |     |             |
+ *   |      bin[32 * 4] (292 bytes) | (head)  |         |         |     |             |
  *   +-----------------------------+---------+---------+---------+-----+-------------+
  *   entry (24 bytes): off | size | key | lock, next | prev, fnext | fprev, gen
  *
@@ -131,7 +131,7 @@ typedef tarn_handle_entry_ hp_entry;
 typedef struct hp_ctl {
     uint32_t fl_map;            /* bit f: some list of first level f is non-empty */
     uint8_t sl_map[HP_FL];      /* bit s: list [f][s] is non-empty */
-    uint16_t bin[HP_FL][HP_SL]; /* list heads (entry index or HP_NIL) */
+    uint16_t bin[HP_FL * HP_SL]; /* list heads (entry index or HP_NIL); [f][s] at f*HP_SL+s */
 } hp_ctl;
 
 TARN_STATIC_ASSERT(sizeof(hp_entry) == TARN_HANDLE_ENTRY_SIZE, hp_entry_size);
@@ -155,8 +155,9 @@ TARN_STATIC_ASSERT(HP_SL <= 8u, hp_sl_map_is_a_byte);
 #else
 #define HP_HOT static
 #endif
-/* A loop that its callers specialise (64-bit hosts with GCC or Clang) */
-#if UINTPTR_MAX > 0xFFFFFFFFu && defined(__GNUC__)
+/* A loop that its callers specialise (GCC or Clang): each caller gets only the kind of
+ * move it makes (the raw pack of a release build links no annotated or poisoning move) */
+#if defined(__GNUC__)
 #define HP_SPECIALISED static inline __attribute__((always_inline))
 #else
 #define HP_SPECIALISED static
@@ -235,7 +236,7 @@ static inline bool hp_poisoning(const tarn_handle_pool *p)
 }
 /* The pool holds freed regions back (TARN_F_QUARANTINE given and compiled in). */
 #if TARN_QUARANTINE > 0
-#define HP_Q_ON(p) ((p)->quarantine.on != 0u)
+#define HP_Q_ON(p) ((p)->qua != NULL)
 #else
 #define HP_Q_ON(p) false
 #endif
@@ -268,22 +269,28 @@ static inline void hp_mapping(uint32_t g, unsigned *fl, unsigned *sl)
 }
 
 /* Put x's gap, of g bytes (its current size), on its list if g > 0 and x is not in
- * transit; else mark it listed nowhere. */
-HP_HOT void hp_list(tarn_handle_pool *p, hp_entry *t, uint16_t x, uint32_t g)
+ * transit (moving false: x is known not to be); else mark it listed nowhere. */
+HP_SPECIALISED void hp_list_any(tarn_handle_pool *p, hp_entry *t, uint16_t x, uint32_t g,
+                                bool moving)
 {
     hp_ctl *c = hp_c(p);
     unsigned fl, sl;
     uint16_t h;
     t[x].fprev = HP_OUT;
-    if (g == 0 || x == p->transit) return;
+    if (g == 0 || (moving && x == p->transit)) return;
     hp_mapping(g, &fl, &sl);
-    h = c->bin[fl][sl];
+    h = c->bin[fl * HP_SL + sl];
     t[x].fnext = h;
     t[x].fprev = HP_NIL;
     if (h != HP_NIL) t[h].fprev = x;
-    c->bin[fl][sl] = x;
+    c->bin[fl * HP_SL + sl] = x;
     c->fl_map |= (uint32_t)1u << fl;
     c->sl_map[fl] = (uint8_t)(c->sl_map[fl] | (1u << sl));
+}
+
+HP_HOT void hp_list(tarn_handle_pool *p, hp_entry *t, uint16_t x, uint32_t g)
+{
+    hp_list_any(p, t, x, g, true);
 }
 
 /* Take x's gap, of g bytes (the size it was listed with), off its list if it is on one. */
@@ -300,8 +307,8 @@ HP_HOT void hp_unlist(tarn_handle_pool *p, hp_entry *t, uint16_t x, uint32_t g)
         return;
     }
     hp_mapping(g, &fl, &sl);
-    TARN_ASSERT(c->bin[fl][sl] == x);
-    c->bin[fl][sl] = n;
+    TARN_ASSERT(c->bin[fl * HP_SL + sl] == x);
+    c->bin[fl * HP_SL + sl] = n;
     if (n == HP_NIL) { /* the list is empty now */
         c->sl_map[fl] = (uint8_t)(c->sl_map[fl] & ~(1u << sl));
         if (c->sl_map[fl] == 0u) c->fl_map &= ~((uint32_t)1u << fl);
@@ -343,12 +350,12 @@ HP_HOT uint16_t hp_find(const tarn_handle_pool *p, const hp_entry *t, uint32_t n
         if (m != 0u) {
             sl = tarn_ctz_u32(m);
             *list = fl * HP_SL + sl;
-            return c->bin[fl][sl];
+            return c->bin[fl * HP_SL + sl];
         }
     }
     /* Nothing certain to fit: the head of need's own list may still be large enough. */
     hp_mapping(need, &fl, &sl);
-    h = c->bin[fl][sl];
+    h = c->bin[fl * HP_SL + sl];
     *list = fl * HP_SL + sl;
     if (h != HP_NIL && hp_gap(p, t, h) >= need) return h;
     return HP_NIL;
@@ -358,14 +365,15 @@ HP_HOT uint16_t hp_find(const tarn_handle_pool *p, const hp_entry *t, uint32_t n
 HP_HOT void hp_pop(tarn_handle_pool *p, hp_entry *t, uint16_t o, unsigned list)
 {
     hp_ctl *c = hp_c(p);
-    unsigned fl = list / HP_SL, sl = list % HP_SL;
+    uint16_t *head = &c->bin[list];
     uint16_t n = t[o].fnext;
-    TARN_ASSERT(c->bin[fl][sl] == o && t[o].fprev == HP_NIL);
+    TARN_ASSERT(*head == o && t[o].fprev == HP_NIL);
     t[o].fprev = HP_OUT;
-    c->bin[fl][sl] = n;
+    *head = n;
     if (n != HP_NIL) {
         t[n].fprev = HP_NIL;
     } else { /* the list is empty now */
+        unsigned fl = list / HP_SL, sl = list % HP_SL;
         c->sl_map[fl] = (uint8_t)(c->sl_map[fl] & ~(1u << sl));
         if (c->sl_map[fl] == 0u) c->fl_map &= ~((uint32_t)1u << fl);
     }
@@ -380,25 +388,36 @@ static void hp_lists_clear(hp_ctl *c)
 
 /* ---- address-ordered block list -------------------------------------------------------- */
 /* Insert x (size already set) at the start of o's gap, right after o: o's gap becomes 0
- * (off the lists), x's is the rest. */
-HP_HOT void hp_link_after(tarn_handle_pool *p, hp_entry *t, uint16_t o, uint16_t x)
+ * (off the lists), x's is the rest.  popped: o's gap is off the lists already (hp_pop). */
+HP_SPECIALISED void hp_link_any(tarn_handle_pool *p, hp_entry *t, uint16_t o, uint16_t x,
+                                bool popped)
 {
     uint16_t n = t[o].next;
     uint32_t g = hp_gap(p, t, o);
-    hp_unlist(p, t, o, g);
+    if (!popped) hp_unlist(p, t, o, g);
     t[x].off = hp_end(&t[o]);
     t[x].prev = o;
     t[x].next = n;
     t[o].next = x;
     t[n].prev = x;
-    hp_list(p, t, x, g - hp_span(t[x].size));
+    if (HP_SPEED) { /* x was just placed: it is not moving (one test less) */
+        hp_list_any(p, t, x, g - hp_span(t[x].size), false);
+    } else { /* one copy of the list code */
+        hp_list(p, t, x, g - hp_span(t[x].size));
+    }
+}
+
+HP_HOT void hp_link_after(tarn_handle_pool *p, hp_entry *t, uint16_t o, uint16_t x)
+{
+    hp_link_any(p, t, o, x, false);
 }
 
 /* Remove x from the list: its bytes and its gap join the gap of the block before it. */
 HP_HOT void hp_unlink(tarn_handle_pool *p, hp_entry *t, uint16_t x)
 {
     uint16_t pr = t[x].prev, n = t[x].next;
-    uint32_t gp = hp_gap(p, t, pr), gx = hp_gap(p, t, x);
+    /* pr's gap ends at x (64-bit hosts; elsewhere the shared hp_gap is less code) */
+    uint32_t gp = HP_SPEED ? t[x].off - hp_end(&t[pr]) : hp_gap(p, t, pr), gx = hp_gap(p, t, x);
     hp_unlist(p, t, pr, gp);
     hp_unlist(p, t, x, gx);
     t[pr].next = n;
@@ -422,14 +441,16 @@ static uint16_t hp_slot_take(tarn_handle_pool *p, hp_entry *t)
         x = ++p->carved;
         hp_set_gen(p, &t[x], ((uint32_t)t[x].gen << TARN_HANDLE_INDEX_BITS) + HP_GSTEP, 0u);
         if (hp_fast_ok(p)) p->fast = (uintptr_t)p->carved + 1u;
+        t[x].lock = 0;
+        t[x].fprev = HP_OUT;
     } else {
+        /* a freed slot has lock 0 (free and release want it) and fprev HP_OUT (its gap
+         * left the lists when it was unlinked) */
         x = p->free_head;  /* the slot freed longest ago */
         p->free_head = t[x].next;
         if (p->free_head == HP_NIL) p->free_tail = HP_NIL;
     }
     t[x].key |= x; /* live: the inline lock may take it (a free slot's state bits are 0) */
-    t[x].lock = 0;
-    t[x].fprev = HP_OUT;
     return x;
 }
 
@@ -438,8 +459,8 @@ static uint16_t hp_slot_take(tarn_handle_pool *p, hp_entry *t)
 static void hp_slot_release(tarn_handle_pool *p, hp_entry *t, uint16_t x, bool bump)
 {
     /* a free slot is told by its size 0 and its key; the other fields are set again when
-     * the slot is taken (off, prev by the link, lock and fprev by hp_slot_take; a freed
-     * block had lock 0 and its gap off the lists) */
+     * the slot is taken (off and prev by the link; a freed block had lock 0 and its gap
+     * off the lists, which hp_slot_take relies on) */
     t[x].size = 0;
     t[x].next = HP_NIL;
     if (bump) {
@@ -749,21 +770,36 @@ static uint32_t hp_transit_step(tarn_handle_pool *p, hp_entry *t, size_t work)
     return c;
 }
 
-static void hp_transit_finish(tarn_handle_pool *p)
+static void hp_transit_end(tarn_handle_pool *p)
 {
-    if (p->transit != HP_NIL) {
-        hp_entry *t = hp_t(p);
-        p->moved += hp_transit_step(p, t, hp_body(t[p->transit].size));
-    }
+    hp_entry *t = hp_t(p);
+    p->moved += hp_transit_step(p, t, hp_body(t[p->transit].size));
 }
 
 /* The block in transit is being freed: forget the move. */
-static void hp_transit_drop(tarn_handle_pool *p, hp_entry *t)
+static void hp_transit_drop(tarn_handle_pool *p)
 {
+    hp_entry *t = hp_t(p);
     uint16_t x = p->transit;
     uint32_t dst = t[x].off;
     hp_vacate(p, dst, p->transit_src + hp_body(t[x].size) - dst);
     p->transit = HP_NIL;
+}
+
+/* compact_step's code, reached only through the table its first call puts in the pool (a
+ * program that never calls compact_step links none of it: no block is ever in transit) */
+#define HP_STEP_TAG 0x53544550u
+struct tarn_handle_stp_ {
+    uint32_t tag;                           /* HP_STEP_TAG (checked by hp_check) */
+    void (*finish)(tarn_handle_pool *p);    /* complete the move of the block in transit */
+    void (*drop)(tarn_handle_pool *p);      /* the block in transit is being freed */
+};
+static const struct tarn_handle_stp_ hp_step_ops = {HP_STEP_TAG, hp_transit_end, hp_transit_drop};
+
+/* Complete the move of the block in transit, if there is one. */
+static inline void hp_transit_finish(tarn_handle_pool *p)
+{
+    if (p->transit != HP_NIL) p->stp->finish(p);
 }
 
 /* ---- debug quarantine ---------------------------------------------------------------- */
@@ -801,7 +837,7 @@ static void hp_hold(tarn_handle_pool *p, hp_entry *t, uint16_t x)
 }
 
 /* Release the oldest held region; false when none is held. */
-static bool hp_release_oldest(tarn_handle_pool *p)
+static bool hp_q_release_oldest(tarn_handle_pool *p)
 {
     void *e = tarn_q_pop(&p->quarantine);
     if (e == NULL) return false;
@@ -810,7 +846,7 @@ static bool hp_release_oldest(tarn_handle_pool *p)
 }
 
 /* Release every held region; false when one of them had been written after its free. */
-static bool hp_flush(tarn_handle_pool *p)
+static bool hp_q_flush(tarn_handle_pool *p)
 {
     bool ok = true;
     void *e;
@@ -818,6 +854,28 @@ static bool hp_flush(tarn_handle_pool *p)
         if (!hp_release(p, hp_t(p), hp_index_of(p, e))) ok = false;
     }
     return ok;
+}
+
+/* The quarantine's code, reached only through this table: tarn_handle_init (inline in
+ * tarn/handle.h) names it when cfg->flags may hold TARN_F_QUARANTINE, so a program built
+ * with TARN_QUARANTINE > 0 whose pools do not ask for it links none of it. */
+#define HP_QUA_TAG 0x51554152u
+struct tarn_handle_qua_ {
+    uint32_t tag;                                            /* HP_QUA_TAG (checked) */
+    void (*hold)(tarn_handle_pool *p, hp_entry *t, uint16_t x); /* instead of a free */
+    bool (*release_oldest)(tarn_handle_pool *p);
+    bool (*flush)(tarn_handle_pool *p);
+};
+const struct tarn_handle_qua_ tarn_handle_quarantine_ = {HP_QUA_TAG, hp_hold, hp_q_release_oldest,
+                                                         hp_q_flush};
+
+static inline bool hp_release_oldest(tarn_handle_pool *p)
+{
+    return p->qua != NULL && p->qua->release_oldest(p);
+}
+static inline bool hp_flush(tarn_handle_pool *p)
+{
+    return p->qua == NULL || p->qua->flush(p);
 }
 #else
 static inline bool hp_release_oldest(tarn_handle_pool *p)
@@ -834,23 +892,19 @@ static inline bool hp_flush(tarn_handle_pool *p)
 
 /* ---- whole-pool moves ---------------------------------------------------------------- */
 /* Slide every unpinned block to the start (high = false) or the end (high = true), and
- * rebuild the free-region lists on the way.  One pass over the blocks.  Held regions stay
- * where they are, like pinned blocks. */
+ * rebuild the free-region lists on the way, annotating and poisoning every move.  One pass
+ * over the blocks.  Held regions stay where they are, like pinned blocks. */
 static uint32_t hp_pack(tarn_handle_pool *p, bool high)
 {
     hp_entry *t = hp_t(p);
-    hp_ctl *c = hp_c(p);
     uint32_t moved = 0, dest;
     uint16_t x;
     hp_transit_finish(p);
-    hp_lists_clear(c);
+    hp_lists_clear(hp_c(p));
     if (!high) {
-        /* without annotations or poisoning (release builds) a move is a plain copy */
-        if (HP_RAW_PACK && !hp_poisoning(p)) { /* two calls: optimising builds specialise */
-            moved = hp_pack_down(p, t, true);
-        } else {
-            moved = hp_pack_down(p, t, false);
-        }
+        /* hp_pack runs only where moves are annotated or poisoned (sanitizer builds,
+         * TARN_POISON_FREE, scramble mode); the raw pack is hp_pack_low's */
+        moved = hp_pack_down(p, t, false);
     } else {
         dest = p->data_size;
         for (x = t[0].prev; x != 0; x = t[x].prev) {
@@ -871,20 +925,53 @@ static uint32_t hp_pack(tarn_handle_pool *p, bool high)
     return moved;
 }
 
+/* Scramble mode: pack alternately towards the end and towards the start. */
+static void hp_scramble_run(tarn_handle_pool *p)
+{
+    (void)hp_pack(p, p->scramble_high != 0u);
+    p->scramble_high = (uint8_t)!p->scramble_high;
+}
+
+/* Scramble mode's code (and the poisoning pack it needs), reached only through this table:
+ * tarn_handle_init (inline in tarn/handle.h) names it when cfg->flags may hold
+ * TARN_HANDLE_F_SCRAMBLE, so a program that never asks for scramble mode links none of it
+ * (when its cfg is NULL or a constant without the flag). */
+#define HP_SCR_TAG 0x53435242u
+struct tarn_handle_scr_ {
+    uint32_t tag;                                   /* HP_SCR_TAG (checked) */
+    void (*scramble)(tarn_handle_pool *p);          /* after alloc, resize, unlock */
+    uint32_t (*pack)(tarn_handle_pool *p, bool high); /* hp_pack, poisoning included */
+};
+const struct tarn_handle_scr_ tarn_handle_scramble_ = {HP_SCR_TAG, hp_scramble_run, hp_pack};
+
+static inline void hp_scramble(tarn_handle_pool *p)
+{
+    if (p->scr != NULL) p->scr->scramble(p);
+}
+
+/* Compaction towards the start.  Without sanitizer annotations and poisoning (release
+ * builds, no scramble mode) it is the raw pack alone: the general one (hp_pack) is
+ * reached through scramble mode's table there. */
+static uint32_t hp_pack_low(tarn_handle_pool *p)
+{
+    uint32_t moved;
+    if (!HP_RAW_PACK || TARN_POISON_FREE) return hp_pack(p, false);
+    if (p->scr != NULL) return p->scr->pack(p, false);
+    hp_transit_finish(p);
+    hp_lists_clear(hp_c(p));
+    moved = hp_pack_down(p, hp_t(p), true);
+    p->cursor = 0;
+    p->moved += moved;
+    return moved;
+}
+
 /* A full compaction; it releases every held region first (moving blocks over them would
  * be reuse anyway, and this keeps the promise of one free region without pins). */
 static uint32_t hp_compact(tarn_handle_pool *p)
 {
     (void)hp_flush(p);
     p->compactions++;
-    return hp_pack(p, false);
-}
-
-static void hp_scramble(tarn_handle_pool *p)
-{
-    if ((p->flags & TARN_HANDLE_F_SCRAMBLE) == 0u) return;
-    (void)hp_pack(p, p->scramble_high != 0u);
-    p->scramble_high = (uint8_t)!p->scramble_high;
+    return hp_pack_low(p);
 }
 
 /* ---- integrity check ---------------------------------------------------------------------- */
@@ -897,6 +984,9 @@ static tarn_status hp_check_ring(const tarn_handle_pool *p, uint32_t held, bool 
     uintptr_t t0 = (uintptr_t)hp_t(p);
     unsigned i, j;
     if (q->count != held || q->first >= TARN_QUARANTINE || (!HP_Q_ON(p) && held != 0u)) {
+        return TARN_ECORRUPT;
+    }
+    if (HP_Q_ON(p) != (q->on != 0u) || (HP_Q_ON(p) && p->qua->tag != HP_QUA_TAG)) {
         return TARN_ECORRUPT;
     }
     for (i = 0; i < q->count; i++) {
@@ -953,6 +1043,13 @@ static tarn_status hp_check(const tarn_handle_pool *p, bool bytes)
         return TARN_ECORRUPT;
     }
     if ((p->salt & HP_IMASK) != 0u || t[0].key != HP_IMASK) return TARN_ECORRUPT;
+    if ((p->scr != NULL) != ((p->flags & TARN_HANDLE_F_SCRAMBLE) != 0u) ||
+        (p->scr != NULL && p->scr->tag != HP_SCR_TAG)) {
+        return TARN_ECORRUPT;
+    }
+    if (p->transit != HP_NIL && (p->stp == NULL || p->stp->tag != HP_STEP_TAG)) {
+        return TARN_ECORRUPT;
+    }
     if (p->used > p->data_size || (p->data_size & (HP_A - 1u)) != 0u) return TARN_ECORRUPT;
     if (t[0].off != 0u || t[0].size != 0u) return TARN_ECORRUPT;
     /* address-ordered list */
@@ -1012,10 +1109,10 @@ static tarn_status hp_check(const tarn_handle_pool *p, bool bytes)
         bool any_sl = false;
         for (sl = 0; sl < HP_SL; sl++) {
             uint16_t prev = HP_NIL;
-            bool nonempty = c->bin[fl][sl] != HP_NIL;
+            bool nonempty = c->bin[fl * HP_SL + sl] != HP_NIL;
             if (nonempty != (((c->sl_map[fl] >> sl) & 1u) != 0u)) return TARN_ECORRUPT;
             any_sl = any_sl || nonempty;
-            x = c->bin[fl][sl];
+            x = c->bin[fl * HP_SL + sl];
             for (steps = 0; x != HP_NIL; steps++) {
                 unsigned f2, s2;
                 uint32_t g;
@@ -1109,9 +1206,22 @@ static uint32_t hp_salt(const void *table)
 }
 
 static tarn_status hp_setup(tarn_handle_pool *p, unsigned char *data, size_t dsize, void *table,
-                            size_t tsize, size_t handles, const tarn_config *cfg)
+                            size_t tsize, size_t handles, const tarn_config *cfg,
+                            const struct tarn_handle_scr_ *scr, const struct tarn_handle_qua_ *qua)
 {
     hp_entry *t;
+    uint32_t flags = cfg != NULL ? cfg->flags : 0u;
+    /* scr, qua: scramble mode's and the quarantine's code, given exactly when their flags
+     * are (see tarn_handle_init; the quarantine's flag is ignored when it is compiled out,
+     * and qua must then be NULL) */
+    uint32_t want = flags & (TARN_HANDLE_F_SCRAMBLE |
+                             (TARN_QUARANTINE > 0 ? TARN_F_QUARANTINE : 0u));
+    uint32_t have = (scr != NULL ? TARN_HANDLE_F_SCRAMBLE : 0u) |
+                    (qua != NULL ? TARN_F_QUARANTINE : 0u);
+    if (want != have || (scr != NULL && scr->tag != HP_SCR_TAG)) return TARN_EINVAL;
+#if TARN_QUARANTINE > 0
+    if (qua != NULL && qua->tag != HP_QUA_TAG) return TARN_EINVAL;
+#endif
     if (cfg != NULL) {
         if (!tarn_lock_valid(&cfg->lock)) return TARN_EINVAL;
         if ((cfg->flags & ~(uint32_t)(TARN_HANDLE_F_AUTOCOMPACT | TARN_HANDLE_F_SCRAMBLE |
@@ -1136,44 +1246,35 @@ static tarn_status hp_setup(tarn_handle_pool *p, unsigned char *data, size_t dsi
     p->free_tail = HP_NIL;
     p->transit = HP_NIL;
     p->salt = hp_salt(table);
+    p->scr = scr;
     p->flags = (uint8_t)(cfg != NULL ? cfg->flags & (TARN_HANDLE_F_AUTOCOMPACT |
                                                       TARN_HANDLE_F_SCRAMBLE) : 0u);
     p->report = (uint8_t)(cfg != NULL && (cfg->flags & TARN_F_SAN_REPORT) != 0u);
 #if TARN_QUARANTINE > 0
-    tarn_q_init(&p->quarantine, cfg != NULL ? cfg->flags : 0u);
+    tarn_q_init(&p->quarantine, flags);
+    p->qua = qua;
 #endif
     TARN_ERR_SET(p->last_error, (uint8_t)TARN_OK);
     p->scramble_high = 1;
-    if (cfg != NULL) {
+    if (cfg != NULL) { /* else no lock hook and no name (all 0 from the memset) */
         p->lock = cfg->lock;
         p->name = cfg->name;
-    } else {
-        p->lock.lock = NULL;
-        p->lock.unlock = NULL;
-        p->lock.ctx = NULL;
-        p->name = NULL;
     }
 
     hp_lists_clear(hp_c(p));
     t = hp_t(p);
-    t[0].off = 0;
-    t[0].size = 0;
-    t[0].next = 0;
-    t[0].prev = 0;
-    t[0].fnext = HP_NIL;
-    t[0].fprev = HP_OUT;
+    memset(&t[0], 0, sizeof t[0]); /* off, size, links, lock and gen 0 */
     t[0].key = HP_IMASK; /* matches no handle (a handle of index 0 has state bits 0) */
-    t[0].lock = 0;
-    t[0].gen = 0;
 
     TARN_SAN_NOACCESS(data, dsize);
-    hp_bin(p, t, 0); /* the whole data area is the head's gap */
+    hp_list(p, t, 0, (uint32_t)dsize); /* the whole data area is the head's gap */
     p->magic = HP_MAGIC; /* p->fast stays 0 until the first carve */
     return TARN_OK;
 }
 
-tarn_status tarn_handle_init(tarn_handle_pool *pool, void *mem, size_t size, size_t handles,
-                             const tarn_config *cfg)
+tarn_status tarn_handle_init_ext_(tarn_handle_pool *pool, void *mem, size_t size, size_t handles,
+                                  const tarn_config *cfg, const struct tarn_handle_scr_ *scr,
+                                  const struct tarn_handle_qua_ *qua)
 {
     size_t tspace;
     if (pool != NULL) {
@@ -1185,12 +1286,15 @@ tarn_status tarn_handle_init(tarn_handle_pool *pool, void *mem, size_t size, siz
     if (!TARN_IS_ALIGNED(mem, TARN_ALIGN)) return TARN_EALIGN;
     tspace = TARN_HANDLE_TABLE_SPACE(handles);
     if (size < tspace || size - tspace < hp_span(1u)) return TARN_ETOOSMALL;
-    return hp_setup(pool, (unsigned char *)mem + tspace, size - tspace, mem, tspace, handles, cfg);
+    return hp_setup(pool, (unsigned char *)mem + tspace, size - tspace, mem, tspace, handles, cfg,
+                    scr, qua);
 }
 
-tarn_status tarn_handle_init_split(tarn_handle_pool *pool, void *data, size_t data_size,
-                                   void *table, size_t table_size, size_t handles,
-                                   const tarn_config *cfg)
+tarn_status tarn_handle_init_split_ext_(tarn_handle_pool *pool, void *data, size_t data_size,
+                                        void *table, size_t table_size, size_t handles,
+                                        const tarn_config *cfg,
+                                        const struct tarn_handle_scr_ *scr,
+                                        const struct tarn_handle_qua_ *qua)
 {
     uintptr_t d, tb;
     if (pool != NULL) {
@@ -1207,7 +1311,7 @@ tarn_status tarn_handle_init_split(tarn_handle_pool *pool, void *data, size_t da
     tb = (uintptr_t)table;
     if (d < tb + TARN_HANDLE_TABLE_SIZE(handles) && tb < d + data_size) return TARN_EINVAL;
     return hp_setup(pool, (unsigned char *)data, data_size, table,
-                    TARN_HANDLE_TABLE_SIZE(handles), handles, cfg);
+                    TARN_HANDLE_TABLE_SIZE(handles), handles, cfg, scr, qua);
 }
 
 tarn_status tarn_handle_deinit(tarn_handle_pool *pool)
@@ -1276,9 +1380,12 @@ static tarn_status hp_alloc(tarn_handle_pool *p, size_t size, uint16_t *out)
     }
     x = hp_slot_take(p, t);
     t[x].size = (uint32_t)size;
-    if (HP_SPEED) hp_pop(p, t, o, list); /* o heads the list hp_find named (else
-                                          * hp_link_after takes it off, in less code) */
-    hp_link_after(p, t, o, x); /* x takes the start of o's gap and keeps the rest */
+    if (HP_SPEED) { /* o heads the list hp_find named: popped at once */
+        hp_pop(p, t, o, list);
+        hp_link_any(p, t, o, x, true); /* x takes the start of o's gap and keeps the rest */
+    } else { /* hp_link_after takes it off, in less code */
+        hp_link_after(p, t, o, x);
+    }
     TARN_SAN_ALLOC(p, p->data + t[x].off, (uint32_t)size);
     hp_guard_set(p, t[x].off, (uint32_t)size);
     p->used += need;
@@ -1372,15 +1479,17 @@ tarn_status tarn_handle_free(tarn_handle_pool *pool, tarn_handle h)
         uint32_t off = t[x].off, n = t[x].size;
 #if TARN_QUARANTINE > 0
         if (HP_Q_ON(pool)) {
-            hp_hold(pool, t, x);
+            pool->qua->hold(pool, t, x);
             return hp_leave(pool, st);
         }
 #endif
         if (x == pool->transit) {
-            hp_transit_drop(pool, t);
+            pool->stp->drop(pool);
         } else {
             TARN_SAN_FREE(pool, pool->data + off, n);
-            hp_vacate(pool, off, hp_body(n));
+            /* without annotations and poisoning there is nothing to vacate (tested on
+             * 64-bit hosts; 32-bit targets keep the smaller code) */
+            if (!HP_SPEED || TARN_SANITIZE || hp_poisoning(pool)) hp_vacate(pool, off, hp_body(n));
         }
         pool->used -= hp_span(n);
         pool->requested -= n;
@@ -1658,6 +1767,7 @@ static bool hp_step_call(tarn_handle_pool *pool, size_t budget_bytes, size_t *mo
     if (out != NULL) *out = st;
     if (st == TARN_OK) {
         hp_entry *t = hp_t(pool);
+        pool->stp = &hp_step_ops; /* from now on a block may be in transit */
         for (;;) {
             uint16_t x;
             if (pool->transit != HP_NIL) {
@@ -1722,7 +1832,7 @@ tarn_status tarn_handle_stats_get(tarn_handle_pool *pool, tarn_handle_stats *out
         uint32_t largest = 0;
         if (c->fl_map != 0u) {
             unsigned fl = tarn_log2_u32(c->fl_map);
-            uint16_t x = c->bin[fl][tarn_log2_u32(c->sl_map[fl])];
+            uint16_t x = c->bin[fl * HP_SL + tarn_log2_u32(c->sl_map[fl])];
             for (; x != HP_NIL; x = t[x].fnext) {
                 uint32_t g = hp_gap(pool, t, x);
                 if (g > largest) largest = g;

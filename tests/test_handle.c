@@ -855,6 +855,127 @@ static void test_corruption(void)
     CHECK_EQ(tarn_handle_free(&pool, a), TARN_OK);
 }
 
+/* Scramble mode's and compact_step's code are reached through const tables (so programs
+ * that use neither link none of it): the private init bodies accept the scramble table
+ * exactly with the flag, the inline init passes it exactly then (also for a cfg the
+ * compiler cannot see through), and the full check finds a damaged table pointer. */
+static void test_optional_code(void)
+{
+    tarn_config cfg;
+    tarn_handle a, b;
+    const struct tarn_handle_scr_ *scr;
+    memset(&cfg, 0, sizeof cfg);
+    CHECK(tarn_handle_scr_of_(NULL) == NULL);
+    CHECK(tarn_handle_scr_of_(&cfg) == NULL);
+    cfg.flags = TARN_HANDLE_F_AUTOCOMPACT;
+    CHECK(tarn_handle_scr_of_(&cfg) == NULL);
+    cfg.flags = TARN_HANDLE_F_SCRAMBLE;
+    CHECK(tarn_handle_scr_of_(&cfg) == &tarn_handle_scramble_);
+    /* the flag without the table, the table without the flag, another table: refused */
+    CHECK_EQ(tarn_handle_init_ext_(&pool, mem, sizeof mem, NH, &cfg, NULL, NULL), TARN_EINVAL);
+    CHECK_EQ(tarn_handle_validate(&pool, tarn_handle_from_u32(1u)), TARN_EINVAL);
+    CHECK_EQ(tarn_handle_init_split_ext_(&pool, data_buf, DATA, table_buf, sizeof table_buf, NH,
+                                         &cfg, NULL, NULL),
+             TARN_EINVAL);
+    CHECK_EQ(tarn_handle_init_ext_(&pool, mem, sizeof mem, NH, NULL, &tarn_handle_scramble_, NULL),
+             TARN_EINVAL);
+    cfg.flags = 0;
+    CHECK_EQ(tarn_handle_init_ext_(&pool, mem, sizeof mem, NH, &cfg, &tarn_handle_scramble_, NULL),
+             TARN_EINVAL);
+    CHECK_EQ(tarn_handle_init_split_ext_(&pool, data_buf, DATA, table_buf, sizeof table_buf, NH,
+                                         &cfg, &tarn_handle_scramble_, NULL),
+             TARN_EINVAL);
+    cfg.flags = TARN_HANDLE_F_SCRAMBLE;
+    CHECK_EQ(tarn_handle_init_ext_(&pool, mem, sizeof mem, NH, &cfg,
+                                   (const struct tarn_handle_scr_ *)(const void *)mem, NULL),
+             TARN_EINVAL);
+    /* the quarantine's table: given exactly with its flag (always NULL when compiled out,
+     * where the flag is ignored) */
+    cfg.flags = TARN_F_QUARANTINE;
+#if TARN_QUARANTINE > 0
+    CHECK(tarn_handle_qua_of_(&cfg) == &tarn_handle_quarantine_);
+    CHECK(tarn_handle_qua_of_(NULL) == NULL);
+    CHECK_EQ(tarn_handle_init_ext_(&pool, mem, sizeof mem, NH, &cfg, NULL, NULL), TARN_EINVAL);
+    CHECK_EQ(tarn_handle_init_ext_(&pool, mem, sizeof mem, NH, NULL, NULL,
+                                   &tarn_handle_quarantine_),
+             TARN_EINVAL);
+    CHECK_EQ(tarn_handle_init_ext_(&pool, mem, sizeof mem, NH, &cfg, NULL,
+                                   (const struct tarn_handle_qua_ *)(const void *)mem),
+             TARN_EINVAL);
+    CHECK_EQ(tarn_handle_init(&pool, mem, sizeof mem, NH, &cfg), TARN_OK);
+    CHECK(pool.qua == &tarn_handle_quarantine_ && pool.scr == NULL);
+    a = tarn_handle_alloc(&pool, 40);
+    CHECK_EQ(tarn_handle_free(&pool, a), TARN_OK);
+    CHECK_EQ(tarn_handle_free(&pool, a), TARN_EDOUBLE); /* held by the quarantine */
+    {
+        tarn_handle_stats st;
+        CHECK_EQ(tarn_handle_stats_get(&pool, &st), TARN_OK);
+        CHECK_EQ(st.quarantined, 1);
+    }
+    {
+        const struct tarn_handle_qua_ *qua = pool.qua;
+        pool.qua = NULL; /* a damaged pointer: the ring says the quarantine is on */
+        CHECK_EQ(tarn_handle_check(&pool), TARN_ECORRUPT);
+        pool.qua = qua;
+    }
+    CHECK_EQ(tarn_handle_check(&pool), TARN_OK);
+    CHECK_EQ(tarn_handle_quarantine_flush(&pool), TARN_OK);
+    init_plain(0);
+    CHECK(pool.qua == NULL);
+    a = tarn_handle_alloc(&pool, 40);
+    CHECK_EQ(tarn_handle_free(&pool, a), TARN_OK);
+    CHECK_EQ(tarn_handle_free(&pool, a), TARN_EDOUBLE);
+    {
+        tarn_handle_stats st;
+        CHECK_EQ(tarn_handle_stats_get(&pool, &st), TARN_OK);
+        CHECK_EQ(st.quarantined, 0);
+    }
+#else
+    CHECK(tarn_handle_qua_of_(&cfg) == NULL);
+    CHECK_EQ(tarn_handle_init(&pool, mem, sizeof mem, NH, &cfg), TARN_OK); /* ignored */
+#endif
+    cfg.flags = TARN_HANDLE_F_SCRAMBLE;
+    /* init_split with the flag scrambles */
+    CHECK_EQ(tarn_handle_init_split(&pool, data_buf, DATA, table_buf, sizeof table_buf, NH, &cfg),
+             TARN_OK);
+    CHECK(pool.scr == &tarn_handle_scramble_);
+    a = tarn_handle_alloc(&pool, 40);
+    b = tarn_handle_alloc(&pool, 40);
+    {
+        void *p1 = tarn_handle_lock(&pool, b);
+        CHECK_EQ(tarn_handle_unlock(&pool, b), TARN_OK);
+        CHECK(tarn_handle_lock(&pool, b) != p1); /* moved by the scramble after the unlock */
+        CHECK_EQ(tarn_handle_unlock(&pool, b), TARN_OK);
+    }
+    /* a damaged scramble pointer is found by the full check */
+    scr = pool.scr;
+    pool.scr = NULL;
+    CHECK_EQ(tarn_handle_check(&pool), TARN_ECORRUPT);
+    pool.scr = scr;
+    CHECK_EQ(tarn_handle_check(&pool), TARN_OK);
+    CHECK_EQ(tarn_handle_free(&pool, a), TARN_OK);
+    CHECK_EQ(tarn_handle_free(&pool, b), TARN_OK);
+    /* without the flag: no table; compact_step installs its own at its first call */
+    init_plain(0);
+    CHECK(pool.scr == NULL && pool.stp == NULL);
+    a = tarn_handle_alloc(&pool, 200);
+    b = tarn_handle_alloc(&pool, 300);
+    CHECK_EQ(tarn_handle_free(&pool, a), TARN_OK);
+    CHECK(!tarn_handle_compact_step(&pool, 100, NULL)); /* b is in transit now */
+    CHECK(pool.stp != NULL);
+    {
+        const struct tarn_handle_stp_ *stp = pool.stp;
+        pool.stp = NULL; /* a block in transit without compact_step's code */
+        CHECK_EQ(tarn_handle_check(&pool), TARN_ECORRUPT);
+        pool.stp = stp;
+    }
+    CHECK_EQ(tarn_handle_check(&pool), TARN_OK);
+    CHECK(tarn_handle_lock(&pool, b) == (void *)(pool.data)); /* completes the move */
+    CHECK_EQ(tarn_handle_unlock(&pool, b), TARN_OK);
+    CHECK_EQ(tarn_handle_free(&pool, b), TARN_OK);
+    CHECK_EQ(tarn_handle_check(&pool), TARN_OK);
+}
+
 static void test_lock_hook(void)
 {
     tarn_config cfg;
@@ -1065,6 +1186,7 @@ int main(void)
     test_transit_neighbour();
     test_walk_stats();
     test_corruption();
+    test_optional_code();
     test_lock_hook();
     test_flags();
     test_san_report_flag();

@@ -294,7 +294,14 @@ typedef struct tarn_handle_pool {
     uint64_t moved;         /**< bytes moved by compaction, compact_step and scramble */
     tarn_lock lock;         /**< lock hook from tarn_config (all NULL: no locking) */
     const char *name;       /**< name from tarn_config, or NULL */
+    const struct tarn_handle_scr_ *scr; /**< scramble mode's code (&tarn_handle_scramble_)
+                                             with TARN_HANDLE_F_SCRAMBLE, else NULL */
+    const struct tarn_handle_stp_ *stp; /**< compact_step's code, set by its first call
+                                             (NULL before: no block is in transit) */
 #if TARN_QUARANTINE > 0
+    const struct tarn_handle_qua_ *qua; /**< the quarantine's code
+                                             (&tarn_handle_quarantine_) with
+                                             TARN_F_QUARANTINE, else NULL */
     tarn_quarantine quarantine; /**< held regions: their table entries, oldest first */
 #endif
 } tarn_handle_pool;
@@ -337,6 +344,55 @@ typedef struct tarn_handle_block {
 typedef bool (*tarn_handle_walk_fn)(const tarn_handle_block *block, void *ctx);
 
 /* ---- init ------------------------------------------------------------------------------- */
+/** Private: scramble mode's code, a const table in handle.c.  A program links it only when
+ *  it names it, which tarn_handle_init and tarn_handle_init_split do when cfg->flags may
+ *  hold TARN_HANDLE_F_SCRAMBLE (see tarn_handle_init). */
+extern const struct tarn_handle_scr_ tarn_handle_scramble_;
+
+/** Private: the code that cfg's flags need (&tarn_handle_scramble_ when they may hold
+ *  TARN_HANDLE_F_SCRAMBLE, else NULL).  O(1). */
+static inline const struct tarn_handle_scr_ *tarn_handle_scr_of_(const tarn_config *cfg)
+{
+    return (cfg != NULL && (cfg->flags & TARN_HANDLE_F_SCRAMBLE) != 0u) ? &tarn_handle_scramble_
+                                                                         : NULL;
+}
+
+#if TARN_QUARANTINE > 0
+/** Private: the debug quarantine's code, a const table in handle.c (only with
+ *  TARN_QUARANTINE > 0).  A program links it only when it names it, which
+ *  tarn_handle_init and tarn_handle_init_split do when cfg->flags may hold
+ *  TARN_F_QUARANTINE. */
+extern const struct tarn_handle_qua_ tarn_handle_quarantine_;
+#endif
+
+/** Private: the quarantine code that cfg's flags need (&tarn_handle_quarantine_ when
+ *  TARN_QUARANTINE > 0 and they may hold TARN_F_QUARANTINE, else NULL).  O(1). */
+static inline const struct tarn_handle_qua_ *tarn_handle_qua_of_(const tarn_config *cfg)
+{
+#if TARN_QUARANTINE > 0
+    return (cfg != NULL && (cfg->flags & TARN_F_QUARANTINE) != 0u) ? &tarn_handle_quarantine_
+                                                                    : NULL;
+#else
+    (void)cfg;
+    return NULL;
+#endif
+}
+
+/** Private: the body of tarn_handle_init; scr is tarn_handle_scr_of_(cfg) and qua
+ *  tarn_handle_qua_of_(cfg) (anything else is TARN_EINVAL).  Call tarn_handle_init
+ *  instead.  O(1), not ISR-safe. */
+tarn_status tarn_handle_init_ext_(tarn_handle_pool *pool, void *mem, size_t size, size_t handles,
+                                  const tarn_config *cfg, const struct tarn_handle_scr_ *scr,
+                                  const struct tarn_handle_qua_ *qua);
+
+/** Private: the body of tarn_handle_init_split; scr and qua as for tarn_handle_init_ext_.
+ *  Call tarn_handle_init_split instead.  O(1), not ISR-safe. */
+tarn_status tarn_handle_init_split_ext_(tarn_handle_pool *pool, void *data, size_t data_size,
+                                        void *table, size_t table_size, size_t handles,
+                                        const tarn_config *cfg,
+                                        const struct tarn_handle_scr_ *scr,
+                                        const struct tarn_handle_qua_ *qua);
+
 /**
  * Initialise `pool` over `mem`: the table for `handles` handles at the start, the rest
  * (from TARN_HANDLE_TABLE_SPACE(handles) on, up to TARN_HANDLE_MAX_DATA bytes) is the data
@@ -348,9 +404,21 @@ typedef bool (*tarn_handle_walk_fn)(const tarn_handle_block *block, void *ctx);
  * TARN_ALIGN), TARN_ETOOSMALL (size below TARN_HANDLE_MIN_SIZE(handles)).  On error the pool
  * is left unusable: every call on it fails cleanly with TARN_EINVAL.  Not thread-safe
  * (initialise before sharing the pool); not ISR-safe.
+ *
+ * Inline, so that scramble mode and the debug quarantine (debug aids) cost no code in a
+ * program that does not ask for them: it tests cfg->flags for TARN_HANDLE_F_SCRAMBLE and
+ * TARN_F_QUARANTINE and names each one's code only when its flag may be set.  When cfg is NULL or a constant the compiler can see (e.g.
+ * a static const tarn_config in the same file) without the flag, the test folds away and
+ * the linker (--gc-sections) drops that code; a cfg the compiler cannot see through links
+ * it (a few hundred bytes).  Likewise compact_step's code is linked only by a program
+ * that calls tarn_handle_compact_step.
  */
-tarn_status tarn_handle_init(tarn_handle_pool *pool, void *mem, size_t size, size_t handles,
-                             const tarn_config *cfg);
+static inline tarn_status tarn_handle_init(tarn_handle_pool *pool, void *mem, size_t size,
+                                           size_t handles, const tarn_config *cfg)
+{
+    return tarn_handle_init_ext_(pool, mem, size, handles, cfg, tarn_handle_scr_of_(cfg),
+                                 tarn_handle_qua_of_(cfg));
+}
 
 /**
  * As tarn_handle_init, with the table in its own buffer: `table` (table_size >=
@@ -359,9 +427,14 @@ tarn_status tarn_handle_init(tarn_handle_pool *pool, void *mem, size_t size, siz
  * buffers must not overlap.  O(1).  Errors as tarn_handle_init (TARN_EINVAL also when the
  * buffers overlap).
  */
-tarn_status tarn_handle_init_split(tarn_handle_pool *pool, void *data, size_t data_size,
-                                   void *table, size_t table_size, size_t handles,
-                                   const tarn_config *cfg);
+static inline tarn_status tarn_handle_init_split(tarn_handle_pool *pool, void *data,
+                                                 size_t data_size, void *table,
+                                                 size_t table_size, size_t handles,
+                                                 const tarn_config *cfg)
+{
+    return tarn_handle_init_split_ext_(pool, data, data_size, table, table_size, handles, cfg,
+                                       tarn_handle_scr_of_(cfg), tarn_handle_qua_of_(cfg));
+}
 
 /**
  * End the pool: every handle becomes invalid, every call on the pool fails with
