@@ -46,6 +46,7 @@
 #endif
 
 #define TARN_QUARANTINE CONFIG_TARN_QUARANTINE
+#define TARN_HEAP_MAX_REGIONS CONFIG_TARN_HEAP_MAX_REGIONS
 
 #if defined(CONFIG_TARN_ASSERT)
 #include <zephyr/sys/__assert.h>
