@@ -461,11 +461,11 @@ static bool geom_layout(heap_geom *g, size_t avail, uint32_t k)
  * write into the control structure changes it, and the heap then refuses every call
  * (TARN_EINVAL: not a heap) instead of following a damaged pointer. */
 #define SEAL_P(p) ((uintptr_t)(p))
-static inline uint32_t heap_seal(const tarn_heap *h)
+static inline uintptr_t heap_seal(const tarn_heap *h)
 {
-    /* exclusive or of the fields, unshifted (a change in any one field always changes
-     * it, on 32-bit hosts too: no bit is shifted out); 64-bit words are folded once at
-     * the end */
+    /* exclusive or of the fields, unshifted and kept at pointer width (a change in any
+     * bit of any one field changes the same bit of the seal, on 32- and 64-bit hosts:
+     * nothing is shifted or folded out, and no fold is paid on every call) */
     uintptr_t v = SEAL_P(h->blocks) ^ SEAL_P(h->umap) ^ SEAL_P(h->groups) ^
                   SEAL_P(h->heads) ^ SEAL_P(h->mem) ^ (uintptr_t)h->mem_size ^
                   (uintptr_t)h->nbytes ^ (uintptr_t)(h->ngran ^ h->nclasses ^ h->k) ^
@@ -476,10 +476,7 @@ static inline uint32_t heap_seal(const tarn_heap *h)
 #if TARN_HEAP_TRACE
     v ^= SEAL_P(h->trace);
 #endif
-#if UINTPTR_MAX > 0xFFFFFFFFu
-    v ^= v >> 32;
-#endif
-    return (uint32_t)v;
+    return v;
 }
 
 static inline bool heap_valid(const tarn_heap *h)
