@@ -180,6 +180,7 @@ TARN_STATIC_ASSERT(TARN_HEAP_EXTRA == (size_t)TARN_GUARD_SIZE + HEAP_TRAILER, he
 #if !defined(__OPTIMIZE_SIZE__)
 /* a hot path kept in its public function although it has other callers (speed builds) */
 #define HEAP_HOT inline __attribute__((always_inline))
+#define HEAP_SPEED 1
 #endif
 #else
 #define HEAP_NOINLINE
@@ -1008,7 +1009,7 @@ static uint32_t heap_take(tarn_heap *h, uint32_t u, uint32_t *got, tarn_status *
  * before it (whose free state is looked up unless mode is REL_TAIL: then it is the
  * block being shrunk).  Every header and link that will be used is checked first: on
  * TARN_ECORRUPT nothing has changed. */
-static tarn_status heap_release(tarn_heap *h, uint32_t g, uint32_t s, uint32_t ps, int mode)
+static HEAP_HOT tarn_status heap_release(tarn_heap *h, uint32_t g, uint32_t s, uint32_t ps, int mode)
 {
     uint32_t n = g + s, ns = 0, l = g - ps;
     bool rf = bit_get(h->umap, n) == 0u;               /* U[N] = 1: never past the end */
@@ -1056,6 +1057,17 @@ static tarn_status heap_release(tarn_heap *h, uint32_t g, uint32_t s, uint32_t p
     list_push(h, g, cls_of(h, s));
     return TARN_OK;
 }
+
+/* heap_release of a whole block (free): in speed builds a copy compiled with the mode
+ * known (about 3 instructions less per free); in size builds the one function. */
+#ifdef HEAP_SPEED
+static HEAP_NOINLINE tarn_status heap_release_block(tarn_heap *h, uint32_t g, uint32_t s, uint32_t ps)
+{
+    return heap_release(h, g, s, ps, REL_BLOCK);
+}
+#else
+#define heap_release_block(h, g, s, ps) heap_release((h), (g), (s), (ps), REL_BLOCK)
+#endif
 
 /* ---- init / destroy ---------------------------------------------------------------------- */
 tarn_status tarn_heap_init(tarn_heap **out, void *mem, size_t size, const tarn_config *cfg)
@@ -1352,7 +1364,7 @@ static HEAP_HOT tarn_status heap_free_core(tarn_heap *h, void *ptr)
         return TARN_OK;
     }
 #endif
-    st = heap_release(h, b.g, b.s, b.ps, REL_BLOCK);
+    st = heap_release_block(h, b.g, b.s, b.ps);
     if (TARN_UNLIKELY(st != TARN_OK)) return heap_reject(h, ptr, st);
     return TARN_OK;
 }
