@@ -1583,7 +1583,9 @@ static void acct_end(tarn_heap *h, const tarn_heap *c, const heap_acct *a)
  * heap is marked damaged).  At most TARN_HEAP_MAX_REGIONS - 1 comparisons. */
 static tarn_status heap_rgn_find(tarn_heap *h, const void *p, tarn_heap **c, unsigned *ri)
 {
-    const heap_rtab *t = RT(h);
+    /* reached only through heap_ops (ops->find, ops->free_rgn), which has just verified
+     * the table pointer's check word: not verified a second time */
+    const heap_rtab *t = (const heap_rtab *)h->rt;
     unsigned i, n;
     if (t == NULL) return h->rt != NULL ? heap_damaged(h) : TARN_EFOREIGN;
     n = t->nrgn <= TARN_HEAP_MAX_REGIONS ? t->nrgn : TARN_HEAP_MAX_REGIONS;
@@ -1686,17 +1688,20 @@ static void *heap_place(tarn_heap *h, unsigned first, size_t size, size_t alignm
 {
     unsigned i, n = 1u;
 #if HEAP_REGIONS
-    heap_rtab *t = RT(h);
+    heap_rtab *t;
     /* granules the search in a region looks for (for the full-region hint) */
     uint32_t need = size < ((size_t)1 << 30) && alignment < ((size_t)1 << 30)
                         ? heap_units(size) + (alignment > G ? (uint32_t)(alignment >> LG) + 1u : 0u)
                         : UINT32_MAX;
-    if (t != NULL) n = t->nrgn <= TARN_HEAP_MAX_REGIONS ? t->nrgn : TARN_HEAP_MAX_REGIONS;
 #endif
     if (TARN_UNLIKELY(!heap_rt_ok(h))) {   /* the table pointer or region 0's caps */
         *st = heap_damaged(h);
         return NULL;
     }
+#if HEAP_REGIONS
+    t = (heap_rtab *)h->rt;                /* (its check word was verified just above) */
+    if (t != NULL) n = t->nrgn <= TARN_HEAP_MAX_REGIONS ? t->nrgn : TARN_HEAP_MAX_REGIONS;
+#endif
     *st = TARN_ENOMEM;      /* also when no region has the capabilities */
     for (i = first; i < n; i++) {
         tarn_heap *c = h;
