@@ -204,6 +204,7 @@ static inline bool lf_cas32s(lf_a32 *p, uint32_t *exp, uint32_t des, lf_mo ok, l
 #endif
 static inline tarn_lfblock_word lf_ldw(const lf_aw *p, lf_mo mo) { return atomic_load_explicit(p, mo); }
 static inline void lf_stw(lf_aw *p, tarn_lfblock_word v, lf_mo mo) { atomic_store_explicit(p, v, mo); }
+#if !TARN_LFBLOCK_LLSC /* the LL/SC build changes the head with lf_ll/lf_sc only */
 static inline bool lf_casww(lf_aw *p, tarn_lfblock_word *exp, tarn_lfblock_word des, lf_mo ok,
                             lf_mo bad)
 {
@@ -212,6 +213,7 @@ static inline bool lf_casww(lf_aw *p, tarn_lfblock_word *exp, tarn_lfblock_word 
     *exp = e;
     return done;
 }
+#endif
 #define LF_LOCK(pool) ((void)0)
 #define LF_UNLOCK(pool) ((void)0)
 
