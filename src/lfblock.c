@@ -183,40 +183,6 @@ static inline void lf_or32(lf_a32 *p, uint32_t v) { (void)atomic_fetch_or_explic
 #if TARN_QUARANTINE > 0
 static inline uint32_t lf_xchg32(lf_a32 *p, uint32_t v, lf_mo mo) { return atomic_exchange_explicit(p, v, mo); }
 #endif
-/* Weak CAS: may fail spuriously (LL/SC); used only inside retry loops.  On failure *exp
- * receives the value found. */
-static inline bool lf_cas32w(lf_a32 *p, uint32_t *exp, uint32_t des, lf_mo ok, lf_mo bad)
-{
-    uint32_t e = *exp;
-    bool done = atomic_compare_exchange_weak_explicit(p, &e, des, ok, bad);
-    *exp = e;
-    return done;
-}
-#if TARN_CHECK_LEVEL >= 1 || TARN_QUARANTINE > 0
-/* Strong CAS: fails only if *p != *exp; used where a failure is reported to the caller. */
-static inline bool lf_cas32s(lf_a32 *p, uint32_t *exp, uint32_t des, lf_mo ok, lf_mo bad)
-{
-    uint32_t e = *exp;
-    bool done = atomic_compare_exchange_strong_explicit(p, &e, des, ok, bad);
-    *exp = e;
-    return done;
-}
-#endif
-static inline tarn_lfblock_word lf_ldw(const lf_aw *p, lf_mo mo) { return atomic_load_explicit(p, mo); }
-static inline void lf_stw(lf_aw *p, tarn_lfblock_word v, lf_mo mo) { atomic_store_explicit(p, v, mo); }
-#if !TARN_LFBLOCK_LLSC /* the LL/SC build changes the head with lf_ll/lf_sc only */
-static inline bool lf_casww(lf_aw *p, tarn_lfblock_word *exp, tarn_lfblock_word des, lf_mo ok,
-                            lf_mo bad)
-{
-    tarn_lfblock_word e = *exp;
-    bool done = atomic_compare_exchange_weak_explicit(p, &e, des, ok, bad);
-    *exp = e;
-    return done;
-}
-#endif
-#define LF_LOCK(pool) ((void)0)
-#define LF_UNLOCK(pool) ((void)0)
-
 #if TARN_LFBLOCK_LLSC
 /* Load-linked / store-conditional of the 32-bit head word (see "LL/SC" below).  Each is
  * one instruction in its own asm statement with a memory clobber, so the compiler keeps
@@ -261,6 +227,55 @@ static inline void lf_clrex(void)
 #endif
 }
 #endif
+
+/* A compare-and-swap whose compare failed leaves, as compiled by gcc for ARM (LDREX, compare,
+ * no STREX, no CLREX) and RISC-V (LR.W, compare, no SC.W), a reservation open.  In the LL/SC
+ * build that matters: a handler that returns with one (a double put's failed claim, a carve
+ * or min_free CAS beaten by a nested interrupt) can leave the context it interrupted, which
+ * is between its LL and SC of the head, an SC that pairs with the handler's load instead
+ * of its own (RISC-V: xRET need not clear reservations, and the reservation set may cover
+ * the head when the word is in the same granule).  So every failed CAS gives it up. */
+#if TARN_LFBLOCK_LLSC
+#define LF_CAS_FAILED(done) do { if (!(done)) lf_clrex(); } while (0)
+#else
+#define LF_CAS_FAILED(done) ((void)0)
+#endif
+/* Weak CAS: may fail spuriously (LL/SC); used only inside retry loops.  On failure *exp
+ * receives the value found. */
+static inline bool lf_cas32w(lf_a32 *p, uint32_t *exp, uint32_t des, lf_mo ok, lf_mo bad)
+{
+    uint32_t e = *exp;
+    bool done = atomic_compare_exchange_weak_explicit(p, &e, des, ok, bad);
+    *exp = e;
+    LF_CAS_FAILED(done);
+    return done;
+}
+#if TARN_CHECK_LEVEL >= 1 || TARN_QUARANTINE > 0
+/* Strong CAS: fails only if *p != *exp; used where a failure is reported to the caller. */
+static inline bool lf_cas32s(lf_a32 *p, uint32_t *exp, uint32_t des, lf_mo ok, lf_mo bad)
+{
+    uint32_t e = *exp;
+    bool done = atomic_compare_exchange_strong_explicit(p, &e, des, ok, bad);
+    *exp = e;
+    LF_CAS_FAILED(done);
+    return done;
+}
+#endif
+static inline tarn_lfblock_word lf_ldw(const lf_aw *p, lf_mo mo) { return atomic_load_explicit(p, mo); }
+static inline void lf_stw(lf_aw *p, tarn_lfblock_word v, lf_mo mo) { atomic_store_explicit(p, v, mo); }
+#if !TARN_LFBLOCK_LLSC /* the LL/SC build changes the head with lf_ll/lf_sc only */
+static inline bool lf_casww(lf_aw *p, tarn_lfblock_word *exp, tarn_lfblock_word des, lf_mo ok,
+                            lf_mo bad)
+{
+    tarn_lfblock_word e = *exp;
+    bool done = atomic_compare_exchange_weak_explicit(p, &e, des, ok, bad);
+    *exp = e;
+    return done;
+}
+#endif
+#define LF_LOCK(pool) ((void)0)
+#define LF_UNLOCK(pool) ((void)0)
+
 
 #else /* fallback: everything below runs under the pool's lock hook */
 
