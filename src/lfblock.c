@@ -183,38 +183,6 @@ static inline void lf_or32(lf_a32 *p, uint32_t v) { (void)atomic_fetch_or_explic
 #if TARN_QUARANTINE > 0
 static inline uint32_t lf_xchg32(lf_a32 *p, uint32_t v, lf_mo mo) { return atomic_exchange_explicit(p, v, mo); }
 #endif
-/* Weak CAS: may fail spuriously (LL/SC); used only inside retry loops.  On failure *exp
- * receives the value found. */
-static inline bool lf_cas32w(lf_a32 *p, uint32_t *exp, uint32_t des, lf_mo ok, lf_mo bad)
-{
-    uint32_t e = *exp;
-    bool done = atomic_compare_exchange_weak_explicit(p, &e, des, ok, bad);
-    *exp = e;
-    return done;
-}
-#if TARN_CHECK_LEVEL >= 1 || TARN_QUARANTINE > 0
-/* Strong CAS: fails only if *p != *exp; used where a failure is reported to the caller. */
-static inline bool lf_cas32s(lf_a32 *p, uint32_t *exp, uint32_t des, lf_mo ok, lf_mo bad)
-{
-    uint32_t e = *exp;
-    bool done = atomic_compare_exchange_strong_explicit(p, &e, des, ok, bad);
-    *exp = e;
-    return done;
-}
-#endif
-static inline tarn_lfblock_word lf_ldw(const lf_aw *p, lf_mo mo) { return atomic_load_explicit(p, mo); }
-static inline void lf_stw(lf_aw *p, tarn_lfblock_word v, lf_mo mo) { atomic_store_explicit(p, v, mo); }
-static inline bool lf_casww(lf_aw *p, tarn_lfblock_word *exp, tarn_lfblock_word des, lf_mo ok,
-                            lf_mo bad)
-{
-    tarn_lfblock_word e = *exp;
-    bool done = atomic_compare_exchange_weak_explicit(p, &e, des, ok, bad);
-    *exp = e;
-    return done;
-}
-#define LF_LOCK(pool) ((void)0)
-#define LF_UNLOCK(pool) ((void)0)
-
 #if TARN_LFBLOCK_LLSC
 /* Load-linked / store-conditional of the 32-bit head word (see "LL/SC" below).  Each is
  * one instruction in its own asm statement with a memory clobber, so the compiler keeps
@@ -259,6 +227,55 @@ static inline void lf_clrex(void)
 #endif
 }
 #endif
+
+/* A compare-and-swap whose compare failed leaves, as compiled by gcc for ARM (LDREX, compare,
+ * no STREX, no CLREX) and RISC-V (LR.W, compare, no SC.W), a reservation open.  In the LL/SC
+ * build that matters: a handler that returns with one (a double put's failed claim, a carve
+ * or min_free CAS beaten by a nested interrupt) can leave the context it interrupted, which
+ * is between its LL and SC of the head, an SC that pairs with the handler's load instead
+ * of its own (RISC-V: xRET need not clear reservations, and the reservation set may cover
+ * the head when the word is in the same granule).  So every failed CAS gives it up. */
+#if TARN_LFBLOCK_LLSC
+#define LF_CAS_FAILED(done) do { if (!(done)) lf_clrex(); } while (0)
+#else
+#define LF_CAS_FAILED(done) ((void)0)
+#endif
+/* Weak CAS: may fail spuriously (LL/SC); used only inside retry loops.  On failure *exp
+ * receives the value found. */
+static inline bool lf_cas32w(lf_a32 *p, uint32_t *exp, uint32_t des, lf_mo ok, lf_mo bad)
+{
+    uint32_t e = *exp;
+    bool done = atomic_compare_exchange_weak_explicit(p, &e, des, ok, bad);
+    *exp = e;
+    LF_CAS_FAILED(done);
+    return done;
+}
+#if TARN_CHECK_LEVEL >= 1 || TARN_QUARANTINE > 0
+/* Strong CAS: fails only if *p != *exp; used where a failure is reported to the caller. */
+static inline bool lf_cas32s(lf_a32 *p, uint32_t *exp, uint32_t des, lf_mo ok, lf_mo bad)
+{
+    uint32_t e = *exp;
+    bool done = atomic_compare_exchange_strong_explicit(p, &e, des, ok, bad);
+    *exp = e;
+    LF_CAS_FAILED(done);
+    return done;
+}
+#endif
+static inline tarn_lfblock_word lf_ldw(const lf_aw *p, lf_mo mo) { return atomic_load_explicit(p, mo); }
+static inline void lf_stw(lf_aw *p, tarn_lfblock_word v, lf_mo mo) { atomic_store_explicit(p, v, mo); }
+#if !TARN_LFBLOCK_LLSC /* the LL/SC build changes the head with lf_ll/lf_sc only */
+static inline bool lf_casww(lf_aw *p, tarn_lfblock_word *exp, tarn_lfblock_word des, lf_mo ok,
+                            lf_mo bad)
+{
+    tarn_lfblock_word e = *exp;
+    bool done = atomic_compare_exchange_weak_explicit(p, &e, des, ok, bad);
+    *exp = e;
+    return done;
+}
+#endif
+#define LF_LOCK(pool) ((void)0)
+#define LF_UNLOCK(pool) ((void)0)
+
 
 #else /* fallback: everything below runs under the pool's lock hook */
 
@@ -335,12 +352,19 @@ static inline uint32_t lf_top(const tarn_lfblock_pool *pool, tarn_lfblock_word h
 }
 
 /* New head word: h's tag plus one, over index `top`, which must fit the index bits (put's
- * validated index does).  Setting the index bits and adding one carries into the tag. */
+ * validated index does).  Setting the index bits (mask = idx_mask) and adding one carries
+ * into the tag. */
+static inline tarn_lfblock_word lf_head_after(tarn_lfblock_word h, uint32_t mask, uint32_t top)
+{
+    return ((h | mask) + 1u) | top;
+}
+#if !TARN_LFBLOCK_LLSC /* LL/SC keeps the mask in a register (see lf_push) */
 static inline tarn_lfblock_word lf_new_head(const tarn_lfblock_pool *pool, tarn_lfblock_word h,
                                             uint32_t top)
 {
-    return ((h | pool->idx_mask) + 1u) | top;
+    return lf_head_after(h, pool->idx_mask, top);
 }
+#endif
 
 
 
@@ -536,22 +560,26 @@ static void lf_push(tarn_lfblock_pool *pool, uint32_t i, tarn_lfblock_word h)
     TARN_STAT((void)add32(&pool->num_free, 1u)); /* before publishing: see the header */
 #if TARN_LFBLOCK_LLSC
     {
-        uint32_t link = lf_top(pool, h); /* what state[i] names now */
+        /* the index mask in a register: the LL's memory clobber would otherwise reload it
+         * from the pool, beside the head, between LL and SC; so the window is register
+         * arithmetic only (on RV32 a constrained LR/SC sequence) */
+        const uint32_t mask = pool->idx_mask;
+        uint32_t link = (uint32_t)h & mask; /* what state[i] names now */
         for (;;) {
             /* release: the link and the block's contents before the head store */
             atomic_thread_fence(memory_order_release);
             h = lf_ll(&pool->head);
-            if (lf_top(pool, h) != link) {
+            if (((uint32_t)h & mask) != link) {
                 /* the top changed since the link was written: relink, outside the
                  * exclusive pair (no store between LL and SC) */
                 lf_clrex();
-                link = lf_top(pool, h);
+                link = (uint32_t)h & mask;
                 st32(&pool->state[i], link, MO_RLX);
                 LF_RETRY(pool);
                 continue;
             }
             TARN_LFBLOCK_LLSC_HOOK(pool, 1);
-            if (lf_sc(&pool->head, (uint32_t)lf_new_head(pool, h, i))) break;
+            if (lf_sc(&pool->head, (uint32_t)lf_head_after(h, mask, i))) break;
             LF_RETRY(pool);
         }
     }
@@ -690,31 +718,38 @@ static inline void *lf_get(tarn_lfblock_pool *pool, tarn_status *st)
     /* LL/SC: the head, the top's link and the link check are all read between the
      * load-exclusive and the store-exclusive, which fails if anything stored to the head
      * (or an exception was taken) in between: no ABA whatever the tag. */
-    for (;;) {
-        uint32_t next;
-        h = lf_ll(&pool->head);
-        atomic_thread_fence(memory_order_acquire); /* the pusher's link and block contents */
-        i = lf_top(pool, h);
-        if (i >= n) {
-            lf_clrex();
-            goto empty;
-        }
-        next = ld32(&state[i], MO_RLX);
+    {
+        const uint32_t mask = pool->idx_mask; /* kept in a register (see lf_push) */
+        for (;;) {
+            uint32_t next;
+            h = lf_ll(&pool->head);
+            atomic_thread_fence(memory_order_acquire); /* the pusher's link and block contents */
+            i = (uint32_t)h & mask;
+            if (i >= n) {
+                lf_clrex();
+                goto empty;
+            }
+            next = ld32(&state[i], MO_RLX);
 #if TARN_CHECK_LEVEL >= 1
-        if (TARN_UNLIKELY(next > n ||
-                          (next < n && ld32(&state[next], MO_RLX) >= LF_HELD))) {
-            /* Storing the head back unchanged succeeds only if nothing touched it since
-             * the LL: then the link really is damaged (exact, no tag involved). */
-            if (lf_sc(&pool->head, (uint32_t)h)) goto corrupt;
-            LF_RETRY(pool);
-            continue;
-        }
+            if (TARN_UNLIKELY(next > n ||
+                              (next < n && ld32(&state[next], MO_RLX) >= LF_HELD))) {
+                /* Storing the head back unchanged succeeds only if nothing touched it since
+                 * the LL: then the link really is damaged (exact, no tag involved). */
+                if (lf_sc(&pool->head, (uint32_t)h)) goto corrupt;
+                LF_RETRY(pool);
+                continue;
+            }
 #endif
-        TARN_LFBLOCK_LLSC_HOOK(pool, 0);
-        /* the new head's data depends on the link read, which orders that read before
-         * the store (no release needed, as on every LL/SC machine) */
-        if (lf_sc(&pool->head, (uint32_t)LF_GET_HEAD(pool, h, next))) break;
-        LF_RETRY(pool);
+            TARN_LFBLOCK_LLSC_HOOK(pool, 0);
+            /* the new head's data depends on the link read, which orders that read before
+             * the store (no release needed, as on every LL/SC machine) */
+#if TARN_CHECK_LEVEL >= 1
+            if (lf_sc(&pool->head, (uint32_t)lf_head_after(h, mask, next))) break;
+#else
+            if (lf_sc(&pool->head, (uint32_t)lf_head_after(h, mask, next & mask))) break;
+#endif
+            LF_RETRY(pool);
+        }
     }
 #else
     h = ldw(&pool->head, MO_ACQ);

@@ -293,6 +293,101 @@ static void test_exception(void)
 }
 #endif
 
+#if TARN_LFBLOCK_LLSC
+/* A store-conditional of p's current value: true if it succeeded, i.e. a reservation on p
+ * was still open.  (It stores the value p already holds, so it changes nothing.) */
+static bool sc_probe(volatile uint32_t *p)
+{
+    uint32_t v = *p, fail;
+#if defined(__arm__)
+    __asm__ __volatile__("strex %0, %2, [%1]" : "=&r"(fail) : "r"(p), "r"(v) : "memory");
+#else
+    __asm__ __volatile__("sc.w %0, %2, (%1)" : "=&r"(fail) : "r"(p), "r"(v) : "memory");
+#endif
+    return fail == 0u;
+}
+
+/* The words of the pool an LL may have been on. */
+#define NPROBE (7u + NB)
+static volatile uint32_t *probe_addr(uint32_t k)
+{
+    volatile uint32_t *fixed[7];
+    fixed[0] = (volatile uint32_t *)(void *)&pool.head;
+    fixed[1] = (volatile uint32_t *)(void *)&pool.carve;
+    fixed[2] = (volatile uint32_t *)(void *)&pool.num_free;
+    fixed[3] = (volatile uint32_t *)(void *)&pool.min_free;
+    fixed[4] = (volatile uint32_t *)(void *)&pool.failed_gets;
+    fixed[5] = (volatile uint32_t *)(void *)&pool.retries;
+    fixed[6] = (volatile uint32_t *)(void *)&pool.flags;
+    return k < 7u ? fixed[k] : (volatile uint32_t *)(void *)&pool.state[k - 7u];
+}
+
+/* The scenarios, each run from a fresh pool and ending with the call under test. */
+enum { OP_GET, OP_PUT, OP_DOUBLE, OP_FOREIGN, OP_EMPTY, OP_PUT_ISR, OP_CORRUPT, OP_N };
+static void run_op(int op)
+{
+    void *all[NB];
+    unsigned k;
+    reset();
+    fill_list();
+    switch (op) {
+    case OP_GET: CHECK(tarn_lfblock_get(&pool) != NULL); break;
+    case OP_PUT:
+        all[0] = tarn_lfblock_get(&pool);
+        CHECK_EQ(tarn_lfblock_put(&pool, all[0]), TARN_OK);
+        break;
+    case OP_DOUBLE: /* the claim's compare-and-swap finds the block free: its compare fails */
+        all[0] = tarn_lfblock_get(&pool);
+        CHECK_EQ(tarn_lfblock_put(&pool, all[0]), TARN_OK);
+        CHECK_EQ(tarn_lfblock_put(&pool, all[0]), TARN_EDOUBLE);
+        break;
+    case OP_FOREIGN: CHECK_EQ(tarn_lfblock_put(&pool, mem + 1), TARN_EFOREIGN); break;
+    case OP_EMPTY: /* LL of the head, nothing to take */
+        for (k = 0; k < NB; k++) CHECK((all[k] = tarn_lfblock_get(&pool)) != NULL);
+        CHECK(tarn_lfblock_get(&pool) == NULL);
+        break;
+    case OP_PUT_ISR: /* the handler changes the head inside the put's window */
+        all[0] = tarn_lfblock_get(&pool);
+        scenario = SC_PUT;
+        fire_left = 1u;
+        CHECK_EQ(tarn_lfblock_put(&pool, all[0]), TARN_OK);
+        scenario = SC_NONE;
+        break;
+    case OP_CORRUPT: /* a damaged link: the get refuses */
+#if TARN_CHECK_LEVEL >= 1
+        pool.state[lf_top(&pool, ldw(&pool.head, MO_RLX))] = NB + 1u;
+        CHECK(tarn_lfblock_get(&pool) == NULL);
+#endif
+        break;
+    default: break;
+    }
+}
+
+/* Every get and put returns with no reservation open, on its error paths too: a handler
+ * that returned with one could make the SC of the context it interrupted pair with the
+ * handler's load (RISC-V's xRET need not clear it).  QEMU pairs an SC with the last LL by
+ * address (and value), and any SC ends the reservation, so each word is probed after its
+ * own run of the scenario.  The double put's failed claim (load-exclusive, compare, no
+ * store-exclusive) left one. */
+static void test_reservation(void)
+{
+    int op;
+    uint32_t k;
+    for (op = 0; op < OP_N; op++) {
+        uint32_t open = 0u;
+        for (k = 0; k < NPROBE; k++) {
+            run_op(op);
+            if (sc_probe(probe_addr(k))) {
+                printf("lfblock llsc: scenario %d left a reservation on word %lu\n", op,
+                       (unsigned long)k);
+                open++;
+            }
+        }
+        CHECK_EQ(open, 0u);
+    }
+}
+#endif
+
 /* One random operation on the n blocks held in mine[]: put one back, or get one (never
  * a block handed out already).  Returns 1 if a get returned a block. */
 static uint32_t random_step(void **mine, uint32_t *n)
@@ -397,6 +492,9 @@ int main(void)
 #else
     test_aba();
     test_put();
+#if TARN_LFBLOCK_LLSC
+    test_reservation();
+#endif
 #if BARE_M && TARN_LFBLOCK_LLSC
     test_exception();
 #endif

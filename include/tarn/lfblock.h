@@ -51,6 +51,13 @@
  *   "unconstrained" LR/SC sequence (it loads the link between LR and SC), which the ISA
  *   does not promise to make progress on every implementation; the cores we know of
  *   (and QEMU) do.  Define TARN_LFBLOCK_LLSC 0 to force the portable C11 path.
+ *   Only optimised builds (__OPTIMIZE__: -O1 and up, -Os, -Og) choose LL/SC by themselves:
+ *   at -O0 the compiler keeps every variable on the stack, so the code between the
+ *   load-exclusive and the store-exclusive stores to memory, which on some cores ends the
+ *   reservation every time (Cortex-M local monitors treat every address as the reserved
+ *   one and the architecture leaves the effect of a plain store to it to the
+ *   implementation; some RISC-V cores fail an SC after any store) and get/put would never
+ *   finish.  An -O0 build uses the C11 path; -DTARN_LFBLOCK_LLSC=1 forces LL/SC anyway.
  *
  * ABA and the tag-wrap bound (the C11 path: hosts, 64-bit words, other 32-bit parts)
  *   Every successful change of the head (a get from the free list or a put) adds one to
@@ -154,7 +161,7 @@ typedef uint32_t tarn_lfblock_word;
 
 /* ---- LL/SC (override with -DTARN_LFBLOCK_LLSC=0 to force the C11 compare-and-swap) ----- */
 #ifndef TARN_LFBLOCK_LLSC
-#if TARN_LFBLOCK_WORD_BITS == 32 && defined(__GNUC__) &&                                      \
+#if TARN_LFBLOCK_WORD_BITS == 32 && defined(__GNUC__) && defined(__OPTIMIZE__) &&            \
     ((defined(__arm__) &&                                                                      \
       (defined(__ARM_ARCH_7M__) || defined(__ARM_ARCH_7EM__) || defined(__ARM_ARCH_8M_MAIN__) || \
        defined(__ARM_ARCH_8_1M_MAIN__) ||                                                      \
