@@ -1214,8 +1214,11 @@ static tarn_status hp_setup(tarn_handle_pool *p, unsigned char *data, size_t dsi
     /* scr, qua: scramble mode's and the quarantine's code, given exactly when their flags
      * are (see tarn_handle_init; the quarantine's flag is ignored when it is compiled out,
      * and qua must then be NULL) */
-    uint32_t want = flags & (TARN_HANDLE_F_SCRAMBLE |
-                             (TARN_QUARANTINE > 0 ? TARN_F_QUARANTINE : 0u));
+#if TARN_QUARANTINE > 0
+    uint32_t want = flags & (TARN_HANDLE_F_SCRAMBLE | TARN_F_QUARANTINE);
+#else
+    uint32_t want = flags & TARN_HANDLE_F_SCRAMBLE;
+#endif
     uint32_t have = (scr != NULL ? TARN_HANDLE_F_SCRAMBLE : 0u) |
                     (qua != NULL ? TARN_F_QUARANTINE : 0u);
     if (want != have || (scr != NULL && scr->tag != HP_SCR_TAG)) return TARN_EINVAL;
