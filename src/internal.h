@@ -61,9 +61,16 @@ int memcmp(const void *a, const void *b, size_t n);
  * and read by tarn_<module>_last_error without the lock.  Relaxed atomic accesses (a plain
  * load or store on every target tarn builds for) make that read race-free; they order
  * nothing, and last_error is only meaningful to a single-threaded caller anyway. */
-#if defined(__GNUC__) || defined(__clang__)
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__GCC_ATOMIC_CHAR_LOCK_FREE) && \
+    __GCC_ATOMIC_CHAR_LOCK_FREE == 2
 #define TARN_ERR_SET(lv, st) __atomic_store_n(&(lv), (st), __ATOMIC_RELAXED)
 #define TARN_ERR_GET(lv) ((tarn_status)__atomic_load_n(&(lv), __ATOMIC_RELAXED))
+#elif defined(__GNUC__) || defined(__clang__)
+/* Cores without atomic instructions (ARMv6-M): clang would turn even a relaxed byte store
+ * into a call to libatomic's __atomic_store_1; an aligned byte access is single-copy
+ * atomic on every such core, so a volatile access is the same thing without the call. */
+#define TARN_ERR_SET(lv, st) ((void)(*(volatile uint8_t *)&(lv) = (uint8_t)(st)))
+#define TARN_ERR_GET(lv) ((tarn_status)(*(volatile const uint8_t *)&(lv)))
 #else
 #define TARN_ERR_SET(lv, st) ((void)((lv) = (st)))
 #define TARN_ERR_GET(lv) ((tarn_status)(lv))

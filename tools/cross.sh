@@ -1,7 +1,8 @@
 #!/bin/sh
 # tools/cross.sh - build every library module for the embedded targets, freestanding,
 # with -Wall -Wextra -Wpedantic -Werror -Os.
-#   tools/cross.sh          compile for Cortex-M0+, Cortex-M4 and RV32IMAC; fail on any warning
+#   tools/cross.sh          compile for Cortex-M0+, Cortex-M4 and RV32IMAC with gcc and with
+#                           clang; fail on any warning
 #   tools/cross.sh size     also print .text/.data/.bss per module (Cortex-M4 and M0+)
 set -eu
 cd "$(dirname "$0")/.."
@@ -10,12 +11,16 @@ mkdir -p "$out"
 WARN="-Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes"
 COMMON="-Os -ffreestanding -ffunction-sections -fdata-sections -Iinclude -Isrc $WARN"
 
-targets="m0plus m4 rv32"
+targets="m0plus m4 rv32 clang-m0plus clang-m4 clang-rv32"
 cc_for() {
   case "$1" in
     m0plus) echo "arm-none-eabi-gcc -mcpu=cortex-m0plus -mthumb" ;;
     m4) echo "arm-none-eabi-gcc -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16" ;;
     rv32) echo "riscv64-unknown-elf-gcc -march=rv32imac -mabi=ilp32" ;;
+    # clang, freestanding (no sysroot: <string.h> falls back to src/internal.h's declarations)
+    clang-m0plus) echo "clang --target=thumbv6m-none-eabi -mcpu=cortex-m0plus -mthumb" ;;
+    clang-m4) echo "clang --target=thumbv7em-none-eabi -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16" ;;
+    clang-rv32) echo "clang --target=riscv32-unknown-elf -march=rv32imac -mabi=ilp32" ;;
   esac
 }
 std_for() { if grep -q 'stdatomic.h' "$1"; then echo "-std=c11"; else echo "-std=c99"; fi; }
