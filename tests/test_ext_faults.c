@@ -551,7 +551,9 @@ static void test_layouts(void)
                     cases++;
                     for (w = 0; w < nw; w++) {
                         size_t len = TARN_EXT_HEADER_SIZE;
-                        for (keep = 0; keep <= len; keep += 1u + (size_t)check_below((uint32_t)CHECK_ITERS(4) * 2u)) {
+                        /* every byte at full length; 1 in about TARN_TEST_SCALE when scaled */
+                        for (keep = 0; keep <= len;
+                             keep += 1u + (TARN_TEST_SCALE > 1 ? (size_t)check_below(2u * TARN_TEST_SCALE) : 0u)) {
                             if (!layout_case(p1, p2, p3, need, (long)w, keep, (uint8_t)check_rand(), &nw)) bad++;
                             cases++;
                         }
@@ -674,21 +676,23 @@ static bool error_replay(int kind, long at, size_t keep, unsigned long more)
 static void test_callback_errors(unsigned long nreads, unsigned long nsyncs)
 {
     unsigned long n, bad = 0, cases = 0, step;
+    /* every write and sync at full length, 1 in TARN_TEST_SCALE (from a random start) when scaled */
+    const unsigned long wstep = TARN_TEST_SCALE;
     step = nreads / (unsigned long)CHECK_ITERS(4000) + 1u;
     for (n = check_below((uint32_t)step); n < nreads; n += step, cases++) {
         if (!error_replay(F_READ, (long)n, 0, n % 5 == 0 ? 2u : 0u)) bad++;
     }
-    for (n = 0; n < nwrites; n++, cases += 3) {
+    for (n = wstep > 1u ? check_below((uint32_t)wstep) : 0u; n < nwrites; n += wstep, cases += 3) {
         if (!error_replay(F_WRITE, (long)n, 0, 0)) bad++;
         if (!error_replay(F_WRITE, (long)n, (size_t)check_below((uint32_t)wlen[n] + 1u), 0)) bad++;
         if (!error_replay(F_WRITE, (long)n, (size_t)check_below((uint32_t)wlen[n] + 1u), 1u + check_below(3))) bad++;
     }
-    for (n = 0; n < nsyncs; n++, cases += 2) {
+    for (n = wstep > 1u ? check_below((uint32_t)wstep) : 0u; n < nsyncs; n += wstep, cases += 2) {
         if (!error_replay(F_SYNC, (long)n, 0, 0)) bad++;
         if (!error_replay(F_SYNC, (long)n, 0, 1u + check_below(3))) bad++;
     }
-    printf("4. callback errors: 1 in %lu of %lu reads, each of %lu writes and %lu syncs, alone or in a burst: "
-           "%lu cases, %lu violations\n", step, nreads, nwrites, nsyncs, cases, bad);
+    printf("4. callback errors: 1 in %lu of %lu reads, 1 in %lu of %lu writes and of %lu syncs, alone or in a "
+           "burst: %lu cases, %lu violations\n", step, nreads, wstep, nwrites, nsyncs, cases, bad);
     CHECK_EQ(bad, 0);
 }
 
