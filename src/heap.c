@@ -517,6 +517,9 @@ typedef struct heap_rtab {
     uint32_t tseal;                          /* check of nrgn, ncapset, capset, mem1, size1 */
     uint8_t nrgn, ncapset;
 } heap_rtab;
+/* The public bound of the table's bytes holds (alignment padding included). */
+TARN_STATIC_ASSERT(sizeof(heap_rtab) + 2u * (TARN_HEAP_GRANULE - 1u) <= TARN_HEAP_REGION_TABLE_BYTES,
+                   heap_region_table_bound);
 /* Bytes the table takes at the start of a buffer at mem. */
 #define RT_BYTES(mem) \
     (((G - ((uintptr_t)(mem) & (G - 1u))) & (G - 1u)) + TARN_ALIGN_UP(sizeof(heap_rtab), (size_t)G))
@@ -1596,6 +1599,12 @@ static tarn_status heap_rgn_find(tarn_heap *h, const void *p, tarn_heap **c, uns
             *ri = i;
             return *c != NULL ? TARN_OK : heap_damaged(h);
         }
+    }
+    /* no region holds p: before calling it foreign, make sure the ranges just compared
+     * (and the count) were not damaged (an error path: costs nothing on success) */
+    if (!heap_t_ok(t)) return heap_damaged(h);
+    for (i = 1u; i < n; i++) {
+        if (!heap_ent_ok(t, i)) return heap_damaged(h);
     }
     return TARN_EFOREIGN;
 }
