@@ -520,6 +520,17 @@ typedef struct heap_rtab {
 /* The public bound of the table's bytes holds (alignment padding included). */
 TARN_STATIC_ASSERT(sizeof(heap_rtab) + 2u * (TARN_HEAP_GRANULE - 1u) <= TARN_HEAP_REGION_TABLE_BYTES,
                    heap_region_table_bound);
+/* Check word of the table's ops pointer: every bit of the pointer reaches the 32-bit
+ * word (on a 64-bit host the upper half is folded in; it was shifted out before). */
+static inline uint32_t heap_ops_seal(const struct heap_rtab *t)
+{
+    uintptr_t v = (uintptr_t)t->ops ^ (uintptr_t)t ^ (uintptr_t)0x0B5EA1u;
+#if UINTPTR_MAX > 0xFFFFFFFFu
+    v ^= v >> 32;
+#endif
+    return (uint32_t)(v ^ ((v & 0xFFFFFFFFu) >> 16));
+}
+#define OPS_SEAL(t) heap_ops_seal(t)
 /* Bytes the table takes at the start of a buffer at mem. */
 #define RT_BYTES(mem) \
     (((G - ((uintptr_t)(mem) & (G - 1u))) & (G - 1u)) + TARN_ALIGN_UP(sizeof(heap_rtab), (size_t)G))
@@ -613,7 +624,7 @@ static bool heap_rgn_ok(const tarn_heap *h)
     const heap_rtab *t = RT(h);
     if (!heap_rt_ok(h)) return false;
     if (t == NULL) return true;
-    if (!heap_t_ok(t)) return false;
+    if (!heap_t_ok(t) || t->opschk != OPS_SEAL(t)) return false;
     for (i = 1; i < TARN_HEAP_MAX_REGIONS; i++) {
         if (!heap_ent_ok(t, i)) return false;
     }
@@ -840,8 +851,6 @@ typedef struct heap_rops {
 } heap_rops;
 
 #if HEAP_REGIONS
-#define OPS_SEAL(t) ((uint32_t)(((uintptr_t)(t)->ops ^ (uintptr_t)(t) ^ (uintptr_t)0x0B5EA1u) ^ \
-                                (((uintptr_t)(t)->ops ^ (uintptr_t)(t)) >> 16)))
 /* The region code of h (which has a table), or NULL: damaged (h is then marked so). */
 static const heap_rops *heap_ops(tarn_heap *h)
 {
