@@ -717,6 +717,80 @@ static void test_table_flips(void)
     (void)undetected;
 }
 
+/* ---- 9. a stray write into a later region's control part: detected, or harmless ------ */
+static void test_control_flips(void)
+{
+    size_t off;
+    unsigned bit;
+    for (off = 0; off < sizeof(tarn_heap) + 64u; off++) {
+        for (bit = 0; bit < 8; bit += 7) {
+            tarn_heap *h;
+            unsigned char *m = ARENA_MEM;
+            unsigned char *c2 = m + 16384;   /* region 2: its control part, no table */
+            void *p2, *n2;
+            tarn_status s;
+            arena_reset();
+            REQUIRE(tarn_heap_init(&h, m, 8192, NULL) == TARN_OK);
+            REQUIRE(tarn_heap_add_region(h, m + 8192, 8192, TARN_CAP_DMA) == TARN_OK);
+            REQUIRE(tarn_heap_add_region(h, c2, 8192, TARN_CAP_EXTERNAL) == TARN_OK);
+            p2 = tarn_heap_alloc_caps(h, 100, TARN_CAP_EXTERNAL);
+            REQUIRE(p2 != NULL);
+            if ((unsigned char *)p2 - 8 <= c2 + off) continue;
+            c2[off] ^= (unsigned char)(1u << bit);
+            s = tarn_heap_check(h);
+            if (s == TARN_ECORRUPT) {
+                /* (the O(1) paths need not see damage to counters or class tables that
+                 * they do not read; nothing may be written outside the heap's memory) */
+                (void)tarn_heap_alloc_caps(h, 16, TARN_CAP_EXTERNAL);
+                (void)tarn_heap_free(h, p2);
+                CHECK(guards_intact());
+                continue;
+            }
+            CHECK_EQ(s, TARN_OK);
+            n2 = tarn_heap_alloc_caps(h, 40, TARN_CAP_EXTERNAL);
+            if (n2 == NULL) {
+                /* only the region's "damage seen" flag itself: refusing is safe */
+                CHECK_EQ(tarn_heap_last_error(h), TARN_ECORRUPT);
+                CHECK(guards_intact());
+                continue;
+            }
+            CHECK_EQ(region_of(h, n2), 2u);
+            CHECK_EQ(region_of(h, p2), 2u);
+            CHECK_EQ(tarn_heap_free(h, p2), TARN_OK);
+            CHECK_EQ(tarn_heap_free(h, n2), TARN_OK);
+            consistent(h);
+            CHECK(guards_intact());
+        }
+    }
+}
+
+/* ---- 10. growing in place stops at a region's end, even with a free neighbour region --- */
+static void test_resize_at_end(void)
+{
+    tarn_heap *h;
+    unsigned char *m = ARENA_MEM;
+    void *p, *q, *last = NULL;
+    size_t us;
+    arena_reset();
+    REQUIRE(tarn_heap_init(&h, m, 4096, NULL) == TARN_OK);
+    REQUIRE(tarn_heap_add_region(h, m + 4096, 8192, 0) == TARN_OK);  /* adjacent, empty */
+    while ((p = tarn_heap_alloc_caps(h, 8, 0)) != NULL && region_of(h, p) == 0u) last = p;
+    REQUIRE(p != NULL && last != NULL);
+    CHECK_EQ(tarn_heap_free(h, p), TARN_OK);
+    us = tarn_heap_usable_size(h, last);
+    CHECK_EQ(tarn_heap_resize(h, last, us + 1), TARN_ENOMEM);
+    CHECK_EQ(tarn_heap_resize(h, last, us + 4096), TARN_ENOMEM);
+    memset(last, 0x77, us);
+    q = tarn_heap_realloc(h, last, us + 64);   /* moves into region 1 */
+    CHECK(q != NULL && region_of(h, q) == 1u);
+    CHECK(q != NULL && ((unsigned char *)q)[0] == 0x77 && ((unsigned char *)q)[us - 1] == 0x77);
+    /* the block before region 1's first block is not free space of region 1 either */
+    CHECK_EQ(tarn_heap_resize(h, q, 9000), TARN_ENOMEM);
+    consistent(h);
+    CHECK_EQ(tarn_heap_free(h, q), TARN_OK);
+    CHECK(guards_intact());
+}
+
 int main(void)
 {
     test_adjacent();
@@ -728,5 +802,7 @@ int main(void)
     test_bad_pointers();
     test_overrun();
     test_table_flips();
+    test_control_flips();
+    test_resize_at_end();
     return check_done();
 }
