@@ -1,3 +1,4 @@
+/* tarn-test: host-only */
 /*
  * tests/test_heap_regions_attack.c - the heap's regions (tarn_heap_add_region, TARN_CAP_*,
  * the _caps allocators, set_caps, region_get/_walk/_of/_count) attacked from the header's
@@ -8,12 +9,19 @@
  * caps changed after allocations, more capability sets than the heap remembers, realloc
  * into other capabilities, over-alignment, calloc overflow); every address in and around
  * each region handed back as a pointer; the sum of the regions' statistics and walks
- * against the heap's after each step; an overrun from one region into the next.
+ * against the heap's after each step; an overrun from one region into the next; stray
+ * writes into the region table and a region's control part; regions added by one
+ * thread while three others allocate and free through a pthread lock hook (host-only
+ * for that part).
  */
+#define _POSIX_C_SOURCE 200809L
 #include "check.h"
 #include "tarn/heap.h"
+#include "../ports/posix/tarn_pthread.h"
 
+#include <pthread.h>
 #include <string.h>
+#include <time.h>
 
 #define ARENA 49152u
 #define GUARD 64u
@@ -791,6 +799,158 @@ static void test_resize_at_end(void)
     CHECK(guards_intact());
 }
 
+/* ---- 11. add_region from one thread while three threads allocate and free ------------- */
+#define MT_WORKERS 3
+#define MT_SLOTS 24
+static tarn_pthread_lock mt_mutex = TARN_PTHREAD_LOCK_INIT;
+static tarn_heap *mt_heap;
+static int mt_done;   /* under mt_mutex: the adder has finished */
+
+static int mt_adder_done(void)
+{
+    int d;
+    tarn_pthread_lock_fn(&mt_mutex);
+    d = mt_done;
+    tarn_pthread_unlock_fn(&mt_mutex);
+    return d;
+}
+typedef struct mt_worker {
+    unsigned id;
+    unsigned long allocs, frees, misplaced, damaged, bad_status;
+    uint32_t rng;
+} mt_worker;
+
+static uint32_t mt_rand(uint32_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 17;
+    *s ^= *s << 5;
+    return *s;
+}
+
+static void *mt_work(void *arg)
+{
+    mt_worker *w = arg;
+    void *slot[MT_SLOTS];
+    size_t len[MT_SLOTS];
+    uint32_t want[MT_SLOTS];
+    unsigned i, k;
+    static const uint32_t cs[4] = {0u, TARN_CAP_DMA, TARN_CAP_EXTERNAL, TARN_CAP_DMA | TARN_CAP_EXTERNAL};
+    memset(slot, 0, sizeof slot);
+    for (k = 0; k < (unsigned)CHECK_ITERS(40000) || (k % 256u != 0u || !mt_adder_done()); k++) {
+        i = mt_rand(&w->rng) % MT_SLOTS;
+        if (slot[i] == NULL) {
+            tarn_status st;
+            uint32_t c = cs[mt_rand(&w->rng) % 4u];
+            size_t n = 1u + mt_rand(&w->rng) % 300u;
+            void *p = tarn_heap_alloc_caps_status(mt_heap, n, c, &st);
+            if (p == NULL) {
+                if (st != TARN_ENOMEM) w->bad_status++;
+                continue;
+            }
+            w->allocs++;
+            if (c != 0u) {
+                unsigned r = 99u;
+                tarn_heap_region rg;
+                if (tarn_heap_region_of(mt_heap, p, &r) != TARN_OK ||
+                    tarn_heap_region_get(mt_heap, r, &rg) != TARN_OK || (rg.caps & c) != c) {
+                    w->misplaced++;
+                }
+            }
+            memset(p, (int)(w->id * 16u + i), n);
+            slot[i] = p;
+            len[i] = n;
+            want[i] = c;
+        } else {
+            unsigned char *p = slot[i];
+            size_t j;
+            for (j = 0; j < len[i]; j++) {
+                if (p[j] != (unsigned char)(w->id * 16u + i)) {
+                    w->damaged++;
+                    break;
+                }
+            }
+            (void)want[i];
+            if (tarn_heap_free(mt_heap, p) != TARN_OK) {
+                w->bad_status++;
+            } else {
+                w->frees++;
+            }
+            slot[i] = NULL;
+        }
+        if (k % 512u == 0u) (void)tarn_heap_region_count(mt_heap);
+    }
+    for (i = 0; i < MT_SLOTS; i++) {
+        if (slot[i] != NULL) {
+            if (tarn_heap_free(mt_heap, slot[i]) == TARN_OK) {
+                w->frees++;
+            } else {
+                w->bad_status++;
+            }
+        }
+    }
+    return NULL;
+}
+
+static void *mt_adder(void *arg)
+{
+    unsigned *added = arg;
+    static const uint32_t rc[3] = {TARN_CAP_DMA, TARN_CAP_EXTERNAL, TARN_CAP_DMA | TARN_CAP_EXTERNAL};
+    unsigned r;
+    for (r = 0; r + 1u < TARN_HEAP_MAX_REGIONS && r < 3u; r++) {
+        struct timespec ts = {0, 300000L};
+        nanosleep(&ts, NULL);
+        if (tarn_heap_add_region(mt_heap, ARENA_MEM + 8192u * (r + 1u), 8192, rc[r]) == TARN_OK) {
+            (*added)++;
+        }
+        (void)tarn_heap_check(mt_heap);
+    }
+    tarn_pthread_lock_fn(&mt_mutex);
+    mt_done = 1;
+    tarn_pthread_unlock_fn(&mt_mutex);
+    return NULL;
+}
+
+static void test_threads(void)
+{
+    tarn_config cfg = {{tarn_pthread_lock_fn, tarn_pthread_unlock_fn, &mt_mutex}, "mt", 0u};
+    pthread_t th[MT_WORKERS + 1];
+    mt_worker w[MT_WORKERS];
+    unsigned i, added = 0;
+    unsigned long allocs = 0, frees = 0;
+    tarn_heap_stats hs;
+    arena_reset();
+    REQUIRE(tarn_heap_init(&mt_heap, ARENA_MEM, 8192, &cfg) == TARN_OK);
+    for (i = 0; i < MT_WORKERS; i++) {
+        memset(&w[i], 0, sizeof w[i]);
+        w[i].id = i;
+        w[i].rng = 0x9E3779B9u * (i + 1u);
+        REQUIRE(pthread_create(&th[i], NULL, mt_work, &w[i]) == 0);
+    }
+    REQUIRE(pthread_create(&th[MT_WORKERS], NULL, mt_adder, &added) == 0);
+    for (i = 0; i <= MT_WORKERS; i++) REQUIRE(pthread_join(th[i], NULL) == 0);
+    for (i = 0; i < MT_WORKERS; i++) {
+        CHECK_EQ(w[i].misplaced, 0);
+        CHECK_EQ(w[i].damaged, 0);
+        CHECK_EQ(w[i].bad_status, 0);
+        CHECK_EQ(w[i].allocs, w[i].frees);
+        allocs += w[i].allocs;
+        frees += w[i].frees;
+    }
+    CHECK_EQ(added, TARN_HEAP_MAX_REGIONS - 1u < 3u ? TARN_HEAP_MAX_REGIONS - 1u : 3u);
+    CHECK_EQ(tarn_heap_region_count(mt_heap), 1u + added);
+    CHECK_EQ(tarn_heap_stats_get(mt_heap, &hs), TARN_OK);
+    fprintf(stderr, "threads: %lu allocs, %u regions added\n", allocs, added);
+    CHECK_EQ(hs.total_allocs, allocs);
+    CHECK_EQ(hs.total_frees, frees);
+    CHECK_EQ(hs.used, 0u);
+    CHECK_EQ(hs.live_blocks, 0u);
+    CHECK_EQ(hs.free_blocks, 1u + added);
+    consistent(mt_heap);
+    CHECK(guards_intact());
+    CHECK_EQ(tarn_heap_destroy(mt_heap), TARN_OK);
+}
+
 int main(void)
 {
     test_adjacent();
@@ -804,5 +964,6 @@ int main(void)
     test_table_flips();
     test_control_flips();
     test_resize_at_end();
+    test_threads();
     return check_done();
 }
