@@ -18,6 +18,7 @@
 #include "check.h"
 #include "tarn/heap.h"
 #include "../ports/posix/tarn_pthread.h"
+#include "internal.h"   /* TARN_SAN_OPEN: the simulated damage is made past ASan */
 
 #include <pthread.h>
 #include <string.h>
@@ -38,6 +39,7 @@ static union {
 
 static void arena_reset(void)
 {
+    TARN_SAN_OPEN(arena_u.b, sizeof arena_u.b);   /* heaps left undestroyed (damaged) */
     memset(arena_u.b, 0x5c, sizeof arena_u.b);
 }
 
@@ -72,7 +74,8 @@ static bool acc_cb(void *ctx, void *block, size_t size, bool used)
     return true;
 }
 
-static void consistent(tarn_heap *h)
+static int consistent_line;
+static void consistent_at(tarn_heap *h, int line)
 {
     tarn_heap_stats hs, sum;
     walk_acc all, part;
@@ -80,6 +83,7 @@ static void consistent(tarn_heap *h)
     memset(&sum, 0, sizeof sum);
     memset(&all, 0, sizeof all);
     REQUIRE(n >= 1);
+    consistent_line = line;
     CHECK_EQ(tarn_heap_check(h), TARN_OK);
     CHECK_EQ(tarn_heap_stats_get(h, &hs), TARN_OK);
     CHECK_EQ(tarn_heap_walk(h, acc_cb, &all), TARN_OK);
@@ -93,7 +97,7 @@ static void consistent(tarn_heap *h)
         CHECK_EQ(part.outside, 0);
         CHECK_EQ(part.used_blocks, rg.stats.live_blocks);
         CHECK_EQ(part.used_bytes, rg.stats.used);
-        CHECK_EQ(part.free_blocks, rg.stats.free_blocks);
+        CHECK_EQ(part.free_blocks, rg.stats.free_blocks + rg.stats.held_blocks); /* walk: held = free */
         CHECK_EQ(rg.stats.used + rg.stats.free, rg.stats.capacity);
         CHECK(rg.stats.largest_free <= rg.stats.free);
         CHECK(rg.stats.capacity + rg.stats.overhead <= rg.size);
@@ -105,6 +109,7 @@ static void consistent(tarn_heap *h)
         sum.total_allocs += rg.stats.total_allocs;
         sum.total_frees += rg.stats.total_frees;
         sum.overhead += rg.stats.overhead;
+        sum.held_blocks += rg.stats.held_blocks;
         if (rg.stats.largest_free > sum.largest_free) sum.largest_free = rg.stats.largest_free;
     }
     CHECK_EQ(sum.capacity, hs.capacity);
@@ -115,11 +120,15 @@ static void consistent(tarn_heap *h)
     CHECK_EQ(sum.total_allocs, hs.total_allocs);
     CHECK_EQ(sum.total_frees, hs.total_frees);
     CHECK_EQ(sum.overhead, hs.overhead);
+    CHECK_EQ(sum.held_blocks, hs.held_blocks);
     CHECK_EQ(sum.largest_free, hs.largest_free);
     CHECK_EQ(all.used_blocks, hs.live_blocks);
     CHECK_EQ(all.used_bytes, hs.used);
-    CHECK_EQ(all.free_blocks, hs.free_blocks);
+    CHECK_EQ(all.free_blocks, hs.free_blocks + hs.held_blocks);
+    if (all.free_blocks != hs.free_blocks + hs.held_blocks) fprintf(stderr, "  (consistent() called at line %d)\n", consistent_line);
 }
+
+#define consistent(h) consistent_at((h), __LINE__)
 
 static unsigned region_of(tarn_heap *h, const void *p)
 {
@@ -377,6 +386,7 @@ static void test_limits(void)
         void *q = tarn_heap_alloc(h, 64);
         REQUIRE(q != NULL);
         CHECK_EQ(tarn_heap_free(h, q), TARN_OK);
+        TARN_SAN_OPEN((unsigned char *)q - 8, 24);
         memset((unsigned char *)q - 8, 0xff, 24); /* header and links of the free block */
         (void)tarn_heap_free(h, p);
         (void)tarn_heap_alloc(h, 16);
@@ -634,6 +644,7 @@ static void test_overrun(void)
             unsigned char save[64];
             size_t gap = (size_t)(end0 - ((unsigned char *)last + us));
             REQUIRE(gap <= sizeof save);
+            TARN_SAN_OPEN((unsigned char *)last + us, gap + len);
             memcpy(save, (unsigned char *)last + us, gap);
             memset((unsigned char *)last + us, 0xa5, gap + len);
             if (only_next) memcpy((unsigned char *)last + us, save, gap);
@@ -687,6 +698,7 @@ static void test_table_flips(void)
             p2 = tarn_heap_alloc_caps(h, 100, TARN_CAP_EXTERNAL);
             REQUIRE(p1 != NULL && p2 != NULL);
             if ((unsigned char *)p1 <= t + off) continue;   /* past the control part */
+            TARN_SAN_OPEN(t + off, 1);
             t[off] ^= (unsigned char)(1u << bit);
             s = tarn_heap_check(h);
             if (s == TARN_ECORRUPT) {
@@ -744,6 +756,7 @@ static void test_control_flips(void)
             p2 = tarn_heap_alloc_caps(h, 100, TARN_CAP_EXTERNAL);
             REQUIRE(p2 != NULL);
             if ((unsigned char *)p2 - 8 <= c2 + off) continue;
+            TARN_SAN_OPEN(c2 + off, 1);
             c2[off] ^= (unsigned char)(1u << bit);
             s = tarn_heap_check(h);
             if (s == TARN_ECORRUPT) {
@@ -951,6 +964,80 @@ static void test_threads(void)
     CHECK_EQ(tarn_heap_destroy(mt_heap), TARN_OK);
 }
 
+/* ---- 12. realloc_caps in place, aligned blocks across regions, flags in added regions --- */
+static void test_realloc_flags(void)
+{
+    tarn_heap *h;
+    unsigned char *m = ARENA_MEM;
+    tarn_config cfg = {{NULL, NULL, NULL}, "f", TARN_HEAP_F_CLEAR_FREED};
+    void *p, *q, *a;
+    unsigned i;
+    arena_reset();
+    REQUIRE(tarn_heap_init(&h, m, 4096, &cfg) == TARN_OK);
+    REQUIRE(tarn_heap_add_region(h, m + 4096, 8192, TARN_CAP_DMA) == TARN_OK);
+    REQUIRE(tarn_heap_add_region(h, m + 12288, 16384, TARN_CAP_DMA | TARN_CAP_EXTERNAL) == TARN_OK);
+    /* in place when the block's region has the new capabilities */
+    p = tarn_heap_alloc_caps(h, 200, TARN_CAP_DMA | TARN_CAP_EXTERNAL);
+    CHECK_EQ(region_of(h, p), 2u);
+    q = tarn_heap_realloc_caps(h, p, 100, TARN_CAP_DMA);
+    CHECK(q == p);
+    q = tarn_heap_realloc_caps(h, p, 300, TARN_CAP_EXTERNAL);
+    CHECK(q == p);
+    /* NULL pointer: an allocation with caps; size 0: a free */
+    a = tarn_heap_realloc_caps(h, NULL, 64, TARN_CAP_DMA);
+    CHECK_EQ(region_of(h, a), 1u);
+    CHECK(tarn_heap_realloc_caps(h, a, 0, TARN_CAP_EXTERNAL) == NULL);
+    {
+        tarn_status v = tarn_heap_validate(h, a);
+        CHECK(v == TARN_EDOUBLE || v == TARN_EFOREIGN);
+    }
+    /* an aligned block moved to another region keeps its alignment */
+    a = tarn_heap_aligned_alloc_caps(h, 256, 100, TARN_CAP_DMA);
+    CHECK(a != NULL && ((uintptr_t)a & 255u) == 0 && region_of(h, a) == 1u);
+    memset(a, 0x42, 100);
+    q = tarn_heap_realloc(h, a, 9000);  /* too big for region 1 */
+    CHECK(q != NULL && ((uintptr_t)q & 255u) == 0 && region_of(h, q) == 2u);
+    CHECK(q != NULL && ((unsigned char *)q)[0] == 0x42 && ((unsigned char *)q)[99] == 0x42);
+    /* the clear-freed flag applies in added regions: a freed block holds no user data */
+    memset(p, 0x99, 300);
+    CHECK_EQ(tarn_heap_free(h, p), TARN_OK);
+    TARN_SAN_OPEN(p, 300);   /* (reading freed memory on purpose) */
+    for (i = 16; i < 300; i++) {
+        if (((unsigned char *)p)[i] == 0x99) break;
+    }
+    CHECK_EQ(i, 300u);
+    CHECK_EQ(tarn_heap_free(h, q), TARN_OK);
+    consistent(h);
+    CHECK(guards_intact());
+    CHECK_EQ(tarn_heap_destroy(h), TARN_OK);
+#if TARN_QUARANTINE > 0
+    {
+        tarn_config qc = {{NULL, NULL, NULL}, "q", TARN_F_QUARANTINE};
+        void *b[8];
+        tarn_heap_stats hs;
+        arena_reset();
+        REQUIRE(tarn_heap_init(&h, m, 4096, &qc) == TARN_OK);
+        REQUIRE(tarn_heap_add_region(h, m + 4096, 8192, TARN_CAP_DMA) == TARN_OK);
+        for (i = 0; i < 8; i++) {
+            b[i] = tarn_heap_alloc_caps(h, 48, i % 2 ? TARN_CAP_DMA : 0u);
+            REQUIRE(b[i] != NULL);
+        }
+        for (i = 0; i < 8; i++) CHECK_EQ(tarn_heap_free(h, b[i]), TARN_OK);
+        for (i = 0; i < 8; i++) CHECK_EQ(tarn_heap_free(h, b[i]), TARN_EDOUBLE);
+        CHECK_EQ(tarn_heap_stats_get(h, &hs), TARN_OK);
+        CHECK_EQ(hs.held_blocks, 8u);
+        CHECK_EQ(hs.live_blocks, 0u);
+        CHECK_EQ(tarn_heap_check(h), TARN_OK);
+        CHECK_EQ(tarn_heap_quarantine_flush(h), TARN_OK);
+        CHECK_EQ(tarn_heap_stats_get(h, &hs), TARN_OK);
+        CHECK_EQ(hs.held_blocks, 0u);
+        CHECK_EQ(hs.free_blocks, 2u);
+        consistent(h);
+        CHECK_EQ(tarn_heap_destroy(h), TARN_OK);
+    }
+#endif
+}
+
 int main(void)
 {
     test_adjacent();
@@ -964,6 +1051,7 @@ int main(void)
     test_table_flips();
     test_control_flips();
     test_resize_at_end();
+    test_realloc_flags();
     test_threads();
     return check_done();
 }
