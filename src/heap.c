@@ -1963,7 +1963,12 @@ tarn_status tarn_heap_set_caps(tarn_heap *h, unsigned region, uint32_t caps)
 
 unsigned tarn_heap_region_count(const tarn_heap *h)
 {
-    return heap_valid(h) && heap_rgn_ok(h) ? heap_nrgn(h) : 0u;
+    unsigned n;
+    if (!heap_valid(h)) return 0u;
+    TARN_LOCK(h->lock);   /* the count and its check word change under it (add_region) */
+    n = heap_rgn_ok(h) ? heap_nrgn(h) : 0u;
+    TARN_UNLOCK(h->lock);
+    return n;
 }
 
 tarn_status tarn_heap_region_of(tarn_heap *h, const void *p, unsigned *region)

@@ -14,10 +14,13 @@
  * thread while three others allocate and free through a pthread lock hook (host-only
  * for that part).
  */
+#ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
+#endif
 #include "check.h"
 #include "tarn/heap.h"
 #include "../ports/posix/tarn_pthread.h"
+#include "support/lock_hook.h"
 #include "internal.h"   /* TARN_SAN_OPEN: the simulated damage is made past ASan */
 
 #include <pthread.h>
@@ -1038,6 +1041,25 @@ static void test_realloc_flags(void)
 #endif
 }
 
+/* ---- 13. region_count takes the lock (add_region changes the count and its check word
+ * under it: read without it, another thread could see the new count with the old check
+ * word and be told "0 regions") ------------------------------------------------------------ */
+static void test_count_locked(void)
+{
+    tarn_heap *h;
+    tarn_config cfg = {LOCK_HOOK, "l", 0u};
+    int before;
+    arena_reset();
+    REQUIRE(tarn_heap_init(&h, ARENA_MEM, 4096, &cfg) == TARN_OK);
+    CHECK_EQ(tarn_heap_add_region(h, ARENA_MEM + 4096, 4096, TARN_CAP_DMA), TARN_OK);
+    before = lock_calls;
+    CHECK_EQ(tarn_heap_region_count(h), 2u);
+    CHECK_EQ(lock_calls, before + 1);
+    CHECK_EQ(lock_depth, 0);
+    CHECK_EQ(lock_bad, 0);
+    CHECK_EQ(tarn_heap_destroy(h), TARN_OK);
+}
+
 int main(void)
 {
     test_adjacent();
@@ -1052,6 +1074,7 @@ int main(void)
     test_control_flips();
     test_resize_at_end();
     test_realloc_flags();
+    test_count_locked();
     test_threads();
     return check_done();
 }

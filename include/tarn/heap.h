@@ -403,7 +403,9 @@ tarn_status tarn_heap_add_region(tarn_heap *h, void *mem, size_t size, uint32_t 
  */
 tarn_status tarn_heap_set_caps(tarn_heap *h, unsigned region, uint32_t caps);
 
-/** Number of regions of the heap (1 + regions added; 0 if h is not a heap).  O(1). */
+/** Number of regions of the heap (1 + regions added; 0 if h is not a heap or its region
+ *  table is damaged).  O(1).  Thread-safe with a lock hook (another thread may be adding
+ *  a region); not ISR-safe unless the hook is. */
 unsigned tarn_heap_region_count(const tarn_heap *h);
 
 /** What tarn_heap_region_get reports about one region. */
