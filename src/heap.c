@@ -1716,6 +1716,14 @@ static void *heap_place(tarn_heap *h, unsigned first, size_t size, size_t alignm
         *st = heap_damaged(h);
         return NULL;
     }
+    /* level 2: the whole heap is checked before a request (heap_alloc_core, which comes
+     * here with first 1, has just done so in region 0's attempt); a region's own attempt
+     * checks only that region, so a request that skips region 0 (caps) would otherwise
+     * be served from a heap whose region 0 is damaged */
+    if (first == 0u && HEAP_DEEP_CHECK_FAILS(h)) {
+        *st = TARN_ECORRUPT;
+        return NULL;
+    }
 #if HEAP_REGIONS
     t = (heap_rtab *)h->rt;                /* (its check word was verified just above) */
     if (t != NULL) n = t->nrgn <= TARN_HEAP_MAX_REGIONS ? t->nrgn : TARN_HEAP_MAX_REGIONS;
