@@ -10,9 +10,16 @@
  * into other capabilities, over-alignment, calloc overflow); every address in and around
  * each region handed back as a pointer; the sum of the regions' statistics and walks
  * against the heap's after each step; an overrun from one region into the next; stray
- * writes into the region table and a region's control part; regions added by one
- * thread while three others allocate and free through a pthread lock hook (host-only
- * for that part).
+ * writes (bit 0 and bit 7 of every byte) into the region table and a region's control
+ * part: detected by tarn_heap_check, or harmless; growth stopping at a region's end;
+ * realloc_caps in place; clear-freed and quarantine in added regions; region_count under
+ * the lock; regions added by one thread while three others allocate and free through a
+ * pthread lock hook (so the test is host-only).  Bugs it found (fixed in heap.c/heap.h):
+ * the first region's table was not in TARN_HEAP_MIN_SIZE (TARN_HEAP_REGION_TABLE_BYTES
+ * now), a damaged table made pointers "foreign", the ops pointer's check word missed
+ * its top 16 bits on 64-bit hosts and tarn_heap_check did not verify it, region_count
+ * read the table without the lock, and level 2 served _caps requests past a damaged
+ * region 0.
  */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
