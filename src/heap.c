@@ -517,6 +517,20 @@ typedef struct heap_rtab {
     uint32_t tseal;                          /* check of nrgn, ncapset, capset, mem1, size1 */
     uint8_t nrgn, ncapset;
 } heap_rtab;
+/* The public bound of the table's bytes holds (alignment padding included). */
+TARN_STATIC_ASSERT(sizeof(heap_rtab) + 2u * (TARN_HEAP_GRANULE - 1u) <= TARN_HEAP_REGION_TABLE_BYTES,
+                   heap_region_table_bound);
+/* Check word of the table's ops pointer: every bit of the pointer reaches the 32-bit
+ * word (on a 64-bit host the upper half is folded in; it was shifted out before). */
+static inline uint32_t heap_ops_seal(const struct heap_rtab *t)
+{
+    uintptr_t v = (uintptr_t)t->ops ^ (uintptr_t)t ^ (uintptr_t)0x0B5EA1u;
+#if UINTPTR_MAX > 0xFFFFFFFFu
+    v ^= v >> 32;
+#endif
+    return (uint32_t)(v ^ ((v & 0xFFFFFFFFu) >> 16));
+}
+#define OPS_SEAL(t) heap_ops_seal(t)
 /* Bytes the table takes at the start of a buffer at mem. */
 #define RT_BYTES(mem) \
     (((G - ((uintptr_t)(mem) & (G - 1u))) & (G - 1u)) + TARN_ALIGN_UP(sizeof(heap_rtab), (size_t)G))
@@ -610,7 +624,7 @@ static bool heap_rgn_ok(const tarn_heap *h)
     const heap_rtab *t = RT(h);
     if (!heap_rt_ok(h)) return false;
     if (t == NULL) return true;
-    if (!heap_t_ok(t)) return false;
+    if (!heap_t_ok(t) || t->opschk != OPS_SEAL(t)) return false;
     for (i = 1; i < TARN_HEAP_MAX_REGIONS; i++) {
         if (!heap_ent_ok(t, i)) return false;
     }
@@ -837,8 +851,6 @@ typedef struct heap_rops {
 } heap_rops;
 
 #if HEAP_REGIONS
-#define OPS_SEAL(t) ((uint32_t)(((uintptr_t)(t)->ops ^ (uintptr_t)(t) ^ (uintptr_t)0x0B5EA1u) ^ \
-                                (((uintptr_t)(t)->ops ^ (uintptr_t)(t)) >> 16)))
 /* The region code of h (which has a table), or NULL: damaged (h is then marked so). */
 static const heap_rops *heap_ops(tarn_heap *h)
 {
@@ -1597,6 +1609,12 @@ static tarn_status heap_rgn_find(tarn_heap *h, const void *p, tarn_heap **c, uns
             return *c != NULL ? TARN_OK : heap_damaged(h);
         }
     }
+    /* no region holds p: before calling it foreign, make sure the ranges just compared
+     * (and the count) were not damaged (an error path: costs nothing on success) */
+    if (!heap_t_ok(t)) return heap_damaged(h);
+    for (i = 1u; i < n; i++) {
+        if (!heap_ent_ok(t, i)) return heap_damaged(h);
+    }
     return TARN_EFOREIGN;
 }
 
@@ -1696,6 +1714,14 @@ static void *heap_place(tarn_heap *h, unsigned first, size_t size, size_t alignm
 #endif
     if (TARN_UNLIKELY(!heap_rt_ok(h))) {   /* the table pointer or region 0's caps */
         *st = heap_damaged(h);
+        return NULL;
+    }
+    /* level 2: the whole heap is checked before a request (heap_alloc_core, which comes
+     * here with first 1, has just done so in region 0's attempt); a region's own attempt
+     * checks only that region, so a request that skips region 0 (caps) would otherwise
+     * be served from a heap whose region 0 is damaged */
+    if (first == 0u && HEAP_DEEP_CHECK_FAILS(h)) {
+        *st = TARN_ECORRUPT;
         return NULL;
     }
 #if HEAP_REGIONS
@@ -1945,7 +1971,12 @@ tarn_status tarn_heap_set_caps(tarn_heap *h, unsigned region, uint32_t caps)
 
 unsigned tarn_heap_region_count(const tarn_heap *h)
 {
-    return heap_valid(h) && heap_rgn_ok(h) ? heap_nrgn(h) : 0u;
+    unsigned n;
+    if (!heap_valid(h)) return 0u;
+    TARN_LOCK(h->lock);   /* the count and its check word change under it (add_region) */
+    n = heap_rgn_ok(h) ? heap_nrgn(h) : 0u;
+    TARN_UNLOCK(h->lock);
+    return n;
 }
 
 tarn_status tarn_heap_region_of(tarn_heap *h, const void *p, unsigned *region)

@@ -365,6 +365,16 @@ void *tarn_heap_realloc_status(tarn_heap *h, void *p, size_t size, tarn_status *
 
 /* ---- regions and capabilities ----------------------------------------------------------- */
 /**
+ * Bytes (an upper bound, for any alignment) the region table takes at the start of the
+ * first region added to a heap (tarn_heap_add_region), before that region's own control
+ * part: size the first region added TARN_HEAP_REGION_TABLE_BYTES larger than a
+ * one-region heap of what it must hold.  Constant expression.
+ */
+#define TARN_HEAP_REGION_TABLE_BYTES                                                      \
+    ((size_t)TARN_HEAP_MAX_REGIONS * (3u * sizeof(uintptr_t) + 12u) +                   \
+     (size_t)TARN_HEAP_CAP_SETS * 4u + 6u * sizeof(uintptr_t) + 16u + 2u * TARN_HEAP_GRANULE)
+
+/**
  * Add the buffer [mem, mem + size) (any alignment) to the heap as a new region with the
  * capability mask `caps` (TARN_CAP_* bits), before or after allocations.  The region
  * becomes the last in order of preference: a request is served by the first region, in
@@ -372,13 +382,15 @@ void *tarn_heap_realloc_status(tarn_heap *h, void *p, size_t size, tarn_status *
  * that has every capability it asks for and room for it.  A region is laid out like a
  * heap of its own (a control part at its start - the same as a one-region heap of that
  * size, so TARN_HEAP_MIN_SIZE and tarn_heap_size_for apply to it - then its blocks and a
- * sentinel): blocks never merge across a region's ends.  The new region uses the heap's
+ * sentinel): blocks never merge across a region's ends.  The first region added to a
+ * heap also holds the region table, in front of its control part: it needs
+ * TARN_HEAP_REGION_TABLE_BYTES more (at most).  The new region uses the heap's
  * flags (TARN_HEAP_F_CLEAR_FREED, TARN_F_SAN_REPORT, TARN_F_QUARANTINE: each region has
  * its own quarantine ring), name, trace hook and lock.  O(size / 256), as tarn_heap_init.
  * Errors (nothing changes): TARN_EINVAL (h not a heap, mem NULL, the buffer wraps around
  * the address space or overlaps a region of this heap), TARN_EOVERFLOW
  * (TARN_HEAP_MAX_REGIONS regions already), TARN_ETOOSMALL (size < TARN_HEAP_MIN_SIZE for
- * this alignment), TARN_ECORRUPT (the region table was damaged).  Thread-safe with a
+ * this alignment, plus the region table's bytes for the first region added), TARN_ECORRUPT (the region table was damaged).  Thread-safe with a
  * lock hook; not ISR-safe.
  */
 tarn_status tarn_heap_add_region(tarn_heap *h, void *mem, size_t size, uint32_t caps);
@@ -391,7 +403,9 @@ tarn_status tarn_heap_add_region(tarn_heap *h, void *mem, size_t size, uint32_t 
  */
 tarn_status tarn_heap_set_caps(tarn_heap *h, unsigned region, uint32_t caps);
 
-/** Number of regions of the heap (1 + regions added; 0 if h is not a heap).  O(1). */
+/** Number of regions of the heap (1 + regions added; 0 if h is not a heap or its region
+ *  table is damaged).  O(1).  Thread-safe with a lock hook (another thread may be adding
+ *  a region); not ISR-safe unless the hook is. */
 unsigned tarn_heap_region_count(const tarn_heap *h);
 
 /** What tarn_heap_region_get reports about one region. */
