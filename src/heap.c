@@ -2012,17 +2012,24 @@ void *tarn_heap_alloc_caps(tarn_heap *h, size_t size, uint32_t caps)
     return tarn_heap_alloc_caps_status(h, size, caps, NULL);
 }
 
+/* calloc's nitems * size overflow: counted as a failed allocation (TARN_EOVERFLOW, also in
+ * *st) and true; false when the product fits (or h is not a heap: the allocation that
+ * follows reports that). */
+static bool heap_calloc_overflows(tarn_heap *h, size_t nitems, size_t size, tarn_status *st)
+{
+    if (!heap_valid(h) || size == 0u || nitems <= SIZE_MAX / size) return false;
+    TARN_LOCK(h->lock);
+    (void)heap_alloc_fail(h, SIZE_MAX, TARN_EOVERFLOW);
+    TARN_UNLOCK(h->lock);
+    if (st != NULL) *st = TARN_EOVERFLOW;
+    return true;
+}
+
 void *tarn_heap_calloc_caps_status(tarn_heap *h, size_t nitems, size_t size, uint32_t caps,
                                    tarn_status *st)
 {
     void *p;
-    if (heap_valid(h) && size != 0u && nitems > SIZE_MAX / size) {
-        TARN_LOCK(h->lock);
-        (void)heap_alloc_fail(h, SIZE_MAX, TARN_EOVERFLOW);
-        TARN_UNLOCK(h->lock);
-        if (st != NULL) *st = TARN_EOVERFLOW;
-        return NULL;
-    }
+    if (heap_calloc_overflows(h, nitems, size, st)) return NULL;
     p = tarn_heap_alloc_caps_status(h, nitems * size, caps, st);
     if (p != NULL) memset(p, 0, nitems * size);
     return p;
@@ -2114,13 +2121,7 @@ void *tarn_heap_alloc_status(tarn_heap *h, size_t size, tarn_status *st)
 void *tarn_heap_calloc_status(tarn_heap *h, size_t nitems, size_t size, tarn_status *st)
 {
     void *p;
-    if (heap_valid(h) && size != 0u && nitems > SIZE_MAX / size) {
-        TARN_LOCK(h->lock);
-        (void)heap_alloc_fail(h, SIZE_MAX, TARN_EOVERFLOW);
-        TARN_UNLOCK(h->lock);
-        if (st != NULL) *st = TARN_EOVERFLOW;
-        return NULL;
-    }
+    if (heap_calloc_overflows(h, nitems, size, st)) return NULL;
     p = tarn_heap_alloc_status(h, nitems * size, st);
     if (p != NULL) memset(p, 0, nitems * size);
     return p;

@@ -1,5 +1,6 @@
 /* tests/test_handle.c - handle pool: every function, every bad input, lock hooks, flags. */
 #include "check.h"
+#include "support/lock_hook.h"
 #include "tarn/handle.h"
 #include "internal.h"
 
@@ -20,18 +21,6 @@ static unsigned char table_buf[TARN_HANDLE_TABLE_SIZE(NH) + 16] TARN_HANDLE_ALIG
 static unsigned char data_buf[DATA] TARN_HANDLE_ALIGNED;
 static tarn_handle_pool pool, pool2;
 
-static int lock_depth, lock_calls, lock_bad;
-static void t_lock(void *ctx)
-{
-    if (ctx != &lock_depth || lock_depth != 0) lock_bad++;
-    lock_depth++;
-    lock_calls++;
-}
-static void t_unlock(void *ctx)
-{
-    if (ctx != &lock_depth || lock_depth != 1) lock_bad++;
-    lock_depth--;
-}
 
 /* Handle h with its generation moved on by `by` generations: what its slot issues `by`
  * uses later (the key layout of handle.c: generation XOR the table's salt above the index

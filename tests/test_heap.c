@@ -1,5 +1,6 @@
 /* tests/test_heap.c - the heap: every function, every bad input, corruption detection. */
 #include "check.h"
+#include "support/lock_hook.h"
 #include "tarn/heap.h"
 #include "internal.h"
 #include "support/poke.h"
@@ -19,18 +20,6 @@ static unsigned char mem2[4096] __attribute__((aligned(64)));
 TARN_HEAP_DEFINE(app, 4096);
 
 /* ---- helpers ------------------------------------------------------------------------- */
-static int lock_depth, lock_calls, lock_bad;
-static void t_lock(void *ctx)
-{
-    if (ctx != &lock_depth || lock_depth != 0) lock_bad++;
-    lock_depth++;
-    lock_calls++;
-}
-static void t_unlock(void *ctx)
-{
-    if (ctx != &lock_depth || lock_depth != 1) lock_bad++;
-    lock_depth--;
-}
 
 /* Write into memory the heap keeps inaccessible (free blocks), as a damaging bug would,
  * without tripping the memory tools. */
