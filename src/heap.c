@@ -1612,6 +1612,7 @@ static tarn_status heap_rgn_find(tarn_heap *h, const void *p, tarn_heap **c, uns
     /* no region holds p: before calling it foreign, make sure the ranges just compared
      * (and the count) were not damaged (an error path: costs nothing on success) */
     if (!heap_t_ok(t)) return heap_damaged(h);
+    /* cppcheck-suppress knownConditionTrueFalse ; as above */
     for (i = 1u; i < n; i++) {
         if (!heap_ent_ok(t, i)) return heap_damaged(h);
     }
