@@ -192,7 +192,7 @@ static void one_call(void)
 /* Write n random bytes at q (inside the buffer), past the memory tools. */
 static void corrupt(unsigned char *q, size_t n)
 {
-    unsigned char v[64];
+    unsigned char v[64], *ctl_end;
     size_t i;
     if (q < buf) {
         n -= (size_t)(buf - q);
@@ -201,12 +201,14 @@ static void corrupt(unsigned char *q, size_t n)
     if (n > (size_t)(buf + ARENA - q)) n = (size_t)(buf + ARENA - q);
     for (i = 0; i < n; i++) v[i] = (unsigned char)(check_rand() >> 24);
     if (check_below(4) == 0) memset(v, 0, n);   /* zeros: the commonest stray write */
+    ctl_end = h->blocks;
     for (i = 0; i < n; i++) {
         /* a live block's bytes and the control area are written as they are; the
          * heap's own blocks area (headers, free memory) past the memory tools, leaving
-         * it inaccessible */
+         * it inaccessible.  (The control area's end is read before the first byte is
+         * written: the write may be into h->blocks itself.) */
         unsigned j;
-        int open = q + i < h->blocks;   /* the control area: ordinary memory */
+        int open = q + i < ctl_end;   /* the control area: ordinary memory */
         for (j = 0; j < nlive; j++) open |= q + i >= L[j].p && q + i < L[j].p + L[j].us;
         if (open) {
             q[i] = v[i];
