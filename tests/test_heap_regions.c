@@ -185,6 +185,20 @@ static void test_placement(void)
     CHECK_EQ(st, TARN_EINVAL);
     CHECK(tarn_heap_alloc_caps_status(h, 0, TARN_CAP_DMA, &st) == NULL);
     CHECK_EQ(st, TARN_EINVAL);
+    /* huge sizes, and realloc_caps of a foreign or freed pointer: a status, nothing changed */
+    CHECK(tarn_heap_alloc_caps_status(h, SIZE_MAX, TARN_CAP_DMA, &st) == NULL);
+    CHECK_EQ(st, TARN_ENOMEM);
+    CHECK(tarn_heap_aligned_alloc_caps_status(h, 64, SIZE_MAX - 8u, TARN_CAP_DMA, &st) == NULL);
+    CHECK(st == TARN_ENOMEM || st == TARN_EOVERFLOW);
+    CHECK(tarn_heap_realloc_caps_status(h, big + BIG - 64u, 10, TARN_CAP_DMA, &st) == NULL);
+    CHECK_EQ(st, TARN_EFOREIGN);
+    {
+        void *gone = tarn_heap_alloc_caps(h, 40, TARN_CAP_DMA);
+        REQUIRE(gone != NULL);
+        CHECK_EQ(tarn_heap_free(h, gone), TARN_OK);
+        CHECK(tarn_heap_realloc_caps_status(h, gone, 10, TARN_CAP_DMA, &st) == NULL);
+    }
+    CHECK_EQ(st, TARN_EDOUBLE);
     check_sums(h);
 
     /* fill the DMA region: DMA requests then fail although other regions have room */
