@@ -67,10 +67,11 @@ static void lf_teardown(void)
 
 static unsigned char blk_mem[TARN_BLOCK_POOL_BYTES(NBLOCKS, SIZE)] TARN_BLOCK_ALIGNED;
 static tarn_block_pool blk;
+static tarn_block_ext blk_ext;
 static void blk_setup(void)
 {
     tarn_config c = mutex_cfg();
-    if (tarn_block_init(&blk, blk_mem, sizeof blk_mem, SIZE, &c) != TARN_OK) abort();
+    if (tarn_block_init_ext(&blk, &blk_ext, blk_mem, sizeof blk_mem, SIZE, &c) != TARN_OK) abort();
 }
 static void *blk_get(void) { return tarn_block_get(&blk); }
 static void blk_put(void *p)

@@ -31,6 +31,7 @@ enum { CB_NONE = 0, CB_FREE, CB_STASH, CB_REFUSE, CB_MODES };
 
 typedef struct model {
     tarn_block_pool pool;
+    tarn_block_ext ext;          /* the pool's optional settings (lock, name, callback, registry) */
     fz_lock lock;
     bool ok;                  /* initialised successfully */
     unsigned char *mem;
@@ -193,7 +194,7 @@ static void do_init(model *m, fz_in *in, unsigned bad)
     }
     reset_model(m);
     cp = ((flags & 0x80u) && bad != 3u) ? NULL : &cfg;   /* NULL config: defaults */
-    st = tarn_block_init(&m->pool, mem, mem_size, req, cp);
+    st = tarn_block_init_ext(&m->pool, &m->ext, mem, mem_size, req, cp);
     FZ_ST(st, ex);
     FZ_ST(tarn_block_last_error(&m->pool), ex);
     if (st != TARN_OK) {

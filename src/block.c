@@ -15,12 +15,15 @@
  *   out (or held in the quarantine); bits of blocks never carved are garbage (init is
  *   O(1) and touches nothing): the carve that first hands a block out clears its bit.
  *
+ * The pool does not store count: map - base is a multiple of block_size, and count is
+ * that multiple, found by the block-start test below (block_count), no division.
+ *
  * Invariants (checked by tarn_block_check):
- *   - carved <= count, map == base + count * block_size;
+ *   - carved <= count, map == base + count * block_size, 0 < count < 2^32;
  *   - the free list visits distinct blocks below the carve line, each with its bit set;
  *     exactly the carved blocks with their bit set are on it, and there are num_free -
  *     (count - carved) of them;
- *   - num_free <= count, min_free <= count.
+ *   - num_free <= count, min_free <= count (TARN_STATS).
  *
  * Damage containment.  The only pool data inside the blocks is the link word of a free
  * block, and a stale write can change it.  So get trusts no link: the head it is about to
@@ -54,8 +57,8 @@
  * and in every build whose get/put do more per call (sanitizer annotations, canary mode,
  * level-2 checks, poisoning of freed blocks); the out-of-line tarn_block_get_slow_ and
  * put_slow_ do everything else.  In a pool with a lock hook (the LOCK bit, set by init
- * only) lim_ is 0 from init on and never written again, and the list lives in shead_
- * while head stays END, so the inline paths read nothing that a locked operation
+ * only) lim_ is 0 from init on and never written again, and the list lives in the ext's
+ * head while the pool's head stays END, so the inline paths read nothing that a locked operation
  * (set_put_cb included) writes.
  * The watermark costs the fast path nothing: blocks are carved only when the free list is
  * empty, so the most blocks ever in use since the last clear is exactly the number carved,
@@ -126,7 +129,7 @@
 /* Bits of pool->slow_ (any bit set: get and put take the full path, lim_ is 0). */
 #define BLOCK_SLOW_SETUP TARN_BLOCK_SLOW_SETUP_ /* statically defined, not yet set up */
 #define BLOCK_SLOW_BROKEN 2u                    /* init failed */
-#define BLOCK_SLOW_LOCK TARN_BLOCK_SLOW_LOCK_   /* lock hook: the list lives in shead_ */
+#define BLOCK_SLOW_LOCK TARN_BLOCK_SLOW_LOCK_   /* lock hook: the list lives in ext_->head */
 #define BLOCK_SLOW_CB 8u                        /* put callback */
 #define BLOCK_SLOW_QUAR 16u                     /* quarantine on */
 #define BLOCK_SLOW_BUILD 32u                    /* this build does more per get/put */
@@ -163,6 +166,17 @@ static inline unsigned char *block_at(const tarn_block_pool *pool, uint32_t i)
     return pool->base + (size_t)i * pool->block_size;
 }
 
+/* The block-start test's index of p (see block_q below). */
+static inline uintptr_t block_q(const tarn_block_pool *pool, const void *p);
+
+/* The number of blocks: the index the block-start test gives the bitmap's address, which
+ * is right after the last block (0 for a pool that failed init, an all-zero struct and a
+ * statically defined pool not yet set up). */
+static inline uint32_t block_count(const tarn_block_pool *pool)
+{
+    return (uint32_t)block_q(pool, pool->map);
+}
+
 /* The carve line: first never-used block. */
 static inline unsigned char *block_carve(const tarn_block_pool *pool)
 {
@@ -172,15 +186,32 @@ static inline unsigned char *block_carve(const tarn_block_pool *pool)
 
 /* The free list's head: in head, except in a pool with a lock hook, where head stays
  * BLOCK_END for ever (so the inline get, which reads it without the lock, always calls
- * the full path) and the list lives in shead_.  The LOCK bit is set by init only. */
+ * the full path) and the list lives in the ext's head.  The LOCK bit is set by init only,
+ * and only in a pool with an ext. */
 static inline uint32_t *block_headp(tarn_block_pool *pool)
 {
-    return (pool->slow_ & BLOCK_SLOW_LOCK) ? &pool->shead_ : &pool->head;
+    return (pool->slow_ & BLOCK_SLOW_LOCK) ? &pool->ext_->head : &pool->head;
 }
 static inline uint32_t block_head(const tarn_block_pool *pool)
 {
-    return (pool->slow_ & BLOCK_SLOW_LOCK) ? pool->shead_ : pool->head;
+    return (pool->slow_ & BLOCK_SLOW_LOCK) ? pool->ext_->head : pool->head;
 }
+
+/* The pool's lock hook (in its ext; ext_ and the hook are fixed at init, so reading them
+ * without the lock races with nothing). */
+#if TARN_LOCKING
+#define BLOCK_LOCK(pool)                                     \
+    do {                                                     \
+        if ((pool)->ext_ != NULL) TARN_LOCK((pool)->ext_->lock);   \
+    } while (0)
+#define BLOCK_UNLOCK(pool)                                   \
+    do {                                                     \
+        if ((pool)->ext_ != NULL) TARN_UNLOCK((pool)->ext_->lock); \
+    } while (0)
+#else
+#define BLOCK_LOCK(pool) ((void)0)
+#define BLOCK_UNLOCK(pool) ((void)0)
+#endif
 
 /* What lim_ must be: the carve count while get and put may take the inline path, else 0
  * (the inline paths then find every index out of range and call the full path). */
@@ -236,11 +267,16 @@ static inline uintptr_t block_q(const tarn_block_pool *pool, const void *p)
     return block_ror(((uintptr_t)p - (uintptr_t)pool->base) * pool->inv_, pool->rot_);
 }
 
-/* Fewest blocks ever free: see "watermark" above. */
+/* Fewest blocks ever free: see "watermark" above (without TARN_STATS: since the last
+ * clear only). */
 static inline uint32_t block_min_free(const tarn_block_pool *pool)
 {
-    uint32_t since_clear = pool->count - pool->carved;
+    uint32_t since_clear = block_count(pool) - pool->carved;
+#if TARN_STATS
     return since_clear < pool->min_free ? since_clear : pool->min_free;
+#else
+    return since_clear;
+#endif
 }
 
 /* Free-block link words, accessed only through these (they open the bytes for
@@ -275,7 +311,7 @@ static uint32_t block_slow_bits(const tarn_block_pool *pool)
 {
     uint32_t s = BLOCK_SLOW_BUILD_BITS | (pool->slow_ & (BLOCK_SLOW_CORRUPT | BLOCK_SLOW_LOCK));
     if (pool->base == NULL) s |= BLOCK_SLOW_BROKEN;
-    if (pool->put_cb != NULL) s |= BLOCK_SLOW_CB;
+    if (pool->ext_ != NULL && pool->ext_->put_cb != NULL) s |= BLOCK_SLOW_CB;
 #if TARN_QUARANTINE > 0
     if (pool->quarantine.on) s |= BLOCK_SLOW_QUAR;
 #endif
@@ -392,7 +428,7 @@ static inline void block_san_setup(tarn_block_pool *pool)
         TARN_SAN_POOL_CREATE(pool);
         TARN_SAN_NOACCESS(pool->base, (size_t)((unsigned char *)pool->map - pool->base));
         /* the bitmap is the pool's own: open even if an earlier pool closed those bytes */
-        TARN_SAN_DEFINED(pool->map, TARN_BLOCK_MAP_BYTES(pool->count));
+        TARN_SAN_DEFINED(pool->map, TARN_BLOCK_MAP_BYTES(block_count(pool)));
         pool->flags_ |= BLOCK_F_SAN;
     }
 #endif
@@ -408,7 +444,9 @@ static tarn_status block_classify(const tarn_block_pool *pool, const void *p, ui
      * never handed out from a foreign pointer only when reporting.  Needed at every level:
      * the bitmap must stay in bounds. */
     q = block_q(pool, p);
-    if (TARN_UNLIKELY(q >= pool->carved)) return (q < pool->count) ? TARN_EDOUBLE : TARN_EFOREIGN;
+    if (TARN_UNLIKELY(q >= pool->carved)) {
+        return (q < block_count(pool)) ? TARN_EDOUBLE : TARN_EFOREIGN;
+    }
     *idx = (uint32_t)q;
 #if TARN_CHECK_LEVEL >= 1
     if (TARN_UNLIKELY(block_is_free(pool, (uint32_t)q))) return TARN_EDOUBLE;
@@ -461,24 +499,39 @@ static uint32_t block_fit(uint32_t mem_size, uint32_t bs)
     return count;
 }
 
+/* Zero n bytes with a loop of byte stores (volatile, so that it stays a loop and never
+ * becomes a memset call: nothing from the C library in a lean image; NULL is all-zero
+ * bits on every target tarn supports). */
+static void block_zero(void *p, size_t n)
+{
+    volatile unsigned char *z = (volatile unsigned char *)p;
+    size_t k;
+    for (k = 0; k < n; k++) z[k] = 0;
+}
+
 tarn_status tarn_block_init(tarn_block_pool *pool, void *mem, size_t mem_size,
                             size_t block_size, const tarn_config *cfg)
+{
+    return tarn_block_init_ext(pool, NULL, mem, mem_size, block_size, cfg);
+}
+
+tarn_status tarn_block_init_ext(tarn_block_pool *pool, tarn_block_ext *ext, void *mem,
+                                size_t mem_size, size_t block_size, const tarn_config *cfg)
 {
     tarn_status st = TARN_EINVAL;
     uint32_t bs, count;
     if (pool == NULL) return TARN_EINVAL;
-    {
-        /* zero every field with a loop of byte stores (volatile, so that it stays a loop
-         * and never becomes a memset call: nothing from the C library in a lean image;
-         * NULL is all-zero bits on every target tarn supports) */
-        volatile unsigned char *z = (volatile unsigned char *)(void *)pool;
-        size_t k;
-        for (k = 0; k < sizeof *pool; k++) z[k] = 0;
-    }
+    block_zero(pool, sizeof *pool);
     pool->head = BLOCK_END;
-    pool->shead_ = BLOCK_END;
     pool->slow_ = BLOCK_SLOW_BROKEN;  /* until init succeeds */
-    if (mem == NULL || block_size == 0 || (cfg != NULL && !tarn_lock_valid(&cfg->lock))) {
+    if (ext != NULL) {
+        block_zero(ext, sizeof *ext);
+        ext->head = BLOCK_END;
+        pool->ext_ = ext;
+    }
+    if (mem == NULL || block_size == 0 ||
+        (cfg != NULL && (!tarn_lock_valid(&cfg->lock) ||
+                         (ext == NULL && (cfg->lock.lock != NULL || cfg->name != NULL))))) {
         st = TARN_EINVAL;
     } else if (block_size > (size_t)UINT32_MAX - 8u - BLOCK_GUARD) {
         st = TARN_EOVERFLOW;
@@ -494,17 +547,18 @@ tarn_status tarn_block_init(tarn_block_pool *pool, void *mem, size_t mem_size,
             pool->base = (unsigned char *)mem;
             pool->map = (uint32_t *)(void *)(pool->base + (size_t)count * bs);
             pool->block_size = bs;
-            pool->count = count;
             pool->num_free = count;
-            pool->min_free = count;
+            TARN_STAT(pool->min_free = count);
             block_set_derived(pool);
             pool->slow_ = (uint8_t)BLOCK_SLOW_BUILD_BITS;
             if (cfg != NULL) {
+                if (ext != NULL) {
 #if TARN_LOCKING
-                pool->lock = cfg->lock;
-                if (cfg->lock.lock != NULL) pool->slow_ |= BLOCK_SLOW_LOCK;
+                    ext->lock = cfg->lock;
+                    if (cfg->lock.lock != NULL) pool->slow_ |= BLOCK_SLOW_LOCK;
 #endif
-                pool->name = cfg->name;
+                    ext->name = cfg->name;
+                }
 #if TARN_SANITIZE
                 pool->flags_ = (cfg->flags & TARN_F_SAN_REPORT) ? BLOCK_F_REPORT : 0u;
 #endif
@@ -529,7 +583,7 @@ tarn_status tarn_block_init(tarn_block_pool *pool, void *mem, size_t mem_size,
 static BLOCK_NOINLINE tarn_status block_get_stopped(tarn_block_pool *pool)
 {
     if (pool->slow_ & BLOCK_SLOW_SETUP) block_setup_static(pool);
-    if (pool->count == 0 || (pool->slow_ & BLOCK_SLOW_BROKEN)) {
+    if (block_count(pool) == 0 || (pool->slow_ & BLOCK_SLOW_BROKEN)) {
         TARN_STAT(pool->failed_gets++);
         return TARN_ENOMEM;
     }
@@ -562,7 +616,7 @@ static BLOCK_INLINE unsigned char *block_take(tarn_block_pool *pool, tarn_status
     headp = block_headp(pool);
     i = *headp;
     if (i == BLOCK_END) {
-        if (pool->carved < pool->count) {
+        if (pool->carved < block_count(pool)) {
             /* a never-used block: its bit is garbage until now */
             i = pool->carved;
             block_set_carved(pool, i + 1u);
@@ -579,7 +633,7 @@ static BLOCK_INLINE unsigned char *block_take(tarn_block_pool *pool, tarn_status
     }
     /* the head came from a free block's link: it must name a free carved block */
     if (TARN_UNLIKELY(i >= pool->carved || !block_is_free(pool, i))) {
-        if (pool->count == 0) {
+        if (block_count(pool) == 0) {
             /* an all-zero struct (never initialised): no block, nothing damaged */
             TARN_STAT(pool->failed_gets++);
             *st = TARN_ENOMEM;
@@ -602,7 +656,7 @@ static BLOCK_INLINE void *block_get_locked(tarn_block_pool *pool, tarn_status *s
     unsigned char *blk = NULL;
     tarn_status s = TARN_EINVAL;
     if (TARN_LIKELY(pool != NULL)) {
-        TARN_LOCK(pool->lock);
+        BLOCK_LOCK(pool);
         s = TARN_OK;
         blk = block_take(pool, &s);
         if (TARN_LIKELY(blk != NULL)) {
@@ -615,7 +669,7 @@ static BLOCK_INLINE void *block_get_locked(tarn_block_pool *pool, tarn_status *s
             /* a failing get records its reason under this lock: it is this call's */
             TARN_ERR_SET(pool->last_error, (uint8_t)s);
         }
-        TARN_UNLOCK(pool->lock);
+        BLOCK_UNLOCK(pool);
     }
     if (st != NULL) *st = s;
     return blk;
@@ -667,7 +721,7 @@ static BLOCK_INLINE tarn_status block_put_any(tarn_block_pool *pool, void *block
     tarn_block_put_fn cb = NULL;
     uint32_t i = 0;
     if (TARN_UNLIKELY(pool == NULL)) return TARN_EINVAL;
-    TARN_LOCK(pool->lock);
+    BLOCK_LOCK(pool);
     block_san_setup(pool);
     /* a bad pointer gets its own status first (changing nothing); a sound one is refused
      * by a pool found corrupt */
@@ -679,9 +733,9 @@ static BLOCK_INLINE tarn_status block_put_any(tarn_block_pool *pool, void *block
         TARN_UNLIKELY(pool->slow_ & (BLOCK_SLOW_CORRUPT | BLOCK_SLOW_CB))) {
         if (pool->slow_ & BLOCK_SLOW_CORRUPT) {
             st = TARN_ECORRUPT;
-        } else if (use_cb && (cb = pool->put_cb) != NULL) {
-            void *arg = pool->put_arg;
-            TARN_UNLOCK(pool->lock);
+        } else if (use_cb && (cb = pool->ext_->put_cb) != NULL) {
+            void *arg = pool->ext_->put_arg;
+            BLOCK_UNLOCK(pool);
             return cb(pool, block, arg);
         }
     }
@@ -690,7 +744,7 @@ static BLOCK_INLINE tarn_status block_put_any(tarn_block_pool *pool, void *block
     } else {
         block_reject(pool, block, st);
     }
-    TARN_UNLOCK(pool->lock);
+    BLOCK_UNLOCK(pool);
     return st;
 }
 
@@ -718,33 +772,36 @@ tarn_status tarn_block_validate(tarn_block_pool *pool, const void *block)
     tarn_status st;
     uint32_t i;
     if (pool == NULL) return TARN_EINVAL;
-    TARN_LOCK(pool->lock);
+    BLOCK_LOCK(pool);
     block_san_setup(pool);
     st = block_classify(pool, block, &i);
-    TARN_UNLOCK(pool->lock);
+    BLOCK_UNLOCK(pool);
     return st;
 }
 
-void tarn_block_set_put_cb(tarn_block_pool *pool, tarn_block_put_fn fn, void *arg)
+tarn_status tarn_block_set_put_cb(tarn_block_pool *pool, tarn_block_put_fn fn, void *arg)
 {
-    if (pool == NULL) return;
-    TARN_LOCK(pool->lock);
+    if (pool == NULL || pool->ext_ == NULL) return TARN_EINVAL;
+    BLOCK_LOCK(pool);
     block_san_setup(pool);
-    pool->put_cb = fn;
-    pool->put_arg = arg;
+    pool->ext_->put_cb = fn;
+    pool->ext_->put_arg = arg;
     block_refresh(pool);
-    TARN_UNLOCK(pool->lock);
+    BLOCK_UNLOCK(pool);
+    return TARN_OK;
 }
 
 long tarn_block_index(const tarn_block_pool *pool, const void *p)
 {
-    uintptr_t q;
+    uintptr_t inv, q;
+    unsigned r;
     if (pool == NULL || p == NULL || pool->block_size == 0) return -1;
     /* from the fields fixed at init only (inv_ and rot_ of a statically defined pool are
      * set on its first use, perhaps by another context right now) */
-    q = block_ror(((uintptr_t)p - (uintptr_t)pool->base) * block_inverse(pool->block_size >> tarn_ctz_u32(pool->block_size)),
-                  tarn_ctz_u32(pool->block_size));
-    return (q < pool->count) ? (long)q : -1;
+    r = tarn_ctz_u32(pool->block_size);
+    inv = block_inverse(pool->block_size >> r);
+    q = block_ror(((uintptr_t)p - (uintptr_t)pool->base) * inv, r);
+    return (q < block_ror(((uintptr_t)pool->map - (uintptr_t)pool->base) * inv, r)) ? (long)q : -1;
 }
 
 bool tarn_block_owns(const tarn_block_pool *pool, const void *p)
@@ -755,16 +812,14 @@ bool tarn_block_owns(const tarn_block_pool *pool, const void *p)
 tarn_status tarn_block_clear(tarn_block_pool *pool)
 {
     if (pool == NULL) return TARN_EINVAL;
-    TARN_LOCK(pool->lock);
+    BLOCK_LOCK(pool);
     block_san_setup(pool);
-    if (pool->count - pool->carved < pool->min_free) {
-        pool->min_free = pool->count - pool->carved;  /* keep the watermark */
-    }
+    TARN_STAT(pool->min_free = block_min_free(pool));  /* keep the watermark */
     pool->slow_ &= (uint8_t)~BLOCK_SLOW_CORRUPT;   /* every block is free again */
     *block_headp(pool) = BLOCK_END;
     pool->carved = 0;
     block_refresh(pool);
-    pool->num_free = pool->count;
+    pool->num_free = block_count(pool);
 #if TARN_QUARANTINE > 0
     tarn_q_init(&pool->quarantine, pool->quarantine.on ? TARN_F_QUARANTINE : 0u);
 #endif
@@ -772,25 +827,30 @@ tarn_status tarn_block_clear(tarn_block_pool *pool)
     pool->flags_ &= (uint8_t)~BLOCK_F_SAN;  /* forget every live chunk: recreate the tool's pool */
     block_san_setup(pool);
 #endif
-    TARN_UNLOCK(pool->lock);
+    BLOCK_UNLOCK(pool);
     return TARN_OK;
 }
 
 tarn_status tarn_block_stats_get(tarn_block_pool *pool, tarn_block_stats *out)
 {
     if (pool == NULL || out == NULL) return TARN_EINVAL;
-    TARN_LOCK(pool->lock);
+    BLOCK_LOCK(pool);
+    block_san_setup(pool);
     out->block_size = block_usable(pool);
-    out->count = pool->count;
+    out->count = block_count(pool);
     out->free = pool->num_free;
     out->min_free = block_min_free(pool);
+#if TARN_STATS
     out->failed_gets = pool->failed_gets;
+#else
+    out->failed_gets = 0;
+#endif
 #if TARN_QUARANTINE > 0
     out->held = pool->quarantine.count;
 #else
     out->held = 0;
 #endif
-    TARN_UNLOCK(pool->lock);
+    BLOCK_UNLOCK(pool);
     return TARN_OK;
 }
 
@@ -824,25 +884,39 @@ static tarn_status block_check_held(const tarn_block_pool *pool, uint32_t listed
 
 static tarn_status block_check_locked(const tarn_block_pool *pool)
 {
-    uint32_t listed = 0, marked = 0, uncarved, limit, i;
-    if (pool->count == 0 || pool->block_size == 0) {
+    uint32_t listed = 0, marked = 0, uncarved, limit, i, count;
+    uintptr_t q;
+    if (pool->block_size == 0 || pool->base == NULL) {
         /* a pool that failed init, or an all-zero struct: no block, nothing to follow */
-        return pool->base == NULL ? TARN_OK : TARN_ECORRUPT;
+        return (pool->base == NULL && pool->map == NULL && pool->block_size == 0) ? TARN_OK
+                                                                               : TARN_ECORRUPT;
     }
     if (pool->slow_ & BLOCK_SLOW_CORRUPT) return TARN_ECORRUPT;
-    if (pool->carved > pool->count || pool->base == NULL || pool->block_size % 4u != 0 ||
-        (uintptr_t)pool->map - (uintptr_t)pool->base != (uintptr_t)pool->count * pool->block_size ||
-        pool->num_free > pool->count || pool->min_free > pool->count ||
+    if (pool->block_size % 4u != 0 ||
         pool->inv_ != block_inverse(pool->block_size >> tarn_ctz_u32(pool->block_size)) ||
         pool->rot_ != tarn_ctz_u32(pool->block_size)) {
         return TARN_ECORRUPT;
     }
-    uncarved = pool->count - pool->carved;
+    /* the derived count: map - base must be a whole number (> 0, < 2^32) of blocks */
+    q = block_q(pool, pool->map);
+    if (q == 0u || q > (uintptr_t)UINT32_MAX ||
+        q * pool->block_size != (uintptr_t)pool->map - (uintptr_t)pool->base) {
+        return TARN_ECORRUPT;
+    }
+    count = (uint32_t)q;
+    if (pool->carved > count || pool->num_free > count) return TARN_ECORRUPT;
+#if TARN_STATS
+    if (pool->min_free > count) return TARN_ECORRUPT;
+#endif
+    uncarved = count - pool->carved;
     if (uncarved > pool->num_free) return TARN_ECORRUPT;
     limit = pool->num_free - uncarved;
     /* the list lives in one head field, the other is END; lim_ mirrors carved exactly
      * when get and put may take the inline path */
-    if (((pool->slow_ & BLOCK_SLOW_LOCK) ? pool->head : pool->shead_) != BLOCK_END ||
+    if ((pool->slow_ & BLOCK_SLOW_LOCK) != 0u && (pool->ext_ == NULL || pool->head != BLOCK_END)) {
+        return TARN_ECORRUPT;
+    }
+    if (((pool->slow_ & BLOCK_SLOW_LOCK) == 0u && pool->ext_ != NULL && pool->ext_->head != BLOCK_END) ||
         pool->lim_ != block_lim(pool) || pool->slow_ != block_slow_bits(pool)) {
         return TARN_ECORRUPT;
     }
@@ -869,10 +943,10 @@ tarn_status tarn_block_check(tarn_block_pool *pool)
 {
     tarn_status st;
     if (pool == NULL) return TARN_EINVAL;
-    TARN_LOCK(pool->lock);
+    BLOCK_LOCK(pool);
     block_san_setup(pool);
     st = block_check_locked(pool);
-    TARN_UNLOCK(pool->lock);
+    BLOCK_UNLOCK(pool);
     return st;
 }
 
@@ -880,9 +954,9 @@ tarn_status tarn_block_walk(tarn_block_pool *pool, tarn_block_walk_fn fn, void *
 {
     uint32_t i;
     if (pool == NULL || fn == NULL) return TARN_EINVAL;
-    TARN_LOCK(pool->lock);
+    BLOCK_LOCK(pool);
     block_san_setup(pool);
-    for (i = 0; i < pool->count && pool->base != NULL; i++) {
+    for (i = 0; i < block_count(pool) && pool->base != NULL; i++) {
         /* from the pool's state only, never from the block's bytes */
         bool used = i < pool->carved && !block_is_free(pool, i);
         unsigned char *b = block_at(pool, i);
@@ -891,7 +965,7 @@ tarn_status tarn_block_walk(tarn_block_pool *pool, tarn_block_walk_fn fn, void *
 #endif
         if (!fn(ctx, b, block_usable(pool), used)) break;
     }
-    TARN_UNLOCK(pool->lock);
+    BLOCK_UNLOCK(pool);
     return TARN_OK;
 }
 
@@ -902,7 +976,7 @@ tarn_status tarn_block_last_error(const tarn_block_pool *pool)
 
 const char *tarn_block_name(const tarn_block_pool *pool)
 {
-    return (pool == NULL) ? NULL : pool->name;
+    return (pool == NULL || pool->ext_ == NULL) ? NULL : pool->ext_->name;
 }
 
 void *tarn_block_next_free(tarn_block_pool *pool)
@@ -910,16 +984,16 @@ void *tarn_block_next_free(tarn_block_pool *pool)
     void *next = NULL;
     uint32_t h;
     if (pool == NULL) return NULL;
-    TARN_LOCK(pool->lock);
+    BLOCK_LOCK(pool);
     block_san_setup(pool);
     h = block_head(pool);
-    if (pool->count == 0 || (pool->slow_ & (BLOCK_SLOW_CORRUPT | BLOCK_SLOW_BROKEN)) ||
+    if (block_count(pool) == 0 || (pool->slow_ & (BLOCK_SLOW_CORRUPT | BLOCK_SLOW_BROKEN)) ||
         BLOCK_DEEP_CHECK_FAILS(pool)) {
         next = NULL;                     /* get refuses */
     } else if (h != BLOCK_END) {
         /* what get will do: a link that names no free block is refused */
         if (h < pool->carved && block_is_free(pool, h)) next = block_at(pool, h);
-    } else if (pool->carved < pool->count) {
+    } else if (pool->carved < block_count(pool)) {
         next = block_carve(pool);
     }
 #if TARN_QUARANTINE > 0
@@ -927,7 +1001,7 @@ void *tarn_block_next_free(tarn_block_pool *pool)
         next = tarn_q_at(&pool->quarantine, 0);   /* get would release it */
     }
 #endif
-    TARN_UNLOCK(pool->lock);
+    BLOCK_UNLOCK(pool);
     return next;
 }
 
@@ -942,14 +1016,14 @@ tarn_status tarn_block_quarantine_flush(tarn_block_pool *pool)
     tarn_status st = TARN_OK;
     if (pool == NULL) return TARN_EINVAL;
 #if TARN_QUARANTINE > 0
-    TARN_LOCK(pool->lock);
+    BLOCK_LOCK(pool);
     if (pool->quarantine.on) {
         void *blk;
         while ((blk = tarn_q_pop(&pool->quarantine)) != NULL) {
             if (!block_unhold(pool, blk)) st = TARN_ECORRUPT;
         }
     }
-    TARN_UNLOCK(pool->lock);
+    BLOCK_UNLOCK(pool);
 #endif
     return st;
 }
@@ -970,21 +1044,30 @@ tarn_status tarn_block_registry_init(tarn_block_registry *reg, const tarn_lock *
     return TARN_OK;
 }
 
+/* The pool after cur in a registry.  A pool initialised again while registered (which
+ * the API forbids) may have lost its ext: the list ends there rather than fault. */
+static tarn_block_pool *block_reg_next(const tarn_block_pool *cur)
+{
+    return (cur->ext_ != NULL) ? cur->ext_->reg_next : NULL;
+}
+
 tarn_status tarn_block_register(tarn_block_registry *reg, tarn_block_pool *pool)
 {
     tarn_block_pool *cur;
     tarn_status st = TARN_OK;
-    if (reg == NULL || pool == NULL) return TARN_EINVAL;
+    if (reg == NULL || pool == NULL || pool->ext_ == NULL) return TARN_EINVAL;
     TARN_LOCK(reg->lock);
-    for (cur = reg->head; cur != NULL && cur != pool; cur = cur->reg_next) {
+    for (cur = reg->head; cur != NULL && cur != pool; cur = block_reg_next(cur)) {
     }
-    if (pool->registry != NULL || cur == pool) {
+    if (pool->ext_->registry != NULL || cur == pool) {
         st = TARN_EBUSY;  /* linking it twice would make the list a cycle */
+    } else if (reg->tail != NULL && reg->tail->ext_ == NULL) {
+        st = TARN_EBUSY;  /* the last pool was initialised again without its ext */
     } else {
-        pool->reg_next = NULL;
-        pool->registry = reg;
+        pool->ext_->reg_next = NULL;
+        pool->ext_->registry = reg;
         if (reg->tail != NULL) {
-            reg->tail->reg_next = pool;
+            reg->tail->ext_->reg_next = pool;
         } else {
             reg->head = pool;
         }
@@ -1000,17 +1083,17 @@ tarn_status tarn_block_unregister(tarn_block_registry *reg, tarn_block_pool *poo
     tarn_status st = TARN_ENOENT;
     if (reg == NULL || pool == NULL) return TARN_EINVAL;
     TARN_LOCK(reg->lock);
-    if (pool->registry == reg) {
-        for (cur = reg->head; cur != NULL; prev = cur, cur = cur->reg_next) {
+    if (pool->ext_ != NULL && pool->ext_->registry == reg) {
+        for (cur = reg->head; cur != NULL; prev = cur, cur = block_reg_next(cur)) {
             if (cur == pool) {
                 if (prev != NULL) {
-                    prev->reg_next = cur->reg_next;
+                    prev->ext_->reg_next = cur->ext_->reg_next;
                 } else {
-                    reg->head = cur->reg_next;
+                    reg->head = cur->ext_->reg_next;
                 }
                 if (reg->tail == cur) reg->tail = prev;
-                cur->reg_next = NULL;
-                cur->registry = NULL;
+                cur->ext_->reg_next = NULL;
+                cur->ext_->registry = NULL;
                 st = TARN_OK;
                 break;
             }
@@ -1027,8 +1110,8 @@ tarn_block_pool *tarn_block_registry_next(tarn_block_registry *reg, const tarn_b
     TARN_LOCK(reg->lock);
     if (prev == NULL) {
         next = reg->head;
-    } else if (prev->registry == reg) {
-        next = prev->reg_next;
+    } else if (prev->ext_ != NULL && prev->ext_->registry == reg) {
+        next = prev->ext_->reg_next;
     }
     TARN_UNLOCK(reg->lock);
     return next;
@@ -1048,8 +1131,10 @@ tarn_block_pool *tarn_block_find(tarn_block_registry *reg, const char *name)
     tarn_block_pool *cur;
     if (reg == NULL || name == NULL) return NULL;
     TARN_LOCK(reg->lock);
-    for (cur = reg->head; cur != NULL; cur = cur->reg_next) {
-        if (cur->name != NULL && block_name_eq(cur->name, name)) break;
+    for (cur = reg->head; cur != NULL; cur = block_reg_next(cur)) {
+        if (cur->ext_ != NULL && cur->ext_->name != NULL && block_name_eq(cur->ext_->name, name)) {
+            break;
+        }
     }
     TARN_UNLOCK(reg->lock);
     return cur;

@@ -10,11 +10,11 @@
 #include "support/lock_hook.h"
 #include "support/pool_checks.h"
 
-/* The field holding the head of the free list, a block index (block.h: shead_ in pools
- * whose get takes the full path). */
-#define HEAD(p) (*(((p).slow_ & TARN_BLOCK_SLOW_GET_) ? &(p).shead_ : &(p).head))
-/* ... and the other one, TARN_BLOCK_END_ */
-#define OTHER_HEAD(p) (*(((p).slow_ & TARN_BLOCK_SLOW_GET_) ? &(p).head : &(p).shead_))
+/* The field holding the head of the free list, a block index (block.h: the ext's head in
+ * a pool with a lock hook). */
+#define HEAD(p) (*(((p).slow_ & TARN_BLOCK_SLOW_GET_) ? &(p).ext_->head : &(p).head))
+/* ... and the other one, TARN_BLOCK_END_ (the pool must have an ext) */
+#define OTHER_HEAD(p) (*(((p).slow_ & TARN_BLOCK_SLOW_GET_) ? &(p).head : &(p).ext_->head))
 /* A free block's link word (a block index), and the free bit of block i. */
 #define LINK(b) (*(uint32_t *)(void *)(b))
 #define MAPBIT(p, i) ((p).map[(i) / 32u] & (1u << ((i) % 32u)))
@@ -22,6 +22,14 @@
 
 #define NB 37u
 #define BS 24u
+
+/* The pool's block count (not stored in the pool: derived from where the bitmap is). */
+static uint32_t pool_count(tarn_block_pool *p)
+{
+    tarn_block_stats st;
+    REQUIRE(tarn_block_stats_get(p, &st) == TARN_OK);
+    return st.count;
+}
 
 static unsigned char mem[TARN_BLOCK_POOL_BYTES(NB, BS) + 64] TARN_BLOCK_ALIGNED;
 
@@ -82,6 +90,32 @@ static void test_init_errors(void)
              sizeof(size_t) > 4 ? TARN_EOVERFLOW : TARN_ETOOSMALL);
     cfg.lock.lock = t_lock;  /* half a hook */
     CHECK_EQ(tarn_block_init(&p, mem, sizeof mem, BS, &cfg), TARN_EINVAL);
+    {
+        /* a lock hook or a name needs an ext to live in: refused without one, never
+         * dropped (the pool is left unusable) */
+        tarn_block_ext ext;
+        cfg.lock = LOCK_HOOK;
+        CHECK_EQ(tarn_block_init(&p, mem, sizeof mem, BS, &cfg), TARN_EINVAL);
+        CHECK(tarn_block_get(&p) == NULL);
+        CHECK_EQ(tarn_block_init_ext(&p, NULL, mem, sizeof mem, BS, &cfg), TARN_EINVAL);
+        memset(&cfg, 0, sizeof cfg);
+        cfg.name = "n";
+        CHECK_EQ(tarn_block_init(&p, mem, sizeof mem, BS, &cfg), TARN_EINVAL);
+        CHECK(tarn_block_get(&p) == NULL);
+        CHECK(tarn_block_name(&p) == NULL);
+        CHECK_EQ(tarn_block_init_ext(&p, &ext, mem, sizeof mem, BS, &cfg), TARN_OK);
+        CHECK(strcmp(tarn_block_name(&p), "n") == 0);
+        /* a half hook is refused with an ext too */
+        cfg.lock.lock = t_lock;
+        CHECK_EQ(tarn_block_init_ext(&p, &ext, mem, sizeof mem, BS, &cfg), TARN_EINVAL);
+        CHECK(tarn_block_get(&p) == NULL);
+        CHECK_EQ(tarn_block_init_ext(NULL, &ext, mem, sizeof mem, BS, NULL), TARN_EINVAL);
+        /* without cfg an ext is fine too (nothing in it yet) */
+        CHECK_EQ(tarn_block_init_ext(&p, &ext, mem, sizeof mem, BS, NULL), TARN_OK);
+        CHECK(tarn_block_name(&p) == NULL);
+        CHECK(tarn_block_get(&p) != NULL);
+        memset(&cfg, 0, sizeof cfg);
+    }
     /* exactly one block fits */
     CHECK_EQ(tarn_block_init(&p, mem, TARN_BLOCK_MIN_SIZE(BS), BS, NULL), TARN_OK);
     {
@@ -109,19 +143,21 @@ static void test_init_errors(void)
     CHECK_EQ(tarn_block_last_error(NULL), TARN_EINVAL);
     CHECK(tarn_block_name(NULL) == NULL && tarn_block_size(NULL) == 0);
     CHECK(!tarn_block_owns(NULL, mem) && !tarn_block_owns(&p, NULL));
-    tarn_block_set_put_cb(NULL, NULL, NULL);
+    CHECK_EQ(tarn_block_set_put_cb(NULL, NULL, NULL), TARN_EINVAL);
 }
 
 static void test_basic(void)
 {
     tarn_block_pool p;
+    tarn_block_ext ext;
     tarn_block_stats st;
     tarn_config cfg;
     void *b[NB];
     unsigned i;
     memset(&cfg, 0, sizeof cfg);
+    memset(&ext, 0xA5, sizeof ext);   /* its old contents do not matter */
     cfg.name = "basic";
-    REQUIRE(tarn_block_init(&p, mem, TARN_BLOCK_POOL_BYTES(NB, BS), BS, &cfg) == TARN_OK);
+    REQUIRE(tarn_block_init_ext(&p, &ext, mem, TARN_BLOCK_POOL_BYTES(NB, BS), BS, &cfg) == TARN_OK);
     CHECK(strcmp(tarn_block_name(&p), "basic") == 0);
 #if !TARN_BLOCK_SANITIZE_ && !TARN_GUARD && !TARN_POISON_FREE && TARN_CHECK_LEVEL < 2
     CHECK_EQ(p.slow_, 0);        /* get and put take the inline fast paths */
@@ -144,7 +180,7 @@ static void test_basic(void)
     CHECK_EQ(st.count, NB);
     CHECK_EQ(st.free, 0);
     CHECK_EQ(st.min_free, 0);
-    CHECK_EQ(st.failed_gets, 2);
+    CHECK_EQ(st.failed_gets, TARN_STATS ? 2 : 0);
     CHECK_EQ(st.block_size, TARN_BLOCK_USABLE(BS));
     CHECK_EQ(st.held, 0);
     for (i = 0; i < NB; i++) CHECK(check_verify(b[i], BS, i));
@@ -217,7 +253,7 @@ static void test_corruption(void)
     saved = LINK(b2);
     CHECK_EQ(saved, ia);
     /* a write-after-free smashes the free list link of b2: the check reports it */
-    LINK(b2) = p.count + 5u;                          /* out of range */
+    LINK(b2) = pool_count(&p) + 5u;                   /* out of range */
     CHECK_EQ(tarn_block_check(&p), TARN_ECORRUPT);
     LINK(b2) = p.carved;                              /* past the carve line */
     CHECK_EQ(tarn_block_check(&p), TARN_ECORRUPT);
@@ -233,9 +269,11 @@ static void test_corruption(void)
     p.num_free--;
     CHECK_EQ(tarn_block_check(&p), TARN_ECORRUPT);
     p.num_free++;
-    p.min_free = p.count + 1;
+#if TARN_STATS
+    p.min_free = pool_count(&p) + 1;
     CHECK_EQ(tarn_block_check(&p), TARN_ECORRUPT);
-    p.min_free = p.count;
+    p.min_free = pool_count(&p);
+#endif
     /* the bitmap: a free block marked used, a live block marked free */
     MAPFLIP(p, ia);
     CHECK_EQ(tarn_block_check(&p), TARN_ECORRUPT);
@@ -333,9 +371,10 @@ static void test_damaged_link_refused(void)
 static void test_corrupt_fields(void)
 {
     tarn_block_pool p, saved;
+    tarn_block_ext ext, saved_ext;
     void *a, *b2;
     uint32_t ia;
-    REQUIRE(tarn_block_init(&p, mem, TARN_BLOCK_POOL_BYTES(NB, BS), BS, NULL) == TARN_OK);
+    REQUIRE(tarn_block_init_ext(&p, &ext, mem, TARN_BLOCK_POOL_BYTES(NB, BS), BS, NULL) == TARN_OK);
     a = tarn_block_get(&p);
     b2 = tarn_block_get(&p);
     (void)tarn_block_get(&p);
@@ -343,32 +382,74 @@ static void test_corrupt_fields(void)
     REQUIRE(tarn_block_put(&p, a) == TARN_OK);
     REQUIRE(tarn_block_put(&p, b2) == TARN_OK);
     saved = p;
+    saved_ext = ext;
 #define DAMAGE(stmt)                                     \
     do {                                                 \
         p = saved;                                       \
+        ext = saved_ext;                                 \
         stmt;                                            \
         CHECK_EQ(tarn_block_check(&p), TARN_ECORRUPT);   \
     } while (0)
     CHECK_EQ(tarn_block_check(&p), TARN_OK);
     DAMAGE(p.carved = UINT32_MAX);
-    DAMAGE(p.carved = p.count + 1);
+    DAMAGE(p.carved = NB + 1);
     DAMAGE(p.carved += 1);                               /* a block never handed out */
     DAMAGE(p.map -= 1);                                  /* the bitmap moved */
-    DAMAGE(p.count += 1);
-    DAMAGE(p.num_free = p.count + 1);
-    DAMAGE(p.min_free = p.count + 1);
+    DAMAGE(p.map += 1);                                  /* not a whole number of blocks */
+    DAMAGE(p.map = (uint32_t *)(void *)p.base);          /* no block at all */
+    DAMAGE(p.base -= TARN_BLOCK_SIZE(BS));               /* one block more, base moved */
+    DAMAGE(p.num_free = NB + 1);
+#if TARN_STATS
+    DAMAGE(p.min_free = NB + 1);
+#endif
     DAMAGE(p.block_size += 4u);
     DAMAGE(p.carved = 0);                               /* list longer than carved area */
-    DAMAGE((p.num_free = 1, p.min_free = 0));           /* fewer free than never carved */
+    DAMAGE(p.num_free = 1);                              /* fewer free than never carved */
     DAMAGE(HEAD(p) = p.carved);                          /* past the carve line */
     DAMAGE(HEAD(p) = saved.carved - 1);                  /* live block */
     DAMAGE(HEAD(p) = TARN_BLOCK_END_ - 1u);
-    DAMAGE((p.count = 0, HEAD(p) = ia));                 /* an empty pool with a list */
+    DAMAGE((p.map = (uint32_t *)(void *)p.base, HEAD(p) = ia)); /* no block, a list */
     DAMAGE(OTHER_HEAD(p) = ia);                          /* the list in the wrong place */
     DAMAGE(p.lim_ += 1);                                 /* the inline paths' limit */
     DAMAGE(p.inv_ ^= 2u);                                /* the block-start test */
     DAMAGE(p.rot_ += 1);
     DAMAGE(p.slow_ ^= 8u);                               /* put callback bit, no callback */
+    DAMAGE(p.slow_ ^= TARN_BLOCK_SLOW_LOCK_);            /* lock bit, no lock hook */
+    DAMAGE(ext.head = ia);                               /* a list in an unlocked pool's ext */
+#undef DAMAGE
+    p = saved;
+    ext = saved_ext;
+    CHECK_EQ(tarn_block_check(&p), TARN_OK);
+    /* the same with a lock hook: the list lives in the ext */
+    {
+        tarn_config cfg;
+        memset(&cfg, 0, sizeof cfg);
+        cfg.lock = LOCK_HOOK;
+        REQUIRE(tarn_block_init_ext(&p, &ext, mem, TARN_BLOCK_POOL_BYTES(NB, BS), BS, &cfg) == TARN_OK);
+        a = tarn_block_get(&p);
+        b2 = tarn_block_get(&p);
+        (void)tarn_block_get(&p);
+        ia = (uint32_t)tarn_block_index(&p, a);
+        REQUIRE(tarn_block_put(&p, a) == TARN_OK);
+        REQUIRE(tarn_block_put(&p, b2) == TARN_OK);
+        REQUIRE(tarn_block_set_put_cb(&p, NULL, NULL) == TARN_OK);
+        saved = p;
+        saved_ext = ext;
+    }
+#define DAMAGE(stmt)                                     \
+    do {                                                 \
+        p = saved;                                       \
+        ext = saved_ext;                                 \
+        stmt;                                            \
+        CHECK_EQ(tarn_block_check(&p), TARN_ECORRUPT);   \
+    } while (0)
+    CHECK_EQ(tarn_block_check(&p), TARN_OK);
+    DAMAGE(HEAD(p) = p.carved);                          /* past the carve line */
+    DAMAGE(HEAD(p) = TARN_BLOCK_END_);                   /* the list lost */
+    DAMAGE(OTHER_HEAD(p) = ia);                          /* the list in the wrong place */
+    DAMAGE(p.lim_ = p.carved);                           /* the inline paths opened */
+    DAMAGE(p.slow_ ^= TARN_BLOCK_SLOW_LOCK_);            /* lock bit lost */
+    DAMAGE(p.ext_ = NULL);                               /* the list and the hook lost */
 #undef DAMAGE
     p = saved;
     CHECK_EQ(tarn_block_check(&p), TARN_OK);
@@ -408,12 +489,20 @@ static tarn_status put_cb(tarn_block_pool *pool, void *blk, void *arg)
 static void test_ext_and_lock(void)
 {
     tarn_block_pool p;
+    tarn_block_ext ext;
     tarn_config cfg;
     void *a;
+    /* without an ext there is nowhere to keep a callback: refused, nothing changed */
+    REQUIRE(tarn_block_init(&p, mem, sizeof mem, BS, NULL) == TARN_OK);
+    CHECK_EQ(tarn_block_set_put_cb(&p, put_cb, &cb_calls), TARN_EINVAL);
+    a = tarn_block_get(&p);
+    CHECK_EQ(tarn_block_put(&p, a), TARN_OK);
+    CHECK_EQ(cb_calls, 0);
+    CHECK_EQ(tarn_block_check(&p), TARN_OK);
     memset(&cfg, 0, sizeof cfg);
     cfg.lock = LOCK_HOOK;
-    REQUIRE(tarn_block_init(&p, mem, sizeof mem, BS, &cfg) == TARN_OK);
-    tarn_block_set_put_cb(&p, put_cb, &cb_calls);
+    REQUIRE(tarn_block_init_ext(&p, &ext, mem, sizeof mem, BS, &cfg) == TARN_OK);
+    CHECK_EQ(tarn_block_set_put_cb(&p, put_cb, &cb_calls), TARN_OK);
     a = tarn_block_get(&p);
     REQUIRE(a != NULL);
     CHECK_EQ(tarn_block_put(&p, a), TARN_OK);
@@ -423,7 +512,7 @@ static void test_ext_and_lock(void)
     CHECK_EQ(tarn_block_put(&p, a), TARN_EDOUBLE);
     CHECK_EQ(tarn_block_put(&p, (char *)a + 1), TARN_EFOREIGN);
     CHECK_EQ(cb_calls, 1);
-    tarn_block_set_put_cb(&p, NULL, NULL);
+    CHECK_EQ(tarn_block_set_put_cb(&p, NULL, NULL), TARN_OK);
     a = tarn_block_get(&p);
     CHECK_EQ(tarn_block_put(&p, a), TARN_OK);
     CHECK_EQ(cb_calls, 1);
@@ -446,7 +535,7 @@ static void test_static_pool(void)
     void *v[5];
     int i;
     tarn_block_stats st;
-    CHECK(strcmp(tarn_block_name(&static_pool), "static_pool") == 0);
+    CHECK(tarn_block_name(&static_pool) == NULL);   /* no ext: no name */
     for (i = 0; i < 5; i++) {
         v[i] = tarn_block_get(&static_pool);
         REQUIRE(v[i] != NULL);
@@ -459,23 +548,28 @@ static void test_static_pool(void)
     CHECK_EQ(tarn_block_stats_get(&static_pool, &st), TARN_OK);
     CHECK_EQ(st.free, 5);
     CHECK_EQ(st.min_free, 0);
-    CHECK_EQ(st.failed_gets, 1);
+    CHECK_EQ(st.failed_gets, TARN_STATS ? 1 : 0);
+    CHECK_EQ(tarn_block_check(&static_pool), TARN_OK);
+    /* a static pool cannot take a put callback (no ext), and stays as it was */
+    CHECK_EQ(tarn_block_set_put_cb(&static_pool, put_cb, &cb_calls), TARN_EINVAL);
     CHECK_EQ(tarn_block_check(&static_pool), TARN_OK);
 }
 
 static void test_registry(void)
 {
-    static tarn_block_pool a, b2, c;
+    static tarn_block_pool a, b2, c, d;
+    static tarn_block_ext ea, eb, ec;
     static unsigned char ma[64] TARN_BLOCK_ALIGNED, mb[64] TARN_BLOCK_ALIGNED, mc[64] TARN_BLOCK_ALIGNED;
     tarn_block_registry reg = TARN_BLOCK_REGISTRY_INIT;
     tarn_config cfg;
     tarn_lock half;
     memset(&cfg, 0, sizeof cfg);
     cfg.name = "a";
-    REQUIRE(tarn_block_init(&a, ma, sizeof ma, 8, &cfg) == TARN_OK);
+    REQUIRE(tarn_block_init_ext(&a, &ea, ma, sizeof ma, 8, &cfg) == TARN_OK);
     cfg.name = "b";
-    REQUIRE(tarn_block_init(&b2, mb, sizeof mb, 8, &cfg) == TARN_OK);
-    REQUIRE(tarn_block_init(&c, mc, sizeof mc, 8, NULL) == TARN_OK);  /* unnamed */
+    REQUIRE(tarn_block_init_ext(&b2, &eb, mb, sizeof mb, 8, &cfg) == TARN_OK);
+    REQUIRE(tarn_block_init_ext(&c, &ec, mc, sizeof mc, 8, NULL) == TARN_OK);  /* unnamed */
+    REQUIRE(tarn_block_init(&d, mc, sizeof mc, 8, NULL) == TARN_OK);           /* no ext */
     memset(&half, 0, sizeof half);
     half.unlock = t_unlock;
     CHECK_EQ(tarn_block_registry_init(&reg, &half), TARN_EINVAL);
@@ -486,6 +580,9 @@ static void test_registry(void)
     CHECK_EQ(tarn_block_register(&reg, &b2), TARN_OK);
     CHECK_EQ(tarn_block_register(&reg, &b2), TARN_EBUSY);
     CHECK_EQ(tarn_block_register(NULL, &b2), TARN_EINVAL);
+    CHECK_EQ(tarn_block_register(&reg, &d), TARN_EINVAL);      /* nowhere to keep the link */
+    CHECK_EQ(tarn_block_unregister(&reg, &d), TARN_ENOENT);
+    CHECK(tarn_block_registry_next(&reg, &d) == NULL);
     CHECK(tarn_block_registry_next(&reg, NULL) == &a);
     CHECK(tarn_block_registry_next(&reg, &a) == &c);
     CHECK(tarn_block_registry_next(&reg, &c) == &b2);
@@ -520,13 +617,19 @@ static void test_registry(void)
         CHECK_EQ(lock_calls - before, 5);
         /* re-initialised while registered (a misuse): registering again is refused
          * instead of linking the pool twice into a cycle */
-        REQUIRE(tarn_block_init(&c, mc, sizeof mc, 8, NULL) == TARN_OK);
+        REQUIRE(tarn_block_init_ext(&c, &ec, mc, sizeof mc, 8, NULL) == TARN_OK);
         CHECK_EQ(tarn_block_register(&reg, &a), TARN_OK);
         CHECK_EQ(tarn_block_register(&reg, &c), TARN_OK);
-        REQUIRE(tarn_block_init(&c, mc, sizeof mc, 8, NULL) == TARN_OK);
+        REQUIRE(tarn_block_init_ext(&c, &ec, mc, sizeof mc, 8, NULL) == TARN_OK);
         CHECK_EQ(tarn_block_register(&reg, &c), TARN_EBUSY);
         CHECK(tarn_block_registry_next(&reg, &a) == &c);
         CHECK(tarn_block_find(&reg, "zz") == NULL);     /* terminates */
+        /* ... and again without its ext: the list ends there, nothing is appended to
+         * a pool that has no link any more */
+        REQUIRE(tarn_block_init(&c, mc, sizeof mc, 8, NULL) == TARN_OK);
+        CHECK(tarn_block_registry_next(&reg, &c) == NULL);
+        CHECK(tarn_block_find(&reg, "zz") == NULL);
+        CHECK_EQ(tarn_block_register(&reg, &b2), TARN_EBUSY);
         CHECK_EQ(tarn_block_unregister(&reg, &a), TARN_OK);
         CHECK_EQ(lock_depth, 0);
         CHECK_EQ(lock_bad, 0);
@@ -584,7 +687,7 @@ static void test_block_starts(void)
         if (TARN_BLOCK_POOL_BYTES(nblk, sizes[k]) > sizeof mem) nblk--;
         REQUIRE(tarn_block_init(&p, mem, TARN_BLOCK_POOL_BYTES(nblk, sizes[k]), sizes[k], NULL) ==
                 TARN_OK);
-        REQUIRE(p.count == nblk);
+        REQUIRE(pool_count(&p) == nblk);
         taken = (nblk + 1) / 2;                       /* the rest is never carved */
         for (i = 0; i < taken; i++) REQUIRE((b[i] = tarn_block_get(&p)) != NULL);
         for (o = -(long)stride - 9; o < (long)(nblk * stride) + (long)stride + 9; o++) {

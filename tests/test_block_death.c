@@ -25,9 +25,12 @@ static tarn_block_pool pool;
 static tarn_block_pool rpool;
 static unsigned char rmem[TARN_BLOCK_POOL_BYTES(4, 32)] TARN_BLOCK_ALIGNED;
 
+static tarn_block_ext pool_ext, rpool_ext;
+
 static tarn_status binit(void *p, void *m, size_t n, const tarn_config *cfg)
 {
-    return tarn_block_init((tarn_block_pool *)p, m, n, 32, cfg);
+    return tarn_block_init_ext((tarn_block_pool *)p, p == (void *)&pool ? &pool_ext : &rpool_ext,
+                               m, n, 32, cfg);
 }
 static void *bget(void *p) { return tarn_block_get((tarn_block_pool *)p); }
 static tarn_status bput(void *p, void *b) { return tarn_block_put((tarn_block_pool *)p, b); }

@@ -222,9 +222,10 @@ static tarn_status g_put_cb(tarn_block_pool *pool, void *blk, void *arg)
 static void guard_put_callback(void)
 {
     tarn_block_pool p;
+    tarn_block_ext ext;
     unsigned char *a;
-    REQUIRE(tarn_block_init(&p, g_mem, sizeof g_mem, G_SZ, NULL) == TARN_OK);
-    tarn_block_set_put_cb(&p, g_put_cb, NULL);
+    REQUIRE(tarn_block_init_ext(&p, &ext, g_mem, sizeof g_mem, G_SZ, NULL) == TARN_OK);
+    REQUIRE(tarn_block_set_put_cb(&p, g_put_cb, NULL) == TARN_OK);
     g_cb_calls = 0;
     a = (unsigned char *)tarn_block_get(&p);
     REQUIRE(a != NULL);

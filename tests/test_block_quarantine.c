@@ -22,6 +22,8 @@
 
 static unsigned char q_mem[TARN_BLOCK_POOL_BYTES(Q_NB, Q_SZ)] TARN_BLOCK_ALIGNED;
 
+static tarn_block_ext q_ext;
+
 static tarn_status q_init(tarn_block_pool *p, uint32_t flags, const tarn_lock *lock)
 {
     tarn_config cfg;
@@ -29,7 +31,7 @@ static tarn_status q_init(tarn_block_pool *p, uint32_t flags, const tarn_lock *l
     cfg.flags = flags;
     cfg.name = "q";
     if (lock != NULL) cfg.lock = *lock;
-    return tarn_block_init(p, q_mem, sizeof q_mem, Q_SZ, &cfg);
+    return tarn_block_init_ext(p, &q_ext, q_mem, sizeof q_mem, Q_SZ, &cfg);
 }
 
 static tarn_block_stats q_stats(tarn_block_pool *p)
@@ -185,7 +187,7 @@ static void quarantine_put_callback(void)
     l.unlock = q_unlock;
     l.ctx = &q_depth;
     REQUIRE(q_init(&p, TARN_F_QUARANTINE, &l) == TARN_OK);
-    tarn_block_set_put_cb(&p, q_put_cb, &q_cb_calls);
+    REQUIRE(tarn_block_set_put_cb(&p, q_put_cb, &q_cb_calls) == TARN_OK);
     q_cb_calls = 0;
     q_cb_mode = 0;
     a = tarn_block_get(&p);

@@ -73,6 +73,7 @@ static int writer(void *ctx, const void *data, size_t n)
 int main(void)
 {
     tarn_block_pool pool;
+    tarn_block_ext ext;
     tarn_block_stats st;
     tarn_config cfg;
     tarn_dump d;
@@ -88,7 +89,7 @@ int main(void)
 
     memset(&cfg, 0, sizeof cfg);
     cfg.name = "rx packets";
-    REQUIRE(tarn_block_init(&pool, mem, sizeof mem, BS, &cfg) == TARN_OK);
+    REQUIRE(tarn_block_init_ext(&pool, &ext, mem, sizeof mem, BS, &cfg) == TARN_OK);
     for (i = 0; i < 12; i++) b[i] = tarn_block_get(&pool);
     for (i = 0; i < 12; i += 4) tarn_block_put(&pool, b[i]);
     memset(&w, 0, sizeof w);

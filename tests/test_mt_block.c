@@ -18,6 +18,7 @@
 
 static unsigned char mem[TARN_BLOCK_POOL_BYTES(NBLK, BSZ)] TARN_BLOCK_ALIGNED;
 static tarn_block_pool pool;
+static tarn_block_ext pool_ext;
 static tarn_pthread_lock mutex = TARN_PTHREAD_LOCK_INIT;
 
 /* The hook, wrapped to count calls and catch overlap (a second holder). */
@@ -107,7 +108,7 @@ int main(void)
     cfg.lock.unlock = counting_unlock;
     cfg.lock.ctx = &mutex;
     cfg.name = "mt";
-    REQUIRE(tarn_block_init(&pool, mem, sizeof mem, BSZ, &cfg) == TARN_OK);
+    REQUIRE(tarn_block_init_ext(&pool, &pool_ext, mem, sizeof mem, BSZ, &cfg) == TARN_OK);
     REQUIRE(tarn_block_stats_get(&pool, &st) == TARN_OK && st.count == NBLK);
 
     memset(&m, 0, sizeof m);

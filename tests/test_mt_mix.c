@@ -94,6 +94,7 @@ static void cfg_for(tarn_config *c, cl *l, const char *name, uint32_t flags)
 
 static unsigned char bmem[TARN_BLOCK_POOL_BYTES(NBLK, BSZ)] TARN_BLOCK_ALIGNED;
 static tarn_block_pool bp;
+static tarn_block_ext bp_ext;
 static unsigned char lfmem[TARN_LFBLOCK_POOL_BYTES(NLF, LFSZ)] TARN_LFBLOCK_ALIGNED;
 static tarn_lfblock_pool lp;
 static unsigned char hmem[HEAPSZ] TARN_BLOCK_ALIGNED;
@@ -795,7 +796,7 @@ int main(void)
     tarn_ext_stats est;
 
     cfg_for(&c, &lk_block, "mix-block", TARN_F_QUARANTINE);
-    REQUIRE(tarn_block_init(&bp, bmem, sizeof bmem, BSZ, &c) == TARN_OK);
+    REQUIRE(tarn_block_init_ext(&bp, &bp_ext, bmem, sizeof bmem, BSZ, &c) == TARN_OK);
     memset(&c, 0, sizeof c);
     c.name = "mix-lf";
     c.flags = TARN_F_QUARANTINE;

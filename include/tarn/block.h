@@ -134,24 +134,45 @@ struct tarn_block_registry;
 typedef tarn_status (*tarn_block_put_fn)(struct tarn_block_pool *pool, void *block, void *arg);
 
 /**
+ * The rarely used settings of a block pool, kept out of the pool itself: the lock hook and
+ * name from the config, the put callback, the registry link and (in a pool with a lock
+ * hook) the free list.  Caller-owned storage given to tarn_block_init_ext; it must live as
+ * long as the pool and belongs to one pool only.  Every field is private.  A pool without
+ * one (tarn_block_init, TARN_BLOCK_POOL_DEFINE) has no lock hook, name, put callback or
+ * registry membership; everything else works the same.
+ */
+typedef struct tarn_block_ext {
+    tarn_lock lock;                       /**< lock hook from the config */
+    const char *name;                     /**< name from the config (may be NULL) */
+    tarn_block_put_fn put_cb;             /**< put callback, or NULL */
+    void *put_arg;                        /**< argument of put_cb */
+    struct tarn_block_pool *reg_next;     /**< registry link */
+    struct tarn_block_registry *registry; /**< registry holding the pool, or NULL */
+    uint32_t head;                        /**< the free list of a pool with a lock hook */
+} tarn_block_ext;
+
+/**
  * A block pool.  The struct is public so that pools can be static and so that get and put
  * can be inlined; every field is private to block.c and the inline functions below: read
- * the pool through the functions.  The first ten words are all that init, get and put
- * use (40 bytes on a 32-bit part); the rest serves the optional features.
+ * the pool through the functions.  The first nine words are all that init, get and put
+ * use; the tenth points to the optional settings (tarn_block_ext).  40 bytes on a 32-bit
+ * part, plus 8 for the statistics when TARN_STATS is 1 (the default) and the quarantine
+ * ring when TARN_QUARANTINE > 0.  The number of blocks is not stored: the bitmap starts
+ * right after the last block, so it is (map - base) / block_size, found without a
+ * division (see block.c).
  */
 typedef struct tarn_block_pool {
     uint32_t head;          /**< free list (index of its first block, TARN_BLOCK_END_ when
-                                 empty) in pools whose get may take the inline path; else
-                                 TARN_BLOCK_END_ (the list is in shead_) */
+                                 empty), except in a pool with a lock hook, whose list is
+                                 in ext_->head (head stays TARN_BLOCK_END_) */
     uint32_t lim_;          /**< blocks carved while get and put may take the inline path,
                                  else 0 */
     unsigned char *base;    /**< first block */
     uint32_t *map;          /**< free bitmap (bit i set: block i on the free list), in the
-                                 buffer after the last block */
+                                 buffer right after the last block */
     uintptr_t inv_;         /**< inverse of block_size's odd part modulo 2^(bits of a
                                  pointer), for put's block-start test */
     uint32_t block_size;    /**< block stride, TARN_BLOCK_SIZE(requested) (guard included) */
-    uint32_t count;         /**< number of blocks */
     uint32_t carved;        /**< blocks 0 .. carved-1 have been handed out at least once
                                  since init or clear; the rest never were */
     uint32_t num_free;      /**< free blocks: on the free list plus never carved */
@@ -159,15 +180,11 @@ typedef struct tarn_block_pool {
     uint8_t slow_;          /**< why get/put must take the full path in block.c (bits) */
     uint8_t last_error;     /**< tarn_status of the last failed operation */
     uint8_t flags_;         /**< TARN_F_SAN_REPORT given at init; sanitizer state set up */
-    uint32_t shead_;        /**< the free list when get takes the full path */
+    tarn_block_ext *ext_;   /**< optional settings (tarn_block_init_ext), or NULL */
+#if TARN_STATS
     uint32_t min_free;      /**< lowest num_free before the last clear (see stats) */
     uint32_t failed_gets;   /**< gets that found the pool empty */
-    const char *name;       /**< name from the config (may be NULL) */
-    tarn_lock lock;         /**< lock hook from the config */
-    tarn_block_put_fn put_cb; /**< put callback of an extended pool, or NULL */
-    void *put_arg;          /**< argument of put_cb */
-    struct tarn_block_pool *reg_next;       /**< registry link */
-    struct tarn_block_registry *registry;   /**< registry holding this pool, or NULL */
+#endif
 #if TARN_QUARANTINE > 0
     tarn_quarantine quarantine;             /**< debug quarantine (TARN_F_QUARANTINE) */
 #endif
@@ -178,11 +195,17 @@ typedef struct tarn_block_pool {
 /** Private: the value of slow_ in a pool not yet set up (TARN_BLOCK_POOL_DEFINE). */
 #define TARN_BLOCK_SLOW_SETUP_ 1u
 /** Private: the bit of slow_ set by init for a lock hook; the free list then lives in
- *  shead_ and head stays TARN_BLOCK_END_. */
+ *  ext_->head and head stays TARN_BLOCK_END_. */
 #define TARN_BLOCK_SLOW_LOCK_ 4u
-/** Private: former name of TARN_BLOCK_SLOW_LOCK_ (the list is in shead_ when it is set). */
+/** Private: former name of TARN_BLOCK_SLOW_LOCK_ (the list is in ext_->head when it is set). */
 #define TARN_BLOCK_SLOW_GET_ TARN_BLOCK_SLOW_LOCK_
 
+/** Private: the statistics part of TARN_BLOCK_POOL_DEFINE's initialiser. */
+#if TARN_STATS
+#define TARN_BLOCK_S_INIT_(count) , (uint32_t)(count), 0u
+#else
+#define TARN_BLOCK_S_INIT_(count)
+#endif
 /** Private: the quarantine part of TARN_BLOCK_POOL_DEFINE's initialiser. */
 #if TARN_QUARANTINE > 0
 #define TARN_BLOCK_Q_INIT_ , {{NULL}, 0u, 0u, 0u}
@@ -192,18 +215,18 @@ typedef struct tarn_block_pool {
 
 /**
  * Declare a static pool `name` of `count` blocks of `size` bytes, usable at once without
- * init (no lock hook, name = "name"); it is set up on its first use, without a division.
- * Its buffer is the array NAME_mem (the pool's name followed by _mem); to add a lock hook,
- * call tarn_block_init(&pool, pool_mem, sizeof pool_mem, size, &cfg) at start-up.
+ * init (no lock hook, no name); it is set up on its first use, without a division.  Its
+ * buffer is the array NAME_mem (the pool's name followed by _mem); to add a lock hook or
+ * a name, call tarn_block_init_ext(&pool, &ext, pool_mem, sizeof pool_mem, size, &cfg)
+ * at start-up.
  */
 #define TARN_BLOCK_POOL_DEFINE(name, count, size)                                          \
     static unsigned char name##_mem[TARN_BLOCK_POOL_BYTES(count, size)] TARN_BLOCK_ALIGNED;  \
     static tarn_block_pool name = {                                                        \
         TARN_BLOCK_END_, 0u, name##_mem,                                                   \
         (uint32_t *)(void *)(name##_mem + (size_t)(count) * TARN_BLOCK_SIZE(size)), 0u,    \
-        (uint32_t)TARN_BLOCK_SIZE(size), (uint32_t)(count), 0u, (uint32_t)(count), 0u,     \
-        TARN_BLOCK_SLOW_SETUP_, 0u, 0u, TARN_BLOCK_END_, (uint32_t)(count), 0u, #name,     \
-        {NULL, NULL, NULL}, NULL, NULL, NULL, NULL TARN_BLOCK_Q_INIT_}
+        (uint32_t)TARN_BLOCK_SIZE(size), 0u, (uint32_t)(count), 0u,                        \
+        TARN_BLOCK_SLOW_SETUP_, 0u, 0u, NULL TARN_BLOCK_S_INIT_(count) TARN_BLOCK_Q_INIT_}
 
 /** Statistics of a block pool (a consistent snapshot, taken under the lock). */
 typedef struct tarn_block_stats {
@@ -223,13 +246,14 @@ typedef struct tarn_block_stats {
  * their free bitmap, as fit in `mem_size` bytes (TARN_BLOCK_POOL_BYTES(n, block_size) <=
  * mem_size).  O(1) but for a 32-step division loop (no library division): no block and
  * no bitmap word is touched (the buffer may hold garbage).
- * cfg may be NULL (no lock, no name, no flags).  cfg->flags: TARN_F_SAN_REPORT (bad puts
+ * cfg may be NULL (no lock, no name, no flags); a lock hook or a name needs
+ * tarn_block_init_ext (here they are TARN_EINVAL).  cfg->flags: TARN_F_SAN_REPORT (bad puts
  * are also reported to the memory tool), TARN_F_QUARANTINE (debug quarantine, when
  * TARN_QUARANTINE > 0: a put block is held back from reuse until TARN_QUARANTINE later
  * puts push it out, or until the pool would otherwise be empty; see
  * tarn_block_quarantine_flush).
  * Errors: TARN_EINVAL (pool or mem NULL, block_size 0, lock hook with only one of
- * lock/unlock), TARN_EALIGN (mem not aligned to TARN_BLOCK_ALIGN_OF(block_size)), TARN_ETOOSMALL (not even one
+ * lock/unlock, a lock hook or a name without an ext), TARN_EALIGN (mem not aligned to TARN_BLOCK_ALIGN_OF(block_size)), TARN_ETOOSMALL (not even one
  * block fits), TARN_EOVERFLOW (block size of 4 GiB or more; a larger buffer is used up to
  * 4 GiB - 1).  On error the pool
  * is left unusable (every call on it fails cleanly).  Not ISR-safe; not thread-safe
@@ -238,6 +262,17 @@ typedef struct tarn_block_stats {
  */
 tarn_status tarn_block_init(tarn_block_pool *pool, void *mem, size_t mem_size,
                             size_t block_size, const tarn_config *cfg);
+
+/**
+ * tarn_block_init for a pool with optional settings: `ext` (caller-owned, as long-lived
+ * as the pool, one per pool) holds cfg's lock hook and name and, later, the put callback
+ * and the registry link.  ext NULL is tarn_block_init itself.  Every field of *ext is
+ * written (its old contents do not matter).  Complexity and errors as tarn_block_init;
+ * a cfg with a lock hook or a name and no ext is TARN_EINVAL (tarn_block_init has nowhere
+ * to keep them; a pool must never silently lose its lock).  Not ISR-safe; not thread-safe.
+ */
+tarn_status tarn_block_init_ext(tarn_block_pool *pool, tarn_block_ext *ext, void *mem,
+                                size_t mem_size, size_t block_size, const tarn_config *cfg);
 
 /**
  * Take one block of tarn_block_size(pool) usable bytes.  O(1).  Returns NULL when the pool
@@ -309,10 +344,12 @@ tarn_status tarn_block_put_from_cb(tarn_block_pool *pool, void *block);
 tarn_status tarn_block_validate(tarn_block_pool *pool, const void *block);
 
 /** Make the pool extended: tarn_block_put hands validated blocks to fn(pool, block, arg).
- *  fn NULL removes the callback.  O(1).  Thread-safe with a lock hook: in a pool with a
- *  lock hook every get and put takes the lock, and this writes only fields they read
- *  under it.  Without a lock hook, call it only while no other context uses the pool. */
-void tarn_block_set_put_cb(tarn_block_pool *pool, tarn_block_put_fn fn, void *arg);
+ *  fn NULL removes the callback.  The callback is kept in the pool's tarn_block_ext: a
+ *  pool initialised without one refuses (TARN_EINVAL, nothing changed), as does a NULL
+ *  pool.  O(1).  Thread-safe with a lock hook: in a pool with a lock hook every get and
+ *  put takes the lock, and this writes only fields they read under it.  Without a lock
+ *  hook, call it only while no other context uses the pool.  Not ISR-safe. */
+tarn_status tarn_block_set_put_cb(tarn_block_pool *pool, tarn_block_put_fn fn, void *arg);
 
 /** True when p is the start of one of this pool's blocks (free or not).  O(1), lock-free
  *  (reads only fields fixed at init), ISR-safe. */
@@ -363,7 +400,8 @@ tarn_status tarn_block_walk(tarn_block_pool *pool, tarn_block_walk_fn fn, void *
  *  yours (read without the lock, atomically); use tarn_block_get_status there. */
 tarn_status tarn_block_last_error(const tarn_block_pool *pool);
 
-/** The pool's name (may be NULL).  O(1). */
+/** The pool's name from the config given to tarn_block_init_ext (NULL if none, and for a
+ *  pool without a tarn_block_ext).  O(1). */
 const char *tarn_block_name(const tarn_block_pool *pool);
 
 /** The block the next tarn_block_get will return, or NULL if the pool is empty.  O(1).
@@ -403,8 +441,9 @@ typedef struct tarn_block_registry {
  *  Errors: TARN_EINVAL (reg NULL or half a lock hook). */
 tarn_status tarn_block_registry_init(tarn_block_registry *reg, const tarn_lock *lock);
 
-/** Append a pool (iteration order = registration order).  O(registered pools).  Errors:
- *  TARN_EINVAL (NULL), TARN_EBUSY (pool already in a registry, or still linked in this
+/** Append a pool (iteration order = registration order).  O(registered pools).  The
+ *  link is kept in the pool's tarn_block_ext.  Errors: TARN_EINVAL (NULL, or a pool
+ *  initialised without a tarn_block_ext), TARN_EBUSY (pool already in a registry, or still linked in this
  *  one because it was initialised again without being unregistered). */
 tarn_status tarn_block_register(tarn_block_registry *reg, tarn_block_pool *pool);
 
@@ -464,14 +503,15 @@ static inline void *tarn_block_get_try_(tarn_block_pool *pool,
         /* An empty list (END) in a pool that may take the inline path (lim_ != 0) with a
          * block never used: carve it here, so that first use costs no call either.  Its
          * bit is garbage until now (init touches no bitmap word): clear it. */
-        if (h != TARN_BLOCK_END_ || (h = pool->lim_) == 0u || h >= pool->count) {
-            return full(pool);
-        }
+        if (h != TARN_BLOCK_END_ || (h = pool->lim_) == 0u) return full(pool);
+        /* the bitmap starts right after the last block: past it, no block is left */
+        blk = pool->base + (size_t)h * pool->block_size;
+        if (blk >= (unsigned char *)pool->map) return full(pool);
         pool->lim_ = h + 1u;
         pool->carved = h + 1u;
         pool->map[h >> 5] &= ~((uint32_t)1u << (h & 31u));
         pool->num_free--;
-        return pool->base + (size_t)h * pool->block_size;
+        return blk;
     }
     w = pool->map + (h >> 5);
     bit = (uint32_t)1u << (h & 31u);
