@@ -50,10 +50,9 @@
  * slow_ is 0; lim_ (the carve count, or 0 when slow_ != 0) gates both.  The same code
  * (tarn_block_get_try_, put_try_) opens the out-of-line entries unless the library is
  * built for size (BLOCK_FAST_ENTRY).  The full path tests slow_ once for the states that
- * stop a get (set-up pending, init failed, damage found) and once more for the ones that
+ * stop a get (init failed, damage found) and once more for the ones that
  * change a put (damage, callback); only then does it look at the list.  slow_
- * (BLOCK_SLOW_*) is non-zero for a statically defined pool before its first use, a pool
- * that failed init, a lock hook, a put callback, the quarantine, a pool found corrupt,
+ * (BLOCK_SLOW_*) is non-zero for a pool that failed init, a lock hook, a put callback, the quarantine, a pool found corrupt,
  * and in every build whose get/put do more per call (sanitizer annotations, canary mode,
  * level-2 checks, poisoning of freed blocks); the out-of-line tarn_block_get_slow_ and
  * put_slow_ do everything else.  In a pool with a lock hook (the LOCK bit, set by init
@@ -127,25 +126,24 @@
 #endif
 
 /* Bits of pool->slow_ (any bit set: get and put take the full path, lim_ is 0). */
-#define BLOCK_SLOW_SETUP TARN_BLOCK_SLOW_SETUP_ /* statically defined, not yet set up */
 #define BLOCK_SLOW_BROKEN 2u                    /* init failed */
 #define BLOCK_SLOW_LOCK TARN_BLOCK_SLOW_LOCK_   /* lock hook: the list lives in ext_->head */
 #define BLOCK_SLOW_CB 8u                        /* put callback */
 #define BLOCK_SLOW_QUAR 16u                     /* quarantine on */
-#define BLOCK_SLOW_BUILD 32u                    /* this build does more per get/put */
+#define BLOCK_SLOW_BUILD TARN_BLOCK_SLOW_BUILD_ /* this build does more per get/put */
 #define BLOCK_SLOW_CORRUPT 64u                  /* damage found: refuse gets and puts */
-/* The bits that stop a get or put before it looks at the list: set-up pending, a pool
- * that failed init, a pool found damaged. */
-#define BLOCK_SLOW_STOP (BLOCK_SLOW_SETUP | BLOCK_SLOW_BROKEN | BLOCK_SLOW_CORRUPT)
+/* The bits that stop a get or put before it looks at the list: a pool that failed init,
+ * a pool found damaged. */
+#define BLOCK_SLOW_STOP (BLOCK_SLOW_BROKEN | BLOCK_SLOW_CORRUPT)
 
 /* Bits of pool->flags_. */
 #define BLOCK_F_REPORT 1u   /* TARN_F_SAN_REPORT */
 #define BLOCK_F_SAN 2u      /* sanitizer state set up (statically defined pools: lazily) */
 
-#if TARN_SANITIZE || TARN_GUARD || TARN_POISON_FREE || TARN_CHECK_LEVEL >= 2
-#define BLOCK_SLOW_BUILD_BITS BLOCK_SLOW_BUILD
-#else
-#define BLOCK_SLOW_BUILD_BITS 0u
+#define BLOCK_SLOW_BUILD_BITS TARN_BLOCK_SLOW_BUILD_
+#if (TARN_SANITIZE || TARN_GUARD || TARN_POISON_FREE || TARN_CHECK_LEVEL >= 2) != \
+    (TARN_BLOCK_SLOW_BUILD_ != 0u)
+#error "block.h and block.c disagree on the configuration (include tarn/config.h's settings in both)"
 #endif
 
 TARN_STATIC_ASSERT(TARN_BLOCK_SIZE(1) >= sizeof(uint32_t), block_holds_link);
@@ -170,8 +168,8 @@ static inline unsigned char *block_at(const tarn_block_pool *pool, uint32_t i)
 static inline uintptr_t block_q(const tarn_block_pool *pool, const void *p);
 
 /* The number of blocks: the index the block-start test gives the bitmap's address, which
- * is right after the last block (0 for a pool that failed init, an all-zero struct and a
- * statically defined pool not yet set up). */
+ * is right after the last block (0 for a pool that failed init and an all-zero
+ * struct). */
 static inline uint32_t block_count(const tarn_block_pool *pool)
 {
     return (uint32_t)block_q(pool, pool->map);
@@ -261,7 +259,8 @@ static inline uintptr_t block_ror(uintptr_t x, unsigned r)
 }
 
 /* The block index of p when p starts a block of the pool (< count), else a number
- * >= count (see the top of this file).  The pool must be set up (inv_ and rot_). */
+ * >= count (see the top of this file).  inv_ and rot_ are set by init, or are constants
+ * of TARN_BLOCK_POOL_DEFINE. */
 static inline uintptr_t block_q(const tarn_block_pool *pool, const void *p)
 {
     return block_ror(((uintptr_t)p - (uintptr_t)pool->base) * pool->inv_, pool->rot_);
@@ -399,8 +398,8 @@ static inline bool block_unhold_oldest(tarn_block_pool *pool)
 #endif
 }
 
-/* The fields derived from the block size: set by init, and by the first use of a
- * statically defined pool.  block_size is a non-zero multiple of 4: the loop ends within
+/* The fields derived from the block size, set by init (TARN_BLOCK_POOL_DEFINE gives the
+ * same values as constant expressions, TARN_BLOCK_INV_ and TARN_BLOCK_ROT_).  block_size is a non-zero multiple of 4: the loop ends within
  * 31 steps (no ctz, which is a library call on a Cortex-M0+). */
 static void block_set_derived(tarn_block_pool *pool)
 {
@@ -410,19 +409,10 @@ static void block_set_derived(tarn_block_pool *pool)
     pool->inv_ = block_inverse(pool->block_size >> r);
 }
 
-/* The first use of a statically defined pool (TARN_BLOCK_POOL_DEFINE) sets up the fields
- * that init would have set; it has no lock hook, callback or quarantine yet. */
-static BLOCK_NOINLINE void block_setup_static(tarn_block_pool *pool)
-{
-    block_set_derived(pool);
-    pool->slow_ = (uint8_t)BLOCK_SLOW_BUILD_BITS;
-}
-
-/* Every out-of-line operation starts here: set up a statically defined pool, and give
- * the sanitizers their view of the pool (once). */
+/* Every out-of-line operation starts here: give the sanitizers their view of the pool
+ * (once; a statically defined pool gets it on its first use). */
 static inline void block_san_setup(tarn_block_pool *pool)
 {
-    if (TARN_UNLIKELY(pool->slow_ & BLOCK_SLOW_SETUP)) block_setup_static(pool);
 #if TARN_SANITIZE
     if (!(pool->flags_ & BLOCK_F_SAN) && pool->base != NULL) {
         TARN_SAN_POOL_CREATE(pool);
@@ -431,6 +421,8 @@ static inline void block_san_setup(tarn_block_pool *pool)
         TARN_SAN_DEFINED(pool->map, TARN_BLOCK_MAP_BYTES(block_count(pool)));
         pool->flags_ |= BLOCK_F_SAN;
     }
+#else
+    (void)pool;
 #endif
 }
 
@@ -509,14 +501,12 @@ static void block_zero(void *p, size_t n)
     for (k = 0; k < n; k++) z[k] = 0;
 }
 
-tarn_status tarn_block_init(tarn_block_pool *pool, void *mem, size_t mem_size,
-                            size_t block_size, const tarn_config *cfg)
-{
-    return tarn_block_init_ext(pool, NULL, mem, mem_size, block_size, cfg);
-}
-
-tarn_status tarn_block_init_ext(tarn_block_pool *pool, tarn_block_ext *ext, void *mem,
-                                size_t mem_size, size_t block_size, const tarn_config *cfg)
+/* The whole of init, copied into both entries: in tarn_block_init, ext is NULL and the
+ * code that sets up an ext is left out (a program that never calls tarn_block_init_ext
+ * does not carry it). */
+static BLOCK_INLINE tarn_status block_init_any(tarn_block_pool *pool, tarn_block_ext *ext, void *mem,
+                                               size_t mem_size, size_t block_size,
+                                               const tarn_config *cfg)
 {
     tarn_status st = TARN_EINVAL;
     uint32_t bs, count;
@@ -576,18 +566,28 @@ tarn_status tarn_block_init_ext(tarn_block_pool *pool, tarn_block_ext *ext, void
     return st;
 }
 
-/* Why a get cannot even look at the list (slow_ has a STOP bit, or the pool is an
- * all-zero struct): a pool that failed init has no block (TARN_ENOMEM); a pool found
- * corrupt refuses until init or clear (TARN_ECORRUPT).  A statically defined pool is set
- * up instead (TARN_OK: the get goes on). */
+tarn_status tarn_block_init(tarn_block_pool *pool, void *mem, size_t mem_size,
+                            size_t block_size, const tarn_config *cfg)
+{
+    return block_init_any(pool, NULL, mem, mem_size, block_size, cfg);
+}
+
+tarn_status tarn_block_init_ext(tarn_block_pool *pool, tarn_block_ext *ext, void *mem,
+                                size_t mem_size, size_t block_size, const tarn_config *cfg)
+{
+    return block_init_any(pool, ext, mem, mem_size, block_size, cfg);
+}
+
+/* Why a get cannot even look at the list (slow_ has a STOP bit): a pool that failed init
+ * has no block (TARN_ENOMEM); a pool found corrupt refuses until init or clear
+ * (TARN_ECORRUPT). */
 static BLOCK_NOINLINE tarn_status block_get_stopped(tarn_block_pool *pool)
 {
-    if (pool->slow_ & BLOCK_SLOW_SETUP) block_setup_static(pool);
-    if (block_count(pool) == 0 || (pool->slow_ & BLOCK_SLOW_BROKEN)) {
+    if (pool->slow_ & BLOCK_SLOW_BROKEN) {
         TARN_STAT(pool->failed_gets++);
         return TARN_ENOMEM;
     }
-    return (pool->slow_ & BLOCK_SLOW_CORRUPT) ? TARN_ECORRUPT : TARN_OK;
+    return TARN_ECORRUPT;
 }
 
 /* Take a block (caller holds the lock): the head of the free list after checking that it
@@ -599,8 +599,8 @@ static BLOCK_INLINE unsigned char *block_take(tarn_block_pool *pool, tarn_status
 {
     uint32_t *headp, i;
     unsigned char *blk;
-    if (TARN_UNLIKELY(pool->slow_ & BLOCK_SLOW_STOP) &&
-        (*st = block_get_stopped(pool)) != TARN_OK) {
+    if (TARN_UNLIKELY(pool->slow_ & BLOCK_SLOW_STOP)) {
+        *st = block_get_stopped(pool);
         return NULL;
     }
 #if TARN_CHECK_LEVEL >= 2
@@ -793,15 +793,11 @@ tarn_status tarn_block_set_put_cb(tarn_block_pool *pool, tarn_block_put_fn fn, v
 
 long tarn_block_index(const tarn_block_pool *pool, const void *p)
 {
-    uintptr_t inv, q;
-    unsigned r;
+    uintptr_t q;
     if (pool == NULL || p == NULL || pool->block_size == 0) return -1;
-    /* from the fields fixed at init only (inv_ and rot_ of a statically defined pool are
-     * set on its first use, perhaps by another context right now) */
-    r = tarn_ctz_u32(pool->block_size);
-    inv = block_inverse(pool->block_size >> r);
-    q = block_ror(((uintptr_t)p - (uintptr_t)pool->base) * inv, r);
-    return (q < block_ror(((uintptr_t)pool->map - (uintptr_t)pool->base) * inv, r)) ? (long)q : -1;
+    /* from the fields fixed at init (or by TARN_BLOCK_POOL_DEFINE) only */
+    q = block_q(pool, p);
+    return (q < block_count(pool)) ? (long)q : -1;
 }
 
 bool tarn_block_owns(const tarn_block_pool *pool, const void *p)

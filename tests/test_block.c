@@ -34,6 +34,13 @@ static uint32_t pool_count(tarn_block_pool *p)
 static unsigned char mem[TARN_BLOCK_POOL_BYTES(NB, BS) + 64] TARN_BLOCK_ALIGNED;
 
 TARN_BLOCK_POOL_DEFINE(static_pool, 5, 10);
+/* statically defined pools of other sizes: their constant inv_ and rot_ must be init's */
+TARN_BLOCK_POOL_DEFINE(static_1, 3, 1);
+TARN_BLOCK_POOL_DEFINE(static_12, 40, 12);
+TARN_BLOCK_POOL_DEFINE(static_100, 2, 100);
+TARN_BLOCK_POOL_DEFINE(static_232, 2, 232);
+TARN_BLOCK_POOL_DEFINE(static_big, 1, 65540);
+TARN_BLOCK_POOL_DEFINE(static_pow2, 2, 4096);
 
 
 static void test_sizing(void)
@@ -536,6 +543,29 @@ static void test_static_pool(void)
     int i;
     tarn_block_stats st;
     CHECK(tarn_block_name(&static_pool) == NULL);   /* no ext: no name */
+    {
+        /* every statically defined pool: init's derived fields, then get/put/clear work */
+        tarn_block_pool *sp[] = {&static_1, &static_12, &static_100, &static_232, &static_big,
+                                 &static_pow2};
+        static unsigned char sm[TARN_BLOCK_POOL_BYTES(2, 65540)] TARN_BLOCK_ALIGNED;
+        size_t k;
+        for (k = 0; k < sizeof sp / sizeof sp[0]; k++) {
+            tarn_block_pool ref;
+            void *x;
+            CHECK_EQ(tarn_block_check(sp[k]), TARN_OK);
+            REQUIRE(tarn_block_init(&ref, sm, sizeof sm, tarn_block_size(sp[k]), NULL) == TARN_OK);
+            CHECK(ref.inv_ == sp[k]->inv_ && ref.rot_ == sp[k]->rot_ && ref.slow_ == sp[k]->slow_);
+            x = tarn_block_get(sp[k]);
+            REQUIRE(x != NULL);
+            CHECK_EQ(tarn_block_index(sp[k], x), 0);
+            CHECK_EQ(tarn_block_put(sp[k], (char *)x + 2), TARN_EFOREIGN);   /* interior */
+            CHECK_EQ(tarn_block_put(sp[k], x), TARN_OK);
+            CHECK_EQ(tarn_block_put(sp[k], x), TARN_EDOUBLE);
+            CHECK_EQ(tarn_block_check(sp[k]), TARN_OK);
+        }
+        CHECK_EQ(tarn_block_index(&static_12, static_12_mem + 39u * 12u), 39);
+        CHECK_EQ(tarn_block_index(&static_12, static_12_mem + 40u * 12u), -1);
+    }
     for (i = 0; i < 5; i++) {
         v[i] = tarn_block_get(&static_pool);
         REQUIRE(v[i] != NULL);

@@ -54,6 +54,13 @@
  *     static uint8_t mem[TARN_BLOCK_POOL_BYTES(32, sizeof(struct msg))] TARN_BLOCK_ALIGNED;
  *     tarn_block_pool pool;
  *     tarn_status st = tarn_block_init(&pool, mem, sizeof mem, sizeof(struct msg), NULL);
+ *
+ * A pool with a lock hook, a name, a put callback or a registry entry keeps them in a
+ * caller-owned tarn_block_ext, so that the pool itself stays ten words (40 bytes on a
+ * 32-bit part; 48 with the statistics of TARN_STATS 1):
+ *     static tarn_block_ext pool_ext;
+ *     tarn_config cfg = { my_lock_hook, "msgs", 0 };
+ *     st = tarn_block_init_ext(&pool, &pool_ext, mem, sizeof mem, sizeof(struct msg), &cfg);
  */
 #ifndef TARN_BLOCK_H
 #define TARN_BLOCK_H
@@ -192,13 +199,41 @@ typedef struct tarn_block_pool {
 
 /** Private: the end of a free list (no block). */
 #define TARN_BLOCK_END_ 0xFFFFFFFFu
-/** Private: the value of slow_ in a pool not yet set up (TARN_BLOCK_POOL_DEFINE). */
-#define TARN_BLOCK_SLOW_SETUP_ 1u
+/** Private: the bit of slow_ set in every pool of a build whose get and put do more per
+ *  call (sanitizer annotations, canary mode, poisoning, level-2 checks). */
+#if TARN_BLOCK_SANITIZE_ || TARN_GUARD || TARN_POISON_FREE || TARN_CHECK_LEVEL >= 2
+#define TARN_BLOCK_SLOW_BUILD_ 32u
+#else
+#define TARN_BLOCK_SLOW_BUILD_ 0u
+#endif
 /** Private: the bit of slow_ set by init for a lock hook; the free list then lives in
  *  ext_->head and head stays TARN_BLOCK_END_. */
 #define TARN_BLOCK_SLOW_LOCK_ 4u
 /** Private: former name of TARN_BLOCK_SLOW_LOCK_ (the list is in ext_->head when it is set). */
 #define TARN_BLOCK_SLOW_GET_ TARN_BLOCK_SLOW_LOCK_
+
+/** Private: the lowest set bit of TARN_BLOCK_SIZE(size).  Constant expression. */
+#define TARN_BLOCK_LSB_(size) (TARN_BLOCK_SIZE(size) & (0u - TARN_BLOCK_SIZE(size)))
+/** Private: rot_ for blocks of `size` bytes, log2 of TARN_BLOCK_LSB_.  Constant expression. */
+#define TARN_BLOCK_ROT_(size)                                   \
+    ((((TARN_BLOCK_LSB_(size) & 0xFFFF0000u) != 0u) ? 16u : 0u) | \
+     (((TARN_BLOCK_LSB_(size) & 0xFF00FF00u) != 0u) ? 8u : 0u) |  \
+     (((TARN_BLOCK_LSB_(size) & 0xF0F0F0F0u) != 0u) ? 4u : 0u) |  \
+     (((TARN_BLOCK_LSB_(size) & 0xCCCCCCCCu) != 0u) ? 2u : 0u) |  \
+     (((TARN_BLOCK_LSB_(size) & 0xAAAAAAAAu) != 0u) ? 1u : 0u))
+/** Private: the odd part of TARN_BLOCK_SIZE(size), as a uintptr_t. */
+#define TARN_BLOCK_ODD_(size) ((uintptr_t)(TARN_BLOCK_SIZE(size) / TARN_BLOCK_LSB_(size)))
+/** Private: one Newton step towards the inverse of odd o modulo 2^(bits of uintptr_t)
+ *  (doubles the correct low bits). */
+#define TARN_BLOCK_NEWTON_(o, x) ((x) * ((uintptr_t)2u - (o) * (x)))
+/** Private: inv_ for blocks of `size` bytes: five steps from o itself (correct to 3
+ *  bits) give 96 bits.  Constant expression, the same value block.c computes at init. */
+#define TARN_BLOCK_INV_(size)                                                            \
+    TARN_BLOCK_NEWTON_(TARN_BLOCK_ODD_(size),                                             \
+        TARN_BLOCK_NEWTON_(TARN_BLOCK_ODD_(size),                                         \
+            TARN_BLOCK_NEWTON_(TARN_BLOCK_ODD_(size),                                     \
+                TARN_BLOCK_NEWTON_(TARN_BLOCK_ODD_(size),                                 \
+                    TARN_BLOCK_NEWTON_(TARN_BLOCK_ODD_(size), TARN_BLOCK_ODD_(size))))))
 
 /** Private: the statistics part of TARN_BLOCK_POOL_DEFINE's initialiser. */
 #if TARN_STATS
@@ -215,7 +250,8 @@ typedef struct tarn_block_pool {
 
 /**
  * Declare a static pool `name` of `count` blocks of `size` bytes, usable at once without
- * init (no lock hook, no name); it is set up on its first use, without a division.  Its
+ * init (no lock hook, no name): every field is a constant expression, so the pool needs
+ * no set-up at run time and its first get is that of any other pool.  Its
  * buffer is the array NAME_mem (the pool's name followed by _mem); to add a lock hook or
  * a name, call tarn_block_init_ext(&pool, &ext, pool_mem, sizeof pool_mem, size, &cfg)
  * at start-up.
@@ -224,9 +260,10 @@ typedef struct tarn_block_pool {
     static unsigned char name##_mem[TARN_BLOCK_POOL_BYTES(count, size)] TARN_BLOCK_ALIGNED;  \
     static tarn_block_pool name = {                                                        \
         TARN_BLOCK_END_, 0u, name##_mem,                                                   \
-        (uint32_t *)(void *)(name##_mem + (size_t)(count) * TARN_BLOCK_SIZE(size)), 0u,    \
-        (uint32_t)TARN_BLOCK_SIZE(size), 0u, (uint32_t)(count), 0u,                        \
-        TARN_BLOCK_SLOW_SETUP_, 0u, 0u, NULL TARN_BLOCK_S_INIT_(count) TARN_BLOCK_Q_INIT_}
+        (uint32_t *)(void *)(name##_mem + (size_t)(count) * TARN_BLOCK_SIZE(size)),        \
+        TARN_BLOCK_INV_(size), (uint32_t)TARN_BLOCK_SIZE(size), 0u, (uint32_t)(count),      \
+        (uint8_t)TARN_BLOCK_ROT_(size), (uint8_t)TARN_BLOCK_SLOW_BUILD_, 0u, 0u,            \
+        NULL TARN_BLOCK_S_INIT_(count) TARN_BLOCK_Q_INIT_}
 
 /** Statistics of a block pool (a consistent snapshot, taken under the lock). */
 typedef struct tarn_block_stats {

@@ -156,15 +156,17 @@ private:
  */
 class block_resource : public std::pmr::memory_resource {
 public:
-    /** Create the pool in mem[0..size) with blocks of block_size bytes (tarn_block_init;
-     *  mem aligned to TARN_ALIGN); check status() before use. */
+    /** Create the pool in mem[0..size) with blocks of block_size bytes
+     *  (tarn_block_init_ext, the pool's tarn_block_ext kept in this object, so cfg may
+     *  give a lock hook and a name; mem aligned to TARN_ALIGN); check status() before
+     *  use. */
     block_resource(void *mem, std::size_t size, std::size_t block_size,
                    std::pmr::memory_resource *upstream = std::pmr::get_default_resource(),
                    bool overflow = false, const tarn_config *cfg = nullptr) noexcept
         : mem_(static_cast<unsigned char *>(mem)), mem_size_(size), upstream_(upstream),
           overflow_(overflow)
     {
-        status_ = tarn_block_init(&pool_, mem, size, block_size, cfg);
+        status_ = tarn_block_init_ext(&pool_, &ext_, mem, size, block_size, cfg);
         block_size_ = status_ == TARN_OK ? tarn_block_size(&pool_) : 0;
         /* every block is aligned to the lowest set bit of both the first block's address
          * and the block stride (4 at least) */
@@ -249,6 +251,7 @@ private:
     }
 
     tarn_block_pool pool_{};
+    tarn_block_ext ext_{};
     unsigned char *mem_;
     std::size_t mem_size_;
     std::pmr::memory_resource *upstream_;

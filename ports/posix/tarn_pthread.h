@@ -7,7 +7,8 @@
  *     #include "tarn_pthread.h"
  *     static tarn_pthread_lock pool_mutex = TARN_PTHREAD_LOCK_INIT;
  *     tarn_config cfg = { TARN_PTHREAD_HOOK(&pool_mutex), "rx", 0 };
- *     tarn_block_init(&pool, mem, sizeof mem, 64, &cfg);
+ *     static tarn_block_ext pool_ext;
+ *     tarn_block_init_ext(&pool, &pool_ext, mem, sizeof mem, 64, &cfg);
  *
  * A failing pthread_mutex_lock/unlock (only possible for a corrupted or destroyed
  * mutex) calls abort(): a pool must never run its operation unprotected.
