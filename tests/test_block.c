@@ -122,6 +122,7 @@ static void test_init_errors(void)
         CHECK(tarn_block_name(&p) == NULL);
         CHECK(tarn_block_get(&p) != NULL);
         memset(&cfg, 0, sizeof cfg);
+        TARN_SAN_DEFINED(mem, sizeof mem);   /* the buffer is the test's again */
     }
     /* exactly one block fits */
     CHECK_EQ(tarn_block_init(&p, mem, TARN_BLOCK_MIN_SIZE(BS), BS, NULL), TARN_OK);
@@ -563,8 +564,8 @@ static void test_static_pool(void)
             CHECK_EQ(tarn_block_put(sp[k], x), TARN_EDOUBLE);
             CHECK_EQ(tarn_block_check(sp[k]), TARN_OK);
         }
-        CHECK_EQ(tarn_block_index(&static_12, static_12_mem + 39u * 12u), 39);
-        CHECK_EQ(tarn_block_index(&static_12, static_12_mem + 40u * 12u), -1);
+        CHECK_EQ(tarn_block_index(&static_12, static_12_mem + 39u * TARN_BLOCK_SIZE(12)), 39);
+        CHECK_EQ(tarn_block_index(&static_12, static_12_mem + 40u * TARN_BLOCK_SIZE(12)), -1);
     }
     for (i = 0; i < 5; i++) {
         v[i] = tarn_block_get(&static_pool);
