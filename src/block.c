@@ -198,14 +198,23 @@ static inline uint32_t block_head(const tarn_block_pool *pool)
 /* The pool's lock hook (in its ext; ext_ and the hook are fixed at init, so reading them
  * without the lock races with nothing). */
 #if TARN_LOCKING
-#define BLOCK_LOCK(pool)                                     \
-    do {                                                     \
-        if ((pool)->ext_ != NULL) TARN_LOCK((pool)->ext_->lock);   \
-    } while (0)
-#define BLOCK_UNLOCK(pool)                                   \
-    do {                                                     \
-        if ((pool)->ext_ != NULL) TARN_UNLOCK((pool)->ext_->lock); \
-    } while (0)
+/* One copy of each in a library built for size (a call is smaller than the tests), inline
+ * in one built for speed. */
+#if defined(__OPTIMIZE_SIZE__)
+#define BLOCK_HOOK_FN static BLOCK_NOINLINE
+#else
+#define BLOCK_HOOK_FN static inline
+#endif
+BLOCK_HOOK_FN void block_lock(const tarn_block_pool *pool)
+{
+    if (pool->ext_ != NULL) TARN_LOCK(pool->ext_->lock);
+}
+BLOCK_HOOK_FN void block_unlock(const tarn_block_pool *pool)
+{
+    if (pool->ext_ != NULL) TARN_UNLOCK(pool->ext_->lock);
+}
+#define BLOCK_LOCK(pool) block_lock(pool)
+#define BLOCK_UNLOCK(pool) block_unlock(pool)
 #else
 #define BLOCK_LOCK(pool) ((void)0)
 #define BLOCK_UNLOCK(pool) ((void)0)
