@@ -180,7 +180,8 @@ PAIR_KERNEL(run_lf, W.pairs, tarn_lfblock_put(&lfpool, *s), tarn_lfblock_get(&lf
 #define FIRST_N 4096u
 #define FIRST_SIZE 12u
 static unsigned char first_mem[TARN_BLOCK_POOL_BYTES(FIRST_N, 16)] __attribute__((aligned(16)));
-static void *first_out[FIRST_N];
+/* volatile: every block handed out is stored, so no compiler drops the address computation */
+static void *volatile first_out[FIRST_N];
 static tarn_block_pool first_pool;
 static void run_first_tarn(void *ctx)
 {
