@@ -21,13 +21,13 @@
  * valid block handed back) costs about 20 instructions each on x86-64 (bench/block: 46 per
  * get+put pair at checking level 1, 40 at level 0; the bitmap test and update and the
  * link check are about half of it) and calls nothing; the first get of each block is
- * inline too (init + first get of 4096 blocks: about 103,000 instructions).
+ * inline too (init + first get of 4096 blocks: about 115,000 instructions).
  * Everything else goes to the out-of-line full path.  Call sites compiled for size (-Os)
  * call the out-of-line tarn_block_get_slow_ and put_slow_ instead of inlining (see
  * TARN_BLOCK_INLINE), as does TARN_BLOCK_NO_INLINE; a library built for speed starts those
  * with the same common case (bench/block: 59 instructions per pair), a library built with
- * -Os goes straight to the full path (109 per pair; a Cortex-M4 program with one pool,
- * one get and one put grows by 936 bytes).  The library and its users must see the same configuration
+ * -Os goes straight to the full path (110 per pair; a Cortex-M4 program with one pool,
+ * one get and one put grows by 888 bytes).  The library and its users must see the same configuration
  * (tarn/config.h), as the pool's layout depends on it anyway.  Sanitizer annotations of
  * the block pool (which send every get and put down the full path) are on by default
  * under AddressSanitizer only; Valgrind memcheck annotations are opt-in (TARN_SANITIZE=1),
