@@ -518,10 +518,12 @@ tarn_status tarn_lfblock_init(tarn_lfblock_pool *pool, void *mem, size_t mem_siz
 #endif
     stw(&pool->head, (tarn_lfblock_word)n, MO_RLX); /* tag 0, top == count: empty list */
     st32(&pool->carve, 0u, MO_RLX);
+#if TARN_STATS
     st32(&pool->num_free, (uint32_t)n, MO_RLX);
     st32(&pool->min_free, (uint32_t)n, MO_RLX);
     st32(&pool->failed_gets, 0u, MO_RLX);
     st32(&pool->retries, 0u, MO_RLX);
+#endif
     TARN_ERR_SET(pool->last_error, (uint8_t)st);
 #if TARN_QUARANTINE > 0
     {

@@ -215,10 +215,12 @@ typedef struct tarn_lfblock_pool {
     tarn_lfblock_word head __attribute__((aligned(sizeof(tarn_lfblock_word))));
     uint32_t idx_mask;          /**< (1 << index bits) - 1: the head's index part */
     uint32_t carve;             /**< atomic: blocks [carve, count) were never handed out */
+#if TARN_STATS
     uint32_t num_free;          /**< atomic: free blocks (see tarn_lfblock_stats.free) */
     uint32_t min_free;          /**< atomic: lowest num_free ever */
     uint32_t failed_gets;       /**< atomic: gets that found the pool empty */
     uint32_t retries;           /**< atomic: CAS attempts that failed and were retried */
+#endif
     uint32_t block_size;        /**< true block size, TARN_LFBLOCK_SIZE(requested) */
     uint32_t count;             /**< number of blocks; 0 after a failed init */
     uint32_t flags;             /**< atomic: cfg->flags at init (TARN_F_SAN_REPORT,
