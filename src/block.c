@@ -50,15 +50,15 @@
  * slow_ is 0; lim_ (the carve count, or 0 when slow_ != 0) gates both.  The same code
  * (tarn_block_get_try_, put_try_) opens the out-of-line entries unless the library is
  * built for size (BLOCK_FAST_ENTRY).  The full path tests slow_ once for the states that
- * stop a get (init failed, damage found) and once more for the ones that
- * change a put (damage, callback); only then does it look at the list.  slow_
- * (BLOCK_SLOW_*) is non-zero for a pool that failed init, a lock hook, a put callback, the quarantine, a pool found corrupt,
- * and in every build whose get/put do more per call (sanitizer annotations, canary mode,
- * level-2 checks, poisoning of freed blocks); the out-of-line tarn_block_get_slow_ and
- * put_slow_ do everything else.  In a pool with a lock hook (the LOCK bit, set by init
- * only) lim_ is 0 from init on and never written again, and the list lives in the ext's
- * head while the pool's head stays END, so the inline paths read nothing that a locked operation
- * (set_put_cb included) writes.
+ * stop a get (init failed, damage found) and once more for the ones that change a put
+ * (damage, callback); only then does it look at the list.  slow_ (BLOCK_SLOW_*) is
+ * non-zero for a pool that failed init, a lock hook, a put callback, the quarantine, a
+ * pool found corrupt, and in every build whose get/put do more per call (sanitizer
+ * annotations, canary mode, level-2 checks, poisoning of freed blocks); the out-of-line
+ * tarn_block_get_slow_ and put_slow_ do everything else.  In a pool with a lock hook (the
+ * LOCK bit, set by init only) lim_ is 0 from init on and never written again, and the
+ * list lives in the ext's head while the pool's head stays END, so the inline paths read
+ * nothing that a locked operation (set_put_cb included) writes.
  * The watermark costs the fast path nothing: blocks are carved only when the free list is
  * empty, so the most blocks ever in use since the last clear is exactly the number carved,
  * and min_free = min(min_free before the last clear, count - carved blocks).
@@ -143,7 +143,7 @@
 #define BLOCK_SLOW_BUILD_BITS TARN_BLOCK_SLOW_BUILD_
 #if (TARN_SANITIZE || TARN_GUARD || TARN_POISON_FREE || TARN_CHECK_LEVEL >= 2) != \
     (TARN_BLOCK_SLOW_BUILD_ != 0u)
-#error "block.h and block.c disagree on the configuration (include tarn/config.h's settings in both)"
+#error "block.h and block.c see different configurations (TARN_SANITIZE and tarn/config.h)"
 #endif
 
 TARN_STATIC_ASSERT(TARN_BLOCK_SIZE(1) >= sizeof(uint32_t), block_holds_link);
@@ -408,8 +408,9 @@ static inline bool block_unhold_oldest(tarn_block_pool *pool)
 }
 
 /* The fields derived from the block size, set by init (TARN_BLOCK_POOL_DEFINE gives the
- * same values as constant expressions, TARN_BLOCK_INV_ and TARN_BLOCK_ROT_).  block_size is a non-zero multiple of 4: the loop ends within
- * 31 steps (no ctz, which is a library call on a Cortex-M0+). */
+ * same values as constant expressions, TARN_BLOCK_INV_ and TARN_BLOCK_ROT_).  block_size
+ * is a non-zero multiple of 4: the loop ends within 31 steps (no ctz, which is a library
+ * call on a Cortex-M0+). */
 static void block_set_derived(tarn_block_pool *pool)
 {
     unsigned r = 0;
@@ -513,8 +514,8 @@ static void block_zero(void *p, size_t n)
 /* The whole of init, copied into both entries: in tarn_block_init, ext is NULL and the
  * code that sets up an ext is left out (a program that never calls tarn_block_init_ext
  * does not carry it). */
-static BLOCK_INLINE tarn_status block_init_any(tarn_block_pool *pool, tarn_block_ext *ext, void *mem,
-                                               size_t mem_size, size_t block_size,
+static BLOCK_INLINE tarn_status block_init_any(tarn_block_pool *pool, tarn_block_ext *ext,
+                                               void *mem, size_t mem_size, size_t block_size,
                                                const tarn_config *cfg)
 {
     tarn_status st = TARN_EINVAL;
@@ -921,7 +922,8 @@ static tarn_status block_check_locked(const tarn_block_pool *pool)
     if ((pool->slow_ & BLOCK_SLOW_LOCK) != 0u && (pool->ext_ == NULL || pool->head != BLOCK_END)) {
         return TARN_ECORRUPT;
     }
-    if (((pool->slow_ & BLOCK_SLOW_LOCK) == 0u && pool->ext_ != NULL && pool->ext_->head != BLOCK_END) ||
+    if (((pool->slow_ & BLOCK_SLOW_LOCK) == 0u && pool->ext_ != NULL &&
+         pool->ext_->head != BLOCK_END) ||
         pool->lim_ != block_lim(pool) || pool->slow_ != block_slow_bits(pool)) {
         return TARN_ECORRUPT;
     }
