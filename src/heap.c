@@ -1360,6 +1360,32 @@ static void heap_q_hold(tarn_heap *h, unsigned char *p, const heap_blk *b)
 static tarn_status heap_free_rgn(tarn_heap *h, void *ptr);
 #endif
 
+/* Free the live block b at ptr, checked by heap_block_of (held by the quarantine when it
+ * is on).  Lock held. */
+static HEAP_HOT tarn_status heap_free_blk(tarn_heap *h, void *ptr, const heap_blk *b)
+{
+    tarn_status st;
+#if TARN_QUARANTINE > 0
+    if (h->quarantine.on) {
+        heap_q_hold(h, (unsigned char *)ptr, b);
+        return TARN_OK;
+    }
+#endif
+    st = heap_release_block(h, b->g, b->s, b->ps);
+    if (TARN_UNLIKELY(st != TARN_OK)) return heap_reject(h, ptr, st);
+    return TARN_OK;
+}
+
+/* The old block of a realloc that moved (b, checked before the allocation): freed
+ * without a second validation.  The allocation may have cut the block before it (its
+ * size in b's tag was then written by this heap, as was everything else it changed), so
+ * that size is read again. */
+static tarn_status heap_free_moved(tarn_heap *h, void *ptr, heap_blk *b)
+{
+    b->ps = HD_PREV(h, b->g);
+    return heap_free_blk(h, ptr, b);
+}
+
 /* Free: validate the pointer and the block's header and tags, then release it (merge
  * with free neighbours, put it on its class's list).  Lock held. */
 static HEAP_HOT tarn_status heap_free_core(tarn_heap *h, void *ptr)
@@ -1377,15 +1403,7 @@ static HEAP_HOT tarn_status heap_free_core(tarn_heap *h, void *ptr)
 #endif
         return heap_reject_free(h, ptr, st);
     }
-#if TARN_QUARANTINE > 0
-    if (h->quarantine.on) {
-        heap_q_hold(h, (unsigned char *)ptr, &b);
-        return TARN_OK;
-    }
-#endif
-    st = heap_release_block(h, b.g, b.s, b.ps);
-    if (TARN_UNLIKELY(st != TARN_OK)) return heap_reject(h, ptr, st);
-    return TARN_OK;
+    return heap_free_blk(h, ptr, &b);
 }
 
 tarn_status tarn_heap_free(tarn_heap *h, void *ptr)
@@ -1536,7 +1554,7 @@ static void *heap_realloc_core(tarn_heap *h, void *ptr, size_t size)
     }
     if (q == NULL) return heap_alloc_fail(h, size, st);
     memcpy(q, ptr, b.live);   /* b.live < size here: the old block is the smaller */
-    st = heap_free_core(h, ptr);
+    st = heap_free_moved(h, ptr, &b);
     TARN_ASSERT(st == TARN_OK);
     (void)st;
     return q;
@@ -1835,7 +1853,10 @@ static void *heap_realloc_in(tarn_heap *h, tarn_heap *c, unsigned ri, void *ptr,
     if (q == NULL) return heap_alloc_fail(h, size, st);
     memcpy(q, ptr, b->live < size ? b->live : size);
     acct_begin(c, &a);
-    st = heap_free_core(c, ptr);
+    {
+        heap_blk old = *b;
+        st = heap_free_moved(c, ptr, &old);
+    }
     acct_end(h, c, &a);
     heap_rgn_freed(h, ri);
     TARN_ASSERT(st == TARN_OK);
