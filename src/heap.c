@@ -585,8 +585,7 @@ static void heap_rgn_reseal(heap_rtab *t)
  * the calls that use them check it). */
 static inline uint32_t heap_rt_seal(const tarn_heap *h)
 {
-    uintptr_t v = SEAL_P(h->rt) ^ SEAL_P(h) ^ h->caps0 ^ (uintptr_t)0x2E610115u ^
-                  ROTP(SEAL_P(h->mem), 7) ^ ROTP(h->mem_size, 17);
+    uintptr_t v = SEAL_P(h->rt) ^ SEAL_P(h) ^ h->caps0 ^ (uintptr_t)0x2E610115u;
 #if UINTPTR_MAX > 0xFFFFFFFFu
     v ^= v >> 32;
 #endif
@@ -596,6 +595,22 @@ static inline uint32_t heap_rt_seal(const tarn_heap *h)
 static inline bool heap_rt_ok(const tarn_heap *h)
 {
     return h->rtchk == heap_rt_seal(h);
+}
+
+/* The check word of h->mem and h->mem_size, which no allocation or free uses: verified
+ * by the calls that read them (check, stats, region_get, destroy). */
+static uint32_t heap_mem_seal(const tarn_heap *h)
+{
+    uintptr_t v = SEAL_P(h->mem) ^ ROTP(h->mem_size, 13) ^ SEAL_P(h) ^ (uintptr_t)0x6D656D5Au;
+#if UINTPTR_MAX > 0xFFFFFFFFu
+    v ^= v >> 32;
+#endif
+    return (uint32_t)v;
+}
+
+static bool heap_mem_ok(const tarn_heap *h)
+{
+    return h->memchk == heap_mem_seal(h);
 }
 
 #if HEAP_REGIONS
@@ -667,7 +682,7 @@ static const tarn_heap *heap_rgn_at_c(const tarn_heap *h, unsigned ri)
     const tarn_heap *c;
     if (t == NULL || !heap_ent_ok(t, ri)) return NULL;
     c = heap_rgn_chk(t, ri);
-    return c != NULL && heap_rt_ok(c) ? c : NULL;   /* (its mem and mem_size too) */
+    return c != NULL && heap_mem_ok(c) ? c : NULL;   /* (its mem and mem_size too) */
 }
 
 /* The heap of region ri (checked), or NULL when it or the table is damaged. */
@@ -678,7 +693,7 @@ static tarn_heap *heap_rgn_at(tarn_heap *h, unsigned ri)
     if (ri == 0u) return h;
     if (t == NULL || !heap_ent_ok(t, ri)) return NULL;
     c = heap_rgn_chk(t, ri);
-    return c != NULL && heap_rt_ok(c) ? c : NULL;   /* (its mem and mem_size too) */
+    return c != NULL && heap_mem_ok(c) ? c : NULL;   /* (its mem and mem_size too) */
 }
 
 /* Memory of region ri was freed: forget that it was full. */
@@ -1139,6 +1154,7 @@ tarn_status tarn_heap_init(tarn_heap **out, void *mem, size_t size, const tarn_c
 #endif
     h->caps0 = TARN_HEAP_CAPS0;
     h->rtchk = heap_rt_seal(h);
+    h->memchk = heap_mem_seal(h);
     h->self = h;
     h->seal = heap_seal(h);
 
@@ -1159,7 +1175,7 @@ tarn_status tarn_heap_destroy(tarn_heap *h)
     if (!heap_valid(h)) return TARN_EINVAL;
     TARN_LOCK(h->lock);
     mem = h->mem;
-    size = heap_rt_ok(h) ? h->mem_size : 0u;   /* (damaged: the tools keep their view) */
+    size = heap_mem_ok(h) ? h->mem_size : 0u;  /* (damaged: the tools keep their view) */
 #if HEAP_REGIONS
     {
         unsigned i;
@@ -1738,7 +1754,9 @@ static void *heap_place(tarn_heap *h, unsigned first, size_t size, size_t alignm
                         ? heap_units(size) + (alignment > G ? (uint32_t)(alignment >> LG) + 1u : 0u)
                         : UINT32_MAX;
 #endif
-    if (TARN_UNLIKELY(!heap_rt_ok(h))) {   /* the table pointer or region 0's caps */
+    /* the table pointer and region 0's caps (from index 1 on, the caller came through
+     * heap_ops, which has just verified them) */
+    if (TARN_UNLIKELY(first == 0u && !heap_rt_ok(h))) {
         *st = heap_damaged(h);
         return NULL;
     }
@@ -2414,7 +2432,7 @@ tarn_status tarn_heap_stats_get(tarn_heap *h, tarn_heap_stats *out)
     if (!heap_valid(h) || out == NULL) return TARN_EINVAL;
     TARN_LOCK(h->lock);
     heap_stats_of(h, out);
-    if (!heap_rt_ok(h)) st = TARN_ECORRUPT;     /* (mem_size gave the overhead) */
+    if (!heap_mem_ok(h)) st = TARN_ECORRUPT;    /* (mem_size gave the overhead) */
 #if HEAP_REGIONS
     if (HEAP_MULTI(h)) {    /* the other regions' shares of the whole heap's figures */
         unsigned i;
@@ -2457,7 +2475,7 @@ tarn_status tarn_heap_region_get(tarn_heap *h, unsigned region, tarn_heap_region
         st = TARN_ECORRUPT;
     } else if (region >= heap_nrgn(h)) {
         st = TARN_ENOENT;
-    } else if ((c = heap_rgn_at(h, region)) == NULL) {
+    } else if ((c = heap_rgn_at(h, region)) == NULL || !heap_mem_ok(c)) {
         st = TARN_ECORRUPT;
     } else {
         memset(out, 0, sizeof *out);
@@ -2612,7 +2630,7 @@ static bool bits_any(const uint32_t *m, uint32_t from, uint32_t to)
 static tarn_status heap_geometry_ok(const tarn_heap *h)
 {
     heap_geom geo;
-    if (h->ngran < MINB || h->ngran > HEAP_MAX_GRAN || h->k > 5u || !heap_rt_ok(h)) {
+    if (h->ngran < MINB || h->ngran > HEAP_MAX_GRAN || h->k > 5u || !heap_mem_ok(h)) {
         return TARN_ECORRUPT;
     }
     geom_for(&geo, h->ngran, h->k);

@@ -182,8 +182,8 @@ typedef struct tarn_heap {
     void *rt;                   /**< region table, at the start of the first region added
                                      (NULL while the heap has one region) */
     uint32_t caps0;             /**< capability mask of region 0 */
-    uint32_t rtchk;             /**< check of rt, caps0, mem and mem_size (verified where
-                                     they are used) */
+    uint32_t rtchk;             /**< check of rt and caps0 (verified where they are used) */
+    uint32_t memchk;            /**< check of mem and mem_size (verified where they are used) */
 #if TARN_HEAP_TRACE
     tarn_heap_trace_fn trace;   /**< trace hook, or NULL (TARN_HEAP_TRACE 1 only) */
     void *trace_ctx;            /**< context passed to the trace hook */
