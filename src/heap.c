@@ -164,6 +164,11 @@ TARN_STATIC_ASSERT(sizeof(uint32_t) == 4, heap_words_are_32_bit);
 
 #define HEAP_CHECKING (TARN_CHECK_LEVEL >= 1)
 
+/* Derived, not stored (so not sealed): the used-start bitmap U follows the control
+ * structure, and the blocks area's size is N granules. */
+#define UMAP(h) ((uint32_t *)(void *)((unsigned char *)(void *)(h) + sizeof(tarn_heap)))
+#define NBYTES(h) ((size_t)(h)->ngran << LG)
+
 /* h->flags: TARN_HEAP_F_CLEAR_FREED, and this bit for TARN_F_SAN_REPORT. */
 #define HEAP_FL_REPORT 0x80u
 TARN_STATIC_ASSERT((TARN_HEAP_F_CLEAR_FREED & HEAP_FL_REPORT) == 0u, heap_flag_bits_differ);
@@ -337,7 +342,7 @@ static tarn_status heap_damaged(tarn_heap *h);
 /* y may be followed as a link: a granule of the heap, not a used start, marked free. */
 static inline bool is_free(const tarn_heap *h, uint32_t y)
 {
-    return y < h->ngran && bit_get(h->umap, y) == 0u && (HD_W1(h, y) & ~SZ) == FREE;
+    return y < h->ngran && bit_get(UMAP(h), y) == 0u && (HD_W1(h, y) & ~SZ) == FREE;
 }
 
 /* Push x on the list of class c.  A head that does not point back at its class (the
@@ -462,15 +467,14 @@ static bool geom_layout(heap_geom *g, size_t avail, uint32_t k)
  * write into the control structure changes it, and the heap then refuses every call
  * (TARN_EINVAL: not a heap) instead of following a damaged pointer. */
 #define SEAL_P(p) ((uintptr_t)(p))
+#define ROTP(x, r) (((uintptr_t)(x) << (r)) | ((uintptr_t)(x) >> (sizeof(uintptr_t) * 8u - (r))))
 static inline uintptr_t heap_seal(const tarn_heap *h)
 {
     /* exclusive or of the fields, unshifted and kept at pointer width (a change in any
      * bit of any one field changes the same bit of the seal, on 32- and 64-bit hosts:
      * nothing is shifted or folded out, and no fold is paid on every call) */
-    uintptr_t v = SEAL_P(h->blocks) ^ SEAL_P(h->umap) ^ SEAL_P(h->groups) ^
-                  SEAL_P(h->heads) ^ SEAL_P(h->mem) ^ (uintptr_t)h->mem_size ^
-                  (uintptr_t)h->nbytes ^ (uintptr_t)(h->ngran ^ h->nclasses ^ h->k) ^
-                  (uintptr_t)0x7A5E11EDu;
+    uintptr_t v = SEAL_P(h->blocks) ^ SEAL_P(h->groups) ^ SEAL_P(h->heads) ^
+                  (uintptr_t)(h->ngran ^ h->nclasses ^ h->k) ^ (uintptr_t)0x7A5E11EDu;
 #if TARN_LOCKING
     v ^= SEAL_P(h->lock.lock) ^ SEAL_P(h->lock.unlock) ^ SEAL_P(h->lock.ctx);
 #endif
@@ -535,7 +539,6 @@ static inline uint32_t heap_ops_seal(const struct heap_rtab *t)
 #define RT_BYTES(mem) \
     (((G - ((uintptr_t)(mem) & (G - 1u))) & (G - 1u)) + TARN_ALIGN_UP(sizeof(heap_rtab), (size_t)G))
 
-#define ROTP(x, r) (((uintptr_t)(x) << (r)) | ((uintptr_t)(x) >> (sizeof(uintptr_t) * 8u - (r))))
 static inline uint32_t heap_ent_seal(const heap_rtab *t, unsigned i)
 {
     uintptr_t v = (uintptr_t)t->caps[i] ^ ((uintptr_t)0x51ED0000u + i) ^ ROTP(SEAL_P(t->rgn[i]), 3) ^
@@ -592,6 +595,22 @@ static inline uint32_t heap_rt_seal(const tarn_heap *h)
 static inline bool heap_rt_ok(const tarn_heap *h)
 {
     return h->rtchk == heap_rt_seal(h);
+}
+
+/* The check word of h->mem and h->mem_size, which no allocation or free uses: verified
+ * by the calls that read them (check, stats, region_get, destroy). */
+static uint32_t heap_mem_seal(const tarn_heap *h)
+{
+    uintptr_t v = SEAL_P(h->mem) ^ ROTP(h->mem_size, 13) ^ SEAL_P(h) ^ (uintptr_t)0x6D656D5Au;
+#if UINTPTR_MAX > 0xFFFFFFFFu
+    v ^= v >> 32;
+#endif
+    return (uint32_t)v;
+}
+
+static bool heap_mem_ok(const tarn_heap *h)
+{
+    return h->memchk == heap_mem_seal(h);
 }
 
 #if HEAP_REGIONS
@@ -660,17 +679,21 @@ static inline tarn_heap *heap_rgn_chk(const heap_rtab *t, unsigned ri)
 static const tarn_heap *heap_rgn_at_c(const tarn_heap *h, unsigned ri)
 {
     const heap_rtab *t = RT(h);
+    const tarn_heap *c;
     if (t == NULL || !heap_ent_ok(t, ri)) return NULL;
-    return heap_rgn_chk(t, ri);
+    c = heap_rgn_chk(t, ri);
+    return c != NULL && heap_mem_ok(c) ? c : NULL;   /* (its mem and mem_size too) */
 }
 
 /* The heap of region ri (checked), or NULL when it or the table is damaged. */
 static tarn_heap *heap_rgn_at(tarn_heap *h, unsigned ri)
 {
     const heap_rtab *t = RT(h);
+    tarn_heap *c;
     if (ri == 0u) return h;
     if (t == NULL || !heap_ent_ok(t, ri)) return NULL;
-    return heap_rgn_chk(t, ri);
+    c = heap_rgn_chk(t, ri);
+    return c != NULL && heap_mem_ok(c) ? c : NULL;   /* (its mem and mem_size too) */
 }
 
 /* Memory of region ri was freed: forget that it was full. */
@@ -876,10 +899,11 @@ static tarn_status heap_why(const tarn_heap *h, uint32_t g)
 
 /* Validate ptr as a live block and describe it.  O(1).  `full`: also check the boundary
  * tag of the block before (free and realloc need it; usable_size does not). */
-static tarn_status heap_block_of(tarn_heap *h, const void *ptr, heap_blk *b, bool full)
+static HEAP_HOT tarn_status heap_block_of(tarn_heap *h, const void *ptr, heap_blk *b, bool full)
 {
     uintptr_t d;
     uint32_t w0, w1;
+    b->s = 0;
     b->ps = 0;
     b->live = 0;
     d = (uintptr_t)ptr - (uintptr_t)h->blocks - G;
@@ -892,7 +916,7 @@ static tarn_status heap_block_of(tarn_heap *h, const void *ptr, heap_blk *b, boo
         return ptr == NULL ? TARN_EINVAL : TARN_EFOREIGN;
     }
     b->g = (uint32_t)d;
-    if (TARN_UNLIKELY(bit_get(h->umap, b->g) == 0u)) return heap_why(h, b->g);
+    if (TARN_UNLIKELY(bit_get(UMAP(h), b->g) == 0u)) return heap_why(h, b->g);
     if (TARN_UNLIKELY(HEAP_HOLDS(h, ptr))) return TARN_EDOUBLE;
     /* a used header's w1 is its size and nothing else: MINB <= w1 <= N - g (so no FREE
      * or spare bit), and the tag after it names it.  (The header is the granule before
@@ -937,7 +961,7 @@ static tarn_status heap_block_of(tarn_heap *h, const void *ptr, heap_blk *b, boo
 /* Mark [x, x+s) (a free block just taken off its list) used with u <= s granules; a
  * remainder of at least MINB granules becomes a free block after it.  Returns the size
  * the block got (u or s). */
-static uint32_t heap_cut(tarn_heap *h, uint32_t x, uint32_t s, uint32_t u)
+static HEAP_HOT uint32_t heap_cut(tarn_heap *h, uint32_t x, uint32_t s, uint32_t u)
 {
     if (s - u >= MINB) {
         wr(h, x + u, u, FREE | (s - u));
@@ -946,13 +970,13 @@ static uint32_t heap_cut(tarn_heap *h, uint32_t x, uint32_t s, uint32_t u)
         s = u;
     }
     wr1(h, x, 1u, s);
-    bit_set(h->umap, x);
+    bit_set(UMAP(h), x);
     return s;
 }
 
 /* Take the head of class c, checked to be a free block of at least `need` granules, off
  * its list.  Returns it and its size in *ps, or NIL (damaged; nothing changed). */
-static uint32_t heap_pop(tarn_heap *h, uint32_t c, uint32_t need, uint32_t *ps)
+static HEAP_HOT uint32_t heap_pop(tarn_heap *h, uint32_t c, uint32_t need, uint32_t *ps)
 {
     uint32_t x, nx;
     if (TARN_UNLIKELY(c >= h->nclasses)) return NIL;
@@ -983,7 +1007,7 @@ static uint32_t heap_pop(tarn_heap *h, uint32_t c, uint32_t need, uint32_t *ps)
  * when it is large enough (a closer fit, which good fit alone never uses for sizes
  * beyond the exact classes), else the smallest non-empty class >= class_up(u).  NIL:
  * none.  A damaged head is chosen, so that heap_pop reports it. */
-static uint32_t heap_pick(const tarn_heap *h, uint32_t u)
+static HEAP_HOT uint32_t heap_pick(const tarn_heap *h, uint32_t u)
 {
     if (u >= (2u << h->k)) {
         uint32_t c0 = cls_of(h, u), x0 = h->heads[c0];
@@ -994,7 +1018,7 @@ static uint32_t heap_pick(const tarn_heap *h, uint32_t u)
 
 /* Take a block of u granules (MINB <= u <= N).  Returns its granule (and its size in
  * *got), or NIL with *st set (nothing changed). */
-static uint32_t heap_take(tarn_heap *h, uint32_t u, uint32_t *got, tarn_status *st)
+static HEAP_HOT uint32_t heap_take(tarn_heap *h, uint32_t u, uint32_t *got, tarn_status *st)
 {
     uint32_t c = heap_pick(h, u), x, s = 0;
     if (TARN_UNLIKELY(c == NIL)) {
@@ -1024,9 +1048,9 @@ static uint32_t heap_take(tarn_heap *h, uint32_t u, uint32_t *got, tarn_status *
 static HEAP_HOT tarn_status heap_release(tarn_heap *h, uint32_t g, uint32_t s, uint32_t ps, int mode)
 {
     uint32_t n = g + s, ns = 0, l = g - ps;
-    bool rf = bit_get(h->umap, n) == 0u;               /* U[N] = 1: never past the end */
+    bool rf = bit_get(UMAP(h), n) == 0u;               /* U[N] = 1: never past the end */
     /* for g = 0, ps = 0 (checked by the callers): l = g, whose U bit is still set */
-    bool lf = mode != REL_TAIL && bit_get(h->umap, l) == 0u;
+    bool lf = mode != REL_TAIL && bit_get(UMAP(h), l) == 0u;
 
     if (rf && (!HEAP_CHECKING || (HD_W1(h, n) & ~SZ) == FREE)) ns = free_size(h, n);
     if (TARN_UNLIKELY(rf && (ns == 0u || !unlink_ok(h, n)))) return heap_damaged(h);
@@ -1052,7 +1076,7 @@ static HEAP_HOT tarn_status heap_release(tarn_heap *h, uint32_t g, uint32_t s, u
         TARN_STAT(h->used -= live; h->frees++);
         (void)live;
     }
-    bit_clr(h->umap, g);
+    bit_clr(UMAP(h), g);
     if (rf) {                       /* merge the right neighbour */
         list_unlink(h, n);
         wr(h, n, 0u, 0u);
@@ -1070,10 +1094,10 @@ static HEAP_HOT tarn_status heap_release(tarn_heap *h, uint32_t g, uint32_t s, u
     return TARN_OK;
 }
 
-/* heap_release of a whole block (free): in speed builds a copy compiled with the mode
- * known (about 3 instructions less per free); in size builds the one function. */
+/* heap_release of a whole block (free): in speed builds compiled into free with the mode
+ * known; in size builds the one function. */
 #ifdef HEAP_SPEED
-static HEAP_NOINLINE tarn_status heap_release_block(tarn_heap *h, uint32_t g, uint32_t s, uint32_t ps)
+static HEAP_HOT tarn_status heap_release_block(tarn_heap *h, uint32_t g, uint32_t s, uint32_t ps)
 {
     return heap_release(h, g, s, ps, REL_BLOCK);
 }
@@ -1110,12 +1134,10 @@ tarn_status tarn_heap_init(tarn_heap **out, void *mem, size_t size, const tarn_c
     TARN_SAN_DEFINED(mem, size);
     memset(base, 0, geo.ctrl);
     words = (uint32_t *)(void *)(base + sizeof(tarn_heap));
-    h->umap = words;
     h->groups = words + geo.uwords;
     h->heads = h->groups + geo.ngroups;
     h->ngran = geo.n;
     h->blocks = base + geo.ctrl;
-    h->nbytes = (size_t)geo.n << LG;
     h->nclasses = geo.nclasses;
     h->k = (uint8_t)geo.k;
     for (i = 0; i < geo.nclasses; i++) h->heads[i] = NIL;
@@ -1132,12 +1154,13 @@ tarn_status tarn_heap_init(tarn_heap **out, void *mem, size_t size, const tarn_c
 #endif
     h->caps0 = TARN_HEAP_CAPS0;
     h->rtchk = heap_rt_seal(h);
+    h->memchk = heap_mem_seal(h);
     h->self = h;
     h->seal = heap_seal(h);
 
     if (pad != 0u) TARN_SAN_NOACCESS(mem, pad);
     TARN_SAN_NOACCESS(h->blocks, size - pad - geo.ctrl);
-    bit_set(h->umap, geo.n);                  /* the sentinel */
+    bit_set(UMAP(h), geo.n);                  /* the sentinel */
     wr(h, geo.n, geo.n, 0u);
     wr(h, 0u, 0u, FREE | geo.n);
     list_push(h, 0u, cls_of(h, geo.n));
@@ -1152,7 +1175,7 @@ tarn_status tarn_heap_destroy(tarn_heap *h)
     if (!heap_valid(h)) return TARN_EINVAL;
     TARN_LOCK(h->lock);
     mem = h->mem;
-    size = h->mem_size;
+    size = heap_mem_ok(h) ? h->mem_size : 0u;  /* (damaged: the tools keep their view) */
 #if HEAP_REGIONS
     {
         unsigned i;
@@ -1191,14 +1214,14 @@ static HEAP_NOINLINE bool heap_q_relieve(tarn_heap *h)
 #endif
 
 /* Allocate without recording a failure: NULL with *st set (nothing changed). */
-static void *heap_alloc_try(tarn_heap *h, size_t size, tarn_status *st)
+static HEAP_HOT void *heap_alloc_try(tarn_heap *h, size_t size, tarn_status *st)
 {
     uint32_t u, g, got = 0;
     if (TARN_UNLIKELY(h->broken != 0u) || HEAP_DEEP_CHECK_FAILS(h)) {
         *st = TARN_ECORRUPT;
         return NULL;
     }
-    if (TARN_UNLIKELY(size - 1u >= h->nbytes)) {
+    if (TARN_UNLIKELY(size - 1u >= NBYTES(h))) {
         *st = size == 0u ? TARN_EINVAL : TARN_ENOMEM;
         return NULL;
     }
@@ -1222,7 +1245,7 @@ static void *heap_place(tarn_heap *h, unsigned first, size_t size, size_t alignm
 
 /* Allocate; a failure is recorded (lock held).  Region 0 first; the other regions, in
  * order, only when it has no room. */
-static void *heap_alloc_core(tarn_heap *h, size_t size)
+static HEAP_HOT void *heap_alloc_core(tarn_heap *h, size_t size)
 {
     tarn_status st = TARN_OK;
     void *p = heap_alloc_try(h, size, &st);
@@ -1266,7 +1289,7 @@ static void *heap_aligned_try(tarn_heap *h, size_t alignment, size_t size, tarn_
     *st = TARN_EINVAL;
     if (size == 0u) return NULL;
     *st = TARN_ENOMEM;
-    if (size > h->nbytes || alignment > h->nbytes) return NULL;
+    if (size > NBYTES(h) || alignment > NBYTES(h)) return NULL;
     u = heap_units(size);
     ag = (uint32_t)(alignment >> LG);
     if ((uint64_t)u + ag + 1u > h->ngran) return NULL;
@@ -1313,7 +1336,7 @@ static tarn_status heap_q_release(tarn_heap *h, void *p)
     uint32_t g = (uint32_t)(d >> LG), s, ps;
     /* not a used block: the ring was damaged */
     if (d >= ((uintptr_t)h->ngran - 1u) << LG || (d & (G - 1u)) != 0u ||
-        bit_get(h->umap, g) == 0u) {
+        bit_get(UMAP(h), g) == 0u) {
         TARN_ERR_SET(h->last_error, (uint8_t)TARN_ECORRUPT);
         return TARN_ECORRUPT;
     }
@@ -1353,6 +1376,32 @@ static void heap_q_hold(tarn_heap *h, unsigned char *p, const heap_blk *b)
 static tarn_status heap_free_rgn(tarn_heap *h, void *ptr);
 #endif
 
+/* Free the live block b at ptr, checked by heap_block_of (held by the quarantine when it
+ * is on).  Lock held. */
+static HEAP_HOT tarn_status heap_free_blk(tarn_heap *h, void *ptr, const heap_blk *b)
+{
+    tarn_status st;
+#if TARN_QUARANTINE > 0
+    if (h->quarantine.on) {
+        heap_q_hold(h, (unsigned char *)ptr, b);
+        return TARN_OK;
+    }
+#endif
+    st = heap_release_block(h, b->g, b->s, b->ps);
+    if (TARN_UNLIKELY(st != TARN_OK)) return heap_reject(h, ptr, st);
+    return TARN_OK;
+}
+
+/* The old block of a realloc that moved (b, checked before the allocation): freed
+ * without a second validation.  The allocation may have cut the block before it (its
+ * size in b's tag was then written by this heap, as was everything else it changed), so
+ * that size is read again. */
+static tarn_status heap_free_moved(tarn_heap *h, void *ptr, heap_blk *b)
+{
+    b->ps = HD_PREV(h, b->g);
+    return heap_free_blk(h, ptr, b);
+}
+
 /* Free: validate the pointer and the block's header and tags, then release it (merge
  * with free neighbours, put it on its class's list).  Lock held. */
 static HEAP_HOT tarn_status heap_free_core(tarn_heap *h, void *ptr)
@@ -1370,15 +1419,7 @@ static HEAP_HOT tarn_status heap_free_core(tarn_heap *h, void *ptr)
 #endif
         return heap_reject_free(h, ptr, st);
     }
-#if TARN_QUARANTINE > 0
-    if (h->quarantine.on) {
-        heap_q_hold(h, (unsigned char *)ptr, &b);
-        return TARN_OK;
-    }
-#endif
-    st = heap_release_block(h, b.g, b.s, b.ps);
-    if (TARN_UNLIKELY(st != TARN_OK)) return heap_reject(h, ptr, st);
-    return TARN_OK;
+    return heap_free_blk(h, ptr, &b);
 }
 
 tarn_status tarn_heap_free(tarn_heap *h, void *ptr)
@@ -1418,7 +1459,7 @@ static tarn_status heap_resize_inplace(tarn_heap *h, const heap_blk *b, uint32_t
         *got = u;
         return TARN_OK;
     }
-    if (bit_get(h->umap, n) != 0u) return TARN_ENOMEM;
+    if (bit_get(UMAP(h), n) != 0u) return TARN_ENOMEM;
     ns = (HEAP_CHECKING && (HD_W1(h, n) & ~SZ) != FREE) ? 0u : free_size(h, n);
     if (TARN_UNLIKELY(ns == 0u || !unlink_ok(h, n))) return heap_damaged(h);
     if (s + ns < u) return TARN_ENOMEM;
@@ -1499,13 +1540,13 @@ static void *heap_realloc_core(tarn_heap *h, void *ptr, size_t size)
 #if HEAP_REGIONS
     /* several regions: a block whose request had capabilities takes the general path; a
      * plain block of region 0 this one, and may move to any region */
-    if (HEAP_MULTI(h) && ((HD_W1(h, b.g) & UTAG) != 0u || size > h->nbytes)) {
+    if (HEAP_MULTI(h) && ((HD_W1(h, b.g) & UTAG) != 0u || size > NBYTES(h))) {
         const heap_rops *ops = heap_ops(h);
         return ops != NULL ? ops->realloc_in(h, h, 0u, ptr, &b, size, 0u, true)
                            : heap_alloc_fail(h, size, TARN_ECORRUPT);
     }
 #endif
-    if (size > h->nbytes) return heap_alloc_fail(h, size, TARN_ENOMEM);
+    if (size > NBYTES(h)) return heap_alloc_fail(h, size, TARN_ENOMEM);
     u = heap_units(size);
     al = rd(h, b.g, 0u) >> 27;
     st = heap_resize_block(h, (unsigned char *)ptr, &b, u, size);
@@ -1529,7 +1570,7 @@ static void *heap_realloc_core(tarn_heap *h, void *ptr, size_t size)
     }
     if (q == NULL) return heap_alloc_fail(h, size, st);
     memcpy(q, ptr, b.live);   /* b.live < size here: the old block is the smaller */
-    st = heap_free_core(h, ptr);
+    st = heap_free_moved(h, ptr, &b);
     TARN_ASSERT(st == TARN_OK);
     (void)st;
     return q;
@@ -1713,7 +1754,9 @@ static void *heap_place(tarn_heap *h, unsigned first, size_t size, size_t alignm
                         ? heap_units(size) + (alignment > G ? (uint32_t)(alignment >> LG) + 1u : 0u)
                         : UINT32_MAX;
 #endif
-    if (TARN_UNLIKELY(!heap_rt_ok(h))) {   /* the table pointer or region 0's caps */
+    /* the table pointer and region 0's caps (from index 1 on, the caller came through
+     * heap_ops, which has just verified them) */
+    if (TARN_UNLIKELY(first == 0u && !heap_rt_ok(h))) {
         *st = heap_damaged(h);
         return NULL;
     }
@@ -1813,7 +1856,7 @@ static void *heap_realloc_in(tarn_heap *h, tarn_heap *c, unsigned ri, void *ptr,
         (keep && !heap_tag_caps(h, ri, UTAG_OF(HD_W1(c, b->g)), &caps))) {
         return heap_alloc_fail(h, size, heap_damaged(h));
     }
-    if ((heap_rcaps(h, ri) & caps) == caps && size <= c->nbytes) {
+    if ((heap_rcaps(h, ri) & caps) == caps && size <= NBYTES(c)) {
         acct_begin(c, &a);
         st = heap_resize_block(c, (unsigned char *)ptr, b, heap_units(size), size);
         acct_end(h, c, &a);
@@ -1828,7 +1871,10 @@ static void *heap_realloc_in(tarn_heap *h, tarn_heap *c, unsigned ri, void *ptr,
     if (q == NULL) return heap_alloc_fail(h, size, st);
     memcpy(q, ptr, b->live < size ? b->live : size);
     acct_begin(c, &a);
-    st = heap_free_core(c, ptr);
+    {
+        heap_blk old = *b;
+        st = heap_free_moved(c, ptr, &old);
+    }
     acct_end(h, c, &a);
     heap_rgn_freed(h, ri);
     TARN_ASSERT(st == TARN_OK);
@@ -2185,9 +2231,9 @@ tarn_status tarn_heap_resize(tarn_heap *h, void *ptr, size_t size)
         heap_acct a;
         acct_begin(c, &a);
 #endif
-        st = size > c->nbytes ? TARN_ENOMEM
+        st = size > NBYTES(c) ? TARN_ENOMEM
                               : heap_resize_block(c, (unsigned char *)ptr, &b, heap_units(size), size);
-        while (st == TARN_ENOMEM && size <= c->nbytes && HEAP_Q_RELIEVE(c)) {
+        while (st == TARN_ENOMEM && size <= NBYTES(c) && HEAP_Q_RELIEVE(c)) {
             st = heap_resize_block(c, (unsigned char *)ptr, &b, heap_units(size), size);
         }
 #if HEAP_REGIONS
@@ -2251,7 +2297,7 @@ tarn_status tarn_heap_validate(tarn_heap *h, const void *ptr)
             TARN_UNLOCK(h->lock);
             return TARN_EFOREIGN;
         }
-        if (bit_get(c->umap, (uint32_t)(d >> LG)) == 0u) {
+        if (bit_get(UMAP(c), (uint32_t)(d >> LG)) == 0u) {
             st = heap_why(c, (uint32_t)(d >> LG));
             TARN_UNLOCK(h->lock);
             return st;
@@ -2313,7 +2359,7 @@ static size_t heap_live_block(const tarn_heap *h, uint32_t g, uint32_t s)
 {
     const unsigned char *p = PAYLOAD(h, g);
     size_t n;
-    if (bit_get(h->umap, g) == 0u || HEAP_HOLDS(h, p)) return 0u;
+    if (bit_get(UMAP(h), g) == 0u || HEAP_HOLDS(h, p)) return 0u;
     n = heap_live(p, s);
     return n != SIZE_MAX ? n : PBYTES(s);
 }
@@ -2386,6 +2432,7 @@ tarn_status tarn_heap_stats_get(tarn_heap *h, tarn_heap_stats *out)
     if (!heap_valid(h) || out == NULL) return TARN_EINVAL;
     TARN_LOCK(h->lock);
     heap_stats_of(h, out);
+    if (!heap_mem_ok(h)) st = TARN_ECORRUPT;    /* (mem_size gave the overhead) */
 #if HEAP_REGIONS
     if (HEAP_MULTI(h)) {    /* the other regions' shares of the whole heap's figures */
         unsigned i;
@@ -2428,7 +2475,7 @@ tarn_status tarn_heap_region_get(tarn_heap *h, unsigned region, tarn_heap_region
         st = TARN_ECORRUPT;
     } else if (region >= heap_nrgn(h)) {
         st = TARN_ENOENT;
-    } else if ((c = heap_rgn_at(h, region)) == NULL) {
+    } else if ((c = heap_rgn_at(h, region)) == NULL || !heap_mem_ok(c)) {
         st = TARN_ECORRUPT;
     } else {
         memset(out, 0, sizeof *out);
@@ -2583,20 +2630,18 @@ static bool bits_any(const uint32_t *m, uint32_t from, uint32_t to)
 static tarn_status heap_geometry_ok(const tarn_heap *h)
 {
     heap_geom geo;
-    if (h->ngran < MINB || h->ngran > HEAP_MAX_GRAN || h->k > 5u ||
-        h->nbytes != (size_t)h->ngran << LG) {
+    if (h->ngran < MINB || h->ngran > HEAP_MAX_GRAN || h->k > 5u || !heap_mem_ok(h)) {
         return TARN_ECORRUPT;
     }
     geom_for(&geo, h->ngran, h->k);
     if (geo.nclasses != h->nclasses ||
-        h->umap != (uint32_t *)(void *)((unsigned char *)(void *)h + sizeof(tarn_heap)) ||
-        h->groups != h->umap + geo.uwords || h->heads != h->groups + geo.ngroups ||
+        h->groups != UMAP(h) + geo.uwords || h->heads != h->groups + geo.ngroups ||
         h->blocks != (unsigned char *)(void *)h + geo.ctrl ||
         (size_t)(h->blocks - (unsigned char *)h->mem) + (((size_t)h->ngran + 1u) << LG) >
             h->mem_size) {
         return TARN_ECORRUPT;
     }
-    if (bit_get(h->umap, h->ngran) == 0u || bits_any(h->umap, h->ngran + 1u, geo.uwords * 32u)) {
+    if (bit_get(UMAP(h), h->ngran) == 0u || bits_any(UMAP(h), h->ngran + 1u, geo.uwords * 32u)) {
         return TARN_ECORRUPT;
     }
     return TARN_OK;
@@ -2631,7 +2676,7 @@ static tarn_status heap_check_ring(const tarn_heap *h)
         const void *p = tarn_q_at(q, i);
         uintptr_t d = (uintptr_t)p - (uintptr_t)h->blocks - G;
         if (p == NULL || d >= ((uintptr_t)h->ngran - 1u) << LG || (d & (G - 1u)) != 0u ||
-            bit_get(h->umap, (uint32_t)(d >> LG)) == 0u) {
+            bit_get(UMAP(h), (uint32_t)(d >> LG)) == 0u) {
             return TARN_ECORRUPT;
         }
         for (j = 0; j < i; j++) {
@@ -2661,8 +2706,8 @@ static tarn_status heap_check_one(const tarn_heap *h, size_t *usedp, size_t *nus
         w1 = HD_W1(h, g);
         s = walk_size(h, g);
         if (s == 0u || (w0 & SZ) != prev_s) return TARN_ECORRUPT;
-        if (bits_any(h->umap, g + 1u, g + s)) return TARN_ECORRUPT;
-        if (bit_get(h->umap, g) == 0u) {
+        if (bits_any(UMAP(h), g + 1u, g + s)) return TARN_ECORRUPT;
+        if (bit_get(UMAP(h), g) == 0u) {
             if ((w1 & FREE) == 0u || (w1 & UTAG) != 0u || (w0 >> 27) != 0u || prev_free) {
                 return TARN_ECORRUPT;
             }
@@ -2674,7 +2719,7 @@ static tarn_status heap_check_one(const tarn_heap *h, size_t *usedp, size_t *nus
                 (UTAG_OF(w1) > TARN_HEAP_CAP_SETS && UTAG_OF(w1) != UTAG_REGION)) {
                 return TARN_ECORRUPT;
             }
-            if (al != 0u && (al > 26u || ((size_t)G << al) > h->nbytes ||
+            if (al != 0u && (al > 26u || ((size_t)G << al) > NBYTES(h) ||
                              ((uintptr_t)PAYLOAD(h, g) & (((uintptr_t)G << al) - 1u)) != 0u)) {
                 return TARN_ECORRUPT;
             }

@@ -27,6 +27,11 @@ static void poke32(void *p, uint32_t v)
 {
     test_poke(p, &v, 4);
 }
+/* The used-start bitmap: right after the control structure (heap.c's layout). */
+static uint32_t *umap_of(tarn_heap *h)
+{
+    return (uint32_t *)(void *)((unsigned char *)h + sizeof(tarn_heap));
+}
 static uint32_t peek32(const void *p)
 {
     uint32_t v;
@@ -625,14 +630,14 @@ static void test_corruption(void)
     /* bitmap damage: a stray used start inside a, a lost one at a; header damage */
     {
         uint32_t ga = (uint32_t)((size_t)(a - h->blocks) / GR) - 1u;   /* a's header granule */
-        h->umap[(ga + 1u) >> 5] ^= 1u << ((ga + 1u) & 31u);
+        umap_of(h)[(ga + 1u) >> 5] ^= 1u << ((ga + 1u) & 31u);
         CHECK_EQ(tarn_heap_check(h), TARN_ECORRUPT);
-        h->umap[(ga + 1u) >> 5] ^= 1u << ((ga + 1u) & 31u);
+        umap_of(h)[(ga + 1u) >> 5] ^= 1u << ((ga + 1u) & 31u);
         CHECK_EQ(tarn_heap_check(h), TARN_OK);
-        h->umap[ga >> 5] ^= 1u << (ga & 31u);
+        umap_of(h)[ga >> 5] ^= 1u << (ga & 31u);
         CHECK_EQ(tarn_heap_check(h), TARN_ECORRUPT);
         CHECK_EQ(tarn_heap_validate(h, a), TARN_EFOREIGN);   /* exact: U says no block */
-        h->umap[ga >> 5] ^= 1u << (ga & 31u);
+        umap_of(h)[ga >> 5] ^= 1u << (ga & 31u);
         CHECK_EQ(tarn_heap_check(h), TARN_OK);
         saved = peek32(a - 4);                                /* a's size */
         poke32(a - 4, saved + 1u);

@@ -37,17 +37,25 @@ static void control_fields(void)
     DAMAGE(ngran, 1u << 30);
     DAMAGE(ngran, h->ngran + 1u);
     DAMAGE(k, (uint8_t)6u);
-    DAMAGE(nbytes, h->nbytes + TARN_HEAP_GRANULE);
     DAMAGE(nclasses, h->nclasses + 1u);
     DAMAGE(heads, h->heads + 1);
     DAMAGE(groups, h->groups + 1);
-    DAMAGE(umap, h->umap + 1);
     DAMAGE(blocks, h->blocks + TARN_HEAP_GRANULE);
     DAMAGE(mem_size, (size_t)100u);
-    /* the sentinel bit of the used-start bitmap, and a stray bit past it */
-    DAMAGE(umap[h->ngran / 32u], h->umap[h->ngran / 32u] & ~(1u << (h->ngran % 32u)));
-    if (h->ngran % 32u != 31u) {
-        DAMAGE(umap[h->ngran / 32u], h->umap[h->ngran / 32u] | (2u << (h->ngran % 32u)));
+    DAMAGE(mem, (void *)(mem + 8));
+    /* the sentinel bit of the used-start bitmap (right after the control structure), and
+     * a stray bit past it */
+    {
+        uint32_t *u = (uint32_t *)(void *)((unsigned char *)h + sizeof(tarn_heap)) + h->ngran / 32u;
+        uint32_t w = *u;
+        *u = w & ~(1u << (h->ngran % 32u));
+        CHECK_EQ(tarn_heap_check(h), TARN_ECORRUPT);
+        if (h->ngran % 32u != 31u) {
+            *u = w | (2u << (h->ngran % 32u));
+            CHECK_EQ(tarn_heap_check(h), TARN_ECORRUPT);
+        }
+        *u = w;
+        CHECK_EQ(tarn_heap_check(h), TARN_OK);
     }
     /* the sentinel header: {size of the last block, 0} */
     {
@@ -92,7 +100,7 @@ static void quarantine_ring(void)
     DAMAGE(quarantine.first, (uint16_t)TARN_QUARANTINE);
     DAMAGE(quarantine.on, (uint16_t)0u);
     DAMAGE(quarantine.slot[i0], NULL);
-    DAMAGE(quarantine.slot[i0], h->blocks + h->nbytes);             /* past the blocks */
+    DAMAGE(quarantine.slot[i0], h->blocks + (size_t)h->ngran * TARN_HEAP_GRANULE);             /* past the blocks */
     DAMAGE(quarantine.slot[i0], a + 1);                              /* not on a granule */
     DAMAGE(quarantine.slot[i0], a + TARN_HEAP_GRANULE);              /* inside a block */
     DAMAGE(quarantine.slot[i0], c + TARN_HEAP_BLOCK_BYTES(64) + TARN_HEAP_GRANULE); /* free space */
@@ -104,7 +112,9 @@ static void quarantine_ring(void)
 #endif
 
 /* The seal refuses every call once any single sealed field changes, in any of its bits
- * (on 32-bit hosts too, where a shifted field could lose its high bits). */
+ * (on 32-bit hosts too, where a shifted field could lose its high bits).  The buffer's
+ * address and size, which no allocation or free uses, have a check word of their own,
+ * verified by the calls that use them (check, stats). */
 #define SEALED(field, flip)                                                  \
     do {                                                                     \
         __typeof__(h->field) saved_ = h->field;                              \
@@ -114,6 +124,28 @@ static void quarantine_ring(void)
         CHECK_EQ(tarn_heap_free(h, a), TARN_EINVAL);                         \
         h->field = saved_;                                                   \
         CHECK(tarn_heap_usable_size(h, a) >= 100u);                          \
+    } while (0)
+#define SEALED_P(field, flip)                                                \
+    do {                                                                     \
+        __typeof__(h->field) saved_ = h->field;                              \
+        h->field = (__typeof__(h->field))((uintptr_t)h->field ^ (flip));     \
+        CHECK(tarn_heap_alloc(h, 8) == NULL);                                \
+        CHECK_EQ(tarn_heap_usable_size(h, a), 0u);                           \
+        CHECK_EQ(tarn_heap_free(h, a), TARN_EINVAL);                         \
+        h->field = saved_;                                                   \
+        CHECK(tarn_heap_usable_size(h, a) >= 100u);                          \
+    } while (0)
+/* Changed alone, mem or mem_size makes check and stats report damage. */
+#define CHECKED(field, flip)                                                 \
+    do {                                                                     \
+        tarn_heap_stats st_;                                                 \
+        __typeof__(h->field) saved_ = h->field;                              \
+        h->field = (__typeof__(h->field))((uintptr_t)h->field ^ (flip));     \
+        CHECK_EQ(tarn_heap_check(h), TARN_ECORRUPT);                         \
+        CHECK_EQ(tarn_heap_stats_get(h, &st_), TARN_ECORRUPT);               \
+        h->field = saved_;                                                   \
+        CHECK_EQ(tarn_heap_check(h), TARN_OK);                               \
+        CHECK_EQ(tarn_heap_stats_get(h, &st_), TARN_OK);                     \
     } while (0)
 
 static void sealed_fields(void)
@@ -130,8 +162,13 @@ static void sealed_fields(void)
     SEALED(k, 0x01u);
     SEALED(k, 0x10u);
     SEALED(k, 0x80u);
-    SEALED(nbytes, (size_t)1u);
-    SEALED(mem_size, (size_t)1u << (sizeof(size_t) * 8u - 1u));
+    SEALED_P(blocks, (uintptr_t)8u);
+    SEALED_P(blocks, (uintptr_t)1u << (sizeof(uintptr_t) * 8u - 1u));
+    SEALED_P(groups, (uintptr_t)4u);
+    SEALED_P(heads, (uintptr_t)4u << 20);
+    CHECKED(mem_size, (size_t)1u << (sizeof(size_t) * 8u - 1u));
+    CHECKED(mem_size, (size_t)1u);
+    CHECKED(mem, (uintptr_t)16u);
     CHECK_EQ(tarn_heap_free(h, a), TARN_OK);
     CHECK_EQ(tarn_heap_check(h), TARN_OK);
 }

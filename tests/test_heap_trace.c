@@ -105,7 +105,7 @@ static void test_level2(tarn_heap *h)
     unsigned char *a = (unsigned char *)tarn_heap_alloc(h, 64), *b;
     uint32_t far = h->ngran / 2u;
     REQUIRE(a != NULL);
-    h->umap[far >> 5] ^= 1u << (far & 31u);       /* a stray used start inside the free space */
+    UMAP(h)[far >> 5] ^= 1u << (far & 31u);       /* a stray used start inside the free space */
     CHECK(tarn_heap_alloc(h, 8) == NULL);
     CHECK_EQ(tarn_heap_last_error(h), TARN_ECORRUPT);
     CHECK(tarn_heap_aligned_alloc(h, 64, 8) == NULL);
@@ -114,7 +114,7 @@ static void test_level2(tarn_heap *h)
     CHECK(tarn_heap_realloc(h, a, 100) == NULL);
     CHECK_EQ(tarn_heap_resize(h, a, 8), TARN_ECORRUPT);
     CHECK_EQ(tarn_heap_check(h), TARN_ECORRUPT);
-    h->umap[far >> 5] ^= 1u << (far & 31u);       /* repaired */
+    UMAP(h)[far >> 5] ^= 1u << (far & 31u);       /* repaired */
     CHECK_EQ(tarn_heap_check(h), TARN_OK);
     b = (unsigned char *)tarn_heap_realloc(h, a, 100);
     CHECK(b != NULL);

@@ -160,10 +160,8 @@ typedef void (*tarn_heap_trace_fn)(void *ctx, tarn_heap_event ev, const void *pt
 typedef struct tarn_heap {
     struct tarn_heap *self;     /**< this heap while it is live (NULL once destroyed) */
     unsigned char *blocks;      /**< address of granule 0 (the first block's header) */
-    uint32_t *umap;             /**< U: bit g set <=> a used block starts at granule g */
     uint32_t *groups;           /**< bit c of the class bitmap: class c is non-empty */
     uint32_t *heads;            /**< first free block (granule) of each class, or NIL */
-    size_t nbytes;              /**< N * TARN_HEAP_GRANULE */
     uint32_t ngran;             /**< N: granules of blocks; granule N is the sentinel */
     uint32_t top;               /**< bit i: groups[i] != 0 */
     uint32_t nclasses;          /**< number of classes (heads[] entries) */
@@ -185,6 +183,7 @@ typedef struct tarn_heap {
                                      (NULL while the heap has one region) */
     uint32_t caps0;             /**< capability mask of region 0 */
     uint32_t rtchk;             /**< check of rt and caps0 (verified where they are used) */
+    uint32_t memchk;            /**< check of mem and mem_size (verified where they are used) */
 #if TARN_HEAP_TRACE
     tarn_heap_trace_fn trace;   /**< trace hook, or NULL (TARN_HEAP_TRACE 1 only) */
     void *trace_ctx;            /**< context passed to the trace hook */
