@@ -5,8 +5,8 @@
  *
  *   table (start of the caller's buffer, or a buffer of its own):
  *   +-----------------------------+---------+---------+---------+-----+-------------+
- *   | ctl: fl_map, sl_map[32],    | entry 0 | entry 1 | entry 2 | ... | entry cap   |
- *   |      bin[32 * 4] (292 bytes) | (head)  |         |         |     |             |
+ *   | ctl: map[4],                | entry 0 | entry 1 | entry 2 | ... | entry cap   |
+ *   |      bin[32 * 4] (272 bytes) | (head)  |         |         |     |             |
  *   +-----------------------------+---------+---------+---------+-----+-------------+
  *   entry (24 bytes): off | size | key | lock, next | prev, fnext | fprev, gen
  *
@@ -24,10 +24,11 @@
  * the gap of the block before it, in O(1).
  *
  * Every non-empty gap is on one segregated list (fnext/fprev, heads in ctl.bin) chosen by
- * its size: first level floor(log2(gap)), second level the next 2 bits below it, with a
- * bitmap of non-empty lists per level (TLSF's two-level scheme).  An allocation of n bytes
- * rounds n up to the next list boundary and takes the head of the first non-empty list at
- * or above it: every gap there fits, so the search is O(1) with two bit scans.  If none is
+ * its size: first level floor(log2(gap)), second level the next 2 bits below it (TLSF's
+ * two-level classes), list f * 4 + s of 128, with one 128-bit map of the non-empty lists
+ * (ctl.map).  An allocation of n bytes rounds n up to the next list boundary and takes the
+ * head of the first non-empty list at or above it: every gap there fits, so the search is
+ * O(1) (a bit scan of n, then of at most 2 map words on 64-bit hosts, 4 elsewhere).  If none is
  * found, the head of n's own list is tried too.  The block is placed at the start of the
  * gap, so the gap's owner keeps nothing and the new block owns the rest.
  *
@@ -118,6 +119,7 @@
 #define HP_OUT 0xFFFEu      /* fprev of an entry whose gap is on no free list */
 #define HP_MAGIC 0x7448506Cu
 #define HP_FL 32u
+#define HP_LISTS (HP_FL * HP_SL) /* 128 */
 #define HP_SL_BITS 2u
 #define HP_SL (1u << HP_SL_BITS)
 #define HP_IMASK TARN_HANDLE_INDEX_MASK_       /* index (state) bits of a key or handle */
@@ -129,9 +131,8 @@
 typedef tarn_handle_entry_ hp_entry;
 
 typedef struct hp_ctl {
-    uint32_t fl_map;            /* bit f: some list of first level f is non-empty */
-    uint8_t sl_map[HP_FL];      /* bit s: list [f][s] is non-empty */
-    uint16_t bin[HP_FL * HP_SL]; /* list heads (entry index or HP_NIL); [f][s] at f*HP_SL+s */
+    uint32_t map[HP_LISTS / 32u]; /* bit i (of the hp_word view): list i is non-empty */
+    uint16_t bin[HP_LISTS];       /* list heads (entry index or HP_NIL); [f][s] at f*HP_SL+s */
 } hp_ctl;
 
 TARN_STATIC_ASSERT(sizeof(hp_entry) == TARN_HANDLE_ENTRY_SIZE, hp_entry_size);
@@ -142,7 +143,6 @@ TARN_STATIC_ASSERT(sizeof(hp_ctl) == TARN_HANDLE_CTL_SIZE, hp_ctl_size);
 TARN_STATIC_ASSERT(TARN_HANDLE_CTL_SIZE % 4u == 0, hp_ctl_keeps_entries_aligned);
 TARN_STATIC_ASSERT(TARN_HANDLE_MAX_COUNT < HP_OUT, hp_index_below_markers);
 TARN_STATIC_ASSERT(TARN_ALIGN >= (1u << HP_SL_BITS), hp_gap_has_second_level);
-TARN_STATIC_ASSERT(HP_SL <= 8u, hp_sl_map_is_a_byte);
 
 /* ---- small helpers -------------------------------------------------------------------- */
 /* HP_SPEED: 64-bit hosts, where speed comes first (32-bit targets favour code size).  The
@@ -261,11 +261,57 @@ static inline bool hp_fast_ok(const tarn_handle_pool *p)
 }
 
 /* ---- segregated free-region lists ------------------------------------------------------ */
-static inline void hp_mapping(uint32_t g, unsigned *fl, unsigned *sl)
+/* The bitmap of non-empty lists is read and written in words of HP_WB bits: two 64-bit
+ * words on 64-bit hosts (copied out of and into the 32-bit array), four 32-bit words
+ * elsewhere.  Bit i of the map, in that view, marks list i. */
+#if HP_SPEED
+typedef uint64_t hp_word;
+#else
+typedef uint32_t hp_word;
+#endif
+#define HP_WB (8u * (unsigned)sizeof(hp_word))
+#define HP_NW (HP_LISTS / HP_WB)
+static inline hp_word hp_word_get(const hp_ctl *c, unsigned w)
 {
-    unsigned f = tarn_log2_u32(g); /* g >= TARN_ALIGN >= 4, so f >= HP_SL_BITS */
-    *fl = f;
-    *sl = (unsigned)(g >> (f - HP_SL_BITS)) & (HP_SL - 1u);
+    hp_word v;
+    memcpy(&v, (const unsigned char *)c->map + w * sizeof v, sizeof v);
+    return v;
+}
+static inline void hp_word_put(hp_ctl *c, unsigned w, hp_word v)
+{
+    memcpy((unsigned char *)c->map + w * sizeof v, &v, sizeof v);
+}
+static inline unsigned hp_word_ctz(hp_word v)
+{
+#if HP_SPEED && defined(__GNUC__)
+    return (unsigned)__builtin_ctzll(v);
+#elif HP_SPEED
+    uint32_t lo = (uint32_t)v;
+    return lo != 0u ? tarn_ctz_u32(lo) : 32u + tarn_ctz_u32((uint32_t)(v >> 32));
+#else
+    return tarn_ctz_u32(v);
+#endif
+}
+static inline bool hp_marked(const hp_ctl *c, unsigned i)
+{
+    return ((hp_word_get(c, i / HP_WB) >> (i % HP_WB)) & 1u) != 0u;
+}
+static inline void hp_mark(hp_ctl *c, unsigned i)
+{
+    hp_word_put(c, i / HP_WB, hp_word_get(c, i / HP_WB) | (hp_word)1u << (i % HP_WB));
+}
+static inline void hp_unmark(hp_ctl *c, unsigned i)
+{
+    hp_word_put(c, i / HP_WB, hp_word_get(c, i / HP_WB) & ~((hp_word)1u << (i % HP_WB)));
+}
+
+/* The list of a gap of g >= 4 bytes: f * HP_SL + s for first level f = floor(log2(g)) and
+ * second level s, the HP_SL_BITS bits below the top one.  With k = f - HP_SL_BITS, g >> k
+ * is HP_SL + s, which gives the index in three operations after the bit scan. */
+static inline unsigned hp_class(uint32_t g)
+{
+    unsigned k = tarn_log2_u32(g) - HP_SL_BITS; /* g >= TARN_ALIGN >= 4, so f >= HP_SL_BITS */
+    return (k << HP_SL_BITS) + (unsigned)(g >> k) + HP_SL * (HP_SL_BITS - 1u);
 }
 
 /* Put x's gap, of g bytes (its current size), on its list if g > 0 and x is not in
@@ -274,18 +320,17 @@ HP_SPECIALISED void hp_list_any(tarn_handle_pool *p, hp_entry *t, uint16_t x, ui
                                 bool moving)
 {
     hp_ctl *c = hp_c(p);
-    unsigned fl, sl;
+    unsigned i;
     uint16_t h;
     t[x].fprev = HP_OUT;
     if (g == 0 || (moving && x == p->transit)) return;
-    hp_mapping(g, &fl, &sl);
-    h = c->bin[fl * HP_SL + sl];
+    i = hp_class(g);
+    h = c->bin[i];
     t[x].fnext = h;
     t[x].fprev = HP_NIL;
     if (h != HP_NIL) t[h].fprev = x;
-    c->bin[fl * HP_SL + sl] = x;
-    c->fl_map |= (uint32_t)1u << fl;
-    c->sl_map[fl] = (uint8_t)(c->sl_map[fl] | (1u << sl));
+    c->bin[i] = x;
+    hp_mark(c, i);
 }
 
 HP_HOT void hp_list(tarn_handle_pool *p, hp_entry *t, uint16_t x, uint32_t g)
@@ -297,7 +342,7 @@ HP_HOT void hp_list(tarn_handle_pool *p, hp_entry *t, uint16_t x, uint32_t g)
 HP_HOT void hp_unlist(tarn_handle_pool *p, hp_entry *t, uint16_t x, uint32_t g)
 {
     hp_ctl *c = hp_c(p);
-    unsigned fl, sl;
+    unsigned i;
     uint16_t n = t[x].fnext, pv = t[x].fprev;
     if (pv == HP_OUT) return;
     t[x].fprev = HP_OUT;
@@ -306,13 +351,10 @@ HP_HOT void hp_unlist(tarn_handle_pool *p, hp_entry *t, uint16_t x, uint32_t g)
         t[pv].fnext = n;
         return;
     }
-    hp_mapping(g, &fl, &sl);
-    TARN_ASSERT(c->bin[fl * HP_SL + sl] == x);
-    c->bin[fl * HP_SL + sl] = n;
-    if (n == HP_NIL) { /* the list is empty now */
-        c->sl_map[fl] = (uint8_t)(c->sl_map[fl] & ~(1u << sl));
-        if (c->sl_map[fl] == 0u) c->fl_map &= ~((uint32_t)1u << fl);
-    }
+    i = hp_class(g);
+    TARN_ASSERT(c->bin[i] == x);
+    c->bin[i] = n;
+    if (n == HP_NIL) hp_unmark(c, i); /* the list is empty now */
 }
 
 /* Put x's gap on its list (if it has one and x is not in transit). */
@@ -332,31 +374,25 @@ HP_HOT uint16_t hp_find(const tarn_handle_pool *p, const hp_entry *t, uint32_t n
                         unsigned *list)
 {
     const hp_ctl *c = hp_c(p);
-    unsigned fl, sl;
-    /* need rounded up to the next class boundary (r < need: beyond 32 bits) */
-    uint32_t r = need + ((uint32_t)1u << (tarn_log2_u32(need) - HP_SL_BITS)) - 1u;
+    unsigned k = tarn_log2_u32(need) - HP_SL_BITS; /* need's list is 2^k bytes wide */
+    unsigned own = (k << HP_SL_BITS) + (unsigned)(need >> k) + HP_SL * (HP_SL_BITS - 1u);
+    /* the first list all of whose gaps fit: need's own if need is its lower bound, else
+     * the next one (need rounded up to the next list boundary) */
+    unsigned i = own + (unsigned)((need & (((uint32_t)1u << k) - 1u)) != 0u);
     uint16_t h;
-    if (r >= need) {
-        uint32_t m;
-        hp_mapping(r, &fl, &sl);
-        m = (uint32_t)c->sl_map[fl] & (~0u << sl);
-        if (m == 0u) {
-            m = (fl + 1u < HP_FL) ? (c->fl_map & (~0u << (fl + 1u))) : 0u;
-            if (m != 0u) {
-                fl = tarn_ctz_u32(m);
-                m = c->sl_map[fl];
-            }
-        }
+    if (i < HP_LISTS) {
+        unsigned w = i / HP_WB;
+        hp_word m = hp_word_get(c, w) & (~(hp_word)0u << (i % HP_WB));
+        while (m == 0u && ++w < HP_NW) m = hp_word_get(c, w);
         if (m != 0u) {
-            sl = tarn_ctz_u32(m);
-            *list = fl * HP_SL + sl;
-            return c->bin[fl * HP_SL + sl];
+            i = w * HP_WB + hp_word_ctz(m);
+            *list = i;
+            return c->bin[i];
         }
     }
     /* Nothing certain to fit: the head of need's own list may still be large enough. */
-    hp_mapping(need, &fl, &sl);
-    h = c->bin[fl * HP_SL + sl];
-    *list = fl * HP_SL + sl;
+    h = c->bin[own];
+    *list = own;
     if (h != HP_NIL && hp_gap(p, t, h) >= need) return h;
     return HP_NIL;
 }
@@ -373,16 +409,14 @@ HP_HOT void hp_pop(tarn_handle_pool *p, hp_entry *t, uint16_t o, unsigned list)
     if (n != HP_NIL) {
         t[n].fprev = HP_NIL;
     } else { /* the list is empty now */
-        unsigned fl = list / HP_SL, sl = list % HP_SL;
-        c->sl_map[fl] = (uint8_t)(c->sl_map[fl] & ~(1u << sl));
-        if (c->sl_map[fl] == 0u) c->fl_map &= ~((uint32_t)1u << fl);
+        hp_unmark(c, list);
     }
 }
 
 /* Empty every free-region list. */
 static void hp_lists_clear(hp_ctl *c)
 {
-    memset(c, 0, offsetof(hp_ctl, bin));         /* both bitmaps */
+    memset(c->map, 0, sizeof c->map);            /* the bitmap */
     memset(c->bin, 0xFF, sizeof c->bin);         /* every head HP_NIL */
 }
 
@@ -1035,7 +1069,7 @@ static tarn_status hp_check(const tarn_handle_pool *p, bool bytes)
     const hp_ctl *c = hp_c(p);
     uint32_t used = 0, requested = 0, end = 0, binned = 0, listed = 0;
     uint32_t live = 0, held = 0, freed = 0, steps;
-    unsigned fl, sl;
+    unsigned i;
     uint16_t x, pr;
 
     if (p->carved > p->capacity || p->live > p->carved) return TARN_ECORRUPT;
@@ -1105,30 +1139,20 @@ static tarn_status hp_check(const tarn_handle_pool *p, bool bytes)
     if (pr != p->free_tail || freed + live + held != p->carved) return TARN_ECORRUPT;
     if (hp_check_ring(p, held, bytes) != TARN_OK) return TARN_ECORRUPT;
     /* free-region lists and bitmaps */
-    for (fl = 0; fl < HP_FL; fl++) {
-        bool any_sl = false;
-        for (sl = 0; sl < HP_SL; sl++) {
-            uint16_t prev = HP_NIL;
-            bool nonempty = c->bin[fl * HP_SL + sl] != HP_NIL;
-            if (nonempty != (((c->sl_map[fl] >> sl) & 1u) != 0u)) return TARN_ECORRUPT;
-            any_sl = any_sl || nonempty;
-            x = c->bin[fl * HP_SL + sl];
-            for (steps = 0; x != HP_NIL; steps++) {
-                unsigned f2, s2;
-                uint32_t g;
-                if (steps > p->carved || x > p->carved || t[x].fprev != prev) return TARN_ECORRUPT;
-                if ((x != 0u && t[x].size == 0u) || t[x].next > p->carved) return TARN_ECORRUPT;
-                g = hp_gap(p, t, x);
-                if (g == 0u || x == p->transit) return TARN_ECORRUPT;
-                hp_mapping(g, &f2, &s2);
-                if (f2 != fl || s2 != sl) return TARN_ECORRUPT;
-                listed++;
-                prev = x;
-                x = t[x].fnext;
-            }
+    for (i = 0; i < HP_LISTS; i++) {
+        uint16_t prev = HP_NIL;
+        if ((c->bin[i] != HP_NIL) != hp_marked(c, i)) return TARN_ECORRUPT;
+        x = c->bin[i];
+        for (steps = 0; x != HP_NIL; steps++) {
+            uint32_t g;
+            if (steps > p->carved || x > p->carved || t[x].fprev != prev) return TARN_ECORRUPT;
+            if ((x != 0u && t[x].size == 0u) || t[x].next > p->carved) return TARN_ECORRUPT;
+            g = hp_gap(p, t, x);
+            if (g == 0u || x == p->transit || hp_class(g) != i) return TARN_ECORRUPT;
+            listed++;
+            prev = x;
+            x = t[x].fnext;
         }
-        if ((c->sl_map[fl] >> HP_SL) != 0u) return TARN_ECORRUPT;
-        if (any_sl != (((c->fl_map >> fl) & 1u) != 0u)) return TARN_ECORRUPT;
     }
     if (listed != binned) return TARN_ECORRUPT;
     /* compact_step state */
@@ -1833,9 +1857,10 @@ tarn_status tarn_handle_stats_get(tarn_handle_pool *pool, tarn_handle_stats *out
         const hp_ctl *c = hp_c(pool);
         hp_entry *t = hp_t(pool);
         uint32_t largest = 0;
-        if (c->fl_map != 0u) {
-            unsigned fl = tarn_log2_u32(c->fl_map);
-            uint16_t x = c->bin[fl * HP_SL + tarn_log2_u32(c->sl_map[fl])];
+        unsigned i = HP_LISTS;
+        while (i > 0u && c->bin[i - 1u] == HP_NIL) i--; /* the top non-empty list */
+        if (i > 0u) {
+            uint16_t x = c->bin[i - 1u];
             for (; x != HP_NIL; x = t[x].fnext) {
                 uint32_t g = hp_gap(pool, t, x);
                 if (g > largest) largest = g;
@@ -1856,9 +1881,9 @@ tarn_status tarn_handle_stats_get(tarn_handle_pool *pool, tarn_handle_stats *out
         out->quarantined_bytes = 0;
 #if TARN_QUARANTINE > 0
         {
-            unsigned i;
-            for (i = 0; i < pool->quarantine.count; i++) {
-                const hp_entry *e = (const hp_entry *)tarn_q_at(&pool->quarantine, i);
+            unsigned q;
+            for (q = 0; q < pool->quarantine.count; q++) {
+                const hp_entry *e = (const hp_entry *)tarn_q_at(&pool->quarantine, q);
                 out->quarantined++;
                 out->quarantined_bytes += hp_span(e->size);
             }
