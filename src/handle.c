@@ -374,11 +374,11 @@ HP_HOT uint16_t hp_find(const tarn_handle_pool *p, const hp_entry *t, uint32_t n
                         unsigned *list)
 {
     const hp_ctl *c = hp_c(p);
-    unsigned k = tarn_log2_u32(need) - HP_SL_BITS; /* need's list is 2^k bytes wide */
-    unsigned own = (k << HP_SL_BITS) + (unsigned)(need >> k) + HP_SL * (HP_SL_BITS - 1u);
-    /* the first list all of whose gaps fit: need's own if need is its lower bound, else
-     * the next one (need rounded up to the next list boundary) */
-    unsigned i = own + (unsigned)((need & (((uint32_t)1u << k) - 1u)) != 0u);
+    /* the first list all of whose gaps fit (need rounded up to the next list boundary):
+     * the one after need - 1's, which is need's own list when need is its lower bound and
+     * the next one otherwise (need 4, possible with TARN_ALIGN 4: need - 1 has no list) */
+    unsigned below = (TARN_ALIGN < 8 && need < 8u) ? need + 4u - 1u : hp_class(need - 1u);
+    unsigned i = below + 1u;
     uint16_t h;
     if (i < HP_LISTS) {
         unsigned w = i / HP_WB;
@@ -390,9 +390,10 @@ HP_HOT uint16_t hp_find(const tarn_handle_pool *p, const hp_entry *t, uint32_t n
             return c->bin[i];
         }
     }
-    /* Nothing certain to fit: the head of need's own list may still be large enough. */
-    h = c->bin[own];
-    *list = own;
+    /* Nothing certain to fit: the head of need's own list (when need is not its lower
+     * bound, the list just below i) may still be large enough. */
+    h = c->bin[below];
+    *list = below;
     if (h != HP_NIL && hp_gap(p, t, h) >= need) return h;
     return HP_NIL;
 }
@@ -450,26 +451,32 @@ HP_HOT void hp_link_after(tarn_handle_pool *p, hp_entry *t, uint16_t o, uint16_t
 HP_HOT void hp_unlink(tarn_handle_pool *p, hp_entry *t, uint16_t x)
 {
     uint16_t pr = t[x].prev, n = t[x].next;
-    /* pr's gap ends at x (64-bit hosts; elsewhere the shared hp_gap is less code) */
-    uint32_t gp = HP_SPEED ? t[x].off - hp_end(&t[pr]) : hp_gap(p, t, pr), gx = hp_gap(p, t, x);
+    uint32_t gp, gx, merged;
+    if (HP_SPEED) { /* every offset read once, before the lists change */
+        uint32_t off = t[x].off, ep = hp_end(&t[pr]), lim = n == 0 ? p->data_size : t[n].off;
+        gp = off - ep;
+        gx = lim - off - hp_span(t[x].size);
+        merged = lim - ep;
+    } else { /* the shared hp_gap is less code */
+        gp = hp_gap(p, t, pr);
+        gx = hp_gap(p, t, x);
+        merged = gp + hp_span(t[x].size) + gx;
+    }
     hp_unlist(p, t, pr, gp);
     hp_unlist(p, t, x, gx);
     t[pr].next = n;
     t[n].prev = pr;
-    hp_list(p, t, pr, gp + hp_span(t[x].size) + gx);
+    hp_list(p, t, pr, merged);
     if (p->cursor == x) p->cursor = pr;
 }
 
 /* ---- slots ---------------------------------------------------------------------------- */
-static inline bool hp_slot_available(const tarn_handle_pool *p)
-{
-    return p->carved < p->capacity || p->free_head != HP_NIL;
-}
-
-static uint16_t hp_slot_take(tarn_handle_pool *p, hp_entry *t)
+/* Take a slot: carve a new one (carve true: carved < capacity), else the one freed
+ * longest ago (the free FIFO is not empty). */
+static inline uint16_t hp_slot_take(tarn_handle_pool *p, hp_entry *t, bool carve)
 {
     uint16_t x;
-    if (p->carved < p->capacity) {
+    if (carve) {
         /* first use by this pool: continue the generation the table holds (an earlier
          * pool's, or garbage), one step on, so no earlier handle of this slot matches */
         x = ++p->carved;
@@ -1379,22 +1386,23 @@ static uint16_t hp_find_harder(tarn_handle_pool *p, hp_entry *t, uint32_t need, 
     return o;
 }
 
-static tarn_status hp_alloc(tarn_handle_pool *p, size_t size, uint16_t *out)
+static tarn_status hp_alloc(tarn_handle_pool *p, size_t size, uint32_t *out)
 {
     hp_entry *t = hp_t(p);
     uint32_t need;
     unsigned list = 0;
     uint16_t o, x;
-    if (size == 0u) return TARN_EINVAL;
-    if (size > (size_t)(p->data_size - HP_G)) { /* data_size >= hp_span(1) > HP_G */
+    bool carve = p->carved < p->capacity;
+    /* size 0 or too large, in one test (data_size >= hp_span(1) > HP_G) */
+    if (TARN_UNLIKELY(size - 1u >= (size_t)(p->data_size - HP_G))) {
+        if (size == 0u) return TARN_EINVAL;
         p->failed_allocs++;
         return TARN_ENOMEM;
     }
-    while (!hp_slot_available(p)) { /* a held region's slot comes back with it */
-        if (!hp_release_oldest(p)) {
-            p->failed_allocs++;
-            return TARN_ENOMEM;
-        }
+    /* no slot: a held region's slot comes back with it (on the free FIFO) */
+    if (!carve && TARN_UNLIKELY(p->free_head == HP_NIL) && !hp_release_oldest(p)) {
+        p->failed_allocs++;
+        return TARN_ENOMEM;
     }
     need = hp_span((uint32_t)size);
     o = hp_find(p, t, need, &list);
@@ -1405,7 +1413,7 @@ static tarn_status hp_alloc(tarn_handle_pool *p, size_t size, uint16_t *out)
             return TARN_ENOMEM;
         }
     }
-    x = hp_slot_take(p, t);
+    x = hp_slot_take(p, t, carve);
     t[x].size = (uint32_t)size;
     if (HP_SPEED) { /* o heads the list hp_find named: popped at once */
         hp_pop(p, t, o, list);
@@ -1418,7 +1426,7 @@ static tarn_status hp_alloc(tarn_handle_pool *p, size_t size, uint16_t *out)
     p->used += need;
     p->requested += (uint32_t)size;
     p->live++;
-    *out = x;
+    *out = t[x].key; /* a live block's key is its handle */
     hp_scramble(p);
     return TARN_OK;
 }
@@ -1438,13 +1446,13 @@ static tarn_handle hp_alloc_call(tarn_handle_pool *pool, size_t size, tarn_statu
 {
     tarn_handle h = TARN_HANDLE_NULL_INIT;
     tarn_status st = TARN_EINVAL;
-    uint16_t x = 0;
+    uint32_t v = 0;
     if (hp_ready(pool)) {
         TARN_LOCK(pool->lock);
         st = hp_precheck(pool);
-        if (st == TARN_OK) st = hp_alloc(pool, size, &x);
+        if (st == TARN_OK) st = hp_alloc(pool, size, &v);
         if (st == TARN_OK) {
-            h.v = hp_t(pool)[x].key; /* a live block's key is its handle */
+            h.v = v;
         } else {
             (void)hp_fail(pool, st);
         }
