@@ -273,13 +273,21 @@ typedef uint32_t hp_word;
 #define HP_NW (HP_LISTS / HP_WB)
 static inline hp_word hp_word_get(const hp_ctl *c, unsigned w)
 {
+#if HP_SPEED
     hp_word v;
     memcpy(&v, (const unsigned char *)c->map + w * sizeof v, sizeof v);
     return v;
+#else
+    return c->map[w]; /* aligned word loads (no memcpy call where unaligned ones fault) */
+#endif
 }
 static inline void hp_word_put(hp_ctl *c, unsigned w, hp_word v)
 {
+#if HP_SPEED
     memcpy((unsigned char *)c->map + w * sizeof v, &v, sizeof v);
+#else
+    c->map[w] = v;
+#endif
 }
 static inline unsigned hp_word_ctz(hp_word v)
 {
