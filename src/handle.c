@@ -542,6 +542,20 @@ static tarn_status hp_lookup_fail(const tarn_handle_pool *p, tarn_handle h, bool
     return TARN_ESTALE;
 }
 
+/* O(1) sanity of a live entry (checking level 1 and up): a damaged table must not send
+ * us outside the data area. */
+static inline bool hp_insane(const tarn_handle_pool *p, const hp_entry *e)
+{
+#if TARN_CHECK_LEVEL >= 1
+    return (e->off & (HP_A - 1u)) != 0u || (uint64_t)e->off + e->size > (uint64_t)p->data_size ||
+           e->next > p->carved || e->prev > p->carved;
+#else
+    (void)p;
+    (void)e;
+    return false;
+#endif
+}
+
 /* Find the live slot of handle h.  O(1).  for_free: report a second free of a slot that
  * has not been reused since as TARN_EDOUBLE.  The exact test the inline lock makes
  * (handle == key) proves liveness; the block in transit (state bits 0) is matched on its
@@ -558,14 +572,7 @@ static inline tarn_status hp_lookup(const tarn_handle_pool *p, tarn_handle h, ui
          idx != p->transit)) {
         return hp_lookup_fail(p, h, for_free);
     }
-#if TARN_CHECK_LEVEL >= 1
-    /* O(1) sanity of the entry: a damaged table must not send us outside the data area */
-    if (TARN_UNLIKELY((e->off & (HP_A - 1u)) != 0u ||
-                      (uint64_t)e->off + e->size > (uint64_t)p->data_size ||
-                      e->next > p->carved || e->prev > p->carved)) {
-        return TARN_ECORRUPT;
-    }
-#endif
+    if (TARN_UNLIKELY(hp_insane(p, e))) return TARN_ECORRUPT;
     *out = (uint16_t)idx;
     return TARN_OK;
 }
@@ -1394,12 +1401,34 @@ static uint16_t hp_find_harder(tarn_handle_pool *p, hp_entry *t, uint32_t need, 
     return o;
 }
 
+/* Place a new block of size bytes at the start of o's gap (o: hp_find's answer, heading
+ * list `list`) in a slot taken as hp_slot_take does; returns its handle. */
+static inline uint32_t hp_place(tarn_handle_pool *p, hp_entry *t, uint16_t o, unsigned list,
+                                bool carve, uint32_t size)
+{
+    uint16_t x = hp_slot_take(p, t, carve);
+    t[x].size = size;
+    if (HP_SPEED) { /* o heads the list hp_find named: popped at once */
+        hp_pop(p, t, o, list);
+        hp_link_any(p, t, o, x, true); /* x takes the start of o's gap and keeps the rest */
+    } else { /* hp_link_after takes it off, in less code */
+        (void)list;
+        hp_link_after(p, t, o, x);
+    }
+    TARN_SAN_ALLOC(p, p->data + t[x].off, size);
+    hp_guard_set(p, t[x].off, size);
+    p->used += hp_span(size);
+    p->requested += size;
+    p->live++;
+    return t[x].key; /* a live block's key is its handle */
+}
+
 static tarn_status hp_alloc(tarn_handle_pool *p, size_t size, uint32_t *out)
 {
     hp_entry *t = hp_t(p);
     uint32_t need;
     unsigned list = 0;
-    uint16_t o, x;
+    uint16_t o;
     bool carve = p->carved < p->capacity;
     /* size 0 or too large, in one test (data_size >= hp_span(1) > HP_G) */
     if (TARN_UNLIKELY(size - 1u >= (size_t)(p->data_size - HP_G))) {
@@ -1421,20 +1450,7 @@ static tarn_status hp_alloc(tarn_handle_pool *p, size_t size, uint32_t *out)
             return TARN_ENOMEM;
         }
     }
-    x = hp_slot_take(p, t, carve);
-    t[x].size = (uint32_t)size;
-    if (HP_SPEED) { /* o heads the list hp_find named: popped at once */
-        hp_pop(p, t, o, list);
-        hp_link_any(p, t, o, x, true); /* x takes the start of o's gap and keeps the rest */
-    } else { /* hp_link_after takes it off, in less code */
-        hp_link_after(p, t, o, x);
-    }
-    TARN_SAN_ALLOC(p, p->data + t[x].off, (uint32_t)size);
-    hp_guard_set(p, t[x].off, (uint32_t)size);
-    p->used += need;
-    p->requested += (uint32_t)size;
-    p->live++;
-    *out = t[x].key; /* a live block's key is its handle */
+    *out = hp_place(p, t, o, list, carve, (uint32_t)size);
     hp_scramble(p);
     return TARN_OK;
 }
@@ -1449,8 +1465,20 @@ size_t tarn_handle_fit_bound(size_t size)
     return (size_t)((need + (q - 1u)) & ~(q - 1u));
 }
 
+/* HP_FAST: 64-bit hosts without annotations, guard bytes or level-2 checks, where alloc
+ * and free first try a path that calls nothing (so it needs no stack frame and no saved
+ * registers) for a pool with no lock hook, no scramble mode and no quarantine; anything
+ * else (a failure among it) goes to the general path, which starts over.  32-bit targets
+ * keep the one general path (less code). */
+#define HP_FAST (HP_SPEED && !TARN_SANITIZE && !TARN_GUARD && TARN_CHECK_LEVEL < 2)
+#if HP_FAST && defined(__GNUC__)
+#define HP_GENERAL static __attribute__((noinline))
+#else
+#define HP_GENERAL static
+#endif
+
 /* The one body of tarn_handle_alloc and tarn_handle_alloc_status (out may be NULL). */
-static tarn_handle hp_alloc_call(tarn_handle_pool *pool, size_t size, tarn_status *out)
+HP_GENERAL tarn_handle hp_alloc_call(tarn_handle_pool *pool, size_t size, tarn_status *out)
 {
     tarn_handle h = TARN_HANDLE_NULL_INIT;
     tarn_status st = TARN_EINVAL;
@@ -1472,6 +1500,21 @@ static tarn_handle hp_alloc_call(tarn_handle_pool *pool, size_t size, tarn_statu
 
 tarn_handle tarn_handle_alloc(tarn_handle_pool *pool, size_t size)
 {
+#if HP_FAST
+    /* the common case: a slot and a gap on the lists that surely fits (hp_alloc's steps
+     * without its retries, its failures and scramble mode) */
+    if (hp_ready(pool) && hp_fast_ok(pool) && size - 1u < (size_t)(pool->data_size - HP_G)) {
+        hp_entry *t = hp_t(pool);
+        bool carve = pool->carved < pool->capacity;
+        if (carve || pool->free_head != HP_NIL) {
+            unsigned list = 0;
+            uint16_t o = hp_find(pool, t, hp_span((uint32_t)size), &list);
+            if (o != HP_NIL) {
+                return tarn_handle_from_u32(hp_place(pool, t, o, list, carve, (uint32_t)size));
+            }
+        }
+    }
+#endif
     return hp_alloc_call(pool, size, NULL);
 }
 
@@ -1507,7 +1550,20 @@ static void hp_report_bad_free(tarn_handle_pool *p, tarn_handle h)
 #endif
 }
 
-tarn_status tarn_handle_free(tarn_handle_pool *pool, tarn_handle h)
+/* Free live block x whose bytes have been dealt with (annotated, poisoned, or nothing to
+ * do): counters, block list, free-region lists, slot. */
+static inline void hp_release_block(tarn_handle_pool *p, hp_entry *t, uint16_t x)
+{
+    uint32_t n = t[x].size;
+    p->used -= hp_span(n);
+    p->requested -= n;
+    p->live--;
+    hp_unlink(p, t, x);
+    hp_slot_release(p, t, x, true);
+}
+
+/* The general body of tarn_handle_free. */
+HP_GENERAL tarn_status hp_free_call(tarn_handle_pool *pool, tarn_handle h)
 {
     tarn_status st;
     uint16_t x = 0;
@@ -1534,16 +1590,31 @@ tarn_status tarn_handle_free(tarn_handle_pool *pool, tarn_handle h)
              * 64-bit hosts; 32-bit targets keep the smaller code) */
             if (!HP_SPEED || TARN_SANITIZE || hp_poisoning(pool)) hp_vacate(pool, off, hp_body(n));
         }
-        pool->used -= hp_span(n);
-        pool->requested -= n;
-        pool->live--;
-        hp_unlink(pool, t, x);
-        hp_slot_release(pool, t, x, true);
+        hp_release_block(pool, t, x);
     } else if (pool->report != 0u &&
                (st == TARN_EDOUBLE || st == TARN_ESTALE || st == TARN_EFOREIGN)) {
         hp_report_bad_free(pool, h);
     }
     return hp_leave(pool, st);
+}
+
+tarn_status tarn_handle_free(tarn_handle_pool *pool, tarn_handle h)
+{
+#if HP_FAST
+    /* the common case: a live, unpinned block (key == handle: so not in transit, not
+     * held) of a pool that neither poisons nor holds freed regions */
+    if (hp_ready(pool) && hp_fast_ok(pool) && !hp_poisoning(pool) && !HP_Q_ON(pool)) {
+        uint32_t idx = h.v & HP_IMASK;
+        if (idx - 1u < (uint32_t)pool->carved) {
+            hp_entry *t = hp_t(pool);
+            if (t[idx].key == h.v && t[idx].lock == 0u && !hp_insane(pool, &t[idx])) {
+                hp_release_block(pool, t, (uint16_t)idx);
+                return TARN_OK;
+            }
+        }
+    }
+#endif
+    return hp_free_call(pool, h);
 }
 
 tarn_status tarn_handle_validate(tarn_handle_pool *pool, tarn_handle h)
