@@ -1556,10 +1556,10 @@ static inline void hp_release_block(tarn_handle_pool *p, hp_entry *t, uint16_t x
 {
     uint32_t n = t[x].size;
     p->used -= hp_span(n);
-    p->requested -= n;
-    p->live--;
     hp_unlink(p, t, x);
     hp_slot_release(p, t, x, true);
+    p->requested -= n; /* apart from used: two scalar updates, not one vector one */
+    p->live--;
 }
 
 /* The general body of tarn_handle_free. */
