@@ -117,7 +117,8 @@
 
 #define HP_NIL 0xFFFFu      /* end of a list */
 #define HP_OUT 0xFFFEu      /* fprev of an entry whose gap is on no free list */
-#define HP_MAGIC 0x7448506Cu
+#define HP_MAGIC 0x7448506Cu       /* a ready pool (even) */
+#define HP_MAGIC_QUICK (HP_MAGIC | 1u) /* ...whose alloc and free may take the fast path */
 #define HP_FL 32u
 #define HP_LISTS (HP_FL * HP_SL) /* 128 */
 #define HP_SL_BITS 2u
@@ -155,6 +156,12 @@ TARN_STATIC_ASSERT(TARN_ALIGN >= (1u << HP_SL_BITS), hp_gap_has_second_level);
 #else
 #define HP_HOT static
 #endif
+/* HP_FAST: 64-bit hosts without annotations, guard bytes or level-2 checks, where alloc
+ * and free first try a path that calls nothing (so it needs few saved registers and no
+ * lock-hook tests) for a pool with no lock hook, no scramble mode and no quarantine (init
+ * marks such a pool with HP_MAGIC_QUICK); anything else (a failure among it) goes to the
+ * general path, which starts over.  32-bit targets keep the one general path (less code). */
+#define HP_FAST (HP_SPEED && !TARN_SANITIZE && !TARN_GUARD && TARN_CHECK_LEVEL < 2)
 /* A loop that its callers specialise (GCC or Clang): each caller gets only the kind of
  * move it makes (the raw pack of a release build links no annotated or poisoning move) */
 #if defined(__GNUC__)
@@ -212,7 +219,7 @@ static inline size_t hp_min_size(size_t a, size_t b)
 }
 static inline bool hp_ready(const tarn_handle_pool *p)
 {
-    return p != NULL && p->magic == HP_MAGIC;
+    return p != NULL && (p->magic | 1u) == HP_MAGIC_QUICK; /* either magic */
 }
 /* The handle of live slot x: its key with the index as state (also while in transit). */
 static inline tarn_handle hp_make(const hp_entry *t, uint16_t x)
@@ -258,6 +265,18 @@ static inline bool hp_fast_ok(const tarn_handle_pool *p)
 {
     return TARN_CHECK_LEVEL < 2 && (!TARN_LOCKING || p->lock.lock == NULL) &&
            (p->flags & TARN_HANDLE_F_SCRAMBLE) == 0u;
+}
+
+/* Alloc and free may take their fast path (HP_FAST builds only): no lock hook, no
+ * scramble mode, checking level below 2, frees poison nothing and the quarantine is off.
+ * Fixed at init, which says so with the magic it gives the pool. */
+static inline bool hp_quick_ok(const tarn_handle_pool *p)
+{
+    return HP_FAST && hp_fast_ok(p) && !hp_poisoning(p) && !HP_Q_ON(p);
+}
+static inline bool hp_quick(const tarn_handle_pool *p)
+{
+    return p != NULL && p->magic == HP_MAGIC_QUICK;
 }
 
 /* ---- segregated free-region lists ------------------------------------------------------ */
@@ -1099,6 +1118,7 @@ static tarn_status hp_check(const tarn_handle_pool *p, bool bytes)
         return TARN_ECORRUPT;
     }
     if ((p->salt & HP_IMASK) != 0u || t[0].key != HP_IMASK) return TARN_ECORRUPT;
+    if ((p->magic == HP_MAGIC_QUICK) != hp_quick_ok(p)) return TARN_ECORRUPT;
     if ((p->scr != NULL) != ((p->flags & TARN_HANDLE_F_SCRAMBLE) != 0u) ||
         (p->scr != NULL && p->scr->tag != HP_SCR_TAG)) {
         return TARN_ECORRUPT;
@@ -1317,7 +1337,8 @@ static tarn_status hp_setup(tarn_handle_pool *p, unsigned char *data, size_t dsi
 
     TARN_SAN_NOACCESS(data, dsize);
     hp_list(p, t, 0, (uint32_t)dsize); /* the whole data area is the head's gap */
-    p->magic = HP_MAGIC; /* p->fast stays 0 until the first carve */
+    p->magic = hp_quick_ok(p) ? HP_MAGIC_QUICK : HP_MAGIC; /* p->fast stays 0 until the
+                                                               first carve */
     return TARN_OK;
 }
 
@@ -1465,12 +1486,6 @@ size_t tarn_handle_fit_bound(size_t size)
     return (size_t)((need + (q - 1u)) & ~(q - 1u));
 }
 
-/* HP_FAST: 64-bit hosts without annotations, guard bytes or level-2 checks, where alloc
- * and free first try a path that calls nothing (so it needs no stack frame and no saved
- * registers) for a pool with no lock hook, no scramble mode and no quarantine; anything
- * else (a failure among it) goes to the general path, which starts over.  32-bit targets
- * keep the one general path (less code). */
-#define HP_FAST (HP_SPEED && !TARN_SANITIZE && !TARN_GUARD && TARN_CHECK_LEVEL < 2)
 #if HP_FAST && defined(__GNUC__)
 #define HP_GENERAL static __attribute__((noinline))
 #else
@@ -1503,7 +1518,7 @@ tarn_handle tarn_handle_alloc(tarn_handle_pool *pool, size_t size)
 #if HP_FAST
     /* the common case: a slot and a gap on the lists that surely fits (hp_alloc's steps
      * without its retries, its failures and scramble mode) */
-    if (hp_ready(pool) && hp_fast_ok(pool) && size - 1u < (size_t)(pool->data_size - HP_G)) {
+    if (hp_quick(pool) && size - 1u < (size_t)(pool->data_size - HP_G)) {
         hp_entry *t = hp_t(pool);
         bool carve = pool->carved < pool->capacity;
         if (carve || pool->free_head != HP_NIL) {
@@ -1603,7 +1618,7 @@ tarn_status tarn_handle_free(tarn_handle_pool *pool, tarn_handle h)
 #if HP_FAST
     /* the common case: a live, unpinned block (key == handle: so not in transit, not
      * held) of a pool that neither poisons nor holds freed regions */
-    if (hp_ready(pool) && hp_fast_ok(pool) && !hp_poisoning(pool) && !HP_Q_ON(pool)) {
+    if (hp_quick(pool)) {
         uint32_t idx = h.v & HP_IMASK;
         if (idx - 1u < (uint32_t)pool->carved) {
             hp_entry *t = hp_t(pool);

@@ -274,7 +274,8 @@ typedef struct tarn_handle_pool {
     uint32_t data_size;     /**< bytes of data area, a multiple of TARN_ALIGN */
     uint32_t used;          /**< bytes taken by blocks and held regions (their spans) */
     uint32_t requested;     /**< sum of the blocks' requested sizes */
-    uint32_t magic;         /**< set by init, cleared by deinit */
+    uint32_t magic;         /**< set by init (its low bit: alloc and free may take their
+                                 fast path), cleared by deinit */
     uint16_t capacity;      /**< handle slots */
     uint16_t carved;        /**< slots 1..carved have been used at least once */
     uint16_t live;          /**< blocks allocated (held regions not counted) */
