@@ -274,10 +274,12 @@ static inline bool hp_quick_ok(const tarn_handle_pool *p)
 {
     return HP_FAST && hp_fast_ok(p) && !hp_poisoning(p) && !HP_Q_ON(p);
 }
+#if HP_FAST
 static inline bool hp_quick(const tarn_handle_pool *p)
 {
     return p != NULL && p->magic == HP_MAGIC_QUICK;
 }
+#endif
 
 /* ---- segregated free-region lists ------------------------------------------------------ */
 /* The bitmap of non-empty lists is read and written in words of HP_WB bits: two 64-bit
