@@ -272,7 +272,14 @@ static inline bool hp_fast_ok(const tarn_handle_pool *p)
  * Fixed at init, which says so with the magic it gives the pool. */
 static inline bool hp_quick_ok(const tarn_handle_pool *p)
 {
-    return HP_FAST && hp_fast_ok(p) && !hp_poisoning(p) && !HP_Q_ON(p);
+#if !HP_FAST
+    (void)p;
+    return false;
+#elif TARN_QUARANTINE > 0
+    return hp_fast_ok(p) && !hp_poisoning(p) && p->qua == NULL;
+#else
+    return hp_fast_ok(p) && !hp_poisoning(p);
+#endif
 }
 #if HP_FAST
 static inline bool hp_quick(const tarn_handle_pool *p)
