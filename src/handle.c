@@ -28,8 +28,8 @@
  * two-level classes), list f * 4 + s of 128, with one 128-bit map of the non-empty lists
  * (ctl.map).  An allocation of n bytes rounds n up to the next list boundary and takes the
  * head of the first non-empty list at or above it: every gap there fits, so the search is
- * O(1) (a bit scan of n, then of at most 2 map words on 64-bit hosts, 4 elsewhere).  If none is
- * found, the head of n's own list is tried too.  The block is placed at the start of the
+ * O(1) (a bit scan of n, then of at most 2 map words on 64-bit hosts, 4 elsewhere).  If
+ * none is found, the head of n's own list is tried too.  The block is placed at the start of the
  * gap, so the gap's owner keeps nothing and the new block owns the rest.
  *
  * Slots: entries 1..carved have been used; carved grows on demand (init is O(1)).  A free
@@ -575,8 +575,9 @@ static tarn_status hp_lookup_fail(const tarn_handle_pool *p, tarn_handle h, bool
 static inline bool hp_insane(const tarn_handle_pool *p, const hp_entry *e)
 {
 #if TARN_CHECK_LEVEL >= 1
-    return (e->off & (HP_A - 1u)) != 0u || (uint64_t)e->off + e->size > (uint64_t)p->data_size ||
-           e->next > p->carved || e->prev > p->carved;
+    return (e->off & (HP_A - 1u)) != 0u ||
+           (uint64_t)e->off + e->size > (uint64_t)p->data_size || e->next > p->carved ||
+           e->prev > p->carved;
 #else
     (void)p;
     (void)e;
