@@ -420,7 +420,7 @@ HP_HOT uint16_t hp_find(const tarn_handle_pool *p, const hp_entry *t, uint32_t n
         unsigned w = i / HP_WB;
         hp_word m = hp_word_get(c, w) & (~(hp_word)0u << (i % HP_WB));
         while (m == 0u && ++w < HP_NW) m = hp_word_get(c, w);
-        if (m != 0u) {
+        if (TARN_LIKELY(m != 0u)) {
             i = w * HP_WB + hp_word_ctz(m);
             *list = i;
             return c->bin[i];
