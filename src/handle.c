@@ -5,8 +5,8 @@
  *
  *   table (start of the caller's buffer, or a buffer of its own):
  *   +-----------------------------+---------+---------+---------+-----+-------------+
- *   | ctl: fl_map, sl_map[32],    | entry 0 | entry 1 | entry 2 | ... | entry cap   |
- *   |      bin[32 * 4] (292 bytes) | (head)  |         |         |     |             |
+ *   | ctl: map[4],                | entry 0 | entry 1 | entry 2 | ... | entry cap   |
+ *   |      bin[32 * 4] (272 bytes) | (head)  |         |         |     |             |
  *   +-----------------------------+---------+---------+---------+-----+-------------+
  *   entry (24 bytes): off | size | key | lock, next | prev, fnext | fprev, gen
  *
@@ -24,11 +24,12 @@
  * the gap of the block before it, in O(1).
  *
  * Every non-empty gap is on one segregated list (fnext/fprev, heads in ctl.bin) chosen by
- * its size: first level floor(log2(gap)), second level the next 2 bits below it, with a
- * bitmap of non-empty lists per level (TLSF's two-level scheme).  An allocation of n bytes
- * rounds n up to the next list boundary and takes the head of the first non-empty list at
- * or above it: every gap there fits, so the search is O(1) with two bit scans.  If none is
- * found, the head of n's own list is tried too.  The block is placed at the start of the
+ * its size: first level floor(log2(gap)), second level the next 2 bits below it (TLSF's
+ * two-level classes), list f * 4 + s of 128, with one 128-bit map of the non-empty lists
+ * (ctl.map).  An allocation of n bytes rounds n up to the next list boundary and takes the
+ * head of the first non-empty list at or above it: every gap there fits, so the search is
+ * O(1) (a bit scan of n, then of at most 2 map words on 64-bit hosts, 4 elsewhere).  If
+ * none is found, the head of n's own list is tried too.  The block is placed at the start of the
  * gap, so the gap's owner keeps nothing and the new block owns the rest.
  *
  * Slots: entries 1..carved have been used; carved grows on demand (init is O(1)).  A free
@@ -116,8 +117,10 @@
 
 #define HP_NIL 0xFFFFu      /* end of a list */
 #define HP_OUT 0xFFFEu      /* fprev of an entry whose gap is on no free list */
-#define HP_MAGIC 0x7448506Cu
+#define HP_MAGIC 0x7448506Cu       /* a ready pool (even) */
+#define HP_MAGIC_QUICK (HP_MAGIC | 1u) /* ...whose alloc and free may take the fast path */
 #define HP_FL 32u
+#define HP_LISTS (HP_FL * HP_SL) /* 128 */
 #define HP_SL_BITS 2u
 #define HP_SL (1u << HP_SL_BITS)
 #define HP_IMASK TARN_HANDLE_INDEX_MASK_       /* index (state) bits of a key or handle */
@@ -129,9 +132,8 @@
 typedef tarn_handle_entry_ hp_entry;
 
 typedef struct hp_ctl {
-    uint32_t fl_map;            /* bit f: some list of first level f is non-empty */
-    uint8_t sl_map[HP_FL];      /* bit s: list [f][s] is non-empty */
-    uint16_t bin[HP_FL * HP_SL]; /* list heads (entry index or HP_NIL); [f][s] at f*HP_SL+s */
+    uint32_t map[HP_LISTS / 32u]; /* bit i (of the hp_word view): list i is non-empty */
+    uint16_t bin[HP_LISTS];       /* list heads (entry index or HP_NIL); [f][s] at f*HP_SL+s */
 } hp_ctl;
 
 TARN_STATIC_ASSERT(sizeof(hp_entry) == TARN_HANDLE_ENTRY_SIZE, hp_entry_size);
@@ -142,7 +144,6 @@ TARN_STATIC_ASSERT(sizeof(hp_ctl) == TARN_HANDLE_CTL_SIZE, hp_ctl_size);
 TARN_STATIC_ASSERT(TARN_HANDLE_CTL_SIZE % 4u == 0, hp_ctl_keeps_entries_aligned);
 TARN_STATIC_ASSERT(TARN_HANDLE_MAX_COUNT < HP_OUT, hp_index_below_markers);
 TARN_STATIC_ASSERT(TARN_ALIGN >= (1u << HP_SL_BITS), hp_gap_has_second_level);
-TARN_STATIC_ASSERT(HP_SL <= 8u, hp_sl_map_is_a_byte);
 
 /* ---- small helpers -------------------------------------------------------------------- */
 /* HP_SPEED: 64-bit hosts, where speed comes first (32-bit targets favour code size).  The
@@ -155,6 +156,12 @@ TARN_STATIC_ASSERT(HP_SL <= 8u, hp_sl_map_is_a_byte);
 #else
 #define HP_HOT static
 #endif
+/* HP_FAST: 64-bit hosts without annotations, guard bytes or level-2 checks, where alloc
+ * and free first try a path that calls nothing (so it needs few saved registers and no
+ * lock-hook tests) for a pool with no lock hook, no scramble mode and no quarantine (init
+ * marks such a pool with HP_MAGIC_QUICK); anything else (a failure among it) goes to the
+ * general path, which starts over.  32-bit targets keep the one general path (less code). */
+#define HP_FAST (HP_SPEED && !TARN_SANITIZE && !TARN_GUARD && TARN_CHECK_LEVEL < 2)
 /* A loop that its callers specialise (GCC or Clang): each caller gets only the kind of
  * move it makes (the raw pack of a release build links no annotated or poisoning move) */
 #if defined(__GNUC__)
@@ -212,7 +219,7 @@ static inline size_t hp_min_size(size_t a, size_t b)
 }
 static inline bool hp_ready(const tarn_handle_pool *p)
 {
-    return p != NULL && p->magic == HP_MAGIC;
+    return p != NULL && (p->magic | 1u) == HP_MAGIC_QUICK; /* either magic */
 }
 /* The handle of live slot x: its key with the index as state (also while in transit). */
 static inline tarn_handle hp_make(const hp_entry *t, uint16_t x)
@@ -260,12 +267,87 @@ static inline bool hp_fast_ok(const tarn_handle_pool *p)
            (p->flags & TARN_HANDLE_F_SCRAMBLE) == 0u;
 }
 
-/* ---- segregated free-region lists ------------------------------------------------------ */
-static inline void hp_mapping(uint32_t g, unsigned *fl, unsigned *sl)
+/* Alloc and free may take their fast path (HP_FAST builds only): no lock hook, no
+ * scramble mode, checking level below 2, frees poison nothing and the quarantine is off.
+ * Fixed at init, which says so with the magic it gives the pool. */
+static inline bool hp_quick_ok(const tarn_handle_pool *p)
 {
-    unsigned f = tarn_log2_u32(g); /* g >= TARN_ALIGN >= 4, so f >= HP_SL_BITS */
-    *fl = f;
-    *sl = (unsigned)(g >> (f - HP_SL_BITS)) & (HP_SL - 1u);
+#if !HP_FAST
+    (void)p;
+    return false;
+#elif TARN_QUARANTINE > 0
+    return hp_fast_ok(p) && !hp_poisoning(p) && p->qua == NULL;
+#else
+    return hp_fast_ok(p) && !hp_poisoning(p);
+#endif
+}
+#if HP_FAST
+static inline bool hp_quick(const tarn_handle_pool *p)
+{
+    return p != NULL && p->magic == HP_MAGIC_QUICK;
+}
+#endif
+
+/* ---- segregated free-region lists ------------------------------------------------------ */
+/* The bitmap of non-empty lists is read and written in words of HP_WB bits: two 64-bit
+ * words on 64-bit hosts (copied out of and into the 32-bit array), four 32-bit words
+ * elsewhere.  Bit i of the map, in that view, marks list i. */
+#if HP_SPEED
+typedef uint64_t hp_word;
+#else
+typedef uint32_t hp_word;
+#endif
+#define HP_WB (8u * (unsigned)sizeof(hp_word))
+#define HP_NW (HP_LISTS / HP_WB)
+static inline hp_word hp_word_get(const hp_ctl *c, unsigned w)
+{
+#if HP_SPEED
+    hp_word v;
+    memcpy(&v, (const unsigned char *)c->map + w * sizeof v, sizeof v);
+    return v;
+#else
+    return c->map[w]; /* aligned word loads (no memcpy call where unaligned ones fault) */
+#endif
+}
+static inline void hp_word_put(hp_ctl *c, unsigned w, hp_word v)
+{
+#if HP_SPEED
+    memcpy((unsigned char *)c->map + w * sizeof v, &v, sizeof v);
+#else
+    c->map[w] = v;
+#endif
+}
+static inline unsigned hp_word_ctz(hp_word v)
+{
+#if HP_SPEED && defined(__GNUC__)
+    return (unsigned)__builtin_ctzll(v);
+#elif HP_SPEED
+    uint32_t lo = (uint32_t)v;
+    return lo != 0u ? tarn_ctz_u32(lo) : 32u + tarn_ctz_u32((uint32_t)(v >> 32));
+#else
+    return tarn_ctz_u32(v);
+#endif
+}
+static inline bool hp_marked(const hp_ctl *c, unsigned i)
+{
+    return ((hp_word_get(c, i / HP_WB) >> (i % HP_WB)) & 1u) != 0u;
+}
+static inline void hp_mark(hp_ctl *c, unsigned i)
+{
+    hp_word_put(c, i / HP_WB, hp_word_get(c, i / HP_WB) | (hp_word)1u << (i % HP_WB));
+}
+static inline void hp_unmark(hp_ctl *c, unsigned i)
+{
+    hp_word_put(c, i / HP_WB, hp_word_get(c, i / HP_WB) & ~((hp_word)1u << (i % HP_WB)));
+}
+
+/* The list of a gap of g >= 4 bytes: f * HP_SL + s for first level f = floor(log2(g)) and
+ * second level s, the HP_SL_BITS bits below the top one.  With k = f - HP_SL_BITS, g >> k
+ * is HP_SL + s, which gives the index in three operations after the bit scan. */
+static inline unsigned hp_class(uint32_t g)
+{
+    unsigned k = tarn_log2_u32(g) - HP_SL_BITS; /* g >= TARN_ALIGN >= 4, so f >= HP_SL_BITS */
+    return (k << HP_SL_BITS) + (unsigned)(g >> k) + HP_SL * (HP_SL_BITS - 1u);
 }
 
 /* Put x's gap, of g bytes (its current size), on its list if g > 0 and x is not in
@@ -274,18 +356,17 @@ HP_SPECIALISED void hp_list_any(tarn_handle_pool *p, hp_entry *t, uint16_t x, ui
                                 bool moving)
 {
     hp_ctl *c = hp_c(p);
-    unsigned fl, sl;
+    unsigned i;
     uint16_t h;
     t[x].fprev = HP_OUT;
     if (g == 0 || (moving && x == p->transit)) return;
-    hp_mapping(g, &fl, &sl);
-    h = c->bin[fl * HP_SL + sl];
+    i = hp_class(g);
+    h = c->bin[i];
     t[x].fnext = h;
     t[x].fprev = HP_NIL;
     if (h != HP_NIL) t[h].fprev = x;
-    c->bin[fl * HP_SL + sl] = x;
-    c->fl_map |= (uint32_t)1u << fl;
-    c->sl_map[fl] = (uint8_t)(c->sl_map[fl] | (1u << sl));
+    c->bin[i] = x;
+    hp_mark(c, i);
 }
 
 HP_HOT void hp_list(tarn_handle_pool *p, hp_entry *t, uint16_t x, uint32_t g)
@@ -297,7 +378,7 @@ HP_HOT void hp_list(tarn_handle_pool *p, hp_entry *t, uint16_t x, uint32_t g)
 HP_HOT void hp_unlist(tarn_handle_pool *p, hp_entry *t, uint16_t x, uint32_t g)
 {
     hp_ctl *c = hp_c(p);
-    unsigned fl, sl;
+    unsigned i;
     uint16_t n = t[x].fnext, pv = t[x].fprev;
     if (pv == HP_OUT) return;
     t[x].fprev = HP_OUT;
@@ -306,13 +387,10 @@ HP_HOT void hp_unlist(tarn_handle_pool *p, hp_entry *t, uint16_t x, uint32_t g)
         t[pv].fnext = n;
         return;
     }
-    hp_mapping(g, &fl, &sl);
-    TARN_ASSERT(c->bin[fl * HP_SL + sl] == x);
-    c->bin[fl * HP_SL + sl] = n;
-    if (n == HP_NIL) { /* the list is empty now */
-        c->sl_map[fl] = (uint8_t)(c->sl_map[fl] & ~(1u << sl));
-        if (c->sl_map[fl] == 0u) c->fl_map &= ~((uint32_t)1u << fl);
-    }
+    i = hp_class(g);
+    TARN_ASSERT(c->bin[i] == x);
+    c->bin[i] = n;
+    if (n == HP_NIL) hp_unmark(c, i); /* the list is empty now */
 }
 
 /* Put x's gap on its list (if it has one and x is not in transit). */
@@ -332,31 +410,26 @@ HP_HOT uint16_t hp_find(const tarn_handle_pool *p, const hp_entry *t, uint32_t n
                         unsigned *list)
 {
     const hp_ctl *c = hp_c(p);
-    unsigned fl, sl;
-    /* need rounded up to the next class boundary (r < need: beyond 32 bits) */
-    uint32_t r = need + ((uint32_t)1u << (tarn_log2_u32(need) - HP_SL_BITS)) - 1u;
+    /* the first list all of whose gaps fit (need rounded up to the next list boundary):
+     * the one after need - 1's, which is need's own list when need is its lower bound and
+     * the next one otherwise (need 4, possible with TARN_ALIGN 4: need - 1 has no list) */
+    unsigned below = (TARN_ALIGN < 8 && need < 8u) ? need + 4u - 1u : hp_class(need - 1u);
+    unsigned i = below + 1u;
     uint16_t h;
-    if (r >= need) {
-        uint32_t m;
-        hp_mapping(r, &fl, &sl);
-        m = (uint32_t)c->sl_map[fl] & (~0u << sl);
-        if (m == 0u) {
-            m = (fl + 1u < HP_FL) ? (c->fl_map & (~0u << (fl + 1u))) : 0u;
-            if (m != 0u) {
-                fl = tarn_ctz_u32(m);
-                m = c->sl_map[fl];
-            }
-        }
-        if (m != 0u) {
-            sl = tarn_ctz_u32(m);
-            *list = fl * HP_SL + sl;
-            return c->bin[fl * HP_SL + sl];
+    if (i < HP_LISTS) {
+        unsigned w = i / HP_WB;
+        hp_word m = hp_word_get(c, w) & (~(hp_word)0u << (i % HP_WB));
+        while (m == 0u && ++w < HP_NW) m = hp_word_get(c, w);
+        if (TARN_LIKELY(m != 0u)) {
+            i = w * HP_WB + hp_word_ctz(m);
+            *list = i;
+            return c->bin[i];
         }
     }
-    /* Nothing certain to fit: the head of need's own list may still be large enough. */
-    hp_mapping(need, &fl, &sl);
-    h = c->bin[fl * HP_SL + sl];
-    *list = fl * HP_SL + sl;
+    /* Nothing certain to fit: the head of need's own list (when need is not its lower
+     * bound, the list just below i) may still be large enough. */
+    h = c->bin[below];
+    *list = below;
     if (h != HP_NIL && hp_gap(p, t, h) >= need) return h;
     return HP_NIL;
 }
@@ -373,16 +446,14 @@ HP_HOT void hp_pop(tarn_handle_pool *p, hp_entry *t, uint16_t o, unsigned list)
     if (n != HP_NIL) {
         t[n].fprev = HP_NIL;
     } else { /* the list is empty now */
-        unsigned fl = list / HP_SL, sl = list % HP_SL;
-        c->sl_map[fl] = (uint8_t)(c->sl_map[fl] & ~(1u << sl));
-        if (c->sl_map[fl] == 0u) c->fl_map &= ~((uint32_t)1u << fl);
+        hp_unmark(c, list);
     }
 }
 
 /* Empty every free-region list. */
 static void hp_lists_clear(hp_ctl *c)
 {
-    memset(c, 0, offsetof(hp_ctl, bin));         /* both bitmaps */
+    memset(c->map, 0, sizeof c->map);            /* the bitmap */
     memset(c->bin, 0xFF, sizeof c->bin);         /* every head HP_NIL */
 }
 
@@ -416,26 +487,32 @@ HP_HOT void hp_link_after(tarn_handle_pool *p, hp_entry *t, uint16_t o, uint16_t
 HP_HOT void hp_unlink(tarn_handle_pool *p, hp_entry *t, uint16_t x)
 {
     uint16_t pr = t[x].prev, n = t[x].next;
-    /* pr's gap ends at x (64-bit hosts; elsewhere the shared hp_gap is less code) */
-    uint32_t gp = HP_SPEED ? t[x].off - hp_end(&t[pr]) : hp_gap(p, t, pr), gx = hp_gap(p, t, x);
+    uint32_t gp, gx, merged;
+    if (HP_SPEED) { /* every offset read once, before the lists change */
+        uint32_t off = t[x].off, ep = hp_end(&t[pr]), lim = n == 0 ? p->data_size : t[n].off;
+        gp = off - ep;
+        gx = lim - off - hp_span(t[x].size);
+        merged = lim - ep;
+    } else { /* the shared hp_gap is less code */
+        gp = hp_gap(p, t, pr);
+        gx = hp_gap(p, t, x);
+        merged = gp + hp_span(t[x].size) + gx;
+    }
     hp_unlist(p, t, pr, gp);
     hp_unlist(p, t, x, gx);
     t[pr].next = n;
     t[n].prev = pr;
-    hp_list(p, t, pr, gp + hp_span(t[x].size) + gx);
+    hp_list(p, t, pr, merged);
     if (p->cursor == x) p->cursor = pr;
 }
 
 /* ---- slots ---------------------------------------------------------------------------- */
-static inline bool hp_slot_available(const tarn_handle_pool *p)
-{
-    return p->carved < p->capacity || p->free_head != HP_NIL;
-}
-
-static uint16_t hp_slot_take(tarn_handle_pool *p, hp_entry *t)
+/* Take a slot: carve a new one (carve true: carved < capacity), else the one freed
+ * longest ago (the free FIFO is not empty). */
+static inline uint16_t hp_slot_take(tarn_handle_pool *p, hp_entry *t, bool carve)
 {
     uint16_t x;
-    if (p->carved < p->capacity) {
+    if (carve) {
         /* first use by this pool: continue the generation the table holds (an earlier
          * pool's, or garbage), one step on, so no earlier handle of this slot matches */
         x = ++p->carved;
@@ -493,6 +570,21 @@ static tarn_status hp_lookup_fail(const tarn_handle_pool *p, tarn_handle h, bool
     return TARN_ESTALE;
 }
 
+/* O(1) sanity of a live entry (checking level 1 and up): a damaged table must not send
+ * us outside the data area. */
+static inline bool hp_insane(const tarn_handle_pool *p, const hp_entry *e)
+{
+#if TARN_CHECK_LEVEL >= 1
+    return (e->off & (HP_A - 1u)) != 0u ||
+           (uint64_t)e->off + e->size > (uint64_t)p->data_size || e->next > p->carved ||
+           e->prev > p->carved;
+#else
+    (void)p;
+    (void)e;
+    return false;
+#endif
+}
+
 /* Find the live slot of handle h.  O(1).  for_free: report a second free of a slot that
  * has not been reused since as TARN_EDOUBLE.  The exact test the inline lock makes
  * (handle == key) proves liveness; the block in transit (state bits 0) is matched on its
@@ -509,14 +601,7 @@ static inline tarn_status hp_lookup(const tarn_handle_pool *p, tarn_handle h, ui
          idx != p->transit)) {
         return hp_lookup_fail(p, h, for_free);
     }
-#if TARN_CHECK_LEVEL >= 1
-    /* O(1) sanity of the entry: a damaged table must not send us outside the data area */
-    if (TARN_UNLIKELY((e->off & (HP_A - 1u)) != 0u ||
-                      (uint64_t)e->off + e->size > (uint64_t)p->data_size ||
-                      e->next > p->carved || e->prev > p->carved)) {
-        return TARN_ECORRUPT;
-    }
-#endif
+    if (TARN_UNLIKELY(hp_insane(p, e))) return TARN_ECORRUPT;
     *out = (uint16_t)idx;
     return TARN_OK;
 }
@@ -1035,7 +1120,7 @@ static tarn_status hp_check(const tarn_handle_pool *p, bool bytes)
     const hp_ctl *c = hp_c(p);
     uint32_t used = 0, requested = 0, end = 0, binned = 0, listed = 0;
     uint32_t live = 0, held = 0, freed = 0, steps;
-    unsigned fl, sl;
+    unsigned i;
     uint16_t x, pr;
 
     if (p->carved > p->capacity || p->live > p->carved) return TARN_ECORRUPT;
@@ -1043,6 +1128,7 @@ static tarn_status hp_check(const tarn_handle_pool *p, bool bytes)
         return TARN_ECORRUPT;
     }
     if ((p->salt & HP_IMASK) != 0u || t[0].key != HP_IMASK) return TARN_ECORRUPT;
+    if ((p->magic == HP_MAGIC_QUICK) != hp_quick_ok(p)) return TARN_ECORRUPT;
     if ((p->scr != NULL) != ((p->flags & TARN_HANDLE_F_SCRAMBLE) != 0u) ||
         (p->scr != NULL && p->scr->tag != HP_SCR_TAG)) {
         return TARN_ECORRUPT;
@@ -1105,30 +1191,20 @@ static tarn_status hp_check(const tarn_handle_pool *p, bool bytes)
     if (pr != p->free_tail || freed + live + held != p->carved) return TARN_ECORRUPT;
     if (hp_check_ring(p, held, bytes) != TARN_OK) return TARN_ECORRUPT;
     /* free-region lists and bitmaps */
-    for (fl = 0; fl < HP_FL; fl++) {
-        bool any_sl = false;
-        for (sl = 0; sl < HP_SL; sl++) {
-            uint16_t prev = HP_NIL;
-            bool nonempty = c->bin[fl * HP_SL + sl] != HP_NIL;
-            if (nonempty != (((c->sl_map[fl] >> sl) & 1u) != 0u)) return TARN_ECORRUPT;
-            any_sl = any_sl || nonempty;
-            x = c->bin[fl * HP_SL + sl];
-            for (steps = 0; x != HP_NIL; steps++) {
-                unsigned f2, s2;
-                uint32_t g;
-                if (steps > p->carved || x > p->carved || t[x].fprev != prev) return TARN_ECORRUPT;
-                if ((x != 0u && t[x].size == 0u) || t[x].next > p->carved) return TARN_ECORRUPT;
-                g = hp_gap(p, t, x);
-                if (g == 0u || x == p->transit) return TARN_ECORRUPT;
-                hp_mapping(g, &f2, &s2);
-                if (f2 != fl || s2 != sl) return TARN_ECORRUPT;
-                listed++;
-                prev = x;
-                x = t[x].fnext;
-            }
+    for (i = 0; i < HP_LISTS; i++) {
+        uint16_t prev = HP_NIL;
+        if ((c->bin[i] != HP_NIL) != hp_marked(c, i)) return TARN_ECORRUPT;
+        x = c->bin[i];
+        for (steps = 0; x != HP_NIL; steps++) {
+            uint32_t g;
+            if (steps > p->carved || x > p->carved || t[x].fprev != prev) return TARN_ECORRUPT;
+            if ((x != 0u && t[x].size == 0u) || t[x].next > p->carved) return TARN_ECORRUPT;
+            g = hp_gap(p, t, x);
+            if (g == 0u || x == p->transit || hp_class(g) != i) return TARN_ECORRUPT;
+            listed++;
+            prev = x;
+            x = t[x].fnext;
         }
-        if ((c->sl_map[fl] >> HP_SL) != 0u) return TARN_ECORRUPT;
-        if (any_sl != (((c->fl_map >> fl) & 1u) != 0u)) return TARN_ECORRUPT;
     }
     if (listed != binned) return TARN_ECORRUPT;
     /* compact_step state */
@@ -1271,7 +1347,8 @@ static tarn_status hp_setup(tarn_handle_pool *p, unsigned char *data, size_t dsi
 
     TARN_SAN_NOACCESS(data, dsize);
     hp_list(p, t, 0, (uint32_t)dsize); /* the whole data area is the head's gap */
-    p->magic = HP_MAGIC; /* p->fast stays 0 until the first carve */
+    p->magic = hp_quick_ok(p) ? HP_MAGIC_QUICK : HP_MAGIC; /* p->fast stays 0 until the
+                                                               first carve */
     return TARN_OK;
 }
 
@@ -1355,22 +1432,45 @@ static uint16_t hp_find_harder(tarn_handle_pool *p, hp_entry *t, uint32_t need, 
     return o;
 }
 
-static tarn_status hp_alloc(tarn_handle_pool *p, size_t size, uint16_t *out)
+/* Place a new block of size bytes at the start of o's gap (o: hp_find's answer, heading
+ * list `list`) in a slot taken as hp_slot_take does; returns its handle. */
+static inline uint32_t hp_place(tarn_handle_pool *p, hp_entry *t, uint16_t o, unsigned list,
+                                bool carve, uint32_t size)
+{
+    uint16_t x = hp_slot_take(p, t, carve);
+    t[x].size = size;
+    if (HP_SPEED) { /* o heads the list hp_find named: popped at once */
+        hp_pop(p, t, o, list);
+        hp_link_any(p, t, o, x, true); /* x takes the start of o's gap and keeps the rest */
+    } else { /* hp_link_after takes it off, in less code */
+        (void)list;
+        hp_link_after(p, t, o, x);
+    }
+    TARN_SAN_ALLOC(p, p->data + t[x].off, size);
+    hp_guard_set(p, t[x].off, size);
+    p->used += hp_span(size);
+    p->requested += size;
+    p->live++;
+    return t[x].key; /* a live block's key is its handle */
+}
+
+static tarn_status hp_alloc(tarn_handle_pool *p, size_t size, uint32_t *out)
 {
     hp_entry *t = hp_t(p);
     uint32_t need;
     unsigned list = 0;
-    uint16_t o, x;
-    if (size == 0u) return TARN_EINVAL;
-    if (size > (size_t)(p->data_size - HP_G)) { /* data_size >= hp_span(1) > HP_G */
+    uint16_t o;
+    bool carve = p->carved < p->capacity;
+    /* size 0 or too large, in one test (data_size >= hp_span(1) > HP_G) */
+    if (TARN_UNLIKELY(size - 1u >= (size_t)(p->data_size - HP_G))) {
+        if (size == 0u) return TARN_EINVAL;
         p->failed_allocs++;
         return TARN_ENOMEM;
     }
-    while (!hp_slot_available(p)) { /* a held region's slot comes back with it */
-        if (!hp_release_oldest(p)) {
-            p->failed_allocs++;
-            return TARN_ENOMEM;
-        }
+    /* no slot: a held region's slot comes back with it (on the free FIFO) */
+    if (!carve && TARN_UNLIKELY(p->free_head == HP_NIL) && !hp_release_oldest(p)) {
+        p->failed_allocs++;
+        return TARN_ENOMEM;
     }
     need = hp_span((uint32_t)size);
     o = hp_find(p, t, need, &list);
@@ -1381,20 +1481,7 @@ static tarn_status hp_alloc(tarn_handle_pool *p, size_t size, uint16_t *out)
             return TARN_ENOMEM;
         }
     }
-    x = hp_slot_take(p, t);
-    t[x].size = (uint32_t)size;
-    if (HP_SPEED) { /* o heads the list hp_find named: popped at once */
-        hp_pop(p, t, o, list);
-        hp_link_any(p, t, o, x, true); /* x takes the start of o's gap and keeps the rest */
-    } else { /* hp_link_after takes it off, in less code */
-        hp_link_after(p, t, o, x);
-    }
-    TARN_SAN_ALLOC(p, p->data + t[x].off, (uint32_t)size);
-    hp_guard_set(p, t[x].off, (uint32_t)size);
-    p->used += need;
-    p->requested += (uint32_t)size;
-    p->live++;
-    *out = x;
+    *out = hp_place(p, t, o, list, carve, (uint32_t)size);
     hp_scramble(p);
     return TARN_OK;
 }
@@ -1409,18 +1496,24 @@ size_t tarn_handle_fit_bound(size_t size)
     return (size_t)((need + (q - 1u)) & ~(q - 1u));
 }
 
+#if HP_FAST && defined(__GNUC__)
+#define HP_GENERAL static __attribute__((noinline))
+#else
+#define HP_GENERAL static
+#endif
+
 /* The one body of tarn_handle_alloc and tarn_handle_alloc_status (out may be NULL). */
-static tarn_handle hp_alloc_call(tarn_handle_pool *pool, size_t size, tarn_status *out)
+HP_GENERAL tarn_handle hp_alloc_call(tarn_handle_pool *pool, size_t size, tarn_status *out)
 {
     tarn_handle h = TARN_HANDLE_NULL_INIT;
     tarn_status st = TARN_EINVAL;
-    uint16_t x = 0;
+    uint32_t v = 0;
     if (hp_ready(pool)) {
         TARN_LOCK(pool->lock);
         st = hp_precheck(pool);
-        if (st == TARN_OK) st = hp_alloc(pool, size, &x);
+        if (st == TARN_OK) st = hp_alloc(pool, size, &v);
         if (st == TARN_OK) {
-            h.v = hp_t(pool)[x].key; /* a live block's key is its handle */
+            h.v = v;
         } else {
             (void)hp_fail(pool, st);
         }
@@ -1432,6 +1525,21 @@ static tarn_handle hp_alloc_call(tarn_handle_pool *pool, size_t size, tarn_statu
 
 tarn_handle tarn_handle_alloc(tarn_handle_pool *pool, size_t size)
 {
+#if HP_FAST
+    /* the common case: a slot and a gap on the lists that surely fits (hp_alloc's steps
+     * without its retries, its failures and scramble mode) */
+    if (hp_quick(pool) && size - 1u < (size_t)(pool->data_size - HP_G)) {
+        hp_entry *t = hp_t(pool);
+        bool carve = pool->carved < pool->capacity;
+        if (carve || pool->free_head != HP_NIL) {
+            unsigned list = 0;
+            uint16_t o = hp_find(pool, t, hp_span((uint32_t)size), &list);
+            if (o != HP_NIL) {
+                return tarn_handle_from_u32(hp_place(pool, t, o, list, carve, (uint32_t)size));
+            }
+        }
+    }
+#endif
     return hp_alloc_call(pool, size, NULL);
 }
 
@@ -1467,7 +1575,20 @@ static void hp_report_bad_free(tarn_handle_pool *p, tarn_handle h)
 #endif
 }
 
-tarn_status tarn_handle_free(tarn_handle_pool *pool, tarn_handle h)
+/* Free live block x whose bytes have been dealt with (annotated, poisoned, or nothing to
+ * do): counters, block list, free-region lists, slot. */
+static inline void hp_release_block(tarn_handle_pool *p, hp_entry *t, uint16_t x)
+{
+    uint32_t n = t[x].size;
+    p->used -= hp_span(n);
+    hp_unlink(p, t, x);
+    hp_slot_release(p, t, x, true);
+    p->requested -= n; /* apart from used: two scalar updates, not one vector one */
+    p->live--;
+}
+
+/* The general body of tarn_handle_free. */
+HP_GENERAL tarn_status hp_free_call(tarn_handle_pool *pool, tarn_handle h)
 {
     tarn_status st;
     uint16_t x = 0;
@@ -1494,16 +1615,31 @@ tarn_status tarn_handle_free(tarn_handle_pool *pool, tarn_handle h)
              * 64-bit hosts; 32-bit targets keep the smaller code) */
             if (!HP_SPEED || TARN_SANITIZE || hp_poisoning(pool)) hp_vacate(pool, off, hp_body(n));
         }
-        pool->used -= hp_span(n);
-        pool->requested -= n;
-        pool->live--;
-        hp_unlink(pool, t, x);
-        hp_slot_release(pool, t, x, true);
+        hp_release_block(pool, t, x);
     } else if (pool->report != 0u &&
                (st == TARN_EDOUBLE || st == TARN_ESTALE || st == TARN_EFOREIGN)) {
         hp_report_bad_free(pool, h);
     }
     return hp_leave(pool, st);
+}
+
+tarn_status tarn_handle_free(tarn_handle_pool *pool, tarn_handle h)
+{
+#if HP_FAST
+    /* the common case: a live, unpinned block (key == handle: so not in transit, not
+     * held) of a pool that neither poisons nor holds freed regions */
+    if (hp_quick(pool)) {
+        uint32_t idx = h.v & HP_IMASK;
+        if (idx - 1u < (uint32_t)pool->carved) {
+            hp_entry *t = hp_t(pool);
+            if (t[idx].key == h.v && t[idx].lock == 0u && !hp_insane(pool, &t[idx])) {
+                hp_release_block(pool, t, (uint16_t)idx);
+                return TARN_OK;
+            }
+        }
+    }
+#endif
+    return hp_free_call(pool, h);
 }
 
 tarn_status tarn_handle_validate(tarn_handle_pool *pool, tarn_handle h)
@@ -1833,9 +1969,10 @@ tarn_status tarn_handle_stats_get(tarn_handle_pool *pool, tarn_handle_stats *out
         const hp_ctl *c = hp_c(pool);
         hp_entry *t = hp_t(pool);
         uint32_t largest = 0;
-        if (c->fl_map != 0u) {
-            unsigned fl = tarn_log2_u32(c->fl_map);
-            uint16_t x = c->bin[fl * HP_SL + tarn_log2_u32(c->sl_map[fl])];
+        unsigned i = HP_LISTS;
+        while (i > 0u && c->bin[i - 1u] == HP_NIL) i--; /* the top non-empty list */
+        if (i > 0u) {
+            uint16_t x = c->bin[i - 1u];
             for (; x != HP_NIL; x = t[x].fnext) {
                 uint32_t g = hp_gap(pool, t, x);
                 if (g > largest) largest = g;
@@ -1856,9 +1993,9 @@ tarn_status tarn_handle_stats_get(tarn_handle_pool *pool, tarn_handle_stats *out
         out->quarantined_bytes = 0;
 #if TARN_QUARANTINE > 0
         {
-            unsigned i;
-            for (i = 0; i < pool->quarantine.count; i++) {
-                const hp_entry *e = (const hp_entry *)tarn_q_at(&pool->quarantine, i);
+            unsigned q;
+            for (q = 0; q < pool->quarantine.count; q++) {
+                const hp_entry *e = (const hp_entry *)tarn_q_at(&pool->quarantine, q);
                 out->quarantined++;
                 out->quarantined_bytes += hp_span(e->size);
             }

@@ -54,6 +54,7 @@ int main(void)
     DAMAGE(free_head, (uint16_t)(pool.carved + 1u));
     DAMAGE(free_head, (uint16_t)0u);
     DAMAGE(data_size, pool.data_size - TARN_ALIGN * 64u);  /* blocks beyond the data area */
+    DAMAGE(magic, pool.magic ^ 1u); /* a ready pool's fast-path mark disagrees with its setup */
 
     /* nothing was lost */
     CHECK(check_verify(p, 40u + 24u * 2u, 2));

@@ -60,7 +60,7 @@
  * handle is accepted about once in 65,536 (2^(32 - TARN_HANDLE_INDEX_BITS)).
  *
  * Complexity.  alloc, free, lock, unlock, size and the handle checks are O(1): free space
- * is found through segregated lists of free regions indexed by two bitmaps (a good-fit
+ * is found through segregated lists of free regions indexed by a bitmap (a good-fit
  * search in the manner of TLSF), and freed space merges with its neighbours at once.  The
  * search is sure to find a region of at least tarn_handle_fit_bound(n) bytes for a request
  * of n (n rounded up to its size class: at most about n + n/4); a region between n and
@@ -184,8 +184,8 @@ static inline tarn_handle tarn_handle_from_u32(uint32_t v)
 /** Bytes of table per handle (offset, size, key: generation and state, lock count,
  *  address-order links, free-region links). */
 #define TARN_HANDLE_ENTRY_SIZE 24u
-/** Fixed bytes of table: the segregated free-region list heads and their bitmaps. */
-#define TARN_HANDLE_CTL_SIZE 292u
+/** Fixed bytes of table: the segregated free-region list heads and their bitmap. */
+#define TARN_HANDLE_CTL_SIZE 272u
 /** Largest handle capacity of one pool: 65,533, or 2^TARN_HANDLE_INDEX_BITS - 2 when
  *  that is smaller (the all-ones index is reserved). */
 #define TARN_HANDLE_MAX_COUNT \
@@ -274,7 +274,8 @@ typedef struct tarn_handle_pool {
     uint32_t data_size;     /**< bytes of data area, a multiple of TARN_ALIGN */
     uint32_t used;          /**< bytes taken by blocks and held regions (their spans) */
     uint32_t requested;     /**< sum of the blocks' requested sizes */
-    uint32_t magic;         /**< set by init, cleared by deinit */
+    uint32_t magic;         /**< set by init (its low bit: alloc and free may take their
+                                 fast path), cleared by deinit */
     uint16_t capacity;      /**< handle slots */
     uint16_t carved;        /**< slots 1..carved have been used at least once */
     uint16_t live;          /**< blocks allocated (held regions not counted) */
@@ -688,7 +689,7 @@ tarn_status tarn_handle_walk(tarn_handle_pool *pool, tarn_handle_walk_fn fn, voi
 
 /**
  * Full integrity check of every table entry, the address-ordered block list, the free
- * slot list, the free-region lists and their bitmaps, the quarantine ring and the
+ * slot list, the free-region lists and their bitmap, the quarantine ring and the
  * counters; in canary mode also every live block's guard bytes, and with TARN_POISON_FREE
  * (or scramble mode) the poison of every region the quarantine holds.  O(handles + size
  * classes), plus the guard and held bytes.  TARN_OK, TARN_ECORRUPT, or TARN_EINVAL (pool
