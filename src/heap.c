@@ -581,11 +581,12 @@ static void heap_rgn_reseal(heap_rtab *t)
 }
 #endif
 
-/* The check word of h->rt and h->caps0 (kept out of the seal every call verifies: only
- * the calls that use them check it). */
+/* The check word of h->rt, h->aligned and h->caps0 (kept out of the seal every call
+ * verifies: only the calls that use them check it). */
 static inline uint32_t heap_rt_seal(const tarn_heap *h)
 {
-    uintptr_t v = SEAL_P(h->rt) ^ SEAL_P(h) ^ h->caps0 ^ (uintptr_t)0x2E610115u;
+    uintptr_t v = SEAL_P(h->rt) ^ SEAL_P(h) ^ h->caps0 ^ (uintptr_t)0x2E610115u ^
+                  ROTP((uintptr_t)h->aligned, 7);
 #if UINTPTR_MAX > 0xFFFFFFFFu
     v ^= v >> 32;
 #endif
@@ -752,6 +753,21 @@ static HEAP_COLD tarn_status heap_reject_free(tarn_heap *h, const void *p, tarn_
     }
     return heap_reject(h, p, st);
 }
+
+/* Copying whole granules (G-aligned addresses, a multiple of G bytes): in speed builds
+ * the C library's memcpy; in size builds (-Os) a loop of 32-bit words, so that a program
+ * using the heap need not link the library's (about 300 bytes on Cortex-M). */
+#ifdef HEAP_SPEED
+#define HEAP_COPY(d, s, n) memcpy((d), (s), (n))
+#else
+static void heap_copy(void *d, const void *s, size_t n)
+{
+    uint32_t *dw = (uint32_t *)d;
+    const uint32_t *sw = (const uint32_t *)s;
+    for (; n != 0u; n -= sizeof(uint32_t)) *dw++ = *sw++;
+}
+#define HEAP_COPY(d, s, n) heap_copy((d), (s), (n))
+#endif
 
 /* Clear / poison the bytes of a block being freed (while they are still accessible). */
 static inline void heap_scrub(const tarn_heap *h, unsigned char *p, size_t n)
@@ -1318,6 +1334,19 @@ static void *heap_aligned_try(tarn_heap *h, size_t alignment, size_t size, tarn_
     return heap_hand_out(h, y, got, size);
 }
 
+/* Install the over-aligned allocation for realloc (lock held): a block with al != 0
+ * exists only after this, and realloc moves such a block only through h->aligned, whose
+ * check word it verifies first; so a program that never calls aligned_alloc does not
+ * link heap_aligned_try.  A check word that is already wrong is left wrong (the calls
+ * that use it report the damage). */
+static void heap_al_install(tarn_heap *h)
+{
+    if (h->aligned == NULL && heap_rt_ok(h)) {
+        h->aligned = heap_aligned_try;
+        h->rtchk = heap_rt_seal(h);
+    }
+}
+
 void *tarn_heap_aligned_alloc(tarn_heap *h, size_t alignment, size_t size)
 {
     return tarn_heap_aligned_alloc_status(h, alignment, size, NULL);
@@ -1552,8 +1581,15 @@ static void *heap_realloc_core(tarn_heap *h, void *ptr, size_t size)
     st = heap_resize_block(h, (unsigned char *)ptr, &b, u, size);
     if (st == TARN_OK) return ptr;
     if (st != TARN_ENOMEM) return heap_alloc_fail(h, size, st);
-    q = (unsigned char *)(al != 0u ? heap_aligned_try(h, (size_t)G << al, size, &st)
-                                   : heap_alloc_try(h, size, &st));
+    if (al == 0u) {
+        q = (unsigned char *)heap_alloc_try(h, size, &st);
+    } else if (TARN_LIKELY(h->aligned != NULL && heap_rt_ok(h))) {
+        /* (installed by aligned_alloc, which made the block; checked before the call) */
+        q = (unsigned char *)h->aligned(h, (size_t)G << al, size, &st);
+    } else {                        /* al set, but no aligned_alloc ever ran: damaged */
+        q = NULL;
+        st = heap_damaged(h);
+    }
 #if HEAP_REGIONS
     if (q == NULL && st == TARN_ENOMEM && HEAP_MULTI(h)) {   /* the other regions */
         const heap_rops *ops = heap_ops(h);
@@ -1569,7 +1605,12 @@ static void *heap_realloc_core(tarn_heap *h, void *ptr, size_t size)
         if (st == TARN_OK) return ptr;
     }
     if (q == NULL) return heap_alloc_fail(h, size, st);
-    memcpy(q, ptr, b.live);   /* b.live < size here: the old block is the smaller */
+    /* b.live < size here: the old block is the smaller */
+#if TARN_GUARD
+    memcpy(q, ptr, b.live);
+#else
+    HEAP_COPY(q, ptr, b.live);      /* the whole payload: whole granules */
+#endif
     st = heap_free_moved(h, ptr, &b);
     TARN_ASSERT(st == TARN_OK);
     (void)st;
@@ -2094,6 +2135,7 @@ void *tarn_heap_aligned_alloc_caps_status(tarn_heap *h, size_t alignment, size_t
     tarn_status s = TARN_EINVAL;
     if (heap_valid(h)) {
         TARN_LOCK(h->lock);
+        heap_al_install(h);
         if (TARN_IS_POW2(alignment)) p = heap_place(h, 0u, size, alignment, caps, &s);
         if (p == NULL) (void)heap_alloc_fail(h, size, s);
         TARN_UNLOCK(h->lock);
@@ -2184,6 +2226,7 @@ void *tarn_heap_aligned_alloc_status(tarn_heap *h, size_t alignment, size_t size
     }
     if (heap_valid(h)) {
         TARN_LOCK(h->lock);
+        heap_al_install(h);
         p = TARN_IS_POW2(alignment) ? heap_aligned_try(h, alignment, size, &s) : NULL;
 #if HEAP_REGIONS
         if (p == NULL && s == TARN_ENOMEM && HEAP_MULTI(h)) {
@@ -2690,8 +2733,9 @@ static tarn_status heap_check_ring(const tarn_heap *h)
 }
 
 /* The full check of the region heap h (every invariant but I5); *usedp and *nusedp get
- * the usable bytes and the number of its live blocks. */
-static tarn_status heap_check_one(const tarn_heap *h, size_t *usedp, size_t *nusedp)
+ * the usable bytes and the number of its live blocks.  al_ok: a block may record an
+ * alignment (aligned_alloc has installed its code in the heap, region 0). */
+static tarn_status heap_check_one(const tarn_heap *h, size_t *usedp, size_t *nusedp, bool al_ok)
 {
     uint32_t g, s, c, x, w0, w1, pv, prev_s = 0, nfree = 0, listed = 0, ngroups, i;
     size_t used = 0, nused = 0, n;
@@ -2719,7 +2763,7 @@ static tarn_status heap_check_one(const tarn_heap *h, size_t *usedp, size_t *nus
                 (UTAG_OF(w1) > TARN_HEAP_CAP_SETS && UTAG_OF(w1) != UTAG_REGION)) {
                 return TARN_ECORRUPT;
             }
-            if (al != 0u && (al > 26u || ((size_t)G << al) > NBYTES(h) ||
+            if (al != 0u && (!al_ok || al > 26u || ((size_t)G << al) > NBYTES(h) ||
                              ((uintptr_t)PAYLOAD(h, g) & (((uintptr_t)G << al) - 1u)) != 0u)) {
                 return TARN_ECORRUPT;
             }
@@ -2778,7 +2822,9 @@ static inline bool heap_counts_ok(const tarn_heap *h, size_t used, size_t nused)
 static tarn_status heap_check_locked(const tarn_heap *h)
 {
     size_t used = 0, nused = 0;
-    if (!heap_rgn_ok(h) || heap_check_one(h, &used, &nused) != TARN_OK) return TARN_ECORRUPT;
+    if (!heap_rgn_ok(h) || heap_check_one(h, &used, &nused, h->aligned != NULL) != TARN_OK) {
+        return TARN_ECORRUPT;
+    }
 #if HEAP_REGIONS
     {
         unsigned i;
@@ -2786,7 +2832,7 @@ static tarn_status heap_check_locked(const tarn_heap *h)
             const tarn_heap *c = heap_rgn_at_c(h, i);
             size_t u = 0, n = 0;
             if (c == NULL || RT(h)->rlen[i] != ((uintptr_t)c->ngran - 1u) << LG ||
-                !heap_rgn_ok(c) || heap_check_one(c, &u, &n) != TARN_OK ||
+                !heap_rgn_ok(c) || heap_check_one(c, &u, &n, h->aligned != NULL) != TARN_OK ||
                 !heap_counts_ok(c, u, n)) {
                 return TARN_ECORRUPT;
             }
