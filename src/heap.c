@@ -754,10 +754,11 @@ static HEAP_COLD tarn_status heap_reject_free(tarn_heap *h, const void *p, tarn_
     return heap_reject(h, p, st);
 }
 
-/* Copying whole granules (G-aligned addresses, a multiple of G bytes): in speed builds
- * the C library's memcpy; in size builds (-Os) a loop of 32-bit words, so that a program
- * using the heap need not link the library's (about 300 bytes on Cortex-M). */
-#ifdef HEAP_SPEED
+/* Copying a moved block's payload (G-aligned addresses, a multiple of G bytes, except in
+ * canary mode): in speed builds and canary mode the C library's memcpy; in size builds
+ * (-Os) a loop of 32-bit words, so that a program using the heap need not link the
+ * library's (about 300 bytes on Cortex-M). */
+#if defined(HEAP_SPEED) || TARN_GUARD
 #define HEAP_COPY(d, s, n) memcpy((d), (s), (n))
 #else
 static void heap_copy(void *d, const void *s, size_t n)
@@ -1553,9 +1554,19 @@ static void *heap_realloc_core(tarn_heap *h, void *ptr, size_t size)
     bool held = false;
 #endif
     if (HEAP_DEEP_CHECK_FAILS(h)) return heap_alloc_fail(h, size, TARN_ECORRUPT);
+#if HEAP_REGIONS && !defined(HEAP_SPEED)
+    /* size builds: with several regions, every realloc takes the general path (which
+     * tries the same places in the same order: in place, region 0, the other regions);
+     * speed builds keep plain blocks of region 0 on this one */
+    if (HEAP_MULTI(h)) {
+        const heap_rops *ops = heap_ops(h);
+        return ops != NULL ? ops->realloc_rgn(h, ptr, size, 0u, true)
+                           : heap_alloc_fail(h, size, TARN_ECORRUPT);
+    }
+#endif
     st = heap_block_of(h, ptr, &b, true);
     if (st != TARN_OK) {
-#if HEAP_REGIONS
+#if HEAP_REGIONS && defined(HEAP_SPEED)
         if (st == TARN_EFOREIGN && HEAP_MULTI(h)) {   /* a block of another region */
             const heap_rops *ops = heap_ops(h);
             return ops != NULL ? ops->realloc_rgn(h, ptr, size, 0u, true)
@@ -1566,7 +1577,7 @@ static void *heap_realloc_core(tarn_heap *h, void *ptr, size_t size)
         TARN_STAT(h->failed++);     /* a realloc that returned NULL: a failed allocation */
         return NULL;
     }
-#if HEAP_REGIONS
+#if HEAP_REGIONS && defined(HEAP_SPEED)
     /* several regions: a block whose request had capabilities takes the general path; a
      * plain block of region 0 this one, and may move to any region */
     if (HEAP_MULTI(h) && ((HD_W1(h, b.g) & UTAG) != 0u || size > NBYTES(h))) {
@@ -1590,7 +1601,7 @@ static void *heap_realloc_core(tarn_heap *h, void *ptr, size_t size)
         q = NULL;
         st = heap_damaged(h);
     }
-#if HEAP_REGIONS
+#if HEAP_REGIONS && defined(HEAP_SPEED)
     if (q == NULL && st == TARN_ENOMEM && HEAP_MULTI(h)) {   /* the other regions */
         const heap_rops *ops = heap_ops(h);
         q = ops != NULL ? (unsigned char *)ops->place(h, 1u, size, al != 0u ? (size_t)G << al : 0u,
@@ -1605,12 +1616,7 @@ static void *heap_realloc_core(tarn_heap *h, void *ptr, size_t size)
         if (st == TARN_OK) return ptr;
     }
     if (q == NULL) return heap_alloc_fail(h, size, st);
-    /* b.live < size here: the old block is the smaller */
-#if TARN_GUARD
-    memcpy(q, ptr, b.live);
-#else
-    HEAP_COPY(q, ptr, b.live);      /* the whole payload: whole granules */
-#endif
+    HEAP_COPY(q, ptr, b.live);      /* b.live < size here: the old block is the smaller */
     st = heap_free_moved(h, ptr, &b);
     TARN_ASSERT(st == TARN_OK);
     (void)st;
@@ -1883,6 +1889,22 @@ static tarn_status heap_free_rgn(tarn_heap *h, void *ptr)
     return st;
 }
 
+/* Resize in place the checked live block b (payload ptr) of region ri (heap c) for a
+ * request of `size` bytes with the capabilities caps: TARN_ENOMEM when the region lacks
+ * them or the block cannot grow there. */
+static tarn_status heap_rgn_resize(tarn_heap *h, tarn_heap *c, unsigned ri, void *ptr,
+                                   const heap_blk *b, size_t size, uint32_t caps)
+{
+    heap_acct a;
+    tarn_status st;
+    if ((heap_rcaps(h, ri) & caps) != caps || size > NBYTES(c)) return TARN_ENOMEM;
+    acct_begin(c, &a);
+    st = heap_resize_block(c, (unsigned char *)ptr, b, heap_units(size), size);
+    acct_end(h, c, &a);
+    heap_rgn_freed(h, ri);
+    return st;
+}
+
 /* Realloc of the checked live block b (payload ptr) of region ri (heap c) to `size`
  * bytes, into a region with the capabilities `caps`, or (keep) those its request had.
  * Lock held; a failure is recorded, and ptr then stays as it was. */
@@ -1893,23 +1915,29 @@ static void *heap_realloc_in(tarn_heap *h, tarn_heap *c, unsigned ri, void *ptr,
     tarn_status st = TARN_ENOMEM;
     heap_acct a;
     unsigned char *q;
+#if TARN_QUARANTINE > 0
+    bool held = c->quarantine.count != 0u;
+#else
+    bool held = false;
+#endif
     if ((ri != 0u && !heap_ent_ok(RT(h), ri)) ||
         (keep && !heap_tag_caps(h, ri, UTAG_OF(HD_W1(c, b->g)), &caps))) {
         return heap_alloc_fail(h, size, heap_damaged(h));
     }
-    if ((heap_rcaps(h, ri) & caps) == caps && size <= NBYTES(c)) {
-        acct_begin(c, &a);
-        st = heap_resize_block(c, (unsigned char *)ptr, b, heap_units(size), size);
-        acct_end(h, c, &a);
-        heap_rgn_freed(h, ri);
-        if (st == TARN_OK) {
-            if (!keep) heap_tag_set(h, c, b->g, caps);
-            return ptr;
+    q = NULL;
+    st = heap_rgn_resize(h, c, ri, ptr, b, size, caps);
+    if (st == TARN_ENOMEM) {
+        q = (unsigned char *)heap_place(h, 0u, size, al != 0u ? (size_t)G << al : 0u, caps, &st);
+        /* the search emptied the region's quarantine: in place may work now */
+        if (q == NULL && st == TARN_ENOMEM && held) {
+            st = heap_rgn_resize(h, c, ri, ptr, b, size, caps);
         }
-        if (st != TARN_ENOMEM) return heap_alloc_fail(h, size, st);
     }
-    q = (unsigned char *)heap_place(h, 0u, size, al != 0u ? (size_t)G << al : 0u, caps, &st);
-    if (q == NULL) return heap_alloc_fail(h, size, st);
+    if (q == NULL) {
+        if (st != TARN_OK) return heap_alloc_fail(h, size, st);
+        if (!keep) heap_tag_set(h, c, b->g, caps);
+        return ptr;
+    }
     memcpy(q, ptr, b->live < size ? b->live : size);
     acct_begin(c, &a);
     {
