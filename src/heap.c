@@ -581,12 +581,11 @@ static void heap_rgn_reseal(heap_rtab *t)
 }
 #endif
 
-/* The check word of h->rt, h->aligned and h->caps0 (kept out of the seal every call
- * verifies: only the calls that use them check it). */
+/* The check word of h->rt and h->caps0 (kept out of the seal every call verifies: only
+ * the calls that use them check it). */
 static inline uint32_t heap_rt_seal(const tarn_heap *h)
 {
-    uintptr_t v = SEAL_P(h->rt) ^ SEAL_P(h) ^ h->caps0 ^ (uintptr_t)0x2E610115u ^
-                  ROTP((uintptr_t)h->aligned, 7);
+    uintptr_t v = SEAL_P(h->rt) ^ SEAL_P(h) ^ h->caps0 ^ (uintptr_t)0x2E610115u;
 #if UINTPTR_MAX > 0xFFFFFFFFu
     v ^= v >> 32;
 #endif
@@ -598,11 +597,13 @@ static inline bool heap_rt_ok(const tarn_heap *h)
     return h->rtchk == heap_rt_seal(h);
 }
 
-/* The check word of h->mem and h->mem_size, which no allocation or free uses: verified
- * by the calls that read them (check, stats, region_get, destroy). */
+/* The check word of h->mem, h->mem_size and h->aligned, which no allocation or free
+ * uses: verified by the calls that read them (check, stats, region_get, destroy, and a
+ * realloc that moves a block from aligned_alloc). */
 static uint32_t heap_mem_seal(const tarn_heap *h)
 {
-    uintptr_t v = SEAL_P(h->mem) ^ ROTP(h->mem_size, 13) ^ SEAL_P(h) ^ (uintptr_t)0x6D656D5Au;
+    uintptr_t v = SEAL_P(h->mem) ^ ROTP(h->mem_size, 13) ^ SEAL_P(h) ^ (uintptr_t)0x6D656D5Au ^
+                  ROTP((uintptr_t)h->aligned, 7);
 #if UINTPTR_MAX > 0xFFFFFFFFu
     v ^= v >> 32;
 #endif
@@ -1342,9 +1343,9 @@ static void *heap_aligned_try(tarn_heap *h, size_t alignment, size_t size, tarn_
  * that use it report the damage). */
 static void heap_al_install(tarn_heap *h)
 {
-    if (h->aligned == NULL && heap_rt_ok(h)) {
+    if (h->aligned == NULL && heap_mem_ok(h)) {
         h->aligned = heap_aligned_try;
-        h->rtchk = heap_rt_seal(h);
+        h->memchk = heap_mem_seal(h);
     }
 }
 
@@ -1542,6 +1543,25 @@ static void *heap_realloc_in(tarn_heap *h, tarn_heap *c, unsigned ri, void *ptr,
 static void *heap_realloc_rgn(tarn_heap *h, void *ptr, size_t size, uint32_t caps, bool keep);
 #endif
 
+/* The new block of a realloc moving a block from aligned_alloc (al: its recorded
+ * alignment): allocated through h->aligned, which aligned_alloc installed, verified
+ * before the call.  Nothing installed, or a changed pointer: the heap is damaged.
+ * (Kept out of realloc in speed builds, where inlined it costs the common path.) */
+#ifdef HEAP_SPEED
+#define HEAP_RA_INLINE HEAP_NOINLINE
+#else
+#define HEAP_RA_INLINE inline
+#endif
+static HEAP_RA_INLINE void *heap_realloc_aligned(tarn_heap *h, uint32_t al, size_t size,
+                                                tarn_status *st)
+{
+    if (TARN_UNLIKELY(h->aligned == NULL || !heap_mem_ok(h))) {
+        *st = heap_damaged(h);
+        return NULL;
+    }
+    return h->aligned(h, (size_t)G << al, size, st);
+}
+
 static void *heap_realloc_core(tarn_heap *h, void *ptr, size_t size)
 {
     heap_blk b;
@@ -1592,15 +1612,8 @@ static void *heap_realloc_core(tarn_heap *h, void *ptr, size_t size)
     st = heap_resize_block(h, (unsigned char *)ptr, &b, u, size);
     if (st == TARN_OK) return ptr;
     if (st != TARN_ENOMEM) return heap_alloc_fail(h, size, st);
-    if (al == 0u) {
-        q = (unsigned char *)heap_alloc_try(h, size, &st);
-    } else if (TARN_LIKELY(h->aligned != NULL && heap_rt_ok(h))) {
-        /* (installed by aligned_alloc, which made the block; checked before the call) */
-        q = (unsigned char *)h->aligned(h, (size_t)G << al, size, &st);
-    } else {                        /* al set, but no aligned_alloc ever ran: damaged */
-        q = NULL;
-        st = heap_damaged(h);
-    }
+    q = (unsigned char *)(al != 0u ? heap_realloc_aligned(h, al, size, &st)
+                                   : heap_alloc_try(h, size, &st));
 #if HEAP_REGIONS && defined(HEAP_SPEED)
     if (q == NULL && st == TARN_ENOMEM && HEAP_MULTI(h)) {   /* the other regions */
         const heap_rops *ops = heap_ops(h);

@@ -134,7 +134,7 @@ static void damaged_hook_is_not_called(int which)
         /* a pointer that would crash if it were called */
         h->aligned = (void *(*)(tarn_heap *, size_t, size_t, tarn_status *))(uintptr_t)16u;
     } else if (which == 1) {
-        h->rtchk ^= 0x100u;
+        h->memchk ^= 0x100u;
     } else {
         h->aligned = NULL;
     }
