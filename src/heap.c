@@ -600,7 +600,7 @@ static inline bool heap_rt_ok(const tarn_heap *h)
 /* The check word of h->mem, h->mem_size and h->aligned, which no allocation or free
  * uses: verified by the calls that read them (check, stats, region_get, destroy, and a
  * realloc that moves a block from aligned_alloc). */
-static uint32_t heap_mem_seal(const tarn_heap *h)
+static HEAP_NOINLINE uint32_t heap_mem_seal(const tarn_heap *h)
 {
     uintptr_t v = SEAL_P(h->mem) ^ ROTP(h->mem_size, 13) ^ SEAL_P(h) ^ (uintptr_t)0x6D656D5Au ^
                   ROTP((uintptr_t)h->aligned, 7);
@@ -1338,14 +1338,21 @@ static void *heap_aligned_try(tarn_heap *h, size_t alignment, size_t size, tarn_
 
 /* Install the over-aligned allocation for realloc (lock held): a block with al != 0
  * exists only after this, and realloc moves such a block only through h->aligned, whose
- * check word it verifies first; so a program that never calls aligned_alloc does not
- * link heap_aligned_try.  A check word that is already wrong is left wrong (the calls
- * that use it report the damage). */
+ * check word (memchk) it verifies first; so a program that never calls aligned_alloc
+ * does not link heap_aligned_try.  A check word that is already wrong is left wrong (the
+ * calls that use it report the damage). */
 static void heap_al_install(tarn_heap *h)
 {
-    if (h->aligned == NULL && heap_mem_ok(h)) {
+    if (h->aligned == NULL) {
+        /* the check word is an exclusive or of its fields (folded to 32 bits, which is
+         * linear too): adding the pointer's term changes no other field's, so a check
+         * word that was wrong stays wrong */
+        uintptr_t v = ROTP((uintptr_t)heap_aligned_try, 7);
+#if UINTPTR_MAX > 0xFFFFFFFFu
+        v ^= v >> 32;
+#endif
         h->aligned = heap_aligned_try;
-        h->memchk = heap_mem_seal(h);
+        h->memchk ^= (uint32_t)v;
     }
 }
 
