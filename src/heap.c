@@ -484,6 +484,13 @@ static inline uintptr_t heap_seal(const tarn_heap *h)
     return v;
 }
 
+/* Store the seal after a change of a sealed field: only the checking levels read it. */
+#if HEAP_CHECKING
+#define HEAP_RESEAL(h) ((h)->seal = heap_seal(h))
+#else
+#define HEAP_RESEAL(h) ((void)(h))
+#endif
+
 static inline bool heap_valid(const tarn_heap *h)
 {
 #if HEAP_CHECKING
@@ -1174,7 +1181,7 @@ tarn_status tarn_heap_init(tarn_heap **out, void *mem, size_t size, const tarn_c
     h->rtchk = heap_rt_seal(h);
     h->memchk = heap_mem_seal(h);
     h->self = h;
-    h->seal = heap_seal(h);
+    HEAP_RESEAL(h);
 
     if (pad != 0u) TARN_SAN_NOACCESS(mem, pad);
     TARN_SAN_NOACCESS(h->blocks, size - pad - geo.ctrl);
@@ -2048,7 +2055,7 @@ tarn_status tarn_heap_add_region(tarn_heap *h, void *mem, size_t size, uint32_t 
 #if TARN_HEAP_TRACE
             c->trace = h->trace;
             c->trace_ctx = h->trace_ctx;
-            c->seal = heap_seal(c);
+            HEAP_RESEAL(c);
 #endif
             if (t == NULL) {
                 t = (heap_rtab *)(void *)((unsigned char *)mem + (tb - TARN_ALIGN_UP(sizeof(heap_rtab), (size_t)G)));
@@ -2418,7 +2425,7 @@ tarn_status tarn_heap_set_trace(tarn_heap *h, tarn_heap_trace_fn fn, void *ctx)
     TARN_LOCK(h->lock);
     h->trace = fn;
     h->trace_ctx = fn != NULL ? ctx : NULL;
-    h->seal = heap_seal(h);
+    HEAP_RESEAL(h);
 #if HEAP_REGIONS
     {
         unsigned i;
@@ -2427,7 +2434,7 @@ tarn_status tarn_heap_set_trace(tarn_heap *h, tarn_heap_trace_fn fn, void *ctx)
             if (c == NULL) continue;
             c->trace = h->trace;
             c->trace_ctx = h->trace_ctx;
-            c->seal = heap_seal(c);
+            HEAP_RESEAL(c);
         }
     }
 #endif
