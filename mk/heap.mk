@@ -24,13 +24,16 @@ heap_size_cc_    = $(HEAP_SIZE_CC) -Os -std=c99 -ffunction-sections -fdata-secti
                    -Iinclude -Isrc $(HEAP_SIZE_FLAGS)
 
 # $(call heap_growth_,NAME,LABEL_VAR): text growth of NAME.elf over without.elf, and the
-# part of it that is newlib's memcpy and memset, printed after the text in LABEL_VAR.
+# part of it that is newlib's memcpy and memset (those of them that without.elf does not
+# link already: its start-up code uses memset), printed after the text in LABEL_VAR.
 heap_size_tarn_ := heap .text growth, Cortex-M4 -Os --gc-sections, init+alloc+free+realloc:
 heap_size_ref_  := the same for the TLSF-style reference (bench/ref_tlsf.h, no checks):
 heap_growth_ = w=$$(arm-none-eabi-size $(heap_size_dir_)/$(1).elf | awk 'NR==2{print $$1}'); \
 	 o=$$(arm-none-eabi-size $(heap_size_dir_)/without.elf | awk 'NR==2{print $$1}'); \
-	 lib=$$(arm-none-eabi-nm -S -t d --size-sort $(heap_size_dir_)/$(1).elf | \
-	   awk '$$4=="memcpy"||$$4=="memset"{s+=$$2} END{print s+0}'); \
+	 lib=$$( (arm-none-eabi-nm -S -t d $(heap_size_dir_)/without.elf | sed 's/^/0 /'; \
+	   arm-none-eabi-nm -S -t d $(heap_size_dir_)/$(1).elf | sed 's/^/1 /') | \
+	   awk '$$5=="memcpy"||$$5=="memset"{if($$1==0)o[$$5]=1; else z[$$5]=$$3} \
+	   END{for(f in z) if(!(f in o)) s+=z[f]; print s+0}'); \
 	 echo "$($(2))" "$$((w - o)) bytes (of which libc memcpy/memset: $$lib)$(if \
 	   $(filter with,$(1)), [target <= 2000; <= 1300 at level 0 without stats])"
 

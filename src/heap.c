@@ -484,6 +484,13 @@ static inline uintptr_t heap_seal(const tarn_heap *h)
     return v;
 }
 
+/* Store the seal after a change of a sealed field: only the checking levels read it. */
+#if HEAP_CHECKING
+#define HEAP_RESEAL(h) ((h)->seal = heap_seal(h))
+#else
+#define HEAP_RESEAL(h) ((void)(h))
+#endif
+
 static inline bool heap_valid(const tarn_heap *h)
 {
 #if HEAP_CHECKING
@@ -597,11 +604,13 @@ static inline bool heap_rt_ok(const tarn_heap *h)
     return h->rtchk == heap_rt_seal(h);
 }
 
-/* The check word of h->mem and h->mem_size, which no allocation or free uses: verified
- * by the calls that read them (check, stats, region_get, destroy). */
-static uint32_t heap_mem_seal(const tarn_heap *h)
+/* The check word of h->mem, h->mem_size and h->aligned, which no allocation or free
+ * uses: verified by the calls that read them (check, stats, region_get, destroy, and a
+ * realloc that moves a block from aligned_alloc). */
+static HEAP_NOINLINE uint32_t heap_mem_seal(const tarn_heap *h)
 {
-    uintptr_t v = SEAL_P(h->mem) ^ ROTP(h->mem_size, 13) ^ SEAL_P(h) ^ (uintptr_t)0x6D656D5Au;
+    uintptr_t v = SEAL_P(h->mem) ^ ROTP(h->mem_size, 13) ^ SEAL_P(h) ^ (uintptr_t)0x6D656D5Au ^
+                  ROTP((uintptr_t)h->aligned, 7);
 #if UINTPTR_MAX > 0xFFFFFFFFu
     v ^= v >> 32;
 #endif
@@ -752,6 +761,27 @@ static HEAP_COLD tarn_status heap_reject_free(tarn_heap *h, const void *p, tarn_
     }
     return heap_reject(h, p, st);
 }
+
+/* Copying a moved block's payload (G-aligned addresses, a multiple of G bytes, except in
+ * canary mode): in speed builds and canary mode the C library's memcpy; in size builds
+ * (-Os) a loop of 32-bit words, so that a program using the heap need not link the
+ * library's (about 300 bytes on Cortex-M). */
+#if defined(HEAP_SPEED) || TARN_GUARD
+#define HEAP_COPY(d, s, n) memcpy((d), (s), (n))
+#else
+#if defined(__GNUC__) || defined(__clang__)
+typedef uint32_t __attribute__((__may_alias__)) heap_word;   /* user data of any type */
+#else
+typedef uint32_t heap_word;
+#endif
+static void heap_copy(void *d, const void *s, size_t n)
+{
+    heap_word *dw = (heap_word *)d;
+    const heap_word *sw = (const heap_word *)s;
+    for (; n != 0u; n -= sizeof(heap_word)) *dw++ = *sw++;
+}
+#define HEAP_COPY(d, s, n) heap_copy((d), (s), (n))
+#endif
 
 /* Clear / poison the bytes of a block being freed (while they are still accessible). */
 static inline void heap_scrub(const tarn_heap *h, unsigned char *p, size_t n)
@@ -1156,7 +1186,7 @@ tarn_status tarn_heap_init(tarn_heap **out, void *mem, size_t size, const tarn_c
     h->rtchk = heap_rt_seal(h);
     h->memchk = heap_mem_seal(h);
     h->self = h;
-    h->seal = heap_seal(h);
+    HEAP_RESEAL(h);
 
     if (pad != 0u) TARN_SAN_NOACCESS(mem, pad);
     TARN_SAN_NOACCESS(h->blocks, size - pad - geo.ctrl);
@@ -1316,6 +1346,26 @@ static void *heap_aligned_try(tarn_heap *h, size_t alignment, size_t size, tarn_
     wr1(h, y, 0u, (rd(h, y, 0u) & SZ) | (tarn_log2_u32(ag) << 27));   /* al, for realloc */
     *st = TARN_OK;
     return heap_hand_out(h, y, got, size);
+}
+
+/* Install the over-aligned allocation for realloc (lock held): a block with al != 0
+ * exists only after this, and realloc moves such a block only through h->aligned, whose
+ * check word (memchk) it verifies first; so a program that never calls aligned_alloc
+ * does not link heap_aligned_try.  A check word that is already wrong is left wrong (the
+ * calls that use it report the damage). */
+static void heap_al_install(tarn_heap *h)
+{
+    if (h->aligned == NULL) {
+        /* the check word is an exclusive or of its fields (folded to 32 bits, which is
+         * linear too): adding the pointer's term changes no other field's, so a check
+         * word that was wrong stays wrong */
+        uintptr_t v = ROTP((uintptr_t)heap_aligned_try, 7);
+#if UINTPTR_MAX > 0xFFFFFFFFu
+        v ^= v >> 32;
+#endif
+        h->aligned = heap_aligned_try;
+        h->memchk ^= (uint32_t)v;
+    }
 }
 
 void *tarn_heap_aligned_alloc(tarn_heap *h, size_t alignment, size_t size)
@@ -1512,6 +1562,25 @@ static void *heap_realloc_in(tarn_heap *h, tarn_heap *c, unsigned ri, void *ptr,
 static void *heap_realloc_rgn(tarn_heap *h, void *ptr, size_t size, uint32_t caps, bool keep);
 #endif
 
+/* The new block of a realloc moving a block from aligned_alloc (al: its recorded
+ * alignment): allocated through h->aligned, which aligned_alloc installed, verified
+ * before the call.  Nothing installed, or a changed pointer: the heap is damaged.
+ * (Kept out of realloc in speed builds, where inlined it costs the common path.) */
+#ifdef HEAP_SPEED
+#define HEAP_RA_INLINE HEAP_NOINLINE
+#else
+#define HEAP_RA_INLINE inline
+#endif
+static HEAP_RA_INLINE void *heap_realloc_aligned(tarn_heap *h, uint32_t al, size_t size,
+                                                tarn_status *st)
+{
+    if (TARN_UNLIKELY(h->aligned == NULL || !heap_mem_ok(h))) {
+        *st = heap_damaged(h);
+        return NULL;
+    }
+    return h->aligned(h, (size_t)G << al, size, st);
+}
+
 static void *heap_realloc_core(tarn_heap *h, void *ptr, size_t size)
 {
     heap_blk b;
@@ -1524,9 +1593,19 @@ static void *heap_realloc_core(tarn_heap *h, void *ptr, size_t size)
     bool held = false;
 #endif
     if (HEAP_DEEP_CHECK_FAILS(h)) return heap_alloc_fail(h, size, TARN_ECORRUPT);
+#if HEAP_REGIONS && !defined(HEAP_SPEED)
+    /* size builds: with several regions, every realloc takes the general path (which
+     * tries the same places in the same order: in place, region 0, the other regions);
+     * speed builds keep plain blocks of region 0 on this one */
+    if (HEAP_MULTI(h)) {
+        const heap_rops *ops = heap_ops(h);
+        return ops != NULL ? ops->realloc_rgn(h, ptr, size, 0u, true)
+                           : heap_alloc_fail(h, size, TARN_ECORRUPT);
+    }
+#endif
     st = heap_block_of(h, ptr, &b, true);
     if (st != TARN_OK) {
-#if HEAP_REGIONS
+#if HEAP_REGIONS && defined(HEAP_SPEED)
         if (st == TARN_EFOREIGN && HEAP_MULTI(h)) {   /* a block of another region */
             const heap_rops *ops = heap_ops(h);
             return ops != NULL ? ops->realloc_rgn(h, ptr, size, 0u, true)
@@ -1537,7 +1616,7 @@ static void *heap_realloc_core(tarn_heap *h, void *ptr, size_t size)
         TARN_STAT(h->failed++);     /* a realloc that returned NULL: a failed allocation */
         return NULL;
     }
-#if HEAP_REGIONS
+#if HEAP_REGIONS && defined(HEAP_SPEED)
     /* several regions: a block whose request had capabilities takes the general path; a
      * plain block of region 0 this one, and may move to any region */
     if (HEAP_MULTI(h) && ((HD_W1(h, b.g) & UTAG) != 0u || size > NBYTES(h))) {
@@ -1552,9 +1631,9 @@ static void *heap_realloc_core(tarn_heap *h, void *ptr, size_t size)
     st = heap_resize_block(h, (unsigned char *)ptr, &b, u, size);
     if (st == TARN_OK) return ptr;
     if (st != TARN_ENOMEM) return heap_alloc_fail(h, size, st);
-    q = (unsigned char *)(al != 0u ? heap_aligned_try(h, (size_t)G << al, size, &st)
+    q = (unsigned char *)(al != 0u ? heap_realloc_aligned(h, al, size, &st)
                                    : heap_alloc_try(h, size, &st));
-#if HEAP_REGIONS
+#if HEAP_REGIONS && defined(HEAP_SPEED)
     if (q == NULL && st == TARN_ENOMEM && HEAP_MULTI(h)) {   /* the other regions */
         const heap_rops *ops = heap_ops(h);
         q = ops != NULL ? (unsigned char *)ops->place(h, 1u, size, al != 0u ? (size_t)G << al : 0u,
@@ -1569,7 +1648,7 @@ static void *heap_realloc_core(tarn_heap *h, void *ptr, size_t size)
         if (st == TARN_OK) return ptr;
     }
     if (q == NULL) return heap_alloc_fail(h, size, st);
-    memcpy(q, ptr, b.live);   /* b.live < size here: the old block is the smaller */
+    HEAP_COPY(q, ptr, b.live);      /* b.live < size here: the old block is the smaller */
     st = heap_free_moved(h, ptr, &b);
     TARN_ASSERT(st == TARN_OK);
     (void)st;
@@ -1842,6 +1921,22 @@ static tarn_status heap_free_rgn(tarn_heap *h, void *ptr)
     return st;
 }
 
+/* Resize in place the checked live block b (payload ptr) of region ri (heap c) for a
+ * request of `size` bytes with the capabilities caps: TARN_ENOMEM when the region lacks
+ * them or the block cannot grow there. */
+static tarn_status heap_rgn_resize(tarn_heap *h, tarn_heap *c, unsigned ri, void *ptr,
+                                   const heap_blk *b, size_t size, uint32_t caps)
+{
+    heap_acct a;
+    tarn_status st;
+    if ((heap_rcaps(h, ri) & caps) != caps || size > NBYTES(c)) return TARN_ENOMEM;
+    acct_begin(c, &a);
+    st = heap_resize_block(c, (unsigned char *)ptr, b, heap_units(size), size);
+    acct_end(h, c, &a);
+    heap_rgn_freed(h, ri);
+    return st;
+}
+
 /* Realloc of the checked live block b (payload ptr) of region ri (heap c) to `size`
  * bytes, into a region with the capabilities `caps`, or (keep) those its request had.
  * Lock held; a failure is recorded, and ptr then stays as it was. */
@@ -1852,23 +1947,29 @@ static void *heap_realloc_in(tarn_heap *h, tarn_heap *c, unsigned ri, void *ptr,
     tarn_status st = TARN_ENOMEM;
     heap_acct a;
     unsigned char *q;
+#if TARN_QUARANTINE > 0
+    bool held = c->quarantine.count != 0u;
+#else
+    bool held = false;
+#endif
     if ((ri != 0u && !heap_ent_ok(RT(h), ri)) ||
         (keep && !heap_tag_caps(h, ri, UTAG_OF(HD_W1(c, b->g)), &caps))) {
         return heap_alloc_fail(h, size, heap_damaged(h));
     }
-    if ((heap_rcaps(h, ri) & caps) == caps && size <= NBYTES(c)) {
-        acct_begin(c, &a);
-        st = heap_resize_block(c, (unsigned char *)ptr, b, heap_units(size), size);
-        acct_end(h, c, &a);
-        heap_rgn_freed(h, ri);
-        if (st == TARN_OK) {
-            if (!keep) heap_tag_set(h, c, b->g, caps);
-            return ptr;
+    q = NULL;
+    st = heap_rgn_resize(h, c, ri, ptr, b, size, caps);
+    if (st == TARN_ENOMEM) {
+        q = (unsigned char *)heap_place(h, 0u, size, al != 0u ? (size_t)G << al : 0u, caps, &st);
+        /* the search emptied the region's quarantine: in place may work now */
+        if (q == NULL && st == TARN_ENOMEM && held) {
+            st = heap_rgn_resize(h, c, ri, ptr, b, size, caps);
         }
-        if (st != TARN_ENOMEM) return heap_alloc_fail(h, size, st);
     }
-    q = (unsigned char *)heap_place(h, 0u, size, al != 0u ? (size_t)G << al : 0u, caps, &st);
-    if (q == NULL) return heap_alloc_fail(h, size, st);
+    if (q == NULL) {
+        if (st != TARN_OK) return heap_alloc_fail(h, size, st);
+        if (!keep) heap_tag_set(h, c, b->g, caps);
+        return ptr;
+    }
     memcpy(q, ptr, b->live < size ? b->live : size);
     acct_begin(c, &a);
     {
@@ -1959,7 +2060,7 @@ tarn_status tarn_heap_add_region(tarn_heap *h, void *mem, size_t size, uint32_t 
 #if TARN_HEAP_TRACE
             c->trace = h->trace;
             c->trace_ctx = h->trace_ctx;
-            c->seal = heap_seal(c);
+            HEAP_RESEAL(c);
 #endif
             if (t == NULL) {
                 t = (heap_rtab *)(void *)((unsigned char *)mem + (tb - TARN_ALIGN_UP(sizeof(heap_rtab), (size_t)G)));
@@ -2094,6 +2195,7 @@ void *tarn_heap_aligned_alloc_caps_status(tarn_heap *h, size_t alignment, size_t
     tarn_status s = TARN_EINVAL;
     if (heap_valid(h)) {
         TARN_LOCK(h->lock);
+        heap_al_install(h);
         if (TARN_IS_POW2(alignment)) p = heap_place(h, 0u, size, alignment, caps, &s);
         if (p == NULL) (void)heap_alloc_fail(h, size, s);
         TARN_UNLOCK(h->lock);
@@ -2184,6 +2286,7 @@ void *tarn_heap_aligned_alloc_status(tarn_heap *h, size_t alignment, size_t size
     }
     if (heap_valid(h)) {
         TARN_LOCK(h->lock);
+        heap_al_install(h);
         p = TARN_IS_POW2(alignment) ? heap_aligned_try(h, alignment, size, &s) : NULL;
 #if HEAP_REGIONS
         if (p == NULL && s == TARN_ENOMEM && HEAP_MULTI(h)) {
@@ -2327,7 +2430,7 @@ tarn_status tarn_heap_set_trace(tarn_heap *h, tarn_heap_trace_fn fn, void *ctx)
     TARN_LOCK(h->lock);
     h->trace = fn;
     h->trace_ctx = fn != NULL ? ctx : NULL;
-    h->seal = heap_seal(h);
+    HEAP_RESEAL(h);
 #if HEAP_REGIONS
     {
         unsigned i;
@@ -2336,7 +2439,7 @@ tarn_status tarn_heap_set_trace(tarn_heap *h, tarn_heap_trace_fn fn, void *ctx)
             if (c == NULL) continue;
             c->trace = h->trace;
             c->trace_ctx = h->trace_ctx;
-            c->seal = heap_seal(c);
+            HEAP_RESEAL(c);
         }
     }
 #endif
@@ -2690,8 +2793,9 @@ static tarn_status heap_check_ring(const tarn_heap *h)
 }
 
 /* The full check of the region heap h (every invariant but I5); *usedp and *nusedp get
- * the usable bytes and the number of its live blocks. */
-static tarn_status heap_check_one(const tarn_heap *h, size_t *usedp, size_t *nusedp)
+ * the usable bytes and the number of its live blocks.  al_ok: a block may record an
+ * alignment (aligned_alloc has installed its code in the heap, region 0). */
+static tarn_status heap_check_one(const tarn_heap *h, size_t *usedp, size_t *nusedp, bool al_ok)
 {
     uint32_t g, s, c, x, w0, w1, pv, prev_s = 0, nfree = 0, listed = 0, ngroups, i;
     size_t used = 0, nused = 0, n;
@@ -2719,7 +2823,7 @@ static tarn_status heap_check_one(const tarn_heap *h, size_t *usedp, size_t *nus
                 (UTAG_OF(w1) > TARN_HEAP_CAP_SETS && UTAG_OF(w1) != UTAG_REGION)) {
                 return TARN_ECORRUPT;
             }
-            if (al != 0u && (al > 26u || ((size_t)G << al) > NBYTES(h) ||
+            if (al != 0u && (!al_ok || al > 26u || ((size_t)G << al) > NBYTES(h) ||
                              ((uintptr_t)PAYLOAD(h, g) & (((uintptr_t)G << al) - 1u)) != 0u)) {
                 return TARN_ECORRUPT;
             }
@@ -2778,7 +2882,9 @@ static inline bool heap_counts_ok(const tarn_heap *h, size_t used, size_t nused)
 static tarn_status heap_check_locked(const tarn_heap *h)
 {
     size_t used = 0, nused = 0;
-    if (!heap_rgn_ok(h) || heap_check_one(h, &used, &nused) != TARN_OK) return TARN_ECORRUPT;
+    if (!heap_rgn_ok(h) || heap_check_one(h, &used, &nused, h->aligned != NULL) != TARN_OK) {
+        return TARN_ECORRUPT;
+    }
 #if HEAP_REGIONS
     {
         unsigned i;
@@ -2786,7 +2892,7 @@ static tarn_status heap_check_locked(const tarn_heap *h)
             const tarn_heap *c = heap_rgn_at_c(h, i);
             size_t u = 0, n = 0;
             if (c == NULL || RT(h)->rlen[i] != ((uintptr_t)c->ngran - 1u) << LG ||
-                !heap_rgn_ok(c) || heap_check_one(c, &u, &n) != TARN_OK ||
+                !heap_rgn_ok(c) || heap_check_one(c, &u, &n, h->aligned != NULL) != TARN_OK ||
                 !heap_counts_ok(c, u, n)) {
                 return TARN_ECORRUPT;
             }

@@ -181,9 +181,15 @@ typedef struct tarn_heap {
     size_t mem_size;            /**< size of the caller's buffer, as given */
     void *rt;                   /**< region table, at the start of the first region added
                                      (NULL while the heap has one region) */
+    void *(*aligned)(struct tarn_heap *h, size_t alignment, size_t size, tarn_status *st);
+                                /**< the over-aligned allocation, installed by the first
+                                     aligned_alloc (NULL before): realloc moves a block
+                                     from aligned_alloc only through it, so a program that
+                                     never calls aligned_alloc does not link that code */
     uint32_t caps0;             /**< capability mask of region 0 */
     uint32_t rtchk;             /**< check of rt and caps0 (verified where they are used) */
-    uint32_t memchk;            /**< check of mem and mem_size (verified where they are used) */
+    uint32_t memchk;            /**< check of mem, mem_size and aligned (verified where they
+                                     are used) */
 #if TARN_HEAP_TRACE
     tarn_heap_trace_fn trace;   /**< trace hook, or NULL (TARN_HEAP_TRACE 1 only) */
     void *trace_ctx;            /**< context passed to the trace hook */
