@@ -136,6 +136,9 @@
 #define LF_F_KEPT (TARN_F_SAN_REPORT | TARN_F_QUARANTINE)
 #define LF_F_CORRUPT 1u
 TARN_STATIC_ASSERT((LF_F_KEPT & LF_F_CORRUPT) == 0u, corrupt_bit_is_free);
+/* the inline get and put of lfblock.h spell these out (the header has no access to them) */
+TARN_STATIC_ASSERT(LF_F_CORRUPT == 1u && LF_USED == 0xFFFFFFFFu && LF_HELD == 0xFFFFFFFEu,
+                   inline_paths_agree);
 
 TARN_STATIC_ASSERT(sizeof(uint32_t) == 4, u32_is_4_bytes);
 TARN_STATIC_ASSERT(TARN_LFBLOCK_MAX_COUNT < LF_USED, used_marker_is_not_an_index);
@@ -831,7 +834,7 @@ refuse:
 #endif
 }
 
-void *tarn_lfblock_get(tarn_lfblock_pool *pool)
+void *tarn_lfblock_get_slow_(tarn_lfblock_pool *pool)
 {
     tarn_status st;
     return lf_get(pool, &st);
@@ -845,7 +848,17 @@ void *tarn_lfblock_get_status(tarn_lfblock_pool *pool, tarn_status *st)
     return p;
 }
 
-tarn_status tarn_lfblock_put(tarn_lfblock_pool *pool, void *block)
+tarn_status tarn_lfblock_refuse_(tarn_lfblock_pool *pool, void *block, tarn_status st)
+{
+    lf_error(pool, st);
+    if ((ld32(&pool->flags, MO_RLX) & TARN_F_SAN_REPORT) != 0u) {
+        /* best effort: a block popped meanwhile by another context is live again */
+        TARN_SAN_REPORT_BAD_FREE(pool, block);
+    }
+    return st;
+}
+
+tarn_status tarn_lfblock_put_slow_(tarn_lfblock_pool *pool, void *block)
 {
     uint32_t i = 0u;
     tarn_lfblock_word h;
@@ -877,13 +890,8 @@ tarn_status tarn_lfblock_put(tarn_lfblock_pool *pool, void *block)
         if (!lf_claim(pool, i, h)) st = TARN_EDOUBLE;   /* 2. claim */
     }
     if (st != TARN_OK) {
-        lf_error(pool, st);
         LF_UNLOCK(pool);
-        if ((ld32(&pool->flags, MO_RLX) & TARN_F_SAN_REPORT) != 0u) {
-            /* best effort: a block popped meanwhile by another context is live again */
-            TARN_SAN_REPORT_BAD_FREE(pool, block);
-        }
-        return st;
+        return tarn_lfblock_refuse_(pool, block, st);
     }
 #else
     (void)lf_index(pool, block, &i);
