@@ -135,9 +135,15 @@
  * a damaged link; from then on every get is refused until init. */
 #define LF_F_KEPT (TARN_F_SAN_REPORT | TARN_F_QUARANTINE)
 #define LF_F_CORRUPT 1u
-TARN_STATIC_ASSERT((LF_F_KEPT & LF_F_CORRUPT) == 0u, corrupt_bit_is_free);
+/* The gate of lfblock.h's inline get (C11 build only): set while blocks are left to carve,
+ * cleared by the get whose carve takes the last one.  A get that finds it clear goes
+ * straight to the free list, as the full path does once C == N; it decides nothing else
+ * (a stale view of it only changes which free block a get takes, never whether it may). */
+#define LF_F_CARVING 2u
+#define LF_GATED (TARN_LFBLOCK_LOCK_FREE && !TARN_LFBLOCK_LLSC)
+TARN_STATIC_ASSERT((LF_F_KEPT & (LF_F_CORRUPT | LF_F_CARVING)) == 0u, corrupt_bit_is_free);
 /* the inline get and put of lfblock.h spell these out (the header has no access to them) */
-TARN_STATIC_ASSERT(LF_F_CORRUPT == 1u && LF_USED == 0xFFFFFFFFu && LF_HELD == 0xFFFFFFFEu,
+TARN_STATIC_ASSERT(LF_F_CORRUPT == 1u && LF_F_CARVING == 2u && LF_USED == 0xFFFFFFFFu && LF_HELD == 0xFFFFFFFEu,
                    inline_paths_agree);
 
 TARN_STATIC_ASSERT(sizeof(uint32_t) == 4, u32_is_4_bytes);
@@ -182,6 +188,9 @@ static inline uint32_t lf_sub32(lf_a32 *p, uint32_t v) { return atomic_fetch_sub
 #endif
 #if TARN_CHECK_LEVEL >= 1 /* sets the sticky damage bit */
 static inline void lf_or32(lf_a32 *p, uint32_t v) { (void)atomic_fetch_or_explicit(p, v, MO_RLX); }
+#endif
+#if !TARN_LFBLOCK_LLSC /* clears the carving gate */
+static inline void lf_and32(lf_a32 *p, uint32_t v) { (void)atomic_fetch_and_explicit(p, v, MO_RLX); }
 #endif
 #if TARN_QUARANTINE > 0
 static inline uint32_t lf_xchg32(lf_a32 *p, uint32_t v, lf_mo mo) { return atomic_exchange_explicit(p, v, mo); }
@@ -341,6 +350,7 @@ static inline bool lf_casww(lf_aw *p, tarn_lfblock_word *exp, tarn_lfblock_word 
 #define add32(p, v) lf_add32((lf_a32 *)(p), (v))
 #define sub32(p, v) lf_sub32((lf_a32 *)(p), (v))
 #define or32(p, v) lf_or32((lf_a32 *)(p), (v))
+#define and32(p, v) lf_and32((lf_a32 *)(p), (v))
 #define xchg32(p, v, mo) lf_xchg32((lf_a32 *)(p), (v), (mo))
 #define cas32w(p, e, d, ok, bad) lf_cas32w((lf_a32 *)(p), (e), (d), (ok), (bad))
 #define cas32s(p, e, d, ok, bad) lf_cas32s((lf_a32 *)(p), (e), (d), (ok), (bad))
@@ -513,7 +523,8 @@ tarn_status tarn_lfblock_init(tarn_lfblock_pool *pool, void *mem, size_t mem_siz
     pool->state = (uint32_t *)(void *)m;
     pool->base = m != NULL ? m + TARN_LFBLOCK_META_BYTES(n) : NULL;
     pool->name = cfg != NULL ? cfg->name : NULL;
-    pool->flags = cfg != NULL ? cfg->flags & LF_F_KEPT : 0u;
+    pool->flags = (cfg != NULL ? cfg->flags & LF_F_KEPT : 0u) |
+                  (LF_GATED && n != 0u ? LF_F_CARVING : 0u);
 #if !TARN_LFBLOCK_LOCK_FREE
     pool->lock.lock = cfg != NULL ? cfg->lock.lock : NULL;
     pool->lock.unlock = cfg != NULL ? cfg->lock.unlock : NULL;
@@ -713,6 +724,9 @@ static inline void *lf_get(tarn_lfblock_pool *pool, tarn_status *st)
     while (c < n) {
         if (cas32w(&pool->carve, &c, c + 1u, MO_RLX, MO_RLX)) {
             i = c;
+#if LF_GATED
+            if (c + 1u == n) and32(&pool->flags, ~LF_F_CARVING); /* the last one carved */
+#endif
             goto taken;
         }
         LF_RETRY(pool);

@@ -224,7 +224,8 @@ typedef struct tarn_lfblock_pool {
     uint32_t block_size;        /**< true block size, TARN_LFBLOCK_SIZE(requested) */
     uint32_t count;             /**< number of blocks; 0 after a failed init */
     uint32_t flags;             /**< atomic: cfg->flags at init (TARN_F_SAN_REPORT,
-                                     TARN_F_QUARANTINE) and the sticky damage bit */
+                                     TARN_F_QUARANTINE), the sticky damage bit and (C11
+                                     build) the carving gate of the inline get */
     uint8_t rot_;               /**< block_size = odd part << rot_ */
     uint8_t last_error;         /**< atomic: tarn_status of the latest failed operation */
     uint32_t *state;            /**< per-block words: next index while free, USED while out */
@@ -466,10 +467,8 @@ static inline void *tarn_lfblock_get_try_(tarn_lfblock_pool *pool)
     uint32_t *state;
     if (__builtin_expect(pool == NULL, 0)) return tarn_lfblock_get_slow_(pool);
     n = pool->count;
-    /* blocks left to carve, or (checking level >= 1) the sticky damage bit: full path */
-    if (__builtin_expect(__atomic_load_n(&pool->carve, __ATOMIC_RELAXED) < n, 0) ||
-        (TARN_CHECK_LEVEL >= 1 &&
-         __builtin_expect((__atomic_load_n(&pool->flags, __ATOMIC_RELAXED) & 1u) != 0u, 0))) {
+    /* the sticky damage bit (1) or the carving gate (2: blocks left to carve): full path */
+    if (__builtin_expect((__atomic_load_n(&pool->flags, __ATOMIC_RELAXED) & 3u) != 0u, 0)) {
         return tarn_lfblock_get_slow_(pool);
     }
     state = pool->state;
@@ -500,12 +499,15 @@ static inline void *tarn_lfblock_get_try_(tarn_lfblock_pool *pool)
     __atomic_store_n(&state[i], 0xFFFFFFFFu, __ATOMIC_RELEASE); /* handed out (USED) */
 #if TARN_STATS
     {
-        uint32_t now = __atomic_sub_fetch(&pool->num_free, 1u, __ATOMIC_RELAXED);
+        /* num_free after the get is was - 1; a new low when was <= min_free */
+        uint32_t was = __atomic_fetch_sub(&pool->num_free, 1u, __ATOMIC_RELAXED);
         uint32_t low = __atomic_load_n(&pool->min_free, __ATOMIC_RELAXED);
-        while (__builtin_expect(now < low, 0) &&
-               !__atomic_compare_exchange_n(&pool->min_free, &low, now, 1, __ATOMIC_RELAXED,
-                                            __ATOMIC_RELAXED)) {
-            /* low reloaded: retry while still higher */
+        if (__builtin_expect(was <= low, 0)) {
+            while (was - 1u < low &&
+                   !__atomic_compare_exchange_n(&pool->min_free, &low, was - 1u, 1,
+                                                __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+                /* low reloaded: retry while still higher */
+            }
         }
     }
 #endif
