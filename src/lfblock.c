@@ -862,7 +862,10 @@ void *tarn_lfblock_get_status(tarn_lfblock_pool *pool, tarn_status *st)
     return p;
 }
 
-tarn_status tarn_lfblock_refuse_(tarn_lfblock_pool *pool, void *block, tarn_status st)
+/* A refused put: recorded, and reported to the memory tool when the pool asks for it.
+ * (Inlined into put; the inline put of lfblock.h reaches it through tarn_lfblock_refuse_,
+ * which a program that never inlines a put does not link.) */
+static inline tarn_status lf_refuse(tarn_lfblock_pool *pool, void *block, tarn_status st)
 {
     lf_error(pool, st);
     if ((ld32(&pool->flags, MO_RLX) & TARN_F_SAN_REPORT) != 0u) {
@@ -870,6 +873,11 @@ tarn_status tarn_lfblock_refuse_(tarn_lfblock_pool *pool, void *block, tarn_stat
         TARN_SAN_REPORT_BAD_FREE(pool, block);
     }
     return st;
+}
+
+tarn_status tarn_lfblock_refuse_(tarn_lfblock_pool *pool, void *block, tarn_status st)
+{
+    return lf_refuse(pool, block, st);
 }
 
 tarn_status tarn_lfblock_put_slow_(tarn_lfblock_pool *pool, void *block)
@@ -905,7 +913,7 @@ tarn_status tarn_lfblock_put_slow_(tarn_lfblock_pool *pool, void *block)
     }
     if (st != TARN_OK) {
         LF_UNLOCK(pool);
-        return tarn_lfblock_refuse_(pool, block, st);
+        return lf_refuse(pool, block, st);
     }
 #else
     (void)lf_index(pool, block, &i);

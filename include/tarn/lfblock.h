@@ -82,6 +82,16 @@
  *   pre-empts succeeds at its first attempt on a single core.  The failed attempts are
  *   counted in tarn_lfblock_stats.retries.
  *
+ * Speed: where get and put are inline (TARN_LFBLOCK_INLINE, below: GCC or Clang, the C11
+ * build, call sites not compiled for size), their common case (every block carved, a
+ * sound link on top of the list, a valid block handed back, no CAS lost) runs at the call
+ * site: bench/block, x86-64, 60 instructions per get+put pair with statistics and
+ * checking level 1 (83 through the out-of-line functions).  Everything else, every error
+ * included, goes to tarn_lfblock_get_slow_ / tarn_lfblock_put_slow_ (or, for a put whose
+ * claim finds the block not handed out, tarn_lfblock_refuse_) before anything is changed,
+ * so the guarantees below are those of the full path.  The LL/SC build (Cortex-M3 and up,
+ * RV32A), the fallback build and -Os call sites always call the out-of-line functions.
+ *
  * Validation (TARN_CHECK_LEVEL >= 1, the default): every put is checked in O(1) without a
  * lock.  Guarantees: a pointer outside the pool or inside a block is refused
  * (TARN_EFOREIGN); a block that is not handed out now (never handed out, or already put)
@@ -307,6 +317,8 @@ tarn_status tarn_lfblock_init(tarn_lfblock_pool *pool, void *mem, size_t mem_siz
  * The block's contents are undefined; everything the previous owner wrote before its put
  * happens-before the return (acquire/release).  Safe from any thread, ISR or core,
  * concurrently with any get and put (fallback build: as safe as the lock hook).
+ * Inline (TARN_LFBLOCK_INLINE): the common case runs at the call site, anything else calls
+ * tarn_lfblock_get_slow_ (see Speed above).
  */
 static inline void *tarn_lfblock_get(tarn_lfblock_pool *pool);
 
@@ -337,7 +349,9 @@ void *tarn_lfblock_get_status(tarn_lfblock_pool *pool, tarn_status *st);
  * TARN_POISON_FREE (or canary mode) a held block whose bytes changed is reported when it
  * leaves the ring: recorded as TARN_ECORRUPT in last_error, the put itself succeeds.  A
  * get that finds no free block takes a held block instead of failing.
- * Safety as tarn_lfblock_get.
+ * Safety as tarn_lfblock_get.  Inline (TARN_LFBLOCK_INLINE): a valid block handed out is
+ * claimed and pushed at the call site; a bad pointer goes to tarn_lfblock_put_slow_, a
+ * block not handed out to tarn_lfblock_refuse_ (see Speed above).
  */
 static inline tarn_status tarn_lfblock_put(tarn_lfblock_pool *pool, void *block);
 
