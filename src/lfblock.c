@@ -688,8 +688,8 @@ static inline bool lf_claim(tarn_lfblock_pool *pool, uint32_t i, tarn_lfblock_wo
 }
 #endif
 
-/* The whole of get; *st receives this call's own status (inlined into both entries, so
- * tarn_lfblock_get pays nothing for it). */
+/* The whole of get; *st receives this call's own status (copied into both entries, so
+ * tarn_lfblock_get_slow_ pays nothing for it). */
 /* The head a pop installs: at checking level >= 1 the link has passed the link check
  * (next <= count, within the index bits), so it needs no mask; at level 0 it is masked, so
  * that a link read from a block taken meanwhile (the CAS then fails anyway) can never
@@ -700,7 +700,14 @@ static inline bool lf_claim(tarn_lfblock_pool *pool, uint32_t i, tarn_lfblock_wo
 #define LF_GET_HEAD(pool, h, next) lf_new_head((pool), (h), (next) & (pool)->idx_mask)
 #endif
 
-static inline void *lf_get(tarn_lfblock_pool *pool, tarn_status *st)
+#if defined(__GNUC__) || defined(__clang__)
+/* copied into both entries, so that a program calling one links one get (at -Os the
+ * compiler would keep lf_get apart and add a call to it: 16 more bytes on Cortex-M4) */
+#define LF_GET_INLINE __attribute__((always_inline)) inline
+#else
+#define LF_GET_INLINE inline
+#endif
+static LF_GET_INLINE void *lf_get(tarn_lfblock_pool *pool, tarn_status *st)
 {
     uint32_t i, c, n;
     uint32_t *state;
