@@ -523,8 +523,11 @@ tarn_status tarn_lfblock_init(tarn_lfblock_pool *pool, void *mem, size_t mem_siz
     pool->state = (uint32_t *)(void *)m;
     pool->base = m != NULL ? m + TARN_LFBLOCK_META_BYTES(n) : NULL;
     pool->name = cfg != NULL ? cfg->name : NULL;
-    pool->flags = (cfg != NULL ? cfg->flags & LF_F_KEPT : 0u) |
-                  (LF_GATED && n != 0u ? LF_F_CARVING : 0u);
+#if LF_GATED
+    pool->flags = (cfg != NULL ? cfg->flags & LF_F_KEPT : 0u) | (n != 0u ? LF_F_CARVING : 0u);
+#else
+    pool->flags = cfg != NULL ? cfg->flags & LF_F_KEPT : 0u;
+#endif
 #if !TARN_LFBLOCK_LOCK_FREE
     pool->lock.lock = cfg != NULL ? cfg->lock.lock : NULL;
     pool->lock.unlock = cfg != NULL ? cfg->lock.unlock : NULL;
