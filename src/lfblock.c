@@ -731,7 +731,7 @@ static LF_GET_INLINE void *lf_get(tarn_lfblock_pool *pool, tarn_status *st)
 #endif
     /* 1. a never-used block while any remain (once C == N this is one relaxed load) */
     c = ld32(&pool->carve, MO_RLX);
-    while (c < n) {
+    while (TARN_UNLIKELY(c < n)) { /* true only for the first get of each block */
         if (cas32w(&pool->carve, &c, c + 1u, MO_RLX, MO_RLX)) {
             i = c;
 #if LF_GATED

@@ -86,7 +86,7 @@
  * build, call sites not compiled for size), their common case (every block carved, a
  * sound link on top of the list, a valid block handed back, no CAS lost) runs at the call
  * site: bench/block, x86-64, 60 instructions per get+put pair with statistics and
- * checking level 1 (83 through the out-of-line functions).  Everything else, every error
+ * checking level 1 (84 through the out-of-line functions).  Everything else, every error
  * included, goes to tarn_lfblock_get_slow_ / tarn_lfblock_put_slow_ (or, for a put whose
  * claim finds the block not handed out, tarn_lfblock_refuse_) before anything is changed,
  * so the guarantees below are those of the full path.  The LL/SC build (Cortex-M3 and up,
