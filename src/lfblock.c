@@ -135,7 +135,16 @@
  * a damaged link; from then on every get is refused until init. */
 #define LF_F_KEPT (TARN_F_SAN_REPORT | TARN_F_QUARANTINE)
 #define LF_F_CORRUPT 1u
-TARN_STATIC_ASSERT((LF_F_KEPT & LF_F_CORRUPT) == 0u, corrupt_bit_is_free);
+/* The gate of lfblock.h's inline get (C11 build only): set while blocks are left to carve,
+ * cleared by the get whose carve takes the last one.  A get that finds it clear goes
+ * straight to the free list, as the full path does once C == N; it decides nothing else
+ * (a stale view of it only changes which free block a get takes, never whether it may). */
+#define LF_F_CARVING 2u
+#define LF_GATED (TARN_LFBLOCK_LOCK_FREE && !TARN_LFBLOCK_LLSC)
+TARN_STATIC_ASSERT((LF_F_KEPT & (LF_F_CORRUPT | LF_F_CARVING)) == 0u, corrupt_bit_is_free);
+/* the inline get and put of lfblock.h spell these out (the header has no access to them) */
+TARN_STATIC_ASSERT(LF_F_CORRUPT == 1u && LF_F_CARVING == 2u && LF_USED == 0xFFFFFFFFu && LF_HELD == 0xFFFFFFFEu,
+                   inline_paths_agree);
 
 TARN_STATIC_ASSERT(sizeof(uint32_t) == 4, u32_is_4_bytes);
 TARN_STATIC_ASSERT(TARN_LFBLOCK_MAX_COUNT < LF_USED, used_marker_is_not_an_index);
@@ -179,6 +188,9 @@ static inline uint32_t lf_sub32(lf_a32 *p, uint32_t v) { return atomic_fetch_sub
 #endif
 #if TARN_CHECK_LEVEL >= 1 /* sets the sticky damage bit */
 static inline void lf_or32(lf_a32 *p, uint32_t v) { (void)atomic_fetch_or_explicit(p, v, MO_RLX); }
+#endif
+#if !TARN_LFBLOCK_LLSC /* clears the carving gate */
+static inline void lf_and32(lf_a32 *p, uint32_t v) { (void)atomic_fetch_and_explicit(p, v, MO_RLX); }
 #endif
 #if TARN_QUARANTINE > 0
 static inline uint32_t lf_xchg32(lf_a32 *p, uint32_t v, lf_mo mo) { return atomic_exchange_explicit(p, v, mo); }
@@ -338,6 +350,7 @@ static inline bool lf_casww(lf_aw *p, tarn_lfblock_word *exp, tarn_lfblock_word 
 #define add32(p, v) lf_add32((lf_a32 *)(p), (v))
 #define sub32(p, v) lf_sub32((lf_a32 *)(p), (v))
 #define or32(p, v) lf_or32((lf_a32 *)(p), (v))
+#define and32(p, v) lf_and32((lf_a32 *)(p), (v))
 #define xchg32(p, v, mo) lf_xchg32((lf_a32 *)(p), (v), (mo))
 #define cas32w(p, e, d, ok, bad) lf_cas32w((lf_a32 *)(p), (e), (d), (ok), (bad))
 #define cas32s(p, e, d, ok, bad) lf_cas32s((lf_a32 *)(p), (e), (d), (ok), (bad))
@@ -510,7 +523,11 @@ tarn_status tarn_lfblock_init(tarn_lfblock_pool *pool, void *mem, size_t mem_siz
     pool->state = (uint32_t *)(void *)m;
     pool->base = m != NULL ? m + TARN_LFBLOCK_META_BYTES(n) : NULL;
     pool->name = cfg != NULL ? cfg->name : NULL;
+#if LF_GATED
+    pool->flags = (cfg != NULL ? cfg->flags & LF_F_KEPT : 0u) | (n != 0u ? LF_F_CARVING : 0u);
+#else
     pool->flags = cfg != NULL ? cfg->flags & LF_F_KEPT : 0u;
+#endif
 #if !TARN_LFBLOCK_LOCK_FREE
     pool->lock.lock = cfg != NULL ? cfg->lock.lock : NULL;
     pool->lock.unlock = cfg != NULL ? cfg->lock.unlock : NULL;
@@ -674,8 +691,8 @@ static inline bool lf_claim(tarn_lfblock_pool *pool, uint32_t i, tarn_lfblock_wo
 }
 #endif
 
-/* The whole of get; *st receives this call's own status (inlined into both entries, so
- * tarn_lfblock_get pays nothing for it). */
+/* The whole of get; *st receives this call's own status (copied into both entries, so
+ * tarn_lfblock_get_slow_ pays nothing for it). */
 /* The head a pop installs: at checking level >= 1 the link has passed the link check
  * (next <= count, within the index bits), so it needs no mask; at level 0 it is masked, so
  * that a link read from a block taken meanwhile (the CAS then fails anyway) can never
@@ -686,7 +703,14 @@ static inline bool lf_claim(tarn_lfblock_pool *pool, uint32_t i, tarn_lfblock_wo
 #define LF_GET_HEAD(pool, h, next) lf_new_head((pool), (h), (next) & (pool)->idx_mask)
 #endif
 
-static inline void *lf_get(tarn_lfblock_pool *pool, tarn_status *st)
+#if defined(__GNUC__) || defined(__clang__)
+/* copied into both entries, so that a program calling one links one get (at -Os the
+ * compiler would keep lf_get apart and add a call to it: 16 more bytes on Cortex-M4) */
+#define LF_GET_INLINE __attribute__((always_inline)) inline
+#else
+#define LF_GET_INLINE inline
+#endif
+static LF_GET_INLINE void *lf_get(tarn_lfblock_pool *pool, tarn_status *st)
 {
     uint32_t i, c, n;
     uint32_t *state;
@@ -707,9 +731,12 @@ static inline void *lf_get(tarn_lfblock_pool *pool, tarn_status *st)
 #endif
     /* 1. a never-used block while any remain (once C == N this is one relaxed load) */
     c = ld32(&pool->carve, MO_RLX);
-    while (c < n) {
+    while (TARN_UNLIKELY(c < n)) { /* true only for the first get of each block */
         if (cas32w(&pool->carve, &c, c + 1u, MO_RLX, MO_RLX)) {
             i = c;
+#if LF_GATED
+            if (c + 1u == n) and32(&pool->flags, ~LF_F_CARVING); /* the last one carved */
+#endif
             goto taken;
         }
         LF_RETRY(pool);
@@ -831,7 +858,7 @@ refuse:
 #endif
 }
 
-void *tarn_lfblock_get(tarn_lfblock_pool *pool)
+void *tarn_lfblock_get_slow_(tarn_lfblock_pool *pool)
 {
     tarn_status st;
     return lf_get(pool, &st);
@@ -845,7 +872,25 @@ void *tarn_lfblock_get_status(tarn_lfblock_pool *pool, tarn_status *st)
     return p;
 }
 
-tarn_status tarn_lfblock_put(tarn_lfblock_pool *pool, void *block)
+/* A refused put: recorded, and reported to the memory tool when the pool asks for it.
+ * (Inlined into put; the inline put of lfblock.h reaches it through tarn_lfblock_refuse_,
+ * which a program that never inlines a put does not link.) */
+static inline tarn_status lf_refuse(tarn_lfblock_pool *pool, void *block, tarn_status st)
+{
+    lf_error(pool, st);
+    if ((ld32(&pool->flags, MO_RLX) & TARN_F_SAN_REPORT) != 0u) {
+        /* best effort: a block popped meanwhile by another context is live again */
+        TARN_SAN_REPORT_BAD_FREE(pool, block);
+    }
+    return st;
+}
+
+tarn_status tarn_lfblock_refuse_(tarn_lfblock_pool *pool, void *block, tarn_status st)
+{
+    return lf_refuse(pool, block, st);
+}
+
+tarn_status tarn_lfblock_put_slow_(tarn_lfblock_pool *pool, void *block)
 {
     uint32_t i = 0u;
     tarn_lfblock_word h;
@@ -877,13 +922,8 @@ tarn_status tarn_lfblock_put(tarn_lfblock_pool *pool, void *block)
         if (!lf_claim(pool, i, h)) st = TARN_EDOUBLE;   /* 2. claim */
     }
     if (st != TARN_OK) {
-        lf_error(pool, st);
         LF_UNLOCK(pool);
-        if ((ld32(&pool->flags, MO_RLX) & TARN_F_SAN_REPORT) != 0u) {
-            /* best effort: a block popped meanwhile by another context is live again */
-            TARN_SAN_REPORT_BAD_FREE(pool, block);
-        }
-        return st;
+        return lf_refuse(pool, block, st);
     }
 #else
     (void)lf_index(pool, block, &i);

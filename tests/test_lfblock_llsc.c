@@ -30,11 +30,17 @@
  */
 #include <stdint.h>
 
-#include "tarn/lfblock.h"
-
-static void llsc_hook(tarn_lfblock_pool *pool, int op);
+/* The hook is defined before lfblock.h is seen, so the header keeps get and put out of
+ * line (TARN_LFBLOCK_INLINE 0): every get and put of this test runs through the hook. */
+struct tarn_lfblock_pool;
+static void llsc_hook(struct tarn_lfblock_pool *pool, int op);
 #define TARN_LFBLOCK_LLSC_HOOK(pool, op) llsc_hook((pool), (op))
+#include "tarn/lfblock.h"
 #include "lfblock.c"
+
+#if TARN_LFBLOCK_INLINE
+#error "test_lfblock_llsc needs get and put out of line (through the hook)"
+#endif
 
 #include "check.h"
 

@@ -48,6 +48,12 @@
  *   may fail spuriously at any time.  Run with TAGMOD=1 (no tag at all): LL/SC alone must
  *   rule out ABA.  -DLLSC_BROKEN turns the SC into a plain store, which spin must catch.
  *
+ * The carving gate (C11 build without the quarantine, GATED 1): a flag set while blocks
+ * are left to carve, cleared (a separate step) by the get whose carve CAS takes the last
+ * one.  Each get is either the inline one, which reads the gate and, finding it clear,
+ * skips step 1, or the full path, which does not read it: spin chooses per get, so both
+ * and every mix are checked; inv() asserts the gate is never clear while blocks remain.
+ *
  * Parameters (spin -D...): N blocks (<= 3: MASK), P processes, ROUNDS get/put cycles per
  * process, TAGMOD = 2^(tag bits), Q quarantine slots (0 = off).  TAGMOD=1 is the broken variant without a tag: spin must
  * find the ABA there.  A small TAGMOD (4) shows the wrap bound is real: enough operations
@@ -72,6 +78,11 @@
 #define QS Q
 #else
 #define QS 1
+#endif
+#if Q > 0 || defined(LLSC)
+#define GATED 0
+#else
+#define GATED 1
 #endif
 /* LL/SC (-DLLSC): `resv` has bit p set while process p holds a reservation on the head
  * word (from its LL); every store to the head clears every reservation, so an SC succeeds
@@ -101,6 +112,7 @@
 byte top = N;       /* head word, index part: N = empty list */
 byte tag = 0;       /* head word, tag part */
 byte carve = 0;     /* blocks [carve, N) were never handed out */
+byte gate = (N > 0); /* the carving gate (GATED): set while carve < N may hold */
 byte state[N];      /* next index while free, USED while handed out */
 byte nfree = N;     /* the free counter (stats.free) */
 byte holding[P] = N; /* ghost: block held by each process, N = none */
@@ -152,6 +164,7 @@ inline inv()
         k++
     :: else -> break
     od;
+    assert(gate != 0 || carve == N);        /* a clear gate: nothing left to carve */
     assert(L + (N - carve) + H == N);       /* conserved: none lost, none created */
     assert(nfree >= L + (N - carve) && nfree <= N);
     w = 0; L = 0; H = 0; k = 0; seen = 0
@@ -166,7 +179,10 @@ active [P] proctype worker()
     :: r < ROUNDS ->
         /* ---- get, step 1: a never-used block while any remain ---- */
         ok = false;
-        c = carve;
+        if
+        :: GATED && gate == 0 -> c = N     /* inline get, gate clear: straight to the list */
+        :: true -> c = carve               /* full path (or inline get, gate set) */
+        fi;
         do
         :: c < N ->
             atomic {
@@ -175,6 +191,10 @@ active [P] proctype worker()
                 :: else -> c = carve
                 fi
             };
+            if
+            :: GATED && ok && i + 1 == N -> atomic { gate = 0; inv() } /* took the last */
+            :: else -> skip
+            fi;
             if
             :: ok -> break
             :: else -> skip
