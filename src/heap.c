@@ -169,6 +169,11 @@ TARN_STATIC_ASSERT(sizeof(uint32_t) == 4, heap_words_are_32_bit);
 #define UMAP(h) ((uint32_t *)(void *)((unsigned char *)(void *)(h) + sizeof(tarn_heap)))
 #define NBYTES(h) ((size_t)(h)->ngran << LG)
 
+/* h->broken: damage was seen and allocations are refused exactly when it holds this value
+ * (several bits, so that a stray write of one bit into the flag neither stops the heap
+ * nor goes unseen: check reports any other value but 0). */
+#define HEAP_BROKEN 0xB5u
+
 /* h->flags: TARN_HEAP_F_CLEAR_FREED, and this bit for TARN_F_SAN_REPORT. */
 #define HEAP_FL_REPORT 0x80u
 TARN_STATIC_ASSERT((TARN_HEAP_F_CLEAR_FREED & HEAP_FL_REPORT) == 0u, heap_flag_bits_differ);
@@ -730,7 +735,7 @@ static tarn_status heap_check_locked(const tarn_heap *h);
  * TARN_ECORRUPT. */
 static HEAP_COLD tarn_status heap_damaged(tarn_heap *h)
 {
-    h->broken = 1u;
+    h->broken = HEAP_BROKEN;
     return TARN_ECORRUPT;
 }
 
@@ -909,7 +914,7 @@ static const heap_rops *heap_ops(tarn_heap *h)
 {
     const heap_rtab *t = RT(h);
     if (TARN_UNLIKELY(t == NULL || t->opschk != OPS_SEAL(t))) {
-        h->broken = 1u;
+        h->broken = HEAP_BROKEN;
         return NULL;
     }
     return t->ops;
@@ -1247,7 +1252,7 @@ static HEAP_NOINLINE bool heap_q_relieve(tarn_heap *h)
 static HEAP_HOT void *heap_alloc_try(tarn_heap *h, size_t size, tarn_status *st)
 {
     uint32_t u, g, got = 0;
-    if (TARN_UNLIKELY(h->broken != 0u) || HEAP_DEEP_CHECK_FAILS(h)) {
+    if (TARN_UNLIKELY(h->broken == HEAP_BROKEN) || HEAP_DEEP_CHECK_FAILS(h)) {
         *st = TARN_ECORRUPT;
         return NULL;
     }
@@ -1315,7 +1320,7 @@ static void *heap_aligned_try(tarn_heap *h, size_t alignment, size_t size, tarn_
     uint32_t u, ag, c, x, y, s = 0, lead, got;
     uintptr_t pa;
     *st = TARN_ECORRUPT;
-    if (h->broken != 0u || HEAP_DEEP_CHECK_FAILS(h)) return NULL;
+    if (h->broken == HEAP_BROKEN || HEAP_DEEP_CHECK_FAILS(h)) return NULL;
     *st = TARN_EINVAL;
     if (size == 0u) return NULL;
     *st = TARN_ENOMEM;
@@ -1702,7 +1707,7 @@ static inline void acct_begin(const tarn_heap *c, heap_acct *a)
  * makes h refuse allocations too. */
 static void acct_end(tarn_heap *h, const tarn_heap *c, const heap_acct *a)
 {
-    if (c->broken != 0u) h->broken = 1u;
+    if (c->broken == HEAP_BROKEN) h->broken = HEAP_BROKEN;
     if (c == h) return;
     TARN_STAT(h->used = h->used + c->used - a->used; h->allocs += c->allocs - a->allocs;
               h->frees += c->frees - a->frees; if (h->used > h->peak) h->peak = h->used);
@@ -1751,7 +1756,7 @@ static tarn_status heap_locate(tarn_heap *h, const void *p, heap_blk *b, bool fu
         st = ops != NULL ? ops->find(h, p, c, ri) : TARN_ECORRUPT;
         if (st == TARN_OK) {
             st = heap_block_of(*c, p, b, full);
-            if ((*c)->broken != 0u) h->broken = 1u;
+            if ((*c)->broken == HEAP_BROKEN) h->broken = HEAP_BROKEN;
         }
     }
     return st;
@@ -1872,7 +1877,7 @@ static void *heap_place(tarn_heap *h, unsigned first, size_t size, size_t alignm
 #else
         if ((heap_rcaps(h, 0u) & caps) != caps) continue;
 #endif
-        if (h->broken != 0u) {
+        if (h->broken == HEAP_BROKEN) {
             *st = TARN_ECORRUPT;
             return NULL;
         }
@@ -2733,7 +2738,8 @@ static bool bits_any(const uint32_t *m, uint32_t from, uint32_t to)
 static tarn_status heap_geometry_ok(const tarn_heap *h)
 {
     heap_geom geo;
-    if (h->ngran < MINB || h->ngran > HEAP_MAX_GRAN || h->k > 5u || !heap_mem_ok(h)) {
+    if (h->ngran < MINB || h->ngran > HEAP_MAX_GRAN || h->k > 5u || !heap_mem_ok(h) ||
+        (h->broken != 0u && h->broken != HEAP_BROKEN)) {
         return TARN_ECORRUPT;
     }
     geom_for(&geo, h->ngran, h->k);

@@ -42,6 +42,19 @@ static void control_fields(void)
     DAMAGE(groups, h->groups + 1);
     DAMAGE(blocks, h->blocks + TARN_HEAP_GRANULE);
     DAMAGE(mem_size, (size_t)100u);
+    /* the damage flag itself: a stray bit in it is reported, and does not stop the heap
+     * (only the flag's own value, set when damage is found, refuses allocations) */
+    DAMAGE(broken, (uint8_t)1u);
+    DAMAGE(broken, (uint8_t)0x80u);
+    {
+        void *q;
+        h->broken = 1u;
+        q = tarn_heap_alloc(h, 24);
+        CHECK(q != NULL);
+        CHECK_EQ(tarn_heap_free(h, q), TARN_OK);
+        h->broken = 0u;
+        CHECK_EQ(tarn_heap_check(h), TARN_OK);
+    }
     DAMAGE(mem, (void *)(mem + 8));
     /* the sentinel bit of the used-start bitmap (right after the control structure), and
      * a stray bit past it */

@@ -168,7 +168,8 @@ typedef struct tarn_heap {
     uint8_t k;                  /**< log2(classes per power of two), 0..5 */
     uint8_t flags;              /**< TARN_HEAP_F_CLEAR_FREED, and 0x80 for TARN_F_SAN_REPORT */
     uint8_t last_error;         /**< tarn_status of the last failed call */
-    uint8_t broken;             /**< damaged metadata was seen: allocations are refused */
+    uint8_t broken;             /**< damaged metadata was seen (one set value): allocations
+                                     are refused */
     uintptr_t seal;             /**< check of the fields above and the hooks (stray writes) */
     size_t used;                /**< bytes in used blocks */
     size_t peak;                /**< highest `used` */
