@@ -1358,7 +1358,7 @@ static void *heap_aligned_try(tarn_heap *h, size_t alignment, size_t size, tarn_
  * check word (memchk) it verifies first; so a program that never calls aligned_alloc
  * does not link heap_aligned_try.  A check word that is already wrong is left wrong (the
  * calls that use it report the damage). */
-static void heap_al_install(tarn_heap *h)
+static void heap_al_install_one(tarn_heap *h)
 {
     if (h->aligned == NULL) {
         /* the check word is an exclusive or of its fields (folded to 32 bits, which is
@@ -1371,6 +1371,24 @@ static void heap_al_install(tarn_heap *h)
         h->aligned = heap_aligned_try;
         h->memchk ^= (uint32_t)v;
     }
+}
+
+/* Install it in the heap and in every region's heap (whose check, at level 2 before each
+ * of its calls, accepts blocks that record an alignment only then); a region added later
+ * gets it from tarn_heap_add_region. */
+static void heap_al_install(tarn_heap *h)
+{
+    if (h->aligned != NULL) return;
+    heap_al_install_one(h);
+#if HEAP_REGIONS
+    {
+        unsigned i;
+        for (i = 1u; heap_rgn_ok(h) && i < heap_nrgn(h); i++) {
+            tarn_heap *c = heap_rgn_at(h, i);
+            if (c != NULL) heap_al_install_one(c);
+        }
+    }
+#endif
 }
 
 void *tarn_heap_aligned_alloc(tarn_heap *h, size_t alignment, size_t size)
@@ -2067,6 +2085,7 @@ tarn_status tarn_heap_add_region(tarn_heap *h, void *mem, size_t size, uint32_t 
             c->trace_ctx = h->trace_ctx;
             HEAP_RESEAL(c);
 #endif
+            if (h->aligned != NULL) heap_al_install_one(c);
             if (t == NULL) {
                 t = (heap_rtab *)(void *)((unsigned char *)mem + (tb - TARN_ALIGN_UP(sizeof(heap_rtab), (size_t)G)));
                 memset(t, 0, sizeof *t);

@@ -29,10 +29,12 @@ static uint32_t hd_w0(const void *p)
 }
 
 /* A used block right after p (allocations first use up the free part an aligned
- * allocation left before p), so that growing p must move it. */
+ * allocation left before p), so that growing p must move it.  p's block ends after its
+ * usable bytes and, in canary mode, its guard and trailer, rounded up to a granule. */
 static void *block_after(tarn_heap *h, void *p)
 {
-    unsigned char *want = (unsigned char *)p + tarn_heap_usable_size(h, p) + TARN_HEAP_GRANULE;
+    size_t span = TARN_ALIGN_UP(tarn_heap_usable_size(h, p) + TARN_HEAP_EXTRA, (size_t)TARN_HEAP_GRANULE);
+    unsigned char *want = (unsigned char *)p + span + TARN_HEAP_GRANULE;
     int i;
     for (i = 0; i < 64; i++) {
         void *x = tarn_heap_alloc(h, 16);
