@@ -446,32 +446,6 @@ static unsigned long count_in_place(const workload *w, int which, unsigned long 
     return kept;
 }
 
-
-static void diag(const workload *w, size_t bytes)
-{
-    uint32_t i;
-    ensure_arena(bytes);
-    ensure_slots(w->nids);
-    if (tarn_heap_init(&heap, arena_mem, bytes, NULL) != TARN_OK) return;
-    for (i = 0; i < w->nops; i++) {
-        const op *o = &w->ops[i];
-        void *p = NULL;
-        tarn_heap_stats st;
-        if (o->kind == OP_FREE) { (void)tarn_heap_free(heap, slots[o->id]); continue; }
-        (void)tarn_heap_stats_get(heap, &st);
-        if (o->kind == OP_ALLOC) p = tarn_heap_alloc(heap, o->size);
-        else { p = tarn_heap_realloc(heap, slots[o->id], o->size); }
-        if (p == NULL) {
-            fprintf(stderr, "DIAG %s op %u kind %u size %u: used %lu free %lu largest %lu nfree %lu live %lu cap %lu\n",
-                w->name, i, o->kind, o->size, (unsigned long)st.used, (unsigned long)st.free,
-                (unsigned long)st.largest_free, (unsigned long)st.free_blocks, (unsigned long)st.live_blocks, (unsigned long)st.capacity);
-            break;
-        }
-        slots[o->id] = p;
-    }
-    (void)tarn_heap_destroy(heap);
-}
-
 /* Smallest buffer (bytes, to 0.1 %) in which the workload has no failed allocation. */
 static size_t smallest_arena(const workload *w, int which)
 {
@@ -481,7 +455,6 @@ static size_t smallest_arena(const workload *w, int which)
         size_t mid = lo + (hi - lo) / 2u;
         if (replay(w, mid, which) == 0) hi = mid; else lo = mid;
     }
-    if (which == 0 && getenv("FRAG_DIAG")) diag(w, lo);
     return hi;
 }
 
@@ -708,7 +681,9 @@ int main(int argc, char **argv)
                " granule floor = no metadata at all; floor, 4 B header = a 4-byte header per"
                " block (as boundary-tag heaps keep) and no other metadata.  Each is the peak"
                " of the live bytes such an allocator holds / peak live requested bytes: no"
-               " allocator of that kind can do better.", (unsigned)TARN_HEAP_GRANULE);
+               " allocator of that kind can do better.  The reference aligns its blocks to"
+               " %u bytes (bench/ref_tlsf.h RT_ALIGN).", (unsigned)TARN_HEAP_GRANULE,
+               (unsigned)RT_ALIGN);
     {
         unsigned long g0 = 0, g1 = 0, k0, k1;
         k0 = count_in_place(&wl[4], 0, &g0);

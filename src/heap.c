@@ -44,6 +44,11 @@
  *  (a closer fit good fit alone never uses).  The block is split at its START: the
  *  allocation takes the front, the free remainder (if it is at least 2 granules)
  *  follows it, so realloc can grow a block in place into the free space after it.
+ *  When it cannot, and the free block before it has a payload that holds all of the
+ *  block's bytes and, with the block (and the free block after it, if any), enough
+ *  granules, realloc moves the bytes down into it and cuts the merged span as an
+ *  allocation (heap_grow_left): the same copy a move elsewhere makes, no search, and
+ *  the arena stays packed (not for aligned_alloc blocks, nor with the quarantine on).
  *  Freeing merges at once with a free left and right neighbour (found by the boundary
  *  tag and the size), so no two free blocks are ever adjacent.
  *
@@ -124,7 +129,10 @@
  *  block (or, when its class is higher, any block) is shorter than u.  aligned_alloc(A, b) searches for
  *  u(b) + A/G + 1 granules and keeps at most u(b) + 1 of them live (the part in front of
  *  the aligned start is freed): it is covered by counting it as a request of b + A + G
- *  bytes, in M and in n.  The quarantine does not change the bound: an allocation fails
+ *  bytes, in M and in n.  A realloc is a request of its new size (the block it leaves
+ *  is freed, and in place it only uses free blocks next to it); moving into the free
+ *  block before it is a placement like any other, so it does not change the bound
+ *  either.  The quarantine does not change the bound: an allocation fails
  *  only after every held block is released.  Regions: each region is a heap of its own
  *  sizing, so the claim holds per region for the requests it serves (a request tries
  *  every region with its capabilities, so it never fails while the first of them is

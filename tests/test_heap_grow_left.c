@@ -12,6 +12,7 @@
 #include "heap.c"
 
 #include "check.h"
+#include "support/poke.h"
 
 #define GRAN TARN_HEAP_GRANULE
 
@@ -159,9 +160,9 @@ static void test_left_damaged(void)
     CHECK(a != NULL && b != NULL && c != NULL);
     fill(b, 64, 1u);
     CHECK_EQ(tarn_heap_free(h, a), TARN_OK);
-    memcpy(&w, a - GRAN + 4, sizeof w);   /* the free block's size word */
+    tarn_san_peek(&w, a - GRAN + 4, sizeof w);   /* the free block's size word */
     w ^= 1u;
-    memcpy(a - GRAN + 4, &w, sizeof w);
+    test_poke(a - GRAN + 4, &w, sizeof w);
     CHECK(tarn_heap_realloc_status(h, b, 100, &st) == NULL);
     CHECK_EQ(st, TARN_ECORRUPT);
     CHECK(same(b, 64, 1u));
