@@ -8,7 +8,7 @@
  *   | ctl: map[4],                | entry 0 | entry 1 | entry 2 | ... | entry cap   |
  *   |      bin[32 * 4] (272 bytes) | (head)  |         |         |     |             |
  *   +-----------------------------+---------+---------+---------+-----+-------------+
- *   entry (24 bytes): off | size | key | lock, next | prev, fnext | fprev, gen
+ *   entry (24 bytes): off | size | key | lock | next, prev | fnext, fprev
  *
  *   data area (offsets 0 .. data_size, every block starts at a multiple of TARN_ALIGN):
  *   0                                                                          data_size
@@ -43,11 +43,15 @@
  * head).  A live block's key is therefore its handle, and "handle == key" proves at once
  * that the index, the generation and the state are right (the inline lock and unlock in
  * handle.h test just that).  The generation advances at every free and when a slot is
- * carved by a new pool: carving continues from the low 16 bits of the generation the
- * entry's `gen` field already holds (left by an earlier pool on this table, or garbage),
- * instead of resetting it, so handles of earlier pools stay stale.  `gen` is kept
- * unsalted so that pools on fresh (zeroed) tables start at the same generation and their
- * handles differ by their salts.  The salt depends on the table's address only, so it is
+ * carved by a new pool: carving continues from the generation the entry's key already
+ * holds (left by an earlier pool on this table, or garbage), one step on, instead of
+ * resetting it, so handles of earlier pools stay stale.  Which generation a key holds
+ * depends on who wrote it: init leaves a mark in the list head's lock field (the table's
+ * salt XOR HP_TMARK), and a pool that finds its table marked takes a key's generation as
+ * key XOR salt (exactly the generation the earlier pool gave the slot); an unmarked table
+ * (zeroed, or garbage) gives the key's raw high bits, so that pools on fresh (zeroed)
+ * tables start at the same generation and their handles differ by their salts.  The
+ * salt depends on the table's address only, so it is
  * the same for every pool on one table and differs between tables less than
  * 2^(32 - bits) words apart.
  *
@@ -118,6 +122,8 @@
 #define HP_NIL 0xFFFFu      /* end of a list */
 #define HP_OUT 0xFFFEu      /* fprev of an entry whose gap is on no free list */
 #define HP_MAGIC 0x7448506Cu       /* a ready pool (even) */
+/* the table's mark (XOR its salt) in the list head's lock field, left by init */
+#define HP_TMARK 0x6B65794Du
 #define HP_MAGIC_QUICK (HP_MAGIC | 1u) /* ...whose alloc and free may take the fast path */
 #define HP_FL 32u
 #define HP_LISTS (HP_FL * HP_SL) /* 128 */
@@ -140,6 +146,10 @@ TARN_STATIC_ASSERT(sizeof(hp_entry) == TARN_HANDLE_ENTRY_SIZE, hp_entry_size);
 /* tests read a table entry's offset and key at these places */
 TARN_STATIC_ASSERT(offsetof(hp_entry, off) == 0u && offsetof(hp_entry, key) == 8u, hp_entry_fields);
 TARN_STATIC_ASSERT(TARN_HANDLE_MAX_COUNT < HP_IMASK, hp_index_below_held_state);
+/* hp_unlisted stores the aligned word {fnext, fprev} at once */
+TARN_STATIC_ASSERT(offsetof(hp_entry, fnext) % 4u == 0u &&
+                       offsetof(hp_entry, fprev) == offsetof(hp_entry, fnext) + 2u,
+                   hp_entry_word_pairs);
 TARN_STATIC_ASSERT(sizeof(hp_ctl) == TARN_HANDLE_CTL_SIZE, hp_ctl_size);
 TARN_STATIC_ASSERT(TARN_HANDLE_CTL_SIZE % 4u == 0, hp_ctl_keeps_entries_aligned);
 TARN_STATIC_ASSERT(TARN_HANDLE_MAX_COUNT < HP_OUT, hp_index_below_markers);
@@ -235,7 +245,6 @@ static inline uint32_t hp_gen_of(const tarn_handle_pool *p, uint32_t k)
 static inline void hp_set_gen(const tarn_handle_pool *p, hp_entry *e, uint32_t g, uint32_t s)
 {
     e->key = (g ^ p->salt) | s;
-    e->gen = (uint16_t)(g >> TARN_HANDLE_INDEX_BITS);
 }
 static inline bool hp_poisoning(const tarn_handle_pool *p)
 {
@@ -352,6 +361,15 @@ static inline unsigned hp_class(uint32_t g)
 
 /* Put x's gap, of g bytes (its current size), on its list if g > 0 and x is not in
  * transit (moving false: x is known not to be); else mark it listed nowhere. */
+/* Mark e's gap as on no list: fprev (and fnext, which is read only while fprev is not
+ * HP_OUT) become HP_OUT in one 32-bit store (gcc writes a 16-bit constant with two
+ * instructions on x86-64), whatever the byte order. */
+static inline void hp_unlisted(hp_entry *e)
+{
+    uint32_t w = ((uint32_t)HP_OUT << 16) | HP_OUT;
+    memcpy(&e->fnext, &w, sizeof w);
+}
+
 HP_SPECIALISED void hp_list_any(tarn_handle_pool *p, hp_entry *t, uint16_t x, uint32_t g,
                                 bool moving)
 {
@@ -516,7 +534,8 @@ static inline uint16_t hp_slot_take(tarn_handle_pool *p, hp_entry *t, bool carve
         /* first use by this pool: continue the generation the table holds (an earlier
          * pool's, or garbage), one step on, so no earlier handle of this slot matches */
         x = ++p->carved;
-        hp_set_gen(p, &t[x], ((uint32_t)t[x].gen << TARN_HANDLE_INDEX_BITS) + HP_GSTEP, 0u);
+        hp_set_gen(p, &t[x], ((t[x].key ^ (p->keyed ? p->salt : 0u)) & ~HP_IMASK) + HP_GSTEP,
+                   0u);
         if (hp_fast_ok(p)) p->fast = (uintptr_t)p->carved + 1u;
         t[x].lock = 0;
         t[x].fprev = HP_OUT;
@@ -765,8 +784,10 @@ HP_SPECIALISED uint32_t hp_pack_down(tarn_handle_pool *p, hp_entry *t, bool raw)
     while (x != 0) {
         hp_entry *e = &t[x];
         uint32_t off = e->off, size = e->size, span = hp_span(size), d = off - dest;
-        e->fprev = HP_OUT; /* its gap, if any, is listed when the next block is placed */
-        if (TARN_LIKELY(d != 0u && e->lock == 0u && !hp_held(p, e))) {
+        hp_unlisted(e); /* its gap, if any, is listed when the next block is placed */
+        /* the count never exceeds 65535: its low half is 0 iff it is 0 (one compare with
+         * memory on x86-64; a count damaged above 65535 is reported by the check) */
+        if (TARN_LIKELY(d != 0u && (uint16_t)e->lock == 0u && !hp_held(p, e))) {
             e->off = dest;
             if (!raw) {
                 hp_move(p, off, dest, size);
@@ -1127,7 +1148,9 @@ static tarn_status hp_check(const tarn_handle_pool *p, bool bytes)
     if (p->fast != 0u && (p->fast != (uintptr_t)p->carved + 1u || !hp_fast_ok(p))) {
         return TARN_ECORRUPT;
     }
-    if ((p->salt & HP_IMASK) != 0u || t[0].key != HP_IMASK) return TARN_ECORRUPT;
+    if ((p->salt & HP_IMASK) != 0u || t[0].key != HP_IMASK || t[0].lock != (p->salt ^ HP_TMARK)) {
+        return TARN_ECORRUPT;
+    }
     if ((p->magic == HP_MAGIC_QUICK) != hp_quick_ok(p)) return TARN_ECORRUPT;
     if ((p->scr != NULL) != ((p->flags & TARN_HANDLE_F_SCRAMBLE) != 0u) ||
         (p->scr != NULL && p->scr->tag != HP_SCR_TAG)) {
@@ -1156,6 +1179,7 @@ static tarn_status hp_check(const tarn_handle_pool *p, bool bytes)
         }
         end = hp_end(e);
         used += hp_span(e->size);
+        if (e->lock > HP_LOCK_MAX) return TARN_ECORRUPT; /* 32 bits wide, counts to 65535 */
         if (hp_held(p, e)) {
             if (e->lock != 0u || x == p->transit) return TARN_ECORRUPT;
             held++;
@@ -1163,7 +1187,6 @@ static tarn_status hp_check(const tarn_handle_pool *p, bool bytes)
             requested += e->size;
             live++;
         }
-        if (e->gen != (uint16_t)(hp_gen_of(p, e->key) >> TARN_HANDLE_INDEX_BITS)) return TARN_ECORRUPT;
         if (e->fprev != HP_OUT) binned++;
         if ((e->fprev == HP_OUT) != (hp_gap(p, t, x) == 0u || x == p->transit)) return TARN_ECORRUPT;
         pr = x;
@@ -1180,10 +1203,7 @@ static tarn_status hp_check(const tarn_handle_pool *p, bool bytes)
     pr = HP_NIL;
     for (steps = 0; x != HP_NIL; steps++) {
         if (steps >= p->carved || x == 0u || x > p->carved || t[x].size != 0u) return TARN_ECORRUPT;
-        if ((t[x].key & HP_IMASK) != 0u ||
-            t[x].gen != (uint16_t)(hp_gen_of(p, t[x].key) >> TARN_HANDLE_INDEX_BITS)) {
-            return TARN_ECORRUPT;
-        }
+        if ((t[x].key & HP_IMASK) != 0u) return TARN_ECORRUPT;
         freed++;
         pr = x;
         x = t[x].next;
@@ -1342,8 +1362,11 @@ static tarn_status hp_setup(tarn_handle_pool *p, unsigned char *data, size_t dsi
 
     hp_lists_clear(hp_c(p));
     t = hp_t(p);
-    memset(&t[0], 0, sizeof t[0]); /* off, size, links, lock and gen 0 */
+    /* a table an earlier pool marked: its keys hold that pool's generations */
+    p->keyed = (uint8_t)(t[0].lock == (p->salt ^ HP_TMARK));
+    memset(&t[0], 0, sizeof t[0]); /* off, size and links 0 */
     t[0].key = HP_IMASK; /* matches no handle (a handle of index 0 has state bits 0) */
+    t[0].lock = p->salt ^ HP_TMARK; /* the list head is never locked: the table's mark */
 
     TARN_SAN_NOACCESS(data, dsize);
     hp_list(p, t, 0, (uint32_t)dsize); /* the whole data area is the head's gap */
@@ -1782,7 +1805,7 @@ static void *hp_lock_call(tarn_handle_pool *pool, tarn_handle h, tarn_status *ou
         if (st == TARN_OK) {
             hp_entry *t = hp_t(pool);
             if (x == pool->transit) hp_transit_finish(pool);
-            if (t[x].lock == HP_LOCK_MAX) {
+            if (t[x].lock >= HP_LOCK_MAX) { /* above it only by damage */
                 st = TARN_EOVERFLOW;
             } else {
                 t[x].lock++;

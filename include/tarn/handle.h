@@ -250,13 +250,16 @@ typedef struct tarn_handle_entry_ {
                          the slot index when live and lockable at once (the key is then
                          the block's handle), the all-ones index when held by the
                          quarantine, else 0 */
-    uint16_t lock;  /**< lock count */
+    uint32_t lock;  /**< lock count (at most 65535; 32 bits wide so that the inline lock
+                         and unlock write it with one store).  Entry 0 (the list head,
+                         never locked) holds the table's mark here instead: a later pool
+                         on this table reads it to know that the keys it finds were
+                         written by a pool */
     uint16_t next;  /**< live: next block in address order (0 = end); free: FIFO link */
     uint16_t prev;  /**< live: previous block in address order (0 = head) */
-    uint16_t fnext; /**< free-region list links of this entry's gap */
+    uint16_t fnext; /**< free-region list links of this entry's gap (fnext and fprev share
+                         one aligned 32-bit word: compaction unlists a gap with one store) */
     uint16_t fprev; /**< 0xFFFF = first on its list, 0xFFFE = on no list */
-    uint16_t gen;   /**< low 16 bits of the generation, unsalted: what a later pool on
-                         this table continues from */
 } tarn_handle_entry_;
 
 /**
@@ -289,7 +292,10 @@ typedef struct tarn_handle_pool {
     uint8_t last_error;     /**< tarn_status of the last failed operation */
     uint8_t scramble_high;  /**< next scramble packs towards the end */
     uint8_t report;         /**< TARN_F_SAN_REPORT given at init */
-    uint8_t reserved_[2];
+    uint8_t keyed;          /**< the table held an earlier pool's mark at init: slots
+                                 carved continue from their keys' generations (else from
+                                 the keys' raw high bits: 0 on a zeroed table) */
+    uint8_t reserved_;
     uint32_t failed_allocs; /**< allocs that returned the null handle for lack of space */
     uint32_t compactions;   /**< full compactions (explicit and automatic) */
     uint64_t moved;         /**< bytes moved by compaction, compact_step and scramble */
@@ -578,8 +584,10 @@ static inline void *tarn_handle_lock(tarn_handle_pool *pool, tarn_handle h)
         tarn_handle_entry_ *e = pool->entries + x;
         uint32_t off = e->off;
         /* the first lock of a block; a nested one goes out of line (it counts up to the
-         * limit there) */
-        if (e->key == h.v && e->lock == 0u && (TARN_CHECK_LEVEL < 1 || off < pool->data_size)) {
+         * limit there).  The count never exceeds 65535, so its low 16 bits tell whether
+         * it is 0 (x86-64 gcc compares them with memory in one instruction) */
+        if (e->key == h.v && (uint16_t)e->lock == 0u &&
+            (TARN_CHECK_LEVEL < 1 || off < pool->data_size)) {
             e->lock = 1u;
             return pool->data + off;
         }
