@@ -783,11 +783,12 @@ HP_SPECIALISED uint32_t hp_pack_down(tarn_handle_pool *p, hp_entry *t, bool raw)
     t[0].fprev = HP_OUT;
     while (x != 0) {
         hp_entry *e = &t[x];
-        uint32_t off = e->off, size = e->size, span = hp_span(size), d = off - dest;
+        uint32_t off = e->off, size = e->size, span = hp_span(size);
         hp_unlisted(e); /* its gap, if any, is listed when the next block is placed */
         /* the count never exceeds 65535: its low half is 0 iff it is 0 (one compare with
          * memory on x86-64; a count damaged above 65535 is reported by the check) */
-        if (TARN_LIKELY(d != 0u && (uint16_t)e->lock == 0u && !hp_held(p, e))) {
+        if (TARN_LIKELY(off != dest && (uint16_t)e->lock == 0u && !hp_held(p, e))) {
+            uint32_t d = off - dest; /* the distance it moves (computed where needed) */
             e->off = dest;
             if (!raw) {
                 hp_move(p, off, dest, size);
@@ -804,7 +805,7 @@ HP_SPECIALISED uint32_t hp_pack_down(tarn_handle_pool *p, hp_entry *t, bool raw)
             if (rn != 0u) hp_copy_down(data + dest - rn, data + dest - rn + shift, rn);
             rn = 0;
             moved -= hp_held(p, e) ? (TARN_GUARD ? span : 0u) : hp_body(size);
-            if (d != 0u) {
+            if (off != dest) {
                 hp_bin(p, t, e->prev); /* the gap before a block that stays */
                 dest = off;
             }
