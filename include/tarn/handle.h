@@ -43,12 +43,13 @@
  * generation (advancing it once more when the slot is first used again), so a handle
  * issued before a deinit is an ordinary stale handle for every later pool on that table:
  * it is rejected until its slot has been used 65,536 times (default) counting each pool
- * that used it, so for at least the next 65,535 inits.  Only the low 16 bits of a
- * generation survive a deinit, so across a re-init the window is 65,536 uses whatever
- * TARN_HANDLE_INDEX_BITS is (with 8 index bits, 2^24 holds within one pool's life).  The buffer may hold garbage at the
- * first init (the generations start wherever it says).  If the caller writes over the
- * table between a deinit and the next init, old handles are rejected only by chance
- * (about 65,535 times in 65,536).
+ * that used it, so for at least the next 65,535 inits.  A slot's whole generation
+ * survives a deinit (it is kept in the slot's key, and init marks the table so that a
+ * later init reads it back), so the window across re-inits is the same as within one
+ * pool's life (2^24 uses with 8 index bits).  The buffer may hold garbage at the first
+ * init (the generations start wherever it says).  If the caller writes over the table
+ * between a deinit and the next init, old handles are rejected only by chance (about
+ * 65,535 times in 65,536).
  *
  * Handles of another pool.  A handle does not name its pool.  A handle of another pool
  * is rejected with TARN_EFOREIGN when its index is not a slot this pool has used, and
