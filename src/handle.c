@@ -59,8 +59,9 @@
  * block before it (blocks keep their order), a pinned block stays and the blocks after it
  * follow it, and the free lists are rebuilt on the way (a block's gap is known once the
  * next block has its final place).  Without sanitizer annotations, blocks that lie back to
- * back at their source move by the same distance and are moved together by one memmove (a
- * run); on 64-bit hosts a block of up to 64 bytes is copied inline instead.  Scramble mode packs alternately
+ * back at their source move by the same distance and are moved together by one copy (a
+ * run: memmove, or inline up to 64 bytes on 64-bit hosts; hp_pack_raw), and the walk
+ * reads each entry once.  Scramble mode packs alternately
  * towards the start and towards the end.
  *
  * Incremental compaction moves one block at a time from `transit_src` down to `off`, up to
@@ -712,20 +713,17 @@ static inline void hp_store16(unsigned char *d, const uint64_t *w)
  * 64-bit hosts: every byte is loaded before any is stored, so any overlap is safe, and it
  * costs less than a call to memmove; larger runs, and everything on 32-bit targets (where
  * code size comes first), go to memmove. */
-static inline void hp_copy_down(unsigned char *d, const unsigned char *s, uint32_t n)
+static inline void hp_copy_down(unsigned char *d, const unsigned char *s, size_t n)
 {
-    if (UINTPTR_MAX <= 0xFFFFFFFFu || n > 64u) {
+    /* sizes tested from the smallest up: the smallest blocks pay the fewest tests */
+    if (UINTPTR_MAX <= 0xFFFFFFFFu) {
         memmove(d, s, n);
     } else if (n <= 16u && TARN_ALIGN >= 8u) { /* 8 or 16: n is a multiple of TARN_ALIGN */
-        if (n > 8u) {
-            uint64_t a[2];
-            hp_load16(a, s);
-            hp_store16(d, a);
-        } else { /* n is 8 */
-            uint64_t a = 0;
-            memcpy(&a, s, n);
-            memcpy(d, &a, n);
-        }
+        uint64_t a, b; /* two words, the same one when n is 8: no test of n */
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8u, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + n - 8u, &b, 8);
     } else if (n <= 16u) { /* TARN_ALIGN 4: 4, 8, 12 or 16 */
         if (n >= 8u) { /* two words, which may overlap */
             uint64_t a, b;
@@ -738,6 +736,8 @@ static inline void hp_copy_down(unsigned char *d, const unsigned char *s, uint32
             memcpy(&a, s, 4);
             memcpy(d, &a, 4);
         }
+    } else if (n > 64u) {
+        memmove(d, s, n);
     } else if (n <= 32u) {
         uint64_t a[2], b[2];
         hp_load16(a, s);
@@ -760,50 +760,27 @@ static inline void hp_copy_down(unsigned char *d, const unsigned char *s, uint32
 /* The raw pack (no sanitizer annotations, no poisoning) is compiled in without sanitizer
  * builds; it is used when the pool does not poison. */
 #define HP_RAW_PACK (!TARN_SANITIZE)
-/* hp_copy_down copies up to 64 bytes inline (64-bit hosts) */
-#define HP_INLINE_COPY HP_SPEED
-
-/* hp_pack towards the start: every unpinned block moves down to the end of the block
- * before it.  raw (no sanitizer annotations, no poisoning): plain copies, and blocks that
- * lie back to back at their source and so move by the same distance are moved by one
- * copy (a run; on 64-bit hosts blocks up to 64 bytes are copied inline at once instead),
- * so that the work per block is a few loads and stores.  Otherwise one hp_move per block.
- * A block's gap is known once the next block has its final place; it is listed then.
- * Returns the bytes moved (the blocks' bodies). */
-HP_SPECIALISED uint32_t hp_pack_down(tarn_handle_pool *p, hp_entry *t, bool raw)
+/* hp_pack towards the start with sanitizer annotations or poisoning: every unpinned block
+ * moves down to the end of the block before it, one hp_move per block (without them
+ * hp_pack_raw does the same moves with plain copies).  A block's gap is known once the
+ * next block has its final place; it is listed then.  Returns the bytes moved (the
+ * blocks' bodies). */
+HP_SPECIALISED uint32_t hp_pack_down(tarn_handle_pool *p, hp_entry *t)
 {
-    unsigned char *data = p->data;
     /* bytes moved: every block's body less those of the blocks that stay (counted off
      * the hot path); used counts held regions' spans, requested does not */
     uint32_t moved = TARN_GUARD ? p->used : p->requested;
-    /* the pending run: rn bytes that end at dest and move down by `shift`; a block that
-     * moves by the same distance lies right after the run at its source */
-    uint32_t dest = 0, shift = 0, rn = 0;
+    uint32_t dest = 0;
     uint16_t x = t[0].next;
     t[0].fprev = HP_OUT;
     while (x != 0) {
         hp_entry *e = &t[x];
         uint32_t off = e->off, size = e->size, span = hp_span(size);
         hp_unlisted(e); /* its gap, if any, is listed when the next block is placed */
-        /* the count never exceeds 65535: its low half is 0 iff it is 0 (one compare with
-         * memory on x86-64; a count damaged above 65535 is reported by the check) */
-        if (TARN_LIKELY(off != dest && (uint16_t)e->lock == 0u && !hp_held(p, e))) {
-            uint32_t d = off - dest; /* the distance it moves (computed where needed) */
+        if (off != dest && e->lock == 0u && !hp_held(p, e)) {
             e->off = dest;
-            if (!raw) {
-                hp_move(p, off, dest, size);
-            } else if (HP_INLINE_COPY && span <= 64u && rn == 0u) {
-                hp_copy_down(data + dest, data + off, span); /* small: copied at once */
-            } else if (d == shift) {
-                rn += span;
-            } else {
-                if (rn != 0u) hp_copy_down(data + dest - rn, data + dest - rn + shift, rn);
-                shift = d;
-                rn = span;
-            }
+            hp_move(p, off, dest, size);
         } else {
-            if (rn != 0u) hp_copy_down(data + dest - rn, data + dest - rn + shift, rn);
-            rn = 0;
             moved -= hp_held(p, e) ? (TARN_GUARD ? span : 0u) : hp_body(size);
             if (off != dest) {
                 hp_bin(p, t, e->prev); /* the gap before a block that stays */
@@ -813,7 +790,68 @@ HP_SPECIALISED uint32_t hp_pack_down(tarn_handle_pool *p, hp_entry *t, bool raw)
         dest += span;
         x = e->next;
     }
-    if (rn != 0u) hp_copy_down(data + dest - rn, data + dest - rn + shift, rn);
+    hp_bin(p, t, t[0].prev);
+    return moved;
+}
+
+/* The raw pack (no sanitizer annotations, no poisoning) towards the start, the same
+ * moves as hp_pack_down with plain copies: a block that moves starts a run,
+ * and the run takes every following block that lies right after it at its source (so
+ * moves by the same distance) and may move; the run is then copied at once (inline up to
+ * 64 bytes on 64-bit hosts, else memmove).  The entry that ends a run is the next one the
+ * walk looks at, its offset already loaded: each entry is read once.  Returns the bytes
+ * moved (the blocks' bodies), as hp_pack_down. */
+static uint32_t hp_pack_raw(tarn_handle_pool *p, hp_entry *t)
+{
+    unsigned char *data = p->data;
+    uint32_t moved = TARN_GUARD ? p->used : p->requested;
+    /* offsets as size_t: pointer-wide, so no widening before the address arithmetic */
+    size_t dest = 0, off;
+    uint16_t x = t[0].next;
+    hp_entry *e;
+    t[0].fprev = HP_OUT;
+    if (x == 0u) goto done;
+    e = &t[x];
+    off = e->off;
+    for (;;) {
+        size_t span = hp_span(e->size);
+        hp_unlisted(e); /* its gap, if any, is listed when the next block is placed */
+        /* the count never exceeds 65535: its low half is 0 iff it is 0 (one compare with
+         * memory on x86-64; a count damaged above 65535 is reported by the check) */
+        if (TARN_LIKELY(off != dest && (uint16_t)e->lock == 0u && !hp_held(p, e))) {
+            size_t src = off, n = span;
+            e->off = (uint32_t)dest;
+            for (;;) {
+                x = e->next;
+                if (x == 0u) {
+                    hp_copy_down(data + dest, data + src, n);
+                    dest += n;
+                    goto done;
+                }
+                e = &t[x];
+                off = e->off;
+                if (off != src + n || (uint16_t)e->lock != 0u || hp_held(p, e)) break;
+                hp_unlisted(e);
+                e->off = (uint32_t)(dest + n);
+                n += hp_span(e->size);
+            }
+            hp_copy_down(data + dest, data + src, n);
+            dest += n;
+            continue; /* e (its offset in off) ends the run: it is looked at next */
+        }
+        /* it stays (in place, pinned or held) */
+        moved -= hp_held(p, e) ? (TARN_GUARD ? (uint32_t)span : 0u) : hp_body(e->size);
+        if (off != dest) {
+            hp_bin(p, t, e->prev); /* the gap before a block that stays */
+            dest = off;
+        }
+        dest += span;
+        x = e->next;
+        if (x == 0u) break;
+        e = &t[x];
+        off = e->off;
+    }
+done:
     hp_bin(p, t, t[0].prev);
     return moved;
 }
@@ -1011,7 +1049,7 @@ static uint32_t hp_pack(tarn_handle_pool *p, bool high)
     if (!high) {
         /* hp_pack runs only where moves are annotated or poisoned (sanitizer builds,
          * TARN_POISON_FREE, scramble mode); the raw pack is hp_pack_low's */
-        moved = hp_pack_down(p, t, false);
+        moved = hp_pack_down(p, t);
     } else {
         dest = p->data_size;
         for (x = t[0].prev; x != 0; x = t[x].prev) {
@@ -1066,7 +1104,7 @@ static uint32_t hp_pack_low(tarn_handle_pool *p)
     if (p->scr != NULL) return p->scr->pack(p, false);
     hp_transit_finish(p);
     hp_lists_clear(hp_c(p));
-    moved = hp_pack_down(p, hp_t(p), true);
+    moved = hp_pack_raw(p, hp_t(p));
     p->cursor = 0;
     p->moved += moved;
     return moved;
