@@ -362,13 +362,18 @@ static inline unsigned hp_class(uint32_t g)
 
 /* Put x's gap, of g bytes (its current size), on its list if g > 0 and x is not in
  * transit (moving false: x is known not to be); else mark it listed nowhere. */
-/* Mark e's gap as on no list: fprev (and fnext, which is read only while fprev is not
- * HP_OUT) become HP_OUT in one 32-bit store (gcc writes a 16-bit constant with two
- * instructions on x86-64), whatever the byte order. */
+/* Mark e's gap as on no list.  On 64-bit hosts fprev and fnext (read only while fprev is
+ * not HP_OUT) both become HP_OUT in one 32-bit store (gcc writes a 16-bit constant with
+ * two instructions on x86-64), whatever the byte order; 32-bit targets, some of which
+ * cannot store a word at a halfword-aligned address, store fprev alone. */
 static inline void hp_unlisted(hp_entry *e)
 {
-    uint32_t w = ((uint32_t)HP_OUT << 16) | HP_OUT;
-    memcpy(&e->fnext, &w, sizeof w);
+    if (HP_SPEED) {
+        uint32_t w = ((uint32_t)HP_OUT << 16) | HP_OUT;
+        memcpy(&e->fnext, &w, sizeof w);
+    } else {
+        e->fprev = HP_OUT;
+    }
 }
 
 HP_SPECIALISED void hp_list_any(tarn_handle_pool *p, hp_entry *t, uint16_t x, uint32_t g,
