@@ -74,9 +74,9 @@
  *   - the block list visits `live` + held distinct slots in 1..carved with size > 0,
  *     offsets multiples of TARN_ALIGN, and off(x) >= off(prev) + span(prev), end <= data_size;
  *   - used = sum of spans (blocks and held regions), requested = sum of the blocks' sizes;
- *     every carved entry's gen is the low 16 bits of its key's generation; a held entry
- *     has lock 0 and is in the ring, and
- *     the ring holds nothing else;
+ *     every block's lock count is at most 65535, and the list head's lock field holds
+ *     the table's mark (salt XOR HP_TMARK); a held entry has lock 0 and is in the ring,
+ *     and the ring holds nothing else;
  *   - the free FIFO holds carved - live - held slots, each with size 0;
  *   - a slot (or the head) is on a free list iff its gap > 0 and it is not in transit; it is
  *     on the list its gap maps to; the bitmaps mark exactly the non-empty lists;
