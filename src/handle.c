@@ -8,7 +8,7 @@
  *   | ctl: map[4],                | entry 0 | entry 1 | entry 2 | ... | entry cap   |
  *   |      bin[32 * 4] (272 bytes) | (head)  |         |         |     |             |
  *   +-----------------------------+---------+---------+---------+-----+-------------+
- *   entry (24 bytes): off | size | key | lock, next | prev, fnext | fprev, gen
+ *   entry (24 bytes): off | size | key | lock | next, prev | fnext, fprev
  *
  *   data area (offsets 0 .. data_size, every block starts at a multiple of TARN_ALIGN):
  *   0                                                                          data_size
@@ -43,11 +43,15 @@
  * head).  A live block's key is therefore its handle, and "handle == key" proves at once
  * that the index, the generation and the state are right (the inline lock and unlock in
  * handle.h test just that).  The generation advances at every free and when a slot is
- * carved by a new pool: carving continues from the low 16 bits of the generation the
- * entry's `gen` field already holds (left by an earlier pool on this table, or garbage),
- * instead of resetting it, so handles of earlier pools stay stale.  `gen` is kept
- * unsalted so that pools on fresh (zeroed) tables start at the same generation and their
- * handles differ by their salts.  The salt depends on the table's address only, so it is
+ * carved by a new pool: carving continues from the generation the entry's key already
+ * holds (left by an earlier pool on this table, or garbage), one step on, instead of
+ * resetting it, so handles of earlier pools stay stale.  Which generation a key holds
+ * depends on who wrote it: init leaves a mark in the list head's lock field (the table's
+ * salt XOR HP_TMARK), and a pool that finds its table marked takes a key's generation as
+ * key XOR salt (exactly the generation the earlier pool gave the slot); an unmarked table
+ * (zeroed, or garbage) gives the key's raw high bits, so that pools on fresh (zeroed)
+ * tables start at the same generation and their handles differ by their salts.  The
+ * salt depends on the table's address only, so it is
  * the same for every pool on one table and differs between tables less than
  * 2^(32 - bits) words apart.
  *
@@ -55,8 +59,9 @@
  * block before it (blocks keep their order), a pinned block stays and the blocks after it
  * follow it, and the free lists are rebuilt on the way (a block's gap is known once the
  * next block has its final place).  Without sanitizer annotations, blocks that lie back to
- * back at their source move by the same distance and are moved together by one memmove (a
- * run); on 64-bit hosts a block of up to 64 bytes is copied inline instead.  Scramble mode packs alternately
+ * back at their source move by the same distance and are moved together by one copy (a
+ * run: memmove, or inline up to 64 bytes on 64-bit hosts; hp_pack_raw), and the walk
+ * reads each entry once.  Scramble mode packs alternately
  * towards the start and towards the end.
  *
  * Incremental compaction moves one block at a time from `transit_src` down to `off`, up to
@@ -69,9 +74,9 @@
  *   - the block list visits `live` + held distinct slots in 1..carved with size > 0,
  *     offsets multiples of TARN_ALIGN, and off(x) >= off(prev) + span(prev), end <= data_size;
  *   - used = sum of spans (blocks and held regions), requested = sum of the blocks' sizes;
- *     every carved entry's gen is the low 16 bits of its key's generation; a held entry
- *     has lock 0 and is in the ring, and
- *     the ring holds nothing else;
+ *     every block's lock count is at most 65535, and the list head's lock field holds
+ *     the table's mark (salt XOR HP_TMARK); a held entry has lock 0 and is in the ring,
+ *     and the ring holds nothing else;
  *   - the free FIFO holds carved - live - held slots, each with size 0;
  *   - a slot (or the head) is on a free list iff its gap > 0 and it is not in transit; it is
  *     on the list its gap maps to; the bitmaps mark exactly the non-empty lists;
@@ -118,6 +123,8 @@
 #define HP_NIL 0xFFFFu      /* end of a list */
 #define HP_OUT 0xFFFEu      /* fprev of an entry whose gap is on no free list */
 #define HP_MAGIC 0x7448506Cu       /* a ready pool (even) */
+/* the table's mark (XOR its salt) in the list head's lock field, left by init */
+#define HP_TMARK 0x6B65794Du
 #define HP_MAGIC_QUICK (HP_MAGIC | 1u) /* ...whose alloc and free may take the fast path */
 #define HP_FL 32u
 #define HP_LISTS (HP_FL * HP_SL) /* 128 */
@@ -140,6 +147,10 @@ TARN_STATIC_ASSERT(sizeof(hp_entry) == TARN_HANDLE_ENTRY_SIZE, hp_entry_size);
 /* tests read a table entry's offset and key at these places */
 TARN_STATIC_ASSERT(offsetof(hp_entry, off) == 0u && offsetof(hp_entry, key) == 8u, hp_entry_fields);
 TARN_STATIC_ASSERT(TARN_HANDLE_MAX_COUNT < HP_IMASK, hp_index_below_held_state);
+/* hp_unlisted stores the aligned word {fnext, fprev} at once */
+TARN_STATIC_ASSERT(offsetof(hp_entry, fnext) % 4u == 0u &&
+                       offsetof(hp_entry, fprev) == offsetof(hp_entry, fnext) + 2u,
+                   hp_entry_word_pairs);
 TARN_STATIC_ASSERT(sizeof(hp_ctl) == TARN_HANDLE_CTL_SIZE, hp_ctl_size);
 TARN_STATIC_ASSERT(TARN_HANDLE_CTL_SIZE % 4u == 0, hp_ctl_keeps_entries_aligned);
 TARN_STATIC_ASSERT(TARN_HANDLE_MAX_COUNT < HP_OUT, hp_index_below_markers);
@@ -235,7 +246,6 @@ static inline uint32_t hp_gen_of(const tarn_handle_pool *p, uint32_t k)
 static inline void hp_set_gen(const tarn_handle_pool *p, hp_entry *e, uint32_t g, uint32_t s)
 {
     e->key = (g ^ p->salt) | s;
-    e->gen = (uint16_t)(g >> TARN_HANDLE_INDEX_BITS);
 }
 static inline bool hp_poisoning(const tarn_handle_pool *p)
 {
@@ -352,6 +362,20 @@ static inline unsigned hp_class(uint32_t g)
 
 /* Put x's gap, of g bytes (its current size), on its list if g > 0 and x is not in
  * transit (moving false: x is known not to be); else mark it listed nowhere. */
+/* Mark e's gap as on no list.  On 64-bit hosts fprev and fnext (read only while fprev is
+ * not HP_OUT) both become HP_OUT in one 32-bit store (gcc writes a 16-bit constant with
+ * two instructions on x86-64), whatever the byte order; 32-bit targets, some of which
+ * cannot store a word at a halfword-aligned address, store fprev alone. */
+static inline void hp_unlisted(hp_entry *e)
+{
+    if (HP_SPEED) {
+        uint32_t w = ((uint32_t)HP_OUT << 16) | HP_OUT;
+        memcpy(&e->fnext, &w, sizeof w);
+    } else {
+        e->fprev = HP_OUT;
+    }
+}
+
 HP_SPECIALISED void hp_list_any(tarn_handle_pool *p, hp_entry *t, uint16_t x, uint32_t g,
                                 bool moving)
 {
@@ -516,7 +540,8 @@ static inline uint16_t hp_slot_take(tarn_handle_pool *p, hp_entry *t, bool carve
         /* first use by this pool: continue the generation the table holds (an earlier
          * pool's, or garbage), one step on, so no earlier handle of this slot matches */
         x = ++p->carved;
-        hp_set_gen(p, &t[x], ((uint32_t)t[x].gen << TARN_HANDLE_INDEX_BITS) + HP_GSTEP, 0u);
+        hp_set_gen(p, &t[x], ((t[x].key ^ (p->keyed ? p->salt : 0u)) & ~HP_IMASK) + HP_GSTEP,
+                   0u);
         if (hp_fast_ok(p)) p->fast = (uintptr_t)p->carved + 1u;
         t[x].lock = 0;
         t[x].fprev = HP_OUT;
@@ -693,20 +718,17 @@ static inline void hp_store16(unsigned char *d, const uint64_t *w)
  * 64-bit hosts: every byte is loaded before any is stored, so any overlap is safe, and it
  * costs less than a call to memmove; larger runs, and everything on 32-bit targets (where
  * code size comes first), go to memmove. */
-static inline void hp_copy_down(unsigned char *d, const unsigned char *s, uint32_t n)
+static inline void hp_copy_down(unsigned char *d, const unsigned char *s, size_t n)
 {
-    if (UINTPTR_MAX <= 0xFFFFFFFFu || n > 64u) {
+    /* sizes tested from the smallest up: the smallest blocks pay the fewest tests */
+    if (UINTPTR_MAX <= 0xFFFFFFFFu) {
         memmove(d, s, n);
     } else if (n <= 16u && TARN_ALIGN >= 8u) { /* 8 or 16: n is a multiple of TARN_ALIGN */
-        if (n > 8u) {
-            uint64_t a[2];
-            hp_load16(a, s);
-            hp_store16(d, a);
-        } else { /* n is 8 */
-            uint64_t a = 0;
-            memcpy(&a, s, n);
-            memcpy(d, &a, n);
-        }
+        uint64_t a, b; /* two words, the same one when n is 8: no test of n */
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8u, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + n - 8u, &b, 8);
     } else if (n <= 16u) { /* TARN_ALIGN 4: 4, 8, 12 or 16 */
         if (n >= 8u) { /* two words, which may overlap */
             uint64_t a, b;
@@ -719,6 +741,8 @@ static inline void hp_copy_down(unsigned char *d, const unsigned char *s, uint32
             memcpy(&a, s, 4);
             memcpy(d, &a, 4);
         }
+    } else if (n > 64u) {
+        memmove(d, s, n);
     } else if (n <= 32u) {
         uint64_t a[2], b[2];
         hp_load16(a, s);
@@ -741,49 +765,29 @@ static inline void hp_copy_down(unsigned char *d, const unsigned char *s, uint32
 /* The raw pack (no sanitizer annotations, no poisoning) is compiled in without sanitizer
  * builds; it is used when the pool does not poison. */
 #define HP_RAW_PACK (!TARN_SANITIZE)
-/* hp_copy_down copies up to 64 bytes inline (64-bit hosts) */
-#define HP_INLINE_COPY HP_SPEED
-
-/* hp_pack towards the start: every unpinned block moves down to the end of the block
- * before it.  raw (no sanitizer annotations, no poisoning): plain copies, and blocks that
- * lie back to back at their source and so move by the same distance are moved by one
- * copy (a run; on 64-bit hosts blocks up to 64 bytes are copied inline at once instead),
- * so that the work per block is a few loads and stores.  Otherwise one hp_move per block.
- * A block's gap is known once the next block has its final place; it is listed then.
- * Returns the bytes moved (the blocks' bodies). */
-HP_SPECIALISED uint32_t hp_pack_down(tarn_handle_pool *p, hp_entry *t, bool raw)
+/* hp_pack towards the start with sanitizer annotations or poisoning: every unpinned block
+ * moves down to the end of the block before it, one hp_move per block (without them
+ * hp_pack_raw does the same moves with plain copies).  A block's gap is known once the
+ * next block has its final place; it is listed then.  Returns the bytes moved (the
+ * blocks' bodies). */
+HP_SPECIALISED uint32_t hp_pack_down(tarn_handle_pool *p, hp_entry *t)
 {
-    unsigned char *data = p->data;
     /* bytes moved: every block's body less those of the blocks that stay (counted off
      * the hot path); used counts held regions' spans, requested does not */
     uint32_t moved = TARN_GUARD ? p->used : p->requested;
-    /* the pending run: rn bytes that end at dest and move down by `shift`; a block that
-     * moves by the same distance lies right after the run at its source */
-    uint32_t dest = 0, shift = 0, rn = 0;
+    uint32_t dest = 0;
     uint16_t x = t[0].next;
     t[0].fprev = HP_OUT;
     while (x != 0) {
         hp_entry *e = &t[x];
-        uint32_t off = e->off, size = e->size, span = hp_span(size), d = off - dest;
-        e->fprev = HP_OUT; /* its gap, if any, is listed when the next block is placed */
-        if (TARN_LIKELY(d != 0u && e->lock == 0u && !hp_held(p, e))) {
+        uint32_t off = e->off, size = e->size, span = hp_span(size);
+        hp_unlisted(e); /* its gap, if any, is listed when the next block is placed */
+        if (off != dest && e->lock == 0u && !hp_held(p, e)) {
             e->off = dest;
-            if (!raw) {
-                hp_move(p, off, dest, size);
-            } else if (HP_INLINE_COPY && span <= 64u && rn == 0u) {
-                hp_copy_down(data + dest, data + off, span); /* small: copied at once */
-            } else if (d == shift) {
-                rn += span;
-            } else {
-                if (rn != 0u) hp_copy_down(data + dest - rn, data + dest - rn + shift, rn);
-                shift = d;
-                rn = span;
-            }
+            hp_move(p, off, dest, size);
         } else {
-            if (rn != 0u) hp_copy_down(data + dest - rn, data + dest - rn + shift, rn);
-            rn = 0;
             moved -= hp_held(p, e) ? (TARN_GUARD ? span : 0u) : hp_body(size);
-            if (d != 0u) {
+            if (off != dest) {
                 hp_bin(p, t, e->prev); /* the gap before a block that stays */
                 dest = off;
             }
@@ -791,7 +795,68 @@ HP_SPECIALISED uint32_t hp_pack_down(tarn_handle_pool *p, hp_entry *t, bool raw)
         dest += span;
         x = e->next;
     }
-    if (rn != 0u) hp_copy_down(data + dest - rn, data + dest - rn + shift, rn);
+    hp_bin(p, t, t[0].prev);
+    return moved;
+}
+
+/* The raw pack (no sanitizer annotations, no poisoning) towards the start, the same
+ * moves as hp_pack_down with plain copies: a block that moves starts a run,
+ * and the run takes every following block that lies right after it at its source (so
+ * moves by the same distance) and may move; the run is then copied at once (inline up to
+ * 64 bytes on 64-bit hosts, else memmove).  The entry that ends a run is the next one the
+ * walk looks at, its offset already loaded: each entry is read once.  Returns the bytes
+ * moved (the blocks' bodies), as hp_pack_down. */
+static uint32_t hp_pack_raw(tarn_handle_pool *p, hp_entry *t)
+{
+    unsigned char *data = p->data;
+    uint32_t moved = TARN_GUARD ? p->used : p->requested;
+    /* offsets as size_t: pointer-wide, so no widening before the address arithmetic */
+    size_t dest = 0, off;
+    uint16_t x = t[0].next;
+    hp_entry *e;
+    t[0].fprev = HP_OUT;
+    if (x == 0u) goto done;
+    e = &t[x];
+    off = e->off;
+    for (;;) {
+        size_t span = hp_span(e->size);
+        hp_unlisted(e); /* its gap, if any, is listed when the next block is placed */
+        /* the count never exceeds 65535: its low half is 0 iff it is 0 (one compare with
+         * memory on x86-64; a count damaged above 65535 is reported by the check) */
+        if (TARN_LIKELY(off != dest && (uint16_t)e->lock == 0u && !hp_held(p, e))) {
+            size_t src = off, n = span;
+            e->off = (uint32_t)dest;
+            for (;;) {
+                x = e->next;
+                if (x == 0u) {
+                    hp_copy_down(data + dest, data + src, n);
+                    dest += n;
+                    goto done;
+                }
+                e = &t[x];
+                off = e->off;
+                if (off != src + n || (uint16_t)e->lock != 0u || hp_held(p, e)) break;
+                hp_unlisted(e);
+                e->off = (uint32_t)(dest + n);
+                n += hp_span(e->size);
+            }
+            hp_copy_down(data + dest, data + src, n);
+            dest += n;
+            continue; /* e (its offset in off) ends the run: it is looked at next */
+        }
+        /* it stays (in place, pinned or held) */
+        moved -= hp_held(p, e) ? (TARN_GUARD ? (uint32_t)span : 0u) : hp_body(e->size);
+        if (off != dest) {
+            hp_bin(p, t, e->prev); /* the gap before a block that stays */
+            dest = off;
+        }
+        dest += span;
+        x = e->next;
+        if (x == 0u) break;
+        e = &t[x];
+        off = e->off;
+    }
+done:
     hp_bin(p, t, t[0].prev);
     return moved;
 }
@@ -989,7 +1054,7 @@ static uint32_t hp_pack(tarn_handle_pool *p, bool high)
     if (!high) {
         /* hp_pack runs only where moves are annotated or poisoned (sanitizer builds,
          * TARN_POISON_FREE, scramble mode); the raw pack is hp_pack_low's */
-        moved = hp_pack_down(p, t, false);
+        moved = hp_pack_down(p, t);
     } else {
         dest = p->data_size;
         for (x = t[0].prev; x != 0; x = t[x].prev) {
@@ -1044,7 +1109,7 @@ static uint32_t hp_pack_low(tarn_handle_pool *p)
     if (p->scr != NULL) return p->scr->pack(p, false);
     hp_transit_finish(p);
     hp_lists_clear(hp_c(p));
-    moved = hp_pack_down(p, hp_t(p), true);
+    moved = hp_pack_raw(p, hp_t(p));
     p->cursor = 0;
     p->moved += moved;
     return moved;
@@ -1127,7 +1192,9 @@ static tarn_status hp_check(const tarn_handle_pool *p, bool bytes)
     if (p->fast != 0u && (p->fast != (uintptr_t)p->carved + 1u || !hp_fast_ok(p))) {
         return TARN_ECORRUPT;
     }
-    if ((p->salt & HP_IMASK) != 0u || t[0].key != HP_IMASK) return TARN_ECORRUPT;
+    if ((p->salt & HP_IMASK) != 0u || t[0].key != HP_IMASK || t[0].lock != (p->salt ^ HP_TMARK)) {
+        return TARN_ECORRUPT;
+    }
     if ((p->magic == HP_MAGIC_QUICK) != hp_quick_ok(p)) return TARN_ECORRUPT;
     if ((p->scr != NULL) != ((p->flags & TARN_HANDLE_F_SCRAMBLE) != 0u) ||
         (p->scr != NULL && p->scr->tag != HP_SCR_TAG)) {
@@ -1156,6 +1223,7 @@ static tarn_status hp_check(const tarn_handle_pool *p, bool bytes)
         }
         end = hp_end(e);
         used += hp_span(e->size);
+        if (e->lock > HP_LOCK_MAX) return TARN_ECORRUPT; /* 32 bits wide, counts to 65535 */
         if (hp_held(p, e)) {
             if (e->lock != 0u || x == p->transit) return TARN_ECORRUPT;
             held++;
@@ -1163,7 +1231,6 @@ static tarn_status hp_check(const tarn_handle_pool *p, bool bytes)
             requested += e->size;
             live++;
         }
-        if (e->gen != (uint16_t)(hp_gen_of(p, e->key) >> TARN_HANDLE_INDEX_BITS)) return TARN_ECORRUPT;
         if (e->fprev != HP_OUT) binned++;
         if ((e->fprev == HP_OUT) != (hp_gap(p, t, x) == 0u || x == p->transit)) return TARN_ECORRUPT;
         pr = x;
@@ -1180,10 +1247,7 @@ static tarn_status hp_check(const tarn_handle_pool *p, bool bytes)
     pr = HP_NIL;
     for (steps = 0; x != HP_NIL; steps++) {
         if (steps >= p->carved || x == 0u || x > p->carved || t[x].size != 0u) return TARN_ECORRUPT;
-        if ((t[x].key & HP_IMASK) != 0u ||
-            t[x].gen != (uint16_t)(hp_gen_of(p, t[x].key) >> TARN_HANDLE_INDEX_BITS)) {
-            return TARN_ECORRUPT;
-        }
+        if ((t[x].key & HP_IMASK) != 0u) return TARN_ECORRUPT;
         freed++;
         pr = x;
         x = t[x].next;
@@ -1342,8 +1406,11 @@ static tarn_status hp_setup(tarn_handle_pool *p, unsigned char *data, size_t dsi
 
     hp_lists_clear(hp_c(p));
     t = hp_t(p);
-    memset(&t[0], 0, sizeof t[0]); /* off, size, links, lock and gen 0 */
+    /* a table an earlier pool marked: its keys hold that pool's generations */
+    p->keyed = (uint8_t)(t[0].lock == (p->salt ^ HP_TMARK));
+    memset(&t[0], 0, sizeof t[0]); /* off, size and links 0 */
     t[0].key = HP_IMASK; /* matches no handle (a handle of index 0 has state bits 0) */
+    t[0].lock = p->salt ^ HP_TMARK; /* the list head is never locked: the table's mark */
 
     TARN_SAN_NOACCESS(data, dsize);
     hp_list(p, t, 0, (uint32_t)dsize); /* the whole data area is the head's gap */
@@ -1782,7 +1849,7 @@ static void *hp_lock_call(tarn_handle_pool *pool, tarn_handle h, tarn_status *ou
         if (st == TARN_OK) {
             hp_entry *t = hp_t(pool);
             if (x == pool->transit) hp_transit_finish(pool);
-            if (t[x].lock == HP_LOCK_MAX) {
+            if (t[x].lock >= HP_LOCK_MAX) { /* above it only by damage */
                 st = TARN_EOVERFLOW;
             } else {
                 t[x].lock++;

@@ -174,8 +174,75 @@ static void test_split(void)
     }
 }
 
+/* The generation a slot continues from, exactly (white-box: the salt and the keys are in the
+ * public struct): GSTEP on a zeroed table; one step past the earlier pool's last generation
+ * on a table that pool marked; one step past the key's raw high bits on a table whose mark
+ * is gone (such a table counts as garbage).  The table's mark and a lock count above 65535
+ * are damage that tarn_handle_check reports. */
+#define IMASK ((uint32_t)TARN_HANDLE_INDEX_MASK_)
+#define GSTEP (IMASK + 1u)
+static uint32_t gen_of(uint32_t v) { return (v ^ pool.salt) & ~IMASK; }
+
+static void test_generation_carried(void)
+{
+    uint32_t before[NH + 1u];
+    tarn_handle h[NH];
+    unsigned i, k;
+    memset(mem, 0, sizeof mem);
+    REQUIRE(tarn_handle_init(&pool, mem, sizeof mem, NH, NULL) == TARN_OK);
+    for (i = 0; i < NH; i++) {
+        h[i] = make(i);
+        CHECK_EQ(h[i].v & IMASK, i + 1u);
+        CHECK_EQ(gen_of(h[i].v), GSTEP); /* a zeroed table: the first generation */
+    }
+    /* slot i + 1 goes through 300 * i more generations (each free advances it) */
+    for (i = 0; i < NH; i++) {
+        for (k = 0; k < 300u * i; k++) {
+            tarn_handle n;
+            CHECK_EQ(tarn_handle_free(&pool, h[i]), TARN_OK);
+            n = tarn_handle_alloc(&pool, 24);
+            REQUIRE(!tarn_handle_is_null(n));
+            CHECK_EQ(n.v & IMASK, i + 1u); /* the only free slot */
+            h[i] = n;
+        }
+        CHECK_EQ(gen_of(h[i].v), GSTEP + 300u * i * GSTEP);
+    }
+    CHECK_EQ(tarn_handle_free(&pool, h[3]), TARN_OK); /* one slot left free: one more step */
+    for (i = 1; i <= NH; i++) before[i] = gen_of(pool.entries[i].key);
+    CHECK_EQ(tarn_handle_deinit(&pool), TARN_OK);
+    REQUIRE(tarn_handle_init(&pool, mem, sizeof mem, NH, NULL) == TARN_OK);
+    for (i = 0; i < NH; i++) {
+        tarn_handle n = make(i);
+        uint32_t x = n.v & IMASK;
+        REQUIRE(x >= 1u && x <= NH);
+        CHECK_EQ(gen_of(n.v), before[x] + GSTEP); /* exactly one step on */
+        h[i] = n;
+    }
+    CHECK_EQ(tarn_handle_check(&pool), TARN_OK);
+    /* damage: a lock count above 65535, then the table's mark */
+    pool.entries[2].lock ^= 0x10000u;
+    CHECK_EQ(tarn_handle_check(&pool), TARN_ECORRUPT);
+    pool.entries[2].lock ^= 0x10000u;
+    CHECK_EQ(tarn_handle_check(&pool), TARN_OK);
+    pool.entries[0].lock ^= 0x100u;
+    CHECK_EQ(tarn_handle_check(&pool), TARN_ECORRUPT);
+    CHECK_EQ(tarn_handle_deinit(&pool), TARN_OK);
+    /* an unmarked table: generations from the keys' raw high bits */
+    for (i = 1; i <= NH; i++) before[i] = pool.entries[i].key & ~IMASK;
+    REQUIRE(tarn_handle_init(&pool, mem, sizeof mem, NH, NULL) == TARN_OK);
+    for (i = 0; i < NH; i++) {
+        tarn_handle n = make(i);
+        uint32_t x = n.v & IMASK;
+        REQUIRE(x >= 1u && x <= NH);
+        CHECK_EQ(gen_of(n.v), before[x] + GSTEP);
+    }
+    CHECK_EQ(tarn_handle_check(&pool), TARN_OK); /* init marked the table again */
+    CHECK_EQ(tarn_handle_deinit(&pool), TARN_OK);
+}
+
 int main(void)
 {
+    test_generation_carried();
     test_many_reinits();
     test_mixed_history();
     test_struct_wiped();

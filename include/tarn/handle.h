@@ -43,12 +43,13 @@
  * generation (advancing it once more when the slot is first used again), so a handle
  * issued before a deinit is an ordinary stale handle for every later pool on that table:
  * it is rejected until its slot has been used 65,536 times (default) counting each pool
- * that used it, so for at least the next 65,535 inits.  Only the low 16 bits of a
- * generation survive a deinit, so across a re-init the window is 65,536 uses whatever
- * TARN_HANDLE_INDEX_BITS is (with 8 index bits, 2^24 holds within one pool's life).  The buffer may hold garbage at the
- * first init (the generations start wherever it says).  If the caller writes over the
- * table between a deinit and the next init, old handles are rejected only by chance
- * (about 65,535 times in 65,536).
+ * that used it, so for at least the next 65,535 inits.  A slot's whole generation
+ * survives a deinit (it is kept in the slot's key, and init marks the table so that a
+ * later init reads it back), so the window across re-inits is the same as within one
+ * pool's life (2^24 uses with 8 index bits).  The buffer may hold garbage at the first
+ * init (the generations start wherever it says).  If the caller writes over the table
+ * between a deinit and the next init, old handles are rejected only by chance (about
+ * 65,535 times in 65,536).
  *
  * Handles of another pool.  A handle does not name its pool.  A handle of another pool
  * is rejected with TARN_EFOREIGN when its index is not a slot this pool has used, and
@@ -250,13 +251,16 @@ typedef struct tarn_handle_entry_ {
                          the slot index when live and lockable at once (the key is then
                          the block's handle), the all-ones index when held by the
                          quarantine, else 0 */
-    uint16_t lock;  /**< lock count */
+    uint32_t lock;  /**< lock count (at most 65535; 32 bits wide so that the inline lock
+                         and unlock write it with one store).  Entry 0 (the list head,
+                         never locked) holds the table's mark here instead: a later pool
+                         on this table reads it to know that the keys it finds were
+                         written by a pool */
     uint16_t next;  /**< live: next block in address order (0 = end); free: FIFO link */
     uint16_t prev;  /**< live: previous block in address order (0 = head) */
-    uint16_t fnext; /**< free-region list links of this entry's gap */
+    uint16_t fnext; /**< free-region list links of this entry's gap (fnext and fprev share
+                         one aligned 32-bit word: compaction unlists a gap with one store) */
     uint16_t fprev; /**< 0xFFFF = first on its list, 0xFFFE = on no list */
-    uint16_t gen;   /**< low 16 bits of the generation, unsalted: what a later pool on
-                         this table continues from */
 } tarn_handle_entry_;
 
 /**
@@ -289,7 +293,10 @@ typedef struct tarn_handle_pool {
     uint8_t last_error;     /**< tarn_status of the last failed operation */
     uint8_t scramble_high;  /**< next scramble packs towards the end */
     uint8_t report;         /**< TARN_F_SAN_REPORT given at init */
-    uint8_t reserved_[2];
+    uint8_t keyed;          /**< the table held an earlier pool's mark at init: slots
+                                 carved continue from their keys' generations (else from
+                                 the keys' raw high bits: 0 on a zeroed table) */
+    uint8_t reserved_;
     uint32_t failed_allocs; /**< allocs that returned the null handle for lack of space */
     uint32_t compactions;   /**< full compactions (explicit and automatic) */
     uint64_t moved;         /**< bytes moved by compaction, compact_step and scramble */
@@ -578,8 +585,10 @@ static inline void *tarn_handle_lock(tarn_handle_pool *pool, tarn_handle h)
         tarn_handle_entry_ *e = pool->entries + x;
         uint32_t off = e->off;
         /* the first lock of a block; a nested one goes out of line (it counts up to the
-         * limit there) */
-        if (e->key == h.v && e->lock == 0u && (TARN_CHECK_LEVEL < 1 || off < pool->data_size)) {
+         * limit there).  The count never exceeds 65535, so its low 16 bits tell whether
+         * it is 0 (x86-64 gcc compares them with memory in one instruction) */
+        if (e->key == h.v && (uint16_t)e->lock == 0u &&
+            (TARN_CHECK_LEVEL < 1 || off < pool->data_size)) {
             e->lock = 1u;
             return pool->data + off;
         }
