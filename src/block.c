@@ -356,7 +356,7 @@ static inline bool block_guard_ok(const tarn_block_pool *pool, const void *blk)
 #endif
 
 /* Link validated block i onto the free list (it is NOACCESS for the tools already). */
-static inline void block_link_free(tarn_block_pool *pool, void *blk, uint32_t i)
+static BLOCK_INLINE void block_link_free(tarn_block_pool *pool, void *blk, uint32_t i)
 {
     uint32_t *headp = block_headp(pool);
     block_write_link(blk, *headp);
@@ -438,15 +438,18 @@ static inline void block_san_setup(tarn_block_pool *pool)
 
 /* O(1) classification of a pointer handed back; *idx receives its block index when it is
  * a block below the carve line.  Caller holds the lock. */
-static tarn_status block_classify(const tarn_block_pool *pool, const void *p, uint32_t *idx)
+static BLOCK_INLINE tarn_status block_classify(const tarn_block_pool *pool, const void *p,
+                                                uint32_t *idx)
 {
     uintptr_t q;
-    if (TARN_UNLIKELY(p == NULL)) return TARN_EINVAL;
-    /* One compare on the fast path: a block below the carve line, or not; tell a block
-     * never handed out from a foreign pointer only when reporting.  Needed at every level:
-     * the bitmap must stay in bounds. */
+    /* One compare on the fast path: a block below the carve line, or not; tell NULL, a
+     * block never handed out and a foreign pointer apart only when reporting.  Needed at
+     * every level: the bitmap must stay in bounds.  NULL is never below the carve line:
+     * a block of the pool lies inside the caller's buffer, which cannot wrap around to
+     * address 0 (and a pool without blocks has carved 0). */
     q = block_q(pool, p);
     if (TARN_UNLIKELY(q >= pool->carved)) {
+        if (p == NULL) return TARN_EINVAL;
         return (q < block_count(pool)) ? TARN_EDOUBLE : TARN_EFOREIGN;
     }
     *idx = (uint32_t)q;
@@ -588,75 +591,61 @@ tarn_status tarn_block_init_ext(tarn_block_pool *pool, tarn_block_ext *ext, void
     return block_init_any(pool, ext, mem, mem_size, block_size, cfg);
 }
 
-/* Why a get cannot even look at the list (slow_ has a STOP bit): a pool that failed init
- * has no block (TARN_ENOMEM); a pool found corrupt refuses until init or clear
- * (TARN_ECORRUPT). */
-static BLOCK_NOINLINE tarn_status block_get_stopped(tarn_block_pool *pool)
+/* Take a block (caller holds the lock) into *out: the head of the free list after checking
+ * that it names a free block below the carve line, else a never-used block, else
+ * (quarantine) the oldest held one.  Returns TARN_OK, or why not: a pool found damaged
+ * (TARN_ECORRUPT), an empty pool (TARN_ENOMEM; a pool that failed init has no block and
+ * an END head, so it is one), a damaged link (TARN_ECORRUPT; the pool refuses every get
+ * and put from now on).  One test of the head covers the common case; everything else
+ * is sorted out after it. */
+static BLOCK_INLINE tarn_status block_take(tarn_block_pool *pool, unsigned char **out)
 {
-    if (pool->slow_ & BLOCK_SLOW_BROKEN) {
-        TARN_STAT(pool->failed_gets++);
-        return TARN_ENOMEM;
-    }
-    return TARN_ECORRUPT;
-}
-
-/* Take a block (caller holds the lock): the head of the free list after checking that it
- * names a free block below the carve line, else a never-used block, else (quarantine) the
- * oldest held one.  Returns the block, or NULL with the reason in *st: a pool that failed
- * init (TARN_ENOMEM) or was found damaged (TARN_ECORRUPT), an empty pool (TARN_ENOMEM), a
- * damaged link (TARN_ECORRUPT; the pool refuses every get and put from now on). */
-static BLOCK_INLINE unsigned char *block_take(tarn_block_pool *pool, tarn_status *st)
-{
-    uint32_t *headp, i;
+    uint32_t *headp, i, carved;
     unsigned char *blk;
-    if (TARN_UNLIKELY(pool->slow_ & BLOCK_SLOW_STOP)) {
-        *st = block_get_stopped(pool);
-        return NULL;
-    }
+    if (TARN_UNLIKELY(pool->slow_ & BLOCK_SLOW_CORRUPT)) return TARN_ECORRUPT;
 #if TARN_CHECK_LEVEL >= 2
     /* level 2: any damage the full check sees refuses the get, while it lasts */
-    if (BLOCK_DEEP_CHECK_FAILS(pool)) {
-        *st = TARN_ECORRUPT;
-        return NULL;
-    }
+    if (BLOCK_DEEP_CHECK_FAILS(pool)) return TARN_ECORRUPT;
 #endif
 #if TARN_SANITIZE
     block_san_setup(pool);
 #endif
     headp = block_headp(pool);
-    i = *headp;
-    if (i == BLOCK_END) {
-        if (pool->carved < block_count(pool)) {
-            /* a never-used block: its bit is garbage until now */
-            i = pool->carved;
-            block_set_carved(pool, i + 1u);
-            block_mark(pool, i, false);
-            return block_at(pool, i);
-        }
-        if (!block_unhold_oldest(pool)) {
-            TARN_STAT(pool->failed_gets++);
-            *st = TARN_ENOMEM;
-            return NULL;
-        }
-        /* the quarantine gave back its oldest block rather than let the get fail */
+    carved = pool->carved;
+    for (;;) {
+        /* the head came from a free block's link: it must name a free carved block (END
+         * is above every carve count) */
         i = *headp;
-    }
-    /* the head came from a free block's link: it must name a free carved block */
-    if (TARN_UNLIKELY(i >= pool->carved || !block_is_free(pool, i))) {
-        if (block_count(pool) == 0) {
-            /* an all-zero struct (never initialised): no block, nothing damaged */
-            TARN_STAT(pool->failed_gets++);
-            *st = TARN_ENOMEM;
-            return NULL;
+        if (TARN_LIKELY(i < carved)) {
+            if (TARN_UNLIKELY(!block_is_free(pool, i))) break;
+            blk = block_at(pool, i);
+            *headp = block_read_link(blk);
+            goto take;
         }
-        block_set_corrupt(pool);
-        *st = TARN_ECORRUPT;
-        return NULL;
+        if (i != BLOCK_END) break;
+        if (carved < block_count(pool)) {
+            /* a never-used block: its bit is garbage until now (cleared below) */
+            i = carved;
+            block_set_carved(pool, carved + 1u);
+            blk = block_at(pool, i);
+            goto take;
+        }
+        /* the quarantine gives back its oldest block rather than let the get fail */
+        if (!block_unhold_oldest(pool)) goto empty;
     }
+    /* a link that names no free block; but an all-zero struct (never initialised) has
+     * head 0 and no block: nothing damaged, nothing to hand out */
+    if (block_count(pool) != 0) {
+        block_set_corrupt(pool);
+        return TARN_ECORRUPT;
+    }
+empty:
+    TARN_STAT(pool->failed_gets++);
+    return TARN_ENOMEM;
+take:
     block_mark(pool, i, false);
-    blk = block_at(pool, i);
-    *headp = block_read_link(blk);
-    return blk;
+    *out = blk;
+    return TARN_OK;
 }
 
 /* The whole of an out-of-line get; *st (if st is not NULL) receives its status.  Copied
@@ -667,9 +656,8 @@ static BLOCK_INLINE void *block_get_locked(tarn_block_pool *pool, tarn_status *s
     tarn_status s = TARN_EINVAL;
     if (TARN_LIKELY(pool != NULL)) {
         BLOCK_LOCK(pool);
-        s = TARN_OK;
-        blk = block_take(pool, &s);
-        if (TARN_LIKELY(blk != NULL)) {
+        s = block_take(pool, &blk);
+        if (TARN_LIKELY(s == TARN_OK)) {
             pool->num_free--;
 #if TARN_GUARD
             tarn_guard_fill(blk + block_usable(pool), BLOCK_GUARD);
@@ -705,7 +693,7 @@ void *tarn_block_get_slow_(tarn_block_pool *pool)
 }
 
 /* Free validated block i (caller holds the lock). */
-static inline void block_release(tarn_block_pool *pool, void *block, uint32_t i)
+static BLOCK_INLINE void block_release(tarn_block_pool *pool, void *block, uint32_t i)
 {
     TARN_SAN_FREE(pool, block, block_usable(pool));
 #if TARN_POISON_FREE
