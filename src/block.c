@@ -408,15 +408,15 @@ static inline bool block_unhold_oldest(tarn_block_pool *pool)
 }
 
 /* The fields derived from the block size, set by init (TARN_BLOCK_POOL_DEFINE gives the
- * same values as constant expressions, TARN_BLOCK_INV_ and TARN_BLOCK_ROT_).  block_size
- * is a non-zero multiple of 4: the loop ends within 31 steps (no ctz, which is a library
- * call on a Cortex-M0+). */
-static void block_set_derived(tarn_block_pool *pool)
+ * same values as constant expressions, TARN_BLOCK_INV_ and TARN_BLOCK_ROT_).  bs is a
+ * non-zero multiple of 4: the loop ends within 31 steps (no ctz, which is a library call
+ * on a Cortex-M0+). */
+static BLOCK_INLINE void block_set_derived(tarn_block_pool *pool, uint32_t bs)
 {
     unsigned r = 0;
-    while (((pool->block_size >> r) & 1u) == 0u) r++;
+    while (((bs >> r) & 1u) == 0u) r++;
     pool->rot_ = (uint8_t)r;
-    pool->inv_ = block_inverse(pool->block_size >> r);
+    pool->inv_ = block_inverse(bs >> r);
 }
 
 /* Every out-of-line operation starts here: give the sanitizers their view of the pool
@@ -488,19 +488,28 @@ static void block_reject(tarn_block_pool *pool, const void *block, tarn_status s
 #define BLOCK_DEEP_CHECK_FAILS(pool) 0
 #endif
 
+/* floor(n / d), d > 0: the divide instruction where the target has one, else a shift and
+ * subtract loop (tarn_udiv32), so that no library division is pulled into the image. */
+#if (defined(__arm__) && defined(__ARM_FEATURE_IDIV)) || (defined(__riscv) && defined(__riscv_div)) || \
+    defined(__x86_64__) || defined(__i386__) || defined(__aarch64__)
+#define BLOCK_UDIV(n, d) ((uint32_t)(n) / (uint32_t)(d))
+#else
+#define BLOCK_UDIV(n, d) tarn_udiv32((n), (d))
+#endif
+
 /* The number of blocks of bs bytes that fit in mem_size bytes with their bitmap (count *
  * bs + MAP_BYTES(count) <= mem_size): k whole groups of 32 blocks and their bitmap word,
  * then r < 32 blocks and one more word.  A group costs 32 * bs + 4 bytes; when that does
  * not fit in 32 bits, no group fits in the buffer either (k = 0). */
-static uint32_t block_fit(uint32_t mem_size, uint32_t bs)
+static BLOCK_INLINE uint32_t block_fit(uint32_t mem_size, uint32_t bs)
 {
     uint32_t count = 0;
     if (bs <= (UINT32_MAX - 4u) / 32u) {
-        count = tarn_udiv32(mem_size, 32u * bs + 4u);
+        count = BLOCK_UDIV(mem_size, 32u * bs + 4u);
         mem_size -= count * (32u * bs + 4u);
         count *= 32u;
     }
-    if (mem_size >= bs + 4u) count += tarn_udiv32(mem_size - 4u, bs);
+    if (mem_size >= bs + 4u) count += BLOCK_UDIV(mem_size - 4u, bs);
     return count;
 }
 
@@ -532,13 +541,17 @@ static BLOCK_INLINE tarn_status block_init_any(tarn_block_pool *pool, tarn_block
         ext->head = BLOCK_END;
         pool->ext_ = ext;
     }
+    /* without an ext a config may carry flags only (a lock hook needs both callbacks) */
     if (mem == NULL || block_size == 0 ||
-        (cfg != NULL && (!tarn_lock_valid(&cfg->lock) ||
-                         (ext == NULL && (cfg->lock.lock != NULL || cfg->name != NULL))))) {
+        (cfg != NULL && (ext == NULL ? (cfg->lock.lock != NULL || cfg->lock.unlock != NULL ||
+                                        cfg->name != NULL)
+                                     : !tarn_lock_valid(&cfg->lock)))) {
         st = TARN_EINVAL;
     } else if (block_size > (size_t)UINT32_MAX - 8u - BLOCK_GUARD) {
         st = TARN_EOVERFLOW;
-    } else if (!TARN_IS_ALIGNED(mem, TARN_BLOCK_ALIGN_OF(block_size))) {
+    } else if (((uintptr_t)mem & (TARN_BLOCK_LSB_(block_size) - 1u) & ((size_t)TARN_ALIGN - 1u)) != 0u) {
+        /* not aligned to TARN_BLOCK_ALIGN_OF(block_size) = min(lowest set bit of the
+         * stride, TARN_ALIGN), both powers of two */
         st = TARN_EALIGN;
     } else {
         bs = (uint32_t)TARN_BLOCK_SIZE(block_size);
@@ -552,7 +565,7 @@ static BLOCK_INLINE tarn_status block_init_any(tarn_block_pool *pool, tarn_block
             pool->block_size = bs;
             pool->num_free = count;
             TARN_STAT(pool->min_free = count);
-            block_set_derived(pool);
+            block_set_derived(pool, bs);
             pool->slow_ = (uint8_t)BLOCK_SLOW_BUILD_BITS;
             if (cfg != NULL) {
                 if (ext != NULL) {
