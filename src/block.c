@@ -182,11 +182,19 @@ static inline unsigned char *block_carve(const tarn_block_pool *pool)
     return (pool->carved == 0) ? pool->base : block_at(pool, pool->carved);
 }
 
+/* A helper the full path calls from several places: one out-of-line copy in a library
+ * built for size (a call is smaller than its body), inline in one built for speed. */
+#if defined(__OPTIMIZE_SIZE__)
+#define BLOCK_SHARED_FN static BLOCK_NOINLINE
+#else
+#define BLOCK_SHARED_FN static inline
+#endif
+
 /* The free list's head: in head, except in a pool with a lock hook, where head stays
  * BLOCK_END for ever (so the inline get, which reads it without the lock, always calls
  * the full path) and the list lives in the ext's head.  The LOCK bit is set by init only,
  * and only in a pool with an ext. */
-static inline uint32_t *block_headp(tarn_block_pool *pool)
+BLOCK_SHARED_FN uint32_t *block_headp(tarn_block_pool *pool)
 {
     return (pool->slow_ & BLOCK_SLOW_LOCK) ? &pool->ext_->head : &pool->head;
 }
@@ -198,18 +206,11 @@ static inline uint32_t block_head(const tarn_block_pool *pool)
 /* The pool's lock hook (in its ext; ext_ and the hook are fixed at init, so reading them
  * without the lock races with nothing). */
 #if TARN_LOCKING
-/* One copy of each in a library built for size (a call is smaller than the tests), inline
- * in one built for speed. */
-#if defined(__OPTIMIZE_SIZE__)
-#define BLOCK_HOOK_FN static BLOCK_NOINLINE
-#else
-#define BLOCK_HOOK_FN static inline
-#endif
-BLOCK_HOOK_FN void block_lock(const tarn_block_pool *pool)
+BLOCK_SHARED_FN void block_lock(const tarn_block_pool *pool)
 {
     if (pool->ext_ != NULL) TARN_LOCK(pool->ext_->lock);
 }
-BLOCK_HOOK_FN void block_unlock(const tarn_block_pool *pool)
+BLOCK_SHARED_FN void block_unlock(const tarn_block_pool *pool)
 {
     if (pool->ext_ != NULL) TARN_UNLOCK(pool->ext_->lock);
 }
