@@ -26,8 +26,8 @@
  * call the out-of-line tarn_block_get_slow_ and put_slow_ instead of inlining (see
  * TARN_BLOCK_INLINE), as does TARN_BLOCK_NO_INLINE; a library built for speed starts those
  * with the same common case (bench/block: 59 instructions per pair), a library built with
- * -Os goes straight to the full path (110 per pair; a Cortex-M4 program with one pool,
- * one get and one put grows by 888 bytes).  The library and its users must see the same
+ * -Os goes straight to the full path (108 per pair; a Cortex-M4 program with one pool,
+ * one get and one put grows by 688 bytes).  The library and its users must see the same
  * configuration (tarn/config.h), as the pool's layout depends on it anyway.  Sanitizer
  * annotations of the block pool (which send every get and put down the full path) are on
  * by default under AddressSanitizer only; Valgrind memcheck annotations are opt-in (TARN_SANITIZE=1),
@@ -283,8 +283,9 @@ typedef struct tarn_block_stats {
 /**
  * Initialise `pool` over `mem`: as many blocks of TARN_BLOCK_SIZE(block_size) bytes, and
  * their free bitmap, as fit in `mem_size` bytes (TARN_BLOCK_POOL_BYTES(n, block_size) <=
- * mem_size).  O(1) but for a 32-step division loop (no library division): no block and
- * no bitmap word is touched (the buffer may hold garbage).
+ * mem_size).  O(1) (two divisions: the divide instruction where the part has one, else
+ * a 32-step loop, never a library division): no block and no bitmap word is touched (the
+ * buffer may hold garbage).
  * cfg may be NULL (no lock, no name, no flags); a lock hook or a name needs
  * tarn_block_init_ext (here they are TARN_EINVAL).  cfg->flags: TARN_F_SAN_REPORT (bad puts
  * are also reported to the memory tool), TARN_F_QUARANTINE (debug quarantine, when
