@@ -542,11 +542,14 @@ static BLOCK_INLINE tarn_status block_init_any(tarn_block_pool *pool, tarn_block
         ext->head = BLOCK_END;
         pool->ext_ = ext;
     }
-    /* without an ext a config may carry flags only (a lock hook needs both callbacks) */
+    /* without an ext a config may carry flags only (one test of the three pointers or-ed
+     * together); with one, a lock hook needs both callbacks (tested as a branch on the
+     * first: !tarn_lock_valid's comparison of two tests is 12 bytes more at -Os) */
     if (mem == NULL || block_size == 0 ||
-        (cfg != NULL && (ext == NULL ? (cfg->lock.lock != NULL || cfg->lock.unlock != NULL ||
-                                        cfg->name != NULL)
-                                     : !tarn_lock_valid(&cfg->lock)))) {
+        (cfg != NULL && (ext == NULL ? (((uintptr_t)cfg->lock.lock | (uintptr_t)cfg->lock.unlock |
+                                         (uintptr_t)cfg->name) != 0u)
+                                     : (cfg->lock.lock != NULL ? cfg->lock.unlock == NULL
+                                                               : cfg->lock.unlock != NULL)))) {
         st = TARN_EINVAL;
     } else if (block_size > (size_t)UINT32_MAX - 8u - BLOCK_GUARD) {
         st = TARN_EOVERFLOW;
