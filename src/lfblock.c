@@ -882,10 +882,14 @@ void *tarn_lfblock_get_status(tarn_lfblock_pool *pool, tarn_status *st)
 static inline tarn_status lf_refuse(tarn_lfblock_pool *pool, void *block, tarn_status st)
 {
     lf_error(pool, st);
+#if TARN_SANITIZE
     if ((ld32(&pool->flags, MO_RLX) & TARN_F_SAN_REPORT) != 0u) {
         /* best effort: a block popped meanwhile by another context is live again */
         TARN_SAN_REPORT_BAD_FREE(pool, block);
     }
+#else
+    (void)block;   /* no memory tool: not even the (atomic) load of the flag */
+#endif
     return st;
 }
 
