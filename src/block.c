@@ -182,11 +182,19 @@ static inline unsigned char *block_carve(const tarn_block_pool *pool)
     return (pool->carved == 0) ? pool->base : block_at(pool, pool->carved);
 }
 
+/* A helper the full path calls from several places: one out-of-line copy in a library
+ * built for size (a call is smaller than its body), inline in one built for speed. */
+#if defined(__OPTIMIZE_SIZE__)
+#define BLOCK_SHARED_FN static BLOCK_NOINLINE
+#else
+#define BLOCK_SHARED_FN static inline
+#endif
+
 /* The free list's head: in head, except in a pool with a lock hook, where head stays
  * BLOCK_END for ever (so the inline get, which reads it without the lock, always calls
  * the full path) and the list lives in the ext's head.  The LOCK bit is set by init only,
  * and only in a pool with an ext. */
-static inline uint32_t *block_headp(tarn_block_pool *pool)
+BLOCK_SHARED_FN uint32_t *block_headp(tarn_block_pool *pool)
 {
     return (pool->slow_ & BLOCK_SLOW_LOCK) ? &pool->ext_->head : &pool->head;
 }
@@ -198,18 +206,11 @@ static inline uint32_t block_head(const tarn_block_pool *pool)
 /* The pool's lock hook (in its ext; ext_ and the hook are fixed at init, so reading them
  * without the lock races with nothing). */
 #if TARN_LOCKING
-/* One copy of each in a library built for size (a call is smaller than the tests), inline
- * in one built for speed. */
-#if defined(__OPTIMIZE_SIZE__)
-#define BLOCK_HOOK_FN static BLOCK_NOINLINE
-#else
-#define BLOCK_HOOK_FN static inline
-#endif
-BLOCK_HOOK_FN void block_lock(const tarn_block_pool *pool)
+BLOCK_SHARED_FN void block_lock(const tarn_block_pool *pool)
 {
     if (pool->ext_ != NULL) TARN_LOCK(pool->ext_->lock);
 }
-BLOCK_HOOK_FN void block_unlock(const tarn_block_pool *pool)
+BLOCK_SHARED_FN void block_unlock(const tarn_block_pool *pool)
 {
     if (pool->ext_ != NULL) TARN_UNLOCK(pool->ext_->lock);
 }
@@ -356,7 +357,7 @@ static inline bool block_guard_ok(const tarn_block_pool *pool, const void *blk)
 #endif
 
 /* Link validated block i onto the free list (it is NOACCESS for the tools already). */
-static inline void block_link_free(tarn_block_pool *pool, void *blk, uint32_t i)
+static BLOCK_INLINE void block_link_free(tarn_block_pool *pool, void *blk, uint32_t i)
 {
     uint32_t *headp = block_headp(pool);
     block_write_link(blk, *headp);
@@ -408,15 +409,15 @@ static inline bool block_unhold_oldest(tarn_block_pool *pool)
 }
 
 /* The fields derived from the block size, set by init (TARN_BLOCK_POOL_DEFINE gives the
- * same values as constant expressions, TARN_BLOCK_INV_ and TARN_BLOCK_ROT_).  block_size
- * is a non-zero multiple of 4: the loop ends within 31 steps (no ctz, which is a library
- * call on a Cortex-M0+). */
-static void block_set_derived(tarn_block_pool *pool)
+ * same values as constant expressions, TARN_BLOCK_INV_ and TARN_BLOCK_ROT_).  bs is a
+ * non-zero multiple of 4: the loop ends within 31 steps (no ctz, which is a library call
+ * on a Cortex-M0+). */
+static BLOCK_INLINE void block_set_derived(tarn_block_pool *pool, uint32_t bs)
 {
     unsigned r = 0;
-    while (((pool->block_size >> r) & 1u) == 0u) r++;
+    while (((bs >> r) & 1u) == 0u) r++;
     pool->rot_ = (uint8_t)r;
-    pool->inv_ = block_inverse(pool->block_size >> r);
+    pool->inv_ = block_inverse(bs >> r);
 }
 
 /* Every out-of-line operation starts here: give the sanitizers their view of the pool
@@ -438,15 +439,18 @@ static inline void block_san_setup(tarn_block_pool *pool)
 
 /* O(1) classification of a pointer handed back; *idx receives its block index when it is
  * a block below the carve line.  Caller holds the lock. */
-static tarn_status block_classify(const tarn_block_pool *pool, const void *p, uint32_t *idx)
+static BLOCK_INLINE tarn_status block_classify(const tarn_block_pool *pool, const void *p,
+                                                uint32_t *idx)
 {
     uintptr_t q;
-    if (TARN_UNLIKELY(p == NULL)) return TARN_EINVAL;
-    /* One compare on the fast path: a block below the carve line, or not; tell a block
-     * never handed out from a foreign pointer only when reporting.  Needed at every level:
-     * the bitmap must stay in bounds. */
+    /* One compare on the fast path: a block below the carve line, or not; tell NULL, a
+     * block never handed out and a foreign pointer apart only when reporting.  Needed at
+     * every level: the bitmap must stay in bounds.  NULL is never below the carve line:
+     * a block of the pool lies inside the caller's buffer, which cannot wrap around to
+     * address 0 (and a pool without blocks has carved 0). */
     q = block_q(pool, p);
     if (TARN_UNLIKELY(q >= pool->carved)) {
+        if (p == NULL) return TARN_EINVAL;
         return (q < block_count(pool)) ? TARN_EDOUBLE : TARN_EFOREIGN;
     }
     *idx = (uint32_t)q;
@@ -485,19 +489,28 @@ static void block_reject(tarn_block_pool *pool, const void *block, tarn_status s
 #define BLOCK_DEEP_CHECK_FAILS(pool) 0
 #endif
 
+/* floor(n / d), d > 0: the divide instruction where the target has one, else a shift and
+ * subtract loop (tarn_udiv32), so that no library division is pulled into the image. */
+#if (defined(__arm__) && defined(__ARM_FEATURE_IDIV)) || (defined(__riscv) && defined(__riscv_div)) || \
+    defined(__x86_64__) || defined(__i386__) || defined(__aarch64__)
+#define BLOCK_UDIV(n, d) ((uint32_t)(n) / (uint32_t)(d))
+#else
+#define BLOCK_UDIV(n, d) tarn_udiv32((n), (d))
+#endif
+
 /* The number of blocks of bs bytes that fit in mem_size bytes with their bitmap (count *
  * bs + MAP_BYTES(count) <= mem_size): k whole groups of 32 blocks and their bitmap word,
  * then r < 32 blocks and one more word.  A group costs 32 * bs + 4 bytes; when that does
  * not fit in 32 bits, no group fits in the buffer either (k = 0). */
-static uint32_t block_fit(uint32_t mem_size, uint32_t bs)
+static BLOCK_INLINE uint32_t block_fit(uint32_t mem_size, uint32_t bs)
 {
     uint32_t count = 0;
     if (bs <= (UINT32_MAX - 4u) / 32u) {
-        count = tarn_udiv32(mem_size, 32u * bs + 4u);
+        count = BLOCK_UDIV(mem_size, 32u * bs + 4u);
         mem_size -= count * (32u * bs + 4u);
         count *= 32u;
     }
-    if (mem_size >= bs + 4u) count += tarn_udiv32(mem_size - 4u, bs);
+    if (mem_size >= bs + 4u) count += BLOCK_UDIV(mem_size - 4u, bs);
     return count;
 }
 
@@ -529,13 +542,20 @@ static BLOCK_INLINE tarn_status block_init_any(tarn_block_pool *pool, tarn_block
         ext->head = BLOCK_END;
         pool->ext_ = ext;
     }
+    /* without an ext a config may carry flags only (one test of the three pointers or-ed
+     * together); with one, a lock hook needs both callbacks (tested as a branch on the
+     * first: !tarn_lock_valid's comparison of two tests is 12 bytes more at -Os) */
     if (mem == NULL || block_size == 0 ||
-        (cfg != NULL && (!tarn_lock_valid(&cfg->lock) ||
-                         (ext == NULL && (cfg->lock.lock != NULL || cfg->name != NULL))))) {
+        (cfg != NULL && (ext == NULL ? (((uintptr_t)cfg->lock.lock | (uintptr_t)cfg->lock.unlock |
+                                         (uintptr_t)cfg->name) != 0u)
+                                     : (cfg->lock.lock != NULL ? cfg->lock.unlock == NULL
+                                                               : cfg->lock.unlock != NULL)))) {
         st = TARN_EINVAL;
     } else if (block_size > (size_t)UINT32_MAX - 8u - BLOCK_GUARD) {
         st = TARN_EOVERFLOW;
-    } else if (!TARN_IS_ALIGNED(mem, TARN_BLOCK_ALIGN_OF(block_size))) {
+    } else if (((uintptr_t)mem & (TARN_BLOCK_LSB_(block_size) - 1u) & ((size_t)TARN_ALIGN - 1u)) != 0u) {
+        /* not aligned to TARN_BLOCK_ALIGN_OF(block_size) = min(lowest set bit of the
+         * stride, TARN_ALIGN), both powers of two */
         st = TARN_EALIGN;
     } else {
         bs = (uint32_t)TARN_BLOCK_SIZE(block_size);
@@ -549,7 +569,7 @@ static BLOCK_INLINE tarn_status block_init_any(tarn_block_pool *pool, tarn_block
             pool->block_size = bs;
             pool->num_free = count;
             TARN_STAT(pool->min_free = count);
-            block_set_derived(pool);
+            block_set_derived(pool, bs);
             pool->slow_ = (uint8_t)BLOCK_SLOW_BUILD_BITS;
             if (cfg != NULL) {
                 if (ext != NULL) {
@@ -588,75 +608,61 @@ tarn_status tarn_block_init_ext(tarn_block_pool *pool, tarn_block_ext *ext, void
     return block_init_any(pool, ext, mem, mem_size, block_size, cfg);
 }
 
-/* Why a get cannot even look at the list (slow_ has a STOP bit): a pool that failed init
- * has no block (TARN_ENOMEM); a pool found corrupt refuses until init or clear
- * (TARN_ECORRUPT). */
-static BLOCK_NOINLINE tarn_status block_get_stopped(tarn_block_pool *pool)
+/* Take a block (caller holds the lock) into *out: the head of the free list after checking
+ * that it names a free block below the carve line, else a never-used block, else
+ * (quarantine) the oldest held one.  Returns TARN_OK, or why not: a pool found damaged
+ * (TARN_ECORRUPT), an empty pool (TARN_ENOMEM; a pool that failed init has no block and
+ * an END head, so it is one), a damaged link (TARN_ECORRUPT; the pool refuses every get
+ * and put from now on).  One test of the head covers the common case; everything else
+ * is sorted out after it. */
+static BLOCK_INLINE tarn_status block_take(tarn_block_pool *pool, unsigned char **out)
 {
-    if (pool->slow_ & BLOCK_SLOW_BROKEN) {
-        TARN_STAT(pool->failed_gets++);
-        return TARN_ENOMEM;
-    }
-    return TARN_ECORRUPT;
-}
-
-/* Take a block (caller holds the lock): the head of the free list after checking that it
- * names a free block below the carve line, else a never-used block, else (quarantine) the
- * oldest held one.  Returns the block, or NULL with the reason in *st: a pool that failed
- * init (TARN_ENOMEM) or was found damaged (TARN_ECORRUPT), an empty pool (TARN_ENOMEM), a
- * damaged link (TARN_ECORRUPT; the pool refuses every get and put from now on). */
-static BLOCK_INLINE unsigned char *block_take(tarn_block_pool *pool, tarn_status *st)
-{
-    uint32_t *headp, i;
+    uint32_t *headp, i, carved;
     unsigned char *blk;
-    if (TARN_UNLIKELY(pool->slow_ & BLOCK_SLOW_STOP)) {
-        *st = block_get_stopped(pool);
-        return NULL;
-    }
+    if (TARN_UNLIKELY(pool->slow_ & BLOCK_SLOW_CORRUPT)) return TARN_ECORRUPT;
 #if TARN_CHECK_LEVEL >= 2
     /* level 2: any damage the full check sees refuses the get, while it lasts */
-    if (BLOCK_DEEP_CHECK_FAILS(pool)) {
-        *st = TARN_ECORRUPT;
-        return NULL;
-    }
+    if (BLOCK_DEEP_CHECK_FAILS(pool)) return TARN_ECORRUPT;
 #endif
 #if TARN_SANITIZE
     block_san_setup(pool);
 #endif
     headp = block_headp(pool);
-    i = *headp;
-    if (i == BLOCK_END) {
-        if (pool->carved < block_count(pool)) {
-            /* a never-used block: its bit is garbage until now */
-            i = pool->carved;
-            block_set_carved(pool, i + 1u);
-            block_mark(pool, i, false);
-            return block_at(pool, i);
-        }
-        if (!block_unhold_oldest(pool)) {
-            TARN_STAT(pool->failed_gets++);
-            *st = TARN_ENOMEM;
-            return NULL;
-        }
-        /* the quarantine gave back its oldest block rather than let the get fail */
+    carved = pool->carved;
+    for (;;) {
+        /* the head came from a free block's link: it must name a free carved block (END
+         * is above every carve count) */
         i = *headp;
-    }
-    /* the head came from a free block's link: it must name a free carved block */
-    if (TARN_UNLIKELY(i >= pool->carved || !block_is_free(pool, i))) {
-        if (block_count(pool) == 0) {
-            /* an all-zero struct (never initialised): no block, nothing damaged */
-            TARN_STAT(pool->failed_gets++);
-            *st = TARN_ENOMEM;
-            return NULL;
+        if (TARN_LIKELY(i < carved)) {
+            if (TARN_UNLIKELY(!block_is_free(pool, i))) break;
+            blk = block_at(pool, i);
+            *headp = block_read_link(blk);
+            goto take;
         }
-        block_set_corrupt(pool);
-        *st = TARN_ECORRUPT;
-        return NULL;
+        if (i != BLOCK_END) break;
+        if (carved < block_count(pool)) {
+            /* a never-used block: its bit is garbage until now (cleared below) */
+            i = carved;
+            block_set_carved(pool, carved + 1u);
+            blk = block_at(pool, i);
+            goto take;
+        }
+        /* the quarantine gives back its oldest block rather than let the get fail */
+        if (!block_unhold_oldest(pool)) goto empty;
     }
+    /* a link that names no free block; but an all-zero struct (never initialised) has
+     * head 0 and no block: nothing damaged, nothing to hand out */
+    if (block_count(pool) != 0) {
+        block_set_corrupt(pool);
+        return TARN_ECORRUPT;
+    }
+empty:
+    TARN_STAT(pool->failed_gets++);
+    return TARN_ENOMEM;
+take:
     block_mark(pool, i, false);
-    blk = block_at(pool, i);
-    *headp = block_read_link(blk);
-    return blk;
+    *out = blk;
+    return TARN_OK;
 }
 
 /* The whole of an out-of-line get; *st (if st is not NULL) receives its status.  Copied
@@ -667,9 +673,8 @@ static BLOCK_INLINE void *block_get_locked(tarn_block_pool *pool, tarn_status *s
     tarn_status s = TARN_EINVAL;
     if (TARN_LIKELY(pool != NULL)) {
         BLOCK_LOCK(pool);
-        s = TARN_OK;
-        blk = block_take(pool, &s);
-        if (TARN_LIKELY(blk != NULL)) {
+        s = block_take(pool, &blk);
+        if (TARN_LIKELY(s == TARN_OK)) {
             pool->num_free--;
 #if TARN_GUARD
             tarn_guard_fill(blk + block_usable(pool), BLOCK_GUARD);
@@ -705,7 +710,7 @@ void *tarn_block_get_slow_(tarn_block_pool *pool)
 }
 
 /* Free validated block i (caller holds the lock). */
-static inline void block_release(tarn_block_pool *pool, void *block, uint32_t i)
+static BLOCK_INLINE void block_release(tarn_block_pool *pool, void *block, uint32_t i)
 {
     TARN_SAN_FREE(pool, block, block_usable(pool));
 #if TARN_POISON_FREE

@@ -116,6 +116,13 @@ static void test_init_errors(void)
         cfg.lock.lock = t_lock;
         CHECK_EQ(tarn_block_init_ext(&p, &ext, mem, sizeof mem, BS, &cfg), TARN_EINVAL);
         CHECK(tarn_block_get(&p) == NULL);
+        /* and so is the other half alone, with an ext and without */
+        memset(&cfg, 0, sizeof cfg);
+        cfg.lock.unlock = t_unlock;
+        CHECK_EQ(tarn_block_init_ext(&p, &ext, mem, sizeof mem, BS, &cfg), TARN_EINVAL);
+        CHECK(tarn_block_get(&p) == NULL);
+        CHECK_EQ(tarn_block_init(&p, mem, sizeof mem, BS, &cfg), TARN_EINVAL);
+        CHECK(tarn_block_get(&p) == NULL);
         CHECK_EQ(tarn_block_init_ext(NULL, &ext, mem, sizeof mem, BS, NULL), TARN_EINVAL);
         /* without cfg an ext is fine too (nothing in it yet) */
         CHECK_EQ(tarn_block_init_ext(&p, &ext, mem, sizeof mem, BS, NULL), TARN_OK);

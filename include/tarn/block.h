@@ -26,8 +26,8 @@
  * call the out-of-line tarn_block_get_slow_ and put_slow_ instead of inlining (see
  * TARN_BLOCK_INLINE), as does TARN_BLOCK_NO_INLINE; a library built for speed starts those
  * with the same common case (bench/block: 59 instructions per pair), a library built with
- * -Os goes straight to the full path (110 per pair; a Cortex-M4 program with one pool,
- * one get and one put grows by 888 bytes).  The library and its users must see the same
+ * -Os goes straight to the full path (108 per pair; a Cortex-M4 program with one pool,
+ * one get and one put grows by 680 bytes).  The library and its users must see the same
  * configuration (tarn/config.h), as the pool's layout depends on it anyway.  Sanitizer
  * annotations of the block pool (which send every get and put down the full path) are on
  * by default under AddressSanitizer only; Valgrind memcheck annotations are opt-in (TARN_SANITIZE=1),
@@ -179,14 +179,16 @@ typedef struct tarn_block_pool {
                                  buffer right after the last block */
     uintptr_t inv_;         /**< inverse of block_size's odd part modulo 2^(bits of a
                                  pointer), for put's block-start test */
-    uint32_t block_size;    /**< block stride, TARN_BLOCK_SIZE(requested) (guard included) */
-    uint32_t carved;        /**< blocks 0 .. carved-1 have been handed out at least once
-                                 since init or clear; the rest never were */
-    uint32_t num_free;      /**< free blocks: on the free list plus never carved */
+    /* the four bytes before the words that follow them: at offsets below 32 on a 32-bit
+     * part, which Thumb's 2-byte byte loads and stores reach */
     uint8_t rot_;           /**< block_size = odd part << rot_ */
     uint8_t slow_;          /**< why get/put must take the full path in block.c (bits) */
     uint8_t last_error;     /**< tarn_status of the last failed operation */
     uint8_t flags_;         /**< TARN_F_SAN_REPORT given at init; sanitizer state set up */
+    uint32_t block_size;    /**< block stride, TARN_BLOCK_SIZE(requested) (guard included) */
+    uint32_t carved;        /**< blocks 0 .. carved-1 have been handed out at least once
+                                 since init or clear; the rest never were */
+    uint32_t num_free;      /**< free blocks: on the free list plus never carved */
     tarn_block_ext *ext_;   /**< optional settings (tarn_block_init_ext), or NULL */
 #if TARN_STATS
     uint32_t min_free;      /**< lowest num_free before the last clear (see stats) */
@@ -261,9 +263,9 @@ typedef struct tarn_block_pool {
     static tarn_block_pool name = {                                                        \
         TARN_BLOCK_END_, 0u, name##_mem,                                                   \
         (uint32_t *)(void *)(name##_mem + (size_t)(count) * TARN_BLOCK_SIZE(size)),        \
-        TARN_BLOCK_INV_(size), (uint32_t)TARN_BLOCK_SIZE(size), 0u, (uint32_t)(count),      \
-        (uint8_t)TARN_BLOCK_ROT_(size), (uint8_t)TARN_BLOCK_SLOW_BUILD_, 0u, 0u,            \
-        NULL TARN_BLOCK_S_INIT_(count) TARN_BLOCK_Q_INIT_}
+        TARN_BLOCK_INV_(size), (uint8_t)TARN_BLOCK_ROT_(size),                             \
+        (uint8_t)TARN_BLOCK_SLOW_BUILD_, 0u, 0u, (uint32_t)TARN_BLOCK_SIZE(size), 0u,        \
+        (uint32_t)(count), NULL TARN_BLOCK_S_INIT_(count) TARN_BLOCK_Q_INIT_}
 
 /** Statistics of a block pool (a consistent snapshot, taken under the lock). */
 typedef struct tarn_block_stats {
@@ -281,8 +283,9 @@ typedef struct tarn_block_stats {
 /**
  * Initialise `pool` over `mem`: as many blocks of TARN_BLOCK_SIZE(block_size) bytes, and
  * their free bitmap, as fit in `mem_size` bytes (TARN_BLOCK_POOL_BYTES(n, block_size) <=
- * mem_size).  O(1) but for a 32-step division loop (no library division): no block and
- * no bitmap word is touched (the buffer may hold garbage).
+ * mem_size).  O(1) (two divisions: the divide instruction where the part has one, else
+ * a 32-step loop, never a library division): no block and no bitmap word is touched (the
+ * buffer may hold garbage).
  * cfg may be NULL (no lock, no name, no flags); a lock hook or a name needs
  * tarn_block_init_ext (here they are TARN_EINVAL).  cfg->flags: TARN_F_SAN_REPORT (bad puts
  * are also reported to the memory tool), TARN_F_QUARANTINE (debug quarantine, when

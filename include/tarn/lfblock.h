@@ -225,6 +225,10 @@ typedef struct tarn_lfblock_pool {
     tarn_lfblock_word head __attribute__((aligned(sizeof(tarn_lfblock_word))));
     uint32_t idx_mask;          /**< (1 << index bits) - 1: the head's index part */
     uint32_t carve;             /**< atomic: blocks [carve, count) were never handed out */
+    /* the two bytes early: at offsets below 32 on a 32-bit part, which Thumb's 2-byte
+     * byte loads and stores reach */
+    uint8_t rot_;               /**< block_size = odd part << rot_ */
+    uint8_t last_error;         /**< atomic: tarn_status of the latest failed operation */
 #if TARN_STATS
     uint32_t num_free;          /**< atomic: free blocks (see tarn_lfblock_stats.free) */
     uint32_t min_free;          /**< atomic: lowest num_free ever */
@@ -236,8 +240,6 @@ typedef struct tarn_lfblock_pool {
     uint32_t flags;             /**< atomic: cfg->flags at init (TARN_F_SAN_REPORT,
                                      TARN_F_QUARANTINE), the sticky damage bit and (C11
                                      build) the carving gate of the inline get */
-    uint8_t rot_;               /**< block_size = odd part << rot_ */
-    uint8_t last_error;         /**< atomic: tarn_status of the latest failed operation */
     uint32_t *state;            /**< per-block words: next index while free, USED while out */
     unsigned char *base;        /**< first block, aligned to TARN_ALIGN */
     uintptr_t inv_;             /**< inverse of block_size's odd part modulo 2^(bits of a
