@@ -382,8 +382,10 @@ HP_SPECIALISED void hp_list_any(tarn_handle_pool *p, hp_entry *t, uint16_t x, ui
     hp_ctl *c = hp_c(p);
     unsigned i;
     uint16_t h;
-    t[x].fprev = HP_OUT;
-    if (g == 0 || (moving && x == p->transit)) return;
+    if (g == 0 || (moving && x == p->transit)) {
+        t[x].fprev = HP_OUT;
+        return;
+    }
     i = hp_class(g);
     h = c->bin[i];
     t[x].fnext = h;
