@@ -844,7 +844,6 @@ static uint32_t hp_pack_raw(tarn_handle_pool *p, hp_entry *t)
                 x = e->next;
                 if (x == 0u) {
                     hp_copy_down(data + dest, data + src, n);
-                    dest += n;
                     goto done;
                 }
                 e = &t[x];
