@@ -382,8 +382,10 @@ HP_SPECIALISED void hp_list_any(tarn_handle_pool *p, hp_entry *t, uint16_t x, ui
     hp_ctl *c = hp_c(p);
     unsigned i;
     uint16_t h;
-    t[x].fprev = HP_OUT;
-    if (g == 0 || (moving && x == p->transit)) return;
+    if (g == 0 || (moving && x == p->transit)) {
+        t[x].fprev = HP_OUT;
+        return;
+    }
     i = hp_class(g);
     h = c->bin[i];
     t[x].fnext = h;
@@ -398,14 +400,17 @@ HP_HOT void hp_list(tarn_handle_pool *p, hp_entry *t, uint16_t x, uint32_t g)
     hp_list_any(p, t, x, g, true);
 }
 
-/* Take x's gap, of g bytes (the size it was listed with), off its list if it is on one. */
-HP_HOT void hp_unlist(tarn_handle_pool *p, hp_entry *t, uint16_t x, uint32_t g)
+/* Take x's gap, of g bytes (the size it was listed with), off its list if it is on one.
+ * relist: the caller lists x again (hp_list) before anything reads x's fprev, so x's
+ * fprev is left as it is instead of being set to HP_OUT (one store less). */
+HP_SPECIALISED void hp_unlist_any(tarn_handle_pool *p, hp_entry *t, uint16_t x, uint32_t g,
+                                  bool relist)
 {
     hp_ctl *c = hp_c(p);
     unsigned i;
     uint16_t n = t[x].fnext, pv = t[x].fprev;
     if (pv == HP_OUT) return;
-    t[x].fprev = HP_OUT;
+    if (!relist) t[x].fprev = HP_OUT;
     if (n != HP_NIL) t[n].fprev = pv;
     if (pv != HP_NIL) {
         t[pv].fnext = n;
@@ -415,6 +420,11 @@ HP_HOT void hp_unlist(tarn_handle_pool *p, hp_entry *t, uint16_t x, uint32_t g)
     TARN_ASSERT(c->bin[i] == x);
     c->bin[i] = n;
     if (n == HP_NIL) hp_unmark(c, i); /* the list is empty now */
+}
+
+HP_HOT void hp_unlist(tarn_handle_pool *p, hp_entry *t, uint16_t x, uint32_t g)
+{
+    hp_unlist_any(p, t, x, g, false);
 }
 
 /* Put x's gap on its list (if it has one and x is not in transit). */
@@ -522,7 +532,11 @@ HP_HOT void hp_unlink(tarn_handle_pool *p, hp_entry *t, uint16_t x)
         gx = hp_gap(p, t, x);
         merged = gp + hp_span(t[x].size) + gx;
     }
-    hp_unlist(p, t, pr, gp);
+    if (HP_SPEED) { /* pr is listed again below: its fprev is set there */
+        hp_unlist_any(p, t, pr, gp, true);
+    } else { /* one copy of the list code */
+        hp_unlist(p, t, pr, gp);
+    }
     hp_unlist(p, t, x, gx);
     t[pr].next = n;
     t[n].prev = pr;
