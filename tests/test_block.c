@@ -382,20 +382,27 @@ static void test_damaged_link_refused(void)
     }
 }
 
+/* A pool (with its ext, cfg may be NULL) that handed out three blocks and took the first
+ * two back: a free list of two and one live block.  Returns the index of the list's last
+ * block. */
+static uint32_t two_free_one_live(tarn_block_pool *p, tarn_block_ext *ext, const tarn_config *cfg)
+{
+    void *a, *b2;
+    REQUIRE(tarn_block_init_ext(p, ext, mem, TARN_BLOCK_POOL_BYTES(NB, BS), BS, cfg) == TARN_OK);
+    a = tarn_block_get(p);
+    b2 = tarn_block_get(p);
+    (void)tarn_block_get(p);
+    REQUIRE(tarn_block_put(p, a) == TARN_OK);
+    REQUIRE(tarn_block_put(p, b2) == TARN_OK);
+    return (uint32_t)tarn_block_index(p, a);
+}
+
 /* Every damaged control field is reported by the full check (and nothing is followed). */
 static void test_corrupt_fields(void)
 {
     tarn_block_pool p, saved;
     tarn_block_ext ext, saved_ext;
-    void *a, *b2;
-    uint32_t ia;
-    REQUIRE(tarn_block_init_ext(&p, &ext, mem, TARN_BLOCK_POOL_BYTES(NB, BS), BS, NULL) == TARN_OK);
-    a = tarn_block_get(&p);
-    b2 = tarn_block_get(&p);
-    (void)tarn_block_get(&p);
-    ia = (uint32_t)tarn_block_index(&p, a);
-    REQUIRE(tarn_block_put(&p, a) == TARN_OK);
-    REQUIRE(tarn_block_put(&p, b2) == TARN_OK);
+    uint32_t ia = two_free_one_live(&p, &ext, NULL);
     saved = p;
     saved_ext = ext;
 #define DAMAGE(stmt)                                     \
@@ -439,13 +446,7 @@ static void test_corrupt_fields(void)
         tarn_config cfg;
         memset(&cfg, 0, sizeof cfg);
         cfg.lock = LOCK_HOOK;
-        REQUIRE(tarn_block_init_ext(&p, &ext, mem, TARN_BLOCK_POOL_BYTES(NB, BS), BS, &cfg) == TARN_OK);
-        a = tarn_block_get(&p);
-        b2 = tarn_block_get(&p);
-        (void)tarn_block_get(&p);
-        ia = (uint32_t)tarn_block_index(&p, a);
-        REQUIRE(tarn_block_put(&p, a) == TARN_OK);
-        REQUIRE(tarn_block_put(&p, b2) == TARN_OK);
+        ia = two_free_one_live(&p, &ext, &cfg);
         REQUIRE(tarn_block_set_put_cb(&p, NULL, NULL) == TARN_OK);
         saved = p;
         saved_ext = ext;
