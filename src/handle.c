@@ -737,14 +737,9 @@ static inline void hp_copy_down(unsigned char *d, const unsigned char *s, size_t
     /* sizes tested from the smallest up: the smallest blocks pay the fewest tests */
     if (UINTPTR_MAX <= 0xFFFFFFFFu) {
         memmove(d, s, n);
-    } else if (n <= 16u && TARN_ALIGN >= 8u) { /* 8 or 16: n is a multiple of TARN_ALIGN */
-        uint64_t a, b; /* two words, the same one when n is 8: no test of n */
-        memcpy(&a, s, 8);
-        memcpy(&b, s + n - 8u, 8);
-        memcpy(d, &a, 8);
-        memcpy(d + n - 8u, &b, 8);
-    } else if (n <= 16u) { /* TARN_ALIGN 4: 4, 8, 12 or 16 */
-        if (n >= 8u) { /* two words, which may overlap */
+    } else if (n <= 16u) { /* a multiple of TARN_ALIGN: 8 or 16, or with TARN_ALIGN 4 also 4, 12 */
+        if (TARN_ALIGN >= 8u || n >= 8u) { /* two words, which may overlap (the same one
+                                            * when n is 8; no test of n at TARN_ALIGN 8) */
             uint64_t a, b;
             memcpy(&a, s, 8);
             memcpy(&b, s + n - 8u, 8);
