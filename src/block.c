@@ -13,13 +13,17 @@
  *   a never-used block:              [ anything                                       ]
  *   bitmap: bit i of word i/32 is 1 when block i is on the free list, 0 when it is handed
  *   out (or held in the quarantine); bits of blocks never carved are garbage (init is
- *   O(1) and touches nothing): the carve that first hands a block out clears its bit.
+ *   O(1) and touches nothing), except in the word of the carve line: the carve of the
+ *   first block of a word zeroes the whole word, so the bits at and above the carve line
+ *   in its word are 0, and carving any other block needs no bitmap write.
  *
  * The pool does not store count: map - base is a multiple of block_size, and count is
  * that multiple, found by the block-start test below (block_count), no division.
  *
  * Invariants (checked by tarn_block_check):
  *   - carved <= count, map == base + count * block_size, 0 < count < 2^32;
+ *   - the bits of the carve line's word at and above the line are 0 (when carved is not
+ *     a multiple of 32);
  *   - the free list visits distinct blocks below the carve line, each with its bit set;
  *     exactly the carved blocks with their bit set are on it, and there are num_free -
  *     (count - carved) of them;
@@ -617,7 +621,7 @@ tarn_status tarn_block_init_ext(tarn_block_pool *pool, tarn_block_ext *ext, void
  * is sorted out after it. */
 static BLOCK_INLINE tarn_status block_take(tarn_block_pool *pool, unsigned char **out)
 {
-    uint32_t *headp, i, carved;
+    uint32_t *headp, i, carved, clr = 1u;
     unsigned char *blk;
     if (TARN_UNLIKELY(pool->slow_ & BLOCK_SLOW_CORRUPT)) return TARN_ECORRUPT;
 #if TARN_CHECK_LEVEL >= 2
@@ -645,6 +649,8 @@ static BLOCK_INLINE tarn_status block_take(tarn_block_pool *pool, unsigned char 
             i = carved;
             block_set_carved(pool, carved + 1u);
             blk = block_at(pool, i);
+            /* clear its bit and every bit above it in its word (see the top of this file) */
+            clr = UINT32_MAX;
             goto take;
         }
         /* the quarantine gives back its oldest block rather than let the get fail */
@@ -660,7 +666,7 @@ empty:
     TARN_STAT(pool->failed_gets++);
     return TARN_ENOMEM;
 take:
-    block_mark(pool, i, false);
+    pool->map[i >> 5] &= ~(clr << (i & 31u));
     *out = blk;
     return TARN_OK;
 }
@@ -925,6 +931,10 @@ static tarn_status block_check_locked(const tarn_block_pool *pool)
     /* the list lives in one head field, the other is END; lim_ mirrors carved exactly
      * when get and put may take the inline path */
     if ((pool->slow_ & BLOCK_SLOW_LOCK) != 0u && (pool->ext_ == NULL || pool->head != BLOCK_END)) {
+        return TARN_ECORRUPT;
+    }
+    /* the carve line's word: 0 at and above the line (the inline carve relies on it) */
+    if ((pool->carved & 31u) != 0u && (pool->map[pool->carved >> 5] >> (pool->carved & 31u)) != 0u) {
         return TARN_ECORRUPT;
     }
     if (((pool->slow_ & BLOCK_SLOW_LOCK) == 0u && pool->ext_ != NULL &&

@@ -538,6 +538,59 @@ static void test_ext_and_lock(void)
     CHECK(lock_calls >= 8);
 }
 
+/* The bitmap is garbage before init and init does not touch it: the carve of the first
+ * block of each word zeroes that word, and carving the others writes no bit.  Over a
+ * buffer of all ones (every garbage bit says "free"), every block must be carved as
+ * handed out, by the inline get and by the full path (a lock hook), before and after a
+ * clear, with block counts that end inside a word; a stray bit above the carve line is
+ * damage that check reports. */
+static void test_carve_over_garbage(void)
+{
+    static const uint32_t counts[] = {1u, 31u, 32u, 33u, 70u};
+    static unsigned char buf[TARN_BLOCK_POOL_BYTES(70, 8)] TARN_BLOCK_ALIGNED;
+    static void *got[70];
+    unsigned ci, round, locked;
+    for (locked = 0; locked < 2; locked++) {
+        for (ci = 0; ci < sizeof counts / sizeof counts[0]; ci++) {
+            tarn_block_pool p;
+            tarn_block_ext ext;
+            tarn_config cfg;
+            uint32_t n = counts[ci], i;
+            memset(&cfg, 0, sizeof cfg);
+            if (locked) cfg.lock = LOCK_HOOK;
+            memset(buf, 0xFF, sizeof buf);
+            REQUIRE(tarn_block_init_ext(&p, &ext, buf, TARN_BLOCK_POOL_BYTES(n, 8), 8, &cfg) ==
+                    TARN_OK);
+            REQUIRE(pool_count(&p) == n);
+            for (round = 0; round < 2; round++) {
+                for (i = 0; i < n; i++) {
+                    got[i] = tarn_block_get(&p);
+                    REQUIRE(got[i] == (void *)(buf + (size_t)i * 8u));
+                    CHECK(MAPBIT(p, i) == 0u);
+                    CHECK_EQ(tarn_block_validate(&p, got[i]), TARN_OK);
+                    CHECK_EQ(tarn_block_check(&p), TARN_OK);
+                }
+                CHECK(tarn_block_get(&p) == NULL);
+                for (i = 0; i < n; i++) CHECK_EQ(tarn_block_put(&p, got[i]), TARN_OK);
+                CHECK_EQ(tarn_block_check(&p), TARN_OK);
+                CHECK_EQ(tarn_block_clear(&p), TARN_OK);   /* the bits stay all ones */
+            }
+            /* a bit above the carve line in its word is damage */
+            if (n > 1u) {
+                void *a = tarn_block_get(&p);
+                REQUIRE(a != NULL);
+                MAPFLIP(p, 1u);
+                CHECK_EQ(tarn_block_check(&p), TARN_ECORRUPT);
+                MAPFLIP(p, 1u);
+                CHECK_EQ(tarn_block_check(&p), TARN_OK);
+                CHECK_EQ(tarn_block_put(&p, a), TARN_OK);
+            }
+        }
+    }
+    CHECK_EQ(lock_depth, 0);
+    CHECK_EQ(lock_bad, 0);
+}
+
 static void test_static_pool(void)
 {
     void *v[5];
@@ -831,6 +884,7 @@ int main(void)
     test_damaged_link_refused();
     test_corrupt_fields();
     test_ext_and_lock();
+    test_carve_over_garbage();
     test_static_pool();
     test_registry();
     test_walk();

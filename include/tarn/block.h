@@ -541,15 +541,17 @@ static inline void *tarn_block_get_try_(tarn_block_pool *pool,
     h = pool->head;
     if (__builtin_expect(h >= pool->lim_, 0)) {
         /* An empty list (END) in a pool that may take the inline path (lim_ != 0) with a
-         * block never used: carve it here, so that first use costs no call either.  Its
-         * bit is garbage until now (init touches no bitmap word): clear it. */
+         * block never used: carve it here, so that first use costs no call either.  Init
+         * touches no bitmap word; the carve of the first block of a word zeroes the word,
+         * so the bits above the carve line in its word are 0 and this block's bit already
+         * says "handed out" unless it is the first of its word. */
         if (h != TARN_BLOCK_END_ || (h = pool->lim_) == 0u) return full(pool);
         /* the bitmap starts right after the last block: past it, no block is left */
         blk = pool->base + (size_t)h * pool->block_size;
         if (blk >= (unsigned char *)pool->map) return full(pool);
         pool->lim_ = h + 1u;
         pool->carved = h + 1u;
-        pool->map[h >> 5] &= ~((uint32_t)1u << (h & 31u));
+        if ((h & 31u) == 0u) pool->map[h >> 5] = 0u;
         pool->num_free--;
         return blk;
     }
