@@ -36,7 +36,8 @@
  *  with u the size in granules and e = max(0, floor(log2 u) - k),
  *  class(u) = (e << k) + (u >> e).  Sizes below 2^(k+1) granules have one class each;
  *  above, each power of two is split into 2^k classes.  k (0..5) is chosen so that the
- *  class table takes at most size/1024 + 96 bytes: fewer classes for small buffers.
+ *  class table takes at most max(size/1024 + 96, size/128) bytes: fewer classes for small
+ *  buffers.
  *  A request of u granules takes the head of the smallest non-empty class >=
  *  class_up(u), the smallest class whose every block has >= u granules (good fit);
  *  groups/top are a two-level bitmap of non-empty classes, so the search is two bit
@@ -432,16 +433,19 @@ static void geom_for(heap_geom *g, uint32_t n, uint32_t k)
 }
 
 /* Classes per power of two for a buffer of `size` bytes: the class table within
- * size/1024 + 96 bytes (independent of the buffer's alignment). */
+ * max(size/1024 + 96, size/128) bytes (independent of the buffer's alignment): below
+ * about 14 KiB the first, a fixed allowance; above it 1/128 of the buffer, which buys a finer
+ * split where it pays (docs/heap.md, "Class budget"). */
 static uint32_t geom_k(size_t size)
 {
     uint32_t k, n;
-    size_t sn = size >> LG;
+    size_t sn = size >> LG, budget = size / 1024u + 96u;
     n = sn > HEAP_MAX_GRAN ? HEAP_MAX_GRAN : (uint32_t)sn;
     if (n < 2u) return 0u;
+    if (size / 128u > budget) budget = size / 128u;
     for (k = 5; k > 0; k--) {
         uint32_t nc = class_k(n, k) + 2u;
-        if ((size_t)4u * (nc + ((nc + 31u) >> 5)) <= size / 1024u + 96u) break;
+        if ((size_t)4u * (nc + ((nc + 31u) >> 5)) <= budget) break;
     }
     return k;
 }

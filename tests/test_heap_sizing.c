@@ -388,6 +388,35 @@ static void test_aligned_bound(void)
            (unsigned long)A);
 }
 
+/* TARN_HEAP_BYTES(usable): a buffer of that size, at any alignment, gives a heap whose
+ * capacity is at least `usable` and in which one request of `usable` bytes succeeds.
+ * Sizes around every class-table step (the budget is size/128 + 96 bytes) and powers of
+ * two up to 4 MiB. */
+static void test_heap_bytes(void)
+{
+    static const size_t usable[] = {1u, 8u, 100u, 1000u, 4000u, 8000u, 16000u, 30000u,
+                                    65536u, 100000u, 250000u, 262144u, 500000u, 1048576u,
+                                    3000000u, 4194304u};
+    size_t i, off;
+    for (i = 0; i < sizeof usable / sizeof usable[0]; i++) {
+        size_t bytes = TARN_HEAP_BYTES(usable[i]);
+        unsigned char *raw = (unsigned char *)malloc(bytes + 64u);
+        REQUIRE(raw != NULL);
+        for (off = 0; off < 64u; off += 4u) {
+            tarn_heap *h = NULL;
+            tarn_heap_stats st;
+            void *p;
+            REQUIRE(tarn_heap_init(&h, raw + off, bytes, NULL) == TARN_OK);
+            REQUIRE(tarn_heap_stats_get(h, &st) == TARN_OK);
+            CHECK(st.capacity >= usable[i]);
+            p = tarn_heap_alloc(h, usable[i]);
+            CHECK(p != NULL);
+            CHECK_EQ(tarn_heap_free(h, p), TARN_OK);
+        }
+        free(raw);
+    }
+}
+
 int main(void)
 {
     static const size_t params[][3] = {
@@ -400,6 +429,7 @@ int main(void)
     unsigned long total_small = 0;
     long ops = CHECK_ITERS(40000L);
     check_seed(20240611u);
+    test_heap_bytes();
     for (i = 0; i < sizeof params / sizeof params[0]; i++) {
         size_t bound = tarn_heap_size_for(params[i][0], params[i][1], params[i][2]);
         unsigned long fails_small;

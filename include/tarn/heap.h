@@ -6,9 +6,9 @@
  * buffer, so any number of heaps can exist and the library keeps no global state.
  * Allocation is a two-level segregated good fit (the TLSF family): free blocks are kept
  * in size classes, 2^k classes per power of two (k = 0..5, fewer for small buffers so
- * that the class table stays within size/1024 + 96 bytes), and a request is served from
- * the head of the smallest non-empty class whose every block is large enough, found
- * with two bit scans.  Every block starts with an 8-byte header (its size and the size
+ * that the class table stays within max(size/1024 + 96, size/128) bytes), and a request
+ * is served from the head of the smallest non-empty class whose every block is large
+ * enough, found with two bit scans.  Every block starts with an 8-byte header (its size and the size
  * of the block before, as 27-bit granule numbers, on 32- and 64-bit hosts), where a
  * granule is TARN_HEAP_GRANULE = max(8, TARN_ALIGN) bytes: a 1..8 byte allocation takes
  * 16 bytes (outside canary mode, which adds TARN_HEAP_EXTRA bytes of guard and trailer).
@@ -237,11 +237,11 @@ typedef struct tarn_heap {
  * A buffer size (bytes, any alignment) whose heap can hold at least `usable` bytes of
  * blocks (stats.capacity >= usable, so one request of `usable` bytes succeeds in the
  * empty heap): the usable bytes plus an upper bound of the header, the sentinel, the
- * control structure, the used-start bitmap (1/64) and the class table (at most 1/1024
+ * control structure, the used-start bitmap (1/64) and the class table (at most 1/128
  * + 96 bytes).  Constant expression.
  */
 #define TARN_HEAP_BYTES(usable)                                                           \
-    ((size_t)(usable) + TARN_HEAP_EXTRA + ((size_t)(usable) + TARN_HEAP_EXTRA) / 60u +    \
+    ((size_t)(usable) + TARN_HEAP_EXTRA + ((size_t)(usable) + TARN_HEAP_EXTRA) / 40u +    \
      sizeof(tarn_heap) + 6u * TARN_HEAP_GRANULE + 160u)
 
 /**
