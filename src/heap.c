@@ -1017,28 +1017,37 @@ static HEAP_HOT uint32_t heap_cut(tarn_heap *h, uint32_t x, uint32_t s, uint32_t
  * its list.  Returns it and its size in *ps, or NIL (damaged; nothing changed). */
 static HEAP_HOT uint32_t heap_pop(tarn_heap *h, uint32_t c, uint32_t need, uint32_t *ps)
 {
-    uint32_t x, nx;
+    uint32_t x;
     if (TARN_UNLIKELY(c >= h->nclasses)) return NIL;
     x = h->heads[c];
 #if HEAP_CHECKING
     if (TARN_UNLIKELY(!is_free(h, x))) return NIL;
 #endif
     *ps = free_size(h, x);
-    nx = LK_NEXT(h, x);
 #if HEAP_CHECKING
-    if (TARN_UNLIKELY(*ps < need || LK_PREV(h, x) != (TAG | c) ||
-                      (nx != NIL && (!is_free(h, nx) || LK_PREV(h, nx) != x)))) {
-        return NIL;
-    }
+    /* the head of class c, large enough, and its successor points back at it */
+    if (TARN_UNLIKELY(*ps < need || LK_PREV(h, x) != (TAG | c))) return NIL;
 #else
     (void)need;
 #endif
-    h->heads[c] = nx;
-    if (nx != NIL) {
-        wr1(h, nx + 1u, 1u, TAG | c);
-    } else {
-        cls_unmark(h, c);
+#ifdef HEAP_SPEED
+    {   /* the head's unlinking written out: c is known, so is the head's prev link */
+        uint32_t nx = LK_NEXT(h, x);
+#if HEAP_CHECKING
+        if (TARN_UNLIKELY(nx != NIL && (!is_free(h, nx) || LK_PREV(h, nx) != x))) return NIL;
+#endif
+        h->heads[c] = nx;
+        if (nx != NIL) {
+            wr1(h, nx + 1u, 1u, TAG | c);
+        } else {
+            cls_unmark(h, c);
+        }
     }
+#else
+    /* size builds: the general safe unlinking (-48 B on Cortex-M4, +2 % instructions) */
+    if (TARN_UNLIKELY(!unlink_ok(h, x))) return NIL;
+    list_unlink(h, x);
+#endif
     return x;
 }
 
