@@ -38,6 +38,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__GLIBC__)
+#include <malloc.h> /* malloc_usable_size */
+#endif
 
 enum { OP_ALLOC, OP_FREE, OP_REALLOC };
 
@@ -585,6 +588,99 @@ static void bench_workload(workload *w, bench_sys *sys, int nsys, double *net_ta
 
 /* bytes of arena one allocation consumes: its block (header included), plus its share of
  * the used-start bitmap (1 bit per granule) */
+/* ---- usable_size: the cost of one query --------------------------------------------------
+ * 64 live blocks of 8..512 bytes in a 64 KiB heap; each kernel asks for the usable size of
+ * each block in turn, USABLE_CALLS times in all, and sums the answers (so no call is
+ * dropped).  The null kernel sums the pointers instead.  The TLSF-style reference reads
+ * its header word (rt_size); glibc's malloc_usable_size is shown beside them. */
+#define USABLE_LIVE 64u
+#define USABLE_CALLS 100000u
+static void *usable_blk[USABLE_LIVE];
+static void *usable_sys[USABLE_LIVE];
+static size_t volatile usable_sink;
+static void run_usable_null(void *ctx)
+{
+    size_t i, sum = 0;
+    (void)ctx;
+    for (i = 0; i < USABLE_CALLS; i++) sum += (size_t)(uintptr_t)usable_blk[i % USABLE_LIVE];
+    usable_sink = sum;
+}
+static void run_usable_tarn(void *ctx)
+{
+    size_t i, sum = 0;
+    (void)ctx;
+    for (i = 0; i < USABLE_CALLS; i++) sum += tarn_heap_usable_size(heap, usable_blk[i % USABLE_LIVE]);
+    usable_sink = sum;
+}
+static __attribute__((noinline)) size_t ref_usable(void *p)
+{
+    return rt_size(rt_of(p)) - RT_W;
+}
+static void run_usable_ref(void *ctx)
+{
+    size_t i, sum = 0;
+    (void)ctx;
+    for (i = 0; i < USABLE_CALLS; i++) sum += ref_usable(usable_sys[i % USABLE_LIVE]);
+    usable_sink = sum;
+}
+static void run_usable_glibc(void *ctx)
+{
+    size_t i, sum = 0;
+    (void)ctx;
+#if defined(__GLIBC__)
+    for (i = 0; i < USABLE_CALLS; i++) sum += malloc_usable_size(usable_sys[i % USABLE_LIVE]);
+#else
+    for (i = 0; i < USABLE_CALLS; i++) sum += (size_t)(uintptr_t)usable_sys[i % USABLE_LIVE];
+#endif
+    usable_sink = sum;
+}
+
+static void bench_usable(void)
+{
+    static const char *const cols[] = {"usable_size", "ns/call", "net instr/call", "target"};
+    bench_result r0, r[3];
+#if defined(__GLIBC__)
+    static const char *const names[3] = {"tarn heap", "TLSF-style reference", "glibc"};
+#else
+    static const char *const names[3] = {"tarn heap", "TLSF-style reference", "(no glibc)"};
+#endif
+    rt_heap *rh;
+    size_t i;
+    int k;
+    ensure_arena(2u * 65536u);
+    if (tarn_heap_init(&heap, arena_mem, 65536u, NULL) != TARN_OK) abort();
+    rh = rt_init(arena_mem + 65536u, 65536u);
+    if (rh == NULL) abort();
+    for (i = 0; i < USABLE_LIVE; i++) {
+        usable_blk[i] = tarn_heap_alloc(heap, 8u + (i * 37u) % 505u);
+        usable_sys[i] = rt_alloc(rh, 8u + (i * 37u) % 505u);
+        if (usable_blk[i] == NULL || usable_sys[i] == NULL) abort();
+    }
+    r0 = bench_run("usable-null", run_usable_null, NULL);
+    r[0] = bench_run("usable-tarn", run_usable_tarn, NULL);
+    r[1] = bench_run("usable-ref", run_usable_ref, NULL);
+    for (i = 0; i < USABLE_LIVE; i++) {   /* glibc's own blocks for its query */
+        usable_sys[i] = malloc(8u + (i * 37u) % 505u);
+        if (usable_sys[i] == NULL) abort();
+    }
+    r[2] = bench_run("usable-glibc", run_usable_glibc, NULL);
+    for (i = 0; i < USABLE_LIVE; i++) free(usable_sys[i]);
+    (void)tarn_heap_destroy(heap);
+    if (bench_is_child()) return;
+    bench_table_begin("heap", "usable_size: one query on a live block", cols, 4);
+    for (k = 0; k < 3; k++) {
+        const char *cells[4];
+        cells[0] = names[k];
+        cells[1] = bench_fmt("%.1f", (r[k].ns - r0.ns) / (double)USABLE_CALLS);
+        cells[2] = (r[k].instr >= 0 && r0.instr >= 0)
+                       ? bench_fmt("%.1f", (r[k].instr - r0.instr) / (double)USABLE_CALLS)
+                       : "n/a";
+        cells[3] = k == 0 ? "<= 15" : "-";
+        bench_row(cells);
+    }
+    bench_table_end();
+}
+
 static void bench_bytes(void)
 {
     static const char *const cols[] = {"request", "block bytes", "with bitmap share",
@@ -651,6 +747,7 @@ int main(int argc, char **argv)
         net[i] = -1.0;
         bench_workload(&wl[i], sys, nsys, &net[i]);
     }
+    bench_usable();
     if (bench_is_child()) return 0;
     bench_note("net instr/op = callgrind instructions of the kernel minus the null loop, per"
                " operation (an alloc, a free or a realloc).  Targets for tarn: b. mixed"
