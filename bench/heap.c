@@ -777,7 +777,9 @@ int main(int argc, char **argv)
                " granule floor = no metadata at all; floor, 4 B header = a 4-byte header per"
                " block (as boundary-tag heaps keep) and no other metadata.  Each is the peak"
                " of the live bytes such an allocator holds / peak live requested bytes: no"
-               " allocator of that kind can do better.", (unsigned)TARN_HEAP_GRANULE);
+               " allocator of that kind can do better.  The reference aligns its blocks to"
+               " %u bytes (bench/ref_tlsf.h RT_ALIGN).", (unsigned)TARN_HEAP_GRANULE,
+               (unsigned)RT_ALIGN);
     {
         unsigned long g0 = 0, g1 = 0, k0, k1;
         k0 = count_in_place(&wl[4], 0, &g0);

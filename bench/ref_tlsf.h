@@ -26,10 +26,12 @@
 #include <string.h>
 
 #define RT_W (sizeof(size_t))
+#ifndef RT_ALIGN
 #define RT_ALIGN RT_W   /* TLSF's own choice: 4 bytes on 32-bit parts, 8 on 64-bit */
+#endif                  /* (-DRT_ALIGN=8 on 32-bit: tarn's alignment, for comparison) */
 #define RT_SL_LOG2 5u
 #define RT_SL (1u << RT_SL_LOG2)
-#define RT_ALIGN_LOG2 (RT_W == 8u ? 3u : 2u)
+#define RT_ALIGN_LOG2 (RT_ALIGN == 8u ? 3u : 2u)
 #define RT_SMALL_LOG2 (RT_SL_LOG2 + RT_ALIGN_LOG2)  /* below: one class per RT_ALIGN bytes */
 #define RT_SMALL (1u << RT_SMALL_LOG2)
 #define RT_FL_MAX 30u                          /* payloads < 2^30 */

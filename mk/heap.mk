@@ -1,6 +1,8 @@
 # mk/heap.mk - heap extras (see bench/heap.c):
 #   make bench-heap32     bench/heap built for a 32-bit host (-m32, Debian gcc-multilib) and
-#                         run; BENCH_ARGS are passed (e.g. BENCH_ARGS=--quick)
+#                         run; BENCH_ARGS are passed (e.g. BENCH_ARGS=--quick), HEAP32_FLAGS
+#                         added to the compile options (HEAP32_FLAGS=-DRT_ALIGN=8: the
+#                         reference aligned to 8 bytes, as tarn is)
 #   make bench-heap-size  Cortex-M4 -Os image growth (--gc-sections) of a program that uses
 #                         tarn_heap_init, _alloc, _free and _realloc, over one that does not
 #                         (HEAP_SIZE_FLAGS adds compile options, e.g. -DTARN_HEAP_FAST=0),
@@ -12,7 +14,7 @@ heap_mk_goal_ := $(.DEFAULT_GOAL)
 
 bench-heap32:
 	$(CMAKE) -S . -B $(BUILD)/bench32 -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=gcc \
-	  -DTARN_BUILD_BENCH=ON "-DCMAKE_C_FLAGS=-m32 -DTARN_SANITIZE=0" \
+	  -DTARN_BUILD_BENCH=ON "-DCMAKE_C_FLAGS=-m32 -DTARN_SANITIZE=0 $(HEAP32_FLAGS)" \
 	  -DCMAKE_EXE_LINKER_FLAGS=-m32 >/dev/null
 	$(CMAKE) --build $(BUILD)/bench32 -j$(JOBS) --target bench_heap
 	$(BUILD)/bench32/bench_heap $(BENCH_ARGS)

@@ -45,6 +45,11 @@
  *  (a closer fit good fit alone never uses).  The block is split at its START: the
  *  allocation takes the front, the free remainder (if it is at least 2 granules)
  *  follows it, so realloc can grow a block in place into the free space after it.
+ *  When it cannot, and the free block before it has a payload that holds all of the
+ *  block's bytes and, with the block (and the free block after it, if any), enough
+ *  granules, realloc moves the bytes down into it and cuts the merged span as an
+ *  allocation (heap_grow_left): the same copy a move elsewhere makes, no search, and
+ *  the arena stays packed (not for aligned_alloc blocks, nor with the quarantine on).
  *  Freeing merges at once with a free left and right neighbour (found by the boundary
  *  tag and the size), so no two free blocks are ever adjacent.
  *
@@ -125,7 +130,10 @@
  *  block (or, when its class is higher, any block) is shorter than u.  aligned_alloc(A, b) searches for
  *  u(b) + A/G + 1 granules and keeps at most u(b) + 1 of them live (the part in front of
  *  the aligned start is freed): it is covered by counting it as a request of b + A + G
- *  bytes, in M and in n.  The quarantine does not change the bound: an allocation fails
+ *  bytes, in M and in n.  A realloc is a request of its new size (the block it leaves
+ *  is freed, and in place it only uses free blocks next to it); moving into the free
+ *  block before it is a placement like any other, so it does not change the bound
+ *  either.  The quarantine does not change the bound: an allocation fails
  *  only after every held block is released.  Regions: each region is a heap of its own
  *  sizing, so the claim holds per region for the requests it serves (a request tries
  *  every region with its capabilities, so it never fails while the first of them is
@@ -888,7 +896,9 @@ static inline int heap_fill_byte(const tarn_heap *h)
     return TARN_POISON_FREE ? (int)TARN_POISON_BYTE : -1;
 }
 #define HEAP_HOLDS(h, p) ((h)->quarantine.count != 0u && tarn_q_holds(&(h)->quarantine, (p)))
+#define HEAP_Q_ON(h) ((h)->quarantine.on)
 #else
+#define HEAP_Q_ON(h) ((void)(h), false)
 #define HEAP_HOLDS(h, p) ((void)(h), (void)(p), false)
 #endif
 
@@ -1617,6 +1627,77 @@ static HEAP_RA_INLINE void *heap_realloc_aligned(tarn_heap *h, uint32_t al, size
     return h->aligned(h, (size_t)G << al, size, st);
 }
 
+
+/* Growth into the free block before: the payload moves down to the free block's
+ * payload, which must hold all of it (no overlap: the copy is a plain one). */
+#if TARN_SANITIZE && defined(TARN_HAVE_VALGRIND_)
+#define HEAP_SAN_MOVE(h, p, q, n) VALGRIND_MEMPOOL_CHANGE((h), (p), (q), (n))
+#else
+#define HEAP_SAN_MOVE(h, p, q, n) ((void)(h), (void)(p), (void)(q), (void)(n))
+#endif
+
+/* Realloc of the used block b (payload p, no alignment recorded, not growable in place)
+ * to u granules holding `size` bytes, into the free block before it: when that block
+ * (with b, and the free block after b if there is one) has u granules and its payload
+ * holds b's live bytes, they are copied down to it and the merged block is cut as an
+ * allocation is (the rest, free, follows).  Keeps the arena packed at no extra cost:
+ * the bytes are copied as a move elsewhere would copy them, and no other block is
+ * looked for.  Returns the new payload, or NULL (*st TARN_ENOMEM: not possible here;
+ * TARN_ECORRUPT: a damaged neighbour) with nothing changed.  Lock held; O(1) besides
+ * the copy. */
+static HEAP_NOINLINE void *heap_grow_left(tarn_heap *h, unsigned char *p, const heap_blk *b,
+                                          uint32_t u, size_t size, tarn_status *st)
+{
+    uint32_t g = b->g, s = b->s, ps = b->ps, l = g - ps, n = g + s, ns = 0, t, got;
+    uint32_t tag = HD_W1(h, g) & UTAG;   /* the request's caps tag stays */
+    bool rf;
+    unsigned char *q, *end;
+    *st = TARN_ENOMEM;
+    if (g == 0u || bit_get(UMAP(h), l) != 0u || ((size_t)ps << LG) < b->live) return NULL;
+    rf = bit_get(UMAP(h), n) == 0u;
+    if (rf) {
+        ns = (HEAP_CHECKING && (HD_W1(h, n) & ~SZ) != FREE) ? 0u : free_size(h, n);
+        if (TARN_UNLIKELY(ns == 0u || !unlink_ok(h, n))) {
+            *st = heap_damaged(h);
+            return NULL;
+        }
+    }
+    if (TARN_UNLIKELY((HEAP_CHECKING && HD_W1(h, l) != (FREE | ps)) || !unlink_ok(h, l))) {
+        *st = heap_damaged(h);
+        return NULL;
+    }
+    t = ps + s + ns;
+    if (t < u) return NULL;
+    /* checked: from here on nothing can fail */
+    list_unlink(h, l);
+    if (rf) list_unlink(h, n);
+    q = PAYLOAD(h, l);
+    end = h->blocks + ((size_t)n << LG);               /* the end of b */
+    TARN_SAN_OPEN(q, (size_t)(end - q));                /* the free payload, b's header, b */
+    HEAP_COPY(q, p, b->live);
+    if (l + u < n) heap_scrub(h, h->blocks + ((size_t)(l + u) << LG), (size_t)(n - l - u) << LG);
+    HEAP_SAN_MOVE(h, p, q, b->live);
+    TARN_SAN_NOACCESS(q + b->live, (size_t)(end - q) - b->live);
+    bit_clr(UMAP(h), g);
+    wr1(h, l, 1u, t);
+    set_prev(h, l + t, t);
+    got = heap_cut(h, l, t, u);
+    if (tag != 0u) wr1(h, l, 1u, got | tag);
+#if TARN_GUARD
+    HEAP_SAN_RESIZE(h, q, b->live, size);
+    guard_put(q, PBYTES(got), size);
+#else
+    size = PBYTES(got);             /* the whole payload is the caller's */
+    HEAP_SAN_RESIZE(h, q, b->live, size);
+#endif
+    HEAP_TRACE(h, TARN_HEAP_EV_ALLOC, q, size, TARN_OK);
+    HEAP_TRACE(h, TARN_HEAP_EV_FREE, p, b->live, TARN_OK);
+    TARN_STAT(h->used = h->used - b->live + size; if (h->used > h->peak) h->peak = h->used;
+              h->allocs++; h->frees++);
+    *st = TARN_OK;
+    return q;
+}
+
 static void *heap_realloc_core(tarn_heap *h, void *ptr, size_t size)
 {
     heap_blk b;
@@ -1667,6 +1748,11 @@ static void *heap_realloc_core(tarn_heap *h, void *ptr, size_t size)
     st = heap_resize_block(h, (unsigned char *)ptr, &b, u, size);
     if (st == TARN_OK) return ptr;
     if (st != TARN_ENOMEM) return heap_alloc_fail(h, size, st);
+    if (al == 0u && !HEAP_Q_ON(h)) {    /* (with the quarantine on, the old block is held) */
+        q = (unsigned char *)heap_grow_left(h, (unsigned char *)ptr, &b, u, size, &st);
+        if (q != NULL) return q;
+        if (st != TARN_ENOMEM) return heap_alloc_fail(h, size, st);
+    }
     q = (unsigned char *)(al != 0u ? heap_realloc_aligned(h, al, size, &st)
                                    : heap_alloc_try(h, size, &st));
 #if HEAP_REGIONS && defined(HEAP_SPEED)

@@ -3,11 +3,15 @@
  * tl_free, ...) so that it runs next to the C library's own malloc (and under ASan and
  * Valgrind): the contract of every function - sizes, zeroing, alignment, errno and return
  * codes, realloc's cases, overflow, exhaustion, bad pointers refused and counted with
- * nothing changed - the heap placed by tarn_malloc_use, and the spinlock under threads.
+ * nothing changed - the heap placed by tarn_malloc_use, the spinlock under threads, and
+ * (Linux) the statistics line written at exit, which reads the heap under the lock.
  */
 #include "check.h"
 
 #define TARN_MALLOC_PREFIX tl_
+#if defined(__linux__)
+#define TARN_MALLOC_REPORT 1   /* the report is called directly below, not at exit */
+#endif
 #define TARN_MALLOC_HEAP_SIZE 4096u   /* unused: main hands over its own array first */
 #include "../ports/libc/tarn_malloc.c"
 
@@ -266,6 +270,74 @@ static void test_threads(void)
     CHECK_EQ(tarn_malloc_bad_frees(), 0);
 }
 
+#if TARN_MALLOC_REPORT && defined(__linux__) && TARN_MALLOC_LOCK == 2
+#include <stdio.h>
+#include <time.h>
+
+static int report_started, report_done;
+
+static void *reporter(void *arg)
+{
+    (void)arg;
+    __atomic_store_n(&report_started, 1, __ATOMIC_RELEASE);
+    tarn_malloc_report();
+    __atomic_store_n(&report_done, 1, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+/* The report at exit (TARN_MALLOC_STATS) reads the statistics and runs the full check
+ * under the lock: while another thread is inside a call (here: this one, holding the lock
+ * until its free is done) it waits, and its line counts that call.  It used to read the
+ * heap without the lock, so a thread still calling malloc or free while exit() ran the
+ * destructors made the check walk a heap in the middle of a change and report CORRUPT
+ * (now and then in port_libc_preload's Python part, four threads). */
+static void test_report_locked(void)
+{
+    const char *dir = getenv("TMPDIR");
+    char path[512], line[256];
+    struct timespec pause = {0, 200000000L};
+    tarn_heap_stats s;
+    pthread_t t;
+    FILE *f;
+    int fd, n;
+    size_t allocs = 0, frees = 0, len;
+    void *a = tl_malloc(100);
+    REQUIRE(a != NULL);
+    if (dir == NULL || *dir == '\0') dir = "/tmp";
+    n = snprintf(path, sizeof path, "%s/tarn_report_XXXXXX", dir);
+    REQUIRE(n > 0 && (size_t)n < sizeof path);
+    fd = mkstemp(path);
+    REQUIRE(fd >= 0);
+    (void)close(fd);
+    REQUIRE(setenv("TARN_MALLOC_STATS", path, 1) == 0);
+
+    spin_lock();                    /* another thread is inside malloc */
+    REQUIRE(pthread_create(&t, NULL, reporter, NULL) == 0);
+    while (!__atomic_load_n(&report_started, __ATOMIC_ACQUIRE)) (void)sched_yield();
+    (void)nanosleep(&pause, NULL);
+    CHECK(!__atomic_load_n(&report_done, __ATOMIC_ACQUIRE));   /* it waits for the lock */
+    CHECK_EQ(tarn_heap_free(heap, a), TARN_OK);                 /* that call's own work */
+    UNLOCK();
+    REQUIRE(pthread_join(t, NULL) == 0);
+    CHECK(__atomic_load_n(&report_done, __ATOMIC_ACQUIRE));
+
+    /* one line, taken after the free */
+    s = stats();
+    f = fopen(path, "r");
+    REQUIRE(f != NULL);
+    REQUIRE(fgets(line, sizeof line, f) != NULL);
+    CHECK(fgetc(f) == EOF);
+    (void)fclose(f);
+    (void)remove(path);
+    CHECK_EQ(sscanf(line, "tarn-malloc: allocs %zu frees %zu", &allocs, &frees), 2);
+    CHECK_EQ(allocs, s.total_allocs);
+    CHECK_EQ(frees, s.total_frees);
+    len = strlen(line);
+    CHECK(len > 10 && strcmp(line + len - 10, " check ok\n") == 0);
+    REQUIRE(unsetenv("TARN_MALLOC_STATS") == 0);   /* no line at this program's exit */
+}
+#endif
+
 int main(void)
 {
     /* the heap goes where it is told, once */
@@ -280,5 +352,8 @@ int main(void)
     test_bad_pointers();
     test_exhaustion();
     test_threads();
+#if TARN_MALLOC_REPORT && defined(__linux__) && TARN_MALLOC_LOCK == 2
+    test_report_locked();
+#endif
     return check_done();
 }

@@ -466,28 +466,49 @@ static char *put_str(char *o, const char *s)
     return o;
 }
 
+/* Write the report's line for the statistics st at o, with the number of bad pointers and
+ * the result of the heap's full check; returns its end.  Called with the lock held. */
+static char *report_line(char *o, const tarn_heap_stats *st)
+{
+    o = put_str(o, "tarn-malloc: allocs ");
+    o = put_num(o, st->total_allocs);
+    o = put_str(o, " frees ");
+    o = put_num(o, st->total_frees);
+    o = put_str(o, " peak ");
+    o = put_num(o, st->peak_used);
+    o = put_str(o, " failed ");
+    o = put_num(o, st->failed_allocs);
+    o = put_str(o, " bad ");
+    o = put_num(o, bad_frees);
+    o = put_str(o, " check ");
+    return put_str(o, tarn_heap_check(heap) == TARN_OK ? "ok\n" : "CORRUPT\n");
+}
+
+/* The statistics and the full check are read under the lock, like every other call: the
+ * process's other threads still run while exit() calls the destructors (a thread the
+ * program did not wait for, or one that was joined but has not ended yet, may still free
+ * its last memory), and a check that walks the heap while another thread changes it sees
+ * a state that is half the old one and half the new (a free list one block short, a size
+ * that no longer reaches the sentinel) and reports a sound heap as CORRUPT. */
 __attribute__((destructor)) static void tarn_malloc_report(void)
 {
     tarn_heap_stats st;
     char line[256], *o = line;
     const char *path = getenv("TARN_MALLOC_STATS");
     int fd;
-    if (path == NULL || heap == NULL ||
-        tarn_heap_stats_get(heap, &st) != TARN_OK) {
+    bool ok;
+    if (path == NULL) {
         return;
     }
-    o = put_str(o, "tarn-malloc: allocs ");
-    o = put_num(o, st.total_allocs);
-    o = put_str(o, " frees ");
-    o = put_num(o, st.total_frees);
-    o = put_str(o, " peak ");
-    o = put_num(o, st.peak_used);
-    o = put_str(o, " failed ");
-    o = put_num(o, st.failed_allocs);
-    o = put_str(o, " bad ");
-    o = put_num(o, bad_frees);
-    o = put_str(o, " check ");
-    o = put_str(o, tarn_heap_check(heap) == TARN_OK ? "ok\n" : "CORRUPT\n");
+    LOCK();
+    ok = heap != NULL && tarn_heap_stats_get(heap, &st) == TARN_OK;
+    if (ok) {
+        o = report_line(o, &st);
+    }
+    UNLOCK();
+    if (!ok) {
+        return;
+    }
     fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
     if (fd >= 0) {
         (void)!write(fd, line, (size_t)(o - line));   /* one write: whole lines */
