@@ -1637,24 +1637,36 @@ static HEAP_RA_INLINE void *heap_realloc_aligned(tarn_heap *h, uint32_t al, size
 #endif
 
 /* Realloc of the used block b (payload p, no alignment recorded, not growable in place)
- * to u granules holding `size` bytes, into the free block before it: when that block
- * (with b, and the free block after b if there is one) has u granules and its payload
- * holds b's live bytes, they are copied down to it and the merged block is cut as an
+ * to u granules holding `size` bytes, into the free block before it, called when
+ * heap_left_fits(h, b, u): when that block (with b, and the free block after b if there
+ * is one) has u granules and its payload holds b's live bytes, they are copied down to it and the merged block is cut as an
  * allocation is (the rest, free, follows).  Keeps the arena packed at no extra cost:
  * the bytes are copied as a move elsewhere would copy them, and no other block is
  * looked for.  Returns the new payload, or NULL (*st TARN_ENOMEM: not possible here;
  * TARN_ECORRUPT: a damaged neighbour) with nothing changed.  Lock held; O(1) besides
  * the copy. */
+/* Can heap_grow_left succeed?  The block before b is free, its payload holds b's live
+ * bytes, and with b and the free block after b (whose size is read here only as a hint;
+ * heap_grow_left checks it) it has u granules.  Only reads; a few instructions, in the
+ * caller, so that a realloc that has to move elsewhere pays no more (worst case). */
+static inline bool heap_left_fits(const tarn_heap *h, const heap_blk *b, uint32_t u)
+{
+    uint32_t n = b->g + b->s, ns = 0;
+    if (b->g == 0u || bit_get(UMAP(h), b->g - b->ps) != 0u || ((size_t)b->ps << LG) < b->live) {
+        return false;
+    }
+    if (bit_get(UMAP(h), n) == 0u) ns = HD_W1(h, n) & SZ;
+    return b->ps + b->s + ns >= u;   /* (sizes below 2^27: no wrap) */
+}
+
 static HEAP_NOINLINE void *heap_grow_left(tarn_heap *h, unsigned char *p, const heap_blk *b,
                                           uint32_t u, size_t size, tarn_status *st)
 {
     uint32_t g = b->g, s = b->s, ps = b->ps, l = g - ps, n = g + s, ns = 0, t, got;
     uint32_t tag = HD_W1(h, g) & UTAG;   /* the request's caps tag stays */
-    bool rf;
+    bool rf = bit_get(UMAP(h), n) == 0u;
     unsigned char *q, *end;
     *st = TARN_ENOMEM;
-    if (g == 0u || bit_get(UMAP(h), l) != 0u || ((size_t)ps << LG) < b->live) return NULL;
-    rf = bit_get(UMAP(h), n) == 0u;
     if (rf) {
         ns = (HEAP_CHECKING && (HD_W1(h, n) & ~SZ) != FREE) ? 0u : free_size(h, n);
         if (TARN_UNLIKELY(ns == 0u || !unlink_ok(h, n))) {
@@ -1748,7 +1760,8 @@ static void *heap_realloc_core(tarn_heap *h, void *ptr, size_t size)
     st = heap_resize_block(h, (unsigned char *)ptr, &b, u, size);
     if (st == TARN_OK) return ptr;
     if (st != TARN_ENOMEM) return heap_alloc_fail(h, size, st);
-    if (al == 0u && !HEAP_Q_ON(h)) {    /* (with the quarantine on, the old block is held) */
+    /* (with the quarantine on, the old block is held) */
+    if (al == 0u && !HEAP_Q_ON(h) && heap_left_fits(h, &b, u)) {
         q = (unsigned char *)heap_grow_left(h, (unsigned char *)ptr, &b, u, size, &st);
         if (q != NULL) return q;
         if (st != TARN_ENOMEM) return heap_alloc_fail(h, size, st);
