@@ -129,6 +129,35 @@ static void test_left_and_right(void)
     CHECK_EQ(tarn_heap_destroy(h), TARN_OK);
 }
 
+/* the free blocks before and after together are one granule short: the block moves
+ * elsewhere, as before, and both free blocks stay as they were */
+static void test_left_and_right_short(void)
+{
+    tarn_heap *h = fresh();
+    unsigned char *a = (unsigned char *)tarn_heap_alloc(h, 64);
+    unsigned char *b = (unsigned char *)tarn_heap_alloc(h, 64);
+    unsigned char *c = (unsigned char *)tarn_heap_alloc(h, 32);
+    unsigned char *d = (unsigned char *)tarn_heap_alloc(h, 64);
+    unsigned char *q;
+    tarn_heap_stats before, after;
+    size_t want;
+    CHECK(a != NULL && b != NULL && c != NULL && d != NULL);
+    fill(b, 64, 3u);
+    CHECK_EQ(tarn_heap_free(h, a), TARN_OK);
+    CHECK_EQ(tarn_heap_free(h, c), TARN_OK);
+    CHECK_EQ(tarn_heap_stats_get(h, &before), TARN_OK);
+    want = (size_t)(d - a) - GRAN - TARN_HEAP_EXTRA + GRAN;   /* a + b + c and one more */
+    q = (unsigned char *)tarn_heap_realloc(h, b, want);
+    CHECK(q != NULL && q > d);
+    CHECK(same(q, 64, 3u));
+    CHECK_EQ(tarn_heap_stats_get(h, &after), TARN_OK);
+    /* a, b and c are one free block now (b freed between its free neighbours) */
+    CHECK_EQ(after.free_blocks, before.free_blocks - 1u);
+    CHECK(tarn_heap_alloc(h, (size_t)(d - a) - GRAN) == a);
+    CHECK_EQ(tarn_heap_check(h), TARN_OK);
+    CHECK_EQ(tarn_heap_destroy(h), TARN_OK);
+}
+
 /* a left neighbour whose payload cannot hold all the bytes is not used (the copy would
  * overlap): the block moves elsewhere, as before */
 static void test_left_too_small(void)
@@ -217,6 +246,7 @@ int main(void)
 {
     test_into_left();
     test_left_and_right();
+    test_left_and_right_short();
     test_left_too_small();
     test_left_damaged();
     test_aligned_stays_aligned();
