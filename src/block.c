@@ -38,8 +38,10 @@
  * a damaged list can hand out only free blocks of this pool, each once (a shortened list
  * leaks blocks until clear; the check finds it).  Put decides "already free" from the
  * bitmap, never from the block's bytes, so a write after free cannot hide a double put.
- * Bit i is changed only by the get that takes block i and the put that frees it, both
- * after they have validated i, so the bitmap stays in bounds whatever the blocks hold.
+ * Bit i of a carved block is changed only by the get that takes block i and the put that
+ * frees it, both after they have validated i (the carve of a word's first block also
+ * zeroes the bits of the never-used blocks above it), so the bitmap stays in bounds
+ * whatever the blocks hold.
  *
  * "Is a block start, and which" is answered without a divide (Granlund-Montgomery): with
  * block_size = odd << rot_ and inv_ = odd^-1 modulo 2^(bits of uintptr_t), rotating
