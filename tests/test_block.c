@@ -558,6 +558,7 @@ static void test_carve_over_garbage(void)
             uint32_t n = counts[ci], i;
             memset(&cfg, 0, sizeof cfg);
             if (locked) cfg.lock = LOCK_HOOK;
+            TARN_SAN_DEFINED(buf, sizeof buf);   /* the buffer is the test's again */
             memset(buf, 0xFF, sizeof buf);
             REQUIRE(tarn_block_init_ext(&p, &ext, buf, TARN_BLOCK_POOL_BYTES(n, 8), 8, &cfg) ==
                     TARN_OK);
