@@ -214,6 +214,10 @@ static inline uint32_t hp_end(const hp_entry *e)
 static inline uint32_t hp_limit(const tarn_handle_pool *p, const hp_entry *t, uint16_t x)
 {
     uint16_t n = t[x].next;
+    if (HP_SPEED) { /* the next block's offset laid out straight (only the last block's
+                     * gap ends at the data area's end); 32-bit targets: smaller code */
+        return TARN_LIKELY(n != 0) ? t[n].off : p->data_size;
+    }
     return n == 0 ? p->data_size : t[n].off;
 }
 static inline uint32_t hp_gap(const tarn_handle_pool *p, const hp_entry *t, uint16_t x)
@@ -453,12 +457,30 @@ HP_HOT uint16_t hp_find(const tarn_handle_pool *p, const hp_entry *t, uint32_t n
     if (i < HP_LISTS) {
         unsigned w = i / HP_WB;
         hp_word m = hp_word_get(c, w) & (~(hp_word)0u << (i % HP_WB));
+#if HP_SPEED
+        /* the word of i first, laid out straight (the common case); its base is i with
+         * the bits below a word cleared, no multiplication */
+        if (TARN_LIKELY(m != 0u)) {
+            i = (i & ~(HP_WB - 1u)) + hp_word_ctz(m);
+            *list = i;
+            return c->bin[i];
+        }
+        while (++w < HP_NW) {
+            m = hp_word_get(c, w);
+            if (m != 0u) {
+                i = w * HP_WB + hp_word_ctz(m);
+                *list = i;
+                return c->bin[i];
+            }
+        }
+#else /* one loop, less code */
         while (m == 0u && ++w < HP_NW) m = hp_word_get(c, w);
         if (TARN_LIKELY(m != 0u)) {
             i = w * HP_WB + hp_word_ctz(m);
             *list = i;
             return c->bin[i];
         }
+#endif
     }
     /* Nothing certain to fit: the head of need's own list (when need is not its lower
      * bound, the list just below i) may still be large enough. */
@@ -1605,11 +1627,13 @@ tarn_handle tarn_handle_alloc(tarn_handle_pool *pool, size_t size)
      * without its retries, its failures and scramble mode) */
     if (hp_quick(pool) && size - 1u < (size_t)(pool->data_size - HP_G)) {
         hp_entry *t = hp_t(pool);
-        bool carve = pool->carved < pool->capacity;
-        if (carve || pool->free_head != HP_NIL) {
-            unsigned list = 0;
-            uint16_t o = hp_find(pool, t, hp_span((uint32_t)size), &list);
-            if (o != HP_NIL) {
+        unsigned list = 0;
+        uint16_t o = hp_find(pool, t, hp_span((uint32_t)size), &list);
+        /* the slot is looked at once, after the search (its tests then lead straight
+         * to the slot's taking) */
+        if (o != HP_NIL) {
+            bool carve = pool->carved < pool->capacity;
+            if (carve || pool->free_head != HP_NIL) {
                 return tarn_handle_from_u32(hp_place(pool, t, o, list, carve, (uint32_t)size));
             }
         }
