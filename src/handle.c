@@ -394,9 +394,12 @@ HP_SPECIALISED void hp_list_any(tarn_handle_pool *p, hp_entry *t, uint16_t x, ui
     h = c->bin[i];
     t[x].fnext = h;
     t[x].fprev = HP_NIL;
-    if (h != HP_NIL) t[h].fprev = x;
     c->bin[i] = x;
-    hp_mark(c, i);
+    if (h != HP_NIL) {
+        t[h].fprev = x; /* the list was not empty: its bit is set already */
+    } else {
+        hp_mark(c, i);
+    }
 }
 
 HP_HOT void hp_list(tarn_handle_pool *p, hp_entry *t, uint16_t x, uint32_t g)
