@@ -151,6 +151,10 @@ TARN_STATIC_ASSERT(TARN_HANDLE_MAX_COUNT < HP_IMASK, hp_index_below_held_state);
 TARN_STATIC_ASSERT(offsetof(hp_entry, fnext) % 4u == 0u &&
                        offsetof(hp_entry, fprev) == offsetof(hp_entry, fnext) + 2u,
                    hp_entry_word_pairs);
+/* hp_slot_put stores the aligned word {next, prev} at once */
+TARN_STATIC_ASSERT(offsetof(hp_entry, next) % 4u == 0u &&
+                       offsetof(hp_entry, prev) == offsetof(hp_entry, next) + 2u,
+                   hp_entry_link_pair);
 TARN_STATIC_ASSERT(sizeof(hp_ctl) == TARN_HANDLE_CTL_SIZE, hp_ctl_size);
 TARN_STATIC_ASSERT(TARN_HANDLE_CTL_SIZE % 4u == 0, hp_ctl_keeps_entries_aligned);
 TARN_STATIC_ASSERT(TARN_HANDLE_MAX_COUNT < HP_OUT, hp_index_below_markers);
@@ -542,20 +546,22 @@ HP_HOT void hp_link_after(tarn_handle_pool *p, hp_entry *t, uint16_t o, uint16_t
     hp_link_any(p, t, o, x, false);
 }
 
-/* Remove x from the list: its bytes and its gap join the gap of the block before it. */
-HP_HOT void hp_unlink(tarn_handle_pool *p, hp_entry *t, uint16_t x)
+/* Remove x (between pr and n in the list, at offset off, span bytes) from the list: its
+ * bytes and its gap join the gap of the block before it.  The caller has read x's fields
+ * (the fast free, which has tested them, hands them over in registers). */
+HP_SPECIALISED void hp_unlink_at(tarn_handle_pool *p, hp_entry *t, uint16_t x, uint16_t pr,
+                                 uint16_t n, uint32_t off, uint32_t span)
 {
-    uint16_t pr = t[x].prev, n = t[x].next;
     uint32_t gp, gx, merged;
     if (HP_SPEED) { /* every offset read once, before the lists change */
-        uint32_t off = t[x].off, ep = hp_end(&t[pr]), lim = n == 0 ? p->data_size : t[n].off;
+        uint32_t ep = hp_end(&t[pr]), lim = n == 0 ? p->data_size : t[n].off;
         gp = off - ep;
-        gx = lim - off - hp_span(t[x].size);
+        gx = lim - off - span;
         merged = lim - ep;
     } else { /* the shared hp_gap is less code */
         gp = hp_gap(p, t, pr);
         gx = hp_gap(p, t, x);
-        merged = gp + hp_span(t[x].size) + gx;
+        merged = gp + span + gx;
     }
     if (HP_SPEED) { /* pr is listed again below: its fprev is set there */
         hp_unlist_any(p, t, pr, gp, true);
@@ -567,6 +573,11 @@ HP_HOT void hp_unlink(tarn_handle_pool *p, hp_entry *t, uint16_t x)
     t[n].prev = pr;
     hp_list(p, t, pr, merged);
     if (p->cursor == x) p->cursor = pr;
+}
+
+HP_HOT void hp_unlink(tarn_handle_pool *p, hp_entry *t, uint16_t x)
+{
+    hp_unlink_at(p, t, x, t[x].prev, t[x].next, t[x].off, hp_span(t[x].size));
 }
 
 /* ---- slots ---------------------------------------------------------------------------- */
@@ -595,26 +606,42 @@ static inline uint16_t hp_slot_take(tarn_handle_pool *p, hp_entry *t, bool carve
     return x;
 }
 
-/* Put slot x on the free FIFO; bump: advance its generation (a held region's slot had it
- * advanced when the region was taken in). */
-static void hp_slot_release(tarn_handle_pool *p, hp_entry *t, uint16_t x, bool bump)
+/* Put slot x on the free FIFO with key k: its own with the state bits cleared, or one
+ * generation on (hp_slot_release). */
+static inline void hp_slot_put(tarn_handle_pool *p, hp_entry *t, uint16_t x, uint32_t k)
 {
     /* a free slot is told by its size 0 and its key; the other fields are set again when
      * the slot is taken (off and prev by the link; a freed block had lock 0 and its gap
      * off the lists, which hp_slot_take relies on) */
     t[x].size = 0;
-    t[x].next = HP_NIL;
-    if (bump) {
-        hp_set_gen(p, &t[x], hp_gen_of(p, t[x].key) + HP_GSTEP, 0u);
+    if (HP_SPEED) { /* next and prev (unused in a free slot) in one aligned 32-bit store */
+        uint32_t w = 0xFFFFFFFFu;
+        memcpy(&t[x].next, &w, sizeof w);
     } else {
-        t[x].key &= ~HP_IMASK;
+        t[x].next = HP_NIL;
     }
+    t[x].key = k;
     if (p->free_tail == HP_NIL) {
         p->free_head = x;
     } else {
         t[p->free_tail].next = x;
     }
     p->free_tail = x;
+}
+
+/* The key of a slot whose live key (or handle) is k, once freed: one generation on,
+ * state 0. */
+static inline uint32_t hp_key_freed(const tarn_handle_pool *p, uint32_t k)
+{
+    return (hp_gen_of(p, k) + HP_GSTEP) ^ p->salt;
+}
+
+/* Put slot x on the free FIFO; bump: advance its generation (a held region's slot had it
+ * advanced when the region was taken in). */
+static void hp_slot_release(tarn_handle_pool *p, hp_entry *t, uint16_t x, bool bump)
+{
+    uint32_t k = t[x].key;
+    hp_slot_put(p, t, x, bump ? hp_key_freed(p, k) : k & ~HP_IMASK);
 }
 
 /* Why handle h (which failed the fast test in hp_lookup) is not a live handle here. */
@@ -636,17 +663,24 @@ static tarn_status hp_lookup_fail(const tarn_handle_pool *p, tarn_handle h, bool
 
 /* O(1) sanity of a live entry (checking level 1 and up): a damaged table must not send
  * us outside the data area. */
-static inline bool hp_insane(const tarn_handle_pool *p, const hp_entry *e)
+static inline bool hp_insane_at(const tarn_handle_pool *p, uint32_t off, uint32_t size,
+                                uint16_t next, uint16_t prev)
 {
 #if TARN_CHECK_LEVEL >= 1
-    return (e->off & (HP_A - 1u)) != 0u ||
-           (uint64_t)e->off + e->size > (uint64_t)p->data_size || e->next > p->carved ||
-           e->prev > p->carved;
+    return (off & (HP_A - 1u)) != 0u || (uint64_t)off + size > (uint64_t)p->data_size ||
+           next > p->carved || prev > p->carved;
 #else
     (void)p;
-    (void)e;
+    (void)off;
+    (void)size;
+    (void)next;
+    (void)prev;
     return false;
 #endif
+}
+static inline bool hp_insane(const tarn_handle_pool *p, const hp_entry *e)
+{
+    return hp_insane_at(p, e->off, e->size, e->next, e->prev);
 }
 
 /* Find the live slot of handle h.  O(1).  for_free: report a second free of a slot that
@@ -1733,10 +1767,19 @@ tarn_status tarn_handle_free(tarn_handle_pool *pool, tarn_handle h)
     if (hp_quick(pool)) {
         uint32_t idx = h.v & HP_IMASK;
         if (idx - 1u < (uint32_t)pool->carved) {
-            hp_entry *t = hp_t(pool);
-            if (t[idx].key == h.v && t[idx].lock == 0u && !hp_insane(pool, &t[idx])) {
-                hp_release_block(pool, t, (uint16_t)idx);
-                return TARN_OK;
+            hp_entry *t = hp_t(pool), *e = &t[idx];
+            if (e->key == h.v && e->lock == 0u) {
+                /* the fields the sanity test reads are the unlink's: read once, kept */
+                uint32_t off = e->off, n = e->size;
+                uint16_t next = e->next, prev = e->prev;
+                if (!hp_insane_at(pool, off, n, next, prev)) {
+                    pool->used -= hp_span(n);
+                    hp_unlink_at(pool, t, (uint16_t)idx, prev, next, off, hp_span(n));
+                    hp_slot_put(pool, t, (uint16_t)idx, hp_key_freed(pool, h.v));
+                    pool->requested -= n; /* apart from used: not one vector update */
+                    pool->live--;
+                    return TARN_OK;
+                }
             }
         }
     }
