@@ -37,10 +37,10 @@
  * a freed slot is reused as late as possible.
  *
  * Keys.  An entry's key is a 32-bit word: its high bits (above the TARN_HANDLE_INDEX_BITS
- * index bits) hold the slot's generation XOR the pool's salt, its low bits the slot's
- * state: the slot index for a live block that lock may take at once, 0 for a free slot
- * or the block in transit, all ones for a region held by the quarantine (and for the list
- * head).  A live block's key is therefore its handle, and "handle == key" proves at once
+ * index bits) hold the slot's generation plus the pool's salt (modulo 2^32), its low
+ * bits the slot's state: the slot index for a live block that lock may take at once, 0
+ * for a free slot or the block in transit, all ones for a region held by the quarantine
+ * (and for the list head).  A live block's key is therefore its handle, and "handle == key" proves at once
  * that the index, the generation and the state are right (the inline lock and unlock in
  * handle.h test just that).  The generation advances at every free and when a slot is
  * carved by a new pool: carving continues from the generation the entry's key already
@@ -48,7 +48,7 @@
  * resetting it, so handles of earlier pools stay stale.  Which generation a key holds
  * depends on who wrote it: init leaves a mark in the list head's lock field (the table's
  * salt XOR HP_TMARK), and a pool that finds its table marked takes a key's generation as
- * key XOR salt (exactly the generation the earlier pool gave the slot); an unmarked table
+ * key minus salt (exactly the generation the earlier pool gave the slot); an unmarked table
  * (zeroed, or garbage) gives the key's raw high bits, so that pools on fresh (zeroed)
  * tables start at the same generation and their handles differ by their salts.  The
  * salt depends on the table's address only, so it is
@@ -245,15 +245,17 @@ static inline tarn_handle hp_make(const hp_entry *t, uint16_t x)
 {
     return tarn_handle_from_u32((t[x].key & ~HP_IMASK) | x);
 }
-/* The unsalted generation (in the high bits) of key or handle k. */
+/* The unsalted generation (in the high bits) of key or handle k.  A key holds the
+ * generation plus the salt (modulo 2^32; both have their index bits 0), so advancing a
+ * generation adds to the key, without the salt (hp_key_freed). */
 static inline uint32_t hp_gen_of(const tarn_handle_pool *p, uint32_t k)
 {
-    return (k ^ p->salt) & ~HP_IMASK;
+    return (k - p->salt) & ~HP_IMASK;
 }
 /* Give entry e generation g (unsalted, in the high bits) and state s. */
 static inline void hp_set_gen(const tarn_handle_pool *p, hp_entry *e, uint32_t g, uint32_t s)
 {
-    e->key = (g ^ p->salt) | s;
+    e->key = (g + p->salt) | s;
 }
 static inline bool hp_poisoning(const tarn_handle_pool *p)
 {
@@ -590,7 +592,7 @@ static inline uint16_t hp_slot_take(tarn_handle_pool *p, hp_entry *t, bool carve
         /* first use by this pool: continue the generation the table holds (an earlier
          * pool's, or garbage), one step on, so no earlier handle of this slot matches */
         x = ++p->carved;
-        hp_set_gen(p, &t[x], ((t[x].key ^ (p->keyed ? p->salt : 0u)) & ~HP_IMASK) + HP_GSTEP,
+        hp_set_gen(p, &t[x], ((t[x].key - (p->keyed ? p->salt : 0u)) & ~HP_IMASK) + HP_GSTEP,
                    0u);
         if (hp_fast_ok(p)) p->fast = (uintptr_t)p->carved + 1u;
         t[x].lock = 0;
@@ -630,10 +632,10 @@ static inline void hp_slot_put(tarn_handle_pool *p, hp_entry *t, uint16_t x, uin
 }
 
 /* The key of a slot whose live key (or handle) is k, once freed: one generation on,
- * state 0. */
-static inline uint32_t hp_key_freed(const tarn_handle_pool *p, uint32_t k)
+ * state 0 (the salt is added in, so it needs no undoing). */
+static inline uint32_t hp_key_freed(uint32_t k)
 {
-    return (hp_gen_of(p, k) + HP_GSTEP) ^ p->salt;
+    return (k & ~HP_IMASK) + HP_GSTEP;
 }
 
 /* Put slot x on the free FIFO; bump: advance its generation (a held region's slot had it
@@ -641,7 +643,7 @@ static inline uint32_t hp_key_freed(const tarn_handle_pool *p, uint32_t k)
 static void hp_slot_release(tarn_handle_pool *p, hp_entry *t, uint16_t x, bool bump)
 {
     uint32_t k = t[x].key;
-    hp_slot_put(p, t, x, bump ? hp_key_freed(p, k) : k & ~HP_IMASK);
+    hp_slot_put(p, t, x, bump ? hp_key_freed(k) : k & ~HP_IMASK);
 }
 
 /* Why handle h (which failed the fast test in hp_lookup) is not a live handle here. */
@@ -1775,7 +1777,7 @@ tarn_status tarn_handle_free(tarn_handle_pool *pool, tarn_handle h)
                 if (!hp_insane_at(pool, off, n, next, prev)) {
                     pool->used -= hp_span(n);
                     hp_unlink_at(pool, t, (uint16_t)idx, prev, next, off, hp_span(n));
-                    hp_slot_put(pool, t, (uint16_t)idx, hp_key_freed(pool, h.v));
+                    hp_slot_put(pool, t, (uint16_t)idx, hp_key_freed(h.v));
                     pool->requested -= n; /* apart from used: not one vector update */
                     pool->live--;
                     return TARN_OK;

@@ -23,13 +23,13 @@ static tarn_handle_pool pool, pool2;
 
 
 /* Handle h with its generation moved on by `by` generations: what its slot issues `by`
- * uses later (the key layout of handle.c: generation XOR the table's salt above the index
- * bits). */
+ * uses later (the key layout of handle.c: generation plus the table's salt above the
+ * index bits). */
 static tarn_handle gen_step(const tarn_handle_pool *p, tarn_handle h, uint32_t by)
 {
     uint32_t m = TARN_HANDLE_INDEX_MASK_;
-    uint32_t g = ((h.v ^ p->salt) & ~m) + by * (m + 1u);
-    return tarn_handle_from_u32((g ^ p->salt) | (h.v & m));
+    uint32_t g = ((h.v - p->salt) & ~m) + by * (m + 1u);
+    return tarn_handle_from_u32(((g + p->salt) & ~m) | (h.v & m));
 }
 
 static void init_plain(uint32_t flags)

@@ -247,7 +247,7 @@ static inline tarn_handle tarn_handle_from_u32(uint32_t v)
 typedef struct tarn_handle_entry_ {
     uint32_t off;   /**< live: offset in the data area */
     uint32_t size;  /**< live: requested bytes (> 0); free slot: 0 */
-    uint32_t key;   /**< high bits: generation XOR the pool's salt; low (index) bits:
+    uint32_t key;   /**< high bits: generation plus the pool's salt; low (index) bits:
                          the slot index when live and lockable at once (the key is then
                          the block's handle), the all-ones index when held by the
                          quarantine, else 0 */
