@@ -414,8 +414,10 @@ HP_HOT void hp_list(tarn_handle_pool *p, hp_entry *t, uint16_t x, uint32_t g)
 }
 
 /* Take x's gap, of g bytes (the size it was listed with), off its list if it is on one.
- * relist: the caller lists x again (hp_list) before anything reads x's fprev, so x's
- * fprev is left as it is instead of being set to HP_OUT (one store less). */
+ * relist: the caller lists x again (hp_list) before anything reads x's fprev, or x
+ * becomes a free slot (whose fprev is read by nothing until the link that takes the slot
+ * sets it), so x's fprev is left as it is instead of being set to HP_OUT (one store
+ * less). */
 HP_SPECIALISED void hp_unlist_any(tarn_handle_pool *p, hp_entry *t, uint16_t x, uint32_t g,
                                   bool relist)
 {
@@ -570,7 +572,12 @@ HP_SPECIALISED void hp_unlink_at(tarn_handle_pool *p, hp_entry *t, uint16_t x, u
     } else { /* one copy of the list code */
         hp_unlist(p, t, pr, gp);
     }
-    hp_unlist(p, t, x, gx);
+    if (HP_SPEED) { /* x becomes a free slot: its fprev is set again when the slot is
+                     * taken (the link lists its gap) and read by nothing before */
+        hp_unlist_any(p, t, x, gx, true);
+    } else { /* one copy of the list code */
+        hp_unlist(p, t, x, gx);
+    }
     t[pr].next = n;
     t[n].prev = pr;
     hp_list(p, t, pr, merged);
@@ -596,10 +603,8 @@ static inline uint16_t hp_slot_take(tarn_handle_pool *p, hp_entry *t, bool carve
                    0u);
         if (hp_fast_ok(p)) p->fast = (uintptr_t)p->carved + 1u;
         t[x].lock = 0;
-        t[x].fprev = HP_OUT;
     } else {
-        /* a freed slot has lock 0 (free and release want it) and fprev HP_OUT (its gap
-         * left the lists when it was unlinked) */
+        /* a freed slot has lock 0 (free and release want it) */
         x = p->free_head;  /* the slot freed longest ago */
         p->free_head = t[x].next;
         if (p->free_head == HP_NIL) p->free_tail = HP_NIL;
@@ -613,8 +618,8 @@ static inline uint16_t hp_slot_take(tarn_handle_pool *p, hp_entry *t, bool carve
 static inline void hp_slot_put(tarn_handle_pool *p, hp_entry *t, uint16_t x, uint32_t k)
 {
     /* a free slot is told by its size 0 and its key; the other fields are set again when
-     * the slot is taken (off and prev by the link; a freed block had lock 0 and its gap
-     * off the lists, which hp_slot_take relies on) */
+     * the slot is taken (off, prev and fprev by the link, which lists its gap or marks it
+     * unlisted; a freed block had lock 0, which hp_slot_take relies on) */
     t[x].size = 0;
     if (HP_SPEED) { /* next and prev (unused in a free slot) in one aligned 32-bit store */
         uint32_t w = 0xFFFFFFFFu;

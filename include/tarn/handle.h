@@ -260,7 +260,8 @@ typedef struct tarn_handle_entry_ {
     uint16_t prev;  /**< live: previous block in address order (0 = head) */
     uint16_t fnext; /**< free-region list links of this entry's gap (fnext and fprev share
                          one aligned 32-bit word: compaction unlists a gap with one store) */
-    uint16_t fprev; /**< 0xFFFF = first on its list, 0xFFFE = on no list */
+    uint16_t fprev; /**< 0xFFFF = first on its list, 0xFFFE = on no list (free slot:
+                         unused, set when the slot is taken) */
 } tarn_handle_entry_;
 
 /**
