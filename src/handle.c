@@ -797,12 +797,13 @@ static inline void hp_store16(unsigned char *d, const uint64_t *w)
  * to d < s, for compaction without sanitizer annotations or poisoning.  Up to 64 bytes on
  * 64-bit hosts: every byte is loaded before any is stored, so any overlap is safe, and it
  * costs less than a call to memmove; larger runs, and everything on 32-bit targets (where
- * code size comes first), go to memmove. */
-static inline void hp_copy_down(unsigned char *d, const unsigned char *s, size_t n)
+ * code size comes first), go to memmove.  Returns true when it called memmove. */
+static inline bool hp_copy_down(unsigned char *d, const unsigned char *s, size_t n)
 {
     /* sizes tested from the smallest up: the smallest blocks pay the fewest tests */
     if (UINTPTR_MAX <= 0xFFFFFFFFu) {
         memmove(d, s, n);
+        return true;
     } else if (n <= 16u) { /* a multiple of TARN_ALIGN: 8 or 16, or with TARN_ALIGN 4 also 4, 12 */
         if (TARN_ALIGN >= 8u || n >= 8u) { /* two words, which may overlap (the same one
                                             * when n is 8; no test of n at TARN_ALIGN 8) */
@@ -818,6 +819,7 @@ static inline void hp_copy_down(unsigned char *d, const unsigned char *s, size_t
         }
     } else if (n > 64u) {
         memmove(d, s, n);
+        return true;
     } else if (n <= 32u) {
         uint64_t a[2], b[2];
         hp_load16(a, s);
@@ -835,6 +837,7 @@ static inline void hp_copy_down(unsigned char *d, const unsigned char *s, size_t
         hp_store16(d + n - 32u, c);
         hp_store16(d + n - 16u, e);
     }
+    return false;
 }
 
 /* The raw pack (no sanitizer annotations, no poisoning) is compiled in without sanitizer
@@ -914,7 +917,12 @@ static uint32_t hp_pack_raw(tarn_handle_pool *p, hp_entry *t)
                 e->off = (uint32_t)(dest + n);
                 n += hp_span(e->size);
             }
-            hp_copy_down(data + dest, data + src, n);
+            if (hp_copy_down(data + dest, data + src, n) && HP_SPEED) {
+                /* after a call: e's offset and the data pointer are read again rather
+                 * than kept across it (two spill slots and four moves less) */
+                data = p->data;
+                off = e->off;
+            }
             dest += n;
             continue; /* e (its offset in off) ends the run: it is looked at next */
         }
