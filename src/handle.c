@@ -454,9 +454,11 @@ static void hp_unbin(tarn_handle_pool *p, hp_entry *t, uint16_t x)
     if (t[x].fprev != HP_OUT) hp_unlist(p, t, x, hp_gap(p, t, x));
 }
 
-/* An entry whose gap holds `need` bytes (need a multiple of TARN_ALIGN), or HP_NIL.  O(1). */
-HP_HOT uint16_t hp_find(const tarn_handle_pool *p, const hp_entry *t, uint32_t need,
-                        unsigned *list)
+/* An entry whose gap holds `need` bytes (need a multiple of TARN_ALIGN), or HP_NIL.  O(1).
+ * small: need is at most 2^31 (the fast alloc), so the list after need - 1's is at most
+ * 124 and surely exists. */
+HP_SPECIALISED uint16_t hp_find_any(const tarn_handle_pool *p, const hp_entry *t, uint32_t need,
+                                    unsigned *list, bool small)
 {
     const hp_ctl *c = hp_c(p);
     /* the first list all of whose gaps fit (need rounded up to the next list boundary):
@@ -465,7 +467,7 @@ HP_HOT uint16_t hp_find(const tarn_handle_pool *p, const hp_entry *t, uint32_t n
     unsigned below = (TARN_ALIGN < 8 && need < 8u) ? need + 4u - 1u : hp_class(need - 1u);
     unsigned i = below + 1u;
     uint16_t h;
-    if (i < HP_LISTS) {
+    if (small || i < HP_LISTS) {
         unsigned w = i / HP_WB;
         hp_word m = hp_word_get(c, w) & (~(hp_word)0u << (i % HP_WB));
 #if HP_SPEED
@@ -499,6 +501,12 @@ HP_HOT uint16_t hp_find(const tarn_handle_pool *p, const hp_entry *t, uint32_t n
     *list = below;
     if (h != HP_NIL && hp_gap(p, t, h) >= need) return h;
     return HP_NIL;
+}
+
+HP_HOT uint16_t hp_find(const tarn_handle_pool *p, const hp_entry *t, uint32_t need,
+                        unsigned *list)
+{
+    return hp_find_any(p, t, need, list, false);
 }
 
 /* Take o, the head of free list `list` (hp_find's answer), off that list. */
@@ -1677,10 +1685,12 @@ tarn_handle tarn_handle_alloc(tarn_handle_pool *pool, size_t size)
 #if HP_FAST
     /* the common case: a slot and a gap on the lists that surely fits (hp_alloc's steps
      * without its retries, its failures and scramble mode) */
-    if (hp_quick(pool) && size - 1u < (size_t)(pool->data_size - HP_G)) {
+    /* sizes 1 .. 2^31 - 1 (tested against a constant, not the pool's size: a size no
+     * gap can hold is found nowhere, and the general path reports it) */
+    if (hp_quick(pool) && size - 1u < 0x7FFFFFFFu) {
         hp_entry *t = hp_t(pool);
         unsigned list = 0;
-        uint16_t o = hp_find(pool, t, hp_span((uint32_t)size), &list);
+        uint16_t o = hp_find_any(pool, t, hp_span((uint32_t)size), &list, true);
         /* the slot is looked at once, after the search (its tests then lead straight
          * to the slot's taking) */
         if (o != HP_NIL) {
