@@ -905,34 +905,46 @@ static uint32_t hp_pack_raw(tarn_handle_pool *p, hp_entry *t)
     e = &t[x];
     off = e->off;
     for (;;) {
-        size_t span = hp_span(e->size);
+        size_t span;
+    again:
+        span = hp_span(e->size);
         hp_unlisted(e); /* its gap, if any, is listed when the next block is placed */
         /* the count never exceeds 65535: its low half is 0 iff it is 0 (one compare with
          * memory on x86-64; a count damaged above 65535 is reported by the check) */
         if (TARN_LIKELY(off != dest && (uint16_t)e->lock == 0u && !hp_held(p, e))) {
-            size_t src = off, n = span;
-            e->off = (uint32_t)dest;
+            /* e moves, and so does each entry that ends a run and may move: it lies at
+             * or above the end of the run's source, so above the run's new end (the
+             * run moved down), so its offset is not tested against dest */
             for (;;) {
-                x = e->next;
-                if (x == 0u) {
-                    hp_copy_down(data + dest, data + src, n);
-                    goto done;
+                size_t src = off, n = span;
+                e->off = (uint32_t)dest;
+                for (;;) {
+                    x = e->next;
+                    if (x == 0u) {
+                        hp_copy_down(data + dest, data + src, n);
+                        goto done;
+                    }
+                    e = &t[x];
+                    off = e->off;
+                    if (off != src + n || (uint16_t)e->lock != 0u || hp_held(p, e)) break;
+                    hp_unlisted(e);
+                    e->off = (uint32_t)(dest + n);
+                    n += hp_span(e->size);
                 }
-                e = &t[x];
-                off = e->off;
-                if (off != src + n || (uint16_t)e->lock != 0u || hp_held(p, e)) break;
+                if (hp_copy_down(data + dest, data + src, n) && HP_SPEED) {
+                    /* after a call: e's offset and the data pointer are read again
+                     * rather than kept across it (two spill slots and four moves less) */
+                    data = p->data;
+                    off = e->off;
+                }
+                dest += n;
+                /* e (its offset in off) ends the run: it is looked at next */
+                TARN_ASSERT(off > dest);
+                if (!HP_SPEED) goto again; /* 32-bit targets: by the outer loop (less code) */
+                span = hp_span(e->size);
                 hp_unlisted(e);
-                e->off = (uint32_t)(dest + n);
-                n += hp_span(e->size);
+                if ((uint16_t)e->lock != 0u || hp_held(p, e)) break; /* it stays */
             }
-            if (hp_copy_down(data + dest, data + src, n) && HP_SPEED) {
-                /* after a call: e's offset and the data pointer are read again rather
-                 * than kept across it (two spill slots and four moves less) */
-                data = p->data;
-                off = e->off;
-            }
-            dest += n;
-            continue; /* e (its offset in off) ends the run: it is looked at next */
         }
         /* it stays (in place, pinned or held) */
         moved -= hp_held(p, e) ? (TARN_GUARD ? (uint32_t)span : 0u) : hp_body(e->size);
