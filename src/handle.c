@@ -575,19 +575,22 @@ HP_SPECIALISED void hp_unlink_at(tarn_handle_pool *p, hp_entry *t, uint16_t x, u
         gx = hp_gap(p, t, x);
         merged = gp + span + gx;
     }
-    if (HP_SPEED) { /* pr is listed again below: its fprev is set there */
+    if (HP_SPEED) {
+        /* the block list first (the list code below reads neither link; done first, gcc
+         * keeps fewer values in registers across it: four saved registers, not six);
+         * then pr's gap, listed again below (its fprev is set there), and x's, whose
+         * slot becomes free (its fprev is set again when the link takes the slot, and
+         * read by nothing before) */
+        t[pr].next = n;
+        t[n].prev = pr;
         hp_unlist_any(p, t, pr, gp, true);
-    } else { /* one copy of the list code */
-        hp_unlist(p, t, pr, gp);
-    }
-    if (HP_SPEED) { /* x becomes a free slot: its fprev is set again when the slot is
-                     * taken (the link lists its gap) and read by nothing before */
         hp_unlist_any(p, t, x, gx, true);
     } else { /* one copy of the list code */
+        hp_unlist(p, t, pr, gp);
         hp_unlist(p, t, x, gx);
+        t[pr].next = n;
+        t[n].prev = pr;
     }
-    t[pr].next = n;
-    t[n].prev = pr;
     hp_list(p, t, pr, merged);
     if (p->cursor == x) p->cursor = pr;
 }
