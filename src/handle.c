@@ -1805,8 +1805,11 @@ tarn_status tarn_handle_free(tarn_handle_pool *pool, tarn_handle h)
     /* the common case: a live, unpinned block (key == handle: so not in transit, not
      * held) of a pool that neither poisons nor holds freed regions */
     if (hp_quick(pool)) {
-        uint32_t idx = h.v & HP_IMASK;
-        if (idx - 1u < (uint32_t)pool->carved) {
+        uintptr_t idx = h.v & HP_IMASK;
+        /* a quick pool's inline lock bound (carved + 1, hp_fast_ok holds) tested as the
+         * inline lock does: index 0 passes it, but the list head's key has the all-ones
+         * state, which no handle has, so the key test below turns it away */
+        if (idx < pool->fast) {
             hp_entry *t = hp_t(pool), *e = &t[idx];
             if (e->key == h.v && e->lock == 0u) {
                 /* the fields the sanity test reads are the unlink's: read once, kept */
