@@ -37,10 +37,10 @@
  * a freed slot is reused as late as possible.
  *
  * Keys.  An entry's key is a 32-bit word: its high bits (above the TARN_HANDLE_INDEX_BITS
- * index bits) hold the slot's generation XOR the pool's salt, its low bits the slot's
- * state: the slot index for a live block that lock may take at once, 0 for a free slot
- * or the block in transit, all ones for a region held by the quarantine (and for the list
- * head).  A live block's key is therefore its handle, and "handle == key" proves at once
+ * index bits) hold the slot's generation plus the pool's salt (modulo 2^32), its low
+ * bits the slot's state: the slot index for a live block that lock may take at once, 0
+ * for a free slot or the block in transit, all ones for a region held by the quarantine
+ * (and for the list head).  A live block's key is therefore its handle, and "handle == key" proves at once
  * that the index, the generation and the state are right (the inline lock and unlock in
  * handle.h test just that).  The generation advances at every free and when a slot is
  * carved by a new pool: carving continues from the generation the entry's key already
@@ -48,7 +48,7 @@
  * resetting it, so handles of earlier pools stay stale.  Which generation a key holds
  * depends on who wrote it: init leaves a mark in the list head's lock field (the table's
  * salt XOR HP_TMARK), and a pool that finds its table marked takes a key's generation as
- * key XOR salt (exactly the generation the earlier pool gave the slot); an unmarked table
+ * key minus salt (exactly the generation the earlier pool gave the slot); an unmarked table
  * (zeroed, or garbage) gives the key's raw high bits, so that pools on fresh (zeroed)
  * tables start at the same generation and their handles differ by their salts.  The
  * salt depends on the table's address only, so it is
@@ -151,6 +151,10 @@ TARN_STATIC_ASSERT(TARN_HANDLE_MAX_COUNT < HP_IMASK, hp_index_below_held_state);
 TARN_STATIC_ASSERT(offsetof(hp_entry, fnext) % 4u == 0u &&
                        offsetof(hp_entry, fprev) == offsetof(hp_entry, fnext) + 2u,
                    hp_entry_word_pairs);
+/* hp_slot_put stores the aligned word {next, prev} at once */
+TARN_STATIC_ASSERT(offsetof(hp_entry, next) % 4u == 0u &&
+                       offsetof(hp_entry, prev) == offsetof(hp_entry, next) + 2u,
+                   hp_entry_link_pair);
 TARN_STATIC_ASSERT(sizeof(hp_ctl) == TARN_HANDLE_CTL_SIZE, hp_ctl_size);
 TARN_STATIC_ASSERT(TARN_HANDLE_CTL_SIZE % 4u == 0, hp_ctl_keeps_entries_aligned);
 TARN_STATIC_ASSERT(TARN_HANDLE_MAX_COUNT < HP_OUT, hp_index_below_markers);
@@ -214,6 +218,10 @@ static inline uint32_t hp_end(const hp_entry *e)
 static inline uint32_t hp_limit(const tarn_handle_pool *p, const hp_entry *t, uint16_t x)
 {
     uint16_t n = t[x].next;
+    if (HP_SPEED) { /* the next block's offset laid out straight (only the last block's
+                     * gap ends at the data area's end); 32-bit targets: smaller code */
+        return TARN_LIKELY(n != 0) ? t[n].off : p->data_size;
+    }
     return n == 0 ? p->data_size : t[n].off;
 }
 static inline uint32_t hp_gap(const tarn_handle_pool *p, const hp_entry *t, uint16_t x)
@@ -237,15 +245,17 @@ static inline tarn_handle hp_make(const hp_entry *t, uint16_t x)
 {
     return tarn_handle_from_u32((t[x].key & ~HP_IMASK) | x);
 }
-/* The unsalted generation (in the high bits) of key or handle k. */
+/* The unsalted generation (in the high bits) of key or handle k.  A key holds the
+ * generation plus the salt (modulo 2^32; both have their index bits 0), so advancing a
+ * generation adds to the key, without the salt (hp_key_freed). */
 static inline uint32_t hp_gen_of(const tarn_handle_pool *p, uint32_t k)
 {
-    return (k ^ p->salt) & ~HP_IMASK;
+    return (k - p->salt) & ~HP_IMASK;
 }
 /* Give entry e generation g (unsalted, in the high bits) and state s. */
 static inline void hp_set_gen(const tarn_handle_pool *p, hp_entry *e, uint32_t g, uint32_t s)
 {
-    e->key = (g ^ p->salt) | s;
+    e->key = (g + p->salt) | s;
 }
 static inline bool hp_poisoning(const tarn_handle_pool *p)
 {
@@ -390,9 +400,12 @@ HP_SPECIALISED void hp_list_any(tarn_handle_pool *p, hp_entry *t, uint16_t x, ui
     h = c->bin[i];
     t[x].fnext = h;
     t[x].fprev = HP_NIL;
-    if (h != HP_NIL) t[h].fprev = x;
     c->bin[i] = x;
-    hp_mark(c, i);
+    if (h != HP_NIL) {
+        t[h].fprev = x; /* the list was not empty: its bit is set already */
+    } else {
+        hp_mark(c, i);
+    }
 }
 
 HP_HOT void hp_list(tarn_handle_pool *p, hp_entry *t, uint16_t x, uint32_t g)
@@ -401,8 +414,10 @@ HP_HOT void hp_list(tarn_handle_pool *p, hp_entry *t, uint16_t x, uint32_t g)
 }
 
 /* Take x's gap, of g bytes (the size it was listed with), off its list if it is on one.
- * relist: the caller lists x again (hp_list) before anything reads x's fprev, so x's
- * fprev is left as it is instead of being set to HP_OUT (one store less). */
+ * relist: the caller lists x again (hp_list) before anything reads x's fprev, or x
+ * becomes a free slot (whose fprev is read by nothing until the link that takes the slot
+ * sets it), so x's fprev is left as it is instead of being set to HP_OUT (one store
+ * less). */
 HP_SPECIALISED void hp_unlist_any(tarn_handle_pool *p, hp_entry *t, uint16_t x, uint32_t g,
                                   bool relist)
 {
@@ -439,9 +454,11 @@ static void hp_unbin(tarn_handle_pool *p, hp_entry *t, uint16_t x)
     if (t[x].fprev != HP_OUT) hp_unlist(p, t, x, hp_gap(p, t, x));
 }
 
-/* An entry whose gap holds `need` bytes (need a multiple of TARN_ALIGN), or HP_NIL.  O(1). */
-HP_HOT uint16_t hp_find(const tarn_handle_pool *p, const hp_entry *t, uint32_t need,
-                        unsigned *list)
+/* An entry whose gap holds `need` bytes (need a multiple of TARN_ALIGN), or HP_NIL.  O(1).
+ * small: need is at most 2^31 (the fast alloc), so the list after need - 1's is at most
+ * 124 and surely exists. */
+HP_SPECIALISED uint16_t hp_find_any(const tarn_handle_pool *p, const hp_entry *t, uint32_t need,
+                                    unsigned *list, bool small)
 {
     const hp_ctl *c = hp_c(p);
     /* the first list all of whose gaps fit (need rounded up to the next list boundary):
@@ -450,15 +467,33 @@ HP_HOT uint16_t hp_find(const tarn_handle_pool *p, const hp_entry *t, uint32_t n
     unsigned below = (TARN_ALIGN < 8 && need < 8u) ? need + 4u - 1u : hp_class(need - 1u);
     unsigned i = below + 1u;
     uint16_t h;
-    if (i < HP_LISTS) {
+    if (small || i < HP_LISTS) {
         unsigned w = i / HP_WB;
         hp_word m = hp_word_get(c, w) & (~(hp_word)0u << (i % HP_WB));
+#if HP_SPEED
+        /* the word of i first, laid out straight (the common case); its base is i with
+         * the bits below a word cleared, no multiplication */
+        if (TARN_LIKELY(m != 0u)) {
+            i = (i & ~(HP_WB - 1u)) + hp_word_ctz(m);
+            *list = i;
+            return c->bin[i];
+        }
+        while (++w < HP_NW) {
+            m = hp_word_get(c, w);
+            if (m != 0u) {
+                i = w * HP_WB + hp_word_ctz(m);
+                *list = i;
+                return c->bin[i];
+            }
+        }
+#else /* one loop, less code */
         while (m == 0u && ++w < HP_NW) m = hp_word_get(c, w);
         if (TARN_LIKELY(m != 0u)) {
             i = w * HP_WB + hp_word_ctz(m);
             *list = i;
             return c->bin[i];
         }
+#endif
     }
     /* Nothing certain to fit: the head of need's own list (when need is not its lower
      * bound, the list just below i) may still be large enough. */
@@ -466,6 +501,12 @@ HP_HOT uint16_t hp_find(const tarn_handle_pool *p, const hp_entry *t, uint32_t n
     *list = below;
     if (h != HP_NIL && hp_gap(p, t, h) >= need) return h;
     return HP_NIL;
+}
+
+HP_HOT uint16_t hp_find(const tarn_handle_pool *p, const hp_entry *t, uint32_t need,
+                        unsigned *list)
+{
+    return hp_find_any(p, t, need, list, false);
 }
 
 /* Take o, the head of free list `list` (hp_find's answer), off that list. */
@@ -517,31 +558,46 @@ HP_HOT void hp_link_after(tarn_handle_pool *p, hp_entry *t, uint16_t o, uint16_t
     hp_link_any(p, t, o, x, false);
 }
 
-/* Remove x from the list: its bytes and its gap join the gap of the block before it. */
-HP_HOT void hp_unlink(tarn_handle_pool *p, hp_entry *t, uint16_t x)
+/* Remove x (between pr and n in the list, at offset off, span bytes) from the list: its
+ * bytes and its gap join the gap of the block before it.  The caller has read x's fields
+ * (the fast free, which has tested them, hands them over in registers). */
+HP_SPECIALISED void hp_unlink_at(tarn_handle_pool *p, hp_entry *t, uint16_t x, uint16_t pr,
+                                 uint16_t n, uint32_t off, uint32_t span)
 {
-    uint16_t pr = t[x].prev, n = t[x].next;
     uint32_t gp, gx, merged;
     if (HP_SPEED) { /* every offset read once, before the lists change */
-        uint32_t off = t[x].off, ep = hp_end(&t[pr]), lim = n == 0 ? p->data_size : t[n].off;
+        uint32_t ep = hp_end(&t[pr]), lim = n == 0 ? p->data_size : t[n].off;
         gp = off - ep;
-        gx = lim - off - hp_span(t[x].size);
+        gx = lim - off - span;
         merged = lim - ep;
     } else { /* the shared hp_gap is less code */
         gp = hp_gap(p, t, pr);
         gx = hp_gap(p, t, x);
-        merged = gp + hp_span(t[x].size) + gx;
+        merged = gp + span + gx;
     }
-    if (HP_SPEED) { /* pr is listed again below: its fprev is set there */
+    if (HP_SPEED) {
+        /* the block list first (the list code below reads neither link; done first, gcc
+         * keeps fewer values in registers across it: four saved registers, not six);
+         * then pr's gap, listed again below (its fprev is set there), and x's, whose
+         * slot becomes free (its fprev is set again when the link takes the slot, and
+         * read by nothing before) */
+        t[pr].next = n;
+        t[n].prev = pr;
         hp_unlist_any(p, t, pr, gp, true);
+        hp_unlist_any(p, t, x, gx, true);
     } else { /* one copy of the list code */
         hp_unlist(p, t, pr, gp);
+        hp_unlist(p, t, x, gx);
+        t[pr].next = n;
+        t[n].prev = pr;
     }
-    hp_unlist(p, t, x, gx);
-    t[pr].next = n;
-    t[n].prev = pr;
     hp_list(p, t, pr, merged);
     if (p->cursor == x) p->cursor = pr;
+}
+
+HP_HOT void hp_unlink(tarn_handle_pool *p, hp_entry *t, uint16_t x)
+{
+    hp_unlink_at(p, t, x, t[x].prev, t[x].next, t[x].off, hp_span(t[x].size));
 }
 
 /* ---- slots ---------------------------------------------------------------------------- */
@@ -554,14 +610,12 @@ static inline uint16_t hp_slot_take(tarn_handle_pool *p, hp_entry *t, bool carve
         /* first use by this pool: continue the generation the table holds (an earlier
          * pool's, or garbage), one step on, so no earlier handle of this slot matches */
         x = ++p->carved;
-        hp_set_gen(p, &t[x], ((t[x].key ^ (p->keyed ? p->salt : 0u)) & ~HP_IMASK) + HP_GSTEP,
+        hp_set_gen(p, &t[x], ((t[x].key - (p->keyed ? p->salt : 0u)) & ~HP_IMASK) + HP_GSTEP,
                    0u);
         if (hp_fast_ok(p)) p->fast = (uintptr_t)p->carved + 1u;
         t[x].lock = 0;
-        t[x].fprev = HP_OUT;
     } else {
-        /* a freed slot has lock 0 (free and release want it) and fprev HP_OUT (its gap
-         * left the lists when it was unlinked) */
+        /* a freed slot has lock 0 (free and release want it) */
         x = p->free_head;  /* the slot freed longest ago */
         p->free_head = t[x].next;
         if (p->free_head == HP_NIL) p->free_tail = HP_NIL;
@@ -570,26 +624,42 @@ static inline uint16_t hp_slot_take(tarn_handle_pool *p, hp_entry *t, bool carve
     return x;
 }
 
-/* Put slot x on the free FIFO; bump: advance its generation (a held region's slot had it
- * advanced when the region was taken in). */
-static void hp_slot_release(tarn_handle_pool *p, hp_entry *t, uint16_t x, bool bump)
+/* Put slot x on the free FIFO with key k: its own with the state bits cleared, or one
+ * generation on (hp_slot_release). */
+static inline void hp_slot_put(tarn_handle_pool *p, hp_entry *t, uint16_t x, uint32_t k)
 {
     /* a free slot is told by its size 0 and its key; the other fields are set again when
-     * the slot is taken (off and prev by the link; a freed block had lock 0 and its gap
-     * off the lists, which hp_slot_take relies on) */
+     * the slot is taken (off, prev and fprev by the link, which lists its gap or marks it
+     * unlisted; a freed block had lock 0, which hp_slot_take relies on) */
     t[x].size = 0;
-    t[x].next = HP_NIL;
-    if (bump) {
-        hp_set_gen(p, &t[x], hp_gen_of(p, t[x].key) + HP_GSTEP, 0u);
+    if (HP_SPEED) { /* next and prev (unused in a free slot) in one aligned 32-bit store */
+        uint32_t w = 0xFFFFFFFFu;
+        memcpy(&t[x].next, &w, sizeof w);
     } else {
-        t[x].key &= ~HP_IMASK;
+        t[x].next = HP_NIL;
     }
+    t[x].key = k;
     if (p->free_tail == HP_NIL) {
         p->free_head = x;
     } else {
         t[p->free_tail].next = x;
     }
     p->free_tail = x;
+}
+
+/* The key of a slot whose live key (or handle) is k, once freed: one generation on,
+ * state 0 (the salt is added in, so it needs no undoing). */
+static inline uint32_t hp_key_freed(uint32_t k)
+{
+    return (k & ~HP_IMASK) + HP_GSTEP;
+}
+
+/* Put slot x on the free FIFO; bump: advance its generation (a held region's slot had it
+ * advanced when the region was taken in). */
+static void hp_slot_release(tarn_handle_pool *p, hp_entry *t, uint16_t x, bool bump)
+{
+    uint32_t k = t[x].key;
+    hp_slot_put(p, t, x, bump ? hp_key_freed(k) : k & ~HP_IMASK);
 }
 
 /* Why handle h (which failed the fast test in hp_lookup) is not a live handle here. */
@@ -611,17 +681,24 @@ static tarn_status hp_lookup_fail(const tarn_handle_pool *p, tarn_handle h, bool
 
 /* O(1) sanity of a live entry (checking level 1 and up): a damaged table must not send
  * us outside the data area. */
-static inline bool hp_insane(const tarn_handle_pool *p, const hp_entry *e)
+static inline bool hp_insane_at(const tarn_handle_pool *p, uint32_t off, uint32_t size,
+                                uint16_t next, uint16_t prev)
 {
 #if TARN_CHECK_LEVEL >= 1
-    return (e->off & (HP_A - 1u)) != 0u ||
-           (uint64_t)e->off + e->size > (uint64_t)p->data_size || e->next > p->carved ||
-           e->prev > p->carved;
+    return (off & (HP_A - 1u)) != 0u || (uint64_t)off + size > (uint64_t)p->data_size ||
+           next > p->carved || prev > p->carved;
 #else
     (void)p;
-    (void)e;
+    (void)off;
+    (void)size;
+    (void)next;
+    (void)prev;
     return false;
 #endif
+}
+static inline bool hp_insane(const tarn_handle_pool *p, const hp_entry *e)
+{
+    return hp_insane_at(p, e->off, e->size, e->next, e->prev);
 }
 
 /* Find the live slot of handle h.  O(1).  for_free: report a second free of a slot that
@@ -731,12 +808,13 @@ static inline void hp_store16(unsigned char *d, const uint64_t *w)
  * to d < s, for compaction without sanitizer annotations or poisoning.  Up to 64 bytes on
  * 64-bit hosts: every byte is loaded before any is stored, so any overlap is safe, and it
  * costs less than a call to memmove; larger runs, and everything on 32-bit targets (where
- * code size comes first), go to memmove. */
-static inline void hp_copy_down(unsigned char *d, const unsigned char *s, size_t n)
+ * code size comes first), go to memmove.  Returns true when it called memmove. */
+static inline bool hp_copy_down(unsigned char *d, const unsigned char *s, size_t n)
 {
     /* sizes tested from the smallest up: the smallest blocks pay the fewest tests */
     if (UINTPTR_MAX <= 0xFFFFFFFFu) {
         memmove(d, s, n);
+        return true;
     } else if (n <= 16u) { /* a multiple of TARN_ALIGN: 8 or 16, or with TARN_ALIGN 4 also 4, 12 */
         if (TARN_ALIGN >= 8u || n >= 8u) { /* two words, which may overlap (the same one
                                             * when n is 8; no test of n at TARN_ALIGN 8) */
@@ -752,6 +830,7 @@ static inline void hp_copy_down(unsigned char *d, const unsigned char *s, size_t
         }
     } else if (n > 64u) {
         memmove(d, s, n);
+        return true;
     } else if (n <= 32u) {
         uint64_t a[2], b[2];
         hp_load16(a, s);
@@ -769,6 +848,7 @@ static inline void hp_copy_down(unsigned char *d, const unsigned char *s, size_t
         hp_store16(d + n - 32u, c);
         hp_store16(d + n - 16u, e);
     }
+    return false;
 }
 
 /* The raw pack (no sanitizer annotations, no poisoning) is compiled in without sanitizer
@@ -828,29 +908,46 @@ static uint32_t hp_pack_raw(tarn_handle_pool *p, hp_entry *t)
     e = &t[x];
     off = e->off;
     for (;;) {
-        size_t span = hp_span(e->size);
+        size_t span;
+    again:
+        span = hp_span(e->size);
         hp_unlisted(e); /* its gap, if any, is listed when the next block is placed */
         /* the count never exceeds 65535: its low half is 0 iff it is 0 (one compare with
          * memory on x86-64; a count damaged above 65535 is reported by the check) */
         if (TARN_LIKELY(off != dest && (uint16_t)e->lock == 0u && !hp_held(p, e))) {
-            size_t src = off, n = span;
-            e->off = (uint32_t)dest;
+            /* e moves, and so does each entry that ends a run and may move: it lies at
+             * or above the end of the run's source, so above the run's new end (the
+             * run moved down), so its offset is not tested against dest */
             for (;;) {
-                x = e->next;
-                if (x == 0u) {
-                    hp_copy_down(data + dest, data + src, n);
-                    goto done;
+                size_t src = off, n = span;
+                e->off = (uint32_t)dest;
+                for (;;) {
+                    x = e->next;
+                    if (x == 0u) {
+                        hp_copy_down(data + dest, data + src, n);
+                        goto done;
+                    }
+                    e = &t[x];
+                    off = e->off;
+                    if (off != src + n || (uint16_t)e->lock != 0u || hp_held(p, e)) break;
+                    hp_unlisted(e);
+                    e->off = (uint32_t)(dest + n);
+                    n += hp_span(e->size);
                 }
-                e = &t[x];
-                off = e->off;
-                if (off != src + n || (uint16_t)e->lock != 0u || hp_held(p, e)) break;
+                if (hp_copy_down(data + dest, data + src, n) && HP_SPEED) {
+                    /* after a call: e's offset and the data pointer are read again
+                     * rather than kept across it (two spill slots and four moves less) */
+                    data = p->data;
+                    off = e->off;
+                }
+                dest += n;
+                /* e (its offset in off) ends the run: it is looked at next */
+                TARN_ASSERT(off > dest);
+                if (!HP_SPEED) goto again; /* 32-bit targets: by the outer loop (less code) */
+                span = hp_span(e->size);
                 hp_unlisted(e);
-                e->off = (uint32_t)(dest + n);
-                n += hp_span(e->size);
+                if ((uint16_t)e->lock != 0u || hp_held(p, e)) break; /* it stays */
             }
-            hp_copy_down(data + dest, data + src, n);
-            dest += n;
-            continue; /* e (its offset in off) ends the run: it is looked at next */
         }
         /* it stays (in place, pinned or held) */
         moved -= hp_held(p, e) ? (TARN_GUARD ? (uint32_t)span : 0u) : hp_body(e->size);
@@ -1603,13 +1700,17 @@ tarn_handle tarn_handle_alloc(tarn_handle_pool *pool, size_t size)
 #if HP_FAST
     /* the common case: a slot and a gap on the lists that surely fits (hp_alloc's steps
      * without its retries, its failures and scramble mode) */
-    if (hp_quick(pool) && size - 1u < (size_t)(pool->data_size - HP_G)) {
+    /* sizes 1 .. 2^31 - 1 (tested against a constant, not the pool's size: a size no
+     * gap can hold is found nowhere, and the general path reports it) */
+    if (hp_quick(pool) && size - 1u < 0x7FFFFFFFu) {
         hp_entry *t = hp_t(pool);
-        bool carve = pool->carved < pool->capacity;
-        if (carve || pool->free_head != HP_NIL) {
-            unsigned list = 0;
-            uint16_t o = hp_find(pool, t, hp_span((uint32_t)size), &list);
-            if (o != HP_NIL) {
+        unsigned list = 0;
+        uint16_t o = hp_find_any(pool, t, hp_span((uint32_t)size), &list, true);
+        /* the slot is looked at once, after the search (its tests then lead straight
+         * to the slot's taking) */
+        if (o != HP_NIL) {
+            bool carve = pool->carved < pool->capacity;
+            if (carve || pool->free_head != HP_NIL) {
                 return tarn_handle_from_u32(hp_place(pool, t, o, list, carve, (uint32_t)size));
             }
         }
@@ -1704,12 +1805,24 @@ tarn_status tarn_handle_free(tarn_handle_pool *pool, tarn_handle h)
     /* the common case: a live, unpinned block (key == handle: so not in transit, not
      * held) of a pool that neither poisons nor holds freed regions */
     if (hp_quick(pool)) {
-        uint32_t idx = h.v & HP_IMASK;
-        if (idx - 1u < (uint32_t)pool->carved) {
-            hp_entry *t = hp_t(pool);
-            if (t[idx].key == h.v && t[idx].lock == 0u && !hp_insane(pool, &t[idx])) {
-                hp_release_block(pool, t, (uint16_t)idx);
-                return TARN_OK;
+        uintptr_t idx = h.v & HP_IMASK;
+        /* a quick pool's inline lock bound (carved + 1, hp_fast_ok holds) tested as the
+         * inline lock does: index 0 passes it, but the list head's key has the all-ones
+         * state, which no handle has, so the key test below turns it away */
+        if (idx < pool->fast) {
+            hp_entry *t = hp_t(pool), *e = &t[idx];
+            if (e->key == h.v && e->lock == 0u) {
+                /* the fields the sanity test reads are the unlink's: read once, kept */
+                uint32_t off = e->off, n = e->size;
+                uint16_t next = e->next, prev = e->prev;
+                if (!hp_insane_at(pool, off, n, next, prev)) {
+                    pool->used -= hp_span(n);
+                    hp_unlink_at(pool, t, (uint16_t)idx, prev, next, off, hp_span(n));
+                    hp_slot_put(pool, t, (uint16_t)idx, hp_key_freed(h.v));
+                    pool->requested -= n; /* apart from used: not one vector update */
+                    pool->live--;
+                    return TARN_OK;
+                }
             }
         }
     }

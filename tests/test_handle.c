@@ -23,13 +23,13 @@ static tarn_handle_pool pool, pool2;
 
 
 /* Handle h with its generation moved on by `by` generations: what its slot issues `by`
- * uses later (the key layout of handle.c: generation XOR the table's salt above the index
- * bits). */
+ * uses later (the key layout of handle.c: generation plus the table's salt above the
+ * index bits). */
 static tarn_handle gen_step(const tarn_handle_pool *p, tarn_handle h, uint32_t by)
 {
     uint32_t m = TARN_HANDLE_INDEX_MASK_;
-    uint32_t g = ((h.v ^ p->salt) & ~m) + by * (m + 1u);
-    return tarn_handle_from_u32((g ^ p->salt) | (h.v & m));
+    uint32_t g = ((h.v - p->salt) & ~m) + by * (m + 1u);
+    return tarn_handle_from_u32(((g + p->salt) & ~m) | (h.v & m));
 }
 
 static void init_plain(uint32_t flags)
@@ -238,6 +238,13 @@ static void test_alloc_free(void)
     CHECK_EQ(tarn_handle_last_error(&pool), TARN_ENOMEM);
     g = tarn_handle_alloc(&pool, SIZE_MAX - TARN_ALIGN + 2u);
     CHECK(tarn_handle_is_null(g));
+    /* either side of the fast alloc's bound (sizes below 2^31 try it first) */
+    g = tarn_handle_alloc(&pool, 0x7FFFFFFFu);
+    CHECK(tarn_handle_is_null(g));
+    CHECK_EQ(tarn_handle_last_error(&pool), TARN_ENOMEM);
+    g = tarn_handle_alloc(&pool, 0x80000000u);
+    CHECK(tarn_handle_is_null(g));
+    CHECK_EQ(tarn_handle_last_error(&pool), TARN_ENOMEM);
     CHECK(tarn_handle_is_null(tarn_handle_alloc(NULL, 8)));
     /* every handle distinct, never null; blocks aligned and disjoint */
     for (i = 0; i < NH; i++) {
@@ -259,7 +266,7 @@ static void test_alloc_free(void)
     for (i = 0; i < NH; i++) CHECK(has_pattern(h[i], 1u + i * 3u, i));
     CHECK_EQ(tarn_handle_stats_get(&pool, &st), TARN_OK);
     CHECK_EQ(st.handles_used, NH);
-    CHECK_EQ(st.failed_allocs, 4);
+    CHECK_EQ(st.failed_allocs, 6);
     CHECK_EQ(st.requested, NH * 1u + 3u * (NH * (NH - 1u) / 2u));
     CHECK(st.used >= st.requested && st.used % TARN_ALIGN == 0);
     CHECK_EQ(st.free, DATA - st.used);

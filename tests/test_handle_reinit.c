@@ -181,7 +181,7 @@ static void test_split(void)
  * are damage that tarn_handle_check reports. */
 #define IMASK ((uint32_t)TARN_HANDLE_INDEX_MASK_)
 #define GSTEP (IMASK + 1u)
-static uint32_t gen_of(uint32_t v) { return (v ^ pool.salt) & ~IMASK; }
+static uint32_t gen_of(uint32_t v) { return (v - pool.salt) & ~IMASK; } /* key: gen + salt */
 
 static void test_generation_carried(void)
 {

@@ -247,7 +247,7 @@ static inline tarn_handle tarn_handle_from_u32(uint32_t v)
 typedef struct tarn_handle_entry_ {
     uint32_t off;   /**< live: offset in the data area */
     uint32_t size;  /**< live: requested bytes (> 0); free slot: 0 */
-    uint32_t key;   /**< high bits: generation XOR the pool's salt; low (index) bits:
+    uint32_t key;   /**< high bits: generation plus the pool's salt; low (index) bits:
                          the slot index when live and lockable at once (the key is then
                          the block's handle), the all-ones index when held by the
                          quarantine, else 0 */
@@ -260,7 +260,8 @@ typedef struct tarn_handle_entry_ {
     uint16_t prev;  /**< live: previous block in address order (0 = head) */
     uint16_t fnext; /**< free-region list links of this entry's gap (fnext and fprev share
                          one aligned 32-bit word: compaction unlists a gap with one store) */
-    uint16_t fprev; /**< 0xFFFF = first on its list, 0xFFFE = on no list */
+    uint16_t fprev; /**< 0xFFFF = first on its list, 0xFFFE = on no list (free slot:
+                         unused, set when the slot is taken) */
 } tarn_handle_entry_;
 
 /**
