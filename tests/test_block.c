@@ -566,7 +566,7 @@ static void test_carve_over_garbage(void)
             for (round = 0; round < 2; round++) {
                 for (i = 0; i < n; i++) {
                     got[i] = tarn_block_get(&p);
-                    REQUIRE(got[i] == (void *)(buf + (size_t)i * 8u));
+                    REQUIRE(got[i] == (void *)(buf + (size_t)i * TARN_BLOCK_SIZE(8u)));
                     CHECK(MAPBIT(p, i) == 0u);
                     CHECK_EQ(tarn_block_validate(&p, got[i]), TARN_OK);
                     CHECK_EQ(tarn_block_check(&p), TARN_OK);
