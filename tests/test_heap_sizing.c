@@ -401,6 +401,11 @@ static void test_heap_bytes(void)
     for (i = 0; i < sizeof usable / sizeof usable[0]; i++) {
         size_t bytes = TARN_HEAP_BYTES(usable[i]);
         unsigned char *raw = (unsigned char *)malloc(bytes + 64u);
+        if (raw == NULL && usable[i] > 65536u) {   /* a small target (QEMU): not there */
+            printf("TARN_HEAP_BYTES(%lu): no memory for it here, skipped\n",
+                   (unsigned long)usable[i]);
+            continue;
+        }
         REQUIRE(raw != NULL);
         for (off = 0; off < 64u; off += 4u) {
             tarn_heap *h = NULL;
