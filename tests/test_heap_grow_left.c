@@ -102,22 +102,32 @@ static void test_into_left(void)
     CHECK_EQ(tarn_heap_destroy(h), TARN_OK);
 }
 
-/* [a 64][b 64][c 32][d 64]: a and c freed; b needs all three */
-static void test_left_and_right(void)
+/* [a 64][b 64][c 32][d 64] in a fresh heap, b filled with v, a and c freed; the span
+ * from a to d, less one header, is returned */
+static size_t abcd(tarn_heap **hp, unsigned char **a, unsigned char **b, unsigned char **d,
+                   unsigned v)
 {
     tarn_heap *h = fresh();
-    unsigned char *a = (unsigned char *)tarn_heap_alloc(h, 64);
-    unsigned char *b = (unsigned char *)tarn_heap_alloc(h, 64);
-    unsigned char *c = (unsigned char *)tarn_heap_alloc(h, 32);
-    unsigned char *d = (unsigned char *)tarn_heap_alloc(h, 64);
-    unsigned char *q;
-    size_t want;
-    CHECK(a != NULL && b != NULL && c != NULL && d != NULL);
-    fill(b, 64, 9u);
-    CHECK_EQ(tarn_heap_free(h, a), TARN_OK);
+    unsigned char *c;
+    *a = (unsigned char *)tarn_heap_alloc(h, 64);
+    *b = (unsigned char *)tarn_heap_alloc(h, 64);
+    c = (unsigned char *)tarn_heap_alloc(h, 32);
+    *d = (unsigned char *)tarn_heap_alloc(h, 64);
+    REQUIRE(*a != NULL && *b != NULL && c != NULL && *d != NULL);
+    fill(*b, 64, v);
+    CHECK_EQ(tarn_heap_free(h, *a), TARN_OK);
     CHECK_EQ(tarn_heap_free(h, c), TARN_OK);
+    *hp = h;
+    return (size_t)(*d - *a) - GRAN - TARN_HEAP_EXTRA;
+}
+
+/* a and c freed; b needs all three */
+static void test_left_and_right(void)
+{
+    tarn_heap *h;
+    unsigned char *a, *b, *d, *q;
     /* more than b + c, at most a + b + c (whole spans less one header) */
-    want = (size_t)(d - a) - GRAN - TARN_HEAP_EXTRA;
+    size_t want = abcd(&h, &a, &b, &d, 9u);
     q = (unsigned char *)tarn_heap_realloc(h, b, want);
     CHECK(q == a);
     CHECK(same(q, 64, 9u));
@@ -129,47 +139,45 @@ static void test_left_and_right(void)
     CHECK_EQ(tarn_heap_destroy(h), TARN_OK);
 }
 
-/* the free blocks before and after together are one granule short: the block moves
- * elsewhere, as before, and both free blocks stay as they were */
+/* the same, one granule more than a + b + c: the block moves elsewhere, as before, and
+ * a, b and c become one free block */
 static void test_left_and_right_short(void)
 {
-    tarn_heap *h = fresh();
-    unsigned char *a = (unsigned char *)tarn_heap_alloc(h, 64);
-    unsigned char *b = (unsigned char *)tarn_heap_alloc(h, 64);
-    unsigned char *c = (unsigned char *)tarn_heap_alloc(h, 32);
-    unsigned char *d = (unsigned char *)tarn_heap_alloc(h, 64);
-    unsigned char *q;
+    tarn_heap *h;
+    unsigned char *a, *b, *d, *q;
     tarn_heap_stats before, after;
-    size_t want;
-    CHECK(a != NULL && b != NULL && c != NULL && d != NULL);
-    fill(b, 64, 3u);
-    CHECK_EQ(tarn_heap_free(h, a), TARN_OK);
-    CHECK_EQ(tarn_heap_free(h, c), TARN_OK);
+    size_t span = abcd(&h, &a, &b, &d, 3u);
     CHECK_EQ(tarn_heap_stats_get(h, &before), TARN_OK);
-    want = (size_t)(d - a) - GRAN - TARN_HEAP_EXTRA + GRAN;   /* a + b + c and one more */
-    q = (unsigned char *)tarn_heap_realloc(h, b, want);
+    q = (unsigned char *)tarn_heap_realloc(h, b, span + GRAN);
     CHECK(q != NULL && q > d);
     CHECK(same(q, 64, 3u));
     CHECK_EQ(tarn_heap_stats_get(h, &after), TARN_OK);
-    /* a, b and c are one free block now (b freed between its free neighbours) */
-    CHECK_EQ(after.free_blocks, before.free_blocks - 1u);
-    CHECK(tarn_heap_alloc(h, (size_t)(d - a) - GRAN - TARN_HEAP_EXTRA) == a);
+    CHECK_EQ(after.free_blocks, before.free_blocks - 1u);   /* b freed between a and c */
+    CHECK(tarn_heap_alloc(h, span) == a);
     CHECK_EQ(tarn_heap_check(h), TARN_OK);
     CHECK_EQ(tarn_heap_destroy(h), TARN_OK);
+}
+
+/* [a na][b 64][c 64] in a fresh heap, b filled with v, a freed */
+static tarn_heap *abc(size_t na, unsigned char **a, unsigned char **b, unsigned char **c,
+                      unsigned v)
+{
+    tarn_heap *h = fresh();
+    *a = (unsigned char *)tarn_heap_alloc(h, na);
+    *b = (unsigned char *)tarn_heap_alloc(h, 64);
+    *c = (unsigned char *)tarn_heap_alloc(h, 64);
+    REQUIRE(*a != NULL && *b != NULL && *c != NULL);
+    fill(*b, 64, v);
+    CHECK_EQ(tarn_heap_free(h, *a), TARN_OK);
+    return h;
 }
 
 /* a left neighbour whose payload cannot hold all the bytes is not used (the copy would
  * overlap): the block moves elsewhere, as before */
 static void test_left_too_small(void)
 {
-    tarn_heap *h = fresh();
-    unsigned char *a = (unsigned char *)tarn_heap_alloc(h, 16);
-    unsigned char *b = (unsigned char *)tarn_heap_alloc(h, 64);
-    unsigned char *c = (unsigned char *)tarn_heap_alloc(h, 64);
-    unsigned char *q;
-    CHECK(a != NULL && b != NULL && c != NULL);
-    fill(b, 64, 5u);
-    CHECK_EQ(tarn_heap_free(h, a), TARN_OK);
+    unsigned char *a, *b, *c, *q;
+    tarn_heap *h = abc(16, &a, &b, &c, 5u);
     q = (unsigned char *)tarn_heap_realloc(h, b, 100);
     CHECK(q != NULL && q != a && q > c);
     CHECK(same(q, 64, 5u));
@@ -180,15 +188,10 @@ static void test_left_too_small(void)
 /* a damaged header of the free block before: TARN_ECORRUPT, the block stays where it is */
 static void test_left_damaged(void)
 {
-    tarn_heap *h = fresh();
-    unsigned char *a = (unsigned char *)tarn_heap_alloc(h, 64);
-    unsigned char *b = (unsigned char *)tarn_heap_alloc(h, 64);
-    unsigned char *c = (unsigned char *)tarn_heap_alloc(h, 64);
+    unsigned char *a, *b, *c;
+    tarn_heap *h = abc(64, &a, &b, &c, 1u);
     uint32_t w;
     tarn_status st = TARN_OK;
-    CHECK(a != NULL && b != NULL && c != NULL);
-    fill(b, 64, 1u);
-    CHECK_EQ(tarn_heap_free(h, a), TARN_OK);
     tarn_san_peek(&w, a - GRAN + 4, sizeof w);   /* the free block's size word */
     w ^= 1u;
     test_poke(a - GRAN + 4, &w, sizeof w);
