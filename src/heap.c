@@ -442,8 +442,8 @@ static void geom_for(heap_geom *g, uint32_t n, uint32_t k)
 
 /* Classes per power of two for a buffer of `size` bytes: the class table within
  * max(size/1024 + 96, size/128) bytes (independent of the buffer's alignment): below
- * about 14 KiB the first, a fixed allowance; above it 1/128 of the buffer, which buys a finer
- * split where it pays (docs/heap.md, "Class budget"). */
+ * about 14 KiB the first, a fixed allowance; above it 1/128 of the buffer, which buys a
+ * finer split where it pays (docs/heap.md, "Class budget"). */
 static uint32_t geom_k(size_t size)
 {
     uint32_t k, n;
@@ -1636,19 +1636,10 @@ static HEAP_RA_INLINE void *heap_realloc_aligned(tarn_heap *h, uint32_t al, size
 #define HEAP_SAN_MOVE(h, p, q, n) ((void)(h), (void)(p), (void)(q), (void)(n))
 #endif
 
-/* Realloc of the used block b (payload p, no alignment recorded, not growable in place)
- * to u granules holding `size` bytes, into the free block before it, called when
- * heap_left_fits(h, b, u): when that block (with b, and the free block after b if there
- * is one) has u granules and its payload holds b's live bytes, they are copied down to it and the merged block is cut as an
- * allocation is (the rest, free, follows).  Keeps the arena packed at no extra cost:
- * the bytes are copied as a move elsewhere would copy them, and no other block is
- * looked for.  Returns the new payload, or NULL (*st TARN_ENOMEM: not possible here;
- * TARN_ECORRUPT: a damaged neighbour) with nothing changed.  Lock held; O(1) besides
- * the copy. */
 /* Can heap_grow_left succeed?  The block before b is free, its payload holds b's live
  * bytes, and with b and the free block after b (whose size is read here only as a hint;
  * heap_grow_left checks it) it has u granules.  Only reads; a few instructions, in the
- * caller, so that a realloc that has to move elsewhere pays no more (worst case). */
+ * caller, so that a realloc that has to move elsewhere pays little more (worst case). */
 static inline bool heap_left_fits(const tarn_heap *h, const heap_blk *b, uint32_t u)
 {
     uint32_t n = b->g + b->s, ns = 0;
@@ -1659,6 +1650,15 @@ static inline bool heap_left_fits(const tarn_heap *h, const heap_blk *b, uint32_
     return b->ps + b->s + ns >= u;   /* (sizes below 2^27: no wrap) */
 }
 
+/* Realloc of the used block b (payload p, no alignment recorded, not growable in place)
+ * to u granules holding `size` bytes, into the free block before it, called when
+ * heap_left_fits(h, b, u): when that block (with b, and the free block after b if there
+ * is one) has u granules and its payload holds b's live bytes, they are copied down to
+ * it and the merged block is cut as an allocation is (the rest, free, follows).  Keeps
+ * the arena packed at no extra cost: the bytes are copied as a move elsewhere would
+ * copy them, and no other block is looked for.  Returns the new payload, or NULL (*st
+ * TARN_ENOMEM: not possible here; TARN_ECORRUPT: a damaged neighbour) with nothing
+ * changed.  Lock held; O(1) besides the copy. */
 static HEAP_NOINLINE void *heap_grow_left(tarn_heap *h, unsigned char *p, const heap_blk *b,
                                           uint32_t u, size_t size, tarn_status *st)
 {
