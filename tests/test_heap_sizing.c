@@ -390,13 +390,14 @@ static void test_aligned_bound(void)
 
 /* TARN_HEAP_BYTES(usable): a buffer of that size, at any alignment, gives a heap whose
  * capacity is at least `usable` and in which one request of `usable` bytes succeeds.
- * Sizes around every class-table step (the budget is size/128 + 96 bytes) and powers of
- * two up to 4 MiB. */
+ * Sizes around the step where the class table may grow to 1/128 of the buffer (about
+ * 14 KiB) and up to 4 MiB, where its cap of about 3 KB holds. */
 static void test_heap_bytes(void)
 {
-    static const size_t usable[] = {1u, 8u, 100u, 1000u, 4000u, 8000u, 16000u, 30000u,
-                                    65536u, 100000u, 250000u, 262144u, 500000u, 1048576u,
-                                    3000000u, 4194304u};
+    static const size_t usable[] = {1u, 8u, 100u, 1000u, 4000u, 8000u, 12000u, 13000u,
+                                    13311u, 13312u, 13800u, 14000u, 14500u, 16000u, 30000u,
+                                    65536u, 100000u, 250000u, 262144u, 393216u, 500000u,
+                                    1048576u, 3000000u, 4194304u};
     size_t i, off;
     for (i = 0; i < sizeof usable / sizeof usable[0]; i++) {
         size_t bytes = TARN_HEAP_BYTES(usable[i]);

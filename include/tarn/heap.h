@@ -237,12 +237,18 @@ typedef struct tarn_heap {
  * A buffer size (bytes, any alignment) whose heap can hold at least `usable` bytes of
  * blocks (stats.capacity >= usable, so one request of `usable` bytes succeeds in the
  * empty heap): the usable bytes plus an upper bound of the header, the sentinel, the
- * control structure, the used-start bitmap (1/64) and the class table (at most 1/128
- * + 96 bytes).  Constant expression.
+ * control structure, the used-start bitmap (1/64) and the class table (size/1024 + 96
+ * bytes, and from about 14 KiB up 1/128 of the buffer, but never more than 3,044 bytes:
+ * 761 words at 32 classes per power of two for the largest heap).  Constant expression.
  */
 #define TARN_HEAP_BYTES(usable)                                                           \
-    ((size_t)(usable) + TARN_HEAP_EXTRA + ((size_t)(usable) + TARN_HEAP_EXTRA) / 40u +    \
-     sizeof(tarn_heap) + 6u * TARN_HEAP_GRANULE + 160u)
+    ((size_t)(usable) + TARN_HEAP_EXTRA + ((size_t)(usable) + TARN_HEAP_EXTRA) / 60u +    \
+     TARN_HEAP_CLASS_BYTES_((size_t)(usable) + TARN_HEAP_EXTRA) + sizeof(tarn_heap) +      \
+     6u * TARN_HEAP_GRANULE + 160u)
+/** Private: what TARN_HEAP_BYTES adds for the finer class split of buffers from about
+ *  14 KiB up (n: the usable bytes). */
+#define TARN_HEAP_CLASS_BYTES_(n)                                                         \
+    ((n) < 13312u ? (size_t)0 : (n) / 128u < 3072u ? (n) / 128u : (size_t)3072u)
 
 /**
  * Statistics of a heap (a consistent snapshot, taken under the lock).  Sizes are what
