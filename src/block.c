@@ -247,14 +247,10 @@ static inline bool block_is_free(const tarn_block_pool *pool, uint32_t i)
 {
     return (pool->map[i >> 5] >> (i & 31u)) & 1u;
 }
-static inline void block_mark(tarn_block_pool *pool, uint32_t i, bool free_)
+/* Mark block i (i < carved) free; get clears the bit itself (block_take). */
+static inline void block_mark_free(tarn_block_pool *pool, uint32_t i)
 {
-    uint32_t bit = (uint32_t)1u << (i & 31u);
-    if (free_) {
-        pool->map[i >> 5] |= bit;
-    } else {
-        pool->map[i >> 5] &= ~bit;
-    }
+    pool->map[i >> 5] |= (uint32_t)1u << (i & 31u);
 }
 
 /* The block-start test's inverse (see the top of this file): odd^-1 modulo 2^(bits of
@@ -367,7 +363,7 @@ static BLOCK_INLINE void block_link_free(tarn_block_pool *pool, void *blk, uint3
 {
     uint32_t *headp = block_headp(pool);
     block_write_link(blk, *headp);
-    block_mark(pool, i, true);
+    block_mark_free(pool, i);
     *headp = i;
     pool->num_free++;
 }

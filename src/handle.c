@@ -625,7 +625,7 @@ static inline uint16_t hp_slot_take(tarn_handle_pool *p, hp_entry *t, bool carve
 }
 
 /* Put slot x on the free FIFO with key k: its own with the state bits cleared, or one
- * generation on (hp_slot_release). */
+ * generation on (hp_key_freed). */
 static inline void hp_slot_put(tarn_handle_pool *p, hp_entry *t, uint16_t x, uint32_t k)
 {
     /* a free slot is told by its size 0 and its key; the other fields are set again when
@@ -654,13 +654,6 @@ static inline uint32_t hp_key_freed(uint32_t k)
     return (k & ~HP_IMASK) + HP_GSTEP;
 }
 
-/* Put slot x on the free FIFO; bump: advance its generation (a held region's slot had it
- * advanced when the region was taken in). */
-static void hp_slot_release(tarn_handle_pool *p, hp_entry *t, uint16_t x, bool bump)
-{
-    uint32_t k = t[x].key;
-    hp_slot_put(p, t, x, bump ? hp_key_freed(k) : k & ~HP_IMASK);
-}
 
 /* Why handle h (which failed the fast test in hp_lookup) is not a live handle here. */
 static tarn_status hp_lookup_fail(const tarn_handle_pool *p, tarn_handle h, bool for_free)
@@ -1068,7 +1061,8 @@ static bool hp_release(tarn_handle_pool *p, hp_entry *t, uint16_t x)
     if (!ok) TARN_ERR_SET(p->last_error, (uint8_t)TARN_ECORRUPT);
     p->used -= hp_span(t[x].size);
     hp_unlink(p, t, x);
-    hp_slot_release(p, t, x, false);
+    /* its slot's generation was advanced when the region was taken in */
+    hp_slot_put(p, t, x, t[x].key & ~HP_IMASK);
     return ok;
 }
 
@@ -1753,14 +1747,24 @@ static void hp_report_bad_free(tarn_handle_pool *p, tarn_handle h)
 
 /* Free live block x whose bytes have been dealt with (annotated, poisoned, or nothing to
  * do): counters, block list, free-region lists, slot. */
-static inline void hp_release_block(tarn_handle_pool *p, hp_entry *t, uint16_t x)
+/* The same for block x whose fields (offset, size, block-list links) and key the caller
+ * has read already: the fast free hands them over in registers. */
+static inline void hp_release_at(tarn_handle_pool *p, hp_entry *t, uint16_t x, uint32_t off,
+                                 uint32_t n, uint16_t next, uint16_t prev, uint32_t key)
 {
-    uint32_t n = t[x].size;
     p->used -= hp_span(n);
-    hp_unlink(p, t, x);
-    hp_slot_release(p, t, x, true);
+    if (HP_SPEED) {
+        hp_unlink_at(p, t, x, prev, next, off, hp_span(n));
+    } else { /* the fields are x's own: the one out-of-line copy of the unlink */
+        hp_unlink(p, t, x);
+    }
+    hp_slot_put(p, t, x, hp_key_freed(key));
     p->requested -= n; /* apart from used: two scalar updates, not one vector one */
     p->live--;
+}
+static inline void hp_release_block(tarn_handle_pool *p, hp_entry *t, uint16_t x)
+{
+    hp_release_at(p, t, x, t[x].off, t[x].size, t[x].next, t[x].prev, t[x].key);
 }
 
 /* The general body of tarn_handle_free. */
@@ -1816,11 +1820,7 @@ tarn_status tarn_handle_free(tarn_handle_pool *pool, tarn_handle h)
                 uint32_t off = e->off, n = e->size;
                 uint16_t next = e->next, prev = e->prev;
                 if (!hp_insane_at(pool, off, n, next, prev)) {
-                    pool->used -= hp_span(n);
-                    hp_unlink_at(pool, t, (uint16_t)idx, prev, next, off, hp_span(n));
-                    hp_slot_put(pool, t, (uint16_t)idx, hp_key_freed(h.v));
-                    pool->requested -= n; /* apart from used: not one vector update */
-                    pool->live--;
+                    hp_release_at(pool, t, (uint16_t)idx, off, n, next, prev, h.v);
                     return TARN_OK;
                 }
             }
