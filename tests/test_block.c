@@ -576,10 +576,14 @@ static void test_carve_over_garbage(void)
                 CHECK_EQ(tarn_block_check(&p), TARN_OK);
                 CHECK_EQ(tarn_block_clear(&p), TARN_OK);   /* the bits stay all ones */
             }
-            /* a bit above the carve line in its word is damage */
+            /* a bit above the carve line in its word is damage; a block above the line
+             * (its bit 0, "handed out") is still refused: it never was */
             if (n > 1u) {
                 void *a = tarn_block_get(&p);
                 REQUIRE(a != NULL);
+                CHECK_EQ(tarn_block_put(&p, buf + TARN_BLOCK_SIZE(8u)), TARN_EDOUBLE);
+                CHECK_EQ(tarn_block_validate(&p, buf + TARN_BLOCK_SIZE(8u)), TARN_EDOUBLE);
+                CHECK_EQ(tarn_block_check(&p), TARN_OK);
                 MAPFLIP(p, 1u);
                 CHECK_EQ(tarn_block_check(&p), TARN_ECORRUPT);
                 MAPFLIP(p, 1u);

@@ -188,17 +188,27 @@ static void test_left_too_small(void)
 /* a damaged header of the free block before: TARN_ECORRUPT, the block stays where it is */
 static void test_left_damaged(void)
 {
-    unsigned char *a, *b, *c;
-    tarn_heap *h = abc(64, &a, &b, &c, 1u);
-    uint32_t w;
-    tarn_status st = TARN_OK;
-    tarn_san_peek(&w, a - GRAN + 4, sizeof w);   /* the free block's size word */
-    w ^= 1u;
-    test_poke(a - GRAN + 4, &w, sizeof w);
-    CHECK(tarn_heap_realloc_status(h, b, 100, &st) == NULL);
-    CHECK_EQ(st, TARN_ECORRUPT);
-    CHECK(same(b, 64, 1u));
-    CHECK(tarn_heap_alloc(h, 8) == NULL);  /* the heap refuses allocations from now on */
+    int kind;
+    /* 0: its size (seen by the pointer's validation); 1: its free flag, 2: its back link
+     * (seen only by the move's own checks, before anything changes) */
+    for (kind = 0; kind < 3; kind++) {
+        unsigned char *a, *b, *c;
+        tarn_heap *h = abc(64, &a, &b, &c, 1u);
+        uint32_t w;
+        tarn_status st = TARN_OK;
+        unsigned char *at = kind == 2 ? a + 4 : a - GRAN + 4;   /* prev link / size word */
+        tarn_san_peek(&w, at, sizeof w);
+        if (kind == 0) w ^= 1u;
+        if (kind == 1) w &= ~FREE;
+        if (kind == 2) w = (uint32_t)((size_t)(b - GRAN - h->blocks) >> LG);   /* b: used */
+        test_poke(at, &w, sizeof w);
+        CHECK(tarn_heap_realloc_status(h, b, 100, &st) == NULL);
+        CHECK_EQ(st, TARN_ECORRUPT);
+        CHECK(same(b, 64, 1u));
+        /* b stays where it was (kind 0: its validation sees the damaged tag before it) */
+        CHECK_EQ(tarn_heap_validate(h, b), kind == 0 ? TARN_ECORRUPT : TARN_OK);
+        CHECK(tarn_heap_alloc(h, 8) == NULL);  /* the heap refuses allocations from now on */
+    }
 }
 
 /* a block from aligned_alloc keeps its alignment: it never moves into the block before */
