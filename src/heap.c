@@ -1094,7 +1094,8 @@ static HEAP_HOT uint32_t heap_take(tarn_heap *h, uint32_t u, uint32_t *got, tarn
 
 /* How heap_release is used: freeing a whole block, the tail cut off a block resized in
  * place (whose memory-tool state and counters the caller handles), or a block leaving
- * the quarantine (already filled and poisoned when it was freed). */
+ * the quarantine (already filled and poisoned when it was freed) or moving into the free
+ * block before it (heap_grow_left, which handles its bytes, state and counters). */
 #define REL_BLOCK 1
 #define REL_TAIL 0
 #define REL_HELD 2
@@ -1662,27 +1663,19 @@ static inline bool heap_left_fits(const tarn_heap *h, const heap_blk *b, uint32_
 static HEAP_NOINLINE void *heap_grow_left(tarn_heap *h, unsigned char *p, const heap_blk *b,
                                           uint32_t u, size_t size, tarn_status *st)
 {
-    uint32_t g = b->g, s = b->s, ps = b->ps, l = g - ps, n = g + s, ns = 0, t, got;
+    uint32_t g = b->g, l = g - b->ps, n = g + b->s, t, got;
     uint32_t tag = HD_W1(h, g) & UTAG;   /* the request's caps tag stays */
-    bool rf = bit_get(UMAP(h), n) == 0u;
     unsigned char *q, *end;
-    *st = TARN_ENOMEM;
-    if (rf) {
-        ns = (HEAP_CHECKING && (HD_W1(h, n) & ~SZ) != FREE) ? 0u : free_size(h, n);
-        if (TARN_UNLIKELY(ns == 0u || !unlink_ok(h, n))) {
-            *st = heap_damaged(h);
-            return NULL;
-        }
-    }
-    if (TARN_UNLIKELY((HEAP_CHECKING && HD_W1(h, l) != (FREE | ps)) || !unlink_ok(h, l))) {
-        *st = heap_damaged(h);
-        return NULL;
-    }
-    t = ps + s + ns;
-    if (t < u) return NULL;
-    /* checked: from here on nothing can fail */
+    /* b merged with the free blocks beside it, as a free would (every header and link
+     * checked before anything is written: on TARN_ECORRUPT nothing has changed), but with
+     * its bytes, memory-tool state and counters left alone; then the merged block, which
+     * starts at l and has the t >= u granules heap_left_fits counted (the sizes it read
+     * are the ones the release checked), comes off its list again */
+    *st = heap_release(h, g, b->s, b->ps, REL_HELD);
+    if (TARN_UNLIKELY(*st != TARN_OK)) return NULL;
+    t = HD_W1(h, l) & SZ;
+    TARN_ASSERT(t >= u);
     list_unlink(h, l);
-    if (rf) list_unlink(h, n);
     q = PAYLOAD(h, l);
     end = h->blocks + ((size_t)n << LG);               /* the end of b */
     TARN_SAN_OPEN(q, (size_t)(end - q));                /* the free payload, b's header, b */
@@ -1690,9 +1683,6 @@ static HEAP_NOINLINE void *heap_grow_left(tarn_heap *h, unsigned char *p, const 
     if (l + u < n) heap_scrub(h, h->blocks + ((size_t)(l + u) << LG), (size_t)(n - l - u) << LG);
     HEAP_SAN_MOVE(h, p, q, b->live);
     TARN_SAN_NOACCESS(q + b->live, (size_t)(end - q) - b->live);
-    bit_clr(UMAP(h), g);
-    wr1(h, l, 1u, t);
-    set_prev(h, l + t, t);
     got = heap_cut(h, l, t, u);
     if (tag != 0u) wr1(h, l, 1u, got | tag);
 #if TARN_GUARD
