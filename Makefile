@@ -120,8 +120,10 @@ test-valgrind:
 # level-2 check on every call made test_heap_model alone take minutes).
 test-matrix: test-m32 test-strict
 
+# The 32-bit tests run natively where the kernel runs i386 programs, else under qemu-i386
+# (tools/m32_wrapper.sh prints which).
 test-m32:
-	$(call configure,m32,Release,gcc,"-DCMAKE_C_FLAGS=-m32" "-DCMAKE_EXE_LINKER_FLAGS=-m32" -DTARN_TEST_SCALE=$(REPEAT_SCALE))
+	$(call configure,m32,Release,gcc,"-DCMAKE_C_FLAGS=-m32" "-DCMAKE_EXE_LINKER_FLAGS=-m32" -DTARN_TEST_SCALE=$(REPEAT_SCALE) "-DTARN_TEST_WRAPPER=$$(tools/m32_wrapper.sh $(BUILD))")
 	cd $(BUILD)/m32 && $(CTEST_SCALED)
 
 test-strict:

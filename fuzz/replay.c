@@ -10,7 +10,11 @@
  * when an argument is missing or unreadable, or when no input at all was found, so a
  * lost or empty corpus cannot pass silently.
  */
+/* 64-bit inode numbers and sizes on 32-bit hosts too: without it a 32-bit readdir or
+ * stat fails (EOVERFLOW) on a file system with large inode numbers */
+#define _FILE_OFFSET_BITS 64
 #include <dirent.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,7 +73,16 @@ static int replay_dir(const char *dir)
         fprintf(stderr, "replay: cannot open directory %s\n", dir);
         return -1;
     }
-    while ((e = readdir(d)) != NULL) {
+    for (;;) {
+        errno = 0;
+        e = readdir(d);
+        if (e == NULL) {
+            if (errno != 0) {
+                fprintf(stderr, "replay: cannot read directory %s\n", dir);
+                rc = -1;
+            }
+            break;
+        }
         if (e->d_name[0] == '.') continue;  /* ., .., and hidden files */
         if (n == cap) {
             char **bigger;

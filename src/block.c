@@ -12,22 +12,21 @@
  *   a block handed out:              [ user data; the pool never reads or writes it  ]
  *   a never-used block:              [ anything                                       ]
  *   bitmap: bit i of word i/32 is 1 when block i is on the free list, 0 when it is handed
- *   out (or held in the quarantine); bits of blocks never carved are garbage (init is
- *   O(1) and touches nothing), except in the word of the carve line: the carve of the
- *   first block of a word zeroes the whole word, so the bits at and above the carve line
- *   in its word are 0, and carving any other block needs no bitmap write.
+ *   out (or held in the quarantine) and for every block never carved: init and clear
+ *   zero the bitmap (count / 32 word stores, the only part of init that is not O(1); the
+ *   blocks are not touched), so carving a block writes no bitmap word.
  *
  * The pool does not store count: map - base is a multiple of block_size, and count is
  * that multiple, found by the block-start test below (block_count), no division.
  *
  * Invariants (checked by tarn_block_check):
  *   - carved <= count, map == base + count * block_size, 0 < count < 2^32;
- *   - the bits of the carve line's word at and above the line are 0 (when carved is not
- *     a multiple of 32);
+ *   - every bit at and above the carve line is 0;
  *   - the free list visits distinct blocks below the carve line, each with its bit set;
- *     exactly the carved blocks with their bit set are on it, and there are num_free -
- *     (count - carved) of them;
- *   - num_free <= count, min_free <= count (TARN_STATS).
+ *     exactly the carved blocks with their bit set are on it, and there are `listed` of
+ *     them (so listed <= carved); the free blocks are these and the count - carved
+ *     never-used ones;
+ *   - min_free <= count (TARN_STATS).
  *
  * Damage containment.  The only pool data inside the blocks is the link word of a free
  * block, and a stale write can change it.  So get trusts no link: the head it is about to
@@ -53,7 +52,12 @@
  *
  * Fast paths: tarn_block_get and tarn_block_put are inline in block.h and handle the
  * common case (a valid free block at the head; a valid block handed back) of a pool whose
- * slow_ is 0; lim_ (the carve count, or 0 when slow_ != 0) gates both.  The same code
+ * slow_ is 0; lim_ (the carve count, or 0 when slow_ != 0) gates both, and check compares
+ * it with carved.  Nothing else records the carve count (the free blocks are counted as
+ * `listed` ones plus the never-used ones, so carving a block changes no counter), so in a
+ * pool that must take the full path check cannot tell a damaged carved from blocks handed
+ * out or never used; at level 2, where every pool takes the full path, carved_chk_ keeps
+ * ~carved and check compares them.  The same code
  * (tarn_block_get_try_, put_try_) opens the out-of-line entries unless the library is
  * built for size (BLOCK_FAST_ENTRY).  The full path tests slow_ once for the states that
  * stop a get (init failed, damage found) and once more for the ones that change a put
@@ -81,8 +85,8 @@
  * Debug quarantine (TARN_QUARANTINE > 0 and TARN_F_QUARANTINE): a validated put goes into
  * the ring `quarantine` instead of onto the free list, still NOACCESS for the tools (and
  * filled with TARN_POISON_BYTE under TARN_POISON_FREE); the block a full ring pushes out is
- * linked onto the free list.  Held blocks keep bit 0 (they are not free) and count as
- * used in num_free; put finds them with tarn_q_holds (a second put is TARN_EDOUBLE).  get
+ * linked onto the free list.  Held blocks keep bit 0 (they are not free), are not listed
+ * and count as used; put finds them with tarn_q_holds (a second put is TARN_EDOUBLE).  get
  * on a pool with no free block releases the oldest held one.  Extra invariants: every
  * held block is a block start below `carve`, not marked free, held once, and (poison
  * mode) still all poison bytes.
@@ -155,6 +159,8 @@
 TARN_STATIC_ASSERT(TARN_BLOCK_SIZE(1) >= sizeof(uint32_t), block_holds_link);
 TARN_STATIC_ASSERT(TARN_BLOCK_SIZE(1) % 4u == 0, block_size_multiple_of_4);
 TARN_STATIC_ASSERT(TARN_BLOCK_SIZE(12) == 12u + TARN_BLOCK_GUARD_BYTES, twelve_byte_blocks);
+TARN_STATIC_ASSERT(sizeof(tarn_block_pool) % 4u == 0 && sizeof(tarn_block_ext) % 4u == 0,
+                   block_zero_words);
 
 #define BLOCK_GUARD TARN_BLOCK_GUARD_BYTES
 
@@ -240,6 +246,9 @@ static inline void block_set_carved(tarn_block_pool *pool, uint32_t carved)
 {
     pool->carved = carved;
     if (pool->slow_ == 0) pool->lim_ = carved;
+#if TARN_CHECK_LEVEL >= 2
+    pool->carved_chk_ = ~carved; /* (every pool takes the full path at level 2) */
+#endif
 }
 
 /* The free bit of block i (i < carved). */
@@ -288,6 +297,12 @@ static inline uint32_t block_min_free(const tarn_block_pool *pool)
 #else
     return since_clear;
 #endif
+}
+
+/* Free blocks: the listed ones and the never-carved ones. */
+static inline uint32_t block_free(const tarn_block_pool *pool)
+{
+    return pool->listed + (block_count(pool) - pool->carved);
 }
 
 /* Free-block link words, accessed only through these (they open the bytes for
@@ -365,7 +380,7 @@ static BLOCK_INLINE void block_link_free(tarn_block_pool *pool, void *blk, uint3
     block_write_link(blk, *headp);
     block_mark_free(pool, i);
     *headp = i;
-    pool->num_free++;
+    pool->listed++;
 }
 
 #if TARN_QUARANTINE > 0
@@ -516,14 +531,22 @@ static BLOCK_INLINE uint32_t block_fit(uint32_t mem_size, uint32_t bs)
     return count;
 }
 
-/* Zero n bytes with a loop of byte stores (volatile, so that it stays a loop and never
- * becomes a memset call: nothing from the C library in a lean image; NULL is all-zero
- * bits on every target tarn supports). */
+/* Zero n bytes (a multiple of 4, p aligned to 4: the pool, its ext, the bitmap) with a
+ * loop of word stores (volatile, so that it stays a loop and never becomes a memset call:
+ * nothing from the C library in a lean image; NULL is all-zero bits on every target tarn
+ * supports). */
 static void block_zero(void *p, size_t n)
 {
-    volatile unsigned char *z = (volatile unsigned char *)p;
+    volatile uint32_t *z = (volatile uint32_t *)p;
     size_t k;
-    for (k = 0; k < n; k++) z[k] = 0;
+    for (k = 0; k < n / 4u; k++) z[k] = 0u;
+}
+
+/* Zero the bitmap (init and clear): the bit of a never-used block then already says "not
+ * free", so carving it touches no bitmap word.  O(count / 32) word stores. */
+static BLOCK_INLINE void block_zero_map(const tarn_block_pool *pool, uint32_t count)
+{
+    block_zero(pool->map, TARN_BLOCK_MAP_BYTES(count));
 }
 
 /* The whole of init, copied into both entries: in tarn_block_init, ext is NULL and the
@@ -539,6 +562,9 @@ static BLOCK_INLINE tarn_status block_init_any(tarn_block_pool *pool, tarn_block
     block_zero(pool, sizeof *pool);
     pool->head = BLOCK_END;
     pool->slow_ = BLOCK_SLOW_BROKEN;  /* until init succeeds */
+#if TARN_CHECK_LEVEL >= 2
+    pool->carved_chk_ = ~0u;          /* no block carved */
+#endif
     if (ext != NULL) {
         block_zero(ext, sizeof *ext);
         ext->head = BLOCK_END;
@@ -569,7 +595,6 @@ static BLOCK_INLINE tarn_status block_init_any(tarn_block_pool *pool, tarn_block
             pool->base = (unsigned char *)mem;
             pool->map = (uint32_t *)(void *)(pool->base + (size_t)count * bs);
             pool->block_size = bs;
-            pool->num_free = count;
             TARN_STAT(pool->min_free = count);
             block_set_derived(pool, bs);
             pool->slow_ = (uint8_t)BLOCK_SLOW_BUILD_BITS;
@@ -590,8 +615,9 @@ static BLOCK_INLINE tarn_status block_init_any(tarn_block_pool *pool, tarn_block
 #endif
             }
 #if TARN_SANITIZE
-            block_san_setup(pool);
+            block_san_setup(pool);   /* (opens the bitmap for the memory tools) */
 #endif
+            block_zero_map(pool, count);
         }
     }
     TARN_ERR_SET(pool->last_error, (uint8_t)st);
@@ -619,7 +645,7 @@ tarn_status tarn_block_init_ext(tarn_block_pool *pool, tarn_block_ext *ext, void
  * is sorted out after it. */
 static BLOCK_INLINE tarn_status block_take(tarn_block_pool *pool, unsigned char **out)
 {
-    uint32_t *headp, i, carved, clr = 1u;
+    uint32_t *headp, i, carved, pop = 1u;
     unsigned char *blk;
     if (TARN_UNLIKELY(pool->slow_ & BLOCK_SLOW_CORRUPT)) return TARN_ECORRUPT;
 #if TARN_CHECK_LEVEL >= 2
@@ -643,12 +669,12 @@ static BLOCK_INLINE tarn_status block_take(tarn_block_pool *pool, unsigned char 
         }
         if (i != BLOCK_END) break;
         if (carved < block_count(pool)) {
-            /* a never-used block: its bit is garbage until now (cleared below) */
+            /* a never-used block: its bit is 0 already (init and clear zero the bitmap),
+             * and it was not listed */
             i = carved;
             block_set_carved(pool, carved + 1u);
             blk = block_at(pool, i);
-            /* clear its bit and every bit above it in its word (see the top of this file) */
-            clr = UINT32_MAX;
+            pop = 0u;
             goto take;
         }
         /* the quarantine gives back its oldest block rather than let the get fail */
@@ -664,7 +690,8 @@ empty:
     TARN_STAT(pool->failed_gets++);
     return TARN_ENOMEM;
 take:
-    pool->map[i >> 5] &= ~(clr << (i & 31u));
+    pool->listed -= pop;
+    pool->map[i >> 5] &= ~(pop << (i & 31u));
     *out = blk;
     return TARN_OK;
 }
@@ -679,7 +706,6 @@ static BLOCK_INLINE void *block_get_locked(tarn_block_pool *pool, tarn_status *s
         BLOCK_LOCK(pool);
         s = block_take(pool, &blk);
         if (TARN_LIKELY(s == TARN_OK)) {
-            pool->num_free--;
 #if TARN_GUARD
             tarn_guard_fill(blk + block_usable(pool), BLOCK_GUARD);
 #endif
@@ -832,9 +858,10 @@ tarn_status tarn_block_clear(tarn_block_pool *pool)
     TARN_STAT(pool->min_free = block_min_free(pool));  /* keep the watermark */
     pool->slow_ &= (uint8_t)~BLOCK_SLOW_CORRUPT;   /* every block is free again */
     *block_headp(pool) = BLOCK_END;
-    pool->carved = 0;
+    block_set_carved(pool, 0u);
     block_refresh(pool);
-    pool->num_free = block_count(pool);
+    pool->listed = 0;
+    block_zero_map(pool, block_count(pool));
 #if TARN_QUARANTINE > 0
     tarn_q_init(&pool->quarantine, pool->quarantine.on ? TARN_F_QUARANTINE : 0u);
 #endif
@@ -853,7 +880,7 @@ tarn_status tarn_block_stats_get(tarn_block_pool *pool, tarn_block_stats *out)
     block_san_setup(pool);
     out->block_size = block_usable(pool);
     out->count = block_count(pool);
-    out->free = pool->num_free;
+    out->free = block_free(pool);
     out->min_free = block_min_free(pool);
 #if TARN_STATS
     out->failed_gets = pool->failed_gets;
@@ -899,7 +926,7 @@ static tarn_status block_check_held(const tarn_block_pool *pool, uint32_t listed
 
 static tarn_status block_check_locked(const tarn_block_pool *pool)
 {
-    uint32_t listed = 0, marked = 0, uncarved, limit, i, count;
+    uint32_t listed = 0, marked = 0, limit, i, count, carved = pool->carved;
     uintptr_t q;
     if (pool->block_size == 0 || pool->base == NULL) {
         /* a pool that failed init, or an all-zero struct: no block, nothing to follow */
@@ -919,21 +946,24 @@ static tarn_status block_check_locked(const tarn_block_pool *pool)
         return TARN_ECORRUPT;
     }
     count = (uint32_t)q;
-    if (pool->carved > count || pool->num_free > count) return TARN_ECORRUPT;
+    if (carved > count || pool->listed > carved) return TARN_ECORRUPT;
+#if TARN_CHECK_LEVEL >= 2
+    if (pool->carved_chk_ != ~carved) return TARN_ECORRUPT;
+#endif
 #if TARN_STATS
     if (pool->min_free > count) return TARN_ECORRUPT;
 #endif
-    uncarved = count - pool->carved;
-    if (uncarved > pool->num_free) return TARN_ECORRUPT;
-    limit = pool->num_free - uncarved;
+    limit = pool->listed;
     /* the list lives in one head field, the other is END; lim_ mirrors carved exactly
      * when get and put may take the inline path */
     if ((pool->slow_ & BLOCK_SLOW_LOCK) != 0u && (pool->ext_ == NULL || pool->head != BLOCK_END)) {
         return TARN_ECORRUPT;
     }
-    /* the carve line's word: 0 at and above the line (the inline carve relies on it) */
-    if ((pool->carved & 31u) != 0u && (pool->map[pool->carved >> 5] >> (pool->carved & 31u)) != 0u) {
-        return TARN_ECORRUPT;
+    /* every bit at and above the carve line is 0 (carving relies on it) */
+    for (i = carved >> 5; i < (count + 31u) >> 5; i++) {
+        if ((pool->map[i] >> (i == carved >> 5 ? carved & 31u : 0u)) != 0u) {
+            return TARN_ECORRUPT;
+        }
     }
     if (((pool->slow_ & BLOCK_SLOW_LOCK) == 0u && pool->ext_ != NULL &&
          pool->ext_->head != BLOCK_END) ||
@@ -942,17 +972,17 @@ static tarn_status block_check_locked(const tarn_block_pool *pool)
     }
     /* every link names a carved block marked free, and each is visited once: a list
      * longer than the marked blocks has a cycle or a link to an unmarked block */
-    for (i = 0; i < pool->carved; i++) marked += block_is_free(pool, i);
+    for (i = 0; i < carved; i++) marked += block_is_free(pool, i);
     if (marked != limit) return TARN_ECORRUPT;
     for (i = block_head(pool); i != BLOCK_END;) {
-        if (listed == limit || i >= pool->carved || !block_is_free(pool, i)) return TARN_ECORRUPT;
+        if (listed == limit || i >= carved || !block_is_free(pool, i)) return TARN_ECORRUPT;
         listed++;
         i = block_read_link(block_at(pool, i));
     }
     if (listed != limit) return TARN_ECORRUPT;
     if (block_check_held(pool, listed) != TARN_OK) return TARN_ECORRUPT;
 #if TARN_GUARD
-    for (i = 0; i < pool->carved; i++) {
+    for (i = 0; i < carved; i++) {
         if (!block_guard_ok(pool, block_at(pool, i))) return TARN_ECORRUPT;
     }
 #endif

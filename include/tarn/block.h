@@ -1,9 +1,11 @@
 /*
  * tarn/block.h - block pools: N blocks of one size, O(1) get and put.
  *
- * A block pool hands out fixed-size blocks from a caller buffer.  Get and put are O(1);
- * init is O(1) too: never-used blocks are carved from the end of the used part of the
- * buffer on demand instead of being threaded onto the free list at init.  At checking
+ * A block pool hands out fixed-size blocks from a caller buffer.  Get and put are O(1).
+ * Never-used blocks are carved from the end of the used part of the buffer on demand
+ * instead of being threaded onto the free list at init: init touches no block, only the
+ * free bitmap (one 32-bit store per 32 blocks), so init + the first get of every block
+ * costs less than a list threaded at init.  At checking
  * level >= 1 (the default) every put is validated in O(1): a foreign pointer, a pointer
  * inside a block and a block that is already free are reported and change nothing.
  *
@@ -18,16 +20,17 @@
  *
  * Speed: with GCC or Clang, tarn_block_get and tarn_block_put are inline; the common case
  * (a pool without lock hook, put callback or debug option; a free block on the list; a
- * valid block handed back) costs about 20 instructions each on x86-64 (bench/block: 46 per
- * get+put pair at checking level 1, 40 at level 0; the bitmap test and update and the
+ * valid block handed back) costs about 20 instructions each on x86-64 (bench/block: 44 per
+ * get+put pair at checking level 1, 39 at level 0; the bitmap test and update and the
  * link check are about half of it) and calls nothing; the first get of each block is
- * inline too (init + first get of 4096 blocks: about 115,000 instructions).
+ * inline too and stores one word (init + first get of 4096 blocks: about 70,000
+ * instructions, less than the 74,000 of a list threaded at init).
  * Everything else goes to the out-of-line full path.  Call sites compiled for size (-Os)
  * call the out-of-line tarn_block_get_slow_ and put_slow_ instead of inlining (see
  * TARN_BLOCK_INLINE), as does TARN_BLOCK_NO_INLINE; a library built for speed starts those
  * with the same common case (bench/block: 59 instructions per pair), a library built with
  * -Os goes straight to the full path (108 per pair; a Cortex-M4 program with one pool,
- * one get and one put grows by 680 bytes).  The library and its users must see the same
+ * one get and one put grows by 712 bytes).  The library and its users must see the same
  * configuration (tarn/config.h), as the pool's layout depends on it anyway.  Sanitizer
  * annotations of the block pool (which send every get and put down the full path) are on
  * by default under AddressSanitizer only; Valgrind memcheck annotations are opt-in (TARN_SANITIZE=1),
@@ -188,14 +191,18 @@ typedef struct tarn_block_pool {
     uint32_t block_size;    /**< block stride, TARN_BLOCK_SIZE(requested) (guard included) */
     uint32_t carved;        /**< blocks 0 .. carved-1 have been handed out at least once
                                  since init or clear; the rest never were */
-    uint32_t num_free;      /**< free blocks: on the free list plus never carved */
+    uint32_t listed;        /**< blocks on the free list (the free blocks are these and
+                                 the never-carved ones: listed + count - carved) */
     tarn_block_ext *ext_;   /**< optional settings (tarn_block_init_ext), or NULL */
 #if TARN_STATS
-    uint32_t min_free;      /**< lowest num_free before the last clear (see stats) */
+    uint32_t min_free;      /**< fewest free blocks before the last clear (see stats) */
     uint32_t failed_gets;   /**< gets that found the pool empty */
 #endif
 #if TARN_QUARANTINE > 0
     tarn_quarantine quarantine;             /**< debug quarantine (TARN_F_QUARANTINE) */
+#endif
+#if TARN_CHECK_LEVEL >= 2
+    uint32_t carved_chk_;   /**< ~carved: level 2's second record of the carve count */
 #endif
 } tarn_block_pool;
 
@@ -243,6 +250,12 @@ typedef struct tarn_block_pool {
 #else
 #define TARN_BLOCK_S_INIT_(count)
 #endif
+/** Private: the level-2 part of TARN_BLOCK_POOL_DEFINE's initialiser. */
+#if TARN_CHECK_LEVEL >= 2
+#define TARN_BLOCK_C_INIT_ , 0xFFFFFFFFu
+#else
+#define TARN_BLOCK_C_INIT_
+#endif
 /** Private: the quarantine part of TARN_BLOCK_POOL_DEFINE's initialiser. */
 #if TARN_QUARANTINE > 0
 #define TARN_BLOCK_Q_INIT_ , {{NULL}, 0u, 0u, 0u}
@@ -264,8 +277,8 @@ typedef struct tarn_block_pool {
         TARN_BLOCK_END_, 0u, name##_mem,                                                   \
         (uint32_t *)(void *)(name##_mem + (size_t)(count) * TARN_BLOCK_SIZE(size)),        \
         TARN_BLOCK_INV_(size), (uint8_t)TARN_BLOCK_ROT_(size),                             \
-        (uint8_t)TARN_BLOCK_SLOW_BUILD_, 0u, 0u, (uint32_t)TARN_BLOCK_SIZE(size), 0u,        \
-        (uint32_t)(count), NULL TARN_BLOCK_S_INIT_(count) TARN_BLOCK_Q_INIT_}
+        (uint8_t)TARN_BLOCK_SLOW_BUILD_, 0u, 0u, (uint32_t)TARN_BLOCK_SIZE(size), 0u, 0u,  \
+        NULL TARN_BLOCK_S_INIT_(count) TARN_BLOCK_Q_INIT_ TARN_BLOCK_C_INIT_}
 
 /** Statistics of a block pool (a consistent snapshot, taken under the lock). */
 typedef struct tarn_block_stats {
@@ -283,9 +296,9 @@ typedef struct tarn_block_stats {
 /**
  * Initialise `pool` over `mem`: as many blocks of TARN_BLOCK_SIZE(block_size) bytes, and
  * their free bitmap, as fit in `mem_size` bytes (TARN_BLOCK_POOL_BYTES(n, block_size) <=
- * mem_size).  O(1) (two divisions: the divide instruction where the part has one, else
- * a 32-step loop, never a library division): no block and no bitmap word is touched (the
- * buffer may hold garbage).
+ * mem_size).  Two divisions (the divide instruction where the part has one, else a 32-step
+ * loop, never a library division) and one store per bitmap word (count / 32 of them): no
+ * block is touched (the buffer may hold garbage).
  * cfg may be NULL (no lock, no name, no flags); a lock hook or a name needs
  * tarn_block_init_ext (here they are TARN_EINVAL).  cfg->flags: TARN_F_SAN_REPORT (bad puts
  * are also reported to the memory tool), TARN_F_QUARANTINE (debug quarantine, when
@@ -400,7 +413,7 @@ long tarn_block_index(const tarn_block_pool *pool, const void *p);
 
 /**
  * Return every block to the pool at once, whoever holds it, and empty the quarantine.
- * O(1).  Every pointer handed out before becomes invalid.  Errors: TARN_EINVAL (pool NULL).  A pool of any count
+ * O(count / 32): the bitmap is zeroed, no block is touched.  Every pointer handed out before becomes invalid.  Errors: TARN_EINVAL (pool NULL).  A pool of any count
  * (including one that failed init) is handled.  Thread-safe with a lock hook.
  */
 tarn_status tarn_block_clear(tarn_block_pool *pool);
@@ -542,26 +555,24 @@ static inline void *tarn_block_get_try_(tarn_block_pool *pool,
     if (__builtin_expect(h >= pool->lim_, 0)) {
         /* An empty list (END) in a pool that may take the inline path (lim_ != 0) with a
          * block never used: carve it here, so that first use costs no call either.  Init
-         * touches no bitmap word; the carve of the first block of a word zeroes the word,
-         * so the bits above the carve line in its word are 0 and this block's bit already
-         * says "handed out" unless it is the first of its word. */
+         * and clear zero the bitmap, so the bit of a never-used block already says
+         * "handed out": carving touches the carve count alone. */
         if (h != TARN_BLOCK_END_ || (h = pool->lim_) == 0u) return full(pool);
-        /* the bitmap starts right after the last block: past it, no block is left */
-        blk = pool->base + (size_t)h * pool->block_size;
+        /* the bitmap starts right after the last block: past it, no block is left (the
+         * blocks span less than 4 GiB, so the offset is a 32-bit product) */
+        blk = pool->base + (uint32_t)(h * pool->block_size);
         if (blk >= (unsigned char *)pool->map) return full(pool);
         pool->lim_ = h + 1u;
         pool->carved = h + 1u;
-        if ((h & 31u) == 0u) pool->map[h >> 5] = 0u;
-        pool->num_free--;
         return blk;
     }
     w = pool->map + (h >> 5);
     bit = (uint32_t)1u << (h & 31u);
     if (__builtin_expect((*w & bit) == 0u, 0)) return full(pool);
     *w &= ~bit;
-    blk = pool->base + (size_t)h * pool->block_size;
+    blk = pool->base + (uint32_t)(h * pool->block_size);
     pool->head = *(const tarn_block_link_ *)(const void *)blk;
-    pool->num_free--;
+    pool->listed--;
     return blk;
 }
 
@@ -594,7 +605,7 @@ static inline tarn_status tarn_block_put_try_(tarn_block_pool *pool, void *block
     *w |= bit;
     *(tarn_block_link_ *)block = pool->head;
     pool->head = (uint32_t)q;
-    pool->num_free++;
+    pool->listed++;
     return TARN_OK;
 }
 #endif
