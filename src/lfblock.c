@@ -3,8 +3,8 @@
  *
  * The only file of tarn that uses C11 <stdatomic.h>; the build compiles it as C11.
  *
- * Memory layout (mem aligned to TARN_ALIGN, N = count, S = block_size, a multiple of
- * TARN_ALIGN):
+ * Memory layout (mem aligned to TARN_ALIGN, N = count, S = block_size, a multiple of 4;
+ * block i is aligned to the largest power of two dividing S, up to TARN_ALIGN):
  *
  *   mem                                   base = mem + META_BYTES(N)
  *   |                                     |
@@ -148,8 +148,8 @@ TARN_STATIC_ASSERT(LF_F_CORRUPT == 1u && LF_F_CARVING == 2u && LF_USED == 0xFFFF
 
 TARN_STATIC_ASSERT(sizeof(uint32_t) == 4, u32_is_4_bytes);
 TARN_STATIC_ASSERT(TARN_LFBLOCK_MAX_COUNT < LF_USED, used_marker_is_not_an_index);
-/* init keeps count <= UINT32_MAX / block_size <= 2^30 (block_size >= TARN_ALIGN >= 4), so
- * no index or end marker equals LF_HELD either */
+/* init keeps count <= UINT32_MAX / block_size <= 2^30 (block_size >= 4), so no index or
+ * end marker equals LF_HELD either */
 TARN_STATIC_ASSERT(TARN_ALIGN >= 4u, held_marker_is_not_an_index);
 TARN_STATIC_ASSERT(TARN_LFBLOCK_META_BYTES(3) == TARN_ALIGN_UP(12u, TARN_ALIGN), meta_bytes);
 
@@ -473,8 +473,8 @@ tarn_status tarn_lfblock_init(tarn_lfblock_pool *pool, void *mem, size_t mem_siz
     } else {
         stride = TARN_LFBLOCK_SIZE(block_size);
         /* N blocks need META_BYTES(N) + N * stride <= N * (stride + 4) + TARN_ALIGN - 4
-         * bytes, so n = mem_size / (stride + 4) is at most one too many (stride >=
-         * TARN_ALIGN). */
+         * bytes, so n = mem_size / (stride + 4) is at most (TARN_ALIGN - 4) / (stride + 4)
+         * + 1 too many: one for TARN_ALIGN <= 16 (stride >= 4), a few more above. */
         if (mem_size > (size_t)UINT32_MAX) {
             mem_size = (size_t)UINT32_MAX; /* the blocks span less than 4 GiB anyway */
         }
@@ -482,7 +482,7 @@ tarn_status tarn_lfblock_init(tarn_lfblock_pool *pool, void *mem, size_t mem_siz
         if (stride <= (size_t)UINT32_MAX - 4u) {
             n = LF_UDIV32((uint32_t)mem_size, (uint32_t)stride + 4u);
         }
-        if (TARN_LFBLOCK_META_BYTES(n) + n * stride > mem_size) { /* never true for n == 0 */
+        while (TARN_LFBLOCK_META_BYTES(n) + n * stride > mem_size) { /* never for n == 0 */
             n--;
         }
         if (n > (size_t)TARN_LFBLOCK_MAX_COUNT) {

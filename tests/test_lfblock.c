@@ -33,10 +33,15 @@ static tarn_config hook_cfg(const char *name)
 static void test_sizing(void)
 {
     /* G = guard bytes in canary mode, else 0 */
-    CHECK(TARN_LFBLOCK_SIZE(1) == TARN_ALIGN_UP(1u + TARN_LFBLOCK_GUARD, TARN_ALIGN));
+    CHECK(TARN_LFBLOCK_SIZE(1) == TARN_ALIGN_UP(1u + TARN_LFBLOCK_GUARD, 4u));
     CHECK(TARN_LFBLOCK_SIZE(0) == TARN_LFBLOCK_SIZE(1));
-    CHECK(TARN_LFBLOCK_SIZE(BS) % TARN_ALIGN == 0 && TARN_LFBLOCK_USABLE(BS) >= BS);
-    CHECK(TARN_LFBLOCK_SIZE(TARN_ALIGN * 3u) == TARN_ALIGN_UP(TARN_ALIGN * 3u + TARN_LFBLOCK_GUARD, TARN_ALIGN));
+    CHECK(TARN_LFBLOCK_SIZE(BS) % 4u == 0 && TARN_LFBLOCK_USABLE(BS) >= BS);
+    CHECK(TARN_LFBLOCK_SIZE(TARN_ALIGN * 3u) == TARN_ALIGN_UP(TARN_ALIGN * 3u + TARN_LFBLOCK_GUARD, 4u));
+    /* blocks take what their size needs: 12-byte blocks 12 bytes, 4-aligned */
+    CHECK(TARN_LFBLOCK_SIZE(12) == 12u + TARN_LFBLOCK_GUARD || TARN_LFBLOCK_GUARD % 4u != 0);
+    CHECK(TARN_LFBLOCK_GUARD != 0 || (TARN_LFBLOCK_ALIGN_OF(12) == 4u && TARN_LFBLOCK_ALIGN_OF(3) == 4u));
+    CHECK(TARN_LFBLOCK_ALIGN_OF(TARN_ALIGN * 3u) == TARN_ALIGN || TARN_LFBLOCK_GUARD != 0);
+    CHECK(TARN_LFBLOCK_ALIGN_OF(BS) <= TARN_ALIGN && TARN_LFBLOCK_SIZE(BS) % TARN_LFBLOCK_ALIGN_OF(BS) == 0);
     CHECK(TARN_LFBLOCK_USABLE(BS) + TARN_LFBLOCK_GUARD == TARN_LFBLOCK_SIZE(BS));
     CHECK(TARN_LFBLOCK_META_BYTES(1) == TARN_ALIGN_UP(4u, TARN_ALIGN));
     CHECK(TARN_LFBLOCK_POOL_BYTES(NB, BS) ==
@@ -49,6 +54,40 @@ static void test_sizing(void)
 #else
     CHECK(TARN_LFBLOCK_LOCK_FREE == 0);
 #endif
+}
+
+/* Init fits exactly POOL_BYTES(n, size) to n blocks (one byte less: n - 1) for sizes whose
+ * stride is below TARN_ALIGN too (the state words round up to TARN_ALIGN), every block
+ * aligned to TARN_LFBLOCK_ALIGN_OF(size) and inside the buffer. */
+static void test_fit(void)
+{
+    static const size_t sizes[] = {1u, 3u, 4u, 6u, 12u, 20u, 24u, 100u};
+    static unsigned char fit_mem[TARN_LFBLOCK_POOL_BYTES(40, 100)] TARN_LFBLOCK_ALIGNED;
+    unsigned si, n, i;
+    for (si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
+        size_t sz = sizes[si];
+        for (n = 1; n <= 40u; n++) {
+            tarn_lfblock_pool p;
+            tarn_config cfg = hook_cfg("fit");
+            size_t bytes = TARN_LFBLOCK_POOL_BYTES(n, sz);
+            REQUIRE(tarn_lfblock_init(&p, fit_mem, bytes, sz, &cfg) == TARN_OK);
+            CHECK_EQ(tarn_lfblock_count(&p), n);
+            for (i = 0; i < n; i++) {
+                unsigned char *b = (unsigned char *)tarn_lfblock_get(&p);
+                REQUIRE(b != NULL);
+                CHECK(TARN_IS_ALIGNED(b, TARN_LFBLOCK_ALIGN_OF(sz)));
+                CHECK(b >= fit_mem + TARN_LFBLOCK_META_BYTES(n) &&
+                      b + TARN_LFBLOCK_SIZE(sz) <= fit_mem + bytes);
+            }
+            CHECK(tarn_lfblock_get(&p) == NULL);
+            if (n > 1u) {
+                REQUIRE(tarn_lfblock_init(&p, fit_mem, bytes - 1u, sz, &cfg) == TARN_OK);
+                CHECK_EQ(tarn_lfblock_count(&p), n - 1u);
+            } else {
+                CHECK_EQ(tarn_lfblock_init(&p, fit_mem, bytes - 1u, sz, &cfg), TARN_ETOOSMALL);
+            }
+        }
+    }
 }
 
 static void test_init_errors(void)
@@ -151,7 +190,7 @@ static void test_basic(void)
         b[i] = tarn_lfblock_get(&p);
         REQUIRE(b[i] != NULL);
         CHECK(b[i] == (void *)(base + i * TARN_LFBLOCK_SIZE(BS))); /* carved in order */
-        CHECK(TARN_IS_ALIGNED(b[i], TARN_ALIGN));
+        CHECK(TARN_IS_ALIGNED(b[i], TARN_LFBLOCK_ALIGN_OF(BS)));
         CHECK(tarn_lfblock_owns(&p, b[i]));
         CHECK_EQ(tarn_lfblock_index(&p, b[i]), (long)i);
         check_fill(b[i], BS, i);
@@ -473,6 +512,7 @@ static void test_model(void)
 int main(void)
 {
     test_sizing();
+    test_fit();
     test_init_errors();
     test_basic();
     test_stats_exact();

@@ -196,11 +196,19 @@ typedef uint32_t tarn_lfblock_word;
 #else
 #define TARN_LFBLOCK_GUARD 0u
 #endif
-/** True size of one block for a requested size: a multiple of TARN_ALIGN holding the size
- *  and, in canary mode, TARN_LFBLOCK_GUARD guard bytes (the pool keeps nothing else inside
- *  blocks, so 1-byte blocks cost only TARN_ALIGN).  Constant expr. */
+/** True size of one block for a requested size: a multiple of 4 holding the size and, in
+ *  canary mode, TARN_LFBLOCK_GUARD guard bytes (the pool keeps nothing else inside blocks:
+ *  12-byte blocks take 12 bytes, 1-byte blocks 4).  Blocks are aligned to the largest
+ *  power of two dividing it, up to TARN_ALIGN (TARN_LFBLOCK_ALIGN_OF): a block is aligned
+ *  for any type whose size it was asked for; to ask for more alignment, ask for a size that
+ *  is a multiple of it.  Constant expr. */
 #define TARN_LFBLOCK_SIZE(size) \
-    TARN_ALIGN_UP(TARN_MAX((size_t)(size), (size_t)1) + TARN_LFBLOCK_GUARD, TARN_ALIGN)
+    TARN_ALIGN_UP(TARN_MAX((size_t)(size), (size_t)1) + TARN_LFBLOCK_GUARD, 4u)
+/** Alignment the blocks of `size` bytes get: the largest power of two dividing
+ *  TARN_LFBLOCK_SIZE(size), at most TARN_ALIGN.  Constant expression. */
+#define TARN_LFBLOCK_ALIGN_OF(size)                                                      \
+    ((TARN_LFBLOCK_SIZE(size) & (0u - TARN_LFBLOCK_SIZE(size))) < (size_t)TARN_ALIGN      \
+         ? (TARN_LFBLOCK_SIZE(size) & (0u - TARN_LFBLOCK_SIZE(size))) : (size_t)TARN_ALIGN)
 /** Bytes of a block the user may use: TARN_LFBLOCK_SIZE(size) less the guard bytes. */
 #define TARN_LFBLOCK_USABLE(size) (TARN_LFBLOCK_SIZE(size) - TARN_LFBLOCK_GUARD)
 /** Bytes of state words for `count` blocks (4 per block, rounded up to TARN_ALIGN). */
