@@ -4,8 +4,11 @@
 #                          and does one get and one put, over one that does not: tarn's block
 #                          pool, its lock-free pool, and the two reference lists of
 #                          bench/ref_block.h (Mynewt- and Zephyr-style); with the part that is
-#                          libgcc/libc helpers (division, memset, memcpy).  BLOCK_SIZE_FLAGS
-#                          adds compile options (e.g. -DTARN_CHECK_LEVEL=0).
+#                          libgcc/libc helpers (division, memset, memcpy); then, for 32-bit
+#                          Cortex-M, each pool's control structure and buffer bytes per block
+#                          for 4096 blocks of 12 bytes (sizeof and the sizing macros, read
+#                          from the compiler's output).  BLOCK_SIZE_FLAGS adds compile
+#                          options (e.g. -DTARN_CHECK_LEVEL=0).
 
 block_mk_goal_ := $(.DEFAULT_GOAL)
 
@@ -60,6 +63,17 @@ bench-block-size:
 	  '    void *p;' '    if (ref_zephyr_init(&slab, mem, 12, 64) != 0) return 1;' \
 	  '    p = ref_zephyr_alloc(&slab);' '    ref_zephyr_free(&slab, p);' '    sink = 1;' '    return 0;' '}')
 	@$(block_size_build_)
+	@printf '%s\n' '#include "tarn/block.h"' '#include "tarn/lfblock.h"' '#include "ref_block.h"' \
+	  'const unsigned long tarn_mem_figures[] = {' \
+	  '    sizeof(tarn_block_pool), TARN_BLOCK_POOL_BYTES(4096, 12),' \
+	  '    sizeof(tarn_lfblock_pool), TARN_LFBLOCK_POOL_BYTES(4096, 12),' \
+	  '    sizeof(ref_mynewt_pool), 4096u * ((12u + 3u) & ~3u),' \
+	  '    sizeof(ref_zephyr_slab), 4096u * 12u};' > $(block_size_dir_)/memfig.c
+	@$(block_size_m4_) $(block_size_opt_) -std=c11 -S $(block_size_dir_)/memfig.c -o - | \
+	  awk '$$1 == ".word" { v[n++] = $$2 } END { \
+	    print "memory, 32-bit Cortex-M, 4096 blocks of 12 bytes: control structure / buffer bytes per block"; \
+	    split("tarn block pool [target <= 40 B / 12 B]|tarn lfblock [target <= 40 B / 12 B]|reference: Mynewt-style list|reference: Zephyr-style slab", name, "|"); \
+	    for (i = 0; i < 4; i++) printf "%-44s %4d B / %6.3f B\n", name[i + 1], v[2 * i], v[2 * i + 1] / 4096 }'
 	@echo "image growth, -Os --gc-sections, init + one get + one put (12-byte blocks):"
 	@for cpu in m4 m0; do \
 	  $(call block_growth_,$$cpu,block,tarn block pool [target M4 <= 350 / M0+ <= 400]); \
