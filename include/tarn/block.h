@@ -250,6 +250,11 @@ typedef struct tarn_block_pool {
 #else
 #define TARN_BLOCK_S_INIT_(count)
 #endif
+/** Private: TARN_BLOCK_POOL_DEFINE's buffer size; SIZE_MAX (no such array) when the
+ *  blocks would span 4 GiB or more. */
+#define TARN_BLOCK_DEF_BYTES_(count, size)                                                 \
+    ((size_t)(count) * TARN_BLOCK_SIZE(size) <= (size_t)0xFFFFFFFFu                        \
+         ? TARN_BLOCK_POOL_BYTES(count, size) : (size_t)-1)
 /** Private: the level-2 part of TARN_BLOCK_POOL_DEFINE's initialiser. */
 #if TARN_CHECK_LEVEL >= 2
 #define TARN_BLOCK_C_INIT_ , 0xFFFFFFFFu
@@ -269,10 +274,11 @@ typedef struct tarn_block_pool {
  * no set-up at run time and its first get is that of any other pool.  Its
  * buffer is the array NAME_mem (the pool's name followed by _mem); to add a lock hook or
  * a name, call tarn_block_init_ext(&pool, &ext, pool_mem, sizeof pool_mem, size, &cfg)
- * at start-up.
+ * at start-up.  As with init, the blocks span less than 4 GiB (a larger pool does not
+ * compile: its buffer's size becomes SIZE_MAX).
  */
 #define TARN_BLOCK_POOL_DEFINE(name, count, size)                                          \
-    static unsigned char name##_mem[TARN_BLOCK_POOL_BYTES(count, size)] TARN_BLOCK_ALIGNED;  \
+    static unsigned char name##_mem[TARN_BLOCK_DEF_BYTES_(count, size)] TARN_BLOCK_ALIGNED;  \
     static tarn_block_pool name = {                                                        \
         TARN_BLOCK_END_, 0u, name##_mem,                                                   \
         (uint32_t *)(void *)(name##_mem + (size_t)(count) * TARN_BLOCK_SIZE(size)),        \
