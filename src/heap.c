@@ -1700,6 +1700,18 @@ static HEAP_NOINLINE void *heap_grow_left(tarn_heap *h, unsigned char *p, const 
     return q;
 }
 
+/* A block of a one-region heap moved by realloc to q (in h) keeps its request's caps tag:
+ * regions added later must not receive it unless they have those capabilities.  (With
+ * several regions a tagged block is moved by heap_realloc_in, which places it by its
+ * capabilities and tags it there.) */
+static inline void heap_tag_move(tarn_heap *h, const heap_blk *b, const unsigned char *q)
+{
+    uint32_t tag = HD_W1(h, b->g) & UTAG, g;
+    if (tag == 0u) return;
+    g = (uint32_t)(((uintptr_t)q - (uintptr_t)h->blocks) >> LG) - 1u;
+    wr1(h, g, 1u, HD_W1(h, g) | tag);
+}
+
 static void *heap_realloc_core(tarn_heap *h, void *ptr, size_t size)
 {
     heap_blk b;
@@ -1774,6 +1786,7 @@ static void *heap_realloc_core(tarn_heap *h, void *ptr, size_t size)
     }
     if (q == NULL) return heap_alloc_fail(h, size, st);
     HEAP_COPY(q, ptr, b.live);      /* b.live < size here: the old block is the smaller */
+    heap_tag_move(h, &b, q);
     st = heap_free_moved(h, ptr, &b);
     TARN_ASSERT(st == TARN_OK);
     (void)st;
@@ -2190,6 +2203,9 @@ tarn_status tarn_heap_add_region(tarn_heap *h, void *mem, size_t size, uint32_t 
             if (h->aligned != NULL) heap_al_install_one(c);
             if (t == NULL) {
                 t = (heap_rtab *)(void *)((unsigned char *)mem + (tb - TARN_ALIGN_UP(sizeof(heap_rtab), (size_t)G)));
+                /* the table's bytes are the heap's now, whatever an earlier pool over
+                 * this memory told the memory tools (as init does for the rest) */
+                TARN_SAN_DEFINED(mem, tb);
                 memset(t, 0, sizeof *t);
                 t->nrgn = 1u;
                 t->ops = &heap_rops_all;

@@ -447,6 +447,56 @@ static void test_realloc_keeps_caps(void)
     check_sums(h);
 }
 
+/* A block with capabilities moved by realloc while the heap has one region (plain and
+ * from aligned_alloc) keeps them: regions added afterwards without them never receive it
+ * (found by fuzz/fuzz_heap_regions: the move of a one-region heap dropped the tag). */
+static void test_moved_before_regions(void)
+{
+    unsigned pass;
+    for (pass = 0; pass < 2u; pass++) {
+        tarn_heap *h;
+        void *p, *fence[8], *q, *r, *fill[64];
+        unsigned n = 0, nf = 0;
+        REQUIRE(tarn_heap_init(&h, big, 4096, NULL) == TARN_OK);
+        CHECK_EQ(tarn_heap_set_caps(h, 0, TARN_CAP_DMA), TARN_OK);
+        p = pass == 0u ? tarn_heap_alloc_caps(h, 40, TARN_CAP_DMA)
+                       : tarn_heap_aligned_alloc_caps(h, 64, 40, TARN_CAP_DMA);
+        REQUIRE(p != NULL);
+        /* p cannot grow in place: a block right after it (an aligned block's padding
+         * before it takes the first ones) */
+        do {
+            fence[nf] = tarn_heap_alloc(h, 16);
+            REQUIRE(fence[nf] != NULL);
+        } while ((unsigned char *)fence[nf++] < (unsigned char *)p && nf < 8u);
+        REQUIRE((unsigned char *)fence[nf - 1u] > (unsigned char *)p);
+        check_fill(p, 40, 11);
+        q = tarn_heap_realloc(h, p, 300);        /* moves, within the one region */
+        REQUIRE(q != NULL && q != p);
+        CHECK(check_verify(q, 40, 11));
+        if (pass == 1u) CHECK_EQ((uintptr_t)q & 63u, 0);
+        /* a big region without DMA; then region 0 is filled */
+        REQUIRE(tarn_heap_add_region(h, big + 65536, 65536, TARN_CAP_EXTERNAL) == TARN_OK);
+        while (n < 64u && (fill[n] = tarn_heap_alloc_caps(h, 64, TARN_CAP_DMA)) != NULL) n++;
+        CHECK(n < 64u);
+        /* growing q beyond region 0: no DMA region has room, so it stays where it is */
+        r = tarn_heap_realloc(h, q, 3000);
+        CHECK(r == NULL);
+        CHECK_EQ(tarn_heap_last_error(h), TARN_ENOMEM);
+        CHECK_EQ(region_of(h, q), 0);
+        CHECK(check_verify(q, 40, 11));
+        /* realloc_caps with no capabilities may move it to region 1 */
+        r = tarn_heap_realloc_caps(h, q, 3000, 0u);
+        REQUIRE(r != NULL);
+        CHECK_EQ(region_of(h, r), 1);
+        CHECK(check_verify(r, 40, 11));
+        CHECK_EQ(tarn_heap_free(h, r), TARN_OK);
+        while (nf > 0u) CHECK_EQ(tarn_heap_free(h, fence[--nf]), TARN_OK);
+        while (n > 0u) CHECK_EQ(tarn_heap_free(h, fill[--n]), TARN_OK);
+        check_sums(h);
+        CHECK_EQ(tarn_heap_destroy(h), TARN_OK);
+    }
+}
+
 /* ---- region-boundary overrun --------------------------------------------------------- */
 #define OV_A 2048u
 #define OV_B 4096u
@@ -610,6 +660,7 @@ int main(void)
     test_bad_pointers();         /* (level 0 trusts pointers: not run there) */
     test_sizes();
     test_realloc_keeps_caps();
+    test_moved_before_regions();
 #if TARN_CHECK_LEVEL >= 1
     test_boundary_overrun();
 #endif
