@@ -1694,8 +1694,10 @@ static HEAP_NOINLINE void *heap_grow_left(tarn_heap *h, unsigned char *p, const 
 #endif
     HEAP_TRACE(h, TARN_HEAP_EV_ALLOC, q, size, TARN_OK);
     HEAP_TRACE(h, TARN_HEAP_EV_FREE, p, b->live, TARN_OK);
-    TARN_STAT(h->used = h->used - b->live + size; if (h->used > h->peak) h->peak = h->used;
-              h->allocs++; h->frees++);
+    /* counted as every moving realloc is, an allocation and then a free: the peak is taken
+     * with both blocks (the old block's bytes were live until they were copied) */
+    TARN_STAT(if (h->used + size > h->peak) h->peak = h->used + size;
+              h->used = h->used - b->live + size; h->allocs++; h->frees++);
     *st = TARN_OK;
     return q;
 }

@@ -92,6 +92,12 @@ static void test_into_left(void)
     CHECK_EQ(s1.total_allocs, s0.total_allocs + 1u);
     CHECK_EQ(s1.total_frees, s0.total_frees + 1u);
     CHECK_EQ(s1.used, s0.used - tarn_heap_usable_size(h, c) + tarn_heap_usable_size(h, q));
+    /* the peak counts the move as every moving realloc: an allocation, then a free */
+    {
+        size_t both = s0.used + tarn_heap_usable_size(h, q);
+        CHECK_EQ(s1.peak_used, both > s0.peak_used ? both : s0.peak_used);
+        CHECK(both > s0.peak_used);     /* (the case this heap shows) */
+    }
     /* the old pointer is gone; the rest of the merged span is one free block before c */
     CHECK_EQ(tarn_heap_free(h, b), TARN_EFOREIGN);
     CHECK_EQ(tarn_heap_free(h, q), TARN_OK);
