@@ -2,7 +2,8 @@
 #   make bench-heap32     bench/heap built for a 32-bit host (-m32, Debian gcc-multilib) and
 #                         run; BENCH_ARGS are passed (e.g. BENCH_ARGS=--quick), HEAP32_FLAGS
 #                         added to the compile options (HEAP32_FLAGS=-DRT_ALIGN=8: the
-#                         reference aligned to 8 bytes, as tarn is)
+#                         reference aligned to 8 bytes, as tarn is); it needs a kernel that
+#                         runs i386 programs (callgrind cannot run under qemu-i386)
 #   make bench-heap-size  Cortex-M4 -Os image growth (--gc-sections) of a program that uses
 #                         tarn_heap_init, _alloc, _free and _realloc, over one that does not
 #                         (HEAP_SIZE_FLAGS adds compile options, e.g. -DTARN_HEAP_FAST=0),
@@ -17,6 +18,8 @@ bench-heap32:
 	  -DTARN_BUILD_BENCH=ON "-DCMAKE_C_FLAGS=-m32 -DTARN_SANITIZE=0 $(HEAP32_FLAGS)" \
 	  -DCMAKE_EXE_LINKER_FLAGS=-m32 >/dev/null
 	$(CMAKE) --build $(BUILD)/bench32 -j$(JOBS) --target bench_heap
+	@if [ -n "$$(tools/m32_wrapper.sh $(BUILD))" ]; then \
+	  echo "bench-heap32: this kernel cannot run i386 programs (callgrind needs it)" >&2; exit 1; fi
 	$(BUILD)/bench32/bench_heap $(BENCH_ARGS)
 
 HEAP_SIZE_CC    ?= arm-none-eabi-gcc -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16
