@@ -1582,8 +1582,11 @@ tarn_status tarn_handle_deinit(tarn_handle_pool *pool)
 
 /* ---- blocks ------------------------------------------------------------------------------- */
 /* The first search found nothing: release held regions (oldest first) and search again
- * until one fits, then compact once (TARN_HANDLE_F_AUTOCOMPACT) and search again.  Out of
- * alloc's line (rare, and it keeps alloc's own frame small). */
+ * until one fits; finish the move of a block in transit (compact_step) and search again:
+ * the free space after such a block stays off the lists until its move ends (it may hold
+ * the block's source bytes), and so does a listed region that a release merged into it;
+ * then compact once (TARN_HANDLE_F_AUTOCOMPACT) and search again.  Out of alloc's line
+ * (rare, and it keeps alloc's own frame small). */
 #if HP_SPEED && defined(__GNUC__)
 __attribute__((noinline))
 #endif
@@ -1591,6 +1594,10 @@ static uint16_t hp_find_harder(tarn_handle_pool *p, hp_entry *t, uint32_t need, 
 {
     uint16_t o = HP_NIL;
     while (o == HP_NIL && hp_release_oldest(p)) o = hp_find(p, t, need, list);
+    if (o == HP_NIL && p->transit != HP_NIL) {
+        hp_transit_finish(p);
+        o = hp_find(p, t, need, list);
+    }
     if (o == HP_NIL && (p->flags & TARN_HANDLE_F_AUTOCOMPACT) != 0u) {
         (void)hp_compact(p);
         o = hp_find(p, t, need, list);

@@ -399,6 +399,42 @@ static void test_free_in_transit(void)
     CHECK_EQ(st.largest_free, DATA);
 }
 
+/* A held region right after the block in transit, with a free region after it: an alloc
+ * that must release the held region for a slot merges that free region into the space
+ * after the block in transit, which is listed only when its move ends; the alloc finishes
+ * the move and finds it (found by fuzz/fuzz_handle: the alloc failed though largest_free
+ * promised it). */
+static void test_release_after_transit(void)
+{
+    tarn_handle_stats st;
+    tarn_handle a, b, c, x, y;
+    size_t moved;
+    init_n(TARN_F_QUARANTINE, 3, DATA);
+    a = make(FIT(128));                      /* [0, 128) */
+    b = make(FIT(104));                      /* [128, 232) */
+    c = make(FIT(DATA - 232u - 256u));       /* up to 256 bytes before the end */
+    CHECK_EQ(tarn_handle_free(&pool, a), TARN_OK);
+    CHECK_EQ(tarn_handle_quarantine_flush(&pool), TARN_OK);
+    x = make(1);                             /* a's slot, at 0: no slot is free now */
+    CHECK_EQ(off_of(x), 0);
+    {   /* small steps until b is moving down to SPAN(1) (the first may only visit x) */
+        unsigned k = 0;
+        while (pool.transit == NO_TRANSIT && k++ < 4u) {
+            CHECK(!tarn_handle_compact_step(&pool, 8, &moved));
+        }
+    }
+    REQUIRE(pool.transit != NO_TRANSIT);
+    CHECK_EQ(tarn_handle_free(&pool, c), TARN_OK);  /* held, with its slot */
+    stats(&st);
+    CHECK_EQ(st.largest_free, 256);
+    CHECK(tarn_handle_fit_bound(FIT(256)) <= st.largest_free);
+    y = tarn_handle_alloc(&pool, FIT(256));
+    REQUIRE(!tarn_handle_is_null(y));
+    CHECK(pool.transit == NO_TRANSIT);
+    CHECK_EQ(off_of(b), SPAN(1));
+    CHECK_EQ(tarn_handle_check(&pool), TARN_OK);
+}
+
 /* Scramble mode moves every block but no held region, and poisons freed bytes, so a write
  * after free is found: by the check while held, on release by the releasing call (which
  * still succeeds), by the flush. */
@@ -522,6 +558,7 @@ int main(void)
     test_compact_releases();
     test_step_skips_held();
     test_free_in_transit();
+    test_release_after_transit();
     test_scramble_and_write_after_free();
     test_flush_lock_and_reinit();
     test_check_ring();

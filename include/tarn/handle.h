@@ -461,7 +461,9 @@ tarn_status tarn_handle_deinit(tarn_handle_pool *pool);
  * Allocate a block of `size` bytes (contents undefined) and return its handle; it takes
  * TARN_HANDLE_SPAN(size) bytes of the data area.  O(1) (with TARN_HANDLE_F_AUTOCOMPACT,
  * O(live data) when it has to compact; with TARN_HANDLE_F_SCRAMBLE, O(live data) always;
- * with the quarantine, O(bytes released) when it has to release held regions).  Returns
+ * with the quarantine, O(bytes released) when it has to release held regions; with a
+ * block in transit (tarn_handle_compact_step), O(its bytes) when no free region is found
+ * without finishing its move, as the free space after it is listed only then).  Returns
  * the null handle on failure and records why in tarn_handle_last_error: TARN_EINVAL (pool
  * NULL or not initialised, size 0), TARN_ENOMEM (size + TARN_HANDLE_GUARD larger than the
  * data area, no free handle, or no free region found even after releasing every held region:
