@@ -166,8 +166,8 @@ typedef struct tarn_block_ext {
  * can be inlined; every field is private to block.c and the inline functions below: read
  * the pool through the functions.  The first nine words are all that init, get and put
  * use; the tenth points to the optional settings (tarn_block_ext).  40 bytes on a 32-bit
- * part, plus 8 for the statistics when TARN_STATS is 1 (the default) and the quarantine
- * ring when TARN_QUARANTINE > 0.  The number of blocks is not stored: the bitmap starts
+ * part, plus 8 for the statistics when TARN_STATS is 1 (the default), the quarantine
+ * ring when TARN_QUARANTINE > 0 and 4 at TARN_CHECK_LEVEL 2.  The number of blocks is not stored: the bitmap starts
  * right after the last block, so it is (map - base) / block_size, found without a
  * division (see block.c).
  */
