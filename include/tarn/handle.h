@@ -53,8 +53,9 @@
  *
  * Handles of another pool.  A handle does not name its pool.  A handle of another pool
  * is rejected with TARN_EFOREIGN when its index is not a slot this pool has used, and
- * otherwise with TARN_ESTALE (or TARN_EFOREIGN), unless it happens to equal a live handle
- * of this pool - then the call acts on that block.  The salt makes that unlikely: two
+ * otherwise with TARN_ESTALE (or TARN_EFOREIGN), unless it happens to equal a handle of
+ * this pool: a live one - then the call acts on that block -, or one this pool freed
+ * since that slot was last used - then free reports TARN_EDOUBLE.  The salt makes that unlikely: two
  * pools whose tables start less than 256 KiB apart (2^(32 - TARN_HANDLE_INDEX_BITS) words)
  * have different salts, so when their slots have the same generations (same history,
  * e.g. zeroed buffers) no handle of one is a handle of the other; otherwise a foreign
