@@ -799,12 +799,16 @@ static void op_step(model *m, fz_in *in, bool to_end)
         FZ_CHECK(!tarn_handle_compact_step(&m->pool, budget, &moved));
         return;
     }
-    /* a pass visits every block once and moves at most all the data; every call but the
-     * last visits a block or moves min(budget', the rest of a block) bytes, where budget'
-     * is what is left of the budget once a move has been paid for */
+    /* a pass visits every block once (held regions of the quarantine too: it passes over
+     * them as over pinned blocks) and moves at most all the data; every call but the last
+     * visits a block or moves min(budget', the rest of a block) bytes, where budget' is
+     * what is left of the budget once a move has been paid for */
     {
         size_t net = budget > TARN_HANDLE_STEP_MOVE_COST ? budget - TARN_HANDLE_STEP_MOVE_COST : budget;
-        limit = 4u + m->data_size / (uint32_t)(net ? net : 1u) + 2u * (m->nlive + 2u);
+        tarn_handle_stats st;
+        FZ_ST(tarn_handle_stats_get(&m->pool, &st), TARN_OK);
+        limit = 4u + m->data_size / (uint32_t)(net ? net : 1u) +
+                2u * (m->nlive + (uint32_t)st.quarantined + 2u);
     }
     do {
         done = tarn_handle_compact_step(&m->pool, budget, &moved);
