@@ -822,6 +822,8 @@ static inline uint32_t heap_units(size_t size)
 
 /* Payload address of the block at g, and bytes of payload of a block of s granules. */
 #define PAYLOAD(h, g) ((h)->blocks + (((size_t)(g) + 1u) << LG))
+/* The granule of the header of the block whose payload is p (PAYLOAD's inverse). */
+#define GRAN_OF(h, p) ((uint32_t)(((uintptr_t)(p) - (uintptr_t)(h)->blocks) >> LG) - 1u)
 #define PBYTES(s) (((size_t)(s) - 1u) << LG)
 
 /* ---- canary mode ------------------------------------------------------------------------ */
@@ -1708,10 +1710,8 @@ static HEAP_NOINLINE void *heap_grow_left(tarn_heap *h, unsigned char *p, const 
  * capabilities and tags it there.) */
 static inline void heap_tag_move(tarn_heap *h, const heap_blk *b, const unsigned char *q)
 {
-    uint32_t tag = HD_W1(h, b->g) & UTAG, g;
-    if (tag == 0u) return;
-    g = (uint32_t)(((uintptr_t)q - (uintptr_t)h->blocks) >> LG) - 1u;
-    wr1(h, g, 1u, HD_W1(h, g) | tag);
+    uint32_t tag = HD_W1(h, b->g) & UTAG, g = GRAN_OF(h, q);
+    if (tag != 0u) wr1(h, g, 1u, HD_W1(h, g) | tag);
 }
 
 static void *heap_realloc_core(tarn_heap *h, void *ptr, size_t size)
@@ -2031,8 +2031,7 @@ static void *heap_place(tarn_heap *h, unsigned first, size_t size, size_t alignm
         if (p != NULL) {
             *st = TARN_OK;
             if (caps != 0u) {
-                heap_tag_set(h, c, (uint32_t)(((uintptr_t)p - (uintptr_t)c->blocks) >> LG) - 1u,
-                             caps);
+                heap_tag_set(h, c, GRAN_OF(c, p), caps);
             }
             return p;
         }
@@ -2379,8 +2378,7 @@ void *tarn_heap_realloc_caps_status(tarn_heap *h, void *ptr, size_t size, uint32
             } else {
                 q = heap_realloc_core(h, ptr, size);
                 if (q != NULL && caps != 0u) {
-                    heap_tag_set(h, h, (uint32_t)(((uintptr_t)q - (uintptr_t)h->blocks) >> LG) - 1u,
-                                 caps);
+                    heap_tag_set(h, h, GRAN_OF(h, q), caps);
                 }
             }
 #endif
