@@ -21,7 +21,7 @@ DEBUGOPT = -DTARN_QUARANTINE=16
 # configuration with less overhead than CMake's Makefiles.
 GENERATOR ?= $(if $(shell command -v ninja 2>/dev/null),Ninja,Unix Makefiles)
 # TARN_TEST_SCALE of the configurations that repeat the randomized runs of test-gcc
-# (test-clang, test-m32, test-strict): 10, as on QEMU.  test-gcc and the sanitizer builds
+# (test-m32, test-strict): 10, as on QEMU.  test-gcc and the sanitizer builds
 # run every test at full length; Valgrind at 1/40 (VALGRIND_SCALE).
 REPEAT_SCALE ?= 10
 # TARN_TEST_SCALE under Valgrind: what it adds is memcheck over the same paths, which the
@@ -41,9 +41,9 @@ TEST_EXTRA :=
 -include $(sort $(wildcard mk/*.mk))
 
 # The parts of `make test`, in the order they run.
-TEST_PARTS = test-gcc test-clang test-asan test-valgrind test-m32 test-strict cross lint $(TEST_EXTRA)
+TEST_PARTS = test-gcc test-asan test-valgrind test-m32 test-strict cross lint $(TEST_EXTRA)
 
-.PHONY: all run deps test check check-gcc check-asan test-gcc test-clang test-asan test-valgrind \
+.PHONY: all run deps test check check-gcc check-asan test-gcc test-asan test-valgrind \
         test-matrix test-m32 test-strict cross size bench lint coverage clean
 
 all: test
@@ -79,14 +79,19 @@ check:
 	@MAKE="$(MAKE)" tools/parts.sh $(BUILD)/logs check-gcc check-asan
 
 ASAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1
-ASAN_CMAKE = "-DCMAKE_C_FLAGS=$(SAN) -O1 $(DEBUGOPT)" "-DCMAKE_EXE_LINKER_FLAGS=$(SAN)"
+# -Os: the code the modules compile only for size (__OPTIMIZE_SIZE__: out-of-line block and
+# lock-free get/put, the heap's word-copy realloc and one-path region realloc) runs here under
+# the sanitizers, built by clang (test-m32 runs it without them, built by gcc); clang also
+# compiles -Os faster than -O1 with ASan.  Build type None: no -O or -g from CMake;
+# -gline-tables-only gives the reports their file:line at a third less compile time than -g.
+ASAN_CMAKE = "-DCMAKE_C_FLAGS=$(SAN) -Os -gline-tables-only $(DEBUGOPT)" "-DCMAKE_EXE_LINKER_FLAGS=$(SAN)"
 
 check-gcc:
 	$(call configure,check-gcc,Release,gcc,-DTARN_TEST_SCALE=$(CHECK_SCALE))
 	cd $(BUILD)/check-gcc && $(CTEST_SCALED)
 
 check-asan:
-	$(call configure,check-asan,Debug,clang,$(ASAN_CMAKE) -DTARN_TEST_SCALE=$(CHECK_SCALE))
+	$(call configure,check-asan,None,clang,$(ASAN_CMAKE) -DTARN_TEST_SCALE=$(CHECK_SCALE))
 	cd $(BUILD)/check-asan && $(ASAN_ENV) $(CTEST_SCALED)
 
 # gcc Release: every test at full length (the reference run of the randomized tests).
@@ -94,22 +99,13 @@ test-gcc:
 	$(call configure,gcc,Release,gcc,)
 	cd $(BUILD)/gcc && $(CTEST)
 
-# clang Release: the same tests built by the other compiler; the randomized tests repeat
-# test-gcc's evidence, so their lengths are divided by REPEAT_SCALE.
-# clang at -Os: the code the modules compile only for size (__OPTIMIZE_SIZE__: out-of-line
-# block and lock-free get/put, the heap's word-copy realloc and one-path region realloc)
-# runs here; every other host build is -O1..-O3.
-test-clang:
-	$(call configure,clang,Release,clang,-DTARN_TEST_SCALE=$(REPEAT_SCALE) "-DCMAKE_C_FLAGS_RELEASE=-Os -DNDEBUG")
-	cd $(BUILD)/clang && $(CTEST_SCALED)
-
-# ASan+UBSan (clang -O1, quarantine compiled in): every test at full length.
+# ASan+UBSan (clang -Os, quarantine compiled in): every test at full length.
 test-asan:
-	$(call configure,asan,Debug,clang,$(ASAN_CMAKE))
+	$(call configure,asan,None,clang,$(ASAN_CMAKE))
 	cd $(BUILD)/asan && $(ASAN_ENV) $(CTEST)
 
 test-valgrind:
-	$(call configure,valgrind,Debug,gcc,"-DCMAKE_C_FLAGS=-O1 -g -DTARN_SANITIZE=1 $(DEBUGOPT)" -DTARN_TEST_SCALE=$(VALGRIND_SCALE) "-DTARN_TEST_WRAPPER=$(subst $(space),;,$(VALGRIND))")
+	$(call configure,valgrind,None,gcc,"-DCMAKE_C_FLAGS=-O1 -g1 -DTARN_SANITIZE=1 $(DEBUGOPT)" -DTARN_TEST_SCALE=$(VALGRIND_SCALE) "-DTARN_TEST_WRAPPER=$(subst $(space),;,$(VALGRIND))")
 	cd $(BUILD)/valgrind && $(CTEST)
 
 # Portability matrix: a 32-bit host build, and the strictest configuration (full integrity
@@ -123,9 +119,11 @@ test-matrix: test-m32 test-strict
 # The 32-bit tests run natively where the kernel runs i386 programs, else under qemu-i386
 # (tools/m32_wrapper.sh prints which), whose emulation makes them several times slower:
 # there the randomized tests run at 1/VALGRIND_SCALE of their length, as under Valgrind.
+# Built -Os: the code compiled only for size runs here in a build without sanitizers (the
+# block pools' inline fast paths are compiled out under ASan and Valgrind).
 test-m32:
 	w=$$(tools/m32_wrapper.sh $(BUILD)); sc=$(REPEAT_SCALE); [ -z "$$w" ] || sc=$(VALGRIND_SCALE); \
-	$(call configure,m32,Release,gcc,"-DCMAKE_C_FLAGS=-m32" "-DCMAKE_EXE_LINKER_FLAGS=-m32" -DTARN_TEST_SCALE=$$sc "-DTARN_TEST_WRAPPER=$$w")
+	$(call configure,m32,Release,gcc,"-DCMAKE_C_FLAGS=-m32" "-DCMAKE_C_FLAGS_RELEASE=-Os -DNDEBUG" "-DCMAKE_EXE_LINKER_FLAGS=-m32" -DTARN_TEST_SCALE=$$sc "-DTARN_TEST_WRAPPER=$$w")
 	cd $(BUILD)/m32 && $(CTEST_SCALED)
 
 test-strict:
