@@ -43,15 +43,22 @@ endif()
 
 # ---- heavy workloads in the strictest build --------------------------------------------
 # The examples make millions of calls on heaps of megabytes; the full integrity check on
-# every call (TARN_CHECK_LEVEL 2, O(heap size)) would take hours.  There they carry their
-# own copy of the library at level 1, every other option of the build kept.
+# every call (TARN_CHECK_LEVEL 2, O(heap size)) would take hours.  There they link a copy
+# of the library built at level 1, every other option of the build kept (one copy, compiled
+# once for all of them), and are compiled at level 1 themselves (the pools' layout depends
+# on the level).
 set(_tarn_ports_level1 OFF)
 if(CMAKE_C_FLAGS MATCHES "TARN_CHECK_LEVEL=2")
   set(_tarn_ports_level1 ON)
+  add_library(tarn_level1 OBJECT ${TARN_SOURCES})
+  target_include_directories(tarn_level1 PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/include
+                             ${CMAKE_CURRENT_SOURCE_DIR}/src)
+  set_target_properties(tarn_level1 PROPERTIES C_STANDARD 99 C_STANDARD_REQUIRED ON C_EXTENSIONS OFF)
+  target_compile_options(tarn_level1 PRIVATE ${TARN_WARNINGS} -UTARN_CHECK_LEVEL -DTARN_CHECK_LEVEL=1)
 endif()
 function(tarn_ports_heavy target)
   if(_tarn_ports_level1)
-    target_sources(${target} PRIVATE ${TARN_SOURCES})
+    target_sources(${target} PRIVATE $<TARGET_OBJECTS:tarn_level1>)
     target_compile_options(${target} PRIVATE -UTARN_CHECK_LEVEL -DTARN_CHECK_LEVEL=1)
   endif()
 endfunction()
