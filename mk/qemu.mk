@@ -1,13 +1,15 @@
 # mk/qemu.mk - `make test-qemu`: tarn's portable tests (every tests/test_*.c without the
-# host-only marker) built bare-metal for Cortex-M3 and M4 (QEMU mps2-an385/an386, newlib
+# host-only marker) built bare-metal for Cortex-M0+ and M4 (QEMU mps2-an385/an386, newlib
 # semihosting) and run under QEMU, one image per test; see ports/cortex-m/README.md.
-#   QEMU_CPUS   cores to run on: "m3 m4" (default; m3 = Cortex-M3 on mps2-an385, m4 = Cortex-M4F on mps2-an386)
+#   QEMU_CPUS   cores to run on: "m0 m4" (default; m0 = Cortex-M0+ code (ARMv6-M) on the
+#               Cortex-M3 of mps2-an385, unaligned accesses trapping; m4 = Cortex-M4F on
+#               mps2-an386; m3 = Cortex-M3 code on mps2-an385)
 #   QEMU_SCALE  TARN_TEST_SCALE of the images (default 10)
 #   QEMU_TIMEOUT seconds per test (default 120)
 # Fails, naming the package, when qemu-system-arm or arm-none-eabi-gcc is not installed
 # (tools/deps.txt lists both; `make test` installs them first).
 
-QEMU_CPUS    ?= m3 m4
+QEMU_CPUS    ?= m0 m4
 QEMU_SCALE   ?= 10
 QEMU_TIMEOUT ?= 120
 

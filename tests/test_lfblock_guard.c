@@ -11,6 +11,9 @@
 #include "support/poke.h"
 
 #if TARN_GUARD
+#if !TARN_LFBLOCK_LOCK_FREE
+#include "support/lock_hook.h" /* the fallback build (no lock-free CAS) needs a lock hook */
+#endif
 
 #define LG_SZ 20u
 #define LG_NB 6u
@@ -26,7 +29,16 @@ static void lfblock_guard_tests(void)
     unsigned i;
     CHECK(TARN_LFBLOCK_GUARD == TARN_GUARD_SIZE);
     CHECK(LG_U >= LG_SZ && LG_U + TARN_LFBLOCK_GUARD == TARN_LFBLOCK_SIZE(LG_SZ));
+#if TARN_LFBLOCK_LOCK_FREE
     REQUIRE(tarn_lfblock_init(&p, lg_mem, sizeof lg_mem, LG_SZ, NULL) == TARN_OK);
+#else
+    {
+        tarn_config cfg;
+        memset(&cfg, 0, sizeof cfg);
+        cfg.lock = LOCK_HOOK;
+        REQUIRE(tarn_lfblock_init(&p, lg_mem, sizeof lg_mem, LG_SZ, &cfg) == TARN_OK);
+    }
+#endif
     CHECK_EQ(tarn_lfblock_count(&p), LG_NB);
     CHECK_EQ(tarn_lfblock_size(&p), LG_U);
     CHECK_EQ(tarn_lfblock_stats_get(&p, &st), TARN_OK);

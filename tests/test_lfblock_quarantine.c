@@ -14,6 +14,9 @@
 #include "support/poke.h"
 
 #if TARN_QUARANTINE > 0
+#if !TARN_LFBLOCK_LOCK_FREE
+#include "support/lock_hook.h" /* the fallback build (no lock-free CAS) needs a lock hook */
+#endif
 
 #define LQ_CAP ((unsigned)TARN_QUARANTINE)
 #define LQ_NB (LQ_CAP + 5u)
@@ -27,6 +30,9 @@ static void lq_init(tarn_lfblock_pool *p, uint32_t flags)
     memset(&cfg, 0, sizeof cfg);
     cfg.flags = flags;
     cfg.name = "lq";
+#if !TARN_LFBLOCK_LOCK_FREE
+    cfg.lock = LOCK_HOOK;
+#endif
     REQUIRE(tarn_lfblock_init(p, lq_mem, sizeof lq_mem, LQ_SZ, &cfg) == TARN_OK);
     REQUIRE(tarn_lfblock_count(p) == LQ_NB);
 }

@@ -1,6 +1,7 @@
 /*
  * ports/cortex-m/startup.c - vector table, reset and fault handling, heap bounds for
- * tarn's bare-metal test images on a Cortex-M3/M4 (QEMU `-M mps2-an385` / `mps2-an386`).
+ * tarn's bare-metal test images on a Cortex-M3/M4 (QEMU `-M mps2-an385` / `mps2-an386`),
+ * also built as Cortex-M0+ (ARMv6-M) code for the M3 board.
  *
  * Reset_Handler   copies .data from flash to SRAM, makes the core strict where the host
  *                 is strict (integer division by zero traps, as SIGFPE does on the host),
@@ -204,6 +205,25 @@ static uint64_t fault_stack[128];
 
 void fault_entry(void)
 {
+#if defined(__ARM_ARCH_6M__)
+    /* ARMv6-M (Cortex-M0/M0+ code): no IT blocks, no TST with an immediate, and a B
+     * reaches only 2 KiB */
+    __asm__ volatile(
+        "mov   r1, lr\n\t"
+        "movs  r0, #4\n\t"
+        "tst   r1, r0\n\t"
+        "bne   1f\n\t"
+        "mrs   r0, msp\n\t"
+        "b     2f\n\t"
+        "1:\n\t"
+        "mrs   r0, psp\n\t"
+        "2:\n\t"
+        "ldr   r2, =%c0\n\t"
+        "mov   sp, r2\n\t"
+        "ldr   r3, =fault_report\n\t"
+        "bx    r3\n\t"
+        ".ltorg\n\t" ::"i"(&fault_stack[128]));
+#else
     __asm__ volatile(
         "mov   r1, lr\n\t"
         "tst   lr, #4\n\t"
@@ -214,6 +234,7 @@ void fault_entry(void)
         "mov   sp, r2\n\t"
         "b     fault_report\n\t"
         ".ltorg\n\t" ::"i"(&fault_stack[128]));
+#endif
 }
 
 void fault_report(const uint32_t *frame, uint32_t exc_return)

@@ -6,7 +6,9 @@
 #
 #   -b  build directory (default build/qemu); images go to BUILD_DIR/<cpu>/
 #   -j  parallel compile jobs and QEMU instances (default 2)
-#   -c  CPUs to run on (default "m3 m4"): m3 = Cortex-M3 on mps2-an385, m4 = Cortex-M4F on mps2-an386
+#   -c  CPUs to run on (default "m0 m4"): m0 = Cortex-M0+ code on the Cortex-M3 of
+#       mps2-an385 (unaligned accesses trap), m3 = Cortex-M3 on mps2-an385, m4 = Cortex-M4F
+#       on mps2-an386
 #   -s  TARN_TEST_SCALE for the images (default 10: randomized tests run 1/10 of the host length)
 #   -t  timeout per test in seconds (default 120)
 #   test names restrict the run; default: every tests/test_*.c without the host-only marker.
@@ -23,7 +25,7 @@ root=$(pwd)
 
 build=build/qemu
 jobs=2
-cpus="m3 m4"
+cpus="m0 m4"
 scale=10
 tmo=120
 while getopts b:j:c:s:t: opt; do
@@ -57,7 +59,7 @@ else
 fi
 [ -n "$tests" ] || { echo "cortex-m: no portable tests found"; exit 0; }
 
-board_of() { case $1 in m3) echo mps2-an385 ;; m4) echo mps2-an386 ;; *) echo "cortex-m: unknown cpu $1" >&2; exit 2 ;; esac; }
+board_of() { case $1 in m0|m3) echo mps2-an385 ;; m4) echo mps2-an386 ;; *) echo "cortex-m: unknown cpu $1" >&2; exit 2 ;; esac; }
 
 # ---- build --------------------------------------------------------------------------
 mkdir -p "$build"
