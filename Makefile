@@ -11,7 +11,10 @@
 JOBS    ?= 2
 CMAKE   ?= cmake
 CTEST   ?= ctest --output-on-failure -j$(JOBS)
-VALGRIND = valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --quiet
+# --fair-sched=yes: threads take Valgrind's lock in turn.  Without it a thread spinning on
+# sched_yield could starve the others: test_mt_lfblock_signal, whose firing thread waits
+# for the main thread's signal handler, took 3 s, 26 s or more than 10 minutes.
+VALGRIND = valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --quiet --fair-sched=yes
 space   := $(subst ,, )
 SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 # The sanitizer builds compile the debug quarantine in (tests turn it on per pool with
