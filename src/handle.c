@@ -804,8 +804,9 @@ static inline void hp_store16(unsigned char *d, const uint64_t *w)
  * code size comes first), go to memmove.  Returns true when it called memmove. */
 static inline bool hp_copy_down(unsigned char *d, const unsigned char *s, size_t n)
 {
-    /* sizes tested from the smallest up: the smallest blocks pay the fewest tests */
-    if (UINTPTR_MAX <= 0xFFFFFFFFu) {
+    /* the call first (one test for the blocks whose copy costs most), then the small
+     * sizes from the smallest up */
+    if (UINTPTR_MAX <= 0xFFFFFFFFu || n > 64u) {
         memmove(d, s, n);
         return true;
     } else if (n <= 16u) { /* a multiple of TARN_ALIGN: 8 or 16, or with TARN_ALIGN 4 also 4, 12 */
@@ -821,9 +822,6 @@ static inline bool hp_copy_down(unsigned char *d, const unsigned char *s, size_t
             memcpy(&a, s, 4);
             memcpy(d, &a, 4);
         }
-    } else if (n > 64u) {
-        memmove(d, s, n);
-        return true;
     } else if (n <= 32u) {
         uint64_t a[2], b[2];
         hp_load16(a, s);
