@@ -560,18 +560,21 @@ static BLOCK_INLINE tarn_status block_init_any(tarn_block_pool *pool, tarn_block
     uint32_t bs, count;
     if (pool == NULL) return TARN_EINVAL;
     block_zero(pool, sizeof *pool);
+#if defined(__GNUC__)
+    /* volatile stores do not count as initialising for compilers: a program that inlines
+     * init (LTO, a Cortex-M0+ -O2 build) warned that a field might be read uninitialised;
+     * this empty asm, which may have written *pool, tells them it is set (no code) */
+    __asm__("" : "+m"(*pool));
+#endif
     pool->head = BLOCK_END;
     pool->slow_ = BLOCK_SLOW_BROKEN;  /* until init succeeds */
 #if TARN_CHECK_LEVEL >= 2
     pool->carved_chk_ = ~0u;          /* no block carved */
 #endif
-    /* (also stored when NULL: block_zero's volatile stores do not count as initialising
-     * for the compiler, and a program that inlines init, as LTO or a Cortex-M0+ -O2 build
-     * may, then warned that ext_ might be read uninitialised) */
-    pool->ext_ = ext;
     if (ext != NULL) {
         block_zero(ext, sizeof *ext);
         ext->head = BLOCK_END;
+        pool->ext_ = ext;
     }
     /* without an ext a config may carry flags only (one test of the three pointers or-ed
      * together); with one, a lock hook needs both callbacks (tested as a branch on the

@@ -30,7 +30,7 @@
  * TARN_BLOCK_INLINE), as does TARN_BLOCK_NO_INLINE; a library built for speed starts those
  * with the same common case (bench/block: 59 instructions per pair), a library built with
  * -Os goes straight to the full path (108 per pair; a Cortex-M4 program with one pool,
- * one get and one put grows by 716 bytes).  The library and its users must see the same
+ * one get and one put grows by 712 bytes).  The library and its users must see the same
  * configuration (tarn/config.h), as the pool's layout depends on it anyway.  Sanitizer
  * annotations of the block pool (which send every get and put down the full path) are on
  * by default under AddressSanitizer only; Valgrind memcheck annotations are opt-in (TARN_SANITIZE=1),
