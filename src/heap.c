@@ -2493,7 +2493,8 @@ tarn_status tarn_heap_resize(tarn_heap *h, void *ptr, size_t size)
 }
 
 /* ---- queries ------------------------------------------------------------------------------ */
-size_t tarn_heap_usable_size(tarn_heap *h, const void *ptr)
+/* usable_size, every case: checks everything, reports a bad pointer. */
+static HEAP_NOINLINE size_t heap_usable_full(tarn_heap *h, const void *ptr)
 {
     heap_blk b;
     size_t n = 0;
@@ -2513,6 +2514,22 @@ size_t tarn_heap_usable_size(tarn_heap *h, const void *ptr)
     }
     TARN_UNLOCK(h->lock);
     return n;
+}
+
+size_t tarn_heap_usable_size(tarn_heap *h, const void *ptr)
+{
+    /* The short path (SQLite asks for the size of a block about three times per
+     * allocation): a valid heap without a lock hook, and a live block of region 0; the
+     * same checks, inline, without the frame the other cases need.  Any other case - an
+     * error above all - takes the full path, which checks again and reports.  (Size
+     * builds keep the one path.) */
+#ifdef HEAP_SPEED
+    if (TARN_LIKELY(heap_valid(h)) && (!TARN_LOCKING || h->lock.lock == NULL)) {
+        heap_blk b;
+        if (TARN_LIKELY(heap_block_of(h, ptr, &b, false) == TARN_OK)) return b.live;
+    }
+#endif
+    return heap_usable_full(h, ptr);
 }
 
 tarn_status tarn_heap_validate(tarn_heap *h, const void *ptr)

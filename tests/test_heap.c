@@ -458,7 +458,9 @@ static void test_bad_pointers(void)
     CHECK_EQ(tarn_heap_free(h, b), TARN_EDOUBLE);
     CHECK_EQ(tarn_heap_last_error(h), TARN_EDOUBLE);
     CHECK_EQ(tarn_heap_validate(h, b), TARN_EDOUBLE);
+    CHECK_EQ(tarn_heap_free(h, b + 1), TARN_EFOREIGN);
     CHECK_EQ(tarn_heap_usable_size(h, b), 0);
+    CHECK_EQ(tarn_heap_last_error(h), TARN_EDOUBLE);     /* usable_size reported it */
     CHECK(tarn_heap_realloc(h, b, 8) == NULL);
     CHECK_EQ(tarn_heap_last_error(h), TARN_EDOUBLE);
     /* b merges into a (its free right neighbour): a starts the free block, b is now
