@@ -160,6 +160,42 @@ TARN_STATIC_ASSERT(TARN_HANDLE_CTL_SIZE % 4u == 0, hp_ctl_keeps_entries_aligned)
 TARN_STATIC_ASSERT(TARN_HANDLE_MAX_COUNT < HP_OUT, hp_index_below_markers);
 TARN_STATIC_ASSERT(TARN_ALIGN >= (1u << HP_SL_BITS), hp_gap_has_second_level);
 
+/* ---- moving bytes ----------------------------------------------------------------------
+ * Size builds (-Os) move a pool's bytes with the loop below, a word at a time where both
+ * addresses and the count allow it (blocks and spans always do), so that a program using
+ * the handle pool does not link memmove (254 B on a Cortex-M4 with newlib; newlib-nano's
+ * copies a byte at a time).  Its stores are volatile so that no compiler turns the loop
+ * back into the library call.  Speed builds call memmove.  (memset stays: the C start-up
+ * code of every newlib image links it to clear .bss.) */
+#if defined(__OPTIMIZE_SIZE__)
+/* memmove: any overlap (forward when the copy moves down, backward when it moves up) */
+static void hp_memmove(void *dst, const void *src, size_t n)
+{
+    if ((((uintptr_t)dst | (uintptr_t)src | n) & (sizeof(tarn_uword) - 1u)) == 0u) {
+        volatile tarn_uword *d = (volatile tarn_uword *)dst;
+        const tarn_uword *s = (const tarn_uword *)src;
+        size_t i, w = n / sizeof(tarn_uword);
+        if ((uintptr_t)dst < (uintptr_t)src) {
+            for (i = 0; i < w; i++) d[i] = s[i];
+        } else {
+            for (i = w; i != 0u; i--) d[i - 1u] = s[i - 1u];
+        }
+    } else {
+        volatile unsigned char *d = (volatile unsigned char *)dst;
+        const unsigned char *s = (const unsigned char *)src;
+        size_t i;
+        if ((uintptr_t)dst < (uintptr_t)src) {
+            for (i = 0; i < n; i++) d[i] = s[i];
+        } else {
+            for (i = n; i != 0u; i--) d[i - 1u] = s[i - 1u];
+        }
+    }
+}
+#define HP_MEMMOVE(d, s, n) hp_memmove((d), (s), (n))
+#else
+#define HP_MEMMOVE(d, s, n) memmove((d), (s), (n))
+#endif
+
 /* ---- small helpers -------------------------------------------------------------------- */
 /* HP_SPEED: 64-bit hosts, where speed comes first (32-bit targets favour code size).  The
  * hot list and search helpers (HP_HOT) are inlined there, one copy each elsewhere. */
@@ -773,7 +809,7 @@ static void hp_move(tarn_handle_pool *p, uint32_t src, uint32_t dst, uint32_t n)
     TARN_SAN_ALLOC(p, d, n);
     TARN_SAN_OPEN(s, b);
     if (b > n) TARN_SAN_OPEN(d + n, b - n);
-    memmove(d, s, b);
+    HP_MEMMOVE(d, s, b);
     if (b > n) TARN_SAN_NOACCESS(d + n, b - n);
     if (TARN_SANITIZE || hp_poisoning(p)) {
         uint32_t lo, hi;
@@ -807,7 +843,7 @@ static inline bool hp_copy_down(unsigned char *d, const unsigned char *s, size_t
     /* the call first (one test for the blocks whose copy costs most), then the small
      * sizes from the smallest up */
     if (UINTPTR_MAX <= 0xFFFFFFFFu || n > 64u) {
-        memmove(d, s, n);
+        HP_MEMMOVE(d, s, n);
         return true;
     } else if (n <= 16u) { /* a multiple of TARN_ALIGN: 8 or 16, or with TARN_ALIGN 4 also 4, 12 */
         if (TARN_ALIGN >= 8u || n >= 8u) { /* two words, which may overlap (the same one
@@ -1010,7 +1046,7 @@ static uint32_t hp_transit_step(tarn_handle_pool *p, hp_entry *t, size_t work)
     uint32_t c = n - done;
     if ((size_t)c > work) c = (uint32_t)work;
     /* Front to back: a chunk only overwrites bytes already copied or the chunk itself. */
-    memmove(p->data + t[x].off + done, p->data + p->transit_src + done, c);
+    HP_MEMMOVE(p->data + t[x].off + done, p->data + p->transit_src + done, c);
     p->transit_done = done + c;
     if (p->transit_done == n) hp_transit_complete(p, t);
     return c;
@@ -1920,7 +1956,7 @@ static tarn_status hp_resize(tarn_handle_pool *p, uint16_t x, size_t size)
         if (o != HP_NIL) { /* to another free region (disjoint from the block) */
             uint32_t src = t[x].off, dst = hp_end(&t[o]);
             TARN_SAN_ALLOC(p, p->data + dst, (uint32_t)size);
-            memcpy(p->data + dst, p->data + src, hp_min32(old, (uint32_t)size));
+            HP_MEMMOVE(p->data + dst, p->data + src, hp_min32(old, (uint32_t)size));
             TARN_SAN_FREE(p, p->data + src, old);
             hp_vacate(p, src, hp_body(old));
             hp_unlink(p, t, x);
@@ -2033,7 +2069,7 @@ tarn_status tarn_handle_copy(tarn_handle_pool *pool, tarn_handle dst, tarn_handl
             st = TARN_ERANGE;
         } else { /* never past dst's size: its guard stays untouched */
             if (pool->transit == xd || pool->transit == xs) hp_transit_finish(pool);
-            memcpy(pool->data + t[xd].off, pool->data + t[xs].off, t[xs].size);
+            HP_MEMMOVE(pool->data + t[xd].off, pool->data + t[xs].off, t[xs].size);
         }
     }
     return hp_leave(pool, st);

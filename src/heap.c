@@ -786,16 +786,11 @@ static HEAP_COLD tarn_status heap_reject_free(tarn_heap *h, const void *p, tarn_
 #if defined(HEAP_SPEED) || TARN_GUARD
 #define HEAP_COPY(d, s, n) memcpy((d), (s), (n))
 #else
-#if defined(__GNUC__) || defined(__clang__)
-typedef uint32_t __attribute__((__may_alias__)) heap_word;   /* user data of any type */
-#else
-typedef uint32_t heap_word;
-#endif
 static void heap_copy(void *d, const void *s, size_t n)
 {
-    heap_word *dw = (heap_word *)d;
-    const heap_word *sw = (const heap_word *)s;
-    for (; n != 0u; n -= sizeof(heap_word)) *dw++ = *sw++;
+    tarn_uword *dw = (tarn_uword *)d;
+    const tarn_uword *sw = (const tarn_uword *)s;
+    for (; n != 0u; n -= sizeof(tarn_uword)) *dw++ = *sw++;
 }
 #define HEAP_COPY(d, s, n) heap_copy((d), (s), (n))
 #endif

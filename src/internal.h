@@ -51,11 +51,15 @@ int memcmp(const void *a, const void *b, size_t n);
 #define TARN_LIKELY(x) __builtin_expect(!!(x), 1)
 #define TARN_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define TARN_UNUSED __attribute__((unused))
+#define TARN_MAY_ALIAS __attribute__((__may_alias__))
 #else
 #define TARN_LIKELY(x) (x)
 #define TARN_UNLIKELY(x) (x)
 #define TARN_UNUSED
+#define TARN_MAY_ALIAS
 #endif
+/* A word of user data of any type (the word copies of -Os builds read and write it). */
+typedef uint32_t TARN_MAY_ALIAS tarn_uword;
 
 /* A pool's last_error: written by a failing call (under the pool's lock, when it has one)
  * and read by tarn_<module>_last_error without the lock.  Relaxed atomic accesses (a plain
