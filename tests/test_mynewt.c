@@ -161,7 +161,7 @@ static void queue_macros(void)
 
 int main(void)
 {
-    void *b[NB], *x;
+    void *b[NB], *x, *x2;
     int i;
     struct os_mempool_info omi;
     struct os_mempool *mp;
@@ -406,6 +406,46 @@ int main(void)
     CHECK_EQ(os_mempool_clear(&pe.mpe_mp), OS_OK);              /* clear repairs it */
     CHECK(os_mempool_is_sane(&pe.mpe_mp));
     free_list_in_address_order(&pe.mpe_mp, buf1);
+
+    /* os_mempool_ext_clear (NimBLE's transport deinit calls it): every block back, and
+     * the pool is a plain one from then on, as in Mynewt (no flag, no callback) */
+    CHECK_EQ(os_mempool_ext_clear(NULL), OS_INVALID_PARM);
+    pe.mpe_put_cb = put_cb;
+    pe.mpe_put_arg = &cb_calls;
+    x = os_memblock_get(&pe.mpe_mp);
+    x2 = os_memblock_get(&pe.mpe_mp);
+    REQUIRE(x != NULL && x2 != NULL);
+    CHECK_EQ(os_mempool_ext_clear(&pe), OS_OK);
+    CHECK_EQ(pe.mpe_mp.mp_flags, 0);
+    CHECK(pe.mpe_put_cb == NULL && pe.mpe_put_arg == NULL);
+    CHECK_EQ(pe.mpe_mp.mp_num_free, NB);
+    CHECK_EQ(pe.mpe_mp.mp_min_free, NB);
+    CHECK(os_mempool_is_sane(&pe.mpe_mp));
+    free_list_in_address_order(&pe.mpe_mp, buf1);   /* the same stride as before */
+    i = cb_calls;
+    x = os_memblock_get(&pe.mpe_mp);
+    CHECK(x == (void *)buf1);
+    pe.mpe_put_cb = put_cb;                  /* not an extended pool any more: ignored */
+    CHECK_EQ(os_memblock_put(&pe.mpe_mp, x), OS_OK);
+    CHECK_EQ(cb_calls, i);
+    CHECK_EQ(os_memblock_put(&pe.mpe_mp, x), OS_INVALID_PARM);  /* double put still refused */
+    pe.mpe_put_cb = NULL;
+    CHECK_EQ(os_mempool_ext_init(&pe, NB, BS, buf1, "ext"), OS_OK);   /* extended again */
+
+    /* os_mempool_module_init (a port's start-up call) empties the list of pools, which
+     * keep working */
+    CHECK(os_mempool_info_get_next(NULL, &omi) != NULL);
+    os_mempool_module_init();
+    CHECK(os_mempool_info_get_next(NULL, &omi) == NULL);
+    CHECK(os_mempool_get("ext", &omi) == NULL);
+    x = os_memblock_get(&pe.mpe_mp);
+    CHECK(x != NULL);
+    CHECK_EQ(os_memblock_put(&pe.mpe_mp, x), OS_OK);
+    CHECK_EQ(os_mempool_unregister(&pe.mpe_mp), OS_INVALID_PARM);   /* no longer listed */
+    CHECK_EQ(os_mempool_ext_init(&pe, NB, BS, buf1, "ext"), OS_OK);  /* listed again */
+    CHECK(os_mempool_get("ext", &omi) == &pe.mpe_mp);
+    CHECK(os_mempool_info_get_next(&pe.mpe_mp, &omi) == NULL);
+
     /* a write after put that stores another live block's address in the freed block's
      * link: get must not follow it and hand that live block out a second time */
     {

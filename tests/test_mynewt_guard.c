@@ -78,6 +78,24 @@ int main(void)
         CHECK_EQ(os_memblock_put(&mpe.mpe_mp, y), OS_OK);
     }
     CHECK(os_mempool_is_sane(&mpe.mpe_mp));
+
+    /* os_mempool_ext_clear makes it a plain pool (mp_flags 0, as Mynewt), but its blocks
+     * keep the stride they were laid out with: no guard appears between them */
+    {
+        unsigned char *x, *y;
+        CHECK_EQ(os_mempool_ext_clear(&mpe), OS_OK);
+        CHECK_EQ(mpe.mpe_mp.mp_flags, 0);
+        CHECK(os_mempool_is_sane(&mpe.mpe_mp));
+        x = (unsigned char *)os_memblock_get(&mpe.mpe_mp);
+        y = (unsigned char *)os_memblock_get(&mpe.mpe_mp);
+        CHECK(x == (unsigned char *)buf);
+        CHECK((size_t)(y - x) == ts);
+        memset(x, 0xA5, ts);                     /* all of its bytes, up to y */
+        CHECK_EQ(os_memblock_put(&mpe.mpe_mp, x), OS_OK);
+        CHECK_EQ(os_memblock_put(&mpe.mpe_mp, y), OS_OK);
+        CHECK(os_mempool_is_sane(&mpe.mpe_mp));
+        CHECK_EQ(mpe.mpe_mp.mp_num_free, NB);
+    }
     CHECK_EQ(os_mempool_unregister(&mpe.mpe_mp), OS_OK);
     return check_done();
 }

@@ -113,9 +113,12 @@ static size_t mp_true_size(const struct os_mempool *mp)
     return OS_ALIGN((size_t)mp->mp_block_size, (size_t)OS_ALIGNMENT);
 }
 
+/* Whether the pool's blocks carry guard bytes: fixed at init (extended pools have none),
+ * read from the stride, so that os_mempool_ext_clear, which turns an extended pool into
+ * a plain one as Mynewt does, leaves the blocks as they were laid out. */
 static bool mp_has_guard(const struct os_mempool *mp)
 {
-    return OS_MEMPOOL_GUARD && (mp->mp_flags & OS_MEMPOOL_F_EXT) == 0;
+    return OS_MEMPOOL_GUARD && mp->tarn_stride_ > mp_true_size(mp);
 }
 
 static unsigned char *mp_base(const struct os_mempool *mp)
@@ -254,20 +257,34 @@ os_error_t os_mempool_ext_init(struct os_mempool_ext *mpe, uint16_t blocks,
     return OS_OK;
 }
 
+/* Take listed pool mp off the list; its buffer becomes ordinary memory for the memory
+ * tools.  Lock held. */
+static void mp_unlist(struct os_mempool *mp)
+{
+    STAILQ_REMOVE(&mp_pools, mp, os_mempool, mp_list);
+    if (mp->mp_num_blocks != 0u) {
+        MP_DEFINED(mp_base(mp), (size_t)mp->mp_num_blocks * mp->tarn_stride_);
+    }
+}
+
 os_error_t os_mempool_unregister(struct os_mempool *mp)
 {
     os_error_t rc = OS_INVALID_PARM;
     if (mp == NULL) return rc;
     mp_lock();
     if (mp_listed(mp)) {
-        STAILQ_REMOVE(&mp_pools, mp, os_mempool, mp_list);
-        if (mp->mp_num_blocks != 0u) {
-            MP_DEFINED(mp_base(mp), (size_t)mp->mp_num_blocks * mp->tarn_stride_);
-        }
+        mp_unlist(mp);
         rc = OS_OK;
     }
     mp_unlock();
     return rc;
+}
+
+void os_mempool_module_init(void)
+{
+    mp_lock();
+    while (!STAILQ_EMPTY(&mp_pools)) mp_unlist(STAILQ_FIRST(&mp_pools));
+    mp_unlock();
 }
 
 os_error_t os_mempool_clear(struct os_mempool *mp)
@@ -277,6 +294,17 @@ os_error_t os_mempool_clear(struct os_mempool *mp)
     mp_carve(mp);
     mp_unlock();
     return OS_OK;
+}
+
+os_error_t os_mempool_ext_clear(struct os_mempool_ext *mpe)
+{
+    if (mpe == NULL) return OS_INVALID_PARM;
+    mp_lock();
+    mpe->mpe_mp.mp_flags = 0u;
+    mpe->mpe_put_cb = NULL;
+    mpe->mpe_put_arg = NULL;
+    mp_unlock();
+    return os_mempool_clear(&mpe->mpe_mp);
 }
 
 /* ---- checks ------------------------------------------------------------------------------------ */

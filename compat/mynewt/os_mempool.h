@@ -208,6 +208,14 @@ os_error_t os_mempool_unregister(struct os_mempool *mp);
  *  mp_num_free and mp_min_free become mp_num_blocks.  O(blocks).  OS_INVALID_PARM if mp
  *  is NULL. */
 os_error_t os_mempool_clear(struct os_mempool *mp);
+/** Clear an extended pool as Mynewt does: it becomes a plain pool (mp_flags 0,
+ *  mpe_put_cb and mpe_put_arg NULL), then os_mempool_clear.  Its blocks keep the
+ *  stride they were given at init (no guard bytes appear).  OS_INVALID_PARM if mpe is
+ *  NULL. */
+os_error_t os_mempool_ext_clear(struct os_mempool_ext *mpe);
+/** Mynewt's start-up call: empty the list of pools (each one leaves it as by
+ *  os_mempool_unregister, and keeps working).  Ports call it once at boot. */
+void os_mempool_module_init(void);
 /** Integrity check: the free list (every link a block start of the pool, tagged, no
  *  cycle, as long as mp_num_free), the counters, and the guard bytes of every block.
  *  O(blocks).  false if corrupt or NULL.  Changes nothing. */
