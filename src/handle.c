@@ -164,8 +164,9 @@ TARN_STATIC_ASSERT(TARN_ALIGN >= (1u << HP_SL_BITS), hp_gap_has_second_level);
  * Size builds (-Os) move a pool's bytes with the loop below, a word at a time where both
  * addresses and the count allow it (blocks and spans always do), so that a program using
  * the handle pool does not link memmove (254 B on a Cortex-M4 with newlib; newlib-nano's
- * copies a byte at a time).  Its stores are volatile so that no compiler turns the loop
- * back into the library call.  Speed builds call memmove.  (memset stays: the C start-up
+ * copies a byte at a time); it serves the copies between disjoint blocks too.  Its
+ * stores are volatile so that no compiler turns the loop back into the library call.
+ * Speed builds call memmove and memcpy.  (memset stays: the C start-up
  * code of every newlib image links it to clear .bss.) */
 #if defined(__OPTIMIZE_SIZE__)
 /* memmove: any overlap (forward when the copy moves down, backward when it moves up) */
@@ -192,8 +193,10 @@ static void hp_memmove(void *dst, const void *src, size_t n)
     }
 }
 #define HP_MEMMOVE(d, s, n) hp_memmove((d), (s), (n))
+#define HP_MEMCPY(d, s, n) hp_memmove((d), (s), (n))
 #else
 #define HP_MEMMOVE(d, s, n) memmove((d), (s), (n))
+#define HP_MEMCPY(d, s, n) memcpy((d), (s), (n))
 #endif
 
 /* ---- small helpers -------------------------------------------------------------------- */
@@ -1956,7 +1959,7 @@ static tarn_status hp_resize(tarn_handle_pool *p, uint16_t x, size_t size)
         if (o != HP_NIL) { /* to another free region (disjoint from the block) */
             uint32_t src = t[x].off, dst = hp_end(&t[o]);
             TARN_SAN_ALLOC(p, p->data + dst, (uint32_t)size);
-            HP_MEMMOVE(p->data + dst, p->data + src, hp_min32(old, (uint32_t)size));
+            HP_MEMCPY(p->data + dst, p->data + src, hp_min32(old, (uint32_t)size));
             TARN_SAN_FREE(p, p->data + src, old);
             hp_vacate(p, src, hp_body(old));
             hp_unlink(p, t, x);
@@ -2069,7 +2072,7 @@ tarn_status tarn_handle_copy(tarn_handle_pool *pool, tarn_handle dst, tarn_handl
             st = TARN_ERANGE;
         } else { /* never past dst's size: its guard stays untouched */
             if (pool->transit == xd || pool->transit == xs) hp_transit_finish(pool);
-            HP_MEMMOVE(pool->data + t[xd].off, pool->data + t[xs].off, t[xs].size);
+            HP_MEMCPY(pool->data + t[xd].off, pool->data + t[xs].off, t[xs].size);
         }
     }
     return hp_leave(pool, st);

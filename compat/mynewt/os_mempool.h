@@ -210,8 +210,9 @@ os_error_t os_mempool_unregister(struct os_mempool *mp);
 os_error_t os_mempool_clear(struct os_mempool *mp);
 /** Clear an extended pool as Mynewt does: it becomes a plain pool (mp_flags 0,
  *  mpe_put_cb and mpe_put_arg NULL), then os_mempool_clear.  Its blocks keep the
- *  stride they were given at init (no guard bytes appear).  OS_INVALID_PARM if mpe is
- *  NULL. */
+ *  stride they were given at init: with OS_MEMPOOL_GUARD no guard bytes appear (Mynewt
+ *  would lay the blocks out again one guard apart, past the end of a buffer sized for
+ *  the extended pool).  OS_INVALID_PARM if mpe is NULL. */
 os_error_t os_mempool_ext_clear(struct os_mempool_ext *mpe);
 /** Mynewt's start-up call: empty the list of pools (each one leaves it as by
  *  os_mempool_unregister, and keeps working).  Ports call it once at boot. */
