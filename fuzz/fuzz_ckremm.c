@@ -49,6 +49,7 @@ static h_pool *H_dead;       /* a destroyed caller-buffer pool */
 static hb hl[MAXL];
 static uint32_t nh;
 static unsigned char *hdead[16];
+static unsigned char *tptr_old[8];   /* t_pool pointers kept from earlier calls */
 static uint32_t nhdead;
 
 static t_pool *T;
@@ -296,7 +297,7 @@ static void t_check(void)
     tarn_handle_stats st;
     uint32_t i;
     if (T == NULL) {
-        FZ_CHECK(tarn_handle_is_null(t_pool_alloc(T_dead, 8)));
+        FZ_CHECK(tarn_handle_is_null(t_pool_alloc_handle(T_dead, 8)));
         FZ_CHECK(t_pool_tarn(T_dead) == NULL);
         return;
     }
@@ -330,6 +331,7 @@ static void t_create(fz_in *in)
     T = NULL;
     T_dead = NULL;
     memset(tl, 0, sizeof tl);
+    memset(tptr_old, 0, sizeof tptr_old);
     nt = ntdead = 0;
     tlock.depth = 0;
     if (f & 4u) lk.unlock = NULL;
@@ -350,9 +352,9 @@ static void t_alloc(fz_in *in)
     tb *e = NULL;
     unsigned char *p;
     uint32_t i;
-    if (T == NULL) { FZ_CHECK(tarn_handle_is_null(t_pool_alloc(T_dead, 8))); return; }
+    if (T == NULL) { FZ_CHECK(tarn_handle_is_null(t_pool_alloc_handle(T_dead, 8))); return; }
     if (nt == MAXL) return;
-    h = t_pool_alloc(T, size);
+    h = t_pool_alloc_handle(T, size);
     FZ_EQ(tlock.depth, 0);
     if (size == 0) { FZ_CHECK(tarn_handle_is_null(h)); return; }
     if (tarn_handle_is_null(h)) return;                 /* no room (see the handle target) */
@@ -393,22 +395,22 @@ static void t_op(fz_in *in, int what)
     tb *e = NULL, *s = NULL;
     t_handle h = t_pick_handle(in, &e), h2;
     if (T == NULL) {
-        FZ_CHECK(!t_pool_dealloc(T_dead, h) && !clean_t_ptr(T_dead, h) && t_pool_lock(T_dead, h) == NULL);
+        FZ_CHECK(!t_pool_dealloc_handle(T_dead, h) && !clean_t_handle(T_dead, h) && t_pool_lock(T_dead, h) == NULL);
         return;
     }
     switch (what) {
     case 0: /* dealloc */
-        FZ_EQ(t_pool_dealloc(T, h), e != NULL && e->locks == 0);
+        FZ_EQ(t_pool_dealloc_handle(T, h), e != NULL && e->locks == 0);
         if (e != NULL && e->locks == 0) {
             e->used = false;
             nt--;
             tdead[ntdead++ % 16u] = tarn_handle_to_u32(h);
             if (ntdead > 16u) ntdead = 16u;
-            FZ_CHECK(!t_pool_dealloc(T, h));
+            FZ_CHECK(!t_pool_dealloc_handle(T, h));
         }
         break;
     case 1: /* clean */
-        FZ_EQ(clean_t_ptr(T, h), e != NULL);
+        FZ_EQ(clean_t_handle(T, h), e != NULL);
         if (e != NULL) memset(e->shadow, 0, e->size);
         break;
     case 2: { /* lock */
@@ -431,13 +433,54 @@ static void t_op(fz_in *in, int what)
         break;
     case 4: /* copy */
         h2 = t_pick_handle(in, &s);
-        FZ_EQ(copy_t_ptr(T, h, h2), e != NULL && s != NULL && e->size >= s->size);
+        FZ_EQ(copy_t_handle(T, h, h2), e != NULL && s != NULL && e->size >= s->size);
         if (e != NULL && s != NULL && e->size >= s->size) memmove(e->shadow, s->shadow, s->size);
         break;
     default: /* size */
         FZ_EQ(t_pool_size(T, h), e != NULL ? e->size : 0u);
         break;
     }
+    FZ_EQ(tlock.depth, 0);
+}
+
+/* ckreMM's own calls, by pointer: a live block's pointer, one a few words into a block,
+ * any address in the pool's buffer, or a pointer kept from before (the block freed, or
+ * moved by a reorder).  The model says which live block, if any, starts there. */
+static void t_ptr_op(fz_in *in)
+{
+    unsigned kind = fz_u8(in) % 4u, what = fz_u8(in) % 2u;
+    uint32_t k = fz_u16(in), i;
+    tb *e = t_pick(k, -1), *x = NULL;
+    unsigned char *p = NULL;
+    bool ok;
+    if (T == NULL) {
+        FZ_CHECK(!t_pool_dealloc(T_dead, tbuf + CKREMM_T_POOL_HEADER) && !clean_t_ptr(T_dead, tbuf));
+        return;
+    }
+    switch (kind) {
+    case 0: if (e != NULL) p = (unsigned char *)t_pool_ptr(T, e->h); break;
+    case 1: if (e != NULL) p = (unsigned char *)t_pool_ptr(T, e->h) + TARN_ALIGN * (1u + k % 4u); break;
+    case 2: p = tbuf + k % sizeof tbuf; break;
+    default: p = tptr_old[k % 8u]; break;
+    }
+    for (i = 0; i < MAXL; i++) {
+        if (tl[i].used && p != NULL && (unsigned char *)t_pool_ptr(T, tl[i].h) == p) x = &tl[i];
+    }
+    if (what == 0) {
+        ok = t_pool_dealloc(T, p);
+        FZ_EQ(ok, x != NULL && x->locks == 0);
+        if (ok) {
+            x->used = false;
+            nt--;
+            tdead[ntdead++ % 16u] = tarn_handle_to_u32(x->h);
+            if (ntdead > 16u) ntdead = 16u;
+            FZ_CHECK(!t_pool_dealloc(T, p));
+        }
+    } else {
+        FZ_EQ(clean_t_ptr(T, p), x != NULL);
+        if (x != NULL) memset(x->shadow, 0, x->size);
+    }
+    if (p != NULL) tptr_old[k % 8u] = p;
     FZ_EQ(tlock.depth, 0);
 }
 
@@ -473,12 +516,12 @@ static void t_malloced(fz_in *in)
     t_handle h;
     if (size == 0) { FZ_CHECK(p == NULL); return; }
     FZ_CHECK(p != NULL);
-    h = t_pool_alloc(p, size);
+    h = t_pool_alloc_handle(p, size);
     FZ_CHECK(!tarn_handle_is_null(h) && t_pool_size(p, h) == size);
     FZ_CHECK(t_pool_lock(p, h) != NULL);
     FZ_CHECK(!destroy_t_pool(p));               /* locked */
     FZ_CHECK(t_pool_unlock(p, h));
-    FZ_CHECK(t_pool_dealloc(p, h));
+    FZ_CHECK(t_pool_dealloc_handle(p, h));
     FZ_CHECK(reorder_t_mem(p));
     FZ_CHECK(destroy_t_pool(p));
 }
@@ -487,7 +530,7 @@ enum {
     OP_H_ALLOC, OP_H_ALLOC2, OP_H_FREE, OP_H_CLEAN, OP_H_SIZE, OP_H_WRITE, OP_H_CHECK,
     OP_H_CREATE, OP_H_DESTROY, OP_H_MALLOC, OP_T_ALLOC, OP_T_ALLOC2, OP_T_FREE, OP_T_CLEAN,
     OP_T_LOCK, OP_T_UNLOCK, OP_T_COPY, OP_T_SIZE, OP_T_REORDER, OP_T_CHECK, OP_T_CREATE,
-    OP_T_DESTROY, OP_T_MALLOC, OP_COUNT
+    OP_T_DESTROY, OP_T_MALLOC, OP_T_PTR, OP_COUNT
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -528,6 +571,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case OP_T_UNLOCK: t_op(&in, 3); break;
         case OP_T_COPY: t_op(&in, 4); break;
         case OP_T_SIZE: t_op(&in, 5); break;
+        case OP_T_PTR: t_ptr_op(&in); break;
         case OP_T_REORDER: t_reorder(); break;
         case OP_T_CHECK: t_check(); break;
         case OP_T_CREATE: t_create(&in); break;

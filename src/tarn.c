@@ -1,5 +1,6 @@
 /*
- * src/tarn.c - common part of tarn: status names.
+ * src/tarn.c - common part of tarn: status names, the reading of memory a pool keeps
+ * closed to memory tools.
  */
 #include "tarn/tarn.h"
 #include "internal.h"
@@ -27,4 +28,9 @@ const char *tarn_strerror(tarn_status status)
         return "TARN_?: unknown status";
     }
     return tarn_status_names[status];
+}
+
+void tarn_mem_peek(void *dst, const void *src, size_t n)
+{
+    tarn_san_peek(dst, src, n);
 }

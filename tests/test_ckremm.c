@@ -3,7 +3,9 @@
 #include "check.h"
 #include "ckremm.h"
 
-#define TDATA (32u * TARN_HANDLE_SPAN(128u))   /* 4096 bytes, more in canary mode */
+#include <string.h>
+
+#define TDATA (32u * CKREMM_T_BLOCK_BYTES(128u))   /* 4352 bytes, more in canary mode */
 #define TH 64u
 
 static unsigned char tmem[CKREMM_T_POOL_BYTES(TDATA, TH)] TARN_HANDLE_ALIGNED;
@@ -67,10 +69,10 @@ static void test_t_create(void)
     CHECK(st.handles >= 8u && st.capacity >= st.handles * 16u);
     CHECK(destroy_t_pool(p));
     /* the smallest buffer */
-    p = create_pool_in(tmem, CKREMM_T_POOL_BYTES(TARN_HANDLE_SPAN(TARN_ALIGN), 1), 1, NULL);  /* guard bytes in canary mode */
+    p = create_pool_in(tmem, CKREMM_T_POOL_BYTES(CKREMM_T_BLOCK_BYTES(TARN_ALIGN), 1), 1, NULL);  /* guard bytes in canary mode */
     REQUIRE(p != NULL);
-    CHECK(!tarn_handle_is_null(t_pool_alloc(p, TARN_ALIGN)));
-    CHECK(tarn_handle_is_null(t_pool_alloc(p, 1)));
+    CHECK(!tarn_handle_is_null(t_pool_alloc_handle(p, TARN_ALIGN)));
+    CHECK(tarn_handle_is_null(t_pool_alloc_handle(p, 1)));
     CHECK(destroy_t_pool(p));
 }
 
@@ -82,51 +84,51 @@ static void test_t_api(void)
     size_t i;
     int zero = 1;
     REQUIRE(p != NULL);
-    a = t_pool_alloc(p, 100);
-    b = t_pool_alloc(p, 60);
-    c = t_pool_alloc(p, 200);
+    a = t_pool_alloc_handle(p, 100);
+    b = t_pool_alloc_handle(p, 60);
+    c = t_pool_alloc_handle(p, 200);
     CHECK(!tarn_handle_is_null(a) && !tarn_handle_is_null(b) && !tarn_handle_is_null(c));
-    CHECK(tarn_handle_is_null(t_pool_alloc(p, 0)));
-    CHECK(tarn_handle_is_null(t_pool_alloc(p, TDATA + 1u)));
-    CHECK(tarn_handle_is_null(t_pool_alloc(NULL, 8)));
+    CHECK(tarn_handle_is_null(t_pool_alloc_handle(p, 0)));
+    CHECK(tarn_handle_is_null(t_pool_alloc_handle(p, TDATA + 1u)));
+    CHECK(tarn_handle_is_null(t_pool_alloc_handle(NULL, 8)));
     CHECK_EQ(t_pool_size(p, a), 100);
     CHECK_EQ(t_pool_size(NULL, a), 0);
     fill(p, a, 1);
     fill(p, b, 2);
     fill(p, c, 3);
     /* copy: the listed block copy */
-    CHECK(!copy_t_ptr(p, b, a));        /* dst smaller: refused, nothing copied */
+    CHECK(!copy_t_handle(p, b, a));        /* dst smaller: refused, nothing copied */
     CHECK(holds(p, b, 60, 2));
-    CHECK(copy_t_ptr(p, c, a));
+    CHECK(copy_t_handle(p, c, a));
     CHECK(holds(p, c, 100, 1));
-    CHECK(!copy_t_ptr(NULL, c, a));
-    CHECK(!copy_t_ptr(p, c, tarn_handle_null()));
+    CHECK(!copy_t_handle(NULL, c, a));
+    CHECK(!copy_t_handle(p, c, tarn_handle_null()));
     /* clean */
-    CHECK(clean_t_ptr(p, b));
+    CHECK(clean_t_handle(p, b));
     q = (unsigned char *)t_pool_lock(p, b);
     for (i = 0; i < 60; i++) zero &= q[i] == 0;
     CHECK(zero);
     CHECK(t_pool_unlock(p, b));
-    CHECK(!clean_t_ptr(NULL, b));
-    CHECK(!clean_t_ptr(p, tarn_handle_null()));
+    CHECK(!clean_t_handle(NULL, b));
+    CHECK(!clean_t_handle(p, tarn_handle_null()));
     /* lock / unlock */
     CHECK(!t_pool_unlock(p, a));        /* not locked */
     CHECK(t_pool_lock(NULL, a) == NULL);
     CHECK(!t_pool_unlock(NULL, a));
     /* dealloc: double free and stale handles are refused without harm */
-    CHECK(t_pool_dealloc(p, a));
-    CHECK(!t_pool_dealloc(p, a));
+    CHECK(t_pool_dealloc_handle(p, a));
+    CHECK(!t_pool_dealloc_handle(p, a));
     CHECK(t_pool_lock(p, a) == NULL);
-    CHECK(!clean_t_ptr(p, a));
-    CHECK(!copy_t_ptr(p, c, a));
-    CHECK(!t_pool_dealloc(NULL, b));
-    CHECK(!t_pool_dealloc(p, tarn_handle_null()));
+    CHECK(!clean_t_handle(p, a));
+    CHECK(!copy_t_handle(p, c, a));
+    CHECK(!t_pool_dealloc_handle(NULL, b));
+    CHECK(!t_pool_dealloc_handle(p, tarn_handle_null()));
     bad = tarn_handle_from_u32(0xDEAD0003u);
-    CHECK(!t_pool_dealloc(p, bad) || tarn_handle_eq(bad, b) || tarn_handle_eq(bad, c));
+    CHECK(!t_pool_dealloc_handle(p, bad) || tarn_handle_eq(bad, b) || tarn_handle_eq(bad, c));
     /* a locked block cannot be freed, and the pool cannot be destroyed */
     q = (unsigned char *)t_pool_lock(p, c);
     CHECK(q != NULL);
-    CHECK(!t_pool_dealloc(p, c));
+    CHECK(!t_pool_dealloc_handle(p, c));
     CHECK(!destroy_t_pool(p));
     CHECK(t_pool_unlock(p, c));
     CHECK(holds(p, c, 100, 1));
@@ -134,7 +136,7 @@ static void test_t_api(void)
     CHECK_EQ(tarn_handle_check(t_pool_tarn(p)), TARN_OK);
     CHECK(destroy_t_pool(p));
     CHECK(t_pool_lock(p, c) == NULL); /* every call on a destroyed pool fails cleanly */
-    CHECK(tarn_handle_is_null(t_pool_alloc(p, 8)));
+    CHECK(tarn_handle_is_null(t_pool_alloc_handle(p, 8)));
     CHECK(!reorder_t_mem(p));
 }
 
@@ -146,21 +148,21 @@ static void test_t_reorder(void)
     unsigned i;
     REQUIRE(p != NULL);
     for (i = 0; i < 32; i++) {
-        h[i] = t_pool_alloc(p, 128);
+        h[i] = t_pool_alloc_handle(p, 128);
         REQUIRE(!tarn_handle_is_null(h[i]));
         fill(p, h[i], 10 + i);
     }
-    for (i = 0; i < 32; i += 2) CHECK(t_pool_dealloc(p, h[i]));
-    big = t_pool_alloc(p, 1024);
+    for (i = 0; i < 32; i += 2) CHECK(t_pool_dealloc_handle(p, h[i]));
+    big = t_pool_alloc_handle(p, 1024);
     CHECK(tarn_handle_is_null(big));         /* fragmented: 2048 free in 128-byte holes */
     CHECK(reorder_t_mem(p));                 /* one free region now */
     CHECK_EQ(tarn_handle_stats_get(t_pool_tarn(p), &st), TARN_OK);
     CHECK_EQ(st.largest_free, st.free);
-    big = t_pool_alloc(p, 1024);
+    big = t_pool_alloc_handle(p, 1024);
     CHECK(!tarn_handle_is_null(big));
     for (i = 1; i < 32; i += 2) CHECK(holds(p, h[i], 128, 10 + i));
     /* a locked block splits the free space: reorder says so */
-    CHECK(t_pool_dealloc(p, h[1]));
+    CHECK(t_pool_dealloc_handle(p, h[1]));
     CHECK(t_pool_lock(p, h[5]) != NULL);
     CHECK(!reorder_t_mem(p));
     CHECK(t_pool_unlock(p, h[5]));
@@ -176,10 +178,13 @@ static void test_t_lock_hook(void)
     t_handle a;
     REQUIRE(p != NULL);
     t_lock_calls = 0;
-    a = t_pool_alloc(p, 10);
-    CHECK_EQ(t_lock_calls, TARN_LOCKING ? 1 : 0);
+    a = t_pool_alloc_handle(p, 10);
+    /* three critical sections, never nested: the alloc, and the lock and unlock that
+     * write the block's handle into its prefix */
+    CHECK_EQ(t_lock_calls, TARN_LOCKING ? 3 : 0);
+    CHECK_EQ(t_lock_depth, 0);
     CHECK(reorder_t_mem(p));
-    CHECK(t_pool_dealloc(p, a));
+    CHECK(t_pool_dealloc_handle(p, a));
     CHECK(t_lock_calls >= (TARN_LOCKING ? 3 : 0));
     CHECK_EQ(t_lock_depth, 0);
     CHECK(destroy_t_pool(p));
@@ -199,7 +204,7 @@ static void test_t_model(void)
         uint32_t r = check_below(100);
         if (n == 0 || (r < 45 && n < TH)) {
             size_t s = 1u + check_below(300);
-            t_handle x = t_pool_alloc(p, s);
+            t_handle x = t_pool_alloc_handle(p, s);
             if (tarn_handle_is_null(x)) continue;
             h[n] = x;
             sz[n] = kn[n] = s;
@@ -208,8 +213,8 @@ static void test_t_model(void)
             n++;
         } else if (r < 90) {
             i = check_below(n);
-            CHECK(t_pool_dealloc(p, h[i]));
-            CHECK(!t_pool_dealloc(p, h[i]));
+            CHECK(t_pool_dealloc_handle(p, h[i]));
+            CHECK(!t_pool_dealloc_handle(p, h[i]));
             h[i] = h[--n];
             sz[i] = sz[n];
             kn[i] = kn[n];
@@ -219,7 +224,7 @@ static void test_t_model(void)
             for (i = 0; i < n; i++) CHECK(holds(p, h[i], kn[i], tag[i]));
         } else {
             unsigned d = check_below(n), s = check_below(n);
-            bool ok = copy_t_ptr(p, h[d], h[s]);
+            bool ok = copy_t_handle(p, h[d], h[s]);
             CHECK_EQ(ok, sz[d] >= sz[s]);
             if (ok && d != s) {
                 kn[d] = kn[s]; /* the model now knows only the copied part */
@@ -228,7 +233,7 @@ static void test_t_model(void)
         }
     }
     CHECK_EQ(tarn_handle_check(t_pool_tarn(p)), TARN_OK);
-    while (n > 0) CHECK(t_pool_dealloc(p, h[--n]));
+    while (n > 0) CHECK(t_pool_dealloc_handle(p, h[--n]));
     CHECK(destroy_t_pool(p));
 }
 
@@ -366,6 +371,108 @@ static void test_h_model(void)
     CHECK(destroy_h_pool(p));
 }
 
+/* ckreMM's own t_pool API, as the seed lists it: pointers, valid until reorder_t_mem;
+ * every bad pointer refused in O(1) with nothing changed. */
+static void all_is(const char *q, size_t n, char v)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        if (q[i] != v) {
+            CHECK(q[i] == v);
+            return;
+        }
+    }
+}
+static void test_t_seed_api(void)
+{
+    static char foreign[64];
+    t_pool *p = create_pool_in(tmem, sizeof tmem, TH, NULL);
+    char *a, *b, *c, *b_old, *c_old;
+    t_handle hb, hc;
+    tarn_handle_stats st;
+    REQUIRE(p != NULL);
+    a = (char *)t_pool_alloc(p, 100);
+    b = (char *)t_pool_alloc(p, 60);
+    c = (char *)t_pool_alloc(p, 200);
+    REQUIRE(a != NULL && b != NULL && c != NULL);
+    CHECK(TARN_IS_ALIGNED(a, TARN_ALIGN) && TARN_IS_ALIGNED(b, TARN_ALIGN));
+    memset(a, 'a', 100);
+    memset(b, 'b', 60);
+    memset(c, 'c', 200);
+    CHECK(t_pool_alloc(p, 0) == NULL);
+    CHECK(t_pool_alloc(NULL, 8) == NULL);
+    CHECK(t_pool_alloc(p, TDATA) == NULL);
+    CHECK(t_pool_alloc(p, (size_t)-1) == NULL);
+    /* pointer and handle name the same block */
+    hb = t_pool_handle_of(p, b);
+    hc = t_pool_handle_of(p, c);
+    CHECK(!tarn_handle_is_null(hb) && !tarn_handle_is_null(hc));
+    CHECK(t_pool_ptr(p, hb) == b);
+    CHECK_EQ(t_pool_size(p, hb), 60);
+    CHECK(t_pool_ptr(NULL, hb) == NULL);
+    CHECK(t_pool_ptr(p, tarn_handle_null()) == NULL);
+    /* copy and clean by pointer */
+    CHECK(!copy_t_ptr(p, b, a));               /* b smaller than a: nothing copied */
+    all_is(b, 60, 'b');
+    CHECK(copy_t_ptr(p, c, a));
+    all_is(c, 100, 'a');
+    all_is(c + 100, 100, 'c');
+    CHECK(!copy_t_ptr(NULL, c, a));
+    CHECK(clean_t_ptr(p, b));
+    all_is(b, 60, 0);
+    CHECK(!clean_t_ptr(NULL, b));
+    /* bad pointers: refused, nothing changes */
+    CHECK(!t_pool_dealloc(p, NULL));
+    CHECK(!t_pool_dealloc(NULL, a));
+    CHECK(!t_pool_dealloc(p, a + TARN_ALIGN));          /* interior */
+    CHECK(!t_pool_dealloc(p, a + 1));                   /* misaligned */
+    CHECK(!t_pool_dealloc(p, a - CKREMM_T_PREFIX));     /* the block's prefix */
+    CHECK(!t_pool_dealloc(p, foreign));
+    CHECK(!t_pool_dealloc(p, tmem));                    /* the control block */
+    CHECK(!t_pool_dealloc(p, tmem + sizeof tmem));      /* just past the pool */
+    CHECK(!clean_t_ptr(p, a + TARN_ALIGN));
+    CHECK(!copy_t_ptr(p, c, a + TARN_ALIGN));
+    CHECK(tarn_handle_is_null(t_pool_handle_of(p, foreign)));
+    {
+        /* user data that looks like b's handle, 120 bytes into c: the pointer after it
+         * is an interior pointer of c, and is refused (b's data starts elsewhere) */
+        uint32_t v = tarn_handle_to_u32(hb);
+        memcpy(c + 120, &v, sizeof v);
+        CHECK(!t_pool_dealloc(p, c + 120 + CKREMM_T_PREFIX));
+        CHECK(t_pool_ptr(p, hb) == b);
+    }
+    all_is(a, 100, 'a');
+    /* a locked block is not freed */
+    CHECK(t_pool_lock(p, hc) == c);
+    CHECK(!t_pool_dealloc(p, c));
+    CHECK(t_pool_unlock(p, hc));
+    /* free, then the same pointer again */
+    CHECK(t_pool_dealloc(p, a));
+    CHECK(!t_pool_dealloc(p, a));
+    CHECK(!clean_t_ptr(p, a));
+    /* reorder moves b and c down over a's room: their old pointers are refused, their
+     * handles give the new ones, contents kept */
+    b_old = b;
+    c_old = c;
+    CHECK(reorder_t_mem(p));
+    b = (char *)t_pool_ptr(p, hb);
+    c = (char *)t_pool_ptr(p, hc);
+    CHECK(b != NULL && c != NULL && b < b_old && c < c_old);
+    all_is(b, 60, 0);
+    all_is(c, 100, 'a');
+    CHECK(!t_pool_dealloc(p, b_old));
+    CHECK(!t_pool_dealloc(p, c_old));
+    CHECK(t_pool_handle_of(p, b).v == hb.v);
+    CHECK(t_pool_dealloc(p, b));
+    CHECK(t_pool_dealloc(p, c));
+    CHECK_EQ(tarn_handle_stats_get(t_pool_tarn(p), &st), TARN_OK);
+    CHECK_EQ(st.handles_used, 0);
+    CHECK_EQ(tarn_handle_check(t_pool_tarn(p)), TARN_OK);
+    CHECK(destroy_t_pool(p));
+    CHECK(t_pool_alloc(p, 8) == NULL);                   /* destroyed */
+    CHECK(!t_pool_dealloc(p, b));
+}
+
 int main(void)
 {
     test_h_create();
@@ -376,5 +483,6 @@ int main(void)
     test_t_reorder();
     test_t_lock_hook();
     test_t_model();
+    test_t_seed_api();
     return check_done();
 }

@@ -38,9 +38,9 @@ static void test_malloc_create(void)
         CHECK_EQ(tarn_handle_stats_get(t_pool_tarn(t), &st), TARN_OK);
         CHECK(st.capacity >= sizes[i]);
         CHECK_EQ(st.handles, CKREMM_T_DEFAULT_HANDLES(sizes[i]));
-        th = t_pool_alloc(t, sizes[i]);
+        th = t_pool_alloc_handle(t, sizes[i]);
         CHECK(!tarn_handle_is_null(th));
-        CHECK(t_pool_dealloc(t, th));
+        CHECK(t_pool_dealloc_handle(t, th));
         CHECK(destroy_h_pool(h));
         CHECK(destroy_t_pool(t));
     }
@@ -57,7 +57,7 @@ static void test_malloc_create(void)
     {
         /* a locked block keeps a malloc'd table pool alive */
         t_pool *t = create_pool_ex(1024, 8, NULL);
-        t_handle a = t_pool_alloc(t, 10);
+        t_handle a = t_pool_alloc_handle(t, 10);
         CHECK(t_pool_lock(t, a) != NULL);
         CHECK(!destroy_t_pool(t));
         CHECK(t_pool_unlock(t, a));
@@ -95,7 +95,7 @@ static void *worker(void *arg)
             unsigned char *p;
             if (tarn_handle_is_null(tb[i])) {
                 ts[i] = 1u + next(&rng) % 300u;
-                tb[i] = t_pool_alloc(tp, ts[i]);
+                tb[i] = t_pool_alloc_handle(tp, ts[i]);
                 if (tarn_handle_is_null(tb[i])) continue;
                 p = (unsigned char *)t_pool_lock(tp, tb[i]);
                 if (p == NULL) { atomic_fetch_add(&bad, 1); continue; }
@@ -105,14 +105,14 @@ static void *worker(void *arg)
                 p = (unsigned char *)t_pool_lock(tp, tb[i]);
                 if (p == NULL || !check_verify(p, ts[i], ttag[i])) atomic_fetch_add(&bad, 1);
                 if (p != NULL && !t_pool_unlock(tp, tb[i])) atomic_fetch_add(&bad, 1);
-                if (!t_pool_dealloc(tp, tb[i])) atomic_fetch_add(&bad, 1);
+                if (!t_pool_dealloc_handle(tp, tb[i])) atomic_fetch_add(&bad, 1);
                 tb[i] = tarn_handle_null();
             }
         }
     }
     for (i = 0; i < PER; i++) {
         if (hb[i] != NULL && !h_pool_dealloc(hp, hb[i])) atomic_fetch_add(&bad, 1);
-        if (!tarn_handle_is_null(tb[i]) && !t_pool_dealloc(tp, tb[i])) atomic_fetch_add(&bad, 1);
+        if (!tarn_handle_is_null(tb[i]) && !t_pool_dealloc_handle(tp, tb[i])) atomic_fetch_add(&bad, 1);
     }
     return NULL;
 }

@@ -9,6 +9,12 @@
  *
  *   [ struct t_pool (CKREMM_T_POOL_HEADER bytes) | handle table | data area ............ ]
  *
+ * Each t_pool block is a handle-pool block of CKREMM_T_PREFIX + size bytes whose prefix
+ * holds the block's handle; the pointer ckreMM code gets is the byte after the prefix.  A
+ * pointer handed back is checked in O(1): it must lie in the pool's memory, on the
+ * alignment; the handle read before it must be live, and that block's data must start
+ * exactly there.
+ *
  * Each control block records whether the memory came from malloc (`owned`) and carries a
  * magic number so that a destroyed caller-buffer pool is refused.
  */
@@ -147,13 +153,15 @@ tarn_heap *h_pool_tarn(h_pool *pool)
 
 struct t_pool {
     tarn_handle_pool hp;
-    void *owned;     /* memory to free() on destroy, or NULL for a caller buffer */
-    uint32_t magic;  /* CKREMM_T_MAGIC while the pool lives */
+    void *owned;              /* memory to free() on destroy, or NULL for a caller buffer */
+    unsigned char *lo, *hi;   /* the memory after the control block: table and data area */
+    uint32_t magic;           /* CKREMM_T_MAGIC while the pool lives */
 };
 
 /* The control block fits its documented room and keeps the table behind it aligned. */
 CKREMM_STATIC_ASSERT(sizeof(struct t_pool) <= CKREMM_T_POOL_HEADER, ckremm_t_pool_fits);
 CKREMM_STATIC_ASSERT(CKREMM_T_POOL_HEADER % TARN_ALIGN == 0, ckremm_t_pool_aligned);
+CKREMM_STATIC_ASSERT(CKREMM_T_PREFIX >= sizeof(uint32_t), ckremm_t_prefix_holds_a_handle);
 
 static bool t_ok(const t_pool *pool)
 {
@@ -190,6 +198,8 @@ t_pool *create_pool_in(void *mem, size_t mem_size, size_t handles, const tarn_lo
         return NULL;
     }
     pool->owned = NULL;
+    pool->lo = (unsigned char *)mem + CKREMM_T_POOL_HEADER;
+    pool->hi = (unsigned char *)mem + mem_size;
     pool->magic = CKREMM_T_MAGIC;
     return pool;
 }
@@ -200,10 +210,12 @@ t_pool *create_pool_ex(size_t size, size_t handles, const tarn_lock *lock)
     size_t bytes;
     void *mem;
     t_pool *pool;
-    if (size == 0u || size > TARN_HANDLE_MAX_DATA - TARN_HANDLE_GUARD) return NULL;
+    if (size == 0u || size > TARN_HANDLE_MAX_DATA - TARN_HANDLE_GUARD - CKREMM_T_PREFIX) {
+        return NULL;
+    }
     if (handles == 0u) handles = CKREMM_T_DEFAULT_HANDLES(size);
     if (handles > TARN_HANDLE_MAX_COUNT) return NULL;
-    bytes = CKREMM_T_POOL_BYTES(TARN_HANDLE_SPAN(size), handles); /* one block of size fits */
+    bytes = CKREMM_T_POOL_BYTES(CKREMM_T_BLOCK_BYTES(size), handles); /* one block fits */
     mem = malloc(bytes); /* malloc's alignment covers TARN_ALIGN on every supported host */
     if (mem == NULL) return NULL;
     pool = create_pool_in(mem, bytes, handles, lock);
@@ -221,15 +233,74 @@ t_pool *create_pool(size_t size)
 }
 #endif
 
-t_handle t_pool_alloc(t_pool *pool, size_t size)
+/* The data of block h, pinned (t_unpin undoes it), or NULL for a bad handle. */
+static unsigned char *t_pin(t_pool *pool, t_handle h)
 {
-    if (!t_ok(pool)) return tarn_handle_null();
-    return tarn_handle_alloc(&pool->hp, size);
+    unsigned char *b = (unsigned char *)tarn_handle_lock(&pool->hp, h);
+    return b != NULL ? b + CKREMM_T_PREFIX : NULL;
+}
+static void t_unpin(t_pool *pool, t_handle h)
+{
+    (void)tarn_handle_unlock(&pool->hp, h);
 }
 
-bool t_pool_dealloc(t_pool *pool, t_handle h)
+t_handle t_pool_alloc_handle(t_pool *pool, size_t size)
+{
+    t_handle h;
+    unsigned char *d;
+    uint32_t v;
+    if (!t_ok(pool) || size == 0u || size > (size_t)-1 - CKREMM_T_PREFIX) return tarn_handle_null();
+    h = tarn_handle_alloc(&pool->hp, size + CKREMM_T_PREFIX);
+    d = t_pin(pool, h);
+    if (d == NULL) return tarn_handle_null();
+    v = tarn_handle_to_u32(h);
+    memset(d - CKREMM_T_PREFIX, 0, CKREMM_T_PREFIX);
+    memcpy(d - CKREMM_T_PREFIX, &v, sizeof v);
+    t_unpin(pool, h);
+    return h;
+}
+
+void *t_pool_ptr(t_pool *pool, t_handle h)
+{
+    unsigned char *d;
+    if (!t_ok(pool)) return NULL;
+    d = t_pin(pool, h);
+    if (d != NULL) t_unpin(pool, h);   /* (the address holds until the next reorder) */
+    return d;
+}
+
+void *t_pool_alloc(t_pool *pool, size_t size)
+{
+    return t_pool_ptr(pool, t_pool_alloc_handle(pool, size));
+}
+
+t_handle t_pool_handle_of(t_pool *pool, const void *ptr)
+{
+    const unsigned char *p = (const unsigned char *)ptr;
+    uint32_t v;
+    t_handle h;
+    if (!t_ok(pool) || p == NULL) return tarn_handle_null();
+    /* in the pool's memory with room for the prefix before it, and aligned: the read of
+     * the prefix stays inside the pool (the tools may keep it closed: a free region) */
+    if ((uintptr_t)p < (uintptr_t)pool->lo + CKREMM_T_PREFIX || (uintptr_t)p >= (uintptr_t)pool->hi ||
+        !TARN_IS_ALIGNED(p, TARN_ALIGN)) {
+        return tarn_handle_null();
+    }
+    tarn_mem_peek(&v, p - CKREMM_T_PREFIX, sizeof v);
+    h = tarn_handle_from_u32(v);
+    /* a live handle whose block's data starts exactly at ptr (anything else read there
+     * - user data, a stale or forged handle - names no block or another one) */
+    return t_pool_ptr(pool, h) == p ? h : tarn_handle_null();
+}
+
+bool t_pool_dealloc_handle(t_pool *pool, t_handle h)
 {
     return t_ok(pool) && tarn_handle_free(&pool->hp, h) == TARN_OK;
+}
+
+bool t_pool_dealloc(t_pool *pool, void *ptr)
+{
+    return t_pool_dealloc_handle(pool, t_pool_handle_of(pool, ptr));
 }
 
 bool destroy_t_pool(t_pool *pool)
@@ -247,9 +318,26 @@ bool destroy_t_pool(t_pool *pool)
     return true;
 }
 
-bool clean_t_ptr(t_pool *pool, t_handle h)
+size_t t_pool_size(t_pool *pool, t_handle h)
 {
-    return t_ok(pool) && tarn_handle_clear(&pool->hp, h) == TARN_OK;
+    size_t n = t_ok(pool) ? tarn_handle_size(&pool->hp, h) : 0u;
+    return n >= CKREMM_T_PREFIX ? n - CKREMM_T_PREFIX : 0u;
+}
+
+bool clean_t_handle(t_pool *pool, t_handle h)
+{
+    unsigned char *d;
+    if (!t_ok(pool)) return false;
+    d = t_pin(pool, h);
+    if (d == NULL) return false;
+    memset(d, 0, t_pool_size(pool, h));   /* the data only: the prefix keeps the handle */
+    t_unpin(pool, h);
+    return true;
+}
+
+bool clean_t_ptr(t_pool *pool, void *ptr)
+{
+    return clean_t_handle(pool, t_pool_handle_of(pool, ptr));
 }
 
 bool reorder_t_mem(t_pool *pool)
@@ -261,24 +349,36 @@ bool reorder_t_mem(t_pool *pool)
     return st.largest_free == st.free;
 }
 
-bool copy_t_ptr(t_pool *pool, t_handle dst, t_handle src)
+bool copy_t_handle(t_pool *pool, t_handle dst, t_handle src)
 {
-    return t_ok(pool) && tarn_handle_copy(&pool->hp, dst, src) == TARN_OK;
+    unsigned char *d, *s;
+    size_t n;
+    bool ok;
+    if (!t_ok(pool)) return false;
+    d = t_pin(pool, dst);
+    if (d == NULL) return false;
+    s = t_pin(pool, src);
+    n = t_pool_size(pool, src);
+    ok = s != NULL && n <= t_pool_size(pool, dst);
+    if (ok && d != s) memmove(d, s, n);   /* the data only: each prefix keeps its handle */
+    if (s != NULL) t_unpin(pool, src);
+    t_unpin(pool, dst);
+    return ok;
+}
+
+bool copy_t_ptr(t_pool *pool, void *dst, const void *src)
+{
+    return copy_t_handle(pool, t_pool_handle_of(pool, dst), t_pool_handle_of(pool, src));
 }
 
 void *t_pool_lock(t_pool *pool, t_handle h)
 {
-    return t_ok(pool) ? tarn_handle_lock(&pool->hp, h) : NULL;
+    return t_ok(pool) ? t_pin(pool, h) : NULL;
 }
 
 bool t_pool_unlock(t_pool *pool, t_handle h)
 {
     return t_ok(pool) && tarn_handle_unlock(&pool->hp, h) == TARN_OK;
-}
-
-size_t t_pool_size(t_pool *pool, t_handle h)
-{
-    return t_ok(pool) ? tarn_handle_size(&pool->hp, h) : 0u;
 }
 
 tarn_handle_pool *t_pool_tarn(t_pool *pool)

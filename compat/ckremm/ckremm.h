@@ -6,17 +6,20 @@
  * heap (O(1) alloc and free, free neighbours merged at once).  The table-based pool keeps
  * its blocks in a separate table, with allocate, copy, clean and free, and reorder_t_mem
  * moves blocks so that all free space becomes one region, locking the pool while it does.
- * Moving blocks is only sound if no one holds their addresses, so a t_pool block is named
- * by a handle (t_handle), and t_pool_lock gives its address until t_pool_unlock.
+ * Here it is a tarn handle pool: each block also has a handle (t_handle), which a reorder
+ * never invalidates, and t_pool_lock pins a block at its address until t_pool_unlock.
  *
- * Signatures.  Every function the seed lists exists under its name.  These take or give
- * a t_handle where the seed wrote void *, because t_pool blocks move (reorder_t_mem) and a
- * raw pointer to a moving block would dangle; the h_pool functions keep the seed's
- * signatures exactly.  Migration of seed code, one line each:
- *   void *t_pool_alloc(t_pool *, size_t)      -> t_handle h = t_pool_alloc(pool, n);
- *                                                char *p = t_pool_lock(pool, h); ... t_pool_unlock(pool, h);
- *   bool t_pool_dealloc(t_pool *, void *ptr)  -> t_pool_dealloc(pool, h);
- *   bool clean_t_ptr(t_pool *, void *ptr)     -> clean_t_ptr(pool, h);
+ * Signatures.  Every function the seed lists exists under its name with the seed's
+ * signature: t_pool_alloc gives a pointer, t_pool_dealloc and clean_t_ptr take one, as
+ * in ckreMM.  As in ckreMM, reorder_t_mem moves the blocks, so a pointer from
+ * t_pool_alloc is valid until the next reorder_t_mem (after it, a pointer to a block
+ * that moved is rejected, or names whatever block now starts there).  Code that keeps
+ * blocks across a reorder names them by handle instead (tarn's extension, never
+ * invalidated by a reorder): t_pool_alloc_handle, t_pool_dealloc_handle,
+ * clean_t_handle, copy_t_handle, and t_pool_lock/t_pool_unlock for the address;
+ * t_pool_handle_of gives the handle of a block known by its pointer, t_pool_ptr the
+ * current pointer of a handle.  Each block carries its handle in CKREMM_T_PREFIX bytes
+ * before its data, which is how a pointer is checked and mapped to its block in O(1).
  * A pointer kept for good (never moved) is what h_pool_alloc gives.
  *
  * Capacity: create_h_pool(size) and create_pool(size) take `size` as what the pool stores
@@ -28,7 +31,8 @@
  * the memory with malloc (compile with CKREMM_NO_MALLOC to leave them out); the _in
  * variants use a caller buffer and never allocate.  Multi-processing: the _ex and _in
  * variants take an optional lock hook (tarn_lock), held around every pool operation and
- * for a whole reorder.
+ * for a whole reorder; a pointer given to a t_pool call must not race a reorder_t_mem
+ * (which may move its block: ckreMM's rule), handles may.
  */
 #ifndef CKREMM_H
 #define CKREMM_H
@@ -121,9 +125,15 @@ tarn_heap *h_pool_tarn(h_pool *pool);
 /** A table-based pool. */
 typedef struct t_pool t_pool;
 
-/** A t_pool block.  t_pool blocks move (reorder_t_mem), so the table pool works on handles,
- *  not pointers: t_pool_lock(pool, h) gives the address until t_pool_unlock(pool, h). */
+/** A t_pool block named by handle (tarn's extension: blocks move, handles stay valid).
+ *  t_pool_lock(pool, h) gives the block's address until t_pool_unlock(pool, h). */
 typedef tarn_handle t_handle;
+
+/** Bytes each t_pool block carries before its data (its handle: a pointer given back to
+ *  t_pool_dealloc or clean_t_ptr is mapped to its block through it).  TARN_ALIGN. */
+#define CKREMM_T_PREFIX ((size_t)TARN_ALIGN)
+/** Data-area bytes one t_pool block of `size` bytes takes (prefix and guard included). */
+#define CKREMM_T_BLOCK_BYTES(size) TARN_HANDLE_SPAN((size_t)(size) + CKREMM_T_PREFIX)
 
 /** Handles of a pool made by create_pool(size): one per 32 bytes, between 8 and
  *  TARN_HANDLE_MAX_COUNT. */
@@ -133,20 +143,20 @@ typedef tarn_handle t_handle;
      : (size_t)(size) / 32u)
 
 /** Bytes of the t_pool control block that create_pool_in places at the start of its buffer:
- *  the tarn handle pool and two words, rounded up to TARN_ALIGN (checked in ckremm.c). */
+ *  the tarn handle pool and four words, rounded up to TARN_ALIGN (checked in ckremm.c). */
 #define CKREMM_T_POOL_HEADER \
-    TARN_ALIGN_UP(sizeof(tarn_handle_pool) + 2u * sizeof(void *) + 16u, TARN_ALIGN)
-/** Buffer bytes for create_pool_in giving `size` bytes of data and `handles` handles.
- *  Constant expression. */
+    TARN_ALIGN_UP(sizeof(tarn_handle_pool) + 4u * sizeof(void *) + 16u, TARN_ALIGN)
+/** Buffer bytes for create_pool_in giving `size` bytes of data area (CKREMM_T_BLOCK_BYTES
+ *  of each block) and `handles` handles.  Constant expression. */
 #define CKREMM_T_POOL_BYTES(size, handles) \
     ((size_t)CKREMM_T_POOL_HEADER + TARN_HANDLE_BYTES(size, handles))
 
 #ifndef CKREMM_NO_MALLOC
 /**
- * Create a pool with room for one block of `size` bytes (TARN_HANDLE_SPAN(size) bytes of
- * data area: `size` rounded up to TARN_ALIGN, plus the guard bytes in canary mode) and
- * CKREMM_T_DEFAULT_HANDLES(size) handles, in memory from malloc (control, table and data in
- * one block).  NULL if size is 0 or too large, or malloc fails.  Free it with destroy_t_pool.
+ * Create a pool with room for one block of `size` bytes (CKREMM_T_BLOCK_BYTES(size) bytes
+ * of data area) and CKREMM_T_DEFAULT_HANDLES(size) handles, in memory from malloc (control,
+ * table and data in one block).  NULL if size is 0 or too large, or malloc fails.  Free it
+ * with destroy_t_pool.
  */
 t_pool *create_pool(size_t size);
 
@@ -158,41 +168,69 @@ t_pool *create_pool_ex(size_t size, size_t handles, const tarn_lock *lock);
 /**
  * Create a pool inside a caller buffer (aligned to TARN_ALIGN; see CKREMM_T_POOL_BYTES):
  * the control block, then the table for `handles` handles (0 = one handle per 32 bytes of
- * the data area that remains), then the data area.  Never allocates.  lock may be NULL.  NULL when the buffer is NULL,
- * misaligned or too small, or the lock hook has only one of lock/unlock.
+ * the data area that remains), then the data area.  Never allocates.  lock may be NULL.
+ * NULL when the buffer is NULL, misaligned or too small, or the lock hook has only one of
+ * lock/unlock.
  */
 t_pool *create_pool_in(void *mem, size_t mem_size, size_t handles, const tarn_lock *lock);
 
-/** Allocate `size` bytes; the null handle (tarn_handle_is_null) when size is 0, pool is
- *  NULL, or there is no room.  O(1).  Contents undefined. */
-t_handle t_pool_alloc(t_pool *pool, size_t size);
+/** ckreMM's alloc: `size` bytes (aligned to TARN_ALIGN, contents undefined), valid until
+ *  the next reorder_t_mem.  NULL when size is 0, pool is bad, or there is no room.  O(1). */
+void *t_pool_alloc(t_pool *pool, size_t size);
 
-/** Free a block.  false (and nothing changes) for a NULL pool, a null, stale or foreign
- *  handle, a block freed already, or a block that is locked.  O(1). */
-bool t_pool_dealloc(t_pool *pool, t_handle h);
+/** ckreMM's dealloc: free the block that starts at ptr.  false (and nothing changes) for
+ *  a bad pool, NULL, a pointer that is not the start of a live block of the pool (foreign,
+ *  interior, freed already, or moved away by a reorder), or a locked block.  O(1). */
+bool t_pool_dealloc(t_pool *pool, void *ptr);
 
 /**
- * Destroy the pool: every handle becomes invalid; memory from create_pool/create_pool_ex
- * goes back to free(), a caller buffer back to the caller.  false (and nothing changes)
- * for NULL, a pool destroyed already (caller-buffer pools; destroying a malloc'd pool twice
- * is a double free, as with free()), or a pool with a locked block.
+ * Destroy the pool: every handle and pointer becomes invalid; memory from
+ * create_pool/create_pool_ex goes back to free(), a caller buffer back to the caller.
+ * false (and nothing changes) for NULL, a pool destroyed already (caller-buffer pools;
+ * destroying a malloc'd pool twice is a double free, as with free()), or a pool with a
+ * locked block.
  */
 bool destroy_t_pool(t_pool *pool);
 
-/** Fill the block with zeros.  false for a bad pool or handle.  O(block size). */
-bool clean_t_ptr(t_pool *pool, t_handle h);
+/** ckreMM's clean: fill the block that starts at ptr with zeros.  false for a bad pool or
+ *  a pointer t_pool_dealloc would refuse.  O(block size). */
+bool clean_t_ptr(t_pool *pool, void *ptr);
 
 /**
  * Reorder: slide every block that is not locked towards the start of the pool, holding the
  * pool's lock hook for the whole pass, so that all free space becomes one region at the
- * end.  Returns true when afterwards the free space is one region (always, unless locked
- * blocks split it); false for a bad pool.  O(live data).
+ * end.  Pointers to blocks that moved are invalid afterwards (handles stay valid).
+ * Returns true when afterwards the free space is one region (always, unless locked blocks
+ * split it); false for a bad pool.  O(live data).
  */
 bool reorder_t_mem(t_pool *pool);
 
-/** Copy the whole of block src to the start of block dst (ckreMM's block copy).  false for
- *  a bad pool or handle, or when dst is smaller than src (nothing is copied).  O(size). */
-bool copy_t_ptr(t_pool *pool, t_handle dst, t_handle src);
+/** Copy the whole of the block at src to the start of the block at dst (ckreMM's block
+ *  copy, by pointer).  false for a bad pool or pointer, or when dst is smaller than src
+ *  (nothing is copied).  O(size). */
+bool copy_t_ptr(t_pool *pool, void *dst, const void *src);
+
+/** Handle of the live block that starts at ptr; the null handle for anything
+ *  t_pool_dealloc would refuse (a locked block has its handle).  O(1). */
+t_handle t_pool_handle_of(t_pool *pool, const void *ptr);
+
+/** Current address of a block (valid until the next reorder_t_mem unless locked); NULL for
+ *  a bad pool or handle.  O(1). */
+void *t_pool_ptr(t_pool *pool, t_handle h);
+
+/** t_pool_alloc naming the block by handle: the null handle (tarn_handle_is_null) when
+ *  size is 0, pool is bad, or there is no room.  O(1). */
+t_handle t_pool_alloc_handle(t_pool *pool, size_t size);
+
+/** Free a block by handle.  false (and nothing changes) for a bad pool, a null, stale or
+ *  foreign handle, a block freed already, or a block that is locked.  O(1). */
+bool t_pool_dealloc_handle(t_pool *pool, t_handle h);
+
+/** clean_t_ptr by handle. */
+bool clean_t_handle(t_pool *pool, t_handle h);
+
+/** copy_t_ptr by handle. */
+bool copy_t_handle(t_pool *pool, t_handle dst, t_handle src);
 
 /** The block's address, pinned (it does not move) until t_pool_unlock; locks nest.  NULL
  *  for a bad pool or handle.  O(1). */

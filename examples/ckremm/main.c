@@ -72,43 +72,74 @@ static void table_pool(void)
     EXPECT(pool != NULL);
     if (pool == NULL) return;
 
-    name = t_pool_alloc(pool, 32);
+    name = t_pool_alloc_handle(pool, 32);
     p = (char *)t_pool_lock(pool, name);        /* the address is valid while locked */
     EXPECT(p != NULL);
     if (p != NULL) {
         strcpy(p, "ckreMM on tarn");
         EXPECT(t_pool_unlock(pool, name));
     }
-    copy = t_pool_alloc(pool, 64);
-    EXPECT(copy_t_ptr(pool, copy, name));       /* block copy */
-    EXPECT(!copy_t_ptr(pool, name, copy));      /* too small a destination: refused */
+    copy = t_pool_alloc_handle(pool, 64);
+    EXPECT(copy_t_handle(pool, copy, name));       /* block copy */
+    EXPECT(!copy_t_handle(pool, name, copy));      /* too small a destination: refused */
 
-    for (i = 0; i < 16; i++) rec[i] = t_pool_alloc(pool, 200);
+    for (i = 0; i < 16; i++) rec[i] = t_pool_alloc_handle(pool, 200);
     print_stats(pool, "after 18 allocations:");
-    for (i = 0; i < 16; i += 2) EXPECT(t_pool_dealloc(pool, rec[i]));
-    EXPECT(!t_pool_dealloc(pool, rec[0]));      /* double free: refused, no harm */
+    for (i = 0; i < 16; i += 2) EXPECT(t_pool_dealloc_handle(pool, rec[i]));
+    EXPECT(!t_pool_dealloc_handle(pool, rec[0]));      /* double free: refused, no harm */
     print_stats(pool, "after freeing every other:");
-    EXPECT(tarn_handle_is_null(t_pool_alloc(pool, 1500))); /* fragmented */
+    EXPECT(tarn_handle_is_null(t_pool_alloc_handle(pool, 1500))); /* fragmented */
 
     EXPECT(reorder_t_mem(pool));                /* all free space is one block now */
     print_stats(pool, "after reorder_t_mem:");
-    EXPECT(!tarn_handle_is_null(t_pool_alloc(pool, 1500)));
+    EXPECT(!tarn_handle_is_null(t_pool_alloc_handle(pool, 1500)));
 
     p = (char *)t_pool_lock(pool, copy);        /* moved by the reorder, contents kept */
     EXPECT(p != NULL && strcmp(p, "ckreMM on tarn") == 0);
     if (p != NULL) printf("  copied block after reorder: \"%s\"\n", p);
     t_pool_unlock(pool, copy);
 
-    EXPECT(clean_t_ptr(pool, copy));
+    EXPECT(clean_t_handle(pool, copy));
     p = (char *)t_pool_lock(pool, copy);
     EXPECT(p != NULL && p[0] == 0 && p[63] == 0);
     t_pool_unlock(pool, copy);
     EXPECT(destroy_t_pool(pool));
 }
 
+/* ckreMM code as the seed writes it: t_pool_alloc gives a pointer, valid until the next
+ * reorder_t_mem moves the block. */
+static void table_pool_seed(void)
+{
+    t_pool *pool = create_pool(1024);
+    int *ary, *sum, *sum_old;
+    int i;
+    printf("table pool, ckreMM's own calls (pointers)\n");
+    EXPECT(pool != NULL);
+    if (pool == NULL) return;
+    ary = (int *)t_pool_alloc(pool, 4 * sizeof(int));
+    sum = (int *)t_pool_alloc(pool, sizeof(int));
+    EXPECT(ary != NULL && sum != NULL);
+    if (ary == NULL || sum == NULL) return;
+    for (i = 0; i < 4; i++) ary[i] = i + 1;
+    *sum = ary[0] + ary[1] + ary[2] + ary[3];
+    printf("  sum of the array: %d\n", *sum);
+    EXPECT(*sum == 10);
+    EXPECT(clean_t_ptr(pool, ary));
+    EXPECT(ary[3] == 0);
+    EXPECT(t_pool_dealloc(pool, ary));
+    EXPECT(!t_pool_dealloc(pool, ary));         /* a second time: refused, no harm */
+    sum_old = sum;
+    EXPECT(reorder_t_mem(pool));                /* sum moves into ary's room */
+    EXPECT(!t_pool_dealloc(pool, sum_old));     /* its old pointer names no block now */
+    printf("  after reorder_t_mem the old pointer is refused: %s\n",
+           t_pool_dealloc(pool, sum_old) ? "no" : "yes");
+    EXPECT(destroy_t_pool(pool));
+}
+
 int main(void)
 {
     header_pool();
+    table_pool_seed();
     table_pool();
     if (failures == 0) {
         printf("ckremm example: ok\n");
