@@ -244,11 +244,14 @@ static void t_unpin(t_pool *pool, t_handle h)
     (void)tarn_handle_unlock(&pool->hp, h);
 }
 
-t_handle t_pool_alloc_handle(t_pool *pool, size_t size)
+/* Allocate a block of `size` bytes and write its handle into its prefix: the handle (null
+ * on failure), and the block's data address in *data (until the next reorder). */
+static t_handle t_new(t_pool *pool, size_t size, unsigned char **data)
 {
     t_handle h;
     unsigned char *d;
     uint32_t v;
+    *data = NULL;
     if (!t_ok(pool) || size == 0u || size > (size_t)-1 - CKREMM_T_PREFIX) return tarn_handle_null();
     h = tarn_handle_alloc(&pool->hp, size + CKREMM_T_PREFIX);
     d = t_pin(pool, h);
@@ -257,7 +260,14 @@ t_handle t_pool_alloc_handle(t_pool *pool, size_t size)
     memset(d - CKREMM_T_PREFIX, 0, CKREMM_T_PREFIX);
     memcpy(d - CKREMM_T_PREFIX, &v, sizeof v);
     t_unpin(pool, h);
+    *data = d;
     return h;
+}
+
+t_handle t_pool_alloc_handle(t_pool *pool, size_t size)
+{
+    unsigned char *d;
+    return t_new(pool, size, &d);
 }
 
 void *t_pool_ptr(t_pool *pool, t_handle h)
@@ -271,7 +281,9 @@ void *t_pool_ptr(t_pool *pool, t_handle h)
 
 void *t_pool_alloc(t_pool *pool, size_t size)
 {
-    return t_pool_ptr(pool, t_pool_alloc_handle(pool, size));
+    unsigned char *d;
+    (void)t_new(pool, size, &d);
+    return d;
 }
 
 t_handle t_pool_handle_of(t_pool *pool, const void *ptr)
