@@ -173,13 +173,13 @@ TARN_STATIC_ASSERT(TARN_ALIGN >= (1u << HP_SL_BITS), hp_gap_has_second_level);
 static void hp_memmove(void *dst, const void *src, size_t n)
 {
     if ((((uintptr_t)dst | (uintptr_t)src | n) & (sizeof(tarn_uword) - 1u)) == 0u) {
-        volatile tarn_uword *d = (volatile tarn_uword *)dst;
-        const tarn_uword *s = (const tarn_uword *)src;
-        size_t i, w = n / sizeof(tarn_uword);
         if ((uintptr_t)dst < (uintptr_t)src) {
-            for (i = 0; i < w; i++) d[i] = s[i];
+            tarn_words_fwd(dst, src, n);
         } else {
-            for (i = w; i != 0u; i--) d[i - 1u] = s[i - 1u];
+            volatile tarn_uword *d = (volatile tarn_uword *)dst;
+            const tarn_uword *s = (const tarn_uword *)src;
+            size_t i;
+            for (i = n / sizeof(tarn_uword); i != 0u; i--) d[i - 1u] = s[i - 1u];
         }
     } else {
         volatile unsigned char *d = (volatile unsigned char *)dst;

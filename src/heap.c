@@ -786,13 +786,7 @@ static HEAP_COLD tarn_status heap_reject_free(tarn_heap *h, const void *p, tarn_
 #if defined(HEAP_SPEED) || TARN_GUARD
 #define HEAP_COPY(d, s, n) memcpy((d), (s), (n))
 #else
-static void heap_copy(void *d, const void *s, size_t n)
-{
-    tarn_uword *dw = (tarn_uword *)d;
-    const tarn_uword *sw = (const tarn_uword *)s;
-    for (; n != 0u; n -= sizeof(tarn_uword)) *dw++ = *sw++;
-}
-#define HEAP_COPY(d, s, n) heap_copy((d), (s), (n))
+#define HEAP_COPY(d, s, n) tarn_words_fwd((d), (s), (n))
 #endif
 
 /* Clear / poison the bytes of a block being freed (while they are still accessible). */

@@ -61,6 +61,18 @@ int memcmp(const void *a, const void *b, size_t n);
 /* A word of user data of any type (the word copies of -Os builds read and write it). */
 typedef uint32_t TARN_MAY_ALIAS tarn_uword;
 
+/* Copy n bytes (a multiple of 4, both addresses 4-aligned) a word at a time, front to
+ * back: right for disjoint ranges and for a copy down (d <= s).  The copy of the -Os
+ * builds that link no libc memcpy/memmove; the stores are volatile so that no compiler
+ * turns the loop back into the library call. */
+static inline void tarn_words_fwd(void *d, const void *s, size_t n)
+{
+    volatile tarn_uword *dw = (volatile tarn_uword *)d;
+    const tarn_uword *sw = (const tarn_uword *)s;
+    size_t i;
+    for (i = 0; i < n / sizeof(tarn_uword); i++) dw[i] = sw[i];
+}
+
 /* A pool's last_error: written by a failing call (under the pool's lock, when it has one)
  * and read by tarn_<module>_last_error without the lock.  Relaxed atomic accesses (a plain
  * load or store on every target tarn builds for) make that read race-free; they order

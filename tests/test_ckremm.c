@@ -388,7 +388,7 @@ static void test_t_seed_api(void)
     static char foreign[64];
     t_pool *p = create_pool_in(tmem, sizeof tmem, TH, NULL);
     char *a, *b, *c, *b_old, *c_old;
-    t_handle hb, hc;
+    t_handle ha, hb, hc;
     tarn_handle_stats st;
     REQUIRE(p != NULL);
     a = (char *)t_pool_alloc(p, 100);
@@ -404,6 +404,7 @@ static void test_t_seed_api(void)
     CHECK(t_pool_alloc(p, TDATA) == NULL);
     CHECK(t_pool_alloc(p, (size_t)-1) == NULL);
     /* pointer and handle name the same block */
+    ha = t_pool_handle_of(p, a);
     hb = t_pool_handle_of(p, b);
     hc = t_pool_handle_of(p, c);
     CHECK(!tarn_handle_is_null(hb) && !tarn_handle_is_null(hc));
@@ -417,9 +418,12 @@ static void test_t_seed_api(void)
     CHECK(copy_t_ptr(p, c, a));
     all_is(c, 100, 'a');
     all_is(c + 100, 100, 'c');
+    CHECK(tarn_handle_eq(t_pool_handle_of(p, c), hc));  /* c still names itself */
+    CHECK(tarn_handle_eq(t_pool_handle_of(p, a), ha));
     CHECK(!copy_t_ptr(NULL, c, a));
     CHECK(clean_t_ptr(p, b));
     all_is(b, 60, 0);
+    CHECK(tarn_handle_eq(t_pool_handle_of(p, b), hb));  /* so does a cleaned block */
     CHECK(!clean_t_ptr(NULL, b));
     /* bad pointers: refused, nothing changes */
     CHECK(!t_pool_dealloc(p, NULL));
@@ -448,6 +452,7 @@ static void test_t_seed_api(void)
     CHECK(t_pool_unlock(p, hc));
     /* free, then the same pointer again */
     CHECK(t_pool_dealloc(p, a));
+    CHECK(t_pool_ptr(p, ha) == NULL);                    /* its handle is stale */
     CHECK(!t_pool_dealloc(p, a));
     CHECK(!clean_t_ptr(p, a));
     /* reorder moves b and c down over a's room: their old pointers are refused, their

@@ -244,24 +244,30 @@ static void t_unpin(t_pool *pool, t_handle h)
     (void)tarn_handle_unlock(&pool->hp, h);
 }
 
-/* Allocate a block of `size` bytes and write its handle into its prefix: the handle (null
- * on failure), and the block's data address in *data (until the next reorder). */
-static t_handle t_new(t_pool *pool, size_t size, unsigned char **data)
+/* Write h's handle into the prefix of its block: the block's data address (valid until
+ * the next reorder), or NULL for a bad handle.  After an alloc, and after the handle
+ * pool's clear and copy, which write the whole block, prefix included. */
+static unsigned char *t_stamp(t_pool *pool, t_handle h)
 {
-    t_handle h;
-    unsigned char *d;
-    uint32_t v;
-    *data = NULL;
-    if (!t_ok(pool) || size == 0u || size > (size_t)-1 - CKREMM_T_PREFIX) return tarn_handle_null();
-    h = tarn_handle_alloc(&pool->hp, size + CKREMM_T_PREFIX);
-    d = t_pin(pool, h);
-    if (d == NULL) return tarn_handle_null();
-    v = tarn_handle_to_u32(h);
+    unsigned char *d = t_pin(pool, h);
+    uint32_t v = tarn_handle_to_u32(h);
+    if (d == NULL) return NULL;
     memset(d - CKREMM_T_PREFIX, 0, CKREMM_T_PREFIX);
     memcpy(d - CKREMM_T_PREFIX, &v, sizeof v);
     t_unpin(pool, h);
-    *data = d;
-    return h;
+    return d;
+}
+
+/* Allocate a block of `size` bytes and stamp it: the handle (null on failure), and the
+ * block's data address in *data. */
+static t_handle t_new(t_pool *pool, size_t size, unsigned char **data)
+{
+    t_handle h;
+    *data = NULL;
+    if (!t_ok(pool) || size == 0u || size > (size_t)-1 - CKREMM_T_PREFIX) return tarn_handle_null();
+    h = tarn_handle_alloc(&pool->hp, size + CKREMM_T_PREFIX);
+    *data = t_stamp(pool, h);
+    return *data != NULL ? h : tarn_handle_null();
 }
 
 t_handle t_pool_alloc_handle(t_pool *pool, size_t size)
@@ -338,13 +344,8 @@ size_t t_pool_size(t_pool *pool, t_handle h)
 
 bool clean_t_handle(t_pool *pool, t_handle h)
 {
-    unsigned char *d;
-    if (!t_ok(pool)) return false;
-    d = t_pin(pool, h);
-    if (d == NULL) return false;
-    memset(d, 0, t_pool_size(pool, h));   /* the data only: the prefix keeps the handle */
-    t_unpin(pool, h);
-    return true;
+    /* the handle pool's clear (checks, guard, transit), then the prefix again */
+    return t_ok(pool) && tarn_handle_clear(&pool->hp, h) == TARN_OK && t_stamp(pool, h) != NULL;
 }
 
 bool clean_t_ptr(t_pool *pool, void *ptr)
@@ -363,19 +364,10 @@ bool reorder_t_mem(t_pool *pool)
 
 bool copy_t_handle(t_pool *pool, t_handle dst, t_handle src)
 {
-    unsigned char *d, *s;
-    size_t n;
-    bool ok;
-    if (!t_ok(pool)) return false;
-    d = t_pin(pool, dst);
-    if (d == NULL) return false;
-    s = t_pin(pool, src);
-    n = t_pool_size(pool, src);
-    ok = s != NULL && n <= t_pool_size(pool, dst);
-    if (ok && d != s) memmove(d, s, n);   /* the data only: each prefix keeps its handle */
-    if (s != NULL) t_unpin(pool, src);
-    t_unpin(pool, dst);
-    return ok;
+    /* the handle pool's copy (checks, guards, size rule: both sizes carry the prefix),
+     * which also copies src's prefix: dst's is written again */
+    return t_ok(pool) && tarn_handle_copy(&pool->hp, dst, src) == TARN_OK &&
+           t_stamp(pool, dst) != NULL;
 }
 
 bool copy_t_ptr(t_pool *pool, void *dst, const void *src)
