@@ -392,7 +392,7 @@ static void op_clear(model *m)
     if (!m->ok) return;
     for (i = 0; i < m->count; i++) m->state[i] = B_NEVER;
     m->nstash = 0;
-    m->nfree = m->count;
+    m->nfree = m->min_free = m->count;   /* the watermark starts again */
     check_all(m);
 }
 

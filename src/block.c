@@ -23,10 +23,9 @@
  *   - carved <= count, map == base + count * block_size, 0 < count < 2^32;
  *   - every bit at and above the carve line is 0;
  *   - the free list visits distinct blocks below the carve line, each with its bit set;
- *     exactly the carved blocks with their bit set are on it, and there are `listed` of
- *     them (so listed <= carved); the free blocks are these and the count - carved
- *     never-used ones;
- *   - min_free <= count (TARN_STATS).
+ *     exactly the carved blocks with their bit set are on it; the free blocks are these
+ *     and the count - carved never-used ones (no counter records either number: the
+ *     statistics count the bits, O(count / 32)).
  *
  * Damage containment.  The only pool data inside the blocks is the link word of a free
  * block, and a stale write can change it.  So get trusts no link: the head it is about to
@@ -53,8 +52,8 @@
  * Fast paths: tarn_block_get and tarn_block_put are inline in block.h and handle the
  * common case (a valid free block at the head; a valid block handed back) of a pool whose
  * slow_ is 0; lim_ (the carve count, or 0 when slow_ != 0) gates both, and check compares
- * it with carved.  Nothing else records the carve count (the free blocks are counted as
- * `listed` ones plus the never-used ones, so carving a block changes no counter), so in a
+ * it with carved.  Nothing else records the carve count (no counter of free blocks is
+ * kept: the statistics count the bitmap's bits), so in a
  * pool that must take the full path check cannot tell a damaged carved from blocks handed
  * out or never used; at level 2, where every pool takes the full path, carved_chk_ keeps
  * ~carved and check compares them.  The same code
@@ -70,8 +69,8 @@
  * list lives in the ext's head while the pool's head stays END, so the inline paths read
  * nothing that a locked operation (set_put_cb included) writes.
  * The watermark costs the fast path nothing: blocks are carved only when the free list is
- * empty, so the most blocks ever in use since the last clear is exactly the number carved,
- * and min_free = min(min_free before the last clear, count - carved blocks).
+ * empty, so the most blocks ever in use since init or the last clear is exactly the number
+ * carved, and min_free = count - carved (Mynewt's mp_min_free, which clear resets too).
  *
  * Canary mode (TARN_GUARD): block_size = usable + G with G = TARN_BLOCK_GUARD_BYTES;
  *
@@ -287,22 +286,35 @@ static inline uintptr_t block_q(const tarn_block_pool *pool, const void *p)
     return block_ror(((uintptr_t)p - (uintptr_t)pool->base) * pool->inv_, pool->rot_);
 }
 
-/* Fewest blocks ever free: see "watermark" above (without TARN_STATS: since the last
- * clear only). */
+/* Fewest blocks free since init or the last clear: see "watermark" above. */
 static inline uint32_t block_min_free(const tarn_block_pool *pool)
 {
-    uint32_t since_clear = block_count(pool) - pool->carved;
-#if TARN_STATS
-    return since_clear < pool->min_free ? since_clear : pool->min_free;
-#else
-    return since_clear;
-#endif
+    return block_count(pool) - pool->carved;
 }
 
-/* Free blocks: the listed ones and the never-carved ones. */
+/* The bits set in w (no popcount instruction or library call: a Cortex-M has neither). */
+static uint32_t block_bits(uint32_t w)
+{
+    w = w - ((w >> 1) & 0x55555555u);
+    w = (w & 0x33333333u) + ((w >> 2) & 0x33333333u);
+    w = (w + (w >> 4)) & 0x0F0F0F0Fu;
+    return (w * 0x01010101u) >> 24;
+}
+
+/* The carved blocks marked free (the ones on the free list in a sound pool): the bits of
+ * the bitmap, every one of which at and above the carve line is 0.  O(count / 32). */
+static uint32_t block_marked(const tarn_block_pool *pool)
+{
+    uint32_t n = 0, i, count = block_count(pool);
+    uint32_t carved = pool->carved <= count ? pool->carved : count;  /* (in the bitmap) */
+    for (i = 0; i < (carved + 31u) >> 5; i++) n += block_bits(pool->map[i]);
+    return n;
+}
+
+/* Free blocks: the marked ones and the never-carved ones. */
 static inline uint32_t block_free(const tarn_block_pool *pool)
 {
-    return pool->listed + (block_count(pool) - pool->carved);
+    return block_marked(pool) + (block_count(pool) - pool->carved);
 }
 
 /* Free-block link words, accessed only through these (they open the bytes for
@@ -380,7 +392,6 @@ static BLOCK_INLINE void block_link_free(tarn_block_pool *pool, void *blk, uint3
     block_write_link(blk, *headp);
     block_mark_free(pool, i);
     *headp = i;
-    pool->listed++;
 }
 
 #if TARN_QUARANTINE > 0
@@ -601,7 +612,6 @@ static BLOCK_INLINE tarn_status block_init_any(tarn_block_pool *pool, tarn_block
             pool->base = (unsigned char *)mem;
             pool->map = (uint32_t *)(void *)(pool->base + (size_t)count * bs);
             pool->block_size = bs;
-            TARN_STAT(pool->min_free = count);
             block_set_derived(pool, bs);
             pool->slow_ = (uint8_t)BLOCK_SLOW_BUILD_BITS;
             if (cfg != NULL) {
@@ -696,7 +706,6 @@ empty:
     TARN_STAT(pool->failed_gets++);
     return TARN_ENOMEM;
 take:
-    pool->listed -= pop;
     pool->map[i >> 5] &= ~(pop << (i & 31u));
     *out = blk;
     return TARN_OK;
@@ -861,12 +870,10 @@ tarn_status tarn_block_clear(tarn_block_pool *pool)
     if (pool == NULL) return TARN_EINVAL;
     BLOCK_LOCK(pool);
     block_san_setup(pool);
-    TARN_STAT(pool->min_free = block_min_free(pool));  /* keep the watermark */
     pool->slow_ &= (uint8_t)~BLOCK_SLOW_CORRUPT;   /* every block is free again */
     *block_headp(pool) = BLOCK_END;
     block_set_carved(pool, 0u);
     block_refresh(pool);
-    pool->listed = 0;
     block_zero_map(pool, block_count(pool));
 #if TARN_QUARANTINE > 0
     tarn_q_init(&pool->quarantine, pool->quarantine.on ? TARN_F_QUARANTINE : 0u);
@@ -903,7 +910,7 @@ tarn_status tarn_block_stats_get(tarn_block_pool *pool, tarn_block_stats *out)
 }
 
 /* The quarantine part of the check: every held block is a block start below carve, not
- * marked free, held once, and unchanged since it was put.  `listed` free blocks lie
+ * marked free, held once, and unchanged since it was put.  The `listed` free blocks lie
  * below carve too, so listed + held cannot exceed the carved blocks. */
 static tarn_status block_check_held(const tarn_block_pool *pool, uint32_t listed)
 {
@@ -932,7 +939,7 @@ static tarn_status block_check_held(const tarn_block_pool *pool, uint32_t listed
 
 static tarn_status block_check_locked(const tarn_block_pool *pool)
 {
-    uint32_t listed = 0, marked = 0, limit, i, count, carved = pool->carved;
+    uint32_t listed = 0, marked = 0, i, count, carved = pool->carved;
     uintptr_t q;
     if (pool->block_size == 0 || pool->base == NULL) {
         /* a pool that failed init, or an all-zero struct: no block, nothing to follow */
@@ -952,14 +959,10 @@ static tarn_status block_check_locked(const tarn_block_pool *pool)
         return TARN_ECORRUPT;
     }
     count = (uint32_t)q;
-    if (carved > count || pool->listed > carved) return TARN_ECORRUPT;
+    if (carved > count) return TARN_ECORRUPT;
 #if TARN_CHECK_LEVEL >= 2
     if (pool->carved_chk_ != ~carved) return TARN_ECORRUPT;
 #endif
-#if TARN_STATS
-    if (pool->min_free > count) return TARN_ECORRUPT;
-#endif
-    limit = pool->listed;
     /* the list lives in one head field, the other is END; lim_ mirrors carved exactly
      * when get and put may take the inline path */
     if ((pool->slow_ & BLOCK_SLOW_LOCK) != 0u && (pool->ext_ == NULL || pool->head != BLOCK_END)) {
@@ -977,15 +980,15 @@ static tarn_status block_check_locked(const tarn_block_pool *pool)
         return TARN_ECORRUPT;
     }
     /* every link names a carved block marked free, and each is visited once: a list
-     * longer than the marked blocks has a cycle or a link to an unmarked block */
-    for (i = 0; i < carved; i++) marked += block_is_free(pool, i);
-    if (marked != limit) return TARN_ECORRUPT;
+     * longer than the marked blocks has a cycle or a link to an unmarked block, a shorter
+     * one has lost blocks */
+    marked = block_marked(pool);
     for (i = block_head(pool); i != BLOCK_END;) {
-        if (listed == limit || i >= carved || !block_is_free(pool, i)) return TARN_ECORRUPT;
+        if (listed == marked || i >= carved || !block_is_free(pool, i)) return TARN_ECORRUPT;
         listed++;
         i = block_read_link(block_at(pool, i));
     }
-    if (listed != limit) return TARN_ECORRUPT;
+    if (listed != marked) return TARN_ECORRUPT;
     if (block_check_held(pool, listed) != TARN_OK) return TARN_ECORRUPT;
 #if TARN_GUARD
     for (i = 0; i < carved; i++) {

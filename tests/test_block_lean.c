@@ -65,14 +65,12 @@ int main(void)
         } else if (check_below(8) == 0) {
             CHECK_EQ(tarn_block_clear(&p), TARN_OK);
             nstack = nlive = carved = 0;
-#if !TARN_STATS
-            min_free = L_NB;   /* without statistics the watermark counts from the clear */
-#endif
+            min_free = L_NB;   /* the watermark counts from the clear */
         }
         if ((it & 127) == 0) {
             CHECK_EQ(tarn_block_stats_get(&p, &st), TARN_OK);
             CHECK_EQ(st.free, L_NB - nlive);
-            CHECK_EQ(st.min_free, min_free);   /* derived, even without stats (since clear) */
+            CHECK_EQ(st.min_free, min_free);   /* derived (since init or clear) */
         }
     }
     CHECK_EQ(tarn_block_check(&p), TARN_OK);

@@ -345,6 +345,7 @@ static void quarantine_model(void)
         } else if (check_below(10) == 0) {              /* clear, rarely */
             CHECK_EQ(tarn_block_clear(&p), TARN_OK);
             nfl = nring = nlive = carved = 0;
+            min_free = Q_NB;                            /* the watermark starts again */
         }
         if (Q_NB - nlive - nring < min_free) min_free = Q_NB - nlive - nring;
         if ((it & 255) == 0) {

@@ -60,7 +60,7 @@
  *
  * A pool with a lock hook, a name, a put callback or a registry entry keeps them in a
  * caller-owned tarn_block_ext, so that the pool itself stays ten words (40 bytes on a
- * 32-bit part; 48 with the statistics of TARN_STATS 1):
+ * 32-bit part with the statistics of TARN_STATS 1, 36 without):
  *     static tarn_block_ext pool_ext;
  *     tarn_config cfg = { my_lock_hook, "msgs", 0 };
  *     st = tarn_block_init_ext(&pool, &pool_ext, mem, sizeof mem, sizeof(struct msg), &cfg);
@@ -164,12 +164,14 @@ typedef struct tarn_block_ext {
 /**
  * A block pool.  The struct is public so that pools can be static and so that get and put
  * can be inlined; every field is private to block.c and the inline functions below: read
- * the pool through the functions.  The first nine words are all that init, get and put
- * use; the tenth points to the optional settings (tarn_block_ext).  40 bytes on a 32-bit
- * part, plus 8 for the statistics when TARN_STATS is 1 (the default), the quarantine
- * ring when TARN_QUARANTINE > 0 and 4 at TARN_CHECK_LEVEL 2.  The number of blocks is not stored: the bitmap starts
- * right after the last block, so it is (map - base) / block_size, found without a
- * division (see block.c).
+ * the pool through the functions.  The first eight words are all that init, get and put
+ * use; the ninth points to the optional settings (tarn_block_ext).  36 bytes on a 32-bit
+ * part, plus 4 for the failed-get counter when TARN_STATS is 1 (the default), the
+ * quarantine ring when TARN_QUARANTINE > 0 and 4 at TARN_CHECK_LEVEL 2.  Neither the
+ * number of blocks nor the number of free ones is stored: the bitmap starts right after
+ * the last block, so the count is (map - base) / block_size, found without a division
+ * (see block.c), and the free blocks are the bits set in the bitmap plus the blocks never
+ * carved (counted by tarn_block_stats_get).
  */
 typedef struct tarn_block_pool {
     uint32_t head;          /**< free list (index of its first block, TARN_BLOCK_END_ when
@@ -190,12 +192,10 @@ typedef struct tarn_block_pool {
     uint8_t flags_;         /**< TARN_F_SAN_REPORT given at init; sanitizer state set up */
     uint32_t block_size;    /**< block stride, TARN_BLOCK_SIZE(requested) (guard included) */
     uint32_t carved;        /**< blocks 0 .. carved-1 have been handed out at least once
-                                 since init or clear; the rest never were */
-    uint32_t listed;        /**< blocks on the free list (the free blocks are these and
-                                 the never-carved ones: listed + count - carved) */
+                                 since init or clear; the rest never were (so the fewest
+                                 free blocks since then is count - carved) */
     tarn_block_ext *ext_;   /**< optional settings (tarn_block_init_ext), or NULL */
 #if TARN_STATS
-    uint32_t min_free;      /**< fewest free blocks before the last clear (see stats) */
     uint32_t failed_gets;   /**< gets that found the pool empty */
 #endif
 #if TARN_QUARANTINE > 0
@@ -246,9 +246,9 @@ typedef struct tarn_block_pool {
 
 /** Private: the statistics part of TARN_BLOCK_POOL_DEFINE's initialiser. */
 #if TARN_STATS
-#define TARN_BLOCK_S_INIT_(count) , (uint32_t)(count), 0u
+#define TARN_BLOCK_S_INIT_ , 0u
 #else
-#define TARN_BLOCK_S_INIT_(count)
+#define TARN_BLOCK_S_INIT_
 #endif
 /** Private: TARN_BLOCK_POOL_DEFINE's buffer size; SIZE_MAX (no such array) when the
  *  blocks would span 4 GiB or more. */
@@ -283,15 +283,17 @@ typedef struct tarn_block_pool {
         TARN_BLOCK_END_, 0u, name##_mem,                                                   \
         (uint32_t *)(void *)(name##_mem + (size_t)(count) * TARN_BLOCK_SIZE(size)),        \
         TARN_BLOCK_INV_(size), (uint8_t)TARN_BLOCK_ROT_(size),                             \
-        (uint8_t)TARN_BLOCK_SLOW_BUILD_, 0u, 0u, (uint32_t)TARN_BLOCK_SIZE(size), 0u, 0u,  \
-        NULL TARN_BLOCK_S_INIT_(count) TARN_BLOCK_Q_INIT_ TARN_BLOCK_C_INIT_}
+        (uint8_t)TARN_BLOCK_SLOW_BUILD_, 0u, 0u, (uint32_t)TARN_BLOCK_SIZE(size), 0u,      \
+        NULL TARN_BLOCK_S_INIT_ TARN_BLOCK_Q_INIT_ TARN_BLOCK_C_INIT_}
 
 /** Statistics of a block pool (a consistent snapshot, taken under the lock). */
 typedef struct tarn_block_stats {
     size_t block_size;      /**< usable bytes per block (tarn_block_size) */
     uint32_t count;         /**< number of blocks */
-    uint32_t free;          /**< blocks free now (quarantined blocks are not free) */
-    uint32_t min_free;      /**< fewest blocks ever free (high-water mark of use) */
+    uint32_t free;          /**< blocks free now (quarantined blocks are not free);
+                                 counted from the bitmap: O(count / 32) */
+    uint32_t min_free;      /**< fewest blocks free since init or the last clear
+                                 (high-water mark of use), as Mynewt's mp_min_free */
     uint32_t failed_gets;   /**< gets that returned NULL because the pool was empty */
     uint32_t held;          /**< blocks held in the debug quarantine (0 without it);
                                  they are counted as used: count - free - held are
@@ -419,12 +421,16 @@ long tarn_block_index(const tarn_block_pool *pool, const void *p);
 
 /**
  * Return every block to the pool at once, whoever holds it, and empty the quarantine.
- * O(count / 32): the bitmap is zeroed, no block is touched.  Every pointer handed out before becomes invalid.  Errors: TARN_EINVAL (pool NULL).  A pool of any count
- * (including one that failed init) is handled.  Thread-safe with a lock hook.
+ * O(count / 32): the bitmap is zeroed, no block is touched.  Every pointer handed out
+ * before becomes invalid, and the watermark (min_free) starts again, as Mynewt's
+ * os_mempool_clear resets mp_min_free.  Errors: TARN_EINVAL (pool NULL).  A pool of any
+ * count (including one that failed init) is handled.  Thread-safe with a lock hook.
  */
 tarn_status tarn_block_clear(tarn_block_pool *pool);
 
-/** Fill *out with a snapshot of the pool's statistics.  O(1).  Errors: TARN_EINVAL. */
+/** Fill *out with a snapshot of the pool's statistics.  O(count / 32): the free blocks are
+ *  counted in the bitmap (the pool keeps no counter of them, so get and put update none).
+ *  Errors: TARN_EINVAL. */
 tarn_status tarn_block_stats_get(tarn_block_pool *pool, tarn_block_stats *out);
 
 /**
@@ -578,7 +584,6 @@ static inline void *tarn_block_get_try_(tarn_block_pool *pool,
     *w &= ~bit;
     blk = pool->base + (uint32_t)(h * pool->block_size);
     pool->head = *(const tarn_block_link_ *)(const void *)blk;
-    pool->listed--;
     return blk;
 }
 
@@ -611,7 +616,6 @@ static inline tarn_status tarn_block_put_try_(tarn_block_pool *pool, void *block
     *w |= bit;
     *(tarn_block_link_ *)block = pool->head;
     pool->head = (uint32_t)q;
-    pool->listed++;
     return TARN_OK;
 }
 #endif
