@@ -15,7 +15,8 @@
  *      bench/traces/shell.trace (the allocations of bash running bench/traces/shell.sh;
  *      --trace FILE for another).
  * `--seed N` draws other mixed workloads (b) of the same distribution; 0 (the default)
- * gives the published figures.
+ * gives the published figures.  `--frag-only` prints the fragmentation table alone (no
+ * timed or counted runs: seconds instead of minutes, for trying a placement change).
  * Allocators: tarn's heap, a TLSF-style reference written for this bench
  * (bench/ref_tlsf.h: good fit, boundary tags, no checks), the system allocators.
  * Figures:
@@ -720,7 +721,7 @@ int main(int argc, char **argv)
                                         "granule floor", "floor, 4 B header"};
     const char *trace = "bench/traces/shell.trace";
     bench_sys sys[4];
-    int nsys, i, nw = 0;
+    int nsys, i, nw = 0, frag_only = 0;
     double net[6];
     uint32_t scale, seed = 0;
 
@@ -728,6 +729,9 @@ int main(int argc, char **argv)
     for (i = 1; i < argc - 1; i++) {
         if (strcmp(argv[i], "--trace") == 0) trace = argv[i + 1];
         if (strcmp(argv[i], "--seed") == 0) seed = (uint32_t)strtoul(argv[i + 1], NULL, 10);
+    }
+    for (i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--frag-only") == 0) frag_only = 1;
     }
     scale = bench_quick ? 10u : 1u;
     gen_fixed(&wl[nw++], 1, 1000000u / scale);
@@ -743,13 +747,13 @@ int main(int argc, char **argv)
     }
     nsys = bench_sys_allocators(sys, 4);
 
-    for (i = 0; i < nw; i++) {
+    for (i = 0; i < nw && !frag_only; i++) {
         net[i] = -1.0;
         bench_workload(&wl[i], sys, nsys, &net[i]);
     }
-    bench_usable();
+    if (!frag_only) bench_usable();
     if (bench_is_child()) return 0;
-    bench_note("net instr/op = callgrind instructions of the kernel minus the null loop, per"
+    if (!frag_only) bench_note("net instr/op = callgrind instructions of the kernel minus the null loop, per"
                " operation (an alloc, a free or a realloc).  Targets for tarn: b. mixed"
                " 8..1024 <= the TLSF-style reference (stretch: <= 60), every other workload"
                " <= 1.1x the reference.  This build: %d-bit, TARN_CHECK_LEVEL %d.",
