@@ -7,8 +7,9 @@
  * the input: byte b selects the pool (b & 1) and the operation ((b >> 1) % OP_COUNT), its
  * arguments follow.
  *
- * The model is exact: lfblock.h says a get returns a never-used block while any remain
- * (carved in index order) and otherwise the top of the free list, a stack; with the debug
+ * The model is exact: lfblock.h says a get returns the top of the free list, a stack,
+ * and when it is empty a never-used block while any remain (carved in index order), so
+ * the watermark is count - carve, compared with the model's; with the debug
  * quarantine (TARN_QUARANTINE > 0, chosen at init) a put block is held in a ring of
  * slots, pushing out (freeing) the block in its slot, and a get on an empty pool takes the
  * oldest held block.  It also keeps
@@ -81,9 +82,9 @@ static void check_all(model *m)
     if (!m->ok) return;
     FZ_EQ(st.block_size, m->bs - TARN_LFBLOCK_GUARD);
     FZ_EQ(st.free, m->nfree);
+    FZ_EQ(st.min_free, m->min_free);
 #if TARN_STATS
     FZ_EQ(st.held, m->held);
-    FZ_EQ(st.min_free, m->min_free);
     FZ_EQ(st.failed_gets, m->failed);
 #endif
     if (TARN_LFBLOCK_LOCK_FREE) FZ_CHECK(st.tag_bits >= 16u);
@@ -220,12 +221,12 @@ static void op_get(model *m, fz_in *in)
         if (m->ok) m->failed++;
         return;
     }
-    /* a never-used block while any remain, else the top of the stack, else a held one */
+    /* the top of the stack, else a never-used block while any remain, else a held one */
     if (h >= 0) {
         i = (uint32_t)h;
         FZ_CHECK(m->state[i] == B_HELD);
     } else {
-        i = m->carve < m->count ? m->carve++ : m->stack[--m->depth];
+        i = m->depth > 0 ? m->stack[--m->depth] : m->carve++;
         FZ_CHECK(m->state[i] != B_LIVE && m->state[i] != B_HELD);
         if (--m->nfree < m->min_free) m->min_free = m->nfree;
     }

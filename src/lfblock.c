@@ -31,14 +31,22 @@
  * Invariants on a quiescent pool (checked by tarn_lfblock_check):
  *   - C <= N; following head then state[] from the top visits distinct blocks < C and
  *     ends at N; those blocks are exactly the carved blocks whose state is not USED;
- *   - num_free == (length of the list) + (N - C); min_free <= num_free.
+ *   No counter is kept beside them: the statistics count the state words (free) and read
+ *   C (the watermark: N - C, see get step 2).
  *
  * Algorithm (a Treiber stack of indices with a version tag; the Promela model of exactly
  * these steps is tests/spin/lfblock.pml):
  *
- *   get:  1. while C < N: CAS carve C -> C+1; success: block C is ours (fresh).
- *         2. h = head; loop: i = top(h); i == N: empty, fail.  next = state[i];
- *            CAS head h -> (tag(h)+1, next); success: block i is ours; failure reloads h.
+ *   get:  0. c = C (read before the list).
+ *         1. h = head; loop: i = top(h); i == N: the list is empty, go to 2.
+ *            next = state[i]; CAS head h -> (tag(h)+1, next); success: block i is ours;
+ *            failure reloads h.
+ *         2. while c < N: CAS carve c -> c+1; success: block c is ours (fresh); failure
+ *            reloads c.  c == N: if c was N already at step 0, fail (empty: at the instant
+ *            step 1 saw the empty list, C was N too, since C never decreases); else go
+ *            back to 1 once (C == N from then on, so the next empty list is final).
+ *            Blocks are carved only when the list was seen empty, so the most blocks ever
+ *            out at once is C (exactly, in one context): the watermark needs no counter.
  *         3. state[i] = USED.
  *   put:  1. i = index of the pointer (O(1), rejects foreign/interior pointers);
  *            i >= C: never handed out, EDOUBLE.
@@ -93,9 +101,6 @@
  *     the pointer to the putting context (program order if it is the same one).
  *   - carve: relaxed; a carved block has no previous owner whose writes must be seen.
  *   - statistics and last_error: relaxed; they order nothing.
- *   num_free is incremented before a put publishes its block and decremented after a get
- *   has taken one, so it never falls below the true number of free blocks (see
- *   tarn_lfblock_stats in the header).
  *
  * Debug quarantine (TARN_QUARANTINE > 0, pool flag TARN_F_QUARANTINE; in the Promela model
  * with -DQ, and run by test_mt_lfblock_quarantine under ThreadSanitizer):
@@ -135,15 +140,9 @@
  * a damaged link; from then on every get is refused until init. */
 #define LF_F_KEPT (TARN_F_SAN_REPORT | TARN_F_QUARANTINE)
 #define LF_F_CORRUPT 1u
-/* The gate of lfblock.h's inline get (C11 build only): set while blocks are left to carve,
- * cleared by the get whose carve takes the last one.  A get that finds it clear goes
- * straight to the free list, as the full path does once C == N; it decides nothing else
- * (a stale view of it only changes which free block a get takes, never whether it may). */
-#define LF_F_CARVING 2u
-#define LF_GATED (TARN_LFBLOCK_LOCK_FREE && !TARN_LFBLOCK_LLSC)
-TARN_STATIC_ASSERT((LF_F_KEPT & (LF_F_CORRUPT | LF_F_CARVING)) == 0u, corrupt_bit_is_free);
+TARN_STATIC_ASSERT((LF_F_KEPT & LF_F_CORRUPT) == 0u, corrupt_bit_is_free);
 /* the inline get and put of lfblock.h spell these out (the header has no access to them) */
-TARN_STATIC_ASSERT(LF_F_CORRUPT == 1u && LF_F_CARVING == 2u && LF_USED == 0xFFFFFFFFu && LF_HELD == 0xFFFFFFFEu,
+TARN_STATIC_ASSERT(LF_F_CORRUPT == 1u && LF_USED == 0xFFFFFFFFu && LF_HELD == 0xFFFFFFFEu,
                    inline_paths_agree);
 
 TARN_STATIC_ASSERT(sizeof(uint32_t) == 4, u32_is_4_bytes);
@@ -184,13 +183,12 @@ static inline uint32_t lf_ld32(const lf_a32 *p, lf_mo mo) { return atomic_load_e
 static inline void lf_st32(lf_a32 *p, uint32_t v, lf_mo mo) { atomic_store_explicit(p, v, mo); }
 #if TARN_STATS || TARN_QUARANTINE > 0 /* the counters and the quarantine ring */
 static inline uint32_t lf_add32(lf_a32 *p, uint32_t v) { return atomic_fetch_add_explicit(p, v, MO_RLX); }
+#endif
+#if TARN_QUARANTINE > 0 /* the ring's count of held blocks */
 static inline uint32_t lf_sub32(lf_a32 *p, uint32_t v) { return atomic_fetch_sub_explicit(p, v, MO_RLX); }
 #endif
 #if TARN_CHECK_LEVEL >= 1 /* sets the sticky damage bit */
 static inline void lf_or32(lf_a32 *p, uint32_t v) { (void)atomic_fetch_or_explicit(p, v, MO_RLX); }
-#endif
-#if !TARN_LFBLOCK_LLSC /* clears the carving gate */
-static inline void lf_and32(lf_a32 *p, uint32_t v) { (void)atomic_fetch_and_explicit(p, v, MO_RLX); }
 #endif
 #if TARN_QUARANTINE > 0
 static inline uint32_t lf_xchg32(lf_a32 *p, uint32_t v, lf_mo mo) { return atomic_exchange_explicit(p, v, mo); }
@@ -243,7 +241,7 @@ static inline void lf_clrex(void)
 /* A compare-and-swap whose compare failed leaves, as compiled by gcc for ARM (LDREX, compare,
  * no STREX, no CLREX) and RISC-V (LR.W, compare, no SC.W), a reservation open.  In the LL/SC
  * build that matters: a handler that returns with one (a double put's failed claim, a carve
- * or min_free CAS beaten by a nested interrupt) can leave the context it interrupted, which
+ * CAS beaten by a nested interrupt) can leave the context it interrupted, which
  * is between its LL and SC of the head, an SC that pairs with the handler's load instead
  * of its own (RISC-V: xRET need not clear reservations, and the reservation set may cover
  * the head when the word is in the same granule).  So every failed CAS gives it up. */
@@ -302,6 +300,8 @@ static inline uint32_t lf_ld32(const lf_a32 *p, lf_mo mo) { (void)mo; return *p;
 static inline void lf_st32(lf_a32 *p, uint32_t v, lf_mo mo) { (void)mo; *p = v; }
 #if TARN_STATS || TARN_QUARANTINE > 0 /* the counters and the quarantine ring */
 static inline uint32_t lf_add32(lf_a32 *p, uint32_t v) { uint32_t o = *p; *p = o + v; return o; }
+#endif
+#if TARN_QUARANTINE > 0 /* the ring's count of held blocks */
 static inline uint32_t lf_sub32(lf_a32 *p, uint32_t v) { uint32_t o = *p; *p = o - v; return o; }
 #endif
 #if TARN_CHECK_LEVEL >= 1 /* sets the sticky damage bit */
@@ -350,7 +350,6 @@ static inline bool lf_casww(lf_aw *p, tarn_lfblock_word *exp, tarn_lfblock_word 
 #define add32(p, v) lf_add32((lf_a32 *)(p), (v))
 #define sub32(p, v) lf_sub32((lf_a32 *)(p), (v))
 #define or32(p, v) lf_or32((lf_a32 *)(p), (v))
-#define and32(p, v) lf_and32((lf_a32 *)(p), (v))
 #define xchg32(p, v, mo) lf_xchg32((lf_a32 *)(p), (v), (mo))
 #define cas32w(p, e, d, ok, bad) lf_cas32w((lf_a32 *)(p), (e), (d), (ok), (bad))
 #define cas32s(p, e, d, ok, bad) lf_cas32s((lf_a32 *)(p), (e), (d), (ok), (bad))
@@ -429,17 +428,8 @@ static bool lf_index(const tarn_lfblock_pool *pool, const void *p, uint32_t *out
 }
 
 #if TARN_STATS
-static void lf_count_taken(tarn_lfblock_pool *pool)
-{
-    uint32_t now = sub32(&pool->num_free, 1u) - 1u;
-    uint32_t low = ld32(&pool->min_free, MO_RLX);
-    while (now < low && !cas32w(&pool->min_free, &low, now, MO_RLX, MO_RLX)) {
-        /* low reloaded; another context lowered it meanwhile: retry while still higher */
-    }
-}
 #define LF_RETRY(pool) ((void)add32(&(pool)->retries, 1u))
 #else
-#define lf_count_taken(pool) ((void)0)
 #define LF_RETRY(pool) ((void)0)
 #endif
 
@@ -527,11 +517,7 @@ tarn_status tarn_lfblock_init(tarn_lfblock_pool *pool, void *mem, size_t mem_siz
     pool->state = (uint32_t *)(void *)m;
     pool->base = m != NULL ? m + TARN_LFBLOCK_META_BYTES(n) : NULL;
     pool->name = cfg != NULL ? cfg->name : NULL;
-#if LF_GATED
-    pool->flags = (cfg != NULL ? cfg->flags & LF_F_KEPT : 0u) | (n != 0u ? LF_F_CARVING : 0u);
-#else
     pool->flags = cfg != NULL ? cfg->flags & LF_F_KEPT : 0u;
-#endif
 #if !TARN_LFBLOCK_LOCK_FREE
     pool->lock.lock = cfg != NULL ? cfg->lock.lock : NULL;
     pool->lock.unlock = cfg != NULL ? cfg->lock.unlock : NULL;
@@ -540,8 +526,6 @@ tarn_status tarn_lfblock_init(tarn_lfblock_pool *pool, void *mem, size_t mem_siz
     stw(&pool->head, (tarn_lfblock_word)n, MO_RLX); /* tag 0, top == count: empty list */
     st32(&pool->carve, 0u, MO_RLX);
 #if TARN_STATS
-    st32(&pool->num_free, (uint32_t)n, MO_RLX);
-    st32(&pool->min_free, (uint32_t)n, MO_RLX);
     st32(&pool->failed_gets, 0u, MO_RLX);
     st32(&pool->retries, 0u, MO_RLX);
 #endif
@@ -580,7 +564,6 @@ static bool lf_guard_ok(const tarn_lfblock_pool *pool, uint32_t i)
  * list (h: the head as last read). */
 static void lf_push(tarn_lfblock_pool *pool, uint32_t i, tarn_lfblock_word h)
 {
-    TARN_STAT((void)add32(&pool->num_free, 1u)); /* before publishing: see the header */
 #if TARN_LFBLOCK_LLSC
     {
         /* the index mask in a register: the LL's memory clobber would otherwise reload it
@@ -733,20 +716,11 @@ static LF_GET_INLINE void *lf_get(tarn_lfblock_pool *pool, tarn_status *st)
     /* a pool that found damage hands out nothing more until init */
     if (TARN_UNLIKELY((ld32(&pool->flags, MO_RLX) & LF_F_CORRUPT) != 0u)) goto refuse;
 #endif
-    /* 1. a never-used block while any remain (once C == N this is one relaxed load) */
+    /* 0. the carve index, before the list: when it is N already, an empty list seen below
+     *    means no block was free at that instant (C never decreases) */
     c = ld32(&pool->carve, MO_RLX);
-    while (TARN_UNLIKELY(c < n)) { /* true only for the first get of each block */
-        if (cas32w(&pool->carve, &c, c + 1u, MO_RLX, MO_RLX)) {
-            i = c;
-#if LF_GATED
-            if (c + 1u == n) and32(&pool->flags, ~LF_F_CARVING); /* the last one carved */
-#endif
-            goto taken;
-        }
-        LF_RETRY(pool);
-    }
-    /* 2. the top of the free list.  C == N from here on (it never decreases), so an empty
-     *    list seen below means no block was free at that instant. */
+pop:
+    /* 1. the top of the free list */
 #if TARN_LFBLOCK_LLSC
     /* LL/SC: the head, the top's link and the link check are all read between the
      * load-exclusive and the store-exclusive, which fails if anything stored to the head
@@ -760,7 +734,7 @@ static LF_GET_INLINE void *lf_get(tarn_lfblock_pool *pool, tarn_status *st)
             i = (uint32_t)h & mask;
             if (i >= n) {
                 lf_clrex();
-                goto empty;
+                goto carve;
             }
             next = ld32(&state[i], MO_RLX);
 #if TARN_CHECK_LEVEL >= 1
@@ -789,7 +763,7 @@ static LF_GET_INLINE void *lf_get(tarn_lfblock_pool *pool, tarn_status *st)
     for (;;) {
         uint32_t next;
         i = lf_top(pool, h);
-        if (i >= n) goto empty;
+        if (i >= n) goto carve;
         /* acquire, paired with the release store of LF_USED below: a get that sees a
          * block taken sees the head change that took it, so a head found unchanged
          * really means a damaged link, also on weakly ordered multi-core parts */
@@ -819,7 +793,6 @@ static LF_GET_INLINE void *lf_get(tarn_lfblock_pool *pool, tarn_status *st)
 taken:
     /* 3. mark it handed out (for put's double-free test) */
     st32(&state[i], LF_USED, MO_REL);   /* after the head CAS that took it (see above) */
-    lf_count_taken(pool);
     LF_UNLOCK(pool);
 #if TARN_QUARANTINE > 0
 hand_out:
@@ -832,7 +805,23 @@ hand_out:
     *st = TARN_OK;
     return p;
 
-empty:
+carve:
+    /* 2. the list is empty: a never-used block while any remain (the first get of each
+     *    block comes here; blocks are carved only when the list was seen empty, so N - C
+     *    is the watermark) */
+    if (c < n) {
+        do {
+            if (cas32w(&pool->carve, &c, c + 1u, MO_RLX, MO_RLX)) {
+                i = c;
+                goto taken;
+            }
+            LF_RETRY(pool);
+        } while (c < n);
+        /* others carved the last blocks meanwhile; C == N from now on, so the list is
+         * looked at once more and an empty list then is final */
+        goto pop;
+    }
+    /* the list was empty and nothing was left to carve */
 #if TARN_QUARANTINE > 0
     {
         /* rather than fail, take a held block (it was never counted free) */
@@ -1006,8 +995,6 @@ tarn_status tarn_lfblock_stats_get(tarn_lfblock_pool *pool, tarn_lfblock_stats *
         return TARN_EINVAL;
     }
     /* field by field (no memset: nothing from the C library) */
-    out->free = 0u;
-    out->min_free = 0u;
     out->failed_gets = 0u;
     out->held = 0u;
     out->retries = 0u;
@@ -1019,17 +1006,26 @@ tarn_status tarn_lfblock_stats_get(tarn_lfblock_pool *pool, tarn_lfblock_stats *
 #if TARN_LFBLOCK_LOCK_FREE
     out->tag_bits = (uint32_t)(8u * sizeof(tarn_lfblock_word)) - (tarn_log2_u32(pool->idx_mask) + 1u);
 #endif
-#if TARN_STATS
     LF_LOCK(pool);
-    out->free = ld32(&pool->num_free, MO_RLX);
-    out->min_free = ld32(&pool->min_free, MO_RLX);
+    {
+        /* the never-carved blocks and the carved ones whose state word is a link (neither
+         * handed out nor held); the watermark: a get carves only after it found the list
+         * empty (see get, step 2) */
+        uint32_t n = pool->count, c = ld32(&pool->carve, MO_RLX), i, f;
+        if (c > n) c = n;           /* (a damaged carve index: read only the state words) */
+        f = n - c;
+        for (i = 0u; i < c; i++) f += ld32(&pool->state[i], MO_RLX) < LF_HELD;
+        out->free = f;
+        out->min_free = n - c;
+    }
+#if TARN_STATS
     out->failed_gets = ld32(&pool->failed_gets, MO_RLX);
 #if TARN_QUARANTINE > 0
     out->held = ld32(&pool->q_held, MO_RLX);
 #endif
     out->retries = ld32(&pool->retries, MO_RLX);
-    LF_UNLOCK(pool);
 #endif
+    LF_UNLOCK(pool);
     return TARN_OK;
 }
 
@@ -1110,14 +1106,6 @@ tarn_status tarn_lfblock_check(tarn_lfblock_pool *pool)
         st = TARN_ECORRUPT;
         goto out;
     }
-#if TARN_STATS
-    {
-        uint32_t nf = ld32(&pool->num_free, MO_RLX);
-        if (nf != steps + (n - c) || ld32(&pool->min_free, MO_RLX) > nf) {
-            st = TARN_ECORRUPT;
-        }
-    }
-#endif
 out:
     LF_UNLOCK(pool);
     return st;

@@ -1,16 +1,15 @@
 /*
  * tests/test_lfblock_inline.c - the inline get and put of lfblock.h (TARN_LFBLOCK_INLINE):
  * that the host build uses them, that they hand every case they do not finish to the full
- * path with the full path's answer, and the carving gate they rely on.
+ * path with the full path's answer, and the order of get (the list first, then carving).
  *
  *   which path  the default host build (GCC/Clang, C11 build, no debug option) inlines; a
  *               build with a debug option, LL/SC or the fallback does not.
- *   fresh first gets take never-used blocks, in order, while any remain, even when a
- *               block was put meanwhile (the gate sends them to the full path, which
- *               carves); the gate is cleared by the get that carves the last block.
- *   gate        (white box) a gate cleared early changes only which free block a get
- *               takes: every block is handed out once, an empty get is exact, the pool
- *               checks whole.
+ *   list first  a get takes the top of the free list while there is one, and carves a
+ *               never-used block (through the full path) only when the list is empty,
+ *               so the watermark is count - carve; never-used blocks come in order.
+ *   mixed       whatever the mix of list and carving, every block is handed out once,
+ *               an empty get is exact, the pool checks whole.
  *   bad puts    every bad put through the inline put gets the full path's status and
  *               last_error and changes nothing: NULL, foreign, interior, never handed out,
  *               double.
@@ -23,7 +22,6 @@
 
 #define NB 6u
 #define BS 24u
-#define GATE 2u /* lfblock.c's LF_F_CARVING */
 
 static unsigned char mem[TARN_LFBLOCK_POOL_BYTES(NB, BS)] TARN_LFBLOCK_ALIGNED;
 static tarn_lfblock_pool pool;
@@ -41,36 +39,46 @@ static void test_which_path(void)
 #endif
 }
 
-static void test_fresh_first(void)
+static void test_list_first(void)
 {
-    void *b[NB];
+    void *b[NB], *x;
     unsigned k;
+    tarn_lfblock_stats st;
     CHECK_EQ(tarn_lfblock_init(&pool, mem, sizeof mem, BS, NULL), TARN_OK);
     CHECK_EQ(tarn_lfblock_count(&pool), NB);
-#if TARN_LFBLOCK_LOCK_FREE && !TARN_LFBLOCK_LLSC
-    CHECK((pool.flags & GATE) != 0u);
-#endif
+    /* the first get finds the list empty: it carves block 0 (through the full path) */
     b[0] = tarn_lfblock_get(&pool);
     CHECK_EQ(idx(b[0]), 0);
+    CHECK_EQ(pool.carve, 1u);
     CHECK_EQ(tarn_lfblock_put(&pool, b[0]), TARN_OK);
-    /* block 0 is on the list now, but never-used blocks come first */
-    for (k = 1; k < NB; k++) {
+    /* block 0 is on the list now: it comes back before any never-used block is carved */
+    for (k = 0; k < 3u; k++) {
+        x = tarn_lfblock_get(&pool);
+        CHECK(x == b[0]);
+        CHECK_EQ(pool.carve, 1u);
+        CHECK_EQ(tarn_lfblock_put(&pool, x), TARN_OK);
+    }
+    CHECK_EQ(tarn_lfblock_stats_get(&pool, &st), TARN_OK);
+    CHECK_EQ(st.free, NB);
+    CHECK_EQ(st.min_free, NB - 1u);     /* at most one block was ever out */
+    /* then never-used blocks in order, once the list is empty */
+    for (k = 0; k < NB; k++) {
         b[k] = tarn_lfblock_get(&pool);
         CHECK_EQ(idx(b[k]), (long)k);
-#if TARN_LFBLOCK_LOCK_FREE && !TARN_LFBLOCK_LLSC
-        CHECK_EQ((pool.flags & GATE) != 0u, k + 1u < NB); /* the last carve clears it */
-#endif
+        CHECK_EQ(pool.carve, k == 0u ? 1u : k + 1u);
     }
-    CHECK_EQ((pool.flags & GATE), 0u);
-    b[0] = tarn_lfblock_get(&pool); /* now the list: block 0 */
-    CHECK_EQ(idx(b[0]), 0);
     CHECK(tarn_lfblock_get(&pool) == NULL);
     CHECK_EQ(tarn_lfblock_last_error(&pool), TARN_ENOMEM);
+    CHECK_EQ(tarn_lfblock_stats_get(&pool, &st), TARN_OK);
+    CHECK_EQ(st.free, 0u);
+    CHECK_EQ(st.min_free, 0u);
     for (k = 0; k < NB; k++) CHECK_EQ(tarn_lfblock_put(&pool, b[k]), TARN_OK);
     CHECK_EQ(tarn_lfblock_check(&pool), TARN_OK);
 }
 
-static void test_gate_cleared_early(void)
+/* Every block is handed out once, however list and carving interleave, and an empty get
+ * is exact. */
+static void test_list_and_carve_mixed(void)
 {
     void *b[NB], *x;
     unsigned n;
@@ -79,10 +87,8 @@ static void test_gate_cleared_early(void)
     b[0] = tarn_lfblock_get(&pool);
     b[1] = tarn_lfblock_get(&pool);
     CHECK_EQ(tarn_lfblock_put(&pool, b[0]), TARN_OK);
-    pool.flags &= ~GATE; /* as a stale view of the gate would have it */
     x = tarn_lfblock_get(&pool);
-    /* inline: the list first now (block 0); the full path does not read the gate */
-    CHECK_EQ(idx(x), TARN_LFBLOCK_INLINE ? 0 : 2);
+    CHECK_EQ(idx(x), 0);                /* the list first (inline or full path alike) */
     seen[1] = 1;
     n = 1;
     /* then every other block once (carved by the full path when the list is empty) */
@@ -171,21 +177,19 @@ static void test_stats(void)
     CHECK_EQ(tarn_lfblock_init(&pool, mem, sizeof mem, BS, NULL), TARN_OK);
     for (k = 0; k < NB; k++) b[k] = tarn_lfblock_get(&pool);
     for (k = 0; k < NB; k++) CHECK_EQ(tarn_lfblock_put(&pool, b[k]), TARN_OK);
-    /* inline gets and puts from here (every block carved) */
+    /* inline gets and puts from here (the list holds every block) */
     for (r = 0; r < 3; r++) {
         for (k = 0; k < NB - r; k++) b[k] = tarn_lfblock_get(&pool);
         CHECK_EQ(tarn_lfblock_stats_get(&pool, &s), TARN_OK);
-#if TARN_STATS
         CHECK_EQ(s.free, r);
         CHECK_EQ(s.min_free, 0u);
-#endif
         for (k = 0; k < NB - r; k++) CHECK_EQ(tarn_lfblock_put(&pool, b[k]), TARN_OK);
     }
     CHECK(tarn_lfblock_get(&pool) != NULL);
     CHECK_EQ(tarn_lfblock_stats_get(&pool, &s), TARN_OK);
-#if TARN_STATS
     CHECK_EQ(s.free, NB - 1u);
     CHECK_EQ(s.min_free, 0u);
+#if TARN_STATS
     CHECK_EQ(s.failed_gets, 0u);
     CHECK_EQ(s.retries, 0u);
 #endif
@@ -196,14 +200,14 @@ int main(void)
 {
     test_which_path();
 #if TARN_LFBLOCK_LOCK_FREE /* the fallback build needs a lock hook (test_lfblock_fallback) */
-    test_fresh_first();
-    test_gate_cleared_early();
+    test_list_first();
+    test_list_and_carve_mixed();
     test_bad_puts();
     test_damage();
     test_stats();
 #else /* compiled (so they keep building there), not run */
-    (void)test_fresh_first;
-    (void)test_gate_cleared_early;
+    (void)test_list_first;
+    (void)test_list_and_carve_mixed;
     (void)test_bad_puts;
     (void)test_damage;
     (void)test_stats;

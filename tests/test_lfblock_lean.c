@@ -3,8 +3,9 @@
  * checks (TARN_CHECK_LEVEL 0), no statistics (TARN_STATS 0), no locking hooks, no sanitizer
  * annotations or debug options, portable bit scans.  Valid use must behave exactly as in
  * the default build: a model of random gets and puts predicts every block handed out
- * (never-used blocks in index order, then the free list as a stack), every block's
- * contents are verified, and the full check passes.  This file compiles src/lfblock.c
+ * (the free list as a stack, then never-used blocks in index order), every block's
+ * contents are verified, and the full check passes; the free count and the watermark,
+ * which need no statistics counters, follow the model.  This file compiles src/lfblock.c
  * itself.
  */
 #include "support/lean.h"
@@ -23,6 +24,7 @@ int main(void)
     tarn_lfblock_stats st;
     unsigned char *base;
     uint32_t stack[L_NB], depth = 0, carve = 0, held[L_NB], tags[L_NB], nheld = 0, i;
+    uint32_t low = L_NB;
     long it, iters = CHECK_ITERS(200000L);
     size_t stride = TARN_LFBLOCK_SIZE(L_SZ);
 
@@ -37,13 +39,14 @@ int main(void)
                 CHECK(b == NULL);
                 continue;
             }
-            /* never-used blocks first, in order, then the top of the free list */
-            i = carve < L_NB ? carve++ : stack[--depth];
+            /* the top of the free list, else never-used blocks in order */
+            i = depth > 0 ? stack[--depth] : carve++;
             REQUIRE(b == base + (size_t)i * stride);
             CHECK_EQ(tarn_lfblock_validate(&p, b), TARN_OK);
             tags[nheld] = (uint32_t)it;
             held[nheld++] = i;
             check_fill(b, L_SZ, (uint32_t)it);
+            if (L_NB - nheld < low) low = L_NB - nheld;
         } else if (nheld > 0) {
             uint32_t k = check_below(nheld);
             unsigned char *b = base + (size_t)held[k] * stride;
@@ -53,7 +56,12 @@ int main(void)
             held[k] = held[--nheld];
             tags[k] = tags[nheld];
         }
-        if (it % 1000 == 0) CHECK_EQ(tarn_lfblock_check(&p), TARN_OK);
+        if (it % 1000 == 0) {
+            CHECK_EQ(tarn_lfblock_check(&p), TARN_OK);
+            CHECK_EQ(tarn_lfblock_stats_get(&p, &st), TARN_OK);
+            CHECK_EQ(st.free, L_NB - nheld);
+            CHECK_EQ(st.min_free, low);
+        }
     }
     for (i = 0; i < nheld; i++) {
         unsigned char *b = base + (size_t)held[i] * stride;

@@ -321,14 +321,13 @@ static volatile uint32_t *probe_addr(uint32_t k)
     fixed[0] = (volatile uint32_t *)(void *)&pool.head;
     fixed[1] = (volatile uint32_t *)(void *)&pool.carve;
 #if TARN_STATS
-    fixed[2] = (volatile uint32_t *)(void *)&pool.num_free;
-    fixed[3] = (volatile uint32_t *)(void *)&pool.min_free;
-    fixed[4] = (volatile uint32_t *)(void *)&pool.failed_gets;
-    fixed[5] = (volatile uint32_t *)(void *)&pool.retries;
+    fixed[2] = (volatile uint32_t *)(void *)&pool.failed_gets;
+    fixed[3] = (volatile uint32_t *)(void *)&pool.retries;
 #else
     /* no statistics words in this build: probe the others again */
-    fixed[2] = fixed[3] = fixed[4] = fixed[5] = (volatile uint32_t *)(void *)&pool.carve;
+    fixed[2] = fixed[3] = (volatile uint32_t *)(void *)&pool.carve;
 #endif
+    fixed[4] = fixed[5] = (volatile uint32_t *)(void *)&pool.head;
     fixed[6] = (volatile uint32_t *)(void *)&pool.flags;
     return k < 7u ? fixed[k] : (volatile uint32_t *)(void *)&pool.state[k - 7u];
 }

@@ -6,7 +6,10 @@
  * ABA tag) is one machine word changed by a single compare-and-swap; the link of each
  * free block lives in a per-block state word at the front of the buffer, never inside
  * the block, so a block handed out is never read by the pool.  Never-used blocks are
- * carved on demand by an atomic bump index, so init is O(1).
+ * carved on demand by an atomic bump index when the free list is empty, so init is O(1).
+ * No counter is shared by get and put: the free count and the watermark of the
+ * statistics are worked out from the state words and the carve index when they are
+ * read, so two cores taking and returning blocks contend for the list head alone.
  *
  *     #include "tarn/lfblock.h"
  *     static uint8_t mem[TARN_LFBLOCK_POOL_BYTES(32, sizeof(struct msg))] TARN_LFBLOCK_ALIGNED;
@@ -83,10 +86,10 @@
  *   counted in tarn_lfblock_stats.retries.
  *
  * Speed: where get and put are inline (TARN_LFBLOCK_INLINE, below: GCC or Clang, the C11
- * build, call sites not compiled for size), their common case (every block carved, a
- * sound link on top of the list, a valid block handed back, no CAS lost) runs at the call
- * site: bench/block, x86-64, 60 instructions per get+put pair with statistics and
- * checking level 1 (84 through the out-of-line functions).  Everything else, every error
+ * build, call sites not compiled for size), their common case (a sound link on top of
+ * a non-empty list, a valid block handed back, no CAS lost) runs at the call site:
+ * bench/block, x86-64, 52 instructions per get+put pair at checking level 1 (statistics
+ * on or off: get and put update no counter).  Everything else, every error
  * included, goes to tarn_lfblock_get_slow_ / tarn_lfblock_put_slow_ (or, for a put whose
  * claim finds the block not handed out, tarn_lfblock_refuse_) before anything is changed,
  * so the guarantees below are those of the full path.  The LL/SC build (Cortex-M3 and up,
@@ -232,22 +235,21 @@ typedef struct tarn_lfblock_pool {
      * count means the list is empty.  Aligned to its size so one CAS covers it. */
     tarn_lfblock_word head __attribute__((aligned(sizeof(tarn_lfblock_word))));
     uint32_t idx_mask;          /**< (1 << index bits) - 1: the head's index part */
-    uint32_t carve;             /**< atomic: blocks [carve, count) were never handed out */
+    uint32_t carve;             /**< atomic: blocks [carve, count) were never handed out;
+                                     a get carves only after it found the list empty, so
+                                     count - carve is the fewest blocks ever free */
     /* the two bytes early: at offsets below 32 on a 32-bit part, which Thumb's 2-byte
      * byte loads and stores reach */
     uint8_t rot_;               /**< block_size = odd part << rot_ */
     uint8_t last_error;         /**< atomic: tarn_status of the latest failed operation */
 #if TARN_STATS
-    uint32_t num_free;          /**< atomic: free blocks (see tarn_lfblock_stats.free) */
-    uint32_t min_free;          /**< atomic: lowest num_free ever */
     uint32_t failed_gets;       /**< atomic: gets that found the pool empty */
     uint32_t retries;           /**< atomic: CAS attempts that failed and were retried */
 #endif
     uint32_t block_size;        /**< true block size, TARN_LFBLOCK_SIZE(requested) */
     uint32_t count;             /**< number of blocks; 0 after a failed init */
     uint32_t flags;             /**< atomic: cfg->flags at init (TARN_F_SAN_REPORT,
-                                     TARN_F_QUARANTINE), the sticky damage bit and (C11
-                                     build) the carving gate of the inline get */
+                                     TARN_F_QUARANTINE) and the sticky damage bit */
     uint32_t *state;            /**< per-block words: next index while free, USED while out */
     unsigned char *base;        /**< first block, aligned to TARN_ALIGN */
     uintptr_t inv_;             /**< inverse of block_size's odd part modulo 2^(bits of a
@@ -265,19 +267,23 @@ typedef struct tarn_lfblock_pool {
 
 /**
  * Statistics of a lock-free pool.  Each field is read atomically, but not all at the
- * same instant: while other contexts work, `free` may be off by the operations in
- * flight.  On a quiescent pool every field is exact.
+ * same instant: while other contexts work, `free` and `min_free` may be off by the
+ * operations in flight.  On a quiescent pool every field is exact.
  */
 typedef struct tarn_lfblock_stats {
     size_t block_size;     /**< usable bytes of a block (TARN_LFBLOCK_USABLE) */
     uint32_t count;        /**< number of blocks */
-    uint32_t free;         /**< free blocks.  A put counts its block free just before
-                                publishing it and a get counts it used just after taking
-                                it, so `free` never drops below the true number of free
-                                blocks and equals it when no get/put is in flight */
-    uint32_t min_free;     /**< lowest value `free` ever took (use high-water mark).  It
-                                may miss a dip that lasted only while a put was between
-                                its two steps; it is never below the true minimum */
+    uint32_t free;         /**< free blocks: the never-carved ones and the carved ones
+                                whose state word is a link, counted when the statistics
+                                are read (O(count)).  A put's block counts as free from
+                                its claim, a get's as taken once it is marked handed
+                                out, so while no get or put is in flight it is exact */
+    uint32_t min_free;     /**< fewest blocks ever free (use high-water mark): count -
+                                carve, since a get carves a block only after it found
+                                the free list empty.  Exact in one context; with gets
+                                and puts racing it can only be lower than the true
+                                minimum (a put that refilled the list while a get was
+                                deciding to carve), never higher */
     uint32_t failed_gets;  /**< gets that returned NULL because the pool was empty */
     uint32_t held;         /**< blocks held in the debug quarantine (not free; 0 without
                                 it) */
@@ -314,7 +320,8 @@ tarn_status tarn_lfblock_init(tarn_lfblock_pool *pool, void *mem, size_t mem_siz
                               size_t block_size, const tarn_config *cfg);
 
 /**
- * Take one block: a never-used block while any remain, else the top of the free list.
+ * Take one block: the top of the free list, else (the list found empty) a never-used
+ * block while any remain.
  * Lock-free, O(1) per attempt (see Progress).  Returns NULL when the pool is empty
  * (recorded as TARN_ENOMEM in last_error and counted in failed_gets) or pool is NULL.
  * An empty result is exact: at one instant during the call no block was free.
@@ -390,7 +397,8 @@ long tarn_lfblock_index(const tarn_lfblock_pool *pool, const void *p);
 
 /**
  * Fill *out with the pool's statistics (see tarn_lfblock_stats for what "exact" means
- * while other contexts work).  O(1), lock-free, safe from any context.
+ * while other contexts work).  O(count): the state words of the carved blocks are
+ * counted.  Lock-free, safe from any context.
  * Errors: TARN_EINVAL (pool or out NULL).
  */
 tarn_status tarn_lfblock_stats_get(tarn_lfblock_pool *pool, tarn_lfblock_stats *out);
@@ -399,7 +407,7 @@ tarn_status tarn_lfblock_stats_get(tarn_lfblock_pool *pool, tarn_lfblock_stats *
  * Full integrity check of a QUIESCENT pool (no get or put in flight; in the fallback build
  * it takes the lock hook, so it may run any time): walks the free list, O(count), and
  * verifies every link is a carved block of this pool, that there is no cycle, that every
- * block not on the list is marked handed out or held, and that the free count matches; in
+ * block not on the list is marked handed out or held; in
  * canary mode also the guard bytes of every handed-out block; with the quarantine, that
  * the held blocks are exactly those in the ring, each once, and (TARN_POISON_FREE) still
  * as they were put.
@@ -481,9 +489,9 @@ uint32_t tarn_lfblock_count(const tarn_lfblock_pool *pool);
     TARN_QUARANTINE != 0 || TARN_GUARD || TARN_POISON_FREE || TARN_LFBLOCK_SANITIZE_
 #error "TARN_LFBLOCK_INLINE 1 needs GCC or Clang and the plain C11 build (no LL/SC, fallback, quarantine, canary, poisoning or annotations)"
 #endif
-/** Private: the common case of get (see lfblock.c: "get", steps 2 and 3): the top of the
- *  free list when every block has been carved and no damage was found, else the full
- *  path.  Nothing is changed before the head CAS succeeds. */
+/** Private: the common case of get (see lfblock.c: "get", steps 1 and 3): the top of a
+ *  non-empty free list when no damage was found, else the full path (which carves when
+ *  the list is empty).  Nothing is changed before the head CAS succeeds. */
 static inline void *tarn_lfblock_get_try_(tarn_lfblock_pool *pool)
 {
     tarn_lfblock_word h;
@@ -491,8 +499,8 @@ static inline void *tarn_lfblock_get_try_(tarn_lfblock_pool *pool)
     uint32_t *state;
     if (__builtin_expect(pool == NULL, 0)) return tarn_lfblock_get_slow_(pool);
     n = pool->count;
-    /* the sticky damage bit (1) or the carving gate (2: blocks left to carve): full path */
-    if (__builtin_expect((__atomic_load_n(&pool->flags, __ATOMIC_RELAXED) & 3u) != 0u, 0)) {
+    /* the sticky damage bit (1): full path */
+    if (__builtin_expect((__atomic_load_n(&pool->flags, __ATOMIC_RELAXED) & 1u) != 0u, 0)) {
         return tarn_lfblock_get_slow_(pool);
     }
     state = pool->state;
@@ -521,20 +529,6 @@ static inline void *tarn_lfblock_get_try_(tarn_lfblock_pool *pool)
         return tarn_lfblock_get_slow_(pool);
     }
     __atomic_store_n(&state[i], 0xFFFFFFFFu, __ATOMIC_RELEASE); /* handed out (USED) */
-#if TARN_STATS
-    {
-        /* num_free after the get is was - 1; a new low when was <= min_free */
-        uint32_t was = __atomic_fetch_sub(&pool->num_free, 1u, __ATOMIC_RELAXED);
-        uint32_t low = __atomic_load_n(&pool->min_free, __ATOMIC_RELAXED);
-        if (__builtin_expect(was <= low, 0)) {
-            while (was - 1u < low &&
-                   !__atomic_compare_exchange_n(&pool->min_free, &low, was - 1u, 1,
-                                                __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
-                /* low reloaded: retry while still higher */
-            }
-        }
-    }
-#endif
     return pool->base + (size_t)i * pool->block_size;
 }
 
@@ -574,9 +568,6 @@ static inline tarn_status tarn_lfblock_put_try_(tarn_lfblock_pool *pool, void *b
     }
 #else
     __atomic_store_n(&state[i], (uint32_t)h & mask, __ATOMIC_RELAXED);
-#endif
-#if TARN_STATS
-    (void)__atomic_fetch_add(&pool->num_free, 1u, __ATOMIC_RELAXED); /* before publishing */
 #endif
     while (__builtin_expect(!__atomic_compare_exchange_n(&pool->head, &h, ((h | mask) + 1u) | i, 1,
                                                          __ATOMIC_RELEASE, __ATOMIC_RELAXED),

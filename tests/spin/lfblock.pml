@@ -3,16 +3,18 @@
  * (src/lfblock.c), checked with spin by tests/spin/run.sh.
  *
  * One Promela statement per shared-memory access of the C code, in the same order:
- *   get:  load carve; CAS carve (loop while blocks remain uncarved);
- *         load head word (index + tag together); loop { empty? fail; load state[top];
- *         load state[link] (the link check: a link naming no free block while the head
- *         word is unchanged would be reported TARN_ECORRUPT; the model asserts that this
- *         never happens on a sound pool, else the head is reloaded and the loop retries);
- *         CAS head (top, tag) -> (state[top] masked, tag + 1) }; store state[i] = USED;
- *         decrement the free counter.
+ *   get:  load carve; load head word (index + tag together); loop { empty? leave the
+ *         loop; load state[top]; load state[link] (the link check: a link naming no free
+ *         block while the head word is unchanged would be reported TARN_ECORRUPT; the
+ *         model asserts that this never happens on a sound pool, else the head is
+ *         reloaded and the loop retries); CAS head (top, tag) -> (state[top] masked,
+ *         tag + 1) }; on an empty list, while carve < N: CAS carve (a failure reloads
+ *         it; when others took the last blocks, the list is read once more); then the
+ *         quarantine; store state[i] = USED.  A get that fails must have seen the list
+ *         empty while carve was N (asserted: an empty result is exact).
  *   put:  load head word; CAS state[i] USED -> top (the double-free claim);
- *         increment the free counter; loop { CAS head (top, tag) -> (i, tag + 1);
- *         on failure store state[i] = the new top }.
+ *         loop { CAS head (top, tag) -> (i, tag + 1); on failure store state[i] = the
+ *         new top }.
  * Everything between two shared accesses is local, so spin explores every interleaving
  * of P processes that matters.  Sequentially consistent: the C memory orders are argued
  * in src/lfblock.c; this model checks the algorithm (ABA, lost or duplicated blocks).
@@ -23,8 +25,8 @@
  *   - the free list is a chain of distinct, carved blocks not marked USED;
  *   - no block is both listed and held, and no block is held by two processes;
  *   - listed + never carved + held == N (no block lost or created);
- *   - the free counter is never below the true number of free blocks, nor above N.
- * When every process has finished, the counter must equal N exactly.
+ * When every process has finished, every block is free again and at most P were carved
+ * (a get carves only after it found the list empty, so N - carve is the watermark).
  *
  * With Q > 0 the debug quarantine is on (TARN_F_QUARANTINE, a ring of Q slots):
  *   put:  CAS state[i] USED -> HELD (the claim); fetch-and-add the ring cursor; exchange
@@ -47,12 +49,6 @@
  *   An SC succeeds only if no process stored to the head since this process's LL, and
  *   may fail spuriously at any time.  Run with TAGMOD=1 (no tag at all): LL/SC alone must
  *   rule out ABA.  -DLLSC_BROKEN turns the SC into a plain store, which spin must catch.
- *
- * The carving gate (C11 build without the quarantine, GATED 1): a flag set while blocks
- * are left to carve, cleared (a separate step) by the get whose carve CAS takes the last
- * one.  Each get is either the inline one, which reads the gate and, finding it clear,
- * skips step 1, or the full path, which does not read it: spin chooses per get, so both
- * and every mix are checked; inv() asserts the gate is never clear while blocks remain.
  *
  * Parameters (spin -D...): N blocks (<= 3: MASK), P processes, ROUNDS get/put cycles per
  * process, TAGMOD = 2^(tag bits), Q quarantine slots (0 = off).  TAGMOD=1 is the broken variant without a tag: spin must
@@ -79,17 +75,12 @@
 #else
 #define QS 1
 #endif
-#if Q > 0 || defined(LLSC)
-#define GATED 0
-#else
-#define GATED 1
-#endif
 /* LL/SC (-DLLSC): `resv` has bit p set while process p holds a reservation on the head
  * word (from its LL); every store to the head clears every reservation, so an SC succeeds
  * only if nothing stored to the head since that process's LL.  An SC may also fail
  * spuriously (an exception, or a reservation lost for any other reason). */
 #ifdef LLSC
-#define LL atomic { ht = top; hg = tag; resv = resv | (1 << _pid) }
+#define LL atomic { ht = top; hg = tag; cv = carve; resv = resv | (1 << _pid) }
 #ifdef LLSC_BROKEN
 #define SCOK (1)    /* broken: the SC always stores (a plain store after a plain load) */
 #else
@@ -99,9 +90,9 @@
 #define RELINK LL
 #define SPUR :: true -> skip
 #else
-#define LL atomic { ht = top; hg = tag }
+#define LL atomic { ht = top; hg = tag; cv = carve }
 #define SCOK (top == ht && tag == hg)
-#define RELOAD ht = top; hg = tag
+#define RELOAD ht = top; hg = tag; cv = carve
 #define RELINK skip
 #define SPUR
 #endif
@@ -112,9 +103,7 @@
 byte top = N;       /* head word, index part: N = empty list */
 byte tag = 0;       /* head word, tag part */
 byte carve = 0;     /* blocks [carve, N) were never handed out */
-byte gate = (N > 0); /* the carving gate (GATED): set while carve < N may hold */
 byte state[N];      /* next index while free, USED while handed out */
-byte nfree = N;     /* the free counter (stats.free) */
 byte holding[P] = N; /* ghost: block held by each process, N = none */
 byte qslot[QS];     /* quarantine ring: index + 1 of a held block, 0 = empty */
 byte qnext = 0;     /* ring cursor (kept modulo Q) */
@@ -164,116 +153,114 @@ inline inv()
         k++
     :: else -> break
     od;
-    assert(gate != 0 || carve == N);        /* a clear gate: nothing left to carve */
     assert(L + (N - carve) + H == N);       /* conserved: none lost, none created */
-    assert(nfree >= L + (N - carve) && nfree <= N);
     w = 0; L = 0; H = 0; k = 0; seen = 0
 }
 
 active [P] proctype worker()
 {
-    byte r = 0, c, i, ht, hg, nx, sn, qs, out, qk;
+    byte r = 0, c, cv, i, ht, hg, nx, sn, qs, out, qk;
     bool ok, published, fromq;
 
     do
     :: r < ROUNDS ->
-        /* ---- get, step 1: a never-used block while any remain ---- */
+        /* ---- get, step 0: the carve index, read before the list ---- */
         ok = false;
-        if
-        :: GATED && gate == 0 -> c = N     /* inline get, gate clear: straight to the list */
-        :: true -> c = carve               /* full path (or inline get, gate set) */
-        fi;
+        fromq = false;
+        c = carve;
+pop:
+        /* ---- get, step 1: pop the top of the free list ---- */
+        LL;                                 /* (cv: ghost, C when the head was read) */
         do
-        :: c < N ->
-            atomic {
-                if
-                :: carve == c -> carve = c + 1; i = c; ok = true; holding[_pid] = i; inv()
-                :: else -> c = carve
-                fi
-            };
+        :: ht >= N -> break                 /* empty list: step 2 */
+        :: else ->
+            nx = state[ht];
+            /* the link check (checking level >= 1): a link naming neither the end of
+             * the list nor a free block is damage only if the head is unchanged;
+             * on a sound pool that must never happen (else: reload and retry) */
             if
-            :: GATED && ok && i + 1 == N -> atomic { gate = 0; inv() } /* took the last */
-            :: else -> skip
+            :: nx < N -> sn = state[nx]
+            :: else -> sn = 0
             fi;
             if
-            :: ok -> break
+            :: nx > N || (nx < N && sn >= HELD) ->
+                /* C11: reload the head and compare; LL/SC: store the head back
+                 * unchanged, which succeeds only if nobody stored to it since the LL */
+                atomic {
+                    if
+                    :: SCOK -> assert(false) /* false TARN_ECORRUPT */
+                    SPUR
+                    :: else -> RELOAD
+                    fi
+                };
+                RELINK
+            :: else ->
+                atomic {
+                    if
+                    :: SCOK ->
+                        top = nx & MASK; tag = (hg + 1) % TAGMOD; resv = 0;
+                        i = ht; ok = true; holding[_pid] = i; inv()
+                    SPUR
+                    :: else -> RELOAD
+                    fi
+                };
+                if
+                :: ok -> break
+                :: else -> RELINK
+                fi
+            fi
+        od;
+        /* ---- get, step 2: the list was empty: a never-used block while any remain ---- */
+        if
+        :: !ok && c < N ->
+            do
+            :: c < N ->
+                atomic {
+                    if
+                    :: carve == c -> carve = c + 1; i = c; ok = true; holding[_pid] = i; inv()
+                    :: else -> c = carve
+                    fi
+                };
+                if
+                :: ok -> break
+                :: else -> skip
+                fi
+            :: else -> break
+            od;
+            if
+            :: !ok -> goto pop              /* the last blocks went to others: C == N now */
             :: else -> skip
             fi
-        :: else -> break
-        od;
-        /* ---- get, step 2: pop the top of the free list ---- */
-        fromq = false;
+        :: else -> skip
+        fi;
+        /* the list empty and nothing to carve: take a held block, oldest first */
         if
-        :: !ok ->
-            LL;
+        :: !ok && Q > 0 ->
+            qs = qnext; qk = 0;
             do
-            :: ht >= N && Q > 0 ->          /* empty: take a held block, oldest first */
-                qs = qnext; qk = 0;
-                do
-                :: qk < QS ->
-                    atomic {
-                        out = qslot[(qs + qk) % QS]; qslot[(qs + qk) % QS] = 0;
-                        if
-                        :: out > 0 -> i = out - 1; ok = true; fromq = true; holding[_pid] = i
-                        :: else -> skip
-                        fi;
-                        inv()
-                    };
+            :: qk < QS ->
+                atomic {
+                    out = qslot[(qs + qk) % QS]; qslot[(qs + qk) % QS] = 0;
                     if
-                    :: ok -> break
-                    :: else -> qk++
-                    fi
-                :: else -> break
-                od;
-                break                       /* none held either: the get fails */
-            :: ht >= N && Q == 0 -> break   /* empty: the get fails */
-            :: else ->
-                nx = state[ht];
-                /* the link check (checking level >= 1): a link naming neither the end of
-                 * the list nor a free block is damage only if the head is unchanged;
-                 * on a sound pool that must never happen (else: reload and retry) */
+                    :: out > 0 -> i = out - 1; ok = true; fromq = true; holding[_pid] = i
+                    :: else -> skip
+                    fi;
+                    inv()
+                };
                 if
-                :: nx < N -> sn = state[nx]
-                :: else -> sn = 0
-                fi;
-                if
-                :: nx > N || (nx < N && sn >= HELD) ->
-                    /* C11: reload the head and compare; LL/SC: store the head back
-                     * unchanged, which succeeds only if nobody stored to it since the LL */
-                    atomic {
-                        if
-                        :: SCOK -> assert(false) /* false TARN_ECORRUPT */
-                        SPUR
-                        :: else -> RELOAD
-                        fi
-                    };
-                    RELINK
-                :: else ->
-                    atomic {
-                        if
-                        :: SCOK ->
-                            top = nx & MASK; tag = (hg + 1) % TAGMOD; resv = 0;
-                            i = ht; ok = true; holding[_pid] = i; inv()
-                        SPUR
-                        :: else -> RELOAD
-                        fi
-                    };
-                    if
-                    :: ok -> break
-                    :: else -> RELINK
-                    fi
+                :: ok -> break
+                :: else -> qk++
                 fi
+            :: else -> break
             od
         :: else -> skip
         fi;
+        /* a get that fails saw the list empty while nothing was left to carve */
+        assert(ok || cv == N);
         if
         :: ok ->
-            /* ---- get, step 3, and the counter ---- */
+            /* ---- get, step 3 ---- */
             atomic { state[i] = USED; inv() };
-            if
-            :: !fromq -> atomic { nfree = nfree - 1; inv() }
-            :: else -> skip
-            fi;
             /* ---- put ---- */
             atomic { ht = top; hg = tag };
             if
@@ -314,7 +301,6 @@ active [P] proctype worker()
                     fi
                 }
             fi;
-            atomic { nfree = nfree + 1; inv() };
             published = false;
 #ifdef LLSC
             /* LL; a top other than the link: relink outside the pair and retry; else SC */
@@ -364,10 +350,12 @@ next_round:
     done++
 }
 
-/* When every process is done, the pool is whole again and the counter exact. */
+/* When every process is done, the pool is whole again: every block is listed, never
+ * carved or held in the ring (what the statistics count as free is exact), and the
+ * watermark N - carve is at most the blocks ever out at once (P, one per process). */
 active proctype final()
 {
-    byte c;
+    byte c, f;
     done == P;
     atomic {
         inv();
@@ -376,7 +364,13 @@ active proctype final()
         :: k < QS && Q > 0 -> c = c + (qslot[k] > 0 -> 1 : 0); k++
         :: else -> break
         od;
-        assert(nfree + c == N);             /* held blocks are the only ones not free */
+        f = 0; w = top;
+        do
+        :: w < N -> f++; w = state[w] & MASK
+        :: else -> break
+        od;
+        assert(f + (N - carve) + c == N);   /* held blocks are the only ones not free */
+        assert(carve <= P);                 /* carved only when the list was empty */
         assert(holding[0] == N)
     }
 }
