@@ -59,7 +59,7 @@
  *     tarn_status st = tarn_block_init(&pool, mem, sizeof mem, sizeof(struct msg), NULL);
  *
  * A pool with a lock hook, a name, a put callback or a registry entry keeps them in a
- * caller-owned tarn_block_ext, so that the pool itself stays ten words (40 bytes on a
+ * caller-owned tarn_block_ext, so that the pool itself stays at ten words (40 bytes on a
  * 32-bit part with the statistics of TARN_STATS 1, 36 without):
  *     static tarn_block_ext pool_ext;
  *     tarn_config cfg = { my_lock_hook, "msgs", 0 };

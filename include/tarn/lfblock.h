@@ -88,7 +88,7 @@
  * Speed: where get and put are inline (TARN_LFBLOCK_INLINE, below: GCC or Clang, the C11
  * build, call sites not compiled for size), their common case (a sound link on top of
  * a non-empty list, a valid block handed back, no CAS lost) runs at the call site:
- * bench/block, x86-64, 52 instructions per get+put pair at checking level 1 (statistics
+ * bench/block, x86-64, 53 instructions per get+put pair at checking level 1 (statistics
  * on or off: get and put update no counter).  Everything else, every error
  * included, goes to tarn_lfblock_get_slow_ / tarn_lfblock_put_slow_ (or, for a put whose
  * claim finds the block not handed out, tarn_lfblock_refuse_) before anything is changed,
