@@ -12,6 +12,7 @@
  *         it; when others took the last blocks, the list is read once more); then the
  *         quarantine; store state[i] = USED.  A get that fails must have seen the list
  *         empty while carve was N (asserted: an empty result is exact).
+ *         -DEMPTYBROKEN fails instead of reading the list again, which spin must find.
  *   put:  load head word; CAS state[i] USED -> top (the double-free claim);
  *         loop { CAS head (top, tag) -> (i, tag + 1); on failure store state[i] = the
  *         new top }.
@@ -80,17 +81,20 @@
  * only if nothing stored to the head since that process's LL.  An SC may also fail
  * spuriously (an exception, or a reservation lost for any other reason). */
 #ifdef LLSC
-#define LL atomic { ht = top; hg = tag; cv = carve; resv = resv | (1 << _pid) }
+#define LL atomic { ht = top; hg = tag; resv = resv | (1 << _pid) }
+/* get's LL also notes C at that instant (ghost cv, for the exact-empty assertion) */
+#define LLG atomic { ht = top; hg = tag; cv = carve; resv = resv | (1 << _pid) }
 #ifdef LLSC_BROKEN
 #define SCOK (1)    /* broken: the SC always stores (a plain store after a plain load) */
 #else
 #define SCOK ((resv & (1 << _pid)) != 0)
 #endif
 #define RELOAD skip
-#define RELINK LL
+#define RELINK LLG
 #define SPUR :: true -> skip
 #else
-#define LL atomic { ht = top; hg = tag; cv = carve }
+#define LL atomic { ht = top; hg = tag }
+#define LLG atomic { ht = top; hg = tag; cv = carve }
 #define SCOK (top == ht && tag == hg)
 #define RELOAD ht = top; hg = tag; cv = carve
 #define RELINK skip
@@ -170,7 +174,7 @@ active [P] proctype worker()
         c = carve;
 pop:
         /* ---- get, step 1: pop the top of the free list ---- */
-        LL;                                 /* (cv: ghost, C when the head was read) */
+        LLG;                                /* (cv: ghost, C when the head was read) */
         do
         :: ht >= N -> break                 /* empty list: step 2 */
         :: else ->
@@ -227,10 +231,14 @@ pop:
                 fi
             :: else -> break
             od;
+#ifndef EMPTYBROKEN
             if
             :: !ok -> goto pop              /* the last blocks went to others: C == N now */
             :: else -> skip
             fi
+#else
+            skip                            /* broken: fail without a second look */
+#endif
         :: else -> skip
         fi;
         /* the list empty and nothing to carve: take a held block, oldest first */
@@ -257,6 +265,7 @@ pop:
         fi;
         /* a get that fails saw the list empty while nothing was left to carve */
         assert(ok || cv == N);
+        cv = 0; c = 0;                      /* (scratch: not part of the state any more) */
         if
         :: ok ->
             /* ---- get, step 3 ---- */

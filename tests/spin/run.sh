@@ -6,6 +6,8 @@
 #   more blocks than processes (3 blocks, 2 processes x 3 rounds):
 #   no more carved than were ever out at once (the watermark)      must verify: 0 errors
 #   broken: no tag (TAGMOD=1)                                      spin must find the ABA
+#   broken: a get that finds the last blocks carved by others
+#   fails without reading the list again                           spin must find it
 #   narrow tag: 2 bits (TAGMOD=4), wraps within one window         spin must find the ABA
 #   quarantine on (Q slots), ring smaller than and as large as
 #   the pool                                                       must verify: 0 errors
@@ -74,7 +76,7 @@ if [ "${SPIN_ONE:-}" = 1 ]; then  # one check, for the xargs below: run.sh OUT N
   check "$@" >"$out/$1.report" 2>&1
   exit $status
 fi
-for name in correct-n2 correct-n3 watermark-n3-p2 broken-no-tag broken-2bit-tag quarantine-n2-q1 quarantine-n2-q2 \
+for name in correct-n2 correct-n3 watermark-n3-p2 broken-empty broken-no-tag broken-2bit-tag quarantine-n2-q1 quarantine-n2-q2 \
             broken-quarantine-xchg llsc-n2-no-tag llsc-n3-no-tag broken-llsc-plain-store; do
   rm -f "$out/$name.report"
 done
@@ -88,10 +90,11 @@ llsc-n2-no-tag pass -DN=2 -DP=3 -DROUNDS=2 -DTAGMOD=1 -DLLSC
 broken-llsc-plain-store fail -DN=2 -DP=3 -DROUNDS=2 -DTAGMOD=1 -DLLSC -DLLSC_BROKEN
 correct-n2 pass -DN=2 -DP=3 -DROUNDS=2 -DTAGMOD=64
 watermark-n3-p2 pass -DN=3 -DP=2 -DROUNDS=3 -DTAGMOD=64
+broken-empty fail -DN=2 -DP=3 -DROUNDS=2 -DTAGMOD=64 -DEMPTYBROKEN
 broken-2bit-tag fail -DN=2 -DP=3 -DROUNDS=2 -DTAGMOD=4
 broken-no-tag fail -DN=2 -DP=3 -DROUNDS=2 -DTAGMOD=1
 LIST
-for name in correct-n2 correct-n3 watermark-n3-p2 broken-no-tag broken-2bit-tag quarantine-n2-q1 quarantine-n2-q2 \
+for name in correct-n2 correct-n3 watermark-n3-p2 broken-empty broken-no-tag broken-2bit-tag quarantine-n2-q1 quarantine-n2-q2 \
             broken-quarantine-xchg llsc-n2-no-tag llsc-n3-no-tag broken-llsc-plain-store; do
   cat "$out/$name.report" 2>/dev/null || { echo "test-spin: $name: did not run"; status=1; }
 done
