@@ -886,13 +886,50 @@ tarn_status tarn_block_clear(tarn_block_pool *pool)
     return TARN_OK;
 }
 
+/* The geometry every reader of the bitmap relies on (check, statistics), verified before
+ * the bitmap is read, so that a damaged control field never sends a read outside the
+ * pool's own bitmap: a pool that failed init (or an all-zero struct) has none (*count 0);
+ * otherwise block_size, inv_ and rot_ agree, map - base is a whole number (> 0, < 2^32) of
+ * blocks (*count) and the carve line lies within them.  TARN_OK or TARN_ECORRUPT.  O(1). */
+static tarn_status block_geometry(const tarn_block_pool *pool, uint32_t *count)
+{
+    uintptr_t q;
+    *count = 0u;
+    if (pool->block_size == 0 || pool->base == NULL) {
+        /* a pool that failed init, or an all-zero struct: no block, nothing to read */
+        return (pool->base == NULL && pool->map == NULL && pool->block_size == 0) ? TARN_OK
+                                                                               : TARN_ECORRUPT;
+    }
+    if (pool->block_size % 4u != 0 ||
+        pool->inv_ != block_inverse(pool->block_size >> tarn_ctz_u32(pool->block_size)) ||
+        pool->rot_ != tarn_ctz_u32(pool->block_size)) {
+        return TARN_ECORRUPT;
+    }
+    /* the derived count: map - base must be a whole number (> 0, < 2^32) of blocks */
+    q = block_q(pool, pool->map);
+    if (q == 0u || q > (uintptr_t)UINT32_MAX ||
+        q * pool->block_size != (uintptr_t)pool->map - (uintptr_t)pool->base ||
+        pool->carved > q) {
+        return TARN_ECORRUPT;
+    }
+    *count = (uint32_t)q;
+    return TARN_OK;
+}
+
 tarn_status tarn_block_stats_get(tarn_block_pool *pool, tarn_block_stats *out)
 {
+    tarn_status st;
+    uint32_t count;
     if (pool == NULL || out == NULL) return TARN_EINVAL;
     BLOCK_LOCK(pool);
     block_san_setup(pool);
+    st = block_geometry(pool, &count);
+    if (st != TARN_OK) {
+        BLOCK_UNLOCK(pool);
+        return st;          /* damaged: nothing is read past the control structure */
+    }
     out->block_size = block_usable(pool);
-    out->count = block_count(pool);
+    out->count = count;
     out->free = block_free(pool);
     out->min_free = block_min_free(pool);
 #if TARN_STATS
@@ -940,26 +977,9 @@ static tarn_status block_check_held(const tarn_block_pool *pool, uint32_t listed
 static tarn_status block_check_locked(const tarn_block_pool *pool)
 {
     uint32_t listed = 0, marked = 0, i, count, carved = pool->carved;
-    uintptr_t q;
-    if (pool->block_size == 0 || pool->base == NULL) {
-        /* a pool that failed init, or an all-zero struct: no block, nothing to follow */
-        return (pool->base == NULL && pool->map == NULL && pool->block_size == 0) ? TARN_OK
-                                                                               : TARN_ECORRUPT;
-    }
+    if (block_geometry(pool, &count) != TARN_OK) return TARN_ECORRUPT;
+    if (count == 0u) return TARN_OK;     /* a pool that failed init: nothing to follow */
     if (pool->slow_ & BLOCK_SLOW_CORRUPT) return TARN_ECORRUPT;
-    if (pool->block_size % 4u != 0 ||
-        pool->inv_ != block_inverse(pool->block_size >> tarn_ctz_u32(pool->block_size)) ||
-        pool->rot_ != tarn_ctz_u32(pool->block_size)) {
-        return TARN_ECORRUPT;
-    }
-    /* the derived count: map - base must be a whole number (> 0, < 2^32) of blocks */
-    q = block_q(pool, pool->map);
-    if (q == 0u || q > (uintptr_t)UINT32_MAX ||
-        q * pool->block_size != (uintptr_t)pool->map - (uintptr_t)pool->base) {
-        return TARN_ECORRUPT;
-    }
-    count = (uint32_t)q;
-    if (carved > count) return TARN_ECORRUPT;
 #if TARN_CHECK_LEVEL >= 2
     if (pool->carved_chk_ != ~carved) return TARN_ECORRUPT;
 #endif

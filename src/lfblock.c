@@ -989,10 +989,25 @@ long tarn_lfblock_index(const tarn_lfblock_pool *pool, const void *p)
     return (long)i;
 }
 
+/* The layout every reader of the state words relies on (statistics, check): the state
+ * words of `count` blocks right before the first block (no state and no block after a
+ * failed init), so a damaged count, state or base pointer is found before a state word is
+ * read through it.  O(1). */
+static bool lf_layout_ok(const tarn_lfblock_pool *pool)
+{
+    uint32_t n = pool->count;
+    if (n == 0u) return pool->state == NULL && pool->base == NULL;
+    return pool->state != NULL && n <= (uint32_t)TARN_LFBLOCK_MAX_COUNT &&
+           (const unsigned char *)pool->state + TARN_LFBLOCK_META_BYTES(n) == pool->base;
+}
+
 tarn_status tarn_lfblock_stats_get(tarn_lfblock_pool *pool, tarn_lfblock_stats *out)
 {
     if (pool == NULL || out == NULL) {
         return TARN_EINVAL;
+    }
+    if (!lf_layout_ok(pool)) {
+        return TARN_ECORRUPT;   /* nothing read through the damaged fields; *out unchanged */
     }
     /* field by field (no memset: nothing from the C library) */
     out->failed_gets = 0u;
@@ -1069,8 +1084,7 @@ tarn_status tarn_lfblock_check(tarn_lfblock_pool *pool)
     LF_LOCK(pool);
     n = pool->count;
     c = ld32(&pool->carve, MO_ACQ);
-    if (c > n || (n != 0u && (pool->state == NULL || pool->base == NULL)) ||
-        (ld32(&pool->flags, MO_RLX) & LF_F_CORRUPT) != 0u) {
+    if (c > n || !lf_layout_ok(pool) || (ld32(&pool->flags, MO_RLX) & LF_F_CORRUPT) != 0u) {
         st = TARN_ECORRUPT;
         goto out;
     }

@@ -22,7 +22,7 @@ TARN_BLOCK_POOL_DEFINE(l_static, 3, 16);
 int main(void)
 {
     tarn_block_pool p;
-    tarn_block_stats st;
+    tarn_block_stats st = {0u, 0u, 0u, 0u, 0u, 0u}; /* (left as is if stats were refused) */
     void *stack[L_NB], *live[L_NB];
     uint32_t tags[L_NB];
     unsigned nstack = 0, nlive = 0, carved = 0, min_free = L_NB;

@@ -332,6 +332,42 @@ static void test_corruption(void)
     CHECK_EQ(tarn_lfblock_check(&p), TARN_ECORRUPT);
     p.carve = 3;
     CHECK_EQ(tarn_lfblock_check(&p), TARN_OK);
+    {
+        /* the layout fields the statistics and the check read the state words through:
+         * a damaged one is refused by both before a state word is read through it (under
+         * AddressSanitizer a read past the state words would be reported) */
+        tarn_lfblock_pool saved = p;
+        tarn_lfblock_stats st, st0;
+        CHECK_EQ(tarn_lfblock_stats_get(&p, &st0), TARN_OK);
+        CHECK_EQ(st0.free, NB - 1u);
+        CHECK_EQ(st0.min_free, NB - 3u);
+        p.count = NB * 64u;                           /* count grown: state words of more */
+        CHECK_EQ(tarn_lfblock_check(&p), TARN_ECORRUPT);
+        st = st0;
+        st.free = 12345u;
+        CHECK_EQ(tarn_lfblock_stats_get(&p, &st), TARN_ECORRUPT);
+        CHECK_EQ(st.free, 12345u);                    /* left as it was */
+        p = saved;
+        p.state += 2;                                 /* state words moved */
+        CHECK_EQ(tarn_lfblock_check(&p), TARN_ECORRUPT);
+        CHECK_EQ(tarn_lfblock_stats_get(&p, &st), TARN_ECORRUPT);
+        p = saved;
+        p.base += TARN_LFBLOCK_SIZE(BS);              /* first block moved */
+        CHECK_EQ(tarn_lfblock_check(&p), TARN_ECORRUPT);
+        CHECK_EQ(tarn_lfblock_stats_get(&p, &st), TARN_ECORRUPT);
+        p = saved;
+        p.state = NULL;
+        CHECK_EQ(tarn_lfblock_check(&p), TARN_ECORRUPT);
+        CHECK_EQ(tarn_lfblock_stats_get(&p, &st), TARN_ECORRUPT);
+        p = saved;
+        p.carve = NB + 7u;                            /* read as count: the state words only */
+        CHECK_EQ(tarn_lfblock_stats_get(&p, &st), TARN_OK);
+        CHECK_EQ(st.min_free, 0u);
+        p = saved;
+        CHECK_EQ(tarn_lfblock_check(&p), TARN_OK);
+        CHECK_EQ(tarn_lfblock_stats_get(&p, &st), TARN_OK);
+        CHECK_EQ(st.free, st0.free);
+    }
 }
 
 /* A get that meets a damaged link refuses it, and the pool stays refused (sticky) until

@@ -430,7 +430,9 @@ tarn_status tarn_block_clear(tarn_block_pool *pool);
 
 /** Fill *out with a snapshot of the pool's statistics.  O(count / 32): the free blocks are
  *  counted in the bitmap (the pool keeps no counter of them, so get and put update none).
- *  Errors: TARN_EINVAL. */
+ *  Errors: TARN_EINVAL (NULL); TARN_ECORRUPT when the pool's geometry (block size, its
+ *  block-start constants, the bitmap's place, the carve count) is damaged: nothing past the
+ *  control structure is read then, and *out is left as it was. */
 tarn_status tarn_block_stats_get(tarn_block_pool *pool, tarn_block_stats *out);
 
 /**

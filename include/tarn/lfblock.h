@@ -399,7 +399,9 @@ long tarn_lfblock_index(const tarn_lfblock_pool *pool, const void *p);
  * Fill *out with the pool's statistics (see tarn_lfblock_stats for what "exact" means
  * while other contexts work).  O(count): the state words of the carved blocks are
  * counted.  Lock-free, safe from any context.
- * Errors: TARN_EINVAL (pool or out NULL).
+ * Errors: TARN_EINVAL (pool or out NULL); TARN_ECORRUPT when the pool's layout fields
+ * (count, state words, first block) no longer agree: no state word is read through them
+ * then, and *out is left as it was.
  */
 tarn_status tarn_lfblock_stats_get(tarn_lfblock_pool *pool, tarn_lfblock_stats *out);
 
