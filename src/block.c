@@ -661,7 +661,7 @@ tarn_status tarn_block_init_ext(tarn_block_pool *pool, tarn_block_ext *ext, void
  * is sorted out after it. */
 static BLOCK_INLINE tarn_status block_take(tarn_block_pool *pool, unsigned char **out)
 {
-    uint32_t *headp, i, carved, pop = 1u;
+    uint32_t *headp, i, carved;
     unsigned char *blk;
     if (TARN_UNLIKELY(pool->slow_ & BLOCK_SLOW_CORRUPT)) return TARN_ECORRUPT;
 #if TARN_CHECK_LEVEL >= 2
@@ -681,6 +681,7 @@ static BLOCK_INLINE tarn_status block_take(tarn_block_pool *pool, unsigned char 
             if (TARN_UNLIKELY(!block_is_free(pool, i))) break;
             blk = block_at(pool, i);
             *headp = block_read_link(blk);
+            pool->map[i >> 5] &= ~((uint32_t)1u << (i & 31u));   /* taken off the list */
             goto take;
         }
         if (i != BLOCK_END) break;
@@ -690,7 +691,6 @@ static BLOCK_INLINE tarn_status block_take(tarn_block_pool *pool, unsigned char 
             i = carved;
             block_set_carved(pool, carved + 1u);
             blk = block_at(pool, i);
-            pop = 0u;
             goto take;
         }
         /* the quarantine gives back its oldest block rather than let the get fail */
@@ -706,7 +706,6 @@ empty:
     TARN_STAT(pool->failed_gets++);
     return TARN_ENOMEM;
 take:
-    pool->map[i >> 5] &= ~(pop << (i & 31u));
     *out = blk;
     return TARN_OK;
 }
