@@ -39,6 +39,13 @@ SCALE_FRAGILE ?=
 CTEST_SCALED = $(CTEST) $(if $(strip $(SCALE_FRAGILE)),-E '^($(subst $(space),|,$(strip $(SCALE_FRAGILE))))$$')
 
 BUILD   ?= build
+# $(call libc_added,WITHOUT_ELF,WITH_ELF,NAMES): a shell command printing the bytes of the
+# functions whose names match the awk pattern NAMES (e.g. memcpy|memset) that WITH_ELF
+# links and WITHOUT_ELF does not (newlib's start-up code links memset into every image, so
+# only what the module adds is counted).  Used by the image-size targets of mk/*.mk.
+libc_added = { arm-none-eabi-nm -S -t d $(1) | sed 's/^/0 /'; arm-none-eabi-nm -S -t d $(2) | sed 's/^/1 /'; } | \
+	awk '$$5 ~ /^($(3))$$/ {if ($$1 == 0) o[$$5] = 1; else z[$$5] = $$3} \
+	END {for (f in z) if (!(f in o)) s += z[f]; print s + 0}'
 # Each mk/<part>.mk adds its own targets and may append to TEST_EXTRA (run by `make test`).
 TEST_EXTRA :=
 -include $(sort $(wildcard mk/*.mk))

@@ -46,10 +46,7 @@ bench-handle-size:
 	  awk '$$1 ~ /^\.text/ {s += $$2} END {print s}') bytes [target <= 3000]"
 	@w=$$(arm-none-eabi-size $(handle_size_dir_)/with.elf | awk 'NR==2{print $$1}'); \
 	 o=$$(arm-none-eabi-size $(handle_size_dir_)/without.elf | awk 'NR==2{print $$1}'); \
-	 lib=$$( (arm-none-eabi-nm -S -t d $(handle_size_dir_)/without.elf | sed 's/^/0 /'; \
-	   arm-none-eabi-nm -S -t d $(handle_size_dir_)/with.elf | sed 's/^/1 /') | \
-	   awk '$$5=="memcpy"||$$5=="memset"||$$5=="memmove"{if($$1==0)o[$$5]=1; else z[$$5]=$$3} \
-	   END{for(f in z) if(!(f in o)) s+=z[f]; print s+0}'); \
+	 lib=$$($(call libc_added,$(handle_size_dir_)/without.elf,$(handle_size_dir_)/with.elf,memcpy|memset|memmove)); \
 	 echo "handle image growth, Cortex-M4 -Os --gc-sections, init+alloc+lock+unlock+free+compact:" \
 	   "$$((w - o)) bytes (of which libc memcpy/memmove/memset that the program without the pool does not link: $$lib) [target <= 2000]"
 	@extra=$$(arm-none-eabi-nm $(handle_size_dir_)/with.elf | \

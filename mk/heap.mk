@@ -35,10 +35,7 @@ heap_size_tarn_ := heap .text growth, Cortex-M4 -Os --gc-sections, init+alloc+fr
 heap_size_ref_  := the same for the TLSF-style reference (bench/ref_tlsf.h, no checks):
 heap_growth_ = w=$$(arm-none-eabi-size $(heap_size_dir_)/$(1).elf | awk 'NR==2{print $$1}'); \
 	 o=$$(arm-none-eabi-size $(heap_size_dir_)/without.elf | awk 'NR==2{print $$1}'); \
-	 lib=$$( (arm-none-eabi-nm -S -t d $(heap_size_dir_)/without.elf | sed 's/^/0 /'; \
-	   arm-none-eabi-nm -S -t d $(heap_size_dir_)/$(1).elf | sed 's/^/1 /') | \
-	   awk '$$5=="memcpy"||$$5=="memset"{if($$1==0)o[$$5]=1; else z[$$5]=$$3} \
-	   END{for(f in z) if(!(f in o)) s+=z[f]; print s+0}'); \
+	 lib=$$($(call libc_added,$(heap_size_dir_)/without.elf,$(heap_size_dir_)/$(1).elf,memcpy|memset)); \
 	 echo "$($(2))" "$$((w - o)) bytes (of which libc memcpy/memset: $$lib)$(if \
 	   $(filter with,$(1)), [target <= 2000; <= 1300 at level 0 without stats])"
 
