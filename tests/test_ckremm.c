@@ -433,6 +433,9 @@ static void test_t_seed_api(void)
     CHECK(!t_pool_dealloc(p, a - CKREMM_T_PREFIX));     /* the block's prefix */
     CHECK(!t_pool_dealloc(p, foreign));
     CHECK(!t_pool_dealloc(p, tmem));                    /* the control block */
+    CHECK(!t_pool_dealloc(p, tmem + CKREMM_T_POOL_HEADER)); /* no room for a prefix */
+    CHECK(!t_pool_dealloc(p, tmem + CKREMM_T_POOL_HEADER + CKREMM_T_PREFIX)); /* the table */
+    CHECK(!t_pool_dealloc(p, tmem + CKREMM_T_POOL_HEADER + 4u * CKREMM_T_PREFIX));
     CHECK(!t_pool_dealloc(p, tmem + sizeof tmem));      /* just past the pool */
     CHECK(!clean_t_ptr(p, a + TARN_ALIGN));
     CHECK(!copy_t_ptr(p, c, a + TARN_ALIGN));
