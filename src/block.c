@@ -286,12 +286,6 @@ static inline uintptr_t block_q(const tarn_block_pool *pool, const void *p)
     return block_ror(((uintptr_t)p - (uintptr_t)pool->base) * pool->inv_, pool->rot_);
 }
 
-/* Fewest blocks free since init or the last clear: see "watermark" above. */
-static inline uint32_t block_min_free(const tarn_block_pool *pool)
-{
-    return block_count(pool) - pool->carved;
-}
-
 /* The bits set in w (no popcount instruction or library call: a Cortex-M has neither). */
 static uint32_t block_bits(uint32_t w)
 {
@@ -302,19 +296,14 @@ static uint32_t block_bits(uint32_t w)
 }
 
 /* The carved blocks marked free (the ones on the free list in a sound pool): the bits of
- * the bitmap, every one of which at and above the carve line is 0.  O(count / 32). */
+ * the bitmap, every one of which at and above the carve line is 0.  O(count / 32).  The
+ * caller has verified the geometry (block_geometry: carved <= count, the bitmap where
+ * count blocks end). */
 static uint32_t block_marked(const tarn_block_pool *pool)
 {
-    uint32_t n = 0, i, count = block_count(pool);
-    uint32_t carved = pool->carved <= count ? pool->carved : count;  /* (in the bitmap) */
-    for (i = 0; i < (carved + 31u) >> 5; i++) n += block_bits(pool->map[i]);
+    uint32_t n = 0, i;
+    for (i = 0; i < (pool->carved + 31u) >> 5; i++) n += block_bits(pool->map[i]);
     return n;
-}
-
-/* Free blocks: the marked ones and the never-carved ones. */
-static inline uint32_t block_free(const tarn_block_pool *pool)
-{
-    return block_marked(pool) + (block_count(pool) - pool->carved);
 }
 
 /* Free-block link words, accessed only through these (they open the bytes for
@@ -896,8 +885,8 @@ static tarn_status block_geometry(const tarn_block_pool *pool, uint32_t *count)
     *count = 0u;
     if (pool->block_size == 0 || pool->base == NULL) {
         /* a pool that failed init, or an all-zero struct: no block, nothing to read */
-        return (pool->base == NULL && pool->map == NULL && pool->block_size == 0) ? TARN_OK
-                                                                               : TARN_ECORRUPT;
+        return (pool->base == NULL && pool->map == NULL && pool->block_size == 0 &&
+                pool->carved == 0u) ? TARN_OK : TARN_ECORRUPT;
     }
     if (pool->block_size % 4u != 0 ||
         pool->inv_ != block_inverse(pool->block_size >> tarn_ctz_u32(pool->block_size)) ||
@@ -929,8 +918,10 @@ tarn_status tarn_block_stats_get(tarn_block_pool *pool, tarn_block_stats *out)
     }
     out->block_size = block_usable(pool);
     out->count = count;
-    out->free = block_free(pool);
-    out->min_free = block_min_free(pool);
+    /* free: the marked blocks and the never-carved ones; the watermark: blocks are carved
+     * only when the list is empty (see "watermark" above) */
+    out->free = block_marked(pool) + (count - pool->carved);
+    out->min_free = count - pool->carved;
 #if TARN_STATS
     out->failed_gets = pool->failed_gets;
 #else

@@ -85,6 +85,18 @@ static void test_init_errors(void)
     CHECK_EQ(tarn_block_clear(&p), TARN_OK);
     CHECK(tarn_block_get(&p) == NULL);
     CHECK_EQ(tarn_block_check(&p), TARN_OK);
+    {
+        /* its statistics: no block; a carve count written into it is damage, refused
+         * before the (absent) bitmap would be read */
+        tarn_block_stats st;
+        CHECK_EQ(tarn_block_stats_get(&p, &st), TARN_OK);
+        CHECK_EQ(st.count, 0u);
+        CHECK_EQ(st.free, 0u);
+        p.carved = 40u;
+        CHECK_EQ(tarn_block_stats_get(&p, &st), TARN_ECORRUPT);
+        CHECK_EQ(tarn_block_check(&p), TARN_ECORRUPT);
+        p.carved = 0u;
+    }
     CHECK_EQ(tarn_block_init(&p, mem, sizeof mem, 0, NULL), TARN_EINVAL);
     CHECK_EQ(tarn_block_init(&p, mem + 1, sizeof mem - 1, BS, NULL), TARN_EALIGN);
     CHECK_EQ(tarn_block_last_error(&p), TARN_EALIGN);
